@@ -1,0 +1,256 @@
+//! The agent loop: how a worker call runs.
+//!
+//! 1. The model is resolved (override, the worker's `model`, `LLM_DO_MODEL`, the default).
+//! 2. The worker's tools are resolved by name — the registry first (late binding), then the
+//!    worker's own compiled tool list — and offered to the model with their JSON Schemas.
+//! 3. The conversation starts with the system prompt (the worker's `system`, else its
+//!    description) and the rendered prompt as the user message.
+//! 4. Each turn is one model request. Tool calls in the answer are dispatched through the
+//!    call's [`Ctx`] — concurrently when there are several — and their results (or error
+//!    messages the model can act on) are appended. An answer without tool calls is final.
+//! 5. A final answer is parsed and validated against the output schema and the output type;
+//!    when it fails, the validation error goes back to the model, up to `output_retries` times.
+//! 6. The loop ends with a value, or [`Error::MaxTurns`] after `max_turns` requests.
+
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::event::EventKind;
+use crate::message::{Message, ToolCall, ToolResult};
+use crate::model::{ModelRequest, OutputMode};
+use crate::runtime::ResolvedModel;
+use crate::spec::{CallableSpec, ToolSource, WorkerConfig};
+use crate::telemetry;
+use serde_json::Value;
+use std::sync::Arc;
+use tracing::Instrument as _;
+
+/// Runs one call of a worker; `ctx` is the call's own context.
+pub(crate) async fn run(
+    ctx: &Ctx,
+    spec: &Arc<CallableSpec>,
+    config: &WorkerConfig,
+    args: Value,
+) -> Result<Value> {
+    let resolved = ctx.inner().resolve_model(spec.name(), config.model.as_deref())?;
+    let tools = resolve_tools(ctx, config)?;
+    let output = spec.output_mode();
+
+    let mut messages = Vec::new();
+    let system = config.system.as_deref().unwrap_or(spec.description());
+    if !system.trim().is_empty() {
+        messages.push(Message::system(system));
+    }
+    messages.push(Message::user(config.prompt.render(&args)));
+
+    let mut request = ModelRequest::new(resolved.name.clone(), messages)
+        .with_tools(tools.iter().map(|t| t.tool_definition()).collect())
+        .with_output(output.clone())
+        .with_settings(config.settings.clone());
+    let tool_names: Vec<String> = tools.iter().map(|t| t.name().to_owned()).collect();
+
+    let mut rejected_answers = 0u32;
+    for turn in 1..=config.max_turns {
+        ctx.begin_request()?;
+        ctx.emit(|| EventKind::ModelRequest {
+            model: resolved.label.clone(),
+            turn,
+            messages: request.messages.len(),
+            tools: tool_names.clone(),
+            structured: matches!(output, OutputMode::Json { .. }),
+        });
+        let response = send(ctx, spec, &resolved, &request).await?;
+        ctx.emit(|| EventKind::ModelResponse {
+            model: resolved.label.clone(),
+            turn,
+            text: response.text.clone(),
+            tool_calls: response.tool_calls.clone(),
+            usage: response.usage,
+        });
+        request
+            .messages
+            .push(Message::assistant(response.text.clone(), response.tool_calls.clone()));
+
+        if !response.tool_calls.is_empty() {
+            let results = futures::future::join_all(
+                response.tool_calls.iter().map(|call| dispatch(ctx, &tools, call)),
+            )
+            .await;
+            for result in results {
+                request.messages.push(Message::Tool(result?));
+            }
+            continue;
+        }
+
+        let raw = response.text.unwrap_or_default();
+        match accept_final_answer(spec, &output, &raw) {
+            Ok(value) => return Ok(value),
+            Err(problem) => {
+                rejected_answers += 1;
+                if rejected_answers > config.output_retries {
+                    return Err(Error::InvalidOutput {
+                        name: spec.name().to_owned(),
+                        message: problem,
+                        attempts: rejected_answers,
+                        raw,
+                    });
+                }
+                ctx.emit(|| EventKind::OutputRetry {
+                    attempt: rejected_answers,
+                    reason: problem.clone(),
+                });
+                request.messages.push(Message::user(retry_prompt(&output, &problem)));
+            }
+        }
+    }
+    Err(Error::MaxTurns { name: spec.name().to_owned(), max_turns: config.max_turns })
+}
+
+/// Sends one request inside a `chat` span and accounts for its usage.
+async fn send(
+    ctx: &Ctx,
+    spec: &CallableSpec,
+    resolved: &ResolvedModel,
+    request: &ModelRequest,
+) -> Result<crate::model::ModelResponse> {
+    let span = telemetry::chat_span(&resolved.provider, &resolved.name, &request.settings);
+    let mut response =
+        resolved.model.request(request).instrument(span.clone()).await.map_err(|source| {
+            Error::Model { name: spec.name().to_owned(), model: resolved.label.clone(), source }
+        })?;
+    response.usage.requests = 1;
+    telemetry::record_response(
+        &span,
+        &response.usage,
+        response.model.as_deref(),
+        response.finish_reason.as_deref(),
+    );
+    ctx.record_usage(response.usage)?;
+    Ok(response)
+}
+
+/// The callables a worker offers its model, resolved by name (registry first).
+fn resolve_tools(ctx: &Ctx, config: &WorkerConfig) -> Result<Vec<Arc<CallableSpec>>> {
+    let registry = &ctx.inner().registry;
+    let mut tools: Vec<Arc<CallableSpec>> = Vec::with_capacity(config.tools.len());
+    for source in &config.tools {
+        let spec = match source {
+            ToolSource::Spec(f) => {
+                let own = f();
+                registry.get(own.name()).cloned().unwrap_or(own)
+            }
+            ToolSource::Name(name) => {
+                registry.get(name).cloned().ok_or_else(|| Error::UnknownCallable {
+                    name: name.clone(),
+                    known: registry.names().map(str::to_owned).collect(),
+                })?
+            }
+        };
+        if !tools.iter().any(|t| t.name() == spec.name()) {
+            tools.push(spec);
+        }
+    }
+    Ok(tools)
+}
+
+/// Runs one tool call requested by the model. Errors the model can act on become error tool
+/// results; only fatal errors (budgets) propagate.
+async fn dispatch(ctx: &Ctx, tools: &[Arc<CallableSpec>], call: &ToolCall) -> Result<ToolResult> {
+    ctx.emit(|| EventKind::ToolCall { call: call.clone() });
+    let outcome = match tools.iter().find(|t| t.name() == call.name) {
+        None => Err(unknown_tool_message(&call.name, tools)),
+        Some(spec) => match call.parse_arguments() {
+            Err(e) => Err(format!(
+                "the arguments of `{}` are not valid JSON ({e}); call it again with a JSON object \
+                 matching its parameter schema",
+                call.name
+            )),
+            Ok(args) => match ctx.call_spec(spec, args).await {
+                Ok(value) => Ok(value),
+                Err(e) if e.is_fatal() => return Err(e),
+                Err(e) => Err(e.to_string()),
+            },
+        },
+    };
+    let result = match outcome {
+        Ok(Value::String(s)) => ToolResult::ok(&call.id, &call.name, s),
+        Ok(value) => ToolResult::ok(&call.id, &call.name, value.to_string()),
+        Err(message) => ToolResult::error(&call.id, &call.name, message),
+    };
+    ctx.emit(|| EventKind::ToolResult { result: result.clone() });
+    Ok(result)
+}
+
+fn unknown_tool_message(name: &str, tools: &[Arc<CallableSpec>]) -> String {
+    if tools.is_empty() {
+        format!("there is no tool named `{name}`: no tools are available, answer directly")
+    } else {
+        let names: Vec<&str> = tools.iter().map(|t| t.name()).collect();
+        format!("there is no tool named `{name}`; available tools: {}", names.join(", "))
+    }
+}
+
+/// Parses and validates a final answer.
+fn accept_final_answer(
+    spec: &CallableSpec,
+    output: &OutputMode,
+    raw: &str,
+) -> std::result::Result<Value, String> {
+    let value = match output {
+        OutputMode::Text => Value::String(raw.to_owned()),
+        OutputMode::Json { .. } => parse_json_answer(raw)?,
+    };
+    spec.validate_output(&value)?;
+    Ok(value)
+}
+
+/// Parses a JSON answer, tolerating a Markdown code fence around it.
+fn parse_json_answer(raw: &str) -> std::result::Result<Value, String> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err("the answer is empty".into());
+    }
+    match serde_json::from_str(trimmed) {
+        Ok(v) => Ok(v),
+        Err(first) => {
+            if let Some(inner) = strip_code_fence(trimmed) {
+                if let Ok(v) = serde_json::from_str(inner) {
+                    return Ok(v);
+                }
+            }
+            Err(format!("the answer is not valid JSON ({first})"))
+        }
+    }
+}
+
+fn strip_code_fence(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix("```")?;
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_alphanumeric());
+    let body = rest.strip_suffix("```")?;
+    Some(body.trim())
+}
+
+fn retry_prompt(output: &OutputMode, problem: &str) -> String {
+    match output {
+        OutputMode::Json { schema, .. } => format!(
+            "Your answer was rejected: {problem}. Answer again with only a JSON value that matches \
+             this JSON Schema:\n{schema}"
+        ),
+        OutputMode::Text => format!("Your answer was rejected: {problem}. Answer again."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_fenced_json() {
+        assert_eq!(
+            parse_json_answer("```json\n{\"a\": 1}\n```").unwrap(),
+            serde_json::json!({"a": 1})
+        );
+        assert_eq!(parse_json_answer(" \"Bug\" ").unwrap(), serde_json::json!("Bug"));
+        assert!(parse_json_answer("Bug").unwrap_err().starts_with("the answer is not valid JSON"));
+        assert_eq!(parse_json_answer("  ").unwrap_err(), "the answer is empty");
+    }
+}

@@ -1,0 +1,426 @@
+//! [`Ctx`]: the handle every call receives. It knows where in the call tree it is (depth,
+//! parent, call path), which run it belongs to (budgets, usage), and how to call any worker or
+//! tool by name.
+
+use crate::call::{CallId, CallInfo};
+use crate::error::{Error, Result};
+use crate::event::{Event, EventKind};
+use crate::runtime::{Runtime, RuntimeInner};
+use crate::spec::{Body, CallableSpec};
+use crate::telemetry;
+use crate::usage::{BudgetKind, Limits, Usage};
+use futures::FutureExt as _;
+use futures::future::BoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+use tracing::Instrument as _;
+
+/// The context of a call: pass `&Ctx` to workers, tools and [`Ctx::call`].
+///
+/// A root context comes from [`Runtime::ctx`] and starts a *run*; each call gets a child
+/// context one level deeper. Cloning is cheap.
+///
+/// ```
+/// use llm_do_core::{Runtime, ToolSpecBuilder};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> llm_do_core::Result<()> {
+/// let depth = ToolSpecBuilder::new("depth")
+///     .handler(|ctx, _| async move { Ok(serde_json::json!(ctx.depth())) })
+///     .build();
+/// let ctx = Runtime::builder().register(depth).build().ctx();
+/// let d: u32 = ctx.call("depth", serde_json::json!({})).await?;
+/// assert_eq!(d, 1);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Ctx {
+    rt: Arc<RuntimeInner>,
+    run: Arc<RunState>,
+    frame: Option<Arc<Frame>>,
+}
+
+struct RunState {
+    next_call: AtomicU64,
+    next_seq: AtomicU64,
+    requests_started: AtomicU64,
+    usage: Mutex<Usage>,
+}
+
+struct Frame {
+    info: CallInfo,
+    parent: Option<Arc<Frame>>,
+    usage: Mutex<Usage>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl std::fmt::Debug for Ctx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx")
+            .field("call", &self.call_info())
+            .field("depth", &self.depth())
+            .field("usage", &self.usage())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ctx {
+    pub(crate) fn root(rt: Arc<RuntimeInner>) -> Self {
+        let run = Arc::new(RunState {
+            next_call: AtomicU64::new(0),
+            next_seq: AtomicU64::new(0),
+            requests_started: AtomicU64::new(0),
+            usage: Mutex::new(Usage::default()),
+        });
+        Self { rt, run, frame: None }
+    }
+
+    /// Calls a worker or tool by name and converts its result to `T`.
+    ///
+    /// The name is resolved in the runtime's registry when the call is made (late binding).
+    /// `args` is normally an object of named arguments; for a callee with exactly one parameter
+    /// a bare value is accepted too.
+    ///
+    /// ```
+    /// # use llm_do_core::{Runtime, ToolSpecBuilder};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let len = ToolSpecBuilder::new("len")
+    ///     .input_schema(serde_json::json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}))
+    ///     .handler(|_, args| async move { Ok(serde_json::json!(args["text"].as_str().map_or(0, str::len))) })
+    ///     .build();
+    /// let ctx = Runtime::builder().register(len).build().ctx();
+    /// let n: usize = ctx.call("len", serde_json::json!({"text": "four"})).await?;
+    /// let m: usize = ctx.call("len", "three").await?;   // one parameter: bare value
+    /// assert_eq!((n, m), (4, 5));
+    /// assert!(ctx.call::<usize>("nope", serde_json::json!({})).await.is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn call<T: DeserializeOwned>(&self, name: &str, args: impl Serialize) -> Result<T> {
+        let args = serde_json::to_value(args).map_err(|e| Error::InvalidArguments {
+            name: name.to_owned(),
+            message: format!("the arguments cannot be converted to JSON: {e}"),
+        })?;
+        let value = self.call_value(name, args).await?;
+        convert_result(name, value)
+    }
+
+    /// Like [`call`](Self::call), with JSON in and out.
+    ///
+    /// ```
+    /// # use llm_do_core::{Runtime, ToolSpecBuilder};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let echo = ToolSpecBuilder::new("echo").handler(|_, a| async move { Ok(a) }).build();
+    /// let ctx = Runtime::builder().register(echo).build().ctx();
+    /// let v = ctx.call_value("echo", serde_json::json!({"x": 1})).await?;
+    /// assert_eq!(v["x"], 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn call_value(&self, name: &str, args: Value) -> Result<Value> {
+        let Some(spec) = self.rt.registry.get(name).cloned() else {
+            return Err(Error::UnknownCallable {
+                name: name.to_owned(),
+                known: self.rt.registry.names().map(str::to_owned).collect(),
+            });
+        };
+        let args = wrap_bare_argument(&spec, args);
+        self.call_spec(&spec, args).await
+    }
+
+    /// Calls a given spec (not looked up by name). Typed calls generated by the macros use
+    /// this, so typed calls and calls by name behave identically.
+    ///
+    /// ```
+    /// # use llm_do_core::{Runtime, ToolSpecBuilder};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let one = ToolSpecBuilder::new("one").handler(|_, _| async { Ok(serde_json::json!(1)) }).build();
+    /// let ctx = Runtime::builder().build().ctx();   // not registered: still callable directly
+    /// assert_eq!(ctx.call_spec(&one, serde_json::json!({})).await?, 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn call_spec<'a>(
+        &'a self,
+        spec: &'a Arc<CallableSpec>,
+        args: Value,
+    ) -> BoxFuture<'a, Result<Value>> {
+        Box::pin(self.call_spec_inner(spec, args))
+    }
+
+    async fn call_spec_inner(&self, spec: &Arc<CallableSpec>, args: Value) -> Result<Value> {
+        let child = self.enter(spec)?;
+        child.emit(|| EventKind::CallStarted { input: args.clone() });
+        let mut guard = CancelGuard { ctx: &child, armed: true };
+        let started = Instant::now();
+        let result = child.run_body(spec, args).await;
+        guard.armed = false;
+        child.emit(|| {
+            let (output, error) = match &result {
+                Ok(v) => (Some(v.clone()), None),
+                Err(e) => (None, Some(e.to_string())),
+            };
+            EventKind::CallFinished {
+                output,
+                error,
+                usage: child.usage(),
+                elapsed: started.elapsed(),
+            }
+        });
+        result
+    }
+
+    /// Creates the child context for a call of `spec`, enforcing the depth limit.
+    fn enter(&self, spec: &Arc<CallableSpec>) -> Result<Ctx> {
+        let depth = self.depth() + 1;
+        let max_depth = self.rt.limits.max_depth;
+        if depth > max_depth {
+            let mut path = self.call_path();
+            path.push(spec.name_arc());
+            return Err(Error::DepthExceeded {
+                name: spec.name().to_owned(),
+                depth,
+                max_depth,
+                path: path.join(" > "),
+            });
+        }
+        let id = CallId(self.run.next_call.fetch_add(1, Ordering::Relaxed) + 1);
+        let info = CallInfo::new(id, self.call_id(), depth, spec.name_arc(), spec.kind());
+        Ok(Ctx {
+            rt: self.rt.clone(),
+            run: self.run.clone(),
+            frame: Some(Arc::new(Frame {
+                info,
+                parent: self.frame.clone(),
+                usage: Mutex::new(Usage::default()),
+            })),
+        })
+    }
+
+    async fn run_body(&self, spec: &Arc<CallableSpec>, args: Value) -> Result<Value> {
+        spec.validate_input(&args)?;
+        let info =
+            self.call_info().cloned().ok_or_else(|| Error::msg("internal: call without frame"))?;
+        match spec.body() {
+            Body::Tool(handler) => {
+                let fut = AssertUnwindSafe(handler(self.clone(), args)).catch_unwind();
+                match fut.instrument(telemetry::tool_span(&info)).await {
+                    Ok(result) => result,
+                    Err(panic) => Err(Error::Panicked {
+                        name: spec.name().to_owned(),
+                        message: panic_message(&*panic),
+                    }),
+                }
+            }
+            Body::Worker(config) => {
+                let fut: BoxFuture<'_, Result<Value>> =
+                    Box::pin(crate::agent::run(self, spec, config, args));
+                fut.instrument(telemetry::agent_span(&info)).await
+            }
+        }
+    }
+
+    /// Depth of this context: 0 for a root context, 1 inside a call made from it, ...
+    ///
+    /// ```
+    /// assert_eq!(llm_do_core::Runtime::builder().build().ctx().depth(), 0);
+    /// ```
+    pub fn depth(&self) -> u32 {
+        self.frame.as_ref().map_or(0, |f| f.info.depth)
+    }
+
+    /// The call this context belongs to, `None` for a root context.
+    ///
+    /// ```
+    /// assert!(llm_do_core::Runtime::builder().build().ctx().call_info().is_none());
+    /// ```
+    pub fn call_info(&self) -> Option<&CallInfo> {
+        self.frame.as_ref().map(|f| &f.info)
+    }
+
+    /// The id of the call this context belongs to.
+    ///
+    /// ```
+    /// assert_eq!(llm_do_core::Runtime::builder().build().ctx().call_id(), None);
+    /// ```
+    pub fn call_id(&self) -> Option<CallId> {
+        self.call_info().map(|i| i.id)
+    }
+
+    /// Names of the calls from the outermost to this one.
+    ///
+    /// ```
+    /// assert!(llm_do_core::Runtime::builder().build().ctx().call_path().is_empty());
+    /// ```
+    pub fn call_path(&self) -> Vec<Arc<str>> {
+        let mut path = Vec::new();
+        let mut frame = self.frame.as_ref();
+        while let Some(f) = frame {
+            path.push(f.info.name.clone());
+            frame = f.parent.as_ref();
+        }
+        path.reverse();
+        path
+    }
+
+    /// Usage so far of this call and everything it called; for a root context, of the whole
+    /// run.
+    ///
+    /// ```
+    /// assert!(llm_do_core::Runtime::builder().build().ctx().usage().is_zero());
+    /// ```
+    pub fn usage(&self) -> Usage {
+        match &self.frame {
+            Some(f) => *lock(&f.usage),
+            None => self.run_usage(),
+        }
+    }
+
+    /// Usage so far of the whole run this context belongs to.
+    ///
+    /// ```
+    /// assert_eq!(llm_do_core::Runtime::builder().build().ctx().run_usage().requests, 0);
+    /// ```
+    pub fn run_usage(&self) -> Usage {
+        *lock(&self.run.usage)
+    }
+
+    /// The limits in force.
+    ///
+    /// ```
+    /// assert_eq!(llm_do_core::Runtime::builder().build().ctx().limits().max_depth, 5);
+    /// ```
+    pub fn limits(&self) -> Limits {
+        self.rt.limits
+    }
+
+    /// The runtime this context belongs to.
+    ///
+    /// ```
+    /// let ctx = llm_do_core::Runtime::builder().build().ctx();
+    /// assert!(ctx.runtime().registry().is_empty());
+    /// ```
+    pub fn runtime(&self) -> Runtime {
+        Runtime::from_inner(self.rt.clone())
+    }
+
+    pub(crate) fn inner(&self) -> &RuntimeInner {
+        &self.rt
+    }
+
+    /// Reserves one model request in the run's budget.
+    pub(crate) fn begin_request(&self) -> Result<()> {
+        let limits = self.rt.limits;
+        if let Some(limit) = limits.max_total_tokens {
+            let used = self.run_usage().total_tokens();
+            if used >= limit {
+                return Err(Error::BudgetExceeded { kind: BudgetKind::TotalTokens, limit, used });
+            }
+        }
+        let started = self.run.requests_started.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(limit) = limits.max_requests {
+            if started > limit {
+                self.run.requests_started.fetch_sub(1, Ordering::Relaxed);
+                return Err(Error::BudgetExceeded {
+                    kind: BudgetKind::Requests,
+                    limit,
+                    used: limit,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds one response's usage to this call, its ancestors and the run; enforces the token
+    /// budget.
+    pub(crate) fn record_usage(&self, usage: Usage) -> Result<()> {
+        let mut frame = self.frame.as_ref();
+        while let Some(f) = frame {
+            *lock(&f.usage) += usage;
+            frame = f.parent.as_ref();
+        }
+        let total = {
+            let mut run = lock(&self.run.usage);
+            *run += usage;
+            run.total_tokens()
+        };
+        match self.rt.limits.max_total_tokens {
+            Some(limit) if total > limit => {
+                Err(Error::BudgetExceeded { kind: BudgetKind::TotalTokens, limit, used: total })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Emits an event for this context's call (built only when someone listens).
+    pub(crate) fn emit(&self, kind: impl FnOnce() -> EventKind) {
+        if !self.rt.has_subscribers() {
+            return;
+        }
+        let Some(frame) = &self.frame else { return };
+        let event = Event {
+            seq: self.run.next_seq.fetch_add(1, Ordering::Relaxed) + 1,
+            time: SystemTime::now(),
+            call: frame.info.clone(),
+            kind: kind(),
+        };
+        for s in &self.rt.subscribers {
+            s.on_event(&event);
+        }
+    }
+}
+
+/// Emits `CallCancelled` when a call's future is dropped before it finishes.
+struct CancelGuard<'a> {
+    ctx: &'a Ctx,
+    armed: bool,
+}
+
+impl Drop for CancelGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.ctx.emit(|| EventKind::CallCancelled { usage: self.ctx.usage() });
+        }
+    }
+}
+
+/// For a callee with exactly one parameter, `"x"` means `{"param": "x"}`.
+fn wrap_bare_argument(spec: &CallableSpec, args: Value) -> Value {
+    if args.is_object() {
+        return args;
+    }
+    match spec.input_schema().get("properties").and_then(Value::as_object) {
+        Some(props) if props.len() == 1 => {
+            let key = props.keys().next().cloned().unwrap_or_default();
+            Value::Object([(key, args)].into_iter().collect())
+        }
+        _ => args,
+    }
+}
+
+/// Converts a call's JSON result to the caller's type.
+pub(crate) fn convert_result<T: DeserializeOwned>(name: &str, value: Value) -> Result<T> {
+    T::deserialize(value)
+        .map_err(|e| Error::ResultType { name: name.to_owned(), message: e.to_string() })
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(no message)".to_owned()
+    }
+}

@@ -1,0 +1,226 @@
+//! The typed [`Error`] of llm-do.
+
+use crate::model::ModelError;
+use crate::usage::BudgetKind;
+
+/// `Result` with llm-do's [`Error`] as the default error type. Workers and tools return it.
+///
+/// ```
+/// fn parse(s: &str) -> llm_do_core::Result<i64> {
+///     s.parse().map_err(llm_do_core::Error::other)
+/// }
+/// assert!(parse("x").is_err());
+/// ```
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in a call, as a value.
+///
+/// When a worker's model called the failing tool, most errors are not fatal: the runtime turns
+/// them into an error tool result (the message of this error) so that the model can correct
+/// itself. [`Error::is_fatal`] tells which errors end the whole run instead.
+///
+/// ```
+/// use llm_do_core::Error;
+/// let e = Error::msg("customer not found");
+/// assert_eq!(e.to_string(), "customer not found");
+/// assert!(!e.is_fatal());
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No worker or tool of that name is known to the runtime or to the calling worker.
+    #[error("no worker or tool named `{name}` is registered{}", known_list(known))]
+    UnknownCallable {
+        /// The name asked for.
+        name: String,
+        /// The names that are known, sorted.
+        known: Vec<String>,
+    },
+
+    /// The arguments do not match the callee's input schema.
+    #[error("invalid arguments for `{name}`: {message}")]
+    InvalidArguments {
+        /// The callee.
+        name: String,
+        /// What is wrong, with the JSON path of the offending value.
+        message: String,
+    },
+
+    /// A worker's model kept producing output that does not match the output schema.
+    #[error("`{name}` produced invalid output after {attempts} attempt(s): {message}")]
+    InvalidOutput {
+        /// The worker.
+        name: String,
+        /// The last validation error.
+        message: String,
+        /// How many final answers were tried.
+        attempts: u32,
+        /// The last raw output, kept so that nothing is lost.
+        raw: String,
+    },
+
+    /// The callee's result could not be converted to the type the caller asked for.
+    #[error("the result of `{name}` does not fit the requested type: {message}")]
+    ResultType {
+        /// The callee.
+        name: String,
+        /// The deserialization error.
+        message: String,
+    },
+
+    /// A call would run deeper than the runtime's `max_depth`.
+    #[error(
+        "call to `{name}` would run at depth {depth}, deeper than max_depth = {max_depth} \
+         (call path: {path}); raise it with Runtime::builder().max_depth(..) if the recursion is intended"
+    )]
+    DepthExceeded {
+        /// The callee that was refused.
+        name: String,
+        /// The depth it would have run at.
+        depth: u32,
+        /// The configured limit.
+        max_depth: u32,
+        /// Names from the outermost call to the refused one, joined by ` > `.
+        path: String,
+    },
+
+    /// A worker used all its turns without giving a final answer.
+    #[error("`{name}` gave no final answer within max_turns = {max_turns} model requests")]
+    MaxTurns {
+        /// The worker.
+        name: String,
+        /// The configured limit.
+        max_turns: u32,
+    },
+
+    /// The run used up one of its budgets.
+    #[error("run budget exceeded: {kind} used {used}, limit {limit}")]
+    BudgetExceeded {
+        /// Which budget.
+        kind: BudgetKind,
+        /// The configured limit.
+        limit: u64,
+        /// What was used when the limit was hit.
+        used: u64,
+    },
+
+    /// The model provider failed.
+    #[error("model `{model}` failed for `{name}`: {source}")]
+    Model {
+        /// The worker whose request failed.
+        name: String,
+        /// The model string, `provider:name`.
+        model: String,
+        /// The provider's error.
+        #[source]
+        source: ModelError,
+    },
+
+    /// No model is configured for a worker.
+    #[error(
+        "no model configured for worker `{name}`: set `model = \"provider:name\"` on the worker, \
+         set LLM_DO_MODEL, or call Runtime::builder().default_model(..)"
+    )]
+    NoModel {
+        /// The worker.
+        name: String,
+    },
+
+    /// A model string is not of the form `provider:name`.
+    #[error("invalid model string `{model}`: {reason}")]
+    InvalidModel {
+        /// The offending string.
+        model: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A model string names a provider the runtime does not have.
+    #[error("unknown model provider `{provider}` in `{model}`{}", known_list(known))]
+    UnknownProvider {
+        /// The provider name.
+        provider: String,
+        /// The full model string.
+        model: String,
+        /// The providers that are registered, sorted.
+        known: Vec<String>,
+    },
+
+    /// A worker or tool definition is invalid (bad prompt template, bad schema, ...).
+    #[error("invalid definition of `{name}`: {message}")]
+    InvalidSpec {
+        /// The worker or tool.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// A tool's Rust code panicked. The panic was caught; the runtime keeps running.
+    #[error("tool `{name}` panicked: {message}")]
+    Panicked {
+        /// The tool.
+        name: String,
+        /// The panic message.
+        message: String,
+    },
+
+    /// An error raised by a tool's own code, with a message for the caller (or model).
+    #[error("{0}")]
+    Message(String),
+
+    /// An error raised by a tool's own code, wrapping the underlying error.
+    #[error(transparent)]
+    Other(Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+fn known_list(known: &[String]) -> String {
+    if known.is_empty() { String::new() } else { format!(" (known: {})", known.join(", ")) }
+}
+
+impl Error {
+    /// An error with a message; use it in tools to tell the caller (often a model) what went
+    /// wrong.
+    ///
+    /// ```
+    /// # use llm_do_core::Error;
+    /// assert_eq!(Error::msg("no such order").to_string(), "no such order");
+    /// ```
+    pub fn msg(message: impl std::fmt::Display) -> Self {
+        Error::Message(message.to_string())
+    }
+
+    /// Wraps any error.
+    ///
+    /// ```
+    /// # use llm_do_core::Error;
+    /// let e = Error::other(std::io::Error::other("disk full"));
+    /// assert_eq!(e.to_string(), "disk full");
+    /// ```
+    pub fn other(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::Other(Box::new(error))
+    }
+
+    /// `true` for errors that must end the whole run even when a model made the failing call
+    /// (budgets); other errors are reported to the calling model as an error tool result.
+    ///
+    /// ```
+    /// # use llm_do_core::{Error, usage::BudgetKind};
+    /// let e = Error::BudgetExceeded { kind: BudgetKind::Requests, limit: 3, used: 3 };
+    /// assert!(e.is_fatal());
+    /// ```
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, Error::BudgetExceeded { .. })
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::other(e)
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::other(e)
+    }
+}

@@ -1,0 +1,308 @@
+//! Typed events: every call, model request and tool result, as it happens.
+//!
+//! Subscribers registered on the [`RuntimeBuilder`](crate::RuntimeBuilder) receive every event of
+//! every run, synchronously and in order per call. Each event carries the [`CallInfo`] of the
+//! call it belongs to — id, parent, depth, name and kind — so that a stochastic step is always
+//! visible as one.
+
+use crate::call::CallInfo;
+use crate::message::{ToolCall, ToolResult};
+use crate::usage::Usage;
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+/// One thing that happened in a run.
+///
+/// ```
+/// use llm_do_core::{EventKind, EventLog, Runtime, ToolSpecBuilder};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> llm_do_core::Result<()> {
+/// let log = EventLog::new();
+/// let echo = ToolSpecBuilder::new("echo").handler(|_, args| async move { Ok(args) }).build();
+/// let rt = Runtime::builder().register(echo).subscribe(log.clone()).build();
+/// let _: serde_json::Value = rt.ctx().call("echo", serde_json::json!({})).await?;
+/// let events = log.events();
+/// assert!(matches!(events[0].kind, EventKind::CallStarted { .. }));
+/// assert_eq!(&*events[0].call.name, "echo");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    /// Position in the run, from 1.
+    pub seq: u64,
+    /// Wall-clock time of the event.
+    pub time: SystemTime,
+    /// The call the event belongs to.
+    pub call: CallInfo,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What an [`Event`] reports.
+///
+/// ```
+/// # use llm_do_core::EventKind;
+/// let kind = EventKind::CallStarted { input: serde_json::json!({}) };
+/// assert_eq!(kind.label(), "call_started");
+/// ```
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventKind {
+    /// A worker or tool call started with these arguments.
+    CallStarted {
+        /// The arguments object.
+        input: Value,
+    },
+    /// A call ended.
+    CallFinished {
+        /// The result, when the call succeeded.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        output: Option<Value>,
+        /// The error message, when it failed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        /// Usage of this call including its nested calls.
+        usage: Usage,
+        /// How long it took.
+        elapsed: Duration,
+    },
+    /// The caller dropped the call's future before it finished.
+    CallCancelled {
+        /// Usage until then.
+        usage: Usage,
+    },
+    /// A worker sent a request to its model.
+    ModelRequest {
+        /// `provider:name`.
+        model: String,
+        /// 1 for the first request of the call.
+        turn: u32,
+        /// Messages in the conversation so far.
+        messages: usize,
+        /// Names of the tools offered.
+        tools: Vec<String>,
+        /// `true` when a JSON answer is requested.
+        structured: bool,
+    },
+    /// The model answered.
+    ModelResponse {
+        /// `provider:name`.
+        model: String,
+        /// The request's turn.
+        turn: u32,
+        /// Text of the answer.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+        /// Tool calls requested.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        tool_calls: Vec<ToolCall>,
+        /// Tokens of this request.
+        usage: Usage,
+    },
+    /// The model asked for a tool call; it is about to be dispatched.
+    ToolCall {
+        /// The requested call.
+        call: ToolCall,
+    },
+    /// The result of a tool call, as it is sent back to the model.
+    ToolResult {
+        /// The result (or error message) the model receives.
+        result: ToolResult,
+    },
+    /// The final answer was rejected and the model is asked again.
+    OutputRetry {
+        /// 1 for the first retry.
+        attempt: u32,
+        /// Why the answer was rejected.
+        reason: String,
+    },
+}
+
+impl EventKind {
+    /// A short snake_case label.
+    ///
+    /// ```
+    /// # use llm_do_core::EventKind;
+    /// assert_eq!(EventKind::OutputRetry { attempt: 1, reason: String::new() }.label(), "output_retry");
+    /// ```
+    pub fn label(&self) -> &'static str {
+        match self {
+            EventKind::CallStarted { .. } => "call_started",
+            EventKind::CallFinished { .. } => "call_finished",
+            EventKind::CallCancelled { .. } => "call_cancelled",
+            EventKind::ModelRequest { .. } => "model_request",
+            EventKind::ModelResponse { .. } => "model_response",
+            EventKind::ToolCall { .. } => "tool_call",
+            EventKind::ToolResult { .. } => "tool_result",
+            EventKind::OutputRetry { .. } => "output_retry",
+        }
+    }
+}
+
+/// Receives events. Implemented for closures `Fn(&Event)`.
+///
+/// Called synchronously on the task making the call: keep it fast (forward to a channel for
+/// slow work).
+///
+/// ```
+/// use llm_do_core::{Event, Runtime};
+/// let rt = Runtime::builder().subscribe(|e: &Event| eprintln!("{} {}", e.call.name, e.kind.label())).build();
+/// # let _ = rt;
+/// ```
+pub trait EventSubscriber: Send + Sync + 'static {
+    /// Handles one event.
+    fn on_event(&self, event: &Event);
+}
+
+impl<F: Fn(&Event) + Send + Sync + 'static> EventSubscriber for F {
+    fn on_event(&self, event: &Event) {
+        self(event)
+    }
+}
+
+/// A subscriber that keeps every event, for tests, snapshots and post-mortems.
+///
+/// ```
+/// use llm_do_core::{EventLog, Runtime};
+/// let log = EventLog::new();
+/// let rt = Runtime::builder().subscribe(log.clone()).build();
+/// # let _ = rt;
+/// assert!(log.events().is_empty());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct EventLog {
+    events: Arc<Mutex<Vec<Event>>>,
+}
+
+impl EventLog {
+    /// An empty log.
+    ///
+    /// ```
+    /// # use llm_do_core::EventLog;
+    /// assert!(EventLog::new().events().is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A copy of the events so far.
+    ///
+    /// ```
+    /// # use llm_do_core::EventLog;
+    /// assert_eq!(EventLog::new().events().len(), 0);
+    /// ```
+    pub fn events(&self) -> Vec<Event> {
+        self.lock().clone()
+    }
+
+    /// Forgets all events.
+    ///
+    /// ```
+    /// # use llm_do_core::EventLog;
+    /// EventLog::new().clear();
+    /// ```
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Event>> {
+        self.events.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The events as a stable, human-readable transcript (no times or durations), one line per
+    /// event, indented by depth. Made for snapshot tests.
+    ///
+    /// ```
+    /// # use llm_do_core::EventLog;
+    /// assert_eq!(EventLog::new().transcript(), "");
+    /// ```
+    pub fn transcript(&self) -> String {
+        let mut out = String::new();
+        for e in self.lock().iter() {
+            let indent = "  ".repeat(e.call.depth.saturating_sub(1) as usize);
+            let c = &e.call;
+            let _ = write!(out, "{indent}{} {}", c.id, c.name);
+            match &e.kind {
+                EventKind::CallStarted { input } => {
+                    let parent = c.parent.map(|p| format!(" parent={p}")).unwrap_or_default();
+                    let _ = write!(
+                        out,
+                        " started [{}] depth={}{parent} input={input}",
+                        c.kind, c.depth
+                    );
+                }
+                EventKind::CallFinished { output, error, usage, .. } => {
+                    match (output, error) {
+                        (_, Some(err)) => {
+                            let _ = write!(out, " failed: {err}");
+                        }
+                        (Some(v), None) => {
+                            let _ = write!(out, " finished output={v}");
+                        }
+                        (None, None) => out.push_str(" finished"),
+                    }
+                    write_usage(&mut out, usage);
+                }
+                EventKind::CallCancelled { usage } => {
+                    out.push_str(" cancelled");
+                    write_usage(&mut out, usage);
+                }
+                EventKind::ModelRequest { model, turn, messages, tools, structured } => {
+                    let _ = write!(
+                        out,
+                        " model_request {model} turn={turn} messages={messages} tools=[{}]{}",
+                        tools.join(", "),
+                        if *structured { " output=json" } else { "" }
+                    );
+                }
+                EventKind::ModelResponse { turn, text, tool_calls, usage, .. } => {
+                    let _ = write!(out, " model_response turn={turn}");
+                    if let Some(t) = text {
+                        let _ = write!(out, " text={t:?}");
+                    }
+                    for call in tool_calls {
+                        let _ = write!(out, " call {}({})", call.name, call.arguments);
+                    }
+                    write_usage(&mut out, usage);
+                }
+                EventKind::ToolCall { call } => {
+                    let _ = write!(out, " tool_call {} {}({})", call.id, call.name, call.arguments);
+                }
+                EventKind::ToolResult { result } => {
+                    let status = if result.is_error { "error" } else { "ok" };
+                    let _ = write!(
+                        out,
+                        " tool_result {} {} {status}: {}",
+                        result.tool_call_id, result.name, result.content
+                    );
+                }
+                EventKind::OutputRetry { attempt, reason } => {
+                    let _ = write!(out, " output_retry attempt={attempt}: {reason}");
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+fn write_usage(out: &mut String, usage: &Usage) {
+    if !usage.is_zero() {
+        let _ = write!(
+            out,
+            " usage(requests={} in={} out={})",
+            usage.requests, usage.input_tokens, usage.output_tokens
+        );
+    }
+}
+
+impl EventSubscriber for EventLog {
+    fn on_event(&self, event: &Event) {
+        self.lock().push(event.clone());
+    }
+}

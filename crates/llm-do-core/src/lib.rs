@@ -1,0 +1,50 @@
+//! Core runtime of [llm-do](https://crates.io/crates/llm-do): the pieces every worker and tool call
+//! goes through.
+//!
+//! Most users depend on the `llm-do` facade crate instead of this one; everything here is
+//! re-exported there. The modules, one concept each:
+//!
+//! - [`ctx`]: [`Ctx`], the handle every call receives (depth, budget, events, dispatch by name).
+//! - [`runtime`]: [`Runtime`] and its builder (registry, providers, limits, subscribers).
+//! - [`spec`]: [`CallableSpec`], the description of one worker or tool, and its builders.
+//! - [`agent`]: the agent loop that runs a worker against a [`Model`].
+//! - [`model`]: the [`Model`] trait providers implement, with its request and response types.
+//! - [`message`]: the conversation a worker has with its model.
+//! - [`event`]: typed events describing every call, model request and tool result.
+//! - [`usage`]: token and request accounting, and the budgets enforced per run.
+//! - [`error`]: the typed [`Error`] every fallible operation returns.
+#![warn(missing_docs)]
+
+pub mod agent;
+pub mod call;
+pub mod ctx;
+pub mod error;
+pub mod event;
+pub mod message;
+pub mod model;
+pub mod model_ref;
+pub mod prompt;
+pub mod registry;
+pub mod runtime;
+pub mod schema;
+pub mod spec;
+mod telemetry;
+pub mod usage;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use call::{CallId, CallInfo, CallKind};
+pub use ctx::Ctx;
+pub use error::{Error, Result};
+pub use event::{Event, EventKind, EventLog, EventSubscriber};
+pub use message::{Message, ToolCall, ToolResult};
+pub use model::{
+    Model, ModelError, ModelErrorKind, ModelRequest, ModelResponse, ModelSettings, OutputMode,
+    ToolDefinition,
+};
+pub use model_ref::ModelRef;
+pub use registry::Registry;
+pub use runtime::{Runtime, RuntimeBuilder};
+pub use spec::{CallableSpec, SpecRef, ToolSpecBuilder, WorkerConfig, WorkerSpecBuilder};
+pub use usage::{Limits, Usage};

@@ -1,0 +1,194 @@
+//! The conversation between a worker and its model.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One message of a worker's conversation with its model.
+///
+/// ```
+/// use llm_do_core::Message;
+/// let m = Message::user("Classify this ticket: I was charged twice");
+/// assert!(matches!(m, Message::User { .. }));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Message {
+    /// Instructions for the model.
+    System {
+        /// The instructions.
+        content: String,
+    },
+    /// The rendered prompt, or feedback from the runtime (e.g. an output validation error).
+    User {
+        /// The text.
+        content: String,
+    },
+    /// What the model answered: text, tool calls, or both.
+    Assistant {
+        /// Text the model produced, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content: Option<String>,
+        /// Tools the model asked to call, in order.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        tool_calls: Vec<ToolCall>,
+    },
+    /// The result of one tool call, sent back to the model.
+    Tool(ToolResult),
+}
+
+impl Message {
+    /// A system message.
+    ///
+    /// ```
+    /// # use llm_do_core::Message;
+    /// assert_eq!(Message::system("Be terse."), Message::System { content: "Be terse.".into() });
+    /// ```
+    pub fn system(content: impl Into<String>) -> Self {
+        Message::System { content: content.into() }
+    }
+
+    /// A user message.
+    ///
+    /// ```
+    /// # use llm_do_core::Message;
+    /// assert_eq!(Message::user("hi"), Message::User { content: "hi".into() });
+    /// ```
+    pub fn user(content: impl Into<String>) -> Self {
+        Message::User { content: content.into() }
+    }
+
+    /// An assistant message with the given text and tool calls.
+    ///
+    /// ```
+    /// # use llm_do_core::Message;
+    /// let m = Message::assistant(Some("done".into()), vec![]);
+    /// assert!(matches!(m, Message::Assistant { .. }));
+    /// ```
+    pub fn assistant(content: Option<String>, tool_calls: Vec<ToolCall>) -> Self {
+        Message::Assistant { content, tool_calls }
+    }
+}
+
+/// A tool call requested by a model.
+///
+/// `arguments` is kept as the raw JSON text the model produced, so that malformed arguments
+/// reach the runtime intact and can be reported back to the model instead of being lost.
+///
+/// ```
+/// use llm_do_core::ToolCall;
+/// use serde_json::json;
+/// let call = ToolCall::new("call_1", "add", &json!({"a": 1, "b": 2}));
+/// assert_eq!(call.arguments, r#"{"a":1,"b":2}"#);
+/// assert_eq!(call.parse_arguments().unwrap(), json!({"a": 1, "b": 2}));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolCall {
+    /// Identifier chosen by the model (or provider), echoed in the matching [`ToolResult`].
+    pub id: String,
+    /// Name of the tool or worker to call.
+    pub name: String,
+    /// Arguments as raw JSON text.
+    pub arguments: String,
+}
+
+impl ToolCall {
+    /// A tool call whose arguments are the given JSON value.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolCall;
+    /// let c = ToolCall::new("1", "now", &serde_json::json!({}));
+    /// assert_eq!(c.arguments, "{}");
+    /// ```
+    pub fn new(id: impl Into<String>, name: impl Into<String>, arguments: &Value) -> Self {
+        Self { id: id.into(), name: name.into(), arguments: arguments.to_string() }
+    }
+
+    /// A tool call with raw (possibly malformed) argument text, as a provider received it.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolCall;
+    /// let c = ToolCall::raw("1", "add", "{not json");
+    /// assert!(c.parse_arguments().is_err());
+    /// ```
+    pub fn raw(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        arguments: impl Into<String>,
+    ) -> Self {
+        Self { id: id.into(), name: name.into(), arguments: arguments.into() }
+    }
+
+    /// Parses the arguments. Empty text counts as `{}` (some servers send it for no arguments).
+    ///
+    /// ```
+    /// # use llm_do_core::ToolCall;
+    /// assert_eq!(ToolCall::raw("1", "now", "").parse_arguments().unwrap(), serde_json::json!({}));
+    /// ```
+    pub fn parse_arguments(&self) -> Result<Value, serde_json::Error> {
+        if self.arguments.trim().is_empty() {
+            return Ok(Value::Object(Default::default()));
+        }
+        serde_json::from_str(&self.arguments)
+    }
+}
+
+/// The result of one tool call, as sent back to the model.
+///
+/// ```
+/// use llm_do_core::ToolResult;
+/// let r = ToolResult::error("call_1", "add", "unknown tool");
+/// assert!(r.is_error);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolResult {
+    /// The id of the [`ToolCall`] this answers.
+    pub tool_call_id: String,
+    /// Name of the tool that was called.
+    pub name: String,
+    /// The result (JSON text, or a plain string for string results), or the error message.
+    pub content: String,
+    /// `true` when the call failed and `content` is an error message meant for the model.
+    #[serde(default)]
+    pub is_error: bool,
+}
+
+impl ToolResult {
+    /// A successful result.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolResult;
+    /// assert!(!ToolResult::ok("1", "add", "3").is_error);
+    /// ```
+    pub fn ok(
+        tool_call_id: impl Into<String>,
+        name: impl Into<String>,
+        content: impl Into<String>,
+    ) -> Self {
+        Self {
+            tool_call_id: tool_call_id.into(),
+            name: name.into(),
+            content: content.into(),
+            is_error: false,
+        }
+    }
+
+    /// A failed call; `message` tells the model what went wrong and how to fix it.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolResult;
+    /// assert_eq!(ToolResult::error("1", "add", "boom").content, "boom");
+    /// ```
+    pub fn error(
+        tool_call_id: impl Into<String>,
+        name: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            tool_call_id: tool_call_id.into(),
+            name: name.into(),
+            content: message.into(),
+            is_error: true,
+        }
+    }
+}

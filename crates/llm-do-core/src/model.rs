@@ -1,0 +1,424 @@
+//! The [`Model`] trait that providers implement, and the request/response types crossing it.
+//!
+//! Core knows nothing about HTTP or local inference: a provider turns a [`ModelRequest`] into a
+//! [`ModelResponse`] however it likes. The scripted and schema-driven test models in
+//! `llm-do-providers` are the smallest examples.
+
+use crate::message::{Message, ToolCall};
+use crate::usage::Usage;
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fmt;
+
+/// A language model backend.
+///
+/// Implementations must be cheap to share (`Arc<dyn Model>`) and safe to call concurrently.
+/// Dropping the returned future must cancel the request.
+///
+/// ```
+/// use llm_do_core::{Model, ModelError, ModelRequest, ModelResponse, Usage};
+/// use futures::future::BoxFuture;
+///
+/// /// Answers every request with "ok".
+/// struct Fixed;
+/// impl Model for Fixed {
+///     fn request<'a>(&'a self, _req: &'a ModelRequest)
+///         -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
+///         Box::pin(async { Ok(ModelResponse::text("ok")) })
+///     }
+/// }
+/// ```
+pub trait Model: Send + Sync + 'static {
+    /// Sends one request and returns the model's complete answer.
+    fn request<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>>;
+}
+
+/// One request to a model: the conversation so far, the tools it may call and the output it
+/// must produce.
+///
+/// ```
+/// use llm_do_core::{Message, ModelRequest};
+/// let req = ModelRequest::new("gpt-4o-mini", vec![Message::user("hi")]);
+/// assert!(req.tools.is_empty());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ModelRequest {
+    /// Model name within its provider (the part after `provider:`).
+    pub model: String,
+    /// The conversation, starting with the system message if any.
+    pub messages: Vec<Message>,
+    /// Tools the model may call.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<ToolDefinition>,
+    /// The shape of the final answer.
+    pub output: OutputMode,
+    /// Sampling settings.
+    #[serde(default)]
+    pub settings: ModelSettings,
+}
+
+impl ModelRequest {
+    /// A text-output request with no tools and default settings.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelRequest, OutputMode};
+    /// assert_eq!(ModelRequest::new("m", vec![]).output, OutputMode::Text);
+    /// ```
+    pub fn new(model: impl Into<String>, messages: Vec<Message>) -> Self {
+        Self {
+            model: model.into(),
+            messages,
+            tools: Vec::new(),
+            output: OutputMode::Text,
+            settings: ModelSettings::default(),
+        }
+    }
+
+    /// Offers these tools to the model.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelRequest, ToolDefinition};
+    /// let req = ModelRequest::new("m", vec![])
+    ///     .with_tools(vec![ToolDefinition::new("now", "Current time.", serde_json::json!({"type": "object"}))]);
+    /// assert_eq!(req.tools.len(), 1);
+    /// ```
+    pub fn with_tools(mut self, tools: Vec<ToolDefinition>) -> Self {
+        self.tools = tools;
+        self
+    }
+
+    /// Sets the output mode.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelRequest, OutputMode};
+    /// let req = ModelRequest::new("m", vec![]).with_output(OutputMode::json("answer", serde_json::json!({"type": "integer"})));
+    /// assert!(matches!(req.output, OutputMode::Json { .. }));
+    /// ```
+    pub fn with_output(mut self, output: OutputMode) -> Self {
+        self.output = output;
+        self
+    }
+
+    /// Sets the sampling settings.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelRequest, ModelSettings};
+    /// let req = ModelRequest::new("m", vec![]).with_settings(ModelSettings { temperature: Some(0.0), ..Default::default() });
+    /// assert_eq!(req.settings.temperature, Some(0.0));
+    /// ```
+    pub fn with_settings(mut self, settings: ModelSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// `true` when at least one message is a tool result.
+    ///
+    /// ```
+    /// # use llm_do_core::{Message, ModelRequest, ToolResult};
+    /// let req = ModelRequest::new("m", vec![Message::Tool(ToolResult::ok("1", "t", "x"))]);
+    /// assert!(req.has_tool_results());
+    /// ```
+    pub fn has_tool_results(&self) -> bool {
+        self.messages.iter().any(|m| matches!(m, Message::Tool(_)))
+    }
+}
+
+/// What the final answer must look like.
+///
+/// ```
+/// use llm_do_core::OutputMode;
+/// let mode = OutputMode::json("Category", serde_json::json!({"enum": ["Bug", "Billing"]}));
+/// assert!(mode.schema().is_some());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OutputMode {
+    /// Free text.
+    Text,
+    /// A JSON value matching `schema`.
+    Json {
+        /// A short name for the schema (providers that need one use it).
+        name: String,
+        /// The JSON Schema the answer must satisfy.
+        schema: Value,
+    },
+}
+
+impl OutputMode {
+    /// A JSON output mode.
+    ///
+    /// ```
+    /// # use llm_do_core::OutputMode;
+    /// assert!(matches!(OutputMode::json("x", serde_json::json!({})), OutputMode::Json { .. }));
+    /// ```
+    pub fn json(name: impl Into<String>, schema: Value) -> Self {
+        OutputMode::Json { name: name.into(), schema }
+    }
+
+    /// The output schema, `None` for text.
+    ///
+    /// ```
+    /// # use llm_do_core::OutputMode;
+    /// assert!(OutputMode::Text.schema().is_none());
+    /// ```
+    pub fn schema(&self) -> Option<&Value> {
+        match self {
+            OutputMode::Text => None,
+            OutputMode::Json { schema, .. } => Some(schema),
+        }
+    }
+}
+
+/// A tool as the model sees it: name, description and JSON Schema of its arguments.
+///
+/// ```
+/// use llm_do_core::ToolDefinition;
+/// let t = ToolDefinition::new("add", "Add two numbers.", serde_json::json!({"type": "object"}));
+/// assert_eq!(t.name, "add");
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolDefinition {
+    /// Name the model uses to call it.
+    pub name: String,
+    /// What it does, for the model.
+    pub description: String,
+    /// JSON Schema of the arguments object.
+    pub parameters: Value,
+}
+
+impl ToolDefinition {
+    /// Builds a tool definition.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolDefinition;
+    /// let t = ToolDefinition::new("now", "", serde_json::json!({"type": "object"}));
+    /// assert!(t.description.is_empty());
+    /// ```
+    pub fn new(name: impl Into<String>, description: impl Into<String>, parameters: Value) -> Self {
+        Self { name: name.into(), description: description.into(), parameters }
+    }
+}
+
+/// Sampling settings forwarded to the model. `None` means "the provider's default".
+///
+/// ```
+/// use llm_do_core::ModelSettings;
+/// let s = ModelSettings { temperature: Some(0.2), seed: Some(7), ..Default::default() };
+/// assert_eq!(s.max_tokens, None);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelSettings {
+    /// Sampling temperature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    /// Nucleus sampling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f32>,
+    /// Maximum tokens to generate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// Seed for reproducible sampling, where the provider supports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+}
+
+/// A model's complete answer to one request.
+///
+/// ```
+/// use llm_do_core::{ModelResponse, ToolCall};
+/// let r = ModelResponse::tool_calls(vec![ToolCall::new("1", "now", &serde_json::json!({}))]);
+/// assert!(r.text.is_none());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ModelResponse {
+    /// Text, if any (the final answer when there are no tool calls).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Tool calls the model wants made before it answers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// Tokens used by this request (`requests` is counted by the runtime, leave it 0).
+    #[serde(default)]
+    pub usage: Usage,
+    /// The model that actually answered, if the provider reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The provider's finish reason, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<String>,
+}
+
+impl ModelResponse {
+    /// A final text answer.
+    ///
+    /// ```
+    /// # use llm_do_core::ModelResponse;
+    /// assert_eq!(ModelResponse::text("42").text.as_deref(), Some("42"));
+    /// ```
+    pub fn text(text: impl Into<String>) -> Self {
+        Self { text: Some(text.into()), ..Default::default() }
+    }
+
+    /// A turn that calls tools.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelResponse, ToolCall};
+    /// assert_eq!(ModelResponse::tool_calls(vec![ToolCall::raw("1", "t", "{}")]).tool_calls.len(), 1);
+    /// ```
+    pub fn tool_calls(calls: Vec<ToolCall>) -> Self {
+        Self { tool_calls: calls, ..Default::default() }
+    }
+
+    /// Sets the token usage.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelResponse, Usage};
+    /// let r = ModelResponse::text("x").with_usage(Usage::tokens(10, 2));
+    /// assert_eq!(r.usage.output_tokens, 2);
+    /// ```
+    pub fn with_usage(mut self, usage: Usage) -> Self {
+        self.usage = usage;
+        self
+    }
+}
+
+/// What went wrong talking to a model.
+///
+/// ```
+/// use llm_do_core::{ModelError, ModelErrorKind};
+/// let e = ModelError::new(ModelErrorKind::Status(503), "upstream overloaded").retryable(true);
+/// assert!(e.is_retryable());
+/// assert_eq!(e.to_string(), "HTTP status 503: upstream overloaded");
+/// ```
+#[derive(Debug)]
+pub struct ModelError {
+    kind: ModelErrorKind,
+    message: String,
+    retryable: bool,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// Category of a [`ModelError`].
+///
+/// ```
+/// # use llm_do_core::ModelErrorKind;
+/// assert_ne!(ModelErrorKind::Transport, ModelErrorKind::Decode);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ModelErrorKind {
+    /// The connection failed, timed out or was reset.
+    Transport,
+    /// The server answered with a non-success HTTP status.
+    Status(u16),
+    /// The answer could not be decoded.
+    Decode,
+    /// A scripted model ran out of responses, or a test model was misused.
+    Script,
+    /// The request was invalid for this model (e.g. an unsupported schema).
+    InvalidRequest,
+    /// Anything else.
+    Other,
+}
+
+impl ModelError {
+    /// Builds an error (not retryable).
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelError, ModelErrorKind};
+    /// assert!(!ModelError::new(ModelErrorKind::Decode, "bad json").is_retryable());
+    /// ```
+    pub fn new(kind: ModelErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into(), retryable: false, source: None }
+    }
+
+    /// Marks whether retrying the same request may succeed.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelError, ModelErrorKind};
+    /// assert!(ModelError::new(ModelErrorKind::Transport, "reset").retryable(true).is_retryable());
+    /// ```
+    pub fn retryable(mut self, retryable: bool) -> Self {
+        self.retryable = retryable;
+        self
+    }
+
+    /// Attaches the underlying error.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelError, ModelErrorKind};
+    /// let io = std::io::Error::other("reset");
+    /// let e = ModelError::new(ModelErrorKind::Transport, "connection lost").with_source(io);
+    /// assert!(std::error::Error::source(&e).is_some());
+    /// ```
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// The error's category.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelError, ModelErrorKind};
+    /// assert_eq!(ModelError::new(ModelErrorKind::Other, "x").kind(), ModelErrorKind::Other);
+    /// ```
+    pub fn kind(&self) -> ModelErrorKind {
+        self.kind
+    }
+
+    /// The message, without the category prefix.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelError, ModelErrorKind};
+    /// assert_eq!(ModelError::new(ModelErrorKind::Other, "x").message(), "x");
+    /// ```
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Whether retrying may succeed.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelError, ModelErrorKind};
+    /// assert!(!ModelError::new(ModelErrorKind::Status(400), "bad").is_retryable());
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        self.retryable
+    }
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            ModelErrorKind::Transport => write!(f, "transport error: {}", self.message),
+            ModelErrorKind::Status(code) => write!(f, "HTTP status {code}: {}", self.message),
+            ModelErrorKind::Decode => {
+                write!(f, "could not decode the model's answer: {}", self.message)
+            }
+            ModelErrorKind::Script => write!(f, "scripted model: {}", self.message),
+            ModelErrorKind::InvalidRequest => write!(f, "invalid request: {}", self.message),
+            ModelErrorKind::Other => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for ModelError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl<M: Model + ?Sized> Model for std::sync::Arc<M> {
+    fn request<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
+        (**self).request(request)
+    }
+}

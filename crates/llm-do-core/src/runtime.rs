@@ -1,0 +1,382 @@
+//! [`Runtime`]: the registry of workers and tools, the model providers, the limits and the event
+//! subscribers. Cheap to clone; every run starts from [`Runtime::ctx`].
+
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::event::EventSubscriber;
+use crate::model::Model;
+use crate::model_ref::ModelRef;
+use crate::registry::Registry;
+use crate::spec::{CallableSpec, ToolSource};
+use crate::usage::Limits;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Name of the environment variable giving the model of workers that name none.
+pub const MODEL_ENV: &str = "LLM_DO_MODEL";
+
+/// The llm-do runtime.
+///
+/// ```
+/// use llm_do_core::{Runtime, ToolSpecBuilder};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> llm_do_core::Result<()> {
+/// let shout = ToolSpecBuilder::new("shout")
+///     .handler(|_, args| async move { Ok(serde_json::json!(args["text"].as_str().unwrap_or("").to_uppercase())) })
+///     .build();
+/// let rt = Runtime::builder().register(shout).build();
+/// let loud: String = rt.ctx().call("shout", serde_json::json!({"text": "hi"})).await?;
+/// assert_eq!(loud, "HI");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<RuntimeInner>,
+}
+
+pub(crate) struct RuntimeInner {
+    pub(crate) registry: Registry,
+    pub(crate) providers: BTreeMap<String, Arc<dyn Model>>,
+    pub(crate) model_override: Option<Arc<dyn Model>>,
+    pub(crate) fallback_model: Option<String>,
+    pub(crate) limits: Limits,
+    pub(crate) subscribers: Vec<Arc<dyn EventSubscriber>>,
+}
+
+/// A model resolved for one worker: the backend, the model name sent to it, and the
+/// `provider:name` label used in events and errors.
+pub(crate) struct ResolvedModel {
+    pub(crate) model: Arc<dyn Model>,
+    pub(crate) name: String,
+    pub(crate) label: String,
+    pub(crate) provider: String,
+}
+
+impl Runtime {
+    /// Starts configuring a runtime.
+    ///
+    /// ```
+    /// let rt = llm_do_core::Runtime::builder().max_depth(3).build();
+    /// assert_eq!(rt.limits().max_depth, 3);
+    /// ```
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::default()
+    }
+
+    /// A fresh root context: the start of one *run*. Budgets (requests, tokens) and usage
+    /// totals are per run; calls made from this context run at depth 1.
+    ///
+    /// ```
+    /// let ctx = llm_do_core::Runtime::builder().build().ctx();
+    /// assert_eq!(ctx.depth(), 0);
+    /// ```
+    pub fn ctx(&self) -> Ctx {
+        Ctx::root(self.inner.clone())
+    }
+
+    /// The registered workers and tools.
+    ///
+    /// ```
+    /// assert!(llm_do_core::Runtime::builder().build().registry().is_empty());
+    /// ```
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    /// The limits in force.
+    ///
+    /// ```
+    /// assert_eq!(llm_do_core::Runtime::builder().build().limits().max_depth, 5);
+    /// ```
+    pub fn limits(&self) -> Limits {
+        self.inner.limits
+    }
+
+    pub(crate) fn from_inner(inner: Arc<RuntimeInner>) -> Self {
+        Self { inner }
+    }
+}
+
+impl RuntimeInner {
+    /// Picks the model for a worker: the override, else the worker's own model, else
+    /// `LLM_DO_MODEL`, else the builder's default.
+    pub(crate) fn resolve_model(&self, worker: &str, model: Option<&str>) -> Result<ResolvedModel> {
+        let chosen = model.or(self.fallback_model.as_deref());
+        if let Some(m) = &self.model_override {
+            let (name, provider) = match chosen.map(ModelRef::parse) {
+                Some(Ok(r)) => (r.name().to_owned(), r.provider().to_owned()),
+                _ => ("override".to_owned(), "override".to_owned()),
+            };
+            return Ok(ResolvedModel {
+                model: m.clone(),
+                label: format!("override:{name}"),
+                name,
+                provider,
+            });
+        }
+        let Some(chosen) = chosen else {
+            return Err(Error::NoModel { name: worker.to_owned() });
+        };
+        let model_ref = ModelRef::parse(chosen)?;
+        let Some(backend) = self.providers.get(model_ref.provider()) else {
+            return Err(Error::UnknownProvider {
+                provider: model_ref.provider().to_owned(),
+                model: chosen.to_owned(),
+                known: self.providers.keys().cloned().collect(),
+            });
+        };
+        Ok(ResolvedModel {
+            model: backend.clone(),
+            name: model_ref.name().to_owned(),
+            label: model_ref.to_string(),
+            provider: model_ref.provider().to_owned(),
+        })
+    }
+
+    pub(crate) fn has_subscribers(&self) -> bool {
+        !self.subscribers.is_empty()
+    }
+}
+
+/// Configures a [`Runtime`].
+///
+/// ```
+/// use llm_do_core::{EventLog, Runtime};
+/// let log = EventLog::new();
+/// let rt = Runtime::builder()
+///     .max_depth(8)
+///     .max_requests(50)
+///     .max_total_tokens(100_000)
+///     .default_model("openai:gpt-4o-mini")
+///     .subscribe(log.clone())
+///     .build();
+/// assert_eq!(rt.limits().max_requests, Some(50));
+/// ```
+#[must_use]
+pub struct RuntimeBuilder {
+    explicit: Vec<Arc<CallableSpec>>,
+    providers: BTreeMap<String, Arc<dyn Model>>,
+    model_override: Option<Arc<dyn Model>>,
+    default_model: Option<String>,
+    read_env: bool,
+    limits: Limits,
+    subscribers: Vec<Arc<dyn EventSubscriber>>,
+}
+
+impl Default for RuntimeBuilder {
+    fn default() -> Self {
+        Self {
+            explicit: Vec::new(),
+            providers: BTreeMap::new(),
+            model_override: None,
+            default_model: None,
+            read_env: true,
+            limits: Limits::default(),
+            subscribers: Vec::new(),
+        }
+    }
+}
+
+impl RuntimeBuilder {
+    /// Registers a worker or tool under its name, for calls by name.
+    ///
+    /// The tools a registered worker lists are registered too, unless a spec of the same name
+    /// is registered explicitly (explicit registrations always win, so a hardened replacement
+    /// can take over a name).
+    ///
+    /// ```
+    /// # use llm_do_core::{Runtime, ToolSpecBuilder};
+    /// let t = ToolSpecBuilder::new("t").handler(|_, _| async { Ok(serde_json::json!(1)) }).build();
+    /// let rt = Runtime::builder().register(t).build();
+    /// assert!(rt.registry().contains("t"));
+    /// ```
+    pub fn register(mut self, spec: Arc<CallableSpec>) -> Self {
+        self.explicit.push(spec);
+        self
+    }
+
+    /// Makes a model backend available under a provider name: workers whose model is
+    /// `"{name}:…"` use it. Several providers (e.g. `openai` and a local `ollama`) can coexist.
+    ///
+    /// ```
+    /// # use llm_do_core::{Model, ModelError, ModelRequest, ModelResponse, Runtime};
+    /// # struct Echo;
+    /// # impl Model for Echo {
+    /// #     fn request<'a>(&'a self, _: &'a ModelRequest) -> futures::future::BoxFuture<'a, Result<ModelResponse, ModelError>> {
+    /// #         Box::pin(async { Ok(ModelResponse::text("hi")) })
+    /// #     }
+    /// # }
+    /// let rt = Runtime::builder().provider("echo", Echo).default_model("echo:any").build();
+    /// # let _ = rt;
+    /// ```
+    pub fn provider(mut self, name: impl Into<String>, model: impl Model) -> Self {
+        self.providers.insert(name.into(), Arc::new(model));
+        self
+    }
+
+    /// Forces every worker onto this model, whatever its `model` string says (for tests and
+    /// demos). The model name sent is still the part of the worker's model string after `:`.
+    ///
+    /// ```
+    /// # use llm_do_core::{Model, ModelError, ModelRequest, ModelResponse, Runtime};
+    /// # struct Echo;
+    /// # impl Model for Echo {
+    /// #     fn request<'a>(&'a self, _: &'a ModelRequest) -> futures::future::BoxFuture<'a, Result<ModelResponse, ModelError>> {
+    /// #         Box::pin(async { Ok(ModelResponse::text("hi")) })
+    /// #     }
+    /// # }
+    /// let rt = Runtime::builder().model_override(Echo).build();
+    /// # let _ = rt;
+    /// ```
+    pub fn model_override(mut self, model: impl Model) -> Self {
+        self.model_override = Some(Arc::new(model));
+        self
+    }
+
+    /// The model of workers that name none, used when `LLM_DO_MODEL` is not set.
+    ///
+    /// ```
+    /// let rt = llm_do_core::Runtime::builder().default_model("openai:gpt-4o-mini").build();
+    /// # let _ = rt;
+    /// ```
+    pub fn default_model(mut self, model: impl Into<String>) -> Self {
+        self.default_model = Some(model.into());
+        self
+    }
+
+    /// Ignores the `LLM_DO_MODEL` environment variable (it is read by [`build`](Self::build)
+    /// otherwise).
+    ///
+    /// ```
+    /// let rt = llm_do_core::Runtime::builder().ignore_env().build();
+    /// # let _ = rt;
+    /// ```
+    pub fn ignore_env(mut self) -> Self {
+        self.read_env = false;
+        self
+    }
+
+    /// Sets the deepest allowed call (default 5; calls from the root context run at depth 1).
+    ///
+    /// ```
+    /// assert_eq!(llm_do_core::Runtime::builder().max_depth(2).build().limits().max_depth, 2);
+    /// ```
+    pub fn max_depth(mut self, depth: u32) -> Self {
+        self.limits.max_depth = depth;
+        self
+    }
+
+    /// Sets the most model requests one run may make.
+    ///
+    /// ```
+    /// assert_eq!(llm_do_core::Runtime::builder().max_requests(3).build().limits().max_requests, Some(3));
+    /// ```
+    pub fn max_requests(mut self, requests: u64) -> Self {
+        self.limits.max_requests = Some(requests);
+        self
+    }
+
+    /// Sets the most input + output tokens one run may use.
+    ///
+    /// ```
+    /// let rt = llm_do_core::Runtime::builder().max_total_tokens(1000).build();
+    /// assert_eq!(rt.limits().max_total_tokens, Some(1000));
+    /// ```
+    pub fn max_total_tokens(mut self, tokens: u64) -> Self {
+        self.limits.max_total_tokens = Some(tokens);
+        self
+    }
+
+    /// Sets all limits at once.
+    ///
+    /// ```
+    /// use llm_do_core::{Limits, Runtime};
+    /// let rt = Runtime::builder().limits(Limits::default()).build();
+    /// # let _ = rt;
+    /// ```
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Adds an event subscriber (an [`EventLog`](crate::EventLog), a closure, ...).
+    ///
+    /// ```
+    /// let rt = llm_do_core::Runtime::builder().subscribe(|e: &llm_do_core::Event| drop(e)).build();
+    /// # let _ = rt;
+    /// ```
+    pub fn subscribe(mut self, subscriber: impl EventSubscriber) -> Self {
+        self.subscribers.push(Arc::new(subscriber));
+        self
+    }
+
+    /// Builds the runtime. Two explicit registrations of one name: the later one wins (use
+    /// [`try_build`](Self::try_build) to make that an error).
+    ///
+    /// ```
+    /// let rt = llm_do_core::Runtime::builder().build();
+    /// # let _ = rt;
+    /// ```
+    pub fn build(self) -> Runtime {
+        self.assemble().0
+    }
+
+    /// Builds the runtime, failing when two different specs were registered under one name.
+    ///
+    /// ```
+    /// # use llm_do_core::{Runtime, ToolSpecBuilder};
+    /// let t = || ToolSpecBuilder::new("t").handler(|_, _| async { Ok(serde_json::json!(1)) }).build();
+    /// assert!(Runtime::builder().register(t()).register(t()).try_build().is_err());
+    /// ```
+    pub fn try_build(self) -> Result<Runtime> {
+        let (rt, duplicates) = self.assemble();
+        match duplicates.first() {
+            None => Ok(rt),
+            Some(name) => Err(Error::InvalidSpec {
+                name: name.clone(),
+                message: "registered twice with different definitions".into(),
+            }),
+        }
+    }
+
+    fn assemble(self) -> (Runtime, Vec<String>) {
+        let mut registry = Registry::default();
+        let mut duplicates = Vec::new();
+        for spec in &self.explicit {
+            if let Some(previous) = registry.insert(spec.clone()) {
+                if !Arc::ptr_eq(&previous, spec) {
+                    duplicates.push(spec.name().to_owned());
+                }
+            }
+        }
+        // Tools listed by registered workers fill in the names nobody registered explicitly.
+        let mut pending: Vec<Arc<CallableSpec>> = self.explicit.clone();
+        while let Some(spec) = pending.pop() {
+            let Some(worker) = spec.worker() else { continue };
+            for source in &worker.tools {
+                if let ToolSource::Spec(f) = source {
+                    let tool = f();
+                    if !registry.contains(tool.name()) {
+                        registry.insert(tool.clone());
+                        pending.push(tool);
+                    }
+                }
+            }
+        }
+        let env_model = if self.read_env {
+            std::env::var(MODEL_ENV).ok().filter(|v| !v.trim().is_empty())
+        } else {
+            None
+        };
+        let inner = RuntimeInner {
+            registry,
+            providers: self.providers,
+            model_override: self.model_override,
+            fallback_model: env_model.or(self.default_model),
+            limits: self.limits,
+            subscribers: self.subscribers,
+        };
+        (Runtime::from_inner(Arc::new(inner)), duplicates)
+    }
+}

@@ -1,0 +1,123 @@
+//! JSON Schema helpers: schemas derived from Rust types (schemars) and validation
+//! (jsonschema).
+
+use schemars::JsonSchema;
+use serde_json::Value;
+
+fn generator() -> schemars::SchemaGenerator {
+    schemars::generate::SchemaSettings::draft2020_12().into_generator()
+}
+
+/// The JSON Schema of `T`, without the `$schema` keyword.
+///
+/// ```
+/// let s = llm_do_core::schema::schema_for::<Vec<u8>>();
+/// assert_eq!(s["type"], "array");
+/// ```
+pub fn schema_for<T: JsonSchema>() -> Value {
+    let mut value = generator().into_root_schema_for::<T>().to_value();
+    if let Value::Object(map) = &mut value {
+        map.remove("$schema");
+    }
+    value
+}
+
+/// The JSON Schema of an arguments struct, as shown to models: like [`schema_for`], and without
+/// the struct's (internal) title.
+///
+/// ```
+/// #[derive(schemars::JsonSchema)]
+/// struct Args { a: i64, b: Option<i64> }
+/// let s = llm_do_core::schema::input_schema_for::<Args>();
+/// assert!(s.get("title").is_none());
+/// assert_eq!(s["required"], serde_json::json!(["a"]));
+/// ```
+pub fn input_schema_for<T: JsonSchema>() -> Value {
+    let mut value = schema_for::<T>();
+    if let Value::Object(map) = &mut value {
+        map.remove("title");
+    }
+    value
+}
+
+/// `true` when the schema describes a plain string (workers with such output answer in text).
+///
+/// ```
+/// use llm_do_core::schema::is_text_schema;
+/// assert!(is_text_schema(&serde_json::json!({"type": "string", "title": "String"})));
+/// assert!(!is_text_schema(&serde_json::json!({"type": "string", "enum": ["a"]})));
+/// ```
+pub fn is_text_schema(schema: &Value) -> bool {
+    let Some(map) = schema.as_object() else { return false };
+    map.get("type") == Some(&Value::String("string".into()))
+        && map.keys().all(|k| matches!(k.as_str(), "type" | "title" | "description" | "$schema"))
+}
+
+/// A short name for a schema: its title if it has one, else `fallback`. Sanitized to the
+/// characters providers accept in schema names (`[A-Za-z0-9_-]`).
+///
+/// ```
+/// use llm_do_core::schema::schema_name;
+/// assert_eq!(schema_name(&serde_json::json!({"title": "Category"}), "w"), "Category");
+/// assert_eq!(schema_name(&serde_json::json!({"title": "Vec<u8>"}), "w"), "Vec_u8_");
+/// ```
+pub fn schema_name(schema: &Value, fallback: &str) -> String {
+    let raw = schema.get("title").and_then(Value::as_str).unwrap_or(fallback);
+    raw.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect()
+}
+
+/// A compiled JSON Schema.
+///
+/// ```
+/// use llm_do_core::schema::Validator;
+/// let v = Validator::new(&serde_json::json!({"type": "object", "required": ["x"]})).unwrap();
+/// assert_eq!(v.validate(&serde_json::json!({})).unwrap_err(), "at the top level: \"x\" is a required property");
+/// ```
+pub struct Validator {
+    inner: jsonschema::Validator,
+}
+
+impl Validator {
+    /// Compiles a schema; the error says why it is not a valid schema.
+    ///
+    /// ```
+    /// # use llm_do_core::schema::Validator;
+    /// assert!(Validator::new(&serde_json::json!({"type": 5})).is_err());
+    /// ```
+    pub fn new(schema: &Value) -> Result<Self, String> {
+        jsonschema::validator_for(schema).map(|inner| Self { inner }).map_err(|e| e.to_string())
+    }
+
+    /// Checks a value; the error lists every violation with its JSON pointer (at most 5).
+    ///
+    /// ```
+    /// # use llm_do_core::schema::Validator;
+    /// let v = Validator::new(&serde_json::json!({"type": "integer"})).unwrap();
+    /// assert!(v.validate(&serde_json::json!(1)).is_ok());
+    /// ```
+    pub fn validate(&self, value: &Value) -> Result<(), String> {
+        let mut messages = Vec::new();
+        let mut count = 0usize;
+        for error in self.inner.iter_errors(value) {
+            count += 1;
+            if messages.len() < 5 {
+                let path = error.instance_path().to_string();
+                let at = if path.is_empty() {
+                    "at the top level".to_owned()
+                } else {
+                    format!("at {path}")
+                };
+                messages.push(format!("{at}: {error}"));
+            }
+        }
+        if count == 0 {
+            return Ok(());
+        }
+        if count > messages.len() {
+            messages.push(format!("({} more)", count - messages.len()));
+        }
+        Err(messages.join("; "))
+    }
+}

@@ -1,0 +1,766 @@
+//! [`CallableSpec`]: what the runtime knows about one worker or tool, and the builders that make
+//! one. The `#[worker]` and `#[tool]` macros generate calls to these builders; a program can also
+//! use them directly to define workers and tools at run time (e.g. from files).
+
+use crate::call::CallKind;
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::model::{ModelSettings, OutputMode, ToolDefinition};
+use crate::prompt::Template;
+use crate::schema;
+use futures::future::BoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+/// A lazy reference to a spec: the `spec` function the macros generate (`my_tool::spec`).
+///
+/// Lazy so that workers can list themselves (recursion) or each other as tools.
+pub type SpecRef = fn() -> Arc<CallableSpec>;
+
+/// The Rust body of a tool: takes the call's context and its JSON arguments, returns JSON.
+pub type Handler = Arc<dyn Fn(Ctx, Value) -> BoxFuture<'static, Result<Value>> + Send + Sync>;
+
+/// Checks that a value converts to the output type (the macros pass a `T::deserialize` check).
+pub type OutputCheck = fn(&Value) -> std::result::Result<(), String>;
+
+/// Default [`WorkerConfig::max_turns`].
+pub const DEFAULT_MAX_TURNS: u32 = 20;
+/// Default [`WorkerConfig::output_retries`].
+pub const DEFAULT_OUTPUT_RETRIES: u32 = 2;
+
+/// One worker or tool: its name, description, schemas and body.
+///
+/// Workers and tools share this type, which is what lets one replace the other: callers, the
+/// registry and calling models only ever see the name, description and schemas.
+///
+/// ```
+/// use llm_do_core::{CallKind, ToolSpecBuilder};
+/// let spec = ToolSpecBuilder::new("shout")
+///     .description("Upper-cases text.")
+///     .input_schema(serde_json::json!({"type": "object", "properties": {"text": {"type": "string"}}}))
+///     .handler(|_ctx, args| async move {
+///         Ok(serde_json::json!(args["text"].as_str().unwrap_or("").to_uppercase()))
+///     })
+///     .build();
+/// assert_eq!(spec.kind(), CallKind::Deterministic);
+/// assert_eq!(spec.tool_definition().name, "shout");
+/// ```
+pub struct CallableSpec {
+    name: Arc<str>,
+    description: String,
+    input_schema: Value,
+    output_schema: Value,
+    output_check: Option<OutputCheck>,
+    body: Body,
+    input_validator: OnceLock<std::result::Result<schema::Validator, String>>,
+    output_validator: OnceLock<std::result::Result<schema::Validator, String>>,
+}
+
+pub(crate) enum Body {
+    Tool(Handler),
+    Worker(WorkerConfig),
+}
+
+impl fmt::Debug for CallableSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallableSpec")
+            .field("name", &self.name)
+            .field("kind", &self.kind())
+            .field("description", &self.description)
+            .field("input_schema", &self.input_schema)
+            .field("output_schema", &self.output_schema)
+            .field("worker", &self.worker())
+            .finish_non_exhaustive()
+    }
+}
+
+impl CallableSpec {
+    /// The name it is called by.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolSpecBuilder;
+    /// let spec = ToolSpecBuilder::new("now").handler(|_, _| async { Ok(serde_json::Value::Null) }).build();
+    /// assert_eq!(spec.name(), "now");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn name_arc(&self) -> Arc<str> {
+        self.name.clone()
+    }
+
+    /// The description shown to calling models (the item's doc comment for macro-made specs).
+    ///
+    /// ```
+    /// # use llm_do_core::ToolSpecBuilder;
+    /// let spec = ToolSpecBuilder::new("now").description("Current time.")
+    ///     .handler(|_, _| async { Ok(serde_json::Value::Null) }).build();
+    /// assert_eq!(spec.description(), "Current time.");
+    /// ```
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// Worker (stochastic) or tool (deterministic).
+    ///
+    /// ```
+    /// # use llm_do_core::{CallKind, WorkerSpecBuilder};
+    /// let spec = WorkerSpecBuilder::new("w").prompt("Say hi.").build().unwrap();
+    /// assert_eq!(spec.kind(), CallKind::Stochastic);
+    /// ```
+    pub fn kind(&self) -> CallKind {
+        match self.body {
+            Body::Tool(_) => CallKind::Deterministic,
+            Body::Worker(_) => CallKind::Stochastic,
+        }
+    }
+
+    /// JSON Schema of the arguments object.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolSpecBuilder;
+    /// let spec = ToolSpecBuilder::new("now").handler(|_, _| async { Ok(serde_json::Value::Null) }).build();
+    /// assert_eq!(spec.input_schema()["type"], "object");
+    /// ```
+    pub fn input_schema(&self) -> &Value {
+        &self.input_schema
+    }
+
+    /// JSON Schema of the result (`{"type": "string"}` for text).
+    ///
+    /// ```
+    /// # use llm_do_core::ToolSpecBuilder;
+    /// let spec = ToolSpecBuilder::new("now").handler(|_, _| async { Ok(serde_json::Value::Null) }).build();
+    /// assert_eq!(spec.output_schema(), &serde_json::json!({}));
+    /// ```
+    pub fn output_schema(&self) -> &Value {
+        &self.output_schema
+    }
+
+    /// The worker's configuration, `None` for tools.
+    ///
+    /// ```
+    /// # use llm_do_core::WorkerSpecBuilder;
+    /// let spec = WorkerSpecBuilder::new("w").prompt("Hi {name}").build().unwrap();
+    /// assert_eq!(spec.worker().unwrap().prompt.source(), "Hi {name}");
+    /// ```
+    pub fn worker(&self) -> Option<&WorkerConfig> {
+        match &self.body {
+            Body::Worker(w) => Some(w),
+            Body::Tool(_) => None,
+        }
+    }
+
+    pub(crate) fn body(&self) -> &Body {
+        &self.body
+    }
+
+    /// How this callable is presented to a model that may call it.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolSpecBuilder;
+    /// let spec = ToolSpecBuilder::new("now").description("Current time.")
+    ///     .handler(|_, _| async { Ok(serde_json::Value::Null) }).build();
+    /// assert_eq!(spec.tool_definition().description, "Current time.");
+    /// ```
+    pub fn tool_definition(&self) -> ToolDefinition {
+        ToolDefinition::new(&*self.name, &self.description, self.input_schema.clone())
+    }
+
+    /// The output mode a worker asks its model for: text when the output schema is a plain
+    /// string, JSON otherwise.
+    ///
+    /// ```
+    /// # use llm_do_core::{OutputMode, WorkerSpecBuilder};
+    /// let spec = WorkerSpecBuilder::new("w").prompt("Hi").build().unwrap();
+    /// assert_eq!(spec.output_mode(), OutputMode::Text);
+    /// ```
+    pub fn output_mode(&self) -> OutputMode {
+        if schema::is_text_schema(&self.output_schema) {
+            OutputMode::Text
+        } else {
+            OutputMode::json(
+                schema::schema_name(&self.output_schema, &self.name),
+                self.output_schema.clone(),
+            )
+        }
+    }
+
+    /// Validates arguments against the input schema.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolSpecBuilder;
+    /// let spec = ToolSpecBuilder::new("t")
+    ///     .input_schema(serde_json::json!({"type": "object", "required": ["x"]}))
+    ///     .handler(|_, _| async { Ok(serde_json::Value::Null) }).build();
+    /// assert!(spec.validate_input(&serde_json::json!({})).is_err());
+    /// assert!(spec.validate_input(&serde_json::json!({"x": 1})).is_ok());
+    /// ```
+    pub fn validate_input(&self, args: &Value) -> Result<()> {
+        let validator = self
+            .input_validator
+            .get_or_init(|| schema::Validator::new(&self.input_schema))
+            .as_ref()
+            .map_err(|m| Error::InvalidSpec { name: self.name.to_string(), message: m.clone() })?;
+        validator
+            .validate(args)
+            .map_err(|message| Error::InvalidArguments { name: self.name.to_string(), message })
+    }
+
+    /// Validates a result against the output schema and the output type. Returns the problem as
+    /// text meant for the model.
+    ///
+    /// ```
+    /// # use llm_do_core::WorkerSpecBuilder;
+    /// let spec = WorkerSpecBuilder::new("w").prompt("Pick").output_schema(serde_json::json!({"enum": ["a", "b"]}))
+    ///     .build().unwrap();
+    /// assert!(spec.validate_output(&serde_json::json!("c")).is_err());
+    /// assert!(spec.validate_output(&serde_json::json!("a")).is_ok());
+    /// ```
+    pub fn validate_output(&self, value: &Value) -> std::result::Result<(), String> {
+        let validator = self
+            .output_validator
+            .get_or_init(|| schema::Validator::new(&self.output_schema))
+            .as_ref()
+            .map_err(|m| format!("the output schema itself is invalid: {m}"))?;
+        validator.validate(value)?;
+        if let Some(check) = self.output_check {
+            check(value)?;
+        }
+        Ok(())
+    }
+}
+
+/// A worker's prompt, model and loop settings.
+///
+/// ```
+/// # use llm_do_core::WorkerSpecBuilder;
+/// let spec = WorkerSpecBuilder::new("w").prompt("Hi").max_turns(3).build().unwrap();
+/// assert_eq!(spec.worker().unwrap().max_turns, 3);
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct WorkerConfig {
+    /// The user-message template; `{param}` placeholders are replaced by the arguments.
+    pub prompt: Template,
+    /// The system prompt; defaults to the worker's description.
+    pub system: Option<String>,
+    /// `provider:name`, or `None` to use `LLM_DO_MODEL` / the runtime's default model.
+    pub model: Option<String>,
+    /// Tools (and workers) the model may call, resolved by name at call time.
+    pub tools: Vec<ToolSource>,
+    /// Sampling settings.
+    pub settings: ModelSettings,
+    /// Most model requests for one call of this worker.
+    pub max_turns: u32,
+    /// How many times an invalid final answer is sent back for correction.
+    pub output_retries: u32,
+}
+
+impl fmt::Debug for WorkerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WorkerConfig")
+            .field("prompt", &self.prompt.source())
+            .field("system", &self.system)
+            .field("model", &self.model)
+            .field("tools", &self.tools.iter().map(ToolSource::name).collect::<Vec<_>>())
+            .field("settings", &self.settings)
+            .field("max_turns", &self.max_turns)
+            .field("output_retries", &self.output_retries)
+            .finish()
+    }
+}
+
+/// A tool a worker may call.
+///
+/// Either way the tool is looked up by name in the runtime's registry first (late binding), so a
+/// registered replacement wins; a [`ToolSource::Spec`] falls back to its own definition when the
+/// name is not registered.
+///
+/// ```
+/// # use llm_do_core::spec::ToolSource;
+/// assert_eq!(ToolSource::Name("search".into()).name(), "search");
+/// ```
+#[derive(Clone)]
+pub enum ToolSource {
+    /// A compiled tool or worker (what `tools = [my_tool]` produces).
+    Spec(SpecRef),
+    /// A name to be found in the registry at call time.
+    Name(String),
+}
+
+impl ToolSource {
+    /// The tool's name.
+    ///
+    /// ```
+    /// # use llm_do_core::spec::ToolSource;
+    /// assert_eq!(ToolSource::Name("x".into()).name(), "x");
+    /// ```
+    pub fn name(&self) -> String {
+        match self {
+            ToolSource::Spec(f) => f().name().to_owned(),
+            ToolSource::Name(n) => n.clone(),
+        }
+    }
+}
+
+/// The input schema of a spec that declares none: any object.
+fn any_object_schema() -> Value {
+    serde_json::json!({"type": "object"})
+}
+
+/// Builds the spec of a deterministic tool.
+///
+/// ```
+/// use llm_do_core::ToolSpecBuilder;
+/// let spec = ToolSpecBuilder::new("add")
+///     .description("Adds two integers.")
+///     .input_schema(serde_json::json!({
+///         "type": "object",
+///         "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+///         "required": ["a", "b"]
+///     }))
+///     .output::<i64>()
+///     .handler(|_ctx, args| async move {
+///         Ok(serde_json::json!(args["a"].as_i64().unwrap_or(0) + args["b"].as_i64().unwrap_or(0)))
+///     })
+///     .build();
+/// assert_eq!(spec.output_schema()["type"], "integer");
+/// ```
+#[must_use]
+pub struct ToolSpecBuilder {
+    name: Arc<str>,
+    description: String,
+    input_schema: Value,
+    output_schema: Value,
+    handler: Option<Handler>,
+}
+
+impl ToolSpecBuilder {
+    /// Starts a tool named `name` with no arguments and an unconstrained result.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolSpecBuilder;
+    /// let b = ToolSpecBuilder::new("t");
+    /// # let _ = b;
+    /// ```
+    pub fn new(name: impl Into<Arc<str>>) -> Self {
+        Self {
+            name: name.into(),
+            description: String::new(),
+            input_schema: any_object_schema(),
+            output_schema: Value::Object(Default::default()),
+            handler: None,
+        }
+    }
+
+    /// Sets the description shown to calling models.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolSpecBuilder;
+    /// let b = ToolSpecBuilder::new("t").description("Does t.");
+    /// # let _ = b;
+    /// ```
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+
+    /// Derives the input schema from an arguments struct.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolSpecBuilder;
+    /// #[derive(schemars::JsonSchema)]
+    /// struct Args { text: String }
+    /// let spec = ToolSpecBuilder::new("t").input::<Args>()
+    ///     .handler(|_, _| async { Ok(serde_json::Value::Null) }).build();
+    /// assert_eq!(spec.input_schema()["required"][0], "text");
+    /// ```
+    pub fn input<A: schemars::JsonSchema>(mut self) -> Self {
+        self.input_schema = schema::input_schema_for::<A>();
+        self
+    }
+
+    /// Sets the input schema directly (an object schema).
+    ///
+    /// ```
+    /// # use llm_do_core::ToolSpecBuilder;
+    /// let b = ToolSpecBuilder::new("t").input_schema(serde_json::json!({"type": "object"}));
+    /// # let _ = b;
+    /// ```
+    pub fn input_schema(mut self, schema: Value) -> Self {
+        self.input_schema = schema;
+        self
+    }
+
+    /// Derives the output schema from the result type.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolSpecBuilder;
+    /// let spec = ToolSpecBuilder::new("t").output::<String>()
+    ///     .handler(|_, _| async { Ok(serde_json::json!("x")) }).build();
+    /// assert_eq!(spec.output_schema()["type"], "string");
+    /// ```
+    pub fn output<T: schemars::JsonSchema>(mut self) -> Self {
+        self.output_schema = schema::schema_for::<T>();
+        self
+    }
+
+    /// Sets the output schema directly.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolSpecBuilder;
+    /// let b = ToolSpecBuilder::new("t").output_schema(serde_json::json!({"type": "string"}));
+    /// # let _ = b;
+    /// ```
+    pub fn output_schema(mut self, schema: Value) -> Self {
+        self.output_schema = schema;
+        self
+    }
+
+    /// Sets the body.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolSpecBuilder;
+    /// let b = ToolSpecBuilder::new("t").handler(|_ctx, args| async move { Ok(args) });
+    /// # let _ = b;
+    /// ```
+    pub fn handler<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Ctx, Value) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<Value>> + Send + 'static,
+    {
+        self.handler = Some(Arc::new(move |ctx, args| Box::pin(f(ctx, args))));
+        self
+    }
+
+    /// Finishes the spec. A builder without a handler gets one that fails with a clear error.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolSpecBuilder;
+    /// let spec = ToolSpecBuilder::new("t").handler(|_, a| async move { Ok(a) }).build();
+    /// assert_eq!(spec.name(), "t");
+    /// ```
+    pub fn build(self) -> Arc<CallableSpec> {
+        let name = self.name.clone();
+        let handler = self.handler.unwrap_or_else(|| {
+            Arc::new(move |_ctx, _args| {
+                let name = name.clone();
+                Box::pin(async move {
+                    Err(Error::InvalidSpec {
+                        name: name.to_string(),
+                        message: "the tool has no handler".into(),
+                    })
+                })
+            })
+        });
+        Arc::new(CallableSpec {
+            name: self.name,
+            description: self.description,
+            input_schema: self.input_schema,
+            output_schema: self.output_schema,
+            output_check: None,
+            body: Body::Tool(handler),
+            input_validator: OnceLock::new(),
+            output_validator: OnceLock::new(),
+        })
+    }
+}
+
+/// Builds the spec of an LLM-backed worker.
+///
+/// ```
+/// use llm_do_core::WorkerSpecBuilder;
+/// let spec = WorkerSpecBuilder::new("greeter")
+///     .description("Greets someone.")
+///     .prompt("Greet {name} warmly.")
+///     .input_schema(serde_json::json!({
+///         "type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]
+///     }))
+///     .model("openai:gpt-4o-mini")
+///     .temperature(0.7)
+///     .build()
+///     .unwrap();
+/// assert_eq!(spec.worker().unwrap().model.as_deref(), Some("openai:gpt-4o-mini"));
+/// ```
+#[must_use]
+pub struct WorkerSpecBuilder {
+    name: Arc<str>,
+    description: String,
+    input_schema: Value,
+    output_schema: Value,
+    output_check: Option<OutputCheck>,
+    prompt: Option<String>,
+    config: WorkerConfig,
+}
+
+impl WorkerSpecBuilder {
+    /// Starts a worker named `name` with text output and default settings.
+    ///
+    /// ```
+    /// # use llm_do_core::WorkerSpecBuilder;
+    /// assert!(WorkerSpecBuilder::new("w").build().is_err(), "a prompt is required");
+    /// ```
+    pub fn new(name: impl Into<Arc<str>>) -> Self {
+        Self {
+            name: name.into(),
+            description: String::new(),
+            input_schema: any_object_schema(),
+            output_schema: schema::schema_for::<String>(),
+            output_check: None,
+            prompt: None,
+            config: WorkerConfig {
+                prompt: Template::literal(""),
+                system: None,
+                model: None,
+                tools: Vec::new(),
+                settings: ModelSettings::default(),
+                max_turns: DEFAULT_MAX_TURNS,
+                output_retries: DEFAULT_OUTPUT_RETRIES,
+            },
+        }
+    }
+
+    /// Sets the description shown to calling models (and, by default, the system prompt).
+    ///
+    /// ```
+    /// # use llm_do_core::WorkerSpecBuilder;
+    /// let s = WorkerSpecBuilder::new("w").description("Does w.").prompt("go").build().unwrap();
+    /// assert_eq!(s.description(), "Does w.");
+    /// ```
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+
+    /// Sets the user-message template (required).
+    ///
+    /// ```
+    /// # use llm_do_core::WorkerSpecBuilder;
+    /// assert!(WorkerSpecBuilder::new("w").prompt("Hi {").build().is_err());
+    /// ```
+    pub fn prompt(mut self, template: impl Into<String>) -> Self {
+        self.prompt = Some(template.into());
+        self
+    }
+
+    /// Sets the system prompt (default: the description).
+    ///
+    /// ```
+    /// # use llm_do_core::WorkerSpecBuilder;
+    /// let s = WorkerSpecBuilder::new("w").prompt("go").system("Be brief.").build().unwrap();
+    /// assert_eq!(s.worker().unwrap().system.as_deref(), Some("Be brief."));
+    /// ```
+    pub fn system(mut self, system: impl Into<String>) -> Self {
+        self.config.system = Some(system.into());
+        self
+    }
+
+    /// Sets the model, `provider:name`.
+    ///
+    /// ```
+    /// # use llm_do_core::WorkerSpecBuilder;
+    /// let s = WorkerSpecBuilder::new("w").prompt("go").model("openai:gpt-4o").build().unwrap();
+    /// assert!(s.worker().unwrap().model.is_some());
+    /// ```
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.config.model = Some(model.into());
+        self
+    }
+
+    /// Adds a compiled tool or worker (its `spec` function).
+    ///
+    /// ```
+    /// # use llm_do_core::{CallableSpec, ToolSpecBuilder, WorkerSpecBuilder};
+    /// # use std::sync::Arc;
+    /// fn now() -> Arc<CallableSpec> {
+    ///     ToolSpecBuilder::new("now").handler(|_, _| async { Ok(serde_json::json!(0)) }).build()
+    /// }
+    /// let s = WorkerSpecBuilder::new("w").prompt("go").tool(now).build().unwrap();
+    /// assert_eq!(s.worker().unwrap().tools[0].name(), "now");
+    /// ```
+    pub fn tool(mut self, spec: SpecRef) -> Self {
+        self.config.tools.push(ToolSource::Spec(spec));
+        self
+    }
+
+    /// Adds a tool by name, resolved in the registry when the worker runs.
+    ///
+    /// ```
+    /// # use llm_do_core::WorkerSpecBuilder;
+    /// let s = WorkerSpecBuilder::new("w").prompt("go").tool_name("search").build().unwrap();
+    /// assert_eq!(s.worker().unwrap().tools[0].name(), "search");
+    /// ```
+    pub fn tool_name(mut self, name: impl Into<String>) -> Self {
+        self.config.tools.push(ToolSource::Name(name.into()));
+        self
+    }
+
+    /// Sets the sampling temperature.
+    ///
+    /// ```
+    /// # use llm_do_core::WorkerSpecBuilder;
+    /// let s = WorkerSpecBuilder::new("w").prompt("go").temperature(0.0).build().unwrap();
+    /// assert_eq!(s.worker().unwrap().settings.temperature, Some(0.0));
+    /// ```
+    pub fn temperature(mut self, temperature: f32) -> Self {
+        self.config.settings.temperature = Some(temperature);
+        self
+    }
+
+    /// Sets nucleus sampling.
+    ///
+    /// ```
+    /// # use llm_do_core::WorkerSpecBuilder;
+    /// let s = WorkerSpecBuilder::new("w").prompt("go").top_p(0.9).build().unwrap();
+    /// assert_eq!(s.worker().unwrap().settings.top_p, Some(0.9));
+    /// ```
+    pub fn top_p(mut self, top_p: f32) -> Self {
+        self.config.settings.top_p = Some(top_p);
+        self
+    }
+
+    /// Sets the most tokens one model answer may have.
+    ///
+    /// ```
+    /// # use llm_do_core::WorkerSpecBuilder;
+    /// let s = WorkerSpecBuilder::new("w").prompt("go").max_tokens(64).build().unwrap();
+    /// assert_eq!(s.worker().unwrap().settings.max_tokens, Some(64));
+    /// ```
+    pub fn max_tokens(mut self, max_tokens: u32) -> Self {
+        self.config.settings.max_tokens = Some(max_tokens);
+        self
+    }
+
+    /// Sets the sampling seed, where the provider supports one.
+    ///
+    /// ```
+    /// # use llm_do_core::WorkerSpecBuilder;
+    /// let s = WorkerSpecBuilder::new("w").prompt("go").seed(7).build().unwrap();
+    /// assert_eq!(s.worker().unwrap().settings.seed, Some(7));
+    /// ```
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.settings.seed = Some(seed);
+        self
+    }
+
+    /// Sets all sampling settings.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelSettings, WorkerSpecBuilder};
+    /// let s = WorkerSpecBuilder::new("w").prompt("go")
+    ///     .settings(ModelSettings { seed: Some(1), ..Default::default() }).build().unwrap();
+    /// assert_eq!(s.worker().unwrap().settings.seed, Some(1));
+    /// ```
+    pub fn settings(mut self, settings: ModelSettings) -> Self {
+        self.config.settings = settings;
+        self
+    }
+
+    /// Sets the most model requests per call (default 20).
+    ///
+    /// ```
+    /// # use llm_do_core::WorkerSpecBuilder;
+    /// let s = WorkerSpecBuilder::new("w").prompt("go").max_turns(2).build().unwrap();
+    /// assert_eq!(s.worker().unwrap().max_turns, 2);
+    /// ```
+    pub fn max_turns(mut self, max_turns: u32) -> Self {
+        self.config.max_turns = max_turns;
+        self
+    }
+
+    /// Sets how often an invalid final answer is sent back for correction (default 2).
+    ///
+    /// ```
+    /// # use llm_do_core::WorkerSpecBuilder;
+    /// let s = WorkerSpecBuilder::new("w").prompt("go").output_retries(0).build().unwrap();
+    /// assert_eq!(s.worker().unwrap().output_retries, 0);
+    /// ```
+    pub fn output_retries(mut self, retries: u32) -> Self {
+        self.config.output_retries = retries;
+        self
+    }
+
+    /// Derives the input schema from an arguments struct.
+    ///
+    /// ```
+    /// # use llm_do_core::WorkerSpecBuilder;
+    /// #[derive(schemars::JsonSchema)]
+    /// struct Args { ticket: String }
+    /// let s = WorkerSpecBuilder::new("w").prompt("{ticket}").input::<Args>().build().unwrap();
+    /// assert_eq!(s.input_schema()["properties"]["ticket"]["type"], "string");
+    /// ```
+    pub fn input<A: schemars::JsonSchema>(mut self) -> Self {
+        self.input_schema = schema::input_schema_for::<A>();
+        self
+    }
+
+    /// Sets the input schema directly (an object schema).
+    ///
+    /// ```
+    /// # use llm_do_core::WorkerSpecBuilder;
+    /// let s = WorkerSpecBuilder::new("w").prompt("go")
+    ///     .input_schema(serde_json::json!({"type": "object"})).build().unwrap();
+    /// assert_eq!(s.input_schema()["type"], "object");
+    /// ```
+    pub fn input_schema(mut self, schema: Value) -> Self {
+        self.input_schema = schema;
+        self
+    }
+
+    /// Derives the output schema from the result type, and checks every final answer converts to
+    /// it.
+    ///
+    /// ```
+    /// # use llm_do_core::{OutputMode, WorkerSpecBuilder};
+    /// let s = WorkerSpecBuilder::new("w").prompt("go").output::<u8>().build().unwrap();
+    /// assert!(matches!(s.output_mode(), OutputMode::Json { .. }));
+    /// assert!(s.validate_output(&serde_json::json!(300)).is_err());
+    /// ```
+    pub fn output<T: schemars::JsonSchema + DeserializeOwned + Serialize>(mut self) -> Self {
+        self.output_schema = schema::schema_for::<T>();
+        self.output_check = Some(|v| T::deserialize(v).map(drop).map_err(|e| e.to_string()));
+        self
+    }
+
+    /// Sets the output schema directly.
+    ///
+    /// ```
+    /// # use llm_do_core::WorkerSpecBuilder;
+    /// let s = WorkerSpecBuilder::new("w").prompt("go")
+    ///     .output_schema(serde_json::json!({"type": "integer"})).build().unwrap();
+    /// assert_eq!(s.output_schema()["type"], "integer");
+    /// ```
+    pub fn output_schema(mut self, schema: Value) -> Self {
+        self.output_schema = schema;
+        self.output_check = None;
+        self
+    }
+
+    /// Finishes the spec; fails when the prompt is missing or its template is malformed.
+    ///
+    /// ```
+    /// # use llm_do_core::WorkerSpecBuilder;
+    /// assert!(WorkerSpecBuilder::new("w").prompt("Hi {name}").build().is_ok());
+    /// ```
+    pub fn build(mut self) -> Result<Arc<CallableSpec>> {
+        let invalid = |message: String| Error::InvalidSpec { name: self.name.to_string(), message };
+        let source =
+            self.prompt.clone().ok_or_else(|| invalid("a worker needs a prompt".into()))?;
+        self.config.prompt = Template::parse(&source).map_err(invalid)?;
+        Ok(Arc::new(CallableSpec {
+            name: self.name,
+            description: self.description,
+            input_schema: self.input_schema,
+            output_schema: self.output_schema,
+            output_check: self.output_check,
+            body: Body::Worker(self.config),
+            input_validator: OnceLock::new(),
+            output_validator: OnceLock::new(),
+        }))
+    }
+}

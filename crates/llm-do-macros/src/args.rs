@@ -1,0 +1,606 @@
+//! The attribute arguments: `#[worker(prompt = "...", model = "...", tools = [...], ...)]` and
+//! `#[tool(name = "...", description = "...")]`.
+//!
+//! Every argument is `key = value`, separated by commas. Parsing recovers after a bad argument
+//! (it skips to the next comma), so all problems are reported at once: unknown and duplicate
+//! keys (spanned on the key), values of the wrong kind or out of range (spanned on the value).
+//! Checks that need the function signature (the prompt's placeholders) happen later.
+
+use crate::errors::Errors;
+use crate::kind::MacroKind;
+use crate::{model, name};
+use proc_macro2::{Literal, Span, TokenStream, TokenTree};
+use syn::ext::IdentExt;
+use syn::parse::{Lookahead1, ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::{Ident, LitStr, Path, Token, bracketed, token};
+
+/// The argument keywords.
+mod kw {
+    syn::custom_keyword!(prompt);
+    syn::custom_keyword!(model);
+    syn::custom_keyword!(tools);
+    syn::custom_keyword!(system);
+    syn::custom_keyword!(name);
+    syn::custom_keyword!(description);
+    syn::custom_keyword!(temperature);
+    syn::custom_keyword!(top_p);
+    syn::custom_keyword!(max_tokens);
+    syn::custom_keyword!(seed);
+    syn::custom_keyword!(max_turns);
+    syn::custom_keyword!(output_retries);
+}
+
+/// One argument key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Key {
+    /// `prompt = "..."`: the user-message template (workers, required).
+    Prompt,
+    /// `model = "provider:name"`.
+    Model,
+    /// `tools = [path, ...]`.
+    Tools,
+    /// `system = "..."`: the system prompt.
+    System,
+    /// `name = "..."`: the registered name, instead of the function's.
+    Name,
+    /// `description = "..."`: instead of the doc comment.
+    Description,
+    /// `temperature = 0.2`.
+    Temperature,
+    /// `top_p = 0.9`.
+    TopP,
+    /// `max_tokens = 512`.
+    MaxTokens,
+    /// `seed = 7`.
+    Seed,
+    /// `max_turns = 10`.
+    MaxTurns,
+    /// `output_retries = 2`.
+    OutputRetries,
+}
+
+/// What kind of value a key takes.
+#[derive(Clone, Copy)]
+enum ValueKind {
+    /// A string literal.
+    Str,
+    /// A bracketed list of paths.
+    Paths,
+    /// A non-negative number, float or integer, stored as `f32`.
+    Float,
+    /// A non-negative integer that fits in `u32`.
+    U32,
+    /// A non-negative integer that fits in `u64`.
+    U64,
+}
+
+impl Key {
+    /// The keys `#[worker]` accepts, in the order messages list them.
+    const WORKER: &'static [Key] = &[
+        Key::Prompt,
+        Key::Model,
+        Key::Tools,
+        Key::System,
+        Key::Name,
+        Key::Description,
+        Key::Temperature,
+        Key::TopP,
+        Key::MaxTokens,
+        Key::Seed,
+        Key::MaxTurns,
+        Key::OutputRetries,
+    ];
+
+    /// The keys `#[tool]` accepts.
+    const TOOL: &'static [Key] = &[Key::Name, Key::Description];
+
+    /// The keys `kind` accepts.
+    fn accepted(kind: MacroKind) -> &'static [Key] {
+        match kind {
+            MacroKind::Worker => Key::WORKER,
+            MacroKind::Tool => Key::TOOL,
+        }
+    }
+
+    /// The key as written.
+    fn as_str(self) -> &'static str {
+        match self {
+            Key::Prompt => "prompt",
+            Key::Model => "model",
+            Key::Tools => "tools",
+            Key::System => "system",
+            Key::Name => "name",
+            Key::Description => "description",
+            Key::Temperature => "temperature",
+            Key::TopP => "top_p",
+            Key::MaxTokens => "max_tokens",
+            Key::Seed => "seed",
+            Key::MaxTurns => "max_turns",
+            Key::OutputRetries => "output_retries",
+        }
+    }
+
+    /// The kind of value the key takes.
+    fn value_kind(self) -> ValueKind {
+        match self {
+            Key::Prompt | Key::Model | Key::System | Key::Name | Key::Description => ValueKind::Str,
+            Key::Tools => ValueKind::Paths,
+            Key::Temperature | Key::TopP => ValueKind::Float,
+            Key::MaxTokens | Key::MaxTurns | Key::OutputRetries => ValueKind::U32,
+            Key::Seed => ValueKind::U64,
+        }
+    }
+
+    /// A correct use of the key, for messages.
+    fn example(self) -> &'static str {
+        match self {
+            Key::Prompt => r#"prompt = "Classify this ticket: {ticket}""#,
+            Key::Model => r#"model = "openai:gpt-4o-mini""#,
+            Key::Tools => "tools = [lookup_customer, search::web]",
+            Key::System => r#"system = "You are a careful analyst.""#,
+            Key::Name => r#"name = "classify_ticket""#,
+            Key::Description => r#"description = "Classify a support ticket.""#,
+            Key::Temperature => "temperature = 0.2",
+            Key::TopP => "top_p = 0.9",
+            Key::MaxTokens => "max_tokens = 1024",
+            Key::Seed => "seed = 42",
+            Key::MaxTurns => "max_turns = 10",
+            Key::OutputRetries => "output_retries = 2",
+        }
+    }
+
+    /// Peeks the key's keyword (which also records it among the expected tokens of `lookahead`).
+    fn peek(self, lookahead: &Lookahead1) -> bool {
+        match self {
+            Key::Prompt => lookahead.peek(kw::prompt),
+            Key::Model => lookahead.peek(kw::model),
+            Key::Tools => lookahead.peek(kw::tools),
+            Key::System => lookahead.peek(kw::system),
+            Key::Name => lookahead.peek(kw::name),
+            Key::Description => lookahead.peek(kw::description),
+            Key::Temperature => lookahead.peek(kw::temperature),
+            Key::TopP => lookahead.peek(kw::top_p),
+            Key::MaxTokens => lookahead.peek(kw::max_tokens),
+            Key::Seed => lookahead.peek(kw::seed),
+            Key::MaxTurns => lookahead.peek(kw::max_turns),
+            Key::OutputRetries => lookahead.peek(kw::output_retries),
+        }
+    }
+
+    /// Parses the key's keyword, returning its span.
+    fn parse(self, input: ParseStream) -> syn::Result<Span> {
+        Ok(match self {
+            Key::Prompt => input.parse::<kw::prompt>()?.span,
+            Key::Model => input.parse::<kw::model>()?.span,
+            Key::Tools => input.parse::<kw::tools>()?.span,
+            Key::System => input.parse::<kw::system>()?.span,
+            Key::Name => input.parse::<kw::name>()?.span,
+            Key::Description => input.parse::<kw::description>()?.span,
+            Key::Temperature => input.parse::<kw::temperature>()?.span,
+            Key::TopP => input.parse::<kw::top_p>()?.span,
+            Key::MaxTokens => input.parse::<kw::max_tokens>()?.span,
+            Key::Seed => input.parse::<kw::seed>()?.span,
+            Key::MaxTurns => input.parse::<kw::max_turns>()?.span,
+            Key::OutputRetries => input.parse::<kw::output_retries>()?.span,
+        })
+    }
+}
+
+/// The parsed and validated arguments of one attribute. Keys the macro does not accept are
+/// never set.
+#[derive(Default)]
+pub(crate) struct Args {
+    /// `prompt = "..."`, not yet checked against the parameters.
+    pub(crate) prompt: Option<LitStr>,
+    /// `model = "..."`, checked.
+    pub(crate) model: Option<LitStr>,
+    /// `system = "..."`.
+    pub(crate) system: Option<LitStr>,
+    /// `name = "..."`, checked.
+    pub(crate) name: Option<LitStr>,
+    /// `description = "..."`.
+    pub(crate) description: Option<LitStr>,
+    /// `tools = [...]`, without repeats.
+    pub(crate) tools: Vec<Path>,
+    /// `temperature`, as an `f32` literal.
+    pub(crate) temperature: Option<Literal>,
+    /// `top_p`, as an `f32` literal.
+    pub(crate) top_p: Option<Literal>,
+    /// `max_tokens`, as a `u32` literal.
+    pub(crate) max_tokens: Option<Literal>,
+    /// `seed`, as a `u64` literal.
+    pub(crate) seed: Option<Literal>,
+    /// `max_turns`, as a `u32` literal.
+    pub(crate) max_turns: Option<Literal>,
+    /// `output_retries`, as a `u32` literal.
+    pub(crate) output_retries: Option<Literal>,
+}
+
+/// A parsed value, before it is stored under its key.
+enum Value {
+    /// A string literal.
+    Str(LitStr),
+    /// A list of paths.
+    Paths(Vec<Path>),
+    /// A number, converted to the literal to emit.
+    Number(Literal),
+}
+
+impl Args {
+    /// Parses the arguments of `kind`'s attribute, recording every problem in `errors`.
+    pub(crate) fn parse(kind: MacroKind, tokens: TokenStream, errors: &mut Errors) -> Args {
+        let mut args = Args::default();
+        let parser = |input: ParseStream| {
+            parse_list(kind, input, &mut args, errors);
+            Ok(())
+        };
+        // `parse_list` consumes everything and records its own errors.
+        let _ = parser.parse2(tokens);
+        args
+    }
+
+    /// Stores `value` under `key` (already known to be accepted and not a repeat).
+    fn store(&mut self, key: Key, value: Value) {
+        match (key, value) {
+            (Key::Prompt, Value::Str(s)) => self.prompt = Some(s),
+            (Key::Model, Value::Str(s)) => self.model = Some(s),
+            (Key::System, Value::Str(s)) => self.system = Some(s),
+            (Key::Name, Value::Str(s)) => self.name = Some(s),
+            (Key::Description, Value::Str(s)) => self.description = Some(s),
+            (Key::Tools, Value::Paths(p)) => self.tools = p,
+            (Key::Temperature, Value::Number(n)) => self.temperature = Some(n),
+            (Key::TopP, Value::Number(n)) => self.top_p = Some(n),
+            (Key::MaxTokens, Value::Number(n)) => self.max_tokens = Some(n),
+            (Key::Seed, Value::Number(n)) => self.seed = Some(n),
+            (Key::MaxTurns, Value::Number(n)) => self.max_turns = Some(n),
+            (Key::OutputRetries, Value::Number(n)) => self.output_retries = Some(n),
+            (key, _) => unreachable!("value of the wrong kind for `{}`", key.as_str()),
+        }
+    }
+}
+
+/// Parses `key = value, ...` to the end of `input`.
+fn parse_list(kind: MacroKind, input: ParseStream, args: &mut Args, errors: &mut Errors) {
+    let mut seen: Vec<Key> = Vec::new();
+    while !input.is_empty() {
+        match parse_key(kind, input) {
+            Ok((key, span)) => {
+                let repeated = seen.contains(&key);
+                if repeated {
+                    errors.at(span, format_args!("duplicate argument `{}`", key.as_str()));
+                }
+                seen.push(key);
+                if let Some(value) = parse_value(key, span, input, errors) {
+                    if !repeated {
+                        args.store(key, value);
+                    }
+                }
+            }
+            Err(e) => {
+                errors.push(e);
+                skip_to_comma(input);
+            }
+        }
+        if input.is_empty() {
+            break;
+        }
+        // `parse_value` stops at a comma, and so does `skip_to_comma`.
+        let _ = input.parse::<Token![,]>();
+    }
+}
+
+/// Parses a key that `kind` accepts.
+fn parse_key(kind: MacroKind, input: ParseStream) -> syn::Result<(Key, Span)> {
+    let accepted = Key::accepted(kind);
+    let lookahead = input.lookahead1();
+    for &key in accepted {
+        if key.peek(&lookahead) {
+            return Ok((key, key.parse(input)?));
+        }
+    }
+    if input.peek(Ident::peek_any) {
+        let ident = input.call(Ident::parse_any)?;
+        let list: Vec<String> = accepted.iter().map(|k| format!("`{}`", k.as_str())).collect();
+        let hint = if kind == MacroKind::Tool && Key::WORKER.iter().any(|k| ident == k.as_str()) {
+            format!(" (`{ident}` is an argument of `#[worker]`)")
+        } else {
+            String::new()
+        };
+        let message = format!(
+            "unknown {} argument `{ident}`; expected one of {}{hint}",
+            kind.attr(),
+            list.join(", ")
+        );
+        return Err(syn::Error::new(ident.span(), message));
+    }
+    Err(lookahead.error())
+}
+
+/// Parses `= value` after `key`, up to the next comma. Returns `None` after recording an error.
+fn parse_value(key: Key, key_span: Span, input: ParseStream, errors: &mut Errors) -> Option<Value> {
+    if !input.peek(Token![=]) {
+        errors.at(
+            key_span,
+            format_args!(
+                "expected `=` and a value after `{}`, e.g. `{}`",
+                key.as_str(),
+                key.example()
+            ),
+        );
+        skip_to_comma(input);
+        return None;
+    }
+    let eq: Token![=] = input.parse().ok()?;
+    let mut tokens = TokenStream::new();
+    while !input.is_empty() && !input.peek(Token![,]) {
+        tokens.extend([input.parse::<TokenTree>().ok()?]);
+    }
+    if tokens.is_empty() {
+        errors.at(eq.span, format_args!("expected a value, e.g. `{}`", key.example()));
+        return None;
+    }
+    let value = match key.value_kind() {
+        ValueKind::Str => parse_str(key, tokens).map(Value::Str),
+        ValueKind::Paths => parse_paths(tokens).map(Value::Paths),
+        ValueKind::Float => parse_float(key, tokens).map(Value::Number),
+        ValueKind::U32 | ValueKind::U64 => parse_int(key, tokens).map(Value::Number),
+    };
+    let value = errors.ok(value)?;
+    errors.ok(validate(key, &value))?;
+    Some(value)
+}
+
+/// Consumes tokens up to (not including) the next top-level comma.
+fn skip_to_comma(input: ParseStream) {
+    while !input.is_empty() && !input.peek(Token![,]) {
+        let _ = input.parse::<TokenTree>();
+    }
+}
+
+/// Parses a string literal.
+fn parse_str(key: Key, tokens: TokenStream) -> syn::Result<LitStr> {
+    syn::parse2::<LitStr>(tokens.clone()).map_err(|_| {
+        syn::Error::new_spanned(
+            tokens,
+            format!("`{}` expects a string literal, e.g. `{}`", key.as_str(), key.example()),
+        )
+    })
+}
+
+/// Parses `[path, path::to::x, ...]`, rejecting repeats.
+fn parse_paths(tokens: TokenStream) -> syn::Result<Vec<Path>> {
+    let parser = |input: ParseStream| {
+        if !input.peek(token::Bracket) {
+            return Err(syn::Error::new_spanned(
+                input.cursor().token_stream(),
+                format!("`tools` expects a list in brackets, e.g. `{}`", Key::Tools.example()),
+            ));
+        }
+        let content;
+        bracketed!(content in input);
+        let list =
+            Punctuated::<Path, Token![,]>::parse_terminated_with(&content, Path::parse_mod_style)?;
+        Ok(list.into_iter().collect::<Vec<_>>())
+    };
+    let paths = parser.parse2(tokens)?;
+    let mut errors = Errors::default();
+    let mut unique: Vec<Path> = Vec::new();
+    for path in paths {
+        if unique.contains(&path) {
+            errors.spanned(&path, "this tool is already listed");
+        } else {
+            unique.push(path);
+        }
+    }
+    errors.finish().map(|()| unique)
+}
+
+/// The error for a negative number.
+fn negative(key: Key, tokens: TokenStream) -> syn::Error {
+    syn::Error::new_spanned(tokens, format!("`{}` cannot be negative", key.as_str()))
+}
+
+/// Parses a float or integer literal as `f32`.
+fn parse_float(key: Key, tokens: TokenStream) -> syn::Result<Literal> {
+    let parser = |input: ParseStream| {
+        if input.peek(Token![-]) {
+            return Err(negative(key, input.cursor().token_stream()));
+        }
+        let (value, span) = if input.peek(syn::LitFloat) {
+            let lit = input.parse::<syn::LitFloat>()?;
+            (lit.base10_parse::<f32>()?, lit.span())
+        } else if input.peek(syn::LitInt) {
+            let lit = input.parse::<syn::LitInt>()?;
+            (lit.base10_parse::<f32>()?, lit.span())
+        } else {
+            return Err(syn::Error::new_spanned(
+                input.cursor().token_stream(),
+                format!("`{}` expects a number, e.g. `{}`", key.as_str(), key.example()),
+            ));
+        };
+        if !value.is_finite() {
+            return Err(syn::Error::new(span, "the number is too large"));
+        }
+        let mut lit = Literal::f32_unsuffixed(value);
+        lit.set_span(span);
+        Ok(lit)
+    };
+    parser.parse2(tokens)
+}
+
+/// Parses an integer literal as `u32` or `u64`, as `key` needs.
+fn parse_int(key: Key, tokens: TokenStream) -> syn::Result<Literal> {
+    let parser = |input: ParseStream| {
+        if input.peek(Token![-]) {
+            return Err(negative(key, input.cursor().token_stream()));
+        }
+        if !input.peek(syn::LitInt) {
+            return Err(syn::Error::new_spanned(
+                input.cursor().token_stream(),
+                format!("`{}` expects an integer, e.g. `{}`", key.as_str(), key.example()),
+            ));
+        }
+        let lit = input.parse::<syn::LitInt>()?;
+        let mut out = match key.value_kind() {
+            ValueKind::U64 => Literal::u64_unsuffixed(lit.base10_parse::<u64>()?),
+            _ => Literal::u32_unsuffixed(lit.base10_parse::<u32>()?),
+        };
+        out.set_span(lit.span());
+        Ok(out)
+    };
+    parser.parse2(tokens)
+}
+
+/// Checks what can be checked of a value on its own.
+fn validate(key: Key, value: &Value) -> syn::Result<()> {
+    let fail = |span: Span, message: String| Err(syn::Error::new(span, message));
+    match (key, value) {
+        (Key::Model, Value::Str(s)) => model::check(&s.value()).or_else(|m| fail(s.span(), m)),
+        (Key::Name, Value::Str(s)) => name::check(&s.value()).or_else(|m| fail(s.span(), m)),
+        (Key::TopP, Value::Number(n)) if number(n) > 1.0 => {
+            fail(n.span(), "`top_p` must be between 0 and 1".to_owned())
+        }
+        (Key::MaxTurns | Key::MaxTokens, Value::Number(n)) if number(n) == 0.0 => {
+            fail(n.span(), format!("`{}` must be at least 1", key.as_str()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The value of a literal this module made.
+fn number(lit: &Literal) -> f64 {
+    lit.to_string().parse().unwrap_or(f64::NAN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    /// The error messages of parsing `tokens` as `kind`'s arguments.
+    fn errors(kind: MacroKind, tokens: TokenStream) -> Vec<String> {
+        let mut errors = Errors::default();
+        Args::parse(kind, tokens, &mut errors);
+        match errors.finish() {
+            Ok(()) => vec![],
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn parses_every_worker_argument() {
+        let mut errors = Errors::default();
+        let args = Args::parse(
+            MacroKind::Worker,
+            quote! {
+                prompt = "Hi {x}", model = "openai:gpt-4o", tools = [a, b::c,],
+                system = "Be brief.", name = "greet", description = "Greets.",
+                temperature = 1, top_p = 0.5, max_tokens = 64, seed = 18446744073709551615,
+                max_turns = 3, output_retries = 0,
+            },
+            &mut errors,
+        );
+        assert_eq!(errors.finish().map_err(|e| e.to_string()), Ok(()));
+        assert_eq!(args.prompt.unwrap().value(), "Hi {x}");
+        assert_eq!(args.model.unwrap().value(), "openai:gpt-4o");
+        assert_eq!(args.tools.len(), 2);
+        assert_eq!(args.system.unwrap().value(), "Be brief.");
+        assert_eq!(args.name.unwrap().value(), "greet");
+        assert_eq!(args.description.unwrap().value(), "Greets.");
+        assert_eq!(args.temperature.unwrap().to_string(), "1.0");
+        assert_eq!(args.top_p.unwrap().to_string(), "0.5");
+        assert_eq!(args.max_tokens.unwrap().to_string(), "64");
+        assert_eq!(args.seed.unwrap().to_string(), "18446744073709551615");
+        assert_eq!(args.max_turns.unwrap().to_string(), "3");
+        assert_eq!(args.output_retries.unwrap().to_string(), "0");
+    }
+
+    #[test]
+    fn unknown_arguments_list_the_accepted_ones() {
+        assert_eq!(
+            errors(MacroKind::Worker, quote!(prompt = "x", modle = "openai:x")),
+            ["unknown #[worker] argument `modle`; expected one of `prompt`, `model`, `tools`, \
+              `system`, `name`, `description`, `temperature`, `top_p`, `max_tokens`, `seed`, \
+              `max_turns`, `output_retries`"]
+        );
+        assert_eq!(
+            errors(MacroKind::Tool, quote!(prompt = "x")),
+            ["unknown #[tool] argument `prompt`; expected one of `name`, `description` \
+              (`prompt` is an argument of `#[worker]`)"]
+        );
+        assert_eq!(errors(MacroKind::Tool, quote!("x")), ["expected `name` or `description`"]);
+    }
+
+    #[test]
+    fn duplicates_and_bad_values_are_all_reported() {
+        assert_eq!(
+            errors(
+                MacroKind::Worker,
+                quote!(prompt = "a", prompt = "b", max_turns = "ten", temperature = -1, seed = 1.5)
+            ),
+            [
+                "duplicate argument `prompt`",
+                "`max_turns` expects an integer, e.g. `max_turns = 10`",
+                "`temperature` cannot be negative",
+                "`seed` expects an integer, e.g. `seed = 42`",
+            ]
+        );
+    }
+
+    #[test]
+    fn value_checks() {
+        assert_eq!(
+            errors(MacroKind::Worker, quote!(model = "gpt-4o")),
+            ["invalid model `gpt-4o`: expected `provider:name`, e.g. `openai:gpt-4o-mini`"]
+        );
+        assert_eq!(
+            errors(MacroKind::Tool, quote!(name = "a b")),
+            ["the name `a b` contains ` `; names may only use ASCII letters, digits, `_` and `-`"]
+        );
+        assert_eq!(
+            errors(MacroKind::Worker, quote!(top_p = 1.5)),
+            ["`top_p` must be between 0 and 1"]
+        );
+        assert_eq!(
+            errors(MacroKind::Worker, quote!(max_turns = 0)),
+            ["`max_turns` must be at least 1"]
+        );
+        assert_eq!(
+            errors(MacroKind::Worker, quote!(max_tokens = 99999999999)),
+            ["number too large to fit in target type"]
+        );
+        assert_eq!(
+            errors(MacroKind::Worker, quote!(prompt = concat!("a", "b"))),
+            [
+                r#"`prompt` expects a string literal, e.g. `prompt = "Classify this ticket: {ticket}"`"#
+            ]
+        );
+    }
+
+    #[test]
+    fn syntax_errors_recover_at_the_next_comma() {
+        assert_eq!(
+            errors(MacroKind::Worker, quote!(model "x", prompt = , max_turns = 3 4, seed = 1)),
+            [
+                r#"expected `=` and a value after `model`, e.g. `model = "openai:gpt-4o-mini"`"#,
+                r#"expected a value, e.g. `prompt = "Classify this ticket: {ticket}"`"#,
+                "unexpected token",
+            ]
+        );
+    }
+
+    #[test]
+    fn tools_lists() {
+        assert_eq!(
+            errors(MacroKind::Worker, quote!(tools = a)),
+            ["`tools` expects a list in brackets, e.g. `tools = [lookup_customer, search::web]`"]
+        );
+        assert_eq!(
+            errors(MacroKind::Worker, quote!(tools = [a, b, a])),
+            ["this tool is already listed"]
+        );
+        assert_eq!(errors(MacroKind::Worker, quote!(tools = ["a"])), ["expected identifier"]);
+        assert!(errors(MacroKind::Worker, quote!(tools = [])).is_empty());
+    }
+}

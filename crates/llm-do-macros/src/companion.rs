@@ -1,0 +1,254 @@
+//! The code `#[worker]` and `#[tool]` both generate, which is what makes them interchangeable:
+//! the companion struct that carries `spec()`, the arguments struct whose schema calling models
+//! see, the typed wrapper that routes a call through the runtime, and the trait assertions.
+//!
+//! Generated code names nothing but `::llm_do::__private::…` and `::core::…` (plus the user's own
+//! items and types), so that it compiles whatever the user's scope shadows.
+
+use crate::signature::{Callable, CtxParam};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+use syn::{Attribute, FnArg, Ident, LitStr, Signature};
+
+/// The path generated code reaches the support items through.
+pub(crate) fn private() -> TokenStream {
+    quote!(::llm_do::__private)
+}
+
+/// The name of the arguments struct (inside the `const _` block, so no user item can clash).
+pub(crate) fn args_type() -> Ident {
+    Ident::new("__LlmDoArgs", Span::call_site())
+}
+
+/// A hygienic local variable: invisible to, and unshadowable by, the user's names.
+pub(crate) fn local(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
+}
+
+/// The `#[cfg(...)]` attributes of the item, repeated on every generated item so that a
+/// configured-out function takes its companions with it.
+pub(crate) fn cfg_attrs(attrs: &[Attribute]) -> Vec<&Attribute> {
+    attrs.iter().filter(|a| a.path().is_ident("cfg")).collect()
+}
+
+/// The name string callers use, spanned on the function name unless `name = "..."` gave one.
+pub(crate) fn name_lit(callable: &Callable, name: Option<&LitStr>) -> LitStr {
+    name.cloned()
+        .unwrap_or_else(|| LitStr::new(&callable.default_name(), callable.sig.ident.span()))
+}
+
+/// The description: `description = "..."` if given, else the doc comments.
+pub(crate) fn description_lit(callable: &Callable, description: Option<&LitStr>) -> LitStr {
+    description
+        .cloned()
+        .unwrap_or_else(|| LitStr::new(&callable.doc_description(), Span::call_site()))
+}
+
+/// The arguments struct: one field per parameter, with the parameter's doc comments, deriving
+/// the serde and schemars traits through the re-exports. Worker and tool generate it the same
+/// way, so a hardened worker keeps its input schema.
+///
+/// The struct is generic over its field types (`__LlmDoArgs<String, u8>`): its derived impls
+/// then compile whatever the user's types are, and a type that lacks a trait is reported once,
+/// on the user's type, by the assertions (see [`assertions`]) instead of deep inside the derives.
+pub(crate) fn args_struct(callable: &Callable) -> TokenStream {
+    let p = private();
+    let args = args_type();
+    let generics = arg_generics(callable);
+    let fields = callable.params.iter().zip(&generics).map(|(param, generic)| {
+        let docs = &param.docs;
+        let ident = &param.ident;
+        quote!(#(#docs)* #ident: #generic)
+    });
+    let generics = angle_bracketed(&generics);
+    quote! {
+        #[derive(#p::serde::Serialize, #p::serde::Deserialize, #p::schemars::JsonSchema)]
+        #[serde(crate = "::llm_do::__private::serde", deny_unknown_fields)]
+        #[schemars(crate = "::llm_do::__private::schemars")]
+        #[allow(dead_code, non_camel_case_types)]
+        struct #args #generics {
+            #(#fields,)*
+        }
+    }
+}
+
+/// The type parameters of the arguments struct, one per parameter: `__A0`, `__A1`, ...
+fn arg_generics(callable: &Callable) -> Vec<Ident> {
+    (0..callable.params.len()).map(|i| format_ident!("__A{}", i)).collect()
+}
+
+/// `<a, b>`, or nothing for an empty list.
+fn angle_bracketed<T: quote::ToTokens>(items: &[T]) -> Option<TokenStream> {
+    (!items.is_empty()).then(|| quote!(<#(#items),*>))
+}
+
+/// `__llm_do_schemas`: sets the input and output schemas on `builder` (a `WorkerSpecBuilder` or
+/// `ToolSpecBuilder` path). Generic, with `Param` and `Output` bounds, so that its call with the
+/// user's types as turbofish checks them exactly like the assertions do, at the same spans.
+pub(crate) fn schemas_helper(callable: &Callable, builder: &TokenStream) -> TokenStream {
+    let p = private();
+    let args = args_type();
+    let generics = arg_generics(callable);
+    let args_ty = angle_bracketed(&generics);
+    quote! {
+        fn __llm_do_schemas<#(#generics: #p::Param,)* __O: #p::Output>(builder: #builder) -> #builder {
+            builder.input::<#args #args_ty>().output::<__O>()
+        }
+    }
+}
+
+/// The call of [`schemas_helper`] on `builder`, with the user's types.
+pub(crate) fn schemas_call(callable: &Callable, builder: &TokenStream) -> TokenStream {
+    let types = callable.params.iter().map(|param| &param.ty);
+    let output = &callable.output;
+    quote!(__llm_do_schemas::<#(#types,)* #output>(#builder))
+}
+
+/// `__llm_do_decode`: decodes the arguments object of a tool call (generic for the same reason
+/// as [`schemas_helper`]).
+pub(crate) fn decode_helper(callable: &Callable) -> TokenStream {
+    let p = private();
+    let args = args_type();
+    let generics = arg_generics(callable);
+    let bounds: Vec<TokenStream> = generics.iter().map(|g| quote!(#g: #p::Param)).collect();
+    let bounds = angle_bracketed(&bounds);
+    let args_ty = angle_bracketed(&generics);
+    quote! {
+        fn __llm_do_decode #bounds(callee: &str, json: #p::Value) -> #p::Result<#args #args_ty> {
+            #p::decode_args::<#args #args_ty>(callee, json)
+        }
+    }
+}
+
+/// The call of [`decode_helper`] with the user's types.
+pub(crate) fn decode_call(callable: &Callable, name: &LitStr, json: &Ident) -> TokenStream {
+    let types: Vec<&syn::Type> = callable.params.iter().map(|param| &param.ty).collect();
+    let turbofish = angle_bracketed(&types).map(|types| quote!(::#types));
+    quote!(__llm_do_decode #turbofish(#name, #json))
+}
+
+/// The companion struct: a braced struct named like the function. It lives in the type
+/// namespace only, so it does not clash with the function, and `name::spec()` finds it.
+pub(crate) fn companion_struct(callable: &Callable) -> TokenStream {
+    let cfgs = cfg_attrs(&callable.attrs);
+    let vis = &callable.vis;
+    let ident = &callable.sig.ident;
+    quote! {
+        #(#cfgs)*
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #ident {
+            _private: (),
+        }
+    }
+}
+
+/// `impl name { pub fn spec() }`: checks the parameter and result types, then builds the spec
+/// once with `init`.
+pub(crate) fn spec_impl(callable: &Callable, init: &TokenStream) -> TokenStream {
+    let p = private();
+    let ident = &callable.sig.ident;
+    let doc = format!(
+        " The spec of `{0}`: register it with `Runtime::builder().register({0}::spec())`.",
+        ident.unraw()
+    );
+    let assertions = assertions(callable);
+    quote! {
+        impl #ident {
+            #[doc = #doc]
+            #[allow(dead_code)]
+            pub fn spec() -> #p::Arc<#p::CallableSpec> {
+                #assertions
+                static SPEC: #p::OnceLock<#p::Arc<#p::CallableSpec>> = #p::OnceLock::new();
+                SPEC.get_or_init(|| #init).clone()
+            }
+        }
+    }
+}
+
+/// The trait assertions: every parameter type is a `Param`, the result type is an `Output`.
+///
+/// Spanned on the user's types, so that a missing trait is reported there with the message of
+/// `Param` / `Output`. Every function that uses the user's types starts with them: rustc drops
+/// a later error at the same span for the same missing trait in the same function, and
+/// identical errors from different functions, so each missing trait is reported once.
+fn assertions(callable: &Callable) -> TokenStream {
+    let params = callable.params.iter().map(|param| {
+        let ty = &param.ty;
+        quote_spanned!(ty.span()=> ::llm_do::__private::assert_param::<#ty>();)
+    });
+    let output = callable
+        .output
+        .as_ref()
+        .map(|ty| quote_spanned!(ty.span()=> ::llm_do::__private::assert_output::<#ty>();));
+    quote!(#(#params)* #output)
+}
+
+/// The typed wrapper: the public function of a worker and of a tool that takes a ctx. It turns
+/// its arguments into JSON and calls the spec through the ctx, so that a typed call gets events,
+/// depth and budget accounting, and validation, exactly like a call by name.
+pub(crate) fn typed_wrapper(callable: &Callable, name: &LitStr) -> TokenStream {
+    let p = private();
+    let attrs = &callable.attrs;
+    let vis = &callable.vis;
+    let ident = &callable.sig.ident;
+    let sig = wrapper_signature(callable);
+    let ctx = callable.ctx.as_ref().map(CtxParam::ident);
+    let ctx_check = callable
+        .ctx
+        .as_ref()
+        .map(|c| quote_spanned!(c.ty.span()=> ::llm_do::__private::assert_ctx(#ctx);));
+    let assertions = assertions(callable);
+    let args = local("__llm_do_args");
+    let declare = if callable.params.is_empty() {
+        quote!(let #args = #p::Map::new();)
+    } else {
+        quote!(let mut #args = #p::Map::new();)
+    };
+    let pushes = callable.params.iter().map(|param| {
+        let ty = &param.ty;
+        let value = &param.ident;
+        let key = param.ident.unraw().to_string();
+        quote_spanned! {ty.span()=>
+            ::llm_do::__private::push_arg::<#ty>(&mut #args, #name, #key, &#value)?;
+        }
+    });
+    let call = callable.output.as_ref().map(|output| {
+        quote_spanned! {output.span()=>
+            ::llm_do::__private::call_typed::<#output>(#ctx, #ident::spec(), #args).await?
+        }
+    });
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #ctx_check
+            #assertions
+            #declare
+            #(#pushes)*
+            ::core::result::Result::Ok(#call)
+        }
+    }
+}
+
+/// The wrapper's signature: the user's, with plain `name: Type` parameters (no `mut`, which
+/// the wrapper does not need, and a name for a `_` ctx).
+fn wrapper_signature(callable: &Callable) -> Signature {
+    let mut sig = callable.sig.clone();
+    let ctx = callable.ctx.as_ref().map(|ctx| {
+        let ident = ctx.ident();
+        let ty = &ctx.ty;
+        let arg: FnArg = syn::parse_quote!(#ident: #ty);
+        arg
+    });
+    let params = callable.params.iter().map(|param| {
+        let attrs = &param.attrs;
+        let ident = &param.ident;
+        let ty = &param.ty;
+        let arg: FnArg = syn::parse_quote!(#(#attrs)* #ident: #ty);
+        arg
+    });
+    sig.inputs = ctx.into_iter().chain(params).collect();
+    sig
+}

@@ -1,0 +1,15 @@
+//! Model implementations for llm-do.
+//!
+//! - [`scripted`]: [`ScriptedModel`](scripted::ScriptedModel), replies from a queue or a function.
+//! - [`test_model`]: [`TestModel`](test_model::TestModel), schema-driven automatic replies.
+//! - [`example`]: schema-valid example values for a JSON Schema.
+//! - [`estimate`]: the token estimate these models report when no usage is scripted.
+#![warn(missing_docs)]
+
+pub mod estimate;
+pub mod example;
+pub mod scripted;
+pub mod test_model;
+
+mod recorder;
+mod truncate;

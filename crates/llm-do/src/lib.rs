@@ -1,0 +1,82 @@
+//! # llm-do: LLM workers are ordinary async functions
+//!
+//! A *worker* is a prompt, model settings and tools, packaged so that calling it looks exactly
+//! like calling a plain Rust `async fn`. Workers and deterministic *tools* share one calling
+//! convention, so any step can move between "the LLM decides" and "code decides" without
+//! touching its call sites.
+//!
+//! ```
+//! use llm_do::prelude::*;
+//! use llm_do::testing::{Reply, ScriptedModel};
+//!
+//! #[derive(Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+//! enum Category { Bug, Billing, Feature }
+//!
+//! /// Classify a customer support ticket.
+//! #[worker(model = "openai:gpt-4o-mini", prompt = "Classify this ticket: {ticket}")]
+//! async fn classify(ctx: &Ctx, ticket: String) -> Result<Category>;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<()> {
+//! // Tests (and this example) replace the real model by a scripted one.
+//! let model = ScriptedModel::queue([Reply::json(json!("Billing"))]);
+//! let rt = Runtime::builder().register(classify::spec()).model_override(model).build();
+//! let ctx = rt.ctx();
+//! assert_eq!(classify(&ctx, "I was charged twice".into()).await?, Category::Billing);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Hardening `classify` into Rust means replacing its definition by a `#[tool] async fn` with
+//! the same signature; every call site, the registration line, and the schema other models see
+//! stay the same. See `docs/architecture.md` in the repository for the design.
+#![warn(missing_docs)]
+
+pub use llm_do_core::{
+    CallId, CallInfo, CallKind, CallableSpec, Ctx, Error, Event, EventKind, EventLog,
+    EventSubscriber, Limits, Message, Model, ModelError, ModelErrorKind, ModelRef, ModelRequest,
+    ModelResponse, ModelSettings, OutputMode, Registry, Result, Runtime, RuntimeBuilder, SpecRef,
+    ToolCall, ToolDefinition, ToolResult, ToolSpecBuilder, Usage, WorkerConfig, WorkerSpecBuilder,
+};
+pub use llm_do_core::{
+    agent, call, ctx, error, event, message, model, model_ref, prompt, registry, runtime, schema,
+    spec, usage,
+};
+
+/// Marks an `async fn` without a body as an LLM-backed worker.
+///
+/// See the crate documentation for an example.
+pub use llm_do_macros::worker;
+
+/// Marks an `async fn` as a deterministic tool that workers (and code) can call.
+///
+/// ```
+/// use llm_do::prelude::*;
+///
+/// /// Add two integers.
+/// #[tool]
+/// async fn add(a: i64, b: i64) -> Result<i64> {
+///     Ok(a + b)
+/// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<()> {
+/// assert_eq!(add(2, 3).await?, 5);                    // still a plain function
+/// let ctx = Runtime::builder().register(add::spec()).build().ctx();
+/// let sum: i64 = ctx.call("add", json!({"a": 2, "b": 3})).await?;   // and callable by name
+/// assert_eq!(sum, 5);
+/// # Ok(())
+/// # }
+/// ```
+pub use llm_do_macros::tool;
+
+pub use schemars::JsonSchema;
+pub use serde::{Deserialize, Serialize};
+pub use serde_json::json;
+
+pub mod prelude;
+pub mod testing;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use llm_do_core::__private::*;
+}

@@ -1,0 +1,12 @@
+//! Everything a typical program needs: `use llm_do::prelude::*;`.
+//!
+//! ```
+//! use llm_do::prelude::*;
+//! let rt: Runtime = Runtime::builder().build();
+//! let _ctx: Ctx = rt.ctx();
+//! ```
+
+pub use crate::{Ctx, Error, Result, Runtime, tool, worker};
+pub use schemars::JsonSchema;
+pub use serde::{Deserialize, Serialize};
+pub use serde_json::json;

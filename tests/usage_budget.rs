@@ -1,0 +1,99 @@
+//! Usage aggregates per call and across nested calls; budgets end a run with a typed error.
+
+use llm_do::prelude::*;
+use llm_do::testing::{Reply, ScriptedModel};
+use llm_do::usage::BudgetKind;
+use llm_do::{EventKind, EventLog, Usage};
+use llm_do_tests::bounded;
+
+/// Inner worker.
+#[worker(prompt = "Inner {x}")]
+async fn inner(ctx: &Ctx, x: u32) -> Result<String>;
+
+/// Outer worker, calls `inner` twice.
+#[worker(prompt = "Outer", tools = [inner])]
+async fn outer(ctx: &Ctx) -> Result<String>;
+
+fn script() -> ScriptedModel {
+    ScriptedModel::queue([
+        Reply::tool_calls([("inner", json!({"x": 1})), ("inner", json!({"x": 2}))])
+            .with_tokens(100, 10),
+        Reply::text("one").with_tokens(20, 1),
+        Reply::text("two").with_tokens(30, 2),
+        Reply::text("both done").with_tokens(200, 5),
+    ])
+}
+
+#[tokio::test]
+async fn usage_aggregates_across_nested_calls() {
+    let log = EventLog::new();
+    let rt = Runtime::builder().model_override(script()).subscribe(log.clone()).build();
+    let ctx = rt.ctx();
+    assert_eq!(bounded(outer(&ctx)).await.unwrap(), "both done");
+    let total = Usage { requests: 4, input_tokens: 350, output_tokens: 18 };
+    assert_eq!(ctx.usage(), total, "the root context reports the run's total");
+    assert_eq!(ctx.run_usage(), total);
+
+    let finished: Vec<(String, Usage)> = log
+        .events()
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            EventKind::CallFinished { usage, .. } => Some((e.call.name.to_string(), usage)),
+            _ => None,
+        })
+        .collect();
+    let inner_usages: Vec<Usage> =
+        finished.iter().filter(|(n, _)| n == "inner").map(|(_, u)| *u).collect();
+    assert_eq!(inner_usages.len(), 2);
+    assert_eq!(inner_usages.iter().map(|u| u.requests).sum::<u64>(), 2);
+    assert_eq!(inner_usages.iter().map(|u| u.input_tokens).sum::<u64>(), 50);
+    let (_, outer_usage) = finished.iter().find(|(n, _)| n == "outer").unwrap();
+    assert_eq!(*outer_usage, total, "a call's usage includes its nested calls");
+}
+
+#[tokio::test]
+async fn each_root_context_is_its_own_run() {
+    let rt = Runtime::builder()
+        .model_override(ScriptedModel::new(|_req: &llm_do::ModelRequest| {
+            Ok(Reply::text("ok").with_tokens(5, 5))
+        }))
+        .build();
+    let a = rt.ctx();
+    let b = rt.ctx();
+    bounded(inner(&a, 1)).await.unwrap();
+    bounded(inner(&a, 2)).await.unwrap();
+    bounded(inner(&b, 3)).await.unwrap();
+    assert_eq!(a.usage().requests, 2);
+    assert_eq!(b.usage().requests, 1);
+}
+
+#[tokio::test]
+async fn the_request_budget_ends_the_run_even_inside_nested_calls() {
+    let model = script();
+    let rt = Runtime::builder().model_override(model.clone()).max_requests(2).build();
+    let ctx = rt.ctx();
+    let err = bounded(outer(&ctx)).await.unwrap_err();
+    match &err {
+        Error::BudgetExceeded { kind, limit, .. } => {
+            assert_eq!((*kind, *limit), (BudgetKind::Requests, 2));
+        }
+        other => panic!("expected a budget error, got {other:?}"),
+    }
+    assert_eq!(err.to_string(), "run budget exceeded: model requests used 2, limit 2");
+    // The budget error inside `inner` was not turned into a tool result: it ended the run
+    // before the outer model could be asked again.
+    assert_eq!(model.request_count(), 2);
+}
+
+#[tokio::test]
+async fn the_token_budget_is_enforced() {
+    let model = script();
+    let rt = Runtime::builder().model_override(model.clone()).max_total_tokens(120).build();
+    let ctx = rt.ctx();
+    let err = bounded(outer(&ctx)).await.unwrap_err();
+    assert!(
+        matches!(err, Error::BudgetExceeded { kind: BudgetKind::TotalTokens, limit: 120, .. }),
+        "{err:?}"
+    );
+    assert!(ctx.usage().total_tokens() > 120);
+}

@@ -1,0 +1,42 @@
+//! Project automation for llm-do.
+//!
+//! - `cargo xtask ci`: the exact gates CI runs (`.ci/run` calls this): rustfmt check, clippy with
+//!   `-D warnings` on every target, then the test command from README.md.
+//! - `cargo xtask test`: only the test command.
+
+use anyhow::{Context, Result, bail};
+use std::process::Command;
+
+/// The test command README.md gives; CI runs exactly this.
+const TEST_COMMAND: &[&str] = &["test", "--workspace"];
+
+fn main() -> Result<()> {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    match task.as_str() {
+        "ci" => {
+            cargo(&["fmt", "--all", "--check"])?;
+            cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+            cargo(TEST_COMMAND)
+        }
+        "test" => cargo(TEST_COMMAND),
+        _ => {
+            eprintln!("usage: cargo xtask <ci|test>");
+            eprintln!("  ci    rustfmt check, clippy -D warnings, then `cargo test --workspace`");
+            eprintln!("  test  `cargo test --workspace`");
+            bail!("unknown task `{task}`")
+        }
+    }
+}
+
+fn cargo(args: &[&str]) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("$ cargo {}", args.join(" "));
+    let status = Command::new(&cargo)
+        .args(args)
+        .status()
+        .with_context(|| format!("could not run `{cargo}`"))?;
+    if !status.success() {
+        bail!("`cargo {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
