@@ -104,3 +104,46 @@ async fn no_subscriber_no_cost_and_no_events() {
     let _ = lookup_customer(&ctx, "a@b.c".into()).await.unwrap();
     assert!(log.events().is_empty());
 }
+
+/// A model that streams its answer in three pieces.
+struct Streaming;
+
+impl llm_do::Model for Streaming {
+    fn request<'a>(
+        &'a self,
+        _request: &'a llm_do::ModelRequest,
+    ) -> futures::future::BoxFuture<
+        'a,
+        std::result::Result<llm_do::ModelResponse, llm_do::ModelError>,
+    > {
+        Box::pin(async { Ok(llm_do::ModelResponse::text("Hello, world")) })
+    }
+
+    fn request_streaming<'a>(
+        &'a self,
+        request: &'a llm_do::ModelRequest,
+        sink: &'a dyn llm_do::DeltaSink,
+    ) -> futures::future::BoxFuture<
+        'a,
+        std::result::Result<llm_do::ModelResponse, llm_do::ModelError>,
+    > {
+        Box::pin(async move {
+            for piece in ["Hello", ", ", "world"] {
+                sink.delta(llm_do::StreamDelta::Text { text: piece.into() });
+            }
+            self.request(request).await
+        })
+    }
+}
+
+/// Greets.
+#[worker(prompt = "Greet.")]
+async fn greet(ctx: &Ctx) -> Result<String>;
+
+#[tokio::test]
+async fn streamed_pieces_become_events_before_the_response() {
+    let log = EventLog::new();
+    let ctx = Runtime::builder().model_override(Streaming).subscribe(log.clone()).build().ctx();
+    assert_eq!(bounded(greet(&ctx)).await.unwrap(), "Hello, world");
+    insta::assert_snapshot!(log.transcript());
+}

@@ -16,7 +16,7 @@ use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::message::{Message, ToolCall, ToolResult};
-use crate::model::{ModelRequest, OutputMode};
+use crate::model::{ModelRequest, OutputMode, StreamDelta};
 use crate::runtime::ResolvedModel;
 use crate::spec::{CallableSpec, ToolSource, WorkerConfig};
 use crate::telemetry;
@@ -58,7 +58,7 @@ pub(crate) async fn run(
             tools: tool_names.clone(),
             structured: matches!(output, OutputMode::Json { .. }),
         });
-        let response = send(ctx, spec, &resolved, &request).await?;
+        let response = send(ctx, spec, &resolved, &request, turn).await?;
         ctx.emit(|| EventKind::ModelResponse {
             model: resolved.label.clone(),
             turn,
@@ -111,12 +111,18 @@ async fn send(
     spec: &CallableSpec,
     resolved: &ResolvedModel,
     request: &ModelRequest,
+    turn: u32,
 ) -> Result<crate::model::ModelResponse> {
     let span = telemetry::chat_span(&resolved.provider, &resolved.name, &request.settings);
+    let sink = |delta: StreamDelta| ctx.emit(|| EventKind::ModelDelta { turn, delta });
     let mut response =
-        resolved.model.request(request).instrument(span.clone()).await.map_err(|source| {
-            Error::Model { name: spec.name().to_owned(), model: resolved.label.clone(), source }
-        })?;
+        resolved.model.request_streaming(request, &sink).instrument(span.clone()).await.map_err(
+            |source| Error::Model {
+                name: spec.name().to_owned(),
+                model: resolved.label.clone(),
+                source,
+            },
+        )?;
     response.usage.requests = 1;
     telemetry::record_response(
         &span,

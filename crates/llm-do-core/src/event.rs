@@ -7,6 +7,7 @@
 
 use crate::call::CallInfo;
 use crate::message::{ToolCall, ToolResult};
+use crate::model::StreamDelta;
 use crate::usage::Usage;
 use serde::Serialize;
 use serde_json::Value;
@@ -89,6 +90,13 @@ pub enum EventKind {
         /// `true` when a JSON answer is requested.
         structured: bool,
     },
+    /// A piece of a streamed answer arrived (only from providers that stream).
+    ModelDelta {
+        /// The request's turn.
+        turn: u32,
+        /// The piece.
+        delta: StreamDelta,
+    },
     /// The model answered.
     ModelResponse {
         /// `provider:name`.
@@ -136,6 +144,7 @@ impl EventKind {
             EventKind::CallFinished { .. } => "call_finished",
             EventKind::CallCancelled { .. } => "call_cancelled",
             EventKind::ModelRequest { .. } => "model_request",
+            EventKind::ModelDelta { .. } => "model_delta",
             EventKind::ModelResponse { .. } => "model_response",
             EventKind::ToolCall { .. } => "tool_call",
             EventKind::ToolResult { .. } => "tool_result",
@@ -260,6 +269,19 @@ impl EventLog {
                         if *structured { " output=json" } else { "" }
                     );
                 }
+                EventKind::ModelDelta { turn, delta } => match delta {
+                    StreamDelta::Text { text } => {
+                        let _ = write!(out, " model_delta turn={turn} text={text:?}");
+                    }
+                    StreamDelta::ToolCall { index, id, name, arguments } => {
+                        let _ = write!(
+                            out,
+                            " model_delta turn={turn} tool_call[{index}] id={} name={} arguments={arguments:?}",
+                            id.as_deref().unwrap_or("-"),
+                            name.as_deref().unwrap_or("-"),
+                        );
+                    }
+                },
                 EventKind::ModelResponse { turn, text, tool_calls, usage, .. } => {
                     let _ = write!(out, " model_response turn={turn}");
                     if let Some(t) = text {

@@ -40,8 +40,8 @@ pub use error::{Error, Result};
 pub use event::{Event, EventKind, EventLog, EventSubscriber};
 pub use message::{Message, ToolCall, ToolResult};
 pub use model::{
-    Model, ModelError, ModelErrorKind, ModelRequest, ModelResponse, ModelSettings, OutputMode,
-    ToolDefinition,
+    DeltaSink, Model, ModelError, ModelErrorKind, ModelRequest, ModelResponse, ModelSettings,
+    OutputMode, StreamDelta, ToolDefinition,
 };
 pub use model_ref::ModelRef;
 pub use registry::Registry;

@@ -35,6 +35,67 @@ pub trait Model: Send + Sync + 'static {
         &'a self,
         request: &'a ModelRequest,
     ) -> BoxFuture<'a, Result<ModelResponse, ModelError>>;
+
+    /// Like [`request`](Model::request), reporting the answer's pieces to `sink` as they
+    /// arrive. The returned response must be the same as the one `request` would assemble.
+    /// The runtime always calls this method; the default does not stream.
+    fn request_streaming<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+        sink: &'a dyn DeltaSink,
+    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
+        let _ = sink;
+        self.request(request)
+    }
+}
+
+/// A piece of a streamed answer.
+///
+/// ```
+/// use llm_do_core::StreamDelta;
+/// let d = StreamDelta::Text { text: "Hel".into() };
+/// assert_eq!(serde_json::to_value(&d).unwrap()["type"], "text");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StreamDelta {
+    /// More answer text.
+    Text {
+        /// The new text.
+        text: String,
+    },
+    /// A piece of a tool call: the first piece of a call usually carries its id and name, the
+    /// following ones more argument text.
+    ToolCall {
+        /// Position of the call in the answer's tool calls.
+        index: u32,
+        /// The call's id, when this piece carries it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        /// The tool's name, when this piece carries it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// More argument text.
+        arguments: String,
+    },
+}
+
+/// Receives [`StreamDelta`]s. Implemented for closures `Fn(StreamDelta)`.
+///
+/// ```
+/// use llm_do_core::{DeltaSink, StreamDelta};
+/// let print = |d: StreamDelta| println!("{d:?}");
+/// print.delta(StreamDelta::Text { text: "hi".into() });
+/// ```
+pub trait DeltaSink: Send + Sync {
+    /// Handles one piece.
+    fn delta(&self, delta: StreamDelta);
+}
+
+impl<F: Fn(StreamDelta) + Send + Sync> DeltaSink for F {
+    fn delta(&self, delta: StreamDelta) {
+        self(delta)
+    }
 }
 
 /// One request to a model: the conversation so far, the tools it may call and the output it
@@ -420,5 +481,13 @@ impl<M: Model + ?Sized> Model for std::sync::Arc<M> {
         request: &'a ModelRequest,
     ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
         (**self).request(request)
+    }
+
+    fn request_streaming<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+        sink: &'a dyn DeltaSink,
+    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
+        (**self).request_streaming(request, sink)
     }
 }

@@ -24,7 +24,9 @@
 //! - `allOf` (branches merged), `oneOf`/`anyOf` (the first branch that works, `null` last).
 //!
 //! Where anything is allowed (the `true` or `{}` schema) the value is the string
-//! `"example"`.
+//! `"example"`. Optional parts (optional properties, the illustrative array item and map
+//! entry) are left out below a nesting depth of 16 or after 2,000 schema nodes, which keeps
+//! examples of deep or mutually recursive structures small.
 //!
 //! Every generated value is checked against the schema with the `jsonschema` crate (formats
 //! included) before it is returned, so keywords the generator does not model (`not`,

@@ -134,15 +134,14 @@ impl ScriptedModel {
         Fut: Future<Output = Result<R, ModelError>> + Send + 'static,
         R: Into<Reply>,
     {
-        let f = Arc::new(f);
         Self::from_source(Source::Async(Box::new(move |req| {
             let fut = f(req);
             Box::pin(async move { fut.await.map(Into::into) })
         })))
     }
 
-    /// Waits `latency` (with `tokio::time::sleep`) before each answer, to simulate a slow
-    /// model. The reply is taken from the queue, and its tool call ids assigned, when the
+    /// Waits `latency` (with `tokio::time::sleep`) before each answer or error, to simulate a
+    /// slow model. The reply is taken from the queue, and its tool call ids assigned, when the
     /// request arrives; dropping the request future during the wait cancels it, and that
     /// reply is lost. Needs a Tokio runtime with the time driver unless `latency` is zero.
     ///
@@ -203,19 +202,25 @@ impl ScriptedModel {
 
     async fn answer(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
         let number = self.shared.recorder.record(request);
-        let reply = match &self.shared.source {
-            Source::Queue { replies, scripted } => {
-                let next = replies.lock().unwrap_or_else(PoisonError::into_inner).pop_front();
-                next.ok_or_else(|| out_of_replies(*scripted, number, request))?
-            }
-            Source::Sync(f) => f(request)?,
-            Source::Async(f) => f(request.clone()).await?,
+        let response = match self.next_reply(request, number).await {
+            Ok(reply) => reply.into_response(request, || self.shared.recorder.next_call_id()),
+            Err(e) => Err(e),
         };
-        let response = reply.into_response(request, || self.shared.recorder.next_call_id());
         if !self.latency.is_zero() {
             tokio::time::sleep(self.latency).await;
         }
         response
+    }
+
+    async fn next_reply(&self, request: &ModelRequest, number: usize) -> Result<Reply, ModelError> {
+        match &self.shared.source {
+            Source::Queue { replies, scripted } => {
+                let next = replies.lock().unwrap_or_else(PoisonError::into_inner).pop_front();
+                next.ok_or_else(|| out_of_replies(*scripted, number, request))
+            }
+            Source::Sync(f) => f(request),
+            Source::Async(f) => f(request.clone()).await,
+        }
     }
 }
 

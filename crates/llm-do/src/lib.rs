@@ -33,10 +33,11 @@
 #![warn(missing_docs)]
 
 pub use llm_do_core::{
-    CallId, CallInfo, CallKind, CallableSpec, Ctx, Error, Event, EventKind, EventLog,
+    CallId, CallInfo, CallKind, CallableSpec, Ctx, DeltaSink, Error, Event, EventKind, EventLog,
     EventSubscriber, Limits, Message, Model, ModelError, ModelErrorKind, ModelRef, ModelRequest,
     ModelResponse, ModelSettings, OutputMode, Registry, Result, Runtime, RuntimeBuilder, SpecRef,
-    ToolCall, ToolDefinition, ToolResult, ToolSpecBuilder, Usage, WorkerConfig, WorkerSpecBuilder,
+    StreamDelta, ToolCall, ToolDefinition, ToolResult, ToolSpecBuilder, Usage, WorkerConfig,
+    WorkerSpecBuilder,
 };
 pub use llm_do_core::{
     agent, call, ctx, error, event, message, model, model_ref, prompt, registry, runtime, schema,
