@@ -539,7 +539,11 @@ fn random_schemas_give_valid_examples_or_errors() {
     }
     let mut rng = Lcg(std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(7));
     let (mut ok, mut errors) = (0, 0);
-    for i in 0..1000 {
+    // 200 random schemas keep this under a few seconds in CI's debug build; raise
+    // EXAMPLE_FUZZ_CASES (and vary SEED) for a deeper local run.
+    let cases: u64 =
+        std::env::var("EXAMPLE_FUZZ_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
+    for i in 0..cases {
         let mut root = schema(&mut rng, 0);
         let defs = schema(&mut rng, 1);
         if let Value::Object(map) = &mut root {
