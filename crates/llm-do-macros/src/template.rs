@@ -68,7 +68,7 @@ pub(crate) fn check(source: &str, params: &[String]) -> Vec<String> {
         "this worker has no parameters besides its ctx".to_owned()
     } else {
         let list: Vec<String> = params.iter().map(|p| format!("`{{{p}}}`")).collect();
-        format!("the placeholders of this worker are {}", list.join(", "))
+        format!("the valid placeholders are {}", list.join(", "))
     };
     let mut unknown: Vec<&String> = Vec::new();
     for name in &names {
