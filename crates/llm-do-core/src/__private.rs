@@ -7,6 +7,7 @@ pub use ::serde;
 pub use ::serde_json;
 pub use ::std::sync::{Arc, OnceLock};
 
+pub use crate::approval::Verdict;
 pub use crate::ctx::Ctx;
 pub use crate::error::{Error, Result};
 pub use crate::spec::{CallableSpec, ToolSpecBuilder, WorkerSpecBuilder};

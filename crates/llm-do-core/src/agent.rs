@@ -5,13 +5,15 @@
 //!    worker's own compiled tool list — and offered to the model with their JSON Schemas.
 //! 3. The conversation starts with the system prompt (the worker's `system`, else its
 //!    description) and the rendered prompt as the user message.
-//! 4. Each turn is one model request. Tool calls in the answer are dispatched through the
-//!    call's [`Ctx`] — concurrently when there are several — and their results (or error
-//!    messages the model can act on) are appended. An answer without tool calls is final.
+//! 4. Each turn is one model request. Tool calls in the answer pass the approval gate
+//!    ([`crate::approval`]) and are dispatched through the call's [`Ctx`] — concurrently when
+//!    there are several — and their results (or error messages the model can act on) are
+//!    appended. An answer without tool calls is final.
 //! 5. A final answer is parsed and validated against the output schema and the output type;
 //!    when it fails, the validation error goes back to the model, up to `output_retries` times.
 //! 6. The loop ends with a value, or [`Error::MaxTurns`] after `max_turns` requests.
 
+use crate::approval::{GateOutcome, OnDenied};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::event::EventKind;
@@ -170,10 +172,22 @@ async fn dispatch(ctx: &Ctx, tools: &[Arc<CallableSpec>], call: &ToolCall) -> Re
                  matching its parameter schema",
                 call.name
             )),
-            Ok(args) => match ctx.call_spec(spec, args).await {
-                Ok(value) => Ok(value),
-                Err(e) if e.is_fatal() => return Err(e),
-                Err(e) => Err(e.to_string()),
+            Ok(args) => match ctx.inner().gate.check(ctx, spec, &args).await {
+                GateOutcome::Denied(reason) => match ctx.inner().gate.on_denied {
+                    OnDenied::Abort => {
+                        return Err(Error::Denied { name: spec.name().to_owned(), reason });
+                    }
+                    OnDenied::ToolResult => Err(format!(
+                        "permission denied: the call to `{}` was {reason}. It did not run; do not \
+                         retry the same call",
+                        spec.name()
+                    )),
+                },
+                GateOutcome::Run => match ctx.call_spec(spec, args).await {
+                    Ok(value) => Ok(value),
+                    Err(e) if e.is_fatal() => return Err(e),
+                    Err(e) => Err(e.to_string()),
+                },
             },
         },
     };

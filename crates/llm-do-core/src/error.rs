@@ -146,6 +146,16 @@ pub enum Error {
         known: Vec<String>,
     },
 
+    /// A call requested by a model was denied and the runtime is configured to abort
+    /// ([`OnDenied::Abort`](crate::approval::OnDenied::Abort)).
+    #[error("call to `{name}` was {reason}; the run was aborted")]
+    Denied {
+        /// The callee.
+        name: String,
+        /// Why (the rule or the approver's reason).
+        reason: String,
+    },
+
     /// A worker or tool definition is invalid (bad prompt template, bad schema, ...).
     #[error("invalid definition of `{name}`: {message}")]
     InvalidSpec {
@@ -201,7 +211,7 @@ impl Error {
     }
 
     /// `true` for errors that must end the whole run even when a model made the failing call
-    /// (budgets); other errors are reported to the calling model as an error tool result.
+    /// (budgets, denials configured to abort); other errors are reported to the calling model as an error tool result.
     ///
     /// ```
     /// # use llm_do_core::{Error, usage::BudgetKind};
@@ -209,7 +219,7 @@ impl Error {
     /// assert!(e.is_fatal());
     /// ```
     pub fn is_fatal(&self) -> bool {
-        matches!(self, Error::BudgetExceeded { .. })
+        matches!(self, Error::BudgetExceeded { .. } | Error::Denied { .. })
     }
 }
 

@@ -5,6 +5,7 @@
 //! call it belongs to — id, parent, depth, name and kind — so that a stochastic step is always
 //! visible as one.
 
+use crate::approval::{ApprovalRequest, Verdict};
 use crate::call::CallInfo;
 use crate::message::{ToolCall, ToolResult};
 use crate::model::StreamDelta;
@@ -122,6 +123,23 @@ pub enum EventKind {
         /// The result (or error message) the model receives.
         result: ToolResult,
     },
+    /// A call the model requested needs approval; the approver is being asked.
+    ApprovalRequested {
+        /// What is asked (tool, arguments, call path, depth, reason).
+        request: ApprovalRequest,
+    },
+    /// The approval gate decided a call the model requested (emitted when a rule, the
+    /// callee's default or an approver decided; plain default-allowed calls emit nothing).
+    ApprovalDecided {
+        /// The callee.
+        tool: String,
+        /// The policy's verdict.
+        verdict: Verdict,
+        /// Whether the call runs.
+        approved: bool,
+        /// How it was decided.
+        decision: String,
+    },
     /// The final answer was rejected and the model is asked again.
     OutputRetry {
         /// 1 for the first retry.
@@ -148,6 +166,8 @@ impl EventKind {
             EventKind::ModelResponse { .. } => "model_response",
             EventKind::ToolCall { .. } => "tool_call",
             EventKind::ToolResult { .. } => "tool_result",
+            EventKind::ApprovalRequested { .. } => "approval_requested",
+            EventKind::ApprovalDecided { .. } => "approval_decided",
             EventKind::OutputRetry { .. } => "output_retry",
         }
     }
@@ -302,6 +322,21 @@ impl EventLog {
                         " tool_result {} {} {status}: {}",
                         result.tool_call_id, result.name, result.content
                     );
+                }
+                EventKind::ApprovalRequested { request } => {
+                    let _ = write!(
+                        out,
+                        " approval_requested {}({}) depth={} path={} ({})",
+                        request.tool,
+                        request.args,
+                        request.depth,
+                        request.call_path.join(" > "),
+                        request.reason
+                    );
+                }
+                EventKind::ApprovalDecided { tool, approved, decision, .. } => {
+                    let status = if *approved { "approved" } else { "denied" };
+                    let _ = write!(out, " approval_decided {tool} {status}: {decision}");
                 }
                 EventKind::OutputRetry { attempt, reason } => {
                     let _ = write!(out, " output_retry attempt={attempt}: {reason}");

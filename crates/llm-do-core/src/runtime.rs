@@ -1,6 +1,7 @@
 //! [`Runtime`]: the registry of workers and tools, the model providers, the limits and the event
 //! subscribers. Cheap to clone; every run starts from [`Runtime::ctx`].
 
+use crate::approval::{ApprovalPolicy, Approver, Gate, OnDenied};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::event::EventSubscriber;
@@ -42,6 +43,7 @@ pub(crate) struct RuntimeInner {
     pub(crate) fallback_model: Option<String>,
     pub(crate) limits: Limits,
     pub(crate) subscribers: Vec<Arc<dyn EventSubscriber>>,
+    pub(crate) gate: Gate,
 }
 
 /// A model resolved for one worker: the backend, the model name sent to it, and the
@@ -162,6 +164,9 @@ pub struct RuntimeBuilder {
     read_env: bool,
     limits: Limits,
     subscribers: Vec<Arc<dyn EventSubscriber>>,
+    policy: ApprovalPolicy,
+    approver: Option<Arc<dyn Approver>>,
+    on_denied: OnDenied,
 }
 
 impl Default for RuntimeBuilder {
@@ -174,6 +179,9 @@ impl Default for RuntimeBuilder {
             read_env: true,
             limits: Limits::default(),
             subscribers: Vec::new(),
+            policy: ApprovalPolicy::new(),
+            approver: None,
+            on_denied: OnDenied::default(),
         }
     }
 }
@@ -311,6 +319,43 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Sets the approval policy for calls that models request (see [`crate::approval`]).
+    ///
+    /// ```
+    /// use llm_do_core::approval::{ApprovalPolicy, Rule, Verdict};
+    /// let policy = ApprovalPolicy::new().rule(Rule::new("delete_*", Verdict::Deny).unwrap());
+    /// let rt = llm_do_core::Runtime::builder().approvals(policy).build();
+    /// # let _ = rt;
+    /// ```
+    pub fn approvals(mut self, policy: ApprovalPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Sets who decides calls the policy marks `Ask`. Without one, every `Ask` is denied with a
+    /// message saying no approver is configured: nothing that needs approval runs unattended.
+    ///
+    /// ```
+    /// let rt = llm_do_core::Runtime::builder().approver(llm_do_core::approval::ApproveAll).build();
+    /// # let _ = rt;
+    /// ```
+    pub fn approver(mut self, approver: impl Approver) -> Self {
+        self.approver = Some(Arc::new(approver));
+        self
+    }
+
+    /// Sets what a denial does: an error tool result for the model (default) or abort the run.
+    ///
+    /// ```
+    /// use llm_do_core::approval::OnDenied;
+    /// let rt = llm_do_core::Runtime::builder().on_denied(OnDenied::Abort).build();
+    /// # let _ = rt;
+    /// ```
+    pub fn on_denied(mut self, on_denied: OnDenied) -> Self {
+        self.on_denied = on_denied;
+        self
+    }
+
     /// Builds the runtime. Two explicit registrations of one name: the later one wins (use
     /// [`try_build`](Self::try_build) to make that an error).
     ///
@@ -376,6 +421,18 @@ impl RuntimeBuilder {
             fallback_model: env_model.or(self.default_model),
             limits: self.limits,
             subscribers: self.subscribers,
+            gate: Gate::new(
+                self.policy,
+                self.approver.unwrap_or_else(|| {
+                    Arc::new(|_: &crate::approval::ApprovalRequest| {
+                        crate::approval::Decision::deny(
+                            "no approver is configured (Runtime::builder().approver(..)), so calls \
+                             that need approval are denied",
+                        )
+                    })
+                }),
+                self.on_denied,
+            ),
         };
         (Runtime::from_inner(Arc::new(inner)), duplicates)
     }

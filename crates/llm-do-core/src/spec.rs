@@ -2,6 +2,7 @@
 //! one. The `#[worker]` and `#[tool]` macros generate calls to these builders; a program can also
 //! use them directly to define workers and tools at run time (e.g. from files).
 
+use crate::approval::Verdict;
 use crate::call::CallKind;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
@@ -54,6 +55,7 @@ pub struct CallableSpec {
     input_schema: Value,
     output_schema: Value,
     output_check: Option<OutputCheck>,
+    approval: Option<Verdict>,
     body: Body,
     input_validator: OnceLock<std::result::Result<schema::Validator, String>>,
     output_validator: OnceLock<std::result::Result<schema::Validator, String>>,
@@ -139,6 +141,19 @@ impl CallableSpec {
     /// ```
     pub fn output_schema(&self) -> &Value {
         &self.output_schema
+    }
+
+    /// The approval verdict this callable asks for when a model calls it and no policy rule
+    /// matches (`None`: allowed).
+    ///
+    /// ```
+    /// # use llm_do_core::{ToolSpecBuilder, approval::Verdict};
+    /// let spec = ToolSpecBuilder::new("rm").approval(Verdict::Ask)
+    ///     .handler(|_, _| async { Ok(serde_json::Value::Null) }).build();
+    /// assert_eq!(spec.approval(), Some(Verdict::Ask));
+    /// ```
+    pub fn approval(&self) -> Option<Verdict> {
+        self.approval
     }
 
     /// The worker's configuration, `None` for tools.
@@ -337,6 +352,7 @@ pub struct ToolSpecBuilder {
     description: String,
     input_schema: Value,
     output_schema: Value,
+    approval: Option<Verdict>,
     handler: Option<Handler>,
 }
 
@@ -354,6 +370,7 @@ impl ToolSpecBuilder {
             description: String::new(),
             input_schema: any_object_schema(),
             output_schema: Value::Object(Default::default()),
+            approval: None,
             handler: None,
         }
     }
@@ -422,6 +439,19 @@ impl ToolSpecBuilder {
         self
     }
 
+    /// Sets the approval verdict used when a model calls this tool and no policy rule matches
+    /// (built-in tools that write or execute use [`Verdict::Ask`]).
+    ///
+    /// ```
+    /// # use llm_do_core::{ToolSpecBuilder, approval::Verdict};
+    /// let b = ToolSpecBuilder::new("t").approval(Verdict::Deny);
+    /// # let _ = b;
+    /// ```
+    pub fn approval(mut self, verdict: Verdict) -> Self {
+        self.approval = Some(verdict);
+        self
+    }
+
     /// Sets the body.
     ///
     /// ```
@@ -464,6 +494,7 @@ impl ToolSpecBuilder {
             input_schema: self.input_schema,
             output_schema: self.output_schema,
             output_check: None,
+            approval: self.approval,
             body: Body::Tool(handler),
             input_validator: OnceLock::new(),
             output_validator: OnceLock::new(),
@@ -494,6 +525,7 @@ pub struct WorkerSpecBuilder {
     input_schema: Value,
     output_schema: Value,
     output_check: Option<OutputCheck>,
+    approval: Option<Verdict>,
     prompt: Option<String>,
     config: WorkerConfig,
 }
@@ -512,6 +544,7 @@ impl WorkerSpecBuilder {
             input_schema: any_object_schema(),
             output_schema: schema::schema_for::<String>(),
             output_check: None,
+            approval: None,
             prompt: None,
             config: WorkerConfig {
                 prompt: Template::literal(""),
@@ -597,6 +630,18 @@ impl WorkerSpecBuilder {
     /// ```
     pub fn tool_name(mut self, name: impl Into<String>) -> Self {
         self.config.tools.push(ToolSource::Name(name.into()));
+        self
+    }
+
+    /// Sets the approval verdict used when a model calls this worker and no policy rule matches.
+    ///
+    /// ```
+    /// # use llm_do_core::{WorkerSpecBuilder, approval::Verdict};
+    /// let s = WorkerSpecBuilder::new("w").prompt("go").approval(Verdict::Ask).build().unwrap();
+    /// assert_eq!(s.approval(), Some(Verdict::Ask));
+    /// ```
+    pub fn approval(mut self, verdict: Verdict) -> Self {
+        self.approval = Some(verdict);
         self
     }
 
@@ -758,6 +803,7 @@ impl WorkerSpecBuilder {
             input_schema: self.input_schema,
             output_schema: self.output_schema,
             output_check: self.output_check,
+            approval: self.approval,
             body: Body::Worker(self.config),
             input_validator: OnceLock::new(),
             output_validator: OnceLock::new(),

@@ -29,6 +29,7 @@ mod kw {
     syn::custom_keyword!(seed);
     syn::custom_keyword!(max_turns);
     syn::custom_keyword!(output_retries);
+    syn::custom_keyword!(approval);
 }
 
 /// One argument key.
@@ -58,6 +59,8 @@ enum Key {
     MaxTurns,
     /// `output_retries = 2`.
     OutputRetries,
+    /// `approval = "ask"`: the verdict when a model calls it and no policy rule matches.
+    Approval,
 }
 
 /// What kind of value a key takes.
@@ -90,10 +93,11 @@ impl Key {
         Key::Seed,
         Key::MaxTurns,
         Key::OutputRetries,
+        Key::Approval,
     ];
 
     /// The keys `#[tool]` accepts.
-    const TOOL: &'static [Key] = &[Key::Name, Key::Description];
+    const TOOL: &'static [Key] = &[Key::Name, Key::Description, Key::Approval];
 
     /// The keys `kind` accepts.
     fn accepted(kind: MacroKind) -> &'static [Key] {
@@ -118,13 +122,19 @@ impl Key {
             Key::Seed => "seed",
             Key::MaxTurns => "max_turns",
             Key::OutputRetries => "output_retries",
+            Key::Approval => "approval",
         }
     }
 
     /// The kind of value the key takes.
     fn value_kind(self) -> ValueKind {
         match self {
-            Key::Prompt | Key::Model | Key::System | Key::Name | Key::Description => ValueKind::Str,
+            Key::Prompt
+            | Key::Model
+            | Key::System
+            | Key::Name
+            | Key::Description
+            | Key::Approval => ValueKind::Str,
             Key::Tools => ValueKind::Paths,
             Key::Temperature | Key::TopP => ValueKind::Float,
             Key::MaxTokens | Key::MaxTurns | Key::OutputRetries => ValueKind::U32,
@@ -147,6 +157,7 @@ impl Key {
             Key::Seed => "seed = 42",
             Key::MaxTurns => "max_turns = 10",
             Key::OutputRetries => "output_retries = 2",
+            Key::Approval => r#"approval = "ask""#,
         }
     }
 
@@ -165,6 +176,7 @@ impl Key {
             Key::Seed => lookahead.peek(kw::seed),
             Key::MaxTurns => lookahead.peek(kw::max_turns),
             Key::OutputRetries => lookahead.peek(kw::output_retries),
+            Key::Approval => lookahead.peek(kw::approval),
         }
     }
 
@@ -183,6 +195,7 @@ impl Key {
             Key::Seed => input.parse::<kw::seed>()?.span,
             Key::MaxTurns => input.parse::<kw::max_turns>()?.span,
             Key::OutputRetries => input.parse::<kw::output_retries>()?.span,
+            Key::Approval => input.parse::<kw::approval>()?.span,
         })
     }
 }
@@ -215,6 +228,8 @@ pub(crate) struct Args {
     pub(crate) max_turns: Option<Literal>,
     /// `output_retries`, as a `u32` literal.
     pub(crate) output_retries: Option<Literal>,
+    /// `approval = "allow" | "ask" | "deny"`, checked.
+    pub(crate) approval: Option<LitStr>,
 }
 
 /// A parsed value, before it is stored under its key.
@@ -255,6 +270,7 @@ impl Args {
             (Key::Seed, Value::Number(n)) => self.seed = Some(n),
             (Key::MaxTurns, Value::Number(n)) => self.max_turns = Some(n),
             (Key::OutputRetries, Value::Number(n)) => self.output_retries = Some(n),
+            (Key::Approval, Value::Str(s)) => self.approval = Some(s),
             (key, _) => unreachable!("value of the wrong kind for `{}`", key.as_str()),
         }
     }
@@ -458,6 +474,13 @@ fn validate(key: Key, value: &Value) -> syn::Result<()> {
     match (key, value) {
         (Key::Model, Value::Str(s)) => model::check(&s.value()).or_else(|m| fail(s.span(), m)),
         (Key::Name, Value::Str(s)) => name::check(&s.value()).or_else(|m| fail(s.span(), m)),
+        (Key::Approval, Value::Str(s)) => match s.value().as_str() {
+            "allow" | "ask" | "deny" => Ok(()),
+            other => fail(
+                s.span(),
+                format!("`approval` is `\"allow\"`, `\"ask\"` or `\"deny\"`, not `\"{other}\"`"),
+            ),
+        },
         (Key::TopP, Value::Number(n)) if number(n) > 1.0 => {
             fail(n.span(), "`top_p` must be between 0 and 1".to_owned())
         }
@@ -522,14 +545,19 @@ mod tests {
             errors(MacroKind::Worker, quote!(prompt = "x", modle = "openai:x")),
             ["unknown #[worker] argument `modle`; expected one of `prompt`, `model`, `tools`, \
               `system`, `name`, `description`, `temperature`, `top_p`, `max_tokens`, `seed`, \
-              `max_turns`, `output_retries`"]
+              `max_turns`, `output_retries`, `approval`"]
         );
         assert_eq!(
             errors(MacroKind::Tool, quote!(prompt = "x")),
-            ["unknown #[tool] argument `prompt`; expected one of `name`, `description` \
-              (`prompt` is an argument of `#[worker]`)"]
+            [
+                "unknown #[tool] argument `prompt`; expected one of `name`, `description`, `approval` \
+              (`prompt` is an argument of `#[worker]`)"
+            ]
         );
-        assert_eq!(errors(MacroKind::Tool, quote!("x")), ["expected `name` or `description`"]);
+        assert_eq!(
+            errors(MacroKind::Tool, quote!("x")),
+            ["expected one of: `name`, `description`, `approval`"]
+        );
     }
 
     #[test]

@@ -39,6 +39,18 @@ pub(crate) fn name_lit(callable: &Callable, name: Option<&LitStr>) -> LitStr {
         .unwrap_or_else(|| LitStr::new(&callable.default_name(), callable.sig.ident.span()))
 }
 
+/// `.approval(Verdict::…)` for `approval = "..."` (already checked to be allow, ask or deny).
+pub(crate) fn approval_call(approval: Option<&LitStr>) -> TokenStream {
+    let Some(lit) = approval else { return TokenStream::new() };
+    let p = private();
+    let variant = match lit.value().as_str() {
+        "allow" => format_ident!("Allow"),
+        "deny" => format_ident!("Deny"),
+        _ => format_ident!("Ask"),
+    };
+    quote_spanned!(lit.span()=> .approval(#p::Verdict::#variant))
+}
+
 /// The description: `description = "..."` if given, else the doc comments.
 pub(crate) fn description_lit(callable: &Callable, description: Option<&LitStr>) -> LitStr {
     description

@@ -6,8 +6,9 @@
 
 use crate::args::Args;
 use crate::companion::{
-    args_struct, cfg_attrs, companion_struct, decode_call, decode_helper, description_lit, local,
-    name_lit, private, schemas_call, schemas_helper, spec_impl, typed_wrapper,
+    approval_call, args_struct, cfg_attrs, companion_struct, decode_call, decode_helper,
+    description_lit, local, name_lit, private, schemas_call, schemas_helper, spec_impl,
+    typed_wrapper,
 };
 use crate::errors::Errors;
 use crate::fallback;
@@ -91,8 +92,11 @@ fn generate(args: &Args, callable: &Callable, item: &FnItem) -> TokenStream {
         (public_fn, TokenStream::new(), quote!(#ident(#(#fields),*)))
     };
 
-    let builder =
-        schemas_call(callable, &quote!(#p::ToolSpecBuilder::new(#name).description(#description)));
+    let approval = approval_call(args.approval.as_ref());
+    let builder = schemas_call(
+        callable,
+        &quote!(#p::ToolSpecBuilder::new(#name).description(#description)#approval),
+    );
     let init = quote! {
         #builder
             .handler(|#ctx_var: #p::Ctx, #json: #p::Value| async move {
@@ -229,7 +233,7 @@ mod tests {
         assert_eq!(
             error_messages(&tokens),
             [
-                "unknown #[tool] argument `prompt`; expected one of `name`, `description` \
+                "unknown #[tool] argument `prompt`; expected one of `name`, `description`, `approval` \
                  (`prompt` is an argument of `#[worker]`)",
                 "duplicate argument `name`",
                 "the `ctx: &Ctx` parameter must come first",

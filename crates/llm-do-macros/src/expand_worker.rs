@@ -3,8 +3,8 @@
 
 use crate::args::Args;
 use crate::companion::{
-    args_struct, cfg_attrs, companion_struct, description_lit, name_lit, private, schemas_call,
-    schemas_helper, spec_impl, typed_wrapper,
+    approval_call, args_struct, cfg_attrs, companion_struct, description_lit, name_lit, private,
+    schemas_call, schemas_helper, spec_impl, typed_wrapper,
 };
 use crate::errors::Errors;
 use crate::fallback;
@@ -58,6 +58,7 @@ fn generate(args: &Args, callable: &Callable) -> TokenStream {
     let prompt = &args.prompt;
     let system = args.system.as_ref().map(|s| quote!(.system(#s)));
     let model = args.model.as_ref().map(|m| quote!(.model(#m)));
+    let approval = approval_call(args.approval.as_ref());
     let tools = args.tools.iter().map(|path| quote_spanned!(path.span()=> .tool(#path::spec)));
     let settings = [
         ("temperature", &args.temperature),
@@ -78,6 +79,7 @@ fn generate(args: &Args, callable: &Callable) -> TokenStream {
             .prompt(#prompt)
             #system
             #model
+            #approval
             #(#tools)*
             #(#settings)*
     };
@@ -181,13 +183,13 @@ mod tests {
             [
                 "unknown #[worker] argument `colour`; expected one of `prompt`, `model`, `tools`, \
                  `system`, `name`, `description`, `temperature`, `top_p`, `max_tokens`, `seed`, \
-                 `max_turns`, `output_retries`",
+                 `max_turns`, `output_retries`, `approval`",
                 "a #[worker] function must be `async`: write `async fn greet`",
                 "a #[worker] function cannot take `self`: declare a free function",
                 "a #[worker] has no body: the model does the work. End the declaration with `;` \
                  (or use #[tool] for a function written in Rust)",
-                "the prompt uses `{nme}`, which is not a parameter; the placeholders of this \
-                 worker are `{name}`",
+                "the prompt uses `{nme}`, which is not a parameter; the valid placeholders \
+                 are `{name}`",
             ]
         );
     }

@@ -119,10 +119,10 @@ mod tests {
         assert_eq!(
             check("{tickt} {tickt} {who}", &params(&["ticket", "lang"])),
             [
-                "the prompt uses `{tickt}`, which is not a parameter; the placeholders of this \
-                 worker are `{ticket}`, `{lang}`",
-                "the prompt uses `{who}`, which is not a parameter; the placeholders of this \
-                 worker are `{ticket}`, `{lang}`",
+                "the prompt uses `{tickt}`, which is not a parameter; the valid placeholders \
+                 are `{ticket}`, `{lang}`",
+                "the prompt uses `{who}`, which is not a parameter; the valid placeholders \
+                 are `{ticket}`, `{lang}`",
             ]
         );
         assert_eq!(

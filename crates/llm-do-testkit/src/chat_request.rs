@@ -94,8 +94,12 @@ fn parse_messages(messages: &[Value]) -> Result<Vec<Message>, BadRequest> {
         let Value::Object(message) = message else {
             return Err(BadRequest::new(param(""), "each message must be an object"));
         };
-        let content = text_of(message.get("content"))
-            .ok_or_else(|| BadRequest::new(param(".content"), "`content` must be a string, an array of content parts or null"))?;
+        let content = text_of(message.get("content")).ok_or_else(|| {
+            BadRequest::new(
+                param(".content"),
+                "`content` must be a string, an array of content parts or null",
+            )
+        })?;
         let role = message.get("role").and_then(Value::as_str).unwrap_or_default();
         parsed.push(match role {
             "system" | "developer" => Message::system(content.unwrap_or_default()),
@@ -360,14 +364,46 @@ mod tests {
             (r#"{"model": "m"}"#, Some("messages"), "missing required"),
             (r#"{"model": "m", "messages": []}"#, Some("messages"), "must not be empty"),
             (r#"{"model": "m", "messages": [1]}"#, Some("messages[0]"), "must be an object"),
-            (r#"{"model": "m", "messages": [{"role": "robot"}]}"#, Some("messages[0].role"), "unknown role"),
-            (r#"{"model": "m", "messages": [{"content": "x"}]}"#, Some("messages[0].role"), "needs a `role`"),
-            (r#"{"model": "m", "messages": [{"role": "user", "content": 5}]}"#, Some("messages[0].content"), "must be a string"),
-            (r#"{"model": "m", "messages": [{"role": "tool", "content": "x"}]}"#, Some("messages[0].tool_call_id"), "needs a `tool_call_id`"),
-            (r#"{"model": "m", "messages": [{"role": "assistant", "tool_calls": [{}]}]}"#, Some("messages[0].tool_calls[0].function.name"), "needs `function.name`"),
-            (r#"{"model": "m", "messages": [{"role": "user"}], "tools": [{"type": "function"}]}"#, Some("tools[0].function"), "needs a `function`"),
-            (r#"{"model": "m", "messages": [{"role": "user"}], "stream": "yes"}"#, Some("stream"), "must be a boolean"),
-            (r#"{"model": "m", "messages": [{"role": "user"}], "response_format": {"type": "xml"}}"#, Some("response_format.type"), "unsupported"),
+            (
+                r#"{"model": "m", "messages": [{"role": "robot"}]}"#,
+                Some("messages[0].role"),
+                "unknown role",
+            ),
+            (
+                r#"{"model": "m", "messages": [{"content": "x"}]}"#,
+                Some("messages[0].role"),
+                "needs a `role`",
+            ),
+            (
+                r#"{"model": "m", "messages": [{"role": "user", "content": 5}]}"#,
+                Some("messages[0].content"),
+                "must be a string",
+            ),
+            (
+                r#"{"model": "m", "messages": [{"role": "tool", "content": "x"}]}"#,
+                Some("messages[0].tool_call_id"),
+                "needs a `tool_call_id`",
+            ),
+            (
+                r#"{"model": "m", "messages": [{"role": "assistant", "tool_calls": [{}]}]}"#,
+                Some("messages[0].tool_calls[0].function.name"),
+                "needs `function.name`",
+            ),
+            (
+                r#"{"model": "m", "messages": [{"role": "user"}], "tools": [{"type": "function"}]}"#,
+                Some("tools[0].function"),
+                "needs a `function`",
+            ),
+            (
+                r#"{"model": "m", "messages": [{"role": "user"}], "stream": "yes"}"#,
+                Some("stream"),
+                "must be a boolean",
+            ),
+            (
+                r#"{"model": "m", "messages": [{"role": "user"}], "response_format": {"type": "xml"}}"#,
+                Some("response_format.type"),
+                "unsupported",
+            ),
         ];
         for (body, param, message) in cases {
             let e = bad(body);

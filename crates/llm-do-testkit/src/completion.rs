@@ -139,7 +139,8 @@ pub(crate) mod tests {
 
     #[test]
     fn standard_text_body() {
-        let c = completion(ModelResponse::text("hi").with_usage(Usage::tokens(3, 1)), Quirk::Standard);
+        let c =
+            completion(ModelResponse::text("hi").with_usage(Usage::tokens(3, 1)), Quirk::Standard);
         assert_eq!(
             c.body(),
             json!({
@@ -168,7 +169,9 @@ pub(crate) mod tests {
         assert!(minimal["choices"][0]["message"].get("content").is_none());
         let extra = completion(response.clone(), Quirk::ExtraFields).body();
         assert!(extra.get("x_testkit_note").is_some());
-        assert!(extra["choices"][0]["message"]["tool_calls"][0].get("x_testkit_call_note").is_some());
+        assert!(
+            extra["choices"][0]["message"]["tool_calls"][0].get("x_testkit_call_note").is_some()
+        );
         let empty = completion(response, Quirk::EmptyFinishReason).body();
         assert_eq!(empty["choices"][0]["finish_reason"], "");
     }

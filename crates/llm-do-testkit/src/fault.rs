@@ -36,8 +36,9 @@ pub const RATE_DELAY: Duration = Duration::from_millis(100);
 ///     Fault::ExtraFields,
 ///     Fault::EmptyFinishReason,
 /// ];
-/// assert_eq!(faults[0].kind(), None); // a 429 with these details is no fieldless kind
-/// assert_eq!(Fault::CloseMidBody.kind(), Some(llm_do_testkit::FaultKind::CloseMidBody));
+/// assert_eq!(faults[0].kind(), Some(llm_do_testkit::FaultKind::Status429));
+/// let custom = Fault::Status { code: 429, retry_after: Some(30), message: Some("slow down".into()) };
+/// assert_eq!(custom.kind(), None); // no fieldless kind has these details
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -255,12 +256,14 @@ impl FromStr for FaultKind {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let name = s.trim();
-        FaultKind::ALL.iter().copied().find(|kind| kind.name().eq_ignore_ascii_case(name)).ok_or_else(
-            || UnknownFaultKind {
+        FaultKind::ALL
+            .iter()
+            .copied()
+            .find(|kind| kind.name().eq_ignore_ascii_case(name))
+            .ok_or_else(|| UnknownFaultKind {
                 name: name.to_owned(),
                 known: FaultKind::ALL.map(FaultKind::name).join(", "),
-            },
-        )
+            })
     }
 }
 

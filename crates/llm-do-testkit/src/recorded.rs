@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 pub const REDACTED: &str = "[redacted]";
 
 /// Headers whose values are never recorded (compared without regard to case).
-pub const SECRET_HEADERS: [&str; 4] = ["authorization", "api-key", "x-api-key", "proxy-authorization"];
+pub const SECRET_HEADERS: [&str; 4] =
+    ["authorization", "api-key", "x-api-key", "proxy-authorization"];
 
 /// One request the server received, for assertions.
 ///

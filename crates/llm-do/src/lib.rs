@@ -40,8 +40,8 @@ pub use llm_do_core::{
     WorkerSpecBuilder,
 };
 pub use llm_do_core::{
-    agent, call, ctx, error, event, message, model, model_ref, prompt, registry, runtime, schema,
-    spec, usage,
+    agent, approval, call, ctx, error, event, message, model, model_ref, prompt, registry, runtime,
+    schema, spec, usage,
 };
 
 /// Marks an `async fn` without a body as an LLM-backed worker.
@@ -76,6 +76,34 @@ pub use serde_json::json;
 
 pub mod prelude;
 pub mod testing;
+
+/// Providers that reach real models over the network; register one per server with
+/// [`RuntimeBuilder::provider`].
+///
+/// - [`providers::openai`](openai): any OpenAI-compatible chat-completions server (OpenAI,
+///   Ollama, vLLM, llama.cpp's server, ...), via
+///   [`OpenAiProvider`](openai::OpenAiProvider).
+///
+/// ```no_run
+/// use llm_do::prelude::*;
+/// use llm_do::providers::openai::{OpenAiConfig, OpenAiProvider};
+///
+/// # fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
+/// let rt = Runtime::builder()
+///     .provider("openai", OpenAiProvider::from_env()?)
+///     .provider("ollama", OpenAiProvider::new(OpenAiConfig::new().base_url("http://127.0.0.1:11434/v1")))
+///     .build();
+/// # let _ = rt;
+/// # Ok(())
+/// # }
+/// ```
+pub mod providers {
+    pub use llm_do_providers::openai;
+}
+
+/// Built-in tools: a filesystem confined to a root directory ([`tools::fs::Filesystem`]) and a
+/// rule-checked shell that runs programs without a shell ([`tools::shell::Shell`]).
+pub use llm_do_tools as tools;
 
 #[doc(hidden)]
 pub mod __private {

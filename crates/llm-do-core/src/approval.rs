@@ -1,0 +1,29 @@
+//! Tool calls as syscalls: every tool (or worker) call that a *model* requests passes an
+//! approval gate before it runs, at any nesting depth.
+//!
+//! - [`ApprovalPolicy`]: ordered [`Rule`]s, first match wins — a tool-name glob plus optional
+//!   argument matchers (JSON pointer + glob / regex / prefix / exact value) → [`Verdict`].
+//!   When no rule matches, the callee's own default applies (`#[tool(approval = "ask")]`,
+//!   [`ToolSpecBuilder::approval`](crate::ToolSpecBuilder::approval)), else `Allow`.
+//! - [`Approver`]: decides the `Ask`s — [`ApproveAll`], [`DenyAll`], [`ChannelApprover`] for UIs
+//!   and servers, or any closure. A decision holds once or for the session (the runtime's
+//!   lifetime), keyed by tool name + canonical arguments.
+//! - A denied call never runs. The model receives a permission error as the tool result, or
+//!   the run aborts with [`Error::Denied`](crate::Error::Denied)
+//!   ([`OnDenied`]).
+//!
+//! Deterministic code calling a tool directly — a typed call or [`Ctx::call`](crate::Ctx::call)
+//! from Rust — is trusted and not gated: the gate guards the stochastic boundary, where a model
+//! (possibly steered by injected text) chooses what to run.
+
+mod approver;
+mod gate;
+mod policy;
+
+pub use approver::{
+    ApprovalReceiver, ApprovalRequest, ApproveAll, Approver, ChannelApprover, Decision, DenyAll,
+    PendingApproval,
+};
+pub use gate::OnDenied;
+pub(crate) use gate::{Gate, GateOutcome};
+pub use policy::{ApprovalPolicy, ArgMatcher, Pattern, Rule, Verdict};

@@ -1,0 +1,235 @@
+//! Approvers: who decides the calls a policy marks `Ask`.
+
+use crate::call::CallKind;
+use futures::channel::{mpsc, oneshot};
+use futures::future::BoxFuture;
+use futures::{SinkExt as _, StreamExt as _};
+use serde::Serialize;
+use serde_json::Value;
+
+/// A call waiting for a decision.
+///
+/// ```
+/// use llm_do_core::approval::ApprovalRequest;
+/// # fn show(req: &ApprovalRequest) {
+/// eprintln!("{} wants to call {} at depth {} with {}", req.caller, req.tool, req.depth, req.args);
+/// # }
+/// ```
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct ApprovalRequest {
+    /// The tool (or worker) the model wants to call.
+    pub tool: String,
+    /// Its arguments.
+    pub args: Value,
+    /// Whether the callee is a tool or a worker.
+    pub kind: CallKind,
+    /// The worker whose model asked for the call.
+    pub caller: String,
+    /// Names from the outermost call to the caller, then the tool.
+    pub call_path: Vec<String>,
+    /// The depth the call would run at.
+    pub depth: u32,
+    /// Why the policy asks (the matching rule, or the tool's default).
+    pub reason: String,
+}
+
+/// An approver's answer.
+///
+/// ```
+/// use llm_do_core::approval::Decision;
+/// assert!(Decision::ApproveForSession.is_approved());
+/// assert!(!Decision::deny("not now").is_approved());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    /// Run this call.
+    ApproveOnce,
+    /// Run this call, and identical calls (same tool, same arguments) for the rest of the
+    /// session without asking again.
+    ApproveForSession,
+    /// Do not run it.
+    Deny {
+        /// Why, for the model and the logs.
+        reason: Option<String>,
+    },
+}
+
+impl Decision {
+    /// A denial with a reason.
+    ///
+    /// ```
+    /// # use llm_do_core::approval::Decision;
+    /// assert_eq!(Decision::deny("no"), Decision::Deny { reason: Some("no".into()) });
+    /// ```
+    pub fn deny(reason: impl Into<String>) -> Self {
+        Decision::Deny { reason: Some(reason.into()) }
+    }
+
+    /// `true` for the two approvals.
+    ///
+    /// ```
+    /// # use llm_do_core::approval::Decision;
+    /// assert!(Decision::ApproveOnce.is_approved());
+    /// ```
+    pub fn is_approved(&self) -> bool {
+        !matches!(self, Decision::Deny { .. })
+    }
+}
+
+/// Decides `Ask`s. Implemented for closures `Fn(&ApprovalRequest) -> Decision`.
+///
+/// ```
+/// use llm_do_core::approval::{ApprovalRequest, Decision};
+/// use llm_do_core::Runtime;
+/// let rt = Runtime::builder()
+///     .approver(|req: &ApprovalRequest| {
+///         if req.tool == "write_file" { Decision::ApproveOnce } else { Decision::deny("only writes") }
+///     })
+///     .build();
+/// # let _ = rt;
+/// ```
+pub trait Approver: Send + Sync + 'static {
+    /// Decides one request. May wait (for a person, a UI, a remote service).
+    fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, Decision>;
+}
+
+impl<F: Fn(&ApprovalRequest) -> Decision + Send + Sync + 'static> Approver for F {
+    fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, Decision> {
+        let decision = self(request);
+        Box::pin(async move { decision })
+    }
+}
+
+/// Approves everything (each call once). For trusted prompts and tests.
+///
+/// ```
+/// let rt = llm_do_core::Runtime::builder().approver(llm_do_core::approval::ApproveAll).build();
+/// # let _ = rt;
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApproveAll;
+
+impl Approver for ApproveAll {
+    fn decide<'a>(&'a self, _request: &'a ApprovalRequest) -> BoxFuture<'a, Decision> {
+        Box::pin(async { Decision::ApproveOnce })
+    }
+}
+
+/// Denies everything it is asked about (the default when no approver is configured).
+///
+/// ```
+/// let rt = llm_do_core::Runtime::builder().approver(llm_do_core::approval::DenyAll).build();
+/// # let _ = rt;
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DenyAll;
+
+impl Approver for DenyAll {
+    fn decide<'a>(&'a self, _request: &'a ApprovalRequest) -> BoxFuture<'a, Decision> {
+        Box::pin(async { Decision::deny("calls that need approval are denied (DenyAll)") })
+    }
+}
+
+/// Forwards approval requests over a channel, for UIs and servers: the other side receives
+/// [`PendingApproval`]s and answers each one.
+///
+/// If the receiving side is gone, or drops a request unanswered, the call is denied.
+///
+/// ```
+/// use llm_do_core::approval::{ChannelApprover, Decision};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let (approver, mut requests) = ChannelApprover::new(16);
+/// tokio::spawn(async move {
+///     while let Some(pending) = requests.next().await {
+///         let ok = pending.request().tool == "read_file";
+///         pending.answer(if ok { Decision::ApproveOnce } else { Decision::deny("read-only session") });
+///     }
+/// });
+/// let rt = llm_do_core::Runtime::builder().approver(approver).build();
+/// # let _ = rt;
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ChannelApprover {
+    tx: mpsc::Sender<PendingApproval>,
+}
+
+/// The receiving side of a [`ChannelApprover`].
+#[derive(Debug)]
+pub struct ApprovalReceiver {
+    rx: mpsc::Receiver<PendingApproval>,
+}
+
+/// One request received from a [`ChannelApprover`]; answer it with [`PendingApproval::answer`].
+#[derive(Debug)]
+pub struct PendingApproval {
+    request: ApprovalRequest,
+    reply: oneshot::Sender<Decision>,
+}
+
+impl ChannelApprover {
+    /// A channel approver with room for `capacity` unanswered requests.
+    ///
+    /// ```
+    /// let (_approver, _requests) = llm_do_core::approval::ChannelApprover::new(8);
+    /// ```
+    pub fn new(capacity: usize) -> (Self, ApprovalReceiver) {
+        let (tx, rx) = mpsc::channel(capacity);
+        (Self { tx }, ApprovalReceiver { rx })
+    }
+}
+
+impl Approver for ChannelApprover {
+    fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, Decision> {
+        Box::pin(async move {
+            let (reply, answer) = oneshot::channel();
+            let mut tx = self.tx.clone();
+            let pending = PendingApproval { request: request.clone(), reply };
+            if tx.send(pending).await.is_err() {
+                return Decision::deny("the approval channel is closed");
+            }
+            answer
+                .await
+                .unwrap_or_else(|_| Decision::deny("the approval request was dropped unanswered"))
+        })
+    }
+}
+
+impl ApprovalReceiver {
+    /// The next request, or `None` when every approver clone is gone.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (approver, mut requests) = llm_do_core::approval::ChannelApprover::new(1);
+    /// drop(approver);
+    /// assert!(requests.next().await.is_none());
+    /// # }
+    /// ```
+    pub async fn next(&mut self) -> Option<PendingApproval> {
+        self.rx.next().await
+    }
+}
+
+impl PendingApproval {
+    /// What is asked.
+    ///
+    /// ```
+    /// # fn f(p: &llm_do_core::approval::PendingApproval) { let _ = &p.request().tool; }
+    /// ```
+    pub fn request(&self) -> &ApprovalRequest {
+        &self.request
+    }
+
+    /// Answers; if the call was cancelled meanwhile, the answer is dropped.
+    ///
+    /// ```
+    /// # fn f(p: llm_do_core::approval::PendingApproval) { p.answer(llm_do_core::approval::Decision::ApproveOnce) }
+    /// ```
+    pub fn answer(self, decision: Decision) {
+        let _ = self.reply.send(decision);
+    }
+}

@@ -1,0 +1,152 @@
+//! The gate the agent loop passes every model-requested call through.
+
+use super::{ApprovalPolicy, ApprovalRequest, Approver, Decision, DenyAll, Verdict};
+use crate::ctx::Ctx;
+use crate::event::EventKind;
+use crate::spec::CallableSpec;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+/// What happens when a call is denied.
+///
+/// ```
+/// use llm_do_core::approval::OnDenied;
+/// assert_eq!(OnDenied::default(), OnDenied::ToolResult);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnDenied {
+    /// The model receives a permission error as the tool result and the run goes on.
+    #[default]
+    ToolResult,
+    /// The run ends with [`Error::Denied`](crate::Error::Denied).
+    Abort,
+}
+
+/// Policy + approver + the session's standing approvals.
+pub(crate) struct Gate {
+    pub(crate) policy: ApprovalPolicy,
+    pub(crate) approver: Arc<dyn Approver>,
+    pub(crate) on_denied: OnDenied,
+    session: Mutex<HashSet<(String, String)>>,
+}
+
+/// The gate's answer for one call.
+pub(crate) enum GateOutcome {
+    Run,
+    Denied(String),
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Self::new(ApprovalPolicy::new(), Arc::new(DenyAll), OnDenied::ToolResult)
+    }
+}
+
+impl Gate {
+    pub(crate) fn new(
+        policy: ApprovalPolicy,
+        approver: Arc<dyn Approver>,
+        on_denied: OnDenied,
+    ) -> Self {
+        Self { policy, approver, on_denied, session: Mutex::new(HashSet::new()) }
+    }
+
+    /// Decides whether a call requested by the model of `ctx`'s worker may run.
+    pub(crate) async fn check(&self, ctx: &Ctx, spec: &CallableSpec, args: &Value) -> GateOutcome {
+        let (verdict, reason) = self.policy.evaluate(spec.name(), args, spec.approval());
+        let explicit = reason != "no rule (allowed by default)";
+        let decided = |approved: bool, decision: String| {
+            if explicit {
+                ctx.emit(|| EventKind::ApprovalDecided {
+                    tool: spec.name().to_owned(),
+                    verdict,
+                    approved,
+                    decision,
+                });
+            }
+        };
+        match verdict {
+            Verdict::Allow => {
+                decided(true, format!("allowed by {reason}"));
+                GateOutcome::Run
+            }
+            Verdict::Deny => {
+                let message = format!("denied by {reason}");
+                decided(false, message.clone());
+                GateOutcome::Denied(message)
+            }
+            Verdict::Ask => {
+                let key = (spec.name().to_owned(), canonical_json(args));
+                if self.session.lock().unwrap_or_else(|p| p.into_inner()).contains(&key) {
+                    decided(true, "approved earlier for the session".to_owned());
+                    return GateOutcome::Run;
+                }
+                let mut call_path: Vec<String> =
+                    ctx.call_path().iter().map(|s| s.to_string()).collect();
+                let caller = call_path.last().cloned().unwrap_or_default();
+                call_path.push(spec.name().to_owned());
+                let request = ApprovalRequest {
+                    tool: spec.name().to_owned(),
+                    args: args.clone(),
+                    kind: spec.kind(),
+                    caller,
+                    call_path,
+                    depth: ctx.depth() + 1,
+                    reason: reason.clone(),
+                };
+                ctx.emit(|| EventKind::ApprovalRequested { request: request.clone() });
+                match self.approver.decide(&request).await {
+                    Decision::ApproveOnce => {
+                        decided(true, "approved once".to_owned());
+                        GateOutcome::Run
+                    }
+                    Decision::ApproveForSession => {
+                        self.session.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
+                        decided(true, "approved for the session".to_owned());
+                        GateOutcome::Run
+                    }
+                    Decision::Deny { reason: why } => {
+                        let message = match why {
+                            Some(why) => format!("denied by the approver: {why}"),
+                            None => "denied by the approver".to_owned(),
+                        };
+                        decided(false, message.clone());
+                        GateOutcome::Denied(message)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// JSON text with object keys sorted at every level: equal arguments, equal keys.
+fn canonical_json(value: &Value) -> String {
+    fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), sorted(v))).collect())
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(value).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_json;
+
+    #[test]
+    fn canonical_json_ignores_key_order() {
+        let a = serde_json::json!({"b": 1, "a": {"y": [1, {"d": 0, "c": 1}], "x": 2}});
+        let b = serde_json::json!({"a": {"x": 2, "y": [1, {"c": 1, "d": 0}]}, "b": 1});
+        assert_eq!(canonical_json(&a), canonical_json(&b));
+        assert_ne!(canonical_json(&a), canonical_json(&serde_json::json!({"b": 2})));
+    }
+}

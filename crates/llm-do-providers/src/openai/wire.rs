@@ -1,0 +1,353 @@
+//! The JSON exchanged with the server: the request we send, and lenient types for what comes
+//! back (non-streaming responses and stream chunks).
+//!
+//! Decoding is deliberately forgiving, because "OpenAI-compatible" servers differ: every
+//! field is optional, `null` is accepted wherever a list or object is expected, unknown fields
+//! are ignored, `content` may be a string or a list of parts, and tool-call `arguments` may be
+//! a string or a JSON object.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+// ---------------------------------------------------------------------------------------------
+// Request
+
+/// `POST /chat/completions` body.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct ChatRequest {
+    pub(crate) model: String,
+    pub(crate) messages: Vec<ChatMessage>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) tools: Vec<ToolSpec>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) response_format: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) top_p: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max_completion_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) seed: Option<u64>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) stream_options: Option<StreamOptions>,
+}
+
+/// `stream_options`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct StreamOptions {
+    pub(crate) include_usage: bool,
+}
+
+/// One message of the conversation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "role", rename_all = "lowercase")]
+pub(crate) enum ChatMessage {
+    System {
+        content: String,
+    },
+    User {
+        content: String,
+    },
+    Assistant {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        content: Option<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        tool_calls: Vec<ToolCallOut>,
+    },
+    Tool {
+        tool_call_id: String,
+        content: String,
+    },
+}
+
+/// A tool call in an assistant message we send back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct ToolCallOut {
+    pub(crate) id: String,
+    #[serde(rename = "type")]
+    pub(crate) kind: &'static str,
+    pub(crate) function: FunctionOut,
+}
+
+/// The function part of [`ToolCallOut`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct FunctionOut {
+    pub(crate) name: String,
+    pub(crate) arguments: String,
+}
+
+/// A tool offered to the model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct ToolSpec {
+    #[serde(rename = "type")]
+    pub(crate) kind: &'static str,
+    pub(crate) function: FunctionSpec,
+}
+
+/// The function part of [`ToolSpec`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct FunctionSpec {
+    pub(crate) name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub(crate) description: String,
+    pub(crate) parameters: Value,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Non-streaming response
+
+/// A chat completion.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ChatResponse {
+    #[serde(default)]
+    pub(crate) model: Option<String>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub(crate) choices: Vec<Choice>,
+    #[serde(default)]
+    pub(crate) usage: Option<WireUsage>,
+    /// Some servers answer errors with status 200 and an `error` object.
+    #[serde(default)]
+    pub(crate) error: Option<Value>,
+}
+
+/// One choice of a completion.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Choice {
+    #[serde(default)]
+    pub(crate) index: Option<u32>,
+    #[serde(default)]
+    pub(crate) message: Option<ResponseMessage>,
+    #[serde(default)]
+    pub(crate) finish_reason: Option<String>,
+}
+
+/// The assistant message of a choice.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ResponseMessage {
+    #[serde(default)]
+    pub(crate) content: Option<Content>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub(crate) tool_calls: Vec<WireToolCall>,
+    #[serde(default)]
+    pub(crate) refusal: Option<String>,
+}
+
+/// A complete tool call in a response.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WireToolCall {
+    #[serde(default)]
+    pub(crate) id: Option<String>,
+    #[serde(default)]
+    pub(crate) function: Option<WireFunction>,
+}
+
+/// The function part of a tool call (or of a piece of one, in a stream).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WireFunction {
+    #[serde(default)]
+    pub(crate) name: Option<String>,
+    #[serde(default)]
+    pub(crate) arguments: Option<Arguments>,
+}
+
+/// Tool-call arguments: JSON text (the standard), or a JSON value some servers send instead.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Arguments {
+    Text(String),
+    Value(Value),
+}
+
+impl Arguments {
+    /// The arguments as JSON text.
+    pub(crate) fn into_text(self) -> String {
+        match self {
+            Arguments::Text(text) => text,
+            Arguments::Value(Value::Null) => String::new(),
+            Arguments::Value(value) => value.to_string(),
+        }
+    }
+}
+
+/// Message content: a string, or a list of parts whose texts are joined.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Content {
+    Text(String),
+    Parts(Vec<ContentPart>),
+    Other(serde::de::IgnoredAny),
+}
+
+/// One part of a list-of-parts content.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ContentPart {
+    #[serde(default)]
+    pub(crate) text: Option<String>,
+}
+
+impl Content {
+    /// The text of the content (`None` for content without text).
+    pub(crate) fn into_text(self) -> Option<String> {
+        match self {
+            Content::Text(text) => Some(text),
+            Content::Parts(parts) => {
+                let texts: Vec<String> = parts.into_iter().filter_map(|p| p.text).collect();
+                if texts.is_empty() { None } else { Some(texts.concat()) }
+            }
+            Content::Other(_) => None,
+        }
+    }
+}
+
+/// Token usage. Missing counts are 0.
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+pub(crate) struct WireUsage {
+    #[serde(default)]
+    pub(crate) prompt_tokens: Option<u64>,
+    #[serde(default)]
+    pub(crate) completion_tokens: Option<u64>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streaming
+
+/// One `chat.completion.chunk`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ChatChunk {
+    #[serde(default)]
+    pub(crate) model: Option<String>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub(crate) choices: Vec<ChunkChoice>,
+    #[serde(default)]
+    pub(crate) usage: Option<WireUsage>,
+    /// A server reporting an error in the middle of a stream.
+    #[serde(default)]
+    pub(crate) error: Option<Value>,
+    /// The transport's report that the stream broke off (see [`STREAM_BROKE_OFF`]).
+    #[serde(default, rename = "llm_do_stream_broke_off")]
+    pub(crate) broke_off: Option<String>,
+}
+
+/// Member of the event the transport adds when an event stream breaks off (connection lost,
+/// or ended before `data: [DONE]`); its value says why.
+pub(crate) const STREAM_BROKE_OFF: &str = "llm_do_stream_broke_off";
+
+/// One choice of a chunk.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ChunkChoice {
+    #[serde(default)]
+    pub(crate) index: Option<u32>,
+    #[serde(default)]
+    pub(crate) delta: Option<Delta>,
+    #[serde(default)]
+    pub(crate) finish_reason: Option<String>,
+}
+
+/// What a chunk adds to the answer.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Delta {
+    #[serde(default)]
+    pub(crate) content: Option<Content>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub(crate) tool_calls: Vec<ToolCallDelta>,
+    #[serde(default)]
+    pub(crate) refusal: Option<String>,
+}
+
+/// A piece of a tool call.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ToolCallDelta {
+    #[serde(default)]
+    pub(crate) index: Option<u32>,
+    #[serde(default)]
+    pub(crate) id: Option<String>,
+    #[serde(default)]
+    pub(crate) function: Option<WireFunction>,
+}
+
+/// Deserializes `null` as the type's default.
+fn null_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// The message of an `error` object (or string) a server put in a 200 answer.
+pub(crate) fn error_message(error: &Value) -> String {
+    error
+        .get("message")
+        .and_then(Value::as_str)
+        .or_else(|| error.as_str())
+        .map(str::to_owned)
+        .unwrap_or_else(|| error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn requests_leave_out_what_is_unset() {
+        let req = ChatRequest {
+            model: "m".into(),
+            messages: vec![
+                ChatMessage::System { content: "s".into() },
+                ChatMessage::Assistant { content: None, tool_calls: vec![] },
+            ],
+            tools: vec![],
+            response_format: None,
+            temperature: None,
+            top_p: None,
+            max_completion_tokens: None,
+            max_tokens: None,
+            seed: None,
+            stream: false,
+            stream_options: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&req).unwrap(),
+            json!({"model": "m", "messages": [{"role": "system", "content": "s"}, {"role": "assistant"}]})
+        );
+    }
+
+    #[test]
+    fn minimal_and_odd_responses_decode() {
+        let r: ChatResponse =
+            serde_json::from_str(r#"{"choices":[{"message":{"content":"hi"}}]}"#).unwrap();
+        assert!(r.usage.is_none() && r.model.is_none());
+        let r: ChatResponse = serde_json::from_str(
+            r#"{"choices":null,"usage":{"prompt_tokens":1,"extra":{}},"new_field":[1]}"#,
+        )
+        .unwrap();
+        assert!(r.choices.is_empty());
+        assert_eq!(r.usage.unwrap().prompt_tokens, Some(1));
+        let m: ResponseMessage = serde_json::from_str(
+            r#"{"content":[{"type":"text","text":"a"},{"type":"text","text":"b"}],"tool_calls":null}"#,
+        )
+        .unwrap();
+        assert_eq!(m.content.and_then(Content::into_text).as_deref(), Some("ab"));
+    }
+
+    #[test]
+    fn arguments_may_be_text_or_json() {
+        let f: WireFunction = serde_json::from_str(r#"{"name":"a","arguments":{"x":1}}"#).unwrap();
+        assert_eq!(f.arguments.unwrap().into_text(), r#"{"x":1}"#);
+        let f: WireFunction = serde_json::from_str(r#"{"name":"a","arguments":"{\"x\""}"#).unwrap();
+        assert_eq!(f.arguments.unwrap().into_text(), r#"{"x""#);
+    }
+
+    #[test]
+    fn error_messages_are_found() {
+        assert_eq!(error_message(&json!({"message": "boom"})), "boom");
+        assert_eq!(error_message(&json!("boom")), "boom");
+        assert_eq!(error_message(&json!({"code": 1})), r#"{"code":1}"#);
+    }
+}

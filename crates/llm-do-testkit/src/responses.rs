@@ -1,0 +1,85 @@
+//! HTTP response bodies: JSON, SSE streams, and bodies that break off.
+
+use axum::body::{Body, Bytes};
+use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use futures::StreamExt;
+use futures::stream;
+use serde_json::Value;
+use std::io;
+
+/// The last SSE event of a complete stream.
+pub(crate) const DONE: &str = "data: [DONE]\n\n";
+
+const JSON: &str = "application/json";
+const EVENT_STREAM: &str = "text/event-stream";
+
+/// The text of one SSE event carrying `value`.
+pub(crate) fn event(value: &Value) -> String {
+    format!("data: {value}\n\n")
+}
+
+fn with_body(status: StatusCode, content_type: &'static str, body: Body) -> Response {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// `value` as a JSON body.
+pub(crate) fn json(status: StatusCode, value: &Value) -> Response {
+    with_body(status, JSON, Body::from(value.to_string()))
+}
+
+/// Status 200, declared JSON, with this (possibly broken) body text.
+pub(crate) fn raw_json(body: impl Into<Bytes>) -> Response {
+    with_body(StatusCode::OK, JSON, Body::from(body.into()))
+}
+
+/// An SSE stream of these events, one body chunk each.
+pub(crate) fn sse(events: Vec<String>) -> Response {
+    let chunks = stream::iter(events.into_iter().map(|e| Ok::<_, io::Error>(Bytes::from(e))));
+    let mut response = with_body(StatusCode::OK, EVENT_STREAM, Body::from_stream(chunks));
+    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// Status 200 whose body stops after `sent` and then fails, which makes the server abort the
+/// connection. A JSON body declares its full length (`full_len`) in `Content-Length`; a stream
+/// (`full_len == None`) is chunked.
+pub(crate) fn broken_off(sent: Bytes, full_len: Option<usize>) -> Response {
+    // Yielding once after the partial body lets the server flush it before the error.
+    let body = stream::iter([Ok(sent)]).chain(stream::once(async {
+        tokio::task::yield_now().await;
+        Err(io::Error::new(
+            io::ErrorKind::ConnectionAborted,
+            "llm-do-testkit: connection closed mid-body",
+        ))
+    }));
+    let content_type = if full_len.is_some() { JSON } else { EVENT_STREAM };
+    let mut response = with_body(StatusCode::OK, content_type, Body::from_stream(body));
+    if let Some(len) = full_len {
+        response.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(len));
+    }
+    response
+}
+
+/// The first `ceil(n/2)` of `n` items, at least one when there are any.
+pub(crate) fn first_half<T>(mut items: Vec<T>) -> Vec<T> {
+    items.truncate(items.len().div_ceil(2));
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn halves() {
+        assert_eq!(first_half(Vec::<u8>::new()), Vec::<u8>::new());
+        assert_eq!(first_half(vec![1]), [1]);
+        assert_eq!(first_half(vec![1, 2, 3]), [1, 2]);
+        assert_eq!(first_half(vec![1, 2, 3, 4]), [1, 2]);
+    }
+}

@@ -1,0 +1,398 @@
+//! [`TestServer`] and its [`TestServerBuilder`].
+
+use crate::error::TestkitError;
+use crate::fault::{Fault, FaultKind};
+use crate::fault_rate::FaultRate;
+use crate::recorded::RecordedRequest;
+use crate::routes;
+use crate::state::Shared;
+use llm_do_providers::scripted::Reply;
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The model name `/v1/models` lists before any request names another.
+pub const DEFAULT_MODEL: &str = "llm-do-test";
+
+/// A real OpenAI-compatible HTTP server on `127.0.0.1`, for tests and benchmarks.
+///
+/// It serves `POST /v1/chat/completions` (JSON, or SSE with `"stream": true`) and
+/// `GET /v1/models`; anything else is a 404 with an OpenAI-style error body. Answers come from
+/// the script (replies served in order; [`push_reply`](TestServer::push_reply) appends), and
+/// once the script has run out from the [default behaviour](crate#default-behaviour). Every
+/// request is recorded ([`requests`](TestServer::requests)) with secret headers redacted.
+/// [Faults](Fault) can be queued for the next request or drawn at a seeded rate.
+///
+/// The server runs on the Tokio runtime that started it (which needs I/O and time enabled, as
+/// `#[tokio::test]` has them), and stops when the handle is dropped (requests in flight are
+/// finished) or with [`shutdown`](TestServer::shutdown). Clients must be async too: a blocking
+/// client on a single-threaded runtime would wait for a server that cannot run.
+///
+/// ```
+/// use llm_do_providers::scripted::Reply;
+/// use llm_do_testkit::{Fault, TestServer};
+/// use serde_json::json;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), llm_do_testkit::TestkitError> {
+/// let server = TestServer::builder()
+///     .script([Reply::tool_call("add", json!({"a": 1, "b": 2})), Reply::text("3")])
+///     .start()
+///     .await?;
+/// assert!(server.base_url().starts_with("http://127.0.0.1:"));
+/// assert!(server.base_url().ends_with("/v1"));
+/// server.push_fault(Fault::Status { code: 429, retry_after: Some(1), message: None });
+/// // ... point an OpenAI client's base URL at `server.base_url()` ...
+/// assert_eq!(server.request_count(), 0);
+/// assert_eq!(server.remaining_replies(), 2);
+/// server.shutdown().await?;
+/// # Ok(())
+/// # }
+/// ```
+pub struct TestServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl TestServer {
+    /// Starts a server with the default behaviour on an ephemeral port of `127.0.0.1`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_testkit::TestkitError> {
+    /// let server = llm_do_testkit::TestServer::start().await?;
+    /// assert_ne!(server.addr().port(), 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TestkitError::Bind`] when no port can be bound.
+    pub async fn start() -> Result<Self, TestkitError> {
+        Self::builder().start().await
+    }
+
+    /// A builder for a scripted, slowed-down or faulty server.
+    ///
+    /// ```
+    /// # use llm_do_testkit::TestServer;
+    /// let builder = TestServer::builder().latency(std::time::Duration::from_millis(5));
+    /// ```
+    pub fn builder() -> TestServerBuilder {
+        TestServerBuilder::default()
+    }
+
+    /// The base URL an OpenAI client is given: `http://127.0.0.1:PORT/v1`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_testkit::TestkitError> {
+    /// let server = llm_do_testkit::TestServer::start().await?;
+    /// assert_eq!(server.base_url(), format!("http://{}/v1", server.addr()));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// The address the server listens on.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_testkit::TestkitError> {
+    /// let server = llm_do_testkit::TestServer::start().await?;
+    /// assert!(server.addr().ip().is_loopback());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Queues a fault: the next chat completions request that does not get an earlier queued
+    /// fault gets this one.
+    ///
+    /// ```
+    /// # use llm_do_testkit::{Fault, TestServer};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_testkit::TestkitError> {
+    /// let server = TestServer::start().await?;
+    /// server.push_fault(Fault::CloseMidBody);
+    /// server.push_fault(Fault::Delay(std::time::Duration::from_millis(200)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn push_fault(&self, fault: Fault) {
+        self.shared.push_fault(fault);
+    }
+
+    /// Appends a reply to the script.
+    ///
+    /// ```
+    /// # use llm_do_providers::scripted::Reply;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_testkit::TestkitError> {
+    /// let server = llm_do_testkit::TestServer::start().await?;
+    /// server.push_reply(Reply::text("later"));
+    /// assert_eq!(server.remaining_replies(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn push_reply(&self, reply: Reply) {
+        self.shared.push_reply(reply);
+    }
+
+    /// Scripted replies not served yet.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_testkit::TestkitError> {
+    /// assert_eq!(llm_do_testkit::TestServer::start().await?.remaining_replies(), 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn remaining_replies(&self) -> usize {
+        self.shared.remaining_replies()
+    }
+
+    /// Every request received so far (any path, parsed or not), in arrival order.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_testkit::TestkitError> {
+    /// assert!(llm_do_testkit::TestServer::start().await?.requests().is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.requests()
+    }
+
+    /// How many requests were received (any path).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_testkit::TestkitError> {
+    /// assert_eq!(llm_do_testkit::TestServer::start().await?.request_count(), 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn request_count(&self) -> usize {
+        self.shared.request_count()
+    }
+
+    /// The most recent request, if any.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_testkit::TestkitError> {
+    /// assert!(llm_do_testkit::TestServer::start().await?.last_request().is_none());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn last_request(&self) -> Option<RecordedRequest> {
+        self.shared.last_request()
+    }
+
+    /// Stops accepting connections, lets requests in flight finish (a request whose client
+    /// has gone is dropped, but one still waited for runs out its latency and delay), closes
+    /// idle connections, and waits until the server has stopped.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_testkit::TestkitError> {
+    /// let server = llm_do_testkit::TestServer::start().await?;
+    /// server.shutdown().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TestkitError::Serve`] when the server had failed.
+    pub async fn shutdown(mut self) -> Result<(), TestkitError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => match task.await {
+                Ok(result) => result.map_err(TestkitError::Serve),
+                Err(e) => Err(TestkitError::Serve(io::Error::other(e))),
+            },
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestServer {
+    /// Signals the server to stop (without waiting for it).
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl fmt::Debug for TestServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestServer")
+            .field("addr", &self.addr)
+            .field("requests", &self.request_count())
+            .field("remaining_replies", &self.remaining_replies())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`TestServer`]: its script, latency, faults, port and model names.
+///
+/// ```
+/// use llm_do_providers::scripted::Reply;
+/// use llm_do_testkit::{Fault, FaultKind, TestServer};
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), llm_do_testkit::TestkitError> {
+/// let server = TestServer::builder()
+///     .script([Reply::text("first"), Reply::text("second")])
+///     .latency(Duration::from_millis(1))
+///     .fault_rate(0.1, 42, [FaultKind::Status500, FaultKind::CloseMidBody])
+///     .faults([Fault::EmptyChoices])
+///     .models(["gpt-4o-mini"])
+///     .start()
+///     .await?;
+/// assert_eq!(server.remaining_replies(), 2);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use = "a builder does nothing until `start` is called"]
+pub struct TestServerBuilder {
+    script: Vec<Reply>,
+    faults: Vec<Fault>,
+    rate: Option<FaultRate>,
+    latency: Duration,
+    port: u16,
+    models: Vec<String>,
+}
+
+impl TestServerBuilder {
+    /// Appends these replies to the script, served in order, one per chat request (faults
+    /// that fail a request leave its reply for the next one). After the last one the server
+    /// answers with the [default behaviour](crate#default-behaviour).
+    ///
+    /// ```
+    /// # use llm_do_providers::scripted::Reply;
+    /// let builder = llm_do_testkit::TestServer::builder().script([Reply::text("hi")]);
+    /// ```
+    pub fn script(mut self, replies: impl IntoIterator<Item = Reply>) -> Self {
+        self.script.extend(replies);
+        self
+    }
+
+    /// Waits this long before every chat answer (a streamed answer then comes at once).
+    ///
+    /// ```
+    /// let builder = llm_do_testkit::TestServer::builder().latency(std::time::Duration::from_millis(50));
+    /// ```
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// Injects one of `kinds` (picked at random) into a share `rate` (0 to 1) of the chat
+    /// requests that get no queued fault. The draws come from a xorshift generator seeded with
+    /// `seed`: the same seed and the same sequence of requests give the same faults.
+    ///
+    /// ```
+    /// # use llm_do_testkit::FaultKind;
+    /// let builder = llm_do_testkit::TestServer::builder()
+    ///     .fault_rate(0.25, 7, [FaultKind::Status503, FaultKind::TruncatedStream]);
+    /// ```
+    pub fn fault_rate(
+        mut self,
+        rate: f64,
+        seed: u64,
+        kinds: impl IntoIterator<Item = FaultKind>,
+    ) -> Self {
+        self.rate = Some(FaultRate::new(rate, seed, kinds.into_iter().collect()));
+        self
+    }
+
+    /// Queues faults for the first chat requests, as
+    /// [`TestServer::push_fault`] would.
+    ///
+    /// ```
+    /// # use llm_do_testkit::Fault;
+    /// let builder = llm_do_testkit::TestServer::builder().faults([Fault::InvalidJson]);
+    /// ```
+    pub fn faults(mut self, faults: impl IntoIterator<Item = Fault>) -> Self {
+        self.faults.extend(faults);
+        self
+    }
+
+    /// Listens on this port of `127.0.0.1` (default 0: an ephemeral port).
+    ///
+    /// ```
+    /// let builder = llm_do_testkit::TestServer::builder().port(0);
+    /// ```
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// The model names `/v1/models` lists (default [`DEFAULT_MODEL`]); names clients ask for
+    /// are added as they come. Any model name is accepted.
+    ///
+    /// ```
+    /// let builder = llm_do_testkit::TestServer::builder().models(["gpt-4o-mini", "gpt-4o"]);
+    /// ```
+    pub fn models<N: Into<String>>(mut self, names: impl IntoIterator<Item = N>) -> Self {
+        self.models = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Binds `127.0.0.1:PORT` and starts serving on the current Tokio runtime.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_testkit::TestkitError> {
+    /// let server = llm_do_testkit::TestServer::builder().start().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TestkitError::Bind`] when the port cannot be bound, [`TestkitError::NoRuntime`]
+    /// outside a Tokio runtime.
+    pub async fn start(self) -> Result<TestServer, TestkitError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(TestkitError::NoRuntime);
+        }
+        let requested = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let bind_error = |source| TestkitError::Bind { addr: requested, source };
+        let listener = TcpListener::bind(requested).await.map_err(bind_error)?;
+        let addr = listener.local_addr().map_err(bind_error)?;
+        let models =
+            if self.models.is_empty() { vec![DEFAULT_MODEL.to_owned()] } else { self.models };
+        let shared =
+            Arc::new(Shared::new(self.script, self.faults, self.rate, models, self.latency));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serve = axum::serve(listener, routes::router(Arc::clone(&shared)))
+            .with_graceful_shutdown(async move {
+                // A dropped sender stops the server too.
+                let _ = stopped.await;
+            });
+        let task = tokio::spawn(async move { serve.await });
+        Ok(TestServer { addr, shared, stop: Some(stop), task: Some(task) })
+    }
+}

@@ -1,0 +1,345 @@
+//! A filesystem toolset confined to one root directory: `read_file`, `write_file` and
+//! `list_files`.
+//!
+//! ```
+//! use llm_do_tools::fs::Filesystem;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let root = tempfile::tempdir()?;
+//! let fs = Filesystem::new(root.path())?;
+//! let builder = fs.specs().into_iter().fold(llm_do_core::Runtime::builder(), |b, s| b.register(s));
+//! let ctx = builder.build().ctx();
+//!
+//! let args = serde_json::json!({"path": "notes/todo.md", "content": "- ship it\n"});
+//! let _: serde_json::Value = ctx.call("write_file", args).await?;
+//! let read: serde_json::Value = ctx.call("read_file", serde_json::json!({"path": "notes/todo.md"})).await?;
+//! assert_eq!(read["content"], "- ship it\n");
+//!
+//! // Nothing outside the root is reachable, whatever the path says.
+//! let escape = ctx.call_value("read_file", serde_json::json!({"path": "../../etc/passwd"})).await;
+//! assert!(escape.unwrap_err().to_string().contains("`..`"));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Confinement is described in [`Filesystem`]; the tools' descriptions and JSON Schemas are
+//! written for the calling model.
+
+mod list;
+mod read;
+mod sandbox;
+mod write;
+
+pub use list::{DEFAULT_PATTERN, ListFilesArgs, ListFilesOutput};
+pub use read::{ReadFileArgs, ReadFileOutput};
+pub use write::{WriteFileArgs, WriteFileOutput};
+
+use crate::blocking::run_blocking;
+use crate::error::ToolError;
+use crate::handler::{parse, respond};
+use llm_do_core::approval::Verdict;
+use llm_do_core::{CallableSpec, ToolSpecBuilder};
+use sandbox::Sandbox;
+pub(crate) use sandbox::canonical_root;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Default (and upper limit of the) characters `read_file` returns per call.
+pub const DEFAULT_MAX_READ_CHARS: usize = 20_000;
+
+/// Default (and upper limit of the) entries `list_files` returns per call.
+pub const DEFAULT_MAX_LIST_ENTRIES: usize = 1_000;
+
+/// File tools confined to a root directory.
+///
+/// Every path a model gives is relative to the root. The toolset refuses `..` components,
+/// absolute paths outside the root, and symbolic links that resolve outside it (including
+/// dangling ones, chains of links, and directories reached through a link). The check is made
+/// by the operating system at the moment of use: all operations go through a
+/// [`cap_std::fs::Dir`] handle on the root (`openat2(RESOLVE_BENEATH)` on Linux), so a link
+/// swapped in between a check and the use cannot redirect them. Symbolic links that stay
+/// inside the root work as usual.
+///
+/// `read_file` and `list_files` declare no approval (allowed unless a policy rule says
+/// otherwise); `write_file` declares [`Verdict::Ask`], so a model's writes go to the runtime's
+/// approver unless an [`ApprovalPolicy`](llm_do_core::approval::ApprovalPolicy) rule decides.
+///
+/// Not covered: hard links (a hard link inside the root to a file elsewhere on the same
+/// filesystem is indistinguishable from a file of the root; only the people who can create
+/// them inside the root can do that), and the root itself being replaced while the toolset is
+/// in use (the open handle keeps pointing at the original directory).
+///
+/// ```
+/// use llm_do_tools::fs::Filesystem;
+/// # fn main() -> Result<(), llm_do_tools::ToolError> {
+/// # let dir = tempfile::tempdir().unwrap();
+/// let fs = Filesystem::new(dir.path())?.read_only();
+/// let names: Vec<String> = fs.specs().iter().map(|s| s.name().to_owned()).collect();
+/// assert_eq!(names, ["read_file", "list_files"]);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Filesystem {
+    sandbox: Arc<Sandbox>,
+    read_only: bool,
+    max_read_chars: usize,
+    max_list_entries: usize,
+}
+
+impl Filesystem {
+    /// A read-write toolset on `root`, which must be an existing directory (it is
+    /// canonicalised: symbolic links in the root's own path are resolved once, here).
+    ///
+    /// ```
+    /// # use llm_do_tools::fs::Filesystem;
+    /// assert!(Filesystem::new("/this/does/not/exist").is_err());
+    /// ```
+    pub fn new(root: impl AsRef<Path>) -> Result<Self, ToolError> {
+        Ok(Self {
+            sandbox: Arc::new(Sandbox::open(root.as_ref())?),
+            read_only: false,
+            max_read_chars: DEFAULT_MAX_READ_CHARS,
+            max_list_entries: DEFAULT_MAX_LIST_ENTRIES,
+        })
+    }
+
+    /// Makes the toolset read-only: [`specs`](Self::specs) leaves `write_file` out and
+    /// [`write_file`](Self::write_file) fails.
+    ///
+    /// ```
+    /// # use llm_do_tools::fs::Filesystem;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// assert!(Filesystem::new(dir.path()).unwrap().read_only().is_read_only());
+    /// ```
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
+    /// Sets the most characters `read_file` returns per call (default
+    /// [`DEFAULT_MAX_READ_CHARS`]); also the default when the model gives no `max_chars`.
+    ///
+    /// ```
+    /// # use llm_do_tools::fs::Filesystem;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let fs = Filesystem::new(dir.path()).unwrap().max_read_chars(4_000);
+    /// # let _ = fs;
+    /// ```
+    pub fn max_read_chars(mut self, max: usize) -> Self {
+        self.max_read_chars = max;
+        self
+    }
+
+    /// Sets the most entries `list_files` returns per call (default
+    /// [`DEFAULT_MAX_LIST_ENTRIES`]).
+    ///
+    /// ```
+    /// # use llm_do_tools::fs::Filesystem;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let fs = Filesystem::new(dir.path()).unwrap().max_list_entries(100);
+    /// # let _ = fs;
+    /// ```
+    pub fn max_list_entries(mut self, max: usize) -> Self {
+        self.max_list_entries = max;
+        self
+    }
+
+    /// The canonical root directory.
+    ///
+    /// ```
+    /// # use llm_do_tools::fs::Filesystem;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let fs = Filesystem::new(dir.path()).unwrap();
+    /// assert!(fs.root().is_absolute());
+    /// ```
+    pub fn root(&self) -> &Path {
+        self.sandbox.root()
+    }
+
+    /// Whether [`read_only`](Self::read_only) was called.
+    ///
+    /// ```
+    /// # use llm_do_tools::fs::Filesystem;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// assert!(!Filesystem::new(dir.path()).unwrap().is_read_only());
+    /// ```
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Reads a window of a text file (the body of the `read_file` tool).
+    ///
+    /// ```
+    /// # use llm_do_tools::fs::{Filesystem, ReadFileArgs};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// std::fs::write(dir.path().join("a.txt"), "hello world").unwrap();
+    /// let fs = Filesystem::new(dir.path()).unwrap();
+    /// let args = ReadFileArgs { path: "a.txt".into(), offset: Some(6), max_chars: Some(3) };
+    /// let out = fs.read_file(args).await.unwrap();
+    /// assert_eq!((out.content.as_str(), out.total_chars, out.truncated), ("wor", 11, true));
+    /// assert_eq!(out.next_offset, Some(9));
+    /// # }
+    /// ```
+    pub async fn read_file(&self, args: ReadFileArgs) -> Result<ReadFileOutput, ToolError> {
+        let sandbox = self.sandbox.clone();
+        let limit = self.max_read_chars;
+        run_blocking(move || read::read_file(&sandbox, &args, limit)).await
+    }
+
+    /// Writes a file atomically, creating missing parent directories (the body of the
+    /// `write_file` tool).
+    ///
+    /// ```
+    /// # use llm_do_tools::fs::{Filesystem, WriteFileArgs};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let fs = Filesystem::new(dir.path()).unwrap();
+    /// let out = fs.write_file(WriteFileArgs { path: "a/b.txt".into(), content: "hi".into() }).await.unwrap();
+    /// assert!(out.created);
+    /// assert_eq!(std::fs::read_to_string(dir.path().join("a/b.txt")).unwrap(), "hi");
+    /// # }
+    /// ```
+    pub async fn write_file(&self, args: WriteFileArgs) -> Result<WriteFileOutput, ToolError> {
+        if self.read_only {
+            return Err(ToolError::ReadOnly);
+        }
+        let sandbox = self.sandbox.clone();
+        run_blocking(move || write::write_file(&sandbox, &args)).await
+    }
+
+    /// Lists the paths matching a glob (the body of the `list_files` tool).
+    ///
+    /// ```
+    /// # use llm_do_tools::fs::{Filesystem, ListFilesArgs};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir(dir.path().join("docs")).unwrap();
+    /// std::fs::write(dir.path().join("docs/a.md"), "").unwrap();
+    /// std::fs::write(dir.path().join("b.txt"), "").unwrap();
+    /// let fs = Filesystem::new(dir.path()).unwrap();
+    /// let all = fs.list_files(ListFilesArgs::default()).await.unwrap();
+    /// assert_eq!(all.entries, ["b.txt", "docs/", "docs/a.md"]);
+    /// let md = fs.list_files(ListFilesArgs { pattern: Some("**/*.md".into()), max_results: None }).await.unwrap();
+    /// assert_eq!(md.entries, ["docs/a.md"]);
+    /// # }
+    /// ```
+    pub async fn list_files(&self, args: ListFilesArgs) -> Result<ListFilesOutput, ToolError> {
+        let sandbox = self.sandbox.clone();
+        let limit = self.max_list_entries;
+        run_blocking(move || list::list_files(&sandbox, &args, limit)).await
+    }
+
+    /// The tools, to register with a runtime or list in a worker: `read_file`, `write_file`
+    /// (unless read-only) and `list_files`.
+    ///
+    /// ```
+    /// # use llm_do_tools::fs::Filesystem;
+    /// # use llm_do_core::approval::Verdict;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let specs = Filesystem::new(dir.path()).unwrap().specs();
+    /// let write = specs.iter().find(|s| s.name() == "write_file").unwrap();
+    /// assert_eq!(write.approval(), Some(Verdict::Ask));
+    /// ```
+    pub fn specs(&self) -> Vec<Arc<CallableSpec>> {
+        let mut specs = vec![self.read_file_spec()];
+        if !self.read_only {
+            specs.push(self.write_file_spec());
+        }
+        specs.push(self.list_files_spec());
+        specs
+    }
+
+    /// The `read_file` tool alone.
+    ///
+    /// ```
+    /// # use llm_do_tools::fs::Filesystem;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let spec = Filesystem::new(dir.path()).unwrap().read_file_spec();
+    /// assert_eq!(spec.input_schema()["required"], serde_json::json!(["path"]));
+    /// ```
+    pub fn read_file_spec(&self) -> Arc<CallableSpec> {
+        let description = format!(
+            "Read a UTF-8 text file inside the sandbox directory. Paths are relative to the \
+             sandbox root (for example `docs/README.md`); `..` and paths outside the sandbox are \
+             refused. Returns at most {} characters per call, starting at `offset`: when \
+             `truncated` is true, call again with `offset` set to `next_offset` to read on. \
+             `total_chars` and `size_bytes` give the size of the whole file. Use list_files to \
+             find files.",
+            self.max_read_chars
+        );
+        let fs = self.clone();
+        ToolSpecBuilder::new("read_file")
+            .description(description)
+            .input::<ReadFileArgs>()
+            .output::<ReadFileOutput>()
+            .handler(move |_ctx, args| {
+                let fs = fs.clone();
+                async move { respond(parse(args).map(|a| fs.read_file(a))?.await) }
+            })
+            .build()
+    }
+
+    /// The `write_file` tool alone (it fails on a read-only toolset). Declares
+    /// [`Verdict::Ask`].
+    ///
+    /// ```
+    /// # use llm_do_tools::fs::Filesystem;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let spec = Filesystem::new(dir.path()).unwrap().write_file_spec();
+    /// assert_eq!(spec.input_schema()["required"], serde_json::json!(["path", "content"]));
+    /// ```
+    pub fn write_file_spec(&self) -> Arc<CallableSpec> {
+        let fs = self.clone();
+        ToolSpecBuilder::new("write_file")
+            .description(
+                "Create or replace a text file inside the sandbox directory with the given \
+                 content (the whole file: previous content is replaced, atomically). Paths are \
+                 relative to the sandbox root (for example `notes/todo.md`); missing parent \
+                 directories are created; `..` and paths outside the sandbox are refused. May \
+                 need approval before it runs.",
+            )
+            .input::<WriteFileArgs>()
+            .output::<WriteFileOutput>()
+            .approval(Verdict::Ask)
+            .handler(move |_ctx, args| {
+                let fs = fs.clone();
+                async move { respond(parse(args).map(|a| fs.write_file(a))?.await) }
+            })
+            .build()
+    }
+
+    /// The `list_files` tool alone.
+    ///
+    /// ```
+    /// # use llm_do_tools::fs::Filesystem;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let spec = Filesystem::new(dir.path()).unwrap().list_files_spec();
+    /// assert!(spec.input_schema()["properties"]["pattern"].is_object());
+    /// ```
+    pub fn list_files_spec(&self) -> Arc<CallableSpec> {
+        let description = format!(
+            "List the files and directories inside the sandbox directory whose path matches a \
+             glob pattern, sorted (directories end with `/`). Patterns are relative to the \
+             sandbox root: `*` lists the top level, `**/*.md` every Markdown file, \
+             `src/**/*.rs` the Rust files under src. Returns at most {} entries; `truncated` \
+             tells when there were more (narrow the pattern). Symbolic links to directories are \
+             listed but not entered.",
+            self.max_list_entries
+        );
+        let fs = self.clone();
+        ToolSpecBuilder::new("list_files")
+            .description(description)
+            .input::<ListFilesArgs>()
+            .output::<ListFilesOutput>()
+            .handler(move |_ctx, args| {
+                let fs = fs.clone();
+                async move { respond(parse(args).map(|a| fs.list_files(a))?.await) }
+            })
+            .build()
+    }
+}

@@ -1,0 +1,135 @@
+//! `write_file`: replaces (or creates) a file atomically, inside the root.
+//!
+//! The content goes to a temporary file in the target's directory, which is then renamed over
+//! the target: readers see the old content or the new one, never a half-written file. Every
+//! step runs relative to an open handle on the target's parent directory, itself opened
+//! beneath the root, so a symbolic link swapped in meanwhile cannot redirect the write; the
+//! rename replaces a directory entry and never writes through a link.
+
+use super::sandbox::{Sandbox, io_error};
+use crate::error::ToolError;
+use cap_std::fs::{Dir, OpenOptions};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Arguments of `write_file`.
+///
+/// ```
+/// let args: llm_do_tools::fs::WriteFileArgs =
+///     serde_json::from_value(serde_json::json!({"path": "notes/a.md", "content": "# A\n"})).unwrap();
+/// assert_eq!(args.content, "# A\n");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WriteFileArgs {
+    /// Path of the file, relative to the sandbox root (for example `notes/todo.md`). Missing
+    /// parent directories are created.
+    pub path: String,
+    /// The complete new content of the file (UTF-8 text). It replaces any previous content.
+    pub content: String,
+}
+
+/// Result of `write_file`.
+///
+/// ```
+/// # use llm_do_tools::fs::WriteFileOutput;
+/// let out: WriteFileOutput = serde_json::from_value(serde_json::json!({
+///     "path": "a.txt", "bytes_written": 2, "created": true
+/// })).unwrap();
+/// assert!(out.created);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct WriteFileOutput {
+    /// The path written, relative to the sandbox root (a symbolic link's target, when the path
+    /// was a link inside the root).
+    pub path: String,
+    /// How many bytes the file now has.
+    pub bytes_written: u64,
+    /// Whether the file did not exist before.
+    pub created: bool,
+}
+
+/// Distinguishes the temporary files of concurrent writes in one process.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes `args.content` to `args.path`.
+pub(crate) fn write_file(
+    sandbox: &Sandbox,
+    args: &WriteFileArgs,
+) -> Result<WriteFileOutput, ToolError> {
+    let shown = args.path.as_str();
+    let dir = sandbox.dir();
+    let mut target = sandbox.relative(shown)?;
+    // A final component that is a symbolic link: write where it points, if that is inside.
+    if dir.symlink_metadata(&target).is_ok_and(|m| m.file_type().is_symlink()) {
+        target = dir.canonicalize(&target).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => ToolError::InvalidPath {
+                path: shown.to_owned(),
+                reason: "it is a symbolic link to something that does not exist".into(),
+            },
+            _ => io_error("writing", shown, e),
+        })?;
+    }
+    let Some(name) = target.file_name().map(ToOwned::to_owned) else {
+        return Err(ToolError::IsDirectory { path: shown.to_owned() });
+    };
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let parent_dir = match dir.open_dir(&parent) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            dir.create_dir_all(&parent)
+                .map_err(|e| io_error("creating the directories of", shown, e))?;
+            dir.open_dir(&parent)
+        }
+        opened => opened,
+    }
+    .map_err(|e| io_error("writing", shown, e))?;
+    let existing = match parent_dir.symlink_metadata(&name) {
+        Ok(m) if m.is_dir() => return Err(ToolError::IsDirectory { path: shown.to_owned() }),
+        Ok(m) => Some(m),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io_error("writing", shown, e)),
+    };
+    let (mut file, temp) = create_temp(&parent_dir).map_err(|e| io_error("writing", shown, e))?;
+    let written = (|| {
+        file.write_all(args.content.as_bytes())?;
+        file.sync_all()?;
+        drop(file);
+        if let Some(m) = existing.as_ref().filter(|m| m.is_file()) {
+            // Keep the replaced file's permissions (an executable stays executable).
+            parent_dir.set_permissions(&temp, m.permissions())?;
+        }
+        parent_dir.rename(&temp, &parent_dir, &name)
+    })();
+    if let Err(e) = written {
+        let _ = parent_dir.remove_file(&temp);
+        return Err(io_error("writing", shown, e));
+    }
+    Ok(WriteFileOutput {
+        path: target.to_string_lossy().replace('\\', "/"),
+        bytes_written: args.content.len() as u64,
+        created: existing.is_none(),
+    })
+}
+
+/// Creates a fresh temporary file in `dir`.
+fn create_temp(dir: &Dir) -> io::Result<(cap_std::fs::File, PathBuf)> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    let mut last = None;
+    for _ in 0..16 {
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = Path::new(&format!(".llm-do-write-{}-{n}.tmp", std::process::id())).to_owned();
+        match dir.open_with(&name, &options) {
+            Ok(file) => return Ok((file, name)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("no free temporary file name")))
+}

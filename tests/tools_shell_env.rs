@@ -1,0 +1,58 @@
+//! The shell tool's commands get a scrubbed environment: an allowlist of the parent's
+//! variables, never a secret, even one named explicitly.
+//!
+//! This binary has a single test, because it sets environment variables (no other thread may
+//! read the environment meanwhile).
+
+#![cfg(unix)]
+
+use llm_do::tools::shell::{Shell, ShellRule};
+use llm_do_tests::bounded;
+
+#[test]
+fn secrets_never_reach_commands() {
+    // SAFETY of the test: this binary has a single test, and the runtime below starts after
+    // the variables are set, so no other thread reads the environment concurrently.
+    #[allow(unsafe_code)]
+    unsafe {
+        std::env::set_var("LLM_DO_TEST_API_KEY", "sk-leak-1");
+        std::env::set_var("LLM_DO_TEST_TOKEN", "tok-leak-2");
+        std::env::set_var("LLM_DO_TEST_SECRET", "sec-leak-3");
+        std::env::set_var("LLM_DO_TEST_PASSWORD_FILE", "pw-leak-4");
+        std::env::set_var("LLM_DO_TEST_VISIBLE", "visible-5");
+        std::env::set_var("LLM_DO_TEST_UNLISTED", "unlisted-6");
+    }
+    let root = tempfile::tempdir().unwrap();
+    let shell = Shell::new(root.path())
+        .unwrap()
+        .rule(ShellRule::allow("env"))
+        .pass_env("LLM_DO_TEST_VISIBLE")
+        .pass_env("LLM_DO_TEST_API_KEY")
+        .pass_env("LLM_DO_TEST_TOKEN")
+        .pass_env("LLM_DO_TEST_SECRET")
+        .pass_env("LLM_DO_TEST_PASSWORD_FILE");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let out = rt.block_on(bounded(shell.run("env"))).unwrap();
+    assert!(out.success, "{out:?}");
+    assert!(out.stdout.contains("LLM_DO_TEST_VISIBLE=visible-5"), "{}", out.stdout);
+    for leak in ["sk-leak-1", "tok-leak-2", "sec-leak-3", "pw-leak-4", "unlisted-6"] {
+        assert!(!out.stdout.contains(leak), "`{leak}` reached the command:\n{}", out.stdout);
+    }
+    let names: Vec<&str> = out.stdout.lines().filter_map(|l| l.split('=').next()).collect();
+    let allowed = [
+        "PATH",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "LANG",
+        "LANGUAGE",
+        "LC_ALL",
+        "LC_CTYPE",
+        "LC_MESSAGES",
+        "TZ",
+        "TMPDIR",
+        "LLM_DO_TEST_VISIBLE",
+        "PWD",
+    ];
+    assert!(names.iter().all(|n| allowed.contains(n)), "unexpected variables: {names:?}");
+}
