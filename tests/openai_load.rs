@@ -90,14 +90,10 @@ async fn a_thousand_streamed_runs_with_injected_faults_all_end_in_an_answer_or_a
     let (answers, errors, requests) = load(true, patient_retries()).await;
     assert_eq!(answers.len() + errors.len(), RUNS, "every run ends");
     assert!(requests > 2 * RUNS, "faults were injected and retried ({requests} requests)");
-    // 5xx come before any piece and are retried; a connection closed after pieces were
-    // streamed is a typed transport error, not retried by the provider.
-    for error in &errors {
-        let e = model_error(error);
-        assert_eq!(e.kind(), ModelErrorKind::Transport, "{e}");
-        assert!(e.is_retryable() && e.message().contains("already been streamed"), "{e}");
-    }
-    assert!(answers.len() > RUNS / 2, "most runs answer ({} of {RUNS})", answers.len());
+    // 5xx come before any piece; a connection closed after pieces were streamed restarts the
+    // stream: both are retried, and every run gets its answer.
+    assert!(errors.is_empty(), "transient faults were not cured: {:?}", errors.first());
+    assert!(answers.iter().all(|a| a.contains("add")), "{:?}", answers.first());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -293,6 +293,9 @@ impl EventLog {
                     StreamDelta::Text { text } => {
                         let _ = write!(out, " model_delta turn={turn} text={text:?}");
                     }
+                    StreamDelta::Restart { reason } => {
+                        let _ = write!(out, " model_delta turn={turn} restart: {reason}");
+                    }
                     StreamDelta::ToolCall { index, id, name, arguments } => {
                         let _ = write!(
                             out,

@@ -78,6 +78,12 @@ pub enum StreamDelta {
         /// More argument text.
         arguments: String,
     },
+    /// The pieces delivered so far for this request are void: the provider lost the stream
+    /// and is sending the request again from the start.
+    Restart {
+        /// Why the stream was restarted.
+        reason: String,
+    },
 }
 
 /// Receives [`StreamDelta`]s. Implemented for closures `Fn(StreamDelta)`.

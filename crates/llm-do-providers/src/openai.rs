@@ -58,12 +58,14 @@
 //! body (at most 500 characters); `Decode` errors quote the body the same way. Errors that
 //! retries did not cure say how many attempts were made, and stay marked retryable when the
 //! failure was transient. A streamed attempt that fails after some of the answer has been
-//! passed on is not retried by the provider, since the pieces already delivered cannot be
-//! taken back.
+//! passed on is retried too: the sink first receives `StreamDelta::Restart`, telling it to
+//! discard the pieces of the failed attempt.
 
 use futures::StreamExt;
 use futures::future::BoxFuture;
-use llm_do_core::{DeltaSink, Model, ModelError, ModelErrorKind, ModelRequest, ModelResponse};
+use llm_do_core::{
+    DeltaSink, Model, ModelError, ModelErrorKind, ModelRequest, ModelResponse, StreamDelta,
+};
 use serde_json::value::RawValue;
 use std::sync::Arc;
 use std::time::Duration;
@@ -245,7 +247,12 @@ async fn attempt_streaming(
     };
     match received {
         Ok(()) => assembler.finish(),
-        Err(failure) if assembler.delivered() => Err(failure.after_partial_stream()),
+        // Pieces already reached the sink: tell it to discard them before the retry loop
+        // sends the request again, so that the pieces it sees add up to the final answer.
+        Err(failure) if assembler.delivered() && failure.retryable => {
+            sink.delta(StreamDelta::Restart { reason: failure.message.clone() });
+            Err(failure)
+        }
         Err(failure) => Err(failure),
     }
 }

@@ -10,8 +10,8 @@
 //! | body or chunk that is not the expected JSON, no choices | `Decode` | no |
 //! | invalid configuration or request | `InvalidRequest` | no |
 //!
-//! A streamed attempt that fails after part of the answer reached the sink is not retried by
-//! the provider (the pieces cannot be taken back); its error stays marked retryable.
+//! A streamed attempt that fails after part of the answer reached the sink is retried like any
+//! other transient failure, after a `StreamDelta::Restart` tells the sink to discard the pieces.
 
 use super::redact::Redactor;
 use super::retry::GaveUp;
@@ -32,21 +32,12 @@ pub(crate) struct Failure {
     pub(crate) retryable: bool,
     /// The server's `Retry-After`, if it sent one.
     pub(crate) retry_after: Option<Duration>,
-    /// Set when the failure is transient but the provider must not retry it itself.
-    pub(crate) keep: bool,
     pub(crate) source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl Failure {
     pub(crate) fn new(kind: ModelErrorKind, message: impl Into<String>) -> Self {
-        Self {
-            kind,
-            message: message.into(),
-            retryable: false,
-            retry_after: None,
-            keep: false,
-            source: None,
-        }
+        Self { kind, message: message.into(), retryable: false, retry_after: None, source: None }
     }
 
     pub(crate) fn retryable(mut self, retryable: bool) -> Self {
@@ -77,18 +68,7 @@ impl Failure {
 
     /// Whether the retry loop should try again.
     pub(crate) fn should_retry(&self) -> bool {
-        self.retryable && !self.keep
-    }
-
-    /// Marks a streamed failure that happened after pieces were delivered.
-    pub(crate) fn after_partial_stream(mut self) -> Self {
-        if self.retryable && !self.keep {
-            self.keep = true;
-            self.message.push_str(
-                " (not retried by the provider: part of the answer had already been streamed)",
-            );
-        }
-        self
+        self.retryable
     }
 
     /// The final error of a retry loop, secrets removed.
@@ -358,12 +338,5 @@ mod tests {
         let e = f.into_model_error(&redactor, 1, true);
         assert!(!format!("{e:?}").contains("SECRET123"));
         assert!(e.to_string().contains("retry time limit"));
-    }
-
-    #[test]
-    fn partial_streams_are_kept_from_retrying_but_stay_retryable() {
-        let f = Failure::transport("reset").after_partial_stream();
-        assert!(f.retryable && !f.should_retry());
-        assert!(f.message.contains("already been streamed"));
     }
 }
