@@ -75,6 +75,7 @@ pub use serde::{Deserialize, Serialize};
 pub use serde_json::json;
 
 pub mod prelude;
+pub mod setup;
 pub mod testing;
 
 /// Providers that reach real models over the network; register one per server with
@@ -98,12 +99,21 @@ pub mod testing;
 /// # }
 /// ```
 pub mod providers {
+    /// The embedded local model (feature `local`): GGUF models run in-process with llama.cpp,
+    /// `local:smollm2` by default. See also [`setup`](crate::setup).
+    #[cfg(feature = "local")]
+    pub use llm_do_providers::local;
     pub use llm_do_providers::openai;
 }
 
 /// Built-in tools: a filesystem confined to a root directory ([`tools::fs::Filesystem`]) and a
 /// rule-checked shell that runs programs without a shell ([`tools::shell::Shell`]).
 pub use llm_do_tools as tools;
+
+/// Worker files (`NAME.worker`: YAML frontmatter + prompt) and projects (a directory of them
+/// with an optional `llm-do.toml`): load and check them with file:line:column diagnostics, then
+/// register them into a runtime (crate `llm-do-project`).
+pub use llm_do_project as project;
 
 #[doc(hidden)]
 pub mod __private {

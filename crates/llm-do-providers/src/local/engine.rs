@@ -90,8 +90,9 @@ pub(crate) struct Done {
     pub(crate) truncated: bool,
 }
 
-/// Facts about a loaded model.
+/// Facts about a loaded model, as [`LocalModel::load`](super::LocalModel::load) reports them.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ModelInfo {
     /// The model file.
     pub path: PathBuf,

@@ -210,6 +210,7 @@ fn read_header(r: &mut Reader) -> Result<GgufInfo, String> {
     let mut name = None;
     let mut alignment: u64 = 32;
     let mut keys = HashSet::new();
+    let mut integers: Vec<(String, u64)> = Vec::new();
     for i in 0..metadata {
         let key = r.string(&format!("the key of metadata entry {i}"))?;
         let key = String::from_utf8_lossy(&key).into_owned();
@@ -257,6 +258,11 @@ fn read_header(r: &mut Reader) -> Result<GgufInfo, String> {
                     return Err(format!("{what} has an unknown value type {t}"));
                 };
                 let value = r.bytes(size, &what)?;
+                if matches!(t, 0 | 2 | 4 | 10) {
+                    let mut le = [0u8; 8];
+                    le[..value.len()].copy_from_slice(&value);
+                    integers.push((key.clone(), u64::from_le_bytes(le)));
+                }
                 if key == "general.alignment" {
                     if t != 4 {
                         return Err("`general.alignment` is not a u32".into());
@@ -270,6 +276,8 @@ fn read_header(r: &mut Reader) -> Result<GgufInfo, String> {
             }
         }
     }
+
+    check_hyperparameters(architecture.as_deref(), &integers)?;
 
     let mut data_end: u64 = 0;
     let mut names = HashSet::new();
@@ -328,6 +336,41 @@ fn read_header(r: &mut Reader) -> Result<GgufInfo, String> {
         return Err("it contains no tensors".into());
     }
     Ok(GgufInfo { version, tensors, metadata, architecture, name, file_size: r.len })
+}
+
+/// Checks the hyperparameters llama.cpp asserts on while loading (an out-of-range layer or
+/// expert count would abort the process instead of failing the load).
+fn check_hyperparameters(arch: Option<&str>, integers: &[(String, u64)]) -> Result<(), String> {
+    let Some(arch) = arch else { return Ok(()) };
+    let get = |suffix: &str| {
+        let key = format!("{arch}.{suffix}");
+        integers.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    };
+    let layers = get("block_count");
+    if let Some(n) = layers {
+        if n == 0 || n > 512 {
+            return Err(format!("`{arch}.block_count` is {n} (1 to 512 layers allowed)"));
+        }
+    }
+    if let (Some(next), Some(n)) = (get("nextn_predict_layers"), layers) {
+        if next > n {
+            return Err(format!(
+                "`{arch}.nextn_predict_layers` ({next}) exceeds the layer count ({n})"
+            ));
+        }
+    }
+    let experts = get("expert_count").unwrap_or(0);
+    if experts > 1024 {
+        return Err(format!("`{arch}.expert_count` is {experts} (at most 1024 allowed)"));
+    }
+    if let Some(used) = get("expert_used_count") {
+        if used > experts || (experts > 0 && used == 0) {
+            return Err(format!(
+                "`{arch}.expert_used_count` ({used}) does not fit the expert count ({experts})"
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -35,6 +35,12 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::fmt;
 
+/// What separates a key from its value in the JSON the grammar produces (`": "`, as most
+/// JSON in training data is written: small models follow it better than compact JSON).
+pub const COLON: &str = ": ";
+/// What separates members and items in the JSON the grammar produces.
+pub const COMMA: &str = ", ";
+
 /// The largest bounded repetition (`maxItems`, `maxLength`) spelled out in a grammar; larger
 /// bounds are capped to it (the answer stays valid: it is just not allowed to be that long).
 pub const MAX_REPEAT: u64 = 500;
@@ -498,8 +504,9 @@ impl GrammarBuilder {
                     )?;
                     let value = self.rule(&format!("{hint}-value"), value);
                     let string = self.string(&Map::new(), path)?;
-                    let member = format!("{string} \":\" {value}");
-                    Ok(format!("\"{{\" ({member} (\",\" {member})*)? \"}}\""))
+                    let (colon, comma) = (literal(COLON), literal(COMMA));
+                    let member = format!("{string} {colon} {value}");
+                    Ok(format!("\"{{\" ({member} ({comma} {member})*)? \"}}\""))
                 }
                 _ => Ok(self.any_object()),
             };
@@ -526,7 +533,7 @@ impl GrammarBuilder {
                 }
                 None => this.any_value(),
             };
-            let key = literal(&format!("{}:", Value::String(name.to_owned())));
+            let key = literal(&format!("{}{COLON}", Value::String(name.to_owned())));
             Ok(format!("{key} {value}"))
         };
 
@@ -538,12 +545,13 @@ impl GrammarBuilder {
         for name in &optional {
             optional_members.push(member(self, name)?);
         }
+        let comma = literal(COMMA);
         let mut body = String::from("\"{\"");
         if !parts.is_empty() {
             body.push(' ');
-            body.push_str(&parts.join(" \",\" "));
+            body.push_str(&parts.join(&format!(" {comma} ")));
             for m in &optional_members {
-                body.push_str(&format!(" (\",\" {m})?"));
+                body.push_str(&format!(" ({comma} {m})?"));
             }
         } else if !optional_members.is_empty() {
             // No required property: any subsequence of the optional ones, in order.
@@ -551,7 +559,7 @@ impl GrammarBuilder {
             for (i, first) in optional_members.iter().enumerate() {
                 let mut alt = first.clone();
                 for m in &optional_members[i + 1..] {
-                    alt.push_str(&format!(" (\",\" {m})?"));
+                    alt.push_str(&format!(" ({comma} {m})?"));
                 }
                 alts.push(self.rule(&format!("{hint}-from-{i}"), alt));
             }
@@ -613,7 +621,8 @@ impl GrammarBuilder {
                 let expr = self.visit(root, sub, &sub_path, &format!("{hint}-{i}"))?;
                 items.push(self.rule(&format!("{hint}-{i}"), expr));
             }
-            return Ok(format!("\"[\" {} \"]\"", items.join(" \",\" ")));
+            let comma = literal(COMMA);
+            return Ok(format!("\"[\" {} \"]\"", items.join(&format!(" {comma} "))));
         }
         if max == Some(0) {
             return Ok(literal("[]"));
@@ -644,12 +653,13 @@ impl GrammarBuilder {
         };
         let max = max.map(|m| m.min(MAX_REPEAT));
         let rest_min = min.saturating_sub(1);
+        let comma = literal(COMMA);
         let rest = match max {
-            None if rest_min == 0 => format!("(\",\" {item})*"),
-            None => format!("(\",\" {item}){{{rest_min},}}"),
+            None if rest_min == 0 => format!("({comma} {item})*"),
+            None => format!("({comma} {item}){{{rest_min},}}"),
             Some(1) => String::new(),
-            Some(max) if max - 1 == rest_min => format!("(\",\" {item}){{{rest_min}}}"),
-            Some(max) => format!("(\",\" {item}){{{rest_min},{}}}", max - 1),
+            Some(max) if max - 1 == rest_min => format!("({comma} {item}){{{rest_min}}}"),
+            Some(max) => format!("({comma} {item}){{{rest_min},{}}}", max - 1),
         };
         let items = if rest.is_empty() { item } else { format!("{item} {rest}") };
         Ok(if min == 0 {
@@ -668,11 +678,14 @@ impl GrammarBuilder {
         let string = self.string(&Map::new(), "").unwrap_or_default();
         let number =
             self.rule("number", r#""-"? ("0" | [1-9] [0-9]{0,15}) ("." [0-9]{1,15})?"#.to_owned());
+        let (colon, comma) = (literal(COLON), literal(COMMA));
         self.set_rule(
             "json-object",
-            format!(r#""{{" ({string} ":" json-value ("," {string} ":" json-value)*)? "}}""#),
+            format!(
+                r#""{{" ({string} {colon} json-value ({comma} {string} {colon} json-value)*)? "}}""#
+            ),
         );
-        self.set_rule("json-array", r#""[" (json-value ("," json-value)*)? "]""#.to_owned());
+        self.set_rule("json-array", format!(r#""[" (json-value ({comma} json-value)*)? "]""#));
         self.set_rule(
             "json-value",
             format!(

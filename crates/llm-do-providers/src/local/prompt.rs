@@ -4,48 +4,48 @@
 //! # Format
 //!
 //! The conversation is rendered with the model's own chat template (read from the GGUF file),
-//! using only the `system`, `user` and `assistant` roles, which every template supports:
+//! using only the `system`, `user` and `assistant` roles, which every template supports;
+//! consecutive turns of one role are merged.
 //!
-//! - the system message, followed — when tools are offered — by the tool list and calling
-//!   convention, and — when the answer must be JSON — by the answer's JSON Schema:
+//! **Without tools**, the answer is free text, or — for JSON output — the system turn ends with
+//! `Answer with only a JSON value matching this JSON Schema: {schema}` and the answer is
+//! decoded under the output schema's [grammar](super::grammar).
 //!
-//!   ```text
-//!   You can call these tools:
-//!   <tools>
-//!   {"name":"add","description":"Add two integers.","parameters":{...}}
-//!   </tools>
-//!   To call a tool, answer with only:
-//!   <tool_call>
-//!   {"name":"TOOL","arguments":{...}}
-//!   </tool_call>
-//!   When you have the answer, give it directly instead.
-//!   ```
+//! **With tools**, every answer is exactly one JSON object naming a tool: one of the offered
+//! tools, or `final_answer`, a pseudo-tool whose `answer` argument is the final answer (a JSON
+//! string for text output, a value of the output schema for JSON output). The system turn ends
+//! with the list and the convention:
 //!
-//! - a tool call made by the model is rendered as the assistant turn it produced,
-//!   `<tool_call>\n{"name":"add","arguments":{"a":1,"b":2}}\n</tool_call>`;
-//! - a tool result is a user turn
-//!   `<tool_response>\n{"name":"add","content":3}\n</tool_response>` (`"error"` instead of
-//!   `"content"` for a failed call); consecutive turns of one role are merged.
+//! ```text
+//! You can call these tools:
+//! <tools>
+//! {"name":"order_status","description":"The shipping status of an order.","parameters":{...}}
+//! {"name":"final_answer","description":"Give the final answer.","parameters":{"type":"object","properties":{"answer":{"type":"string"}},"required":["answer"]}}
+//! </tools>
+//! Answer with only one tool call, as JSON: {"name": TOOL, "arguments": {...}}. When you have
+//! the answer, call final_answer with it.
+//! ```
 //!
-//! This is the Hermes-style convention many small instruct models (SmolLM2 included) have seen
-//! in training. The answer is decoded under a grammar (see [`grammar`](super::grammar)):
+//! and the answer is decoded under the grammar
+//! `{"name":"TOOL","arguments":ARGS}` (one alternative per tool, `ARGS` under that tool's
+//! parameter schema) `| {"name":"final_answer","arguments":{"answer":ANSWER}}`. The model's
+//! earlier calls are rendered as the assistant turns it produced
+//! (`{"name":"order_status","arguments":{"order":4417}}`), tool results as user turns
+//! `<tool_response>\n{"name":"order_status","content":...}\n</tool_response>` (`"error"`
+//! instead of `"content"` for a failed call).
 //!
-//! - JSON output, no tools: the output schema's grammar;
-//! - tools: `<tool_call>\n{"name":"NAME","arguments":ARGS}\n</tool_call>` for one of the offered
-//!   tools, with `ARGS` under that tool's parameter schema — or the final answer: the output
-//!   schema's grammar for JSON output, any text not starting with `<` for text output. One tool
-//!   call per turn.
-//! - text output, no tools: no grammar.
+//! Why a JSON envelope rather than the model's own tool syntax (most small models have none)
+//! or free text next to a tagged call: under a grammar, choosing between "call" and "answer"
+//! becomes choosing a tool *name*, which even a 135M-parameter model does sensibly, whereas it
+//! almost never opens a `<tool_call>` tag of its own accord. One call per turn.
 
 use super::error::LocalError;
-use super::grammar::{Grammar, GrammarBuilder, literal};
+use super::grammar::{COLON, COMMA, Grammar, GrammarBuilder, literal};
 use llm_do_core::{Message, ModelRequest, OutputMode, ToolCall, ToolDefinition};
 use serde_json::{Value, json};
 
-/// Opening tag of a tool call.
-pub(crate) const CALL_OPEN: &str = "<tool_call>\n";
-/// Closing tag of a tool call.
-pub(crate) const CALL_CLOSE: &str = "\n</tool_call>";
+/// The pseudo-tool that carries the final answer when tools are offered.
+pub const FINAL_ANSWER: &str = "final_answer";
 
 /// One chat turn, before the chat template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +59,7 @@ pub(crate) struct Turn {
 pub(crate) struct Prepared {
     pub(crate) turns: Vec<Turn>,
     pub(crate) grammar: Option<Grammar>,
-    /// Tools were offered: the answer may be a tool call.
+    /// Tools were offered: the answer is a JSON envelope.
     pub(crate) tools: bool,
 }
 
@@ -72,15 +72,26 @@ pub(crate) enum Answer {
 
 /// Builds the turns and grammar for `request`.
 pub(crate) fn prepare(request: &ModelRequest) -> Result<Prepared, LocalError> {
-    let grammar = grammar_for(&request.tools, &request.output)?;
-    let mut instructions = Vec::new();
-    if !request.tools.is_empty() {
-        instructions.push(tool_instructions(&request.tools));
+    if request.tools.iter().any(|t| t.name == FINAL_ANSWER) {
+        return Err(LocalError::UnsupportedSchema {
+            context: format!("tool `{FINAL_ANSWER}`"),
+            error: super::grammar::SchemaError {
+                path: String::new(),
+                message: format!(
+                    "the local model uses `{FINAL_ANSWER}` for its final answer; rename the tool"
+                ),
+            },
+        });
     }
-    if let OutputMode::Json { schema, .. } = &request.output {
+    let grammar = grammar_for(&request.tools, &request.output, &[])?;
+    let tools = !request.tools.is_empty();
+    let mut instructions = Vec::new();
+    if tools {
+        instructions.push(tool_instructions(&request.tools, &request.output));
+    } else if let OutputMode::Json { schema, .. } = &request.output {
         instructions.push(format!(
             "Answer with only a JSON value matching this JSON Schema:\n{}",
-            compact_schema(schema)
+            spaced(&compact_schema(schema))
         ));
     }
 
@@ -108,11 +119,15 @@ pub(crate) fn prepare(request: &ModelRequest) -> Result<Prepared, LocalError> {
             }
             Message::User { content } => push("user", content.clone()),
             Message::Assistant { content, tool_calls } => {
-                let mut parts: Vec<String> =
-                    content.iter().filter(|c| !c.is_empty()).cloned().collect();
-                for call in tool_calls {
-                    parts.push(render_call(call));
+                let mut parts: Vec<String> = Vec::new();
+                if let Some(text) = content.as_deref().filter(|c| !c.is_empty()) {
+                    parts.push(if tools {
+                        render_answer(text, &request.output)
+                    } else {
+                        text.to_owned()
+                    });
                 }
+                parts.extend(tool_calls.iter().map(render_call));
                 push("assistant", parts.join("\n"));
             }
             Message::Tool(result) => {
@@ -123,7 +138,7 @@ pub(crate) fn prepare(request: &ModelRequest) -> Result<Prepared, LocalError> {
                 } else {
                     json!({"name": result.name, "content": value})
                 };
-                push("user", format!("<tool_response>\n{body}\n</tool_response>"));
+                push("user", format!("<tool_response>\n{}\n</tool_response>", spaced(&body)));
             }
             _ => {}
         }
@@ -131,20 +146,54 @@ pub(crate) fn prepare(request: &ModelRequest) -> Result<Prepared, LocalError> {
     if !system_done {
         turns.insert(0, Turn { role: "system", content: instructions.join("\n\n") });
     }
-    Ok(Prepared { turns, grammar, tools: !request.tools.is_empty() })
+    Ok(Prepared { turns, grammar, tools })
 }
 
 fn render_call(call: &ToolCall) -> String {
     let arguments = serde_json::from_str::<Value>(&call.arguments)
-        .map(|v| v.to_string())
+        .map(|v| spaced(&v))
         .unwrap_or_else(|_| call.arguments.clone());
+    spaced_envelope(&call.name, &arguments)
+}
+
+/// `{"name": NAME, "arguments": ARGUMENTS}` with the grammar's separators.
+fn spaced_envelope(name: &str, arguments: &str) -> String {
     format!(
-        "{CALL_OPEN}{{\"name\":{},\"arguments\":{arguments}}}{CALL_CLOSE}",
-        Value::String(call.name.clone())
+        "{{\"name\"{COLON}{}{COMMA}\"arguments\"{COLON}{arguments}}}",
+        Value::String(name.to_owned())
     )
 }
 
-fn tool_instructions(tools: &[ToolDefinition]) -> String {
+/// JSON text with the grammar's separators (`{"a": 1, "b": [2, 3]}`), the way the model is
+/// asked to write it.
+pub(crate) fn spaced(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let members: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}{COLON}{}", Value::String(k.clone()), spaced(v)))
+                .collect();
+            format!("{{{}}}", members.join(COMMA))
+        }
+        Value::Array(items) => {
+            format!("[{}]", items.iter().map(spaced).collect::<Vec<_>>().join(COMMA))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// An earlier final answer, in the envelope the model would have produced.
+fn render_answer(text: &str, output: &OutputMode) -> String {
+    let answer = match output {
+        OutputMode::Json { .. } => {
+            serde_json::from_str::<Value>(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+        }
+        OutputMode::Text => Value::String(text.to_owned()),
+    };
+    spaced(&json!({"name": FINAL_ANSWER, "arguments": {"answer": answer}}))
+}
+
+fn tool_instructions(tools: &[ToolDefinition], output: &OutputMode) -> String {
     let mut text = String::from("You can call these tools:\n<tools>\n");
     for t in tools {
         let line = json!({
@@ -152,12 +201,22 @@ fn tool_instructions(tools: &[ToolDefinition]) -> String {
             "description": t.description,
             "parameters": compact_schema(&t.parameters),
         });
-        text.push_str(&line.to_string());
+        text.push_str(&spaced(&line));
         text.push('\n');
     }
+    let answer_schema = match output {
+        OutputMode::Text => json!({"type": "string"}),
+        OutputMode::Json { schema, .. } => compact_schema(schema),
+    };
+    let final_answer = json!({
+        "name": FINAL_ANSWER,
+        "description": "Give the final answer.",
+        "parameters": {"type": "object", "properties": {"answer": answer_schema}, "required": ["answer"]},
+    });
+    text.push_str(&spaced(&final_answer));
     text.push_str(
-        "</tools>\nTo call a tool, answer with only:\n<tool_call>\n{\"name\":\"TOOL\",\"arguments\":{...}}\n\
-         </tool_call>\nWhen you have the answer, give it directly instead.",
+        "\n</tools>\nAnswer with only one tool call, as JSON: {\"name\": TOOL, \"arguments\": \
+         {...}}. When you have the answer, call final_answer with it.",
     );
     text
 }
@@ -191,23 +250,25 @@ fn compact_schema(schema: &Value) -> Value {
     }
 }
 
-/// The grammar constraining the answer, `None` for free text.
+/// The grammar constraining the answer, `None` for free text. Tools named in `excluded` are
+/// not offered (the prompt still lists them).
 pub(crate) fn grammar_for(
     tools: &[ToolDefinition],
     output: &OutputMode,
+    excluded: &[String],
 ) -> Result<Option<Grammar>, LocalError> {
+    let output_error =
+        |error| LocalError::UnsupportedSchema { context: "output schema".into(), error };
     if tools.is_empty() {
         return match output {
             OutputMode::Text => Ok(None),
             OutputMode::Json { schema, .. } => {
-                super::grammar::json_schema_grammar(schema).map(Some).map_err(|error| {
-                    LocalError::UnsupportedSchema { context: "output schema".into(), error }
-                })
+                super::grammar::json_schema_grammar(schema).map(Some).map_err(output_error)
             }
         };
     }
     let mut b = GrammarBuilder::new();
-    let mut calls = Vec::new();
+    let mut alternatives = Vec::new();
     for tool in tools {
         let args = b.schema(&tool.parameters, &tool.parameters).map_err(|error| {
             LocalError::UnsupportedSchema {
@@ -215,44 +276,89 @@ pub(crate) fn grammar_for(
                 error,
             }
         })?;
+        if excluded.contains(&tool.name) {
+            continue;
+        }
         let args = b.rule(&format!("{}-args", tool.name), args);
         let head =
-            literal(&format!("{{\"name\":{},\"arguments\":", Value::String(tool.name.clone())));
-        calls.push(b.rule(&format!("call-{}", tool.name), format!("{head} {args} \"}}\"")));
+            literal(&format!("{}{COMMA}\"arguments\"{COLON}", Value::String(tool.name.clone())));
+        alternatives.push(b.rule(&format!("call-{}", tool.name), format!("{head} {args}")));
     }
-    let call = format!("{} ({}) {}", literal(CALL_OPEN), calls.join(" | "), literal(CALL_CLOSE));
-    let call = b.rule("tool-call", call);
     let answer = match output {
-        OutputMode::Text => b.rule("answer", "[^<] [^\\x00]*".into()),
-        OutputMode::Json { schema, .. } => {
-            let expr = b.schema(schema, schema).map_err(|error| LocalError::UnsupportedSchema {
-                context: "output schema".into(),
-                error,
-            })?;
-            b.rule("answer", expr)
-        }
-    };
-    b.set_rule("root", format!("{call} | {answer}"));
+        OutputMode::Text => b.schema(&json!({"type": "string"}), &json!({"type": "string"})),
+        OutputMode::Json { schema, .. } => b.schema(schema, schema),
+    }
+    .map_err(output_error)?;
+    let answer = b.rule("answer", answer);
+    let head =
+        literal(&format!("\"{FINAL_ANSWER}\"{COMMA}\"arguments\"{COLON}{{\"answer\"{COLON}"));
+    alternatives.push(b.rule("final-answer", format!("{head} {answer} \"}}\"")));
+    let open = literal(&format!("{{\"name\"{COLON}"));
+    b.set_rule("root", format!("{open} ({}) \"}}\"", alternatives.join(" | ")));
     Ok(Some(b.finish()))
 }
 
-/// Reads the model's answer back (`tools`: tool calls were allowed).
-pub(crate) fn parse_answer(text: &str, tools: bool) -> Result<Answer, LocalError> {
-    if !tools || !text.starts_with('<') {
+/// Reads the model's answer back (`tools`: the answer is a JSON envelope).
+pub(crate) fn parse_answer(
+    text: &str,
+    tools: bool,
+    output: &OutputMode,
+) -> Result<Answer, LocalError> {
+    if !tools {
         return Ok(Answer::Text(text.to_owned()));
     }
-    let inner = text
-        .strip_prefix(CALL_OPEN)
-        .and_then(|rest| rest.strip_suffix(CALL_CLOSE))
-        .ok_or_else(|| LocalError::Inference {
-            reason: format!("the model's tool call is incomplete: {text:?}"),
-        })?;
-    let value: Value = serde_json::from_str(inner).map_err(|e| LocalError::Inference {
-        reason: format!("the model's tool call is not valid JSON ({e}): {inner:?}"),
+    let value: Value = serde_json::from_str(text).map_err(|e| LocalError::Inference {
+        reason: format!("the model's answer is not a complete tool call ({e}): {text:?}"),
     })?;
     let name = value.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let arguments = value.get("arguments").map(Value::to_string).unwrap_or_else(|| "{}".into());
-    Ok(Answer::Call { name, arguments })
+    let arguments = value.get("arguments").cloned().unwrap_or_else(|| json!({}));
+    if name == FINAL_ANSWER {
+        let answer = arguments.get("answer").cloned().unwrap_or(Value::Null);
+        return Ok(Answer::Text(match (output, answer) {
+            (OutputMode::Text, Value::String(s)) => s,
+            (_, other) => other.to_string(),
+        }));
+    }
+    Ok(Answer::Call { name, arguments: arguments.to_string() })
+}
+
+/// The final answer text of an envelope cut off by the token budget, as far as it got (text
+/// output only); `None` when the cut-off answer was a tool call.
+pub(crate) fn salvage_text_answer(text: &str) -> Option<String> {
+    let head = format!(
+        "{{\"name\"{COLON}\"{FINAL_ANSWER}\"{COMMA}\"arguments\"{COLON}{{\"answer\"{COLON}\""
+    );
+    let rest = text.strip_prefix(&head)?;
+    // Drop a trailing partial escape, then close the string.
+    let mut candidate = rest.to_owned();
+    for _ in 0..6 {
+        if let Ok(Value::String(s)) = serde_json::from_str::<Value>(&format!("\"{candidate}\"")) {
+            return Some(s);
+        }
+        candidate.pop();
+    }
+    Some(rest.to_owned())
+}
+
+/// A call that repeats one already answered in the conversation (same tool, same arguments).
+pub(crate) fn is_repeat(request: &ModelRequest, name: &str, arguments: &str) -> bool {
+    let Ok(args) = serde_json::from_str::<Value>(arguments) else { return false };
+    let answered: Vec<&str> = request
+        .messages
+        .iter()
+        .filter_map(|m| match m {
+            Message::Tool(r) => Some(r.tool_call_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    request.messages.iter().any(|m| match m {
+        Message::Assistant { tool_calls, .. } => tool_calls.iter().any(|c| {
+            c.name == name
+                && answered.contains(&c.id.as_str())
+                && serde_json::from_str::<Value>(&c.arguments).is_ok_and(|a| a == args)
+        }),
+        _ => false,
+    })
 }
 
 #[cfg(test)]
@@ -275,7 +381,7 @@ mod tests {
     }
 
     #[test]
-    fn tools_and_schema_go_into_the_system_turn() {
+    fn tools_and_the_final_answer_go_into_the_system_turn() {
         let req = ModelRequest::new("m", vec![Message::system("Be exact."), Message::user("1+2?")])
             .with_tools(vec![add_tool()])
             .with_output(OutputMode::json("n", json!({"type": "integer"})));
@@ -287,12 +393,21 @@ mod tests {
                 .starts_with("Be exact.\n\nYou can call these tools:\n<tools>\n{\"name\":\"add\"")
         );
         assert!(!system.contains("$schema"));
-        assert!(system.ends_with("matching this JSON Schema:\n{\"type\":\"integer\"}"));
+        assert!(system.contains(r#"{"name":"final_answer","description":"Give the final answer.","parameters":{"type":"object","properties":{"answer":{"type":"integer"}},"required":["answer"]}}"#), "{system}");
         assert!(p.tools);
     }
 
     #[test]
-    fn a_system_turn_is_added_when_needed_and_tool_rounds_alternate() {
+    fn json_output_without_tools_gets_its_schema() {
+        let req = ModelRequest::new("m", vec![Message::user("1+2?")])
+            .with_output(OutputMode::json("n", json!({"type": "integer"})));
+        let p = prepare(&req).unwrap();
+        assert_eq!(p.turns[0].role, "system");
+        assert!(p.turns[0].content.ends_with("matching this JSON Schema:\n{\"type\":\"integer\"}"));
+    }
+
+    #[test]
+    fn tool_rounds_alternate_roles() {
         let req = ModelRequest::new(
             "m",
             vec![
@@ -302,32 +417,34 @@ mod tests {
                     vec![ToolCall::new("c1", "add", &json!({"a": 1, "b": 2}))],
                 ),
                 Message::Tool(ToolResult::ok("c1", "add", "3")),
+                Message::assistant(Some("three".into()), vec![]),
                 Message::user("and?"),
             ],
         )
         .with_tools(vec![add_tool()]);
         let p = prepare(&req).unwrap();
         let roles: Vec<_> = p.turns.iter().map(|t| t.role).collect();
-        assert_eq!(roles, ["system", "user", "assistant", "user"]);
-        assert_eq!(
-            p.turns[2].content,
-            "<tool_call>\n{\"name\":\"add\",\"arguments\":{\"a\":1,\"b\":2}}\n</tool_call>"
-        );
+        assert_eq!(roles, ["system", "user", "assistant", "user", "assistant", "user"]);
+        assert_eq!(p.turns[2].content, r#"{"name":"add","arguments":{"a":1,"b":2}}"#);
         assert_eq!(
             p.turns[3].content,
-            "<tool_response>\n{\"name\":\"add\",\"content\":3}\n</tool_response>\n\nand?"
+            "<tool_response>\n{\"name\":\"add\",\"content\":3}\n</tool_response>"
         );
+        assert_eq!(p.turns[4].content, r#"{"name":"final_answer","arguments":{"answer":"three"}}"#);
+        assert!(is_repeat(&req, "add", r#"{"b":2,"a":1}"#));
+        assert!(!is_repeat(&req, "add", r#"{"a":2,"b":2}"#));
     }
 
     #[test]
-    fn the_tool_grammar_offers_each_tool_or_an_answer() {
-        let g = grammar_for(&[add_tool()], &OutputMode::Text).unwrap().unwrap().to_string();
-        assert!(g.starts_with("root ::= tool-call | answer\n"), "{g}");
-        assert!(
-            g.contains(r#"call-add ::= "{\"name\":\"add\",\"arguments\":" add-args "}""#),
-            "{g}"
-        );
-        assert!(g.contains(r#"answer ::= [^<] [^\x00]*"#), "{g}");
+    fn the_tool_grammar_offers_each_tool_or_the_final_answer() {
+        let g = grammar_for(&[add_tool()], &OutputMode::Text, &[]).unwrap().unwrap().to_string();
+        assert!(g.starts_with(r#"root ::= "{\"name\":" (call-add | final-answer) "}""#), "{g}");
+        assert!(g.contains(r#"call-add ::= "\"add\",\"arguments\":" add-args"#), "{g}");
+        let g = grammar_for(&[add_tool()], &OutputMode::Text, &["add".into()])
+            .unwrap()
+            .unwrap()
+            .to_string();
+        assert!(g.starts_with(r#"root ::= "{\"name\":" (final-answer) "}""#), "{g}");
     }
 
     #[test]
@@ -337,22 +454,41 @@ mod tests {
             "",
             json!({"type": "object", "properties": {"to": {"type": "string", "format": "email"}}}),
         );
-        let e = grammar_for(&[bad], &OutputMode::Text).unwrap_err();
+        let e = grammar_for(&[bad], &OutputMode::Text, &[]).unwrap_err();
         assert!(e.to_string().contains("parameters of tool `mail`"), "{e}");
         assert!(e.to_string().contains("/properties/to/format"), "{e}");
+        let clash = ToolDefinition::new(FINAL_ANSWER, "", json!({"type": "object"}));
+        let req = ModelRequest::new("m", vec![Message::user("hi")]).with_tools(vec![clash]);
+        assert!(prepare(&req).unwrap_err().to_string().contains("rename the tool"));
     }
 
     #[test]
     fn answers_are_read_back() {
+        let text = OutputMode::Text;
         assert_eq!(
-            parse_answer(
-                "<tool_call>\n{\"name\":\"add\",\"arguments\":{\"a\":1}}\n</tool_call>",
-                true
-            )
-            .unwrap(),
+            parse_answer(r#"{"name":"add","arguments":{"a":1}}"#, true, &text).unwrap(),
             Answer::Call { name: "add".into(), arguments: "{\"a\":1}".into() }
         );
-        assert_eq!(parse_answer("<b>hi</b>", false).unwrap(), Answer::Text("<b>hi</b>".into()));
-        assert!(parse_answer("<tool_call>\n{\"name\":", true).is_err());
+        assert_eq!(
+            parse_answer(r#"{"name":"final_answer","arguments":{"answer":"3"}}"#, true, &text)
+                .unwrap(),
+            Answer::Text("3".into())
+        );
+        let json_out = OutputMode::json("n", json!({"type": "integer"}));
+        assert_eq!(
+            parse_answer(r#"{"name":"final_answer","arguments":{"answer":3}}"#, true, &json_out)
+                .unwrap(),
+            Answer::Text("3".into())
+        );
+        assert_eq!(
+            parse_answer("<b>hi</b>", false, &text).unwrap(),
+            Answer::Text("<b>hi</b>".into())
+        );
+        assert!(parse_answer(r#"{"name":"add","argu"#, true, &text).is_err());
+        assert_eq!(
+            salvage_text_answer(r#"{"name":"final_answer","arguments":{"answer":"It ships Mon\"#),
+            Some("It ships Mon".into())
+        );
+        assert_eq!(salvage_text_answer(r#"{"name":"add","arguments":{"#), None);
     }
 }

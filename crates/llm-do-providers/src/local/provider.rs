@@ -1,13 +1,14 @@
 //! [`LocalModel`]: the [`Model`] implementation behind `local:…` model strings.
 
 use super::cache::{EMBEDDED, ModelCache};
-use super::engine::{Engine, EngineConfig, Event, Job, Location, ModelInfo, Sampling};
+use super::engine::{Done, Engine, EngineConfig, Event, Job, Location, ModelInfo, Sampling};
 use super::error::LocalError;
 use super::prompt::{self, Answer};
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use llm_do_core::{
-    DeltaSink, Model, ModelError, ModelRequest, ModelResponse, StreamDelta, ToolCall, Usage,
+    DeltaSink, Model, ModelError, ModelRequest, ModelResponse, OutputMode, StreamDelta, ToolCall,
+    Usage,
 };
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -68,7 +69,7 @@ impl Default for LocalModel {
 
 impl LocalModel {
     /// A provider with the default cache, context size ([`DEFAULT_CONTEXT_SIZE`]) and as many
-    /// threads as cores (at most 8).
+    /// threads as cores (at most 4).
     ///
     /// ```
     /// let model = llm_do_providers::local::LocalModel::new();
@@ -118,7 +119,8 @@ impl LocalModel {
         self
     }
 
-    /// Sets the number of CPU threads inference uses.
+    /// Sets the number of CPU threads inference uses. On a machine busy with other work, fewer
+    /// threads are faster: llama.cpp's threads wait for each other by spinning.
     ///
     /// ```
     /// let model = llm_do_providers::local::LocalModel::new().with_threads(2);
@@ -198,7 +200,7 @@ impl LocalModel {
 
     fn config(&self) -> EngineConfig {
         let threads = self.threads.unwrap_or_else(|| {
-            std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(2).min(8)
+            std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(2).min(4)
         });
         EngineConfig { context_size: self.context_size, threads: threads as i32 }
     }
@@ -243,8 +245,102 @@ impl LocalModel {
         sink: Option<&dyn DeltaSink>,
     ) -> Result<ModelResponse, LocalError> {
         let prepared = prompt::prepare(request)?;
-        let grammar = prepared.grammar.as_ref().map(ToString::to_string);
         let sampling = self.sampling(request);
+        // Without tools, text streams as it comes; with tools, the answer is a JSON envelope
+        // and is reported once complete.
+        let text_sink = if prepared.tools { None } else { sink };
+        let grammar = prepared.grammar.as_ref().map(ToString::to_string);
+        let (mut text, mut done) =
+            self.generate(request, &prepared, grammar, sampling, text_sink).await?;
+        let mut usage = Usage::tokens(done.prompt_tokens as u64, done.output_tokens as u64);
+
+        let mut answer = self.read_answer(request, &prepared, &text, &done, sampling)?;
+        if let Answer::Call { name, arguments } = &answer {
+            // A call identical to one already answered in this conversation would only get
+            // the same result again (small models loop on it): decode the turn once more
+            // without that tool.
+            if prompt::is_repeat(request, name, arguments) {
+                let excluded = std::slice::from_ref(name);
+                let grammar = prompt::grammar_for(&request.tools, &request.output, excluded)?
+                    .map(|g| g.to_string());
+                (text, done) = self.generate(request, &prepared, grammar, sampling, None).await?;
+                usage.input_tokens += done.prompt_tokens as u64;
+                usage.output_tokens += done.output_tokens as u64;
+                answer = self.read_answer(request, &prepared, &text, &done, sampling)?;
+            }
+        }
+
+        let mut response = match answer {
+            Answer::Text(t) => {
+                if let (Some(sink), true) = (sink, prepared.tools) {
+                    sink.delta(StreamDelta::Text { text: t.clone() });
+                }
+                ModelResponse::text(t)
+            }
+            Answer::Call { name, arguments } => {
+                let id = format!("call_{}", next_call_id());
+                if let Some(sink) = sink {
+                    sink.delta(StreamDelta::ToolCall {
+                        index: 0,
+                        id: Some(id.clone()),
+                        name: Some(name.clone()),
+                        arguments: arguments.clone(),
+                    });
+                }
+                ModelResponse::tool_calls(vec![ToolCall::raw(id, name, arguments)])
+            }
+        };
+        let reason = if done.truncated {
+            "length"
+        } else if response.tool_calls.is_empty() {
+            "stop"
+        } else {
+            "tool_calls"
+        };
+        response.finish_reason = Some(reason.to_owned());
+        response.model = Some(request.model.clone());
+        Ok(response.with_usage(usage))
+    }
+
+    /// Reads the answer back; a text answer cut off by the token budget is kept as far as it
+    /// got, a cut-off tool call or JSON answer is an error.
+    fn read_answer(
+        &self,
+        request: &ModelRequest,
+        prepared: &prompt::Prepared,
+        text: &str,
+        done: &Done,
+        sampling: Sampling,
+    ) -> Result<Answer, LocalError> {
+        match prompt::parse_answer(text, prepared.tools, &request.output) {
+            Ok(answer) => Ok(answer),
+            Err(e) if done.truncated => {
+                if matches!(request.output, OutputMode::Text) {
+                    if let Some(partial) = prompt::salvage_text_answer(text) {
+                        return Ok(Answer::Text(partial));
+                    }
+                }
+                Err(LocalError::Inference {
+                    reason: format!(
+                        "the token budget (max_tokens = {}) ran out before the answer was \
+                         complete; raise max_tokens ({e})",
+                        sampling.max_tokens
+                    ),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Runs one generation on the model's engine; pieces go to `sink` as they come.
+    async fn generate(
+        &self,
+        request: &ModelRequest,
+        prepared: &prompt::Prepared,
+        grammar: Option<String>,
+        sampling: Sampling,
+        sink: Option<&dyn DeltaSink>,
+    ) -> Result<(String, Done), LocalError> {
         let (mut key, mut engine) = self.engine(&request.model)?;
         let (events, mut received) = futures::channel::mpsc::unbounded();
         let job = |events| Job {
@@ -267,60 +363,15 @@ impl LocalModel {
         drop(events);
 
         let mut text = String::new();
-        // With tools, the first character tells a tool call (`<`) from an answer.
-        let mut streaming_text = !prepared.tools;
         while let Some(event) = received.next().await {
             match event {
                 Event::Piece(piece) => {
-                    text.push_str(&piece);
                     if let Some(sink) = sink {
-                        if streaming_text {
-                            sink.delta(StreamDelta::Text { text: piece });
-                        } else if prepared.tools && !text.starts_with('<') {
-                            streaming_text = true;
-                            sink.delta(StreamDelta::Text { text: text.clone() });
-                        }
+                        sink.delta(StreamDelta::Text { text: piece.clone() });
                     }
+                    text.push_str(&piece);
                 }
-                Event::Done(done) => {
-                    if done.truncated && prepared.tools && text.starts_with('<') {
-                        return Err(LocalError::Inference {
-                            reason: format!(
-                                "the token budget (max_tokens = {}) ran out in the middle of a \
-                                 tool call; raise max_tokens",
-                                sampling.max_tokens
-                            ),
-                        });
-                    }
-                    let usage = Usage::tokens(done.prompt_tokens as u64, done.output_tokens as u64);
-                    let mut response = match prompt::parse_answer(&text, prepared.tools)? {
-                        Answer::Text(t) => ModelResponse::text(t),
-                        Answer::Call { name, arguments } => {
-                            let id = format!("call_{}", next_call_id());
-                            if let Some(sink) = sink {
-                                sink.delta(StreamDelta::ToolCall {
-                                    index: 0,
-                                    id: Some(id.clone()),
-                                    name: Some(name.clone()),
-                                    arguments: arguments.clone(),
-                                });
-                            }
-                            ModelResponse::tool_calls(vec![ToolCall::raw(id, name, arguments)])
-                        }
-                    };
-                    response.finish_reason = Some(
-                        if done.truncated {
-                            "length"
-                        } else if response.tool_calls.is_empty() {
-                            "stop"
-                        } else {
-                            "tool_calls"
-                        }
-                        .to_owned(),
-                    );
-                    response.model = Some(request.model.clone());
-                    return Ok(response.with_usage(usage));
-                }
+                Event::Done(done) => return Ok((text, done)),
                 Event::Failed(e) => {
                     if e.is_load_error() {
                         forget(&key, &engine);

@@ -1,0 +1,113 @@
+//! Which model a command serves: a model string (`local:smollm2`, `openai:gpt-4o-mini`)
+//! resolved to a provider.
+//!
+//! | provider | backend |
+//! |---|---|
+//! | `local` | the embedded local model ([`llm_do::providers::local`], feature `local`) |
+//! | `openai` | the OpenAI-compatible provider, configured from `OPENAI_API_KEY` and `OPENAI_BASE_URL` |
+
+use anyhow::{Context as _, bail};
+use llm_do::{Model, ModelRef};
+use std::sync::Arc;
+
+/// A model ready to serve: the backend, the name sent to it, and its `provider:name` label.
+#[derive(Clone)]
+pub struct Served {
+    model: Arc<dyn Model>,
+    label: String,
+    name: String,
+}
+
+impl std::fmt::Debug for Served {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Served").field("label", &self.label).finish_non_exhaustive()
+    }
+}
+
+impl Served {
+    /// Serves `model` under `label` (`provider:name`; the name after the first `:` is what the
+    /// model receives as its model name).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// use llm_do::testing::{Reply, ScriptedModel};
+    /// let s = llm_do_cli::models::Served::new(Arc::new(ScriptedModel::queue([Reply::text("hi")])), "test:echo");
+    /// assert_eq!((s.label(), s.name()), ("test:echo", "echo"));
+    /// ```
+    pub fn new(model: Arc<dyn Model>, label: impl Into<String>) -> Self {
+        let label = label.into();
+        let name = label.split_once(':').map_or(label.as_str(), |(_, n)| n).to_owned();
+        Self { model, label, name }
+    }
+
+    /// The backend.
+    pub fn model(&self) -> &Arc<dyn Model> {
+        &self.model
+    }
+
+    /// `provider:name`.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The model name within its provider.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Options of the local provider.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LocalOptions {
+    /// Inference threads (default: cores, at most 4).
+    pub threads: Option<u32>,
+    /// Context window in tokens.
+    pub context_size: Option<u32>,
+}
+
+/// Resolves `model` (`provider:name`) to a backend; for the local provider, loads the model
+/// (fetching the embedded one if needed) so that a bad model fails here, not on the first
+/// request.
+///
+/// ```no_run
+/// # async fn demo() -> anyhow::Result<()> {
+/// use llm_do_cli::models::{resolve, LocalOptions};
+/// let served = resolve("local:smollm2", LocalOptions::default()).await?;
+/// # Ok(())
+/// # }
+/// ```
+pub async fn resolve(model: &str, local: LocalOptions) -> anyhow::Result<Served> {
+    let parsed = ModelRef::parse(model)?;
+    let backend: Arc<dyn Model> = match parsed.provider() {
+        "local" => local_model(parsed.name(), local).await?,
+        "openai" => Arc::new(llm_do::providers::openai::OpenAiProvider::from_env().context(
+            "the `openai` provider needs OPENAI_API_KEY (and OPENAI_BASE_URL for other servers)",
+        )?),
+        other => bail!("unknown provider `{other}` in `{model}`: use `local:…` or `openai:…`"),
+    };
+    Ok(Served::new(backend, model))
+}
+
+#[cfg(feature = "local")]
+async fn local_model(name: &str, options: LocalOptions) -> anyhow::Result<Arc<dyn Model>> {
+    let mut m = llm_do::providers::local::LocalModel::new();
+    if let Some(t) = options.threads {
+        m = m.with_threads(t);
+    }
+    if let Some(c) = options.context_size {
+        m = m.with_context_size(c);
+    }
+    let info = m.load(name).await?;
+    eprintln!(
+        "llm-do: loaded {} ({} parameters, context {} tokens)",
+        info.path.display(),
+        info.parameters,
+        info.context_size
+    );
+    Ok(Arc::new(m))
+}
+
+#[cfg(not(feature = "local"))]
+async fn local_model(_: &str, _: LocalOptions) -> anyhow::Result<Arc<dyn Model>> {
+    bail!("this build of llm-do has no `local` feature: rebuild with `--features local`")
+}

@@ -1,0 +1,268 @@
+//! `llm-do serve`: an OpenAI-compatible HTTP server over one configured model.
+//!
+//! Routes, on `127.0.0.1` by default:
+//!
+//! - `GET /v1/models` — the served model;
+//! - `POST /v1/chat/completions` — chat completions, as one JSON body or (with
+//!   `"stream": true`) as server-sent events ending with `data: [DONE]`. Messages, tools,
+//!   `tool_choice` (`none` or a named function), `response_format` (`json_schema`,
+//!   `json_object`), `temperature`, `top_p`, `max_tokens`/`max_completion_tokens`, `seed` and
+//!   `stream_options.include_usage` are honoured. The `model` field is echoed back: the server
+//!   serves its one model whatever the client names.
+//!
+//! Other tools and frameworks — or llm-do itself through its OpenAI-compatible provider — can
+//! then use the embedded local model over HTTP.
+
+pub mod wire;
+
+use crate::models::Served;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use futures::Stream;
+use futures::channel::mpsc;
+use llm_do::{ModelError, ModelErrorKind, StreamDelta};
+use serde_json::{Value, json};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::net::TcpListener;
+use wire::ChatRequest;
+
+/// The routes of the server, over `served`.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use llm_do::testing::{Reply, ScriptedModel};
+/// let served = llm_do_cli::models::Served::new(Arc::new(ScriptedModel::queue([Reply::text("hi")])), "test:echo");
+/// let app: axum::Router = llm_do_cli::serve::router(Arc::new(served));
+/// # let _ = app;
+/// ```
+pub fn router(served: Arc<Served>) -> Router {
+    Router::new()
+        .route("/v1/models", get(models))
+        .route("/v1/chat/completions", post(chat))
+        .with_state(served)
+}
+
+/// Serves `served` on `listener` until the future is dropped or Ctrl-C.
+///
+/// ```no_run
+/// # use std::sync::Arc;
+/// # async fn demo(served: llm_do_cli::models::Served) -> std::io::Result<()> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// llm_do_cli::serve::run(listener, Arc::new(served)).await
+/// # }
+/// ```
+pub async fn run(listener: TcpListener, served: Arc<Served>) -> std::io::Result<()> {
+    axum::serve(listener, router(served))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}
+
+/// Binds `addr`, prints the address served on stdout, and serves.
+///
+/// ```no_run
+/// # use std::sync::Arc;
+/// # async fn demo(served: llm_do_cli::models::Served) -> std::io::Result<()> {
+/// llm_do_cli::serve::bind_and_run("127.0.0.1:8080".parse().unwrap(), Arc::new(served)).await
+/// # }
+/// ```
+pub async fn bind_and_run(addr: SocketAddr, served: Arc<Served>) -> std::io::Result<()> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    println!("llm-do: serving {} at http://{local}/v1", served.label());
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    run(listener, served).await
+}
+
+async fn models(State(served): State<Arc<Served>>) -> Response {
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "object": "list",
+            "data": [{"id": served.label(), "object": "model", "created": 0, "owned_by": "llm-do"}],
+        }),
+    )
+}
+
+async fn chat(State(served): State<Arc<Served>>, body: Bytes) -> Response {
+    let request: ChatRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return bad_request(&format!("invalid request body: {e}")),
+    };
+    let model_request = match request.to_model_request(served.name()) {
+        Ok(r) => r,
+        Err(e) => return bad_request(&e.0),
+    };
+    let id = format!("chatcmpl-{}", next_id());
+    let created = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let model_name =
+        if request.model.is_empty() { served.label().to_owned() } else { request.model.clone() };
+    if request.stream {
+        let include_usage = request.stream_options.as_ref().is_some_and(|o| o.include_usage);
+        return stream(
+            served,
+            model_request,
+            Chunker { id, created, model: model_name },
+            include_usage,
+        );
+    }
+    match served.model().request(&model_request).await {
+        Ok(response) => {
+            json_response(StatusCode::OK, &wire::completion(&id, created, &model_name, &response))
+        }
+        Err(e) => model_error(&e),
+    }
+}
+
+/// Builds the chunks of one streamed completion.
+struct Chunker {
+    id: String,
+    created: u64,
+    model: String,
+}
+
+impl Chunker {
+    fn chunk(&self, delta: Value, finish_reason: Option<&str>) -> Bytes {
+        self.event(&json!({
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+        }))
+    }
+
+    fn event(&self, value: &Value) -> Bytes {
+        Bytes::from(format!("data: {value}\n\n"))
+    }
+}
+
+/// The chunk delta of a streamed piece. A `Restart` (an upstream provider lost its stream and
+/// sends the request again) cannot be taken back over SSE: it is not forwarded, and the
+/// client may see the restarted text twice.
+fn delta_json(delta: StreamDelta) -> Option<Value> {
+    Some(match delta {
+        StreamDelta::Text { text } => json!({"content": text}),
+        StreamDelta::ToolCall { index, id, name, arguments } => {
+            let mut call = json!({"index": index, "function": {"arguments": arguments}});
+            if let Some(id) = id {
+                call["id"] = json!(id);
+                call["type"] = json!("function");
+            }
+            if let Some(name) = name {
+                call["function"]["name"] = json!(name);
+            }
+            json!({"tool_calls": [call]})
+        }
+        StreamDelta::Restart { .. } => return None,
+    })
+}
+
+fn stream(
+    served: Arc<Served>,
+    request: llm_do::ModelRequest,
+    chunker: Chunker,
+    include_usage: bool,
+) -> Response {
+    let (tx, rx) = mpsc::unbounded::<Bytes>();
+    let task = tokio::spawn(async move {
+        let _ = tx.unbounded_send(chunker.chunk(json!({"role": "assistant", "content": ""}), None));
+        let sink = |delta: StreamDelta| {
+            if let Some(delta) = delta_json(delta) {
+                let _ = tx.unbounded_send(chunker.chunk(delta, None));
+            }
+        };
+        match served.model().request_streaming(&request, &sink).await {
+            Ok(response) => {
+                let _ = tx
+                    .unbounded_send(chunker.chunk(json!({}), Some(wire::finish_reason(&response))));
+                if include_usage {
+                    let _ = tx.unbounded_send(chunker.event(&json!({
+                        "id": chunker.id,
+                        "object": "chat.completion.chunk",
+                        "created": chunker.created,
+                        "model": chunker.model,
+                        "choices": [],
+                        "usage": wire::usage(&response),
+                    })));
+                }
+            }
+            Err(e) => {
+                let (_, kind) = status_of(&e);
+                let _ = tx.unbounded_send(chunker.event(&wire::error_body(&e.to_string(), kind)));
+            }
+        }
+        let _ = tx.unbounded_send(Bytes::from_static(b"data: [DONE]\n\n"));
+    });
+    let body = Body::from_stream(Guarded { rx, task });
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// The event stream of one response; dropping it (the client went away) cancels the model
+/// request.
+struct Guarded {
+    rx: mpsc::UnboundedReceiver<Bytes>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Stream for Guarded {
+    type Item = Result<Bytes, Infallible>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut self.rx).poll_next(cx).map(|o| o.map(Ok))
+    }
+}
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn status_of(e: &ModelError) -> (StatusCode, &'static str) {
+    match e.kind() {
+        ModelErrorKind::InvalidRequest => (StatusCode::BAD_REQUEST, "invalid_request_error"),
+        ModelErrorKind::Status(code) => {
+            (StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY), "upstream_error")
+        }
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, "server_error"),
+    }
+}
+
+fn model_error(e: &ModelError) -> Response {
+    let (status, kind) = status_of(e);
+    json_response(status, &wire::error_body(&e.to_string(), kind))
+}
+
+fn bad_request(message: &str) -> Response {
+    json_response(StatusCode::BAD_REQUEST, &wire::error_body(message, "invalid_request_error"))
+}
+
+fn json_response(status: StatusCode, value: &Value) -> Response {
+    let mut response = Response::new(Body::from(value.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn next_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}

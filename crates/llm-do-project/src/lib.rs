@@ -1,0 +1,85 @@
+//! Worker files and projects for [llm-do](https://crates.io/crates/llm-do).
+//!
+//! A *worker file* `NAME.worker` defines an LLM worker without Rust: YAML frontmatter (model,
+//! settings, tools, JSON Schemas, approvals) and a markdown body, the prompt. A *project* is a
+//! directory of worker files with an optional `llm-do.toml`. File workers join the runtime's
+//! name space like macro-made ones: they call Rust tools and workers by name, and Rust code
+//! calls them by name.
+//!
+//! ```text
+//! ---
+//! name: summarizer                     # default: the file's stem
+//! description: Summarize a document in three bullet points.   # seen by callers; default system prompt
+//! system: You are terse.               # optional system prompt (default: the description)
+//! model: openai:gpt-4o-mini            # default: llm-do.toml `model`, then the runtime's
+//! temperature: 0.2
+//! max_turns: 8
+//! tools:
+//!   - summarize_chunk                  # another worker or a Rust tool, by name
+//!   - filesystem: { root: ./docs, read_only: true }
+//!   - shell: { rules: [ { allow: "git log" }, { ask: "find", args: ["-delete"] } ] }
+//! input:                               # JSON Schema of the arguments; default {input: string}
+//!   type: object
+//!   properties: { path: { type: string } }
+//!   required: [path]
+//! output:                              # JSON Schema of the result; default text
+//!   type: object
+//!   properties: { bullets: { type: array, items: { type: string } } }
+//!   required: [bullets]
+//! approval:                            # rules (added to the project's policy), or one verdict
+//!   - { tool: "write_*", verdict: ask }   #   (`approval: ask`) for calls *to* this worker
+//! ---
+//! Summarize the file at {path}. Read it with the tools first.
+//! ```
+//!
+//! The body is the prompt template: the user message of each call, `{param}` placeholders
+//! replaced by arguments (each must be a property of the input schema; `{input}` with the
+//! default one). The system prompt is `system`, else `description` (core's convention).
+//!
+//! - [`Project::load`] reads and validates every file, collecting **all** problems as
+//!   [`Diagnostics`], each `path:line:col: error: message (expected ...)`.
+//! - [`Project::check`] also resolves tool names against the host program's
+//!   [`Registry`](llm_do_core::Registry) — what `llm-do check` runs, without calling a model.
+//! - [`Project::register`] puts workers, built-in toolsets and the approval settings into a
+//!   [`RuntimeBuilder`](llm_do_core::RuntimeBuilder).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use llm_do_core::{Registry, Runtime, ToolSpecBuilder};
+//! use llm_do_project::Project;
+//!
+//! let dir = tempfile::tempdir()?;
+//! std::fs::write(dir.path().join("main.worker"), "---\ndescription: Greets.\ntools: [shout]\n---\nGreet {input}.\n")?;
+//!
+//! // A Rust tool of the host program, known to the check and to the runtime by name.
+//! let shout = ToolSpecBuilder::new("shout")
+//!     .handler(|_, args| async move { Ok(serde_json::json!(args["text"].as_str().unwrap_or("").to_uppercase())) })
+//!     .build();
+//! let mut host = Registry::default();
+//! host.insert(shout.clone());
+//!
+//! let project = Project::check(dir.path(), &host)?;
+//! let rt = project.register(Runtime::builder().register(shout)).build();
+//! assert!(rt.registry().contains("main") && rt.registry().contains("shout"));
+//! # Ok(())
+//! # }
+//! ```
+#![warn(missing_docs)]
+
+mod check;
+pub mod config;
+pub mod diagnostic;
+mod frontmatter;
+mod placeholders;
+pub mod project;
+mod rules;
+pub mod toolset;
+pub mod worker_file;
+mod yaml;
+
+pub use config::{ApprovalMode, CONFIG_FILE, ProjectConfig};
+pub use diagnostic::{Diagnostic, Diagnostics};
+pub use project::Project;
+pub use toolset::{FilesystemOptions, ShellOptions, ToolEntry};
+pub use worker_file::WorkerFile;

@@ -1,0 +1,428 @@
+//! [`Project`]: a directory of `.worker` files with an optional `llm-do.toml`, loaded and
+//! checked as a whole, and registered into a runtime.
+
+use crate::check;
+use crate::config::{self, ApprovalMode, CONFIG_FILE, ProjectConfig};
+use crate::diagnostic::{Diagnostic, Diagnostics, Pos};
+use crate::toolset::{FilesystemOptions, ShellOptions, ToolEntry};
+use crate::worker_file::{self, WorkerFile};
+use llm_do_core::approval::{ApprovalPolicy, ApproveAll, DenyAll};
+use llm_do_core::{CallableSpec, Registry, RuntimeBuilder};
+use llm_do_tools::fs::Filesystem;
+use llm_do_tools::shell::Shell;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The extension of worker files.
+pub const WORKER_EXTENSION: &str = "worker";
+
+/// Largest worker or configuration file read (1 MiB); larger files are reported, not read.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// A loaded, valid project: its workers, configuration, built-in toolsets and approval rules.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use llm_do_core::{Registry, Runtime};
+/// use llm_do_project::Project;
+///
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(dir.path().join("llm-do.toml"), "model = \"openai:gpt-4o-mini\"\n")?;
+/// std::fs::write(dir.path().join("main.worker"), "---\ndescription: Answers.\ntools: [helper]\n---\nAnswer {input}.\n")?;
+/// std::fs::write(dir.path().join("helper.worker"), "---\ndescription: Helps.\n---\nHelp with {input}.\n")?;
+///
+/// let project = Project::check(dir.path(), &Registry::default())?;
+/// assert_eq!(project.entry(), Some("main"));
+/// let rt = project.register(Runtime::builder()).build();
+/// assert!(rt.registry().contains("helper"));
+///
+/// // Problems are collected across all files, each with file:line:col.
+/// std::fs::write(dir.path().join("bad.worker"), "---\ntemprature: 1\n---\nHi\n")?;
+/// let errors = Project::load(dir.path()).unwrap_err();
+/// assert!(errors.to_string().contains("bad.worker:2:1: error: unknown key `temprature`"));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Project {
+    root: PathBuf,
+    config: ProjectConfig,
+    workers: Vec<WorkerFile>,
+    specs: Vec<Arc<CallableSpec>>,
+    builtins: Vec<Arc<CallableSpec>>,
+    policy: ApprovalPolicy,
+    entry: Option<String>,
+}
+
+impl Project {
+    /// Loads the project in `dir`: `llm-do.toml` (optional) and every `*.worker` file directly in
+    /// `dir`, in file-name order. Collects *all* problems across files.
+    ///
+    /// Names a worker lists that are not defined by the project are assumed to be Rust tools
+    /// of the host program: use [`check`](Self::check) to verify them against a registry.
+    ///
+    /// ```
+    /// let errors = llm_do_project::Project::load("/no/such/dir").unwrap_err();
+    /// assert!(errors.to_string().contains("not a directory"));
+    /// ```
+    pub fn load(dir: impl AsRef<Path>) -> Result<Project, Diagnostics> {
+        Self::load_with(dir.as_ref(), None)
+    }
+
+    /// Loads the project and checks its references against the host program's registry (its
+    /// Rust workers and tools; an empty [`Registry`] for a project on its own): every tool a
+    /// worker lists must be a project worker, a built-in tool of a configured toolset or a
+    /// host name, and no worker may take a host name. No model is called.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use llm_do_core::{Registry, ToolSpecBuilder};
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("w.worker"), "---\ntools: [now]\n---\nWhat time is it?\n")?;
+    /// let errors = llm_do_project::Project::check(dir.path(), &Registry::default()).unwrap_err();
+    /// assert!(errors.to_string().contains("w.worker:2:9: error: unknown tool `now`"));
+    ///
+    /// let mut host = Registry::default();
+    /// host.insert(ToolSpecBuilder::new("now").handler(|_, _| async { Ok(serde_json::json!(0)) }).build());
+    /// assert!(llm_do_project::Project::check(dir.path(), &host).is_ok());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn check(dir: impl AsRef<Path>, host: &Registry) -> Result<Project, Diagnostics> {
+        Self::load_with(dir.as_ref(), Some(host))
+    }
+
+    fn load_with(dir: &Path, host: Option<&Registry>) -> Result<Project, Diagnostics> {
+        if !dir.is_dir() {
+            return Err(vec![
+                Diagnostic::at(dir, Pos::START, "not a directory")
+                    .expected("a project directory with `.worker` files"),
+            ]
+            .into());
+        }
+        let mut diagnostics = Vec::new();
+        let config_path = dir.join(CONFIG_FILE);
+        let config = if config_path.exists() {
+            let (config, d) = match read(&config_path) {
+                Ok(text) => config::parse(&config_path, &text),
+                Err(d) => (ProjectConfig::default(), d),
+            };
+            diagnostics.extend(d);
+            config
+        } else {
+            ProjectConfig::default()
+        };
+        let mut workers = Vec::new();
+        match worker_paths(dir) {
+            Ok(paths) if paths.is_empty() => diagnostics.push(
+                Diagnostic::at(dir, Pos::START, "the project has no worker files")
+                    .expected("at least one `NAME.worker` file in the directory"),
+            ),
+            Ok(paths) => {
+                for path in paths {
+                    match read(&path) {
+                        Ok(text) => {
+                            let (worker, d) = worker_file::parse(&path, dir, &text);
+                            diagnostics.extend(d);
+                            workers.extend(worker);
+                        }
+                        Err(d) => diagnostics.extend(d),
+                    }
+                }
+            }
+            Err(d) => diagnostics.push(d),
+        }
+        diagnostics.extend(check::references(dir, &config, &workers, host));
+        if !diagnostics.is_empty() {
+            return Err(diagnostics.into());
+        }
+        Self::assemble(dir, config, workers).map_err(Diagnostics::from)
+    }
+
+    /// Builds specs, toolsets and the policy of a project whose files are all valid.
+    fn assemble(
+        dir: &Path,
+        config: ProjectConfig,
+        workers: Vec<WorkerFile>,
+    ) -> Result<Project, Vec<Diagnostic>> {
+        let mut diagnostics = Vec::new();
+        let mut specs = Vec::new();
+        for w in &workers {
+            match w.to_spec() {
+                Ok(spec) => specs.push(spec),
+                Err(e) => diagnostics.push(Diagnostic::at(
+                    &w.path,
+                    Pos::START,
+                    format!("the worker cannot be built: {e}"),
+                )),
+            }
+        }
+        let mut policy =
+            config.rules.iter().cloned().fold(ApprovalPolicy::new(), ApprovalPolicy::rule);
+        policy =
+            workers.iter().flat_map(|w| w.rules.iter().cloned()).fold(policy, ApprovalPolicy::rule);
+        let mut builtins = Vec::new();
+        let located = workers
+            .iter()
+            .flat_map(|w| w.tools.iter().zip(&w.tool_pos).map(move |(t, p)| (w, t, *p)));
+        let filesystems: Vec<_> = located
+            .clone()
+            .filter_map(|(w, t, p)| match t {
+                ToolEntry::Filesystem(fs) => Some((w, fs, p)),
+                _ => None,
+            })
+            .collect();
+        if let Some((w, fs, pos)) = filesystems.first() {
+            let read_only = filesystems.iter().all(|(_, fs, _)| fs.read_only);
+            match filesystem(fs, read_only) {
+                Ok(toolset) => builtins.extend(toolset.specs()),
+                Err(e) => diagnostics.push(Diagnostic::at(
+                    &w.path,
+                    *pos,
+                    format!("the filesystem toolset cannot be opened: {e}"),
+                )),
+            }
+        }
+        if let Some((w, sh, pos)) = located
+            .filter_map(|(w, t, p)| match t {
+                ToolEntry::Shell(sh) => Some((w, sh, p)),
+                _ => None,
+            })
+            .next()
+        {
+            match shell(sh).and_then(|shell| Ok((shell.approval_policy(policy.clone())?, shell))) {
+                Ok((with_shell_rules, shell)) => {
+                    policy = with_shell_rules;
+                    builtins.push(shell.spec());
+                }
+                Err(e) => diagnostics.push(Diagnostic::at(
+                    &w.path,
+                    pos,
+                    format!("the shell toolset cannot be set up: {e}"),
+                )),
+            }
+        }
+        if !diagnostics.is_empty() {
+            return Err(diagnostics);
+        }
+        let entry = config.entry.clone().or_else(|| {
+            if workers.iter().any(|w| w.name == "main") {
+                Some("main".to_owned())
+            } else if let [only] = workers.as_slice() {
+                Some(only.name.clone())
+            } else {
+                None
+            }
+        });
+        Ok(Project { root: dir.to_owned(), config, workers, specs, builtins, policy, entry })
+    }
+
+    /// Registers the project into a runtime: every file worker (a `CallableSpec` whose tools are
+    /// referenced by name, resolved when called, so file workers call the host's Rust tools and
+    /// Rust code calls file workers by name), the built-in toolsets with their options, and
+    /// from `llm-do.toml` the default model, the depth limit, the approval policy
+    /// ([`approval_policy`](Self::approval_policy) of an empty policy: this *replaces* a policy
+    /// set on `builder` before) and the approval mode (`approve_all` / `deny_all` set the
+    /// approver; `prompt` leaves it to the host).
+    ///
+    /// The `LLM_DO_MODEL` environment variable still takes precedence over the project's
+    /// default model (runtime rule); a worker's own `model:` over both.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("llm-do.toml"), "max_depth = 2\n")?;
+    /// std::fs::write(dir.path().join("w.worker"), "---\ntools: [{filesystem: {read_only: true}}]\n---\nGo.\n")?;
+    /// let project = llm_do_project::Project::load(dir.path())?;
+    /// let rt = project.register(llm_do_core::Runtime::builder()).build();
+    /// assert_eq!(rt.limits().max_depth, 2);
+    /// assert!(rt.registry().contains("read_file") && !rt.registry().contains("write_file"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn register(&self, builder: RuntimeBuilder) -> RuntimeBuilder {
+        let mut b = builder;
+        for spec in self.builtins.iter().chain(&self.specs) {
+            b = b.register(spec.clone());
+        }
+        if let Some(model) = &self.config.model {
+            b = b.default_model(model.clone());
+        }
+        if let Some(depth) = self.config.max_depth {
+            b = b.max_depth(depth);
+        }
+        b = b.approvals(self.approval_policy(ApprovalPolicy::new()));
+        match self.config.approval_mode {
+            ApprovalMode::Prompt => b,
+            ApprovalMode::ApproveAll => b.approver(ApproveAll),
+            ApprovalMode::DenyAll => b.approver(DenyAll),
+        }
+    }
+
+    /// `base`'s rules followed by the project's: those of `llm-do.toml`, then those of the
+    /// worker files (in file-name order), then the shell toolset's mirrored rules. Rules are
+    /// global to the runtime: a rule written in one worker file applies to every call a model
+    /// requests, whichever worker's model requests it.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use llm_do_core::approval::{ApprovalPolicy, Rule, Verdict};
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("w.worker"), "---\napproval: [{tool: \"write_*\", verdict: deny}]\n---\nGo.\n")?;
+    /// let project = llm_do_project::Project::load(dir.path())?;
+    /// let policy = project.approval_policy(ApprovalPolicy::new().rule(Rule::new("x", Verdict::Ask)?));
+    /// assert_eq!(policy.rules().len(), 2);
+    /// assert_eq!(policy.evaluate("write_file", &serde_json::json!({}), None).0, Verdict::Deny);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn approval_policy(&self, base: ApprovalPolicy) -> ApprovalPolicy {
+        self.policy.rules().iter().cloned().fold(base, ApprovalPolicy::rule)
+    }
+
+    /// The worker a run starts with: `entry` from `llm-do.toml`, else the worker named `main`,
+    /// else the only worker; `None` when none of these applies.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("a.worker"), "---\n---\nA\n")?;
+    /// assert_eq!(llm_do_project::Project::load(dir.path())?.entry(), Some("a"));
+    /// std::fs::write(dir.path().join("b.worker"), "---\n---\nB\n")?;
+    /// assert_eq!(llm_do_project::Project::load(dir.path())?.entry(), None);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn entry(&self) -> Option<&str> {
+        self.entry.as_deref()
+    }
+
+    /// The settings from `llm-do.toml` (defaults when there is none).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("a.worker"), "---\n---\nA\n")?;
+    /// let project = llm_do_project::Project::load(dir.path())?;
+    /// assert_eq!(project.config().approval_mode, llm_do_project::ApprovalMode::Prompt);
+    /// assert_eq!(project.config().model, None);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn config(&self) -> &ProjectConfig {
+        &self.config
+    }
+
+    /// The file workers, in file-name order.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("a.worker"), "---\nname: alpha\n---\nA\n")?;
+    /// assert_eq!(llm_do_project::Project::load(dir.path())?.workers()[0].name, "alpha");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn workers(&self) -> &[WorkerFile] {
+        &self.workers
+    }
+
+    /// The specs [`register`](Self::register) registers: file workers, then built-in tools.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("a.worker"), "---\ntools: [{shell: {rules: [{allow: ls}]}}]\n---\nA\n")?;
+    /// let project = llm_do_project::Project::load(dir.path())?;
+    /// let names: Vec<_> = project.specs().map(|s| s.name().to_owned()).collect();
+    /// assert_eq!(names, ["a", "shell"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn specs(&self) -> impl Iterator<Item = &Arc<CallableSpec>> {
+        self.specs.iter().chain(&self.builtins)
+    }
+
+    /// The project directory.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("a.worker"), "---\n---\nA\n")?;
+    /// assert_eq!(llm_do_project::Project::load(dir.path())?.root(), dir.path());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+fn filesystem(
+    options: &FilesystemOptions,
+    read_only: bool,
+) -> Result<Filesystem, llm_do_tools::ToolError> {
+    let mut fs = Filesystem::new(&options.root)?;
+    if read_only {
+        fs = fs.read_only();
+    }
+    if let Some(max) = options.max_read_chars {
+        fs = fs.max_read_chars(max);
+    }
+    if let Some(max) = options.max_list_entries {
+        fs = fs.max_list_entries(max);
+    }
+    Ok(fs)
+}
+
+fn shell(options: &ShellOptions) -> Result<Shell, llm_do_tools::ToolError> {
+    let mut shell = Shell::new(&options.root)?.rules(options.rules.iter().cloned());
+    if let Some(secs) = options.timeout_secs {
+        shell = shell.timeout(Duration::from_secs(secs));
+    }
+    if let Some(bytes) = options.max_output {
+        shell = shell.max_output(bytes);
+    }
+    Ok(shell)
+}
+
+/// The `*.worker` files directly in `dir`, sorted by name.
+fn worker_paths(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+    let unreadable = |e: std::io::Error| {
+        Diagnostic::at(dir, Pos::START, format!("the directory cannot be read: {e}"))
+    };
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+        let path = entry.map_err(unreadable)?.path();
+        if path.extension().is_some_and(|e| e == WORKER_EXTENSION) && path.is_file() {
+            paths.push(dir.join(path.file_name().unwrap_or_default()));
+        }
+    }
+    paths.sort();
+    Ok(paths)
+}
+
+/// Reads a text file, refusing files over [`MAX_FILE_BYTES`] and files that are not UTF-8.
+fn read(path: &Path) -> Result<String, Vec<Diagnostic>> {
+    let fail = |message: String, expected: &str| {
+        vec![Diagnostic::at(path, Pos::START, message).expected(expected)]
+    };
+    let size = std::fs::metadata(path)
+        .map_err(|e| fail(format!("the file cannot be read: {e}"), "a readable file"))?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(fail(format!("the file is {size} bytes long"), "at most 1 MiB"));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| fail(format!("the file cannot be read: {e}"), "a readable file"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        fail(
+            format!(
+                "the file is not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+            "UTF-8 text",
+        )
+    })
+}
