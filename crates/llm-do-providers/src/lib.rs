@@ -5,13 +5,12 @@
 //! - [`example`]: schema-valid example values for a JSON Schema.
 //! - [`estimate`]: the token estimate these models report when no usage is scripted.
 //! - [`openai`]: [`OpenAiProvider`](openai::OpenAiProvider), any OpenAI-compatible server over HTTP.
-//! - `local` (feature `local`): `LocalModel`, GGUF models run in-process
-//!   with llama.cpp, including the embedded default `local:smollm2`.
+//! - [`local`] (feature `local`): `LocalModel`, GGUF models run in-process with llama.cpp,
+//!   including the embedded default `local:smollm2`.
 #![warn(missing_docs)]
 
 pub mod estimate;
 pub mod example;
-#[cfg(feature = "local")]
 pub mod local;
 pub mod openai;
 pub mod scripted;

@@ -101,7 +101,6 @@ pub mod testing;
 pub mod providers {
     /// The embedded local model (feature `local`): GGUF models run in-process with llama.cpp,
     /// `local:smollm2` by default. See also [`setup`](crate::setup).
-    #[cfg(feature = "local")]
     pub use llm_do_providers::local;
     pub use llm_do_providers::openai;
 }

@@ -3,9 +3,9 @@
 //! [`RuntimeBuilderExt::with_default_providers`] (or the function [`default_providers`])
 //! registers, on a [`RuntimeBuilder`]:
 //!
-//! - `local` — the embedded local model provider, when the `local` cargo feature is on
-//!   (`local:smollm2`, `local:/path/to/model.gguf`; see
-//!   [`providers::local`](crate::providers));
+//! - `local` — the embedded local model provider, when the build includes it (the `local`
+//!   feature of `llm-do`, or of `llm-do-providers` enabled by anything in the build;
+//!   `local:smollm2`, `local:/path/to/model.gguf`; see [`providers::local`](crate::providers));
 //! - `openai` — the OpenAI-compatible provider, when `OPENAI_API_KEY` is set (it also reads
 //!   `OPENAI_BASE_URL`).
 //!
@@ -15,8 +15,8 @@
 //! |---|---|
 //! | `LLM_DO_MODEL` set | that model (the runtime reads it) |
 //! | an API key (`OPENAI_API_KEY`) set | none: workers name their model, or set `LLM_DO_MODEL` |
-//! | neither, `local` feature on | `local:smollm2`, or `local:$LLM_DO_LOCAL_MODEL` when set |
-//! | neither, `local` feature off | none |
+//! | neither, local model built in | `local:smollm2`, or `local:$LLM_DO_LOCAL_MODEL` when set |
+//! | neither, no local model | none |
 //!
 //! When it picks the embedded model it says so once per process on stderr, so that nobody
 //! mistakes a 135M-parameter demo model for the model they meant to use.
@@ -66,11 +66,11 @@ impl RuntimeBuilderExt for RuntimeBuilder {
 /// # let _ = rt;
 /// ```
 pub fn default_providers(builder: RuntimeBuilder) -> RuntimeBuilder {
-    let plan = plan(&|name| std::env::var(name).ok(), cfg!(feature = "local"));
+    let local = llm_do_providers::local::default_provider();
+    let plan = plan(&|name| std::env::var(name).ok(), local.is_some());
     let mut builder = builder;
-    #[cfg(feature = "local")]
-    {
-        builder = builder.provider("local", llm_do_providers::local::LocalModel::new());
+    if let Some(local) = local {
+        builder = builder.provider("local", local);
     }
     if plan.openai {
         match llm_do_providers::openai::OpenAiProvider::from_env() {
