@@ -39,6 +39,11 @@ pub struct Args {
     pub markdown: Option<PathBuf>,
 }
 
+/// Inference threads of the embedded model in bench 5, in-process and served: one, because
+/// llama.cpp's threads wait for each other by spinning, and on a small machine shared with other
+/// work (the test server, builds) more threads are several times slower, not faster.
+const LOCAL_THREADS: &str = "1";
+
 /// Sizes of every bench.
 struct Sizes {
     inprocess: [usize; 3],
@@ -225,7 +230,7 @@ fn start_testkit(binary: &Path, latency_ms: u64) -> Result<Listening> {
 /// Starts `llm-do serve` on the embedded model.
 fn start_llm_do_serve(binary: &Path) -> Result<Listening> {
     let mut command = Command::new(binary);
-    command.args(["serve", "--port", "0"]);
+    command.args(["serve", "--port", "0", "--threads", LOCAL_THREADS]);
     Listening::start(command, "llm-do serve")
 }
 
