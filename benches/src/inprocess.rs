@@ -20,6 +20,13 @@ pub struct Args {
     /// Untimed runs first.
     #[arg(long, default_value_t = 200)]
     pub warmup: usize,
+    /// Only this part (`fn_model`, `scripted_model` or `call`), e.g. to count instructions
+    /// under `valgrind --tool=callgrind`.
+    #[arg(long)]
+    pub only: Option<String>,
+    /// Only this variant.
+    #[arg(long, value_enum)]
+    pub variant: Option<Variant>,
 }
 
 /// Runs bench 1 on a single-threaded Tokio runtime (like Python's event loop).
@@ -27,12 +34,20 @@ pub fn bench(args: &Args) -> Result<Value> {
     ensure!(args.runs > 0 && args.repeats > 0, "--runs and --repeats must be positive");
     let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     tokio.block_on(async {
+        let wanted = |part: &str| args.only.as_deref().is_none_or(|only| only == part);
         let mut results = Vec::new();
         for variant in Variant::ALL {
-            results.push(workload(args, variant, "fn_model", FnModel::new).await?);
-            results.push(workload(args, variant, "scripted_model", scripted_model).await?);
+            if args.variant.is_some_and(|v| v != variant) {
+                continue;
+            }
+            if wanted("fn_model") {
+                results.push(workload(args, variant, "fn_model", FnModel::new).await?);
+            }
+            if wanted("scripted_model") {
+                results.push(workload(args, variant, "scripted_model", scripted_model).await?);
+            }
         }
-        let call = call_by_name(args).await?;
+        let call = if wanted("call") { call_by_name(args).await? } else { Value::Null };
         Ok(json!({
             "bench": "inprocess",
             "runs": args.runs,

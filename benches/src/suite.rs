@@ -72,6 +72,7 @@ const QUICK: Sizes = Sizes {
 /// Runs the suite.
 pub fn run(args: &Args) -> Result<()> {
     let started = Instant::now();
+    let date = command_line("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"]);
     let sizes = if args.quick { QUICK } else { FULL };
     let exe = std::env::current_exe().context("cannot find this executable")?;
     let load_before = load_average();
@@ -126,8 +127,9 @@ pub fn run(args: &Args) -> Result<()> {
         into.insert("scale".into(), child(cmd, &a, &[])?);
     }
     let [max_tokens, repeats] = sizes.local;
+    let (max_tokens, repeats) = (max_tokens.to_string(), repeats.to_string());
     let local_args =
-        ["local", "--max-tokens", &max_tokens.to_string(), "--repeats", &repeats.to_string()];
+        ["local", "--max-tokens", &max_tokens, "--repeats", &repeats, "--threads", LOCAL_THREADS];
     let exe_cmd = vec![exe.display().to_string()];
     if args.local {
         ours.insert("local_in_process".into(), child(&exe_cmd, &local_args, &[])?);
@@ -140,6 +142,7 @@ pub fn run(args: &Args) -> Result<()> {
         );
     }
     let mut meta = machine();
+    meta.insert("date".into(), json!(date));
     meta.insert("mode".into(), json!(if args.quick { "quick" } else { "full" }));
     meta.insert("load_average_before".into(), json!(load_before));
     meta.insert("load_average_after".into(), json!(load_average()));
@@ -247,7 +250,6 @@ fn machine() -> Map<String, Value> {
         .find_map(|l| l.strip_prefix("MemTotal:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
     let mut m = Map::new();
-    m.insert("date".into(), json!(command_line("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"])));
     m.insert("cores".into(), json!(std::thread::available_parallelism().map_or(1, usize::from)));
     m.insert("cpu".into(), json!(cpu));
     m.insert("memory_gib".into(), json!(mem_kib.map(|k| k as f64 / 1048576.0)));

@@ -23,7 +23,8 @@ const USAGE: &str = "usage: cargo xtask bench [--quick] [--peer] [--no-local] [-
   --quick     small sizes, for routine use (under 2 minutes once built)
   --peer      also run the pydantic-ai peer (makes a virtualenv from benches/peer/requirements.txt)
   --no-local  skip bench 5 (the embedded model): no llama.cpp build
-  --out F     write the JSON there (and the table as F with .md), default target/llm-do-bench/";
+  --out F     write the JSON there instead of target/llm-do-bench/results[-quick].json
+              (the table always goes to target/llm-do-bench/results[-quick].md)";
 
 fn parse(args: &[String]) -> Result<Options> {
     let mut options = Options { local: true, ..Options::default() };
@@ -60,12 +61,11 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let release = target.join("release");
     let bench = release.join("llm-do-bench");
-    let out = options.out.clone().unwrap_or_else(|| {
-        work.join(if options.quick { "results-quick.json" } else { "results.json" })
-    });
+    let stem = if options.quick { "results-quick" } else { "results" };
+    let out = options.out.clone().unwrap_or_else(|| work.join(format!("{stem}.json")));
     let mut suite = Command::new(&bench);
     suite.arg("suite").arg("--testkit").arg(release.join("llm-do-testkit"));
-    suite.arg("--out").arg(&out).arg("--markdown").arg(out.with_extension("md"));
+    suite.arg("--out").arg(&out).arg("--markdown").arg(work.join(format!("{stem}.md")));
     if options.quick {
         suite.arg("--quick");
     }
