@@ -53,6 +53,20 @@ impl Memory {
     }
 }
 
+/// CPU time (user + system) a process has used, in seconds, from `/proc/PID/stat`
+/// (`self` when `pid` is `None`); `None` where `/proc` is not available.
+pub fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
+    let path = pid.map_or_else(|| "/proc/self/stat".to_owned(), |p| format!("/proc/{p}/stat"));
+    let stat = std::fs::read_to_string(path).ok()?;
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15, i.e. 11 and 12 after the name; USER_HZ is 100 on
+    // Linux.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,18 +92,4 @@ mod tests {
             assert_eq!(cpu_seconds(Some(u32::MAX)), None);
         }
     }
-}
-
-/// CPU time (user + system) a process has used, in seconds, from `/proc/PID/stat`
-/// (`self` when `pid` is `None`); `None` where `/proc` is not available.
-pub fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
-    let path = pid.map_or_else(|| "/proc/self/stat".to_owned(), |p| format!("/proc/{p}/stat"));
-    let stat = std::fs::read_to_string(path).ok()?;
-    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15, i.e. 11 and 12 after the name; USER_HZ is 100 on
-    // Linux.
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(ticks as f64 / 100.0)
 }
