@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import platform
 import resource
 import statistics
@@ -120,9 +121,10 @@ def rss_kib() -> int:
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return 0.0
+    # Nearest rank, as the Rust harness computes it.
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), -(-int(p * len(ordered)) // 100) if p * len(ordered) % 100 else int(p * len(ordered) // 100)))
-    return ordered[rank - 1]
+    rank = math.ceil(p / 100 * len(ordered))
+    return ordered[min(max(rank, 1), len(ordered)) - 1]
 
 
 async def timed(run, runs: int, repeats: int, warmup: int) -> list[float]:
