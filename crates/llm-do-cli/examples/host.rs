@@ -12,7 +12,10 @@ use llm_do::prelude::*;
 
 /// Count the words of a text.
 #[tool]
-async fn word_count(/** the text */ text: String) -> Result<usize> {
+async fn word_count(
+    /** the text */
+    text: String,
+) -> Result<usize> {
     Ok(text.split_whitespace().count())
 }
 

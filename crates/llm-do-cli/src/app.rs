@@ -240,7 +240,11 @@ fn load(dir: &Path, host: &Registry) -> Result<Project, Exit> {
     Project::check(dir, host).map_err(|diagnostics| {
         eprintln!("{diagnostics}");
         let n = diagnostics.len();
-        eprintln!("llm-do: {n} problem{} found in {}", if n == 1 { "" } else { "s" }, dir.display());
+        eprintln!(
+            "llm-do: {n} problem{} found in {}",
+            if n == 1 { "" } else { "s" },
+            dir.display()
+        );
         Exit::Usage
     })
 }
@@ -336,7 +340,9 @@ fn list(dir: &Path, host: &Registry, as_json: bool) -> Exit {
 
 /// A builder with the host's callables and the default providers.
 fn host_builder(host: &Registry) -> llm_do::RuntimeBuilder {
-    host.iter().fold(Runtime::builder(), |b, spec| b.register(spec.clone())).with_default_providers()
+    host.iter()
+        .fold(Runtime::builder(), |b, spec| b.register(spec.clone()))
+        .with_default_providers()
 }
 
 fn usage_error(message: impl std::fmt::Display) -> Exit {
@@ -348,8 +354,7 @@ fn usage_error(message: impl std::fmt::Display) -> Exit {
 fn target(args: &RunArgs, host: &Registry) -> Result<(Project, String), Exit> {
     let is_file = args.target.is_file();
     let dir = if is_file {
-        if args.target.extension().is_none_or(|e| e != llm_do_project::project::WORKER_EXTENSION)
-        {
+        if args.target.extension().is_none_or(|e| e != llm_do_project::project::WORKER_EXTENSION) {
             return Err(usage_error(format!(
                 "{} is neither a project directory nor a `.worker` file",
                 args.target.display()
@@ -402,7 +407,8 @@ fn input(args: &RunArgs, spec: &CallableSpec) -> Result<Value, Exit> {
         }
         Some(text) => text.to_owned(),
         None => {
-            let required = spec.input_schema()["required"].as_array().is_some_and(|r| !r.is_empty());
+            let required =
+                spec.input_schema()["required"].as_array().is_some_and(|r| !r.is_empty());
             if required {
                 return Err(usage_error(format!(
                     "`{}` needs an input: give it as an argument (`-` reads stdin) or as --input-json, matching {}",
@@ -468,7 +474,10 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
     }
     let Some(spec) = specs.iter().rev().find(|s| s.name() == entry).cloned() else {
         let names: Vec<&str> = specs.iter().map(|s| s.name()).collect();
-        return usage_error(format!("no worker or tool named `{entry}` (known: {})", names.join(", ")));
+        return usage_error(format!(
+            "no worker or tool named `{entry}` (known: {})",
+            names.join(", ")
+        ));
     };
     let input = match input(&args, &spec) {
         Ok(v) => v,
@@ -478,8 +487,7 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
         builder = builder.max_depth(depth);
     }
     let stderr_tty = std::io::stderr().is_terminal();
-    let display =
-        Display::new(if stderr_tty { Mode::Live } else { Mode::Plain }, args.verbose);
+    let display = Display::new(if stderr_tty { Mode::Live } else { Mode::Plain }, args.verbose);
     builder = builder.subscribe(display.clone());
     let abort = Abort::new();
     if args.approve_all {
@@ -500,7 +508,9 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
                 builder = builder.subscribe(w.clone());
                 Some(w)
             }
-            Err(e) => return usage_error(format!("cannot create the run log {}: {e}", path.display())),
+            Err(e) => {
+                return usage_error(format!("cannot create the run log {}: {e}", path.display()));
+            }
         },
         None => None,
     };

@@ -195,10 +195,8 @@ impl Approver for TerminalApprover {
             loop {
                 let display = self.display.clone();
                 let req = request.clone();
-                let answer = tokio::task::spawn_blocking(move || ask(&display, &req))
-                    .await
-                    .ok()
-                    .flatten();
+                let answer =
+                    tokio::task::spawn_blocking(move || ask(&display, &req)).await.ok().flatten();
                 match answer.as_deref() {
                     Some("y" | "yes") => return Decision::ApproveOnce,
                     Some("s" | "session" | "a" | "always") => return Decision::ApproveForSession,

@@ -156,7 +156,8 @@ fn tokens(usage: &Usage) -> String {
 fn one_line(text: &str, max: usize) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() > max {
-        let tail: String = flat.chars().rev().take(max - 1).collect::<Vec<_>>().into_iter().rev().collect();
+        let tail: String =
+            flat.chars().rev().take(max - 1).collect::<Vec<_>>().into_iter().rev().collect();
         format!("…{tail}")
     } else {
         flat
@@ -187,8 +188,7 @@ impl EventSubscriber for Display {
                     Some(e) => ("✗", format!("failed: {}", one_line(e, 160))),
                     None => ("✓", "ok".to_owned()),
                 };
-                let text =
-                    format!("{head} {status} ({}{})", format_elapsed_ms(ms), tokens(usage));
+                let text = format!("{head} {status} ({}{})", format_elapsed_ms(ms), tokens(usage));
                 match (mode, self.bars().remove(&event.call.id)) {
                     (Mode::Live, Some(bar)) => {
                         bar.set_style(
@@ -202,7 +202,9 @@ impl EventSubscriber for Display {
             }
             (EventKind::CallCancelled { .. }, mode) => {
                 match (mode, self.bars().remove(&event.call.id)) {
-                    (Mode::Live, Some(bar)) => bar.abandon_with_message(format!("{head} cancelled")),
+                    (Mode::Live, Some(bar)) => {
+                        bar.abandon_with_message(format!("{head} cancelled"))
+                    }
                     _ => eprintln!("{indent}∅ {head} cancelled"),
                 }
             }

@@ -61,7 +61,7 @@
 
 use llm_do::{CallKind, CallableSpec, Event, EventKind, EventSubscriber, ModelSettings};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -247,7 +247,9 @@ impl Redactor {
                     })
                     .collect(),
             ),
-            Value::Array(items) => Value::Array(items.into_iter().map(|v| self.redact(v)).collect()),
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|v| self.redact(v)).collect())
+            }
             Value::String(s) => Value::String(self.redact_str(&s)),
             other => other,
         }
@@ -325,11 +327,7 @@ fn redact_sk_tokens(s: &str) -> String {
 /// # Ok(())
 /// # }
 /// ```
-pub fn record(
-    event: &Event,
-    specs: &HashMap<String, SpecInfo>,
-    redactor: &Redactor,
-) -> LogRecord {
+pub fn record(event: &Event, specs: &HashMap<String, SpecInfo>, redactor: &Redactor) -> LogRecord {
     let mut data = serde_json::to_value(&event.kind).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut data {
         map.remove("type");
@@ -745,16 +743,6 @@ fn short(value: &Value) -> String {
     } else {
         text
     }
-}
-
-/// The payload object of a record as a map (empty for non-objects).
-///
-/// ```
-/// # use llm_do_cli::run_log::data_map;
-/// assert!(data_map(&serde_json::json!(null)).is_empty());
-/// ```
-pub fn data_map(data: &Value) -> Map<String, Value> {
-    data.as_object().cloned().unwrap_or_default()
 }
 
 #[cfg(test)]

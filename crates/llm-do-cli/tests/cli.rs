@@ -37,7 +37,8 @@ async fn server(replies: Vec<Reply>) -> TestServer {
 async fn run_prints_only_the_result_on_stdout() {
     let server = server(script()).await;
     let dir = files(CONFIG);
-    let out = output(command(BIN, Some(&server.base_url())).args(["run"]).arg(dir.path()).arg("why?"));
+    let out =
+        output(command(BIN, Some(&server.base_url())).args(["run"]).arg(dir.path()).arg("why?"));
     assert_eq!(code(&out), 0);
     assert_eq!(stdout(&out), "The sky is blue.\n");
     let err = stderr(&out);
@@ -67,7 +68,10 @@ async fn json_output_log_and_log_show() {
     assert_eq!(result["ok"], true);
     assert_eq!(result["worker"], "main");
     assert_eq!(result["output"], "The sky is blue.");
-    assert_eq!(result["usage"], json!({"requests": 3, "input_tokens": 35, "output_tokens": 9, "total_tokens": 44}));
+    assert_eq!(
+        result["usage"],
+        json!({"requests": 3, "input_tokens": 35, "output_tokens": 9, "total_tokens": 44})
+    );
     assert!(stderr(&out).contains("→ helper("), "-v shows tool calls");
 
     // The log: every event, spec hashes, the model and settings, no secret.
@@ -91,8 +95,10 @@ async fn json_output_log_and_log_show() {
     let shown = output(command(BIN, None).args(["log", "show"]).arg(&log));
     assert_eq!(code(&shown), 0);
     let tree = stdout(&shown);
-    let main_line = tree.lines().position(|l| l.starts_with("#1 main [worker openai:test-model] ok"));
-    let helper_line = tree.lines().position(|l| l.starts_with("  #2 helper [worker openai:test-model] ok"));
+    let main_line =
+        tree.lines().position(|l| l.starts_with("#1 main [worker openai:test-model] ok"));
+    let helper_line =
+        tree.lines().position(|l| l.starts_with("  #2 helper [worker openai:test-model] ok"));
     assert!(main_line.is_some() && helper_line > main_line, "{tree}");
     assert!(tree.contains("output: \"The sky is blue.\""), "{tree}");
     assert!(tree.contains("total: 3 request(s), 35 input + 9 output tokens"), "{tree}");
@@ -103,7 +109,10 @@ async fn input_from_stdin_and_from_json() {
     let server = server(vec![Reply::text("one"), Reply::text("two")]).await;
     let dir = files(CONFIG);
     let mut cmd = command(BIN, Some(&server.base_url()));
-    cmd.args(["run"]).arg(dir.path().join("helper.worker")).arg("-").stdin(std::process::Stdio::piped());
+    cmd.args(["run"])
+        .arg(dir.path().join("helper.worker"))
+        .arg("-")
+        .stdin(std::process::Stdio::piped());
     cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
     let mut child = cmd.spawn().expect("spawn");
     use std::io::Write as _;
@@ -117,19 +126,29 @@ async fn input_from_stdin_and_from_json() {
             .arg(dir.path()),
     );
     assert_eq!(code(&out), 0);
-    let bodies: Vec<String> = server.requests().iter().map(|r| r.body["messages"].to_string()).collect();
-    assert!(bodies[0].contains("Help with from stdin.") && bodies[1].contains("Help with from json."), "{bodies:?}");
+    let bodies: Vec<String> =
+        server.requests().iter().map(|r| r.body["messages"].to_string()).collect();
+    assert!(
+        bodies[0].contains("Help with from stdin.") && bodies[1].contains("Help with from json."),
+        "{bodies:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_that_asks_fails_fast_without_a_terminal() {
-    let config = format!("{CONFIG}[approval]\nrules = [{{ tool = \"helper\", verdict = \"ask\" }}]\n");
+    let config =
+        format!("{CONFIG}[approval]\nrules = [{{ tool = \"helper\", verdict = \"ask\" }}]\n");
     let server = server(script()).await;
     let dir = files(&config);
-    let out = output(command(BIN, Some(&server.base_url())).args(["run", "--json"]).arg(dir.path()).arg("why?"));
+    let out = output(
+        command(BIN, Some(&server.base_url())).args(["run", "--json"]).arg(dir.path()).arg("why?"),
+    );
     assert_eq!(code(&out), 3);
     let err = stderr(&out);
-    assert!(err.contains("the call to `helper` (asked by `main` at depth 2) needs approval"), "{err}");
+    assert!(
+        err.contains("the call to `helper` (asked by `main` at depth 2) needs approval"),
+        "{err}"
+    );
     assert!(err.contains("--approve-all") && err.contains("verdict = \"allow\""), "{err}");
     let result: Value = serde_json::from_str(stdout(&out).trim()).expect("JSON even on failure");
     assert_eq!(result["ok"], false);
@@ -137,12 +156,26 @@ async fn a_call_that_asks_fails_fast_without_a_terminal() {
 
     // --approve-all runs it.
     let server = server_with(script()).await;
-    let out = output(command(BIN, Some(&server.base_url())).args(["run", "--approve-all"]).arg(dir.path()).arg("why?"));
+    let out = output(
+        command(BIN, Some(&server.base_url()))
+            .args(["run", "--approve-all"])
+            .arg(dir.path())
+            .arg("why?"),
+    );
     assert_eq!((code(&out), stdout(&out).as_str()), (0, "The sky is blue.\n"));
 
     // --deny-all tells the model and goes on.
-    let server = server_with(vec![Reply::tool_call("helper", json!({"input": "x"})), Reply::text("no help")]).await;
-    let out = output(command(BIN, Some(&server.base_url())).args(["run", "--deny-all"]).arg(dir.path()).arg("why?"));
+    let server = server_with(vec![
+        Reply::tool_call("helper", json!({"input": "x"})),
+        Reply::text("no help"),
+    ])
+    .await;
+    let out = output(
+        command(BIN, Some(&server.base_url()))
+            .args(["run", "--deny-all"])
+            .arg(dir.path())
+            .arg("why?"),
+    );
     assert_eq!((code(&out), stdout(&out).as_str()), (0, "no help\n"));
     assert!(server.requests()[1].body["messages"].to_string().contains("permission denied"));
 }
@@ -169,7 +202,11 @@ fn check_reports_every_mistake_with_its_location() {
         ("twin_b.worker:2:7", "duplicate worker name `twin`"),
         ("wrong_types.worker:2:14", "`temperature` is the string `hot`"),
     ] {
-        assert!(err.lines().any(|l| l.starts_with(&format!("broken/{file}: error: ")) && l.contains(what)), "{file}: {what}\n{err}");
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(&format!("broken/{file}: error: ")) && l.contains(what)),
+            "{file}: {what}\n{err}"
+        );
     }
     assert!(!err.contains("recursive.worker"), "a worker calling itself is allowed");
     insta::assert_snapshot!(err);
@@ -184,7 +221,12 @@ fn check_list_and_run_a_good_project() {
     let out = output(command(BIN, None).args(["list", "--json"]).arg(dir.path()));
     assert_eq!(code(&out), 0);
     let listed: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
-    let names: Vec<&str> = listed["callables"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = listed["callables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["helper", "main"]);
     assert_eq!(listed["entry"], "main");
     assert_eq!(listed["callables"][1]["tools"], json!(["helper"]));
@@ -192,7 +234,11 @@ fn check_list_and_run_a_good_project() {
     assert_eq!(listed["callables"][0]["input"]["required"], json!(["input"]));
     let out = output(command(BIN, None).args(["list"]).arg(dir.path()));
     let text = stdout(&out);
-    assert!(text.contains("main [worker, main.worker, default model] (entry)") && text.contains("    tools:  helper"), "{text}");
+    assert!(
+        text.contains("main [worker, main.worker, default model] (entry)")
+            && text.contains("    tools:  helper"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -225,10 +271,18 @@ async fn exit_codes() {
     assert_eq!(code(&out), 0);
     assert!(stdout(&out).contains("Exit codes:") && stdout(&out).contains("3  a call was denied"));
     // 1: the model fails.
-    let server = server(vec![Reply::error(llm_do::ModelError::new(llm_do::ModelErrorKind::InvalidRequest, "bad request"))]).await;
+    let server = server(vec![Reply::error(llm_do::ModelError::new(
+        llm_do::ModelErrorKind::InvalidRequest,
+        "bad request",
+    ))])
+    .await;
     let out = output(command(BIN, Some(&server.base_url())).args(["run", d, "x"]));
     assert_eq!(code(&out), 1);
-    assert!(stderr(&out).contains("model `openai:test-model` failed for `main`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("model `openai:test-model` failed for `main`"),
+        "{}",
+        stderr(&out)
+    );
     // 2: a provider that is not configured.
     let out = output(command(BIN, None).args(["run", d, "x", "--model", "nosuch:model"]));
     assert_eq!(code(&out), 2);

@@ -15,7 +15,11 @@ use std::process::{Command, Stdio};
 
 /// Count the words of a text, then ask the helper worker about the first one.
 #[tool]
-async fn tally(ctx: &Ctx, /** the text */ text: String) -> Result<String> {
+async fn tally(
+    ctx: &Ctx,
+    /** the text */
+    text: String,
+) -> Result<String> {
     let words = text.split_whitespace().count();
     let first = text.split_whitespace().next().unwrap_or("").to_owned();
     let help: String = ctx.call("helper", json!({ "input": first })).await?;
@@ -24,11 +28,15 @@ async fn tally(ctx: &Ctx, /** the text */ text: String) -> Result<String> {
 
 fn main() -> std::process::ExitCode {
     if std::env::var_os("LLM_DO_TEST_HOST").is_some() {
-        let mut host = Registry::default();
+        let mut host = llm_do::Registry::default();
         host.insert(tally::spec());
         let args = std::iter::once(std::ffi::OsString::from("host"))
             .chain(std::env::args_os().skip_while(|a| a != "--").skip(1));
         return llm_do_cli::run_with(args, host);
+    }
+    if std::env::args().any(|a| a == "--list") {
+        println!("file_workers_and_a_rust_tool_call_each_other: test");
+        return std::process::ExitCode::SUCCESS;
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     rt.block_on(file_workers_and_a_rust_tool_call_each_other());
@@ -51,7 +59,10 @@ async fn file_workers_and_a_rust_tool_call_each_other() {
     let dir = tempfile::tempdir().expect("temp dir");
     let files = [
         ("llm-do.toml", "model = \"openai:m\"\n"),
-        ("main.worker", "---\ndescription: Looks at colours.\ntools: [tally, helper]\n---\nLook at {input}.\n"),
+        (
+            "main.worker",
+            "---\ndescription: Looks at colours.\ntools: [tally, helper]\n---\nLook at {input}.\n",
+        ),
         ("helper.worker", "---\ndescription: Explains one word.\n---\nExplain {input}.\n"),
     ];
     for (name, text) in files {

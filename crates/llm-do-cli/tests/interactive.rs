@@ -30,7 +30,8 @@ impl Tmux {
     }
 
     fn pane(&self) -> String {
-        let out = self.cmd().args(["capture-pane", "-p", "-S", "-200", "-t", self.session]).output();
+        let out =
+            self.cmd().args(["capture-pane", "-p", "-S", "-200", "-t", self.session]).output();
         out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
     }
 
@@ -47,7 +48,10 @@ impl Tmux {
             if done(&pane) {
                 return pane;
             }
-            assert!(start.elapsed() < Duration::from_secs(120), "timed out waiting for {what}; pane:\n{pane}");
+            assert!(
+                start.elapsed() < Duration::from_secs(120),
+                "timed out waiting for {what}; pane:\n{pane}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -66,7 +70,9 @@ fn tmux_available() -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn approve_one_call_and_deny_another_at_the_terminal() {
     if !tmux_available() {
-        println!("SKIPPED approve_one_call_and_deny_another_at_the_terminal: tmux is not installed (apt-get install tmux)");
+        println!(
+            "SKIPPED approve_one_call_and_deny_another_at_the_terminal: tmux is not installed (apt-get install tmux)"
+        );
         return;
     }
     let server = TestServer::builder()
@@ -80,7 +86,10 @@ async fn approve_one_call_and_deny_another_at_the_terminal() {
         .await
         .expect("test server");
     let dir = support::project(&[
-        ("llm-do.toml", "model = \"openai:m\"\nentry = \"main\"\n[approval]\nrules = [{ tool = \"helper\", verdict = \"ask\" }]\n"),
+        (
+            "llm-do.toml",
+            "model = \"openai:m\"\nentry = \"main\"\n[approval]\nrules = [{ tool = \"helper\", verdict = \"ask\" }]\n",
+        ),
         ("main.worker", "---\ndescription: Uses the helper.\ntools: [helper]\n---\nDo {input}.\n"),
         ("helper.worker", "---\ndescription: Helps.\n---\nHelp with {input}.\n"),
     ]);
@@ -106,7 +115,9 @@ async fn approve_one_call_and_deny_another_at_the_terminal() {
     assert!(started.success());
 
     let count = |pane: &str| pane.matches("approval needed: `helper`").count();
-    let first = tokio::task::block_in_place(|| tmux.wait("the first prompt", |p| count(p) >= 1 && p.contains("[q] deny and abort")));
+    let first = tokio::task::block_in_place(|| {
+        tmux.wait("the first prompt", |p| count(p) >= 1 && p.contains("[q] deny and abort"))
+    });
     assert!(first.contains("at depth 2, asked by `main`"), "{first}");
     assert!(first.contains("\"input\": \"first\""), "arguments are pretty-printed:\n{first}");
     tmux.keys(&["y", "Enter"]);
@@ -117,7 +128,10 @@ async fn approve_one_call_and_deny_another_at_the_terminal() {
     tokio::task::block_in_place(|| tmux.wait("the end of the run", |_| code_file.exists()));
 
     assert_eq!(std::fs::read_to_string(&code_file).expect("code").trim(), "0");
-    assert_eq!(std::fs::read_to_string(d.join("out.txt")).expect("out"), "done: one approved, one denied\n");
+    assert_eq!(
+        std::fs::read_to_string(d.join("out.txt")).expect("out"),
+        "done: one approved, one denied\n"
+    );
     let records = run_log::read(d.join("run.jsonl")).expect("log");
     let decisions: Vec<(bool, String)> = records
         .iter()
@@ -126,7 +140,10 @@ async fn approve_one_call_and_deny_another_at_the_terminal() {
         .collect();
     assert_eq!(
         decisions,
-        [(true, "approved once".to_owned()), (false, "denied by the approver: denied at the terminal".to_owned())]
+        [
+            (true, "approved once".to_owned()),
+            (false, "denied by the approver: denied at the terminal".to_owned())
+        ]
     );
     let helper_calls = run_log::worker_calls(&records, "helper");
     assert_eq!(helper_calls.len(), 1, "only the approved call ran");
