@@ -338,11 +338,9 @@ fn list(dir: &Path, host: &Registry, as_json: bool) -> Exit {
     Exit::Ok
 }
 
-/// A builder with the host's callables and the default providers.
+/// A builder with the host's callables.
 fn host_builder(host: &Registry) -> llm_do::RuntimeBuilder {
-    host.iter()
-        .fold(Runtime::builder(), |b, spec| b.register(spec.clone()))
-        .with_default_providers()
+    host.iter().fold(Runtime::builder(), |b, spec| b.register(spec.clone()))
 }
 
 fn usage_error(message: impl std::fmt::Display) -> Exit {
@@ -456,7 +454,7 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
     // workers re-made with --model when given).
     let mut specs: Vec<Arc<CallableSpec>> = host.iter().cloned().collect();
     specs.extend(project.specs().cloned());
-    let mut builder = project.register(host_builder(&host));
+    let mut builder = project.register(host_builder(&host).with_default_providers());
     if let Some(model) = &args.model {
         builder = builder.default_model(model.clone());
         for w in project.workers() {
@@ -517,8 +515,9 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
     let rt = builder.build();
     let ctx = rt.ctx();
     let outcome = tokio::select! {
-        result = ctx.call_value(&entry, input) => Ok(result),
+        biased;
         reason = abort.raised() => Err(reason),
+        result = ctx.call_value(&entry, input) => Ok(result),
     };
     let usage = ctx.usage();
     display.finish(&usage);
