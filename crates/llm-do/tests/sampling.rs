@@ -99,7 +99,7 @@ async fn failed_calls_are_failing_samples_with_their_error() {
             _ => Reply::json(json!("Bug")),
         })
     });
-    let spec = WorkerSpecBuilder_like();
+    let spec = strict_classify_spec();
     let ctx = Runtime::builder().register(spec.clone()).model_override(model).build().ctx();
     let report = Sampler::new(&ctx, spec)
         .runs(3)
@@ -115,8 +115,7 @@ async fn failed_calls_are_failing_samples_with_their_error() {
 }
 
 /// `classify` without output retries, so that an invalid answer fails the call.
-#[allow(non_snake_case)]
-fn WorkerSpecBuilder_like() -> std::sync::Arc<llm_do::CallableSpec> {
+fn strict_classify_spec() -> std::sync::Arc<llm_do::CallableSpec> {
     let base = classify::spec();
     llm_do::WorkerSpecBuilder::new("strict_classify")
         .prompt("Classify.")

@@ -15,7 +15,8 @@ pub struct Observation {
     pub input: Value,
     /// What the worker returned.
     pub output: Value,
-    /// Where it was observed, e.g. `event call #3` or `cassette interaction 2`.
+    /// Where it was observed: `events #3` (the third observed call in the events) or
+    /// `cassette #2` (the second interaction in the cassette file).
     pub origin: String,
 }
 
@@ -82,7 +83,7 @@ impl ObservationSource for [Event] {
                         out.push(Observation {
                             input,
                             output: output.clone(),
-                            origin: format!("event call {}", event.call.id),
+                            origin: format!("events #{}", out.len() + 1),
                         });
                     }
                 }
@@ -157,11 +158,7 @@ impl ObservationSource for Cassette {
             if worker.validate_output(&output).is_err() {
                 continue;
             }
-            out.push(Observation {
-                input,
-                output,
-                origin: format!("cassette interaction {}", i + 1),
-            });
+            out.push(Observation { input, output, origin: format!("cassette #{}", i + 1) });
         }
         Ok(out)
     }
