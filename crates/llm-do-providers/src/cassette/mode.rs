@@ -125,10 +125,13 @@ impl Model for CassetteModel {
 ///
 /// ```no_run
 /// use llm_do_providers::cassette::cassette;
-/// use llm_do_providers::local::LocalModel;
+/// use llm_do_providers::openai::{OpenAiConfig, OpenAiProvider};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// // tests/cassettes/classify.json; re-record: LLM_DO_RECORD=1 cargo test -p my-crate --features local
-/// let model = cassette("tests/cassettes/classify.json", || LocalModel::new())?;
+/// // tests/cassettes/classify.json; re-record: LLM_DO_RECORD=1 cargo test -p my-crate
+/// // (with the embedded model: `|| LocalModel::new()`, feature `local`)
+/// let model = cassette("tests/cassettes/classify.json", || {
+///     OpenAiProvider::new(OpenAiConfig::new().base_url("http://127.0.0.1:11434/v1"))
+/// })?;
 /// # let _ = model;
 /// # Ok(())
 /// # }

@@ -63,7 +63,7 @@ fn token_len(s: &str) -> usize {
 ///
 /// ```
 /// use llm_do_providers::cassette::redact::redact_text;
-/// assert_eq!(redact_text("key AKIAABCDEFGHIJKLMNOP."), "key [REDACTED].");
+/// assert_eq!(redact_text("key AKIAABCDEFGHIJKLMNOP, done"), "key [REDACTED], done");
 /// assert_eq!(redact_text("task-manager"), "task-manager");
 /// ```
 pub fn redact_text(text: &str) -> String {
