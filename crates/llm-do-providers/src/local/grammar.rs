@@ -3,8 +3,8 @@
 //! llama.cpp samples under a GBNF grammar: at every step, tokens that cannot continue a string
 //! of the grammar's language are masked out. [`json_schema_grammar`] derives a grammar whose
 //! language is a **subset of the JSON values valid against the schema**, so any answer that
-//! completes under it parses and validates. "Subset" is deliberate: the grammar produces compact
-//! JSON (no whitespace), puts required properties first and optional ones after them in
+//! completes under it parses and validates. "Subset" is deliberate: the grammar produces JSON with
+//! one space after `:` and `,` and no other whitespace, puts required properties first and optional ones after them in
 //! declaration order, caps numbers at 16 integer and 15 fraction digits, and caps bounded
 //! repetitions at [`MAX_REPEAT`]; all of these are still valid JSON for the schema.
 //!
@@ -106,7 +106,7 @@ impl fmt::Display for Grammar {
 ///     "additionalProperties": false
 /// });
 /// let g = json_schema_grammar(&schema).unwrap().to_string();
-/// assert!(g.starts_with(r#"root ::= "{" "\"ok\":" "#));
+/// assert!(g.starts_with(r#"root ::= "{" "\"ok\": " "#));
 /// ```
 pub fn json_schema_grammar(schema: &Value) -> Result<Grammar, SchemaError> {
     let mut builder = GrammarBuilder::new();
@@ -1091,7 +1091,7 @@ mod tests {
         let root = g.lines().next().unwrap();
         assert_eq!(
             root,
-            r#"root ::= "{" "\"ok\":" value-ok ("," "\"note\":" string)? ("," "\"n\":" value-n)? "}""#
+            r#"root ::= "{" "\"ok\": " value-ok (", " "\"note\": " string)? (", " "\"n\": " value-n)? "}""#
         );
     }
 
@@ -1112,7 +1112,7 @@ mod tests {
             }}
         }));
         assert!(g.starts_with("root ::= node\n"), "{g}");
-        assert!(g.contains("node ::= \"{\" \"\\\"next\\\":\" "), "{g}");
+        assert!(g.contains("node ::= \"{\" \"\\\"next\\\": \" "), "{g}");
     }
 
     #[test]
@@ -1159,13 +1159,13 @@ mod tests {
         let g = grammar(
             json!({"type": "array", "items": {"type": "boolean"}, "minItems": 1, "maxItems": 3}),
         );
-        assert!(g.starts_with(r#"root ::= "[" value-item ("," value-item){0,2} "]""#), "{g}");
+        assert!(g.starts_with(r#"root ::= "[" value-item (", " value-item){0,2} "]""#), "{g}");
         let g = grammar(json!({"type": "string", "maxLength": 10}));
         assert!(g.starts_with(r#"root ::= "\"" char{0,10} "\"""#), "{g}");
         let g = grammar(
             json!({"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}]}),
         );
-        assert!(g.starts_with(r#"root ::= "[" value-0 "," string "]""#), "{g}");
+        assert!(g.starts_with(r#"root ::= "[" value-0 ", " string "]""#), "{g}");
     }
 
     #[test]

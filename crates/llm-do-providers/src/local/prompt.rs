@@ -390,10 +390,10 @@ mod tests {
         let system = &p.turns[0].content;
         assert!(
             system
-                .starts_with("Be exact.\n\nYou can call these tools:\n<tools>\n{\"name\":\"add\"")
+                .starts_with("Be exact.\n\nYou can call these tools:\n<tools>\n{\"name\": \"add\"")
         );
         assert!(!system.contains("$schema"));
-        assert!(system.contains(r#"{"name":"final_answer","description":"Give the final answer.","parameters":{"type":"object","properties":{"answer":{"type":"integer"}},"required":["answer"]}}"#), "{system}");
+        assert!(system.contains(r#"{"name": "final_answer", "description": "Give the final answer.", "parameters": {"type": "object", "properties": {"answer": {"type": "integer"}}, "required": ["answer"]}}"#), "{system}");
         assert!(p.tools);
     }
 
@@ -403,7 +403,9 @@ mod tests {
             .with_output(OutputMode::json("n", json!({"type": "integer"})));
         let p = prepare(&req).unwrap();
         assert_eq!(p.turns[0].role, "system");
-        assert!(p.turns[0].content.ends_with("matching this JSON Schema:\n{\"type\":\"integer\"}"));
+        assert!(
+            p.turns[0].content.ends_with("matching this JSON Schema:\n{\"type\": \"integer\"}")
+        );
     }
 
     #[test]
@@ -425,12 +427,15 @@ mod tests {
         let p = prepare(&req).unwrap();
         let roles: Vec<_> = p.turns.iter().map(|t| t.role).collect();
         assert_eq!(roles, ["system", "user", "assistant", "user", "assistant", "user"]);
-        assert_eq!(p.turns[2].content, r#"{"name":"add","arguments":{"a":1,"b":2}}"#);
+        assert_eq!(p.turns[2].content, r#"{"name": "add", "arguments": {"a": 1, "b": 2}}"#);
         assert_eq!(
             p.turns[3].content,
-            "<tool_response>\n{\"name\":\"add\",\"content\":3}\n</tool_response>"
+            "<tool_response>\n{\"name\": \"add\", \"content\": 3}\n</tool_response>"
         );
-        assert_eq!(p.turns[4].content, r#"{"name":"final_answer","arguments":{"answer":"three"}}"#);
+        assert_eq!(
+            p.turns[4].content,
+            r#"{"name": "final_answer", "arguments": {"answer": "three"}}"#
+        );
         assert!(is_repeat(&req, "add", r#"{"b":2,"a":1}"#));
         assert!(!is_repeat(&req, "add", r#"{"a":2,"b":2}"#));
     }
@@ -438,13 +443,13 @@ mod tests {
     #[test]
     fn the_tool_grammar_offers_each_tool_or_the_final_answer() {
         let g = grammar_for(&[add_tool()], &OutputMode::Text, &[]).unwrap().unwrap().to_string();
-        assert!(g.starts_with(r#"root ::= "{\"name\":" (call-add | final-answer) "}""#), "{g}");
-        assert!(g.contains(r#"call-add ::= "\"add\",\"arguments\":" add-args"#), "{g}");
+        assert!(g.starts_with(r#"root ::= "{\"name\": " (call-add | final-answer) "}""#), "{g}");
+        assert!(g.contains(r#"call-add ::= "\"add\", \"arguments\": " add-args"#), "{g}");
         let g = grammar_for(&[add_tool()], &OutputMode::Text, &["add".into()])
             .unwrap()
             .unwrap()
             .to_string();
-        assert!(g.starts_with(r#"root ::= "{\"name\":" (final-answer) "}""#), "{g}");
+        assert!(g.starts_with(r#"root ::= "{\"name\": " (final-answer) "}""#), "{g}");
     }
 
     #[test]
@@ -486,7 +491,9 @@ mod tests {
         );
         assert!(parse_answer(r#"{"name":"add","argu"#, true, &text).is_err());
         assert_eq!(
-            salvage_text_answer(r#"{"name":"final_answer","arguments":{"answer":"It ships Mon\"#),
+            salvage_text_answer(
+                r#"{"name": "final_answer", "arguments": {"answer": "It ships Mon\"#
+            ),
             Some("It ships Mon".into())
         );
         assert_eq!(salvage_text_answer(r#"{"name":"add","arguments":{"#), None);
