@@ -5,6 +5,8 @@
 //!    worker's own compiled tool list — and offered to the model with their JSON Schemas.
 //! 3. The conversation starts with the system prompt (the worker's `system`, else its
 //!    description) and the rendered prompt as the user message.
+//!    Requests carry the worker's sampling settings, overlaid by those of the calling context
+//!    ([`Ctx::with_settings`]).
 //! 4. Each turn is one model request. Tool calls in the answer pass the approval gate
 //!    ([`crate::approval`]) and are dispatched through the call's [`Ctx`] — concurrently when
 //!    there are several — and their results (or error messages the model can act on) are
@@ -47,7 +49,10 @@ pub(crate) async fn run(
     let mut request = ModelRequest::new(resolved.name.clone(), messages)
         .with_tools(tools.iter().map(|t| t.tool_definition()).collect())
         .with_output(output.clone())
-        .with_settings(config.settings.clone());
+        .with_settings(match ctx.settings_override() {
+            Some(over) => config.settings.overlaid_with(over),
+            None => config.settings.clone(),
+        });
     let tool_names: Vec<String> = tools.iter().map(|t| t.name().to_owned()).collect();
 
     let mut rejected_answers = 0u32;

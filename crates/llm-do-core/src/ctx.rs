@@ -5,6 +5,7 @@
 use crate::call::{CallId, CallInfo};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
+use crate::model::ModelSettings;
 use crate::runtime::{Runtime, RuntimeInner};
 use crate::spec::{Body, CallableSpec};
 use crate::telemetry;
@@ -43,6 +44,7 @@ pub struct Ctx {
     rt: Arc<RuntimeInner>,
     run: Arc<RunState>,
     frame: Option<Arc<Frame>>,
+    settings: Option<Arc<ModelSettings>>,
 }
 
 struct RunState {
@@ -80,7 +82,7 @@ impl Ctx {
             requests_started: AtomicU64::new(0),
             usage: Mutex::new(Usage::default()),
         });
-        Self { rt, run, frame: None }
+        Self { rt, run, frame: None, settings: None }
     }
 
     /// Calls a worker or tool by name and converts its result to `T`.
@@ -205,6 +207,7 @@ impl Ctx {
                 parent: self.frame.clone(),
                 usage: Mutex::new(Usage::default()),
             })),
+            settings: self.settings.clone(),
         })
     }
 
@@ -229,6 +232,37 @@ impl Ctx {
                 fut.instrument(telemetry::agent_span(&info)).await
             }
         }
+    }
+
+    /// This context with sampling settings that override the workers' own for every model
+    /// request made under it (nested calls included). Fields left `None` keep the worker's
+    /// value; a second call overlays the first. Statistical tests use it to give each sample
+    /// its own seed and temperature.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelSettings, Runtime};
+    /// let ctx = Runtime::builder().build().ctx();
+    /// let hot = ctx.with_settings(ModelSettings { temperature: Some(0.8), ..Default::default() });
+    /// let seeded = hot.with_settings(ModelSettings { seed: Some(3), ..Default::default() });
+    /// let s = seeded.settings_override().unwrap();
+    /// assert_eq!((s.temperature, s.seed), (Some(0.8), Some(3)));
+    /// assert!(ctx.settings_override().is_none());
+    /// ```
+    pub fn with_settings(&self, settings: ModelSettings) -> Ctx {
+        let merged = match &self.settings {
+            Some(current) => current.overlaid_with(&settings),
+            None => settings,
+        };
+        Ctx { settings: Some(Arc::new(merged)), ..self.clone() }
+    }
+
+    /// The settings set with [`with_settings`](Self::with_settings), if any.
+    ///
+    /// ```
+    /// assert!(llm_do_core::Runtime::builder().build().ctx().settings_override().is_none());
+    /// ```
+    pub fn settings_override(&self) -> Option<&ModelSettings> {
+        self.settings.as_deref()
     }
 
     /// Depth of this context: 0 for a root context, 1 inside a call made from it, ...

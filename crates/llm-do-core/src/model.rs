@@ -294,6 +294,26 @@ pub struct ModelSettings {
     pub seed: Option<u64>,
 }
 
+impl ModelSettings {
+    /// These settings with every field that `over` sets replaced by its value.
+    ///
+    /// ```
+    /// # use llm_do_core::ModelSettings;
+    /// let worker = ModelSettings { temperature: Some(0.0), max_tokens: Some(64), ..Default::default() };
+    /// let over = ModelSettings { temperature: Some(0.8), seed: Some(1), ..Default::default() };
+    /// let s = worker.overlaid_with(&over);
+    /// assert_eq!((s.temperature, s.max_tokens, s.seed), (Some(0.8), Some(64), Some(1)));
+    /// ```
+    pub fn overlaid_with(&self, over: &ModelSettings) -> ModelSettings {
+        ModelSettings {
+            temperature: over.temperature.or(self.temperature),
+            top_p: over.top_p.or(self.top_p),
+            max_tokens: over.max_tokens.or(self.max_tokens),
+            seed: over.seed.or(self.seed),
+        }
+    }
+}
+
 /// A model's complete answer to one request.
 ///
 /// ```

@@ -2,6 +2,7 @@
 //!
 //! - [`scripted`]: [`ScriptedModel`](scripted::ScriptedModel), replies from a queue or a function.
 //! - [`test_model`]: [`TestModel`](test_model::TestModel), schema-driven automatic replies.
+//! - [`cassette`]: record any model's answers to a reviewable file and replay them offline.
 //! - [`example`]: schema-valid example values for a JSON Schema.
 //! - [`estimate`]: the token estimate these models report when no usage is scripted.
 //! - [`openai`]: [`OpenAiProvider`](openai::OpenAiProvider), any OpenAI-compatible server over HTTP.
@@ -9,6 +10,7 @@
 //!   including the embedded default `local:smollm2`.
 #![warn(missing_docs)]
 
+pub mod cassette;
 pub mod estimate;
 pub mod example;
 pub mod local;
