@@ -3,6 +3,10 @@
 //! - `cargo xtask ci`: the exact gates CI runs (`.ci/run` calls this): rustfmt check, clippy with
 //!   `-D warnings` on every target, then the test command from README.md.
 //! - `cargo xtask test`: only the test command.
+//! - `cargo xtask bench [--quick] [--peer] [--no-local]`: the benchmark suite (see
+//!   docs/benchmarks.md and [`bench`]).
+
+mod bench;
 
 use anyhow::{Context, Result, bail};
 use std::process::Command;
@@ -11,7 +15,8 @@ use std::process::Command;
 const TEST_COMMAND: &[&str] = &["test", "--workspace"];
 
 fn main() -> Result<()> {
-    let task = std::env::args().nth(1).unwrap_or_default();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().cloned().unwrap_or_default();
     match task.as_str() {
         "ci" => {
             cargo(&["fmt", "--all", "--check"])?;
@@ -19,10 +24,12 @@ fn main() -> Result<()> {
             cargo(TEST_COMMAND)
         }
         "test" => cargo(TEST_COMMAND),
+        "bench" => bench::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci|test>");
+            eprintln!("usage: cargo xtask <ci|test|bench>");
             eprintln!("  ci    rustfmt check, clippy -D warnings, then `cargo test --workspace`");
             eprintln!("  test  `cargo test --workspace`");
+            eprintln!("  bench the benchmark suite (`cargo xtask bench --help`)");
             bail!("unknown task `{task}`")
         }
     }

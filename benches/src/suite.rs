@@ -1,0 +1,278 @@
+//! `llm-do-bench suite`: every bench in a process of its own, the test server as a separate
+//! process (the same binary the Python peer talks to), a table and a JSON file.
+
+use crate::stats::cpu_seconds;
+use crate::table;
+use anyhow::{Context, Result, bail};
+use serde_json::{Map, Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+/// What to run and where the pieces are.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Small sizes, for routine use (well under 2 minutes).
+    #[arg(long)]
+    pub quick: bool,
+    /// The `llm-do-testkit` binary (the test server).
+    #[arg(long)]
+    pub testkit: PathBuf,
+    /// Bench 5: the `llm-do` binary built with `--features local` (serves the local model).
+    #[arg(long)]
+    pub llm_do: Option<PathBuf>,
+    /// Bench 5 in-process (this binary must be built with the `local` feature).
+    #[arg(long)]
+    pub local: bool,
+    /// The peer: a Python interpreter with pydantic-ai installed ...
+    #[arg(long, requires = "peer_script")]
+    pub python: Option<PathBuf>,
+    /// ... and the peer's script (benches/peer/peer_bench.py).
+    #[arg(long)]
+    pub peer_script: Option<PathBuf>,
+    /// Where to write the results as JSON.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Where to write the table as Markdown too.
+    #[arg(long)]
+    pub markdown: Option<PathBuf>,
+}
+
+/// Inference threads of the embedded model in bench 5, in-process and served: one, because
+/// llama.cpp's threads wait for each other by spinning, and on a small machine shared with other
+/// work (the test server, builds) more threads are several times slower, not faster.
+const LOCAL_THREADS: &str = "1";
+
+/// Sizes of every bench.
+struct Sizes {
+    inprocess: [usize; 3],
+    loopback: [usize; 3],
+    concurrency: [usize; 3],
+    scale: [usize; 2],
+    local: [usize; 2],
+}
+
+const FULL: Sizes = Sizes {
+    inprocess: [2000, 5, 200],    // runs, repeats, warm-up
+    loopback: [500, 3, 20],       // runs, repeats, warm-up
+    concurrency: [200, 1000, 50], // C, runs, latency ms
+    scale: [10_000, 1000],        // C, delay ms
+    local: [128, 3],              // max tokens, repeats
+};
+
+const QUICK: Sizes = Sizes {
+    inprocess: [300, 3, 50],
+    loopback: [100, 1, 10],
+    concurrency: [200, 400, 50],
+    scale: [2000, 200],
+    local: [24, 1],
+};
+
+/// Runs the suite.
+pub fn run(args: &Args) -> Result<()> {
+    let started = Instant::now();
+    let date = command_line("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"]);
+    let sizes = if args.quick { QUICK } else { FULL };
+    let exe = std::env::current_exe().context("cannot find this executable")?;
+    let load_before = load_average();
+    let mut ours = Map::new();
+    let mut peer = Map::new();
+    let peer_cmd = match (&args.python, &args.peer_script) {
+        (Some(python), Some(script)) => Some((python.clone(), script.clone())),
+        _ => None,
+    };
+    let contenders: Vec<(&str, Vec<String>)> = {
+        let mut c = vec![("llm-do", vec![exe.display().to_string()])];
+        if let Some((python, script)) = &peer_cmd {
+            c.push((
+                "pydantic-ai",
+                vec![python.display().to_string(), script.display().to_string()],
+            ));
+        }
+        c
+    };
+    for (name, cmd) in &contenders {
+        let into = if *name == "llm-do" { &mut ours } else { &mut peer };
+        let [runs, repeats, warmup] = sizes.inprocess;
+        let a = ["inprocess", "--runs", &runs.to_string(), "--repeats", &repeats.to_string()];
+        into.insert("inprocess".into(), child(cmd, &a, &["--warmup", &warmup.to_string()])?);
+
+        let server = start_testkit(&args.testkit, 0)?;
+        let [runs, repeats, warmup] = sizes.loopback;
+        let a = ["loopback", "--base-url", &server.url, "--runs", &runs.to_string()];
+        let b = ["--repeats", &repeats.to_string(), "--warmup", &warmup.to_string()];
+        into.insert("loopback".into(), child(cmd, &a, &b)?);
+        drop(server);
+
+        let [c, runs, latency] = sizes.concurrency;
+        let server = start_testkit(&args.testkit, latency as u64)?;
+        let a = ["concurrency", "--base-url", &server.url, "--latency-ms", &latency.to_string()];
+        let b = ["--concurrency", &c.to_string(), "--runs", &runs.to_string()];
+        let cpu_before = cpu_seconds(Some(server.child.id()));
+        let mut result = child(cmd, &a, &b)?;
+        if let (Some(after), Some(before)) = (cpu_seconds(Some(server.child.id())), cpu_before) {
+            // Includes the warm-up round of C runs.
+            result["server_cpu_us_per_run"] = json!((after - before) * 1e6 / (runs + c) as f64);
+        }
+        into.insert("concurrency".into(), result);
+        if *name == "llm-do" {
+            let raw = child(cmd, &a, &[&b[..], &["--raw"]].concat())?;
+            into.insert("concurrency_raw_http".into(), raw);
+        }
+        drop(server);
+
+        let [c, delay] = sizes.scale;
+        let a = ["scale", "--concurrency", &c.to_string(), "--delay-ms", &delay.to_string()];
+        into.insert("scale".into(), child(cmd, &a, &[])?);
+    }
+    let [max_tokens, repeats] = sizes.local;
+    let (max_tokens, repeats) = (max_tokens.to_string(), repeats.to_string());
+    let local_args =
+        ["local", "--max-tokens", &max_tokens, "--repeats", &repeats, "--threads", LOCAL_THREADS];
+    let exe_cmd = vec![exe.display().to_string()];
+    if args.local {
+        ours.insert("local_in_process".into(), child(&exe_cmd, &local_args, &[])?);
+    }
+    if let Some(llm_do) = &args.llm_do {
+        let server = start_llm_do_serve(llm_do)?;
+        ours.insert(
+            "local_serve".into(),
+            child(&exe_cmd, &local_args, &["--base-url", &server.url])?,
+        );
+    }
+    let mut meta = machine();
+    meta.insert("date".into(), json!(date));
+    meta.insert("mode".into(), json!(if args.quick { "quick" } else { "full" }));
+    meta.insert("load_average_before".into(), json!(load_before));
+    meta.insert("load_average_after".into(), json!(load_average()));
+    meta.insert("duration_s".into(), json!(started.elapsed().as_secs_f64()));
+    if let Some(versions) = peer.get("inprocess").and_then(|v| v.get("versions")) {
+        meta.insert("peer_versions".into(), versions.clone());
+    }
+    let results = json!({ "meta": meta, "llm_do": ours, "pydantic_ai": peer });
+    let markdown = table::markdown(&results);
+    println!("{markdown}");
+    if let Some(dir) = args.out.parent() {
+        std::fs::create_dir_all(dir).ok();
+    }
+    std::fs::write(&args.out, serde_json::to_string_pretty(&results)? + "\n")
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    eprintln!("llm-do-bench: results in {}", args.out.display());
+    if let Some(path) = &args.markdown {
+        std::fs::write(path, &markdown)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Runs one bench in a child process; returns the JSON it printed.
+fn child(cmd: &[String], args: &[&str], more: &[&str]) -> Result<Value> {
+    let (program, first) = cmd.split_first().context("empty command")?;
+    eprintln!("llm-do-bench: {} {}", args.join(" "), more.join(" "));
+    let output = Command::new(program)
+        .args(first)
+        .args(args)
+        .args(more)
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("cannot run {program}"))?;
+    if !output.status.success() {
+        bail!("`{program} {}` failed ({})", args.join(" "), output.status);
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text.lines().rev().find(|l| l.trim_start().starts_with('{')).unwrap_or_default();
+    serde_json::from_str(line).with_context(|| format!("`{}` printed no JSON: {text}", args[0]))
+}
+
+/// A child process that prints `... http://ADDR/v1` once listening; killed on drop.
+struct Listening {
+    child: Child,
+    url: String,
+}
+
+impl Listening {
+    fn start(mut command: Command, what: &str) -> Result<Self> {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("cannot start {what}"))?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            let Some(line) = lines.next() else {
+                let _ = child.kill();
+                bail!("{what} exited before listening");
+            };
+            let line = line?;
+            if let Some(at) = line.find("http://") {
+                break line[at..].trim().to_owned();
+            }
+        };
+        // Keep draining stdout so that the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Ok(Self { child, url })
+    }
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the test server, `llm-do-testkit serve`, with this latency.
+fn start_testkit(binary: &Path, latency_ms: u64) -> Result<Listening> {
+    let mut command = Command::new(binary);
+    command.args(["serve", "--port", "0", "--latency-ms", &latency_ms.to_string()]);
+    Listening::start(command, "the test server")
+}
+
+/// Starts `llm-do serve` on the embedded model.
+fn start_llm_do_serve(binary: &Path) -> Result<Listening> {
+    let mut command = Command::new(binary);
+    command.args(["serve", "--port", "0", "--threads", LOCAL_THREADS]);
+    Listening::start(command, "llm-do serve")
+}
+
+/// The machine and versions the results come from.
+fn machine() -> Map<String, Value> {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')))
+        .map(|(_, v)| v.trim().to_owned());
+    let mem = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_kib = mem
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+    let mut m = Map::new();
+    m.insert("cores".into(), json!(std::thread::available_parallelism().map_or(1, usize::from)));
+    m.insert("cpu".into(), json!(cpu));
+    m.insert("memory_gib".into(), json!(mem_kib.map(|k| k as f64 / 1048576.0)));
+    m.insert(
+        "kernel".into(),
+        json!(
+            std::fs::read_to_string("/proc/sys/kernel/osrelease").ok().map(|s| s.trim().to_owned())
+        ),
+    );
+    m.insert("llm_do".into(), json!(env!("CARGO_PKG_VERSION")));
+    m.insert("git_commit".into(), json!(command_line("git", &["rev-parse", "--short", "HEAD"])));
+    m.insert("rustc".into(), json!(command_line("rustc", &["--version"])));
+    m
+}
+
+/// The first line a command prints, if it runs.
+fn command_line(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().next().map(str::to_owned)
+}
+
+/// The 1-minute load average.
+fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
+}

@@ -1,0 +1,284 @@
+//! The results as a Markdown table: llm-do, pydantic-ai and the ratio, row by row.
+
+use serde_json::Value;
+
+/// Whether a smaller or a larger figure is better.
+#[derive(Clone, Copy)]
+enum Better {
+    Lower,
+    Higher,
+}
+
+/// One row: a label, where the figure is in each contender's results, its unit.
+struct Row {
+    label: String,
+    path: Vec<String>,
+    unit: &'static str,
+    better: Better,
+    digits: usize,
+}
+
+fn row(label: &str, path: &str, unit: &'static str, better: Better, digits: usize) -> Row {
+    Row {
+        label: label.to_owned(),
+        path: path.split('.').map(str::to_owned).collect(),
+        unit,
+        better,
+        digits,
+    }
+}
+
+/// Looks `path` up; a numeric segment indexes an array, `[variant=NAME]` picks an element.
+fn lookup<'a>(mut value: &'a Value, path: &[String]) -> Option<&'a Value> {
+    for key in path {
+        value = if let Some(selector) = key.strip_prefix('[').and_then(|k| k.strip_suffix(']')) {
+            let (field, wanted) = selector.split_once('=')?;
+            let pairs: Vec<(&str, &str)> =
+                wanted.split('&').map(|w| w.split_once(':').unwrap_or((field, w))).collect();
+            value.as_array()?.iter().find(|item| {
+                item[field].as_str() == Some(pairs[0].1)
+                    && pairs[1..].iter().all(|(f, w)| item[*f].as_str() == Some(w))
+            })?
+        } else {
+            value.get(key)?
+        };
+    }
+    Some(value)
+}
+
+fn rows() -> Vec<Row> {
+    use Better::{Higher, Lower};
+    let mut rows = Vec::new();
+    for v in ["text", "structured"] {
+        rows.push(row(
+            &format!("1. in-process, µs per run ({v})"),
+            &format!("inprocess.results.[variant={v}&model:fn_model].us_per_run"),
+            "µs",
+            Lower,
+            1,
+        ));
+        rows.push(row(
+            &format!("1. in-process on ScriptedModel, µs per run ({v})"),
+            &format!("inprocess.results.[variant={v}&model:scripted_model].us_per_run"),
+            "µs",
+            Lower,
+            1,
+        ));
+    }
+    rows.push(row(
+        "1. `ctx.call` by name to a trivial tool",
+        "inprocess.call_by_name.ns_per_call",
+        "ns",
+        Lower,
+        0,
+    ));
+    for v in ["text", "structured"] {
+        rows.push(row(
+            &format!("2. loopback sequential, runs/s ({v})"),
+            &format!("loopback.results.[variant={v}].contender.runs_per_s"),
+            "runs/s",
+            Higher,
+            0,
+        ));
+        rows.push(row(
+            &format!("2. raw HTTP floor, runs/s ({v})"),
+            &format!("loopback.results.[variant={v}].raw_http.runs_per_s"),
+            "runs/s",
+            Higher,
+            0,
+        ));
+        rows.push(row(
+            &format!("2. harness share of a loopback run ({v})"),
+            &format!("loopback.results.[variant={v}].harness_share"),
+            "%",
+            Lower,
+            1,
+        ));
+    }
+    rows.push(row("3. C=200 wall time", "concurrency.wall_s", "s", Lower, 3));
+    rows.push(row("3. C=200 ideal wall time", "concurrency.ideal_s", "s", Lower, 3));
+    rows.push(row("3. C=200 over the ideal", "concurrency.over_ideal_pct", "%", Lower, 1));
+    rows.push(row(
+        "3. C=200 raw HTTP floor over the ideal",
+        "concurrency_raw_http.over_ideal_pct",
+        "%",
+        Lower,
+        1,
+    ));
+    rows.push(row("3. C=200 run latency p50", "concurrency.p50_ms", "ms", Lower, 1));
+    rows.push(row("3. C=200 run latency p99", "concurrency.p99_ms", "ms", Lower, 1));
+    rows.push(row(
+        "3. C=200 client CPU per run",
+        "concurrency.client_cpu_us_per_run",
+        "µs",
+        Lower,
+        0,
+    ));
+    rows.push(row(
+        "3. C=200 test server CPU per run",
+        "concurrency.server_cpu_us_per_run",
+        "µs",
+        Lower,
+        0,
+    ));
+    rows.push(row(
+        "3. C=200 raw HTTP floor, client CPU per run",
+        "concurrency_raw_http.client_cpu_us_per_run",
+        "µs",
+        Lower,
+        0,
+    ));
+    rows.push(row("3. C=200 client peak RSS", "concurrency.peak_rss_kib", "MiB", Lower, 1));
+    rows.push(row("4. scale: workers in flight", "scale.concurrency", "", Higher, 0));
+    rows.push(row("4. scale: runs completed", "scale.completed", "", Higher, 0));
+    rows.push(row("4. scale: wall time (ideal 2 × delay)", "scale.wall_s", "s", Lower, 2));
+    rows.push(row("4. scale: peak RSS", "scale.peak_rss_kib", "MiB", Lower, 1));
+    rows.push(row(
+        "4. scale: memory per in-flight worker",
+        "scale.bytes_per_worker_in_flight",
+        "KiB",
+        Lower,
+        1,
+    ));
+    rows.push(row(
+        "4. scale: peak memory per worker",
+        "scale.bytes_per_worker_peak",
+        "KiB",
+        Lower,
+        1,
+    ));
+    for (path, label) in [("local_in_process", "in-process"), ("local_serve", "via `llm-do serve`")]
+    {
+        rows.push(row(
+            &format!("5. local model {label}: time to first token"),
+            &format!("{path}.ttft_ms"),
+            "ms",
+            Lower,
+            1,
+        ));
+        rows.push(row(
+            &format!("5. local model {label}: decode tokens/s"),
+            &format!("{path}.decode_tokens_per_s"),
+            "tok/s",
+            Higher,
+            1,
+        ));
+        rows.push(row(
+            &format!("5. local model {label}: overall tokens/s"),
+            &format!("{path}.tokens_per_s"),
+            "tok/s",
+            Higher,
+            1,
+        ));
+    }
+    rows
+}
+
+/// Formats a figure in its unit.
+fn format(value: f64, unit: &str, digits: usize) -> String {
+    match unit {
+        "MiB" => format!("{:.*} MiB", digits, value / 1024.0),
+        "KiB" => format!("{:.*} KiB", digits, value / 1024.0),
+        "%" => format!("{:.*} %", digits, value),
+        "" => format!("{value:.0}"),
+        _ => format!("{:.*} {unit}", digits, value),
+    }
+}
+
+/// The table of `results` (as written by the suite).
+pub fn markdown(results: &Value) -> String {
+    let has_peer = results["pydantic_ai"].as_object().is_some_and(|m| !m.is_empty());
+    let mut out = String::new();
+    if has_peer {
+        out.push_str("| bench | llm-do | pydantic-ai | llm-do advantage |\n|---|---:|---:|---:|\n");
+    } else {
+        out.push_str("| bench | llm-do |\n|---|---:|\n");
+    }
+    for r in rows() {
+        let find = |who: &str| -> Option<f64> {
+            let contender = if who == "llm_do" { "llm_do" } else { "pydantic_ai" };
+            let path: Vec<String> = r
+                .path
+                .iter()
+                .map(|p| if p == "contender" { contender.to_owned() } else { p.clone() })
+                .collect();
+            let mut v = lookup(&results[who], &path)?.as_f64()?;
+            if r.unit == "%" && r.path.last().is_some_and(|p| p == "harness_share") {
+                v *= 100.0;
+            }
+            Some(v)
+        };
+        let Some(ours) = find("llm_do") else { continue };
+        let cell = format(ours, r.unit, r.digits);
+        if !has_peer {
+            out.push_str(&format!("| {} | {cell} |\n", r.label));
+            continue;
+        }
+        let theirs = find("pydantic_ai");
+        let peer_cell = theirs.map_or_else(|| "—".to_owned(), |t| format(t, r.unit, r.digits));
+        let ratio = match (theirs, r.better, r.unit) {
+            (_, _, "%" | "") => "".to_owned(),
+            (Some(t), Better::Lower, _) if ours > 0.0 => format!("{:.1}×", t / ours),
+            (Some(t), Better::Higher, _) if t > 0.0 => format!("{:.1}×", ours / t),
+            _ => "".to_owned(),
+        };
+        out.push_str(&format!("| {} | {cell} | {peer_cell} | {ratio} |\n", r.label));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rows_put_both_contenders_side_by_side_with_the_advantage() {
+        let results = json!({
+            "llm_do": {
+                "inprocess": {"results": [
+                    {"variant": "text", "model": "fn_model", "us_per_run": 5.0},
+                    {"variant": "text", "model": "scripted_model", "us_per_run": 9.0},
+                ]},
+                "loopback": {"results": [
+                    {"variant": "text", "llm_do": {"runs_per_s": 3000.0}, "raw_http": {"runs_per_s": 3500.0}, "harness_share": 0.125},
+                ]},
+                "concurrency": {"peak_rss_kib": 20480.0, "over_ideal_pct": 12.0},
+            },
+            "pydantic_ai": {
+                "inprocess": {"results": [{"variant": "text", "model": "fn_model", "us_per_run": 5000.0}]},
+                "loopback": {"results": [{"variant": "text", "pydantic_ai": {"runs_per_s": 60.0}}]},
+                "concurrency": {"peak_rss_kib": 102400.0, "over_ideal_pct": 900.0},
+            },
+        });
+        let table = markdown(&results);
+        let line = |start: &str| table.lines().find(|l| l.starts_with(start)).unwrap().to_owned();
+        assert_eq!(
+            line("| 1. in-process, µs per run (text)"),
+            "| 1. in-process, µs per run (text) | 5.0 µs | 5000.0 µs | 1000.0× |"
+        );
+        assert_eq!(
+            line("| 1. in-process on ScriptedModel, µs per run (text)"),
+            "| 1. in-process on ScriptedModel, µs per run (text) | 9.0 µs | — |  |"
+        );
+        assert_eq!(
+            line("| 2. loopback sequential, runs/s (text)"),
+            "| 2. loopback sequential, runs/s (text) | 3000 runs/s | 60 runs/s | 50.0× |"
+        );
+        assert_eq!(
+            line("| 2. harness share of a loopback run (text)"),
+            "| 2. harness share of a loopback run (text) | 12.5 % | — |  |"
+        );
+        assert_eq!(
+            line("| 3. C=200 client peak RSS"),
+            "| 3. C=200 client peak RSS | 20.0 MiB | 100.0 MiB | 5.0× |"
+        );
+        assert_eq!(
+            line("| 3. C=200 over the ideal"),
+            "| 3. C=200 over the ideal | 12.0 % | 900.0 % |  |"
+        );
+        // Figures nobody measured are left out.
+        assert!(!table.contains("local model"));
+        assert!(!markdown(&json!({"llm_do": {}, "pydantic_ai": {}})).contains("| 1."));
+    }
+}
