@@ -1,11 +1,24 @@
-//! The `llm-do` command line.
+//! The `llm-do` command line, as a library.
 //!
-//! - `llm-do serve --model local:smollm2 --port 8080` — an OpenAI-compatible
-//!   `/v1/chat/completions` (JSON and server-sent events) and `/v1/models` server on
-//!   `127.0.0.1` over any configured model ([`serve`]).
-//! - `llm-do fetch-model` — puts the embedded model in the cache (once) and prints its path.
+//! - `llm-do run <project-dir | file.worker> [INPUT]` runs a project of `.worker` files with
+//!   a live call tree on stderr ([`display`]), terminal approvals ([`approve`]) and an optional
+//!   JSONL run log ([`run_log`]);
+//! - `llm-do check` / `llm-do list` validate and describe a project without calling a model;
+//! - `llm-do log show FILE` renders a run log as a call tree;
+//! - `llm-do serve --model local:smollm2 --port 8080` puts any configured model behind an
+//!   OpenAI-compatible HTTP API ([`serve`]); `llm-do fetch-model` caches the embedded model.
 //!
-//! The `local` feature (on by default) builds in the embedded local model.
+//! A host program embeds the whole command line, with its own Rust workers and tools in every
+//! project's name space, through [`main_with`]. Exit codes: [`exit::Exit`]. The `local`
+//! feature (on by default) builds in the embedded local model. See `docs/cli.md`.
+#![warn(missing_docs)]
 
+mod app;
+pub mod approve;
+pub mod display;
+pub mod exit;
 pub mod models;
+pub mod run_log;
 pub mod serve;
+
+pub use app::{main_with, run_with};

@@ -1,0 +1,559 @@
+//! The command line itself: argument parsing (clap) and the commands. [`main_with`] runs it
+//! with a host program's Rust workers and tools in the project's name space.
+
+use crate::approve::{Abort, HeadlessApprover, TerminalApprover};
+use crate::display::{Display, Mode};
+use crate::exit::{self, Exit};
+use crate::models::{self, LocalOptions};
+use crate::run_log::{self, RunLogWriter};
+use clap::{ArgAction, Args, Parser, Subcommand};
+use llm_do::approval::{ApproveAll, DenyAll};
+use llm_do::setup::RuntimeBuilderExt as _;
+use llm_do::{CallableSpec, Error, ModelRef, Registry, Runtime};
+use llm_do_project::{ApprovalMode, Project};
+use serde_json::{Value, json};
+use std::ffi::OsString;
+use std::io::{IsTerminal as _, Read as _};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// llm-do: run LLM workers written as `.worker` files (or in Rust), watch their calls, approve
+/// their tool calls, and keep a log of every run.
+#[derive(Debug, Parser)]
+#[command(name = "llm-do", version, after_help = exit::HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a project's entry worker (or one .worker file) on an input and print its result.
+    ///
+    /// Progress (the live call tree, approvals, token usage) goes to stderr; stdout gets only
+    /// the result: text as is, JSON pretty-printed, or with --json one JSON object
+    /// {"worker", "ok", "output" | "error", "usage"}.
+    #[command(after_help = exit::HELP)]
+    Run(RunArgs),
+    /// Validate a project (every file, schema, model string and tool reference) without calling
+    /// a model. Problems are printed as `file:line:col: error: ...` on stderr (exit code 2).
+    #[command(after_help = exit::HELP)]
+    Check {
+        /// The project directory.
+        project: PathBuf,
+    },
+    /// List a project's workers and tools with their kinds and schemas.
+    #[command(after_help = exit::HELP)]
+    List {
+        /// The project directory.
+        project: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read run logs written by `llm-do run --log FILE`.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Serve a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/models).
+    Serve {
+        /// The model to serve, `provider:name`.
+        #[arg(long, default_value = "local:smollm2")]
+        model: String,
+        /// Port to listen on (0 picks a free one; the address is printed on stdout).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address to listen on.
+        #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+        host: IpAddr,
+        /// Inference threads of a local model (default: cores, at most 4).
+        #[arg(long)]
+        threads: Option<u32>,
+        /// Context window of a local model, in tokens.
+        #[arg(long)]
+        context_size: Option<u32>,
+    },
+    /// Fetch the embedded model into the cache (once; verified) and print its path.
+    FetchModel,
+}
+
+#[derive(Debug, Subcommand)]
+enum LogCommand {
+    /// Render a run log as a call tree: each call with its model, time, tokens, input and
+    /// output, approvals and nested calls.
+    Show {
+        /// The log file (JSON lines).
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// A project directory (its entry worker runs) or a `.worker` file (that worker runs, with
+    /// its directory as the project).
+    target: PathBuf,
+    /// The input text, for workers with one string parameter (the default `{input}`); `-`
+    /// reads it from stdin.
+    input: Option<String>,
+    /// The arguments as a JSON object (for workers with several parameters).
+    #[arg(long, value_name = "JSON", conflicts_with = "input")]
+    input_json: Option<String>,
+    /// The worker to run (default: the file given, else `entry` of llm-do.toml, else `main`,
+    /// else the only worker).
+    #[arg(long)]
+    worker: Option<String>,
+    /// The model of every file worker and of Rust workers that name none (`provider:name`,
+    /// e.g. `local:smollm2`, `openai:gpt-4o-mini`).
+    #[arg(long)]
+    model: Option<String>,
+    /// Approve every tool call that needs approval (no prompts).
+    #[arg(long, conflicts_with = "deny_all")]
+    approve_all: bool,
+    /// Deny every tool call that needs approval (the model is told; the run goes on).
+    #[arg(long)]
+    deny_all: bool,
+    /// The deepest nested call allowed (default: llm-do.toml `max_depth`, else 5).
+    #[arg(long)]
+    max_depth: Option<u32>,
+    /// Print the result and usage as one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Show more on stderr: -v the tool calls models ask for, -vv also the models' text.
+    #[arg(short, long, action = ArgAction::Count)]
+    verbose: u8,
+    /// Write a run log: one JSON object per event (see docs/cli.md for the schema).
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+}
+
+/// Runs the `llm-do` command line with the process's arguments, with `host`'s Rust workers and
+/// tools in every project's name space: file workers can list them in `tools:` and they can
+/// call file workers by name. This is how a program with its own `#[tool]`s gets the whole CLI
+/// (`run`, `check`, `list`, `log`, `serve`) — and how hardening a file worker into Rust keeps
+/// the project's call sites.
+///
+/// ```no_run
+/// use llm_do::prelude::*;
+///
+/// /// Count the words of a text.
+/// #[tool]
+/// async fn word_count(text: String) -> Result<usize> {
+///     Ok(text.split_whitespace().count())
+/// }
+///
+/// fn main() -> std::process::ExitCode {
+///     let mut host = llm_do::Registry::default();
+///     host.insert(word_count::spec());
+///     llm_do_cli::main_with(host)
+/// }
+/// ```
+pub fn main_with(host: Registry) -> ExitCode {
+    run_with(std::env::args_os(), host)
+}
+
+/// [`main_with`] with explicit arguments (the first is the program name).
+///
+/// ```
+/// let code = llm_do_cli::run_with(["llm-do", "check", "/no/such/project"], llm_do::Registry::default());
+/// assert_eq!(code, std::process::ExitCode::from(2));
+/// ```
+pub fn run_with<I, T>(args: I, host: Registry) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { Exit::Usage.code() } else { 0 });
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("llm-do: cannot start the async runtime: {e}");
+            return Exit::RunFailed.into();
+        }
+    };
+    runtime.block_on(command(cli.command, host)).into()
+}
+
+async fn command(command: Command, host: Registry) -> Exit {
+    match command {
+        Command::Run(args) => run(args, host).await,
+        Command::Check { project } => check(&project, &host),
+        Command::List { project, json } => list(&project, &host, json),
+        Command::Log(LogCommand::Show { file }) => match run_log::read(&file) {
+            Ok(records) => {
+                print!("{}", run_log::render_tree(&records));
+                Exit::Ok
+            }
+            Err(e) => {
+                eprintln!("llm-do: {e}");
+                Exit::Usage
+            }
+        },
+        Command::Serve { model, port, host: addr, threads, context_size } => {
+            let served = match models::resolve(&model, LocalOptions { threads, context_size }).await
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("llm-do: {e:#}");
+                    return Exit::Usage;
+                }
+            };
+            match crate::serve::bind_and_run(SocketAddr::new(addr, port), Arc::new(served)).await {
+                Ok(()) => Exit::Ok,
+                Err(e) => {
+                    eprintln!("llm-do: {e}");
+                    Exit::RunFailed
+                }
+            }
+        }
+        Command::FetchModel => match fetch_model() {
+            Ok(()) => Exit::Ok,
+            Err(e) => {
+                eprintln!("llm-do: {e:#}");
+                Exit::RunFailed
+            }
+        },
+    }
+}
+
+#[cfg(feature = "local")]
+fn fetch_model() -> anyhow::Result<()> {
+    use llm_do::providers::local::cache::{ModelCache, SMOLLM2};
+    let path = ModelCache::default_location()?.ensure(&SMOLLM2)?;
+    println!("{}", path.display());
+    Ok(())
+}
+
+#[cfg(not(feature = "local"))]
+fn fetch_model() -> anyhow::Result<()> {
+    anyhow::bail!("this build of llm-do has no `local` feature: rebuild with `--features local`")
+}
+
+/// Loads and checks a project, printing its diagnostics on failure.
+fn load(dir: &Path, host: &Registry) -> Result<Project, Exit> {
+    Project::check(dir, host).map_err(|diagnostics| {
+        eprintln!("{diagnostics}");
+        let n = diagnostics.len();
+        eprintln!(
+            "llm-do: {n} problem{} found in {}",
+            if n == 1 { "" } else { "s" },
+            dir.display()
+        );
+        Exit::Usage
+    })
+}
+
+fn check(dir: &Path, host: &Registry) -> Exit {
+    match load(dir, host) {
+        Ok(project) => {
+            let tools = project.specs().count() - project.workers().len();
+            println!(
+                "ok: {} worker{} and {} built-in tool{} in {}{}",
+                project.workers().len(),
+                if project.workers().len() == 1 { "" } else { "s" },
+                tools,
+                if tools == 1 { "" } else { "s" },
+                dir.display(),
+                project.entry().map(|e| format!(" (entry: {e})")).unwrap_or_default()
+            );
+            Exit::Ok
+        }
+        Err(code) => code,
+    }
+}
+
+/// Where a callable of a project's name space comes from.
+fn source_of(project: &Project, spec: &CallableSpec) -> String {
+    match project.workers().iter().find(|w| w.name == spec.name()) {
+        Some(w) => w.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+        None if project.specs().any(|s| s.name() == spec.name()) => "built-in".to_owned(),
+        None => "rust".to_owned(),
+    }
+}
+
+fn list(dir: &Path, host: &Registry, as_json: bool) -> Exit {
+    let project = match load(dir, host) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let rt = project.register(host_builder(host)).build();
+    let mut specs: Vec<&Arc<CallableSpec>> = rt.registry().iter().collect();
+    specs.sort_by_key(|s| (!s.kind().is_stochastic(), s.name().to_owned()));
+    let entries: Vec<Value> = specs
+        .iter()
+        .map(|s| {
+            let mut e = json!({
+                "name": s.name(),
+                "kind": if s.kind().is_stochastic() { "worker" } else { "tool" },
+                "source": source_of(&project, s),
+                "description": s.description(),
+                "input": s.input_schema(),
+                "output": s.output_schema(),
+            });
+            if let Some(w) = s.worker() {
+                e["model"] = json!(w.model);
+                e["tools"] = json!(w.tools.iter().map(|t| t.name()).collect::<Vec<_>>());
+            }
+            if let Some(v) = s.approval() {
+                e["approval"] = json!(v);
+            }
+            e
+        })
+        .collect();
+    if as_json {
+        let out = json!({"project": dir, "entry": project.entry(), "callables": entries});
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        return Exit::Ok;
+    }
+    for e in &entries {
+        let model = match e.get("model") {
+            Some(Value::String(m)) => format!(", model {m}"),
+            Some(_) => ", default model".to_owned(),
+            None => String::new(),
+        };
+        let entry = if project.entry() == e["name"].as_str() { " (entry)" } else { "" };
+        println!(
+            "{} [{}, {}{model}]{entry}",
+            e["name"].as_str().unwrap_or(""),
+            e["kind"].as_str().unwrap_or(""),
+            e["source"].as_str().unwrap_or("")
+        );
+        let description = e["description"].as_str().unwrap_or("");
+        if !description.is_empty() {
+            println!("    {description}");
+        }
+        if let Some(tools) = e.get("tools").and_then(Value::as_array).filter(|t| !t.is_empty()) {
+            let names: Vec<&str> = tools.iter().filter_map(Value::as_str).collect();
+            println!("    tools:  {}", names.join(", "));
+        }
+        println!("    input:  {}", e["input"]);
+        println!("    output: {}", e["output"]);
+    }
+    Exit::Ok
+}
+
+/// A builder with the host's callables.
+fn host_builder(host: &Registry) -> llm_do::RuntimeBuilder {
+    host.iter().fold(Runtime::builder(), |b, spec| b.register(spec.clone()))
+}
+
+fn usage_error(message: impl std::fmt::Display) -> Exit {
+    eprintln!("llm-do: {message}");
+    Exit::Usage
+}
+
+/// The project directory and the worker a `run` starts with.
+fn target(args: &RunArgs, host: &Registry) -> Result<(Project, String), Exit> {
+    let is_file = args.target.is_file();
+    let dir = if is_file {
+        if args.target.extension().is_none_or(|e| e != llm_do_project::project::WORKER_EXTENSION) {
+            return Err(usage_error(format!(
+                "{} is neither a project directory nor a `.worker` file",
+                args.target.display()
+            )));
+        }
+        match args.target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        }
+    } else {
+        args.target.clone()
+    };
+    let project = load(&dir, host)?;
+    let file_worker = is_file.then(|| {
+        project
+            .workers()
+            .iter()
+            .find(|w| w.path.file_name() == args.target.file_name())
+            .map(|w| w.name.clone())
+    });
+    let entry = match (&args.worker, file_worker.flatten(), project.entry()) {
+        (Some(w), _, _) => w.clone(),
+        (None, Some(w), _) => w,
+        (None, None, Some(e)) => e.to_owned(),
+        (None, None, None) => {
+            let names: Vec<&str> = project.workers().iter().map(|w| w.name.as_str()).collect();
+            return Err(usage_error(format!(
+                "{} has several workers ({}) and no entry: pass --worker NAME, or set `entry = \"NAME\"` in llm-do.toml",
+                dir.display(),
+                names.join(", ")
+            )));
+        }
+    };
+    Ok((project, entry))
+}
+
+/// The arguments of the entry call.
+fn input(args: &RunArgs, spec: &CallableSpec) -> Result<Value, Exit> {
+    if let Some(text) = &args.input_json {
+        return serde_json::from_str(text)
+            .map_err(|e| usage_error(format!("--input-json is not valid JSON: {e}")));
+    }
+    let text = match args.input.as_deref() {
+        Some("-") => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| usage_error(format!("cannot read the input from stdin: {e}")))?;
+            s
+        }
+        Some(text) => text.to_owned(),
+        None => {
+            let required =
+                spec.input_schema()["required"].as_array().is_some_and(|r| !r.is_empty());
+            if required {
+                return Err(usage_error(format!(
+                    "`{}` needs an input: give it as an argument (`-` reads stdin) or as --input-json, matching {}",
+                    spec.name(),
+                    spec.input_schema()
+                )));
+            }
+            return Ok(json!({}));
+        }
+    };
+    let props = spec.input_schema()["properties"].as_object().map_or(0, |p| p.len());
+    if props != 1 {
+        return Err(usage_error(format!(
+            "`{}` takes {props} parameters, not one text: pass them as --input-json matching {}",
+            spec.name(),
+            spec.input_schema()
+        )));
+    }
+    Ok(Value::String(text))
+}
+
+/// The exit code for the error a run ended with.
+fn exit_for(error: &Error) -> Exit {
+    match error {
+        Error::Denied { .. } => Exit::Denied,
+        Error::NoModel { .. }
+        | Error::InvalidModel { .. }
+        | Error::UnknownProvider { .. }
+        | Error::InvalidSpec { .. } => Exit::Usage,
+        _ => Exit::RunFailed,
+    }
+}
+
+async fn run(args: RunArgs, host: Registry) -> Exit {
+    let (project, entry) = match target(&args, &host) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    if let Some(m) = &args.model {
+        if let Err(e) = ModelRef::parse(m) {
+            return usage_error(format!("--model: {e}"));
+        }
+    }
+    // Everything that will be registered: the host's callables, then the project's (file
+    // workers re-made with --model when given).
+    let mut specs: Vec<Arc<CallableSpec>> = host.iter().cloned().collect();
+    specs.extend(project.specs().cloned());
+    let mut builder = project.register(host_builder(&host).with_default_providers());
+    if let Some(model) = &args.model {
+        builder = builder.default_model(model.clone());
+        for w in project.workers() {
+            let mut w = w.clone();
+            w.model = Some(model.clone());
+            match w.to_spec() {
+                Ok(spec) => {
+                    specs.retain(|s| s.name() != spec.name());
+                    specs.push(spec.clone());
+                    builder = builder.register(spec);
+                }
+                Err(e) => return usage_error(e),
+            }
+        }
+    }
+    let Some(spec) = specs.iter().rev().find(|s| s.name() == entry).cloned() else {
+        let names: Vec<&str> = specs.iter().map(|s| s.name()).collect();
+        return usage_error(format!(
+            "no worker or tool named `{entry}` (known: {})",
+            names.join(", ")
+        ));
+    };
+    let input = match input(&args, &spec) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    if let Some(depth) = args.max_depth {
+        builder = builder.max_depth(depth);
+    }
+    let stderr_tty = std::io::stderr().is_terminal();
+    let display = Display::new(if stderr_tty { Mode::Live } else { Mode::Plain }, args.verbose);
+    builder = builder.subscribe(display.clone());
+    let abort = Abort::new();
+    if args.approve_all {
+        builder = builder.approver(ApproveAll);
+    } else if args.deny_all {
+        builder = builder.approver(DenyAll);
+    } else if project.config().approval_mode == ApprovalMode::Prompt {
+        let stdin_tty = std::io::stdin().is_terminal() && args.input.as_deref() != Some("-");
+        builder = if stdin_tty {
+            builder.approver(TerminalApprover::new(display.clone(), abort.clone()))
+        } else {
+            builder.approver(HeadlessApprover::new(abort.clone()))
+        };
+    }
+    let log = match &args.log {
+        Some(path) => match RunLogWriter::create(path, &specs) {
+            Ok(w) => {
+                builder = builder.subscribe(w.clone());
+                Some(w)
+            }
+            Err(e) => {
+                return usage_error(format!("cannot create the run log {}: {e}", path.display()));
+            }
+        },
+        None => None,
+    };
+    let rt = builder.build();
+    let ctx = rt.ctx();
+    let outcome = tokio::select! {
+        biased;
+        reason = abort.raised() => Err(reason),
+        result = ctx.call_value(&entry, input) => Ok(result),
+    };
+    let usage = ctx.usage();
+    display.finish(&usage);
+    if let Some(log) = &log {
+        if let Err(e) = log.finish() {
+            eprintln!("llm-do: the run log could not be written completely: {e}");
+        }
+    }
+    let usage_json = json!({
+        "requests": usage.requests,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens(),
+    });
+    let (code, output, error) = match outcome {
+        Ok(Ok(value)) => (Exit::Ok, Some(value), None),
+        Ok(Err(e)) => (exit_for(&e), None, Some(e.to_string())),
+        Err(reason) => (Exit::Denied, None, Some(reason)),
+    };
+    if args.json {
+        let mut out = json!({"worker": entry, "ok": code == Exit::Ok, "usage": usage_json});
+        if let Some(v) = &output {
+            out["output"] = v.clone();
+        }
+        if let Some(e) = &error {
+            out["error"] = json!(e);
+        }
+        println!("{out}");
+    } else if let Some(v) = &output {
+        match v {
+            Value::String(s) => println!("{s}"),
+            other => println!("{}", serde_json::to_string_pretty(other).unwrap_or_default()),
+        }
+    }
+    if let Some(e) = &error {
+        eprintln!("llm-do: {e}");
+    }
+    code
+}

@@ -1,0 +1,216 @@
+//! Approvers of `llm-do run`: who decides the tool calls the approval policy marks `Ask`.
+//!
+//! - [`TerminalApprover`] asks the person at the terminal: tool, depth, caller, reason and
+//!   pretty-printed arguments, then `y` (approve once), `s` (approve identical calls for the rest
+//!   of the session), `n` (deny: the model is told and the run goes on) or `q` (deny and abort
+//!   the run: exit code 3).
+//! - [`HeadlessApprover`], used when stdin is not a terminal: the first `Ask` aborts the run
+//!   (exit code 3) with a message saying how to proceed (`--approve-all`, or an approval rule
+//!   in `llm-do.toml`).
+//!
+//! Both abort through an [`Abort`] the command waits on next to the run.
+
+use crate::display::Display;
+use futures::future::BoxFuture;
+use llm_do::approval::{ApprovalRequest, Approver, Decision};
+use std::io::BufRead as _;
+use std::sync::{Arc, Mutex};
+
+/// A request to end the run early, with the message to print. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Abort {
+    inner: Arc<AbortInner>,
+}
+
+#[derive(Debug, Default)]
+struct AbortInner {
+    reason: Mutex<Option<String>>,
+    notify: tokio::sync::Notify,
+}
+
+impl Abort {
+    /// A signal nobody has raised yet.
+    ///
+    /// ```
+    /// assert_eq!(llm_do_cli::approve::Abort::new().reason(), None);
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Raises the signal (the first reason is kept).
+    ///
+    /// ```
+    /// let abort = llm_do_cli::approve::Abort::new();
+    /// abort.raise("stop");
+    /// abort.raise("later");
+    /// assert_eq!(abort.reason().as_deref(), Some("stop"));
+    /// ```
+    pub fn raise(&self, reason: impl Into<String>) {
+        let mut r = self.inner.reason.lock().unwrap_or_else(|p| p.into_inner());
+        if r.is_none() {
+            *r = Some(reason.into());
+        }
+        drop(r);
+        self.inner.notify.notify_waiters();
+        self.inner.notify.notify_one();
+    }
+
+    /// Why the run was aborted, if it was.
+    ///
+    /// ```
+    /// assert!(llm_do_cli::approve::Abort::new().reason().is_none());
+    /// ```
+    pub fn reason(&self) -> Option<String> {
+        self.inner.reason.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Resolves once the signal is raised, with its reason.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let abort = llm_do_cli::approve::Abort::new();
+    /// abort.raise("now");
+    /// assert_eq!(abort.raised().await, "now");
+    /// # }
+    /// ```
+    pub async fn raised(&self) -> String {
+        loop {
+            let notified = self.inner.notify.notified();
+            if let Some(reason) = self.reason() {
+                return reason;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// The approval request as shown to a person: tool, depth, caller, reason and the arguments
+/// pretty-printed.
+///
+/// ```
+/// # use llm_do::approval::ApprovalRequest;
+/// # fn show(req: &ApprovalRequest) {
+/// eprintln!("{}", llm_do_cli::approve::describe(req));
+/// # }
+/// ```
+pub fn describe(request: &ApprovalRequest) -> String {
+    let args = serde_json::to_string_pretty(&request.args).unwrap_or_else(|_| "?".into());
+    let args: String = args.lines().map(|l| format!("    {l}\n")).collect();
+    format!(
+        "approval needed: `{}` ({}) at depth {}, asked by `{}`\n  call path: {}\n  reason: {}\n  arguments:\n{args}",
+        request.tool,
+        if request.kind.is_stochastic() { "worker" } else { "tool" },
+        request.depth,
+        request.caller,
+        request.call_path.join(" > "),
+        request.reason,
+    )
+}
+
+/// What to tell a user whose headless run needed an approval.
+///
+/// ```
+/// let m = llm_do_cli::approve::headless_message("write_file", "main", 2);
+/// assert!(m.contains("--approve-all") && m.contains("llm-do.toml"));
+/// ```
+pub fn headless_message(tool: &str, caller: &str, depth: u32) -> String {
+    format!(
+        "the call to `{tool}` (asked by `{caller}` at depth {depth}) needs approval, but stdin is \
+         not a terminal to ask on, so the run was aborted. To proceed: run it in a terminal to \
+         approve calls one by one, or pass --approve-all to approve every call that asks, or \
+         allow this tool in the project's llm-do.toml:\n\n  [approval]\n  rules = [{{ tool = \"{tool}\", verdict = \"allow\" }}]\n"
+    )
+}
+
+/// Fails fast: the first `Ask` aborts the run with [`headless_message`].
+#[derive(Debug, Clone)]
+pub struct HeadlessApprover {
+    abort: Abort,
+}
+
+impl HeadlessApprover {
+    /// An approver that raises `abort` on the first request.
+    ///
+    /// ```
+    /// let abort = llm_do_cli::approve::Abort::new();
+    /// let rt = llm_do::Runtime::builder().approver(llm_do_cli::approve::HeadlessApprover::new(abort)).build();
+    /// # let _ = rt;
+    /// ```
+    pub fn new(abort: Abort) -> Self {
+        Self { abort }
+    }
+}
+
+impl Approver for HeadlessApprover {
+    fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, Decision> {
+        self.abort.raise(headless_message(&request.tool, &request.caller, request.depth));
+        Box::pin(async { Decision::deny("no terminal to ask for approval; the run is aborted") })
+    }
+}
+
+/// Asks at the terminal (prompt on stderr, answer on stdin), one request at a time, with the
+/// live display suspended meanwhile.
+#[derive(Debug, Clone)]
+pub struct TerminalApprover {
+    display: Display,
+    abort: Abort,
+    turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl TerminalApprover {
+    /// An approver that prompts around `display` and raises `abort` on `q` (or end of input).
+    ///
+    /// ```
+    /// use llm_do_cli::{approve::{Abort, TerminalApprover}, display::{Display, Mode}};
+    /// let approver = TerminalApprover::new(Display::new(Mode::Plain, 0), Abort::new());
+    /// let rt = llm_do::Runtime::builder().approver(approver).build();
+    /// # let _ = rt;
+    /// ```
+    pub fn new(display: Display, abort: Abort) -> Self {
+        Self { display, abort, turn: Arc::new(tokio::sync::Mutex::new(())) }
+    }
+}
+
+/// Reads one answer; `None` at end of input.
+fn ask(display: &Display, request: &ApprovalRequest) -> Option<String> {
+    display.suspend(|| {
+        eprint!(
+            "{}  [y] approve once  [s] approve for this session  [n] deny  [q] deny and abort the run\n> ",
+            describe(request)
+        );
+        let mut line = String::new();
+        match std::io::stdin().lock().read_line(&mut line) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(line.trim().to_lowercase()),
+        }
+    })
+}
+
+impl Approver for TerminalApprover {
+    fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, Decision> {
+        Box::pin(async move {
+            let _turn = self.turn.lock().await;
+            loop {
+                let display = self.display.clone();
+                let req = request.clone();
+                let answer =
+                    tokio::task::spawn_blocking(move || ask(&display, &req)).await.ok().flatten();
+                match answer.as_deref() {
+                    Some("y" | "yes") => return Decision::ApproveOnce,
+                    Some("s" | "session" | "a" | "always") => return Decision::ApproveForSession,
+                    Some("n" | "no") => return Decision::deny("denied at the terminal"),
+                    Some("q" | "quit" | "abort") | None => {
+                        self.abort.raise(format!(
+                            "the call to `{}` was denied at the terminal and the run was aborted",
+                            request.tool
+                        ));
+                        return Decision::deny("denied at the terminal; the run is aborted");
+                    }
+                    Some(_) => eprintln!("please answer y, s, n or q"),
+                }
+            }
+        })
+    }
+}

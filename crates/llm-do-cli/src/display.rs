@@ -1,0 +1,235 @@
+//! The live display of `llm-do run`, on stderr, driven by the runtime's typed events.
+//!
+//! - On a terminal: the nested call tree, one line per call with a spinner and its elapsed
+//!   time while it runs, then its outcome, time and tokens (indicatif).
+//! - Otherwise: plain lines, one when a call starts and one when it ends.
+//!
+//! `-v` adds the tool calls models ask for (with arguments) and approval decisions; `-vv` adds
+//! the models' text (streamed into the spinner line on a terminal). Nothing is ever written to stdout.
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use llm_do::{CallId, Event, EventKind, EventSubscriber, StreamDelta, Usage};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How the display draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Spinners and a redrawn tree (stderr is a terminal).
+    Live,
+    /// One line per change (stderr is a file or pipe).
+    Plain,
+}
+
+/// The live display; an [`EventSubscriber`]. Cheap to clone.
+#[derive(Clone)]
+pub struct Display {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    mode: Mode,
+    verbosity: u8,
+    multi: MultiProgress,
+    bars: Mutex<HashMap<CallId, ProgressBar>>,
+}
+
+impl std::fmt::Debug for Display {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Display")
+            .field("mode", &self.inner.mode)
+            .field("verbosity", &self.inner.verbosity)
+            .finish()
+    }
+}
+
+impl Display {
+    /// A display in `mode` with `verbosity` (0, 1 = tool calls, 2 = streamed text).
+    ///
+    /// ```
+    /// use llm_do_cli::display::{Display, Mode};
+    /// let display = Display::new(Mode::Plain, 1);
+    /// let rt = llm_do::Runtime::builder().subscribe(display.clone()).build();
+    /// # let _ = rt;
+    /// ```
+    pub fn new(mode: Mode, verbosity: u8) -> Self {
+        let target = match mode {
+            Mode::Live => ProgressDrawTarget::stderr(),
+            Mode::Plain => ProgressDrawTarget::hidden(),
+        };
+        Self {
+            inner: Arc::new(Inner {
+                mode,
+                verbosity,
+                multi: MultiProgress::with_draw_target(target),
+                bars: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// Runs `f` with the live tree cleared from the terminal (for prompts), then redraws it.
+    ///
+    /// ```
+    /// # use llm_do_cli::display::{Display, Mode};
+    /// let answer = Display::new(Mode::Plain, 0).suspend(|| 42);
+    /// assert_eq!(answer, 42);
+    /// ```
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.inner.multi.suspend(f)
+    }
+
+    /// Prints a line on stderr without disturbing the live tree.
+    ///
+    /// ```
+    /// # use llm_do_cli::display::{Display, Mode};
+    /// Display::new(Mode::Plain, 0).line("hello");
+    /// ```
+    pub fn line(&self, text: &str) {
+        match self.inner.mode {
+            Mode::Live => {
+                let _ = self.inner.multi.println(text);
+            }
+            Mode::Plain => eprintln!("{text}"),
+        }
+    }
+
+    /// Ends the display: stops spinners and prints the run's usage.
+    ///
+    /// ```
+    /// # use llm_do_cli::display::{Display, Mode};
+    /// Display::new(Mode::Plain, 0).finish(&llm_do::Usage::tokens(10, 2));
+    /// ```
+    pub fn finish(&self, usage: &Usage) {
+        for (_, bar) in self.bars().drain() {
+            bar.abandon();
+        }
+        self.line(&format!(
+            "tokens: {} in + {} out = {} ({} model request{})",
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.total_tokens(),
+            usage.requests,
+            if usage.requests == 1 { "" } else { "s" }
+        ));
+    }
+
+    fn bars(&self) -> std::sync::MutexGuard<'_, HashMap<CallId, ProgressBar>> {
+        self.inner.bars.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn indent(depth: u32) -> String {
+        "  ".repeat(depth.saturating_sub(1) as usize)
+    }
+}
+
+/// `850ms`, `1.2s`, `2m05s`.
+///
+/// ```
+/// use llm_do_cli::display::format_elapsed_ms;
+/// assert_eq!(format_elapsed_ms(850), "850ms");
+/// assert_eq!(format_elapsed_ms(1250), "1.2s");
+/// assert_eq!(format_elapsed_ms(125_000), "2m05s");
+/// ```
+pub fn format_elapsed_ms(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        format!("{}.{}s", ms / 1000, ms % 1000 / 100)
+    } else {
+        format!("{}m{:02}s", ms / 60_000, ms % 60_000 / 1000)
+    }
+}
+
+fn kind_label(event: &Event) -> &'static str {
+    if event.call.kind.is_stochastic() { "worker" } else { "tool" }
+}
+
+fn tokens(usage: &Usage) -> String {
+    if usage.total_tokens() == 0 {
+        String::new()
+    } else {
+        format!(", {}+{} tokens", usage.input_tokens, usage.output_tokens)
+    }
+}
+
+fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > max {
+        let tail: String =
+            flat.chars().rev().take(max - 1).collect::<Vec<_>>().into_iter().rev().collect();
+        format!("…{tail}")
+    } else {
+        flat
+    }
+}
+
+impl EventSubscriber for Display {
+    fn on_event(&self, event: &Event) {
+        let indent = Self::indent(event.call.depth);
+        let head = format!("{} {} [{}]", event.call.id, event.call.name, kind_label(event));
+        let verbosity = self.inner.verbosity;
+        match (&event.kind, self.inner.mode) {
+            (EventKind::CallStarted { .. }, Mode::Live) => {
+                let bar = self.inner.multi.add(ProgressBar::new_spinner());
+                bar.set_style(
+                    ProgressStyle::with_template("{prefix}{spinner:.cyan} {msg} {elapsed:.dim}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                bar.set_prefix(indent);
+                bar.set_message(head);
+                bar.enable_steady_tick(Duration::from_millis(100));
+                self.bars().insert(event.call.id, bar);
+            }
+            (EventKind::CallStarted { .. }, Mode::Plain) => eprintln!("{indent}▸ {head}"),
+            (EventKind::CallFinished { error, usage, elapsed, .. }, mode) => {
+                let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+                let (mark, status) = match error {
+                    Some(e) => ("✗", format!("failed: {}", one_line(e, 160))),
+                    None => ("✓", "ok".to_owned()),
+                };
+                let text = format!("{head} {status} ({}{})", format_elapsed_ms(ms), tokens(usage));
+                match (mode, self.bars().remove(&event.call.id)) {
+                    (Mode::Live, Some(bar)) => {
+                        bar.set_style(
+                            ProgressStyle::with_template("{prefix}{msg}")
+                                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                        );
+                        bar.finish_with_message(format!("{mark} {text}"));
+                    }
+                    _ => eprintln!("{indent}{mark} {text}"),
+                }
+            }
+            (EventKind::CallCancelled { .. }, mode) => {
+                match (mode, self.bars().remove(&event.call.id)) {
+                    (Mode::Live, Some(bar)) => {
+                        bar.abandon_with_message(format!("{head} cancelled"))
+                    }
+                    _ => eprintln!("{indent}∅ {head} cancelled"),
+                }
+            }
+            (EventKind::ToolCall { call }, _) if verbosity >= 1 => {
+                self.line(&format!(
+                    "{indent}  → {}({})",
+                    call.name,
+                    one_line(&call.arguments, 200)
+                ));
+            }
+            (EventKind::ApprovalDecided { tool, decision, .. }, _) if verbosity >= 1 => {
+                self.line(&format!("{indent}  ⚖ {tool}: {decision}"));
+            }
+            (EventKind::ModelDelta { delta: StreamDelta::Text { text }, .. }, Mode::Live)
+                if verbosity >= 2 =>
+            {
+                if let Some(bar) = self.bars().get(&event.call.id) {
+                    let shown = format!("{} {}", bar.message(), text);
+                    bar.set_message(one_line(&shown, 100));
+                }
+            }
+            (EventKind::ModelResponse { text: Some(text), turn, .. }, _) if verbosity >= 2 => {
+                self.line(&format!("{indent}  ✎ turn {turn}: {}", one_line(text, 300)));
+            }
+            _ => {}
+        }
+    }
+}

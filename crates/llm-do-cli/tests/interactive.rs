@@ -1,0 +1,151 @@
+//! The approval prompt on a real terminal: `llm-do run` inside a tmux pane, against the
+//! loopback test server; the test reads the pane and types the answers — approve the first
+//! call, deny the second.
+//!
+//! Skipped, with the reason printed, only when tmux is not installed.
+
+#[path = "support/cli.rs"]
+mod support;
+
+use llm_do_cli::run_log;
+use llm_do_providers::scripted::Reply;
+use llm_do_testkit::TestServer;
+use serde_json::json;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_llm-do");
+
+/// tmux on a private socket, so that no other tmux server is touched.
+struct Tmux {
+    socket: String,
+    session: &'static str,
+}
+
+impl Tmux {
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket]);
+        c
+    }
+
+    fn pane(&self) -> String {
+        let out =
+            self.cmd().args(["capture-pane", "-p", "-S", "-200", "-t", self.session]).output();
+        out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status = self.cmd().args(["send-keys", "-t", self.session]).args(keys).status();
+        assert!(status.is_ok_and(|s| s.success()), "tmux send-keys");
+    }
+
+    /// Waits (bounded) until `done` holds for the pane's text or a file.
+    fn wait(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let pane = self.pane();
+            if done(&pane) {
+                return pane;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(120),
+                "timed out waiting for {what}; pane:\n{pane}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").status();
+    }
+}
+
+fn tmux_available() -> bool {
+    Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approve_one_call_and_deny_another_at_the_terminal() {
+    if !tmux_available() {
+        println!(
+            "SKIPPED approve_one_call_and_deny_another_at_the_terminal: tmux is not installed (apt-get install tmux)"
+        );
+        return;
+    }
+    let server = TestServer::builder()
+        .script([
+            Reply::tool_call("helper", json!({"input": "first"})),
+            Reply::text("helped"),
+            Reply::tool_call("helper", json!({"input": "second"})),
+            Reply::text("done: one approved, one denied"),
+        ])
+        .start()
+        .await
+        .expect("test server");
+    let dir = support::project(&[
+        (
+            "llm-do.toml",
+            "model = \"openai:m\"\nentry = \"main\"\n[approval]\nrules = [{ tool = \"helper\", verdict = \"ask\" }]\n",
+        ),
+        ("main.worker", "---\ndescription: Uses the helper.\ntools: [helper]\n---\nDo {input}.\n"),
+        ("helper.worker", "---\ndescription: Helps.\n---\nHelp with {input}.\n"),
+    ]);
+    let d = dir.path();
+    let script = d.join("run.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nunset LLM_DO_MODEL\nexport OPENAI_API_KEY=sk-test-0123456789abcdefghij OPENAI_BASE_URL='{url}'\n'{bin}' run --log '{d}/run.jsonl' '{d}' 'the job' > '{d}/out.txt'\necho $? > '{d}/code.tmp' && mv '{d}/code.tmp' '{d}/code.txt'\nsleep 30\n",
+            url = server.base_url(),
+            bin = BIN,
+            d = d.display()
+        ),
+    )
+    .expect("script");
+    let tmux = Tmux { socket: format!("llm-do-test-{}", std::process::id()), session: "approve" };
+    let started = tmux
+        .cmd()
+        .args(["new-session", "-d", "-x", "160", "-y", "50", "-s", tmux.session, "sh"])
+        .arg(&script)
+        .status()
+        .expect("tmux new-session");
+    assert!(started.success());
+
+    let count = |pane: &str| pane.matches("approval needed: `helper`").count();
+    let first = tokio::task::block_in_place(|| {
+        tmux.wait("the first prompt", |p| count(p) >= 1 && p.contains("[q] deny and abort"))
+    });
+    assert!(first.contains("at depth 2, asked by `main`"), "{first}");
+    assert!(first.contains("\"input\": \"first\""), "arguments are pretty-printed:\n{first}");
+    tmux.keys(&["y", "Enter"]);
+    let second = tokio::task::block_in_place(|| tmux.wait("the second prompt", |p| count(p) >= 2));
+    assert!(second.contains("\"input\": \"second\""), "{second}");
+    tmux.keys(&["n", "Enter"]);
+    let code_file = d.join("code.txt");
+    tokio::task::block_in_place(|| tmux.wait("the end of the run", |_| code_file.exists()));
+
+    assert_eq!(std::fs::read_to_string(&code_file).expect("code").trim(), "0");
+    assert_eq!(
+        std::fs::read_to_string(d.join("out.txt")).expect("out"),
+        "done: one approved, one denied\n"
+    );
+    let records = run_log::read(d.join("run.jsonl")).expect("log");
+    let decisions: Vec<(bool, String)> = records
+        .iter()
+        .filter(|r| r.event == "approval_decided")
+        .map(|r| (r.data["approved"] == true, r.data["decision"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            (true, "approved once".to_owned()),
+            (false, "denied by the approver: denied at the terminal".to_owned())
+        ]
+    );
+    let helper_calls = run_log::worker_calls(&records, "helper");
+    assert_eq!(helper_calls.len(), 1, "only the approved call ran");
+    assert!(server.requests()[3].body["messages"].to_string().contains("permission denied"));
+}
