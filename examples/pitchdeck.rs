@@ -1,0 +1,306 @@
+//! The pieces the three pitch-deck examples share: the evaluator worker, the report (one
+//! markdown file per deck, the same shape whoever orchestrates), and the sample decks.
+//!
+//! - `pitchdeck_eval`: an orchestrator worker lists the decks with `list_files`, reads them,
+//!   calls [`evaluate_deck`] and [`write_report_spec`] per deck — all LLM.
+//! - `pitchdeck_eval_hardened`: the listing is the Rust tool [`list_pitchdecks_spec`].
+//! - `pitchdeck_eval_code_entry`: Rust orchestrates; the LLM only evaluates.
+
+use llm_do::approval::Verdict;
+use llm_do::prelude::*;
+use llm_do::{CallableSpec, ToolSpecBuilder};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The sample decks, as (file name, markdown), for tests and for copying into a work folder.
+pub const SAMPLE_DECKS: &[(&str, &str)] = &[
+    ("aquaroute.md", include_str!("pitchdeck_data/aquaroute.md")),
+    ("ledgerlight.md", include_str!("pitchdeck_data/ledgerlight.md")),
+    ("snackbox.md", include_str!("pitchdeck_data/snackbox.md")),
+];
+
+/// What an investor would do with the deck.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Recommendation {
+    /// Not a fit.
+    Pass,
+    /// Worth a second meeting.
+    Consider,
+    /// Worth investing.
+    Invest,
+}
+
+/// An evaluation of one pitch deck.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Evaluation {
+    /// The company's name.
+    #[schemars(length(max = 40))]
+    pub company: String,
+    /// Overall score from 1 (weak) to 10 (strong).
+    #[schemars(range(min = 1, max = 10))]
+    pub score: u8,
+    /// The strongest point of the deck, in one sentence.
+    #[schemars(length(max = 200))]
+    pub strength: String,
+    /// The biggest risk, in one sentence.
+    #[schemars(length(max = 200))]
+    pub risk: String,
+    /// What to do.
+    pub recommendation: Recommendation,
+}
+
+/// Evaluate a startup's pitch deck.
+#[worker(
+    system = "You are a seed-stage investor. Judge the problem, the traction and the team.",
+    prompt = "Evaluate this pitch deck:\n\n{deck}",
+    temperature = 0.0
+)]
+pub async fn evaluate_deck(
+    ctx: &Ctx,
+    /** the deck, as markdown */
+    deck: String,
+) -> Result<Evaluation>;
+
+/// The report file name for a deck file: `reports/<stem>.md`.
+pub fn report_path(deck: &str) -> String {
+    let file = deck.rsplit('/').next().unwrap_or(deck);
+    let stem = file.strip_suffix(".md").unwrap_or(file);
+    format!("reports/{stem}.md")
+}
+
+/// The report of one deck, as markdown: the same shape in all three examples.
+pub fn render_report(deck: &str, e: &Evaluation) -> String {
+    format!(
+        "# {company}\n\n- deck: {deck}\n- score: {score}/10\n- recommendation: {rec:?}\n\n## Strength\n\n{strength}\n\n## Risk\n\n{risk}\n",
+        company = e.company,
+        score = e.score,
+        rec = e.recommendation,
+        strength = e.strength,
+        risk = e.risk,
+    )
+}
+
+/// Checks a deck path: a `.md` file name in `decks/`, nothing else.
+fn deck_name(deck: &str) -> Result<&str> {
+    let name = deck.strip_prefix("decks/").unwrap_or(deck);
+    if name.is_empty()
+        || !name.ends_with(".md")
+        || name.contains(['/', '\\'])
+        || name.starts_with('.')
+    {
+        return Err(Error::msg(format!("{deck:?} is not a deck: expected decks/NAME.md")));
+    }
+    Ok(name)
+}
+
+/// Writes the report of `deck` under `root/reports/`; returns its path relative to `root`.
+pub fn write_report(root: &Path, deck: &str, evaluation: &Evaluation) -> Result<String> {
+    let name = deck_name(deck)?;
+    let path = report_path(name);
+    std::fs::create_dir_all(root.join("reports")).map_err(Error::other)?;
+    std::fs::write(root.join(&path), render_report(&format!("decks/{name}"), evaluation))
+        .map_err(Error::other)?;
+    Ok(path)
+}
+
+/// Arguments of `write_report`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WriteReportArgs {
+    /// The deck's path, `decks/NAME.md`.
+    pub deck: String,
+    /// The deck's evaluation, as returned by evaluate_deck.
+    pub evaluation: Evaluation,
+}
+
+/// `write_report`: writes one deck's report under `root/reports/` in the common shape. Only
+/// report files can be written, so it needs no approval.
+pub fn write_report_spec(root: PathBuf) -> Arc<CallableSpec> {
+    ToolSpecBuilder::new("write_report")
+        .description("Write the report of one deck (its evaluation) to reports/NAME.md.")
+        .input::<WriteReportArgs>()
+        .approval(Verdict::Allow)
+        .handler(move |_ctx: Ctx, args| {
+            let root = root.clone();
+            async move {
+                let args: WriteReportArgs = serde_json::from_value(args).map_err(|e| {
+                    Error::InvalidArguments { name: "write_report".into(), message: e.to_string() }
+                })?;
+                Ok(json!(write_report(&root, &args.deck, &args.evaluation)?))
+            }
+        })
+        .build()
+}
+
+/// The decks under `root/decks/`, as sorted `decks/NAME.md` paths (hardened listing).
+pub fn list_pitchdecks(root: &Path) -> Result<Vec<String>> {
+    let mut decks: Vec<String> = std::fs::read_dir(root.join("decks"))
+        .map_err(Error::other)?
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .filter(|name| deck_name(name).is_ok())
+        .map(|name| format!("decks/{name}"))
+        .collect();
+    decks.sort();
+    Ok(decks)
+}
+
+/// `list_pitchdecks`: the hardened listing, as a tool without arguments.
+pub fn list_pitchdecks_spec(root: PathBuf) -> Arc<CallableSpec> {
+    ToolSpecBuilder::new("list_pitchdecks")
+        .description("List the pitch decks to evaluate, as decks/NAME.md paths.")
+        .input_schema(json!({ "type": "object", "properties": {} }))
+        .handler(move |_ctx: Ctx, _args| {
+            let root = root.clone();
+            async move { Ok(json!(list_pitchdecks(&root)?)) }
+        })
+        .build()
+}
+
+/// A work folder for the examples: `decks/` holding the sample decks, `reports/` empty.
+pub fn sample_workspace() -> std::io::Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir()?;
+    std::fs::create_dir(dir.path().join("decks"))?;
+    for (name, text) in SAMPLE_DECKS {
+        std::fs::write(dir.path().join("decks").join(name), text)?;
+    }
+    Ok(dir)
+}
+
+/// A scripted stand-in for the models, for the examples' tests: the evaluator's "model" reads
+/// the deck's title and traction line; the orchestrator's "model" follows its system prompt
+/// step by step (list with `listing`, read each deck, evaluate each, write each report).
+pub fn stand_in(listing: &'static str) -> llm_do::testing::ScriptedModel {
+    use llm_do::testing::{Reply, ScriptedModel};
+    use llm_do::{Message, ModelRequest, ToolResult};
+    ScriptedModel::new(move |req: &ModelRequest| {
+        if req.tools.is_empty() {
+            // The evaluator: a deck in the user message, an Evaluation out.
+            let deck = req
+                .messages
+                .iter()
+                .find_map(|m| match m {
+                    Message::User { content } => Some(content.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            let company = deck.lines().find_map(|l| l.strip_prefix("# ")).unwrap_or("?");
+            let paying = deck.contains("paying") || deck.contains("paid");
+            let e = Evaluation {
+                company: company.to_owned(),
+                score: if paying { 8 } else { 3 },
+                strength: "The problem is concrete.".into(),
+                risk: if paying { "Sales cycles may be long." } else { "No revenue yet." }.into(),
+                recommendation: if paying { Recommendation::Invest } else { Recommendation::Pass },
+            };
+            return Ok(Reply::json(json!(e)));
+        }
+        let batch: Vec<ToolResult> = {
+            let mut b: Vec<ToolResult> = req
+                .messages
+                .iter()
+                .rev()
+                .map_while(|m| match m {
+                    Message::Tool(r) => Some(r.clone()),
+                    _ => None,
+                })
+                .collect();
+            b.reverse();
+            b
+        };
+        let parse = |r: &ToolResult| serde_json::from_str::<Value>(&r.content).unwrap_or_default();
+        let reads: Vec<Value> = req
+            .messages
+            .iter()
+            .filter_map(|m| match m {
+                Message::Tool(r) if r.name == "read_file" => Some(parse(r)),
+                _ => None,
+            })
+            .collect();
+        let Some(last) = batch.last() else {
+            return Ok(Reply::tool_call(
+                listing,
+                if listing == "list_files" { json!({"pattern": "decks/*.md"}) } else { json!({}) },
+            ));
+        };
+        Ok(match last.name.as_str() {
+            "list_files" | "list_pitchdecks" => {
+                let listed = parse(last);
+                let paths = if listed.is_array() { listed } else { listed["entries"].clone() };
+                Reply::tool_calls(
+                    paths
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|p| ("read_file", json!({ "path": p }))),
+                )
+            }
+            "read_file" => Reply::tool_calls(
+                batch.iter().map(|r| ("evaluate_deck", json!({ "deck": parse(r)["content"] }))),
+            ),
+            "evaluate_deck" => Reply::tool_calls(reads.iter().zip(&batch).map(|(read, e)| {
+                ("write_report", json!({ "deck": read["path"], "evaluation": parse(e) }))
+            })),
+            _ => Reply::text(format!(
+                "wrote {} reports",
+                batch.iter().filter(|r| !r.is_error).count()
+            )),
+        })
+    })
+}
+
+/// The reports under `root/reports/`, as sorted (name, content) pairs.
+pub fn read_reports(root: &Path) -> std::io::Result<Vec<(String, String)>> {
+    let mut reports = Vec::new();
+    for entry in std::fs::read_dir(root.join("reports"))? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        reports.push((name, std::fs::read_to_string(entry.path())?));
+    }
+    reports.sort();
+    Ok(reports)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_have_one_shape() {
+        let e = Evaluation {
+            company: "X".into(),
+            score: 7,
+            strength: "s".into(),
+            risk: "r".into(),
+            recommendation: Recommendation::Consider,
+        };
+        assert_eq!(
+            render_report("decks/x.md", &e),
+            "# X\n\n- deck: decks/x.md\n- score: 7/10\n- recommendation: Consider\n\n## Strength\n\ns\n\n## Risk\n\nr\n"
+        );
+        assert_eq!(report_path("decks/x.md"), "reports/x.md");
+    }
+
+    #[test]
+    fn only_decks_are_listed_and_only_reports_written() {
+        let dir = sample_workspace().unwrap();
+        std::fs::write(dir.path().join("decks/notes.txt"), "not a deck").unwrap();
+        std::fs::create_dir(dir.path().join("decks/sub.md")).unwrap();
+        assert_eq!(
+            list_pitchdecks(dir.path()).unwrap(),
+            ["decks/aquaroute.md", "decks/ledgerlight.md", "decks/snackbox.md"]
+        );
+        let e = Evaluation {
+            company: "X".into(),
+            score: 1,
+            strength: String::new(),
+            risk: String::new(),
+            recommendation: Recommendation::Pass,
+        };
+        assert!(write_report(dir.path(), "decks/../../etc.md", &e).is_err());
+        assert!(write_report(dir.path(), "decks/x.txt", &e).is_err());
+        assert_eq!(write_report(dir.path(), "decks/x.md", &e).unwrap(), "reports/x.md");
+    }
+}

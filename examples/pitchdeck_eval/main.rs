@@ -1,0 +1,88 @@
+//! Pitch-deck evaluation, all LLM: an orchestrator worker lists the decks with the filesystem
+//! tools, reads each, calls the `evaluate_deck` worker per deck and writes one report per deck.
+//!
+//! ```text
+//! cargo run -p llm-do-examples --example pitchdeck_eval
+//! ```
+//!
+//! The decks are copied from `examples/pitchdeck_data/` into a temporary work folder
+//! (`decks/`); reports go to its `reports/` and are printed. Compare with
+//! `pitchdeck_eval_hardened` (the listing is Rust) and `pitchdeck_eval_code_entry` (Rust
+//! orchestrates, the LLM only evaluates): all three write reports of the same shape.
+//! `main` runs on the default setup (the embedded `local:smollm2` when nothing is configured).
+
+use llm_do::prelude::*;
+use llm_do::setup::RuntimeBuilderExt;
+use llm_do::tools::fs::Filesystem;
+use llm_do::{CallableSpec, RuntimeBuilder, WorkerSpecBuilder};
+use llm_do_examples::pitchdeck::{self, evaluate_deck};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The orchestrator: every step is the model's decision.
+fn orchestrator() -> Arc<CallableSpec> {
+    WorkerSpecBuilder::new("evaluate_all")
+        .description("Evaluate every pitch deck in decks/ and write one report per deck.")
+        .system(
+            "You run a pitch-deck review. List the decks with list_files (pattern decks/*.md), \
+             read each with read_file, evaluate each with evaluate_deck, then write each report \
+             with write_report. Finally say how many reports you wrote.",
+        )
+        .prompt("Review the decks. {note}")
+        .input_schema(json!({"type": "object", "properties": {"note": {"type": "string"}}, "required": ["note"]}))
+        .tool_name("list_files")
+        .tool_name("read_file")
+        .tool(evaluate_deck::spec)
+        .tool_name("write_report")
+        .max_turns(10)
+        .build()
+        .expect("the worker definition is valid")
+}
+
+/// The example's runtime on the work folder `root`.
+fn runtime(builder: RuntimeBuilder, root: &Path) -> anyhow::Result<Runtime> {
+    let fs = Filesystem::new(root)?.read_only();
+    let mut builder = builder
+        .register(orchestrator())
+        .register(evaluate_deck::spec())
+        .register(pitchdeck::write_report_spec(fs.root().to_path_buf()));
+    for spec in fs.specs() {
+        builder = builder.register(spec);
+    }
+    Ok(builder.build())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let dir = pitchdeck::sample_workspace()?;
+    let rt = runtime(Runtime::builder().with_default_providers(), dir.path())?;
+    let answer: String = rt.ctx().call("evaluate_all", json!({"note": ""})).await?;
+    println!("{answer}");
+    for (name, report) in pitchdeck::read_reports(dir.path()).unwrap_or_default() {
+        println!("--- reports/{name}\n{report}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_orchestrator_writes_one_report_per_deck() {
+        let dir = pitchdeck::sample_workspace().unwrap();
+        let model = pitchdeck::stand_in("list_files");
+        let rt = runtime(Runtime::builder().model_override(model.clone()).ignore_env(), dir.path())
+            .unwrap();
+        let rt_tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let answer: String =
+            rt_tokio.block_on(rt.ctx().call("evaluate_all", json!({"note": ""}))).unwrap();
+        assert_eq!(answer, "wrote 3 reports");
+        let reports = pitchdeck::read_reports(dir.path()).unwrap();
+        let names: Vec<&str> = reports.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["aquaroute.md", "ledgerlight.md", "snackbox.md"]);
+        assert!(reports[2].1.starts_with("# SnackBox\n\n- deck: decks/snackbox.md\n"));
+        // 1 listing + 1 reading + 1 evaluating + 1 writing + 1 final turn, and 3 evaluations.
+        assert_eq!(model.request_count(), 5 + 3);
+    }
+}

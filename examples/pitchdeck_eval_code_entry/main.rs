@@ -1,0 +1,73 @@
+//! Pitch-deck evaluation, code entry: Rust lists the decks, reads them, and writes the reports;
+//! the LLM is used for one thing only, the `evaluate_deck` worker (a typed async call).
+//!
+//! ```text
+//! cargo run -p llm-do-examples --example pitchdeck_eval_code_entry
+//! ```
+//!
+//! The reports have the same shape as those of `pitchdeck_eval` and `pitchdeck_eval_hardened`
+//! (all three use `llm_do_examples::pitchdeck::write_report`). `main` runs on the default setup (the embedded `local:smollm2` when nothing
+//! is configured).
+
+use llm_do::RuntimeBuilder;
+use llm_do::prelude::*;
+use llm_do::setup::RuntimeBuilderExt;
+use llm_do_examples::pitchdeck::{self, Evaluation, evaluate_deck};
+use std::path::Path;
+
+/// The example's runtime: only the evaluator is needed.
+fn runtime(builder: RuntimeBuilder) -> Runtime {
+    builder.register(evaluate_deck::spec()).build()
+}
+
+/// Evaluates every deck under `root/decks/` and writes its report; returns (report path,
+/// evaluation) per deck, in the decks' order.
+async fn evaluate_all(ctx: &Ctx, root: &Path) -> anyhow::Result<Vec<(String, Evaluation)>> {
+    let decks = pitchdeck::list_pitchdecks(root)?;
+    let mut out = Vec::with_capacity(decks.len());
+    for deck in &decks {
+        let text = std::fs::read_to_string(root.join(deck))?;
+        let evaluation = evaluate_deck(ctx, text).await?;
+        out.push((pitchdeck::write_report(root, deck, &evaluation)?, evaluation));
+    }
+    Ok(out)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let dir = pitchdeck::sample_workspace()?;
+    let rt = runtime(Runtime::builder().with_default_providers());
+    for (path, e) in evaluate_all(&rt.ctx(), dir.path()).await? {
+        println!("{path}: {} {}/10 {:?}", e.company, e.score, e.recommendation);
+    }
+    for (name, report) in pitchdeck::read_reports(dir.path())? {
+        println!("--- reports/{name}\n{report}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_orchestrates_and_the_llm_only_evaluates() {
+        let dir = pitchdeck::sample_workspace().unwrap();
+        let model = pitchdeck::stand_in("list_pitchdecks");
+        let rt = runtime(Runtime::builder().model_override(model.clone()).ignore_env());
+        let tokio_rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let results = tokio_rt.block_on(evaluate_all(&rt.ctx(), dir.path())).unwrap();
+        // One model request per deck, none offering tools: the model only evaluates.
+        assert_eq!(model.request_count(), 3);
+        assert!(model.requests().iter().all(|r| r.tools.is_empty()));
+        let companies: Vec<&str> = results.iter().map(|(_, e)| e.company.as_str()).collect();
+        assert_eq!(companies, ["AquaRoute", "LedgerLight", "SnackBox"]);
+        // Each report is the common rendering of the deck's evaluation.
+        let reports = pitchdeck::read_reports(dir.path()).unwrap();
+        for ((path, e), (name, report)) in results.iter().zip(&reports) {
+            assert_eq!(path, &format!("reports/{name}"));
+            let deck = format!("decks/{name}");
+            assert_eq!(report, &pitchdeck::render_report(&deck, e));
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! Ticket classifier: the hardening progression in one example.
+//!
+//! ```text
+//! cargo run -p llm-do-examples --example ticket_classifier              # the LLM classifies
+//! cargo run -p llm-do-examples --example ticket_classifier -- --hardened # keyword rules first
+//! ```
+//!
+//! - `llm::classify` is a `#[worker]`: an LLM sorts each ticket into a [`Category`].
+//! - `hardened::classify` is a `#[tool]` with the same signature: keyword rules decide the
+//!   clear cases, and the tickets no rule recognizes still go to an LLM worker
+//!   (`classify_with_llm`, called by name through `ctx`). The stochastic edge stays stochastic.
+//!
+//! Both modules include the same call sites (`triage.rs`) verbatim; `--hardened` only chooses
+//! which module's runtime and `triage` run. The same worker also exists as a worker file,
+//! `workers/classify.worker`, loaded by the tests with `llm_do::project::Project`.
+//!
+//! The workers name no model, so `main` runs them on the default setup: the embedded local
+//! model `local:smollm2` when nothing is configured (see the `hello` example).
+
+use llm_do::prelude::*;
+use llm_do::setup::RuntimeBuilderExt;
+use llm_do::{Event, EventKind, RuntimeBuilder};
+
+/// What a support ticket is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Category {
+    /// Something is broken.
+    Bug,
+    /// Payments, invoices, refunds.
+    Billing,
+    /// A wish for something new.
+    Feature,
+    /// Logins, passwords, profiles.
+    Account,
+}
+
+/// The sample tickets, one per line.
+const TICKETS: &str = include_str!("tickets.txt");
+
+/// Stochastic: an LLM classifies every ticket.
+pub mod llm {
+    use super::Category;
+    use llm_do::RuntimeBuilder;
+    use llm_do::prelude::*;
+
+    /// Classify a customer support ticket.
+    #[worker(
+        prompt = "Classify this customer support ticket as Bug, Billing, Feature or Account.\n\nTicket: {ticket}",
+        temperature = 0.0
+    )]
+    pub async fn classify(
+        ctx: &Ctx,
+        /** the ticket text */
+        ticket: String,
+    ) -> Result<Category>;
+
+    /// A runtime with this version of `classify` registered.
+    pub fn runtime(builder: RuntimeBuilder) -> Runtime {
+        builder.register(classify::spec()).build()
+    }
+
+    include!("triage.rs");
+}
+
+/// Deterministic where the evidence allows: keyword rules, and the LLM for the rest.
+pub mod hardened {
+    use super::Category;
+    use llm_do::RuntimeBuilder;
+    use llm_do::prelude::*;
+
+    /// Classify a customer support ticket that no keyword rule recognized.
+    #[worker(
+        prompt = "Classify this customer support ticket as Bug, Billing, Feature or Account.\n\nTicket: {ticket}",
+        temperature = 0.0
+    )]
+    pub async fn classify_with_llm(
+        ctx: &Ctx,
+        /** the ticket text */
+        ticket: String,
+    ) -> Result<Category>;
+
+    /// Classify a customer support ticket.
+    #[tool]
+    pub async fn classify(
+        ctx: &Ctx,
+        /** the ticket text */
+        ticket: String,
+    ) -> Result<Category> {
+        match keyword_rules(&ticket) {
+            Some(category) => Ok(category),
+            // The ambiguous cases stay stochastic.
+            None => ctx.call("classify_with_llm", json!({ "ticket": ticket })).await,
+        }
+    }
+
+    /// The rules extracted from what the LLM consistently did: the first rule whose keyword
+    /// occurs in the ticket (case-insensitive) decides; `None` when no rule fires.
+    pub fn keyword_rules(ticket: &str) -> Option<Category> {
+        const RULES: &[(Category, &[&str])] = &[
+            (Category::Billing, &["charged", "refund", "invoice", "payment", "billing"]),
+            (Category::Bug, &["crash", "error", "broken", "bug", "does not work"]),
+            (Category::Account, &["password", "log in", "login", "sign in", "account"]),
+            (
+                Category::Feature,
+                &["would be great", "please add", "feature request", "could you add"],
+            ),
+        ];
+        let text = ticket.to_lowercase();
+        RULES.iter().find(|(_, words)| words.iter().any(|w| text.contains(w))).map(|(c, _)| *c)
+    }
+
+    /// A runtime with this version of `classify` (and the worker it falls back to) registered.
+    pub fn runtime(builder: RuntimeBuilder) -> Runtime {
+        builder.register(classify::spec()).register(classify_with_llm::spec()).build()
+    }
+
+    include!("triage.rs");
+}
+
+/// Prints the calls as they happen, so the routing is visible.
+fn print_event(event: &Event) {
+    let indent = "  ".repeat(event.call.depth.saturating_sub(1) as usize);
+    match &event.kind {
+        EventKind::CallStarted { input } => {
+            eprintln!("{indent}→ {} [{}] {input}", event.call.name, event.call.kind)
+        }
+        EventKind::CallFinished { error: Some(err), .. } => {
+            eprintln!("{indent}✗ {}: {err}", event.call.name)
+        }
+        _ => {}
+    }
+}
+
+fn tickets() -> Vec<String> {
+    TICKETS.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+}
+
+fn builder() -> RuntimeBuilder {
+    Runtime::builder().subscribe(print_event).with_default_providers()
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let hardened = std::env::args().skip(1).any(|a| a == "--hardened");
+    let tickets = tickets();
+    let categories = if hardened {
+        let ctx = hardened::runtime(builder()).ctx();
+        hardened::triage(&ctx, &tickets).await?
+    } else {
+        let ctx = llm::runtime(builder()).ctx();
+        llm::triage(&ctx, &tickets).await?
+    };
+    for (ticket, category) in tickets.iter().zip(categories) {
+        println!("{:<8} {ticket}", format!("{category:?}"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hardened::keyword_rules;
+    use super::*;
+    use llm_do::EventLog;
+    use llm_do::project::Project;
+    use llm_do::testing::{Reply, ScriptedModel};
+    use llm_do::{CallKind, Message, ModelRequest};
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    }
+
+    /// A stand-in for the LLM that answers `Feature` for anything, and records what it saw.
+    fn always_feature() -> ScriptedModel {
+        ScriptedModel::new(|_: &ModelRequest| Ok(Reply::json(json!("Feature"))))
+    }
+
+    fn asked_tickets(model: &ScriptedModel) -> Vec<String> {
+        model
+            .requests()
+            .iter()
+            .filter_map(|r| {
+                r.messages.iter().find_map(|m| match m {
+                    Message::User { content } => Some(content.clone()),
+                    _ => None,
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn keyword_rules_decide_the_clear_cases() {
+        assert_eq!(keyword_rules("I was CHARGED twice"), Some(Category::Billing));
+        assert_eq!(keyword_rules("Where is my invoice for March?"), Some(Category::Billing));
+        assert_eq!(keyword_rules("The app crashes on start"), Some(Category::Bug));
+        assert_eq!(keyword_rules("Export does not work at all"), Some(Category::Bug));
+        assert_eq!(keyword_rules("I cannot log in since Monday"), Some(Category::Account));
+        assert_eq!(keyword_rules("Forgot my password"), Some(Category::Account));
+        assert_eq!(keyword_rules("It would be great to have dark mode"), Some(Category::Feature));
+        // Earlier rules win: a refund for a crash is about money.
+        assert_eq!(keyword_rules("Refund me, the app crashed"), Some(Category::Billing));
+        assert_eq!(keyword_rules("Something feels off"), None);
+        assert_eq!(keyword_rules(""), None);
+    }
+
+    #[test]
+    fn the_llm_version_asks_the_model_for_every_ticket() {
+        let model = always_feature();
+        let ctx = llm::runtime(Runtime::builder().model_override(model.clone()).ignore_env()).ctx();
+        let tickets = tickets();
+        let categories = block_on(llm::triage(&ctx, &tickets)).unwrap();
+        assert_eq!(categories, vec![Category::Feature; tickets.len()]);
+        let asked = asked_tickets(&model);
+        assert_eq!(asked.len(), tickets.len());
+        for (prompt, ticket) in asked.iter().zip(&tickets) {
+            assert!(prompt.ends_with(ticket.as_str()), "{prompt}");
+        }
+    }
+
+    #[test]
+    fn the_hardened_version_sends_only_ambiguous_tickets_to_the_worker() {
+        let model = always_feature();
+        let log = EventLog::new();
+        let ctx = hardened::runtime(
+            Runtime::builder().model_override(model.clone()).subscribe(log.clone()).ignore_env(),
+        )
+        .ctx();
+        let tickets = tickets();
+        let categories = block_on(hardened::triage(&ctx, &tickets)).unwrap();
+
+        // Rules where they fire, the model's answer elsewhere.
+        for (ticket, category) in tickets.iter().zip(&categories) {
+            assert_eq!(*category, keyword_rules(ticket).unwrap_or(Category::Feature), "{ticket}");
+        }
+        let ambiguous: Vec<&String> =
+            tickets.iter().filter(|t| keyword_rules(t).is_none()).collect();
+        assert_eq!(ambiguous.len(), 2, "the sample has two tickets no rule recognizes");
+        let asked = asked_tickets(&model);
+        assert_eq!(asked.len(), ambiguous.len());
+        for (prompt, ticket) in asked.iter().zip(&ambiguous) {
+            assert!(prompt.ends_with(ticket.as_str()), "{prompt}");
+        }
+
+        // In the events: every ticket is a deterministic `classify` call, and only the
+        // ambiguous ones have a stochastic `classify_with_llm` call nested under them.
+        let events = log.events();
+        let started: Vec<_> =
+            events.iter().filter(|e| matches!(e.kind, EventKind::CallStarted { .. })).collect();
+        let classify: Vec<_> = started.iter().filter(|e| &*e.call.name == "classify").collect();
+        assert_eq!(classify.len(), tickets.len());
+        assert!(classify.iter().all(|e| e.call.kind == CallKind::Deterministic));
+        let fallback: Vec<_> =
+            started.iter().filter(|e| &*e.call.name == "classify_with_llm").collect();
+        assert_eq!(fallback.len(), ambiguous.len());
+        for e in &fallback {
+            assert_eq!(e.call.kind, CallKind::Stochastic);
+            let parent = e.call.parent.expect("the fallback runs inside classify");
+            let parent = classify.iter().find(|c| c.call.id == parent).expect("a classify call");
+            let EventKind::CallStarted { input } = &parent.kind else { unreachable!() };
+            assert!(keyword_rules(input["ticket"].as_str().unwrap()).is_none());
+        }
+    }
+
+    #[test]
+    fn both_versions_offer_the_same_tool_to_other_models() {
+        assert_eq!(
+            llm::classify::spec().tool_definition(),
+            hardened::classify::spec().tool_definition()
+        );
+        assert_eq!(
+            llm::classify::spec().output_schema(),
+            hardened::classify::spec().output_schema()
+        );
+    }
+
+    #[test]
+    fn the_worker_file_form_runs_like_the_rust_worker() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ticket_classifier/workers");
+        let project = Project::check(&dir, &llm_do::Registry::default()).unwrap();
+        let model = ScriptedModel::queue([Reply::json(json!("Account"))]);
+        let rt =
+            project.register(Runtime::builder().model_override(model.clone())).ignore_env().build();
+        let ticket = "Something feels off with my profile";
+        let category: Category =
+            block_on(rt.ctx().call("classify", json!({ "ticket": ticket }))).unwrap();
+        assert_eq!(category, Category::Account);
+        let request = model.last_request().unwrap();
+        assert_eq!(request.settings.temperature, Some(0.0));
+        assert!(request.output.schema().is_some(), "the enum output is requested as JSON");
+        assert!(asked_tickets(&model)[0].ends_with(ticket));
+        // An answer outside the enum is rejected by the file's output schema.
+        let model = ScriptedModel::queue([Reply::json(json!("Spam")), Reply::json(json!("Bug"))]);
+        let rt =
+            project.register(Runtime::builder().model_override(model.clone())).ignore_env().build();
+        let category: Category =
+            block_on(rt.ctx().call("classify", json!({ "ticket": ticket }))).unwrap();
+        assert_eq!((category, model.request_count()), (Category::Bug, 2));
+    }
+}
