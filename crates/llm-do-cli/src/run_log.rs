@@ -28,7 +28,7 @@
 //! | `call_started` | `input`: the arguments object |
 //! | `call_finished` | `output` (on success) or `error` (message), `usage`, `elapsed_ms` |
 //! | `call_cancelled` | `usage` |
-//! | `model_request` | `model` (`provider:name`), `turn`, `messages` (count), `tools` (names), `structured` |
+//! | `model_request` | `model` (`provider:name`), `turn`, `messages` (count), `new_messages` (the messages added since the call's previous request — on turn 1 the system prompt and the rendered user prompt — so the log holds every request in full), `tools` (names), `structured` |
 //! | `model_delta` | `turn`, `delta` (streamed piece) |
 //! | `model_response` | `model`, `turn`, `text`, `tool_calls` (`id`, `name`, `arguments`), `usage` |
 //! | `tool_call` | `call`: the requested call (`id`, `name`, `arguments` as JSON text) |

@@ -56,15 +56,18 @@ pub(crate) async fn run(
     let tool_names: Vec<String> = tools.iter().map(|t| t.name().to_owned()).collect();
 
     let mut rejected_answers = 0u32;
+    let mut logged_messages = 0usize;
     for turn in 1..=config.max_turns {
         ctx.begin_request()?;
         ctx.emit(|| EventKind::ModelRequest {
             model: resolved.label.clone(),
             turn,
             messages: request.messages.len(),
+            new_messages: request.messages.get(logged_messages..).unwrap_or_default().to_vec(),
             tools: tool_names.clone(),
             structured: matches!(output, OutputMode::Json { .. }),
         });
+        logged_messages = request.messages.len();
         let response = send(ctx, spec, &resolved, &request, turn).await?;
         ctx.emit(|| EventKind::ModelResponse {
             model: resolved.label.clone(),

@@ -7,7 +7,7 @@
 
 use crate::approval::{ApprovalRequest, Verdict};
 use crate::call::CallInfo;
-use crate::message::{ToolCall, ToolResult};
+use crate::message::{Message, ToolCall, ToolResult};
 use crate::model::StreamDelta;
 use crate::usage::Usage;
 use serde::Serialize;
@@ -86,6 +86,12 @@ pub enum EventKind {
         turn: u32,
         /// Messages in the conversation so far.
         messages: usize,
+        /// The messages added since the previous request of this call (on turn 1: the system
+        /// prompt and the rendered user prompt; later: the model's last answer and the tool
+        /// results), so that a log of these events holds every request in full without
+        /// repeating the conversation on each turn.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        new_messages: Vec<Message>,
         /// Names of the tools offered.
         tools: Vec<String>,
         /// `true` when a JSON answer is requested.
@@ -281,7 +287,7 @@ impl EventLog {
                     out.push_str(" cancelled");
                     write_usage(&mut out, usage);
                 }
-                EventKind::ModelRequest { model, turn, messages, tools, structured } => {
+                EventKind::ModelRequest { model, turn, messages, tools, structured, .. } => {
                     let _ = write!(
                         out,
                         " model_request {model} turn={turn} messages={messages} tools=[{}]{}",
