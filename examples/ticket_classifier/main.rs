@@ -162,8 +162,14 @@ mod tests {
     use super::*;
     use llm_do::EventLog;
     use llm_do::project::Project;
+    use llm_do::testing::Sampler;
+    use llm_do::testing::hardening::{AgreementReport, Observation, observations};
     use llm_do::testing::{Reply, ScriptedModel};
     use llm_do::{CallKind, Message, ModelRequest};
+
+    /// The least number of hot samples (of 10) that must give the keyword rules' answer. The
+    /// recorded `local:smollm2` gives 5: it answers `Bug` for the billing ticket, every time.
+    const MIN_HOT_AGREEMENT: usize = 5;
 
     fn block_on<F: std::future::Future>(f: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
@@ -295,5 +301,141 @@ mod tests {
         let category: Category =
             block_on(rt.ctx().call("classify", json!({ "ticket": ticket }))).unwrap();
         assert_eq!((category, model.request_count()), (Category::Bug, 2));
+    }
+
+    // Evidence from the embedded model. The cassettes under `ticket_classifier/cassettes/` were
+    // recorded from `local:smollm2`; these tests replay them offline. Re-record with
+    // `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example ticket_classifier`.
+
+    /// A cassette of this example: replayed, or recorded from the embedded model when
+    /// `LLM_DO_RECORD=1`.
+    fn recorded(name: &str) -> std::sync::Arc<llm_do::testing::cassette::CassetteModel> {
+        let path = cassette_path(name);
+        #[cfg(feature = "local")]
+        let model = llm_do::testing::cassette::cassette(&path, || {
+            llm_do::providers::local::LocalModel::new().with_context_size(1024)
+        });
+        #[cfg(not(feature = "local"))]
+        let model = llm_do::testing::cassette::cassette_with_mode(
+            llm_do::testing::cassette::CassetteMode::Replay,
+            &path,
+            || ScriptedModel::queue([]),
+        );
+        std::sync::Arc::new(model.unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+    }
+
+    fn shared(
+        model: &std::sync::Arc<llm_do::testing::cassette::CassetteModel>,
+    ) -> std::sync::Arc<dyn llm_do::Model> {
+        model.clone()
+    }
+
+    fn cassette_path(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("ticket_classifier/cassettes")
+            .join(name)
+    }
+
+    fn evidence_tickets() -> Vec<String> {
+        include_str!("evidence.txt").lines().map(str::to_owned).collect()
+    }
+
+    /// Runs the stochastic version over the evidence tickets on the recorded model (this is what
+    /// writes `classify.json` when recording).
+    fn worker_answers() -> Vec<Category> {
+        let model = recorded("classify.json");
+        let ctx = llm::runtime(
+            Runtime::builder()
+                .model_override(shared(&model))
+                .default_model("local:smollm2")
+                .ignore_env(),
+        )
+        .ctx();
+        let answers = block_on(llm::triage(&ctx, &evidence_tickets())).unwrap();
+        assert!(model.unused().is_empty(), "every recorded request was made again");
+        answers
+    }
+
+    #[test]
+    fn the_keyword_rules_agree_with_the_recorded_worker_where_they_fire() {
+        let tickets = evidence_tickets();
+        let answers = worker_answers();
+        assert_eq!(answers.len(), tickets.len());
+
+        // The worker's observed (ticket → category) pairs, read back from the cassette.
+        let cassette =
+            llm_do::testing::cassette::Cassette::load(cassette_path("classify.json")).unwrap();
+        let seen = observations(&cassette, &llm::classify::spec()).unwrap();
+        // (The cassette keeps its entries sorted by request, not in the order of the run.)
+        assert_eq!(seen.len(), tickets.len(), "one observation per ticket");
+        for (ticket, answer) in tickets.iter().zip(&answers) {
+            let o = seen.iter().find(|o| o.input == json!({ "ticket": ticket })).unwrap();
+            assert_eq!(o.output, json!(answer), "{ticket}");
+        }
+
+        // The hardened `classify` uses the rules only where one fires; the other tickets still
+        // go to the worker. So the rules are measured on the tickets they decide.
+        let decided: Vec<Observation> = seen
+            .iter()
+            .filter(|o| o.input["ticket"].as_str().and_then(keyword_rules).is_some())
+            .cloned()
+            .collect();
+        let report = AgreementReport::of_fn("keyword_rules", "classify", &decided, |t: String| {
+            keyword_rules(&t)
+        });
+        let table = report.to_string();
+        println!("{table}");
+        assert_eq!(decided.len(), tickets.iter().filter(|t| keyword_rules(t).is_some()).count());
+        for case in &report.cases {
+            let ticket = case.input["ticket"].as_str().unwrap();
+            assert_eq!(case.candidate, Ok(json!(keyword_rules(ticket))));
+            let i = tickets.iter().position(|t| t == ticket).unwrap();
+            assert_eq!(case.agrees(), keyword_rules(ticket) == Some(answers[i]), "{ticket}");
+        }
+        // The README shows this very table.
+        let readme = include_str!("README.md");
+        assert!(readme.contains(&table), "README.md is out of date; the table now reads:\n{table}");
+    }
+
+    #[test]
+    fn sampled_hot_the_worker_stays_on_the_clear_tickets() {
+        let model = recorded("sampled.json");
+        let ctx = llm::runtime(
+            Runtime::builder()
+                .model_override(shared(&model))
+                .default_model("local:smollm2")
+                .ignore_env(),
+        )
+        .ctx();
+        let clear = [
+            ("I was charged twice, please refund one payment.", Category::Billing),
+            ("The app crashes every time I open the settings page.", Category::Bug),
+        ];
+        let mut sampler = Sampler::new(&ctx, llm::classify::spec());
+        for (ticket, _) in clear {
+            sampler = sampler.input(json!({ "ticket": ticket }));
+        }
+        let sampler = sampler
+            .runs(5)
+            .temperature(0.8)
+            .concurrency(1)
+            .invariant("is one of the four categories", |v: &serde_json::Value| {
+                serde_json::from_value::<Category>(v.clone()).is_ok()
+            });
+        let report = block_on(sampler.sample()).unwrap();
+        assert!(model.unused().is_empty(), "every recorded request was made again");
+        assert_eq!(report.samples.len(), 10);
+        assert_eq!(report.pass_rate(), 1.0, "{report}");
+        // How often the hot worker gives the keyword rules' answer on tickets they decide.
+        let agreeing = report
+            .samples
+            .iter()
+            .filter(|s| {
+                let expected = clear.iter().find(|(t, _)| s.input["ticket"] == *t).map(|(_, c)| *c);
+                s.output.as_ref() == expected.map(|c| json!(c)).as_ref()
+            })
+            .count();
+        println!("{report}\n{agreeing} of 10 hot samples agree with the keyword rules");
+        assert!(agreeing >= MIN_HOT_AGREEMENT, "{report}");
     }
 }

@@ -9,6 +9,7 @@ use crate::run_log::{self, RunLogWriter};
 use clap::{ArgAction, Args, Parser, Subcommand};
 use llm_do::approval::{ApproveAll, DenyAll};
 use llm_do::setup::RuntimeBuilderExt as _;
+use llm_do::testing::hardening::AgreementReport;
 use llm_do::{CallableSpec, Error, ModelRef, Registry, Runtime};
 use llm_do_project::{ApprovalMode, Project};
 use serde_json::{Value, json};
@@ -56,6 +57,15 @@ enum Command {
     /// Read run logs written by `llm-do run --log FILE`.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Measure a candidate (a Rust tool of the host program, or any callable of --project)
+    /// against a worker's calls recorded in run logs: replay each recorded input, compare the
+    /// candidate's output with the worker's, and print the agreement rate and a table of the
+    /// disagreeing cases.
+    ///
+    /// The plain `llm-do` binary has no Rust tools: run this from a host program that embeds
+    /// the command line with `llm_do_cli::main_with` and registers the candidate.
+    #[command(after_help = exit::HELP)]
+    HardenReport(HardenArgs),
     /// Serve a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/models).
     Serve {
         /// The model to serve, `provider:name`.
@@ -86,6 +96,27 @@ enum LogCommand {
         /// The log file (JSON lines).
         file: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+struct HardenArgs {
+    /// Run logs written by `llm-do run --log FILE` (several runs give more evidence).
+    #[arg(required = true)]
+    logs: Vec<PathBuf>,
+    /// The worker whose recorded calls are the reference.
+    #[arg(long)]
+    worker: String,
+    /// The candidate replacing it: a callable registered by the host program (or of --project)
+    /// taking the worker's arguments.
+    #[arg(long)]
+    candidate: String,
+    /// A project directory whose callables (file workers, built-in tools) the candidate may
+    /// call, or which holds the candidate.
+    #[arg(long, value_name = "DIR")]
+    project: Option<PathBuf>,
+    /// Exit with code 1 when the agreement rate (0 to 1) is below this.
+    #[arg(long, value_name = "RATE")]
+    min_rate: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -195,6 +226,7 @@ async fn command(command: Command, host: Registry) -> Exit {
                 Exit::Usage
             }
         },
+        Command::HardenReport(args) => harden_report(args, host).await,
         Command::Serve { model, port, host: addr, threads, context_size } => {
             let served = match models::resolve(&model, LocalOptions { threads, context_size }).await
             {
@@ -556,4 +588,64 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
         eprintln!("llm-do: {e}");
     }
     code
+}
+
+/// `llm-do harden-report`: the worker's recorded calls replayed against the candidate.
+async fn harden_report(args: HardenArgs, host: Registry) -> Exit {
+    if let Some(rate) = args.min_rate {
+        if !(0.0..=1.0).contains(&rate) {
+            return usage_error(format!("--min-rate must be between 0 and 1, not {rate}"));
+        }
+    }
+    let mut seen = Vec::new();
+    for path in &args.logs {
+        let log = match run_log::RunLog::read(path) {
+            Ok(log) => log,
+            Err(e) => return usage_error(e),
+        };
+        let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        for mut o in log.observations_of(&args.worker) {
+            if args.logs.len() > 1 {
+                o.origin = format!("{file}: {}", o.origin);
+            }
+            seen.push(o);
+        }
+    }
+    if seen.is_empty() {
+        return usage_error(format!(
+            "no successful call of `{}` in {}",
+            args.worker,
+            args.logs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let builder = match &args.project {
+        Some(dir) => match load(dir, &host) {
+            Ok(project) => project.register(host_builder(&host).with_default_providers()),
+            Err(code) => return code,
+        },
+        None => host_builder(&host),
+    };
+    let rt = builder.approver(DenyAll).build();
+    if rt.registry().get(&args.candidate).is_none() {
+        let mut names: Vec<&str> = rt.registry().iter().map(|s| s.name()).collect();
+        names.sort_unstable();
+        return usage_error(format!(
+            "no candidate named `{}` (known: {}); the plain llm-do binary has no Rust tools: run harden-report from a host program built with llm_do_cli::main_with",
+            args.candidate,
+            if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+        ));
+    }
+    let report = AgreementReport::of_tool(&rt.ctx(), &args.candidate, &args.worker, &seen).await;
+    println!("{report}");
+    match args.min_rate {
+        Some(rate) if report.agreement_rate() < rate => {
+            eprintln!(
+                "llm-do: agreement {:.1}% is below --min-rate {:.1}%",
+                report.agreement_rate() * 100.0,
+                rate * 100.0
+            );
+            Exit::RunFailed
+        }
+        _ => Exit::Ok,
+    }
 }

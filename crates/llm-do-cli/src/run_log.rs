@@ -59,6 +59,7 @@
 //! assert_eq!(calls[0].output, None); // no call_finished record
 //! ```
 
+use llm_do::testing::hardening::{HardeningError, Observation, ObservationSource};
 use llm_do::{CallKind, CallableSpec, Event, EventKind, EventSubscriber, ModelSettings};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -595,6 +596,53 @@ pub fn worker_calls(records: &[LogRecord], name: &str) -> Vec<CallRecord> {
         }
     }
     calls
+}
+
+/// A run log read back, as a source of a worker's observed (input → output) pairs for
+/// [`llm_do::testing::hardening`]: each successful call of the worker (a `call_started` with its
+/// `call_finished` output, no error) is one observation, with origin `log call #ID`. Calls that
+/// failed, were cancelled or have no finish record are left out.
+///
+/// ```
+/// use llm_do::WorkerSpecBuilder;
+/// use llm_do::testing::hardening::observations;
+/// use llm_do_cli::run_log::{LogRecord, RunLog};
+/// let lines = [
+///     r#"{"v":1,"seq":1,"ts":"t","call":1,"parent":null,"depth":1,"name":"w","callable":"worker","event":"call_started","data":{"input":{"input":"hi"}}}"#,
+///     r#"{"v":1,"seq":2,"ts":"t","call":1,"parent":null,"depth":1,"name":"w","callable":"worker","event":"call_finished","data":{"output":"hello"}}"#,
+/// ];
+/// let records: Vec<LogRecord> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+/// let spec = WorkerSpecBuilder::new("w").prompt("{input}").build().unwrap();
+/// let seen = observations(&RunLog(records), &spec).unwrap();
+/// assert_eq!((seen[0].output.as_str(), seen[0].origin.as_str()), (Some("hello"), "log call #1"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunLog(pub Vec<LogRecord>);
+
+impl RunLog {
+    /// Reads a run log file (see [`read`]).
+    pub fn read(path: &Path) -> Result<Self, RunLogError> {
+        read(path).map(RunLog)
+    }
+
+    /// The successful calls of the worker (or tool) `name`, by name only: what
+    /// [`ObservationSource::observations`] returns for a spec of that name.
+    pub fn observations_of(&self, name: &str) -> Vec<Observation> {
+        worker_calls(&self.0, name)
+            .into_iter()
+            .filter(|c| c.error.is_none())
+            .filter_map(|c| {
+                let origin = format!("log call #{}", c.call);
+                c.output.map(|output| Observation::new(c.input, output, origin))
+            })
+            .collect()
+    }
+}
+
+impl ObservationSource for RunLog {
+    fn observations(&self, worker: &CallableSpec) -> Result<Vec<Observation>, HardeningError> {
+        Ok(self.observations_of(worker.name()))
+    }
 }
 
 /// Renders a run log as a call tree: one line per call (name, kind, model, elapsed time,

@@ -20,6 +20,20 @@ pub struct Observation {
     pub origin: String,
 }
 
+impl Observation {
+    /// An observation made elsewhere, for [`ObservationSource`]s outside this crate (such as
+    /// the CLI's run log).
+    ///
+    /// ```
+    /// use llm_do::testing::hardening::Observation;
+    /// let o = Observation::new(serde_json::json!({"ticket": "hi"}), "other".into(), "log #1");
+    /// assert_eq!(o.origin, "log #1");
+    /// ```
+    pub fn new(input: Value, output: Value, origin: impl Into<String>) -> Self {
+        Observation { input, output, origin: origin.into() }
+    }
+}
+
 /// Why observations could not be extracted.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
