@@ -551,6 +551,12 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
         reason = abort.raised() => Err(reason),
         result = ctx.call_value(&entry, input) => Ok(result),
     };
+    // An approver that ends the run also makes the run itself fail (`Error::Denied`); the
+    // approver's reason is the one to show.
+    let outcome = match (outcome, abort.reason()) {
+        (Ok(Err(_)), Some(reason)) => Err(reason),
+        (outcome, _) => outcome,
+    };
     let usage = ctx.usage();
     display.finish(&usage);
     if let Some(log) = &log {

@@ -146,7 +146,7 @@ impl HeadlessApprover {
 impl Approver for HeadlessApprover {
     fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, Decision> {
         self.abort.raise(headless_message(&request.tool, &request.caller, request.depth));
-        Box::pin(async { Decision::deny("no terminal to ask for approval; the run is aborted") })
+        Box::pin(async { Decision::abort("no terminal to ask for approval") })
     }
 }
 
@@ -206,7 +206,7 @@ impl Approver for TerminalApprover {
                             "the call to `{}` was denied at the terminal and the run was aborted",
                             request.tool
                         ));
-                        return Decision::deny("denied at the terminal; the run is aborted");
+                        return Decision::abort("denied at the terminal");
                     }
                     Some(_) => eprintln!("please answer y, s, n or q"),
                 }

@@ -181,6 +181,9 @@ async fn dispatch(ctx: &Ctx, tools: &[Arc<CallableSpec>], call: &ToolCall) -> Re
                 call.name
             )),
             Ok(args) => match ctx.inner().gate.check(ctx, spec, &args).await {
+                GateOutcome::Aborted(reason) => {
+                    return Err(Error::Denied { name: spec.name().to_owned(), reason });
+                }
                 GateOutcome::Denied(reason) => match ctx.inner().gate.on_denied {
                     OnDenied::Abort => {
                         return Err(Error::Denied { name: spec.name().to_owned(), reason });

@@ -54,6 +54,14 @@ pub enum Decision {
         /// Why, for the model and the logs.
         reason: Option<String>,
     },
+    /// Do not run it, and end the whole run with
+    /// [`Error::Denied`](crate::Error::Denied) at once, whatever
+    /// [`OnDenied`](super::OnDenied) says (a user who quits at an approval prompt, a headless
+    /// run that cannot ask): the model is not told and makes no further request.
+    DenyAndAbort {
+        /// Why, for the error and the logs.
+        reason: Option<String>,
+    },
 }
 
 impl Decision {
@@ -67,6 +75,17 @@ impl Decision {
         Decision::Deny { reason: Some(reason.into()) }
     }
 
+    /// A denial that ends the run.
+    ///
+    /// ```
+    /// # use llm_do_core::approval::Decision;
+    /// assert_eq!(Decision::abort("quit"), Decision::DenyAndAbort { reason: Some("quit".into()) });
+    /// assert!(!Decision::abort("quit").is_approved());
+    /// ```
+    pub fn abort(reason: impl Into<String>) -> Self {
+        Decision::DenyAndAbort { reason: Some(reason.into()) }
+    }
+
     /// `true` for the two approvals.
     ///
     /// ```
@@ -74,7 +93,7 @@ impl Decision {
     /// assert!(Decision::ApproveOnce.is_approved());
     /// ```
     pub fn is_approved(&self) -> bool {
-        !matches!(self, Decision::Deny { .. })
+        !matches!(self, Decision::Deny { .. } | Decision::DenyAndAbort { .. })
     }
 }
 

@@ -37,6 +37,8 @@ pub(crate) struct Gate {
 pub(crate) enum GateOutcome {
     Run,
     Denied(String),
+    /// Denied, and the run ends at once ([`Decision::DenyAndAbort`]).
+    Aborted(String),
 }
 
 impl Default for Gate {
@@ -115,6 +117,16 @@ impl Gate {
                         };
                         decided(false, message.clone());
                         GateOutcome::Denied(message)
+                    }
+                    Decision::DenyAndAbort { reason: why } => {
+                        let message = match why {
+                            Some(why) => {
+                                format!("denied by the approver, who ended the run: {why}")
+                            }
+                            None => "denied by the approver, who ended the run".to_owned(),
+                        };
+                        decided(false, message.clone());
+                        GateOutcome::Aborted(message)
                     }
                 }
             }
