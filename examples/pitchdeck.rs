@@ -197,19 +197,7 @@ pub fn stand_in(listing: &'static str) -> llm_do::testing::ScriptedModel {
             };
             return Ok(Reply::json(json!(e)));
         }
-        let batch: Vec<ToolResult> = {
-            let mut b: Vec<ToolResult> = req
-                .messages
-                .iter()
-                .rev()
-                .map_while(|m| match m {
-                    Message::Tool(r) => Some(r.clone()),
-                    _ => None,
-                })
-                .collect();
-            b.reverse();
-            b
-        };
+        let batch = crate::conversation::last_tool_results(req);
         let parse = |r: &ToolResult| serde_json::from_str::<Value>(&r.content).unwrap_or_default();
         let reads: Vec<Value> = req
             .messages

@@ -275,21 +275,6 @@ mod tests {
         assert!(dir.path().join("a-b.txt").exists() && !dir.path().join("a b.txt").exists());
     }
 
-    /// The results of the last batch of tool calls in the conversation.
-    fn last_batch(req: &ModelRequest) -> Vec<ToolResult> {
-        let mut batch: Vec<ToolResult> = req
-            .messages
-            .iter()
-            .rev()
-            .map_while(|m| match m {
-                Message::Tool(r) => Some(r.clone()),
-                _ => None,
-            })
-            .collect();
-        batch.reverse();
-        batch
-    }
-
     fn results_of(req: &ModelRequest, name: &str) -> Vec<ToolResult> {
         req.messages
             .iter()
@@ -308,7 +293,7 @@ mod tests {
     /// first line (plus the old extension) as the name, sanitize it, rename, report.
     fn organizer_model() -> ScriptedModel {
         ScriptedModel::new(|req: &ModelRequest| {
-            let batch = last_batch(req);
+            let batch = llm_do_examples::conversation::last_tool_results(req);
             let Some(last) = batch.last() else {
                 return Ok(Reply::tool_call("list_files", json!({ "pattern": "*" })));
             };
