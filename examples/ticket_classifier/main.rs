@@ -307,33 +307,18 @@ mod tests {
     // recorded from `local:smollm2`; these tests replay them offline. Re-record with
     // `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example ticket_classifier`.
 
-    /// A cassette of this example: replayed, or recorded from the embedded model when
-    /// `LLM_DO_RECORD=1`.
     fn recorded(name: &str) -> std::sync::Arc<llm_do::testing::cassette::CassetteModel> {
-        let path = cassette_path(name);
-        #[cfg(feature = "local")]
-        let model = llm_do::testing::cassette::cassette(&path, || {
-            llm_do::providers::local::LocalModel::new().with_context_size(1024)
-        });
-        #[cfg(not(feature = "local"))]
-        let model = llm_do::testing::cassette::cassette_with_mode(
-            llm_do::testing::cassette::CassetteMode::Replay,
-            &path,
-            || ScriptedModel::queue([]),
-        );
-        std::sync::Arc::new(model.unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+        llm_do_examples::cassettes::recorded(&format!("ticket_classifier/cassettes/{name}"))
     }
 
     fn shared(
         model: &std::sync::Arc<llm_do::testing::cassette::CassetteModel>,
     ) -> std::sync::Arc<dyn llm_do::Model> {
-        model.clone()
+        llm_do_examples::cassettes::model(model)
     }
 
     fn cassette_path(name: &str) -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("ticket_classifier/cassettes")
-            .join(name)
+        llm_do_examples::cassettes::path(&format!("ticket_classifier/cassettes/{name}"))
     }
 
     fn evidence_tickets() -> Vec<String> {

@@ -1,0 +1,70 @@
+//! Cassettes recorded from the embedded model, replayed by the examples' tests.
+//!
+//! Each example keeps its cassettes in `<example>/cassettes/`. A test opens one with
+//! [`recorded`]: by default the cassette is replayed offline (deterministic, no model loaded);
+//! with `LLM_DO_RECORD=1` the test runs on the embedded model `local:smollm2` instead and
+//! rewrites the file. Re-record one example with
+//!
+//! ```text
+//! LLM_DO_RECORD=1 cargo test -p llm-do-examples --example NAME
+//! ```
+//!
+//! and review the diff like any other change.
+
+use llm_do::Model;
+use llm_do::testing::cassette::CassetteModel;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The path of a cassette, relative to the examples' folder (`"ticket_classifier/cassettes/x.json"`).
+///
+/// ```
+/// let path = llm_do_examples::cassettes::path("ticket_classifier/cassettes/classify.json");
+/// assert!(path.is_file());
+/// ```
+pub fn path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// The cassette at `relative` (see [`path`]): replayed, or recorded from the embedded model when
+/// `LLM_DO_RECORD=1`. Panics with the cassette's path and the reason when it cannot be opened
+/// (these are test fixtures: a missing cassette is a test failure).
+///
+/// ```
+/// use llm_do::testing::cassette::CassetteMode;
+/// # if std::env::var_os("LLM_DO_RECORD").is_none() {
+/// let model = llm_do_examples::cassettes::recorded("ticket_classifier/cassettes/classify.json");
+/// assert_eq!(model.mode(), CassetteMode::Replay);
+/// # }
+/// ```
+pub fn recorded(relative: &str) -> Arc<CassetteModel> {
+    let path = path(relative);
+    #[cfg(feature = "local")]
+    let model =
+        llm_do::testing::cassette::cassette(&path, llm_do_providers::local::LocalModel::new);
+    #[cfg(not(feature = "local"))]
+    let model = {
+        use llm_do::testing::cassette::CassetteMode;
+        if CassetteMode::from_env() == CassetteMode::Record {
+            panic!("recording needs the embedded model: build with the `local` feature");
+        }
+        llm_do::testing::cassette::cassette_with_mode(CassetteMode::Replay, &path, || {
+            llm_do::testing::ScriptedModel::queue([])
+        })
+    };
+    Arc::new(model.unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+}
+
+/// The same cassette as a model to hand to `RuntimeBuilder::model_override`.
+///
+/// ```
+/// # if std::env::var_os("LLM_DO_RECORD").is_none() {
+/// use llm_do::prelude::*;
+/// let cassette = llm_do_examples::cassettes::recorded("ticket_classifier/cassettes/classify.json");
+/// let rt = Runtime::builder().model_override(llm_do_examples::cassettes::model(&cassette)).build();
+/// # drop(rt);
+/// # }
+/// ```
+pub fn model(cassette: &Arc<CassetteModel>) -> Arc<dyn Model> {
+    cassette.clone()
+}
