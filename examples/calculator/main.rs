@@ -8,9 +8,10 @@
 //! The worker names no model, so `main` runs it on the default setup: the embedded local model
 //! `local:smollm2` when nothing is configured (see the `hello` example). Every number the model
 //! gets comes from an exact Rust tool through the runtime (schemas, dispatch, the events printed
-//! below, usage accounting). The 135M model picks sensible tools and arguments for the terms
-//! of the question, but it rarely combines the results correctly: its final sentence is often
-//! poor. Set `LLM_DO_MODEL` to watch a bigger model do the whole loop.
+//! below, usage accounting). The 135M model picks tools and arguments for the terms of the
+//! question (in the recorded run: `factorial(7)`, `fib(10)`, then `fib(9)` and `factorial(10)`),
+//! but it does not combine the results: its final answer is poor (empty, in that run). Set
+//! `LLM_DO_MODEL` to run the loop on a bigger model.
 //!
 //! The tests check the tools by equality, the loop's plumbing on a scripted stand-in for the
 //! LLM, and replay a run of `local:smollm2` recorded in `calculator/cassettes/` (re-record with
