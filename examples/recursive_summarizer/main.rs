@@ -302,19 +302,21 @@ mod tests {
             (rt, log)
         };
         let (builder, file_log) = run(project.register(Runtime::builder()));
-        let rt = builder.max_depth(MAX_DEPTH).build();
+        let file_rt = builder.max_depth(MAX_DEPTH).build();
         let from_file: String =
-            block_on(rt.ctx().call("summarize", json!({ "text": TEXT }))).unwrap();
+            block_on(file_rt.ctx().call("summarize", json!({ "text": TEXT }))).unwrap();
         let (builder, rust_log) = run(Runtime::builder());
-        let rt = runtime(builder, MAX_DEPTH);
-        let from_rust = block_on(summarize(&rt.ctx(), Text(TEXT.to_owned()))).unwrap().0;
+        let rust_rt = runtime(builder, MAX_DEPTH);
+        let from_rust = block_on(summarize(&rust_rt.ctx(), Text(TEXT.to_owned()))).unwrap().0;
         assert_eq!(from_file, from_rust);
         assert_eq!(calls(&file_log), calls(&rust_log));
         assert_eq!(calls(&file_log).iter().map(|(d, _)| *d).max(), Some(3));
-        // The file's schemas bound the text and the summary like the Rust types.
-        let too_long = "x".repeat(MAX_TEXT + 1);
-        let err = block_on(rt.ctx().call::<String>("summarize", json!({ "text": too_long })));
-        assert!(err.is_err());
+        // The file's schema bounds the text like the Rust type: too long is refused by both.
+        let too_long = json!({ "text": "x".repeat(MAX_TEXT + 1) });
+        for rt in [&file_rt, &rust_rt] {
+            let err = block_on(rt.ctx().call::<String>("summarize", too_long.clone()));
+            assert!(matches!(err, Err(Error::InvalidArguments { .. })), "{err:?}");
+        }
     }
 
     // A run of `main` on the embedded model, recorded in
