@@ -23,7 +23,18 @@ use std::sync::Arc;
 /// assert!(path.is_file());
 /// ```
 pub fn path(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+    examples_dir().join(relative)
+}
+
+/// The examples' folder. `cargo test` and `cargo run` set `CARGO_MANIFEST_DIR` for the process,
+/// and that one wins over the folder this library was compiled in: two checkouts sharing one
+/// `CARGO_TARGET_DIR` share this library's build, so the compile-time path may be the other
+/// checkout's (and a recording would land there).
+fn examples_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .filter(|dir| dir.join("cassettes.rs").is_file())
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_owned())
 }
 
 /// The cassette at `relative` (see [`path`]): replayed, or recorded from the embedded model when

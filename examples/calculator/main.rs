@@ -2,18 +2,27 @@
 //! "What is the factorial of 7 plus fib(10)?".
 //!
 //! ```text
-//! cargo run --example calculator [-- "question"]
+//! cargo run -p llm-do-examples --example calculator [-- "question"]
 //! ```
 //!
-//! Until the embedded local model lands, the worker runs on `planner`, a scripted in-process
-//! stand-in for the LLM: it reads the question and the tool results in the conversation and
-//! requests the tool calls a model would make. Every tool call still goes through the runtime:
-//! the schemas, the concurrent dispatch, the events printed below and the usage accounting are
-//! the real ones.
+//! The worker names no model, so `main` runs it on the default setup: the embedded local model
+//! `local:smollm2` when nothing is configured (see the `hello` example). Every number the model
+//! gets comes from an exact Rust tool through the runtime (schemas, dispatch, the events printed
+//! below, usage accounting). The 135M model picks tools and arguments for the terms of the
+//! question (in the recorded run: `factorial(7)`, `fib(10)`, then `fib(9)` and `factorial(10)`),
+//! but it does not combine the results: its final answer is poor (empty, in that run). Set
+//! `LLM_DO_MODEL` to run the loop on a bigger model.
+//!
+//! The tests check the tools by equality, the loop's plumbing on a scripted stand-in for the
+//! LLM, and replay a run of `local:smollm2` recorded in `calculator/cassettes/` (re-record with
+//! `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example calculator`).
 
 use llm_do::prelude::*;
-use llm_do::testing::{Reply, ScriptedModel};
-use llm_do::{Event, EventKind, Message, ModelRequest};
+use llm_do::setup::RuntimeBuilderExt;
+use llm_do::{Event, EventKind, RuntimeBuilder};
+
+/// The question `main` asks when none is given.
+const DEFAULT_QUESTION: &str = "What is the factorial of 7 plus fib(10)?";
 
 /// The factorial of `n` (n ≤ 20).
 #[tool]
@@ -57,62 +66,13 @@ async fn multiply(a: i64, b: i64) -> Result<i64> {
 
 /// Answers arithmetic questions using exact tools instead of mental arithmetic.
 #[worker(
-    model = "openai:gpt-4o-mini",
-    prompt = "Answer this question, using the tools for every computation: {question}",
+    system = "You are a calculator that never computes in its head. Work one step at a time: call factorial or fib once for each such term of the question, then call add or multiply on their results, then call final_answer with one sentence stating the last result.",
+    prompt = "Question: {question}",
+    max_turns = 8,
     tools = [factorial, fib, add, multiply],
     temperature = 0.0
 )]
 async fn calculator(ctx: &Ctx, question: String) -> Result<String>;
-
-/// Numbers after "factorial of" and "fib(" in the question, in the simple phrasing the
-/// stand-in understands.
-fn parse_question(question: &str) -> Option<(u64, u64)> {
-    let q = question.to_lowercase();
-    let after = |marker: &str| -> Option<u64> {
-        let rest = &q[q.find(marker)? + marker.len()..];
-        let digits: String = rest.trim_start().chars().take_while(char::is_ascii_digit).collect();
-        digits.parse().ok()
-    };
-    Some((after("factorial of")?, after("fib(")?))
-}
-
-/// The scripted stand-in for the LLM: decides the next step from the conversation so far.
-fn planner() -> ScriptedModel {
-    ScriptedModel::new(|req: &ModelRequest| {
-        let question = req.messages.iter().find_map(|m| match m {
-            Message::User { content } => Some(content.clone()),
-            _ => None,
-        });
-        let results: Vec<(String, String)> = req
-            .messages
-            .iter()
-            .filter_map(|m| match m {
-                Message::Tool(r) if !r.is_error => Some((r.name.clone(), r.content.clone())),
-                _ => None,
-            })
-            .collect();
-        let Some((f, n)) = question.as_deref().and_then(parse_question) else {
-            return Ok(Reply::text(
-                "I can only answer questions like \"factorial of 7 plus fib(10)\".",
-            ));
-        };
-        let result_of =
-            |name: &str| results.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-        Ok(match (result_of("factorial"), result_of("fib"), result_of("add")) {
-            (None, _, _) | (_, None, _) => {
-                Reply::tool_calls([("factorial", json!({"n": f})), ("fib", json!({"n": n}))])
-            }
-            (Some(a), Some(b), None) => {
-                let a: i64 = a.parse().unwrap_or_default();
-                let b: i64 = b.parse().unwrap_or_default();
-                Reply::tool_call("add", json!({"a": a, "b": b}))
-            }
-            (Some(a), Some(b), Some(sum)) => Reply::text(format!(
-                "factorial({f}) = {a} and fib({n}) = {b}, so the answer is {sum}."
-            )),
-        })
-    })
-}
 
 /// Prints each call and tool result as it happens (the honest boundary, made visible).
 fn print_event(event: &Event) {
@@ -131,51 +91,206 @@ fn print_event(event: &Event) {
     }
 }
 
-async fn run(question: String) -> Result<(String, llm_do::Usage)> {
-    let rt = Runtime::builder()
-        .register(calculator::spec())
-        .model_override(planner())
-        .subscribe(print_event)
-        .build();
-    let ctx = rt.ctx();
-    let answer = calculator(&ctx, question).await?;
-    Ok((answer, ctx.usage()))
+/// The example's runtime on `builder` (which brings the model and subscribers).
+fn runtime(builder: RuntimeBuilder) -> Runtime {
+    builder.register(calculator::spec()).build()
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let question = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "What is the factorial of 7 plus fib(10)?".to_owned());
-    eprintln!("model: scripted stand-in (no network, no API key)");
-    let (answer, usage) = run(question).await?;
+    let question = std::env::args().nth(1).unwrap_or_else(|| DEFAULT_QUESTION.to_owned());
+    let rt = runtime(Runtime::builder().subscribe(print_event).with_default_providers());
+    let ctx = rt.ctx();
+    let answer = calculator(&ctx, question).await?;
     println!("{answer}");
-    eprintln!("usage: {} model requests", usage.requests);
+    eprintln!("usage: {} model requests", ctx.usage().requests);
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use llm_do::testing::{Reply, ScriptedModel};
+    use llm_do::{EventLog, Message, ModelRequest, ToolResult};
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    }
+
+    #[test]
+    fn the_reference_used_below_is_right() {
+        assert_eq!(correct("factorial", &json!({"n": 7})).as_deref(), Some("5040"));
+        assert_eq!(correct("fib", &json!({"n": 10})).as_deref(), Some("55"));
+        assert_eq!(correct("add", &json!({"a": 5040, "b": 55})).as_deref(), Some("5095"));
+        assert_eq!(correct("factorial", &json!({"n": 21})), None);
+        assert_eq!(correct("fib", &json!({"n": 94})), None);
+    }
 
     #[test]
     fn tools_are_exact() {
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        assert_eq!(rt.block_on(factorial(7)).unwrap(), 5040);
-        assert_eq!(rt.block_on(fib(10)).unwrap(), 55);
-        assert_eq!(rt.block_on(fib(93)).unwrap(), 12_200_160_415_121_876_738);
-        assert!(rt.block_on(factorial(21)).is_err());
-        assert!(rt.block_on(add(i64::MAX, 1)).is_err());
-        assert_eq!(rt.block_on(multiply(6, 7)).unwrap(), 42);
+        assert_eq!(block_on(factorial(7)).unwrap(), 5040);
+        assert_eq!(block_on(factorial(0)).unwrap(), 1);
+        assert_eq!(block_on(fib(10)).unwrap(), 55);
+        assert_eq!(block_on(fib(93)).unwrap(), 12_200_160_415_121_876_738);
+        assert!(block_on(factorial(21)).is_err());
+        assert!(block_on(fib(94)).is_err());
+        assert!(block_on(add(i64::MAX, 1)).is_err());
+        assert_eq!(block_on(multiply(6, 7)).unwrap(), 42);
+    }
+
+    /// Numbers after "factorial of" and "fib(" in the question, in the simple phrasing the
+    /// stand-in understands.
+    fn parse_question(question: &str) -> Option<(u64, u64)> {
+        let q = question.to_lowercase();
+        let after = |marker: &str| -> Option<u64> {
+            let rest = &q[q.find(marker)? + marker.len()..];
+            let digits: String =
+                rest.trim_start().chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        };
+        Some((after("factorial of")?, after("fib(")?))
+    }
+
+    /// A scripted stand-in for the LLM: decides the next step from the conversation so far.
+    fn planner() -> ScriptedModel {
+        ScriptedModel::new(|req: &ModelRequest| {
+            let question = req.messages.iter().find_map(|m| match m {
+                Message::User { content } => Some(content.clone()),
+                _ => None,
+            });
+            let results: Vec<(String, String)> = req
+                .messages
+                .iter()
+                .filter_map(|m| match m {
+                    Message::Tool(r) if !r.is_error => Some((r.name.clone(), r.content.clone())),
+                    _ => None,
+                })
+                .collect();
+            let Some((f, n)) = question.as_deref().and_then(parse_question) else {
+                return Ok(Reply::text(
+                    "I can only answer questions like \"factorial of 7 plus fib(10)\".",
+                ));
+            };
+            let result_of =
+                |name: &str| results.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+            Ok(match (result_of("factorial"), result_of("fib"), result_of("add")) {
+                (None, _, _) | (_, None, _) => {
+                    Reply::tool_calls([("factorial", json!({"n": f})), ("fib", json!({"n": n}))])
+                }
+                (Some(a), Some(b), None) => {
+                    let a: i64 = a.parse().unwrap_or_default();
+                    let b: i64 = b.parse().unwrap_or_default();
+                    Reply::tool_call("add", json!({"a": a, "b": b}))
+                }
+                (Some(a), Some(b), Some(sum)) => Reply::text(format!(
+                    "factorial({f}) = {a} and fib({n}) = {b}, so the answer is {sum}."
+                )),
+            })
+        })
+    }
+
+    fn run_scripted(question: &str) -> (String, llm_do::Usage) {
+        let rt = runtime(Runtime::builder().model_override(planner()).ignore_env());
+        let ctx = rt.ctx();
+        let answer = block_on(calculator(&ctx, question.to_owned())).unwrap();
+        (answer, ctx.usage())
     }
 
     #[test]
     fn the_worker_computes_with_its_tools() {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let (answer, usage) = rt.block_on(run("factorial of 7 plus fib(10)".into())).unwrap();
+        let (answer, usage) = run_scripted("factorial of 7 plus fib(10)");
         assert_eq!(answer, "factorial(7) = 5040 and fib(10) = 55, so the answer is 5095.");
         assert_eq!(usage.requests, 3);
-        let (other, _) = rt.block_on(run("factorial of 5 plus fib(20)".into())).unwrap();
+        let (other, _) = run_scripted("factorial of 5 plus fib(20)");
         assert!(other.ends_with("the answer is 6885."), "{other}");
+    }
+
+    /// The correct result of tool `name` on `arguments`, computed independently of the tools
+    /// (in 128 bits); `None` when the tool must refuse (the result does not fit in 64 bits).
+    fn correct(name: &str, arguments: &serde_json::Value) -> Option<String> {
+        let n = || arguments["n"].as_u64().map(u128::from);
+        let a = arguments["a"].as_i64().map(i128::from);
+        let b = arguments["b"].as_i64().map(i128::from);
+        let value: i128 = match name {
+            "factorial" => (1..=n()?).try_fold(1u128, |p, k| p.checked_mul(k))?.try_into().ok()?,
+            "fib" => {
+                let (mut x, mut y) = (0u128, 1u128);
+                for _ in 0..n()?.min(200) {
+                    (x, y) = (y, x.checked_add(y)?);
+                }
+                x.try_into().ok()?
+            }
+            "add" => a? + b?,
+            "multiply" => a? * b?,
+            _ => return None,
+        };
+        let fits = if matches!(name, "factorial" | "fib") {
+            u64::try_from(value).is_ok()
+        } else {
+            i64::try_from(value).is_ok()
+        };
+        fits.then(|| value.to_string())
+    }
+
+    // A run of `main`'s question on the embedded model, recorded in
+    // `calculator/cassettes/question.json` and replayed offline. Re-record with
+    // `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example calculator`.
+    #[test]
+    fn the_recorded_model_gets_exact_results_for_every_call() {
+        let model = llm_do_examples::cassettes::recorded("calculator/cassettes/question.json");
+        let log = EventLog::new();
+        let rt = runtime(
+            Runtime::builder()
+                .model_override(llm_do_examples::cassettes::model(&model))
+                .default_model("local:smollm2")
+                .subscribe(log.clone())
+                .ignore_env(),
+        );
+        let ctx = rt.ctx();
+        let answer = block_on(calculator(&ctx, DEFAULT_QUESTION.to_owned()));
+        assert!(model.unused().is_empty(), "every recorded request was made again");
+        // The run completed with a text answer (its content is the tiny model's business).
+        let answer = answer.unwrap();
+        println!("answer: {answer:?}");
+
+        let events = log.events();
+        let calls: Vec<llm_do::ToolCall> = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::ToolCall { call } => Some(call.clone()),
+                _ => None,
+            })
+            .collect();
+        let results: Vec<ToolResult> = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::ToolResult { result } => Some(result.clone()),
+                _ => None,
+            })
+            .collect();
+        // The model did use the tools, and one of them on a term of the question.
+        assert!(!calls.is_empty(), "the model called no tool");
+        assert!(calls.iter().any(|c| c.name == "factorial" || c.name == "fib"), "{calls:?}");
+        assert_eq!(results.len(), calls.len(), "every call got a result");
+        for call in &calls {
+            // Grammar-constrained, so schema-valid: the tool ran (no argument error).
+            let arguments = call.parse_arguments().expect("arguments are JSON");
+            let result = results.iter().find(|r| r.tool_call_id == call.id).expect("a result");
+            assert_eq!(result.name, call.name);
+            match correct(&call.name, &arguments) {
+                Some(value) => {
+                    assert!(!result.is_error, "{call:?}: {}", result.content);
+                    assert_eq!(result.content, value, "{call:?}");
+                }
+                None => assert!(result.is_error, "{call:?} should have been refused"),
+            }
+        }
+        // The local model makes one call per turn: a request per call, then the answer.
+        let usage = ctx.usage();
+        assert_eq!(
+            usage.requests as usize,
+            calls.len() + 1,
+            "one request per call, then the answer"
+        );
     }
 }

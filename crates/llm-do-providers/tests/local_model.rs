@@ -137,6 +137,42 @@ async fn tool_turns_are_a_valid_call_or_an_answer() {
     }
 }
 
+/// A tool without parameters: every call to it has the same arguments, `{}`.
+fn no_argument_tool(name: &str) -> ToolDefinition {
+    ToolDefinition::new(
+        name,
+        format!("Returns the current {name} reading."),
+        json!({"type": "object", "properties": {}, "additionalProperties": false}),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turn_never_repeats_an_answered_call() {
+    // Both tools were already called and answered, and a call to either could only repeat
+    // one of those: whatever the model starts with, the turn ends as a final answer.
+    let calls = vec![
+        llm_do_core::ToolCall::raw("call_a", "pressure", "{}"),
+        llm_do_core::ToolCall::raw("call_b", "humidity", "{}"),
+    ];
+    for seed in 0..3 {
+        let req = ModelRequest::new(
+            "smollm2",
+            vec![
+                Message::system("You read sensors. Call the tools, again and again."),
+                Message::user("Read the pressure and the humidity."),
+                Message::Assistant { content: None, tool_calls: calls.clone() },
+                Message::Tool(llm_do_core::ToolResult::ok("call_a", "pressure", "1013 hPa")),
+                Message::Tool(llm_do_core::ToolResult::ok("call_b", "humidity", "40 %")),
+            ],
+        )
+        .with_tools(vec![no_argument_tool("pressure"), no_argument_tool("humidity")])
+        .with_settings(settings(0.8, Some(seed), 64));
+        let r = request(&req).await;
+        assert!(r.tool_calls.is_empty(), "seed {seed}: repeated {:?}", r.tool_calls);
+        assert!(r.text.is_some(), "seed {seed}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streamed_pieces_add_up_to_the_answer() {
     let pieces = Mutex::new(String::new());

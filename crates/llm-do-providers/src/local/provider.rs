@@ -255,19 +255,22 @@ impl LocalModel {
         let mut usage = Usage::tokens(done.prompt_tokens as u64, done.output_tokens as u64);
 
         let mut answer = self.read_answer(request, &prepared, &text, &done, sampling)?;
-        if let Answer::Call { name, arguments } = &answer {
-            // A call identical to one already answered in this conversation would only get
-            // the same result again (small models loop on it): decode the turn once more
-            // without that tool.
-            if prompt::is_repeat(request, name, arguments) {
-                let excluded = std::slice::from_ref(name);
-                let grammar = prompt::grammar_for(&request.tools, &request.output, excluded)?
-                    .map(|g| g.to_string());
-                (text, done) = self.generate(request, &prepared, grammar, sampling, None).await?;
-                usage.input_tokens += done.prompt_tokens as u64;
-                usage.output_tokens += done.output_tokens as u64;
-                answer = self.read_answer(request, &prepared, &text, &done, sampling)?;
+        // A call identical to one already answered in this conversation would only get the
+        // same result again (small models loop on it): decode the turn again without that
+        // tool, and so on while the new call is a repeat too. Each round excludes one more
+        // tool, so this ends (at worst with `final_answer`, which is never excluded).
+        let mut excluded: Vec<String> = Vec::new();
+        while let Answer::Call { name, arguments } = &answer {
+            if !prompt::is_repeat(request, name, arguments) || excluded.contains(name) {
+                break;
             }
+            excluded.push(name.clone());
+            let grammar = prompt::grammar_for(&request.tools, &request.output, &excluded)?
+                .map(|g| g.to_string());
+            (text, done) = self.generate(request, &prepared, grammar, sampling, None).await?;
+            usage.input_tokens += done.prompt_tokens as u64;
+            usage.output_tokens += done.output_tokens as u64;
+            answer = self.read_answer(request, &prepared, &text, &done, sampling)?;
         }
 
         let mut response = match answer {
