@@ -8,7 +8,7 @@
 
 use llm_do::approval::Verdict;
 use llm_do::prelude::*;
-use llm_do::{CallableSpec, ToolSpecBuilder};
+use llm_do::{CallableSpec, Event, EventKind, ToolSpecBuilder};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,19 +32,22 @@ pub enum Recommendation {
 }
 
 /// An evaluation of one pitch deck.
+///
+/// The string bounds matter on a tiny model: the embedded model's grammar honours them, so an
+/// answer cannot run on until the token budget is spent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Evaluation {
     /// The company's name.
-    #[schemars(length(max = 40))]
+    #[schemars(length(min = 1, max = 40))]
     pub company: String,
     /// Overall score from 1 (weak) to 10 (strong).
     #[schemars(range(min = 1, max = 10))]
     pub score: u8,
-    /// The strongest point of the deck, in one sentence.
-    #[schemars(length(max = 200))]
+    /// The strongest point of the deck, quoted from it (often its traction).
+    #[schemars(length(min = 10, max = 120))]
     pub strength: String,
-    /// The biggest risk, in one sentence.
-    #[schemars(length(max = 200))]
+    /// The biggest risk, in one short sentence (what the deck does not show).
+    #[schemars(length(min = 10, max = 120))]
     pub risk: String,
     /// What to do.
     pub recommendation: Recommendation,
@@ -52,7 +55,8 @@ pub struct Evaluation {
 
 /// Evaluate a startup's pitch deck.
 #[worker(
-    system = "You are a seed-stage investor. Judge the problem, the traction and the team.",
+    system = "You are a seed-stage investor. Quote the deck's strongest line as its strength, \
+              say in a few words what is missing or unproven as its risk, and score it.",
     prompt = "Evaluate this pitch deck:\n\n{deck}",
     temperature = 0.0
 )]
@@ -61,6 +65,26 @@ pub async fn evaluate_deck(
     /** the deck, as markdown */
     deck: String,
 ) -> Result<Evaluation>;
+
+/// Prints the calls as they happen (stderr), one line each, indented by depth: the example's
+/// routing made visible. Long arguments are cut.
+pub fn print_event(event: &Event) {
+    let indent = "  ".repeat(event.call.depth.saturating_sub(1) as usize);
+    match &event.kind {
+        EventKind::CallStarted { input } => {
+            let mut input = input.to_string();
+            if let Some((cut, _)) = input.char_indices().nth(100) {
+                input.truncate(cut);
+                input.push('…');
+            }
+            eprintln!("{indent}→ {} [{}] {input}", event.call.name, event.call.kind)
+        }
+        EventKind::CallFinished { error: Some(err), .. } => {
+            eprintln!("{indent}✗ {}: {err}", event.call.name)
+        }
+        _ => {}
+    }
+}
 
 /// The report file name for a deck file: `reports/<stem>.md`.
 pub fn report_path(deck: &str) -> String {
@@ -79,6 +103,68 @@ pub fn render_report(deck: &str, e: &Evaluation) -> String {
         strength = e.strength,
         risk = e.risk,
     )
+}
+
+/// Reads a report back: the deck it is about and its evaluation, or `None` when the text is not
+/// in the common shape of [`render_report`] (the examples' tests use it to check that all three
+/// write the same shape).
+///
+/// ```
+/// use llm_do_examples::pitchdeck::{Evaluation, Recommendation, parse_report, render_report};
+/// let e = Evaluation {
+///     company: "X".into(),
+///     score: 7,
+///     strength: "Paying users.".into(),
+///     risk: "A small market.".into(),
+///     recommendation: Recommendation::Consider,
+/// };
+/// assert_eq!(parse_report(&render_report("decks/x.md", &e)), Some(("decks/x.md".into(), e)));
+/// assert_eq!(parse_report("# X\n\nsomething else"), None);
+/// ```
+pub fn parse_report(text: &str) -> Option<(String, Evaluation)> {
+    let rest = text.strip_prefix("# ")?;
+    let (company, rest) = rest.split_once("\n\n- deck: ")?;
+    let (deck, rest) = rest.split_once("\n- score: ")?;
+    let (score, rest) = rest.split_once("/10\n- recommendation: ")?;
+    let (recommendation, rest) = rest.split_once("\n\n## Strength\n\n")?;
+    let (strength, rest) = rest.split_once("\n\n## Risk\n\n")?;
+    let risk = rest.strip_suffix('\n')?;
+    let recommendation = match recommendation {
+        "Pass" => Recommendation::Pass,
+        "Consider" => Recommendation::Consider,
+        "Invest" => Recommendation::Invest,
+        _ => return None,
+    };
+    let e = Evaluation {
+        company: company.to_owned(),
+        score: score.parse().ok()?,
+        strength: strength.to_owned(),
+        risk: risk.to_owned(),
+        recommendation,
+    };
+    (render_report(deck, &e) == text).then(|| (deck.to_owned(), e))
+}
+
+/// Checks that the reports under `root/reports/` are one per sample deck, each in the common
+/// shape and about its deck; returns the evaluations in the decks' order. The examples' tests
+/// call it on what the recorded model did.
+pub fn check_reports(root: &Path) -> std::result::Result<Vec<Evaluation>, String> {
+    let reports = read_reports(root).map_err(|e| format!("no reports: {e}"))?;
+    let names: Vec<&str> = reports.iter().map(|(n, _)| n.as_str()).collect();
+    let expected: Vec<&str> = SAMPLE_DECKS.iter().map(|(n, _)| *n).collect();
+    if names != expected {
+        return Err(format!("reports {names:?}, expected one per deck: {expected:?}"));
+    }
+    let mut evaluations = Vec::new();
+    for (name, text) in &reports {
+        let (deck, e) =
+            parse_report(text).ok_or_else(|| format!("{name} is not in the common shape:\n{text}"))?;
+        if deck != format!("decks/{name}") {
+            return Err(format!("{name} is about {deck}"));
+        }
+        evaluations.push(e);
+    }
+    Ok(evaluations)
 }
 
 /// Checks a deck path: a `.md` file name in `decks/`, nothing else.
@@ -171,7 +257,8 @@ pub fn sample_workspace() -> std::io::Result<tempfile::TempDir> {
 
 /// A scripted stand-in for the models, for the examples' tests: the evaluator's "model" reads
 /// the deck's title and traction line; the orchestrator's "model" follows its system prompt
-/// step by step (list with `listing`, read each deck, evaluate each, write each report).
+/// step by step (list with `listing`, read each deck, evaluate each, write each report with
+/// `write_report`, or with `write_file` when that is what it is offered).
 pub fn stand_in(listing: &'static str) -> llm_do::testing::ScriptedModel {
     use llm_do::testing::{Reply, ScriptedModel};
     use llm_do::{Message, ModelRequest, ToolResult};
@@ -210,7 +297,7 @@ pub fn stand_in(listing: &'static str) -> llm_do::testing::ScriptedModel {
         let Some(last) = batch.last() else {
             return Ok(Reply::tool_call(
                 listing,
-                if listing == "list_files" { json!({"pattern": "decks/*.md"}) } else { json!({}) },
+                if listing == "list_files" { json!({"pattern": "*.md"}) } else { json!({}) },
             ));
         };
         Ok(match last.name.as_str() {
@@ -228,8 +315,18 @@ pub fn stand_in(listing: &'static str) -> llm_do::testing::ScriptedModel {
             "read_file" => Reply::tool_calls(
                 batch.iter().map(|r| ("evaluate_deck", json!({ "deck": parse(r)["content"] }))),
             ),
+            "evaluate_deck" if req.tools.iter().any(|t| t.name == "write_report") => {
+                Reply::tool_calls(reads.iter().zip(&batch).map(|(read, e)| {
+                    ("write_report", json!({ "deck": read["path"], "evaluation": parse(e) }))
+                }))
+            }
+            // The worker-file form writes with the filesystem's write_file.
             "evaluate_deck" => Reply::tool_calls(reads.iter().zip(&batch).map(|(read, e)| {
-                ("write_report", json!({ "deck": read["path"], "evaluation": parse(e) }))
+                let deck = read["path"].as_str().unwrap_or_default();
+                let content = serde_json::from_value(parse(e))
+                    .map(|e: Evaluation| render_report(&format!("decks/{deck}"), &e))
+                    .unwrap_or_default();
+                ("write_file", json!({ "path": report_path(deck), "content": content }))
             })),
             _ => Reply::text(format!(
                 "wrote {} reports",

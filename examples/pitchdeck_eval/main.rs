@@ -24,28 +24,35 @@ fn orchestrator() -> Arc<CallableSpec> {
     WorkerSpecBuilder::new("evaluate_all")
         .description("Evaluate every pitch deck in decks/ and write one report per deck.")
         .system(
-            "You run a pitch-deck review. List the decks with list_files (pattern decks/*.md), \
-             read each with read_file, evaluate each with evaluate_deck, then write each report \
-             with write_report. Finally say how many reports you wrote.",
+            "You run a pitch-deck review, one tool call at a time. First list the decks with \
+             list_files (pattern *.md). Then, for each deck in the listing, in order: \
+             read it with read_file, evaluate its content with evaluate_deck, and write its \
+             report with write_report (the deck's path and the evaluation). When every deck \
+             has a report, answer with the number of reports written.",
         )
-        .prompt("Review the decks. {note}")
+        .prompt(
+            "Review the pitch decks. Step 1: list_files with pattern *.md. Step 2, for \
+             each listed deck: read_file with its path, then evaluate_deck with the content, \
+             then write_report with its path and the evaluation. {note}",
+        )
         .input_schema(json!({"type": "object", "properties": {"note": {"type": "string"}}, "required": ["note"]}))
         .tool_name("list_files")
         .tool_name("read_file")
         .tool(evaluate_deck::spec)
         .tool_name("write_report")
-        .max_turns(10)
+        .max_turns(16)
         .build()
         .expect("the worker definition is valid")
 }
 
 /// The example's runtime on the work folder `root`.
 fn runtime(builder: RuntimeBuilder, root: &Path) -> anyhow::Result<Runtime> {
-    let fs = Filesystem::new(root)?.read_only();
+    // The model sees the decks' folder only: its paths are plain file names (`aquaroute.md`).
+    let fs = Filesystem::new(root.join("decks"))?.read_only();
     let mut builder = builder
         .register(orchestrator())
         .register(evaluate_deck::spec())
-        .register(pitchdeck::write_report_spec(fs.root().to_path_buf()));
+        .register(pitchdeck::write_report_spec(root.to_path_buf()));
     for spec in fs.specs() {
         builder = builder.register(spec);
     }
@@ -55,7 +62,7 @@ fn runtime(builder: RuntimeBuilder, root: &Path) -> anyhow::Result<Runtime> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let dir = pitchdeck::sample_workspace()?;
-    let rt = runtime(Runtime::builder().with_default_providers(), dir.path())?;
+    let rt = runtime(Runtime::builder().subscribe(pitchdeck::print_event).with_default_providers(), dir.path())?;
     let answer: String = rt.ctx().call("evaluate_all", json!({"note": ""})).await?;
     println!("{answer}");
     for (name, report) in pitchdeck::read_reports(dir.path()).unwrap_or_default() {
@@ -64,9 +71,31 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The worker-file form (`project/`) in a temporary copy of the layout it expects
+/// (`pitchdeck_eval/project/` next to `pitchdeck_data/`), so that running it writes its reports
+/// there and not into the repository; returns the copy and the project directory in it.
+#[cfg(test)]
+fn project_copy() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("pitchdeck_eval/project");
+    let data = tmp.path().join("pitchdeck_data");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::create_dir_all(&data).unwrap();
+    let source = llm_do_examples::cassettes::path("pitchdeck_eval/project");
+    for entry in std::fs::read_dir(source).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), project.join(entry.file_name())).unwrap();
+    }
+    for (name, text) in pitchdeck::SAMPLE_DECKS {
+        std::fs::write(data.join(name), text).unwrap();
+    }
+    (tmp, project)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use llm_do::project::Project;
 
     #[test]
     fn the_orchestrator_writes_one_report_per_deck() {
@@ -84,5 +113,50 @@ mod tests {
         assert!(reports[2].1.starts_with("# SnackBox\n\n- deck: decks/snackbox.md\n"));
         // 1 listing + 1 reading + 1 evaluating + 1 writing + 1 final turn, and 3 evaluations.
         assert_eq!(model.request_count(), 5 + 3);
+    }
+
+    #[test]
+    fn the_worker_file_form_writes_one_report_per_deck() {
+        let (tmp, dir) = project_copy();
+        let project = Project::check(&dir, &llm_do::Registry::default()).unwrap();
+        assert_eq!(project.entry(), Some("main"));
+        let model = pitchdeck::stand_in("list_files");
+        let rt =
+            project.register(Runtime::builder().model_override(model.clone())).ignore_env().build();
+        let rt_tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let answer: String =
+            rt_tokio.block_on(rt.ctx().call("main", json!({"input": ""}))).unwrap();
+        assert_eq!(answer, "wrote 3 reports");
+        // The rule of llm-do.toml let write_file write the reports without an approver.
+        let evaluations = pitchdeck::check_reports(&tmp.path().join("pitchdeck_data")).unwrap();
+        let companies: Vec<&str> = evaluations.iter().map(|e| e.company.as_str()).collect();
+        assert_eq!(companies, ["AquaRoute", "LedgerLight", "SnackBox"]);
+        // The file evaluator is offered the same output schema as the Rust one.
+        let evaluator = model.requests().into_iter().find(|r| r.tools.is_empty()).unwrap();
+        let schema = evaluator.output.schema().unwrap().clone();
+        let rust = evaluate_deck::spec().output_schema().clone();
+        for key in ["company", "score", "strength", "risk"] {
+            for bound in ["minLength", "maxLength", "minimum", "maximum"] {
+                assert_eq!(
+                    schema["properties"][key][bound], rust["properties"][key][bound],
+                    "{key}.{bound}"
+                );
+            }
+        }
+        assert_eq!(schema["required"], rust["required"]);
+    }
+
+    #[test]
+    fn the_worker_file_form_asks_before_writing_anything_but_a_report() {
+        let (_tmp, dir) = project_copy();
+        let project = Project::check(&dir, &llm_do::Registry::default()).unwrap();
+        let policy = project.approval_policy(llm_do::approval::ApprovalPolicy::new());
+        use llm_do::approval::Verdict;
+        let verdict = |path: &str| {
+            policy.evaluate("write_file", &json!({ "path": path }), Some(Verdict::Ask)).0
+        };
+        assert_eq!(verdict("reports/aquaroute.md"), Verdict::Allow);
+        assert_eq!(verdict("aquaroute.md"), Verdict::Ask);
+        assert_eq!(verdict("reports/sub/x.md"), Verdict::Ask);
     }
 }

@@ -36,7 +36,7 @@ async fn evaluate_all(ctx: &Ctx, root: &Path) -> anyhow::Result<Vec<(String, Eva
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let dir = pitchdeck::sample_workspace()?;
-    let rt = runtime(Runtime::builder().with_default_providers());
+    let rt = runtime(Runtime::builder().subscribe(pitchdeck::print_event).with_default_providers());
     for (path, e) in evaluate_all(&rt.ctx(), dir.path()).await? {
         println!("{path}: {} {}/10 {:?}", e.company, e.score, e.recommendation);
     }
@@ -49,6 +49,7 @@ async fn main() -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use llm_do::{CallKind, EventKind, EventLog};
 
     #[test]
     fn code_orchestrates_and_the_llm_only_evaluates() {
@@ -69,5 +70,39 @@ mod tests {
             let deck = format!("decks/{name}");
             assert_eq!(report, &pitchdeck::render_report(&deck, e));
         }
+    }
+
+    /// Replays `cassettes/evaluate.json`, recorded from the embedded `local:smollm2`; re-record
+    /// with `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example pitchdeck_eval_code_entry`.
+    #[test]
+    fn on_the_recorded_embedded_model_each_deck_gets_a_report() {
+        let dir = pitchdeck::sample_workspace().unwrap();
+        let cassette = llm_do_examples::cassettes::recorded(
+            "pitchdeck_eval_code_entry/cassettes/evaluate.json",
+        );
+        let log = EventLog::new();
+        let rt = runtime(
+            Runtime::builder()
+                .model_override(llm_do_examples::cassettes::model(&cassette))
+                .default_model("local:smollm2")
+                .subscribe(log.clone())
+                .ignore_env(),
+        );
+        let tokio_rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let results = tokio_rt.block_on(evaluate_all(&rt.ctx(), dir.path())).unwrap();
+        assert!(cassette.unused().is_empty(), "every recorded request was made again");
+        // One report per deck, in the common shape, holding what the model answered.
+        let evaluations = pitchdeck::check_reports(dir.path()).unwrap();
+        let answered: Vec<&Evaluation> = results.iter().map(|(_, e)| e).collect();
+        assert_eq!(evaluations.iter().collect::<Vec<_>>(), answered);
+        // The only calls are the evaluator's, one per deck, and they are stochastic.
+        let started: Vec<_> = log
+            .events()
+            .into_iter()
+            .filter(|e| matches!(e.kind, EventKind::CallStarted { .. }))
+            .collect();
+        assert_eq!(started.len(), pitchdeck::SAMPLE_DECKS.len());
+        assert!(started.iter().all(|e| &*e.call.name == "evaluate_deck"));
+        assert!(started.iter().all(|e| e.call.kind == CallKind::Stochastic));
     }
 }

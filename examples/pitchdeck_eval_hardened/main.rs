@@ -24,17 +24,23 @@ fn orchestrator() -> Arc<CallableSpec> {
     WorkerSpecBuilder::new("evaluate_all")
         .description("Evaluate every pitch deck in decks/ and write one report per deck.")
         .system(
-            "You run a pitch-deck review. List the decks with list_pitchdecks, \
-             read each with read_file, evaluate each with evaluate_deck, then write each report \
-             with write_report. Finally say how many reports you wrote.",
+            "You run a pitch-deck review, one tool call at a time. First list the decks with \
+             list_pitchdecks. Then, for each deck in the listing, in order: read it with \
+             read_file, evaluate its content with evaluate_deck, and write its report with \
+             write_report (the deck's path and the evaluation). When every deck has a report, \
+             answer with the number of reports written.",
         )
-        .prompt("Review the decks. {note}")
+        .prompt(
+            "Review the pitch decks. Step 1: list_pitchdecks. Step 2, for each listed deck: \
+             read_file with its path, then evaluate_deck with the content, then write_report \
+             with its path and the evaluation. {note}",
+        )
         .input_schema(json!({"type": "object", "properties": {"note": {"type": "string"}}, "required": ["note"]}))
         .tool_name("list_pitchdecks")
         .tool_name("read_file")
         .tool(evaluate_deck::spec)
         .tool_name("write_report")
-        .max_turns(10)
+        .max_turns(16)
         .build()
         .expect("the worker definition is valid")
 }
@@ -56,7 +62,7 @@ fn runtime(builder: RuntimeBuilder, root: &Path) -> anyhow::Result<Runtime> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let dir = pitchdeck::sample_workspace()?;
-    let rt = runtime(Runtime::builder().with_default_providers(), dir.path())?;
+    let rt = runtime(Runtime::builder().subscribe(pitchdeck::print_event).with_default_providers(), dir.path())?;
     let answer: String = rt.ctx().call("evaluate_all", json!({"note": ""})).await?;
     println!("{answer}");
     for (name, report) in pitchdeck::read_reports(dir.path()).unwrap_or_default() {
