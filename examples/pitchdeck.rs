@@ -8,10 +8,12 @@
 
 use llm_do::approval::Verdict;
 use llm_do::prelude::*;
+use llm_do::tools::fs::{Filesystem, ReadFileArgs, ReadFileOutput};
 use llm_do::{CallableSpec, Event, EventKind, ToolSpecBuilder};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// The sample decks, as (file name, markdown), for tests and for copying into a work folder.
 pub const SAMPLE_DECKS: &[(&str, &str)] = &[
@@ -38,20 +40,26 @@ pub enum Recommendation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Evaluation {
     /// The company's name.
-    #[schemars(length(min = 1, max = 40))]
+    #[schemars(length(max = 40))]
     pub company: String,
     /// Overall score from 1 (weak) to 10 (strong).
     #[schemars(range(min = 1, max = 10))]
     pub score: u8,
     /// The strongest point of the deck, quoted from it (often its traction).
-    #[schemars(length(min = 10, max = 120))]
+    #[schemars(length(max = 120))]
     pub strength: String,
     /// The biggest risk, in one short sentence (what the deck does not show).
-    #[schemars(length(min = 10, max = 120))]
+    #[schemars(length(max = 120))]
     pub risk: String,
     /// What to do.
     pub recommendation: Recommendation,
 }
+
+/// A pitch deck's text (markdown), at most 800 characters: the sample decks are shorter, and a
+/// tiny model copying a deck into a call cannot run on past the bound.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Deck(#[schemars(length(max = 800))] pub String);
 
 /// Evaluate a startup's pitch deck.
 #[worker(
@@ -63,7 +71,7 @@ pub struct Evaluation {
 pub async fn evaluate_deck(
     ctx: &Ctx,
     /** the deck, as markdown */
-    deck: String,
+    deck: Deck,
 ) -> Result<Evaluation>;
 
 /// Prints the calls as they happen (stderr), one line each, indented by depth: the example's
@@ -157,8 +165,8 @@ pub fn check_reports(root: &Path) -> std::result::Result<Vec<Evaluation>, String
     }
     let mut evaluations = Vec::new();
     for (name, text) in &reports {
-        let (deck, e) =
-            parse_report(text).ok_or_else(|| format!("{name} is not in the common shape:\n{text}"))?;
+        let (deck, e) = parse_report(text)
+            .ok_or_else(|| format!("{name} is not in the common shape:\n{text}"))?;
         if deck != format!("decks/{name}") {
             return Err(format!("{name} is about {deck}"));
         }
@@ -190,33 +198,129 @@ pub fn write_report(root: &Path, deck: &str, evaluation: &Evaluation) -> Result<
     Ok(path)
 }
 
-/// Arguments of `write_report`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WriteReportArgs {
-    /// The deck's path, `decks/NAME.md`.
-    pub deck: String,
-    /// The deck's evaluation, as returned by evaluate_deck.
-    pub evaluation: Evaluation,
+/// The evaluations `evaluate_deck` returned during a run, with the deck text each was given:
+/// what the orchestrators' `write_report` writes. Feed it with [`Evaluations::subscriber`].
+///
+/// Why not let the model pass the evaluation to `write_report`: SmolLM2-135M then skips the
+/// evaluator and makes an evaluation up. Here a report can only hold what the evaluator said.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluations {
+    started: Arc<Mutex<HashMap<llm_do::CallId, String>>>,
+    done: Arc<Mutex<Vec<(String, Evaluation)>>>,
 }
 
-/// `write_report`: writes one deck's report under `root/reports/` in the common shape. Only
-/// report files can be written, so it needs no approval.
-pub fn write_report_spec(root: PathBuf) -> Arc<CallableSpec> {
+impl Evaluations {
+    /// An event subscriber that records every finished `evaluate_deck` call.
+    pub fn subscriber(&self) -> impl Fn(&Event) + Send + Sync + 'static {
+        let this = self.clone();
+        move |event: &Event| {
+            if &*event.call.name != "evaluate_deck" {
+                return;
+            }
+            let mut started = this.started.lock().unwrap_or_else(PoisonError::into_inner);
+            match &event.kind {
+                EventKind::CallStarted { input } => {
+                    let deck = input["deck"].as_str().unwrap_or_default().to_owned();
+                    started.insert(event.call.id, deck);
+                }
+                EventKind::CallFinished { output: Some(output), .. } => {
+                    let deck = started.remove(&event.call.id).unwrap_or_default();
+                    if let Ok(e) = serde_json::from_value::<Evaluation>(output.clone()) {
+                        this.done.lock().unwrap_or_else(PoisonError::into_inner).push((deck, e));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The latest evaluation of a deck whose text is `deck`: the evaluated text must hold the
+    /// deck's title line (a model copying a deck may drop or change a little of the rest).
+    pub fn of(&self, deck: &str) -> Option<Evaluation> {
+        let title = deck.lines().map(str::trim).find(|l| !l.is_empty())?;
+        let done = self.done.lock().unwrap_or_else(PoisonError::into_inner);
+        done.iter().rev().find(|(text, _)| text.contains(title)).map(|(_, e)| e.clone())
+    }
+}
+
+/// `write_report`: writes the report of one deck under `root/reports/` in the common shape, with
+/// the evaluation `evaluate_deck` gave for it (an error the model can act on when there is
+/// none yet). Only report files can be written, so it needs no approval. `decks` are the deck
+/// paths the model may name (as it lists them: `decks/NAME.md`, or `NAME.md`): a choice rather
+/// than a copy, as for the narrowed `read_file`.
+pub fn write_report_spec(
+    root: PathBuf,
+    decks: &[String],
+    evaluations: Evaluations,
+) -> Arc<CallableSpec> {
     ToolSpecBuilder::new("write_report")
-        .description("Write the report of one deck (its evaluation) to reports/NAME.md.")
-        .input::<WriteReportArgs>()
+        .description(
+            "Write the report of one deck to reports/NAME.md, with the evaluation evaluate_deck \
+             gave for it.",
+        )
+        .input_schema(one_of("deck", "the deck's path, as listed", decks))
         .approval(Verdict::Allow)
         .handler(move |_ctx: Ctx, args| {
             let root = root.clone();
+            let evaluations = evaluations.clone();
             async move {
-                let args: WriteReportArgs = serde_json::from_value(args).map_err(|e| {
-                    Error::InvalidArguments { name: "write_report".into(), message: e.to_string() }
-                })?;
-                Ok(json!(write_report(&root, &args.deck, &args.evaluation)?))
+                let deck = args["deck"].as_str().unwrap_or_default().to_owned();
+                let name = deck_name(&deck)?;
+                let text = std::fs::read_to_string(root.join("decks").join(name))
+                    .map_err(|e| Error::msg(format!("cannot read {deck}: {e}")))?;
+                let Some(evaluation) = evaluations.of(&text) else {
+                    return Err(Error::msg(format!(
+                        "{deck} has not been evaluated yet: call evaluate_deck with its content"
+                    )));
+                };
+                Ok(json!(write_report(&root, &deck, &evaluation)?))
             }
         })
         .build()
+}
+
+/// The schema of an arguments object with one string property, `name`, that must be one of
+/// `values`: a tiny model copies a listed path badly, so the grammar lets it choose one instead.
+fn one_of(name: &str, description: &str, values: &[String]) -> Value {
+    json!({
+        "type": "object",
+        "properties": { name: { "type": "string", "enum": values, "description": description } },
+        "required": [name],
+        "additionalProperties": false,
+    })
+}
+
+/// `read_file` for a tiny model: the filesystem toolset's `read_file` on `fs` (same sandbox,
+/// same result), but its one argument is a choice among `paths` (the files there when the
+/// runtime is built). On the toolset's own tool SmolLM2-135M copies the example path of its
+/// description (`docs/README.md`) or makes one up instead of copying a listed path, and fills
+/// the optional `offset`/`max_chars` with small numbers that cut a deck short.
+pub fn read_file_spec(fs: Filesystem, paths: &[String]) -> Arc<CallableSpec> {
+    ToolSpecBuilder::new("read_file")
+        .description("Read a whole text file, by its path as listed.")
+        .input_schema(one_of("path", "the file's path", paths))
+        .output::<ReadFileOutput>()
+        .handler(move |_ctx: Ctx, args| {
+            let fs = fs.clone();
+            async move {
+                let path = args["path"].as_str().unwrap_or_default().to_owned();
+                let read = ReadFileArgs { path, offset: None, max_chars: None };
+                Ok(json!(fs.read_file(read).await?))
+            }
+        })
+        .build()
+}
+
+/// The files directly in `dir`, sorted by name (what the narrowed `read_file` offers).
+pub fn files_in(dir: &Path) -> Result<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(Error::other)?
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 /// The decks under `root/decks/`, as sorted `decks/NAME.md` paths (hardened listing).
@@ -237,7 +341,9 @@ pub fn list_pitchdecks(root: &Path) -> Result<Vec<String>> {
 pub fn list_pitchdecks_spec(root: PathBuf) -> Arc<CallableSpec> {
     ToolSpecBuilder::new("list_pitchdecks")
         .description("List the pitch decks to evaluate, as decks/NAME.md paths.")
-        .input_schema(json!({ "type": "object", "properties": {} }))
+        // No arguments, and no room for any: a grammar-constrained model would otherwise fill
+        // an open object until its token budget runs out.
+        .input_schema(json!({ "type": "object", "properties": {}, "additionalProperties": false }))
         .handler(move |_ctx: Ctx, _args| {
             let root = root.clone();
             async move { Ok(json!(list_pitchdecks(&root)?)) }
@@ -316,9 +422,9 @@ pub fn stand_in(listing: &'static str) -> llm_do::testing::ScriptedModel {
                 batch.iter().map(|r| ("evaluate_deck", json!({ "deck": parse(r)["content"] }))),
             ),
             "evaluate_deck" if req.tools.iter().any(|t| t.name == "write_report") => {
-                Reply::tool_calls(reads.iter().zip(&batch).map(|(read, e)| {
-                    ("write_report", json!({ "deck": read["path"], "evaluation": parse(e) }))
-                }))
+                Reply::tool_calls(
+                    reads.iter().map(|read| ("write_report", json!({ "deck": read["path"] }))),
+                )
             }
             // The worker-file form writes with the filesystem's write_file.
             "evaluate_deck" => Reply::tool_calls(reads.iter().zip(&batch).map(|(read, e)| {

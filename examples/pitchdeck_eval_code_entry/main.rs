@@ -27,7 +27,7 @@ async fn evaluate_all(ctx: &Ctx, root: &Path) -> anyhow::Result<Vec<(String, Eva
     let mut out = Vec::with_capacity(decks.len());
     for deck in &decks {
         let text = std::fs::read_to_string(root.join(deck))?;
-        let evaluation = evaluate_deck(ctx, text).await?;
+        let evaluation = evaluate_deck(ctx, pitchdeck::Deck(text)).await?;
         out.push((pitchdeck::write_report(root, deck, &evaluation)?, evaluation));
     }
     Ok(out)

@@ -27,19 +27,20 @@ fn orchestrator() -> Arc<CallableSpec> {
             "You run a pitch-deck review, one tool call at a time. First list the decks with \
              list_pitchdecks. Then, for each deck in the listing, in order: read it with \
              read_file, evaluate its content with evaluate_deck, and write its report with \
-             write_report (the deck's path and the evaluation). When every deck has a report, \
+             write_report. When every deck has a report, \
              answer with the number of reports written.",
         )
         .prompt(
             "Review the pitch decks. Step 1: list_pitchdecks. Step 2, for each listed deck: \
              read_file with its path, then evaluate_deck with the content, then write_report \
-             with its path and the evaluation. {note}",
+             with its path. {note}",
         )
         .input_schema(json!({"type": "object", "properties": {"note": {"type": "string"}}, "required": ["note"]}))
         .tool_name("list_pitchdecks")
         .tool_name("read_file")
         .tool(evaluate_deck::spec)
         .tool_name("write_report")
+        .temperature(0.0)
         .max_turns(16)
         .build()
         .expect("the worker definition is valid")
@@ -48,21 +49,25 @@ fn orchestrator() -> Arc<CallableSpec> {
 /// The example's runtime on the work folder `root`.
 fn runtime(builder: RuntimeBuilder, root: &Path) -> anyhow::Result<Runtime> {
     let fs = Filesystem::new(root)?.read_only();
-    let mut builder = builder
+    let decks = pitchdeck::list_pitchdecks(root)?;
+    let evaluations = pitchdeck::Evaluations::default();
+    let builder = builder
         .register(orchestrator())
         .register(evaluate_deck::spec())
-        .register(pitchdeck::write_report_spec(fs.root().to_path_buf()))
-        .register(pitchdeck::list_pitchdecks_spec(fs.root().to_path_buf()));
-    for spec in fs.specs() {
-        builder = builder.register(spec);
-    }
+        .register(pitchdeck::list_pitchdecks_spec(root.to_path_buf()))
+        .register(pitchdeck::read_file_spec(fs, &decks))
+        .register(pitchdeck::write_report_spec(root.to_path_buf(), &decks, evaluations.clone()))
+        .subscribe(evaluations.subscriber());
     Ok(builder.build())
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let dir = pitchdeck::sample_workspace()?;
-    let rt = runtime(Runtime::builder().subscribe(pitchdeck::print_event).with_default_providers(), dir.path())?;
+    let rt = runtime(
+        Runtime::builder().subscribe(pitchdeck::print_event).with_default_providers(),
+        dir.path(),
+    )?;
     let answer: String = rt.ctx().call("evaluate_all", json!({"note": ""})).await?;
     println!("{answer}");
     for (name, report) in pitchdeck::read_reports(dir.path()).unwrap_or_default() {
@@ -74,6 +79,7 @@ async fn main() -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use llm_do::{CallKind, EventKind, EventLog};
 
     #[test]
     fn the_orchestrator_writes_one_report_per_deck() {
@@ -97,5 +103,43 @@ mod tests {
             tools.contains(&"list_pitchdecks".to_owned())
                 && !tools.contains(&"list_files".to_owned())
         );
+    }
+
+    /// The calls that started, as (name, kind), in order.
+    fn calls(log: &EventLog) -> Vec<(String, CallKind)> {
+        log.events()
+            .into_iter()
+            .filter(|e| matches!(e.kind, EventKind::CallStarted { .. }))
+            .map(|e| (e.call.name.to_string(), e.call.kind))
+            .collect()
+    }
+
+    /// Replays `cassettes/evaluate_all.json`, recorded from the embedded `local:smollm2`;
+    /// re-record with `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example pitchdeck_eval_hardened`.
+    #[test]
+    fn on_the_recorded_embedded_model() {
+        let dir = pitchdeck::sample_workspace().unwrap();
+        let cassette = llm_do_examples::cassettes::recorded(
+            "pitchdeck_eval_hardened/cassettes/evaluate_all.json",
+        );
+        let log = EventLog::new();
+        let rt = runtime(
+            Runtime::builder()
+                .model_override(llm_do_examples::cassettes::model(&cassette))
+                .default_model("local:smollm2")
+                .subscribe(log.clone())
+                .ignore_env(),
+            dir.path(),
+        )
+        .unwrap();
+        let rt_tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let answer =
+            rt_tokio.block_on(rt.ctx().call::<String>("evaluate_all", json!({"note": ""})));
+        println!("{answer:?}");
+        for (name, kind) in calls(&log) {
+            println!("{name} [{kind}]");
+        }
+        assert!(cassette.unused().is_empty(), "every recorded request was made again");
+        drop(answer);
     }
 }
