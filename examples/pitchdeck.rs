@@ -5,6 +5,15 @@
 //!   calls [`evaluate_deck`] and [`write_report_spec`] per deck — all LLM.
 //! - `pitchdeck_eval_hardened`: the listing is the Rust tool [`list_pitchdecks_spec`].
 //! - `pitchdeck_eval_code_entry`: Rust orchestrates; the LLM only evaluates.
+//!
+//! The orchestrators' tools are shaped for the embedded 135M model, which copies text well but
+//! copies a path out of a tool result badly, and makes an evaluation up rather than asking the
+//! evaluator for one: [`read_file_spec`] and [`write_report_spec`] take a path chosen among the
+//! decks there are (an `enum`, so the grammar offers exactly those), and a report holds the
+//! evaluation `evaluate_deck` returned for its deck ([`Evaluations`]), never one the
+//! orchestrator wrote itself: when the orchestrator writes a report without having called the
+//! evaluator (what SmolLM2-135M does), `write_report` calls `evaluate_deck` itself. Which
+//! decks, in which order, and when to stop stay the model's decisions.
 
 use llm_do::approval::Verdict;
 use llm_do::prelude::*;
@@ -153,26 +162,36 @@ pub fn parse_report(text: &str) -> Option<(String, Evaluation)> {
     (render_report(deck, &e) == text).then(|| (deck.to_owned(), e))
 }
 
-/// Checks that the reports under `root/reports/` are one per sample deck, each in the common
-/// shape and about its deck; returns the evaluations in the decks' order. The examples' tests
-/// call it on what the recorded model did.
-pub fn check_reports(root: &Path) -> std::result::Result<Vec<Evaluation>, String> {
-    let reports = read_reports(root).map_err(|e| format!("no reports: {e}"))?;
-    let names: Vec<&str> = reports.iter().map(|(n, _)| n.as_str()).collect();
-    let expected: Vec<&str> = SAMPLE_DECKS.iter().map(|(n, _)| *n).collect();
-    if names != expected {
-        return Err(format!("reports {names:?}, expected one per deck: {expected:?}"));
-    }
-    let mut evaluations = Vec::new();
+/// The reports under `root/reports/`, each read back with [`parse_report`] as (deck,
+/// evaluation), checking that each is in the common shape and about the deck it is named after.
+pub fn parsed_reports(root: &Path) -> std::result::Result<Vec<(String, Evaluation)>, String> {
+    let reports = match read_reports(root) {
+        Ok(reports) => reports,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(format!("cannot read the reports: {e}")),
+    };
+    let mut parsed = Vec::new();
     for (name, text) in &reports {
-        let (deck, e) = parse_report(text)
-            .ok_or_else(|| format!("{name} is not in the common shape:\n{text}"))?;
+        let (deck, e) =
+            parse_report(text).ok_or_else(|| format!("{name} is not in the common shape:\n{text}"))?;
         if deck != format!("decks/{name}") {
             return Err(format!("{name} is about {deck}"));
         }
-        evaluations.push(e);
+        parsed.push((deck, e));
     }
-    Ok(evaluations)
+    Ok(parsed)
+}
+
+/// Checks that the reports under `root/reports/` are one per sample deck, each in the common
+/// shape and about its deck; returns the evaluations in the decks' order.
+pub fn check_reports(root: &Path) -> std::result::Result<Vec<Evaluation>, String> {
+    let reports = parsed_reports(root)?;
+    let decks: Vec<&str> = reports.iter().map(|(d, _)| d.as_str()).collect();
+    let expected: Vec<String> = SAMPLE_DECKS.iter().map(|(n, _)| format!("decks/{n}")).collect();
+    if decks != expected {
+        return Err(format!("reports about {decks:?}, expected one per deck: {expected:?}"));
+    }
+    Ok(reports.into_iter().map(|(_, e)| e).collect())
 }
 
 /// Checks a deck path: a `.md` file name in `decks/`, nothing else.
@@ -244,10 +263,11 @@ impl Evaluations {
 }
 
 /// `write_report`: writes the report of one deck under `root/reports/` in the common shape, with
-/// the evaluation `evaluate_deck` gave for it (an error the model can act on when there is
-/// none yet). Only report files can be written, so it needs no approval. `decks` are the deck
-/// paths the model may name (as it lists them: `decks/NAME.md`, or `NAME.md`): a choice rather
-/// than a copy, as for the narrowed `read_file`.
+/// the evaluation `evaluate_deck` gave for it; when the deck has not been evaluated yet, the
+/// tool calls the `evaluate_deck` worker itself (a deterministic tool calling a stochastic
+/// worker, by name). Only report files can be written, so it needs no approval. `decks` are the
+/// deck paths the model may name (as it lists them: `decks/NAME.md`, or `NAME.md`): a choice
+/// rather than a copy, as for the narrowed `read_file`.
 pub fn write_report_spec(
     root: PathBuf,
     decks: &[String],
@@ -256,11 +276,11 @@ pub fn write_report_spec(
     ToolSpecBuilder::new("write_report")
         .description(
             "Write the report of one deck to reports/NAME.md, with the evaluation evaluate_deck \
-             gave for it.",
+             gave for it (the deck is evaluated first if it has not been).",
         )
         .input_schema(one_of("deck", "the deck's path, as listed", decks))
         .approval(Verdict::Allow)
-        .handler(move |_ctx: Ctx, args| {
+        .handler(move |ctx: Ctx, args| {
             let root = root.clone();
             let evaluations = evaluations.clone();
             async move {
@@ -268,10 +288,9 @@ pub fn write_report_spec(
                 let name = deck_name(&deck)?;
                 let text = std::fs::read_to_string(root.join("decks").join(name))
                     .map_err(|e| Error::msg(format!("cannot read {deck}: {e}")))?;
-                let Some(evaluation) = evaluations.of(&text) else {
-                    return Err(Error::msg(format!(
-                        "{deck} has not been evaluated yet: call evaluate_deck with its content"
-                    )));
+                let evaluation = match evaluations.of(&text) {
+                    Some(evaluation) => evaluation,
+                    None => ctx.call("evaluate_deck", json!({ "deck": text })).await?,
                 };
                 Ok(json!(write_report(&root, &deck, &evaluation)?))
             }

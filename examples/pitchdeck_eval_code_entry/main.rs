@@ -6,8 +6,14 @@
 //! ```
 //!
 //! The reports have the same shape as those of `pitchdeck_eval` and `pitchdeck_eval_hardened`
-//! (all three use `llm_do_examples::pitchdeck::write_report`). `main` runs on the default setup (the embedded `local:smollm2` when nothing
-//! is configured).
+//! (all three use `llm_do_examples::pitchdeck::write_report`). `main` runs on the default setup
+//! (the embedded `local:smollm2` when nothing is configured) and prints each call as it starts.
+//!
+//! The tests replay `cassettes/evaluate.json`, recorded from `local:smollm2`; re-record with
+//! `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example pitchdeck_eval_code_entry`. On that
+//! model the evaluations have the right shape and the decks' names, but the judgement is poor
+//! (every deck scores low and gets `Invest`): the example is about where the LLM sits, not
+//! about a 135M model's taste.
 
 use llm_do::RuntimeBuilder;
 use llm_do::prelude::*;

@@ -68,9 +68,15 @@ async fn main() -> anyhow::Result<()> {
         Runtime::builder().subscribe(pitchdeck::print_event).with_default_providers(),
         dir.path(),
     )?;
-    let answer: String = rt.ctx().call("evaluate_all", json!({"note": ""})).await?;
-    println!("{answer}");
-    for (name, report) in pitchdeck::read_reports(dir.path()).unwrap_or_default() {
+    match rt.ctx().call::<String>("evaluate_all", json!({"note": ""})).await {
+        Ok(answer) => println!("{answer}"),
+        // What the embedded 135M model does (see the module docs): the run is still shown.
+        Err(e @ Error::MaxTurns { .. }) => println!("the orchestrator did not finish: {e}"),
+        Err(e) => return Err(e.into()),
+    }
+    let reports = pitchdeck::read_reports(dir.path()).unwrap_or_default();
+    println!("{} report(s) written", reports.len());
+    for (name, report) in reports {
         println!("--- reports/{name}\n{report}");
     }
     Ok(())
@@ -140,6 +146,32 @@ mod tests {
             println!("{name} [{kind}]");
         }
         assert!(cassette.unused().is_empty(), "every recorded request was made again");
-        drop(answer);
+        // What SmolLM2-135M does with this orchestrator: see the module docs.
+        assert!(matches!(answer, Err(Error::MaxTurns { .. })), "{answer:?}");
+        let calls = calls(&log);
+        let kind_of = |name: &str| -> Vec<CallKind> {
+            calls.iter().filter(|(n, _)| n == name).map(|(_, k)| *k).collect()
+        };
+        // The listing is a deterministic tool call; it was made.
+        let listings = kind_of("list_pitchdecks");
+        assert!(!listings.is_empty());
+        assert!(listings.iter().all(|k| *k == CallKind::Deterministic));
+        // Any evaluation is a stochastic worker call, and any report written holds one, in
+        // the common shape.
+        assert!(kind_of("evaluate_deck").iter().all(|k| *k == CallKind::Stochastic));
+        let evaluated: Vec<pitchdeck::Evaluation> = log
+            .events()
+            .into_iter()
+            .filter(|e| &*e.call.name == "evaluate_deck")
+            .filter_map(|e| match e.kind {
+                EventKind::CallFinished { output: Some(output), .. } => {
+                    serde_json::from_value(output).ok()
+                }
+                _ => None,
+            })
+            .collect();
+        let reports = pitchdeck::parsed_reports(dir.path()).unwrap();
+        assert!(reports.iter().all(|(_, e)| evaluated.contains(e)));
+        RECORDED
     }
 }
