@@ -172,8 +172,8 @@ pub fn parsed_reports(root: &Path) -> std::result::Result<Vec<(String, Evaluatio
     };
     let mut parsed = Vec::new();
     for (name, text) in &reports {
-        let (deck, e) =
-            parse_report(text).ok_or_else(|| format!("{name} is not in the common shape:\n{text}"))?;
+        let (deck, e) = parse_report(text)
+            .ok_or_else(|| format!("{name} is not in the common shape:\n{text}"))?;
         if deck != format!("decks/{name}") {
             return Err(format!("{name} is about {deck}"));
         }

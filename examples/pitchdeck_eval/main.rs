@@ -65,7 +65,7 @@ fn orchestrator() -> Arc<CallableSpec> {
         .tool(evaluate_deck::spec)
         .tool_name("write_report")
         .temperature(0.0)
-        .max_turns(16)
+        .max_turns(8)
         .build()
         .expect("the worker definition is valid")
 }
@@ -149,6 +149,10 @@ mod tests {
         let names: Vec<&str> = reports.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["aquaroute.md", "ledgerlight.md", "snackbox.md"]);
         assert!(reports[2].1.starts_with("# SnackBox\n\n- deck: decks/snackbox.md\n"));
+        // In the common shape, each holding what the evaluator answered for its deck.
+        let companies: Vec<String> =
+            pitchdeck::check_reports(dir.path()).unwrap().into_iter().map(|e| e.company).collect();
+        assert_eq!(companies, ["AquaRoute", "LedgerLight", "SnackBox"]);
         // 1 listing + 1 reading + 1 evaluating + 1 writing + 1 final turn, and 3 evaluations.
         assert_eq!(model.request_count(), 5 + 3);
     }
@@ -258,6 +262,10 @@ mod tests {
             .collect();
         let reports = pitchdeck::parsed_reports(dir.path()).unwrap();
         assert!(reports.iter().all(|(_, e)| evaluated.contains(e)));
-        RECORDED
+        // Recorded: it lists and reads the first deck, then repeats those steps until
+        // max_turns; it never evaluates or writes, so there is no report.
+        assert!(kind_of("evaluate_deck").is_empty() && kind_of("write_report").is_empty());
+        assert!(reports.is_empty());
+        assert_eq!(calls.len(), 1 + 8, "the orchestrator and one tool call per turn");
     }
 }

@@ -8,8 +8,17 @@
 //!
 //! The decks are copied from `examples/pitchdeck_data/` into a temporary work folder
 //! (`decks/`); reports go to its `reports/` (the same shape as in the other two examples) and
-//! are printed.
-//! `main` runs on the default setup (the embedded `local:smollm2` when nothing is configured).
+//! are printed. `main` runs on the default setup (the embedded `local:smollm2` when nothing is
+//! configured) and prints each call as it starts.
+//!
+//! **On the embedded 135M model this orchestrator does not get through the decks either.**
+//! SmolLM2-135M calls `list_pitchdecks` and reads the first deck, then repeats those steps
+//! until `max_turns` runs out, without evaluating or writing (`main` says so). The recorded
+//! test (`cassettes/evaluate_all.json`; re-record with
+//! `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example pitchdeck_eval_hardened`) asserts
+//! that run, and that the listing is a deterministic call; the scripted test checks that the
+//! runtime writes one report per deck when the model follows the plan. The next hardening step,
+//! taken by `pitchdeck_eval_code_entry`, moves the whole loop into Rust.
 
 use llm_do::prelude::*;
 use llm_do::setup::RuntimeBuilderExt;
@@ -41,7 +50,7 @@ fn orchestrator() -> Arc<CallableSpec> {
         .tool(evaluate_deck::spec)
         .tool_name("write_report")
         .temperature(0.0)
-        .max_turns(16)
+        .max_turns(8)
         .build()
         .expect("the worker definition is valid")
 }
@@ -101,6 +110,10 @@ mod tests {
         let names: Vec<&str> = reports.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["aquaroute.md", "ledgerlight.md", "snackbox.md"]);
         assert!(reports[2].1.starts_with("# SnackBox\n\n- deck: decks/snackbox.md\n"));
+        // In the common shape, each holding what the evaluator answered for its deck.
+        let companies: Vec<String> =
+            pitchdeck::check_reports(dir.path()).unwrap().into_iter().map(|e| e.company).collect();
+        assert_eq!(companies, ["AquaRoute", "LedgerLight", "SnackBox"]);
         // 1 listing + 1 reading + 1 evaluating + 1 writing + 1 final turn, and 3 evaluations.
         assert_eq!(model.request_count(), 5 + 3);
         // The model was offered the hardened listing, not the generic one.
@@ -172,6 +185,10 @@ mod tests {
             .collect();
         let reports = pitchdeck::parsed_reports(dir.path()).unwrap();
         assert!(reports.iter().all(|(_, e)| evaluated.contains(e)));
-        RECORDED
+        // Recorded: it lists and reads the first deck, then repeats those steps until
+        // max_turns; it never evaluates or writes, so there is no report.
+        assert!(kind_of("evaluate_deck").is_empty() && kind_of("write_report").is_empty());
+        assert!(reports.is_empty());
+        assert_eq!(calls.len(), 1 + 8, "the orchestrator and one tool call per turn");
     }
 }
