@@ -178,7 +178,7 @@ mod tests {
         let schema = evaluator.output.schema().unwrap().clone();
         let rust = evaluate_deck::spec().output_schema().clone();
         for key in ["company", "score", "strength", "risk"] {
-            for bound in ["minLength", "maxLength", "minimum", "maximum"] {
+            for bound in ["maxLength", "minimum", "maximum", "description"] {
                 assert_eq!(
                     schema["properties"][key][bound], rust["properties"][key][bound],
                     "{key}.{bound}"
