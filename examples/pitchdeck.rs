@@ -5,13 +5,24 @@
 //!   calls [`evaluate_deck`] and [`write_report_spec`] per deck — all LLM.
 //! - `pitchdeck_eval_hardened`: the listing is the Rust tool [`list_pitchdecks_spec`].
 //! - `pitchdeck_eval_code_entry`: Rust orchestrates; the LLM only evaluates.
+//!
+//! The orchestrators' tools are shaped for the embedded 135M model, which copies text well but
+//! copies a path out of a tool result badly, and makes an evaluation up rather than asking the
+//! evaluator for one: [`read_file_spec`] and [`write_report_spec`] take a path chosen among the
+//! decks there are (an `enum`, so the grammar offers exactly those), and a report holds the
+//! evaluation `evaluate_deck` returned for its deck ([`Evaluations`]), never one the
+//! orchestrator wrote itself: when the orchestrator writes a report without having called the
+//! evaluator (what SmolLM2-135M does), `write_report` calls `evaluate_deck` itself. Which
+//! decks, in which order, and when to stop stay the model's decisions.
 
 use llm_do::approval::Verdict;
 use llm_do::prelude::*;
-use llm_do::{CallableSpec, ToolSpecBuilder};
+use llm_do::tools::fs::{Filesystem, ReadFileArgs, ReadFileOutput};
+use llm_do::{CallableSpec, Event, EventKind, ToolSpecBuilder};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// The sample decks, as (file name, markdown), for tests and for copying into a work folder.
 pub const SAMPLE_DECKS: &[(&str, &str)] = &[
@@ -32,6 +43,9 @@ pub enum Recommendation {
 }
 
 /// An evaluation of one pitch deck.
+///
+/// The string bounds matter on a tiny model: the embedded model's grammar honours them, so an
+/// answer cannot run on until the token budget is spent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Evaluation {
     /// The company's name.
@@ -40,27 +54,54 @@ pub struct Evaluation {
     /// Overall score from 1 (weak) to 10 (strong).
     #[schemars(range(min = 1, max = 10))]
     pub score: u8,
-    /// The strongest point of the deck, in one sentence.
-    #[schemars(length(max = 200))]
+    /// The strongest point of the deck, quoted from it (often its traction).
+    #[schemars(length(max = 120))]
     pub strength: String,
-    /// The biggest risk, in one sentence.
-    #[schemars(length(max = 200))]
+    /// The biggest risk, in one short sentence (what the deck does not show).
+    #[schemars(length(max = 120))]
     pub risk: String,
     /// What to do.
     pub recommendation: Recommendation,
 }
 
+/// A pitch deck's text (markdown), at most 800 characters: the sample decks are shorter, and a
+/// tiny model copying a deck into a call cannot run on past the bound.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Deck(#[schemars(length(max = 800))] pub String);
+
 /// Evaluate a startup's pitch deck.
 #[worker(
-    system = "You are a seed-stage investor. Judge the problem, the traction and the team.",
+    system = "You are a seed-stage investor. Quote the deck's strongest line as its strength, \
+              say in a few words what is missing or unproven as its risk, and score it.",
     prompt = "Evaluate this pitch deck:\n\n{deck}",
     temperature = 0.0
 )]
 pub async fn evaluate_deck(
     ctx: &Ctx,
     /** the deck, as markdown */
-    deck: String,
+    deck: Deck,
 ) -> Result<Evaluation>;
+
+/// Prints the calls as they happen (stderr), one line each, indented by depth: the example's
+/// routing made visible. Long arguments are cut.
+pub fn print_event(event: &Event) {
+    let indent = "  ".repeat(event.call.depth.saturating_sub(1) as usize);
+    match &event.kind {
+        EventKind::CallStarted { input } => {
+            let mut input = input.to_string();
+            if let Some((cut, _)) = input.char_indices().nth(100) {
+                input.truncate(cut);
+                input.push('…');
+            }
+            eprintln!("{indent}→ {} [{}] {input}", event.call.name, event.call.kind)
+        }
+        EventKind::CallFinished { error: Some(err), .. } => {
+            eprintln!("{indent}✗ {}: {err}", event.call.name)
+        }
+        _ => {}
+    }
+}
 
 /// The report file name for a deck file: `reports/<stem>.md`.
 pub fn report_path(deck: &str) -> String {
@@ -79,6 +120,78 @@ pub fn render_report(deck: &str, e: &Evaluation) -> String {
         strength = e.strength,
         risk = e.risk,
     )
+}
+
+/// Reads a report back: the deck it is about and its evaluation, or `None` when the text is not
+/// in the common shape of [`render_report`] (the examples' tests use it to check that all three
+/// write the same shape).
+///
+/// ```
+/// use llm_do_examples::pitchdeck::{Evaluation, Recommendation, parse_report, render_report};
+/// let e = Evaluation {
+///     company: "X".into(),
+///     score: 7,
+///     strength: "Paying users.".into(),
+///     risk: "A small market.".into(),
+///     recommendation: Recommendation::Consider,
+/// };
+/// assert_eq!(parse_report(&render_report("decks/x.md", &e)), Some(("decks/x.md".into(), e)));
+/// assert_eq!(parse_report("# X\n\nsomething else"), None);
+/// ```
+pub fn parse_report(text: &str) -> Option<(String, Evaluation)> {
+    let rest = text.strip_prefix("# ")?;
+    let (company, rest) = rest.split_once("\n\n- deck: ")?;
+    let (deck, rest) = rest.split_once("\n- score: ")?;
+    let (score, rest) = rest.split_once("/10\n- recommendation: ")?;
+    let (recommendation, rest) = rest.split_once("\n\n## Strength\n\n")?;
+    let (strength, rest) = rest.split_once("\n\n## Risk\n\n")?;
+    let risk = rest.strip_suffix('\n')?;
+    let recommendation = match recommendation {
+        "Pass" => Recommendation::Pass,
+        "Consider" => Recommendation::Consider,
+        "Invest" => Recommendation::Invest,
+        _ => return None,
+    };
+    let e = Evaluation {
+        company: company.to_owned(),
+        score: score.parse().ok()?,
+        strength: strength.to_owned(),
+        risk: risk.to_owned(),
+        recommendation,
+    };
+    (render_report(deck, &e) == text).then(|| (deck.to_owned(), e))
+}
+
+/// The reports under `root/reports/`, each read back with [`parse_report`] as (deck,
+/// evaluation), checking that each is in the common shape and about the deck it is named after.
+pub fn parsed_reports(root: &Path) -> std::result::Result<Vec<(String, Evaluation)>, String> {
+    let reports = match read_reports(root) {
+        Ok(reports) => reports,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(format!("cannot read the reports: {e}")),
+    };
+    let mut parsed = Vec::new();
+    for (name, text) in &reports {
+        let (deck, e) = parse_report(text)
+            .ok_or_else(|| format!("{name} is not in the common shape:\n{text}"))?;
+        if deck != format!("decks/{name}") {
+            return Err(format!("{name} is about {deck}"));
+        }
+        parsed.push((deck, e));
+    }
+    Ok(parsed)
+}
+
+/// Checks that the reports under `root/reports/` are one per sample deck, each in the common
+/// shape and about its deck; returns the evaluations in the decks' order.
+pub fn check_reports(root: &Path) -> std::result::Result<Vec<Evaluation>, String> {
+    let reports = parsed_reports(root)?;
+    let decks: Vec<&str> = reports.iter().map(|(d, _)| d.as_str()).collect();
+    let expected: Vec<String> = SAMPLE_DECKS.iter().map(|(n, _)| format!("decks/{n}")).collect();
+    if decks != expected {
+        return Err(format!("reports about {decks:?}, expected one per deck: {expected:?}"));
+    }
+    Ok(reports.into_iter().map(|(_, e)| e).collect())
 }
 
 /// Checks a deck path: a `.md` file name in `decks/`, nothing else.
@@ -104,33 +217,129 @@ pub fn write_report(root: &Path, deck: &str, evaluation: &Evaluation) -> Result<
     Ok(path)
 }
 
-/// Arguments of `write_report`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WriteReportArgs {
-    /// The deck's path, `decks/NAME.md`.
-    pub deck: String,
-    /// The deck's evaluation, as returned by evaluate_deck.
-    pub evaluation: Evaluation,
+/// The evaluations `evaluate_deck` returned during a run, with the deck text each was given:
+/// what the orchestrators' `write_report` writes. Feed it with [`Evaluations::subscriber`].
+///
+/// Why not let the model pass the evaluation to `write_report`: SmolLM2-135M then skips the
+/// evaluator and makes an evaluation up. Here a report can only hold what the evaluator said.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluations {
+    started: Arc<Mutex<HashMap<llm_do::CallId, String>>>,
+    done: Arc<Mutex<Vec<(String, Evaluation)>>>,
 }
 
-/// `write_report`: writes one deck's report under `root/reports/` in the common shape. Only
-/// report files can be written, so it needs no approval.
-pub fn write_report_spec(root: PathBuf) -> Arc<CallableSpec> {
+impl Evaluations {
+    /// An event subscriber that records every finished `evaluate_deck` call.
+    pub fn subscriber(&self) -> impl Fn(&Event) + Send + Sync + 'static {
+        let this = self.clone();
+        move |event: &Event| {
+            if &*event.call.name != "evaluate_deck" {
+                return;
+            }
+            let mut started = this.started.lock().unwrap_or_else(PoisonError::into_inner);
+            match &event.kind {
+                EventKind::CallStarted { input } => {
+                    let deck = input["deck"].as_str().unwrap_or_default().to_owned();
+                    started.insert(event.call.id, deck);
+                }
+                EventKind::CallFinished { output: Some(output), .. } => {
+                    let deck = started.remove(&event.call.id).unwrap_or_default();
+                    if let Ok(e) = serde_json::from_value::<Evaluation>(output.clone()) {
+                        this.done.lock().unwrap_or_else(PoisonError::into_inner).push((deck, e));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The latest evaluation of a deck whose text is `deck`: the evaluated text must hold the
+    /// deck's title line (a model copying a deck may drop or change a little of the rest).
+    pub fn of(&self, deck: &str) -> Option<Evaluation> {
+        let title = deck.lines().map(str::trim).find(|l| !l.is_empty())?;
+        let done = self.done.lock().unwrap_or_else(PoisonError::into_inner);
+        done.iter().rev().find(|(text, _)| text.contains(title)).map(|(_, e)| e.clone())
+    }
+}
+
+/// `write_report`: writes the report of one deck under `root/reports/` in the common shape, with
+/// the evaluation `evaluate_deck` gave for it; when the deck has not been evaluated yet, the
+/// tool calls the `evaluate_deck` worker itself (a deterministic tool calling a stochastic
+/// worker, by name). Only report files can be written, so it needs no approval. `decks` are the
+/// deck paths the model may name (as it lists them: `decks/NAME.md`, or `NAME.md`): a choice
+/// rather than a copy, as for the narrowed `read_file`.
+pub fn write_report_spec(
+    root: PathBuf,
+    decks: &[String],
+    evaluations: Evaluations,
+) -> Arc<CallableSpec> {
     ToolSpecBuilder::new("write_report")
-        .description("Write the report of one deck (its evaluation) to reports/NAME.md.")
-        .input::<WriteReportArgs>()
+        .description(
+            "Write the report of one deck to reports/NAME.md, with the evaluation evaluate_deck \
+             gave for it (the deck is evaluated first if it has not been).",
+        )
+        .input_schema(one_of("deck", "the deck's path, as listed", decks))
         .approval(Verdict::Allow)
-        .handler(move |_ctx: Ctx, args| {
+        .handler(move |ctx: Ctx, args| {
             let root = root.clone();
+            let evaluations = evaluations.clone();
             async move {
-                let args: WriteReportArgs = serde_json::from_value(args).map_err(|e| {
-                    Error::InvalidArguments { name: "write_report".into(), message: e.to_string() }
-                })?;
-                Ok(json!(write_report(&root, &args.deck, &args.evaluation)?))
+                let deck = args["deck"].as_str().unwrap_or_default().to_owned();
+                let name = deck_name(&deck)?;
+                let text = std::fs::read_to_string(root.join("decks").join(name))
+                    .map_err(|e| Error::msg(format!("cannot read {deck}: {e}")))?;
+                let evaluation = match evaluations.of(&text) {
+                    Some(evaluation) => evaluation,
+                    None => ctx.call("evaluate_deck", json!({ "deck": text })).await?,
+                };
+                Ok(json!(write_report(&root, &deck, &evaluation)?))
             }
         })
         .build()
+}
+
+/// The schema of an arguments object with one string property, `name`, that must be one of
+/// `values`: a tiny model copies a listed path badly, so the grammar lets it choose one instead.
+fn one_of(name: &str, description: &str, values: &[String]) -> Value {
+    json!({
+        "type": "object",
+        "properties": { name: { "type": "string", "enum": values, "description": description } },
+        "required": [name],
+        "additionalProperties": false,
+    })
+}
+
+/// `read_file` for a tiny model: the filesystem toolset's `read_file` on `fs` (same sandbox,
+/// same result), but its one argument is a choice among `paths` (the files there when the
+/// runtime is built). On the toolset's own tool SmolLM2-135M copies the example path of its
+/// description (`docs/README.md`) or makes one up instead of copying a listed path, and fills
+/// the optional `offset`/`max_chars` with small numbers that cut a deck short.
+pub fn read_file_spec(fs: Filesystem, paths: &[String]) -> Arc<CallableSpec> {
+    ToolSpecBuilder::new("read_file")
+        .description("Read a whole text file, by its path as listed.")
+        .input_schema(one_of("path", "the file's path", paths))
+        .output::<ReadFileOutput>()
+        .handler(move |_ctx: Ctx, args| {
+            let fs = fs.clone();
+            async move {
+                let path = args["path"].as_str().unwrap_or_default().to_owned();
+                let read = ReadFileArgs { path, offset: None, max_chars: None };
+                Ok(json!(fs.read_file(read).await?))
+            }
+        })
+        .build()
+}
+
+/// The files directly in `dir`, sorted by name (what the narrowed `read_file` offers).
+pub fn files_in(dir: &Path) -> Result<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(Error::other)?
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 /// The decks under `root/decks/`, as sorted `decks/NAME.md` paths (hardened listing).
@@ -151,7 +360,9 @@ pub fn list_pitchdecks(root: &Path) -> Result<Vec<String>> {
 pub fn list_pitchdecks_spec(root: PathBuf) -> Arc<CallableSpec> {
     ToolSpecBuilder::new("list_pitchdecks")
         .description("List the pitch decks to evaluate, as decks/NAME.md paths.")
-        .input_schema(json!({ "type": "object", "properties": {} }))
+        // No arguments, and no room for any: a grammar-constrained model would otherwise fill
+        // an open object until its token budget runs out.
+        .input_schema(json!({ "type": "object", "properties": {}, "additionalProperties": false }))
         .handler(move |_ctx: Ctx, _args| {
             let root = root.clone();
             async move { Ok(json!(list_pitchdecks(&root)?)) }
@@ -171,7 +382,8 @@ pub fn sample_workspace() -> std::io::Result<tempfile::TempDir> {
 
 /// A scripted stand-in for the models, for the examples' tests: the evaluator's "model" reads
 /// the deck's title and traction line; the orchestrator's "model" follows its system prompt
-/// step by step (list with `listing`, read each deck, evaluate each, write each report).
+/// step by step (list with `listing`, read each deck, evaluate each, write each report with
+/// `write_report`, or with `write_file` when that is what it is offered).
 pub fn stand_in(listing: &'static str) -> llm_do::testing::ScriptedModel {
     use llm_do::testing::{Reply, ScriptedModel};
     use llm_do::{Message, ModelRequest, ToolResult};
@@ -210,7 +422,7 @@ pub fn stand_in(listing: &'static str) -> llm_do::testing::ScriptedModel {
         let Some(last) = batch.last() else {
             return Ok(Reply::tool_call(
                 listing,
-                if listing == "list_files" { json!({"pattern": "decks/*.md"}) } else { json!({}) },
+                if listing == "list_files" { json!({"pattern": "*.md"}) } else { json!({}) },
             ));
         };
         Ok(match last.name.as_str() {
@@ -228,8 +440,18 @@ pub fn stand_in(listing: &'static str) -> llm_do::testing::ScriptedModel {
             "read_file" => Reply::tool_calls(
                 batch.iter().map(|r| ("evaluate_deck", json!({ "deck": parse(r)["content"] }))),
             ),
+            "evaluate_deck" if req.tools.iter().any(|t| t.name == "write_report") => {
+                Reply::tool_calls(
+                    reads.iter().map(|read| ("write_report", json!({ "deck": read["path"] }))),
+                )
+            }
+            // The worker-file form writes with the filesystem's write_file.
             "evaluate_deck" => Reply::tool_calls(reads.iter().zip(&batch).map(|(read, e)| {
-                ("write_report", json!({ "deck": read["path"], "evaluation": parse(e) }))
+                let deck = read["path"].as_str().unwrap_or_default();
+                let content = serde_json::from_value(parse(e))
+                    .map(|e: Evaluation| render_report(&format!("decks/{deck}"), &e))
+                    .unwrap_or_default();
+                ("write_file", json!({ "path": report_path(deck), "content": content }))
             })),
             _ => Reply::text(format!(
                 "wrote {} reports",

@@ -6,8 +6,14 @@
 //! ```
 //!
 //! The reports have the same shape as those of `pitchdeck_eval` and `pitchdeck_eval_hardened`
-//! (all three use `llm_do_examples::pitchdeck::write_report`). `main` runs on the default setup (the embedded `local:smollm2` when nothing
-//! is configured).
+//! (all three use `llm_do_examples::pitchdeck::write_report`). `main` runs on the default setup
+//! (the embedded `local:smollm2` when nothing is configured) and prints each call as it starts.
+//!
+//! The tests replay `cassettes/evaluate.json`, recorded from `local:smollm2`; re-record with
+//! `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example pitchdeck_eval_code_entry`. On that
+//! model the evaluations have the right shape and the decks' names, but the judgement is poor
+//! (every deck scores low and gets `Invest`): the example is about where the LLM sits, not
+//! about a 135M model's taste.
 
 use llm_do::RuntimeBuilder;
 use llm_do::prelude::*;
@@ -27,7 +33,7 @@ async fn evaluate_all(ctx: &Ctx, root: &Path) -> anyhow::Result<Vec<(String, Eva
     let mut out = Vec::with_capacity(decks.len());
     for deck in &decks {
         let text = std::fs::read_to_string(root.join(deck))?;
-        let evaluation = evaluate_deck(ctx, text).await?;
+        let evaluation = evaluate_deck(ctx, pitchdeck::Deck(text)).await?;
         out.push((pitchdeck::write_report(root, deck, &evaluation)?, evaluation));
     }
     Ok(out)
@@ -36,7 +42,7 @@ async fn evaluate_all(ctx: &Ctx, root: &Path) -> anyhow::Result<Vec<(String, Eva
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let dir = pitchdeck::sample_workspace()?;
-    let rt = runtime(Runtime::builder().with_default_providers());
+    let rt = runtime(Runtime::builder().subscribe(pitchdeck::print_event).with_default_providers());
     for (path, e) in evaluate_all(&rt.ctx(), dir.path()).await? {
         println!("{path}: {} {}/10 {:?}", e.company, e.score, e.recommendation);
     }
@@ -49,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use llm_do::{CallKind, EventKind, EventLog};
 
     #[test]
     fn code_orchestrates_and_the_llm_only_evaluates() {
@@ -69,5 +76,39 @@ mod tests {
             let deck = format!("decks/{name}");
             assert_eq!(report, &pitchdeck::render_report(&deck, e));
         }
+    }
+
+    /// Replays `cassettes/evaluate.json`, recorded from the embedded `local:smollm2`; re-record
+    /// with `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example pitchdeck_eval_code_entry`.
+    #[test]
+    fn on_the_recorded_embedded_model_each_deck_gets_a_report() {
+        let dir = pitchdeck::sample_workspace().unwrap();
+        let cassette = llm_do_examples::cassettes::recorded(
+            "pitchdeck_eval_code_entry/cassettes/evaluate.json",
+        );
+        let log = EventLog::new();
+        let rt = runtime(
+            Runtime::builder()
+                .model_override(llm_do_examples::cassettes::model(&cassette))
+                .default_model("local:smollm2")
+                .subscribe(log.clone())
+                .ignore_env(),
+        );
+        let tokio_rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let results = tokio_rt.block_on(evaluate_all(&rt.ctx(), dir.path())).unwrap();
+        assert!(cassette.unused().is_empty(), "every recorded request was made again");
+        // One report per deck, in the common shape, holding what the model answered.
+        let evaluations = pitchdeck::check_reports(dir.path()).unwrap();
+        let answered: Vec<&Evaluation> = results.iter().map(|(_, e)| e).collect();
+        assert_eq!(evaluations.iter().collect::<Vec<_>>(), answered);
+        // The only calls are the evaluator's, one per deck, and they are stochastic.
+        let started: Vec<_> = log
+            .events()
+            .into_iter()
+            .filter(|e| matches!(e.kind, EventKind::CallStarted { .. }))
+            .collect();
+        assert_eq!(started.len(), pitchdeck::SAMPLE_DECKS.len());
+        assert!(started.iter().all(|e| &*e.call.name == "evaluate_deck"));
+        assert!(started.iter().all(|e| e.call.kind == CallKind::Stochastic));
     }
 }

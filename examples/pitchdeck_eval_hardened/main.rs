@@ -8,8 +8,17 @@
 //!
 //! The decks are copied from `examples/pitchdeck_data/` into a temporary work folder
 //! (`decks/`); reports go to its `reports/` (the same shape as in the other two examples) and
-//! are printed.
-//! `main` runs on the default setup (the embedded `local:smollm2` when nothing is configured).
+//! are printed. `main` runs on the default setup (the embedded `local:smollm2` when nothing is
+//! configured) and prints each call as it starts.
+//!
+//! **On the embedded 135M model this orchestrator does not get through the decks either.**
+//! SmolLM2-135M calls `list_pitchdecks` and reads the first deck, then repeats those steps
+//! until `max_turns` runs out, without evaluating or writing (`main` says so). The recorded
+//! test (`cassettes/evaluate_all.json`; re-record with
+//! `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example pitchdeck_eval_hardened`) asserts
+//! that run, and that the listing is a deterministic call; the scripted test checks that the
+//! runtime writes one report per deck when the model follows the plan. The next hardening step,
+//! taken by `pitchdeck_eval_code_entry`, moves the whole loop into Rust.
 
 use llm_do::prelude::*;
 use llm_do::setup::RuntimeBuilderExt;
@@ -24,17 +33,24 @@ fn orchestrator() -> Arc<CallableSpec> {
     WorkerSpecBuilder::new("evaluate_all")
         .description("Evaluate every pitch deck in decks/ and write one report per deck.")
         .system(
-            "You run a pitch-deck review. List the decks with list_pitchdecks, \
-             read each with read_file, evaluate each with evaluate_deck, then write each report \
-             with write_report. Finally say how many reports you wrote.",
+            "You run a pitch-deck review, one tool call at a time. First list the decks with \
+             list_pitchdecks. Then, for each deck in the listing, in order: read it with \
+             read_file, evaluate its content with evaluate_deck, and write its report with \
+             write_report. When every deck has a report, \
+             answer with the number of reports written.",
         )
-        .prompt("Review the decks. {note}")
+        .prompt(
+            "Review the pitch decks. Step 1: list_pitchdecks. Step 2, for each listed deck: \
+             read_file with its path, then evaluate_deck with the content, then write_report \
+             with its path. {note}",
+        )
         .input_schema(json!({"type": "object", "properties": {"note": {"type": "string"}}, "required": ["note"]}))
         .tool_name("list_pitchdecks")
         .tool_name("read_file")
         .tool(evaluate_deck::spec)
         .tool_name("write_report")
-        .max_turns(10)
+        .temperature(0.0)
+        .max_turns(8)
         .build()
         .expect("the worker definition is valid")
 }
@@ -42,24 +58,34 @@ fn orchestrator() -> Arc<CallableSpec> {
 /// The example's runtime on the work folder `root`.
 fn runtime(builder: RuntimeBuilder, root: &Path) -> anyhow::Result<Runtime> {
     let fs = Filesystem::new(root)?.read_only();
-    let mut builder = builder
+    let decks = pitchdeck::list_pitchdecks(root)?;
+    let evaluations = pitchdeck::Evaluations::default();
+    let builder = builder
         .register(orchestrator())
         .register(evaluate_deck::spec())
-        .register(pitchdeck::write_report_spec(fs.root().to_path_buf()))
-        .register(pitchdeck::list_pitchdecks_spec(fs.root().to_path_buf()));
-    for spec in fs.specs() {
-        builder = builder.register(spec);
-    }
+        .register(pitchdeck::list_pitchdecks_spec(root.to_path_buf()))
+        .register(pitchdeck::read_file_spec(fs, &decks))
+        .register(pitchdeck::write_report_spec(root.to_path_buf(), &decks, evaluations.clone()))
+        .subscribe(evaluations.subscriber());
     Ok(builder.build())
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let dir = pitchdeck::sample_workspace()?;
-    let rt = runtime(Runtime::builder().with_default_providers(), dir.path())?;
-    let answer: String = rt.ctx().call("evaluate_all", json!({"note": ""})).await?;
-    println!("{answer}");
-    for (name, report) in pitchdeck::read_reports(dir.path()).unwrap_or_default() {
+    let rt = runtime(
+        Runtime::builder().subscribe(pitchdeck::print_event).with_default_providers(),
+        dir.path(),
+    )?;
+    match rt.ctx().call::<String>("evaluate_all", json!({"note": ""})).await {
+        Ok(answer) => println!("{answer}"),
+        // What the embedded 135M model does (see the module docs): the run is still shown.
+        Err(e @ Error::MaxTurns { .. }) => println!("the orchestrator did not finish: {e}"),
+        Err(e) => return Err(e.into()),
+    }
+    let reports = pitchdeck::read_reports(dir.path()).unwrap_or_default();
+    println!("{} report(s) written", reports.len());
+    for (name, report) in reports {
         println!("--- reports/{name}\n{report}");
     }
     Ok(())
@@ -68,6 +94,7 @@ async fn main() -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use llm_do::{CallKind, EventKind, EventLog};
 
     #[test]
     fn the_orchestrator_writes_one_report_per_deck() {
@@ -83,6 +110,10 @@ mod tests {
         let names: Vec<&str> = reports.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["aquaroute.md", "ledgerlight.md", "snackbox.md"]);
         assert!(reports[2].1.starts_with("# SnackBox\n\n- deck: decks/snackbox.md\n"));
+        // In the common shape, each holding what the evaluator answered for its deck.
+        let companies: Vec<String> =
+            pitchdeck::check_reports(dir.path()).unwrap().into_iter().map(|e| e.company).collect();
+        assert_eq!(companies, ["AquaRoute", "LedgerLight", "SnackBox"]);
         // 1 listing + 1 reading + 1 evaluating + 1 writing + 1 final turn, and 3 evaluations.
         assert_eq!(model.request_count(), 5 + 3);
         // The model was offered the hardened listing, not the generic one.
@@ -91,5 +122,73 @@ mod tests {
             tools.contains(&"list_pitchdecks".to_owned())
                 && !tools.contains(&"list_files".to_owned())
         );
+    }
+
+    /// The calls that started, as (name, kind), in order.
+    fn calls(log: &EventLog) -> Vec<(String, CallKind)> {
+        log.events()
+            .into_iter()
+            .filter(|e| matches!(e.kind, EventKind::CallStarted { .. }))
+            .map(|e| (e.call.name.to_string(), e.call.kind))
+            .collect()
+    }
+
+    /// Replays `cassettes/evaluate_all.json`, recorded from the embedded `local:smollm2`;
+    /// re-record with `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example pitchdeck_eval_hardened`.
+    #[test]
+    fn on_the_recorded_embedded_model() {
+        let dir = pitchdeck::sample_workspace().unwrap();
+        let cassette = llm_do_examples::cassettes::recorded(
+            "pitchdeck_eval_hardened/cassettes/evaluate_all.json",
+        );
+        let log = EventLog::new();
+        let rt = runtime(
+            Runtime::builder()
+                .model_override(llm_do_examples::cassettes::model(&cassette))
+                .default_model("local:smollm2")
+                .subscribe(log.clone())
+                .ignore_env(),
+            dir.path(),
+        )
+        .unwrap();
+        let rt_tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let answer =
+            rt_tokio.block_on(rt.ctx().call::<String>("evaluate_all", json!({"note": ""})));
+        println!("{answer:?}");
+        for (name, kind) in calls(&log) {
+            println!("{name} [{kind}]");
+        }
+        assert!(cassette.unused().is_empty(), "every recorded request was made again");
+        // What SmolLM2-135M does with this orchestrator: see the module docs.
+        assert!(matches!(answer, Err(Error::MaxTurns { .. })), "{answer:?}");
+        let calls = calls(&log);
+        let kind_of = |name: &str| -> Vec<CallKind> {
+            calls.iter().filter(|(n, _)| n == name).map(|(_, k)| *k).collect()
+        };
+        // The listing is a deterministic tool call; it was made.
+        let listings = kind_of("list_pitchdecks");
+        assert!(!listings.is_empty());
+        assert!(listings.iter().all(|k| *k == CallKind::Deterministic));
+        // Any evaluation is a stochastic worker call, and any report written holds one, in
+        // the common shape.
+        assert!(kind_of("evaluate_deck").iter().all(|k| *k == CallKind::Stochastic));
+        let evaluated: Vec<pitchdeck::Evaluation> = log
+            .events()
+            .into_iter()
+            .filter(|e| &*e.call.name == "evaluate_deck")
+            .filter_map(|e| match e.kind {
+                EventKind::CallFinished { output: Some(output), .. } => {
+                    serde_json::from_value(output).ok()
+                }
+                _ => None,
+            })
+            .collect();
+        let reports = pitchdeck::parsed_reports(dir.path()).unwrap();
+        assert!(reports.iter().all(|(_, e)| evaluated.contains(e)));
+        // Recorded: it lists and reads the first deck, then repeats those steps until
+        // max_turns; it never evaluates or writes, so there is no report.
+        assert!(kind_of("evaluate_deck").is_empty() && kind_of("write_report").is_empty());
+        assert!(reports.is_empty());
+        assert_eq!(calls.len(), 1 + 8, "the orchestrator and one tool call per turn");
     }
 }
