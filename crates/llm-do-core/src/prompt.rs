@@ -5,6 +5,10 @@
 //! as compact JSON. When a template uses no placeholder at all but the call has arguments, the
 //! arguments are appended as a JSON block so that the model always sees its input.
 
+mod template_error;
+
+pub use template_error::TemplateError;
+
 use serde_json::Value;
 use std::fmt::Write as _;
 
@@ -26,11 +30,13 @@ pub struct Template {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Text(String),
-    Placeholder(String),
+    /// A placeholder's name and the byte offset of its `{` in the source.
+    Placeholder(String, usize),
 }
 
 impl Template {
-    /// Parses a template. Errors name the byte offset and what was expected.
+    /// Parses a template. Errors name the byte offset and what was expected
+    /// ([`TemplateError`]).
     ///
     /// ```
     /// # use llm_do_core::prompt::Template;
@@ -38,7 +44,7 @@ impl Template {
     /// assert!(Template::parse("unclosed {name").is_err());
     /// assert!(Template::parse("bad {two words}").is_err());
     /// ```
-    pub fn parse(source: &str) -> Result<Self, String> {
+    pub fn parse(source: &str) -> Result<Self, TemplateError> {
         let mut parts = Vec::new();
         let mut text = String::new();
         let mut chars = source.char_indices().peekable();
@@ -63,27 +69,18 @@ impl Template {
                         name.push(c);
                     }
                     if !closed {
-                        return Err(format!(
-                            "unclosed `{{` at byte {i}; write `{{{{` for a literal brace"
-                        ));
+                        return Err(TemplateError::Unclosed { offset: i });
                     }
                     let name = name.trim().to_owned();
                     if !is_identifier(&name) {
-                        return Err(format!(
-                            "`{{{name}}}` at byte {i} is not a placeholder: expected a parameter name \
-                             such as `{{ticket}}`; write `{{{{` for a literal brace"
-                        ));
+                        return Err(TemplateError::NotAPlaceholder { offset: i, name });
                     }
                     if !text.is_empty() {
                         parts.push(Part::Text(std::mem::take(&mut text)));
                     }
-                    parts.push(Part::Placeholder(name));
+                    parts.push(Part::Placeholder(name, i));
                 }
-                '}' => {
-                    return Err(format!(
-                        "unmatched `}}` at byte {i}; write `}}}}` for a literal brace"
-                    ));
-                }
+                '}' => return Err(TemplateError::Unmatched { offset: i }),
                 c => text.push(c),
             }
         }
@@ -122,8 +119,20 @@ impl Template {
     /// assert_eq!(t.placeholders().collect::<Vec<_>>(), ["a", "b", "a"]);
     /// ```
     pub fn placeholders(&self) -> impl Iterator<Item = &str> {
+        self.placeholder_offsets().map(|(name, _)| name)
+    }
+
+    /// The placeholders with the byte offset of their `{` in [`source`](Self::source), in order
+    /// of appearance (for diagnostics that point at a line and column).
+    ///
+    /// ```
+    /// # use llm_do_core::prompt::Template;
+    /// let t = Template::parse("Read {path}, then {{literal}} and { n }.").unwrap();
+    /// assert_eq!(t.placeholder_offsets().collect::<Vec<_>>(), [("path", 5), ("n", 34)]);
+    /// ```
+    pub fn placeholder_offsets(&self) -> impl Iterator<Item = (&str, usize)> {
         self.parts.iter().filter_map(|p| match p {
-            Part::Placeholder(n) => Some(n.as_str()),
+            Part::Placeholder(name, offset) => Some((name.as_str(), *offset)),
             Part::Text(_) => None,
         })
     }
@@ -142,7 +151,7 @@ impl Template {
         for part in &self.parts {
             match part {
                 Part::Text(t) => out.push_str(t),
-                Part::Placeholder(name) => {
+                Part::Placeholder(name, _) => {
                     used_placeholder = true;
                     match args.get(name) {
                         Some(Value::String(s)) => out.push_str(s),
@@ -199,11 +208,20 @@ mod tests {
     #[test]
     fn rejects_malformed_templates_with_positions() {
         assert_eq!(
-            Template::parse("a } b").unwrap_err(),
+            Template::parse("a } b").unwrap_err().to_string(),
             "unmatched `}` at byte 2; write `}}` for a literal brace"
         );
-        assert!(Template::parse("{}").unwrap_err().contains("not a placeholder"));
-        assert!(Template::parse("{1abc}").is_err());
+        assert!(Template::parse("{}").unwrap_err().to_string().contains("not a placeholder"));
+        assert_eq!(
+            Template::parse("x {1abc}").unwrap_err(),
+            TemplateError::NotAPlaceholder { offset: 2, name: "1abc".into() }
+        );
+        // Offsets are bytes, not characters.
+        assert_eq!(Template::parse("é {x").unwrap_err().offset(), 3);
+        assert_eq!(
+            Template::parse("{{é}} {y}").unwrap().placeholder_offsets().collect::<Vec<_>>(),
+            [("y", 7)]
+        );
     }
 
     #[test]

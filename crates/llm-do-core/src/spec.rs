@@ -796,7 +796,7 @@ impl WorkerSpecBuilder {
         let invalid = |message: String| Error::InvalidSpec { name: self.name.to_string(), message };
         let source =
             self.prompt.clone().ok_or_else(|| invalid("a worker needs a prompt".into()))?;
-        self.config.prompt = Template::parse(&source).map_err(invalid)?;
+        self.config.prompt = Template::parse(&source).map_err(|e| invalid(e.to_string()))?;
         Ok(Arc::new(CallableSpec {
             name: self.name,
             description: self.description,

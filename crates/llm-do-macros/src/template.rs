@@ -1,6 +1,9 @@
 //! Compile-time check of a worker's prompt template.
 //!
-//! Mirrors `llm_do_core::prompt::Template::parse` (same syntax, same messages): `{param}` is a
+//! Mirrors `llm_do_core::prompt::Template::parse` (same syntax, same messages as its
+//! `TemplateError`; a proc-macro crate cannot use the runtime's parser without depending on the
+//! whole core crate at expansion time, so this small scanner is kept in step by the test
+//! `agrees_with_the_runtime_parser`): `{param}` is a
 //! placeholder, `{{` and `}}` are literal braces, and a placeholder is an identifier (surrounding
 //! spaces allowed). The macro additionally checks that every placeholder names a parameter, so
 //! that the runtime parse of a macro-made worker cannot fail.
@@ -111,6 +114,33 @@ mod tests {
         assert!(placeholders("{}").unwrap_err().starts_with("`{}` at byte 0 is not a placeholder"));
         assert!(placeholders("x {two words}").unwrap_err().starts_with("`{two words}` at byte 2"));
         assert!(placeholders("{1abc}").is_err());
+    }
+
+    #[test]
+    fn agrees_with_the_runtime_parser() {
+        use llm_do_core::prompt::Template;
+        let templates = [
+            "Classify: {ticket}",
+            "{{\"k\": { v }}}",
+            "{a} {b} {a} {{x}}",
+            "",
+            "}}{{",
+            "Hi {name",
+            "a } b",
+            "{}",
+            "x {two words}",
+            "{1abc}",
+            "é {x",
+            "{ _under_score }",
+            "{\"label\": {ticket}",
+            "{{ {ok} }} }",
+        ];
+        for source in templates {
+            let runtime = Template::parse(source)
+                .map(|t| t.placeholders().map(str::to_owned).collect::<Vec<_>>())
+                .map_err(|e| e.to_string());
+            assert_eq!(placeholders(source), runtime, "{source:?}");
+        }
     }
 
     #[test]

@@ -71,7 +71,6 @@ mod check;
 pub mod config;
 pub mod diagnostic;
 mod frontmatter;
-mod placeholders;
 pub mod project;
 mod rules;
 pub mod toolset;

@@ -9,7 +9,7 @@
 
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::frontmatter;
-use crate::placeholders;
+
 use crate::rules::{RULE_KEYS, RuleSpec};
 use crate::toolset::{
     FILESYSTEM_KEYS, FilesystemOptions, FilesystemRaw, SHELL_KEYS, SHELL_RULE_KEYS, ShellOptions,
@@ -17,6 +17,7 @@ use crate::toolset::{
 };
 use crate::yaml::{self, Kind, Node};
 use llm_do_core::approval::{Rule, Verdict};
+use llm_do_core::prompt::Template;
 use llm_do_core::{CallableSpec, ModelRef, WorkerSpecBuilder};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -498,12 +499,14 @@ pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>,
         );
     }
     let body_base = Pos { line: split.body_line, column: 1 };
-    match placeholders::scan(split.body) {
-        Err(e) => p.error(Pos::of_offset(split.body, e.offset, body_base), e.message, e.expected),
-        Ok(found) if input_ok => {
+    match Template::parse(split.body) {
+        Err(e) => {
+            p.error(Pos::of_offset(split.body, e.offset(), body_base), e.problem(), e.expected())
+        }
+        Ok(template) if input_ok => {
             let properties = worker.input.get("properties").and_then(Value::as_object);
-            for placeholder in found {
-                if properties.is_some_and(|props| props.contains_key(&placeholder.name)) {
+            for (name, offset) in template.placeholder_offsets() {
+                if properties.is_some_and(|props| props.contains_key(name)) {
                     continue;
                 }
                 let declared: Vec<&str> =
@@ -514,8 +517,8 @@ pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>,
                     format!("an input property: {}", list(&declared))
                 };
                 p.error(
-                    Pos::of_offset(split.body, placeholder.offset, body_base),
-                    format!("placeholder `{{{}}}` is not an input property", placeholder.name),
+                    Pos::of_offset(split.body, offset, body_base),
+                    format!("placeholder `{{{name}}}` is not an input property"),
                     expected,
                 );
             }

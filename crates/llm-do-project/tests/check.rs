@@ -100,3 +100,30 @@ fn no_input_makes_load_panic() {
         }
     }
 }
+
+#[test]
+fn malformed_braces_in_a_prompt_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("unclosed", "Read {path}\nand then {é", (7, 10), "unclosed `{` in the prompt", "`{{`"),
+        ("unmatched", "Read {path} }\n", (6, 13), "unmatched `}` in the prompt", "`}}`"),
+        ("words", "ok\n  {two words}", (7, 3), "`{two words}` is not a placeholder", "`{path}`"),
+    ];
+    for (name, body, _, _, _) in &cases {
+        let text = format!(
+            "---\ninput:\n  type: object\n  properties: {{ path: {{ type: string }} }}\n---\n{body}\n"
+        );
+        std::fs::write(dir.path().join(format!("{name}.worker")), text).unwrap();
+    }
+    let errors = Project::check(dir.path(), &Registry::default()).unwrap_err();
+    for (name, _, (line, column), message, expected) in cases {
+        let d = errors
+            .iter()
+            .find(|d| d.file.ends_with(format!("{name}.worker")))
+            .unwrap_or_else(|| panic!("no diagnostic for {name}: {errors}"));
+        assert_eq!((d.line, d.column), (line, column), "{name}: {errors}");
+        assert_eq!(d.message, message);
+        assert!(d.expected.as_deref().is_some_and(|e| e.contains(expected)), "{d:?}");
+    }
+    assert_eq!(errors.iter().count(), 3, "{errors}");
+}

@@ -131,7 +131,9 @@ impl OpenAiProvider {
     /// let ollama = OpenAiProvider::new(OpenAiConfig::new().base_url("http://127.0.0.1:11434/v1"));
     /// # let _ = ollama;
     /// ```
-    pub fn new(config: OpenAiConfig) -> Self {
+    pub fn new(mut config: OpenAiConfig) -> Self {
+        // Decided once here, not per request (it parses the base URL).
+        config.max_tokens_field = Some(config.effective_max_tokens_field());
         let client = transport::client(&config);
         let redactor = Redactor::new(config.secrets());
         Self { inner: Arc::new(Inner { config, client, redactor }) }
