@@ -6,14 +6,22 @@
 //! ```
 //!
 //! The worker `note_taker` has one tool, the sandboxed `write_file` of
-//! `llm_do::tools::fs::Filesystem` (rooted at a fresh temporary directory), which declares the
-//! approval verdict `Ask`. `main` answers the asks on the terminal through a
+//! `llm_do::tools::fs::Filesystem` (rooted at a fresh temporary directory, offered here with
+//! length bounds on its strings for the tiny default model), which declares the approval
+//! verdict `Ask`. `main` answers the asks on the terminal through a
 //! `ChannelApprover`: `o` approves the call once, `s` approves it and identical calls (same
 //! tool, same arguments) for the rest of the session, anything else denies it. A denied call
 //! never runs; the model receives a permission error as the tool result. Without a terminal
 //! (stdin closed) every ask is denied: nothing that needs approval runs unattended.
 //!
 //! `main` runs on the default setup (the embedded `local:smollm2` when nothing is configured).
+//! The same worker as a worker file, run by the CLI, is the project `approvals_demo/project`
+//! (`cargo run -p llm-do-cli -- run examples/approvals_demo/project "Buy milk."`): the CLI
+//! asks at the terminal, and without one stops at the first write with exit code 3.
+//!
+//! The tests replay conversations recorded from the embedded model (`approvals_demo/cassettes`,
+//! re-recorded with `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example approvals_demo`)
+//! and drive them with scripted decisions.
 
 use anyhow::Context as _;
 use llm_do::approval::Verdict;

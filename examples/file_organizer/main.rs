@@ -22,6 +22,9 @@
 //! all), and lists the folder afterwards.
 //!
 //! `main` runs on the default setup (the embedded `local:smollm2` when nothing is configured).
+//! The tests replay answers recorded from it (`file_organizer/cassettes`: the plan at
+//! temperature 0, and 3 inputs × 4 samples of `propose_name` at 0.8 for a `Sampler` test);
+//! re-record with `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example file_organizer`.
 
 use anyhow::Context as _;
 use llm_do::approval::{ApprovalRequest, ApproveAll, Decision, Verdict};
