@@ -6,34 +6,54 @@
 //! ```
 //!
 //! The worker `note_taker` has one tool, the sandboxed `write_file` of
-//! `llm_do::tools::fs::Filesystem` (rooted at a fresh temporary directory), which declares the
-//! approval verdict `Ask`. `main` answers the asks on the terminal through a
+//! `llm_do::tools::fs::Filesystem` (rooted at a fresh temporary directory, offered here with
+//! length bounds on its strings for the tiny default model), which declares the approval
+//! verdict `Ask`. `main` answers the asks on the terminal through a
 //! `ChannelApprover`: `o` approves the call once, `s` approves it and identical calls (same
 //! tool, same arguments) for the rest of the session, anything else denies it. A denied call
 //! never runs; the model receives a permission error as the tool result. Without a terminal
 //! (stdin closed) every ask is denied: nothing that needs approval runs unattended.
 //!
 //! `main` runs on the default setup (the embedded `local:smollm2` when nothing is configured).
+//! The same worker as a worker file, run by the CLI, is the project `approvals_demo/project`
+//! (`cargo run -p llm-do-cli -- run examples/approvals_demo/project "Buy milk."`): the CLI
+//! asks at the terminal, and without one stops at the first write with exit code 3.
+//!
+//! The tests replay conversations recorded from the embedded model (`approvals_demo/cassettes`,
+//! re-recorded with `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example approvals_demo`)
+//! and drive them with scripted decisions.
 
 use anyhow::Context as _;
+use llm_do::approval::Verdict;
 use llm_do::approval::{ApprovalRequest, ChannelApprover, Decision};
 use llm_do::prelude::*;
 use llm_do::setup::RuntimeBuilderExt;
-use llm_do::tools::fs::Filesystem;
-use llm_do::{CallableSpec, Event, EventKind, RuntimeBuilder, WorkerSpecBuilder};
+use llm_do::tools::fs::{Filesystem, WriteFileArgs};
+use llm_do::{CallableSpec, Event, EventKind, RuntimeBuilder, ToolSpecBuilder, WorkerSpecBuilder};
 use std::io::BufRead;
 use std::path::Path;
 use std::sync::Arc;
 
-/// The note-taking worker: its only tool is `write_file`, found by name in the runtime.
+/// The note-taking worker's prompt (the same as `project/note_taker.worker`'s).
+const PROMPT: &str = "First call the `write_file` tool with a path like \"notes/todo.md\" and \
+     exactly the note as content, then answer with the path. The note: \"{note}\"";
+
+/// The note-taking worker: its only tool is `write_file`, found by name in the runtime; its
+/// answer is the path it wrote (at most 60 characters).
 fn note_taker() -> Arc<CallableSpec> {
     WorkerSpecBuilder::new("note_taker")
         .description("Write notes to markdown files.")
-        .system(
-            "You keep notes. Save the note the user gives you with the write_file tool, as a \
-             markdown file under notes/, then say which file you wrote.",
-        )
-        .prompt("Save this note: {note}")
+        // No system prompt (the description would be the default): the tiny default model
+        // follows one concrete instruction naming the tool best, and answers directly when a
+        // system prompt comes first. Quoting the note makes it copy the note as the content.
+        .system("")
+        .prompt(PROMPT)
+        // A bounded answer: the tiny model's free text can run on until the token budget.
+        .output_schema(json!({
+            "type": "string",
+            "maxLength": 60,
+            "description": "the path of the file written"
+        }))
         .input_schema(json!({
             "type": "object",
             "properties": { "note": { "type": "string", "description": "the note to save" } },
@@ -50,11 +70,37 @@ fn note_taker() -> Arc<CallableSpec> {
 /// (which brings the model and the approver).
 fn runtime(builder: RuntimeBuilder, root: &Path) -> anyhow::Result<Runtime> {
     let fs = Filesystem::new(root).context("opening the notes directory")?;
-    let mut builder = builder.register(note_taker());
-    for spec in fs.specs() {
-        builder = builder.register(spec);
-    }
-    Ok(builder.build())
+    Ok(builder.register(note_taker()).register(write_file(fs)).build())
+}
+
+/// Longest path `write_file` accepts here, in characters.
+const MAX_PATH: u64 = 40;
+/// Longest note `write_file` accepts here, in characters.
+const MAX_CONTENT: u64 = 160;
+
+/// The filesystem's `write_file` (sandboxed to its root, declaring the approval verdict
+/// `Ask`), offered with bounded strings: under a grammar a tiny model's string can otherwise
+/// run on until the token budget is spent. The writing itself is `Filesystem::write_file`.
+fn write_file(fs: Filesystem) -> Arc<CallableSpec> {
+    let original = fs.write_file_spec();
+    let mut schema = original.input_schema().clone();
+    schema["properties"]["path"]["maxLength"] = json!(MAX_PATH);
+    schema["properties"]["content"]["maxLength"] = json!(MAX_CONTENT);
+    ToolSpecBuilder::new("write_file")
+        .description(original.description())
+        .input_schema(schema)
+        .output_schema(original.output_schema().clone())
+        .approval(Verdict::Ask)
+        .handler(move |_ctx: Ctx, args| {
+            let fs = fs.clone();
+            async move {
+                let args: WriteFileArgs = serde_json::from_value(args).map_err(|e| {
+                    Error::InvalidArguments { name: "write_file".into(), message: e.to_string() }
+                })?;
+                Ok(serde_json::to_value(fs.write_file(args).await?)?)
+            }
+        })
+        .build()
 }
 
 /// Asks the worker to save one note; returns its final answer.
@@ -136,19 +182,33 @@ mod tests {
         tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
     }
 
-    /// A stand-in model: writes the note to `notes/<first word>.md`, then reports the tool's
-    /// result (success or error) as its answer.
+    /// The note in a rendered prompt (between `The note: "` and the closing quote).
+    /// (or, in the worker file's prompt, between `the content "` and `". Then`).
+    fn note_in(prompt: &str) -> &str {
+        if let Some((_, rest)) = prompt.split_once("the content \"") {
+            return rest.split_once("\". Then").map_or(rest, |(note, _)| note);
+        }
+        prompt.rsplit_once("The note: \"").map_or("", |(_, rest)| rest.trim_end_matches('"'))
+    }
+
+    /// A stand-in model: writes the note to `notes/<first word>.md`, then answers with the
+    /// path written, or `not saved` when the tool failed.
     fn writer() -> ScriptedModel {
         ScriptedModel::new(|req: &ModelRequest| {
             if let Some(Message::Tool(result)) = req.messages.last() {
-                let status = if result.is_error { "not saved" } else { "saved" };
-                return Ok(Reply::text(format!("{status}: {}", result.content)));
+                let written: serde_json::Value =
+                    serde_json::from_str(&result.content).unwrap_or_default();
+                let answer = match written["path"].as_str() {
+                    Some(path) if !result.is_error => path.to_owned(),
+                    _ => "not saved".to_owned(),
+                };
+                return Ok(Reply::json(json!(answer)));
             }
             let note = req
                 .messages
                 .iter()
                 .find_map(|m| match m {
-                    Message::User { content } => content.strip_prefix("Save this note: "),
+                    Message::User { content } => Some(note_in(content)),
                     _ => None,
                 })
                 .unwrap_or_default();
@@ -158,6 +218,22 @@ mod tests {
                 json!({ "path": format!("notes/{}.md", word.to_lowercase()), "content": note }),
             ))
         })
+    }
+
+    /// The error results of `write_file` the model was sent, from the events.
+    fn refusals(log: &EventLog) -> Vec<String> {
+        log.events()
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::ModelRequest { new_messages, .. } => Some(new_messages.clone()),
+                _ => None,
+            })
+            .flatten()
+            .filter_map(|m| match m {
+                Message::Tool(r) if r.is_error && r.name == "write_file" => Some(r.content),
+                _ => None,
+            })
+            .collect()
     }
 
     /// An approver answering from a script, recording what it was asked.
@@ -205,7 +281,7 @@ mod tests {
 
         // 1. Approved once: the file is written.
         let answer = block_on(take_note(&ctx, "Todo: buy milk")).unwrap();
-        assert!(answer.starts_with("saved"), "{answer}");
+        assert_eq!(answer, "notes/todo.md");
         assert_eq!(std::fs::read_to_string(&todo).unwrap(), "Todo: buy milk");
         assert_eq!(approver.asked(), 1);
         let first = approver.asked.lock().unwrap()[0].clone();
@@ -229,8 +305,11 @@ mod tests {
         let answer = block_on(take_note(&ctx, "Secrets: the safe code")).unwrap();
         assert_eq!(approver.asked(), 3);
         assert!(!dir.path().join("notes/secrets.md").exists());
-        assert!(answer.starts_with("not saved: "), "{answer}");
-        assert!(answer.contains("not that one"), "{answer}");
+        assert_eq!(answer, "not saved");
+        let refusals = refusals(&log);
+        assert_eq!(refusals.len(), 1, "{refusals:?}");
+        assert!(refusals[0].contains("permission denied"), "{refusals:?}");
+        assert!(refusals[0].contains("not that one"), "{refusals:?}");
 
         // The events tell the same story.
         let decided: Vec<bool> = log
@@ -261,13 +340,18 @@ mod tests {
                 }
                 seen
             });
-            let builder =
-                Runtime::builder().model_override(writer()).approver(approver).ignore_env();
+            let log = EventLog::new();
+            let builder = Runtime::builder()
+                .model_override(writer())
+                .approver(approver)
+                .subscribe(log.clone())
+                .ignore_env();
             let runtime = runtime(builder, dir.path()).unwrap();
             let ctx = runtime.ctx();
             take_note(&ctx, "Groceries: eggs").await.unwrap();
             let denied = take_note(&ctx, "Plans: none").await.unwrap();
-            assert!(denied.contains("the user refused write_file"), "{denied}");
+            assert_eq!(denied, "not saved");
+            assert!(refusals(&log)[0].contains("the user refused write_file"));
             drop(runtime);
             drop(ctx);
             assert_eq!(answers.await.unwrap(), ["notes/groceries.md", "notes/plans.md"]);
@@ -282,7 +366,119 @@ mod tests {
         let rt =
             runtime(Runtime::builder().model_override(writer()).ignore_env(), dir.path()).unwrap();
         let answer = block_on(take_note(&rt.ctx(), "Todo: nothing")).unwrap();
-        assert!(answer.starts_with("not saved"), "{answer}");
+        assert_eq!(answer, "not saved");
         assert!(!dir.path().join("notes").exists());
+    }
+
+    // The embedded model's own conversations. The cassettes under `approvals_demo/cassettes/`
+    // were recorded from `local:smollm2`; these tests replay them offline, driving the recorded
+    // conversation with scripted decisions. Re-record with
+    // `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example approvals_demo`.
+
+    const NOTE: &str = "Buy milk, call the plumber, renew the passport.";
+
+    /// A runtime on the cassette `name` with `approver`, in `dir`.
+    fn recorded_runtime(
+        name: &str,
+        approver: &Scripted,
+        log: &EventLog,
+        dir: &Path,
+    ) -> (Runtime, Arc<llm_do::testing::cassette::CassetteModel>) {
+        let cassette =
+            llm_do_examples::cassettes::recorded(&format!("approvals_demo/cassettes/{name}"));
+        let builder = Runtime::builder()
+            .model_override(llm_do_examples::cassettes::model(&cassette))
+            .default_model("local:smollm2")
+            .approver(approver.approver())
+            .subscribe(log.clone())
+            .ignore_env();
+        (runtime(builder, dir).unwrap(), cassette)
+    }
+
+    #[test]
+    fn recorded_approve_once_writes_the_models_note() {
+        let dir = tempfile::tempdir().unwrap();
+        let approver = Scripted::new([Decision::ApproveOnce]);
+        let log = EventLog::new();
+        let (rt, cassette) = recorded_runtime("approve.json", &approver, &log, dir.path());
+        let ctx = rt.ctx();
+
+        // Approved once: the file the model asked for holds exactly the content it gave.
+        let answer = block_on(take_note(&ctx, NOTE)).unwrap();
+        assert_eq!(approver.asked(), 1);
+        let asked = approver.asked.lock().unwrap()[0].clone();
+        assert_eq!((asked.tool.as_str(), asked.caller.as_str()), ("write_file", "note_taker"));
+        let (path, content) =
+            (asked.args["path"].as_str().unwrap(), asked.args["content"].as_str().unwrap());
+        let written = dir.path().join(path);
+        assert_eq!(std::fs::read_to_string(&written).unwrap(), content);
+        assert!(content.starts_with(NOTE), "the model copies the note: {content}");
+        assert!(!answer.is_empty() && answer.chars().count() <= 60, "{answer}");
+        assert!(refusals(&log).is_empty());
+
+        assert!(cassette.unused().is_empty(), "every recorded request was made again");
+    }
+
+    #[test]
+    fn recorded_deny_writes_nothing_and_the_model_is_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let approver = Scripted::new([]); // denies everything ("unscripted")
+        let log = EventLog::new();
+        let (rt, cassette) = recorded_runtime("deny.json", &approver, &log, dir.path());
+        let answer = block_on(take_note(&rt.ctx(), NOTE));
+        assert!(approver.asked() >= 1);
+        assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "nothing was written");
+        // Every denial reached the model as a permission error, in its next request.
+        let refusals = refusals(&log);
+        assert_eq!(refusals.len(), approver.asked(), "{refusals:?}");
+        assert!(refusals.iter().all(|r| r.contains("permission denied")), "{refusals:?}");
+        println!("the model's answer after the denial: {answer:?}");
+        assert!(cassette.unused().is_empty(), "every recorded request was made again");
+    }
+
+    /// The `.worker` form (`approvals_demo/project`), copied to a temporary folder so that its
+    /// `notebook/` is fresh.
+    fn project_copy() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("approvals_demo/project");
+        for file in ["llm-do.toml", "note_taker.worker"] {
+            std::fs::copy(src.join(file), dir.path().join(file)).unwrap();
+        }
+        std::fs::create_dir(dir.path().join("notebook")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_worker_file_form_asks_before_writing() {
+        let dir = project_copy();
+        let project =
+            llm_do::project::Project::check(dir.path(), &llm_do::Registry::default()).unwrap();
+        let run = |approver: &Scripted| {
+            let log = EventLog::new();
+            let builder = Runtime::builder()
+                .model_override(writer())
+                .approver(approver.approver())
+                .subscribe(log.clone());
+            let rt = project.register(builder).ignore_env().build();
+            let answer: String =
+                block_on(rt.ctx().call("note_taker", json!({ "note": "Todo: call mum" }))).unwrap();
+            (answer, log)
+        };
+        let note = dir.path().join("notebook/notes/todo.md");
+
+        // Denied: nothing written, the model is told.
+        let denying = Scripted::new([Decision::deny("no")]);
+        let (answer, log) = run(&denying);
+        assert_eq!((answer.as_str(), denying.asked()), ("not saved", 1));
+        assert!(refusals(&log)[0].contains("permission denied"));
+        assert!(!note.exists());
+
+        // Approved: written inside the toolset's root, with the prompt's note as content.
+        let approving = Scripted::new([Decision::ApproveOnce]);
+        let (answer, _) = run(&approving);
+        assert_eq!((answer.as_str(), approving.asked()), ("notes/todo.md", 1));
+        let asked = approving.asked.lock().unwrap()[0].clone();
+        assert_eq!((asked.tool.as_str(), asked.caller.as_str()), ("write_file", "note_taker"));
+        assert_eq!(std::fs::read_to_string(&note).unwrap(), "Todo: call mum");
     }
 }

@@ -1,12 +1,19 @@
-//! File organizer: a worker reads the files of a folder and gives each a descriptive name. The
-//! naming convention is hardened Rust (`sanitize_filename`), and every rename waits for
-//! approval.
+//! File organizer: a worker proposes a descriptive name for each file of a folder. The naming
+//! convention is hardened Rust (`sanitize_filename`), and every rename waits for approval.
 //!
 //! ```text
-//! cargo run -p llm-do-examples --example file_organizer [-- --yes]
+//! cargo run -p llm-do-examples --example file_organizer [-- --yes] [-- --agent]
 //! ```
 //!
-//! The worker `organizer` decides what each file should be called (the stochastic part). It
+//! By default (what runs on the embedded model) Rust lists the folder and reads each file; the
+//! worker `propose_name` proposes a title from the file's first line (the stochastic part);
+//! `name_for` adds the file's own extension and applies `sanitize_filename` (the hardened
+//! part: the extension and the convention are never left to the model); then each rename is
+//! asked on the terminal (`y` approves; `--yes` approves all) and done by the same checked
+//! `rename_in` as the tool below.
+//!
+//! With `--agent` the whole loop is a worker's (it needs a larger model than the 135M default:
+//! set `LLM_DO_MODEL`). The worker `organizer` decides what each file should be called (the stochastic part). It
 //! sees the folder only through sandboxed tools: `list_files` and `read_file` from
 //! `llm_do::tools::fs::Filesystem` (read-only), the deterministic `sanitize_filename`, and
 //! `rename_file`, which declares the approval verdict `Ask` and only accepts plain file names
@@ -15,6 +22,9 @@
 //! all), and lists the folder afterwards.
 //!
 //! `main` runs on the default setup (the embedded `local:smollm2` when nothing is configured).
+//! The tests replay answers recorded from it (`file_organizer/cassettes`: the plan at
+//! temperature 0, and 3 inputs × 4 samples of `propose_name` at 0.8 for a `Sampler` test);
+//! re-record with `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example file_organizer`.
 
 use anyhow::Context as _;
 use llm_do::approval::{ApprovalRequest, ApproveAll, Decision, Verdict};
@@ -44,6 +54,11 @@ async fn sanitize_filename(
     /** the proposed name, e.g. "Meeting Notes (Final).TXT" */
     name: String,
 ) -> Result<String> {
+    sanitized(&name)
+}
+
+/// The body of [`sanitize_filename`], for synchronous callers.
+fn sanitized(name: &str) -> Result<String> {
     let (stem, ext) = match name.trim().rsplit_once('.') {
         Some((stem, ext))
             if !ext.is_empty()
@@ -139,6 +154,45 @@ fn rename_file(root: PathBuf) -> Arc<CallableSpec> {
         .build()
 }
 
+/// Longest name `propose_name` may answer, in characters (a tiny model's string can otherwise
+/// run on until the token budget is spent).
+pub const MAX_PROPOSAL: u64 = 40;
+
+/// The naming worker: proposes a few words describing a file, from the start of its content.
+/// Only a proposal: [`name_for`] (Rust) turns it into a valid name with the file's extension.
+fn propose_name() -> Arc<CallableSpec> {
+    WorkerSpecBuilder::new("propose_name")
+        .description("Propose a short title for a file, from its content.")
+        // No system turn: the tiny default model follows one concrete instruction best.
+        .system("")
+        .prompt("Write a short title of a few words for a file that starts with: \"{content}\"")
+        .input_schema(json!({
+            "type": "object",
+            "properties": {
+                "content": { "type": "string", "description": "the start of the file" }
+            },
+            "required": ["content"]
+        }))
+        .output_schema(json!({
+            "type": "string",
+            "maxLength": MAX_PROPOSAL,
+            "description": "a few words describing the file"
+        }))
+        .temperature(0.0)
+        .max_turns(2)
+        .build()
+        .expect("the worker definition is valid")
+}
+
+/// The hardened half of naming: the proposal with the file's own extension, through
+/// [`sanitize_filename`]'s convention. The extension is never left to the model.
+fn name_for(file: &str, proposal: &str) -> Result<String> {
+    match file.rsplit_once('.') {
+        Some((_, ext)) if !ext.is_empty() => sanitized(&format!("{proposal}.{ext}")),
+        _ => sanitized(proposal),
+    }
+}
+
 /// The organizing worker; its tools are found by name in the runtime.
 fn organizer() -> Arc<CallableSpec> {
     WorkerSpecBuilder::new("organizer")
@@ -171,6 +225,7 @@ fn runtime(builder: RuntimeBuilder, root: &Path) -> anyhow::Result<Runtime> {
     let root = fs.root().to_path_buf();
     let mut builder = builder
         .register(organizer())
+        .register(propose_name())
         .register(sanitize_filename::spec())
         .register(rename_file(root));
     for spec in fs.specs() {
@@ -195,19 +250,92 @@ fn print_event(event: &Event) {
     }
 }
 
+/// A rename the naming step proposes: `from` → `to` (a name following the convention).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Rename {
+    from: String,
+    to: String,
+}
+
+/// The naming step for every regular file directly in `root`, in name order: the worker
+/// `propose_name` proposes a title from the file's first line (the stochastic part), and
+/// [`name_for`] makes it a name with the file's own extension (the hardened part). Files whose
+/// proposal gives no usable name, or their current name, are left out.
+async fn plan(ctx: &Ctx, root: &Path) -> anyhow::Result<Vec<Rename>> {
+    let mut files: Vec<String> = std::fs::read_dir(root)?
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    files.sort();
+    let mut plan = Vec::new();
+    for file in files {
+        let text = String::from_utf8_lossy(&std::fs::read(root.join(&file))?).into_owned();
+        let first_line: String = text.lines().next().unwrap_or_default().chars().take(80).collect();
+        let proposal: String = ctx.call("propose_name", json!({ "content": first_line })).await?;
+        match name_for(&file, &proposal) {
+            Ok(to) if to != file => plan.push(Rename { from: file, to }),
+            Ok(_) => eprintln!("  {file}: already named {proposal:?}"),
+            Err(e) => eprintln!("  {file}: no name from {proposal:?} ({e})"),
+        }
+    }
+    Ok(plan)
+}
+
+/// Carries out the renames `approve` allows (one question per rename); returns those done.
+async fn apply(
+    root: &Path,
+    plan: &[Rename],
+    mut approve: impl FnMut(&Rename) -> bool,
+) -> Vec<Rename> {
+    let mut done = Vec::new();
+    for rename in plan {
+        if !approve(rename) {
+            continue;
+        }
+        let args = RenameArgs { from: rename.from.clone(), to: rename.to.clone() };
+        match rename_in(root, args).await {
+            Ok(_) => done.push(rename.clone()),
+            Err(e) => eprintln!("  {} not renamed: {e}", rename.from),
+        }
+    }
+    done
+}
+
+/// Asks on the terminal: `y` approves this rename, anything else (or no terminal) refuses it.
+fn ask_rename(rename: &Rename) -> bool {
+    eprintln!("rename {:?} → {:?}? [y/N]", rename.from, rename.to);
+    let line = std::io::stdin().lock().lines().next().and_then(|l| l.ok());
+    line.is_some_and(|l| l.trim().eq_ignore_ascii_case("y"))
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let yes = std::env::args().skip(1).any(|a| a == "--yes");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let yes = args.iter().any(|a| a == "--yes");
+    let agent = args.iter().any(|a| a == "--agent");
     let dir = tempfile::tempdir()?;
     for (name, content) in SAMPLES {
         std::fs::write(dir.path().join(name), content)?;
     }
     let builder = Runtime::builder().subscribe(print_event);
-    let builder = if yes { builder.approver(ApproveAll) } else { builder.approver(ask_terminal) };
-    let rt = runtime(builder.with_default_providers(), dir.path())?;
-    let report: String =
-        rt.ctx().call("organizer", json!({ "goal": "Name each file after its content." })).await?;
-    println!("{report}");
+    if agent {
+        // The whole loop is the worker's: it lists, reads, names and asks to rename.
+        let builder =
+            if yes { builder.approver(ApproveAll) } else { builder.approver(ask_terminal) };
+        let rt = runtime(builder.with_default_providers(), dir.path())?;
+        let goal = json!({ "goal": "Name each file after its content." });
+        let report: String = rt.ctx().call("organizer", goal).await?;
+        println!("{report}");
+    } else {
+        // Rust lists and reads; the worker only proposes; Rust names and renames, asking first.
+        let rt = runtime(builder.with_default_providers(), dir.path())?;
+        let plan = plan(&rt.ctx(), dir.path()).await?;
+        let done = apply(dir.path(), &plan, |r| yes || ask_rename(r)).await;
+        for r in &done {
+            println!("renamed {:?} → {:?}", r.from, r.to);
+        }
+    }
     let mut names: Vec<String> = std::fs::read_dir(dir.path())?
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -230,7 +358,9 @@ mod tests {
     }
 
     fn sanitize(name: &str) -> Result<String> {
-        block_on(sanitize_filename(name.to_owned()))
+        let through_the_tool = block_on(sanitize_filename(name.to_owned()));
+        assert_eq!(through_the_tool.as_ref().ok(), sanitized(name).as_ref().ok());
+        through_the_tool
     }
 
     #[test]
@@ -389,5 +519,129 @@ mod tests {
         let report: String = block_on(rt.ctx().call("organizer", json!({ "goal": "" }))).unwrap();
         assert_eq!(report, "renamed 0 of 1 files");
         assert!(dir.path().join("untitled.md").exists());
+    }
+
+    // The embedded model's proposals. `file_organizer/cassettes/proposals.json` was recorded
+    // from `local:smollm2`; the test replays it offline. Re-record with
+    // `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example file_organizer`.
+
+    /// The least share of hot samples that must pass both invariants (see the printed report
+    /// for what the recorded model does: 11 of 12 at the last recording).
+    const MIN_PROPOSAL_PASS_RATE: f64 = 0.75;
+
+    /// The extension of a file name (lowercase), if any.
+    fn extension(name: &str) -> Option<String> {
+        name.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase())
+    }
+
+    /// The words of a text (lowercase ASCII letters and digits, at least three of them).
+    fn words(text: &str) -> Vec<String> {
+        text.split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| w.len() >= 3)
+            .map(str::to_ascii_lowercase)
+            .collect()
+    }
+
+    #[test]
+    fn sampled_hot_proposals_sanitize_to_names_keeping_the_extension() {
+        let cassette =
+            llm_do_examples::cassettes::recorded("file_organizer/cassettes/proposals.json");
+        let dir = tempfile::tempdir().unwrap();
+        let rt = runtime(
+            Runtime::builder()
+                .model_override(llm_do_examples::cassettes::model(&cassette))
+                .default_model("local:smollm2")
+                .ignore_env(),
+            dir.path(),
+        )
+        .unwrap();
+        let ctx = rt.ctx();
+        let mut sampler = llm_do::testing::Sampler::new(&ctx, propose_name());
+        for (_, content) in SAMPLES {
+            let first_line = content.lines().next().unwrap_or_default();
+            sampler = sampler.input(json!({ "content": first_line }));
+        }
+        let report = block_on(
+            sampler
+                .runs(4)
+                .temperature(0.8)
+                .concurrency(1)
+                .invariant("sanitizes to a name", |p: &String| sanitized(p).is_ok())
+                .invariant("shares a word with the content", |p: &String| {
+                    // (The invariant sees only the output; every sample's input is checked
+                    // below: here, a word of any sample's first line.)
+                    let proposed = words(p);
+                    SAMPLES.iter().any(|(_, c)| words(c).iter().any(|w| proposed.contains(w)))
+                })
+                .sample(),
+        )
+        .unwrap();
+        assert!(cassette.unused().is_empty(), "every recorded request was made again");
+        println!("{report}");
+        assert_eq!(report.samples.len(), SAMPLES.len() * 4);
+        assert!(report.pass_rate() >= MIN_PROPOSAL_PASS_RATE, "{report}");
+        // For every sample: its own content's word (the invariant above is looser), and the
+        // hardened half: whatever the model said, the final name keeps the file's extension
+        // and follows the convention.
+        for sample in &report.samples {
+            let Some(proposal) = sample.output.as_ref().and_then(Value::as_str) else { continue };
+            let content = sample.input["content"].as_str().unwrap();
+            let (file, _) = SAMPLES.iter().find(|(_, c)| c.starts_with(content)).unwrap();
+            if sample.passed() {
+                let proposed = words(proposal);
+                assert!(words(content).iter().any(|w| proposed.contains(w)), "{proposal:?}");
+            }
+            if let Ok(name) = name_for(file, proposal) {
+                assert_eq!(extension(&name), extension(file).map(|e| e.to_ascii_lowercase()));
+                assert_eq!(sanitized(&name).unwrap(), name, "a fixed point of the convention");
+            }
+        }
+    }
+
+    /// The default flow on the recorded model (`file_organizer/cassettes/organize.json`, at
+    /// temperature 0): every rename the approver allows happens, to a name that is a fixed
+    /// point of the convention keeping the file's extension; the refused one does not.
+    #[test]
+    fn recorded_plan_renames_only_what_is_approved() {
+        let cassette =
+            llm_do_examples::cassettes::recorded("file_organizer/cassettes/organize.json");
+        let dir = tempfile::tempdir().unwrap();
+        for (name, content) in SAMPLES {
+            std::fs::write(dir.path().join(name), content).unwrap();
+        }
+        let rt = runtime(
+            Runtime::builder()
+                .model_override(llm_do_examples::cassettes::model(&cassette))
+                .default_model("local:smollm2")
+                .ignore_env(),
+            dir.path(),
+        )
+        .unwrap();
+        let plan = block_on(plan(&rt.ctx(), dir.path())).unwrap();
+        assert!(cassette.unused().is_empty(), "every recorded request was made again");
+        println!("{plan:#?}");
+        assert!(plan.len() >= 2, "the recorded model names at least two files: {plan:?}");
+        for r in &plan {
+            assert_eq!(sanitized(&r.to).unwrap(), r.to, "a fixed point of the convention");
+            assert_eq!(extension(&r.to), extension(&r.from), "{r:?}");
+            assert!(SAMPLES.iter().any(|(name, _)| *name == r.from));
+        }
+
+        // Refuse the first rename, approve the others.
+        let mut asked = Vec::new();
+        let done = block_on(apply(dir.path(), &plan, |r| {
+            asked.push(r.clone());
+            asked.len() > 1
+        }));
+        assert_eq!(asked, plan, "every rename was asked about, once");
+        assert_eq!(done, plan[1..]);
+        let refused = &plan[0];
+        assert!(dir.path().join(&refused.from).exists() && !dir.path().join(&refused.to).exists());
+        for r in &done {
+            assert!(!dir.path().join(&r.from).exists());
+            let content = SAMPLES.iter().find(|(n, _)| *n == r.from).unwrap().1;
+            let renamed = std::fs::read_to_string(dir.path().join(&r.to)).unwrap();
+            assert_eq!(renamed, content, "renamed, not rewritten");
+        }
     }
 }
