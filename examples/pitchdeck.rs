@@ -453,10 +453,16 @@ pub fn stand_in(listing: &'static str) -> llm_do::testing::ScriptedModel {
                     .unwrap_or_default();
                 ("write_file", json!({ "path": report_path(deck), "content": content }))
             })),
-            _ => Reply::text(format!(
-                "wrote {} reports",
-                batch.iter().filter(|r| !r.is_error).count()
-            )),
+            _ => {
+                let answer =
+                    format!("wrote {} reports", batch.iter().filter(|r| !r.is_error).count());
+                // A bounded answer is asked for as a JSON string.
+                if req.output.schema().is_some() {
+                    Reply::json(json!(answer))
+                } else {
+                    Reply::text(answer)
+                }
+            }
         })
     })
 }
