@@ -33,9 +33,11 @@
 //! without asking for `reports/*.md` by a rule in `llm-do.toml`; any other write asks). There
 //! the model writes the report text itself, so its reports need not have the common shape, and
 //! the generic `read_file` is the one the tiny model gets wrong (it asks for the example path of
-//! the tool's description): on `local:smollm2` it writes no report and the run ends at
-//! `max_turns` (exit code 1). `llm-do check examples/pitchdeck_eval/project` accepts it; the
-//! tests run it on a scripted model.
+//! the tool's description): on `local:smollm2` it writes no report. In the last run tried, after
+//! two failed reads and two listings it asked for a `write_file` outside `reports/`, which needs
+//! approval: at a terminal you are asked, without one the run stops with exit code 3.
+//! `llm-do check examples/pitchdeck_eval/project` accepts it; the tests run it on a scripted
+//! model.
 
 use llm_do::prelude::*;
 use llm_do::setup::RuntimeBuilderExt;
