@@ -11,8 +11,8 @@
 //!
 //! and review the diff like any other change.
 
-use llm_do::Model;
 use llm_do::testing::cassette::CassetteModel;
+use llm_do::{Model, Runtime, RuntimeBuilder};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -66,16 +66,18 @@ pub fn recorded(relative: &str) -> Arc<CassetteModel> {
     Arc::new(model.unwrap_or_else(|e| panic!("{}: {e}", path.display())))
 }
 
-/// The same cassette as a model to hand to `RuntimeBuilder::model_override`.
+/// A runtime builder whose every model request is served by `cassette`, under the model name
+/// the examples record with (`local:smollm2`, for workers that name no model). Add the example's
+/// workers, subscribers and approver, and `ignore_env()`, as for any runtime.
 ///
 /// ```
 /// # if std::env::var_os("LLM_DO_RECORD").is_none() {
-/// use llm_do::prelude::*;
 /// let cassette = llm_do_examples::cassettes::recorded("ticket_classifier/cassettes/classify.json");
-/// let rt = Runtime::builder().model_override(llm_do_examples::cassettes::model(&cassette)).build();
+/// let rt = llm_do_examples::cassettes::builder(&cassette).ignore_env().build();
 /// # drop(rt);
 /// # }
 /// ```
-pub fn model(cassette: &Arc<CassetteModel>) -> Arc<dyn Model> {
-    cassette.clone()
+pub fn builder(cassette: &Arc<CassetteModel>) -> RuntimeBuilder {
+    let model: Arc<dyn Model> = cassette.clone();
+    Runtime::builder().model_override(model).default_model("local:smollm2")
 }

@@ -479,6 +479,91 @@ pub fn read_reports(root: &Path) -> std::io::Result<Vec<(String, String)>> {
     Ok(reports)
 }
 
+/// The checks the two orchestrator examples' recorded tests share: what SmolLM2-135M did in the
+/// replayed run of `evaluate_all` (see their module docs), with `listing` the tool that lists the
+/// decks (`list_files` or `list_pitchdecks`). `root` is the work folder, `answer` the run's
+/// result. Panics on the first check that fails.
+///
+/// It lists (a deterministic call), reads the first deck, has one deck written — `write_report`
+/// calls the evaluator itself, nested under it, since the model did not — then answers within
+/// the answer's bound; it does not get through the other decks. Any report holds an evaluation
+/// the evaluator gave, in the common shape.
+pub fn assert_recorded_orchestrator_run(
+    log: &llm_do::EventLog,
+    root: &Path,
+    answer: Result<String>,
+    listing: &str,
+) {
+    use llm_do::CallKind;
+    let calls: Vec<(String, CallKind)> = log
+        .events()
+        .into_iter()
+        .filter(|e| matches!(e.kind, EventKind::CallStarted { .. }))
+        .map(|e| (e.call.name.to_string(), e.call.kind))
+        .collect();
+    println!("{answer:?}");
+    for (name, kind) in &calls {
+        println!("{name} [{kind}]");
+    }
+    let answer = answer.expect("the orchestrator ends with an answer");
+    assert!(answer.chars().count() <= 200, "the answer's bound holds: {answer:?}");
+    let kind_of = |name: &str| -> Vec<CallKind> {
+        calls.iter().filter(|(n, _)| n == name).map(|(_, k)| *k).collect()
+    };
+    // The listing is a deterministic tool call; it was made.
+    let listings = kind_of(listing);
+    assert!(!listings.is_empty());
+    assert!(listings.iter().all(|k| *k == CallKind::Deterministic));
+    // Any evaluation is a stochastic worker call, and any report written holds one, in the
+    // common shape.
+    assert!(kind_of("evaluate_deck").iter().all(|k| *k == CallKind::Stochastic));
+    let evaluated: Vec<Evaluation> = log
+        .events()
+        .into_iter()
+        .filter(|e| &*e.call.name == "evaluate_deck")
+        .filter_map(|e| match e.kind {
+            EventKind::CallFinished { output: Some(output), .. } => {
+                serde_json::from_value(output).ok()
+            }
+            _ => None,
+        })
+        .collect();
+    let reports = parsed_reports(root).unwrap();
+    assert!(reports.iter().all(|(_, e)| evaluated.contains(e)));
+    // Recorded: one deck written, with the evaluator nested under `write_report`.
+    let writes = kind_of("write_report");
+    assert_eq!(writes, [CallKind::Deterministic]);
+    assert_eq!(kind_of("evaluate_deck").len(), 1);
+    let nested = log.events().into_iter().find(|e| &*e.call.name == "evaluate_deck").unwrap();
+    let parent = log.events().into_iter().find(|e| Some(e.call.id) == nested.call.parent);
+    assert_eq!(parent.map(|e| e.call.name.to_string()).as_deref(), Some("write_report"));
+    assert_eq!(reports.len(), 1, "one report, in the common shape");
+    assert!(reports.len() < files_in(&root.join("decks")).unwrap().len());
+}
+
+/// The `main` of the two orchestrator examples once their runtime is built: runs `evaluate_all`
+/// on the work folder `root` and prints its answer and the reports written. A run that ends at
+/// `max_turns` is shown too (what the embedded 135M model may do; see the examples' docs).
+///
+/// ```no_run
+/// # async fn demo(rt: llm_do::Runtime, work_folder: &std::path::Path) -> llm_do::Result<()> {
+/// llm_do_examples::pitchdeck::review_and_print(&rt, work_folder).await
+/// # }
+/// ```
+pub async fn review_and_print(rt: &llm_do::Runtime, root: &Path) -> Result<()> {
+    match rt.ctx().call::<String>("evaluate_all", json!({"note": ""})).await {
+        Ok(answer) => println!("{answer}"),
+        Err(e @ Error::MaxTurns { .. }) => println!("the orchestrator did not finish: {e}"),
+        Err(e) => return Err(e),
+    }
+    let reports = read_reports(root).unwrap_or_default();
+    println!("{} report(s) written", reports.len());
+    for (name, report) in reports {
+        println!("--- reports/{name}\n{report}");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

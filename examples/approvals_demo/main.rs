@@ -386,9 +386,7 @@ mod tests {
     ) -> (Runtime, Arc<llm_do::testing::cassette::CassetteModel>) {
         let cassette =
             llm_do_examples::cassettes::recorded(&format!("approvals_demo/cassettes/{name}"));
-        let builder = Runtime::builder()
-            .model_override(llm_do_examples::cassettes::model(&cassette))
-            .default_model("local:smollm2")
+        let builder = llm_do_examples::cassettes::builder(&cassette)
             .approver(approver.approver())
             .subscribe(log.clone())
             .ignore_env();

@@ -240,11 +240,7 @@ mod tests {
         let model = llm_do_examples::cassettes::recorded("calculator/cassettes/question.json");
         let log = EventLog::new();
         let rt = runtime(
-            Runtime::builder()
-                .model_override(llm_do_examples::cassettes::model(&model))
-                .default_model("local:smollm2")
-                .subscribe(log.clone())
-                .ignore_env(),
+            llm_do_examples::cassettes::builder(&model).subscribe(log.clone()).ignore_env(),
         );
         let ctx = rt.ctx();
         let answer = block_on(calculator(&ctx, DEFAULT_QUESTION.to_owned()));

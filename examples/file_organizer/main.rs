@@ -547,14 +547,8 @@ mod tests {
         let cassette =
             llm_do_examples::cassettes::recorded("file_organizer/cassettes/proposals.json");
         let dir = tempfile::tempdir().unwrap();
-        let rt = runtime(
-            Runtime::builder()
-                .model_override(llm_do_examples::cassettes::model(&cassette))
-                .default_model("local:smollm2")
-                .ignore_env(),
-            dir.path(),
-        )
-        .unwrap();
+        let rt = runtime(llm_do_examples::cassettes::builder(&cassette).ignore_env(), dir.path())
+            .unwrap();
         let ctx = rt.ctx();
         let mut sampler = llm_do::testing::Sampler::new(&ctx, propose_name());
         for (_, content) in SAMPLES {
@@ -609,14 +603,8 @@ mod tests {
         for (name, content) in SAMPLES {
             std::fs::write(dir.path().join(name), content).unwrap();
         }
-        let rt = runtime(
-            Runtime::builder()
-                .model_override(llm_do_examples::cassettes::model(&cassette))
-                .default_model("local:smollm2")
-                .ignore_env(),
-            dir.path(),
-        )
-        .unwrap();
+        let rt = runtime(llm_do_examples::cassettes::builder(&cassette).ignore_env(), dir.path())
+            .unwrap();
         let plan = block_on(plan(&rt.ctx(), dir.path())).unwrap();
         assert!(cassette.unused().is_empty(), "every recorded request was made again");
         println!("{plan:#?}");

@@ -100,17 +100,7 @@ async fn main() -> anyhow::Result<()> {
         Runtime::builder().subscribe(pitchdeck::print_event).with_default_providers(),
         dir.path(),
     )?;
-    match rt.ctx().call::<String>("evaluate_all", json!({"note": ""})).await {
-        Ok(answer) => println!("{answer}"),
-        // What the embedded 135M model does (see the module docs): the run is still shown.
-        Err(e @ Error::MaxTurns { .. }) => println!("the orchestrator did not finish: {e}"),
-        Err(e) => return Err(e.into()),
-    }
-    let reports = pitchdeck::read_reports(dir.path()).unwrap_or_default();
-    println!("{} report(s) written", reports.len());
-    for (name, report) in reports {
-        println!("--- reports/{name}\n{report}");
-    }
+    pitchdeck::review_and_print(&rt, dir.path()).await?;
     Ok(())
 }
 
@@ -138,8 +128,8 @@ fn project_copy() -> (tempfile::TempDir, std::path::PathBuf) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use llm_do::EventLog;
     use llm_do::project::Project;
-    use llm_do::{CallKind, EventKind, EventLog};
 
     #[test]
     fn the_orchestrator_writes_one_report_per_deck() {
@@ -208,15 +198,6 @@ mod tests {
         assert_eq!(verdict("reports/sub/x.md"), Verdict::Ask);
     }
 
-    /// The calls that started, as (name, kind), in order.
-    fn calls(log: &EventLog) -> Vec<(String, CallKind)> {
-        log.events()
-            .into_iter()
-            .filter(|e| matches!(e.kind, EventKind::CallStarted { .. }))
-            .map(|e| (e.call.name.to_string(), e.call.kind))
-            .collect()
-    }
-
     /// Replays `cassettes/evaluate_all.json`, recorded from the embedded `local:smollm2`;
     /// re-record with `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example pitchdeck_eval`.
     #[test]
@@ -226,59 +207,15 @@ mod tests {
             llm_do_examples::cassettes::recorded("pitchdeck_eval/cassettes/evaluate_all.json");
         let log = EventLog::new();
         let rt = runtime(
-            Runtime::builder()
-                .model_override(llm_do_examples::cassettes::model(&cassette))
-                .default_model("local:smollm2")
-                .subscribe(log.clone())
-                .ignore_env(),
+            llm_do_examples::cassettes::builder(&cassette).subscribe(log.clone()).ignore_env(),
             dir.path(),
         )
         .unwrap();
         let rt_tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let answer =
             rt_tokio.block_on(rt.ctx().call::<String>("evaluate_all", json!({"note": ""})));
-        println!("{answer:?}");
-        for (name, kind) in calls(&log) {
-            println!("{name} [{kind}]");
-        }
         assert!(cassette.unused().is_empty(), "every recorded request was made again");
         // What SmolLM2-135M does with this orchestrator: see the module docs.
-        let answer = answer.expect("the orchestrator ends with an answer");
-        assert!(answer.chars().count() <= 200, "the answer's bound holds: {answer:?}");
-        let calls = calls(&log);
-        let kind_of = |name: &str| -> Vec<CallKind> {
-            calls.iter().filter(|(n, _)| n == name).map(|(_, k)| *k).collect()
-        };
-        // The listing is a deterministic tool call; it was made.
-        let listings = kind_of("list_files");
-        assert!(!listings.is_empty());
-        assert!(listings.iter().all(|k| *k == CallKind::Deterministic));
-        // Any evaluation is a stochastic worker call, and any report written holds one, in
-        // the common shape.
-        assert!(kind_of("evaluate_deck").iter().all(|k| *k == CallKind::Stochastic));
-        let evaluated: Vec<pitchdeck::Evaluation> = log
-            .events()
-            .into_iter()
-            .filter(|e| &*e.call.name == "evaluate_deck")
-            .filter_map(|e| match e.kind {
-                EventKind::CallFinished { output: Some(output), .. } => {
-                    serde_json::from_value(output).ok()
-                }
-                _ => None,
-            })
-            .collect();
-        let reports = pitchdeck::parsed_reports(dir.path()).unwrap();
-        assert!(reports.iter().all(|(_, e)| evaluated.contains(e)));
-        // Recorded: it lists, reads the first deck, has one deck written (`write_report`
-        // calls the evaluator itself, nested under it, since the model did not), then answers.
-        // It does not get through the other decks.
-        let writes = kind_of("write_report");
-        assert_eq!(writes, [CallKind::Deterministic]);
-        assert_eq!(kind_of("evaluate_deck").len(), 1);
-        let nested = log.events().into_iter().find(|e| &*e.call.name == "evaluate_deck").unwrap();
-        let parent = log.events().into_iter().find(|e| Some(e.call.id) == nested.call.parent);
-        assert_eq!(parent.map(|e| e.call.name.to_string()).as_deref(), Some("write_report"));
-        assert_eq!(reports.len(), 1, "one report, in the common shape");
-        assert!(reports.len() < pitchdeck::files_in(&dir.path().join("decks")).unwrap().len());
+        pitchdeck::assert_recorded_orchestrator_run(&log, dir.path(), answer, "list_files");
     }
 }

@@ -88,11 +88,7 @@ mod tests {
         );
         let log = EventLog::new();
         let rt = runtime(
-            Runtime::builder()
-                .model_override(llm_do_examples::cassettes::model(&cassette))
-                .default_model("local:smollm2")
-                .subscribe(log.clone())
-                .ignore_env(),
+            llm_do_examples::cassettes::builder(&cassette).subscribe(log.clone()).ignore_env(),
         );
         let tokio_rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let results = tokio_rt.block_on(evaluate_all(&rt.ctx(), dir.path())).unwrap();

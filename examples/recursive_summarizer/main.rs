@@ -328,11 +328,7 @@ mod tests {
             llm_do_examples::cassettes::recorded("recursive_summarizer/cassettes/main.json");
         let log = EventLog::new();
         let rt = runtime(
-            Runtime::builder()
-                .model_override(llm_do_examples::cassettes::model(&model))
-                .default_model("local:smollm2")
-                .subscribe(log.clone())
-                .ignore_env(),
+            llm_do_examples::cassettes::builder(&model).subscribe(log.clone()).ignore_env(),
             MAX_DEPTH,
         );
         let summary = block_on(summarize(&rt.ctx(), Text(TEXT.to_owned())));

@@ -311,12 +311,6 @@ mod tests {
         llm_do_examples::cassettes::recorded(&format!("ticket_classifier/cassettes/{name}"))
     }
 
-    fn shared(
-        model: &std::sync::Arc<llm_do::testing::cassette::CassetteModel>,
-    ) -> std::sync::Arc<dyn llm_do::Model> {
-        llm_do_examples::cassettes::model(model)
-    }
-
     fn cassette_path(name: &str) -> std::path::PathBuf {
         llm_do_examples::cassettes::path(&format!("ticket_classifier/cassettes/{name}"))
     }
@@ -329,13 +323,7 @@ mod tests {
     /// writes `classify.json` when recording).
     fn worker_answers() -> Vec<Category> {
         let model = recorded("classify.json");
-        let ctx = llm::runtime(
-            Runtime::builder()
-                .model_override(shared(&model))
-                .default_model("local:smollm2")
-                .ignore_env(),
-        )
-        .ctx();
+        let ctx = llm::runtime(llm_do_examples::cassettes::builder(&model).ignore_env()).ctx();
         let answers = block_on(llm::triage(&ctx, &evidence_tickets())).unwrap();
         assert!(model.unused().is_empty(), "every recorded request was made again");
         answers
@@ -385,13 +373,7 @@ mod tests {
     #[test]
     fn sampled_hot_the_worker_stays_on_the_clear_tickets() {
         let model = recorded("sampled.json");
-        let ctx = llm::runtime(
-            Runtime::builder()
-                .model_override(shared(&model))
-                .default_model("local:smollm2")
-                .ignore_env(),
-        )
-        .ctx();
+        let ctx = llm::runtime(llm_do_examples::cassettes::builder(&model).ignore_env()).ctx();
         let clear = [
             ("I was charged twice, please refund one payment.", Category::Billing),
             ("The app crashes every time I open the settings page.", Category::Bug),
