@@ -49,20 +49,37 @@ fn examples_dir() -> PathBuf {
 /// # }
 /// ```
 pub fn recorded(relative: &str) -> Arc<CassetteModel> {
-    let path = path(relative);
     #[cfg(feature = "local")]
-    let model =
-        llm_do::testing::cassette::cassette(&path, llm_do_providers::local::LocalModel::new);
+    {
+        let path = path(relative);
+        let model =
+            llm_do::testing::cassette::cassette(&path, llm_do_providers::local::LocalModel::new);
+        Arc::new(model.unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+    }
     #[cfg(not(feature = "local"))]
-    let model = {
+    {
         use llm_do::testing::cassette::CassetteMode;
         if CassetteMode::from_env() == CassetteMode::Record {
             panic!("recording needs the embedded model: build with the `local` feature");
         }
-        llm_do::testing::cassette::cassette_with_mode(CassetteMode::Replay, &path, || {
-            llm_do::testing::ScriptedModel::queue([])
-        })
-    };
+        replayed(relative)
+    }
+}
+
+/// The cassette at `relative`, always replayed, also under `LLM_DO_RECORD=1`: for a test that
+/// checks a second form of a worker against the recording the first form made (the replay fails
+/// with a diff when a request differs). Panics like [`recorded`].
+///
+/// ```
+/// let model = llm_do_examples::cassettes::replayed("approvals_demo/cassettes/approve.json");
+/// assert_eq!(model.mode(), llm_do::testing::cassette::CassetteMode::Replay);
+/// ```
+pub fn replayed(relative: &str) -> Arc<CassetteModel> {
+    use llm_do::testing::cassette::{CassetteMode, cassette_with_mode};
+    let path = path(relative);
+    let model = cassette_with_mode(CassetteMode::Replay, &path, || {
+        llm_do::testing::ScriptedModel::queue([])
+    });
     Arc::new(model.unwrap_or_else(|e| panic!("{}: {e}", path.display())))
 }
 

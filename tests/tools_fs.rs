@@ -424,6 +424,44 @@ async fn the_read_only_variant_has_no_write_tool_and_refuses_writes() {
     assert!(!w.root.join("x.txt").exists());
 }
 
+#[tokio::test]
+async fn length_limits_are_in_the_schemas_and_enforced_by_the_calls() {
+    let w = world();
+    // No limits unless asked for.
+    for spec in Filesystem::new(&w.root).unwrap().specs() {
+        let schema = spec.input_schema().to_string();
+        assert!(!schema.contains("maxLength"), "{}: {schema}", spec.name());
+    }
+
+    let fs = Filesystem::new(&w.root).unwrap().max_path_chars(12).max_write_chars(5);
+    let write = fs.write_file_spec();
+    assert_eq!(write.input_schema()["properties"]["path"]["maxLength"], 12);
+    assert_eq!(write.input_schema()["properties"]["content"]["maxLength"], 5);
+    assert_eq!(fs.read_file_spec().input_schema()["properties"]["path"]["maxLength"], 12);
+    let args =
+        |path: &str, content: &str| WriteFileArgs { path: path.into(), content: content.into() };
+
+    // Characters, not bytes: five `é` are ten bytes and fit.
+    let out = bounded(fs.write_file(args("notes/a.md", "ééééé"))).await.unwrap();
+    assert_eq!(out.bytes_written, 10);
+    let err = bounded(fs.write_file(args("notes/b.md", "ééééé!"))).await.unwrap_err();
+    assert!(matches!(err, ToolError::TooLong { argument: "content", chars: 6, max: 5 }), "{err}");
+    assert!(err.to_string().contains("more than the limit of 5"), "{err}");
+    let err = bounded(fs.write_file(args("notes/long_name.md", "x"))).await.unwrap_err();
+    assert!(matches!(err, ToolError::TooLong { argument: "path", chars: 18, max: 12 }), "{err}");
+    let read = ReadFileArgs { path: "notes/long_name.md".into(), offset: None, max_chars: None };
+    let err = bounded(fs.read_file(read)).await.unwrap_err();
+    assert!(matches!(err, ToolError::TooLong { argument: "path", .. }), "{err}");
+    assert!(!w.root.join("notes/b.md").exists() && !w.root.join("notes/long_name.md").exists());
+
+    // Through a runtime, the same call is refused and nothing is written.
+    let rt = runtime(&fs);
+    let ctx = rt.ctx();
+    let call = ctx.call_value("write_file", json!({"path": "c.md", "content": "too long"}));
+    assert!(bounded(call).await.is_err());
+    assert!(!w.root.join("c.md").exists());
+}
+
 #[test]
 fn tools_describe_themselves_with_strict_schemas_and_approvals() {
     use llm_do::approval::Verdict;

@@ -7,8 +7,8 @@
 //!
 //! The worker `note_taker` has one tool, the sandboxed `write_file` of
 //! `llm_do::tools::fs::Filesystem` (rooted at a fresh temporary directory, offered here with
-//! length bounds on its strings for the tiny default model), which declares the approval
-//! verdict `Ask`. `main` answers the asks on the terminal through a
+//! length bounds on its strings for the tiny default model: `max_path_chars`,
+//! `max_write_chars`), which declares the approval verdict `Ask`. `main` answers the asks on the terminal through a
 //! `ChannelApprover`: `o` approves the call once, `s` approves it and identical calls (same
 //! tool, same arguments) for the rest of the session, anything else denies it. A denied call
 //! never runs; the model receives a permission error as the tool result. Without a terminal
@@ -16,20 +16,21 @@
 //!
 //! `main` runs on the default setup (the embedded `local:smollm2` when nothing is configured).
 //! The same worker as a worker file, run by the CLI, is the project `approvals_demo/project`
-//! (`cargo run -p llm-do-cli -- run examples/approvals_demo/project "Buy milk."`): the CLI
+//! (`cargo run -p llm-do-cli -- run examples/approvals_demo/project "Buy milk."`): the same
+//! prompt, and its filesystem entry offers `only: [write_file]` with the same bounds. The CLI
 //! asks at the terminal, and without one stops at the first write with exit code 3.
 //!
 //! The tests replay conversations recorded from the embedded model (`approvals_demo/cassettes`,
 //! re-recorded with `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example approvals_demo`)
-//! and drive them with scripted decisions.
+//! and drive them with scripted decisions. The worker-file form replays the Rust form's
+//! recording: its requests to the model are the same, byte for byte.
 
 use anyhow::Context as _;
-use llm_do::approval::Verdict;
 use llm_do::approval::{ApprovalRequest, ChannelApprover, Decision};
 use llm_do::prelude::*;
 use llm_do::setup::RuntimeBuilderExt;
-use llm_do::tools::fs::{Filesystem, WriteFileArgs};
-use llm_do::{CallableSpec, Event, EventKind, RuntimeBuilder, ToolSpecBuilder, WorkerSpecBuilder};
+use llm_do::tools::fs::Filesystem;
+use llm_do::{CallableSpec, Event, EventKind, RuntimeBuilder, WorkerSpecBuilder};
 use std::io::BufRead;
 use std::path::Path;
 use std::sync::Arc;
@@ -74,33 +75,16 @@ fn runtime(builder: RuntimeBuilder, root: &Path) -> anyhow::Result<Runtime> {
 }
 
 /// Longest path `write_file` accepts here, in characters.
-const MAX_PATH: u64 = 40;
+const MAX_PATH: usize = 40;
 /// Longest note `write_file` accepts here, in characters.
-const MAX_CONTENT: u64 = 160;
+const MAX_CONTENT: usize = 160;
 
 /// The filesystem's `write_file` (sandboxed to its root, declaring the approval verdict
 /// `Ask`), offered with bounded strings: under a grammar a tiny model's string can otherwise
-/// run on until the token budget is spent. The writing itself is `Filesystem::write_file`.
+/// run on until the token budget is spent. (The worker file says the same with
+/// `max_path_chars: 40, max_write_chars: 160`.)
 fn write_file(fs: Filesystem) -> Arc<CallableSpec> {
-    let original = fs.write_file_spec();
-    let mut schema = original.input_schema().clone();
-    schema["properties"]["path"]["maxLength"] = json!(MAX_PATH);
-    schema["properties"]["content"]["maxLength"] = json!(MAX_CONTENT);
-    ToolSpecBuilder::new("write_file")
-        .description(original.description())
-        .input_schema(schema)
-        .output_schema(original.output_schema().clone())
-        .approval(Verdict::Ask)
-        .handler(move |_ctx: Ctx, args| {
-            let fs = fs.clone();
-            async move {
-                let args: WriteFileArgs = serde_json::from_value(args).map_err(|e| {
-                    Error::InvalidArguments { name: "write_file".into(), message: e.to_string() }
-                })?;
-                Ok(serde_json::to_value(fs.write_file(args).await?)?)
-            }
-        })
-        .build()
+    fs.max_path_chars(MAX_PATH).max_write_chars(MAX_CONTENT).write_file_spec()
 }
 
 /// Asks the worker to save one note; returns its final answer.
@@ -451,6 +435,11 @@ mod tests {
         let dir = project_copy();
         let project =
             llm_do::project::Project::check(dir.path(), &llm_do::Registry::default()).unwrap();
+        // The same worker as `note_taker()`: the same prompt, offered only `write_file`.
+        let file = &project.workers()[0];
+        assert_eq!(file.prompt, PROMPT);
+        let offered: Vec<String> = file.tools.iter().flat_map(|t| t.tool_names()).collect();
+        assert_eq!(offered, ["write_file"]);
         let run = |approver: &Scripted| {
             let log = EventLog::new();
             let builder = Runtime::builder()
@@ -478,5 +467,38 @@ mod tests {
         let asked = approving.asked.lock().unwrap()[0].clone();
         assert_eq!((asked.tool.as_str(), asked.caller.as_str()), ("write_file", "note_taker"));
         assert_eq!(std::fs::read_to_string(&note).unwrap(), "Todo: call mum");
+    }
+    /// The file form sends the embedded model exactly the requests the Rust form sent when
+    /// `approve.json` was recorded (same prompt, same tool and schema, same settings): the
+    /// replay fails with a diff on any difference.
+    #[test]
+    fn the_worker_file_form_replays_the_rust_forms_recording() {
+        let dir = project_copy();
+        let project =
+            llm_do::project::Project::check(dir.path(), &llm_do::Registry::default()).unwrap();
+        let cassette =
+            llm_do_examples::cassettes::replayed("approvals_demo/cassettes/approve.json");
+        let approver = Scripted::new([Decision::ApproveOnce]);
+        let log = EventLog::new();
+        let builder = llm_do_examples::cassettes::builder(&cassette)
+            .approver(approver.approver())
+            .subscribe(log.clone())
+            .ignore_env();
+        let rt = project.register(builder).build();
+
+        // Offered `write_file` only, it writes the note and answers.
+        let answer: String =
+            block_on(rt.ctx().call("note_taker", json!({ "note": NOTE }))).unwrap();
+        assert_eq!(approver.asked(), 1);
+        let asked = approver.asked.lock().unwrap()[0].clone();
+        assert_eq!(asked.tool, "write_file");
+        let path = asked.args["path"].as_str().unwrap();
+        let written = dir.path().join("notebook").join(path);
+        let content = asked.args["content"].as_str().unwrap();
+        assert_eq!(std::fs::read_to_string(&written).unwrap(), content);
+        assert!(content.starts_with(NOTE), "the model copies the note: {content}");
+        assert!(!answer.is_empty() && answer.chars().count() <= 60, "{answer}");
+        assert!(refusals(&log).is_empty());
+        assert!(cassette.unused().is_empty(), "every recorded request was made again");
     }
 }

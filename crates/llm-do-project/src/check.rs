@@ -127,7 +127,7 @@ fn toolset_conflicts(workers: &[WorkerFile]) -> Vec<Diagnostic> {
                     None => first_fs = Some((fs, w, *pos)),
                     Some((first, fw, fpos)) if !first.same_toolset(fs) => out.push(
                         Diagnostic::at(&w.path, *pos, "the `filesystem` toolset is configured differently by another worker")
-                            .expected(format!("the same `root`, `max_read_chars` and `max_list_entries` as at {} (built-in tools share one name space)", place(fw, fpos))),
+                            .expected(format!("the same options (all but `read_only` and `only`) as at {} (built-in tools share one name space)", place(fw, fpos))),
                     ),
                     Some(_) => {}
                 },

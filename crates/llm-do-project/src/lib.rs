@@ -16,7 +16,7 @@
 //! max_turns: 8
 //! tools:
 //!   - summarize_chunk                  # another worker or a Rust tool, by name
-//!   - filesystem: { root: ./docs, read_only: true }
+//!   - filesystem: { root: ./docs, read_only: true }   # or `only: [read_file]`
 //!   - shell: { rules: [ { allow: "git log" }, { ask: "find", args: ["-delete"] } ] }
 //! input:                               # JSON Schema of the arguments; default {input: string}
 //!   type: object

@@ -174,7 +174,11 @@ impl Project {
             })
             .collect();
         if let Some((w, fs, pos)) = filesystems.first() {
-            let read_only = filesystems.iter().all(|(_, fs, _)| fs.read_only);
+            // The shared toolset can write when some worker is offered `write_file`.
+            let read_only = !located.clone().any(|(_, t, _)| {
+                matches!(t, ToolEntry::Filesystem(_))
+                    && t.tool_names().iter().any(|n| n == "write_file")
+            });
             match filesystem(fs, read_only) {
                 Ok(toolset) => builtins.extend(toolset.specs()),
                 Err(e) => diagnostics.push(Diagnostic::at(
@@ -372,6 +376,12 @@ fn filesystem(
     }
     if let Some(max) = options.max_list_entries {
         fs = fs.max_list_entries(max);
+    }
+    if let Some(max) = options.max_write_chars {
+        fs = fs.max_write_chars(max);
+    }
+    if let Some(max) = options.max_path_chars {
+        fs = fs.max_path_chars(max);
     }
     Ok(fs)
 }

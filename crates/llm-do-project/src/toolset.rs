@@ -5,13 +5,15 @@
 //! tools:
 //!   - summarize_chunk                                  # a name
 //!   - filesystem: { root: ./docs, read_only: true }    # read_file, list_files (+ write_file)
+//!   - filesystem: { root: ./docs, only: [write_file] } # just the tools named
 //!   - shell: { rules: [ { allow: "git log" }, { ask: "find", args: ["-delete"] } ] }
 //! ```
 //!
 //! Built-in tools join the runtime's single name space under fixed names (`read_file`,
 //! `list_files`, `write_file`, `shell`), so every worker of a project that uses a toolset must
-//! give it the same options (`read_only` excepted: a read-only worker is simply not offered
-//! `write_file`).
+//! give it the same options (`read_only` and `only` excepted: they choose which of the toolset's
+//! tools this worker is offered). Offering a small model fewer tools is often what keeps it on
+//! task.
 
 use llm_do_core::approval::Verdict;
 use llm_do_tools::shell::ShellRule;
@@ -41,12 +43,12 @@ impl ToolEntry {
     pub fn tool_names(&self) -> Vec<String> {
         match self {
             ToolEntry::Name(n) => vec![n.clone()],
-            ToolEntry::Filesystem(fs) if fs.read_only => {
-                vec!["read_file".into(), "list_files".into()]
-            }
-            ToolEntry::Filesystem(_) => {
-                vec!["read_file".into(), "list_files".into(), "write_file".into()]
-            }
+            ToolEntry::Filesystem(fs) => FILESYSTEM_TOOLS
+                .iter()
+                .filter(|tool| !(fs.read_only && **tool == "write_file"))
+                .filter(|tool| fs.only.as_ref().is_none_or(|only| only.iter().any(|o| o == *tool)))
+                .map(|tool| (*tool).to_owned())
+                .collect(),
             ToolEntry::Shell(_) => vec!["shell".into()],
         }
     }
@@ -61,10 +63,18 @@ pub struct FilesystemOptions {
     pub root: PathBuf,
     /// Leaves `write_file` out of this worker's tools (`read_only:`, default `false`).
     pub read_only: bool,
+    /// Offers this worker only these of the toolset's tools (`only:`, e.g. `[write_file]`;
+    /// default: all of them). Each is one of `read_file`, `list_files`, `write_file`.
+    pub only: Option<Vec<String>>,
     /// Most characters per `read_file` call (`max_read_chars:`).
     pub max_read_chars: Option<usize>,
     /// Most entries per `list_files` call (`max_list_entries:`).
     pub max_list_entries: Option<usize>,
+    /// Most characters of content per `write_file` call (`max_write_chars:`), in the tool's
+    /// schema: a grammar-constrained local model cannot write past it.
+    pub max_write_chars: Option<usize>,
+    /// Most characters of a path given to `read_file` or `write_file` (`max_path_chars:`).
+    pub max_path_chars: Option<usize>,
 }
 
 impl FilesystemOptions {
@@ -73,6 +83,8 @@ impl FilesystemOptions {
         self.root == other.root
             && self.max_read_chars == other.max_read_chars
             && self.max_list_entries == other.max_list_entries
+            && self.max_write_chars == other.max_write_chars
+            && self.max_path_chars == other.max_path_chars
     }
 }
 
@@ -92,8 +104,17 @@ pub struct ShellOptions {
 }
 
 /// The keys of a `filesystem` entry.
-pub(crate) const FILESYSTEM_KEYS: &[&str] =
-    &["root", "read_only", "max_read_chars", "max_list_entries"];
+pub(crate) const FILESYSTEM_KEYS: &[&str] = &[
+    "root",
+    "read_only",
+    "only",
+    "max_read_chars",
+    "max_list_entries",
+    "max_write_chars",
+    "max_path_chars",
+];
+/// The tools of the filesystem toolset, in the order they are offered.
+pub(crate) const FILESYSTEM_TOOLS: &[&str] = &["read_file", "list_files", "write_file"];
 /// The keys of a `shell` entry.
 pub(crate) const SHELL_KEYS: &[&str] = &["root", "rules", "timeout_secs", "max_output"];
 /// The keys of one shell rule, for messages.
@@ -107,9 +128,15 @@ pub(crate) struct FilesystemRaw {
     #[serde(default)]
     pub(crate) read_only: bool,
     #[serde(default)]
+    pub(crate) only: Option<Vec<String>>,
+    #[serde(default)]
     pub(crate) max_read_chars: Option<usize>,
     #[serde(default)]
     pub(crate) max_list_entries: Option<usize>,
+    #[serde(default)]
+    pub(crate) max_write_chars: Option<usize>,
+    #[serde(default)]
+    pub(crate) max_path_chars: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -193,9 +220,21 @@ mod tests {
         let fs = FilesystemOptions {
             root: ".".into(),
             read_only: true,
+            only: None,
             max_read_chars: None,
             max_list_entries: None,
+            max_write_chars: None,
+            max_path_chars: None,
         };
-        assert_eq!(ToolEntry::Filesystem(fs).tool_names(), ["read_file", "list_files"]);
+        assert_eq!(ToolEntry::Filesystem(fs.clone()).tool_names(), ["read_file", "list_files"]);
+        let narrowed = FilesystemOptions {
+            read_only: false,
+            only: Some(vec!["write_file".into()]),
+            ..fs.clone()
+        };
+        assert_eq!(ToolEntry::Filesystem(narrowed).tool_names(), ["write_file"]);
+        let both =
+            FilesystemOptions { only: Some(vec!["list_files".into(), "read_file".into()]), ..fs };
+        assert_eq!(ToolEntry::Filesystem(both).tool_names(), ["read_file", "list_files"]);
     }
 }

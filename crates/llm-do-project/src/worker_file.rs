@@ -12,8 +12,8 @@ use crate::frontmatter;
 
 use crate::rules::{RULE_KEYS, RuleSpec};
 use crate::toolset::{
-    FILESYSTEM_KEYS, FilesystemOptions, FilesystemRaw, SHELL_KEYS, SHELL_RULE_KEYS, ShellOptions,
-    ShellRaw, ShellRuleRaw, ToolEntry,
+    FILESYSTEM_KEYS, FILESYSTEM_TOOLS, FilesystemOptions, FilesystemRaw, SHELL_KEYS,
+    SHELL_RULE_KEYS, ShellOptions, ShellRaw, ShellRuleRaw, ToolEntry,
 };
 use crate::yaml::{self, Kind, Node};
 use llm_do_core::approval::{Rule, Verdict};
@@ -250,12 +250,51 @@ impl Parser<'_> {
         let raw: FilesystemRaw = self.raw_options("filesystem", node, &options)?;
         let root_node = options.iter().find(|(k, _)| *k == "root").map(|(_, v)| *v);
         let root = self.directory(root_node.or(Some(node)), raw.root.as_deref())?;
+        let only_node = options.iter().find(|(k, _)| *k == "only").map(|(_, v)| *v);
+        if let (Some(only), Some(only_node)) = (&raw.only, only_node) {
+            self.check_only(only, only_node, raw.read_only)?;
+        }
         Some(ToolEntry::Filesystem(FilesystemOptions {
             root,
             read_only: raw.read_only,
+            only: raw.only,
             max_read_chars: raw.max_read_chars,
             max_list_entries: raw.max_list_entries,
+            max_write_chars: raw.max_write_chars,
+            max_path_chars: raw.max_path_chars,
         }))
+    }
+
+    /// Checks a filesystem entry's `only:` list: known tool names, at least one, none twice,
+    /// and no `write_file` in a `read_only` entry. Reports every problem; `None` if any.
+    fn check_only(&mut self, only: &[String], node: &Node, read_only: bool) -> Option<()> {
+        let before = self.diagnostics.len();
+        if only.is_empty() {
+            self.error(node.pos, "`only` is empty", format!("at least {}", list(FILESYSTEM_TOOLS)));
+        }
+        let items = match &node.kind {
+            Kind::Seq(items) => items.as_slice(),
+            _ => &[],
+        };
+        for (i, name) in only.iter().enumerate() {
+            let pos = items.get(i).map_or(node.pos, |item| item.pos);
+            if !FILESYSTEM_TOOLS.contains(&name.as_str()) {
+                self.error(
+                    pos,
+                    format!("`{name}` is not a tool of the filesystem toolset"),
+                    list(FILESYSTEM_TOOLS),
+                );
+            } else if only[..i].contains(name) {
+                self.error(pos, format!("`{name}` is listed twice"), "each tool once");
+            } else if read_only && name == "write_file" {
+                self.error(
+                    pos,
+                    "`write_file` is offered by a `read_only` filesystem entry",
+                    "`read_only: false`, or `only` without `write_file`",
+                );
+            }
+        }
+        (self.diagnostics.len() == before).then_some(())
     }
 
     fn shell(&mut self, node: &Node) -> Option<ToolEntry> {

@@ -127,3 +127,77 @@ fn malformed_braces_in_a_prompt_are_located() {
     }
     assert_eq!(errors.iter().count(), 3, "{errors}");
 }
+
+#[test]
+fn a_filesystem_entry_offers_only_the_tools_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, tools: &str| {
+        std::fs::write(
+            dir.path().join(format!("{name}.worker")),
+            format!("---\ntools:\n{tools}---\nGo.\n"),
+        )
+        .unwrap()
+    };
+    write("writer", "  - filesystem: { only: [write_file] }\n");
+    write("reader", "  - filesystem: { read_only: true, only: [list_files, read_file] }\n");
+    let project = Project::check(dir.path(), &Registry::default()).unwrap();
+    let offered = |name: &str| {
+        project.workers().iter().find(|w| w.name == name).unwrap().tools[0].tool_names()
+    };
+    assert_eq!(offered("writer"), ["write_file"]);
+    assert_eq!(offered("reader"), ["read_file", "list_files"]);
+    // The shared toolset can write, because one worker is offered `write_file`.
+    let rt = project.register(llm_do_core::Runtime::builder()).build();
+    for tool in ["read_file", "list_files", "write_file"] {
+        assert!(rt.registry().contains(tool), "{tool}");
+    }
+
+    // Only the reader: nothing offers `write_file`, so it is not registered at all.
+    std::fs::remove_file(dir.path().join("writer.worker")).unwrap();
+    let rt = Project::check(dir.path(), &Registry::default())
+        .unwrap()
+        .register(llm_do_core::Runtime::builder())
+        .build();
+    assert!(rt.registry().contains("read_file") && !rt.registry().contains("write_file"));
+
+    // Mistakes in `only` are located at the item.
+    write(
+        "bad",
+        "  - filesystem: { read_only: true, only: [read_file, grep, read_file, write_file] }\n",
+    );
+    write("empty", "  - filesystem: { only: [] }\n");
+    let errors = Project::check(dir.path(), &Registry::default()).unwrap_err();
+    let found: Vec<_> = errors.iter().map(|d| (d.line, d.column, d.message.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            (3, 54, "`grep` is not a tool of the filesystem toolset"),
+            (3, 60, "`read_file` is listed twice"),
+            (3, 71, "`write_file` is offered by a `read_only` filesystem entry"),
+            (3, 25, "`only` is empty"),
+        ],
+        "{errors}"
+    );
+}
+
+#[test]
+fn workers_share_one_filesystem_toolset_with_the_same_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, options: &str| {
+        let text = format!("---\ntools:\n  - filesystem: {{ {options} }}\n---\nGo.\n");
+        std::fs::write(dir.path().join(format!("{name}.worker")), text).unwrap()
+    };
+    write("a", "max_write_chars: 160, max_path_chars: 40");
+    write("b", "max_write_chars: 160, max_path_chars: 40, only: [read_file]");
+    let project = Project::check(dir.path(), &Registry::default()).unwrap();
+    let rt = project.register(llm_do_core::Runtime::builder()).build();
+    let write_file = rt.registry().get("write_file").unwrap();
+    assert_eq!(write_file.input_schema()["properties"]["content"]["maxLength"], 160);
+    assert_eq!(write_file.input_schema()["properties"]["path"]["maxLength"], 40);
+
+    write("b", "max_write_chars: 80, max_path_chars: 40");
+    let errors = Project::check(dir.path(), &Registry::default()).unwrap_err();
+    let d = errors.iter().next().unwrap();
+    assert_eq!(d.message, "the `filesystem` toolset is configured differently by another worker");
+    assert!(d.file.ends_with("b.worker") && d.line == 3, "{errors}");
+}

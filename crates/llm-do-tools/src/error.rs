@@ -141,6 +141,20 @@ pub enum ToolError {
         reason: String,
     },
 
+    /// A string argument longer than the toolset allows (`Filesystem::max_write_chars`,
+    /// `Filesystem::max_path_chars`).
+    #[error(
+        "the `{argument}` is {chars} characters long, more than the limit of {max}: shorten it"
+    )]
+    TooLong {
+        /// The argument's name (`path`, `content`).
+        argument: &'static str,
+        /// Its length in characters.
+        chars: usize,
+        /// The limit.
+        max: usize,
+    },
+
     /// A shell command with nothing to run.
     #[error("the command is empty: give a program and its arguments, for example `ls -la`")]
     EmptyCommand,

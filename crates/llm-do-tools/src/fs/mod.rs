@@ -85,6 +85,8 @@ pub struct Filesystem {
     read_only: bool,
     max_read_chars: usize,
     max_list_entries: usize,
+    max_write_chars: Option<usize>,
+    max_path_chars: Option<usize>,
 }
 
 impl Filesystem {
@@ -101,6 +103,8 @@ impl Filesystem {
             read_only: false,
             max_read_chars: DEFAULT_MAX_READ_CHARS,
             max_list_entries: DEFAULT_MAX_LIST_ENTRIES,
+            max_write_chars: None,
+            max_path_chars: None,
         })
     }
 
@@ -145,6 +149,37 @@ impl Filesystem {
         self
     }
 
+    /// Sets the most characters of `content` one `write_file` call may write (default: no
+    /// limit). The limit is in the tool's input schema (`maxLength`), so a model sees it and a
+    /// grammar-constrained local model cannot run past it, and [`write_file`](Self::write_file)
+    /// refuses longer content with [`ToolError::TooLong`].
+    ///
+    /// ```
+    /// # use llm_do_tools::fs::Filesystem;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let fs = Filesystem::new(dir.path()).unwrap().max_write_chars(160);
+    /// assert_eq!(fs.write_file_spec().input_schema()["properties"]["content"]["maxLength"], 160);
+    /// ```
+    pub fn max_write_chars(mut self, max: usize) -> Self {
+        self.max_write_chars = Some(max);
+        self
+    }
+
+    /// Sets the most characters of a `path` given to `read_file` or `write_file` (default: no
+    /// limit), in their input schemas (`maxLength`) and checked by the calls
+    /// ([`ToolError::TooLong`]).
+    ///
+    /// ```
+    /// # use llm_do_tools::fs::Filesystem;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let fs = Filesystem::new(dir.path()).unwrap().max_path_chars(40);
+    /// assert_eq!(fs.read_file_spec().input_schema()["properties"]["path"]["maxLength"], 40);
+    /// ```
+    pub fn max_path_chars(mut self, max: usize) -> Self {
+        self.max_path_chars = Some(max);
+        self
+    }
+
     /// The canonical root directory.
     ///
     /// ```
@@ -184,6 +219,7 @@ impl Filesystem {
     /// # }
     /// ```
     pub async fn read_file(&self, args: ReadFileArgs) -> Result<ReadFileOutput, ToolError> {
+        check_length("path", &args.path, self.max_path_chars)?;
         let sandbox = self.sandbox.clone();
         let limit = self.max_read_chars;
         run_blocking(move || read::read_file(&sandbox, &args, limit)).await
@@ -207,6 +243,8 @@ impl Filesystem {
         if self.read_only {
             return Err(ToolError::ReadOnly);
         }
+        check_length("path", &args.path, self.max_path_chars)?;
+        check_length("content", &args.content, self.max_write_chars)?;
         let sandbox = self.sandbox.clone();
         run_blocking(move || write::write_file(&sandbox, &args)).await
     }
@@ -275,7 +313,7 @@ impl Filesystem {
         let fs = self.clone();
         ToolSpecBuilder::new("read_file")
             .description(description)
-            .input::<ReadFileArgs>()
+            .input_schema(self.bounded::<ReadFileArgs>(&[("path", self.max_path_chars)]))
             .output::<ReadFileOutput>()
             .handler(move |_ctx, args| {
                 let fs = fs.clone();
@@ -303,7 +341,10 @@ impl Filesystem {
                  directories are created; `..` and paths outside the sandbox are refused. May \
                  need approval before it runs.",
             )
-            .input::<WriteFileArgs>()
+            .input_schema(self.bounded::<WriteFileArgs>(&[
+                ("path", self.max_path_chars),
+                ("content", self.max_write_chars),
+            ]))
             .output::<WriteFileOutput>()
             .approval(Verdict::Ask)
             .handler(move |_ctx, args| {
@@ -341,5 +382,31 @@ impl Filesystem {
                 async move { respond(parse(args).map(|a| fs.list_files(a))?.await) }
             })
             .build()
+    }
+}
+
+impl Filesystem {
+    /// The input schema of `A` with `maxLength` on the string properties given a limit.
+    fn bounded<A: schemars::JsonSchema>(
+        &self,
+        limits: &[(&str, Option<usize>)],
+    ) -> serde_json::Value {
+        let mut schema = llm_do_core::schema::input_schema_for::<A>();
+        for (property, max) in limits {
+            if let (Some(max), Some(p)) = (max, schema["properties"].get_mut(*property)) {
+                p["maxLength"] = (*max).into();
+            }
+        }
+        schema
+    }
+}
+
+/// Refuses `value` (the argument `argument`) when it is longer than `max` characters.
+fn check_length(argument: &'static str, value: &str, max: Option<usize>) -> Result<(), ToolError> {
+    match max {
+        Some(max) if value.chars().count() > max => {
+            Err(ToolError::TooLong { argument, chars: value.chars().count(), max })
+        }
+        _ => Ok(()),
     }
 }
