@@ -215,6 +215,12 @@ impl EventSubscriber for Display {
                     one_line(&call.arguments, 200)
                 ));
             }
+            // A denied call never starts, so it has no line of its own in the tree: its
+            // denial is shown at every verbosity. Approvals only with -v.
+            (EventKind::ApprovalDecided { tool, approved: false, decision, .. }, _) => {
+                // `decision` says how: "denied by the approver: …", "denied by rule …".
+                self.line(&format!("{indent}  ⊘ {tool} {}", one_line(decision, 160)));
+            }
             (EventKind::ApprovalDecided { tool, decision, .. }, _) if verbosity >= 1 => {
                 self.line(&format!("{indent}  ⚖ {tool}: {decision}"));
             }

@@ -178,6 +178,10 @@ async fn a_call_that_asks_fails_fast_without_a_terminal() {
     );
     assert_eq!((code(&out), stdout(&out).as_str()), (0, "no help\n"));
     assert!(server.requests()[1].body["messages"].to_string().contains("permission denied"));
+    // The denied call never ran, and the tree on stderr says so.
+    let err = stderr(&out);
+    assert!(err.contains("  ⊘ helper denied by the approver"), "{err}");
+    assert!(!err.contains("▸ #2 helper"), "{err}");
 }
 
 async fn server_with(replies: Vec<Reply>) -> TestServer {
