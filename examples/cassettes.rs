@@ -83,6 +83,31 @@ pub fn replayed(relative: &str) -> Arc<CassetteModel> {
     Arc::new(model.unwrap_or_else(|e| panic!("{}: {e}", path.display())))
 }
 
+/// Snapshots the transcript of `cassette` ([`CassetteModel::transcript`]: the recorded
+/// conversations, readable) with insta as `NAME.snap` next to the cassette `relative`
+/// (`NAME.json`). Replayed, it fails when the cassette file changed without its transcript; after
+/// `LLM_DO_RECORD=1 cargo test …` it shows how the model's conversation changed, for review with
+/// `cargo insta review` (or `cargo insta accept`).
+///
+/// ```
+/// # if std::env::var_os("LLM_DO_RECORD").is_none() {
+/// let relative = "approvals_demo/cassettes/deny.json";
+/// let cassette = llm_do_examples::cassettes::replayed(relative);
+/// llm_do_examples::cassettes::assert_transcript(&cassette, relative);
+/// # }
+/// ```
+pub fn assert_transcript(cassette: &CassetteModel, relative: &str) {
+    let relative = Path::new(relative);
+    let name = relative.file_stem().and_then(|s| s.to_str()).expect("a cassette file name");
+    let mut settings = insta::Settings::clone_current();
+    // Relative to this file's folder, the examples' folder.
+    settings.set_snapshot_path(relative.parent().unwrap_or(Path::new(".")));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.set_description(format!("transcript of {}", relative.display()));
+    settings.bind(|| insta::assert_snapshot!(name, cassette.transcript()));
+}
+
 /// A runtime builder whose every model request is served by `cassette`, under the model name
 /// the examples record with (`local:smollm2`, for workers that name no model). Add the example's
 /// workers, subscribers and approver, and `ignore_env()`, as for any runtime.

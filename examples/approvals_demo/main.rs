@@ -399,6 +399,10 @@ mod tests {
         assert!(refusals(&log).is_empty());
 
         assert!(cassette.unused().is_empty(), "every recorded request was made again");
+        llm_do_examples::cassettes::assert_transcript(
+            &cassette,
+            "approvals_demo/cassettes/approve.json",
+        );
     }
 
     #[test]
@@ -416,6 +420,10 @@ mod tests {
         assert!(refusals.iter().all(|r| r.contains("permission denied")), "{refusals:?}");
         println!("the model's answer after the denial: {answer:?}");
         assert!(cassette.unused().is_empty(), "every recorded request was made again");
+        llm_do_examples::cassettes::assert_transcript(
+            &cassette,
+            "approvals_demo/cassettes/deny.json",
+        );
     }
 
     /// The `.worker` form (`approvals_demo/project`), copied to a temporary folder so that its

@@ -571,6 +571,10 @@ mod tests {
         )
         .unwrap();
         assert!(cassette.unused().is_empty(), "every recorded request was made again");
+        llm_do_examples::cassettes::assert_transcript(
+            &cassette,
+            "file_organizer/cassettes/proposals.json",
+        );
         println!("{report}");
         assert_eq!(report.samples.len(), SAMPLES.len() * 4);
         assert!(report.pass_rate() >= MIN_PROPOSAL_PASS_RATE, "{report}");
@@ -607,6 +611,10 @@ mod tests {
             .unwrap();
         let plan = block_on(plan(&rt.ctx(), dir.path())).unwrap();
         assert!(cassette.unused().is_empty(), "every recorded request was made again");
+        llm_do_examples::cassettes::assert_transcript(
+            &cassette,
+            "file_organizer/cassettes/organize.json",
+        );
         println!("{plan:#?}");
         assert!(plan.len() >= 2, "the recorded model names at least two files: {plan:?}");
         for r in &plan {

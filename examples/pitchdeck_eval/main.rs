@@ -215,6 +215,10 @@ mod tests {
         let answer =
             rt_tokio.block_on(rt.ctx().call::<String>("evaluate_all", json!({"note": ""})));
         assert!(cassette.unused().is_empty(), "every recorded request was made again");
+        llm_do_examples::cassettes::assert_transcript(
+            &cassette,
+            "pitchdeck_eval/cassettes/evaluate_all.json",
+        );
         // What SmolLM2-135M does with this orchestrator: see the module docs.
         pitchdeck::assert_recorded_orchestrator_run(&log, dir.path(), answer, "list_files");
     }

@@ -93,6 +93,10 @@ mod tests {
         let tokio_rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let results = tokio_rt.block_on(evaluate_all(&rt.ctx(), dir.path())).unwrap();
         assert!(cassette.unused().is_empty(), "every recorded request was made again");
+        llm_do_examples::cassettes::assert_transcript(
+            &cassette,
+            "pitchdeck_eval_code_entry/cassettes/evaluate.json",
+        );
         // One report per deck, in the common shape, holding what the model answered.
         let evaluations = pitchdeck::check_reports(dir.path()).unwrap();
         let answered: Vec<&Evaluation> = results.iter().map(|(_, e)| e).collect();

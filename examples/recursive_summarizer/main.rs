@@ -333,6 +333,10 @@ mod tests {
         );
         let summary = block_on(summarize(&rt.ctx(), Text(TEXT.to_owned())));
         assert!(model.unused().is_empty(), "every recorded request was made again");
+        llm_do_examples::cassettes::assert_transcript(
+            &model,
+            "recursive_summarizer/cassettes/main.json",
+        );
         // The run completed, with a summary within its bound.
         let summary = summary.unwrap().0;
         println!("summary: {summary}");

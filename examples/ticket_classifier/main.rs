@@ -326,6 +326,10 @@ mod tests {
         let ctx = llm::runtime(llm_do_examples::cassettes::builder(&model).ignore_env()).ctx();
         let answers = block_on(llm::triage(&ctx, &evidence_tickets())).unwrap();
         assert!(model.unused().is_empty(), "every recorded request was made again");
+        llm_do_examples::cassettes::assert_transcript(
+            &model,
+            "ticket_classifier/cassettes/classify.json",
+        );
         answers
     }
 
@@ -391,6 +395,10 @@ mod tests {
             });
         let report = block_on(sampler.sample()).unwrap();
         assert!(model.unused().is_empty(), "every recorded request was made again");
+        llm_do_examples::cassettes::assert_transcript(
+            &model,
+            "ticket_classifier/cassettes/sampled.json",
+        );
         assert_eq!(report.samples.len(), 10);
         assert_eq!(report.pass_rate(), 1.0, "{report}");
         // How often the hot worker gives the keyword rules' answer on tickets they decide.

@@ -11,7 +11,8 @@
 //!
 //! Cassettes are pretty-printed JSON: a format serde round-trips exactly (YAML would need
 //! one more dependency and quotes strings like `no` or `1.0` ambiguously), stable for git
-//! diffs and insta-style review. Interactions are sorted by conversation, not by arrival, so
+//! diffs; [`Cassette::transcript`] renders the conversations readably, to snapshot with insta
+//! and review with `cargo insta review` after a re-recording. Interactions are sorted by conversation, not by arrival, so
 //! concurrent requests give the same file every time; replay matches requests by content,
 //! never by position. Secrets are redacted before anything is written (see [`redact`]).
 //!
@@ -46,6 +47,7 @@ mod normalize;
 mod record;
 pub mod redact;
 mod replay;
+mod transcript;
 
 pub use diff::{Difference, RequestMismatch};
 pub use error::CassetteError;

@@ -1,6 +1,7 @@
 //! Switching a test between recording and replaying: [`cassette`] and `LLM_DO_RECORD`.
 
 use super::error::CassetteError;
+use super::file::Cassette;
 use super::record::RecordingModel;
 use super::replay::ReplayModel;
 use futures::future::BoxFuture;
@@ -77,6 +78,37 @@ impl CassetteModel {
             CassetteModel::Recording(_) => CassetteMode::Record,
             CassetteModel::Replaying(_) => CassetteMode::Replay,
         }
+    }
+
+    /// The cassette: the one replayed, or what was recorded so far.
+    ///
+    /// ```
+    /// # use llm_do_providers::cassette::{cassette_with_mode, CassetteMode};
+    /// # use llm_do_providers::scripted::ScriptedModel;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let m = cassette_with_mode(CassetteMode::Record, dir.path().join("c.json"), || ScriptedModel::queue([])).unwrap();
+    /// assert!(m.cassette().interactions.is_empty());
+    /// ```
+    pub fn cassette(&self) -> Cassette {
+        match self {
+            CassetteModel::Recording(m) => m.cassette(),
+            CassetteModel::Replaying(m) => m.cassette(),
+        }
+    }
+
+    /// [`Cassette::transcript`] of [`cassette`](Self::cassette): snapshot it with insta in the
+    /// test (`insta::assert_snapshot!(model.transcript())`), and after a re-recording
+    /// `cargo insta review` shows how the conversation changed.
+    ///
+    /// ```
+    /// # use llm_do_providers::cassette::{cassette_with_mode, CassetteMode};
+    /// # use llm_do_providers::scripted::ScriptedModel;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let m = cassette_with_mode(CassetteMode::Record, dir.path().join("c.json"), || ScriptedModel::queue([])).unwrap();
+    /// assert_eq!(m.transcript(), "");
+    /// ```
+    pub fn transcript(&self) -> String {
+        self.cassette().transcript()
     }
 
     /// Interactions of the cassette not served (always empty while recording).

@@ -86,6 +86,16 @@ impl ReplayModel {
         self.interactions.is_empty()
     }
 
+    /// The cassette being replayed.
+    ///
+    /// ```
+    /// # use llm_do_providers::cassette::{Cassette, ReplayModel};
+    /// assert_eq!(ReplayModel::new(Cassette::default()).cassette(), Cassette::default());
+    /// ```
+    pub fn cassette(&self) -> Cassette {
+        Cassette { interactions: self.interactions.clone(), ..Cassette::default() }
+    }
+
     /// Indexes of the interactions not served yet: after a test, a non-empty list means the
     /// test made fewer requests than when it was recorded.
     ///
