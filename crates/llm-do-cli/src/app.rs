@@ -100,8 +100,9 @@ enum LogCommand {
 
 #[derive(Debug, Args)]
 struct HardenArgs {
-    /// Run logs written by `llm-do run --log FILE` (several runs give more evidence).
-    #[arg(required = true)]
+    /// Run logs written by `llm-do run --log FILE`, or cassettes recorded by a test (several
+    /// give more evidence; a cassette needs the worker's definition: --project or the host).
+    #[arg(required = true, value_name = "LOG_OR_CASSETTE")]
     logs: Vec<PathBuf>,
     /// The worker whose recorded calls are the reference.
     #[arg(long)]
@@ -603,14 +604,22 @@ async fn harden_report(args: HardenArgs, host: Registry) -> Exit {
             return usage_error(format!("--min-rate must be between 0 and 1, not {rate}"));
         }
     }
+    let builder = match &args.project {
+        Some(dir) => match load(dir, &host) {
+            Ok(project) => project.register(host_builder(&host).with_default_providers()),
+            Err(code) => return code,
+        },
+        None => host_builder(&host),
+    };
+    let rt = builder.approver(DenyAll).build();
     let mut seen = Vec::new();
     for path in &args.logs {
-        let log = match run_log::RunLog::read(path) {
-            Ok(log) => log,
+        let found = match evidence(path, &args.worker, rt.registry()) {
+            Ok(found) => found,
             Err(e) => return usage_error(e),
         };
         let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-        for mut o in log.observations_of(&args.worker) {
+        for mut o in found {
             if args.logs.len() > 1 {
                 o.origin = format!("{file}: {}", o.origin);
             }
@@ -624,14 +633,6 @@ async fn harden_report(args: HardenArgs, host: Registry) -> Exit {
             args.logs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         ));
     }
-    let builder = match &args.project {
-        Some(dir) => match load(dir, &host) {
-            Ok(project) => project.register(host_builder(&host).with_default_providers()),
-            Err(code) => return code,
-        },
-        None => host_builder(&host),
-    };
-    let rt = builder.approver(DenyAll).build();
     if rt.registry().get(&args.candidate).is_none() {
         let mut names: Vec<&str> = rt.registry().iter().map(|s| s.name()).collect();
         names.sort_unstable();
@@ -654,4 +655,35 @@ async fn harden_report(args: HardenArgs, host: Registry) -> Exit {
         }
         _ => Exit::Ok,
     }
+}
+
+/// The observed calls of `worker` in `path`: a run log (`llm-do run --log`), or a cassette
+/// (`llm-do-cassette/1`), whose requests are matched to the worker's prompt, so the worker's
+/// definition must be in `registry` (the host program's, or `--project`'s).
+fn evidence(
+    path: &Path,
+    worker: &str,
+    registry: &Registry,
+) -> Result<Vec<llm_do::testing::hardening::Observation>, String> {
+    use llm_do::testing::cassette::{CASSETTE_FORMAT, Cassette};
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let is_cassette = serde_json::from_str::<Value>(&text)
+        .is_ok_and(|v| v.get("format").and_then(Value::as_str) == Some(CASSETTE_FORMAT));
+    if !is_cassette {
+        return run_log::RunLog::read(path)
+            .map(|log| log.observations_of(worker))
+            .map_err(|e| e.to_string());
+    }
+    let cassette = Cassette::from_json(&text)
+        .map_err(|e| format!("`{}` is not a valid cassette: {e}", path.display()))?;
+    let spec = registry.get(worker).ok_or_else(|| {
+        format!(
+            "`{}` is a cassette: reading it needs the definition of the worker `{worker}` (its \
+             prompt and output), which is not known here; pass --project DIR, or run from the \
+             host program that registers it",
+            path.display()
+        )
+    })?;
+    llm_do::testing::hardening::observations(&cassette, spec).map_err(|e| e.to_string())
 }

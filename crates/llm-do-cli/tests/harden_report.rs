@@ -222,4 +222,64 @@ async fn harden_report_replays_logged_calls_against_a_rust_candidate() {
         .expect("plain llm-do");
     assert_eq!(plain.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&plain.stderr).contains("llm_do_cli::main_with"));
+
+    // A cassette is evidence too: its requests are matched to the worker's prompt, which
+    // --project provides. (A cassette recorded by a test, as the examples' are.)
+    use llm_do::testing::cassette::{Cassette, Interaction};
+    use llm_do::{Message, ModelRequest, ModelResponse};
+    let mut cassette = Cassette::default();
+    let system = "Classifies one support ticket as billing, bug or feature.";
+    for (ticket, answer) in [
+        ("I was charged twice", "billing"),
+        ("The app crashes on start", "bug"),
+        ("Please add a dark mode", "billing"),
+    ] {
+        let messages = vec![Message::system(system), Message::user(format!("Classify: {ticket}"))];
+        cassette
+            .push(Interaction::new(&ModelRequest::new("m", messages), ModelResponse::text(answer)));
+    }
+    // Another worker's request in the same cassette is not an observation of `classify`.
+    let other = vec![Message::system("Classifies a batch of tickets."), Message::user("x")];
+    cassette.push(Interaction::new(&ModelRequest::new("m", other), ModelResponse::text("done")));
+    let recorded = project.join("recorded.json");
+    cassette.save(&recorded).expect("save the cassette");
+    let (project3, recorded2) = (project.clone(), recorded.clone());
+    let [with_project, without] = tokio::task::spawn_blocking(move || {
+        let args = |extra: &[&std::ffi::OsStr]| {
+            let mut v = vec![
+                os("harden-report"),
+                p(&recorded2),
+                os("--worker"),
+                os("classify"),
+                os("--candidate"),
+                os("classify_rules"),
+            ];
+            v.extend_from_slice(extra);
+            v.into_iter().map(ToOwned::to_owned).collect::<Vec<std::ffi::OsString>>()
+        };
+        let run = |a: Vec<std::ffi::OsString>| {
+            let refs: Vec<&std::ffi::OsStr> = a.iter().map(|s| s.as_os_str()).collect();
+            host(&refs, "http://127.0.0.1:9")
+        };
+        [run(args(&[os("--project"), p(&project3)])), run(args(&[]))]
+    })
+    .await
+    .expect("join");
+    assert_eq!(with_project.status.code(), Some(0), "{}", err(&with_project));
+    let table = String::from_utf8_lossy(&with_project.stdout);
+    assert!(
+        table
+            .starts_with("`classify_rules` agrees with worker `classify` on 2 of 3 observed calls"),
+        "{table}"
+    );
+    assert!(
+        table.contains("| \"Please add a dark mode\" | \"billing\" | \"feature\" | cassette #"),
+        "{table}"
+    );
+    assert_eq!(without.status.code(), Some(2));
+    assert!(
+        err(&without).contains("needs the definition of the worker `classify`"),
+        "{}",
+        err(&without)
+    );
 }
