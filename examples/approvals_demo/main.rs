@@ -22,8 +22,10 @@
 //!
 //! The tests replay conversations recorded from the embedded model (`approvals_demo/cassettes`,
 //! re-recorded with `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example approvals_demo`)
-//! and drive them with scripted decisions. The worker-file form replays the Rust form's
-//! recording: its requests to the model are the same, byte for byte.
+//! and drive them with scripted decisions: approved once (`approve.json`), denied
+//! (`deny.json`), and once / for the session / denied in one session (`session.json`: the same
+//! note three times, the third identical call runs without asking). The worker-file form
+//! replays the Rust form's recording: its requests to the model are the same, byte for byte.
 
 use anyhow::Context as _;
 use llm_do::approval::{ApprovalRequest, ChannelApprover, Decision};
@@ -423,6 +425,70 @@ mod tests {
         llm_do_examples::cassettes::assert_transcript(
             &cassette,
             "approvals_demo/cassettes/deny.json",
+        );
+    }
+
+    /// Once, for the session, deny — on the embedded model. The same note three times gives the
+    /// identical `write_file` call three times: approved once, the second is asked again and
+    /// approved for the session, the third runs without asking; another note is asked and
+    /// denied. (The note is longer than `MAX_CONTENT`: the model copies it up to the bound.
+    /// With a short note, what the tiny model adds after it varies from one request to the
+    /// next, even at temperature 0, and the calls would not be identical.)
+    #[test]
+    fn recorded_once_then_for_the_session_then_deny() {
+        let dir = tempfile::tempdir().unwrap();
+        let approver = Scripted::new([
+            Decision::ApproveOnce,
+            Decision::ApproveForSession,
+            Decision::deny("not that one"),
+        ]);
+        let log = EventLog::new();
+        let (rt, cassette) = recorded_runtime("session.json", &approver, &log, dir.path());
+        let ctx = rt.ctx();
+        const LONG_NOTE: &str = "Buy milk, eggs, flour and butter; call the plumber about the \
+             kitchen sink before Friday; renew the passport at the town hall; book the dentist; \
+             water the plants on the balcony.";
+        assert!(LONG_NOTE.chars().count() > MAX_CONTENT);
+        let written = |approver: &Scripted, i: usize| {
+            let asked = &approver.asked.lock().unwrap()[i];
+            let path = dir.path().join(asked.args["path"].as_str().unwrap());
+            (path, asked.args.clone())
+        };
+
+        block_on(take_note(&ctx, LONG_NOTE)).unwrap();
+        assert_eq!(approver.asked(), 1);
+        let (path, first) = written(&approver, 0);
+        assert!(path.exists());
+        std::fs::remove_file(&path).unwrap();
+
+        // The identical call: asked again (a once-approval does not stick).
+        block_on(take_note(&ctx, LONG_NOTE)).unwrap();
+        assert_eq!(approver.asked(), 2);
+        assert_eq!(written(&approver, 1).1, first, "the model repeated its call exactly");
+        assert!(path.exists());
+        std::fs::remove_file(&path).unwrap();
+
+        // Approved for the session: the identical call runs without asking.
+        block_on(take_note(&ctx, LONG_NOTE)).unwrap();
+        assert_eq!(approver.asked(), 2);
+        assert!(path.exists(), "written under the session approval");
+        let kept = std::fs::read_to_string(&path).unwrap();
+
+        // Another note is another call: asked, denied, not written, the model told.
+        let _ = block_on(take_note(&ctx, "Secrets: the safe code is 1234."));
+        assert_eq!(approver.asked(), 3);
+        let (denied, _) = written(&approver, 2);
+        if denied == path {
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), kept, "not overwritten");
+        } else {
+            assert!(!denied.exists());
+        }
+        let refusals = refusals(&log);
+        assert!(!refusals.is_empty() && refusals[0].contains("not that one"), "{refusals:?}");
+        assert!(cassette.unused().is_empty(), "every recorded request was made again");
+        llm_do_examples::cassettes::assert_transcript(
+            &cassette,
+            "approvals_demo/cassettes/session.json",
         );
     }
 
