@@ -429,11 +429,9 @@ mod tests {
     }
 
     /// Once, for the session, deny — on the embedded model. The same note three times gives the
-    /// identical `write_file` call three times: approved once, the second is asked again and
-    /// approved for the session, the third runs without asking; another note is asked and
-    /// denied. (The note is longer than `MAX_CONTENT`: the model copies it up to the bound.
-    /// With a short note, what the tiny model adds after it varies from one request to the
-    /// next, even at temperature 0, and the calls would not be identical.)
+    /// identical `write_file` call three times (temperature 0 is reproducible): approved once,
+    /// the second is asked again and approved for the session, the third runs without asking;
+    /// another note is asked and denied.
     #[test]
     fn recorded_once_then_for_the_session_then_deny() {
         let dir = tempfile::tempdir().unwrap();
@@ -445,31 +443,27 @@ mod tests {
         let log = EventLog::new();
         let (rt, cassette) = recorded_runtime("session.json", &approver, &log, dir.path());
         let ctx = rt.ctx();
-        const LONG_NOTE: &str = "Buy milk, eggs, flour and butter; call the plumber about the \
-             kitchen sink before Friday; renew the passport at the town hall; book the dentist; \
-             water the plants on the balcony.";
-        assert!(LONG_NOTE.chars().count() > MAX_CONTENT);
         let written = |approver: &Scripted, i: usize| {
             let asked = &approver.asked.lock().unwrap()[i];
             let path = dir.path().join(asked.args["path"].as_str().unwrap());
             (path, asked.args.clone())
         };
 
-        block_on(take_note(&ctx, LONG_NOTE)).unwrap();
+        block_on(take_note(&ctx, NOTE)).unwrap();
         assert_eq!(approver.asked(), 1);
         let (path, first) = written(&approver, 0);
         assert!(path.exists());
         std::fs::remove_file(&path).unwrap();
 
         // The identical call: asked again (a once-approval does not stick).
-        block_on(take_note(&ctx, LONG_NOTE)).unwrap();
+        block_on(take_note(&ctx, NOTE)).unwrap();
         assert_eq!(approver.asked(), 2);
         assert_eq!(written(&approver, 1).1, first, "the model repeated its call exactly");
         assert!(path.exists());
         std::fs::remove_file(&path).unwrap();
 
         // Approved for the session: the identical call runs without asking.
-        block_on(take_note(&ctx, LONG_NOTE)).unwrap();
+        block_on(take_note(&ctx, NOTE)).unwrap();
         assert_eq!(approver.asked(), 2);
         assert!(path.exists(), "written under the session approval");
         let kept = std::fs::read_to_string(&path).unwrap();

@@ -70,6 +70,74 @@ async fn a_seed_makes_answers_reproducible() {
     assert!(matches!(a.finish_reason.as_deref(), Some("stop" | "length")));
 }
 
+/// Greedy decoding is reproducible too, also when the cache already holds the request's own
+/// prompt: the approvals example's note-taking request, then its next turn, then the first
+/// request again. (With the cached prefix reused, the repeated request ran on differently after
+/// the note, so an "approve for the session" could never match the identical call.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn greedy_requests_are_reproducible() {
+    let tool: ToolDefinition = serde_json::from_value(json!({
+        "name": "write_file",
+        "description": "Create or replace a text file inside the sandbox directory with the given content (the whole file: previous content is replaced, atomically). Paths are relative to the sandbox root (for example `notes/todo.md`); missing parent directories are created; `..` and paths outside the sandbox are refused. May need approval before it runs.",
+        "parameters": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "path": {
+                    "type": "string",
+                    "description": "Path of the file, relative to the sandbox root (for example `notes/todo.md`). Missing\nparent directories are created.",
+                    "maxLength": 40
+                },
+                "content": {
+                    "type": "string",
+                    "description": "The complete new content of the file (UTF-8 text). It replaces any previous content.",
+                    "maxLength": 160
+                }
+            },
+            "required": [
+                "path",
+                "content"
+            ],
+            "description": "Arguments of `write_file`.\n\n```\nlet args: llm_do_tools::fs::WriteFileArgs =\n    serde_json::from_value(serde_json::json!({\"path\": \"notes/a.md\", \"content\": \"# A\\n\"})).unwrap();\nassert_eq!(args.content, \"# A\\n\");\n```"
+        }
+    }))
+    .unwrap();
+    let req = ModelRequest::new(
+        "smollm2",
+        vec![Message::user(
+            "First call the `write_file` tool with a path like \"notes/todo.md\" and exactly the \
+             note as content, then answer with the path. The note: \"Buy milk, call the plumber, \
+             renew the passport.\"",
+        )],
+    )
+    .with_tools(vec![tool])
+    .with_output(OutputMode::json(
+        "note_taker",
+        json!({"type": "string", "maxLength": 60, "description": "the path of the file written"}),
+    ))
+    .with_settings(ModelSettings { temperature: Some(0.0), ..ModelSettings::default() });
+    // (Tool call ids differ from request to request; they are not part of the answer.)
+    let answer = |r: &ModelResponse| {
+        let calls: Vec<(String, String)> =
+            r.tool_calls.iter().map(|c| (c.name.clone(), c.arguments.clone())).collect();
+        (r.text.clone(), calls)
+    };
+    let first = request(&req).await;
+    assert_eq!(first.tool_calls.len(), 1, "{first:?}");
+    let mut next = req.clone();
+    next.messages.push(Message::assistant(None, first.tool_calls.clone()));
+    next.messages.push(Message::Tool(llm_do_core::ToolResult::ok(
+        first.tool_calls[0].id.clone(),
+        "write_file",
+        r#"{"path":"notes/todo.md","bytes_written":160,"created":true}"#,
+    )));
+    let _ = request(&next).await;
+    let again = request(&req).await;
+    assert_eq!(answer(&first), answer(&again), "the same request after its own next turn");
+    let third = request(&req).await;
+    assert_eq!(answer(&first), answer(&third), "the same request right after itself");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_tokens_bounds_the_answer() {
     let req = ask("Write a long story about a dragon.").with_settings(settings(0.0, None, 5));

@@ -324,7 +324,11 @@ impl Session<'_> {
             return Err(LocalError::PromptTooLong { tokens: tokens.len(), context: n_ctx as u32 });
         }
         let sampler = self.sampler(&job)?;
-        let last_index = self.evaluate_prompt(&tokens, job.sampling.seed.is_some())?;
+        // Reproducible requests (a seed, or greedy decoding) evaluate their whole prompt: reusing
+        // a cached prefix evaluates the rest in batches of another shape, whose floating-point
+        // results differ slightly, enough to flip a near-tie between two tokens.
+        let reproducible = job.sampling.seed.is_some() || job.sampling.temperature <= 0.0;
+        let last_index = self.evaluate_prompt(&tokens, reproducible)?;
         self.sample_loop(job, sampler, tokens.len(), last_index)
     }
 
