@@ -479,6 +479,9 @@ fn tools_describe_themselves_with_strict_schemas_and_approvals() {
             );
         }
         assert!(spec.description().len() > 100, "{}", spec.name());
+        // The argument types' doc examples are for Rust readers, not in what models see.
+        let shown = format!("{} {}", spec.input_schema(), spec.output_schema());
+        assert!(!shown.contains("```") && !shown.contains("unwrap()"), "{}: {shown}", spec.name());
         assert!(spec.output_schema()["properties"].is_object(), "{}", spec.name());
         let expected = if spec.name() == "write_file" { Some(Verdict::Ask) } else { None };
         assert_eq!(spec.approval(), expected, "{}", spec.name());

@@ -8,7 +8,8 @@ fn generator() -> schemars::SchemaGenerator {
     schemars::generate::SchemaSettings::draft2020_12().into_generator()
 }
 
-/// The JSON Schema of `T`, without the `$schema` keyword.
+/// The JSON Schema of `T`, without the `$schema` keyword, and with the code examples of its
+/// doc comments left out of the descriptions ([`strip_code_examples`]): models see the prose.
 ///
 /// ```
 /// let s = llm_do_core::schema::schema_for::<Vec<u8>>();
@@ -19,7 +20,66 @@ pub fn schema_for<T: JsonSchema>() -> Value {
     if let Value::Object(map) = &mut value {
         map.remove("$schema");
     }
+    strip_code_examples(&mut value);
     value
+}
+
+/// Removes fenced code blocks (```` ``` ```` … ```` ``` ````) from every `description` of a
+/// schema, with a heading left with nothing under it (`# Examples`), and drops descriptions
+/// left empty. Doc comments become descriptions; their examples are for Rust readers, and
+/// would cost a model tokens and attention.
+///
+/// ```
+/// let mut s = serde_json::json!({
+///     "description": "Arguments of `add`.\n\n# Examples\n\n```\nlet a = Args { a: 1 };\n```",
+///     "properties": {"a": {"type": "integer", "description": "```\nonly code\n```"}}
+/// });
+/// llm_do_core::schema::strip_code_examples(&mut s);
+/// assert_eq!(s["description"], "Arguments of `add`.");
+/// assert!(s["properties"]["a"].get("description").is_none());
+/// ```
+pub fn strip_code_examples(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            let stripped = match map.get("description") {
+                Some(Value::String(text)) if text.contains("```") => Some(without_code(text)),
+                _ => None,
+            };
+            match stripped {
+                Some(text) if text.is_empty() => {
+                    map.remove("description");
+                }
+                Some(text) => {
+                    map.insert("description".to_owned(), Value::String(text));
+                }
+                None => {}
+            }
+            map.values_mut().for_each(strip_code_examples);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_code_examples),
+        _ => {}
+    }
+}
+
+/// `text` without its fenced code blocks and the headings and blank lines they leave at the
+/// end, with runs of blank lines collapsed.
+fn without_code(text: &str) -> String {
+    let mut lines: Vec<&str> = Vec::new();
+    let mut in_code = false;
+    for line in text.lines() {
+        let blank = line.trim().is_empty();
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+        } else if in_code || (blank && lines.last().is_some_and(|l| l.trim().is_empty())) {
+            // Inside a code block, or a second blank line in a row.
+        } else {
+            lines.push(line);
+        }
+    }
+    while lines.last().is_some_and(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+        lines.pop();
+    }
+    lines.join("\n").trim().to_owned()
 }
 
 /// The JSON Schema of an arguments struct, as shown to models: like [`schema_for`], and without
