@@ -83,6 +83,25 @@ pub fn replayed(relative: &str) -> Arc<CassetteModel> {
     Arc::new(model.unwrap_or_else(|e| panic!("{}: {e}", path.display())))
 }
 
+/// The end of a test on a cassette: every recorded request was made again (when replaying: the
+/// test still does all it did when recorded), and the transcript matches its snapshot
+/// ([`assert_transcript`]).
+///
+/// ```
+/// # if std::env::var_os("LLM_DO_RECORD").is_none() {
+/// let relative = "approvals_demo/cassettes/deny.json";
+/// let cassette = llm_do_examples::cassettes::replayed(relative);
+/// // ... a test that makes none of the recorded requests:
+/// let check = || llm_do_examples::cassettes::assert_replayed(&cassette, relative);
+/// assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)).is_err());
+/// # }
+/// ```
+pub fn assert_replayed(cassette: &CassetteModel, relative: &str) {
+    let unused = cassette.unused();
+    assert!(unused.is_empty(), "{relative}: recorded requests not made again: {unused:?}");
+    assert_transcript(cassette, relative);
+}
+
 /// Snapshots the transcript of `cassette` ([`CassetteModel::transcript`]: the recorded
 /// conversations, readable) with insta as `NAME.snap` next to the cassette `relative`
 /// (`NAME.json`). Replayed, it fails when the cassette file changed without its transcript; after
