@@ -195,10 +195,21 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
+            // `run --json` promises one JSON object on stdout, also for a command line that
+            // does not parse.
+            let run_json =
+                args.get(1).is_some_and(|a| a == "run") && args.iter().any(|a| a == "--json");
+            if e.use_stderr() && run_json {
+                let message = e.render().to_string();
+                let first =
+                    message.lines().next().unwrap_or_default().trim_start_matches("error: ");
+                println!("{}", not_started_json(None, first));
+            }
             return ExitCode::from(if e.use_stderr() { Exit::Usage.code() } else { 0 });
         }
     };
@@ -270,15 +281,16 @@ fn fetch_model() -> anyhow::Result<()> {
 
 /// Loads and checks a project, printing its diagnostics on failure.
 fn load(dir: &Path, host: &Registry) -> Result<Project, Exit> {
+    checked(dir, host).map_err(usage_error)
+}
+
+/// Loads and checks a project; on failure prints its diagnostics and returns the summary
+/// (`N problems found in DIR`).
+fn checked(dir: &Path, host: &Registry) -> Result<Project, String> {
     Project::check(dir, host).map_err(|diagnostics| {
         eprintln!("{diagnostics}");
         let n = diagnostics.len();
-        eprintln!(
-            "llm-do: {n} problem{} found in {}",
-            if n == 1 { "" } else { "s" },
-            dir.display()
-        );
-        Exit::Usage
+        format!("{n} problem{} found in {}", if n == 1 { "" } else { "s" }, dir.display())
     })
 }
 
@@ -376,20 +388,30 @@ fn host_builder(host: &Registry) -> llm_do::RuntimeBuilder {
     host.iter().fold(Runtime::builder(), |b, spec| b.register(spec.clone()))
 }
 
+/// The `--json` result of a run that did not start: no output, no usage.
+fn not_started_json(worker: Option<&str>, message: &str) -> Value {
+    json!({
+        "worker": worker,
+        "ok": false,
+        "error": message,
+        "usage": {"requests": 0, "input_tokens": 0, "output_tokens": 0, "total_tokens": 0},
+    })
+}
+
 fn usage_error(message: impl std::fmt::Display) -> Exit {
     eprintln!("llm-do: {message}");
     Exit::Usage
 }
 
 /// The project directory and the worker a `run` starts with.
-fn target(args: &RunArgs, host: &Registry) -> Result<(Project, String), Exit> {
+fn target(args: &RunArgs, host: &Registry) -> Result<(Project, String), String> {
     let is_file = args.target.is_file();
     let dir = if is_file {
         if args.target.extension().is_none_or(|e| e != llm_do_project::project::WORKER_EXTENSION) {
-            return Err(usage_error(format!(
+            return Err(format!(
                 "{} is neither a project directory nor a `.worker` file",
                 args.target.display()
-            )));
+            ));
         }
         match args.target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
@@ -398,7 +420,7 @@ fn target(args: &RunArgs, host: &Registry) -> Result<(Project, String), Exit> {
     } else {
         args.target.clone()
     };
-    let project = load(&dir, host)?;
+    let project = checked(&dir, host)?;
     let file_worker = is_file.then(|| {
         project
             .workers()
@@ -412,28 +434,28 @@ fn target(args: &RunArgs, host: &Registry) -> Result<(Project, String), Exit> {
         (None, None, Some(e)) => e.to_owned(),
         (None, None, None) => {
             let names: Vec<&str> = project.workers().iter().map(|w| w.name.as_str()).collect();
-            return Err(usage_error(format!(
+            return Err(format!(
                 "{} has several workers ({}) and no entry: pass --worker NAME, or set `entry = \"NAME\"` in llm-do.toml",
                 dir.display(),
                 names.join(", ")
-            )));
+            ));
         }
     };
     Ok((project, entry))
 }
 
 /// The arguments of the entry call.
-fn input(args: &RunArgs, spec: &CallableSpec) -> Result<Value, Exit> {
+fn input(args: &RunArgs, spec: &CallableSpec) -> Result<Value, String> {
     if let Some(text) = &args.input_json {
         return serde_json::from_str(text)
-            .map_err(|e| usage_error(format!("--input-json is not valid JSON: {e}")));
+            .map_err(|e| format!("--input-json is not valid JSON: {e}"));
     }
     let text = match args.input.as_deref() {
         Some("-") => {
             let mut s = String::new();
             std::io::stdin()
                 .read_to_string(&mut s)
-                .map_err(|e| usage_error(format!("cannot read the input from stdin: {e}")))?;
+                .map_err(|e| format!("cannot read the input from stdin: {e}"))?;
             s
         }
         Some(text) => text.to_owned(),
@@ -441,22 +463,22 @@ fn input(args: &RunArgs, spec: &CallableSpec) -> Result<Value, Exit> {
             let required =
                 spec.input_schema()["required"].as_array().is_some_and(|r| !r.is_empty());
             if required {
-                return Err(usage_error(format!(
+                return Err(format!(
                     "`{}` needs an input: give it as an argument (`-` reads stdin) or as --input-json, matching {}",
                     spec.name(),
                     spec.input_schema()
-                )));
+                ));
             }
             return Ok(json!({}));
         }
     };
     let props = spec.input_schema()["properties"].as_object().map_or(0, |p| p.len());
     if props != 1 {
-        return Err(usage_error(format!(
+        return Err(format!(
             "`{}` takes {props} parameters, not one text: pass them as --input-json matching {}",
             spec.name(),
             spec.input_schema()
-        )));
+        ));
     }
     Ok(Value::String(text))
 }
@@ -474,13 +496,20 @@ fn exit_for(error: &Error) -> Exit {
 }
 
 async fn run(args: RunArgs, host: Registry) -> Exit {
+    // A run that cannot start: a usage error, on stderr and (--json) as the JSON result.
+    let not_started = |worker: Option<&str>, message: String| {
+        if args.json {
+            println!("{}", not_started_json(worker, &message));
+        }
+        usage_error(message)
+    };
     let (project, entry) = match target(&args, &host) {
         Ok(t) => t,
-        Err(code) => return code,
+        Err(message) => return not_started(None, message),
     };
     if let Some(m) = &args.model {
         if let Err(e) = ModelRef::parse(m) {
-            return usage_error(format!("--model: {e}"));
+            return not_started(Some(&entry), format!("--model: {e}"));
         }
     }
     // Everything that will be registered: the host's callables, then the project's (file
@@ -499,20 +528,20 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
                     specs.push(spec.clone());
                     builder = builder.register(spec);
                 }
-                Err(e) => return usage_error(e),
+                Err(e) => return not_started(Some(&entry), e.to_string()),
             }
         }
     }
     let Some(spec) = specs.iter().rev().find(|s| s.name() == entry).cloned() else {
         let names: Vec<&str> = specs.iter().map(|s| s.name()).collect();
-        return usage_error(format!(
-            "no worker or tool named `{entry}` (known: {})",
-            names.join(", ")
-        ));
+        return not_started(
+            Some(&entry),
+            format!("no worker or tool named `{entry}` (known: {})", names.join(", ")),
+        );
     };
     let input = match input(&args, &spec) {
         Ok(v) => v,
-        Err(code) => return code,
+        Err(message) => return not_started(Some(&entry), message),
     };
     if let Some(depth) = args.max_depth {
         builder = builder.max_depth(depth);
@@ -540,7 +569,10 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
                 Some(w)
             }
             Err(e) => {
-                return usage_error(format!("cannot create the run log {}: {e}", path.display()));
+                return not_started(
+                    Some(&entry),
+                    format!("cannot create the run log {}: {e}", path.display()),
+                );
             }
         },
         None => None,

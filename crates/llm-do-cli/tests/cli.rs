@@ -291,3 +291,35 @@ async fn exit_codes() {
     let out = output(command(BIN, None).args(["run", d, "x", "--model", "nosuch:model"]));
     assert_eq!(code(&out), 2);
 }
+
+/// `run --json` prints exactly one JSON object on stdout also when the run cannot start: a
+/// command line that does not parse, a missing project, a missing or malformed input.
+#[test]
+fn json_runs_that_cannot_start_still_print_one_json_object() {
+    let dir = files(CONFIG);
+    let d = dir.path().to_str().unwrap();
+    let cases: [(&[&str], Option<&str>, &str); 5] = [
+        (&["run", "--json", "--no-such-flag", d, "x"], None, "--no-such-flag"),
+        (&["run", "--json", "/no/such/project", "x"], None, "/no/such/project"),
+        (&["run", "--json", d], Some("main"), "needs an input"),
+        (&["run", "--json", "--input-json", "{oops", d], Some("main"), "not valid JSON"),
+        (&["run", "--json", "--worker", "nobody", d, "x"], Some("nobody"), "no worker or tool"),
+    ];
+    for (args, worker, needle) in cases {
+        let out = output(command(BIN, None).args(args));
+        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+        let stdout = stdout(&out);
+        assert_eq!(stdout.lines().count(), 1, "{args:?}: {stdout}");
+        let result: Value = serde_json::from_str(&stdout).expect("JSON");
+        assert_eq!(result["ok"], false, "{args:?}");
+        assert_eq!(result["worker"], json!(worker), "{args:?}");
+        assert_eq!(result["usage"]["requests"], 0, "{args:?}");
+        let error = result["error"].as_str().unwrap();
+        assert!(error.contains(needle), "{args:?}: {error}");
+        // The same message on stderr, for people.
+        assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
+    }
+    // Without --json, nothing on stdout.
+    let out = output(command(BIN, None).args(["run", "/no/such/project", "x"]));
+    assert_eq!((code(&out), stdout(&out).as_str()), (2, ""));
+}
