@@ -479,6 +479,28 @@ pub fn read_reports(root: &Path) -> std::io::Result<Vec<(String, String)>> {
     Ok(reports)
 }
 
+/// The recorded test of the two orchestrator examples: builds the example's `runtime` on the
+/// cassette `<example>/cassettes/evaluate_all.json` in a fresh sample workspace, runs
+/// `evaluate_all`, checks the replay was complete ([`crate::cassettes::assert_replayed`]) and
+/// what the model did ([`assert_recorded_orchestrator_run`], `listing` being the tool that lists
+/// the decks).
+pub fn check_recorded_orchestrator(
+    example: &str,
+    runtime: impl FnOnce(llm_do::RuntimeBuilder, &Path) -> anyhow::Result<Runtime>,
+    listing: &str,
+) {
+    let dir = sample_workspace().unwrap();
+    let relative = format!("{example}/cassettes/evaluate_all.json");
+    let cassette = crate::cassettes::recorded(&relative);
+    let log = llm_do::EventLog::new();
+    let builder = crate::cassettes::builder(&cassette).subscribe(log.clone()).ignore_env();
+    let rt = runtime(builder, dir.path()).unwrap();
+    let tokio_rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let answer = tokio_rt.block_on(rt.ctx().call::<String>("evaluate_all", json!({"note": ""})));
+    crate::cassettes::assert_replayed(&cassette, &relative);
+    assert_recorded_orchestrator_run(&log, dir.path(), answer, listing);
+}
+
 /// The checks the two orchestrator examples' recorded tests share: what SmolLM2-135M did in the
 /// replayed run of `evaluate_all` (see their module docs), with `listing` the tool that lists the
 /// decks (`list_files` or `list_pitchdecks`). `root` is the work folder, `answer` the run's

@@ -128,7 +128,6 @@ fn project_copy() -> (tempfile::TempDir, std::path::PathBuf) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use llm_do::EventLog;
     use llm_do::project::Project;
 
     #[test]
@@ -202,23 +201,7 @@ mod tests {
     /// re-record with `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example pitchdeck_eval`.
     #[test]
     fn on_the_recorded_embedded_model() {
-        let dir = pitchdeck::sample_workspace().unwrap();
-        let cassette =
-            llm_do_examples::cassettes::recorded("pitchdeck_eval/cassettes/evaluate_all.json");
-        let log = EventLog::new();
-        let rt = runtime(
-            llm_do_examples::cassettes::builder(&cassette).subscribe(log.clone()).ignore_env(),
-            dir.path(),
-        )
-        .unwrap();
-        let rt_tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let answer =
-            rt_tokio.block_on(rt.ctx().call::<String>("evaluate_all", json!({"note": ""})));
-        llm_do_examples::cassettes::assert_replayed(
-            &cassette,
-            "pitchdeck_eval/cassettes/evaluate_all.json",
-        );
         // What SmolLM2-135M does with this orchestrator: see the module docs.
-        pitchdeck::assert_recorded_orchestrator_run(&log, dir.path(), answer, "list_files");
+        pitchdeck::check_recorded_orchestrator("pitchdeck_eval", runtime, "list_files");
     }
 }

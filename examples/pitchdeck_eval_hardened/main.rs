@@ -86,7 +86,6 @@ async fn main() -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use llm_do::EventLog;
 
     #[test]
     fn the_orchestrator_writes_one_report_per_deck() {
@@ -120,24 +119,11 @@ mod tests {
     /// re-record with `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example pitchdeck_eval_hardened`.
     #[test]
     fn on_the_recorded_embedded_model() {
-        let dir = pitchdeck::sample_workspace().unwrap();
-        let cassette = llm_do_examples::cassettes::recorded(
-            "pitchdeck_eval_hardened/cassettes/evaluate_all.json",
-        );
-        let log = EventLog::new();
-        let rt = runtime(
-            llm_do_examples::cassettes::builder(&cassette).subscribe(log.clone()).ignore_env(),
-            dir.path(),
-        )
-        .unwrap();
-        let rt_tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let answer =
-            rt_tokio.block_on(rt.ctx().call::<String>("evaluate_all", json!({"note": ""})));
-        llm_do_examples::cassettes::assert_replayed(
-            &cassette,
-            "pitchdeck_eval_hardened/cassettes/evaluate_all.json",
-        );
         // What SmolLM2-135M does with this orchestrator: see the module docs.
-        pitchdeck::assert_recorded_orchestrator_run(&log, dir.path(), answer, "list_pitchdecks");
+        pitchdeck::check_recorded_orchestrator(
+            "pitchdeck_eval_hardened",
+            runtime,
+            "list_pitchdecks",
+        );
     }
 }
