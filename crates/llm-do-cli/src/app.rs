@@ -703,8 +703,9 @@ fn evidence(
     let is_cassette = serde_json::from_str::<Value>(&text)
         .is_ok_and(|v| v.get("format").and_then(Value::as_str) == Some(CASSETTE_FORMAT));
     if !is_cassette {
-        return run_log::RunLog::read(path)
-            .map(|log| log.observations_of(worker))
+        // Read once: the text already in hand is the run log's.
+        return run_log::parse(path, &text)
+            .map(|records| run_log::RunLog(records).observations_of(worker))
             .map_err(|e| e.to_string());
     }
     let cassette = Cassette::from_json(&text)

@@ -66,7 +66,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -505,15 +505,27 @@ pub enum RunLogError {
 /// ```
 pub fn read(path: impl AsRef<Path>) -> Result<Vec<LogRecord>, RunLogError> {
     let path = path.as_ref();
-    let io = |source| RunLogError::Io { path: path.to_owned(), source };
-    let file = std::fs::File::open(path).map_err(io)?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| RunLogError::Io { path: path.to_owned(), source })?;
+    parse(path, &text)
+}
+
+/// Parses the text of a run log read from `path` (named in errors; blank lines are skipped).
+///
+/// ```
+/// let line = r#"{"v":1,"seq":1,"ts":"t","call":1,"parent":null,"depth":1,"name":"w","callable":"worker","event":"call_started","data":{}}"#;
+/// let records = llm_do_cli::run_log::parse("run.jsonl".as_ref(), &format!("{line}\n\n")).unwrap();
+/// assert_eq!(records.len(), 1);
+/// let e = llm_do_cli::run_log::parse("run.jsonl".as_ref(), "{").unwrap_err();
+/// assert!(e.to_string().contains("run.jsonl"));
+/// ```
+pub fn parse(path: &Path, text: &str) -> Result<Vec<LogRecord>, RunLogError> {
     let mut records = Vec::new();
-    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(io)?;
+    for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let record: LogRecord = serde_json::from_str(&line).map_err(|e| RunLogError::Record {
+        let record: LogRecord = serde_json::from_str(line).map_err(|e| RunLogError::Record {
             path: path.to_owned(),
             line: i + 1,
             message: e.to_string(),
