@@ -375,3 +375,45 @@ async fn dropping_the_worker_future_closes_the_connection() {
         assert!(log.events().iter().any(|e| matches!(e.kind, EventKind::CallCancelled { .. })));
     }
 }
+
+/// The shared corpus of secrets (`tests/fixtures/secrets.json`) in a server's error body: the
+/// provider's error carries none of them. The corpus's API key is the provider's key here;
+/// its other environment values are unknown to the provider (the CLI test covers them).
+#[tokio::test]
+async fn no_secret_of_the_corpus_in_an_error_body_reaches_the_error() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/secrets.json");
+    let corpus: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let key = corpus["env"]["OPENAI_API_KEY"].as_str().unwrap().to_owned();
+    let others: Vec<&str> = corpus["env"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| *k != "OPENAI_API_KEY")
+        .filter_map(|(_, v)| v.as_str())
+        .collect();
+    let entries: Vec<&serde_json::Value> = corpus["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| !others.contains(&e["secret"].as_str().unwrap()))
+        .collect();
+    let body: Vec<String> = entries
+        .iter()
+        .map(|e| e["text"].as_str().map(str::to_owned).unwrap_or_else(|| e["args"].to_string()))
+        .collect();
+    let message = body.join("\n");
+    let key_for_config = key.clone();
+    let outcome = run_with(
+        vec![Fault::Status { code: 400, retry_after: None, message: Some(message) }],
+        false,
+        move |c| c.api_key(key_for_config),
+    )
+    .await;
+    let shown = format!("{} | {:?}", outcome.error(), outcome.error());
+    assert!(shown.contains("[redacted]"), "{shown}");
+    for e in entries {
+        let secret = e["secret"].as_str().unwrap();
+        assert!(!shown.contains(secret), "{}: {secret} in {shown}", e["name"]);
+    }
+}

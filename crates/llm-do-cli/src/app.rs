@@ -220,7 +220,10 @@ where
             return Exit::RunFailed.into();
         }
     };
-    runtime.block_on(command(cli.command, host)).into()
+    let exit = runtime.block_on(command(cli.command, host));
+    // Do not wait for a blocking read of stdin (an approval prompt cut short by a signal).
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    exit.into()
 }
 
 async fn command(command: Command, host: Registry) -> Exit {
@@ -230,11 +233,11 @@ async fn command(command: Command, host: Registry) -> Exit {
         Command::List { project, json } => list(&project, &host, json),
         Command::Log(LogCommand::Show { file }) => match run_log::read(&file) {
             Ok(records) => {
-                print!("{}", run_log::render_tree(&records));
+                print!("{}", crate::terminal::safe(&run_log::render_tree(&records)));
                 Exit::Ok
             }
             Err(e) => {
-                eprintln!("llm-do: {e}");
+                report(&e.to_string());
                 Exit::Usage
             }
         },
@@ -244,14 +247,14 @@ async fn command(command: Command, host: Registry) -> Exit {
             {
                 Ok(s) => s,
                 Err(e) => {
-                    eprintln!("llm-do: {e:#}");
+                    report(&format!("{e:#}"));
                     return Exit::Usage;
                 }
             };
             match crate::serve::bind_and_run(SocketAddr::new(addr, port), Arc::new(served)).await {
                 Ok(()) => Exit::Ok,
                 Err(e) => {
-                    eprintln!("llm-do: {e}");
+                    report(&e.to_string());
                     Exit::RunFailed
                 }
             }
@@ -259,7 +262,7 @@ async fn command(command: Command, host: Registry) -> Exit {
         Command::FetchModel => match fetch_model() {
             Ok(()) => Exit::Ok,
             Err(e) => {
-                eprintln!("llm-do: {e:#}");
+                report(&format!("{e:#}"));
                 Exit::RunFailed
             }
         },
@@ -288,7 +291,7 @@ fn load(dir: &Path, host: &Registry) -> Result<Project, Exit> {
 /// (`N problems found in DIR`).
 fn checked(dir: &Path, host: &Registry) -> Result<Project, String> {
     Project::check(dir, host).map_err(|diagnostics| {
-        eprintln!("{diagnostics}");
+        eprintln!("{}", crate::terminal::safe(&diagnostics.to_string()));
         let n = diagnostics.len();
         format!("{n} problem{} found in {}", if n == 1 { "" } else { "s" }, dir.display())
     })
@@ -399,7 +402,7 @@ fn not_started_json(worker: Option<&str>, message: &str) -> Value {
 }
 
 fn usage_error(message: impl std::fmt::Display) -> Exit {
-    eprintln!("llm-do: {message}");
+    report(&message.to_string());
     Exit::Usage
 }
 
@@ -483,6 +486,11 @@ fn input(args: &RunArgs, spec: &CallableSpec) -> Result<Value, String> {
     Ok(Value::String(text))
 }
 
+/// Writes `llm-do: <message>` on stderr, made safe for a terminal ([`crate::terminal::safe`]).
+fn report(message: &str) {
+    eprintln!("llm-do: {}", crate::terminal::safe(message));
+}
+
 /// The exit code for the error a run ended with.
 fn exit_for(error: &Error) -> Exit {
     match error {
@@ -490,6 +498,7 @@ fn exit_for(error: &Error) -> Exit {
         Error::NoModel { .. }
         | Error::InvalidModel { .. }
         | Error::UnknownProvider { .. }
+        | Error::ProviderUnavailable { .. }
         | Error::InvalidSpec { .. } => Exit::Usage,
         _ => Exit::RunFailed,
     }
@@ -579,8 +588,17 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
     };
     let rt = builder.build();
     let ctx = rt.ctx();
+    // SIGINT/SIGTERM end the run like an abort: the run's future is dropped, which kills
+    // every command a shell tool is running (and everything they started), then the CLI
+    // reports, finishes its log and exits with 130/143.
+    let mut signals = crate::signals::Signals::install();
+    let mut interrupted = None;
     let outcome = tokio::select! {
         biased;
+        signal = signals.received() => {
+            interrupted = Some(signal);
+            Err(format!("interrupted by {}: the run was stopped, with every command it was running", signal.name()))
+        }
         reason = abort.raised() => Err(reason),
         result = ctx.call_value(&entry, input) => Ok(result),
     };
@@ -594,7 +612,7 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
     display.finish(&usage);
     if let Some(log) = &log {
         if let Err(e) = log.finish() {
-            eprintln!("llm-do: the run log could not be written completely: {e}");
+            report(&format!("the run log could not be written completely: {e}"));
         }
     }
     let usage_json = json!({
@@ -606,25 +624,34 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
     let (code, output, error) = match outcome {
         Ok(Ok(value)) => (Exit::Ok, Some(value), None),
         Ok(Err(e)) => (exit_for(&e), None, Some(e.to_string())),
-        Err(reason) => (Exit::Denied, None, Some(reason)),
+        Err(reason) => (interrupted.map_or(Exit::Denied, |s| s.exit()), None, Some(reason)),
     };
+    // stdout: secrets redacted always; control characters escaped when it is a terminal
+    // (see `terminal`), the raw value otherwise (it is data for the next program).
+    let redactor = crate::terminal::redactor();
     if args.json {
         let mut out = json!({"worker": entry, "ok": code == Exit::Ok, "usage": usage_json});
         if let Some(v) = &output {
-            out["output"] = v.clone();
+            out["output"] = redactor.redact_json(v.clone());
         }
         if let Some(e) = &error {
-            out["error"] = json!(e);
+            out["error"] = json!(redactor.redact(e));
         }
         println!("{out}");
     } else if let Some(v) = &output {
-        match v {
-            Value::String(s) => println!("{s}"),
-            other => println!("{}", serde_json::to_string_pretty(other).unwrap_or_default()),
+        let text = match v {
+            Value::String(s) => redactor.redact(s),
+            other => serde_json::to_string_pretty(&redactor.redact_json(other.clone()))
+                .unwrap_or_default(),
+        };
+        if std::io::stdout().is_terminal() {
+            println!("{}", crate::terminal::escape_controls(&text));
+        } else {
+            println!("{text}");
         }
     }
     if let Some(e) = &error {
-        eprintln!("llm-do: {e}");
+        report(&e.to_string());
     }
     code
 }
@@ -675,7 +702,8 @@ async fn harden_report(args: HardenArgs, host: Registry) -> Exit {
         ));
     }
     let report = AgreementReport::of_tool(&rt.ctx(), &args.candidate, &args.worker, &seen).await;
-    println!("{report}");
+    // The report quotes models' outputs: made safe like everything shown to a person.
+    println!("{}", crate::terminal::safe(&report.to_string()));
     match args.min_rate {
         Some(rate) if report.agreement_rate() < rate => {
             eprintln!(

@@ -87,7 +87,8 @@ impl Abort {
 }
 
 /// The approval request as shown to a person: tool, depth, caller, reason and the arguments
-/// pretty-printed.
+/// pretty-printed; secrets redacted and control characters escaped
+/// ([`terminal::safe`](crate::terminal::safe)).
 ///
 /// ```
 /// # use llm_do::approval::ApprovalRequest;
@@ -98,7 +99,7 @@ impl Abort {
 pub fn describe(request: &ApprovalRequest) -> String {
     let args = serde_json::to_string_pretty(&request.args).unwrap_or_else(|_| "?".into());
     let args: String = args.lines().map(|l| format!("    {l}\n")).collect();
-    format!(
+    crate::terminal::safe(&format!(
         "approval needed: `{}` ({}) at depth {}, asked by `{}`\n  call path: {}\n  reason: {}\n  arguments:\n{args}",
         request.tool,
         if request.kind.is_stochastic() { "worker" } else { "tool" },
@@ -106,7 +107,7 @@ pub fn describe(request: &ApprovalRequest) -> String {
         request.caller,
         request.call_path.join(" > "),
         request.reason,
-    )
+    ))
 }
 
 /// What to tell a user whose headless run needed an approval.

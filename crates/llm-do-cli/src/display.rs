@@ -6,12 +6,16 @@
 //!
 //! `-v` adds the tool calls models ask for (with arguments) and approval decisions; `-vv` adds
 //! the models' text (streamed into the spinner line on a terminal). Nothing is ever written to stdout.
+//! Everything it writes passes [`terminal::safe`](crate::terminal::safe): secrets redacted,
+//! control characters from models, tools and servers escaped.
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use llm_do::{CallId, Event, EventKind, EventSubscriber, StreamDelta, Usage};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use crate::terminal::safe;
 
 /// How the display draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +90,7 @@ impl Display {
     /// Display::new(Mode::Plain, 0).line("hello");
     /// ```
     pub fn line(&self, text: &str) {
+        let text = safe(text);
         match self.inner.mode {
             Mode::Live => {
                 let _ = self.inner.multi.println(text);
@@ -153,7 +158,10 @@ fn tokens(usage: &Usage) -> String {
     }
 }
 
+/// `text` on one line of at most `max` characters (its end kept), secrets redacted first (so
+/// that a cut never leaves half a secret the redactor would not recognise).
 fn one_line(text: &str, max: usize) -> String {
+    let text = crate::terminal::redactor().redact(text);
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() > max {
         let tail: String =
@@ -167,7 +175,7 @@ fn one_line(text: &str, max: usize) -> String {
 impl EventSubscriber for Display {
     fn on_event(&self, event: &Event) {
         let indent = Self::indent(event.call.depth);
-        let head = format!("{} {} [{}]", event.call.id, event.call.name, kind_label(event));
+        let head = safe(&format!("{} {} [{}]", event.call.id, event.call.name, kind_label(event)));
         let verbosity = self.inner.verbosity;
         match (&event.kind, self.inner.mode) {
             (EventKind::CallStarted { .. }, Mode::Live) => {
@@ -181,7 +189,7 @@ impl EventSubscriber for Display {
                 bar.enable_steady_tick(Duration::from_millis(100));
                 self.bars().insert(event.call.id, bar);
             }
-            (EventKind::CallStarted { .. }, Mode::Plain) => eprintln!("{indent}▸ {head}"),
+            (EventKind::CallStarted { .. }, Mode::Plain) => self.line(&format!("{indent}▸ {head}")),
             (EventKind::CallFinished { error, usage, elapsed, .. }, mode) => {
                 let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
                 let (mark, status) = match error {
@@ -195,9 +203,9 @@ impl EventSubscriber for Display {
                             ProgressStyle::with_template("{prefix}{msg}")
                                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                         );
-                        bar.finish_with_message(format!("{mark} {text}"));
+                        bar.finish_with_message(safe(&format!("{mark} {text}")));
                     }
-                    _ => eprintln!("{indent}{mark} {text}"),
+                    _ => self.line(&format!("{indent}{mark} {text}")),
                 }
             }
             (EventKind::CallCancelled { .. }, mode) => {
@@ -205,7 +213,7 @@ impl EventSubscriber for Display {
                     (Mode::Live, Some(bar)) => {
                         bar.abandon_with_message(format!("{head} cancelled"))
                     }
-                    _ => eprintln!("{indent}∅ {head} cancelled"),
+                    _ => self.line(&format!("{indent}∅ {head} cancelled")),
                 }
             }
             (EventKind::ToolCall { call }, _) if verbosity >= 1 => {
@@ -229,7 +237,7 @@ impl EventSubscriber for Display {
             {
                 if let Some(bar) = self.bars().get(&event.call.id) {
                     let shown = format!("{} {}", bar.message(), text);
-                    bar.set_message(one_line(&shown, 100));
+                    bar.set_message(safe(&one_line(&shown, 100)));
                 }
             }
             (EventKind::ModelResponse { text: Some(text), turn, .. }, _) if verbosity >= 2 => {

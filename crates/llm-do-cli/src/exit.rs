@@ -10,6 +10,8 @@ use std::process::ExitCode;
 /// | 1 | the run failed (a model or tool error, invalid output, a limit or budget exceeded) |
 /// | 2 | usage or configuration error: bad arguments, project diagnostics, bad input, no model |
 /// | 3 | a call was denied and the run aborted: `q` at the approval prompt, or a call that needs approval in a run without a terminal (and without `--approve-all`) |
+/// | 130 | `run` was interrupted by SIGINT (Ctrl-C); the commands it was running were killed |
+/// | 143 | `run` was terminated by SIGTERM; likewise |
 ///
 /// ```
 /// use llm_do_cli::exit::Exit;
@@ -25,6 +27,10 @@ pub enum Exit {
     Usage,
     /// 3.
     Denied,
+    /// 130 (128 + SIGINT).
+    Interrupted,
+    /// 143 (128 + SIGTERM).
+    Terminated,
 }
 
 impl Exit {
@@ -39,6 +45,8 @@ impl Exit {
             Exit::RunFailed => 1,
             Exit::Usage => 2,
             Exit::Denied => 3,
+            Exit::Interrupted => 130,
+            Exit::Terminated => 143,
         }
     }
 }
@@ -56,4 +64,5 @@ Exit codes:
   1  the run failed (model or tool error, invalid output, a limit or budget exceeded)
   2  usage or configuration error (bad arguments, project diagnostics, bad input, no model)
   3  a call was denied and the run aborted (`q` at the approval prompt, or a call that needs
-     approval in a run without a terminal and without --approve-all)";
+     approval in a run without a terminal and without --approve-all)
+  130/143  `run` was interrupted by SIGINT / SIGTERM (the commands it ran were killed)";

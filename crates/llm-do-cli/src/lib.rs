@@ -20,5 +20,7 @@ pub mod exit;
 pub mod models;
 pub mod run_log;
 pub mod serve;
+mod signals;
+pub mod terminal;
 
 pub use app::{main_with, run_with};

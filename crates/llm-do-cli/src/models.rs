@@ -6,7 +6,7 @@
 //! | `local` | the embedded local model ([`llm_do::providers::local`], feature `local`) |
 //! | `openai` | the OpenAI-compatible provider, configured from `OPENAI_API_KEY` and `OPENAI_BASE_URL` |
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use llm_do::{Model, ModelRef};
 use std::sync::Arc;
 
@@ -80,9 +80,10 @@ pub async fn resolve(model: &str, local: LocalOptions) -> anyhow::Result<Served>
     let parsed = ModelRef::parse(model)?;
     let backend: Arc<dyn Model> = match parsed.provider() {
         "local" => local_model(parsed.name(), local).await?,
-        "openai" => Arc::new(llm_do::providers::openai::OpenAiProvider::from_env().context(
-            "the `openai` provider needs OPENAI_API_KEY (and OPENAI_BASE_URL for other servers)",
-        )?),
+        "openai" => Arc::new(
+            llm_do::providers::openai::OpenAiProvider::from_env()
+                .map_err(|e| anyhow::anyhow!(llm_do::setup::openai_config_problem(&e)))?,
+        ),
         other => bail!("unknown provider `{other}` in `{model}`: use `local:…` or `openai:…`"),
     };
     Ok(Served::new(backend, model))

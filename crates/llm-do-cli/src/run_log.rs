@@ -44,10 +44,12 @@
 //! whenever the worker's prompt, system prompt, model, sampling settings, tools, schemas or
 //! limits change, so pairs can be grouped by the exact worker definition that produced them.
 //!
-//! Secrets: object keys that name a secret (`api_key`, `token`, `secret`, `password`,
-//! `authorization`, …) have their value replaced by `"[redacted]"`, and so does, inside any
-//! string, the value of an environment variable whose name ends in `_KEY`, `_TOKEN`, `_SECRET`
-//! or `_PASSWORD`, and any `sk-…` token.
+//! Secrets are redacted by the project's one rule, [`llm_do::secrets`]: object keys that name
+//! a secret (`api_key`, `token`, `secret`, `password`, `authorization`, …) have their value
+//! replaced by `"[redacted]"`, and so has, inside any string (the raw JSON text of tool-call
+//! arguments included), every credential-looking token (`sk-…`, `ghp_…`, `Bearer …`), the
+//! value of every secret key written in JSON text, and the value of every environment
+//! variable with a secret-looking name.
 //!
 //! ```
 //! use llm_do_cli::run_log::{self, LogRecord};
@@ -74,8 +76,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// The version of the record schema this build writes (the `v` field).
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// The text that replaces a redacted secret.
-pub const REDACTED: &str = "[redacted]";
+pub use llm_do::secrets::{REDACTED, Redactor};
 
 /// One line of a run log. See the [module documentation](self) for the schema.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -197,121 +198,6 @@ fn canonical(value: &Value) -> Value {
     }
 }
 
-/// Replaces secrets in log payloads (see the [module documentation](self)).
-#[derive(Debug, Clone, Default)]
-pub struct Redactor {
-    secrets: Vec<String>,
-}
-
-impl Redactor {
-    /// A redactor that also knows the secret values of the current environment.
-    ///
-    /// ```
-    /// let r = llm_do_cli::run_log::Redactor::from_env();
-    /// assert_eq!(r.redact(serde_json::json!({"api_key": "abc"})), serde_json::json!({"api_key": "[redacted]"}));
-    /// ```
-    pub fn from_env() -> Self {
-        Self::with_secrets(std::env::vars().filter_map(|(k, v)| secret_env_name(&k).then_some(v)))
-    }
-
-    /// A redactor for these secret values (values shorter than 8 characters are ignored: they
-    /// would redact ordinary text).
-    ///
-    /// ```
-    /// let r = llm_do_cli::run_log::Redactor::with_secrets(["hunter2hunter2".to_owned()]);
-    /// assert_eq!(r.redact(serde_json::json!("pw=hunter2hunter2")), serde_json::json!("pw=[redacted]"));
-    /// ```
-    pub fn with_secrets(secrets: impl IntoIterator<Item = String>) -> Self {
-        let mut secrets: Vec<String> =
-            secrets.into_iter().filter(|s| s.trim().chars().count() >= 8).collect();
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        Self { secrets }
-    }
-
-    /// `value` with secrets replaced by [`REDACTED`].
-    ///
-    /// ```
-    /// let r = llm_do_cli::run_log::Redactor::default();
-    /// let v = r.redact(serde_json::json!({"text": "key sk-abcdefghijklmnopqrstuv here", "n": 1}));
-    /// assert_eq!(v, serde_json::json!({"text": "key [redacted] here", "n": 1}));
-    /// ```
-    pub fn redact(&self, value: Value) -> Value {
-        match value {
-            Value::Object(map) => Value::Object(
-                map.into_iter()
-                    .map(|(k, v)| {
-                        if secret_key(&k) && !v.is_null() {
-                            (k, Value::String(REDACTED.to_owned()))
-                        } else {
-                            (k, self.redact(v))
-                        }
-                    })
-                    .collect(),
-            ),
-            Value::Array(items) => {
-                Value::Array(items.into_iter().map(|v| self.redact(v)).collect())
-            }
-            Value::String(s) => Value::String(self.redact_str(&s)),
-            other => other,
-        }
-    }
-
-    fn redact_str(&self, s: &str) -> String {
-        let mut out = s.to_owned();
-        for secret in &self.secrets {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), REDACTED);
-            }
-        }
-        redact_sk_tokens(&out)
-    }
-}
-
-fn secret_env_name(name: &str) -> bool {
-    let n = name.to_ascii_uppercase();
-    ["_KEY", "_TOKEN", "_SECRET", "_PASSWORD"].iter().any(|s| n.ends_with(s))
-}
-
-fn secret_key(key: &str) -> bool {
-    let k: String =
-        key.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
-    [
-        "apikey",
-        "token",
-        "accesstoken",
-        "secret",
-        "password",
-        "authorization",
-        "bearer",
-        "clientsecret",
-    ]
-    .contains(&k.as_str())
-        || k.ends_with("apikey")
-        || k.ends_with("secret")
-        || k.ends_with("password")
-}
-
-/// Replaces `sk-` followed by at least 16 token characters.
-fn redact_sk_tokens(s: &str) -> String {
-    let token_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find("sk-") {
-        let starts_word = rest[..i].chars().next_back().is_none_or(|c| !token_char(c));
-        let tail = &rest[i + 3..];
-        let len = tail.find(|c: char| !token_char(c)).unwrap_or(tail.len());
-        out.push_str(&rest[..i]);
-        if starts_word && len >= 16 {
-            out.push_str(REDACTED);
-        } else {
-            out.push_str(&rest[i..i + 3 + len]);
-        }
-        rest = &tail[len..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// Builds the [`LogRecord`] of an event. `specs` describes the callables by name.
 ///
 /// ```
@@ -354,7 +240,7 @@ pub fn record(event: &Event, specs: &HashMap<String, SpecInfo>, redactor: &Redac
         callable: callable(event.call.kind).to_owned(),
         event: event.kind.label().to_owned(),
         spec: if with_spec { specs.get(&*event.call.name).cloned() } else { None },
-        data: redactor.redact(data),
+        data: redactor.redact_json(data),
     }
 }
 
@@ -435,7 +321,7 @@ impl RunLogWriter {
                 error: None,
             })),
             specs: Arc::new(specs),
-            redactor: Arc::new(Redactor::from_env()),
+            redactor: Arc::new(crate::terminal::redactor().clone()),
         })
     }
 
@@ -818,11 +704,12 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted() {
-        let r = Redactor::with_secrets(["s3cr3t-value-123".to_owned(), "short".to_owned()]);
-        let v = r.redact(json!({
+        let r = Redactor::new().with_values(["s3cr3t-value-123".to_owned(), "short".to_owned()]);
+        let v = r.redact_json(json!({
             "headers": {"Authorization": "Bearer x", "x-api-key": "k"},
             "text": "use s3cr3t-value-123 or sk-proj_ABCDEFGHIJKLMNOPQR; short stays; task-sk-x",
             "nested": [{"password": "p"}, {"token": null}],
+            "arguments": "{\"text\":\"a\\nsk-ABCDEFGHIJKLMNOPQRST\",\"api_key\":\"k1\"}",
         }));
         assert_eq!(
             v,
@@ -830,8 +717,8 @@ mod tests {
                 "headers": {"Authorization": REDACTED, "x-api-key": REDACTED},
                 "text": "use [redacted] or [redacted]; short stays; task-sk-x",
                 "nested": [{"password": REDACTED}, {"token": null}],
+                "arguments": "{\"text\":\"a\\n[redacted]\",\"api_key\":\"[redacted]\"}",
             })
         );
-        assert!(secret_env_name("OPENAI_API_KEY") && !secret_env_name("HOME"));
     }
 }

@@ -194,7 +194,8 @@ async fn dispatch(ctx: &Ctx, tools: &[Arc<CallableSpec>], call: &ToolCall) -> Re
                         spec.name()
                     )),
                 },
-                GateOutcome::Run => match ctx.call_spec(spec, args).await {
+                GateOutcome::Invalid(message) => Err(message),
+                GateOutcome::Run(args) => match ctx.call_spec(spec, args).await {
                     Ok(value) => Ok(value),
                     Err(e) if e.is_fatal() => return Err(e),
                     Err(e) => Err(e.to_string()),

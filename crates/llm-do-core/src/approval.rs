@@ -5,9 +5,14 @@
 //!   argument matchers (JSON pointer + glob / regex / prefix / exact value) → [`Verdict`].
 //!   When no rule matches, the callee's own default applies (`#[tool(approval = "ask")]`,
 //!   [`ToolSpecBuilder::approval`](crate::ToolSpecBuilder::approval)), else `Allow`.
+//! - Rules match the arguments in the callee's canonical form
+//!   ([`CallableSpec::canonical_args`](crate::CallableSpec::canonical_args)): a file tool
+//!   resolves its paths inside its sandbox first, so a rule on `secret/**` also holds for
+//!   `./secret/x`, `secret//x`, the absolute path, or a path through a symbolic link to
+//!   `secret/`. The call then runs with that canonical form.
 //! - [`Approver`]: decides the `Ask`s — [`ApproveAll`], [`DenyAll`], [`ChannelApprover`] for UIs
 //!   and servers, or any closure. A decision holds once or for the session (the runtime's
-//!   lifetime), keyed by tool name + canonical arguments.
+//!   lifetime), keyed by tool name + the canonical form of the arguments.
 //! - A denied call never runs. The model receives a permission error as the tool result, or
 //!   the run aborts with [`Error::Denied`](crate::Error::Denied)
 //!   ([`OnDenied`]).

@@ -146,6 +146,18 @@ pub enum Error {
         known: Vec<String>,
     },
 
+    /// A model string names a provider that exists but could not be set up (its configuration
+    /// is wrong); `reason` says what to fix.
+    #[error("the model provider `{provider}` (for `{model}`) is not usable: {reason}")]
+    ProviderUnavailable {
+        /// The provider name.
+        provider: String,
+        /// The full model string.
+        model: String,
+        /// What is wrong with its configuration (never a secret).
+        reason: String,
+    },
+
     /// A call requested by a model was denied and the runtime is configured to abort
     /// ([`OnDenied::Abort`](crate::approval::OnDenied::Abort)).
     #[error("call to `{name}` was {reason}; the run was aborted")]

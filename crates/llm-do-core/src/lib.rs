@@ -28,6 +28,7 @@ pub mod prompt;
 pub mod registry;
 pub mod runtime;
 pub mod schema;
+pub mod secrets;
 pub mod spec;
 mod telemetry;
 pub mod usage;
@@ -47,5 +48,7 @@ pub use model::{
 pub use model_ref::ModelRef;
 pub use registry::Registry;
 pub use runtime::{Runtime, RuntimeBuilder};
-pub use spec::{CallableSpec, SpecRef, ToolSpecBuilder, WorkerConfig, WorkerSpecBuilder};
+pub use spec::{
+    CallableSpec, CanonicalArgs, SpecRef, ToolSpecBuilder, WorkerConfig, WorkerSpecBuilder,
+};
 pub use usage::{Limits, Usage};

@@ -39,6 +39,9 @@ pub struct Runtime {
 pub(crate) struct RuntimeInner {
     pub(crate) registry: Registry,
     pub(crate) providers: BTreeMap<String, Arc<dyn Model>>,
+    /// Providers that could not be set up, with why (see
+    /// [`RuntimeBuilder::unavailable_provider`]).
+    pub(crate) unavailable: BTreeMap<String, String>,
     pub(crate) model_override: Option<Arc<dyn Model>>,
     pub(crate) fallback_model: Option<String>,
     pub(crate) limits: Limits,
@@ -122,6 +125,13 @@ impl RuntimeInner {
         };
         let model_ref = ModelRef::parse(chosen)?;
         let Some(backend) = self.providers.get(model_ref.provider()) else {
+            if let Some(reason) = self.unavailable.get(model_ref.provider()) {
+                return Err(Error::ProviderUnavailable {
+                    provider: model_ref.provider().to_owned(),
+                    model: chosen.to_owned(),
+                    reason: reason.clone(),
+                });
+            }
             return Err(Error::UnknownProvider {
                 provider: model_ref.provider().to_owned(),
                 model: chosen.to_owned(),
@@ -159,6 +169,7 @@ impl RuntimeInner {
 pub struct RuntimeBuilder {
     explicit: Vec<Arc<CallableSpec>>,
     providers: BTreeMap<String, Arc<dyn Model>>,
+    unavailable: BTreeMap<String, String>,
     model_override: Option<Arc<dyn Model>>,
     default_model: Option<String>,
     read_env: bool,
@@ -174,6 +185,7 @@ impl Default for RuntimeBuilder {
         Self {
             explicit: Vec::new(),
             providers: BTreeMap::new(),
+            unavailable: BTreeMap::new(),
             model_override: None,
             default_model: None,
             read_env: true,
@@ -219,7 +231,39 @@ impl RuntimeBuilder {
     /// # let _ = rt;
     /// ```
     pub fn provider(mut self, name: impl Into<String>, model: impl Model) -> Self {
-        self.providers.insert(name.into(), Arc::new(model));
+        let name = name.into();
+        self.unavailable.remove(&name);
+        self.providers.insert(name, Arc::new(model));
+        self
+    }
+
+    /// Records that the provider `name` exists but could not be set up, and why (a bad
+    /// configuration: a malformed base URL, a key that cannot be sent): a worker whose model
+    /// names it then fails with [`Error::ProviderUnavailable`] carrying `reason`, instead of
+    /// "unknown provider". A later [`provider`](Self::provider) of the same name wins.
+    ///
+    /// ```
+    /// # use llm_do_core::{Error, Runtime, WorkerSpecBuilder};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let w = WorkerSpecBuilder::new("w").prompt("Hi").model("openai:gpt-4o").build().unwrap();
+    /// let rt = Runtime::builder()
+    ///     .unavailable_provider("openai", "OPENAI_BASE_URL is not a URL")
+    ///     .register(w)
+    ///     .build();
+    /// let err = rt.ctx().call_value("w", serde_json::json!({})).await.unwrap_err();
+    /// assert!(matches!(err, Error::ProviderUnavailable { ref reason, .. } if reason.contains("OPENAI_BASE_URL")));
+    /// # }
+    /// ```
+    pub fn unavailable_provider(
+        mut self,
+        name: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        let name = name.into();
+        if !self.providers.contains_key(&name) {
+            self.unavailable.insert(name, reason.into());
+        }
         self
     }
 
@@ -417,6 +461,7 @@ impl RuntimeBuilder {
         let inner = RuntimeInner {
             registry,
             providers: self.providers,
+            unavailable: self.unavailable,
             model_override: self.model_override,
             fallback_model: env_model.or(self.default_model),
             limits: self.limits,

@@ -27,6 +27,13 @@ pub type Handler = Arc<dyn Fn(Ctx, Value) -> BoxFuture<'static, Result<Value>> +
 /// Checks that a value converts to the output type (the macros pass a `T::deserialize` check).
 pub type OutputCheck = fn(&Value) -> std::result::Result<(), String>;
 
+/// A tool's "canonicalise arguments for approval" hook: turns the arguments a model gave into
+/// the form that names what the call will actually touch (for file tools: every path
+/// normalised and resolved inside the sandbox), or explains why the call cannot run. The
+/// approval gate matches rules and session approvals against the result, and the tool then runs
+/// with it. See [`ToolSpecBuilder::canonical_args`].
+pub type CanonicalArgs = Arc<dyn Fn(&Value) -> std::result::Result<Value, String> + Send + Sync>;
+
 /// Default [`WorkerConfig::max_turns`].
 pub const DEFAULT_MAX_TURNS: u32 = 20;
 /// Default [`WorkerConfig::output_retries`].
@@ -56,6 +63,7 @@ pub struct CallableSpec {
     output_schema: Value,
     output_check: Option<OutputCheck>,
     approval: Option<Verdict>,
+    canonical_args: Option<CanonicalArgs>,
     body: Body,
     input_validator: OnceLock<std::result::Result<schema::Validator, String>>,
     output_validator: OnceLock<std::result::Result<schema::Validator, String>>,
@@ -154,6 +162,26 @@ impl CallableSpec {
     /// ```
     pub fn approval(&self) -> Option<Verdict> {
         self.approval
+    }
+
+    /// The arguments in the form approval rules are matched against and the tool runs with
+    /// (its [`ToolSpecBuilder::canonical_args`] hook; the arguments unchanged when it has
+    /// none), or why the call cannot run.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolSpecBuilder;
+    /// let spec = ToolSpecBuilder::new("t")
+    ///     .canonical_args(|args| Ok(serde_json::json!({"path": args["path"].as_str().unwrap_or("").trim_start_matches("./")})))
+    ///     .handler(|_, a| async move { Ok(a) }).build();
+    /// assert_eq!(spec.canonical_args(&serde_json::json!({"path": "./a"})).unwrap()["path"], "a");
+    /// let plain = ToolSpecBuilder::new("u").handler(|_, a| async move { Ok(a) }).build();
+    /// assert_eq!(plain.canonical_args(&serde_json::json!({"x": 1})).unwrap()["x"], 1);
+    /// ```
+    pub fn canonical_args(&self, args: &Value) -> std::result::Result<Value, String> {
+        match &self.canonical_args {
+            Some(hook) => hook(args),
+            None => Ok(args.clone()),
+        }
     }
 
     /// The worker's configuration, `None` for tools.
@@ -353,6 +381,7 @@ pub struct ToolSpecBuilder {
     input_schema: Value,
     output_schema: Value,
     approval: Option<Verdict>,
+    canonical_args: Option<CanonicalArgs>,
     handler: Option<Handler>,
 }
 
@@ -371,6 +400,7 @@ impl ToolSpecBuilder {
             input_schema: any_object_schema(),
             output_schema: Value::Object(Default::default()),
             approval: None,
+            canonical_args: None,
             handler: None,
         }
     }
@@ -452,6 +482,25 @@ impl ToolSpecBuilder {
         self
     }
 
+    /// Sets the "canonicalise arguments for approval" hook ([`CanonicalArgs`]): when a model
+    /// calls the tool, the approval gate matches its rules (and standing session approvals)
+    /// against what the hook returns, and the tool then runs with that value, so that a rule
+    /// about a path holds for every spelling of the path. An `Err` refuses the call before
+    /// anyone is asked; the model receives the message as the tool's error.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolSpecBuilder;
+    /// let b = ToolSpecBuilder::new("t").canonical_args(|args| Ok(args.clone()));
+    /// # let _ = b;
+    /// ```
+    pub fn canonical_args<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Value) -> std::result::Result<Value, String> + Send + Sync + 'static,
+    {
+        self.canonical_args = Some(Arc::new(f));
+        self
+    }
+
     /// Sets the body.
     ///
     /// ```
@@ -495,6 +544,7 @@ impl ToolSpecBuilder {
             output_schema: self.output_schema,
             output_check: None,
             approval: self.approval,
+            canonical_args: self.canonical_args,
             body: Body::Tool(handler),
             input_validator: OnceLock::new(),
             output_validator: OnceLock::new(),
@@ -804,6 +854,7 @@ impl WorkerSpecBuilder {
             output_schema: self.output_schema,
             output_check: self.output_check,
             approval: self.approval,
+            canonical_args: None,
             body: Body::Worker(self.config),
             input_validator: OnceLock::new(),
             output_validator: OnceLock::new(),

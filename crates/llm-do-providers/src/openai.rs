@@ -74,7 +74,6 @@ mod config;
 mod decode;
 mod error;
 mod output;
-mod redact;
 mod request;
 mod retry;
 mod stream;
@@ -88,8 +87,8 @@ pub use config::{
 pub use retry::RetryPolicy;
 
 use error::Failure;
+use llm_do_core::secrets::Redactor;
 use output::OutputPlan;
-use redact::Redactor;
 use stream::Assembler;
 use wire::ChatRequest;
 
@@ -135,7 +134,7 @@ impl OpenAiProvider {
         // Decided once here, not per request (it parses the base URL).
         config.max_tokens_field = Some(config.effective_max_tokens_field());
         let client = transport::client(&config);
-        let redactor = Redactor::new(config.secrets());
+        let redactor = Redactor::new().with_values(config.secrets());
         Self { inner: Arc::new(Inner { config, client, redactor }) }
     }
 

@@ -5,18 +5,16 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// What replaces the value of a secret header in recordings.
-pub const REDACTED: &str = "[redacted]";
-
-/// Headers whose values are never recorded (compared without regard to case).
-pub const SECRET_HEADERS: [&str; 4] =
-    ["authorization", "api-key", "x-api-key", "proxy-authorization"];
+pub use llm_do_core::secrets::REDACTED;
+use llm_do_core::secrets::is_secret_name;
 
 /// One request the server received, for assertions.
 ///
 /// Every request is recorded, whatever its path and whether it could be parsed, in arrival
 /// order. Header names are lower case; a header sent several times has its values joined with
-/// `", "`; the values of [`SECRET_HEADERS`] are replaced by [`REDACTED`]. `body` is the JSON
+/// `", "`; the values of headers whose name is a secret's
+/// ([`llm_do_core::secrets::is_secret_name`]: `authorization`, `api-key`, `*-token`, …) are
+/// replaced by [`REDACTED`]. `body` is the JSON
 /// body, or the body as a JSON string when it is not JSON, or `null` when it is empty.
 ///
 /// ```
@@ -95,7 +93,7 @@ impl RecordedRequest {
 }
 
 fn is_secret(name: &str) -> bool {
-    SECRET_HEADERS.iter().any(|secret| secret.eq_ignore_ascii_case(name))
+    is_secret_name(name)
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ pub use llm_do_core::{
 };
 pub use llm_do_core::{
     agent, approval, call, ctx, error, event, message, model, model_ref, prompt, registry, runtime,
-    schema, spec, usage,
+    schema, secrets, spec, usage,
 };
 
 /// Marks an `async fn` without a body as an LLM-backed worker.

@@ -6,8 +6,11 @@
 //! - `local` — the embedded local model provider, when the build includes it (the `local`
 //!   feature of `llm-do`, or of `llm-do-providers` enabled by anything in the build;
 //!   `local:smollm2`, `local:/path/to/model.gguf`; see [`providers::local`](crate::providers));
-//! - `openai` — the OpenAI-compatible provider, when `OPENAI_API_KEY` is set (it also reads
-//!   `OPENAI_BASE_URL`).
+//! - `openai` — the OpenAI-compatible provider, when `OPENAI_API_KEY` or `OPENAI_BASE_URL` is
+//!   set. When that configuration is wrong (a base URL that is not an `http(s)` URL, a key
+//!   with a line break), or neither is set, workers on `openai:…` fail with
+//!   [`Error::ProviderUnavailable`](crate::Error::ProviderUnavailable) saying what to fix
+//!   (never showing the key).
 //!
 //! and chooses the model of workers that name none:
 //!
@@ -75,13 +78,16 @@ pub fn default_providers(builder: RuntimeBuilder) -> RuntimeBuilder {
     if plan.openai {
         match llm_do_providers::openai::OpenAiProvider::from_env() {
             Ok(provider) => builder = builder.provider("openai", provider),
-            Err(e) => once_on_stderr(
-                &OPENAI_WARNING,
-                &format!(
-                    "llm-do: OPENAI_API_KEY is set but the `openai` provider is not usable: {e}"
-                ),
-            ),
+            // Kept, so that a worker on `openai:…` fails with what is wrong with the
+            // configuration rather than "unknown provider".
+            Err(e) => builder = builder.unavailable_provider("openai", openai_config_problem(&e)),
         }
+    } else {
+        builder = builder.unavailable_provider(
+            "openai",
+            "OPENAI_API_KEY is not set (set it, and OPENAI_BASE_URL for a server other than \
+             OpenAI's)",
+        );
     }
     if let Some(model) = plan.default_model {
         once_on_stderr(
@@ -98,7 +104,31 @@ pub fn default_providers(builder: RuntimeBuilder) -> RuntimeBuilder {
 }
 
 static LOCAL_NOTICE: Once = Once::new();
-static OPENAI_WARNING: Once = Once::new();
+
+/// What is wrong with the `openai` provider's environment, naming the variable to fix and
+/// never showing the key.
+///
+/// ```
+/// use llm_do::providers::openai::{ConfigError, OpenAiConfig, OpenAiProvider};
+/// let e = OpenAiProvider::try_new(OpenAiConfig::new().base_url("ftp://x")).unwrap_err();
+/// assert!(llm_do::setup::openai_config_problem(&e).starts_with("OPENAI_BASE_URL"));
+/// let e = OpenAiProvider::try_new(OpenAiConfig::new().api_key("sk-a\nSECRET")).unwrap_err();
+/// let m = llm_do::setup::openai_config_problem(&e);
+/// assert!(m.starts_with("OPENAI_API_KEY") && !m.contains("SECRET"));
+/// ```
+pub fn openai_config_problem(e: &llm_do_providers::openai::ConfigError) -> String {
+    use llm_do_providers::openai::ConfigError;
+    match e {
+        ConfigError::InvalidBaseUrl { url, reason } => {
+            format!("OPENAI_BASE_URL `{url}` is not a usable base URL: {reason}")
+        }
+        ConfigError::InvalidApiKey => "OPENAI_API_KEY cannot be sent in an HTTP header: it \
+             contains a line break, a control character or a non-ASCII character (the key is \
+             not shown)"
+            .to_owned(),
+        other => other.to_string(),
+    }
+}
 
 fn once_on_stderr(once: &Once, message: &str) {
     once.call_once(|| eprintln!("{message}"));
@@ -114,6 +144,7 @@ struct Plan {
 fn plan(env: &dyn Fn(&str) -> Option<String>, local: bool) -> Plan {
     let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
     let api_key = set("OPENAI_API_KEY").is_some();
+    let base_url = set("OPENAI_BASE_URL").is_some();
     let default_model = if set(crate::runtime::MODEL_ENV).is_some() || api_key || !local {
         None
     } else {
@@ -122,7 +153,7 @@ fn plan(env: &dyn Fn(&str) -> Option<String>, local: bool) -> Plan {
             None => EMBEDDED_DEFAULT_MODEL.to_owned(),
         })
     };
-    Plan { openai: api_key, default_model }
+    Plan { openai: api_key || base_url, default_model }
 }
 
 #[cfg(test)]

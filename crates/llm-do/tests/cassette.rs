@@ -2,7 +2,7 @@
 //! replayed offline, and the diff a changed request produces.
 
 use llm_do::prelude::*;
-use llm_do::testing::cassette::redact::redact_text;
+use llm_do::testing::cassette::redact::redactor;
 use llm_do::testing::cassette::{
     Cassette, CassetteError, CassetteMode, CassetteModel, cassette_with_mode,
 };
@@ -87,8 +87,8 @@ async fn a_recorded_run_replays_offline_with_the_same_result() -> Result<()> {
     // The tools run again on replay; the tool result with a key is redacted in the cassette
     // but matches because the live request is redacted the same way.
     // Answers are redacted too: the key the live model echoed is not replayed.
-    assert_eq!(replayed, redact_text(&recorded));
-    assert!(replayed.contains("[REDACTED]"));
+    assert_eq!(replayed, redactor().redact(&recorded));
+    assert!(replayed.contains("[redacted]"));
     assert!(replay.unused().is_empty());
     // Streaming consumers still see the answer in pieces.
     let deltas = log
@@ -126,7 +126,7 @@ async fn concurrent_requests_replay_in_any_order() -> Result<()> {
     let rt = runtime(open(CassetteMode::Replay, &path), &EventLog::new());
     for (i, (a, b)) in pairs.iter().enumerate().rev() {
         let again = ask(&rt, a, b).await?;
-        assert_eq!(Some(again), recorded[i].as_deref().ok().map(redact_text));
+        assert_eq!(Some(again), recorded[i].as_deref().ok().map(|t| redactor().redact(t)));
     }
     // Re-recording sequentially gives the same file: order does not depend on arrival.
     let rt = runtime(open(CassetteMode::Record, &path), &EventLog::new());
@@ -210,4 +210,38 @@ async fn replay_without_a_cassette_says_how_to_record_one() {
         err.to_string(),
         "cassette tests/cassettes/none.json does not exist; record it by running the test with LLM_DO_RECORD=1"
     );
+}
+
+/// The shared corpus of secrets (`tests/fixtures/secrets.json`) in a recorded interaction: in
+/// the request's messages, the answer's text and its tool calls' raw arguments. None of them
+/// reaches the cassette. (The corpus entries that are environment values need the variables
+/// set in this process, which this test cannot do; the CLI test sets them.)
+#[test]
+fn no_secret_of_the_corpus_reaches_a_cassette() {
+    use llm_do::testing::cassette::Interaction;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/secrets.json");
+    let corpus: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let env_values: Vec<&str> =
+        corpus["env"].as_object().unwrap().values().filter_map(|v| v.as_str()).collect();
+    let entries: Vec<&serde_json::Value> = corpus["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| !env_values.contains(&e["secret"].as_str().unwrap()))
+        .collect();
+    let mut cassette = Cassette::default();
+    for e in &entries {
+        let text = e["text"].as_str().map(str::to_owned).unwrap_or_else(|| e["args"].to_string());
+        let request = ModelRequest::new("m", vec![Message::user(text.clone())]);
+        let mut response = llm_do::ModelResponse::text(text.clone());
+        let args = e.get("args").cloned().unwrap_or_else(|| json!({"text": text}));
+        response.tool_calls.push(llm_do::ToolCall::new("c1", "lookup", &args));
+        cassette.push(Interaction::new(&request, response));
+    }
+    let written = cassette.to_pretty_json();
+    for e in entries {
+        let secret = e["secret"].as_str().unwrap();
+        assert!(!written.contains(secret), "{}: {secret} in\n{written}", e["name"]);
+    }
 }

@@ -20,7 +20,8 @@ use serde_json::Value;
 pub struct ApprovalRequest {
     /// The tool (or worker) the model wants to call.
     pub tool: String,
-    /// Its arguments.
+    /// Its arguments, in the callee's canonical form: what the call will actually touch (for
+    /// file tools, paths resolved inside the sandbox), which is also what it runs with.
     pub args: Value,
     /// Whether the callee is a tool or a worker.
     pub kind: CallKind,

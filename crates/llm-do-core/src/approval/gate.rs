@@ -35,7 +35,12 @@ pub(crate) struct Gate {
 
 /// The gate's answer for one call.
 pub(crate) enum GateOutcome {
-    Run,
+    /// Run the call with these arguments: the callee's canonical form of what the model gave
+    /// ([`CallableSpec::canonical_args`]), the form the rules were matched against.
+    Run(Value),
+    /// The arguments cannot be put in canonical form (e.g. a path outside the sandbox): the
+    /// call cannot run, nobody is asked; the model receives this as the tool's error.
+    Invalid(String),
     Denied(String),
     /// Denied, and the run ends at once ([`Decision::DenyAndAbort`]).
     Aborted(String),
@@ -57,7 +62,16 @@ impl Gate {
     }
 
     /// Decides whether a call requested by the model of `ctx`'s worker may run.
+    ///
+    /// Rules and standing session approvals are matched against the callee's canonical form
+    /// of the arguments (for file tools: resolved paths inside the sandbox), never their
+    /// spelling, and a call that runs runs with that form.
     pub(crate) async fn check(&self, ctx: &Ctx, spec: &CallableSpec, args: &Value) -> GateOutcome {
+        let args = match spec.canonical_args(args) {
+            Ok(canonical) => canonical,
+            Err(message) => return GateOutcome::Invalid(message),
+        };
+        let args = &args;
         let (verdict, reason) = self.policy.evaluate(spec.name(), args, spec.approval());
         let explicit = reason != "no rule (allowed by default)";
         let decided = |approved: bool, decision: String| {
@@ -73,7 +87,7 @@ impl Gate {
         match verdict {
             Verdict::Allow => {
                 decided(true, format!("allowed by {reason}"));
-                GateOutcome::Run
+                GateOutcome::Run(args.clone())
             }
             Verdict::Deny => {
                 let message = format!("denied by {reason}");
@@ -84,7 +98,7 @@ impl Gate {
                 let key = (spec.name().to_owned(), canonical_json(args));
                 if self.session.lock().unwrap_or_else(|p| p.into_inner()).contains(&key) {
                     decided(true, "approved earlier for the session".to_owned());
-                    return GateOutcome::Run;
+                    return GateOutcome::Run(args.clone());
                 }
                 let mut call_path: Vec<String> =
                     ctx.call_path().iter().map(|s| s.to_string()).collect();
@@ -103,12 +117,12 @@ impl Gate {
                 match self.approver.decide(&request).await {
                     Decision::ApproveOnce => {
                         decided(true, "approved once".to_owned());
-                        GateOutcome::Run
+                        GateOutcome::Run(args.clone())
                     }
                     Decision::ApproveForSession => {
                         self.session.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
                         decided(true, "approved for the session".to_owned());
-                        GateOutcome::Run
+                        GateOutcome::Run(args.clone())
                     }
                     Decision::Deny { reason: why } => {
                         let message = match why {

@@ -74,7 +74,7 @@ impl Interaction {
     /// use llm_do_providers::cassette::Interaction;
     /// let req = ModelRequest::new("m", vec![Message::user("my key is sk-abcdefghijklmnopqrstuvwx")]);
     /// let i = Interaction::new(&req, ModelResponse::text("ok"));
-    /// assert_eq!(i.request["messages"][0]["content"], "my key is [REDACTED]");
+    /// assert_eq!(i.request["messages"][0]["content"], "my key is [redacted]");
     /// ```
     pub fn new(request: &llm_do_core::ModelRequest, response: ModelResponse) -> Self {
         Self {

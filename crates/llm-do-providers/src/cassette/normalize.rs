@@ -1,6 +1,6 @@
 //! The normalized form of a request: what is recorded and what replay compares.
 
-use super::redact::redact_value;
+use super::redact::redactor;
 use llm_do_core::ModelRequest;
 use serde_json::{Map, Value};
 
@@ -42,7 +42,7 @@ pub fn normalize_request(request: &ModelRequest) -> Value {
             }
         }
     }
-    redact_value(&mut value);
+    redactor().redact_value(&mut value);
     value
 }
 

@@ -1,8 +1,8 @@
 //! [`OpenAiConfig`]: where the server is, how to authenticate, and how the provider behaves
 //! (timeout, retries, structured output, streaming).
 
-use super::redact::{REDACTED, Redactor, is_sensitive_header};
 use super::retry::RetryPolicy;
+use llm_do_core::secrets::{REDACTED, Redactor, is_secret_name};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::time::Duration;
@@ -285,9 +285,8 @@ impl OpenAiConfig {
     pub(crate) fn secrets(&self) -> Vec<String> {
         let mut secrets: Vec<String> =
             self.api_key.iter().map(|k| k.expose_secret().to_owned()).collect();
-        secrets.extend(
-            self.headers.iter().filter(|(n, _)| is_sensitive_header(n)).map(|(_, v)| v.clone()),
-        );
+        secrets
+            .extend(self.headers.iter().filter(|(n, _)| is_secret_name(n)).map(|(_, v)| v.clone()));
         secrets
     }
 
@@ -295,7 +294,7 @@ impl OpenAiConfig {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         // A key pasted into the URL by mistake must not travel on in the error.
         let invalid_url = |reason: &str| ConfigError::InvalidBaseUrl {
-            url: Redactor::new(self.secrets()).redact(&self.base_url),
+            url: Redactor::new().with_values(self.secrets()).redact(&self.base_url),
             reason: reason.to_owned(),
         };
         match reqwest::Url::parse(&self.base_url) {
@@ -335,7 +334,7 @@ impl fmt::Debug for OpenAiConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let header_names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
         f.debug_struct("OpenAiConfig")
-            .field("base_url", &Redactor::new(self.secrets()).redact(&self.base_url))
+            .field("base_url", &Redactor::new().with_values(self.secrets()).redact(&self.base_url))
             .field("api_key", &self.api_key.as_ref().map(|_| REDACTED))
             .field("headers", &header_names)
             .field("timeout", &self.timeout)

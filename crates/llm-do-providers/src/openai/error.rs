@@ -13,9 +13,9 @@
 //! A streamed attempt that fails after part of the answer reached the sink is retried like any
 //! other transient failure, after a `StreamDelta::Restart` tells the sink to discard the pieces.
 
-use super::redact::Redactor;
 use super::retry::GaveUp;
 use async_openai::error::{OpenAIError, StreamError};
+use llm_do_core::secrets::Redactor;
 use llm_do_core::{ModelError, ModelErrorKind};
 use serde_json::Value;
 use std::fmt;
@@ -328,7 +328,7 @@ mod tests {
 
     #[test]
     fn final_errors_are_redacted_and_count_attempts() {
-        let redactor = Redactor::new(["sk-test-SECRET123".to_owned()]);
+        let redactor = Redactor::new().with_values(["sk-test-SECRET123".to_owned()]);
         let f = Failure::new(ModelErrorKind::Status(503), "echo sk-test-SECRET123").retryable(true);
         let e = f.into_model_error(&redactor, 4, false);
         assert_eq!(e.to_string(), "HTTP status 503: echo [redacted] (gave up after 4 attempts)");

@@ -18,7 +18,6 @@
 
 use super::config::{ConfigError, OpenAiConfig};
 use super::error::{HttpStatus, error_chain};
-use super::redact::is_sensitive_header;
 use super::wire::STREAM_BROKE_OFF;
 use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
@@ -26,6 +25,7 @@ use bytes::Bytes;
 use futures::Stream;
 use futures::future::BoxFuture;
 use http::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use llm_do_core::secrets::is_secret_name;
 use secrecy::{ExposeSecret, SecretString};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -79,7 +79,7 @@ pub(crate) fn client(config: &OpenAiConfig) -> Result<Client, ConfigError> {
             name: name.to_string(),
             reason: "the value has characters a header cannot carry".to_owned(),
         })?;
-        value.set_sensitive(is_sensitive_header(name.as_str()));
+        value.set_sensitive(is_secret_name(name.as_str()));
         headers.insert(name, value);
     }
     let api_key = match &config.api_key {

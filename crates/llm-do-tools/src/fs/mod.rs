@@ -52,7 +52,11 @@ pub const DEFAULT_MAX_LIST_ENTRIES: usize = 1_000;
 
 /// File tools confined to a root directory.
 ///
-/// Every path a model gives is relative to the root. The toolset refuses `..` components,
+/// Every path a model gives is relative to the root. When a model calls `read_file` or
+/// `write_file`, the approval gate sees the path resolved inside the root (normalised, with
+/// symbolic links followed: `./secret/b.txt`, `secret//b.txt`, the absolute path and a path
+/// through a link to `secret/` are all `secret/b.txt`), so approval rules hold for every
+/// spelling, and the call runs with that resolved path. The toolset refuses `..` components,
 /// absolute paths outside the root, and symbolic links that resolve outside it (including
 /// dangling ones, chains of links, and directories reached through a link). The check is made
 /// by the operating system at the moment of use: all operations go through a
@@ -311,10 +315,12 @@ impl Filesystem {
             self.max_read_chars
         );
         let fs = self.clone();
+        let sandbox = self.sandbox.clone();
         ToolSpecBuilder::new("read_file")
             .description(description)
             .input_schema(self.bounded::<ReadFileArgs>(&[("path", self.max_path_chars)]))
             .output::<ReadFileOutput>()
+            .canonical_args(move |args| resolve_path_arg(&sandbox, args))
             .handler(move |_ctx, args| {
                 let fs = fs.clone();
                 async move { respond(parse(args).map(|a| fs.read_file(a))?.await) }
@@ -333,6 +339,7 @@ impl Filesystem {
     /// ```
     pub fn write_file_spec(&self) -> Arc<CallableSpec> {
         let fs = self.clone();
+        let sandbox = self.sandbox.clone();
         ToolSpecBuilder::new("write_file")
             .description(
                 "Create or replace a text file inside the sandbox directory with the given \
@@ -347,6 +354,7 @@ impl Filesystem {
             ]))
             .output::<WriteFileOutput>()
             .approval(Verdict::Ask)
+            .canonical_args(move |args| resolve_path_arg(&sandbox, args))
             .handler(move |_ctx, args| {
                 let fs = fs.clone();
                 async move { respond(parse(args).map(|a| fs.write_file(a))?.await) }
@@ -399,6 +407,22 @@ impl Filesystem {
         }
         schema
     }
+}
+
+/// The arguments with `path` (when it is a string) replaced by the root-relative path the call
+/// will touch ([`Sandbox::resolve`]): the form approval rules are matched against, and the
+/// call then runs with. Other arguments are left as they are (the tool checks them).
+fn resolve_path_arg(
+    sandbox: &Sandbox,
+    args: &serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    let mut args = args.clone();
+    if let Some(path) = args.get_mut("path") {
+        if let Some(given) = path.as_str() {
+            *path = sandbox.resolve(given).map_err(|e| e.to_string())?.into();
+        }
+    }
+    Ok(args)
 }
 
 /// Refuses `value` (the argument `argument`) when it is longer than `max` characters.

@@ -49,6 +49,91 @@ impl Sandbox {
     pub(crate) fn relative(&self, path: &str) -> Result<PathBuf, ToolError> {
         relative_to(&self.root, path)
     }
+
+    /// The path a model gave, as the root-relative path the operating system will touch:
+    /// normalised ([`relative`](Self::relative)), with every symbolic link among its existing
+    /// components resolved (for a file that does not exist yet: its resolved parent and its
+    /// name), in `/`-separated form (`.` for the root). This is what approval rules are
+    /// matched against. A link that leads outside the root, or too many links, is an error.
+    pub(crate) fn resolve(&self, path: &str) -> Result<String, ToolError> {
+        let relative = self.relative(path)?;
+        let resolved = resolve_links(&self.root, &relative, path)?;
+        let parts: Vec<String> =
+            resolved.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+        Ok(if parts.is_empty() { ".".to_owned() } else { parts.join("/") })
+    }
+}
+
+/// The most symbolic links one path may go through (as Linux's `ELOOP` limit).
+const MAX_LINKS: usize = 40;
+
+/// Resolves the symbolic links of `relative` (already normalised, no `..`) under `root`, one
+/// component at a time; returns the resolved components. `given` is the path as the model
+/// wrote it, for errors.
+fn resolve_links(
+    root: &Path,
+    relative: &Path,
+    given: &str,
+) -> Result<Vec<std::ffi::OsString>, ToolError> {
+    use std::collections::VecDeque;
+    let outside = || ToolError::OutsideRoot { path: given.to_owned() };
+    let mut pending: VecDeque<std::ffi::OsString> = VecDeque::new();
+    for component in relative.components() {
+        if let Component::Normal(part) = component {
+            pending.push_back(part.to_owned());
+        }
+    }
+    let mut done: Vec<std::ffi::OsString> = Vec::new();
+    let mut links = 0;
+    while let Some(part) = pending.pop_front() {
+        if part == ".." {
+            done.pop().ok_or_else(outside)?;
+            continue;
+        }
+        if part == "." || part.is_empty() {
+            continue;
+        }
+        let here: PathBuf = done.iter().collect::<PathBuf>().join(&part);
+        let meta = std::fs::symlink_metadata(root.join(&here));
+        if !meta.is_ok_and(|m| m.file_type().is_symlink()) {
+            // A file or directory, or nothing (yet): the name stands for itself.
+            done.push(part);
+            continue;
+        }
+        links += 1;
+        if links > MAX_LINKS {
+            return Err(ToolError::InvalidPath {
+                path: given.to_owned(),
+                reason: "it goes through too many symbolic links".into(),
+            });
+        }
+        let target = std::fs::read_link(root.join(&here))
+            .map_err(|err| io_error("resolving", given, err))?;
+        if target.has_root() {
+            // An absolute link target counts only when it lies under the root.
+            let inside = target.strip_prefix(root).map_err(|_| outside())?;
+            done.clear();
+            prepend(&mut pending, inside);
+        } else {
+            prepend(&mut pending, &target);
+        }
+    }
+    Ok(done)
+}
+
+/// Puts the components of a link's target in front of what remains to resolve.
+fn prepend(pending: &mut std::collections::VecDeque<std::ffi::OsString>, target: &Path) {
+    let parts: Vec<std::ffi::OsString> = target
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(p) => Some(p.to_owned()),
+            Component::ParentDir => Some("..".into()),
+            _ => None,
+        })
+        .collect();
+    for part in parts.into_iter().rev() {
+        pending.push_front(part);
+    }
 }
 
 /// The canonical path of `root`, which must be an existing directory.

@@ -18,23 +18,7 @@ pub const DEFAULT_PASSED_ENV: &[&str] = &[
     "TMPDIR",
 ];
 
-/// Whether a variable name looks like it holds a secret: names ending in `_KEY`, `_KEY_ID`,
-/// `_TOKEN` or `_SECRET`, and names containing `SECRET`, `PASSWORD`, `PASSWD` or
-/// `CREDENTIAL` (case-insensitive). Such variables are never passed to commands, even when
-/// named with [`Shell::pass_env`](super::Shell::pass_env).
-///
-/// ```
-/// use llm_do_tools::shell::is_secret_name;
-/// assert!(is_secret_name("OPENAI_API_KEY"));
-/// assert!(is_secret_name("github_token"));
-/// assert!(is_secret_name("DB_PASSWORD_FILE"));
-/// assert!(!is_secret_name("PATH"));
-/// ```
-pub fn is_secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    ["_KEY", "_KEY_ID", "_TOKEN", "_SECRET"].iter().any(|s| upper.ends_with(s))
-        || ["SECRET", "PASSWORD", "PASSWD", "CREDENTIAL"].iter().any(|s| upper.contains(s))
-}
+pub use llm_do_core::secrets::is_secret_name;
 
 /// The `(name, value)` pairs to give a command: each of `names` that is set in this process's
 /// environment and does not look like a secret.

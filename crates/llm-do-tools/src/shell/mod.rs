@@ -33,9 +33,13 @@
 //!    `Deny` refuses with an error result; nothing runs.
 //! 3. **Run**: the program is executed directly (`execvp`, never `sh -c`), in the root
 //!    directory, with stdin closed, an environment reduced to [`DEFAULT_PASSED_ENV`] (plus
-//!    [`Shell::pass_env`]) minus anything [`is_secret_name`], a time limit after which the
-//!    program and its process group are killed, and stdout and stderr each capped at
-//!    [`Shell::max_output`] bytes.
+//!    [`Shell::pass_env`]) minus anything [`is_secret_name`], a time limit, and stdout and
+//!    stderr each capped at [`Shell::max_output`] bytes.
+//! 4. **End**: when the call ends — the program exited, the time limit passed, or the call was
+//!    dropped (an error, an abort, the CLI's Ctrl-C) — everything the program started is
+//!    killed: its process group and, on Linux, every process carrying the call's marker
+//!    variable or descending from it, including programs that called `setsid`
+//!    (see `docs/approvals.md`, "Hostile input", for what this does not cover).
 //!
 //! `Ask` cannot be decided by the tool itself: the runtime's approval gate does that before
 //! the tool runs. Put [`Shell::approval_rules`] into the runtime's
@@ -47,9 +51,11 @@
 //! (`grep -r x /etc`). Allow only programs whose every use is acceptable, and prefer the
 //! [`fs`](crate::fs) tools for file access.
 
+mod canonical;
 mod env;
 mod parse;
 mod policy;
+mod reap;
 mod rules;
 mod run;
 
@@ -327,11 +333,24 @@ impl Shell {
     /// ```
     pub fn spec(&self) -> Arc<CallableSpec> {
         let shell = self.clone();
+        let root = self.root.clone();
         ToolSpecBuilder::new(TOOL_NAME)
             .description(self.description())
             .input::<ShellArgs>()
             .output::<ShellOutput>()
             .approval(Verdict::Ask)
+            // Rules see (and the call runs) one spelling of each command and path argument.
+            .canonical_args(move |args| {
+                let mut args = args.clone();
+                if let Some(command) = args.get_mut("command") {
+                    if let Some(text) = command.as_str() {
+                        *command = canonical::canonical_command(&root, text)
+                            .map_err(|e| e.to_string())?
+                            .into();
+                    }
+                }
+                Ok(args)
+            })
             .handler(move |_ctx, args| {
                 let shell = shell.clone();
                 async move {

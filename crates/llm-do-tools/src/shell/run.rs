@@ -1,6 +1,7 @@
 //! Running one argument vector: direct execution, fixed working directory, scrubbed
 //! environment, time limit, capped output.
 
+use super::reap::{MARKER_VAR, Tree};
 use crate::error::ToolError;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -50,11 +51,13 @@ pub(crate) async fn run(inv: Invocation<'_>) -> Result<ShellOutput, ToolError> {
     if tokio::runtime::Handle::try_current().is_err() {
         return Err(ToolError::NoRuntime);
     }
+    let marker = Tree::marker_value();
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args)
         .current_dir(inv.cwd)
         .env_clear()
         .envs(inv.env)
+        .env(MARKER_VAR, &marker)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -63,7 +66,9 @@ pub(crate) async fn run(inv: Invocation<'_>) -> Result<ShellOutput, ToolError> {
     cmd.process_group(0); // its own group, so that a timeout can end its children too
     let mut child =
         cmd.spawn().map_err(|source| ToolError::Spawn { program: program.clone(), source })?;
-    let mut group = GroupGuard::new(child.id());
+    // Declared after `child`, so dropped before it: when the call is dropped (cancelled), the
+    // whole tree is killed while the leader is still unreaped.
+    let mut tree = Tree::new(child.id(), &marker);
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
     let mut out = Capture::new(inv.max_output);
@@ -75,7 +80,10 @@ pub(crate) async fn run(inv: Invocation<'_>) -> Result<ShellOutput, ToolError> {
     .await;
     match finished {
         Ok(Ok(status)) => {
-            group.disarm();
+            // Whatever it left running in the background (a daemon, a `setsid` child) ends
+            // with the call.
+            tree.leader_reaped();
+            tree.kill();
             Ok(ShellOutput {
                 exit_code: status.code(),
                 success: status.success(),
@@ -87,8 +95,9 @@ pub(crate) async fn run(inv: Invocation<'_>) -> Result<ShellOutput, ToolError> {
             Err(ToolError::Io { operation: "waiting for", path: program.clone(), source })
         }
         Err(_) => {
-            group.kill();
+            tree.kill();
             let _ = child.kill().await;
+            tree.leader_reaped();
             Err(ToolError::Timeout {
                 command: inv.command.to_owned(),
                 after: inv.timeout,
@@ -96,41 +105,6 @@ pub(crate) async fn run(inv: Invocation<'_>) -> Result<ShellOutput, ToolError> {
                 stderr: err.text(),
             })
         }
-    }
-}
-
-/// Kills the child's process group when dropped before the child was waited for (a timeout,
-/// or the call being cancelled).
-struct GroupGuard {
-    pid: Option<u32>,
-}
-
-impl GroupGuard {
-    fn new(pid: Option<u32>) -> Self {
-        Self { pid }
-    }
-
-    fn disarm(&mut self) {
-        self.pid = None;
-    }
-
-    fn kill(&mut self) {
-        #[cfg(unix)]
-        if let Some(pid) = self
-            .pid
-            .take()
-            .and_then(|p| i32::try_from(p).ok())
-            .and_then(rustix::process::Pid::from_raw)
-        {
-            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-        }
-        self.pid = None;
-    }
-}
-
-impl Drop for GroupGuard {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 

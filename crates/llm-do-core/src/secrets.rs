@@ -1,0 +1,441 @@
+//! Secrets: what counts as one, and how it is redacted — the one home of that rule.
+//!
+//! Every place text leaves the process uses this module: the CLI's stdout, stderr (`-v`,
+//! `-vv`, errors) and run logs, cassettes, provider error messages, and the shell tool's
+//! environment filter. Nothing here reads the environment: callers hand the variables they
+//! know to [`Redactor::with_env`] (core knows no environment variables).
+//!
+//! A secret is:
+//! - a token with a well-known credential prefix (`sk-`, `ghp_`, `github_pat_`, `xoxb-`,
+//!   `AKIA`, `AIza`, `hf_`, `glpat-`, …) followed by at least 16 token characters, wherever it
+//!   starts a word — also right after an escape such as `\n` inside JSON text;
+//! - `Bearer <token>`;
+//! - the value after a secret-looking name followed by `:` or `=` (`api_key=…`,
+//!   `Authorization: …`), and in JSON text the string value of any key [`is_secret_name`] says
+//!   is secret (`"api_key": "…"`, `"token":"…"`, whatever its length);
+//! - in JSON values, the scalar value of every such key;
+//! - every value the redactor was given ([`Redactor::with_values`]) or that an environment
+//!   variable with a secret-looking name holds ([`Redactor::with_env`]), of at least
+//!   [`MIN_SECRET_LEN`] characters, wherever it appears.
+//!
+//! Each is replaced by [`REDACTED`].
+//!
+//! ```
+//! use llm_do_core::secrets::Redactor;
+//! let r = Redactor::new().with_env([("OPENAI_API_KEY".to_owned(), "local-key-123456".to_owned())]);
+//! assert_eq!(r.redact("use sk-proj-abcdefghijklmnop1234 now"), "use [redacted] now");
+//! assert_eq!(r.redact("Authorization: Bearer abc.def.ghi123"), "Authorization: [redacted]");
+//! assert_eq!(r.redact(r#"{"text":"line\nghp_abcdefghijklmnopqrstuvwx"}"#), r#"{"text":"line\n[redacted]"}"#);
+//! assert_eq!(r.redact(r#"{"token": "short"}"#), r#"{"token": "[redacted]"}"#);
+//! assert_eq!(r.redact("key local-key-123456 echoed"), "key [redacted] echoed");
+//! assert_eq!(r.redact("nothing to hide"), "nothing to hide");
+//! ```
+
+use serde_json::Value;
+use std::sync::Arc;
+
+/// What a redacted secret is replaced by.
+pub const REDACTED: &str = "[redacted]";
+
+/// Known secret values shorter than this are not replaced: replacing every occurrence of a
+/// short "key" would garble ordinary text without protecting anything.
+pub const MIN_SECRET_LEN: usize = 8;
+
+/// Credential prefixes of well-known services.
+const PREFIXES: &[&str] = &[
+    "sk-",
+    "sk_live_",
+    "sk_test_",
+    "rk_live_",
+    "pk_live_",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xapp-",
+    "glpat-",
+    "hf_",
+    "AKIA",
+    "ASIA",
+    "AIza",
+];
+
+/// Names that, followed by `:` or `=` in free text, introduce a secret.
+const KEY_NAMES: &[&str] =
+    &["api_key", "api-key", "apikey", "password", "passwd", "secret", "token", "authorization"];
+
+/// Whether a name — of an environment variable, an HTTP header, a JSON object key — says that
+/// its value is a secret: `authorization`, `cookie`, names ending in `token`, `secret`,
+/// `password`, `apikey`, `credential(s)`, `_key` or `_key_id`, and names containing `secret`,
+/// `password`, `passwd` or `credential` (case and `_`/`-` separators ignored).
+///
+/// The shell tool never passes such variables to commands; redaction replaces their values.
+///
+/// ```
+/// use llm_do_core::secrets::is_secret_name;
+/// for name in ["OPENAI_API_KEY", "github_token", "X-Api-Key", "Authorization", "DB_PASSWORD_FILE",
+///              "AWS_ACCESS_KEY_ID", "client_secret", "gcp_credentials", "x-auth-token"] {
+///     assert!(is_secret_name(name), "{name}");
+/// }
+/// for name in ["PATH", "HOME", "max_tokens", "output_tokens", "key", "TOKENIZERS_PARALLELISM", "PWD"] {
+///     assert!(!is_secret_name(name), "{name}");
+/// }
+/// ```
+pub fn is_secret_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let n: String = lower.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    ["authorization", "proxyauthorization", "cookie", "setcookie", "bearer"].contains(&n.as_str())
+        || ["token", "secret", "password", "passwd", "apikey", "credential", "credentials"]
+            .iter()
+            .any(|s| n.ends_with(s))
+        || ["secret", "password", "passwd", "credential"].iter().any(|s| n.contains(s))
+        || ["_key", "-key", "_key_id", "-key-id"].iter().any(|s| lower.ends_with(s))
+}
+
+/// Replaces secrets in text and JSON values (see the [module documentation](self)). Cheap to
+/// clone.
+///
+/// ```
+/// use llm_do_core::secrets::Redactor;
+/// let r = Redactor::new().with_values(["hunter2hunter2".to_owned()]);
+/// assert_eq!(r.redact("pw hunter2hunter2"), "pw [redacted]");
+/// let v = r.redact_json(serde_json::json!({"api_key": "abc", "n": 1, "text": "hunter2hunter2"}));
+/// assert_eq!(v, serde_json::json!({"api_key": "[redacted]", "n": 1, "text": "[redacted]"}));
+/// ```
+#[derive(Clone, Default)]
+pub struct Redactor {
+    /// Known secret values, longest first.
+    values: Arc<[String]>,
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Redactor({} known secrets)", self.values.len())
+    }
+}
+
+impl Redactor {
+    /// A redactor that knows the patterns only.
+    ///
+    /// ```
+    /// let r = llm_do_core::secrets::Redactor::new();
+    /// assert_eq!(r.redact("ghp_abcdefghijklmnopqrstuvwxyz"), "[redacted]");
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Also replaces these values wherever they appear (values shorter than
+    /// [`MIN_SECRET_LEN`] characters are ignored).
+    ///
+    /// ```
+    /// let r = llm_do_core::secrets::Redactor::new().with_values(["s3cr3t-value".to_owned(), "ab".to_owned()]);
+    /// assert_eq!(r.redact("s3cr3t-value ab"), "[redacted] ab");
+    /// ```
+    pub fn with_values(self, values: impl IntoIterator<Item = String>) -> Self {
+        let mut all: Vec<String> = self.values.iter().cloned().collect();
+        all.extend(values.into_iter().filter(|v| v.trim().chars().count() >= MIN_SECRET_LEN));
+        // Longest first, so that a secret containing another is replaced whole.
+        all.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        all.dedup();
+        Self { values: all.into() }
+    }
+
+    /// Also replaces the values of the variables whose name [`is_secret_name`] (pass
+    /// `std::env::vars()`).
+    ///
+    /// ```
+    /// let vars = [("GH_TOKEN".to_owned(), "abcdefgh12345678".to_owned()), ("HOME".to_owned(), "/home/someone".to_owned())];
+    /// let r = llm_do_core::secrets::Redactor::new().with_env(vars);
+    /// assert_eq!(r.redact("abcdefgh12345678 in /home/someone"), "[redacted] in /home/someone");
+    /// ```
+    pub fn with_env(self, vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.with_values(vars.into_iter().filter(|(k, _)| is_secret_name(k)).map(|(_, v)| v))
+    }
+
+    /// `text` with every secret replaced by [`REDACTED`].
+    ///
+    /// ```
+    /// let r = llm_do_core::secrets::Redactor::new();
+    /// assert_eq!(r.redact("key AKIAABCDEFGHIJKLMNOP, done"), "key [redacted], done");
+    /// assert_eq!(r.redact("task-manager"), "task-manager");
+    /// ```
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for value in self.values.iter() {
+            if out.contains(value.as_str()) {
+                out = out.replace(value.as_str(), REDACTED);
+            }
+        }
+        redact_patterns(&out)
+    }
+
+    /// Redacts a JSON value in place: the scalar value of every object key that
+    /// [`is_secret_name`] says is secret, and every string.
+    ///
+    /// ```
+    /// let mut v = serde_json::json!({"a": ["token: abcdefgh12345678"], "password": 1234});
+    /// llm_do_core::secrets::Redactor::new().redact_value(&mut v);
+    /// assert_eq!(v, serde_json::json!({"a": ["token: [redacted]"], "password": "[redacted]"}));
+    /// ```
+    pub fn redact_value(&self, value: &mut Value) {
+        match value {
+            Value::String(s) => {
+                let redacted = self.redact(s);
+                if redacted != *s {
+                    *s = redacted;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.redact_value(v)),
+            Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    let scalar = matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
+                    if scalar && is_secret_name(key) {
+                        *v = Value::String(REDACTED.to_owned());
+                    } else {
+                        self.redact_value(v);
+                    }
+                }
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        }
+    }
+
+    /// [`redact_value`](Self::redact_value) by value.
+    ///
+    /// ```
+    /// let v = llm_do_core::secrets::Redactor::new().redact_json(serde_json::json!({"token": "t"}));
+    /// assert_eq!(v["token"], "[redacted]");
+    /// ```
+    pub fn redact_json(&self, mut value: Value) -> Value {
+        self.redact_value(&mut value);
+        value
+    }
+}
+
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~' | '+' | '/' | '=')
+}
+
+/// Length in bytes of the run of token characters at the start of `s`.
+fn token_len(s: &str) -> usize {
+    s.find(|c: char| !is_token_char(c)).unwrap_or(s.len())
+}
+
+/// Whether a secret may start right after `before`: at the start, after a character that
+/// is not alphanumeric, or after a JSON/C escape (`\n`, `\t`, `\r`, `\b`, `\f`, `\uXXXX`).
+fn at_boundary(before: &str) -> bool {
+    let Some(last) = before.chars().next_back() else { return true };
+    if !last.is_ascii_alphanumeric() {
+        return true;
+    }
+    let escaped_at = |len: usize| {
+        before.len() >= len && {
+            let head = &before[..before.len() - len];
+            let backslashes = head.bytes().rev().take_while(|b| *b == b'\\').count();
+            backslashes % 2 == 1
+        }
+    };
+    let bytes = before.as_bytes();
+    if matches!(last, 'n' | 't' | 'r' | 'b' | 'f') && escaped_at(1) {
+        return true;
+    }
+    bytes.len() >= 6
+        && bytes[bytes.len() - 5] == b'u'
+        && bytes[bytes.len() - 4..].iter().all(u8::is_ascii_hexdigit)
+        && escaped_at(5)
+}
+
+fn redact_patterns(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &text[i..];
+        if let Some(skip) = json_secret_at(rest, &mut out) {
+            i += skip;
+            continue;
+        }
+        if at_boundary(&text[..i]) {
+            if let Some(skip) = secret_at(rest, &mut out) {
+                i += skip;
+                continue;
+            }
+        }
+        let c = rest.chars().next().unwrap_or(' ');
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
+}
+
+/// At `"name": "value"` (or its escaped form `\"name\": \"value\"` inside a JSON string) with
+/// a secret name: writes the pair with the value redacted and returns the bytes consumed.
+fn json_secret_at(rest: &str, out: &mut String) -> Option<usize> {
+    let quote = if rest.starts_with("\\\"") {
+        "\\\""
+    } else if rest.starts_with('"') {
+        "\""
+    } else {
+        return None;
+    };
+    let after_open = &rest[quote.len()..];
+    let name_len = after_open
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+        .unwrap_or(after_open.len());
+    if name_len == 0 || name_len > 64 || !is_secret_name(&after_open[..name_len]) {
+        return None;
+    }
+    let mut j = quote.len() + name_len;
+    let after_name = rest[j..].strip_prefix(quote)?;
+    j += quote.len();
+    let spaces = after_name.len() - after_name.trim_start_matches([' ', '\t']).len();
+    j += spaces;
+    let after_colon = rest[j..].strip_prefix(':')?;
+    j += 1;
+    let spaces = after_colon.len() - after_colon.trim_start_matches([' ', '\t']).len();
+    j += spaces;
+    rest[j..].strip_prefix(quote)?;
+    j += quote.len();
+    let value = &rest[j..];
+    // The value ends at the closing quote of the same kind (for `"`, one not escaped).
+    let end = if quote == "\"" {
+        let bytes = value.as_bytes();
+        let mut k = 0;
+        loop {
+            match bytes.get(k) {
+                None => return None,
+                Some(b'\\') => k += 2,
+                Some(b'"') => break k,
+                Some(_) => k += 1,
+            }
+        }
+    } else {
+        value.find(quote)?
+    };
+    if end == 0 {
+        return None;
+    }
+    out.push_str(&rest[..j]);
+    out.push_str(REDACTED);
+    Some(j + end)
+}
+
+/// When a secret starts at the beginning of `rest`, writes its replacement to `out` and
+/// returns how many bytes it consumed.
+fn secret_at(rest: &str, out: &mut String) -> Option<usize> {
+    for prefix in PREFIXES {
+        if let Some(after) = rest.strip_prefix(prefix) {
+            let n = token_len(after);
+            if n >= 16 {
+                out.push_str(REDACTED);
+                return Some(prefix.len() + n);
+            }
+        }
+    }
+    if rest.get(..7).is_some_and(|h| h.eq_ignore_ascii_case("bearer ")) {
+        let n = token_len(&rest[7..]);
+        if n >= 8 {
+            out.push_str(REDACTED);
+            return Some(7 + n);
+        }
+    }
+    for name in KEY_NAMES {
+        let Some(head) = rest.get(..name.len()) else { continue };
+        if !head.eq_ignore_ascii_case(name) {
+            continue;
+        }
+        // name, optional quote, spaces, `:` or `=`, spaces, optional quote, value
+        let mut j = name.len();
+        let bytes = rest.as_bytes();
+        let skip = |j: &mut usize, set: &[u8]| {
+            while *j < bytes.len() && set.contains(&bytes[*j]) {
+                *j += 1;
+            }
+        };
+        skip(&mut j, b"\"'\\");
+        skip(&mut j, b" \t");
+        if j >= bytes.len() || !matches!(bytes[j], b':' | b'=') {
+            continue;
+        }
+        j += 1;
+        skip(&mut j, b" \t\"'\\");
+        let value = &rest[j..];
+        // `Authorization: Bearer x` is handled by the Bearer rule on the next characters.
+        if value.get(..7).is_some_and(|v| v.eq_ignore_ascii_case("bearer ")) {
+            continue;
+        }
+        let n = token_len(value);
+        if n >= 8 {
+            out.push_str(&rest[..j]);
+            out.push_str(REDACTED);
+            return Some(j + n);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(text: &str) -> String {
+        Redactor::new().redact(text)
+    }
+
+    #[test]
+    fn prefixes_need_a_boundary_and_a_long_token() {
+        assert_eq!(r("disk-abcdefghijklmnopqrstu"), "disk-abcdefghijklmnopqrstu");
+        assert_eq!(r("sk-short"), "sk-short");
+        assert_eq!(r("(sk-ABCDEFGHIJKLMNOPQRST)"), "([redacted])");
+        assert_eq!(r("ask-ABCDEFGHIJKLMNOPQRST"), "ask-ABCDEFGHIJKLMNOPQRST");
+    }
+
+    #[test]
+    fn escapes_in_json_text_are_boundaries() {
+        for esc in ["\\n", "\\t", "\\r", "\\u000a"] {
+            let text = format!("{{\"a\":\"x{esc}sk-ABCDEFGHIJKLMNOPQRST\"}}");
+            assert_eq!(r(&text), format!("{{\"a\":\"x{esc}[redacted]\"}}"), "{esc}");
+        }
+        // An escaped backslash followed by `n` is text, not an escape.
+        assert_eq!(r("x\\\\nsk-ABCDEFGHIJKLMNOPQRST"), "x\\\\nsk-ABCDEFGHIJKLMNOPQRST");
+    }
+
+    #[test]
+    fn secret_keys_in_json_text_lose_their_values_whatever_the_length() {
+        assert_eq!(r(r#"{"api_key":"abc","n":1}"#), r#"{"api_key":"[redacted]","n":1}"#);
+        assert_eq!(r(r#"{"openai_api_key": "x\"y"}"#), r#"{"openai_api_key": "[redacted]"}"#);
+        assert_eq!(r(r#"{\"token\":\"abc\"}"#), r#"{\"token\":\"[redacted]\"}"#);
+        assert_eq!(r(r#"{"max_tokens": 5, "key": "k"}"#), r#"{"max_tokens": 5, "key": "k"}"#);
+        assert_eq!(r(r#"{"password": {"type": "string"}}"#), r#"{"password": {"type": "string"}}"#);
+    }
+
+    #[test]
+    fn key_value_pairs_keep_their_names() {
+        assert_eq!(r("PASSWORD = correcthorse"), "PASSWORD = [redacted]");
+        assert_eq!(r("token: short"), "token: short");
+        assert_eq!(r("the token is fine"), "the token is fine");
+        assert_eq!(r("authorization: bearer eyJhbGciOi.payload.sig"), "authorization: [redacted]");
+    }
+
+    #[test]
+    fn json_values_keep_their_shape() {
+        let v = Redactor::new().redact_json(serde_json::json!({
+            "properties": {"password": {"type": "string"}},
+            "token": null,
+            "usage": {"output_tokens": 3},
+        }));
+        assert_eq!(v["properties"]["password"]["type"], "string");
+        assert_eq!(v["token"], Value::Null);
+        assert_eq!(v["usage"]["output_tokens"], 3);
+    }
+
+    #[test]
+    fn non_ascii_text_survives() {
+        assert_eq!(r("héllo wörld — sk-ÄÖ"), "héllo wörld — sk-ÄÖ");
+    }
+}
