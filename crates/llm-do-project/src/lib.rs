@@ -67,18 +67,24 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod agent_file;
 mod check;
 pub mod config;
 pub mod diagnostic;
 mod frontmatter;
+mod json;
+pub mod manifest;
 pub mod project;
+mod python;
 mod rules;
 pub mod toolset;
 pub mod worker_file;
 mod yaml;
 
+pub use agent_file::AGENT_EXTENSION;
 pub use config::{ApprovalMode, CONFIG_FILE, ProjectConfig};
 pub use diagnostic::{Diagnostic, Diagnostics};
+pub use manifest::MANIFEST_FILE;
 pub use project::Project;
 pub use toolset::{FilesystemOptions, ShellOptions, ToolEntry};
 pub use worker_file::WorkerFile;

@@ -1,9 +1,12 @@
 //! [`Project`]: a directory of `.worker` files with an optional `llm-do.toml`, loaded and
 //! checked as a whole, and registered into a runtime.
 
+use crate::agent_file::{self, AGENT_EXTENSION};
 use crate::check;
 use crate::config::{self, ApprovalMode, CONFIG_FILE, ProjectConfig};
 use crate::diagnostic::{Diagnostic, Diagnostics, Pos};
+use crate::manifest::{self, MANIFEST_FILE, Manifest};
+use crate::python;
 use crate::toolset::{FilesystemOptions, ShellOptions, ToolEntry};
 use crate::worker_file::{self, WorkerFile};
 use llm_do_core::approval::{ApprovalPolicy, ApproveAll, DenyAll};
@@ -102,28 +105,35 @@ impl Project {
             .into());
         }
         let mut diagnostics = Vec::new();
-        let config_path = dir.join(CONFIG_FILE);
-        let config = if config_path.exists() {
-            let (config, d) = match read(&config_path) {
-                Ok(text) => config::parse(&config_path, &text),
-                Err(d) => (ProjectConfig::default(), d),
-            };
-            diagnostics.extend(d);
-            config
-        } else {
-            ProjectConfig::default()
-        };
+        let (config, manifest) = read_config(dir, &mut diagnostics);
         let mut workers = Vec::new();
-        match worker_paths(dir) {
-            Ok(paths) if paths.is_empty() => diagnostics.push(
-                Diagnostic::at(dir, Pos::START, "the project has no worker files")
-                    .expected("at least one `NAME.worker` file in the directory"),
-            ),
-            Ok(paths) => {
-                for path in paths {
+        let agent_paths = match &manifest {
+            Some(m) => Ok(m.agent_files.iter().map(|(p, _)| p.clone()).collect()),
+            None => files_with(dir, AGENT_EXTENSION),
+        };
+        match (files_with(dir, WORKER_EXTENSION), agent_paths) {
+            (Ok(paths), Ok(agents)) if paths.is_empty() && agents.is_empty() => {
+                // A manifest that lists no agent has already been reported by its own checks
+                // only if it lists nothing at all; say what is missing either way.
+                diagnostics.push(
+                    Diagnostic::at(dir, Pos::START, "the project has no worker files").expected(
+                        "at least one `NAME.worker` file in the directory, or `NAME.agent` files (listed in project.json's `agent_files` when there is one)",
+                    ),
+                )
+            }
+            (Ok(paths), Ok(agents)) => {
+                let all = paths
+                    .into_iter()
+                    .map(|p| (p, false))
+                    .chain(agents.into_iter().map(|p| (p, true)));
+                for (path, is_agent) in all {
                     match read(&path) {
                         Ok(text) => {
-                            let (worker, d) = worker_file::parse(&path, dir, &text);
+                            let (worker, d) = if is_agent {
+                                agent_file::parse(&path, dir, &text)
+                            } else {
+                                worker_file::parse(&path, dir, &text)
+                            };
                             diagnostics.extend(d);
                             workers.extend(worker);
                         }
@@ -131,9 +141,17 @@ impl Project {
                     }
                 }
             }
-            Err(d) => diagnostics.push(d),
+            (Err(d), _) | (_, Err(d)) => diagnostics.push(d),
+        }
+        if let Some(m) = &manifest {
+            diagnostics.extend(python::agent_approvals(m, &config, &mut workers));
         }
         diagnostics.extend(check::references(dir, &config, &workers, host));
+        if let Some(host) = host {
+            let python_files = manifest.as_ref().map_or(&[][..], |m| &m.python_files[..]);
+            diagnostics.extend(python::resolve_toolsets(dir, python_files, &mut workers, host));
+        }
+        diagnostics.extend(python::entry_args(&config, &workers));
         if !diagnostics.is_empty() {
             return Err(diagnostics.into());
         }
@@ -302,6 +320,51 @@ impl Project {
         self.entry.as_deref()
     }
 
+    /// Checks `model`, the model a run gives workers that name none (`--model`,
+    /// `LLM_DO_MODEL`, the project's default), against the `compatible_models` patterns of the
+    /// project's agents: every agent without its own `model` must accept it.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("main.agent"), "---\nname: main\ncompatible_models: [\"openai:*\"]\n---\nBe brief.\n")?;
+    /// let project = llm_do_project::Project::load(dir.path())?;
+    /// assert!(project.check_model("openai:gpt-4o-mini").is_ok());
+    /// let errors = project.check_model("local:smollm2").unwrap_err();
+    /// assert!(errors.to_string().contains("main.agent:3:20: error: the model `local:smollm2` does not match `compatible_models` of `main`"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn check_model(&self, model: &str) -> Result<(), Diagnostics> {
+        let mismatches: Vec<Diagnostic> = self
+            .workers
+            .iter()
+            .filter(|w| w.model.is_none())
+            .filter_map(|w| {
+                let patterns = w.compatible_models.as_ref()?;
+                if patterns.iter().any(|p| agent_file::model_matches(model, p)) {
+                    return None;
+                }
+                let shown: Vec<String> = patterns.iter().map(|p| format!("`{p}`")).collect();
+                Some(
+                    Diagnostic::at(
+                        &w.path,
+                        w.compatible_pos,
+                        format!(
+                            "the model `{model}` does not match `compatible_models` of `{}`",
+                            w.name
+                        ),
+                    )
+                    .expected(format!(
+                        "a model matching {} (choose it with --model or LLM_DO_MODEL)",
+                        shown.join(" or ")
+                    )),
+                )
+            })
+            .collect();
+        if mismatches.is_empty() { Ok(()) } else { Err(mismatches.into()) }
+    }
+
     /// The settings from `llm-do.toml` (defaults when there is none).
     ///
     /// ```
@@ -397,15 +460,15 @@ fn shell(options: &ShellOptions) -> Result<Shell, llm_do_tools::ToolError> {
     Ok(shell)
 }
 
-/// The `*.worker` files directly in `dir`, sorted by name.
-fn worker_paths(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+/// The files with extension `ext` directly in `dir`, sorted by name.
+fn files_with(dir: &Path, ext: &str) -> Result<Vec<PathBuf>, Diagnostic> {
     let unreadable = |e: std::io::Error| {
         Diagnostic::at(dir, Pos::START, format!("the directory cannot be read: {e}"))
     };
     let mut paths = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(unreadable)? {
         let path = entry.map_err(unreadable)?.path();
-        if path.extension().is_some_and(|e| e == WORKER_EXTENSION) && path.is_file() {
+        if path.extension().is_some_and(|e| e == ext) && path.is_file() {
             paths.push(dir.join(path.file_name().unwrap_or_default()));
         }
     }
@@ -413,8 +476,52 @@ fn worker_paths(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     Ok(paths)
 }
 
+/// Reads `llm-do.toml` or `project.json` (not both), if there is one.
+fn read_config(dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> (ProjectConfig, Option<Manifest>) {
+    let toml_path = dir.join(CONFIG_FILE);
+    let json_path = dir.join(MANIFEST_FILE);
+    match (toml_path.exists(), json_path.exists()) {
+        (true, true) => {
+            diagnostics.push(
+                Diagnostic::at(
+                    &json_path,
+                    Pos::START,
+                    format!("the project has both {MANIFEST_FILE} and {CONFIG_FILE}"),
+                )
+                .expected(
+                    "one configuration file: project.json (Python llm-do format) or llm-do.toml",
+                ),
+            );
+            (ProjectConfig::default(), None)
+        }
+        (true, false) => match read(&toml_path) {
+            Ok(text) => {
+                let (config, d) = config::parse(&toml_path, &text);
+                diagnostics.extend(d);
+                (config, None)
+            }
+            Err(d) => {
+                diagnostics.extend(d);
+                (ProjectConfig::default(), None)
+            }
+        },
+        (false, true) => match read(&json_path) {
+            Ok(text) => {
+                let (config, manifest, d) = manifest::parse(&json_path, dir, &text);
+                diagnostics.extend(d);
+                (config, Some(manifest))
+            }
+            Err(d) => {
+                diagnostics.extend(d);
+                (ProjectConfig::default(), Some(Manifest::default()))
+            }
+        },
+        (false, false) => (ProjectConfig::default(), None),
+    }
+}
+
 /// Reads a text file, refusing files over [`MAX_FILE_BYTES`] and files that are not UTF-8.
-fn read(path: &Path) -> Result<String, Vec<Diagnostic>> {
+pub(crate) fn read(path: &Path) -> Result<String, Vec<Diagnostic>> {
     let fail = |message: String, expected: &str| {
         vec![Diagnostic::at(path, Pos::START, message).expected(expected)]
     };
