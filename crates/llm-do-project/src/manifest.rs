@@ -173,14 +173,9 @@ pub(crate) fn parse(
     }
     for (key, value) in top {
         match key {
-            "version" => {
-                if value.kind != Kind::Int(1) {
-                    r.error(
-                        value.pos,
-                        format!("unsupported manifest version {}", value.to_json().map(|v| v.to_string()).unwrap_or_default()),
-                        "`\"version\": 1`",
-                    );
-                }
+            "version" if value.kind != Kind::Int(1) => {
+                let found = value.to_json().map(|v| v.to_string()).unwrap_or_default();
+                r.error(value.pos, format!("unsupported manifest version {found}"), "`\"version\": 1`");
             }
             "runtime" => runtime(&mut r, value, &mut config, &mut manifest),
             "allow_cli_input" => {
