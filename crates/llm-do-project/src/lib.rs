@@ -36,6 +36,10 @@
 //! replaced by arguments (each must be a property of the input schema; `{input}` with the
 //! default one). The system prompt is `system`, else `description` (core's convention).
 //!
+//! Projects written for the Python llm-do — a `project.json` manifest and `NAME.agent` files —
+//! load the same way ([`manifest`], [`agent_file`]), alone or mixed with `.worker` files; what
+//! needs Python is refused with its location. See `docs/migrating-from-python.md`.
+//!
 //! - [`Project::load`] reads and validates every file, collecting **all** problems as
 //!   [`Diagnostics`], each `path:line:col: error: message (expected ...)`.
 //! - [`Project::check`] also resolves tool names against the host program's
