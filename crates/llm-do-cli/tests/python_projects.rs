@@ -123,6 +123,38 @@ async fn a_write_under_prompt_mode_without_a_terminal_exits_3_and_writes_nothing
     assert!(std::fs::read_to_string(&reminders).unwrap().contains("water the ferns"));
 }
 
+/// `reject_all`, `return_permission_errors` and `allow_cli_input: false` of project.json.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runtime_settings_of_the_manifest_are_honoured() {
+    let script = || {
+        vec![
+            Reply::tool_call("write_file", json!({"path": "notes/reminders.txt", "content": "x"})),
+            Reply::text("Could not store it."),
+        ]
+    };
+    for runtime in [
+        r#"{"approval_mode": "reject_all"}"#,
+        r#"{"approval_mode": "prompt", "return_permission_errors": true}"#,
+    ] {
+        let dir = copy("notes");
+        let manifest = format!(
+            r#"{{"version": 1, "runtime": {runtime}, "allow_cli_input": false, "entry": {{"agent": "main", "args": {{"input": "Remember the milk"}}}}, "agent_files": ["main.agent"]}}"#
+        );
+        std::fs::write(dir.path().join("project.json"), manifest).unwrap();
+        let server = server(script()).await;
+        let out = output(llm_do(&server).arg("run").arg(dir.path()));
+        assert_eq!((code(&out), stdout(&out).as_str()), (0, "Could not store it.\n"), "{runtime}");
+        let told = messages(&server, 1).last().unwrap().to_string();
+        assert!(told.contains("permission denied"), "{runtime}: {told}");
+        let reminders = dir.path().join("notes/reminders.txt");
+        assert_eq!(std::fs::read_to_string(reminders).unwrap(), "- buy stamps\n");
+
+        let out = output(llm_do(&server).arg("run").arg(dir.path()).arg("other input"));
+        assert_eq!(code(&out), 2);
+        assert!(stderr(&out).contains("allow_cli_input: false"), "{}", stderr(&out));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readonly_shell_analyser_runs_commands_in_the_current_directory() {
     let server = server(vec![
