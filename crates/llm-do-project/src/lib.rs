@@ -81,6 +81,7 @@ pub mod manifest;
 pub mod project;
 mod python;
 mod rules;
+mod source;
 pub mod toolset;
 pub mod worker_file;
 mod yaml;

@@ -1,12 +1,15 @@
-//! [`Project`]: a directory of `.worker` files with an optional `llm-do.toml`, loaded and
-//! checked as a whole, and registered into a runtime.
+//! [`Project`]: a directory of `.worker` files with an optional `llm-do.toml` (or a Python
+//! llm-do project: `project.json` and `.agent` files), loaded and checked as a whole, and
+//! registered into a runtime.
+//!
+//! (A little over 400 lines: most of it is the doc examples of `Project`'s public methods.)
 
 use crate::agent_file::{self, AGENT_EXTENSION};
 use crate::check;
-use crate::config::{self, ApprovalMode, CONFIG_FILE, ProjectConfig};
+use crate::config::{ApprovalMode, ProjectConfig};
 use crate::diagnostic::{Diagnostic, Diagnostics, Pos};
-use crate::manifest::{self, MANIFEST_FILE, Manifest};
 use crate::python;
+use crate::source::{files_with, read, read_config};
 use crate::toolset::{FilesystemOptions, ShellOptions, ToolEntry};
 use crate::worker_file::{self, WorkerFile};
 use llm_do_core::approval::{ApprovalPolicy, ApproveAll, DenyAll};
@@ -59,8 +62,10 @@ pub struct Project {
 }
 
 impl Project {
-    /// Loads the project in `dir`: `llm-do.toml` (optional) and every `*.worker` file directly in
-    /// `dir`, in file-name order. Collects *all* problems across files.
+    /// Loads the project in `dir`: `llm-do.toml` or `project.json` (optional), every `*.worker`
+    /// file directly in `dir`, in file-name order, then the `.agent` files (those listed in
+    /// `project.json`'s `agent_files`, else every `*.agent` file of `dir`). Collects *all*
+    /// problems across files.
     ///
     /// Names a worker lists that are not defined by the project are assumed to be Rust tools
     /// of the host program: use [`check`](Self::check) to verify them against a registry.
@@ -113,8 +118,6 @@ impl Project {
         };
         match (files_with(dir, WORKER_EXTENSION), agent_paths) {
             (Ok(paths), Ok(agents)) if paths.is_empty() && agents.is_empty() => {
-                // A manifest that lists no agent has already been reported by its own checks
-                // only if it lists nothing at all; say what is missing either way.
                 diagnostics.push(
                     Diagnostic::at(dir, Pos::START, "the project has no worker files").expected(
                         "at least one `NAME.worker` file in the directory, or `NAME.agent` files (listed in project.json's `agent_files` when there is one)",
@@ -303,7 +306,8 @@ impl Project {
         self.policy.rules().iter().cloned().fold(base, ApprovalPolicy::rule)
     }
 
-    /// The worker a run starts with: `entry` from `llm-do.toml`, else the worker named `main`,
+    /// The worker a run starts with: `entry` from `llm-do.toml` (`entry.agent` from
+    /// `project.json`), else the worker named `main`,
     /// else the only worker; `None` when none of these applies.
     ///
     /// ```
@@ -336,36 +340,11 @@ impl Project {
     /// # }
     /// ```
     pub fn check_model(&self, model: &str) -> Result<(), Diagnostics> {
-        let mismatches: Vec<Diagnostic> = self
-            .workers
-            .iter()
-            .filter(|w| w.model.is_none())
-            .filter_map(|w| {
-                let patterns = w.compatible_models.as_ref()?;
-                if patterns.iter().any(|p| agent_file::model_matches(model, p)) {
-                    return None;
-                }
-                let shown: Vec<String> = patterns.iter().map(|p| format!("`{p}`")).collect();
-                Some(
-                    Diagnostic::at(
-                        &w.path,
-                        w.compatible_pos,
-                        format!(
-                            "the model `{model}` does not match `compatible_models` of `{}`",
-                            w.name
-                        ),
-                    )
-                    .expected(format!(
-                        "a model matching {} (choose it with --model or LLM_DO_MODEL)",
-                        shown.join(" or ")
-                    )),
-                )
-            })
-            .collect();
+        let mismatches = python::model_mismatches(&self.workers, model);
         if mismatches.is_empty() { Ok(()) } else { Err(mismatches.into()) }
     }
 
-    /// The settings from `llm-do.toml` (defaults when there is none).
+    /// The settings from `llm-do.toml` or `project.json` (defaults when there is none).
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -458,88 +437,4 @@ fn shell(options: &ShellOptions) -> Result<Shell, llm_do_tools::ToolError> {
         shell = shell.max_output(bytes);
     }
     Ok(shell)
-}
-
-/// The files with extension `ext` directly in `dir`, sorted by name.
-fn files_with(dir: &Path, ext: &str) -> Result<Vec<PathBuf>, Diagnostic> {
-    let unreadable = |e: std::io::Error| {
-        Diagnostic::at(dir, Pos::START, format!("the directory cannot be read: {e}"))
-    };
-    let mut paths = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
-        let path = entry.map_err(unreadable)?.path();
-        if path.extension().is_some_and(|e| e == ext) && path.is_file() {
-            paths.push(dir.join(path.file_name().unwrap_or_default()));
-        }
-    }
-    paths.sort();
-    Ok(paths)
-}
-
-/// Reads `llm-do.toml` or `project.json` (not both), if there is one.
-fn read_config(dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> (ProjectConfig, Option<Manifest>) {
-    let toml_path = dir.join(CONFIG_FILE);
-    let json_path = dir.join(MANIFEST_FILE);
-    match (toml_path.exists(), json_path.exists()) {
-        (true, true) => {
-            diagnostics.push(
-                Diagnostic::at(
-                    &json_path,
-                    Pos::START,
-                    format!("the project has both {MANIFEST_FILE} and {CONFIG_FILE}"),
-                )
-                .expected(
-                    "one configuration file: project.json (Python llm-do format) or llm-do.toml",
-                ),
-            );
-            (ProjectConfig::default(), None)
-        }
-        (true, false) => match read(&toml_path) {
-            Ok(text) => {
-                let (config, d) = config::parse(&toml_path, &text);
-                diagnostics.extend(d);
-                (config, None)
-            }
-            Err(d) => {
-                diagnostics.extend(d);
-                (ProjectConfig::default(), None)
-            }
-        },
-        (false, true) => match read(&json_path) {
-            Ok(text) => {
-                let (config, manifest, d) = manifest::parse(&json_path, dir, &text);
-                diagnostics.extend(d);
-                (config, Some(manifest))
-            }
-            Err(d) => {
-                diagnostics.extend(d);
-                (ProjectConfig::default(), Some(Manifest::default()))
-            }
-        },
-        (false, false) => (ProjectConfig::default(), None),
-    }
-}
-
-/// Reads a text file, refusing files over [`MAX_FILE_BYTES`] and files that are not UTF-8.
-pub(crate) fn read(path: &Path) -> Result<String, Vec<Diagnostic>> {
-    let fail = |message: String, expected: &str| {
-        vec![Diagnostic::at(path, Pos::START, message).expected(expected)]
-    };
-    let size = std::fs::metadata(path)
-        .map_err(|e| fail(format!("the file cannot be read: {e}"), "a readable file"))?
-        .len();
-    if size > MAX_FILE_BYTES {
-        return Err(fail(format!("the file is {size} bytes long"), "at most 1 MiB"));
-    }
-    let bytes = std::fs::read(path)
-        .map_err(|e| fail(format!("the file cannot be read: {e}"), "a readable file"))?;
-    String::from_utf8(bytes).map_err(|e| {
-        fail(
-            format!(
-                "the file is not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
-            "UTF-8 text",
-        )
-    })
 }

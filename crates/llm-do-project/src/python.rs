@@ -117,7 +117,7 @@ fn unresolved(
     // The Python files that mention the name (all of them when none does).
     let mentioning: Vec<&str> = python_files
         .iter()
-        .filter(|(p, _)| crate::project::read(&dir.join(p)).is_ok_and(|text| mentions(&text, name)))
+        .filter(|(p, _)| crate::source::read(&dir.join(p)).is_ok_and(|text| mentions(&text, name)))
         .map(|(p, _)| p.as_str())
         .collect();
     let files = if mentioning.is_empty() {
@@ -148,6 +148,35 @@ fn mentions(text: &str, name: &str) -> bool {
         let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
         !ident(before) && !ident(after)
     })
+}
+
+/// The agents whose `compatible_models` reject `model`, the model of workers naming none.
+pub(crate) fn model_mismatches(workers: &[WorkerFile], model: &str) -> Vec<Diagnostic> {
+    workers
+        .iter()
+        .filter(|w| w.model.is_none())
+        .filter_map(|w| {
+            let patterns = w.compatible_models.as_ref()?;
+            if patterns.iter().any(|p| crate::agent_file::model_matches(model, p)) {
+                return None;
+            }
+            let shown: Vec<String> = patterns.iter().map(|p| format!("`{p}`")).collect();
+            Some(
+                Diagnostic::at(
+                    &w.path,
+                    w.compatible_pos,
+                    format!(
+                        "the model `{model}` does not match `compatible_models` of `{}`",
+                        w.name
+                    ),
+                )
+                .expected(format!(
+                    "a model matching {} (choose it with --model or LLM_DO_MODEL)",
+                    shown.join(" or ")
+                )),
+            )
+        })
+        .collect()
 }
 
 /// `entry.args` must be valid arguments of the entry.
