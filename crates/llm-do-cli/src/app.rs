@@ -576,7 +576,7 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
         .or_else(|| project.config().model.clone());
     if let Some(model) = &chosen {
         if let Err(diagnostics) = project.check_model(model) {
-            eprintln!("{diagnostics}");
+            eprintln!("{}", crate::terminal::safe(&diagnostics.to_string()));
             return not_started(
                 Some(&entry),
                 format!("the model `{model}` is not compatible with the project"),
