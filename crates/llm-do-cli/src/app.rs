@@ -359,6 +359,8 @@ fn list(dir: &Path, host: &Registry, as_json: bool) -> Exit {
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         return Exit::Ok;
     }
+    // Names and descriptions come from project files: shown safe for a terminal.
+    let mut shown = String::new();
     for e in &entries {
         let model = match e.get("model") {
             Some(Value::String(m)) => format!(", model {m}"),
@@ -366,23 +368,23 @@ fn list(dir: &Path, host: &Registry, as_json: bool) -> Exit {
             None => String::new(),
         };
         let entry = if project.entry() == e["name"].as_str() { " (entry)" } else { "" };
-        println!(
-            "{} [{}, {}{model}]{entry}",
+        shown.push_str(&format!(
+            "{} [{}, {}{model}]{entry}\n",
             e["name"].as_str().unwrap_or(""),
             e["kind"].as_str().unwrap_or(""),
             e["source"].as_str().unwrap_or("")
-        );
+        ));
         let description = e["description"].as_str().unwrap_or("");
         if !description.is_empty() {
-            println!("    {description}");
+            shown.push_str(&format!("    {description}\n"));
         }
         if let Some(tools) = e.get("tools").and_then(Value::as_array).filter(|t| !t.is_empty()) {
             let names: Vec<&str> = tools.iter().filter_map(Value::as_str).collect();
-            println!("    tools:  {}", names.join(", "));
+            shown.push_str(&format!("    tools:  {}\n", names.join(", ")));
         }
-        println!("    input:  {}", e["input"]);
-        println!("    output: {}", e["output"]);
+        shown.push_str(&format!("    input:  {}\n    output: {}\n", e["input"], e["output"]));
     }
+    print!("{}", crate::terminal::safe(&shown));
     Exit::Ok
 }
 

@@ -287,3 +287,20 @@ fn no_key_at_all_says_which_variable_to_set() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("OPENAI_API_KEY is not set"), "{err}");
 }
+
+#[test]
+fn escape_sequences_in_a_project_file_are_escaped_by_list_and_check() {
+    // A double-quoted YAML string turns `\e` and `\r` into the control characters themselves.
+    let main = "---\ndescription: \"\\e[2J\\e]0;pwned\\aok\\r fake\"\n---\nAnswer {input}.\n";
+    let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", main)]);
+    let out = output(command(BIN, None).args(["list"]).arg(dir.path()));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let listed = stdout(&out);
+    assert!(listed.contains("\\x1b[2J"), "{listed}");
+    assert!(!has_controls(&listed), "{listed:?}");
+    // --json is data: the description is a JSON string, escaped by JSON itself.
+    let out = output(command(BIN, None).args(["list", "--json"]).arg(dir.path()));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let described = v["callables"][0]["description"].as_str().unwrap().to_owned();
+    assert!(described.starts_with("\x1b[2J"), "{described:?}");
+}
