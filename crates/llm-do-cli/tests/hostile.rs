@@ -304,3 +304,44 @@ fn escape_sequences_in_a_project_file_are_escaped_by_list_and_check() {
     let described = v["callables"][0]["description"].as_str().unwrap().to_owned();
     assert!(described.starts_with("\x1b[2J"), "{described:?}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Approval rules of llm-do.toml hold for every spelling of a path.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deny_rule_in_llm_do_toml_holds_for_every_spelling_of_the_path() {
+    let config = format!(
+        "{CONFIG}[approval]\nrules = [\n  {{ tool = \"write_file\", verdict = \"deny\", args = {{ \"/path\" = {{ glob = \"secret/**\" }} }} }},\n  {{ tool = \"write_file\", verdict = \"allow\" }},\n]\n"
+    );
+    let main = "---\ndescription: Writes.\ntools:\n  - filesystem: { root: ./files }\n---\nWrite {input}.\n";
+    let dir = project(&[("llm-do.toml", &config), ("main.worker", main)]);
+    std::fs::create_dir_all(dir.path().join("files/secret")).unwrap();
+    let files = dir.path().join("files").canonicalize().unwrap();
+    std::os::unix::fs::symlink("secret", files.join("s")).unwrap();
+    let spellings = [
+        "./secret/b.txt".to_owned(),
+        "secret//b.txt".to_owned(),
+        format!("{}/secret/b.txt", files.display()),
+        "s/b.txt".to_owned(),
+    ];
+    let mut replies: Vec<Reply> = spellings
+        .iter()
+        .map(|p| Reply::tool_call("write_file", json!({"path": p, "content": "pwned"})))
+        .collect();
+    replies.push(Reply::tool_call("write_file", json!({"path": "./ok.txt", "content": "fine"})));
+    replies.push(Reply::text("done"));
+    let srv = server(replies).await;
+    let log = dir.path().join("run.jsonl");
+    let out = output(
+        command(BIN, Some(&srv.base_url()))
+            .args(["run", "--log"])
+            .arg(&log)
+            .arg(dir.path())
+            .arg("x"),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!files.join("secret/b.txt").exists(), "a spelling got past the deny rule");
+    assert_eq!(std::fs::read_to_string(files.join("ok.txt")).unwrap(), "fine");
+    let denials = stderr(&out).matches("denied by rule").count();
+    assert_eq!(denials, spellings.len(), "{}", stderr(&out));
+}
