@@ -38,6 +38,11 @@ enum Command {
     /// {"worker", "ok", "output" | "error", "usage"}.
     #[command(after_help = exit::HELP)]
     Run(RunArgs),
+    /// Chat with a project's worker: each input is one turn of a conversation that the worker
+    /// sees. On a terminal: a line editor, streamed answers, /help for commands; otherwise one
+    /// answer per input line (--json: one JSON object per line).
+    #[command(after_help = exit::HELP)]
+    Chat(crate::chat::ChatArgs),
     /// Validate a project (every file, schema, model string and tool reference) without calling
     /// a model. Problems are printed as `file:line:col: error: ...` on stderr (exit code 2).
     #[command(after_help = exit::HELP)]
@@ -226,6 +231,7 @@ where
 async fn command(command: Command, host: Registry) -> Exit {
     match command {
         Command::Run(args) => run(args, host).await,
+        Command::Chat(args) => crate::chat::chat(args, host).await,
         Command::Check { project } => check(&project, &host),
         Command::List { project, json } => list(&project, &host, json),
         Command::Log(LogCommand::Show { file }) => match run_log::read(&file) {
@@ -286,7 +292,7 @@ fn load(dir: &Path, host: &Registry) -> Result<Project, Exit> {
 
 /// Loads and checks a project; on failure prints its diagnostics and returns the summary
 /// (`N problems found in DIR`).
-fn checked(dir: &Path, host: &Registry) -> Result<Project, String> {
+pub(crate) fn checked(dir: &Path, host: &Registry) -> Result<Project, String> {
     Project::check(dir, host).map_err(|diagnostics| {
         eprintln!("{diagnostics}");
         let n = diagnostics.len();
@@ -384,7 +390,7 @@ fn list(dir: &Path, host: &Registry, as_json: bool) -> Exit {
 }
 
 /// A builder with the host's callables.
-fn host_builder(host: &Registry) -> llm_do::RuntimeBuilder {
+pub(crate) fn host_builder(host: &Registry) -> llm_do::RuntimeBuilder {
     host.iter().fold(Runtime::builder(), |b, spec| b.register(spec.clone()))
 }
 
