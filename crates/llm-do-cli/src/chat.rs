@@ -198,7 +198,9 @@ fn start(
     } else {
         builder.approver(HeadlessApprover::new(abort.clone()))
     };
-    builder = if input.is_some() { builder.subscribe(view.clone()) } else { builder };
+    // On a terminal the view streams text and shows nested calls; otherwise the display's
+    // plain lines go to stderr, as for `llm-do run`.
+    builder = if input.is_some() { builder.subscribe(view.clone()) } else { builder.subscribe(display) };
     let log = match &args.log {
         Some(path) => {
             let writer = RunLogWriter::create(path, &specs)

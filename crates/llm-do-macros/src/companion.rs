@@ -246,10 +246,10 @@ pub(crate) fn typed_wrapper(callable: &Callable, name: &LitStr) -> TokenStream {
 
 /// `impl name { pub async fn chat(ctx, conversation, params...) }`: the typed call of a worker
 /// as the next turn of a conversation. Its arguments travel like the typed wrapper's; the call
-/// goes through `Ctx::chat_spec`, the path chats by name take too.
+/// goes through `Ctx::chat_spec`, the path chats by name take too. `pub` like `spec()`: inside
+/// the `const _` block a private method would not be callable from the function's module.
 pub(crate) fn chat_impl(callable: &Callable, name: &LitStr) -> TokenStream {
     let p = private();
-    let vis = &callable.vis;
     let ident = &callable.sig.ident;
     let Some(output) = &callable.output else { return TokenStream::new() };
     let ctx = local("__llm_do_ctx");
@@ -280,7 +280,7 @@ pub(crate) fn chat_impl(callable: &Callable, name: &LitStr) -> TokenStream {
         impl #ident {
             #[doc = #doc]
             #[allow(dead_code, clippy::too_many_arguments)]
-            #vis async fn chat(
+            pub async fn chat(
                 #ctx: &#p::Ctx,
                 #conversation: &mut #p::Conversation,
                 #(#params),*

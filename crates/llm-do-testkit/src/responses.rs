@@ -60,6 +60,11 @@ impl Unfinished {
     pub(crate) fn new(counter: Arc<AtomicU64>) -> Self {
         Self { counter, finished: false }
     }
+
+    /// The stream was read to its end: not counted.
+    fn finish(&mut self) {
+        self.finished = true;
+    }
 }
 
 impl Drop for Unfinished {
@@ -76,7 +81,7 @@ pub(crate) fn sse_paced(events: Vec<String>, pause: Duration, guard: Unfinished)
     let state = (events.into_iter().enumerate(), guard);
     let chunks = stream::unfold(state, move |(mut events, mut guard)| async move {
         let Some((i, event)) = events.next() else {
-            guard.finished = true;
+            guard.finish();
             return None;
         };
         if i > 0 && !pause.is_zero() {
