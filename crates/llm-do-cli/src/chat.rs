@@ -26,6 +26,7 @@ use futures::FutureExt as _;
 use input::{LineInput, Read};
 use llm_do::approval::{ApproveAll, DenyAll};
 use llm_do::history::{HistoryProcessor, KeepLastTurns, Summarise, TokenBudget};
+use llm_do::providers::openai::{OpenAiConfig, OpenAiProvider};
 use llm_do::setup::RuntimeBuilderExt as _;
 use llm_do::{CallableSpec, Conversation, Ctx, ModelRef, Registry, Usage};
 use llm_do_project::ApprovalMode;
@@ -145,6 +146,13 @@ fn start(
     let mut specs: Vec<Arc<CallableSpec>> = host.iter().cloned().collect();
     specs.extend(project.specs().cloned());
     let mut builder = project.register(host_builder(host).with_default_providers());
+    if input.is_some() && std::env::var_os("OPENAI_API_KEY").is_some() {
+        // On a terminal the answer is shown as it arrives: ask OpenAI-compatible servers for a
+        // stream (the default provider asks for whole answers).
+        if let Ok(config) = OpenAiConfig::from_env() {
+            builder = builder.provider("openai", OpenAiProvider::new(config.streaming(true)));
+        }
+    }
     if let Some(model) = &args.model {
         ModelRef::parse(model).map_err(|e| format!("--model: {e}"))?;
         builder = builder.default_model(model.clone());

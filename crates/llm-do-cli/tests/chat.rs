@@ -146,7 +146,7 @@ async fn chat_on_a_terminal_streams_asks_and_cancels() {
     .expect("script");
     let tmux = Tmux::new("chat");
     tmux.start(&script);
-    let prompts = |pane: &str| pane.matches("you> ").count();
+    let prompts = |pane: &str| pane.matches("you>").count();
     tokio::task::block_in_place(|| tmux.wait("the prompt", |p| prompts(p) >= 1));
 
     // 1. The answer appears piece by piece: its start is on the screen before its end.

@@ -65,7 +65,7 @@ impl Hinter for ChatHelper {
 }
 impl Highlighter for ChatHelper {}
 impl Validator for ChatHelper {
-    fn validate(&mut self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
+    fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
         Ok(if ctx.input().ends_with('\\') {
             ValidationResult::Incomplete
         } else {
