@@ -199,10 +199,14 @@ async fn a_token_budget_drops_whole_turns_and_keeps_tool_pairs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_over_long_input_is_refused_and_the_session_goes_on() {
     bounded(async {
-        let server =
-            TestServer::builder().script([Reply::text("ok"), Reply::text("fine")]).start().await.expect("server");
+        let server = TestServer::builder()
+            .script([Reply::text("ok"), Reply::text("fine")])
+            .start()
+            .await
+            .expect("server");
         let ctx = runtime(&server);
-        let mut chat = Conversation::new().with_processor(KeepLastTurns(10).then(TokenBudget::new(50)));
+        let mut chat =
+            Conversation::new().with_processor(KeepLastTurns(10).then(TokenBudget::new(50)));
         ask(&ctx, &mut chat, "hello").await;
         let before = chat.to_json();
         let err = ctx.chat::<String>("geo", &mut chat, "y".repeat(1000)).await.unwrap_err();
@@ -244,7 +248,9 @@ async fn a_summariser_worker_replaces_older_turns() {
         assert_eq!(chat.turns(), 4);
         let first = &chat.entries()[0];
         assert_eq!(first.worker, "summarise");
-        assert!(matches!(&first.message, Message::User { content } if content.contains("a1 and a2")));
+        assert!(
+            matches!(&first.message, Message::User { content } if content.contains("a1 and a2"))
+        );
         assert_eq!(chat.usage().requests, 5, "the summary's request counts too");
     })
     .await;
@@ -257,7 +263,11 @@ async fn a_saved_conversation_resumes_elsewhere_and_bad_files_change_nothing() {
         let file = dir.path().join("chat.json");
         {
             let server = TestServer::builder()
-                .script([Reply::tool_call("lookup", json!({"city": "Lyon"})), Reply::text("Lyon is big."), Reply::text("Yes.")])
+                .script([
+                    Reply::tool_call("lookup", json!({"city": "Lyon"})),
+                    Reply::text("Lyon is big."),
+                    Reply::text("Yes."),
+                ])
                 .start()
                 .await
                 .expect("server");
@@ -268,7 +278,8 @@ async fn a_saved_conversation_resumes_elsewhere_and_bad_files_change_nothing() {
             chat.save(&file).expect("saved");
         }
         // Another runtime and server: the history comes from the file only.
-        let server = TestServer::builder().script([Reply::text("Roman.")]).start().await.expect("server");
+        let server =
+            TestServer::builder().script([Reply::text("Roman.")]).start().await.expect("server");
         let ctx = runtime(&server);
         let mut chat = Conversation::new();
         chat.load(&file).expect("loaded");
@@ -278,14 +289,20 @@ async fn a_saved_conversation_resumes_elsewhere_and_bad_files_change_nothing() {
 
         for (name, text) in [
             ("corrupt.json", "{\"format\": \"llm-do-conversation/1\", \"entries\": [".to_owned()),
-            ("foreign.json", json!({"format": "llm-do-cassette/1", "interactions": []}).to_string()),
+            (
+                "foreign.json",
+                json!({"format": "llm-do-cassette/1", "interactions": []}).to_string(),
+            ),
             ("binary.json", "\u{0}\u{1}garbage".to_owned()),
         ] {
             let path = dir.path().join(name);
             std::fs::write(&path, &text).expect("write");
             let err = chat.load(&path).unwrap_err();
             assert!(
-                matches!(err, ConversationError::NotJson { .. } | ConversationError::Foreign { .. }),
+                matches!(
+                    err,
+                    ConversationError::NotJson { .. } | ConversationError::Foreign { .. }
+                ),
                 "{name}: {err}"
             );
             assert_eq!(chat.to_json() + "\n", saved, "{name}: the history is unchanged");
@@ -293,8 +310,16 @@ async fn a_saved_conversation_resumes_elsewhere_and_bad_files_change_nothing() {
 
         assert_eq!(ask(&ctx, &mut chat, "Roman or older?").await, "Roman.");
         let request = &sent(&server)[0];
-        let roles: Vec<&str> = request.as_array().expect("messages").iter().filter_map(|m| m["role"].as_str()).collect();
-        assert_eq!(roles, ["system", "user", "assistant", "tool", "assistant", "user", "assistant", "user"]);
+        let roles: Vec<&str> = request
+            .as_array()
+            .expect("messages")
+            .iter()
+            .filter_map(|m| m["role"].as_str())
+            .collect();
+        assert_eq!(
+            roles,
+            ["system", "user", "assistant", "tool", "assistant", "user", "assistant", "user"]
+        );
         assert!(pairs_intact(request));
     })
     .await;
@@ -363,8 +388,10 @@ async fn the_typed_worker_chats_like_the_one_by_name() {
             .build()
             .ctx();
         let mut chat = Conversation::new();
-        let a = geo_typed::chat(&ctx, &mut chat, "Capital of France?".into()).await.expect("turn 1");
-        let b = geo_typed::chat(&ctx, &mut chat, "And the second city?".into()).await.expect("turn 2");
+        let a =
+            geo_typed::chat(&ctx, &mut chat, "Capital of France?".into()).await.expect("turn 1");
+        let b =
+            geo_typed::chat(&ctx, &mut chat, "And the second city?".into()).await.expect("turn 2");
         assert_eq!((a.as_str(), b.as_str()), ("Paris.", "Lyon."));
         // The plain typed call is unchanged, and knows nothing of the chat.
         let c = geo_typed(&ctx, "Alone?".into()).await.expect("plain call");

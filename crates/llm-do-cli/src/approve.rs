@@ -238,7 +238,9 @@ impl Approver for TerminalApprover {
             let _turn = self.turn.lock().await;
             loop {
                 let answer = match &self.reader {
-                    Some(reader) => reader(question(request)).await.map(|a| a.trim().to_lowercase()),
+                    Some(reader) => {
+                        reader(question(request)).await.map(|a| a.trim().to_lowercase())
+                    }
                     None => {
                         let display = self.display.clone();
                         let req = request.clone();

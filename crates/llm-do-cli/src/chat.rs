@@ -208,7 +208,8 @@ fn start(
     };
     // On a terminal the view streams text and shows nested calls; otherwise the display's
     // plain lines go to stderr, as for `llm-do run`.
-    builder = if input.is_some() { builder.subscribe(view.clone()) } else { builder.subscribe(display) };
+    builder =
+        if input.is_some() { builder.subscribe(view.clone()) } else { builder.subscribe(display) };
     let log = match &args.log {
         Some(path) => {
             let writer = RunLogWriter::create(path, &specs)
@@ -384,7 +385,9 @@ async fn scripted_loop(session: &mut Session) -> Exit {
         }
         match session.command(&line) {
             Outcome::Exit => break,
-            Outcome::Said(text) if session.json => println!("{}", json!({"command": line.trim(), "ok": true, "message": text})),
+            Outcome::Said(text) if session.json => {
+                println!("{}", json!({"command": line.trim(), "ok": true, "message": text}))
+            }
             Outcome::Said(text) => eprintln!("{text}"),
             Outcome::Failed(text) => {
                 failed = true;
@@ -408,13 +411,19 @@ async fn scripted_loop(session: &mut Session) -> Exit {
                 let usage = usage_json(since(before, session.conversation.usage()));
                 match result {
                     Ok(value) if session.json => {
-                        println!("{}", json!({"turn": turn, "ok": true, "output": value, "usage": usage}));
+                        println!(
+                            "{}",
+                            json!({"turn": turn, "ok": true, "output": value, "usage": usage})
+                        );
                     }
                     Ok(value) => println!("{}", answer_text(&value)),
                     Err(message) => {
                         failed = true;
                         if session.json {
-                            println!("{}", json!({"turn": turn, "ok": false, "error": message, "usage": usage}));
+                            println!(
+                                "{}",
+                                json!({"turn": turn, "ok": false, "error": message, "usage": usage})
+                            );
                         }
                         eprintln!("llm-do: {message}");
                     }

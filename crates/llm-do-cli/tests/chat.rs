@@ -33,9 +33,19 @@ fn project() -> tempfile::TempDir {
 }
 
 /// Runs `llm-do chat` with `lines` on stdin.
-fn chat(server: &TestServer, dir: &std::path::Path, args: &[&str], lines: &str) -> std::process::Output {
+fn chat(
+    server: &TestServer,
+    dir: &std::path::Path,
+    args: &[&str],
+    lines: &str,
+) -> std::process::Output {
     let mut cmd = support::command(BIN, Some(&server.base_url()));
-    cmd.arg("chat").arg(dir).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.arg("chat")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("llm-do starts");
     child.stdin.take().expect("stdin").write_all(lines.as_bytes()).expect("write stdin");
     let out = child.wait_with_output().expect("llm-do ends");
@@ -57,7 +67,12 @@ async fn one_answer_per_line_and_the_second_turn_sees_the_first() {
     let dir = project();
     let d = dir.path();
     let out = tokio::task::block_in_place(|| {
-        chat(&server, d, &["--log", &d.join("chat.jsonl").display().to_string()], "I am Ada.\n\nWhat is my name?\n")
+        chat(
+            &server,
+            d,
+            &["--log", &d.join("chat.jsonl").display().to_string()],
+            "I am Ada.\n\nWhat is my name?\n",
+        )
     });
     assert_eq!(support::code(&out), 0);
     assert_eq!(support::stdout(&out), "Hello, Ada.\nYour name is Ada.\n");
@@ -101,8 +116,14 @@ async fn json_lines_commands_and_a_bad_load_that_changes_nothing() {
     assert_eq!(lines[0]["usage"]["requests"], 1);
     assert_eq!(lines[1]["ok"], true);
     assert_eq!(lines[2]["ok"], false);
-    assert!(lines[2]["error"].as_str().is_some_and(|e| e.contains("something-else") && e.contains("unchanged")));
-    assert!(lines[3]["message"].as_str().is_some_and(|m| m.starts_with("1 turns; history: 2 messages")));
+    assert!(
+        lines[2]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("something-else") && e.contains("unchanged"))
+    );
+    assert!(
+        lines[3]["message"].as_str().is_some_and(|m| m.starts_with("1 turns; history: 2 messages"))
+    );
     assert_eq!(lines[6]["output"], "two");
     assert_eq!(lines[7]["ok"], false, "an unknown command");
     assert_eq!(support::code(&out), 1, "a command failed");
@@ -113,10 +134,13 @@ async fn json_lines_commands_and_a_bad_load_that_changes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_on_a_terminal_streams_asks_and_cancels() {
     if !tmux::available() {
-        println!("SKIPPED chat_on_a_terminal_streams_asks_and_cancels: tmux is not installed (apt-get install tmux)");
+        println!(
+            "SKIPPED chat_on_a_terminal_streams_asks_and_cancels: tmux is not installed (apt-get install tmux)"
+        );
         return;
     }
-    let first: String = "The first answer streams in small pieces, one every little while, ".repeat(3) + "END1.";
+    let first: String =
+        "The first answer streams in small pieces, one every little while, ".repeat(3) + "END1.";
     let endless = "An answer that takes far too long to arrive. ".repeat(40);
     let server = TestServer::builder()
         .script([
@@ -151,23 +175,35 @@ async fn chat_on_a_terminal_streams_asks_and_cancels() {
 
     // 1. The answer appears piece by piece: its start is on the screen before its end.
     tmux.line("Tell me something long.");
-    let partial = tokio::task::block_in_place(|| tmux.wait("streamed text", |p| p.contains("The first answer")));
+    let partial = tokio::task::block_in_place(|| {
+        tmux.wait("streamed text", |p| p.contains("The first answer"))
+    });
     assert!(!partial.contains("END1."), "the beginning shows before the end arrives:\n{partial}");
-    tokio::task::block_in_place(|| tmux.wait("the end of the answer", |p| p.contains("END1.") && prompts(p) >= 2));
+    tokio::task::block_in_place(|| {
+        tmux.wait("the end of the answer", |p| p.contains("END1.") && prompts(p) >= 2)
+    });
 
     // 2. An approval inside a turn, answered at the terminal; the nested call shows.
     tmux.line("Use the helper.");
-    let asked = tokio::task::block_in_place(|| tmux.wait("the approval prompt", |p| p.contains("approval needed: `helper`")));
+    let asked = tokio::task::block_in_place(|| {
+        tmux.wait("the approval prompt", |p| p.contains("approval needed: `helper`"))
+    });
     assert!(asked.contains("\"input\": \"the plan\""), "{asked}");
     tmux.line("y");
-    let done = tokio::task::block_in_place(|| tmux.wait("the helped answer", |p| p.contains("Done, with help.") && prompts(p) >= 3));
+    let done = tokio::task::block_in_place(|| {
+        tmux.wait("the helped answer", |p| p.contains("Done, with help.") && prompts(p) >= 3)
+    });
     assert!(done.contains("helper [worker] ok"), "the nested call is shown:\n{done}");
 
     // 3. Ctrl-C while the answer streams: the turn is cancelled, its request dropped.
     tmux.line("Say something endless.");
-    tokio::task::block_in_place(|| tmux.wait("the endless answer", |p| p.contains("An answer that takes")));
+    tokio::task::block_in_place(|| {
+        tmux.wait("the endless answer", |p| p.contains("An answer that takes"))
+    });
     tmux.keys(&["C-c"]);
-    tokio::task::block_in_place(|| tmux.wait("the cancel", |p| p.contains("(cancelled") && prompts(p) >= 4));
+    tokio::task::block_in_place(|| {
+        tmux.wait("the cancel", |p| p.contains("(cancelled") && prompts(p) >= 4)
+    });
     let deadline = Instant::now() + Duration::from_secs(30);
     while server.abandoned_streams() == 0 {
         assert!(Instant::now() < deadline, "the server never saw the connection close");
@@ -176,7 +212,9 @@ async fn chat_on_a_terminal_streams_asks_and_cancels() {
 
     // 4. The session goes on, without the cancelled turn.
     tmux.line("Are you back?");
-    tokio::task::block_in_place(|| tmux.wait("the next answer", |p| p.contains("Back again.") && prompts(p) >= 5));
+    tokio::task::block_in_place(|| {
+        tmux.wait("the next answer", |p| p.contains("Back again.") && prompts(p) >= 5)
+    });
     let last = server.last_request().expect("requests").body["messages"].clone();
     let users: Vec<&str> = last
         .as_array()
@@ -191,7 +229,8 @@ async fn chat_on_a_terminal_streams_asks_and_cancels() {
     let code_file = d.join("code.txt");
     tokio::task::block_in_place(|| tmux.wait("the end of the chat", |_| code_file.exists()));
     assert_eq!(std::fs::read_to_string(&code_file).expect("code").trim(), "0");
-    let history = std::fs::read_to_string(d.join("history")).expect("the line editor's history file");
+    let history =
+        std::fs::read_to_string(d.join("history")).expect("the line editor's history file");
     assert!(history.contains("Are you back?"), "{history}");
     let records = run_log::read(d.join("chat.jsonl")).expect("the run log");
     assert_eq!(run_log::worker_calls(&records, "helper").len(), 1);

@@ -224,8 +224,10 @@ fn attribute_tokens(entries: &mut [Entry], requests: &[(usize, Usage)]) {
             let added = prev_sent + 1..sent.min(entries.len());
             let grown = usage.input_tokens.checked_sub(prev.total_tokens()).filter(|g| *g > 0);
             if let (Some(grown), false) = (grown, added.is_empty() || prev.input_tokens == 0) {
-                let estimates: Vec<u64> =
-                    entries[added.clone()].iter().map(|e| estimate::message_tokens(&e.message)).collect();
+                let estimates: Vec<u64> = entries[added.clone()]
+                    .iter()
+                    .map(|e| estimate::message_tokens(&e.message))
+                    .collect();
                 let total: u64 = estimates.iter().sum::<u64>().max(1);
                 let mut left = grown;
                 let last = added.end - 1;

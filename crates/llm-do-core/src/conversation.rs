@@ -317,9 +317,7 @@ impl Conversation {
             .map_err(|e| ConversationError::NotJson { message: e.to_string() })?;
         let format = value.get("format").and_then(Value::as_str);
         if format != Some(CONVERSATION_FORMAT) {
-            return Err(ConversationError::Foreign {
-                found: format.map(str::to_owned),
-            });
+            return Err(ConversationError::Foreign { found: format.map(str::to_owned) });
         }
         let saved: Saved = serde_json::from_value(value)
             .map_err(|e| ConversationError::Invalid { message: e.to_string() })?;

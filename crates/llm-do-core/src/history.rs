@@ -48,8 +48,11 @@ use std::sync::Arc;
 pub trait HistoryProcessor: Send + Sync + 'static {
     /// The history to keep, from `history` (earlier turns, then the pending turn). `ctx` is the
     /// chat's context, for processors that call workers.
-    fn process<'a>(&'a self, ctx: &'a Ctx, history: Vec<Entry>)
-    -> BoxFuture<'a, Result<Vec<Entry>>>;
+    fn process<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        history: Vec<Entry>,
+    ) -> BoxFuture<'a, Result<Vec<Entry>>>;
 }
 
 /// Combinators for every [`HistoryProcessor`].
@@ -273,11 +276,18 @@ pub fn transcript(entries: &[Entry]) -> String {
             Message::User { content } => format!("user: {content}"),
             Message::Assistant { content, tool_calls } => {
                 let mut parts: Vec<String> = content.iter().cloned().collect();
-                parts.extend(tool_calls.iter().map(|c| format!("[calls {}({})]", c.name, c.arguments)));
+                parts.extend(
+                    tool_calls.iter().map(|c| format!("[calls {}({})]", c.name, c.arguments)),
+                );
                 format!("assistant: {}", parts.join(" "))
             }
             Message::Tool(r) => {
-                format!("tool {}{}: {}", r.name, if r.is_error { " (error)" } else { "" }, r.content)
+                format!(
+                    "tool {}{}: {}",
+                    r.name,
+                    if r.is_error { " (error)" } else { "" },
+                    r.content
+                )
             }
         })
         .collect();

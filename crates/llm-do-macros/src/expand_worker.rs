@@ -4,8 +4,7 @@
 use crate::args::Args;
 use crate::companion::{
     approval_call, args_struct, cfg_attrs, chat_impl, companion_struct, description_lit, name_lit,
-    private,
-    schemas_call, schemas_helper, spec_impl, typed_wrapper,
+    private, schemas_call, schemas_helper, spec_impl, typed_wrapper,
 };
 use crate::errors::Errors;
 use crate::fallback;

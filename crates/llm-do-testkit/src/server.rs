@@ -413,8 +413,7 @@ impl TestServerBuilder {
         let addr = listener.local_addr().map_err(bind_error)?;
         let models =
             if self.models.is_empty() { vec![DEFAULT_MODEL.to_owned()] } else { self.models };
-        let shared =
-            Arc::new(Shared::new(
+        let shared = Arc::new(Shared::new(
             self.script,
             self.faults,
             self.rate,

@@ -4,11 +4,11 @@
 use crate::fault::Fault;
 use crate::fault_rate::FaultRate;
 use crate::recorded::RecordedRequest;
+use crate::responses::Unfinished;
 use llm_do_providers::scripted::Reply;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use crate::responses::Unfinished;
 use std::time::Duration;
 
 /// Locks a mutex; a panic elsewhere while it was held cannot leave these lists half-updated.
