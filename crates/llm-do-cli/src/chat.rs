@@ -6,14 +6,17 @@
 //!
 //! - On a terminal (stdin and stdout): a line editor ([`input`]), the worker's text streamed as
 //!   it arrives and its nested calls as lines ([`view`]), approvals asked inline, the commands
-//!   of [`HELP`]; Ctrl-C cancels the turn in flight (its future, and so its HTTP request, is
+//!   of [`commands`]; Ctrl-C cancels the turn in flight (its future, and so its HTTP request, is
 //!   dropped; the history keeps nothing of it), Ctrl-D or `/exit` leaves.
 //! - Otherwise: one turn per input line, one answer per turn on stdout (`--json`: one JSON
 //!   object per line, for commands too). The exit code is 0 when every turn succeeded.
 //!
 //! `--log FILE` records every turn's events in a run log (flushed after each turn).
 
+mod commands;
 mod input;
+mod interrupt;
+mod scripted;
 mod view;
 
 use crate::app::{checked, host_builder};
@@ -22,16 +25,17 @@ use crate::display::{Display, Mode};
 use crate::exit::Exit;
 use crate::run_log::RunLogWriter;
 use clap::{ArgAction, Args};
-use futures::FutureExt as _;
+use commands::Outcome;
 use input::{LineInput, Read};
+use interrupt::Interrupt;
 use llm_do::approval::{ApproveAll, DenyAll};
 use llm_do::history::{HistoryProcessor, KeepLastTurns, Summarise, TokenBudget};
 use llm_do::providers::openai::{OpenAiConfig, OpenAiProvider};
 use llm_do::setup::RuntimeBuilderExt as _;
-use llm_do::{CallableSpec, Conversation, Ctx, ModelRef, Registry, Usage};
+use llm_do::{CallableSpec, Conversation, Ctx, ModelRef, Registry};
 use llm_do_project::ApprovalMode;
-use serde_json::{Value, json};
-use std::io::{BufRead as _, IsTerminal as _};
+use serde_json::Value;
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use view::{ChatView, terminal_safe};
@@ -76,18 +80,8 @@ pub(crate) struct ChatArgs {
     log: Option<PathBuf>,
 }
 
-/// The commands, as `/help` prints them.
-pub(crate) const HELP: &str = "\
-/save FILE   save the conversation (JSON) to FILE
-/load FILE   replace the conversation with the one saved in FILE
-/reset       forget the conversation
-/usage       turns, history size and tokens used
-/help        this text
-/exit        leave (Ctrl-D too); Ctrl-C cancels the answer in progress
-A line ending with \\ continues on the next line.";
-
 /// Everything a session needs.
-struct Session {
+pub(crate) struct Session {
     ctx: Ctx,
     spec: Arc<CallableSpec>,
     conversation: Conversation,
@@ -115,7 +109,7 @@ pub(crate) async fn chat(args: ChatArgs, host: Registry) -> Exit {
     };
     match input {
         Some(input) => interactive_loop(&mut session, &view, &input).await,
-        None => scripted_loop(&mut session).await,
+        None => scripted::run(&mut session).await,
     }
 }
 
@@ -238,7 +232,7 @@ fn start(
 
 /// The arguments of a turn from an input line: the text for a worker with one parameter, else
 /// a JSON object of its parameters.
-fn turn_input(spec: &CallableSpec, line: &str) -> Result<Value, String> {
+pub(crate) fn turn_input(spec: &CallableSpec, line: &str) -> Result<Value, String> {
     let params = spec.input_schema()["properties"].as_object().map_or(0, |p| p.len());
     if params == 1 {
         return Ok(Value::String(line.to_owned()));
@@ -253,70 +247,7 @@ fn turn_input(spec: &CallableSpec, line: &str) -> Result<Value, String> {
     }
 }
 
-/// What a command did, for the person or (`--json`) the script.
-enum Outcome {
-    Said(String),
-    Failed(String),
-    Exit,
-    NotACommand,
-}
-
 impl Session {
-    fn command(&mut self, line: &str) -> Outcome {
-        let line = line.trim();
-        if !line.starts_with('/') {
-            return Outcome::NotACommand;
-        }
-        let (name, arg) = match line.split_once(char::is_whitespace) {
-            Some((name, arg)) => (name, arg.trim()),
-            None => (line, ""),
-        };
-        match (name, arg) {
-            ("/exit" | "/quit", _) => Outcome::Exit,
-            ("/help", _) => Outcome::Said(HELP.to_owned()),
-            ("/reset", _) => {
-                self.conversation.reset();
-                Outcome::Said("the conversation is empty".to_owned())
-            }
-            ("/usage", _) => Outcome::Said(self.usage_text()),
-            ("/save" | "/load", "") => Outcome::Failed(format!("{name} needs a file: {name} FILE")),
-            ("/save", file) => match self.conversation.save(file) {
-                Ok(()) => Outcome::Said(format!(
-                    "saved {} turns ({} messages) to {file}",
-                    self.conversation.turns(),
-                    self.conversation.len()
-                )),
-                Err(e) => Outcome::Failed(e.to_string()),
-            },
-            ("/load", file) => match self.conversation.load(file) {
-                Ok(()) => Outcome::Said(format!(
-                    "loaded {} turns ({} messages) from {file}",
-                    self.conversation.turns(),
-                    self.conversation.len()
-                )),
-                Err(e) => Outcome::Failed(format!(
-                    "cannot load {file}: {e}; the conversation is unchanged"
-                )),
-            },
-            _ => Outcome::Failed(format!("unknown command {name}; /help lists them")),
-        }
-    }
-
-    fn usage_text(&self) -> String {
-        let u = self.conversation.usage();
-        format!(
-            "{} turns; history: {} messages, about {} tokens; used: {} in + {} out = {} tokens in {} model request{}",
-            self.conversation.turns(),
-            self.conversation.len(),
-            self.conversation.tokens(),
-            u.input_tokens,
-            u.output_tokens,
-            u.total_tokens(),
-            u.requests,
-            if u.requests == 1 { "" } else { "s" }
-        )
-    }
-
     /// Flushes the run log after a turn.
     fn flush_log(&self) {
         if let Some(log) = &self.log {
@@ -335,144 +266,10 @@ impl Session {
     }
 }
 
-fn usage_json(u: Usage) -> Value {
-    json!({
-        "requests": u.requests,
-        "input_tokens": u.input_tokens,
-        "output_tokens": u.output_tokens,
-        "total_tokens": u.total_tokens(),
-    })
-}
-
-fn since(before: Usage, after: Usage) -> Usage {
-    Usage {
-        requests: after.requests.saturating_sub(before.requests),
-        input_tokens: after.input_tokens.saturating_sub(before.input_tokens),
-        output_tokens: after.output_tokens.saturating_sub(before.output_tokens),
-    }
-}
-
-fn answer_text(value: &Value) -> String {
+pub(crate) fn answer_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         other => serde_json::to_string_pretty(other).unwrap_or_default(),
-    }
-}
-
-/// Without a terminal: one turn per line of stdin.
-async fn scripted_loop(session: &mut Session) -> Exit {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<String>>(1);
-    std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines() {
-            if tx.blocking_send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut failed = false;
-    let mut turn = 0u32;
-    while let Some(line) = rx.recv().await {
-        let line = match line {
-            Ok(line) => line,
-            Err(e) => {
-                eprintln!("llm-do: cannot read stdin: {e}");
-                failed = true;
-                break;
-            }
-        };
-        if line.trim().is_empty() {
-            continue;
-        }
-        match session.command(&line) {
-            Outcome::Exit => break,
-            Outcome::Said(text) if session.json => {
-                println!("{}", json!({"command": line.trim(), "ok": true, "message": text}))
-            }
-            Outcome::Said(text) => eprintln!("{text}"),
-            Outcome::Failed(text) => {
-                failed = true;
-                if session.json {
-                    println!("{}", json!({"command": line.trim(), "ok": false, "error": text}));
-                }
-                eprintln!("llm-do: {text}");
-            }
-            Outcome::NotACommand => {
-                turn += 1;
-                let before = session.conversation.usage();
-                let result = match turn_input(&session.spec, &line) {
-                    Ok(args) => session
-                        .ctx
-                        .chat_spec(&session.spec, &mut session.conversation, args)
-                        .await
-                        .map_err(|e| session.failure(&e)),
-                    Err(message) => Err(message),
-                };
-                session.flush_log();
-                let usage = usage_json(since(before, session.conversation.usage()));
-                match result {
-                    Ok(value) if session.json => {
-                        println!(
-                            "{}",
-                            json!({"turn": turn, "ok": true, "output": value, "usage": usage})
-                        );
-                    }
-                    Ok(value) => println!("{}", answer_text(&value)),
-                    Err(message) => {
-                        failed = true;
-                        if session.json {
-                            println!(
-                                "{}",
-                                json!({"turn": turn, "ok": false, "error": message, "usage": usage})
-                            );
-                        }
-                        eprintln!("llm-do: {message}");
-                    }
-                }
-            }
-        }
-    }
-    session.flush_log();
-    if failed { Exit::RunFailed } else { Exit::Ok }
-}
-
-/// The Ctrl-C signal, listened to from the start (so that it never kills the session) and
-/// drained before each turn.
-struct Interrupt {
-    #[cfg(unix)]
-    signal: Option<tokio::signal::unix::Signal>,
-}
-
-impl Interrupt {
-    fn new() -> Self {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Self { signal: signal(SignalKind::interrupt()).ok() }
-        }
-        #[cfg(not(unix))]
-        Self {}
-    }
-
-    /// Forgets a Ctrl-C pressed while no turn ran.
-    fn drain(&mut self) {
-        #[cfg(unix)]
-        if let Some(signal) = &mut self.signal {
-            while signal.recv().now_or_never().flatten().is_some() {}
-        }
-    }
-
-    async fn pressed(&mut self) {
-        #[cfg(unix)]
-        match &mut self.signal {
-            Some(signal) => {
-                signal.recv().await;
-            }
-            None => futures::future::pending::<()>().await,
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
     }
 }
 

@@ -49,3 +49,33 @@ fn the_hello_project_runs_on_the_embedded_model() {
     let shown = output(command(BIN, None).args(["log", "show"]).arg(&log));
     assert!(stdout(&shown).starts_with("#1 main [worker local:smollm2] ok"), "{}", stdout(&shown));
 }
+
+#[test]
+fn the_chat_project_chats_on_the_embedded_model() {
+    use std::io::Write as _;
+    let chat = repo_root().join("examples/projects/chat");
+    let mut child = command(BIN, None)
+        .args(["chat", "--json"])
+        .arg(&chat)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("llm-do starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"Hi! My name is Ada.\nWhat is my name?\n")
+        .expect("input");
+    let out = child.wait_with_output().expect("llm-do ends");
+    eprintln!("{}", stderr(&out));
+    assert_eq!(code(&out), 0);
+    let turns: Vec<Value> =
+        stdout(&out).lines().map(|l| serde_json::from_str(l).expect("one JSON object")).collect();
+    assert_eq!(turns.len(), 2, "one answer per line");
+    assert!(turns.iter().all(|t| t["ok"] == true && t["output"].is_string()), "{turns:?}");
+    // The second turn's request carried the first turn: more input tokens.
+    let input = |t: &Value| t["usage"]["input_tokens"].as_u64().unwrap_or(0);
+    assert!(input(&turns[1]) > input(&turns[0]), "{turns:?}");
+}

@@ -11,6 +11,9 @@
 //! A conversation serialises to JSON (`{"format": "llm-do-conversation/1", ...}`) and resumes
 //! in another process; [`Conversation::load_json`] refuses a corrupt or foreign file with a
 //! typed [`ConversationError`] and leaves the current history as it was.
+//!
+//! (Over 400 lines: the type, its saved form and the checks on loading it are one concept;
+//! half of the file is doc examples and tests.)
 
 use crate::call::{CallId, CallKind};
 use crate::estimate;
