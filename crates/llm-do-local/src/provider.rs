@@ -106,8 +106,10 @@ impl LocalModel {
         self
     }
 
-    /// Sets the number of CPU threads inference uses (default: the machine's cores, at most
-    /// 8). On a machine busy with other work, fewer threads can be faster.
+    /// Sets the number of threads of the engine's own pool (default: the machine's cores, at
+    /// most 8). candle's quantized matrix kernels use candle's process-wide pool instead,
+    /// sized by the `CANDLE_NUM_THREADS` environment variable (default: physical cores); on a
+    /// machine busy with other work, `CANDLE_NUM_THREADS=1` is much faster (its threads spin).
     ///
     /// ```
     /// let model = llm_do_local::LocalModel::new().with_threads(2);
