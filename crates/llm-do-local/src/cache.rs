@@ -388,7 +388,11 @@ impl ModelCache {
     fn cached(&self, source: &ModelSource) -> Result<Option<PathBuf>, FetchError> {
         let path = self.path_of(source);
         match fs::metadata(&path) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e)
+                if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) =>
+            {
+                return Ok(None);
+            }
             Err(e) => return Err(FetchError::io(&path, "read", e)),
             Ok(_) if was_verified(&path) => return Ok(Some(path)),
             Ok(_) => {}

@@ -137,7 +137,9 @@ pub(crate) async fn wheel(
 ) -> Result<Downloaded, FetchError> {
     let url = &link.url;
     let mut response = get(client, url, None).await?;
-    let announced = response.content_length().or(link.size);
+    // Read now: reqwest's content_length() is what remains of the body.
+    let content_length = response.content_length();
+    let announced = content_length.or(link.size);
     if announced.is_some_and(|n| n > limit) {
         return Err(FetchError::TooLarge { url: redact(url), limit });
     }
@@ -173,7 +175,7 @@ pub(crate) async fn wheel(
     bar.finish_and_clear();
     // A server that closes a connection without Content-Length ends the body early without an
     // error; the announced size (if any) catches that here, the zip reader and hashes later.
-    if let Some(expected) = response.content_length().filter(|&n| n != size) {
+    if let Some(expected) = content_length.filter(|&n| n != size) {
         return Err(FetchError::Interrupted {
             url: redact(url),
             received: size,
