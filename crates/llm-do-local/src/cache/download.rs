@@ -22,11 +22,29 @@ const MAX_PAGE: u64 = 16 << 20;
 /// need long for 98 MB), environment proxies.
 pub(crate) fn client() -> Result<Client, FetchError> {
     Client::builder()
+        .tls_backend_preconfigured(tls_config()?)
         .user_agent(concat!("llm-do/", env!("CARGO_PKG_VERSION"), " (model fetch)"))
         .connect_timeout(Duration::from_secs(30))
         .read_timeout(Duration::from_secs(60))
         .build()
         .map_err(|e| FetchError::Runtime { reason: format!("HTTP client: {}", chain(&e)) })
+}
+
+/// rustls with the `ring` provider (given explicitly, so a process-wide default provider or
+/// another crate's choice does not matter) and the platform's certificate verifier (on Linux:
+/// the system store, `SSL_CERT_FILE` and `SSL_CERT_DIR` honoured).
+fn tls_config() -> Result<rustls::ClientConfig, FetchError> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let tls_error = |e: rustls::Error| FetchError::Runtime { reason: format!("TLS setup: {e}") };
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(tls_error)?
+        .with_platform_verifier()
+        .map_err(tls_error)?
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 /// The error and its causes, one line, without any URL (the caller names it, redacted).
