@@ -6,6 +6,9 @@
 //! Environment variables (`PIP_INDEX_URL`, `HTTP_PROXY`, `NO_PROXY`) are process-wide, so the
 //! tests about them run this test binary again as a child process with the variables set and
 //! one `#[ignore]`d helper test selected.
+//!
+//! Over 400 lines on purpose: the fake server (~150 lines) and every test of the fetch share
+//! this one file, so that each test reads top to bottom against the same fixture.
 
 use llm_do_local::cache::{FetchError, ModelCache, ModelSource};
 use sha2::{Digest, Sha256};
