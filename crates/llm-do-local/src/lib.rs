@@ -41,7 +41,6 @@ mod sampler;
 mod template;
 mod vocab;
 mod weights;
-mod wheel;
 
 pub use engine::ModelInfo;
 pub use error::LocalError;
