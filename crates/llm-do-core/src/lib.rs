@@ -17,6 +17,7 @@
 
 pub mod agent;
 pub mod approval;
+pub mod bounds;
 pub mod call;
 pub mod ctx;
 pub mod error;

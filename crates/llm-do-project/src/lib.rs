@@ -70,6 +70,7 @@
 mod check;
 pub mod config;
 pub mod diagnostic;
+pub mod file;
 mod frontmatter;
 pub mod project;
 mod rules;
@@ -77,7 +78,7 @@ pub mod toolset;
 pub mod worker_file;
 mod yaml;
 
-pub use config::{ApprovalMode, CONFIG_FILE, ProjectConfig};
+pub use config::{ApprovalMode, Budget, CONFIG_FILE, ProjectConfig};
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use project::Project;
 pub use toolset::{FilesystemOptions, ShellOptions, ToolEntry};

@@ -2,7 +2,7 @@
 //! checked as a whole, and registered into a runtime.
 
 use crate::check;
-use crate::config::{self, ApprovalMode, CONFIG_FILE, ProjectConfig};
+use crate::config::{self, ApprovalMode, Budget, CONFIG_FILE, ProjectConfig};
 use crate::diagnostic::{Diagnostic, Diagnostics, Pos};
 use crate::toolset::{FilesystemOptions, ShellOptions, ToolEntry};
 use crate::worker_file::{self, WorkerFile};
@@ -103,7 +103,8 @@ impl Project {
         }
         let mut diagnostics = Vec::new();
         let config_path = dir.join(CONFIG_FILE);
-        let config = if config_path.exists() {
+        // Anything by that name is read, so a dangling link or a FIFO is reported, not skipped.
+        let config = if crate::file::is_present(&config_path) {
             let (config, d) = match read(&config_path) {
                 Ok(text) => config::parse(&config_path, &text),
                 Err(d) => (ProjectConfig::default(), d),
@@ -225,7 +226,9 @@ impl Project {
     /// Registers the project into a runtime: every file worker (a `CallableSpec` whose tools are
     /// referenced by name, resolved when called, so file workers call the host's Rust tools and
     /// Rust code calls file workers by name), the built-in toolsets with their options, and
-    /// from `llm-do.toml` the default model, the depth limit, the approval policy
+    /// from `llm-do.toml` the default model, the depth limit, the run budgets (`[budget]`, else
+    /// [`DEFAULT_MAX_REQUESTS`](config::DEFAULT_MAX_REQUESTS) requests and
+    /// [`DEFAULT_MAX_TOOL_CALLS`](config::DEFAULT_MAX_TOOL_CALLS) tool calls), the approval policy
     /// ([`approval_policy`](Self::approval_policy) of an empty policy: this *replaces* a policy
     /// set on `builder` before) and the approval mode (`approve_all` / `deny_all` set the
     /// approver; `prompt` leaves it to the host).
@@ -256,6 +259,7 @@ impl Project {
         if let Some(depth) = self.config.max_depth {
             b = b.max_depth(depth);
         }
+        b = self.config.budget.or(default_budget()).apply(b);
         b = b.approvals(self.approval_policy(ApprovalPolicy::new()));
         match self.config.approval_mode {
             ApprovalMode::Prompt => b,
@@ -397,7 +401,17 @@ fn shell(options: &ShellOptions) -> Result<Shell, llm_do_tools::ToolError> {
     Ok(shell)
 }
 
-/// The `*.worker` files directly in `dir`, sorted by name.
+/// The budgets of a run nothing configures.
+fn default_budget() -> Budget {
+    Budget {
+        requests: Some(config::DEFAULT_MAX_REQUESTS),
+        tool_calls: Some(config::DEFAULT_MAX_TOOL_CALLS),
+        tokens: None,
+    }
+}
+
+/// Every entry named `*.worker` directly in `dir`, sorted by name: also directories, special
+/// files and broken links, so that reading them reports what they are.
 fn worker_paths(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     let unreadable = |e: std::io::Error| {
         Diagnostic::at(dir, Pos::START, format!("the directory cannot be read: {e}"))
@@ -405,7 +419,7 @@ fn worker_paths(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut paths = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(unreadable)? {
         let path = entry.map_err(unreadable)?.path();
-        if path.extension().is_some_and(|e| e == WORKER_EXTENSION) && path.is_file() {
+        if path.extension().is_some_and(|e| e == WORKER_EXTENSION) {
             paths.push(dir.join(path.file_name().unwrap_or_default()));
         }
     }
@@ -413,26 +427,14 @@ fn worker_paths(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     Ok(paths)
 }
 
-/// Reads a text file, refusing files over [`MAX_FILE_BYTES`] and files that are not UTF-8.
+/// Reads a project file with [`crate::file::read_text`]; a problem is a diagnostic at the file.
 fn read(path: &Path) -> Result<String, Vec<Diagnostic>> {
-    let fail = |message: String, expected: &str| {
-        vec![Diagnostic::at(path, Pos::START, message).expected(expected)]
-    };
-    let size = std::fs::metadata(path)
-        .map_err(|e| fail(format!("the file cannot be read: {e}"), "a readable file"))?
-        .len();
-    if size > MAX_FILE_BYTES {
-        return Err(fail(format!("the file is {size} bytes long"), "at most 1 MiB"));
-    }
-    let bytes = std::fs::read(path)
-        .map_err(|e| fail(format!("the file cannot be read: {e}"), "a readable file"))?;
-    String::from_utf8(bytes).map_err(|e| {
-        fail(
-            format!(
-                "the file is not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
-            "UTF-8 text",
-        )
+    crate::file::read_text(path, MAX_FILE_BYTES).map_err(|e| {
+        let expected = match e {
+            crate::file::ReadError::TooLarge { .. } => "at most 1 MiB",
+            crate::file::ReadError::NotUtf8 { .. } => "UTF-8 text",
+            _ => "a readable regular file (or a symbolic link to one)",
+        };
+        vec![Diagnostic::at(path, Pos::START, e.to_string()).expected(expected)]
     })
 }
