@@ -600,10 +600,11 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
     }
     // Budgets: the command line, else the entry worker's `budget:` (the project's and the
     // defaults are already set by `register`).
-    let mut budget = llm_do_project::config::Budget::default();
-    budget.requests = args.max_requests;
-    budget.tokens = args.max_tokens;
-    budget.tool_calls = args.max_tool_calls;
+    let mut budget = llm_do_project::Budget {
+        requests: args.max_requests,
+        tokens: args.max_tokens,
+        tool_calls: args.max_tool_calls,
+    };
     if let Some(w) = project.workers().iter().find(|w| w.name == entry) {
         budget = budget.or(w.budget);
     }

@@ -48,12 +48,12 @@ const MAX_TIMEOUT_SECS: f64 = 86_400.0;
 ///
 /// ```
 /// use llm_do_project::config::Budget;
-/// let b = Budget { requests: Some(50), ..Budget::default() }.or(Budget { tokens: Some(9), requests: Some(7), ..Budget::default() });
+/// let mine = Budget { requests: Some(50), ..Budget::default() };
+/// let b = mine.or(Budget { tokens: Some(9), requests: Some(7), tool_calls: None });
 /// assert_eq!((b.requests, b.tokens, b.tool_calls), (Some(50), Some(9), None));
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[non_exhaustive]
 pub struct Budget {
     /// Most model requests per run.
     pub requests: Option<u64>,
