@@ -158,7 +158,7 @@ struct RunArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     max_tokens: Option<u64>,
     /// Most tool calls the run's models may ask for (default: the entry worker's `budget:`,
-    /// else llm-do.toml `[budget] tool_calls`, else 1000).
+    /// else llm-do.toml `[budget] tool_calls`, else 2000).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     max_tool_calls: Option<u64>,
     /// Seconds connecting to an OpenAI-compatible server may take (default: llm-do.toml

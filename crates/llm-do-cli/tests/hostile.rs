@@ -21,23 +21,39 @@ use support::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_llm-do");
 
-/// Runs `cmd`, killing it after two minutes (a hang is a failure, reported as such).
+/// Runs `cmd`, killing it after two minutes (a hang is a failure, reported as such). Its
+/// output is read while it runs, so a chatty child never blocks on a full pipe.
 fn bounded_output(cmd: &mut Command) -> Output {
+    use std::io::Read as _;
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn llm-do");
+    let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("stderr")));
     let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            break;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            let out = child.wait_with_output().expect("collect");
-            panic!("llm-do hung: {cmd:?}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
+            let _ = child.wait();
+            let err = stderr.join().unwrap_or_default();
+            panic!("llm-do hung: {cmd:?}\nstderr: {}", String::from_utf8_lossy(&err));
         }
         std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("collect");
+    };
+    let out = Output {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    };
     eprintln!("--- stderr of {cmd:?}:\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.code().is_some(), "killed by a signal (a crash): {:?}", out.status);
     out
@@ -56,7 +72,7 @@ fn assert_log_complete(log: &Path) {
     assert_eq!((last.event.as_str(), last.parent), ("call_finished", None), "{last:?}");
 }
 
-async fn server(replies: Vec<Reply>) -> TestServer {
+async fn scripted(replies: Vec<Reply>) -> TestServer {
     TestServer::builder().script(replies).start().await.expect("test server")
 }
 
@@ -72,7 +88,7 @@ fn nested_braces(n: usize) -> String {
 async fn a_list_files_glob_with_thousands_of_nested_braces_is_a_tool_error() {
     // ~1,600 nested `{` overflowed the stack and aborted the process, even under --deny-all
     // (listing needs no approval): no JSON on stdout, a run log stopping mid-call.
-    let server = server(vec![
+    let server = scripted(vec![
         Reply::tool_call("list_files", json!({"pattern": nested_braces(1_600)})),
         Reply::tool_call("list_files", json!({"pattern": nested_braces(300)})),
         Reply::text("could not list"),
@@ -166,11 +182,11 @@ fn project_files_that_are_not_regular_files_are_located_errors() {
         // A symlink to /dev/zero read until memory ran out.
         ("llm-do.toml", Box::new(move |d| link(d, "/dev/zero", "llm-do.toml")), "is a device"),
         // Dangling and looping links were silently ignored, dropping their approval rules.
-        ("llm-do.toml", Box::new(move |d| link(d, "gone.toml", "llm-do.toml")), "leads nowhere"),
-        ("llm-do.toml", Box::new(move |d| link(d, "llm-do.toml", "llm-do.toml")), "leads nowhere"),
+        ("llm-do.toml", Box::new(move |d| link(d, "gone.toml", "llm-do.toml")), "is a symbolic link that leads nowhere"),
+        ("llm-do.toml", Box::new(move |d| link(d, "llm-do.toml", "llm-do.toml")), "is a symbolic link that leads nowhere"),
         ("x.worker", Box::new(move |d| fifo(d, "x.worker")), "is a FIFO"),
         ("x.worker", Box::new(move |d| link(d, "/dev/zero", "x.worker")), "is a device"),
-        ("x.worker", Box::new(move |d| link(d, "gone.worker", "x.worker")), "leads nowhere"),
+        ("x.worker", Box::new(move |d| link(d, "gone.worker", "x.worker")), "is a symbolic link that leads nowhere"),
         (
             "x.worker",
             Box::new(|d: &Path| std::fs::create_dir(d.join("x.worker")).expect("mkdir")),
@@ -249,7 +265,7 @@ const SELF_LISTING: &str =
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fan_out_run_stops_at_the_default_request_budget() {
     // It made 2,222 requests at depth 4 before; the default budget is 200 requests per run.
-    let server = server(self_calls(10, 260)).await;
+    let server = scripted(self_calls(10, 260)).await;
     let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", SELF_LISTING)]);
     let log = dir.path().join("run.jsonl");
     let out = bounded_output(
@@ -270,7 +286,7 @@ async fn a_fan_out_run_stops_at_the_default_request_budget() {
     assert_log_complete(&log);
 
     // Budgets from the command line and from llm-do.toml.
-    let server = server(self_calls(10, 60)).await;
+    let server = scripted(self_calls(10, 60)).await;
     let out = bounded_output(
         command(BIN, Some(&server.base_url()))
             .args(["run", "--approve-all", "--json", "--max-tool-calls", "25"])
@@ -284,7 +300,7 @@ async fn a_fan_out_run_stops_at_the_default_request_budget() {
     );
     let config = format!("{CONFIG}[budget]\nrequests = 7\n");
     let dir = project(&[("llm-do.toml", &config), ("main.worker", SELF_LISTING)]);
-    let server = server(self_calls(10, 60)).await;
+    let server = scripted(self_calls(10, 60)).await;
     let out = bounded_output(
         command(BIN, Some(&server.base_url()))
             .args(["run", "--approve-all", "--json"])
@@ -297,7 +313,7 @@ async fn a_fan_out_run_stops_at_the_default_request_budget() {
     let worker = "---\ntools: [main]\nbudget: { requests: 4 }\n---\nDo {input}.\n";
     let dir = project(&[("llm-do.toml", &config), ("main.worker", worker)]);
     for (flags, requests) in [(vec![], 4), (vec!["--max-requests", "2"], 2)] {
-        let server = server(self_calls(10, 60)).await;
+        let server = scripted(self_calls(10, 60)).await;
         let out = bounded_output(
             command(BIN, Some(&server.base_url()))
                 .args(["run", "--approve-all", "--json"])
@@ -312,7 +328,7 @@ async fn a_fan_out_run_stops_at_the_default_request_budget() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_model_that_calls_its_worker_after_every_depth_error_ends_within_the_budget() {
     // Was still running after 30 s: depth bounds depth, not turns x retries at each level.
-    let server = server(self_calls(1, 400)).await;
+    let server = scripted(self_calls(1, 400)).await;
     let config = format!("{CONFIG}max_depth = 3\n[budget]\nrequests = 50\n");
     let dir = project(&[("llm-do.toml", &config), ("main.worker", SELF_LISTING)]);
     let log = dir.path().join("run.jsonl");
@@ -337,7 +353,7 @@ async fn a_model_that_calls_its_worker_after_every_depth_error_ends_within_the_b
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_show_shows_a_log_torn_by_a_kill() {
-    let server = server(vec![
+    let server = scripted(vec![
         Reply::tool_call("helper", json!({"input": "x"})),
         Reply::text("helped"),
         Reply::text("done"),
@@ -385,7 +401,7 @@ async fn log_show_shows_a_log_torn_by_a_kill() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn input_json_that_does_not_fit_the_schema_is_a_usage_error() {
-    let server = server(vec![Reply::text("never asked")]).await;
+    let server = scripted(vec![Reply::text("never asked")]).await;
     let worker = "---\ninput:\n  type: object\n  properties: { n: { type: integer } }\n  required: [n]\n---\nCount to {n}.\n";
     let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", worker)]);
     for bad in [r#"{"n": "three"}"#, r#"{}"#, r#"[1]"#] {

@@ -7,7 +7,7 @@
 //!
 //! [budget]                             # per run; see DEFAULT_MAX_REQUESTS and friends
 //! requests = 200                       # model requests (default 200)
-//! tool_calls = 1000                    # tool calls models ask for (default 1000)
+//! tool_calls = 2000                    # tool calls models ask for (default 2000)
 //! tokens = 500000                      # input + output tokens (default: no limit)
 //!
 //! [providers.openai]                   # timeouts in seconds (defaults 10, 60, 300)
@@ -35,8 +35,9 @@ use toml::Spanned;
 pub const DEFAULT_MAX_REQUESTS: u64 = 200;
 
 /// Tool calls the models of one run may ask for when nothing configures it
-/// (`[budget] tool_calls`).
-pub const DEFAULT_MAX_TOOL_CALLS: u64 = 1000;
+/// (`[budget] tool_calls`): ten per request of [`DEFAULT_MAX_REQUESTS`], so that a run whose
+/// models ask for up to ten calls per turn meets the request budget first.
+pub const DEFAULT_MAX_TOOL_CALLS: u64 = 2000;
 
 /// Longest timeout accepted in `[providers.*]` (one day), in seconds.
 const MAX_TIMEOUT_SECS: f64 = 86_400.0;
