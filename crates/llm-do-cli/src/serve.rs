@@ -121,17 +121,9 @@ async fn models(State(served): State<Arc<Served>>) -> Response {
 }
 
 async fn chat(State(served): State<Arc<Served>>, body: Body) -> Response {
-    // Read here with its own limit (axum's `Bytes` extractor answers a plain-text 413).
-    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+    let body = match read_body(body).await {
         Ok(body) => body,
-        Err(_) => {
-            return error_response(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
-                None,
-                Some("request_too_large"),
-            );
-        }
+        Err(response) => return response,
     };
     let request: ChatRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
@@ -160,6 +152,38 @@ async fn chat(State(served): State<Arc<Served>>, body: Body) -> Response {
         }
         Err(e) => model_error(&e),
     }
+}
+
+/// Most bytes of an over-size body read (and dropped) before the 413 is sent: a client gets
+/// its answer once it has sent its body, instead of a connection closed mid-request.
+const MAX_DRAINED_BYTES: usize = 32 << 20;
+
+/// Reads a request body of at most [`MAX_BODY_BYTES`] (axum's `Bytes` extractor would answer
+/// a larger one with a plain-text 413).
+async fn read_body(body: Body) -> Result<Vec<u8>, Response> {
+    use futures::StreamExt as _;
+    let mut stream = body.into_data_stream();
+    let (mut kept, mut seen) = (Vec::new(), 0usize);
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            return Err(bad_request("the request body could not be read", None));
+        };
+        seen = seen.saturating_add(chunk.len());
+        if seen <= MAX_BODY_BYTES {
+            kept.extend_from_slice(&chunk);
+        } else if seen > MAX_DRAINED_BYTES {
+            break;
+        }
+    }
+    if seen > MAX_BODY_BYTES {
+        return Err(error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+            None,
+            Some("request_too_large"),
+        ));
+    }
+    Ok(kept)
 }
 
 /// Builds the chunks of one streamed completion.
