@@ -773,7 +773,8 @@ fn render_call(
     let first = records[0];
     let indent = "  ".repeat((first.depth.saturating_sub(1) as usize).min(MAX_SHOWN_DEPTH));
     if level >= MAX_SHOWN_DEPTH {
-        let _ = writeln!(out, "{indent}… calls nested more than {MAX_SHOWN_DEPTH} deep are not shown");
+        let _ =
+            writeln!(out, "{indent}… calls nested more than {MAX_SHOWN_DEPTH} deep are not shown");
         return;
     }
     let model = records

@@ -35,8 +35,12 @@ fn env_number(name: &str, default: u64) -> u64 {
 
 /// Exit status of `cmd`, or `None` when it ran past the deadline (then it is killed).
 fn status_within(cmd: &mut Command, limit: Duration) -> Option<ExitStatus> {
-    let mut child =
-        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn");
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
     let deadline = Instant::now() + limit;
     loop {
         if let Some(status) = child.try_wait().expect("wait") {
@@ -77,9 +81,8 @@ fn judge(status: Option<ExitStatus>, allowed: &[i32]) -> Option<String> {
 fn bomb(rng: &mut XorShift64) -> String {
     const DEPTHS: [usize; 6] = [17, 200, 1_700, 20_000, 100_000, 300_000];
     let n = DEPTHS[rng.below(DEPTHS.len())];
-    let nested = |open: &str, mid: &str, close: &str| {
-        format!("{}{mid}{}", open.repeat(n), close.repeat(n))
-    };
+    let nested =
+        |open: &str, mid: &str, close: &str| format!("{}{mid}{}", open.repeat(n), close.repeat(n));
     match rng.below(9) {
         0 => nested("{", "a", "}"),
         1 => nested("{a,", "b", "}"),
@@ -173,16 +176,22 @@ fn project_files_and_approval_rules_never_crash_or_hang_check() {
             std::fs::write(dir.path().join(name), bytes).expect("write");
         }
         std::fs::write(dir.path().join("helper.worker"), HELPER).expect("write");
-        let status = status_within(
-            command(BIN, None).arg("check").arg(dir.path()),
-            Duration::from_secs(60),
-        );
+        let status =
+            status_within(command(BIN, None).arg("check").arg(dir.path()), Duration::from_secs(60));
         if let Some(problem) = judge(status, &[0, 2]) {
             let kept = keep(&format!("check-{seed:x}-{case}"), &files);
-            failures.push(format!("case {case}: `llm-do check` {problem}; input in {}", kept.display()));
+            failures.push(format!(
+                "case {case}: `llm-do check` {problem}; input in {}",
+                kept.display()
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {cases} cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// Hostile arguments for the filesystem tools, and arguments that are not even JSON.
@@ -211,7 +220,10 @@ async fn hostile_tool_arguments_never_crash_or_hang_a_run() {
     let mut rng = XorShift64::new(seed ^ 0xA55A);
     let dir = project(&[
         ("llm-do.toml", "entry = \"main\"\nmodel = \"openai:test-model\"\n"),
-        ("main.worker", "---\ntools:\n  - filesystem: { read_only: true }\nmax_turns: 50\n---\nList {input}.\n"),
+        (
+            "main.worker",
+            "---\ntools:\n  - filesystem: { read_only: true }\nmax_turns: 50\n---\nList {input}.\n",
+        ),
         ("notes.md", "hello"),
     ]);
     let mut failures = Vec::new();
@@ -223,9 +235,10 @@ async fn hostile_tool_arguments_never_crash_or_hang_a_run() {
         let server = TestServer::builder().script(script).start().await.expect("server");
         let mut cmd = command(BIN, Some(&server.base_url()));
         cmd.args(["run", "--deny-all", "--json"]).arg(dir.path()).arg("x");
-        let status = tokio::task::spawn_blocking(move || status_within(&mut cmd, Duration::from_secs(120)))
-            .await
-            .expect("join");
+        let status =
+            tokio::task::spawn_blocking(move || status_within(&mut cmd, Duration::from_secs(120)))
+                .await
+                .expect("join");
         if let Some(problem) = judge(status, &[0, 1]) {
             let at = keep(&format!("run-{seed:x}-{run}"), &kept);
             failures.push(format!("run {run}: `llm-do run` {problem}; script in {}", at.display()));

@@ -77,8 +77,7 @@ async fn scripted(replies: Vec<Reply>) -> TestServer {
 }
 
 const CONFIG: &str = "entry = \"main\"\nmodel = \"openai:test-model\"\n";
-const LISTER: &str =
-    "---\ndescription: Lists files.\ntools:\n  - filesystem: { read_only: true }\n---\nList {input}.\n";
+const LISTER: &str = "---\ndescription: Lists files.\ntools:\n  - filesystem: { read_only: true }\n---\nList {input}.\n";
 
 fn nested_braces(n: usize) -> String {
     format!("{}a{}", "{".repeat(n), "}".repeat(n))
@@ -105,7 +104,10 @@ async fn a_list_files_glob_with_thousands_of_nested_braces_is_a_tool_error() {
     );
     assert_eq!(code(&out), 0);
     let result = json_result(&out);
-    assert_eq!((result["ok"].as_bool(), result["output"].as_str()), (Some(true), Some("could not list")));
+    assert_eq!(
+        (result["ok"].as_bool(), result["output"].as_str()),
+        (Some(true), Some("could not list"))
+    );
     // The model was told what was wrong with each pattern.
     let requests = server.requests();
     let told = requests[1].body["messages"].to_string();
@@ -156,9 +158,8 @@ fn approval_rule_globs_and_regexes_beyond_the_bounds_are_located_errors() {
         assert!(err.contains(at) && err.contains("invalid approval rule"), "{at}: {err}");
         assert!(err.len() < 2_000, "the hostile pattern is not echoed whole: {} bytes", err.len());
         // `run` stops at the same diagnostics, and --json still prints its object.
-        let out = bounded_output(
-            command(BIN, None).args(["run", "--json"]).arg(dir.path()).arg("x"),
-        );
+        let out =
+            bounded_output(command(BIN, None).args(["run", "--json"]).arg(dir.path()).arg("x"));
         assert_eq!(code(&out), 2);
         assert_eq!(json_result(&out)["ok"], false);
     }
@@ -182,11 +183,23 @@ fn project_files_that_are_not_regular_files_are_located_errors() {
         // A symlink to /dev/zero read until memory ran out.
         ("llm-do.toml", Box::new(move |d| link(d, "/dev/zero", "llm-do.toml")), "is a device"),
         // Dangling and looping links were silently ignored, dropping their approval rules.
-        ("llm-do.toml", Box::new(move |d| link(d, "gone.toml", "llm-do.toml")), "is a symbolic link that leads nowhere"),
-        ("llm-do.toml", Box::new(move |d| link(d, "llm-do.toml", "llm-do.toml")), "is a symbolic link that leads nowhere"),
+        (
+            "llm-do.toml",
+            Box::new(move |d| link(d, "gone.toml", "llm-do.toml")),
+            "is a symbolic link that leads nowhere",
+        ),
+        (
+            "llm-do.toml",
+            Box::new(move |d| link(d, "llm-do.toml", "llm-do.toml")),
+            "is a symbolic link that leads nowhere",
+        ),
         ("x.worker", Box::new(move |d| fifo(d, "x.worker")), "is a FIFO"),
         ("x.worker", Box::new(move |d| link(d, "/dev/zero", "x.worker")), "is a device"),
-        ("x.worker", Box::new(move |d| link(d, "gone.worker", "x.worker")), "is a symbolic link that leads nowhere"),
+        (
+            "x.worker",
+            Box::new(move |d| link(d, "gone.worker", "x.worker")),
+            "is a symbolic link that leads nowhere",
+        ),
         (
             "x.worker",
             Box::new(|d: &Path| std::fs::create_dir(d.join("x.worker")).expect("mkdir")),
@@ -233,7 +246,10 @@ fn a_provider_that_never_answers_ends_with_a_timeout_error() {
         bounded_output(command(BIN, Some(&base)).args(["run", "--json"]).arg(dir.path()).arg("x"));
     assert_eq!(code(&out), 1);
     let error = json_result(&out)["error"].as_str().unwrap_or_default().to_owned();
-    assert!(error.contains("timed out") && error.contains("first-byte timeout of 200ms"), "{error}");
+    assert!(
+        error.contains("timed out") && error.contains("first-byte timeout of 200ms"),
+        "{error}"
+    );
     // ... and from the command line, over the file.
     let config = format!("{CONFIG}[providers.openai]\nfirst_byte_timeout = 3600\n");
     let dir = project(&[("llm-do.toml", &config), ("main.worker", main)]);
@@ -259,8 +275,7 @@ fn self_calls(n: usize, replies: usize) -> Vec<Reply> {
     (0..replies).map(|_| Reply::tool_calls(calls.clone())).collect()
 }
 
-const SELF_LISTING: &str =
-    "---\ndescription: Does it again.\ntools: [main]\n---\nDo {input}.\n";
+const SELF_LISTING: &str = "---\ndescription: Does it again.\ntools: [main]\n---\nDo {input}.\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fan_out_run_stops_at_the_default_request_budget() {
@@ -321,7 +336,10 @@ async fn a_fan_out_run_stops_at_the_default_request_budget() {
                 .arg(dir.path())
                 .arg("it"),
         );
-        assert_eq!((code(&out), json_result(&out)["usage"]["requests"].as_u64()), (1, Some(requests)));
+        assert_eq!(
+            (code(&out), json_result(&out)["usage"]["requests"].as_u64()),
+            (1, Some(requests))
+        );
     }
 }
 

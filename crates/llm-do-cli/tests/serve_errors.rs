@@ -100,7 +100,9 @@ async fn every_error_is_openai_style_json_with_the_right_status() {
     assert_eq!((status, body["error"]["param"].as_str()), (400, Some("messages[0].role")));
 
     // An invalid `response_format` schema is the client's mistake: 400, before the model.
-    for schema in [json!({"type": 12}), json!({"type": "object", "properties": {"a": {"minimum": "x"}}})] {
+    for schema in
+        [json!({"type": 12}), json!({"type": "object", "properties": {"a": {"minimum": "x"}}})]
+    {
         let (status, body) =
             send(http.post(format!("{base}/chat/completions")).json(&chat(schema))).await;
         assert_eq!(status, 400, "{body}");

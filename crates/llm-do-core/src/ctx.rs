@@ -384,7 +384,11 @@ impl Ctx {
         if let Some(limit) = self.rt.limits.max_tool_calls {
             if started > limit {
                 self.run.tool_calls_started.fetch_sub(1, Ordering::Relaxed);
-                return Err(Error::BudgetExceeded { kind: BudgetKind::ToolCalls, limit, used: limit });
+                return Err(Error::BudgetExceeded {
+                    kind: BudgetKind::ToolCalls,
+                    limit,
+                    used: limit,
+                });
             }
         }
         Ok(())

@@ -24,8 +24,8 @@
 
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::rules::{RULE_KEYS, RuleSpec};
-use llm_do_core::{ModelRef, RuntimeBuilder};
 use llm_do_core::approval::Rule;
+use llm_do_core::{ModelRef, RuntimeBuilder};
 use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
@@ -389,7 +389,9 @@ mod tests {
         let e = parse_str("[providers.openai]\nrequest_timeout = -1\n").unwrap_err();
         assert_eq!((e[0].line, e[0].column), (2, 19), "{}", e[0]);
         assert!(parse_str("[providers.openai]\nrequest_timeout = nan\n").is_err());
-        assert!(parse_str("[budget]\nrequest = 3\n").unwrap_err()[0].message.contains("unknown field"));
+        assert!(
+            parse_str("[budget]\nrequest = 3\n").unwrap_err()[0].message.contains("unknown field")
+        );
         assert!(parse_str("[providers.local]\nconnect_timeout = 3\n").is_err());
     }
 }

@@ -46,19 +46,32 @@ fn structure_bombs_are_located_errors() {
         format!("[approval]\nrules = [{{ tool = \"{braces}\", verdict = \"deny\" }}]\n"),
     )
     .unwrap();
-    let deep = format!("---\napproval:\n  - {{tool: \"{}x{}\", verdict: ask}}\na:\n  {}x\n---\nx", "{".repeat(30), "}".repeat(30), "- ".repeat(1000));
+    let deep = format!(
+        "---\napproval:\n  - {{tool: \"{}x{}\", verdict: ask}}\na:\n  {}x\n---\nx",
+        "{".repeat(30),
+        "}".repeat(30),
+        "- ".repeat(1000)
+    );
     std::fs::write(dir.path().join("deep.worker"), deep).unwrap();
     let errors = Project::load(dir.path()).unwrap_err();
     let found: Vec<_> = errors.iter().map(|d| (d.line, d.column, d.message.as_str())).collect();
     assert_eq!(found.len(), 2, "{errors}");
     // The worker file: the YAML depth is checked before anything else is read from it.
-    assert_eq!(found[0], (5, 3 + 2 * 63, "the YAML is nested more than 64 levels deep"), "{errors}");
+    assert_eq!(
+        found[0],
+        (5, 3 + 2 * 63, "the YAML is nested more than 64 levels deep"),
+        "{errors}"
+    );
     assert_eq!((found[1].0, found[1].1), (2, 10), "{errors}");
     assert!(found[1].2.contains("is 40001 characters long"), "{errors}");
     assert!(found[1].2.len() < 200, "the glob is not echoed whole");
     // Nesting within the length bound is refused too, in a worker's rules as in llm-do.toml.
     std::fs::remove_file(dir.path().join("llm-do.toml")).unwrap();
-    let deep = format!("---\napproval:\n  - {{tool: \"{}x{}\", verdict: ask}}\n---\nx", "{".repeat(30), "}".repeat(30));
+    let deep = format!(
+        "---\napproval:\n  - {{tool: \"{}x{}\", verdict: ask}}\n---\nx",
+        "{".repeat(30),
+        "}".repeat(30)
+    );
     std::fs::write(dir.path().join("deep.worker"), deep).unwrap();
     let errors = Project::load(dir.path()).unwrap_err();
     let d = errors.iter().next().unwrap();
@@ -136,7 +149,7 @@ fn no_input_makes_load_panic() {
     inputs.push(format!("---\na: {}\n---\nx", "[".repeat(1 << 19)).into_bytes());
     inputs.push(format!("---\na: {}\n---\nx", "- ".repeat(300_000)).into_bytes());
     inputs.push(format!("---\ninput: {}\n---\nx", "{a: ".repeat(100_000)).into_bytes());
-    inputs.push(format!("---\nbudget: {{requests: 0}}\n---\nx").into_bytes());
+    inputs.push(b"---\nbudget: {requests: 0}\n---\nx".to_vec());
     for input in inputs {
         std::fs::write(&path, &input).unwrap();
         match Project::load(dir.path()) {

@@ -84,8 +84,8 @@ mod transport;
 mod wire;
 
 pub use config::{
-    ConfigError, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_TIMEOUT,
-    MaxTokensField, OpenAiConfig, StructuredOutput,
+    ConfigError, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT,
+    DEFAULT_TIMEOUT, MaxTokensField, OpenAiConfig, StructuredOutput,
 };
 pub use retry::RetryPolicy;
 

@@ -162,11 +162,7 @@ pub(crate) struct NoFirstByte(pub(crate) Duration);
 
 impl fmt::Display for NoFirstByte {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the server sent no response within the first-byte timeout of {:?}",
-            self.0
-        )
+        write!(f, "the server sent no response within the first-byte timeout of {:?}", self.0)
     }
 }
 
