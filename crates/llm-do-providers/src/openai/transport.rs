@@ -89,7 +89,7 @@ pub(crate) fn client(config: &OpenAiConfig) -> Result<Client, ConfigError> {
         }
         None => SecretString::from(String::new()),
     };
-    let http = reqwest::Client::builder()
+    let http = crate::http::client_builder()
         .user_agent(concat!("llm-do/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(config.connect_timeout.min(config.timeout))
         .build()
