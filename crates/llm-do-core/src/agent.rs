@@ -190,6 +190,7 @@ fn resolve_tools(ctx: &Ctx, config: &WorkerConfig) -> Result<Vec<Arc<CallableSpe
 /// Runs one tool call requested by the model. Errors the model can act on become error tool
 /// results; only fatal errors (budgets) propagate.
 async fn dispatch(ctx: &Ctx, tools: &[Arc<CallableSpec>], call: &ToolCall) -> Result<ToolResult> {
+    ctx.begin_tool_call()?;
     ctx.emit(|| EventKind::ToolCall { call: call.clone() });
     let outcome = match tools.iter().find(|t| t.name() == call.name) {
         None => Err(unknown_tool_message(&call.name, tools)),

@@ -52,6 +52,7 @@ struct RunState {
     next_call: AtomicU64,
     next_seq: AtomicU64,
     requests_started: AtomicU64,
+    tool_calls_started: AtomicU64,
     usage: Mutex<Usage>,
 }
 
@@ -81,6 +82,7 @@ impl Ctx {
             next_call: AtomicU64::new(0),
             next_seq: AtomicU64::new(0),
             requests_started: AtomicU64::new(0),
+            tool_calls_started: AtomicU64::new(0),
             usage: Mutex::new(Usage::default()),
         });
         Self { rt, run, frame: None, settings: None }
@@ -394,6 +396,22 @@ impl Ctx {
                 self.run.requests_started.fetch_sub(1, Ordering::Relaxed);
                 return Err(Error::BudgetExceeded {
                     kind: BudgetKind::Requests,
+                    limit,
+                    used: limit,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Reserves one model-requested tool call in the run's budget.
+    pub(crate) fn begin_tool_call(&self) -> Result<()> {
+        let started = self.run.tool_calls_started.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(limit) = self.rt.limits.max_tool_calls {
+            if started > limit {
+                self.run.tool_calls_started.fetch_sub(1, Ordering::Relaxed);
+                return Err(Error::BudgetExceeded {
+                    kind: BudgetKind::ToolCalls,
                     limit,
                     used: limit,
                 });

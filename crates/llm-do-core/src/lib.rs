@@ -20,6 +20,7 @@
 
 pub mod agent;
 pub mod approval;
+pub mod bounds;
 pub mod call;
 mod chat;
 pub mod conversation;
