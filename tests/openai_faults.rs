@@ -160,6 +160,28 @@ async fn an_attempt_that_takes_too_long_times_out_and_is_retried() {
 }
 
 #[tokio::test]
+async fn a_server_that_sends_nothing_ends_in_a_typed_timeout_error() {
+    // The test server accepts the request and holds its answer back for a minute.
+    for streaming in [false, true] {
+        let out = run_with(vec![Fault::Delay(Duration::from_secs(60))], streaming, |c| {
+            c.first_byte_timeout(Duration::from_millis(300)).retry(RetryPolicy::none())
+        })
+        .await;
+        let e = out.error();
+        assert_eq!(e.kind(), ModelErrorKind::Timeout, "streaming={streaming}: {e}");
+        assert!(e.is_retryable());
+        assert!(e.message().contains("first-byte timeout of 300ms"), "{e}");
+        assert_eq!(out.requests, 1);
+    }
+    // The attempt timeout is a timeout too.
+    let out = run_with(vec![Fault::Delay(Duration::from_secs(60))], false, |c| {
+        c.timeout(Duration::from_millis(300)).retry(RetryPolicy::none())
+    })
+    .await;
+    assert_eq!(out.error().kind(), ModelErrorKind::Timeout, "{}", out.error());
+}
+
+#[tokio::test]
 async fn persistent_transient_failures_give_up_after_max_attempts() {
     let out = run_with(vec![status(503); 4], false, unchanged).await;
     let e = out.error();

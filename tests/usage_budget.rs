@@ -97,3 +97,22 @@ async fn the_token_budget_is_enforced() {
     );
     assert!(ctx.usage().total_tokens() > 120);
 }
+
+#[tokio::test]
+async fn the_tool_call_budget_counts_every_call_a_model_asks_for() {
+    let model = script();
+    let rt = Runtime::builder().model_override(model.clone()).max_tool_calls(1).build();
+    let ctx = rt.ctx();
+    let err = bounded(outer(&ctx)).await.unwrap_err();
+    assert!(
+        matches!(err, Error::BudgetExceeded { kind: BudgetKind::ToolCalls, limit: 1, used: 1 }),
+        "{err:?}"
+    );
+    assert_eq!(err.to_string(), "run budget exceeded: tool calls used 1, limit 1");
+    // The outer model asked for two calls at once: the first ran, the second ended the run.
+    assert!(model.request_count() <= 2, "{}", model.request_count());
+
+    // Two calls fit a budget of two.
+    let rt = Runtime::builder().model_override(script()).max_tool_calls(2).build();
+    assert_eq!(bounded(outer(&rt.ctx())).await.unwrap(), "both done");
+}

@@ -19,6 +19,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// llm-do: run LLM workers written as `.worker` files (or in Rust), watch their calls, approve
 /// their tool calls, and keep a log of every run.
@@ -38,6 +39,11 @@ enum Command {
     /// {"worker", "ok", "output" | "error", "usage"}.
     #[command(after_help = exit::HELP)]
     Run(RunArgs),
+    /// Chat with a project's worker: each input is one turn of a conversation that the worker
+    /// sees. On a terminal: a line editor, streamed answers, /help for commands; otherwise one
+    /// answer per input line (--json: one JSON object per line).
+    #[command(after_help = exit::HELP)]
+    Chat(crate::chat::ChatArgs),
     /// Validate a project (every file, schema, model string and tool reference) without calling
     /// a model. Problems are printed as `file:line:col: error: ...` on stderr (exit code 2).
     #[command(after_help = exit::HELP)]
@@ -148,6 +154,31 @@ struct RunArgs {
     /// The deepest nested call allowed (default: llm-do.toml `max_depth`, else 5).
     #[arg(long)]
     max_depth: Option<u32>,
+    /// Most model requests the run may make (default: the entry worker's `budget:`, else
+    /// llm-do.toml `[budget] requests`, else 200).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_requests: Option<u64>,
+    /// Most input + output tokens the run may use (default: the entry worker's `budget:`,
+    /// else llm-do.toml `[budget] tokens`, else no limit).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_tokens: Option<u64>,
+    /// Most tool calls the run's models may ask for (default: the entry worker's `budget:`,
+    /// else llm-do.toml `[budget] tool_calls`, else 2000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_tool_calls: Option<u64>,
+    /// Seconds connecting to an OpenAI-compatible server may take (default: llm-do.toml
+    /// `[providers.openai] connect_timeout`, else 10).
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    connect_timeout: Option<Duration>,
+    /// Seconds from sending a request to the server's first response bytes (its headers)
+    /// (default: llm-do.toml `[providers.openai] first_byte_timeout`, else 60).
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    first_byte_timeout: Option<Duration>,
+    /// Seconds one request attempt may take in all (default: llm-do.toml
+    /// `[providers.openai] request_timeout`, else 300; failed attempts are retried at most 4
+    /// times in all).
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    request_timeout: Option<Duration>,
     /// Print the result and usage as one JSON object on stdout.
     #[arg(long)]
     json: bool,
@@ -157,6 +188,14 @@ struct RunArgs {
     /// Write a run log: one JSON object per event (see docs/cli.md for the schema).
     #[arg(long, value_name = "FILE")]
     log: Option<PathBuf>,
+}
+
+/// A timeout on the command line: seconds, above 0, at most a day.
+fn seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!("`{text}` is not a number of seconds above 0 (at most 86400)")),
+    }
 }
 
 /// Runs the `llm-do` command line with the process's arguments, with `host`'s Rust workers and
@@ -229,11 +268,20 @@ where
 async fn command(command: Command, host: Registry) -> Exit {
     match command {
         Command::Run(args) => run(args, host).await,
+        Command::Chat(args) => crate::chat::chat(args, host).await,
         Command::Check { project } => check(&project, &host),
         Command::List { project, json } => list(&project, &host, json),
-        Command::Log(LogCommand::Show { file }) => match run_log::read(&file) {
-            Ok(records) => {
-                print!("{}", crate::terminal::safe(&run_log::render_tree(&records)));
+        Command::Log(LogCommand::Show { file }) => match run_log::read_log(&file) {
+            Ok(log) => {
+                // The tree quotes models and tools: made safe for a terminal.
+                print!("{}", crate::terminal::safe(&run_log::render_tree(&log.records)));
+                if let Some(line) = log.torn_line {
+                    eprintln!(
+                        "llm-do: warning: {}:{line}: the last record was cut off (the run was \
+                         killed while writing it); every complete record is shown",
+                        file.display()
+                    );
+                }
                 Exit::Ok
             }
             Err(e) => {
@@ -289,7 +337,7 @@ fn load(dir: &Path, host: &Registry) -> Result<Project, Exit> {
 
 /// Loads and checks a project; on failure prints its diagnostics and returns the summary
 /// (`N problems found in DIR`).
-fn checked(dir: &Path, host: &Registry) -> Result<Project, String> {
+pub(crate) fn checked(dir: &Path, host: &Registry) -> Result<Project, String> {
     Project::check(dir, host).map_err(|diagnostics| {
         eprintln!("{}", crate::terminal::safe(&diagnostics.to_string()));
         let n = diagnostics.len();
@@ -389,7 +437,7 @@ fn list(dir: &Path, host: &Registry, as_json: bool) -> Exit {
 }
 
 /// A builder with the host's callables.
-fn host_builder(host: &Registry) -> llm_do::RuntimeBuilder {
+pub(crate) fn host_builder(host: &Registry) -> llm_do::RuntimeBuilder {
     host.iter().fold(Runtime::builder(), |b, spec| b.register(spec.clone()))
 }
 
@@ -471,8 +519,17 @@ fn input(args: &RunArgs, spec: &CallableSpec, project: &Project) -> Result<Value
         }
     }
     if let Some(text) = &args.input_json {
-        return serde_json::from_str(text)
-            .map_err(|e| format!("--input-json is not valid JSON: {e}"));
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| format!("--input-json is not valid JSON: {e}"))?;
+        // Checked before the run starts: bad input is a usage error (exit 2), like bad JSON.
+        return match spec.validate_input(&value) {
+            Err(Error::InvalidArguments { message, .. }) => Err(format!(
+                "--input-json does not fit the input schema of `{}`: {message} (expected {})",
+                spec.name(),
+                spec.input_schema()
+            )),
+            _ => Ok(value),
+        };
     }
     let text = match args.input.as_deref() {
         Some("-") => {
@@ -512,10 +569,12 @@ fn report(message: &str) {
     eprintln!("llm-do: {}", crate::terminal::safe(message));
 }
 
-/// The exit code for the error a run ended with.
-fn exit_for(error: &Error) -> Exit {
+/// The exit code for the error a run of `entry` ended with.
+fn exit_for(error: &Error, entry: &str) -> Exit {
     match error {
         Error::Denied { .. } => Exit::Denied,
+        // The input given on the command line does not fit the entry's schema.
+        Error::InvalidArguments { name, .. } if name == entry => Exit::Usage,
         Error::NoModel { .. }
         | Error::InvalidModel { .. }
         | Error::UnknownProvider { .. }
@@ -592,6 +651,22 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
     if let Some(depth) = args.max_depth {
         builder = builder.max_depth(depth);
     }
+    // Budgets: the command line, else the entry worker's `budget:` (the project's and the
+    // defaults are already set by `register`).
+    let mut budget = llm_do_project::Budget {
+        requests: args.max_requests,
+        tokens: args.max_tokens,
+        tool_calls: args.max_tool_calls,
+    };
+    if let Some(w) = project.workers().iter().find(|w| w.name == entry) {
+        budget = budget.or(w.budget);
+    }
+    builder = budget.apply(builder);
+    let mut timeouts = project.config().openai;
+    timeouts.connect = args.connect_timeout.or(timeouts.connect);
+    timeouts.first_byte = args.first_byte_timeout.or(timeouts.first_byte);
+    timeouts.request = args.request_timeout.or(timeouts.request);
+    builder = models::with_openai_timeouts(builder, timeouts);
     let stderr_tty = std::io::stderr().is_terminal();
     let display = Display::new(if stderr_tty { Mode::Live } else { Mode::Plain }, args.verbose);
     builder = builder.subscribe(display.clone());
@@ -663,7 +738,7 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
     });
     let (code, output, error) = match outcome {
         Ok(Ok(value)) => (Exit::Ok, Some(value), None),
-        Ok(Err(e)) => (exit_for(&e), None, Some(e.to_string())),
+        Ok(Err(e)) => (exit_for(&e, &entry), None, Some(e.to_string())),
         Err(reason) => (interrupted.map_or(Exit::Denied, |s| s.exit()), None, Some(reason)),
     };
     // stdout: secrets redacted always; control characters escaped when it is a terminal
@@ -766,7 +841,7 @@ fn evidence(
     registry: &Registry,
 ) -> Result<Vec<llm_do::testing::hardening::Observation>, String> {
     use llm_do::testing::cassette::{CASSETTE_FORMAT, Cassette};
-    let text = std::fs::read_to_string(path)
+    let text = llm_do_project::file::read_text(path, run_log::MAX_LOG_BYTES)
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     let is_cassette = serde_json::from_str::<Value>(&text)
         .is_ok_and(|v| v.get("format").and_then(Value::as_str) == Some(CASSETTE_FORMAT));

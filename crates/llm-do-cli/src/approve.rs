@@ -65,6 +65,19 @@ impl Abort {
         self.inner.reason.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// Takes the reason, lowering the signal: for a session that goes on after one aborted
+    /// turn (`llm-do chat`).
+    ///
+    /// ```
+    /// let abort = llm_do_cli::approve::Abort::new();
+    /// abort.raise("stop");
+    /// assert_eq!(abort.take().as_deref(), Some("stop"));
+    /// assert_eq!(abort.reason(), None);
+    /// ```
+    pub fn take(&self) -> Option<String> {
+        self.inner.reason.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
     /// Resolves once the signal is raised, with its reason.
     ///
     /// ```
@@ -153,11 +166,23 @@ impl Approver for HeadlessApprover {
 
 /// Asks at the terminal (prompt on stderr, answer on stdin), one request at a time, with the
 /// live display suspended meanwhile.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TerminalApprover {
     display: Display,
     abort: Abort,
     turn: Arc<tokio::sync::Mutex<()>>,
+    reader: Option<AnswerReader>,
+}
+
+/// Asks a question at the terminal and reads the answer (`None`: no answer, e.g. end of input
+/// or Ctrl-C): how [`TerminalApprover::with_reader`] reads, e.g. through `llm-do chat`'s line
+/// editor.
+pub type AnswerReader = Arc<dyn Fn(String) -> BoxFuture<'static, Option<String>> + Send + Sync>;
+
+impl std::fmt::Debug for TerminalApprover {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TerminalApprover").field("display", &self.display).finish_non_exhaustive()
+    }
 }
 
 impl TerminalApprover {
@@ -170,17 +195,36 @@ impl TerminalApprover {
     /// # let _ = rt;
     /// ```
     pub fn new(display: Display, abort: Abort) -> Self {
-        Self { display, abort, turn: Arc::new(tokio::sync::Mutex::new(())) }
+        Self { display, abort, turn: Arc::new(tokio::sync::Mutex::new(())), reader: None }
     }
+
+    /// An approver that asks its questions through `reader` instead of reading stdin itself.
+    ///
+    /// ```
+    /// use llm_do_cli::{approve::{Abort, TerminalApprover}, display::{Display, Mode}};
+    /// let reader = std::sync::Arc::new(|_question: String| -> futures::future::BoxFuture<'static, Option<String>> {
+    ///     Box::pin(async { Some("y".to_owned()) })
+    /// });
+    /// let approver = TerminalApprover::with_reader(Display::new(Mode::Plain, 0), Abort::new(), reader);
+    /// # let _ = approver;
+    /// ```
+    pub fn with_reader(display: Display, abort: Abort, reader: AnswerReader) -> Self {
+        Self { reader: Some(reader), ..Self::new(display, abort) }
+    }
+}
+
+/// The question asked for `request`, ending with the prompt `> `.
+fn question(request: &ApprovalRequest) -> String {
+    format!(
+        "{}  [y] approve once  [s] approve for this session  [n] deny  [q] deny and abort the run\n> ",
+        describe(request)
+    )
 }
 
 /// Reads one answer; `None` at end of input.
 fn ask(display: &Display, request: &ApprovalRequest) -> Option<String> {
     display.suspend(|| {
-        eprint!(
-            "{}  [y] approve once  [s] approve for this session  [n] deny  [q] deny and abort the run\n> ",
-            describe(request)
-        );
+        eprint!("{}", question(request));
         let mut line = String::new();
         match std::io::stdin().lock().read_line(&mut line) {
             Ok(0) | Err(_) => None,
@@ -194,10 +238,19 @@ impl Approver for TerminalApprover {
         Box::pin(async move {
             let _turn = self.turn.lock().await;
             loop {
-                let display = self.display.clone();
-                let req = request.clone();
-                let answer =
-                    tokio::task::spawn_blocking(move || ask(&display, &req)).await.ok().flatten();
+                let answer = match &self.reader {
+                    Some(reader) => {
+                        reader(question(request)).await.map(|a| a.trim().to_lowercase())
+                    }
+                    None => {
+                        let display = self.display.clone();
+                        let req = request.clone();
+                        tokio::task::spawn_blocking(move || ask(&display, &req))
+                            .await
+                            .ok()
+                            .flatten()
+                    }
+                };
                 match answer.as_deref() {
                     Some("y" | "yes") => return Decision::ApproveOnce,
                     Some("s" | "session" | "a" | "always") => return Decision::ApproveForSession,

@@ -3,6 +3,8 @@
 //! - `llm-do run <project-dir | file.worker> [INPUT]` runs a project of `.worker` files with
 //!   a live call tree on stderr ([`display`]), terminal approvals ([`approve`]) and an optional
 //!   JSONL run log ([`run_log`]);
+//! - `llm-do chat PROJECT [--worker W]` holds a conversation with a worker: a line editor with
+//!   streamed answers on a terminal, one answer per input line otherwise (see `docs/chat.md`);
 //! - `llm-do check` / `llm-do list` validate and describe a project without calling a model;
 //! - `llm-do log show FILE` renders a run log as a call tree;
 //! - `llm-do serve --model local:smollm2 --port 8080` puts any configured model behind an
@@ -15,6 +17,7 @@
 
 mod app;
 pub mod approve;
+mod chat;
 pub mod display;
 pub mod exit;
 pub mod models;

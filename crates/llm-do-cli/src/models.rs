@@ -8,6 +8,7 @@
 
 use anyhow::bail;
 use llm_do::{Model, ModelRef};
+use llm_do_project::config::ProviderTimeouts;
 use std::sync::Arc;
 
 /// A model ready to serve: the backend, the name sent to it, and its `provider:name` label.
@@ -87,6 +88,35 @@ pub async fn resolve(model: &str, local: LocalOptions) -> anyhow::Result<Served>
         other => bail!("unknown provider `{other}` in `{model}`: use `local:…` or `openai:…`"),
     };
     Ok(Served::new(backend, model))
+}
+
+/// Re-registers the `openai` provider with `timeouts` (unset ones keep the provider's
+/// defaults) when the environment configures it (`OPENAI_API_KEY` set) and some timeout is
+/// set. A configuration the provider refuses is left to the default registration, which
+/// reports it.
+pub fn with_openai_timeouts(
+    builder: llm_do::RuntimeBuilder,
+    timeouts: ProviderTimeouts,
+) -> llm_do::RuntimeBuilder {
+    use llm_do::providers::openai::{OpenAiConfig, OpenAiProvider};
+    let key_set = std::env::var("OPENAI_API_KEY").is_ok_and(|k| !k.trim().is_empty());
+    if timeouts == ProviderTimeouts::default() || !key_set {
+        return builder;
+    }
+    let Ok(mut config) = OpenAiConfig::from_env() else { return builder };
+    if let Some(d) = timeouts.connect {
+        config = config.connect_timeout(d);
+    }
+    if let Some(d) = timeouts.first_byte {
+        config = config.first_byte_timeout(d);
+    }
+    if let Some(d) = timeouts.request {
+        config = config.timeout(d);
+    }
+    match OpenAiProvider::try_new(config) {
+        Ok(provider) => builder.provider("openai", provider),
+        Err(_) => builder,
+    }
 }
 
 #[cfg(feature = "local")]

@@ -363,13 +363,13 @@ impl EventSubscriber for RunLogWriter {
 /// A run log that cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum RunLogError {
-    /// The file cannot be opened or read.
+    /// The file cannot be opened or read, or is not a regular text file.
     #[error("cannot read the run log {}: {source}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// Why.
+        source: llm_do_project::file::ReadError,
     },
     /// A line is not a record of this schema.
     #[error("{}:{line}: not a run-log record: {message}", path.display())]
@@ -383,39 +383,91 @@ pub enum RunLogError {
     },
 }
 
-/// Reads a run log (blank lines are skipped).
+/// Largest run log read (256 MiB).
+pub const MAX_LOG_BYTES: u64 = 256 << 20;
+
+/// Reads a run log (blank lines are skipped; a last line cut off by a kill is left out, see
+/// [`parse_log`]). The file must be a regular file of at most [`MAX_LOG_BYTES`].
 ///
 /// ```
 /// let e = llm_do_cli::run_log::read("/no/such/log.jsonl").unwrap_err();
 /// assert!(e.to_string().starts_with("cannot read the run log"));
 /// ```
 pub fn read(path: impl AsRef<Path>) -> Result<Vec<LogRecord>, RunLogError> {
-    let path = path.as_ref();
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| RunLogError::Io { path: path.to_owned(), source })?;
-    parse(path, &text)
+    read_log(path).map(|log| log.records)
 }
 
-/// Parses the text of a run log read from `path` (named in errors; blank lines are skipped).
+/// Reads a run log and says whether its last line was cut off (see [`parse_log`]).
+///
+/// ```
+/// let e = llm_do_cli::run_log::read_log("/no/such/log.jsonl").unwrap_err();
+/// assert!(e.to_string().contains("does not exist"));
+/// ```
+pub fn read_log(path: impl AsRef<Path>) -> Result<ParsedLog, RunLogError> {
+    let path = path.as_ref();
+    let text = llm_do_project::file::read_text(path, MAX_LOG_BYTES)
+        .map_err(|source| RunLogError::Io { path: path.to_owned(), source })?;
+    parse_log(path, &text)
+}
+
+/// Parses the text of a run log read from `path` (see [`parse_log`]) and returns its records.
 ///
 /// ```
 /// let line = r#"{"v":1,"seq":1,"ts":"t","call":1,"parent":null,"depth":1,"name":"w","callable":"worker","event":"call_started","data":{}}"#;
 /// let records = llm_do_cli::run_log::parse("run.jsonl".as_ref(), &format!("{line}\n\n")).unwrap();
 /// assert_eq!(records.len(), 1);
-/// let e = llm_do_cli::run_log::parse("run.jsonl".as_ref(), "{").unwrap_err();
-/// assert!(e.to_string().contains("run.jsonl"));
+/// let e = llm_do_cli::run_log::parse("run.jsonl".as_ref(), "{\n").unwrap_err();
+/// assert!(e.to_string().contains("run.jsonl:1"));
 /// ```
 pub fn parse(path: &Path, text: &str) -> Result<Vec<LogRecord>, RunLogError> {
-    let mut records = Vec::new();
-    for (i, line) in text.lines().enumerate() {
+    parse_log(path, text).map(|log| log.records)
+}
+
+/// A run log's records, and the line cut off at its end, if any.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParsedLog {
+    /// The complete records, in file order.
+    pub records: Vec<LogRecord>,
+    /// The 1-based number of the last line when it was cut off mid-record (the run was killed
+    /// while writing it): left out of `records`.
+    pub torn_line: Option<usize>,
+}
+
+/// Parses the text of a run log read from `path` (named in errors). Blank lines are skipped.
+/// Every record is written as one line ending in a newline, so a last line *without* its
+/// newline that is not a record was cut off by a kill: it is left out and reported in
+/// [`ParsedLog::torn_line`]. Any other line that is not a record is an error.
+///
+/// ```
+/// let line = r#"{"v":1,"seq":1,"ts":"t","call":1,"parent":null,"depth":1,"name":"w","callable":"worker","event":"call_started","data":{}}"#;
+/// let torn = format!("{line}\n{}", &line[..40]);
+/// let log = llm_do_cli::run_log::parse_log("run.jsonl".as_ref(), &torn).unwrap();
+/// assert_eq!((log.records.len(), log.torn_line), (1, Some(2)));
+/// // A bad line that is not the last one is an error.
+/// let bad = format!("{}\n{line}\n", &line[..40]);
+/// assert!(llm_do_cli::run_log::parse_log("run.jsonl".as_ref(), &bad).is_err());
+/// ```
+pub fn parse_log(path: &Path, text: &str) -> Result<ParsedLog, RunLogError> {
+    let mut log = ParsedLog::default();
+    let lines = text.split_inclusive('\n').count();
+    for (i, line) in text.split_inclusive('\n').enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let record: LogRecord = serde_json::from_str(line).map_err(|e| RunLogError::Record {
-            path: path.to_owned(),
-            line: i + 1,
-            message: e.to_string(),
-        })?;
+        let record: LogRecord = match serde_json::from_str(line) {
+            Ok(record) => record,
+            Err(_) if i + 1 == lines && !line.ends_with('\n') => {
+                log.torn_line = Some(i + 1);
+                break;
+            }
+            Err(e) => {
+                return Err(RunLogError::Record {
+                    path: path.to_owned(),
+                    line: i + 1,
+                    message: e.to_string(),
+                });
+            }
+        };
         if record.v > SCHEMA_VERSION {
             return Err(RunLogError::Record {
                 path: path.to_owned(),
@@ -426,9 +478,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<LogRecord>, RunLogError> {
                 ),
             });
         }
-        records.push(record);
+        log.records.push(record);
     }
-    Ok(records)
+    Ok(log)
 }
 
 /// One call of a worker (or tool) as a log recorded it: what it was given and what it returned.
@@ -574,7 +626,7 @@ pub fn render_tree(records: &[LogRecord]) -> String {
         .collect();
     let mut total = llm_do::Usage::default();
     for root in roots {
-        render_call(root, &by_call, &children, &mut out);
+        render_call(root, 0, &by_call, &children, &mut out);
         if let Some(u) = by_call[&root]
             .iter()
             .find(|r| r.event == "call_finished" || r.event == "call_cancelled")
@@ -592,15 +644,25 @@ pub fn render_tree(records: &[LogRecord]) -> String {
     out
 }
 
+/// Deepest call nesting [`render_tree`] shows (a log is a file anyone can write: its parent
+/// links may form a chain of any length).
+const MAX_SHOWN_DEPTH: usize = 64;
+
 fn render_call(
     call: u64,
+    level: usize,
     by_call: &HashMap<u64, Vec<&LogRecord>>,
     children: &BTreeMap<Option<u64>, Vec<u64>>,
     out: &mut String,
 ) {
     let records = &by_call[&call];
     let first = records[0];
-    let indent = "  ".repeat(first.depth.saturating_sub(1) as usize);
+    let indent = "  ".repeat((first.depth.saturating_sub(1) as usize).min(MAX_SHOWN_DEPTH));
+    if level >= MAX_SHOWN_DEPTH {
+        let _ =
+            writeln!(out, "{indent}… calls nested more than {MAX_SHOWN_DEPTH} deep are not shown");
+        return;
+    }
     let model = records
         .iter()
         .find(|r| r.event == "model_request")
@@ -665,7 +727,7 @@ fn render_call(
         }
     }
     for child in children.get(&Some(call)).into_iter().flatten() {
-        render_call(*child, by_call, children, out);
+        render_call(*child, level + 1, by_call, children, out);
     }
     if let Some(end) = end {
         if let Some(output) = end.data.get("output") {

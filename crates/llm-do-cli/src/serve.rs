@@ -10,6 +10,11 @@
 //!   `stream_options.include_usage` are honoured. The `model` field is echoed back: the server
 //!   serves its one model whatever the client names.
 //!
+//! Every error is an OpenAI-style JSON body `{"error": {"message", "type", "param", "code"}}`:
+//! 400 for a request that cannot be served (malformed JSON, an unknown role, an invalid
+//! `response_format` schema), 404 for an unknown path, 405 for a wrong method, 413 for a body
+//! over [`MAX_BODY_BYTES`]; 5xx only for failures of the model itself.
+//!
 //! Other tools and frameworks — or llm-do itself through its OpenAI-compatible provider — can
 //! then use the embedded local model over HTTP.
 
@@ -20,7 +25,7 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
 use futures::Stream;
@@ -50,7 +55,25 @@ pub fn router(served: Arc<Served>) -> Router {
     Router::new()
         .route("/v1/models", get(models))
         .route("/v1/chat/completions", post(chat))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(served)
+}
+
+/// Largest request body accepted (2 MiB); a larger one gets a JSON 413.
+pub const MAX_BODY_BYTES: usize = 2 << 20;
+
+async fn not_found(method: Method, uri: Uri) -> Response {
+    let message = format!(
+        "no route for {method} {}: this server has GET /v1/models and POST /v1/chat/completions",
+        uri.path()
+    );
+    error_response(StatusCode::NOT_FOUND, &message, None, Some("not_found"))
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    let message = format!("{method} is not allowed on {}", uri.path());
+    error_response(StatusCode::METHOD_NOT_ALLOWED, &message, None, Some("method_not_allowed"))
 }
 
 /// Serves `served` on `listener` until the future is dropped or Ctrl-C.
@@ -97,14 +120,18 @@ async fn models(State(served): State<Arc<Served>>) -> Response {
     )
 }
 
-async fn chat(State(served): State<Arc<Served>>, body: Bytes) -> Response {
+async fn chat(State(served): State<Arc<Served>>, body: Body) -> Response {
+    let body = match read_body(body).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
     let request: ChatRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
-        Err(e) => return bad_request(&format!("invalid request body: {e}")),
+        Err(e) => return bad_request(&format!("invalid request body: {e}"), None),
     };
     let model_request = match request.to_model_request(served.name()) {
         Ok(r) => r,
-        Err(e) => return bad_request(&e.0),
+        Err(e) => return bad_request(&e.0, e.1.as_deref()),
     };
     let id = format!("chatcmpl-{}", next_id());
     let created = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
@@ -125,6 +152,38 @@ async fn chat(State(served): State<Arc<Served>>, body: Bytes) -> Response {
         }
         Err(e) => model_error(&e),
     }
+}
+
+/// Most bytes of an over-size body read (and dropped) before the 413 is sent: a client gets
+/// its answer once it has sent its body, instead of a connection closed mid-request.
+const MAX_DRAINED_BYTES: usize = 32 << 20;
+
+/// Reads a request body of at most [`MAX_BODY_BYTES`] (axum's `Bytes` extractor would answer
+/// a larger one with a plain-text 413).
+async fn read_body(body: Body) -> Result<Vec<u8>, Response> {
+    use futures::StreamExt as _;
+    let mut stream = body.into_data_stream();
+    let (mut kept, mut seen) = (Vec::new(), 0usize);
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            return Err(bad_request("the request body could not be read", None));
+        };
+        seen = seen.saturating_add(chunk.len());
+        if seen <= MAX_BODY_BYTES {
+            kept.extend_from_slice(&chunk);
+        } else if seen > MAX_DRAINED_BYTES {
+            break;
+        }
+    }
+    if seen > MAX_BODY_BYTES {
+        return Err(error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+            None,
+            Some("request_too_large"),
+        ));
+    }
+    Ok(kept)
 }
 
 /// Builds the chunks of one streamed completion.
@@ -242,6 +301,7 @@ fn status_of(e: &ModelError) -> (StatusCode, &'static str) {
         ModelErrorKind::Status(code) => {
             (StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY), "upstream_error")
         }
+        ModelErrorKind::Timeout => (StatusCode::GATEWAY_TIMEOUT, "timeout"),
         _ => (StatusCode::INTERNAL_SERVER_ERROR, "server_error"),
     }
 }
@@ -251,8 +311,18 @@ fn model_error(e: &ModelError) -> Response {
     json_response(status, &wire::error_body(&e.to_string(), kind))
 }
 
-fn bad_request(message: &str) -> Response {
-    json_response(StatusCode::BAD_REQUEST, &wire::error_body(message, "invalid_request_error"))
+fn bad_request(message: &str, param: Option<&str>) -> Response {
+    error_response(StatusCode::BAD_REQUEST, message, param, None)
+}
+
+/// A 4xx answer with an OpenAI-style body.
+fn error_response(
+    status: StatusCode,
+    message: &str,
+    param: Option<&str>,
+    code: Option<&str>,
+) -> Response {
+    json_response(status, &wire::error_body_with(message, "invalid_request_error", param, code))
 }
 
 fn json_response(status: StatusCode, value: &Value) -> Response {

@@ -1,347 +1,446 @@
-//! Hostile input at the command line (issue: "a model, a project file or a server must never
-//! crash, hang or fool the CLI"), against the loopback test server:
+//! Hostile input against the real `llm-do` binary (issue 15): a model making hostile tool
+//! calls (through the loopback test server), hostile project files, a provider that never
+//! answers, runaway fan-out, torn run logs and bad `--input-json`. Every case must end with a
+//! documented exit code (never a signal: a stack overflow aborts with SIGABRT), `--json` must
+//! still print its one object, and the run log must be complete.
 //!
-//! - SIGTERM / SIGINT while a shell tool runs: the command is killed with the run;
-//! - secrets from the shared corpus (`tests/fixtures/secrets.json`), in tool arguments and
-//!   echoed back by the server, reach neither stdout, nor stderr at `-vv`, nor the run log;
-//! - escape sequences in model text, tool names and server error bodies never reach stderr;
-//! - a bad `OPENAI_BASE_URL` or API key is reported as what it is, without the key.
-
-#![cfg(unix)]
+//! Every child process runs under a deadline ([`bounded_output`]), so a hang fails the test
+//! instead of holding the suite.
 
 #[path = "support/cli.rs"]
 mod support;
 
+use llm_do_cli::run_log;
 use llm_do_providers::scripted::Reply;
-use llm_do_testkit::{Fault, TestServer};
+use llm_do_testkit::TestServer;
 use serde_json::{Value, json};
-use std::process::Stdio;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 use support::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_llm-do");
-const CONFIG: &str = "entry = \"main\"\nmodel = \"openai:test-model\"\n";
 
-async fn server(replies: Vec<Reply>) -> TestServer {
+/// Runs `cmd`, killing it after two minutes (a hang is a failure, reported as such). Its
+/// output is read while it runs, so a chatty child never blocks on a full pipe.
+fn bounded_output(cmd: &mut Command) -> Output {
+    use std::io::Read as _;
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn llm-do");
+    let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("stderr")));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = stderr.join().unwrap_or_default();
+            panic!("llm-do hung: {cmd:?}\nstderr: {}", String::from_utf8_lossy(&err));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = Output {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    };
+    eprintln!("--- stderr of {cmd:?}:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.code().is_some(), "killed by a signal (a crash): {:?}", out.status);
+    out
+}
+
+/// The one JSON object `run --json` prints.
+fn json_result(out: &Output) -> Value {
+    serde_json::from_str(stdout(out).trim()).expect("--json prints one JSON object")
+}
+
+/// The run log is whole: it parses without a cut-off line, and the entry call finished.
+fn assert_log_complete(log: &Path) {
+    let parsed = run_log::read_log(log).expect("the run log parses");
+    assert_eq!(parsed.torn_line, None, "the run log was cut off");
+    let last = parsed.records.last().expect("records");
+    assert_eq!((last.event.as_str(), last.parent), ("call_finished", None), "{last:?}");
+}
+
+async fn scripted(replies: Vec<Reply>) -> TestServer {
     TestServer::builder().script(replies).start().await.expect("test server")
 }
 
-// ---------------------------------------------------------------------------------------
-// Signals: the shell tool's command dies with the run.
+const CONFIG: &str = "entry = \"main\"\nmodel = \"openai:test-model\"\n";
+const LISTER: &str = "---\ndescription: Lists files.\ntools:\n  - filesystem: { read_only: true }\n---\nList {input}.\n";
 
-/// Whether `pid` is a live process (not a zombie).
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        let state = stat.rfind(')').and_then(|i| stat[i + 1..].split_whitespace().next());
-        !matches!(state, Some("Z" | "X"))
-    })
+fn nested_braces(n: usize) -> String {
+    format!("{}a{}", "{".repeat(n), "}".repeat(n))
 }
 
-/// Live processes whose command line is exactly `argv`.
-fn pids_of(argv: &[&str]) -> Vec<u32> {
-    let want: Vec<u8> = argv.iter().flat_map(|a| a.bytes().chain([0])).collect();
-    std::fs::read_dir("/proc")
-        .map(|d| {
-            d.flatten()
-                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-                .filter(|p| std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c == want))
-                .filter(|p| alive(*p))
-                .collect()
-        })
-        .unwrap_or_default()
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_files_glob_with_thousands_of_nested_braces_is_a_tool_error() {
+    // ~1,600 nested `{` overflowed the stack and aborted the process, even under --deny-all
+    // (listing needs no approval): no JSON on stdout, a run log stopping mid-call.
+    let server = scripted(vec![
+        Reply::tool_call("list_files", json!({"pattern": nested_braces(1_600)})),
+        Reply::tool_call("list_files", json!({"pattern": nested_braces(300)})),
+        Reply::text("could not list"),
+    ])
+    .await;
+    let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", LISTER)]);
+    let log = dir.path().join("run.jsonl");
+    let out = bounded_output(
+        command(BIN, Some(&server.base_url()))
+            .args(["run", "--deny-all", "--json", "--log"])
+            .arg(&log)
+            .arg(dir.path())
+            .arg("everything"),
+    );
+    assert_eq!(code(&out), 0);
+    let result = json_result(&out);
+    assert_eq!(
+        (result["ok"].as_bool(), result["output"].as_str()),
+        (Some(true), Some("could not list"))
+    );
+    // The model was told what was wrong with each pattern.
+    let requests = server.requests();
+    let told = requests[1].body["messages"].to_string();
+    assert!(told.contains("the glob is 3201 characters long"), "{told}");
+    let told = requests[2].body["messages"].to_string();
+    assert!(told.contains("nested more than 16 levels deep"), "{told}");
+    assert_log_complete(&log);
 }
 
-async fn signal_stops_the_shell_command(signal: rustix::process::Signal, seconds: &str, code: i32) {
-    let argv = ["sleep", seconds];
-    let srv = server(vec![
-        Reply::tool_call("shell", json!({"command": format!("sleep {seconds}")})),
+#[test]
+fn approval_rule_globs_and_regexes_beyond_the_bounds_are_located_errors() {
+    let hostile = nested_braces(20_000);
+    let regex = format!("{}a{}", "(".repeat(20_000), ")".repeat(20_000));
+    let cases = [
+        (
+            "llm-do.toml",
+            format!("[approval]\nrules = [{{ tool = \"{hostile}\", verdict = \"deny\" }}]\n"),
+            "llm-do.toml:2:10",
+        ),
+        (
+            "llm-do.toml",
+            format!(
+                "[approval]\nrules = [\n  {{ tool = \"w\", verdict = \"deny\", args = {{ \"/p\" = {{ glob = \"{hostile}\" }} }} }},\n]\n"
+            ),
+            "llm-do.toml:3:3",
+        ),
+        (
+            "llm-do.toml",
+            format!(
+                "[approval]\nrules = [{{ tool = \"w\", verdict = \"deny\", args = {{ \"/p\" = {{ regex = \"{regex}\" }} }} }}]\n"
+            ),
+            "llm-do.toml:2:10",
+        ),
+        (
+            "main.worker",
+            format!("---\napproval:\n  - {{ tool: \"{hostile}\", verdict: deny }}\n---\nGo.\n"),
+            "main.worker:3:5",
+        ),
+    ];
+    for (file, text, at) in cases {
+        let mut files = vec![("main.worker", "---\n---\nGo {input}.\n")];
+        files.retain(|(name, _)| *name != file);
+        files.push((file, text.as_str()));
+        let dir = project(&files);
+        let out = bounded_output(command(BIN, None).arg("check").arg(dir.path()));
+        assert_eq!(code(&out), 2, "{file}");
+        let err = stderr(&out);
+        assert!(err.contains(at) && err.contains("invalid approval rule"), "{at}: {err}");
+        assert!(err.len() < 2_000, "the hostile pattern is not echoed whole: {} bytes", err.len());
+        // `run` stops at the same diagnostics, and --json still prints its object.
+        let out =
+            bounded_output(command(BIN, None).args(["run", "--json"]).arg(dir.path()).arg("x"));
+        assert_eq!(code(&out), 2);
+        assert_eq!(json_result(&out)["ok"], false);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn project_files_that_are_not_regular_files_are_located_errors() {
+    let good = "---\n---\nGo {input}.\n";
+    let fifo = |dir: &Path, name: &str| {
+        let status = Command::new("mkfifo").arg(dir.join(name)).status().expect("mkfifo");
+        assert!(status.success());
+    };
+    let link = |dir: &Path, target: &str, name: &str| {
+        std::os::unix::fs::symlink(target, dir.join(name)).expect("symlink")
+    };
+    type Setup = Box<dyn Fn(&Path)>;
+    let cases: Vec<(&str, Setup, &str)> = vec![
+        // A FIFO hung `check` forever.
+        ("llm-do.toml", Box::new(move |d| fifo(d, "llm-do.toml")), "is a FIFO"),
+        // A symlink to /dev/zero read until memory ran out.
+        ("llm-do.toml", Box::new(move |d| link(d, "/dev/zero", "llm-do.toml")), "is a device"),
+        // Dangling and looping links were silently ignored, dropping their approval rules.
+        (
+            "llm-do.toml",
+            Box::new(move |d| link(d, "gone.toml", "llm-do.toml")),
+            "is a symbolic link that leads nowhere",
+        ),
+        (
+            "llm-do.toml",
+            Box::new(move |d| link(d, "llm-do.toml", "llm-do.toml")),
+            "is a symbolic link that leads nowhere",
+        ),
+        ("x.worker", Box::new(move |d| fifo(d, "x.worker")), "is a FIFO"),
+        ("x.worker", Box::new(move |d| link(d, "/dev/zero", "x.worker")), "is a device"),
+        (
+            "x.worker",
+            Box::new(move |d| link(d, "gone.worker", "x.worker")),
+            "is a symbolic link that leads nowhere",
+        ),
+        (
+            "x.worker",
+            Box::new(|d: &Path| std::fs::create_dir(d.join("x.worker")).expect("mkdir")),
+            "is a directory",
+        ),
+    ];
+    for (name, setup, message) in cases {
+        let dir = project(&[("main.worker", good)]);
+        setup(dir.path());
+        let out = bounded_output(command(BIN, None).arg("check").arg(dir.path()));
+        assert_eq!(code(&out), 2, "{name}: {message}");
+        let err = stderr(&out);
+        assert!(err.contains(&format!("{name}:1:1: error: the path {message}")), "{err}");
+    }
+    // A symbolic link to a regular file in the project is fine.
+    let dir = project(&[("real.toml", "entry = \"main\"\n"), ("main.worker", good)]);
+    link(dir.path(), "real.toml", "llm-do.toml");
+    let out = bounded_output(command(BIN, None).arg("check").arg(dir.path()));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+/// A provider that accepts connections and never sends a byte; they are held until the test
+/// process ends.
+fn silent_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    format!("http://{addr}/v1")
+}
+
+#[test]
+fn a_provider_that_never_answers_ends_with_a_timeout_error() {
+    let base = silent_server();
+    let main = "---\n---\nAnswer {input}.\n";
+    // From llm-do.toml ...
+    let config = format!("{CONFIG}[providers.openai]\nfirst_byte_timeout = 0.2\n");
+    let dir = project(&[("llm-do.toml", &config), ("main.worker", main)]);
+    let out =
+        bounded_output(command(BIN, Some(&base)).args(["run", "--json"]).arg(dir.path()).arg("x"));
+    assert_eq!(code(&out), 1);
+    let error = json_result(&out)["error"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        error.contains("timed out") && error.contains("first-byte timeout of 200ms"),
+        "{error}"
+    );
+    // ... and from the command line, over the file.
+    let config = format!("{CONFIG}[providers.openai]\nfirst_byte_timeout = 3600\n");
+    let dir = project(&[("llm-do.toml", &config), ("main.worker", main)]);
+    let out = bounded_output(
+        command(BIN, Some(&base))
+            .args(["run", "--json", "--first-byte-timeout", "0.2"])
+            .arg(dir.path())
+            .arg("x"),
+    );
+    assert_eq!(code(&out), 1);
+    let error = json_result(&out)["error"].as_str().unwrap_or_default().to_owned();
+    assert!(error.contains("first-byte timeout of 200ms"), "{error}");
+    // A nonsense timeout is a usage error.
+    let out = bounded_output(
+        command(BIN, Some(&base)).args(["run", "--request-timeout", "0"]).arg(dir.path()),
+    );
+    assert_eq!(code(&out), 2);
+}
+
+/// A worker that lists itself, whose model asks for itself `n` times on every turn.
+fn self_calls(n: usize, replies: usize) -> Vec<Reply> {
+    let calls: Vec<(&str, Value)> = (0..n).map(|_| ("main", json!({"input": "again"}))).collect();
+    (0..replies).map(|_| Reply::tool_calls(calls.clone())).collect()
+}
+
+const SELF_LISTING: &str = "---\ndescription: Does it again.\ntools: [main]\n---\nDo {input}.\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fan_out_run_stops_at_the_default_request_budget() {
+    // It made 2,222 requests at depth 4 before; the default budget is 200 requests per run.
+    let server = scripted(self_calls(10, 260)).await;
+    let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", SELF_LISTING)]);
+    let log = dir.path().join("run.jsonl");
+    let out = bounded_output(
+        command(BIN, Some(&server.base_url()))
+            .args(["run", "--approve-all", "--json", "--log"])
+            .arg(&log)
+            .arg(dir.path())
+            .arg("it"),
+    );
+    assert_eq!(code(&out), 1);
+    let result = json_result(&out);
+    assert_eq!(
+        result["error"].as_str(),
+        Some("run budget exceeded: model requests used 200, limit 200")
+    );
+    assert_eq!(result["usage"]["requests"], 200);
+    assert_eq!(server.requests().len(), 200);
+    assert_log_complete(&log);
+
+    // Budgets from the command line and from llm-do.toml.
+    let server = scripted(self_calls(10, 60)).await;
+    let out = bounded_output(
+        command(BIN, Some(&server.base_url()))
+            .args(["run", "--approve-all", "--json", "--max-tool-calls", "25"])
+            .arg(dir.path())
+            .arg("it"),
+    );
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        json_result(&out)["error"].as_str(),
+        Some("run budget exceeded: tool calls used 25, limit 25")
+    );
+    let config = format!("{CONFIG}[budget]\nrequests = 7\n");
+    let dir = project(&[("llm-do.toml", &config), ("main.worker", SELF_LISTING)]);
+    let server = scripted(self_calls(10, 60)).await;
+    let out = bounded_output(
+        command(BIN, Some(&server.base_url()))
+            .args(["run", "--approve-all", "--json"])
+            .arg(dir.path())
+            .arg("it"),
+    );
+    assert_eq!(code(&out), 1);
+    assert_eq!(json_result(&out)["usage"]["requests"], 7);
+    // The entry worker's `budget:` is over llm-do.toml's, the command line over both.
+    let worker = "---\ntools: [main]\nbudget: { requests: 4 }\n---\nDo {input}.\n";
+    let dir = project(&[("llm-do.toml", &config), ("main.worker", worker)]);
+    for (flags, requests) in [(vec![], 4), (vec!["--max-requests", "2"], 2)] {
+        let server = scripted(self_calls(10, 60)).await;
+        let out = bounded_output(
+            command(BIN, Some(&server.base_url()))
+                .args(["run", "--approve-all", "--json"])
+                .args(flags)
+                .arg(dir.path())
+                .arg("it"),
+        );
+        assert_eq!(
+            (code(&out), json_result(&out)["usage"]["requests"].as_u64()),
+            (1, Some(requests))
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_that_calls_its_worker_after_every_depth_error_ends_within_the_budget() {
+    // Was still running after 30 s: depth bounds depth, not turns x retries at each level.
+    let server = scripted(self_calls(1, 400)).await;
+    let config = format!("{CONFIG}max_depth = 3\n[budget]\nrequests = 50\n");
+    let dir = project(&[("llm-do.toml", &config), ("main.worker", SELF_LISTING)]);
+    let log = dir.path().join("run.jsonl");
+    let out = bounded_output(
+        command(BIN, Some(&server.base_url()))
+            .args(["run", "--approve-all", "--json", "--log"])
+            .arg(&log)
+            .arg(dir.path())
+            .arg("it"),
+    );
+    assert_eq!(code(&out), 1);
+    let result = json_result(&out);
+    assert_eq!(
+        result["error"].as_str(),
+        Some("run budget exceeded: model requests used 50, limit 50")
+    );
+    // The depth error did reach the model (and it called again anyway).
+    let told: String = server.requests().iter().map(|r| r.body["messages"].to_string()).collect();
+    assert!(told.contains("depth"), "no depth error was reported to the model");
+    assert_log_complete(&log);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_show_shows_a_log_torn_by_a_kill() {
+    let server = scripted(vec![
+        Reply::tool_call("helper", json!({"input": "x"})),
+        Reply::text("helped"),
         Reply::text("done"),
     ])
     .await;
-    let main = "---\ndescription: Waits.\ntools:\n  - shell: { rules: [ { allow: \"sleep\" } ] }\n---\nWait for {input}.\n";
-    let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", main)]);
-    let mut child = command(BIN, Some(&srv.base_url()))
-        .args(["run", "--approve-all"])
-        .arg(dir.path())
-        .arg("a while")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start llm-do");
-    let started = Instant::now();
-    let sleeper = loop {
-        if let Some(pid) = pids_of(&argv).first() {
-            break *pid;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "the shell tool never ran sleep");
-        if let Ok(Some(status)) = child.try_wait() {
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "llm-do ended ({status}) before running sleep: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    let cli = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
-    rustix::process::kill_process(cli, signal).unwrap();
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(code), "{err}");
-    assert!(err.contains("interrupted by"), "{err}");
-    // SIGKILL is asynchronous: give the kernel a moment.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while alive(sleeper) && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(!alive(sleeper), "`sleep {seconds}` (pid {sleeper}) outlived the CLI");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_kills_the_running_shell_command() {
-    signal_stops_the_shell_command(rustix::process::Signal::TERM, "306.25", 143).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigint_kills_the_running_shell_command() {
-    signal_stops_the_shell_command(rustix::process::Signal::INT, "307.75", 130).await;
-}
-
-// ---------------------------------------------------------------------------------------
-// Secrets: the shared corpus never leaves the process.
-
-fn corpus() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/secrets.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_secret_of_the_corpus_reaches_stdout_stderr_or_the_run_log() {
-    let corpus = corpus();
-    let entries = corpus["secrets"].as_array().unwrap();
-    let texts: Vec<&str> = entries.iter().filter_map(|e| e["text"].as_str()).collect();
-    let joined = texts.join("\n");
-    // Tool arguments: every text in one string argument (its line breaks become `\n` in the
-    // raw JSON text), plus every argument object of the corpus.
-    let mut args = json!({"input": joined});
-    for e in entries {
-        if let Some(obj) = e["args"].as_object() {
-            for (k, v) in obj {
-                args[k] = v.clone();
-            }
-        }
-    }
-    let key = corpus["env"]["OPENAI_API_KEY"].as_str().unwrap();
-    let srv = server(vec![
-        Reply::tool_call("lookup", args),
-        // The server echoes every secret, and the key it was sent, in the answer.
-        Reply::text(format!("{joined}\nand your key: {key}")),
-    ])
-    .await;
-    let main = "---\ndescription: Looks things up.\n---\nLook up {input}.\n";
-    let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", main)]);
+    let helper = "---\n---\nHelp with {input}.\n";
+    let main = "---\ntools: [helper]\n---\nDo {input}.\n";
+    let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", main), ("helper.worker", helper)]);
     let log = dir.path().join("run.jsonl");
-    let mut cmd = command(BIN, Some(&srv.base_url()));
-    for (name, value) in corpus["env"].as_object().unwrap() {
-        cmd.env(name, value.as_str().unwrap());
-    }
-    let out = output(cmd.args(["run", "-vv", "--log"]).arg(&log).arg(dir.path()).arg("x"));
-    assert_eq!(code(&out), 0);
-    let (out_text, err_text) = (stdout(&out), stderr(&out));
-    let logged = std::fs::read_to_string(&log).unwrap();
-    assert!(err_text.contains("lookup"), "-vv shows the tool call: {err_text}");
-    assert!(out_text.contains("and your key: [redacted]"), "{out_text}");
-    for e in entries {
-        let secret = e["secret"].as_str().unwrap();
-        let name = e["name"].as_str().unwrap();
-        assert!(!out_text.contains(secret), "{name} on stdout:\n{out_text}");
-        assert!(!err_text.contains(secret), "{name} on stderr:\n{err_text}");
-        assert!(!logged.contains(secret), "{name} in the run log:\n{logged}");
-    }
-    // The server did receive the key (it is the request's credential), so the check above
-    // is not vacuous.
-    assert!(srv.requests()[0].headers.values().any(|v| v.contains("[redacted]")));
-    // And --json prints the result redacted too.
-    let srv = server(vec![Reply::text(format!("{joined}\nkey: {key}"))]).await;
-    let mut cmd = command(BIN, Some(&srv.base_url()));
-    for (name, value) in corpus["env"].as_object().unwrap() {
-        cmd.env(name, value.as_str().unwrap());
-    }
-    let out = output(cmd.args(["run", "--json"]).arg(dir.path()).arg("x"));
-    let stdout = stdout(&out);
-    let v: Value = serde_json::from_str(stdout.trim()).unwrap();
-    assert_eq!(v["ok"], true);
-    for e in entries {
-        assert!(!stdout.contains(e["secret"].as_str().unwrap()), "{stdout}");
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Escape sequences from models and servers never reach the terminal.
-
-/// Control characters that must not appear on stderr.
-fn has_controls(text: &str) -> bool {
-    text.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn escape_sequences_in_model_text_and_tool_names_are_escaped_on_stderr() {
-    let evil_text = "\x1b[2J\x1b[Hall good\r\x1b[32m✓ main ok\x1b[0m\x07";
-    let srv = server(vec![
-        Reply::tool_call("\x1b]0;pwned\x07lookup", json!({"q": "\x1b[31mred"})),
-        Reply::text(evil_text),
-    ])
-    .await;
-    let main = "---\ndescription: Answers.\n---\nAnswer {input}.\n";
-    let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", main)]);
-    let log = dir.path().join("run.jsonl");
-    let out = output(
-        command(BIN, Some(&srv.base_url()))
-            .args(["run", "-vv", "--log"])
+    let out = bounded_output(
+        command(BIN, Some(&server.base_url()))
+            .args(["run", "--approve-all", "--log"])
             .arg(&log)
             .arg(dir.path())
-            .arg("x"),
+            .arg("it"),
     );
     assert_eq!(code(&out), 0);
+    let text = std::fs::read_to_string(&log).expect("log");
+    let lines = text.lines().count();
+    // Cut in the middle of the last record, as a kill while writing it would.
+    let torn = &text[..text.len() - 30];
+    std::fs::write(&log, torn).expect("write");
+    let out = bounded_output(command(BIN, None).args(["log", "show"]).arg(&log));
+    assert_eq!(code(&out), 0);
+    assert!(stdout(&out).contains("#2 helper"), "{}", stdout(&out));
     let err = stderr(&out);
-    assert!(!has_controls(&err), "raw control characters on stderr: {err:?}");
-    assert!(err.contains("\\x1b]0;pwned\\x07lookup"), "the tool name, escaped: {err}");
-    assert!(err.contains("\\x1b[2J"), "the model's text, escaped: {err}");
-    // stdout is not a terminal here: the result is data and stays as the model wrote it.
-    assert_eq!(stdout(&out), format!("{evil_text}\n"));
-    // The call tree of `log show` is for people: escaped.
-    let shown = output(command(BIN, None).args(["log", "show"]).arg(&log));
-    assert_eq!(code(&shown), 0);
-    assert!(!has_controls(&stdout(&shown)), "{:?}", stdout(&shown));
+    assert!(err.contains(&format!("run.jsonl:{lines}: the last record was cut off")), "{err}");
+    // A bad line in the middle is still an error.
+    let mut broken: Vec<&str> = text.lines().collect();
+    broken[1] = "{\"v\":1,";
+    std::fs::write(&log, broken.join("\n") + "\n").expect("write");
+    let out = bounded_output(command(BIN, None).args(["log", "show"]).arg(&log));
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("run.jsonl:2: not a run-log record"), "{}", stderr(&out));
+    // A log that is a FIFO is refused, not waited on.
+    #[cfg(unix)]
+    {
+        let fifo = dir.path().join("fifo.jsonl");
+        assert!(Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+        let out = bounded_output(command(BIN, None).args(["log", "show"]).arg(&fifo));
+        assert_eq!(code(&out), 2);
+        assert!(stderr(&out).contains("is a FIFO"), "{}", stderr(&out));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn escape_sequences_in_a_server_error_body_are_escaped_on_stderr() {
-    let srv = TestServer::builder()
-        .faults([Fault::Status {
-            code: 400,
-            retry_after: None,
-            message: Some("\x1b[2J\x1b]0;title\x07bad request\r\x1b[32mok".into()),
-        }])
-        .start()
-        .await
-        .unwrap();
-    let main = "---\ndescription: Answers.\n---\nAnswer {input}.\n";
-    let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", main)]);
-    let out = output(command(BIN, Some(&srv.base_url())).args(["run"]).arg(dir.path()).arg("x"));
-    assert_eq!(code(&out), 1);
-    let err = stderr(&out);
-    assert!(err.contains("bad request"), "{err}");
-    assert!(!has_controls(&err), "raw control characters on stderr: {err:?}");
-    assert!(err.contains("\\x1b]0;title\\x07"), "{err}");
-    // --json: the error is a JSON string (control characters escaped by JSON itself).
-    let out = output(
-        command(BIN, Some(&srv.base_url())).args(["run", "--json"]).arg(dir.path()).arg("x"),
-    );
-    assert!(!has_controls(&stdout(&out)), "{:?}", stdout(&out));
-}
-
-// ---------------------------------------------------------------------------------------
-// A bad provider configuration says what is wrong.
-
-fn run_with_env(vars: &[(&str, &str)]) -> (i32, String) {
-    let main = "---\ndescription: Answers.\n---\nAnswer {input}.\n";
-    let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", main)]);
-    let mut cmd = command(BIN, None);
-    for (k, v) in vars {
-        cmd.env(k, v);
+async fn input_json_that_does_not_fit_the_schema_is_a_usage_error() {
+    let server = scripted(vec![Reply::text("never asked")]).await;
+    let worker = "---\ninput:\n  type: object\n  properties: { n: { type: integer } }\n  required: [n]\n---\nCount to {n}.\n";
+    let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", worker)]);
+    for bad in [r#"{"n": "three"}"#, r#"{}"#, r#"[1]"#] {
+        let out = bounded_output(
+            command(BIN, Some(&server.base_url()))
+                .args(["run", "--json", "--input-json", bad])
+                .arg(dir.path()),
+        );
+        assert_eq!(code(&out), 2, "{bad}");
+        let result = json_result(&out);
+        assert_eq!(result["usage"]["requests"], 0);
+        assert!(
+            result["error"].as_str().is_some_and(|e| e.contains("does not fit the input schema")),
+            "{result}"
+        );
     }
-    let out = output(cmd.args(["run"]).arg(dir.path()).arg("x"));
-    (code(&out), stderr(&out))
-}
-
-#[test]
-fn a_bad_base_url_is_reported_as_such() {
-    for url in ["not a url", "ftp://127.0.0.1:9/v1", "http://127.0.0.1:9/v1?x=1"] {
-        let (code, err) = run_with_env(&[
-            ("OPENAI_API_KEY", "sk-test-0123456789abcdefghij"),
-            ("OPENAI_BASE_URL", url),
-        ]);
-        assert_eq!(code, 2, "{err}");
-        assert!(err.contains("OPENAI_BASE_URL"), "{url}: {err}");
-        assert!(!err.contains("unknown model provider"), "{url}: {err}");
-        assert!(!err.contains("0123456789abcdefghij"), "{url}: {err}");
-    }
-}
-
-#[test]
-fn a_key_that_cannot_be_sent_is_reported_without_showing_it() {
-    for key in ["sk-abc\nSECRETPART-0123456789", "sk-abc\rSECRETPART", "sk-\u{1b}SECRETPART"] {
-        let (code, err) =
-            run_with_env(&[("OPENAI_API_KEY", key), ("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")]);
-        assert_eq!(code, 2, "{err}");
-        assert!(err.contains("OPENAI_API_KEY"), "{err}");
-        assert!(!err.contains("SECRETPART"), "{err}");
-        assert!(!err.contains("unknown model provider"), "{err}");
-    }
-}
-
-#[test]
-fn no_key_at_all_says_which_variable_to_set() {
-    let (code, err) = run_with_env(&[]);
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("OPENAI_API_KEY is not set"), "{err}");
-}
-
-#[test]
-fn escape_sequences_in_a_project_file_are_escaped_by_list_and_check() {
-    // A double-quoted YAML string turns `\e` and `\r` into the control characters themselves.
-    let main = "---\ndescription: \"\\e[2J\\e]0;pwned\\aok\\r fake\"\n---\nAnswer {input}.\n";
-    let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", main)]);
-    let out = output(command(BIN, None).args(["list"]).arg(dir.path()));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let listed = stdout(&out);
-    assert!(listed.contains("\\x1b[2J"), "{listed}");
-    assert!(!has_controls(&listed), "{listed:?}");
-    // --json is data: the description is a JSON string, escaped by JSON itself.
-    let out = output(command(BIN, None).args(["list", "--json"]).arg(dir.path()));
-    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    let described = v["callables"][0]["description"].as_str().unwrap().to_owned();
-    assert!(described.starts_with("\x1b[2J"), "{described:?}");
-}
-
-// ---------------------------------------------------------------------------------------
-// Approval rules of llm-do.toml hold for every spelling of a path.
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_deny_rule_in_llm_do_toml_holds_for_every_spelling_of_the_path() {
-    let config = format!(
-        "{CONFIG}[approval]\nrules = [\n  {{ tool = \"write_file\", verdict = \"deny\", args = {{ \"/path\" = {{ glob = \"secret/**\" }} }} }},\n  {{ tool = \"write_file\", verdict = \"allow\" }},\n]\n"
+    // Text for a worker whose one parameter is not a string is refused with the same code.
+    let out = bounded_output(
+        command(BIN, Some(&server.base_url())).args(["run", "--json"]).arg(dir.path()).arg("3"),
     );
-    let main = "---\ndescription: Writes.\ntools:\n  - filesystem: { root: ./files }\n---\nWrite {input}.\n";
-    let dir = project(&[("llm-do.toml", &config), ("main.worker", main)]);
-    std::fs::create_dir_all(dir.path().join("files/secret")).unwrap();
-    let files = dir.path().join("files").canonicalize().unwrap();
-    std::os::unix::fs::symlink("secret", files.join("s")).unwrap();
-    let spellings = [
-        "./secret/b.txt".to_owned(),
-        "secret//b.txt".to_owned(),
-        format!("{}/secret/b.txt", files.display()),
-        "s/b.txt".to_owned(),
-    ];
-    let mut replies: Vec<Reply> = spellings
-        .iter()
-        .map(|p| Reply::tool_call("write_file", json!({"path": p, "content": "pwned"})))
-        .collect();
-    replies.push(Reply::tool_call("write_file", json!({"path": "./ok.txt", "content": "fine"})));
-    replies.push(Reply::text("done"));
-    let srv = server(replies).await;
-    let log = dir.path().join("run.jsonl");
-    let out = output(
-        command(BIN, Some(&srv.base_url()))
-            .args(["run", "--log"])
-            .arg(&log)
-            .arg(dir.path())
-            .arg("x"),
-    );
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(!files.join("secret/b.txt").exists(), "a spelling got past the deny rule");
-    assert_eq!(std::fs::read_to_string(files.join("ok.txt")).unwrap(), "fine");
-    let denials = stderr(&out).matches("denied by rule").count();
-    assert_eq!(denials, spellings.len(), "{}", stderr(&out));
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(json_result(&out)["error"].as_str().is_some_and(|e| e.contains("main")));
+    assert!(server.requests().is_empty(), "no model request for bad input");
 }

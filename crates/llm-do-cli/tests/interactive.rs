@@ -6,70 +6,20 @@
 
 #[path = "support/cli.rs"]
 mod support;
+#[path = "support/tmux.rs"]
+mod tmux;
 
 use llm_do_cli::run_log;
 use llm_do_providers::scripted::Reply;
 use llm_do_testkit::TestServer;
 use serde_json::json;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use tmux::Tmux;
 
 const BIN: &str = env!("CARGO_BIN_EXE_llm-do");
 
-/// tmux on a private socket, so that no other tmux server is touched.
-struct Tmux {
-    socket: String,
-    session: &'static str,
-}
-
-impl Tmux {
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket]);
-        c
-    }
-
-    fn pane(&self) -> String {
-        let out =
-            self.cmd().args(["capture-pane", "-p", "-S", "-200", "-t", self.session]).output();
-        out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let status = self.cmd().args(["send-keys", "-t", self.session]).args(keys).status();
-        assert!(status.is_ok_and(|s| s.success()), "tmux send-keys");
-    }
-
-    /// Waits (bounded) until `done` holds for the pane's text or a file.
-    fn wait(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let pane = self.pane();
-            if done(&pane) {
-                return pane;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(120),
-                "timed out waiting for {what}; pane:\n{pane}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").status();
-    }
-}
-
-fn tmux_available() -> bool {
-    Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn approve_one_call_and_deny_another_at_the_terminal() {
-    if !tmux_available() {
+    if !tmux::available() {
         println!(
             "SKIPPED approve_one_call_and_deny_another_at_the_terminal: tmux is not installed (apt-get install tmux)"
         );
@@ -105,14 +55,8 @@ async fn approve_one_call_and_deny_another_at_the_terminal() {
         ),
     )
     .expect("script");
-    let tmux = Tmux { socket: format!("llm-do-test-{}", std::process::id()), session: "approve" };
-    let started = tmux
-        .cmd()
-        .args(["new-session", "-d", "-x", "160", "-y", "50", "-s", tmux.session, "sh"])
-        .arg(&script)
-        .status()
-        .expect("tmux new-session");
-    assert!(started.success());
+    let tmux = Tmux::new("approve");
+    tmux.start(&script);
 
     let count = |pane: &str| pane.matches("approval needed: `helper`").count();
     let first = tokio::task::block_in_place(|| {

@@ -8,6 +8,7 @@ pub use ::serde_json;
 pub use ::std::sync::{Arc, OnceLock};
 
 pub use crate::approval::Verdict;
+pub use crate::conversation::Conversation;
 pub use crate::ctx::Ctx;
 pub use crate::error::{Error, Result};
 pub use crate::spec::{CallableSpec, ToolSpecBuilder, WorkerSpecBuilder};
@@ -92,4 +93,16 @@ pub fn build_worker(builder: WorkerSpecBuilder) -> Arc<CallableSpec> {
         // The macro validated the template and every placeholder at compile time.
         Err(e) => unreachable!("llm-do: a macro-checked worker failed to build: {e}"),
     }
+}
+
+/// A typed chat turn: runs the worker `spec` as the next turn of `conversation` and converts
+/// the answer to `T` (the path of `Ctx::chat` by name too).
+pub async fn chat_typed<T: DeserializeOwned>(
+    ctx: &Ctx,
+    conversation: &mut Conversation,
+    spec: Arc<CallableSpec>,
+    args: Map<String, Value>,
+) -> Result<T> {
+    let value = ctx.chat_spec(&spec, conversation, Value::Object(args)).await?;
+    crate::ctx::convert_result(spec.name(), value)
 }

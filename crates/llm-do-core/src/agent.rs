@@ -4,7 +4,8 @@
 //! 2. The worker's tools are resolved by name — the registry first (late binding), then the
 //!    worker's own compiled tool list — and offered to the model with their JSON Schemas.
 //! 3. The conversation starts with the system prompt (the worker's `system`, else its
-//!    description) and the rendered prompt as the user message.
+//!    description) and the rendered prompt as the user message — or, in a chat turn
+//!    ([`Ctx::chat`]), the conversation's (processed) history ending with that prompt.
 //!    Requests carry the worker's sampling settings, overlaid by those of the calling context
 //!    ([`Ctx::with_settings`]).
 //! 4. Each turn is one model request. Tool calls in the answer pass the approval gate
@@ -16,6 +17,7 @@
 //! 6. The loop ends with a value, or [`Error::MaxTurns`] after `max_turns` requests.
 
 use crate::approval::{GateOutcome, OnDenied};
+use crate::chat::ChatTurn;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::event::EventKind;
@@ -34,6 +36,7 @@ pub(crate) async fn run(
     spec: &Arc<CallableSpec>,
     config: &WorkerConfig,
     args: Value,
+    mut chat: Option<&mut ChatTurn>,
 ) -> Result<Value> {
     let resolved = ctx.inner().resolve_model(spec.name(), config.model.as_deref())?;
     let tools = resolve_tools(ctx, config)?;
@@ -44,7 +47,15 @@ pub(crate) async fn run(
     if !system.trim().is_empty() {
         messages.push(Message::system(system));
     }
-    messages.push(Message::user(config.prompt.render(&args)));
+    // In a chat turn, the history ends with this turn's prompt, rendered by the caller.
+    let history_start = messages.len();
+    match chat.as_deref_mut() {
+        Some(chat) => {
+            messages.append(&mut chat.history);
+            chat.tool_kinds = tools.iter().map(|t| (t.name().to_owned(), t.kind())).collect();
+        }
+        None => messages.push(Message::user(config.prompt.render(&args))),
+    }
 
     let mut request = ModelRequest::new(resolved.name.clone(), messages)
         .with_tools(tools.iter().map(|t| t.tool_definition()).collect())
@@ -69,6 +80,9 @@ pub(crate) async fn run(
         });
         logged_messages = request.messages.len();
         let response = send(ctx, spec, &resolved, &request, turn).await?;
+        if let Some(chat) = chat.as_deref_mut() {
+            chat.requests.push((request.messages.len() - history_start, response.usage));
+        }
         ctx.emit(|| EventKind::ModelResponse {
             model: resolved.label.clone(),
             turn,
@@ -93,7 +107,12 @@ pub(crate) async fn run(
 
         let raw = response.text.unwrap_or_default();
         match accept_final_answer(spec, &output, &raw) {
-            Ok(value) => return Ok(value),
+            Ok(value) => {
+                if let Some(chat) = chat {
+                    chat.messages = request.messages.split_off(history_start);
+                }
+                return Ok(value);
+            }
             Err(problem) => {
                 rejected_answers += 1;
                 if rejected_answers > config.output_retries {
@@ -171,6 +190,7 @@ fn resolve_tools(ctx: &Ctx, config: &WorkerConfig) -> Result<Vec<Arc<CallableSpe
 /// Runs one tool call requested by the model. Errors the model can act on become error tool
 /// results; only fatal errors (budgets) propagate.
 async fn dispatch(ctx: &Ctx, tools: &[Arc<CallableSpec>], call: &ToolCall) -> Result<ToolResult> {
+    ctx.begin_tool_call()?;
     ctx.emit(|| EventKind::ToolCall { call: call.clone() });
     let outcome = match tools.iter().find(|t| t.name() == call.name) {
         None => Err(unknown_tool_message(&call.name, tools)),

@@ -1,7 +1,7 @@
 //! Identity of one call: who called whom, at what depth, and which side of the stochastic
 //! boundary it runs on.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
@@ -16,7 +16,7 @@ use std::sync::Arc;
 /// assert!(CallKind::Stochastic.is_stochastic());
 /// assert_eq!(CallKind::Deterministic.to_string(), "deterministic");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallKind {
     /// An LLM-backed worker: same input, possibly different output.
@@ -52,7 +52,7 @@ impl fmt::Display for CallKind {
 /// # use llm_do_core::CallId;
 /// assert_eq!(CallId(3).to_string(), "#3");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct CallId(pub u64);
 

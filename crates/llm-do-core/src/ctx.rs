@@ -3,6 +3,7 @@
 //! tool by name.
 
 use crate::call::{CallId, CallInfo};
+use crate::chat::ChatTurn;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::model::ModelSettings;
@@ -51,6 +52,7 @@ struct RunState {
     next_call: AtomicU64,
     next_seq: AtomicU64,
     requests_started: AtomicU64,
+    tool_calls_started: AtomicU64,
     usage: Mutex<Usage>,
 }
 
@@ -80,6 +82,7 @@ impl Ctx {
             next_call: AtomicU64::new(0),
             next_seq: AtomicU64::new(0),
             requests_started: AtomicU64::new(0),
+            tool_calls_started: AtomicU64::new(0),
             usage: Mutex::new(Usage::default()),
         });
         Self { rt, run, frame: None, settings: None }
@@ -158,16 +161,36 @@ impl Ctx {
         spec: &'a Arc<CallableSpec>,
         args: Value,
     ) -> BoxFuture<'a, Result<Value>> {
-        Box::pin(self.call_spec_inner(spec, args))
+        Box::pin(self.call_spec_inner(spec, args, None))
     }
 
-    async fn call_spec_inner(&self, spec: &Arc<CallableSpec>, args: Value) -> Result<Value> {
+    /// [`call_spec`](Self::call_spec) of a worker continuing a conversation: `turn` holds the
+    /// history and receives the turn's new messages.
+    pub(crate) fn call_spec_turn<'a>(
+        &'a self,
+        spec: &'a Arc<CallableSpec>,
+        args: Value,
+        turn: &'a mut ChatTurn,
+    ) -> BoxFuture<'a, Result<Value>> {
+        Box::pin(self.call_spec_inner(spec, args, Some(turn)))
+    }
+
+    async fn call_spec_inner(
+        &self,
+        spec: &Arc<CallableSpec>,
+        args: Value,
+        mut turn: Option<&mut ChatTurn>,
+    ) -> Result<Value> {
         let child = self.enter(spec)?;
         child.emit(|| EventKind::CallStarted { input: args.clone() });
         let mut guard = CancelGuard { ctx: &child, armed: true };
         let started = Instant::now();
-        let result = child.run_body(spec, args).await;
+        let result = child.run_body(spec, args, turn.as_deref_mut()).await;
         guard.armed = false;
+        if let Some(turn) = turn {
+            turn.call_id = child.call_id();
+            turn.usage = child.usage();
+        }
         child.emit(|| {
             let (output, error) = match &result {
                 Ok(v) => (Some(v.clone()), None),
@@ -211,7 +234,12 @@ impl Ctx {
         })
     }
 
-    async fn run_body(&self, spec: &Arc<CallableSpec>, args: Value) -> Result<Value> {
+    async fn run_body(
+        &self,
+        spec: &Arc<CallableSpec>,
+        args: Value,
+        turn: Option<&mut ChatTurn>,
+    ) -> Result<Value> {
         spec.validate_input(&args)?;
         let info =
             self.call_info().cloned().ok_or_else(|| Error::msg("internal: call without frame"))?;
@@ -228,7 +256,7 @@ impl Ctx {
             }
             Body::Worker(config) => {
                 let fut: BoxFuture<'_, Result<Value>> =
-                    Box::pin(crate::agent::run(self, spec, config, args));
+                    Box::pin(crate::agent::run(self, spec, config, args, turn));
                 fut.instrument(telemetry::agent_span(&info)).await
             }
         }
@@ -376,6 +404,22 @@ impl Ctx {
         Ok(())
     }
 
+    /// Reserves one model-requested tool call in the run's budget.
+    pub(crate) fn begin_tool_call(&self) -> Result<()> {
+        let started = self.run.tool_calls_started.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(limit) = self.rt.limits.max_tool_calls {
+            if started > limit {
+                self.run.tool_calls_started.fetch_sub(1, Ordering::Relaxed);
+                return Err(Error::BudgetExceeded {
+                    kind: BudgetKind::ToolCalls,
+                    limit,
+                    used: limit,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Adds one response's usage to this call, its ancestors and the run; enforces the token
     /// budget.
     pub(crate) fn record_usage(&self, usage: Usage) -> Result<()> {
@@ -430,7 +474,7 @@ impl Drop for CancelGuard<'_> {
 }
 
 /// For a callee with exactly one parameter, `"x"` means `{"param": "x"}`.
-fn wrap_bare_argument(spec: &CallableSpec, args: Value) -> Value {
+pub(crate) fn wrap_bare_argument(spec: &CallableSpec, args: Value) -> Value {
     if args.is_object() {
         return args;
     }

@@ -177,6 +177,35 @@ pub enum Error {
         message: String,
     },
 
+    /// A conversation's pending turn needs more tokens than its history budget allows, even
+    /// with every earlier turn dropped ([`TokenBudget`](crate::history::TokenBudget)). The
+    /// conversation is unchanged: send a shorter input.
+    #[error(
+        "the input needs about {tokens} tokens, more than the conversation's budget of {budget} \
+         even with every earlier turn dropped: send a shorter input"
+    )]
+    ContextOverflow {
+        /// The tokens of the pending turn.
+        tokens: u64,
+        /// The budget.
+        budget: u64,
+    },
+
+    /// A conversation was continued with a tool; only workers hold conversations.
+    #[error("`{name}` is a tool, not a worker: only a worker can continue a conversation")]
+    NotAWorker {
+        /// The tool.
+        name: String,
+    },
+
+    /// A history processor broke its contract (dropped or changed the pending turn's prompt,
+    /// or split a tool call from its result).
+    #[error("history processor: {message}")]
+    History {
+        /// What it did.
+        message: String,
+    },
+
     /// A tool's Rust code panicked. The panic was caught; the runtime keeps running.
     #[error("tool `{name}` panicked: {message}")]
     Panicked {

@@ -10,6 +10,9 @@
 //! - [`agent`]: the agent loop that runs a worker against a [`Model`].
 //! - [`model`]: the [`Model`] trait providers implement, with its request and response types.
 //! - [`message`]: the conversation a worker has with its model.
+//! - [`conversation`]: [`Conversation`], the message history a chat with workers continues
+//!   ([`Ctx::chat`]), and [`history`], the processors that trim it before each turn.
+//! - [`estimate`]: the token estimate used where a provider reports no usage.
 //! - [`event`]: typed events describing every call, model request and tool result.
 //! - [`usage`]: token and request accounting, and the budgets enforced per run.
 //! - [`error`]: the typed [`Error`] every fallible operation returns.
@@ -17,10 +20,15 @@
 
 pub mod agent;
 pub mod approval;
+pub mod bounds;
 pub mod call;
+mod chat;
+pub mod conversation;
 pub mod ctx;
 pub mod error;
+pub mod estimate;
 pub mod event;
+pub mod history;
 pub mod message;
 pub mod model;
 pub mod model_ref;
@@ -37,6 +45,7 @@ pub mod usage;
 pub mod __private;
 
 pub use call::{CallId, CallInfo, CallKind};
+pub use conversation::{Conversation, ConversationError, Entry};
 pub use ctx::Ctx;
 pub use error::{Error, Result};
 pub use event::{Event, EventKind, EventLog, EventSubscriber};

@@ -400,8 +400,11 @@ pub struct ModelError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ModelErrorKind {
-    /// The connection failed, timed out or was reset.
+    /// The connection failed or was reset.
     Transport,
+    /// The server did not answer in time: no connection, no response headers, or no complete
+    /// answer within the provider's timeouts.
+    Timeout,
     /// The server answered with a non-success HTTP status.
     Status(u16),
     /// The answer could not be decoded.
@@ -484,6 +487,7 @@ impl fmt::Display for ModelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
             ModelErrorKind::Transport => write!(f, "transport error: {}", self.message),
+            ModelErrorKind::Timeout => write!(f, "timed out: {}", self.message),
             ModelErrorKind::Status(code) => write!(f, "HTTP status {code}: {}", self.message),
             ModelErrorKind::Decode => {
                 write!(f, "could not decode the model's answer: {}", self.message)

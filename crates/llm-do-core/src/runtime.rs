@@ -340,6 +340,17 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Sets the run's tool-call budget: the most tool calls the models of one run may request.
+    ///
+    /// ```
+    /// let rt = llm_do_core::Runtime::builder().max_tool_calls(40).build();
+    /// assert_eq!(rt.limits().max_tool_calls, Some(40));
+    /// ```
+    pub fn max_tool_calls(mut self, calls: u64) -> Self {
+        self.limits.max_tool_calls = Some(calls);
+        self
+    }
+
     /// Sets all limits at once.
     ///
     /// ```

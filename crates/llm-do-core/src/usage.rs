@@ -92,11 +92,15 @@ pub struct Limits {
     pub max_requests: Option<u64>,
     /// Most input + output tokens one run may use. Default: unlimited.
     pub max_total_tokens: Option<u64>,
+    /// Most tool calls the models of one run may request (each call a model asks for counts,
+    /// whether it is allowed, denied or fails). Default: unlimited.
+    #[serde(default)]
+    pub max_tool_calls: Option<u64>,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_depth: 5, max_requests: None, max_total_tokens: None }
+        Self { max_depth: 5, max_requests: None, max_total_tokens: None, max_tool_calls: None }
     }
 }
 
@@ -113,6 +117,8 @@ pub enum BudgetKind {
     Requests,
     /// [`Limits::max_total_tokens`].
     TotalTokens,
+    /// [`Limits::max_tool_calls`].
+    ToolCalls,
 }
 
 impl std::fmt::Display for BudgetKind {
@@ -120,6 +126,7 @@ impl std::fmt::Display for BudgetKind {
         f.write_str(match self {
             BudgetKind::Requests => "model requests",
             BudgetKind::TotalTokens => "total tokens",
+            BudgetKind::ToolCalls => "tool calls",
         })
     }
 }

@@ -244,6 +244,64 @@ pub(crate) fn typed_wrapper(callable: &Callable, name: &LitStr) -> TokenStream {
     }
 }
 
+/// `impl name { pub async fn chat(ctx, conversation, params...) }`: the typed call of a worker
+/// as the next turn of a conversation. Its arguments travel like the typed wrapper's; the call
+/// goes through `Ctx::chat_spec`, the path chats by name take too. `pub` like `spec()`: inside
+/// the `const _` block a private method would not be callable from the function's module.
+pub(crate) fn chat_impl(callable: &Callable, name: &LitStr) -> TokenStream {
+    let p = private();
+    let ident = &callable.sig.ident;
+    let Some(output) = &callable.output else { return TokenStream::new() };
+    let ctx = local("__llm_do_ctx");
+    let conversation = local("__llm_do_conversation");
+    let args = local("__llm_do_args");
+    let declare = if callable.params.is_empty() {
+        quote!(let #args = #p::Map::new();)
+    } else {
+        quote!(let mut #args = #p::Map::new();)
+    };
+    let params = callable.params.iter().map(|param| {
+        let ident = &param.ident;
+        let ty = &param.ty;
+        quote!(#ident: #ty)
+    });
+    // Spanned and asserted like the typed wrapper, so that a type lacking a trait is reported
+    // once, on the user's type, not again here.
+    let assertions = assertions(callable);
+    let pushes = callable.params.iter().map(|param| {
+        let ty = &param.ty;
+        let value = &param.ident;
+        let key = param.ident.unraw().to_string();
+        quote_spanned! {ty.span()=>
+            ::llm_do::__private::push_arg::<#ty>(&mut #args, #name, #key, &#value)?;
+        }
+    });
+    let call = quote_spanned! {output.span()=>
+        ::llm_do::__private::chat_typed::<#output>(#ctx, #conversation, #ident::spec(), #args).await
+    };
+    let doc = format!(
+        " Calls `{0}` as the next turn of `conversation`: the worker sees the history, and on \
+         success the conversation grows by this turn (see `Ctx::chat`).",
+        ident.unraw()
+    );
+    quote! {
+        impl #ident {
+            #[doc = #doc]
+            #[allow(dead_code, clippy::too_many_arguments)]
+            pub async fn chat(
+                #ctx: &#p::Ctx,
+                #conversation: &mut #p::Conversation,
+                #(#params),*
+            ) -> #p::Result<#output> {
+                #assertions
+                #declare
+                #(#pushes)*
+                #call
+            }
+        }
+    }
+}
+
 /// The wrapper's signature: the user's, with plain `name: Type` parameters (no `mut`, which
 /// the wrapper does not need, and a name for a `_` ctx).
 fn wrapper_signature(callable: &Callable) -> Signature {

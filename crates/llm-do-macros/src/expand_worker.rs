@@ -3,8 +3,8 @@
 
 use crate::args::Args;
 use crate::companion::{
-    approval_call, args_struct, cfg_attrs, companion_struct, description_lit, name_lit, private,
-    schemas_call, schemas_helper, spec_impl, typed_wrapper,
+    approval_call, args_struct, cfg_attrs, chat_impl, companion_struct, description_lit, name_lit,
+    private, schemas_call, schemas_helper, spec_impl, typed_wrapper,
 };
 use crate::errors::Errors;
 use crate::fallback;
@@ -91,6 +91,7 @@ fn generate(args: &Args, callable: &Callable) -> TokenStream {
     let args_struct = args_struct(callable);
     let schemas = schemas_helper(callable, &quote!(#p::WorkerSpecBuilder));
     let spec = spec_impl(callable, &quote!(#p::build_worker(#builder)));
+    let chat = chat_impl(callable, &name);
     quote! {
         #wrapper
         #companion
@@ -99,6 +100,7 @@ fn generate(args: &Args, callable: &Callable) -> TokenStream {
             #args_struct
             #schemas
             #spec
+            #chat
         };
     }
 }

@@ -5,6 +5,16 @@
 //! model = "openai:gpt-4o-mini"         # the model of workers that name none
 //! max_depth = 6                        # deepest nested call (runtime default 5)
 //!
+//! [budget]                             # per run; see DEFAULT_MAX_REQUESTS and friends
+//! requests = 200                       # model requests (default 200)
+//! tool_calls = 2000                    # tool calls models ask for (default 2000)
+//! tokens = 500000                      # input + output tokens (default: no limit)
+//!
+//! [providers.openai]                   # timeouts in seconds (defaults 10, 60, 300)
+//! connect_timeout = 10                 # connecting to the server
+//! first_byte_timeout = 60              # from the request to the response headers
+//! request_timeout = 300                # one attempt in all (the provider retries at most 4)
+//!
 //! [approval]
 //! mode = "prompt"                      # prompt | approve_all | deny_all
 //! rules = [ { tool = "write_*", verdict = "ask" } ]
@@ -14,11 +24,98 @@
 
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::rules::{RULE_KEYS, RuleSpec};
-use llm_do_core::ModelRef;
 use llm_do_core::approval::Rule;
+use llm_do_core::{ModelRef, RuntimeBuilder};
 use serde::Deserialize;
 use std::path::Path;
+use std::time::Duration;
 use toml::Spanned;
+
+/// Model requests one run may make when nothing configures it (`[budget] requests`).
+pub const DEFAULT_MAX_REQUESTS: u64 = 200;
+
+/// Tool calls the models of one run may ask for when nothing configures it
+/// (`[budget] tool_calls`): ten per request of [`DEFAULT_MAX_REQUESTS`], so that a run whose
+/// models ask for up to ten calls per turn meets the request budget first.
+pub const DEFAULT_MAX_TOOL_CALLS: u64 = 2000;
+
+/// Longest timeout accepted in `[providers.*]` (one day), in seconds.
+const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+
+/// Per-run budgets: `[budget]` in `llm-do.toml`, `budget:` in a worker file (for runs that
+/// start with that worker). Unset values fall back to the next level (command line, entry
+/// worker, `llm-do.toml`, then [`DEFAULT_MAX_REQUESTS`] and [`DEFAULT_MAX_TOOL_CALLS`]; tokens
+/// have no default limit).
+///
+/// ```
+/// use llm_do_project::config::Budget;
+/// let mine = Budget { requests: Some(50), ..Budget::default() };
+/// let b = mine.or(Budget { tokens: Some(9), requests: Some(7), tool_calls: None });
+/// assert_eq!((b.requests, b.tokens, b.tool_calls), (Some(50), Some(9), None));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    /// Most model requests per run.
+    pub requests: Option<u64>,
+    /// Most input + output tokens per run.
+    pub tokens: Option<u64>,
+    /// Most tool calls models may ask for per run.
+    pub tool_calls: Option<u64>,
+}
+
+impl Budget {
+    /// Each value of `self`, else the one of `fallback`.
+    pub fn or(self, fallback: Budget) -> Budget {
+        Budget {
+            requests: self.requests.or(fallback.requests),
+            tokens: self.tokens.or(fallback.tokens),
+            tool_calls: self.tool_calls.or(fallback.tool_calls),
+        }
+    }
+
+    /// Sets the budgets that are set on a runtime builder.
+    ///
+    /// ```
+    /// use llm_do_project::config::Budget;
+    /// let b = Budget { tool_calls: Some(3), ..Budget::default() };
+    /// let rt = b.apply(llm_do_core::Runtime::builder()).build();
+    /// assert_eq!((rt.limits().max_tool_calls, rt.limits().max_requests), (Some(3), None));
+    /// ```
+    pub fn apply(self, mut builder: RuntimeBuilder) -> RuntimeBuilder {
+        if let Some(n) = self.requests {
+            builder = builder.max_requests(n);
+        }
+        if let Some(n) = self.tokens {
+            builder = builder.max_total_tokens(n);
+        }
+        if let Some(n) = self.tool_calls {
+            builder = builder.max_tool_calls(n);
+        }
+        builder
+    }
+
+    /// The first value that is zero, by key name (a budget of zero would stop every run).
+    pub(crate) fn zero_key(&self) -> Option<&'static str> {
+        [("requests", self.requests), ("tokens", self.tokens), ("tool_calls", self.tool_calls)]
+            .into_iter()
+            .find(|(_, v)| *v == Some(0))
+            .map(|(k, _)| k)
+    }
+}
+
+/// Timeouts of a model provider (`[providers.openai]`); unset ones keep the provider's
+/// defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProviderTimeouts {
+    /// `connect_timeout`: connecting to the server.
+    pub connect: Option<Duration>,
+    /// `first_byte_timeout`: from sending a request to the response headers.
+    pub first_byte: Option<Duration>,
+    /// `request_timeout`: one attempt in all.
+    pub request: Option<Duration>,
+}
 
 /// The name of a project's configuration file.
 pub const CONFIG_FILE: &str = "llm-do.toml";
@@ -64,6 +161,10 @@ pub struct ProjectConfig {
     pub approval_mode: ApprovalMode,
     /// `[approval] rules`, in order; they come before the rules of worker files.
     pub rules: Vec<Rule>,
+    /// `[budget]`.
+    pub budget: Budget,
+    /// `[providers.openai]` timeouts.
+    pub openai: ProviderTimeouts,
     /// `entry.args` of `project.json`: the entry's arguments when the command line gives none.
     pub entry_args: Option<serde_json::Value>,
     /// `allow_cli_input` of `project.json` (default `true`): `false` refuses input given on the
@@ -87,6 +188,8 @@ impl Default for ProjectConfig {
             max_depth: None,
             approval_mode: ApprovalMode::default(),
             rules: Vec::new(),
+            budget: Budget::default(),
+            openai: ProviderTimeouts::default(),
             entry_args: None,
             allow_cli_input: true,
             return_permission_errors: false,
@@ -108,6 +211,28 @@ struct Raw {
     max_depth: Option<u32>,
     #[serde(default)]
     approval: Option<RawApproval>,
+    #[serde(default)]
+    budget: Option<Spanned<Budget>>,
+    #[serde(default)]
+    providers: Option<RawProviders>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProviders {
+    #[serde(default)]
+    openai: Option<RawTimeouts>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTimeouts {
+    #[serde(default)]
+    connect_timeout: Option<Spanned<f64>>,
+    #[serde(default)]
+    first_byte_timeout: Option<Spanned<f64>>,
+    #[serde(default)]
+    request_timeout: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -129,7 +254,7 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
             let pos = e.span().map_or(Pos::START, |s| at(s.start));
             let message = e.message().trim().replace('\n', " ");
             let d = Diagnostic::at(file, pos, format!("invalid {CONFIG_FILE}: {message}")).expected(
-                "the keys `entry`, `model`, `max_depth` and an `[approval]` table with `mode` and `rules`",
+                "the keys `entry`, `model`, `max_depth`, and the tables `[budget]` (`requests`, `tokens`, `tool_calls`), `[providers.openai]` (`connect_timeout`, `first_byte_timeout`, `request_timeout`) and `[approval]` (`mode`, `rules`)",
             );
             return (
                 ProjectConfig { source: Some(file.to_owned()), ..ProjectConfig::default() },
@@ -157,6 +282,40 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
                     .expected("`provider:name`, for example `openai:gpt-4o-mini`"),
             ),
         }
+    }
+    if let Some(budget) = raw.budget {
+        let pos = at(budget.span().start);
+        let budget = budget.into_inner();
+        match budget.zero_key() {
+            Some(key) => diagnostics.push(
+                Diagnostic::at(file, pos, format!("`[budget] {key}` is 0"))
+                    .expected("a whole number of at least 1"),
+            ),
+            None => config.budget = budget,
+        }
+    }
+    if let Some(openai) = raw.providers.and_then(|p| p.openai) {
+        let mut seconds = |key: &str, value: Option<Spanned<f64>>| {
+            let value = value?;
+            let secs = *value.get_ref();
+            if secs > 0.0 && secs <= MAX_TIMEOUT_SECS {
+                return Some(Duration::from_secs_f64(secs));
+            }
+            diagnostics.push(
+                Diagnostic::at(
+                    file,
+                    at(value.span().start),
+                    format!("`[providers.openai] {key}` is {secs}"),
+                )
+                .expected("a number of seconds above 0, at most 86400"),
+            );
+            None
+        };
+        config.openai = ProviderTimeouts {
+            connect: seconds("connect_timeout", openai.connect_timeout),
+            first_byte: seconds("first_byte_timeout", openai.first_byte_timeout),
+            request: seconds("request_timeout", openai.request_timeout),
+        };
     }
     if let Some(approval) = raw.approval {
         config.approval_mode = approval.mode;
@@ -213,5 +372,26 @@ mod tests {
         assert_eq!(e.len(), 2);
         assert_eq!((e[1].line, e[1].column), (3, 10));
         assert!(parse_str("[approval]\nmode = \"yes\"\n").is_err());
+    }
+
+    #[test]
+    fn budgets_and_timeouts() {
+        let c = parse_str(
+            "[budget]\nrequests = 20\ntool_calls = 5\n[providers.openai]\nconnect_timeout = 2\nfirst_byte_timeout = 0.5\n",
+        )
+        .unwrap();
+        assert_eq!(c.budget, Budget { requests: Some(20), tokens: None, tool_calls: Some(5) });
+        assert_eq!(c.openai.connect, Some(Duration::from_secs(2)));
+        assert_eq!(c.openai.first_byte, Some(Duration::from_millis(500)));
+        assert_eq!(c.openai.request, None);
+        let e = parse_str("[budget]\nrequests = 0\n").unwrap_err();
+        assert_eq!((e[0].line, e[0].message.as_str()), (1, "`[budget] requests` is 0"));
+        let e = parse_str("[providers.openai]\nrequest_timeout = -1\n").unwrap_err();
+        assert_eq!((e[0].line, e[0].column), (2, 19), "{}", e[0]);
+        assert!(parse_str("[providers.openai]\nrequest_timeout = nan\n").is_err());
+        assert!(
+            parse_str("[budget]\nrequest = 3\n").unwrap_err()[0].message.contains("unknown field")
+        );
+        assert!(parse_str("[providers.local]\nconnect_timeout = 3\n").is_err());
     }
 }

@@ -75,6 +75,7 @@ pub mod agent_file;
 mod check;
 pub mod config;
 pub mod diagnostic;
+pub mod file;
 mod frontmatter;
 mod json;
 pub mod manifest;
@@ -87,7 +88,7 @@ pub mod worker_file;
 mod yaml;
 
 pub use agent_file::AGENT_EXTENSION;
-pub use config::{ApprovalMode, CONFIG_FILE, ProjectConfig};
+pub use config::{ApprovalMode, Budget, CONFIG_FILE, ProjectConfig};
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use manifest::MANIFEST_FILE;
 pub use project::Project;

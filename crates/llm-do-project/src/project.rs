@@ -6,7 +6,7 @@
 
 use crate::agent_file::{self, AGENT_EXTENSION};
 use crate::check;
-use crate::config::{ApprovalMode, ProjectConfig};
+use crate::config::{self, ApprovalMode, Budget, ProjectConfig};
 use crate::diagnostic::{Diagnostic, Diagnostics, Pos};
 use crate::python;
 use crate::source::{files_with, read, read_config};
@@ -246,7 +246,9 @@ impl Project {
     /// Registers the project into a runtime: every file worker (a `CallableSpec` whose tools are
     /// referenced by name, resolved when called, so file workers call the host's Rust tools and
     /// Rust code calls file workers by name), the built-in toolsets with their options, and
-    /// from `llm-do.toml` the default model, the depth limit, the approval policy
+    /// from `llm-do.toml` the default model, the depth limit, the run budgets (`[budget]`, else
+    /// [`DEFAULT_MAX_REQUESTS`](config::DEFAULT_MAX_REQUESTS) requests and
+    /// [`DEFAULT_MAX_TOOL_CALLS`](config::DEFAULT_MAX_TOOL_CALLS) tool calls), the approval policy
     /// ([`approval_policy`](Self::approval_policy) of an empty policy: this *replaces* a policy
     /// set on `builder` before) and the approval mode (`approve_all` / `deny_all` set the
     /// approver; `prompt` leaves it to the host).
@@ -277,6 +279,7 @@ impl Project {
         if let Some(depth) = self.config.max_depth {
             b = b.max_depth(depth);
         }
+        b = self.config.budget.or(default_budget()).apply(b);
         b = b.approvals(self.approval_policy(ApprovalPolicy::new()));
         match self.config.approval_mode {
             ApprovalMode::Prompt => b,
@@ -437,4 +440,13 @@ fn shell(options: &ShellOptions) -> Result<Shell, llm_do_tools::ToolError> {
         shell = shell.max_output(bytes);
     }
     Ok(shell)
+}
+
+/// The budgets of a run nothing configures.
+fn default_budget() -> Budget {
+    Budget {
+        requests: Some(config::DEFAULT_MAX_REQUESTS),
+        tool_calls: Some(config::DEFAULT_MAX_TOOL_CALLS),
+        tokens: None,
+    }
 }

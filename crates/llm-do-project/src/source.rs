@@ -7,7 +7,9 @@ use crate::manifest::{self, MANIFEST_FILE, Manifest};
 use crate::project::MAX_FILE_BYTES;
 use std::path::{Path, PathBuf};
 
-/// The files with extension `ext` directly in `dir`, sorted by name.
+/// Every entry with extension `ext` directly in `dir`, sorted by name: also directories,
+/// special files and broken links, so that reading them reports what they are (never skipped
+/// silently).
 pub(crate) fn files_with(dir: &Path, ext: &str) -> Result<Vec<PathBuf>, Diagnostic> {
     let unreadable = |e: std::io::Error| {
         Diagnostic::at(dir, Pos::START, format!("the directory cannot be read: {e}"))
@@ -15,7 +17,7 @@ pub(crate) fn files_with(dir: &Path, ext: &str) -> Result<Vec<PathBuf>, Diagnost
     let mut paths = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(unreadable)? {
         let path = entry.map_err(unreadable)?.path();
-        if path.extension().is_some_and(|e| e == ext) && path.is_file() {
+        if path.extension().is_some_and(|e| e == ext) {
             paths.push(dir.join(path.file_name().unwrap_or_default()));
         }
     }
@@ -30,7 +32,8 @@ pub(crate) fn read_config(
 ) -> (ProjectConfig, Option<Manifest>) {
     let toml_path = dir.join(CONFIG_FILE);
     let json_path = dir.join(MANIFEST_FILE);
-    match (toml_path.exists(), json_path.exists()) {
+    // Anything by those names is read, so a dangling link or a FIFO is reported, not skipped.
+    match (crate::file::is_present(&toml_path), crate::file::is_present(&json_path)) {
         (true, true) => {
             diagnostics.push(
                 Diagnostic::at(
@@ -70,26 +73,15 @@ pub(crate) fn read_config(
     }
 }
 
-/// Reads a text file, refusing files over [`MAX_FILE_BYTES`] and files that are not UTF-8.
+/// Reads a project file with [`crate::file::read_text`] (a regular file, or a link to one, of at
+/// most [`MAX_FILE_BYTES`] of UTF-8); a problem is a diagnostic at the file.
 pub(crate) fn read(path: &Path) -> Result<String, Vec<Diagnostic>> {
-    let fail = |message: String, expected: &str| {
-        vec![Diagnostic::at(path, Pos::START, message).expected(expected)]
-    };
-    let size = std::fs::metadata(path)
-        .map_err(|e| fail(format!("the file cannot be read: {e}"), "a readable file"))?
-        .len();
-    if size > MAX_FILE_BYTES {
-        return Err(fail(format!("the file is {size} bytes long"), "at most 1 MiB"));
-    }
-    let bytes = std::fs::read(path)
-        .map_err(|e| fail(format!("the file cannot be read: {e}"), "a readable file"))?;
-    String::from_utf8(bytes).map_err(|e| {
-        fail(
-            format!(
-                "the file is not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
-            "UTF-8 text",
-        )
+    crate::file::read_text(path, MAX_FILE_BYTES).map_err(|e| {
+        let expected = match e {
+            crate::file::ReadError::TooLarge { .. } => "at most 1 MiB",
+            crate::file::ReadError::NotUtf8 { .. } => "UTF-8 text",
+            _ => "a readable regular file (or a symbolic link to one)",
+        };
+        vec![Diagnostic::at(path, Pos::START, e.to_string()).expected(expected)]
     })
 }

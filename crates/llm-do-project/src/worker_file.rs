@@ -10,6 +10,7 @@
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::frontmatter;
 
+use crate::config::Budget;
 use crate::rules::{RULE_KEYS, RuleSpec};
 use crate::toolset::{
     FILESYSTEM_KEYS, FILESYSTEM_TOOLS, FilesystemOptions, FilesystemRaw, SHELL_KEYS,
@@ -31,6 +32,7 @@ pub const KEYS: &[&str] = &[
     "model",
     "temperature",
     "max_turns",
+    "budget",
     "tools",
     "input",
     "output",
@@ -71,6 +73,10 @@ pub struct WorkerFile {
     pub temperature: Option<f32>,
     /// `max_turns:`: most model requests per call (at least 1).
     pub max_turns: Option<u32>,
+    /// `budget:` (`requests`, `tokens`, `tool_calls`): the budgets of a run that starts with
+    /// this worker (`llm-do run`), over those of `llm-do.toml`. Ignored when the worker is
+    /// called from another one: budgets belong to the whole run.
+    pub budget: Budget,
     /// `tools:`, in order.
     pub tools: Vec<ToolEntry>,
     /// `input:`: JSON Schema of the arguments (an object schema); default `{input: string}`.
@@ -106,6 +112,7 @@ impl WorkerFile {
             model: None,
             temperature: None,
             max_turns: None,
+            budget: Budget::default(),
             tools: Vec::new(),
             input: default_input_schema(),
             output: json!({"type": "string"}),
@@ -549,6 +556,18 @@ pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>,
                 }
             }
             "approval" => p.approval(value, &mut worker),
+            "budget" => {
+                let expected = "a mapping with `requests`, `tokens` and `tool_calls`, each a whole \
+                                number of at least 1";
+                match p.json(value).map(serde_json::from_value::<Budget>) {
+                    None => {}
+                    Some(Ok(budget)) => match budget.zero_key() {
+                        None => worker.budget = budget,
+                        Some(key) => p.error(value.pos, format!("`budget.{key}` is 0"), expected),
+                    },
+                    Some(Err(e)) => p.error(value.pos, format!("invalid `budget`: {e}"), expected),
+                }
+            }
             unknown => p.error(key_node.pos, format!("unknown key `{unknown}`"), list(KEYS)),
         }
     }

@@ -2,6 +2,11 @@
 //!
 //! The only file that knows the YAML library (saphyr, a maintained YAML 1.2 parser that gives
 //! every node a position, rejects duplicate keys and bounds alias expansion).
+//!
+//! Nesting is bounded before a tree is built: [`check_depth`] walks the parser's events (the
+//! event parser keeps its state on the heap) and refuses a document nested more than
+//! [`MAX_DEPTH`] levels; a tree a million levels deep (a 1 MiB file of `[`) would otherwise
+//! overflow the stack when it is dropped.
 
 use crate::diagnostic::Pos;
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
@@ -50,6 +55,7 @@ pub(crate) fn parse(text: &str, first_line: usize) -> Result<Option<Node>, YamlE
         line: first_line + line.saturating_sub(1),
         column: col + 1,
     };
+    check_depth(text, &to_pos)?;
     let docs = MarkedYaml::load_from_str(text).map_err(|e| YamlError {
         expected: Some("well-formed YAML".into()),
         ..YamlError::new(
@@ -74,6 +80,33 @@ pub(crate) fn parse(text: &str, first_line: usize) -> Result<Option<Node>, YamlE
         Kind::Null => None,
         _ => Some(node),
     })
+}
+
+/// Refuses a document nested more than [`MAX_DEPTH`] levels deep, at the collection that goes
+/// too deep. Syntax errors are left to the loader, which reports them.
+fn check_depth(text: &str, to_pos: &impl Fn(usize, usize) -> Pos) -> Result<(), YamlError> {
+    use saphyr_parser::{Event, Parser};
+    let mut depth = 0usize;
+    for event in Parser::new_from_str(text) {
+        let Ok((event, span)) = event else { return Ok(()) };
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(YamlError {
+                        expected: Some(format!("at most {MAX_DEPTH} levels of nesting")),
+                        ..YamlError::new(
+                            to_pos(span.start.line(), span.start.col()),
+                            format!("the YAML is nested more than {MAX_DEPTH} levels deep"),
+                        )
+                    });
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn convert(
@@ -194,6 +227,18 @@ mod tests {
         assert!(parse("a: !x 1\n", 2).unwrap_err().message.contains("tags"));
         let deep = format!("a: {}{}\n", "[".repeat(200), "]".repeat(200));
         assert!(parse(&deep, 2).is_err());
+        // Deep enough to overflow the stack when a tree is built and dropped: refused before.
+        for deep in [
+            format!("a: {}", "[".repeat(1 << 20)),
+            format!("a: {}", "{a: ".repeat(200_000)),
+            (0..1_000).map(|i| format!("{}- \n", "  ".repeat(i))).collect::<String>(),
+            "- ".repeat(300_000),
+        ] {
+            // (saphyr's scanner has a limit of its own for flow collections)
+            let e = parse(&deep, 2).unwrap_err();
+            let said = ["nested more than 64 levels", "recursion limit exceeded"];
+            assert!(said.iter().any(|s| e.message.contains(s)), "{}", e.message);
+        }
         assert_eq!(parse("", 2).unwrap(), None);
         assert!(parse("a\n...\nb\n", 2).unwrap_err().message.contains("second YAML document"));
     }

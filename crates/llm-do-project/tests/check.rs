@@ -38,6 +38,48 @@ fn broken_project_reports_every_mistake_with_its_location() {
 }
 
 #[test]
+fn structure_bombs_are_located_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let braces = format!("{}a{}", "{".repeat(20_000), "}".repeat(20_000));
+    std::fs::write(
+        dir.path().join("llm-do.toml"),
+        format!("[approval]\nrules = [{{ tool = \"{braces}\", verdict = \"deny\" }}]\n"),
+    )
+    .unwrap();
+    let deep = format!(
+        "---\napproval:\n  - {{tool: \"{}x{}\", verdict: ask}}\na:\n  {}x\n---\nx",
+        "{".repeat(30),
+        "}".repeat(30),
+        "- ".repeat(1000)
+    );
+    std::fs::write(dir.path().join("deep.worker"), deep).unwrap();
+    let errors = Project::load(dir.path()).unwrap_err();
+    let found: Vec<_> = errors.iter().map(|d| (d.line, d.column, d.message.as_str())).collect();
+    assert_eq!(found.len(), 2, "{errors}");
+    // The worker file: the YAML depth is checked before anything else is read from it.
+    assert_eq!(
+        found[0],
+        (5, 3 + 2 * 63, "the YAML is nested more than 64 levels deep"),
+        "{errors}"
+    );
+    assert_eq!((found[1].0, found[1].1), (2, 10), "{errors}");
+    assert!(found[1].2.contains("is 40001 characters long"), "{errors}");
+    assert!(found[1].2.len() < 200, "the glob is not echoed whole");
+    // Nesting within the length bound is refused too, in a worker's rules as in llm-do.toml.
+    std::fs::remove_file(dir.path().join("llm-do.toml")).unwrap();
+    let deep = format!(
+        "---\napproval:\n  - {{tool: \"{}x{}\", verdict: ask}}\n---\nx",
+        "{".repeat(30),
+        "}".repeat(30)
+    );
+    std::fs::write(dir.path().join("deep.worker"), deep).unwrap();
+    let errors = Project::load(dir.path()).unwrap_err();
+    let d = errors.iter().next().unwrap();
+    assert_eq!((d.line, d.column), (3, 5), "{errors}");
+    assert!(d.message.contains("nested more than 16 levels deep"), "{errors}");
+}
+
+#[test]
 fn load_without_a_host_leaves_unknown_names_to_the_host() {
     let errors = Project::load(BROKEN).unwrap_err();
     assert!(!errors.to_string().contains("unknown tool"), "{errors}");
@@ -92,6 +134,22 @@ fn no_input_makes_load_panic() {
         .push(b"---\ntools: [{filesystem: 3}, {shell: [1]}, {x: 1, y: 2}, 7, ~]\n---\n{".to_vec());
     inputs.push(b"---\ninput: {type: object, properties: 5}\n---\n{a}".to_vec());
     inputs.push(b"---\ntemperature: .inf\nmax_turns: 99999999999999\n---\nx".to_vec());
+    // Structure bombs (issue 15): nesting that overflowed recursive parsers or drops.
+    let braces = format!("{}a{}", "{".repeat(20_000), "}".repeat(20_000));
+    inputs.push(format!("---\napproval: [{{tool: \"{braces}\", verdict: deny}}]\n---\nx").into());
+    inputs.push(
+        format!("---\napproval: [{{tool: x, verdict: ask, args: {{/p: {{glob: \"{braces}\"}}}}}}]\n---\nx")
+            .into(),
+    );
+    let parens = format!("{}a{}", "(".repeat(20_000), ")".repeat(20_000));
+    inputs.push(
+        format!("---\napproval: [{{tool: x, verdict: ask, args: {{/p: {{regex: \"{parens}\"}}}}}}]\n---\nx")
+            .into(),
+    );
+    inputs.push(format!("---\na: {}\n---\nx", "[".repeat(1 << 19)).into_bytes());
+    inputs.push(format!("---\na: {}\n---\nx", "- ".repeat(300_000)).into_bytes());
+    inputs.push(format!("---\ninput: {}\n---\nx", "{a: ".repeat(100_000)).into_bytes());
+    inputs.push(b"---\nbudget: {requests: 0}\n---\nx".to_vec());
     for input in inputs {
         std::fs::write(&path, &input).unwrap();
         match Project::load(dir.path()) {

@@ -48,7 +48,8 @@
 //! |---|---|---|
 //! | HTTP 429, 5xx | `Status(code)` | yes, `Retry-After` honoured |
 //! | other HTTP status (400, 401, 404, ...) | `Status(code)` | no |
-//! | connection refused or reset, body cut off, stream ended before `[DONE]`, attempt timeout | `Transport` | yes |
+//! | connection refused or reset, body cut off, stream ended before `[DONE]` | `Transport` | yes |
+//! | no connection within `connect_timeout`, no response headers within `first_byte_timeout`, no complete answer within `timeout` | `Timeout` | yes |
 //! | JSON body that ends too early | `Decode` | yes |
 //! | body that is not JSON or not a completion, no choices | `Decode` | no |
 //! | a server's `error` object in a 200 answer or in a stream | `Other` | no |
@@ -82,7 +83,8 @@ mod transport;
 mod wire;
 
 pub use config::{
-    ConfigError, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, MaxTokensField, OpenAiConfig, StructuredOutput,
+    ConfigError, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT,
+    DEFAULT_TIMEOUT, MaxTokensField, OpenAiConfig, StructuredOutput,
 };
 pub use retry::RetryPolicy;
 
@@ -277,7 +279,7 @@ async fn receive(
 }
 
 fn timed_out(timeout: Duration) -> Failure {
-    Failure::transport(format!("no complete answer within the attempt timeout of {timeout:?}"))
+    Failure::timeout(format!("no complete answer within the attempt timeout of {timeout:?}"))
 }
 
 impl Model for OpenAiProvider {

@@ -61,7 +61,7 @@ pub(crate) async fn complete(shared: &Shared, body: &[u8]) -> Response {
         quirk: Quirk::of(fault.as_ref()),
         response,
     };
-    render(&completion, &request, fault.as_ref())
+    render(shared, &completion, &request, fault.as_ref())
 }
 
 /// How a scripted error reply (or a default-behaviour failure) is answered: a status error,
@@ -82,9 +82,14 @@ fn now() -> u64 {
 }
 
 /// The HTTP response for an answer, broken as `fault` says.
-fn render(completion: &Completion, request: &ChatRequest, fault: Option<&Fault>) -> Response {
+fn render(
+    shared: &Shared,
+    completion: &Completion,
+    request: &ChatRequest,
+    fault: Option<&Fault>,
+) -> Response {
     if request.stream {
-        render_stream(completion, request.include_usage, fault)
+        render_stream(shared, completion, request.include_usage, fault)
     } else {
         render_json(completion, fault)
     }
@@ -116,7 +121,12 @@ fn render_json(completion: &Completion, fault: Option<&Fault>) -> Response {
     }
 }
 
-fn render_stream(completion: &Completion, include_usage: bool, fault: Option<&Fault>) -> Response {
+fn render_stream(
+    shared: &Shared,
+    completion: &Completion,
+    include_usage: bool,
+    fault: Option<&Fault>,
+) -> Response {
     let chunks = completion.chunks(include_usage);
     let events = |chunks: Vec<Value>| chunks.iter().map(event).collect::<Vec<String>>();
     match fault {
@@ -138,7 +148,7 @@ fn render_stream(completion: &Completion, include_usage: bool, fault: Option<&Fa
         _ => {
             let mut all = events(chunks.all());
             all.push(DONE.to_owned());
-            responses::sse(all)
+            responses::sse_paced(all, shared.stream_pause, shared.unfinished_stream())
         }
     }
 }

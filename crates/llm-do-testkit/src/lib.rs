@@ -98,6 +98,14 @@
 //! fault and do not use one up. The server's latency, if any, comes before every chat answer
 //! and before the fault.
 //!
+//! # Pacing and cancelled streams
+//!
+//! [`TestServerBuilder::stream_pause`] pauses between the events of a streamed answer, so that
+//! a client's live display of text can be watched, and a request cancelled while it streams.
+//! [`TestServer::abandoned_streams`] counts the streamed answers whose client closed the
+//! connection before their last event: a test asserts with it that cancelling really dropped
+//! the HTTP request.
+//!
 //! # Recording
 //!
 //! Every request is recorded as a [`RecordedRequest`] (method, path, headers, JSON body), with

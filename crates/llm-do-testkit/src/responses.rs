@@ -8,6 +8,9 @@ use futures::StreamExt;
 use futures::stream;
 use serde_json::Value;
 use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// The last SSE event of a complete stream.
 pub(crate) const DONE: &str = "data: [DONE]\n\n";
@@ -40,6 +43,52 @@ pub(crate) fn raw_json(body: impl Into<Bytes>) -> Response {
 /// An SSE stream of these events, one body chunk each.
 pub(crate) fn sse(events: Vec<String>) -> Response {
     let chunks = stream::iter(events.into_iter().map(|e| Ok::<_, io::Error>(Bytes::from(e))));
+    let mut response = with_body(StatusCode::OK, EVENT_STREAM, Body::from_stream(chunks));
+    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// Counts the streams whose client went away before their last event: a stream body dropped
+/// before it was read to its end.
+#[derive(Debug)]
+pub(crate) struct Unfinished {
+    counter: Arc<AtomicU64>,
+    finished: bool,
+}
+
+impl Unfinished {
+    pub(crate) fn new(counter: Arc<AtomicU64>) -> Self {
+        Self { counter, finished: false }
+    }
+
+    /// The stream was read to its end: not counted.
+    fn finish(&mut self) {
+        self.finished = true;
+    }
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// An SSE stream of these events with `pause` before each event after the first; `guard`
+/// counts it when the body is dropped before its end.
+pub(crate) fn sse_paced(events: Vec<String>, pause: Duration, guard: Unfinished) -> Response {
+    let state = (events.into_iter().enumerate(), guard);
+    let chunks = stream::unfold(state, move |(mut events, mut guard)| async move {
+        let Some((i, event)) = events.next() else {
+            guard.finish();
+            return None;
+        };
+        if i > 0 && !pause.is_zero() {
+            tokio::time::sleep(pause).await;
+        }
+        Some((Ok::<_, io::Error>(Bytes::from(event)), (events, guard)))
+    });
     let mut response = with_body(StatusCode::OK, EVENT_STREAM, Body::from_stream(chunks));
     response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response

@@ -203,6 +203,22 @@ impl TestServer {
         self.shared.last_request()
     }
 
+    /// How many streamed answers were abandoned: the client closed the connection (or dropped
+    /// the request) before the stream's last event. Observed when the server next writes to the
+    /// closed connection, so with [`TestServerBuilder::stream_pause`] at most one pause later.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_testkit::TestkitError> {
+    /// let server = llm_do_testkit::TestServer::start().await?;
+    /// assert_eq!(server.abandoned_streams(), 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn abandoned_streams(&self) -> u64 {
+        self.shared.abandoned_streams()
+    }
+
     /// Stops accepting connections, lets requests in flight finish (a request whose client
     /// has gone is dropped, but one still waited for runs out its latency and delay), closes
     /// idle connections, and waits until the server has stopped.
@@ -280,6 +296,7 @@ pub struct TestServerBuilder {
     faults: Vec<Fault>,
     rate: Option<FaultRate>,
     latency: Duration,
+    stream_pause: Duration,
     port: u16,
     models: Vec<String>,
 }
@@ -305,6 +322,18 @@ impl TestServerBuilder {
     /// ```
     pub fn latency(mut self, latency: Duration) -> Self {
         self.latency = latency;
+        self
+    }
+
+    /// Pauses this long between the events of every streamed answer (the first event comes at
+    /// once), so that a client's streaming, and its cancelling of a request in flight, can be
+    /// observed. Answers are streamed in pieces of at most 6 characters.
+    ///
+    /// ```
+    /// let builder = llm_do_testkit::TestServer::builder().stream_pause(std::time::Duration::from_millis(100));
+    /// ```
+    pub fn stream_pause(mut self, pause: Duration) -> Self {
+        self.stream_pause = pause;
         self
     }
 
@@ -384,8 +413,14 @@ impl TestServerBuilder {
         let addr = listener.local_addr().map_err(bind_error)?;
         let models =
             if self.models.is_empty() { vec![DEFAULT_MODEL.to_owned()] } else { self.models };
-        let shared =
-            Arc::new(Shared::new(self.script, self.faults, self.rate, models, self.latency));
+        let shared = Arc::new(Shared::new(
+            self.script,
+            self.faults,
+            self.rate,
+            models,
+            self.latency,
+            self.stream_pause,
+        ));
         let (stop, stopped) = oneshot::channel::<()>();
         let serve = axum::serve(listener, routes::router(Arc::clone(&shared)))
             .with_graceful_shutdown(async move {

@@ -4,10 +4,11 @@
 use crate::fault::Fault;
 use crate::fault_rate::FaultRate;
 use crate::recorded::RecordedRequest;
+use crate::responses::Unfinished;
 use llm_do_providers::scripted::Reply;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 /// Locks a mutex; a panic elsewhere while it was held cannot leave these lists half-updated.
@@ -27,6 +28,10 @@ pub(crate) struct Shared {
     completions: AtomicU64,
     /// Waited before every chat answer.
     pub(crate) latency: Duration,
+    /// Waited between the events of a streamed answer.
+    pub(crate) stream_pause: Duration,
+    /// Streamed answers whose client went away before their end.
+    abandoned: Arc<AtomicU64>,
 }
 
 impl Shared {
@@ -36,6 +41,7 @@ impl Shared {
         rate: Option<FaultRate>,
         models: Vec<String>,
         latency: Duration,
+        stream_pause: Duration,
     ) -> Self {
         Self {
             script: Mutex::new(script.into()),
@@ -46,7 +52,21 @@ impl Shared {
             calls: AtomicU64::new(0),
             completions: AtomicU64::new(0),
             latency,
+            stream_pause,
+            abandoned: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// The guard of one streamed answer, counted in [`abandoned_streams`](Self::abandoned_streams)
+    /// when dropped before the stream's end.
+    pub(crate) fn unfinished_stream(&self) -> Unfinished {
+        Unfinished::new(Arc::clone(&self.abandoned))
+    }
+
+    /// How many streamed answers were dropped before their end (the client closed the
+    /// connection).
+    pub(crate) fn abandoned_streams(&self) -> u64 {
+        self.abandoned.load(Ordering::Relaxed)
     }
 
     pub(crate) fn record(&self, request: RecordedRequest) {

@@ -33,15 +33,15 @@
 #![warn(missing_docs)]
 
 pub use llm_do_core::{
-    CallId, CallInfo, CallKind, CallableSpec, Ctx, DeltaSink, Error, Event, EventKind, EventLog,
-    EventSubscriber, Limits, Message, Model, ModelError, ModelErrorKind, ModelRef, ModelRequest,
-    ModelResponse, ModelSettings, OutputMode, Registry, Result, Runtime, RuntimeBuilder, SpecRef,
-    StreamDelta, ToolCall, ToolDefinition, ToolResult, ToolSpecBuilder, Usage, WorkerConfig,
-    WorkerSpecBuilder,
+    CallId, CallInfo, CallKind, CallableSpec, Conversation, ConversationError, Ctx, DeltaSink,
+    Error, Event, EventKind, EventLog, EventSubscriber, Limits, Message, Model, ModelError,
+    ModelErrorKind, ModelRef, ModelRequest, ModelResponse, ModelSettings, OutputMode, Registry,
+    Result, Runtime, RuntimeBuilder, SpecRef, StreamDelta, ToolCall, ToolDefinition, ToolResult,
+    ToolSpecBuilder, Usage, WorkerConfig, WorkerSpecBuilder,
 };
 pub use llm_do_core::{
-    agent, approval, call, ctx, error, event, message, model, model_ref, prompt, registry, runtime,
-    schema, secrets, spec, usage,
+    agent, approval, call, conversation, ctx, error, estimate, event, history, message, model,
+    model_ref, prompt, registry, runtime, schema, secrets, spec, usage,
 };
 
 /// Marks an `async fn` without a body as an LLM-backed worker.
@@ -99,8 +99,8 @@ pub mod testing;
 /// # }
 /// ```
 pub mod providers {
-    /// The embedded local model (feature `local`): GGUF models run in-process with llama.cpp,
-    /// `local:smollm2` by default. See also [`setup`](crate::setup).
+    /// The embedded local model (feature `local`, crate `llm-do-local`): GGUF models run
+    /// in-process in pure Rust, `local:smollm2` by default. See also [`setup`](crate::setup).
     pub use llm_do_providers::local;
     pub use llm_do_providers::openai;
 }

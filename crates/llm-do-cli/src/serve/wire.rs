@@ -147,9 +147,10 @@ pub struct JsonSchemaFormat {
     pub schema: Option<Value>,
 }
 
-/// A request the server cannot accept (HTTP 400).
+/// A request the server cannot accept (HTTP 400): the message, and the request field it
+/// concerns (OpenAI's `param`), when there is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BadRequest(pub String);
+pub struct BadRequest(pub String, pub Option<String>);
 
 impl ChatRequest {
     /// The llm-do request for the served `model` (the name within its provider).
@@ -186,7 +187,10 @@ impl ChatRequest {
                     Message::Tool(ToolResult::ok(id, name, text))
                 }
                 other => {
-                    return Err(BadRequest(format!("messages[{i}]: unknown role `{other}`")));
+                    return Err(BadRequest(
+                        format!("messages[{i}]: unknown role `{other}`"),
+                        Some(format!("messages[{i}].role")),
+                    ));
                 }
             });
         }
@@ -209,9 +213,10 @@ impl ChatRequest {
                 {
                     tools.retain(|t| t.name == name);
                     if tools.is_empty() {
-                        return Err(BadRequest(format!(
-                            "tool_choice names an unknown tool `{name}`"
-                        )));
+                        return Err(BadRequest(
+                            format!("tool_choice names an unknown tool `{name}`"),
+                            Some("tool_choice".into()),
+                        ));
                     }
                 }
             }
@@ -226,8 +231,18 @@ impl ChatRequest {
                     let Some(schema) = f.json_schema.as_ref().and_then(|j| j.schema.clone()) else {
                         return Err(BadRequest(
                             "response_format.json_schema.schema is missing".into(),
+                            Some("response_format.json_schema.schema".into()),
                         ));
                     };
+                    // Refused here (400), not by the model (which would make it a 500).
+                    if let Err(e) = llm_do::schema::Validator::new(&schema) {
+                        return Err(BadRequest(
+                            format!(
+                                "response_format.json_schema.schema is not a valid JSON Schema: {e}"
+                            ),
+                            Some("response_format.json_schema.schema".into()),
+                        ));
+                    }
                     let name = f
                         .json_schema
                         .as_ref()
@@ -235,7 +250,12 @@ impl ChatRequest {
                         .unwrap_or_else(|| "answer".into());
                     OutputMode::json(name, schema)
                 }
-                other => return Err(BadRequest(format!("unknown response_format type `{other}`"))),
+                other => {
+                    return Err(BadRequest(
+                        format!("unknown response_format type `{other}`"),
+                        Some("response_format.type".into()),
+                    ));
+                }
             },
         };
         let settings = ModelSettings {
@@ -332,7 +352,22 @@ pub fn completion(id: &str, created: u64, model: &str, response: &ModelResponse)
 /// assert_eq!(e["error"]["message"], "bad");
 /// ```
 pub fn error_body(message: &str, kind: &str) -> Value {
-    json!({"error": {"message": message, "type": kind, "param": null, "code": null}})
+    error_body_with(message, kind, None, None)
+}
+
+/// An OpenAI-style error body with its `param` (the request field concerned) and `code`.
+///
+/// ```
+/// let e = llm_do_cli::serve::wire::error_body_with("no such route", "invalid_request_error", None, Some("not_found"));
+/// assert_eq!((e["error"]["code"].as_str(), e["error"]["param"].as_str()), (Some("not_found"), None));
+/// ```
+pub fn error_body_with(
+    message: &str,
+    kind: &str,
+    param: Option<&str>,
+    code: Option<&str>,
+) -> Value {
+    json!({"error": {"message": message, "type": kind, "param": param, "code": code}})
 }
 
 #[cfg(test)]

@@ -70,30 +70,36 @@ pub enum Pattern {
 }
 
 impl Pattern {
-    /// A glob pattern; fails on malformed globs.
+    /// A glob pattern; fails on malformed globs and on globs beyond the
+    /// [bounds](crate::bounds::check_glob).
     ///
     /// ```
     /// # use llm_do_core::approval::Pattern;
     /// assert!(Pattern::glob("a/[").is_err());
     /// ```
     pub fn glob(pattern: &str) -> Result<Self> {
+        let invalid = |e: &dyn fmt::Display| {
+            Error::msg(format!("invalid glob `{}`: {e}", crate::bounds::excerpt(pattern)))
+        };
+        crate::bounds::check_glob(pattern).map_err(|e| invalid(&e))?;
         let glob = globset::GlobBuilder::new(pattern)
             .literal_separator(true)
             .build()
-            .map_err(|e| Error::msg(format!("invalid glob `{pattern}`: {e}")))?;
+            .map_err(|e| invalid(&e))?;
         Ok(Pattern::Glob(glob.compile_matcher(), pattern.to_owned()))
     }
 
-    /// A regular expression; fails on malformed ones.
+    /// A regular expression; fails on malformed ones and on ones beyond the
+    /// [bounds](crate::bounds::regex).
     ///
     /// ```
     /// # use llm_do_core::approval::Pattern;
     /// assert!(Pattern::regex("(").is_err());
     /// ```
     pub fn regex(pattern: &str) -> Result<Self> {
-        regex::Regex::new(pattern)
-            .map(Pattern::Regex)
-            .map_err(|e| Error::msg(format!("invalid regex `{pattern}`: {e}")))
+        crate::bounds::regex(pattern).map(Pattern::Regex).map_err(|e| {
+            Error::msg(format!("invalid regex `{}`: {e}", crate::bounds::excerpt(pattern)))
+        })
     }
 
     /// A prefix.
@@ -216,8 +222,11 @@ impl Rule {
     /// assert!(Rule::new("fs_*", Verdict::Ask).unwrap().matches("fs_write", &serde_json::json!({})));
     /// ```
     pub fn new(tool: &str, verdict: Verdict) -> Result<Self> {
-        let glob = globset::Glob::new(tool)
-            .map_err(|e| Error::msg(format!("invalid tool-name glob `{tool}`: {e}")))?;
+        let invalid = |e: &dyn fmt::Display| {
+            Error::msg(format!("invalid tool-name glob `{}`: {e}", crate::bounds::excerpt(tool)))
+        };
+        crate::bounds::check_glob(tool).map_err(|e| invalid(&e))?;
+        let glob = globset::Glob::new(tool).map_err(|e| invalid(&e))?;
         Ok(Self {
             tool: glob.compile_matcher(),
             tool_pattern: tool.to_owned(),

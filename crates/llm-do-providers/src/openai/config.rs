@@ -10,8 +10,15 @@ use std::time::Duration;
 /// OpenAI's API, the base URL when none is configured.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
-/// The default timeout of one attempt.
+/// The default time one attempt may take in all ([`OpenAiConfig::timeout`]).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The default time connecting to the server may take ([`OpenAiConfig::connect_timeout`]).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default time from sending a request to the server's response headers
+/// ([`OpenAiConfig::first_byte_timeout`]).
+pub const DEFAULT_FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Configuration of an [`OpenAiProvider`](super::OpenAiProvider).
 ///
@@ -42,6 +49,8 @@ pub struct OpenAiConfig {
     pub(crate) api_key: Option<SecretString>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) first_byte_timeout: Duration,
     pub(crate) retry: RetryPolicy,
     pub(crate) structured_output: StructuredOutput,
     pub(crate) streaming: bool,
@@ -99,8 +108,9 @@ impl Default for OpenAiConfig {
 }
 
 impl OpenAiConfig {
-    /// Defaults, nothing read from the environment: OpenAI's base URL, no API key, a 300 s
-    /// timeout per attempt, [`RetryPolicy::default`], [`StructuredOutput::JsonSchema`], no
+    /// Defaults, nothing read from the environment: OpenAI's base URL, no API key, timeouts
+    /// of 10 s to connect, 60 s to the response headers and 300 s per attempt,
+    /// [`RetryPolicy::default`], [`StructuredOutput::JsonSchema`], no
     /// streaming.
     ///
     /// ```
@@ -114,6 +124,8 @@ impl OpenAiConfig {
             api_key: None,
             headers: Vec::new(),
             timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            first_byte_timeout: DEFAULT_FIRST_BYTE_TIMEOUT,
             retry: RetryPolicy::default(),
             structured_output: StructuredOutput::default(),
             streaming: false,
@@ -203,8 +215,11 @@ impl OpenAiConfig {
         self
     }
 
-    /// The time one attempt may take, from sending the request to the end of the answer
-    /// (streamed or not). An attempt that takes longer fails as a retryable transport error.
+    /// The time one attempt may take in all, from sending the request to the end of the
+    /// answer (streamed or not); default 300 s. An attempt that takes longer fails as a
+    /// retryable [`Timeout`](llm_do_core::ModelErrorKind::Timeout) error. The
+    /// [retry policy](Self::retry) bounds how many attempts are made (by default at most 4, and
+    /// none starts later than 60 s after the first).
     ///
     /// ```
     /// # use llm_do_providers::openai::OpenAiConfig;
@@ -213,6 +228,35 @@ impl OpenAiConfig {
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// The time connecting to the server (TCP and TLS) may take; default 10 s. A connection
+    /// that takes longer fails as a retryable
+    /// [`Timeout`](llm_do_core::ModelErrorKind::Timeout) error.
+    ///
+    /// ```
+    /// # use llm_do_providers::openai::OpenAiConfig;
+    /// let config = OpenAiConfig::new().connect_timeout(std::time::Duration::from_secs(3));
+    /// # let _ = config;
+    /// ```
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The time from sending a request to the server's response headers (for a streamed
+    /// answer, the headers come before the first chunk); default 60 s. A server that accepts
+    /// the connection and sends nothing fails the attempt after this long with a retryable
+    /// [`Timeout`](llm_do_core::ModelErrorKind::Timeout) error.
+    ///
+    /// ```
+    /// # use llm_do_providers::openai::OpenAiConfig;
+    /// let config = OpenAiConfig::new().first_byte_timeout(std::time::Duration::from_secs(20));
+    /// # let _ = config;
+    /// ```
+    pub fn first_byte_timeout(mut self, timeout: Duration) -> Self {
+        self.first_byte_timeout = timeout;
         self
     }
 
@@ -338,6 +382,8 @@ impl fmt::Debug for OpenAiConfig {
             .field("api_key", &self.api_key.as_ref().map(|_| REDACTED))
             .field("headers", &header_names)
             .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("first_byte_timeout", &self.first_byte_timeout)
             .field("retry", &self.retry)
             .field("structured_output", &self.structured_output)
             .field("streaming", &self.streaming)

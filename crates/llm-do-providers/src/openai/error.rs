@@ -5,7 +5,8 @@
 //! |---|---|---|
 //! | HTTP 429, 5xx | `Status(code)` | yes (`Retry-After` honoured) |
 //! | other HTTP status | `Status(code)` | no |
-//! | connection refused/reset, body cut off, stream ended early, attempt timeout | `Transport` | yes |
+//! | connection refused/reset, body cut off, stream ended early | `Transport` | yes |
+//! | connect, first-byte or attempt timeout | `Timeout` | yes |
 //! | JSON body that ends too early | `Decode` | yes |
 //! | body or chunk that is not the expected JSON, no choices | `Decode` | no |
 //! | invalid configuration or request | `InvalidRequest` | no |
@@ -48,6 +49,12 @@ impl Failure {
     /// A transport failure (always retryable).
     pub(crate) fn transport(message: impl Into<String>) -> Self {
         Self::new(ModelErrorKind::Transport, message).retryable(true)
+    }
+
+    /// A timeout: the connection, the response headers or the whole answer took too long
+    /// (retryable).
+    pub(crate) fn timeout(message: impl Into<String>) -> Self {
+        Self::new(ModelErrorKind::Timeout, message).retryable(true)
     }
 
     /// An answer that could not be decoded; `raw` is the body (or chunk) as received.
@@ -149,6 +156,18 @@ pub(crate) fn excerpt(text: &str) -> String {
     }
 }
 
+/// No response headers within the first-byte timeout, as the transport service reports it.
+#[derive(Debug)]
+pub(crate) struct NoFirstByte(pub(crate) Duration);
+
+impl fmt::Display for NoFirstByte {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the server sent no response within the first-byte timeout of {:?}", self.0)
+    }
+}
+
+impl std::error::Error for NoFirstByte {}
+
 /// A non-success HTTP answer, as the transport service reports it through async-openai (whose
 /// own error would lose the headers, and the status of a non-JSON 4xx body).
 #[derive(Debug)]
@@ -208,9 +227,12 @@ pub(crate) fn from_openai(error: OpenAIError) -> Failure {
     match error {
         OpenAIError::Boxed(boxed) => match boxed.downcast::<HttpStatus>() {
             Ok(status) => status.into_failure(),
-            Err(other) => match other.downcast::<reqwest::Error>() {
-                Ok(e) => from_reqwest(*e),
-                Err(other) => Failure::new(ModelErrorKind::Other, error_chain(other.as_ref())),
+            Err(other) => match other.downcast::<NoFirstByte>() {
+                Ok(late) => Failure::timeout(late.to_string()),
+                Err(other) => match other.downcast::<reqwest::Error>() {
+                    Ok(e) => from_reqwest(*e),
+                    Err(other) => Failure::new(ModelErrorKind::Other, error_chain(other.as_ref())),
+                },
             },
         },
         OpenAIError::Reqwest(e) => from_reqwest(e),
@@ -250,7 +272,7 @@ pub(crate) fn from_reqwest(error: reqwest::Error) -> Failure {
     } else if error.is_redirect() {
         Failure::new(ModelErrorKind::Transport, format!("redirect failed: {chain}"))
     } else if error.is_timeout() {
-        Failure::transport(format!("timed out: {chain}"))
+        Failure::timeout(chain)
     } else if error.is_connect() {
         Failure::transport(format!("could not connect: {chain}"))
     } else {

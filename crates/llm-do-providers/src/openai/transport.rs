@@ -17,7 +17,7 @@
 //!   the stream assembler reports as a transport error.
 
 use super::config::{ConfigError, OpenAiConfig};
-use super::error::{HttpStatus, error_chain};
+use super::error::{HttpStatus, NoFirstByte, error_chain};
 use super::wire::STREAM_BROKE_OFF;
 use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
@@ -33,9 +33,6 @@ use std::time::Duration;
 
 /// The async-openai client type the provider uses.
 pub(crate) type Client = async_openai::Client<WireConfig>;
-
-/// How long connecting may take at most (the attempt timeout still applies when shorter).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// async-openai configuration built from an [`OpenAiConfig`]: base URL and ready-made headers.
 #[derive(Debug, Clone)]
@@ -92,19 +89,22 @@ pub(crate) fn client(config: &OpenAiConfig) -> Result<Client, ConfigError> {
         }
         None => SecretString::from(String::new()),
     };
-    let http = reqwest::Client::builder()
+    let http = crate::http::client_builder()
         .user_agent(concat!("llm-do/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(CONNECT_TIMEOUT.min(config.timeout))
+        .connect_timeout(config.connect_timeout.min(config.timeout))
         .build()
         .map_err(|e| ConfigError::Client(e.to_string()))?;
     let wire = WireConfig { base_url: config.base_url.clone(), headers, api_key };
-    Ok(async_openai::Client::build(http.clone(), wire).with_http_service(HttpService { http }))
+    let service = HttpService { http: http.clone(), first_byte: config.first_byte_timeout };
+    Ok(async_openai::Client::build(http, wire).with_http_service(service))
 }
 
 /// Executes requests for async-openai (see the module documentation for why).
 #[derive(Clone)]
 pub(crate) struct HttpService {
     http: reqwest::Client,
+    /// How long the response headers may take.
+    first_byte: Duration,
 }
 
 impl tower::Service<HttpRequestFactory> for HttpService {
@@ -117,10 +117,13 @@ impl tower::Service<HttpRequestFactory> for HttpService {
     }
 
     fn call(&mut self, factory: HttpRequestFactory) -> Self::Future {
-        let http = self.http.clone();
+        let (http, first_byte) = (self.http.clone(), self.first_byte);
         Box::pin(async move {
             let request = factory.build().await?;
-            let response = http.execute(request).await.map_err(OpenAIError::Reqwest)?;
+            let response = tokio::time::timeout(first_byte, http.execute(request))
+                .await
+                .map_err(|_| OpenAIError::Boxed(Box::new(NoFirstByte(first_byte))))?
+                .map_err(OpenAIError::Reqwest)?;
             if !response.status().is_success() {
                 return Err(OpenAIError::Boxed(Box::new(status_error(response).await)));
             }

@@ -55,6 +55,7 @@ struct ErrorRepr {
 #[serde(rename_all = "snake_case")]
 enum KindRepr {
     Transport,
+    Timeout,
     Status,
     Decode,
     Script,
@@ -66,6 +67,7 @@ impl KindRepr {
     fn name(self) -> &'static str {
         match self {
             KindRepr::Transport => "transport",
+            KindRepr::Timeout => "timeout",
             KindRepr::Status => "status",
             KindRepr::Decode => "decode",
             KindRepr::Script => "script",
@@ -94,7 +96,7 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
 /// and 5xx are retryable.
 fn default_retryable(kind: ModelErrorKind) -> bool {
     match kind {
-        ModelErrorKind::Transport => true,
+        ModelErrorKind::Transport | ModelErrorKind::Timeout => true,
         ModelErrorKind::Status(code) => code == 408 || code == 429 || (500..600).contains(&code),
         _ => false,
     }
@@ -116,6 +118,7 @@ impl TryFrom<ErrorRepr> for Failure {
                 ));
             }
             (Some(KindRepr::Transport), None) => ModelErrorKind::Transport,
+            (Some(KindRepr::Timeout), None) => ModelErrorKind::Timeout,
             (Some(KindRepr::Decode), None) => ModelErrorKind::Decode,
             (Some(KindRepr::Script), None) => ModelErrorKind::Script,
             (Some(KindRepr::InvalidRequest), None) => ModelErrorKind::InvalidRequest,
@@ -131,6 +134,7 @@ impl From<&Failure> for ErrorRepr {
         let (kind, status) = match f.kind {
             ModelErrorKind::Status(code) => (KindRepr::Status, Some(code)),
             ModelErrorKind::Transport => (KindRepr::Transport, None),
+            ModelErrorKind::Timeout => (KindRepr::Timeout, None),
             ModelErrorKind::Decode => (KindRepr::Decode, None),
             ModelErrorKind::Script => (KindRepr::Script, None),
             ModelErrorKind::InvalidRequest => (KindRepr::InvalidRequest, None),

@@ -114,3 +114,46 @@ async fn default_behaviour_streams_too_and_usage_only_when_asked() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn paced_streams_arrive_in_pieces_and_an_abandoned_one_is_counted() {
+    use crate::support::{post, sse_data};
+    use futures::StreamExt as _;
+    use std::time::{Duration, Instant};
+    within(async {
+        let pause = Duration::from_millis(40);
+        let text = "A long answer that arrives slowly, six characters at a time.";
+        let server = TestServer::builder()
+            .script([Reply::text(text), Reply::text(text)])
+            .stream_pause(pause)
+            .start()
+            .await
+            .expect("starts");
+        let body = streamed(ask("slowly"));
+
+        // Read to the end: the events come one by one (one body chunk each), and the stream
+        // is not abandoned.
+        let mut pieces = Vec::new();
+        let mut stream = post(&server, &body).await.bytes_stream();
+        while let Some(piece) = stream.next().await {
+            pieces.push(String::from_utf8_lossy(&piece.expect("bytes")).into_owned());
+        }
+        assert!(pieces.len() > 10, "one chunk per event: {pieces:?}");
+        assert_eq!(assemble(&chunks(&sse_data(&pieces.concat())))["content"], text);
+        assert_eq!(server.abandoned_streams(), 0);
+
+        // Read the first piece, then close the connection.
+        let response = post(&server, &body).await;
+        let mut stream = response.bytes_stream();
+        let first = stream.next().await.expect("a first piece").expect("bytes");
+        assert!(String::from_utf8_lossy(&first).starts_with("data: "));
+        drop(stream);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while server.abandoned_streams() == 0 {
+            assert!(Instant::now() < deadline, "the server never saw the connection close");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(server.abandoned_streams(), 1);
+    })
+    .await;
+}

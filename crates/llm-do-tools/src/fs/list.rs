@@ -98,8 +98,12 @@ pub(crate) fn list_files(
 
 /// Checks a pattern and splits off its literal leading directories (where the walk starts).
 fn compile(root: &Path, pattern: &str) -> Result<(String, GlobMatcher), ToolError> {
-    let invalid =
-        |reason: String| ToolError::InvalidPattern { pattern: pattern.to_owned(), reason };
+    let invalid = |reason: String| ToolError::InvalidPattern {
+        pattern: llm_do_core::bounds::excerpt(pattern),
+        reason,
+    };
+    // Before anything parses it: the glob library recurses once per nested `{`.
+    llm_do_core::bounds::check_glob(pattern).map_err(|e| invalid(e.to_string()))?;
     let mut relative = pattern;
     if pattern.starts_with('/') {
         // An absolute pattern is accepted when it lies under the root, like a path.
@@ -199,6 +203,17 @@ mod tests {
     fn escaping_patterns_are_refused() {
         for bad in ["../*", "docs/../../*", "/etc/*", "**/../x", "a/["] {
             assert!(base(bad).is_err(), "{bad:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn nested_braces_are_refused_before_the_glob_library_recurses() {
+        // ~1,600 nested `{` overflowed the stack inside globset and aborted the process.
+        for n in [17, 1_600, 100_000] {
+            let hostile = format!("{}a{}", "{".repeat(n), "}".repeat(n));
+            let err = base(&hostile).unwrap_err();
+            assert!(err.contains("nested") || err.contains("characters long"), "{err}");
+            assert!(err.len() < 200, "the pattern is not echoed whole: {err}");
         }
     }
 }

@@ -1,0 +1,335 @@
+//! `llm-do chat PROJECT [--worker W]`: a conversation with a project's worker.
+//!
+//! Each input is one turn of a [`Conversation`] ([`Ctx::chat_value`](llm_do::Ctx::chat_value)):
+//! the worker sees the history (trimmed by `--keep-turns`, `--max-history-tokens`,
+//! `--summarise-with`) and its prompt rendered from the input.
+//!
+//! - On a terminal (stdin and stdout): a line editor ([`input`]), the worker's text streamed as
+//!   it arrives and its nested calls as lines ([`view`]), approvals asked inline, the commands
+//!   of [`commands`]; Ctrl-C cancels the turn in flight (its future, and so its HTTP request, is
+//!   dropped; the history keeps nothing of it), Ctrl-D or `/exit` leaves.
+//! - Otherwise: one turn per input line, one answer per turn on stdout (`--json`: one JSON
+//!   object per line, for commands too). The exit code is 0 when every turn succeeded.
+//!
+//! `--log FILE` records every turn's events in a run log (flushed after each turn).
+
+mod commands;
+mod input;
+mod interrupt;
+mod scripted;
+mod view;
+
+use crate::app::{checked, host_builder};
+use crate::approve::{Abort, AnswerReader, HeadlessApprover, TerminalApprover};
+use crate::display::{Display, Mode};
+use crate::exit::Exit;
+use crate::run_log::RunLogWriter;
+use clap::{ArgAction, Args};
+use commands::Outcome;
+use input::{LineInput, Read};
+use interrupt::Interrupt;
+use llm_do::approval::{ApproveAll, DenyAll};
+use llm_do::history::{HistoryProcessor, KeepLastTurns, Summarise, TokenBudget};
+use llm_do::providers::openai::{OpenAiConfig, OpenAiProvider};
+use llm_do::setup::RuntimeBuilderExt as _;
+use llm_do::{CallableSpec, Conversation, Ctx, ModelRef, Registry};
+use llm_do_project::ApprovalMode;
+use serde_json::Value;
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use view::{ChatView, terminal_safe};
+
+/// The arguments of `llm-do chat`.
+#[derive(Debug, Args)]
+pub(crate) struct ChatArgs {
+    /// The project directory.
+    project: PathBuf,
+    /// The worker to chat with (default: `entry` of llm-do.toml, else `main`, else the only
+    /// worker). Each input is its prompt's one parameter, or a JSON object of its parameters.
+    #[arg(long)]
+    worker: Option<String>,
+    /// The model of every file worker (`provider:name`, e.g. `local:smollm2`).
+    #[arg(long)]
+    model: Option<String>,
+    /// Keep only the last N turns of history (the new one included).
+    #[arg(long, value_name = "N")]
+    keep_turns: Option<usize>,
+    /// Keep only the newest turns that fit this many tokens (reported by the provider where
+    /// known, estimated otherwise); an input that alone needs more is refused.
+    #[arg(long, value_name = "TOKENS")]
+    max_history_tokens: Option<u64>,
+    /// Replace older turns by a summary this worker writes (from the transcript, its one
+    /// parameter) once there are more than 4, keeping the last 2.
+    #[arg(long, value_name = "WORKER")]
+    summarise_with: Option<String>,
+    /// Approve every tool call that needs approval (no prompts).
+    #[arg(long, conflicts_with = "deny_all")]
+    approve_all: bool,
+    /// Deny every tool call that needs approval (the model is told; the turn goes on).
+    #[arg(long)]
+    deny_all: bool,
+    /// Without a terminal: print one JSON object per input line.
+    #[arg(long)]
+    json: bool,
+    /// Show more: -v the tool calls models ask for.
+    #[arg(short, long, action = ArgAction::Count)]
+    verbose: u8,
+    /// Write a run log of every turn (see docs/cli.md for the schema).
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+}
+
+/// Everything a session needs.
+pub(crate) struct Session {
+    ctx: Ctx,
+    spec: Arc<CallableSpec>,
+    conversation: Conversation,
+    log: Option<RunLogWriter>,
+    abort: Abort,
+    json: bool,
+}
+
+/// `llm-do chat`.
+pub(crate) async fn chat(args: ChatArgs, host: Registry) -> Exit {
+    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let display = Display::new(Mode::Plain, args.verbose);
+    let view = ChatView::new(display.clone());
+    let input = if interactive {
+        match LineInput::start() {
+            Ok(input) => Some(input),
+            Err(e) => return usage_error(format!("cannot start the line editor: {e}")),
+        }
+    } else {
+        None
+    };
+    let mut session = match start(&args, &host, display, &view, input.as_ref()) {
+        Ok(session) => session,
+        Err(message) => return usage_error(message),
+    };
+    match input {
+        Some(input) => interactive_loop(&mut session, &view, &input).await,
+        None => scripted::run(&mut session).await,
+    }
+}
+
+fn usage_error(message: impl std::fmt::Display) -> Exit {
+    eprintln!("llm-do: {message}");
+    Exit::Usage
+}
+
+/// Loads the project and builds the runtime and the conversation.
+fn start(
+    args: &ChatArgs,
+    host: &Registry,
+    display: Display,
+    view: &ChatView,
+    input: Option<&LineInput>,
+) -> Result<Session, String> {
+    let project = checked(&args.project, host)?;
+    let entry = match (&args.worker, project.entry()) {
+        (Some(w), _) => w.clone(),
+        (None, Some(e)) => e.to_owned(),
+        (None, None) => {
+            return Err(format!(
+                "{} has several workers and no entry: pass --worker NAME",
+                args.project.display()
+            ));
+        }
+    };
+    let mut specs: Vec<Arc<CallableSpec>> = host.iter().cloned().collect();
+    specs.extend(project.specs().cloned());
+    let mut builder = project.register(host_builder(host).with_default_providers());
+    if input.is_some() && std::env::var_os("OPENAI_API_KEY").is_some() {
+        // On a terminal the answer is shown as it arrives: ask OpenAI-compatible servers for a
+        // stream (the default provider asks for whole answers).
+        if let Ok(config) = OpenAiConfig::from_env() {
+            builder = builder.provider("openai", OpenAiProvider::new(config.streaming(true)));
+        }
+    }
+    if let Some(model) = &args.model {
+        ModelRef::parse(model).map_err(|e| format!("--model: {e}"))?;
+        builder = builder.default_model(model.clone());
+        for w in project.workers() {
+            let mut w = w.clone();
+            w.model = Some(model.clone());
+            let spec = w.to_spec().map_err(|e| e.to_string())?;
+            specs.retain(|s| s.name() != spec.name());
+            specs.push(spec.clone());
+            builder = builder.register(spec);
+        }
+    }
+    let spec = specs.iter().rev().find(|s| s.name() == entry).cloned().ok_or_else(|| {
+        let names: Vec<&str> = specs.iter().map(|s| s.name()).collect();
+        format!("no worker named `{entry}` (known: {})", names.join(", "))
+    })?;
+    if spec.worker().is_none() {
+        return Err(format!("`{entry}` is a tool: only a worker can chat"));
+    }
+    if let Some(summariser) = &args.summarise_with {
+        if !specs.iter().any(|s| s.name() == summariser && s.worker().is_some()) {
+            return Err(format!("--summarise-with: no worker named `{summariser}`"));
+        }
+    }
+    let abort = Abort::new();
+    builder = if args.approve_all {
+        builder.approver(ApproveAll)
+    } else if args.deny_all {
+        builder.approver(DenyAll)
+    } else if project.config().approval_mode != ApprovalMode::Prompt {
+        builder
+    } else if let Some(input) = input {
+        let input = input.clone();
+        let view = view.clone();
+        let reader: AnswerReader = Arc::new(move |question: String| {
+            let input = input.clone();
+            view.end_line();
+            Box::pin(async move {
+                // The question's last line is the prompt the editor shows.
+                let (preface, prompt) = match question.rfind('\n') {
+                    Some(i) => (question[..=i].to_owned(), question[i + 1..].to_owned()),
+                    None => (String::new(), question),
+                };
+                match input.read(preface, &prompt, false).await {
+                    Read::Line(line) => Some(line),
+                    Read::Interrupted | Read::Eof => None,
+                }
+            })
+        });
+        builder.approver(TerminalApprover::with_reader(display.clone(), abort.clone(), reader))
+    } else {
+        builder.approver(HeadlessApprover::new(abort.clone()))
+    };
+    // On a terminal the view streams text and shows nested calls; otherwise the display's
+    // plain lines go to stderr, as for `llm-do run`.
+    builder =
+        if input.is_some() { builder.subscribe(view.clone()) } else { builder.subscribe(display) };
+    let log = match &args.log {
+        Some(path) => {
+            let writer = RunLogWriter::create(path, &specs)
+                .map_err(|e| format!("cannot create the run log {}: {e}", path.display()))?;
+            builder = builder.subscribe(writer.clone());
+            Some(writer)
+        }
+        None => None,
+    };
+    let mut processors: Vec<Arc<dyn HistoryProcessor>> = Vec::new();
+    if let Some(worker) = &args.summarise_with {
+        processors.push(Arc::new(Summarise::new(worker.clone())));
+    }
+    if let Some(n) = args.keep_turns {
+        processors.push(Arc::new(KeepLastTurns(n)));
+    }
+    if let Some(tokens) = args.max_history_tokens {
+        processors.push(Arc::new(TokenBudget::new(tokens)));
+    }
+    let mut conversation = Conversation::new();
+    if !processors.is_empty() {
+        conversation.set_processor(Some(Arc::new(processors)));
+    }
+    Ok(Session { ctx: builder.build().ctx(), spec, conversation, log, abort, json: args.json })
+}
+
+/// The arguments of a turn from an input line: the text for a worker with one parameter, else
+/// a JSON object of its parameters.
+pub(crate) fn turn_input(spec: &CallableSpec, line: &str) -> Result<Value, String> {
+    let params = spec.input_schema()["properties"].as_object().map_or(0, |p| p.len());
+    if params == 1 {
+        return Ok(Value::String(line.to_owned()));
+    }
+    match serde_json::from_str::<Value>(line) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        _ => Err(format!(
+            "`{}` takes {params} parameters: type them as one JSON object matching {}",
+            spec.name(),
+            spec.input_schema()
+        )),
+    }
+}
+
+impl Session {
+    /// Flushes the run log after a turn.
+    fn flush_log(&self) {
+        if let Some(log) = &self.log {
+            if let Err(e) = log.finish() {
+                eprintln!("llm-do: the run log could not be written completely: {e}");
+            }
+        }
+    }
+
+    /// The error of a failed turn, with the approver's reason when it aborted the turn.
+    fn failure(&self, error: &llm_do::Error) -> String {
+        match self.abort.take() {
+            Some(reason) => reason,
+            None => error.to_string(),
+        }
+    }
+}
+
+pub(crate) fn answer_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+    }
+}
+
+/// On a terminal: the line editor, streamed answers, Ctrl-C to cancel a turn.
+async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineInput) -> Exit {
+    let mut interrupt = Interrupt::new();
+    eprintln!(
+        "chat with `{}` — /help for commands, Ctrl-C cancels an answer, Ctrl-D leaves",
+        session.spec.name()
+    );
+    loop {
+        let line = match input.read(String::new(), "you> ", true).await {
+            Read::Line(line) => line,
+            Read::Interrupted => {
+                eprintln!("(Ctrl-D or /exit leaves)");
+                continue;
+            }
+            Read::Eof => break,
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        match session.command(&line) {
+            Outcome::Exit => break,
+            Outcome::Said(text) => eprintln!("{text}"),
+            Outcome::Failed(text) => eprintln!("llm-do: {text}"),
+            Outcome::NotACommand => {
+                let args = match turn_input(&session.spec, &line) {
+                    Ok(args) => args,
+                    Err(message) => {
+                        eprintln!("llm-do: {message}");
+                        continue;
+                    }
+                };
+                interrupt.drain();
+                view.take_streamed();
+                let spec = session.spec.clone();
+                let outcome = tokio::select! {
+                    result = session.ctx.chat_spec(&spec, &mut session.conversation, args) => Some(result),
+                    () = interrupt.pressed() => None,
+                };
+                view.end_line();
+                match outcome {
+                    Some(Ok(value)) => {
+                        let streamed = view.take_streamed();
+                        let text = answer_text(&value);
+                        if streamed.trim() != text.trim() {
+                            println!("{}", terminal_safe(&text));
+                        }
+                    }
+                    Some(Err(e)) => {
+                        let message = session.failure(&e);
+                        eprintln!("llm-do: {}", terminal_safe(&message));
+                    }
+                    None => eprintln!("(cancelled: the conversation keeps nothing of this turn)"),
+                }
+                session.flush_log();
+            }
+        }
+    }
+    session.flush_log();
+    Exit::Ok
+}

@@ -1,0 +1,83 @@
+//! The commands of `llm-do chat`: `/save FILE`, `/load FILE`, `/reset`, `/usage`, `/help`,
+//! `/exit`.
+
+use super::Session;
+
+/// The commands, as `/help` prints them.
+pub(crate) const HELP: &str = "\
+/save FILE   save the conversation (JSON) to FILE
+/load FILE   replace the conversation with the one saved in FILE
+/reset       forget the conversation
+/usage       turns, history size and tokens used
+/help        this text
+/exit        leave (Ctrl-D too); Ctrl-C cancels the answer in progress
+A line ending with \\ continues on the next line.";
+
+/// What a command did, for the person or (`--json`) the script.
+pub(crate) enum Outcome {
+    /// Done; this is what to show.
+    Said(String),
+    /// Failed (nothing changed); this is why.
+    Failed(String),
+    /// `/exit`.
+    Exit,
+    /// The line is an input for the worker.
+    NotACommand,
+}
+
+impl Session {
+    pub(crate) fn command(&mut self, line: &str) -> Outcome {
+        let line = line.trim();
+        if !line.starts_with('/') {
+            return Outcome::NotACommand;
+        }
+        let (name, arg) = match line.split_once(char::is_whitespace) {
+            Some((name, arg)) => (name, arg.trim()),
+            None => (line, ""),
+        };
+        match (name, arg) {
+            ("/exit" | "/quit", _) => Outcome::Exit,
+            ("/help", _) => Outcome::Said(HELP.to_owned()),
+            ("/reset", _) => {
+                self.conversation.reset();
+                Outcome::Said("the conversation is empty".to_owned())
+            }
+            ("/usage", _) => Outcome::Said(self.usage_text()),
+            ("/save" | "/load", "") => Outcome::Failed(format!("{name} needs a file: {name} FILE")),
+            ("/save", file) => match self.conversation.save(file) {
+                Ok(()) => Outcome::Said(format!(
+                    "saved {} turns ({} messages) to {file}",
+                    self.conversation.turns(),
+                    self.conversation.len()
+                )),
+                Err(e) => Outcome::Failed(e.to_string()),
+            },
+            ("/load", file) => match self.conversation.load(file) {
+                Ok(()) => Outcome::Said(format!(
+                    "loaded {} turns ({} messages) from {file}",
+                    self.conversation.turns(),
+                    self.conversation.len()
+                )),
+                Err(e) => Outcome::Failed(format!(
+                    "cannot load {file}: {e}; the conversation is unchanged"
+                )),
+            },
+            _ => Outcome::Failed(format!("unknown command {name}; /help lists them")),
+        }
+    }
+
+    fn usage_text(&self) -> String {
+        let u = self.conversation.usage();
+        format!(
+            "{} turns; history: {} messages, about {} tokens; used: {} in + {} out = {} tokens in {} model request{}",
+            self.conversation.turns(),
+            self.conversation.len(),
+            self.conversation.tokens(),
+            u.input_tokens,
+            u.output_tokens,
+            u.total_tokens(),
+            u.requests,
+            if u.requests == 1 { "" } else { "s" }
+        )
+    }
+}

@@ -1,0 +1,141 @@
+//! The line editor of `llm-do chat` on a terminal (rustyline), on a thread of its own.
+//!
+//! One thread owns the editor and the terminal while it reads; the chat loop and the approver
+//! both ask it for lines, so that only one reader ever touches stdin. The history is kept in a
+//! file (see [`history_file`]). A line ending with `\` continues on the next line (multi-line
+//! input).
+
+use rustyline::completion::Completer;
+use rustyline::error::ReadlineError;
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::history::DefaultHistory;
+use rustyline::validate::{ValidationContext, ValidationResult, Validator};
+use rustyline::{Editor, Helper};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use tokio::sync::oneshot;
+
+/// What a read gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Read {
+    /// A line (continuation lines joined with newlines).
+    Line(String),
+    /// Ctrl-C while reading.
+    Interrupted,
+    /// Ctrl-D, or the terminal went away.
+    Eof,
+}
+
+struct Ask {
+    preface: String,
+    prompt: String,
+    remember: bool,
+    reply: oneshot::Sender<Read>,
+}
+
+/// The handle of the editor thread. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct LineInput {
+    tx: mpsc::Sender<Ask>,
+}
+
+/// The history file: `$LLM_DO_CHAT_HISTORY`, else `$XDG_DATA_HOME/llm-do/chat_history`, else
+/// `$HOME/.local/share/llm-do/chat_history`; `None` when none of them is set.
+pub(crate) fn history_file() -> Option<PathBuf> {
+    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(file) = var("LLM_DO_CHAT_HISTORY") {
+        return Some(file);
+    }
+    let data = var("XDG_DATA_HOME")
+        .filter(|p| p.is_absolute())
+        .or_else(|| var("HOME").map(|h| h.join(".local/share")))?;
+    Some(data.join("llm-do").join("chat_history"))
+}
+
+/// Continues a line that ends with `\`.
+struct ChatHelper;
+
+impl Helper for ChatHelper {}
+impl Completer for ChatHelper {
+    type Candidate = String;
+}
+impl Hinter for ChatHelper {
+    type Hint = String;
+}
+impl Highlighter for ChatHelper {}
+impl Validator for ChatHelper {
+    fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
+        Ok(if ctx.input().ends_with('\\') {
+            ValidationResult::Incomplete
+        } else {
+            ValidationResult::Valid(None)
+        })
+    }
+}
+
+/// `a\` + newline + `b` is `a` + newline + `b`.
+fn join_continuations(text: &str) -> String {
+    text.replace("\\\n", "\n")
+}
+
+impl LineInput {
+    /// Starts the editor thread.
+    pub(crate) fn start() -> anyhow::Result<Self> {
+        let mut editor: Editor<ChatHelper, DefaultHistory> = Editor::new()?;
+        editor.set_helper(Some(ChatHelper));
+        let history = history_file();
+        if let Some(file) = &history {
+            // A missing or unreadable history is not an error: the chat starts without it.
+            let _ = editor.load_history(file);
+        }
+        let (tx, rx) = mpsc::channel::<Ask>();
+        std::thread::Builder::new().name("llm-do-chat-input".into()).spawn(move || {
+            while let Ok(ask) = rx.recv() {
+                if !ask.preface.is_empty() {
+                    eprint!("{}", ask.preface);
+                }
+                let read = match editor.readline(&ask.prompt) {
+                    Ok(line) => {
+                        if ask.remember && !line.trim().is_empty() {
+                            let _ = editor.add_history_entry(line.as_str());
+                            if let Some(file) = &history {
+                                if let Some(dir) = file.parent() {
+                                    let _ = std::fs::create_dir_all(dir);
+                                }
+                                let _ = editor.append_history(file);
+                            }
+                        }
+                        Read::Line(join_continuations(&line))
+                    }
+                    Err(ReadlineError::Interrupted) => Read::Interrupted,
+                    Err(_) => Read::Eof,
+                };
+                let _ = ask.reply.send(read);
+            }
+        })?;
+        Ok(Self { tx })
+    }
+
+    /// Prints `preface` (on stderr), then reads a line after `prompt`; `remember` adds it to
+    /// the history.
+    pub(crate) async fn read(&self, preface: String, prompt: &str, remember: bool) -> Read {
+        let (reply, answer) = oneshot::channel();
+        let ask = Ask { preface, prompt: prompt.to_owned(), remember, reply };
+        if self.tx.send(ask).is_err() {
+            return Read::Eof;
+        }
+        answer.await.unwrap_or(Read::Eof)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn continuation_lines_are_joined() {
+        assert_eq!(join_continuations("first\\\nsecond"), "first\nsecond");
+        assert_eq!(join_continuations("a \\ b"), "a \\ b");
+    }
+}

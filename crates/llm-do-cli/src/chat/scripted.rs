@@ -1,0 +1,102 @@
+//! `llm-do chat` without a terminal: one turn per line of stdin, one answer per turn on stdout
+//! (`--json`: one JSON object per input line, commands included).
+
+use super::commands::Outcome;
+use super::{Session, answer_text, turn_input};
+use crate::exit::Exit;
+use llm_do::Usage;
+use serde_json::{Value, json};
+use std::io::BufRead as _;
+
+/// Without a terminal: one turn per line of stdin.
+pub(crate) async fn run(session: &mut Session) -> Exit {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<String>>(1);
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            if tx.blocking_send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut failed = false;
+    let mut turn = 0u32;
+    while let Some(line) = rx.recv().await {
+        let line = match line {
+            Ok(line) => line,
+            Err(e) => {
+                eprintln!("llm-do: cannot read stdin: {e}");
+                failed = true;
+                break;
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        match session.command(&line) {
+            Outcome::Exit => break,
+            Outcome::Said(text) if session.json => {
+                println!("{}", json!({"command": line.trim(), "ok": true, "message": text}))
+            }
+            Outcome::Said(text) => eprintln!("{text}"),
+            Outcome::Failed(text) => {
+                failed = true;
+                if session.json {
+                    println!("{}", json!({"command": line.trim(), "ok": false, "error": text}));
+                }
+                eprintln!("llm-do: {text}");
+            }
+            Outcome::NotACommand => {
+                turn += 1;
+                let before = session.conversation.usage();
+                let result = match turn_input(&session.spec, &line) {
+                    Ok(args) => session
+                        .ctx
+                        .chat_spec(&session.spec, &mut session.conversation, args)
+                        .await
+                        .map_err(|e| session.failure(&e)),
+                    Err(message) => Err(message),
+                };
+                session.flush_log();
+                let usage = usage_json(since(before, session.conversation.usage()));
+                match result {
+                    Ok(value) if session.json => {
+                        println!(
+                            "{}",
+                            json!({"turn": turn, "ok": true, "output": value, "usage": usage})
+                        );
+                    }
+                    Ok(value) => println!("{}", answer_text(&value)),
+                    Err(message) => {
+                        failed = true;
+                        if session.json {
+                            println!(
+                                "{}",
+                                json!({"turn": turn, "ok": false, "error": message, "usage": usage})
+                            );
+                        }
+                        eprintln!("llm-do: {message}");
+                    }
+                }
+            }
+        }
+    }
+    session.flush_log();
+    if failed { Exit::RunFailed } else { Exit::Ok }
+}
+
+fn usage_json(u: Usage) -> Value {
+    json!({
+        "requests": u.requests,
+        "input_tokens": u.input_tokens,
+        "output_tokens": u.output_tokens,
+        "total_tokens": u.total_tokens(),
+    })
+}
+
+fn since(before: Usage, after: Usage) -> Usage {
+    Usage {
+        requests: after.requests.saturating_sub(before.requests),
+        input_tokens: after.input_tokens.saturating_sub(before.input_tokens),
+        output_tokens: after.output_tokens.saturating_sub(before.output_tokens),
+    }
+}

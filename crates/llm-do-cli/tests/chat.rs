@@ -1,0 +1,237 @@
+//! `llm-do chat` against the loopback test server: scripted (one answer per input line, with
+//! and without `--json`, the run log, /save and /load) and on a real terminal in tmux
+//! (streamed text, an approval inside a turn, Ctrl-C cancelling the turn in flight).
+//!
+//! The terminal test is skipped, with the reason printed, only when tmux is not installed.
+
+#[path = "support/cli.rs"]
+mod support;
+#[path = "support/tmux.rs"]
+mod tmux;
+
+use llm_do_cli::run_log;
+use llm_do_providers::scripted::Reply;
+use llm_do_testkit::TestServer;
+use serde_json::{Value, json};
+use std::io::Write as _;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tmux::Tmux;
+
+const BIN: &str = env!("CARGO_BIN_EXE_llm-do");
+
+/// A project: `main` (may call `helper`, which asks for approval) and `helper`.
+fn project() -> tempfile::TempDir {
+    support::project(&[
+        (
+            "llm-do.toml",
+            "model = \"openai:m\"\nentry = \"main\"\n[approval]\nrules = [{ tool = \"helper\", verdict = \"ask\" }]\n",
+        ),
+        ("main.worker", "---\ndescription: Chats.\ntools: [helper]\n---\n{input}\n"),
+        ("helper.worker", "---\ndescription: Helps.\n---\nHelp with {input}.\n"),
+    ])
+}
+
+/// Runs `llm-do chat` with `lines` on stdin.
+fn chat(
+    server: &TestServer,
+    dir: &std::path::Path,
+    args: &[&str],
+    lines: &str,
+) -> std::process::Output {
+    let mut cmd = support::command(BIN, Some(&server.base_url()));
+    cmd.arg("chat")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("llm-do starts");
+    child.stdin.take().expect("stdin").write_all(lines.as_bytes()).expect("write stdin");
+    let out = child.wait_with_output().expect("llm-do ends");
+    eprintln!("--- stderr:\n{}", support::stderr(&out));
+    out
+}
+
+fn chat_messages(server: &TestServer) -> Vec<Value> {
+    server.requests().iter().map(|r| r.body["messages"].clone()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_answer_per_line_and_the_second_turn_sees_the_first() {
+    let server = TestServer::builder()
+        .script([Reply::text("Hello, Ada."), Reply::text("Your name is Ada.")])
+        .start()
+        .await
+        .expect("server");
+    let dir = project();
+    let d = dir.path();
+    let out = tokio::task::block_in_place(|| {
+        chat(
+            &server,
+            d,
+            &["--log", &d.join("chat.jsonl").display().to_string()],
+            "I am Ada.\n\nWhat is my name?\n",
+        )
+    });
+    assert_eq!(support::code(&out), 0);
+    assert_eq!(support::stdout(&out), "Hello, Ada.\nYour name is Ada.\n");
+    let requests = chat_messages(&server);
+    assert_eq!(
+        requests[1],
+        json!([
+            {"role": "system", "content": "Chats."},
+            {"role": "user", "content": "I am Ada."},
+            {"role": "assistant", "content": "Hello, Ada."},
+            {"role": "user", "content": "What is my name?"}
+        ])
+    );
+    let records = run_log::read(d.join("chat.jsonl")).expect("the run log");
+    assert_eq!(run_log::worker_calls(&records, "main").len(), 2, "one call per turn");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_lines_commands_and_a_bad_load_that_changes_nothing() {
+    let server = TestServer::builder()
+        .script([Reply::text("one"), Reply::text("two")])
+        .start()
+        .await
+        .expect("server");
+    let dir = project();
+    let d = dir.path();
+    std::fs::write(d.join("foreign.json"), "{\"format\": \"something-else\"}").expect("write");
+    let saved = d.join("saved.json");
+    let input = format!(
+        "first\n/save {saved}\n/load {foreign}\n/usage\n/reset\n/load {saved}\nsecond\n/nonsense\n",
+        saved = saved.display(),
+        foreign = d.join("foreign.json").display()
+    );
+    let out = tokio::task::block_in_place(|| chat(&server, d, &["--json"], &input));
+    let lines: Vec<Value> = support::stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert_eq!(lines.len(), 8, "one object per input line: {lines:#?}");
+    assert_eq!((lines[0]["turn"].clone(), lines[0]["output"].clone()), (json!(1), json!("one")));
+    assert_eq!(lines[0]["usage"]["requests"], 1);
+    assert_eq!(lines[1]["ok"], true);
+    assert_eq!(lines[2]["ok"], false);
+    assert!(
+        lines[2]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("something-else") && e.contains("unchanged"))
+    );
+    assert!(
+        lines[3]["message"].as_str().is_some_and(|m| m.starts_with("1 turns; history: 2 messages"))
+    );
+    assert_eq!(lines[6]["output"], "two");
+    assert_eq!(lines[7]["ok"], false, "an unknown command");
+    assert_eq!(support::code(&out), 1, "a command failed");
+    // After /reset and /load, the second turn saw the first one again.
+    assert_eq!(chat_messages(&server)[1].as_array().map(Vec::len), Some(4));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_on_a_terminal_streams_asks_and_cancels() {
+    if !tmux::available() {
+        println!(
+            "SKIPPED chat_on_a_terminal_streams_asks_and_cancels: tmux is not installed (apt-get install tmux)"
+        );
+        return;
+    }
+    let first: String =
+        "The first answer streams in small pieces, one every little while, ".repeat(3) + "END1.";
+    let endless = "An answer that takes far too long to arrive. ".repeat(40);
+    let server = TestServer::builder()
+        .script([
+            Reply::text(first.clone()),
+            Reply::tool_call("helper", json!({"input": "the plan"})),
+            Reply::text("helped"),
+            Reply::text("Done, with help."),
+            Reply::text(endless),
+            Reply::text("Back again."),
+        ])
+        .stream_pause(Duration::from_millis(100))
+        .start()
+        .await
+        .expect("test server");
+    let dir = project();
+    let d = dir.path();
+    let script = d.join("chat.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ntrap : INT\nunset LLM_DO_MODEL\nexport OPENAI_API_KEY=sk-test-0123456789abcdefghij OPENAI_BASE_URL='{url}' LLM_DO_CHAT_HISTORY='{d}/history'\n'{bin}' chat --log '{d}/chat.jsonl' '{d}'\necho $? > '{d}/code.tmp' && mv '{d}/code.tmp' '{d}/code.txt'\nsleep 30\n",
+            url = server.base_url(),
+            bin = BIN,
+            d = d.display()
+        ),
+    )
+    .expect("script");
+    let tmux = Tmux::new("chat");
+    tmux.start(&script);
+    let prompts = |pane: &str| pane.matches("you>").count();
+    tokio::task::block_in_place(|| tmux.wait("the prompt", |p| prompts(p) >= 1));
+
+    // 1. The answer appears piece by piece: its start is on the screen before its end.
+    tmux.line("Tell me something long.");
+    let partial = tokio::task::block_in_place(|| {
+        tmux.wait("streamed text", |p| p.contains("The first answer"))
+    });
+    assert!(!partial.contains("END1."), "the beginning shows before the end arrives:\n{partial}");
+    tokio::task::block_in_place(|| {
+        tmux.wait("the end of the answer", |p| p.contains("END1.") && prompts(p) >= 2)
+    });
+
+    // 2. An approval inside a turn, answered at the terminal; the nested call shows.
+    tmux.line("Use the helper.");
+    let asked = tokio::task::block_in_place(|| {
+        tmux.wait("the approval prompt", |p| p.contains("approval needed: `helper`"))
+    });
+    assert!(asked.contains("\"input\": \"the plan\""), "{asked}");
+    tmux.line("y");
+    let done = tokio::task::block_in_place(|| {
+        tmux.wait("the helped answer", |p| p.contains("Done, with help.") && prompts(p) >= 3)
+    });
+    assert!(done.contains("helper [worker] ok"), "the nested call is shown:\n{done}");
+
+    // 3. Ctrl-C while the answer streams: the turn is cancelled, its request dropped.
+    tmux.line("Say something endless.");
+    tokio::task::block_in_place(|| {
+        tmux.wait("the endless answer", |p| p.contains("An answer that takes"))
+    });
+    tmux.keys(&["C-c"]);
+    tokio::task::block_in_place(|| {
+        tmux.wait("the cancel", |p| p.contains("(cancelled") && prompts(p) >= 4)
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.abandoned_streams() == 0 {
+        assert!(Instant::now() < deadline, "the server never saw the connection close");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // 4. The session goes on, without the cancelled turn.
+    tmux.line("Are you back?");
+    tokio::task::block_in_place(|| {
+        tmux.wait("the next answer", |p| p.contains("Back again.") && prompts(p) >= 5)
+    });
+    let last = server.last_request().expect("requests").body["messages"].clone();
+    let users: Vec<&str> = last
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter(|m| m["role"] == "user")
+        .filter_map(|m| m["content"].as_str())
+        .collect();
+    assert_eq!(users, ["Tell me something long.", "Use the helper.", "Are you back?"]);
+
+    tmux.keys(&["C-d"]);
+    let code_file = d.join("code.txt");
+    tokio::task::block_in_place(|| tmux.wait("the end of the chat", |_| code_file.exists()));
+    assert_eq!(std::fs::read_to_string(&code_file).expect("code").trim(), "0");
+    let history =
+        std::fs::read_to_string(d.join("history")).expect("the line editor's history file");
+    assert!(history.contains("Are you back?"), "{history}");
+    let records = run_log::read(d.join("chat.jsonl")).expect("the run log");
+    assert_eq!(run_log::worker_calls(&records, "helper").len(), 1);
+}

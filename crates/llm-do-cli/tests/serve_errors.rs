@@ -1,0 +1,120 @@
+//! `llm-do serve`'s errors over HTTP, without the embedded model: the real binary serves
+//! `openai:test-model`, llm-do's OpenAI-compatible provider pointed at the loopback test server.
+//! Every error is an OpenAI-style JSON body `{"error": {"message", "type", "param", "code"}}`
+//! with the right 4xx (issue 15: 404 and 405 had empty bodies, an over-size body a plain-text
+//! 413, an invalid `response_format` schema a 500).
+
+#[path = "support/cli.rs"]
+mod support;
+
+use llm_do_providers::scripted::Reply;
+use llm_do_testkit::TestServer;
+use serde_json::{Value, json};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Child;
+
+async fn bounded<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(120), f).await.expect("timed out")
+}
+
+/// A running `llm-do serve` (killed on drop) and its base URL `http://127.0.0.1:PORT/v1`.
+async fn serve(upstream: &TestServer) -> (Child, String) {
+    let mut cmd: tokio::process::Command =
+        support::command(env!("CARGO_BIN_EXE_llm-do"), Some(&upstream.base_url())).into();
+    let mut child = cmd
+        .args(["serve", "--model", "openai:test-model", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start llm-do serve");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let base = bounded(async {
+        while let Some(line) = lines.next_line().await.expect("read stdout") {
+            if let Some(at) = line.find("http://") {
+                return line[at..].trim().to_owned();
+            }
+        }
+        panic!("llm-do serve exited without serving");
+    })
+    .await;
+    (child, base)
+}
+
+/// Status and JSON body; the body must be an OpenAI-style error when the status is not 200.
+async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = bounded(request.send()).await.expect("request");
+    let status = response.status().as_u16();
+    let is_json = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|v| v.to_str().unwrap_or("").starts_with("application/json"));
+    let text = bounded(response.text()).await.expect("body");
+    assert!(is_json, "{status}: not JSON: {text}");
+    let body: Value = serde_json::from_str(&text).expect("a JSON body");
+    if status != 200 {
+        let error = &body["error"];
+        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+        assert!(error["type"].is_string(), "{body}");
+        assert!(error.get("param").is_some() && error.get("code").is_some(), "{body}");
+    }
+    (status, body)
+}
+
+fn chat(schema: Value) -> Value {
+    json!({
+        "model": "test-model",
+        "messages": [{"role": "user", "content": "hi"}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}},
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_error_is_openai_style_json_with_the_right_status() {
+    let upstream = TestServer::builder().script([Reply::text("{\"a\": 1}")]).start().await.unwrap();
+    let (_child, base) = serve(&upstream).await;
+    let http = llm_do_providers::http::client();
+
+    let (status, body) = send(http.get(format!("{base}/nope"))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")));
+    let (status, body) = send(http.get(format!("{base}/chat/completions"))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (405, Some("method_not_allowed")));
+    let (status, _) = send(http.delete(format!("{base}/models"))).await;
+    assert_eq!(status, 405);
+
+    // Over 2 MiB: a JSON 413.
+    let big = format!("{{\"model\": \"m\", \"pad\": \"{}\"}}", "x".repeat(3 << 20));
+    let (status, body) = send(http.post(format!("{base}/chat/completions")).body(big)).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (413, Some("request_too_large")));
+
+    let (status, _) =
+        send(http.post(format!("{base}/chat/completions")).body("{\"messages\": [")).await;
+    assert_eq!(status, 400);
+    let (status, body) = send(
+        http.post(format!("{base}/chat/completions"))
+            .json(&json!({"messages": [{"role": "wizard", "content": "x"}]})),
+    )
+    .await;
+    assert_eq!((status, body["error"]["param"].as_str()), (400, Some("messages[0].role")));
+
+    // An invalid `response_format` schema is the client's mistake: 400, before the model.
+    for schema in
+        [json!({"type": 12}), json!({"type": "object", "properties": {"a": {"minimum": "x"}}})]
+    {
+        let (status, body) =
+            send(http.post(format!("{base}/chat/completions")).json(&chat(schema))).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["error"]["param"], "response_format.json_schema.schema");
+        assert_eq!(body["error"]["type"], "invalid_request_error");
+    }
+    assert!(upstream.requests().is_empty(), "no bad request reached the model");
+
+    // A good request still works.
+    let schema = json!({"type": "object", "properties": {"a": {"type": "integer"}}});
+    let (status, body) =
+        send(http.post(format!("{base}/chat/completions")).json(&chat(schema))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["choices"][0]["message"]["content"], "{\"a\": 1}");
+}
