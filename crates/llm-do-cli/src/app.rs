@@ -2,14 +2,17 @@
 //! with a host program's Rust workers and tools in the project's name space.
 
 use crate::approve::{Abort, HeadlessApprover, TerminalApprover};
+use crate::attach;
 use crate::display::{Display, Mode};
 use crate::exit::{self, Exit};
 use crate::models::{self, LocalOptions};
 use crate::run_log::{self, RunLogWriter};
 use clap::{ArgAction, Args, Parser, Subcommand};
 use llm_do::approval::{ApproveAll, DenyAll};
+use llm_do::attachment::AttachmentLimits;
 use llm_do::setup::RuntimeBuilderExt as _;
 use llm_do::testing::hardening::AgreementReport;
+use llm_do::tools::fs::AttachmentFiles;
 use llm_do::{CallableSpec, Error, ModelRef, Registry, Runtime};
 use llm_do_project::{ApprovalMode, Project};
 use serde_json::{Value, json};
@@ -157,6 +160,10 @@ struct RunArgs {
     /// Write a run log: one JSON object per event (see docs/cli.md for the schema).
     #[arg(long, value_name = "FILE")]
     log: Option<PathBuf>,
+    /// Attach a file (PDF, image, text, Markdown, CSV, JSON) to the worker's attachment
+    /// parameter; repeatable. Paths are relative to the project root and confined to it.
+    #[arg(long, value_name = "PATH")]
+    attach: Vec<PathBuf>,
 }
 
 /// Runs the `llm-do` command line with the process's arguments, with `host`'s Rust workers and
@@ -488,6 +495,7 @@ fn exit_for(error: &Error) -> Exit {
     match error {
         Error::Denied { .. } => Exit::Denied,
         Error::NoModel { .. }
+        | Error::Attachment { .. }
         | Error::InvalidModel { .. }
         | Error::UnknownProvider { .. }
         | Error::InvalidSpec { .. } => Exit::Usage,
@@ -539,7 +547,10 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
             format!("no worker or tool named `{entry}` (known: {})", names.join(", ")),
         );
     };
-    let input = match input(&args, &spec) {
+    let input = match input(&args, &spec).and_then(|input| {
+        let files = AttachmentFiles::new(project.root()).map_err(|e| e.to_string())?;
+        attach::add_attachments(&spec, input, &args.attach, &files, &AttachmentLimits::default())
+    }) {
         Ok(v) => v,
         Err(message) => return not_started(Some(&entry), message),
     };

@@ -15,6 +15,7 @@
 
 mod app;
 pub mod approve;
+mod attach;
 pub mod display;
 pub mod exit;
 pub mod models;

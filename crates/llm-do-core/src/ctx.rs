@@ -163,14 +163,22 @@ impl Ctx {
 
     async fn call_spec_inner(&self, spec: &Arc<CallableSpec>, args: Value) -> Result<Value> {
         let child = self.enter(spec)?;
-        child.emit(|| EventKind::CallStarted { input: args.clone() });
+        child.emit(|| {
+            let mut input = args.clone();
+            crate::attachment::digest_data_urls(&mut input);
+            EventKind::CallStarted { input }
+        });
         let mut guard = CancelGuard { ctx: &child, armed: true };
         let started = Instant::now();
         let result = child.run_body(spec, args).await;
         guard.armed = false;
         child.emit(|| {
             let (output, error) = match &result {
-                Ok(v) => (Some(v.clone()), None),
+                Ok(v) => {
+                    let mut output = v.clone();
+                    crate::attachment::digest_data_urls(&mut output);
+                    (Some(output), None)
+                }
                 Err(e) => (None, Some(e.to_string())),
             };
             EventKind::CallFinished {

@@ -10,6 +10,7 @@
 //! - [`agent`]: the agent loop that runs a worker against a [`Model`].
 //! - [`model`]: the [`Model`] trait providers implement, with its request and response types.
 //! - [`message`]: the conversation a worker has with its model.
+//! - [`attachment`]: files, images and PDFs in that conversation, and their text fallback.
 //! - [`event`]: typed events describing every call, model request and tool result.
 //! - [`usage`]: token and request accounting, and the budgets enforced per run.
 //! - [`error`]: the typed [`Error`] every fallible operation returns.
@@ -17,6 +18,7 @@
 
 pub mod agent;
 pub mod approval;
+pub mod attachment;
 pub mod call;
 pub mod ctx;
 pub mod error;
@@ -35,11 +37,12 @@ pub mod usage;
 #[doc(hidden)]
 pub mod __private;
 
+pub use attachment::Attachment;
 pub use call::{CallId, CallInfo, CallKind};
 pub use ctx::Ctx;
 pub use error::{Error, Result};
 pub use event::{Event, EventKind, EventLog, EventSubscriber};
-pub use message::{Message, ToolCall, ToolResult};
+pub use message::{ContentPart, Message, ToolCall, ToolResult};
 pub use model::{
     DeltaSink, Model, ModelError, ModelErrorKind, ModelRequest, ModelResponse, ModelSettings,
     OutputMode, StreamDelta, ToolDefinition,

@@ -55,6 +55,7 @@ fn message_chars(message: &Message) -> usize {
             content.as_deref().map_or(0, chars) + calls_chars(tool_calls)
         }
         Message::Tool(result) => chars(&result.content),
+        Message::UserParts { parts } => chars(&llm_do_core::message::parts_text(parts)),
         _ => 0,
     }
 }

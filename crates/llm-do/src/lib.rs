@@ -33,15 +33,15 @@
 #![warn(missing_docs)]
 
 pub use llm_do_core::{
-    CallId, CallInfo, CallKind, CallableSpec, Ctx, DeltaSink, Error, Event, EventKind, EventLog,
-    EventSubscriber, Limits, Message, Model, ModelError, ModelErrorKind, ModelRef, ModelRequest,
-    ModelResponse, ModelSettings, OutputMode, Registry, Result, Runtime, RuntimeBuilder, SpecRef,
-    StreamDelta, ToolCall, ToolDefinition, ToolResult, ToolSpecBuilder, Usage, WorkerConfig,
-    WorkerSpecBuilder,
+    Attachment, CallId, CallInfo, CallKind, CallableSpec, Ctx, DeltaSink, Error, Event, EventKind,
+    EventLog, EventSubscriber, Limits, Message, Model, ModelError, ModelErrorKind, ModelRef,
+    ModelRequest, ModelResponse, ModelSettings, OutputMode, Registry, Result, Runtime,
+    RuntimeBuilder, SpecRef, StreamDelta, ToolCall, ToolDefinition, ToolResult, ToolSpecBuilder,
+    Usage, WorkerConfig, WorkerSpecBuilder,
 };
 pub use llm_do_core::{
-    agent, approval, call, ctx, error, event, message, model, model_ref, prompt, registry, runtime,
-    schema, spec, usage,
+    agent, approval, attachment, call, ctx, error, event, message, model, model_ref, prompt,
+    registry, runtime, schema, spec, usage,
 };
 
 /// Marks an `async fn` without a body as an LLM-backed worker.
