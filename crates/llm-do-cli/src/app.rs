@@ -9,7 +9,7 @@ use crate::models::{self, LocalOptions};
 use crate::run_log::{self, RunLogWriter};
 use clap::{ArgAction, Args, Parser, Subcommand};
 use llm_do::approval::{ApproveAll, DenyAll};
-use llm_do::attachment::AttachmentLimits;
+use llm_do::attachment::{AttachmentLimits, is_attachment_schema};
 use llm_do::setup::RuntimeBuilderExt as _;
 use llm_do::testing::hardening::AgreementReport;
 use llm_do::tools::fs::AttachmentFiles;
@@ -479,7 +479,10 @@ fn input(args: &RunArgs, spec: &CallableSpec) -> Result<Value, String> {
             return Ok(json!({}));
         }
     };
-    let props = spec.input_schema()["properties"].as_object().map_or(0, |p| p.len());
+    // With --attach, the attachment parameter is filled from the files, not from the text.
+    let props = spec.input_schema()["properties"].as_object().map_or(0, |p| {
+        p.values().filter(|s| args.attach.is_empty() || !is_attachment_schema(s)).count()
+    });
     if props != 1 {
         return Err(format!(
             "`{}` takes {props} parameters, not one text: pass them as --input-json matching {}",

@@ -174,3 +174,54 @@ fn digest_at(value: &mut Value, depth: u32) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> Value {
+        json!({"type": "object", "properties": {
+            "notes": {"type": "array", "items": {"type": "string", "format": "attachment"}},
+            "logo": {"type": ["string", "null"], "format": "attachment"},
+            "n": {"type": "integer"}
+        }})
+    }
+
+    #[test]
+    fn lists_and_absent_optionals() {
+        let a = "data:text/plain;name=a.txt;base64,YQ==";
+        let b = "data:text/csv;name=b.csv;base64,YixjCg==";
+        let args = json!({"notes": [a, b], "logo": null, "n": 3});
+        let limits = AttachmentLimits::default();
+        let (shown, files) = split_arguments(&schema(), &args, None, &limits).unwrap();
+        assert_eq!(
+            shown,
+            json!({"notes": ["[attached: a.txt]", "[attached: b.csv]"], "logo": null, "n": 3})
+        );
+        let names: Vec<_> = files.iter().map(|f| f.display_name()).collect();
+        assert_eq!(names, ["a.txt", "b.csv"]);
+    }
+
+    #[test]
+    fn malformed_values_and_sizes_are_refused() {
+        let limits = AttachmentLimits { max_bytes: 1, ..Default::default() };
+        let kind = |args: Value| split_arguments(&schema(), &args, None, &limits).unwrap_err().kind();
+        assert_eq!(kind(json!({"notes": [1]})), AttachmentErrorKind::InvalidReference);
+        assert_eq!(kind(json!({"logo": {"path": "x"}})), AttachmentErrorKind::InvalidReference);
+        assert_eq!(
+            kind(json!({"logo": "data:text/plain;base64,YWJj"})),
+            AttachmentErrorKind::TooLarge
+        );
+    }
+
+    #[test]
+    fn digests_leave_other_strings_alone() {
+        let mut v = json!({"a": "data: not a data url", "b": ["plain", {"c": "data:text/plain;base64,YQ=="}]});
+        digest_data_urls(&mut v);
+        assert_eq!(v["a"], "data: not a data url");
+        assert_eq!(v["b"][0], "plain");
+        let c = v["b"][1]["c"].as_str().unwrap();
+        assert!(c.starts_with("attachment:text/plain;size=1;sha256=ca978112"), "{c}");
+    }
+}
