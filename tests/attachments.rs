@@ -154,11 +154,19 @@ async fn refused(
     (source.kind(), err.to_string(), server.request_count())
 }
 
+/// A refused attachment: (what, project files, the path given, the model's capabilities, the
+/// limits, the expected kind).
+type Case =
+    (&'static str, Files, &'static str, InputCapabilities, AttachmentLimits, AttachmentErrorKind);
+
+/// Files of a test project: (name, content).
+type Files = &'static [(&'static str, &'static [u8])];
+
 #[tokio::test]
 async fn bad_attachments_are_typed_errors_and_send_nothing() {
     let all = InputCapabilities::ALL;
     let limits = AttachmentLimits::default();
-    let cases: Vec<(&str, &[(&str, &[u8])], &str, InputCapabilities, AttachmentLimits, _)> = vec![
+    let cases: Vec<Case> = vec![
         ("escape", &[], "../secret.pdf", all, limits, AttachmentErrorKind::PathEscape),
         ("absolute", &[], "/etc/passwd", all, limits, AttachmentErrorKind::PathEscape),
         (

@@ -206,7 +206,8 @@ mod tests {
     #[test]
     fn malformed_values_and_sizes_are_refused() {
         let limits = AttachmentLimits { max_bytes: 1, ..Default::default() };
-        let kind = |args: Value| split_arguments(&schema(), &args, None, &limits).unwrap_err().kind();
+        let kind =
+            |args: Value| split_arguments(&schema(), &args, None, &limits).unwrap_err().kind();
         assert_eq!(kind(json!({"notes": [1]})), AttachmentErrorKind::InvalidReference);
         assert_eq!(kind(json!({"logo": {"path": "x"}})), AttachmentErrorKind::InvalidReference);
         assert_eq!(
