@@ -6,8 +6,10 @@
 //! - `cargo xtask test`: only the test command.
 //! - `cargo xtask bench [--quick] [--peer] [--no-local]`: the benchmark suite (see
 //!   docs/benchmarks.md and [`bench`]).
+//! - `cargo xtask pdfs`: the tiny PDF decks the examples and tests attach ([`pdfs`]).
 
 mod bench;
+mod pdfs;
 
 use anyhow::{Context, Result, bail};
 use std::process::Command;
@@ -32,11 +34,13 @@ fn main() -> Result<()> {
         }
         "test" => cargo(TEST_COMMAND),
         "bench" => bench::run(&args[1..]),
+        "pdfs" => pdfs::run(&bench::workspace_root()),
         _ => {
-            eprintln!("usage: cargo xtask <ci|test|bench>");
+            eprintln!("usage: cargo xtask <ci|test|bench|pdfs>");
             eprintln!("  ci    rustfmt check, clippy -D warnings, then `cargo test --workspace`");
             eprintln!("  test  `cargo test --workspace`");
             eprintln!("  bench the benchmark suite (`cargo xtask bench --help`)");
+            eprintln!("  pdfs  write the example PDF decks (examples/pitchdeck_data/*.pdf)");
             bail!("unknown task `{task}`")
         }
     }

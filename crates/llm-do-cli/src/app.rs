@@ -2,14 +2,17 @@
 //! with a host program's Rust workers and tools in the project's name space.
 
 use crate::approve::{Abort, HeadlessApprover, TerminalApprover};
+use crate::attach;
 use crate::display::{Display, Mode};
 use crate::exit::{self, Exit};
 use crate::models::{self, LocalOptions};
 use crate::run_log::{self, RunLogWriter};
 use clap::{ArgAction, Args, Parser, Subcommand};
 use llm_do::approval::{ApproveAll, DenyAll};
+use llm_do::attachment::{AttachmentLimits, is_attachment_schema};
 use llm_do::setup::RuntimeBuilderExt as _;
 use llm_do::testing::hardening::AgreementReport;
+use llm_do::tools::fs::AttachmentFiles;
 use llm_do::{CallableSpec, Error, ModelRef, Registry, Runtime};
 use llm_do_project::{ApprovalMode, Project};
 use serde_json::{Value, json};
@@ -188,6 +191,10 @@ struct RunArgs {
     /// Write a run log: one JSON object per event (see docs/cli.md for the schema).
     #[arg(long, value_name = "FILE")]
     log: Option<PathBuf>,
+    /// Attach a file (PDF, image, text, Markdown, CSV, JSON) to the worker's attachment
+    /// parameter; repeatable. Paths are relative to the project root and confined to it.
+    #[arg(long, value_name = "PATH")]
+    attach: Vec<PathBuf>,
 }
 
 /// A timeout on the command line: seconds, above 0, at most a day.
@@ -553,7 +560,10 @@ fn input(args: &RunArgs, spec: &CallableSpec, project: &Project) -> Result<Value
             return Ok(json!({}));
         }
     };
-    let props = spec.input_schema()["properties"].as_object().map_or(0, |p| p.len());
+    // With --attach, the attachment parameter is filled from the files, not from the text.
+    let props = spec.input_schema()["properties"].as_object().map_or(0, |p| {
+        p.values().filter(|s| args.attach.is_empty() || !is_attachment_schema(s)).count()
+    });
     if props != 1 {
         return Err(format!(
             "`{}` takes {props} parameters, not one text: pass them as --input-json matching {}",
@@ -576,6 +586,7 @@ fn exit_for(error: &Error, entry: &str) -> Exit {
         // The input given on the command line does not fit the entry's schema.
         Error::InvalidArguments { name, .. } if name == entry => Exit::Usage,
         Error::NoModel { .. }
+        | Error::Attachment { .. }
         | Error::InvalidModel { .. }
         | Error::UnknownProvider { .. }
         | Error::ProviderUnavailable { .. }
@@ -644,7 +655,10 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
             );
         }
     }
-    let input = match input(&args, &spec, &project) {
+    let input = match input(&args, &spec, &project).and_then(|input| {
+        let files = AttachmentFiles::new(project.root()).map_err(|e| e.to_string())?;
+        attach::add_attachments(&spec, input, &args.attach, &files, &AttachmentLimits::default())
+    }) {
         Ok(v) => v,
         Err(message) => return not_started(Some(&entry), message),
     };

@@ -17,6 +17,7 @@
 
 mod app;
 pub mod approve;
+mod attach;
 mod chat;
 pub mod display;
 pub mod exit;

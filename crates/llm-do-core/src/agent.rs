@@ -6,6 +6,9 @@
 //! 3. The conversation starts with the system prompt (the worker's `system`, else its
 //!    description) and the rendered prompt as the user message — or, in a chat turn
 //!    ([`Ctx::chat`]), the conversation's (processed) history ending with that prompt.
+//!    Attachment arguments (parameters whose schema has `"format": "attachment"`) become
+//!    parts of that message, as the model can take them ([`crate::attachment`]); a file it
+//!    cannot take is an error before any request.
 //!    Requests carry the worker's sampling settings, overlaid by those of the calling context
 //!    ([`Ctx::with_settings`]).
 //! 4. Each turn is one model request. Tool calls in the answer pass the approval gate
@@ -18,10 +21,11 @@
 
 use crate::approval::{GateOutcome, OnDenied};
 use crate::chat::ChatTurn;
+use crate::attachment;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::event::EventKind;
-use crate::message::{Message, ToolCall, ToolResult};
+use crate::message::{ContentPart, Message, ToolCall, ToolResult};
 use crate::model::{ModelRequest, OutputMode, StreamDelta};
 use crate::runtime::ResolvedModel;
 use crate::spec::{CallableSpec, ToolSource, WorkerConfig};
@@ -54,7 +58,7 @@ pub(crate) async fn run(
             messages.append(&mut chat.history);
             chat.tool_kinds = tools.iter().map(|t| (t.name().to_owned(), t.kind())).collect();
         }
-        None => messages.push(Message::user(config.prompt.render(&args))),
+        None => messages.push(user_message(ctx, spec, config, &resolved, &args)?),
     }
 
     let mut request = ModelRequest::new(resolved.name.clone(), messages)
@@ -96,12 +100,18 @@ pub(crate) async fn run(
 
         if !response.tool_calls.is_empty() {
             let results = futures::future::join_all(
-                response.tool_calls.iter().map(|call| dispatch(ctx, &tools, call)),
+                response.tool_calls.iter().map(|call| dispatch(ctx, &tools, &resolved, call)),
             )
             .await;
+            let mut files = Vec::new();
             for result in results {
-                request.messages.push(Message::Tool(result?));
+                let (result, message) = result?;
+                request.messages.push(Message::Tool(result));
+                files.extend(message);
             }
+            // Files returned by tools follow the results, as user messages (tool messages
+            // carry text only in most APIs).
+            request.messages.extend(files);
             continue;
         }
 
@@ -132,6 +142,71 @@ pub(crate) async fn run(
         }
     }
     Err(Error::MaxTurns { name: spec.name().to_owned(), max_turns: config.max_turns })
+}
+
+/// The first user message: the rendered prompt, with the attachment arguments (by input
+/// schema) as parts the model can take — or as text, or an error before any request.
+fn user_message(
+    ctx: &Ctx,
+    spec: &CallableSpec,
+    config: &WorkerConfig,
+    resolved: &ResolvedModel,
+    args: &Value,
+) -> Result<Message> {
+    let inner = ctx.inner();
+    let limits = &inner.attachment_limits;
+    let attachment_error = |source| Error::Attachment { name: spec.name().to_owned(), source };
+    let (shown, files) = attachment::split_arguments(
+        spec.input_schema(),
+        args,
+        inner.attachment_loader.as_deref(),
+        limits,
+    )
+    .map_err(attachment_error)?;
+    let prompt = config.prompt.render(&shown);
+    if files.is_empty() {
+        return Ok(Message::user(prompt));
+    }
+    let mut parts = vec![ContentPart::text(prompt)];
+    parts.extend(files.into_iter().map(ContentPart::Attachment));
+    attachment::lower(parts, &resolved.model.input_capabilities(), &resolved.label, limits)
+        .map_err(attachment_error)
+}
+
+/// The files of a tool's result, when its output schema is an attachment (or a list of
+/// them): the text the tool result shows instead, and the user message that carries them.
+fn tool_files(
+    ctx: &Ctx,
+    spec: &CallableSpec,
+    resolved: &ResolvedModel,
+    value: &Value,
+) -> std::result::Result<Option<(String, Message)>, String> {
+    if !attachment::is_attachment_schema(spec.output_schema()) {
+        return Ok(None);
+    }
+    let inner = ctx.inner();
+    let limits = &inner.attachment_limits;
+    let refs: Vec<&str> = match value {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+        _ => return Ok(None),
+    };
+    let mut files = Vec::with_capacity(refs.len());
+    for r in refs {
+        match attachment::AttachmentSource::parse(r) {
+            Ok(attachment::AttachmentSource::Inline(a)) => files.push(a),
+            Ok(attachment::AttachmentSource::Path(_)) => return Ok(None),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    let names: Vec<String> = files.iter().map(|a| a.describe()).collect();
+    let shown = format!("attached below: {}", names.join(", "));
+    let mut parts = vec![ContentPart::text(format!("Files returned by `{}`:", spec.name()))];
+    parts.extend(files.into_iter().map(ContentPart::Attachment));
+    let message =
+        attachment::lower(parts, &resolved.model.input_capabilities(), &resolved.label, limits)
+            .map_err(|e| e.to_string())?;
+    Ok(Some((shown, message)))
 }
 
 /// Sends one request inside a `chat` span and accounts for its usage.
@@ -189,9 +264,15 @@ fn resolve_tools(ctx: &Ctx, config: &WorkerConfig) -> Result<Vec<Arc<CallableSpe
 
 /// Runs one tool call requested by the model. Errors the model can act on become error tool
 /// results; only fatal errors (budgets) propagate.
-async fn dispatch(ctx: &Ctx, tools: &[Arc<CallableSpec>], call: &ToolCall) -> Result<ToolResult> {
+async fn dispatch(
+    ctx: &Ctx,
+    tools: &[Arc<CallableSpec>],
+    resolved: &ResolvedModel,
+    call: &ToolCall,
+) -> Result<(ToolResult, Option<Message>)> {
     ctx.begin_tool_call()?;
     ctx.emit(|| EventKind::ToolCall { call: call.clone() });
+    let mut files = None;
     let outcome = match tools.iter().find(|t| t.name() == call.name) {
         None => Err(unknown_tool_message(&call.name, tools)),
         Some(spec) => match call.parse_arguments() {
@@ -216,7 +297,14 @@ async fn dispatch(ctx: &Ctx, tools: &[Arc<CallableSpec>], call: &ToolCall) -> Re
                 },
                 GateOutcome::Invalid(message) => Err(message),
                 GateOutcome::Run(args) => match ctx.call_spec(spec, args).await {
-                    Ok(value) => Ok(value),
+                    Ok(value) => match tool_files(ctx, spec, resolved, &value) {
+                        Ok(None) => Ok(value),
+                        Ok(Some((shown, message))) => {
+                            files = Some(message);
+                            Ok(Value::String(shown))
+                        }
+                        Err(problem) => Err(problem),
+                    },
                     Err(e) if e.is_fatal() => return Err(e),
                     Err(e) => Err(e.to_string()),
                 },
@@ -229,7 +317,7 @@ async fn dispatch(ctx: &Ctx, tools: &[Arc<CallableSpec>], call: &ToolCall) -> Re
         Err(message) => ToolResult::error(&call.id, &call.name, message),
     };
     ctx.emit(|| EventKind::ToolResult { result: result.clone() });
-    Ok(result)
+    Ok((result, files))
 }
 
 fn unknown_tool_message(name: &str, tools: &[Arc<CallableSpec>]) -> String {

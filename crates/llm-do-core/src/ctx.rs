@@ -182,7 +182,11 @@ impl Ctx {
         mut turn: Option<&mut ChatTurn>,
     ) -> Result<Value> {
         let child = self.enter(spec)?;
-        child.emit(|| EventKind::CallStarted { input: args.clone() });
+        child.emit(|| {
+            let mut input = args.clone();
+            crate::attachment::digest_data_urls(&mut input);
+            EventKind::CallStarted { input }
+        });
         let mut guard = CancelGuard { ctx: &child, armed: true };
         let started = Instant::now();
         let result = child.run_body(spec, args, turn.as_deref_mut()).await;
@@ -193,7 +197,11 @@ impl Ctx {
         }
         child.emit(|| {
             let (output, error) = match &result {
-                Ok(v) => (Some(v.clone()), None),
+                Ok(v) => {
+                    let mut output = v.clone();
+                    crate::attachment::digest_data_urls(&mut output);
+                    (Some(output), None)
+                }
                 Err(e) => (None, Some(e.to_string())),
             };
             EventKind::CallFinished {

@@ -1,5 +1,6 @@
 //! The typed [`Error`] of llm-do.
 
+use crate::attachment::AttachmentError;
 use crate::model::ModelError;
 use crate::usage::BudgetKind;
 
@@ -44,6 +45,18 @@ pub enum Error {
         name: String,
         /// What is wrong, with the JSON path of the offending value.
         message: String,
+    },
+
+    /// An attachment of a worker call cannot be used: a path outside the attachment root, a
+    /// file too large, an unsupported type, an unreadable PDF, or a part the model cannot
+    /// take. Raised before any request is sent.
+    #[error("attachment for `{name}`: {source}")]
+    Attachment {
+        /// The worker (or the tool whose result carried the attachment).
+        name: String,
+        /// What is wrong; [`AttachmentError::kind`] tells the category.
+        #[source]
+        source: AttachmentError,
     },
 
     /// A worker's model kept producing output that does not match the output schema.

@@ -68,6 +68,7 @@ fn message_chars(message: &Message) -> usize {
             content.as_deref().map_or(0, chars) + calls_chars(tool_calls)
         }
         Message::Tool(result) => chars(&result.content),
+        Message::UserParts { parts } => chars(&crate::message::parts_text(parts)),
     }
 }
 

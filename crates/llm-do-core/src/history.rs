@@ -274,6 +274,9 @@ pub fn transcript(entries: &[Entry]) -> String {
         .map(|e| match &e.message {
             Message::System { content } => format!("system: {content}"),
             Message::User { content } => format!("user: {content}"),
+            Message::UserParts { parts } => {
+                format!("user: {}", crate::message::parts_text(parts))
+            }
             Message::Assistant { content, tool_calls } => {
                 let mut parts: Vec<String> = content.iter().cloned().collect();
                 parts.extend(

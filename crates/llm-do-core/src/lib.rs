@@ -13,6 +13,7 @@
 //! - [`conversation`]: [`Conversation`], the message history a chat with workers continues
 //!   ([`Ctx::chat`]), and [`history`], the processors that trim it before each turn.
 //! - [`estimate`]: the token estimate used where a provider reports no usage.
+//! - [`attachment`]: files, images and PDFs in that conversation, and their text fallback.
 //! - [`event`]: typed events describing every call, model request and tool result.
 //! - [`usage`]: token and request accounting, and the budgets enforced per run.
 //! - [`error`]: the typed [`Error`] every fallible operation returns.
@@ -20,6 +21,7 @@
 
 pub mod agent;
 pub mod approval;
+pub mod attachment;
 pub mod bounds;
 pub mod call;
 mod chat;
@@ -44,12 +46,13 @@ pub mod usage;
 #[doc(hidden)]
 pub mod __private;
 
+pub use attachment::Attachment;
 pub use call::{CallId, CallInfo, CallKind};
 pub use conversation::{Conversation, ConversationError, Entry};
 pub use ctx::Ctx;
 pub use error::{Error, Result};
 pub use event::{Event, EventKind, EventLog, EventSubscriber};
-pub use message::{Message, ToolCall, ToolResult};
+pub use message::{ContentPart, Message, ToolCall, ToolResult};
 pub use model::{
     DeltaSink, Model, ModelError, ModelErrorKind, ModelRequest, ModelResponse, ModelSettings,
     OutputMode, StreamDelta, ToolDefinition,

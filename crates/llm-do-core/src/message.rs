@@ -1,6 +1,7 @@
 //! The conversation between a worker and its model.
 
-use serde::{Deserialize, Serialize};
+use crate::attachment::{Attachment, AttachmentDigest};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 /// One message of a worker's conversation with its model.
@@ -35,6 +36,98 @@ pub enum Message {
     },
     /// The result of one tool call, sent back to the model.
     Tool(ToolResult),
+    /// A user message of several parts: text and attachments (files, images, PDFs), in
+    /// order. The runtime sends it only to models that take every part natively; for the
+    /// others it is first turned into a [`Message::User`] (see
+    /// [`attachment::lower`](crate::attachment::lower)). Serialized, attachments keep only
+    /// their digest (media type, name, size, SHA-256).
+    UserParts {
+        /// The parts.
+        parts: Vec<ContentPart>,
+    },
+}
+
+/// One part of a [`Message::UserParts`].
+///
+/// ```
+/// use llm_do_core::attachment::Attachment;
+/// use llm_do_core::message::ContentPart;
+/// let part = ContentPart::Attachment(Attachment::from_bytes(b"hi".to_vec(), Some("a.txt")).unwrap());
+/// assert_eq!(
+///     serde_json::to_value(&part).unwrap(),
+///     serde_json::json!({"type": "attachment", "media_type": "text/plain", "name": "a.txt", "size": 2,
+///         "sha256": "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4"})
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContentPart {
+    /// Text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// A file, image or PDF.
+    Attachment(Attachment),
+}
+
+impl ContentPart {
+    /// A text part.
+    ///
+    /// ```
+    /// # use llm_do_core::message::ContentPart;
+    /// assert_eq!(ContentPart::text("hi"), ContentPart::Text { text: "hi".into() });
+    /// ```
+    pub fn text(text: impl Into<String>) -> Self {
+        ContentPart::Text { text: text.into() }
+    }
+}
+
+/// The text of parts, joined by blank lines, with `[attachment: NAME (TYPE, N bytes)]` for
+/// each attachment: how tests, estimates and displays read a [`Message::UserParts`].
+///
+/// ```
+/// use llm_do_core::message::{ContentPart, parts_text};
+/// use llm_do_core::Attachment;
+/// let a = Attachment::url("https://example.com/chart.png").unwrap();
+/// let text = parts_text(&[ContentPart::text("Describe:"), ContentPart::Attachment(a)]);
+/// assert_eq!(text, "Describe:\n\n[attachment: chart.png (image/png)]");
+/// ```
+pub fn parts_text(parts: &[ContentPart]) -> String {
+    parts
+        .iter()
+        .map(|p| match p {
+            ContentPart::Text { text } => text.clone(),
+            ContentPart::Attachment(a) => format!("[attachment: {}]", a.describe()),
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// The serde form of a [`ContentPart`]: attachments as their digest.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum PartRepr {
+    Text { text: String },
+    Attachment(AttachmentDigest),
+}
+
+impl Serialize for ContentPart {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ContentPart::Text { text } => PartRepr::Text { text: text.clone() },
+            ContentPart::Attachment(a) => PartRepr::Attachment(a.digest()),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for ContentPart {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match PartRepr::deserialize(deserializer)? {
+            PartRepr::Text { text } => ContentPart::Text { text },
+            PartRepr::Attachment(d) => ContentPart::Attachment(Attachment::from_digest(d)),
+        })
+    }
 }
 
 impl Message {

@@ -4,6 +4,7 @@
 //! [`ModelResponse`] however it likes. The scripted and schema-driven test models in
 //! `llm-do-providers` are the smallest examples.
 
+use crate::attachment::InputCapabilities;
 use crate::message::{Message, ToolCall};
 use crate::usage::Usage;
 use futures::future::BoxFuture;
@@ -46,6 +47,14 @@ pub trait Model: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
         let _ = sink;
         self.request(request)
+    }
+
+    /// The attachment parts this model takes natively. The runtime turns what it cannot
+    /// take into text, or refuses it, before any request
+    /// ([`attachment::lower`](crate::attachment::lower)). The default is
+    /// [`InputCapabilities::TEXT_ONLY`]: PDFs as their extracted text, no images.
+    fn input_capabilities(&self) -> InputCapabilities {
+        InputCapabilities::TEXT_ONLY
     }
 }
 
@@ -519,5 +528,9 @@ impl<M: Model + ?Sized> Model for std::sync::Arc<M> {
         sink: &'a dyn DeltaSink,
     ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
         (**self).request_streaming(request, sink)
+    }
+
+    fn input_capabilities(&self) -> InputCapabilities {
+        (**self).input_capabilities()
     }
 }

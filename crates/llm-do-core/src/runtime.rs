@@ -2,6 +2,7 @@
 //! subscribers. Cheap to clone; every run starts from [`Runtime::ctx`].
 
 use crate::approval::{ApprovalPolicy, Approver, Gate, OnDenied};
+use crate::attachment::{AttachmentLimits, AttachmentLoader};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::event::EventSubscriber;
@@ -47,6 +48,8 @@ pub(crate) struct RuntimeInner {
     pub(crate) limits: Limits,
     pub(crate) subscribers: Vec<Arc<dyn EventSubscriber>>,
     pub(crate) gate: Gate,
+    pub(crate) attachment_loader: Option<Arc<dyn AttachmentLoader>>,
+    pub(crate) attachment_limits: AttachmentLimits,
 }
 
 /// A model resolved for one worker: the backend, the model name sent to it, and the
@@ -178,6 +181,8 @@ pub struct RuntimeBuilder {
     policy: ApprovalPolicy,
     approver: Option<Arc<dyn Approver>>,
     on_denied: OnDenied,
+    attachment_loader: Option<Arc<dyn AttachmentLoader>>,
+    attachment_limits: AttachmentLimits,
 }
 
 impl Default for RuntimeBuilder {
@@ -194,6 +199,8 @@ impl Default for RuntimeBuilder {
             policy: ApprovalPolicy::new(),
             approver: None,
             on_denied: OnDenied::default(),
+            attachment_loader: None,
+            attachment_limits: AttachmentLimits::default(),
         }
     }
 }
@@ -411,6 +418,41 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Reads attachment paths given to workers (by a calling model, a worker file's input, or
+    /// `llm-do run --attach`) through `loader`, which confines them to its root. Without a
+    /// loader, attachment paths are refused with an
+    /// [`InvalidReference`](crate::attachment::AttachmentErrorKind::InvalidReference) error.
+    ///
+    /// ```
+    /// use llm_do_core::attachment::{Attachment, AttachmentError, AttachmentLimits, AttachmentLoader};
+    /// struct Nothing;
+    /// impl AttachmentLoader for Nothing {
+    ///     fn load(&self, path: &str, _: &AttachmentLimits) -> Result<Attachment, AttachmentError> {
+    ///         Err(AttachmentError::new(llm_do_core::attachment::AttachmentErrorKind::Io, path))
+    ///     }
+    /// }
+    /// let rt = llm_do_core::Runtime::builder().attachment_loader(Nothing).build();
+    /// # let _ = rt;
+    /// ```
+    pub fn attachment_loader(mut self, loader: impl AttachmentLoader) -> Self {
+        self.attachment_loader = Some(Arc::new(loader));
+        self
+    }
+
+    /// Sets the bounds on attachments (size, text length); see [`AttachmentLimits`].
+    ///
+    /// ```
+    /// use llm_do_core::attachment::AttachmentLimits;
+    /// let rt = llm_do_core::Runtime::builder()
+    ///     .attachment_limits(AttachmentLimits { max_bytes: 1 << 20, ..Default::default() })
+    ///     .build();
+    /// # let _ = rt;
+    /// ```
+    pub fn attachment_limits(mut self, limits: AttachmentLimits) -> Self {
+        self.attachment_limits = limits;
+        self
+    }
+
     /// Builds the runtime. Two explicit registrations of one name: the later one wins (use
     /// [`try_build`](Self::try_build) to make that an error).
     ///
@@ -489,6 +531,8 @@ impl RuntimeBuilder {
                 }),
                 self.on_denied,
             ),
+            attachment_loader: self.attachment_loader,
+            attachment_limits: self.attachment_limits,
         };
         (Runtime::from_inner(Arc::new(inner)), duplicates)
     }

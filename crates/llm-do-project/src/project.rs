@@ -14,7 +14,7 @@ use crate::toolset::{FilesystemOptions, ShellOptions, ToolEntry};
 use crate::worker_file::{self, WorkerFile};
 use llm_do_core::approval::{ApprovalPolicy, ApproveAll, DenyAll};
 use llm_do_core::{CallableSpec, Registry, RuntimeBuilder};
-use llm_do_tools::fs::Filesystem;
+use llm_do_tools::fs::{AttachmentFiles, Filesystem};
 use llm_do_tools::shell::Shell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -251,7 +251,8 @@ impl Project {
     /// [`DEFAULT_MAX_TOOL_CALLS`](config::DEFAULT_MAX_TOOL_CALLS) tool calls), the approval policy
     /// ([`approval_policy`](Self::approval_policy) of an empty policy: this *replaces* a policy
     /// set on `builder` before) and the approval mode (`approve_all` / `deny_all` set the
-    /// approver; `prompt` leaves it to the host).
+    /// approver; `prompt` leaves it to the host), and an attachment loader confined to the
+    /// project root (for inputs with `format: attachment`).
     ///
     /// The `LLM_DO_MODEL` environment variable still takes precedence over the project's
     /// default model (runtime rule); a worker's own `model:` over both.
@@ -281,6 +282,11 @@ impl Project {
         }
         b = self.config.budget.or(default_budget()).apply(b);
         b = b.approvals(self.approval_policy(ApprovalPolicy::new()));
+        // Attachment paths given to workers (`format: attachment` inputs) are read beneath the
+        // project root, with the filesystem toolset's confinement.
+        if let Ok(files) = AttachmentFiles::new(&self.root) {
+            b = b.attachment_loader(files);
+        }
         match self.config.approval_mode {
             ApprovalMode::Prompt => b,
             ApprovalMode::ApproveAll => b.approver(ApproveAll),

@@ -301,6 +301,10 @@ impl Model for OpenAiProvider {
             self.request(request)
         }
     }
+
+    fn input_capabilities(&self) -> llm_do_core::attachment::InputCapabilities {
+        self.inner.config.attachments
+    }
 }
 
 impl std::fmt::Debug for OpenAiProvider {

@@ -252,6 +252,7 @@ fn describe(message: &Message) -> String {
         Message::Tool(result) => {
             ("tool", format!("result of `{}`: {}", result.name, result.content))
         }
+        Message::UserParts { parts } => ("user", llm_do_core::message::parts_text(parts)),
         _ => ("other", String::new()),
     };
     format!("{role}: {:?}", truncate(&text, QUOTE))

@@ -33,15 +33,15 @@
 #![warn(missing_docs)]
 
 pub use llm_do_core::{
-    CallId, CallInfo, CallKind, CallableSpec, Conversation, ConversationError, Ctx, DeltaSink,
-    Error, Event, EventKind, EventLog, EventSubscriber, Limits, Message, Model, ModelError,
-    ModelErrorKind, ModelRef, ModelRequest, ModelResponse, ModelSettings, OutputMode, Registry,
-    Result, Runtime, RuntimeBuilder, SpecRef, StreamDelta, ToolCall, ToolDefinition, ToolResult,
-    ToolSpecBuilder, Usage, WorkerConfig, WorkerSpecBuilder,
+    Attachment, CallId, CallInfo, CallKind, CallableSpec, Conversation, ConversationError, Ctx,
+    DeltaSink, Error, Event, EventKind, EventLog, EventSubscriber, Limits, Message, Model,
+    ModelError, ModelErrorKind, ModelRef, ModelRequest, ModelResponse, ModelSettings, OutputMode,
+    Registry, Result, Runtime, RuntimeBuilder, SpecRef, StreamDelta, ToolCall, ToolDefinition,
+    ToolResult, ToolSpecBuilder, Usage, WorkerConfig, WorkerSpecBuilder,
 };
 pub use llm_do_core::{
-    agent, approval, call, conversation, ctx, error, estimate, event, history, message, model,
-    model_ref, prompt, registry, runtime, schema, secrets, spec, usage,
+    agent, approval, attachment, call, conversation, ctx, error, estimate, event, history,
+    message, model, model_ref, prompt, registry, runtime, schema, secrets, spec, usage,
 };
 
 /// Marks an `async fn` without a body as an LLM-backed worker.

@@ -6,7 +6,7 @@
 //! let _ctx: Ctx = rt.ctx();
 //! ```
 
-pub use crate::{Conversation, Ctx, Error, Result, Runtime, tool, worker};
+pub use crate::{Attachment, Conversation, Ctx, Error, Result, Runtime, tool, worker};
 pub use schemars::JsonSchema;
 pub use serde::{Deserialize, Serialize};
 pub use serde_json::json;

@@ -4,6 +4,7 @@
 use super::error::CassetteError;
 use super::normalize::canonical_string;
 use llm_do_core::ModelResponse;
+use llm_do_core::attachment::InputCapabilities;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::Path;
@@ -33,6 +34,11 @@ pub struct Cassette {
     /// A note for reviewers (ignored when read).
     #[serde(default)]
     pub comment: String,
+    /// The attachments the recorded model took natively, when it took any (a text-only
+    /// model's cassette leaves it out): replay declares the same, so that attachments reach
+    /// the replayed model as they reached the recorded one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_capabilities: Option<InputCapabilities>,
     /// The interactions, in stable order (see [`Cassette::sort`]).
     #[serde(default)]
     pub interactions: Vec<Interaction>,
@@ -43,6 +49,7 @@ impl Default for Cassette {
         Self {
             format: CASSETTE_FORMAT.to_owned(),
             comment: COMMENT.to_owned(),
+            input_capabilities: None,
             interactions: Vec::new(),
         }
     }

@@ -149,6 +149,13 @@ impl Model for CassetteModel {
             CassetteModel::Replaying(m) => m.request_streaming(request, sink),
         }
     }
+
+    fn input_capabilities(&self) -> llm_do_core::attachment::InputCapabilities {
+        match self {
+            CassetteModel::Recording(m) => m.input_capabilities(),
+            CassetteModel::Replaying(m) => m.input_capabilities(),
+        }
+    }
 }
 
 /// A model for a test: replays the cassette at `path`, or, when `LLM_DO_RECORD=1`, calls the

@@ -89,4 +89,33 @@ mod tests {
         let back: ModelRequest = serde_json::from_value(n.clone()).unwrap();
         assert_eq!(normalize_request(&back), n);
     }
+
+    #[test]
+    fn attachments_are_recorded_by_digest_and_replay_compares_the_hash() {
+        use crate::cassette::{Cassette, Interaction, ReplayModel};
+        use llm_do_core::{Attachment, ContentPart, ModelResponse};
+        let pdf = |text: &str| {
+            let bytes = format!("%PDF-1.4\n{text}").into_bytes();
+            Attachment::from_bytes(bytes, Some("deck.pdf")).unwrap()
+        };
+        let ask = |a: Attachment| {
+            let parts = vec![ContentPart::text("Read it."), ContentPart::Attachment(a)];
+            ModelRequest::new("m", vec![Message::UserParts { parts }])
+        };
+        let n = normalize_request(&ask(pdf("one")));
+        let part = &n["messages"][0]["parts"][1];
+        assert_eq!(part["type"], "attachment");
+        assert_eq!(part["media_type"], "application/pdf");
+        assert_eq!(part["name"], "deck.pdf");
+        assert_eq!(part["size"], 12);
+        assert_eq!(part["sha256"].as_str().map(str::len), Some(64));
+        assert!(!n.to_string().contains("base64"), "{n}");
+
+        let mut cassette = Cassette::default();
+        cassette.push(Interaction::new(&ask(pdf("one")), ModelResponse::text("ok")));
+        let replay = ReplayModel::new(Cassette::from_json(&cassette.to_pretty_json()).unwrap());
+        assert_eq!(replay.find(&ask(pdf("one"))).unwrap().text.as_deref(), Some("ok"));
+        let other = replay.find(&ask(pdf("two"))).unwrap_err().to_string();
+        assert!(other.contains("sha256"), "{other}");
+    }
 }

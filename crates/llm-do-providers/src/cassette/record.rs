@@ -3,6 +3,7 @@
 use super::error::CassetteError;
 use super::file::{Cassette, Interaction};
 use futures::future::BoxFuture;
+use llm_do_core::attachment::InputCapabilities;
 use llm_do_core::{DeltaSink, Model, ModelError, ModelErrorKind, ModelRequest, ModelResponse};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -53,7 +54,12 @@ impl<M: Model> RecordingModel<M> {
     /// ```
     pub fn create(inner: M, path: impl AsRef<Path>) -> Result<Self, CassetteError> {
         let path = path.as_ref().to_owned();
-        let cassette = Cassette::default();
+        let capabilities = inner.input_capabilities();
+        let cassette = Cassette {
+            input_capabilities: (capabilities != InputCapabilities::TEXT_ONLY)
+                .then_some(capabilities),
+            ..Cassette::default()
+        };
         cassette.save(&path)?;
         Ok(Self { inner, path, cassette: Mutex::new(cassette) })
     }
@@ -115,5 +121,9 @@ impl<M: Model> Model for RecordingModel<M> {
             self.record(request, &response)?;
             Ok(response)
         })
+    }
+
+    fn input_capabilities(&self) -> InputCapabilities {
+        self.inner.input_capabilities()
     }
 }

@@ -5,6 +5,7 @@ use super::error::CassetteError;
 use super::file::{Cassette, Interaction};
 use super::normalize::normalize_request;
 use futures::future::BoxFuture;
+use llm_do_core::attachment::InputCapabilities;
 use llm_do_core::{
     DeltaSink, Model, ModelError, ModelErrorKind, ModelRequest, ModelResponse, StreamDelta,
 };
@@ -37,6 +38,7 @@ use std::sync::{Mutex, PoisonError};
 pub struct ReplayModel {
     path: Option<PathBuf>,
     interactions: Vec<Interaction>,
+    input_capabilities: Option<InputCapabilities>,
     used: Mutex<Vec<bool>>,
 }
 
@@ -49,7 +51,12 @@ impl ReplayModel {
     /// ```
     pub fn new(cassette: Cassette) -> Self {
         let used = Mutex::new(vec![false; cassette.interactions.len()]);
-        Self { path: None, interactions: cassette.interactions, used }
+        Self {
+            path: None,
+            interactions: cassette.interactions,
+            input_capabilities: cassette.input_capabilities,
+            used,
+        }
     }
 
     /// Replays a cassette file.
@@ -93,7 +100,11 @@ impl ReplayModel {
     /// assert_eq!(ReplayModel::new(Cassette::default()).cassette(), Cassette::default());
     /// ```
     pub fn cassette(&self) -> Cassette {
-        Cassette { interactions: self.interactions.clone(), ..Cassette::default() }
+        Cassette {
+            interactions: self.interactions.clone(),
+            input_capabilities: self.input_capabilities,
+            ..Cassette::default()
+        }
     }
 
     /// Indexes of the interactions not served yet: after a test, a non-empty list means the
@@ -190,5 +201,11 @@ impl Model for ReplayModel {
             }
             Ok(response)
         })
+    }
+
+    /// What the recorded model took (the cassette's `input_capabilities`), text only when
+    /// the cassette does not say.
+    fn input_capabilities(&self) -> InputCapabilities {
+        self.input_capabilities.unwrap_or(InputCapabilities::TEXT_ONLY)
     }
 }

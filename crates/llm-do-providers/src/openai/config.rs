@@ -2,6 +2,7 @@
 //! (timeout, retries, structured output, streaming).
 
 use super::retry::RetryPolicy;
+use llm_do_core::attachment::InputCapabilities;
 use llm_do_core::secrets::{REDACTED, Redactor, is_secret_name};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
@@ -55,6 +56,7 @@ pub struct OpenAiConfig {
     pub(crate) structured_output: StructuredOutput,
     pub(crate) streaming: bool,
     pub(crate) max_tokens_field: Option<MaxTokensField>,
+    pub(crate) attachments: InputCapabilities,
 }
 
 /// How a worker's structured (JSON) output is requested from the server.
@@ -130,6 +132,7 @@ impl OpenAiConfig {
             structured_output: StructuredOutput::default(),
             streaming: false,
             max_tokens_field: None,
+            attachments: InputCapabilities::ALL,
         }
     }
 
@@ -311,6 +314,27 @@ impl OpenAiConfig {
         self
     }
 
+    /// Which attachments the server's model takes natively. The default,
+    /// [`InputCapabilities::ALL`], sends images as `image_url` parts and PDFs as `file`
+    /// parts (OpenAI's vision models). For a text-only model, or a server without those
+    /// parts, choose what to send instead: PDFs as their extracted text
+    /// ([`PdfSupport::ExtractText`](llm_do_core::attachment::PdfSupport)) or an error
+    /// before any request ([`PdfSupport::Reject`](llm_do_core::attachment::PdfSupport), and
+    /// `images: false`).
+    ///
+    /// ```
+    /// use llm_do_core::attachment::{InputCapabilities, PdfSupport};
+    /// # use llm_do_providers::openai::OpenAiConfig;
+    /// // A vision model on a server without `file` parts: PDFs go as text.
+    /// let config = OpenAiConfig::new()
+    ///     .attachments(InputCapabilities { images: true, pdf: PdfSupport::ExtractText });
+    /// # let _ = config;
+    /// ```
+    pub fn attachments(mut self, capabilities: InputCapabilities) -> Self {
+        self.attachments = capabilities;
+        self
+    }
+
     /// The field used for `max_tokens`, the configured one or the default for the base URL.
     pub(crate) fn effective_max_tokens_field(&self) -> MaxTokensField {
         self.max_tokens_field.unwrap_or_else(|| {
@@ -388,6 +412,7 @@ impl fmt::Debug for OpenAiConfig {
             .field("structured_output", &self.structured_output)
             .field("streaming", &self.streaming)
             .field("max_tokens_field", &self.effective_max_tokens_field())
+            .field("attachments", &self.attachments)
             .finish()
     }
 }

@@ -5,9 +5,11 @@ use super::config::{MaxTokensField, OpenAiConfig};
 use super::error::Failure;
 use super::output::OutputRequest;
 use super::wire::{
-    ChatMessage, ChatRequest, FunctionOut, FunctionSpec, StreamOptions, ToolCallOut, ToolSpec,
+    ChatMessage, ChatRequest, FileOut, FunctionOut, FunctionSpec, ImageUrlOut, PartOut,
+    StreamOptions, ToolCallOut, ToolSpec, UserContent,
 };
-use llm_do_core::{Message, ModelErrorKind, ModelRequest};
+use llm_do_core::attachment::MediaKind;
+use llm_do_core::{ContentPart, Message, ModelErrorKind, ModelRequest};
 
 /// The request body for `request`; `stream` asks for server-sent events (with a final usage
 /// chunk).
@@ -65,7 +67,10 @@ pub(crate) fn build(
 fn message(message: &Message) -> Result<ChatMessage, Failure> {
     Ok(match message {
         Message::System { content } => ChatMessage::System { content: content.clone() },
-        Message::User { content } => ChatMessage::User { content: content.clone() },
+        Message::User { content } => ChatMessage::User { content: content.clone().into() },
+        Message::UserParts { parts } => ChatMessage::User {
+            content: UserContent::Parts(parts.iter().map(part).collect::<Result<_, _>>()?),
+        },
         Message::Assistant { content, tool_calls } => ChatMessage::Assistant {
             content: content.clone(),
             tool_calls: tool_calls
@@ -88,6 +93,46 @@ fn message(message: &Message) -> Result<ChatMessage, Failure> {
             ));
         }
     })
+}
+
+/// One part in the wire format: images as `image_url` (the URL, or a `data:` URL), PDFs as
+/// `file` with the content as a `data:` URL. Text files never get here (the runtime inlines
+/// them); a part this provider cannot send is an invalid request, before anything is sent.
+fn part(part: &ContentPart) -> Result<PartOut, Failure> {
+    let attachment = match part {
+        ContentPart::Text { text } => return Ok(PartOut::Text { text: text.clone() }),
+        ContentPart::Attachment(a) => a,
+    };
+    let invalid = |why: String| Failure::new(ModelErrorKind::InvalidRequest, why);
+    let data_url = || {
+        attachment.data_url().ok_or_else(|| {
+            invalid(format!(
+                "the content of attachment `{}` is not at hand (only its digest is known)",
+                attachment.display_name()
+            ))
+        })
+    };
+    match attachment.kind() {
+        MediaKind::Image => {
+            let url = match attachment.source_url() {
+                Some(url) => url.to_owned(),
+                None => data_url()?,
+            };
+            Ok(PartOut::ImageUrl { image_url: ImageUrlOut { url } })
+        }
+        MediaKind::Pdf => Ok(PartOut::File {
+            file: FileOut {
+                filename: attachment.display_name().to_owned(),
+                file_data: data_url()?,
+            },
+        }),
+        MediaKind::Text => Err(invalid(format!(
+            "attachment `{}` ({}) has no part in the chat-completions API; the runtime gives text \
+             files to models as text",
+            attachment.display_name(),
+            attachment.media_type()
+        ))),
+    }
 }
 
 #[cfg(test)]

@@ -51,7 +51,7 @@ pub(crate) enum ChatMessage {
         content: String,
     },
     User {
-        content: String,
+        content: UserContent,
     },
     Assistant {
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,6 +63,45 @@ pub(crate) enum ChatMessage {
         tool_call_id: String,
         content: String,
     },
+}
+
+/// The content of a user message: text, or a list of parts (text, images, files).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub(crate) enum UserContent {
+    Text(String),
+    Parts(Vec<PartOut>),
+}
+
+impl From<String> for UserContent {
+    fn from(text: String) -> Self {
+        UserContent::Text(text)
+    }
+}
+
+/// One part of a user message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum PartOut {
+    /// `{"type": "text", "text": …}`
+    Text { text: String },
+    /// `{"type": "image_url", "image_url": {"url": …}}`: an http(s) URL or a `data:` URL.
+    ImageUrl { image_url: ImageUrlOut },
+    /// `{"type": "file", "file": {"filename": …, "file_data": "data:…;base64,…"}}`.
+    File { file: FileOut },
+}
+
+/// The `image_url` of [`PartOut::ImageUrl`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct ImageUrlOut {
+    pub(crate) url: String,
+}
+
+/// The `file` of [`PartOut::File`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct FileOut {
+    pub(crate) filename: String,
+    pub(crate) file_data: String,
 }
 
 /// A tool call in an assistant message we send back.

@@ -25,11 +25,13 @@
 //! Confinement is described in [`Filesystem`]; the tools' descriptions and JSON Schemas are
 //! written for the calling model.
 
+mod attach;
 mod list;
 mod read;
 mod sandbox;
 mod write;
 
+pub use attach::AttachmentFiles;
 pub use list::{DEFAULT_PATTERN, ListFilesArgs, ListFilesOutput};
 pub use read::{ReadFileArgs, ReadFileOutput};
 pub use write::{WriteFileArgs, WriteFileOutput};
@@ -182,6 +184,18 @@ impl Filesystem {
     pub fn max_path_chars(mut self, max: usize) -> Self {
         self.max_path_chars = Some(max);
         self
+    }
+    /// An attachment loader on the same root, with the same confinement (for
+    /// `RuntimeBuilder::attachment_loader`).
+    ///
+    /// ```
+    /// # use llm_do_tools::fs::Filesystem;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let fs = Filesystem::new(dir.path()).unwrap();
+    /// assert_eq!(fs.attachment_files().root(), fs.root());
+    /// ```
+    pub fn attachment_files(&self) -> AttachmentFiles {
+        AttachmentFiles::from_sandbox(self.sandbox.clone())
     }
 
     /// The canonical root directory.

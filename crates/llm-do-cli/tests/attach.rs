@@ -1,0 +1,125 @@
+//! `llm-do run … --attach PATH` against the loopback test server: the file reaches the
+//! worker's `format: attachment` input as a part of the request, the run log keeps its digest
+//! (never its bytes), and refused files are usage errors with no request sent.
+
+#[path = "support/cli.rs"]
+mod support;
+
+use llm_do_providers::scripted::Reply;
+use llm_do_testkit::TestServer;
+use serde_json::json;
+use support::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_llm-do");
+
+const CONFIG: &str = "model = \"openai:test-model\"\n";
+const ASK: &str = "---
+description: Answers a question about a pitch deck.
+input:
+  type: object
+  properties:
+    question: {type: string}
+    deck: {type: string, format: attachment}
+  required: [question, deck]
+---
+Answer about the attached deck: {question}
+";
+
+fn deck() -> Vec<u8> {
+    std::fs::read(repo_root().join("examples/pitchdeck_data/aquaroute.pdf")).expect("the deck")
+}
+
+fn files() -> tempfile::TempDir {
+    let dir = project(&[("llm-do.toml", CONFIG), ("ask.worker", ASK)]);
+    std::fs::create_dir(dir.path().join("decks")).unwrap();
+    std::fs::write(dir.path().join("decks/aquaroute.pdf"), deck()).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attached_pdf_is_sent_as_a_file_part_and_logged_by_digest() {
+    let server = TestServer::builder().script([Reply::text("2M EUR.")]).start().await.unwrap();
+    let dir = files();
+    let log = dir.path().join("run.jsonl");
+    let out = output(
+        command(BIN, Some(&server.base_url()))
+            .args(["run", "--attach", "decks/aquaroute.pdf", "--log"])
+            .arg(&log)
+            .arg(dir.path())
+            .arg("How much do they ask?"),
+    );
+    assert_eq!(code(&out), 0);
+    assert_eq!(stdout(&out), "2M EUR.\n");
+    let body = server.last_request().unwrap().body;
+    let content = &body["messages"][1]["content"];
+    assert_eq!(
+        content[0],
+        json!({"type": "text", "text": "Answer about the attached deck: How much do they ask?"})
+    );
+    assert_eq!(content[1]["type"], "file");
+    assert_eq!(content[1]["file"]["filename"], "aquaroute.pdf");
+    let data = content[1]["file"]["file_data"].as_str().unwrap();
+    assert!(data.starts_with("data:application/pdf;base64,JVBERi0"), "{data:.40}");
+
+    // The log keeps the digest (media type, name, size, hash), not the base64.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let base64 = data.trim_start_matches("data:application/pdf;base64,");
+    assert!(!text.contains(&base64[..64]), "the file's bytes reached the log");
+    let size = deck().len();
+    assert!(
+        text.contains(&format!(
+            "attachment:application/pdf;name=aquaroute.pdf;size={size};sha256="
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#""type":"attachment","media_type":"application/pdf","name":"aquaroute.pdf""#
+        ),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_attachments_are_usage_errors_and_send_nothing() {
+    let dir = files();
+    std::fs::write(dir.path().join("data.bin"), b"\x00\x01\x02\xff\xfe binary").unwrap();
+    let big = std::fs::File::create(dir.path().join("big.pdf")).unwrap();
+    big.set_len(21 * 1024 * 1024).unwrap();
+    std::fs::write(dir.path().join("../outside.pdf"), deck()).ok();
+    let cases = [
+        ("../outside.pdf", "attachment path refused"),
+        ("/etc/hostname", "attachment path refused"),
+        ("big.pdf", "attachment too large"),
+        ("data.bin", "unsupported attachment type"),
+        ("nowhere.pdf", "attachment cannot be read"),
+    ];
+    for (path, message) in cases {
+        let server = TestServer::builder().script([Reply::text("unused")]).start().await.unwrap();
+        let out = output(
+            command(BIN, Some(&server.base_url()))
+                .args(["run", "--attach", path])
+                .arg(dir.path())
+                .arg("How much?"),
+        );
+        assert_eq!(code(&out), 2, "{path}");
+        assert!(stderr(&out).contains(message), "{path}: {}", stderr(&out));
+        assert_eq!(server.request_count(), 0, "{path}: a request was sent");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_without_an_attachment_input_refuses_attach() {
+    let server = TestServer::builder().script([Reply::text("unused")]).start().await.unwrap();
+    let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", "---\n---\nAnswer {input}.\n")]);
+    std::fs::write(dir.path().join("deck.pdf"), deck()).unwrap();
+    let out = output(
+        command(BIN, Some(&server.base_url()))
+            .args(["run", "--attach", "deck.pdf"])
+            .arg(dir.path())
+            .arg("x"),
+    );
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("takes no attachments"), "{}", stderr(&out));
+    assert_eq!(server.request_count(), 0);
+}
