@@ -67,11 +67,44 @@ impl SchemaError {
     }
 }
 
+/// Objects with `properties` and no `additionalProperties` get `additionalProperties: false`:
+/// the answer is still valid against the original schema, and a small model cannot pad it with
+/// invented keys until the token budget runs out. Recurses through the subschema keywords.
+fn close_objects(schema: &mut Value, depth: usize) {
+    let Value::Object(map) = schema else { return };
+    if depth > 64 {
+        return;
+    }
+    if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+        map.insert("additionalProperties".into(), Value::Bool(false));
+    }
+    for (key, value) in map.iter_mut() {
+        match key.as_str() {
+            "properties" | "patternProperties" | "$defs" | "definitions" => {
+                if let Value::Object(subs) = value {
+                    subs.values_mut().for_each(|v| close_objects(v, depth + 1));
+                }
+            }
+            "anyOf" | "oneOf" | "allOf" | "prefixItems" => {
+                if let Value::Array(subs) = value {
+                    subs.iter_mut().for_each(|v| close_objects(v, depth + 1));
+                }
+            }
+            "items" | "additionalProperties" | "additionalItems" | "not" => {
+                close_objects(value, depth + 1)
+            }
+            _ => {}
+        }
+    }
+}
+
 /// A JSON Schema as an llguidance `%json` block: strict (unknown keywords are errors), with
-/// the fixed separators.
+/// the fixed separators and closed objects ([`close_objects`]).
 fn embed(schema: &Value) -> String {
+    let mut schema = schema.clone();
+    close_objects(&mut schema, 0);
     let mut schema = match schema {
-        Value::Object(map) => map.clone(),
+        Value::Object(map) => map,
         Value::Bool(true) => serde_json::Map::new(),
         other => {
             let mut m = serde_json::Map::new();
@@ -196,6 +229,19 @@ mod tests {
         assert!(output_grammar(&schema).is_ok());
         let e = output_grammar(&json!({"type": "array", "uniqueItems": true})).unwrap_err();
         assert_eq!(e.keyword.as_deref(), Some("uniqueItems"), "{e}");
+    }
+
+    #[test]
+    fn objects_without_additional_properties_are_closed() {
+        let mut schema = json!({
+            "type": "object",
+            "properties": {"a": {"$ref": "#/$defs/A"}, "open": {"type": "object", "properties": {}, "additionalProperties": true}},
+            "$defs": {"A": {"type": "object", "properties": {"b": {"type": "integer"}}}}
+        });
+        close_objects(&mut schema, 0);
+        assert_eq!(schema["additionalProperties"], false);
+        assert_eq!(schema["$defs"]["A"]["additionalProperties"], false);
+        assert_eq!(schema["properties"]["open"]["additionalProperties"], true);
     }
 
     #[test]
