@@ -265,20 +265,12 @@ pub(crate) fn chat_impl(callable: &Callable, name: &LitStr) -> TokenStream {
         let ty = &param.ty;
         quote!(#ident: #ty)
     });
-    // Spanned and asserted like the typed wrapper, so that a type lacking a trait is reported
-    // once, on the user's type, not again here.
-    let assertions = assertions(callable);
     let pushes = callable.params.iter().map(|param| {
         let ty = &param.ty;
         let value = &param.ident;
         let key = param.ident.unraw().to_string();
-        quote_spanned! {ty.span()=>
-            ::llm_do::__private::push_arg::<#ty>(&mut #args, #name, #key, &#value)?;
-        }
+        quote!(#p::push_arg::<#ty>(&mut #args, #name, #key, &#value)?;)
     });
-    let call = quote_spanned! {output.span()=>
-        ::llm_do::__private::chat_typed::<#output>(#ctx, #conversation, #ident::spec(), #args).await
-    };
     let doc = format!(
         " Calls `{0}` as the next turn of `conversation`: the worker sees the history, and on \
          success the conversation grows by this turn (see `Ctx::chat`).",
@@ -293,10 +285,9 @@ pub(crate) fn chat_impl(callable: &Callable, name: &LitStr) -> TokenStream {
                 #conversation: &mut #p::Conversation,
                 #(#params),*
             ) -> #p::Result<#output> {
-                #assertions
                 #declare
                 #(#pushes)*
-                #call
+                #p::chat_typed::<#output>(#ctx, #conversation, #ident::spec(), #args).await
             }
         }
     }
