@@ -5,6 +5,9 @@
 //!   JSONL run log ([`run_log`]);
 //! - `llm-do check` / `llm-do list` validate and describe a project without calling a model;
 //! - `llm-do log show FILE` renders a run log as a call tree;
+//! - `llm-do mcp PROJECT` serves a project's workers and tools as MCP tools (stdio, or
+//!   `--http ADDR`); MCP servers declared in `llm-do.toml` join every project's name space
+//!   (see `docs/mcp.md`);
 //! - `llm-do serve --model local:smollm2 --port 8080` puts any configured model behind an
 //!   OpenAI-compatible HTTP API ([`serve`]); `llm-do fetch-model` caches the embedded model.
 //!
@@ -17,6 +20,7 @@ mod app;
 pub mod approve;
 pub mod display;
 pub mod exit;
+mod mcp;
 pub mod models;
 pub mod run_log;
 pub mod serve;
