@@ -99,7 +99,7 @@ fn check_and_list_show_the_servers_tools() {
     assert_eq!(code(&out), 0);
     let text = stdout(&out);
     assert!(
-        text.contains("mcp server `orders`: 5 tools (orders__add_tool, orders__crash, orders__echo, orders__lookup_order, orders__photo)"),
+        text.contains("mcp server `orders`: 6 tools (orders__add_tool, orders__crash, orders__echo, orders__lookup_order, orders__photo, orders__slow)"),
         "{text}"
     );
     let out = output(command(BIN, None).arg("list").arg(dir.path()));

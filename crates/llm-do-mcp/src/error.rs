@@ -9,7 +9,7 @@ use std::time::Duration;
 ///
 /// ```
 /// let e = llm_do_mcp::McpError::Timeout { server: "orders".into(), tool: "lookup_order".into(), after: std::time::Duration::from_secs(2) };
-/// assert!(e.to_string().contains("did not answer within 2s"));
+/// assert!(e.to_string().ends_with("did not answer the call of `lookup_order` within 2s"));
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

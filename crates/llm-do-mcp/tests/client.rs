@@ -78,7 +78,8 @@ async fn lists_tools_with_prefixed_names_and_unchanged_schemas() {
             "orders__crash",
             "orders__echo",
             "orders__lookup_order",
-            "orders__photo"
+            "orders__photo",
+            "orders__slow"
         ]
     );
     let lookup = orders.tools().into_iter().find(|t| t.remote_name == "lookup_order").unwrap();
@@ -274,7 +275,16 @@ async fn tools_list_changed_refreshes_the_list() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_call_timeout_and_unknown_tools_are_typed_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let orders = McpToolset::connect("orders", demo(&dir.path().join("c"))).await.unwrap();
+    let server = demo(&dir.path().join("c")).call_timeout(Duration::from_millis(500));
+    let orders = McpToolset::connect("orders", server).await.unwrap();
+    let err = orders.call("slow", json!({"seconds": 30})).await.unwrap_err();
+    let McpError::Timeout { tool, after, .. } = &err else { panic!("{err}") };
+    assert_eq!((tool.as_str(), *after), ("slow", Duration::from_millis(500)));
+    // The late call was cancelled; the server goes on answering.
+    assert_eq!(
+        orders.call("slow", json!({"seconds": 0})).await.unwrap().unwrap(),
+        json!("waited 0s")
+    );
     let err = orders.call("nope", json!({})).await.unwrap_err();
     assert!(matches!(err, McpError::UnknownTool { .. }), "{err}");
     let err = orders.call("echo", json!([1])).await.unwrap_err();

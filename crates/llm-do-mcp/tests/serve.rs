@@ -365,3 +365,54 @@ async fn python_mcp_client_lists_and_calls() {
     stop.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(10), server).await.unwrap().unwrap().unwrap();
 }
+
+/// Both directions at once: an llm-do runtime served over streamable HTTP is an MCP toolset of
+/// another runtime, whose model calls the served worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_served_runtime_is_an_http_toolset_of_another() {
+    use llm_do_core::Message;
+    use llm_do_core::approval::ApproveAll;
+    use llm_do_mcp::{McpBuilderExt as _, McpServer, McpToolset};
+    let f = fixture();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(McpService::new(f.rt.clone()).serve_http(listener, async {
+        let _ = stopped.await;
+    }));
+    let url = format!("http://{addr}/mcp");
+    let desk =
+        McpToolset::connect("desk", McpServer::http(url).header("X-Team", "ops")).await.unwrap();
+    let names: Vec<String> = desk.tools().into_iter().map(|t| t.name).collect();
+    assert_eq!(names, ["desk__classify", "desk__remove", "desk__shout", "desk__wait"]);
+    assert_eq!(desk.pid().await, None);
+
+    let model = ScriptedModel::queue([
+        Reply::tool_call("desk__classify", json!({"input": "it crashes"})),
+        Reply::text("a bug"),
+    ]);
+    let front = WorkerSpecBuilder::new("front")
+        .prompt("Triage {input}.")
+        .tool_name("desk__classify")
+        .build()
+        .unwrap();
+    let rt = Runtime::builder()
+        .model_override(model.clone())
+        .approver(ApproveAll)
+        .register(front)
+        .mcp(&desk)
+        .build();
+    let answer: String = rt.ctx().call("front", json!({"input": "ticket 7"})).await.unwrap();
+    assert_eq!(answer, "a bug");
+    let last = model.last_request().unwrap();
+    let result = last.messages.iter().find_map(|m| match m {
+        Message::Tool(r) => Some(r.clone()),
+        _ => None,
+    });
+    let result = result.unwrap();
+    assert!(!result.is_error, "{}", result.content);
+    assert_eq!(serde_json::from_str::<Value>(&result.content).unwrap(), json!({"label": "bug"}));
+    desk.close().await;
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server).await.unwrap().unwrap().unwrap();
+}

@@ -2,7 +2,7 @@
 //! llm-do-mcp's tests and by `examples/projects/mcp_orders`.
 //!
 //! Tools: `lookup_order` (structured result, `isError` for unknown orders), `echo` (text),
-//! `photo` (an image), `crash` (the process exits mid-call), `add_tool` (adds `extra` and sends
+//! `photo` (an image), `slow` (answers after a while), `crash` (the process exits mid-call), `add_tool` (adds `extra` and sends
 //! `notifications/tools/list_changed`).
 //!
 //! When `LLM_DO_MCP_DEMO_RECORD` names a file, every call is appended to it as one JSON line
@@ -46,6 +46,12 @@ struct Order {
 struct Text {
     /// The text to send back.
     text: String,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct Wait {
+    /// How long to wait.
+    seconds: u64,
 }
 
 #[derive(Clone)]
@@ -98,6 +104,14 @@ impl Orders {
             ContentBlock::text("parcel photo:"),
             ContentBlock::image("iVBORw0KGgo=", "image/png"),
         ])
+    }
+
+    /// Answers after `seconds` seconds.
+    #[tool]
+    async fn slow(&self, Parameters(Wait { seconds }): Parameters<Wait>) -> String {
+        record("slow", json!({"seconds": seconds}));
+        tokio::time::sleep(std::time::Duration::from_secs(seconds)).await;
+        format!("waited {seconds}s")
     }
 
     /// Exits the server process in the middle of the call.
