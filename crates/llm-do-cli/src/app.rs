@@ -445,9 +445,14 @@ fn usage_error(message: impl std::fmt::Display) -> Exit {
 fn target(args: &RunArgs, host: &Registry) -> Result<(Project, String), String> {
     let is_file = args.target.is_file();
     let dir = if is_file {
-        if args.target.extension().is_none_or(|e| e != llm_do_project::project::WORKER_EXTENSION) {
+        let ext = args.target.extension().and_then(|e| e.to_str()).unwrap_or_default();
+        let manifest = args.target.file_name().is_some_and(|f| f == llm_do_project::MANIFEST_FILE);
+        if ![llm_do_project::project::WORKER_EXTENSION, llm_do_project::AGENT_EXTENSION]
+            .contains(&ext)
+            && !manifest
+        {
             return Err(format!(
-                "{} is neither a project directory nor a `.worker` file",
+                "{} is neither a project directory, a `.worker` or `.agent` file nor a project.json",
                 args.target.display()
             ));
         }
@@ -482,8 +487,22 @@ fn target(args: &RunArgs, host: &Registry) -> Result<(Project, String), String> 
     Ok((project, entry))
 }
 
-/// The arguments of the entry call.
-fn input(args: &RunArgs, spec: &CallableSpec) -> Result<Value, String> {
+/// The arguments of the entry call: from the command line, else the project's `entry.args`
+/// (project.json) when the entry runs.
+fn input(args: &RunArgs, spec: &CallableSpec, project: &Project) -> Result<Value, String> {
+    let config = project.config();
+    let given = args.input.is_some() || args.input_json.is_some();
+    if given && !config.allow_cli_input {
+        return Err(format!(
+            "{} does not accept input on the command line (`allow_cli_input: false` in project.json): its `entry.args` are the input",
+            project.root().display()
+        ));
+    }
+    if let (false, Some(entry_args)) = (given, &config.entry_args) {
+        if project.entry() == Some(spec.name()) {
+            return Ok(entry_args.clone());
+        }
+    }
     if let Some(text) = &args.input_json {
         return serde_json::from_str(text)
             .map_err(|e| format!("--input-json is not valid JSON: {e}"));
@@ -577,7 +596,23 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
             format!("no worker or tool named `{entry}` (known: {})", names.join(", ")),
         );
     };
-    let input = match input(&args, &spec) {
+    // Agents that accept only some models (`compatible_models`) are checked against the model
+    // this run gives workers that name none.
+    let chosen = args
+        .model
+        .clone()
+        .or_else(|| std::env::var(llm_do::runtime::MODEL_ENV).ok().filter(|m| !m.trim().is_empty()))
+        .or_else(|| project.config().model.clone());
+    if let Some(model) = &chosen {
+        if let Err(diagnostics) = project.check_model(model) {
+            eprintln!("{diagnostics}");
+            return not_started(
+                Some(&entry),
+                format!("the model `{model}` is not compatible with the project"),
+            );
+        }
+    }
+    let input = match input(&args, &spec, &project) {
         Ok(v) => v,
         Err(message) => return not_started(Some(&entry), message),
     };
@@ -596,6 +631,9 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
         let stdin_tty = std::io::stdin().is_terminal() && args.input.as_deref() != Some("-");
         builder = if stdin_tty {
             builder.approver(TerminalApprover::new(display.clone(), abort.clone()))
+        } else if project.config().return_permission_errors {
+            // project.json's `return_permission_errors`: the model is told, the run goes on.
+            builder.approver(DenyAll)
         } else {
             builder.approver(HeadlessApprover::new(abort.clone()))
         };

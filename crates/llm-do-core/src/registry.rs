@@ -16,6 +16,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
     specs: BTreeMap<Arc<str>, Arc<CallableSpec>>,
+    toolsets: BTreeMap<String, Vec<String>>,
 }
 
 impl Registry {
@@ -90,5 +91,47 @@ impl Registry {
     /// ```
     pub fn is_empty(&self) -> bool {
         self.specs.is_empty()
+    }
+
+    /// Names a group of callables: a *toolset*, which a project file can offer a worker by its
+    /// name (a `.agent` file's `toolsets: [calc_tools]`, written for the Python llm-do, where
+    /// the toolset was a Python class). The members are names of callables, registered with
+    /// [`insert`](Self::insert). Returns the members it replaced, if any.
+    ///
+    /// ```
+    /// # use llm_do_core::Registry;
+    /// let mut reg = Registry::default();
+    /// assert!(reg.insert_toolset("calc_tools", ["add", "multiply"]).is_none());
+    /// assert_eq!(reg.toolset("calc_tools").unwrap(), ["add", "multiply"]);
+    /// ```
+    pub fn insert_toolset(
+        &mut self,
+        name: impl Into<String>,
+        members: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Option<Vec<String>> {
+        self.toolsets.insert(name.into(), members.into_iter().map(Into::into).collect())
+    }
+
+    /// The members of a toolset named with [`insert_toolset`](Self::insert_toolset).
+    ///
+    /// ```
+    /// # use llm_do_core::Registry;
+    /// assert!(Registry::default().toolset("calc_tools").is_none());
+    /// ```
+    pub fn toolset(&self, name: &str) -> Option<&[String]> {
+        self.toolsets.get(name).map(Vec::as_slice)
+    }
+
+    /// The toolsets' names, sorted.
+    ///
+    /// ```
+    /// # use llm_do_core::Registry;
+    /// let mut reg = Registry::default();
+    /// reg.insert_toolset("b", ["x"]);
+    /// reg.insert_toolset("a", ["y"]);
+    /// assert_eq!(reg.toolset_names().collect::<Vec<_>>(), ["a", "b"]);
+    /// ```
+    pub fn toolset_names(&self) -> impl Iterator<Item = &str> {
+        self.toolsets.keys().map(String::as_str)
     }
 }

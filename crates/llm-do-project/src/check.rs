@@ -23,7 +23,7 @@ pub(crate) fn builtin_names(workers: &[WorkerFile]) -> BTreeSet<String> {
     for entry in workers.iter().flat_map(|w| &w.tools) {
         match entry {
             ToolEntry::Filesystem(_) | ToolEntry::Shell(_) => names.extend(entry.tool_names()),
-            ToolEntry::Name(_) | ToolEntry::Mcp { .. } => {}
+            ToolEntry::Name(_) | ToolEntry::Toolset(_) | ToolEntry::Mcp { .. } => {}
         }
     }
     names
@@ -75,7 +75,8 @@ pub(crate) fn references(
         let mut known: BTreeSet<&str> = defined.keys().copied().collect();
         known.extend(builtins.iter().map(String::as_str));
         known.extend(host.names());
-        for w in workers {
+        // Agents' names are resolved with the host's toolsets (`python::resolve_toolsets`).
+        for w in workers.iter().filter(|w| !w.agent_file) {
             for (entry, pos) in w.tools.iter().zip(&w.tool_pos) {
                 if let ToolEntry::Name(name) = entry {
                     if !known.contains(name.as_str()) {
@@ -92,7 +93,7 @@ pub(crate) fn references(
         if !defined.contains_key(entry.as_str()) {
             out.push(
                 Diagnostic::at(
-                    &dir.join(CONFIG_FILE),
+                    &config.source.clone().unwrap_or_else(|| dir.join(CONFIG_FILE)),
                     config.entry_pos,
                     format!("the entry `{entry}` is not a worker of this project"),
                 )
@@ -191,7 +192,7 @@ fn toolset_conflicts(workers: &[WorkerFile]) -> Vec<Diagnostic> {
                     ),
                     Some(_) => {}
                 },
-                ToolEntry::Name(_) | ToolEntry::Mcp { .. } => {}
+                ToolEntry::Name(_) | ToolEntry::Toolset(_) | ToolEntry::Mcp { .. } => {}
             }
         }
     }

@@ -65,7 +65,7 @@ pub enum ApprovalMode {
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ProjectConfig {
     /// `entry`: the worker a run starts with.
@@ -78,9 +78,40 @@ pub struct ProjectConfig {
     pub approval_mode: ApprovalMode,
     /// `[approval] rules`, in order; they come before the rules of worker files.
     pub rules: Vec<Rule>,
+    /// `entry.args` of `project.json`: the entry's arguments when the command line gives none.
+    pub entry_args: Option<serde_json::Value>,
+    /// `allow_cli_input` of `project.json` (default `true`): `false` refuses input given on the
+    /// command line, so a run always uses `entry_args`.
+    pub allow_cli_input: bool,
+    /// `runtime.return_permission_errors` of `project.json` (default `false`): with
+    /// `approval_mode: prompt` and no terminal to ask on, a call that needs approval is denied
+    /// and the model told, instead of ending the run.
+    pub return_permission_errors: bool,
+    /// The configuration file read (`llm-do.toml` or `project.json`), if any.
+    pub(crate) source: Option<std::path::PathBuf>,
     /// `[mcp.NAME]`: the MCP servers whose tools join the name space, by name.
     pub mcp: BTreeMap<String, McpServerConfig>,
     pub(crate) entry_pos: Pos,
+    pub(crate) entry_args_pos: Pos,
+}
+
+impl Default for ProjectConfig {
+    fn default() -> Self {
+        Self {
+            entry: None,
+            model: None,
+            max_depth: None,
+            approval_mode: ApprovalMode::default(),
+            rules: Vec::new(),
+            entry_args: None,
+            allow_cli_input: true,
+            return_permission_errors: false,
+            source: None,
+            mcp: BTreeMap::new(),
+            entry_pos: Pos::START,
+            entry_args_pos: Pos::START,
+        }
+    }
 }
 
 /// How to reach an MCP server declared in `llm-do.toml` (`[mcp.NAME]`): a `command` run as a
@@ -171,11 +202,18 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
             let d = Diagnostic::at(file, pos, format!("invalid {CONFIG_FILE}: {message}")).expected(
                 "the keys `entry`, `model`, `max_depth`, an `[approval]` table with `mode` and `rules`, and `[mcp.NAME]` tables with `command`, `args`, `env`, `cwd` or `url`, `headers`",
             );
-            return (ProjectConfig::default(), vec![d]);
+            return (
+                ProjectConfig { source: Some(file.to_owned()), ..ProjectConfig::default() },
+                vec![d],
+            );
         }
     };
     let mut diagnostics = Vec::new();
-    let mut config = ProjectConfig { max_depth: raw.max_depth, ..ProjectConfig::default() };
+    let mut config = ProjectConfig {
+        max_depth: raw.max_depth,
+        source: Some(file.to_owned()),
+        ..ProjectConfig::default()
+    };
     if let Some(entry) = raw.entry {
         config.entry_pos = at(entry.span().start);
         config.entry = Some(entry.into_inner());

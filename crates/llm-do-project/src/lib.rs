@@ -38,6 +38,10 @@
 //! replaced by arguments (each must be a property of the input schema; `{input}` with the
 //! default one). The system prompt is `system`, else `description` (core's convention).
 //!
+//! Projects written for the Python llm-do — a `project.json` manifest and `NAME.agent` files —
+//! load the same way ([`manifest`], [`agent_file`]), alone or mixed with `.worker` files; what
+//! needs Python is refused with its location. See `docs/migrating-from-python.md`.
+//!
 //! - [`Project::load`] reads and validates every file, collecting **all** problems as
 //!   [`Diagnostics`], each `path:line:col: error: message (expected ...)`.
 //! - [`Project::check`] also resolves tool names against the host program's
@@ -69,18 +73,25 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod agent_file;
 mod check;
 pub mod config;
 pub mod diagnostic;
 mod frontmatter;
+mod json;
+pub mod manifest;
 pub mod project;
+mod python;
 mod rules;
+mod source;
 pub mod toolset;
 pub mod worker_file;
 mod yaml;
 
+pub use agent_file::AGENT_EXTENSION;
 pub use config::{ApprovalMode, CONFIG_FILE, McpServerConfig, ProjectConfig};
 pub use diagnostic::{Diagnostic, Diagnostics};
+pub use manifest::MANIFEST_FILE;
 pub use project::Project;
 pub use toolset::{FilesystemOptions, ShellOptions, ToolEntry};
 pub use worker_file::WorkerFile;

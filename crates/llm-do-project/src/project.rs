@@ -1,9 +1,15 @@
-//! [`Project`]: a directory of `.worker` files with an optional `llm-do.toml`, loaded and
-//! checked as a whole, and registered into a runtime.
+//! [`Project`]: a directory of `.worker` files with an optional `llm-do.toml` (or a Python
+//! llm-do project: `project.json` and `.agent` files), loaded and checked as a whole, and
+//! registered into a runtime.
+//!
+//! (A little over 400 lines: most of it is the doc examples of `Project`'s public methods.)
 
+use crate::agent_file::{self, AGENT_EXTENSION};
 use crate::check;
-use crate::config::{self, ApprovalMode, CONFIG_FILE, ProjectConfig};
+use crate::config::{ApprovalMode, ProjectConfig};
 use crate::diagnostic::{Diagnostic, Diagnostics, Pos};
+use crate::python;
+use crate::source::{files_with, read, read_config};
 use crate::toolset::{FilesystemOptions, ShellOptions, ToolEntry};
 use crate::worker_file::{self, WorkerFile};
 use llm_do_core::approval::{ApprovalPolicy, ApproveAll, DenyAll};
@@ -56,8 +62,10 @@ pub struct Project {
 }
 
 impl Project {
-    /// Loads the project in `dir`: `llm-do.toml` (optional) and every `*.worker` file directly in
-    /// `dir`, in file-name order. Collects *all* problems across files.
+    /// Loads the project in `dir`: `llm-do.toml` or `project.json` (optional), every `*.worker`
+    /// file directly in `dir`, in file-name order, then the `.agent` files (those listed in
+    /// `project.json`'s `agent_files`, else every `*.agent` file of `dir`). Collects *all*
+    /// problems across files.
     ///
     /// Names a worker lists that are not defined by the project are assumed to be Rust tools
     /// of the host program: use [`check`](Self::check) to verify them against a registry.
@@ -107,28 +115,33 @@ impl Project {
             .into());
         }
         let mut diagnostics = Vec::new();
-        let config_path = dir.join(CONFIG_FILE);
-        let config = if config_path.exists() {
-            let (config, d) = match read(&config_path) {
-                Ok(text) => config::parse(&config_path, &text),
-                Err(d) => (ProjectConfig::default(), d),
-            };
-            diagnostics.extend(d);
-            config
-        } else {
-            ProjectConfig::default()
-        };
+        let (config, manifest) = read_config(dir, &mut diagnostics);
         let mut workers = Vec::new();
-        match worker_paths(dir) {
-            Ok(paths) if paths.is_empty() => diagnostics.push(
-                Diagnostic::at(dir, Pos::START, "the project has no worker files")
-                    .expected("at least one `NAME.worker` file in the directory"),
-            ),
-            Ok(paths) => {
-                for path in paths {
+        let agent_paths = match &manifest {
+            Some(m) => Ok(m.agent_files.iter().map(|(p, _)| p.clone()).collect()),
+            None => files_with(dir, AGENT_EXTENSION),
+        };
+        match (files_with(dir, WORKER_EXTENSION), agent_paths) {
+            (Ok(paths), Ok(agents)) if paths.is_empty() && agents.is_empty() => {
+                diagnostics.push(
+                    Diagnostic::at(dir, Pos::START, "the project has no worker files").expected(
+                        "at least one `NAME.worker` file in the directory, or `NAME.agent` files (listed in project.json's `agent_files` when there is one)",
+                    ),
+                )
+            }
+            (Ok(paths), Ok(agents)) => {
+                let all = paths
+                    .into_iter()
+                    .map(|p| (p, false))
+                    .chain(agents.into_iter().map(|p| (p, true)));
+                for (path, is_agent) in all {
                     match read(&path) {
                         Ok(text) => {
-                            let (worker, d) = worker_file::parse(&path, dir, &text);
+                            let (worker, d) = if is_agent {
+                                agent_file::parse(&path, dir, &text)
+                            } else {
+                                worker_file::parse(&path, dir, &text)
+                            };
                             diagnostics.extend(d);
                             workers.extend(worker);
                         }
@@ -136,9 +149,17 @@ impl Project {
                     }
                 }
             }
-            Err(d) => diagnostics.push(d),
+            (Err(d), _) | (_, Err(d)) => diagnostics.push(d),
+        }
+        if let Some(m) = &manifest {
+            diagnostics.extend(python::agent_approvals(m, &config, &mut workers));
         }
         diagnostics.extend(check::references(dir, &config, &workers, host));
+        if let Some(host) = host {
+            let python_files = manifest.as_ref().map_or(&[][..], |m| &m.python_files[..]);
+            diagnostics.extend(python::resolve_toolsets(dir, python_files, &mut workers, host));
+        }
+        diagnostics.extend(python::entry_args(&config, &workers));
         if !diagnostics.is_empty() {
             return Err(diagnostics.into());
         }
@@ -292,7 +313,8 @@ impl Project {
         self.policy.rules().iter().cloned().fold(base, ApprovalPolicy::rule)
     }
 
-    /// The worker a run starts with: `entry` from `llm-do.toml`, else the worker named `main`,
+    /// The worker a run starts with: `entry` from `llm-do.toml` (`entry.agent` from
+    /// `project.json`), else the worker named `main`,
     /// else the only worker; `None` when none of these applies.
     ///
     /// ```
@@ -309,7 +331,27 @@ impl Project {
         self.entry.as_deref()
     }
 
-    /// The settings from `llm-do.toml` (defaults when there is none).
+    /// Checks `model`, the model a run gives workers that name none (`--model`,
+    /// `LLM_DO_MODEL`, the project's default), against the `compatible_models` patterns of the
+    /// project's agents: every agent without its own `model` must accept it.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("main.agent"), "---\nname: main\ncompatible_models: [\"openai:*\"]\n---\nBe brief.\n")?;
+    /// let project = llm_do_project::Project::load(dir.path())?;
+    /// assert!(project.check_model("openai:gpt-4o-mini").is_ok());
+    /// let errors = project.check_model("local:smollm2").unwrap_err();
+    /// assert!(errors.to_string().contains("main.agent:3:20: error: the model `local:smollm2` does not match `compatible_models` of `main`"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn check_model(&self, model: &str) -> Result<(), Diagnostics> {
+        let mismatches = python::model_mismatches(&self.workers, model);
+        if mismatches.is_empty() { Ok(()) } else { Err(mismatches.into()) }
+    }
+
+    /// The settings from `llm-do.toml` or `project.json` (defaults when there is none).
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -355,8 +397,9 @@ impl Project {
         self.specs.iter().chain(&self.builtins)
     }
 
-    /// Reads only the project's `llm-do.toml` (defaults when there is none): what is needed to
-    /// start its MCP servers before [`check`](Self::check) resolves their tools.
+    /// Reads only the project's configuration (`llm-do.toml` or `project.json`; defaults when
+    /// there is none): what is needed to start its MCP servers before [`check`](Self::check)
+    /// resolves their tools.
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -368,15 +411,9 @@ impl Project {
     /// # }
     /// ```
     pub fn read_config(dir: impl AsRef<Path>) -> Result<ProjectConfig, Diagnostics> {
-        let path = dir.as_ref().join(CONFIG_FILE);
-        if !path.exists() {
-            return Ok(ProjectConfig::default());
-        }
-        let text = read(&path).map_err(Diagnostics::from)?;
-        match config::parse(&path, &text) {
-            (config, d) if d.is_empty() => Ok(config),
-            (_, d) => Err(d.into()),
-        }
+        let mut diagnostics = Vec::new();
+        let (config, _) = read_config(dir.as_ref(), &mut diagnostics);
+        if diagnostics.is_empty() { Ok(config) } else { Err(diagnostics.into()) }
     }
 
     /// The project directory.
@@ -426,44 +463,4 @@ fn shell(options: &ShellOptions) -> Result<Shell, llm_do_tools::ToolError> {
         shell = shell.max_output(bytes);
     }
     Ok(shell)
-}
-
-/// The `*.worker` files directly in `dir`, sorted by name.
-fn worker_paths(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
-    let unreadable = |e: std::io::Error| {
-        Diagnostic::at(dir, Pos::START, format!("the directory cannot be read: {e}"))
-    };
-    let mut paths = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
-        let path = entry.map_err(unreadable)?.path();
-        if path.extension().is_some_and(|e| e == WORKER_EXTENSION) && path.is_file() {
-            paths.push(dir.join(path.file_name().unwrap_or_default()));
-        }
-    }
-    paths.sort();
-    Ok(paths)
-}
-
-/// Reads a text file, refusing files over [`MAX_FILE_BYTES`] and files that are not UTF-8.
-fn read(path: &Path) -> Result<String, Vec<Diagnostic>> {
-    let fail = |message: String, expected: &str| {
-        vec![Diagnostic::at(path, Pos::START, message).expected(expected)]
-    };
-    let size = std::fs::metadata(path)
-        .map_err(|e| fail(format!("the file cannot be read: {e}"), "a readable file"))?
-        .len();
-    if size > MAX_FILE_BYTES {
-        return Err(fail(format!("the file is {size} bytes long"), "at most 1 MiB"));
-    }
-    let bytes = std::fs::read(path)
-        .map_err(|e| fail(format!("the file cannot be read: {e}"), "a readable file"))?;
-    String::from_utf8(bytes).map_err(|e| {
-        fail(
-            format!(
-                "the file is not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
-            "UTF-8 text",
-        )
-    })
 }

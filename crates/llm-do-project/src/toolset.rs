@@ -31,6 +31,11 @@ pub enum ToolEntry {
     Filesystem(FilesystemOptions),
     /// The built-in shell.
     Shell(ShellOptions),
+    /// A toolset named in a `.agent` file's `toolsets:` that is neither built in nor another
+    /// agent: resolved against the host program — the tools of its
+    /// [`Registry::toolset`](llm_do_core::Registry::toolset) of that name, else its callable
+    /// of that name.
+    Toolset(String),
     /// Tools of an MCP server declared in `llm-do.toml` (`[mcp.NAME]`): `orders.lookup_order`
     /// (one tool, named `orders__lookup_order` in the name space) or `orders.*` (all of them).
     Mcp {
@@ -54,7 +59,7 @@ impl ToolEntry {
     /// ```
     pub fn tool_names(&self) -> Vec<String> {
         match self {
-            ToolEntry::Name(n) => vec![n.clone()],
+            ToolEntry::Name(n) | ToolEntry::Toolset(n) => vec![n.clone()],
             ToolEntry::Filesystem(fs) => FILESYSTEM_TOOLS
                 .iter()
                 .filter(|tool| !(fs.read_only && **tool == "write_file"))

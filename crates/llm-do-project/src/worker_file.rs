@@ -84,8 +84,41 @@ pub struct WorkerFile {
     pub rules: Vec<Rule>,
     /// The body: the prompt template (user message), trimmed.
     pub prompt: String,
+    /// `compatible_models:` of a `.agent` file: glob patterns (`*`, `?`, `[..]`, case-insensitive)
+    /// the model chosen for it must match when it names no `model` (see
+    /// [`Project::check_model`](crate::Project::check_model)).
+    pub compatible_models: Option<Vec<String>>,
+    pub(crate) compatible_pos: Pos,
+    /// Defined by a `.agent` file (Python llm-do format) rather than a `.worker` file.
+    pub(crate) agent_file: bool,
     pub(crate) name_pos: Pos,
     pub(crate) tool_pos: Vec<Pos>,
+}
+
+impl WorkerFile {
+    /// A worker with every default, for the parsers to fill in.
+    pub(crate) fn empty(path: &Path, name: String) -> WorkerFile {
+        WorkerFile {
+            path: path.to_owned(),
+            name,
+            description: None,
+            system: None,
+            model: None,
+            temperature: None,
+            max_turns: None,
+            tools: Vec::new(),
+            input: default_input_schema(),
+            output: json!({"type": "string"}),
+            approval: None,
+            rules: Vec::new(),
+            prompt: String::new(),
+            compatible_models: None,
+            compatible_pos: Pos::START,
+            agent_file: false,
+            name_pos: Pos::START,
+            tool_pos: Vec::new(),
+        }
+    }
 }
 
 /// The input schema of a worker file that declares none: one string, `{input}`.
@@ -106,30 +139,35 @@ pub(crate) fn is_valid_name(name: &str) -> bool {
 
 pub(crate) const NAME_EXPECTED: &str = "1 to 64 ASCII letters, digits, `_` or `-`";
 
-fn list(items: &[&str]) -> String {
+pub(crate) fn list(items: &[&str]) -> String {
     let quoted: Vec<String> = items.iter().map(|k| format!("`{k}`")).collect();
     format!("one of {}", quoted.join(", "))
 }
 
 /// Collects the diagnostics of one file.
-struct Parser<'a> {
-    file: &'a Path,
-    dir: &'a Path,
-    diagnostics: Vec<Diagnostic>,
+pub(crate) struct Parser<'a> {
+    pub(crate) file: &'a Path,
+    pub(crate) dir: &'a Path,
+    pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
 impl Parser<'_> {
-    fn error(&mut self, pos: Pos, message: impl Into<String>, expected: impl Into<String>) {
+    pub(crate) fn error(
+        &mut self,
+        pos: Pos,
+        message: impl Into<String>,
+        expected: impl Into<String>,
+    ) {
         self.diagnostics.push(Diagnostic::at(self.file, pos, message).expected(expected));
     }
 
-    fn yaml_error(&mut self, e: yaml::YamlError) {
+    pub(crate) fn yaml_error(&mut self, e: yaml::YamlError) {
         let mut d = Diagnostic::at(self.file, e.pos, e.message);
         d.expected = e.expected;
         self.diagnostics.push(d);
     }
 
-    fn string(&mut self, key: &str, node: &Node) -> Option<String> {
+    pub(crate) fn string(&mut self, key: &str, node: &Node) -> Option<String> {
         match node.as_str() {
             Some(s) => Some(s.to_owned()),
             None => {
@@ -143,7 +181,7 @@ impl Parser<'_> {
         node.to_json().map_err(|e| self.yaml_error(e)).ok()
     }
 
-    fn schema(&mut self, key: &str, node: &Node, object: bool) -> Option<Value> {
+    pub(crate) fn schema(&mut self, key: &str, node: &Node, object: bool) -> Option<Value> {
         let schema = self.json(node)?;
         if object && schema.get("type") != Some(&json!("object")) {
             self.error(
@@ -432,23 +470,7 @@ pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>,
         }
     };
     let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
-    let mut worker = WorkerFile {
-        path: file.to_owned(),
-        name: stem,
-        description: None,
-        system: None,
-        model: None,
-        temperature: None,
-        max_turns: None,
-        tools: Vec::new(),
-        input: default_input_schema(),
-        output: json!({"type": "string"}),
-        approval: None,
-        rules: Vec::new(),
-        prompt: String::new(),
-        name_pos: Pos::START,
-        tool_pos: Vec::new(),
-    };
+    let mut worker = WorkerFile::empty(file, stem);
     let entries = match root.map(|r| (r.kind, r.pos)) {
         None => Vec::new(),
         Some((Kind::Map(entries), _)) => entries,
@@ -592,7 +614,7 @@ pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>,
 }
 
 /// The part of a model-string error that the diagnostic's "expected" does not already say.
-fn model_message(model: &str, e: &llm_do_core::Error) -> String {
+pub(crate) fn model_message(model: &str, e: &llm_do_core::Error) -> String {
     match e {
         llm_do_core::Error::InvalidModel { reason, .. } if !reason.starts_with("expected") => {
             format!("invalid model string `{model}`: {reason}")

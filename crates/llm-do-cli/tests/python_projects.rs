@@ -1,0 +1,221 @@
+//! Projects written for the Python llm-do (`project.json` + `NAME.agent` files, the fixtures of
+//! `crates/llm-do-project/tests/fixtures/python`), checked, listed and run unchanged by the
+//! `llm-do` binary against the loopback test server.
+
+#[path = "support/cli.rs"]
+mod support;
+
+use llm_do_providers::scripted::Reply;
+use llm_do_testkit::TestServer;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use support::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_llm-do");
+const MODEL: &str = "openai:test-model";
+
+fn fixtures() -> PathBuf {
+    repo_root().join("crates/llm-do-project/tests/fixtures/python")
+}
+
+async fn server(replies: Vec<Reply>) -> TestServer {
+    TestServer::builder().script(replies).start().await.expect("test server")
+}
+
+/// The `llm-do` command against `server`, the model chosen the Python llm-do's way.
+fn llm_do(server: &TestServer) -> std::process::Command {
+    let mut cmd = command(BIN, Some(&server.base_url()));
+    cmd.env("LLM_DO_MODEL", MODEL);
+    cmd
+}
+
+/// A copy of a fixture (for runs that may write into it).
+fn copy(fixture: &str) -> tempfile::TempDir {
+    fn walk(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for entry in std::fs::read_dir(from).expect("read fixture") {
+            let path = entry.expect("entry").path();
+            let target = to.join(path.file_name().unwrap());
+            if path.is_dir() {
+                walk(&path, &target);
+            } else {
+                std::fs::copy(&path, &target).expect("copy");
+            }
+        }
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    walk(&fixtures().join(fixture), dir.path());
+    dir
+}
+
+fn messages(server: &TestServer, request: usize) -> Vec<Value> {
+    server.requests()[request].body["messages"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_greeter_runs_on_its_entry_args() {
+    let out = output(command(BIN, None).arg("check").arg(fixtures().join("greeter")));
+    assert_eq!(code(&out), 0);
+    assert!(stdout(&out).starts_with("ok: 1 worker and 0 built-in tools in "), "{}", stdout(&out));
+    assert!(stdout(&out).trim_end().ends_with("(entry: main)"), "{}", stdout(&out));
+
+    let server = server(vec![Reply::text("Welcome, Ada!"), Reply::text("Welcome, Bo!")]).await;
+    let out = output(llm_do(&server).arg("run").arg(fixtures().join("greeter")));
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "Welcome, Ada!\n"));
+    let sent = messages(&server, 0);
+    assert_eq!(sent[0]["role"], "system");
+    assert!(sent[0]["content"].as_str().unwrap().starts_with("Reply to the visitor"), "{sent:?}");
+    assert_eq!(sent[1], json!({"role": "user", "content": "Good morning, I am Ada."}));
+
+    // Input on the command line replaces entry.args (allow_cli_input defaults to true).
+    let out = output(llm_do(&server).arg("run").arg(fixtures().join("greeter")).arg("Hi, I am Bo"));
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "Welcome, Bo!\n"));
+    assert_eq!(messages(&server, 1)[1]["content"], "Hi, I am Bo");
+
+    // A model outside compatible_models is refused before anything runs.
+    let out = output(
+        llm_do(&server)
+            .arg("run")
+            .arg(fixtures().join("greeter"))
+            .args(["--model", "local:smollm2"]),
+    );
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("greeter/main.agent:5:3: error: the model `local:smollm2` does not match `compatible_models` of `main` (expected a model matching `openai:*`"),
+        "{err}"
+    );
+    assert_eq!(server.request_count(), 2, "nothing more was asked of the server");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_under_prompt_mode_without_a_terminal_exits_3_and_writes_nothing() {
+    let dir = copy("notes");
+    let reminders = dir.path().join("notes/reminders.txt");
+    let script = || {
+        vec![
+            Reply::tool_call("read_file", json!({"path": "notes/reminders.txt"})),
+            Reply::tool_call(
+                "write_file",
+                json!({"path": "notes/reminders.txt", "content": "- buy stamps\n- water the ferns on Tuesday\n"}),
+            ),
+            Reply::text("Stored: water the ferns on Tuesday"),
+        ]
+    };
+    let server = server(script()).await;
+    let out = output(llm_do(&server).args(["run", "--json"]).arg(dir.path()));
+    assert_eq!(code(&out), 3);
+    let err = stderr(&out);
+    assert!(
+        err.contains("the call to `write_file` (asked by `main` at depth 2) needs approval"),
+        "{err}"
+    );
+    let result: Value = serde_json::from_str(stdout(&out).trim()).expect("one JSON object");
+    assert_eq!(result["ok"], false);
+    assert_eq!(std::fs::read_to_string(&reminders).unwrap(), "- buy stamps\n", "not written");
+    // The read ran without asking: its content reached the model.
+    assert!(messages(&server, 1).iter().any(|m| m.to_string().contains("buy stamps")));
+
+    // Approved, the same project writes.
+    let server = self::server(script()).await;
+    let out = output(llm_do(&server).args(["run", "--approve-all"]).arg(dir.path()));
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "Stored: water the ferns on Tuesday\n"));
+    assert!(std::fs::read_to_string(&reminders).unwrap().contains("water the ferns"));
+}
+
+/// `reject_all`, `return_permission_errors` and `allow_cli_input: false` of project.json.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runtime_settings_of_the_manifest_are_honoured() {
+    let script = || {
+        vec![
+            Reply::tool_call("write_file", json!({"path": "notes/reminders.txt", "content": "x"})),
+            Reply::text("Could not store it."),
+        ]
+    };
+    for runtime in [
+        r#"{"approval_mode": "reject_all"}"#,
+        r#"{"approval_mode": "prompt", "return_permission_errors": true}"#,
+    ] {
+        let dir = copy("notes");
+        let manifest = format!(
+            r#"{{"version": 1, "runtime": {runtime}, "allow_cli_input": false, "entry": {{"agent": "main", "args": {{"input": "Remember the milk"}}}}, "agent_files": ["main.agent"]}}"#
+        );
+        std::fs::write(dir.path().join("project.json"), manifest).unwrap();
+        let server = server(script()).await;
+        let out = output(llm_do(&server).arg("run").arg(dir.path()));
+        assert_eq!((code(&out), stdout(&out).as_str()), (0, "Could not store it.\n"), "{runtime}");
+        let told = messages(&server, 1).last().unwrap().to_string();
+        assert!(told.contains("permission denied"), "{runtime}: {told}");
+        let reminders = dir.path().join("notes/reminders.txt");
+        assert_eq!(std::fs::read_to_string(reminders).unwrap(), "- buy stamps\n");
+
+        let out = output(llm_do(&server).arg("run").arg(dir.path()).arg("other input"));
+        assert_eq!(code(&out), 2);
+        assert!(stderr(&out).contains("allow_cli_input: false"), "{}", stderr(&out));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readonly_shell_analyser_runs_commands_in_the_current_directory() {
+    let server = server(vec![
+        Reply::tool_call("shell", json!({"command": "grep -c apples inventory.txt"})),
+        Reply::tool_call("shell", json!({"command": "cat inventory.txt | wc -l"})),
+        Reply::tool_call("shell", json!({"command": "rm inventory.txt"})),
+        Reply::text("Two lines mention apples."),
+    ])
+    .await;
+    let analyser = fixtures().join("analyser");
+    let out = output(llm_do(&server).current_dir(&analyser).args(["run", "."]));
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "Two lines mention apples.\n"));
+    let result = |request: usize| messages(&server, request).last().unwrap().to_string();
+    assert!(result(1).contains(r#"\"stdout\":\"2\\n\""#), "{}", result(1));
+    assert!(
+        result(2).contains("`|` (a pipe or `||`)"),
+        "metacharacters are refused: {}",
+        result(2)
+    );
+    assert!(result(3).contains("denied"), "unlisted commands are refused: {}", result(3));
+    assert!(analyser.join("inventory.txt").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_delegates_to_another() {
+    let server = server(vec![
+        Reply::tool_call("fact_checker", json!({"input": "The moon is made of cheese."})),
+        Reply::text("False: the moon is rock."),
+        Reply::text("The moon is made of rock."),
+    ])
+    .await;
+    let out = output(
+        llm_do(&server)
+            .arg("run")
+            .arg(fixtures().join("delegation"))
+            .arg("The moon is made of cheese."),
+    );
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "The moon is made of rock.\n"));
+    let checker = messages(&server, 1);
+    assert!(checker[0]["content"].as_str().unwrap().starts_with("Say in one sentence"));
+    assert_eq!(checker[1]["content"], "The moon is made of cheese.");
+    let tools = &server.requests()[0].body["tools"];
+    assert_eq!(tools[0]["function"]["name"], "fact_checker", "{tools}");
+
+    let out =
+        output(command(BIN, None).args(["list", "--json"]).arg(fixtures().join("delegation")));
+    let listed: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(listed["entry"], "editor");
+    assert_eq!(listed["callables"][0]["source"], "editor.agent");
+}
+
+#[test]
+fn check_refuses_what_cannot_run_with_locations() {
+    let out = output(command(BIN, None).current_dir(fixtures()).args(["check", "refused"]));
+    assert_eq!(code(&out), 2);
+    insta::assert_snapshot!(stderr(&out));
+    let out = output(command(BIN, None).current_dir(fixtures()).args(["check", "calculator"]));
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("calculator/main.agent:5:5: error: the toolset `arithmetic` is defined in Python (tools.py)"),
+        "{}",
+        stderr(&out)
+    );
+}

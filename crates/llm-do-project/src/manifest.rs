@@ -1,0 +1,333 @@
+//! `project.json`: the manifest of a project written for the Python llm-do (version 1), read
+//! into the same [`ProjectConfig`] as `llm-do.toml`.
+//!
+//! ```json
+//! {
+//!   "version": 1,
+//!   "runtime": { "approval_mode": "prompt", "max_depth": 5 },
+//!   "entry": { "agent": "main", "args": { "input": "Hello" } },
+//!   "agent_files": ["main.agent"],
+//!   "python_files": []
+//! }
+//! ```
+//!
+//! Every key version 1 defines is either honoured or refused by name, at its position; see
+//! `docs/migrating-from-python.md` for the table.
+
+use crate::config::{ApprovalMode, ProjectConfig};
+use crate::diagnostic::{Diagnostic, Pos};
+use crate::json;
+use crate::yaml::{Kind, Node};
+use llm_do_core::approval::Verdict;
+use std::path::{Path, PathBuf};
+
+/// The name of the Python llm-do's manifest.
+pub const MANIFEST_FILE: &str = "project.json";
+
+const TOP_KEYS: &[&str] = &[
+    "version",
+    "runtime",
+    "allow_cli_input",
+    "entry",
+    "generated_agents_dir",
+    "agent_files",
+    "python_files",
+];
+const RUNTIME_KEYS: &[&str] = &[
+    "approval_mode",
+    "auth_mode",
+    "max_depth",
+    "return_permission_errors",
+    "agent_calls_require_approval",
+    "agent_attachments_require_approval",
+    "agent_approval_overrides",
+];
+const ENTRY_KEYS: &[&str] = &["agent", "function", "args"];
+const OVERRIDE_KEYS: &[&str] = &["calls_require_approval", "attachments_require_approval"];
+
+/// What `project.json` adds to a [`ProjectConfig`] beyond `llm-do.toml`'s keys.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Manifest {
+    /// `agent_files`, resolved against the project directory, with their positions.
+    pub(crate) agent_files: Vec<(PathBuf, Pos)>,
+    /// `python_files`, as written, with their positions.
+    pub(crate) python_files: Vec<(String, Pos)>,
+    /// `runtime.agent_calls_require_approval` (`Ask`) and `agent_approval_overrides`.
+    pub(crate) agent_calls: Option<Verdict>,
+    pub(crate) agent_overrides: Vec<(String, Verdict, Pos)>,
+}
+
+fn one_of(keys: &[&str]) -> String {
+    let quoted: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+    format!("one of {}", quoted.join(", "))
+}
+
+struct Reader<'a> {
+    file: &'a Path,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Reader<'_> {
+    fn error(&mut self, pos: Pos, message: impl Into<String>, expected: impl Into<String>) {
+        self.diagnostics.push(Diagnostic::at(self.file, pos, message).expected(expected));
+    }
+
+    /// The entries of an object, reporting unknown and duplicate keys.
+    fn object<'n>(
+        &mut self,
+        what: &str,
+        node: &'n Node,
+        keys: &[&str],
+    ) -> Vec<(&'n str, &'n Node)> {
+        let Kind::Map(entries) = &node.kind else {
+            self.error(node.pos, format!("{what} is {}", node.describe()), "a JSON object");
+            return Vec::new();
+        };
+        let mut out: Vec<(&str, &Node)> = Vec::new();
+        for (k, v) in entries {
+            let key = k.as_str().unwrap_or_default();
+            if out.iter().any(|(seen, _)| *seen == key) {
+                self.error(k.pos, format!("duplicate key `{key}`"), "each key once");
+            } else if keys.is_empty() || keys.contains(&key) {
+                out.push((key, v));
+            } else {
+                self.error(
+                    k.pos,
+                    format!("unknown key `{key}` in {what}"),
+                    format!("{} (version 1 of project.json)", one_of(keys)),
+                );
+            }
+        }
+        out
+    }
+
+    fn bool(&mut self, key: &str, node: &Node) -> Option<bool> {
+        match node.kind {
+            Kind::Bool(b) => Some(b),
+            _ => {
+                self.error(node.pos, format!("`{key}` is {}", node.describe()), "true or false");
+                None
+            }
+        }
+    }
+
+    fn string<'n>(&mut self, key: &str, node: &'n Node) -> Option<&'n str> {
+        match node.as_str() {
+            Some(s) if !s.trim().is_empty() => Some(s),
+            _ => {
+                self.error(
+                    node.pos,
+                    format!("`{key}` is {}", node.describe()),
+                    "a non-empty string",
+                );
+                None
+            }
+        }
+    }
+
+    fn files(&mut self, key: &str, node: &Node) -> Vec<(String, Pos)> {
+        let Kind::Seq(items) = &node.kind else {
+            self.error(node.pos, format!("`{key}` is {}", node.describe()), "a list of paths");
+            return Vec::new();
+        };
+        let mut out: Vec<(String, Pos)> = Vec::new();
+        for item in items {
+            let Some(path) = self.string(key, item) else { continue };
+            if out.iter().any(|(p, _)| p == path) {
+                self.error(item.pos, format!("`{path}` is listed twice"), "each file once");
+            } else {
+                out.push((path.to_owned(), item.pos));
+            }
+        }
+        out
+    }
+}
+
+/// Parses the text of `project.json` in `dir`: the configuration, the manifest's own parts,
+/// and every problem (with defaults where a value was wrong, so later checks still run).
+pub(crate) fn parse(
+    file: &Path,
+    dir: &Path,
+    text: &str,
+) -> (ProjectConfig, Manifest, Vec<Diagnostic>) {
+    let mut config = ProjectConfig { source: Some(file.to_owned()), ..ProjectConfig::default() };
+    let mut manifest = Manifest::default();
+    let mut r = Reader { file, diagnostics: Vec::new() };
+    let root = match json::parse(text) {
+        Ok(root) => root,
+        Err(e) => {
+            let mut d = Diagnostic::at(file, e.pos, e.message);
+            d.expected = e.expected;
+            return (config, manifest, vec![d]);
+        }
+    };
+    let top = r.object("project.json", &root, TOP_KEYS);
+    for required in ["version", "runtime", "entry"] {
+        if !top.iter().any(|(k, _)| *k == required) {
+            r.error(
+                root.pos,
+                format!("project.json has no `{required}`"),
+                format!("a `{required}` key (version 1 of project.json requires it)"),
+            );
+        }
+    }
+    for (key, value) in top {
+        match key {
+            "version" if value.kind != Kind::Int(1) => {
+                let found = value.to_json().map(|v| v.to_string()).unwrap_or_default();
+                r.error(value.pos, format!("unsupported manifest version {found}"), "`\"version\": 1`");
+            }
+            "runtime" => runtime(&mut r, value, &mut config, &mut manifest),
+            "allow_cli_input" => {
+                if let Some(b) = r.bool(key, value) {
+                    config.allow_cli_input = b;
+                }
+            }
+            "entry" => entry(&mut r, value, &mut config),
+            "generated_agents_dir" => r.error(
+                value.pos,
+                "`generated_agents_dir` stores dynamic agents, which are not supported",
+                "no `generated_agents_dir`: write each agent as a `.agent` or `.worker` file of the project",
+            ),
+            "agent_files" => {
+                for (path, pos) in r.files(key, value) {
+                    let resolved = dir.join(&path);
+                    if !resolved.is_file() {
+                        r.error(pos, format!("the agent file `{path}` does not exist"), "a path relative to the project directory");
+                    } else if resolved.extension().is_none_or(|e| e != "agent") {
+                        r.error(pos, format!("`{path}` is not a `.agent` file"), "a `NAME.agent` file (`.worker` files are found without being listed)");
+                    } else {
+                        manifest.agent_files.push((resolved, pos));
+                    }
+                }
+            }
+            "python_files" => {
+                for (path, pos) in r.files(key, value) {
+                    if !dir.join(&path).is_file() {
+                        r.error(pos, format!("the Python file `{path}` does not exist"), "a path relative to the project directory");
+                    } else {
+                        manifest.python_files.push((path, pos));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (config, manifest, r.diagnostics)
+}
+
+fn runtime(r: &mut Reader<'_>, node: &Node, config: &mut ProjectConfig, manifest: &mut Manifest) {
+    for (key, value) in r.object("`runtime`", node, RUNTIME_KEYS) {
+        match key {
+            "approval_mode" => match value.as_str() {
+                Some("prompt") => config.approval_mode = ApprovalMode::Prompt,
+                Some("approve_all") => config.approval_mode = ApprovalMode::ApproveAll,
+                Some("reject_all") => config.approval_mode = ApprovalMode::DenyAll,
+                _ => r.error(
+                    value.pos,
+                    format!("`approval_mode` is {}", describe(value)),
+                    "`prompt`, `approve_all` or `reject_all`",
+                ),
+            },
+            "auth_mode" => match value.as_str() {
+                Some("oauth_off") => {}
+                Some(mode @ ("oauth_auto" | "oauth_required")) => r.error(
+                    value.pos,
+                    format!("`auth_mode: {mode}` uses OAuth model credentials, which are not supported"),
+                    "`oauth_off` (or no `auth_mode`): give providers API keys in the environment, e.g. OPENAI_API_KEY",
+                ),
+                _ => r.error(
+                    value.pos,
+                    format!("`auth_mode` is {}", describe(value)),
+                    "`oauth_off`",
+                ),
+            },
+            "max_depth" => match value.kind {
+                Kind::Int(i) if i >= 1 => config.max_depth = Some(u32::try_from(i).unwrap_or(u32::MAX)),
+                _ => r.error(
+                    value.pos,
+                    format!("`max_depth` is {}", describe(value)),
+                    "a whole number of at least 1",
+                ),
+            },
+            "return_permission_errors" => {
+                if let Some(b) = r.bool(key, value) {
+                    config.return_permission_errors = b;
+                }
+            }
+            "agent_calls_require_approval" => {
+                if let Some(true) = r.bool(key, value) {
+                    manifest.agent_calls = Some(Verdict::Ask);
+                }
+            }
+            // No call carries attachments here (they are not supported), so the setting never
+            // applies; it is accepted either way.
+            "agent_attachments_require_approval" => {
+                r.bool(key, value);
+            }
+            "agent_approval_overrides" => {
+                for (agent, settings) in r.object("`agent_approval_overrides`", value, &[]) {
+                    for (k, v) in r.object(&format!("the override of `{agent}`"), settings, OVERRIDE_KEYS) {
+                        let Some(b) = r.bool(k, v) else { continue };
+                        if k == "calls_require_approval" {
+                            let verdict = if b { Verdict::Ask } else { Verdict::Allow };
+                            manifest.agent_overrides.push((agent.to_owned(), verdict, v.pos));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn entry(r: &mut Reader<'_>, node: &Node, config: &mut ProjectConfig) {
+    let entries = r.object("`entry`", node, ENTRY_KEYS);
+    let targets = entries.iter().filter(|(k, _)| *k != "args").count();
+    if targets != 1 && matches!(node.kind, Kind::Map(_)) {
+        r.error(
+            node.pos,
+            "`entry` must name exactly one of `agent` or `function`",
+            "`\"entry\": {\"agent\": \"main\"}`",
+        );
+    }
+    for (key, value) in entries {
+        match key {
+            "agent" => {
+                if let Some(name) = r.string(key, value) {
+                    config.entry = Some(name.to_owned());
+                    config.entry_pos = value.pos;
+                }
+            }
+            "function" => {
+                let name = value.as_str().unwrap_or_default();
+                r.error(
+                    value.pos,
+                    format!("the entry function `{name}` is Python code, which cannot run here"),
+                    "`entry.agent` naming an agent; to orchestrate in code, write the function as a Rust tool or worker of a host program (llm_do_cli::main_with) and name it in `entry.agent`",
+                );
+            }
+            "args" => match value.to_json() {
+                Ok(args @ serde_json::Value::Object(_)) => {
+                    config.entry_args = Some(args);
+                    config.entry_args_pos = value.pos;
+                }
+                Ok(_) => r.error(
+                    value.pos,
+                    format!("`args` is {}", value.describe()),
+                    "a JSON object, e.g. {\"input\": \"Hello\"}",
+                ),
+                Err(e) => r.error(e.pos, e.message, "JSON"),
+            },
+            _ => {}
+        }
+    }
+}
+
+fn describe(node: &Node) -> String {
+    match &node.kind {
+        Kind::Str(s) if s.chars().count() <= 40 => format!("the string `{s}`"),
+        Kind::Int(i) => format!("`{i}`"),
+        _ => node.describe().to_owned(),
+    }
+}

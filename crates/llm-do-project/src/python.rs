@@ -1,0 +1,211 @@
+//! The checks that only projects written for the Python llm-do need: approval settings of
+//! `project.json` applied to agents, toolsets resolved against the host program (and refused,
+//! naming the Python file, when only Python defines them), and `entry.args` checked against
+//! the entry's input schema.
+
+use crate::config::ProjectConfig;
+use crate::diagnostic::{Diagnostic, Pos};
+use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::toolset::ToolEntry;
+use crate::worker_file::WorkerFile;
+use llm_do_core::Registry;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// Applies `agent_calls_require_approval` and `agent_approval_overrides` to the agents.
+pub(crate) fn agent_approvals(
+    manifest: &Manifest,
+    config: &ProjectConfig,
+    workers: &mut [WorkerFile],
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for w in workers.iter_mut().filter(|w| w.agent_file) {
+        if manifest.agent_calls.is_some() {
+            w.approval = manifest.agent_calls;
+        }
+    }
+    for (name, verdict, pos) in &manifest.agent_overrides {
+        match workers.iter_mut().find(|w| &w.name == name) {
+            Some(w) => w.approval = Some(*verdict),
+            None => {
+                let file = config.source.clone().unwrap_or_else(|| MANIFEST_FILE.into());
+                out.push(
+                    Diagnostic::at(
+                        &file,
+                        *pos,
+                        format!("`{name}` is not an agent of this project"),
+                    )
+                    .expected("the name of an agent or worker of the project"),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Resolves the `tools` and `toolsets` names of agents: project workers, built-in tools, and
+/// the host program's callables and toolsets ([`Registry::toolset`], expanded into its
+/// members). A name nothing defines is reported — as Python code to port when the project
+/// has `python_files`.
+pub(crate) fn resolve_toolsets(
+    dir: &Path,
+    python_files: &[(String, Pos)],
+    workers: &mut [WorkerFile],
+    host: &Registry,
+) -> Vec<Diagnostic> {
+    let mut known: BTreeSet<String> = workers.iter().map(|w| w.name.clone()).collect();
+    known.extend(crate::check::builtin_names(workers));
+    known.extend(host.names().map(str::to_owned));
+    let mut out = Vec::new();
+    for w in workers.iter_mut().filter(|w| w.agent_file) {
+        let mut tools = Vec::new();
+        let mut positions = Vec::new();
+        for (entry, pos) in w.tools.drain(..).zip(w.tool_pos.drain(..)) {
+            let (name, kind) = match &entry {
+                ToolEntry::Toolset(n) => (n.clone(), "toolset"),
+                ToolEntry::Name(n) => (n.clone(), "tool"),
+                _ => {
+                    tools.push(entry);
+                    positions.push(pos);
+                    continue;
+                }
+            };
+            if let (ToolEntry::Toolset(_), Some(members), false) =
+                (&entry, host.toolset(&name), known.contains(&name))
+            {
+                for member in members {
+                    if !known.contains(member) {
+                        out.push(Diagnostic::at(&w.path, pos, format!("the host program's toolset `{name}` lists `{member}`, which it does not register")).expected("toolset members registered with `Registry::insert`"));
+                    }
+                    tools.push(ToolEntry::Name(member.clone()));
+                    positions.push(pos);
+                }
+                continue;
+            }
+            if !known.contains(&name) {
+                out.push(unresolved(dir, python_files, &w.path, pos, &name, kind, &known));
+            }
+            tools.push(ToolEntry::Name(name));
+            positions.push(pos);
+        }
+        w.tools = tools;
+        w.tool_pos = positions;
+    }
+    out
+}
+
+fn unresolved(
+    dir: &Path,
+    python_files: &[(String, Pos)],
+    file: &Path,
+    pos: Pos,
+    name: &str,
+    kind: &str,
+    known: &BTreeSet<String>,
+) -> Diagnostic {
+    if python_files.is_empty() {
+        let mut names: Vec<String> = crate::agent_file::BUILTIN_TOOLSETS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain(known.iter().cloned())
+            .map(|n| format!("`{n}`"))
+            .collect();
+        names.dedup();
+        return Diagnostic::at(file, pos, format!("unknown {kind} `{name}`"))
+            .expected(format!("a built-in toolset, an agent of the project or a Rust tool of the host program: one of {}", names.join(", ")));
+    }
+    // The Python files that mention the name (all of them when none does).
+    let mentioning: Vec<&str> = python_files
+        .iter()
+        .filter(|(p, _)| crate::source::read(&dir.join(p)).is_ok_and(|text| mentions(&text, name)))
+        .map(|(p, _)| p.as_str())
+        .collect();
+    let files = if mentioning.is_empty() {
+        python_files.iter().map(|(p, _)| p.as_str()).collect()
+    } else {
+        mentioning
+    };
+    let insert = if kind == "toolset" {
+        format!("name the group with `registry.insert_toolset(\"{name}\", [..their names..])`")
+    } else {
+        format!("register it as `{name}`")
+    };
+    Diagnostic::at(
+        file,
+        pos,
+        format!("the {kind} `{name}` is defined in Python ({}), which cannot run here", files.join(", ")),
+    )
+    .expected(format!(
+        "Rust tools of a host program: write them with #[tool], register them in a `Registry` ({insert}), and run the project with `llm_do_cli::main_with(registry)`: the same project then runs unchanged (docs/migrating-from-python.md)"
+    ))
+}
+
+/// `true` when `name` occurs in `text` as a whole identifier.
+fn mentions(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + name.len()..].chars().next();
+        let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        !ident(before) && !ident(after)
+    })
+}
+
+/// The agents whose `compatible_models` reject `model`, the model of workers naming none.
+pub(crate) fn model_mismatches(workers: &[WorkerFile], model: &str) -> Vec<Diagnostic> {
+    workers
+        .iter()
+        .filter(|w| w.model.is_none())
+        .filter_map(|w| {
+            let patterns = w.compatible_models.as_ref()?;
+            if patterns.iter().any(|p| crate::agent_file::model_matches(model, p)) {
+                return None;
+            }
+            let shown: Vec<String> = patterns.iter().map(|p| format!("`{p}`")).collect();
+            Some(
+                Diagnostic::at(
+                    &w.path,
+                    w.compatible_pos,
+                    format!(
+                        "the model `{model}` does not match `compatible_models` of `{}`",
+                        w.name
+                    ),
+                )
+                .expected(format!(
+                    "a model matching {} (choose it with --model or LLM_DO_MODEL)",
+                    shown.join(" or ")
+                )),
+            )
+        })
+        .collect()
+}
+
+/// `entry.args` must be valid arguments of the entry.
+pub(crate) fn entry_args(config: &ProjectConfig, workers: &[WorkerFile]) -> Vec<Diagnostic> {
+    let (Some(args), Some(entry)) = (&config.entry_args, &config.entry) else {
+        return Vec::new();
+    };
+    let Some(worker) = workers.iter().find(|w| &w.name == entry) else {
+        return Vec::new();
+    };
+    let file = config.source.clone().unwrap_or_else(|| MANIFEST_FILE.into());
+    match llm_do_core::schema::Validator::new(&worker.input).and_then(|v| v.validate(args)) {
+        Ok(()) => Vec::new(),
+        Err(e) => vec![
+            Diagnostic::at(
+                &file,
+                config.entry_args_pos,
+                format!("`entry.args` are not valid arguments of `{entry}`: {e}"),
+            )
+            .expected(format!("arguments matching the input schema {}", worker.input)),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn mentions_whole_identifiers_only() {
+        assert!(super::mentions("TOOLSETS = {\"calc_tools\": build}", "calc_tools"));
+        assert!(!super::mentions("def build_calc_tools(ctx):", "calc_tools"));
+    }
+}

@@ -1,0 +1,195 @@
+//! Projects written for the Python llm-do (`project.json` + `NAME.agent`): the fixtures under
+//! `tests/fixtures/python` load, map onto workers and built-in toolsets, and every feature
+//! that cannot run here is refused at its file:line:col.
+
+use llm_do_core::approval::Verdict;
+use llm_do_core::{Registry, Runtime, ToolSpecBuilder};
+use llm_do_project::{ApprovalMode, Project, ToolEntry};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/python").join(name)
+}
+
+/// Diagnostics with the fixture directory shown relative, for snapshots.
+fn relative(errors: &llm_do_project::Diagnostics) -> String {
+    let root = format!(
+        "{}/",
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/python").display()
+    );
+    errors.to_string().replace(&root, "")
+}
+
+#[test]
+fn the_greeter_maps_onto_a_worker_with_entry_args() {
+    let project = Project::check(fixture("greeter"), &Registry::default()).expect("valid");
+    assert_eq!(project.entry(), Some("main"));
+    let config = project.config();
+    assert_eq!(config.approval_mode, ApprovalMode::ApproveAll);
+    assert_eq!(config.max_depth, Some(3));
+    assert_eq!(config.entry_args, Some(json!({"input": "Good morning, I am Ada."})));
+    let main = &project.workers()[0];
+    assert_eq!(main.description.as_deref(), Some("Welcomes a visitor by name."));
+    assert!(main.system.as_deref().unwrap().starts_with("Reply to the visitor"));
+    assert_eq!(main.prompt, "{input}", "the user message is the input as it is");
+    assert_eq!(main.input["required"], json!(["input"]));
+    assert_eq!(main.compatible_models.as_deref(), Some(&["openai:*".to_owned()][..]));
+    assert!(project.check_model("openai:gpt-4o").is_ok());
+    let wrong = project.check_model("local:smollm2").unwrap_err();
+    assert!(
+        wrong.to_string().contains("main.agent:5:3: error: the model `local:smollm2` does not match `compatible_models` of `main`"),
+        "{wrong}"
+    );
+    let rt = project.register(Runtime::builder()).build();
+    assert_eq!(rt.limits().max_depth, 3);
+}
+
+#[test]
+fn builtin_toolsets_map_onto_the_tools_crate() {
+    let notes = Project::load(fixture("notes")).expect("valid");
+    assert_eq!(notes.config().approval_mode, ApprovalMode::Prompt);
+    let names: Vec<String> = notes.specs().map(|s| s.name().to_owned()).collect();
+    assert_eq!(names, ["main", "read_file", "write_file", "list_files"]);
+    let write = notes.specs().find(|s| s.name() == "write_file").unwrap();
+    assert_eq!(write.approval(), Some(Verdict::Ask), "writes ask, as upstream");
+    match &notes.workers()[0].tools[0] {
+        ToolEntry::Filesystem(fs) => assert_eq!(fs.root, fixture("notes"), "filesystem_project"),
+        other => panic!("{other:?}"),
+    }
+
+    let analyser = Project::load(fixture("analyser")).expect("valid");
+    let ToolEntry::Shell(shell) = &analyser.workers()[0].tools[0] else { panic!() };
+    assert_eq!(shell.root, std::env::current_dir().unwrap(), "the shell works in the cwd");
+    let policy = analyser.approval_policy(Default::default());
+    for (command, verdict) in [
+        ("grep -c apples inventory.txt", Verdict::Allow),
+        ("find . -delete", Verdict::Ask),
+        ("rm inventory.txt", Verdict::Deny),
+    ] {
+        assert_eq!(
+            policy.evaluate("shell", &json!({"command": command}), None).0,
+            verdict,
+            "{command}"
+        );
+    }
+}
+
+#[test]
+fn agents_call_agents_by_name() {
+    let project = Project::check(fixture("delegation"), &Registry::default()).expect("valid");
+    assert_eq!(project.entry(), Some("editor"));
+    let editor = project.workers().iter().find(|w| w.name == "editor").unwrap();
+    assert_eq!(editor.tool_names(), ["fact_checker"]);
+    let checker = project.workers().iter().find(|w| w.name == "fact_checker").unwrap();
+    assert!(
+        checker.description.as_deref().unwrap().starts_with("Say in one sentence"),
+        "without `description`, callers see the instructions"
+    );
+}
+
+#[test]
+fn python_toolsets_are_refused_until_the_host_provides_them() {
+    let errors = Project::check(fixture("calculator"), &Registry::default()).unwrap_err();
+    insta::assert_snapshot!(relative(&errors));
+
+    let tool =
+        |name: &str| ToolSpecBuilder::new(name).handler(|_, _| async { Ok(json!(0)) }).build();
+    let mut host = Registry::default();
+    host.insert(tool("add"));
+    host.insert(tool("multiply"));
+    host.insert_toolset("arithmetic", ["add", "multiply"]);
+    let project = Project::check(fixture("calculator"), &host).expect("the host provides it");
+    assert_eq!(project.workers()[0].tool_names(), ["add", "multiply"]);
+}
+
+#[test]
+fn refused_features_are_located() {
+    let errors = Project::check(fixture("refused"), &Registry::default()).unwrap_err();
+    let text = relative(&errors);
+    for (at, what) in [
+        ("refused/project.json:5:18", "`auth_mode: oauth_auto` uses OAuth"),
+        ("refused/project.json:6:73", "`nobody` is not an agent"),
+        ("refused/project.json:9:27", "dynamic agents"),
+        ("refused/project.json:12:3", "unknown key `colour`"),
+        ("refused/main.agent:3:8", "both `model` and `compatible_models`"),
+        (
+            "refused/main.agent:5:18",
+            "`input_model_ref: schemas.py:PicnicRequest` names a Python class",
+        ),
+        ("refused/main.agent:7:3", "`server_side_tools`"),
+        ("refused/main.agent:10:5", "`dynamic_agents`"),
+        (
+            "refused/main.agent:11:5",
+            "the toolset `weather_tools` is defined in Python (helpers.py)",
+        ),
+        ("refused/main.agent:13:1", "unknown key `temperature`"),
+    ] {
+        assert!(
+            text.lines().any(|l| l.starts_with(&format!("{at}: error: ")) && l.contains(what)),
+            "{at}: {what}\n{text}"
+        );
+    }
+    insta::assert_snapshot!(text);
+
+    let errors = Project::check(fixture("function_entry"), &Registry::default()).unwrap_err();
+    insta::assert_snapshot!("function_entry", relative(&errors));
+}
+
+#[test]
+fn mixed_projects_and_inline_input_schemas() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write(
+        "project.json",
+        r#"{"version": 1, "runtime": {"agent_calls_require_approval": true}, "entry": {"agent": "main", "args": {"input": "x"}}, "agent_files": ["main.agent", "topic.agent"]}"#,
+    );
+    write("main.agent", "---\nname: main\ntoolsets: [summarize, topic]\n---\nUse your tools.\n");
+    write(
+        "topic.agent",
+        "---\nname: topic\ninput_model_ref: {type: object, properties: {topic: {type: string}}, required: [topic]}\n---\nOne line on the topic.\n",
+    );
+    write("summarize.worker", "---\ndescription: Summarizes.\n---\nSummarize {input}.\n");
+    let project = Project::check(dir.path(), &Registry::default()).expect("mixed project");
+    let names: Vec<&str> = project.workers().iter().map(|w| w.name.as_str()).collect();
+    assert_eq!(names, ["summarize", "main", "topic"]);
+    let topic = project.specs().find(|s| s.name() == "topic").unwrap();
+    assert_eq!(topic.input_schema()["required"], json!(["topic"]));
+    assert_eq!(topic.approval(), Some(Verdict::Ask), "agent_calls_require_approval");
+    let summarize = project.specs().find(|s| s.name() == "summarize").unwrap();
+    assert_eq!(summarize.approval(), None, "only agents are concerned");
+
+    // `entry.args` must fit the entry's input schema.
+    write(
+        "project.json",
+        r#"{"version": 1, "runtime": {}, "entry": {"agent": "topic", "args": {"input": "x"}}, "agent_files": ["main.agent", "topic.agent"]}"#,
+    );
+    let errors = Project::check(dir.path(), &Registry::default()).unwrap_err().to_string();
+    assert!(
+        errors
+            .contains("project.json:1:67: error: `entry.args` are not valid arguments of `topic`"),
+        "{errors}"
+    );
+
+    // A project has one configuration file.
+    write("llm-do.toml", "max_depth = 2\n");
+    let errors = Project::load(dir.path()).unwrap_err().to_string();
+    assert!(
+        errors
+            .contains("project.json:1:1: error: the project has both project.json and llm-do.toml"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn broken_json_is_located() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("project.json"),
+        "{\n  \"version\": 1,\n  \"runtime\": {},\n}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("a.agent"), "---\nname: a\n---\nHi\n").unwrap();
+    let errors = Project::load(dir.path()).unwrap_err().to_string();
+    assert!(errors.contains("project.json:4:1: error: invalid JSON: trailing comma"), "{errors}");
+}
