@@ -1,5 +1,5 @@
 //! Hello: workers on a real language model with no API key and no network — the embedded
-//! local model (SmolLM2-135M-Instruct, run in-process by llama.cpp).
+//! local model (SmolLM2-135M-Instruct, run in-process in pure Rust by `llm-do-local`).
 //!
 //! ```text
 //! cargo run --example hello [-- "customer message"]

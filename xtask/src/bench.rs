@@ -22,7 +22,7 @@ struct Options {
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--peer] [--no-local] [--out FILE.json]
   --quick     small sizes, for routine use (under 2 minutes once built)
   --peer      also run the pydantic-ai peer (makes a virtualenv from benches/peer/requirements.txt)
-  --no-local  skip bench 5 (the embedded model): no llama.cpp build
+  --no-local  skip bench 5 (the embedded model): no inference kernels to build
   --out F     write the JSON there instead of target/llm-do-bench/results[-quick].json
               (the table always goes to target/llm-do-bench/results[-quick].md)";
 

@@ -1,7 +1,8 @@
 //! Project automation for llm-do.
 //!
-//! - `cargo xtask ci`: the exact gates CI runs (`.ci/run` calls this): rustfmt check, clippy with
-//!   `-D warnings` on every target, then the test command from README.md.
+//! - `cargo xtask ci`: the exact gates CI runs (`.ci/run` calls this): no native build tool in
+//!   the dependency graph ([`NATIVE_BUILD_CRATES`]), rustfmt check, clippy with `-D warnings`
+//!   on every target, then the test command from README.md.
 //! - `cargo xtask test`: only the test command.
 //! - `cargo xtask bench [--quick] [--peer] [--no-local]`: the benchmark suite (see
 //!   docs/benchmarks.md and [`bench`]).
@@ -14,11 +15,17 @@ use std::process::Command;
 /// The test command README.md gives; CI runs exactly this.
 const TEST_COMMAND: &[&str] = &["test", "--workspace"];
 
+/// Crates that mean a build script compiles C/C++ or generates bindings with libclang: none may
+/// be in the workspace's dependency graph, so that a machine with only a Rust toolchain builds
+/// everything (README's quick start).
+const NATIVE_BUILD_CRATES: &[&str] = &["cmake", "bindgen", "llama-cpp-sys-2"];
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let task = args.first().cloned().unwrap_or_default();
     match task.as_str() {
         "ci" => {
+            check_no_native_builds()?;
             cargo(&["fmt", "--all", "--check"])?;
             cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
             cargo(TEST_COMMAND)
@@ -35,6 +42,49 @@ fn main() -> Result<()> {
     }
 }
 
+/// Fails when `cargo tree` shows one of [`NATIVE_BUILD_CRATES`] anywhere in the workspace's
+/// graph (normal, build and dev dependencies, every feature).
+fn check_no_native_builds() -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let args = [
+        "tree",
+        "--workspace",
+        "--all-features",
+        "-e",
+        "all",
+        "--prefix",
+        "none",
+        "--format",
+        "{p}",
+    ];
+    eprintln!("$ cargo {}", args.join(" "));
+    let out = Command::new(&cargo)
+        .args(args)
+        .output()
+        .with_context(|| format!("could not run `{cargo}`"))?;
+    if !out.status.success() {
+        bail!("`cargo tree` failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let found = native_build_crates(&String::from_utf8_lossy(&out.stdout));
+    if !found.is_empty() {
+        bail!(
+            "the dependency graph contains {}: a build script would need native tools (cmake, \
+             libclang, a C++ compiler); see `cargo tree -i NAME` for who pulls it in",
+            found.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The [`NATIVE_BUILD_CRATES`] named in `cargo tree --prefix none --format {p}` output.
+fn native_build_crates(tree: &str) -> Vec<&'static str> {
+    NATIVE_BUILD_CRATES
+        .iter()
+        .copied()
+        .filter(|name| tree.lines().any(|line| line.split_whitespace().next() == Some(*name)))
+        .collect()
+}
+
 fn cargo(args: &[&str]) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     eprintln!("$ cargo {}", args.join(" "));
@@ -46,4 +96,18 @@ fn cargo(args: &[&str]) -> Result<()> {
         bail!("`cargo {}` failed ({status})", args.join(" "));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn native_build_crates_are_found_by_exact_name() {
+        let tree =
+            "llm-do v0.1.0 (/w/crates/llm-do)\ncmake v0.1.54\ncmake-parser v1.0.0\nserde v1.0.0";
+        assert_eq!(native_build_crates(tree), ["cmake"]);
+        assert!(native_build_crates("bindgen-like v1.0.0\nllama v0.1.0").is_empty());
+        assert_eq!(native_build_crates("llama-cpp-sys-2 v0.1.161 (*)"), ["llama-cpp-sys-2"]);
+    }
 }

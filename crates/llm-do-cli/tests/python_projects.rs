@@ -199,6 +199,16 @@ async fn an_agent_delegates_to_another() {
     let tools = &server.requests()[0].body["tools"];
     assert_eq!(tools[0]["function"]["name"], "fact_checker", "{tools}");
 
+    // One agent file runs on its own; project.json names the project too.
+    let server = self::server(vec![Reply::text("True."), Reply::text("Edited.")]).await;
+    let checker = fixtures().join("delegation/fact_checker.agent");
+    let out = output(llm_do(&server).arg("run").arg(checker).arg("Water is wet."));
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "True.\n"));
+    assert!(messages(&server, 0)[0]["content"].as_str().unwrap().starts_with("Say in one"));
+    let manifest = fixtures().join("delegation/project.json");
+    let out = output(llm_do(&server).arg("run").arg(manifest).arg("Water is wet."));
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "Edited.\n"), "the entry ran");
+
     let out =
         output(command(BIN, None).args(["list", "--json"]).arg(fixtures().join("delegation")));
     let listed: Value = serde_json::from_str(&stdout(&out)).expect("JSON");

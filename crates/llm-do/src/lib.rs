@@ -99,8 +99,8 @@ pub mod testing;
 /// # }
 /// ```
 pub mod providers {
-    /// The embedded local model (feature `local`): GGUF models run in-process with llama.cpp,
-    /// `local:smollm2` by default. See also [`setup`](crate::setup).
+    /// The embedded local model (feature `local`, crate `llm-do-local`): GGUF models run
+    /// in-process in pure Rust, `local:smollm2` by default. See also [`setup`](crate::setup).
     pub use llm_do_providers::local;
     pub use llm_do_providers::openai;
 }

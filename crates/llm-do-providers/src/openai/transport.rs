@@ -92,7 +92,7 @@ pub(crate) fn client(config: &OpenAiConfig) -> Result<Client, ConfigError> {
         }
         None => SecretString::from(String::new()),
     };
-    let http = reqwest::Client::builder()
+    let http = crate::http::client_builder()
         .user_agent(concat!("llm-do/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(CONNECT_TIMEOUT.min(config.timeout))
         .build()

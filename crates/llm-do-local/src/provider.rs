@@ -1,9 +1,10 @@
 //! [`LocalModel`]: the [`Model`] implementation behind `local:…` model strings.
 
-use super::cache::{EMBEDDED, ModelCache};
-use super::engine::{Done, Engine, EngineConfig, Event, Job, Location, ModelInfo, Sampling};
-use super::error::LocalError;
-use super::prompt::{self, Answer};
+use crate::cache::{EMBEDDED, ModelCache};
+use crate::engine::{Done, Engine, EngineConfig, Event, Job, Location, ModelInfo};
+use crate::error::LocalError;
+use crate::prompt::{self, Answer};
+use crate::sampler::Sampling;
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use llm_do_core::{
@@ -11,7 +12,6 @@ use llm_do_core::{
     Usage,
 };
 use std::collections::HashMap;
-use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -25,23 +25,23 @@ pub const DEFAULT_MAX_TOKENS: u32 = 512;
 /// Default context window (capped at what the model was trained with).
 pub const DEFAULT_CONTEXT_SIZE: u32 = 4096;
 
-/// The embedded local model provider: runs GGUF models in-process with llama.cpp.
+/// The embedded local model provider: runs GGUF models in-process (candle, pure Rust).
 ///
 /// Register it as the `local` provider; model names are `smollm2` (the embedded default,
-/// fetched once into the cache, see [`cache`](super::cache)) or a path to a `.gguf` file
+/// fetched once into the cache, see [`cache`](crate::cache)) or a path to a `.gguf` file
 /// (`local:/models/qwen.gguf`, `local:~/m.gguf`, `local:./m.gguf`).
 ///
-/// Each model is loaded once per process, on its own thread, and shared by every
-/// `LocalModel` and runtime that uses it with the same context size and thread count;
-/// concurrent requests are served one after the other. Structured output and tool calls are
-/// decoded under grammars derived from their JSON Schemas (see [`prompt`](super::prompt) and
-/// [`grammar`](super::grammar)), so even a 135M-parameter model answers in the required
-/// shape. `temperature`, `top_p`, `max_tokens` and `seed` are honoured; the same `seed`
-/// and conversation give the same answer.
+/// Each model is loaded once per process, on its own thread (with a pool of inference
+/// threads), and shared by every `LocalModel` and runtime that uses it with the same context
+/// size and thread count; concurrent requests are served one after the other, in order.
+/// Structured output and tool calls are decoded under grammars derived from their JSON
+/// Schemas (see [`prompt`](crate::prompt)), so even a 135M-parameter model answers in the
+/// required shape. `temperature`, `top_p`, `max_tokens` and `seed` are honoured; the same
+/// `seed` (or temperature 0) and conversation give the same answer, byte for byte.
 ///
 /// ```no_run
 /// use llm_do_core::{Message, Model, ModelRequest, ModelSettings};
-/// use llm_do_providers::local::LocalModel;
+/// use llm_do_local::LocalModel;
 /// # async fn demo() -> Result<(), llm_do_core::ModelError> {
 /// let model = LocalModel::new();
 /// let request = ModelRequest::new("smollm2", vec![Message::user("Say hello.")])
@@ -54,7 +54,6 @@ pub const DEFAULT_CONTEXT_SIZE: u32 = 4096;
 #[derive(Debug, Clone)]
 pub struct LocalModel {
     cache_dir: Option<PathBuf>,
-    python: OsString,
     context_size: u32,
     threads: Option<u32>,
     max_tokens: u32,
@@ -69,16 +68,15 @@ impl Default for LocalModel {
 
 impl LocalModel {
     /// A provider with the default cache, context size ([`DEFAULT_CONTEXT_SIZE`]) and as many
-    /// threads as cores (at most 4).
+    /// inference threads as the machine has cores (at most 8).
     ///
     /// ```
-    /// let model = llm_do_providers::local::LocalModel::new();
+    /// let model = llm_do_local::LocalModel::new();
     /// # let _ = model;
     /// ```
     pub fn new() -> Self {
         Self {
             cache_dir: None,
-            python: "python3".into(),
             context_size: DEFAULT_CONTEXT_SIZE,
             threads: None,
             max_tokens: DEFAULT_MAX_TOKENS,
@@ -89,7 +87,7 @@ impl LocalModel {
     /// Caches (and looks for) embedded models in `dir` instead of the default cache directory.
     ///
     /// ```
-    /// let model = llm_do_providers::local::LocalModel::new().with_cache_dir("/tmp/models");
+    /// let model = llm_do_local::LocalModel::new().with_cache_dir("/tmp/models");
     /// # let _ = model;
     /// ```
     pub fn with_cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -97,21 +95,10 @@ impl LocalModel {
         self
     }
 
-    /// Fetches embedded models with this Python interpreter (default `python3`).
-    ///
-    /// ```
-    /// let model = llm_do_providers::local::LocalModel::new().with_python("/usr/bin/python3");
-    /// # let _ = model;
-    /// ```
-    pub fn with_python(mut self, python: impl Into<OsString>) -> Self {
-        self.python = python.into();
-        self
-    }
-
     /// Sets the context window in tokens (capped at the model's training context).
     ///
     /// ```
-    /// let model = llm_do_providers::local::LocalModel::new().with_context_size(2048);
+    /// let model = llm_do_local::LocalModel::new().with_context_size(2048);
     /// # let _ = model;
     /// ```
     pub fn with_context_size(mut self, tokens: u32) -> Self {
@@ -119,11 +106,13 @@ impl LocalModel {
         self
     }
 
-    /// Sets the number of CPU threads inference uses. On a machine busy with other work, fewer
-    /// threads are faster: llama.cpp's threads wait for each other by spinning.
+    /// Sets the number of threads of the engine's own pool (default: the machine's cores, at
+    /// most 8). candle's quantized matrix kernels use candle's process-wide pool instead,
+    /// sized by the `CANDLE_NUM_THREADS` environment variable (default: physical cores); on a
+    /// machine busy with other work, `CANDLE_NUM_THREADS=1` is much faster (its threads spin).
     ///
     /// ```
-    /// let model = llm_do_providers::local::LocalModel::new().with_threads(2);
+    /// let model = llm_do_local::LocalModel::new().with_threads(2);
     /// # let _ = model;
     /// ```
     pub fn with_threads(mut self, threads: u32) -> Self {
@@ -134,7 +123,7 @@ impl LocalModel {
     /// Sets the token budget of answers whose request sets no `max_tokens`.
     ///
     /// ```
-    /// let model = llm_do_providers::local::LocalModel::new().with_default_max_tokens(128);
+    /// let model = llm_do_local::LocalModel::new().with_default_max_tokens(128);
     /// # let _ = model;
     /// ```
     pub fn with_default_max_tokens(mut self, tokens: u32) -> Self {
@@ -145,7 +134,7 @@ impl LocalModel {
     /// Sets the temperature of requests that set none (default [`DEFAULT_TEMPERATURE`]).
     ///
     /// ```
-    /// let model = llm_do_providers::local::LocalModel::new().with_default_temperature(0.0);
+    /// let model = llm_do_local::LocalModel::new().with_default_temperature(0.0);
     /// # let _ = model;
     /// ```
     pub fn with_default_temperature(mut self, temperature: f32) -> Self {
@@ -157,8 +146,8 @@ impl LocalModel {
     /// loaded; requests load it on first use anyway. Useful to fail fast, e.g. in a server.
     ///
     /// ```no_run
-    /// # async fn demo() -> Result<(), llm_do_providers::local::LocalError> {
-    /// let info = llm_do_providers::local::LocalModel::new().load("smollm2").await?;
+    /// # async fn demo() -> Result<(), llm_do_local::LocalError> {
+    /// let info = llm_do_local::LocalModel::new().load("smollm2").await?;
     /// println!("{} parameters, {} tokens of context", info.parameters, info.context_size);
     /// # Ok(())
     /// # }
@@ -179,7 +168,7 @@ impl LocalModel {
                 Some(dir) => ModelCache::new(dir),
                 None => ModelCache::default_location()?,
             };
-            return Ok(Location::Embedded(*source, cache.with_python(self.python.clone())));
+            return Ok(Location::Embedded(*source, cache));
         }
         let looks_like_path = name.ends_with(".gguf")
             || name.contains('/')
@@ -200,9 +189,9 @@ impl LocalModel {
 
     fn config(&self) -> EngineConfig {
         let threads = self.threads.unwrap_or_else(|| {
-            std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(2).min(4)
+            std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(2).min(8)
         });
-        EngineConfig { context_size: self.context_size, threads: threads as i32 }
+        EngineConfig { context_size: self.context_size, threads: threads as usize }
     }
 
     /// The shared engine for `name`, started if needed.
@@ -233,8 +222,7 @@ impl LocalModel {
         Sampling {
             temperature: s.temperature.unwrap_or(self.temperature),
             top_p: s.top_p.unwrap_or(DEFAULT_TOP_P),
-            // Fold the 64-bit seed into llama.cpp's 32 bits (u32::MAX means "random" there).
-            seed: s.seed.map(|seed| ((seed ^ (seed >> 32)) as u32).min(u32::MAX - 1)),
+            seed: s.seed,
             max_tokens: s.max_tokens.unwrap_or(self.max_tokens).max(1),
         }
     }
@@ -249,7 +237,7 @@ impl LocalModel {
         // Without tools, text streams as it comes; with tools, the answer is a JSON envelope
         // and is reported once complete.
         let text_sink = if prepared.tools { None } else { sink };
-        let grammar = prepared.grammar.as_ref().map(ToString::to_string);
+        let grammar = prepared.grammar.clone();
         let (mut text, mut done) =
             self.generate(request, &prepared, grammar, sampling, text_sink).await?;
         let mut usage = Usage::tokens(done.prompt_tokens as u64, done.output_tokens as u64);
@@ -265,8 +253,7 @@ impl LocalModel {
                 break;
             }
             excluded.push(name.clone());
-            let grammar = prompt::grammar_for(&request.tools, &request.output, &excluded)?
-                .map(|g| g.to_string());
+            let grammar = prompt::grammar_for(&request.tools, &request.output, &excluded)?;
             (text, done) = self.generate(request, &prepared, grammar, sampling, None).await?;
             usage.input_tokens += done.prompt_tokens as u64;
             usage.output_tokens += done.output_tokens as u64;

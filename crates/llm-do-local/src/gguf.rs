@@ -1,19 +1,18 @@
-//! Structural checks of a GGUF file, before llama.cpp sees it.
+//! Structural checks of a GGUF file, before the model loader sees it.
 //!
-//! llama.cpp rejects most malformed files with a plain "failed to load" and aborts the process
-//! on a few (its internal assertions). [`inspect`] reads the whole header — magic number,
+//! A loader that trusts the header allocates what its lengths say and fails late, with a
+//! message that names no file. [`inspect`] reads the whole header — magic number,
 //! version, every metadata entry, every tensor description — with every length and offset
 //! checked against the file size, and checks that the tensor data the header describes is all
 //! in the file. A truncated download, a file that is not GGUF, or a header whose lengths or
 //! offsets are corrupt is reported as a [`LocalError::InvalidGguf`] naming the problem, and is
-//! never handed to llama.cpp. It also checks that the vocabulary has no duplicate tokens (a
-//! corruption llama.cpp asserts on).
+//! never handed to the loader. It also checks that the vocabulary has no duplicate tokens.
 //!
 //! Corruption *inside* tensor data cannot be detected this way (GGUF has no checksums): such a
 //! file loads and produces garbage. The embedded default model is protected by its pinned
 //! SHA-256 instead.
 
-use super::error::LocalError;
+use crate::error::LocalError;
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -22,10 +21,10 @@ use std::path::Path;
 /// What the header of a well-formed GGUF file says.
 ///
 /// ```no_run
-/// use llm_do_providers::local::gguf;
+/// use llm_do_local::gguf;
 /// let info = gguf::inspect("model.gguf".as_ref())?;
 /// println!("{} tensors, architecture {:?}", info.tensors, info.architecture);
-/// # Ok::<(), llm_do_providers::local::LocalError>(())
+/// # Ok::<(), llm_do_local::LocalError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -47,7 +46,7 @@ pub struct GgufInfo {
 /// Reads and checks the header of the GGUF file at `path` (see the module documentation).
 ///
 /// ```
-/// use llm_do_providers::local::{gguf, LocalError};
+/// use llm_do_local::{gguf, LocalError};
 /// let dir = std::env::temp_dir().join(format!("llm-do-gguf-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
 /// let path = dir.join("not-a-model.gguf");
@@ -338,8 +337,8 @@ fn read_header(r: &mut Reader) -> Result<GgufInfo, String> {
     Ok(GgufInfo { version, tensors, metadata, architecture, name, file_size: r.len })
 }
 
-/// Checks the hyperparameters llama.cpp asserts on while loading (an out-of-range layer or
-/// expert count would abort the process instead of failing the load).
+/// Checks the hyperparameters a loader trusts (an out-of-range layer or expert count would
+/// make it allocate or index wildly instead of failing the load).
 fn check_hyperparameters(arch: Option<&str>, integers: &[(String, u64)]) -> Result<(), String> {
     let Some(arch) = arch else { return Ok(()) };
     let get = |suffix: &str| {

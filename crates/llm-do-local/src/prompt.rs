@@ -9,7 +9,7 @@
 //!
 //! **Without tools**, the answer is free text, or — for JSON output — the system turn ends with
 //! `Answer with only a JSON value matching this JSON Schema: {schema}` and the answer is
-//! decoded under the output schema's [grammar](super::grammar).
+//! decoded under the output schema's [grammar](crate::grammar).
 //!
 //! **With tools**, every answer is exactly one JSON object naming a tool: one of the offered
 //! tools, or `final_answer`, a pseudo-tool whose `answer` argument is the final answer (a JSON
@@ -39,8 +39,8 @@
 //! becomes choosing a tool *name*, which even a 135M-parameter model does sensibly, whereas it
 //! almost never opens a `<tool_call>` tag of its own accord. One call per turn.
 
-use super::error::LocalError;
-use super::grammar::{COLON, COMMA, Grammar, GrammarBuilder, literal};
+use crate::error::LocalError;
+use crate::grammar::{COLON, COMMA};
 use llm_do_core::{Message, ModelRequest, OutputMode, ToolCall, ToolDefinition};
 use serde_json::{Value, json};
 
@@ -58,7 +58,7 @@ pub(crate) struct Turn {
 #[derive(Debug, Clone)]
 pub(crate) struct Prepared {
     pub(crate) turns: Vec<Turn>,
-    pub(crate) grammar: Option<Grammar>,
+    pub(crate) grammar: Option<String>,
     /// Tools were offered: the answer is a JSON envelope.
     pub(crate) tools: bool,
 }
@@ -75,8 +75,8 @@ pub(crate) fn prepare(request: &ModelRequest) -> Result<Prepared, LocalError> {
     if request.tools.iter().any(|t| t.name == FINAL_ANSWER) {
         return Err(LocalError::UnsupportedSchema {
             context: format!("tool `{FINAL_ANSWER}`"),
-            error: super::grammar::SchemaError {
-                path: String::new(),
+            error: crate::grammar::SchemaError {
+                keyword: None,
                 message: format!(
                     "the local model uses `{FINAL_ANSWER}` for its final answer; rename the tool"
                 ),
@@ -256,46 +256,18 @@ pub(crate) fn grammar_for(
     tools: &[ToolDefinition],
     output: &OutputMode,
     excluded: &[String],
-) -> Result<Option<Grammar>, LocalError> {
-    let output_error =
-        |error| LocalError::UnsupportedSchema { context: "output schema".into(), error };
+) -> Result<Option<String>, LocalError> {
     if tools.is_empty() {
         return match output {
             OutputMode::Text => Ok(None),
             OutputMode::Json { schema, .. } => {
-                super::grammar::json_schema_grammar(schema).map(Some).map_err(output_error)
+                crate::grammar::output_grammar(schema).map(Some).map_err(|error| {
+                    LocalError::UnsupportedSchema { context: "output schema".into(), error }
+                })
             }
         };
     }
-    let mut b = GrammarBuilder::new();
-    let mut alternatives = Vec::new();
-    for tool in tools {
-        let args = b.schema(&tool.parameters, &tool.parameters).map_err(|error| {
-            LocalError::UnsupportedSchema {
-                context: format!("parameters of tool `{}`", tool.name),
-                error,
-            }
-        })?;
-        if excluded.contains(&tool.name) {
-            continue;
-        }
-        let args = b.rule(&format!("{}-args", tool.name), args);
-        let head =
-            literal(&format!("{}{COMMA}\"arguments\"{COLON}", Value::String(tool.name.clone())));
-        alternatives.push(b.rule(&format!("call-{}", tool.name), format!("{head} {args}")));
-    }
-    let answer = match output {
-        OutputMode::Text => b.schema(&json!({"type": "string"}), &json!({"type": "string"})),
-        OutputMode::Json { schema, .. } => b.schema(schema, schema),
-    }
-    .map_err(output_error)?;
-    let answer = b.rule("answer", answer);
-    let head =
-        literal(&format!("\"{FINAL_ANSWER}\"{COMMA}\"arguments\"{COLON}{{\"answer\"{COLON}"));
-    alternatives.push(b.rule("final-answer", format!("{head} {answer} \"}}\"")));
-    let open = literal(&format!("{{\"name\"{COLON}"));
-    b.set_rule("root", format!("{open} ({}) \"}}\"", alternatives.join(" | ")));
-    Ok(Some(b.finish()))
+    crate::grammar::tools_grammar(tools, output, excluded).map(Some)
 }
 
 /// Reads the model's answer back (`tools`: the answer is a JSON envelope).
@@ -442,26 +414,23 @@ mod tests {
 
     #[test]
     fn the_tool_grammar_offers_each_tool_or_the_final_answer() {
-        let g = grammar_for(&[add_tool()], &OutputMode::Text, &[]).unwrap().unwrap().to_string();
-        assert!(g.starts_with(r#"root ::= "{\"name\": " (call-add | final-answer) "}""#), "{g}");
-        assert!(g.contains(r#"call-add ::= "\"add\", \"arguments\": " add-args"#), "{g}");
-        let g = grammar_for(&[add_tool()], &OutputMode::Text, &["add".into()])
-            .unwrap()
-            .unwrap()
-            .to_string();
-        assert!(g.starts_with(r#"root ::= "{\"name\": " (final-answer) "}""#), "{g}");
+        let g = grammar_for(&[add_tool()], &OutputMode::Text, &[]).unwrap().unwrap();
+        assert!(g.starts_with(r#"start: "{\"name\": " (call_0 | final_answer) "}""#), "{g}");
+        assert!(g.contains(r#"call_0: "\"add\", \"arguments\": " args_0"#), "{g}");
+        let g = grammar_for(&[add_tool()], &OutputMode::Text, &["add".into()]).unwrap().unwrap();
+        assert!(g.starts_with(r#"start: "{\"name\": " (final_answer) "}""#), "{g}");
     }
 
     #[test]
     fn unsupported_tool_schemas_name_the_tool() {
         let bad = ToolDefinition::new(
-            "mail",
+            "tags",
             "",
-            json!({"type": "object", "properties": {"to": {"type": "string", "format": "email"}}}),
+            json!({"type": "object", "properties": {"t": {"type": "array", "uniqueItems": true}}}),
         );
         let e = grammar_for(&[bad], &OutputMode::Text, &[]).unwrap_err();
-        assert!(e.to_string().contains("parameters of tool `mail`"), "{e}");
-        assert!(e.to_string().contains("/properties/to/format"), "{e}");
+        assert!(e.to_string().contains("parameters of tool `tags`"), "{e}");
+        assert!(e.to_string().contains("`uniqueItems`"), "{e}");
         let clash = ToolDefinition::new(FINAL_ANSWER, "", json!({"type": "object"}));
         let req = ModelRequest::new("m", vec![Message::user("hi")]).with_tools(vec![clash]);
         assert!(prepare(&req).unwrap_err().to_string().contains("rename the tool"));

