@@ -78,6 +78,9 @@ impl Connection {
                         http::HeaderValue::try_from(v.as_str()).map_err(|e| bad(e.to_string()))?;
                     custom.insert(key, value);
                 }
+                // The workspace's rustls has no default crypto provider (its default needs cmake):
+                // install ring's, as llm_do_providers::http does (idempotent).
+                let _ = rustls::crypto::ring::default_provider().install_default();
                 let mut config = StreamableHttpClientTransportConfig::with_uri(url.as_str());
                 config.custom_headers = custom;
                 let transport = rmcp::transport::StreamableHttpClientTransport::from_config(config);
