@@ -16,6 +16,7 @@ use llm_do::tools::fs::AttachmentFiles;
 use llm_do::{CallableSpec, Error, ModelRef, Registry, Runtime};
 use llm_do_project::{ApprovalMode, Project};
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::io::{IsTerminal as _, Read as _};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -95,6 +96,10 @@ enum Command {
     },
     /// Fetch the embedded model into the cache (once; verified) and print its path.
     FetchModel,
+    /// Serve a project's workers and tools as MCP tools (stdio; --http ADDR for streamable
+    /// HTTP), for other agents and MCP clients. See docs/mcp.md.
+    #[command(after_help = exit::HELP)]
+    Mcp(crate::mcp::McpArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -273,11 +278,41 @@ where
 }
 
 async fn command(command: Command, host: Registry) -> Exit {
+    // The MCP servers of the project's llm-do.toml: their tools join the host's name space.
+    let dir = match &command {
+        Command::Run(args) => Some(crate::mcp::project_dir(&args.target)),
+        Command::Check { project } | Command::List { project, .. } => Some(project.clone()),
+        _ => None,
+    };
+    let Some(dir) = dir else { return other_command(command, host).await };
+    let servers = match crate::mcp::Servers::start(&dir).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let with_mcp = servers.registry(&host);
+    let code = match command {
+        Command::Run(args) => run(args, with_mcp).await,
+        Command::Check { project } => {
+            let code = check(&project, &with_mcp);
+            if code == Exit::Ok {
+                servers.summary().iter().for_each(|line| println!("{line}"));
+            }
+            code
+        }
+        Command::List { project, json } => list(&project, &with_mcp, json, &servers.names()),
+        other => other_command(other, host).await,
+    };
+    servers.close().await;
+    code
+}
+
+async fn other_command(command: Command, host: Registry) -> Exit {
     match command {
         Command::Run(args) => run(args, host).await,
         Command::Chat(args) => crate::chat::chat(args, host).await,
         Command::Check { project } => check(&project, &host),
-        Command::List { project, json } => list(&project, &host, json),
+        Command::List { project, json } => list(&project, &host, json, &Default::default()),
+        Command::Mcp(args) => crate::mcp::serve(args, host).await,
         Command::Log(LogCommand::Show { file }) => match run_log::read_log(&file) {
             Ok(log) => {
                 // The tree quotes models and tools: made safe for a terminal.
@@ -372,7 +407,10 @@ fn check(dir: &Path, host: &Registry) -> Exit {
 }
 
 /// Where a callable of a project's name space comes from.
-fn source_of(project: &Project, spec: &CallableSpec) -> String {
+fn source_of(project: &Project, spec: &CallableSpec, mcp: &BTreeSet<String>) -> String {
+    if let Some((server, _)) = spec.name().split_once("__").filter(|_| mcp.contains(spec.name())) {
+        return format!("mcp:{server}");
+    }
     match project.workers().iter().find(|w| w.name == spec.name()) {
         Some(w) => w.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
         None if project.specs().any(|s| s.name() == spec.name()) => "built-in".to_owned(),
@@ -380,7 +418,7 @@ fn source_of(project: &Project, spec: &CallableSpec) -> String {
     }
 }
 
-fn list(dir: &Path, host: &Registry, as_json: bool) -> Exit {
+fn list(dir: &Path, host: &Registry, as_json: bool, mcp: &BTreeSet<String>) -> Exit {
     let project = match load(dir, host) {
         Ok(p) => p,
         Err(code) => return code,
@@ -394,7 +432,7 @@ fn list(dir: &Path, host: &Registry, as_json: bool) -> Exit {
             let mut e = json!({
                 "name": s.name(),
                 "kind": if s.kind().is_stochastic() { "worker" } else { "tool" },
-                "source": source_of(&project, s),
+                "source": source_of(&project, s, mcp),
                 "description": s.description(),
                 "input": s.input_schema(),
                 "output": s.output_schema(),

@@ -7,6 +7,9 @@
 //!   streamed answers on a terminal, one answer per input line otherwise (see `docs/chat.md`);
 //! - `llm-do check` / `llm-do list` validate and describe a project without calling a model;
 //! - `llm-do log show FILE` renders a run log as a call tree;
+//! - `llm-do mcp PROJECT` serves a project's workers and tools as MCP tools (stdio, or
+//!   `--http ADDR`); MCP servers declared in `llm-do.toml` join every project's name space
+//!   (see `docs/mcp.md`);
 //! - `llm-do serve --model local:smollm2 --port 8080` puts any configured model behind an
 //!   OpenAI-compatible HTTP API ([`serve`]); `llm-do fetch-model` caches the embedded model.
 //!
@@ -21,6 +24,7 @@ mod attach;
 mod chat;
 pub mod display;
 pub mod exit;
+mod mcp;
 pub mod models;
 pub mod run_log;
 pub mod serve;

@@ -23,7 +23,7 @@ pub(crate) fn builtin_names(workers: &[WorkerFile]) -> BTreeSet<String> {
     for entry in workers.iter().flat_map(|w| &w.tools) {
         match entry {
             ToolEntry::Filesystem(_) | ToolEntry::Shell(_) => names.extend(entry.tool_names()),
-            ToolEntry::Name(_) | ToolEntry::Toolset(_) => {}
+            ToolEntry::Name(_) | ToolEntry::Toolset(_) | ToolEntry::Mcp { .. } => {}
         }
     }
     names
@@ -70,6 +70,7 @@ pub(crate) fn references(
         }
     }
     out.extend(toolset_conflicts(workers));
+    out.extend(mcp_references(dir, config, workers, host));
     if let Some(host) = host {
         let mut known: BTreeSet<&str> = defined.keys().copied().collect();
         known.extend(builtins.iter().map(String::as_str));
@@ -101,6 +102,57 @@ pub(crate) fn references(
                     known_list(&defined.keys().copied().collect())
                 )),
             );
+        }
+    }
+    out
+}
+
+/// `server.tool` and `server.*` entries: the server must be declared in `llm-do.toml`; with
+/// `host` (holding the servers' tools, `server__tool`), a single tool must be listed by it.
+fn mcp_references(
+    dir: &Path,
+    config: &ProjectConfig,
+    workers: &[WorkerFile],
+    host: Option<&Registry>,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for w in workers {
+        for (entry, pos) in w.tools.iter().zip(&w.tool_pos) {
+            let ToolEntry::Mcp { server, tool } = entry else { continue };
+            if !config.mcp.contains_key(server) {
+                let declared: Vec<String> = config.mcp.keys().map(|k| format!("`{k}`")).collect();
+                out.push(
+                    Diagnostic::at(&w.path, *pos, format!("unknown MCP server `{server}`"))
+                        .expected(if declared.is_empty() {
+                            format!(
+                                "a server declared as `[mcp.{server}]` in {}",
+                                dir.join(CONFIG_FILE).display()
+                            )
+                        } else {
+                            format!("a server of {CONFIG_FILE}: {}", declared.join(", "))
+                        }),
+                );
+                continue;
+            }
+            let (Some(host), Some(tool)) = (host, tool) else { continue };
+            let prefix = format!("{server}{}", crate::toolset::MCP_SEPARATOR);
+            if !host.contains(&format!("{prefix}{tool}")) {
+                let listed: BTreeSet<&str> =
+                    host.names().filter_map(|n| n.strip_prefix(prefix.as_str())).collect();
+                out.push(
+                    Diagnostic::at(
+                        &w.path,
+                        *pos,
+                        format!("the MCP server `{server}` has no tool `{tool}`"),
+                    )
+                    .expected(if listed.is_empty() {
+                        format!("a tool the server lists (it lists none), or `{server}.*`")
+                    } else {
+                        let shown: Vec<String> = listed.iter().map(|n| format!("`{n}`")).collect();
+                        format!("one of {}", shown.join(", "))
+                    }),
+                );
+            }
         }
     }
     out
@@ -140,7 +192,7 @@ fn toolset_conflicts(workers: &[WorkerFile]) -> Vec<Diagnostic> {
                     ),
                     Some(_) => {}
                 },
-                ToolEntry::Name(_) | ToolEntry::Toolset(_) => {}
+                ToolEntry::Name(_) | ToolEntry::Toolset(_) | ToolEntry::Mcp { .. } => {}
             }
         }
     }

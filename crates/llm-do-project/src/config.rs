@@ -18,7 +18,20 @@
 //! [approval]
 //! mode = "prompt"                      # prompt | approve_all | deny_all
 //! rules = [ { tool = "write_*", verdict = "ask" } ]
+//!
+//! [mcp.orders]                         # an MCP server run as a child process (stdio)
+//! command = "orders-server"
+//! args = ["--db", "orders.db"]
+//! env = { LOG = "info" }
+//! cwd = "servers"                      # relative to the project directory
+//!
+//! [mcp.search]                         # an MCP server over streamable HTTP
+//! url = "http://127.0.0.1:8000/mcp"
+//! headers = { Authorization = "Bearer ..." }
 //! ```
+//!
+//! The tools of server `orders` are named `orders__TOOL` in the name space; worker files list
+//! them as `orders.TOOL` or all of them as `orders.*` (see `docs/mcp.md`).
 //!
 //! Unknown keys are errors.
 
@@ -27,7 +40,8 @@ use crate::rules::{RULE_KEYS, RuleSpec};
 use llm_do_core::approval::Rule;
 use llm_do_core::{ModelRef, RuntimeBuilder};
 use serde::Deserialize;
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use toml::Spanned;
 
@@ -176,6 +190,8 @@ pub struct ProjectConfig {
     pub return_permission_errors: bool,
     /// The configuration file read (`llm-do.toml` or `project.json`), if any.
     pub(crate) source: Option<std::path::PathBuf>,
+    /// `[mcp.NAME]`: the MCP servers whose tools join the name space, by name.
+    pub mcp: BTreeMap<String, McpServerConfig>,
     pub(crate) entry_pos: Pos,
     pub(crate) entry_args_pos: Pos,
 }
@@ -194,10 +210,62 @@ impl Default for ProjectConfig {
             allow_cli_input: true,
             return_permission_errors: false,
             source: None,
+            mcp: BTreeMap::new(),
             entry_pos: Pos::START,
             entry_args_pos: Pos::START,
         }
     }
+}
+
+/// How to reach an MCP server declared in `llm-do.toml` (`[mcp.NAME]`): a `command` run as a
+/// child process, or a streamable HTTP `url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum McpServerConfig {
+    /// `command`, `args`, `env`, `cwd`.
+    Stdio {
+        /// The program.
+        command: String,
+        /// Its arguments.
+        args: Vec<String>,
+        /// Extra environment variables.
+        env: BTreeMap<String, String>,
+        /// The working directory, resolved against the project directory (default: it).
+        cwd: PathBuf,
+    },
+    /// `url`, `headers`.
+    Http {
+        /// The endpoint.
+        url: String,
+        /// Extra request headers.
+        headers: BTreeMap<String, String>,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMcp {
+    #[serde(default)]
+    command: Option<String>,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    cwd: Option<PathBuf>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+}
+
+/// `true` for a valid MCP server name: a tool-name part without `__` (which separates the server
+/// from the tool in `server__tool`) and not ending with `_`.
+pub(crate) fn is_valid_server_name(name: &str) -> bool {
+    crate::worker_file::is_valid_name(name)
+        && name.len() <= 32
+        && !name.contains("__")
+        && !name.ends_with('_')
 }
 
 #[derive(Deserialize)]
@@ -215,6 +283,8 @@ struct Raw {
     budget: Option<Spanned<Budget>>,
     #[serde(default)]
     providers: Option<RawProviders>,
+    #[serde(default)]
+    mcp: BTreeMap<String, Spanned<RawMcp>>,
 }
 
 #[derive(Deserialize)]
@@ -247,6 +317,7 @@ struct RawApproval {
 /// Parses the text of `llm-do.toml` (`file` names it in diagnostics): the configuration (with
 /// defaults where a value was wrong, so later checks still run) and every problem.
 pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>) {
+    let dir = file.parent().unwrap_or(Path::new("."));
     let at = |offset: usize| Pos::of_offset(text, offset, Pos::START);
     let raw: Raw = match toml::from_str(text) {
         Ok(raw) => raw,
@@ -254,7 +325,7 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
             let pos = e.span().map_or(Pos::START, |s| at(s.start));
             let message = e.message().trim().replace('\n', " ");
             let d = Diagnostic::at(file, pos, format!("invalid {CONFIG_FILE}: {message}")).expected(
-                "the keys `entry`, `model`, `max_depth`, and the tables `[budget]` (`requests`, `tokens`, `tool_calls`), `[providers.openai]` (`connect_timeout`, `first_byte_timeout`, `request_timeout`) and `[approval]` (`mode`, `rules`)",
+                "the keys `entry`, `model`, `max_depth`, and the tables `[budget]` (`requests`, `tokens`, `tool_calls`), `[providers.openai]` (`connect_timeout`, `first_byte_timeout`, `request_timeout`), `[approval]` (`mode`, `rules`) and `[mcp.NAME]` (`command`, `args`, `env`, `cwd` or `url`, `headers`)",
             );
             return (
                 ProjectConfig { source: Some(file.to_owned()), ..ProjectConfig::default() },
@@ -334,6 +405,39 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
             }
         }
     }
+    for (name, raw) in raw.mcp {
+        let pos = at(raw.span().start);
+        let raw = raw.into_inner();
+        let mut problem = |message: String, expected: &str| {
+            diagnostics.push(Diagnostic::at(file, pos, message).expected(expected));
+        };
+        if !is_valid_server_name(&name) {
+            problem(
+                format!("invalid MCP server name `{}`", name.escape_debug()),
+                "1 to 32 ASCII letters, digits, `_` or `-`, without `__` and not ending with `_`",
+            );
+            continue;
+        }
+        let server = match (raw.command, raw.url) {
+            (Some(command), None) if raw.headers.is_empty() => McpServerConfig::Stdio {
+                command,
+                args: raw.args,
+                env: raw.env,
+                cwd: raw.cwd.map_or_else(|| dir.to_owned(), |c| dir.join(c)),
+            },
+            (None, Some(url)) if raw.args.is_empty() && raw.env.is_empty() && raw.cwd.is_none() => {
+                McpServerConfig::Http { url, headers: raw.headers }
+            }
+            _ => {
+                problem(
+                    format!("the MCP server `{name}` needs either `command` or `url`"),
+                    "`command` (with `args`, `env`, `cwd`) for a child process, or `url` (with `headers`) for streamable HTTP",
+                );
+                continue;
+            }
+        };
+        config.mcp.insert(name, server);
+    }
     (config, diagnostics)
 }
 
@@ -358,6 +462,32 @@ mod tests {
         assert_eq!(c.entry_pos, Pos { line: 1, column: 9 });
         assert_eq!(c.approval_mode, ApprovalMode::ApproveAll);
         assert_eq!(c.rules.len(), 1);
+    }
+
+    #[test]
+    fn reads_mcp_servers() {
+        let c = parse_str(
+            "[mcp.orders]\ncommand = \"srv\"\nargs = [\"-v\"]\ncwd = \"sub\"\n[mcp.web]\nurl = \"http://127.0.0.1:1/mcp\"\nheaders = { X = \"y\" }\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.mcp["orders"],
+            McpServerConfig::Stdio {
+                command: "srv".into(),
+                args: vec!["-v".into()],
+                env: BTreeMap::new(),
+                cwd: PathBuf::from("sub"),
+            }
+        );
+        assert!(
+            matches!(&c.mcp["web"], McpServerConfig::Http { headers, .. } if headers["X"] == "y")
+        );
+        let e = parse_str("[mcp.a__b]\ncommand = \"x\"\n[mcp.c]\nargs = []\n[mcp.d]\ncommand = \"x\"\nurl = \"y\"\n")
+            .unwrap_err();
+        assert_eq!(e.len(), 3, "{e:?}");
+        assert!(e[0].message.contains("invalid MCP server name `a__b`"), "{}", e[0]);
+        assert!(e[1].message.contains("needs either `command` or `url`"), "{}", e[1]);
+        assert_eq!(e[1].line, 3);
     }
 
     #[test]

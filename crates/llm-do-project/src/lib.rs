@@ -18,6 +18,8 @@
 //!   - summarize_chunk                  # another worker or a Rust tool, by name
 //!   - filesystem: { root: ./docs, read_only: true }   # or `only: [read_file]`
 //!   - shell: { rules: [ { allow: "git log" }, { ask: "find", args: ["-delete"] } ] }
+//!   - orders.*                         # every tool of the MCP server `[mcp.orders]` (llm-do.toml)
+//!   - search.web_search                # or one of them (named `search__web_search`)
 //! input:                               # JSON Schema of the arguments; default {input: string}
 //!   type: object
 //!   properties: { path: { type: string } }
@@ -88,7 +90,7 @@ pub mod worker_file;
 mod yaml;
 
 pub use agent_file::AGENT_EXTENSION;
-pub use config::{ApprovalMode, Budget, CONFIG_FILE, ProjectConfig};
+pub use config::{ApprovalMode, Budget, CONFIG_FILE, McpServerConfig, ProjectConfig};
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use manifest::MANIFEST_FILE;
 pub use project::Project;

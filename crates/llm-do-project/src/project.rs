@@ -83,6 +83,11 @@ impl Project {
     /// worker lists must be a project worker, a built-in tool of a configured toolset or a
     /// host name, and no worker may take a host name. No model is called.
     ///
+    /// The tools of the MCP servers of `llm-do.toml` are found in `host` too, as
+    /// `server__tool` (the command line connects the servers and adds their tools first):
+    /// `server.tool` entries must name one of them, and `server.*` entries expand to all of
+    /// them in the workers' specs.
+    ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use llm_do_core::{Registry, ToolSpecBuilder};
@@ -158,7 +163,8 @@ impl Project {
         if !diagnostics.is_empty() {
             return Err(diagnostics.into());
         }
-        Self::assemble(dir, config, workers).map_err(Diagnostics::from)
+        let empty = Registry::default();
+        Self::assemble(dir, config, workers, host.unwrap_or(&empty)).map_err(Diagnostics::from)
     }
 
     /// Builds specs, toolsets and the policy of a project whose files are all valid.
@@ -166,11 +172,12 @@ impl Project {
         dir: &Path,
         config: ProjectConfig,
         workers: Vec<WorkerFile>,
+        host: &Registry,
     ) -> Result<Project, Vec<Diagnostic>> {
         let mut diagnostics = Vec::new();
         let mut specs = Vec::new();
         for w in &workers {
-            match w.to_spec() {
+            match w.to_spec_in(host) {
                 Ok(spec) => specs.push(spec),
                 Err(e) => diagnostics.push(Diagnostic::at(
                     &w.path,
@@ -397,6 +404,25 @@ impl Project {
     /// ```
     pub fn specs(&self) -> impl Iterator<Item = &Arc<CallableSpec>> {
         self.specs.iter().chain(&self.builtins)
+    }
+
+    /// Reads only the project's configuration (`llm-do.toml` or `project.json`; defaults when
+    /// there is none): what is needed to start its MCP servers before [`check`](Self::check)
+    /// resolves their tools.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("llm-do.toml"), "[mcp.orders]\ncommand = \"orders-server\"\n")?;
+    /// let config = llm_do_project::Project::read_config(dir.path())?;
+    /// assert!(config.mcp.contains_key("orders"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn read_config(dir: impl AsRef<Path>) -> Result<ProjectConfig, Diagnostics> {
+        let mut diagnostics = Vec::new();
+        let (config, _) = read_config(dir.as_ref(), &mut diagnostics);
+        if diagnostics.is_empty() { Ok(config) } else { Err(diagnostics.into()) }
     }
 
     /// The project directory.

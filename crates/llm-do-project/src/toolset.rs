@@ -36,7 +36,19 @@ pub enum ToolEntry {
     /// [`Registry::toolset`](llm_do_core::Registry::toolset) of that name, else its callable
     /// of that name.
     Toolset(String),
+    /// Tools of an MCP server declared in `llm-do.toml` (`[mcp.NAME]`): `orders.lookup_order`
+    /// (one tool, named `orders__lookup_order` in the name space) or `orders.*` (all of them).
+    Mcp {
+        /// The server's name.
+        server: String,
+        /// The tool, `None` for `*`.
+        tool: Option<String>,
+    },
 }
+
+/// Separates an MCP server's name from its tool's in the name space (`orders__lookup_order`);
+/// the scheme is documented in `llm_do_mcp::names`.
+pub const MCP_SEPARATOR: &str = "__";
 
 impl ToolEntry {
     /// The tool names this entry offers the worker's model.
@@ -55,6 +67,11 @@ impl ToolEntry {
                 .map(|tool| (*tool).to_owned())
                 .collect(),
             ToolEntry::Shell(_) => vec!["shell".into()],
+            ToolEntry::Mcp { server, tool: Some(tool) } => {
+                vec![format!("{server}{MCP_SEPARATOR}{tool}")]
+            }
+            // Known once the server has listed its tools: see `Project::check`.
+            ToolEntry::Mcp { tool: None, .. } => Vec::new(),
         }
     }
 }

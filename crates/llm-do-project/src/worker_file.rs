@@ -387,6 +387,22 @@ impl Parser<'_> {
         const EXPECTED: &str = "a worker or tool name, `filesystem: {..}` or `shell: {..}`";
         match &item.kind {
             Kind::Str(name) if is_valid_name(name) => Some(ToolEntry::Name(name.clone())),
+            Kind::Str(name) if name.contains('.') => {
+                let (server, tool) = name.split_once('.').unwrap_or_default();
+                let tool_ok =
+                    tool == "*" || (is_valid_name(tool) && server.len() + 2 + tool.len() <= 64);
+                if crate::config::is_valid_server_name(server) && tool_ok {
+                    let tool = (tool != "*").then(|| tool.to_owned());
+                    Some(ToolEntry::Mcp { server: server.to_owned(), tool })
+                } else {
+                    self.error(
+                        item.pos,
+                        format!("`{name}` is not a valid MCP tool reference"),
+                        "`SERVER.TOOL` or `SERVER.*`, SERVER an `[mcp.SERVER]` of llm-do.toml; SERVER__TOOL at most 64 characters of letters, digits, `_`, `-`",
+                    );
+                    None
+                }
+            }
             Kind::Str(name) => {
                 self.error(item.pos, format!("`{name}` is not a valid tool name"), NAME_EXPECTED);
                 None
@@ -671,6 +687,62 @@ impl WorkerFile {
     /// # }
     /// ```
     pub fn to_spec(&self) -> llm_do_core::Result<Arc<CallableSpec>> {
+        self.spec_with_tools(self.tool_names())
+    }
+
+    /// The tool names this worker offers, with `server.*` entries expanded to the names of
+    /// `registry` that start with `server__` (the MCP tools registered for that server).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use llm_do_core::{Registry, ToolSpecBuilder};
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("llm-do.toml"), "[mcp.orders]\ncommand = \"srv\"\n")?;
+    /// std::fs::write(dir.path().join("w.worker"), "---\ntools: [orders.*]\n---\nGo.\n")?;
+    /// let mut mcp = Registry::default();
+    /// mcp.insert(ToolSpecBuilder::new("orders__lookup").handler(|_, a| async move { Ok(a) }).build());
+    /// let project = llm_do_project::Project::check(dir.path(), &mcp)?;
+    /// assert_eq!(project.workers()[0].tool_names_in(&mcp), ["orders__lookup"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn tool_names_in(&self, registry: &llm_do_core::Registry) -> Vec<String> {
+        let mut names = Vec::new();
+        for entry in &self.tools {
+            match entry {
+                ToolEntry::Mcp { server, tool: None } => {
+                    let prefix = format!("{server}{}", crate::toolset::MCP_SEPARATOR);
+                    names.extend(
+                        registry.names().filter(|n| n.starts_with(&prefix)).map(str::to_owned),
+                    );
+                }
+                other => names.extend(other.tool_names()),
+            }
+        }
+        names
+    }
+
+    /// Like [`to_spec`](Self::to_spec), with `server.*` entries expanded against `registry`
+    /// ([`tool_names_in`](Self::tool_names_in)).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("w.worker"), "---\n---\nGo.\n")?;
+    /// let project = llm_do_project::Project::load(dir.path())?;
+    /// let spec = project.workers()[0].to_spec_in(&llm_do_core::Registry::default())?;
+    /// assert_eq!(spec.name(), "w");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn to_spec_in(
+        &self,
+        registry: &llm_do_core::Registry,
+    ) -> llm_do_core::Result<Arc<CallableSpec>> {
+        self.spec_with_tools(self.tool_names_in(registry))
+    }
+
+    fn spec_with_tools(&self, tools: Vec<String>) -> llm_do_core::Result<Arc<CallableSpec>> {
         let mut b = WorkerSpecBuilder::new(self.name.as_str())
             .prompt(self.prompt.clone())
             .input_schema(self.input.clone())
@@ -693,7 +765,7 @@ impl WorkerFile {
         if let Some(v) = self.approval {
             b = b.approval(v);
         }
-        for name in self.tool_names() {
+        for name in tools {
             b = b.tool_name(name);
         }
         b.build()

@@ -259,3 +259,38 @@ fn workers_share_one_filesystem_toolset_with_the_same_limits() {
     assert_eq!(d.message, "the `filesystem` toolset is configured differently by another worker");
     assert!(d.file.ends_with("b.worker") && d.line == 3, "{errors}");
 }
+
+#[test]
+fn mcp_tool_entries_resolve_against_the_servers_tools() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write("llm-do.toml", "[mcp.orders]\ncommand = \"orders-server\"\n");
+    write("all.worker", "---\ntools: [orders.*]\n---\nGo {input}.\n");
+    write("one.worker", "---\ntools: [orders.lookup]\n---\nGo {input}.\n");
+    let tool = |name: &str| ToolSpecBuilder::new(name).handler(|_, a| async move { Ok(a) }).build();
+    let mut mcp = Registry::default();
+    mcp.insert(tool("orders__lookup"));
+    mcp.insert(tool("orders__cancel"));
+    let project = Project::check(dir.path(), &mcp).unwrap();
+    let rt = project
+        .register(mcp.iter().fold(llm_do_core::Runtime::builder(), |b, s| b.register(s.clone())))
+        .build();
+    let tools_of = |w: &str| {
+        let spec = rt.registry().get(w).unwrap();
+        spec.worker().unwrap().tools.iter().map(|t| t.name()).collect::<Vec<_>>()
+    };
+    assert_eq!(tools_of("all"), ["orders__cancel", "orders__lookup"]);
+    assert_eq!(tools_of("one"), ["orders__lookup"]);
+
+    // A tool the server does not list, an undeclared server, a malformed reference.
+    write("one.worker", "---\ntools: [orders.refund, billing.*, orders.a.b]\n---\nGo {input}.\n");
+    let errors = Project::check(dir.path(), &mcp).unwrap_err().to_string();
+    assert!(errors.contains("one.worker:2:9: error: the MCP server `orders` has no tool `refund` (expected one of `cancel`, `lookup`)"), "{errors}");
+    assert!(
+        errors.contains(
+            "one.worker:2:24: error: unknown MCP server `billing` (expected a server of llm-do.toml: `orders`)"
+        ),
+        "{errors}"
+    );
+    assert!(errors.contains("`orders.a.b` is not a valid MCP tool reference"), "{errors}");
+}

@@ -1,0 +1,251 @@
+//! MCP in the command line: the servers a project declares in `llm-do.toml` (`[mcp.NAME]`),
+//! started for `run`, `check`, `list` and `mcp` so that their tools join the name space; and
+//! `llm-do mcp PROJECT`, which serves the project's workers and tools as MCP tools (stdio, or
+//! streamable HTTP with `--http ADDR`). See `docs/mcp.md`.
+
+use crate::exit::Exit;
+use crate::run_log::RunLogWriter;
+use clap::Args;
+use llm_do::approval::{ApprovalPolicy, ApprovalRequest, ApproveAll, Decision};
+use llm_do::setup::RuntimeBuilderExt as _;
+use llm_do::{CallableSpec, Registry, Runtime};
+use llm_do_mcp::serve::McpService;
+use llm_do_mcp::{McpServer, McpToolset};
+use llm_do_project::{ApprovalMode, McpServerConfig, Project};
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// `llm-do mcp` arguments.
+#[derive(Debug, Args)]
+pub(crate) struct McpArgs {
+    /// The project directory whose workers and tools are served.
+    project: PathBuf,
+    /// Serve streamable HTTP at http://ADDR/mcp instead of stdio (e.g. 127.0.0.1:8765; port 0
+    /// picks a free one; the address is printed on stderr).
+    #[arg(long, value_name = "ADDR")]
+    http: Option<SocketAddr>,
+    /// Run every call that needs approval (there is no terminal to ask; without this, such
+    /// calls are refused with a tool error unless the project's rules allow them).
+    #[arg(long)]
+    approve_all: bool,
+    /// The model of every file worker and of Rust workers that name none (`provider:name`).
+    #[arg(long)]
+    model: Option<String>,
+    /// Write a run log of every served call: one JSON object per event.
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+}
+
+/// The MCP servers of a project, connected.
+#[derive(Default)]
+pub(crate) struct Servers {
+    toolsets: Vec<McpToolset>,
+}
+
+/// The project directory of a `run` target (a directory, or a `.worker` file's directory).
+pub(crate) fn project_dir(target: &Path) -> PathBuf {
+    if target.is_file() {
+        match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        }
+    } else {
+        target.to_owned()
+    }
+}
+
+impl Servers {
+    /// Starts every server of `dir`'s `llm-do.toml` and lists its tools. A configuration that
+    /// does not parse starts nothing (the project check reports it). Failures are printed on
+    /// stderr, with each server's stderr tail, and end the command with a usage error.
+    pub(crate) async fn start(dir: &Path) -> Result<Servers, Exit> {
+        let Ok(config) = Project::read_config(dir) else { return Ok(Servers::default()) };
+        let mut servers = Servers::default();
+        let mut failed = false;
+        for (name, server) in &config.mcp {
+            match McpToolset::connect(name, to_server(server)).await {
+                Ok(t) => servers.toolsets.push(t),
+                Err(e) => {
+                    eprintln!("{}: error: {e}", dir.join(llm_do_project::CONFIG_FILE).display());
+                    failed = true;
+                }
+            }
+        }
+        if failed {
+            servers.close().await;
+            return Err(Exit::Usage);
+        }
+        Ok(servers)
+    }
+
+    /// `host` with every server's tools added.
+    pub(crate) fn registry(&self, host: &Registry) -> Registry {
+        let mut registry = host.clone();
+        for spec in self.toolsets.iter().flat_map(McpToolset::specs) {
+            registry.insert(spec);
+        }
+        registry
+    }
+
+    /// The names of the servers' tools.
+    pub(crate) fn names(&self) -> BTreeSet<String> {
+        self.toolsets.iter().flat_map(|t| t.tools()).map(|t| t.name).collect()
+    }
+
+    /// One line per server for `llm-do check`: its tools and the ones it lists but that cannot
+    /// be offered.
+    pub(crate) fn summary(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for t in &self.toolsets {
+            let names: Vec<String> = t.tools().into_iter().map(|x| x.name).collect();
+            lines.push(format!(
+                "mcp server `{}`: {} tool{} ({})",
+                t.name(),
+                names.len(),
+                if names.len() == 1 { "" } else { "s" },
+                names.join(", ")
+            ));
+            for s in t.skipped() {
+                lines.push(format!(
+                    "  warning: tool `{}` left out: {}",
+                    s.remote_name.escape_debug(),
+                    s.reason
+                ));
+            }
+        }
+        lines
+    }
+
+    /// Closes every connection (child processes exit or are killed).
+    pub(crate) async fn close(self) {
+        for t in self.toolsets {
+            t.close().await;
+        }
+    }
+}
+
+fn to_server(config: &McpServerConfig) -> McpServer {
+    match config {
+        McpServerConfig::Stdio { command, args, env, cwd } => {
+            // A relative path with a slash is the project's file, not the current directory's.
+            let command = if command.contains('/') && Path::new(command).is_relative() {
+                cwd.join(command).display().to_string()
+            } else {
+                command.clone()
+            };
+            let mut s = McpServer::stdio(command, args.clone()).cwd(cwd.clone());
+            for (k, v) in env {
+                s = s.env(k.clone(), v.clone());
+            }
+            s
+        }
+        McpServerConfig::Http { url, headers } => headers
+            .iter()
+            .fold(McpServer::http(url.clone()), |s, (k, v)| s.header(k.clone(), v.clone())),
+        #[allow(unreachable_patterns)]
+        _ => McpServer::http(String::new()),
+    }
+}
+
+/// `llm-do mcp PROJECT`.
+pub(crate) async fn serve(args: McpArgs, host: Registry) -> Exit {
+    let servers = match Servers::start(&args.project).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let code = serve_with(&args, &servers.registry(&host)).await;
+    servers.close().await;
+    code
+}
+
+async fn serve_with(args: &McpArgs, host: &Registry) -> Exit {
+    let project = match Project::check(&args.project, host) {
+        Ok(p) => p,
+        Err(diagnostics) => {
+            eprintln!("{diagnostics}");
+            return Exit::Usage;
+        }
+    };
+    let mut specs: Vec<Arc<CallableSpec>> = host.iter().cloned().collect();
+    specs.extend(project.specs().cloned());
+    let mut builder = project
+        .register(host.iter().fold(Runtime::builder(), |b, s| b.register(s.clone())))
+        .with_default_providers();
+    if let Some(model) = &args.model {
+        if let Err(e) = llm_do::ModelRef::parse(model) {
+            eprintln!("llm-do: --model: {e}");
+            return Exit::Usage;
+        }
+        builder = builder.default_model(model.clone());
+        for w in project.workers() {
+            let mut w = w.clone();
+            w.model = Some(model.clone());
+            match w.to_spec_in(host) {
+                Ok(spec) => builder = builder.register(spec),
+                Err(e) => {
+                    eprintln!("llm-do: {e}");
+                    return Exit::Usage;
+                }
+            }
+        }
+    }
+    let approve_all =
+        args.approve_all || project.config().approval_mode == ApprovalMode::ApproveAll;
+    if args.approve_all {
+        builder = builder.approver(ApproveAll);
+    } else if project.config().approval_mode == ApprovalMode::Prompt {
+        // Calls made by the served workers' models: no terminal to ask on.
+        builder = builder.approver(|r: &ApprovalRequest| {
+            Decision::deny(format!(
+                "`{}` needs approval and `llm-do mcp` has no terminal to ask; allow it with an \
+                 approval rule in llm-do.toml or start the server with --approve-all",
+                r.tool
+            ))
+        });
+    }
+    let log = match &args.log {
+        Some(path) => match RunLogWriter::create(path, &specs) {
+            Ok(w) => {
+                builder = builder.subscribe(w.clone());
+                Some(w)
+            }
+            Err(e) => {
+                eprintln!("llm-do: cannot create the run log {}: {e}", path.display());
+                return Exit::Usage;
+            }
+        },
+        None => None,
+    };
+    let service = McpService::new(builder.build())
+        .policy(project.approval_policy(ApprovalPolicy::new()))
+        .approve_all(approve_all);
+    let result = match args.http {
+        None => service.serve_stdio().await,
+        Some(addr) => match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => {
+                let bound = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+                eprintln!("llm-do: serving MCP at http://{bound}/mcp");
+                service
+                    .serve_http(listener, async {
+                        let _ = tokio::signal::ctrl_c().await;
+                    })
+                    .await
+            }
+            Err(e) => Err(e),
+        },
+    };
+    if let Some(log) = &log {
+        if let Err(e) = log.finish() {
+            eprintln!("llm-do: the run log could not be written completely: {e}");
+        }
+    }
+    match result {
+        Ok(()) => Exit::Ok,
+        Err(e) => {
+            eprintln!("llm-do: {e}");
+            Exit::RunFailed
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! MCP in the command line: the example project `examples/projects/mcp_orders` (an MCP server
+//! declared in llm-do.toml) with `check`, `list` and `run`, a server that cannot start, and
+//! `llm-do mcp PROJECT` driven by rmcp's client over stdio.
+//!
+//! The MCP server is llm-do-mcp's demo server, built here with cargo (it is a binary of
+//! another package, so `CARGO_BIN_EXE_…` does not name it).
+
+#[path = "support/cli.rs"]
+mod support;
+
+use llm_do_providers::scripted::Reply;
+use llm_do_testkit::TestServer;
+use rmcp::ServiceExt as _;
+use rmcp::model::CallToolRequestParams;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::Duration;
+use support::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_llm-do");
+
+/// Builds the demo server once and returns its path.
+fn demo_server() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = std::process::Command::new(cargo)
+            .current_dir(repo_root())
+            .args([
+                "build",
+                "--quiet",
+                "--package",
+                "llm-do-mcp",
+                "--bin",
+                "llm-do-mcp-demo-server",
+                "--message-format=json",
+            ])
+            .output()
+            .expect("run cargo build");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter_map(|v| v["executable"].as_str().map(PathBuf::from))
+            .find(|p| p.file_stem().is_some_and(|s| s == "llm-do-mcp-demo-server"))
+            .expect("cargo names the demo server's executable")
+    })
+}
+
+/// A copy of the example project whose server command is the built demo server, recording
+/// calls and process ids in the project directory.
+fn orders_project(server_args: &[&str]) -> tempfile::TempDir {
+    let example = repo_root().join("examples/projects/mcp_orders");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(example.join("main.worker"), dir.path().join("main.worker")).unwrap();
+    let config = std::fs::read_to_string(example.join("llm-do.toml")).unwrap();
+    let (head, rest) = config.split_once("[mcp.orders]").unwrap();
+    let (_, tail) = rest.split_once("\n\n").unwrap();
+    let args: Vec<String> = server_args.iter().map(|a| format!("{a:?}")).collect();
+    let config = format!(
+        "{}[mcp.orders]\ncommand = {:?}\nargs = [{}]\nenv = {{ LLM_DO_MCP_DEMO_RECORD = \"calls.jsonl\", LLM_DO_MCP_DEMO_PIDFILE = \"pids\" }}\n\n{tail}",
+        head.replace("local:smollm2", "openai:test-model"),
+        demo_server().display().to_string(),
+        args.join(", ")
+    );
+    std::fs::write(dir.path().join("llm-do.toml"), config).unwrap();
+    dir
+}
+
+fn pids(dir: &Path) -> Vec<u32> {
+    std::fs::read_to_string(dir.join("pids"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.trim().parse().unwrap())
+        .collect()
+}
+
+fn gone(pid: u32) -> bool {
+    for _ in 0..100 {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => return true,
+            Ok(stat)
+                if stat.rsplit(')').next().is_some_and(|s| s.trim_start().starts_with('Z')) =>
+            {
+                return true;
+            }
+            Ok(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    false
+}
+
+#[test]
+fn check_and_list_show_the_servers_tools() {
+    let dir = orders_project(&[]);
+    let out = output(command(BIN, None).arg("check").arg(dir.path()));
+    assert_eq!(code(&out), 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains("mcp server `orders`: 6 tools (orders__add_tool, orders__crash, orders__echo, orders__lookup_order, orders__photo, orders__slow)"),
+        "{text}"
+    );
+    let out = output(command(BIN, None).arg("list").arg(dir.path()));
+    assert_eq!(code(&out), 0);
+    assert!(stdout(&out).contains("orders__lookup_order [tool, mcp:orders]"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("tools:  orders__lookup_order"), "{}", stdout(&out));
+    let started = pids(dir.path());
+    assert_eq!(started.len(), 2, "one server per command");
+    for pid in started {
+        assert!(gone(pid), "server {pid} outlived the command");
+    }
+}
+
+#[test]
+fn check_reports_a_server_that_cannot_start_with_its_stderr() {
+    let dir = orders_project(&["--exit"]);
+    let out = output(command(BIN, None).arg("check").arg(dir.path()));
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(err.contains("llm-do.toml: error: MCP server `orders` could not be started"), "{err}");
+    assert!(err.contains("refusing to start (--exit)"), "{err}");
+
+    // A worker naming a tool the server does not list.
+    let dir = orders_project(&[]);
+    std::fs::write(dir.path().join("main.worker"), "---\ntools: [orders.nope]\n---\nGo {input}.\n")
+        .unwrap();
+    let out = output(command(BIN, None).arg("check").arg(dir.path()));
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("main.worker:2:9: error: the MCP server `orders` has no tool `nope`"),
+        "{err}"
+    );
+    assert!(err.contains("`lookup_order`"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_calls_the_servers_tool_through_the_approval_rules() {
+    let server = TestServer::builder()
+        .script(vec![
+            Reply::tool_call("orders__lookup_order", json!({"id": "A-1"})),
+            Reply::text("Order A-1 has shipped."),
+        ])
+        .start()
+        .await
+        .unwrap();
+    let dir = orders_project(&[]);
+    let out = output(
+        command(BIN, Some(&server.base_url()))
+            .arg("run")
+            .arg(dir.path())
+            .arg("Where is my order A-1?"),
+    );
+    assert_eq!(code(&out), 0);
+    assert_eq!(stdout(&out), "Order A-1 has shipped.\n");
+    let requests = server.requests();
+    assert_eq!(requests[0].body["tools"][0]["function"]["name"], "orders__lookup_order");
+    assert!(requests[1].body["messages"].to_string().contains("shipped"));
+    let calls = std::fs::read_to_string(dir.path().join("calls.jsonl")).unwrap();
+    assert_eq!(calls.trim(), r#"{"tool":"lookup_order","arguments":{"id":"A-1"}}"#);
+    for pid in pids(dir.path()) {
+        assert!(gone(pid), "server {pid} outlived the run");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_do_mcp_serves_the_project_over_stdio() {
+    let server = TestServer::builder()
+        .script(vec![Reply::text("Order B-2 is pending.")])
+        .start()
+        .await
+        .unwrap();
+    let dir = orders_project(&[]);
+    let log = dir.path().join("served.jsonl");
+    let mut cmd = tokio::process::Command::new(BIN);
+    cmd.arg("mcp").arg(dir.path()).arg("--log").arg(&log);
+    cmd.env_remove("LLM_DO_MODEL")
+        .env("OPENAI_API_KEY", "sk-test-0123456789abcdefghij")
+        .env("OPENAI_BASE_URL", server.base_url())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true);
+    // Spawned here rather than by rmcp's TokioChildProcess, whose close kills the process:
+    // this test closes stdin and waits for `llm-do mcp` to finish on its own.
+    let mut child = cmd.spawn().unwrap();
+    let transport = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
+    let client =
+        tokio::time::timeout(Duration::from_secs(60), ().serve(transport)).await.unwrap().unwrap();
+    let tools = client.peer().list_all_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert!(names.contains(&"main") && names.contains(&"orders__lookup_order"), "{names:?}");
+    let mut call = CallToolRequestParams::new("main");
+    call.arguments = json!({"input": "Where is B-2?"}).as_object().cloned();
+    let r = client.peer().call_tool(call).await.unwrap();
+    assert_eq!(r.is_error, Some(false));
+    assert_eq!(r.content[0].as_text().unwrap().text, "Order B-2 is pending.");
+    // The server's tool asks for approval by default: refused, with no terminal to ask.
+    let mut call = CallToolRequestParams::new("orders__echo");
+    call.arguments = json!({"text": "x"}).as_object().cloned();
+    let r = client.peer().call_tool(call).await.unwrap();
+    assert_eq!(r.is_error, Some(true));
+    // The project's rule allows lookup_order.
+    let mut call = CallToolRequestParams::new("orders__lookup_order");
+    call.arguments = json!({"id": "A-1"}).as_object().cloned();
+    let r = client.peer().call_tool(call).await.unwrap();
+    assert_eq!(r.structured_content.unwrap()["status"], "shipped");
+    client.cancel().await.unwrap();
+    let status =
+        tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "{status}");
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("\"main\""), "{logged}");
+    for pid in pids(dir.path()) {
+        assert!(gone(pid), "server {pid} outlived `llm-do mcp`");
+    }
+}

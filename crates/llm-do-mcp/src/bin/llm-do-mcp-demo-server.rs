@@ -1,0 +1,190 @@
+//! A small MCP server over stdio, built with rmcp's server side: an "orders" desk used by
+//! llm-do-mcp's tests and by `examples/projects/mcp_orders`.
+//!
+//! Tools: `lookup_order` (structured result, `isError` for unknown orders), `echo` (text),
+//! `photo` (an image), `slow` (answers after a while), `crash` (the process exits mid-call), `add_tool` (adds `extra` and sends
+//! `notifications/tools/list_changed`).
+//!
+//! When `LLM_DO_MCP_DEMO_RECORD` names a file, every call is appended to it as one JSON line
+//! `{"tool": ..., "arguments": ...}` before it runs, so that tests can see what reached the
+//! server. `LLM_DO_MCP_DEMO_CRASH_ONCE` names a marker file: `crash` exits only when the marker
+//! does not exist yet (and creates it), so a restarted server survives the retried call.
+//!
+//! When `LLM_DO_MCP_DEMO_PIDFILE` names a file, the server appends its process id to it at
+//! start, so that tests can check that no server process outlives its client.
+//!
+//! Misbehaviour for tests, chosen by the first argument: `--garbage` (writes non-JSON lines to
+//! stdout and never answers), `--silent` (never answers `initialize`), `--exit` (exits at once
+//! with a message on stderr), `--bad-schema` (lists one tool whose input schema is not a valid
+//! JSON Schema).
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::model::{CallToolResult, ContentBlock, ListToolsResult, PaginatedRequestParams, Tool};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::io::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct OrderId {
+    /// The order number, e.g. `A-1`.
+    id: String,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+struct Order {
+    id: String,
+    status: String,
+    total_cents: u64,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct Text {
+    /// The text to send back.
+    text: String,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct Wait {
+    /// How long to wait.
+    seconds: u64,
+}
+
+#[derive(Clone)]
+struct Orders {
+    tool_router: ToolRouter<Self>,
+    bad_schema: bool,
+    extra: Arc<AtomicBool>,
+}
+
+fn record(tool: &str, arguments: Value) {
+    let Ok(path) = std::env::var("LLM_DO_MCP_DEMO_RECORD") else { return };
+    let line = json!({"tool": tool, "arguments": arguments}).to_string();
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = writeln!(f, "{line}");
+    }
+}
+
+#[tool_router]
+impl Orders {
+    fn new(bad_schema: bool) -> Self {
+        Self { tool_router: Self::tool_router(), bad_schema, extra: Arc::default() }
+    }
+
+    /// Looks an order up by its number.
+    #[tool]
+    async fn lookup_order(
+        &self,
+        Parameters(OrderId { id }): Parameters<OrderId>,
+    ) -> Result<Json<Order>, String> {
+        record("lookup_order", json!({"id": id}));
+        match id.as_str() {
+            "A-1" => Ok(Json(Order { id, status: "shipped".into(), total_cents: 4200 })),
+            "B-2" => Ok(Json(Order { id, status: "pending".into(), total_cents: 1999 })),
+            _ => Err(format!("no order {id}; known orders are A-1 and B-2")),
+        }
+    }
+
+    /// Sends the text back.
+    #[tool]
+    async fn echo(&self, Parameters(Text { text }): Parameters<Text>) -> String {
+        record("echo", json!({"text": text}));
+        text
+    }
+
+    /// Returns a photo of the parcel.
+    #[tool]
+    async fn photo(&self) -> CallToolResult {
+        record("photo", json!({}));
+        CallToolResult::success(vec![
+            ContentBlock::text("parcel photo:"),
+            ContentBlock::image("iVBORw0KGgo=", "image/png"),
+        ])
+    }
+
+    /// Answers after `seconds` seconds.
+    #[tool]
+    async fn slow(&self, Parameters(Wait { seconds }): Parameters<Wait>) -> String {
+        record("slow", json!({"seconds": seconds}));
+        tokio::time::sleep(std::time::Duration::from_secs(seconds)).await;
+        format!("waited {seconds}s")
+    }
+
+    /// Exits the server process in the middle of the call.
+    #[tool]
+    async fn crash(&self) -> String {
+        record("crash", json!({}));
+        if let Ok(marker) = std::env::var("LLM_DO_MCP_DEMO_CRASH_ONCE") {
+            if std::path::Path::new(&marker).exists() {
+                return "survived".into();
+            }
+            let _ = std::fs::write(&marker, "crashed");
+        }
+        eprintln!("demo server: crashing on purpose (tool `crash`)");
+        std::process::exit(3)
+    }
+
+    /// Adds the tool `extra` and tells the client its tool list changed.
+    #[tool]
+    async fn add_tool(&self, context: RequestContext<RoleServer>) -> String {
+        record("add_tool", json!({}));
+        self.extra.store(true, Ordering::SeqCst);
+        let _ = context.peer.notify_tool_list_changed().await;
+        "added".into()
+    }
+}
+
+#[tool_handler]
+impl ServerHandler for Orders {
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let mut tools = self.tool_router.list_all();
+        if self.bad_schema {
+            let schema = json!({"type": 12}).as_object().cloned().unwrap_or_default();
+            tools.push(Tool::new("broken", "Has an invalid input schema.", schema));
+        }
+        if self.extra.load(Ordering::SeqCst) {
+            let schema = json!({"type": "object"}).as_object().cloned().unwrap_or_default();
+            tools.push(Tool::new("extra", "Added at run time.", schema));
+        }
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mode = std::env::args().nth(1).unwrap_or_default();
+    match mode.as_str() {
+        "--exit" => {
+            eprintln!("demo server: refusing to start (--exit)");
+            std::process::exit(2);
+        }
+        "--garbage" | "--silent" => {
+            if mode == "--garbage" {
+                println!("this is not JSON-RPC");
+                println!("{{\"neither\": \"is this\"}}");
+            }
+            eprintln!("demo server: never answering ({mode})");
+            // Keep stdin open and never answer; the client's start timeout must end this.
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            return Ok(());
+        }
+        _ => {}
+    }
+    if let Ok(path) = std::env::var("LLM_DO_MCP_DEMO_PIDFILE")
+        && let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path)
+    {
+        let _ = writeln!(f, "{}", std::process::id());
+    }
+    eprintln!("demo server: ready");
+    let service = Orders::new(mode == "--bad-schema").serve(rmcp::transport::stdio()).await?;
+    service.waiting().await?;
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! One live connection to an MCP server: the rmcp client service, the child process (for
+//! stdio servers) and the tail of its stderr.
+
+use crate::error::McpError;
+use crate::server::{McpServer, Transport};
+use crate::stderr_tail::StderrTail;
+use rmcp::model::Tool;
+use rmcp::service::{NotificationContext, RunningService};
+use rmcp::transport::TokioChildProcess;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::{ClientHandler, Peer, RoleClient, ServiceExt as _};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The client side's handler: notes `tools/list_changed`.
+#[derive(Clone)]
+pub(crate) struct Listener {
+    pub(crate) stale: Arc<AtomicBool>,
+}
+
+impl ClientHandler for Listener {
+    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.stale.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A started, initialized server.
+pub(crate) struct Connection {
+    pub(crate) service: RunningService<RoleClient, Listener>,
+    pub(crate) pid: Option<u32>,
+    pub(crate) tail: StderrTail,
+}
+
+impl Connection {
+    /// Starts the server and completes `initialize`, within the start timeout.
+    pub(crate) async fn open(
+        name: &str,
+        server: &McpServer,
+        stale: Arc<AtomicBool>,
+    ) -> Result<Connection, McpError> {
+        let listener = Listener { stale };
+        let tail = StderrTail::default();
+        let start = |message: String, tail: &StderrTail| McpError::Start {
+            server: name.to_owned(),
+            message,
+            stderr: tail.text(),
+        };
+        let (service, pid) = match &server.transport {
+            Transport::Stdio { command, args, env, cwd } => {
+                let mut cmd = tokio::process::Command::new(command);
+                cmd.args(args).envs(env).kill_on_drop(true);
+                if let Some(dir) = cwd {
+                    cmd.current_dir(dir);
+                }
+                let (transport, stderr) = TokioChildProcess::builder(cmd)
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .map_err(|e| start(format!("`{command}` could not be run: {e}"), &tail))?;
+                let pid = transport.id();
+                if let Some(stderr) = stderr {
+                    tail.follow(stderr);
+                }
+                let served =
+                    tokio::time::timeout(server.start_timeout, listener.serve(transport)).await;
+                (finish(name, server, served, &tail).await?, pid)
+            }
+            Transport::Http { url, headers } => {
+                let mut custom = std::collections::HashMap::new();
+                for (k, v) in headers {
+                    let bad = |e: String| McpError::Config {
+                        server: name.to_owned(),
+                        message: format!("invalid header `{k}`: {e}"),
+                    };
+                    let key =
+                        http::HeaderName::try_from(k.as_str()).map_err(|e| bad(e.to_string()))?;
+                    let value =
+                        http::HeaderValue::try_from(v.as_str()).map_err(|e| bad(e.to_string()))?;
+                    custom.insert(key, value);
+                }
+                // The workspace's rustls has no default crypto provider (its default needs cmake):
+                // install ring's, as llm_do_providers::http does (idempotent).
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let mut config = StreamableHttpClientTransportConfig::with_uri(url.as_str());
+                config.custom_headers = custom;
+                let transport = rmcp::transport::StreamableHttpClientTransport::from_config(config);
+                let served =
+                    tokio::time::timeout(server.start_timeout, listener.serve(transport)).await;
+                (finish(name, server, served, &tail).await?, None)
+            }
+        };
+        Ok(Connection { service, pid, tail })
+    }
+
+    /// A handle to send requests with.
+    pub(crate) fn peer(&self) -> Peer<RoleClient> {
+        self.service.peer().clone()
+    }
+
+    /// Lists every tool, within `timeout`.
+    pub(crate) async fn list_tools(
+        &self,
+        name: &str,
+        timeout: std::time::Duration,
+    ) -> Result<Vec<Tool>, McpError> {
+        let fail = |message: String| McpError::ListTools {
+            server: name.to_owned(),
+            message,
+            stderr: self.tail.text(),
+        };
+        match tokio::time::timeout(timeout, self.service.peer().list_all_tools()).await {
+            Ok(Ok(tools)) => Ok(tools),
+            Ok(Err(e)) => Err(fail(e.to_string())),
+            Err(_) => Err(fail(format!("no answer within {timeout:?}"))),
+        }
+    }
+
+    /// Closes the connection; a child process is asked to exit (stdin closed, then SIGTERM)
+    /// and killed when it does not.
+    pub(crate) async fn close(self) {
+        let _ = self.service.cancel().await;
+    }
+}
+
+async fn finish<E: std::fmt::Display>(
+    name: &str,
+    server: &McpServer,
+    served: Result<Result<RunningService<RoleClient, Listener>, E>, tokio::time::error::Elapsed>,
+    tail: &StderrTail,
+) -> Result<RunningService<RoleClient, Listener>, McpError> {
+    match served {
+        Ok(Ok(service)) => Ok(service),
+        Ok(Err(e)) => {
+            // The process is gone or going: wait for its last words.
+            tail.settle(std::time::Duration::from_secs(2)).await;
+            Err(McpError::Start {
+                server: name.to_owned(),
+                message: format!("initialize failed: {e}"),
+                stderr: tail.text(),
+            })
+        }
+        Err(_) => Err(McpError::StartTimeout {
+            server: name.to_owned(),
+            after: server.start_timeout,
+            stderr: tail.text(),
+        }),
+    }
+}

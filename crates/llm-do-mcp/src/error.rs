@@ -1,0 +1,112 @@
+//! [`McpError`]: what can go wrong talking to an MCP server.
+
+use std::time::Duration;
+
+/// An MCP server could not be started, listed or called.
+///
+/// Every variant names the server; those about a child process carry the tail of its stderr
+/// (escaped: control characters cannot reach a terminal).
+///
+/// ```
+/// let e = llm_do_mcp::McpError::Timeout { server: "orders".into(), tool: "lookup_order".into(), after: std::time::Duration::from_secs(2) };
+/// assert!(e.to_string().ends_with("did not answer the call of `lookup_order` within 2s"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum McpError {
+    /// The server's configuration is wrong (name, command, URL, header).
+    #[error("MCP server `{server}`: {message}")]
+    Config {
+        /// The server.
+        server: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The server process could not be spawned, or the connection could not be made.
+    #[error("MCP server `{server}` could not be started: {message}{}", tail(stderr))]
+    Start {
+        /// The server.
+        server: String,
+        /// Why.
+        message: String,
+        /// The end of the server's stderr.
+        stderr: String,
+    },
+    /// The server did not complete `initialize` within the start timeout.
+    #[error("MCP server `{server}` did not answer `initialize` within {after:?}{}", tail(stderr))]
+    StartTimeout {
+        /// The server.
+        server: String,
+        /// The start timeout.
+        after: Duration,
+        /// The end of the server's stderr.
+        stderr: String,
+    },
+    /// `tools/list` failed or returned something unusable.
+    #[error("MCP server `{server}` could not list its tools: {message}{}", tail(stderr))]
+    ListTools {
+        /// The server.
+        server: String,
+        /// Why.
+        message: String,
+        /// The end of the server's stderr.
+        stderr: String,
+    },
+    /// The server is gone and was already restarted once.
+    #[error(
+        "MCP server `{server}` stopped while calling `{tool}` and was already restarted once: {message}{}",
+        tail(stderr)
+    )]
+    ServerDied {
+        /// The server.
+        server: String,
+        /// The tool being called.
+        tool: String,
+        /// What the transport reported.
+        message: String,
+        /// The end of the server's stderr.
+        stderr: String,
+    },
+    /// A call took longer than the per-call timeout (the request was cancelled).
+    #[error("MCP server `{server}` did not answer the call of `{tool}` within {}s", after.as_secs_f64())]
+    Timeout {
+        /// The server.
+        server: String,
+        /// The tool.
+        tool: String,
+        /// The per-call timeout.
+        after: Duration,
+    },
+    /// The server answered the call with a JSON-RPC error (unknown tool, invalid arguments...).
+    #[error("MCP server `{server}` refused the call of `{tool}`: {message}")]
+    Call {
+        /// The server.
+        server: String,
+        /// The tool.
+        tool: String,
+        /// The server's error message.
+        message: String,
+    },
+    /// The tool is not (or no longer) offered by the server.
+    #[error("MCP server `{server}` offers no tool `{tool}`")]
+    UnknownTool {
+        /// The server.
+        server: String,
+        /// The tool.
+        tool: String,
+    },
+    /// The server has been closed.
+    #[error("MCP server `{server}` has been closed")]
+    Closed {
+        /// The server.
+        server: String,
+    },
+}
+
+fn tail(stderr: &str) -> String {
+    if stderr.trim().is_empty() {
+        String::new()
+    } else {
+        format!("; its stderr ends with:\n{}", stderr.trim_end())
+    }
+}

@@ -1,0 +1,46 @@
+//! MCP both ways for [llm-do](https://crates.io/crates/llm-do), on the official Rust SDK
+//! ([`rmcp`]).
+//!
+//! **Client side** — the tools of any MCP server join a runtime's name space:
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+//! use llm_do_core::Runtime;
+//! use llm_do_mcp::{McpBuilderExt, McpServer, McpToolset};
+//!
+//! let orders = McpToolset::connect("orders", McpServer::stdio("orders-server", ["--stdio"])).await?;
+//! let rt = Runtime::builder().mcp(&orders).build();
+//! // The server's `lookup_order` is `orders__lookup_order` here (see `names`).
+//! # Ok(()) }
+//! ```
+//!
+//! - [`McpServer`]: a command run as a child process (MCP over stdio; `env`, `cwd`) or a
+//!   streamable HTTP endpoint (`headers`), with a start timeout and a per-call timeout.
+//! - [`McpToolset`]: the connection and the tools it lists, as [`CallableSpec`]s whose input
+//!   schemas are the server's, unchanged. Results become tool results: structured content as
+//!   JSON, else the text of the content blocks (images as a short note); `isError` becomes an
+//!   error result the model can act on. Every call a model makes passes the approval gate
+//!   (default verdict `Ask`): a denied call never reaches the server.
+//! - [`names`]: the prefix scheme, `server__tool`.
+//!
+//! **Server side** — [`serve`]: a runtime's workers and tools as MCP tools, over stdio or
+//! streamable HTTP (`llm-do mcp PROJECT`).
+//!
+//! [`CallableSpec`]: llm_do_core::CallableSpec
+#![warn(missing_docs)]
+
+mod builder;
+mod connection;
+mod error;
+pub mod names;
+mod result;
+pub mod serve;
+mod server;
+mod stderr_tail;
+mod toolset;
+
+pub use builder::McpBuilderExt;
+pub use error::McpError;
+pub use result::MAX_RESULT_CHARS;
+pub use server::{DEFAULT_CALL_TIMEOUT, DEFAULT_START_TIMEOUT, McpServer, Transport};
+pub use toolset::{McpTool, McpToolset, SkippedTool};

@@ -1,0 +1,284 @@
+//! The server side: a runtime's workers and tools served as MCP tools ([`McpService`]), over
+//! stdio ([`McpService::serve_stdio`]) or streamable HTTP ([`McpService::serve_http`]).
+//!
+//! Each registered worker or tool is one MCP tool: its name, description and input schema;
+//! its output schema when it is an object schema (MCP only allows those), and then the result
+//! comes back as `structuredContent` (and as JSON text for older clients). A text result is a
+//! text block; other JSON results are their JSON text.
+//!
+//! Each call is one run of the runtime ([`Runtime::ctx`]), so its limits, event subscribers
+//! (a run log) and approval settings for nested calls apply. The MCP client stands where a
+//! model stands, so a call passes the same policy a model's call would: the policy's verdict
+//! for the name and arguments, else the callee's own default. `Allow` runs; `Deny` and `Ask`
+//! (there is no one to ask) are refused with a tool error saying why — unless
+//! [`approve_all`](McpService::approve_all) is set. Unknown tools and arguments that violate
+//! the input schema are JSON-RPC errors (`-32602`). A client's `notifications/cancelled`
+//! stops the call (the run's future is dropped: nested calls are cancelled too).
+
+use llm_do_core::approval::{ApprovalPolicy, Verdict};
+use llm_do_core::{CallableSpec, Runtime};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt as _};
+use serde_json::{Map, Value};
+use std::future::Future;
+use std::sync::Arc;
+
+/// A runtime's workers and tools as an MCP server.
+///
+/// ```
+/// use llm_do_core::{Runtime, ToolSpecBuilder};
+/// use llm_do_mcp::serve::McpService;
+/// let shout = ToolSpecBuilder::new("shout").description("Upper-cases text.")
+///     .input_schema(serde_json::json!({"type": "object", "properties": {"text": {"type": "string"}}}))
+///     .handler(|_, a| async move { Ok(serde_json::json!(a["text"].as_str().unwrap_or("").to_uppercase())) })
+///     .build();
+/// let service = McpService::new(Runtime::builder().register(shout).build());
+/// let tools = service.tools();
+/// assert_eq!(tools[0].name, "shout");
+/// assert_eq!(tools[0].description.as_deref(), Some("Upper-cases text."));
+/// ```
+#[derive(Clone)]
+pub struct McpService {
+    rt: Runtime,
+    policy: Arc<ApprovalPolicy>,
+    approve_all: bool,
+    name: String,
+}
+
+impl McpService {
+    /// Serves every worker and tool registered on `rt`, with an empty policy (callees' own
+    /// defaults decide) and no approvals.
+    ///
+    /// ```
+    /// let s = llm_do_mcp::serve::McpService::new(llm_do_core::Runtime::builder().build());
+    /// assert!(s.tools().is_empty());
+    /// ```
+    pub fn new(rt: Runtime) -> Self {
+        Self {
+            rt,
+            policy: Arc::new(ApprovalPolicy::new()),
+            approve_all: false,
+            name: "llm-do".into(),
+        }
+    }
+
+    /// The policy calls from the MCP client are checked against (e.g. a project's rules).
+    ///
+    /// ```
+    /// use llm_do_core::approval::{ApprovalPolicy, Rule, Verdict};
+    /// let policy = ApprovalPolicy::new().rule(Rule::new("shout", Verdict::Allow).unwrap());
+    /// let s = llm_do_mcp::serve::McpService::new(llm_do_core::Runtime::builder().build()).policy(policy);
+    /// # let _ = s;
+    /// ```
+    pub fn policy(mut self, policy: ApprovalPolicy) -> Self {
+        self.policy = Arc::new(policy);
+        self
+    }
+
+    /// Approves every call that would need approval (`llm-do mcp --approve-all`). Calls a rule
+    /// denies stay denied.
+    ///
+    /// ```
+    /// let s = llm_do_mcp::serve::McpService::new(llm_do_core::Runtime::builder().build()).approve_all(true);
+    /// # let _ = s;
+    /// ```
+    pub fn approve_all(mut self, yes: bool) -> Self {
+        self.approve_all = yes;
+        self
+    }
+
+    /// The server name told to clients (default `llm-do`).
+    ///
+    /// ```
+    /// let s = llm_do_mcp::serve::McpService::new(llm_do_core::Runtime::builder().build()).name("orders-desk");
+    /// # let _ = s;
+    /// ```
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The MCP tools served, sorted by name.
+    ///
+    /// ```
+    /// let s = llm_do_mcp::serve::McpService::new(llm_do_core::Runtime::builder().build());
+    /// assert_eq!(s.tools().len(), 0);
+    /// ```
+    pub fn tools(&self) -> Vec<Tool> {
+        self.rt.registry().iter().map(|spec| tool_of(spec)).collect()
+    }
+
+    /// Serves over this process's stdin and stdout until the client disconnects.
+    ///
+    /// ```no_run
+    /// # async fn f(s: llm_do_mcp::serve::McpService) -> std::io::Result<()> {
+    /// s.serve_stdio().await
+    /// # }
+    /// ```
+    pub async fn serve_stdio(self) -> std::io::Result<()> {
+        let running = self.serve(rmcp::transport::stdio()).await.map_err(std::io::Error::other)?;
+        running.waiting().await.map_err(std::io::Error::other)?;
+        Ok(())
+    }
+
+    /// Serves streamable HTTP at `/mcp` on `listener` until `shutdown` completes. Only
+    /// requests whose `Host` is `localhost`, `127.0.0.1` or `::1` are accepted (DNS rebinding
+    /// protection); put a reverse proxy in front to serve other hosts.
+    ///
+    /// ```no_run
+    /// # async fn f(s: llm_do_mcp::serve::McpService) -> std::io::Result<()> {
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8765").await?;
+    /// s.serve_http(listener, std::future::pending()).await
+    /// # }
+    /// ```
+    pub async fn serve_http(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        use rmcp::transport::streamable_http_server::{
+            StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
+        };
+        let ct = tokio_util::sync::CancellationToken::new();
+        let config = StreamableHttpServerConfig::default().with_cancellation_token(ct.clone());
+        let service = StreamableHttpService::new(
+            move || Ok(self.clone()),
+            Arc::new(LocalSessionManager::default()),
+            config,
+        );
+        let router = axum::Router::new().nest_service("/mcp", service);
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                ct.cancel();
+            })
+            .await
+    }
+
+    async fn run(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let name = request.name.as_ref();
+        let Some(spec) = self.rt.registry().get(name).cloned() else {
+            let known: Vec<&str> = self.rt.registry().names().collect();
+            return Err(ErrorData::invalid_params(
+                format!(
+                    "unknown tool `{}`; the tools are: {}",
+                    name.escape_debug(),
+                    known.join(", ")
+                ),
+                None,
+            ));
+        };
+        let args = Value::Object(request.arguments.unwrap_or_default());
+        if let Err(e) = spec.validate_input(&args) {
+            return Err(ErrorData::invalid_params(e.to_string(), None));
+        }
+        let (verdict, reason) = self.policy.evaluate(spec.name(), &args, spec.approval());
+        match verdict {
+            Verdict::Allow => {}
+            Verdict::Ask if self.approve_all => {}
+            Verdict::Ask => {
+                return Ok(refused(format!(
+                    "permission denied: `{name}` needs approval ({reason}) and this MCP server has \
+                     no one to ask; it did not run. The server's operator can allow it with an \
+                     approval rule or start the server with --approve-all"
+                )));
+            }
+            Verdict::Deny => {
+                return Ok(refused(format!(
+                    "permission denied: the call to `{name}` was denied ({reason}); it did not run"
+                )));
+            }
+        }
+        let ctx = self.rt.ctx();
+        tokio::select! {
+            result = ctx.call_spec(&spec, args) => Ok(match result {
+                Ok(value) => success(&spec, value),
+                Err(e) => refused(e.to_string()),
+            }),
+            () = context.ct.cancelled() => Err(ErrorData::internal_error(
+                format!("the call of `{name}` was cancelled by the client"),
+                None,
+            )),
+        }
+    }
+}
+
+fn refused(message: String) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message)])
+}
+
+fn success(spec: &CallableSpec, value: Value) -> CallToolResult {
+    let text = match &value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+    if object_schema(spec.output_schema()).is_some() {
+        result.structured_content = Some(value);
+    }
+    result
+}
+
+/// The output schema when MCP can carry it: an object schema.
+fn object_schema(schema: &Value) -> Option<Map<String, Value>> {
+    match schema {
+        Value::Object(map) if map.get("type").and_then(Value::as_str) == Some("object") => {
+            Some(map.clone())
+        }
+        _ => None,
+    }
+}
+
+/// How one spec is listed.
+fn tool_of(spec: &CallableSpec) -> Tool {
+    let input = match spec.input_schema() {
+        Value::Object(map) => map.clone(),
+        _ => serde_json::json!({"type": "object"}).as_object().cloned().unwrap_or_default(),
+    };
+    let description = match spec.kind() {
+        k if k.is_stochastic() => {
+            format!("{} (an LLM worker: its answers may vary)", spec.description())
+                .trim()
+                .to_owned()
+        }
+        _ => spec.description().to_owned(),
+    };
+    let mut tool = Tool::new(spec.name().to_owned(), description, Arc::new(input));
+    tool.output_schema = object_schema(spec.output_schema()).map(Arc::new);
+    tool
+}
+
+impl ServerHandler for McpService {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(self.name.clone(), env!("CARGO_PKG_VERSION")))
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.tools()))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        self.run(request, context).await.map(CallToolResponse::from)
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.rt.registry().get(name).map(|s| tool_of(s))
+    }
+}

@@ -1,0 +1,195 @@
+//! [`McpServer`]: how to reach one MCP server — a command run as a child process speaking
+//! MCP over its stdio, or a streamable HTTP endpoint — and the limits that apply to it.
+
+use llm_do_core::approval::Verdict;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Default time for a server to start and answer `initialize` and `tools/list`.
+pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(20);
+/// Default per-call timeout.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Where an MCP server is and how to talk to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Transport {
+    /// A command run as a child process; MCP over its stdin and stdout, stderr kept.
+    Stdio {
+        /// The program.
+        command: String,
+        /// Its arguments.
+        args: Vec<String>,
+        /// Extra environment variables.
+        env: BTreeMap<String, String>,
+        /// Its working directory (default: the current one).
+        cwd: Option<PathBuf>,
+    },
+    /// A streamable HTTP endpoint.
+    Http {
+        /// The endpoint, e.g. `http://127.0.0.1:8000/mcp`.
+        url: String,
+        /// Extra request headers (e.g. `Authorization`).
+        headers: BTreeMap<String, String>,
+    },
+}
+
+/// One MCP server's configuration.
+///
+/// ```
+/// use llm_do_mcp::McpServer;
+/// use std::time::Duration;
+/// let s = McpServer::stdio("orders-server", ["--db", "orders.db"])
+///     .env("LOG", "debug")
+///     .call_timeout(Duration::from_secs(5));
+/// assert_eq!(s.timeouts().1, Duration::from_secs(5));
+/// ```
+#[derive(Debug, Clone)]
+pub struct McpServer {
+    pub(crate) transport: Transport,
+    pub(crate) start_timeout: Duration,
+    pub(crate) call_timeout: Duration,
+    pub(crate) approval: Verdict,
+}
+
+impl McpServer {
+    /// A server run as `command args...`, speaking MCP over its stdio.
+    ///
+    /// ```
+    /// let s = llm_do_mcp::McpServer::stdio("python3", ["server.py"]);
+    /// assert!(matches!(s.transport(), llm_do_mcp::Transport::Stdio { .. }));
+    /// ```
+    pub fn stdio<I, S>(command: impl Into<String>, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self::new(Transport::Stdio {
+            command: command.into(),
+            args: args.into_iter().map(Into::into).collect(),
+            env: BTreeMap::new(),
+            cwd: None,
+        })
+    }
+
+    /// A server at a streamable HTTP endpoint.
+    ///
+    /// ```
+    /// let s = llm_do_mcp::McpServer::http("http://127.0.0.1:8000/mcp").header("Authorization", "Bearer t");
+    /// assert!(matches!(s.transport(), llm_do_mcp::Transport::Http { .. }));
+    /// ```
+    pub fn http(url: impl Into<String>) -> Self {
+        Self::new(Transport::Http { url: url.into(), headers: BTreeMap::new() })
+    }
+
+    /// A server reached through `transport`.
+    ///
+    /// ```
+    /// let t = llm_do_mcp::Transport::Http { url: "http://127.0.0.1:1/mcp".into(), headers: Default::default() };
+    /// let s = llm_do_mcp::McpServer::new(t);
+    /// # let _ = s;
+    /// ```
+    pub fn new(transport: Transport) -> Self {
+        Self {
+            transport,
+            start_timeout: DEFAULT_START_TIMEOUT,
+            call_timeout: DEFAULT_CALL_TIMEOUT,
+            approval: Verdict::Ask,
+        }
+    }
+
+    /// Sets an environment variable of the child process (stdio servers only).
+    ///
+    /// ```
+    /// let s = llm_do_mcp::McpServer::stdio("srv", Vec::<String>::new()).env("K", "v");
+    /// # let _ = s;
+    /// ```
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        if let Transport::Stdio { env, .. } = &mut self.transport {
+            env.insert(key.into(), value.into());
+        }
+        self
+    }
+
+    /// Sets the working directory of the child process (stdio servers only).
+    ///
+    /// ```
+    /// let s = llm_do_mcp::McpServer::stdio("srv", Vec::<String>::new()).cwd("/tmp");
+    /// # let _ = s;
+    /// ```
+    pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
+        if let Transport::Stdio { cwd, .. } = &mut self.transport {
+            *cwd = Some(dir.into());
+        }
+        self
+    }
+
+    /// Adds a request header (HTTP servers only).
+    ///
+    /// ```
+    /// let s = llm_do_mcp::McpServer::http("http://127.0.0.1:1/mcp").header("X-Team", "ops");
+    /// # let _ = s;
+    /// ```
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        if let Transport::Http { headers, .. } = &mut self.transport {
+            headers.insert(name.into(), value.into());
+        }
+        self
+    }
+
+    /// Sets how long the server may take to start, initialize and list its tools (default 20 s).
+    ///
+    /// ```
+    /// let s = llm_do_mcp::McpServer::stdio("srv", Vec::<String>::new()).start_timeout(std::time::Duration::from_secs(1));
+    /// assert_eq!(s.timeouts().0.as_secs(), 1);
+    /// ```
+    pub fn start_timeout(mut self, timeout: Duration) -> Self {
+        self.start_timeout = timeout;
+        self
+    }
+
+    /// Sets how long one tool call may take (default 60 s); a late call is cancelled.
+    ///
+    /// ```
+    /// let s = llm_do_mcp::McpServer::stdio("srv", Vec::<String>::new()).call_timeout(std::time::Duration::from_secs(3));
+    /// assert_eq!(s.timeouts().1.as_secs(), 3);
+    /// ```
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout;
+        self
+    }
+
+    /// Sets the approval verdict of this server's tools when a model calls them and no rule
+    /// matches (default [`Verdict::Ask`]: a server's tools can do anything).
+    ///
+    /// ```
+    /// use llm_do_core::approval::Verdict;
+    /// let s = llm_do_mcp::McpServer::stdio("srv", Vec::<String>::new()).approval(Verdict::Allow);
+    /// # let _ = s;
+    /// ```
+    pub fn approval(mut self, verdict: Verdict) -> Self {
+        self.approval = verdict;
+        self
+    }
+
+    /// How the server is reached.
+    ///
+    /// ```
+    /// let s = llm_do_mcp::McpServer::http("http://127.0.0.1:1/mcp");
+    /// assert!(matches!(s.transport(), llm_do_mcp::Transport::Http { url, .. } if url.ends_with("/mcp")));
+    /// ```
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// The start timeout and the per-call timeout.
+    ///
+    /// ```
+    /// let (start, call) = llm_do_mcp::McpServer::http("http://127.0.0.1:1/mcp").timeouts();
+    /// assert!(start < call);
+    /// ```
+    pub fn timeouts(&self) -> (Duration, Duration) {
+        (self.start_timeout, self.call_timeout)
+    }
+}

@@ -1,0 +1,481 @@
+//! [`McpToolset`]: one MCP server's tools in llm-do's name space, and the connection that
+//! serves them (started once, restarted once when it dies, closed on drop).
+
+use crate::connection::Connection;
+use crate::error::McpError;
+use crate::names;
+use crate::result;
+use crate::server::McpServer;
+use llm_do_core::schema::Validator;
+use llm_do_core::{CallableSpec, Error, ToolSpecBuilder};
+use rmcp::model::{CallToolRequestParams, Tool};
+use rmcp::service::ServiceError;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long a dead server's stderr is waited for, so that its last words reach the error.
+const STDERR_SETTLE: Duration = Duration::from_secs(2);
+
+/// A tool of the server, as listed.
+#[derive(Debug, Clone)]
+pub struct McpTool {
+    /// The name in llm-do's name space (`server__tool`, see [`crate::names`]).
+    pub name: String,
+    /// The name the server knows it by.
+    pub remote_name: String,
+    /// The server's description.
+    pub description: String,
+    /// The input schema, unchanged.
+    pub input_schema: Value,
+    /// The output schema, when the server gives one.
+    pub output_schema: Option<Value>,
+}
+
+/// A tool the server lists that cannot be offered, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedTool {
+    /// The name the server gave.
+    pub remote_name: String,
+    /// Why it is left out.
+    pub reason: String,
+}
+
+/// The tools of one MCP server, connected.
+///
+/// [`connect`](Self::connect) starts the server (or opens the HTTP session), initializes and
+/// lists the tools. [`specs`](Self::specs) gives one [`CallableSpec`] per tool, to register on
+/// a runtime ([`crate::McpBuilderExt::mcp`]): a model's call of one passes the approval gate
+/// like any tool (the server's verdict, default `Ask`), then reaches the server.
+///
+/// The connection is shared by the toolset and its specs and closed when the last of them is
+/// dropped (a child process is killed) or by [`close`](Self::close). A server that dies is
+/// restarted once, at the next call (which is then retried once); after that, calls fail
+/// with [`McpError::ServerDied`] and the tail of its stderr. `tools/list_changed` makes the
+/// next call re-list the tools: a call of a tool that is gone fails clearly, and
+/// [`refresh`](Self::refresh) returns the new list (new tools join a runtime built after it).
+#[derive(Clone)]
+pub struct McpToolset {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for McpToolset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpToolset")
+            .field("server", &self.shared.name)
+            .field("tools", &self.tools().iter().map(|t| t.name.clone()).collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+struct Shared {
+    name: String,
+    server: McpServer,
+    state: tokio::sync::Mutex<State>,
+    tools: Mutex<Listed>,
+    stale: Arc<AtomicBool>,
+}
+
+#[derive(Default)]
+struct Listed {
+    tools: BTreeMap<String, McpTool>,
+    skipped: Vec<SkippedTool>,
+}
+
+struct State {
+    conn: Option<Connection>,
+    /// Bumped on every (re)start, so that a failure is attributed to the right connection.
+    generation: u64,
+    restarts: u32,
+    closed: bool,
+    /// The stderr of the last connection, kept after it is gone.
+    last_stderr: String,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl McpToolset {
+    /// Starts the server named `name` (see [`crate::names`]), initializes the session and lists
+    /// its tools, all within the server's start timeout.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), llm_do_mcp::McpError> {
+    /// use llm_do_mcp::{McpServer, McpToolset};
+    /// let orders = McpToolset::connect("orders", McpServer::stdio("orders-server", ["--stdio"])).await?;
+    /// for tool in orders.tools() {
+    ///     println!("{}: {}", tool.name, tool.description);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect(name: &str, server: McpServer) -> Result<McpToolset, McpError> {
+        names::check_server_name(name)
+            .map_err(|message| McpError::Config { server: name.to_owned(), message })?;
+        let stale = Arc::new(AtomicBool::new(false));
+        let conn = Connection::open(name, &server, stale.clone()).await;
+        let conn = match conn {
+            Ok(c) => c,
+            Err(e) => return Err(e),
+        };
+        let listed = conn.list_tools(name, server.start_timeout).await;
+        let listed = match listed {
+            Ok(tools) => tools,
+            Err(e) => {
+                conn.close().await;
+                return Err(e);
+            }
+        };
+        let shared = Arc::new(Shared {
+            name: name.to_owned(),
+            server,
+            state: tokio::sync::Mutex::new(State {
+                conn: Some(conn),
+                generation: 1,
+                restarts: 0,
+                closed: false,
+                last_stderr: String::new(),
+            }),
+            tools: Mutex::new(Listed::default()),
+            stale,
+        });
+        shared.store_tools(listed);
+        Ok(McpToolset { shared })
+    }
+
+    /// The server's name.
+    ///
+    /// ```no_run
+    /// # async fn f(t: llm_do_mcp::McpToolset) { assert_eq!(t.name(), "orders"); }
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// The tools offered, sorted by name.
+    ///
+    /// ```no_run
+    /// # async fn f(t: llm_do_mcp::McpToolset) { assert!(t.tools().iter().all(|x| x.name.starts_with("orders__"))); }
+    /// ```
+    pub fn tools(&self) -> Vec<McpTool> {
+        lock(&self.shared.tools).tools.values().cloned().collect()
+    }
+
+    /// The tools the server lists that cannot be offered (a name a model API would refuse, an
+    /// input schema that is not a valid JSON Schema), with the reasons.
+    ///
+    /// ```no_run
+    /// # async fn f(t: llm_do_mcp::McpToolset) { for s in t.skipped() { eprintln!("{}: {}", s.remote_name, s.reason); } }
+    /// ```
+    pub fn skipped(&self) -> Vec<SkippedTool> {
+        lock(&self.shared.tools).skipped.clone()
+    }
+
+    /// One spec per tool, for [`RuntimeBuilder::register`](llm_do_core::RuntimeBuilder::register).
+    ///
+    /// ```no_run
+    /// # async fn f(t: llm_do_mcp::McpToolset) {
+    /// let rt = t.specs().into_iter().fold(llm_do_core::Runtime::builder(), |b, s| b.register(s)).build();
+    /// # }
+    /// ```
+    pub fn specs(&self) -> Vec<Arc<CallableSpec>> {
+        self.tools().into_iter().map(|tool| self.spec(tool)).collect()
+    }
+
+    fn spec(&self, tool: McpTool) -> Arc<CallableSpec> {
+        let shared = self.shared.clone();
+        let remote = tool.remote_name.clone();
+        let mut b = ToolSpecBuilder::new(tool.name.as_str())
+            .description(tool.description.clone())
+            .input_schema(tool.input_schema.clone())
+            .approval(self.shared.server.approval);
+        if let Some(schema) = &tool.output_schema {
+            b = b.output_schema(schema.clone());
+        }
+        b.handler(move |_ctx, args| {
+            let shared = shared.clone();
+            let remote = remote.clone();
+            async move {
+                match shared.call(&remote, args).await {
+                    Ok(Ok(value)) => Ok(value),
+                    Ok(Err(message)) => {
+                        Err(Error::msg(format!("the tool reported an error: {message}")))
+                    }
+                    Err(e) => Err(Error::other(e)),
+                }
+            }
+        })
+        .build()
+    }
+
+    /// Calls a tool by the server's name for it: `Ok(Ok(json))` for a success, `Ok(Err(text))`
+    /// for a result with `isError`, `Err` when the call could not be made.
+    ///
+    /// ```no_run
+    /// # async fn f(t: llm_do_mcp::McpToolset) -> Result<(), llm_do_mcp::McpError> {
+    /// let order = t.call("lookup_order", serde_json::json!({"id": "A-1"})).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn call(&self, tool: &str, args: Value) -> Result<Result<Value, String>, McpError> {
+        self.shared.call(tool, args).await
+    }
+
+    /// Lists the tools again and returns them.
+    ///
+    /// ```no_run
+    /// # async fn f(t: llm_do_mcp::McpToolset) -> Result<(), llm_do_mcp::McpError> {
+    /// let now = t.refresh().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn refresh(&self) -> Result<Vec<McpTool>, McpError> {
+        self.shared.refresh().await?;
+        Ok(self.tools())
+    }
+
+    /// The process id of the running server (stdio servers), `None` for HTTP or when closed.
+    ///
+    /// ```no_run
+    /// # async fn f(t: llm_do_mcp::McpToolset) { println!("{:?}", t.pid().await); }
+    /// ```
+    pub async fn pid(&self) -> Option<u32> {
+        self.shared.state.lock().await.conn.as_ref().and_then(|c| c.pid)
+    }
+
+    /// The tail of the server's stderr so far (escaped).
+    ///
+    /// ```no_run
+    /// # async fn f(t: llm_do_mcp::McpToolset) { eprintln!("{}", t.stderr_tail().await); }
+    /// ```
+    pub async fn stderr_tail(&self) -> String {
+        let state = self.shared.state.lock().await;
+        match &state.conn {
+            Some(c) => c.tail.text(),
+            None => state.last_stderr.clone(),
+        }
+    }
+
+    /// Closes the connection now: a child process is asked to exit and killed when it does
+    /// not. Later calls fail with [`McpError::Closed`].
+    ///
+    /// ```no_run
+    /// # async fn f(t: llm_do_mcp::McpToolset) { t.close().await; }
+    /// ```
+    pub async fn close(&self) {
+        let conn = {
+            let mut state = self.shared.state.lock().await;
+            state.closed = true;
+            state.conn.take()
+        };
+        if let Some(conn) = conn {
+            conn.close().await;
+        }
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // rmcp kills a child process from a spawned task: give it a runtime when the last
+        // handle is dropped outside one (kill_on_drop is the backstop).
+        let conn = self.state.get_mut().conn.take();
+        if let Some(conn) = conn {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                drop(conn);
+            } else if let Ok(rt) =
+                tokio::runtime::Builder::new_current_thread().enable_all().build()
+            {
+                rt.block_on(async move { conn.close().await });
+            }
+        }
+    }
+}
+
+enum Failure {
+    /// The connection is gone (the transport closed).
+    Died(String),
+    Other(McpError),
+}
+
+impl Shared {
+    fn store_tools(&self, listed: Vec<Tool>) {
+        let mut out = Listed::default();
+        for tool in listed {
+            let remote_name = tool.name.to_string();
+            let skip = |reason: String| SkippedTool { remote_name: remote_name.clone(), reason };
+            let name = match names::qualified(&self.name, &remote_name) {
+                Ok(n) => n,
+                Err(reason) => {
+                    out.skipped.push(skip(reason));
+                    continue;
+                }
+            };
+            let input_schema = Value::Object((*tool.input_schema).clone());
+            if let Err(e) = Validator::new(&input_schema) {
+                out.skipped.push(skip(format!("its input schema is not a valid JSON Schema: {e}")));
+                continue;
+            }
+            let output_schema = tool.output_schema.as_ref().map(|s| Value::Object((**s).clone()));
+            if out.tools.contains_key(&name) {
+                out.skipped.push(skip(format!("`{name}` is listed twice")));
+                continue;
+            }
+            out.tools.insert(
+                name.clone(),
+                McpTool {
+                    name,
+                    remote_name,
+                    description: tool.description.as_deref().unwrap_or_default().to_owned(),
+                    input_schema,
+                    output_schema,
+                },
+            );
+        }
+        *lock(&self.tools) = out;
+    }
+
+    async fn refresh(&self) -> Result<(), McpError> {
+        let peer = self.peer().await.map_err(|f| match f {
+            Failure::Died(message) => {
+                McpError::ListTools { server: self.name.clone(), message, stderr: String::new() }
+            }
+            Failure::Other(e) => e,
+        })?;
+        self.stale.store(false, Ordering::SeqCst);
+        let listed =
+            match tokio::time::timeout(self.server.start_timeout, peer.1.list_all_tools()).await {
+                Ok(Ok(tools)) => tools,
+                Ok(Err(e)) => {
+                    return Err(McpError::ListTools {
+                        server: self.name.clone(),
+                        message: e.to_string(),
+                        stderr: String::new(),
+                    });
+                }
+                Err(_) => {
+                    return Err(McpError::ListTools {
+                        server: self.name.clone(),
+                        message: "no answer".into(),
+                        stderr: String::new(),
+                    });
+                }
+            };
+        self.store_tools(listed);
+        Ok(())
+    }
+
+    /// The current connection's peer and generation, restarting a dead server when allowed.
+    async fn peer(&self) -> Result<(u64, rmcp::Peer<rmcp::RoleClient>), Failure> {
+        let mut state = self.state.lock().await;
+        if state.closed {
+            return Err(Failure::Other(McpError::Closed { server: self.name.clone() }));
+        }
+        if let Some(conn) = &state.conn {
+            return Ok((state.generation, conn.peer()));
+        }
+        // The connection died: restart it once.
+        if state.restarts >= 1 {
+            return Err(Failure::Died("it had already been restarted once".into()));
+        }
+        state.restarts += 1;
+        let conn = Connection::open(&self.name, &self.server, self.stale.clone())
+            .await
+            .map_err(Failure::Other)?;
+        state.generation += 1;
+        let peer = conn.peer();
+        state.conn = Some(conn);
+        Ok((state.generation, peer))
+    }
+
+    /// Marks connection `generation` dead (when it still is the current one) and returns the
+    /// tail of its stderr.
+    async fn bury(&self, generation: u64) -> String {
+        let mut state = self.state.lock().await;
+        if state.generation == generation
+            && let Some(conn) = state.conn.take()
+        {
+            conn.tail.settle(STDERR_SETTLE).await;
+            state.last_stderr = conn.tail.text();
+            drop(conn);
+        }
+        state.last_stderr.clone()
+    }
+
+    async fn call(&self, tool: &str, args: Value) -> Result<Result<Value, String>, McpError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.call_once(tool, args.clone()).await {
+                Ok(result) => return Ok(result),
+                Err(Failure::Other(e)) => return Err(e),
+                Err(Failure::Died(message)) => {
+                    let restarts = self.state.lock().await.restarts;
+                    if attempt >= 2 || restarts >= 1 {
+                        let stderr = self.state.lock().await.last_stderr.clone();
+                        return Err(McpError::ServerDied {
+                            server: self.name.clone(),
+                            tool: tool.to_owned(),
+                            message,
+                            stderr,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    async fn call_once(&self, tool: &str, args: Value) -> Result<Result<Value, String>, Failure> {
+        if self.stale.load(Ordering::SeqCst) {
+            self.refresh().await.map_err(Failure::Other)?;
+        }
+        let known = lock(&self.tools).tools.values().any(|t| t.remote_name == tool);
+        if !known {
+            return Err(Failure::Other(McpError::UnknownTool {
+                server: self.name.clone(),
+                tool: tool.to_owned(),
+            }));
+        }
+        let (generation, peer) = self.peer().await?;
+        let mut params = CallToolRequestParams::new(tool.to_owned());
+        params.arguments = match args {
+            Value::Object(map) => Some(map),
+            Value::Null => None,
+            other => {
+                return Err(Failure::Other(McpError::Call {
+                    server: self.name.clone(),
+                    tool: tool.to_owned(),
+                    message: format!("the arguments must be a JSON object, not {other}"),
+                }));
+            }
+        };
+        let timeout = self.server.call_timeout;
+        match tokio::time::timeout(timeout, peer.call_tool(params)).await {
+            Err(_) => Err(Failure::Other(McpError::Timeout {
+                server: self.name.clone(),
+                tool: tool.to_owned(),
+                after: timeout,
+            })),
+            Ok(Ok(result)) => Ok(result::convert(result)),
+            Ok(Err(ServiceError::McpError(e))) => Err(Failure::Other(McpError::Call {
+                server: self.name.clone(),
+                tool: tool.to_owned(),
+                message: e.message.to_string(),
+            })),
+            Ok(Err(e @ (ServiceError::TransportClosed | ServiceError::TransportSend(_)))) => {
+                self.bury(generation).await;
+                Err(Failure::Died(e.to_string()))
+            }
+            Ok(Err(e)) => {
+                if peer.is_transport_closed() {
+                    self.bury(generation).await;
+                    return Err(Failure::Died(e.to_string()));
+                }
+                Err(Failure::Other(McpError::Call {
+                    server: self.name.clone(),
+                    tool: tool.to_owned(),
+                    message: e.to_string(),
+                }))
+            }
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! The client side against a real MCP server (the demo server, built with rmcp's server side)
+//! run as a child process: the stdio transport is exercised for real.
+
+use llm_do_core::approval::{ApprovalPolicy, ApproveAll, Rule, Verdict};
+use llm_do_core::{EventKind, EventLog, Message, Runtime};
+use llm_do_mcp::{McpBuilderExt as _, McpError, McpServer, McpToolset};
+use llm_do_providers::scripted::{Reply, ScriptedModel};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::time::Duration;
+
+const DEMO: &str = env!("CARGO_BIN_EXE_llm-do-mcp-demo-server");
+
+fn demo(record: &Path) -> McpServer {
+    McpServer::stdio(DEMO, Vec::<String>::new())
+        .env("LLM_DO_MCP_DEMO_RECORD", record.display().to_string())
+        .start_timeout(Duration::from_secs(30))
+}
+
+fn recorded(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// `true` while a process with this pid exists and is not a zombie.
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => false,
+        Ok(stat) => {
+            let state = stat.rsplit(')').next().unwrap_or("").trim_start().chars().next();
+            state != Some('Z') && state != Some('X')
+        }
+    }
+}
+
+async fn wait_gone(pid: u32) -> bool {
+    for _ in 0..100 {
+        if !alive(pid) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// The tool results the model was sent, in order.
+fn tool_results(model: &ScriptedModel) -> Vec<(String, String, bool)> {
+    let Some(last) = model.last_request() else { return Vec::new() };
+    last.messages
+        .iter()
+        .filter_map(|m| match m {
+            Message::Tool(r) => Some((r.name.clone(), r.content.clone(), r.is_error)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn worker(tools: &[&str]) -> std::sync::Arc<llm_do_core::CallableSpec> {
+    let mut b = llm_do_core::WorkerSpecBuilder::new("desk").prompt("Help with {input}.");
+    for t in tools {
+        b = b.tool_name(*t);
+    }
+    b.build().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_tools_with_prefixed_names_and_unchanged_schemas() {
+    let dir = tempfile::tempdir().unwrap();
+    let orders = McpToolset::connect("orders", demo(&dir.path().join("calls"))).await.unwrap();
+    let names: Vec<String> = orders.tools().into_iter().map(|t| t.name).collect();
+    assert_eq!(
+        names,
+        [
+            "orders__add_tool",
+            "orders__crash",
+            "orders__echo",
+            "orders__lookup_order",
+            "orders__photo",
+            "orders__slow"
+        ]
+    );
+    let lookup = orders.tools().into_iter().find(|t| t.remote_name == "lookup_order").unwrap();
+    assert_eq!(lookup.description, "Looks an order up by its number.");
+    assert_eq!(lookup.input_schema["properties"]["id"]["type"], "string");
+    assert_eq!(lookup.input_schema["required"], json!(["id"]));
+    assert_eq!(lookup.output_schema.unwrap()["properties"]["status"]["type"], "string");
+    assert!(orders.skipped().is_empty());
+
+    let rt = Runtime::builder().mcp(&orders).build();
+    let spec = rt.registry().get("orders__lookup_order").unwrap();
+    assert_eq!(spec.approval(), Some(Verdict::Ask), "MCP tools ask by default");
+    assert_eq!(spec.tool_definition().parameters, lookup.input_schema);
+    orders.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_calls_tools_structured_text_images_and_is_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("calls");
+    let orders = McpToolset::connect("orders", demo(&record)).await.unwrap();
+    let model = ScriptedModel::queue([
+        Reply::tool_call("orders__lookup_order", json!({"id": "A-1"})),
+        Reply::tool_call("orders__lookup_order", json!({"id": "Z-9"})),
+        Reply::tool_call("orders__echo", json!({"text": "hello"})),
+        Reply::tool_call("orders__photo", json!({})),
+        Reply::text("done"),
+    ]);
+    let log = EventLog::new();
+    let rt = Runtime::builder()
+        .model_override(model.clone())
+        .approver(ApproveAll)
+        .subscribe(log.clone())
+        .register(worker(&["orders__lookup_order", "orders__echo", "orders__photo"]))
+        .mcp(&orders)
+        .build();
+    let answer: String = rt.ctx().call("desk", json!({"input": "order A-1"})).await.unwrap();
+    assert_eq!(answer, "done");
+
+    let results = tool_results(&model);
+    assert_eq!(results.len(), 4);
+    let order: Value = serde_json::from_str(&results[0].1).unwrap();
+    assert_eq!(order, json!({"id": "A-1", "status": "shipped", "total_cents": 4200}));
+    assert!(!results[0].2);
+    assert!(results[1].2, "isError becomes an error result");
+    assert!(
+        results[1].1.contains("no order Z-9; known orders are A-1 and B-2"),
+        "{}",
+        results[1].1
+    );
+    assert_eq!((results[2].1.as_str(), results[2].2), ("hello", false));
+    assert!(
+        results[3].1.starts_with("parcel photo:\n[image/png image, 12 bytes"),
+        "{}",
+        results[3].1
+    );
+
+    let seen: Vec<String> =
+        recorded(&record).iter().map(|c| c["tool"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(seen, ["lookup_order", "lookup_order", "echo", "photo"]);
+    let names: Vec<String> = log
+        .events()
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::CallStarted { .. } => Some(e.call.name.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(names.contains(&"orders__photo".to_owned()), "{names:?}");
+    orders.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_denied_call_never_reaches_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("calls");
+    let orders = McpToolset::connect("orders", demo(&record)).await.unwrap();
+    let model = ScriptedModel::queue([
+        Reply::tool_call("orders__echo", json!({"text": "no approver: denied"})),
+        Reply::tool_call("orders__lookup_order", json!({"id": "A-1"})),
+        Reply::text("gave up"),
+    ]);
+    // No approver: the default `Ask` is denied. A rule denies lookup_order explicitly.
+    let policy = ApprovalPolicy::new().rule(Rule::new("orders__lookup_*", Verdict::Deny).unwrap());
+    let rt = Runtime::builder()
+        .model_override(model.clone())
+        .approvals(policy)
+        .register(worker(&["orders__echo", "orders__lookup_order"]))
+        .mcp(&orders)
+        .build();
+    let answer: String = rt.ctx().call("desk", json!({"input": "x"})).await.unwrap();
+    assert_eq!(answer, "gave up");
+    let results = tool_results(&model);
+    assert!(results.iter().all(|r| r.2 && r.1.starts_with("permission denied")), "{results:?}");
+    assert!(recorded(&record).is_empty(), "the server saw a call: {:?}", recorded(&record));
+    // The server is up and answers a direct (trusted, ungated) call.
+    assert_eq!(orders.call("echo", json!({"text": "hi"})).await.unwrap().unwrap(), json!("hi"));
+    assert_eq!(recorded(&record).len(), 1);
+    orders.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_process_ends_on_close_and_on_drop() {
+    let dir = tempfile::tempdir().unwrap();
+    let orders = McpToolset::connect("orders", demo(&dir.path().join("c"))).await.unwrap();
+    let pid = orders.pid().await.unwrap();
+    assert!(alive(pid));
+    orders.close().await;
+    assert!(wait_gone(pid).await, "process {pid} still running after close");
+    let err = orders.call("echo", json!({"text": "x"})).await.unwrap_err();
+    assert!(matches!(err, McpError::Closed { .. }), "{err}");
+
+    // Dropping the runtime and the toolset (the last handles) ends the process too.
+    let orders = McpToolset::connect("orders", demo(&dir.path().join("c"))).await.unwrap();
+    let pid = orders.pid().await.unwrap();
+    let rt = Runtime::builder().mcp(&orders).build();
+    drop(orders);
+    assert!(alive(pid), "the runtime still holds the connection");
+    drop(rt);
+    assert!(wait_gone(pid).await, "process {pid} still running after drop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashing_server_is_restarted_once_then_a_typed_error_with_its_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("calls");
+    // Crashes once: the restarted server answers the retried call.
+    let once = demo(&record)
+        .env("LLM_DO_MCP_DEMO_CRASH_ONCE", dir.path().join("marker").display().to_string());
+    let orders = McpToolset::connect("orders", once).await.unwrap();
+    let first = orders.pid().await.unwrap();
+    assert_eq!(orders.call("crash", json!({})).await.unwrap().unwrap(), json!("survived"));
+    let second = orders.pid().await.unwrap();
+    assert_ne!(first, second);
+    assert!(wait_gone(first).await);
+    // The one restart is used: the next death is final.
+    std::fs::remove_file(dir.path().join("marker")).unwrap();
+    let err = orders.call("crash", json!({})).await.unwrap_err();
+    let McpError::ServerDied { server, tool, stderr, .. } = &err else { panic!("{err}") };
+    assert_eq!((server.as_str(), tool.as_str()), ("orders", "crash"));
+    assert!(stderr.contains("crashing on purpose"), "{stderr}");
+    assert!(err.to_string().contains("its stderr ends with"), "{err}");
+    let again = orders.call("echo", json!({"text": "x"})).await.unwrap_err();
+    assert!(matches!(again, McpError::ServerDied { .. }), "{again}");
+    assert!(wait_gone(second).await);
+
+    // Without the marker the server dies on the call and again on the retry.
+    let orders = McpToolset::connect("orders", demo(&record)).await.unwrap();
+    let err = orders.call("crash", json!({})).await.unwrap_err();
+    assert!(matches!(err, McpError::ServerDied { .. }), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_server_is_an_error_result_for_the_model_not_a_crash_of_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let orders = McpToolset::connect("orders", demo(&dir.path().join("c"))).await.unwrap();
+    let model = ScriptedModel::queue([
+        Reply::tool_call("orders__crash", json!({})),
+        Reply::text("the server is down"),
+    ]);
+    let rt = Runtime::builder()
+        .model_override(model.clone())
+        .approver(ApproveAll)
+        .register(worker(&["orders__crash"]))
+        .mcp(&orders)
+        .build();
+    let answer: String = rt.ctx().call("desk", json!({"input": "x"})).await.unwrap();
+    assert_eq!(answer, "the server is down");
+    let results = tool_results(&model);
+    assert!(results[0].2 && results[0].1.contains("crashing on purpose"), "{results:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tools_list_changed_refreshes_the_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let orders = McpToolset::connect("orders", demo(&dir.path().join("c"))).await.unwrap();
+    assert!(!orders.tools().iter().any(|t| t.remote_name == "extra"));
+    assert_eq!(orders.call("add_tool", json!({})).await.unwrap().unwrap(), json!("added"));
+    // The notification marks the list stale; the next call lists again.
+    let mut listed = false;
+    for _ in 0..50 {
+        let _ = orders.call("echo", json!({"text": "x"})).await.unwrap();
+        if orders.tools().iter().any(|t| t.name == "orders__extra") {
+            listed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(listed, "{:?}", orders.tools());
+    orders.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_call_timeout_and_unknown_tools_are_typed_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir.path().join("c")).call_timeout(Duration::from_millis(500));
+    let orders = McpToolset::connect("orders", server).await.unwrap();
+    let err = orders.call("slow", json!({"seconds": 30})).await.unwrap_err();
+    let McpError::Timeout { tool, after, .. } = &err else { panic!("{err}") };
+    assert_eq!((tool.as_str(), *after), ("slow", Duration::from_millis(500)));
+    // The late call was cancelled; the server goes on answering.
+    assert_eq!(
+        orders.call("slow", json!({"seconds": 0})).await.unwrap().unwrap(),
+        json!("waited 0s")
+    );
+    let err = orders.call("nope", json!({})).await.unwrap_err();
+    assert!(matches!(err, McpError::UnknownTool { .. }), "{err}");
+    let err = orders.call("echo", json!([1])).await.unwrap_err();
+    assert!(matches!(err, McpError::Call { .. }), "{err}");
+    orders.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misbehaving_servers_are_clear_errors_not_hangs() {
+    let quick = |arg: &str| McpServer::stdio(DEMO, [arg]).start_timeout(Duration::from_secs(3));
+    let err = McpToolset::connect("s", quick("--exit")).await.unwrap_err();
+    assert!(matches!(err, McpError::Start { .. }), "{err}");
+    assert!(err.to_string().contains("refusing to start (--exit)"), "{err}");
+
+    let err = McpToolset::connect("s", quick("--silent")).await.unwrap_err();
+    assert!(matches!(err, McpError::StartTimeout { .. }), "{err}");
+    assert!(err.to_string().contains("never answering (--silent)"), "{err}");
+
+    let err = McpToolset::connect("s", quick("--garbage")).await.unwrap_err();
+    assert!(matches!(err, McpError::Start { .. } | McpError::StartTimeout { .. }), "{err}");
+
+    let err = McpToolset::connect("s", McpServer::stdio("/no/such/server", Vec::<String>::new()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, McpError::Start { .. }), "{err}");
+
+    let err = McpToolset::connect("bad__name", quick("--exit")).await.unwrap_err();
+    assert!(matches!(err, McpError::Config { .. }), "{err}");
+
+    // An invalid schema leaves that one tool out, with the reason.
+    let s = McpToolset::connect("s", quick("--bad-schema")).await.unwrap();
+    let skipped = s.skipped();
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0].remote_name, "broken");
+    assert!(skipped[0].reason.contains("not a valid JSON Schema"), "{}", skipped[0].reason);
+    assert!(s.tools().iter().any(|t| t.remote_name == "echo"));
+    s.close().await;
+}

@@ -1,0 +1,418 @@
+//! The served side: a runtime's workers and tools as MCP tools, driven by rmcp's client (over
+//! an in-memory stdio-like pipe and over streamable HTTP on loopback) and by the official
+//! Python `mcp` package.
+
+use llm_do_core::approval::{ApprovalPolicy, Rule, Verdict};
+use llm_do_core::{
+    CallableSpec, EventKind, EventLog, ModelError, ModelRequest, Runtime, ToolSpecBuilder,
+    WorkerSpecBuilder,
+};
+use llm_do_mcp::serve::McpService;
+use llm_do_providers::scripted::{Reply, ScriptedModel};
+use rmcp::model::CallToolRequestParams;
+use rmcp::service::ServiceError;
+use rmcp::{RoleClient, ServiceExt as _};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+
+struct Fixture {
+    rt: Runtime,
+    log: EventLog,
+    removed: Arc<AtomicUsize>,
+}
+
+fn classify() -> Arc<CallableSpec> {
+    WorkerSpecBuilder::new("classify")
+        .description("Classifies a support ticket.")
+        .prompt("Classify: {input}")
+        .input_schema(json!({
+            "type": "object", "properties": {"input": {"type": "string"}}, "required": ["input"]
+        }))
+        .output_schema(json!({
+            "type": "object",
+            "properties": {"label": {"enum": ["bug", "feature"]}},
+            "required": ["label"]
+        }))
+        .model("scripted:any")
+        .build()
+        .unwrap()
+}
+
+fn fixture() -> Fixture {
+    let removed = Arc::new(AtomicUsize::new(0));
+    let counter = removed.clone();
+    let remove = ToolSpecBuilder::new("remove")
+        .description("Deletes a file.")
+        .input_schema(json!({"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}))
+        .approval(Verdict::Ask)
+        .handler(move |_, _| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                Ok(json!("removed"))
+            }
+        })
+        .build();
+    let shout = ToolSpecBuilder::new("shout")
+        .description("Upper-cases text.")
+        .input_schema(json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}))
+        .output_schema(json!({"type": "string"}))
+        .handler(|_, a| async move { Ok(json!(a["text"].as_str().unwrap_or("").to_uppercase())) })
+        .build();
+    let wait = ToolSpecBuilder::new("wait")
+        .description("Waits an hour.")
+        .handler(|_, _| async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Ok(json!("late"))
+        })
+        .build();
+    let model = ScriptedModel::new(|req: &ModelRequest| {
+        let text = serde_json::to_string(&req.messages).unwrap_or_default();
+        Ok::<_, ModelError>(Reply::json(if text.contains("crash") {
+            json!({"label": "bug"})
+        } else {
+            json!({"label": "feature"})
+        }))
+    });
+    let log = EventLog::new();
+    let rt = Runtime::builder()
+        .model_override(model)
+        .subscribe(log.clone())
+        .register(classify())
+        .register(remove)
+        .register(shout)
+        .register(wait)
+        .build();
+    Fixture { rt, log, removed }
+}
+
+type Client = rmcp::service::RunningService<RoleClient, ()>;
+
+/// The service on one end of an in-memory pipe, rmcp's client on the other.
+async fn connect(service: McpService) -> Client {
+    let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+    tokio::spawn(async move {
+        if let Ok(running) = service.serve(server_io).await {
+            let _ = running.waiting().await;
+        }
+    });
+    ().serve(client_io).await.unwrap()
+}
+
+fn call(name: &str, args: Value) -> CallToolRequestParams {
+    let mut p = CallToolRequestParams::new(name.to_owned());
+    p.arguments = args.as_object().cloned();
+    p
+}
+
+fn text_of(result: &rmcp::model::CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_workers_and_tools_with_schemas() {
+    let f = fixture();
+    let client = connect(McpService::new(f.rt.clone())).await;
+    let tools = client.peer().list_all_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert_eq!(names, ["classify", "remove", "shout", "wait"]);
+    let classify = &tools[0];
+    assert_eq!(
+        classify.description.as_deref(),
+        Some("Classifies a support ticket. (an LLM worker: its answers may vary)")
+    );
+    assert_eq!(classify.input_schema["required"], json!(["input"]));
+    let out = classify.output_schema.as_ref().expect("object outputs have an output schema");
+    assert_eq!(out["properties"]["label"]["enum"], json!(["bug", "feature"]));
+    assert!(tools[2].output_schema.is_none(), "MCP output schemas are objects; text has none");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_run_through_the_runtime_structured_and_text() {
+    let f = fixture();
+    let client = connect(McpService::new(f.rt.clone())).await;
+    let r = client
+        .peer()
+        .call_tool(call("classify", json!({"input": "the app crashes"})))
+        .await
+        .unwrap();
+    assert_eq!(r.is_error, Some(false));
+    assert_eq!(r.structured_content, Some(json!({"label": "bug"})));
+    assert_eq!(text_of(&r), "{\"label\":\"bug\"}");
+    let r = client.peer().call_tool(call("shout", json!({"text": "hi"}))).await.unwrap();
+    assert_eq!((text_of(&r).as_str(), r.structured_content.is_none()), ("HI", true));
+    // The runtime's events saw the worker's call, marked stochastic.
+    let started: Vec<(String, bool)> = f
+        .log
+        .events()
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::CallStarted { .. }))
+        .map(|e| (e.call.name.to_string(), e.call.kind.is_stochastic()))
+        .collect();
+    assert_eq!(started, [("classify".to_owned(), true), ("shout".to_owned(), false)]);
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_needing_approval_are_refused_unless_allowed() {
+    let f = fixture();
+    let client = connect(McpService::new(f.rt.clone())).await;
+    let r = client.peer().call_tool(call("remove", json!({"path": "x"}))).await.unwrap();
+    assert_eq!(r.is_error, Some(true));
+    assert!(text_of(&r).contains("needs approval"), "{}", text_of(&r));
+    assert!(text_of(&r).contains("--approve-all"), "{}", text_of(&r));
+    assert_eq!(f.removed.load(Ordering::SeqCst), 0, "a refused call never runs");
+    client.cancel().await.unwrap();
+
+    // A rule allowing it, then --approve-all; a deny rule wins over --approve-all.
+    let allow = ApprovalPolicy::new().rule(Rule::new("remove", Verdict::Allow).unwrap());
+    let client = connect(McpService::new(f.rt.clone()).policy(allow)).await;
+    let r = client.peer().call_tool(call("remove", json!({"path": "x"}))).await.unwrap();
+    assert_eq!((r.is_error, text_of(&r).as_str()), (Some(false), "removed"));
+    client.cancel().await.unwrap();
+    let client = connect(McpService::new(f.rt.clone()).approve_all(true)).await;
+    let r = client.peer().call_tool(call("remove", json!({"path": "y"}))).await.unwrap();
+    assert_eq!(r.is_error, Some(false));
+    client.cancel().await.unwrap();
+    let deny = ApprovalPolicy::new().rule(Rule::new("rem*", Verdict::Deny).unwrap());
+    let client = connect(McpService::new(f.rt.clone()).policy(deny).approve_all(true)).await;
+    let r = client.peer().call_tool(call("remove", json!({"path": "z"}))).await.unwrap();
+    assert_eq!(r.is_error, Some(true));
+    assert!(text_of(&r).starts_with("permission denied"), "{}", text_of(&r));
+    assert_eq!(f.removed.load(Ordering::SeqCst), 2);
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_tools_and_bad_arguments_are_json_rpc_errors() {
+    let f = fixture();
+    let client = connect(McpService::new(f.rt.clone())).await;
+    let err = client.peer().call_tool(call("nope", json!({}))).await.unwrap_err();
+    let ServiceError::McpError(e) = &err else { panic!("{err}") };
+    assert_eq!(e.code.0, -32602);
+    assert!(e.message.contains("unknown tool `nope`"), "{}", e.message);
+    let err = client.peer().call_tool(call("shout", json!({"text": 3}))).await.unwrap_err();
+    let ServiceError::McpError(e) = &err else { panic!("{err}") };
+    assert_eq!(e.code.0, -32602);
+    assert!(e.message.contains("invalid arguments for `shout`"), "{}", e.message);
+    // The session is still usable.
+    let r = client.peer().call_tool(call("shout", json!({"text": "ok"}))).await.unwrap();
+    assert_eq!(text_of(&r), "OK");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_cancellation_stops_the_call() {
+    let f = fixture();
+    let client = connect(McpService::new(f.rt.clone())).await;
+    // Dropping the request future sends notifications/cancelled.
+    let late = tokio::time::timeout(
+        Duration::from_millis(300),
+        client.peer().call_tool(call("wait", json!({}))),
+    )
+    .await;
+    assert!(late.is_err());
+    let mut cancelled = false;
+    for _ in 0..100 {
+        cancelled =
+            f.log.events().iter().any(|e| {
+                &*e.call.name == "wait" && matches!(e.kind, EventKind::CallCancelled { .. })
+            });
+        if cancelled {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(cancelled, "the runtime saw no cancellation of `wait`");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_json_rpc_gets_an_error_and_the_server_goes_on() {
+    let f = fixture();
+    let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+    let service = McpService::new(f.rt.clone());
+    tokio::spawn(async move {
+        if let Ok(running) = service.serve(server_io).await {
+            let _ = running.waiting().await;
+        }
+    });
+    let (read, mut write) = tokio::io::split(client_io);
+    let mut lines = BufReader::new(read).lines();
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "0"}}});
+    write.write_all(format!("{init}\n").as_bytes()).await.unwrap();
+    let answer = tokio::time::timeout(Duration::from_secs(10), lines.next_line()).await.unwrap();
+    let answer: Value = serde_json::from_str(&answer.unwrap().unwrap()).unwrap();
+    assert_eq!(answer["id"], 1);
+    write
+        .write_all(b"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n")
+        .await
+        .unwrap();
+    write.write_all(b"{this is not json\n").await.unwrap();
+    write
+        .write_all(b"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"no/such/method\"}\n")
+        .await
+        .unwrap();
+    let ping = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list"});
+    write.write_all(format!("{ping}\n").as_bytes()).await.unwrap();
+    let mut by_id = std::collections::BTreeMap::new();
+    let mut others = Vec::new();
+    while by_id.len() < 2 {
+        let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+            .await
+            .expect("the server answers")
+            .unwrap()
+            .expect("the server is still there");
+        let v: Value = serde_json::from_str(&line).unwrap();
+        match v["id"].as_i64() {
+            Some(id @ (2 | 3)) => {
+                by_id.insert(id, v);
+            }
+            _ => others.push(v),
+        }
+    }
+    assert_eq!(by_id[&2]["error"]["code"], -32601, "{:?}", by_id[&2]);
+    assert_eq!(by_id[&3]["result"]["tools"].as_array().map(Vec::len), Some(4));
+    // A parse error, when reported, is a JSON-RPC error, never a result.
+    assert!(others.iter().all(|v| v.get("result").is_none()), "{others:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streamable_http_with_rmcp_client() {
+    let f = fixture();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(McpService::new(f.rt.clone()).serve_http(listener, async {
+        let _ = stopped.await;
+    }));
+    let transport =
+        rmcp::transport::StreamableHttpClientTransport::from_uri(format!("http://{addr}/mcp"));
+    let client = ().serve(transport).await.unwrap();
+    let tools = client.peer().list_all_tools().await.unwrap();
+    assert_eq!(tools.len(), 4);
+    let r =
+        client.peer().call_tool(call("classify", json!({"input": "add dark mode"}))).await.unwrap();
+    assert_eq!(r.structured_content, Some(json!({"label": "feature"})));
+    client.cancel().await.unwrap();
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server).await.unwrap().unwrap().unwrap();
+}
+
+/// The official Python SDK as a third-party client. Needs a Python with `mcp` installed,
+/// given by `LLM_DO_TEST_PY_MCP` (CI installs one: .ci/run); skipped with a notice when that
+/// is unset outside CI, a failure in CI.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_mcp_client_lists_and_calls() {
+    let Some(python) = std::env::var_os("LLM_DO_TEST_PY_MCP") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but LLM_DO_TEST_PY_MCP (a python with the `mcp` package) is not"
+        );
+        eprintln!(
+            "SKIPPED python_mcp_client_lists_and_calls: set LLM_DO_TEST_PY_MCP to a python with \
+             the `mcp` package (python3 -m venv V && V/bin/pip install mcp)"
+        );
+        return;
+    };
+    let f = fixture();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(McpService::new(f.rt.clone()).serve_http(listener, async {
+        let _ = stopped.await;
+    }));
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/client.py");
+    let out = tokio::time::timeout(
+        Duration::from_secs(120),
+        tokio::process::Command::new(python)
+            .arg(script)
+            .arg(format!("http://{addr}/mcp"))
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("the python client finishes")
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "python client failed: {stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> =
+        v["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["classify", "remove", "shout", "wait"]);
+    assert_eq!(v["tools"][0]["outputSchema"]["required"], json!(["label"]));
+    assert_eq!(v["classify"]["structuredContent"], json!({"label": "bug"}));
+    assert_ne!(v["classify"]["isError"], json!(true));
+    assert_eq!(v["remove"]["isError"], json!(true));
+    assert!(v["remove"]["content"][0]["text"].as_str().unwrap().contains("needs approval"));
+    assert!(
+        v["unknown"].as_str().unwrap().contains("unknown tool `no_such_tool`"),
+        "{}",
+        v["unknown"]
+    );
+    assert_eq!(f.removed.load(Ordering::SeqCst), 0);
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server).await.unwrap().unwrap().unwrap();
+}
+
+/// Both directions at once: an llm-do runtime served over streamable HTTP is an MCP toolset of
+/// another runtime, whose model calls the served worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_served_runtime_is_an_http_toolset_of_another() {
+    use llm_do_core::Message;
+    use llm_do_core::approval::ApproveAll;
+    use llm_do_mcp::{McpBuilderExt as _, McpServer, McpToolset};
+    let f = fixture();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(McpService::new(f.rt.clone()).serve_http(listener, async {
+        let _ = stopped.await;
+    }));
+    let url = format!("http://{addr}/mcp");
+    let desk =
+        McpToolset::connect("desk", McpServer::http(url).header("X-Team", "ops")).await.unwrap();
+    let names: Vec<String> = desk.tools().into_iter().map(|t| t.name).collect();
+    assert_eq!(names, ["desk__classify", "desk__remove", "desk__shout", "desk__wait"]);
+    assert_eq!(desk.pid().await, None);
+
+    let model = ScriptedModel::queue([
+        Reply::tool_call("desk__classify", json!({"input": "it crashes"})),
+        Reply::text("a bug"),
+    ]);
+    let front = WorkerSpecBuilder::new("front")
+        .prompt("Triage {input}.")
+        .tool_name("desk__classify")
+        .build()
+        .unwrap();
+    let rt = Runtime::builder()
+        .model_override(model.clone())
+        .approver(ApproveAll)
+        .register(front)
+        .mcp(&desk)
+        .build();
+    let answer: String = rt.ctx().call("front", json!({"input": "ticket 7"})).await.unwrap();
+    assert_eq!(answer, "a bug");
+    let last = model.last_request().unwrap();
+    let result = last.messages.iter().find_map(|m| match m {
+        Message::Tool(r) => Some(r.clone()),
+        _ => None,
+    });
+    let result = result.unwrap();
+    assert!(!result.is_error, "{}", result.content);
+    assert_eq!(serde_json::from_str::<Value>(&result.content).unwrap(), json!({"label": "bug"}));
+    desk.close().await;
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server).await.unwrap().unwrap().unwrap();
+}
