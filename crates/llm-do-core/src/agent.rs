@@ -20,8 +20,8 @@
 //! 6. The loop ends with a value, or [`Error::MaxTurns`] after `max_turns` requests.
 
 use crate::approval::{GateOutcome, OnDenied};
-use crate::chat::ChatTurn;
 use crate::attachment;
+use crate::chat::ChatTurn;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::event::EventKind;
