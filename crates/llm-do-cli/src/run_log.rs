@@ -26,7 +26,7 @@
 //! | event | data |
 //! |---|---|
 //! | `call_started` | `input`: the arguments object |
-//! | `call_finished` | `output` (on success) or `error` (message), `usage`, `elapsed_ms` |
+//! | `call_finished` | `output` (on success) or `error` (`kind`, `family`, `message`; a plain message in older logs), `usage`, `elapsed_ms` |
 //! | `call_cancelled` | `usage` |
 //! | `model_request` | `model` (`provider:name`), `turn`, `messages` (count), `new_messages` (the messages added since the call's previous request — on turn 1 the system prompt and the rendered user prompt — so the log holds every request in full), `tools` (names), `structured` |
 //! | `model_delta` | `turn`, `delta` (streamed piece) |
@@ -138,7 +138,7 @@ impl SpecInfo {
         let worker = spec.worker();
         SpecInfo {
             hash: spec_hash(spec),
-            model: worker.and_then(|w| w.model.clone()),
+            model: worker.and_then(|w| w.model.as_ref().map(ToString::to_string)),
             settings: worker.map(|w| w.settings.clone()),
             max_turns: worker.map(|w| w.max_turns),
         }
@@ -539,7 +539,7 @@ pub fn worker_calls(records: &[LogRecord], name: &str) -> Vec<CallRecord> {
             "call_finished" => {
                 if let Some(c) = index.get(&r.call).map(|&i| &mut calls[i]) {
                     c.output = r.data.get("output").cloned();
-                    c.error = r.data.get("error").and_then(Value::as_str).map(str::to_owned);
+                    c.error = r.data.get("error").and_then(error_message).map(str::to_owned);
                 }
             }
             _ => {}
@@ -733,13 +733,19 @@ fn render_call(
         if let Some(output) = end.data.get("output") {
             let _ = writeln!(out, "{detail}output: {}", short(output));
         }
-        if let Some(error) = end.data.get("error").and_then(Value::as_str) {
+        if let Some(error) = end.data.get("error").and_then(error_message) {
             let _ = writeln!(out, "{detail}error: {error}");
         }
     }
 }
 
 /// A value on one line, cut to 200 characters.
+/// The message of a `call_finished` record's `error`: an object with `kind`, `family` and
+/// `message`, or (in logs written before errors had kinds) the message itself.
+fn error_message(error: &Value) -> Option<&str> {
+    error.as_str().or_else(|| error.get("message").and_then(Value::as_str))
+}
+
 fn short(value: &Value) -> String {
     let text = match value {
         Value::String(s) => format!("{s:?}"),

@@ -19,15 +19,15 @@
 //!    when it fails, the validation error goes back to the model, up to `output_retries` times.
 //! 6. The loop ends with a value, or [`Error::MaxTurns`] after `max_turns` requests.
 
-use crate::approval::{GateOutcome, OnDenied};
+use crate::approval::GateOutcome;
 use crate::attachment;
 use crate::chat::ChatTurn;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::message::{ContentPart, Message, ToolCall, ToolResult};
-use crate::model::{ModelRequest, OutputMode, StreamDelta};
-use crate::runtime::ResolvedModel;
+use crate::model::{ModelRequest, OutputMode, StreamDelta, ToolDefinition};
+use crate::resolve::ResolvedModel;
 use crate::spec::{CallableSpec, ToolSource, WorkerConfig};
 use crate::telemetry;
 use serde_json::Value;
@@ -42,8 +42,8 @@ pub(crate) async fn run(
     args: Value,
     mut chat: Option<&mut ChatTurn>,
 ) -> Result<Value> {
-    let resolved = ctx.inner().resolve_model(spec.name(), config.model.as_deref())?;
-    let tools = resolve_tools(ctx, config)?;
+    let resolved = ctx.resolve_model(spec.name(), config.model.as_ref())?;
+    let tools = resolve_tools(ctx, spec, config)?;
     let output = spec.output_mode();
 
     let mut messages = Vec::new();
@@ -56,19 +56,18 @@ pub(crate) async fn run(
     match chat.as_deref_mut() {
         Some(chat) => {
             messages.append(&mut chat.history);
-            chat.tool_kinds = tools.iter().map(|t| (t.name().to_owned(), t.kind())).collect();
+            chat.tool_kinds = tools.specs.iter().map(|t| (t.name().to_owned(), t.kind())).collect();
         }
         None => messages.push(user_message(ctx, spec, config, &resolved, &args)?),
     }
 
     let mut request = ModelRequest::new(resolved.name.clone(), messages)
-        .with_tools(tools.iter().map(|t| t.tool_definition()).collect())
+        .with_tools(tools.definitions.clone())
         .with_output(output.clone())
         .with_settings(match ctx.settings_override() {
             Some(over) => config.settings.overlaid_with(over),
             None => config.settings.clone(),
         });
-    let tool_names: Vec<String> = tools.iter().map(|t| t.name().to_owned()).collect();
 
     let mut rejected_answers = 0u32;
     let mut logged_messages = 0usize;
@@ -79,7 +78,7 @@ pub(crate) async fn run(
             turn,
             messages: request.messages.len(),
             new_messages: request.messages.get(logged_messages..).unwrap_or_default().to_vec(),
-            tools: tool_names.clone(),
+            tools: tools.specs.iter().map(|t| t.name().to_owned()).collect(),
             structured: matches!(output, OutputMode::Json { .. }),
         });
         logged_messages = request.messages.len();
@@ -100,14 +99,32 @@ pub(crate) async fn run(
 
         if !response.tool_calls.is_empty() {
             let results = futures::future::join_all(
-                response.tool_calls.iter().map(|call| dispatch(ctx, &tools, &resolved, call)),
+                response.tool_calls.iter().map(|call| dispatch(ctx, &tools.specs, &resolved, call)),
             )
             .await;
+            // A fatal error ends the call: the one that stopped the run, rather than the
+            // cancellation it caused in the siblings.
+            let mut fatal: Option<Error> = None;
             let mut files = Vec::new();
             for result in results {
-                let (result, message) = result?;
-                request.messages.push(Message::Tool(result));
-                files.extend(message);
+                match result {
+                    Ok((result, message)) => {
+                        request.messages.push(Message::Tool(result));
+                        files.extend(message);
+                    }
+                    Err(e) => {
+                        let replaces = fatal.as_ref().is_none_or(|f| {
+                            matches!(f, Error::Cancelled { .. })
+                                && !matches!(e, Error::Cancelled { .. })
+                        });
+                        if replaces {
+                            fatal = Some(e);
+                        }
+                    }
+                }
+            }
+            if let Some(e) = fatal {
+                return Err(e);
             }
             // Files returned by tools follow the results, as user messages (tool messages
             // carry text only in most APIs).
@@ -153,16 +170,10 @@ fn user_message(
     resolved: &ResolvedModel,
     args: &Value,
 ) -> Result<Message> {
-    let inner = ctx.inner();
-    let limits = &inner.attachment_limits;
+    let (loader, limits) = ctx.attachments();
     let attachment_error = |source| Error::Attachment { name: spec.name().to_owned(), source };
-    let (shown, files) = attachment::split_arguments(
-        spec.input_schema(),
-        args,
-        inner.attachment_loader.as_deref(),
-        limits,
-    )
-    .map_err(attachment_error)?;
+    let (shown, files) = attachment::split_arguments(spec.input_schema(), args, loader, limits)
+        .map_err(attachment_error)?;
     let prompt = config.prompt.render(&shown);
     if files.is_empty() {
         return Ok(Message::user(prompt));
@@ -184,8 +195,7 @@ fn tool_files(
     if !attachment::is_attachment_schema(spec.output_schema()) {
         return Ok(None);
     }
-    let inner = ctx.inner();
-    let limits = &inner.attachment_limits;
+    let (_, limits) = ctx.attachments();
     let refs: Vec<&str> = match value {
         Value::String(s) => vec![s.as_str()],
         Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
@@ -238,10 +248,25 @@ async fn send(
     Ok(response)
 }
 
-/// The callables a worker offers its model, resolved by name (registry first).
-fn resolve_tools(ctx: &Ctx, config: &WorkerConfig) -> Result<Vec<Arc<CallableSpec>>> {
-    let registry = &ctx.inner().registry;
-    let mut tools: Vec<Arc<CallableSpec>> = Vec::with_capacity(config.tools.len());
+/// The callables a worker offers its model, and their definitions as the model sees them.
+pub(crate) struct WorkerTools {
+    specs: Vec<Arc<CallableSpec>>,
+    definitions: Arc<[ToolDefinition]>,
+}
+
+/// The worker's tools, resolved by name (registry first). The result depends only on the
+/// runtime (its registry is fixed when it is built), so it is resolved once per runtime and
+/// kept in the spec.
+fn resolve_tools(
+    ctx: &Ctx,
+    worker: &CallableSpec,
+    config: &WorkerConfig,
+) -> Result<Arc<WorkerTools>> {
+    if let Some(tools) = worker.cached_tools(ctx.runtime_id()) {
+        return Ok(tools);
+    }
+    let registry = ctx.registry();
+    let mut specs: Vec<Arc<CallableSpec>> = Vec::with_capacity(config.tools.len());
     for source in &config.tools {
         let spec = match source {
             ToolSource::Spec(f) => {
@@ -255,10 +280,13 @@ fn resolve_tools(ctx: &Ctx, config: &WorkerConfig) -> Result<Vec<Arc<CallableSpe
                 })?
             }
         };
-        if !tools.iter().any(|t| t.name() == spec.name()) {
-            tools.push(spec);
+        if !specs.iter().any(|t| t.name() == spec.name()) {
+            specs.push(spec);
         }
     }
+    let definitions = specs.iter().map(|t| t.tool_definition()).collect();
+    let tools = Arc::new(WorkerTools { specs, definitions });
+    worker.cache_tools(ctx.runtime_id(), tools.clone());
     Ok(tools)
 }
 
@@ -281,21 +309,9 @@ async fn dispatch(
                  matching its parameter schema",
                 call.name
             )),
-            Ok(args) => match ctx.inner().gate.check(ctx, spec, &args).await {
-                GateOutcome::Aborted(reason) => {
-                    return Err(Error::Denied { name: spec.name().to_owned(), reason });
-                }
-                GateOutcome::Denied(reason) => match ctx.inner().gate.on_denied {
-                    OnDenied::Abort => {
-                        return Err(Error::Denied { name: spec.name().to_owned(), reason });
-                    }
-                    OnDenied::ToolResult => Err(format!(
-                        "permission denied: the call to `{}` was {reason}. It did not run; do not \
-                         retry the same call",
-                        spec.name()
-                    )),
-                },
-                GateOutcome::Invalid(message) => Err(message),
+            Ok(args) => match ctx.approve(spec, &args).await {
+                GateOutcome::Abort(error) => return Err(error),
+                GateOutcome::Refused(message) => Err(message),
                 GateOutcome::Run(args) => match ctx.call_spec(spec, args).await {
                     Ok(value) => match tool_files(ctx, spec, resolved, &value) {
                         Ok(None) => Ok(value),

@@ -24,6 +24,7 @@ pub mod approval;
 pub mod attachment;
 pub mod bounds;
 pub mod call;
+pub mod cancel;
 mod chat;
 pub mod conversation;
 pub mod ctx;
@@ -36,6 +37,7 @@ pub mod model;
 pub mod model_ref;
 pub mod prompt;
 pub mod registry;
+mod resolve;
 pub mod runtime;
 pub mod schema;
 pub mod secrets;
@@ -59,6 +61,7 @@ pub use model::{
 };
 pub use model_ref::ModelRef;
 pub use registry::Registry;
+pub use resolve::ResolvedModel;
 pub use runtime::{Runtime, RuntimeBuilder};
 pub use spec::{
     CallableSpec, CanonicalArgs, SpecRef, ToolSpecBuilder, WorkerConfig, WorkerSpecBuilder,

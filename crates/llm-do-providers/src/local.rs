@@ -24,8 +24,8 @@ pub use llm_do_local::*;
 /// ```
 pub const AVAILABLE: bool = cfg!(feature = "local");
 
-/// A `LocalModel` with default settings when this build includes the embedded local model,
-/// `None` otherwise.
+/// A `LocalModel` with default settings and `avoid_repeated_calls(true)` when this build
+/// includes the embedded local model, `None` otherwise.
 ///
 /// ```
 /// if let Some(local) = llm_do_providers::local::default_provider() {
@@ -36,7 +36,9 @@ pub const AVAILABLE: bool = cfg!(feature = "local");
 pub fn default_provider() -> Option<std::sync::Arc<dyn llm_do_core::Model>> {
     #[cfg(feature = "local")]
     {
-        Some(std::sync::Arc::new(LocalModel::new()))
+        // Small models loop on calls they already made: the default provider steers them
+        // away (an explicit setting of the provider, not hidden in it).
+        Some(std::sync::Arc::new(LocalModel::new().avoid_repeated_calls(true)))
     }
     #[cfg(not(feature = "local"))]
     {

@@ -337,7 +337,7 @@ impl Filesystem {
             .canonical_args(move |args| resolve_path_arg(&sandbox, args))
             .handler(move |_ctx, args| {
                 let fs = fs.clone();
-                async move { respond(parse(args).map(|a| fs.read_file(a))?.await) }
+                async move { respond("read_file", parse(args).map(|a| fs.read_file(a))?.await) }
             })
             .build()
     }
@@ -371,7 +371,7 @@ impl Filesystem {
             .canonical_args(move |args| resolve_path_arg(&sandbox, args))
             .handler(move |_ctx, args| {
                 let fs = fs.clone();
-                async move { respond(parse(args).map(|a| fs.write_file(a))?.await) }
+                async move { respond("write_file", parse(args).map(|a| fs.write_file(a))?.await) }
             })
             .build()
     }
@@ -401,7 +401,7 @@ impl Filesystem {
             .output::<ListFilesOutput>()
             .handler(move |_ctx, args| {
                 let fs = fs.clone();
-                async move { respond(parse(args).map(|a| fs.list_files(a))?.await) }
+                async move { respond("list_files", parse(args).map(|a| fs.list_files(a))?.await) }
             })
             .build()
     }

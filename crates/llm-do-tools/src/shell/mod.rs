@@ -355,7 +355,7 @@ impl Shell {
                 let shell = shell.clone();
                 async move {
                     let args: ShellArgs = parse(args)?;
-                    respond(shell.run(&args.command).await)
+                    respond(TOOL_NAME, shell.run(&args.command).await)
                 }
             })
             .build()
