@@ -33,7 +33,7 @@
 //! | `model_response` | `model`, `turn`, `text`, `tool_calls` (`id`, `name`, `arguments`), `usage` |
 //! | `tool_call` | `call`: the requested call (`id`, `name`, `arguments` as JSON text) |
 //! | `tool_result` | `result`: `tool_call_id`, `name`, `content`, `is_error` |
-//! | `approval_requested` | `request`: `tool`, `args`, `kind`, `caller`, `call_path`, `depth`, `reason` |
+//! | `approval_requested` | `request`: `tool`, `args`, `kind`, `caller`, `call_path`, `depth`, `reason` (`source`: `rule` with `index` and `rule`, `declared` with `verdict`, or `default`; a sentence in older logs) |
 //! | `approval_decided` | `tool`, `verdict`, `approved`, `decision` |
 //! | `output_retry` | `attempt`, `reason` |
 //!
@@ -704,7 +704,7 @@ fn render_call(
                     "{detail}approval asked: {}({}) — {}",
                     req["tool"].as_str().unwrap_or("?"),
                     short(&req["args"]),
-                    req["reason"].as_str().unwrap_or("")
+                    approval_reason(&req["reason"])
                 );
             }
             "approval_decided" => {
@@ -740,6 +740,15 @@ fn render_call(
 }
 
 /// A value on one line, cut to 200 characters.
+/// The sentence for an approval request's `reason`: the typed reason
+/// ([`llm_do::approval::ApprovalReason`]), or (in older logs) the sentence itself.
+fn approval_reason(reason: &Value) -> String {
+    match serde_json::from_value::<llm_do::approval::ApprovalReason>(reason.clone()) {
+        Ok(reason) => reason.to_string(),
+        Err(_) => reason.as_str().unwrap_or("").to_owned(),
+    }
+}
+
 /// The message of a `call_finished` record's `error`: an object with `kind`, `family` and
 /// `message`, or (in logs written before errors had kinds) the message itself.
 fn error_message(error: &Value) -> Option<&str> {

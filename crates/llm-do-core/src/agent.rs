@@ -23,6 +23,7 @@ use crate::approval::GateOutcome;
 use crate::attachment;
 use crate::chat::ChatTurn;
 use crate::ctx::Ctx;
+use crate::effects::{ModelStep, ToolStep};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::message::{ContentPart, Message, ToolCall, ToolResult};
@@ -98,10 +99,20 @@ pub(crate) async fn run(
             .push(Message::assistant(response.text.clone(), response.tool_calls.clone()));
 
         if !response.tool_calls.is_empty() {
-            let results = futures::future::join_all(
-                response.tool_calls.iter().map(|call| dispatch(ctx, &tools.specs, &resolved, call)),
-            )
-            .await;
+            let calls = response.tool_calls.iter();
+            let results = if ctx.effects().concurrent_tools() {
+                futures::future::join_all(
+                    calls.map(|call| dispatch(ctx, &tools.specs, &resolved, call)),
+                )
+                .await
+            } else {
+                // One after the other: a journal replays steps by position.
+                let mut results = Vec::with_capacity(response.tool_calls.len());
+                for call in calls {
+                    results.push(dispatch(ctx, &tools.specs, &resolved, call).await);
+                }
+                results
+            };
             // A fatal error ends the call: the one that stopped the run, rather than the
             // cancellation it caused in the siblings.
             let mut fatal: Option<Error> = None;
@@ -229,14 +240,14 @@ async fn send(
 ) -> Result<crate::model::ModelResponse> {
     let span = telemetry::chat_span(&resolved.provider, &resolved.name, &request.settings);
     let sink = |delta: StreamDelta| ctx.emit(|| EventKind::ModelDelta { turn, delta });
-    let mut response =
-        resolved.model.request_streaming(request, &sink).instrument(span.clone()).await.map_err(
-            |source| Error::Model {
-                name: spec.name().to_owned(),
-                model: resolved.label.clone(),
-                source,
-            },
-        )?;
+    let step = ModelStep { ctx, worker: spec.name(), model: &resolved.label, turn };
+    let exec = resolved.model.request_streaming(request, &sink);
+    let request = async {
+        ctx.effects().model_request(step, exec).instrument(span.clone()).await.map_err(|source| {
+            Error::Model { name: spec.name().to_owned(), model: resolved.label.clone(), source }
+        })
+    };
+    let mut response = ctx.unless_cancelled(request).await?;
     response.usage.requests = 1;
     telemetry::record_response(
         &span,
@@ -312,18 +323,27 @@ async fn dispatch(
             Ok(args) => match ctx.approve(spec, &args).await {
                 GateOutcome::Abort(error) => return Err(error),
                 GateOutcome::Refused(message) => Err(message),
-                GateOutcome::Run(args) => match ctx.call_spec(spec, args).await {
-                    Ok(value) => match tool_files(ctx, spec, resolved, &value) {
-                        Ok(None) => Ok(value),
-                        Ok(Some((shown, message))) => {
-                            files = Some(message);
-                            Ok(Value::String(shown))
+                GateOutcome::Run(args) => {
+                    let step = ToolStep { ctx, call, kind: spec.kind() };
+                    let exec = Box::pin(async move {
+                        match ctx.call_spec(spec, args).await {
+                            Ok(value) => Ok(Ok(value)),
+                            Err(e) if e.is_fatal() => Err(e),
+                            Err(e) => Ok(Err(e.to_string())),
                         }
-                        Err(problem) => Err(problem),
-                    },
-                    Err(e) if e.is_fatal() => return Err(e),
-                    Err(e) => Err(e.to_string()),
-                },
+                    });
+                    match ctx.effects().tool_call(step, exec).await? {
+                        Ok(value) => match tool_files(ctx, spec, resolved, &value) {
+                            Ok(None) => Ok(value),
+                            Ok(Some((shown, message))) => {
+                                files = Some(message);
+                                Ok(Value::String(shown))
+                            }
+                            Err(problem) => Err(problem),
+                        },
+                        Err(message) => Err(message),
+                    }
+                }
             },
         },
     };

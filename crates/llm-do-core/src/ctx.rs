@@ -7,6 +7,7 @@ use crate::attachment::{AttachmentLimits, AttachmentLoader};
 use crate::call::{CallId, CallInfo};
 use crate::cancel::Cancellation;
 use crate::chat::ChatTurn;
+use crate::effects::Effects;
 use crate::error::{Error, ErrorInfo, Result};
 use crate::event::{Event, EventKind};
 use crate::model::ModelSettings;
@@ -26,7 +27,7 @@ use serde_json::Value;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 use tracing::Instrument as _;
 
 /// The context of a call: pass `&Ctx` to workers, tools and [`Ctx::call`].
@@ -62,6 +63,7 @@ struct RunState {
     requests_started: AtomicU64,
     tool_calls_started: AtomicU64,
     usage: Mutex<Usage>,
+    effects: Arc<dyn Effects>,
 }
 
 struct Frame {
@@ -85,13 +87,14 @@ impl std::fmt::Debug for Ctx {
 }
 
 impl Ctx {
-    pub(crate) fn root(rt: Arc<RuntimeInner>) -> Self {
+    pub(crate) fn root(rt: Arc<RuntimeInner>, effects: Arc<dyn Effects>) -> Self {
         let run = Arc::new(RunState {
             next_call: AtomicU64::new(0),
             next_seq: AtomicU64::new(0),
             requests_started: AtomicU64::new(0),
             tool_calls_started: AtomicU64::new(0),
             usage: Mutex::new(Usage::default()),
+            effects,
         });
         Self { rt, run, frame: None, settings: None, cancel: Cancellation::new() }
     }
@@ -197,15 +200,9 @@ impl Ctx {
         });
         let mut guard = CancelGuard { ctx: &child, armed: true };
         let started = Instant::now();
-        let result = if let Some(reason) = self.cancel.reason() {
-            Err(Error::Cancelled { reason })
-        } else {
-            let body = std::pin::pin!(child.run_body(spec, &frame.info, args, turn.as_deref_mut()));
-            let cancelled = std::pin::pin!(self.cancel.cancelled());
-            match futures::future::select(body, cancelled).await {
-                Either::Left((result, _)) => result,
-                Either::Right((reason, _)) => Err(Error::Cancelled { reason }),
-            }
+        let result = match self.cancel.reason() {
+            Some(reason) => Err(Error::Cancelled { reason }),
+            None => child.run_body(spec, &frame.info, args, turn.as_deref_mut()).await,
         };
         guard.armed = false;
         if let Some(turn) = turn {
@@ -271,15 +268,20 @@ impl Ctx {
     ) -> Result<Value> {
         spec.validate_input(&args)?;
         match spec.body() {
+            // A tool's body stops when the run is cancelled; a worker's loop stops at its
+            // model requests, approvals and tool calls, so that it reports why the run stopped.
             Body::Tool(handler) => {
                 let fut = AssertUnwindSafe(handler(self.clone(), args)).catch_unwind();
-                match fut.instrument(telemetry::tool_span(info)).await {
-                    Ok(result) => result,
-                    Err(panic) => Err(Error::Panicked {
-                        name: spec.name().to_owned(),
-                        message: panic_message(&*panic),
-                    }),
-                }
+                let fut = self.unless_cancelled(async move {
+                    match fut.instrument(telemetry::tool_span(info)).await {
+                        Ok(result) => result,
+                        Err(panic) => Err(Error::Panicked {
+                            name: spec.name().to_owned(),
+                            message: panic_message(&*panic),
+                        }),
+                    }
+                });
+                fut.await
             }
             Body::Worker(config) => {
                 let fut: BoxFuture<'_, Result<Value>> =
@@ -355,6 +357,23 @@ impl Ctx {
     /// ```
     pub fn cancellation(&self) -> Cancellation {
         self.cancel.clone()
+    }
+
+    /// Runs `fut` unless the run is cancelled first: then `fut` is dropped and the result is
+    /// [`Error::Cancelled`].
+    pub(crate) async fn unless_cancelled<T>(
+        &self,
+        fut: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        if let Some(reason) = self.cancel.reason() {
+            return Err(Error::Cancelled { reason });
+        }
+        let fut = std::pin::pin!(fut);
+        let cancelled = std::pin::pin!(self.cancel.cancelled());
+        match futures::future::select(fut, cancelled).await {
+            Either::Left((result, _)) => result,
+            Either::Right((reason, _)) => Err(Error::Cancelled { reason }),
+        }
     }
 
     /// This context with its own cancellation token: calls made from it (and everything they
@@ -486,6 +505,11 @@ impl Ctx {
         self.rt.gate.check(self, spec, args).await
     }
 
+    /// How this context's run performs its effects (see [`crate::effects`]).
+    pub(crate) fn effects(&self) -> &dyn Effects {
+        &*self.run.effects
+    }
+
     /// Reserves one model request in the run's budget.
     pub(crate) fn begin_request(&self) -> Result<()> {
         let limits = self.rt.limits;
@@ -554,7 +578,7 @@ impl Ctx {
         let Some(frame) = &self.frame else { return };
         let event = Event {
             seq: self.run.next_seq.fetch_add(1, Ordering::Relaxed) + 1,
-            time: SystemTime::now(),
+            time: self.run.effects.now(),
             call: frame.info.clone(),
             kind: kind(),
         };

@@ -116,7 +116,15 @@ impl Gate {
                     reason,
                 };
                 ctx.emit(|| EventKind::ApprovalRequested { request: request.clone() });
-                match self.approver.decide(&request).await {
+                let decide = async {
+                    Ok(ctx.effects().approval(ctx, &request, self.approver.decide(&request)).await)
+                };
+                let decision = match ctx.unless_cancelled(decide).await {
+                    Ok(decision) => decision,
+                    // The run was cancelled while the approver was deciding.
+                    Err(error) => return GateOutcome::Abort(error),
+                };
+                match decision {
                     Decision::ApproveOnce => {
                         decided(true, "approved once".to_owned());
                         GateOutcome::Run(args.clone())
