@@ -385,6 +385,25 @@ impl Ctx {
         Runtime::from_inner(self.rt.clone())
     }
 
+    /// The program state of type `T` given to
+    /// [`RuntimeBuilder::state`](crate::RuntimeBuilder::state); a missing one is
+    /// [`Error::MissingState`], naming the type.
+    ///
+    /// ```
+    /// # use llm_do_core::{Error, Runtime};
+    /// struct Db { url: String }
+    /// let ctx = Runtime::builder().state(Db { url: "sqlite::memory:".into() }).build().ctx();
+    /// assert_eq!(ctx.state::<Db>()?.url, "sqlite::memory:");
+    /// assert!(matches!(ctx.state::<u32>(), Err(Error::MissingState { type_name: "u32" })));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(&self) -> Result<&T> {
+        self.rt
+            .states
+            .get::<T>()
+            .ok_or(Error::MissingState { type_name: std::any::type_name::<T>() })
+    }
+
     pub(crate) fn inner(&self) -> &RuntimeInner {
         &self.rt
     }

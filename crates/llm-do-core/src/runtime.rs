@@ -9,7 +9,8 @@ use crate::event::EventSubscriber;
 use crate::model::Model;
 use crate::model_ref::ModelRef;
 use crate::registry::Registry;
-use crate::spec::{CallableSpec, ToolSource};
+use crate::spec::{CallableSpec, IntoSpec, ToolSource};
+use crate::state::StateMap;
 use crate::usage::Limits;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -50,6 +51,7 @@ pub(crate) struct RuntimeInner {
     pub(crate) gate: Gate,
     pub(crate) attachment_loader: Option<Arc<dyn AttachmentLoader>>,
     pub(crate) attachment_limits: AttachmentLimits,
+    pub(crate) states: StateMap,
 }
 
 /// A model resolved for one worker: the backend, the model name sent to it, and the
@@ -183,6 +185,7 @@ pub struct RuntimeBuilder {
     on_denied: OnDenied,
     attachment_loader: Option<Arc<dyn AttachmentLoader>>,
     attachment_limits: AttachmentLimits,
+    states: StateMap,
 }
 
 impl Default for RuntimeBuilder {
@@ -201,6 +204,7 @@ impl Default for RuntimeBuilder {
             on_denied: OnDenied::default(),
             attachment_loader: None,
             attachment_limits: AttachmentLimits::default(),
+            states: StateMap::default(),
         }
     }
 }
@@ -212,14 +216,18 @@ impl RuntimeBuilder {
     /// is registered explicitly (explicit registrations always win, so a hardened replacement
     /// can take over a name).
     ///
+    /// Takes a spec or the function that makes one ([`IntoSpec`]): with the macros,
+    /// `register(my_tool::spec)` and `register(my_tool::spec())` do the same.
+    ///
     /// ```
     /// # use llm_do_core::{Runtime, ToolSpecBuilder};
-    /// let t = ToolSpecBuilder::new("t").handler(|_, _| async { Ok(serde_json::json!(1)) }).build();
-    /// let rt = Runtime::builder().register(t).build();
-    /// assert!(rt.registry().contains("t"));
+    /// let t = || ToolSpecBuilder::new("t").handler(|_, _| async { Ok(serde_json::json!(1)) }).build();
+    /// let u = || ToolSpecBuilder::new("u").handler(|_, _| async { Ok(serde_json::json!(2)) }).build();
+    /// let rt = Runtime::builder().register(t()).register(u).build();
+    /// assert!(rt.registry().contains("t") && rt.registry().contains("u"));
     /// ```
-    pub fn register(mut self, spec: Arc<CallableSpec>) -> Self {
-        self.explicit.push(spec);
+    pub fn register(mut self, spec: impl IntoSpec) -> Self {
+        self.explicit.push(spec.into_spec());
         self
     }
 
@@ -386,10 +394,10 @@ impl RuntimeBuilder {
     /// ```
     /// use llm_do_core::approval::{ApprovalPolicy, Rule, Verdict};
     /// let policy = ApprovalPolicy::new().rule(Rule::new("delete_*", Verdict::Deny).unwrap());
-    /// let rt = llm_do_core::Runtime::builder().approvals(policy).build();
+    /// let rt = llm_do_core::Runtime::builder().approval_policy(policy).build();
     /// # let _ = rt;
     /// ```
-    pub fn approvals(mut self, policy: ApprovalPolicy) -> Self {
+    pub fn approval_policy(mut self, policy: ApprovalPolicy) -> Self {
         self.policy = policy;
         self
     }
@@ -450,6 +458,33 @@ impl RuntimeBuilder {
     /// ```
     pub fn attachment_limits(mut self, limits: AttachmentLimits) -> Self {
         self.attachment_limits = limits;
+        self
+    }
+
+    /// Gives tools a value of type `T` (a database pool, a client, a configuration), which
+    /// they read with [`Ctx::state`]. One value per type: a second `state` of the same type
+    /// replaces the first. Wrap what must change during a run in a `Mutex` or an atomic.
+    ///
+    /// ```
+    /// # use llm_do_core::{Ctx, Runtime, ToolSpecBuilder};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// struct Greeting(&'static str);
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Args { name: String }
+    /// let greet = ToolSpecBuilder::new("greet")
+    ///     .typed_handler(|ctx: Ctx, args: Args| async move {
+    ///         Ok::<_, llm_do_core::Error>(format!("{}, {}", ctx.state::<Greeting>()?.0, args.name))
+    ///     })
+    ///     .build();
+    /// let rt = Runtime::builder().state(Greeting("Hello")).register(greet).build();
+    /// let text: String = rt.ctx().call("greet", "Ada").await?;
+    /// assert_eq!(text, "Hello, Ada");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.states.insert(value);
         self
     }
 
@@ -533,6 +568,7 @@ impl RuntimeBuilder {
             ),
             attachment_loader: self.attachment_loader,
             attachment_limits: self.attachment_limits,
+            states: self.states,
         };
         (Runtime::from_inner(Arc::new(inner)), duplicates)
     }
