@@ -95,12 +95,13 @@ impl Ctx {
     /// a bare value is accepted too.
     ///
     /// ```
-    /// # use llm_do_core::{Runtime, ToolSpecBuilder};
+    /// # use llm_do_core::{Ctx, Error, Runtime, ToolSpecBuilder};
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Text { text: String }
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> llm_do_core::Result<()> {
     /// let len = ToolSpecBuilder::new("len")
-    ///     .input_schema(serde_json::json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}))
-    ///     .handler(|_, args| async move { Ok(serde_json::json!(args["text"].as_str().map_or(0, str::len))) })
+    ///     .typed_handler(|_: Ctx, args: Text| async move { Ok::<_, Error>(args.text.len()) })
     ///     .build();
     /// let ctx = Runtime::builder().register(len).build().ctx();
     /// let n: usize = ctx.call("len", serde_json::json!({"text": "four"})).await?;

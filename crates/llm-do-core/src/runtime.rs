@@ -21,11 +21,13 @@ pub const MODEL_ENV: &str = "LLM_DO_MODEL";
 /// The llm-do runtime.
 ///
 /// ```
-/// use llm_do_core::{Runtime, ToolSpecBuilder};
+/// use llm_do_core::{Ctx, Error, Runtime, ToolSpecBuilder};
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Text { text: String }
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> llm_do_core::Result<()> {
 /// let shout = ToolSpecBuilder::new("shout")
-///     .handler(|_, args| async move { Ok(serde_json::json!(args["text"].as_str().unwrap_or("").to_uppercase())) })
+///     .typed_handler(|_: Ctx, args: Text| async move { Ok::<_, Error>(args.text.to_uppercase()) })
 ///     .build();
 /// let rt = Runtime::builder().register(shout).build();
 /// let loud: String = rt.ctx().call("shout", serde_json::json!({"text": "hi"})).await?;

@@ -79,7 +79,7 @@ pub const DEFAULT_OUTPUT_RETRIES: u32 = 2;
 ///         Ok(serde_json::json!(args["text"].as_str().unwrap_or("").to_uppercase()))
 ///     })
 ///     .build();
-/// assert_eq!(spec.kind(), CallKind::Deterministic);
+/// assert_eq!(spec.kind(), CallKind::Tool);
 /// assert_eq!(spec.tool_definition().name, "shout");
 /// ```
 pub struct CallableSpec {
@@ -146,12 +146,12 @@ impl CallableSpec {
     /// ```
     /// # use llm_do_core::{CallKind, WorkerSpecBuilder};
     /// let spec = WorkerSpecBuilder::new("w").prompt("Say hi.").build().unwrap();
-    /// assert_eq!(spec.kind(), CallKind::Stochastic);
+    /// assert_eq!(spec.kind(), CallKind::Worker);
     /// ```
     pub fn kind(&self) -> CallKind {
         match self.body {
-            Body::Tool(_) => CallKind::Deterministic,
-            Body::Worker(_) => CallKind::Stochastic,
+            Body::Tool(_) => CallKind::Tool,
+            Body::Worker(_) => CallKind::Worker,
         }
     }
 
@@ -384,20 +384,20 @@ fn any_object_schema() -> Value {
 
 /// Builds the spec of a deterministic tool.
 ///
+/// With a typed body ([`typed_handler`](ToolSpecBuilder::typed_handler)) the schemas come
+/// from the argument and result types; [`handler`](ToolSpecBuilder::handler) takes a raw JSON
+/// body instead, for tools whose schema is only known at run time (e.g. from a file or an MCP
+/// server).
+///
 /// ```
-/// use llm_do_core::ToolSpecBuilder;
+/// use llm_do_core::{Ctx, Error, ToolSpecBuilder};
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Add { a: i64, b: i64 }
 /// let spec = ToolSpecBuilder::new("add")
 ///     .description("Adds two integers.")
-///     .input_schema(serde_json::json!({
-///         "type": "object",
-///         "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
-///         "required": ["a", "b"]
-///     }))
-///     .output::<i64>()
-///     .handler(|_ctx, args| async move {
-///         Ok(serde_json::json!(args["a"].as_i64().unwrap_or(0) + args["b"].as_i64().unwrap_or(0)))
-///     })
+///     .typed_handler(|_ctx: Ctx, args: Add| async move { Ok::<_, Error>(args.a + args.b) })
 ///     .build();
+/// assert_eq!(spec.input_schema()["required"], serde_json::json!(["a", "b"]));
 /// assert_eq!(spec.output_schema()["type"], "integer");
 /// ```
 #[must_use]
