@@ -278,7 +278,8 @@ async fn plan(ctx: &Ctx, root: &Path) -> anyhow::Result<Vec<Rename>> {
     for file in files {
         let text = String::from_utf8_lossy(&std::fs::read(root.join(&file))?).into_owned();
         let first_line: String = text.lines().next().unwrap_or_default().chars().take(80).collect();
-        let proposal: String = ctx.call("propose_name", ProposeArgs { content: first_line }).await?;
+        let proposal: String =
+            ctx.call("propose_name", ProposeArgs { content: first_line }).await?;
         match name_for(&file, &proposal) {
             Ok(to) if to != file => plan.push(Rename { from: file, to }),
             Ok(_) => eprintln!("  {file}: already named {proposal:?}"),

@@ -380,10 +380,8 @@ mod tests {
         );
         assert_eq!(
             errors(MacroKind::Tool, quote!(prompt = "x")),
-            [
-                "unknown #[tool] argument `prompt`; expected one of `name`, `description`, \
-                 `approval`, `crate` (`prompt` is an argument of `#[worker]`)"
-            ]
+            ["unknown #[tool] argument `prompt`; expected one of `name`, `description`, \
+                 `approval`, `crate` (`prompt` is an argument of `#[worker]`)"]
         );
         assert_eq!(
             errors(MacroKind::Tool, quote!("x")),

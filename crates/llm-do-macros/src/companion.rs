@@ -216,13 +216,10 @@ fn assertions(callable: &Callable) -> TokenStream {
         let p = private_at(callable, ty.span());
         quote_spanned!(ty.span()=> #p::assert_param::<#ty>();)
     });
-    let output = callable
-        .output
-        .as_ref()
-        .map(|ty| {
-            let p = private_at(callable, ty.span());
-            quote_spanned!(ty.span()=> #p::assert_output::<#ty>();)
-        });
+    let output = callable.output.as_ref().map(|ty| {
+        let p = private_at(callable, ty.span());
+        quote_spanned!(ty.span()=> #p::assert_output::<#ty>();)
+    });
     quote!(#(#params)* #output)
 }
 
@@ -236,13 +233,10 @@ pub(crate) fn typed_wrapper(callable: &Callable, name: &LitStr) -> TokenStream {
     let ident = &callable.sig.ident;
     let sig = wrapper_signature(callable);
     let ctx = callable.ctx.as_ref().map(CtxParam::ident);
-    let ctx_check = callable
-        .ctx
-        .as_ref()
-        .map(|c| {
-            let p = private_at(callable, c.ty.span());
-            quote_spanned!(c.ty.span()=> #p::assert_ctx(#ctx);)
-        });
+    let ctx_check = callable.ctx.as_ref().map(|c| {
+        let p = private_at(callable, c.ty.span());
+        quote_spanned!(c.ty.span()=> #p::assert_ctx(#ctx);)
+    });
     let assertions = assertions(callable);
     let args = local("__llm_do_args");
     let declare = if callable.params.is_empty() {

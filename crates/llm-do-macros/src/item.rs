@@ -110,8 +110,8 @@ mod tests {
 
     #[test]
     fn a_body_that_does_not_parse_is_kept_as_tokens() {
-        let item = FnItem::parse(MacroKind::Tool, quote!(async fn g() -> Result<u8> { let = ; }))
-            .unwrap();
+        let item =
+            FnItem::parse(MacroKind::Tool, quote!(async fn g() -> Result<u8> { let = ; })).unwrap();
         assert_eq!(item.body.block_tokens().unwrap().to_string(), "{ let = ; }");
     }
 

@@ -15,8 +15,8 @@ use syn::ext::IdentExt;
 use syn::punctuated::Punctuated;
 use syn::visit::{self, Visit};
 use syn::{
-    Attribute, FnArg, GenericArgument, Ident, Pat, PatIdent, Path, PathArguments, ReturnType, Signature,
-    Token, Type, TypeImplTrait, TypeReference, Visibility,
+    Attribute, FnArg, GenericArgument, Ident, Pat, PatIdent, Path, PathArguments, ReturnType,
+    Signature, Token, Type, TypeImplTrait, TypeReference, Visibility,
 };
 
 /// A function that passed (or, when `errors` is not empty, partly passed) the checks.
