@@ -43,7 +43,7 @@ pub(crate) async fn run(
     mut chat: Option<&mut ChatTurn>,
 ) -> Result<Value> {
     let resolved = ctx.inner().resolve_model(spec.name(), config.model.as_deref())?;
-    let tools = resolve_tools(ctx, config)?;
+    let tools = resolve_tools(ctx, config).await?;
     let output = spec.output_mode();
 
     let mut messages = Vec::new();
@@ -238,25 +238,31 @@ async fn send(
     Ok(response)
 }
 
-/// The callables a worker offers its model, resolved by name (registry first).
-fn resolve_tools(ctx: &Ctx, config: &WorkerConfig) -> Result<Vec<Arc<CallableSpec>>> {
+/// The callables a worker offers its model, resolved by name (registry first, then its
+/// sources); a name ending in `*` offers every callable with the prefix before it.
+async fn resolve_tools(ctx: &Ctx, config: &WorkerConfig) -> Result<Vec<Arc<CallableSpec>>> {
     let registry = &ctx.inner().registry;
     let mut tools: Vec<Arc<CallableSpec>> = Vec::with_capacity(config.tools.len());
     for source in &config.tools {
-        let spec = match source {
+        let specs = match source {
             ToolSource::Spec(f) => {
                 let own = f();
-                registry.get(own.name()).cloned().unwrap_or(own)
+                vec![registry.get(own.name()).cloned().unwrap_or(own)]
             }
-            ToolSource::Name(name) => {
-                registry.get(name).cloned().ok_or_else(|| Error::UnknownCallable {
-                    name: name.clone(),
-                    known: registry.names().map(str::to_owned).collect(),
-                })?
-            }
+            ToolSource::Name(name) => match name.strip_suffix('*') {
+                Some(prefix) => registry.with_prefix(prefix).await?,
+                None => {
+                    vec![registry.resolve(name).await?.ok_or_else(|| Error::UnknownCallable {
+                        name: name.clone(),
+                        known: registry.names().map(str::to_owned).collect(),
+                    })?]
+                }
+            },
         };
-        if !tools.iter().any(|t| t.name() == spec.name()) {
-            tools.push(spec);
+        for spec in specs {
+            if !tools.iter().any(|t| t.name() == spec.name()) {
+                tools.push(spec);
+            }
         }
     }
     Ok(tools)

@@ -58,7 +58,7 @@ pub use model::{
     OutputMode, StreamDelta, ToolDefinition,
 };
 pub use model_ref::ModelRef;
-pub use registry::Registry;
+pub use registry::{CallableSource, Registry};
 pub use runtime::{Runtime, RuntimeBuilder};
 pub use spec::{
     CallableSpec, CanonicalArgs, SpecRef, ToolSpecBuilder, WorkerConfig, WorkerSpecBuilder,
