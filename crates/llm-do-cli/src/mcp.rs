@@ -83,8 +83,12 @@ impl Servers {
     /// `host` with every server's tools added.
     pub(crate) fn registry(&self, host: &Registry) -> Registry {
         let mut registry = host.clone();
-        for spec in self.toolsets.iter().flat_map(McpToolset::specs) {
-            registry.insert(spec);
+        for toolset in &self.toolsets {
+            for spec in toolset.specs() {
+                registry.insert(spec);
+            }
+            // Tools the server adds later join too (`orders.*` stays a pattern).
+            registry.insert_source(Arc::new(toolset.clone()));
         }
         registry
     }
@@ -170,9 +174,7 @@ async fn serve_with(args: &McpArgs, host: &Registry) -> Exit {
     };
     let mut specs: Vec<Arc<CallableSpec>> = host.iter().cloned().collect();
     specs.extend(project.specs().cloned());
-    let mut builder = project
-        .register(host.iter().fold(Runtime::builder(), |b, s| b.register(s.clone())))
-        .with_default_providers();
+    let mut builder = project.register(crate::app::host_builder(host)).with_default_providers();
     if let Some(model) = &args.model {
         if let Err(e) = llm_do::ModelRef::parse(model) {
             eprintln!("llm-do: --model: {e}");

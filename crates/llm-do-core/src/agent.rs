@@ -173,42 +173,6 @@ fn user_message(
         .map_err(attachment_error)
 }
 
-/// The files of a tool's result, when its output schema is an attachment (or a list of
-/// them): the text the tool result shows instead, and the user message that carries them.
-fn tool_files(
-    ctx: &Ctx,
-    spec: &CallableSpec,
-    resolved: &ResolvedModel,
-    value: &Value,
-) -> std::result::Result<Option<(String, Message)>, String> {
-    if !attachment::is_attachment_schema(spec.output_schema()) {
-        return Ok(None);
-    }
-    let inner = ctx.inner();
-    let limits = &inner.attachment_limits;
-    let refs: Vec<&str> = match value {
-        Value::String(s) => vec![s.as_str()],
-        Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
-        _ => return Ok(None),
-    };
-    let mut files = Vec::with_capacity(refs.len());
-    for r in refs {
-        match attachment::AttachmentSource::parse(r) {
-            Ok(attachment::AttachmentSource::Inline(a)) => files.push(a),
-            Ok(attachment::AttachmentSource::Path(_)) => return Ok(None),
-            Err(e) => return Err(e.to_string()),
-        }
-    }
-    let names: Vec<String> = files.iter().map(|a| a.describe()).collect();
-    let shown = format!("attached below: {}", names.join(", "));
-    let mut parts = vec![ContentPart::text(format!("Files returned by `{}`:", spec.name()))];
-    parts.extend(files.into_iter().map(ContentPart::Attachment));
-    let message =
-        attachment::lower(parts, &resolved.model.input_capabilities(), &resolved.label, limits)
-            .map_err(|e| e.to_string())?;
-    Ok(Some((shown, message)))
-}
-
 /// Sends one request inside a `chat` span and accounts for its usage.
 async fn send(
     ctx: &Ctx,
@@ -303,10 +267,10 @@ async fn dispatch(
                 },
                 GateOutcome::Invalid(message) => Err(message),
                 GateOutcome::Run(args) => match ctx.call_spec(spec, args).await {
-                    Ok(value) => match tool_files(ctx, spec, resolved, &value) {
+                    Ok(value) => match crate::tool_files::tool_files(ctx, spec, resolved, &value) {
                         Ok(None) => Ok(value),
                         Ok(Some((shown, message))) => {
-                            files = Some(message);
+                            files = message;
                             Ok(Value::String(shown))
                         }
                         Err(problem) => Err(problem),

@@ -41,6 +41,7 @@ pub mod schema;
 pub mod secrets;
 pub mod spec;
 mod telemetry;
+mod tool_files;
 pub mod usage;
 
 #[doc(hidden)]

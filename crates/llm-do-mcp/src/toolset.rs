@@ -202,9 +202,13 @@ impl McpToolset {
             .description(tool.description.clone())
             .input_schema(tool.input_schema.clone())
             .approval(self.shared.server.approval);
-        if let Some(schema) = &tool.output_schema {
-            b = b.output_schema(schema.clone());
-        }
+        b = b.output_schema(match &tool.output_schema {
+            Some(schema) => schema.clone(),
+            // Text, or text and images (see `result::convert`).
+            None => serde_json::json!({
+                "anyOf": [{}, llm_do_core::attachment::text_with_attachments_schema()]
+            }),
+        });
         b.handler(move |_ctx, args| {
             let shared = shared.clone();
             let remote = remote.clone();

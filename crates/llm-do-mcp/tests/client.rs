@@ -131,11 +131,17 @@ async fn a_model_calls_tools_structured_text_images_and_is_error() {
         results[1].1
     );
     assert_eq!((results[2].1.as_str(), results[2].2), ("hello", false));
+    // The scripted model takes text only: the image is named, with the reason, not sent.
     assert!(
-        results[3].1.starts_with("parcel photo:\n[image/png image, 12 bytes"),
+        results[3].1.starts_with(
+            "parcel photo:\n[image image-1.png]\n[image-1.png (image/png, 8 bytes) not shown:"
+        ),
         "{}",
         results[3].1
     );
+    assert!(results[3].1.contains("takes text only"), "{}", results[3].1);
+    let last = model.last_request().unwrap();
+    assert!(!last.messages.iter().any(|m| matches!(m, Message::UserParts { .. })));
 
     let seen: Vec<String> =
         recorded(&record).iter().map(|c| c["tool"].as_str().unwrap().to_owned()).collect();
@@ -150,6 +156,72 @@ async fn a_model_calls_tools_structured_text_images_and_is_error() {
         .collect();
     assert!(names.contains(&"orders__photo".to_owned()), "{names:?}");
     orders.close().await;
+}
+
+/// The scripted model, declaring that it takes images.
+#[derive(Debug)]
+struct Vision(ScriptedModel);
+
+impl llm_do_core::Model for Vision {
+    fn request<'a>(
+        &'a self,
+        request: &'a llm_do_core::ModelRequest,
+    ) -> futures::future::BoxFuture<'a, Result<llm_do_core::ModelResponse, llm_do_core::ModelError>>
+    {
+        self.0.request(request)
+    }
+
+    fn input_capabilities(&self) -> llm_do_core::attachment::InputCapabilities {
+        llm_do_core::attachment::InputCapabilities::ALL
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_result_reaches_a_model_that_takes_images_as_an_attachment() {
+    let dir = tempfile::tempdir().unwrap();
+    let orders = McpToolset::new("orders", demo(&dir.path().join("c"))).unwrap();
+    let model = ScriptedModel::queue([
+        Reply::tool_call("orders__photo", json!({})),
+        Reply::text("a parcel"),
+    ]);
+    let rt = Runtime::builder()
+        .model_override(Vision(model.clone()))
+        .approver(ApproveAll)
+        .register(worker(&["orders__photo"]))
+        .mcp(&orders)
+        .build();
+    let answer: String = rt.ctx().call("desk", json!({"input": "x"})).await.unwrap();
+    assert_eq!(answer, "a parcel");
+    let results = tool_results(&model);
+    assert_eq!(
+        results[0].1,
+        "parcel photo:\n[image image-1.png]\n[attached below: image-1.png (image/png, 8 bytes)]"
+    );
+    let last = model.last_request().unwrap();
+    let Some(Message::UserParts { parts }) = last.messages.last() else {
+        panic!("{:?}", last.messages.last())
+    };
+    let files: Vec<_> = parts
+        .iter()
+        .filter_map(|p| match p {
+            llm_do_core::message::ContentPart::Attachment(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(files.len(), 1);
+    assert_eq!(
+        (files[0].media_type(), files[0].bytes()),
+        ("image/png", Some(&b"\x89PNG\r\n\x1a\n"[..]))
+    );
+    // Called directly, the tool's value is its text and its files.
+    let direct = rt.ctx().call_value("orders__photo", json!({})).await.unwrap();
+    assert_eq!(direct["text"], "parcel photo:\n[image image-1.png]");
+    assert!(
+        direct["attachments"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;name=image-1.png;base64,")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
