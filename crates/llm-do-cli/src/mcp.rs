@@ -8,7 +8,7 @@ use crate::run_log::RunLogWriter;
 use clap::Args;
 use llm_do::approval::{ApprovalPolicy, ApprovalRequest, ApproveAll, Decision};
 use llm_do::setup::RuntimeBuilderExt as _;
-use llm_do::{CallableSpec, Registry, Runtime};
+use llm_do::{CallableSpec, Registry};
 use llm_do_mcp::serve::McpService;
 use llm_do_mcp::{McpServer, McpToolset};
 use llm_do_project::{ApprovalMode, McpServerConfig, Project};
