@@ -49,7 +49,10 @@ pub(crate) fn user_message(
         let part = match item {
             Value::String(s) => ContentPart::text(s.clone()),
             item => match item.get("type").and_then(Value::as_str) {
-                Some("text") | None if item.get("text").is_some() => ContentPart::text(
+                Some("text") => ContentPart::text(
+                    item.get("text").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                ),
+                None if item.get("text").is_some() => ContentPart::text(
                     item.get("text").and_then(Value::as_str).unwrap_or_default().to_owned(),
                 ),
                 Some("image_url") => {
