@@ -483,7 +483,8 @@ fn list(dir: &Path, host: &Registry, as_json: bool, mcp: &BTreeSet<String>) -> E
 
 /// A builder with the host's callables.
 pub(crate) fn host_builder(host: &Registry) -> llm_do::RuntimeBuilder {
-    host.iter().fold(Runtime::builder(), |b, spec| b.register(spec.clone()))
+    let builder = host.iter().fold(Runtime::builder(), |b, spec| b.register(spec.clone()));
+    host.sources().fold(builder, |b, source| b.source(source.clone()))
 }
 
 /// The `--json` result of a run that did not start: no output, no usage.

@@ -137,7 +137,7 @@ impl Ctx {
     /// # }
     /// ```
     pub async fn call_value(&self, name: &str, args: Value) -> Result<Value> {
-        let Some(spec) = self.rt.registry.get(name).cloned() else {
+        let Some(spec) = self.rt.registry.resolve(name).await? else {
             return Err(Error::UnknownCallable {
                 name: name.to_owned(),
                 known: self.rt.registry.names().map(str::to_owned).collect(),

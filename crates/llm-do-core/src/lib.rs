@@ -46,6 +46,7 @@ pub mod secrets;
 pub mod spec;
 mod state;
 mod telemetry;
+mod tool_files;
 pub mod usage;
 
 #[doc(hidden)]
@@ -63,7 +64,7 @@ pub use model::{
     OutputMode, StreamDelta, ToolDefinition,
 };
 pub use model_ref::ModelRef;
-pub use registry::Registry;
+pub use registry::{CallableSource, Registry};
 pub use runtime::{Runtime, RuntimeBuilder};
 pub use spec::{
     CallableSpec, CanonicalArgs, IntoSpec, SpecRef, ToolSpecBuilder, WorkerConfig,

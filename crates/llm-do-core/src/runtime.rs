@@ -191,6 +191,7 @@ impl RuntimeInner {
 #[must_use]
 pub struct RuntimeBuilder {
     explicit: Vec<Arc<CallableSpec>>,
+    sources: Vec<Arc<dyn crate::registry::CallableSource>>,
     providers: BTreeMap<String, Arc<dyn Model>>,
     unavailable: BTreeMap<String, String>,
     model_override: Option<Arc<dyn Model>>,
@@ -211,6 +212,7 @@ impl Default for RuntimeBuilder {
     fn default() -> Self {
         Self {
             explicit: Vec::new(),
+            sources: Vec::new(),
             providers: BTreeMap::new(),
             unavailable: BTreeMap::new(),
             model_override: None,
@@ -248,6 +250,19 @@ impl RuntimeBuilder {
     /// ```
     pub fn register(mut self, spec: impl IntoSpec) -> Self {
         self.explicit.push(spec.into_spec());
+        self
+    }
+
+    /// Adds a source of callables known only at run time, such as the tools of an MCP server
+    /// (see [`CallableSource`](crate::CallableSource)): names with its prefix that are not
+    /// registered are looked up in it when they are called.
+    ///
+    /// ```
+    /// # use llm_do_core::Runtime;
+    /// assert_eq!(Runtime::builder().build().registry().sources().count(), 0);
+    /// ```
+    pub fn source(mut self, source: Arc<dyn crate::registry::CallableSource>) -> Self {
+        self.sources.push(source);
         self
     }
 
@@ -558,6 +573,9 @@ impl RuntimeBuilder {
                     duplicates.push(spec.name().to_owned());
                 }
             }
+        }
+        for source in self.sources {
+            registry.insert_source(source);
         }
         // Tools listed by registered workers fill in the names nobody registered explicitly.
         let mut pending: Vec<Arc<CallableSpec>> = self.explicit.clone();

@@ -750,7 +750,9 @@ impl WorkerSpecBuilder {
         self
     }
 
-    /// Adds a tool by name, resolved in the registry when the worker runs.
+    /// Adds a tool by name, resolved in the registry when the worker runs. A name ending in
+    /// `*` (`orders__*`) adds every callable whose name starts with the rest, including those
+    /// of the registry's [sources](crate::CallableSource) as they are when the worker runs.
     ///
     /// ```
     /// # use llm_do_core::WorkerSpecBuilder;
