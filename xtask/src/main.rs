@@ -1,7 +1,8 @@
 //! Project automation for llm-do.
 //!
 //! - `cargo xtask ci`: the exact gates CI runs (`.ci/run` calls this): no native build tool in
-//!   the dependency graph ([`NATIVE_BUILD_CRATES`]), rustfmt check, clippy with `-D warnings`
+//!   the dependency graph ([`NATIVE_BUILD_CRATES`]), the crate layering ([`layering`]), rustfmt
+//!   check, clippy with `-D warnings`
 //!   on every target, then the test command from README.md.
 //! - `cargo xtask test`: only the test command.
 //! - `cargo xtask bench [--quick] [--peer] [--no-local]`: the benchmark suite (see
@@ -9,6 +10,7 @@
 //! - `cargo xtask pdfs`: the tiny PDF decks the examples and tests attach ([`pdfs`]).
 
 mod bench;
+mod layering;
 mod pdfs;
 
 use anyhow::{Context, Result, bail};
@@ -28,6 +30,7 @@ fn main() -> Result<()> {
     match task.as_str() {
         "ci" => {
             check_no_native_builds()?;
+            layering::check()?;
             cargo(&["fmt", "--all", "--check"])?;
             cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
             cargo(TEST_COMMAND)

@@ -682,7 +682,7 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
     let chosen = args
         .model
         .clone()
-        .or_else(|| std::env::var(llm_do::runtime::MODEL_ENV).ok().filter(|m| !m.trim().is_empty()))
+        .or_else(|| std::env::var(llm_do::setup::MODEL_ENV).ok().filter(|m| !m.trim().is_empty()))
         .or_else(|| project.config().model.clone());
     if let Some(model) = &chosen {
         if let Err(diagnostics) = project.check_model(model) {
