@@ -514,10 +514,10 @@ impl RuntimeBuilder {
         let mut registry = Registry::default();
         let mut duplicates = Vec::new();
         for spec in &self.explicit {
-            if let Some(previous) = registry.insert(spec.clone()) {
-                if !Arc::ptr_eq(&previous, spec) {
-                    duplicates.push(spec.name().to_owned());
-                }
+            if let Some(previous) = registry.insert(spec.clone())
+                && !Arc::ptr_eq(&previous, spec)
+            {
+                duplicates.push(spec.name().to_owned());
             }
         }
         // Tools listed by registered workers fill in the names nobody registered explicitly.

@@ -375,10 +375,10 @@ impl OpenAiConfig {
             }
             Ok(_) => {}
         }
-        if let Some(key) = &self.api_key {
-            if http::HeaderValue::from_str(&format!("Bearer {}", key.expose_secret())).is_err() {
-                return Err(ConfigError::InvalidApiKey);
-            }
+        if let Some(key) = &self.api_key
+            && http::HeaderValue::from_str(&format!("Bearer {}", key.expose_secret())).is_err()
+        {
+            return Err(ConfigError::InvalidApiKey);
         }
         for (name, value) in &self.headers {
             if let Err(e) = http::HeaderName::from_bytes(name.as_bytes()) {

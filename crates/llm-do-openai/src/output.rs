@@ -150,12 +150,12 @@ impl OutputPlan {
     /// what keeps their results identical.
     pub(crate) fn finish(self, answer: Answer) -> ModelResponse {
         let Answer { mut text, mut tool_calls, usage, model, finish_reason } = answer;
-        if self.final_tool {
-            if let Some(pos) = tool_calls.iter().position(|c| c.name == FINAL_TOOL) {
-                // The answer ends the run: other calls made alongside it are dropped.
-                text = Some(tool_calls.swap_remove(pos).arguments);
-                tool_calls.clear();
-            }
+        if self.final_tool
+            && let Some(pos) = tool_calls.iter().position(|c| c.name == FINAL_TOOL)
+        {
+            // The answer ends the run: other calls made alongside it are dropped.
+            text = Some(tool_calls.swap_remove(pos).arguments);
+            tool_calls.clear();
         }
         if self.wrapped {
             text = text.map(|t| unwrap(&t));

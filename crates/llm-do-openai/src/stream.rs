@@ -115,10 +115,10 @@ impl<'a> Assembler<'a> {
         if call.id.is_none() {
             call.id.clone_from(&id);
         }
-        if call.name.is_empty() {
-            if let Some(name) = &name {
-                call.name.clone_from(name);
-            }
+        if call.name.is_empty()
+            && let Some(name) = &name
+        {
+            call.name.clone_from(name);
         }
         call.arguments.push_str(&arguments);
         let is_answer = self.plan.final_tool && call.name == FINAL_TOOL;

@@ -61,10 +61,10 @@ pub fn match_template(template: &Template, input_schema: &Value, rendered: &str)
         let mut map = Map::new();
         for (name, text) in raw {
             let value = typed(input_schema, &name, text);
-            if let Some(previous) = map.get(&name) {
-                if previous != &value {
-                    return None;
-                }
+            if let Some(previous) = map.get(&name)
+                && previous != &value
+            {
+                return None;
             }
             map.insert(name, value);
         }
