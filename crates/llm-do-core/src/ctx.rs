@@ -98,12 +98,13 @@ impl Ctx {
     /// a bare value is accepted too.
     ///
     /// ```
-    /// # use llm_do_core::{Runtime, ToolSpecBuilder};
+    /// # use llm_do_core::{Ctx, Error, Runtime, ToolSpecBuilder};
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Text { text: String }
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> llm_do_core::Result<()> {
     /// let len = ToolSpecBuilder::new("len")
-    ///     .input_schema(serde_json::json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}))
-    ///     .handler(|_, args| async move { Ok(serde_json::json!(args["text"].as_str().map_or(0, str::len))) })
+    ///     .typed_handler(|_: Ctx, args: Text| async move { Ok::<_, Error>(args.text.len()) })
     ///     .build();
     /// let ctx = Runtime::builder().register(len).build().ctx();
     /// let n: usize = ctx.call("len", serde_json::json!({"text": "four"})).await?;
@@ -386,6 +387,25 @@ impl Ctx {
     /// ```
     pub fn runtime(&self) -> Runtime {
         Runtime::from_inner(self.rt.clone())
+    }
+
+    /// The program state of type `T` given to
+    /// [`RuntimeBuilder::state`](crate::RuntimeBuilder::state); a missing one is
+    /// [`Error::MissingState`], naming the type.
+    ///
+    /// ```
+    /// # use llm_do_core::{Error, Runtime};
+    /// struct Db { url: String }
+    /// let ctx = Runtime::builder().state(Db { url: "sqlite::memory:".into() }).build().ctx();
+    /// assert_eq!(ctx.state::<Db>()?.url, "sqlite::memory:");
+    /// assert!(matches!(ctx.state::<u32>(), Err(Error::MissingState { type_name: "u32" })));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(&self) -> Result<&T> {
+        self.rt
+            .states
+            .get::<T>()
+            .ok_or(Error::MissingState { type_name: std::any::type_name::<T>() })
     }
 
     pub(crate) fn inner(&self) -> &RuntimeInner {

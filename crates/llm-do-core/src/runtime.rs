@@ -10,7 +10,8 @@ use crate::event::EventSubscriber;
 use crate::model::Model;
 use crate::model_ref::ModelRef;
 use crate::registry::Registry;
-use crate::spec::{CallableSpec, ToolSource};
+use crate::spec::{CallableSpec, IntoSpec, ToolSource};
+use crate::state::StateMap;
 use crate::usage::Limits;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,11 +19,13 @@ use std::sync::Arc;
 /// The llm-do runtime.
 ///
 /// ```
-/// use llm_do_core::{Runtime, ToolSpecBuilder};
+/// use llm_do_core::{Ctx, Error, Runtime, ToolSpecBuilder};
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Text { text: String }
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> llm_do_core::Result<()> {
 /// let shout = ToolSpecBuilder::new("shout")
-///     .handler(|_, args| async move { Ok(serde_json::json!(args["text"].as_str().unwrap_or("").to_uppercase())) })
+///     .typed_handler(|_: Ctx, args: Text| async move { Ok::<_, Error>(args.text.to_uppercase()) })
 ///     .build();
 /// let rt = Runtime::builder().register(shout).build();
 /// let loud: String = rt.ctx().call("shout", serde_json::json!({"text": "hi"})).await?;
@@ -48,6 +51,7 @@ pub(crate) struct RuntimeInner {
     pub(crate) gate: Gate,
     pub(crate) attachment_loader: Option<Arc<dyn AttachmentLoader>>,
     pub(crate) attachment_limits: AttachmentLimits,
+    pub(crate) states: StateMap,
     /// How runs perform their effects unless one is given (see [`crate::effects`]).
     pub(crate) effects: Arc<dyn Effects>,
 }
@@ -208,6 +212,7 @@ pub struct RuntimeBuilder {
     on_denied: OnDenied,
     attachment_loader: Option<Arc<dyn AttachmentLoader>>,
     attachment_limits: AttachmentLimits,
+    states: StateMap,
     effects: Option<Arc<dyn Effects>>,
 }
 
@@ -227,6 +232,7 @@ impl Default for RuntimeBuilder {
             on_denied: OnDenied::default(),
             attachment_loader: None,
             attachment_limits: AttachmentLimits::default(),
+            states: StateMap::default(),
             effects: None,
         }
     }
@@ -239,14 +245,18 @@ impl RuntimeBuilder {
     /// is registered explicitly (explicit registrations always win, so a hardened replacement
     /// can take over a name).
     ///
+    /// Takes a spec or the function that makes one ([`IntoSpec`]): with the macros,
+    /// `register(my_tool::spec)` and `register(my_tool::spec())` do the same.
+    ///
     /// ```
     /// # use llm_do_core::{Runtime, ToolSpecBuilder};
-    /// let t = ToolSpecBuilder::new("t").handler(|_, _| async { Ok(serde_json::json!(1)) }).build();
-    /// let rt = Runtime::builder().register(t).build();
-    /// assert!(rt.registry().contains("t"));
+    /// let t = || ToolSpecBuilder::new("t").handler(|_, _| async { Ok(serde_json::json!(1)) }).build();
+    /// let u = || ToolSpecBuilder::new("u").handler(|_, _| async { Ok(serde_json::json!(2)) }).build();
+    /// let rt = Runtime::builder().register(t()).register(u).build();
+    /// assert!(rt.registry().contains("t") && rt.registry().contains("u"));
     /// ```
-    pub fn register(mut self, spec: Arc<CallableSpec>) -> Self {
-        self.explicit.push(spec);
+    pub fn register(mut self, spec: impl IntoSpec) -> Self {
+        self.explicit.push(spec.into_spec());
         self
     }
 
@@ -432,10 +442,10 @@ impl RuntimeBuilder {
     /// ```
     /// use llm_do_core::approval::{ApprovalPolicy, Rule, Verdict};
     /// let policy = ApprovalPolicy::new().rule(Rule::new("delete_*", Verdict::Deny).unwrap());
-    /// let rt = llm_do_core::Runtime::builder().approvals(policy).build();
+    /// let rt = llm_do_core::Runtime::builder().approval_policy(policy).build();
     /// # let _ = rt;
     /// ```
-    pub fn approvals(mut self, policy: ApprovalPolicy) -> Self {
+    pub fn approval_policy(mut self, policy: ApprovalPolicy) -> Self {
         self.policy = policy;
         self
     }
@@ -496,6 +506,33 @@ impl RuntimeBuilder {
     /// ```
     pub fn attachment_limits(mut self, limits: AttachmentLimits) -> Self {
         self.attachment_limits = limits;
+        self
+    }
+
+    /// Gives tools a value of type `T` (a database pool, a client, a configuration), which
+    /// they read with [`Ctx::state`]. One value per type: a second `state` of the same type
+    /// replaces the first. Wrap what must change during a run in a `Mutex` or an atomic.
+    ///
+    /// ```
+    /// # use llm_do_core::{Ctx, Runtime, ToolSpecBuilder};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// struct Greeting(&'static str);
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Args { name: String }
+    /// let greet = ToolSpecBuilder::new("greet")
+    ///     .typed_handler(|ctx: Ctx, args: Args| async move {
+    ///         Ok::<_, llm_do_core::Error>(format!("{}, {}", ctx.state::<Greeting>()?.0, args.name))
+    ///     })
+    ///     .build();
+    /// let rt = Runtime::builder().state(Greeting("Hello")).register(greet).build();
+    /// let text: String = rt.ctx().call("greet", "Ada").await?;
+    /// assert_eq!(text, "Hello, Ada");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.states.insert(value);
         self
     }
 
@@ -586,6 +623,7 @@ impl RuntimeBuilder {
             ),
             attachment_loader: self.attachment_loader,
             attachment_limits: self.attachment_limits,
+            states: self.states,
             effects: self.effects.unwrap_or_else(|| Arc::new(Direct)),
         };
         (Runtime::from_inner(Arc::new(inner)), duplicates)

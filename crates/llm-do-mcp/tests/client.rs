@@ -166,7 +166,7 @@ async fn a_denied_call_never_reaches_the_server() {
     let policy = ApprovalPolicy::new().rule(Rule::new("orders__lookup_*", Verdict::Deny).unwrap());
     let rt = Runtime::builder()
         .model_override(model.clone())
-        .approvals(policy)
+        .approval_policy(policy)
         .register(worker(&["orders__echo", "orders__lookup_order"]))
         .mcp(&orders)
         .build();

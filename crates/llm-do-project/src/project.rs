@@ -289,7 +289,7 @@ impl Project {
             b = b.max_depth(depth);
         }
         b = self.config.budget.or(default_budget()).apply(b);
-        b = b.approvals(self.approval_policy(ApprovalPolicy::new()));
+        b = b.approval_policy(self.approval_policy(ApprovalPolicy::new()));
         // Attachment paths given to workers (`format: attachment` inputs) are read beneath the
         // project root, with the filesystem toolset's confinement.
         if let Ok(files) = AttachmentFiles::new(&self.root) {

@@ -51,10 +51,10 @@
 
 pub use llm_do_core::{
     Attachment, CallId, CallInfo, CallKind, CallableSpec, Conversation, ConversationError, Ctx,
-    DeltaSink, Error, Event, EventKind, EventLog, EventSubscriber, Limits, Message, Model,
-    ModelError, ModelErrorKind, ModelRef, ModelRequest, ModelResponse, ModelSettings, OutputMode,
-    Registry, Result, Runtime, RuntimeBuilder, SpecRef, StreamDelta, ToolCall, ToolDefinition,
-    ToolResult, ToolSpecBuilder, Usage, WorkerConfig, WorkerSpecBuilder,
+    DeltaSink, Error, Event, EventKind, EventLog, EventSubscriber, IntoSpec, Limits, Message,
+    Model, ModelError, ModelErrorKind, ModelRef, ModelRequest, ModelResponse, ModelSettings,
+    OutputMode, Registry, Result, Runtime, RuntimeBuilder, SpecRef, StreamDelta, ToolCall,
+    ToolDefinition, ToolResult, ToolSpecBuilder, Usage, WorkerConfig, WorkerSpecBuilder,
 };
 pub use llm_do_core::{
     agent, approval, attachment, call, conversation, ctx, error, estimate, event, history, message,

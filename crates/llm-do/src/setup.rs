@@ -27,7 +27,6 @@
 //!
 //! ```
 //! use llm_do::prelude::*;
-//! use llm_do::setup::RuntimeBuilderExt;
 //! let rt = Runtime::builder().with_default_providers().build();
 //! # let _ = rt;
 //! ```
@@ -53,7 +52,6 @@ pub trait RuntimeBuilderExt {
     ///
     /// ```
     /// use llm_do::prelude::*;
-    /// use llm_do::setup::RuntimeBuilderExt;
     /// let rt = Runtime::builder().max_depth(3).with_default_providers().build();
     /// # let _ = rt;
     /// ```
