@@ -135,7 +135,7 @@ async fn in_process(_: &Args) -> Result<(&'static str, Duration, Vec<Generation>
 
 /// Streams the same generation from `llm-do serve`: first content chunk, usage at the end.
 async fn over_http(base_url: &str, args: &Args) -> Result<Vec<Generation>> {
-    let client = llm_do_providers::http::client();
+    let client = llm_do_openai::http::client();
     let url = format!("{}/chat/completions", base_url.trim_end_matches('/'));
     let body = json!({
         "model": "smollm2",

@@ -238,10 +238,10 @@ async fn serve_with(args: &McpArgs, host: &Registry) -> Exit {
             Err(e) => Err(e),
         },
     };
-    if let Some(log) = &log {
-        if let Err(e) = log.finish() {
-            eprintln!("llm-do: the run log could not be written completely: {e}");
-        }
+    if let Some(log) = &log
+        && let Err(e) = log.finish()
+    {
+        eprintln!("llm-do: the run log could not be written completely: {e}");
     }
     match result {
         Ok(()) => Exit::Ok,

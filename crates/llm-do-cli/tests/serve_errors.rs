@@ -7,7 +7,7 @@
 #[path = "support/cli.rs"]
 mod support;
 
-use llm_do_providers::scripted::Reply;
+use llm_do_testing::scripted::Reply;
 use llm_do_testkit::TestServer;
 use serde_json::{Value, json};
 use std::process::Stdio;
@@ -75,7 +75,7 @@ fn chat(schema: Value) -> Value {
 async fn every_error_is_openai_style_json_with_the_right_status() {
     let upstream = TestServer::builder().script([Reply::text("{\"a\": 1}")]).start().await.unwrap();
     let (_child, base) = serve(&upstream).await;
-    let http = llm_do_providers::http::client();
+    let http = llm_do_openai::http::client();
 
     let (status, body) = send(http.get(format!("{base}/nope"))).await;
     assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")));

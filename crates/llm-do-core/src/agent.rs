@@ -344,10 +344,10 @@ fn parse_json_answer(raw: &str) -> std::result::Result<Value, String> {
     match serde_json::from_str(trimmed) {
         Ok(v) => Ok(v),
         Err(first) => {
-            if let Some(inner) = strip_code_fence(trimmed) {
-                if let Ok(v) = serde_json::from_str(inner) {
-                    return Ok(v);
-                }
+            if let Some(inner) = strip_code_fence(trimmed)
+                && let Ok(v) = serde_json::from_str(inner)
+            {
+                return Ok(v);
             }
             Err(format!("the answer is not valid JSON ({first})"))
         }

@@ -215,10 +215,10 @@ fn check_processed(processed: &[Entry], pending: &Entry) -> Result<()> {
 fn attribute_tokens(entries: &mut [Entry], requests: &[(usize, Usage)]) {
     let mut previous: Option<(usize, Usage)> = None;
     for &(sent, usage) in requests {
-        if let Some(answer) = entries.get_mut(sent) {
-            if usage.output_tokens > 0 {
-                answer.reported_tokens = Some(usage.output_tokens);
-            }
+        if let Some(answer) = entries.get_mut(sent)
+            && usage.output_tokens > 0
+        {
+            answer.reported_tokens = Some(usage.output_tokens);
         }
         if let Some((prev_sent, prev)) = previous {
             let added = prev_sent + 1..sent.min(entries.len());

@@ -427,15 +427,11 @@ impl Ctx {
             }
         }
         let started = self.run.requests_started.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Some(limit) = limits.max_requests {
-            if started > limit {
-                self.run.requests_started.fetch_sub(1, Ordering::Relaxed);
-                return Err(Error::BudgetExceeded {
-                    kind: BudgetKind::Requests,
-                    limit,
-                    used: limit,
-                });
-            }
+        if let Some(limit) = limits.max_requests
+            && started > limit
+        {
+            self.run.requests_started.fetch_sub(1, Ordering::Relaxed);
+            return Err(Error::BudgetExceeded { kind: BudgetKind::Requests, limit, used: limit });
         }
         Ok(())
     }
@@ -443,15 +439,11 @@ impl Ctx {
     /// Reserves one model-requested tool call in the run's budget.
     pub(crate) fn begin_tool_call(&self) -> Result<()> {
         let started = self.run.tool_calls_started.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Some(limit) = self.rt.limits.max_tool_calls {
-            if started > limit {
-                self.run.tool_calls_started.fetch_sub(1, Ordering::Relaxed);
-                return Err(Error::BudgetExceeded {
-                    kind: BudgetKind::ToolCalls,
-                    limit,
-                    used: limit,
-                });
-            }
+        if let Some(limit) = self.rt.limits.max_tool_calls
+            && started > limit
+        {
+            self.run.tool_calls_started.fetch_sub(1, Ordering::Relaxed);
+            return Err(Error::BudgetExceeded { kind: BudgetKind::ToolCalls, limit, used: limit });
         }
         Ok(())
     }

@@ -16,9 +16,6 @@ use crate::usage::Limits;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Name of the environment variable giving the model of workers that name none.
-pub const MODEL_ENV: &str = "LLM_DO_MODEL";
-
 /// The llm-do runtime.
 ///
 /// ```
@@ -121,14 +118,26 @@ impl Runtime {
         self.inner.limits
     }
 
+    /// The model of workers that name none: the builder's
+    /// [`env_model`](RuntimeBuilder::env_model), else its
+    /// [`default_model`](RuntimeBuilder::default_model).
+    ///
+    /// ```
+    /// let rt = llm_do_core::Runtime::builder().default_model("local:smollm2").build();
+    /// assert_eq!(rt.default_model(), Some("local:smollm2"));
+    /// ```
+    pub fn default_model(&self) -> Option<&str> {
+        self.inner.fallback_model.as_deref()
+    }
+
     pub(crate) fn from_inner(inner: Arc<RuntimeInner>) -> Self {
         Self { inner }
     }
 }
 
 impl RuntimeInner {
-    /// Picks the model for a worker: the override, else the worker's own model, else
-    /// `LLM_DO_MODEL`, else the builder's default.
+    /// Picks the model for a worker: the override, else the worker's own model, else the
+    /// builder's env model (`LLM_DO_MODEL`, passed by `llm_do::setup`), else its default.
     pub(crate) fn resolve_model(&self, worker: &str, model: Option<&str>) -> Result<ResolvedModel> {
         let chosen = model.or(self.fallback_model.as_deref());
         if let Some(m) = &self.model_override {
@@ -196,7 +205,7 @@ pub struct RuntimeBuilder {
     unavailable: BTreeMap<String, String>,
     model_override: Option<Arc<dyn Model>>,
     default_model: Option<String>,
-    read_env: bool,
+    env_model: Option<String>,
     limits: Limits,
     subscribers: Vec<Arc<dyn EventSubscriber>>,
     policy: ApprovalPolicy,
@@ -217,7 +226,7 @@ impl Default for RuntimeBuilder {
             unavailable: BTreeMap::new(),
             model_override: None,
             default_model: None,
-            read_env: true,
+            env_model: None,
             limits: Limits::default(),
             subscribers: Vec::new(),
             policy: ApprovalPolicy::new(),
@@ -336,7 +345,7 @@ impl RuntimeBuilder {
         self
     }
 
-    /// The model of workers that name none, used when `LLM_DO_MODEL` is not set.
+    /// The model of workers that name none, unless [`env_model`](Self::env_model) gives one.
     ///
     /// ```
     /// let rt = llm_do_core::Runtime::builder().default_model("openai:gpt-4o-mini").build();
@@ -347,16 +356,35 @@ impl RuntimeBuilder {
         self
     }
 
-    /// Ignores the `LLM_DO_MODEL` environment variable (it is read by [`build`](Self::build)
-    /// otherwise).
+    /// The model of workers that name none as the environment chose it: it wins over
+    /// [`default_model`](Self::default_model), whether that is set before or after, so that a
+    /// program's or project's default never hides what the user asked for. The runtime never
+    /// reads the environment itself: `llm_do::setup` passes `LLM_DO_MODEL` here; `None` (or a
+    /// blank string) clears it.
     ///
     /// ```
-    /// let rt = llm_do_core::Runtime::builder().ignore_env().build();
-    /// # let _ = rt;
+    /// use llm_do_core::Runtime;
+    /// let rt = Runtime::builder()
+    ///     .env_model(Some("openai:gpt-4o".into()))
+    ///     .default_model("local:smollm2")
+    ///     .build();
+    /// assert_eq!(rt.default_model(), Some("openai:gpt-4o"));
     /// ```
-    pub fn ignore_env(mut self) -> Self {
-        self.read_env = false;
+    pub fn env_model(mut self, model: Option<String>) -> Self {
+        self.env_model = model.filter(|m| !m.trim().is_empty());
         self
+    }
+
+    /// Forgets the [`env_model`](Self::env_model), so that only the program decides (tests
+    /// that must not depend on the user's `LLM_DO_MODEL`).
+    ///
+    /// ```
+    /// use llm_do_core::Runtime;
+    /// let rt = Runtime::builder().env_model(Some("a:x".into())).default_model("b:y").ignore_env().build();
+    /// assert_eq!(rt.default_model(), Some("b:y"));
+    /// ```
+    pub fn ignore_env(self) -> Self {
+        self.env_model(None)
     }
 
     /// Sets the deepest allowed call (default 5; calls from the root context run at depth 1).
@@ -568,10 +596,10 @@ impl RuntimeBuilder {
         let mut registry = Registry::default();
         let mut duplicates = Vec::new();
         for spec in &self.explicit {
-            if let Some(previous) = registry.insert(spec.clone()) {
-                if !Arc::ptr_eq(&previous, spec) {
-                    duplicates.push(spec.name().to_owned());
-                }
+            if let Some(previous) = registry.insert(spec.clone())
+                && !Arc::ptr_eq(&previous, spec)
+            {
+                duplicates.push(spec.name().to_owned());
             }
         }
         for source in self.sources {
@@ -591,17 +619,12 @@ impl RuntimeBuilder {
                 }
             }
         }
-        let env_model = if self.read_env {
-            std::env::var(MODEL_ENV).ok().filter(|v| !v.trim().is_empty())
-        } else {
-            None
-        };
         let inner = RuntimeInner {
             registry,
             providers: self.providers,
             unavailable: self.unavailable,
             model_override: self.model_override,
-            fallback_model: env_model.or(self.default_model),
+            fallback_model: self.env_model.or(self.default_model),
             limits: self.limits,
             subscribers: self.subscribers,
             gate: Gate::new(

@@ -108,10 +108,10 @@ fn parse_list(kind: MacroKind, input: ParseStream, args: &mut Args, errors: &mut
                     errors.at(span, format_args!("duplicate argument `{}`", key.as_str()));
                 }
                 seen.push(key);
-                if let Some(value) = parse_value(key, span, input, errors) {
-                    if !repeated {
-                        args.store(key, value);
-                    }
+                if let Some(value) = parse_value(key, span, input, errors)
+                    && !repeated
+                {
+                    args.store(key, value);
                 }
             }
             Err(e) => {

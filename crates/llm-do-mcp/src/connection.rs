@@ -82,7 +82,7 @@ impl Connection {
                     custom.insert(key, value);
                 }
                 // The workspace's rustls has no default crypto provider (its default needs cmake):
-                // install ring's, as llm_do_providers::http does (idempotent).
+                // install ring's, as llm_do_openai::http does (idempotent).
                 let _ = rustls::crypto::ring::default_provider().install_default();
                 let mut config = StreamableHttpClientTransportConfig::with_uri(url.as_str());
                 config.custom_headers = custom;

@@ -4,7 +4,7 @@
 use llm_do_core::approval::{ApprovalPolicy, ApproveAll, Rule, Verdict};
 use llm_do_core::{EventKind, EventLog, Message, Runtime};
 use llm_do_mcp::{McpBuilderExt as _, McpError, McpServer, McpToolset};
-use llm_do_providers::scripted::{Reply, ScriptedModel};
+use llm_do_testing::scripted::{Reply, ScriptedModel};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;

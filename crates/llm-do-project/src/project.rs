@@ -261,8 +261,9 @@ impl Project {
     /// approver; `prompt` leaves it to the host), and an attachment loader confined to the
     /// project root (for inputs with `format: attachment`).
     ///
-    /// The `LLM_DO_MODEL` environment variable still takes precedence over the project's
-    /// default model (runtime rule); a worker's own `model:` over both.
+    /// The environment's model (`LLM_DO_MODEL`, which `llm_do::setup` passes to
+    /// [`RuntimeBuilder::env_model`]) still takes precedence over the project's default model;
+    /// a worker's own `model:` over both.
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -427,10 +427,10 @@ fn resolve_path_arg(
     args: &serde_json::Value,
 ) -> Result<serde_json::Value, String> {
     let mut args = args.clone();
-    if let Some(path) = args.get_mut("path") {
-        if let Some(given) = path.as_str() {
-            *path = sandbox.resolve(given).map_err(|e| e.to_string())?.into();
-        }
+    if let Some(path) = args.get_mut("path")
+        && let Some(given) = path.as_str()
+    {
+        *path = sandbox.resolve(given).map_err(|e| e.to_string())?.into();
     }
     Ok(args)
 }

@@ -339,12 +339,12 @@ impl Shell {
             // Rules see (and the call runs) one spelling of each command and path argument.
             .canonical_args(move |args| {
                 let mut args = args.clone();
-                if let Some(command) = args.get_mut("command") {
-                    if let Some(text) = command.as_str() {
-                        *command = canonical::canonical_command(&root, text)
-                            .map_err(|e| e.to_string())?
-                            .into();
-                    }
+                if let Some(command) = args.get_mut("command")
+                    && let Some(text) = command.as_str()
+                {
+                    *command = canonical::canonical_command(&root, text)
+                        .map_err(|e| e.to_string())?
+                        .into();
                 }
                 Ok(args)
             })
