@@ -127,7 +127,7 @@ async fn image_and_file_parts_reach_the_model_as_attachments_and_bad_parts_are_t
     let upstream =
         TestServer::builder().script([Reply::text("a deck and a chart")]).start().await.unwrap();
     let (_child, base) = serve(&upstream).await;
-    let http = llm_do_providers::http::client();
+    let http = llm_do_openai::http::client();
     let pdf = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../examples/pitchdeck_data/aquaroute.pdf"
