@@ -170,7 +170,42 @@ fn rows() -> Vec<Row> {
             Higher,
             1,
         ));
+        rows.push(row(
+            &format!("5. local model {label}, JSON Schema: time to first token"),
+            &format!("{path}.json.ttft_ms"),
+            "ms",
+            Lower,
+            1,
+        ));
+        rows.push(row(
+            &format!("5. local model {label}, JSON Schema: decode tokens/s"),
+            &format!("{path}.json.decode_tokens_per_s"),
+            "tok/s",
+            Higher,
+            1,
+        ));
     }
+    rows.push(row(
+        "5. JSON Schema constraint: share of decode time (masks)",
+        "local_in_process.json.constraint_cost_pct",
+        "%",
+        Lower,
+        1,
+    ));
+    rows.push(row(
+        "5. JSON Schema constraint: grammar compile time",
+        "local_in_process.json.grammar_compile_ms",
+        "ms",
+        Lower,
+        1,
+    ));
+    rows.push(row(
+        "5. `llm-do serve`, model loaded: peak RSS",
+        "local_serve.peak_rss_kib",
+        "MiB",
+        Lower,
+        1,
+    ));
     rows
 }
 

@@ -10,6 +10,11 @@ use std::time::Instant;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    // The engine's per-generation timings (prompt, decode, grammar) on stderr.
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(std::io::stderr)
+        .init();
     let mut args = std::env::args().skip(1);
     let max_tokens: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(128);
     let repeats: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(3);
