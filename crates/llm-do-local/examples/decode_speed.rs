@@ -1,6 +1,8 @@
 //! Times the embedded model: time to first token and decode tokens/s of a greedy generation,
 //! free text and under a JSON Schema. `cargo run --release -p llm-do-local --example
-//! decode_speed -- [MAX_TOKENS] [REPEATS]` (threads: `CANDLE_NUM_THREADS`).
+//! decode_speed -- [MAX_TOKENS] [REPEATS]` (threads: `CANDLE_NUM_THREADS`; another model:
+//! `MODEL=/path/to/model.gguf`). The engine's own timings (prompt, decode, grammar) are printed
+//! on stderr; docs/benchmarks.md has figures.
 
 use llm_do_core::{Message, Model, ModelRequest, ModelSettings, OutputMode, StreamDelta};
 use llm_do_local::LocalModel;
