@@ -57,8 +57,8 @@ impl LocalServer {
             .env("RESTATE_ADMIN__QUERY_ENGINE__PGSQL_BIND_ADDRESS", addr(ports[3]))
             .env("RESTATE_NODE_NAME", "llm-do-local")
             // Quick retries: a restarted service is found again within a second.
-            .env("RESTATE_WORKER__INVOKER__RETRY_POLICY__INITIAL_INTERVAL", "100ms")
-            .env("RESTATE_WORKER__INVOKER__RETRY_POLICY__MAX_INTERVAL", "500ms")
+            .env("RESTATE_DEFAULT_RETRY_POLICY__INITIAL_INTERVAL", "100ms")
+            .env("RESTATE_DEFAULT_RETRY_POLICY__MAX_INTERVAL", "500ms")
             .env("DO_NOT_TRACK", "1")
             .stdin(Stdio::null())
             .stdout(log)
