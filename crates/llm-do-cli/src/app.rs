@@ -100,6 +100,10 @@ enum Command {
     /// HTTP), for other agents and MCP clients. See docs/mcp.md.
     #[command(after_help = exit::HELP)]
     Mcp(crate::mcp::McpArgs),
+    /// Durable runs on Restate: serve a project's workers as a Restate service, answer the
+    /// approvals its runs wait for. See docs/durable.md.
+    #[command(subcommand)]
+    Restate(crate::restate::RestateCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -313,6 +317,7 @@ async fn other_command(command: Command, host: Registry) -> Exit {
         Command::Check { project } => check(&project, &host),
         Command::List { project, json } => list(&project, &host, json, &Default::default()),
         Command::Mcp(args) => crate::mcp::serve(args, host).await,
+        Command::Restate(command) => crate::restate::command(command, host).await,
         Command::Log(LogCommand::Show { file }) => match run_log::read_log(&file) {
             Ok(log) => {
                 // The tree quotes models and tools: made safe for a terminal.
