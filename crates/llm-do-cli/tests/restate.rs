@@ -6,8 +6,8 @@
 #[path = "support/cli.rs"]
 mod support;
 
-use llm_do_testing::scripted::Reply;
 use llm_do_restate::{Client, DurableError, LocalServer, PendingApproval};
+use llm_do_testing::scripted::Reply;
 use llm_do_testkit::TestServer;
 use serde_json::json;
 use std::time::{Duration, Instant};

@@ -7,8 +7,8 @@
 use llm_do_core::approval::Verdict;
 use llm_do_core::{Error, Runtime, ToolSpecBuilder, WorkerSpecBuilder};
 use llm_do_openai::{OpenAiConfig, OpenAiProvider};
-use llm_do_testing::scripted::Reply;
 use llm_do_restate::{ApprovalAnswer, DurableError, DurableService, LocalServer};
+use llm_do_testing::scripted::Reply;
 use llm_do_testkit::TestServer;
 use serde_json::json;
 use std::path::{Path, PathBuf};
