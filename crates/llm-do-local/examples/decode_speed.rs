@@ -43,10 +43,10 @@ async fn main() {
         for repeat in 0..=repeats {
             let first: Mutex<Option<Instant>> = Mutex::new(None);
             let sink = |delta: StreamDelta| {
-                if let StreamDelta::Text { text } = delta {
-                    if !text.is_empty() {
-                        first.lock().unwrap().get_or_insert_with(Instant::now);
-                    }
+                if let StreamDelta::Text { text } = delta
+                    && !text.is_empty()
+                {
+                    first.lock().unwrap().get_or_insert_with(Instant::now);
                 }
             };
             let cpu_before = cpu_seconds();

@@ -57,7 +57,7 @@ pub(crate) fn q4_1_as_q8_0<R: Read + Seek>(
     inner: R,
 ) -> Option<Requantized<R>> {
     let convertible = |info: &gguf_file::TensorInfo| {
-        info.ggml_dtype == GgmlDType::Q4_1 && info.shape.elem_count() % BLOCK == 0
+        info.ggml_dtype == GgmlDType::Q4_1 && info.shape.elem_count().is_multiple_of(BLOCK)
     };
     if !content.tensor_infos.values().any(convertible) {
         return None;
