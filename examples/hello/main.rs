@@ -15,7 +15,6 @@
 //! service, or `LLM_DO_LOCAL_MODEL=/path/to/model.gguf` for another local model.
 
 use llm_do::prelude::*;
-use llm_do::setup::RuntimeBuilderExt;
 use llm_do::{Event, EventKind};
 
 /// The details of a customer's message.

@@ -226,7 +226,7 @@ pub fn record(event: &Event, specs: &HashMap<String, SpecInfo>, redactor: &Redac
     }
     let with_spec = match &event.kind {
         EventKind::CallStarted { .. } => true,
-        EventKind::ModelRequest { .. } => event.call.kind == CallKind::Stochastic,
+        EventKind::ModelRequest { .. } => event.call.kind == CallKind::Worker,
         _ => false,
     };
     LogRecord {
@@ -246,8 +246,8 @@ pub fn record(event: &Event, specs: &HashMap<String, SpecInfo>, redactor: &Redac
 
 fn callable(kind: CallKind) -> &'static str {
     match kind {
-        CallKind::Stochastic => "worker",
-        CallKind::Deterministic => "tool",
+        CallKind::Worker => "worker",
+        CallKind::Tool => "tool",
     }
 }
 
@@ -530,10 +530,10 @@ pub fn worker_calls(records: &[LogRecord], name: &str) -> Vec<CallRecord> {
                 });
             }
             "model_request" => {
-                if let Some(c) = index.get(&r.call).map(|&i| &mut calls[i]) {
-                    if c.model.is_none() {
-                        c.model = r.data.get("model").and_then(Value::as_str).map(str::to_owned);
-                    }
+                if let Some(c) = index.get(&r.call).map(|&i| &mut calls[i])
+                    && c.model.is_none()
+                {
+                    c.model = r.data.get("model").and_then(Value::as_str).map(str::to_owned);
                 }
             }
             "call_finished" => {

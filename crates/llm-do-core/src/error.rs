@@ -235,6 +235,18 @@ pub enum Error {
         message: String,
     },
 
+    /// A tool asked for program state ([`Ctx::state`](crate::Ctx::state)) of a type the
+    /// runtime was not given with [`RuntimeBuilder::state`](crate::RuntimeBuilder::state).
+    /// Fatal: no retry by a model can supply it.
+    #[error(
+        "no state of type `{type_name}` was given to the runtime \
+         (Runtime::builder().state(..))"
+    )]
+    MissingState {
+        /// The type asked for, as `std::any::type_name` spells it.
+        type_name: &'static str,
+    },
+
     /// A tool's Rust code panicked. The panic was caught; the runtime keeps running.
     #[error("tool `{name}` panicked: {message}")]
     Panicked {
@@ -243,6 +255,12 @@ pub enum Error {
         /// The panic message.
         message: String,
     },
+
+    /// An error that happened in an earlier execution and was recorded as its [`ErrorInfo`]
+    /// (a durable run's journal, replayed): it keeps its kind, so that it is fatal (or not)
+    /// and reported exactly as the original was.
+    #[error("{}", .0.message)]
+    Recorded(ErrorInfo),
 
     /// An error raised by a tool's own code, with a message for the caller (or model).
     #[error("{0}")]
@@ -281,8 +299,8 @@ impl Error {
     }
 
     /// `true` for errors that must end the whole run even when a model made the failing call
-    /// (budgets, denials configured to abort, cancellation); other errors are reported to the
-    /// calling model as an error tool result.
+    /// (budgets, denials configured to abort, cancellation, missing program state); other
+    /// errors are reported to the calling model as an error tool result.
     ///
     /// ```
     /// # use llm_do_core::{Error, usage::BudgetKind};
@@ -290,10 +308,7 @@ impl Error {
     /// assert!(e.is_fatal());
     /// ```
     pub fn is_fatal(&self) -> bool {
-        matches!(
-            self,
-            Error::BudgetExceeded { .. } | Error::Denied { .. } | Error::Cancelled { .. }
-        )
+        self.kind().is_fatal()
     }
 
     /// The error's kind: which variant it is, as a serialisable value that events and run logs
@@ -328,7 +343,9 @@ impl Error {
             Error::History { .. } => ErrorKind::History,
             Error::Cancelled { .. } => ErrorKind::Cancelled,
             Error::InvalidConfig { .. } => ErrorKind::InvalidConfig,
+            Error::MissingState { .. } => ErrorKind::MissingState,
             Error::Panicked { .. } => ErrorKind::Panicked,
+            Error::Recorded(info) => info.kind,
             Error::Message(_) | Error::Other(_) => ErrorKind::Tool,
         }
     }
@@ -386,6 +403,8 @@ pub enum ErrorKind {
     InvalidSpec,
     /// [`Error::InvalidConfig`].
     InvalidConfig,
+    /// [`Error::MissingState`].
+    MissingState,
     /// [`Error::History`].
     History,
     /// [`Error::Panicked`].
@@ -418,6 +437,24 @@ pub enum ErrorFamily {
 }
 
 impl ErrorKind {
+    /// `true` for the kinds of [fatal](Error::is_fatal) errors: budgets, denials (an
+    /// [`Error::Denied`] exists only when the denial aborts), cancellation, missing state.
+    ///
+    /// ```
+    /// # use llm_do_core::error::ErrorKind;
+    /// assert!(ErrorKind::BudgetExceeded.is_fatal());
+    /// assert!(!ErrorKind::Tool.is_fatal());
+    /// ```
+    pub fn is_fatal(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::BudgetExceeded
+                | ErrorKind::Denied
+                | ErrorKind::Cancelled
+                | ErrorKind::MissingState
+        )
+    }
+
     /// The family the kind belongs to.
     ///
     /// ```
@@ -443,6 +480,7 @@ impl ErrorKind {
             | K::ProviderUnavailable
             | K::InvalidSpec
             | K::InvalidConfig
+            | K::MissingState
             | K::History => ErrorFamily::Configuration,
             K::Panicked | K::Tool => ErrorFamily::User,
         }
@@ -468,6 +506,10 @@ impl std::fmt::Display for ErrorKind {
 /// assert_eq!(info.to_string(), "no such order");
 /// let json = serde_json::to_value(&info).unwrap();
 /// assert_eq!((json["kind"].as_str(), json["family"].as_str()), (Some("tool"), Some("user")));
+/// // Recorded (e.g. in a durable journal) and read back, it is an error of the same kind.
+/// let denied = Error::Denied { name: "rm".into(), reason: "no".into() };
+/// let back = Error::Recorded(serde_json::from_value(serde_json::to_value(ErrorInfo::from(&denied)).unwrap()).unwrap());
+/// assert_eq!((back.kind(), back.is_fatal(), back.to_string()), (ErrorKind::Denied, true, denied.to_string()));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorInfo {

@@ -63,27 +63,30 @@ impl ResolvedModel {
     }
 }
 
-/// The runtime's default model: parsed when the runtime is built; a malformed string is kept
-/// so that the error names it.
+/// The runtime's default model: parsed when the runtime is built; the string is kept so that
+/// [`Runtime::default_model`] shows it and an error names a malformed one.
 #[derive(Debug, Clone)]
-pub(crate) enum Fallback {
-    Model(ModelRef),
-    Invalid(String),
+pub(crate) struct Fallback {
+    text: String,
+    model: Option<ModelRef>,
 }
 
 impl Fallback {
     pub(crate) fn parse(model: &str) -> Self {
-        match ModelRef::parse(model) {
-            Ok(m) => Fallback::Model(m),
-            Err(_) => Fallback::Invalid(model.to_owned()),
-        }
+        Self { text: model.to_owned(), model: ModelRef::parse(model).ok() }
+    }
+
+    /// The string as given.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.text
     }
 
     fn model(&self) -> Result<&ModelRef> {
-        match self {
-            Fallback::Model(m) => Ok(m),
-            Fallback::Invalid(s) => Err(ModelRef::parse(s).err().unwrap_or_else(|| {
-                Error::InvalidModel { model: s.clone(), reason: "malformed".into() }
+        match &self.model {
+            Some(m) => Ok(m),
+            None => Err(ModelRef::parse(&self.text).err().unwrap_or_else(|| Error::InvalidModel {
+                model: self.text.clone(),
+                reason: "malformed".into(),
             })),
         }
     }
