@@ -44,6 +44,7 @@ use crate::approval::{ApprovalRequest, Decision};
 use crate::call::CallKind;
 use crate::ctx::Ctx;
 use crate::error::Result;
+use crate::event::Event;
 use crate::message::ToolCall;
 use crate::model::{ModelError, ModelResponse};
 use futures::future::BoxFuture;
@@ -125,6 +126,19 @@ pub trait Effects: Send + Sync + 'static {
     /// The time stamped on events.
     fn now(&self) -> SystemTime {
         SystemTime::now()
+    }
+
+    /// Whether the run's events are handed to [`event`](Self::event) (`false` by default:
+    /// asked once per run, so that runs without subscribers build no events).
+    fn records_events(&self) -> bool {
+        false
+    }
+
+    /// Receives every event of the run, after the runtime's subscribers, when
+    /// [`records_events`](Self::records_events) is `true`: a durable executor keeps the run's
+    /// record with its journal.
+    fn event(&self, event: &Event) {
+        let _ = event;
     }
 
     /// Whether the tool calls of one model answer may run concurrently (`true`, the default).

@@ -13,10 +13,18 @@
 //!   403 for a denial, 404 for an unknown worker, 500 otherwise).
 //! - `pending` (shared): the approvals the run waits for, as a list of
 //!   [`PendingApproval`](crate::PendingApproval).
+//! - `record` (shared): the run's status, usage, failure and events, a
+//!   [`RunRecord`](crate::RunRecord) (`null` for a run id never submitted). The record is kept
+//!   in the workflow's state, which Restate keeps for a while after the run finishes (its
+//!   workflow retention, one day unless configured); a run log
+//!   ([`DurableService::log_dir`]) keeps it for good.
 
 use crate::journal::{Journal, PENDING_KEY};
+use crate::record::{
+    Chunk, EVENTS_PREFIX, FAILURE_KEY, Recorder, RunRecord, RunRecorder, STATUS_KEY,
+};
 use crate::wire::{PendingApproval, RunFailure, RunOutput, RunRequest};
-use llm_do_core::{Error, Runtime};
+use llm_do_core::Runtime;
 use restate_sdk::discovery::{self, HandlerName, HandlerType, ServiceName, ServiceType};
 use restate_sdk::endpoint::{self, ContextInternal, Endpoint};
 use restate_sdk::errors::{HandlerError, HandlerResult, TerminalError};
@@ -25,6 +33,7 @@ use restate_sdk::serde::Json;
 use restate_sdk::service::Service;
 use restate_sdk::service::macro_support::{ServiceBoxFuture, service_definition};
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
@@ -43,17 +52,49 @@ pub const SERVICE_NAME: &str = "LlmDo";
 #[derive(Clone)]
 pub struct DurableService {
     runtime: Runtime,
+    recorder: Recorder,
+    log_dir: Option<PathBuf>,
 }
 
 impl DurableService {
-    /// Serves `runtime`'s workers (and tools) by name.
+    /// Serves `runtime`'s workers (and tools) by name. Runs' events are recorded as their
+    /// JSON ([`event_json`](crate::event_json)) until [`recorder`](Self::recorder) says
+    /// otherwise.
     pub fn new(runtime: Runtime) -> Self {
-        Self { runtime }
+        Self { runtime, recorder: crate::record::event_json(), log_dir: None }
+    }
+
+    /// Records each event of a run as `recorder` makes it (what
+    /// [`Client::record`](crate::Client::record) returns, and the lines of run logs).
+    ///
+    /// ```
+    /// # let rt = llm_do_core::Runtime::builder().build();
+    /// let service = llm_do_restate::DurableService::new(rt)
+    ///     .recorder(std::sync::Arc::new(|e: &llm_do_core::Event| serde_json::json!({"seq": e.seq})));
+    /// # let _ = service;
+    /// ```
+    pub fn recorder(mut self, recorder: Recorder) -> Self {
+        self.recorder = recorder;
+        self
+    }
+
+    /// Also writes each run's record to `DIR/RUN_ID.jsonl`, one record per line, as the run
+    /// goes (rewritten from the start when a run is resumed after a crash). Run ids that are
+    /// not plain names (letters, digits, `_-.`) are not logged.
+    ///
+    /// ```
+    /// # let rt = llm_do_core::Runtime::builder().build();
+    /// let service = llm_do_restate::DurableService::new(rt).log_dir("runs");
+    /// # let _ = service;
+    /// ```
+    pub fn log_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.log_dir = Some(dir.into());
+        self
     }
 
     /// The Restate endpoint holding the service (for host programs that serve it themselves).
     pub fn endpoint(&self) -> Endpoint {
-        let dispatcher = Dispatcher { runtime: self.runtime.clone() };
+        let dispatcher = Dispatcher { service: self.clone() };
         Endpoint::builder().bind(service_definition(dispatcher, discover())).build()
     }
 
@@ -65,19 +106,19 @@ impl DurableService {
 }
 
 struct Dispatcher {
-    runtime: Runtime,
+    service: DurableService,
 }
 
 impl Service for Dispatcher {
     type Future = ServiceBoxFuture;
 
     fn handle(&self, cx: ContextInternal) -> Self::Future {
-        let runtime = self.runtime.clone();
+        let service = self.service.clone();
         Box::pin(async move {
             match cx.handler_name() {
                 "run" => {
                     let (Json(request), meta) = cx.input::<Json<RunRequest>>().await;
-                    let result = run(&runtime, &cx, meta.key, request).await;
+                    let result = run(&service, &cx, meta.key, request).await;
                     cx.handle_handler_result(result);
                     cx.end();
                     Ok(())
@@ -93,38 +134,81 @@ impl Service for Dispatcher {
                     cx.end();
                     Ok(())
                 }
+                "record" => {
+                    let _ = cx.input::<()>().await;
+                    let result = record(&cx).await;
+                    cx.handle_handler_result(result);
+                    cx.end();
+                    Ok(())
+                }
                 other => Err(endpoint::Error::unknown_handler(cx.service_name(), other)),
             }
         })
     }
 }
 
-/// The `run` handler: one worker call, its effects journaled.
+/// The `run` handler: one worker call, its effects journaled, its record kept.
 async fn run(
-    runtime: &Runtime,
+    service: &DurableService,
     cx: &ContextInternal,
     run_id: String,
     request: RunRequest,
 ) -> HandlerResult<Json<RunOutput>> {
-    let journal = Arc::new(Journal::new(cx.clone(), run_id));
-    let ctx = runtime.ctx_with_effects(journal);
-    match ctx.call_value(&request.worker, request.input).await {
-        Ok(output) => Ok(Json(RunOutput { output, usage: ctx.run_usage() })),
-        Err(error) => {
-            let failure = RunFailure::from_error(&error);
+    let log = match &service.log_dir {
+        Some(dir) if crate::client::is_plain_id(&run_id) => {
+            Some(dir.join(format!("{run_id}.jsonl")))
+        }
+        _ => None,
+    };
+    let record = RunRecorder::new(service.recorder.clone(), log);
+    let journal = Arc::new(Journal::new(cx.clone(), run_id, record));
+    journal.start();
+    let ctx = service.runtime.ctx_with_effects(journal.clone());
+    let result = ctx.call_value(&request.worker, request.input).await;
+    let (usage, failure) = journal.finish(&ctx, result.as_ref().err()).await?;
+    match (result, failure) {
+        (Ok(output), None) => Ok(Json(RunOutput { output, usage })),
+        (result, failure) => {
+            let failure = failure.unwrap_or_else(|| match result {
+                Err(error) => RunFailure::from_error(&error),
+                Ok(_) => RunFailure { kind: "other".into(), message: "the run failed".into() },
+            });
             let text = serde_json::to_string(&failure).unwrap_or_else(|_| failure.message.clone());
-            Err(TerminalError::new_with_code(status_of(&error), text).into())
+            Err(TerminalError::new_with_code(status_of(&failure.kind), text).into())
         }
     }
 }
 
-fn status_of(error: &Error) -> u16 {
-    match error {
-        Error::UnknownCallable { .. } => 404,
-        Error::InvalidArguments { .. } => 400,
-        Error::Denied { .. } => 403,
+fn status_of(kind: &str) -> u16 {
+    match kind {
+        "unknown_callable" => 404,
+        "invalid_arguments" => 400,
+        "denied" => 403,
         _ => 500,
     }
+}
+
+/// The `record` handler: the run's record from the workflow's state.
+async fn record(cx: &ContextInternal) -> HandlerResult<Json<Option<RunRecord>>> {
+    let Some(Json(status)) = cx.get::<Json<String>>(STATUS_KEY).await? else {
+        return Ok(Json(None));
+    };
+    let mut chunks: Vec<(u64, String)> = cx
+        .get_keys()
+        .await?
+        .into_iter()
+        .filter_map(|key| Some((key.strip_prefix(EVENTS_PREFIX)?.parse().ok()?, key)))
+        .collect();
+    chunks.sort();
+    let (mut events, mut usage) = (Vec::new(), Default::default());
+    for (_, key) in chunks {
+        if let Some(Json(chunk)) = cx.get::<Json<Chunk>>(&key).await? {
+            usage = chunk.usage;
+            events.extend(chunk.records.iter().filter_map(|r| serde_json::from_str(r).ok()));
+        }
+    }
+    let failure = cx.get::<Json<RunFailure>>(FAILURE_KEY).await?.map(|Json(f)| f);
+    Ok(Json(Some(RunRecord { status, usage, failure, events })))
 }
 
 fn discover() -> discovery::Service {
@@ -159,6 +243,7 @@ fn discover() -> discovery::Service {
                 discovery::InputPayload::from_metadata::<Json<RunRequest>>(),
             ),
             handler("pending", HandlerType::Shared, discovery::InputPayload::empty()),
+            handler("record", HandlerType::Shared, discovery::InputPayload::empty()),
         ],
         documentation: Some("llm-do workers, run durably: one run per key".to_owned()),
         metadata: Default::default(),

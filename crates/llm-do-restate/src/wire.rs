@@ -157,9 +157,16 @@ impl From<ModelResult> for Result<ModelResponse, ModelError> {
     }
 }
 
-/// A journaled tool execution: its outcome, or the message of a fatal error.
+/// A journaled tool execution: its outcome, or the kind and message of a fatal error.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum ToolResult {
     Done(ToolOutcome),
-    Fatal(String),
+    Fatal { kind: String, message: String },
+}
+
+/// A journaled step: its result and the run's record up to its end.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Step<T> {
+    pub(crate) result: T,
+    pub(crate) record: crate::record::StepRecord,
 }
