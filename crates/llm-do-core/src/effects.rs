@@ -137,6 +137,33 @@ pub trait Effects: Send + Sync + 'static {
     /// Receives every event of the run, after the runtime's subscribers, when
     /// [`records_events`](Self::records_events) is `true`: a durable executor keeps the run's
     /// record with its journal.
+    ///
+    /// ```
+    /// use llm_do_core::effects::Effects;
+    /// use llm_do_core::{Event, Runtime, ToolSpecBuilder};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// #[derive(Default)]
+    /// struct Labels(Mutex<Vec<&'static str>>);
+    ///
+    /// impl Effects for Labels {
+    ///     fn records_events(&self) -> bool {
+    ///         true
+    ///     }
+    ///     fn event(&self, event: &Event) {
+    ///         self.0.lock().unwrap().push(event.kind.label());
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let echo = ToolSpecBuilder::new("echo").handler(|_, a| async move { Ok(a) }).build();
+    /// let rt = Runtime::builder().register(echo).build(); // no subscribers
+    /// let labels = Arc::new(Labels::default());
+    /// rt.ctx_with_effects(labels.clone()).call_value("echo", serde_json::json!({})).await?;
+    /// assert_eq!(*labels.0.lock().unwrap(), ["call_started", "call_finished"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     fn event(&self, event: &Event) {
         let _ = event;
     }

@@ -9,6 +9,9 @@
 //!   and a child invocation would have to carry the run's budgets, depth and usage across
 //!   processes.) A Rust tool that calls workers itself is one step: what it does inside is
 //!   performed directly and journaled as the tool's result.
+//! - Each step also carries the run's record up to its end (the events held since the previous
+//!   step and those of the step, see [`crate::record`]), and writes it to the workflow's state;
+//!   a last step, `run end`, keeps the last events, the final usage and the failure.
 //! - Approvals answered "for the session" hold for that call only: a session of a long-lived
 //!   service is shared by every run it serves.
 
