@@ -4,7 +4,10 @@
 //! (`--restate-server`, else `LLM_DO_TEST_RESTATE_SERVER`, else the npm install under
 //! `~/.cache/llm-do/restate`) — and in-process on the same runtime, one run after the other.
 //! Overhead per step = (durable − in-process) / 3, per run: it includes the run's fixed costs
-//! (submit, attach, the run's end record), spread over its 3 steps.
+//! (submit, attach, the run's end record), spread over its 3 steps. The fixed costs alone are
+//! measured too, as a durable run with no step (the tool `shout` called directly: submit,
+//! attach and the run's end record), and the marginal cost of a step as
+//! (durable − in-process − the run with no step) / 3.
 
 use crate::loopback::http_runtime;
 use crate::stats::{median, millis, percentile};
@@ -66,11 +69,19 @@ pub fn bench(args: &Args) -> Result<Value> {
         client.register(&format!("http://{addr}")).await?;
         let input = json!({ "text": TEXT });
         let limit = Duration::from_secs(60);
-        let (mut durable, mut inprocess) = (Vec::new(), Vec::new());
+        let (mut durable, mut inprocess, mut no_step) = (Vec::new(), Vec::new(), Vec::new());
+        let pid = std::process::id();
         for i in 0..args.warmup + args.runs {
             let started = Instant::now();
             let out = client
-                .run(&format!("bench-{}-{i}", std::process::id()), "shouter", input.clone(), limit)
+                .run(&format!("bench-{pid}-{i}-tool"), "shout", input.clone(), limit)
+                .await
+                .context("a durable run of the tool failed")?;
+            let t = millis(started.elapsed());
+            ensure!(out.output.as_str().is_some_and(|s| !s.is_empty()), "an empty answer");
+            let started = Instant::now();
+            let out = client
+                .run(&format!("bench-{pid}-{i}"), "shouter", input.clone(), limit)
                 .await
                 .context("a durable run failed")?;
             let d = millis(started.elapsed());
@@ -82,12 +93,19 @@ pub fn bench(args: &Args) -> Result<Value> {
             if i >= args.warmup {
                 durable.push(d);
                 inprocess.push(p);
+                no_step.push(t);
             }
         }
         server.stop().await;
         let _ = std::fs::remove_dir_all(&dir);
         let per_step: Vec<f64> =
             durable.iter().zip(&inprocess).map(|(d, p)| (d - p) / STEPS as f64).collect();
+        let marginal: Vec<f64> = durable
+            .iter()
+            .zip(&inprocess)
+            .zip(&no_step)
+            .map(|((d, p), t)| (d - p - t) / STEPS as f64)
+            .collect();
         let stats = |v: &[f64]| json!({ "median": median(v), "p99": percentile(v, 99.0) });
         Ok(json!({
             "bench": "durable",
@@ -97,6 +115,8 @@ pub fn bench(args: &Args) -> Result<Value> {
             "ms_per_run_durable": stats(&durable),
             "ms_per_run_inprocess": stats(&inprocess),
             "ms_overhead_per_step": stats(&per_step),
+            "ms_per_run_without_steps": stats(&no_step),
+            "ms_marginal_per_step": stats(&marginal),
         }))
     })
 }

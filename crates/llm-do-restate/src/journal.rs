@@ -214,9 +214,9 @@ impl Effects for Journal {
                     let result = match exec.await {
                         Ok(outcome) => wire::ToolResult::Done(outcome),
                         Err(fatal) => {
-                            let failure = RunFailure::from_error(&fatal);
+                            let journaled = wire::Fatal::of(&fatal);
                             *lock(&self.fatal) = Some(fatal);
-                            wire::ToolResult::Fatal { kind: failure.kind, message: failure.message }
+                            wire::ToolResult::Fatal(journaled)
                         }
                     };
                     executed_ref.store(true, Ordering::SeqCst);
@@ -232,14 +232,15 @@ impl Effects for Journal {
             self.keep(&step.record, executed.load(Ordering::SeqCst), live_usage);
             match step.result {
                 wire::ToolResult::Done(outcome) => Ok(outcome),
-                wire::ToolResult::Fatal { kind, message } => match lock(&self.fatal).take() {
-                    Some(fatal) => Err(fatal),
-                    // Restored: the error of an earlier execution, by its message; the run's
-                    // failure keeps its kind.
+                wire::ToolResult::Fatal(fatal) => match lock(&self.fatal).take() {
+                    Some(error) => Err(error),
+                    // Restored: the error of an earlier execution, with its type where it has
+                    // one that can be rebuilt; the run's failure keeps its kind in any case.
                     None => {
+                        let error = fatal.restore();
                         *lock(&self.restored_fatal) =
-                            Some(RunFailure { kind, message: message.clone() });
-                        Err(Error::msg(message))
+                            Some(RunFailure { kind: fatal.kind, message: error.to_string() });
+                        Err(error)
                     }
                 },
             }

@@ -24,17 +24,20 @@ use crate::record::{
     Chunk, EVENTS_PREFIX, FAILURE_KEY, Recorder, RunRecord, RunRecorder, STATUS_KEY,
 };
 use crate::wire::{PendingApproval, RunFailure, RunOutput, RunRequest};
+use hyper::server::conn::http2;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use llm_do_core::Runtime;
 use restate_sdk::discovery::{self, HandlerName, HandlerType, ServiceName, ServiceType};
 use restate_sdk::endpoint::{self, ContextInternal, Endpoint};
 use restate_sdk::errors::{HandlerError, HandlerResult, TerminalError};
-use restate_sdk::http_server::HttpServer;
+use restate_sdk::hyper::HyperEndpoint;
 use restate_sdk::serde::Json;
 use restate_sdk::service::Service;
 use restate_sdk::service::macro_support::{ServiceBoxFuture, service_definition};
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 
 /// The name of the Restate service that runs workers.
@@ -98,10 +101,39 @@ impl DurableService {
         Endpoint::builder().bind(service_definition(dispatcher, discover())).build()
     }
 
-    /// Serves the endpoint on `listener` (HTTP/2 and HTTP/1.1, as Restate calls it) until
-    /// `shutdown` completes.
+    /// Serves the endpoint on `listener` (HTTP/2 without TLS, as Restate calls it) until
+    /// `shutdown` completes; connections under way get 10 s to finish.
+    ///
+    /// What `restate_sdk::http_server::HttpServer` does, with `TCP_NODELAY` on every
+    /// connection: a step's result is a small write that the service sends right after
+    /// another, and with Nagle's algorithm it waited for the server's delayed ACK (~40 ms, on
+    /// every journaled step).
     pub async fn serve(self, listener: TcpListener, shutdown: impl Future) {
-        HttpServer::new(self.endpoint()).serve_with_cancel(listener, shutdown).await;
+        let endpoint = HyperEndpoint::new(self.endpoint());
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let Ok((stream, remote)) = accepted else {
+                        // Out of file descriptors, say: try again a little later.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let connection = http2::Builder::new(TokioExecutor::default())
+                        .serve_connection(TokioIo::new(stream), endpoint.clone());
+                    let connection = graceful.watch(connection);
+                    tokio::spawn(async move {
+                        if let Err(e) = connection.await {
+                            tracing::debug!(target: "llm_do_restate", %remote, "connection ended: {e}");
+                        }
+                    });
+                }
+                _ = &mut shutdown => break,
+            }
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
     }
 }
 
