@@ -95,7 +95,9 @@ impl DurableService {
         self
     }
 
-    /// The Restate endpoint holding the service (for host programs that serve it themselves).
+    /// The Restate endpoint holding the service (for host programs that serve it themselves:
+    /// set `TCP_NODELAY` on its connections, as [`serve`](Self::serve) does, or every
+    /// journaled step waits ~40 ms on Nagle's algorithm).
     pub fn endpoint(&self) -> Endpoint {
         let dispatcher = Dispatcher { service: self.clone() };
         Endpoint::builder().bind(service_definition(dispatcher, discover())).build()
