@@ -1,7 +1,7 @@
 //! `llm-do restate ...`: a project's workers as a durable Restate service, and the commands
 //! that answer its approvals. See `docs/durable.md`.
 //!
-//! - `llm-do restate serve PROJECT --port P [--register ADMIN_URL] [--log DIR]`
+//! - `llm-do restate serve PROJECT --port P [--register ADMIN_URL] [--log DIR] [--retention-days N]`
 //! - `llm-do restate approve ID [--deny [--reason TEXT]] [--ingress URL]`
 //! - `llm-do restate pending RUN_ID [--ingress URL]`
 //! - `llm-do restate events RUN_ID [--json] [--ingress URL]`
@@ -85,6 +85,10 @@ pub(crate) struct ServeArgs {
     /// The model of workers that name none (`provider:name`).
     #[arg(long)]
     model: Option<String>,
+    /// Keep each finished run (its output and its record, `events`) in Restate for this many
+    /// days after it ends (Restate's workflow retention; default: Restate's, one day).
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    retention_days: Option<u32>,
     /// Write each run's log to DIR/RUN_ID.jsonl (the `llm-do run --log` schema), as the run
     /// goes; a run resumed after a crash rewrites its log whole.
     #[arg(long, value_name = "DIR")]
@@ -226,6 +230,9 @@ async fn serve(args: ServeArgs, host: Registry) -> Exit {
     eprintln!("llm-do: serving the Restate service LlmDo at http://{bound}");
     let rt = builder.build();
     let mut service = DurableService::new(rt.clone()).recorder(run_log_recorder(&rt));
+    if let Some(days) = args.retention_days {
+        service = service.retention(std::time::Duration::from_secs(u64::from(days) * 86_400));
+    }
     if let Some(dir) = &args.log {
         service = service.log_dir(dir.clone());
         eprintln!("llm-do: logging runs to {}/RUN_ID.jsonl", dir.display());

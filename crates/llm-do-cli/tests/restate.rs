@@ -28,6 +28,8 @@ fn serve(dir: &std::path::Path, port: u16, model_url: &str, admin: &str) -> toki
         &port.to_string(),
         "--register",
         admin,
+        "--retention-days",
+        "3",
         "--log",
     ]);
     cmd.arg(dir.join("runs"));
@@ -91,6 +93,11 @@ async fn approvals_of_a_served_project_wait_across_restarts_and_are_answered_by_
     submit(&client, "cli-run").await;
     let pending = wait_pending(&client, "cli-run").await;
     assert_eq!(pending[0].tool, "helper");
+    // --retention-days: finished runs and their records are kept 3 days.
+    let services = format!("{}/services/LlmDo", restate.admin_url());
+    let info: serde_json::Value =
+        llm_do_openai::http::client().get(&services).send().await.unwrap().json().await.unwrap();
+    assert_eq!(info["workflow_completion_retention"], "3d", "{info}");
 
     // The service dies and comes back: the run still waits, then goes on when approved.
     let mut service = service;

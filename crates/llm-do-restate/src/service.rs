@@ -57,6 +57,7 @@ pub struct DurableService {
     runtime: Runtime,
     recorder: Recorder,
     log_dir: Option<PathBuf>,
+    retention: Option<Duration>,
 }
 
 impl DurableService {
@@ -64,7 +65,7 @@ impl DurableService {
     /// JSON ([`event_json`](crate::event_json)) until [`recorder`](Self::recorder) says
     /// otherwise.
     pub fn new(runtime: Runtime) -> Self {
-        Self { runtime, recorder: crate::record::event_json(), log_dir: None }
+        Self { runtime, recorder: crate::record::event_json(), log_dir: None, retention: None }
     }
 
     /// Records each event of a run as `recorder` makes it (what
@@ -95,12 +96,28 @@ impl DurableService {
         self
     }
 
+    /// How long Restate keeps a finished run — its output, and its record in the workflow's
+    /// state — after it ends (Restate's workflow retention; its default is one day). Declared
+    /// to Restate when the deployment is registered.
+    ///
+    /// ```
+    /// # let rt = llm_do_core::Runtime::builder().build();
+    /// let week = std::time::Duration::from_secs(7 * 86_400);
+    /// let service = llm_do_restate::DurableService::new(rt).retention(week);
+    /// # let _ = service;
+    /// ```
+    pub fn retention(mut self, retention: Duration) -> Self {
+        self.retention = Some(retention);
+        self
+    }
+
     /// The Restate endpoint holding the service (for host programs that serve it themselves:
     /// set `TCP_NODELAY` on its connections, as [`serve`](Self::serve) does, or every
     /// journaled step waits ~40 ms on Nagle's algorithm).
     pub fn endpoint(&self) -> Endpoint {
         let dispatcher = Dispatcher { service: self.clone() };
-        Endpoint::builder().bind(service_definition(dispatcher, discover())).build()
+        let definition = service_definition(dispatcher, discover(self.retention));
+        Endpoint::builder().bind(definition).build()
     }
 
     /// Serves the endpoint on `listener` (HTTP/2 without TLS, as Restate calls it) until
@@ -245,7 +262,7 @@ async fn record(cx: &ContextInternal) -> HandlerResult<Json<Option<RunRecord>>> 
     Ok(Json(Some(RunRecord { status, usage, failure, events })))
 }
 
-fn discover() -> discovery::Service {
+fn discover(retention: Option<Duration>) -> discovery::Service {
     let handler =
         |name: &str, ty: HandlerType, input: discovery::InputPayload| discovery::Handler {
             name: HandlerName::try_from(name.to_owned()).expect("a valid handler name"),
@@ -267,15 +284,18 @@ fn discover() -> discovery::Service {
             retry_policy_exponentiation_factor: None,
             retry_policy_on_max_attempts: None,
         };
+    let mut run = handler(
+        "run",
+        HandlerType::Workflow,
+        discovery::InputPayload::from_metadata::<Json<RunRequest>>(),
+    );
+    run.workflow_completion_retention =
+        retention.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     discovery::Service {
         ty: ServiceType::Workflow,
         name: ServiceName::try_from(SERVICE_NAME.to_owned()).expect("a valid service name"),
         handlers: vec![
-            handler(
-                "run",
-                HandlerType::Workflow,
-                discovery::InputPayload::from_metadata::<Json<RunRequest>>(),
-            ),
+            run,
             handler("pending", HandlerType::Shared, discovery::InputPayload::empty()),
             handler("record", HandlerType::Shared, discovery::InputPayload::empty()),
         ],

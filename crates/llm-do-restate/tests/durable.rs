@@ -53,7 +53,9 @@ fn service_process() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
-        let service = DurableService::new(test_runtime(&model_url, &dir)).log_dir(dir.join("logs"));
+        let service = DurableService::new(test_runtime(&model_url, &dir))
+            .log_dir(dir.join("logs"))
+            .retention(Duration::from_secs(7 * 86_400));
         eprintln!("service listening on {port}");
         service.serve(listener, tokio::time::sleep(Duration::from_secs(120))).await;
     });
@@ -191,6 +193,11 @@ async fn a_run_killed_after_its_second_model_request_completes_without_repeating
     let service = start_service(port, &models.base_url(), dir.path()).await;
     let client = restate.client();
     client.register(&format!("http://127.0.0.1:{port}")).await.unwrap();
+    // Finished runs (and their records) are kept for the service's retention.
+    let services = format!("{}/services/{}", restate.admin_url(), llm_do_restate::SERVICE_NAME);
+    let service_info: serde_json::Value =
+        llm_do_openai::http::client().get(&services).send().await.unwrap().json().await.unwrap();
+    assert_eq!(service_info["workflow_completion_retention"], "7d", "{service_info}");
 
     client.submit("crash-run", "three_steps", json!({})).await.unwrap();
     // Step 2 of the tool runs only once the second model answer is journaled.
