@@ -20,6 +20,7 @@ use crate::wire::{self, ApprovalAnswer, PendingApproval, RunFailure};
 use futures::future::BoxFuture;
 use llm_do_core::approval::{ApprovalRequest, Decision};
 use llm_do_core::effects::{Effects, ModelStep, ToolOutcome, ToolStep};
+use llm_do_core::error::ErrorInfo;
 use llm_do_core::{CallKind, Ctx, Error, Event, ModelError, ModelErrorKind, ModelResponse, Usage};
 use restate_sdk::context::RunFuture as _;
 use restate_sdk::endpoint::ContextInternal;
@@ -38,11 +39,9 @@ pub(crate) struct Journal {
     /// Steps under way: effects inside a step are part of it and are performed directly.
     open_steps: AtomicU32,
     pending: Mutex<Vec<PendingApproval>>,
-    /// A fatal error raised inside a tool step, kept with its type for this execution (the
-    /// journal keeps its message).
+    /// A fatal error raised inside a tool step, kept as it is for this execution (the journal
+    /// keeps its kind and message, which a replay gets back as [`Error::Recorded`]).
     fatal: Mutex<Option<Error>>,
-    /// The kind of a fatal error restored from the journal (its type is not).
-    restored_fatal: Mutex<Option<RunFailure>>,
     record: Mutex<RunRecorder>,
 }
 
@@ -67,7 +66,6 @@ impl Journal {
             open_steps: AtomicU32::new(0),
             pending: Mutex::new(Vec::new()),
             fatal: Mutex::new(None),
-            restored_fatal: Mutex::new(None),
             record: Mutex::new(record),
         }
     }
@@ -125,7 +123,7 @@ impl Journal {
         error: Option<&Error>,
     ) -> Result<(Usage, Option<RunFailure>), TerminalError> {
         let live_usage = ctx.run_usage();
-        let failure = error.map(|e| self.failure_of(e));
+        let failure = error.map(RunFailure::from_error);
         let executed = AtomicBool::new(false);
         let executed_ref = &executed;
         let Json(end) = self
@@ -147,15 +145,6 @@ impl Journal {
             None => self.cx.set(STATUS_KEY, Json("succeeded")),
         }
         Ok((end.record.usage, end.result))
-    }
-
-    /// The failure of a run that ended with `error`, with the kind of a restored fatal error.
-    fn failure_of(&self, error: &Error) -> RunFailure {
-        let failure = RunFailure::from_error(error);
-        match lock(&self.restored_fatal).take() {
-            Some(restored) if restored.message == failure.message => restored,
-            _ => failure,
-        }
     }
 }
 
@@ -214,9 +203,9 @@ impl Effects for Journal {
                     let result = match exec.await {
                         Ok(outcome) => wire::ToolResult::Done(outcome),
                         Err(fatal) => {
-                            let journaled = wire::Fatal::of(&fatal);
+                            let info = ErrorInfo::from(&fatal);
                             *lock(&self.fatal) = Some(fatal);
-                            wire::ToolResult::Fatal(journaled)
+                            wire::ToolResult::Fatal(info)
                         }
                     };
                     executed_ref.store(true, Ordering::SeqCst);
@@ -232,17 +221,10 @@ impl Effects for Journal {
             self.keep(&step.record, executed.load(Ordering::SeqCst), live_usage);
             match step.result {
                 wire::ToolResult::Done(outcome) => Ok(outcome),
-                wire::ToolResult::Fatal(fatal) => match lock(&self.fatal).take() {
-                    Some(error) => Err(error),
-                    // Restored: the error of an earlier execution, with its type where it has
-                    // one that can be rebuilt; the run's failure keeps its kind in any case.
-                    None => {
-                        let error = fatal.restore();
-                        *lock(&self.restored_fatal) =
-                            Some(RunFailure { kind: fatal.kind, message: error.to_string() });
-                        Err(error)
-                    }
-                },
+                // Restored: the error of an earlier execution, with its kind.
+                wire::ToolResult::Fatal(info) => {
+                    Err(lock(&self.fatal).take().unwrap_or(Error::Recorded(info)))
+                }
             }
         })
     }

@@ -27,6 +27,7 @@ use crate::wire::{PendingApproval, RunFailure, RunOutput, RunRequest};
 use hyper::server::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use llm_do_core::Runtime;
+use llm_do_core::error::ErrorKind;
 use restate_sdk::discovery::{self, HandlerName, HandlerType, ServiceName, ServiceType};
 use restate_sdk::endpoint::{self, ContextInternal, Endpoint};
 use restate_sdk::errors::{HandlerError, HandlerResult, TerminalError};
@@ -217,24 +218,21 @@ async fn run(
     let ctx = service.runtime.ctx_with_effects(journal.clone());
     let result = ctx.call_value(&request.worker, request.input).await;
     let (usage, failure) = journal.finish(&ctx, result.as_ref().err()).await?;
-    match (result, failure) {
-        (Ok(output), None) => Ok(Json(RunOutput { output, usage })),
-        (result, failure) => {
-            let failure = failure.unwrap_or_else(|| match result {
-                Err(error) => RunFailure::from_error(&error),
-                Ok(_) => RunFailure { kind: "other".into(), message: "the run failed".into() },
-            });
-            let text = serde_json::to_string(&failure).unwrap_or_else(|_| failure.message.clone());
-            Err(TerminalError::new_with_code(status_of(&failure.kind), text).into())
-        }
-    }
+    let failure = match (result, failure) {
+        (Ok(output), None) => return Ok(Json(RunOutput { output, usage })),
+        // As the run's first execution recorded it.
+        (_, Some(failure)) => failure,
+        (Err(error), None) => RunFailure::from_error(&error),
+    };
+    let text = serde_json::to_string(&failure).unwrap_or_else(|_| failure.message.clone());
+    Err(TerminalError::new_with_code(status_of(failure.kind), text).into())
 }
 
-fn status_of(kind: &str) -> u16 {
+fn status_of(kind: ErrorKind) -> u16 {
     match kind {
-        "unknown_callable" => 404,
-        "invalid_arguments" => 400,
-        "denied" => 403,
+        ErrorKind::UnknownCallable => 404,
+        ErrorKind::InvalidArguments => 400,
+        ErrorKind::Denied => 403,
         _ => 500,
     }
 }

@@ -1,8 +1,9 @@
 //! What crosses Restate: journal entries, the run handler's input and output, approvals. All
 //! JSON.
 
+use llm_do_core::approval::ApprovalReason;
 use llm_do_core::effects::ToolOutcome;
-use llm_do_core::usage::BudgetKind;
+use llm_do_core::error::{ErrorInfo, ErrorKind};
 use llm_do_core::{Error, ModelError, ModelErrorKind, ModelResponse, Usage};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -32,17 +33,20 @@ pub struct RunOutput {
     pub usage: Usage,
 }
 
-/// A failed run, as the terminal error of its invocation carries it (as JSON text).
+/// A failed run, as the terminal error of its invocation carries it (as JSON text): the
+/// llm-do error's typed kind and its message.
 ///
 /// ```
-/// let f = llm_do_restate::RunFailure::from_error(&llm_do_core::Error::msg("no"));
-/// assert_eq!(f.kind, "message");
+/// use llm_do_core::{Error, error::ErrorKind};
+/// let f = llm_do_restate::RunFailure::from_error(&Error::Denied { name: "rm".into(), reason: "no".into() });
+/// assert_eq!(f.kind, ErrorKind::Denied);
+/// assert_eq!(serde_json::to_value(&f).unwrap()["kind"], "denied");
+/// assert!(f.error().is_fatal());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunFailure {
-    /// The [`Error`] variant, in snake case (`denied`, `unknown_callable`, `budget_exceeded`,
-    /// `model`, ...).
-    pub kind: String,
+    /// The [`Error`]'s kind (`denied`, `unknown_callable`, `budget_exceeded`, `model`, ...).
+    pub kind: ErrorKind,
     /// The error's message.
     pub message: String,
 }
@@ -50,35 +54,16 @@ pub struct RunFailure {
 impl RunFailure {
     /// The failure of a run that ended with `error`.
     pub fn from_error(error: &Error) -> Self {
-        Self { kind: error_kind(error).to_owned(), message: error.to_string() }
+        Self { kind: error.kind(), message: error.to_string() }
     }
-}
 
-/// The snake-case name of an error's variant: its kind, kept across the service boundary.
-fn error_kind(error: &Error) -> &'static str {
-    match error {
-        Error::UnknownCallable { .. } => "unknown_callable",
-        Error::InvalidArguments { .. } => "invalid_arguments",
-        Error::Attachment { .. } => "attachment",
-        Error::InvalidOutput { .. } => "invalid_output",
-        Error::ResultType { .. } => "result_type",
-        Error::DepthExceeded { .. } => "depth_exceeded",
-        Error::MaxTurns { .. } => "max_turns",
-        Error::BudgetExceeded { .. } => "budget_exceeded",
-        Error::Model { .. } => "model",
-        Error::NoModel { .. } => "no_model",
-        Error::InvalidModel { .. } => "invalid_model",
-        Error::UnknownProvider { .. } => "unknown_provider",
-        Error::ProviderUnavailable { .. } => "provider_unavailable",
-        Error::Denied { .. } => "denied",
-        Error::InvalidSpec { .. } => "invalid_spec",
-        Error::ContextOverflow { .. } => "context_overflow",
-        Error::NotAWorker { .. } => "not_a_worker",
-        Error::History { .. } => "history",
-        Error::Panicked { .. } => "panicked",
-        Error::MissingState { .. } => "missing_state",
-        Error::Message(_) => "message",
-        _ => "other",
+    /// The error again, with its kind ([`Error::Recorded`]).
+    pub fn error(&self) -> Error {
+        Error::Recorded(ErrorInfo {
+            kind: self.kind,
+            family: self.kind.family(),
+            message: self.message.clone(),
+        })
     }
 }
 
@@ -95,8 +80,8 @@ pub struct PendingApproval {
     pub args: Value,
     /// The worker whose model asked.
     pub caller: String,
-    /// Why the policy asks.
-    pub reason: String,
+    /// Why the policy asks (the rule that matched, or the tool's declared verdict).
+    pub reason: ApprovalReason,
 }
 
 /// A person's answer to an approval.
@@ -159,76 +144,11 @@ impl From<ModelResult> for Result<ModelResponse, ModelError> {
     }
 }
 
-/// A journaled tool execution: its outcome, or a fatal error.
+/// A journaled tool execution: its outcome, or a fatal error with its kind.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum ToolResult {
     Done(ToolOutcome),
-    Fatal(Fatal),
-}
-
-/// A fatal error of a tool step as journaled: its kind and message, and what it takes to
-/// restore it with its type, so that it stays fatal on replay (it ends the run, from nested
-/// calls too, as it did the first time).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Fatal {
-    pub(crate) kind: String,
-    pub(crate) message: String,
-    #[serde(default)]
-    fields: Value,
-}
-
-impl Fatal {
-    pub(crate) fn of(error: &Error) -> Self {
-        let fields = match error {
-            Error::Denied { name, reason } => serde_json::json!({"name": name, "reason": reason}),
-            Error::BudgetExceeded { kind, limit, used } => {
-                serde_json::json!({"budget": kind, "limit": limit, "used": used})
-            }
-            Error::MissingState { type_name } => serde_json::json!({"type_name": type_name}),
-            _ => Value::Null,
-        };
-        Self { kind: error_kind(error).to_owned(), message: error.to_string(), fields }
-    }
-
-    /// The error, with its type where the kind has one that can be rebuilt (denials, budgets,
-    /// missing state: the fatal kinds), else as a message.
-    pub(crate) fn restore(&self) -> Error {
-        let text = |key: &str| self.fields[key].as_str().map(str::to_owned);
-        let number = |key: &str| self.fields[key].as_u64();
-        let restored = match self.kind.as_str() {
-            "denied" => text("name")
-                .zip(text("reason"))
-                .map(|(name, reason)| Error::Denied { name, reason }),
-            "budget_exceeded" => {
-                let kind = match self.fields["budget"].as_str() {
-                    Some("requests") => Some(BudgetKind::Requests),
-                    Some("total_tokens") => Some(BudgetKind::TotalTokens),
-                    Some("tool_calls") => Some(BudgetKind::ToolCalls),
-                    _ => None,
-                };
-                kind.zip(number("limit").zip(number("used")))
-                    .map(|(kind, (limit, used))| Error::BudgetExceeded { kind, limit, used })
-            }
-            "missing_state" => {
-                text("type_name").map(|t| Error::MissingState { type_name: type_name(t) })
-            }
-            _ => None,
-        };
-        restored.unwrap_or_else(|| Error::msg(self.message.clone()))
-    }
-}
-
-/// A type name as `&'static str` (what [`Error::MissingState`] holds), each distinct name
-/// allocated once per process.
-fn type_name(name: String) -> &'static str {
-    static NAMES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
-    let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(known) = names.iter().find(|n| **n == name) {
-        return known;
-    }
-    let leaked: &'static str = Box::leak(name.into_boxed_str());
-    names.push(leaked);
-    leaked
+    Fatal(ErrorInfo),
 }
 
 /// A journaled step: its result and the run's record up to its end.
@@ -242,42 +162,29 @@ pub(crate) struct Step<T> {
 mod tests {
     use super::*;
 
-    fn round_trip(error: &Error) -> Error {
-        let text = serde_json::to_string(&ToolResult::Fatal(Fatal::of(error))).unwrap();
-        match serde_json::from_str::<ToolResult>(&text).unwrap() {
-            ToolResult::Fatal(fatal) => fatal.restore(),
-            ToolResult::Done(_) => panic!("not a fatal error"),
-        }
+    #[test]
+    fn a_journaled_fatal_error_keeps_its_kind() {
+        let fatal = Error::BudgetExceeded {
+            kind: llm_do_core::usage::BudgetKind::Requests,
+            limit: 2,
+            used: 2,
+        };
+        let entry = serde_json::to_string(&ToolResult::Fatal(ErrorInfo::from(&fatal))).unwrap();
+        let ToolResult::Fatal(info) = serde_json::from_str(&entry).unwrap() else {
+            panic!("not a fatal entry: {entry}")
+        };
+        let replayed = Error::Recorded(info);
+        assert_eq!(replayed.kind(), ErrorKind::BudgetExceeded);
+        assert!(replayed.is_fatal());
+        assert_eq!(replayed.to_string(), fatal.to_string());
     }
 
     #[test]
-    fn fatal_errors_are_restored_with_their_type_and_stay_fatal() {
-        let denied = Error::Denied { name: "delete".into(), reason: "not today".into() };
-        let budget = Error::BudgetExceeded { kind: BudgetKind::ToolCalls, limit: 3, used: 3 };
-        let state = Error::MissingState { type_name: "my::Db" };
-        for error in [denied, budget, state] {
-            let restored = round_trip(&error);
-            assert!(restored.is_fatal(), "{restored}");
-            assert_eq!(error_kind(&restored), error_kind(&error));
-            assert_eq!(restored.to_string(), error.to_string());
-        }
-        assert!(matches!(
-            round_trip(&Error::BudgetExceeded {
-                kind: BudgetKind::TotalTokens,
-                limit: 9,
-                used: 10
-            }),
-            Error::BudgetExceeded { kind: BudgetKind::TotalTokens, limit: 9, used: 10 }
-        ));
-        // Other kinds come back as their message; the run's failure keeps the kind.
-        let other = Fatal::of(&Error::msg("disk full"));
-        assert_eq!(
-            (other.kind.as_str(), other.restore().to_string()),
-            ("message", "disk full".into())
-        );
-        // A journal entry without the fields (or with bad ones) still restores, as a message.
-        let bare: Fatal =
-            serde_json::from_value(serde_json::json!({"kind": "denied", "message": "m"})).unwrap();
-        assert_eq!(error_kind(&bare.restore()), "message");
+    fn a_run_failure_is_read_back_typed() {
+        let text = r#"{"kind": "unknown_callable", "message": "no worker"}"#;
+        let failure: RunFailure = serde_json::from_str(text).unwrap();
+        assert_eq!(failure.kind, ErrorKind::UnknownCallable);
+        assert_eq!(failure.error().kind(), ErrorKind::UnknownCallable);
+        assert!(serde_json::from_str::<RunFailure>(r#"{"kind": "nope", "message": ""}"#).is_err());
     }
 }
