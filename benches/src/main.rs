@@ -10,6 +10,7 @@
 //! (warm-up, N runs, median of repeats) to both contenders.
 
 mod concurrency;
+mod durable;
 mod inprocess;
 mod local;
 mod loopback;
@@ -42,6 +43,8 @@ enum Command {
     Scale(scale::Args),
     /// Bench 5: the embedded local model, in-process or through `llm-do serve`.
     Local(local::Args),
+    /// Bench 6: the overhead of a journaled step on a local Restate server (durable runs).
+    Durable(durable::Args),
     /// All benches, each in its own process; prints a table and writes JSON.
     Suite(suite::Args),
 }
@@ -53,6 +56,7 @@ fn main() -> anyhow::Result<()> {
         Command::Concurrency(args) => concurrency::bench(&args)?,
         Command::Scale(args) => scale::bench(&args)?,
         Command::Local(args) => local::bench(&args)?,
+        Command::Durable(args) => durable::bench(&args)?,
         Command::Suite(args) => return suite::run(&args),
     };
     let mut stdout = std::io::stdout().lock();

@@ -31,6 +31,10 @@ pub struct Args {
     /// ... and the peer's script (benches/peer/peer_bench.py).
     #[arg(long)]
     pub peer_script: Option<PathBuf>,
+    /// Bench 6: the `restate-server` binary (default: `LLM_DO_TEST_RESTATE_SERVER`, else the
+    /// npm install under `~/.cache/llm-do/restate`); without one, bench 6 is skipped.
+    #[arg(long)]
+    pub restate_server: Option<PathBuf>,
     /// Where to write the results as JSON.
     #[arg(long)]
     pub out: PathBuf,
@@ -54,6 +58,7 @@ struct Sizes {
     concurrency: [usize; 3],
     scale: [usize; 2],
     local: [usize; 2],
+    durable: [usize; 2],
 }
 
 const FULL: Sizes = Sizes {
@@ -62,6 +67,7 @@ const FULL: Sizes = Sizes {
     concurrency: [200, 1000, 50], // C, runs, latency ms
     scale: [10_000, 1000],        // C, delay ms
     local: [128, 3],              // max tokens, repeats
+    durable: [200, 20],           // runs, warm-up
 };
 
 const QUICK: Sizes = Sizes {
@@ -70,6 +76,7 @@ const QUICK: Sizes = Sizes {
     concurrency: [200, 400, 50],
     scale: [2000, 200],
     local: [24, 1],
+    durable: [50, 5],
 };
 
 /// Runs the suite.
@@ -152,6 +159,22 @@ pub fn run(args: &Args) -> Result<()> {
         result["peak_rss_kib"] = json!(kib("VmHWM:"));
         result["rss_kib"] = json!(kib("VmRSS:"));
         ours.insert("local_serve".into(), result);
+    }
+    match crate::durable::find_server(args.restate_server.as_ref()) {
+        Some(binary) => {
+            let server = start_testkit(&args.testkit, 0)?;
+            let [runs, warmup] = sizes.durable.map(|n| n.to_string());
+            let a = ["durable", "--base-url", &server.url, "--runs", &runs, "--warmup", &warmup];
+            let b = ["--restate-server".to_owned(), binary.display().to_string()];
+            let b: Vec<&str> = b.iter().map(String::as_str).collect();
+            ours.insert("durable".into(), child(&exe_cmd, &a, &b)?);
+        }
+        None => eprintln!(
+            "llm-do-bench: bench 6 (durable runs) skipped: no restate-server (pass \
+             --restate-server, set {}, or `npm install --prefix ~/.cache/llm-do/restate \
+             @restatedev/restate-server`)",
+            llm_do_restate::SERVER_ENV
+        ),
     }
     let mut meta = machine();
     meta.insert("date".into(), json!(date));

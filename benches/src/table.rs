@@ -206,6 +206,15 @@ fn rows() -> Vec<Row> {
         Lower,
         1,
     ));
+    for stat in ["median", "p99"] {
+        rows.push(row(
+            &format!("6. durable run on Restate: overhead per journaled step ({stat})"),
+            &format!("durable.ms_overhead_per_step.{stat}"),
+            "ms",
+            Lower,
+            2,
+        ));
+    }
     rows
 }
 

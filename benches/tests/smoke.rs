@@ -57,3 +57,32 @@ async fn loopback_and_concurrency_run_against_the_test_server() {
     let chat = server.requests().iter().filter(|r| r.path == "/v1/chat/completions").count();
     assert_eq!(chat, 2 * (3 + 1) * 2 + 2 * 2 * (3 + 1) + 2 * (8 + 4) * 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durable_runs_on_a_local_restate_server() {
+    let Some(binary) = llm_do_restate::LocalServer::find_binary() else {
+        assert!(std::env::var_os("CI").is_none(), "{} is not set", llm_do_restate::SERVER_ENV);
+        eprintln!("note: skipped: no Restate server ({} unset)", llm_do_restate::SERVER_ENV);
+        return;
+    };
+    let server = TestServer::builder().start().await.unwrap();
+    let args = format!(
+        "durable --base-url {} --runs 3 --warmup 1 --restate-server {}",
+        server.base_url(),
+        binary.display()
+    );
+    let v = tokio::task::spawn_blocking(move || bench(&args.split(' ').collect::<Vec<_>>()))
+        .await
+        .unwrap();
+    assert_eq!(
+        (v["bench"].as_str(), v["runs"].as_u64(), v["steps_per_run"].as_u64()),
+        (Some("durable"), Some(3), Some(3))
+    );
+    for figure in ["ms_per_run_durable", "ms_per_run_inprocess"] {
+        assert!(positive(&v[figure]["median"]) && positive(&v[figure]["p99"]), "{v}");
+    }
+    assert!(v["ms_overhead_per_step"]["p99"].as_f64().is_some_and(f64::is_finite), "{v}");
+    // Each of the 4 runs made its 2 requests twice: durably, then in-process.
+    let chat = server.requests().iter().filter(|r| r.path == "/v1/chat/completions").count();
+    assert_eq!(chat, 4 * 2 * 2);
+}

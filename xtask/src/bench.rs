@@ -24,7 +24,9 @@ const USAGE: &str = "usage: cargo xtask bench [--quick] [--peer] [--no-local] [-
   --peer      also run the pydantic-ai peer (makes a virtualenv from benches/peer/requirements.txt)
   --no-local  skip bench 5 (the embedded model): no inference kernels to build
   --out F     write the JSON there instead of target/llm-do-bench/results[-quick].json
-              (the table always goes to target/llm-do-bench/results[-quick].md)";
+              (the table always goes to target/llm-do-bench/results[-quick].md)
+Bench 6 (durable runs) runs when a restate-server is found (LLM_DO_TEST_RESTATE_SERVER, or
+~/.cache/llm-do/restate as .ci/run installs it), and is skipped with a note otherwise.";
 
 fn parse(args: &[String]) -> Result<Options> {
     let mut options = Options { local: true, ..Options::default() };

@@ -1,19 +1,27 @@
 //! `llm-do restate ...`: a project's workers as a durable Restate service, and the commands
 //! that answer its approvals. See `docs/durable.md`.
 //!
-//! - `llm-do restate serve PROJECT --port P [--register ADMIN_URL]`
+//! - `llm-do restate serve PROJECT --port P [--register ADMIN_URL] [--log DIR] [--retention-days N]`
 //! - `llm-do restate approve ID [--deny [--reason TEXT]] [--ingress URL]`
 //! - `llm-do restate pending RUN_ID [--ingress URL]`
+//! - `llm-do restate events RUN_ID [--json] [--ingress URL]`
+//!
+//! A served project's runs keep their events as run-log records (the `llm-do run --log`
+//! schema, [`crate::run_log`]), so `events` prints what `run --log` writes.
 
 use crate::exit::Exit;
 use crate::mcp::Servers;
+use crate::run_log;
 use clap::{Args, Subcommand};
 use llm_do::setup::RuntimeBuilderExt as _;
 use llm_do::{Registry, Runtime};
 use llm_do_project::Project;
-use llm_do_restate::{ApprovalAnswer, Client, DurableService};
+use llm_do_restate::{ApprovalAnswer, Client, DurableService, Recorder};
+use std::collections::HashMap;
+use std::io::IsTerminal as _;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// `llm-do restate` subcommands.
 #[derive(Debug, Subcommand)]
@@ -44,6 +52,19 @@ pub(crate) enum RestateCommand {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         ingress: String,
     },
+    /// Print a durable run's events so far, one run-log record per line (the `llm-do run
+    /// --log` schema: `llm-do log show` reads them), and its status and usage on stderr. Kept
+    /// by Restate across restarts of the service, and after the run for its retention.
+    Events {
+        /// The run id.
+        run_id: String,
+        /// Print one JSON object instead: `status`, `usage`, `failure` and `events`.
+        #[arg(long)]
+        json: bool,
+        /// The Restate ingress URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        ingress: String,
+    },
 }
 
 /// `llm-do restate serve` arguments.
@@ -64,6 +85,14 @@ pub(crate) struct ServeArgs {
     /// The model of workers that name none (`provider:name`).
     #[arg(long)]
     model: Option<String>,
+    /// Keep each finished run (its output and its record, `events`) in Restate for this many
+    /// days after it ends (Restate's workflow retention; default: Restate's, one day).
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    retention_days: Option<u32>,
+    /// Write each run's log to DIR/RUN_ID.jsonl (the `llm-do run --log` schema), as the run
+    /// goes; a run resumed after a crash rewrites its log whole.
+    #[arg(long, value_name = "DIR")]
+    log: Option<PathBuf>,
 }
 
 /// Runs a `llm-do restate` command.
@@ -99,7 +128,62 @@ pub(crate) async fn command(command: RestateCommand, host: Registry) -> Exit {
                 }
             }
         }
+        RestateCommand::Events { run_id, json, ingress } => events(&run_id, json, ingress).await,
     }
+}
+
+async fn events(run_id: &str, json: bool, ingress: String) -> Exit {
+    let record = match Client::new(ingress).record(run_id).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("llm-do: {}", crate::terminal::safe(&e.to_string()));
+            return Exit::RunFailed;
+        }
+    };
+    // Data for the next program: secrets redacted, controls escaped on a terminal only.
+    let tty = std::io::stdout().is_terminal();
+    let print = |text: &str| {
+        let text = crate::terminal::redactor().redact(text);
+        if tty {
+            println!("{}", crate::terminal::escape_controls(&text));
+        } else {
+            println!("{text}");
+        }
+    };
+    if json {
+        print(&serde_json::to_string_pretty(&record).unwrap_or_default());
+        return Exit::Ok;
+    }
+    for event in &record.events {
+        print(&event.to_string());
+    }
+    let u = record.usage;
+    let failure = record
+        .failure
+        .as_ref()
+        .map(|f| format!(" ({}: {})", f.kind, f.message))
+        .unwrap_or_default();
+    eprintln!(
+        "llm-do: run {} {}{}: {} events, {} requests, {} input + {} output tokens",
+        run_id.escape_debug(),
+        record.status,
+        crate::terminal::safe(&failure),
+        record.events.len(),
+        u.requests,
+        u.input_tokens,
+        u.output_tokens
+    );
+    Exit::Ok
+}
+
+/// Records a served run's events as run-log records.
+fn run_log_recorder(rt: &Runtime) -> Recorder {
+    let specs: HashMap<String, run_log::SpecInfo> =
+        rt.registry().iter().map(|s| (s.name().to_owned(), run_log::SpecInfo::of(s))).collect();
+    let redactor = crate::terminal::redactor();
+    Arc::new(move |event| {
+        serde_json::to_value(run_log::record(event, &specs, redactor)).unwrap_or_default()
+    })
 }
 
 async fn serve(args: ServeArgs, host: Registry) -> Exit {
@@ -127,6 +211,13 @@ async fn serve(args: ServeArgs, host: Registry) -> Exit {
         }
         builder = builder.default_model(model.clone());
     }
+    if let Some(dir) = &args.log
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        eprintln!("llm-do: cannot create the log directory {}: {e}", dir.display());
+        servers.close().await;
+        return Exit::Usage;
+    }
     let listener = match tokio::net::TcpListener::bind((args.host, args.port)).await {
         Ok(l) => l,
         Err(e) => {
@@ -137,7 +228,15 @@ async fn serve(args: ServeArgs, host: Registry) -> Exit {
     };
     let bound = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     eprintln!("llm-do: serving the Restate service LlmDo at http://{bound}");
-    let service = DurableService::new(builder.build());
+    let rt = builder.build();
+    let mut service = DurableService::new(rt.clone()).recorder(run_log_recorder(&rt));
+    if let Some(days) = args.retention_days {
+        service = service.retention(std::time::Duration::from_secs(u64::from(days) * 86_400));
+    }
+    if let Some(dir) = &args.log {
+        service = service.log_dir(dir.clone());
+        eprintln!("llm-do: logging runs to {}/RUN_ID.jsonl", dir.display());
+    }
     let served = tokio::spawn(service.serve(listener, async {
         let _ = tokio::signal::ctrl_c().await;
     }));

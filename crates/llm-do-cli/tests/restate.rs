@@ -1,7 +1,8 @@
 //! `llm-do restate serve PROJECT` against a real Restate server (`LLM_DO_TEST_RESTATE_SERVER`,
 //! installed by `.ci/run`) and the loopback test server: an approval wait survives a restart
 //! of the service and resumes through `llm-do restate approve ID`; `--deny` ends the run with
-//! the denial error; errors of the command are clear. Every wait is bounded.
+//! the denial error; errors of the command are clear; `--log DIR` and `llm-do restate events`
+//! give each run's records in the `llm-do run --log` schema. Every wait is bounded.
 
 #[path = "support/cli.rs"]
 mod support;
@@ -27,7 +28,11 @@ fn serve(dir: &std::path::Path, port: u16, model_url: &str, admin: &str) -> toki
         &port.to_string(),
         "--register",
         admin,
+        "--retention-days",
+        "3",
+        "--log",
     ]);
+    cmd.arg(dir.join("runs"));
     tokio::process::Command::from(cmd).kill_on_drop(true).spawn().expect("llm-do restate serve")
 }
 
@@ -88,6 +93,11 @@ async fn approvals_of_a_served_project_wait_across_restarts_and_are_answered_by_
     submit(&client, "cli-run").await;
     let pending = wait_pending(&client, "cli-run").await;
     assert_eq!(pending[0].tool, "helper");
+    // --retention-days: finished runs and their records are kept 3 days.
+    let services = format!("{}/services/LlmDo", restate.admin_url());
+    let info: serde_json::Value =
+        llm_do_openai::http::client().get(&services).send().await.unwrap().json().await.unwrap();
+    assert_eq!(info["workflow_completion_retention"], "3d", "{info}");
 
     // The service dies and comes back: the run still waits, then goes on when approved.
     let mut service = service;
@@ -99,6 +109,35 @@ async fn approvals_of_a_served_project_wait_across_restarts_and_are_answered_by_
     let done = client.output("cli-run", WAIT).await.unwrap();
     assert_eq!(done.output, json!("The sky is blue."));
     assert_eq!(models.request_count(), 3);
+
+    // The run's records: run-log records, on stdout of `events` and in DIR/RUN_ID.jsonl.
+    let out = output(command(BIN, None).args([
+        "restate",
+        "events",
+        "cli-run",
+        "--ingress",
+        restate.ingress_url(),
+    ]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("run cli-run succeeded"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("3 requests"), "{}", stderr(&out));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let records: Vec<llm_do_cli::run_log::LogRecord> =
+        printed.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events: Vec<(&str, &str)> =
+        records.iter().map(|r| (r.name.as_str(), r.event.as_str())).collect();
+    assert_eq!(events.first(), Some(&("main", "call_started")));
+    assert_eq!(events.last(), Some(&("main", "call_finished")));
+    assert_eq!(events.iter().filter(|e| e.1 == "model_request").count(), 3);
+    assert_eq!(events.iter().filter(|e| **e == ("helper", "call_started")).count(), 1);
+    assert_eq!(events.iter().filter(|e| e.1 == "approval_requested").count(), 1);
+    assert!(records.iter().enumerate().all(|(i, r)| r.seq == i as u64 + 1));
+    assert!(records[0].spec.as_ref().is_some_and(|s| s.hash.starts_with("sha256:")));
+    let logged = llm_do_cli::run_log::read(dir.path().join("runs/cli-run.jsonl")).unwrap();
+    assert_eq!(logged, records);
+    let tree =
+        output(command(BIN, None).args(["log", "show"]).arg(dir.path().join("runs/cli-run.jsonl")));
+    assert_eq!(code(&tree), 0, "{}", stderr(&tree));
 
     // --deny: the run ends with the denial error.
     submit(&client, "cli-deny").await;
@@ -113,6 +152,31 @@ async fn approvals_of_a_served_project_wait_across_restarts_and_are_answered_by_
         other => panic!("unexpected {other}"),
     }
     assert_eq!(models.request_count(), 4, "the helper never ran");
+    let out = output(command(BIN, None).args([
+        "restate",
+        "events",
+        "cli-deny",
+        "--json",
+        "--ingress",
+        restate.ingress_url(),
+    ]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&record["status"], &record["failure"]["kind"]),
+        (&json!("failed"), &json!("denied"))
+    );
+    assert_eq!(record["usage"]["requests"], 1);
+    // A run never submitted: a clear error, exit 1.
+    let out = output(command(BIN, None).args([
+        "restate",
+        "events",
+        "nope",
+        "--ingress",
+        restate.ingress_url(),
+    ]));
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("no run `nope`"), "{}", stderr(&out));
 
     // A server that is not there: a clear error, exit 1.
     let out = approve("http://127.0.0.1:9", &["sign_1abc"]);

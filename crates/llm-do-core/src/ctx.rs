@@ -64,6 +64,8 @@ struct RunState {
     tool_calls_started: AtomicU64,
     usage: Mutex<Usage>,
     effects: Arc<dyn Effects>,
+    /// `effects.records_events()`, asked once.
+    records_events: bool,
 }
 
 struct Frame {
@@ -94,6 +96,7 @@ impl Ctx {
             requests_started: AtomicU64::new(0),
             tool_calls_started: AtomicU64::new(0),
             usage: Mutex::new(Usage::default()),
+            records_events: effects.records_events(),
             effects,
         });
         Self { rt, run, frame: None, settings: None, cancel: Cancellation::new() }
@@ -584,7 +587,7 @@ impl Ctx {
 
     /// Emits an event for this context's call (built only when someone listens).
     pub(crate) fn emit(&self, kind: impl FnOnce() -> EventKind) {
-        if !self.rt.has_subscribers() {
+        if !self.rt.has_subscribers() && !self.run.records_events {
             return;
         }
         let Some(frame) = &self.frame else { return };
@@ -596,6 +599,9 @@ impl Ctx {
         };
         for s in &self.rt.subscribers {
             s.on_event(&event);
+        }
+        if self.run.records_events {
+            self.run.effects.event(&event);
         }
     }
 }

@@ -44,6 +44,7 @@ use crate::approval::{ApprovalRequest, Decision};
 use crate::call::CallKind;
 use crate::ctx::Ctx;
 use crate::error::Result;
+use crate::event::Event;
 use crate::message::ToolCall;
 use crate::model::{ModelError, ModelResponse};
 use futures::future::BoxFuture;
@@ -125,6 +126,46 @@ pub trait Effects: Send + Sync + 'static {
     /// The time stamped on events.
     fn now(&self) -> SystemTime {
         SystemTime::now()
+    }
+
+    /// Whether the run's events are handed to [`event`](Self::event) (`false` by default:
+    /// asked once per run, so that runs without subscribers build no events).
+    fn records_events(&self) -> bool {
+        false
+    }
+
+    /// Receives every event of the run, after the runtime's subscribers, when
+    /// [`records_events`](Self::records_events) is `true`: a durable executor keeps the run's
+    /// record with its journal.
+    ///
+    /// ```
+    /// use llm_do_core::effects::Effects;
+    /// use llm_do_core::{Event, Runtime, ToolSpecBuilder};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// #[derive(Default)]
+    /// struct Labels(Mutex<Vec<&'static str>>);
+    ///
+    /// impl Effects for Labels {
+    ///     fn records_events(&self) -> bool {
+    ///         true
+    ///     }
+    ///     fn event(&self, event: &Event) {
+    ///         self.0.lock().unwrap().push(event.kind.label());
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let echo = ToolSpecBuilder::new("echo").handler(|_, a| async move { Ok(a) }).build();
+    /// let rt = Runtime::builder().register(echo).build(); // no subscribers
+    /// let labels = Arc::new(Labels::default());
+    /// rt.ctx_with_effects(labels.clone()).call_value("echo", serde_json::json!({})).await?;
+    /// assert_eq!(*labels.0.lock().unwrap(), ["call_started", "call_finished"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn event(&self, event: &Event) {
+        let _ = event;
     }
 
     /// Whether the tool calls of one model answer may run concurrently (`true`, the default).

@@ -3,6 +3,7 @@
 //! APIs.
 
 use crate::error::DurableError;
+use crate::record::RunRecord;
 use crate::service::SERVICE_NAME;
 use crate::wire::{ApprovalAnswer, PendingApproval, RunFailure, RunOutput, RunRequest};
 use serde::de::DeserializeOwned;
@@ -145,6 +146,24 @@ impl Client {
         parse(&url, &text)
     }
 
+    /// What is known of the run `run_id`: its status, usage, failure and events (see
+    /// [`RunRecord`]), read from the workflow's state; kept across crashes and restarts of the
+    /// service, and after the run for as long as Restate keeps the workflow's state.
+    pub async fn record(&self, run_id: &str) -> Result<RunRecord, DurableError> {
+        check_id("run id", run_id)?;
+        let url = format!("{}/{SERVICE_NAME}/{run_id}/record", self.ingress);
+        let response = self
+            .http
+            .post(&url)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|e| unreachable(&url, &e))?;
+        let text = expect_success(response, &url).await?;
+        parse::<Option<RunRecord>>(&url, &text)?
+            .ok_or_else(|| DurableError::UnknownRun { run_id: run_id.to_owned() })
+    }
+
     /// Answers the approval `id` (as printed by the service and listed by
     /// [`pending`](Self::pending)): the call runs, or is denied and the run ends with the
     /// denial error.
@@ -170,14 +189,18 @@ impl Client {
     }
 }
 
-/// Ids go into URL paths: letters, digits and `_-.`, at most 256 characters.
-fn check_id(what: &'static str, id: &str) -> Result<(), DurableError> {
-    let ok = !id.is_empty()
+/// Whether `id` is a plain name: letters, digits and `_-.`, at most 256 characters, not `.`
+/// or `..` (ids go into URL paths and file names).
+pub(crate) fn is_plain_id(id: &str) -> bool {
+    !id.is_empty()
         && id.len() <= 256
         && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         && id != "."
-        && id != "..";
-    if ok {
+        && id != ".."
+}
+
+fn check_id(what: &'static str, id: &str) -> Result<(), DurableError> {
+    if is_plain_id(id) {
         Ok(())
     } else {
         Err(DurableError::InvalidId { what, id: id.escape_debug().to_string() })

@@ -40,6 +40,12 @@ pub enum DurableError {
         /// Restate's message.
         message: String,
     },
+    /// No run of that id was ever submitted (or Restate no longer keeps its state).
+    #[error("no run `{run_id}` is known to the Restate server")]
+    UnknownRun {
+        /// The run id.
+        run_id: String,
+    },
     /// A run id or approval id that cannot be used (letters, digits and `_-.` only).
     #[error("invalid {what} `{id}`: use letters, digits, `_`, `-` and `.` (at most 256)")]
     InvalidId {

@@ -9,21 +9,25 @@
 //!   and a child invocation would have to carry the run's budgets, depth and usage across
 //!   processes.) A Rust tool that calls workers itself is one step: what it does inside is
 //!   performed directly and journaled as the tool's result.
+//! - Each step also carries the run's record up to its end (the events held since the previous
+//!   step and those of the step, see [`crate::record`]), and writes it to the workflow's state;
+//!   a last step, `run end`, keeps the last events, the final usage and the failure.
 //! - Approvals answered "for the session" hold for that call only: a session of a long-lived
 //!   service is shared by every run it serves.
 
-use crate::wire::{self, ApprovalAnswer, PendingApproval};
+use crate::record::{Chunk, EVENTS_PREFIX, FAILURE_KEY, RunRecorder, STATUS_KEY, StepRecord};
+use crate::wire::{self, ApprovalAnswer, PendingApproval, RunFailure};
 use futures::future::BoxFuture;
 use llm_do_core::approval::{ApprovalRequest, Decision};
 use llm_do_core::effects::{Effects, ModelStep, ToolOutcome, ToolStep};
 use llm_do_core::error::ErrorInfo;
-use llm_do_core::{CallKind, Ctx, Error, ModelError, ModelErrorKind, ModelResponse};
+use llm_do_core::{CallKind, Ctx, Error, Event, ModelError, ModelErrorKind, ModelResponse, Usage};
 use restate_sdk::context::RunFuture as _;
 use restate_sdk::endpoint::ContextInternal;
 use restate_sdk::errors::TerminalError;
 use restate_sdk::serde::Json;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 /// State key of the approvals a run waits for (a list of [`PendingApproval`]).
 pub(crate) const PENDING_KEY: &str = "pending_approvals";
@@ -38,6 +42,7 @@ pub(crate) struct Journal {
     /// A fatal error raised inside a tool step, kept as it is for this execution (the journal
     /// keeps its kind and message, which a replay gets back as [`Error::Recorded`]).
     fatal: Mutex<Option<Error>>,
+    record: Mutex<RunRecorder>,
 }
 
 /// Marks a step open while it lives.
@@ -49,14 +54,19 @@ impl Drop for OpenStep<'_> {
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl Journal {
-    pub(crate) fn new(cx: ContextInternal, run_id: String) -> Self {
+    pub(crate) fn new(cx: ContextInternal, run_id: String, record: RunRecorder) -> Self {
         Self {
             cx,
             run_id,
             open_steps: AtomicU32::new(0),
             pending: Mutex::new(Vec::new()),
             fatal: Mutex::new(None),
+            record: Mutex::new(record),
         }
     }
 
@@ -71,12 +81,70 @@ impl Journal {
     }
 
     fn publish_pending(&self) {
-        let pending = self.pending.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let pending = lock(&self.pending).clone();
         if pending.is_empty() {
             self.cx.clear(PENDING_KEY);
         } else {
             self.cx.set(PENDING_KEY, Json(pending));
         }
+    }
+
+    /// Marks the run as running (its record starts).
+    pub(crate) fn start(&self) {
+        self.cx.set(STATUS_KEY, Json("running"));
+    }
+
+    /// The held events and the step's own as its record (inside a step executed here).
+    fn take_record(&self, step_start: usize, live_usage: Usage) -> StepRecord {
+        lock(&self.record).take(step_start, live_usage)
+    }
+
+    /// Keeps a step's record: in the workflow's state, and in the run log if there is one.
+    /// `executed` is `false` when the step was restored from the journal.
+    fn keep(&self, record: &StepRecord, executed: bool, live_usage: Usage) {
+        let n = {
+            let mut r = lock(&self.record);
+            if !executed {
+                r.restored(record, live_usage);
+            }
+            r.log(&record.records);
+            r.chunks += 1;
+            r.chunks - 1
+        };
+        let chunk = Chunk { records: record.records.clone(), usage: record.usage };
+        self.cx.set(&format!("{EVENTS_PREFIX}{n}"), Json(chunk));
+    }
+
+    /// Ends the run's record (a journaled step of its own, holding the last events, the final
+    /// usage and the failure): returns the run's usage and failure as first recorded.
+    pub(crate) async fn finish(
+        &self,
+        ctx: &Ctx,
+        error: Option<&Error>,
+    ) -> Result<(Usage, Option<RunFailure>), TerminalError> {
+        let live_usage = ctx.run_usage();
+        let failure = error.map(RunFailure::from_error);
+        let executed = AtomicBool::new(false);
+        let executed_ref = &executed;
+        let Json(end) = self
+            .cx
+            .run(|| async move {
+                executed_ref.store(true, Ordering::SeqCst);
+                let start = lock(&self.record).held();
+                let record = self.take_record(start, live_usage);
+                Ok(Json(wire::Step { result: failure, record }))
+            })
+            .name("run end")
+            .await?;
+        self.keep(&end.record, executed.load(Ordering::SeqCst), live_usage);
+        match &end.result {
+            Some(failure) => {
+                self.cx.set(STATUS_KEY, Json("failed"));
+                self.cx.set(FAILURE_KEY, Json(failure));
+            }
+            None => self.cx.set(STATUS_KEY, Json("succeeded")),
+        }
+        Ok((end.record.usage, end.result))
     }
 }
 
@@ -88,15 +156,26 @@ impl Effects for Journal {
     ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
         let Some(open) = self.open() else { return exec };
         let name = format!("model {} turn {}", step.worker, step.turn);
+        let live_usage = step.ctx.run_usage();
         Box::pin(async move {
+            let executed = AtomicBool::new(false);
+            let executed_ref = &executed;
             let journaled = self
                 .cx
-                .run(|| async move { Ok(Json(wire::ModelResult::from(exec.await))) })
+                .run(|| async move {
+                    let start = lock(&self.record).held();
+                    let result = wire::ModelResult::from(exec.await);
+                    executed_ref.store(true, Ordering::SeqCst);
+                    Ok(Json(wire::Step { result, record: self.take_record(start, live_usage) }))
+                })
                 .name(name)
                 .await;
             drop(open);
             match journaled {
-                Ok(Json(result)) => result.into(),
+                Ok(Json(step)) => {
+                    self.keep(&step.record, executed.load(Ordering::SeqCst), live_usage);
+                    step.result.into()
+                }
                 Err(e) => Err(ModelError::new(ModelErrorKind::Other, journal_failure(&e))),
             }
         })
@@ -113,31 +192,39 @@ impl Effects for Journal {
         }
         let Some(open) = self.open() else { return exec };
         let name = format!("tool {} ({})", step.call.name, step.call.id);
+        let live_usage = step.ctx.run_usage();
         Box::pin(async move {
+            let executed = AtomicBool::new(false);
+            let executed_ref = &executed;
             let journaled = self
                 .cx
                 .run(|| async move {
-                    Ok(Json(match exec.await {
+                    let start = lock(&self.record).held();
+                    let result = match exec.await {
                         Ok(outcome) => wire::ToolResult::Done(outcome),
                         Err(fatal) => {
                             let info = ErrorInfo::from(&fatal);
-                            *self.fatal.lock().unwrap_or_else(|p| p.into_inner()) = Some(fatal);
+                            *lock(&self.fatal) = Some(fatal);
                             wire::ToolResult::Fatal(info)
                         }
-                    }))
+                    };
+                    executed_ref.store(true, Ordering::SeqCst);
+                    Ok(Json(wire::Step { result, record: self.take_record(start, live_usage) }))
                 })
                 .name(name)
                 .await;
             drop(open);
-            match journaled {
-                Ok(Json(wire::ToolResult::Done(outcome))) => Ok(outcome),
-                Ok(Json(wire::ToolResult::Fatal(info))) => {
-                    Err(self.fatal.lock().unwrap_or_else(|p| p.into_inner()).take().unwrap_or(
-                        // Replayed: the error of an earlier execution, with its kind.
-                        Error::Recorded(info),
-                    ))
+            let step = match journaled {
+                Ok(Json(step)) => step,
+                Err(e) => return Err(Error::msg(journal_failure(&e))),
+            };
+            self.keep(&step.record, executed.load(Ordering::SeqCst), live_usage);
+            match step.result {
+                wire::ToolResult::Done(outcome) => Ok(outcome),
+                // Restored: the error of an earlier execution, with its kind.
+                wire::ToolResult::Fatal(info) => {
+                    Err(lock(&self.fatal).take().unwrap_or(Error::Recorded(info)))
                 }
-                Err(e) => Err(Error::msg(journal_failure(&e))),
             }
         })
     }
@@ -166,10 +253,10 @@ impl Effects for Journal {
                 request.tool.escape_debug(),
                 request.args.to_string().escape_debug()
             );
-            self.pending.lock().unwrap_or_else(|p| p.into_inner()).push(pending);
+            lock(&self.pending).push(pending);
             self.publish_pending();
             let answer = answer.await;
-            self.pending.lock().unwrap_or_else(|p| p.into_inner()).retain(|p| p.id != id);
+            lock(&self.pending).retain(|p| p.id != id);
             self.publish_pending();
             match answer {
                 Ok(Json(answer)) if answer.approve => Decision::ApproveOnce,
@@ -182,6 +269,14 @@ impl Effects for Journal {
 
     fn concurrent_tools(&self) -> bool {
         false
+    }
+
+    fn records_events(&self) -> bool {
+        true
+    }
+
+    fn event(&self, event: &Event) {
+        lock(&self.record).push(event);
     }
 }
 

@@ -11,8 +11,11 @@
 //!   executed again. A call the approval policy marks `Ask` becomes a durable wait (an
 //!   awakeable) that a person answers with `llm-do restate approve ID [--deny]` or
 //!   [`Client::approve`], across restarts.
-//! - [`Client`] submits runs (idempotent per run id), waits for their output, lists and
-//!   answers approvals, and registers deployments; [`LocalServer`] starts a Restate server on
+//! - Each run's events and usage are kept with its journal, in the workflow's state (and in
+//!   a run log file with [`DurableService::log_dir`]): [`Client::record`] reads them, after
+//!   crashes and restarts of the service too.
+//! - [`Client`] submits runs (idempotent per run id), waits for their output, reads their
+//!   record, lists and answers approvals, and registers deployments; [`LocalServer`] starts a Restate server on
 //!   loopback for development and tests.
 //!
 //! The workers and their call sites are the same as in-process: only where the run executes
@@ -23,11 +26,13 @@ mod client;
 mod error;
 mod journal;
 mod local;
+mod record;
 pub mod service;
 mod wire;
 
 pub use client::Client;
 pub use error::DurableError;
 pub use local::{LocalServer, SERVER_ENV};
+pub use record::{Recorder, RunRecord, event_json};
 pub use service::{DurableService, SERVICE_NAME};
 pub use wire::{ApprovalAnswer, PendingApproval, RunFailure, RunOutput, RunRequest};

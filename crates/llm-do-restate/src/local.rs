@@ -11,7 +11,11 @@ use tokio::process::{Child, Command};
 pub const SERVER_ENV: &str = "LLM_DO_TEST_RESTATE_SERVER";
 
 /// A `restate-server` process on loopback ports of its own, with its data in a directory of
-/// its own. Killed when dropped.
+/// its own. Killed when dropped, with everything it started (its process group).
+///
+/// The npm package's `restate-server` command is a Node script that starts the platform's
+/// binary from a sibling package and does not pass `SIGKILL` on: killing the script left the
+/// server running. When the path given is that script, the binary is started directly.
 pub struct LocalServer {
     child: Child,
     ingress: String,
@@ -39,12 +43,16 @@ impl LocalServer {
     /// Starts `binary` with its data under `dir` and waits (at most 60 s) until its admin API
     /// answers. The ports are free loopback ports picked here.
     pub async fn start(binary: &Path, dir: &Path) -> Result<Self, DurableError> {
+        let binary = &native_binary(binary);
         let ports = free_ports(4)?;
         let addr = |p: u16| format!("127.0.0.1:{p}");
         let log = std::fs::File::create(dir.join("restate-server.log"))
             .map_err(|e| DurableError::Start(format!("{}: {e}", dir.display())))?;
         let log2 = log.try_clone().map_err(|e| DurableError::Start(e.to_string()))?;
-        let child = Command::new(binary)
+        let mut command = Command::new(binary);
+        #[cfg(unix)]
+        command.process_group(0);
+        let child = command
             .arg("--no-logo")
             .arg("--listen-mode")
             .arg("tcp")
@@ -124,9 +132,51 @@ impl LocalServer {
         crate::Client::new(self.ingress.clone()).admin(self.admin.clone())
     }
 
-    /// Stops the server (kill) and waits for it.
+    /// Stops the server (kill, with its process group) and waits for it.
     pub async fn stop(mut self) {
+        self.kill_group();
         let _ = self.child.kill().await;
+    }
+
+    fn kill_group(&self) {
+        #[cfg(unix)]
+        if let Some(pid) = self.child.id().and_then(|p| i32::try_from(p).ok())
+            && let Some(pid) = rustix::process::Pid::from_raw(pid)
+        {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        self.kill_group();
+    }
+}
+
+/// The platform's `restate-server` binary when `given` is the npm package's Node launcher
+/// (`node_modules/@restatedev/restate-server/lib/index.js`, which `.bin/restate-server` links
+/// to), else `given`.
+fn native_binary(given: &Path) -> PathBuf {
+    let Ok(real) = std::fs::canonicalize(given) else { return given.to_owned() };
+    let scope = real.parent().and_then(Path::parent).and_then(Path::parent);
+    let Some(scope) = scope.filter(|s| s.file_name().is_some_and(|n| n == "@restatedev")) else {
+        return given.to_owned();
+    };
+    let os = match std::env::consts::OS {
+        "macos" => "darwin",
+        other => other,
+    };
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "x64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let native = scope.join(format!("restate-server-{os}-{arch}/bin/restate-server"));
+    if real.extension().is_some_and(|e| e == "js") && native.is_file() {
+        native
+    } else {
+        given.to_owned()
     }
 }
 

@@ -13,20 +13,32 @@
 //!   403 for a denial, 404 for an unknown worker, 500 otherwise).
 //! - `pending` (shared): the approvals the run waits for, as a list of
 //!   [`PendingApproval`](crate::PendingApproval).
+//! - `record` (shared): the run's status, usage, failure and events, a
+//!   [`RunRecord`](crate::RunRecord) (`null` for a run id never submitted). The record is kept
+//!   in the workflow's state, which Restate keeps for a while after the run finishes (its
+//!   workflow retention, one day unless configured); a run log
+//!   ([`DurableService::log_dir`]) keeps it for good.
 
 use crate::journal::{Journal, PENDING_KEY};
+use crate::record::{
+    Chunk, EVENTS_PREFIX, FAILURE_KEY, Recorder, RunRecord, RunRecorder, STATUS_KEY,
+};
 use crate::wire::{PendingApproval, RunFailure, RunOutput, RunRequest};
+use hyper::server::conn::http2;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use llm_do_core::Runtime;
 use llm_do_core::error::ErrorKind;
-use llm_do_core::{Error, Runtime};
 use restate_sdk::discovery::{self, HandlerName, HandlerType, ServiceName, ServiceType};
 use restate_sdk::endpoint::{self, ContextInternal, Endpoint};
 use restate_sdk::errors::{HandlerError, HandlerResult, TerminalError};
-use restate_sdk::http_server::HttpServer;
+use restate_sdk::hyper::HyperEndpoint;
 use restate_sdk::serde::Json;
 use restate_sdk::service::Service;
 use restate_sdk::service::macro_support::{ServiceBoxFuture, service_definition};
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 
 /// The name of the Restate service that runs workers.
@@ -44,41 +56,121 @@ pub const SERVICE_NAME: &str = "LlmDo";
 #[derive(Clone)]
 pub struct DurableService {
     runtime: Runtime,
+    recorder: Recorder,
+    log_dir: Option<PathBuf>,
+    retention: Option<Duration>,
 }
 
 impl DurableService {
-    /// Serves `runtime`'s workers (and tools) by name.
+    /// Serves `runtime`'s workers (and tools) by name. Runs' events are recorded as their
+    /// JSON ([`event_json`](crate::event_json)) until [`recorder`](Self::recorder) says
+    /// otherwise.
     pub fn new(runtime: Runtime) -> Self {
-        Self { runtime }
+        Self { runtime, recorder: crate::record::event_json(), log_dir: None, retention: None }
     }
 
-    /// The Restate endpoint holding the service (for host programs that serve it themselves).
+    /// Records each event of a run as `recorder` makes it (what
+    /// [`Client::record`](crate::Client::record) returns, and the lines of run logs).
+    ///
+    /// ```
+    /// # let rt = llm_do_core::Runtime::builder().build();
+    /// let service = llm_do_restate::DurableService::new(rt)
+    ///     .recorder(std::sync::Arc::new(|e: &llm_do_core::Event| serde_json::json!({"seq": e.seq})));
+    /// # let _ = service;
+    /// ```
+    pub fn recorder(mut self, recorder: Recorder) -> Self {
+        self.recorder = recorder;
+        self
+    }
+
+    /// Also writes each run's record to `DIR/RUN_ID.jsonl`, one record per line, as the run
+    /// goes (rewritten from the start when a run is resumed after a crash). Run ids that are
+    /// not plain names (letters, digits, `_-.`) are not logged.
+    ///
+    /// ```
+    /// # let rt = llm_do_core::Runtime::builder().build();
+    /// let service = llm_do_restate::DurableService::new(rt).log_dir("runs");
+    /// # let _ = service;
+    /// ```
+    pub fn log_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.log_dir = Some(dir.into());
+        self
+    }
+
+    /// How long Restate keeps a finished run — its output, and its record in the workflow's
+    /// state — after it ends (Restate's workflow retention; its default is one day). Declared
+    /// to Restate when the deployment is registered.
+    ///
+    /// ```
+    /// # let rt = llm_do_core::Runtime::builder().build();
+    /// let week = std::time::Duration::from_secs(7 * 86_400);
+    /// let service = llm_do_restate::DurableService::new(rt).retention(week);
+    /// # let _ = service;
+    /// ```
+    pub fn retention(mut self, retention: Duration) -> Self {
+        self.retention = Some(retention);
+        self
+    }
+
+    /// The Restate endpoint holding the service (for host programs that serve it themselves:
+    /// set `TCP_NODELAY` on its connections, as [`serve`](Self::serve) does, or every
+    /// journaled step waits ~40 ms on Nagle's algorithm).
     pub fn endpoint(&self) -> Endpoint {
-        let dispatcher = Dispatcher { runtime: self.runtime.clone() };
-        Endpoint::builder().bind(service_definition(dispatcher, discover())).build()
+        let dispatcher = Dispatcher { service: self.clone() };
+        let definition = service_definition(dispatcher, discover(self.retention));
+        Endpoint::builder().bind(definition).build()
     }
 
-    /// Serves the endpoint on `listener` (HTTP/2 and HTTP/1.1, as Restate calls it) until
-    /// `shutdown` completes.
+    /// Serves the endpoint on `listener` (HTTP/2 without TLS, as Restate calls it) until
+    /// `shutdown` completes; connections under way get 10 s to finish.
+    ///
+    /// What `restate_sdk::http_server::HttpServer` does, with `TCP_NODELAY` on every
+    /// connection: a step's result is a small write that the service sends right after
+    /// another, and with Nagle's algorithm it waited for the server's delayed ACK (~40 ms, on
+    /// every journaled step).
     pub async fn serve(self, listener: TcpListener, shutdown: impl Future) {
-        HttpServer::new(self.endpoint()).serve_with_cancel(listener, shutdown).await;
+        let endpoint = HyperEndpoint::new(self.endpoint());
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let Ok((stream, remote)) = accepted else {
+                        // Out of file descriptors, say: try again a little later.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let connection = http2::Builder::new(TokioExecutor::default())
+                        .serve_connection(TokioIo::new(stream), endpoint.clone());
+                    let connection = graceful.watch(connection);
+                    tokio::spawn(async move {
+                        if let Err(e) = connection.await {
+                            tracing::debug!(target: "llm_do_restate", %remote, "connection ended: {e}");
+                        }
+                    });
+                }
+                _ = &mut shutdown => break,
+            }
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
     }
 }
 
 struct Dispatcher {
-    runtime: Runtime,
+    service: DurableService,
 }
 
 impl Service for Dispatcher {
     type Future = ServiceBoxFuture;
 
     fn handle(&self, cx: ContextInternal) -> Self::Future {
-        let runtime = self.runtime.clone();
+        let service = self.service.clone();
         Box::pin(async move {
             match cx.handler_name() {
                 "run" => {
                     let (Json(request), meta) = cx.input::<Json<RunRequest>>().await;
-                    let result = run(&runtime, &cx, meta.key, request).await;
+                    let result = run(&service, &cx, meta.key, request).await;
                     cx.handle_handler_result(result);
                     cx.end();
                     Ok(())
@@ -94,33 +186,50 @@ impl Service for Dispatcher {
                     cx.end();
                     Ok(())
                 }
+                "record" => {
+                    let _ = cx.input::<()>().await;
+                    let result = record(&cx).await;
+                    cx.handle_handler_result(result);
+                    cx.end();
+                    Ok(())
+                }
                 other => Err(endpoint::Error::unknown_handler(cx.service_name(), other)),
             }
         })
     }
 }
 
-/// The `run` handler: one worker call, its effects journaled.
+/// The `run` handler: one worker call, its effects journaled, its record kept.
 async fn run(
-    runtime: &Runtime,
+    service: &DurableService,
     cx: &ContextInternal,
     run_id: String,
     request: RunRequest,
 ) -> HandlerResult<Json<RunOutput>> {
-    let journal = Arc::new(Journal::new(cx.clone(), run_id));
-    let ctx = runtime.ctx_with_effects(journal);
-    match ctx.call_value(&request.worker, request.input).await {
-        Ok(output) => Ok(Json(RunOutput { output, usage: ctx.run_usage() })),
-        Err(error) => {
-            let failure = RunFailure::from_error(&error);
-            let text = serde_json::to_string(&failure).unwrap_or_else(|_| failure.message.clone());
-            Err(TerminalError::new_with_code(status_of(&error), text).into())
+    let log = match &service.log_dir {
+        Some(dir) if crate::client::is_plain_id(&run_id) => {
+            Some(dir.join(format!("{run_id}.jsonl")))
         }
-    }
+        _ => None,
+    };
+    let record = RunRecorder::new(service.recorder.clone(), log);
+    let journal = Arc::new(Journal::new(cx.clone(), run_id, record));
+    journal.start();
+    let ctx = service.runtime.ctx_with_effects(journal.clone());
+    let result = ctx.call_value(&request.worker, request.input).await;
+    let (usage, failure) = journal.finish(&ctx, result.as_ref().err()).await?;
+    let failure = match (result, failure) {
+        (Ok(output), None) => return Ok(Json(RunOutput { output, usage })),
+        // As the run's first execution recorded it.
+        (_, Some(failure)) => failure,
+        (Err(error), None) => RunFailure::from_error(&error),
+    };
+    let text = serde_json::to_string(&failure).unwrap_or_else(|_| failure.message.clone());
+    Err(TerminalError::new_with_code(status_of(failure.kind), text).into())
 }
 
-fn status_of(error: &Error) -> u16 {
-    match error.kind() {
+fn status_of(kind: ErrorKind) -> u16 {
+    match kind {
         ErrorKind::UnknownCallable => 404,
         ErrorKind::InvalidArguments => 400,
         ErrorKind::Denied => 403,
@@ -128,7 +237,30 @@ fn status_of(error: &Error) -> u16 {
     }
 }
 
-fn discover() -> discovery::Service {
+/// The `record` handler: the run's record from the workflow's state.
+async fn record(cx: &ContextInternal) -> HandlerResult<Json<Option<RunRecord>>> {
+    let Some(Json(status)) = cx.get::<Json<String>>(STATUS_KEY).await? else {
+        return Ok(Json(None));
+    };
+    let mut chunks: Vec<(u64, String)> = cx
+        .get_keys()
+        .await?
+        .into_iter()
+        .filter_map(|key| Some((key.strip_prefix(EVENTS_PREFIX)?.parse().ok()?, key)))
+        .collect();
+    chunks.sort();
+    let (mut events, mut usage) = (Vec::new(), Default::default());
+    for (_, key) in chunks {
+        if let Some(Json(chunk)) = cx.get::<Json<Chunk>>(&key).await? {
+            usage = chunk.usage;
+            events.extend(chunk.records.iter().filter_map(|r| serde_json::from_str(r).ok()));
+        }
+    }
+    let failure = cx.get::<Json<RunFailure>>(FAILURE_KEY).await?.map(|Json(f)| f);
+    Ok(Json(Some(RunRecord { status, usage, failure, events })))
+}
+
+fn discover(retention: Option<Duration>) -> discovery::Service {
     let handler =
         |name: &str, ty: HandlerType, input: discovery::InputPayload| discovery::Handler {
             name: HandlerName::try_from(name.to_owned()).expect("a valid handler name"),
@@ -150,16 +282,20 @@ fn discover() -> discovery::Service {
             retry_policy_exponentiation_factor: None,
             retry_policy_on_max_attempts: None,
         };
+    let mut run = handler(
+        "run",
+        HandlerType::Workflow,
+        discovery::InputPayload::from_metadata::<Json<RunRequest>>(),
+    );
+    run.workflow_completion_retention =
+        retention.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     discovery::Service {
         ty: ServiceType::Workflow,
         name: ServiceName::try_from(SERVICE_NAME.to_owned()).expect("a valid service name"),
         handlers: vec![
-            handler(
-                "run",
-                HandlerType::Workflow,
-                discovery::InputPayload::from_metadata::<Json<RunRequest>>(),
-            ),
+            run,
             handler("pending", HandlerType::Shared, discovery::InputPayload::empty()),
+            handler("record", HandlerType::Shared, discovery::InputPayload::empty()),
         ],
         documentation: Some("llm-do workers, run durably: one run per key".to_owned()),
         metadata: Default::default(),

@@ -151,6 +151,13 @@ pub(crate) enum ToolResult {
     Fatal(ErrorInfo),
 }
 
+/// A journaled step: its result and the run's record up to its end.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Step<T> {
+    pub(crate) result: T,
+    pub(crate) record: crate::record::StepRecord,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,7 +54,9 @@ fn service_process() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
-        let service = DurableService::new(test_runtime(&model_url, &dir));
+        let service = DurableService::new(test_runtime(&model_url, &dir))
+            .log_dir(dir.join("logs"))
+            .retention(Duration::from_secs(7 * 86_400));
         eprintln!("service listening on {port}");
         service.serve(listener, tokio::time::sleep(Duration::from_secs(120))).await;
     });
@@ -192,6 +194,11 @@ async fn a_run_killed_after_its_second_model_request_completes_without_repeating
     let service = start_service(port, &models.base_url(), dir.path()).await;
     let client = restate.client();
     client.register(&format!("http://127.0.0.1:{port}")).await.unwrap();
+    // Finished runs (and their records) are kept for the service's retention.
+    let services = format!("{}/services/{}", restate.admin_url(), llm_do_restate::SERVICE_NAME);
+    let service_info: serde_json::Value =
+        llm_do_openai::http::client().get(&services).send().await.unwrap().json().await.unwrap();
+    assert_eq!(service_info["workflow_completion_retention"], "7d", "{service_info}");
 
     client.submit("crash-run", "three_steps", json!({})).await.unwrap();
     // Step 2 of the tool runs only once the second model answer is journaled.
@@ -215,6 +222,61 @@ async fn a_run_killed_after_its_second_model_request_completes_without_repeating
     let again = client.output("crash-run", WAIT).await.unwrap();
     assert_eq!(again.output, out.output);
     assert_eq!(models.request_count(), 3);
+
+    // Its record survives the crash, and another one after the run: every event once, in
+    // order, numbered as in a run that never crashed.
+    kill_9(service).await;
+    let service = start_service(port, &models.base_url(), dir.path()).await;
+    let record = client.record("crash-run").await.unwrap();
+    assert_eq!(
+        (record.status.as_str(), record.usage, &record.failure),
+        ("succeeded", out.usage, &None)
+    );
+    let labels: Vec<&str> =
+        record.events.iter().map(|e| e["kind"]["type"].as_str().unwrap()).collect();
+    let turn = [
+        "model_request",
+        "model_response",
+        "tool_call",
+        "call_started",
+        "call_finished",
+        "tool_result",
+    ];
+    let expected: Vec<&str> = [
+        &["call_started"][..],
+        &turn,
+        &turn,
+        &["model_request", "model_response", "call_finished"],
+    ]
+    .concat();
+    assert_eq!(labels, expected);
+    let seqs: Vec<u64> = record.events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (1..=expected.len() as u64).collect::<Vec<_>>());
+    let calls: Vec<(u64, Option<u64>, &str)> = record
+        .events
+        .iter()
+        .filter(|e| e["kind"]["type"] == "call_started")
+        .map(|e| {
+            (
+                e["call"]["id"].as_u64().unwrap(),
+                e["call"]["parent"].as_u64(),
+                e["call"]["name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(calls, [(1, None, "three_steps"), (2, Some(1), "record"), (3, Some(1), "record")]);
+    let finished = record.events.iter().filter(|e| e["kind"]["type"] == "call_finished");
+    let finished: Vec<u64> = finished.map(|e| e["call"]["id"].as_u64().unwrap()).collect();
+    assert_eq!(finished, [2, 3, 1]);
+    assert_eq!(record.events.last().unwrap()["kind"]["usage"]["requests"], 3);
+    // The run log holds the same records, one per line (rewritten whole by the replay).
+    let log = std::fs::read_to_string(dir.path().join("logs/crash-run.jsonl")).unwrap();
+    let logged: Vec<serde_json::Value> =
+        log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(logged, record.events);
+    // A run id never submitted.
+    let err = client.record("no-such-run").await.unwrap_err();
+    assert!(matches!(err, DurableError::UnknownRun { .. }), "{err}");
     kill_9(service).await;
     restate.stop().await;
 }
@@ -294,6 +356,16 @@ async fn approvals_wait_across_restarts_and_errors_are_clear() {
         other => panic!("unexpected {other}"),
     }
     assert_eq!(tool_runs(dir.path()), ["delete a.txt"]);
+    // The records keep the failure's kind, and the approval asked across the restart.
+    let denied = client.record("deny-run").await.unwrap();
+    assert_eq!(denied.status, "failed");
+    assert_eq!(denied.failure.as_ref().map(|f| f.kind), Some(ErrorKind::Denied));
+    assert_eq!(denied.usage.requests, 1);
+    let approved = client.record("approve-run").await.unwrap();
+    let labels: Vec<&str> =
+        approved.events.iter().map(|e| e["kind"]["type"].as_str().unwrap()).collect();
+    assert_eq!(labels.iter().filter(|l| **l == "approval_requested").count(), 1, "{labels:?}");
+    assert_eq!((approved.status.as_str(), approved.usage), ("succeeded", out.usage));
     kill_9(service).await;
     restate.stop().await;
 }
