@@ -32,6 +32,8 @@
 //! stay the same. See `docs/architecture.md` in the repository for the design.
 #![warn(missing_docs)]
 
+pub use llm_do_core::EventPrinter;
+pub use llm_do_core::canonical;
 pub use llm_do_core::{
     Attachment, CallId, CallInfo, CallKind, CallableSpec, Conversation, ConversationError, Ctx,
     DeltaSink, Error, Event, EventKind, EventLog, EventSubscriber, Limits, Message, Model,
