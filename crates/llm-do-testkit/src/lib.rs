@@ -141,11 +141,9 @@ mod routes;
 mod script;
 mod server;
 mod state;
-mod xorshift;
 
 pub use error::TestkitError;
 pub use fault::{Fault, FaultKind, RATE_DELAY, UnknownFaultKind};
 pub use recorded::{REDACTED, RecordedRequest};
 pub use script::{load_script, parse_script};
 pub use server::{DEFAULT_MODEL, TestServer, TestServerBuilder};
-pub use xorshift::XorShift64;
