@@ -290,10 +290,7 @@ fn hand_written_schemas() {
             json!([1]),
         ),
         (json!({"type": "array"}), json!([])),
-        (
-            json!({"type": "array", "minItems": 2, "uniqueItems": true}),
-            json!(["example", "hello"]),
-        ),
+        (json!({"type": "array", "minItems": 2, "uniqueItems": true}), json!(["example", "hello"])),
         (json!({"type": "array", "contains": {"const": 7}}), json!([7])),
         (
             json!({"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 3, "uniqueItems": true}),

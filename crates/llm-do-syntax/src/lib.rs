@@ -9,7 +9,7 @@
 //! without pulling in the runtime.
 //!
 //! ```
-//! assert_eq!(llm_do_syntax::template::placeholders("Hi {name}").unwrap(), [("name", 3)]);
+//! assert_eq!(llm_do_syntax::template::placeholders("Hi {name}").unwrap(), [("name".to_owned(), 3)]);
 //! assert_eq!(llm_do_syntax::model::split("openai:gpt-4o").unwrap(), ("openai", "gpt-4o"));
 //! assert!(llm_do_syntax::name::check("look up").is_err());
 //! ```

@@ -174,7 +174,8 @@ pub fn parse(source: &str) -> Result<Vec<Piece>, TemplateError> {
 ///
 /// ```
 /// let found = llm_do_syntax::template::placeholders("{a} {{x}} { b } {a}").unwrap();
-/// assert_eq!(found, [("a", 0), ("b", 10), ("a", 16)]);
+/// let names: Vec<(&str, usize)> = found.iter().map(|(n, o)| (n.as_str(), *o)).collect();
+/// assert_eq!(names, [("a", 0), ("b", 10), ("a", 16)]);
 /// ```
 pub fn placeholders(source: &str) -> Result<Vec<(String, usize)>, TemplateError> {
     Ok(parse(source)?
