@@ -23,6 +23,7 @@ use crate::approval::{GateOutcome, OnDenied};
 use crate::attachment;
 use crate::chat::ChatTurn;
 use crate::ctx::Ctx;
+use crate::effects::{ModelStep, ToolStep};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::message::{ContentPart, Message, ToolCall, ToolResult};
@@ -99,10 +100,18 @@ pub(crate) async fn run(
             .push(Message::assistant(response.text.clone(), response.tool_calls.clone()));
 
         if !response.tool_calls.is_empty() {
-            let results = futures::future::join_all(
-                response.tool_calls.iter().map(|call| dispatch(ctx, &tools, &resolved, call)),
-            )
-            .await;
+            let calls = response.tool_calls.iter();
+            let results = if ctx.effects().concurrent_tools() {
+                futures::future::join_all(calls.map(|call| dispatch(ctx, &tools, &resolved, call)))
+                    .await
+            } else {
+                // One after the other: a journal replays steps by position.
+                let mut results = Vec::with_capacity(response.tool_calls.len());
+                for call in calls {
+                    results.push(dispatch(ctx, &tools, &resolved, call).await);
+                }
+                results
+            };
             let mut files = Vec::new();
             for result in results {
                 let (result, message) = result?;
@@ -219,8 +228,10 @@ async fn send(
 ) -> Result<crate::model::ModelResponse> {
     let span = telemetry::chat_span(&resolved.provider, &resolved.name, &request.settings);
     let sink = |delta: StreamDelta| ctx.emit(|| EventKind::ModelDelta { turn, delta });
+    let step = ModelStep { ctx, worker: spec.name(), model: &resolved.label, turn };
+    let exec = resolved.model.request_streaming(request, &sink);
     let mut response =
-        resolved.model.request_streaming(request, &sink).instrument(span.clone()).await.map_err(
+        ctx.effects().model_request(step, exec).instrument(span.clone()).await.map_err(
             |source| Error::Model {
                 name: spec.name().to_owned(),
                 model: resolved.label.clone(),
@@ -296,18 +307,27 @@ async fn dispatch(
                     )),
                 },
                 GateOutcome::Invalid(message) => Err(message),
-                GateOutcome::Run(args) => match ctx.call_spec(spec, args).await {
-                    Ok(value) => match tool_files(ctx, spec, resolved, &value) {
-                        Ok(None) => Ok(value),
-                        Ok(Some((shown, message))) => {
-                            files = Some(message);
-                            Ok(Value::String(shown))
+                GateOutcome::Run(args) => {
+                    let step = ToolStep { ctx, call, kind: spec.kind() };
+                    let exec = Box::pin(async move {
+                        match ctx.call_spec(spec, args).await {
+                            Ok(value) => Ok(Ok(value)),
+                            Err(e) if e.is_fatal() => Err(e),
+                            Err(e) => Ok(Err(e.to_string())),
                         }
-                        Err(problem) => Err(problem),
-                    },
-                    Err(e) if e.is_fatal() => return Err(e),
-                    Err(e) => Err(e.to_string()),
-                },
+                    });
+                    match ctx.effects().tool_call(step, exec).await? {
+                        Ok(value) => match tool_files(ctx, spec, resolved, &value) {
+                            Ok(None) => Ok(value),
+                            Ok(Some((shown, message))) => {
+                                files = Some(message);
+                                Ok(Value::String(shown))
+                            }
+                            Err(problem) => Err(problem),
+                        },
+                        Err(message) => Err(message),
+                    }
+                }
             },
         },
     };

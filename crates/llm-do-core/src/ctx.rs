@@ -4,6 +4,7 @@
 
 use crate::call::{CallId, CallInfo};
 use crate::chat::ChatTurn;
+use crate::effects::Effects;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::model::ModelSettings;
@@ -19,7 +20,7 @@ use serde_json::Value;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 use tracing::Instrument as _;
 
 /// The context of a call: pass `&Ctx` to workers, tools and [`Ctx::call`].
@@ -54,6 +55,7 @@ struct RunState {
     requests_started: AtomicU64,
     tool_calls_started: AtomicU64,
     usage: Mutex<Usage>,
+    effects: Arc<dyn Effects>,
 }
 
 struct Frame {
@@ -77,13 +79,14 @@ impl std::fmt::Debug for Ctx {
 }
 
 impl Ctx {
-    pub(crate) fn root(rt: Arc<RuntimeInner>) -> Self {
+    pub(crate) fn root(rt: Arc<RuntimeInner>, effects: Arc<dyn Effects>) -> Self {
         let run = Arc::new(RunState {
             next_call: AtomicU64::new(0),
             next_seq: AtomicU64::new(0),
             requests_started: AtomicU64::new(0),
             tool_calls_started: AtomicU64::new(0),
             usage: Mutex::new(Usage::default()),
+            effects,
         });
         Self { rt, run, frame: None, settings: None }
     }
@@ -389,6 +392,11 @@ impl Ctx {
         &self.rt
     }
 
+    /// How this context's run performs its effects (see [`crate::effects`]).
+    pub(crate) fn effects(&self) -> &dyn Effects {
+        &*self.run.effects
+    }
+
     /// Reserves one model request in the run's budget.
     pub(crate) fn begin_request(&self) -> Result<()> {
         let limits = self.rt.limits;
@@ -457,7 +465,7 @@ impl Ctx {
         let Some(frame) = &self.frame else { return };
         let event = Event {
             seq: self.run.next_seq.fetch_add(1, Ordering::Relaxed) + 1,
-            time: SystemTime::now(),
+            time: self.run.effects.now(),
             call: frame.info.clone(),
             kind: kind(),
         };

@@ -14,6 +14,8 @@
 //!   ([`Ctx::chat`]), and [`history`], the processors that trim it before each turn.
 //! - [`estimate`]: the token estimate used where a provider reports no usage.
 //! - [`attachment`]: files, images and PDFs in that conversation, and their text fallback.
+//! - [`effects`]: the seam every effect of a run passes through (direct by default,
+//!   journaled by a durable executor).
 //! - [`event`]: typed events describing every call, model request and tool result.
 //! - [`usage`]: token and request accounting, and the budgets enforced per run.
 //! - [`error`]: the typed [`Error`] every fallible operation returns.
@@ -28,6 +30,7 @@ pub mod canonical;
 mod chat;
 pub mod conversation;
 pub mod ctx;
+pub mod effects;
 pub mod error;
 pub mod estimate;
 pub mod event;

@@ -4,6 +4,7 @@
 use crate::approval::{ApprovalPolicy, Approver, Gate, OnDenied};
 use crate::attachment::{AttachmentLimits, AttachmentLoader};
 use crate::ctx::Ctx;
+use crate::effects::{Direct, Effects};
 use crate::error::{Error, Result};
 use crate::event::EventSubscriber;
 use crate::model::Model;
@@ -50,6 +51,8 @@ pub(crate) struct RuntimeInner {
     pub(crate) gate: Gate,
     pub(crate) attachment_loader: Option<Arc<dyn AttachmentLoader>>,
     pub(crate) attachment_limits: AttachmentLimits,
+    /// How runs perform their effects unless one is given (see [`crate::effects`]).
+    pub(crate) effects: Arc<dyn Effects>,
 }
 
 /// A model resolved for one worker: the backend, the model name sent to it, and the
@@ -80,7 +83,20 @@ impl Runtime {
     /// assert_eq!(ctx.depth(), 0);
     /// ```
     pub fn ctx(&self) -> Ctx {
-        Ctx::root(self.inner.clone())
+        Ctx::root(self.inner.clone(), self.inner.effects.clone())
+    }
+
+    /// A fresh root context whose run performs its effects through `effects` (a durable
+    /// executor's journal, see [`crate::effects`]) instead of the runtime's.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let rt = llm_do_core::Runtime::builder().build();
+    /// let ctx = rt.ctx_with_effects(Arc::new(llm_do_core::effects::Direct));
+    /// assert_eq!(ctx.depth(), 0);
+    /// ```
+    pub fn ctx_with_effects(&self, effects: Arc<dyn Effects>) -> Ctx {
+        Ctx::root(self.inner.clone(), effects)
     }
 
     /// The registered workers and tools.
@@ -183,6 +199,7 @@ pub struct RuntimeBuilder {
     on_denied: OnDenied,
     attachment_loader: Option<Arc<dyn AttachmentLoader>>,
     attachment_limits: AttachmentLimits,
+    effects: Option<Arc<dyn Effects>>,
 }
 
 impl Default for RuntimeBuilder {
@@ -201,6 +218,7 @@ impl Default for RuntimeBuilder {
             on_denied: OnDenied::default(),
             attachment_loader: None,
             attachment_limits: AttachmentLimits::default(),
+            effects: None,
         }
     }
 }
@@ -453,6 +471,18 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Sets how every run performs its effects (model requests, tool executions, approval
+    /// decisions, time); [`Direct`] by default. See [`crate::effects`].
+    ///
+    /// ```
+    /// let rt = llm_do_core::Runtime::builder().effects(llm_do_core::effects::Direct).build();
+    /// # let _ = rt;
+    /// ```
+    pub fn effects(mut self, effects: impl Effects) -> Self {
+        self.effects = Some(Arc::new(effects));
+        self
+    }
+
     /// Builds the runtime. Two explicit registrations of one name: the later one wins (use
     /// [`try_build`](Self::try_build) to make that an error).
     ///
@@ -533,6 +563,7 @@ impl RuntimeBuilder {
             ),
             attachment_loader: self.attachment_loader,
             attachment_limits: self.attachment_limits,
+            effects: self.effects.unwrap_or_else(|| Arc::new(Direct)),
         };
         (Runtime::from_inner(Arc::new(inner)), duplicates)
     }

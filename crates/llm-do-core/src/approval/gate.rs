@@ -114,7 +114,9 @@ impl Gate {
                     reason: reason.clone(),
                 };
                 ctx.emit(|| EventKind::ApprovalRequested { request: request.clone() });
-                match self.approver.decide(&request).await {
+                let decision =
+                    ctx.effects().approval(ctx, &request, self.approver.decide(&request)).await;
+                match decision {
                     Decision::ApproveOnce => {
                         decided(true, "approved once".to_owned());
                         GateOutcome::Run(args.clone())
