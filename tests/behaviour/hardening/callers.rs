@@ -1,5 +1,5 @@
 // The caller code, included verbatim into both the `soft` (worker) and the `hard` (Rust tool)
-// module of `tests/hardening.rs`. Hardening `classify` must not require a single change here.
+// module of `tests/behaviour/hardening.rs`. Hardening `classify` must not require a single change here.
 
 /// Route a support ticket to a team.
 #[worker(prompt = "Route this ticket: {ticket}", tools = [classify])]
