@@ -1,8 +1,9 @@
 //! Behaviour tests of llm-do across crates, as one test binary with a module per concern
 //! (agent loop, approvals, conversation, depth, events, budgets, hardening, the built-in
 //! tools, …); `cargo test -p llm-do-tests --test behaviour MODULE::` runs one module. Tests
-//! that need a process, and so an environment, of their own (`tests/model_env.rs`,
-//! `tests/tools_shell_env.rs`) are binaries of their own.
+//! that need a process of their own (`tests/model_env.rs` and `tests/tools_shell_env.rs`: an
+//! environment; `tests/telemetry.rs`: tracing's process-wide callsite state) are binaries of
+//! their own.
 
 mod agent_loop;
 mod approvals;
@@ -11,7 +12,6 @@ mod depth;
 mod events;
 mod hardening;
 mod model_resolution;
-mod telemetry;
 mod test_models;
 mod tools_approval_paths;
 mod tools_approvals;
