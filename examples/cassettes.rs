@@ -53,7 +53,7 @@ pub fn recorded(relative: &str) -> Arc<CassetteModel> {
     {
         let path = path(relative);
         let model =
-            llm_do::testing::cassette::cassette(&path, llm_do_providers::local::LocalModel::new);
+            llm_do::testing::cassette::cassette(&path, llm_do::providers::local::LocalModel::new);
         Arc::new(model.unwrap_or_else(|e| panic!("{}: {e}", path.display())))
     }
     #[cfg(not(feature = "local"))]

@@ -58,7 +58,7 @@ pub fn bench(args: &Args) -> Result<Value> {
         let runner = if args.raw {
             let url = format!("{}/chat/completions", args.base_url.trim_end_matches('/'));
             let bodies = wire_bodies(args.variant).await?;
-            Runner::Raw(llm_do_providers::http::client(), url.into(), Arc::new(bodies))
+            Runner::Raw(llm_do_openai::http::client(), url.into(), Arc::new(bodies))
         } else {
             Runner::Harness(http_runtime(&args.base_url), args.variant)
         };

@@ -54,7 +54,7 @@ pub fn bench(args: &Args) -> Result<Value> {
             let rt = http_runtime(&args.base_url);
             let harness = timed(args, || async { variant.run(&rt.ctx()).await.map(drop) }).await?;
             let bodies = wire_bodies(variant).await?;
-            let client = llm_do_providers::http::client();
+            let client = llm_do_openai::http::client();
             let url = format!("{}/chat/completions", args.base_url.trim_end_matches('/'));
             let floor = timed(args, || raw_run(&client, &url, &bodies)).await?;
             results.push(json!({

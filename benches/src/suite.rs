@@ -40,8 +40,11 @@ pub struct Args {
 }
 
 /// Inference threads of the embedded model in bench 5, in-process and served: one, because
-/// llama.cpp's threads wait for each other by spinning, and on a small machine shared with other
-/// work (the test server, builds) more threads are several times slower, not faster.
+/// candle's quantized kernels' threads wait for each other by spinning, and on a small machine
+/// shared with other work (the test server, builds) more threads are several times slower, not
+/// faster. It is passed as `--threads` (the engine's own pool) and as `CANDLE_NUM_THREADS`
+/// (the process-wide pool of candle's quantized matrix kernels, which only the environment
+/// sets).
 const LOCAL_THREADS: &str = "1";
 
 /// Sizes of every bench.
@@ -131,15 +134,24 @@ pub fn run(args: &Args) -> Result<()> {
     let local_args =
         ["local", "--max-tokens", &max_tokens, "--repeats", &repeats, "--threads", LOCAL_THREADS];
     let exe_cmd = vec![exe.display().to_string()];
+    let threads = [("CANDLE_NUM_THREADS", LOCAL_THREADS)];
     if args.local {
-        ours.insert("local_in_process".into(), child(&exe_cmd, &local_args, &[])?);
+        ours.insert("local_in_process".into(), child_with(&exe_cmd, &local_args, &[], &threads)?);
     }
     if let Some(llm_do) = &args.llm_do {
         let server = start_llm_do_serve(llm_do)?;
-        ours.insert(
-            "local_serve".into(),
-            child(&exe_cmd, &local_args, &["--base-url", &server.url])?,
-        );
+        let more = ["--base-url", server.url.as_str()];
+        let mut result = child_with(&exe_cmd, &local_args, &more, &threads)?;
+        // The server's peak memory, the model loaded and both generations served.
+        let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id()));
+        let kib = |field: &str| -> Option<u64> {
+            let status = status.as_deref().ok()?;
+            let line = status.lines().find_map(|l| l.strip_prefix(field))?;
+            line.trim().trim_end_matches("kB").trim().parse().ok()
+        };
+        result["peak_rss_kib"] = json!(kib("VmHWM:"));
+        result["rss_kib"] = json!(kib("VmRSS:"));
+        ours.insert("local_serve".into(), result);
     }
     let mut meta = machine();
     meta.insert("date".into(), json!(date));
@@ -168,12 +180,18 @@ pub fn run(args: &Args) -> Result<()> {
 
 /// Runs one bench in a child process; returns the JSON it printed.
 fn child(cmd: &[String], args: &[&str], more: &[&str]) -> Result<Value> {
+    child_with(cmd, args, more, &[])
+}
+
+/// [`child`] with more environment variables.
+fn child_with(cmd: &[String], args: &[&str], more: &[&str], env: &[(&str, &str)]) -> Result<Value> {
     let (program, first) = cmd.split_first().context("empty command")?;
     eprintln!("llm-do-bench: {} {}", args.join(" "), more.join(" "));
     let output = Command::new(program)
         .args(first)
         .args(args)
         .args(more)
+        .envs(env.iter().copied())
         .stderr(Stdio::inherit())
         .output()
         .with_context(|| format!("cannot run {program}"))?;
@@ -234,6 +252,7 @@ fn start_testkit(binary: &Path, latency_ms: u64) -> Result<Listening> {
 fn start_llm_do_serve(binary: &Path) -> Result<Listening> {
     let mut command = Command::new(binary);
     command.args(["serve", "--port", "0", "--threads", LOCAL_THREADS]);
+    command.env("CANDLE_NUM_THREADS", LOCAL_THREADS);
     Listening::start(command, "llm-do serve")
 }
 

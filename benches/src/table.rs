@@ -170,7 +170,42 @@ fn rows() -> Vec<Row> {
             Higher,
             1,
         ));
+        rows.push(row(
+            &format!("5. local model {label}, JSON Schema: time to first token"),
+            &format!("{path}.json.ttft_ms"),
+            "ms",
+            Lower,
+            1,
+        ));
+        rows.push(row(
+            &format!("5. local model {label}, JSON Schema: decode tokens/s"),
+            &format!("{path}.json.decode_tokens_per_s"),
+            "tok/s",
+            Higher,
+            1,
+        ));
     }
+    rows.push(row(
+        "5. JSON Schema constraint: share of decode time (masks)",
+        "local_in_process.json.constraint_cost_pct",
+        "%",
+        Lower,
+        1,
+    ));
+    rows.push(row(
+        "5. JSON Schema constraint: grammar compile time",
+        "local_in_process.json.grammar_compile_ms",
+        "ms",
+        Lower,
+        1,
+    ));
+    rows.push(row(
+        "5. `llm-do serve`, model loaded: peak RSS",
+        "local_serve.peak_rss_kib",
+        "MiB",
+        Lower,
+        1,
+    ));
     rows
 }
 
@@ -280,5 +315,30 @@ mod tests {
         // Figures nobody measured are left out.
         assert!(!table.contains("local model"));
         assert!(!markdown(&json!({"llm_do": {}, "pydantic_ai": {}})).contains("| 1."));
+    }
+
+    #[test]
+    fn bench_5_shows_the_constrained_generation_and_the_server_memory() {
+        let results = json!({
+            "llm_do": {
+                "local_in_process": {
+                    "decode_tokens_per_s": 30.0,
+                    "json": {"decode_tokens_per_s": 28.0, "constraint_cost_pct": 0.7, "grammar_compile_ms": 2.0},
+                },
+                "local_serve": {"json": {"ttft_ms": 900.0}, "peak_rss_kib": 337920.0},
+            },
+            "pydantic_ai": {},
+        });
+        let table = markdown(&results);
+        for line in [
+            "| 5. local model in-process: decode tokens/s | 30.0 tok/s |",
+            "| 5. local model in-process, JSON Schema: decode tokens/s | 28.0 tok/s |",
+            "| 5. local model via `llm-do serve`, JSON Schema: time to first token | 900.0 ms |",
+            "| 5. JSON Schema constraint: share of decode time (masks) | 0.7 % |",
+            "| 5. JSON Schema constraint: grammar compile time | 2.0 ms |",
+            "| 5. `llm-do serve`, model loaded: peak RSS | 330.0 MiB |",
+        ] {
+            assert!(table.contains(line), "{line} missing from:\n{table}");
+        }
     }
 }

@@ -30,7 +30,6 @@
 use anyhow::Context as _;
 use llm_do::approval::{ApprovalRequest, ChannelApprover, Decision};
 use llm_do::prelude::*;
-use llm_do::setup::RuntimeBuilderExt;
 use llm_do::tools::fs::Filesystem;
 use llm_do::{CallableSpec, EventPrinter, RuntimeBuilder, WorkerSpecBuilder};
 use std::io::BufRead;

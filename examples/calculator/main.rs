@@ -18,7 +18,6 @@
 //! `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example calculator`).
 
 use llm_do::prelude::*;
-use llm_do::setup::RuntimeBuilderExt;
 use llm_do::{EventPrinter, RuntimeBuilder};
 
 /// The question `main` asks when none is given.

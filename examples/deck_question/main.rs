@@ -17,7 +17,6 @@
 //! the ask is not (it copies the solution line instead): demo quality, as everywhere.
 
 use llm_do::prelude::*;
-use llm_do::setup::RuntimeBuilderExt;
 
 /// What a pitch deck says: the answers to two questions about it.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]

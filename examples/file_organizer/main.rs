@@ -17,7 +17,8 @@
 //! sees the folder only through sandboxed tools: `list_files` and `read_file` from
 //! `llm_do::tools::fs::Filesystem` (read-only), the deterministic `sanitize_filename`, and
 //! `rename_file`, which declares the approval verdict `Ask` and only accepts plain file names
-//! inside the folder that are already sanitized. `main` copies a few sample files into a
+//! inside the folder that are already sanitized. The folder reaches `rename_file` as program
+//! state (`Runtime::builder().state(Folder(..))`, read with `ctx.state::<Folder>()`). `main` copies a few sample files into a
 //! temporary folder, asks before each rename on the terminal (`y` approves; `--yes` approves
 //! all), and lists the folder afterwards.
 //!
@@ -27,11 +28,10 @@
 //! re-record with `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example file_organizer`.
 
 use anyhow::Context as _;
-use llm_do::approval::{ApprovalRequest, ApproveAll, Decision, Verdict};
+use llm_do::approval::{ApprovalRequest, ApproveAll, Decision};
 use llm_do::prelude::*;
-use llm_do::setup::RuntimeBuilderExt;
 use llm_do::tools::fs::Filesystem;
-use llm_do::{CallableSpec, EventPrinter, RuntimeBuilder, ToolSpecBuilder, WorkerSpecBuilder};
+use llm_do::{CallableSpec, EventPrinter, RuntimeBuilder, WorkerSpecBuilder};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -93,8 +93,8 @@ fn sanitized(name: &str) -> Result<String> {
     })
 }
 
-/// Arguments of `rename_file`.
-#[derive(Debug, Deserialize, JsonSchema)]
+/// Arguments of `rename_file` (and of the approval requests for it).
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RenameArgs {
     /// The current name of a file in the folder.
@@ -133,25 +133,28 @@ async fn rename_in(root: &Path, args: RenameArgs) -> Result<String> {
     Ok(format!("renamed {from:?} to {to:?}"))
 }
 
-/// `rename_file`: renames a file directly in `root`. Declares `Ask`: a model's renames wait for
-/// the approver.
-fn rename_file(root: PathBuf) -> Arc<CallableSpec> {
-    ToolSpecBuilder::new("rename_file")
-        .description(
-            "Rename a file in the folder. The new name must be the output of sanitize_filename.",
-        )
-        .input::<RenameArgs>()
-        .approval(Verdict::Ask)
-        .handler(move |_ctx: Ctx, args| {
-            let root = root.clone();
-            async move {
-                let args: RenameArgs = serde_json::from_value(args).map_err(|e| {
-                    Error::InvalidArguments { name: "rename_file".into(), message: e.to_string() }
-                })?;
-                Ok(json!(rename_in(&root, args).await?))
-            }
-        })
-        .build()
+/// The folder being organized: program state of the runtime, read by [`rename_file`].
+struct Folder(PathBuf);
+
+// Declares `Ask`: a model's renames wait for the approver.
+/// Rename a file in the folder. The new name must be the output of sanitize_filename.
+#[tool(approval = "ask")]
+async fn rename_file(
+    ctx: &Ctx,
+    /** The current name of a file in the folder. */
+    from: String,
+    /** The new name; it must be the output of sanitize_filename. */
+    to: String,
+) -> Result<String> {
+    let Folder(root) = ctx.state::<Folder>()?;
+    rename_in(root, RenameArgs { from, to }).await
+}
+
+/// The input of `propose_name`.
+#[derive(Serialize, JsonSchema)]
+struct ProposeArgs {
+    /// the start of the file
+    content: String,
 }
 
 /// Longest name `propose_name` may answer, in characters (a tiny model's string can otherwise
@@ -166,13 +169,7 @@ fn propose_name() -> Arc<CallableSpec> {
         // No system turn: the tiny default model follows one concrete instruction best.
         .system("")
         .prompt("Write a short title of a few words for a file that starts with: \"{content}\"")
-        .input_schema(json!({
-            "type": "object",
-            "properties": {
-                "content": { "type": "string", "description": "the start of the file" }
-            },
-            "required": ["content"]
-        }))
+        .input::<ProposeArgs>()
         .output_schema(json!({
             "type": "string",
             "maxLength": MAX_PROPOSAL,
@@ -193,6 +190,13 @@ fn name_for(file: &str, proposal: &str) -> Result<String> {
     }
 }
 
+/// The input of `organizer`.
+#[derive(Serialize, JsonSchema)]
+struct OrganizeArgs {
+    /// extra instructions
+    goal: String,
+}
+
 /// The organizing worker; its tools are found by name in the runtime.
 fn organizer() -> Arc<CallableSpec> {
     WorkerSpecBuilder::new("organizer")
@@ -204,15 +208,11 @@ fn organizer() -> Arc<CallableSpec> {
              you renamed.",
         )
         .prompt("Organize the folder. {goal}")
-        .input_schema(json!({
-            "type": "object",
-            "properties": { "goal": { "type": "string", "description": "extra instructions" } },
-            "required": ["goal"]
-        }))
+        .input::<OrganizeArgs>()
         .tool_name("list_files")
         .tool_name("read_file")
         .tool(sanitize_filename::spec)
-        .tool_name("rename_file")
+        .tool(rename_file::spec)
         .temperature(0.0)
         .max_turns(12)
         .build()
@@ -222,21 +222,27 @@ fn organizer() -> Arc<CallableSpec> {
 /// The example's runtime on the folder `root`; `builder` brings the model and the approver.
 fn runtime(builder: RuntimeBuilder, root: &Path) -> anyhow::Result<Runtime> {
     let fs = Filesystem::new(root).context("opening the folder")?.read_only();
-    let root = fs.root().to_path_buf();
     let mut builder = builder
+        .state(Folder(fs.root().to_path_buf()))
         .register(organizer())
         .register(propose_name())
-        .register(sanitize_filename::spec())
-        .register(rename_file(root));
+        .register(sanitize_filename::spec)
+        .register(rename_file::spec);
     for spec in fs.specs() {
         builder = builder.register(spec);
     }
     Ok(builder.build())
 }
 
+/// The rename an approval request asks about (`None` for any other call).
+fn rename_asked(req: &ApprovalRequest) -> Option<RenameArgs> {
+    (req.tool == "rename_file").then(|| serde_json::from_value(req.args.clone()).ok()).flatten()
+}
+
 /// Asks on the terminal: `y` approves this rename, anything else (or no terminal) denies it.
 fn ask_terminal(req: &ApprovalRequest) -> Decision {
-    eprintln!("rename {} → {}? [y/N]", req.args["from"], req.args["to"]);
+    let Some(rename) = rename_asked(req) else { return Decision::deny("not a rename") };
+    eprintln!("rename {:?} → {:?}? [y/N]", rename.from, rename.to);
     match std::io::stdin().lock().lines().next().and_then(|l| l.ok()) {
         Some(line) if line.trim().eq_ignore_ascii_case("y") => Decision::ApproveOnce,
         _ => Decision::deny("the user said no"),
@@ -265,7 +271,8 @@ async fn plan(ctx: &Ctx, root: &Path) -> anyhow::Result<Vec<Rename>> {
     for file in files {
         let text = String::from_utf8_lossy(&std::fs::read(root.join(&file))?).into_owned();
         let first_line: String = text.lines().next().unwrap_or_default().chars().take(80).collect();
-        let proposal: String = ctx.call("propose_name", json!({ "content": first_line })).await?;
+        let proposal: String =
+            ctx.call("propose_name", ProposeArgs { content: first_line }).await?;
         match name_for(&file, &proposal) {
             Ok(to) if to != file => plan.push(Rename { from: file, to }),
             Ok(_) => eprintln!("  {file}: already named {proposal:?}"),
@@ -318,7 +325,7 @@ async fn main() -> anyhow::Result<()> {
         let builder =
             if yes { builder.approver(ApproveAll) } else { builder.approver(ask_terminal) };
         let rt = runtime(builder.with_default_providers(), dir.path())?;
-        let goal = json!({ "goal": "Name each file after its content." });
+        let goal = OrganizeArgs { goal: "Name each file after its content.".into() };
         let report: String = rt.ctx().call("organizer", goal).await?;
         println!("{report}");
     } else {
@@ -343,7 +350,9 @@ async fn main() -> anyhow::Result<()> {
 mod tests {
     use super::*;
     use llm_do::testing::{Reply, ScriptedModel};
+    use llm_do::tools::fs::{ListFilesOutput, ReadFileOutput};
     use llm_do::{Message, ModelRequest, ToolResult};
+    use serde::de::DeserializeOwned;
     use serde_json::Value;
     use std::sync::Mutex;
 
@@ -413,6 +422,12 @@ mod tests {
         serde_json::from_str::<String>(&result.content).unwrap_or_else(|_| result.content.clone())
     }
 
+    /// A tool result decoded as the tool's output type (the stand-in model fails on anything
+    /// else: the tools are the real ones).
+    fn output_of<T: DeserializeOwned>(result: &ToolResult) -> T {
+        serde_json::from_str(&result.content).expect("a result of the tool's output type")
+    }
+
     /// A stand-in model that follows the system prompt: list, read each file, propose its
     /// first line (plus the old extension) as the name, sanitize it, rename, report.
     fn organizer_model() -> ScriptedModel {
@@ -423,30 +438,27 @@ mod tests {
             };
             Ok(match last.name.as_str() {
                 "list_files" => {
-                    let listing: Value = serde_json::from_str(&last.content).unwrap_or_default();
-                    let files: Vec<_> = listing["entries"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(Value::as_str)
+                    let listing: ListFilesOutput = output_of(last);
+                    let files: Vec<_> = listing
+                        .entries
+                        .iter()
                         .filter(|e| !e.ends_with('/'))
                         .map(|e| ("read_file", json!({ "path": e })))
                         .collect();
                     Reply::tool_calls(files)
                 }
                 "read_file" => Reply::tool_calls(batch.iter().map(|r| {
-                    let read: Value = serde_json::from_str(&r.content).unwrap_or_default();
-                    let path = read["path"].as_str().unwrap_or_default();
-                    let first_line = read["content"].as_str().unwrap_or_default().lines().next();
-                    let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("txt");
+                    let read: ReadFileOutput = output_of(r);
+                    let first_line = read.content.lines().next();
+                    let ext = read.path.rsplit_once('.').map(|(_, e)| e).unwrap_or("txt");
                     let proposal = format!("{}.{ext}", first_line.unwrap_or("file"));
                     ("sanitize_filename", json!({ "name": proposal }))
                 })),
                 "sanitize_filename" => {
                     let reads = results_of(req, "read_file");
                     Reply::tool_calls(reads.iter().zip(&batch).map(|(read, name)| {
-                        let read: Value = serde_json::from_str(&read.content).unwrap_or_default();
-                        ("rename_file", json!({ "from": read["path"], "to": text_of(name) }))
+                        let read: ReadFileOutput = output_of(read);
+                        ("rename_file", json!({ "from": read.path, "to": text_of(name) }))
                     }))
                 }
                 _ => {
@@ -468,7 +480,7 @@ mod tests {
         // Approves every rename except the recipe's.
         let approver = move |req: &ApprovalRequest| {
             seen.lock().unwrap().push(req.clone());
-            if req.args["to"].as_str().is_some_and(|to| to.starts_with("recipe")) {
+            if rename_asked(req).is_some_and(|r| r.to.starts_with("recipe")) {
                 Decision::deny("keep the recipe as it is")
             } else {
                 Decision::ApproveOnce
@@ -476,10 +488,8 @@ mod tests {
         };
         let builder = Runtime::builder().model_override(organizer_model()).approver(approver);
         let rt = runtime(builder.ignore_env(), dir.path()).unwrap();
-        let report: String = block_on(
-            rt.ctx().call("organizer", json!({ "goal": "Name each file after its content." })),
-        )
-        .unwrap();
+        let goal = OrganizeArgs { goal: "Name each file after its content.".into() };
+        let report: String = block_on(rt.ctx().call("organizer", goal)).unwrap();
         assert_eq!(report, "renamed 2 of 3 files");
 
         let mut names: Vec<String> = std::fs::read_dir(dir.path())
@@ -510,7 +520,8 @@ mod tests {
         let rt =
             runtime(Runtime::builder().model_override(organizer_model()).ignore_env(), dir.path())
                 .unwrap();
-        let report: String = block_on(rt.ctx().call("organizer", json!({ "goal": "" }))).unwrap();
+        let goal = OrganizeArgs { goal: String::new() };
+        let report: String = block_on(rt.ctx().call("organizer", goal)).unwrap();
         assert_eq!(report, "renamed 0 of 1 files");
         assert!(dir.path().join("untitled.md").exists());
     }

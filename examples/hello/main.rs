@@ -16,7 +16,6 @@
 
 use llm_do::EventPrinter;
 use llm_do::prelude::*;
-use llm_do::setup::RuntimeBuilderExt;
 
 /// The details of a customer's message.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]

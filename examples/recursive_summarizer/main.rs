@@ -33,7 +33,6 @@
 //! `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example recursive_summarizer`).
 
 use llm_do::prelude::*;
-use llm_do::setup::RuntimeBuilderExt;
 use llm_do::{EventPrinter, RuntimeBuilder};
 
 /// The sample text (about 1,200 characters).

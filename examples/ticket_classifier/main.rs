@@ -8,7 +8,7 @@
 //! - `llm::classify` is a `#[worker]`: an LLM sorts each ticket into a [`Category`].
 //! - `hardened::classify` is a `#[tool]` with the same signature: keyword rules decide the
 //!   clear cases, and the tickets no rule recognizes still go to an LLM worker
-//!   (`classify_with_llm`, called by name through `ctx`). The stochastic edge stays stochastic.
+//!   (`classify_with_llm`, called like any typed async fn). The stochastic edge stays stochastic.
 //!
 //! Both modules include the same call sites (`triage.rs`) verbatim; `--hardened` only chooses
 //! which module's runtime and `triage` run. The same worker also exists as a worker file,
@@ -18,7 +18,6 @@
 //! model `local:smollm2` when nothing is configured (see the `hello` example).
 
 use llm_do::prelude::*;
-use llm_do::setup::RuntimeBuilderExt;
 use llm_do::{EventPrinter, RuntimeBuilder};
 
 /// What a support ticket is about.
@@ -89,7 +88,7 @@ pub mod hardened {
         match keyword_rules(&ticket) {
             Some(category) => Ok(category),
             // The ambiguous cases stay stochastic.
-            None => ctx.call("classify_with_llm", json!({ "ticket": ticket })).await,
+            None => classify_with_llm(ctx, ticket).await,
         }
     }
 
@@ -239,12 +238,12 @@ mod tests {
             events.iter().filter(|e| matches!(e.kind, EventKind::CallStarted { .. })).collect();
         let classify: Vec<_> = started.iter().filter(|e| &*e.call.name == "classify").collect();
         assert_eq!(classify.len(), tickets.len());
-        assert!(classify.iter().all(|e| e.call.kind == CallKind::Deterministic));
+        assert!(classify.iter().all(|e| e.call.kind == CallKind::Tool));
         let fallback: Vec<_> =
             started.iter().filter(|e| &*e.call.name == "classify_with_llm").collect();
         assert_eq!(fallback.len(), ambiguous.len());
         for e in &fallback {
-            assert_eq!(e.call.kind, CallKind::Stochastic);
+            assert_eq!(e.call.kind, CallKind::Worker);
             let parent = e.call.parent.expect("the fallback runs inside classify");
             let parent = classify.iter().find(|c| c.call.id == parent).expect("a classify call");
             let EventKind::CallStarted { input } = &parent.kind else { unreachable!() };

@@ -253,7 +253,8 @@ async fn model_errors_are_typed_and_name_the_worker() {
     match &err {
         Error::Model { name, source, .. } => {
             assert_eq!(name, "picky");
-            assert_eq!(source.kind(), llm_do::ModelErrorKind::Script);
+            assert_eq!(source.kind(), llm_do::ModelErrorKind::Other);
+            assert!(llm_do::testing::ScriptError::of(source).is_some(), "{source:?}");
         }
         other => panic!("expected a model error, got {other:?}"),
     }

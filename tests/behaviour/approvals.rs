@@ -198,7 +198,7 @@ async fn policy_rules_match_arguments_first_match_wins() {
     let counter = asked.clone();
     let rt = Runtime::builder()
         .model_override(model.clone())
-        .approvals(policy)
+        .approval_policy(policy)
         .approver(move |_req: &ApprovalRequest| {
             counter.fetch_add(1, Ordering::SeqCst);
             Decision::deny("not today")

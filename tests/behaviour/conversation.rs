@@ -3,7 +3,7 @@
 //! the bad inputs (over-long input, corrupt file, provider fault mid-turn) that leave the
 //! history unchanged.
 
-#[path = "../openai_common.rs"]
+#[path = "../../crates/llm-do-openai/tests/common/mod.rs"]
 #[allow(dead_code)]
 mod common;
 

@@ -72,9 +72,9 @@ async fn a_nested_run_produces_a_complete_transcript() {
     assert_eq!(
         started,
         [
-            ("triage".to_owned(), CallKind::Stochastic, 1, None),
-            ("classify".to_owned(), CallKind::Stochastic, 2, Some(1)),
-            ("lookup_customer".to_owned(), CallKind::Deterministic, 3, Some(2)),
+            ("triage".to_owned(), CallKind::Worker, 1, None),
+            ("classify".to_owned(), CallKind::Worker, 2, Some(1)),
+            ("lookup_customer".to_owned(), CallKind::Tool, 3, Some(2)),
         ]
     );
     // Events serialize (for JSONL run logs) with the call identity and a type tag.

@@ -69,8 +69,8 @@ fn the_schema_other_models_see_is_identical() {
     assert_eq!(soft.output_schema(), hard.output_schema());
     insta::assert_json_snapshot!(hard.tool_definition());
     // The boundary stays honest: only the kind differs.
-    assert_eq!(soft.kind(), CallKind::Stochastic);
-    assert_eq!(hard.kind(), CallKind::Deterministic);
+    assert_eq!(soft.kind(), CallKind::Worker);
+    assert_eq!(hard.kind(), CallKind::Tool);
 }
 
 #[tokio::test]
@@ -133,5 +133,5 @@ async fn an_outer_llm_sees_the_same_tool_and_the_nested_call_runs_at_depth_2() {
     let (hard_tools, hard_depth, hard_kind) = run_triage(hard::runtime, vec![]).await;
     assert_eq!(soft_tools, hard_tools);
     assert_eq!((soft_depth, hard_depth), (2, 2));
-    assert_eq!((soft_kind, hard_kind), (CallKind::Stochastic, CallKind::Deterministic));
+    assert_eq!((soft_kind, hard_kind), (CallKind::Worker, CallKind::Tool));
 }

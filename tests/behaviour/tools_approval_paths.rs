@@ -79,7 +79,7 @@ async fn drive(
         .into_iter()
         .fold(Runtime::builder(), |b, s| b.register(s))
         .register(worker)
-        .approvals(policy)
+        .approval_policy(policy)
         .approver(approver)
         .model_override(ScriptedModel::queue(replies))
         .subscribe(log.clone())

@@ -68,7 +68,7 @@ async fn run_scenario(decision: Decision) -> (tempfile::TempDir, Vec<(bool, Stri
     let rt = Runtime::builder()
         .register(shell.spec())
         .register(explorer(&["shell"]))
-        .approvals(shell.approval_policy(ApprovalPolicy::new()).unwrap())
+        .approval_policy(shell.approval_policy(ApprovalPolicy::new()).unwrap())
         .approver(approver)
         .model_override(scenario_model())
         .subscribe(log.clone())
@@ -112,7 +112,7 @@ async fn the_tool_refuses_denied_commands_even_when_the_policy_allows_every_call
     let rt = Runtime::builder()
         .register(shell.spec())
         .register(explorer(&["shell"]))
-        .approvals(misconfigured)
+        .approval_policy(misconfigured)
         .approver(ApproveAll)
         .model_override(ScriptedModel::queue([
             Reply::tool_call("shell", json!({"command": "rm keep.txt"})),

@@ -1,14 +1,17 @@
 //! Project automation for llm-do.
 //!
 //! - `cargo xtask ci`: the exact gates CI runs (`.ci/run` calls this): no native build tool in
-//!   the dependency graph ([`NATIVE_BUILD_CRATES`]), rustfmt check, clippy with `-D warnings`
+//!   the dependency graph ([`NATIVE_BUILD_CRATES`]), the crate layering ([`layering`]), rustfmt
+//!   check, clippy with `-D warnings`
 //!   on every target, then the test command from README.md.
 //! - `cargo xtask test`: only the test command.
+//! - `cargo xtask layering`: only the crate layering check.
 //! - `cargo xtask bench [--quick] [--peer] [--no-local]`: the benchmark suite (see
 //!   docs/benchmarks.md and [`bench`]).
 //! - `cargo xtask pdfs`: the tiny PDF decks the examples and tests attach ([`pdfs`]).
 
 mod bench;
+mod layering;
 mod pdfs;
 
 use anyhow::{Context, Result, bail};
@@ -28,17 +31,20 @@ fn main() -> Result<()> {
     match task.as_str() {
         "ci" => {
             check_no_native_builds()?;
+            layering::check()?;
             cargo(&["fmt", "--all", "--check"])?;
             cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
             cargo(TEST_COMMAND)
         }
         "test" => cargo(TEST_COMMAND),
+        "layering" => layering::check(),
         "bench" => bench::run(&args[1..]),
         "pdfs" => pdfs::run(&bench::workspace_root()),
         _ => {
-            eprintln!("usage: cargo xtask <ci|test|bench|pdfs>");
+            eprintln!("usage: cargo xtask <ci|test|layering|bench|pdfs>");
             eprintln!("  ci    rustfmt check, clippy -D warnings, then `cargo test --workspace`");
             eprintln!("  test  `cargo test --workspace`");
+            eprintln!("  layering  the crate layering alone (cargo tree; part of ci)");
             eprintln!("  bench the benchmark suite (`cargo xtask bench --help`)");
             eprintln!("  pdfs  write the example PDF decks (examples/pitchdeck_data/*.pdf)");
             bail!("unknown task `{task}`")

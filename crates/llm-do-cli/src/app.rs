@@ -100,6 +100,10 @@ enum Command {
     /// HTTP), for other agents and MCP clients. See docs/mcp.md.
     #[command(after_help = exit::HELP)]
     Mcp(crate::mcp::McpArgs),
+    /// Durable runs on Restate: serve a project's workers as a Restate service, answer the
+    /// approvals its runs wait for. See docs/durable.md.
+    #[command(subcommand)]
+    Restate(crate::restate::RestateCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -313,6 +317,7 @@ async fn other_command(command: Command, host: Registry) -> Exit {
         Command::Check { project } => check(&project, &host),
         Command::List { project, json } => list(&project, &host, json, &Default::default()),
         Command::Mcp(args) => crate::mcp::serve(args, host).await,
+        Command::Restate(command) => crate::restate::command(command, host).await,
         Command::Log(LogCommand::Show { file }) => match run_log::read_log(&file) {
             Ok(log) => {
                 // The tree quotes models and tools: made safe for a terminal.
@@ -483,7 +488,8 @@ fn list(dir: &Path, host: &Registry, as_json: bool, mcp: &BTreeSet<String>) -> E
 
 /// A builder with the host's callables.
 pub(crate) fn host_builder(host: &Registry) -> llm_do::RuntimeBuilder {
-    host.iter().fold(Runtime::builder(), |b, spec| b.register(spec.clone()))
+    let builder = host.iter().fold(Runtime::builder(), |b, spec| b.register(spec.clone()));
+    host.sources().fold(builder, |b, source| b.source(source.clone()))
 }
 
 /// The `--json` result of a run that did not start: no output, no usage.
@@ -558,10 +564,10 @@ fn input(args: &RunArgs, spec: &CallableSpec, project: &Project) -> Result<Value
             project.root().display()
         ));
     }
-    if let (false, Some(entry_args)) = (given, &config.entry_args) {
-        if project.entry() == Some(spec.name()) {
-            return Ok(entry_args.clone());
-        }
+    if let (false, Some(entry_args)) = (given, &config.entry_args)
+        && project.entry() == Some(spec.name())
+    {
+        return Ok(entry_args.clone());
     }
     if let Some(text) = &args.input_json {
         let value: Value = serde_json::from_str(text)
@@ -645,10 +651,10 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
         Ok(t) => t,
         Err(message) => return not_started(None, message),
     };
-    if let Some(m) = &args.model {
-        if let Err(e) = ModelRef::parse(m) {
-            return not_started(Some(&entry), format!("--model: {e}"));
-        }
+    if let Some(m) = &args.model
+        && let Err(e) = ModelRef::parse(m)
+    {
+        return not_started(Some(&entry), format!("--model: {e}"));
     }
     // Everything that will be registered: the host's callables, then the project's (file
     // workers re-made with --model when given).
@@ -682,16 +688,16 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
     let chosen = args
         .model
         .clone()
-        .or_else(|| std::env::var(llm_do::runtime::MODEL_ENV).ok().filter(|m| !m.trim().is_empty()))
+        .or_else(|| std::env::var(llm_do::setup::MODEL_ENV).ok().filter(|m| !m.trim().is_empty()))
         .or_else(|| project.config().model.clone());
-    if let Some(model) = &chosen {
-        if let Err(diagnostics) = project.check_model(model) {
-            eprintln!("{}", crate::terminal::safe(&diagnostics.to_string()));
-            return not_started(
-                Some(&entry),
-                format!("the model `{model}` is not compatible with the project"),
-            );
-        }
+    if let Some(model) = &chosen
+        && let Err(diagnostics) = project.check_model(model)
+    {
+        eprintln!("{}", crate::terminal::safe(&diagnostics.to_string()));
+        return not_started(
+            Some(&entry),
+            format!("the model `{model}` is not compatible with the project"),
+        );
     }
     let input = match input(&args, &spec, &project).and_then(|input| {
         let files = AttachmentFiles::new(project.root()).map_err(|e| e.to_string())?;
@@ -777,10 +783,10 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
     };
     let usage = ctx.usage();
     display.finish(&usage);
-    if let Some(log) = &log {
-        if let Err(e) = log.finish() {
-            report(&format!("the run log could not be written completely: {e}"));
-        }
+    if let Some(log) = &log
+        && let Err(e) = log.finish()
+    {
+        report(&format!("the run log could not be written completely: {e}"));
     }
     let usage_json = json!({
         "requests": usage.requests,
@@ -825,10 +831,10 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
 
 /// `llm-do harden-report`: the worker's recorded calls replayed against the candidate.
 async fn harden_report(args: HardenArgs, host: Registry) -> Exit {
-    if let Some(rate) = args.min_rate {
-        if !(0.0..=1.0).contains(&rate) {
-            return usage_error(format!("--min-rate must be between 0 and 1, not {rate}"));
-        }
+    if let Some(rate) = args.min_rate
+        && !(0.0..=1.0).contains(&rate)
+    {
+        return usage_error(format!("--min-rate must be between 0 and 1, not {rate}"));
     }
     let builder = match &args.project {
         Some(dir) => match load(dir, &host) {

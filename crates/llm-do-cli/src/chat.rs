@@ -166,10 +166,10 @@ fn start(
     if spec.worker().is_none() {
         return Err(format!("`{entry}` is a tool: only a worker can chat"));
     }
-    if let Some(summariser) = &args.summarise_with {
-        if !specs.iter().any(|s| s.name() == summariser && s.worker().is_some()) {
-            return Err(format!("--summarise-with: no worker named `{summariser}`"));
-        }
+    if let Some(summariser) = &args.summarise_with
+        && !specs.iter().any(|s| s.name() == summariser && s.worker().is_some())
+    {
+        return Err(format!("--summarise-with: no worker named `{summariser}`"));
     }
     let abort = Abort::new();
     builder = if args.approve_all {
@@ -250,10 +250,10 @@ pub(crate) fn turn_input(spec: &CallableSpec, line: &str) -> Result<Value, Strin
 impl Session {
     /// Flushes the run log after a turn.
     fn flush_log(&self) {
-        if let Some(log) = &self.log {
-            if let Err(e) = log.finish() {
-                eprintln!("llm-do: the run log could not be written completely: {e}");
-            }
+        if let Some(log) = &self.log
+            && let Err(e) = log.finish()
+        {
+            eprintln!("llm-do: the run log could not be written completely: {e}");
         }
     }
 

@@ -10,6 +10,9 @@
 //! - `llm-do mcp PROJECT` serves a project's workers and tools as MCP tools (stdio, or
 //!   `--http ADDR`); MCP servers declared in `llm-do.toml` join every project's name space
 //!   (see `docs/mcp.md`);
+//! - `llm-do restate serve PROJECT --port P` serves a project's workers as a durable Restate
+//!   service; `llm-do restate approve ID [--deny]` answers the approvals its runs wait for
+//!   (see `docs/durable.md`);
 //! - `llm-do serve --model local:smollm2 --port 8080` puts any configured model behind an
 //!   OpenAI-compatible HTTP API ([`serve`]); `llm-do fetch-model` caches the embedded model.
 //!
@@ -26,6 +29,7 @@ pub mod display;
 pub mod exit;
 mod mcp;
 pub mod models;
+mod restate;
 pub mod run_log;
 pub mod serve;
 mod signals;

@@ -8,7 +8,7 @@ use crate::run_log::RunLogWriter;
 use clap::Args;
 use llm_do::approval::{ApprovalPolicy, ApprovalRequest, ApproveAll, Decision};
 use llm_do::setup::RuntimeBuilderExt as _;
-use llm_do::{CallableSpec, Registry, Runtime};
+use llm_do::{CallableSpec, Registry};
 use llm_do_mcp::serve::McpService;
 use llm_do_mcp::{McpServer, McpToolset};
 use llm_do_project::{ApprovalMode, McpServerConfig, Project};
@@ -83,8 +83,12 @@ impl Servers {
     /// `host` with every server's tools added.
     pub(crate) fn registry(&self, host: &Registry) -> Registry {
         let mut registry = host.clone();
-        for spec in self.toolsets.iter().flat_map(McpToolset::specs) {
-            registry.insert(spec);
+        for toolset in &self.toolsets {
+            for spec in toolset.specs() {
+                registry.insert(spec);
+            }
+            // Tools the server adds later join too (`orders.*` stays a pattern).
+            registry.insert_source(Arc::new(toolset.clone()));
         }
         registry
     }
@@ -170,9 +174,7 @@ async fn serve_with(args: &McpArgs, host: &Registry) -> Exit {
     };
     let mut specs: Vec<Arc<CallableSpec>> = host.iter().cloned().collect();
     specs.extend(project.specs().cloned());
-    let mut builder = project
-        .register(host.iter().fold(Runtime::builder(), |b, s| b.register(s.clone())))
-        .with_default_providers();
+    let mut builder = project.register(crate::app::host_builder(host)).with_default_providers();
     if let Some(model) = &args.model {
         if let Err(e) = llm_do::ModelRef::parse(model) {
             eprintln!("llm-do: --model: {e}");
@@ -236,10 +238,10 @@ async fn serve_with(args: &McpArgs, host: &Registry) -> Exit {
             Err(e) => Err(e),
         },
     };
-    if let Some(log) = &log {
-        if let Err(e) = log.finish() {
-            eprintln!("llm-do: the run log could not be written completely: {e}");
-        }
+    if let Some(log) = &log
+        && let Err(e) = log.finish()
+    {
+        eprintln!("llm-do: the run log could not be written completely: {e}");
     }
     match result {
         Ok(()) => Exit::Ok,

@@ -18,6 +18,7 @@
 //! Other tools and frameworks — or llm-do itself through its OpenAI-compatible provider — can
 //! then use the embedded local model over HTTP.
 
+pub mod parts;
 pub mod wire;
 
 use crate::models::Served;
@@ -129,9 +130,13 @@ async fn chat(State(served): State<Arc<Served>>, body: Body) -> Response {
         Ok(r) => r,
         Err(e) => return bad_request(&format!("invalid request body: {e}"), None),
     };
-    let model_request = match request.to_model_request(served.name()) {
+    let target =
+        parts::Target { capabilities: served.model().input_capabilities(), label: served.label() };
+    let model_request = match request.to_model_request_for(served.name(), &target) {
         Ok(r) => r,
-        Err(e) => return bad_request(&e.0, e.1.as_deref()),
+        Err(e) => {
+            return error_response(StatusCode::BAD_REQUEST, &e.0, e.1.as_deref(), e.2.as_deref());
+        }
     };
     let id = format!("chatcmpl-{}", next_id());
     let created = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);

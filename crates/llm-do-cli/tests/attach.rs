@@ -5,7 +5,7 @@
 #[path = "support/cli.rs"]
 mod support;
 
-use llm_do_providers::scripted::Reply;
+use llm_do_testing::scripted::Reply;
 use llm_do_testkit::TestServer;
 use serde_json::json;
 use support::*;

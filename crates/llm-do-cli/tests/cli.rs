@@ -5,7 +5,7 @@
 mod support;
 
 use llm_do_cli::run_log;
-use llm_do_providers::scripted::Reply;
+use llm_do_testing::scripted::Reply;
 use llm_do_testkit::TestServer;
 use serde_json::{Value, json};
 use support::*;

@@ -20,7 +20,7 @@
 mod support;
 
 use fastrand::Rng;
-use llm_do_providers::scripted::Reply;
+use llm_do_testing::scripted::Reply;
 use llm_do_testkit::TestServer;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@
 //! the host program; otherwise it starts itself as one, as a real process.
 
 use llm_do::prelude::*;
-use llm_do_providers::scripted::Reply;
+use llm_do_testing::scripted::Reply;
 use llm_do_testkit::TestServer;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

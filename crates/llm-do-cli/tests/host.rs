@@ -8,7 +8,7 @@
 
 use llm_do::prelude::*;
 use llm_do_cli::run_log;
-use llm_do_providers::scripted::Reply;
+use llm_do_testing::scripted::Reply;
 use llm_do_testkit::TestServer;
 use serde_json::Value;
 use std::process::{Command, Stdio};

@@ -13,7 +13,7 @@
 #[path = "support/cli.rs"]
 mod support;
 
-use llm_do_providers::scripted::Reply;
+use llm_do_testing::scripted::Reply;
 use llm_do_testkit::{Fault, TestServer};
 use serde_json::{Value, json};
 use std::process::Stdio;

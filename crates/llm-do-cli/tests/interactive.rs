@@ -10,7 +10,7 @@ mod support;
 mod tmux;
 
 use llm_do_cli::run_log;
-use llm_do_providers::scripted::Reply;
+use llm_do_testing::scripted::Reply;
 use llm_do_testkit::TestServer;
 use serde_json::json;
 use tmux::Tmux;

@@ -11,7 +11,7 @@
 mod support;
 
 use llm_do::prelude::*;
-use llm_do_providers::scripted::Reply;
+use llm_do_testing::scripted::Reply;
 use llm_do_testkit::TestServer;
 use support::*;
 

@@ -58,7 +58,7 @@ async fn serve() -> Server {
 }
 
 fn client() -> reqwest::Client {
-    llm_do_providers::http::client()
+    llm_do_openai::http::client()
 }
 
 async fn post(server: &Server, body: Value) -> (u16, String) {

@@ -7,7 +7,7 @@
 #[path = "support/cli.rs"]
 mod support;
 
-use llm_do_providers::scripted::Reply;
+use llm_do_testing::scripted::Reply;
 use llm_do_testkit::TestServer;
 use serde_json::{Value, json};
 use std::process::Stdio;
@@ -75,7 +75,7 @@ fn chat(schema: Value) -> Value {
 async fn every_error_is_openai_style_json_with_the_right_status() {
     let upstream = TestServer::builder().script([Reply::text("{\"a\": 1}")]).start().await.unwrap();
     let (_child, base) = serve(&upstream).await;
-    let http = llm_do_providers::http::client();
+    let http = llm_do_openai::http::client();
 
     let (status, body) = send(http.get(format!("{base}/nope"))).await;
     assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")));
@@ -117,4 +117,86 @@ async fn every_error_is_openai_style_json_with_the_right_status() {
         send(http.post(format!("{base}/chat/completions")).json(&chat(schema))).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["choices"][0]["message"]["content"], "{\"a\": 1}");
+}
+
+/// A client's image and file parts reach the served model as attachments: over the loopback
+/// upstream (an OpenAI-compatible model that takes images and PDFs), as `image_url` and
+/// `file` parts; bad parts are 400s with a typed `code`, and the model is never asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn image_and_file_parts_reach_the_model_as_attachments_and_bad_parts_are_typed_400s() {
+    let upstream =
+        TestServer::builder().script([Reply::text("a deck and a chart")]).start().await.unwrap();
+    let (_child, base) = serve(&upstream).await;
+    let http = llm_do_openai::http::client();
+    let pdf = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/pitchdeck_data/aquaroute.pdf"
+    ))
+    .unwrap();
+    let png = "iVBORw0KGgo=";
+    let data_url = |bytes: Vec<u8>, name: &str| {
+        llm_do::Attachment::from_bytes(bytes, Some(name)).unwrap().data_url().unwrap()
+    };
+    let pdf_data = data_url(pdf, "aquaroute.pdf");
+    assert!(pdf_data.starts_with("data:application/pdf;base64,"));
+    let body = |parts: Value| json!({"model": "test-model", "messages": [{"role": "user", "content": parts}]});
+
+    let good = body(json!([
+        {"type": "text", "text": "What do they ask?"},
+        {"type": "image_url", "image_url": {"url": format!("data:image/png;base64,{png}")}},
+        {"type": "image_url", "image_url": {"url": "https://example.com/chart.jpg"}},
+        {"type": "file", "file": {"filename": "aquaroute.pdf", "file_data": pdf_data}},
+    ]));
+    let (status, answer) = send(http.post(format!("{base}/chat/completions")).json(&good)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["choices"][0]["message"]["content"], "a deck and a chart");
+    let sent = upstream.last_request().unwrap().body;
+    let content = &sent["messages"][0]["content"];
+    assert_eq!(content[0], json!({"type": "text", "text": "What do they ask?"}));
+    assert_eq!(
+        content[1],
+        json!({"type": "image_url", "image_url": {"url": format!("data:image/png;base64,{png}")}})
+    );
+    assert_eq!(
+        content[2],
+        json!({"type": "image_url", "image_url": {"url": "https://example.com/chart.jpg"}})
+    );
+    assert_eq!(
+        content[3],
+        json!({"type": "file", "file": {"filename": "aquaroute.pdf", "file_data": pdf_data}})
+    );
+    assert_eq!(upstream.request_count(), 1);
+
+    let big = data_url(vec![b'a'; (1 << 20) + 1], "big.txt");
+    let cases = [
+        (
+            json!({"type": "image_url", "image_url": {"url": "data:image/png;base64,@@not base64@@"}}),
+            "attachment_invalid",
+        ),
+        (
+            json!({"type": "file", "file": {"filename": "x.zip", "file_data": "data:application/zip;base64,UEsDBA=="}}),
+            "attachment_unknown_media_type",
+        ),
+        (
+            json!({"type": "file", "file": {"filename": "big.txt", "file_data": big}}),
+            "attachment_too_large",
+        ),
+        (json!({"type": "file", "file": {"file_id": "file-123"}}), "unsupported_content_part"),
+        (
+            json!({"type": "input_audio", "input_audio": {"data": "", "format": "wav"}}),
+            "unsupported_content_part",
+        ),
+        (
+            json!({"type": "image_url", "image_url": {"url": "ftp://example.com/x.png"}}),
+            "attachment_invalid",
+        ),
+    ];
+    for (part, code) in cases {
+        let (status, body) =
+            send(http.post(format!("{base}/chat/completions")).json(&body(json!([part])))).await;
+        assert_eq!(status, 400, "{code}: {body}");
+        assert_eq!(body["error"]["code"], code, "{body}");
+        assert_eq!(body["error"]["param"], "messages[0].content[0]", "{body}");
+    }
+    assert_eq!(upstream.request_count(), 1, "no bad request reached the model");
 }

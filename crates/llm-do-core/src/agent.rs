@@ -44,7 +44,7 @@ pub(crate) async fn run(
     mut chat: Option<&mut ChatTurn>,
 ) -> Result<Value> {
     let resolved = ctx.inner().resolve_model(spec.name(), config.model.as_deref())?;
-    let tools = resolve_tools(ctx, config)?;
+    let tools = resolve_tools(ctx, config).await?;
     let output = spec.output_mode();
 
     let mut messages = Vec::new();
@@ -182,42 +182,6 @@ fn user_message(
         .map_err(attachment_error)
 }
 
-/// The files of a tool's result, when its output schema is an attachment (or a list of
-/// them): the text the tool result shows instead, and the user message that carries them.
-fn tool_files(
-    ctx: &Ctx,
-    spec: &CallableSpec,
-    resolved: &ResolvedModel,
-    value: &Value,
-) -> std::result::Result<Option<(String, Message)>, String> {
-    if !attachment::is_attachment_schema(spec.output_schema()) {
-        return Ok(None);
-    }
-    let inner = ctx.inner();
-    let limits = &inner.attachment_limits;
-    let refs: Vec<&str> = match value {
-        Value::String(s) => vec![s.as_str()],
-        Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
-        _ => return Ok(None),
-    };
-    let mut files = Vec::with_capacity(refs.len());
-    for r in refs {
-        match attachment::AttachmentSource::parse(r) {
-            Ok(attachment::AttachmentSource::Inline(a)) => files.push(a),
-            Ok(attachment::AttachmentSource::Path(_)) => return Ok(None),
-            Err(e) => return Err(e.to_string()),
-        }
-    }
-    let names: Vec<String> = files.iter().map(|a| a.describe()).collect();
-    let shown = format!("attached below: {}", names.join(", "));
-    let mut parts = vec![ContentPart::text(format!("Files returned by `{}`:", spec.name()))];
-    parts.extend(files.into_iter().map(ContentPart::Attachment));
-    let message =
-        attachment::lower(parts, &resolved.model.input_capabilities(), &resolved.label, limits)
-            .map_err(|e| e.to_string())?;
-    Ok(Some((shown, message)))
-}
-
 /// Sends one request inside a `chat` span and accounts for its usage.
 async fn send(
     ctx: &Ctx,
@@ -249,25 +213,31 @@ async fn send(
     Ok(response)
 }
 
-/// The callables a worker offers its model, resolved by name (registry first).
-fn resolve_tools(ctx: &Ctx, config: &WorkerConfig) -> Result<Vec<Arc<CallableSpec>>> {
+/// The callables a worker offers its model, resolved by name (registry first, then its
+/// sources); a name ending in `*` offers every callable with the prefix before it.
+async fn resolve_tools(ctx: &Ctx, config: &WorkerConfig) -> Result<Vec<Arc<CallableSpec>>> {
     let registry = &ctx.inner().registry;
     let mut tools: Vec<Arc<CallableSpec>> = Vec::with_capacity(config.tools.len());
     for source in &config.tools {
-        let spec = match source {
+        let specs = match source {
             ToolSource::Spec(f) => {
                 let own = f();
-                registry.get(own.name()).cloned().unwrap_or(own)
+                vec![registry.get(own.name()).cloned().unwrap_or(own)]
             }
-            ToolSource::Name(name) => {
-                registry.get(name).cloned().ok_or_else(|| Error::UnknownCallable {
-                    name: name.clone(),
-                    known: registry.names().map(str::to_owned).collect(),
-                })?
-            }
+            ToolSource::Name(name) => match name.strip_suffix('*') {
+                Some(prefix) => registry.with_prefix(prefix).await?,
+                None => {
+                    vec![registry.resolve(name).await?.ok_or_else(|| Error::UnknownCallable {
+                        name: name.clone(),
+                        known: registry.names().map(str::to_owned).collect(),
+                    })?]
+                }
+            },
         };
-        if !tools.iter().any(|t| t.name() == spec.name()) {
-            tools.push(spec);
+        for spec in specs {
+            if !tools.iter().any(|t| t.name() == spec.name()) {
+                tools.push(spec);
+            }
         }
     }
     Ok(tools)
@@ -317,14 +287,16 @@ async fn dispatch(
                         }
                     });
                     match ctx.effects().tool_call(step, exec).await? {
-                        Ok(value) => match tool_files(ctx, spec, resolved, &value) {
-                            Ok(None) => Ok(value),
-                            Ok(Some((shown, message))) => {
-                                files = Some(message);
-                                Ok(Value::String(shown))
+                        Ok(value) => {
+                            match crate::tool_files::tool_files(ctx, spec, resolved, &value) {
+                                Ok(None) => Ok(value),
+                                Ok(Some((shown, message))) => {
+                                    files = message;
+                                    Ok(Value::String(shown))
+                                }
+                                Err(problem) => Err(problem),
                             }
-                            Err(problem) => Err(problem),
-                        },
+                        }
                         Err(message) => Err(message),
                     }
                 }
@@ -372,10 +344,10 @@ fn parse_json_answer(raw: &str) -> std::result::Result<Value, String> {
     match serde_json::from_str(trimmed) {
         Ok(v) => Ok(v),
         Err(first) => {
-            if let Some(inner) = strip_code_fence(trimmed) {
-                if let Ok(v) = serde_json::from_str(inner) {
-                    return Ok(v);
-                }
+            if let Some(inner) = strip_code_fence(trimmed)
+                && let Ok(v) = serde_json::from_str(inner)
+            {
+                return Ok(v);
             }
             Err(format!("the answer is not valid JSON ({first})"))
         }

@@ -12,7 +12,9 @@
 //!   attachment becomes a part of the user message; the prompt shows `[attached: NAME]`
 //!   where a placeholder names the parameter.
 //! - **Tool results.** A tool whose output schema is an attachment (or a list of them) hands
-//!   its files back to the model as parts of a user message after the tool results.
+//!   its files back to the model as parts of a user message after the tool results; one
+//!   whose output schema is [`text_with_attachments_schema`] (an MCP tool's) hands back text
+//!   and files ([`text_with_attachments`]).
 //! - **Models.** Each [`Model`](crate::Model) declares its [`InputCapabilities`]. Before any
 //!   request, the runtime turns what the model cannot take into text ([`lower`]): a PDF into
 //!   its extracted text, a text file inline with its name; an image for a text-only model is
@@ -38,6 +40,7 @@ mod lower;
 mod media;
 mod pdf;
 mod reference;
+mod tool_result;
 
 pub use error::{AttachmentError, AttachmentErrorKind};
 pub use inputs::{digest_data_urls, is_attachment_schema, split_arguments};
@@ -46,6 +49,10 @@ pub use media::{MediaKind, supported_media_types};
 pub use pdf::extract_pdf_text;
 pub use reference::AttachmentSource;
 pub(crate) use reference::{AttachmentDigest, DIGEST_SCHEME};
+pub use tool_result::{
+    TEXT_WITH_ATTACHMENTS_FORMAT, is_text_with_attachments_schema, split_text_with_attachments,
+    text_with_attachments, text_with_attachments_schema,
+};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;

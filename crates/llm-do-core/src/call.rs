@@ -5,43 +5,57 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
-/// Which side of the distribution boundary a call runs on.
+/// What a call runs: a worker or a tool, i.e. which side of the distribution boundary it is on.
 ///
-/// Workers are backed by a language model and return a *distribution* over outputs; tools are
-/// ordinary code. The distinction is carried by every [`CallInfo`], every
-/// [`Event`](crate::Event) and every tracing span so that logs never hide a stochastic step.
+/// Workers are backed by a language model and return a *distribution* over outputs (they are
+/// *stochastic*); tools are ordinary code (*deterministic*). The distinction is carried by every
+/// [`CallInfo`], every [`Event`](crate::Event) and every tracing span so that logs never hide a
+/// stochastic step. Events, run logs and spans spell it `"stochastic"` / `"deterministic"`.
 ///
 /// ```
 /// use llm_do_core::CallKind;
-/// assert!(CallKind::Stochastic.is_stochastic());
-/// assert_eq!(CallKind::Deterministic.to_string(), "deterministic");
+/// assert!(CallKind::Worker.is_stochastic());
+/// assert_eq!(CallKind::Tool.to_string(), "deterministic");
+/// assert_eq!(serde_json::to_value(CallKind::Worker).unwrap(), "stochastic");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
 pub enum CallKind {
-    /// An LLM-backed worker: same input, possibly different output.
-    Stochastic,
-    /// A Rust tool: same input, same output (unless it does I/O).
-    Deterministic,
+    /// An LLM-backed worker (stochastic): same input, possibly different output.
+    #[serde(rename = "stochastic")]
+    Worker,
+    /// A Rust tool (deterministic): same input, same output (unless it does I/O).
+    #[serde(rename = "deterministic")]
+    Tool,
 }
 
 impl CallKind {
-    /// `true` for [`CallKind::Stochastic`].
+    /// `true` for [`CallKind::Worker`], the stochastic side.
     ///
     /// ```
     /// # use llm_do_core::CallKind;
-    /// assert!(!CallKind::Deterministic.is_stochastic());
+    /// assert!(!CallKind::Tool.is_stochastic());
     /// ```
     pub fn is_stochastic(self) -> bool {
-        matches!(self, CallKind::Stochastic)
+        matches!(self, CallKind::Worker)
     }
+
+    /// The old name of [`CallKind::Worker`], kept only until `examples/pitchdeck*` use the new
+    /// one (they belong to another change in progress); do not use.
+    #[doc(hidden)]
+    #[allow(non_upper_case_globals)]
+    pub const Stochastic: CallKind = CallKind::Worker;
+
+    /// The old name of [`CallKind::Tool`]; see [`CallKind::Stochastic`].
+    #[doc(hidden)]
+    #[allow(non_upper_case_globals)]
+    pub const Deterministic: CallKind = CallKind::Tool;
 }
 
 impl fmt::Display for CallKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            CallKind::Stochastic => "stochastic",
-            CallKind::Deterministic => "deterministic",
+            CallKind::Worker => "stochastic",
+            CallKind::Tool => "deterministic",
         })
     }
 }
@@ -69,7 +83,7 @@ impl fmt::Display for CallId {
 ///
 /// ```
 /// # use llm_do_core::{CallId, CallInfo, CallKind};
-/// let info = CallInfo::new(CallId(2), Some(CallId(1)), 2, "lookup", CallKind::Deterministic);
+/// let info = CallInfo::new(CallId(2), Some(CallId(1)), 2, "lookup", CallKind::Tool);
 /// assert_eq!(info.parent, Some(CallId(1)));
 /// assert_eq!(&*info.name, "lookup");
 /// ```
@@ -92,7 +106,7 @@ impl CallInfo {
     ///
     /// ```
     /// # use llm_do_core::{CallId, CallInfo, CallKind};
-    /// let info = CallInfo::new(CallId(1), None, 1, "classify", CallKind::Stochastic);
+    /// let info = CallInfo::new(CallId(1), None, 1, "classify", CallKind::Worker);
     /// assert_eq!(info.depth, 1);
     /// ```
     pub fn new(

@@ -141,7 +141,7 @@ impl Ctx {
             spec.name(),
             Message::user(config.prompt.render(&args)),
         );
-        pending.kind = Some(CallKind::Stochastic);
+        pending.kind = Some(CallKind::Worker);
         let mut history = conversation.entries().to_vec();
         history.push(pending.clone());
 
@@ -169,7 +169,7 @@ impl Ctx {
         let mut entries = processed;
         for message in turn.messages.into_iter().skip(kept) {
             let kind = match &message {
-                Message::Assistant { .. } => Some(CallKind::Stochastic),
+                Message::Assistant { .. } => Some(CallKind::Worker),
                 Message::Tool(result) => {
                     turn.tool_kinds.iter().find(|(n, _)| *n == result.name).map(|(_, k)| *k)
                 }
@@ -215,10 +215,10 @@ fn check_processed(processed: &[Entry], pending: &Entry) -> Result<()> {
 fn attribute_tokens(entries: &mut [Entry], requests: &[(usize, Usage)]) {
     let mut previous: Option<(usize, Usage)> = None;
     for &(sent, usage) in requests {
-        if let Some(answer) = entries.get_mut(sent) {
-            if usage.output_tokens > 0 {
-                answer.reported_tokens = Some(usage.output_tokens);
-            }
+        if let Some(answer) = entries.get_mut(sent)
+            && usage.output_tokens > 0
+        {
+            answer.reported_tokens = Some(usage.output_tokens);
         }
         if let Some((prev_sent, prev)) = previous {
             let added = prev_sent + 1..sent.min(entries.len());

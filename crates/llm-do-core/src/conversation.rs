@@ -490,7 +490,7 @@ mod tests {
     fn sample() -> Conversation {
         let call = ToolCall::new("call_1", "add", &json!({"a": 1}));
         let mut result = Entry::new(1, "main", Message::Tool(ToolResult::ok("call_1", "add", "2")));
-        result.kind = Some(CallKind::Deterministic);
+        result.kind = Some(CallKind::Tool);
         result.call_id = Some(CallId(2));
         let mut c = Conversation::new();
         c.commit(

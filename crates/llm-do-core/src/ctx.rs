@@ -98,12 +98,13 @@ impl Ctx {
     /// a bare value is accepted too.
     ///
     /// ```
-    /// # use llm_do_core::{Runtime, ToolSpecBuilder};
+    /// # use llm_do_core::{Ctx, Error, Runtime, ToolSpecBuilder};
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Text { text: String }
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> llm_do_core::Result<()> {
     /// let len = ToolSpecBuilder::new("len")
-    ///     .input_schema(serde_json::json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}))
-    ///     .handler(|_, args| async move { Ok(serde_json::json!(args["text"].as_str().map_or(0, str::len))) })
+    ///     .typed_handler(|_: Ctx, args: Text| async move { Ok::<_, Error>(args.text.len()) })
     ///     .build();
     /// let ctx = Runtime::builder().register(len).build().ctx();
     /// let n: usize = ctx.call("len", serde_json::json!({"text": "four"})).await?;
@@ -136,7 +137,7 @@ impl Ctx {
     /// # }
     /// ```
     pub async fn call_value(&self, name: &str, args: Value) -> Result<Value> {
-        let Some(spec) = self.rt.registry.get(name).cloned() else {
+        let Some(spec) = self.rt.registry.resolve(name).await? else {
             return Err(Error::UnknownCallable {
                 name: name.to_owned(),
                 known: self.rt.registry.names().map(str::to_owned).collect(),
@@ -388,6 +389,25 @@ impl Ctx {
         Runtime::from_inner(self.rt.clone())
     }
 
+    /// The program state of type `T` given to
+    /// [`RuntimeBuilder::state`](crate::RuntimeBuilder::state); a missing one is
+    /// [`Error::MissingState`], naming the type.
+    ///
+    /// ```
+    /// # use llm_do_core::{Error, Runtime};
+    /// struct Db { url: String }
+    /// let ctx = Runtime::builder().state(Db { url: "sqlite::memory:".into() }).build().ctx();
+    /// assert_eq!(ctx.state::<Db>()?.url, "sqlite::memory:");
+    /// assert!(matches!(ctx.state::<u32>(), Err(Error::MissingState { type_name: "u32" })));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(&self) -> Result<&T> {
+        self.rt
+            .states
+            .get::<T>()
+            .ok_or(Error::MissingState { type_name: std::any::type_name::<T>() })
+    }
+
     pub(crate) fn inner(&self) -> &RuntimeInner {
         &self.rt
     }
@@ -407,15 +427,11 @@ impl Ctx {
             }
         }
         let started = self.run.requests_started.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Some(limit) = limits.max_requests {
-            if started > limit {
-                self.run.requests_started.fetch_sub(1, Ordering::Relaxed);
-                return Err(Error::BudgetExceeded {
-                    kind: BudgetKind::Requests,
-                    limit,
-                    used: limit,
-                });
-            }
+        if let Some(limit) = limits.max_requests
+            && started > limit
+        {
+            self.run.requests_started.fetch_sub(1, Ordering::Relaxed);
+            return Err(Error::BudgetExceeded { kind: BudgetKind::Requests, limit, used: limit });
         }
         Ok(())
     }
@@ -423,15 +439,11 @@ impl Ctx {
     /// Reserves one model-requested tool call in the run's budget.
     pub(crate) fn begin_tool_call(&self) -> Result<()> {
         let started = self.run.tool_calls_started.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Some(limit) = self.rt.limits.max_tool_calls {
-            if started > limit {
-                self.run.tool_calls_started.fetch_sub(1, Ordering::Relaxed);
-                return Err(Error::BudgetExceeded {
-                    kind: BudgetKind::ToolCalls,
-                    limit,
-                    used: limit,
-                });
-            }
+        if let Some(limit) = self.rt.limits.max_tool_calls
+            && started > limit
+        {
+            self.run.tool_calls_started.fetch_sub(1, Ordering::Relaxed);
+            return Err(Error::BudgetExceeded { kind: BudgetKind::ToolCalls, limit, used: limit });
         }
         Ok(())
     }

@@ -219,6 +219,18 @@ pub enum Error {
         message: String,
     },
 
+    /// A tool asked for program state ([`Ctx::state`](crate::Ctx::state)) of a type the
+    /// runtime was not given with [`RuntimeBuilder::state`](crate::RuntimeBuilder::state).
+    /// Fatal: no retry by a model can supply it.
+    #[error(
+        "no state of type `{type_name}` was given to the runtime \
+         (Runtime::builder().state(..))"
+    )]
+    MissingState {
+        /// The type asked for, as `std::any::type_name` spells it.
+        type_name: &'static str,
+    },
+
     /// A tool's Rust code panicked. The panic was caught; the runtime keeps running.
     #[error("tool `{name}` panicked: {message}")]
     Panicked {
@@ -265,7 +277,7 @@ impl Error {
     }
 
     /// `true` for errors that must end the whole run even when a model made the failing call
-    /// (budgets, denials configured to abort); other errors are reported to the calling model as an error tool result.
+    /// (budgets, denials configured to abort, missing program state); other errors are reported to the calling model as an error tool result.
     ///
     /// ```
     /// # use llm_do_core::{Error, usage::BudgetKind};
@@ -273,7 +285,10 @@ impl Error {
     /// assert!(e.is_fatal());
     /// ```
     pub fn is_fatal(&self) -> bool {
-        matches!(self, Error::BudgetExceeded { .. } | Error::Denied { .. })
+        matches!(
+            self,
+            Error::BudgetExceeded { .. } | Error::Denied { .. } | Error::MissingState { .. }
+        )
     }
 }
 

@@ -320,7 +320,7 @@ impl HistoryProcessor for Summarise {
                 self.worker.clone(),
                 Message::user(format!("{SUMMARY_HEADING}\n{summary}")),
             );
-            entry.kind = Some(crate::call::CallKind::Stochastic);
+            entry.kind = Some(crate::call::CallKind::Worker);
             let mut kept = vec![entry];
             kept.extend(history.into_iter().skip(replaced));
             Ok(kept)

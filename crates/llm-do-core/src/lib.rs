@@ -5,7 +5,8 @@
 //! re-exported there. The modules, one concept each:
 //!
 //! - [`ctx`]: [`Ctx`], the handle every call receives (depth, budget, events, dispatch by name).
-//! - [`runtime`]: [`Runtime`] and its builder (registry, providers, limits, subscribers).
+//! - [`runtime`]: [`Runtime`] and its builder (registry, providers, limits, subscribers, the
+//!   program state tools read with [`Ctx::state`]).
 //! - [`spec`]: [`CallableSpec`], the description of one worker or tool, and its builders.
 //! - [`agent`]: the agent loop that runs a worker against a [`Model`].
 //! - [`model`]: the [`Model`] trait providers implement, with its request and response types.
@@ -44,7 +45,9 @@ pub mod runtime;
 pub mod schema;
 pub mod secrets;
 pub mod spec;
+mod state;
 mod telemetry;
+mod tool_files;
 pub mod usage;
 
 #[doc(hidden)]
@@ -62,9 +65,10 @@ pub use model::{
     OutputMode, StreamDelta, ToolDefinition,
 };
 pub use model_ref::ModelRef;
-pub use registry::Registry;
+pub use registry::{CallableSource, Registry};
 pub use runtime::{Runtime, RuntimeBuilder};
 pub use spec::{
-    CallableSpec, CanonicalArgs, SpecRef, ToolSpecBuilder, WorkerConfig, WorkerSpecBuilder,
+    CallableSpec, CanonicalArgs, IntoSpec, SpecRef, ToolSpecBuilder, WorkerConfig,
+    WorkerSpecBuilder,
 };
 pub use usage::{Limits, Usage};

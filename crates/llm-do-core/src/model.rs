@@ -2,7 +2,7 @@
 //!
 //! Core knows nothing about HTTP or local inference: a provider turns a [`ModelRequest`] into a
 //! [`ModelResponse`] however it likes. The scripted and schema-driven test models in
-//! `llm-do-providers` are the smallest examples.
+//! `llm-do-testing` are the smallest examples.
 
 use crate::attachment::InputCapabilities;
 use crate::message::{Message, ToolCall};
@@ -418,8 +418,6 @@ pub enum ModelErrorKind {
     Status(u16),
     /// The answer could not be decoded.
     Decode,
-    /// A scripted model ran out of responses, or a test model was misused.
-    Script,
     /// The request was invalid for this model (e.g. an unsupported schema).
     InvalidRequest,
     /// Anything else.
@@ -501,7 +499,6 @@ impl fmt::Display for ModelError {
             ModelErrorKind::Decode => {
                 write!(f, "could not decode the model's answer: {}", self.message)
             }
-            ModelErrorKind::Script => write!(f, "scripted model: {}", self.message),
             ModelErrorKind::InvalidRequest => write!(f, "invalid request: {}", self.message),
             ModelErrorKind::Other => f.write_str(&self.message),
         }

@@ -1,8 +1,52 @@
-//! The flat name space of workers and tools that calls by name resolve in.
+//! The flat name space of workers and tools that calls by name resolve in: specs registered
+//! by name, and [`CallableSource`]s whose callables are known only at run time (the tools of
+//! an MCP server, listed on first use and again when the server says its list changed).
 
+use crate::error::Result;
 use crate::spec::CallableSpec;
+use futures::future::BoxFuture;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// Callables whose names all start with one prefix and are known only at run time.
+///
+/// A name that is not registered but starts with a source's [`prefix`](Self::prefix) is
+/// looked up in the source's current [`callables`](Self::callables) when it is called (by
+/// [`Ctx::call`](crate::Ctx::call) or by a model). A worker's tool name ending in `*`
+/// (`orders__*`) offers every callable whose name starts with the rest, registered or from
+/// a source, as they are when the worker's call starts.
+///
+/// ```
+/// use futures::future::BoxFuture;
+/// use llm_do_core::{CallableSource, CallableSpec, Runtime, ToolSpecBuilder};
+/// use std::sync::Arc;
+///
+/// #[derive(Debug)]
+/// struct Clock;
+/// impl CallableSource for Clock {
+///     fn prefix(&self) -> &str { "clock__" }
+///     fn callables(&self) -> BoxFuture<'_, llm_do_core::Result<Vec<Arc<CallableSpec>>>> {
+///         Box::pin(async {
+///             Ok(vec![ToolSpecBuilder::new("clock__now").handler(|_, _| async { Ok(serde_json::json!(12)) }).build()])
+///         })
+///     }
+/// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> llm_do_core::Result<()> {
+/// let rt = Runtime::builder().source(Arc::new(Clock)).build();
+/// let now: u32 = rt.ctx().call("clock__now", serde_json::json!({})).await?;
+/// assert_eq!(now, 12);
+/// # Ok(())
+/// # }
+/// ```
+pub trait CallableSource: Send + Sync + std::fmt::Debug {
+    /// The prefix every name of this source starts with (e.g. `orders__`).
+    fn prefix(&self) -> &str;
+
+    /// The callables now. May do I/O (start a server on first use, list again after a change);
+    /// an error here is the error of the call that needed the list.
+    fn callables(&self) -> BoxFuture<'_, Result<Vec<Arc<CallableSpec>>>>;
+}
 
 /// Workers and tools by name.
 ///
@@ -17,6 +61,7 @@ use std::sync::Arc;
 pub struct Registry {
     specs: BTreeMap<Arc<str>, Arc<CallableSpec>>,
     toolsets: BTreeMap<String, Vec<String>>,
+    sources: Vec<Arc<dyn CallableSource>>,
 }
 
 impl Registry {
@@ -133,5 +178,81 @@ impl Registry {
     /// ```
     pub fn toolset_names(&self) -> impl Iterator<Item = &str> {
         self.toolsets.keys().map(String::as_str)
+    }
+
+    /// Adds a source of callables known only at run time (see [`CallableSource`]).
+    ///
+    /// ```
+    /// # use llm_do_core::Registry;
+    /// assert_eq!(Registry::default().sources().count(), 0);
+    /// ```
+    pub fn insert_source(&mut self, source: Arc<dyn CallableSource>) {
+        self.sources.push(source);
+    }
+
+    /// The sources, in the order they were added.
+    ///
+    /// ```
+    /// # use llm_do_core::Registry;
+    /// assert!(Registry::default().sources().next().is_none());
+    /// ```
+    pub fn sources(&self) -> impl Iterator<Item = &Arc<dyn CallableSource>> {
+        self.sources.iter()
+    }
+
+    /// Looks a name up: the registered specs first, then the sources whose prefix it has.
+    ///
+    /// ```
+    /// # use llm_do_core::Registry;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// assert!(Registry::default().resolve("orders__lookup").await?.is_none());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn resolve(&self, name: &str) -> Result<Option<Arc<CallableSpec>>> {
+        if let Some(spec) = self.get(name) {
+            return Ok(Some(spec.clone()));
+        }
+        for source in self.sources.iter().filter(|s| name.starts_with(s.prefix())) {
+            if let Some(spec) = source.callables().await?.into_iter().find(|s| s.name() == name) {
+                return Ok(Some(spec));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Every callable whose name starts with `prefix`: the registered ones, then those of the
+    /// sources, sorted by name, one per name (a registered spec wins).
+    ///
+    /// ```
+    /// # use llm_do_core::{Registry, ToolSpecBuilder};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let mut reg = Registry::default();
+    /// reg.insert(ToolSpecBuilder::new("calc__add").handler(|_, _| async { Ok(serde_json::json!(0)) }).build());
+    /// let found = reg.with_prefix("calc__").await?;
+    /// assert_eq!(found.iter().map(|s| s.name()).collect::<Vec<_>>(), ["calc__add"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn with_prefix(&self, prefix: &str) -> Result<Vec<Arc<CallableSpec>>> {
+        let mut found: BTreeMap<Arc<str>, Arc<CallableSpec>> = self
+            .specs
+            .range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
+            .take_while(|(name, _)| name.starts_with(prefix))
+            .map(|(name, spec)| (name.clone(), spec.clone()))
+            .collect();
+        let relevant = |s: &&Arc<dyn CallableSource>| {
+            s.prefix().starts_with(prefix) || prefix.starts_with(s.prefix())
+        };
+        for source in self.sources.iter().filter(relevant) {
+            for spec in source.callables().await? {
+                if spec.name().starts_with(prefix) {
+                    found.entry(spec.name_arc()).or_insert(spec);
+                }
+            }
+        }
+        Ok(found.into_values().collect())
     }
 }

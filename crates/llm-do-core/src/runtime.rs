@@ -10,22 +10,22 @@ use crate::event::EventSubscriber;
 use crate::model::Model;
 use crate::model_ref::ModelRef;
 use crate::registry::Registry;
-use crate::spec::{CallableSpec, ToolSource};
+use crate::spec::{CallableSpec, IntoSpec, ToolSource};
+use crate::state::StateMap;
 use crate::usage::Limits;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Name of the environment variable giving the model of workers that name none.
-pub const MODEL_ENV: &str = "LLM_DO_MODEL";
-
 /// The llm-do runtime.
 ///
 /// ```
-/// use llm_do_core::{Runtime, ToolSpecBuilder};
+/// use llm_do_core::{Ctx, Error, Runtime, ToolSpecBuilder};
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Text { text: String }
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> llm_do_core::Result<()> {
 /// let shout = ToolSpecBuilder::new("shout")
-///     .handler(|_, args| async move { Ok(serde_json::json!(args["text"].as_str().unwrap_or("").to_uppercase())) })
+///     .typed_handler(|_: Ctx, args: Text| async move { Ok::<_, Error>(args.text.to_uppercase()) })
 ///     .build();
 /// let rt = Runtime::builder().register(shout).build();
 /// let loud: String = rt.ctx().call("shout", serde_json::json!({"text": "hi"})).await?;
@@ -51,6 +51,7 @@ pub(crate) struct RuntimeInner {
     pub(crate) gate: Gate,
     pub(crate) attachment_loader: Option<Arc<dyn AttachmentLoader>>,
     pub(crate) attachment_limits: AttachmentLimits,
+    pub(crate) states: StateMap,
     /// How runs perform their effects unless one is given (see [`crate::effects`]).
     pub(crate) effects: Arc<dyn Effects>,
 }
@@ -117,14 +118,26 @@ impl Runtime {
         self.inner.limits
     }
 
+    /// The model of workers that name none: the builder's
+    /// [`env_model`](RuntimeBuilder::env_model), else its
+    /// [`default_model`](RuntimeBuilder::default_model).
+    ///
+    /// ```
+    /// let rt = llm_do_core::Runtime::builder().default_model("local:smollm2").build();
+    /// assert_eq!(rt.default_model(), Some("local:smollm2"));
+    /// ```
+    pub fn default_model(&self) -> Option<&str> {
+        self.inner.fallback_model.as_deref()
+    }
+
     pub(crate) fn from_inner(inner: Arc<RuntimeInner>) -> Self {
         Self { inner }
     }
 }
 
 impl RuntimeInner {
-    /// Picks the model for a worker: the override, else the worker's own model, else
-    /// `LLM_DO_MODEL`, else the builder's default.
+    /// Picks the model for a worker: the override, else the worker's own model, else the
+    /// builder's env model (`LLM_DO_MODEL`, passed by `llm_do::setup`), else its default.
     pub(crate) fn resolve_model(&self, worker: &str, model: Option<&str>) -> Result<ResolvedModel> {
         let chosen = model.or(self.fallback_model.as_deref());
         if let Some(m) = &self.model_override {
@@ -187,11 +200,12 @@ impl RuntimeInner {
 #[must_use]
 pub struct RuntimeBuilder {
     explicit: Vec<Arc<CallableSpec>>,
+    sources: Vec<Arc<dyn crate::registry::CallableSource>>,
     providers: BTreeMap<String, Arc<dyn Model>>,
     unavailable: BTreeMap<String, String>,
     model_override: Option<Arc<dyn Model>>,
     default_model: Option<String>,
-    read_env: bool,
+    env_model: Option<String>,
     limits: Limits,
     subscribers: Vec<Arc<dyn EventSubscriber>>,
     policy: ApprovalPolicy,
@@ -199,6 +213,7 @@ pub struct RuntimeBuilder {
     on_denied: OnDenied,
     attachment_loader: Option<Arc<dyn AttachmentLoader>>,
     attachment_limits: AttachmentLimits,
+    states: StateMap,
     effects: Option<Arc<dyn Effects>>,
 }
 
@@ -206,11 +221,12 @@ impl Default for RuntimeBuilder {
     fn default() -> Self {
         Self {
             explicit: Vec::new(),
+            sources: Vec::new(),
             providers: BTreeMap::new(),
             unavailable: BTreeMap::new(),
             model_override: None,
             default_model: None,
-            read_env: true,
+            env_model: None,
             limits: Limits::default(),
             subscribers: Vec::new(),
             policy: ApprovalPolicy::new(),
@@ -218,6 +234,7 @@ impl Default for RuntimeBuilder {
             on_denied: OnDenied::default(),
             attachment_loader: None,
             attachment_limits: AttachmentLimits::default(),
+            states: StateMap::default(),
             effects: None,
         }
     }
@@ -230,14 +247,31 @@ impl RuntimeBuilder {
     /// is registered explicitly (explicit registrations always win, so a hardened replacement
     /// can take over a name).
     ///
+    /// Takes a spec or the function that makes one ([`IntoSpec`]): with the macros,
+    /// `register(my_tool::spec)` and `register(my_tool::spec())` do the same.
+    ///
     /// ```
     /// # use llm_do_core::{Runtime, ToolSpecBuilder};
-    /// let t = ToolSpecBuilder::new("t").handler(|_, _| async { Ok(serde_json::json!(1)) }).build();
-    /// let rt = Runtime::builder().register(t).build();
-    /// assert!(rt.registry().contains("t"));
+    /// let t = || ToolSpecBuilder::new("t").handler(|_, _| async { Ok(serde_json::json!(1)) }).build();
+    /// let u = || ToolSpecBuilder::new("u").handler(|_, _| async { Ok(serde_json::json!(2)) }).build();
+    /// let rt = Runtime::builder().register(t()).register(u).build();
+    /// assert!(rt.registry().contains("t") && rt.registry().contains("u"));
     /// ```
-    pub fn register(mut self, spec: Arc<CallableSpec>) -> Self {
-        self.explicit.push(spec);
+    pub fn register(mut self, spec: impl IntoSpec) -> Self {
+        self.explicit.push(spec.into_spec());
+        self
+    }
+
+    /// Adds a source of callables known only at run time, such as the tools of an MCP server
+    /// (see [`CallableSource`](crate::CallableSource)): names with its prefix that are not
+    /// registered are looked up in it when they are called.
+    ///
+    /// ```
+    /// # use llm_do_core::Runtime;
+    /// assert_eq!(Runtime::builder().build().registry().sources().count(), 0);
+    /// ```
+    pub fn source(mut self, source: Arc<dyn crate::registry::CallableSource>) -> Self {
+        self.sources.push(source);
         self
     }
 
@@ -311,7 +345,7 @@ impl RuntimeBuilder {
         self
     }
 
-    /// The model of workers that name none, used when `LLM_DO_MODEL` is not set.
+    /// The model of workers that name none, unless [`env_model`](Self::env_model) gives one.
     ///
     /// ```
     /// let rt = llm_do_core::Runtime::builder().default_model("openai:gpt-4o-mini").build();
@@ -322,16 +356,35 @@ impl RuntimeBuilder {
         self
     }
 
-    /// Ignores the `LLM_DO_MODEL` environment variable (it is read by [`build`](Self::build)
-    /// otherwise).
+    /// The model of workers that name none as the environment chose it: it wins over
+    /// [`default_model`](Self::default_model), whether that is set before or after, so that a
+    /// program's or project's default never hides what the user asked for. The runtime never
+    /// reads the environment itself: `llm_do::setup` passes `LLM_DO_MODEL` here; `None` (or a
+    /// blank string) clears it.
     ///
     /// ```
-    /// let rt = llm_do_core::Runtime::builder().ignore_env().build();
-    /// # let _ = rt;
+    /// use llm_do_core::Runtime;
+    /// let rt = Runtime::builder()
+    ///     .env_model(Some("openai:gpt-4o".into()))
+    ///     .default_model("local:smollm2")
+    ///     .build();
+    /// assert_eq!(rt.default_model(), Some("openai:gpt-4o"));
     /// ```
-    pub fn ignore_env(mut self) -> Self {
-        self.read_env = false;
+    pub fn env_model(mut self, model: Option<String>) -> Self {
+        self.env_model = model.filter(|m| !m.trim().is_empty());
         self
+    }
+
+    /// Forgets the [`env_model`](Self::env_model), so that only the program decides (tests
+    /// that must not depend on the user's `LLM_DO_MODEL`).
+    ///
+    /// ```
+    /// use llm_do_core::Runtime;
+    /// let rt = Runtime::builder().env_model(Some("a:x".into())).default_model("b:y").ignore_env().build();
+    /// assert_eq!(rt.default_model(), Some("b:y"));
+    /// ```
+    pub fn ignore_env(self) -> Self {
+        self.env_model(None)
     }
 
     /// Sets the deepest allowed call (default 5; calls from the root context run at depth 1).
@@ -404,10 +457,10 @@ impl RuntimeBuilder {
     /// ```
     /// use llm_do_core::approval::{ApprovalPolicy, Rule, Verdict};
     /// let policy = ApprovalPolicy::new().rule(Rule::new("delete_*", Verdict::Deny).unwrap());
-    /// let rt = llm_do_core::Runtime::builder().approvals(policy).build();
+    /// let rt = llm_do_core::Runtime::builder().approval_policy(policy).build();
     /// # let _ = rt;
     /// ```
-    pub fn approvals(mut self, policy: ApprovalPolicy) -> Self {
+    pub fn approval_policy(mut self, policy: ApprovalPolicy) -> Self {
         self.policy = policy;
         self
     }
@@ -471,6 +524,33 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Gives tools a value of type `T` (a database pool, a client, a configuration), which
+    /// they read with [`Ctx::state`]. One value per type: a second `state` of the same type
+    /// replaces the first. Wrap what must change during a run in a `Mutex` or an atomic.
+    ///
+    /// ```
+    /// # use llm_do_core::{Ctx, Runtime, ToolSpecBuilder};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// struct Greeting(&'static str);
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Args { name: String }
+    /// let greet = ToolSpecBuilder::new("greet")
+    ///     .typed_handler(|ctx: Ctx, args: Args| async move {
+    ///         Ok::<_, llm_do_core::Error>(format!("{}, {}", ctx.state::<Greeting>()?.0, args.name))
+    ///     })
+    ///     .build();
+    /// let rt = Runtime::builder().state(Greeting("Hello")).register(greet).build();
+    /// let text: String = rt.ctx().call("greet", "Ada").await?;
+    /// assert_eq!(text, "Hello, Ada");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.states.insert(value);
+        self
+    }
+
     /// Sets how every run performs its effects (model requests, tool executions, approval
     /// decisions, time); [`Direct`] by default. See [`crate::effects`].
     ///
@@ -516,11 +596,14 @@ impl RuntimeBuilder {
         let mut registry = Registry::default();
         let mut duplicates = Vec::new();
         for spec in &self.explicit {
-            if let Some(previous) = registry.insert(spec.clone()) {
-                if !Arc::ptr_eq(&previous, spec) {
-                    duplicates.push(spec.name().to_owned());
-                }
+            if let Some(previous) = registry.insert(spec.clone())
+                && !Arc::ptr_eq(&previous, spec)
+            {
+                duplicates.push(spec.name().to_owned());
             }
+        }
+        for source in self.sources {
+            registry.insert_source(source);
         }
         // Tools listed by registered workers fill in the names nobody registered explicitly.
         let mut pending: Vec<Arc<CallableSpec>> = self.explicit.clone();
@@ -536,17 +619,12 @@ impl RuntimeBuilder {
                 }
             }
         }
-        let env_model = if self.read_env {
-            std::env::var(MODEL_ENV).ok().filter(|v| !v.trim().is_empty())
-        } else {
-            None
-        };
         let inner = RuntimeInner {
             registry,
             providers: self.providers,
             unavailable: self.unavailable,
             model_override: self.model_override,
-            fallback_model: env_model.or(self.default_model),
+            fallback_model: self.env_model.or(self.default_model),
             limits: self.limits,
             subscribers: self.subscribers,
             gate: Gate::new(
@@ -563,6 +641,7 @@ impl RuntimeBuilder {
             ),
             attachment_loader: self.attachment_loader,
             attachment_limits: self.attachment_limits,
+            states: self.states,
             effects: self.effects.unwrap_or_else(|| Arc::new(Direct)),
         };
         (Runtime::from_inner(Arc::new(inner)), duplicates)

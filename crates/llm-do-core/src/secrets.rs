@@ -260,11 +260,11 @@ fn redact_patterns(text: &str) -> String {
             i += skip;
             continue;
         }
-        if at_boundary(&text[..i]) {
-            if let Some(skip) = secret_at(rest, &mut out) {
-                i += skip;
-                continue;
-            }
+        if at_boundary(&text[..i])
+            && let Some(skip) = secret_at(rest, &mut out)
+        {
+            i += skip;
+            continue;
         }
         let c = rest.chars().next().unwrap_or(' ');
         out.push(c);

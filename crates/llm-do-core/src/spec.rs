@@ -21,6 +21,32 @@ use std::sync::{Arc, OnceLock};
 /// Lazy so that workers can list themselves (recursion) or each other as tools.
 pub type SpecRef = fn() -> Arc<CallableSpec>;
 
+/// What [`RuntimeBuilder::register`](crate::RuntimeBuilder::register) takes: a spec, or a
+/// function that makes one, such as the `spec` function the macros generate. So
+/// `register(my_tool::spec)` and `register(my_tool::spec())` are the same.
+///
+/// ```
+/// use llm_do_core::{IntoSpec, ToolSpecBuilder};
+/// let make = || ToolSpecBuilder::new("t").build();
+/// assert_eq!(make.into_spec().name(), make().into_spec().name());
+/// ```
+pub trait IntoSpec {
+    /// The spec.
+    fn into_spec(self) -> Arc<CallableSpec>;
+}
+
+impl IntoSpec for Arc<CallableSpec> {
+    fn into_spec(self) -> Arc<CallableSpec> {
+        self
+    }
+}
+
+impl<F: FnOnce() -> Arc<CallableSpec>> IntoSpec for F {
+    fn into_spec(self) -> Arc<CallableSpec> {
+        self()
+    }
+}
+
 /// The Rust body of a tool: takes the call's context and its JSON arguments, returns JSON.
 pub type Handler = Arc<dyn Fn(Ctx, Value) -> BoxFuture<'static, Result<Value>> + Send + Sync>;
 
@@ -53,7 +79,7 @@ pub const DEFAULT_OUTPUT_RETRIES: u32 = 2;
 ///         Ok(serde_json::json!(args["text"].as_str().unwrap_or("").to_uppercase()))
 ///     })
 ///     .build();
-/// assert_eq!(spec.kind(), CallKind::Deterministic);
+/// assert_eq!(spec.kind(), CallKind::Tool);
 /// assert_eq!(spec.tool_definition().name, "shout");
 /// ```
 pub struct CallableSpec {
@@ -120,12 +146,12 @@ impl CallableSpec {
     /// ```
     /// # use llm_do_core::{CallKind, WorkerSpecBuilder};
     /// let spec = WorkerSpecBuilder::new("w").prompt("Say hi.").build().unwrap();
-    /// assert_eq!(spec.kind(), CallKind::Stochastic);
+    /// assert_eq!(spec.kind(), CallKind::Worker);
     /// ```
     pub fn kind(&self) -> CallKind {
         match self.body {
-            Body::Tool(_) => CallKind::Deterministic,
-            Body::Worker(_) => CallKind::Stochastic,
+            Body::Tool(_) => CallKind::Tool,
+            Body::Worker(_) => CallKind::Worker,
         }
     }
 
@@ -358,28 +384,31 @@ fn any_object_schema() -> Value {
 
 /// Builds the spec of a deterministic tool.
 ///
+/// With a typed body ([`typed_handler`](ToolSpecBuilder::typed_handler)) the schemas come
+/// from the argument and result types; [`handler`](ToolSpecBuilder::handler) takes a raw JSON
+/// body instead, for tools whose schema is only known at run time (e.g. from a file or an MCP
+/// server).
+///
 /// ```
-/// use llm_do_core::ToolSpecBuilder;
+/// use llm_do_core::{Ctx, Error, ToolSpecBuilder};
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Add { a: i64, b: i64 }
 /// let spec = ToolSpecBuilder::new("add")
 ///     .description("Adds two integers.")
-///     .input_schema(serde_json::json!({
-///         "type": "object",
-///         "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
-///         "required": ["a", "b"]
-///     }))
-///     .output::<i64>()
-///     .handler(|_ctx, args| async move {
-///         Ok(serde_json::json!(args["a"].as_i64().unwrap_or(0) + args["b"].as_i64().unwrap_or(0)))
-///     })
+///     .typed_handler(|_ctx: Ctx, args: Add| async move { Ok::<_, Error>(args.a + args.b) })
 ///     .build();
+/// assert_eq!(spec.input_schema()["required"], serde_json::json!(["a", "b"]));
 /// assert_eq!(spec.output_schema()["type"], "integer");
 /// ```
 #[must_use]
 pub struct ToolSpecBuilder {
     name: Arc<str>,
     description: String,
-    input_schema: Value,
-    output_schema: Value,
+    /// `None` until set: [`typed_handler`](Self::typed_handler) fills it from its argument
+    /// type, [`build`](Self::build) from nothing (any object).
+    input_schema: Option<Value>,
+    /// As `input_schema`; unconstrained when nothing sets it.
+    output_schema: Option<Value>,
     approval: Option<Verdict>,
     canonical_args: Option<CanonicalArgs>,
     handler: Option<Handler>,
@@ -397,8 +426,8 @@ impl ToolSpecBuilder {
         Self {
             name: name.into(),
             description: String::new(),
-            input_schema: any_object_schema(),
-            output_schema: Value::Object(Default::default()),
+            input_schema: None,
+            output_schema: None,
             approval: None,
             canonical_args: None,
             handler: None,
@@ -428,11 +457,13 @@ impl ToolSpecBuilder {
     /// assert_eq!(spec.input_schema()["required"][0], "text");
     /// ```
     pub fn input<A: schemars::JsonSchema>(mut self) -> Self {
-        self.input_schema = schema::input_schema_for::<A>();
+        self.input_schema = Some(schema::input_schema_for::<A>());
         self
     }
 
-    /// Sets the input schema directly (an object schema).
+    /// Sets the input schema directly (an object schema), e.g. a derived schema with tighter
+    /// bounds. Takes precedence over the one [`typed_handler`](Self::typed_handler) derives,
+    /// whichever is called first.
     ///
     /// ```
     /// # use llm_do_core::ToolSpecBuilder;
@@ -440,7 +471,7 @@ impl ToolSpecBuilder {
     /// # let _ = b;
     /// ```
     pub fn input_schema(mut self, schema: Value) -> Self {
-        self.input_schema = schema;
+        self.input_schema = Some(schema);
         self
     }
 
@@ -453,7 +484,7 @@ impl ToolSpecBuilder {
     /// assert_eq!(spec.output_schema()["type"], "string");
     /// ```
     pub fn output<T: schemars::JsonSchema>(mut self) -> Self {
-        self.output_schema = schema::schema_for::<T>();
+        self.output_schema = Some(schema::schema_for::<T>());
         self
     }
 
@@ -465,7 +496,7 @@ impl ToolSpecBuilder {
     /// # let _ = b;
     /// ```
     pub fn output_schema(mut self, schema: Value) -> Self {
-        self.output_schema = schema;
+        self.output_schema = Some(schema);
         self
     }
 
@@ -517,6 +548,54 @@ impl ToolSpecBuilder {
         self
     }
 
+    /// Sets a typed body, `|ctx, args: A| async { Ok(output) }`, the run-time counterpart of
+    /// `#[tool]`: the call's JSON arguments are decoded into `A` (an arguments struct; a
+    /// mismatch is [`Error::InvalidArguments`]), the result is encoded from `O`, and unless
+    /// [`input_schema`](Self::input_schema) / [`output_schema`](Self::output_schema) set them,
+    /// the schemas models see are derived from `A` and `O`. The body's error type only needs
+    /// to convert into [`Error`].
+    ///
+    /// ```
+    /// use llm_do_core::{Ctx, Error, Runtime, ToolSpecBuilder};
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Add { a: i64, b: i64 }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let add = ToolSpecBuilder::new("add")
+    ///     .description("Adds two integers.")
+    ///     .typed_handler(|_ctx: Ctx, args: Add| async move { Ok::<_, Error>(args.a + args.b) })
+    ///     .build();
+    /// assert_eq!(add.input_schema()["required"], serde_json::json!(["a", "b"]));
+    /// assert_eq!(add.output_schema()["type"], "integer");
+    /// let ctx = Runtime::builder().register(add).build().ctx();
+    /// assert_eq!(ctx.call::<i64>("add", serde_json::json!({"a": 2, "b": 3})).await?, 5);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn typed_handler<A, O, E, F, Fut>(mut self, f: F) -> Self
+    where
+        A: DeserializeOwned + schemars::JsonSchema + Send + 'static,
+        O: Serialize + schemars::JsonSchema + 'static,
+        E: Into<Error> + 'static,
+        F: Fn(Ctx, A) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = std::result::Result<O, E>> + Send + 'static,
+    {
+        self.input_schema.get_or_insert_with(schema::input_schema_for::<A>);
+        self.output_schema.get_or_insert_with(schema::schema_for::<O>);
+        let name = self.name.clone();
+        let f = Arc::new(f);
+        self.handler = Some(Arc::new(move |ctx, args| {
+            let name = name.clone();
+            let f = f.clone();
+            Box::pin(async move {
+                let args: A = crate::__private::decode_args(&name, args)?;
+                let out = f(ctx, args).await.map_err(Into::into)?;
+                crate::__private::encode_output(&name, out)
+            })
+        }));
+        self
+    }
+
     /// Finishes the spec. A builder without a handler gets one that fails with a clear error.
     ///
     /// ```
@@ -540,8 +619,8 @@ impl ToolSpecBuilder {
         Arc::new(CallableSpec {
             name: self.name,
             description: self.description,
-            input_schema: self.input_schema,
-            output_schema: self.output_schema,
+            input_schema: self.input_schema.unwrap_or_else(any_object_schema),
+            output_schema: self.output_schema.unwrap_or_else(|| Value::Object(Default::default())),
             output_check: None,
             approval: self.approval,
             canonical_args: self.canonical_args,
@@ -671,7 +750,9 @@ impl WorkerSpecBuilder {
         self
     }
 
-    /// Adds a tool by name, resolved in the registry when the worker runs.
+    /// Adds a tool by name, resolved in the registry when the worker runs. A name ending in
+    /// `*` (`orders__*`) adds every callable whose name starts with the rest, including those
+    /// of the registry's [sources](crate::CallableSource) as they are when the worker runs.
     ///
     /// ```
     /// # use llm_do_core::WorkerSpecBuilder;

@@ -29,6 +29,14 @@ use std::io::BufReader;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+/// The `tracing` target of the debug event that reports each generation's timings: fields
+/// `prompt_tokens`, `output_tokens`, `prompt_us` (evaluating the prompt), `decode_us` (from
+/// the prompt's logits to the last token), `grammar_compile_us` (compiling the request's
+/// grammar, before the prompt) and `grammar_mask_us` (computing and applying the grammar's
+/// token masks: part of `decode_us`).
+pub const TIMINGS: &str = "llm_do_local::timings";
 
 /// Prompt tokens evaluated in one forward pass (bounds the attention mask's size).
 const PROMPT_CHUNK: usize = 512;
@@ -252,8 +260,11 @@ impl Session {
         if tokens.len() >= n_ctx {
             return Err(LocalError::PromptTooLong { tokens: tokens.len(), context: n_ctx as u32 });
         }
+        let started = Instant::now();
         let mut matcher =
             job.grammar.as_deref().map(|g| grammar::matcher(&self.factory, g)).transpose()?;
+        let compile_time = started.elapsed();
+        let mut mask_time = Duration::ZERO;
         let mut rng = Rng::new(job.sampling.seed);
 
         self.weights.clear();
@@ -264,6 +275,8 @@ impl Session {
             }
             logits = self.weights.forward(chunk, i * PROMPT_CHUNK).map_err(inference)?;
         }
+        let prompt_time = started.elapsed() - compile_time;
+        let decoding = Instant::now();
 
         let mut pending: Vec<u8> = Vec::new();
         let mut output_tokens = 0usize;
@@ -276,6 +289,7 @@ impl Session {
                 truncated = true;
                 break;
             }
+            let masking = Instant::now();
             if let Some(m) = matcher.as_mut() {
                 if m.is_stopped() {
                     break; // the grammar is complete
@@ -286,6 +300,7 @@ impl Session {
                         *l = f32::NEG_INFINITY;
                     }
                 }
+                mask_time += masking.elapsed();
             }
             let Some(token) = sample(&logits, &job.sampling, &mut rng) else {
                 return Err(inference("no token is allowed here"));
@@ -294,7 +309,9 @@ impl Session {
                 break;
             }
             if let Some(m) = matcher.as_mut() {
+                let consuming = Instant::now();
                 m.consume_token(token).map_err(|e| inference(format!("grammar: {e}")))?;
+                mask_time += consuming.elapsed();
             }
             output_tokens += 1;
             pending.extend_from_slice(self.vocab.bytes(token));
@@ -319,6 +336,17 @@ impl Session {
             let piece = String::from_utf8_lossy(&pending).into_owned();
             let _ = job.events.unbounded_send(Event::Piece(piece));
         }
+        // For benchmarks (`llm-do-bench local` reads these fields): where the time went.
+        tracing::debug!(
+            target: TIMINGS,
+            prompt_tokens = tokens.len(),
+            output_tokens,
+            prompt_us = prompt_time.as_micros() as u64,
+            decode_us = decoding.elapsed().as_micros() as u64,
+            grammar_compile_us = compile_time.as_micros() as u64,
+            grammar_mask_us = mask_time.as_micros() as u64,
+            "generation timings"
+        );
         let _ = job.events.unbounded_send(Event::Done(Done {
             prompt_tokens: tokens.len(),
             output_tokens,

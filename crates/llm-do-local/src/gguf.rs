@@ -346,28 +346,28 @@ fn check_hyperparameters(arch: Option<&str>, integers: &[(String, u64)]) -> Resu
         integers.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
     };
     let layers = get("block_count");
-    if let Some(n) = layers {
-        if n == 0 || n > 512 {
-            return Err(format!("`{arch}.block_count` is {n} (1 to 512 layers allowed)"));
-        }
+    if let Some(n) = layers
+        && (n == 0 || n > 512)
+    {
+        return Err(format!("`{arch}.block_count` is {n} (1 to 512 layers allowed)"));
     }
-    if let (Some(next), Some(n)) = (get("nextn_predict_layers"), layers) {
-        if next > n {
-            return Err(format!(
-                "`{arch}.nextn_predict_layers` ({next}) exceeds the layer count ({n})"
-            ));
-        }
+    if let (Some(next), Some(n)) = (get("nextn_predict_layers"), layers)
+        && next > n
+    {
+        return Err(format!(
+            "`{arch}.nextn_predict_layers` ({next}) exceeds the layer count ({n})"
+        ));
     }
     let experts = get("expert_count").unwrap_or(0);
     if experts > 1024 {
         return Err(format!("`{arch}.expert_count` is {experts} (at most 1024 allowed)"));
     }
-    if let Some(used) = get("expert_used_count") {
-        if used > experts || (experts > 0 && used == 0) {
-            return Err(format!(
-                "`{arch}.expert_used_count` ({used}) does not fit the expert count ({experts})"
-            ));
-        }
+    if let Some(used) = get("expert_used_count")
+        && (used > experts || (experts > 0 && used == 0))
+    {
+        return Err(format!(
+            "`{arch}.expert_used_count` ({used}) does not fit the expert count ({experts})"
+        ));
     }
     Ok(())
 }

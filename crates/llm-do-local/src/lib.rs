@@ -37,12 +37,13 @@ pub mod gguf;
 mod grammar;
 pub mod prompt;
 mod provider;
+mod requantize;
 mod sampler;
 mod template;
 mod vocab;
 mod weights;
 
-pub use engine::ModelInfo;
+pub use engine::{ModelInfo, TIMINGS};
 pub use error::LocalError;
 pub use grammar::SchemaError;
 pub use provider::{

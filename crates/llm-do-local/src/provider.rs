@@ -305,10 +305,10 @@ impl LocalModel {
         match prompt::parse_answer(text, prepared.tools, &request.output) {
             Ok(answer) => Ok(answer),
             Err(e) if done.truncated => {
-                if matches!(request.output, OutputMode::Text) {
-                    if let Some(partial) = prompt::salvage_text_answer(text) {
-                        return Ok(Answer::Text(partial));
-                    }
+                if matches!(request.output, OutputMode::Text)
+                    && let Some(partial) = prompt::salvage_text_answer(text)
+                {
+                    return Ok(Answer::Text(partial));
                 }
                 Err(LocalError::Inference {
                     reason: format!(

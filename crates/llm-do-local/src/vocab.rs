@@ -132,10 +132,12 @@ impl Vocab {
     pub(crate) fn encode(&self, prompt: &str) -> Result<Vec<u32>, String> {
         let encoding = self.tokenizer.encode(prompt, true).map_err(|e| e.to_string())?;
         let mut ids = encoding.get_ids().to_vec();
-        if let Some(bos) = self.bos {
-            if ids.len() >= 2 && ids[0] == bos && ids[1] == bos {
-                ids.remove(0);
-            }
+        if let Some(bos) = self.bos
+            && ids.len() >= 2
+            && ids[0] == bos
+            && ids[1] == bos
+        {
+            ids.remove(0);
         }
         Ok(ids)
     }

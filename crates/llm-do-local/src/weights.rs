@@ -1,5 +1,6 @@
 //! The model weights: candle's quantized GGUF loaders, one per supported architecture.
 
+use crate::requantize;
 use candle_core::quantized::gguf_file;
 use candle_core::{Device, Tensor};
 use candle_transformers::models::{quantized_llama, quantized_qwen2, quantized_qwen3};
@@ -16,8 +17,20 @@ pub(crate) enum Weights {
 }
 
 impl Weights {
-    /// Loads the weights of a supported `architecture` (checked by the caller).
+    /// Loads the weights of a supported `architecture` (checked by the caller); Q4_1 tensors
+    /// are loaded as Q8_0 ([`requantize`](crate::requantize)).
     pub(crate) fn load<R: Read + Seek>(
+        architecture: &str,
+        mut content: gguf_file::Content,
+        reader: &mut R,
+    ) -> candle_core::Result<Self> {
+        match requantize::q4_1_as_q8_0(&mut content, &mut *reader) {
+            Some(mut requantized) => Self::load_as_is(architecture, content, &mut requantized),
+            None => Self::load_as_is(architecture, content, reader),
+        }
+    }
+
+    fn load_as_is<R: Read + Seek>(
         architecture: &str,
         content: gguf_file::Content,
         reader: &mut R,

@@ -7,198 +7,14 @@
 //! Checks that need the function signature (the prompt's placeholders) happen later.
 
 use crate::errors::Errors;
+use crate::keys::{self, Key, ValueKind};
 use crate::kind::MacroKind;
 use crate::{model, name};
 use proc_macro2::{Literal, Span, TokenStream, TokenTree};
 use syn::ext::IdentExt;
-use syn::parse::{Lookahead1, ParseStream, Parser};
+use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{Ident, LitStr, Path, Token, bracketed, token};
-
-/// The argument keywords.
-mod kw {
-    syn::custom_keyword!(prompt);
-    syn::custom_keyword!(model);
-    syn::custom_keyword!(tools);
-    syn::custom_keyword!(system);
-    syn::custom_keyword!(name);
-    syn::custom_keyword!(description);
-    syn::custom_keyword!(temperature);
-    syn::custom_keyword!(top_p);
-    syn::custom_keyword!(max_tokens);
-    syn::custom_keyword!(seed);
-    syn::custom_keyword!(max_turns);
-    syn::custom_keyword!(output_retries);
-    syn::custom_keyword!(approval);
-}
-
-/// One argument key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Key {
-    /// `prompt = "..."`: the user-message template (workers, required).
-    Prompt,
-    /// `model = "provider:name"`.
-    Model,
-    /// `tools = [path, ...]`.
-    Tools,
-    /// `system = "..."`: the system prompt.
-    System,
-    /// `name = "..."`: the registered name, instead of the function's.
-    Name,
-    /// `description = "..."`: instead of the doc comment.
-    Description,
-    /// `temperature = 0.2`.
-    Temperature,
-    /// `top_p = 0.9`.
-    TopP,
-    /// `max_tokens = 512`.
-    MaxTokens,
-    /// `seed = 7`.
-    Seed,
-    /// `max_turns = 10`.
-    MaxTurns,
-    /// `output_retries = 2`.
-    OutputRetries,
-    /// `approval = "ask"`: the verdict when a model calls it and no policy rule matches.
-    Approval,
-}
-
-/// What kind of value a key takes.
-#[derive(Clone, Copy)]
-enum ValueKind {
-    /// A string literal.
-    Str,
-    /// A bracketed list of paths.
-    Paths,
-    /// A non-negative number, float or integer, stored as `f32`.
-    Float,
-    /// A non-negative integer that fits in `u32`.
-    U32,
-    /// A non-negative integer that fits in `u64`.
-    U64,
-}
-
-impl Key {
-    /// The keys `#[worker]` accepts, in the order messages list them.
-    const WORKER: &'static [Key] = &[
-        Key::Prompt,
-        Key::Model,
-        Key::Tools,
-        Key::System,
-        Key::Name,
-        Key::Description,
-        Key::Temperature,
-        Key::TopP,
-        Key::MaxTokens,
-        Key::Seed,
-        Key::MaxTurns,
-        Key::OutputRetries,
-        Key::Approval,
-    ];
-
-    /// The keys `#[tool]` accepts.
-    const TOOL: &'static [Key] = &[Key::Name, Key::Description, Key::Approval];
-
-    /// The keys `kind` accepts.
-    fn accepted(kind: MacroKind) -> &'static [Key] {
-        match kind {
-            MacroKind::Worker => Key::WORKER,
-            MacroKind::Tool => Key::TOOL,
-        }
-    }
-
-    /// The key as written.
-    fn as_str(self) -> &'static str {
-        match self {
-            Key::Prompt => "prompt",
-            Key::Model => "model",
-            Key::Tools => "tools",
-            Key::System => "system",
-            Key::Name => "name",
-            Key::Description => "description",
-            Key::Temperature => "temperature",
-            Key::TopP => "top_p",
-            Key::MaxTokens => "max_tokens",
-            Key::Seed => "seed",
-            Key::MaxTurns => "max_turns",
-            Key::OutputRetries => "output_retries",
-            Key::Approval => "approval",
-        }
-    }
-
-    /// The kind of value the key takes.
-    fn value_kind(self) -> ValueKind {
-        match self {
-            Key::Prompt
-            | Key::Model
-            | Key::System
-            | Key::Name
-            | Key::Description
-            | Key::Approval => ValueKind::Str,
-            Key::Tools => ValueKind::Paths,
-            Key::Temperature | Key::TopP => ValueKind::Float,
-            Key::MaxTokens | Key::MaxTurns | Key::OutputRetries => ValueKind::U32,
-            Key::Seed => ValueKind::U64,
-        }
-    }
-
-    /// A correct use of the key, for messages.
-    fn example(self) -> &'static str {
-        match self {
-            Key::Prompt => r#"prompt = "Classify this ticket: {ticket}""#,
-            Key::Model => r#"model = "openai:gpt-4o-mini""#,
-            Key::Tools => "tools = [lookup_customer, search::web]",
-            Key::System => r#"system = "You are a careful analyst.""#,
-            Key::Name => r#"name = "classify_ticket""#,
-            Key::Description => r#"description = "Classify a support ticket.""#,
-            Key::Temperature => "temperature = 0.2",
-            Key::TopP => "top_p = 0.9",
-            Key::MaxTokens => "max_tokens = 1024",
-            Key::Seed => "seed = 42",
-            Key::MaxTurns => "max_turns = 10",
-            Key::OutputRetries => "output_retries = 2",
-            Key::Approval => r#"approval = "ask""#,
-        }
-    }
-
-    /// Peeks the key's keyword (which also records it among the expected tokens of `lookahead`).
-    fn peek(self, lookahead: &Lookahead1) -> bool {
-        match self {
-            Key::Prompt => lookahead.peek(kw::prompt),
-            Key::Model => lookahead.peek(kw::model),
-            Key::Tools => lookahead.peek(kw::tools),
-            Key::System => lookahead.peek(kw::system),
-            Key::Name => lookahead.peek(kw::name),
-            Key::Description => lookahead.peek(kw::description),
-            Key::Temperature => lookahead.peek(kw::temperature),
-            Key::TopP => lookahead.peek(kw::top_p),
-            Key::MaxTokens => lookahead.peek(kw::max_tokens),
-            Key::Seed => lookahead.peek(kw::seed),
-            Key::MaxTurns => lookahead.peek(kw::max_turns),
-            Key::OutputRetries => lookahead.peek(kw::output_retries),
-            Key::Approval => lookahead.peek(kw::approval),
-        }
-    }
-
-    /// Parses the key's keyword, returning its span.
-    fn parse(self, input: ParseStream) -> syn::Result<Span> {
-        Ok(match self {
-            Key::Prompt => input.parse::<kw::prompt>()?.span,
-            Key::Model => input.parse::<kw::model>()?.span,
-            Key::Tools => input.parse::<kw::tools>()?.span,
-            Key::System => input.parse::<kw::system>()?.span,
-            Key::Name => input.parse::<kw::name>()?.span,
-            Key::Description => input.parse::<kw::description>()?.span,
-            Key::Temperature => input.parse::<kw::temperature>()?.span,
-            Key::TopP => input.parse::<kw::top_p>()?.span,
-            Key::MaxTokens => input.parse::<kw::max_tokens>()?.span,
-            Key::Seed => input.parse::<kw::seed>()?.span,
-            Key::MaxTurns => input.parse::<kw::max_turns>()?.span,
-            Key::OutputRetries => input.parse::<kw::output_retries>()?.span,
-            Key::Approval => input.parse::<kw::approval>()?.span,
-        })
-    }
-}
 
 /// The parsed and validated arguments of one attribute. Keys the macro does not accept are
 /// never set.
@@ -230,12 +46,16 @@ pub(crate) struct Args {
     pub(crate) output_retries: Option<Literal>,
     /// `approval = "allow" | "ask" | "deny"`, checked.
     pub(crate) approval: Option<LitStr>,
+    /// `crate = "path"`: the path of the llm-do crate, parsed.
+    pub(crate) krate: Option<Path>,
 }
 
 /// A parsed value, before it is stored under its key.
 enum Value {
     /// A string literal.
     Str(LitStr),
+    /// A path given as a string.
+    Path(Path),
     /// A list of paths.
     Paths(Vec<Path>),
     /// A number, converted to the literal to emit.
@@ -271,6 +91,7 @@ impl Args {
             (Key::MaxTurns, Value::Number(n)) => self.max_turns = Some(n),
             (Key::OutputRetries, Value::Number(n)) => self.output_retries = Some(n),
             (Key::Approval, Value::Str(s)) => self.approval = Some(s),
+            (Key::Crate, Value::Path(p)) => self.krate = Some(p),
             (key, _) => unreachable!("value of the wrong kind for `{}`", key.as_str()),
         }
     }
@@ -287,10 +108,10 @@ fn parse_list(kind: MacroKind, input: ParseStream, args: &mut Args, errors: &mut
                     errors.at(span, format_args!("duplicate argument `{}`", key.as_str()));
                 }
                 seen.push(key);
-                if let Some(value) = parse_value(key, span, input, errors) {
-                    if !repeated {
-                        args.store(key, value);
-                    }
+                if let Some(value) = parse_value(key, span, input, errors)
+                    && !repeated
+                {
+                    args.store(key, value);
                 }
             }
             Err(e) => {
@@ -306,31 +127,29 @@ fn parse_list(kind: MacroKind, input: ParseStream, args: &mut Args, errors: &mut
     }
 }
 
-/// Parses a key that `kind` accepts.
+/// Parses a key that `kind` accepts (any identifier, keywords included: `crate`), looked up
+/// in the table of keys.
 fn parse_key(kind: MacroKind, input: ParseStream) -> syn::Result<(Key, Span)> {
-    let accepted = Key::accepted(kind);
-    let lookahead = input.lookahead1();
-    for &key in accepted {
-        if key.peek(&lookahead) {
-            return Ok((key, key.parse(input)?));
-        }
+    let names: Vec<String> = keys::accepted(kind).map(|d| format!("`{}`", d.name)).collect();
+    if !input.peek(Ident::peek_any) {
+        return Err(input.error(format_args!("expected one of: {}", names.join(", "))));
     }
-    if input.peek(Ident::peek_any) {
-        let ident = input.call(Ident::parse_any)?;
-        let list: Vec<String> = accepted.iter().map(|k| format!("`{}`", k.as_str())).collect();
-        let hint = if kind == MacroKind::Tool && Key::WORKER.iter().any(|k| ident == k.as_str()) {
-            format!(" (`{ident}` is an argument of `#[worker]`)")
-        } else {
-            String::new()
-        };
-        let message = format!(
-            "unknown {} argument `{ident}`; expected one of {}{hint}",
-            kind.attr(),
-            list.join(", ")
-        );
-        return Err(syn::Error::new(ident.span(), message));
+    let ident = input.call(Ident::parse_any)?;
+    let key = ident.unraw().to_string();
+    if let Some(def) = keys::accepted(kind).find(|d| d.name == key) {
+        return Ok((def.key, ident.span()));
     }
-    Err(lookahead.error())
+    let hint = if kind == MacroKind::Tool && keys::KEYS.iter().any(|d| d.name == key) {
+        format!(" (`{ident}` is an argument of `#[worker]`)")
+    } else {
+        String::new()
+    };
+    let message = format!(
+        "unknown {} argument `{ident}`; expected one of {}{hint}",
+        kind.attr(),
+        names.join(", ")
+    );
+    Err(syn::Error::new(ident.span(), message))
 }
 
 /// Parses `= value` after `key`, up to the next comma. Returns `None` after recording an error.
@@ -356,8 +175,9 @@ fn parse_value(key: Key, key_span: Span, input: ParseStream, errors: &mut Errors
         errors.at(eq.span, format_args!("expected a value, e.g. `{}`", key.example()));
         return None;
     }
-    let value = match key.value_kind() {
+    let value = match key.def().value {
         ValueKind::Str => parse_str(key, tokens).map(Value::Str),
+        ValueKind::PathStr => parse_path_str(key, tokens).map(Value::Path),
         ValueKind::Paths => parse_paths(tokens).map(Value::Paths),
         ValueKind::Float => parse_float(key, tokens).map(Value::Number),
         ValueKind::U32 | ValueKind::U64 => parse_int(key, tokens).map(Value::Number),
@@ -380,6 +200,17 @@ fn parse_str(key: Key, tokens: TokenStream) -> syn::Result<LitStr> {
         syn::Error::new_spanned(
             tokens,
             format!("`{}` expects a string literal, e.g. `{}`", key.as_str(), key.example()),
+        )
+    })
+}
+
+/// Parses a string literal holding a path, e.g. `"::llm_do"` (spanned on the literal).
+fn parse_path_str(key: Key, tokens: TokenStream) -> syn::Result<Path> {
+    let lit = parse_str(key, tokens)?;
+    lit.parse_with(Path::parse_mod_style).map_err(|_| {
+        syn::Error::new(
+            lit.span(),
+            format!("`{}` expects a path, e.g. `{}`", key.as_str(), key.example()),
         )
     })
 }
@@ -458,7 +289,7 @@ fn parse_int(key: Key, tokens: TokenStream) -> syn::Result<Literal> {
             ));
         }
         let lit = input.parse::<syn::LitInt>()?;
-        let mut out = match key.value_kind() {
+        let mut out = match key.def().value {
             ValueKind::U64 => Literal::u64_unsuffixed(lit.base10_parse::<u64>()?),
             _ => Literal::u32_unsuffixed(lit.base10_parse::<u32>()?),
         };
@@ -545,18 +376,16 @@ mod tests {
             errors(MacroKind::Worker, quote!(prompt = "x", modle = "openai:x")),
             ["unknown #[worker] argument `modle`; expected one of `prompt`, `model`, `tools`, \
               `system`, `name`, `description`, `temperature`, `top_p`, `max_tokens`, `seed`, \
-              `max_turns`, `output_retries`, `approval`"]
+              `max_turns`, `output_retries`, `approval`, `crate`"]
         );
         assert_eq!(
             errors(MacroKind::Tool, quote!(prompt = "x")),
-            [
-                "unknown #[tool] argument `prompt`; expected one of `name`, `description`, `approval` \
-              (`prompt` is an argument of `#[worker]`)"
-            ]
+            ["unknown #[tool] argument `prompt`; expected one of `name`, `description`, \
+                 `approval`, `crate` (`prompt` is an argument of `#[worker]`)"]
         );
         assert_eq!(
             errors(MacroKind::Tool, quote!("x")),
-            ["expected one of: `name`, `description`, `approval`"]
+            ["expected one of: `name`, `description`, `approval`, `crate`"]
         );
     }
 
@@ -614,6 +443,23 @@ mod tests {
                 r#"expected `=` and a value after `model`, e.g. `model = "openai:gpt-4o-mini"`"#,
                 r#"expected a value, e.g. `prompt = "Classify this ticket: {ticket}"`"#,
                 "unexpected token",
+            ]
+        );
+    }
+
+    #[test]
+    fn crate_paths() {
+        let mut found = Errors::default();
+        let args = Args::parse(MacroKind::Tool, quote!(crate = "::llm_do_core"), &mut found);
+        assert!(found.finish().is_ok());
+        let krate = args.krate.unwrap();
+        assert_eq!(quote!(#krate).to_string(), ":: llm_do_core");
+        assert_eq!(
+            errors(MacroKind::Worker, quote!(crate = "not a path", crate = llm_do)),
+            [
+                r#"`crate` expects a path, e.g. `crate = "::llm_do"`"#,
+                "duplicate argument `crate`",
+                r#"`crate` expects a string literal, e.g. `crate = "::llm_do"`"#,
             ]
         );
     }

@@ -2,8 +2,9 @@
 //! the companion struct that carries `spec()`, the arguments struct whose schema calling models
 //! see, the typed wrapper that routes a call through the runtime, and the trait assertions.
 //!
-//! Generated code names nothing but `::llm_do::__private::…` and `::core::…` (plus the user's own
-//! items and types), so that it compiles whatever the user's scope shadows.
+//! Generated code names nothing but `::llm_do::__private::…` (or `{crate}::__private::…` with
+//! `crate = "..."`) and `::core::…` (plus the user's own items and types), so that it compiles
+//! whatever the user's scope shadows.
 
 use crate::signature::{Callable, CtxParam};
 use proc_macro2::{Span, TokenStream};
@@ -12,9 +13,30 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Attribute, FnArg, Ident, LitStr, Signature};
 
-/// The path generated code reaches the support items through.
-pub(crate) fn private() -> TokenStream {
-    quote!(::llm_do::__private)
+/// The path generated code reaches the support items through: `::llm_do::__private`, or
+/// `{crate}::__private` for `crate = "..."`.
+pub(crate) fn private(callable: &Callable) -> TokenStream {
+    let krate = &callable.krate;
+    quote!(#krate::__private)
+}
+
+/// [`private`] with every token at `span`, for calls whose errors must point at user code.
+pub(crate) fn private_at(callable: &Callable, span: Span) -> TokenStream {
+    private(callable)
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect()
+}
+
+/// `{crate}::__private::{module}` as a string, for `#[serde(crate = "...")]` and
+/// `#[schemars(crate = "...")]`.
+fn private_str(callable: &Callable, module: &str) -> String {
+    let krate = &callable.krate;
+    let krate = quote!(#krate).to_string().replace(' ', "");
+    format!("{krate}::__private::{module}")
 }
 
 /// The name of the arguments struct (inside the `const _` block, so no user item can clash).
@@ -40,9 +62,9 @@ pub(crate) fn name_lit(callable: &Callable, name: Option<&LitStr>) -> LitStr {
 }
 
 /// `.approval(Verdict::…)` for `approval = "..."` (already checked to be allow, ask or deny).
-pub(crate) fn approval_call(approval: Option<&LitStr>) -> TokenStream {
+pub(crate) fn approval_call(callable: &Callable, approval: Option<&LitStr>) -> TokenStream {
     let Some(lit) = approval else { return TokenStream::new() };
-    let p = private();
+    let p = private(callable);
     let variant = match lit.value().as_str() {
         "allow" => format_ident!("Allow"),
         "deny" => format_ident!("Deny"),
@@ -66,7 +88,7 @@ pub(crate) fn description_lit(callable: &Callable, description: Option<&LitStr>)
 /// then compile whatever the user's types are, and a type that lacks a trait is reported once,
 /// on the user's type, by the assertions (see [`assertions`]) instead of deep inside the derives.
 pub(crate) fn args_struct(callable: &Callable) -> TokenStream {
-    let p = private();
+    let p = private(callable);
     let args = args_type();
     let generics = arg_generics(callable);
     let fields = callable.params.iter().zip(&generics).map(|(param, generic)| {
@@ -75,10 +97,12 @@ pub(crate) fn args_struct(callable: &Callable) -> TokenStream {
         quote!(#(#docs)* #ident: #generic)
     });
     let generics = angle_bracketed(&generics);
+    let serde = private_str(callable, "serde");
+    let schemars = private_str(callable, "schemars");
     quote! {
         #[derive(#p::serde::Serialize, #p::serde::Deserialize, #p::schemars::JsonSchema)]
-        #[serde(crate = "::llm_do::__private::serde", deny_unknown_fields)]
-        #[schemars(crate = "::llm_do::__private::schemars")]
+        #[serde(crate = #serde, deny_unknown_fields)]
+        #[schemars(crate = #schemars)]
         #[allow(dead_code, non_camel_case_types)]
         struct #args #generics {
             #(#fields,)*
@@ -100,7 +124,7 @@ fn angle_bracketed<T: quote::ToTokens>(items: &[T]) -> Option<TokenStream> {
 /// `ToolSpecBuilder` path). Generic, with `Param` and `Output` bounds, so that its call with the
 /// user's types as turbofish checks them exactly like the assertions do, at the same spans.
 pub(crate) fn schemas_helper(callable: &Callable, builder: &TokenStream) -> TokenStream {
-    let p = private();
+    let p = private(callable);
     let args = args_type();
     let generics = arg_generics(callable);
     let args_ty = angle_bracketed(&generics);
@@ -121,7 +145,7 @@ pub(crate) fn schemas_call(callable: &Callable, builder: &TokenStream) -> TokenS
 /// `__llm_do_decode`: decodes the arguments object of a tool call (generic for the same reason
 /// as [`schemas_helper`]).
 pub(crate) fn decode_helper(callable: &Callable) -> TokenStream {
-    let p = private();
+    let p = private(callable);
     let args = args_type();
     let generics = arg_generics(callable);
     let bounds: Vec<TokenStream> = generics.iter().map(|g| quote!(#g: #p::Param)).collect();
@@ -160,7 +184,7 @@ pub(crate) fn companion_struct(callable: &Callable) -> TokenStream {
 /// `impl name { pub fn spec() }`: checks the parameter and result types, then builds the spec
 /// once with `init`.
 pub(crate) fn spec_impl(callable: &Callable, init: &TokenStream) -> TokenStream {
-    let p = private();
+    let p = private(callable);
     let ident = &callable.sig.ident;
     let doc = format!(
         " The spec of `{0}`: register it with `Runtime::builder().register({0}::spec())`.",
@@ -189,12 +213,13 @@ pub(crate) fn spec_impl(callable: &Callable, init: &TokenStream) -> TokenStream 
 fn assertions(callable: &Callable) -> TokenStream {
     let params = callable.params.iter().map(|param| {
         let ty = &param.ty;
-        quote_spanned!(ty.span()=> ::llm_do::__private::assert_param::<#ty>();)
+        let p = private_at(callable, ty.span());
+        quote_spanned!(ty.span()=> #p::assert_param::<#ty>();)
     });
-    let output = callable
-        .output
-        .as_ref()
-        .map(|ty| quote_spanned!(ty.span()=> ::llm_do::__private::assert_output::<#ty>();));
+    let output = callable.output.as_ref().map(|ty| {
+        let p = private_at(callable, ty.span());
+        quote_spanned!(ty.span()=> #p::assert_output::<#ty>();)
+    });
     quote!(#(#params)* #output)
 }
 
@@ -202,16 +227,16 @@ fn assertions(callable: &Callable) -> TokenStream {
 /// its arguments into JSON and calls the spec through the ctx, so that a typed call gets events,
 /// depth and budget accounting, and validation, exactly like a call by name.
 pub(crate) fn typed_wrapper(callable: &Callable, name: &LitStr) -> TokenStream {
-    let p = private();
+    let p = private(callable);
     let attrs = &callable.attrs;
     let vis = &callable.vis;
     let ident = &callable.sig.ident;
     let sig = wrapper_signature(callable);
     let ctx = callable.ctx.as_ref().map(CtxParam::ident);
-    let ctx_check = callable
-        .ctx
-        .as_ref()
-        .map(|c| quote_spanned!(c.ty.span()=> ::llm_do::__private::assert_ctx(#ctx);));
+    let ctx_check = callable.ctx.as_ref().map(|c| {
+        let p = private_at(callable, c.ty.span());
+        quote_spanned!(c.ty.span()=> #p::assert_ctx(#ctx);)
+    });
     let assertions = assertions(callable);
     let args = local("__llm_do_args");
     let declare = if callable.params.is_empty() {
@@ -223,13 +248,15 @@ pub(crate) fn typed_wrapper(callable: &Callable, name: &LitStr) -> TokenStream {
         let ty = &param.ty;
         let value = &param.ident;
         let key = param.ident.unraw().to_string();
+        let p = private_at(callable, ty.span());
         quote_spanned! {ty.span()=>
-            ::llm_do::__private::push_arg::<#ty>(&mut #args, #name, #key, &#value)?;
+            #p::push_arg::<#ty>(&mut #args, #name, #key, &#value)?;
         }
     });
     let call = callable.output.as_ref().map(|output| {
+        let p = private_at(callable, output.span());
         quote_spanned! {output.span()=>
-            ::llm_do::__private::call_typed::<#output>(#ctx, #ident::spec(), #args).await?
+            #p::call_typed::<#output>(#ctx, #ident::spec(), #args).await?
         }
     });
     quote! {
@@ -249,7 +276,7 @@ pub(crate) fn typed_wrapper(callable: &Callable, name: &LitStr) -> TokenStream {
 /// goes through `Ctx::chat_spec`, the path chats by name take too. `pub` like `spec()`: inside
 /// the `const _` block a private method would not be callable from the function's module.
 pub(crate) fn chat_impl(callable: &Callable, name: &LitStr) -> TokenStream {
-    let p = private();
+    let p = private(callable);
     let ident = &callable.sig.ident;
     let Some(output) = &callable.output else { return TokenStream::new() };
     let ctx = local("__llm_do_ctx");

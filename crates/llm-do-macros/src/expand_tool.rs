@@ -7,7 +7,7 @@
 use crate::args::Args;
 use crate::companion::{
     approval_call, args_struct, cfg_attrs, companion_struct, decode_call, decode_helper,
-    description_lit, local, name_lit, private, schemas_call, schemas_helper, spec_impl,
+    description_lit, local, name_lit, private, private_at, schemas_call, schemas_helper, spec_impl,
     typed_wrapper,
 };
 use crate::errors::Errors;
@@ -28,19 +28,22 @@ pub fn expand_tool(attr: TokenStream, item: TokenStream) -> TokenStream {
         Ok(item) => item,
         Err(e) => return fallback::not_a_function(&e, &item),
     };
-    let callable = signature::analyze(MacroKind::Tool, &item, &mut errors);
+    let mut callable = signature::analyze(MacroKind::Tool, &item, &mut errors);
+    if let Some(krate) = &args.krate {
+        callable.krate = krate.clone();
+    }
     if args.name.is_none() {
         signature::check_default_name(&callable, &mut errors);
     }
     match errors.finish() {
         Ok(()) => generate(&args, &callable, &item),
-        Err(e) => fallback::expand(&item, &e),
+        Err(e) => fallback::expand(&item, &callable.krate, &e),
     }
 }
 
 /// The expansion of a tool that passed every check.
 fn generate(args: &Args, callable: &Callable, item: &FnItem) -> TokenStream {
-    let p = private();
+    let p = private(callable);
     let name = name_lit(callable, args.name.as_ref());
     let description = description_lit(callable, args.description.as_ref());
     let block = item.body.block_tokens();
@@ -60,7 +63,8 @@ fn generate(args: &Args, callable: &Callable, item: &FnItem) -> TokenStream {
         quote!(let #decoded = #decode?;)
     };
     let encode = callable.output.as_ref().map(|output| {
-        quote_spanned!(output.span()=> ::llm_do::__private::encode_output::<#output>(#name, #out))
+        let p = private_at(callable, output.span());
+        quote_spanned!(output.span()=> #p::encode_output::<#output>(#name, #out))
     });
 
     // The public function, and how the handler calls the body.
@@ -92,7 +96,7 @@ fn generate(args: &Args, callable: &Callable, item: &FnItem) -> TokenStream {
         (public_fn, TokenStream::new(), quote!(#ident(#(#fields),*)))
     };
 
-    let approval = approval_call(args.approval.as_ref());
+    let approval = approval_call(callable, args.approval.as_ref());
     let builder = schemas_call(
         callable,
         &quote!(#p::ToolSpecBuilder::new(#name).description(#description)#approval),
@@ -236,13 +240,34 @@ mod tests {
         assert_eq!(
             error_messages(&tokens),
             [
-                "unknown #[tool] argument `prompt`; expected one of `name`, `description`, `approval` \
-                 (`prompt` is an argument of `#[worker]`)",
+                "unknown #[tool] argument `prompt`; expected one of `name`, `description`, \
+                 `approval`, `crate` (`prompt` is an argument of `#[worker]`)",
                 "duplicate argument `name`",
                 "the `ctx: &Ctx` parameter must come first",
                 "a #[tool] function must return `Result<T>` (`llm_do::Result<T>`): every call can fail",
                 "a #[tool] needs a body written in Rust (or use #[worker] to have a model do the work)",
             ]
         );
+    }
+
+    #[test]
+    fn a_body_with_a_syntax_error_still_gets_its_companions() {
+        let tokens = expand_tool(
+            quote!(crate = "::llm_do_core"),
+            quote! {
+                async fn add(a: i64, b: i64) -> Result<i64> {
+                    let sum = a + ;
+                    Ok(sum)
+                }
+            },
+        );
+        // No error of the macro's own: rustc reports the one in the body, where it is.
+        let text = tokens.to_string();
+        assert!(!text.contains("compile_error"), "{text}");
+        assert!(text.contains("let sum = a + ;"), "{text}");
+        assert!(text.contains("pub fn spec ()"), "{text}");
+        assert!(text.contains(":: llm_do_core :: __private :: ToolSpecBuilder"), "{text}");
+        assert!(!text.contains(":: llm_do ::"), "{text}");
+        assert!(text.contains(r#"crate = "::llm_do_core::__private::serde""#), "{text}");
     }
 }

@@ -24,14 +24,17 @@ pub fn expand_worker(attr: TokenStream, item: TokenStream) -> TokenStream {
         Ok(item) => item,
         Err(e) => return fallback::not_a_function(&e, &item),
     };
-    let callable = signature::analyze(MacroKind::Worker, &item, &mut errors);
+    let mut callable = signature::analyze(MacroKind::Worker, &item, &mut errors);
+    if let Some(krate) = &args.krate {
+        callable.krate = krate.clone();
+    }
     check_prompt(&args, &callable, &mut errors);
     if args.name.is_none() {
         signature::check_default_name(&callable, &mut errors);
     }
     match errors.finish() {
         Ok(()) => generate(&args, &callable),
-        Err(e) => fallback::expand(&item, &e),
+        Err(e) => fallback::expand(&item, &callable.krate, &e),
     }
 }
 
@@ -52,13 +55,13 @@ fn check_prompt(args: &Args, callable: &Callable, errors: &mut Errors) {
 
 /// The expansion of a worker that passed every check.
 fn generate(args: &Args, callable: &Callable) -> TokenStream {
-    let p = private();
+    let p = private(callable);
     let name = name_lit(callable, args.name.as_ref());
     let description = description_lit(callable, args.description.as_ref());
     let prompt = &args.prompt;
     let system = args.system.as_ref().map(|s| quote!(.system(#s)));
     let model = args.model.as_ref().map(|m| quote!(.model(#m)));
-    let approval = approval_call(args.approval.as_ref());
+    let approval = approval_call(callable, args.approval.as_ref());
     let tools = args.tools.iter().map(|path| quote_spanned!(path.span()=> .tool(#path::spec)));
     let settings = [
         ("temperature", &args.temperature),
@@ -185,7 +188,7 @@ mod tests {
             [
                 "unknown #[worker] argument `colour`; expected one of `prompt`, `model`, `tools`, \
                  `system`, `name`, `description`, `temperature`, `top_p`, `max_tokens`, `seed`, \
-                 `max_turns`, `output_retries`, `approval`",
+                 `max_turns`, `output_retries`, `approval`, `crate`",
                 "a #[worker] function must be `async`: write `async fn greet`",
                 "a #[worker] function cannot take `self`: declare a free function",
                 "a #[worker] has no body: the model does the work. End the declaration with `;` \

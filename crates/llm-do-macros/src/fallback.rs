@@ -16,8 +16,7 @@ use syn::{FnArg, Token};
 /// The stand-in signature keeps what callers rely on and drops what rustc would reject again:
 /// it is always `async` (so `.await` at call sites still type-checks), and loses `const`,
 /// `unsafe`, `extern`, `self`, variadics and parameter doc comments.
-pub(crate) fn expand(item: &FnItem, errors: &syn::Error) -> TokenStream {
-    let p = private();
+pub(crate) fn expand(item: &FnItem, krate: &syn::Path, errors: &syn::Error) -> TokenStream {
     let errors = errors.to_compile_error();
     let attrs = &item.attrs;
     let vis = &item.vis;
@@ -47,7 +46,9 @@ pub(crate) fn expand(item: &FnItem, errors: &syn::Error) -> TokenStream {
         ctx: None,
         params: Vec::new(),
         output: None,
+        krate: krate.clone(),
     };
+    let p = private(&stand_in);
     let companion = companion_struct(&stand_in);
     quote! {
         #errors

@@ -1,13 +1,15 @@
 //! [`FnItem`]: the annotated item, parsed as a function that may lack its body.
 //!
 //! `syn::ItemFn` requires a body and a worker has none (`async fn f(..) -> R;`), so the item is
-//! parsed here as attributes, visibility, [`syn::Signature`], then either `;` or a block.
+//! parsed here as attributes, visibility, [`syn::Signature`], then either `;` or a block. The
+//! block stays tokens: the macro never looks inside a body, and a syntax error there must not
+//! stop the expansion (rustc reports it where the body is emitted, and the tool's spec and
+//! companion are still generated, so that callers do not fail too).
 
 use crate::kind::MacroKind;
-use proc_macro2::TokenStream;
-use quote::{ToTokens, quote};
+use proc_macro2::{Group, TokenStream, TokenTree};
 use syn::parse::{ParseStream, Parser};
-use syn::{Attribute, Block, Signature, Token, Visibility, braced, token};
+use syn::{Attribute, Signature, Token, Visibility, token};
 
 /// A function item, with or without a body.
 pub(crate) struct FnItem {
@@ -23,13 +25,8 @@ pub(crate) struct FnItem {
 
 /// The body of a [`FnItem`].
 pub(crate) enum FnBody {
-    /// `{ ... }`, with the inner attributes (`#![...]`) that open it.
-    Block {
-        /// `#![...]` attributes at the start of the block.
-        inner_attrs: Vec<Attribute>,
-        /// The block.
-        block: Box<Block>,
-    },
+    /// `{ ... }`, as written (inner attributes included), unparsed.
+    Block(Group),
     /// `;`: no body.
     Semi(Token![;]),
 }
@@ -59,11 +56,10 @@ impl FnItem {
         let body = if lookahead.peek(Token![;]) {
             FnBody::Semi(input.parse()?)
         } else if lookahead.peek(token::Brace) {
-            let content;
-            let brace_token = braced!(content in input);
-            let inner_attrs = content.call(Attribute::parse_inner)?;
-            let stmts = content.call(Block::parse_within)?;
-            FnBody::Block { inner_attrs, block: Box::new(Block { brace_token, stmts }) }
+            match input.parse::<TokenTree>()? {
+                TokenTree::Group(group) => FnBody::Block(group),
+                other => return Err(syn::Error::new(other.span(), "expected a block")),
+            }
         } else {
             return Err(lookahead.error());
         };
@@ -72,19 +68,10 @@ impl FnItem {
 }
 
 impl FnBody {
-    /// The block with its inner attributes, as tokens; `None` for `;`.
+    /// The block as written, as tokens; `None` for `;`.
     pub(crate) fn block_tokens(&self) -> Option<TokenStream> {
         match self {
-            FnBody::Block { inner_attrs, block } => {
-                let mut tokens = TokenStream::new();
-                block.brace_token.surround(&mut tokens, |tokens| {
-                    tokens.extend(quote!(#(#inner_attrs)*));
-                    for stmt in &block.stmts {
-                        stmt.to_tokens(tokens);
-                    }
-                });
-                Some(tokens)
-            }
+            FnBody::Block(group) => Some(TokenTree::Group(group.clone()).into()),
             FnBody::Semi(_) => None,
         }
     }
@@ -93,6 +80,7 @@ impl FnBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quote::quote;
 
     #[test]
     fn parses_with_and_without_body() {
@@ -118,6 +106,13 @@ mod tests {
         .unwrap();
         let body = item.body.block_tokens().unwrap().to_string();
         assert_eq!(body, "{ # ! [allow (unused)] Ok (a) }");
+    }
+
+    #[test]
+    fn a_body_that_does_not_parse_is_kept_as_tokens() {
+        let item =
+            FnItem::parse(MacroKind::Tool, quote!(async fn g() -> Result<u8> { let = ; })).unwrap();
+        assert_eq!(item.body.block_tokens().unwrap().to_string(), "{ let = ; }");
     }
 
     #[test]

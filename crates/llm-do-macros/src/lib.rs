@@ -1,10 +1,12 @@
 //! The `#[worker]` and `#[tool]` attribute macros of [llm-do](https://crates.io/crates/llm-do).
 //!
 //! Use them through the `llm-do` crate (`use llm_do::prelude::*;`): the code they generate
-//! reaches its support items as `::llm_do::__private::…`.
+//! reaches its support items as `::llm_do::__private::…`. A crate that reaches llm-do by
+//! another path (the workspace's own crates, or a re-export) says so with `crate = "path"`,
+//! as with serde: `#[tool(crate = "::llm_do_core")]`.
 //!
 //! Both macros follow the same pipeline (private modules, one concept each): `args` parses the
-//! attribute, `item` and `signature` parse and check the function, `template`, `model` and
+//! attribute (its keys are described in `keys`), `item` and `signature` parse and check the function, `template`, `model` and
 //! `name` check the values, every problem is collected (`errors`), and then either
 //! `expand_worker` / `expand_tool` generate the code (sharing `companion`), or `fallback` emits
 //! the errors with stand-ins so that they do not cascade.
@@ -18,6 +20,7 @@ mod expand_tool;
 mod expand_worker;
 mod fallback;
 mod item;
+mod keys;
 mod kind;
 mod model;
 mod name;
@@ -32,7 +35,8 @@ use proc_macro::TokenStream;
 ///
 /// Arguments: `prompt = "..."` (required; `{param}` placeholders), `model = "provider:name"`,
 /// `tools = [path, ...]`, `system = "..."`, `name = "..."`, `description = "..."`,
-/// `temperature`, `top_p`, `max_tokens`, `seed`, `max_turns`, `output_retries`.
+/// `temperature`, `top_p`, `max_tokens`, `seed`, `max_turns`, `output_retries`,
+/// `approval = "allow" | "ask" | "deny"`, `crate = "path"` (where llm-do is, if not `::llm_do`).
 ///
 /// See the `llm-do` crate for documentation and examples.
 #[proc_macro_attribute]
@@ -42,7 +46,9 @@ pub fn worker(attr: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Declares a deterministic tool: an `async fn` with a body, optionally taking `ctx: &Ctx` first.
 ///
-/// Arguments: `name = "..."`, `description = "..."`.
+/// Arguments: `name = "..."`, `description = "..."`, `approval = "allow" | "ask" | "deny"`,
+/// `crate = "path"` (where llm-do is, if not `::llm_do`). The body is kept as written: a
+/// syntax error inside it is reported by rustc while the tool's spec is still generated.
 ///
 /// See the `llm-do` crate for documentation and examples.
 #[proc_macro_attribute]

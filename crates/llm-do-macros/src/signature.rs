@@ -15,8 +15,8 @@ use syn::ext::IdentExt;
 use syn::punctuated::Punctuated;
 use syn::visit::{self, Visit};
 use syn::{
-    Attribute, FnArg, GenericArgument, Ident, Pat, PatIdent, PathArguments, ReturnType, Signature,
-    Token, Type, TypeImplTrait, TypeReference, Visibility,
+    Attribute, FnArg, GenericArgument, Ident, Pat, PatIdent, Path, PathArguments, ReturnType,
+    Signature, Token, Type, TypeImplTrait, TypeReference, Visibility,
 };
 
 /// A function that passed (or, when `errors` is not empty, partly passed) the checks.
@@ -33,6 +33,8 @@ pub(crate) struct Callable {
     pub(crate) params: Vec<Param>,
     /// The `T` of `Result<T>`, when the result type is one.
     pub(crate) output: Option<Type>,
+    /// The path of the llm-do crate that generated code uses: `::llm_do`, or `crate = "..."`.
+    pub(crate) krate: Path,
 }
 
 /// The `ctx: &Ctx` parameter.
@@ -166,7 +168,15 @@ pub(crate) fn analyze(kind: MacroKind, item: &FnItem, errors: &mut Errors) -> Ca
 
     let mut sig = sig.clone();
     sig.inputs = clean_inputs;
-    Callable { attrs: item.attrs.clone(), vis: item.vis.clone(), sig, ctx, params, output }
+    Callable {
+        attrs: item.attrs.clone(),
+        vis: item.vis.clone(),
+        sig,
+        ctx,
+        params,
+        output,
+        krate: default_crate(),
+    }
 }
 
 /// Checks the name that will be registered when no `name = "..."` overrides it.
@@ -369,11 +379,16 @@ fn result_ok_type(ty: &Type) -> Option<Type> {
     }
 }
 
+/// The path generated code reaches llm-do through unless `crate = "..."` says otherwise.
+pub(crate) fn default_crate() -> Path {
+    syn::parse_quote!(::llm_do)
+}
+
 /// Checks that a worker has no body and a tool has one.
 fn check_body(kind: MacroKind, body: &FnBody, errors: &mut Errors) {
     match (kind, body) {
-        (MacroKind::Worker, FnBody::Block { block, .. }) => errors.at(
-            block.brace_token.span.open(),
+        (MacroKind::Worker, FnBody::Block(block)) => errors.at(
+            block.span_open(),
             "a #[worker] has no body: the model does the work. End the declaration with `;` \
              (or use #[tool] for a function written in Rust)",
         ),

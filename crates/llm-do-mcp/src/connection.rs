@@ -25,9 +25,11 @@ impl ClientHandler for Listener {
     }
 }
 
-/// A started, initialized server.
+/// A started, initialized server. Dropping it ends the server's process group (see
+/// [`crate::child`]).
 pub(crate) struct Connection {
-    pub(crate) service: RunningService<RoleClient, Listener>,
+    /// `None` once closed.
+    service: Option<RunningService<RoleClient, Listener>>,
     pub(crate) pid: Option<u32>,
     pub(crate) tail: StderrTail,
 }
@@ -50,6 +52,7 @@ impl Connection {
             Transport::Stdio { command, args, env, cwd } => {
                 let mut cmd = tokio::process::Command::new(command);
                 cmd.args(args).envs(env).kill_on_drop(true);
+                crate::child::guard(&mut cmd);
                 if let Some(dir) = cwd {
                     cmd.current_dir(dir);
                 }
@@ -79,7 +82,7 @@ impl Connection {
                     custom.insert(key, value);
                 }
                 // The workspace's rustls has no default crypto provider (its default needs cmake):
-                // install ring's, as llm_do_providers::http does (idempotent).
+                // install ring's, as llm_do_openai::http does (idempotent).
                 let _ = rustls::crypto::ring::default_provider().install_default();
                 let mut config = StreamableHttpClientTransportConfig::with_uri(url.as_str());
                 config.custom_headers = custom;
@@ -89,12 +92,17 @@ impl Connection {
                 (finish(name, server, served, &tail).await?, None)
             }
         };
-        Ok(Connection { service, pid, tail })
+        Ok(Connection { service: Some(service), pid, tail })
     }
 
     /// A handle to send requests with.
     pub(crate) fn peer(&self) -> Peer<RoleClient> {
-        self.service.peer().clone()
+        self.service().peer().clone()
+    }
+
+    fn service(&self) -> &RunningService<RoleClient, Listener> {
+        // Only `close` (which consumes the connection) takes the service.
+        self.service.as_ref().expect("a connection's service is present until it is closed")
     }
 
     /// Lists every tool, within `timeout`.
@@ -108,7 +116,7 @@ impl Connection {
             message,
             stderr: self.tail.text(),
         };
-        match tokio::time::timeout(timeout, self.service.peer().list_all_tools()).await {
+        match tokio::time::timeout(timeout, self.service().peer().list_all_tools()).await {
             Ok(Ok(tools)) => Ok(tools),
             Ok(Err(e)) => Err(fail(e.to_string())),
             Err(_) => Err(fail(format!("no answer within {timeout:?}"))),
@@ -117,8 +125,19 @@ impl Connection {
 
     /// Closes the connection; a child process is asked to exit (stdin closed, then SIGTERM)
     /// and killed when it does not.
-    pub(crate) async fn close(self) {
-        let _ = self.service.cancel().await;
+    pub(crate) async fn close(mut self) {
+        if let Some(service) = self.service.take() {
+            let _ = service.cancel().await;
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // The leader is killed by rmcp (or `kill_on_drop`); this reaches what it started.
+        if let Some(pid) = self.pid {
+            crate::child::kill_group(pid);
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! How an MCP `CallToolResult` becomes a tool result: structured content as JSON, otherwise
-//! the text of its content blocks; `isError` as an error the calling model can act on.
+//! the text of its content blocks, with its images as attachments; `isError` as an error the
+//! calling model can act on.
 
+use llm_do_core::attachment::{self, Attachment, AttachmentSource, MediaKind};
 use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
 use serde_json::Value;
 
@@ -10,20 +12,29 @@ pub const MAX_RESULT_CHARS: usize = 100_000;
 /// Converts a result: `Ok(json)` for a success, `Err(message)` for `isError`.
 ///
 /// Structured content wins over content blocks; blocks are joined by newlines: text as is, an
-/// embedded text resource as its text, an image, audio or binary resource as a short note
-/// (`[image/png image, 12 bytes of base64 not shown]`), a resource link as its URI.
+/// embedded text resource as its text, an image of a supported type (PNG, JPEG, GIF, WebP)
+/// as an attachment — the result is then [`attachment::text_with_attachments`], and the
+/// runtime gives the images to a model that takes them — other images, audio and binary
+/// resources as a short note (`[audio/wav audio, 12 bytes of base64 not shown]`), a resource
+/// link as its URI.
 pub(crate) fn convert(result: CallToolResult) -> Result<Value, String> {
     let is_error = result.is_error.unwrap_or(false);
     if !is_error && let Some(v) = result.structured_content {
         return Ok(v);
     }
     let mut parts = Vec::new();
+    let mut images: Vec<Attachment> = Vec::new();
     for block in &result.content {
         parts.push(match block {
             ContentBlock::Text(t) => t.text.clone(),
-            ContentBlock::Image(i) => {
-                format!("[{} image, {} bytes of base64 not shown]", i.mime_type, i.data.len())
-            }
+            ContentBlock::Image(i) => match image(&i.mime_type, &i.data, images.len() + 1) {
+                Some(a) if !is_error => {
+                    let shown = format!("[image {}]", a.display_name());
+                    images.push(a);
+                    shown
+                }
+                _ => format!("[{} image, {} bytes of base64 not shown]", i.mime_type, i.data.len()),
+            },
             ContentBlock::Audio(a) => {
                 format!("[{} audio, {} bytes of base64 not shown]", a.mime_type, a.data.len())
             }
@@ -50,5 +61,28 @@ pub(crate) fn convert(result: CallToolResult) -> Result<Value, String> {
         text = text.chars().take(MAX_RESULT_CHARS).collect::<String>()
             + "\n[result cut: longer than 100000 characters]";
     }
-    if is_error { Err(text) } else { Ok(Value::String(text)) }
+    if is_error {
+        Err(text)
+    } else if images.is_empty() {
+        Ok(Value::String(text))
+    } else {
+        Ok(attachment::text_with_attachments(&text, &images))
+    }
+}
+
+/// An image block as an attachment named `image-N.EXT`, when its type is one llm-do takes and
+/// its data is valid base64 of that type.
+fn image(mime_type: &str, data: &str, n: usize) -> Option<Attachment> {
+    if MediaKind::of(mime_type) != Some(MediaKind::Image) {
+        return None;
+    }
+    let ext = match mime_type.split(';').next().unwrap_or_default().trim() {
+        "image/jpeg" => "jpg",
+        other => other.strip_prefix("image/").unwrap_or("img"),
+    };
+    let url = format!("data:{mime_type};name=image-{n}.{ext};base64,{data}");
+    match AttachmentSource::parse(&url) {
+        Ok(AttachmentSource::Inline(a)) => Some(a),
+        _ => None,
+    }
 }

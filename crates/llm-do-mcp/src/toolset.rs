@@ -6,6 +6,7 @@ use crate::error::McpError;
 use crate::names;
 use crate::result;
 use crate::server::McpServer;
+use futures::future::BoxFuture;
 use llm_do_core::schema::Validator;
 use llm_do_core::{CallableSpec, Error, ToolSpecBuilder};
 use rmcp::model::{CallToolRequestParams, Tool};
@@ -45,8 +46,8 @@ pub struct SkippedTool {
 
 /// The tools of one MCP server, connected.
 ///
-/// [`connect`](Self::connect) starts the server (or opens the HTTP session), initializes and
-/// lists the tools. [`specs`](Self::specs) gives one [`CallableSpec`] per tool, to register on
+/// [`new`](Self::new) makes a toolset whose server starts on first use; [`connect`](Self::connect)
+/// starts the server (or opens the HTTP session), initializes and lists the tools at once. [`specs`](Self::specs) gives one [`CallableSpec`] per tool, to register on
 /// a runtime ([`crate::McpBuilderExt::mcp`]): a model's call of one passes the approval gate
 /// like any tool (the server's verdict, default `Ask`), then reaches the server.
 ///
@@ -54,8 +55,9 @@ pub struct SkippedTool {
 /// dropped (a child process is killed) or by [`close`](Self::close). A server that dies is
 /// restarted once, at the next call (which is then retried once); after that, calls fail
 /// with [`McpError::ServerDied`] and the tail of its stderr. `tools/list_changed` makes the
-/// next call re-list the tools: a call of a tool that is gone fails clearly, and
-/// [`refresh`](Self::refresh) returns the new list (new tools join a runtime built after it).
+/// next use re-list the tools: a call of a tool that is gone fails clearly, a tool that
+/// appeared can be called, and runtimes it is registered on see it (see
+/// [`crate::McpBuilderExt`]).
 #[derive(Clone)]
 pub struct McpToolset {
     shared: Arc<Shared>,
@@ -72,6 +74,8 @@ impl std::fmt::Debug for McpToolset {
 
 struct Shared {
     name: String,
+    /// `name__`: every tool's name starts with it.
+    prefix: String,
     server: McpServer,
     state: tokio::sync::Mutex<State>,
     tools: Mutex<Listed>,
@@ -88,6 +92,8 @@ struct State {
     conn: Option<Connection>,
     /// Bumped on every (re)start, so that a failure is attributed to the right connection.
     generation: u64,
+    /// The server has been started once (later starts are restarts).
+    started: bool,
     restarts: u32,
     closed: bool,
     /// The stderr of the last connection, kept after it is gone.
@@ -112,37 +118,42 @@ impl McpToolset {
     /// # Ok(()) }
     /// ```
     pub async fn connect(name: &str, server: McpServer) -> Result<McpToolset, McpError> {
+        let toolset = McpToolset::new(name, server)?;
+        toolset.shared.ensure_listed().await?;
+        Ok(toolset)
+    }
+
+    /// The toolset of the server named `name` (see [`crate::names`]), not started yet: the
+    /// server is started, initialized and its tools listed on first use — the first call, the
+    /// first [`refresh`](Self::refresh), or the first time a runtime it is registered on
+    /// ([`crate::McpBuilderExt::mcp`]) needs its tools. Only the name is checked here.
+    ///
+    /// ```
+    /// use llm_do_mcp::{McpServer, McpToolset};
+    /// let orders = McpToolset::new("orders", McpServer::stdio("orders-server", ["--stdio"])).unwrap();
+    /// assert!(orders.tools().is_empty()); // nothing is started or listed yet
+    /// assert!(McpToolset::new("bad name", McpServer::stdio("x", ["y"])).is_err());
+    /// ```
+    pub fn new(name: &str, server: McpServer) -> Result<McpToolset, McpError> {
         names::check_server_name(name)
             .map_err(|message| McpError::Config { server: name.to_owned(), message })?;
-        let stale = Arc::new(AtomicBool::new(false));
-        let conn = Connection::open(name, &server, stale.clone()).await;
-        let conn = match conn {
-            Ok(c) => c,
-            Err(e) => return Err(e),
-        };
-        let listed = conn.list_tools(name, server.start_timeout).await;
-        let listed = match listed {
-            Ok(tools) => tools,
-            Err(e) => {
-                conn.close().await;
-                return Err(e);
-            }
-        };
-        let shared = Arc::new(Shared {
-            name: name.to_owned(),
-            server,
-            state: tokio::sync::Mutex::new(State {
-                conn: Some(conn),
-                generation: 1,
-                restarts: 0,
-                closed: false,
-                last_stderr: String::new(),
+        Ok(McpToolset {
+            shared: Arc::new(Shared {
+                name: name.to_owned(),
+                prefix: format!("{name}{}", names::SEPARATOR),
+                server,
+                state: tokio::sync::Mutex::new(State {
+                    conn: None,
+                    generation: 0,
+                    started: false,
+                    restarts: 0,
+                    closed: false,
+                    last_stderr: String::new(),
+                }),
+                tools: Mutex::new(Listed::default()),
+                stale: Arc::new(AtomicBool::new(false)),
             }),
-            tools: Mutex::new(Listed::default()),
-            stale,
-        });
-        shared.store_tools(listed);
-        Ok(McpToolset { shared })
+        })
     }
 
     /// The server's name.
@@ -191,9 +202,13 @@ impl McpToolset {
             .description(tool.description.clone())
             .input_schema(tool.input_schema.clone())
             .approval(self.shared.server.approval);
-        if let Some(schema) = &tool.output_schema {
-            b = b.output_schema(schema.clone());
-        }
+        b = b.output_schema(match &tool.output_schema {
+            Some(schema) => schema.clone(),
+            // Text, or text and images (see `result::convert`).
+            None => serde_json::json!({
+                "anyOf": [{}, llm_do_core::attachment::text_with_attachments_schema()]
+            }),
+        });
         b.handler(move |_ctx, args| {
             let shared = shared.clone();
             let remote = remote.clone();
@@ -230,6 +245,9 @@ impl McpToolset {
     /// # Ok(()) }
     /// ```
     pub async fn refresh(&self) -> Result<Vec<McpTool>, McpError> {
+        if self.shared.ensure_started().await? {
+            return Ok(self.tools());
+        }
         self.shared.refresh().await?;
         Ok(self.tools())
     }
@@ -291,6 +309,21 @@ impl Drop for Shared {
     }
 }
 
+impl llm_do_core::CallableSource for McpToolset {
+    fn prefix(&self) -> &str {
+        &self.shared.prefix
+    }
+
+    /// The tools' specs, after starting the server on first use and listing its tools again
+    /// when it said they changed.
+    fn callables(&self) -> BoxFuture<'_, llm_do_core::Result<Vec<Arc<CallableSpec>>>> {
+        Box::pin(async move {
+            self.shared.ensure_listed().await.map_err(Error::other)?;
+            Ok(self.specs())
+        })
+    }
+}
+
 enum Failure {
     /// The connection is gone (the transport closed).
     Died(String),
@@ -298,6 +331,47 @@ enum Failure {
 }
 
 impl Shared {
+    /// Starts the server and lists its tools, when that has not happened yet. `true` when it
+    /// started it now.
+    async fn ensure_started(&self) -> Result<bool, McpError> {
+        let mut state = self.state.lock().await;
+        if state.started || state.conn.is_some() {
+            return Ok(false);
+        }
+        if state.closed {
+            return Err(McpError::Closed { server: self.name.clone() });
+        }
+        self.start(&mut state).await?;
+        Ok(true)
+    }
+
+    /// The first start: opens the connection and lists the tools, within the start timeout
+    /// (a listing failure closes the connection).
+    async fn start(&self, state: &mut State) -> Result<(), McpError> {
+        let conn = Connection::open(&self.name, &self.server, self.stale.clone()).await?;
+        let listed = match conn.list_tools(&self.name, self.server.start_timeout).await {
+            Ok(tools) => tools,
+            Err(e) => {
+                conn.close().await;
+                return Err(e);
+            }
+        };
+        self.stale.store(false, Ordering::SeqCst);
+        self.store_tools(listed);
+        state.conn = Some(conn);
+        state.generation += 1;
+        state.started = true;
+        Ok(())
+    }
+
+    /// Starts the server on first use, and lists its tools again when it said they changed.
+    async fn ensure_listed(&self) -> Result<(), McpError> {
+        if !self.ensure_started().await? && self.stale.load(Ordering::SeqCst) {
+            self.refresh().await?;
+        }
+        Ok(())
+    }
+
     fn store_tools(&self, listed: Vec<Tool>) {
         let mut out = Listed::default();
         for tool in listed {
@@ -370,6 +444,9 @@ impl Shared {
         if state.closed {
             return Err(Failure::Other(McpError::Closed { server: self.name.clone() }));
         }
+        if !state.started {
+            self.start(&mut state).await.map_err(Failure::Other)?;
+        }
         if let Some(conn) = &state.conn {
             return Ok((state.generation, conn.peer()));
         }
@@ -425,8 +502,11 @@ impl Shared {
     }
 
     async fn call_once(&self, tool: &str, args: Value) -> Result<Result<Value, String>, Failure> {
+        // First use starts the server and lists its tools.
+        let (mut generation, mut peer) = self.peer().await?;
         if self.stale.load(Ordering::SeqCst) {
             self.refresh().await.map_err(Failure::Other)?;
+            (generation, peer) = self.peer().await?;
         }
         let known = lock(&self.tools).tools.values().any(|t| t.remote_name == tool);
         if !known {
@@ -435,7 +515,6 @@ impl Shared {
                 tool: tool.to_owned(),
             }));
         }
-        let (generation, peer) = self.peer().await?;
         let mut params = CallToolRequestParams::new(tool.to_owned());
         params.arguments = match args {
             Value::Object(map) => Some(map),

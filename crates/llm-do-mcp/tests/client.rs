@@ -4,7 +4,7 @@
 use llm_do_core::approval::{ApprovalPolicy, ApproveAll, Rule, Verdict};
 use llm_do_core::{EventKind, EventLog, Message, Runtime};
 use llm_do_mcp::{McpBuilderExt as _, McpError, McpServer, McpToolset};
-use llm_do_providers::scripted::{Reply, ScriptedModel};
+use llm_do_testing::scripted::{Reply, ScriptedModel};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
@@ -131,11 +131,17 @@ async fn a_model_calls_tools_structured_text_images_and_is_error() {
         results[1].1
     );
     assert_eq!((results[2].1.as_str(), results[2].2), ("hello", false));
+    // The scripted model takes text only: the image is named, with the reason, not sent.
     assert!(
-        results[3].1.starts_with("parcel photo:\n[image/png image, 12 bytes"),
+        results[3].1.starts_with(
+            "parcel photo:\n[image image-1.png]\n[image-1.png (image/png, 8 bytes) not shown:"
+        ),
         "{}",
         results[3].1
     );
+    assert!(results[3].1.contains("takes text only"), "{}", results[3].1);
+    let last = model.last_request().unwrap();
+    assert!(!last.messages.iter().any(|m| matches!(m, Message::UserParts { .. })));
 
     let seen: Vec<String> =
         recorded(&record).iter().map(|c| c["tool"].as_str().unwrap().to_owned()).collect();
@@ -152,6 +158,72 @@ async fn a_model_calls_tools_structured_text_images_and_is_error() {
     orders.close().await;
 }
 
+/// The scripted model, declaring that it takes images.
+#[derive(Debug)]
+struct Vision(ScriptedModel);
+
+impl llm_do_core::Model for Vision {
+    fn request<'a>(
+        &'a self,
+        request: &'a llm_do_core::ModelRequest,
+    ) -> futures::future::BoxFuture<'a, Result<llm_do_core::ModelResponse, llm_do_core::ModelError>>
+    {
+        self.0.request(request)
+    }
+
+    fn input_capabilities(&self) -> llm_do_core::attachment::InputCapabilities {
+        llm_do_core::attachment::InputCapabilities::ALL
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_result_reaches_a_model_that_takes_images_as_an_attachment() {
+    let dir = tempfile::tempdir().unwrap();
+    let orders = McpToolset::new("orders", demo(&dir.path().join("c"))).unwrap();
+    let model = ScriptedModel::queue([
+        Reply::tool_call("orders__photo", json!({})),
+        Reply::text("a parcel"),
+    ]);
+    let rt = Runtime::builder()
+        .model_override(Vision(model.clone()))
+        .approver(ApproveAll)
+        .register(worker(&["orders__photo"]))
+        .mcp(&orders)
+        .build();
+    let answer: String = rt.ctx().call("desk", json!({"input": "x"})).await.unwrap();
+    assert_eq!(answer, "a parcel");
+    let results = tool_results(&model);
+    assert_eq!(
+        results[0].1,
+        "parcel photo:\n[image image-1.png]\n[attached below: image-1.png (image/png, 8 bytes)]"
+    );
+    let last = model.last_request().unwrap();
+    let Some(Message::UserParts { parts }) = last.messages.last() else {
+        panic!("{:?}", last.messages.last())
+    };
+    let files: Vec<_> = parts
+        .iter()
+        .filter_map(|p| match p {
+            llm_do_core::message::ContentPart::Attachment(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(files.len(), 1);
+    assert_eq!(
+        (files[0].media_type(), files[0].bytes()),
+        ("image/png", Some(&b"\x89PNG\r\n\x1a\n"[..]))
+    );
+    // Called directly, the tool's value is its text and its files.
+    let direct = rt.ctx().call_value("orders__photo", json!({})).await.unwrap();
+    assert_eq!(direct["text"], "parcel photo:\n[image image-1.png]");
+    assert!(
+        direct["attachments"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;name=image-1.png;base64,")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_denied_call_never_reaches_the_server() {
     let dir = tempfile::tempdir().unwrap();
@@ -166,7 +238,7 @@ async fn a_denied_call_never_reaches_the_server() {
     let policy = ApprovalPolicy::new().rule(Rule::new("orders__lookup_*", Verdict::Deny).unwrap());
     let rt = Runtime::builder()
         .model_override(model.clone())
-        .approvals(policy)
+        .approval_policy(policy)
         .register(worker(&["orders__echo", "orders__lookup_order"]))
         .mcp(&orders)
         .build();
@@ -200,6 +272,130 @@ async fn the_server_process_ends_on_close_and_on_drop() {
     assert!(alive(pid), "the runtime still holds the connection");
     drop(rt);
     assert!(wait_gone(pid).await, "process {pid} still running after drop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runtime_starts_its_server_on_first_use_and_tools_added_later_join_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("pids");
+    let server =
+        demo(&dir.path().join("c")).env("LLM_DO_MCP_DEMO_PIDFILE", pidfile.display().to_string());
+    let orders = McpToolset::new("orders", server).unwrap();
+    let model = ScriptedModel::queue([
+        Reply::tool_call("orders__add_tool", json!({})),
+        Reply::text("added"),
+        Reply::tool_call("orders__extra", json!({})),
+        Reply::text("extra ran"),
+    ]);
+    let rt = Runtime::builder()
+        .model_override(model.clone())
+        .approver(ApproveAll)
+        .register(worker(&["orders__*"]))
+        .mcp(&orders)
+        .build();
+    let pids = || std::fs::read_to_string(&pidfile).unwrap_or_default().lines().count();
+    // Built, not used: nothing is started.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!((pids(), orders.pid().await), (0, None));
+
+    let answer: String = rt.ctx().call("desk", json!({"input": "x"})).await.unwrap();
+    assert_eq!(answer, "added");
+    assert_eq!(pids(), 1, "the first use starts the server");
+    let offered = |i: usize| -> Vec<String> {
+        model.requests()[i].tools.iter().map(|t| t.name.clone()).collect()
+    };
+    assert!(offered(0).contains(&"orders__add_tool".to_owned()), "{:?}", offered(0));
+    assert!(!offered(0).contains(&"orders__extra".to_owned()), "{:?}", offered(0));
+
+    // `add_tool` made the server send `tools/list_changed`: `extra` joins this runtime's name
+    // space, for calls by name and for the worker's `orders__*`.
+    let mut by_name = None;
+    for _ in 0..100 {
+        match rt.ctx().call_value("orders__extra", json!({})).await {
+            Ok(v) => {
+                by_name = Some(v);
+                break;
+            }
+            Err(e) => {
+                assert!(matches!(e, llm_do_core::Error::UnknownCallable { .. }), "{e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+    assert_eq!(by_name, Some(json!("extra ran")));
+    let answer: String = rt.ctx().call("desk", json!({"input": "y"})).await.unwrap();
+    assert_eq!(answer, "extra ran");
+    assert!(offered(2).contains(&"orders__extra".to_owned()), "{:?}", offered(2));
+    let results = tool_results(&model);
+    assert_eq!(results[0], ("orders__extra".into(), "extra ran".into(), false));
+    assert_eq!(pids(), 1, "one connection per runtime");
+    let pid = orders.pid().await.unwrap();
+    drop((rt, orders));
+    assert!(wait_gone(pid).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_cannot_start_on_first_use_is_a_clear_error_of_that_use() {
+    let orders = McpToolset::new("orders", McpServer::stdio(DEMO, ["--exit"])).unwrap();
+    let rt = Runtime::builder()
+        .model_override(ScriptedModel::queue([Reply::text("unused")]))
+        .register(worker(&["orders__*"]))
+        .mcp(&orders)
+        .build();
+    let err = rt.ctx().call_value("desk", json!({"input": "x"})).await.unwrap_err();
+    let llm_do_core::Error::Other(inner) = &err else { panic!("{err:?}") };
+    let mcp = inner.downcast_ref::<McpError>();
+    assert!(matches!(mcp, Some(McpError::Start { .. })), "{err:?}");
+    assert!(err.to_string().contains("refusing to start"), "{err}");
+}
+
+/// Not a test of its own: the process that `a_server_dies_with_llm_do_even_on_sigkill` starts
+/// and kills. It holds a server that outlives its stdin (`LLM_DO_MCP_DEMO_LINGER`), so only the
+/// kernel's parent-death signal can end it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn holder_of_a_lingering_server() {
+    let Ok(pidfile) = std::env::var("LLM_DO_MCP_TEST_HOLDER_PIDFILE") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&dir.path().join("c"))
+        .env("LLM_DO_MCP_DEMO_LINGER", "1")
+        .env("LLM_DO_MCP_DEMO_PIDFILE", pidfile);
+    let orders = McpToolset::new("orders", server).unwrap();
+    orders.call("echo", json!({"text": "x"})).await.unwrap().unwrap();
+    println!("holding");
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_dies_with_llm_do_even_on_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("pid");
+    let mut holder = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["holder_of_a_lingering_server", "--exact", "--nocapture", "--test-threads=1"])
+        .env("LLM_DO_MCP_TEST_HOLDER_PIDFILE", &pidfile)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut server = None;
+    for _ in 0..600 {
+        if let Some(pid) =
+            std::fs::read_to_string(&pidfile).ok().and_then(|s| s.trim().parse().ok())
+        {
+            server = Some(pid);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let server: u32 = server.expect("the holder started no server within 30 s");
+    // Give the holder time to finish `initialize` and the call (the server is up either way).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(alive(server));
+    holder.kill().unwrap(); // SIGKILL: no destructor of the holder runs
+    holder.wait().unwrap();
+    assert!(
+        wait_gone(server).await,
+        "server {server} outlived the SIGKILLed process that started it"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

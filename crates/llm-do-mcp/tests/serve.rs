@@ -8,7 +8,7 @@ use llm_do_core::{
     WorkerSpecBuilder,
 };
 use llm_do_mcp::serve::McpService;
-use llm_do_providers::scripted::{Reply, ScriptedModel};
+use llm_do_testing::scripted::{Reply, ScriptedModel};
 use rmcp::model::CallToolRequestParams;
 use rmcp::service::ServiceError;
 use rmcp::{RoleClient, ServiceExt as _};

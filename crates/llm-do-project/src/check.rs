@@ -78,31 +78,31 @@ pub(crate) fn references(
         // Agents' names are resolved with the host's toolsets (`python::resolve_toolsets`).
         for w in workers.iter().filter(|w| !w.agent_file) {
             for (entry, pos) in w.tools.iter().zip(&w.tool_pos) {
-                if let ToolEntry::Name(name) = entry {
-                    if !known.contains(name.as_str()) {
-                        out.push(
-                            Diagnostic::at(&w.path, *pos, format!("unknown tool `{name}`"))
-                                .expected(known_list(&known)),
-                        );
-                    }
+                if let ToolEntry::Name(name) = entry
+                    && !known.contains(name.as_str())
+                {
+                    out.push(
+                        Diagnostic::at(&w.path, *pos, format!("unknown tool `{name}`"))
+                            .expected(known_list(&known)),
+                    );
                 }
             }
         }
     }
-    if let Some(entry) = &config.entry {
-        if !defined.contains_key(entry.as_str()) {
-            out.push(
-                Diagnostic::at(
-                    &config.source.clone().unwrap_or_else(|| dir.join(CONFIG_FILE)),
-                    config.entry_pos,
-                    format!("the entry `{entry}` is not a worker of this project"),
-                )
-                .expected(format!(
-                    "the name of a `.worker` file's worker: {}",
-                    known_list(&defined.keys().copied().collect())
-                )),
-            );
-        }
+    if let Some(entry) = &config.entry
+        && !defined.contains_key(entry.as_str())
+    {
+        out.push(
+            Diagnostic::at(
+                &config.source.clone().unwrap_or_else(|| dir.join(CONFIG_FILE)),
+                config.entry_pos,
+                format!("the entry `{entry}` is not a worker of this project"),
+            )
+            .expected(format!(
+                "the name of a `.worker` file's worker: {}",
+                known_list(&defined.keys().copied().collect())
+            )),
+        );
     }
     out
 }

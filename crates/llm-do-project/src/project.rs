@@ -261,8 +261,9 @@ impl Project {
     /// approver; `prompt` leaves it to the host), and an attachment loader confined to the
     /// project root (for inputs with `format: attachment`).
     ///
-    /// The `LLM_DO_MODEL` environment variable still takes precedence over the project's
-    /// default model (runtime rule); a worker's own `model:` over both.
+    /// The environment's model (`LLM_DO_MODEL`, which `llm_do::setup` passes to
+    /// [`RuntimeBuilder::env_model`]) still takes precedence over the project's default model;
+    /// a worker's own `model:` over both.
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -288,7 +289,7 @@ impl Project {
             b = b.max_depth(depth);
         }
         b = self.config.budget.or(default_budget()).apply(b);
-        b = b.approvals(self.approval_policy(ApprovalPolicy::new()));
+        b = b.approval_policy(self.approval_policy(ApprovalPolicy::new()));
         // Attachment paths given to workers (`format: attachment` inputs) are read beneath the
         // project root, with the filesystem toolset's confinement.
         if let Ok(files) = AttachmentFiles::new(&self.root) {

@@ -187,6 +187,8 @@ impl WorkerFile {
     /// mcp.insert(ToolSpecBuilder::new("orders__lookup").handler(|_, a| async move { Ok(a) }).build());
     /// let project = llm_do_project::Project::check(dir.path(), &mcp)?;
     /// assert_eq!(project.workers()[0].tool_names_in(&mcp), ["orders__lookup"]);
+    /// // With a source of `orders__` callables (an MCP toolset), `orders.*` stays a pattern,
+    /// // resolved when the worker runs: see `llm_do_core::CallableSource`.
     /// # Ok(())
     /// # }
     /// ```
@@ -196,9 +198,14 @@ impl WorkerFile {
             match entry {
                 ToolEntry::Mcp { server, tool: None } => {
                     let prefix = format!("{server}{}", crate::toolset::MCP_SEPARATOR);
-                    names.extend(
-                        registry.names().filter(|n| n.starts_with(&prefix)).map(str::to_owned),
-                    );
+                    if registry.sources().any(|s| s.prefix() == prefix) {
+                        // The server's tools as they are at each call (tools it adds later).
+                        names.push(format!("{prefix}*"));
+                    } else {
+                        names.extend(
+                            registry.names().filter(|n| n.starts_with(&prefix)).map(str::to_owned),
+                        );
+                    }
                 }
                 other => names.extend(other.tool_names()),
             }

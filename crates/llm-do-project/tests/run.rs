@@ -3,7 +3,7 @@
 
 use llm_do_core::{Ctx, Message, Registry, Runtime, ToolSpecBuilder};
 use llm_do_project::Project;
-use llm_do_providers::scripted::{Reply, ScriptedModel};
+use llm_do_testing::scripted::{Reply, ScriptedModel};
 use serde_json::json;
 
 fn lookup() -> std::sync::Arc<llm_do_core::CallableSpec> {

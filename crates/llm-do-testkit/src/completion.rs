@@ -89,10 +89,10 @@ impl Completion {
             "type": "function",
             "function": {"name": call.name, "arguments": call.arguments},
         });
-        if self.quirk == Quirk::ExtraFields {
-            if let Some(object) = value.as_object_mut() {
-                object.insert("x_testkit_call_note".into(), json!("unknown field"));
-            }
+        if self.quirk == Quirk::ExtraFields
+            && let Some(object) = value.as_object_mut()
+        {
+            object.insert("x_testkit_call_note".into(), json!("unknown field"));
         }
         value
     }
@@ -119,11 +119,11 @@ impl Completion {
             "completion_tokens": output_tokens,
             "total_tokens": input_tokens.saturating_add(output_tokens),
         });
-        if self.quirk == Quirk::ExtraFields {
-            if let Some(object) = usage.as_object_mut() {
-                object.insert("prompt_tokens_details".into(), json!({"cached_tokens": 0}));
-                object.insert("completion_tokens_details".into(), json!({"reasoning_tokens": 0}));
-            }
+        if self.quirk == Quirk::ExtraFields
+            && let Some(object) = usage.as_object_mut()
+        {
+            object.insert("prompt_tokens_details".into(), json!({"cached_tokens": 0}));
+            object.insert("completion_tokens_details".into(), json!({"reasoning_tokens": 0}));
         }
         Some(usage)
     }

@@ -2,7 +2,7 @@
 //!
 //! - Tools offered and no tool result in the conversation: call the **first** tool, with
 //!   arguments generated from its parameter schema by
-//!   [`example_value`](llm_do_providers::example::example_value).
+//!   [`example_value`](llm_do_testing::example::example_value).
 //! - Otherwise answer. With `response_format` `json_schema`: an example of the schema (as
 //!   JSON text in `content`); with `json_object`: `{}`. For text: a JSON object mapping each
 //!   tool called to its result (the last result wins), or `success (no tool calls)` when no
@@ -13,10 +13,10 @@
 //! [`InvalidRequest`](llm_do_core::ModelErrorKind::InvalidRequest) error (answered as a 400).
 
 use llm_do_core::{Model, ModelError, ModelRequest, ModelResponse};
-use llm_do_providers::test_model::TestModel;
+use llm_do_testing::test_model::TestModel;
 
 /// The default answer to `request`. Tool call ids are `call_1`, ... (the caller renumbers
-/// them); usage is [estimated](llm_do_providers::estimate).
+/// them); usage is [estimated](llm_do_testing::estimate).
 pub(crate) async fn respond(request: &ModelRequest) -> Result<ModelResponse, ModelError> {
     let model = match request.tools.first() {
         Some(first) => TestModel::new().call_tools([first.name.clone()]),

@@ -2,13 +2,13 @@
 //! an API key.
 //!
 //! [`TestServer`] binds `127.0.0.1` on an ephemeral port and serves the chat completions API
-//! the way OpenAI does, from a script of [`Reply`](llm_do_providers::scripted::Reply)s (the
+//! the way OpenAI does, from a script of [`Reply`](llm_do_testing::scripted::Reply)s (the
 //! vocabulary of the in-process `ScriptedModel`) or from a deterministic default behaviour. It
 //! records every request and can inject faults. The same server runs standalone:
 //! `llm-do-testkit serve --port P [--latency-ms N] [--script FILE]`.
 //!
 //! ```
-//! use llm_do_providers::scripted::Reply;
+//! use llm_do_testing::scripted::Reply;
 //! use llm_do_testkit::{Fault, TestServer};
 //! use serde_json::json;
 //!
@@ -62,7 +62,7 @@
 //! Chat requests are answered by the script, in order (see [`TestServerBuilder::script`],
 //! [`TestServer::push_reply`], and [`parse_script`] for the JSON form). Tool calls without an id
 //! get `call_1`, `call_2`, ... over the server's lifetime; usage not scripted is
-//! [estimated](llm_do_providers::estimate) (characters / 4). An error reply is answered like
+//! [estimated](llm_do_testing::estimate) (characters / 4). An error reply is answered like
 //! this:
 //!
 //! | error kind | answer |
@@ -80,7 +80,7 @@
 //!
 //! - if tools are offered and the conversation has no `role: "tool"` message yet, the **first**
 //!   tool is called, with arguments generated from its `parameters` schema by
-//!   [`example_value`](llm_do_providers::example::example_value);
+//!   [`example_value`](llm_do_testing::example::example_value);
 //! - otherwise the model answers: for `response_format` `json_schema`, an example of the schema
 //!   as JSON text in `content`; for `json_object`, `{}`; for text, a JSON object mapping each
 //!   tool called to its result (e.g. `{"add":3}`), or `success (no tool calls)`.

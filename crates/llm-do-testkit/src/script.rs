@@ -13,13 +13,13 @@
 //! ```
 
 use crate::error::TestkitError;
-use llm_do_providers::scripted::Reply;
+use llm_do_testing::scripted::Reply;
 use std::path::Path;
 
 /// Parses a script: a JSON array of replies.
 ///
 /// ```
-/// use llm_do_providers::scripted::Reply;
+/// use llm_do_testing::scripted::Reply;
 /// use serde_json::json;
 ///
 /// let script = llm_do_testkit::parse_script(r#"[{"tool_call": {"name": "add", "args": {"a": 1}}}, "done"]"#)?;

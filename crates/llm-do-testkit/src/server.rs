@@ -6,7 +6,7 @@ use crate::fault_rate::FaultRate;
 use crate::recorded::RecordedRequest;
 use crate::routes;
 use crate::state::Shared;
-use llm_do_providers::scripted::Reply;
+use llm_do_testing::scripted::Reply;
 use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -34,7 +34,7 @@ pub const DEFAULT_MODEL: &str = "llm-do-test";
 /// client on a single-threaded runtime would wait for a server that cannot run.
 ///
 /// ```
-/// use llm_do_providers::scripted::Reply;
+/// use llm_do_testing::scripted::Reply;
 /// use llm_do_testkit::{Fault, TestServer};
 /// use serde_json::json;
 ///
@@ -138,7 +138,7 @@ impl TestServer {
     /// Appends a reply to the script.
     ///
     /// ```
-    /// # use llm_do_providers::scripted::Reply;
+    /// # use llm_do_testing::scripted::Reply;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), llm_do_testkit::TestkitError> {
     /// let server = llm_do_testkit::TestServer::start().await?;
@@ -271,7 +271,7 @@ impl fmt::Debug for TestServer {
 /// Configures a [`TestServer`]: its script, latency, faults, port and model names.
 ///
 /// ```
-/// use llm_do_providers::scripted::Reply;
+/// use llm_do_testing::scripted::Reply;
 /// use llm_do_testkit::{Fault, FaultKind, TestServer};
 /// use std::time::Duration;
 ///
@@ -307,7 +307,7 @@ impl TestServerBuilder {
     /// answers with the [default behaviour](crate#default-behaviour).
     ///
     /// ```
-    /// # use llm_do_providers::scripted::Reply;
+    /// # use llm_do_testing::scripted::Reply;
     /// let builder = llm_do_testkit::TestServer::builder().script([Reply::text("hi")]);
     /// ```
     pub fn script(mut self, replies: impl IntoIterator<Item = Reply>) -> Self {

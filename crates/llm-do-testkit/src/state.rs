@@ -5,7 +5,7 @@ use crate::fault::Fault;
 use crate::fault_rate::FaultRate;
 use crate::recorded::RecordedRequest;
 use crate::responses::Unfinished;
-use llm_do_providers::scripted::Reply;
+use llm_do_testing::scripted::Reply;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

@@ -38,10 +38,6 @@ pub enum ToolError {
         root: PathBuf,
     },
 
-    /// The arguments of a call do not fit the tool.
-    #[error("invalid arguments: {0}")]
-    InvalidArguments(String),
-
     /// A path is malformed (empty, contains a NUL byte, ...).
     #[error("invalid path `{path}`: {reason}")]
     InvalidPath {

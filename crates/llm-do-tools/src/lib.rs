@@ -29,7 +29,7 @@
 //!     .rule(ShellRule::allow("grep"));
 //!
 //! let policy = shell.approval_policy(ApprovalPolicy::new())?;
-//! let builder = Runtime::builder().approvals(policy).register(shell.spec());
+//! let builder = Runtime::builder().approval_policy(policy).register(shell.spec());
 //! let rt = files.specs().into_iter().fold(builder, |b, spec| b.register(spec)).build();
 //!
 //! // Code calling a tool is trusted (not gated); a model's calls pass the approval gate.
@@ -88,7 +88,6 @@
 mod blocking;
 mod error;
 pub mod fs;
-mod handler;
 pub mod shell;
 
 pub use error::ToolError;

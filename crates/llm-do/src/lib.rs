@@ -30,16 +30,33 @@
 //! Hardening `classify` into Rust means replacing its definition by a `#[tool] async fn` with
 //! the same signature; every call site, the registration line, and the schema other models see
 //! stay the same. See `docs/architecture.md` in the repository for the design.
+//!
+//! # Features
+//!
+//! This crate is the facade: core, the macros and `prelude` always; the rest behind cargo
+//! features, so that a program compiles only what it uses.
+//!
+//! | feature | gives | crate |
+//! |---|---|---|
+//! | `openai` (default) | [`providers::openai`](providers): any OpenAI-compatible server over HTTP | `llm-do-openai` |
+//! | `local` | `providers::local`: the embedded model, GGUF files in-process (pure Rust) | `llm-do-local` |
+//! | `tools` | `tools`: the filesystem and shell toolsets | `llm-do-tools` |
+//! | `project` | `project`: worker files and `llm-do.toml` projects (implies `tools`) | `llm-do-project` |
+//! | `testing` | `testing`: scripted and test models, cassettes, sampler, hardening evidence | `llm-do-testing` |
+//!
+//! [`builder`] (or [`setup::RuntimeBuilderExt::with_default_providers`]) registers the
+//! providers the build includes, configured from the environment; `Runtime::builder()` itself
+//! registers nothing.
 #![warn(missing_docs)]
 
 pub use llm_do_core::EventPrinter;
 pub use llm_do_core::canonical;
 pub use llm_do_core::{
     Attachment, CallId, CallInfo, CallKind, CallableSpec, Conversation, ConversationError, Ctx,
-    DeltaSink, Error, Event, EventKind, EventLog, EventSubscriber, Limits, Message, Model,
-    ModelError, ModelErrorKind, ModelRef, ModelRequest, ModelResponse, ModelSettings, OutputMode,
-    Registry, Result, Runtime, RuntimeBuilder, SpecRef, StreamDelta, ToolCall, ToolDefinition,
-    ToolResult, ToolSpecBuilder, Usage, WorkerConfig, WorkerSpecBuilder,
+    DeltaSink, Error, Event, EventKind, EventLog, EventSubscriber, IntoSpec, Limits, Message,
+    Model, ModelError, ModelErrorKind, ModelRef, ModelRequest, ModelResponse, ModelSettings,
+    OutputMode, Registry, Result, Runtime, RuntimeBuilder, SpecRef, StreamDelta, ToolCall,
+    ToolDefinition, ToolResult, ToolSpecBuilder, Usage, WorkerConfig, WorkerSpecBuilder,
 };
 pub use llm_do_core::{
     agent, approval, attachment, call, conversation, ctx, error, estimate, event, history, message,
@@ -78,14 +95,20 @@ pub use serde_json::json;
 
 pub mod prelude;
 pub mod setup;
-pub mod testing;
 
-/// Providers that reach real models over the network; register one per server with
-/// [`RuntimeBuilder::provider`].
+pub use setup::builder;
+
+/// In-process models and test tools (feature `testing`, crate `llm-do-testing`): no network,
+/// no API key. See `docs/testing.md` in the repository for the workflow.
+#[cfg(feature = "testing")]
+pub use llm_do_testing as testing;
+
+/// Model providers, one per cargo feature; register one per server with
+/// [`RuntimeBuilder::provider`] (or let [`builder`] register them from the environment).
 ///
-/// - [`providers::openai`](openai): any OpenAI-compatible chat-completions server (OpenAI,
-///   Ollama, vLLM, llama.cpp's server, ...), via
-///   [`OpenAiProvider`](openai::OpenAiProvider).
+/// - `providers::openai` (feature `openai`, default): any OpenAI-compatible chat-completions
+///   server (OpenAI, Ollama, vLLM, llama.cpp's server, ...), via `OpenAiProvider`.
+/// - `providers::local` (feature `local`): the embedded local model, `LocalModel`.
 ///
 /// ```no_run
 /// use llm_do::prelude::*;
@@ -103,18 +126,30 @@ pub mod testing;
 pub mod providers {
     /// The embedded local model (feature `local`, crate `llm-do-local`): GGUF models run
     /// in-process in pure Rust, `local:smollm2` by default. See also [`setup`](crate::setup).
-    pub use llm_do_providers::local;
-    pub use llm_do_providers::openai;
+    #[cfg(feature = "local")]
+    pub use llm_do_local as local;
+    /// Any OpenAI-compatible chat-completions server (feature `openai`, crate `llm-do-openai`).
+    #[cfg(feature = "openai")]
+    pub use llm_do_openai as openai;
 }
 
-/// Built-in tools: a filesystem confined to a root directory ([`tools::fs::Filesystem`]) and a
-/// rule-checked shell that runs programs without a shell ([`tools::shell::Shell`]).
+/// Built-in tools (feature `tools`): a filesystem confined to a root directory
+/// (`tools::fs::Filesystem`) and a rule-checked shell that runs programs without a shell
+/// (`tools::shell::Shell`).
+#[cfg(feature = "tools")]
 pub use llm_do_tools as tools;
 
 /// Worker files (`NAME.worker`: YAML frontmatter + prompt) and projects (a directory of them
-/// with an optional `llm-do.toml`): load and check them with file:line:column diagnostics, then
-/// register them into a runtime (crate `llm-do-project`).
+/// with an optional `llm-do.toml`; feature `project`): load and check them with
+/// file:line:column diagnostics, then register them into a runtime (crate `llm-do-project`).
+#[cfg(feature = "project")]
 pub use llm_do_project as project;
+
+/// The Rust code blocks of the repository's README, compiled (and run, unless marked
+/// `no_run`) as doc tests so that they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
 
 #[doc(hidden)]
 pub mod __private {

@@ -1,14 +1,15 @@
-//! Default providers: what a program gets when it configures nothing.
+//! Default providers: what a program gets when it configures nothing. The one place where
+//! llm-do reads the environment for its configuration (`llm-do-core` never does).
 //!
-//! [`RuntimeBuilderExt::with_default_providers`] (or the function [`default_providers`])
-//! registers, on a [`RuntimeBuilder`]:
+//! [`builder`] (the same as `Runtime::builder().with_default_providers()`, or the function
+//! [`default_providers`]) registers, on a [`RuntimeBuilder`]:
 //!
-//! - `local` — the embedded local model provider, when the build includes it (the `local`
-//!   feature of `llm-do`, or of `llm-do-providers` enabled by anything in the build;
-//!   `local:smollm2`, `local:/path/to/model.gguf`; see [`providers::local`](crate::providers));
-//! - `openai` — the OpenAI-compatible provider, when `OPENAI_API_KEY` or `OPENAI_BASE_URL` is
-//!   set. When that configuration is wrong (a base URL that is not an `http(s)` URL, a key
-//!   with a line break), or neither is set, workers on `openai:…` fail with
+//! - `local` — the embedded local model provider, when the build includes it (feature `local`;
+//!   `local:smollm2`, `local:/path/to/model.gguf`; see [`providers`](crate::providers));
+//! - `openai` — the OpenAI-compatible provider (feature `openai`, the default), when
+//!   `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set. When that configuration is wrong (a base
+//!   URL that is not an `http(s)` URL, a key with a line break), or neither is set, or the
+//!   build lacks the feature, workers on `openai:…` fail with
 //!   [`Error::ProviderUnavailable`](crate::Error::ProviderUnavailable) saying what to fix
 //!   (never showing the key).
 //!
@@ -16,7 +17,7 @@
 //!
 //! | environment | default model |
 //! |---|---|
-//! | `LLM_DO_MODEL` set | that model (the runtime reads it) |
+//! | `LLM_DO_MODEL` set | that model ([`RuntimeBuilder::env_model`]: it wins over any `default_model`) |
 //! | an API key (`OPENAI_API_KEY`) set | none: workers name their model, or set `LLM_DO_MODEL` |
 //! | neither, local model built in | `local:smollm2`, or `local:$LLM_DO_LOCAL_MODEL` when set |
 //! | neither, no local model | none |
@@ -26,13 +27,15 @@
 //!
 //! ```
 //! use llm_do::prelude::*;
-//! use llm_do::setup::RuntimeBuilderExt;
 //! let rt = Runtime::builder().with_default_providers().build();
 //! # let _ = rt;
 //! ```
 
-use crate::RuntimeBuilder;
+use crate::{Runtime, RuntimeBuilder};
 use std::sync::Once;
+
+/// Name of the environment variable giving the model of workers that name none.
+pub const MODEL_ENV: &str = "LLM_DO_MODEL";
 
 /// Name of the environment variable that may point the default local model at a GGUF file (or
 /// name another embedded model), e.g. `LLM_DO_LOCAL_MODEL=/models/qwen2.5-0.5b.gguf`.
@@ -49,7 +52,6 @@ pub trait RuntimeBuilderExt {
     ///
     /// ```
     /// use llm_do::prelude::*;
-    /// use llm_do::setup::RuntimeBuilderExt;
     /// let rt = Runtime::builder().max_depth(3).with_default_providers().build();
     /// # let _ = rt;
     /// ```
@@ -62,6 +64,21 @@ impl RuntimeBuilderExt for RuntimeBuilder {
     }
 }
 
+/// `Runtime::builder()` with the default providers registered and the default model chosen
+/// from the environment (see the [module documentation](self)): what a program that does
+/// not configure its providers itself starts from.
+///
+/// ```
+/// # fn main() -> llm_do::Result<()> {
+/// let rt = llm_do::builder().max_depth(3).build();
+/// assert!(rt.registry().is_empty());
+/// # Ok(())
+/// # }
+/// ```
+pub fn builder() -> RuntimeBuilder {
+    default_providers(Runtime::builder())
+}
+
 /// The function form of [`RuntimeBuilderExt::with_default_providers`].
 ///
 /// ```
@@ -69,26 +86,13 @@ impl RuntimeBuilderExt for RuntimeBuilder {
 /// # let _ = rt;
 /// ```
 pub fn default_providers(builder: RuntimeBuilder) -> RuntimeBuilder {
-    let local = llm_do_providers::local::default_provider();
-    let plan = plan(&|name| std::env::var(name).ok(), local.is_some());
-    let mut builder = builder;
-    if let Some(local) = local {
-        builder = builder.provider("local", local);
+    let plan = plan(&|name| std::env::var(name).ok(), cfg!(feature = "local"));
+    let mut builder = builder.env_model(plan.env_model.clone());
+    #[cfg(feature = "local")]
+    {
+        builder = builder.provider("local", llm_do_local::LocalModel::new());
     }
-    if plan.openai {
-        match llm_do_providers::openai::OpenAiProvider::from_env() {
-            Ok(provider) => builder = builder.provider("openai", provider),
-            // Kept, so that a worker on `openai:…` fails with what is wrong with the
-            // configuration rather than "unknown provider".
-            Err(e) => builder = builder.unavailable_provider("openai", openai_config_problem(&e)),
-        }
-    } else {
-        builder = builder.unavailable_provider(
-            "openai",
-            "OPENAI_API_KEY is not set (set it, and OPENAI_BASE_URL for a server other than \
-             OpenAI's)",
-        );
-    }
+    builder = openai(builder, plan.openai);
     if let Some(model) = plan.default_model {
         once_on_stderr(
             &LOCAL_NOTICE,
@@ -105,6 +109,33 @@ pub fn default_providers(builder: RuntimeBuilder) -> RuntimeBuilder {
 
 static LOCAL_NOTICE: Once = Once::new();
 
+/// Registers the `openai` provider from the environment, or says why it is unavailable.
+#[cfg(feature = "openai")]
+fn openai(builder: RuntimeBuilder, configured: bool) -> RuntimeBuilder {
+    if !configured {
+        return builder.unavailable_provider(
+            "openai",
+            "OPENAI_API_KEY is not set (set it, and OPENAI_BASE_URL for a server other than \
+             OpenAI's)",
+        );
+    }
+    match llm_do_openai::OpenAiProvider::from_env() {
+        Ok(provider) => builder.provider("openai", provider),
+        // Kept, so that a worker on `openai:…` fails with what is wrong with the
+        // configuration rather than "unknown provider".
+        Err(e) => builder.unavailable_provider("openai", openai_config_problem(&e)),
+    }
+}
+
+/// Without the `openai` feature, workers on `openai:…` are told how to get it.
+#[cfg(not(feature = "openai"))]
+fn openai(builder: RuntimeBuilder, _configured: bool) -> RuntimeBuilder {
+    builder.unavailable_provider(
+        "openai",
+        "this program was built without llm-do's `openai` feature (enable it in Cargo.toml)",
+    )
+}
+
 /// What is wrong with the `openai` provider's environment, naming the variable to fix and
 /// never showing the key.
 ///
@@ -116,8 +147,9 @@ static LOCAL_NOTICE: Once = Once::new();
 /// let m = llm_do::setup::openai_config_problem(&e);
 /// assert!(m.starts_with("OPENAI_API_KEY") && !m.contains("SECRET"));
 /// ```
-pub fn openai_config_problem(e: &llm_do_providers::openai::ConfigError) -> String {
-    use llm_do_providers::openai::ConfigError;
+#[cfg(feature = "openai")]
+pub fn openai_config_problem(e: &llm_do_openai::ConfigError) -> String {
+    use llm_do_openai::ConfigError;
     match e {
         ConfigError::InvalidBaseUrl { url, reason } => {
             format!("OPENAI_BASE_URL `{url}` is not a usable base URL: {reason}")
@@ -138,6 +170,7 @@ fn once_on_stderr(once: &Once, message: &str) {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Plan {
     openai: bool,
+    env_model: Option<String>,
     default_model: Option<String>,
 }
 
@@ -145,7 +178,8 @@ fn plan(env: &dyn Fn(&str) -> Option<String>, local: bool) -> Plan {
     let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
     let api_key = set("OPENAI_API_KEY").is_some();
     let base_url = set("OPENAI_BASE_URL").is_some();
-    let default_model = if set(crate::runtime::MODEL_ENV).is_some() || api_key || !local {
+    let env_model = set(MODEL_ENV).map(|m| m.trim().to_owned());
+    let default_model = if env_model.is_some() || api_key || !local {
         None
     } else {
         Some(match set(LOCAL_MODEL_ENV) {
@@ -153,7 +187,7 @@ fn plan(env: &dyn Fn(&str) -> Option<String>, local: bool) -> Plan {
             None => EMBEDDED_DEFAULT_MODEL.to_owned(),
         })
     };
-    Plan { openai: api_key || base_url, default_model }
+    Plan { openai: api_key || base_url, env_model, default_model }
 }
 
 #[cfg(test)]
@@ -169,16 +203,20 @@ mod tests {
     #[test]
     fn nothing_configured_means_the_embedded_model() {
         let p = plan(&env(&[]), true);
-        assert_eq!(p, Plan { openai: false, default_model: Some("local:smollm2".into()) });
+        assert_eq!(
+            p,
+            Plan { openai: false, env_model: None, default_model: Some("local:smollm2".into()) }
+        );
         let p = plan(&env(&[("LLM_DO_LOCAL_MODEL", "/m/q.gguf")]), true);
         assert_eq!(p.default_model.as_deref(), Some("local:/m/q.gguf"));
     }
 
     #[test]
     fn an_explicit_model_or_an_api_key_wins() {
-        assert_eq!(plan(&env(&[("LLM_DO_MODEL", "openai:gpt-4o")]), true).default_model, None);
+        let p = plan(&env(&[("LLM_DO_MODEL", " openai:gpt-4o ")]), true);
+        assert_eq!((p.env_model.as_deref(), p.default_model), (Some("openai:gpt-4o"), None));
         let p = plan(&env(&[("OPENAI_API_KEY", "sk-x")]), true);
-        assert_eq!(p, Plan { openai: true, default_model: None });
+        assert_eq!(p, Plan { openai: true, env_model: None, default_model: None });
         assert_eq!(
             plan(&env(&[("OPENAI_API_KEY", " ")]), true).default_model.as_deref(),
             Some("local:smollm2")
@@ -187,6 +225,10 @@ mod tests {
 
     #[test]
     fn without_the_local_feature_there_is_no_default() {
-        assert_eq!(plan(&env(&[]), false), Plan { openai: false, default_model: None });
+        assert_eq!(
+            plan(&env(&[]), false),
+            Plan { openai: false, env_model: None, default_model: None }
+        );
+        assert_eq!(plan(&env(&[("LLM_DO_MODEL", "  ")]), false).env_model, None);
     }
 }

@@ -56,10 +56,10 @@ pub fn worker_calls(records: &[LogRecord], name: &str) -> Vec<CallRecord> {
                 });
             }
             "model_request" => {
-                if let Some(c) = index.get(&r.call).map(|&i| &mut calls[i]) {
-                    if c.model.is_none() {
-                        c.model = r.data.get("model").and_then(Value::as_str).map(str::to_owned);
-                    }
+                if let Some(c) = index.get(&r.call).map(|&i| &mut calls[i])
+                    && c.model.is_none()
+                {
+                    c.model = r.data.get("model").and_then(Value::as_str).map(str::to_owned);
                 }
             }
             "call_finished" => {

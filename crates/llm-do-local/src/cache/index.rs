@@ -123,10 +123,10 @@ pub(crate) fn find_wheel(
     let found = if json {
         let parsed: JsonPage = serde_json::from_slice(body)
             .map_err(|e| bad(format!("not a PEP 691 JSON project page: {e}")))?;
-        if let Some(version) = parsed.meta.and_then(|m| m.api_version) {
-            if version.split('.').next() != Some("1") {
-                return Err(bad(format!("unsupported simple API version {version}")));
-            }
+        if let Some(version) = parsed.meta.and_then(|m| m.api_version)
+            && version.split('.').next() != Some("1")
+        {
+            return Err(bad(format!("unsupported simple API version {version}")));
         }
         let Some(f) = parsed.files.into_iter().find(|f| f.filename == file) else {
             return Err(FetchError::NotInIndex { url: redact(page), file: file.to_owned() });

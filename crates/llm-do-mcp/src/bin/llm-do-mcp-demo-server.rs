@@ -9,6 +9,9 @@
 //! `{"tool": ..., "arguments": ...}` before it runs, so that tests can see what reached the
 //! server. `LLM_DO_MCP_DEMO_CRASH_ONCE` names a marker file: `crash` exits only when the marker
 //! does not exist yet (and creates it), so a restarted server survives the retried call.
+//! `LLM_DO_MCP_DEMO_PIDFILE` names a file the process id is appended to;
+//! `LLM_DO_MCP_DEMO_LINGER` makes the server stay alive after its stdin closes (as a badly
+//! behaved server would), for the test that it dies with llm-do anyway.
 //!
 //! When `LLM_DO_MCP_DEMO_PIDFILE` names a file, the server appends its process id to it at
 //! start, so that tests can check that no server process outlives its client.
@@ -136,6 +139,17 @@ impl Orders {
         let _ = context.peer.notify_tool_list_changed().await;
         "added".into()
     }
+
+    /// Added at run time (listed only after `add_tool`).
+    #[tool]
+    async fn extra(&self) -> Result<String, String> {
+        record("extra", json!({}));
+        if self.extra.load(Ordering::SeqCst) {
+            Ok("extra ran".into())
+        } else {
+            Err("`extra` has not been added".into())
+        }
+    }
 }
 
 #[tool_handler]
@@ -146,13 +160,10 @@ impl ServerHandler for Orders {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let mut tools = self.tool_router.list_all();
+        tools.retain(|t| t.name != "extra" || self.extra.load(Ordering::SeqCst));
         if self.bad_schema {
             let schema = json!({"type": 12}).as_object().cloned().unwrap_or_default();
             tools.push(Tool::new("broken", "Has an invalid input schema.", schema));
-        }
-        if self.extra.load(Ordering::SeqCst) {
-            let schema = json!({"type": "object"}).as_object().cloned().unwrap_or_default();
-            tools.push(Tool::new("extra", "Added at run time.", schema));
         }
         Ok(ListToolsResult::with_all_items(tools))
     }
@@ -186,5 +197,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!("demo server: ready");
     let service = Orders::new(mode == "--bad-schema").serve(rmcp::transport::stdio()).await?;
     service.waiting().await?;
+    if std::env::var_os("LLM_DO_MCP_DEMO_LINGER").is_some() {
+        // A badly behaved server: it outlives the end of its stdin (and writes nothing, since
+        // `eprintln!` on a closed pipe would end it).
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Every fault kind, queued or drawn at a seeded rate.
 
 use crate::support::{ask, chat, chunks, post, sse_data, streamed, within};
-use llm_do_providers::scripted::Reply;
+use llm_do_testing::scripted::Reply;
 use llm_do_testkit::{Fault, FaultKind, TestServer};
 use serde_json::{Value, json};
 use std::time::Duration;

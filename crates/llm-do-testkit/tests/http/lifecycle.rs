@@ -87,7 +87,7 @@ async fn shutdown_does_not_wait_for_a_delay_whose_client_gave_up() {
     within(async {
         let server = TestServer::start().await.expect("starts");
         server.push_fault(llm_do_testkit::Fault::Delay(std::time::Duration::from_secs(3600)));
-        let gave_up = llm_do_providers::http::client_builder()
+        let gave_up = llm_do_openai::http::client_builder()
             .timeout(std::time::Duration::from_millis(200))
             .build()
             .expect("client")

@@ -3,7 +3,7 @@
 
 use crate::support::{add_tool, ask, chat, client, post, within};
 use llm_do_core::{ModelError, ModelErrorKind};
-use llm_do_providers::scripted::Reply;
+use llm_do_testing::scripted::Reply;
 use llm_do_testkit::TestServer;
 use serde_json::{Value, json};
 

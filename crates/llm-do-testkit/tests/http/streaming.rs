@@ -2,7 +2,7 @@
 //! message.
 
 use crate::support::{add_tool, ask, assemble, chat, chat_stream, chunks, streamed, within};
-use llm_do_providers::scripted::Reply;
+use llm_do_testing::scripted::Reply;
 use llm_do_testkit::TestServer;
 use serde_json::{Value, json};
 

@@ -19,7 +19,7 @@ pub async fn within<F: Future>(test: F) -> F::Output {
 
 /// An HTTP client whose every request is bounded too.
 pub fn client() -> reqwest::Client {
-    llm_do_providers::http::client_builder()
+    llm_do_openai::http::client_builder()
         .timeout(Duration::from_secs(30))
         .build()
         .expect("client builds")

@@ -38,7 +38,6 @@ pub use write::{WriteFileArgs, WriteFileOutput};
 
 use crate::blocking::run_blocking;
 use crate::error::ToolError;
-use crate::handler::{parse, respond};
 use llm_do_core::approval::Verdict;
 use llm_do_core::{CallableSpec, ToolSpecBuilder};
 use sandbox::Sandbox;
@@ -333,11 +332,10 @@ impl Filesystem {
         ToolSpecBuilder::new("read_file")
             .description(description)
             .input_schema(self.bounded::<ReadFileArgs>(&[("path", self.max_path_chars)]))
-            .output::<ReadFileOutput>()
             .canonical_args(move |args| resolve_path_arg(&sandbox, args))
-            .handler(move |_ctx, args| {
+            .typed_handler(move |_ctx, args: ReadFileArgs| {
                 let fs = fs.clone();
-                async move { respond(parse(args).map(|a| fs.read_file(a))?.await) }
+                async move { fs.read_file(args).await }
             })
             .build()
     }
@@ -366,12 +364,11 @@ impl Filesystem {
                 ("path", self.max_path_chars),
                 ("content", self.max_write_chars),
             ]))
-            .output::<WriteFileOutput>()
             .approval(Verdict::Ask)
             .canonical_args(move |args| resolve_path_arg(&sandbox, args))
-            .handler(move |_ctx, args| {
+            .typed_handler(move |_ctx, args: WriteFileArgs| {
                 let fs = fs.clone();
-                async move { respond(parse(args).map(|a| fs.write_file(a))?.await) }
+                async move { fs.write_file(args).await }
             })
             .build()
     }
@@ -398,10 +395,9 @@ impl Filesystem {
         ToolSpecBuilder::new("list_files")
             .description(description)
             .input::<ListFilesArgs>()
-            .output::<ListFilesOutput>()
-            .handler(move |_ctx, args| {
+            .typed_handler(move |_ctx, args: ListFilesArgs| {
                 let fs = fs.clone();
-                async move { respond(parse(args).map(|a| fs.list_files(a))?.await) }
+                async move { fs.list_files(args).await }
             })
             .build()
     }
@@ -431,10 +427,10 @@ fn resolve_path_arg(
     args: &serde_json::Value,
 ) -> Result<serde_json::Value, String> {
     let mut args = args.clone();
-    if let Some(path) = args.get_mut("path") {
-        if let Some(given) = path.as_str() {
-            *path = sandbox.resolve(given).map_err(|e| e.to_string())?.into();
-        }
+    if let Some(path) = args.get_mut("path")
+        && let Some(given) = path.as_str()
+    {
+        *path = sandbox.resolve(given).map_err(|e| e.to_string())?.into();
     }
     Ok(args)
 }

@@ -66,7 +66,6 @@ pub use run::ShellOutput;
 
 use crate::error::ToolError;
 use crate::fs::canonical_root;
-use crate::handler::{parse, respond};
 use llm_do_core::approval::{ApprovalPolicy, Rule, Verdict};
 use llm_do_core::{CallableSpec, ToolSpecBuilder};
 use schemars::JsonSchema;
@@ -336,27 +335,22 @@ impl Shell {
         let root = self.root.clone();
         ToolSpecBuilder::new(TOOL_NAME)
             .description(self.description())
-            .input::<ShellArgs>()
-            .output::<ShellOutput>()
             .approval(Verdict::Ask)
             // Rules see (and the call runs) one spelling of each command and path argument.
             .canonical_args(move |args| {
                 let mut args = args.clone();
-                if let Some(command) = args.get_mut("command") {
-                    if let Some(text) = command.as_str() {
-                        *command = canonical::canonical_command(&root, text)
-                            .map_err(|e| e.to_string())?
-                            .into();
-                    }
+                if let Some(command) = args.get_mut("command")
+                    && let Some(text) = command.as_str()
+                {
+                    *command = canonical::canonical_command(&root, text)
+                        .map_err(|e| e.to_string())?
+                        .into();
                 }
                 Ok(args)
             })
-            .handler(move |_ctx, args| {
+            .typed_handler(move |_ctx, args: ShellArgs| {
                 let shell = shell.clone();
-                async move {
-                    let args: ShellArgs = parse(args)?;
-                    respond(shell.run(&args.command).await)
-                }
+                async move { shell.run(&args.command).await }
             })
             .build()
     }

@@ -145,11 +145,11 @@ impl Capture {
         let mut dropped = self.dropped;
         if dropped > 0 {
             // Do not end on half a character.
-            if let Err(e) = std::str::from_utf8(kept) {
-                if e.error_len().is_none() {
-                    dropped += (kept.len() - e.valid_up_to()) as u64;
-                    kept = &kept[..e.valid_up_to()];
-                }
+            if let Err(e) = std::str::from_utf8(kept)
+                && e.error_len().is_none()
+            {
+                dropped += (kept.len() - e.valid_up_to()) as u64;
+                kept = &kept[..e.valid_up_to()];
             }
         }
         let mut text = String::from_utf8_lossy(kept).into_owned();

@@ -1,0 +1,125 @@
+//! `llm-do restate serve PROJECT` against a real Restate server (`LLM_DO_TEST_RESTATE_SERVER`,
+//! installed by `.ci/run`) and the loopback test server: an approval wait survives a restart
+//! of the service and resumes through `llm-do restate approve ID`; `--deny` ends the run with
+//! the denial error; errors of the command are clear. Every wait is bounded.
+
+#[path = "support/cli.rs"]
+mod support;
+
+use llm_do_restate::{Client, DurableError, LocalServer, PendingApproval};
+use llm_do_testing::scripted::Reply;
+use llm_do_testkit::TestServer;
+use serde_json::json;
+use std::time::{Duration, Instant};
+use support::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_llm-do");
+const WAIT: Duration = Duration::from_secs(60);
+const CONFIG: &str = "entry = \"main\"\nmodel = \"openai:test-model\"\n[approval]\nrules = [{ tool = \"helper\", verdict = \"ask\" }]\n";
+const MAIN: &str =
+    "---\ndescription: Answers, asking the helper first.\ntools: [helper]\n---\nAnswer {input}.\n";
+const HELPER: &str = "---\ndescription: Helps with one question.\n---\nHelp with {input}.\n";
+
+fn serve(dir: &std::path::Path, port: u16, model_url: &str, admin: &str) -> tokio::process::Child {
+    let mut cmd = command(BIN, Some(model_url));
+    cmd.args(["restate", "serve"]).arg(dir).args([
+        "--port",
+        &port.to_string(),
+        "--register",
+        admin,
+    ]);
+    tokio::process::Command::from(cmd).kill_on_drop(true).spawn().expect("llm-do restate serve")
+}
+
+async fn wait_pending(client: &Client, run_id: &str) -> Vec<PendingApproval> {
+    let started = Instant::now();
+    loop {
+        match client.pending(run_id).await {
+            Ok(p) if !p.is_empty() => return p,
+            Ok(_) | Err(DurableError::NotRegistered { .. }) => {}
+            Err(e) => panic!("{e}"),
+        }
+        assert!(started.elapsed() < WAIT, "timed out waiting for an approval of {run_id}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn submit(client: &Client, run_id: &str) {
+    let started = Instant::now();
+    loop {
+        match client.submit(run_id, "main", json!({"input": "the sky"})).await {
+            Ok(()) => return,
+            // `serve` registers itself once listening.
+            Err(DurableError::NotRegistered { .. }) if started.elapsed() < WAIT => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+fn approve(ingress: &str, args: &[&str]) -> std::process::Output {
+    output(command(BIN, None).args(["restate", "approve"]).args(args).args(["--ingress", ingress]))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approvals_of_a_served_project_wait_across_restarts_and_are_answered_by_the_command() {
+    let Some(binary) = LocalServer::find_binary() else {
+        assert!(std::env::var_os("CI").is_none(), "{} is not set", llm_do_restate::SERVER_ENV);
+        eprintln!("note: skipped: no Restate server ({} unset)", llm_do_restate::SERVER_ENV);
+        return;
+    };
+    let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", MAIN), ("helper.worker", HELPER)]);
+    let data = tempfile::tempdir().unwrap();
+    let restate = LocalServer::start(&binary, data.path()).await.unwrap();
+    let models = TestServer::builder()
+        .script([
+            Reply::tool_call("helper", json!({"input": "the sky"})),
+            Reply::text("it is blue"),
+            Reply::text("The sky is blue."),
+            Reply::tool_call("helper", json!({"input": "the sea"})),
+        ])
+        .start()
+        .await
+        .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let client = restate.client();
+    let service = serve(dir.path(), port, &models.base_url(), restate.admin_url());
+    submit(&client, "cli-run").await;
+    let pending = wait_pending(&client, "cli-run").await;
+    assert_eq!(pending[0].tool, "helper");
+
+    // The service dies and comes back: the run still waits, then goes on when approved.
+    let mut service = service;
+    service.start_kill().unwrap();
+    tokio::time::timeout(WAIT, service.wait()).await.unwrap().unwrap();
+    let mut service = serve(dir.path(), port, &models.base_url(), restate.admin_url());
+    let out = approve(restate.ingress_url(), &[&pending[0].id]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let done = client.output("cli-run", WAIT).await.unwrap();
+    assert_eq!(done.output, json!("The sky is blue."));
+    assert_eq!(models.request_count(), 3);
+
+    // --deny: the run ends with the denial error.
+    submit(&client, "cli-deny").await;
+    let pending = wait_pending(&client, "cli-deny").await;
+    let out = approve(restate.ingress_url(), &[&pending[0].id, "--deny", "--reason", "not now"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    match client.output("cli-deny", WAIT).await.unwrap_err() {
+        DurableError::Run { kind, message } => {
+            assert_eq!(kind, "denied");
+            assert!(message.contains("not now"), "{message}");
+        }
+        other => panic!("unexpected {other}"),
+    }
+    assert_eq!(models.request_count(), 4, "the helper never ran");
+
+    // A server that is not there: a clear error, exit 1.
+    let out = approve("http://127.0.0.1:9", &["sign_1abc"]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("unreachable"), "{}", stderr(&out));
+
+    service.start_kill().unwrap();
+    let _ = tokio::time::timeout(WAIT, service.wait()).await;
+    restate.stop().await;
+}

@@ -1,0 +1,319 @@
+//! An OpenAI-compatible chat-completions provider: OpenAI itself, or any server that speaks
+//! its API (Ollama, vLLM, llama.cpp's server, LM Studio, OpenRouter, ...).
+//!
+//! Register one [`OpenAiProvider`] per server under a provider name; workers then select it
+//! with `model = "<name>:<model>"`, and the request's `model` field is the part after the
+//! colon. Several providers can live in one runtime:
+//!
+//! ```no_run
+//! use llm_do_core::Runtime;
+//! use llm_do_openai::{OpenAiConfig, OpenAiProvider};
+//!
+//! # fn main() -> Result<(), llm_do_openai::ConfigError> {
+//! let ollama = OpenAiConfig::new().base_url("http://127.0.0.1:11434/v1");
+//! let rt = Runtime::builder()
+//!     // OPENAI_API_KEY (and OPENAI_BASE_URL, if set): workers with model = "openai:gpt-4o-mini"
+//!     .provider("openai", OpenAiProvider::from_env()?)
+//!     // a local Ollama next to it: workers with model = "ollama:llama3.2"
+//!     .provider("ollama", OpenAiProvider::new(ollama))
+//!     .build();
+//! # let _ = rt;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! What the provider does:
+//!
+//! - **Messages and tools**: system, user, assistant (text and tool calls) and tool-result
+//!   messages map to their chat-completions forms; tools are offered with their JSON Schemas;
+//!   several tool calls in one answer (parallel tool calls) come back in order.
+//! - **Structured output** per [`StructuredOutput`]: `response_format: json_schema` (strict when
+//!   the schema qualifies), a synthetic `final_result` tool, or instructions in the prompt.
+//! - **Streaming** when [`OpenAiConfig::streaming`] is on: text and tool-call pieces reach the
+//!   runtime's `ModelDelta` events as they arrive; the assembled response is the one the
+//!   non-streaming path would return for the same answer.
+//! - **Lenient decoding**: missing optional fields, unknown fields, `finish_reason: ""`,
+//!   content as a list of parts; missing usage counts as zero.
+//! - **Retries** per [`RetryPolicy`] on 429 (honouring `Retry-After`), 5xx, connection
+//!   failures, timeouts and cut-off bodies; other failures become typed
+//!   [`ModelError`]s at once (see the [error table](#errors)).
+//! - **Secrets**: the API key (and credential headers) never appear in errors or `Debug`
+//!   output.
+//! - **Cancellation**: dropping the future (e.g. the worker's) drops the HTTP exchange, which
+//!   closes the connection.
+//!
+//! # Errors
+//!
+//! | failure | [`ModelErrorKind`] | retried |
+//! |---|---|---|
+//! | HTTP 429, 5xx | `Status(code)` | yes, `Retry-After` honoured |
+//! | other HTTP status (400, 401, 404, ...) | `Status(code)` | no |
+//! | connection refused or reset, body cut off, stream ended before `[DONE]` | `Transport` | yes |
+//! | no connection within `connect_timeout`, no response headers within `first_byte_timeout`, no complete answer within `timeout` | `Timeout` | yes |
+//! | JSON body that ends too early | `Decode` | yes |
+//! | body that is not JSON or not a completion, no choices | `Decode` | no |
+//! | a server's `error` object in a 200 answer or in a stream | `Other` | no |
+//! | invalid configuration, tool named `final_result` with `FinalAnswerTool` | `InvalidRequest` | no |
+//!
+//! A `Status` error's message is the server's error message followed by an excerpt of the
+//! body (at most 500 characters); `Decode` errors quote the body the same way. Errors that
+//! retries did not cure say how many attempts were made, and stay marked retryable when the
+//! failure was transient. A streamed attempt that fails after some of the answer has been
+//! passed on is retried too: the sink first receives `StreamDelta::Restart`, telling it to
+//! discard the pieces of the failed attempt.
+//!
+//! [`http`] is the workspace's one way to make an HTTP client (rustls with `ring`), used here
+//! and by the tests and benchmarks that speak HTTP themselves.
+#![warn(missing_docs)]
+
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use llm_do_core::{
+    DeltaSink, Model, ModelError, ModelErrorKind, ModelRequest, ModelResponse, StreamDelta,
+};
+use serde_json::value::RawValue;
+use std::sync::Arc;
+use std::time::Duration;
+
+mod config;
+mod decode;
+mod error;
+pub mod http;
+mod output;
+mod request;
+mod retry;
+mod stream;
+mod strict;
+mod transport;
+mod wire;
+
+pub use config::{
+    ConfigError, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT,
+    DEFAULT_TIMEOUT, MaxTokensField, OpenAiConfig, StructuredOutput,
+};
+pub use retry::RetryPolicy;
+
+use error::Failure;
+use llm_do_core::secrets::Redactor;
+use output::OutputPlan;
+use stream::Assembler;
+use wire::ChatRequest;
+
+/// A [`Model`] that talks to an OpenAI-compatible chat-completions endpoint over HTTP (via
+/// [async-openai](https://docs.rs/async-openai)).
+///
+/// Cheap to clone (the HTTP client and its connection pool are shared) and safe to use from
+/// many tasks at once.
+///
+/// ```no_run
+/// use llm_do_core::{Message, Model, ModelRequest};
+/// use llm_do_openai::{OpenAiConfig, OpenAiProvider};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let provider = OpenAiProvider::new(OpenAiConfig::new().base_url("http://127.0.0.1:11434/v1"));
+/// let answer = provider.request(&ModelRequest::new("llama3.2", vec![Message::user("Hi!")])).await?;
+/// println!("{:?}", answer.text);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct OpenAiProvider {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: OpenAiConfig,
+    client: Result<transport::Client, ConfigError>,
+    redactor: Redactor,
+}
+
+impl OpenAiProvider {
+    /// A provider for this configuration. A configuration that cannot work (an invalid base
+    /// URL, say) makes every request fail with a `ModelErrorKind::InvalidRequest` error; use
+    /// [`try_new`](OpenAiProvider::try_new) to find out at once.
+    ///
+    /// ```
+    /// use llm_do_openai::{OpenAiConfig, OpenAiProvider};
+    /// let ollama = OpenAiProvider::new(OpenAiConfig::new().base_url("http://127.0.0.1:11434/v1"));
+    /// # let _ = ollama;
+    /// ```
+    pub fn new(mut config: OpenAiConfig) -> Self {
+        // Decided once here, not per request (it parses the base URL).
+        config.max_tokens_field = Some(config.effective_max_tokens_field());
+        let client = transport::client(&config);
+        let redactor = Redactor::new().with_values(config.secrets());
+        Self { inner: Arc::new(Inner { config, client, redactor }) }
+    }
+
+    /// A provider for this configuration, or the reason it cannot work.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] for an invalid base URL, API key or header, or when the HTTP client
+    /// cannot be created.
+    ///
+    /// ```
+    /// use llm_do_openai::{OpenAiConfig, OpenAiProvider};
+    /// assert!(OpenAiProvider::try_new(OpenAiConfig::new()).is_ok());
+    /// assert!(OpenAiProvider::try_new(OpenAiConfig::new().base_url("nonsense")).is_err());
+    /// ```
+    pub fn try_new(config: OpenAiConfig) -> Result<Self, ConfigError> {
+        let provider = Self::new(config);
+        match &provider.inner.client {
+            Ok(_) => Ok(provider),
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    /// A provider configured by [`OpenAiConfig::from_env`] (`OPENAI_API_KEY`,
+    /// `OPENAI_BASE_URL`).
+    ///
+    /// # Errors
+    ///
+    /// As [`OpenAiConfig::from_env`] and [`try_new`](OpenAiProvider::try_new).
+    ///
+    /// ```no_run
+    /// use llm_do_core::Runtime;
+    /// use llm_do_openai::OpenAiProvider;
+    /// let rt = Runtime::builder().provider("openai", OpenAiProvider::from_env()?).build();
+    /// # let _ = rt;
+    /// # Ok::<(), llm_do_openai::ConfigError>(())
+    /// ```
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::try_new(OpenAiConfig::from_env()?)
+    }
+
+    /// The configuration.
+    ///
+    /// ```
+    /// use llm_do_openai::{OpenAiConfig, OpenAiProvider};
+    /// let p = OpenAiProvider::new(OpenAiConfig::new().streaming(true));
+    /// assert!(format!("{:?}", p.config()).contains("streaming: true"));
+    /// ```
+    pub fn config(&self) -> &OpenAiConfig {
+        &self.inner.config
+    }
+
+    /// One request, retried per the policy; `sink` makes it streamed.
+    async fn run(
+        &self,
+        request: &ModelRequest,
+        sink: Option<&dyn DeltaSink>,
+    ) -> Result<ModelResponse, ModelError> {
+        let Inner { config, client, redactor } = &*self.inner;
+        let client = client.as_ref().map_err(|e| {
+            ModelError::new(ModelErrorKind::InvalidRequest, redactor.redact(&e.to_string()))
+        })?;
+        let fail_early = |f: Failure| f.into_model_error(redactor, 1, false);
+        let output = output::prepare(&request.output, config.structured_output, &request.tools)
+            .map_err(fail_early)?;
+        let body = request::build(request, config, &output, sink.is_some()).map_err(fail_early)?;
+        let plan = output.plan;
+        let result = retry::run(&config.retry, |_attempt| {
+            let body = &body;
+            async move {
+                match sink {
+                    None => attempt(client, body, plan, config.timeout).await,
+                    Some(sink) => attempt_streaming(client, body, plan, sink, config.timeout).await,
+                }
+            }
+        })
+        .await;
+        result.map_err(|gave_up| Failure::gave_up(gave_up, redactor))
+    }
+}
+
+/// One non-streaming attempt.
+async fn attempt(
+    client: &transport::Client,
+    body: &ChatRequest,
+    plan: OutputPlan,
+    timeout: Duration,
+) -> Result<ModelResponse, Failure> {
+    let chat = client.chat();
+    let call = chat.create_byot::<&ChatRequest, Box<RawValue>>(body);
+    let raw = match tokio::time::timeout(timeout, call).await {
+        Ok(result) => result.map_err(error::from_openai)?,
+        Err(_) => return Err(timed_out(timeout)),
+    };
+    decode::response(raw.get()).map(|answer| plan.finish(answer))
+}
+
+/// One streamed attempt.
+async fn attempt_streaming(
+    client: &transport::Client,
+    body: &ChatRequest,
+    plan: OutputPlan,
+    sink: &dyn DeltaSink,
+    timeout: Duration,
+) -> Result<ModelResponse, Failure> {
+    let mut assembler = Assembler::new(plan, sink);
+    let received = match tokio::time::timeout(timeout, receive(client, body, &mut assembler)).await
+    {
+        Ok(result) => result,
+        Err(_) => Err(timed_out(timeout)),
+    };
+    match received {
+        Ok(()) => assembler.finish(),
+        // Pieces already reached the sink: tell it to discard them before the retry loop
+        // sends the request again, so that the pieces it sees add up to the final answer.
+        Err(failure) if assembler.delivered() && failure.retryable => {
+            sink.delta(StreamDelta::Restart { reason: failure.message.clone() });
+            Err(failure)
+        }
+        Err(failure) => Err(failure),
+    }
+}
+
+/// Feeds the chunks of a stream to the assembler.
+async fn receive(
+    client: &transport::Client,
+    body: &ChatRequest,
+    assembler: &mut Assembler<'_>,
+) -> Result<(), Failure> {
+    let mut chunks = client
+        .chat()
+        .create_stream_byot::<&ChatRequest, Box<RawValue>>(body)
+        .await
+        .map_err(error::from_openai)?;
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(error::from_openai)?;
+        assembler.push(chunk.get())?;
+    }
+    Ok(())
+}
+
+fn timed_out(timeout: Duration) -> Failure {
+    Failure::timeout(format!("no complete answer within the attempt timeout of {timeout:?}"))
+}
+
+impl Model for OpenAiProvider {
+    fn request<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
+        Box::pin(self.run(request, None))
+    }
+
+    fn request_streaming<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+        sink: &'a dyn DeltaSink,
+    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
+        if self.inner.config.streaming {
+            Box::pin(self.run(request, Some(sink)))
+        } else {
+            self.request(request)
+        }
+    }
+
+    fn input_capabilities(&self) -> llm_do_core::attachment::InputCapabilities {
+        self.inner.config.attachments
+    }
+}
+
+impl std::fmt::Debug for OpenAiProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenAiProvider").field("config", &self.inner.config).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,225 @@
+//! Mapping a [`ModelRequest`] to the chat-completions request body: messages, tools,
+//! structured output and sampling settings.
+
+use super::config::{MaxTokensField, OpenAiConfig};
+use super::error::Failure;
+use super::output::OutputRequest;
+use super::wire::{
+    ChatMessage, ChatRequest, FileOut, FunctionOut, FunctionSpec, ImageUrlOut, PartOut,
+    StreamOptions, ToolCallOut, ToolSpec, UserContent,
+};
+use llm_do_core::attachment::MediaKind;
+use llm_do_core::{ContentPart, Message, ModelErrorKind, ModelRequest};
+
+/// The request body for `request`; `stream` asks for server-sent events (with a final usage
+/// chunk).
+pub(crate) fn build(
+    request: &ModelRequest,
+    config: &OpenAiConfig,
+    output: &OutputRequest,
+    stream: bool,
+) -> Result<ChatRequest, Failure> {
+    let mut messages = request.messages.iter().map(message).collect::<Result<Vec<_>, _>>()?;
+    if let Some(instructions) = &output.instructions {
+        match messages.first_mut() {
+            Some(ChatMessage::System { content }) => {
+                if !content.is_empty() {
+                    content.push_str("\n\n");
+                }
+                content.push_str(instructions);
+            }
+            _ => messages.insert(0, ChatMessage::System { content: instructions.clone() }),
+        }
+    }
+    let mut tools: Vec<ToolSpec> = request
+        .tools
+        .iter()
+        .map(|t| ToolSpec {
+            kind: "function",
+            function: FunctionSpec {
+                name: t.name.clone(),
+                description: t.description.clone(),
+                parameters: t.parameters.clone(),
+            },
+        })
+        .collect();
+    tools.extend(output.extra_tool.clone());
+    let settings = &request.settings;
+    let (max_completion_tokens, max_tokens) = match config.effective_max_tokens_field() {
+        MaxTokensField::MaxCompletionTokens => (settings.max_tokens, None),
+        MaxTokensField::MaxTokens => (None, settings.max_tokens),
+    };
+    Ok(ChatRequest {
+        model: request.model.clone(),
+        messages,
+        tools,
+        response_format: output.response_format.clone(),
+        temperature: settings.temperature,
+        top_p: settings.top_p,
+        max_completion_tokens,
+        max_tokens,
+        seed: settings.seed,
+        stream,
+        stream_options: stream.then_some(StreamOptions { include_usage: true }),
+    })
+}
+
+fn message(message: &Message) -> Result<ChatMessage, Failure> {
+    Ok(match message {
+        Message::System { content } => ChatMessage::System { content: content.clone() },
+        Message::User { content } => ChatMessage::User { content: content.clone().into() },
+        Message::UserParts { parts } => ChatMessage::User {
+            content: UserContent::Parts(parts.iter().map(part).collect::<Result<_, _>>()?),
+        },
+        Message::Assistant { content, tool_calls } => ChatMessage::Assistant {
+            content: content.clone(),
+            tool_calls: tool_calls
+                .iter()
+                .map(|c| ToolCallOut {
+                    id: c.id.clone(),
+                    kind: "function",
+                    function: FunctionOut { name: c.name.clone(), arguments: c.arguments.clone() },
+                })
+                .collect(),
+        },
+        Message::Tool(result) => ChatMessage::Tool {
+            tool_call_id: result.tool_call_id.clone(),
+            content: result.content.clone(),
+        },
+        other => {
+            return Err(Failure::new(
+                ModelErrorKind::InvalidRequest,
+                format!("the OpenAI provider cannot send this kind of message: {other:?}"),
+            ));
+        }
+    })
+}
+
+/// One part in the wire format: images as `image_url` (the URL, or a `data:` URL), PDFs as
+/// `file` with the content as a `data:` URL. Text files never get here (the runtime inlines
+/// them); a part this provider cannot send is an invalid request, before anything is sent.
+fn part(part: &ContentPart) -> Result<PartOut, Failure> {
+    let attachment = match part {
+        ContentPart::Text { text } => return Ok(PartOut::Text { text: text.clone() }),
+        ContentPart::Attachment(a) => a,
+    };
+    let invalid = |why: String| Failure::new(ModelErrorKind::InvalidRequest, why);
+    let data_url = || {
+        attachment.data_url().ok_or_else(|| {
+            invalid(format!(
+                "the content of attachment `{}` is not at hand (only its digest is known)",
+                attachment.display_name()
+            ))
+        })
+    };
+    match attachment.kind() {
+        MediaKind::Image => {
+            let url = match attachment.source_url() {
+                Some(url) => url.to_owned(),
+                None => data_url()?,
+            };
+            Ok(PartOut::ImageUrl { image_url: ImageUrlOut { url } })
+        }
+        MediaKind::Pdf => Ok(PartOut::File {
+            file: FileOut {
+                filename: attachment.display_name().to_owned(),
+                file_data: data_url()?,
+            },
+        }),
+        MediaKind::Text => Err(invalid(format!(
+            "attachment `{}` ({}) has no part in the chat-completions API; the runtime gives text \
+             files to models as text",
+            attachment.display_name(),
+            attachment.media_type()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::StructuredOutput;
+    use crate::output;
+    use llm_do_core::{ModelSettings, OutputMode, ToolCall, ToolDefinition, ToolResult};
+    use serde_json::json;
+
+    fn conversation() -> ModelRequest {
+        ModelRequest::new(
+            "gpt-4o-mini",
+            vec![
+                Message::system("Be terse."),
+                Message::user("2+3?"),
+                Message::assistant(
+                    None,
+                    vec![ToolCall::new("c1", "add", &json!({"a": 2, "b": 3}))],
+                ),
+                Message::Tool(ToolResult::ok("c1", "add", "5")),
+            ],
+        )
+        .with_tools(vec![ToolDefinition::new(
+            "add",
+            "Add.",
+            json!({"type": "object", "properties": {"a": {"type": "integer"}}}),
+        )])
+        .with_settings(ModelSettings {
+            temperature: Some(0.5),
+            top_p: Some(0.25),
+            max_tokens: Some(100),
+            seed: Some(7),
+        })
+    }
+
+    #[test]
+    fn maps_messages_tools_and_settings() {
+        let config = OpenAiConfig::new().base_url("http://127.0.0.1:1/v1");
+        let body = build(&conversation(), &config, &OutputRequest::default(), false).unwrap();
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            json!({
+                "model": "gpt-4o-mini",
+                "messages": [
+                    {"role": "system", "content": "Be terse."},
+                    {"role": "user", "content": "2+3?"},
+                    {"role": "assistant", "tool_calls": [
+                        {"id": "c1", "type": "function",
+                         "function": {"name": "add", "arguments": "{\"a\":2,\"b\":3}"}}
+                    ]},
+                    {"role": "tool", "tool_call_id": "c1", "content": "5"}
+                ],
+                "tools": [{"type": "function", "function": {
+                    "name": "add", "description": "Add.",
+                    "parameters": {"type": "object", "properties": {"a": {"type": "integer"}}}
+                }}],
+                "temperature": 0.5,
+                "top_p": 0.25,
+                "max_tokens": 100,
+                "seed": 7
+            })
+        );
+    }
+
+    #[test]
+    fn openai_itself_gets_max_completion_tokens_and_streams_ask_for_usage() {
+        let body =
+            build(&conversation(), &OpenAiConfig::new(), &OutputRequest::default(), true).unwrap();
+        let value = serde_json::to_value(&body).unwrap();
+        assert_eq!(value["max_completion_tokens"], json!(100));
+        assert!(value.get("max_tokens").is_none());
+        assert_eq!(value["stream"], json!(true));
+        assert_eq!(value["stream_options"], json!({"include_usage": true}));
+    }
+
+    #[test]
+    fn prompted_json_instructions_join_the_system_prompt() {
+        let schema_out = OutputMode::json("n", json!({"type": "integer"}));
+        let out = output::prepare(&schema_out, StructuredOutput::PromptedJson, &[]).unwrap();
+        let body = build(&conversation(), &OpenAiConfig::new(), &out, false).unwrap();
+        let ChatMessage::System { content } = &body.messages[0] else { panic!("no system") };
+        assert!(content.starts_with("Be terse.\n\nAnswer with a single JSON value"));
+
+        let no_system = ModelRequest::new("m", vec![Message::user("hi")]);
+        let body = build(&no_system, &OpenAiConfig::new(), &out, false).unwrap();
+        assert!(matches!(&body.messages[0], ChatMessage::System { .. }));
+        assert_eq!(body.messages.len(), 2);
+    }
+}

@@ -1,0 +1,107 @@
+//! Helpers shared by this crate's integration tests (a module of each, not a test of its own;
+//! `tests/conversation.rs` at the workspace root includes it too, with `#[path]`).
+
+use futures::future::BoxFuture;
+use llm_do::providers::openai::{OpenAiConfig, OpenAiProvider, RetryPolicy};
+use llm_do::{DeltaSink, Error, Model, ModelError, ModelRequest, ModelResponse};
+use llm_do_testkit::TestServer;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A recognisable API key that must never show up in errors, events or recordings.
+pub const KEY: &str = "sk-test-SECRET123";
+
+/// Retries with backoffs of a few milliseconds, so that fault tests stay quick.
+pub fn fast_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 4,
+        initial_backoff: Duration::from_millis(2),
+        max_backoff: Duration::from_millis(20),
+        max_elapsed: Duration::from_secs(20),
+        jitter: 0.5,
+    }
+}
+
+/// The configuration tests use: the server's base URL, [`KEY`], fast retries.
+pub fn config(server: &TestServer, streaming: bool) -> OpenAiConfig {
+    OpenAiConfig::new()
+        .base_url(server.base_url())
+        .api_key(KEY)
+        .retry(fast_retry())
+        .timeout(Duration::from_secs(10))
+        .streaming(streaming)
+}
+
+/// A provider for [`config`].
+pub fn provider(server: &TestServer, streaming: bool) -> OpenAiProvider {
+    OpenAiProvider::new(config(server, streaming))
+}
+
+/// A model that records every response (or error message) of the model it wraps.
+#[derive(Clone)]
+pub struct Recording {
+    inner: Arc<dyn Model>,
+    log: Arc<Mutex<Vec<Result<ModelResponse, String>>>>,
+}
+
+impl Recording {
+    pub fn new(inner: impl Model) -> Self {
+        Self { inner: Arc::new(inner), log: Arc::default() }
+    }
+
+    /// What the wrapped model returned, in order.
+    pub fn responses(&self) -> Vec<Result<ModelResponse, String>> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    fn record(&self, result: &Result<ModelResponse, ModelError>) {
+        if let Ok(mut log) = self.log.lock() {
+            log.push(match result {
+                Ok(response) => Ok(response.clone()),
+                Err(error) => Err(error.to_string()),
+            });
+        }
+    }
+}
+
+impl Model for Recording {
+    fn request<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
+        Box::pin(async move {
+            let result = self.inner.request(request).await;
+            self.record(&result);
+            result
+        })
+    }
+
+    fn request_streaming<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+        sink: &'a dyn DeltaSink,
+    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
+        Box::pin(async move {
+            let result = self.inner.request_streaming(request, sink).await;
+            self.record(&result);
+            result
+        })
+    }
+}
+
+/// The provider's error inside a worker's error.
+pub fn model_error(error: &Error) -> &ModelError {
+    match error {
+        Error::Model { source, .. } => source,
+        other => panic!("expected a model error, got: {other}"),
+    }
+}
+
+/// Bounds a test future: a hang becomes a failure with a message instead of a stuck CI run.
+/// (A liveness bound, not a timing assertion: the limit is far above any expected duration.)
+pub async fn bounded<F: std::future::Future>(fut: F) -> F::Output {
+    match tokio::time::timeout(Duration::from_secs(30), fut).await {
+        Ok(v) => v,
+        Err(_) => panic!("test future did not finish within 30 s (deadlock or hang)"),
+    }
+}

@@ -1,0 +1,165 @@
+//! What crosses Restate: journal entries, the run handler's input and output, approvals. All
+//! JSON.
+
+use llm_do_core::effects::ToolOutcome;
+use llm_do_core::{Error, ModelError, ModelErrorKind, ModelResponse, Usage};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The input of the `run` handler: which worker, with which arguments.
+///
+/// ```
+/// let r: llm_do_restate::RunRequest =
+///     serde_json::from_value(serde_json::json!({"worker": "triage", "input": {"text": "hi"}})).unwrap();
+/// assert_eq!(r.worker, "triage");
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRequest {
+    /// The worker (or tool) to call, by its name in the runtime's registry.
+    pub worker: String,
+    /// Its arguments (an object of named arguments, or a bare value for one parameter).
+    #[serde(default)]
+    pub input: Value,
+}
+
+/// The output of a finished run: the worker's value and the run's usage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunOutput {
+    /// The worker's result.
+    pub output: Value,
+    /// Tokens and requests of the whole run (replayed steps included: they were paid once).
+    pub usage: Usage,
+}
+
+/// A failed run, as the terminal error of its invocation carries it (as JSON text).
+///
+/// ```
+/// let f = llm_do_restate::RunFailure::from_error(&llm_do_core::Error::msg("no"));
+/// assert_eq!(f.kind, "message");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunFailure {
+    /// The [`Error`] variant, in snake case (`denied`, `unknown_callable`, `budget_exceeded`,
+    /// `model`, ...).
+    pub kind: String,
+    /// The error's message.
+    pub message: String,
+}
+
+impl RunFailure {
+    /// The failure of a run that ended with `error`.
+    pub fn from_error(error: &Error) -> Self {
+        Self { kind: error_kind(error).to_owned(), message: error.to_string() }
+    }
+}
+
+/// The snake-case name of an error's variant: its kind, kept across the service boundary.
+fn error_kind(error: &Error) -> &'static str {
+    match error {
+        Error::UnknownCallable { .. } => "unknown_callable",
+        Error::InvalidArguments { .. } => "invalid_arguments",
+        Error::Attachment { .. } => "attachment",
+        Error::InvalidOutput { .. } => "invalid_output",
+        Error::ResultType { .. } => "result_type",
+        Error::DepthExceeded { .. } => "depth_exceeded",
+        Error::MaxTurns { .. } => "max_turns",
+        Error::BudgetExceeded { .. } => "budget_exceeded",
+        Error::Model { .. } => "model",
+        Error::NoModel { .. } => "no_model",
+        Error::InvalidModel { .. } => "invalid_model",
+        Error::UnknownProvider { .. } => "unknown_provider",
+        Error::ProviderUnavailable { .. } => "provider_unavailable",
+        Error::Denied { .. } => "denied",
+        Error::InvalidSpec { .. } => "invalid_spec",
+        Error::ContextOverflow { .. } => "context_overflow",
+        Error::NotAWorker { .. } => "not_a_worker",
+        Error::History { .. } => "history",
+        Error::Panicked { .. } => "panicked",
+        Error::Message(_) => "message",
+        _ => "other",
+    }
+}
+
+/// An approval a run waits for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingApproval {
+    /// The id to answer with (`llm-do restate approve ID`, [`Client::approve`](crate::Client::approve)).
+    pub id: String,
+    /// The run (the workflow's key).
+    pub run_id: String,
+    /// The tool the model wants to call.
+    pub tool: String,
+    /// Its arguments, in canonical form.
+    pub args: Value,
+    /// The worker whose model asked.
+    pub caller: String,
+    /// Why the policy asks.
+    pub reason: String,
+}
+
+/// A person's answer to an approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalAnswer {
+    /// Run the call (`true`), or deny it and end the run with the denial error.
+    pub approve: bool,
+    /// Why, for the error and the logs.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A journaled model request: the response, or the error with its kind.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum ModelResult {
+    Ok(ModelResponse),
+    Err { kind: String, status: Option<u16>, message: String, retryable: bool },
+}
+
+impl From<Result<ModelResponse, ModelError>> for ModelResult {
+    fn from(result: Result<ModelResponse, ModelError>) -> Self {
+        match result {
+            Ok(r) => ModelResult::Ok(r),
+            Err(e) => {
+                let (kind, status) = match e.kind() {
+                    ModelErrorKind::Transport => ("transport", None),
+                    ModelErrorKind::Timeout => ("timeout", None),
+                    ModelErrorKind::Status(code) => ("status", Some(code)),
+                    ModelErrorKind::Decode => ("decode", None),
+                    ModelErrorKind::InvalidRequest => ("invalid_request", None),
+                    _ => ("other", None),
+                };
+                ModelResult::Err {
+                    kind: kind.to_owned(),
+                    status,
+                    message: e.message().to_owned(),
+                    retryable: e.is_retryable(),
+                }
+            }
+        }
+    }
+}
+
+impl From<ModelResult> for Result<ModelResponse, ModelError> {
+    fn from(result: ModelResult) -> Self {
+        match result {
+            ModelResult::Ok(r) => Ok(r),
+            ModelResult::Err { kind, status, message, retryable } => {
+                let kind = match (kind.as_str(), status) {
+                    ("transport", _) => ModelErrorKind::Transport,
+                    ("timeout", _) => ModelErrorKind::Timeout,
+                    ("status", Some(code)) => ModelErrorKind::Status(code),
+                    ("decode", _) => ModelErrorKind::Decode,
+                    ("invalid_request", _) => ModelErrorKind::InvalidRequest,
+                    _ => ModelErrorKind::Other,
+                };
+                Err(ModelError::new(kind, message).retryable(retryable))
+            }
+        }
+    }
+}
+
+/// A journaled tool execution: its outcome, or the message of a fatal error.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum ToolResult {
+    Done(ToolOutcome),
+    Fatal(String),
+}

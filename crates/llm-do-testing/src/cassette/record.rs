@@ -1,0 +1,129 @@
+//! [`RecordingModel`]: forwards to a real model and writes what it answered to a cassette.
+
+use super::error::CassetteError;
+use super::file::{Cassette, Interaction};
+use futures::future::BoxFuture;
+use llm_do_core::attachment::InputCapabilities;
+use llm_do_core::{DeltaSink, Model, ModelError, ModelErrorKind, ModelRequest, ModelResponse};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+/// Wraps a model and records every successful request/answer pair.
+///
+/// The cassette file is (re)written empty by [`create`](Self::create) and rewritten after
+/// each answer, in the stable order of [`Cassette::sort`], so an interrupted test still
+/// leaves a valid cassette. Failed requests are not recorded. Streaming requests are
+/// forwarded piece by piece and recorded as their complete answer.
+///
+/// ```
+/// use llm_do_core::{Message, Model, ModelRequest};
+/// use llm_do_testing::cassette::{Cassette, RecordingModel};
+/// use llm_do_testing::scripted::{Reply, ScriptedModel};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("c.json");
+/// let rec = RecordingModel::create(ScriptedModel::queue([Reply::text("pong")]), &path)?;
+/// rec.request(&ModelRequest::new("m", vec![Message::user("ping")])).await?;
+/// assert_eq!(Cassette::load(&path)?.interactions[0].response.text.as_deref(), Some("pong"));
+/// # Ok(())
+/// # }
+/// ```
+pub struct RecordingModel<M> {
+    inner: M,
+    path: PathBuf,
+    cassette: Mutex<Cassette>,
+}
+
+impl<M> std::fmt::Debug for RecordingModel<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordingModel").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl<M: Model> RecordingModel<M> {
+    /// Records `inner` into the cassette at `path`, replacing any previous recording.
+    ///
+    /// ```
+    /// # use llm_do_testing::cassette::{Cassette, RecordingModel};
+    /// # use llm_do_testing::scripted::ScriptedModel;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("c.json");
+    /// let _rec = RecordingModel::create(ScriptedModel::queue([]), &path).unwrap();
+    /// assert!(Cassette::load(&path).unwrap().interactions.is_empty());
+    /// ```
+    pub fn create(inner: M, path: impl AsRef<Path>) -> Result<Self, CassetteError> {
+        let path = path.as_ref().to_owned();
+        let capabilities = inner.input_capabilities();
+        let cassette = Cassette {
+            input_capabilities: (capabilities != InputCapabilities::TEXT_ONLY)
+                .then_some(capabilities),
+            ..Cassette::default()
+        };
+        cassette.save(&path)?;
+        Ok(Self { inner, path, cassette: Mutex::new(cassette) })
+    }
+
+    /// The cassette recorded so far.
+    ///
+    /// ```
+    /// # use llm_do_testing::cassette::RecordingModel;
+    /// # use llm_do_testing::scripted::ScriptedModel;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let rec = RecordingModel::create(ScriptedModel::queue([]), dir.path().join("c.json")).unwrap();
+    /// assert!(rec.cassette().interactions.is_empty());
+    /// ```
+    pub fn cassette(&self) -> Cassette {
+        self.cassette.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The cassette file.
+    ///
+    /// ```
+    /// # use llm_do_testing::cassette::RecordingModel;
+    /// # use llm_do_testing::scripted::ScriptedModel;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let rec = RecordingModel::create(ScriptedModel::queue([]), dir.path().join("c.json")).unwrap();
+    /// assert!(rec.path().ends_with("c.json"));
+    /// ```
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn record(&self, request: &ModelRequest, response: &ModelResponse) -> Result<(), ModelError> {
+        let mut cassette = self.cassette.lock().unwrap_or_else(PoisonError::into_inner);
+        cassette.push(Interaction::new(request, response.clone()));
+        cassette
+            .save(&self.path)
+            .map_err(|e| ModelError::new(ModelErrorKind::Other, e.to_string()).with_source(e))
+    }
+}
+
+impl<M: Model> Model for RecordingModel<M> {
+    fn request<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
+        Box::pin(async move {
+            let response = self.inner.request(request).await?;
+            self.record(request, &response)?;
+            Ok(response)
+        })
+    }
+
+    fn request_streaming<'a>(
+        &'a self,
+        request: &'a ModelRequest,
+        sink: &'a dyn DeltaSink,
+    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
+        Box::pin(async move {
+            let response = self.inner.request_streaming(request, sink).await?;
+            self.record(request, &response)?;
+            Ok(response)
+        })
+    }
+
+    fn input_capabilities(&self) -> InputCapabilities {
+        self.inner.input_capabilities()
+    }
+}
