@@ -6,6 +6,8 @@
 //!   share; `llm-do-syntax` itself depends on no workspace crate;
 //! - the test crates (`llm-do-testing`, `llm-do-testkit`) on no HTTP client provider and no
 //!   inference engine;
+//! - `llm-do-openai-wire` (the server side of the OpenAI wire format, shared by testkit and
+//!   `llm-do serve`) on no HTTP stack at all, client or server;
 //! - the providers, toolsets and projects on neither the facade nor each other's engines;
 //! - `llm-do` without features (a program that only uses `#[worker]` and `#[tool]`) compiles
 //!   no HTTP stack and no inference engine.
@@ -53,6 +55,11 @@ pub const RULES: &[Rule] = &[
         package: "llm-do-testkit",
         features: &["--all-features"],
         forbidden: &["llm-do-openai", "reqwest", "llm-do-local", "candle-core", "llm-do"],
+    },
+    Rule {
+        package: "llm-do-openai-wire",
+        features: &["--all-features"],
+        forbidden: &[HTTP[0], HTTP[1], HTTP[2], "axum", "llm-do", "llm-do-testing", "llm-do-local"],
     },
     Rule {
         package: "llm-do",

@@ -127,7 +127,6 @@
 mod answer;
 mod api_error;
 mod chat;
-mod chat_request;
 mod chunks;
 mod completion;
 mod default_behaviour;
