@@ -5,7 +5,7 @@
 #![cfg(target_os = "linux")]
 
 use llm_do::tools::ToolError;
-use llm_do::tools::shell::{Shell, ShellRule};
+use llm_do::tools::shell::{Shell, ShellOutput, ShellRule};
 use std::time::Duration;
 
 const DETACH: &str = env!("CARGO_BIN_EXE_llm-do-test-detach");
@@ -63,28 +63,36 @@ async fn a_daemon_left_behind_by_a_command_that_exits_is_killed_with_the_call() 
     assert!(gone(pid).await, "the detached sleep {pid} outlived the call");
 }
 
-#[tokio::test]
-async fn a_setsid_child_holding_the_output_open_is_killed_at_the_time_limit() {
+/// A shell call of `setsid sleep SECONDS` limited to `limit`, started, and the pid of its
+/// setsid child once it runs. `setsid sleep` forks (the command leads its own group), the
+/// child makes a new session and sleeps; the parent exits at once. The sleeper keeps stdout
+/// open, so the call lasts until the time limit.
+async fn setsid_sleeper(
+    limit: Duration,
+    seconds: &'static str,
+) -> (tokio::task::JoinHandle<Result<ShellOutput, ToolError>>, u32) {
     let root = tempfile::tempdir().unwrap();
-    let argv = ["sleep", "302.5"];
-    // `setsid sleep` forks (the command leads its own group), the child makes a new session
-    // and sleeps; the parent exits at once. The sleeper keeps stdout open, so the call lasts
-    // until the time limit.
     let call = tokio::spawn(async move {
-        shell(root.path(), Duration::from_millis(1500)).run("setsid sleep 302.5").await
+        shell(root.path(), limit).run(&format!("setsid sleep {seconds}")).await
     });
     let mut seen = Vec::new();
     for _ in 0..100 {
-        seen = pids_of(&argv);
+        seen = pids_of(&["sleep", seconds]);
         if !seen.is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(seen.len(), 1, "the setsid child is running");
+    (call, seen[0])
+}
+
+#[tokio::test]
+async fn a_setsid_child_holding_the_output_open_is_killed_at_the_time_limit() {
+    let (call, pid) = setsid_sleeper(Duration::from_millis(1500), "302.5").await;
     let result = call.await.unwrap();
     assert!(matches!(result, Err(ToolError::Timeout { .. })), "{result:?}");
-    assert!(gone(seen[0]).await, "the setsid child {} escaped the time limit", seen[0]);
+    assert!(gone(pid).await, "the setsid child {pid} escaped the time limit");
 }
 
 #[tokio::test]
@@ -100,21 +108,8 @@ async fn a_detached_child_holding_the_output_open_is_killed_at_the_time_limit() 
 
 #[tokio::test]
 async fn a_dropped_call_kills_its_command_and_what_it_started() {
-    let root = tempfile::tempdir().unwrap();
-    let argv = ["sleep", "304.5"];
-    let call = tokio::spawn(async move {
-        shell(root.path(), Duration::from_secs(60)).run("setsid sleep 304.5").await
-    });
-    let mut seen = Vec::new();
-    for _ in 0..100 {
-        seen = pids_of(&argv);
-        if !seen.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(seen.len(), 1, "the setsid child is running");
+    let (call, pid) = setsid_sleeper(Duration::from_secs(60), "304.5").await;
     call.abort(); // drops the call's future, as a run that ends for any reason does
     assert!(call.await.unwrap_err().is_cancelled());
-    assert!(gone(seen[0]).await, "the setsid child {} outlived the dropped call", seen[0]);
+    assert!(gone(pid).await, "the setsid child {pid} outlived the dropped call");
 }
