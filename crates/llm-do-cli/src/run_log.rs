@@ -26,14 +26,14 @@
 //! | event | data |
 //! |---|---|
 //! | `call_started` | `input`: the arguments object |
-//! | `call_finished` | `output` (on success) or `error` (message), `usage`, `elapsed_ms` |
+//! | `call_finished` | `output` (on success) or `error` (`kind`, `family`, `message`; a plain message in older logs), `usage`, `elapsed_ms` |
 //! | `call_cancelled` | `usage` |
 //! | `model_request` | `model` (`provider:name`), `turn`, `messages` (count), `new_messages` (the messages added since the call's previous request — on turn 1 the system prompt and the rendered user prompt — so the log holds every request in full), `tools` (names), `structured` |
 //! | `model_delta` | `turn`, `delta` (streamed piece) |
 //! | `model_response` | `model`, `turn`, `text`, `tool_calls` (`id`, `name`, `arguments`), `usage` |
 //! | `tool_call` | `call`: the requested call (`id`, `name`, `arguments` as JSON text) |
 //! | `tool_result` | `result`: `tool_call_id`, `name`, `content`, `is_error` |
-//! | `approval_requested` | `request`: `tool`, `args`, `kind`, `caller`, `call_path`, `depth`, `reason` |
+//! | `approval_requested` | `request`: `tool`, `args`, `kind`, `caller`, `call_path`, `depth`, `reason` (`source`: `rule` with `index` and `rule`, `declared` with `verdict`, or `default`; a sentence in older logs) |
 //! | `approval_decided` | `tool`, `verdict`, `approved`, `decision` |
 //! | `output_retry` | `attempt`, `reason` |
 //!

@@ -6,7 +6,7 @@ mod entry;
 
 use super::flags::{ApprovalFlags, LogFlag, ModelFlag, VerboseFlag};
 use super::{host_builder, report, usage_error};
-use crate::approve::{Abort, HeadlessApprover, TerminalApprover};
+use crate::approve::{HeadlessApprover, TerminalApprover};
 use crate::attach;
 use crate::display::{Display, Mode};
 use crate::exit::Exit;
@@ -195,7 +195,6 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
     let display =
         Display::new(if stderr_tty { Mode::Live } else { Mode::Plain }, args.verbose.verbose);
     builder = builder.subscribe(display.clone());
-    let abort = Abort::new();
     if args.approvals.approve_all {
         builder = builder.approver(ApproveAll);
     } else if args.approvals.deny_all {
@@ -203,12 +202,12 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
     } else if project.config().approval_mode == ApprovalMode::Prompt {
         let stdin_tty = std::io::stdin().is_terminal() && args.input.as_deref() != Some("-");
         builder = if stdin_tty {
-            builder.approver(TerminalApprover::new(display.clone(), abort.clone()))
+            builder.approver(TerminalApprover::new(display.clone()))
         } else if project.config().return_permission_errors {
             // project.json's `return_permission_errors`: the model is told, the run goes on.
             builder.approver(DenyAll)
         } else {
-            builder.approver(HeadlessApprover::new(abort.clone()))
+            builder.approver(HeadlessApprover)
         };
     }
     let (builder, log) = match args.log.open(builder, &specs) {
@@ -228,12 +227,11 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
             interrupted = Some(signal);
             Err(format!("interrupted by {}: the run was stopped, with every command it was running", signal.name()))
         }
-        reason = abort.raised() => Err(reason),
         result = ctx.call_value(&entry, input) => Ok(result),
     };
-    // An approver that ends the run also makes the run itself fail (`Error::Denied`); the
-    // approver's reason is the one to show.
-    let outcome = match (outcome, abort.reason()) {
+    // An approver that ends the run cancels it (every call in flight stops) and makes it fail
+    // (`Error::Denied`); the approver's reason, which the run's token carries, is the one to show.
+    let outcome = match (outcome, ctx.cancellation().reason()) {
         (Ok(Err(_)), Some(reason)) => Err(reason),
         (outcome, _) => outcome,
     };

@@ -65,7 +65,7 @@ pub fn worker_calls(records: &[LogRecord], name: &str) -> Vec<CallRecord> {
             "call_finished" => {
                 if let Some(c) = index.get(&r.call).map(|&i| &mut calls[i]) {
                     c.output = r.data.get("output").cloned();
-                    c.error = r.data.get("error").and_then(Value::as_str).map(str::to_owned);
+                    c.error = r.data.get("error").and_then(error_message).map(str::to_owned);
                 }
             }
             _ => {}
@@ -119,4 +119,10 @@ impl ObservationSource for RunLog {
     fn observations(&self, worker: &CallableSpec) -> Result<Vec<Observation>, HardeningError> {
         Ok(self.observations_of(worker.name()))
     }
+}
+
+/// The message of a `call_finished` record's `error`: an object with `kind`, `family` and
+/// `message`, or (in logs written before errors had kinds) the message itself.
+pub(super) fn error_message(error: &Value) -> Option<&str> {
+    error.as_str().or_else(|| error.get("message").and_then(Value::as_str))
 }

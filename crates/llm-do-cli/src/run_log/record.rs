@@ -72,7 +72,7 @@ impl SpecInfo {
         let worker = spec.worker();
         SpecInfo {
             hash: spec_hash(spec),
-            model: worker.and_then(|w| w.model.clone()),
+            model: worker.and_then(|w| w.model.as_ref().map(ToString::to_string)),
             settings: worker.map(|w| w.settings.clone()),
             max_turns: worker.map(|w| w.max_turns),
         }

@@ -1,5 +1,6 @@
 //! A run log as a call tree ([`render_tree`], `llm-do log show FILE`).
 
+use super::calls::error_message;
 use super::record::LogRecord;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -114,7 +115,7 @@ fn render_call(
                     "{detail}approval asked: {}({}) — {}",
                     req["tool"].as_str().unwrap_or("?"),
                     short(&req["args"]),
-                    req["reason"].as_str().unwrap_or("")
+                    approval_reason(&req["reason"])
                 );
             }
             "approval_decided" => {
@@ -143,7 +144,7 @@ fn render_call(
         if let Some(output) = end.data.get("output") {
             let _ = writeln!(out, "{detail}output: {}", short(output));
         }
-        if let Some(error) = end.data.get("error").and_then(Value::as_str) {
+        if let Some(error) = end.data.get("error").and_then(error_message) {
             let _ = writeln!(out, "{detail}error: {error}");
         }
     }
@@ -160,5 +161,14 @@ fn short(value: &Value) -> String {
         format!("{cut}…")
     } else {
         text
+    }
+}
+
+/// The sentence for an approval request's `reason`: the typed reason
+/// ([`llm_do::approval::ApprovalReason`]), or (in older logs) the sentence itself.
+fn approval_reason(reason: &Value) -> String {
+    match serde_json::from_value::<llm_do::approval::ApprovalReason>(reason.clone()) {
+        Ok(reason) => reason.to_string(),
+        Err(_) => reason.as_str().unwrap_or("").to_owned(),
     }
 }

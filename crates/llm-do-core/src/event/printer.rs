@@ -140,7 +140,7 @@ impl EventPrinter {
     ///
     /// ```
     /// use llm_do_core::{CallId, CallInfo, CallKind, Event, EventKind, EventPrinter};
-    /// let call = CallInfo::new(CallId(1), None, 1, "w", CallKind::Stochastic);
+    /// let call = CallInfo::new(CallId(1), None, 1, "w", CallKind::Worker);
     /// let event = Event { seq: 1, time: std::time::SystemTime::now(), call,
     ///     kind: EventKind::CallStarted { input: serde_json::json!({"text": "x".repeat(50)}) } };
     /// let line = EventPrinter::to_buffer().max_width(20).line(&event).unwrap();
@@ -162,10 +162,11 @@ impl EventPrinter {
     /// The line this printer prints for `event`, if any (without the newline).
     ///
     /// ```
-    /// use llm_do_core::{CallId, CallInfo, CallKind, Event, EventKind, EventPrinter};
-    /// let call = CallInfo::new(CallId(2), Some(CallId(1)), 2, "t", CallKind::Deterministic);
+    /// use llm_do_core::{CallId, CallInfo, CallKind, Error, Event, EventKind, EventPrinter};
+    /// let call = CallInfo::new(CallId(2), Some(CallId(1)), 2, "t", CallKind::Tool);
+    /// let error = Error::msg("no\x1b[31m ghp_abcdefghijklmnopqrstuvwxyz");
     /// let event = Event { seq: 3, time: std::time::SystemTime::now(), call, kind: EventKind::CallFinished {
-    ///     output: None, error: Some("no\x1b[31m ghp_abcdefghijklmnopqrstuvwxyz".into()),
+    ///     output: None, error: Some((&error).into()),
     ///     usage: Default::default(), elapsed: Default::default() } };
     /// assert_eq!(EventPrinter::to_buffer().line(&event).unwrap(), "  ✗ t: no\\u{1b}[31m [redacted]");
     /// ```
@@ -177,7 +178,7 @@ impl EventPrinter {
                 format!("→ {name} [{}] {}", event.call.kind, self.value(input))
             }
             EventKind::CallFinished { error: Some(error), .. } => {
-                format!("✗ {name}: {}", self.clean(error))
+                format!("✗ {name}: {}", self.clean(&error.message))
             }
             EventKind::CallFinished { output: Some(output), .. } if self.show.outputs => {
                 format!("← {name} = {}", self.value(output))
