@@ -31,7 +31,7 @@ use anyhow::Context as _;
 use llm_do::approval::{ApprovalRequest, ChannelApprover, Decision};
 use llm_do::prelude::*;
 use llm_do::tools::fs::Filesystem;
-use llm_do::{CallableSpec, Event, EventKind, RuntimeBuilder, WorkerSpecBuilder};
+use llm_do::{CallableSpec, EventPrinter, RuntimeBuilder, WorkerSpecBuilder};
 use std::io::BufRead;
 use std::path::Path;
 use std::sync::Arc;
@@ -103,19 +103,6 @@ fn decision_from(line: Option<&str>, request: &ApprovalRequest) -> Decision {
     }
 }
 
-fn print_event(event: &Event) {
-    match &event.kind {
-        EventKind::ApprovalDecided { tool, approved, decision, .. } => {
-            eprintln!(
-                "  approval: {tool} → {} ({decision})",
-                if *approved { "runs" } else { "denied" }
-            )
-        }
-        EventKind::ToolResult { result } => eprintln!("  {} → {}", result.name, result.content),
-        _ => {}
-    }
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let note = std::env::args()
@@ -141,7 +128,9 @@ async fn main() -> anyhow::Result<()> {
             pending.answer(decision);
         }
     });
-    let builder = Runtime::builder().approver(approver).subscribe(print_event);
+    let builder = Runtime::builder()
+        .approver(approver)
+        .subscribe(EventPrinter::stderr().calls(false).tool_results(true).approvals(true));
     let rt = runtime(builder.with_default_providers(), dir.path())?;
     let answer = take_note(&rt.ctx(), &note).await?;
     println!("{answer}");
@@ -160,7 +149,7 @@ mod tests {
     use super::*;
     use llm_do::EventLog;
     use llm_do::testing::{Reply, ScriptedModel};
-    use llm_do::{Message, ModelRequest};
+    use llm_do::{EventKind, Message, ModelRequest};
     use std::sync::Mutex;
 
     fn block_on<F: std::future::Future>(f: F) -> F::Output {

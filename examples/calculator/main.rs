@@ -18,7 +18,7 @@
 //! `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example calculator`).
 
 use llm_do::prelude::*;
-use llm_do::{Event, EventKind, RuntimeBuilder};
+use llm_do::{EventPrinter, RuntimeBuilder};
 
 /// The question `main` asks when none is given.
 const DEFAULT_QUESTION: &str = "What is the factorial of 7 plus fib(10)?";
@@ -73,23 +73,6 @@ async fn multiply(a: i64, b: i64) -> Result<i64> {
 )]
 async fn calculator(ctx: &Ctx, question: String) -> Result<String>;
 
-/// Prints each call and tool result as it happens (the honest boundary, made visible).
-fn print_event(event: &Event) {
-    let indent = "  ".repeat(event.call.depth.saturating_sub(1) as usize);
-    match &event.kind {
-        EventKind::CallStarted { input } => {
-            eprintln!("{indent}→ {} [{}] {input}", event.call.name, event.call.kind)
-        }
-        EventKind::CallFinished { output: Some(out), .. } => {
-            eprintln!("{indent}← {} = {out}", event.call.name)
-        }
-        EventKind::CallFinished { error: Some(err), .. } => {
-            eprintln!("{indent}✗ {}: {err}", event.call.name)
-        }
-        _ => {}
-    }
-}
-
 /// The example's runtime on `builder` (which brings the model and subscribers).
 fn runtime(builder: RuntimeBuilder) -> Runtime {
     builder.register(calculator::spec()).build()
@@ -98,7 +81,7 @@ fn runtime(builder: RuntimeBuilder) -> Runtime {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let question = std::env::args().nth(1).unwrap_or_else(|| DEFAULT_QUESTION.to_owned());
-    let rt = runtime(Runtime::builder().subscribe(print_event).with_default_providers());
+    let rt = runtime(Runtime::builder().subscribe(EventPrinter::stderr()).with_default_providers());
     let ctx = rt.ctx();
     let answer = calculator(&ctx, question).await?;
     println!("{answer}");
@@ -110,7 +93,7 @@ async fn main() -> anyhow::Result<()> {
 mod tests {
     use super::*;
     use llm_do::testing::{Reply, ScriptedModel};
-    use llm_do::{EventLog, Message, ModelRequest, ToolResult};
+    use llm_do::{EventKind, EventLog, Message, ModelRequest, ToolResult};
 
     fn block_on<F: std::future::Future>(f: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)

@@ -31,7 +31,7 @@ use anyhow::Context as _;
 use llm_do::approval::{ApprovalRequest, ApproveAll, Decision};
 use llm_do::prelude::*;
 use llm_do::tools::fs::Filesystem;
-use llm_do::{CallableSpec, Event, EventKind, RuntimeBuilder, WorkerSpecBuilder};
+use llm_do::{CallableSpec, EventPrinter, RuntimeBuilder, WorkerSpecBuilder};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -249,13 +249,6 @@ fn ask_terminal(req: &ApprovalRequest) -> Decision {
     }
 }
 
-fn print_event(event: &Event) {
-    if let EventKind::ToolResult { result } = &event.kind {
-        let mark = if result.is_error { "✗" } else { "←" };
-        eprintln!("  {mark} {}: {}", result.name, result.content.lines().next().unwrap_or(""));
-    }
-}
-
 /// A rename the naming step proposes: `from` → `to` (a name following the convention).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Rename {
@@ -325,7 +318,8 @@ async fn main() -> anyhow::Result<()> {
     for (name, content) in SAMPLES {
         std::fs::write(dir.path().join(name), content)?;
     }
-    let builder = Runtime::builder().subscribe(print_event);
+    let builder =
+        Runtime::builder().subscribe(EventPrinter::stderr().calls(false).tool_results(true));
     if agent {
         // The whole loop is the worker's: it lists, reads, names and asks to rename.
         let builder =

@@ -14,8 +14,8 @@
 //! `LLM_DO_MODEL=openai:gpt-4o-mini` (with `OPENAI_API_KEY`) to run the same code on a real
 //! service, or `LLM_DO_LOCAL_MODEL=/path/to/model.gguf` for another local model.
 
+use llm_do::EventPrinter;
 use llm_do::prelude::*;
-use llm_do::{Event, EventKind};
 
 /// The details of a customer's message.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
@@ -50,29 +50,12 @@ async fn order_status(
 )]
 async fn where_is_my_order(ctx: &Ctx, order: u32) -> Result<String>;
 
-/// Prints the calls as they happen.
-fn print_event(event: &Event) {
-    let indent = "  ".repeat(event.call.depth.saturating_sub(1) as usize);
-    match &event.kind {
-        EventKind::CallStarted { input } => {
-            eprintln!("{indent}→ {} [{}] {input}", event.call.name, event.call.kind)
-        }
-        EventKind::CallFinished { output: Some(out), .. } => {
-            eprintln!("{indent}← {} = {out}", event.call.name)
-        }
-        EventKind::CallFinished { error: Some(err), .. } => {
-            eprintln!("{indent}✗ {}: {err}", event.call.name)
-        }
-        _ => {}
-    }
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let rt = Runtime::builder()
         .register(read_ticket::spec())
         .register(where_is_my_order::spec())
-        .subscribe(print_event)
+        .subscribe(EventPrinter::stderr())
         .with_default_providers()
         .build();
     let ctx = rt.ctx();

@@ -33,7 +33,7 @@
 //! `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example recursive_summarizer`).
 
 use llm_do::prelude::*;
-use llm_do::{Event, EventKind, RuntimeBuilder};
+use llm_do::{EventPrinter, RuntimeBuilder};
 
 /// The sample text (about 1,200 characters).
 const TEXT: &str = include_str!("text.md");
@@ -81,21 +81,6 @@ fn runtime(builder: RuntimeBuilder, max_depth: u32) -> Runtime {
     builder.register(summarize::spec()).max_depth(max_depth).build()
 }
 
-/// Prints the calls as a tree.
-fn print_event(event: &Event) {
-    let indent = "  ".repeat(event.call.depth.saturating_sub(1) as usize);
-    match &event.kind {
-        EventKind::CallStarted { input } => {
-            let len = input["text"].as_str().map_or(0, str::len);
-            eprintln!("{indent}→ {} depth={} ({len} chars)", event.call.name, event.call.depth)
-        }
-        EventKind::ToolResult { result } if result.is_error => {
-            eprintln!("{indent}  ✗ {}: {}", result.name, result.content)
-        }
-        _ => {}
-    }
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -116,7 +101,12 @@ async fn main() -> anyhow::Result<()> {
     if chars > MAX_TEXT {
         anyhow::bail!("the text has {chars} characters; this example takes at most {MAX_TEXT}");
     }
-    let rt = runtime(Runtime::builder().subscribe(print_event).with_default_providers(), max_depth);
+    let rt = runtime(
+        Runtime::builder()
+            .subscribe(EventPrinter::stderr().outputs(false))
+            .with_default_providers(),
+        max_depth,
+    );
     let summary = summarize(&rt.ctx(), Text(text)).await?;
     println!("{}", summary.0);
     Ok(())
@@ -126,7 +116,7 @@ async fn main() -> anyhow::Result<()> {
 mod tests {
     use super::*;
     use llm_do::testing::{Reply, ScriptedModel};
-    use llm_do::{EventLog, Message, ModelRequest};
+    use llm_do::{EventKind, EventLog, Message, ModelRequest};
 
     fn block_on<F: std::future::Future>(f: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)

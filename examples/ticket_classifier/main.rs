@@ -18,7 +18,7 @@
 //! model `local:smollm2` when nothing is configured (see the `hello` example).
 
 use llm_do::prelude::*;
-use llm_do::{Event, EventKind, RuntimeBuilder};
+use llm_do::{EventPrinter, RuntimeBuilder};
 
 /// What a support ticket is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -116,26 +116,12 @@ pub mod hardened {
     include!("triage.rs");
 }
 
-/// Prints the calls as they happen, so the routing is visible.
-fn print_event(event: &Event) {
-    let indent = "  ".repeat(event.call.depth.saturating_sub(1) as usize);
-    match &event.kind {
-        EventKind::CallStarted { input } => {
-            eprintln!("{indent}→ {} [{}] {input}", event.call.name, event.call.kind)
-        }
-        EventKind::CallFinished { error: Some(err), .. } => {
-            eprintln!("{indent}✗ {}: {err}", event.call.name)
-        }
-        _ => {}
-    }
-}
-
 fn tickets() -> Vec<String> {
     TICKETS.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
 
 fn builder() -> RuntimeBuilder {
-    Runtime::builder().subscribe(print_event).with_default_providers()
+    Runtime::builder().subscribe(EventPrinter::stderr().outputs(false)).with_default_providers()
 }
 
 #[tokio::main]
@@ -164,7 +150,7 @@ mod tests {
     use llm_do::testing::Sampler;
     use llm_do::testing::hardening::{AgreementReport, Observation, observations};
     use llm_do::testing::{Reply, ScriptedModel};
-    use llm_do::{CallKind, Message, ModelRequest};
+    use llm_do::{CallKind, EventKind, Message, ModelRequest};
 
     /// The least number of hot samples (of 10) that must give the keyword rules' answer. The
     /// recorded `local:smollm2` gives 5: it answers `Bug` for the billing ticket, every time.

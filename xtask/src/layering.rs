@@ -1,9 +1,13 @@
 //! The crate layering `cargo xtask ci` enforces on normal (non-dev) dependencies, read from
 //! `cargo tree` (see docs/architecture.md for what each crate owns):
 //!
-//! - `llm-do-core` depends on no other workspace crate;
+//! - `llm-do-core` depends on no other workspace crate but `llm-do-syntax`, the
+//!   dependency-free rules (templates, model strings, names) the macros, core and worker files
+//!   share; `llm-do-syntax` itself depends on no workspace crate;
 //! - the test crates (`llm-do-testing`, `llm-do-testkit`) on no HTTP client provider and no
 //!   inference engine;
+//! - `llm-do-openai-wire` (the server side of the OpenAI wire format, shared by testkit and
+//!   `llm-do serve`) on no HTTP stack at all, client or server;
 //! - the providers, toolsets and projects on neither the facade nor each other's engines;
 //! - `llm-do` without features (a program that only uses `#[worker]` and `#[tool]`) compiles
 //!   no HTTP stack and no inference engine.
@@ -13,7 +17,7 @@ use std::process::Command;
 
 /// One rule: `package` built with `features` (cargo tree arguments) must not depend on any
 /// of `forbidden`. `"llm-do-*"` stands for every `llm-do-…` workspace crate but the package
-/// itself.
+/// itself and [`SYNTAX`].
 pub struct Rule {
     /// The package whose graph is read.
     pub package: &'static str,
@@ -22,6 +26,10 @@ pub struct Rule {
     /// Crates that must not appear among its normal dependencies.
     pub forbidden: &'static [&'static str],
 }
+
+/// The dependency-free leaf every layer may use: the syntax rules shared by the macros (at
+/// compile time), core and worker files (at load time).
+const SYNTAX: &str = "llm-do-syntax";
 
 /// The HTTP stack and the inference engine: what only a provider may pull in.
 const HTTP: &[&str] = &["llm-do-openai", "reqwest", "hyper", "rustls"];
@@ -34,6 +42,11 @@ pub const RULES: &[Rule] = &[
         forbidden: &["llm-do", "llm-do-*"],
     },
     Rule {
+        package: "llm-do-syntax",
+        features: &["--all-features"],
+        forbidden: &["llm-do", "llm-do-*"],
+    },
+    Rule {
         package: "llm-do-testing",
         features: &["--all-features"],
         forbidden: &[HTTP[0], HTTP[1], HTTP[2], "llm-do-local", "candle-core", "llm-do"],
@@ -42,6 +55,11 @@ pub const RULES: &[Rule] = &[
         package: "llm-do-testkit",
         features: &["--all-features"],
         forbidden: &["llm-do-openai", "reqwest", "llm-do-local", "candle-core", "llm-do"],
+    },
+    Rule {
+        package: "llm-do-openai-wire",
+        features: &["--all-features"],
+        forbidden: &[HTTP[0], HTTP[1], HTTP[2], "axum", "llm-do", "llm-do-testing", "llm-do-local"],
     },
     Rule {
         package: "llm-do",
@@ -111,7 +129,7 @@ fn violations(rule: &Rule, tree: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     for name in tree.lines().filter_map(|line| line.split_whitespace().next()) {
         let hit = rule.forbidden.iter().any(|f| match f.strip_suffix('*') {
-            Some(prefix) => name.starts_with(prefix) && name != rule.package,
+            Some(prefix) => name.starts_with(prefix) && name != rule.package && name != SYNTAX,
             None => name == *f,
         });
         if hit && !found.iter().any(|f| f == name) {
@@ -132,6 +150,9 @@ mod tests {
         assert_eq!(violations(core, tree), ["llm-do-testing"]);
         assert!(violations(core, "llm-do-core v0.1.0 (/w)\nllm-dollar v1.0.0\n").is_empty());
         assert_eq!(violations(core, "llm-do-core v0.1.0 (/w)\nllm-do v0.1.0 (/w)\n"), ["llm-do"]);
+        assert!(
+            violations(core, "llm-do-core v0.1.0 (/w)\nllm-do-syntax v0.1.0 (/w)\n").is_empty()
+        );
         let facade = RULES.iter().find(|r| r.package == "llm-do").unwrap();
         assert!(
             violations(facade, "llm-do v0.1.0\nllm-do-core v0.1.0\nreqwest-middleware v1\n")

@@ -19,12 +19,13 @@ mod interrupt;
 mod scripted;
 mod view;
 
-use crate::app::{checked, host_builder};
+use crate::app::flags::{ApprovalFlags, LogFlag, ModelFlag, VerboseFlag};
+use crate::app::{checked, host_builder, usage_error};
 use crate::approve::{AnswerReader, HeadlessApprover, TerminalApprover};
 use crate::display::{Display, Mode};
 use crate::exit::Exit;
 use crate::run_log::RunLogWriter;
-use clap::{ArgAction, Args};
+use clap::Args;
 use commands::Outcome;
 use input::{LineInput, Read};
 use interrupt::Interrupt;
@@ -33,7 +34,7 @@ use llm_do::cancel::Cancellation;
 use llm_do::history::{HistoryProcessor, KeepLastTurns, Summarise, TokenBudget};
 use llm_do::providers::openai::{OpenAiConfig, OpenAiProvider};
 use llm_do::setup::RuntimeBuilderExt as _;
-use llm_do::{CallableSpec, Conversation, Ctx, ModelRef, Registry};
+use llm_do::{CallableSpec, Conversation, Ctx, Registry};
 use llm_do_project::ApprovalMode;
 use serde_json::Value;
 use std::io::IsTerminal as _;
@@ -50,9 +51,8 @@ pub(crate) struct ChatArgs {
     /// worker). Each input is its prompt's one parameter, or a JSON object of its parameters.
     #[arg(long)]
     worker: Option<String>,
-    /// The model of every file worker (`provider:name`, e.g. `local:smollm2`).
-    #[arg(long)]
-    model: Option<String>,
+    #[command(flatten)]
+    model: ModelFlag,
     /// Keep only the last N turns of history (the new one included).
     #[arg(long, value_name = "N")]
     keep_turns: Option<usize>,
@@ -64,21 +64,15 @@ pub(crate) struct ChatArgs {
     /// parameter) once there are more than 4, keeping the last 2.
     #[arg(long, value_name = "WORKER")]
     summarise_with: Option<String>,
-    /// Approve every tool call that needs approval (no prompts).
-    #[arg(long, conflicts_with = "deny_all")]
-    approve_all: bool,
-    /// Deny every tool call that needs approval (the model is told; the turn goes on).
-    #[arg(long)]
-    deny_all: bool,
+    #[command(flatten)]
+    approvals: ApprovalFlags,
     /// Without a terminal: print one JSON object per input line.
     #[arg(long)]
     json: bool,
-    /// Show more: -v the tool calls models ask for.
-    #[arg(short, long, action = ArgAction::Count)]
-    verbose: u8,
-    /// Write a run log of every turn (see docs/cli.md for the schema).
-    #[arg(long, value_name = "FILE")]
-    log: Option<PathBuf>,
+    #[command(flatten)]
+    verbose: VerboseFlag,
+    #[command(flatten)]
+    log: LogFlag,
 }
 
 /// Everything a session needs.
@@ -95,7 +89,7 @@ pub(crate) struct Session {
 /// `llm-do chat`.
 pub(crate) async fn chat(args: ChatArgs, host: Registry) -> Exit {
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-    let display = Display::new(Mode::Plain, args.verbose);
+    let display = Display::new(Mode::Plain, args.verbose.verbose);
     let view = ChatView::new(display.clone());
     let input = if interactive {
         match LineInput::start() {
@@ -113,11 +107,6 @@ pub(crate) async fn chat(args: ChatArgs, host: Registry) -> Exit {
         Some(input) => interactive_loop(&mut session, &view, &input).await,
         None => scripted::run(&mut session).await,
     }
-}
-
-fn usage_error(message: impl std::fmt::Display) -> Exit {
-    eprintln!("llm-do: {message}");
-    Exit::Usage
 }
 
 /// Loads the project and builds the runtime and the conversation.
@@ -149,18 +138,7 @@ fn start(
             builder = builder.provider("openai", OpenAiProvider::new(config.streaming(true)));
         }
     }
-    if let Some(model) = &args.model {
-        ModelRef::parse(model).map_err(|e| format!("--model: {e}"))?;
-        builder = builder.default_model(model.clone());
-        for w in project.workers() {
-            let mut w = w.clone();
-            w.model = Some(model.clone());
-            let spec = w.to_spec().map_err(|e| e.to_string())?;
-            specs.retain(|s| s.name() != spec.name());
-            specs.push(spec.clone());
-            builder = builder.register(spec);
-        }
-    }
+    builder = args.model.apply(builder, &project, host, &mut specs)?;
     let spec = specs.iter().rev().find(|s| s.name() == entry).cloned().ok_or_else(|| {
         let names: Vec<&str> = specs.iter().map(|s| s.name()).collect();
         format!("no worker named `{entry}` (known: {})", names.join(", "))
@@ -173,9 +151,9 @@ fn start(
     {
         return Err(format!("--summarise-with: no worker named `{summariser}`"));
     }
-    builder = if args.approve_all {
+    builder = if args.approvals.approve_all {
         builder.approver(ApproveAll)
-    } else if args.deny_all {
+    } else if args.approvals.deny_all {
         builder.approver(DenyAll)
     } else if project.config().approval_mode != ApprovalMode::Prompt {
         builder
@@ -205,15 +183,7 @@ fn start(
     // plain lines go to stderr, as for `llm-do run`.
     builder =
         if input.is_some() { builder.subscribe(view.clone()) } else { builder.subscribe(display) };
-    let log = match &args.log {
-        Some(path) => {
-            let writer = RunLogWriter::create(path, &specs)
-                .map_err(|e| format!("cannot create the run log {}: {e}", path.display()))?;
-            builder = builder.subscribe(writer.clone());
-            Some(writer)
-        }
-        None => None,
-    };
+    let (builder, log) = args.log.open(builder, &specs)?;
     let mut processors: Vec<Arc<dyn HistoryProcessor>> = Vec::new();
     if let Some(worker) = &args.summarise_with {
         processors.push(Arc::new(Summarise::new(worker.clone())));

@@ -3,8 +3,9 @@
 //! `llm-do mcp PROJECT`, which serves the project's workers and tools as MCP tools (stdio, or
 //! streamable HTTP with `--http ADDR`). See `docs/mcp.md`.
 
+use crate::app::flags::{LogFlag, ModelFlag};
+use crate::app::usage_error;
 use crate::exit::Exit;
-use crate::run_log::RunLogWriter;
 use clap::Args;
 use llm_do::approval::{ApprovalPolicy, ApprovalRequest, ApproveAll, Decision};
 use llm_do::setup::RuntimeBuilderExt as _;
@@ -30,12 +31,10 @@ pub(crate) struct McpArgs {
     /// calls are refused with a tool error unless the project's rules allow them).
     #[arg(long)]
     approve_all: bool,
-    /// The model of every file worker and of Rust workers that name none (`provider:name`).
-    #[arg(long)]
-    model: Option<String>,
-    /// Write a run log of every served call: one JSON object per event.
-    #[arg(long, value_name = "FILE")]
-    log: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelFlag,
+    #[command(flatten)]
+    log: LogFlag,
 }
 
 /// The MCP servers of a project, connected.
@@ -174,25 +173,11 @@ async fn serve_with(args: &McpArgs, host: &Registry) -> Exit {
     };
     let mut specs: Vec<Arc<CallableSpec>> = host.iter().cloned().collect();
     specs.extend(project.specs().cloned());
-    let mut builder = project.register(crate::app::host_builder(host)).with_default_providers();
-    if let Some(model) = &args.model {
-        if let Err(e) = llm_do::ModelRef::parse(model) {
-            eprintln!("llm-do: --model: {e}");
-            return Exit::Usage;
-        }
-        builder = builder.default_model(model.clone());
-        for w in project.workers() {
-            let mut w = w.clone();
-            w.model = Some(model.clone());
-            match w.to_spec_in(host) {
-                Ok(spec) => builder = builder.register(spec),
-                Err(e) => {
-                    eprintln!("llm-do: {e}");
-                    return Exit::Usage;
-                }
-            }
-        }
-    }
+    let builder = project.register(crate::app::host_builder(host)).with_default_providers();
+    let mut builder = match args.model.apply(builder, &project, host, &mut specs) {
+        Ok(builder) => builder,
+        Err(message) => return usage_error(message),
+    };
     let approve_all =
         args.approve_all || project.config().approval_mode == ApprovalMode::ApproveAll;
     if args.approve_all {
@@ -207,18 +192,9 @@ async fn serve_with(args: &McpArgs, host: &Registry) -> Exit {
             ))
         });
     }
-    let log = match &args.log {
-        Some(path) => match RunLogWriter::create(path, &specs) {
-            Ok(w) => {
-                builder = builder.subscribe(w.clone());
-                Some(w)
-            }
-            Err(e) => {
-                eprintln!("llm-do: cannot create the run log {}: {e}", path.display());
-                return Exit::Usage;
-            }
-        },
-        None => None,
+    let (builder, log) = match args.log.open(builder, &specs) {
+        Ok(opened) => opened,
+        Err(message) => return usage_error(message),
     };
     let service = McpService::new(builder.build())
         .policy(project.approval_policy(ApprovalPolicy::new()))

@@ -19,7 +19,6 @@
 //! then use the embedded local model over HTTP.
 
 pub mod parts;
-pub mod wire;
 
 use crate::models::Served;
 use axum::Router;
@@ -32,6 +31,8 @@ use axum::routing::{get, post};
 use futures::Stream;
 use futures::channel::mpsc;
 use llm_do::{ModelError, ModelErrorKind, StreamDelta};
+use llm_do_openai_wire::response::{self as wire, Head};
+use llm_do_openai_wire::{error, request};
 use serde_json::{Value, json};
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -41,7 +42,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
-use wire::ChatRequest;
 
 /// The routes of the server, over `served`.
 ///
@@ -126,34 +126,41 @@ async fn chat(State(served): State<Arc<Served>>, body: Body) -> Response {
         Ok(body) => body,
         Err(response) => return response,
     };
-    let request: ChatRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => return bad_request(&format!("invalid request body: {e}"), None),
-    };
     let target =
         parts::Target { capabilities: served.model().input_capabilities(), label: served.label() };
-    let model_request = match request.to_model_request_for(served.name(), &target) {
+    let user = |i: usize, content: Option<&Value>| parts::user_message(i, content, &target);
+    let request = match request::parse_with(&body, &user) {
         Ok(r) => r,
         Err(e) => {
-            return error_response(StatusCode::BAD_REQUEST, &e.0, e.1.as_deref(), e.2.as_deref());
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                &e.message,
+                e.param.as_deref(),
+                e.code.as_deref(),
+            );
         }
     };
+    // The server serves its one model whatever the client names; the name is echoed back.
+    let mut model_request = request.model_request;
+    model_request.model = served.name().to_owned();
     let id = format!("chatcmpl-{}", next_id());
     let created = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let model_name =
-        if request.model.is_empty() { served.label().to_owned() } else { request.model.clone() };
+    let model_name = match request.model {
+        Some(name) if !name.is_empty() => name,
+        _ => served.label().to_owned(),
+    };
     if request.stream {
-        let include_usage = request.stream_options.as_ref().is_some_and(|o| o.include_usage);
         return stream(
             served,
             model_request,
             Chunker { id, created, model: model_name },
-            include_usage,
+            request.include_usage,
         );
     }
     match served.model().request(&model_request).await {
         Ok(response) => {
-            json_response(StatusCode::OK, &wire::completion(&id, created, &model_name, &response))
+            let head = Head { id: &id, created, model: &model_name, fingerprint: None };
+            json_response(StatusCode::OK, &wire::completion(&head, &response))
         }
         Err(e) => model_error(&e),
     }
@@ -199,40 +206,18 @@ struct Chunker {
 }
 
 impl Chunker {
-    fn chunk(&self, delta: Value, finish_reason: Option<&str>) -> Bytes {
-        self.event(&json!({
-            "id": self.id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
-        }))
+    fn head(&self) -> Head<'_> {
+        Head { id: &self.id, created: self.created, model: &self.model, fingerprint: None }
     }
 
-    fn event(&self, value: &Value) -> Bytes {
-        Bytes::from(format!("data: {value}\n\n"))
+    fn chunk(&self, delta: Value, finish_reason: Option<&str>) -> Bytes {
+        event(&wire::chunk(&self.head(), delta, finish_reason))
     }
 }
 
-/// The chunk delta of a streamed piece. A `Restart` (an upstream provider lost its stream and
-/// sends the request again) cannot be taken back over SSE: it is not forwarded, and the
-/// client may see the restarted text twice.
-fn delta_json(delta: StreamDelta) -> Option<Value> {
-    Some(match delta {
-        StreamDelta::Text { text } => json!({"content": text}),
-        StreamDelta::ToolCall { index, id, name, arguments } => {
-            let mut call = json!({"index": index, "function": {"arguments": arguments}});
-            if let Some(id) = id {
-                call["id"] = json!(id);
-                call["type"] = json!("function");
-            }
-            if let Some(name) = name {
-                call["function"]["name"] = json!(name);
-            }
-            json!({"tool_calls": [call]})
-        }
-        StreamDelta::Restart { .. } => return None,
-    })
+/// One server-sent event.
+fn event(value: &Value) -> Bytes {
+    Bytes::from(wire::event(value))
 }
 
 fn stream(
@@ -243,9 +228,12 @@ fn stream(
 ) -> Response {
     let (tx, rx) = mpsc::unbounded::<Bytes>();
     let task = tokio::spawn(async move {
-        let _ = tx.unbounded_send(chunker.chunk(json!({"role": "assistant", "content": ""}), None));
+        let _ = tx.unbounded_send(chunker.chunk(wire::role_delta(true), None));
+        // A `Restart` (an upstream provider lost its stream and sends the request again)
+        // cannot be taken back over SSE: it is not forwarded, and the client may see the
+        // restarted text twice.
         let sink = |delta: StreamDelta| {
-            if let Some(delta) = delta_json(delta) {
+            if let Some(delta) = wire::delta(&delta) {
                 let _ = tx.unbounded_send(chunker.chunk(delta, None));
             }
         };
@@ -254,22 +242,16 @@ fn stream(
                 let _ = tx
                     .unbounded_send(chunker.chunk(json!({}), Some(wire::finish_reason(&response))));
                 if include_usage {
-                    let _ = tx.unbounded_send(chunker.event(&json!({
-                        "id": chunker.id,
-                        "object": "chat.completion.chunk",
-                        "created": chunker.created,
-                        "model": chunker.model,
-                        "choices": [],
-                        "usage": wire::usage(&response),
-                    })));
+                    let chunk = wire::usage_chunk(&chunker.head(), &response.usage);
+                    let _ = tx.unbounded_send(event(&chunk));
                 }
             }
             Err(e) => {
                 let (_, kind) = status_of(&e);
-                let _ = tx.unbounded_send(chunker.event(&wire::error_body(&e.to_string(), kind)));
+                let _ = tx.unbounded_send(event(&error::body(&e.to_string(), kind, None, None)));
             }
         }
-        let _ = tx.unbounded_send(Bytes::from_static(b"data: [DONE]\n\n"));
+        let _ = tx.unbounded_send(Bytes::from_static(wire::DONE.as_bytes()));
     });
     let body = Body::from_stream(Guarded { rx, task });
     let mut response = Response::new(body);
@@ -313,7 +295,7 @@ fn status_of(e: &ModelError) -> (StatusCode, &'static str) {
 
 fn model_error(e: &ModelError) -> Response {
     let (status, kind) = status_of(e);
-    json_response(status, &wire::error_body(&e.to_string(), kind))
+    json_response(status, &error::body(&e.to_string(), kind, None, None))
 }
 
 fn bad_request(message: &str, param: Option<&str>) -> Response {
@@ -327,7 +309,7 @@ fn error_response(
     param: Option<&str>,
     code: Option<&str>,
 ) -> Response {
-    json_response(status, &wire::error_body_with(message, "invalid_request_error", param, code))
+    json_response(status, &error::body(message, "invalid_request_error", param, code))
 }
 
 fn json_response(status: StatusCode, value: &Value) -> Response {

@@ -190,7 +190,9 @@ async fn server_with(replies: Vec<Reply>) -> TestServer {
 
 #[test]
 fn check_reports_every_mistake_with_its_location() {
-    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    // The one broken-project fixture tree, shared with llm-do-project's `check` tests.
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../llm-do-project/tests/fixtures");
     let out = output(command(BIN, None).current_dir(&fixtures).args(["check", "broken"]));
     assert_eq!(code(&out), 2);
     assert_eq!(stdout(&out), "", "diagnostics go to stderr");

@@ -19,8 +19,9 @@
 #[path = "support/cli.rs"]
 mod support;
 
+use fastrand::Rng;
 use llm_do_testing::scripted::Reply;
-use llm_do_testkit::{TestServer, XorShift64};
+use llm_do_testkit::TestServer;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -78,12 +79,12 @@ fn judge(status: Option<ExitStatus>, allowed: &[i32]) -> Option<String> {
 }
 
 /// Text that makes recursive parsers and walkers work hard.
-fn bomb(rng: &mut XorShift64) -> String {
+fn bomb(rng: &mut Rng) -> String {
     const DEPTHS: [usize; 6] = [17, 200, 1_700, 20_000, 100_000, 300_000];
-    let n = DEPTHS[rng.below(DEPTHS.len())];
+    let n = DEPTHS[rng.usize(..DEPTHS.len())];
     let nested =
         |open: &str, mid: &str, close: &str| format!("{}{mid}{}", open.repeat(n), close.repeat(n));
-    match rng.below(9) {
+    match rng.usize(..9) {
         0 => nested("{", "a", "}"),
         1 => nested("{a,", "b", "}"),
         2 => nested("[", "", "]"),
@@ -93,35 +94,35 @@ fn bomb(rng: &mut XorShift64) -> String {
         6 => (0..n.min(3_000)).map(|i| format!("{}- a\n", " ".repeat(i % 200))).collect(),
         7 => {
             const SPECIAL: &[u8] = b"{}[]()*?,\\/:\"'\n-#&!|>%@`=.$^+ a\t";
-            let len = 1 + rng.below(4_000);
-            (0..len).map(|_| SPECIAL[rng.below(SPECIAL.len())] as char).collect()
+            let len = 1 + rng.usize(..4_000);
+            (0..len).map(|_| SPECIAL[rng.usize(..SPECIAL.len())] as char).collect()
         }
-        _ => "x".repeat(1 + rng.below(5_000)),
+        _ => "x".repeat(1 + rng.usize(..5_000)),
     }
 }
 
 /// `seed` mutated once to four times.
-fn mutate(rng: &mut XorShift64, seed: &str) -> Vec<u8> {
+fn mutate(rng: &mut Rng, seed: &str) -> Vec<u8> {
     let mut bytes = seed.as_bytes().to_vec();
-    for _ in 0..1 + rng.below(4) {
-        let at = rng.below(bytes.len() + 1);
-        match rng.below(5) {
+    for _ in 0..1 + rng.usize(..4) {
+        let at = rng.usize(..bytes.len() + 1);
+        match rng.usize(..5) {
             0 | 1 => {
                 let b = bomb(rng);
                 bytes.splice(at..at, b.into_bytes());
             }
             2 => {
-                let end = (at + rng.below(40)).min(bytes.len());
+                let end = (at + rng.usize(..40)).min(bytes.len());
                 bytes.drain(at..end);
             }
             3 => {
-                let end = (at + rng.below(200)).min(bytes.len());
+                let end = (at + rng.usize(..200)).min(bytes.len());
                 let piece = bytes[at..end].to_vec();
                 bytes.splice(at..at, piece);
             }
             _ => {
                 if let Some(b) = bytes.get_mut(at) {
-                    *b ^= 1 << rng.below(8);
+                    *b ^= 1 << rng.usize(..8);
                 }
             }
         }
@@ -134,10 +135,10 @@ const HELPER: &str = "---\ndescription: Helps.\n---\nHelp with {input}.\n";
 const CONFIG: &str = "entry = \"main\"\nmodel = \"openai:gpt-4o-mini\"\nmax_depth = 4\n\n[budget]\nrequests = 20\n\n[providers.openai]\nfirst_byte_timeout = 30\n\n[approval]\nmode = \"prompt\"\nrules = [\n  { tool = \"write_*\", verdict = \"ask\" },\n  { tool = \"read_file\", verdict = \"allow\", args = { \"/path\" = { glob = \"docs/**\" } } },\n  { tool = \"shell\", verdict = \"deny\", args = { \"/command\" = { regex = \"^rm\" } } },\n]\n";
 
 /// One rule whose glob or regex is a bomb, in TOML or in YAML.
-fn hostile_rule(rng: &mut XorShift64) -> (String, String) {
+fn hostile_rule(rng: &mut Rng) -> (String, String) {
     let text = bomb(rng).replace(['"', '\\', '\n'], "");
-    let (key, arg) = if rng.below(2) == 0 { ("glob", "/path") } else { ("regex", "/path") };
-    let toml = if rng.below(2) == 0 {
+    let (key, arg) = if rng.usize(..2) == 0 { ("glob", "/path") } else { ("regex", "/path") };
+    let toml = if rng.usize(..2) == 0 {
         format!("[approval]\nrules = [{{ tool = \"{text}\", verdict = \"deny\" }}]\n")
     } else {
         format!(
@@ -154,7 +155,7 @@ fn hostile_rule(rng: &mut XorShift64) -> (String, String) {
 fn project_files_and_approval_rules_never_crash_or_hang_check() {
     let cases = env_number("LLM_DO_FUZZ_CASES", 140);
     let seed = env_number("LLM_DO_FUZZ_SEED", 0x15_15_15);
-    let mut rng = XorShift64::new(seed);
+    let mut rng = Rng::with_seed(seed);
     let mut failures = Vec::new();
     for case in 0..cases {
         let files: Vec<(String, Vec<u8>)> = match case % 4 {
@@ -195,14 +196,14 @@ fn project_files_and_approval_rules_never_crash_or_hang_check() {
 }
 
 /// Hostile arguments for the filesystem tools, and arguments that are not even JSON.
-fn hostile_call(rng: &mut XorShift64) -> Reply {
+fn hostile_call(rng: &mut Rng) -> Reply {
     let text = bomb(rng);
-    match rng.below(5) {
+    match rng.usize(..5) {
         0 | 1 => Reply::tool_call("list_files", json!({"pattern": text})),
         2 => Reply::tool_call("read_file", json!({"path": text})),
         3 => {
             // Arguments nested past serde_json's recursion limit (128).
-            let depth = 100 + rng.below(200);
+            let depth = 100 + rng.usize(..200);
             let mut v = json!("x");
             for _ in 0..depth {
                 v = Value::Array(vec![v]);
@@ -217,7 +218,7 @@ fn hostile_call(rng: &mut XorShift64) -> Reply {
 async fn hostile_tool_arguments_never_crash_or_hang_a_run() {
     let runs = env_number("LLM_DO_FUZZ_CASES", 140) / 28;
     let seed = env_number("LLM_DO_FUZZ_SEED", 0x15_15_15);
-    let mut rng = XorShift64::new(seed ^ 0xA55A);
+    let mut rng = Rng::with_seed(seed ^ 0xA55A);
     let dir = project(&[
         ("llm-do.toml", "entry = \"main\"\nmodel = \"openai:test-model\"\n"),
         (

@@ -109,7 +109,9 @@ async fn models_and_completions_over_http() {
 
     let (status, body) = post(&server, serde_json::json!({"messages": "nope"})).await;
     assert_eq!(status, 400);
-    assert!(body.contains("invalid request body"), "{body}");
+    let error: Value = serde_json::from_str(&body).expect("JSON error body");
+    assert_eq!(error["error"]["param"], "messages", "{body}");
+    assert_eq!(error["error"]["type"], "invalid_request_error", "{body}");
     let (status, body) = post(
         &server,
         serde_json::json!({

@@ -4,6 +4,12 @@
 //! every run, synchronously and in order per call. Each event carries the [`CallInfo`] of the
 //! call it belongs to — id, parent, depth, name and kind — so that a stochastic step is always
 //! visible as one.
+//!
+//! [`EventLog`] keeps them; [`EventPrinter`] shows them as they happen.
+
+mod printer;
+
+pub use printer::EventPrinter;
 
 use crate::approval::{ApprovalRequest, Verdict};
 use crate::call::CallInfo;

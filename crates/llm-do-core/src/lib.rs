@@ -28,6 +28,7 @@ pub mod attachment;
 pub mod bounds;
 pub mod call;
 pub mod cancel;
+pub mod canonical;
 mod chat;
 pub mod conversation;
 pub mod ctx;
@@ -59,7 +60,7 @@ pub use call::{CallId, CallInfo, CallKind};
 pub use conversation::{Conversation, ConversationError, Entry};
 pub use ctx::Ctx;
 pub use error::{Error, Result};
-pub use event::{Event, EventKind, EventLog, EventSubscriber};
+pub use event::{Event, EventKind, EventLog, EventPrinter, EventSubscriber};
 pub use message::{ContentPart, Message, ToolCall, ToolResult};
 pub use model::{
     DeltaSink, Model, ModelError, ModelErrorKind, ModelRequest, ModelResponse, ModelSettings,

@@ -1,4 +1,5 @@
 //! Model strings: `provider:name`, e.g. `openai:gpt-4o-mini` or `local:/models/x.gguf`.
+//! The syntax is [`llm_do_syntax::model`]'s, which the `#[worker]` macro checks too.
 
 use crate::error::{Error, Result};
 use std::fmt;
@@ -30,25 +31,8 @@ impl ModelRef {
     /// assert!(ModelRef::parse("Open AI:x").is_err());
     /// ```
     pub fn parse(model: &str) -> Result<Self> {
-        let invalid = |reason: &str| Error::InvalidModel {
-            model: model.to_owned(),
-            reason: reason.to_owned(),
-        };
-        let Some((provider, name)) = model.split_once(':') else {
-            return Err(invalid("expected `provider:name`, e.g. `openai:gpt-4o-mini`"));
-        };
-        if provider.is_empty()
-            || !provider
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-        {
-            return Err(invalid(
-                "the provider (before `:`) must be lower-case letters, digits, `-` or `_`",
-            ));
-        }
-        if name.trim().is_empty() {
-            return Err(invalid("the model name (after `:`) is empty"));
-        }
+        let (provider, name) = llm_do_syntax::model::split(model)
+            .map_err(|e| Error::InvalidModel { model: model.to_owned(), reason: e.to_string() })?;
         Ok(Self { provider: provider.to_owned(), name: name.to_owned() })
     }
 

@@ -4,10 +4,12 @@
 //! macro checks this at compile time). String arguments are inserted as they are; other values
 //! as compact JSON. When a template uses no placeholder at all but the call has arguments, the
 //! arguments are appended as a JSON block so that the model always sees its input.
+//!
+//! The syntax itself is [`llm_do_syntax::template`]'s, which the `#[worker]` macro and the
+//! worker-file checker use too.
 
-mod template_error;
-
-pub use template_error::TemplateError;
+pub use llm_do_syntax::template::TemplateError;
+use llm_do_syntax::template::{self, Piece};
 
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -45,48 +47,13 @@ impl Template {
     /// assert!(Template::parse("bad {two words}").is_err());
     /// ```
     pub fn parse(source: &str) -> Result<Self, TemplateError> {
-        let mut parts = Vec::new();
-        let mut text = String::new();
-        let mut chars = source.char_indices().peekable();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '{' if chars.peek().map(|&(_, c)| c) == Some('{') => {
-                    chars.next();
-                    text.push('{');
-                }
-                '}' if chars.peek().map(|&(_, c)| c) == Some('}') => {
-                    chars.next();
-                    text.push('}');
-                }
-                '{' => {
-                    let mut name = String::new();
-                    let mut closed = false;
-                    for (_, c) in chars.by_ref() {
-                        if c == '}' {
-                            closed = true;
-                            break;
-                        }
-                        name.push(c);
-                    }
-                    if !closed {
-                        return Err(TemplateError::Unclosed { offset: i });
-                    }
-                    let name = name.trim().to_owned();
-                    if !is_identifier(&name) {
-                        return Err(TemplateError::NotAPlaceholder { offset: i, name });
-                    }
-                    if !text.is_empty() {
-                        parts.push(Part::Text(std::mem::take(&mut text)));
-                    }
-                    parts.push(Part::Placeholder(name, i));
-                }
-                '}' => return Err(TemplateError::Unmatched { offset: i }),
-                c => text.push(c),
-            }
-        }
-        if !text.is_empty() {
-            parts.push(Part::Text(text));
-        }
+        let parts = template::parse(source)?
+            .into_iter()
+            .map(|piece| match piece {
+                Piece::Text(text) => Part::Text(text),
+                Piece::Placeholder { name, offset } => Part::Placeholder(name, offset),
+            })
+            .collect();
         Ok(Self { source: source.to_owned(), parts })
     }
 
@@ -177,12 +144,6 @@ impl Template {
         }
         out
     }
-}
-
-fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c == '_' || c.is_alphabetic())
-        && chars.all(|c| c == '_' || c.is_alphanumeric())
 }
 
 #[cfg(test)]

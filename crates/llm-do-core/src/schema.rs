@@ -123,9 +123,77 @@ pub fn is_text_schema(schema: &Value) -> bool {
 /// ```
 pub fn schema_name(schema: &Value, fallback: &str) -> String {
     let raw = schema.get("title").and_then(Value::as_str).unwrap_or(fallback);
-    raw.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
-        .collect()
+    llm_do_syntax::name::sanitize(raw, &llm_do_syntax::name::sanitize(fallback, "output"))
+}
+
+/// Deepest nesting [`visit_mut`] walks: schemas from files and servers can nest without end.
+pub const MAX_SCHEMA_DEPTH: usize = 64;
+
+/// Calls `f` on every direct subschema of `schema`: the values of `properties`,
+/// `patternProperties`, `$defs`, `definitions` and `dependentSchemas`, the members of `anyOf`,
+/// `oneOf`, `allOf` and `prefixItems`, and `items`, `additionalProperties`,
+/// `additionalItems`, `not`, `if`, `then`, `else`, `contains`, `propertyNames`,
+/// `unevaluatedItems` and `unevaluatedProperties` when they are schemas. The one list of the
+/// keywords that hold subschemas, for every walker over schemas.
+///
+/// ```
+/// let mut s = serde_json::json!({"properties": {"a": {"type": "string"}}, "items": {"type": "integer"}});
+/// let mut seen = Vec::new();
+/// llm_do_core::schema::for_each_subschema_mut(&mut s, &mut |sub| seen.push(sub["type"].clone()));
+/// assert_eq!(seen, [serde_json::json!("string"), serde_json::json!("integer")]);
+/// ```
+pub fn for_each_subschema_mut(schema: &mut Value, f: &mut dyn FnMut(&mut Value)) {
+    let Value::Object(map) = schema else { return };
+    for (key, value) in map.iter_mut() {
+        match key.as_str() {
+            "properties" | "patternProperties" | "$defs" | "definitions" | "dependentSchemas" => {
+                if let Value::Object(children) = value {
+                    children.values_mut().for_each(&mut *f);
+                }
+            }
+            "items"
+            | "additionalProperties"
+            | "additionalItems"
+            | "not"
+            | "if"
+            | "then"
+            | "else"
+            | "contains"
+            | "propertyNames"
+            | "unevaluatedItems"
+            | "unevaluatedProperties" => match value {
+                Value::Array(children) => children.iter_mut().for_each(&mut *f),
+                Value::Object(_) => f(value),
+                _ => {}
+            },
+            "anyOf" | "oneOf" | "allOf" | "prefixItems" => {
+                if let Value::Array(children) = value {
+                    children.iter_mut().for_each(&mut *f);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Calls `f` on `schema` and then on every subschema below it ([`for_each_subschema_mut`]),
+/// parents before children, down to [`MAX_SCHEMA_DEPTH`] levels (deeper ones are left as they
+/// are).
+///
+/// ```
+/// let mut s = serde_json::json!({"format": "int64", "items": {"format": "uint8"}});
+/// llm_do_core::schema::visit_mut(&mut s, &mut |sub| { sub.as_object_mut().map(|m| m.remove("format")); });
+/// assert_eq!(s, serde_json::json!({"items": {}}));
+/// ```
+pub fn visit_mut(schema: &mut Value, f: &mut dyn FnMut(&mut Value)) {
+    fn walk(schema: &mut Value, depth: usize, f: &mut dyn FnMut(&mut Value)) {
+        if depth > MAX_SCHEMA_DEPTH {
+            return;
+        }
+        f(schema);
+        for_each_subschema_mut(schema, &mut |sub| walk(sub, depth + 1, f));
+    }
+    walk(schema, 0, f)
 }
 
 /// A compiled JSON Schema.

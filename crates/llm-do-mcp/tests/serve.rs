@@ -18,6 +18,31 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 
+/// A runtime served over streamable HTTP on a free loopback port, until [`HttpServer::stop`].
+struct HttpServer {
+    addr: std::net::SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl HttpServer {
+    async fn start(rt: &Runtime) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(McpService::new(rt.clone()).serve_http(listener, async {
+            let _ = stopped.await;
+        }));
+        Self { addr, stop, server }
+    }
+
+    /// Stops the server; it must end cleanly and soon.
+    async fn stop(self) {
+        self.stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(10), self.server).await.unwrap().unwrap().unwrap();
+    }
+}
+
 struct Fixture {
     rt: Runtime,
     log: EventLog,
@@ -291,12 +316,8 @@ async fn malformed_json_rpc_gets_an_error_and_the_server_goes_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streamable_http_with_rmcp_client() {
     let f = fixture();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(McpService::new(f.rt.clone()).serve_http(listener, async {
-        let _ = stopped.await;
-    }));
+    let server = HttpServer::start(&f.rt).await;
+    let addr = server.addr;
     let transport =
         rmcp::transport::StreamableHttpClientTransport::from_uri(format!("http://{addr}/mcp"));
     let client = ().serve(transport).await.unwrap();
@@ -306,8 +327,7 @@ async fn streamable_http_with_rmcp_client() {
         client.peer().call_tool(call("classify", json!({"input": "add dark mode"}))).await.unwrap();
     assert_eq!(r.structured_content, Some(json!({"label": "feature"})));
     client.cancel().await.unwrap();
-    stop.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), server).await.unwrap().unwrap().unwrap();
+    server.stop().await;
 }
 
 /// The official Python SDK as a third-party client. Needs a Python with `mcp` installed,
@@ -327,12 +347,8 @@ async fn python_mcp_client_lists_and_calls() {
         return;
     };
     let f = fixture();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(McpService::new(f.rt.clone()).serve_http(listener, async {
-        let _ = stopped.await;
-    }));
+    let server = HttpServer::start(&f.rt).await;
+    let addr = server.addr;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/client.py");
     let out = tokio::time::timeout(
         Duration::from_secs(120),
@@ -362,8 +378,7 @@ async fn python_mcp_client_lists_and_calls() {
         v["unknown"]
     );
     assert_eq!(f.removed.load(Ordering::SeqCst), 0);
-    stop.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), server).await.unwrap().unwrap().unwrap();
+    server.stop().await;
 }
 
 /// Both directions at once: an llm-do runtime served over streamable HTTP is an MCP toolset of
@@ -374,12 +389,8 @@ async fn a_served_runtime_is_an_http_toolset_of_another() {
     use llm_do_core::approval::ApproveAll;
     use llm_do_mcp::{McpBuilderExt as _, McpServer, McpToolset};
     let f = fixture();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(McpService::new(f.rt.clone()).serve_http(listener, async {
-        let _ = stopped.await;
-    }));
+    let server = HttpServer::start(&f.rt).await;
+    let addr = server.addr;
     let url = format!("http://{addr}/mcp");
     let desk =
         McpToolset::connect("desk", McpServer::http(url).header("X-Team", "ops")).await.unwrap();
@@ -413,6 +424,5 @@ async fn a_served_runtime_is_an_http_toolset_of_another() {
     assert!(!result.is_error, "{}", result.content);
     assert_eq!(serde_json::from_str::<Value>(&result.content).unwrap(), json!({"label": "bug"}));
     desk.close().await;
-    stop.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), server).await.unwrap().unwrap().unwrap();
+    server.stop().await;
 }

@@ -124,14 +124,9 @@ fn wrap(schema: &Value) -> (Value, bool) {
     (Value::Object(wrapper), true)
 }
 
-/// A schema name as OpenAI accepts it: `[A-Za-z0-9_-]{1,64}`.
+/// A schema name as OpenAI accepts it: `[A-Za-z0-9_-]{1,64}` (the project's rule for names).
 fn schema_name(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
-        .take(64)
-        .collect();
-    if cleaned.is_empty() { "output".to_owned() } else { cleaned }
+    llm_do_core::schema::schema_name(&Value::Null, name)
 }
 
 /// An answer as decoded from a body or assembled from a stream, before the output plan is

@@ -109,48 +109,16 @@ fn describes_objects(map: &Map<String, Value>) -> bool {
 /// `uint32`, `double`, ... for Rust numbers). They are annotations only: the runtime still
 /// validates answers against the original schema.
 pub(crate) fn strip_unknown_formats(schema: &mut Value) {
-    if let Value::Object(map) = schema {
-        let unknown =
-            map.get("format").is_some_and(|f| !f.as_str().is_some_and(|f| FORMATS.contains(&f)));
-        if unknown {
-            map.remove("format");
-        }
-    }
-    for_each_subschema(schema, &mut strip_unknown_formats);
-}
-
-/// Calls `f` on every direct subschema of `schema`.
-fn for_each_subschema(schema: &mut Value, f: &mut dyn FnMut(&mut Value)) {
-    let Value::Object(map) = schema else { return };
-    for (key, value) in map.iter_mut() {
-        match key.as_str() {
-            "properties" | "patternProperties" | "$defs" | "definitions" | "dependentSchemas" => {
-                if let Value::Object(children) = value {
-                    children.values_mut().for_each(&mut *f);
-                }
+    llm_do_core::schema::visit_mut(schema, &mut |sub| {
+        if let Value::Object(map) = sub {
+            let unknown = map
+                .get("format")
+                .is_some_and(|f| !f.as_str().is_some_and(|f| FORMATS.contains(&f)));
+            if unknown {
+                map.remove("format");
             }
-            "items"
-            | "additionalProperties"
-            | "not"
-            | "if"
-            | "then"
-            | "else"
-            | "contains"
-            | "propertyNames"
-            | "unevaluatedItems"
-            | "unevaluatedProperties" => match value {
-                Value::Array(children) => children.iter_mut().for_each(&mut *f),
-                Value::Object(_) => f(value),
-                _ => {}
-            },
-            "anyOf" | "oneOf" | "allOf" | "prefixItems" => {
-                if let Value::Array(children) = value {
-                    children.iter_mut().for_each(&mut *f);
-                }
-            }
-            _ => {}
         }
-    }
+    });
 }
 
 #[cfg(test)]

@@ -16,11 +16,9 @@
 //! project or toolsets of the host program.
 
 use crate::diagnostic::{Diagnostic, Pos};
-use crate::frontmatter;
 use crate::toolset::{FilesystemOptions, ShellOptions, ToolEntry};
-use crate::worker_file::{NAME_EXPECTED, Parser, WorkerFile, is_valid_name, list, model_message};
-use crate::yaml::{self, Kind, Node};
-use llm_do_core::ModelRef;
+use crate::worker_file::{NAME_EXPECTED, Parser, WorkerFile, is_valid_name, list};
+use crate::yaml::{Kind, Node};
 use llm_do_tools::shell::ShellRule;
 use std::path::{Path, PathBuf};
 
@@ -132,31 +130,10 @@ fn shell_readonly_rules() -> Vec<ShellRule> {
 /// be read) and every problem found.
 pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>, Vec<Diagnostic>) {
     let mut p = Parser { file, dir, diagnostics: Vec::new() };
-    let split = match frontmatter::split(text) {
-        Ok(s) => s,
-        Err(e) => {
-            p.error(Pos { line: e.line, column: 1 }, e.message, e.expected);
-            return (None, p.diagnostics);
-        }
+    let Some((split, entries)) = p.frontmatter(text, "keys such as `name:` and `model:`") else {
+        return (None, p.diagnostics);
     };
-    let entries = match yaml::parse(split.yaml, split.yaml_line) {
-        Ok(None) => Vec::new(),
-        Ok(Some(Node { kind: Kind::Map(entries), .. })) => entries,
-        Ok(Some(node)) => {
-            p.error(
-                node.pos,
-                "the frontmatter is not a mapping",
-                "keys such as `name:` and `model:`",
-            );
-            return (None, p.diagnostics);
-        }
-        Err(e) => {
-            p.yaml_error(e);
-            return (None, p.diagnostics);
-        }
-    };
-    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
-    let mut worker = WorkerFile::empty(file, stem);
+    let mut worker = p.worker();
     worker.agent_file = true;
     let instructions = split.body.trim().to_owned();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
@@ -165,23 +142,11 @@ pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>,
     for (key_node, value) in &entries {
         let key = key_node.as_str().unwrap_or_default();
         match key {
-            "name" => {
-                worker.name_pos = value.pos;
-                match p.string(key, value) {
-                    Some(name) if is_valid_name(&name) => worker.name = name,
-                    Some(name) => p.error(value.pos, format!("`{name}` is not a valid agent name"), NAME_EXPECTED),
-                    None => {}
-                }
-            }
+            "name" => p.name(value, "agent", &mut worker),
             "description" => worker.description = p.string(key, value),
             "model" => {
                 model_pos = Some(value.pos);
-                if let Some(model) = p.string(key, value) {
-                    match ModelRef::parse(&model) {
-                        Ok(_) => worker.model = Some(model),
-                        Err(e) => p.error(value.pos, model_message(&model, &e), "`provider:name`, for example `openai:gpt-4o-mini`"),
-                    }
-                }
+                p.model(value, &mut worker);
             }
             "compatible_models" => {
                 worker.compatible_pos = value.pos;

@@ -290,14 +290,11 @@ fn hand_written_schemas() {
             json!([1]),
         ),
         (json!({"type": "array"}), json!([])),
-        (
-            json!({"type": "array", "minItems": 2, "uniqueItems": true}),
-            json!(["example", "sample"]),
-        ),
+        (json!({"type": "array", "minItems": 2, "uniqueItems": true}), json!(["example", "hello"])),
         (json!({"type": "array", "contains": {"const": 7}}), json!([7])),
         (
             json!({"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 3, "uniqueItems": true}),
-            json!([0, 79, 44]),
+            json!([0, 42, 1]),
         ),
         (
             json!({"type": "array", "items": {"enum": ["a", "b", "c"]}, "minItems": 3, "uniqueItems": true}),
@@ -469,14 +466,13 @@ fn deep_schemas_do_not_overflow() {
 /// Random schema-like documents: generation never panics, and whatever it returns is valid.
 #[test]
 fn random_schemas_give_valid_examples_or_errors() {
-    struct Lcg(u64);
-    impl Lcg {
+    struct Draw(fastrand::Rng);
+    impl Draw {
         fn next(&mut self, n: u64) -> u64 {
-            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (self.0 >> 33) % n
+            self.0.u64(..n)
         }
     }
-    fn schema(rng: &mut Lcg, depth: u32) -> Value {
+    fn schema(rng: &mut Draw, depth: u32) -> Value {
         if depth > 3 || rng.next(6) == 0 {
             return [
                 json!(true),
@@ -537,7 +533,8 @@ fn random_schemas_give_valid_examples_or_errors() {
         }
         Value::Object(map)
     }
-    let mut rng = Lcg(std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(7));
+    let seed = std::env::var("SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(7);
+    let mut rng = Draw(fastrand::Rng::with_seed(seed));
     let (mut ok, mut errors) = (0, 0);
     // 200 random schemas keep this under a few seconds in CI's debug build; raise
     // EXAMPLE_FUZZ_CASES (and vary SEED) for a deeper local run.

@@ -4,7 +4,7 @@ use crate::responses::json;
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
-use serde_json::json;
+use llm_do_openai_wire::error;
 
 /// An OpenAI-style error: `{"error": {"message", "type", "param", "code"}}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,33 +42,17 @@ impl ApiError {
     /// The HTTP response. A status that HTTP cannot carry is sent as 500.
     pub(crate) fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let (kind, code) = classify(status.as_u16());
+        let (kind, code) = error::kind_of(status.as_u16());
         let message = self.message.unwrap_or_else(|| {
             let reason = status.canonical_reason().unwrap_or("Error");
             format!("{reason} (injected by llm-do-testkit)")
         });
-        let body =
-            json!({"error": {"message": message, "type": kind, "param": self.param, "code": code}});
+        let body = error::body(&message, kind, self.param.as_deref(), Some(code));
         let mut response = json(status, &body);
         if let Some(seconds) = self.retry_after {
             response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
-    }
-}
-
-/// OpenAI's error `type` and a `code` for a status.
-fn classify(status: u16) -> (&'static str, &'static str) {
-    match status {
-        401 => ("authentication_error", "invalid_api_key"),
-        403 => ("permission_error", "permission_denied"),
-        404 => ("invalid_request_error", "not_found"),
-        405 => ("invalid_request_error", "method_not_allowed"),
-        408 => ("timeout_error", "timeout"),
-        413 => ("invalid_request_error", "request_too_large"),
-        429 => ("rate_limit_error", "rate_limit_exceeded"),
-        500..=599 => ("server_error", "server_error"),
-        _ => ("invalid_request_error", "invalid_request"),
     }
 }
 

@@ -2,7 +2,6 @@
 
 use crate::answer::{Take, answer};
 use crate::api_error::ApiError;
-use crate::chat_request::{self, ChatRequest};
 use crate::completion::Completion;
 use crate::fault::Fault;
 use crate::quirk::Quirk;
@@ -12,6 +11,7 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::response::Response;
 use llm_do_core::{ModelError, ModelErrorKind, ModelResponse};
+use llm_do_openai_wire::request::{self, ChatRequest};
 use serde_json::{Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -20,7 +20,14 @@ const NOT_JSON: &str = r#"{"id": "chatcmpl-invalid", "choices": [ this is not JS
 
 /// Answers one chat completions request body.
 pub(crate) async fn complete(shared: &Shared, body: &[u8]) -> Response {
-    let request = match chat_request::parse(body) {
+    let request = match request::parse(body) {
+        // OpenAI's API needs a model; the test server does too.
+        Ok(request) if request.model.is_none() => {
+            return ApiError::status(400)
+                .message("you must provide a model parameter")
+                .param(Some("model".into()))
+                .into_response();
+        }
         Ok(request) => request,
         Err(bad) => {
             return ApiError::status(400).message(bad.message).param(bad.param).into_response();

@@ -1,8 +1,12 @@
-//! The `chat.completion.chunk` objects of a streamed [`Completion`].
+//! The `chat.completion.chunk` objects of a streamed [`Completion`]: the shared wire format's
+//! chunks and deltas ([`llm_do_openai_wire::response`]) over the answer cut in pieces, with
+//! the [`Quirk`]'s deviations.
 
 use crate::completion::Completion;
 use crate::quirk::Quirk;
-use serde_json::{Map, Value, json};
+use llm_do_core::StreamDelta;
+use llm_do_openai_wire::response as wire;
+use serde_json::{Value, json};
 
 /// How many characters of content or tool call arguments one chunk carries at most.
 pub(crate) const PIECE_CHARS: usize = 6;
@@ -29,67 +33,67 @@ impl Chunks {
 }
 
 impl Completion {
-    /// The chunks of this answer; `include_usage` as `stream_options.include_usage` says.
+    /// The chunks of this answer; `include_usage` as `stream_options.include_usage` says
+    /// (every chunk but the last then has `"usage": null`, as OpenAI sends them).
     pub(crate) fn chunks(&self, include_usage: bool) -> Chunks {
         let include_usage = include_usage && self.quirk != Quirk::Minimal;
-        let chunk = |delta: Value, finish_reason: Value| {
-            let mut chunk = self.envelope("chat.completion.chunk");
-            let mut choice = Map::new();
-            choice.insert("index".into(), json!(0));
-            choice.insert("delta".into(), delta);
-            if self.quirk == Quirk::ExtraFields {
-                choice.insert("logprobs".into(), Value::Null);
+        let head = self.head();
+        let chunk = |delta: Value, finish_reason: Option<&str>| {
+            let mut chunk = wire::chunk(&head, delta, finish_reason);
+            if let Some(object) = chunk.as_object_mut() {
+                self.quirk_head(object);
+                if self.quirk == Quirk::ExtraFields
+                    && let Some(choice) = object["choices"][0].as_object_mut()
+                {
+                    choice.insert("logprobs".into(), Value::Null);
+                }
+                if include_usage {
+                    object.insert("usage".into(), Value::Null);
+                }
             }
-            choice.insert("finish_reason".into(), finish_reason);
-            chunk.insert("choices".into(), json!([choice]));
-            if include_usage {
-                chunk.insert("usage".into(), Value::Null);
-            }
-            Value::Object(chunk)
+            chunk
         };
+        let delta = |piece: StreamDelta| wire::delta(&piece).unwrap_or_else(|| json!({}));
 
         let mut deltas = Vec::new();
-        let mut role = Map::new();
-        role.insert("role".into(), json!("assistant"));
-        match (&self.response.text, self.quirk) {
-            (Some(_), _) => {
-                role.insert("content".into(), json!(""));
+        let mut role = wire::role_delta(self.response.text.is_some());
+        if let Some(role) = role.as_object_mut() {
+            if self.quirk == Quirk::Minimal && self.response.text.is_none() {
+                role.remove("content");
             }
-            (None, Quirk::Minimal) => {}
-            (None, _) => {
-                role.insert("content".into(), Value::Null);
+            if self.quirk == Quirk::ExtraFields {
+                role.insert("refusal".into(), Value::Null);
+                role.insert("x_testkit_delta_note".into(), json!("unknown field"));
             }
         }
-        if self.quirk == Quirk::ExtraFields {
-            role.insert("refusal".into(), Value::Null);
-            role.insert("x_testkit_delta_note".into(), json!("unknown field"));
-        }
-        deltas.push(chunk(Value::Object(role), Value::Null));
+        deltas.push(chunk(role, None));
         if let Some(text) = &self.response.text {
-            for piece in pieces(text) {
-                deltas.push(chunk(json!({"content": piece}), Value::Null));
+            for text in pieces(text) {
+                deltas.push(chunk(delta(StreamDelta::Text { text }), None));
             }
         }
         for (index, call) in self.response.tool_calls.iter().enumerate() {
-            let head = json!({"tool_calls": [{
-                "index": index,
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": ""},
-            }]});
-            deltas.push(chunk(head, Value::Null));
-            for piece in pieces(&call.arguments) {
-                let delta =
-                    json!({"tool_calls": [{"index": index, "function": {"arguments": piece}}]});
-                deltas.push(chunk(delta, Value::Null));
+            let index = u32::try_from(index).unwrap_or(u32::MAX);
+            let head = StreamDelta::ToolCall {
+                index,
+                id: Some(call.id.clone()),
+                name: Some(call.name.clone()),
+                arguments: String::new(),
+            };
+            deltas.push(chunk(delta(head), None));
+            for arguments in pieces(&call.arguments) {
+                let piece = StreamDelta::ToolCall { index, id: None, name: None, arguments };
+                deltas.push(chunk(delta(piece), None));
             }
         }
-        let finish = chunk(json!({}), json!(self.finish_reason()));
+        let finish = chunk(json!({}), Some(self.finish_reason()));
         let usage = include_usage.then(|| {
-            let mut chunk = self.envelope("chat.completion.chunk");
-            chunk.insert("choices".into(), json!([]));
-            chunk.insert("usage".into(), self.usage().unwrap_or(Value::Null));
-            Value::Object(chunk)
+            let mut chunk = wire::usage_chunk(&head, &self.response.usage);
+            if let Some(object) = chunk.as_object_mut() {
+                self.quirk_head(object);
+                object.insert("usage".into(), self.usage().unwrap_or(Value::Null));
+            }
+            chunk
         });
         Chunks { deltas, finish, usage }
     }

@@ -1,7 +1,10 @@
-//! [`Completion`]: one answer rendered as an OpenAI `chat.completion` object.
+//! [`Completion`]: one answer rendered as an OpenAI `chat.completion` object — the standard
+//! shape from the shared wire format ([`llm_do_openai_wire::response`]), then the
+//! [`Quirk`]'s deviations from it.
 
 use crate::quirk::Quirk;
-use llm_do_core::{ModelResponse, ToolCall, Usage};
+use llm_do_core::ModelResponse;
+use llm_do_openai_wire::response::{self as wire, Head};
 use serde_json::{Map, Value, json};
 
 /// What `system_fingerprint` says.
@@ -23,25 +26,29 @@ pub(crate) struct Completion {
 }
 
 impl Completion {
+    /// The wire head of every body and chunk of this answer.
+    pub(crate) fn head(&self) -> Head<'_> {
+        Head {
+            id: &self.id,
+            created: self.created,
+            model: &self.model,
+            fingerprint: Some(FINGERPRINT),
+        }
+    }
+
     /// The non-streaming body.
     pub(crate) fn body(&self) -> Value {
         let mut body = self.envelope("chat.completion");
-        let mut message = Map::new();
-        message.insert("role".into(), json!("assistant"));
-        match (&self.response.text, self.quirk) {
-            (Some(text), _) => {
-                message.insert("content".into(), json!(text));
-            }
-            (None, Quirk::Minimal) => {}
-            (None, _) => {
-                message.insert("content".into(), Value::Null);
-            }
-        }
-        if !self.response.tool_calls.is_empty() {
-            let calls = self.response.tool_calls.iter().map(|c| self.tool_call(c)).collect();
-            message.insert("tool_calls".into(), Value::Array(calls));
+        let mut message = wire::message(&self.response);
+        if self.quirk == Quirk::Minimal && self.response.text.is_none() {
+            message.remove("content");
         }
         if self.quirk == Quirk::ExtraFields {
+            if let Some(Value::Array(calls)) = message.get_mut("tool_calls") {
+                for call in calls.iter_mut().filter_map(Value::as_object_mut) {
+                    call.insert("x_testkit_call_note".into(), json!("unknown field"));
+                }
+            }
             message.insert("refusal".into(), Value::Null);
             message.insert("annotations".into(), json!([]));
             message.insert("x_testkit_message_note".into(), json!("unknown field"));
@@ -61,50 +68,33 @@ impl Completion {
         Value::Object(body)
     }
 
-    /// The fields every body or chunk starts with: `id`, `object`, `created`, `model`,
-    /// `system_fingerprint` (the optional ones left out for [`Quirk::Minimal`]), and unknown
-    /// fields for [`Quirk::ExtraFields`].
+    /// The fields every body or chunk starts with ([`Head::fields`]), as the quirk has them.
     pub(crate) fn envelope(&self, object: &str) -> Map<String, Value> {
-        let mut body = Map::new();
-        body.insert("id".into(), json!(self.id));
-        if self.quirk != Quirk::Minimal {
-            body.insert("object".into(), json!(object));
-            body.insert("created".into(), json!(self.created));
-        }
-        body.insert("model".into(), json!(self.model));
-        if self.quirk != Quirk::Minimal {
-            body.insert("system_fingerprint".into(), json!(FINGERPRINT));
-        }
-        if self.quirk == Quirk::ExtraFields {
-            body.insert("service_tier".into(), json!("default"));
-            body.insert("x_testkit_note".into(), json!({"unknown": ["field", 1]}));
-        }
+        let mut body = self.head().fields(object);
+        self.quirk_head(&mut body);
         body
     }
 
-    /// A tool call in the non-streaming form.
-    fn tool_call(&self, call: &ToolCall) -> Value {
-        let mut value = json!({
-            "id": call.id,
-            "type": "function",
-            "function": {"name": call.name, "arguments": call.arguments},
-        });
-        if self.quirk == Quirk::ExtraFields
-            && let Some(object) = value.as_object_mut()
-        {
-            object.insert("x_testkit_call_note".into(), json!("unknown field"));
+    /// A body's or chunk's head fields as the quirk has them: the optional ones left out for
+    /// [`Quirk::Minimal`], unknown fields added for [`Quirk::ExtraFields`].
+    pub(crate) fn quirk_head(&self, object: &mut Map<String, Value>) {
+        if self.quirk == Quirk::Minimal {
+            for optional in ["object", "created", "system_fingerprint"] {
+                object.remove(optional);
+            }
         }
-        value
+        if self.quirk == Quirk::ExtraFields {
+            object.insert("service_tier".into(), json!("default"));
+            object.insert("x_testkit_note".into(), json!({"unknown": ["field", 1]}));
+        }
     }
 
-    /// The reply's finish reason, else `tool_calls` or `stop`; `""` for
-    /// [`Quirk::EmptyFinishReason`].
+    /// The reply's finish reason, else `tool_calls` or `stop` ([`wire::finish_reason`]); `""`
+    /// for [`Quirk::EmptyFinishReason`].
     pub(crate) fn finish_reason(&self) -> &str {
-        match (&self.response.finish_reason, self.quirk) {
-            (_, Quirk::EmptyFinishReason) => "",
-            (Some(reason), _) => reason,
-            (None, _) if self.response.tool_calls.is_empty() => "stop",
-            (None, _) => "tool_calls",
+        match self.quirk {
+            Quirk::EmptyFinishReason => "",
+            _ => wire::finish_reason(&self.response),
         }
     }
 
@@ -113,12 +103,7 @@ impl Completion {
         if self.quirk == Quirk::Minimal {
             return None;
         }
-        let Usage { input_tokens, output_tokens, .. } = self.response.usage;
-        let mut usage = json!({
-            "prompt_tokens": input_tokens,
-            "completion_tokens": output_tokens,
-            "total_tokens": input_tokens.saturating_add(output_tokens),
-        });
+        let mut usage = wire::usage(&self.response.usage);
         if self.quirk == Quirk::ExtraFields
             && let Some(object) = usage.as_object_mut()
         {
@@ -132,6 +117,7 @@ impl Completion {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use llm_do_core::{ToolCall, Usage};
 
     pub(crate) fn completion(response: ModelResponse, quirk: Quirk) -> Completion {
         Completion { id: "chatcmpl-1".into(), created: 7, model: "m".into(), response, quirk }

@@ -1,14 +1,13 @@
 //! [`FaultRate`]: faults drawn at random, reproducibly, for a share of the requests.
 
 use crate::fault::{Fault, FaultKind};
-use crate::xorshift::XorShift64;
 
 /// Injects one of `kinds` into a share `rate` of the requests, drawn from a seeded generator:
 /// the same seed and the same sequence of requests give the same faults.
 #[derive(Debug, Clone)]
 pub(crate) struct FaultRate {
     rate: f64,
-    rng: XorShift64,
+    rng: fastrand::Rng,
     kinds: Vec<FaultKind>,
 }
 
@@ -16,7 +15,7 @@ impl FaultRate {
     /// `rate` is clamped to `[0, 1]` (`NaN` counts as 0).
     pub(crate) fn new(rate: f64, seed: u64, kinds: Vec<FaultKind>) -> Self {
         let rate = if rate.is_nan() { 0.0 } else { rate.clamp(0.0, 1.0) };
-        Self { rate, rng: XorShift64::new(seed), kinds }
+        Self { rate, rng: fastrand::Rng::with_seed(seed), kinds }
     }
 
     /// The fault for the next request, if it gets one. Each call draws one number, and a
@@ -25,10 +24,10 @@ impl FaultRate {
         if self.kinds.is_empty() {
             return None;
         }
-        if self.rng.next_f64() >= self.rate {
+        if self.rng.f64() >= self.rate {
             return None;
         }
-        let index = self.rng.below(self.kinds.len());
+        let index = self.rng.usize(..self.kinds.len());
         self.kinds.get(index).map(|kind| kind.fault())
     }
 }

@@ -127,7 +127,6 @@
 mod answer;
 mod api_error;
 mod chat;
-mod chat_request;
 mod chunks;
 mod completion;
 mod default_behaviour;
@@ -141,11 +140,9 @@ mod routes;
 mod script;
 mod server;
 mod state;
-mod xorshift;
 
 pub use error::TestkitError;
 pub use fault::{Fault, FaultKind, RATE_DELAY, UnknownFaultKind};
 pub use recorded::{REDACTED, RecordedRequest};
 pub use script::{load_script, parse_script};
 pub use server::{DEFAULT_MODEL, TestServer, TestServerBuilder};
-pub use xorshift::XorShift64;

@@ -50,7 +50,7 @@ impl RecordedRequest {
         let mut recorded: BTreeMap<String, String> = BTreeMap::new();
         for (name, value) in headers {
             let name = name.as_str().to_ascii_lowercase();
-            let value = if is_secret(&name) {
+            let value = if is_secret_name(&name) {
                 REDACTED.to_owned()
             } else {
                 String::from_utf8_lossy(value.as_bytes()).into_owned()
@@ -90,10 +90,6 @@ impl RecordedRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
     }
-}
-
-fn is_secret(name: &str) -> bool {
-    is_secret_name(name)
 }
 
 #[cfg(test)]

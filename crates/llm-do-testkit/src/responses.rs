@@ -12,16 +12,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// The last SSE event of a complete stream.
-pub(crate) const DONE: &str = "data: [DONE]\n\n";
+pub(crate) use llm_do_openai_wire::response::{DONE, event};
 
 const JSON: &str = "application/json";
 const EVENT_STREAM: &str = "text/event-stream";
-
-/// The text of one SSE event carrying `value`.
-pub(crate) fn event(value: &Value) -> String {
-    format!("data: {value}\n\n")
-}
 
 fn with_body(status: StatusCode, content_type: &'static str, body: Body) -> Response {
     let mut response = Response::new(body);

@@ -49,6 +49,8 @@
 //! registers nothing.
 #![warn(missing_docs)]
 
+pub use llm_do_core::EventPrinter;
+pub use llm_do_core::canonical;
 pub use llm_do_core::{
     Attachment, CallId, CallInfo, CallKind, CallableSpec, Conversation, ConversationError, Ctx,
     DeltaSink, Error, Event, EventKind, EventLog, EventSubscriber, IntoSpec, Limits, Message,

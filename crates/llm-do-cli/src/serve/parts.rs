@@ -6,13 +6,13 @@
 //! `attachment_unknown_media_type`, `attachment_unreadable_pdf`, `attachment_unsupported`,
 //! `unsupported_content_part`), answered with a 400 before the model sees anything.
 
-use super::wire::BadRequest;
 use llm_do::Message;
 use llm_do::attachment::{
     self, Attachment, AttachmentError, AttachmentErrorKind, AttachmentLimits, AttachmentSource,
     InputCapabilities,
 };
 use llm_do::message::ContentPart;
+use llm_do_openai_wire::request::{BadRequest, content_text};
 use serde_json::Value;
 
 /// Largest attachment `llm-do serve` accepts, decoded (a request body is at most 2 MiB).
@@ -41,7 +41,7 @@ pub(crate) fn user_message(
     target: &Target<'_>,
 ) -> Result<Message, BadRequest> {
     let Some(Value::Array(items)) = content else {
-        return Ok(Message::user(super::wire::content_text(content)));
+        return Ok(Message::user(content_text(content)));
     };
     let param = |j: usize| Some(format!("messages[{i}].content[{j}]"));
     let mut parts = Vec::with_capacity(items.len());
@@ -67,19 +67,19 @@ pub(crate) fn user_message(
                     ContentPart::Attachment(file(item.get("file")).map_err(|e| match e {
                         Problem::Attachment(e) => bad(e, param(j)),
                         Problem::Request(message) => {
-                            BadRequest(message, param(j), Some("unsupported_content_part".into()))
+                            bad_part(message, param(j), "unsupported_content_part")
                         }
                     })?)
                 }
                 other => {
-                    return Err(BadRequest(
+                    return Err(bad_part(
                         format!(
                             "messages[{i}].content[{j}]: content parts of type `{}` are not \
                              supported (text, image_url and file are)",
                             other.unwrap_or("(none)").escape_debug()
                         ),
                         param(j),
-                        Some("unsupported_content_part".into()),
+                        "unsupported_content_part",
                     ));
                 }
             },
@@ -177,7 +177,12 @@ fn bad(e: AttachmentError, param: Option<String>) -> BadRequest {
         AttachmentErrorKind::Unsupported => "attachment_unsupported",
         _ => "attachment_invalid",
     };
-    BadRequest(e.to_string(), param, Some(code.into()))
+    bad_part(e.to_string(), param, code)
+}
+
+/// A bad content part: the message, the part (`messages[i].content[j]`) and the `code`.
+fn bad_part(message: String, param: Option<String>, code: &str) -> BadRequest {
+    BadRequest { message, param, code: Some(code.into()) }
 }
 
 #[cfg(test)]
@@ -213,12 +218,12 @@ mod tests {
     fn an_image_for_a_text_only_model_and_an_unreadable_pdf_are_typed() {
         let image = json!([{"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]);
         let e = user_message(2, Some(&image), &text_only()).unwrap_err();
-        assert_eq!(e.2.as_deref(), Some("attachment_unsupported"));
-        assert!(e.0.contains("local:smollm2"), "{}", e.0);
-        assert_eq!(e.1.as_deref(), Some("messages[2].content"));
+        assert_eq!(e.code.as_deref(), Some("attachment_unsupported"));
+        assert!(e.message.contains("local:smollm2"), "{}", e.message);
+        assert_eq!(e.param.as_deref(), Some("messages[2].content"));
         let bad = json!([file_part("bad.pdf", b"%PDF-1.4\ngarbage")]);
         let e = user_message(0, Some(&bad), &text_only()).unwrap_err();
-        assert_eq!(e.2.as_deref(), Some("attachment_unreadable_pdf"), "{}", e.0);
+        assert_eq!(e.code.as_deref(), Some("attachment_unreadable_pdf"), "{}", e.message);
     }
 
     #[test]

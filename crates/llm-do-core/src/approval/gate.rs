@@ -97,7 +97,7 @@ impl Gate {
                 self.denied(spec, message)
             }
             Verdict::Ask => {
-                let key = (spec.name().to_owned(), canonical_json(args));
+                let key = (spec.name().to_owned(), crate::canonical::string(args));
                 if self.session.lock().unwrap_or_else(|p| p.into_inner()).contains(&key) {
                     decided(true, "approved earlier for the session".to_owned());
                     return GateOutcome::Run(args.clone());
@@ -178,34 +178,5 @@ impl Gate {
                 spec.name()
             )),
         }
-    }
-}
-
-/// JSON text with object keys sorted at every level: equal arguments, equal keys.
-fn canonical_json(value: &Value) -> String {
-    fn sorted(value: &Value) -> Value {
-        match value {
-            Value::Object(map) => {
-                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-                entries.sort_by(|a, b| a.0.cmp(b.0));
-                Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), sorted(v))).collect())
-            }
-            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
-            other => other.clone(),
-        }
-    }
-    sorted(value).to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::canonical_json;
-
-    #[test]
-    fn canonical_json_ignores_key_order() {
-        let a = serde_json::json!({"b": 1, "a": {"y": [1, {"d": 0, "c": 1}], "x": 2}});
-        let b = serde_json::json!({"a": {"x": 2, "y": [1, {"c": 1, "d": 0}]}, "b": 1});
-        assert_eq!(canonical_json(&a), canonical_json(&b));
-        assert_ne!(canonical_json(&a), canonical_json(&serde_json::json!({"b": 2})));
     }
 }

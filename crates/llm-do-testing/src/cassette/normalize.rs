@@ -2,7 +2,7 @@
 
 use super::redact::redactor;
 use llm_do_core::ModelRequest;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// A request as a cassette stores it: its JSON form with the tools sorted by name, float
 /// settings written as short decimals (`0.8`, not `0.800000011920929`) and secrets redacted.
@@ -46,41 +46,15 @@ pub fn normalize_request(request: &ModelRequest) -> Value {
     value
 }
 
-/// `value` with object keys sorted at every level.
-fn sorted(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            let mut out = Map::new();
-            for k in keys {
-                out.insert(k.clone(), sorted(&map[k]));
-            }
-            Value::Object(out)
-        }
-        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
-        other => other.clone(),
-    }
-}
-
 /// Compact JSON with sorted keys: equal for equal values whatever their key order.
 pub(crate) fn canonical_string(value: &Value) -> String {
-    sorted(value).to_string()
+    llm_do_core::canonical::string(value)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use llm_do_core::Message;
-    use serde_json::json;
-
-    #[test]
-    fn canonical_form_ignores_key_order() {
-        let a = json!({"x": 1, "y": {"b": 2, "a": 1}});
-        let b = json!({"y": {"a": 1, "b": 2}, "x": 1});
-        assert_eq!(canonical_string(&a), canonical_string(&b));
-        assert_eq!(canonical_string(&a), r#"{"x":1,"y":{"a":1,"b":2}}"#);
-    }
 
     #[test]
     fn normalizing_is_idempotent_through_a_round_trip() {

@@ -1,16 +1,16 @@
 //! The choice source behind seeded examples: seed 0 always takes the first option.
 
-/// A tiny deterministic generator (SplitMix64). Seed 0 is the canonical, "first choice
+/// A seeded choice source ([`fastrand`]). Seed 0 is the canonical, "first choice
 /// everywhere" mode used by [`example_value`](super::example_value).
 #[derive(Debug, Clone)]
 pub(super) struct Rng {
     seed: u64,
-    state: u64,
+    rng: fastrand::Rng,
 }
 
 impl Rng {
     pub(super) fn new(seed: u64) -> Self {
-        Self { seed, state: seed }
+        Self { seed, rng: fastrand::Rng::with_seed(seed) }
     }
 
     /// `true` for seed 0: every choice takes its first option.
@@ -19,11 +19,7 @@ impl Rng {
     }
 
     pub(super) fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.rng.u64(..)
     }
 
     /// An index below `n` (0 when canonical or `n` is 0).
@@ -31,8 +27,7 @@ impl Rng {
         if self.is_canonical() || n == 0 {
             return 0;
         }
-        // `n` fits in u64 and the remainder is below `n`, so both conversions are lossless.
-        (self.next_u64() % n as u64) as usize
+        self.rng.usize(..n)
     }
 
     /// `0..n` starting at a chosen index and wrapping around.

@@ -1,0 +1,98 @@
+//! The flags several commands share, with what each does to a runtime: `--model` (run, chat,
+//! mcp), `--log` (run, chat, mcp), `--approve-all`/`--deny-all` (run, chat) and `--verbose`
+//! (run, chat). A command takes a group with `#[command(flatten)]`.
+
+use crate::run_log::RunLogWriter;
+use clap::{ArgAction, Args};
+use llm_do::{CallableSpec, ModelRef, Registry, RuntimeBuilder};
+use llm_do_project::Project;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// `--model`.
+#[derive(Debug, Args)]
+pub(crate) struct ModelFlag {
+    /// The model of every file worker and of Rust workers that name none (`provider:name`,
+    /// e.g. `local:smollm2`, `openai:gpt-4o-mini`).
+    #[arg(long)]
+    pub(crate) model: Option<String>,
+}
+
+impl ModelFlag {
+    /// The model, checked: `Err` says what is wrong with it.
+    pub(crate) fn checked(&self) -> Result<Option<&str>, String> {
+        match &self.model {
+            Some(model) => match ModelRef::parse(model) {
+                Ok(_) => Ok(Some(model)),
+                Err(e) => Err(format!("--model: {e}")),
+            },
+            None => Ok(None),
+        }
+    }
+
+    /// `builder` with the model as the default and every file worker of `project` re-made
+    /// with it (`specs`, the list of what is registered, gets the new ones); `host` holds the
+    /// MCP tools a worker's `server.*` entries stand for.
+    pub(crate) fn apply(
+        &self,
+        mut builder: RuntimeBuilder,
+        project: &Project,
+        host: &Registry,
+        specs: &mut Vec<Arc<CallableSpec>>,
+    ) -> Result<RuntimeBuilder, String> {
+        let Some(model) = self.checked()? else { return Ok(builder) };
+        builder = builder.default_model(model.to_owned());
+        for w in project.workers() {
+            let mut w = w.clone();
+            w.model = Some(model.to_owned());
+            let spec = w.to_spec_in(host).map_err(|e| e.to_string())?;
+            specs.retain(|s| s.name() != spec.name());
+            specs.push(spec.clone());
+            builder = builder.register(spec);
+        }
+        Ok(builder)
+    }
+}
+
+/// `--log FILE`.
+#[derive(Debug, Args)]
+pub(crate) struct LogFlag {
+    /// Write a run log: one JSON object per event of every call (see docs/cli.md for the
+    /// schema).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) log: Option<PathBuf>,
+}
+
+impl LogFlag {
+    /// The run log's writer, subscribed to `builder` (`None` without `--log`); `specs` are
+    /// the callables it describes.
+    pub(crate) fn open(
+        &self,
+        builder: RuntimeBuilder,
+        specs: &[Arc<CallableSpec>],
+    ) -> Result<(RuntimeBuilder, Option<RunLogWriter>), String> {
+        let Some(path) = &self.log else { return Ok((builder, None)) };
+        let writer = RunLogWriter::create(path, specs)
+            .map_err(|e| format!("cannot create the run log {}: {e}", path.display()))?;
+        Ok((builder.subscribe(writer.clone()), Some(writer)))
+    }
+}
+
+/// `--approve-all` / `--deny-all`.
+#[derive(Debug, Args)]
+pub(crate) struct ApprovalFlags {
+    /// Approve every tool call that needs approval (no prompts).
+    #[arg(long, conflicts_with = "deny_all")]
+    pub(crate) approve_all: bool,
+    /// Deny every tool call that needs approval (the model is told, and goes on).
+    #[arg(long)]
+    pub(crate) deny_all: bool,
+}
+
+/// `-v`, `-vv`.
+#[derive(Debug, Args)]
+pub(crate) struct VerboseFlag {
+    /// Show more on stderr: -v the tool calls models ask for, -vv also the models' text.
+    #[arg(short, long, action = ArgAction::Count)]
+    pub(crate) verbose: u8,
+}

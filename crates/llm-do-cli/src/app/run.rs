@@ -1,0 +1,284 @@
+//! `llm-do run TARGET [INPUT]`: a project's entry worker (or one `.worker` file) run on an
+//! input, with the live call tree and approvals on stderr, the result on stdout and an
+//! optional run log.
+
+mod entry;
+
+use super::flags::{ApprovalFlags, LogFlag, ModelFlag, VerboseFlag};
+use super::{host_builder, report, usage_error};
+use crate::approve::{HeadlessApprover, TerminalApprover};
+use crate::attach;
+use crate::display::{Display, Mode};
+use crate::exit::Exit;
+use crate::models;
+use clap::Args;
+use llm_do::approval::{ApproveAll, DenyAll};
+use llm_do::attachment::AttachmentLimits;
+use llm_do::setup::RuntimeBuilderExt as _;
+use llm_do::tools::fs::AttachmentFiles;
+use llm_do::{CallableSpec, Error, Registry};
+use llm_do_project::ApprovalMode;
+use serde_json::{Value, json};
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Args)]
+pub(super) struct RunArgs {
+    /// A project directory (its entry worker runs) or a `.worker` file (that worker runs, with
+    /// its directory as the project).
+    pub(super) target: PathBuf,
+    /// The input text, for workers with one string parameter (the default `{input}`); `-`
+    /// reads it from stdin.
+    input: Option<String>,
+    /// The arguments as a JSON object (for workers with several parameters).
+    #[arg(long, value_name = "JSON", conflicts_with = "input")]
+    input_json: Option<String>,
+    /// The worker to run (default: the file given, else `entry` of llm-do.toml, else `main`,
+    /// else the only worker).
+    #[arg(long)]
+    worker: Option<String>,
+    #[command(flatten)]
+    model: ModelFlag,
+    #[command(flatten)]
+    approvals: ApprovalFlags,
+    /// The deepest nested call allowed (default: llm-do.toml `max_depth`, else 5).
+    #[arg(long)]
+    max_depth: Option<u32>,
+    /// Most model requests the run may make (default: the entry worker's `budget:`, else
+    /// llm-do.toml `[budget] requests`, else 200).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_requests: Option<u64>,
+    /// Most input + output tokens the run may use (default: the entry worker's `budget:`,
+    /// else llm-do.toml `[budget] tokens`, else no limit).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_tokens: Option<u64>,
+    /// Most tool calls the run's models may ask for (default: the entry worker's `budget:`,
+    /// else llm-do.toml `[budget] tool_calls`, else 2000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_tool_calls: Option<u64>,
+    /// Seconds connecting to an OpenAI-compatible server may take (default: llm-do.toml
+    /// `[providers.openai] connect_timeout`, else 10).
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    connect_timeout: Option<Duration>,
+    /// Seconds from sending a request to the server's first response bytes (its headers)
+    /// (default: llm-do.toml `[providers.openai] first_byte_timeout`, else 60).
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    first_byte_timeout: Option<Duration>,
+    /// Seconds one request attempt may take in all (default: llm-do.toml
+    /// `[providers.openai] request_timeout`, else 300; failed attempts are retried at most 4
+    /// times in all).
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    request_timeout: Option<Duration>,
+    /// Print the result and usage as one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    verbose: VerboseFlag,
+    #[command(flatten)]
+    log: LogFlag,
+    /// Attach a file (PDF, image, text, Markdown, CSV, JSON) to the worker's attachment
+    /// parameter; repeatable. Paths are relative to the project root and confined to it.
+    #[arg(long, value_name = "PATH")]
+    attach: Vec<PathBuf>,
+}
+
+/// A timeout on the command line: seconds, above 0, at most a day.
+fn seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!("`{text}` is not a number of seconds above 0 (at most 86400)")),
+    }
+}
+
+/// The `--json` result of a run that did not start: no output, no usage.
+pub(super) fn not_started_json(worker: Option<&str>, message: &str) -> Value {
+    json!({
+        "worker": worker,
+        "ok": false,
+        "error": message,
+        "usage": {"requests": 0, "input_tokens": 0, "output_tokens": 0, "total_tokens": 0},
+    })
+}
+
+/// The exit code for the error a run of `entry` ended with.
+fn exit_for(error: &Error, entry: &str) -> Exit {
+    match error {
+        Error::Denied { .. } => Exit::Denied,
+        // The input given on the command line does not fit the entry's schema.
+        Error::InvalidArguments { name, .. } if name == entry => Exit::Usage,
+        Error::NoModel { .. }
+        | Error::Attachment { .. }
+        | Error::InvalidModel { .. }
+        | Error::UnknownProvider { .. }
+        | Error::ProviderUnavailable { .. }
+        | Error::InvalidSpec { .. } => Exit::Usage,
+        _ => Exit::RunFailed,
+    }
+}
+
+/// `llm-do run`: builds the runtime from the project and the flags, runs the entry call, and
+/// prints its result; the exit code says how it ended ([`Exit`]).
+pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
+    // A run that cannot start: a usage error, on stderr and (--json) as the JSON result.
+    let not_started = |worker: Option<&str>, message: String| {
+        if args.json {
+            println!("{}", not_started_json(worker, &message));
+        }
+        usage_error(message)
+    };
+    let (project, entry) = match entry::target(&args, &host) {
+        Ok(t) => t,
+        Err(message) => return not_started(None, message),
+    };
+    // Everything that will be registered: the host's callables, then the project's (file
+    // workers re-made with --model when given).
+    let mut specs: Vec<Arc<CallableSpec>> = host.iter().cloned().collect();
+    specs.extend(project.specs().cloned());
+    let builder = project.register(host_builder(&host).with_default_providers());
+    let mut builder = match args.model.apply(builder, &project, &host, &mut specs) {
+        Ok(builder) => builder,
+        Err(message) => return not_started(Some(&entry), message),
+    };
+    let Some(spec) = specs.iter().rev().find(|s| s.name() == entry).cloned() else {
+        let names: Vec<&str> = specs.iter().map(|s| s.name()).collect();
+        return not_started(
+            Some(&entry),
+            format!("no worker or tool named `{entry}` (known: {})", names.join(", ")),
+        );
+    };
+    // Agents that accept only some models (`compatible_models`) are checked against the model
+    // this run gives workers that name none.
+    let chosen = args
+        .model
+        .model
+        .clone()
+        .or_else(|| std::env::var(llm_do::setup::MODEL_ENV).ok().filter(|m| !m.trim().is_empty()))
+        .or_else(|| project.config().model.clone());
+    if let Some(model) = &chosen
+        && let Err(diagnostics) = project.check_model(model)
+    {
+        eprintln!("{}", crate::terminal::safe(&diagnostics.to_string()));
+        return not_started(
+            Some(&entry),
+            format!("the model `{model}` is not compatible with the project"),
+        );
+    }
+    let input = match entry::input(&args, &spec, &project).and_then(|input| {
+        let files = AttachmentFiles::new(project.root()).map_err(|e| e.to_string())?;
+        attach::add_attachments(&spec, input, &args.attach, &files, &AttachmentLimits::default())
+    }) {
+        Ok(v) => v,
+        Err(message) => return not_started(Some(&entry), message),
+    };
+    if let Some(depth) = args.max_depth {
+        builder = builder.max_depth(depth);
+    }
+    // Budgets: the command line, else the entry worker's `budget:` (the project's and the
+    // defaults are already set by `register`).
+    let mut budget = llm_do_project::Budget {
+        requests: args.max_requests,
+        tokens: args.max_tokens,
+        tool_calls: args.max_tool_calls,
+    };
+    if let Some(w) = project.workers().iter().find(|w| w.name == entry) {
+        budget = budget.or(w.budget);
+    }
+    builder = budget.apply(builder);
+    let mut timeouts = project.config().openai;
+    timeouts.connect = args.connect_timeout.or(timeouts.connect);
+    timeouts.first_byte = args.first_byte_timeout.or(timeouts.first_byte);
+    timeouts.request = args.request_timeout.or(timeouts.request);
+    builder = models::with_openai_timeouts(builder, timeouts);
+    let stderr_tty = std::io::stderr().is_terminal();
+    let display =
+        Display::new(if stderr_tty { Mode::Live } else { Mode::Plain }, args.verbose.verbose);
+    builder = builder.subscribe(display.clone());
+    if args.approvals.approve_all {
+        builder = builder.approver(ApproveAll);
+    } else if args.approvals.deny_all {
+        builder = builder.approver(DenyAll);
+    } else if project.config().approval_mode == ApprovalMode::Prompt {
+        let stdin_tty = std::io::stdin().is_terminal() && args.input.as_deref() != Some("-");
+        builder = if stdin_tty {
+            builder.approver(TerminalApprover::new(display.clone()))
+        } else if project.config().return_permission_errors {
+            // project.json's `return_permission_errors`: the model is told, the run goes on.
+            builder.approver(DenyAll)
+        } else {
+            builder.approver(HeadlessApprover)
+        };
+    }
+    let (builder, log) = match args.log.open(builder, &specs) {
+        Ok(opened) => opened,
+        Err(message) => return not_started(Some(&entry), message),
+    };
+    let rt = builder.build();
+    let ctx = rt.ctx();
+    // SIGINT/SIGTERM end the run like an abort: the run's future is dropped, which kills
+    // every command a shell tool is running (and everything they started), then the CLI
+    // reports, finishes its log and exits with 130/143.
+    let mut signals = crate::signals::Signals::install();
+    let mut interrupted = None;
+    let outcome = tokio::select! {
+        biased;
+        signal = signals.received() => {
+            interrupted = Some(signal);
+            Err(format!("interrupted by {}: the run was stopped, with every command it was running", signal.name()))
+        }
+        result = ctx.call_value(&entry, input) => Ok(result),
+    };
+    // An approver that ends the run cancels it (every call in flight stops) and makes it fail
+    // (`Error::Denied`); the approver's reason, which the run's token carries, is the one to show.
+    let outcome = match (outcome, ctx.cancellation().reason()) {
+        (Ok(Err(_)), Some(reason)) => Err(reason),
+        (outcome, _) => outcome,
+    };
+    let usage = ctx.usage();
+    display.finish(&usage);
+    if let Some(log) = &log
+        && let Err(e) = log.finish()
+    {
+        report(&format!("the run log could not be written completely: {e}"));
+    }
+    let usage_json = json!({
+        "requests": usage.requests,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens(),
+    });
+    let (code, output, error) = match outcome {
+        Ok(Ok(value)) => (Exit::Ok, Some(value), None),
+        Ok(Err(e)) => (exit_for(&e, &entry), None, Some(e.to_string())),
+        Err(reason) => (interrupted.map_or(Exit::Denied, |s| s.exit()), None, Some(reason)),
+    };
+    // stdout: secrets redacted always; control characters escaped when it is a terminal
+    // (see `terminal`), the raw value otherwise (it is data for the next program).
+    let redactor = crate::terminal::redactor();
+    if args.json {
+        let mut out = json!({"worker": entry, "ok": code == Exit::Ok, "usage": usage_json});
+        if let Some(v) = &output {
+            out["output"] = redactor.redact_json(v.clone());
+        }
+        if let Some(e) = &error {
+            out["error"] = json!(redactor.redact(e));
+        }
+        println!("{out}");
+    } else if let Some(v) = &output {
+        let text = match v {
+            Value::String(s) => redactor.redact(s),
+            other => serde_json::to_string_pretty(&redactor.redact_json(other.clone()))
+                .unwrap_or_default(),
+        };
+        if std::io::stdout().is_terminal() {
+            println!("{}", crate::terminal::escape_controls(&text));
+        } else {
+            println!("{text}");
+        }
+    }
+    if let Some(e) = &error {
+        report(&e.to_string());
+    }
+    code
+}

@@ -1,0 +1,125 @@
+//! What a run starts with: the project, the entry worker, and the arguments of its call.
+
+use super::RunArgs;
+use crate::app::checked;
+use llm_do::attachment::is_attachment_schema;
+use llm_do::{CallableSpec, Error, Registry};
+use llm_do_project::Project;
+use serde_json::{Value, json};
+use std::io::Read as _;
+use std::path::PathBuf;
+
+/// The project directory and the worker a `run` starts with.
+pub(super) fn target(args: &RunArgs, host: &Registry) -> Result<(Project, String), String> {
+    let is_file = args.target.is_file();
+    let dir = if is_file {
+        let ext = args.target.extension().and_then(|e| e.to_str()).unwrap_or_default();
+        let manifest = args.target.file_name().is_some_and(|f| f == llm_do_project::MANIFEST_FILE);
+        if ![llm_do_project::project::WORKER_EXTENSION, llm_do_project::AGENT_EXTENSION]
+            .contains(&ext)
+            && !manifest
+        {
+            return Err(format!(
+                "{} is neither a project directory, a `.worker` or `.agent` file nor a project.json",
+                args.target.display()
+            ));
+        }
+        match args.target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        }
+    } else {
+        args.target.clone()
+    };
+    let project = checked(&dir, host)?;
+    let file_worker = is_file.then(|| {
+        project
+            .workers()
+            .iter()
+            .find(|w| w.path.file_name() == args.target.file_name())
+            .map(|w| w.name.clone())
+    });
+    let entry = match (&args.worker, file_worker.flatten(), project.entry()) {
+        (Some(w), _, _) => w.clone(),
+        (None, Some(w), _) => w,
+        (None, None, Some(e)) => e.to_owned(),
+        (None, None, None) => {
+            let names: Vec<&str> = project.workers().iter().map(|w| w.name.as_str()).collect();
+            return Err(format!(
+                "{} has several workers ({}) and no entry: pass --worker NAME, or set `entry = \"NAME\"` in llm-do.toml",
+                dir.display(),
+                names.join(", ")
+            ));
+        }
+    };
+    Ok((project, entry))
+}
+
+/// The arguments of the entry call: from the command line, else the project's `entry.args`
+/// (project.json) when the entry runs.
+pub(super) fn input(
+    args: &RunArgs,
+    spec: &CallableSpec,
+    project: &Project,
+) -> Result<Value, String> {
+    let config = project.config();
+    let given = args.input.is_some() || args.input_json.is_some();
+    if given && !config.allow_cli_input {
+        return Err(format!(
+            "{} does not accept input on the command line (`allow_cli_input: false` in project.json): its `entry.args` are the input",
+            project.root().display()
+        ));
+    }
+    if let (false, Some(entry_args)) = (given, &config.entry_args)
+        && project.entry() == Some(spec.name())
+    {
+        return Ok(entry_args.clone());
+    }
+    if let Some(text) = &args.input_json {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| format!("--input-json is not valid JSON: {e}"))?;
+        // Checked before the run starts: bad input is a usage error (exit 2), like bad JSON.
+        return match spec.validate_input(&value) {
+            Err(Error::InvalidArguments { message, .. }) => Err(format!(
+                "--input-json does not fit the input schema of `{}`: {message} (expected {})",
+                spec.name(),
+                spec.input_schema()
+            )),
+            _ => Ok(value),
+        };
+    }
+    let text = match args.input.as_deref() {
+        Some("-") => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| format!("cannot read the input from stdin: {e}"))?;
+            s
+        }
+        Some(text) => text.to_owned(),
+        None => {
+            let required =
+                spec.input_schema()["required"].as_array().is_some_and(|r| !r.is_empty());
+            if required {
+                return Err(format!(
+                    "`{}` needs an input: give it as an argument (`-` reads stdin) or as --input-json, matching {}",
+                    spec.name(),
+                    spec.input_schema()
+                ));
+            }
+            return Ok(json!({}));
+        }
+    };
+    // With --attach, the attachment parameter is filled from the files, not from the text.
+    let props = spec.input_schema()["properties"].as_object().map_or(0, |p| {
+        p.values().filter(|s| args.attach.is_empty() || !is_attachment_schema(s)).count()
+    });
+    if props != 1 {
+        return Err(format!(
+            "`{}` takes {props} parameters, not one text: pass them as --input-json matching {}",
+            spec.name(),
+            spec.input_schema()
+        ));
+    }
+    Ok(Value::String(text))
+}

@@ -1,0 +1,72 @@
+//! `llm-do serve --model M --port P`: a model behind an OpenAI-compatible HTTP API
+//! ([`crate::serve`]); and `llm-do fetch-model`, which caches the embedded model it serves by
+//! default.
+
+use super::report;
+use crate::exit::Exit;
+use crate::models::{self, LocalOptions};
+use clap::Args;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+#[derive(Debug, Args)]
+pub(super) struct ServeArgs {
+    /// The model to serve, `provider:name`.
+    #[arg(long, default_value = "local:smollm2")]
+    model: String,
+    /// Port to listen on (0 picks a free one; the address is printed on stdout).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    host: IpAddr,
+    /// Inference threads of a local model (default: cores, at most 4).
+    #[arg(long)]
+    threads: Option<u32>,
+    /// Context window of a local model, in tokens.
+    #[arg(long)]
+    context_size: Option<u32>,
+}
+
+/// `llm-do serve`: resolves the model, then serves it until the process ends.
+pub(super) async fn serve(args: ServeArgs) -> Exit {
+    let ServeArgs { model, port, host, threads, context_size } = args;
+    let served = match models::resolve(&model, LocalOptions { threads, context_size }).await {
+        Ok(s) => s,
+        Err(e) => {
+            report(&format!("{e:#}"));
+            return Exit::Usage;
+        }
+    };
+    match crate::serve::bind_and_run(SocketAddr::new(host, port), Arc::new(served)).await {
+        Ok(()) => Exit::Ok,
+        Err(e) => {
+            report(&e.to_string());
+            Exit::RunFailed
+        }
+    }
+}
+
+/// `llm-do fetch-model`: the embedded model fetched into the cache; its path on stdout.
+pub(super) fn fetch_model() -> Exit {
+    match fetch() {
+        Ok(()) => Exit::Ok,
+        Err(e) => {
+            report(&format!("{e:#}"));
+            Exit::RunFailed
+        }
+    }
+}
+
+#[cfg(feature = "local")]
+fn fetch() -> anyhow::Result<()> {
+    use llm_do::providers::local::cache::{ModelCache, SMOLLM2};
+    let path = ModelCache::default_location()?.ensure(&SMOLLM2)?;
+    println!("{}", path.display());
+    Ok(())
+}
+
+#[cfg(not(feature = "local"))]
+fn fetch() -> anyhow::Result<()> {
+    anyhow::bail!("this build of llm-do has no `local` feature: rebuild with `--features local`")
+}

@@ -1,0 +1,174 @@
+//! A run log as a call tree ([`render_tree`], `llm-do log show FILE`).
+
+use super::calls::error_message;
+use super::record::LogRecord;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+/// Renders a run log as a call tree: one line per call (name, kind, model, elapsed time,
+/// tokens, outcome), its input and output, the tool calls its model asked for and the
+/// approvals, indented by depth.
+///
+/// ```
+/// # use llm_do_cli::run_log::render_tree;
+/// assert_eq!(render_tree(&[]), "(empty run log)\n");
+/// ```
+pub fn render_tree(records: &[LogRecord]) -> String {
+    if records.is_empty() {
+        return "(empty run log)\n".to_owned();
+    }
+    let mut order: Vec<u64> = Vec::new();
+    let mut by_call: HashMap<u64, Vec<&LogRecord>> = HashMap::new();
+    let mut children: BTreeMap<Option<u64>, Vec<u64>> = BTreeMap::new();
+    for r in records {
+        let entry = by_call.entry(r.call).or_default();
+        if entry.is_empty() {
+            order.push(r.call);
+            children.entry(r.parent).or_default().push(r.call);
+        }
+        entry.push(r);
+    }
+    let mut out = String::new();
+    let roots: Vec<u64> = order
+        .iter()
+        .copied()
+        .filter(|c| by_call[c][0].parent.is_none_or(|p| !by_call.contains_key(&p)))
+        .collect();
+    let mut total = llm_do::Usage::default();
+    for root in roots {
+        render_call(root, 0, &by_call, &children, &mut out);
+        if let Some(u) = by_call[&root]
+            .iter()
+            .find(|r| r.event == "call_finished" || r.event == "call_cancelled")
+            .and_then(|r| r.data.get("usage"))
+            .and_then(|u| serde_json::from_value::<llm_do::Usage>(u.clone()).ok())
+        {
+            total += u;
+        }
+    }
+    let _ = writeln!(
+        out,
+        "total: {} request(s), {} input + {} output tokens",
+        total.requests, total.input_tokens, total.output_tokens
+    );
+    out
+}
+
+/// Deepest call nesting [`render_tree`] shows (a log is a file anyone can write: its parent
+/// links may form a chain of any length).
+const MAX_SHOWN_DEPTH: usize = 64;
+
+fn render_call(
+    call: u64,
+    level: usize,
+    by_call: &HashMap<u64, Vec<&LogRecord>>,
+    children: &BTreeMap<Option<u64>, Vec<u64>>,
+    out: &mut String,
+) {
+    let records = &by_call[&call];
+    let first = records[0];
+    let indent = "  ".repeat((first.depth.saturating_sub(1) as usize).min(MAX_SHOWN_DEPTH));
+    if level >= MAX_SHOWN_DEPTH {
+        let _ =
+            writeln!(out, "{indent}… calls nested more than {MAX_SHOWN_DEPTH} deep are not shown");
+        return;
+    }
+    let model = records
+        .iter()
+        .find(|r| r.event == "model_request")
+        .and_then(|r| r.data.get("model"))
+        .and_then(Value::as_str)
+        .map(|m| format!(" {m}"))
+        .unwrap_or_default();
+    let end = records.iter().find(|r| r.event == "call_finished" || r.event == "call_cancelled");
+    let outcome = match end {
+        None => "unfinished".to_owned(),
+        Some(r) if r.event == "call_cancelled" => "cancelled".to_owned(),
+        Some(r) => {
+            let ms = r.data.get("elapsed_ms").and_then(Value::as_u64).unwrap_or(0);
+            let usage = r.data.get("usage");
+            let tokens = usage
+                .map(|u| {
+                    let (i, o) = (
+                        u["input_tokens"].as_u64().unwrap_or(0),
+                        u["output_tokens"].as_u64().unwrap_or(0),
+                    );
+                    if i + o > 0 { format!(", {i}+{o} tokens") } else { String::new() }
+                })
+                .unwrap_or_default();
+            let status = if r.data.get("error").is_some() { "failed" } else { "ok" };
+            format!("{status}, {}{tokens}", crate::display::format_elapsed_ms(ms))
+        }
+    };
+    let _ = writeln!(out, "{indent}#{call} {} [{}{model}] {outcome}", first.name, first.callable);
+    let detail = format!("{indent}   ");
+    if let Some(input) = first.data.get("input") {
+        let _ = writeln!(out, "{detail}input: {}", short(input));
+    }
+    for r in records {
+        match r.event.as_str() {
+            "approval_requested" => {
+                let req = &r.data["request"];
+                let _ = writeln!(
+                    out,
+                    "{detail}approval asked: {}({}) — {}",
+                    req["tool"].as_str().unwrap_or("?"),
+                    short(&req["args"]),
+                    approval_reason(&req["reason"])
+                );
+            }
+            "approval_decided" => {
+                let _ = writeln!(
+                    out,
+                    "{detail}approval: {} {}",
+                    r.data["tool"].as_str().unwrap_or("?"),
+                    r.data["decision"].as_str().unwrap_or("")
+                );
+            }
+            "output_retry" => {
+                let _ = writeln!(
+                    out,
+                    "{detail}output retry {}: {}",
+                    r.data["attempt"],
+                    r.data["reason"].as_str().unwrap_or("")
+                );
+            }
+            _ => {}
+        }
+    }
+    for child in children.get(&Some(call)).into_iter().flatten() {
+        render_call(*child, level + 1, by_call, children, out);
+    }
+    if let Some(end) = end {
+        if let Some(output) = end.data.get("output") {
+            let _ = writeln!(out, "{detail}output: {}", short(output));
+        }
+        if let Some(error) = end.data.get("error").and_then(error_message) {
+            let _ = writeln!(out, "{detail}error: {error}");
+        }
+    }
+}
+
+/// A value on one line, cut to 200 characters.
+fn short(value: &Value) -> String {
+    let text = match value {
+        Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    };
+    if text.chars().count() > 200 {
+        let cut: String = text.chars().take(199).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+/// The sentence for an approval request's `reason`: the typed reason
+/// ([`llm_do::approval::ApprovalReason`]), or (in older logs) the sentence itself.
+fn approval_reason(reason: &Value) -> String {
+    match serde_json::from_value::<llm_do::approval::ApprovalReason>(reason.clone()) {
+        Ok(reason) => reason.to_string(),
+        Err(_) => reason.as_str().unwrap_or("").to_owned(),
+    }
+}

@@ -1,0 +1,107 @@
+//! The `tools`, `tool_choice` and `response_format` of a request.
+
+use super::BadRequest;
+use llm_do_core::{OutputMode, ToolDefinition};
+use serde_json::{Value, json};
+
+/// The function tools offered; other kinds (built-in tools) are ignored.
+pub(super) fn parse(tools: Option<&Value>) -> Result<Vec<ToolDefinition>, BadRequest> {
+    let tools = match tools {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(tools)) => tools,
+        Some(_) => return Err(BadRequest::new("tools", "`tools` must be an array")),
+    };
+    let mut parsed = Vec::with_capacity(tools.len());
+    for (i, tool) in tools.iter().enumerate() {
+        let kind = tool.get("type").and_then(Value::as_str).unwrap_or("function");
+        if kind != "function" {
+            continue;
+        }
+        let Some(function) = tool.get("function").filter(|f| f.is_object()) else {
+            return Err(BadRequest::new(
+                format!("tools[{i}].function"),
+                "a function tool needs a `function` object",
+            ));
+        };
+        let Some(name) = function.get("name").and_then(Value::as_str) else {
+            return Err(BadRequest::new(
+                format!("tools[{i}].function.name"),
+                "a function tool needs a `name`",
+            ));
+        };
+        let description = function.get("description").and_then(Value::as_str).unwrap_or_default();
+        let parameters = match function.get("parameters") {
+            None | Some(Value::Null) => json!({"type": "object", "properties": {}}),
+            Some(schema) => schema.clone(),
+        };
+        parsed.push(ToolDefinition::new(name, description, parameters));
+    }
+    Ok(parsed)
+}
+
+/// The tools the model may call after `tool_choice`: none for `"none"`, the one named by
+/// `{"type": "function", "function": {"name": ...}}`, all of them otherwise (`"auto"`,
+/// `"required"`).
+pub(super) fn choose(
+    mut tools: Vec<ToolDefinition>,
+    choice: Option<&Value>,
+) -> Result<Vec<ToolDefinition>, BadRequest> {
+    match choice {
+        Some(Value::String(s)) if s == "none" => tools.clear(),
+        Some(Value::Object(choice)) => {
+            if let Some(name) =
+                choice.get("function").and_then(|f| f.get("name")).and_then(Value::as_str)
+            {
+                tools.retain(|t| t.name == name);
+                if tools.is_empty() {
+                    return Err(BadRequest::new(
+                        "tool_choice",
+                        format!("tool_choice names an unknown tool `{}`", name.escape_debug()),
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(tools)
+}
+
+/// The output mode `response_format` asks for. A `json_schema` format's schema must be a
+/// valid JSON Schema: refused here (400), not by the model.
+pub(super) fn output(format: Option<&Value>) -> Result<OutputMode, BadRequest> {
+    let format = match format {
+        None | Some(Value::Null) => return Ok(OutputMode::Text),
+        Some(format @ Value::Object(_)) => format,
+        Some(_) => {
+            return Err(BadRequest::new("response_format", "`response_format` must be an object"));
+        }
+    };
+    match format.get("type").and_then(Value::as_str) {
+        Some("text") => Ok(OutputMode::Text),
+        Some("json_object") => Ok(OutputMode::json("json_object", json!({"type": "object"}))),
+        Some("json_schema") => {
+            let Some(spec) = format.get("json_schema").filter(|s| s.is_object()) else {
+                return Err(BadRequest::new(
+                    "response_format.json_schema",
+                    "`json_schema` must be an object with a `name` and a `schema`",
+                ));
+            };
+            let name = spec.get("name").and_then(Value::as_str).unwrap_or("response");
+            let schema = spec.get("schema").cloned().unwrap_or_else(|| json!({"type": "object"}));
+            if let Err(e) = llm_do_core::schema::Validator::new(&schema) {
+                return Err(BadRequest::new(
+                    "response_format.json_schema.schema",
+                    format!("response_format.json_schema.schema is not a valid JSON Schema: {e}"),
+                ));
+            }
+            Ok(OutputMode::json(name, schema))
+        }
+        other => Err(BadRequest::new(
+            "response_format.type",
+            format!(
+                "unsupported `response_format.type` {}; expected text, json_object or json_schema",
+                other.map_or_else(|| "(missing)".to_owned(), |t| format!("`{}`", t.escape_debug()))
+            ),
+        )),
+    }
+}

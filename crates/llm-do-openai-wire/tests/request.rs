@@ -1,0 +1,179 @@
+//! Request bodies as `llm-do serve` and llm-do-testkit read them: what a full conversation
+//! becomes, the defaults, `tool_choice`, and every kind of bad body refused with the
+//! parameter it concerns.
+
+use llm_do_core::{Message, ModelSettings, OutputMode, ToolCall, ToolDefinition, ToolResult};
+use llm_do_openai_wire::request::{BadRequest, ChatRequest, parse};
+use serde_json::{Value, json};
+
+fn ok(body: Value) -> ChatRequest {
+    parse(body.to_string().as_bytes()).expect("valid request")
+}
+
+fn bad(body: &str) -> BadRequest {
+    parse(body.as_bytes()).expect_err("invalid request")
+}
+
+#[test]
+fn parses_a_full_conversation() {
+    let r = ok(json!({
+        "model": "gpt-4o-mini",
+        "messages": [
+            {"role": "developer", "content": "Be terse."},
+            {"role": "user", "content": [{"type": "text", "text": "add "}, {"type": "text", "text": "1 and 2"}]},
+            {"role": "assistant", "content": null, "tool_calls": [
+                {"id": "call_9", "type": "function", "function": {"name": "add", "arguments": "{\"a\":1}"}}
+            ]},
+            {"role": "tool", "tool_call_id": "call_9", "content": "3"}
+        ],
+        "tools": [
+            {"type": "function", "function": {"name": "add", "description": "Add.", "parameters": {"type": "object"}}},
+            {"type": "web_search"}
+        ],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "Sum", "schema": {"type": "integer"}, "strict": true}},
+        "stream": true,
+        "stream_options": {"include_usage": true},
+        "temperature": 0.5,
+        "max_completion_tokens": 100,
+        "max_tokens": 5,
+        "seed": 7,
+        "unknown": {"ignored": true}
+    }));
+    assert!(r.stream && r.include_usage);
+    assert_eq!(r.model.as_deref(), Some("gpt-4o-mini"));
+    let m = &r.model_request;
+    assert_eq!(m.model, "gpt-4o-mini");
+    assert_eq!(
+        m.messages,
+        vec![
+            Message::system("Be terse."),
+            Message::user("add 1 and 2"),
+            Message::assistant(None, vec![ToolCall::raw("call_9", "add", "{\"a\":1}")]),
+            Message::Tool(ToolResult::ok("call_9", "add", "3")),
+        ]
+    );
+    assert_eq!(*m.tools, [ToolDefinition::new("add", "Add.", json!({"type": "object"}))]);
+    assert_eq!(m.output, OutputMode::json("Sum", json!({"type": "integer"})));
+    assert_eq!(
+        m.settings,
+        ModelSettings {
+            temperature: Some(0.5),
+            max_tokens: Some(100),
+            seed: Some(7),
+            ..Default::default()
+        }
+    );
+}
+
+#[test]
+fn defaults() {
+    let r = ok(json!({"messages": [{"role": "user", "content": "hi"}]}));
+    assert!(!r.stream && !r.include_usage);
+    assert_eq!((r.model, r.model_request.model.as_str()), (None, ""));
+    assert_eq!(r.model_request.output, OutputMode::Text);
+    assert_eq!(r.model_request.settings, ModelSettings::default());
+    let r = ok(json!({"model": "m", "messages": [{"role": "user", "content": "hi"}],
+        "response_format": {"type": "json_object"}, "max_tokens": 9}));
+    assert_eq!(r.model_request.output.schema(), Some(&json!({"type": "object"})));
+    assert_eq!(r.model_request.settings.max_tokens, Some(9));
+}
+
+#[test]
+fn tool_choice_narrows_the_tools() {
+    let body = |choice: Value| {
+        json!({
+            "messages": [{"role": "user", "content": "hi"}],
+            "tools": [{"type": "function", "function": {"name": "a"}}, {"type": "function", "function": {"name": "b"}}],
+            "tool_choice": choice,
+        })
+    };
+    let names =
+        |r: ChatRequest| r.model_request.tools.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(ok(body(json!({"type": "function", "function": {"name": "b"}})))), ["b"]);
+    assert_eq!(names(ok(body(json!("auto")))), ["a", "b"]);
+    assert!(names(ok(body(json!("none")))).is_empty());
+    let e = bad(&body(json!({"type": "function", "function": {"name": "c"}})).to_string());
+    assert_eq!(e.param.as_deref(), Some("tool_choice"));
+    assert!(e.message.contains("unknown tool `c`"), "{}", e.message);
+}
+
+#[test]
+fn rejects_bad_bodies_with_the_parameter() {
+    let cases = [
+        ("", None, "could not parse the JSON body"),
+        ("{", None, "could not parse the JSON body"),
+        ("[1]", None, "must be a JSON object"),
+        (r#"{"model": 1, "messages": []}"#, Some("model"), "must be a string"),
+        (r#"{"model": "m"}"#, Some("messages"), "missing required"),
+        (r#"{"model": "m", "messages": "nope"}"#, Some("messages"), "must be an array"),
+        (r#"{"model": "m", "messages": []}"#, Some("messages"), "must not be empty"),
+        (r#"{"model": "m", "messages": [1]}"#, Some("messages[0]"), "must be an object"),
+        (
+            r#"{"model": "m", "messages": [{"role": "robot"}]}"#,
+            Some("messages[0].role"),
+            "unknown role",
+        ),
+        (
+            r#"{"model": "m", "messages": [{"content": "x"}]}"#,
+            Some("messages[0].role"),
+            "needs a `role`",
+        ),
+        (
+            r#"{"model": "m", "messages": [{"role": "user", "content": 5}]}"#,
+            Some("messages[0].content"),
+            "must be a string",
+        ),
+        (
+            r#"{"model": "m", "messages": [{"role": "tool", "content": "x"}]}"#,
+            Some("messages[0].tool_call_id"),
+            "needs a `tool_call_id`",
+        ),
+        (
+            r#"{"model": "m", "messages": [{"role": "assistant", "tool_calls": [{}]}]}"#,
+            Some("messages[0].tool_calls[0].function.name"),
+            "needs `function.name`",
+        ),
+        (
+            r#"{"model": "m", "messages": [{"role": "user"}], "tools": [{"type": "function"}]}"#,
+            Some("tools[0].function"),
+            "needs a `function`",
+        ),
+        (
+            r#"{"model": "m", "messages": [{"role": "user"}], "stream": "yes"}"#,
+            Some("stream"),
+            "must be a boolean",
+        ),
+        (
+            r#"{"model": "m", "messages": [{"role": "user"}], "stream_options": {"include_usage": 1}}"#,
+            Some("stream_options.include_usage"),
+            "must be a boolean",
+        ),
+        (
+            r#"{"model": "m", "messages": [{"role": "user"}], "response_format": {"type": "xml"}}"#,
+            Some("response_format.type"),
+            "unsupported",
+        ),
+        (
+            r#"{"messages": [{"role": "user"}], "response_format": {"type": "json_schema", "json_schema": {"schema": {"type": 12}}}}"#,
+            Some("response_format.json_schema.schema"),
+            "not a valid JSON Schema",
+        ),
+        (
+            r#"{"messages": [{"role": "user"}], "temperature": "hot"}"#,
+            Some("temperature"),
+            "must be a number",
+        ),
+        (r#"{"messages": [{"role": "user"}], "seed": -1}"#, Some("seed"), "non-negative integer"),
+        (
+            r#"{"messages": [{"role": "user"}], "max_tokens": 5000000000}"#,
+            Some("max_tokens"),
+            "larger than",
+        ),
+    ];
+    for (body, param, message) in cases {
+        let e = bad(body);
+        assert_eq!(e.param.as_deref(), param, "{body}");
+        assert!(e.message.contains(message), "{body}: {}", e.message);
+        assert_eq!(e.code, None, "{body}");
+    }
+}

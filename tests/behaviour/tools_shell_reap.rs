@@ -1,0 +1,115 @@
+//! Hostile input: nothing a shell command starts outlives its call. A program that leaves
+//! its process group (a daemon, `setsid`) is killed at the time limit, at the end of the call,
+//! and when the call is dropped; checked by pid in `/proc`.
+
+#![cfg(target_os = "linux")]
+
+use llm_do::tools::ToolError;
+use llm_do::tools::shell::{Shell, ShellOutput, ShellRule};
+use std::time::Duration;
+
+const DETACH: &str = env!("CARGO_BIN_EXE_llm-do-test-detach");
+
+/// Whether `pid` is a live process (not a zombie).
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => false,
+        Ok(stat) => {
+            let state = stat.rfind(')').and_then(|i| stat[i + 1..].split_whitespace().next());
+            !matches!(state, Some("Z" | "X"))
+        }
+    }
+}
+
+/// The pids of live processes whose command line is exactly `argv`.
+fn pids_of(argv: &[&str]) -> Vec<u32> {
+    let want: Vec<u8> = argv.iter().flat_map(|a| a.bytes().chain([0])).collect();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want))
+        .filter(|pid| alive(*pid))
+        .collect()
+}
+
+/// Waits (briefly) until `pid` is gone: SIGKILL is asynchronous.
+async fn gone(pid: u32) -> bool {
+    for _ in 0..100 {
+        if !alive(pid) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+fn shell(root: &std::path::Path, timeout: Duration) -> Shell {
+    Shell::new(root)
+        .unwrap()
+        .rule(ShellRule::allow(DETACH))
+        .rule(ShellRule::allow("setsid"))
+        .rule(ShellRule::allow("sleep"))
+        .timeout(timeout)
+}
+
+#[tokio::test]
+async fn a_daemon_left_behind_by_a_command_that_exits_is_killed_with_the_call() {
+    let root = tempfile::tempdir().unwrap();
+    let out =
+        shell(root.path(), Duration::from_secs(20)).run(&format!("{DETACH} 301.25")).await.unwrap();
+    assert!(out.success, "{out:?}");
+    let pid: u32 = out.stdout.trim().parse().expect("the helper prints the daemon's pid");
+    assert!(gone(pid).await, "the detached sleep {pid} outlived the call");
+}
+
+/// A shell call of `setsid sleep SECONDS` limited to `limit`, started, and the pid of its
+/// setsid child once it runs. `setsid sleep` forks (the command leads its own group), the
+/// child makes a new session and sleeps; the parent exits at once. The sleeper keeps stdout
+/// open, so the call lasts until the time limit.
+async fn setsid_sleeper(
+    limit: Duration,
+    seconds: &'static str,
+) -> (tokio::task::JoinHandle<Result<ShellOutput, ToolError>>, u32) {
+    let root = tempfile::tempdir().unwrap();
+    let call = tokio::spawn(async move {
+        shell(root.path(), limit).run(&format!("setsid sleep {seconds}")).await
+    });
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        seen = pids_of(&["sleep", seconds]);
+        if !seen.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen.len(), 1, "the setsid child is running");
+    (call, seen[0])
+}
+
+#[tokio::test]
+async fn a_setsid_child_holding_the_output_open_is_killed_at_the_time_limit() {
+    let (call, pid) = setsid_sleeper(Duration::from_millis(1500), "302.5").await;
+    let result = call.await.unwrap();
+    assert!(matches!(result, Err(ToolError::Timeout { .. })), "{result:?}");
+    assert!(gone(pid).await, "the setsid child {pid} escaped the time limit");
+}
+
+#[tokio::test]
+async fn a_detached_child_holding_the_output_open_is_killed_at_the_time_limit() {
+    let root = tempfile::tempdir().unwrap();
+    let result = shell(root.path(), Duration::from_millis(1500))
+        .run(&format!("{DETACH} --keep-output 303.75"))
+        .await;
+    let Err(ToolError::Timeout { stdout, .. }) = result else { panic!("{result:?}") };
+    let pid: u32 = stdout.trim().parse().expect("pid");
+    assert!(gone(pid).await, "the detached sleep {pid} escaped the time limit");
+}
+
+#[tokio::test]
+async fn a_dropped_call_kills_its_command_and_what_it_started() {
+    let (call, pid) = setsid_sleeper(Duration::from_secs(60), "304.5").await;
+    call.abort(); // drops the call's future, as a run that ends for any reason does
+    assert!(call.await.unwrap_err().is_cancelled());
+    assert!(gone(pid).await, "the setsid child {pid} outlived the dropped call");
+}
