@@ -35,6 +35,8 @@ mod engine;
 mod error;
 pub mod gguf;
 mod grammar;
+mod kernels;
+mod llama;
 pub mod prompt;
 mod provider;
 mod requantize;
