@@ -85,12 +85,16 @@ impl Llama {
         let dim = md("llama.embedding_length")?.to_u32()? as usize;
         let eps = md("llama.attention.layer_norm_rms_epsilon")?.to_f32()?;
         let base = md("llama.rope.freq_base").and_then(|v| v.to_f32()).unwrap_or(10000.0);
-        if heads == 0 || kv_heads == 0 || !heads.is_multiple_of(kv_heads) || dim % heads != 0 {
+        if heads == 0
+            || kv_heads == 0
+            || !heads.is_multiple_of(kv_heads)
+            || !dim.is_multiple_of(heads)
+        {
             bail!("inconsistent head counts: {heads} heads, {kv_heads} key/value heads, {dim} wide")
         }
         let head_dim = dim / heads;
         let rope_dim = md("llama.rope.dimension_count")?.to_u32()? as usize;
-        if rope_dim > head_dim || rope_dim % 2 != 0 {
+        if rope_dim > head_dim || !rope_dim.is_multiple_of(2) {
             bail!("RoPE over {rope_dim} dimensions of heads {head_dim} wide")
         }
         let config = Config { dim, heads, kv_heads, head_dim, rope_dim, eps };

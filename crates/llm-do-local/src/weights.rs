@@ -1,4 +1,5 @@
-//! The model weights: candle's quantized GGUF loaders, one per supported architecture.
+//! The model weights: the own llama forward pass ([`llama`](crate::llama)) where it applies,
+//! else candle's quantized GGUF loaders, one per supported architecture.
 
 use crate::llama::Llama;
 use crate::requantize;
