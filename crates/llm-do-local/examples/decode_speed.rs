@@ -1,6 +1,7 @@
 //! Times the embedded model: time to first token and decode tokens/s of a greedy generation,
 //! free text and under a JSON Schema. `cargo run --release -p llm-do-local --example
-//! decode_speed -- [MAX_TOKENS] [REPEATS]` (threads: `CANDLE_NUM_THREADS`; another model:
+//! decode_speed -- [MAX_TOKENS] [REPEATS]` (inference threads: `THREADS`, default the
+//! machine's cores, and `CANDLE_NUM_THREADS` for models candle runs; another model:
 //! `MODEL=/path/to/model.gguf`). The engine's own timings (prompt, decode, grammar) are printed
 //! on stderr; docs/benchmarks.md has figures.
 
@@ -20,7 +21,10 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let max_tokens: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(128);
     let repeats: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(3);
-    let model = LocalModel::new();
+    let mut model = LocalModel::new();
+    if let Some(threads) = std::env::var("THREADS").ok().and_then(|t| t.parse().ok()) {
+        model = model.with_threads(threads);
+    }
     let name = std::env::var("MODEL").unwrap_or_else(|_| "smollm2".into());
     let settings = ModelSettings {
         temperature: Some(0.0),
@@ -72,9 +76,23 @@ async fn main() {
             if repeat == repeats {
                 let text = response.text.unwrap_or_default();
                 println!("  {}", text.chars().take(300).collect::<String>().replace('\n', " "));
+                println!("  peak memory so far: {}", peak_memory());
             }
         }
     }
+}
+
+/// Peak resident memory of this process (`VmHWM`, Linux; empty elsewhere).
+fn peak_memory() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM"))
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// User + system CPU time of this process so far (Linux; 0 elsewhere).

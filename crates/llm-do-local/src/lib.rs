@@ -10,8 +10,10 @@
 //!   architecture](SUPPORTED_ARCHITECTURES) (`llama`, `qwen2`, `qwen3`), checked by [`gguf`]
 //!   before loading.
 //!
-//! Inference runs on [candle](https://github.com/huggingface/candle)'s CPU kernels and
-//! quantized GGUF loaders; the tokenizer and the chat template come from the GGUF file itself.
+//! Inference runs on the engine's own llama forward pass and quantized kernels (SmolLM2 and
+//! other llama files in Q4_0/Q4_1/Q8_0) or on [candle](https://github.com/huggingface/candle)'s
+//! CPU kernels and quantized GGUF loaders (the Qwen families, other quantizations); the
+//! tokenizer and the chat template come from the GGUF file itself.
 //! Answers are decoded under grammars ([llguidance](https://github.com/guidance-ai/llguidance)),
 //! so a tiny model still honours the contract: JSON output matches the output schema, and with
 //! tools each turn is either one call of an offered tool with schema-valid arguments or the
@@ -35,6 +37,8 @@ mod engine;
 mod error;
 pub mod gguf;
 mod grammar;
+mod kernels;
+mod llama;
 pub mod prompt;
 mod provider;
 mod requantize;

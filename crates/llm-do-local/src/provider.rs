@@ -109,9 +109,11 @@ impl LocalModel {
     }
 
     /// Sets the number of threads of the engine's own pool (default: the machine's cores, at
-    /// most 8). candle's quantized matrix kernels use candle's process-wide pool instead,
-    /// sized by the `CANDLE_NUM_THREADS` environment variable (default: physical cores); on a
-    /// machine busy with other work, `CANDLE_NUM_THREADS=1` is much faster (its threads spin).
+    /// most 8), on which the own llama forward pass (SmolLM2) splits its matrices. Models that
+    /// run on candle (the Qwen families, llama files of other quantizations) use candle's
+    /// process-wide pool instead, sized by the `CANDLE_NUM_THREADS` environment variable
+    /// (default: physical cores); on a machine busy with other work, `CANDLE_NUM_THREADS=1`
+    /// is much faster (its threads spin).
     ///
     /// ```
     /// let model = llm_do_local::LocalModel::new().with_threads(2);

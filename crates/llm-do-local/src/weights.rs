@@ -1,5 +1,7 @@
-//! The model weights: candle's quantized GGUF loaders, one per supported architecture.
+//! The model weights: the own llama forward pass ([`llama`](crate::llama)) where it applies,
+//! else candle's quantized GGUF loaders, one per supported architecture.
 
+use crate::llama::Llama;
 use crate::requantize;
 use candle_core::quantized::gguf_file;
 use candle_core::{Device, Tensor};
@@ -11,19 +13,27 @@ pub const SUPPORTED_ARCHITECTURES: [&str; 3] = ["llama", "qwen2", "qwen3"];
 
 /// A loaded model.
 pub(crate) enum Weights {
+    /// The engine's own implementation ([`llama`](crate::llama)).
+    Own(Box<Llama>),
     Llama(quantized_llama::ModelWeights),
     Qwen2(quantized_qwen2::ModelWeights),
     Qwen3(quantized_qwen3::ModelWeights),
 }
 
 impl Weights {
-    /// Loads the weights of a supported `architecture` (checked by the caller); Q4_1 tensors
-    /// are loaded as Q8_0 ([`requantize`](crate::requantize)).
+    /// Loads the weights of a supported `architecture` (checked by the caller): llama models
+    /// whose tensor types the own kernels compute run on [`Llama`]; others on candle's
+    /// implementations, with Q4_1 tensors loaded as Q8_0 ([`requantize`](crate::requantize)).
     pub(crate) fn load<R: Read + Seek>(
         architecture: &str,
         mut content: gguf_file::Content,
         reader: &mut R,
     ) -> candle_core::Result<Self> {
+        if architecture == "llama"
+            && let Some(model) = Llama::load(&content, reader)?
+        {
+            return Ok(Weights::Own(Box::new(model)));
+        }
         match requantize::q4_1_as_q8_0(&mut content, &mut *reader) {
             Some(mut requantized) => Self::load_as_is(architecture, content, &mut requantized),
             None => Self::load_as_is(architecture, content, reader),
@@ -60,11 +70,12 @@ impl Weights {
 
     /// Runs `tokens` (starting at position `pos`) and returns the logits of the last one.
     pub(crate) fn forward(&mut self, tokens: &[u32], pos: usize) -> candle_core::Result<Vec<f32>> {
-        let input = Tensor::new(tokens, &Device::Cpu)?.unsqueeze(0)?;
+        let input = || Tensor::new(tokens, &Device::Cpu)?.unsqueeze(0);
         let logits = match self {
-            Weights::Llama(m) => m.forward(&input, pos)?,
-            Weights::Qwen2(m) => m.forward(&input, pos)?,
-            Weights::Qwen3(m) => m.forward(&input, pos)?,
+            Weights::Own(m) => return m.forward(tokens, pos),
+            Weights::Llama(m) => m.forward(&input()?, pos)?,
+            Weights::Qwen2(m) => m.forward(&input()?, pos)?,
+            Weights::Qwen3(m) => m.forward(&input()?, pos)?,
         };
         logits.squeeze(0)?.to_dtype(candle_core::DType::F32)?.to_vec1()
     }
@@ -75,6 +86,7 @@ impl Weights {
             Weights::Llama(m) => m.clear_kv_cache(),
             Weights::Qwen2(m) => m.clear_kv_cache(),
             Weights::Qwen3(m) => m.clear_kv_cache(),
+            Weights::Own(m) => m.clear(),
         }
     }
 }
