@@ -74,9 +74,9 @@ pub struct Evaluation {
 }
 
 /// Evaluate a startup's pitch deck.
-///
-/// The deck is an attachment (a PDF): called from Rust, an [`Attachment`] value; called by a
-/// model or by name, the deck's path, read through the runtime's attachment loader.
+// (Not in the doc comment, which is the description a model calling the worker reads: the deck
+// is an attachment, a PDF; called from Rust an `Attachment` value, called by a model or by name
+// the deck's path, read through the runtime's attachment loader.)
 #[worker(
     system = "You are a seed-stage investor. Quote the deck's strongest line as its strength, \
               say in a few words what is missing or unproven as its risk, and score it.",
@@ -289,7 +289,8 @@ impl Evaluations {
 /// tool calls the `evaluate_deck` worker itself (a deterministic tool calling a stochastic
 /// worker, by name, with the deck's path: the runtime's attachment loader reads it). Only report
 /// files can be written, so it needs no approval. `decks` are the deck paths the model may name,
-/// as it lists them (`decks/NAME.pdf`, relative to the attachment loader's root): a choice
+/// as it lists them (`decks/NAME.pdf` or `NAME.pdf`, relative to the attachment loader's root,
+/// which is where `evaluate_deck` is given them): a choice
 /// rather than a copy.
 pub fn write_report_spec(
     root: PathBuf,
@@ -431,8 +432,9 @@ pub fn stand_in(listing: &'static str) -> llm_do::testing::ScriptedModel {
         let Some(last) = batch.last() else {
             return Ok(Reply::tool_call(
                 listing,
+                // Matches the decks in a decks' folder and in a project's decks/ alike.
                 if listing == "list_files" {
-                    json!({"pattern": "decks/*.pdf"})
+                    json!({"pattern": "**/*.pdf"})
                 } else {
                     json!({})
                 },

@@ -14,12 +14,13 @@
 //! `main` runs on the default setup (the embedded `local:smollm2` when nothing is configured)
 //! and prints each call as it starts.
 //!
-//! The tools are the filesystem toolset's `list_files` on the work folder, `evaluate_deck` and
+//! The tools are the filesystem toolset's `list_files` on the decks' folder, `evaluate_deck` and
 //! `write_report` (see `llm_do_examples::pitchdeck` for why they are shaped as they are). No
-//! tool reads a deck: the orchestrator passes `evaluate_deck` a listed path
-//! (`decks/aquaroute.pdf`), and the runtime reads it through its attachment loader, confined
-//! to the work folder like the filesystem tools (the same sandbox). The embedded model reads
-//! the PDF through the text fallback (its extracted text).
+//! tool reads a deck: the orchestrator passes `evaluate_deck` a listed path (`aquaroute.pdf`),
+//! and the runtime reads it through its attachment loader, confined to the decks' folder like
+//! `list_files` (the same sandbox). The embedded model reads the PDF through the text fallback
+//! (its extracted text). The folder is the decks' and not the work folder because SmolLM2-135M
+//! asks for `*.pdf` when told `decks/*.pdf`.
 //!
 //! **On the embedded 135M model this orchestrator does not get through the decks.** SmolLM2-135M
 //! lists them, reads the first, calls `write_report` for one deck (which has the deck evaluated
@@ -56,13 +57,13 @@ fn orchestrator() -> Arc<CallableSpec> {
         .description("Evaluate every pitch deck in decks/ and write one report per deck.")
         .system(
             "You run a pitch-deck review, one tool call at a time. First list the decks with \
-             list_files (pattern decks/*.pdf). Then, for each deck in the listing, in order: \
+             list_files (pattern *.pdf). Then, for each deck in the listing, in order: \
              evaluate it with evaluate_deck (its path), and write its report with \
              write_report. When every deck has a report, answer with the number of reports \
              written.",
         )
         .prompt(
-            "Review the pitch decks. Step 1: list_files with pattern decks/*.pdf. Step 2, for \
+            "Review the pitch decks. Step 1: list_files with pattern *.pdf. Step 2, for \
              each listed deck: evaluate_deck with its path, then write_report with its path. \
              {note}",
         )
@@ -80,18 +81,17 @@ fn orchestrator() -> Arc<CallableSpec> {
 
 /// The example's runtime on the work folder `root`.
 fn runtime(builder: RuntimeBuilder, root: &Path) -> anyhow::Result<Runtime> {
-    // The model lists the work folder with the toolset's list_files, as is; the decks it can
-    // name to write_report are the files in decks/ (`decks/aquaroute.pdf`).
-    let fs = Filesystem::new(root)?.read_only();
-    let decks: Vec<String> =
-        pitchdeck::files_in(&root.join("decks"))?.iter().map(|f| format!("decks/{f}")).collect();
+    // The model sees the decks' folder only: its paths are plain file names (`aquaroute.pdf`),
+    // listed with the toolset's list_files as is, and chosen among for write_report.
+    let fs = Filesystem::new(root.join("decks"))?.read_only();
+    let decks = pitchdeck::files_in(fs.root())?;
     let evaluations = pitchdeck::Evaluations::default();
     let builder = builder
         .register(orchestrator())
         .register(evaluate_deck::spec())
         .register(fs.list_files_spec())
         .register(pitchdeck::write_report_spec(root.to_path_buf(), &decks, evaluations.clone()))
-        // evaluate_deck's deck paths are read beneath the work folder, in the same sandbox.
+        // evaluate_deck's deck paths are read beneath the decks' folder, in the same sandbox.
         .attachment_loader(fs.attachment_files())
         .subscribe(evaluations.subscriber());
     Ok(builder.build())
@@ -153,6 +153,10 @@ mod tests {
         assert_eq!(companies, ["AquaRoute", "LedgerLight", "SnackBox"]);
         // 1 listing + 1 evaluating + 1 writing + 1 final turn, and 3 evaluations.
         assert_eq!(model.request_count(), 4 + 3);
+        let mut tools: Vec<String> =
+            model.requests()[0].tools.iter().map(|t| t.name.clone()).collect();
+        tools.sort();
+        assert_eq!(tools, ["evaluate_deck", "list_files", "write_report"]);
         // The evaluator was given each deck's PDF text, not a path or the file's bytes.
         let evaluator = model.requests().into_iter().find(|r| r.tools.is_empty()).unwrap();
         let llm_do::Message::User { content } = &evaluator.messages[1] else {
@@ -175,6 +179,11 @@ mod tests {
         let answer: String =
             rt_tokio.block_on(rt.ctx().call("main", json!({"input": ""}))).unwrap();
         assert_eq!(answer, "wrote 3 reports");
+        // No read_file: the decks reach the evaluator as attachments, by path.
+        let mut tools: Vec<String> =
+            model.requests()[0].tools.iter().map(|t| t.name.clone()).collect();
+        tools.sort();
+        assert_eq!(tools, ["evaluate_deck", "list_files", "write_file"]);
         // The rule of llm-do.toml let write_file write the reports without an approver.
         let evaluations = pitchdeck::check_reports(&dir).unwrap();
         let companies: Vec<&str> = evaluations.iter().map(|e| e.company.as_str()).collect();

@@ -11,10 +11,12 @@
 //! (the embedded `local:smollm2` when nothing is configured) and prints each call as it starts.
 //!
 //! The tests replay `cassettes/evaluate.json`, recorded from `local:smollm2`; re-record with
-//! `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example pitchdeck_eval_code_entry`. On that
-//! model the evaluations have the right shape and the decks' names, but the judgement is poor
-//! (every deck scores low and gets `Invest`): the example is about where the LLM sits, not
-//! about a 135M model's taste.
+//! `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example pitchdeck_eval_code_entry`. That
+//! model, a text-only one, is given each PDF's extracted text (the runtime's text fallback; a
+//! model that reads PDFs would get the file). Its evaluations have the right shape, and the
+//! names of two decks of three (SnackBox's company comes back as "The company"), but the
+//! judgement is poor (every deck scores low and gets `Invest`): the example is about where the
+//! LLM sits, not about a 135M model's taste.
 
 use llm_do::RuntimeBuilder;
 use llm_do::prelude::*;
@@ -116,5 +118,13 @@ mod tests {
         assert_eq!(started.len(), pitchdeck::SAMPLE_DECKS.len());
         assert!(started.iter().all(|e| &*e.call.name == "evaluate_deck"));
         assert!(started.iter().all(|e| e.call.kind == CallKind::Worker));
+        // The embedded model read each PDF through the text fallback: the recorded requests
+        // carry the decks' extracted text, in order.
+        let recorded = cassette.cassette();
+        for (interaction, (name, _)) in recorded.interactions.iter().zip(pitchdeck::SAMPLE_DECKS) {
+            let user = interaction.request["messages"][1]["content"].as_str().unwrap_or_default();
+            let header = format!("--- {name} (application/pdf, text extracted) ---");
+            assert!(user.contains(&header) && user.contains("Ask. "), "{user}");
+        }
     }
 }
