@@ -481,15 +481,32 @@ pub fn read_reports(root: &Path) -> std::io::Result<Vec<(String, String)>> {
     Ok(reports)
 }
 
+/// What one recorded run of an orchestrator did, as its test asserts it: how many times the
+/// decks were listed, how many evaluations `evaluate_deck` made (and how many of them
+/// `write_report` asked for itself, because the model had not), and how many reports were
+/// written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordedRun {
+    /// Calls of the listing tool.
+    pub listings: usize,
+    /// Calls of `evaluate_deck`, wherever from.
+    pub evaluations: usize,
+    /// Of those, the ones made by `write_report` (nested under it).
+    pub nested_evaluations: usize,
+    /// Reports written (one `write_report` call each).
+    pub reports: usize,
+}
+
 /// The recorded test of the two orchestrator examples: builds the example's `runtime` on the
 /// cassette `<example>/cassettes/evaluate_all.json` in a fresh sample workspace, runs
 /// `evaluate_all`, checks the replay was complete ([`crate::cassettes::assert_replayed`]) and
 /// what the model did ([`assert_recorded_orchestrator_run`], `listing` being the tool that lists
-/// the decks).
+/// the decks, `expected` what the recorded model did).
 pub fn check_recorded_orchestrator(
     example: &str,
     runtime: impl FnOnce(llm_do::RuntimeBuilder, &Path) -> anyhow::Result<Runtime>,
     listing: &str,
+    expected: RecordedRun,
 ) {
     let dir = sample_workspace().unwrap();
     let relative = format!("{example}/cassettes/evaluate_all.json");
@@ -500,7 +517,16 @@ pub fn check_recorded_orchestrator(
     let tokio_rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let answer = tokio_rt.block_on(rt.ctx().call::<String>("evaluate_all", json!({"note": ""})));
     crate::cassettes::assert_replayed(&cassette, &relative);
-    assert_recorded_orchestrator_run(&log, dir.path(), answer, listing);
+    assert_recorded_orchestrator_run(&log, dir.path(), answer, listing, expected);
+    // Any evaluation the recorded model made was of a PDF deck's extracted text.
+    for interaction in &cassette.cassette().interactions {
+        let messages = interaction.request["messages"].as_array().cloned().unwrap_or_default();
+        let tools = interaction.request["tools"].as_array().map_or(0, Vec::len);
+        if tools == 0 {
+            let user = messages.get(1).and_then(|m| m["content"].as_str()).unwrap_or_default();
+            assert!(user.contains("(application/pdf, text extracted) ---"), "{user}");
+        }
+    }
 }
 
 /// The checks the two orchestrator examples' recorded tests share: what SmolLM2-135M did in the
@@ -508,20 +534,21 @@ pub fn check_recorded_orchestrator(
 /// decks (`list_files` or `list_pitchdecks`). `root` is the work folder, `answer` the run's
 /// result. Panics on the first check that fails.
 ///
-/// It lists (a deterministic call), reads the first deck, has one deck written — `write_report`
-/// calls the evaluator itself, nested under it, since the model did not — then answers within
-/// the answer's bound; it does not get through the other decks. Any report holds an evaluation
-/// the evaluator gave, in the common shape.
+/// Always: the run ends with an answer within its bound; the listing is a deterministic call;
+/// any evaluation is a stochastic worker call, and any report holds an evaluation the evaluator
+/// gave, in the common shape; not every deck gets a report (the tiny model stops early). Then
+/// the counts of `expected`.
 pub fn assert_recorded_orchestrator_run(
     log: &llm_do::EventLog,
     root: &Path,
     answer: Result<String>,
     listing: &str,
+    expected: RecordedRun,
 ) {
     use llm_do::CallKind;
-    let calls: Vec<(String, CallKind)> = log
-        .events()
-        .into_iter()
+    let events = log.events();
+    let calls: Vec<(String, CallKind)> = events
+        .iter()
         .filter(|e| matches!(e.kind, EventKind::CallStarted { .. }))
         .map(|e| (e.call.name.to_string(), e.call.kind))
         .collect();
@@ -534,35 +561,44 @@ pub fn assert_recorded_orchestrator_run(
     let kind_of = |name: &str| -> Vec<CallKind> {
         calls.iter().filter(|(n, _)| n == name).map(|(_, k)| *k).collect()
     };
-    // The listing is a deterministic tool call; it was made.
+    // The listing is a deterministic tool call, and so is writing a report.
     let listings = kind_of(listing);
-    assert!(!listings.is_empty());
     assert!(listings.iter().all(|k| *k == CallKind::Tool));
+    assert!(kind_of("write_report").iter().all(|k| *k == CallKind::Tool));
     // Any evaluation is a stochastic worker call, and any report written holds one, in the
     // common shape.
     assert!(kind_of("evaluate_deck").iter().all(|k| *k == CallKind::Worker));
-    let evaluated: Vec<Evaluation> = log
-        .events()
-        .into_iter()
+    let evaluated: Vec<Evaluation> = events
+        .iter()
         .filter(|e| &*e.call.name == "evaluate_deck")
-        .filter_map(|e| match e.kind {
+        .filter_map(|e| match &e.kind {
             EventKind::CallFinished { output: Some(output), .. } => {
-                serde_json::from_value(output).ok()
+                serde_json::from_value(output.clone()).ok()
             }
             _ => None,
         })
         .collect();
     let reports = parsed_reports(root).unwrap();
     assert!(reports.iter().all(|(_, e)| evaluated.contains(e)));
-    // Recorded: one deck written, with the evaluator nested under `write_report`.
-    let writes = kind_of("write_report");
-    assert_eq!(writes, [CallKind::Tool]);
-    assert_eq!(kind_of("evaluate_deck").len(), 1);
-    let nested = log.events().into_iter().find(|e| &*e.call.name == "evaluate_deck").unwrap();
-    let parent = log.events().into_iter().find(|e| Some(e.call.id) == nested.call.parent);
-    assert_eq!(parent.map(|e| e.call.name.to_string()).as_deref(), Some("write_report"));
-    assert_eq!(reports.len(), 1, "one report, in the common shape");
     assert!(reports.len() < files_in(&root.join("decks")).unwrap().len());
+    // What the recorded model did.
+    let nested = events
+        .iter()
+        .filter(|e| &*e.call.name == "evaluate_deck")
+        .filter(|e| matches!(e.kind, EventKind::CallStarted { .. }))
+        .filter(|e| {
+            let parent = events.iter().find(|p| Some(p.call.id) == e.call.parent);
+            parent.is_some_and(|p| &*p.call.name == "write_report")
+        })
+        .count();
+    let run = RecordedRun {
+        listings: listings.len(),
+        evaluations: kind_of("evaluate_deck").len(),
+        nested_evaluations: nested,
+        reports: reports.len(),
+    };
+    assert_eq!(run, expected);
+    assert_eq!(kind_of("write_report").len(), expected.reports);
 }
 
 /// The `main` of the two orchestrator examples once their runtime is built: runs `evaluate_all`

@@ -23,9 +23,9 @@
 //! asks for `*.pdf` when told `decks/*.pdf`.
 //!
 //! **On the embedded 135M model this orchestrator does not get through the decks.** SmolLM2-135M
-//! lists them, reads the first, calls `write_report` for one deck (which has the deck evaluated
-//! by `evaluate_deck`, since the model did not) and then answers: one report of three. The
-//! recorded test (`cassettes/evaluate_all.json`; re-record with
+//! lists them twice and then answers (with words from the tools' descriptions): no deck
+//! evaluated, no report. Hardening the listing (`pitchdeck_eval_hardened`) gets it one step
+//! further. The recorded test (`cassettes/evaluate_all.json`; re-record with
 //! `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example pitchdeck_eval`) asserts exactly
 //! that run; the scripted tests check that the same runtime writes one report per deck when the
 //! model follows the plan. Use a bigger model (`LLM_DO_MODEL`) to see it work on a real LLM,
@@ -261,7 +261,11 @@ mod tests {
     /// re-record with `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example pitchdeck_eval`.
     #[test]
     fn on_the_recorded_embedded_model() {
+        use pitchdeck::RecordedRun;
         // What SmolLM2-135M does with this orchestrator: see the module docs.
-        pitchdeck::check_recorded_orchestrator("pitchdeck_eval", runtime, "list_files");
+        // Lists twice, then answers: no deck evaluated, no report.
+        let expected =
+            RecordedRun { listings: 2, evaluations: 0, nested_evaluations: 0, reports: 0 };
+        pitchdeck::check_recorded_orchestrator("pitchdeck_eval", runtime, "list_files", expected);
     }
 }

@@ -14,8 +14,10 @@
 //! configured) and prints each call as it starts.
 //!
 //! **On the embedded 135M model this orchestrator does not get through the decks either.**
-//! SmolLM2-135M calls `list_pitchdecks`, reads the first deck, has one report written and
-//! answers (`main` prints what there is). The recorded
+//! SmolLM2-135M calls `list_pitchdecks`, then `evaluate_deck` with the first listed path
+//! (`decks/aquaroute.pdf`: the runtime reads the PDF and gives the evaluator its extracted
+//! text), and answers without writing a report (`main` prints what there is). Where the
+//! all-LLM version only listed, the hardened listing got it to evaluate a deck. The recorded
 //! test (`cassettes/evaluate_all.json`; re-record with
 //! `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example pitchdeck_eval_hardened`) asserts
 //! that run, and that the listing is a deterministic call; the scripted test checks that the
@@ -118,11 +120,16 @@ mod tests {
     /// re-record with `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example pitchdeck_eval_hardened`.
     #[test]
     fn on_the_recorded_embedded_model() {
+        use pitchdeck::RecordedRun;
         // What SmolLM2-135M does with this orchestrator: see the module docs.
+        // Lists, evaluates the first deck (its PDF, by path), then answers: no report.
+        let expected =
+            RecordedRun { listings: 1, evaluations: 1, nested_evaluations: 0, reports: 0 };
         pitchdeck::check_recorded_orchestrator(
             "pitchdeck_eval_hardened",
             runtime,
             "list_pitchdecks",
+            expected,
         );
     }
 }
