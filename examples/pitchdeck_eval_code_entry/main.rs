@@ -82,7 +82,7 @@ mod tests {
         let reports = pitchdeck::read_reports(dir.path()).unwrap();
         for ((path, e), (name, report)) in results.iter().zip(&reports) {
             assert_eq!(path, &format!("reports/{name}"));
-            let deck = format!("decks/{name}");
+            let deck = format!("decks/{}", name.replace(".md", ".pdf"));
             assert_eq!(report, &pitchdeck::render_report(&deck, e));
         }
     }
