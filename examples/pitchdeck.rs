@@ -433,11 +433,7 @@ pub fn stand_in(listing: &'static str) -> llm_do::testing::ScriptedModel {
             return Ok(Reply::tool_call(
                 listing,
                 // Matches the decks in a decks' folder and in a project's decks/ alike.
-                if listing == "list_files" {
-                    json!({"pattern": "**/*.pdf"})
-                } else {
-                    json!({})
-                },
+                if listing == "list_files" { json!({"pattern": "**/*.pdf"}) } else { json!({}) },
             ));
         };
         Ok(match last.name.as_str() {
@@ -445,7 +441,9 @@ pub fn stand_in(listing: &'static str) -> llm_do::testing::ScriptedModel {
                 listed.iter().map(|path| ("evaluate_deck", json!({ "deck": path }))),
             ),
             "evaluate_deck" if req.tools.iter().any(|t| t.name == "write_report") => {
-                Reply::tool_calls(listed.iter().map(|path| ("write_report", json!({ "deck": path }))))
+                Reply::tool_calls(
+                    listed.iter().map(|path| ("write_report", json!({ "deck": path }))),
+                )
             }
             // The worker-file form writes with the filesystem's write_file.
             "evaluate_deck" => Reply::tool_calls(listed.iter().zip(&batch).map(|(path, e)| {

@@ -205,7 +205,10 @@ mod tests {
         let file_input = rt.registry().get("evaluate_deck").unwrap().input_schema().clone();
         let rust_input = evaluate_deck::spec().input_schema().clone();
         assert_eq!(file_input["properties"]["deck"]["format"], "attachment");
-        assert_eq!(file_input["properties"]["deck"]["format"], rust_input["properties"]["deck"]["format"]);
+        assert_eq!(
+            file_input["properties"]["deck"]["format"],
+            rust_input["properties"]["deck"]["format"]
+        );
         let user = evaluator.messages.iter().find_map(|m| match m {
             llm_do::Message::User { content } => Some(content.clone()),
             _ => None,
@@ -223,7 +226,9 @@ mod tests {
         let rt_tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let outside = "../../pitchdeck_data/aquaroute.pdf";
         let err = rt_tokio
-            .block_on(rt.ctx().call::<serde_json::Value>("evaluate_deck", json!({ "deck": outside })))
+            .block_on(
+                rt.ctx().call::<serde_json::Value>("evaluate_deck", json!({ "deck": outside })),
+            )
             .unwrap_err();
         let Error::Attachment { source, .. } = &err else { panic!("{err:?}") };
         assert_eq!(source.kind(), llm_do::attachment::AttachmentErrorKind::PathEscape);

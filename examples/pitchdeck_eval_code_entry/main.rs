@@ -76,7 +76,9 @@ mod tests {
         // Each evaluation was given its deck's PDF, as the text fallback makes of it.
         for (request, (name, _)) in model.requests().iter().zip(pitchdeck::SAMPLE_DECKS) {
             let header = format!("--- {name} (application/pdf, text extracted) ---");
-            assert!(matches!(&request.messages[1], llm_do::Message::User { content } if content.contains(&header)));
+            assert!(
+                matches!(&request.messages[1], llm_do::Message::User { content } if content.contains(&header))
+            );
         }
         // Each report is the common rendering of the deck's evaluation.
         let reports = pitchdeck::read_reports(dir.path()).unwrap();
