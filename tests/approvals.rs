@@ -304,3 +304,67 @@ async fn a_call_from_depth_3_is_gated_like_a_top_level_one() {
     assert!(deep_result.is_error);
     assert!(deep_result.content.starts_with("permission denied"), "{}", deep_result.content);
 }
+
+/// Waits until the run is cancelled (it never finishes by itself).
+#[tool]
+async fn wait_forever() -> Result<String> {
+    std::future::pending().await
+}
+
+/// Asks before it runs.
+#[tool(approval = "ask")]
+async fn risky() -> Result<String> {
+    Ok("ran".into())
+}
+
+/// Calls both at once.
+#[worker(prompt = "Go", tools = [wait_forever, risky])]
+async fn both_at_once(ctx: &Ctx) -> Result<String>;
+
+#[tokio::test]
+async fn an_approver_ending_the_run_stops_the_sibling_calls_in_flight() {
+    let log = EventLog::new();
+    let model = ScriptedModel::queue([Reply::tool_calls([
+        ("wait_forever", json!({})),
+        ("risky", json!({})),
+    ])]);
+    let rt = Runtime::builder()
+        .model_override(model)
+        .approver(|_: &ApprovalRequest| Decision::abort("the user quit"))
+        .subscribe(log.clone())
+        .build();
+    let ctx = rt.ctx();
+    // Without the run's cancellation this would wait for `wait_forever` (and hit `bounded`).
+    let err = bounded(both_at_once(&ctx)).await.unwrap_err();
+    assert!(matches!(&err, Error::Denied { name, .. } if name == "risky"), "{err:?}");
+    assert_eq!(ctx.cancellation().reason().as_deref(), Some("the user quit"));
+    let sibling_stopped = log.events().iter().any(|e| {
+        &*e.call.name == "wait_forever"
+            && match &e.kind {
+                EventKind::CallFinished { error: Some(error), .. } => {
+                    error.kind == llm_do::error::ErrorKind::Cancelled
+                }
+                EventKind::CallCancelled { .. } => true,
+                _ => false,
+            }
+    });
+    assert!(sibling_stopped, "{:#?}", log.events());
+    // The run is over: a later call from it fails at once, with the reason.
+    let err = bounded(both_at_once(&ctx)).await.unwrap_err();
+    assert!(matches!(&err, Error::Cancelled { reason } if reason == "the user quit"), "{err:?}");
+}
+
+#[tokio::test]
+async fn the_policy_says_why_as_a_value() {
+    use llm_do::approval::ApprovalReason;
+    let policy = ApprovalPolicy::new().rule(Rule::new("rm_*", Verdict::Deny).unwrap());
+    let (verdict, why) = policy.evaluate("rm_all", &json!({}), None);
+    assert_eq!(
+        (verdict, why),
+        (Verdict::Deny, ApprovalReason::Rule { index: 0, rule: "rm_* → deny".into() })
+    );
+    let (verdict, why) = policy.evaluate("ls", &json!({}), Some(Verdict::Ask));
+    assert_eq!((verdict, why), (Verdict::Ask, ApprovalReason::Declared { verdict: Verdict::Ask }));
+    let (verdict, why) = policy.evaluate("ls", &json!({}), None);
+    assert_eq!((verdict, why), (Verdict::Allow, ApprovalReason::Default));
+}

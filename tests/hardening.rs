@@ -115,7 +115,7 @@ async fn run_triage(
         .into_iter()
         .find(|e| &*e.call.name == "classify" && matches!(e.kind, EventKind::CallStarted { .. }))
         .expect("classify ran");
-    let offered = model.requests()[0].tools.clone();
+    let offered = model.requests()[0].tools.to_vec();
     let last = model.requests().pop().unwrap();
     assert!(
         last.messages.iter().any(

@@ -64,10 +64,65 @@ async fn misconfigured_models_are_typed_errors() {
     );
     insta::assert_snapshot!("unknown_provider", err.to_string());
 
-    let bad = WorkerSpecBuilder::new("bad").prompt("Hi").model("gpt-4o").build().unwrap();
-    let err = bounded(ctx.call_spec(&bad, json!({}))).await.unwrap_err();
+    // A model string is parsed when the worker is built, not at its first call.
+    let err = WorkerSpecBuilder::new("bad").prompt("Hi").model("gpt-4o").build().unwrap_err();
     assert!(matches!(err, Error::InvalidModel { .. }), "{err:?}");
     insta::assert_snapshot!("invalid_model", err.to_string());
+}
+
+#[tokio::test]
+async fn try_build_rejects_a_worker_whose_provider_is_not_registered() {
+    let err = Runtime::builder()
+        .ignore_env()
+        .provider("alpha", labelled("A"))
+        .register(on_alpha::spec())
+        .register(on_beta::spec())
+        .try_build()
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&err, Error::UnknownProvider { provider, known, .. } if provider == "beta" && known == &["alpha"]),
+        "{err:?}"
+    );
+    let err = Runtime::builder()
+        .ignore_env()
+        .unavailable_provider("beta", "BETA_URL is not a URL")
+        .register(on_beta::spec())
+        .try_build()
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&err, Error::ProviderUnavailable { reason, .. } if reason.contains("BETA_URL"))
+    );
+    let err = Runtime::builder().ignore_env().default_model("gpt-4o").try_build().err().unwrap();
+    assert!(matches!(err, Error::InvalidModel { .. }), "{err:?}");
+    // Registered providers, or an override, make the same registrations fine.
+    Runtime::builder()
+        .ignore_env()
+        .provider("alpha", labelled("A"))
+        .provider("beta", labelled("B"))
+        .register(on_alpha::spec())
+        .register(on_beta::spec())
+        .try_build()
+        .unwrap();
+    Runtime::builder()
+        .ignore_env()
+        .model_override(labelled("O"))
+        .register(on_beta::spec())
+        .try_build()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn resolve_model_is_the_workers_resolution() {
+    let rt = Runtime::builder().ignore_env().provider("alpha", labelled("A")).build();
+    let m = rt.resolve_model(&llm_do::ModelRef::parse("alpha:x").unwrap()).unwrap();
+    assert_eq!((m.label(), m.name(), m.provider()), ("alpha:x", "x", "alpha"));
+    let err = rt.resolve_model(&llm_do::ModelRef::parse("beta:x").unwrap()).unwrap_err();
+    assert!(
+        matches!(&err, Error::UnknownProvider { provider, .. } if provider == "beta"),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The command line itself: argument parsing (clap) and the commands. [`main_with`] runs it
 //! with a host program's Rust workers and tools in the project's name space.
 
-use crate::approve::{Abort, HeadlessApprover, TerminalApprover};
+use crate::approve::{HeadlessApprover, TerminalApprover};
 use crate::attach;
 use crate::display::{Display, Mode};
 use crate::exit::{self, Exit};
@@ -728,7 +728,6 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
     let stderr_tty = std::io::stderr().is_terminal();
     let display = Display::new(if stderr_tty { Mode::Live } else { Mode::Plain }, args.verbose);
     builder = builder.subscribe(display.clone());
-    let abort = Abort::new();
     if args.approve_all {
         builder = builder.approver(ApproveAll);
     } else if args.deny_all {
@@ -736,12 +735,12 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
     } else if project.config().approval_mode == ApprovalMode::Prompt {
         let stdin_tty = std::io::stdin().is_terminal() && args.input.as_deref() != Some("-");
         builder = if stdin_tty {
-            builder.approver(TerminalApprover::new(display.clone(), abort.clone()))
+            builder.approver(TerminalApprover::new(display.clone()))
         } else if project.config().return_permission_errors {
             // project.json's `return_permission_errors`: the model is told, the run goes on.
             builder.approver(DenyAll)
         } else {
-            builder.approver(HeadlessApprover::new(abort.clone()))
+            builder.approver(HeadlessApprover)
         };
     }
     let log = match &args.log {
@@ -772,12 +771,11 @@ async fn run(args: RunArgs, host: Registry) -> Exit {
             interrupted = Some(signal);
             Err(format!("interrupted by {}: the run was stopped, with every command it was running", signal.name()))
         }
-        reason = abort.raised() => Err(reason),
         result = ctx.call_value(&entry, input) => Ok(result),
     };
-    // An approver that ends the run also makes the run itself fail (`Error::Denied`); the
-    // approver's reason is the one to show.
-    let outcome = match (outcome, abort.reason()) {
+    // An approver that ends the run cancels it (every call in flight stops) and makes it fail
+    // (`Error::Denied`); the approver's reason, which the run's token carries, is the one to show.
+    let outcome = match (outcome, ctx.cancellation().reason()) {
         (Ok(Err(_)), Some(reason)) => Err(reason),
         (outcome, _) => outcome,
     };

@@ -8,96 +8,15 @@
 //!   (exit code 3) with a message saying how to proceed (`--approve-all`, or an approval rule
 //!   in `llm-do.toml`).
 //!
-//! Both abort through an [`Abort`] the command waits on next to the run.
+//! Both end the run with [`Decision::DenyAndAbort`], whose reason is the message to print:
+//! the run's cancellation token carries it ([`llm_do::Ctx::cancellation`]), and every call of
+//! the run still in flight stops.
 
 use crate::display::Display;
 use futures::future::BoxFuture;
 use llm_do::approval::{ApprovalRequest, Approver, Decision};
 use std::io::BufRead as _;
-use std::sync::{Arc, Mutex};
-
-/// A request to end the run early, with the message to print. Cheap to clone.
-#[derive(Debug, Clone, Default)]
-pub struct Abort {
-    inner: Arc<AbortInner>,
-}
-
-#[derive(Debug, Default)]
-struct AbortInner {
-    reason: Mutex<Option<String>>,
-    notify: tokio::sync::Notify,
-}
-
-impl Abort {
-    /// A signal nobody has raised yet.
-    ///
-    /// ```
-    /// assert_eq!(llm_do_cli::approve::Abort::new().reason(), None);
-    /// ```
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Raises the signal (the first reason is kept).
-    ///
-    /// ```
-    /// let abort = llm_do_cli::approve::Abort::new();
-    /// abort.raise("stop");
-    /// abort.raise("later");
-    /// assert_eq!(abort.reason().as_deref(), Some("stop"));
-    /// ```
-    pub fn raise(&self, reason: impl Into<String>) {
-        let mut r = self.inner.reason.lock().unwrap_or_else(|p| p.into_inner());
-        if r.is_none() {
-            *r = Some(reason.into());
-        }
-        drop(r);
-        self.inner.notify.notify_waiters();
-        self.inner.notify.notify_one();
-    }
-
-    /// Why the run was aborted, if it was.
-    ///
-    /// ```
-    /// assert!(llm_do_cli::approve::Abort::new().reason().is_none());
-    /// ```
-    pub fn reason(&self) -> Option<String> {
-        self.inner.reason.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Takes the reason, lowering the signal: for a session that goes on after one aborted
-    /// turn (`llm-do chat`).
-    ///
-    /// ```
-    /// let abort = llm_do_cli::approve::Abort::new();
-    /// abort.raise("stop");
-    /// assert_eq!(abort.take().as_deref(), Some("stop"));
-    /// assert_eq!(abort.reason(), None);
-    /// ```
-    pub fn take(&self) -> Option<String> {
-        self.inner.reason.lock().unwrap_or_else(|p| p.into_inner()).take()
-    }
-
-    /// Resolves once the signal is raised, with its reason.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// let abort = llm_do_cli::approve::Abort::new();
-    /// abort.raise("now");
-    /// assert_eq!(abort.raised().await, "now");
-    /// # }
-    /// ```
-    pub async fn raised(&self) -> String {
-        loop {
-            let notified = self.inner.notify.notified();
-            if let Some(reason) = self.reason() {
-                return reason;
-            }
-            notified.await;
-        }
-    }
-}
+use std::sync::Arc;
 
 /// The approval request as shown to a person: tool, depth, caller, reason and the arguments
 /// pretty-printed; secrets redacted and control characters escaped
@@ -139,28 +58,18 @@ pub fn headless_message(tool: &str, caller: &str, depth: u32) -> String {
 }
 
 /// Fails fast: the first `Ask` aborts the run with [`headless_message`].
-#[derive(Debug, Clone)]
-pub struct HeadlessApprover {
-    abort: Abort,
-}
-
-impl HeadlessApprover {
-    /// An approver that raises `abort` on the first request.
-    ///
-    /// ```
-    /// let abort = llm_do_cli::approve::Abort::new();
-    /// let rt = llm_do::Runtime::builder().approver(llm_do_cli::approve::HeadlessApprover::new(abort)).build();
-    /// # let _ = rt;
-    /// ```
-    pub fn new(abort: Abort) -> Self {
-        Self { abort }
-    }
-}
+///
+/// ```
+/// let rt = llm_do::Runtime::builder().approver(llm_do_cli::approve::HeadlessApprover).build();
+/// # let _ = rt;
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HeadlessApprover;
 
 impl Approver for HeadlessApprover {
     fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, Decision> {
-        self.abort.raise(headless_message(&request.tool, &request.caller, request.depth));
-        Box::pin(async { Decision::abort("no terminal to ask for approval") })
+        let message = headless_message(&request.tool, &request.caller, request.depth);
+        Box::pin(async move { Decision::abort(message) })
     }
 }
 
@@ -169,7 +78,6 @@ impl Approver for HeadlessApprover {
 #[derive(Clone)]
 pub struct TerminalApprover {
     display: Display,
-    abort: Abort,
     turn: Arc<tokio::sync::Mutex<()>>,
     reader: Option<AnswerReader>,
 }
@@ -186,30 +94,30 @@ impl std::fmt::Debug for TerminalApprover {
 }
 
 impl TerminalApprover {
-    /// An approver that prompts around `display` and raises `abort` on `q` (or end of input).
+    /// An approver that prompts around `display` and ends the run on `q` (or end of input).
     ///
     /// ```
-    /// use llm_do_cli::{approve::{Abort, TerminalApprover}, display::{Display, Mode}};
-    /// let approver = TerminalApprover::new(Display::new(Mode::Plain, 0), Abort::new());
+    /// use llm_do_cli::{approve::TerminalApprover, display::{Display, Mode}};
+    /// let approver = TerminalApprover::new(Display::new(Mode::Plain, 0));
     /// let rt = llm_do::Runtime::builder().approver(approver).build();
     /// # let _ = rt;
     /// ```
-    pub fn new(display: Display, abort: Abort) -> Self {
-        Self { display, abort, turn: Arc::new(tokio::sync::Mutex::new(())), reader: None }
+    pub fn new(display: Display) -> Self {
+        Self { display, turn: Arc::new(tokio::sync::Mutex::new(())), reader: None }
     }
 
     /// An approver that asks its questions through `reader` instead of reading stdin itself.
     ///
     /// ```
-    /// use llm_do_cli::{approve::{Abort, TerminalApprover}, display::{Display, Mode}};
+    /// use llm_do_cli::{approve::TerminalApprover, display::{Display, Mode}};
     /// let reader = std::sync::Arc::new(|_question: String| -> futures::future::BoxFuture<'static, Option<String>> {
     ///     Box::pin(async { Some("y".to_owned()) })
     /// });
-    /// let approver = TerminalApprover::with_reader(Display::new(Mode::Plain, 0), Abort::new(), reader);
+    /// let approver = TerminalApprover::with_reader(Display::new(Mode::Plain, 0), reader);
     /// # let _ = approver;
     /// ```
-    pub fn with_reader(display: Display, abort: Abort, reader: AnswerReader) -> Self {
-        Self { reader: Some(reader), ..Self::new(display, abort) }
+    pub fn with_reader(display: Display, reader: AnswerReader) -> Self {
+        Self { reader: Some(reader), ..Self::new(display) }
     }
 }
 
@@ -256,11 +164,10 @@ impl Approver for TerminalApprover {
                     Some("s" | "session" | "a" | "always") => return Decision::ApproveForSession,
                     Some("n" | "no") => return Decision::deny("denied at the terminal"),
                     Some("q" | "quit" | "abort") | None => {
-                        self.abort.raise(format!(
+                        return Decision::abort(format!(
                             "the call to `{}` was denied at the terminal and the run was aborted",
                             request.tool
                         ));
-                        return Decision::abort("denied at the terminal");
                     }
                     Some(_) => eprintln!("please answer y, s, n or q"),
                 }

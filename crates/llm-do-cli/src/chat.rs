@@ -20,7 +20,7 @@ mod scripted;
 mod view;
 
 use crate::app::{checked, host_builder};
-use crate::approve::{Abort, AnswerReader, HeadlessApprover, TerminalApprover};
+use crate::approve::{AnswerReader, HeadlessApprover, TerminalApprover};
 use crate::display::{Display, Mode};
 use crate::exit::Exit;
 use crate::run_log::RunLogWriter;
@@ -29,6 +29,7 @@ use commands::Outcome;
 use input::{LineInput, Read};
 use interrupt::Interrupt;
 use llm_do::approval::{ApproveAll, DenyAll};
+use llm_do::cancel::Cancellation;
 use llm_do::history::{HistoryProcessor, KeepLastTurns, Summarise, TokenBudget};
 use llm_do::providers::openai::{OpenAiConfig, OpenAiProvider};
 use llm_do::setup::RuntimeBuilderExt as _;
@@ -86,7 +87,8 @@ pub(crate) struct Session {
     spec: Arc<CallableSpec>,
     conversation: Conversation,
     log: Option<RunLogWriter>,
-    abort: Abort,
+    /// The cancellation token of the current turn: an approver that ends the run ends the turn.
+    turn: Cancellation,
     json: bool,
 }
 
@@ -171,7 +173,6 @@ fn start(
     {
         return Err(format!("--summarise-with: no worker named `{summariser}`"));
     }
-    let abort = Abort::new();
     builder = if args.approve_all {
         builder.approver(ApproveAll)
     } else if args.deny_all {
@@ -196,9 +197,9 @@ fn start(
                 }
             })
         });
-        builder.approver(TerminalApprover::with_reader(display.clone(), abort.clone(), reader))
+        builder.approver(TerminalApprover::with_reader(display.clone(), reader))
     } else {
-        builder.approver(HeadlessApprover::new(abort.clone()))
+        builder.approver(HeadlessApprover)
     };
     // On a terminal the view streams text and shows nested calls; otherwise the display's
     // plain lines go to stderr, as for `llm-do run`.
@@ -227,7 +228,14 @@ fn start(
     if !processors.is_empty() {
         conversation.set_processor(Some(Arc::new(processors)));
     }
-    Ok(Session { ctx: builder.build().ctx(), spec, conversation, log, abort, json: args.json })
+    Ok(Session {
+        ctx: builder.build().ctx(),
+        spec,
+        conversation,
+        log,
+        turn: Cancellation::new(),
+        json: args.json,
+    })
 }
 
 /// The arguments of a turn from an input line: the text for a worker with one parameter, else
@@ -257,9 +265,16 @@ impl Session {
         }
     }
 
+    /// The context of a new turn, with a token of its own: an approver that ends the turn
+    /// leaves the session usable.
+    fn turn_ctx(&mut self) -> Ctx {
+        self.turn = Cancellation::new();
+        self.ctx.with_cancellation(self.turn.clone())
+    }
+
     /// The error of a failed turn, with the approver's reason when it aborted the turn.
     fn failure(&self, error: &llm_do::Error) -> String {
-        match self.abort.take() {
+        match self.turn.reason() {
             Some(reason) => reason,
             None => error.to_string(),
         }
@@ -307,8 +322,9 @@ async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineIn
                 interrupt.drain();
                 view.take_streamed();
                 let spec = session.spec.clone();
+                let ctx = session.turn_ctx();
                 let outcome = tokio::select! {
-                    result = session.ctx.chat_spec(&spec, &mut session.conversation, args) => Some(result),
+                    result = ctx.chat_spec(&spec, &mut session.conversation, args) => Some(result),
                     () = interrupt.pressed() => None,
                 };
                 view.end_line();

@@ -193,7 +193,7 @@ impl EventSubscriber for Display {
             (EventKind::CallFinished { error, usage, elapsed, .. }, mode) => {
                 let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
                 let (mark, status) = match error {
-                    Some(e) => ("✗", format!("failed: {}", one_line(e, 160))),
+                    Some(e) => ("✗", format!("failed: {}", one_line(&e.message, 160))),
                     None => ("✓", "ok".to_owned()),
                 };
                 let text = format!("{head} {status} ({}{})", format_elapsed_ms(ms), tokens(usage));

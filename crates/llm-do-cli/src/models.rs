@@ -6,8 +6,7 @@
 //! | `local` | the embedded local model ([`llm_do::providers::local`], feature `local`) |
 //! | `openai` | the OpenAI-compatible provider, configured from `OPENAI_API_KEY` and `OPENAI_BASE_URL` |
 
-use anyhow::bail;
-use llm_do::{Model, ModelRef};
+use llm_do::{Model, ModelRef, Runtime};
 use llm_do_project::config::ProviderTimeouts;
 use std::sync::Arc;
 
@@ -66,9 +65,11 @@ pub struct LocalOptions {
     pub context_size: Option<u32>,
 }
 
-/// Resolves `model` (`provider:name`) to a backend; for the local provider, loads the model
-/// (fetching the embedded one if needed) so that a bad model fails here, not on the first
-/// request.
+/// Resolves `model` (`provider:name`) to a backend through [`Runtime::resolve_model`], the
+/// resolution workers use: a runtime with the `openai` provider (from `OPENAI_API_KEY` and
+/// `OPENAI_BASE_URL`, or the reason it is unusable) and, when `model` asks for it, the local
+/// provider, loaded first (fetching the embedded model if needed) so that a bad model fails
+/// here, not on the first request.
 ///
 /// ```no_run
 /// # async fn demo() -> anyhow::Result<()> {
@@ -79,15 +80,20 @@ pub struct LocalOptions {
 /// ```
 pub async fn resolve(model: &str, local: LocalOptions) -> anyhow::Result<Served> {
     let parsed = ModelRef::parse(model)?;
-    let backend: Arc<dyn Model> = match parsed.provider() {
-        "local" => local_model(parsed.name(), local).await?,
-        "openai" => Arc::new(
-            llm_do::providers::openai::OpenAiProvider::from_env()
-                .map_err(|e| anyhow::anyhow!(llm_do::setup::openai_config_problem(&e)))?,
-        ),
-        other => bail!("unknown provider `{other}` in `{model}`: use `local:…` or `openai:…`"),
+    let mut builder = Runtime::builder().ignore_env();
+    builder = match llm_do::providers::openai::OpenAiProvider::from_env() {
+        Ok(provider) => builder.provider("openai", provider),
+        Err(e) => builder.unavailable_provider("openai", llm_do::setup::openai_config_problem(&e)),
     };
-    Ok(Served::new(backend, model))
+    if parsed.provider() == "local" {
+        builder = builder.provider("local", local_model(parsed.name(), local).await?);
+    }
+    let resolved = builder.build().resolve_model(&parsed)?;
+    Ok(Served {
+        model: resolved.model().clone(),
+        label: resolved.label().to_owned(),
+        name: resolved.name().to_owned(),
+    })
 }
 
 /// Re-registers the `openai` provider with `timeouts` (unset ones keep the provider's
@@ -121,7 +127,7 @@ pub fn with_openai_timeouts(
 
 #[cfg(feature = "local")]
 async fn local_model(name: &str, options: LocalOptions) -> anyhow::Result<Arc<dyn Model>> {
-    let mut m = llm_do::providers::local::LocalModel::new();
+    let mut m = llm_do::providers::local::LocalModel::new().avoid_repeated_calls(true);
     if let Some(t) = options.threads {
         m = m.with_threads(t);
     }
@@ -140,5 +146,5 @@ async fn local_model(name: &str, options: LocalOptions) -> anyhow::Result<Arc<dy
 
 #[cfg(not(feature = "local"))]
 async fn local_model(_: &str, _: LocalOptions) -> anyhow::Result<Arc<dyn Model>> {
-    bail!("this build of llm-do has no `local` feature: rebuild with `--features local`")
+    anyhow::bail!("this build of llm-do has no `local` feature: rebuild with `--features local`")
 }

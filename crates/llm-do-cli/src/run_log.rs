@@ -26,14 +26,14 @@
 //! | event | data |
 //! |---|---|
 //! | `call_started` | `input`: the arguments object |
-//! | `call_finished` | `output` (on success) or `error` (message), `usage`, `elapsed_ms` |
+//! | `call_finished` | `output` (on success) or `error` (`kind`, `family`, `message`; a plain message in older logs), `usage`, `elapsed_ms` |
 //! | `call_cancelled` | `usage` |
 //! | `model_request` | `model` (`provider:name`), `turn`, `messages` (count), `new_messages` (the messages added since the call's previous request — on turn 1 the system prompt and the rendered user prompt — so the log holds every request in full), `tools` (names), `structured` |
 //! | `model_delta` | `turn`, `delta` (streamed piece) |
 //! | `model_response` | `model`, `turn`, `text`, `tool_calls` (`id`, `name`, `arguments`), `usage` |
 //! | `tool_call` | `call`: the requested call (`id`, `name`, `arguments` as JSON text) |
 //! | `tool_result` | `result`: `tool_call_id`, `name`, `content`, `is_error` |
-//! | `approval_requested` | `request`: `tool`, `args`, `kind`, `caller`, `call_path`, `depth`, `reason` |
+//! | `approval_requested` | `request`: `tool`, `args`, `kind`, `caller`, `call_path`, `depth`, `reason` (`source`: `rule` with `index` and `rule`, `declared` with `verdict`, or `default`; a sentence in older logs) |
 //! | `approval_decided` | `tool`, `verdict`, `approved`, `decision` |
 //! | `output_retry` | `attempt`, `reason` |
 //!
@@ -138,7 +138,7 @@ impl SpecInfo {
         let worker = spec.worker();
         SpecInfo {
             hash: spec_hash(spec),
-            model: worker.and_then(|w| w.model.clone()),
+            model: worker.and_then(|w| w.model.as_ref().map(ToString::to_string)),
             settings: worker.map(|w| w.settings.clone()),
             max_turns: worker.map(|w| w.max_turns),
         }
@@ -539,7 +539,7 @@ pub fn worker_calls(records: &[LogRecord], name: &str) -> Vec<CallRecord> {
             "call_finished" => {
                 if let Some(c) = index.get(&r.call).map(|&i| &mut calls[i]) {
                     c.output = r.data.get("output").cloned();
-                    c.error = r.data.get("error").and_then(Value::as_str).map(str::to_owned);
+                    c.error = r.data.get("error").and_then(error_message).map(str::to_owned);
                 }
             }
             _ => {}
@@ -704,7 +704,7 @@ fn render_call(
                     "{detail}approval asked: {}({}) — {}",
                     req["tool"].as_str().unwrap_or("?"),
                     short(&req["args"]),
-                    req["reason"].as_str().unwrap_or("")
+                    approval_reason(&req["reason"])
                 );
             }
             "approval_decided" => {
@@ -733,13 +733,28 @@ fn render_call(
         if let Some(output) = end.data.get("output") {
             let _ = writeln!(out, "{detail}output: {}", short(output));
         }
-        if let Some(error) = end.data.get("error").and_then(Value::as_str) {
+        if let Some(error) = end.data.get("error").and_then(error_message) {
             let _ = writeln!(out, "{detail}error: {error}");
         }
     }
 }
 
 /// A value on one line, cut to 200 characters.
+/// The sentence for an approval request's `reason`: the typed reason
+/// ([`llm_do::approval::ApprovalReason`]), or (in older logs) the sentence itself.
+fn approval_reason(reason: &Value) -> String {
+    match serde_json::from_value::<llm_do::approval::ApprovalReason>(reason.clone()) {
+        Ok(reason) => reason.to_string(),
+        Err(_) => reason.as_str().unwrap_or("").to_owned(),
+    }
+}
+
+/// The message of a `call_finished` record's `error`: an object with `kind`, `family` and
+/// `message`, or (in logs written before errors had kinds) the message itself.
+fn error_message(error: &Value) -> Option<&str> {
+    error.as_str().or_else(|| error.get("message").and_then(Value::as_str))
+}
+
 fn short(value: &Value) -> String {
     let text = match value {
         Value::String(s) => format!("{s:?}"),

@@ -21,9 +21,11 @@ async fn bounded<T>(f: impl Future<Output = T>) -> T {
     }
 }
 
-/// The embedded model on one thread (fastest on a busy 2-core machine).
+/// The embedded model on one thread (fastest on a busy 2-core machine), steered away from
+/// repeating answered calls as `llm-do`'s default local provider is (the 135M model loops on
+/// them otherwise).
 fn local() -> LocalModel {
-    LocalModel::new().with_threads(1).with_context_size(2048)
+    LocalModel::new().with_threads(1).with_context_size(2048).avoid_repeated_calls(true)
 }
 
 fn runtime(log: &EventLog) -> Runtime {

@@ -107,7 +107,7 @@ async fn approvals_of_a_served_project_wait_across_restarts_and_are_answered_by_
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     match client.output("cli-deny", WAIT).await.unwrap_err() {
         DurableError::Run { kind, message } => {
-            assert_eq!(kind, "denied");
+            assert_eq!(kind, llm_do::error::ErrorKind::Denied);
             assert!(message.contains("not now"), "{message}");
         }
         other => panic!("unexpected {other}"),

@@ -19,7 +19,7 @@
 //!    when it fails, the validation error goes back to the model, up to `output_retries` times.
 //! 6. The loop ends with a value, or [`Error::MaxTurns`] after `max_turns` requests.
 
-use crate::approval::{GateOutcome, OnDenied};
+use crate::approval::GateOutcome;
 use crate::attachment;
 use crate::chat::ChatTurn;
 use crate::ctx::Ctx;
@@ -27,8 +27,8 @@ use crate::effects::{ModelStep, ToolStep};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::message::{ContentPart, Message, ToolCall, ToolResult};
-use crate::model::{ModelRequest, OutputMode, StreamDelta};
-use crate::runtime::ResolvedModel;
+use crate::model::{ModelRequest, OutputMode, StreamDelta, ToolDefinition};
+use crate::resolve::ResolvedModel;
 use crate::spec::{CallableSpec, ToolSource, WorkerConfig};
 use crate::telemetry;
 use serde_json::Value;
@@ -43,8 +43,8 @@ pub(crate) async fn run(
     args: Value,
     mut chat: Option<&mut ChatTurn>,
 ) -> Result<Value> {
-    let resolved = ctx.inner().resolve_model(spec.name(), config.model.as_deref())?;
-    let tools = resolve_tools(ctx, config).await?;
+    let resolved = ctx.resolve_model(spec.name(), config.model.as_ref())?;
+    let tools = resolve_tools(ctx, spec, config).await?;
     let output = spec.output_mode();
 
     let mut messages = Vec::new();
@@ -57,19 +57,18 @@ pub(crate) async fn run(
     match chat.as_deref_mut() {
         Some(chat) => {
             messages.append(&mut chat.history);
-            chat.tool_kinds = tools.iter().map(|t| (t.name().to_owned(), t.kind())).collect();
+            chat.tool_kinds = tools.specs.iter().map(|t| (t.name().to_owned(), t.kind())).collect();
         }
         None => messages.push(user_message(ctx, spec, config, &resolved, &args)?),
     }
 
     let mut request = ModelRequest::new(resolved.name.clone(), messages)
-        .with_tools(tools.iter().map(|t| t.tool_definition()).collect())
+        .with_tools(tools.definitions.clone())
         .with_output(output.clone())
         .with_settings(match ctx.settings_override() {
             Some(over) => config.settings.overlaid_with(over),
             None => config.settings.clone(),
         });
-    let tool_names: Vec<String> = tools.iter().map(|t| t.name().to_owned()).collect();
 
     let mut rejected_answers = 0u32;
     let mut logged_messages = 0usize;
@@ -80,7 +79,7 @@ pub(crate) async fn run(
             turn,
             messages: request.messages.len(),
             new_messages: request.messages.get(logged_messages..).unwrap_or_default().to_vec(),
-            tools: tool_names.clone(),
+            tools: tools.specs.iter().map(|t| t.name().to_owned()).collect(),
             structured: matches!(output, OutputMode::Json { .. }),
         });
         logged_messages = request.messages.len();
@@ -102,21 +101,41 @@ pub(crate) async fn run(
         if !response.tool_calls.is_empty() {
             let calls = response.tool_calls.iter();
             let results = if ctx.effects().concurrent_tools() {
-                futures::future::join_all(calls.map(|call| dispatch(ctx, &tools, &resolved, call)))
-                    .await
+                futures::future::join_all(
+                    calls.map(|call| dispatch(ctx, &tools.specs, &resolved, call)),
+                )
+                .await
             } else {
                 // One after the other: a journal replays steps by position.
                 let mut results = Vec::with_capacity(response.tool_calls.len());
                 for call in calls {
-                    results.push(dispatch(ctx, &tools, &resolved, call).await);
+                    results.push(dispatch(ctx, &tools.specs, &resolved, call).await);
                 }
                 results
             };
+            // A fatal error ends the call: the one that stopped the run, rather than the
+            // cancellation it caused in the siblings.
+            let mut fatal: Option<Error> = None;
             let mut files = Vec::new();
             for result in results {
-                let (result, message) = result?;
-                request.messages.push(Message::Tool(result));
-                files.extend(message);
+                match result {
+                    Ok((result, message)) => {
+                        request.messages.push(Message::Tool(result));
+                        files.extend(message);
+                    }
+                    Err(e) => {
+                        let replaces = fatal.as_ref().is_none_or(|f| {
+                            matches!(f, Error::Cancelled { .. })
+                                && !matches!(e, Error::Cancelled { .. })
+                        });
+                        if replaces {
+                            fatal = Some(e);
+                        }
+                    }
+                }
+            }
+            if let Some(e) = fatal {
+                return Err(e);
             }
             // Files returned by tools follow the results, as user messages (tool messages
             // carry text only in most APIs).
@@ -162,16 +181,10 @@ fn user_message(
     resolved: &ResolvedModel,
     args: &Value,
 ) -> Result<Message> {
-    let inner = ctx.inner();
-    let limits = &inner.attachment_limits;
+    let (loader, limits) = ctx.attachments();
     let attachment_error = |source| Error::Attachment { name: spec.name().to_owned(), source };
-    let (shown, files) = attachment::split_arguments(
-        spec.input_schema(),
-        args,
-        inner.attachment_loader.as_deref(),
-        limits,
-    )
-    .map_err(attachment_error)?;
+    let (shown, files) = attachment::split_arguments(spec.input_schema(), args, loader, limits)
+        .map_err(attachment_error)?;
     let prompt = config.prompt.render(&shown);
     if files.is_empty() {
         return Ok(Message::user(prompt));
@@ -194,14 +207,12 @@ async fn send(
     let sink = |delta: StreamDelta| ctx.emit(|| EventKind::ModelDelta { turn, delta });
     let step = ModelStep { ctx, worker: spec.name(), model: &resolved.label, turn };
     let exec = resolved.model.request_streaming(request, &sink);
-    let mut response =
-        ctx.effects().model_request(step, exec).instrument(span.clone()).await.map_err(
-            |source| Error::Model {
-                name: spec.name().to_owned(),
-                model: resolved.label.clone(),
-                source,
-            },
-        )?;
+    let request = async {
+        ctx.effects().model_request(step, exec).instrument(span.clone()).await.map_err(|source| {
+            Error::Model { name: spec.name().to_owned(), model: resolved.label.clone(), source }
+        })
+    };
+    let mut response = ctx.unless_cancelled(request).await?;
     response.usage.requests = 1;
     telemetry::record_response(
         &span,
@@ -213,20 +224,43 @@ async fn send(
     Ok(response)
 }
 
+/// The callables a worker offers its model, and their definitions as the model sees them.
+pub(crate) struct WorkerTools {
+    specs: Vec<Arc<CallableSpec>>,
+    definitions: Arc<[ToolDefinition]>,
+}
+
 /// The callables a worker offers its model, resolved by name (registry first, then its
 /// sources); a name ending in `*` offers every callable with the prefix before it.
-async fn resolve_tools(ctx: &Ctx, config: &WorkerConfig) -> Result<Vec<Arc<CallableSpec>>> {
-    let registry = &ctx.inner().registry;
-    let mut tools: Vec<Arc<CallableSpec>> = Vec::with_capacity(config.tools.len());
+///
+/// When none of them comes from a [`CallableSource`](crate::CallableSource) (whose list can
+/// change while the runtime lives, e.g. an MCP server's), the result depends only on the
+/// runtime, whose registered specs are fixed when it is built: it is resolved once per runtime
+/// and kept in the spec. Tools from sources are resolved again for every call.
+async fn resolve_tools(
+    ctx: &Ctx,
+    worker: &CallableSpec,
+    config: &WorkerConfig,
+) -> Result<Arc<WorkerTools>> {
+    if let Some(tools) = worker.cached_tools(ctx.runtime_id()) {
+        return Ok(tools);
+    }
+    let registry = ctx.registry();
+    let mut dynamic = false;
+    let mut specs: Vec<Arc<CallableSpec>> = Vec::with_capacity(config.tools.len());
     for source in &config.tools {
-        let specs = match source {
+        let found = match source {
             ToolSource::Spec(f) => {
                 let own = f();
                 vec![registry.get(own.name()).cloned().unwrap_or(own)]
             }
             ToolSource::Name(name) => match name.strip_suffix('*') {
-                Some(prefix) => registry.with_prefix(prefix).await?,
+                Some(prefix) => {
+                    dynamic |= registry.has_sources_for_prefix(prefix);
+                    registry.with_prefix(prefix).await?
+                }
                 None => {
+                    dynamic |= !registry.contains(name);
                     vec![registry.resolve(name).await?.ok_or_else(|| Error::UnknownCallable {
                         name: name.clone(),
                         known: registry.names().map(str::to_owned).collect(),
@@ -234,11 +268,16 @@ async fn resolve_tools(ctx: &Ctx, config: &WorkerConfig) -> Result<Vec<Arc<Calla
                 }
             },
         };
-        for spec in specs {
-            if !tools.iter().any(|t| t.name() == spec.name()) {
-                tools.push(spec);
+        for spec in found {
+            if !specs.iter().any(|t| t.name() == spec.name()) {
+                specs.push(spec);
             }
         }
+    }
+    let definitions = specs.iter().map(|t| t.tool_definition()).collect();
+    let tools = Arc::new(WorkerTools { specs, definitions });
+    if !dynamic {
+        worker.cache_tools(ctx.runtime_id(), tools.clone());
     }
     Ok(tools)
 }
@@ -262,21 +301,9 @@ async fn dispatch(
                  matching its parameter schema",
                 call.name
             )),
-            Ok(args) => match ctx.inner().gate.check(ctx, spec, &args).await {
-                GateOutcome::Aborted(reason) => {
-                    return Err(Error::Denied { name: spec.name().to_owned(), reason });
-                }
-                GateOutcome::Denied(reason) => match ctx.inner().gate.on_denied {
-                    OnDenied::Abort => {
-                        return Err(Error::Denied { name: spec.name().to_owned(), reason });
-                    }
-                    OnDenied::ToolResult => Err(format!(
-                        "permission denied: the call to `{}` was {reason}. It did not run; do not \
-                         retry the same call",
-                        spec.name()
-                    )),
-                },
-                GateOutcome::Invalid(message) => Err(message),
+            Ok(args) => match ctx.approve(spec, &args).await {
+                GateOutcome::Abort(error) => return Err(error),
+                GateOutcome::Refused(message) => Err(message),
                 GateOutcome::Run(args) => {
                     let step = ToolStep { ctx, call, kind: spec.kind() };
                     let exec = Box::pin(async move {

@@ -24,6 +24,7 @@
 mod approver;
 mod gate;
 mod policy;
+mod reason;
 
 pub use approver::{
     ApprovalReceiver, ApprovalRequest, ApproveAll, Approver, ChannelApprover, Decision, DenyAll,
@@ -32,3 +33,4 @@ pub use approver::{
 pub use gate::OnDenied;
 pub(crate) use gate::{Gate, GateOutcome};
 pub use policy::{ApprovalPolicy, ArgMatcher, Pattern, Rule, Verdict};
+pub use reason::ApprovalReason;

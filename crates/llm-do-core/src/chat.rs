@@ -110,10 +110,10 @@ impl Ctx {
         conversation: &mut Conversation,
         args: Value,
     ) -> Result<Value> {
-        let Some(spec) = self.inner().registry.get(name).cloned() else {
+        let Some(spec) = self.registry().get(name).cloned() else {
             return Err(Error::UnknownCallable {
                 name: name.to_owned(),
-                known: self.inner().registry.names().map(str::to_owned).collect(),
+                known: self.registry().names().map(str::to_owned).collect(),
             });
         };
         self.chat_spec(&spec, conversation, args).await

@@ -2,18 +2,25 @@
 //! parent, call path), which run it belongs to (budgets, usage), and how to call any worker or
 //! tool by name.
 
+use crate::approval::GateOutcome;
+use crate::attachment::{AttachmentLimits, AttachmentLoader};
 use crate::call::{CallId, CallInfo};
+use crate::cancel::Cancellation;
 use crate::chat::ChatTurn;
 use crate::effects::Effects;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorInfo, Result};
 use crate::event::{Event, EventKind};
 use crate::model::ModelSettings;
+use crate::model_ref::ModelRef;
+use crate::registry::Registry;
+use crate::resolve::ResolvedModel;
 use crate::runtime::{Runtime, RuntimeInner};
 use crate::spec::{Body, CallableSpec};
 use crate::telemetry;
 use crate::usage::{BudgetKind, Limits, Usage};
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
+use futures::future::Either;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -47,6 +54,7 @@ pub struct Ctx {
     run: Arc<RunState>,
     frame: Option<Arc<Frame>>,
     settings: Option<Arc<ModelSettings>>,
+    cancel: Cancellation,
 }
 
 struct RunState {
@@ -88,7 +96,7 @@ impl Ctx {
             usage: Mutex::new(Usage::default()),
             effects,
         });
-        Self { rt, run, frame: None, settings: None }
+        Self { rt, run, frame: None, settings: None, cancel: Cancellation::new() }
     }
 
     /// Calls a worker or tool by name and converts its result to `T`.
@@ -185,7 +193,7 @@ impl Ctx {
         args: Value,
         mut turn: Option<&mut ChatTurn>,
     ) -> Result<Value> {
-        let child = self.enter(spec)?;
+        let (child, frame) = self.enter(spec)?;
         child.emit(|| {
             let mut input = args.clone();
             crate::attachment::digest_data_urls(&mut input);
@@ -193,7 +201,10 @@ impl Ctx {
         });
         let mut guard = CancelGuard { ctx: &child, armed: true };
         let started = Instant::now();
-        let result = child.run_body(spec, args, turn.as_deref_mut()).await;
+        let result = match self.cancel.reason() {
+            Some(reason) => Err(Error::Cancelled { reason }),
+            None => child.run_body(spec, &frame.info, args, turn.as_deref_mut()).await,
+        };
         guard.armed = false;
         if let Some(turn) = turn {
             turn.call_id = child.call_id();
@@ -206,7 +217,7 @@ impl Ctx {
                     crate::attachment::digest_data_urls(&mut output);
                     (Some(output), None)
                 }
-                Err(e) => (None, Some(e.to_string())),
+                Err(e) => (None, Some(ErrorInfo::from(e))),
             };
             EventKind::CallFinished {
                 output,
@@ -219,7 +230,7 @@ impl Ctx {
     }
 
     /// Creates the child context for a call of `spec`, enforcing the depth limit.
-    fn enter(&self, spec: &Arc<CallableSpec>) -> Result<Ctx> {
+    fn enter(&self, spec: &Arc<CallableSpec>) -> Result<(Ctx, Arc<Frame>)> {
         let depth = self.depth() + 1;
         let max_depth = self.rt.limits.max_depth;
         if depth > max_depth {
@@ -234,42 +245,49 @@ impl Ctx {
         }
         let id = CallId(self.run.next_call.fetch_add(1, Ordering::Relaxed) + 1);
         let info = CallInfo::new(id, self.call_id(), depth, spec.name_arc(), spec.kind());
-        Ok(Ctx {
+        let frame = Arc::new(Frame {
+            info,
+            parent: self.frame.clone(),
+            usage: Mutex::new(Usage::default()),
+        });
+        let child = Ctx {
             rt: self.rt.clone(),
             run: self.run.clone(),
-            frame: Some(Arc::new(Frame {
-                info,
-                parent: self.frame.clone(),
-                usage: Mutex::new(Usage::default()),
-            })),
+            frame: Some(frame.clone()),
             settings: self.settings.clone(),
-        })
+            cancel: self.cancel.clone(),
+        };
+        Ok((child, frame))
     }
 
     async fn run_body(
         &self,
         spec: &Arc<CallableSpec>,
+        info: &CallInfo,
         args: Value,
         turn: Option<&mut ChatTurn>,
     ) -> Result<Value> {
         spec.validate_input(&args)?;
-        let info =
-            self.call_info().cloned().ok_or_else(|| Error::msg("internal: call without frame"))?;
         match spec.body() {
+            // A tool's body stops when the run is cancelled; a worker's loop stops at its
+            // model requests, approvals and tool calls, so that it reports why the run stopped.
             Body::Tool(handler) => {
                 let fut = AssertUnwindSafe(handler(self.clone(), args)).catch_unwind();
-                match fut.instrument(telemetry::tool_span(&info)).await {
-                    Ok(result) => result,
-                    Err(panic) => Err(Error::Panicked {
-                        name: spec.name().to_owned(),
-                        message: panic_message(&*panic),
-                    }),
-                }
+                let fut = self.unless_cancelled(async move {
+                    match fut.instrument(telemetry::tool_span(info)).await {
+                        Ok(result) => result,
+                        Err(panic) => Err(Error::Panicked {
+                            name: spec.name().to_owned(),
+                            message: panic_message(&*panic),
+                        }),
+                    }
+                });
+                fut.await
             }
             Body::Worker(config) => {
                 let fut: BoxFuture<'_, Result<Value>> =
                     Box::pin(crate::agent::run(self, spec, config, args, turn));
-                fut.instrument(telemetry::agent_span(&info)).await
+                fut.instrument(telemetry::agent_span(info)).await
             }
         }
     }
@@ -303,6 +321,76 @@ impl Ctx {
     /// ```
     pub fn settings_override(&self) -> Option<&ModelSettings> {
         self.settings.as_deref()
+    }
+
+    /// Cancels the run this context belongs to: every call of the run still in flight, at any
+    /// depth and siblings included, ends with [`Error::Cancelled`] (the run's caller gets it,
+    /// or the error that made the run stop), and later calls fail at once. The first reason is
+    /// kept.
+    ///
+    /// ```
+    /// use llm_do_core::{Error, Runtime, ToolSpecBuilder};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let stop = ToolSpecBuilder::new("stop")
+    ///     .handler(|ctx, _| async move {
+    ///         ctx.cancel("enough");
+    ///         std::future::pending().await   // never finishes by itself
+    ///     })
+    ///     .build();
+    /// let ctx = Runtime::builder().register(stop).build().ctx();
+    /// let err = ctx.call_value("stop", serde_json::json!({})).await.unwrap_err();
+    /// assert!(matches!(err, Error::Cancelled { ref reason } if reason == "enough"));
+    /// assert!(ctx.cancellation().is_cancelled());
+    /// # }
+    /// ```
+    pub fn cancel(&self, reason: impl Into<String>) {
+        self.cancel.cancel(reason);
+    }
+
+    /// The run's cancellation token, to cancel the run from outside it (a signal handler, a
+    /// server whose client went away) or to learn whether and why it was cancelled.
+    ///
+    /// ```
+    /// let ctx = llm_do_core::Runtime::builder().build().ctx();
+    /// let token = ctx.cancellation();
+    /// assert!(!token.is_cancelled());
+    /// ```
+    pub fn cancellation(&self) -> Cancellation {
+        self.cancel.clone()
+    }
+
+    /// Runs `fut` unless the run is cancelled first: then `fut` is dropped and the result is
+    /// [`Error::Cancelled`].
+    pub(crate) async fn unless_cancelled<T>(
+        &self,
+        fut: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        if let Some(reason) = self.cancel.reason() {
+            return Err(Error::Cancelled { reason });
+        }
+        let fut = std::pin::pin!(fut);
+        let cancelled = std::pin::pin!(self.cancel.cancelled());
+        match futures::future::select(fut, cancelled).await {
+            Either::Left((result, _)) => result,
+            Either::Right((reason, _)) => Err(Error::Cancelled { reason }),
+        }
+    }
+
+    /// This context with its own cancellation token: calls made from it (and everything they
+    /// call) stop when `token` is cancelled, and cancelling from inside them cancels `token`.
+    /// Budgets and usage stay the run's. For a session whose turns can be cancelled one by one
+    /// (`llm-do chat`).
+    ///
+    /// ```
+    /// use llm_do_core::cancel::Cancellation;
+    /// let ctx = llm_do_core::Runtime::builder().build().ctx();
+    /// let turn = ctx.with_cancellation(Cancellation::new());
+    /// turn.cancel("this turn only");
+    /// assert!(turn.cancellation().is_cancelled() && !ctx.cancellation().is_cancelled());
+    /// ```
+    pub fn with_cancellation(&self, token: Cancellation) -> Ctx {
+        Ctx { cancel: token, ..self.clone() }
     }
 
     /// Depth of this context: 0 for a root context, 1 inside a call made from it, ...
@@ -389,6 +477,35 @@ impl Ctx {
         Runtime::from_inner(self.rt.clone())
     }
 
+    /// The id of the runtime this context belongs to.
+    pub(crate) fn runtime_id(&self) -> u64 {
+        self.rt.id
+    }
+
+    /// The registry calls by name resolve in.
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.rt.registry
+    }
+
+    /// The model a worker runs on ([`Runtime::resolve_model`], with the runtime's default).
+    pub(crate) fn resolve_model(
+        &self,
+        worker: &str,
+        model: Option<&ModelRef>,
+    ) -> Result<ResolvedModel> {
+        self.rt.resolve_model(worker, model)
+    }
+
+    /// Where attachment paths are read, and the bounds on attachments.
+    pub(crate) fn attachments(&self) -> (Option<&dyn AttachmentLoader>, &AttachmentLimits) {
+        (self.rt.attachment_loader.as_deref(), &self.rt.attachment_limits)
+    }
+
+    /// Passes a call this context's model requested through the approval gate.
+    pub(crate) async fn approve(&self, spec: &CallableSpec, args: &Value) -> GateOutcome {
+        self.rt.gate.check(self, spec, args).await
+    }
+
     /// The program state of type `T` given to
     /// [`RuntimeBuilder::state`](crate::RuntimeBuilder::state); a missing one is
     /// [`Error::MissingState`], naming the type.
@@ -406,10 +523,6 @@ impl Ctx {
             .states
             .get::<T>()
             .ok_or(Error::MissingState { type_name: std::any::type_name::<T>() })
-    }
-
-    pub(crate) fn inner(&self) -> &RuntimeInner {
-        &self.rt
     }
 
     /// How this context's run performs its effects (see [`crate::effects`]).

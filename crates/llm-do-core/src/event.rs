@@ -7,6 +7,7 @@
 
 use crate::approval::{ApprovalRequest, Verdict};
 use crate::call::CallInfo;
+use crate::error::ErrorInfo;
 use crate::message::{Message, ToolCall, ToolResult};
 use crate::model::StreamDelta;
 use crate::usage::Usage;
@@ -65,9 +66,9 @@ pub enum EventKind {
         /// The result, when the call succeeded.
         #[serde(skip_serializing_if = "Option::is_none")]
         output: Option<Value>,
-        /// The error message, when it failed.
+        /// The error (its kind, family and message), when it failed.
         #[serde(skip_serializing_if = "Option::is_none")]
-        error: Option<String>,
+        error: Option<ErrorInfo>,
         /// Usage of this call including its nested calls.
         usage: Usage,
         /// How long it took.

@@ -27,6 +27,7 @@ pub mod approval;
 pub mod attachment;
 pub mod bounds;
 pub mod call;
+pub mod cancel;
 mod chat;
 pub mod conversation;
 pub mod ctx;
@@ -40,6 +41,7 @@ pub mod model;
 pub mod model_ref;
 pub mod prompt;
 pub mod registry;
+mod resolve;
 pub mod runtime;
 pub mod schema;
 pub mod secrets;
@@ -65,6 +67,7 @@ pub use model::{
 };
 pub use model_ref::ModelRef;
 pub use registry::{CallableSource, Registry};
+pub use resolve::ResolvedModel;
 pub use runtime::{Runtime, RuntimeBuilder};
 pub use spec::{
     CallableSpec, CanonicalArgs, IntoSpec, SpecRef, ToolSpecBuilder, WorkerConfig,

@@ -11,6 +11,7 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
+use std::sync::Arc;
 
 /// A language model backend.
 ///
@@ -128,9 +129,10 @@ pub struct ModelRequest {
     pub model: String,
     /// The conversation, starting with the system message if any.
     pub messages: Vec<Message>,
-    /// Tools the model may call.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tools: Vec<ToolDefinition>,
+    /// Tools the model may call: shared, so that the definitions are built once per worker
+    /// (per runtime) and not copied into each request.
+    #[serde(default, skip_serializing_if = "no_tools")]
+    pub tools: Arc<[ToolDefinition]>,
     /// The shape of the final answer.
     pub output: OutputMode,
     /// Sampling settings.
@@ -149,7 +151,7 @@ impl ModelRequest {
         Self {
             model: model.into(),
             messages,
-            tools: Vec::new(),
+            tools: Arc::new([]),
             output: OutputMode::Text,
             settings: ModelSettings::default(),
         }
@@ -163,8 +165,8 @@ impl ModelRequest {
     ///     .with_tools(vec![ToolDefinition::new("now", "Current time.", serde_json::json!({"type": "object"}))]);
     /// assert_eq!(req.tools.len(), 1);
     /// ```
-    pub fn with_tools(mut self, tools: Vec<ToolDefinition>) -> Self {
-        self.tools = tools;
+    pub fn with_tools(mut self, tools: impl Into<Arc<[ToolDefinition]>>) -> Self {
+        self.tools = tools.into();
         self
     }
 
@@ -220,9 +222,14 @@ pub enum OutputMode {
     Json {
         /// A short name for the schema (providers that need one use it).
         name: String,
-        /// The JSON Schema the answer must satisfy.
-        schema: Value,
+        /// The JSON Schema the answer must satisfy (shared: built once per worker, not copied
+        /// into each request).
+        schema: Arc<Value>,
     },
+}
+
+fn no_tools(tools: &Arc<[ToolDefinition]>) -> bool {
+    tools.is_empty()
 }
 
 impl OutputMode {
@@ -232,8 +239,8 @@ impl OutputMode {
     /// # use llm_do_core::OutputMode;
     /// assert!(matches!(OutputMode::json("x", serde_json::json!({})), OutputMode::Json { .. }));
     /// ```
-    pub fn json(name: impl Into<String>, schema: Value) -> Self {
-        OutputMode::Json { name: name.into(), schema }
+    pub fn json(name: impl Into<String>, schema: impl Into<Arc<Value>>) -> Self {
+        OutputMode::Json { name: name.into(), schema: schema.into() }
     }
 
     /// The output schema, `None` for text.
@@ -245,7 +252,7 @@ impl OutputMode {
     pub fn schema(&self) -> Option<&Value> {
         match self {
             OutputMode::Text => None,
-            OutputMode::Json { schema, .. } => Some(schema),
+            OutputMode::Json { schema, .. } => Some(&**schema),
         }
     }
 }

@@ -78,3 +78,30 @@ impl fmt::Display for ModelRef {
         write!(f, "{}:{}", self.provider, self.name)
     }
 }
+
+/// Serialised as its `provider:name` string.
+///
+/// ```
+/// # use llm_do_core::ModelRef;
+/// let m = ModelRef::parse("openai:gpt-4o").unwrap();
+/// assert_eq!(serde_json::to_value(&m).unwrap(), "openai:gpt-4o");
+/// assert_eq!(serde_json::from_value::<ModelRef>("openai:gpt-4o".into()).unwrap(), m);
+/// assert!(serde_json::from_value::<ModelRef>("gpt-4o".into()).is_err());
+/// ```
+impl serde::Serialize for ModelRef {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ModelRef {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        ModelRef::parse(&s).map_err(serde::de::Error::custom)
+    }
+}

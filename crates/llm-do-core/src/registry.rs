@@ -243,10 +243,7 @@ impl Registry {
             .take_while(|(name, _)| name.starts_with(prefix))
             .map(|(name, spec)| (name.clone(), spec.clone()))
             .collect();
-        let relevant = |s: &&Arc<dyn CallableSource>| {
-            s.prefix().starts_with(prefix) || prefix.starts_with(s.prefix())
-        };
-        for source in self.sources.iter().filter(relevant) {
+        for source in self.sources_for_prefix(prefix) {
             for spec in source.callables().await? {
                 if spec.name().starts_with(prefix) {
                     found.entry(spec.name_arc()).or_insert(spec);
@@ -254,5 +251,21 @@ impl Registry {
             }
         }
         Ok(found.into_values().collect())
+    }
+
+    /// The sources that may hold names starting with `prefix`.
+    fn sources_for_prefix<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = &'a Arc<dyn CallableSource>> {
+        self.sources
+            .iter()
+            .filter(move |s| s.prefix().starts_with(prefix) || prefix.starts_with(s.prefix()))
+    }
+
+    /// `true` when some source may hold names starting with `prefix`, so that what
+    /// [`with_prefix`](Self::with_prefix) finds can change while the registry lives.
+    pub(crate) fn has_sources_for_prefix(&self, prefix: &str) -> bool {
+        self.sources_for_prefix(prefix).next().is_some()
     }
 }

@@ -8,13 +8,14 @@ use crate::effects::{Direct, Effects};
 use crate::error::{Error, Result};
 use crate::event::EventSubscriber;
 use crate::model::Model;
-use crate::model_ref::ModelRef;
 use crate::registry::Registry;
+use crate::resolve::Fallback;
 use crate::spec::{CallableSpec, IntoSpec, ToolSource};
 use crate::state::StateMap;
 use crate::usage::Limits;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The llm-do runtime.
 ///
@@ -35,17 +36,19 @@ use std::sync::Arc;
 /// ```
 #[derive(Clone)]
 pub struct Runtime {
-    inner: Arc<RuntimeInner>,
+    pub(crate) inner: Arc<RuntimeInner>,
 }
 
 pub(crate) struct RuntimeInner {
+    /// Unique per built runtime: keys what specs cache about it (a worker's resolved tools).
+    pub(crate) id: u64,
     pub(crate) registry: Registry,
     pub(crate) providers: BTreeMap<String, Arc<dyn Model>>,
     /// Providers that could not be set up, with why (see
     /// [`RuntimeBuilder::unavailable_provider`]).
     pub(crate) unavailable: BTreeMap<String, String>,
     pub(crate) model_override: Option<Arc<dyn Model>>,
-    pub(crate) fallback_model: Option<String>,
+    pub(crate) fallback_model: Option<Fallback>,
     pub(crate) limits: Limits,
     pub(crate) subscribers: Vec<Arc<dyn EventSubscriber>>,
     pub(crate) gate: Gate,
@@ -54,15 +57,6 @@ pub(crate) struct RuntimeInner {
     pub(crate) states: StateMap,
     /// How runs perform their effects unless one is given (see [`crate::effects`]).
     pub(crate) effects: Arc<dyn Effects>,
-}
-
-/// A model resolved for one worker: the backend, the model name sent to it, and the
-/// `provider:name` label used in events and errors.
-pub(crate) struct ResolvedModel {
-    pub(crate) model: Arc<dyn Model>,
-    pub(crate) name: String,
-    pub(crate) label: String,
-    pub(crate) provider: String,
 }
 
 impl Runtime {
@@ -127,7 +121,7 @@ impl Runtime {
     /// assert_eq!(rt.default_model(), Some("local:smollm2"));
     /// ```
     pub fn default_model(&self) -> Option<&str> {
-        self.inner.fallback_model.as_deref()
+        self.inner.fallback_model.as_ref().map(Fallback::as_str)
     }
 
     pub(crate) fn from_inner(inner: Arc<RuntimeInner>) -> Self {
@@ -136,48 +130,6 @@ impl Runtime {
 }
 
 impl RuntimeInner {
-    /// Picks the model for a worker: the override, else the worker's own model, else the
-    /// builder's env model (`LLM_DO_MODEL`, passed by `llm_do::setup`), else its default.
-    pub(crate) fn resolve_model(&self, worker: &str, model: Option<&str>) -> Result<ResolvedModel> {
-        let chosen = model.or(self.fallback_model.as_deref());
-        if let Some(m) = &self.model_override {
-            let (name, provider) = match chosen.map(ModelRef::parse) {
-                Some(Ok(r)) => (r.name().to_owned(), r.provider().to_owned()),
-                _ => ("override".to_owned(), "override".to_owned()),
-            };
-            return Ok(ResolvedModel {
-                model: m.clone(),
-                label: format!("override:{name}"),
-                name,
-                provider,
-            });
-        }
-        let Some(chosen) = chosen else {
-            return Err(Error::NoModel { name: worker.to_owned() });
-        };
-        let model_ref = ModelRef::parse(chosen)?;
-        let Some(backend) = self.providers.get(model_ref.provider()) else {
-            if let Some(reason) = self.unavailable.get(model_ref.provider()) {
-                return Err(Error::ProviderUnavailable {
-                    provider: model_ref.provider().to_owned(),
-                    model: chosen.to_owned(),
-                    reason: reason.clone(),
-                });
-            }
-            return Err(Error::UnknownProvider {
-                provider: model_ref.provider().to_owned(),
-                model: chosen.to_owned(),
-                known: self.providers.keys().cloned().collect(),
-            });
-        };
-        Ok(ResolvedModel {
-            model: backend.clone(),
-            name: model_ref.name().to_owned(),
-            label: model_ref.to_string(),
-            provider: model_ref.provider().to_owned(),
-        })
-    }
-
     pub(crate) fn has_subscribers(&self) -> bool {
         !self.subscribers.is_empty()
     }
@@ -574,22 +526,31 @@ impl RuntimeBuilder {
         self.assemble().0
     }
 
-    /// Builds the runtime, failing when two different specs were registered under one name.
+    /// Builds the runtime, failing on configuration errors instead of leaving them to the
+    /// first call: two different specs registered under one name, a default model that is not
+    /// `provider:name`, or a registered worker (or a worker it lists) whose model names a
+    /// provider that is not registered ([`Error::UnknownProvider`]) or could not be set up
+    /// ([`Error::ProviderUnavailable`]). With a [`model_override`](Self::model_override), every
+    /// worker runs on the override and providers are not checked.
     ///
     /// ```
-    /// # use llm_do_core::{Runtime, ToolSpecBuilder};
+    /// # use llm_do_core::{Error, Runtime, ToolSpecBuilder, WorkerSpecBuilder};
     /// let t = || ToolSpecBuilder::new("t").handler(|_, _| async { Ok(serde_json::json!(1)) }).build();
     /// assert!(Runtime::builder().register(t()).register(t()).try_build().is_err());
+    /// let w = WorkerSpecBuilder::new("w").prompt("Hi").model("nowhere:m").build().unwrap();
+    /// let err = Runtime::builder().register(w).try_build().err().unwrap();
+    /// assert!(matches!(err, Error::UnknownProvider { ref provider, .. } if provider == "nowhere"));
     /// ```
     pub fn try_build(self) -> Result<Runtime> {
         let (rt, duplicates) = self.assemble();
-        match duplicates.first() {
-            None => Ok(rt),
-            Some(name) => Err(Error::InvalidSpec {
+        if let Some(name) = duplicates.first() {
+            return Err(Error::InvalidSpec {
                 name: name.clone(),
                 message: "registered twice with different definitions".into(),
-            }),
+            });
         }
+        rt.check_models()?;
+        Ok(rt)
     }
 
     fn assemble(self) -> (Runtime, Vec<String>) {
@@ -619,12 +580,14 @@ impl RuntimeBuilder {
                 }
             }
         }
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let inner = RuntimeInner {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             registry,
             providers: self.providers,
             unavailable: self.unavailable,
             model_override: self.model_override,
-            fallback_model: self.env_model.or(self.default_model),
+            fallback_model: self.env_model.or(self.default_model).map(|m| Fallback::parse(&m)),
             limits: self.limits,
             subscribers: self.subscribers,
             gate: Gate::new(

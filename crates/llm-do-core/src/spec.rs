@@ -2,11 +2,13 @@
 //! one. The `#[worker]` and `#[tool]` macros generate calls to these builders; a program can also
 //! use them directly to define workers and tools at run time (e.g. from files).
 
+use crate::agent::WorkerTools;
 use crate::approval::Verdict;
 use crate::call::CallKind;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::model::{ModelSettings, OutputMode, ToolDefinition};
+use crate::model_ref::ModelRef;
 use crate::prompt::Template;
 use crate::schema;
 use futures::future::BoxFuture;
@@ -14,7 +16,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A lazy reference to a spec: the `spec` function the macros generate (`my_tool::spec`).
 ///
@@ -93,6 +95,10 @@ pub struct CallableSpec {
     body: Body,
     input_validator: OnceLock<std::result::Result<schema::Validator, String>>,
     output_validator: OnceLock<std::result::Result<schema::Validator, String>>,
+    /// [`output_mode`](CallableSpec::output_mode), built once.
+    output_mode: OnceLock<OutputMode>,
+    /// A worker's tools as resolved in the last runtime that ran it (by runtime id).
+    tools: Mutex<Option<(u64, Arc<WorkerTools>)>>,
 }
 
 pub(crate) enum Body {
@@ -249,14 +255,31 @@ impl CallableSpec {
     /// assert_eq!(spec.output_mode(), OutputMode::Text);
     /// ```
     pub fn output_mode(&self) -> OutputMode {
-        if schema::is_text_schema(&self.output_schema) {
-            OutputMode::Text
-        } else {
-            OutputMode::json(
-                schema::schema_name(&self.output_schema, &self.name),
-                self.output_schema.clone(),
-            )
+        self.output_mode
+            .get_or_init(|| {
+                if schema::is_text_schema(&self.output_schema) {
+                    OutputMode::Text
+                } else {
+                    OutputMode::json(
+                        schema::schema_name(&self.output_schema, &self.name),
+                        self.output_schema.clone(),
+                    )
+                }
+            })
+            .clone()
+    }
+
+    /// The worker's tools resolved in the runtime `runtime`, if they were resolved there before.
+    pub(crate) fn cached_tools(&self, runtime: u64) -> Option<Arc<WorkerTools>> {
+        match &*self.tools.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some((id, tools)) if *id == runtime => Some(tools.clone()),
+            _ => None,
         }
+    }
+
+    /// Keeps the worker's tools as resolved in the runtime `runtime`.
+    pub(crate) fn cache_tools(&self, runtime: u64, tools: Arc<WorkerTools>) {
+        *self.tools.lock().unwrap_or_else(|p| p.into_inner()) = Some((runtime, tools));
     }
 
     /// Validates arguments against the input schema.
@@ -318,8 +341,9 @@ pub struct WorkerConfig {
     pub prompt: Template,
     /// The system prompt; defaults to the worker's description.
     pub system: Option<String>,
-    /// `provider:name`, or `None` to use `LLM_DO_MODEL` / the runtime's default model.
-    pub model: Option<String>,
+    /// The model, parsed from `provider:name` when the spec was built, or `None` to use the
+    /// runtime's default model.
+    pub model: Option<ModelRef>,
     /// Tools (and workers) the model may call, resolved by name at call time.
     pub tools: Vec<ToolSource>,
     /// Sampling settings.
@@ -627,6 +651,8 @@ impl ToolSpecBuilder {
             body: Body::Tool(handler),
             input_validator: OnceLock::new(),
             output_validator: OnceLock::new(),
+            output_mode: OnceLock::new(),
+            tools: Mutex::new(None),
         })
     }
 }
@@ -645,7 +671,7 @@ impl ToolSpecBuilder {
 ///     .temperature(0.7)
 ///     .build()
 ///     .unwrap();
-/// assert_eq!(spec.worker().unwrap().model.as_deref(), Some("openai:gpt-4o-mini"));
+/// assert_eq!(spec.worker().unwrap().model.as_ref().unwrap().to_string(), "openai:gpt-4o-mini");
 /// ```
 #[must_use]
 pub struct WorkerSpecBuilder {
@@ -656,6 +682,7 @@ pub struct WorkerSpecBuilder {
     output_check: Option<OutputCheck>,
     approval: Option<Verdict>,
     prompt: Option<String>,
+    model: Option<String>,
     config: WorkerConfig,
 }
 
@@ -675,6 +702,7 @@ impl WorkerSpecBuilder {
             output_check: None,
             approval: None,
             prompt: None,
+            model: None,
             config: WorkerConfig {
                 prompt: Template::literal(""),
                 system: None,
@@ -722,15 +750,18 @@ impl WorkerSpecBuilder {
         self
     }
 
-    /// Sets the model, `provider:name`.
+    /// Sets the model, `provider:name`; [`build`](Self::build) parses it and fails with
+    /// [`Error::InvalidModel`] when it is malformed.
     ///
     /// ```
     /// # use llm_do_core::WorkerSpecBuilder;
     /// let s = WorkerSpecBuilder::new("w").prompt("go").model("openai:gpt-4o").build().unwrap();
-    /// assert!(s.worker().unwrap().model.is_some());
+    /// assert_eq!(s.worker().unwrap().model.as_ref().unwrap().provider(), "openai");
+    /// let bad = WorkerSpecBuilder::new("w").prompt("go").model("gpt-4o").build();
+    /// assert!(matches!(bad, Err(llm_do_core::Error::InvalidModel { .. })));
     /// ```
     pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.config.model = Some(model.into());
+        self.model = Some(model.into());
         self
     }
 
@@ -928,6 +959,9 @@ impl WorkerSpecBuilder {
         let source =
             self.prompt.clone().ok_or_else(|| invalid("a worker needs a prompt".into()))?;
         self.config.prompt = Template::parse(&source).map_err(|e| invalid(e.to_string()))?;
+        if let Some(model) = &self.model {
+            self.config.model = Some(ModelRef::parse(model)?);
+        }
         Ok(Arc::new(CallableSpec {
             name: self.name,
             description: self.description,
@@ -939,6 +973,8 @@ impl WorkerSpecBuilder {
             body: Body::Worker(self.config),
             input_validator: OnceLock::new(),
             output_validator: OnceLock::new(),
+            output_mode: OnceLock::new(),
+            tools: Mutex::new(None),
         }))
     }
 }

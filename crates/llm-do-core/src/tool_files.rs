@@ -5,7 +5,7 @@
 use crate::attachment;
 use crate::ctx::Ctx;
 use crate::message::{ContentPart, Message};
-use crate::runtime::ResolvedModel;
+use crate::resolve::ResolvedModel;
 use crate::spec::CallableSpec;
 use serde_json::Value;
 
@@ -24,8 +24,7 @@ pub(crate) fn tool_files(
     if !attachment::is_attachment_schema(spec.output_schema()) {
         return Ok(None);
     }
-    let inner = ctx.inner();
-    let limits = &inner.attachment_limits;
+    let (_, limits) = ctx.attachments();
     let refs: Vec<&str> = match value {
         Value::String(s) => vec![s.as_str()],
         Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
@@ -60,7 +59,7 @@ fn text_and_files(
 ) -> std::result::Result<Option<(String, Option<Message>)>, String> {
     let Some(split) = attachment::split_text_with_attachments(value) else { return Ok(None) };
     let (mut shown, files) = split.map_err(|e| e.to_string())?;
-    let limits = &ctx.inner().attachment_limits;
+    let (_, limits) = ctx.attachments();
     let capabilities = resolved.model.input_capabilities();
     let mut parts = vec![ContentPart::text(format!("Files returned by `{}`:", spec.name()))];
     let mut attached = Vec::new();

@@ -186,7 +186,7 @@ pub(crate) fn tools_grammar(
     }
     let answer = match output {
         OutputMode::Text => json!({"type": "string"}),
-        OutputMode::Json { schema, .. } => schema.clone(),
+        OutputMode::Json { schema, .. } => (**schema).clone(),
     };
     check(&format!("start: {}\n", embed(&answer))).map_err(|error| {
         LocalError::UnsupportedSchema { context: "output schema".into(), error }

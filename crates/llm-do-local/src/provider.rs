@@ -58,6 +58,7 @@ pub struct LocalModel {
     threads: Option<u32>,
     max_tokens: u32,
     temperature: f32,
+    avoid_repeated_calls: bool,
 }
 
 impl Default for LocalModel {
@@ -81,6 +82,7 @@ impl LocalModel {
             threads: None,
             max_tokens: DEFAULT_MAX_TOKENS,
             temperature: DEFAULT_TEMPERATURE,
+            avoid_repeated_calls: false,
         }
     }
 
@@ -139,6 +141,21 @@ impl LocalModel {
     /// ```
     pub fn with_default_temperature(mut self, temperature: f32) -> Self {
         self.temperature = temperature;
+        self
+    }
+
+    /// Steers the model away from repeating a tool call already answered in the conversation
+    /// (same tool, same arguments), which small models loop on: such a call is decoded again
+    /// with that tool excluded from the grammar, and so on while the new call repeats one too
+    /// (each round excludes one more tool, so it ends). Off by default: it changes what the
+    /// model says, so a program opts in (the default local provider of `llm-do`'s setup does).
+    ///
+    /// ```
+    /// let model = llm_do_local::LocalModel::new().avoid_repeated_calls(true);
+    /// # let _ = model;
+    /// ```
+    pub fn avoid_repeated_calls(mut self, on: bool) -> Self {
+        self.avoid_repeated_calls = on;
         self
     }
 
@@ -243,13 +260,17 @@ impl LocalModel {
         let mut usage = Usage::tokens(done.prompt_tokens as u64, done.output_tokens as u64);
 
         let mut answer = self.read_answer(request, &prepared, &text, &done, sampling)?;
-        // A call identical to one already answered in this conversation would only get the
-        // same result again (small models loop on it): decode the turn again without that
-        // tool, and so on while the new call is a repeat too. Each round excludes one more
-        // tool, so this ends (at worst with `final_answer`, which is never excluded).
+        // With `avoid_repeated_calls`: a call identical to one already answered in this
+        // conversation would only get the same result again (small models loop on it): decode
+        // the turn again without that tool, and so on while the new call is a repeat too. Each
+        // round excludes one more tool, so this ends (at worst with `final_answer`, which is
+        // never excluded).
         let mut excluded: Vec<String> = Vec::new();
         while let Answer::Call { name, arguments } = &answer {
-            if !prompt::is_repeat(request, name, arguments) || excluded.contains(name) {
+            if !self.avoid_repeated_calls
+                || !prompt::is_repeat(request, name, arguments)
+                || excluded.contains(name)
+            {
                 break;
             }
             excluded.push(name.clone());

@@ -234,7 +234,11 @@ async fn a_turn_never_repeats_an_answered_call() {
         )
         .with_tools(vec![no_argument_tool("pressure"), no_argument_tool("humidity")])
         .with_settings(settings(0.8, Some(seed), 64));
-        let r = request(&req).await;
+        // The steering is opt-in: this provider is configured with it.
+        let r = match bounded(model().avoid_repeated_calls(true).request(&req)).await {
+            Ok(r) => r,
+            Err(e) => panic!("request failed: {e}"),
+        };
         assert!(r.tool_calls.is_empty(), "seed {seed}: repeated {:?}", r.tool_calls);
         assert!(r.text.is_some(), "seed {seed}");
     }

@@ -28,7 +28,7 @@ pub enum DurableError {
     #[error("the run failed ({kind}): {message}")]
     Run {
         /// The error's kind.
-        kind: String,
+        kind: llm_do_core::error::ErrorKind,
         /// The error's message.
         message: String,
     },

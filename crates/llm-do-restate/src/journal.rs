@@ -16,6 +16,7 @@ use crate::wire::{self, ApprovalAnswer, PendingApproval};
 use futures::future::BoxFuture;
 use llm_do_core::approval::{ApprovalRequest, Decision};
 use llm_do_core::effects::{Effects, ModelStep, ToolOutcome, ToolStep};
+use llm_do_core::error::ErrorInfo;
 use llm_do_core::{CallKind, Ctx, Error, ModelError, ModelErrorKind, ModelResponse};
 use restate_sdk::context::RunFuture as _;
 use restate_sdk::endpoint::ContextInternal;
@@ -34,8 +35,8 @@ pub(crate) struct Journal {
     /// Steps under way: effects inside a step are part of it and are performed directly.
     open_steps: AtomicU32,
     pending: Mutex<Vec<PendingApproval>>,
-    /// A fatal error raised inside a tool step, kept with its type for this execution (the
-    /// journal keeps its message).
+    /// A fatal error raised inside a tool step, kept as it is for this execution (the journal
+    /// keeps its kind and message, which a replay gets back as [`Error::Recorded`]).
     fatal: Mutex<Option<Error>>,
 }
 
@@ -119,9 +120,9 @@ impl Effects for Journal {
                     Ok(Json(match exec.await {
                         Ok(outcome) => wire::ToolResult::Done(outcome),
                         Err(fatal) => {
-                            let message = fatal.to_string();
+                            let info = ErrorInfo::from(&fatal);
                             *self.fatal.lock().unwrap_or_else(|p| p.into_inner()) = Some(fatal);
-                            wire::ToolResult::Fatal(message)
+                            wire::ToolResult::Fatal(info)
                         }
                     }))
                 })
@@ -130,10 +131,10 @@ impl Effects for Journal {
             drop(open);
             match journaled {
                 Ok(Json(wire::ToolResult::Done(outcome))) => Ok(outcome),
-                Ok(Json(wire::ToolResult::Fatal(message))) => {
-                    Err(self.fatal.lock().unwrap_or_else(|p| p.into_inner()).take().unwrap_or_else(
-                        // Replayed: the error of an earlier execution, by its message.
-                        || Error::msg(message),
+                Ok(Json(wire::ToolResult::Fatal(info))) => {
+                    Err(self.fatal.lock().unwrap_or_else(|p| p.into_inner()).take().unwrap_or(
+                        // Replayed: the error of an earlier execution, with its kind.
+                        Error::Recorded(info),
                     ))
                 }
                 Err(e) => Err(Error::msg(journal_failure(&e))),

@@ -16,6 +16,7 @@
 
 use crate::journal::{Journal, PENDING_KEY};
 use crate::wire::{PendingApproval, RunFailure, RunOutput, RunRequest};
+use llm_do_core::error::ErrorKind;
 use llm_do_core::{Error, Runtime};
 use restate_sdk::discovery::{self, HandlerName, HandlerType, ServiceName, ServiceType};
 use restate_sdk::endpoint::{self, ContextInternal, Endpoint};
@@ -119,10 +120,10 @@ async fn run(
 }
 
 fn status_of(error: &Error) -> u16 {
-    match error {
-        Error::UnknownCallable { .. } => 404,
-        Error::InvalidArguments { .. } => 400,
-        Error::Denied { .. } => 403,
+    match error.kind() {
+        ErrorKind::UnknownCallable => 404,
+        ErrorKind::InvalidArguments => 400,
+        ErrorKind::Denied => 403,
         _ => 500,
     }
 }

@@ -1,7 +1,9 @@
 //! What crosses Restate: journal entries, the run handler's input and output, approvals. All
 //! JSON.
 
+use llm_do_core::approval::ApprovalReason;
 use llm_do_core::effects::ToolOutcome;
+use llm_do_core::error::{ErrorInfo, ErrorKind};
 use llm_do_core::{Error, ModelError, ModelErrorKind, ModelResponse, Usage};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -31,17 +33,20 @@ pub struct RunOutput {
     pub usage: Usage,
 }
 
-/// A failed run, as the terminal error of its invocation carries it (as JSON text).
+/// A failed run, as the terminal error of its invocation carries it (as JSON text): the
+/// llm-do error's typed kind and its message.
 ///
 /// ```
-/// let f = llm_do_restate::RunFailure::from_error(&llm_do_core::Error::msg("no"));
-/// assert_eq!(f.kind, "message");
+/// use llm_do_core::{Error, error::ErrorKind};
+/// let f = llm_do_restate::RunFailure::from_error(&Error::Denied { name: "rm".into(), reason: "no".into() });
+/// assert_eq!(f.kind, ErrorKind::Denied);
+/// assert_eq!(serde_json::to_value(&f).unwrap()["kind"], "denied");
+/// assert!(f.error().is_fatal());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunFailure {
-    /// The [`Error`] variant, in snake case (`denied`, `unknown_callable`, `budget_exceeded`,
-    /// `model`, ...).
-    pub kind: String,
+    /// The [`Error`]'s kind (`denied`, `unknown_callable`, `budget_exceeded`, `model`, ...).
+    pub kind: ErrorKind,
     /// The error's message.
     pub message: String,
 }
@@ -49,34 +54,16 @@ pub struct RunFailure {
 impl RunFailure {
     /// The failure of a run that ended with `error`.
     pub fn from_error(error: &Error) -> Self {
-        Self { kind: error_kind(error).to_owned(), message: error.to_string() }
+        Self { kind: error.kind(), message: error.to_string() }
     }
-}
 
-/// The snake-case name of an error's variant: its kind, kept across the service boundary.
-fn error_kind(error: &Error) -> &'static str {
-    match error {
-        Error::UnknownCallable { .. } => "unknown_callable",
-        Error::InvalidArguments { .. } => "invalid_arguments",
-        Error::Attachment { .. } => "attachment",
-        Error::InvalidOutput { .. } => "invalid_output",
-        Error::ResultType { .. } => "result_type",
-        Error::DepthExceeded { .. } => "depth_exceeded",
-        Error::MaxTurns { .. } => "max_turns",
-        Error::BudgetExceeded { .. } => "budget_exceeded",
-        Error::Model { .. } => "model",
-        Error::NoModel { .. } => "no_model",
-        Error::InvalidModel { .. } => "invalid_model",
-        Error::UnknownProvider { .. } => "unknown_provider",
-        Error::ProviderUnavailable { .. } => "provider_unavailable",
-        Error::Denied { .. } => "denied",
-        Error::InvalidSpec { .. } => "invalid_spec",
-        Error::ContextOverflow { .. } => "context_overflow",
-        Error::NotAWorker { .. } => "not_a_worker",
-        Error::History { .. } => "history",
-        Error::Panicked { .. } => "panicked",
-        Error::Message(_) => "message",
-        _ => "other",
+    /// The error again, with its kind ([`Error::Recorded`]).
+    pub fn error(&self) -> Error {
+        Error::Recorded(ErrorInfo {
+            kind: self.kind,
+            family: self.kind.family(),
+            message: self.message.clone(),
+        })
     }
 }
 
@@ -93,8 +80,8 @@ pub struct PendingApproval {
     pub args: Value,
     /// The worker whose model asked.
     pub caller: String,
-    /// Why the policy asks.
-    pub reason: String,
+    /// Why the policy asks (the rule that matched, or the tool's declared verdict).
+    pub reason: ApprovalReason,
 }
 
 /// A person's answer to an approval.
@@ -157,9 +144,40 @@ impl From<ModelResult> for Result<ModelResponse, ModelError> {
     }
 }
 
-/// A journaled tool execution: its outcome, or the message of a fatal error.
+/// A journaled tool execution: its outcome, or a fatal error with its kind.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum ToolResult {
     Done(ToolOutcome),
-    Fatal(String),
+    Fatal(ErrorInfo),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_journaled_fatal_error_keeps_its_kind() {
+        let fatal = Error::BudgetExceeded {
+            kind: llm_do_core::usage::BudgetKind::Requests,
+            limit: 2,
+            used: 2,
+        };
+        let entry = serde_json::to_string(&ToolResult::Fatal(ErrorInfo::from(&fatal))).unwrap();
+        let ToolResult::Fatal(info) = serde_json::from_str(&entry).unwrap() else {
+            panic!("not a fatal entry: {entry}")
+        };
+        let replayed = Error::Recorded(info);
+        assert_eq!(replayed.kind(), ErrorKind::BudgetExceeded);
+        assert!(replayed.is_fatal());
+        assert_eq!(replayed.to_string(), fatal.to_string());
+    }
+
+    #[test]
+    fn a_run_failure_is_read_back_typed() {
+        let text = r#"{"kind": "unknown_callable", "message": "no worker"}"#;
+        let failure: RunFailure = serde_json::from_str(text).unwrap();
+        assert_eq!(failure.kind, ErrorKind::UnknownCallable);
+        assert_eq!(failure.error().kind(), ErrorKind::UnknownCallable);
+        assert!(serde_json::from_str::<RunFailure>(r#"{"kind": "nope", "message": ""}"#).is_err());
+    }
 }

@@ -4,7 +4,8 @@
 //! The service runs in a child process (this test binary, re-run as `service_process`), so that
 //! it can be killed with SIGKILL mid-run and started again. Every wait is bounded.
 
-use llm_do_core::approval::Verdict;
+use llm_do_core::approval::{ApprovalReason, Verdict};
+use llm_do_core::error::ErrorKind;
 use llm_do_core::{Error, Runtime, ToolSpecBuilder, WorkerSpecBuilder};
 use llm_do_openai::{OpenAiConfig, OpenAiProvider};
 use llm_do_restate::{ApprovalAnswer, DurableError, DurableService, LocalServer};
@@ -253,7 +254,7 @@ async fn approvals_wait_across_restarts_and_errors_are_clear() {
     client.submit("unknown-run", "no_such_worker", json!({})).await.unwrap();
     match client.output("unknown-run", WAIT).await.unwrap_err() {
         DurableError::Run { kind, message } => {
-            assert_eq!(kind, "unknown_callable");
+            assert_eq!(kind, ErrorKind::UnknownCallable);
             assert!(message.contains("no_such_worker"), "{message}");
         }
         other => panic!("unexpected {other}"),
@@ -264,6 +265,8 @@ async fn approvals_wait_across_restarts_and_errors_are_clear() {
     let pending = wait_pending(&client, "approve-run").await;
     assert_eq!(pending.len(), 1);
     assert_eq!((pending[0].tool.as_str(), &pending[0].args), ("delete", &json!({"path": "a.txt"})));
+    // Why it waits, typed: the tool's declared verdict.
+    assert_eq!(pending[0].reason, ApprovalReason::Declared { verdict: Verdict::Ask });
     kill_9(service).await;
     let service = start_service(port, &models.base_url(), dir.path()).await;
     assert!(tool_runs(dir.path()).is_empty());
@@ -285,7 +288,7 @@ async fn approvals_wait_across_restarts_and_errors_are_clear() {
     client.approve(&pending[0].id, &no).await.unwrap();
     match client.output("deny-run", WAIT).await.unwrap_err() {
         DurableError::Run { kind, message } => {
-            assert_eq!(kind, "denied");
+            assert_eq!(kind, ErrorKind::Denied);
             assert!(message.contains("not b.txt"), "{message}");
         }
         other => panic!("unexpected {other}"),

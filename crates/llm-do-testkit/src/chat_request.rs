@@ -330,7 +330,7 @@ mod tests {
                 Message::Tool(ToolResult::ok("call_9", "add", "3")),
             ]
         );
-        assert_eq!(m.tools, vec![ToolDefinition::new("add", "Add.", json!({"type": "object"}))]);
+        assert_eq!(*m.tools, [ToolDefinition::new("add", "Add.", json!({"type": "object"}))]);
         assert_eq!(m.output, OutputMode::json("Sum", json!({"type": "integer"})));
         assert_eq!(
             m.settings,

@@ -53,12 +53,12 @@ pub use llm_do_core::{
     Attachment, CallId, CallInfo, CallKind, CallableSpec, Conversation, ConversationError, Ctx,
     DeltaSink, Error, Event, EventKind, EventLog, EventSubscriber, IntoSpec, Limits, Message,
     Model, ModelError, ModelErrorKind, ModelRef, ModelRequest, ModelResponse, ModelSettings,
-    OutputMode, Registry, Result, Runtime, RuntimeBuilder, SpecRef, StreamDelta, ToolCall,
-    ToolDefinition, ToolResult, ToolSpecBuilder, Usage, WorkerConfig, WorkerSpecBuilder,
+    OutputMode, Registry, ResolvedModel, Result, Runtime, RuntimeBuilder, SpecRef, StreamDelta,
+    ToolCall, ToolDefinition, ToolResult, ToolSpecBuilder, Usage, WorkerConfig, WorkerSpecBuilder,
 };
 pub use llm_do_core::{
-    agent, approval, attachment, call, conversation, ctx, error, estimate, event, history, message,
-    model, model_ref, prompt, registry, runtime, schema, secrets, spec, usage,
+    agent, approval, attachment, call, cancel, conversation, ctx, error, estimate, event, history,
+    message, model, model_ref, prompt, registry, runtime, schema, secrets, spec, usage,
 };
 
 /// Marks an `async fn` without a body as an LLM-backed worker.

@@ -90,7 +90,10 @@ pub fn default_providers(builder: RuntimeBuilder) -> RuntimeBuilder {
     let mut builder = builder.env_model(plan.env_model.clone());
     #[cfg(feature = "local")]
     {
-        builder = builder.provider("local", llm_do_local::LocalModel::new());
+        // Small models loop on calls they already made: the default local provider steers
+        // them away (an explicit setting of the provider, not hidden in it).
+        builder =
+            builder.provider("local", llm_do_local::LocalModel::new().avoid_repeated_calls(true));
     }
     builder = openai(builder, plan.openai);
     if let Some(model) = plan.default_model {

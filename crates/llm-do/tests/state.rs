@@ -2,6 +2,7 @@
 //! bodies and in typed run-time tools, the typed error for a missing state, and `register`
 //! taking `x::spec` and `x::spec()` alike.
 
+use llm_do::error::ErrorKind;
 use llm_do::prelude::*;
 use llm_do::testing::{Reply, ScriptedModel};
 use llm_do::{EventKind, EventLog, ToolSpecBuilder};
@@ -101,7 +102,10 @@ async fn a_missing_state_ends_the_run_instead_of_going_back_to_the_model() {
         .events()
         .iter()
         .filter(|e| &*e.call.name == "save_note")
-        .filter(|e| matches!(&e.kind, EventKind::CallFinished { error: Some(m), .. } if m.contains("Notes")))
+        .filter(|e| {
+            matches!(&e.kind, EventKind::CallFinished { error: Some(m), .. }
+            if m.kind == ErrorKind::MissingState && m.message.contains("Notes"))
+        })
         .count();
     assert_eq!(failed, 1);
 }

@@ -49,11 +49,13 @@ pub(crate) async fn run(session: &mut Session) -> Exit {
                 turn += 1;
                 let before = session.conversation.usage();
                 let result = match turn_input(&session.spec, &line) {
-                    Ok(args) => session
-                        .ctx
-                        .chat_spec(&session.spec, &mut session.conversation, args)
-                        .await
-                        .map_err(|e| session.failure(&e)),
+                    Ok(args) => {
+                        let ctx = session.turn_ctx();
+                        let spec = session.spec.clone();
+                        ctx.chat_spec(&spec, &mut session.conversation, args)
+                            .await
+                            .map_err(|e| session.failure(&e))
+                    }
                     Err(message) => Err(message),
                 };
                 session.flush_log();

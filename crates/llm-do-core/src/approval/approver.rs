@@ -1,5 +1,6 @@
 //! Approvers: who decides the calls a policy marks `Ask`.
 
+use super::ApprovalReason;
 use crate::call::CallKind;
 use futures::channel::{mpsc, oneshot};
 use futures::future::BoxFuture;
@@ -31,8 +32,8 @@ pub struct ApprovalRequest {
     pub call_path: Vec<String>,
     /// The depth the call would run at.
     pub depth: u32,
-    /// Why the policy asks (the matching rule, or the tool's default).
-    pub reason: String,
+    /// Why the policy asks (the matching rule, or the tool's declared default).
+    pub reason: ApprovalReason,
 }
 
 /// An approver's answer.

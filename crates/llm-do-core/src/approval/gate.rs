@@ -2,6 +2,7 @@
 
 use super::{ApprovalPolicy, ApprovalRequest, Approver, Decision, DenyAll, Verdict};
 use crate::ctx::Ctx;
+use crate::error::Error;
 use crate::event::EventKind;
 use crate::spec::CallableSpec;
 use serde::{Deserialize, Serialize};
@@ -29,21 +30,22 @@ pub enum OnDenied {
 pub(crate) struct Gate {
     pub(crate) policy: ApprovalPolicy,
     pub(crate) approver: Arc<dyn Approver>,
-    pub(crate) on_denied: OnDenied,
+    on_denied: OnDenied,
     session: Mutex<HashSet<(String, String)>>,
 }
 
-/// The gate's answer for one call.
+/// The gate's final answer for one call, [`OnDenied`] applied.
 pub(crate) enum GateOutcome {
     /// Run the call with these arguments: the callee's canonical form of what the model gave
     /// ([`CallableSpec::canonical_args`]), the form the rules were matched against.
     Run(Value),
-    /// The arguments cannot be put in canonical form (e.g. a path outside the sandbox): the
-    /// call cannot run, nobody is asked; the model receives this as the tool's error.
-    Invalid(String),
-    Denied(String),
-    /// Denied, and the run ends at once ([`Decision::DenyAndAbort`]).
-    Aborted(String),
+    /// The call does not run; the model receives this message as the tool's error result
+    /// (arguments that cannot be put in canonical form, or a denial under
+    /// [`OnDenied::ToolResult`]).
+    Refused(String),
+    /// The call does not run and the run ends with this error ([`Error::Denied`]: a denial
+    /// under [`OnDenied::Abort`], or [`Decision::DenyAndAbort`]).
+    Abort(Error),
 }
 
 impl Default for Gate {
@@ -69,11 +71,11 @@ impl Gate {
     pub(crate) async fn check(&self, ctx: &Ctx, spec: &CallableSpec, args: &Value) -> GateOutcome {
         let args = match spec.canonical_args(args) {
             Ok(canonical) => canonical,
-            Err(message) => return GateOutcome::Invalid(message),
+            Err(message) => return GateOutcome::Refused(message),
         };
         let args = &args;
         let (verdict, reason) = self.policy.evaluate(spec.name(), args, spec.approval());
-        let explicit = reason != "no rule (allowed by default)";
+        let explicit = reason.is_explicit();
         let decided = |approved: bool, decision: String| {
             if explicit {
                 ctx.emit(|| EventKind::ApprovalDecided {
@@ -92,7 +94,7 @@ impl Gate {
             Verdict::Deny => {
                 let message = format!("denied by {reason}");
                 decided(false, message.clone());
-                GateOutcome::Denied(message)
+                self.denied(spec, message)
             }
             Verdict::Ask => {
                 let key = (spec.name().to_owned(), canonical_json(args));
@@ -111,11 +113,17 @@ impl Gate {
                     caller,
                     call_path,
                     depth: ctx.depth() + 1,
-                    reason: reason.clone(),
+                    reason,
                 };
                 ctx.emit(|| EventKind::ApprovalRequested { request: request.clone() });
-                let decision =
-                    ctx.effects().approval(ctx, &request, self.approver.decide(&request)).await;
+                let decide = async {
+                    Ok(ctx.effects().approval(ctx, &request, self.approver.decide(&request)).await)
+                };
+                let decision = match ctx.unless_cancelled(decide).await {
+                    Ok(decision) => decision,
+                    // The run was cancelled while the approver was deciding.
+                    Err(error) => return GateOutcome::Abort(error),
+                };
                 match decision {
                     Decision::ApproveOnce => {
                         decided(true, "approved once".to_owned());
@@ -132,9 +140,13 @@ impl Gate {
                             None => "denied by the approver".to_owned(),
                         };
                         decided(false, message.clone());
-                        GateOutcome::Denied(message)
+                        self.denied(spec, message)
                     }
                     Decision::DenyAndAbort { reason: why } => {
+                        // The run ends: every call of it still in flight stops too.
+                        ctx.cancel(why.clone().unwrap_or_else(|| {
+                            "the approver denied a call and ended the run".to_owned()
+                        }));
                         let message = match why {
                             Some(why) => {
                                 format!("denied by the approver, who ended the run: {why}")
@@ -142,10 +154,29 @@ impl Gate {
                             None => "denied by the approver, who ended the run".to_owned(),
                         };
                         decided(false, message.clone());
-                        GateOutcome::Aborted(message)
+                        GateOutcome::Abort(Error::Denied {
+                            name: spec.name().to_owned(),
+                            reason: message,
+                        })
                     }
                 }
             }
+        }
+    }
+}
+
+impl Gate {
+    /// A denial, with [`OnDenied`] applied: an error result for the model, or the end of the run.
+    fn denied(&self, spec: &CallableSpec, reason: String) -> GateOutcome {
+        match self.on_denied {
+            OnDenied::Abort => {
+                GateOutcome::Abort(Error::Denied { name: spec.name().to_owned(), reason })
+            }
+            OnDenied::ToolResult => GateOutcome::Refused(format!(
+                "permission denied: the call to `{}` was {reason}. It did not run; do not retry \
+                 the same call",
+                spec.name()
+            )),
         }
     }
 }

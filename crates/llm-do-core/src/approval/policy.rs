@@ -1,5 +1,6 @@
 //! Approval rules: which calls are allowed, asked about, or denied.
 
+use super::ApprovalReason;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -40,9 +41,11 @@ impl std::str::FromStr for Verdict {
             "allow" => Ok(Verdict::Allow),
             "ask" => Ok(Verdict::Ask),
             "deny" => Ok(Verdict::Deny),
-            other => Err(Error::msg(format!(
-                "`{other}` is not an approval verdict; expected `allow`, `ask` or `deny`"
-            ))),
+            other => Err(Error::InvalidConfig {
+                message: format!(
+                    "`{other}` is not an approval verdict; expected `allow`, `ask` or `deny`"
+                ),
+            }),
         }
     }
 }
@@ -78,8 +81,8 @@ impl Pattern {
     /// assert!(Pattern::glob("a/[").is_err());
     /// ```
     pub fn glob(pattern: &str) -> Result<Self> {
-        let invalid = |e: &dyn fmt::Display| {
-            Error::msg(format!("invalid glob `{}`: {e}", crate::bounds::excerpt(pattern)))
+        let invalid = |e: &dyn fmt::Display| Error::InvalidConfig {
+            message: format!("invalid glob `{}`: {e}", crate::bounds::excerpt(pattern)),
         };
         crate::bounds::check_glob(pattern).map_err(|e| invalid(&e))?;
         let glob = globset::GlobBuilder::new(pattern)
@@ -97,8 +100,8 @@ impl Pattern {
     /// assert!(Pattern::regex("(").is_err());
     /// ```
     pub fn regex(pattern: &str) -> Result<Self> {
-        crate::bounds::regex(pattern).map(Pattern::Regex).map_err(|e| {
-            Error::msg(format!("invalid regex `{}`: {e}", crate::bounds::excerpt(pattern)))
+        crate::bounds::regex(pattern).map(Pattern::Regex).map_err(|e| Error::InvalidConfig {
+            message: format!("invalid regex `{}`: {e}", crate::bounds::excerpt(pattern)),
         })
     }
 
@@ -222,8 +225,8 @@ impl Rule {
     /// assert!(Rule::new("fs_*", Verdict::Ask).unwrap().matches("fs_write", &serde_json::json!({})));
     /// ```
     pub fn new(tool: &str, verdict: Verdict) -> Result<Self> {
-        let invalid = |e: &dyn fmt::Display| {
-            Error::msg(format!("invalid tool-name glob `{}`: {e}", crate::bounds::excerpt(tool)))
+        let invalid = |e: &dyn fmt::Display| Error::InvalidConfig {
+            message: format!("invalid tool-name glob `{}`: {e}", crate::bounds::excerpt(tool)),
         };
         crate::bounds::check_glob(tool).map_err(|e| invalid(&e))?;
         let glob = globset::Glob::new(tool).map_err(|e| invalid(&e))?;
@@ -359,22 +362,25 @@ impl ApprovalPolicy {
     /// default, else `Allow`.
     ///
     /// ```
-    /// # use llm_do_core::approval::{ApprovalPolicy, Verdict};
+    /// # use llm_do_core::approval::{ApprovalPolicy, ApprovalReason, Verdict};
     /// let (v, why) = ApprovalPolicy::new().evaluate("t", &serde_json::json!({}), Some(Verdict::Ask));
-    /// assert_eq!((v, why.as_str()), (Verdict::Ask, "its declared approval (`ask`)"));
+    /// assert_eq!((v, &why), (Verdict::Ask, &ApprovalReason::Declared { verdict: Verdict::Ask }));
+    /// assert_eq!(why.to_string(), "its declared approval (`ask`)");
     /// ```
     pub fn evaluate(
         &self,
         tool: &str,
         args: &Value,
         declared: Option<Verdict>,
-    ) -> (Verdict, String) {
-        if let Some(rule) = self.rules.iter().find(|r| r.matches(tool, args)) {
-            return (rule.verdict, format!("rule {}", rule.describe()));
+    ) -> (Verdict, ApprovalReason) {
+        if let Some((index, rule)) =
+            self.rules.iter().enumerate().find(|(_, r)| r.matches(tool, args))
+        {
+            return (rule.verdict, ApprovalReason::Rule { index, rule: rule.describe() });
         }
         match declared {
-            Some(v) => (v, format!("its declared approval (`{v}`)")),
-            None => (Verdict::Allow, "no rule (allowed by default)".to_owned()),
+            Some(v) => (v, ApprovalReason::Declared { verdict: v }),
+            None => (Verdict::Allow, ApprovalReason::Default),
         }
     }
 }
