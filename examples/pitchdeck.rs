@@ -1,34 +1,43 @@
 //! The pieces the three pitch-deck examples share: the evaluator worker, the report (one
-//! markdown file per deck, the same shape whoever orchestrates), and the sample decks.
+//! markdown file per deck, the same shape whoever orchestrates), and the sample decks (PDFs).
 //!
-//! - `pitchdeck_eval`: an orchestrator worker lists the decks with `list_files`, reads them,
-//!   calls [`evaluate_deck`] and [`write_report_spec`] per deck — all LLM.
+//! The decks are PDF files, and [`evaluate_deck`] takes one as an [`Attachment`]: a part of
+//! its user message, not text in its prompt. A model that reads PDFs gets the file; the
+//! embedded model (text only) gets the PDF's extracted text, inline with the file name (the
+//! runtime's text fallback, see `docs/attachments.md`). A model calling `evaluate_deck` as a
+//! tool names the deck by its path, which the runtime reads through its attachment loader,
+//! confined to the work folder: the orchestrators never read a deck themselves.
+//!
+//! - `pitchdeck_eval`: an orchestrator worker lists the decks with `list_files`, calls
+//!   [`evaluate_deck`] and [`write_report_spec`] per deck — all LLM.
 //! - `pitchdeck_eval_hardened`: the listing is the Rust tool [`list_pitchdecks_spec`].
 //! - `pitchdeck_eval_code_entry`: Rust orchestrates; the LLM only evaluates.
 //!
-//! The orchestrators' tools are shaped for the embedded 135M model, which copies text well but
-//! copies a path out of a tool result badly, and makes an evaluation up rather than asking the
-//! evaluator for one: [`read_file_spec`] and [`write_report_spec`] take a path chosen among the
-//! decks there are (an `enum`, so the grammar offers exactly those), and a report holds the
-//! evaluation `evaluate_deck` returned for its deck ([`Evaluations`]), never one the
-//! orchestrator wrote itself: when the orchestrator writes a report without having called the
-//! evaluator (what SmolLM2-135M does), `write_report` calls `evaluate_deck` itself. Which
-//! decks, in which order, and when to stop stay the model's decisions.
+//! The orchestrators' tools are shaped for the embedded 135M model, which copies a path out of
+//! a tool result badly, and makes an evaluation up rather than asking the evaluator for one:
+//! [`write_report_spec`] takes a path chosen among the decks there are (an `enum`, so the
+//! grammar offers exactly those), and a report holds the evaluation `evaluate_deck` returned
+//! for its deck ([`Evaluations`], keyed by the deck's file name), never one the orchestrator
+//! wrote itself: when the orchestrator writes a report without having called the evaluator
+//! (what SmolLM2-135M does), `write_report` calls `evaluate_deck` itself. Which decks, in which
+//! order, and when to stop stay the model's decisions.
 
 use llm_do::approval::Verdict;
+use llm_do::attachment::AttachmentSource;
 use llm_do::prelude::*;
-use llm_do::tools::fs::{Filesystem, ReadFileArgs, ReadFileOutput};
 use llm_do::{CallableSpec, Event, EventKind, ToolSpecBuilder};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// The sample decks, as (file name, markdown), for tests and for copying into a work folder.
-pub const SAMPLE_DECKS: &[(&str, &str)] = &[
-    ("aquaroute.md", include_str!("pitchdeck_data/aquaroute.md")),
-    ("ledgerlight.md", include_str!("pitchdeck_data/ledgerlight.md")),
-    ("snackbox.md", include_str!("pitchdeck_data/snackbox.md")),
+/// The sample decks, as (file name, PDF bytes), for tests and for copying into a work folder.
+/// They are written by `cargo xtask pdfs` from the Markdown decks beside them in
+/// `examples/pitchdeck_data/`.
+pub const SAMPLE_DECKS: &[(&str, &[u8])] = &[
+    ("aquaroute.pdf", include_bytes!("pitchdeck_data/aquaroute.pdf")),
+    ("ledgerlight.pdf", include_bytes!("pitchdeck_data/ledgerlight.pdf")),
+    ("snackbox.pdf", include_bytes!("pitchdeck_data/snackbox.pdf")),
 ];
 
 /// What an investor would do with the deck.
@@ -64,23 +73,20 @@ pub struct Evaluation {
     pub recommendation: Recommendation,
 }
 
-/// A pitch deck's text (markdown), at most 800 characters: the sample decks are shorter, and a
-/// tiny model copying a deck into a call cannot run on past the bound.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(transparent)]
-pub struct Deck(#[schemars(length(max = 800))] pub String);
-
 /// Evaluate a startup's pitch deck.
+// (Not in the doc comment, which is the description a model calling the worker reads: the deck
+// is an attachment, a PDF; called from Rust an `Attachment` value, called by a model or by name
+// the deck's path, read through the runtime's attachment loader.)
 #[worker(
     system = "You are a seed-stage investor. Quote the deck's strongest line as its strength, \
               say in a few words what is missing or unproven as its risk, and score it.",
-    prompt = "Evaluate this pitch deck:\n\n{deck}",
+    prompt = "Evaluate this pitch deck: {deck}",
     temperature = 0.0
 )]
 pub async fn evaluate_deck(
     ctx: &Ctx,
-    /** the deck, as markdown */
-    deck: Deck,
+    /** the deck, a PDF file (its path, as listed) */
+    deck: Attachment,
 ) -> Result<Evaluation>;
 
 /// Prints the calls as they happen (stderr), one line each, indented by depth: the example's
@@ -106,7 +112,7 @@ pub fn print_event(event: &Event) {
 /// The report file name for a deck file: `reports/<stem>.md`.
 pub fn report_path(deck: &str) -> String {
     let file = deck.rsplit('/').next().unwrap_or(deck);
-    let stem = file.strip_suffix(".md").unwrap_or(file);
+    let stem = file.strip_suffix(".pdf").unwrap_or(file);
     format!("reports/{stem}.md")
 }
 
@@ -135,7 +141,7 @@ pub fn render_report(deck: &str, e: &Evaluation) -> String {
 ///     risk: "A small market.".into(),
 ///     recommendation: Recommendation::Consider,
 /// };
-/// assert_eq!(parse_report(&render_report("decks/x.md", &e)), Some(("decks/x.md".into(), e)));
+/// assert_eq!(parse_report(&render_report("decks/x.pdf", &e)), Some(("decks/x.pdf".into(), e)));
 /// assert_eq!(parse_report("# X\n\nsomething else"), None);
 /// ```
 pub fn parse_report(text: &str) -> Option<(String, Evaluation)> {
@@ -174,7 +180,8 @@ pub fn parsed_reports(root: &Path) -> std::result::Result<Vec<(String, Evaluatio
     for (name, text) in &reports {
         let (deck, e) = parse_report(text)
             .ok_or_else(|| format!("{name} is not in the common shape:\n{text}"))?;
-        if deck != format!("decks/{name}") {
+        let stem = name.strip_suffix(".md").unwrap_or(name);
+        if deck != format!("decks/{stem}.pdf") {
             return Err(format!("{name} is about {deck}"));
         }
         parsed.push((deck, e));
@@ -194,17 +201,34 @@ pub fn check_reports(root: &Path) -> std::result::Result<Vec<Evaluation>, String
     Ok(reports.into_iter().map(|(_, e)| e).collect())
 }
 
-/// Checks a deck path: a `.md` file name in `decks/`, nothing else.
+/// Checks a deck path: a `.pdf` file name in `decks/`, nothing else.
 fn deck_name(deck: &str) -> Result<&str> {
     let name = deck.strip_prefix("decks/").unwrap_or(deck);
     if name.is_empty()
-        || !name.ends_with(".md")
+        || !name.ends_with(".pdf")
         || name.contains(['/', '\\'])
         || name.starts_with('.')
     {
-        return Err(Error::msg(format!("{deck:?} is not a deck: expected decks/NAME.md")));
+        return Err(Error::msg(format!("{deck:?} is not a deck: expected decks/NAME.pdf")));
     }
     Ok(name)
+}
+
+/// The file name of the deck an `evaluate_deck` input names: the last segment of a path
+/// (`decks/aquaroute.pdf`), or the `name` of a `data:` URL or of the digest reference events
+/// show instead of one (a typed Rust call sends the bytes).
+///
+/// ```
+/// use llm_do_examples::pitchdeck::deck_file_name;
+/// assert_eq!(deck_file_name("decks/aquaroute.pdf").as_deref(), Some("aquaroute.pdf"));
+/// let digest = "attachment:application/pdf;name=snackbox.pdf;size=9;sha256=00";
+/// assert_eq!(deck_file_name(digest).as_deref(), Some("snackbox.pdf"));
+/// ```
+pub fn deck_file_name(reference: &str) -> Option<String> {
+    match AttachmentSource::parse(reference).ok()? {
+        AttachmentSource::Inline(a) => a.name().map(str::to_owned),
+        AttachmentSource::Path(path) => path.rsplit(['/', '\\']).next().map(str::to_owned),
+    }
 }
 
 /// Writes the report of `deck` under `root/reports/`; returns its path relative to `root`.
@@ -217,8 +241,8 @@ pub fn write_report(root: &Path, deck: &str, evaluation: &Evaluation) -> Result<
     Ok(path)
 }
 
-/// The evaluations `evaluate_deck` returned during a run, with the deck text each was given:
-/// what the orchestrators' `write_report` writes. Feed it with [`Evaluations::subscriber`].
+/// The evaluations `evaluate_deck` returned during a run, by the file name of the deck each was
+/// given: what the orchestrators' `write_report` writes. Feed it with [`Evaluations::subscriber`].
 ///
 /// Why not let the model pass the evaluation to `write_report`: SmolLM2-135M then skips the
 /// evaluator and makes an evaluation up. Here a report can only hold what the evaluator said.
@@ -239,8 +263,8 @@ impl Evaluations {
             let mut started = this.started.lock().unwrap_or_else(PoisonError::into_inner);
             match &event.kind {
                 EventKind::CallStarted { input } => {
-                    let deck = input["deck"].as_str().unwrap_or_default().to_owned();
-                    started.insert(event.call.id, deck);
+                    let deck = input["deck"].as_str().and_then(deck_file_name);
+                    started.insert(event.call.id, deck.unwrap_or_default());
                 }
                 EventKind::CallFinished { output: Some(output), .. } => {
                     let deck = started.remove(&event.call.id).unwrap_or_default();
@@ -253,21 +277,21 @@ impl Evaluations {
         }
     }
 
-    /// The latest evaluation of a deck whose text is `deck`: the evaluated text must hold the
-    /// deck's title line (a model copying a deck may drop or change a little of the rest).
-    pub fn of(&self, deck: &str) -> Option<Evaluation> {
-        let title = deck.lines().map(str::trim).find(|l| !l.is_empty())?;
+    /// The latest evaluation of the deck whose file name is `name` (`aquaroute.pdf`).
+    pub fn of(&self, name: &str) -> Option<Evaluation> {
         let done = self.done.lock().unwrap_or_else(PoisonError::into_inner);
-        done.iter().rev().find(|(text, _)| text.contains(title)).map(|(_, e)| e.clone())
+        done.iter().rev().find(|(deck, _)| deck == name).map(|(_, e)| e.clone())
     }
 }
 
 /// `write_report`: writes the report of one deck under `root/reports/` in the common shape, with
 /// the evaluation `evaluate_deck` gave for it; when the deck has not been evaluated yet, the
 /// tool calls the `evaluate_deck` worker itself (a deterministic tool calling a stochastic
-/// worker, by name). Only report files can be written, so it needs no approval. `decks` are the
-/// deck paths the model may name (as it lists them: `decks/NAME.md`, or `NAME.md`): a choice
-/// rather than a copy, as for the narrowed `read_file`.
+/// worker, by name, with the deck's path: the runtime's attachment loader reads it). Only report
+/// files can be written, so it needs no approval. `decks` are the deck paths the model may name,
+/// as it lists them (`decks/NAME.pdf` or `NAME.pdf`, relative to the attachment loader's root,
+/// which is where `evaluate_deck` is given them): a choice
+/// rather than a copy.
 pub fn write_report_spec(
     root: PathBuf,
     decks: &[String],
@@ -286,11 +310,9 @@ pub fn write_report_spec(
             async move {
                 let deck = args["deck"].as_str().unwrap_or_default().to_owned();
                 let name = deck_name(&deck)?;
-                let text = std::fs::read_to_string(root.join("decks").join(name))
-                    .map_err(|e| Error::msg(format!("cannot read {deck}: {e}")))?;
-                let evaluation = match evaluations.of(&text) {
+                let evaluation = match evaluations.of(name) {
                     Some(evaluation) => evaluation,
-                    None => ctx.call("evaluate_deck", json!({ "deck": text })).await?,
+                    None => ctx.call("evaluate_deck", json!({ "deck": deck })).await?,
                 };
                 Ok(json!(write_report(&root, &deck, &evaluation)?))
             }
@@ -309,28 +331,7 @@ fn one_of(name: &str, description: &str, values: &[String]) -> Value {
     })
 }
 
-/// `read_file` for a tiny model: the filesystem toolset's `read_file` on `fs` (same sandbox,
-/// same result), but its one argument is a choice among `paths` (the files there when the
-/// runtime is built). On the toolset's own tool SmolLM2-135M copies the example path of its
-/// description (`docs/README.md`) or makes one up instead of copying a listed path, and fills
-/// the optional `offset`/`max_chars` with small numbers that cut a deck short.
-pub fn read_file_spec(fs: Filesystem, paths: &[String]) -> Arc<CallableSpec> {
-    ToolSpecBuilder::new("read_file")
-        .description("Read a whole text file, by its path as listed.")
-        .input_schema(one_of("path", "the file's path", paths))
-        .output::<ReadFileOutput>()
-        .handler(move |_ctx: Ctx, args| {
-            let fs = fs.clone();
-            async move {
-                let path = args["path"].as_str().unwrap_or_default().to_owned();
-                let read = ReadFileArgs { path, offset: None, max_chars: None };
-                Ok(json!(fs.read_file(read).await?))
-            }
-        })
-        .build()
-}
-
-/// The files directly in `dir`, sorted by name (what the narrowed `read_file` offers).
+/// The files directly in `dir`, sorted by name.
 pub fn files_in(dir: &Path) -> Result<Vec<String>> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map_err(Error::other)?
@@ -342,7 +343,7 @@ pub fn files_in(dir: &Path) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// The decks under `root/decks/`, as sorted `decks/NAME.md` paths (hardened listing).
+/// The decks under `root/decks/`, as sorted `decks/NAME.pdf` paths (hardened listing).
 pub fn list_pitchdecks(root: &Path) -> Result<Vec<String>> {
     let mut decks: Vec<String> = std::fs::read_dir(root.join("decks"))
         .map_err(Error::other)?
@@ -359,7 +360,7 @@ pub fn list_pitchdecks(root: &Path) -> Result<Vec<String>> {
 /// `list_pitchdecks`: the hardened listing, as a tool without arguments.
 pub fn list_pitchdecks_spec(root: PathBuf) -> Arc<CallableSpec> {
     ToolSpecBuilder::new("list_pitchdecks")
-        .description("List the pitch decks to evaluate, as decks/NAME.md paths.")
+        .description("List the pitch decks to evaluate, as decks/NAME.pdf paths.")
         // No arguments, and no room for any: a grammar-constrained model would otherwise fill
         // an open object until its token budget runs out.
         .input_schema(json!({ "type": "object", "properties": {}, "additionalProperties": false }))
@@ -374,22 +375,24 @@ pub fn list_pitchdecks_spec(root: PathBuf) -> Arc<CallableSpec> {
 pub fn sample_workspace() -> std::io::Result<tempfile::TempDir> {
     let dir = tempfile::tempdir()?;
     std::fs::create_dir(dir.path().join("decks"))?;
-    for (name, text) in SAMPLE_DECKS {
-        std::fs::write(dir.path().join("decks").join(name), text)?;
+    for (name, bytes) in SAMPLE_DECKS {
+        std::fs::write(dir.path().join("decks").join(name), bytes)?;
     }
     Ok(dir)
 }
 
 /// A scripted stand-in for the models, for the examples' tests: the evaluator's "model" reads
-/// the deck's title and traction line; the orchestrator's "model" follows its system prompt
-/// step by step (list with `listing`, read each deck, evaluate each, write each report with
-/// `write_report`, or with `write_file` when that is what it is offered).
+/// the deck's text as the text fallback gives it (the company's name is the first line after
+/// the file's header) and looks for paying customers; the orchestrator's "model" follows its
+/// system prompt step by step (list with `listing`, evaluate each listed deck by its path,
+/// write each report with `write_report`, or with `write_file` when that is what it is
+/// offered).
 pub fn stand_in(listing: &'static str) -> llm_do::testing::ScriptedModel {
     use llm_do::testing::{Reply, ScriptedModel};
     use llm_do::{Message, ModelRequest, ToolResult};
     ScriptedModel::new(move |req: &ModelRequest| {
         if req.tools.is_empty() {
-            // The evaluator: a deck in the user message, an Evaluation out.
+            // The evaluator: the deck's extracted text in the user message, an Evaluation out.
             let deck = req
                 .messages
                 .iter()
@@ -398,7 +401,11 @@ pub fn stand_in(listing: &'static str) -> llm_do::testing::ScriptedModel {
                     _ => None,
                 })
                 .unwrap_or_default();
-            let company = deck.lines().find_map(|l| l.strip_prefix("# ")).unwrap_or("?");
+            let company = deck
+                .lines()
+                .skip_while(|l| !(l.starts_with("--- ") && l.ends_with("text extracted) ---")))
+                .nth(1)
+                .unwrap_or("?");
             let paying = deck.contains("paying") || deck.contains("paid");
             let e = Evaluation {
                 company: company.to_owned(),
@@ -411,45 +418,38 @@ pub fn stand_in(listing: &'static str) -> llm_do::testing::ScriptedModel {
         }
         let batch = crate::conversation::last_tool_results(req);
         let parse = |r: &ToolResult| serde_json::from_str::<Value>(&r.content).unwrap_or_default();
-        let reads: Vec<Value> = req
+        // The deck paths, as the listing gave them.
+        let listed: Vec<Value> = req
             .messages
             .iter()
-            .filter_map(|m| match m {
-                Message::Tool(r) if r.name == "read_file" => Some(parse(r)),
+            .find_map(|m| match m {
+                Message::Tool(r) if r.name == listing => Some(parse(r)),
                 _ => None,
             })
-            .collect();
+            .map(|listed| if listed.is_array() { listed } else { listed["entries"].clone() })
+            .and_then(|paths| paths.as_array().cloned())
+            .unwrap_or_default();
         let Some(last) = batch.last() else {
             return Ok(Reply::tool_call(
                 listing,
-                if listing == "list_files" { json!({"pattern": "*.md"}) } else { json!({}) },
+                // Matches the decks in a decks' folder and in a project's decks/ alike.
+                if listing == "list_files" { json!({"pattern": "**/*.pdf"}) } else { json!({}) },
             ));
         };
         Ok(match last.name.as_str() {
-            "list_files" | "list_pitchdecks" => {
-                let listed = parse(last);
-                let paths = if listed.is_array() { listed } else { listed["entries"].clone() };
-                Reply::tool_calls(
-                    paths
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|p| ("read_file", json!({ "path": p }))),
-                )
-            }
-            "read_file" => Reply::tool_calls(
-                batch.iter().map(|r| ("evaluate_deck", json!({ "deck": parse(r)["content"] }))),
+            "list_files" | "list_pitchdecks" => Reply::tool_calls(
+                listed.iter().map(|path| ("evaluate_deck", json!({ "deck": path }))),
             ),
             "evaluate_deck" if req.tools.iter().any(|t| t.name == "write_report") => {
                 Reply::tool_calls(
-                    reads.iter().map(|read| ("write_report", json!({ "deck": read["path"] }))),
+                    listed.iter().map(|path| ("write_report", json!({ "deck": path }))),
                 )
             }
             // The worker-file form writes with the filesystem's write_file.
-            "evaluate_deck" => Reply::tool_calls(reads.iter().zip(&batch).map(|(read, e)| {
-                let deck = read["path"].as_str().unwrap_or_default();
+            "evaluate_deck" => Reply::tool_calls(listed.iter().zip(&batch).map(|(path, e)| {
+                let deck = path.as_str().unwrap_or_default();
                 let content = serde_json::from_value(parse(e))
-                    .map(|e: Evaluation| render_report(&format!("decks/{deck}"), &e))
+                    .map(|e: Evaluation| render_report(deck, &e))
                     .unwrap_or_default();
                 ("write_file", json!({ "path": report_path(deck), "content": content }))
             })),
@@ -479,15 +479,32 @@ pub fn read_reports(root: &Path) -> std::io::Result<Vec<(String, String)>> {
     Ok(reports)
 }
 
+/// What one recorded run of an orchestrator did, as its test asserts it: how many times the
+/// decks were listed, how many evaluations `evaluate_deck` made (and how many of them
+/// `write_report` asked for itself, because the model had not), and how many reports were
+/// written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordedRun {
+    /// Calls of the listing tool.
+    pub listings: usize,
+    /// Calls of `evaluate_deck`, wherever from.
+    pub evaluations: usize,
+    /// Of those, the ones made by `write_report` (nested under it).
+    pub nested_evaluations: usize,
+    /// Reports written (one `write_report` call each).
+    pub reports: usize,
+}
+
 /// The recorded test of the two orchestrator examples: builds the example's `runtime` on the
 /// cassette `<example>/cassettes/evaluate_all.json` in a fresh sample workspace, runs
 /// `evaluate_all`, checks the replay was complete ([`crate::cassettes::assert_replayed`]) and
 /// what the model did ([`assert_recorded_orchestrator_run`], `listing` being the tool that lists
-/// the decks).
+/// the decks, `expected` what the recorded model did).
 pub fn check_recorded_orchestrator(
     example: &str,
     runtime: impl FnOnce(llm_do::RuntimeBuilder, &Path) -> anyhow::Result<Runtime>,
     listing: &str,
+    expected: RecordedRun,
 ) {
     let dir = sample_workspace().unwrap();
     let relative = format!("{example}/cassettes/evaluate_all.json");
@@ -498,7 +515,16 @@ pub fn check_recorded_orchestrator(
     let tokio_rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let answer = tokio_rt.block_on(rt.ctx().call::<String>("evaluate_all", json!({"note": ""})));
     crate::cassettes::assert_replayed(&cassette, &relative);
-    assert_recorded_orchestrator_run(&log, dir.path(), answer, listing);
+    assert_recorded_orchestrator_run(&log, dir.path(), answer, listing, expected);
+    // Any evaluation the recorded model made was of a PDF deck's extracted text.
+    for interaction in &cassette.cassette().interactions {
+        let messages = interaction.request["messages"].as_array().cloned().unwrap_or_default();
+        let tools = interaction.request["tools"].as_array().map_or(0, Vec::len);
+        if tools == 0 {
+            let user = messages.get(1).and_then(|m| m["content"].as_str()).unwrap_or_default();
+            assert!(user.contains("(application/pdf, text extracted) ---"), "{user}");
+        }
+    }
 }
 
 /// The checks the two orchestrator examples' recorded tests share: what SmolLM2-135M did in the
@@ -506,20 +532,21 @@ pub fn check_recorded_orchestrator(
 /// decks (`list_files` or `list_pitchdecks`). `root` is the work folder, `answer` the run's
 /// result. Panics on the first check that fails.
 ///
-/// It lists (a deterministic call), reads the first deck, has one deck written — `write_report`
-/// calls the evaluator itself, nested under it, since the model did not — then answers within
-/// the answer's bound; it does not get through the other decks. Any report holds an evaluation
-/// the evaluator gave, in the common shape.
+/// Always: the run ends with an answer within its bound; the listing is a deterministic call;
+/// any evaluation is a stochastic worker call, and any report holds an evaluation the evaluator
+/// gave, in the common shape; not every deck gets a report (the tiny model stops early). Then
+/// the counts of `expected`.
 pub fn assert_recorded_orchestrator_run(
     log: &llm_do::EventLog,
     root: &Path,
     answer: Result<String>,
     listing: &str,
+    expected: RecordedRun,
 ) {
     use llm_do::CallKind;
-    let calls: Vec<(String, CallKind)> = log
-        .events()
-        .into_iter()
+    let events = log.events();
+    let calls: Vec<(String, CallKind)> = events
+        .iter()
         .filter(|e| matches!(e.kind, EventKind::CallStarted { .. }))
         .map(|e| (e.call.name.to_string(), e.call.kind))
         .collect();
@@ -532,35 +559,44 @@ pub fn assert_recorded_orchestrator_run(
     let kind_of = |name: &str| -> Vec<CallKind> {
         calls.iter().filter(|(n, _)| n == name).map(|(_, k)| *k).collect()
     };
-    // The listing is a deterministic tool call; it was made.
+    // The listing is a deterministic tool call, and so is writing a report.
     let listings = kind_of(listing);
-    assert!(!listings.is_empty());
-    assert!(listings.iter().all(|k| *k == CallKind::Deterministic));
+    assert!(listings.iter().all(|k| *k == CallKind::Tool));
+    assert!(kind_of("write_report").iter().all(|k| *k == CallKind::Tool));
     // Any evaluation is a stochastic worker call, and any report written holds one, in the
     // common shape.
-    assert!(kind_of("evaluate_deck").iter().all(|k| *k == CallKind::Stochastic));
-    let evaluated: Vec<Evaluation> = log
-        .events()
-        .into_iter()
+    assert!(kind_of("evaluate_deck").iter().all(|k| *k == CallKind::Worker));
+    let evaluated: Vec<Evaluation> = events
+        .iter()
         .filter(|e| &*e.call.name == "evaluate_deck")
-        .filter_map(|e| match e.kind {
+        .filter_map(|e| match &e.kind {
             EventKind::CallFinished { output: Some(output), .. } => {
-                serde_json::from_value(output).ok()
+                serde_json::from_value(output.clone()).ok()
             }
             _ => None,
         })
         .collect();
     let reports = parsed_reports(root).unwrap();
     assert!(reports.iter().all(|(_, e)| evaluated.contains(e)));
-    // Recorded: one deck written, with the evaluator nested under `write_report`.
-    let writes = kind_of("write_report");
-    assert_eq!(writes, [CallKind::Deterministic]);
-    assert_eq!(kind_of("evaluate_deck").len(), 1);
-    let nested = log.events().into_iter().find(|e| &*e.call.name == "evaluate_deck").unwrap();
-    let parent = log.events().into_iter().find(|e| Some(e.call.id) == nested.call.parent);
-    assert_eq!(parent.map(|e| e.call.name.to_string()).as_deref(), Some("write_report"));
-    assert_eq!(reports.len(), 1, "one report, in the common shape");
     assert!(reports.len() < files_in(&root.join("decks")).unwrap().len());
+    // What the recorded model did.
+    let nested = events
+        .iter()
+        .filter(|e| &*e.call.name == "evaluate_deck")
+        .filter(|e| matches!(e.kind, EventKind::CallStarted { .. }))
+        .filter(|e| {
+            let parent = events.iter().find(|p| Some(p.call.id) == e.call.parent);
+            parent.is_some_and(|p| &*p.call.name == "write_report")
+        })
+        .count();
+    let run = RecordedRun {
+        listings: listings.len(),
+        evaluations: kind_of("evaluate_deck").len(),
+        nested_evaluations: nested,
+        reports: reports.len(),
+    };
+    assert_eq!(run, expected);
+    assert_eq!(kind_of("write_report").len(), expected.reports);
 }
 
 /// The `main` of the two orchestrator examples once their runtime is built: runs `evaluate_all`
@@ -600,20 +636,21 @@ mod tests {
             recommendation: Recommendation::Consider,
         };
         assert_eq!(
-            render_report("decks/x.md", &e),
-            "# X\n\n- deck: decks/x.md\n- score: 7/10\n- recommendation: Consider\n\n## Strength\n\ns\n\n## Risk\n\nr\n"
+            render_report("decks/x.pdf", &e),
+            "# X\n\n- deck: decks/x.pdf\n- score: 7/10\n- recommendation: Consider\n\n## Strength\n\ns\n\n## Risk\n\nr\n"
         );
-        assert_eq!(report_path("decks/x.md"), "reports/x.md");
+        assert_eq!(report_path("decks/x.pdf"), "reports/x.md");
     }
 
     #[test]
     fn only_decks_are_listed_and_only_reports_written() {
         let dir = sample_workspace().unwrap();
         std::fs::write(dir.path().join("decks/notes.txt"), "not a deck").unwrap();
-        std::fs::create_dir(dir.path().join("decks/sub.md")).unwrap();
+        std::fs::write(dir.path().join("decks/notes.md"), "not a deck either").unwrap();
+        std::fs::create_dir(dir.path().join("decks/sub.pdf")).unwrap();
         assert_eq!(
             list_pitchdecks(dir.path()).unwrap(),
-            ["decks/aquaroute.md", "decks/ledgerlight.md", "decks/snackbox.md"]
+            ["decks/aquaroute.pdf", "decks/ledgerlight.pdf", "decks/snackbox.pdf"]
         );
         let e = Evaluation {
             company: "X".into(),
@@ -622,8 +659,8 @@ mod tests {
             risk: String::new(),
             recommendation: Recommendation::Pass,
         };
-        assert!(write_report(dir.path(), "decks/../../etc.md", &e).is_err());
-        assert!(write_report(dir.path(), "decks/x.txt", &e).is_err());
-        assert_eq!(write_report(dir.path(), "decks/x.md", &e).unwrap(), "reports/x.md");
+        assert!(write_report(dir.path(), "decks/../../etc.pdf", &e).is_err());
+        assert!(write_report(dir.path(), "decks/x.md", &e).is_err());
+        assert_eq!(write_report(dir.path(), "decks/x.pdf", &e).unwrap(), "reports/x.md");
     }
 }

@@ -1,5 +1,6 @@
-//! Pitch-deck evaluation, code entry: Rust lists the decks, reads them, and writes the reports;
-//! the LLM is used for one thing only, the `evaluate_deck` worker (a typed async call).
+//! Pitch-deck evaluation, code entry: Rust lists the decks, opens each PDF as an
+//! [`Attachment`], and writes the reports; the LLM is used for one thing only, the
+//! `evaluate_deck` worker (a typed async call: `evaluate_deck(ctx, deck).await`).
 //!
 //! ```text
 //! cargo run -p llm-do-examples --example pitchdeck_eval_code_entry
@@ -10,10 +11,12 @@
 //! (the embedded `local:smollm2` when nothing is configured) and prints each call as it starts.
 //!
 //! The tests replay `cassettes/evaluate.json`, recorded from `local:smollm2`; re-record with
-//! `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example pitchdeck_eval_code_entry`. On that
-//! model the evaluations have the right shape and the decks' names, but the judgement is poor
-//! (every deck scores low and gets `Invest`): the example is about where the LLM sits, not
-//! about a 135M model's taste.
+//! `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example pitchdeck_eval_code_entry`. That
+//! model, a text-only one, is given each PDF's extracted text (the runtime's text fallback; a
+//! model that reads PDFs would get the file). Its evaluations have the right shape, and the
+//! names of two decks of three (SnackBox's company comes back as "The company"), but the
+//! judgement is poor (every deck scores low and gets `Invest`): the example is about where the
+//! LLM sits, not about a 135M model's taste.
 
 use llm_do::RuntimeBuilder;
 use llm_do::prelude::*;
@@ -32,8 +35,9 @@ async fn evaluate_all(ctx: &Ctx, root: &Path) -> anyhow::Result<Vec<(String, Eva
     let decks = pitchdeck::list_pitchdecks(root)?;
     let mut out = Vec::with_capacity(decks.len());
     for deck in &decks {
-        let text = std::fs::read_to_string(root.join(deck))?;
-        let evaluation = evaluate_deck(ctx, pitchdeck::Deck(text)).await?;
+        // The PDF itself; a text-only model gets its extracted text (the runtime's fallback).
+        let file = Attachment::from_path(root.join(deck), &Default::default())?;
+        let evaluation = evaluate_deck(ctx, file).await?;
         out.push((pitchdeck::write_report(root, deck, &evaluation)?, evaluation));
     }
     Ok(out)
@@ -69,11 +73,18 @@ mod tests {
         assert!(model.requests().iter().all(|r| r.tools.is_empty()));
         let companies: Vec<&str> = results.iter().map(|(_, e)| e.company.as_str()).collect();
         assert_eq!(companies, ["AquaRoute", "LedgerLight", "SnackBox"]);
+        // Each evaluation was given its deck's PDF, as the text fallback makes of it.
+        for (request, (name, _)) in model.requests().iter().zip(pitchdeck::SAMPLE_DECKS) {
+            let header = format!("--- {name} (application/pdf, text extracted) ---");
+            assert!(
+                matches!(&request.messages[1], llm_do::Message::User { content } if content.contains(&header))
+            );
+        }
         // Each report is the common rendering of the deck's evaluation.
         let reports = pitchdeck::read_reports(dir.path()).unwrap();
         for ((path, e), (name, report)) in results.iter().zip(&reports) {
             assert_eq!(path, &format!("reports/{name}"));
-            let deck = format!("decks/{name}");
+            let deck = format!("decks/{}", name.replace(".md", ".pdf"));
             assert_eq!(report, &pitchdeck::render_report(&deck, e));
         }
     }
@@ -108,6 +119,14 @@ mod tests {
             .collect();
         assert_eq!(started.len(), pitchdeck::SAMPLE_DECKS.len());
         assert!(started.iter().all(|e| &*e.call.name == "evaluate_deck"));
-        assert!(started.iter().all(|e| e.call.kind == CallKind::Stochastic));
+        assert!(started.iter().all(|e| e.call.kind == CallKind::Worker));
+        // The embedded model read each PDF through the text fallback: the recorded requests
+        // carry the decks' extracted text, in order.
+        let recorded = cassette.cassette();
+        for (interaction, (name, _)) in recorded.interactions.iter().zip(pitchdeck::SAMPLE_DECKS) {
+            let user = interaction.request["messages"][1]["content"].as_str().unwrap_or_default();
+            let header = format!("--- {name} (application/pdf, text extracted) ---");
+            assert!(user.contains(&header) && user.contains("Ask. "), "{user}");
+        }
     }
 }

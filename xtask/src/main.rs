@@ -46,7 +46,9 @@ fn main() -> Result<()> {
             eprintln!("  test  `cargo test --workspace`");
             eprintln!("  layering  the crate layering alone (cargo tree; part of ci)");
             eprintln!("  bench the benchmark suite (`cargo xtask bench --help`)");
-            eprintln!("  pdfs  write the example PDF decks (examples/pitchdeck_data/*.pdf)");
+            eprintln!(
+                "  pdfs  write the example PDF decks (examples/pitchdeck_data/*.pdf, and their copies)"
+            );
             bail!("unknown task `{task}`")
         }
     }

@@ -1,5 +1,7 @@
 //! `cargo xtask pdfs`: writes the tiny PDF decks the examples and tests attach
-//! (`examples/pitchdeck_data/*.pdf`), one per Markdown deck beside it.
+//! (`examples/pitchdeck_data/*.pdf`), one per Markdown deck beside it, and a copy of each in
+//! the worker-file project that attaches them (`examples/pitchdeck_eval/project/decks/`: a
+//! project reads attachments beneath its own root only).
 //!
 //! The PDFs are made with `lopdf` (pure Rust): one A4 page, Helvetica with WinAnsi encoding,
 //! one text line per `T*`, so that text extraction gives the lines back in order. Markdown
@@ -13,6 +15,9 @@ use std::path::Path;
 
 /// The folder of the decks, relative to the workspace root.
 const DECKS: &str = "examples/pitchdeck_data";
+
+/// Where copies of the PDFs go too, relative to the workspace root.
+const COPIES: &[&str] = &["examples/pitchdeck_eval/project/decks"];
 
 /// Longest line, in characters, before wrapping.
 const WRAP: usize = 80;
@@ -29,8 +34,13 @@ pub fn run(root: &Path) -> Result<()> {
         let markdown = std::fs::read_to_string(&source)?;
         let pdf = render(&lines(&markdown))?;
         let target = source.with_extension("pdf");
-        std::fs::write(&target, pdf).with_context(|| format!("writing {}", target.display()))?;
-        eprintln!("wrote {}", target.display());
+        let file_name = target.file_name().context("a file name")?.to_owned();
+        let copies = COPIES.iter().map(|dir| root.join(dir).join(&file_name));
+        for target in std::iter::once(target.clone()).chain(copies) {
+            std::fs::write(&target, &pdf)
+                .with_context(|| format!("writing {}", target.display()))?;
+            eprintln!("wrote {}", target.display());
+        }
     }
     Ok(())
 }

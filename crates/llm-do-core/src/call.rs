@@ -38,17 +38,6 @@ impl CallKind {
     pub fn is_stochastic(self) -> bool {
         matches!(self, CallKind::Worker)
     }
-
-    /// The old name of [`CallKind::Worker`], kept only until `examples/pitchdeck*` use the new
-    /// one (they belong to another change in progress); do not use.
-    #[doc(hidden)]
-    #[allow(non_upper_case_globals)]
-    pub const Stochastic: CallKind = CallKind::Worker;
-
-    /// The old name of [`CallKind::Tool`]; see [`CallKind::Stochastic`].
-    #[doc(hidden)]
-    #[allow(non_upper_case_globals)]
-    pub const Deterministic: CallKind = CallKind::Tool;
 }
 
 impl fmt::Display for CallKind {

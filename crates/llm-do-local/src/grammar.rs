@@ -17,6 +17,7 @@ use crate::prompt::FINAL_ANSWER;
 use llguidance::api::TopLevelGrammar;
 use llguidance::toktrie::{ApproximateTokEnv, TokEnv};
 use llguidance::{Matcher, ParserFactory};
+use llm_do_core::attachment::ATTACHMENT_FORMAT;
 use llm_do_core::{OutputMode, ToolDefinition};
 use serde_json::{Value, json};
 use std::fmt;
@@ -98,11 +99,33 @@ fn close_objects(schema: &mut Value, depth: usize) {
     }
 }
 
+/// Drops llm-do's own `"format": "attachment"` (a worker's attachment parameter, see
+/// `llm_do_core::attachment`) wherever it is: to the decoder such a value is a plain string (a
+/// path or URL), which the runtime checks when it resolves it. llguidance rejects formats it
+/// does not know, so a worker taking a file could not otherwise be offered as a tool.
+fn drop_attachment_format(schema: &mut Value, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    match schema {
+        Value::Object(map) => {
+            if map.get("format").and_then(Value::as_str) == Some(ATTACHMENT_FORMAT) {
+                map.remove("format");
+            }
+            map.values_mut().for_each(|v| drop_attachment_format(v, depth + 1));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| drop_attachment_format(v, depth + 1)),
+        _ => {}
+    }
+}
+
 /// A JSON Schema as an llguidance `%json` block: strict (unknown keywords are errors), with
-/// the fixed separators and closed objects ([`close_objects`]).
+/// the fixed separators and closed objects ([`close_objects`]); attachment parameters are
+/// strings ([`drop_attachment_format`]).
 fn embed(schema: &Value) -> String {
     let mut schema = schema.clone();
     close_objects(&mut schema, 0);
+    drop_attachment_format(&mut schema, 0);
     let mut schema = match schema {
         Value::Object(map) => map,
         Value::Bool(true) => serde_json::Map::new(),
@@ -258,6 +281,27 @@ mod tests {
         );
         let g = tools_grammar(&[tool], &OutputMode::Text, &[]).unwrap();
         assert!(g.starts_with("start: \"{\\\"name\\\": \" (call_0 | final_answer) \"}\""), "{g}");
+    }
+
+    #[test]
+    fn a_worker_taking_a_file_can_be_offered_as_a_tool() {
+        let evaluate = ToolDefinition::new(
+            "evaluate_deck",
+            "",
+            json!({
+                "type": "object",
+                "properties": {
+                    "deck": {"type": "string", "format": "attachment"},
+                    "more": {"type": "array", "items": {"type": "string", "format": "attachment"}}
+                },
+                "required": ["deck"]
+            }),
+        );
+        let g = tools_grammar(&[evaluate], &OutputMode::Text, &[]).unwrap();
+        assert!(!g.contains("attachment"), "{g}");
+        // Other formats are still the decoder's to accept or refuse.
+        let e = output_grammar(&json!({"type": "string", "format": "no-such-format"}));
+        assert!(e.is_err());
     }
 
     #[test]

@@ -187,7 +187,7 @@ impl Effects for Journal {
         exec: BoxFuture<'a, llm_do_core::Result<ToolOutcome>>,
     ) -> BoxFuture<'a, llm_do_core::Result<ToolOutcome>> {
         // A worker's own requests and tool calls are the steps.
-        if step.kind == CallKind::Stochastic {
+        if step.kind == CallKind::Worker {
             return exec;
         }
         let Some(open) = self.open() else { return exec };
