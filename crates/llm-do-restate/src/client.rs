@@ -133,16 +133,7 @@ impl Client {
 
     /// The approvals the run `run_id` waits for.
     pub async fn pending(&self, run_id: &str) -> Result<Vec<PendingApproval>, DurableError> {
-        check_id("run id", run_id)?;
-        let url = format!("{}/{SERVICE_NAME}/{run_id}/pending", self.ingress);
-        let response = self
-            .http
-            .post(&url)
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .map_err(|e| unreachable(&url, &e))?;
-        let text = expect_success(response, &url).await?;
+        let (url, text) = self.read_handler(run_id, "pending").await?;
         parse(&url, &text)
     }
 
@@ -150,8 +141,20 @@ impl Client {
     /// [`RunRecord`]), read from the workflow's state; kept across crashes and restarts of the
     /// service, and after the run for as long as Restate keeps the workflow's state.
     pub async fn record(&self, run_id: &str) -> Result<RunRecord, DurableError> {
+        let (url, text) = self.read_handler(run_id, "record").await?;
+        parse::<Option<RunRecord>>(&url, &text)?
+            .ok_or_else(|| DurableError::UnknownRun { run_id: run_id.to_owned() })
+    }
+
+    /// Calls the shared handler `handler` of the run `run_id` (a read: no input) and returns
+    /// its URL and successful body.
+    async fn read_handler(
+        &self,
+        run_id: &str,
+        handler: &str,
+    ) -> Result<(String, String), DurableError> {
         check_id("run id", run_id)?;
-        let url = format!("{}/{SERVICE_NAME}/{run_id}/record", self.ingress);
+        let url = format!("{}/{SERVICE_NAME}/{run_id}/{handler}", self.ingress);
         let response = self
             .http
             .post(&url)
@@ -160,8 +163,7 @@ impl Client {
             .await
             .map_err(|e| unreachable(&url, &e))?;
         let text = expect_success(response, &url).await?;
-        parse::<Option<RunRecord>>(&url, &text)?
-            .ok_or_else(|| DurableError::UnknownRun { run_id: run_id.to_owned() })
+        Ok((url, text))
     }
 
     /// Answers the approval `id` (as printed by the service and listed by
