@@ -19,7 +19,7 @@ mod timings;
 use crate::stats::{median, millis};
 use anyhow::{Result, ensure};
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The prompt of every generation: long enough an answer that it rarely stops early.
 pub const PROMPT: &str = "Write a long story about a lighthouse keeper and a storm.";
@@ -216,6 +216,7 @@ async fn generate(
     use anyhow::Context as _;
     use llm_do::{Model, StreamDelta};
     use std::sync::Mutex;
+    use std::time::Instant;
 
     let mut generations = Vec::new();
     let mut untimed = Untimed::default();
