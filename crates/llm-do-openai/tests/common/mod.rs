@@ -64,7 +64,10 @@ impl Observer for Responses {
         result: &Result<ModelResponse, ModelError>,
     ) -> Result<(), ModelError> {
         if let Ok(mut log) = self.0.lock() {
-            log.push(result.as_ref().map(Clone::clone).map_err(ToString::to_string));
+            log.push(match result {
+                Ok(response) => Ok(response.clone()),
+                Err(error) => Err(error.to_string()),
+            });
         }
         Ok(())
     }
