@@ -13,7 +13,8 @@ pub const SERVER_ENV: &str = "LLM_DO_TEST_RESTATE_SERVER";
 /// A `restate-server` process on loopback ports of its own, with its data in a directory of
 /// its own. Killed when dropped, with everything it started (its process group); on Linux the
 /// kernel also kills it when the process that started it dies, even by `SIGKILL`
-/// ([`llm_do_process::guard`]; the signal is tied to the thread that called [`start`](Self::start)).
+/// ([`llm_do_process::guard`]; the signal is tied to the thread that called
+/// [`start`](Self::start)).
 ///
 /// The npm package's `restate-server` command is a Node script that starts the platform's
 /// binary from a sibling package and does not pass `SIGKILL` on: killing the script left the
