@@ -103,6 +103,7 @@ impl Cancellation {
     /// ```
     /// assert!(!llm_do_core::cancel::Cancellation::new().is_cancelled());
     /// ```
+    #[inline]
     pub fn is_cancelled(&self) -> bool {
         self.inner.cancelled.load(Ordering::Acquire)
     }
@@ -112,10 +113,15 @@ impl Cancellation {
     /// ```
     /// assert_eq!(llm_do_core::cancel::Cancellation::new().reason(), None);
     /// ```
+    #[inline]
     pub fn reason(&self) -> Option<String> {
         if !self.is_cancelled() {
             return None;
         }
+        self.recorded_reason()
+    }
+
+    fn recorded_reason(&self) -> Option<String> {
         lock(&self.inner.reason).clone()
     }
 
