@@ -189,6 +189,24 @@ mod tests {
     }
 
     #[test]
+    fn the_body_is_the_same_text_with_the_parts_serialised_once() {
+        // The tools and the response format are spliced in as serialised text (RawValue):
+        // the body's bytes are those of the values serialised in place.
+        let request = conversation().with_output(OutputMode::json(
+            "sum",
+            json!({"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"],
+                   "additionalProperties": false}),
+        ));
+        let config = OpenAiConfig::new().base_url("http://127.0.0.1:1/v1");
+        let prepared = Prepared::new(&request, StructuredOutput::JsonSchema).unwrap();
+        let body = serde_json::to_string(&build(&request, &config, &prepared, false).unwrap());
+        let value = serde_json::to_value(build(&request, &config, &prepared, false).unwrap());
+        assert_eq!(body.unwrap(), value.unwrap().to_string());
+        assert!(prepared.tools.as_ref().unwrap().get().starts_with(r#"[{"type":"function""#));
+        assert!(prepared.response_format.as_ref().unwrap().get().contains(r#""strict":true"#));
+    }
+
+    #[test]
     fn openai_itself_gets_max_completion_tokens_and_streams_ask_for_usage() {
         let request = conversation();
         let prepared = Prepared::new(&request, StructuredOutput::JsonSchema).unwrap();
