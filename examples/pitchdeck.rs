@@ -89,26 +89,6 @@ pub async fn evaluate_deck(
     deck: Attachment,
 ) -> Result<Evaluation>;
 
-/// Prints the calls as they happen (stderr), one line each, indented by depth: the example's
-/// routing made visible. Long arguments are cut.
-pub fn print_event(event: &Event) {
-    let indent = "  ".repeat(event.call.depth.saturating_sub(1) as usize);
-    match &event.kind {
-        EventKind::CallStarted { input } => {
-            let mut input = input.to_string();
-            if let Some((cut, _)) = input.char_indices().nth(100) {
-                input.truncate(cut);
-                input.push('…');
-            }
-            eprintln!("{indent}→ {} [{}] {input}", event.call.name, event.call.kind)
-        }
-        EventKind::CallFinished { error: Some(err), .. } => {
-            eprintln!("{indent}✗ {}: {err}", event.call.name)
-        }
-        _ => {}
-    }
-}
-
 /// The report file name for a deck file: `reports/<stem>.md`.
 pub fn report_path(deck: &str) -> String {
     let file = deck.rsplit('/').next().unwrap_or(deck);

@@ -12,7 +12,8 @@
 //! `pitchdeck_eval_hardened` (the listing is Rust) and `pitchdeck_eval_code_entry` (Rust
 //! orchestrates, the LLM only evaluates): all three write reports of the same shape.
 //! `main` runs on the default setup (the embedded `local:smollm2` when nothing is configured)
-//! and prints each call as it starts.
+//! and prints each call as it starts
+//! and what it returns, indented by depth (the library's `EventPrinter`).
 //!
 //! The tools are the filesystem toolset's `list_files` on the decks' folder, `evaluate_deck` and
 //! `write_report` (see `llm_do_examples::pitchdeck` for why they are shaped as they are). No
@@ -46,7 +47,7 @@
 use llm_do::prelude::*;
 use llm_do::setup::RuntimeBuilderExt;
 use llm_do::tools::fs::Filesystem;
-use llm_do::{CallableSpec, RuntimeBuilder, WorkerSpecBuilder};
+use llm_do::{CallableSpec, EventPrinter, RuntimeBuilder, WorkerSpecBuilder};
 use llm_do_examples::pitchdeck::{self, evaluate_deck};
 use std::path::Path;
 use std::sync::Arc;
@@ -101,7 +102,7 @@ fn runtime(builder: RuntimeBuilder, root: &Path) -> anyhow::Result<Runtime> {
 async fn main() -> anyhow::Result<()> {
     let dir = pitchdeck::sample_workspace()?;
     let rt = runtime(
-        Runtime::builder().subscribe(pitchdeck::print_event).with_default_providers(),
+        Runtime::builder().subscribe(EventPrinter::stderr()).with_default_providers(),
         dir.path(),
     )?;
     pitchdeck::review_and_print(&rt, dir.path()).await?;

@@ -8,7 +8,8 @@
 //!
 //! The reports have the same shape as those of `pitchdeck_eval` and `pitchdeck_eval_hardened`
 //! (all three use `llm_do_examples::pitchdeck::write_report`). `main` runs on the default setup
-//! (the embedded `local:smollm2` when nothing is configured) and prints each call as it starts.
+//! (the embedded `local:smollm2` when nothing is configured) and prints each call as it starts
+//! and what it returns, indented by depth (the library's `EventPrinter`).
 //!
 //! The tests replay `cassettes/evaluate.json`, recorded from `local:smollm2`; re-record with
 //! `LLM_DO_RECORD=1 cargo test -p llm-do-examples --example pitchdeck_eval_code_entry`. That
@@ -18,9 +19,9 @@
 //! judgement is poor (every deck scores low and gets `Invest`): the example is about where the
 //! LLM sits, not about a 135M model's taste.
 
-use llm_do::RuntimeBuilder;
 use llm_do::prelude::*;
 use llm_do::setup::RuntimeBuilderExt;
+use llm_do::{EventPrinter, RuntimeBuilder};
 use llm_do_examples::pitchdeck::{self, Evaluation, evaluate_deck};
 use std::path::Path;
 
@@ -46,7 +47,7 @@ async fn evaluate_all(ctx: &Ctx, root: &Path) -> anyhow::Result<Vec<(String, Eva
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let dir = pitchdeck::sample_workspace()?;
-    let rt = runtime(Runtime::builder().subscribe(pitchdeck::print_event).with_default_providers());
+    let rt = runtime(Runtime::builder().subscribe(EventPrinter::stderr()).with_default_providers());
     for (path, e) in evaluate_all(&rt.ctx(), dir.path()).await? {
         println!("{path}: {} {}/10 {:?}", e.company, e.score, e.recommendation);
     }

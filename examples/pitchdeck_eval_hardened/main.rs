@@ -11,7 +11,8 @@
 //! (`decks/`) and go to `evaluate_deck` as attachments, by their listed paths (read through the
 //! runtime's attachment loader, confined to the work folder); reports go to its `reports/` (the same shape as in the other two examples) and
 //! are printed. `main` runs on the default setup (the embedded `local:smollm2` when nothing is
-//! configured) and prints each call as it starts.
+//! configured) and prints each call as it starts
+//! and what it returns, indented by depth (the library's `EventPrinter`).
 //!
 //! **On the embedded 135M model this orchestrator does not get through the decks either.**
 //! SmolLM2-135M calls `list_pitchdecks`, then `evaluate_deck` with the first listed path
@@ -27,7 +28,7 @@
 use llm_do::prelude::*;
 use llm_do::setup::RuntimeBuilderExt;
 use llm_do::tools::fs::AttachmentFiles;
-use llm_do::{CallableSpec, RuntimeBuilder, WorkerSpecBuilder};
+use llm_do::{CallableSpec, EventPrinter, RuntimeBuilder, WorkerSpecBuilder};
 use llm_do_examples::pitchdeck::{self, evaluate_deck};
 use std::path::Path;
 use std::sync::Arc;
@@ -77,7 +78,7 @@ fn runtime(builder: RuntimeBuilder, root: &Path) -> anyhow::Result<Runtime> {
 async fn main() -> anyhow::Result<()> {
     let dir = pitchdeck::sample_workspace()?;
     let rt = runtime(
-        Runtime::builder().subscribe(pitchdeck::print_event).with_default_providers(),
+        Runtime::builder().subscribe(EventPrinter::stderr()).with_default_providers(),
         dir.path(),
     )?;
     pitchdeck::review_and_print(&rt, dir.path()).await?;
@@ -114,6 +115,37 @@ mod tests {
             tools.contains(&"list_pitchdecks".to_owned())
                 && !tools.contains(&"list_files".to_owned())
         );
+    }
+
+    /// What `main` shows as it runs (the library's `EventPrinter`, here into a buffer): the
+    /// routing, each call indented under its caller, worker or tool.
+    #[test]
+    fn the_printer_shows_the_routing() {
+        let dir = pitchdeck::sample_workspace().unwrap();
+        let model = pitchdeck::stand_in("list_pitchdecks");
+        let printer = EventPrinter::to_buffer();
+        let builder = Runtime::builder().subscribe(printer.clone()).model_override(model);
+        let rt = runtime(builder.ignore_env(), dir.path()).unwrap();
+        let rt_tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let _: String =
+            rt_tokio.block_on(rt.ctx().call("evaluate_all", json!({"note": ""}))).unwrap();
+        // The calls as they start, without their input; the three of a turn on one line.
+        let mut started: Vec<(String, usize)> = Vec::new();
+        for line in printer.buffer().lines().filter(|l| l.trim_start().starts_with('→')) {
+            let call = line.split(" {").next().unwrap_or(line).to_owned();
+            match started.last_mut() {
+                Some((last, n)) if *last == call => *n += 1,
+                _ => started.push((call, 1)),
+            }
+        }
+        let expected = [
+            ("→ evaluate_all [stochastic]", 1),
+            ("  → list_pitchdecks [deterministic]", 1),
+            ("  → evaluate_deck [stochastic]", 3),
+            ("  → write_report [deterministic]", 3),
+        ];
+        assert_eq!(started, expected.map(|(c, n)| (c.to_owned(), n)), "{}", printer.buffer());
+        assert!(printer.buffer().contains("← evaluate_all = wrote 3 reports"));
     }
 
     /// Replays `cassettes/evaluate_all.json`, recorded from the embedded `local:smollm2`;

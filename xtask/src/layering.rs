@@ -3,7 +3,8 @@
 //!
 //! - `llm-do-core` depends on no other workspace crate but `llm-do-syntax`, the
 //!   dependency-free rules (templates, model strings, names) the macros, core and worker files
-//!   share; `llm-do-syntax` itself depends on no workspace crate;
+//!   share; `llm-do-syntax` itself depends on no workspace crate, nor does `llm-do-process`
+//!   (child processes tied to llm-do's life, the workspace's one `unsafe` block);
 //! - the test crates (`llm-do-testing`, `llm-do-testkit`) on no HTTP client provider and no
 //!   inference engine;
 //! - `llm-do-openai-wire` (the server side of the OpenAI wire format, shared by testkit and
@@ -43,6 +44,11 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         package: "llm-do-syntax",
+        features: &["--all-features"],
+        forbidden: &["llm-do", "llm-do-*"],
+    },
+    Rule {
+        package: "llm-do-process",
         features: &["--all-features"],
         forbidden: &["llm-do", "llm-do-*"],
     },

@@ -1,7 +1,8 @@
 //! `llm-do restate ...`: a project's workers as a durable Restate service, and the commands
 //! that answer its approvals. See `docs/durable.md`.
 //!
-//! - `llm-do restate serve PROJECT --port P [--register ADMIN_URL] [--log DIR] [--retention-days N]`
+//! - `llm-do restate serve PROJECT --port P [--register ADMIN_URL] [--model M] [--log DIR]
+//!   [--retention-days N]`
 //! - `llm-do restate approve ID [--deny [--reason TEXT]] [--ingress URL]`
 //! - `llm-do restate pending RUN_ID [--ingress URL]`
 //! - `llm-do restate events RUN_ID [--json] [--ingress URL]`
@@ -9,6 +10,7 @@
 //! A served project's runs keep their events as run-log records (the `llm-do run --log`
 //! schema, [`crate::run_log`]), so `events` prints what `run --log` writes.
 
+use crate::app::flags::ModelFlag;
 use crate::exit::Exit;
 use crate::mcp::Servers;
 use crate::run_log;
@@ -82,9 +84,8 @@ pub(crate) struct ServeArgs {
     /// (e.g. http://127.0.0.1:9070).
     #[arg(long, value_name = "ADMIN_URL")]
     register: Option<String>,
-    /// The model of workers that name none (`provider:name`).
-    #[arg(long)]
-    model: Option<String>,
+    #[command(flatten)]
+    model: ModelFlag,
     /// Keep each finished run (its output and its record, `events`) in Restate for this many
     /// days after it ends (Restate's workflow retention; default: Restate's, one day).
     #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
@@ -200,17 +201,17 @@ async fn serve(args: ServeArgs, host: Registry) -> Exit {
             return Exit::Usage;
         }
     };
-    let mut builder = project
-        .register(host.iter().fold(Runtime::builder(), |b, s| b.register(s.clone())))
-        .with_default_providers();
-    if let Some(model) = &args.model {
-        if let Err(e) = llm_do::ModelRef::parse(model) {
-            eprintln!("llm-do: --model: {e}");
+    let builder = project.register(crate::app::host_builder(&host)).with_default_providers();
+    // --model as `llm-do run` has it: every file worker's model, and Rust workers' that name
+    // none (the list of what is registered is not needed here).
+    let builder = match args.model.apply(builder, &project, &host, &mut Vec::new()) {
+        Ok(builder) => builder,
+        Err(message) => {
+            eprintln!("llm-do: {message}");
             servers.close().await;
             return Exit::Usage;
         }
-        builder = builder.default_model(model.clone());
-    }
+    };
     if let Some(dir) = &args.log
         && let Err(e) = std::fs::create_dir_all(dir)
     {

@@ -17,8 +17,8 @@ use support::*;
 const BIN: &str = env!("CARGO_BIN_EXE_llm-do");
 const WAIT: Duration = Duration::from_secs(60);
 const CONFIG: &str = "entry = \"main\"\nmodel = \"openai:test-model\"\n[approval]\nrules = [{ tool = \"helper\", verdict = \"ask\" }]\n";
-const MAIN: &str =
-    "---\ndescription: Answers, asking the helper first.\ntools: [helper]\n---\nAnswer {input}.\n";
+/// The file's `model:` is overridden by `serve --model` (as `run --model` does).
+const MAIN: &str = "---\ndescription: Answers, asking the helper first.\nmodel: openai:file-model\ntools: [helper]\n---\nAnswer {input}.\n";
 const HELPER: &str = "---\ndescription: Helps with one question.\n---\nHelp with {input}.\n";
 
 fn serve(dir: &std::path::Path, port: u16, model_url: &str, admin: &str) -> tokio::process::Child {
@@ -30,6 +30,8 @@ fn serve(dir: &std::path::Path, port: u16, model_url: &str, admin: &str) -> toki
         admin,
         "--retention-days",
         "3",
+        "--model",
+        "openai:flag-model",
         "--log",
     ]);
     cmd.arg(dir.join("runs"));
@@ -65,6 +67,34 @@ async fn submit(client: &Client, run_id: &str) {
 
 fn approve(ingress: &str, args: &[&str]) -> std::process::Output {
     output(command(BIN, None).args(["restate", "approve"]).args(args).args(["--ingress", ingress]))
+}
+
+/// `--model` is `llm-do run`'s flag: same help, same check, before anything is served.
+#[test]
+fn serve_takes_run_s_model_flag() {
+    let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", MAIN), ("helper.worker", HELPER)]);
+    let help = output(command(BIN, None).args(["restate", "serve", "--help"]));
+    let run_help = output(command(BIN, None).args(["run", "--help"]));
+    // The flag's lines, up to the next flag, in one line.
+    let model_help = |out: &std::process::Output| {
+        let text = stdout(out);
+        let mut lines = text.lines().skip_while(|l| !l.trim_start().starts_with("--model"));
+        let first = lines.next().expect("--model in the help").to_owned();
+        let rest = lines.take_while(|l| !l.trim_start().starts_with('-'));
+        let all: Vec<&str> =
+            std::iter::once(first.as_str()).chain(rest).flat_map(str::split_whitespace).collect();
+        all.join(" ")
+    };
+    assert!(model_help(&help).contains("The model of every file worker"), "{}", stdout(&help));
+    assert_eq!(model_help(&help), model_help(&run_help));
+    let out = output(
+        command(BIN, None)
+            .args(["restate", "serve"])
+            .arg(dir.path())
+            .args(["--port", "0", "--model", "nocolon"]),
+    );
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("--model:"), "{}", stderr(&out));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,6 +139,9 @@ async fn approvals_of_a_served_project_wait_across_restarts_and_are_answered_by_
     let done = client.output("cli-run", WAIT).await.unwrap();
     assert_eq!(done.output, json!("The sky is blue."));
     assert_eq!(models.request_count(), 3);
+    // --model is the model of every file worker, the one that names its own included.
+    let asked: Vec<_> = models.requests().into_iter().map(|r| r.body["model"].clone()).collect();
+    assert_eq!(asked, vec![json!("flag-model"); 3]);
 
     // The run's records: run-log records, on stdout of `events` and in DIR/RUN_ID.jsonl.
     let out = output(command(BIN, None).args([

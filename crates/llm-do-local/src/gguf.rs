@@ -463,15 +463,12 @@ mod tests {
     #[test]
     fn random_corruption_never_panics() {
         let full = tiny(&["a", "b", "c"], 16);
-        let mut seed = 0x9e3779b97f4a7c15u64;
+        let mut rng = fastrand::Rng::with_seed(0x9e37_79b9_7f4a_7c15);
         for _ in 0..2000 {
             let mut bytes = full.clone();
             for _ in 0..3 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                let i = (seed % bytes.len() as u64) as usize;
-                bytes[i] = (seed >> 32) as u8;
+                let i = rng.usize(..bytes.len());
+                bytes[i] = rng.u8(..);
             }
             let _ = check(&bytes);
         }

@@ -1,8 +1,6 @@
 //! Choosing the next token from the model's logits: greedy at temperature 0, otherwise
 //! top-k (40), nucleus (`top_p`) and temperature, drawn with a seeded generator
-//! (SplitMix64), so that a request's `seed` fixes its answer.
-
-use std::hash::{BuildHasher, Hasher};
+//! ([`fastrand`]), so that a request's `seed` fixes its answer.
 
 /// Candidates kept before nucleus sampling.
 const TOP_K: usize = 40;
@@ -16,31 +14,19 @@ pub(crate) struct Sampling {
     pub(crate) max_tokens: u32,
 }
 
-/// A small deterministic random number generator (SplitMix64).
-pub(crate) struct Rng(u64);
+/// The draws of one job: [`fastrand`]'s generator, the workspace's one source of randomness.
+pub(crate) struct Rng(fastrand::Rng);
 
 impl Rng {
-    /// Seeded with `seed`, or from the operating system's randomness (through std's
-    /// `RandomState`) when `None`.
+    /// Seeded with `seed` (the same seed, the same draws), or from the operating system's
+    /// randomness (fastrand's own seeding) when `None`.
     pub(crate) fn new(seed: Option<u64>) -> Self {
-        Rng(seed.unwrap_or_else(|| {
-            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-            h.write_u64(0x6c6c_6d2d_646f);
-            h.finish()
-        }))
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        Rng(seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed))
     }
 
     /// A uniform number in `[0, 1)`.
     fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        self.0.f64()
     }
 }
 

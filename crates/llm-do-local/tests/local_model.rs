@@ -318,7 +318,8 @@ async fn truncated_and_corrupt_models_are_clear_errors() {
 
     let garbage = dir.path().join("garbage.gguf");
     let mut bytes = b"GGUF".to_vec();
-    bytes.extend((0..100_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+    let mut rng = fastrand::Rng::with_seed(7);
+    bytes.extend((0..100_000).map(|_| rng.u8(..)));
     std::fs::write(&garbage, bytes).unwrap();
     let e = load_error(garbage.to_str().unwrap()).await;
     assert!(matches!(e, LocalError::InvalidGguf { .. }), "{e:?}");

@@ -52,7 +52,7 @@ impl Connection {
             Transport::Stdio { command, args, env, cwd } => {
                 let mut cmd = tokio::process::Command::new(command);
                 cmd.args(args).envs(env).kill_on_drop(true);
-                crate::child::guard(&mut cmd);
+                llm_do_process::guard(cmd.as_std_mut());
                 if let Some(dir) = cwd {
                     cmd.current_dir(dir);
                 }
@@ -136,7 +136,7 @@ impl Drop for Connection {
     fn drop(&mut self) {
         // The leader is killed by rmcp (or `kill_on_drop`); this reaches what it started.
         if let Some(pid) = self.pid {
-            crate::child::kill_group(pid);
+            llm_do_process::kill_group(pid);
         }
     }
 }

@@ -30,7 +30,6 @@
 #![warn(missing_docs)]
 
 mod builder;
-mod child;
 mod connection;
 mod error;
 pub mod names;

@@ -4,6 +4,7 @@
 use llm_do_core::approval::{ApprovalPolicy, ApproveAll, Rule, Verdict};
 use llm_do_core::{EventKind, EventLog, Message, Runtime};
 use llm_do_mcp::{McpBuilderExt as _, McpError, McpServer, McpToolset};
+use llm_do_process::running;
 use llm_do_testing::scripted::{Reply, ScriptedModel};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -25,20 +26,9 @@ fn recorded(path: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// `true` while a process with this pid exists and is not a zombie.
-fn alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => false,
-        Ok(stat) => {
-            let state = stat.rsplit(')').next().unwrap_or("").trim_start().chars().next();
-            state != Some('Z') && state != Some('X')
-        }
-    }
-}
-
 async fn wait_gone(pid: u32) -> bool {
     for _ in 0..100 {
-        if !alive(pid) {
+        if !running(pid) {
             return true;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -258,7 +248,7 @@ async fn the_server_process_ends_on_close_and_on_drop() {
     let dir = tempfile::tempdir().unwrap();
     let orders = McpToolset::connect("orders", demo(&dir.path().join("c"))).await.unwrap();
     let pid = orders.pid().await.unwrap();
-    assert!(alive(pid));
+    assert!(running(pid));
     orders.close().await;
     assert!(wait_gone(pid).await, "process {pid} still running after close");
     let err = orders.call("echo", json!({"text": "x"})).await.unwrap_err();
@@ -269,7 +259,7 @@ async fn the_server_process_ends_on_close_and_on_drop() {
     let pid = orders.pid().await.unwrap();
     let rt = Runtime::builder().mcp(&orders).build();
     drop(orders);
-    assert!(alive(pid), "the runtime still holds the connection");
+    assert!(running(pid), "the runtime still holds the connection");
     drop(rt);
     assert!(wait_gone(pid).await, "process {pid} still running after drop");
 }
@@ -389,7 +379,7 @@ async fn a_server_dies_with_llm_do_even_on_sigkill() {
     let server: u32 = server.expect("the holder started no server within 30 s");
     // Give the holder time to finish `initialize` and the call (the server is up either way).
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(alive(server));
+    assert!(running(server));
     holder.kill().unwrap(); // SIGKILL: no destructor of the holder runs
     holder.wait().unwrap();
     assert!(

@@ -2,10 +2,7 @@
 //! jitter, `Retry-After` honoured, attempts and total time bounded), and the retry loop itself.
 
 use super::error::Failure;
-use std::collections::hash_map::RandomState;
 use std::future::Future;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// How the provider retries a request that failed transiently: HTTP 429 (honouring
@@ -114,23 +111,13 @@ where
         if !failure.should_retry() || number >= max_attempts {
             return Err(GaveUp { failure, attempts: number, out_of_time: false });
         }
-        let delay = policy.delay(number, failure.retry_after, random_unit());
+        let delay = policy.delay(number, failure.retry_after, fastrand::f64());
         if started.elapsed().saturating_add(delay) > policy.max_elapsed {
             return Err(GaveUp { failure, attempts: number, out_of_time: true });
         }
         tokio::time::sleep(delay).await;
         number += 1;
     }
-}
-
-/// A random number in `[0, 1)`, good enough for jitter (std's hasher keys are random per
-/// process; a counter makes successive draws differ).
-fn random_unit() -> f64 {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    // 53 random bits make a uniform double in [0, 1).
-    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]
@@ -167,13 +154,6 @@ mod tests {
         let p = policy();
         assert_eq!(p.delay(1, Some(Duration::from_millis(300)), 0.9), Duration::from_millis(300));
         assert_eq!(p.delay(1, Some(Duration::from_secs(30)), 0.0), Duration::from_millis(350));
-    }
-
-    #[test]
-    fn random_draws_are_in_range_and_vary() {
-        let draws: Vec<f64> = (0..100).map(|_| random_unit()).collect();
-        assert!(draws.iter().all(|d| (0.0..1.0).contains(d)));
-        assert!(draws.windows(2).any(|w| w[0] != w[1]));
     }
 
     fn transient() -> Failure {

@@ -6,7 +6,7 @@
 mod common;
 
 use common::bounded;
-use common::{KEY, Recording, config, provider};
+use common::{KEY, config, provider, recording};
 use llm_do::prelude::*;
 use llm_do::testing::Reply;
 use llm_do::{EventKind, EventLog, ModelResponse, StreamDelta, Usage};
@@ -51,7 +51,7 @@ struct Run {
 
 async fn run_calculator(streaming: bool) -> Run {
     let server = TestServer::builder().script(calculator_script()).start().await.unwrap();
-    let model = Recording::new(provider(&server, streaming));
+    let model = recording(provider(&server, streaming));
     let log = EventLog::new();
     let rt = Runtime::builder().provider("openai", model.clone()).subscribe(log.clone()).build();
     let ctx = rt.ctx();
@@ -75,7 +75,7 @@ async fn run_calculator(streaming: bool) -> Run {
         .join("\n");
     Run {
         answer,
-        responses: model.responses(),
+        responses: model.observer().responses(),
         bodies: requests.into_iter().map(|r| r.body).collect(),
         transcript_without_deltas,
         deltas,
@@ -219,7 +219,7 @@ async fn the_final_answer_tool_carries_structured_output_for_servers_without_jso
             .unwrap();
         let config =
             config(&server, streaming).structured_output(StructuredOutput::FinalAnswerTool);
-        let model = Recording::new(OpenAiProvider::new(config));
+        let model = recording(OpenAiProvider::new(config));
         let log = EventLog::new();
         let rt =
             Runtime::builder().provider("openai", model.clone()).subscribe(log.clone()).build();
@@ -230,7 +230,7 @@ async fn the_final_answer_tool_carries_structured_output_for_servers_without_jso
         insta::assert_json_snapshot!("final_answer_tool", body["tools"]);
         // No tool call reaches the runtime: the answer tool's call is the final answer.
         assert!(!log.events().iter().any(|e| matches!(e.kind, EventKind::ToolCall { .. })));
-        responses.push(model.responses());
+        responses.push(model.observer().responses());
     }
     assert_eq!(responses[0], responses[1]);
     let response = responses[0][0].as_ref().unwrap();

@@ -7,7 +7,7 @@
 mod common;
 
 use common::bounded;
-use common::{KEY, Recording, config, model_error};
+use common::{KEY, config, model_error, recording};
 use llm_do::prelude::*;
 use llm_do::testing::Reply;
 use llm_do::{EventKind, EventLog, ModelErrorKind, ModelResponse, Usage};
@@ -53,7 +53,7 @@ async fn run_with(
         .start()
         .await
         .unwrap();
-    let model = Recording::new(OpenAiProvider::new(tweak(config(&server, streaming))));
+    let model = recording(OpenAiProvider::new(tweak(config(&server, streaming))));
     let log = EventLog::new();
     let rt = Runtime::builder().provider("openai", model.clone()).subscribe(log.clone()).build();
     let ctx = rt.ctx();
@@ -62,7 +62,7 @@ async fn run_with(
     Outcome {
         result,
         requests: server.request_count(),
-        responses: model.responses(),
+        responses: model.observer().responses(),
         usage: ctx.usage(),
     }
 }

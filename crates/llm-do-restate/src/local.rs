@@ -11,7 +11,10 @@ use tokio::process::{Child, Command};
 pub const SERVER_ENV: &str = "LLM_DO_TEST_RESTATE_SERVER";
 
 /// A `restate-server` process on loopback ports of its own, with its data in a directory of
-/// its own. Killed when dropped, with everything it started (its process group).
+/// its own. Killed when dropped, with everything it started (its process group); on Linux the
+/// kernel also kills it when the process that started it dies, even by `SIGKILL`
+/// ([`llm_do_process::guard`]; the signal is tied to the thread that called
+/// [`start`](Self::start)).
 ///
 /// The npm package's `restate-server` command is a Node script that starts the platform's
 /// binary from a sibling package and does not pass `SIGKILL` on: killing the script left the
@@ -50,8 +53,9 @@ impl LocalServer {
             .map_err(|e| DurableError::Start(format!("{}: {e}", dir.display())))?;
         let log2 = log.try_clone().map_err(|e| DurableError::Start(e.to_string()))?;
         let mut command = Command::new(binary);
-        #[cfg(unix)]
-        command.process_group(0);
+        // Its own process group, killed whole; on Linux the kernel kills it when this process
+        // dies, even by SIGKILL (no drop runs then).
+        llm_do_process::guard(command.as_std_mut());
         let child = command
             .arg("--no-logo")
             .arg("--listen-mode")
@@ -127,6 +131,11 @@ impl LocalServer {
         &self.admin
     }
 
+    /// The server's process id (`None` once it has been waited for).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// A client of this server.
     pub fn client(&self) -> crate::Client {
         crate::Client::new(self.ingress.clone()).admin(self.admin.clone())
@@ -139,11 +148,8 @@ impl LocalServer {
     }
 
     fn kill_group(&self) {
-        #[cfg(unix)]
-        if let Some(pid) = self.child.id().and_then(|p| i32::try_from(p).ok())
-            && let Some(pid) = rustix::process::Pid::from_raw(pid)
-        {
-            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        if let Some(pid) = self.child.id() {
+            llm_do_process::kill_group(pid);
         }
     }
 }

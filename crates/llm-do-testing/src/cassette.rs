@@ -54,5 +54,5 @@ pub use error::CassetteError;
 pub use file::{CASSETTE_FORMAT, Cassette, Interaction};
 pub use mode::{CassetteMode, CassetteModel, RECORD_ENV, cassette, cassette_with_mode};
 pub use normalize::normalize_request;
-pub use record::RecordingModel;
+pub use record::{CassetteWriter, RecordingModel};
 pub use replay::ReplayModel;

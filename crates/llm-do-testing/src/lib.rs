@@ -8,6 +8,8 @@
 //! - [`cassette`]: record a real model's answers to a reviewable file and replay them offline
 //!   ([`cassette()`](cassette::cassette), `LLM_DO_RECORD=1` to re-record), diff a changed
 //!   request, render a transcript.
+//! - [`ObservedModel`]: wraps a model and shows each of its results to an [`Observer`] (what
+//!   the cassette recorder is made of; a test's own log of what a provider answered).
 //! - [`Sampler`]: run a worker N times and assert invariants on a minimum share of samples.
 //! - [`hardening`]: measure a Rust candidate against a worker's recorded behaviour.
 //!
@@ -34,6 +36,7 @@ pub mod hardening;
 pub mod scripted;
 pub mod test_model;
 
+mod observed;
 mod recorder;
 mod sample_report;
 mod sampler;
@@ -41,6 +44,7 @@ mod script_error;
 mod truncate;
 
 pub use example::{ExampleError, example_value};
+pub use observed::{ObservedModel, Observer};
 pub use sample_report::{Sample, SampleReport, SamplingError};
 pub use sampler::{SampleTarget, Sampler};
 pub use script_error::ScriptError;

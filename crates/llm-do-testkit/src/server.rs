@@ -338,7 +338,7 @@ impl TestServerBuilder {
     }
 
     /// Injects one of `kinds` (picked at random) into a share `rate` (0 to 1) of the chat
-    /// requests that get no queued fault. The draws come from a xorshift generator seeded with
+    /// requests that get no queued fault. The draws come from a [`fastrand`] generator seeded with
     /// `seed`: the same seed and the same sequence of requests give the same faults.
     ///
     /// ```

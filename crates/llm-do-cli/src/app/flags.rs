@@ -1,6 +1,6 @@
 //! The flags several commands share, with what each does to a runtime: `--model` (run, chat,
-//! mcp), `--log` (run, chat, mcp), `--approve-all`/`--deny-all` (run, chat) and `--verbose`
-//! (run, chat). A command takes a group with `#[command(flatten)]`.
+//! mcp, restate serve), `--log` (run, chat, mcp), `--approve-all`/`--deny-all` (run, chat)
+//! and `--verbose` (run, chat). A command takes a group with `#[command(flatten)]`.
 
 use crate::run_log::RunLogWriter;
 use clap::{ArgAction, Args};

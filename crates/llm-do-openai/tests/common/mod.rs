@@ -1,9 +1,9 @@
 //! Helpers shared by this crate's integration tests (a module of each, not a test of its own;
 //! `tests/conversation.rs` at the workspace root includes it too, with `#[path]`).
 
-use futures::future::BoxFuture;
 use llm_do::providers::openai::{OpenAiConfig, OpenAiProvider, RetryPolicy};
-use llm_do::{DeltaSink, Error, Model, ModelError, ModelRequest, ModelResponse};
+use llm_do::testing::{ObservedModel, Observer};
+use llm_do::{Error, Model, ModelError, ModelRequest, ModelResponse};
 use llm_do_testkit::TestServer;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -37,55 +37,39 @@ pub fn provider(server: &TestServer, streaming: bool) -> OpenAiProvider {
     OpenAiProvider::new(config(server, streaming))
 }
 
-/// A model that records every response (or error message) of the model it wraps.
-#[derive(Clone)]
-pub struct Recording {
-    inner: Arc<dyn Model>,
-    log: Arc<Mutex<Vec<Result<ModelResponse, String>>>>,
+/// A model that records every response (or error message) of the model it wraps
+/// ([`recording`]; what it returned: `model.observer().responses()`).
+pub type Recording = Arc<ObservedModel<Arc<dyn Model>, Responses>>;
+
+/// Wraps `inner` in a [`Recording`].
+pub fn recording(inner: impl Model) -> Recording {
+    Arc::new(ObservedModel::new(Arc::new(inner), Responses::default()))
 }
 
-impl Recording {
-    pub fn new(inner: impl Model) -> Self {
-        Self { inner: Arc::new(inner), log: Arc::default() }
-    }
+/// What a [`Recording`]'s model returned: each response, or its error's message.
+#[derive(Default)]
+pub struct Responses(Mutex<Vec<Result<ModelResponse, String>>>);
 
+impl Responses {
     /// What the wrapped model returned, in order.
     pub fn responses(&self) -> Vec<Result<ModelResponse, String>> {
-        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+        self.0.lock().map(|l| l.clone()).unwrap_or_default()
     }
+}
 
-    fn record(&self, result: &Result<ModelResponse, ModelError>) {
-        if let Ok(mut log) = self.log.lock() {
+impl Observer for Responses {
+    fn observe(
+        &self,
+        _: &ModelRequest,
+        result: &Result<ModelResponse, ModelError>,
+    ) -> Result<(), ModelError> {
+        if let Ok(mut log) = self.0.lock() {
             log.push(match result {
                 Ok(response) => Ok(response.clone()),
                 Err(error) => Err(error.to_string()),
             });
         }
-    }
-}
-
-impl Model for Recording {
-    fn request<'a>(
-        &'a self,
-        request: &'a ModelRequest,
-    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
-        Box::pin(async move {
-            let result = self.inner.request(request).await;
-            self.record(&result);
-            result
-        })
-    }
-
-    fn request_streaming<'a>(
-        &'a self,
-        request: &'a ModelRequest,
-        sink: &'a dyn DeltaSink,
-    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
-        Box::pin(async move {
-            let result = self.inner.request_streaming(request, sink).await;
-            self.record(&result);
-            result
-        })
+        Ok(())
     }
 }
 

@@ -1,10 +1,11 @@
-//! [`RecordingModel`]: forwards to a real model and writes what it answered to a cassette.
+//! [`RecordingModel`]: forwards to a real model and writes what it answered to a cassette
+//! (an [`ObservedModel`] whose observer is a [`CassetteWriter`]).
 
 use super::error::CassetteError;
 use super::file::{Cassette, Interaction};
-use futures::future::BoxFuture;
+use crate::observed::{ObservedModel, Observer};
 use llm_do_core::attachment::InputCapabilities;
-use llm_do_core::{DeltaSink, Model, ModelError, ModelErrorKind, ModelRequest, ModelResponse};
+use llm_do_core::{Model, ModelError, ModelErrorKind, ModelRequest, ModelResponse};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
@@ -29,19 +30,37 @@ use std::sync::{Mutex, PoisonError};
 /// # Ok(())
 /// # }
 /// ```
-pub struct RecordingModel<M> {
-    inner: M,
+pub type RecordingModel<M> = ObservedModel<M, CassetteWriter>;
+
+/// The observer of a [`RecordingModel`]: adds each successful request/answer pair to the
+/// cassette and rewrites its file.
+pub struct CassetteWriter {
     path: PathBuf,
     cassette: Mutex<Cassette>,
 }
 
-impl<M> std::fmt::Debug for RecordingModel<M> {
+impl std::fmt::Debug for CassetteWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RecordingModel").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("CassetteWriter").field("path", &self.path).finish_non_exhaustive()
     }
 }
 
-impl<M: Model> RecordingModel<M> {
+impl Observer for CassetteWriter {
+    fn observe(
+        &self,
+        request: &ModelRequest,
+        result: &Result<ModelResponse, ModelError>,
+    ) -> Result<(), ModelError> {
+        let Ok(response) = result else { return Ok(()) };
+        let mut cassette = self.cassette.lock().unwrap_or_else(PoisonError::into_inner);
+        cassette.push(Interaction::new(request, response.clone()));
+        cassette
+            .save(&self.path)
+            .map_err(|e| ModelError::new(ModelErrorKind::Other, e.to_string()).with_source(e))
+    }
+}
+
+impl<M: Model> ObservedModel<M, CassetteWriter> {
     /// Records `inner` into the cassette at `path`, replacing any previous recording.
     ///
     /// ```
@@ -61,7 +80,7 @@ impl<M: Model> RecordingModel<M> {
             ..Cassette::default()
         };
         cassette.save(&path)?;
-        Ok(Self { inner, path, cassette: Mutex::new(cassette) })
+        Ok(Self::new(inner, CassetteWriter { path, cassette: Mutex::new(cassette) }))
     }
 
     /// The cassette recorded so far.
@@ -74,7 +93,7 @@ impl<M: Model> RecordingModel<M> {
     /// assert!(rec.cassette().interactions.is_empty());
     /// ```
     pub fn cassette(&self) -> Cassette {
-        self.cassette.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.observer().cassette.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// The cassette file.
@@ -87,43 +106,6 @@ impl<M: Model> RecordingModel<M> {
     /// assert!(rec.path().ends_with("c.json"));
     /// ```
     pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    fn record(&self, request: &ModelRequest, response: &ModelResponse) -> Result<(), ModelError> {
-        let mut cassette = self.cassette.lock().unwrap_or_else(PoisonError::into_inner);
-        cassette.push(Interaction::new(request, response.clone()));
-        cassette
-            .save(&self.path)
-            .map_err(|e| ModelError::new(ModelErrorKind::Other, e.to_string()).with_source(e))
-    }
-}
-
-impl<M: Model> Model for RecordingModel<M> {
-    fn request<'a>(
-        &'a self,
-        request: &'a ModelRequest,
-    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
-        Box::pin(async move {
-            let response = self.inner.request(request).await?;
-            self.record(request, &response)?;
-            Ok(response)
-        })
-    }
-
-    fn request_streaming<'a>(
-        &'a self,
-        request: &'a ModelRequest,
-        sink: &'a dyn DeltaSink,
-    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
-        Box::pin(async move {
-            let response = self.inner.request_streaming(request, sink).await?;
-            self.record(request, &response)?;
-            Ok(response)
-        })
-    }
-
-    fn input_capabilities(&self) -> InputCapabilities {
-        self.inner.input_capabilities()
+        &self.observer().path
     }
 }

@@ -160,13 +160,8 @@ mod tests {
             "*",
         ];
         let seps = [" ", "  ", "\t", " \t "];
-        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut rng = fastrand::Rng::with_seed(0x2545_f491_4f6c_dd1d);
+        let mut next = move |n: usize| rng.usize(..n);
         (0..20_000)
             .map(|_| {
                 let len = 1 + next(5);

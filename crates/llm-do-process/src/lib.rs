@@ -1,0 +1,144 @@
+//! Child processes tied to llm-do's life: the one home of that rule for every crate that
+//! starts a long-lived process (MCP stdio servers in `llm-do-mcp`, the local `restate-server`
+//! of `llm-do-restate`).
+//!
+//! - [`guard`]: the child runs as the leader of its own process group, so that
+//!   [`kill_group`] ends it with whatever it started (the grandchildren of launchers such as
+//!   `npx` or `uv run`).
+//! - On Linux, [`guard`] also starts the child with `PR_SET_PDEATHSIG` = `SIGKILL`: when
+//!   llm-do dies, even by `SIGKILL` (no destructor runs), the kernel kills the child. The
+//!   signal fires when the *thread* that started the child ends; started on a thread of a
+//!   tokio runtime, a child also ends with that runtime.
+//!
+//! This crate holds the workspace's one `unsafe` block (in [`guard`]): `pre_exec` runs code in
+//! the forked child before `exec`, where only async-signal-safe calls are allowed.
+//!
+//! ```
+//! # #[cfg(unix)] {
+//! let mut cmd = std::process::Command::new("sleep");
+//! cmd.arg("30");
+//! llm_do_process::guard(&mut cmd);
+//! let mut child = cmd.spawn().unwrap();
+//! llm_do_process::kill_group(child.id());
+//! assert!(!child.wait().unwrap().success());
+//! # }
+//! ```
+//!
+//! A `tokio::process::Command` is guarded through its `as_std_mut()`.
+
+#![warn(missing_docs)]
+
+/// Makes the command's child the leader of a new process group and, on Linux, asks the kernel
+/// to kill it when this process (the thread that spawns it) dies. Elsewhere than on Unix it
+/// does nothing.
+pub fn guard(cmd: &mut std::process::Command) {
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(cmd, 0);
+    #[cfg(target_os = "linux")]
+    die_with_parent(cmd);
+    #[cfg(not(unix))]
+    let _ = cmd;
+}
+
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn die_with_parent(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt as _;
+    let parent = rustix::process::getpid();
+    // SAFETY: the closure runs in the forked child before `exec`. It calls only `prctl(2)`
+    // and `getppid(2)` (both async-signal-safe system calls) and allocates nothing: an
+    // `io::Error` from a raw OS error holds no heap data.
+    unsafe {
+        cmd.pre_exec(move || {
+            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
+            // The parent may have died before the request took effect: then it never fires.
+            if rustix::process::getppid() != Some(parent) {
+                return Err(rustix::io::Errno::SRCH.into());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Kills (`SIGKILL`) the process group led by `pid`: a [`guard`]ed child and whatever it
+/// started that stayed in its group. Does nothing for a `pid` that leads no group, and
+/// elsewhere than on Unix.
+pub fn kill_group(pid: u32) {
+    #[cfg(unix)]
+    if let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+    #[cfg(not(unix))]
+    let _ = pid;
+}
+
+/// Whether the process `pid` runs: it exists and is not a zombie (dead, waiting to be reaped).
+/// On Linux, read from `/proc`; elsewhere on Unix a zombie counts as running; elsewhere always
+/// `false`. For tests that check that a child is gone.
+///
+/// ```
+/// assert_eq!(llm_do_process::running(std::process::id()), cfg!(unix));
+/// ```
+pub fn running(pid: u32) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => false,
+            // `PID (COMMAND) STATE ...`; the command may hold spaces and parentheses.
+            Ok(stat) => {
+                let state = stat.rsplit(')').next().unwrap_or("").trim_start().chars().next();
+                state.is_some() && state != Some('Z') && state != Some('X')
+            }
+        }
+    }
+    #[cfg(all(unix, not(target_os = "linux")))]
+    {
+        i32::try_from(pid)
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+            .is_some_and(|pid| rustix::process::test_kill_process(pid).is_ok())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        false
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt as _;
+    use std::process::{Child, Command};
+
+    /// A guarded `sh` that starts a `sleep` of its own (in its group) and waits for it.
+    fn guarded_shell() -> Child {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "sleep 30 & wait"]);
+        guard(&mut cmd);
+        cmd.spawn().expect("sh")
+    }
+
+    #[test]
+    fn a_guarded_child_leads_its_group_and_kill_group_ends_it() {
+        let mut child = guarded_shell();
+        let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+        assert_eq!(rustix::process::getpgid(Some(pid)).unwrap(), pid);
+        assert_ne!(rustix::process::getpgid(None).unwrap(), pid, "not this process's group");
+        assert!(running(child.id()));
+        kill_group(child.id());
+        assert_eq!(child.wait().unwrap().signal(), Some(rustix::process::Signal::KILL.as_raw()));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_guarded_child_dies_with_the_thread_that_started_it() {
+        // The thread ends as soon as the child is started: the kernel kills the child then,
+        // long before its 30 s are up (without the signal it would exit 0 after them).
+        let mut child = std::thread::spawn(guarded_shell).join().unwrap();
+        let status = child.wait().unwrap();
+        // Its `sleep`, not the child, stays in the group: ended here.
+        kill_group(child.id());
+        assert_eq!(status.signal(), Some(rustix::process::Signal::KILL.as_raw()));
+    }
+}
