@@ -43,9 +43,8 @@ pub(crate) async fn run(
     args: Value,
     mut chat: Option<&mut ChatTurn>,
 ) -> Result<Value> {
-    let resolved = ctx.resolve_model(spec.name(), config.model.as_ref())?;
+    let resolved = resolve_model(ctx, spec, config)?;
     let tools = resolve_tools(ctx, spec, config).await?;
-    let output = spec.output_mode();
 
     let mut messages = Vec::new();
     let system = config.system.as_deref().unwrap_or(spec.description());
@@ -64,7 +63,7 @@ pub(crate) async fn run(
 
     let mut request = ModelRequest::new(resolved.name.clone(), messages)
         .with_tools(tools.definitions.clone())
-        .with_output(output.clone())
+        .with_output(spec.output_mode())
         .with_settings(match ctx.settings_override() {
             Some(over) => config.settings.overlaid_with(over),
             None => config.settings.clone(),
@@ -80,7 +79,7 @@ pub(crate) async fn run(
             messages: request.messages.len(),
             new_messages: request.messages.get(logged_messages..).unwrap_or_default().to_vec(),
             tools: tools.specs.iter().map(|t| t.name().to_owned()).collect(),
-            structured: matches!(output, OutputMode::Json { .. }),
+            structured: matches!(request.output, OutputMode::Json { .. }),
         });
         logged_messages = request.messages.len();
         let response = send(ctx, spec, &resolved, &request, turn).await?;
@@ -94,25 +93,23 @@ pub(crate) async fn run(
             tool_calls: response.tool_calls.clone(),
             usage: response.usage,
         });
-        request
-            .messages
-            .push(Message::assistant(response.text.clone(), response.tool_calls.clone()));
+        let crate::model::ModelResponse { text, tool_calls, .. } = response;
 
-        if !response.tool_calls.is_empty() {
-            let calls = response.tool_calls.iter();
-            let results = if ctx.effects().concurrent_tools() {
+        if !tool_calls.is_empty() {
+            let results = if tool_calls.len() > 1 && ctx.effects().concurrent_tools() {
                 futures::future::join_all(
-                    calls.map(|call| dispatch(ctx, &tools.specs, &resolved, call)),
+                    tool_calls.iter().map(|call| dispatch(ctx, &tools.specs, &resolved, call)),
                 )
                 .await
             } else {
                 // One after the other: a journal replays steps by position.
-                let mut results = Vec::with_capacity(response.tool_calls.len());
-                for call in calls {
+                let mut results = Vec::with_capacity(tool_calls.len());
+                for call in &tool_calls {
                     results.push(dispatch(ctx, &tools.specs, &resolved, call).await);
                 }
                 results
             };
+            request.messages.push(Message::assistant(text, tool_calls));
             // A fatal error ends the call: the one that stopped the run, rather than the
             // cancellation it caused in the siblings.
             let mut fatal: Option<Error> = None;
@@ -143,8 +140,12 @@ pub(crate) async fn run(
             continue;
         }
 
-        let raw = response.text.unwrap_or_default();
-        match accept_final_answer(spec, &output, &raw) {
+        request.messages.push(Message::assistant(text, tool_calls));
+        let raw = match request.messages.last() {
+            Some(Message::Assistant { content: Some(text), .. }) => text.as_str(),
+            _ => "",
+        };
+        match accept_final_answer(spec, &request.output, raw) {
             Ok(value) => {
                 if let Some(chat) = chat {
                     chat.messages = request.messages.split_off(history_start);
@@ -158,14 +159,15 @@ pub(crate) async fn run(
                         name: spec.name().to_owned(),
                         message: problem,
                         attempts: rejected_answers,
-                        raw,
+                        raw: raw.to_owned(),
                     });
                 }
                 ctx.emit(|| EventKind::OutputRetry {
                     attempt: rejected_answers,
                     reason: problem.clone(),
                 });
-                request.messages.push(Message::user(retry_prompt(&output, &problem)));
+                let retry = retry_prompt(&request.output, &problem);
+                request.messages.push(Message::user(retry));
             }
         }
     }
@@ -181,6 +183,9 @@ fn user_message(
     resolved: &ResolvedModel,
     args: &Value,
 ) -> Result<Message> {
+    if !spec.has_attachment_params() {
+        return Ok(Message::user(config.prompt.render(args)));
+    }
     let (loader, limits) = ctx.attachments();
     let attachment_error = |source| Error::Attachment { name: spec.name().to_owned(), source };
     let (shown, files) = attachment::split_arguments(spec.input_schema(), args, loader, limits)
@@ -193,6 +198,21 @@ fn user_message(
     parts.extend(files.into_iter().map(ContentPart::Attachment));
     attachment::lower(parts, &resolved.model.input_capabilities(), &resolved.label, limits)
         .map_err(attachment_error)
+}
+
+/// The worker's model. The runtime's providers, override and default model are fixed when it is
+/// built, so the model is resolved once per runtime and kept in the spec.
+fn resolve_model(
+    ctx: &Ctx,
+    spec: &CallableSpec,
+    config: &WorkerConfig,
+) -> Result<Arc<ResolvedModel>> {
+    if let Some(model) = spec.cached_model(ctx.runtime_id()) {
+        return Ok(model);
+    }
+    let model = Arc::new(ctx.resolve_model(spec.name(), config.model.as_ref())?);
+    spec.cache_model(ctx.runtime_id(), model.clone());
+    Ok(model)
 }
 
 /// Sends one request inside a `chat` span and accounts for its usage.
@@ -301,7 +321,7 @@ async fn dispatch(
                  matching its parameter schema",
                 call.name
             )),
-            Ok(args) => match ctx.approve(spec, &args).await {
+            Ok(args) => match ctx.approve(spec, args).await {
                 GateOutcome::Abort(error) => return Err(error),
                 GateOutcome::Refused(message) => Err(message),
                 GateOutcome::Run(args) => {

@@ -43,6 +43,7 @@ mod reference;
 mod tool_result;
 
 pub use error::{AttachmentError, AttachmentErrorKind};
+pub(crate) use inputs::has_attachment_params;
 pub use inputs::{digest_data_urls, is_attachment_schema, split_arguments};
 pub use lower::{InputCapabilities, PdfSupport, lower};
 pub use media::{MediaKind, supported_media_types};

@@ -5,6 +5,7 @@
 
 use futures::channel::oneshot;
 use futures::future::{FutureExt as _, Shared};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// The cancellation token of a run. Cheap to clone; every clone is the same token.
@@ -33,6 +34,9 @@ pub struct Cancellation {
 }
 
 struct Inner {
+    /// Set (after `reason`) once cancelled: the check every call and effect makes reads
+    /// this flag, not the lock.
+    cancelled: AtomicBool,
     reason: Mutex<Option<String>>,
     trigger: Mutex<Option<oneshot::Sender<()>>>,
     signal: Shared<oneshot::Receiver<()>>,
@@ -64,6 +68,7 @@ impl Cancellation {
         let (trigger, signal) = oneshot::channel();
         Self {
             inner: Arc::new(Inner {
+                cancelled: AtomicBool::new(false),
                 reason: Mutex::new(None),
                 trigger: Mutex::new(Some(trigger)),
                 signal: signal.shared(),
@@ -86,6 +91,7 @@ impl Cancellation {
             if r.is_none() {
                 *r = Some(reason.into());
             }
+            self.inner.cancelled.store(true, Ordering::Release);
         }
         if let Some(trigger) = lock(&self.inner.trigger).take() {
             let _ = trigger.send(());
@@ -97,8 +103,9 @@ impl Cancellation {
     /// ```
     /// assert!(!llm_do_core::cancel::Cancellation::new().is_cancelled());
     /// ```
+    #[inline]
     pub fn is_cancelled(&self) -> bool {
-        lock(&self.inner.reason).is_some()
+        self.inner.cancelled.load(Ordering::Acquire)
     }
 
     /// Why it was cancelled, if it was.
@@ -106,7 +113,15 @@ impl Cancellation {
     /// ```
     /// assert_eq!(llm_do_core::cancel::Cancellation::new().reason(), None);
     /// ```
+    #[inline]
     pub fn reason(&self) -> Option<String> {
+        if !self.is_cancelled() {
+            return None;
+        }
+        self.recorded_reason()
+    }
+
+    fn recorded_reason(&self) -> Option<String> {
         lock(&self.inner.reason).clone()
     }
 

@@ -20,13 +20,14 @@ use crate::telemetry;
 use crate::usage::{BudgetKind, Limits, Usage};
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
-use futures::future::Either;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::future::Future as _;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Instant;
 use tracing::Instrument as _;
 
@@ -203,7 +204,8 @@ impl Ctx {
             EventKind::CallStarted { input }
         });
         let mut guard = CancelGuard { ctx: &child, armed: true };
-        let started = Instant::now();
+        // Read the clock only for an event someone receives.
+        let started = child.listening().then(Instant::now);
         let result = match self.cancel.reason() {
             Some(reason) => Err(Error::Cancelled { reason }),
             None => child.run_body(spec, &frame.info, args, turn.as_deref_mut()).await,
@@ -226,7 +228,7 @@ impl Ctx {
                 output,
                 error,
                 usage: child.usage(),
-                elapsed: started.elapsed(),
+                elapsed: started.map(|s| s.elapsed()).unwrap_or_default(),
             }
         });
         result
@@ -372,12 +374,24 @@ impl Ctx {
         if let Some(reason) = self.cancel.reason() {
             return Err(Error::Cancelled { reason });
         }
-        let fut = std::pin::pin!(fut);
-        let cancelled = std::pin::pin!(self.cancel.cancelled());
-        match futures::future::select(fut, cancelled).await {
-            Either::Left((result, _)) => result,
-            Either::Right((reason, _)) => Err(Error::Cancelled { reason }),
-        }
+        let mut fut = std::pin::pin!(fut);
+        // Most effects of an in-process run finish at their first poll (a tool that does no
+        // I/O): the cancellation's waiter is made only once `fut` has to wait. `fut` is
+        // polled first, as before, so a result that is ready wins over a cancellation.
+        let mut cancelled = std::pin::pin!(None);
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(result) = fut.as_mut().poll(cx) {
+                return Poll::Ready(result);
+            }
+            if cancelled.is_none() {
+                cancelled.set(Some(self.cancel.cancelled()));
+            }
+            match cancelled.as_mut().as_pin_mut().map(|waiter| waiter.poll(cx)) {
+                Some(Poll::Ready(reason)) => Poll::Ready(Err(Error::Cancelled { reason })),
+                _ => Poll::Pending,
+            }
+        })
+        .await
     }
 
     /// This context with its own cancellation token: calls made from it (and everything they
@@ -505,7 +519,7 @@ impl Ctx {
     }
 
     /// Passes a call this context's model requested through the approval gate.
-    pub(crate) async fn approve(&self, spec: &CallableSpec, args: &Value) -> GateOutcome {
+    pub(crate) async fn approve(&self, spec: &CallableSpec, args: Value) -> GateOutcome {
         self.rt.gate.check(self, spec, args).await
     }
 
@@ -585,9 +599,15 @@ impl Ctx {
         }
     }
 
+    /// Whether the events of this context's run reach anyone (subscribers, or the run's
+    /// effects).
+    fn listening(&self) -> bool {
+        self.rt.has_subscribers() || self.run.records_events
+    }
+
     /// Emits an event for this context's call (built only when someone listens).
     pub(crate) fn emit(&self, kind: impl FnOnce() -> EventKind) {
-        if !self.rt.has_subscribers() && !self.run.records_events {
+        if !self.listening() {
             return;
         }
         let Some(frame) = &self.frame else { return };

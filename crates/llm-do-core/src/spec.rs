@@ -10,7 +10,9 @@ use crate::error::{Error, Result};
 use crate::model::{ModelSettings, OutputMode, ToolDefinition};
 use crate::model_ref::ModelRef;
 use crate::prompt::Template;
+use crate::resolve::ResolvedModel;
 use crate::schema;
+use crate::tool_files::OutputFiles;
 use futures::future::BoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -99,6 +101,20 @@ pub struct CallableSpec {
     output_mode: OnceLock<OutputMode>,
     /// A worker's tools as resolved in the last runtime that ran it (by runtime id).
     tools: Mutex<Option<(u64, Arc<WorkerTools>)>>,
+    /// A worker's model as resolved in the last runtime that ran it (by runtime id).
+    model: Mutex<Option<(u64, Arc<ResolvedModel>)>>,
+    /// What every call reads from the schemas (attachment parameters, files in the result),
+    /// worked out once.
+    schema_traits: OnceLock<SchemaTraits>,
+}
+
+/// What the runtime looks up in a spec's schemas on every call, worked out once.
+#[derive(Debug, Clone, Copy)]
+struct SchemaTraits {
+    /// Some parameter is an attachment ([`crate::attachment::split_arguments`] has work to do).
+    attachment_params: bool,
+    /// Whether the result carries files.
+    output_files: OutputFiles,
 }
 
 pub(crate) enum Body {
@@ -216,6 +232,15 @@ impl CallableSpec {
         }
     }
 
+    /// [`canonical_args`](Self::canonical_args) of arguments the caller owns: without a hook,
+    /// they are the canonical form as they are (no copy).
+    pub(crate) fn canonical_args_owned(&self, args: Value) -> std::result::Result<Value, String> {
+        match &self.canonical_args {
+            Some(hook) => hook(&args),
+            None => Ok(args),
+        }
+    }
+
     /// The worker's configuration, `None` for tools.
     ///
     /// ```
@@ -280,6 +305,36 @@ impl CallableSpec {
     /// Keeps the worker's tools as resolved in the runtime `runtime`.
     pub(crate) fn cache_tools(&self, runtime: u64, tools: Arc<WorkerTools>) {
         *self.tools.lock().unwrap_or_else(|p| p.into_inner()) = Some((runtime, tools));
+    }
+
+    /// The worker's model resolved in the runtime `runtime`, if it was resolved there before.
+    pub(crate) fn cached_model(&self, runtime: u64) -> Option<Arc<ResolvedModel>> {
+        match &*self.model.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some((id, model)) if *id == runtime => Some(model.clone()),
+            _ => None,
+        }
+    }
+
+    /// Keeps the worker's model as resolved in the runtime `runtime`.
+    pub(crate) fn cache_model(&self, runtime: u64, model: Arc<ResolvedModel>) {
+        *self.model.lock().unwrap_or_else(|p| p.into_inner()) = Some((runtime, model));
+    }
+
+    fn schema_traits(&self) -> SchemaTraits {
+        *self.schema_traits.get_or_init(|| SchemaTraits {
+            attachment_params: crate::attachment::has_attachment_params(&self.input_schema),
+            output_files: OutputFiles::of(&self.output_schema),
+        })
+    }
+
+    /// Whether some parameter is an attachment (by input schema).
+    pub(crate) fn has_attachment_params(&self) -> bool {
+        self.schema_traits().attachment_params
+    }
+
+    /// Whether the result carries files (by output schema).
+    pub(crate) fn output_files(&self) -> OutputFiles {
+        self.schema_traits().output_files
     }
 
     /// Validates arguments against the input schema.
@@ -653,6 +708,8 @@ impl ToolSpecBuilder {
             output_validator: OnceLock::new(),
             output_mode: OnceLock::new(),
             tools: Mutex::new(None),
+            model: Mutex::new(None),
+            schema_traits: OnceLock::new(),
         })
     }
 }
@@ -975,6 +1032,8 @@ impl WorkerSpecBuilder {
             output_validator: OnceLock::new(),
             output_mode: OnceLock::new(),
             tools: Mutex::new(None),
+            model: Mutex::new(None),
+            schema_traits: OnceLock::new(),
         }))
     }
 }

@@ -9,6 +9,31 @@ use crate::resolve::ResolvedModel;
 use crate::spec::CallableSpec;
 use serde_json::Value;
 
+/// Whether a callable's result carries files, by its output schema (worked out once per spec:
+/// [`CallableSpec::output_files`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OutputFiles {
+    /// A plain result.
+    No,
+    /// An attachment or a list of them.
+    Attachments,
+    /// Text and files ([`attachment::text_with_attachments_schema`]).
+    TextWithAttachments,
+}
+
+impl OutputFiles {
+    /// The kind of result `schema` describes.
+    pub(crate) fn of(schema: &Value) -> Self {
+        if attachment::is_text_with_attachments_schema(schema) {
+            OutputFiles::TextWithAttachments
+        } else if attachment::is_attachment_schema(schema) {
+            OutputFiles::Attachments
+        } else {
+            OutputFiles::No
+        }
+    }
+}
+
 /// The files of a tool's result, when its output schema is an attachment (or a list of
 /// them, or text and files): the text the tool result shows instead, and the user message
 /// that carries them (none when the model can take none of them).
@@ -18,11 +43,10 @@ pub(crate) fn tool_files(
     resolved: &ResolvedModel,
     value: &Value,
 ) -> std::result::Result<Option<(String, Option<Message>)>, String> {
-    if attachment::is_text_with_attachments_schema(spec.output_schema()) {
-        return text_and_files(ctx, spec, resolved, value);
-    }
-    if !attachment::is_attachment_schema(spec.output_schema()) {
-        return Ok(None);
+    match spec.output_files() {
+        OutputFiles::No => return Ok(None),
+        OutputFiles::TextWithAttachments => return text_and_files(ctx, spec, resolved, value),
+        OutputFiles::Attachments => {}
     }
     let (_, limits) = ctx.attachments();
     let refs: Vec<&str> = match value {

@@ -80,6 +80,7 @@ mod decode;
 mod error;
 pub mod http;
 mod output;
+mod prepared;
 mod request;
 mod retry;
 mod stream;
@@ -125,6 +126,8 @@ struct Inner {
     config: OpenAiConfig,
     client: Result<transport::Client, ConfigError>,
     redactor: Redactor,
+    /// Each worker's tools and output schema, serialised once.
+    prepared: prepared::Cache,
 }
 
 impl OpenAiProvider {
@@ -142,7 +145,8 @@ impl OpenAiProvider {
         config.max_tokens_field = Some(config.effective_max_tokens_field());
         let client = transport::client(&config);
         let redactor = Redactor::new().with_values(config.secrets());
-        Self { inner: Arc::new(Inner { config, client, redactor }) }
+        let prepared = prepared::Cache::default();
+        Self { inner: Arc::new(Inner { config, client, redactor, prepared }) }
     }
 
     /// A provider for this configuration, or the reason it cannot work.
@@ -200,15 +204,15 @@ impl OpenAiProvider {
         request: &ModelRequest,
         sink: Option<&dyn DeltaSink>,
     ) -> Result<ModelResponse, ModelError> {
-        let Inner { config, client, redactor } = &*self.inner;
+        let Inner { config, client, redactor, prepared } = &*self.inner;
         let client = client.as_ref().map_err(|e| {
             ModelError::new(ModelErrorKind::InvalidRequest, redactor.redact(&e.to_string()))
         })?;
         let fail_early = |f: Failure| f.into_model_error(redactor, 1, false);
-        let output = output::prepare(&request.output, config.structured_output, &request.tools)
-            .map_err(fail_early)?;
-        let body = request::build(request, config, &output, sink.is_some()).map_err(fail_early)?;
-        let plan = output.plan;
+        let prepared = prepared.get(request, config.structured_output).map_err(fail_early)?;
+        let body =
+            request::build(request, config, &prepared, sink.is_some()).map_err(fail_early)?;
+        let plan = prepared.plan;
         let result = retry::run(&config.retry, |_attempt| {
             let body = &body;
             async move {
@@ -226,12 +230,12 @@ impl OpenAiProvider {
 /// One non-streaming attempt.
 async fn attempt(
     client: &transport::Client,
-    body: &ChatRequest,
+    body: &ChatRequest<'_>,
     plan: OutputPlan,
     timeout: Duration,
 ) -> Result<ModelResponse, Failure> {
     let chat = client.chat();
-    let call = chat.create_byot::<&ChatRequest, Box<RawValue>>(body);
+    let call = chat.create_byot::<&ChatRequest<'_>, Box<RawValue>>(body);
     let raw = match tokio::time::timeout(timeout, call).await {
         Ok(result) => result.map_err(error::from_openai)?,
         Err(_) => return Err(timed_out(timeout)),
@@ -242,7 +246,7 @@ async fn attempt(
 /// One streamed attempt.
 async fn attempt_streaming(
     client: &transport::Client,
-    body: &ChatRequest,
+    body: &ChatRequest<'_>,
     plan: OutputPlan,
     sink: &dyn DeltaSink,
     timeout: Duration,
@@ -268,12 +272,12 @@ async fn attempt_streaming(
 /// Feeds the chunks of a stream to the assembler.
 async fn receive(
     client: &transport::Client,
-    body: &ChatRequest,
+    body: &ChatRequest<'_>,
     assembler: &mut Assembler<'_>,
 ) -> Result<(), Failure> {
     let mut chunks = client
         .chat()
-        .create_stream_byot::<&ChatRequest, Box<RawValue>>(body)
+        .create_stream_byot::<&ChatRequest<'_>, Box<RawValue>>(body)
         .await
         .map_err(error::from_openai)?;
     while let Some(chunk) = chunks.next().await {

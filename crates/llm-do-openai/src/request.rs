@@ -1,59 +1,49 @@
 //! Mapping a [`ModelRequest`] to the chat-completions request body: messages, tools,
-//! structured output and sampling settings.
+//! structured output and sampling settings. The body borrows the conversation; the tools and
+//! the response format come serialised from [`Prepared`].
 
 use super::config::{MaxTokensField, OpenAiConfig};
 use super::error::Failure;
-use super::output::OutputRequest;
+use super::prepared::Prepared;
 use super::wire::{
-    ChatMessage, ChatRequest, FileOut, FunctionOut, FunctionSpec, ImageUrlOut, PartOut,
-    StreamOptions, ToolCallOut, ToolSpec, UserContent,
+    ChatMessage, ChatRequest, FileOut, FunctionOut, ImageUrlOut, PartOut, StreamOptions,
+    ToolCallOut, UserContent,
 };
 use llm_do_core::attachment::MediaKind;
 use llm_do_core::{ContentPart, Message, ModelErrorKind, ModelRequest};
+use std::borrow::Cow;
 
-/// The request body for `request`; `stream` asks for server-sent events (with a final usage
-/// chunk).
-pub(crate) fn build(
-    request: &ModelRequest,
+/// The request body for `request`, with the worker's parts in `prepared`; `stream` asks for
+/// server-sent events (with a final usage chunk).
+pub(crate) fn build<'a>(
+    request: &'a ModelRequest,
     config: &OpenAiConfig,
-    output: &OutputRequest,
+    prepared: &'a Prepared,
     stream: bool,
-) -> Result<ChatRequest, Failure> {
+) -> Result<ChatRequest<'a>, Failure> {
     let mut messages = request.messages.iter().map(message).collect::<Result<Vec<_>, _>>()?;
-    if let Some(instructions) = &output.instructions {
+    if let Some(instructions) = &prepared.instructions {
         match messages.first_mut() {
             Some(ChatMessage::System { content }) => {
+                let content = content.to_mut();
                 if !content.is_empty() {
                     content.push_str("\n\n");
                 }
                 content.push_str(instructions);
             }
-            _ => messages.insert(0, ChatMessage::System { content: instructions.clone() }),
+            _ => messages.insert(0, ChatMessage::System { content: Cow::Borrowed(instructions) }),
         }
     }
-    let mut tools: Vec<ToolSpec> = request
-        .tools
-        .iter()
-        .map(|t| ToolSpec {
-            kind: "function",
-            function: FunctionSpec {
-                name: t.name.clone(),
-                description: t.description.clone(),
-                parameters: t.parameters.clone(),
-            },
-        })
-        .collect();
-    tools.extend(output.extra_tool.clone());
     let settings = &request.settings;
     let (max_completion_tokens, max_tokens) = match config.effective_max_tokens_field() {
         MaxTokensField::MaxCompletionTokens => (settings.max_tokens, None),
         MaxTokensField::MaxTokens => (None, settings.max_tokens),
     };
     Ok(ChatRequest {
-        model: request.model.clone(),
+        model: &request.model,
         messages,
-        tools,
-        response_format: output.response_format.clone(),
+        tools: prepared.tools.as_deref(),
+        response_format: prepared.response_format.as_deref(),
         temperature: settings.temperature,
         top_p: settings.top_p,
         max_completion_tokens,
@@ -64,28 +54,27 @@ pub(crate) fn build(
     })
 }
 
-fn message(message: &Message) -> Result<ChatMessage, Failure> {
+fn message(message: &Message) -> Result<ChatMessage<'_>, Failure> {
     Ok(match message {
-        Message::System { content } => ChatMessage::System { content: content.clone() },
-        Message::User { content } => ChatMessage::User { content: content.clone().into() },
+        Message::System { content } => ChatMessage::System { content: Cow::Borrowed(content) },
+        Message::User { content } => ChatMessage::User { content: UserContent::Text(content) },
         Message::UserParts { parts } => ChatMessage::User {
             content: UserContent::Parts(parts.iter().map(part).collect::<Result<_, _>>()?),
         },
         Message::Assistant { content, tool_calls } => ChatMessage::Assistant {
-            content: content.clone(),
+            content: content.as_deref(),
             tool_calls: tool_calls
                 .iter()
                 .map(|c| ToolCallOut {
-                    id: c.id.clone(),
+                    id: &c.id,
                     kind: "function",
-                    function: FunctionOut { name: c.name.clone(), arguments: c.arguments.clone() },
+                    function: FunctionOut { name: &c.name, arguments: &c.arguments },
                 })
                 .collect(),
         },
-        Message::Tool(result) => ChatMessage::Tool {
-            tool_call_id: result.tool_call_id.clone(),
-            content: result.content.clone(),
-        },
+        Message::Tool(result) => {
+            ChatMessage::Tool { tool_call_id: &result.tool_call_id, content: &result.content }
+        }
         other => {
             return Err(Failure::new(
                 ModelErrorKind::InvalidRequest,
@@ -98,9 +87,9 @@ fn message(message: &Message) -> Result<ChatMessage, Failure> {
 /// One part in the wire format: images as `image_url` (the URL, or a `data:` URL), PDFs as
 /// `file` with the content as a `data:` URL. Text files never get here (the runtime inlines
 /// them); a part this provider cannot send is an invalid request, before anything is sent.
-fn part(part: &ContentPart) -> Result<PartOut, Failure> {
+fn part(part: &ContentPart) -> Result<PartOut<'_>, Failure> {
     let attachment = match part {
-        ContentPart::Text { text } => return Ok(PartOut::Text { text: text.clone() }),
+        ContentPart::Text { text } => return Ok(PartOut::Text { text }),
         ContentPart::Attachment(a) => a,
     };
     let invalid = |why: String| Failure::new(ModelErrorKind::InvalidRequest, why);
@@ -139,7 +128,6 @@ fn part(part: &ContentPart) -> Result<PartOut, Failure> {
 mod tests {
     use super::*;
     use crate::config::StructuredOutput;
-    use crate::output;
     use llm_do_core::{ModelSettings, OutputMode, ToolCall, ToolDefinition, ToolResult};
     use serde_json::json;
 
@@ -172,7 +160,9 @@ mod tests {
     #[test]
     fn maps_messages_tools_and_settings() {
         let config = OpenAiConfig::new().base_url("http://127.0.0.1:1/v1");
-        let body = build(&conversation(), &config, &OutputRequest::default(), false).unwrap();
+        let request = conversation();
+        let prepared = Prepared::new(&request, StructuredOutput::JsonSchema).unwrap();
+        let body = build(&request, &config, &prepared, false).unwrap();
         assert_eq!(
             serde_json::to_value(&body).unwrap(),
             json!({
@@ -199,9 +189,28 @@ mod tests {
     }
 
     #[test]
+    fn the_body_is_the_same_text_with_the_parts_serialised_once() {
+        // The tools and the response format are spliced in as serialised text (RawValue):
+        // the body's bytes are those of the values serialised in place.
+        let request = conversation().with_output(OutputMode::json(
+            "sum",
+            json!({"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"],
+                   "additionalProperties": false}),
+        ));
+        let config = OpenAiConfig::new().base_url("http://127.0.0.1:1/v1");
+        let prepared = Prepared::new(&request, StructuredOutput::JsonSchema).unwrap();
+        let body = serde_json::to_string(&build(&request, &config, &prepared, false).unwrap());
+        let value = serde_json::to_value(build(&request, &config, &prepared, false).unwrap());
+        assert_eq!(body.unwrap(), value.unwrap().to_string());
+        assert!(prepared.tools.as_ref().unwrap().get().starts_with(r#"[{"type":"function""#));
+        assert!(prepared.response_format.as_ref().unwrap().get().contains(r#""strict":true"#));
+    }
+
+    #[test]
     fn openai_itself_gets_max_completion_tokens_and_streams_ask_for_usage() {
-        let body =
-            build(&conversation(), &OpenAiConfig::new(), &OutputRequest::default(), true).unwrap();
+        let request = conversation();
+        let prepared = Prepared::new(&request, StructuredOutput::JsonSchema).unwrap();
+        let body = build(&request, &OpenAiConfig::new(), &prepared, true).unwrap();
         let value = serde_json::to_value(&body).unwrap();
         assert_eq!(value["max_completion_tokens"], json!(100));
         assert!(value.get("max_tokens").is_none());
@@ -212,12 +221,14 @@ mod tests {
     #[test]
     fn prompted_json_instructions_join_the_system_prompt() {
         let schema_out = OutputMode::json("n", json!({"type": "integer"}));
-        let out = output::prepare(&schema_out, StructuredOutput::PromptedJson, &[]).unwrap();
-        let body = build(&conversation(), &OpenAiConfig::new(), &out, false).unwrap();
+        let request = conversation().with_output(schema_out.clone());
+        let out = Prepared::new(&request, StructuredOutput::PromptedJson).unwrap();
+        let body = build(&request, &OpenAiConfig::new(), &out, false).unwrap();
         let ChatMessage::System { content } = &body.messages[0] else { panic!("no system") };
         assert!(content.starts_with("Be terse.\n\nAnswer with a single JSON value"));
 
-        let no_system = ModelRequest::new("m", vec![Message::user("hi")]);
+        let no_system = ModelRequest::new("m", vec![Message::user("hi")]).with_output(schema_out);
+        let out = Prepared::new(&no_system, StructuredOutput::PromptedJson).unwrap();
         let body = build(&no_system, &OpenAiConfig::new(), &out, false).unwrap();
         assert!(matches!(&body.messages[0], ChatMessage::System { .. }));
         assert_eq!(body.messages.len(), 2);

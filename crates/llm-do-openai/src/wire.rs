@@ -8,19 +8,24 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 
 // ---------------------------------------------------------------------------------------------
 // Request
 
-/// `POST /chat/completions` body.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct ChatRequest {
-    pub(crate) model: String,
-    pub(crate) messages: Vec<ChatMessage>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(crate) tools: Vec<ToolSpec>,
+/// `POST /chat/completions` body. It borrows the conversation from the
+/// [`ModelRequest`](llm_do_core::ModelRequest), and the worker's tools and response format
+/// as they were serialised once ([`crate::prepared`]).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ChatRequest<'a> {
+    pub(crate) model: &'a str,
+    pub(crate) messages: Vec<ChatMessage<'a>>,
+    /// The `tools` array, serialised (absent when there are none).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) response_format: Option<Value>,
+    pub(crate) tools: Option<&'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) response_format: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) temperature: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -43,48 +48,43 @@ pub(crate) struct StreamOptions {
     pub(crate) include_usage: bool,
 }
 
-/// One message of the conversation.
+/// One message of the conversation (borrowing its text from the runtime's message).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "role", rename_all = "lowercase")]
-pub(crate) enum ChatMessage {
+pub(crate) enum ChatMessage<'a> {
     System {
-        content: String,
+        /// Owned when output instructions were appended to it.
+        content: Cow<'a, str>,
     },
     User {
-        content: UserContent,
+        content: UserContent<'a>,
     },
     Assistant {
         #[serde(skip_serializing_if = "Option::is_none")]
-        content: Option<String>,
+        content: Option<&'a str>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
-        tool_calls: Vec<ToolCallOut>,
+        tool_calls: Vec<ToolCallOut<'a>>,
     },
     Tool {
-        tool_call_id: String,
-        content: String,
+        tool_call_id: &'a str,
+        content: &'a str,
     },
 }
 
 /// The content of a user message: text, or a list of parts (text, images, files).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
-pub(crate) enum UserContent {
-    Text(String),
-    Parts(Vec<PartOut>),
-}
-
-impl From<String> for UserContent {
-    fn from(text: String) -> Self {
-        UserContent::Text(text)
-    }
+pub(crate) enum UserContent<'a> {
+    Text(&'a str),
+    Parts(Vec<PartOut<'a>>),
 }
 
 /// One part of a user message.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub(crate) enum PartOut {
+pub(crate) enum PartOut<'a> {
     /// `{"type": "text", "text": …}`
-    Text { text: String },
+    Text { text: &'a str },
     /// `{"type": "image_url", "image_url": {"url": …}}`: an http(s) URL or a `data:` URL.
     ImageUrl { image_url: ImageUrlOut },
     /// `{"type": "file", "file": {"filename": …, "file_data": "data:…;base64,…"}}`.
@@ -106,18 +106,18 @@ pub(crate) struct FileOut {
 
 /// A tool call in an assistant message we send back.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct ToolCallOut {
-    pub(crate) id: String,
+pub(crate) struct ToolCallOut<'a> {
+    pub(crate) id: &'a str,
     #[serde(rename = "type")]
     pub(crate) kind: &'static str,
-    pub(crate) function: FunctionOut,
+    pub(crate) function: FunctionOut<'a>,
 }
 
 /// The function part of [`ToolCallOut`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct FunctionOut {
-    pub(crate) name: String,
-    pub(crate) arguments: String,
+pub(crate) struct FunctionOut<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) arguments: &'a str,
 }
 
 /// A tool offered to the model.
@@ -336,12 +336,12 @@ mod tests {
     #[test]
     fn requests_leave_out_what_is_unset() {
         let req = ChatRequest {
-            model: "m".into(),
+            model: "m",
             messages: vec![
                 ChatMessage::System { content: "s".into() },
                 ChatMessage::Assistant { content: None, tool_calls: vec![] },
             ],
-            tools: vec![],
+            tools: None,
             response_format: None,
             temperature: None,
             top_p: None,

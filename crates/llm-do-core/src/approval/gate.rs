@@ -68,13 +68,12 @@ impl Gate {
     /// Rules and standing session approvals are matched against the callee's canonical form
     /// of the arguments (for file tools: resolved paths inside the sandbox), never their
     /// spelling, and a call that runs runs with that form.
-    pub(crate) async fn check(&self, ctx: &Ctx, spec: &CallableSpec, args: &Value) -> GateOutcome {
-        let args = match spec.canonical_args(args) {
+    pub(crate) async fn check(&self, ctx: &Ctx, spec: &CallableSpec, args: Value) -> GateOutcome {
+        let args = match spec.canonical_args_owned(args) {
             Ok(canonical) => canonical,
             Err(message) => return GateOutcome::Refused(message),
         };
-        let args = &args;
-        let (verdict, reason) = self.policy.evaluate(spec.name(), args, spec.approval());
+        let (verdict, reason) = self.policy.evaluate(spec.name(), &args, spec.approval());
         let explicit = reason.is_explicit();
         let decided = |approved: bool, decision: String| {
             if explicit {
@@ -88,8 +87,12 @@ impl Gate {
         };
         match verdict {
             Verdict::Allow => {
-                decided(true, format!("allowed by {reason}"));
-                GateOutcome::Run(args.clone())
+                // The message is built only when it is emitted (most calls are allowed by
+                // default and emit nothing).
+                if explicit {
+                    decided(true, format!("allowed by {reason}"));
+                }
+                GateOutcome::Run(args)
             }
             Verdict::Deny => {
                 let message = format!("denied by {reason}");
@@ -97,10 +100,10 @@ impl Gate {
                 self.denied(spec, message)
             }
             Verdict::Ask => {
-                let key = (spec.name().to_owned(), crate::canonical::string(args));
+                let key = (spec.name().to_owned(), crate::canonical::string(&args));
                 if self.session.lock().unwrap_or_else(|p| p.into_inner()).contains(&key) {
                     decided(true, "approved earlier for the session".to_owned());
-                    return GateOutcome::Run(args.clone());
+                    return GateOutcome::Run(args);
                 }
                 let mut call_path: Vec<String> =
                     ctx.call_path().iter().map(|s| s.to_string()).collect();
@@ -127,12 +130,12 @@ impl Gate {
                 match decision {
                     Decision::ApproveOnce => {
                         decided(true, "approved once".to_owned());
-                        GateOutcome::Run(args.clone())
+                        GateOutcome::Run(args)
                     }
                     Decision::ApproveForSession => {
                         self.session.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
                         decided(true, "approved for the session".to_owned());
-                        GateOutcome::Run(args.clone())
+                        GateOutcome::Run(args)
                     }
                     Decision::Deny { reason: why } => {
                         let message = match why {

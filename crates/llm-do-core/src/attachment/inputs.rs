@@ -42,6 +42,15 @@ fn is_attachment_schema_at(schema: &Value, depth: u32) -> bool {
     })
 }
 
+/// `true` when some top-level property of the input schema `schema` [is an
+/// attachment](is_attachment_schema): only then has [`split_arguments`] anything to take out.
+pub(crate) fn has_attachment_params(schema: &Value) -> bool {
+    schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .is_some_and(|properties| properties.values().any(is_attachment_schema))
+}
+
 /// Takes the attachments out of a worker's arguments: every top-level property whose schema
 /// [is an attachment](is_attachment_schema) is resolved (`data:` and image URLs parsed, paths
 /// read through `loader`, all within `limits`) and replaced, in the returned arguments, by
