@@ -31,6 +31,17 @@ pub struct Args {
     /// ... and the peer's script (benches/peer/peer_bench.py).
     #[arg(long)]
     pub peer_script: Option<PathBuf>,
+    /// Bench 5's peer: a Python interpreter with `llama-cpp-python[server]` installed, whose
+    /// server (llama.cpp) is measured on the same GGUF, prompts and thread count.
+    #[arg(long)]
+    pub llama_python: Option<PathBuf>,
+    /// The GGUF llama.cpp serves (default: the embedded model's cached file, as
+    /// `llm-do fetch-model` prints it).
+    #[arg(long)]
+    pub gguf: Option<PathBuf>,
+    /// Run only these benches (comma-separated; default: all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub only: Vec<Bench>,
     /// Bench 6: the `restate-server` binary (default: `LLM_DO_TEST_RESTATE_SERVER`, else the
     /// npm install under `~/.cache/llm-do/restate`); without one, bench 6 is skipped.
     #[arg(long)]
@@ -43,6 +54,23 @@ pub struct Args {
     pub markdown: Option<PathBuf>,
 }
 
+/// The benches, as `--only` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Bench {
+    /// 1: in-process.
+    Inprocess,
+    /// 2: loopback, sequential.
+    Loopback,
+    /// 3: concurrency.
+    Concurrency,
+    /// 4: scale.
+    Scale,
+    /// 5: the embedded model (and llama.cpp with `--llama-python`).
+    Local,
+    /// 6: durable runs.
+    Durable,
+}
+
 /// Inference threads of the embedded model in bench 5, in-process and served: one, because
 /// candle's quantized kernels' threads wait for each other by spinning, and on a small machine
 /// shared with other work (the test server, builds) more threads are several times slower, not
@@ -50,6 +78,10 @@ pub struct Args {
 /// (the process-wide pool of candle's quantized matrix kernels, which only the environment
 /// sets).
 const LOCAL_THREADS: &str = "1";
+
+/// The context window of bench 5's servers, in tokens: `llm-do serve`'s default (the local
+/// provider's `DEFAULT_CONTEXT_SIZE`), given to llama.cpp's server too.
+const LOCAL_CONTEXT: &str = "4096";
 
 /// Sizes of every bench.
 struct Sizes {
@@ -88,6 +120,7 @@ pub fn run(args: &Args) -> Result<()> {
     let load_before = load_average();
     let mut ours = Map::new();
     let mut peer = Map::new();
+    let mut meta_local = Map::new();
     let peer_cmd = match (&args.python, &args.peer_script) {
         (Some(python), Some(script)) => Some((python.clone(), script.clone())),
         _ => None,
@@ -102,79 +135,72 @@ pub fn run(args: &Args) -> Result<()> {
         }
         c
     };
+    let wants = |bench: Bench| args.only.is_empty() || args.only.contains(&bench);
     for (name, cmd) in &contenders {
         let into = if *name == "llm-do" { &mut ours } else { &mut peer };
-        let [runs, repeats, warmup] = sizes.inprocess;
-        let a = ["inprocess", "--runs", &runs.to_string(), "--repeats", &repeats.to_string()];
-        into.insert("inprocess".into(), child(cmd, &a, &["--warmup", &warmup.to_string()])?);
-
-        let server = start_testkit(&args.testkit, 0)?;
-        let [runs, repeats, warmup] = sizes.loopback;
-        let a = ["loopback", "--base-url", &server.url, "--runs", &runs.to_string()];
-        let b = ["--repeats", &repeats.to_string(), "--warmup", &warmup.to_string()];
-        into.insert("loopback".into(), child(cmd, &a, &b)?);
-        drop(server);
-
-        let [c, runs, latency] = sizes.concurrency;
-        let server = start_testkit(&args.testkit, latency as u64)?;
-        let a = ["concurrency", "--base-url", &server.url, "--latency-ms", &latency.to_string()];
-        let b = ["--concurrency", &c.to_string(), "--runs", &runs.to_string()];
-        let cpu_before = cpu_seconds(Some(server.child.id()));
-        let mut result = child(cmd, &a, &b)?;
-        if let (Some(after), Some(before)) = (cpu_seconds(Some(server.child.id())), cpu_before) {
-            // Includes the warm-up round of C runs.
-            result["server_cpu_us_per_run"] = json!((after - before) * 1e6 / (runs + c) as f64);
+        if wants(Bench::Inprocess) {
+            let [runs, repeats, warmup] = sizes.inprocess;
+            let a = ["inprocess", "--runs", &runs.to_string(), "--repeats", &repeats.to_string()];
+            into.insert("inprocess".into(), child(cmd, &a, &["--warmup", &warmup.to_string()])?);
         }
-        into.insert("concurrency".into(), result);
-        if *name == "llm-do" {
-            let raw = child(cmd, &a, &[&b[..], &["--raw"]].concat())?;
-            into.insert("concurrency_raw_http".into(), raw);
-        }
-        drop(server);
 
-        let [c, delay] = sizes.scale;
-        let a = ["scale", "--concurrency", &c.to_string(), "--delay-ms", &delay.to_string()];
-        into.insert("scale".into(), child(cmd, &a, &[])?);
-    }
-    let [max_tokens, repeats] = sizes.local;
-    let (max_tokens, repeats) = (max_tokens.to_string(), repeats.to_string());
-    let local_args =
-        ["local", "--max-tokens", &max_tokens, "--repeats", &repeats, "--threads", LOCAL_THREADS];
-    let exe_cmd = vec![exe.display().to_string()];
-    let threads = [("CANDLE_NUM_THREADS", LOCAL_THREADS)];
-    if args.local {
-        ours.insert("local_in_process".into(), child_with(&exe_cmd, &local_args, &[], &threads)?);
-    }
-    if let Some(llm_do) = &args.llm_do {
-        let server = start_llm_do_serve(llm_do)?;
-        let more = ["--base-url", server.url.as_str()];
-        let mut result = child_with(&exe_cmd, &local_args, &more, &threads)?;
-        // The server's peak memory, the model loaded and both generations served.
-        let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id()));
-        let kib = |field: &str| -> Option<u64> {
-            let status = status.as_deref().ok()?;
-            let line = status.lines().find_map(|l| l.strip_prefix(field))?;
-            line.trim().trim_end_matches("kB").trim().parse().ok()
-        };
-        result["peak_rss_kib"] = json!(kib("VmHWM:"));
-        result["rss_kib"] = json!(kib("VmRSS:"));
-        ours.insert("local_serve".into(), result);
-    }
-    match crate::durable::find_server(args.restate_server.as_ref()) {
-        Some(binary) => {
+        if wants(Bench::Loopback) {
             let server = start_testkit(&args.testkit, 0)?;
-            let [runs, warmup] = sizes.durable.map(|n| n.to_string());
-            let a = ["durable", "--base-url", &server.url, "--runs", &runs, "--warmup", &warmup];
-            let b = ["--restate-server".to_owned(), binary.display().to_string()];
-            let b: Vec<&str> = b.iter().map(String::as_str).collect();
-            ours.insert("durable".into(), child(&exe_cmd, &a, &b)?);
+            let [runs, repeats, warmup] = sizes.loopback;
+            let a = ["loopback", "--base-url", &server.url, "--runs", &runs.to_string()];
+            let b = ["--repeats", &repeats.to_string(), "--warmup", &warmup.to_string()];
+            into.insert("loopback".into(), child(cmd, &a, &b)?);
         }
-        None => eprintln!(
-            "llm-do-bench: bench 6 (durable runs) skipped: no restate-server (pass \
-             --restate-server, set {}, or `npm install --prefix ~/.cache/llm-do/restate \
-             @restatedev/restate-server`)",
-            llm_do_restate::SERVER_ENV
-        ),
+
+        if wants(Bench::Concurrency) {
+            let [c, runs, latency] = sizes.concurrency;
+            let server = start_testkit(&args.testkit, latency as u64)?;
+            let a =
+                ["concurrency", "--base-url", &server.url, "--latency-ms", &latency.to_string()];
+            let b = ["--concurrency", &c.to_string(), "--runs", &runs.to_string()];
+            let cpu_before = cpu_seconds(Some(server.child.id()));
+            let mut result = child(cmd, &a, &b)?;
+            if let (Some(after), Some(before)) = (cpu_seconds(Some(server.child.id())), cpu_before)
+            {
+                // Includes the warm-up round of C runs.
+                result["server_cpu_us_per_run"] = json!((after - before) * 1e6 / (runs + c) as f64);
+            }
+            into.insert("concurrency".into(), result);
+            if *name == "llm-do" {
+                let raw = child(cmd, &a, &[&b[..], &["--raw"]].concat())?;
+                into.insert("concurrency_raw_http".into(), raw);
+            }
+        }
+
+        if wants(Bench::Scale) {
+            let [c, delay] = sizes.scale;
+            let a = ["scale", "--concurrency", &c.to_string(), "--delay-ms", &delay.to_string()];
+            into.insert("scale".into(), child(cmd, &a, &[])?);
+        }
+    }
+    let exe_cmd = vec![exe.display().to_string()];
+    let mut llama_cpp = Map::new();
+    if wants(Bench::Local) {
+        local(args, &sizes, &exe_cmd, &mut ours, &mut llama_cpp, &mut meta_local)?;
+    }
+    if wants(Bench::Durable) {
+        match crate::durable::find_server(args.restate_server.as_ref()) {
+            Some(binary) => {
+                let server = start_testkit(&args.testkit, 0)?;
+                let [runs, warmup] = sizes.durable.map(|n| n.to_string());
+                let a =
+                    ["durable", "--base-url", &server.url, "--runs", &runs, "--warmup", &warmup];
+                let b = ["--restate-server".to_owned(), binary.display().to_string()];
+                let b: Vec<&str> = b.iter().map(String::as_str).collect();
+                ours.insert("durable".into(), child(&exe_cmd, &a, &b)?);
+            }
+            None => eprintln!(
+                "llm-do-bench: bench 6 (durable runs) skipped: no restate-server (pass \
+                 --restate-server, set {}, or `npm install --prefix ~/.cache/llm-do/restate \
+                 @restatedev/restate-server`)",
+                llm_do_restate::SERVER_ENV
+            ),
+        }
     }
     let mut meta = machine();
     meta.insert("date".into(), json!(date));
@@ -185,7 +211,9 @@ pub fn run(args: &Args) -> Result<()> {
     if let Some(versions) = peer.get("inprocess").and_then(|v| v.get("versions")) {
         meta.insert("peer_versions".into(), versions.clone());
     }
-    let results = json!({ "meta": meta, "llm_do": ours, "pydantic_ai": peer });
+    meta.extend(meta_local);
+    let results =
+        json!({ "meta": meta, "llm_do": ours, "pydantic_ai": peer, "llama_cpp": llama_cpp });
     let markdown = table::markdown(&results);
     println!("{markdown}");
     if let Some(dir) = args.out.parent() {
@@ -199,6 +227,76 @@ pub fn run(args: &Args) -> Result<()> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
+}
+
+/// Bench 5: in-process (with `--local`), through `llm-do serve` (with `--llm-do`) and through
+/// llama.cpp's server (with `--llama-python`), one after the other, with the same arguments.
+/// Each server's peak memory and CPU time are read from `/proc` once it has served both
+/// series.
+fn local(
+    args: &Args,
+    sizes: &Sizes,
+    exe_cmd: &[String],
+    ours: &mut Map<String, Value>,
+    llama_cpp: &mut Map<String, Value>,
+    meta: &mut Map<String, Value>,
+) -> Result<()> {
+    let [max_tokens, repeats] = sizes.local;
+    let (max_tokens, repeats) = (max_tokens.to_string(), repeats.to_string());
+    let local_args =
+        ["local", "--max-tokens", &max_tokens, "--repeats", &repeats, "--threads", LOCAL_THREADS];
+    let threads = [("CANDLE_NUM_THREADS", LOCAL_THREADS)];
+    meta.insert("load_average_before_local".into(), json!(load_average()));
+    if args.local {
+        ours.insert("local_in_process".into(), child_with(exe_cmd, &local_args, &[], &threads)?);
+    }
+    if let Some(llm_do) = &args.llm_do {
+        let server = start_llm_do_serve(llm_do)?;
+        let more = ["--base-url", server.url.as_str(), "--server", "llm-do"];
+        ours.insert("local_serve".into(), served(exe_cmd, &local_args, &more, &server)?);
+    }
+    if let Some(python) = &args.llama_python {
+        let gguf = match (&args.gguf, &args.llm_do) {
+            (Some(path), _) => path.clone(),
+            (None, Some(llm_do)) => command_line(&llm_do.display().to_string(), &["fetch-model"])
+                .map(PathBuf::from)
+                .context("`llm-do fetch-model` printed no path")?,
+            (None, None) => bail!("--llama-python needs --gguf or --llm-do (to find the GGUF)"),
+        };
+        let log = args.out.with_file_name("llama-cpp-server.log");
+        let server = start_llama_cpp(python, &gguf, &log)?;
+        let more = ["--base-url", server.url.as_str(), "--server", "llama-cpp"];
+        let mut result = served(exe_cmd, &local_args, &more, &server)?;
+        result["gguf"] = json!(gguf.display().to_string());
+        result["server_log"] = json!(log.display().to_string());
+        llama_cpp.insert("local_serve".into(), result);
+        let version = "import importlib.metadata as m; print(m.version('llama_cpp_python'))";
+        let python = python.display().to_string();
+        meta.insert("llama_cpp_python".into(), json!(command_line(&python, &["-c", version])));
+    }
+    meta.insert("load_average_after_local".into(), json!(load_average()));
+    Ok(())
+}
+
+/// Bench 5 against a running server: the bench's JSON, with the server's peak and current
+/// memory and the CPU time it spent on the bench.
+fn served(cmd: &[String], args: &[&str], more: &[&str], server: &Listening) -> Result<Value> {
+    let pid = server.child.id();
+    let cpu_before = cpu_seconds(Some(pid));
+    let threads = [("CANDLE_NUM_THREADS", LOCAL_THREADS)];
+    let mut result = child_with(cmd, args, more, &threads)?;
+    if let (Some(after), Some(before)) = (cpu_seconds(Some(pid)), cpu_before) {
+        result["server_cpu_s"] = json!(after - before);
+    }
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"));
+    let kib = |field: &str| -> Option<u64> {
+        let status = status.as_deref().ok()?;
+        let line = status.lines().find_map(|l| l.strip_prefix(field))?;
+        line.trim().trim_end_matches("kB").trim().parse().ok()
+    };
+    result["peak_rss_kib"] = json!(kib("VmHWM:"));
+    result["rss_kib"] = json!(kib("VmRSS:"));
+    Ok(result)
 }
 
 /// Runs one bench in a child process; returns the JSON it printed.
@@ -275,8 +373,39 @@ fn start_testkit(binary: &Path, latency_ms: u64) -> Result<Listening> {
 fn start_llm_do_serve(binary: &Path) -> Result<Listening> {
     let mut command = Command::new(binary);
     command.args(["serve", "--port", "0", "--threads", LOCAL_THREADS]);
+    command.args(["--context-size", LOCAL_CONTEXT]);
     command.env("CANDLE_NUM_THREADS", LOCAL_THREADS);
     Listening::start(command, "llm-do serve")
+}
+
+/// Starts llama.cpp's OpenAI-compatible server (llama-cpp-python) on `gguf`, configured as
+/// `llm-do serve` is in bench 5: the same inference threads (for the prompt too), the same
+/// context window ([`LOCAL_CONTEXT`]), on a free loopback port; its output goes to `log`.
+/// Returns once it accepts connections (it loads the model before listening).
+fn start_llama_cpp(python: &Path, gguf: &Path, log: &Path) -> Result<Listening> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let output =
+        std::fs::File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
+    let mut command = Command::new(python);
+    command.args(["-m", "llama_cpp.server", "--model"]).arg(gguf);
+    command.args(["--host", "127.0.0.1", "--port", &port.to_string()]);
+    command.args(["--n_threads", LOCAL_THREADS, "--n_threads_batch", LOCAL_THREADS]);
+    command.args(["--n_ctx", LOCAL_CONTEXT]);
+    command.stdout(output.try_clone()?).stderr(output);
+    let mut child =
+        command.spawn().with_context(|| format!("cannot start {}", python.display()))?;
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Some(status) = child.try_wait()? {
+            bail!("llama.cpp's server exited ({status}) before listening: see {}", log.display());
+        }
+        if started.elapsed() > std::time::Duration::from_secs(300) {
+            let _ = child.kill();
+            bail!("llama.cpp's server did not listen within 300 s: see {}", log.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Ok(Listening { child, url: format!("http://127.0.0.1:{port}/v1") })
 }
 
 /// The machine and versions the results come from.

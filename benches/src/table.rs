@@ -1,4 +1,6 @@
-//! The results as a Markdown table: llm-do, pydantic-ai and the ratio, row by row.
+//! The results as a Markdown table: llm-do, its peer and the ratio, row by row. The peer of
+//! benches 1–4 is pydantic-ai (same path in its results); bench 5's is llama.cpp's server
+//! (`llama_cpp.local_serve`), beside both of llm-do's paths (in-process and served).
 
 use serde_json::Value;
 
@@ -9,24 +11,32 @@ enum Better {
     Higher,
 }
 
-/// One row: a label, where the figure is in each contender's results, its unit.
+/// One row: a label, where the figure is in llm-do's results and in its peer's, its unit.
 struct Row {
     label: String,
     path: Vec<String>,
+    /// The peer's results (a top-level key) and the figure's path in them.
+    peer: (&'static str, Vec<String>),
     unit: &'static str,
     better: Better,
     digits: usize,
 }
 
 fn row(label: &str, path: &str, unit: &'static str, better: Better, digits: usize) -> Row {
-    Row {
-        label: label.to_owned(),
-        path: path.split('.').map(str::to_owned).collect(),
-        unit,
-        better,
-        digits,
+    let path: Vec<String> = path.split('.').map(str::to_owned).collect();
+    Row { label: label.to_owned(), peer: ("pydantic_ai", path.clone()), path, unit, better, digits }
+}
+
+impl Row {
+    /// The same row, compared with `path` in the `peer`'s results.
+    fn versus(mut self, peer: &'static str, path: &str) -> Self {
+        self.peer = (peer, path.split('.').map(str::to_owned).collect());
+        self
     }
 }
+
+/// The peers, as keys of the results and as named in the table's header.
+const PEERS: [(&str, &str); 2] = [("pydantic_ai", "pydantic-ai"), ("llama_cpp", "llama.cpp")];
 
 /// Looks `path` up; a numeric segment indexes an array, `[variant=NAME]` picks an element.
 fn lookup<'a>(mut value: &'a Value, path: &[String]) -> Option<&'a Value> {
@@ -149,41 +159,28 @@ fn rows() -> Vec<Row> {
     ));
     for (path, label) in [("local_in_process", "in-process"), ("local_serve", "via `llm-do serve`")]
     {
-        rows.push(row(
-            &format!("5. local model {label}: time to first token"),
-            &format!("{path}.ttft_ms"),
-            "ms",
-            Lower,
-            1,
-        ));
-        rows.push(row(
-            &format!("5. local model {label}: decode tokens/s"),
-            &format!("{path}.decode_tokens_per_s"),
-            "tok/s",
-            Higher,
-            1,
-        ));
-        rows.push(row(
-            &format!("5. local model {label}: overall tokens/s"),
-            &format!("{path}.tokens_per_s"),
-            "tok/s",
-            Higher,
-            1,
-        ));
-        rows.push(row(
-            &format!("5. local model {label}, JSON Schema: time to first token"),
-            &format!("{path}.json.ttft_ms"),
-            "ms",
-            Lower,
-            1,
-        ));
-        rows.push(row(
-            &format!("5. local model {label}, JSON Schema: decode tokens/s"),
-            &format!("{path}.json.decode_tokens_per_s"),
-            "tok/s",
-            Higher,
-            1,
-        ));
+        for (field, what, unit, better) in [
+            ("ttft_ms", "time to first token", "ms", Lower),
+            ("decode_tokens_per_s", "decode tokens/s", "tok/s", Higher),
+            ("tokens_per_s", "overall tokens/s", "tok/s", Higher),
+            ("json.ttft_ms", "JSON Schema: time to first token", "ms", Lower),
+            ("json.decode_tokens_per_s", "JSON Schema: decode tokens/s", "tok/s", Higher),
+        ] {
+            let (sep, what) = match what.strip_prefix("JSON Schema: ") {
+                Some(rest) => (", JSON Schema: ", rest),
+                None => (": ", what),
+            };
+            rows.push(
+                row(
+                    &format!("5. local model {label}{sep}{what}"),
+                    &format!("{path}.{field}"),
+                    unit,
+                    better,
+                    1,
+                )
+                .versus("llama_cpp", &format!("local_serve.{field}")),
+            );
+        }
     }
     rows.push(row(
         "5. JSON Schema constraint: share of decode time (masks)",
@@ -199,13 +196,16 @@ fn rows() -> Vec<Row> {
         Lower,
         1,
     ));
-    rows.push(row(
-        "5. `llm-do serve`, model loaded: peak RSS",
-        "local_serve.peak_rss_kib",
-        "MiB",
-        Lower,
-        1,
-    ));
+    rows.push(
+        row(
+            "5. `llm-do serve`, model loaded: peak RSS",
+            "local_serve.peak_rss_kib",
+            "MiB",
+            Lower,
+            1,
+        )
+        .versus("llama_cpp", "local_serve.peak_rss_kib"),
+    );
     for stat in ["median", "p99"] {
         rows.push(row(
             &format!("6. durable run on Restate: overhead per journaled step ({stat})"),
@@ -231,20 +231,25 @@ fn format(value: f64, unit: &str, digits: usize) -> String {
 
 /// The table of `results` (as written by the suite).
 pub fn markdown(results: &Value) -> String {
-    let has_peer = results["pydantic_ai"].as_object().is_some_and(|m| !m.is_empty());
+    let peers: Vec<&str> = PEERS
+        .iter()
+        .filter(|(key, _)| results[*key].as_object().is_some_and(|m| !m.is_empty()))
+        .map(|(_, name)| *name)
+        .collect();
+    let has_peer = !peers.is_empty();
     let mut out = String::new();
     if has_peer {
-        out.push_str("| bench | llm-do | pydantic-ai | llm-do advantage |\n|---|---:|---:|---:|\n");
+        let peers = peers.join(" / ");
+        out.push_str(&format!("| bench | llm-do | {peers} | llm-do advantage |\n"));
+        out.push_str("|---|---:|---:|---:|\n");
     } else {
         out.push_str("| bench | llm-do |\n|---|---:|\n");
     }
     for r in rows() {
-        let find = |who: &str| -> Option<f64> {
-            let contender = if who == "llm_do" { "llm_do" } else { "pydantic_ai" };
-            let path: Vec<String> = r
-                .path
+        let find = |who: &str, path: &[String]| -> Option<f64> {
+            let path: Vec<String> = path
                 .iter()
-                .map(|p| if p == "contender" { contender.to_owned() } else { p.clone() })
+                .map(|p| if p == "contender" { who.to_owned() } else { p.clone() })
                 .collect();
             let mut v = lookup(&results[who], &path)?.as_f64()?;
             if r.unit == "%" && r.path.last().is_some_and(|p| p == "harness_share") {
@@ -252,20 +257,24 @@ pub fn markdown(results: &Value) -> String {
             }
             Some(v)
         };
-        let Some(ours) = find("llm_do") else { continue };
+        let Some(ours) = find("llm_do", &r.path) else { continue };
         let cell = format(ours, r.unit, r.digits);
         if !has_peer {
             out.push_str(&format!("| {} | {cell} |\n", r.label));
             continue;
         }
-        let theirs = find("pydantic_ai");
+        let theirs = find(r.peer.0, &r.peer.1);
         let peer_cell = theirs.map_or_else(|| "—".to_owned(), |t| format(t, r.unit, r.digits));
         let ratio = match (theirs, r.better, r.unit) {
-            (_, _, "%" | "") => "".to_owned(),
-            (Some(t), Better::Lower, _) if ours > 0.0 => format!("{:.1}×", t / ours),
-            (Some(t), Better::Higher, _) if t > 0.0 => format!("{:.1}×", ours / t),
-            _ => "".to_owned(),
+            (_, _, "%" | "") => None,
+            (Some(t), Better::Lower, _) if ours > 0.0 => Some(t / ours),
+            (Some(t), Better::Higher, _) if t > 0.0 => Some(ours / t),
+            _ => None,
         };
+        // Near 1 (bench 5 against llama.cpp), two decimals tell more than one.
+        let ratio = ratio.map_or_else(String::new, |x| {
+            if x < 2.0 { format!("{x:.2}×") } else { format!("{x:.1}×") }
+        });
         out.push_str(&format!("| {} | {cell} | {peer_cell} | {ratio} |\n", r.label));
     }
     out
@@ -337,8 +346,10 @@ mod tests {
                 "local_serve": {"json": {"ttft_ms": 900.0}, "peak_rss_kib": 337920.0},
             },
             "pydantic_ai": {},
+            "llama_cpp": {},
         });
         let table = markdown(&results);
+        assert!(table.starts_with("| bench | llm-do |\n"), "no peer column without a peer");
         for line in [
             "| 5. local model in-process: decode tokens/s | 30.0 tok/s |",
             "| 5. local model in-process, JSON Schema: decode tokens/s | 28.0 tok/s |",
@@ -349,5 +360,36 @@ mod tests {
         ] {
             assert!(table.contains(line), "{line} missing from:\n{table}");
         }
+    }
+
+    #[test]
+    fn bench_5_compares_both_paths_with_llama_cpp_served() {
+        let results = json!({
+            "llm_do": {
+                "local_in_process": {
+                    "decode_tokens_per_s": 48.0, "ttft_ms": 300.0, "json": {"decode_tokens_per_s": 40.0},
+                },
+                "local_serve": {"decode_tokens_per_s": 45.0, "peak_rss_kib": 174080.0},
+            },
+            "pydantic_ai": {},
+            "llama_cpp": {
+                "local_serve": {"decode_tokens_per_s": 50.0, "ttft_ms": 150.0, "peak_rss_kib": 348160.0},
+            },
+        });
+        let table = markdown(&results);
+        for line in [
+            "| bench | llm-do | llama.cpp | llm-do advantage |",
+            "| 5. local model in-process: decode tokens/s | 48.0 tok/s | 50.0 tok/s | 0.96× |",
+            "| 5. local model via `llm-do serve`: decode tokens/s | 45.0 tok/s | 50.0 tok/s | 0.90× |",
+            "| 5. local model in-process: time to first token | 300.0 ms | 150.0 ms | 0.50× |",
+            "| 5. `llm-do serve`, model loaded: peak RSS | 170.0 MiB | 340.0 MiB | 2.0× |",
+        ] {
+            assert!(table.contains(line), "{line} missing from:\n{table}");
+        }
+        // A figure only llm-do has: a dash and no ratio; one llm-do lacks: no row.
+        let json =
+            "| 5. local model in-process, JSON Schema: decode tokens/s | 40.0 tok/s | — |  |";
+        assert!(table.contains(json), "{table}");
+        assert!(!table.contains("via `llm-do serve`: time to first token"), "{table}");
     }
 }
