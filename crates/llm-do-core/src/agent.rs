@@ -207,11 +207,11 @@ fn resolve_model(
     spec: &CallableSpec,
     config: &WorkerConfig,
 ) -> Result<Arc<ResolvedModel>> {
-    if let Some(model) = spec.cached_model(ctx.runtime_id()) {
+    if let Some(model) = spec.runtime_model().get(ctx.runtime_id()) {
         return Ok(model);
     }
     let model = Arc::new(ctx.resolve_model(spec.name(), config.model.as_ref())?);
-    spec.cache_model(ctx.runtime_id(), model.clone());
+    spec.runtime_model().set(ctx.runtime_id(), model.clone());
     Ok(model)
 }
 
@@ -262,7 +262,7 @@ async fn resolve_tools(
     worker: &CallableSpec,
     config: &WorkerConfig,
 ) -> Result<Arc<WorkerTools>> {
-    if let Some(tools) = worker.cached_tools(ctx.runtime_id()) {
+    if let Some(tools) = worker.runtime_tools().get(ctx.runtime_id()) {
         return Ok(tools);
     }
     let registry = ctx.registry();
@@ -297,7 +297,7 @@ async fn resolve_tools(
     let definitions = specs.iter().map(|t| t.tool_definition()).collect();
     let tools = Arc::new(WorkerTools { specs, definitions });
     if !dynamic {
-        worker.cache_tools(ctx.runtime_id(), tools.clone());
+        worker.runtime_tools().set(ctx.runtime_id(), tools.clone());
     }
     Ok(tools)
 }

@@ -44,6 +44,7 @@ pub mod prompt;
 pub mod registry;
 mod resolve;
 pub mod runtime;
+mod runtime_cache;
 pub mod schema;
 pub mod secrets;
 pub mod spec;

@@ -11,6 +11,7 @@ use crate::model::{ModelSettings, OutputMode, ToolDefinition};
 use crate::model_ref::ModelRef;
 use crate::prompt::Template;
 use crate::resolve::ResolvedModel;
+use crate::runtime_cache::RuntimeCache;
 use crate::schema;
 use crate::tool_files::OutputFiles;
 use futures::future::BoxFuture;
@@ -18,7 +19,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 /// A lazy reference to a spec: the `spec` function the macros generate (`my_tool::spec`).
 ///
@@ -100,9 +101,9 @@ pub struct CallableSpec {
     /// [`output_mode`](CallableSpec::output_mode), built once.
     output_mode: OnceLock<OutputMode>,
     /// A worker's tools as resolved in the last runtime that ran it (by runtime id).
-    tools: Mutex<Option<(u64, Arc<WorkerTools>)>>,
+    tools: RuntimeCache<WorkerTools>,
     /// A worker's model as resolved in the last runtime that ran it (by runtime id).
-    model: Mutex<Option<(u64, Arc<ResolvedModel>)>>,
+    model: RuntimeCache<ResolvedModel>,
     /// What every call reads from the schemas (attachment parameters, files in the result),
     /// worked out once.
     schema_traits: OnceLock<SchemaTraits>,
@@ -294,30 +295,14 @@ impl CallableSpec {
             .clone()
     }
 
-    /// The worker's tools resolved in the runtime `runtime`, if they were resolved there before.
-    pub(crate) fn cached_tools(&self, runtime: u64) -> Option<Arc<WorkerTools>> {
-        match &*self.tools.lock().unwrap_or_else(|p| p.into_inner()) {
-            Some((id, tools)) if *id == runtime => Some(tools.clone()),
-            _ => None,
-        }
+    /// The worker's tools as resolved in the last runtime that ran it.
+    pub(crate) fn runtime_tools(&self) -> &RuntimeCache<WorkerTools> {
+        &self.tools
     }
 
-    /// Keeps the worker's tools as resolved in the runtime `runtime`.
-    pub(crate) fn cache_tools(&self, runtime: u64, tools: Arc<WorkerTools>) {
-        *self.tools.lock().unwrap_or_else(|p| p.into_inner()) = Some((runtime, tools));
-    }
-
-    /// The worker's model resolved in the runtime `runtime`, if it was resolved there before.
-    pub(crate) fn cached_model(&self, runtime: u64) -> Option<Arc<ResolvedModel>> {
-        match &*self.model.lock().unwrap_or_else(|p| p.into_inner()) {
-            Some((id, model)) if *id == runtime => Some(model.clone()),
-            _ => None,
-        }
-    }
-
-    /// Keeps the worker's model as resolved in the runtime `runtime`.
-    pub(crate) fn cache_model(&self, runtime: u64, model: Arc<ResolvedModel>) {
-        *self.model.lock().unwrap_or_else(|p| p.into_inner()) = Some((runtime, model));
+    /// The worker's model as resolved in the last runtime that ran it.
+    pub(crate) fn runtime_model(&self) -> &RuntimeCache<ResolvedModel> {
+        &self.model
     }
 
     fn schema_traits(&self) -> SchemaTraits {
@@ -707,8 +692,8 @@ impl ToolSpecBuilder {
             input_validator: OnceLock::new(),
             output_validator: OnceLock::new(),
             output_mode: OnceLock::new(),
-            tools: Mutex::new(None),
-            model: Mutex::new(None),
+            tools: RuntimeCache::default(),
+            model: RuntimeCache::default(),
             schema_traits: OnceLock::new(),
         })
     }
@@ -1031,8 +1016,8 @@ impl WorkerSpecBuilder {
             input_validator: OnceLock::new(),
             output_validator: OnceLock::new(),
             output_mode: OnceLock::new(),
-            tools: Mutex::new(None),
-            model: Mutex::new(None),
+            tools: RuntimeCache::default(),
+            model: RuntimeCache::default(),
             schema_traits: OnceLock::new(),
         }))
     }
