@@ -358,13 +358,24 @@ impl OpenAiConfig {
         secrets
     }
 
-    /// Checks what can be checked without a request.
-    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
-        // A key pasted into the URL by mistake must not travel on in the error.
-        let invalid_url = |reason: &str| ConfigError::InvalidBaseUrl {
+    /// The URL of `path` (`/chat/completions`) under the base URL.
+    pub(crate) fn endpoint(&self, path: &str) -> Result<reqwest::Url, ConfigError> {
+        reqwest::Url::parse(&format!("{}{path}", self.base_url))
+            .map_err(|e| self.invalid_url(&e.to_string()))
+    }
+
+    /// The error for an unusable base URL. A key pasted into the URL by mistake must not
+    /// travel on in the error.
+    fn invalid_url(&self, reason: &str) -> ConfigError {
+        ConfigError::InvalidBaseUrl {
             url: Redactor::new().with_values(self.secrets()).redact(&self.base_url),
             reason: reason.to_owned(),
-        };
+        }
+    }
+
+    /// Checks what can be checked without a request.
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        let invalid_url = |reason: &str| self.invalid_url(reason);
         match reqwest::Url::parse(&self.base_url) {
             Err(e) => return Err(invalid_url(&e.to_string())),
             Ok(url) if !matches!(url.scheme(), "http" | "https") => {

@@ -186,7 +186,7 @@ impl fmt::Display for HttpStatus {
 impl std::error::Error for HttpStatus {}
 
 impl HttpStatus {
-    fn into_failure(self) -> Failure {
+    pub(crate) fn into_failure(self) -> Failure {
         let retryable = self.status == 429 || (500..=599).contains(&self.status);
         let message = provider_message(&self.body).unwrap_or_else(|| {
             http::StatusCode::from_u16(self.status)

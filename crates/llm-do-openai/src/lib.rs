@@ -66,6 +66,7 @@
 //! and by the tests and benchmarks that speak HTTP themselves.
 #![warn(missing_docs)]
 
+use bytes::Bytes;
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use llm_do_core::{
@@ -124,7 +125,7 @@ pub struct OpenAiProvider {
 
 struct Inner {
     config: OpenAiConfig,
-    client: Result<transport::Client, ConfigError>,
+    client: Result<transport::Transport, ConfigError>,
     redactor: Redactor,
     /// Each worker's tools and output schema, serialised once.
     prepared: prepared::Cache,
@@ -213,50 +214,54 @@ impl OpenAiProvider {
         let body =
             request::build(request, config, &prepared, sink.is_some()).map_err(fail_early)?;
         let plan = prepared.plan;
-        let result = retry::run(&config.retry, |_attempt| {
-            let body = &body;
-            async move {
-                match sink {
-                    None => attempt(client, body, plan, config.timeout).await,
-                    Some(sink) => attempt_streaming(client, body, plan, sink, config.timeout).await,
-                }
+        let result = match sink {
+            // Serialised once; each attempt sends the same bytes.
+            None => {
+                let body = request::to_bytes(&body).map_err(fail_early)?;
+                retry::run(&config.retry, |_| attempt(client, &body, plan, config.timeout)).await
             }
-        })
-        .await;
+            Some(sink) => {
+                retry::run(&config.retry, |_| {
+                    attempt_streaming(client, &body, plan, sink, config.timeout)
+                })
+                .await
+            }
+        };
         result.map_err(|gave_up| Failure::gave_up(gave_up, redactor))
     }
 }
 
 /// One non-streaming attempt.
 async fn attempt(
-    client: &transport::Client,
-    body: &ChatRequest<'_>,
+    transport: &transport::Transport,
+    body: &Bytes,
     plan: OutputPlan,
     timeout: Duration,
 ) -> Result<ModelResponse, Failure> {
-    let chat = client.chat();
-    let call = chat.create_byot::<&ChatRequest<'_>, Box<RawValue>>(body);
-    let raw = match tokio::time::timeout(timeout, call).await {
-        Ok(result) => result.map_err(error::from_openai)?,
-        Err(_) => return Err(timed_out(timeout)),
+    let raw = transport.post(body.clone(), timeout).await?;
+    let Ok(text) = std::str::from_utf8(&raw) else {
+        return Err(Failure::decode(
+            "the answer is not UTF-8 text",
+            &String::from_utf8_lossy(&raw),
+        ));
     };
-    decode::response(raw.get()).map(|answer| plan.finish(answer))
+    decode::response(text).map(|answer| plan.finish(answer))
 }
 
 /// One streamed attempt.
 async fn attempt_streaming(
-    client: &transport::Client,
+    transport: &transport::Transport,
     body: &ChatRequest<'_>,
     plan: OutputPlan,
     sink: &dyn DeltaSink,
     timeout: Duration,
 ) -> Result<ModelResponse, Failure> {
     let mut assembler = Assembler::new(plan, sink);
-    let received = match tokio::time::timeout(timeout, receive(client, body, &mut assembler)).await
-    {
-        Ok(result) => result,
-        Err(_) => Err(timed_out(timeout)),
-    };
+    let received =
+        match tokio::time::timeout(timeout, receive(transport, body, &mut assembler)).await {
+            Ok(result) => result,
+            Err(_) => Err(transport::attempt_timed_out(timeout)),
+        };
     match received {
         Ok(()) => assembler.finish(),
         // Pieces already reached the sink: tell it to discard them before the retry loop
@@ -271,11 +276,12 @@ async fn attempt_streaming(
 
 /// Feeds the chunks of a stream to the assembler.
 async fn receive(
-    client: &transport::Client,
+    transport: &transport::Transport,
     body: &ChatRequest<'_>,
     assembler: &mut Assembler<'_>,
 ) -> Result<(), Failure> {
-    let mut chunks = client
+    let mut chunks = transport
+        .openai()
         .chat()
         .create_stream_byot::<&ChatRequest<'_>, Box<RawValue>>(body)
         .await
@@ -285,10 +291,6 @@ async fn receive(
         assembler.push(chunk.get())?;
     }
     Ok(())
-}
-
-fn timed_out(timeout: Duration) -> Failure {
-    Failure::timeout(format!("no complete answer within the attempt timeout of {timeout:?}"))
 }
 
 impl Model for OpenAiProvider {

@@ -13,6 +13,16 @@ use llm_do_core::attachment::MediaKind;
 use llm_do_core::{ContentPart, Message, ModelErrorKind, ModelRequest};
 use std::borrow::Cow;
 
+/// The body as JSON, serialised once for all the attempts of a non-streaming request.
+pub(crate) fn to_bytes(body: &ChatRequest<'_>) -> Result<bytes::Bytes, Failure> {
+    serde_json::to_vec(body).map(bytes::Bytes::from).map_err(|e| {
+        Failure::new(
+            ModelErrorKind::InvalidRequest,
+            format!("could not serialise the request: {e}"),
+        )
+    })
+}
+
 /// The request body for `request`, with the worker's parts in `prepared`; `stream` asks for
 /// server-sent events (with a final usage chunk).
 pub(crate) fn build<'a>(

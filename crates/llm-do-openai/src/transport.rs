@@ -1,6 +1,13 @@
-//! The HTTP side: the async-openai client the provider uses, with our own configuration (no
+//! The HTTP side: one reqwest client per provider, with our own configuration (no
 //! environment lookups, no `Authorization` header without a key, credentials marked
-//! sensitive) and our own tower service in place of async-openai's default executor.
+//! sensitive). A non-streaming request is one POST through that client ([`Transport::post`]);
+//! a streamed one goes through async-openai's client (for its server-sent-event parsing), with
+//! our own tower service in place of async-openai's default executor.
+//!
+//! Why not async-openai for the non-streaming request too: its request factory rebuilds the
+//! request (URL, header map, body handle) in a boxed future per attempt and parses the answer
+//! twice (into a raw value, then into our wire types); going straight to reqwest keeps the
+//! provider's share of a loopback request small (docs/benchmarks.md, bench 2 and 3).
 //!
 //! The service exists for three reasons:
 //!
@@ -17,34 +24,47 @@
 //!   the stream assembler reports as a transport error.
 
 use super::config::{ConfigError, OpenAiConfig};
-use super::error::{HttpStatus, NoFirstByte, error_chain};
+use super::error::{Failure, HttpStatus, NoFirstByte, error_chain, from_reqwest};
 use super::wire::STREAM_BROKE_OFF;
 use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
 use bytes::Bytes;
 use futures::Stream;
 use futures::future::BoxFuture;
-use http::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use llm_do_core::secrets::is_secret_name;
 use secrecy::{ExposeSecret, SecretString};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-/// The async-openai client type the provider uses.
-pub(crate) type Client = async_openai::Client<WireConfig>;
+/// The provider's HTTP client: reqwest for non-streaming requests, async-openai (over the same
+/// reqwest client and connection pool) for streamed ones.
+pub(crate) struct Transport {
+    /// The headers of every request (credentials, configured headers, user agent) are this
+    /// client's default headers.
+    http: reqwest::Client,
+    /// `{base_url}/chat/completions`, parsed once.
+    chat_url: reqwest::Url,
+    /// How long the response headers may take.
+    first_byte: Duration,
+    openai: async_openai::Client<WireConfig>,
+}
 
-/// async-openai configuration built from an [`OpenAiConfig`]: base URL and ready-made headers.
+/// The chat-completions endpoint's path under the base URL (as async-openai appends it).
+const CHAT_COMPLETIONS: &str = "/chat/completions";
+
+/// async-openai configuration: the base URL. The headers are the reqwest client's defaults,
+/// so none are copied into each request here.
 #[derive(Debug, Clone)]
 pub(crate) struct WireConfig {
     base_url: String,
-    headers: HeaderMap,
     api_key: SecretString,
 }
 
 impl async_openai::config::Config for WireConfig {
     fn headers(&self) -> HeaderMap {
-        self.headers.clone()
+        HeaderMap::new()
     }
 
     fn url(&self, path: &str) -> String {
@@ -64,9 +84,9 @@ impl async_openai::config::Config for WireConfig {
     }
 }
 
-/// Builds the client for a configuration.
-pub(crate) fn client(config: &OpenAiConfig) -> Result<Client, ConfigError> {
-    config.validate()?;
+/// The headers every request carries: the configured ones and `Authorization` when there is a
+/// key, credentials marked sensitive (reqwest and `http` then keep them out of `Debug`).
+fn headers(config: &OpenAiConfig) -> Result<HeaderMap, ConfigError> {
     let mut headers = HeaderMap::new();
     for (name, value) in &config.headers {
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| {
@@ -79,24 +99,85 @@ pub(crate) fn client(config: &OpenAiConfig) -> Result<Client, ConfigError> {
         value.set_sensitive(is_secret_name(name.as_str()));
         headers.insert(name, value);
     }
-    let api_key = match &config.api_key {
-        Some(key) => {
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose_secret()))
-                .map_err(|_| ConfigError::InvalidApiKey)?;
-            value.set_sensitive(true);
-            headers.insert(AUTHORIZATION, value);
-            key.clone()
-        }
-        None => SecretString::from(String::new()),
-    };
+    if let Some(key) = &config.api_key {
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose_secret()))
+            .map_err(|_| ConfigError::InvalidApiKey)?;
+        value.set_sensitive(true);
+        headers.insert(AUTHORIZATION, value);
+    }
+    Ok(headers)
+}
+
+/// Builds the transport for a configuration.
+pub(crate) fn client(config: &OpenAiConfig) -> Result<Transport, ConfigError> {
+    config.validate()?;
     let http = crate::http::client_builder()
         .user_agent(concat!("llm-do/", env!("CARGO_PKG_VERSION")))
+        .default_headers(headers(config)?)
         .connect_timeout(config.connect_timeout.min(config.timeout))
         .build()
         .map_err(|e| ConfigError::Client(e.to_string()))?;
-    let wire = WireConfig { base_url: config.base_url.clone(), headers, api_key };
+    let chat_url = config.endpoint(CHAT_COMPLETIONS)?;
+    let api_key = config.api_key.clone().unwrap_or_else(|| SecretString::from(String::new()));
+    let wire = WireConfig { base_url: config.base_url.clone(), api_key };
     let service = HttpService { http: http.clone(), first_byte: config.first_byte_timeout };
-    Ok(async_openai::Client::build(http, wire).with_http_service(service))
+    let openai = async_openai::Client::build(http.clone(), wire).with_http_service(service);
+    Ok(Transport { http, chat_url, first_byte: config.first_byte_timeout, openai })
+}
+
+impl Transport {
+    /// async-openai's client, for streamed requests.
+    pub(crate) fn openai(&self) -> &async_openai::Client<WireConfig> {
+        &self.openai
+    }
+
+    /// One non-streaming exchange: POSTs `body` (JSON) to the chat-completions endpoint and
+    /// returns the answer's body. The response headers must arrive within the first-byte
+    /// timeout and the whole body within `timeout` of the start; one timer covers both (it
+    /// is moved on once the headers are in). A non-success status is an [`HttpStatus`]
+    /// failure (status, `Retry-After`, body).
+    pub(crate) async fn post(&self, body: Bytes, timeout: Duration) -> Result<Bytes, Failure> {
+        let started = tokio::time::Instant::now();
+        let headers_late = self.first_byte < timeout;
+        let deadline = tokio::time::sleep_until(started + self.first_byte.min(timeout));
+        let mut deadline = std::pin::pin!(deadline);
+        let request = self
+            .http
+            .post(self.chat_url.clone())
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .body(body)
+            .send();
+        let response = tokio::select! {
+            biased;
+            response = request => response.map_err(from_reqwest)?,
+            () = &mut deadline => {
+                return Err(if headers_late {
+                    Failure::timeout(NoFirstByte(self.first_byte).to_string())
+                } else {
+                    attempt_timed_out(timeout)
+                });
+            }
+        };
+        if headers_late {
+            deadline.as_mut().reset(started + timeout);
+        }
+        let read = async {
+            if !response.status().is_success() {
+                return Err(status_error(response).await.into_failure());
+            }
+            response.bytes().await.map_err(from_reqwest)
+        };
+        tokio::select! {
+            biased;
+            read = read => read,
+            () = &mut deadline => Err(attempt_timed_out(timeout)),
+        }
+    }
+}
+
+/// The failure of an attempt that took longer than its timeout.
+pub(crate) fn attempt_timed_out(timeout: Duration) -> Failure {
+    Failure::timeout(format!("no complete answer within the attempt timeout of {timeout:?}"))
 }
 
 /// Executes requests for async-openai (see the module documentation for why).
@@ -343,16 +424,23 @@ mod tests {
 
     #[test]
     fn headers_are_built_without_env_and_marked_sensitive() {
-        let with_key = client(&OpenAiConfig::new().api_key("sk-test-SECRET123").header("x-a", "b"));
-        assert!(with_key.is_ok());
-        let config = OpenAiConfig::new().api_key("sk-test-SECRET123").header("api-key", "zzzz");
-        let c = client(&config).unwrap();
-        let headers = async_openai::config::Config::headers(c.config());
-        assert!(headers.get(AUTHORIZATION).is_some_and(HeaderValue::is_sensitive));
-        assert!(headers.get("api-key").is_some_and(HeaderValue::is_sensitive));
-        let keyless = client(&OpenAiConfig::new()).unwrap();
         assert!(
-            async_openai::config::Config::headers(keyless.config()).get(AUTHORIZATION).is_none()
+            client(&OpenAiConfig::new().api_key("sk-test-SECRET123").header("x-a", "b")).is_ok()
+        );
+        let config = OpenAiConfig::new().api_key("sk-test-SECRET123").header("api-key", "zzzz");
+        let h = headers(&config).unwrap();
+        assert!(h.get(AUTHORIZATION).is_some_and(HeaderValue::is_sensitive));
+        assert!(h.get("api-key").is_some_and(HeaderValue::is_sensitive));
+        assert!(h.get("x-a").is_none());
+        assert!(headers(&OpenAiConfig::new()).unwrap().get(AUTHORIZATION).is_none());
+    }
+
+    #[test]
+    fn the_endpoint_is_under_the_base_url() {
+        let config = OpenAiConfig::new().base_url("http://127.0.0.1:9/v1/");
+        assert_eq!(
+            client(&config).unwrap().chat_url.as_str(),
+            "http://127.0.0.1:9/v1/chat/completions"
         );
     }
 }
