@@ -1,10 +1,15 @@
 //! Bench 2: the workload over loopback HTTP, one run after the other, through the OpenAI
 //! provider against the test server at 0 ms latency; and the same two requests sent by a bare
 //! `reqwest` client (the floor), to show the harness's share of the time.
+//!
+//! The two are timed in alternating blocks (harness, floor, floor, harness, ...) rather than
+//! one after the other: the rate of this machine drifts by ±10 % from one second to the next,
+//! and a comparison of two stretches of time measures that drift as much as the harness.
 
 use crate::stats::{median, micros};
 use crate::workload::{Variant, shout, shouter, shouter_structured};
 use anyhow::{Context, Result, ensure};
+use futures::future::BoxFuture;
 use llm_do::Runtime;
 use llm_do::providers::openai::{OpenAiConfig, OpenAiProvider};
 use llm_do_testkit::TestServer;
@@ -26,6 +31,9 @@ pub struct Args {
     /// Untimed runs first.
     #[arg(long, default_value_t = 20)]
     pub warmup: usize,
+    /// Blocks per repeat in which the harness and the floor take turns.
+    #[arg(long, default_value_t = 10)]
+    pub blocks: usize,
 }
 
 /// A runtime whose workers reach the server at `base_url` through the OpenAI provider.
@@ -52,11 +60,18 @@ pub fn bench(args: &Args) -> Result<Value> {
         let mut results = Vec::new();
         for variant in Variant::ALL {
             let rt = http_runtime(&args.base_url);
-            let harness = timed(args, || async { variant.run(&rt.ctx()).await.map(drop) }).await?;
             let bodies = wire_bodies(variant).await?;
             let client = llm_do_openai::http::client();
             let url = format!("{}/chat/completions", args.base_url.trim_end_matches('/'));
-            let floor = timed(args, || raw_run(&client, &url, &bodies)).await?;
+            let run = |contender: Contender| -> BoxFuture<'_, llm_do::Result<()>> {
+                match contender {
+                    Contender::Harness => {
+                        Box::pin(async { variant.run(&rt.ctx()).await.map(drop) })
+                    }
+                    Contender::Floor => Box::pin(raw_run(&client, &url, &bodies)),
+                }
+            };
+            let [harness, floor] = timed(args, run).await?;
             results.push(json!({
                 "variant": variant.name(),
                 "llm_do": harness,
@@ -69,30 +84,58 @@ pub fn bench(args: &Args) -> Result<Value> {
             "bench": "loopback",
             "runs": args.runs,
             "repeats": args.repeats,
+            "blocks": args.blocks.clamp(1, args.runs),
             "results": results,
         }))
     })
 }
 
-/// Times `args.runs` sequential runs of `run`, `args.repeats` times after a warm-up.
-async fn timed<F, Fut>(args: &Args, run: F) -> Result<Value>
+/// What bench 2 times.
+#[derive(Debug, Clone, Copy)]
+enum Contender {
+    /// The workload through llm-do.
+    Harness,
+    /// Its two requests through a bare client.
+    Floor,
+}
+
+/// Times `args.runs` sequential runs of each contender, `args.repeats` times after a warm-up,
+/// in `args.blocks` blocks per repeat in which they take turns (the one that went second goes
+/// first in the next block); returns the harness's figures and the floor's.
+async fn timed<'a, F>(args: &Args, run: F) -> Result<[Value; 2]>
 where
-    F: Fn() -> Fut,
-    Fut: Future<Output = llm_do::Result<()>>,
+    F: Fn(Contender) -> BoxFuture<'a, llm_do::Result<()>>,
 {
-    let mut per_run = Vec::with_capacity(args.repeats);
-    for repeat in 0..=args.repeats {
-        let n = if repeat == 0 { args.warmup.max(1) } else { args.runs };
-        let started = Instant::now();
-        for _ in 0..n {
-            run().await.context("a run failed")?;
-        }
-        if repeat > 0 {
-            per_run.push(micros(started.elapsed()) / n as f64);
+    for _ in 0..args.warmup.max(1) {
+        for contender in [Contender::Harness, Contender::Floor] {
+            run(contender).await.context("a warm-up run failed")?;
         }
     }
-    let us = median(&per_run);
-    Ok(json!({ "us_per_run": us, "runs_per_s": 1e6 / us, "us_per_run_repeats": per_run }))
+    let blocks = args.blocks.clamp(1, args.runs);
+    let mut per_run = [Vec::with_capacity(args.repeats), Vec::with_capacity(args.repeats)];
+    for _ in 0..args.repeats {
+        let mut spent = [Duration::ZERO; 2];
+        for block in 0..blocks {
+            // The runs split as evenly as they can: the first `runs % blocks` blocks get one more.
+            let n = args.runs / blocks + usize::from(block < args.runs % blocks);
+            let order = if block % 2 == 0 { [0, 1] } else { [1, 0] };
+            for who in order {
+                let contender = if who == 0 { Contender::Harness } else { Contender::Floor };
+                let started = Instant::now();
+                for _ in 0..n {
+                    run(contender).await.context("a run failed")?;
+                }
+                spent[who] += started.elapsed();
+            }
+        }
+        for (who, spent) in spent.into_iter().enumerate() {
+            per_run[who].push(micros(spent) / args.runs as f64);
+        }
+    }
+    Ok(per_run.map(|per_run| {
+        let us = median(&per_run);
+        json!({ "us_per_run": us, "runs_per_s": 1e6 / us, "us_per_run_repeats": per_run })
+    }))
 }
 
 /// The exact request bodies the provider sends for one run of `variant`, recorded by an

@@ -226,6 +226,10 @@ impl Validator {
     /// assert!(v.validate(&serde_json::json!(1)).is_ok());
     /// ```
     pub fn validate(&self, value: &Value) -> Result<(), String> {
+        // The usual case, a valid value, without collecting (and allocating) errors.
+        if self.inner.is_valid(value) {
+            return Ok(());
+        }
         let mut messages = Vec::new();
         let mut count = 0usize;
         for error in self.inner.iter_errors(value) {
