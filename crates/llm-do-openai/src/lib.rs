@@ -101,8 +101,8 @@ use output::OutputPlan;
 use stream::Assembler;
 use wire::ChatRequest;
 
-/// A [`Model`] that talks to an OpenAI-compatible chat-completions endpoint over HTTP (via
-/// [async-openai](https://docs.rs/async-openai)).
+/// A [`Model`] that talks to an OpenAI-compatible chat-completions endpoint over HTTP (reqwest;
+/// streamed answers through [async-openai](https://docs.rs/async-openai)'s event-stream reader).
 ///
 /// Cheap to clone (the HTTP client and its connection pool are shared) and safe to use from
 /// many tasks at once.

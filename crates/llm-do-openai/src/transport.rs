@@ -9,7 +9,7 @@
 //! twice (into a raw value, then into our wire types); going straight to reqwest keeps the
 //! provider's share of a loopback request small (docs/benchmarks.md, bench 2 and 3).
 //!
-//! The service exists for three reasons:
+//! The service (streamed requests only) exists for three reasons:
 //!
 //! - async-openai's default executor retries 429s itself (three times, its own backoff). We
 //!   replace it so that one [`RetryPolicy`](super::RetryPolicy) governs every transient
