@@ -1,0 +1,109 @@
+//! Answers the test server does not give, from a socket that writes exact bytes: a body that
+//! stalls after the response headers (the attempt timeout must still fire once the first-byte
+//! deadline has been passed on), and a body that is not UTF-8 (a typed decode error, not a
+//! panic or a retry).
+
+#[allow(dead_code)]
+mod common;
+
+use common::{KEY, bounded, model_error};
+use llm_do::ModelErrorKind;
+use llm_do::prelude::*;
+use llm_do_openai::{OpenAiConfig, OpenAiProvider, RetryPolicy};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// Answer a question.
+#[worker(prompt = "Answer: {question}", model = "openai:gpt-4o-mini")]
+async fn answer(ctx: &Ctx, question: String) -> Result<String>;
+
+/// A server that answers every request on every connection with `bytes`, then keeps the
+/// connection open without writing more.
+async fn serve_bytes(bytes: &'static [u8]) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut received = Vec::new();
+                while !request_complete(&received) {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => received.extend_from_slice(&buf[..n]),
+                    }
+                }
+                if socket.write_all(bytes).await.is_err() {
+                    return;
+                }
+                // Hold the connection until the client goes away.
+                while matches!(socket.read(&mut buf).await, Ok(n) if n > 0) {}
+            });
+        }
+    });
+    base_url
+}
+
+/// `true` once the head and `Content-Length` bytes of body have arrived.
+fn request_complete(received: &[u8]) -> bool {
+    let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") else { return false };
+    let head = String::from_utf8_lossy(&received[..end]).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    received.len() >= end + 4 + length
+}
+
+async fn ask(base_url: String, tweak: impl FnOnce(OpenAiConfig) -> OpenAiConfig) -> Error {
+    let config = OpenAiConfig::new().base_url(base_url).api_key(KEY).retry(RetryPolicy::none());
+    let rt = Runtime::builder().provider("openai", OpenAiProvider::new(tweak(config))).build();
+    let result = bounded(answer(&rt.ctx(), "six times seven?".into())).await;
+    let error = result.expect_err("the answer cannot be complete");
+    assert!(!format!("{error} {error:?}").contains(KEY));
+    error
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_after_the_headers_ends_in_the_attempt_timeout() {
+    let url = serve_bytes(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"choi",
+    )
+    .await;
+    let error = ask(url, |c| {
+        c.first_byte_timeout(Duration::from_secs(20)).timeout(Duration::from_millis(400))
+    })
+    .await;
+    let e = model_error(&error);
+    assert_eq!(e.kind(), ModelErrorKind::Timeout, "{e}");
+    assert!(e.message().contains("attempt timeout of 400ms"), "{e}");
+    assert!(e.is_retryable());
+}
+
+#[tokio::test]
+async fn headers_that_never_come_end_in_the_first_byte_timeout_when_it_is_the_shorter() {
+    let url = serve_bytes(b"").await;
+    let error = ask(url, |c| {
+        c.first_byte_timeout(Duration::from_millis(300)).timeout(Duration::from_secs(20))
+    })
+    .await;
+    let e = model_error(&error);
+    assert_eq!(e.kind(), ModelErrorKind::Timeout, "{e}");
+    assert!(e.message().contains("first-byte timeout of 300ms"), "{e}");
+}
+
+#[tokio::test]
+async fn an_answer_that_is_not_utf8_is_a_decode_error_quoting_the_body() {
+    let url = serve_bytes(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 15\r\n\r\n{\"choices\":[\xff]}",
+    )
+    .await;
+    let error = ask(url, |c| c).await;
+    let e = model_error(&error);
+    assert_eq!(e.kind(), ModelErrorKind::Decode, "{e}");
+    assert!(e.message().contains("not UTF-8"), "{e}");
+    assert!(e.message().contains("{\"choices\":["), "{e}");
+    assert!(!e.is_retryable());
+}
