@@ -267,8 +267,11 @@ fn local(
         let server = start_llama_cpp(python, &gguf, &log)?;
         let more = ["--base-url", server.url.as_str(), "--server", "llama-cpp"];
         let mut result = served(exe_cmd, &local_args, &more, &server)?;
-        result["gguf"] = json!(gguf.display().to_string());
-        result["server_log"] = json!(log.display().to_string());
+        // File names only: the results are published, the machine's paths are not theirs.
+        // The log lies beside the JSON file.
+        let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+        result["gguf"] = json!(name(&gguf));
+        result["server_log"] = json!(name(&log));
         llama_cpp.insert("local_serve".into(), result);
         let version = "import importlib.metadata as m; print(m.version('llama_cpp_python'))";
         let python = python.display().to_string();
