@@ -7,7 +7,7 @@
 mod common;
 
 use common::bounded;
-use common::{KEY, config, model_error, recording};
+use common::{KEY, config, model_error, recording, request_complete};
 use llm_do::prelude::*;
 use llm_do::testing::Reply;
 use llm_do::{EventKind, EventLog, ModelErrorKind, ModelResponse, Usage};
@@ -347,18 +347,6 @@ async fn hold_one_request(
             Ok(_) => {}
         }
     }
-}
-
-/// `true` once the head and `Content-Length` bytes of body have arrived.
-fn request_complete(received: &[u8]) -> bool {
-    let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") else { return false };
-    let head = String::from_utf8_lossy(&received[..end]).to_ascii_lowercase();
-    let length = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .unwrap_or(0);
-    received.len() >= end + 4 + length
 }
 
 /// Resolves once the request is in flight (and, streaming, its first piece has arrived).

@@ -6,7 +6,7 @@
 #[allow(dead_code)]
 mod common;
 
-use common::{KEY, bounded, model_error};
+use common::{KEY, bounded, model_error, request_complete};
 use llm_do::ModelErrorKind;
 use llm_do::prelude::*;
 use llm_do_openai::{OpenAiConfig, OpenAiProvider, RetryPolicy};
@@ -43,18 +43,6 @@ async fn serve_bytes(bytes: &'static [u8]) -> String {
         }
     });
     base_url
-}
-
-/// `true` once the head and `Content-Length` bytes of body have arrived.
-fn request_complete(received: &[u8]) -> bool {
-    let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") else { return false };
-    let head = String::from_utf8_lossy(&received[..end]).to_ascii_lowercase();
-    let length = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .unwrap_or(0);
-    received.len() >= end + 4 + length
 }
 
 async fn ask(base_url: String, tweak: impl FnOnce(OpenAiConfig) -> OpenAiConfig) -> Error {

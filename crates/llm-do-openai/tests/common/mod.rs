@@ -89,3 +89,15 @@ pub async fn bounded<F: std::future::Future>(fut: F) -> F::Output {
         Err(_) => panic!("test future did not finish within 30 s (deadlock or hang)"),
     }
 }
+
+/// For a server written on a raw socket: `true` once the head and `Content-Length` bytes of body have arrived.
+pub fn request_complete(received: &[u8]) -> bool {
+    let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") else { return false };
+    let head = String::from_utf8_lossy(&received[..end]).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    received.len() >= end + 4 + length
+}
