@@ -148,23 +148,9 @@ fn target_dir(root: &Path) -> PathBuf {
 /// returns its Python.
 fn peer_venv(root: &Path, work: &Path) -> Result<PathBuf> {
     let lock = root.join("benches/peer/requirements.txt");
-    let wanted = std::fs::read_to_string(&lock)
-        .with_context(|| format!("cannot read {}", lock.display()))?;
-    let venv = work.join("venv");
-    let python = venv.join("bin/python");
-    let stamp = venv.join("llm-do-requirements.txt");
-    if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&wanted) {
-        return Ok(python);
-    }
-    let system_python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    exec(Command::new(&system_python).args(["-m", "venv", "--clear"]).arg(&venv))?;
-    exec(
-        Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--require-hashes", "--no-deps", "-r"])
-            .arg(&lock),
-    )?;
-    std::fs::write(&stamp, wanted).with_context(|| format!("cannot write {}", stamp.display()))?;
-    Ok(python)
+    venv(&work.join("venv"), &[&lock], |python| {
+        exec(Command::new(python).args(PIP_INSTALL).arg(&lock))
+    })
 }
 
 /// Makes (once per pair of lock files) the virtualenv of bench 5's peer, llama.cpp's
@@ -179,30 +165,40 @@ fn peer_venv(root: &Path, work: &Path) -> Result<PathBuf> {
 fn llama_cpp_venv(root: &Path, work: &Path) -> Result<PathBuf> {
     let dir = root.join("benches/peer/llama-cpp");
     let (build, lock) = (dir.join("build.txt"), dir.join("requirements.txt"));
+    venv(&work.join("venv-llama-cpp"), &[&build, &lock], |python| {
+        eprintln!("llm-do: building llama-cpp-python (compiles llama.cpp: several minutes)");
+        exec(Command::new(python).args(PIP_INSTALL).arg(&build))?;
+        exec(
+            Command::new(python)
+                .args(PIP_INSTALL)
+                .arg(&lock)
+                .arg("--no-build-isolation")
+                // The multimodal (llava) library is not needed to serve a text model.
+                .env("CMAKE_ARGS", "-DLLAVA_BUILD=OFF"),
+        )
+    })
+}
+
+/// pip installing exactly the pinned, hash-checked packages of a lock file (`-r` follows).
+const PIP_INSTALL: [&str; 7] =
+    ["-m", "pip", "install", "--quiet", "--require-hashes", "--no-deps", "-r"];
+
+/// The virtualenv at `dir`, made afresh with `install` (given its Python) unless it was made
+/// from the same contents of `locks`; returns its Python.
+fn venv(dir: &Path, locks: &[&Path], install: impl FnOnce(&Path) -> Result<()>) -> Result<PathBuf> {
     let mut wanted = String::new();
-    for file in [&build, &lock] {
-        wanted += &std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
+    for lock in locks {
+        wanted += &std::fs::read_to_string(lock)
+            .with_context(|| format!("cannot read {}", lock.display()))?;
     }
-    let venv = work.join("venv-llama-cpp");
-    let python = venv.join("bin/python");
-    let stamp = venv.join("llm-do-requirements.txt");
+    let python = dir.join("bin/python");
+    let stamp = dir.join("llm-do-requirements.txt");
     if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&wanted) {
         return Ok(python);
     }
-    eprintln!("llm-do: building llama-cpp-python (compiles llama.cpp: several minutes)");
     let system_python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    exec(Command::new(&system_python).args(["-m", "venv", "--clear"]).arg(&venv))?;
-    let install = ["-m", "pip", "install", "--quiet", "--require-hashes", "--no-deps", "-r"];
-    exec(Command::new(&python).args(install).arg(&build))?;
-    exec(
-        Command::new(&python)
-            .args(install)
-            .arg(&lock)
-            .arg("--no-build-isolation")
-            // The multimodal (llava) library is not needed to serve a text model.
-            .env("CMAKE_ARGS", "-DLLAVA_BUILD=OFF"),
-    )?;
+    exec(Command::new(&system_python).args(["-m", "venv", "--clear"]).arg(dir))?;
+    install(&python)?;
     std::fs::write(&stamp, wanted).with_context(|| format!("cannot write {}", stamp.display()))?;
     Ok(python)
 }
