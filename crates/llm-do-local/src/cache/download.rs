@@ -145,10 +145,12 @@ pub(crate) struct Downloaded {
     pub(crate) sha256: String,
 }
 
-/// Streams the wheel at `link` into `dest` (created), hashing it; at most `limit` bytes.
+/// Streams the wheel at `link` into `file` (the empty file at `dest`), hashing it; at most
+/// `limit` bytes.
 pub(crate) async fn wheel(
     client: &Client,
     link: &WheelLink,
+    file: std::fs::File,
     dest: &Path,
     limit: u64,
     label: &str,
@@ -161,8 +163,7 @@ pub(crate) async fn wheel(
     if announced.is_some_and(|n| n > limit) {
         return Err(FetchError::TooLarge { url: redact(url), limit });
     }
-    let file =
-        tokio::fs::File::create(dest).await.map_err(|e| FetchError::io(dest, "created", e))?;
+    let file = tokio::fs::File::from_std(file);
     let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
     let bar = progress(announced, label);
     let mut hasher = Sha256::new();

