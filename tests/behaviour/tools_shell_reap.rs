@@ -1,6 +1,7 @@
 //! Hostile input: nothing a shell command starts outlives its call. A program that leaves
 //! its process group (a daemon, `setsid`) is killed at the time limit, at the end of the call,
-//! and when the call is dropped; checked by pid in `/proc`.
+//! and when the call is dropped; and the command dies with the process that called the tool
+//! even when that process is killed outright. Checked by pid in `/proc`.
 
 #![cfg(target_os = "linux")]
 
@@ -112,4 +113,52 @@ async fn a_dropped_call_kills_its_command_and_what_it_started() {
     call.abort(); // drops the call's future, as a run that ends for any reason does
     assert!(call.await.unwrap_err().is_cancelled());
     assert!(gone(pid).await, "the setsid child {pid} outlived the dropped call");
+}
+
+/// Run by [`a_command_dies_with_a_process_that_is_killed_outright`] in a child process: runs
+/// `sleep 305.5` through the shell tool until it is killed.
+#[tokio::test]
+#[ignore = "run by a_command_dies_with_a_process_that_is_killed_outright in a child process"]
+async fn holder_of_a_running_command() {
+    let root = std::env::var_os("LLM_DO_TEST_SHELL_HOLDER").expect("run by its parent test");
+    let _ = shell(std::path::Path::new(&root), Duration::from_secs(600)).run("sleep 305.5").await;
+}
+
+/// No destructor runs when the process that called the tool is killed with SIGKILL: the kernel
+/// kills the command (the parent-death signal of `llm-do-process`).
+#[tokio::test]
+async fn a_command_dies_with_a_process_that_is_killed_outright() {
+    let root = tempfile::tempdir().unwrap();
+    let mut holder = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "tools_shell_reap::holder_of_a_running_command"])
+        .args(["--test-threads=1", "--nocapture"])
+        .env("LLM_DO_TEST_SHELL_HOLDER", root.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..1500 {
+        seen = pids_of(&["sleep", "305.5"]);
+        if !seen.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen.len(), 1, "the holder's command is running");
+    holder.kill().unwrap(); // SIGKILL
+    holder.wait().unwrap();
+    let mut dead = false;
+    for _ in 0..500 {
+        dead = !alive(seen[0]);
+        if dead {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if !dead {
+        // Leave nothing behind when the test fails.
+        llm_do_process::kill_group(seen[0]); // it leads its own group
+    }
+    assert!(dead, "the command {} outlived the process killed with SIGKILL", seen[0]);
 }

@@ -1,6 +1,6 @@
 //! Child processes tied to llm-do's life: the one home of that rule for every crate that
-//! starts a long-lived process (MCP stdio servers in `llm-do-mcp`, the local `restate-server`
-//! of `llm-do-restate`).
+//! starts a process (MCP stdio servers in `llm-do-mcp`, the local `restate-server` of
+//! `llm-do-restate`, the shell tool's commands in `llm-do-tools`).
 //!
 //! - [`guard`]: the child runs as the leader of its own process group, so that
 //!   [`kill_group`] ends it with whatever it started (the grandchildren of launchers such as

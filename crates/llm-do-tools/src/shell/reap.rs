@@ -15,7 +15,7 @@
 //! The scan is repeated until it finds nothing (at most [`ROUNDS`] times), so that a process
 //! forked during one round is caught by the next.
 //!
-//! Not covered (documented in `docs/approvals.md`): a descendant that both clears its
+//! Not covered (documented in `docs/hostile-input.md`): a descendant that both clears its
 //! environment (`env -i`, `execve` with an empty environment) and is re-parented away from the
 //! tree (double fork); a descendant that changes user (setuid programs) — it cannot be
 //! signalled; and, on systems other than Linux, anything that leaves the process group. A
@@ -62,9 +62,8 @@ impl Tree {
 
     /// Kills every process of the call that is still running.
     pub(crate) fn kill(&mut self) {
-        #[cfg(unix)]
-        if let Some(pid) = self.leader.and_then(rustix::process::Pid::from_raw) {
-            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        if let Some(leader) = self.leader.and_then(|pid| u32::try_from(pid).ok()) {
+            llm_do_process::kill_group(leader);
         }
         #[cfg(target_os = "linux")]
         for _ in 0..ROUNDS {

@@ -62,8 +62,9 @@ pub(crate) async fn run(inv: Invocation<'_>) -> Result<ShellOutput, ToolError> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    #[cfg(unix)]
-    cmd.process_group(0); // its own group, so that a timeout can end its children too
+    // Its own process group (so that a timeout ends its children too) and, on Linux, the
+    // kernel's kill when this process dies, even by SIGKILL (no destructor runs then).
+    llm_do_process::guard(cmd.as_std_mut());
     let mut child =
         cmd.spawn().map_err(|source| ToolError::Spawn { program: program.clone(), source })?;
     // Declared after `child`, so dropped before it: when the call is dropped (cancelled), the
