@@ -7,6 +7,7 @@ use llm_do_core::ModelResponse;
 use llm_do_core::attachment::InputCapabilities;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::io::Write as _;
 use std::path::Path;
 
 /// The `format` tag of cassettes written by this version.
@@ -197,6 +198,14 @@ impl Cassette {
     /// let path = dir.path().join("sub/c.json");
     /// Cassette::default().save(&path).unwrap();
     /// assert!(Cassette::load(&path).unwrap().interactions.is_empty());
+    ///
+    /// // A save that fails (here: a directory is in the way) is an error that names the
+    /// // path, and leaves no temporary file behind.
+    /// let blocked = dir.path().join("blocked.json");
+    /// std::fs::create_dir(&blocked).unwrap();
+    /// let err = Cassette::default().save(&blocked).unwrap_err();
+    /// assert!(matches!(err, llm_do_testing::cassette::CassetteError::Write { .. }), "{err}");
+    /// assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2); // `sub`, `blocked.json`
     /// ```
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), CassetteError> {
         let path = path.as_ref();
@@ -204,9 +213,19 @@ impl Cassette {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(write_err)?;
         }
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        std::fs::write(&tmp, self.to_pretty_json()).map_err(write_err)?;
-        std::fs::rename(&tmp, path).map_err(write_err)
+        // A temporary file of this save's own beside the cassette (two saves never share
+        // one), renamed into place; deleted when the write or the rename fails.
+        let dir = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".cassette-");
+        // The mode a plain `fs::write` gives (0666 less the umask), not tempfile's 0600.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let mut tmp = builder.tempfile_in(dir).map_err(write_err)?;
+        tmp.write_all(self.to_pretty_json().as_bytes()).map_err(write_err)?;
+        tmp.persist(path).map(drop).map_err(|e| write_err(e.error))
     }
 }
