@@ -61,7 +61,10 @@ async fn serve(args: Serve) -> Result<(), TestkitError> {
         Some(path) => load_script(path)?,
         None => Vec::new(),
     };
+    // Nobody can read a standalone server's recorded requests: it keeps none, so that its
+    // memory stays flat under a benchmark's load.
     let mut builder = TestServer::builder()
+        .keep_requests(0)
         .port(args.port)
         .latency(Duration::from_millis(args.latency_ms))
         .script(script);

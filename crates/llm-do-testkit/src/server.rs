@@ -299,6 +299,7 @@ pub struct TestServerBuilder {
     stream_pause: Duration,
     port: u16,
     models: Vec<String>,
+    keep_requests: Option<usize>,
 }
 
 impl TestServerBuilder {
@@ -389,6 +390,29 @@ impl TestServerBuilder {
         self
     }
 
+    /// Keeps only the last `n` requests for [`requests`](TestServer::requests) and
+    /// [`last_request`](TestServer::last_request) (default: every request), so that a server
+    /// that runs long under load (the `serve` command keeps none) does not grow with every
+    /// request. [`request_count`](TestServer::request_count) still counts them all.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = llm_do_testkit::TestServer::builder().keep_requests(1).start().await?;
+    /// let (http, models) = (llm_do_openai::http::client(), format!("{}/models", server.base_url()));
+    /// http.get(&models).send().await?;
+    /// http.get(format!("{models}/gpt-4o")).send().await?;
+    /// assert_eq!(server.request_count(), 2);
+    /// let kept: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    /// assert_eq!(kept, ["/v1/models/gpt-4o"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn keep_requests(mut self, n: usize) -> Self {
+        self.keep_requests = Some(n);
+        self
+    }
+
     /// Binds `127.0.0.1:PORT` and starts serving on the current Tokio runtime.
     ///
     /// ```
@@ -420,6 +444,7 @@ impl TestServerBuilder {
             models,
             self.latency,
             self.stream_pause,
+            self.keep_requests.unwrap_or(usize::MAX),
         ));
         let (stop, stopped) = oneshot::channel::<()>();
         let serve = axum::serve(listener, routes::router(Arc::clone(&shared)))

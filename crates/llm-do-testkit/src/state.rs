@@ -22,7 +22,11 @@ pub(crate) struct Shared {
     script: Mutex<VecDeque<Reply>>,
     faults: Mutex<VecDeque<Fault>>,
     rate: Option<Mutex<FaultRate>>,
-    requests: Mutex<Vec<RecordedRequest>>,
+    /// The last `keep` requests received.
+    requests: Mutex<VecDeque<RecordedRequest>>,
+    keep: usize,
+    /// Every request received.
+    received: AtomicU64,
     models: Mutex<Vec<String>>,
     calls: AtomicU64,
     completions: AtomicU64,
@@ -42,12 +46,15 @@ impl Shared {
         models: Vec<String>,
         latency: Duration,
         stream_pause: Duration,
+        keep: usize,
     ) -> Self {
         Self {
             script: Mutex::new(script.into()),
             faults: Mutex::new(faults.into()),
             rate: rate.map(Mutex::new),
-            requests: Mutex::new(Vec::new()),
+            requests: Mutex::new(VecDeque::new()),
+            keep,
+            received: AtomicU64::new(0),
             models: Mutex::new(models),
             calls: AtomicU64::new(0),
             completions: AtomicU64::new(0),
@@ -70,19 +77,27 @@ impl Shared {
     }
 
     pub(crate) fn record(&self, request: RecordedRequest) {
-        lock(&self.requests).push(request);
+        self.received.fetch_add(1, Ordering::Relaxed);
+        if self.keep == 0 {
+            return;
+        }
+        let mut requests = lock(&self.requests);
+        if requests.len() == self.keep {
+            requests.pop_front();
+        }
+        requests.push_back(request);
     }
 
     pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.requests).clone()
+        lock(&self.requests).iter().cloned().collect()
     }
 
     pub(crate) fn request_count(&self) -> usize {
-        lock(&self.requests).len()
+        usize::try_from(self.received.load(Ordering::Relaxed)).unwrap_or(usize::MAX)
     }
 
     pub(crate) fn last_request(&self) -> Option<RecordedRequest> {
-        lock(&self.requests).last().cloned()
+        lock(&self.requests).back().cloned()
     }
 
     pub(crate) fn push_reply(&self, reply: Reply) {
