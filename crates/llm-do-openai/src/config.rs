@@ -21,6 +21,9 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// ([`OpenAiConfig::first_byte_timeout`]).
 pub const DEFAULT_FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The default size limit of one answer ([`OpenAiConfig::max_answer_bytes`]): 64 MiB.
+pub const DEFAULT_MAX_ANSWER_BYTES: u64 = 64 << 20;
+
 /// Configuration of an [`OpenAiProvider`](super::OpenAiProvider).
 ///
 /// [`OpenAiConfig::new`] starts from fixed defaults and reads nothing from the environment;
@@ -57,6 +60,7 @@ pub struct OpenAiConfig {
     pub(crate) streaming: bool,
     pub(crate) max_tokens_field: Option<MaxTokensField>,
     pub(crate) attachments: InputCapabilities,
+    pub(crate) max_answer_bytes: u64,
 }
 
 /// How a worker's structured (JSON) output is requested from the server.
@@ -133,6 +137,7 @@ impl OpenAiConfig {
             streaming: false,
             max_tokens_field: None,
             attachments: InputCapabilities::ALL,
+            max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
         }
     }
 
@@ -260,6 +265,23 @@ impl OpenAiConfig {
     /// ```
     pub fn first_byte_timeout(mut self, timeout: Duration) -> Self {
         self.first_byte_timeout = timeout;
+        self
+    }
+
+    /// The most bytes one answer may have: the body of a plain answer, every event of a
+    /// streamed one together; default [`DEFAULT_MAX_ANSWER_BYTES`] (64 MiB). A larger answer
+    /// fails its request, once no more than this has been read, with a
+    /// [`Decode`](llm_do_core::ModelErrorKind::Decode) error that is not retried: a broken or
+    /// hostile server cannot make the client hold more. (The body of an error status is read
+    /// up to 64 KiB, for its message.)
+    ///
+    /// ```
+    /// # use llm_do_openai::OpenAiConfig;
+    /// let config = OpenAiConfig::new().max_answer_bytes(1 << 20);
+    /// assert!(format!("{config:?}").contains("max_answer_bytes: 1048576"));
+    /// ```
+    pub fn max_answer_bytes(mut self, bytes: u64) -> Self {
+        self.max_answer_bytes = bytes;
         self
     }
 
@@ -424,6 +446,7 @@ impl fmt::Debug for OpenAiConfig {
             .field("streaming", &self.streaming)
             .field("max_tokens_field", &self.effective_max_tokens_field())
             .field("attachments", &self.attachments)
+            .field("max_answer_bytes", &self.max_answer_bytes)
             .finish()
     }
 }

@@ -76,6 +76,7 @@ use serde_json::value::RawValue;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod body;
 mod config;
 mod decode;
 mod error;
@@ -91,7 +92,7 @@ mod wire;
 
 pub use config::{
     ConfigError, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT,
-    DEFAULT_TIMEOUT, MaxTokensField, OpenAiConfig, StructuredOutput,
+    DEFAULT_MAX_ANSWER_BYTES, DEFAULT_TIMEOUT, MaxTokensField, OpenAiConfig, StructuredOutput,
 };
 pub use retry::RetryPolicy;
 

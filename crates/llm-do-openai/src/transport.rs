@@ -20,12 +20,14 @@
 //! - async-openai ends a stream quietly when the connection closes cleanly before
 //!   `data: [DONE]`, which would make a truncated answer look complete, and reduces a
 //!   connection failure mid-stream to "error decoding response body". The service wraps
-//!   event-stream bodies so that both end with one last event saying what happened, which
-//!   the stream assembler reports as a transport error.
+//!   streamed bodies so that both end with one last event saying what happened, which the
+//!   stream assembler reports as a transport error; the same wrapper lets no more than
+//!   [`max_answer_bytes`](super::OpenAiConfig::max_answer_bytes) through.
 
+use super::body;
 use super::config::{ConfigError, OpenAiConfig};
 use super::error::{Failure, HttpStatus, NoFirstByte, error_chain, from_reqwest};
-use super::wire::STREAM_BROKE_OFF;
+use super::wire::{STREAM_BROKE_OFF, STREAM_TOO_LARGE};
 use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
 use bytes::Bytes;
@@ -48,6 +50,8 @@ pub(crate) struct Transport {
     chat_url: reqwest::Url,
     /// How long the response headers may take.
     first_byte: Duration,
+    /// The most bytes an answer may have.
+    max_answer: u64,
     openai: async_openai::Client<WireConfig>,
 }
 
@@ -120,9 +124,10 @@ pub(crate) fn client(config: &OpenAiConfig) -> Result<Transport, ConfigError> {
     let chat_url = config.endpoint(CHAT_COMPLETIONS)?;
     let api_key = config.api_key.clone().unwrap_or_else(|| SecretString::from(String::new()));
     let wire = WireConfig { base_url: config.base_url.clone(), api_key };
-    let service = HttpService { http: http.clone(), first_byte: config.first_byte_timeout };
+    let (first_byte, max_answer) = (config.first_byte_timeout, config.max_answer_bytes);
+    let service = HttpService { http: http.clone(), first_byte, max_answer };
     let openai = async_openai::Client::build(http.clone(), wire).with_http_service(service);
-    Ok(Transport { http, chat_url, first_byte: config.first_byte_timeout, openai })
+    Ok(Transport { http, chat_url, first_byte, max_answer, openai })
 }
 
 impl Transport {
@@ -165,7 +170,14 @@ impl Transport {
             if !response.status().is_success() {
                 return Err(status_error(response).await.into_failure());
             }
-            response.bytes().await.map_err(from_reqwest)
+            if response.content_length().is_some_and(|n| n > self.max_answer) {
+                return Err(body::too_large(self.max_answer));
+            }
+            let body = body::read_at_most(response, self.max_answer).await?;
+            if !body.complete {
+                return Err(body::too_large(self.max_answer));
+            }
+            Ok(body.bytes)
         };
         tokio::select! {
             biased;
@@ -186,6 +198,8 @@ pub(crate) struct HttpService {
     http: reqwest::Client,
     /// How long the response headers may take.
     first_byte: Duration,
+    /// The most bytes a streamed answer may have.
+    max_answer: u64,
 }
 
 impl tower::Service<HttpRequestFactory> for HttpService {
@@ -198,7 +212,7 @@ impl tower::Service<HttpRequestFactory> for HttpService {
     }
 
     fn call(&mut self, factory: HttpRequestFactory) -> Self::Future {
-        let (http, first_byte) = (self.http.clone(), self.first_byte);
+        let (http, first_byte, max_answer) = (self.http.clone(), self.first_byte, self.max_answer);
         Box::pin(async move {
             let request = factory.build().await?;
             let response = tokio::time::timeout(first_byte, http.execute(request))
@@ -208,7 +222,7 @@ impl tower::Service<HttpRequestFactory> for HttpService {
             if !response.status().is_success() {
                 return Err(OpenAIError::Boxed(Box::new(status_error(response).await)));
             }
-            Ok(guard_event_stream(response))
+            Ok(guard_stream(response, max_answer))
         })
     }
 }
@@ -217,9 +231,12 @@ impl tower::Service<HttpRequestFactory> for HttpService {
 async fn status_error(response: reqwest::Response) -> HttpStatus {
     let status = response.status().as_u16();
     let retry_after = retry_after(response.headers());
-    let body = match response.text().await {
-        Ok(body) => body,
-        Err(e) => format!("(the body could not be read: {e})"),
+    let body = match body::read_at_most(response, body::ERROR_BODY_LIMIT).await {
+        Ok(read) if read.complete => String::from_utf8_lossy(&read.bytes).into_owned(),
+        Ok(read) => {
+            format!("{} [cut at {} bytes]", String::from_utf8_lossy(&read.bytes), read.bytes.len())
+        }
+        Err(e) => format!("(the body could not be read: {})", e.message),
     };
     HttpStatus { status, retry_after, body }
 }
@@ -240,22 +257,22 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs_f64(seconds.min(86_400.0)))
 }
 
-/// Wraps an event-stream body so that its ending without `data: [DONE]` is an error.
-fn guard_event_stream(response: reqwest::Response) -> reqwest::Response {
+/// Wraps a streamed answer's body: at most `limit` bytes pass, and an event stream's ending
+/// without `data: [DONE]` is an error (see [`StreamGuard`]).
+fn guard_stream(response: reqwest::Response, limit: u64) -> reqwest::Response {
     let is_event_stream = response
         .headers()
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/event-stream"));
-    if !is_event_stream {
-        return response;
-    }
     let status = response.status();
     let version = response.version();
     let headers = response.headers().clone();
-    let guard = DoneGuard {
+    let guard = StreamGuard {
         inner: Box::pin(response.bytes_stream()),
-        scanner: DoneScanner::default(),
+        scanner: is_event_stream.then(DoneScanner::default),
+        remaining: limit,
+        limit,
         ended: false,
     };
     let mut wrapped = http::Response::new(reqwest::Body::wrap_stream(guard));
@@ -265,26 +282,34 @@ fn guard_event_stream(response: reqwest::Response) -> reqwest::Response {
     reqwest::Response::from(wrapped)
 }
 
-/// A body stream that reports how it broke off, if it did: a transport error in the middle,
-/// or an end without `data: [DONE]`, becomes one last event `{"llm_do_stream_broke_off": why}`
-/// for the stream assembler (async-openai would reduce the first to a vague message and
-/// ignore the second).
-struct DoneGuard {
+/// A body stream that reports how it broke off, if it did, as one last event for the stream
+/// assembler: `{"llm_do_stream_broke_off": why}` for a transport error in the middle or an
+/// event stream's end without `data: [DONE]` (async-openai would reduce the first to a vague
+/// message and ignore the second), `{"llm_do_stream_too_large": limit}` when more than
+/// `limit` bytes come (nothing more is read).
+struct StreamGuard {
     inner: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
-    scanner: DoneScanner,
+    /// Watches for `data: [DONE]` (event streams only).
+    scanner: Option<DoneScanner>,
+    /// Bytes that may still pass.
+    remaining: u64,
+    limit: u64,
     ended: bool,
 }
 
-impl DoneGuard {
+impl StreamGuard {
     /// The event reporting why the stream broke off. The blank line first ends any event the
     /// stream was in the middle of.
     fn broke_off(why: &str) -> Bytes {
-        let data = serde_json::json!({ STREAM_BROKE_OFF: why });
+        Self::last_event(serde_json::json!({ STREAM_BROKE_OFF: why }))
+    }
+
+    fn last_event(data: serde_json::Value) -> Bytes {
         Bytes::from(format!("\n\ndata: {data}\n\n"))
     }
 }
 
-impl Stream for DoneGuard {
+impl Stream for StreamGuard {
     type Item = Result<Bytes, std::convert::Infallible>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -295,7 +320,15 @@ impl Stream for DoneGuard {
         match this.inner.as_mut().poll_next(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(Ok(bytes))) => {
-                this.scanner.observe(&bytes);
+                let Some(left) = this.remaining.checked_sub(bytes.len() as u64) else {
+                    this.ended = true;
+                    let data = serde_json::json!({ STREAM_TOO_LARGE: this.limit });
+                    return Poll::Ready(Some(Ok(Self::last_event(data))));
+                };
+                this.remaining = left;
+                if let Some(scanner) = &mut this.scanner {
+                    scanner.observe(&bytes);
+                }
                 Poll::Ready(Some(Ok(bytes)))
             }
             Poll::Ready(Some(Err(e))) => {
@@ -305,7 +338,7 @@ impl Stream for DoneGuard {
             }
             Poll::Ready(None) => {
                 this.ended = true;
-                if this.scanner.done {
+                if this.scanner.as_ref().is_none_or(|s| s.done) {
                     Poll::Ready(None)
                 } else {
                     let why = "the stream ended before `data: [DONE]`";
@@ -387,9 +420,15 @@ mod tests {
     }
 
     async fn guarded(pieces: Vec<reqwest::Result<Bytes>>) -> Vec<String> {
-        let guard = DoneGuard {
+        guarded_to(pieces, u64::MAX).await
+    }
+
+    async fn guarded_to(pieces: Vec<reqwest::Result<Bytes>>, limit: u64) -> Vec<String> {
+        let guard = StreamGuard {
             inner: Box::pin(futures::stream::iter(pieces)),
-            scanner: DoneScanner::default(),
+            scanner: Some(DoneScanner::default()),
+            remaining: limit,
+            limit,
             ended: false,
         };
         guard
@@ -411,6 +450,16 @@ mod tests {
                 "\n\ndata: {\"llm_do_stream_broke_off\":\"the stream ended before `data: [DONE]`\"}\n\n"
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn a_stream_over_the_limit_is_cut_with_a_too_large_event() {
+        let piece = || Ok(Bytes::from_static(b"data: {\"x\":1}\n\n"));
+        let out = guarded_to(vec![piece(), piece(), piece()], 29).await; // pieces of 15 bytes
+        assert_eq!(out, ["data: {\"x\":1}\n\n", "\n\ndata: {\"llm_do_stream_too_large\":29}\n\n"]);
+        // Exactly at the limit passes whole.
+        let out = guarded_to(vec![piece(), piece()], 30).await;
+        assert_eq!(out.len(), 3, "two pieces and the missing-[DONE] event: {out:?}");
     }
 
     #[tokio::test]

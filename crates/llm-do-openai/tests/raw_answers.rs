@@ -1,7 +1,8 @@
 //! Answers the test server does not give, from a socket that writes exact bytes: a body that
 //! stalls after the response headers (the attempt timeout must still fire once the first-byte
-//! deadline has been passed on), and a body that is not UTF-8 (a typed decode error, not a
-//! panic or a retry).
+//! deadline has been passed on), a body that is not UTF-8 (a typed decode error, not a
+//! panic or a retry), and answers larger than the size limit (cut off at the limit, not read
+//! to their end: each of those servers then stalls, so reading on would end in the timeout).
 
 #[allow(dead_code)]
 mod common;
@@ -20,11 +21,13 @@ async fn answer(ctx: &Ctx, question: String) -> Result<String>;
 
 /// A server that answers every request on every connection with `bytes`, then keeps the
 /// connection open without writing more.
-async fn serve_bytes(bytes: &'static [u8]) -> String {
+async fn serve_bytes(bytes: impl Into<Vec<u8>>) -> String {
+    let bytes: std::sync::Arc<[u8]> = bytes.into().into();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
+            let bytes = bytes.clone();
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 64 * 1024];
                 let mut received = Vec::new();
@@ -34,7 +37,7 @@ async fn serve_bytes(bytes: &'static [u8]) -> String {
                         Ok(n) => received.extend_from_slice(&buf[..n]),
                     }
                 }
-                if socket.write_all(bytes).await.is_err() {
+                if socket.write_all(&bytes).await.is_err() {
                     return;
                 }
                 // Hold the connection until the client goes away.
@@ -94,4 +97,62 @@ async fn an_answer_that_is_not_utf8_is_a_decode_error_quoting_the_body() {
     assert!(e.message().contains("not UTF-8"), "{e}");
     assert!(e.message().contains("{\"choices\":["), "{e}");
     assert!(!e.is_retryable());
+}
+
+/// Five seconds to the end of an attempt; a client that reads on past the limit gets the
+/// timeout instead of the error these tests expect.
+fn limited(c: OpenAiConfig) -> OpenAiConfig {
+    c.max_answer_bytes(100).timeout(Duration::from_secs(5))
+}
+
+fn assert_too_large(error: &Error) {
+    let e = model_error(error);
+    assert_eq!(e.kind(), ModelErrorKind::Decode, "{e}");
+    assert!(e.message().contains("larger than the limit of 100 bytes"), "{e}");
+    assert!(!e.is_retryable());
+}
+
+#[tokio::test]
+async fn an_answer_announced_larger_than_the_limit_is_refused_before_its_body() {
+    let url = serve_bytes(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000000000\r\n\r\n{\"choi",
+    )
+    .await;
+    assert_too_large(&ask(url, limited).await);
+}
+
+#[tokio::test]
+async fn a_chunked_answer_is_cut_off_once_it_passes_the_limit() {
+    let mut bytes =
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+            .to_vec();
+    for _ in 0..3 {
+        bytes.extend_from_slice(b"3c\r\n");
+        bytes.extend_from_slice(&[b' '; 60]);
+        bytes.extend_from_slice(b"\r\n");
+    }
+    assert_too_large(&ask(serve_bytes(bytes).await, limited).await);
+}
+
+#[tokio::test]
+async fn a_streamed_answer_is_cut_off_once_it_passes_the_limit() {
+    let mut bytes = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n".to_vec();
+    let event = br#"data: {"choices":[{"index":0,"delta":{"content":"forty"}}]}"#;
+    for _ in 0..3 {
+        bytes.extend_from_slice(event);
+        bytes.extend_from_slice(b"\n\n");
+    }
+    let error = ask(serve_bytes(bytes).await, |c| limited(c).streaming(true)).await;
+    assert_too_large(&error);
+}
+
+#[tokio::test]
+async fn an_error_status_with_an_endless_body_is_reported_from_its_first_64_kib() {
+    let mut bytes =
+        b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\ncontent-length: 1000000000\r\n\r\nbroken: ".to_vec();
+    bytes.extend(std::iter::repeat_n(b'x', 70 * 1024));
+    let error = ask(serve_bytes(bytes).await, limited).await;
+    let e = model_error(&error);
+    assert_eq!(e.kind(), ModelErrorKind::Status(500), "{e}");
+    assert!(e.message().contains("broken: xxx"), "{e}");
 }
