@@ -2,12 +2,12 @@
 //!
 //! - `cargo xtask ci`: the exact gates CI runs (`.ci/run` calls this): no native build tool in
 //!   the dependency graph ([`NATIVE_BUILD_CRATES`]), the crate layering ([`layering`]), rustfmt
-//!   check, clippy with `-D warnings`
-//!   on every target, then the test command from README.md.
+//!   check, clippy with `-D warnings` on every target, rustdoc with `-D warnings` (no broken
+//!   or private intra-doc links), then the test command from README.md.
 //! - `cargo xtask test`: only the test command.
 //! - `cargo xtask layering`: only the crate layering check.
 //! - `cargo xtask bench [--quick] [--peer] [--no-local]`: the benchmark suite (see
-//!   docs/benchmarks.md and [`bench`]).
+//!   docs/benchmarks.md and [`bench`](mod@bench)).
 //! - `cargo xtask pdfs`: the tiny PDF decks the examples and tests attach ([`pdfs`]).
 
 mod bench;
@@ -19,6 +19,9 @@ use std::process::Command;
 
 /// The test command README.md gives; CI runs exactly this.
 const TEST_COMMAND: &[&str] = &["test", "--workspace"];
+
+/// The documentation of every crate, as docs.rs would build it; CI fails on any rustdoc warning.
+const DOC_COMMAND: &[&str] = &["doc", "--no-deps", "--workspace", "--all-features"];
 
 /// Crates that mean a build script compiles C/C++ or generates bindings with libclang: none may
 /// be in the workspace's dependency graph, so that a machine with only a Rust toolchain builds
@@ -34,6 +37,7 @@ fn main() -> Result<()> {
             layering::check()?;
             cargo(&["fmt", "--all", "--check"])?;
             cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+            cargo_env(DOC_COMMAND, &[("RUSTDOCFLAGS", "-D warnings")])?;
             cargo(TEST_COMMAND)
         }
         "test" => cargo(TEST_COMMAND),
@@ -42,7 +46,9 @@ fn main() -> Result<()> {
         "pdfs" => pdfs::run(&bench::workspace_root()),
         _ => {
             eprintln!("usage: cargo xtask <ci|test|layering|bench|pdfs>");
-            eprintln!("  ci    rustfmt check, clippy -D warnings, then `cargo test --workspace`");
+            eprintln!(
+                "  ci    rustfmt check, clippy and rustdoc -D warnings, then `cargo test --workspace`"
+            );
             eprintln!("  test  `cargo test --workspace`");
             eprintln!("  layering  the crate layering alone (cargo tree; part of ci)");
             eprintln!("  bench the benchmark suite (`cargo xtask bench --help`)");
@@ -98,10 +104,17 @@ fn native_build_crates(tree: &str) -> Vec<&'static str> {
 }
 
 fn cargo(args: &[&str]) -> Result<()> {
+    cargo_env(args, &[])
+}
+
+/// [`cargo`] with environment variables set.
+fn cargo_env(args: &[&str], env: &[(&str, &str)]) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    eprintln!("$ cargo {}", args.join(" "));
+    let shown: Vec<String> = env.iter().map(|(k, v)| format!("{k}='{v}' ")).collect();
+    eprintln!("$ {}cargo {}", shown.concat(), args.join(" "));
     let status = Command::new(&cargo)
         .args(args)
+        .envs(env.iter().copied())
         .status()
         .with_context(|| format!("could not run `{cargo}`"))?;
     if !status.success() {

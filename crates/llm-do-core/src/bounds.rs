@@ -101,7 +101,7 @@ pub fn check_glob(pattern: &str) -> Result<(), BoundError> {
 }
 
 /// Checks a regular expression's length (its nesting is bounded by building it with
-/// [`MAX_REGEX_NESTING`] as the regex library's nest limit, see [`regex`]).
+/// [`MAX_REGEX_NESTING`] as the regex library's nest limit, see [`regex`](fn@regex)).
 ///
 /// ```
 /// # use llm_do_core::bounds::check_regex;

@@ -5,7 +5,7 @@
 //! count when the provider reported one. A *turn* is one call of
 //! [`Ctx::chat`](crate::Ctx::chat): it starts with the user message rendered from the
 //! worker's prompt and ends with the model's final answer, with every tool call and tool
-//! result in between. [`HistoryProcessor`](crate::history::HistoryProcessor)s trim it before
+//! result in between. [`HistoryProcessor`]s trim it before
 //! each turn, a whole turn at a time, so that a tool call and its result are never split.
 //!
 //! A conversation serialises to JSON (`{"format": "llm-do-conversation/1", ...}`) and resumes

@@ -9,7 +9,7 @@
 //!
 //! **Without tools**, the answer is free text, or — for JSON output — the system turn ends with
 //! `Answer with only a JSON value matching this JSON Schema: {schema}` and the answer is
-//! decoded under the output schema's [grammar](crate::grammar).
+//! decoded under the output schema's grammar (`grammar.rs`).
 //!
 //! **With tools**, every answer is exactly one JSON object naming a tool: one of the offered
 //! tools, or `final_answer`, a pseudo-tool whose `answer` argument is the final answer (a JSON

@@ -12,9 +12,9 @@
 //!   terminal error whose message is a [`RunFailure`] as JSON (its code: 400 for bad input,
 //!   403 for a denial, 404 for an unknown worker, 500 otherwise).
 //! - `pending` (shared): the approvals the run waits for, as a list of
-//!   [`PendingApproval`](crate::PendingApproval).
+//!   [`PendingApproval`].
 //! - `record` (shared): the run's status, usage, failure and events, a
-//!   [`RunRecord`](crate::RunRecord) (`null` for a run id never submitted). The record is kept
+//!   [`RunRecord`] (`null` for a run id never submitted). The record is kept
 //!   in the workflow's state, which Restate keeps for a while after the run finishes (its
 //!   workflow retention, one day unless configured); a run log
 //!   ([`DurableService::log_dir`]) keeps it for good.

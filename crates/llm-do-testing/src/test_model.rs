@@ -26,7 +26,7 @@ const NO_TOOL_CALLS: &str = "success (no tool calls)";
 ///    object mapping each tool called to its result (parsed as JSON when it is JSON; when a
 ///    tool was called several times, the last result wins), or `success (no tool calls)`.
 ///
-/// Usage is [estimated](crate::estimate). Requests are recorded, shared between clones.
+/// Usage is [estimated](llm_do_core::estimate). Requests are recorded, shared between clones.
 ///
 /// ```
 /// use llm_do_core::{Message, Model, ModelRequest, OutputMode, ToolDefinition, ToolResult};

@@ -62,7 +62,7 @@
 //! Chat requests are answered by the script, in order (see [`TestServerBuilder::script`],
 //! [`TestServer::push_reply`], and [`parse_script`] for the JSON form). Tool calls without an id
 //! get `call_1`, `call_2`, ... over the server's lifetime; usage not scripted is
-//! [estimated](llm_do_testing::estimate) (characters / 4). An error reply is answered like
+//! [estimated](llm_do_core::estimate) (characters / 4). An error reply is answered like
 //! this:
 //!
 //! | error kind | answer |

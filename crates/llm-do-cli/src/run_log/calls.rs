@@ -18,7 +18,7 @@ pub struct CallRecord {
     pub parent: Option<u64>,
     /// The worker or tool.
     pub name: String,
-    /// Hash of its definition (see [`spec_hash`]), when known.
+    /// Hash of its definition (see [`spec_hash`](super::record::spec_hash)), when known.
     pub spec_hash: Option<String>,
     /// The model of its first request (workers), `provider:name`.
     pub model: Option<String>,

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
-/// One line of a run log. See the [module documentation](self) for the schema.
+/// One line of a run log. See the documentation of the `run_log::record` module for the schema.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogRecord {
     /// Schema version.

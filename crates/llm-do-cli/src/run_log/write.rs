@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-/// Writes a run log: an [`EventSubscriber`] that appends one [`LogRecord`] per event to a file,
+/// Writes a run log: an [`EventSubscriber`] that appends one [`LogRecord`](super::record::LogRecord) per event to a file,
 /// flushed line by line (a crashed run leaves a readable log).
 #[derive(Clone)]
 pub struct RunLogWriter {

@@ -22,9 +22,9 @@ use std::fmt;
 pub enum ApprovalReason {
     /// A rule of the policy matched.
     Rule {
-        /// Its position in [`ApprovalPolicy::rules`].
+        /// Its position in [`ApprovalPolicy::rules`](super::ApprovalPolicy::rules).
         index: usize,
-        /// Its [`Rule::describe`] line.
+        /// Its [`Rule::describe`](super::Rule::describe) line.
         rule: String,
     },
     /// No rule matched; the callee declared this verdict (`#[tool(approval = "ask")]`).

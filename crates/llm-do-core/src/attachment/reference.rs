@@ -67,7 +67,7 @@ pub(crate) struct AttachmentDigest {
 pub enum AttachmentSource {
     /// A `data:` URL, an image URL or a digest reference, parsed.
     Inline(Attachment),
-    /// A path, to be read by an [`AttachmentLoader`].
+    /// A path, to be read by an [`AttachmentLoader`](super::AttachmentLoader).
     Path(String),
 }
 

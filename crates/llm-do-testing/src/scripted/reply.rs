@@ -22,7 +22,7 @@ use serde_json::Value;
 /// A turn may have `text` together with `tool_call(s)`. Calls may set an `id`; otherwise the
 /// model numbers them `call_1`, `call_2`, ... across its whole lifetime. Every non-error reply
 /// may add `"usage": {"input_tokens": 10, "output_tokens": 2}` (else usage is
-/// [estimated](crate::estimate)), `"finish_reason"` and `"model"`.
+/// [estimated](llm_do_core::estimate)), `"finish_reason"` and `"model"`.
 ///
 /// Error kinds are `transport`, `status` (needs `status`; `kind` may be omitted when `status`
 /// is given), `decode`, `script`, `invalid_request` and `other`. `retryable` defaults to `true`
@@ -198,7 +198,7 @@ impl Reply {
         self
     }
 
-    /// Reports this usage instead of the [estimate](crate::estimate).
+    /// Reports this usage instead of the [estimate](llm_do_core::estimate).
     ///
     /// ```
     /// # use llm_do_testing::scripted::Reply;
@@ -211,7 +211,7 @@ impl Reply {
         self
     }
 
-    /// Reports these token counts instead of the [estimate](crate::estimate).
+    /// Reports these token counts instead of the [estimate](llm_do_core::estimate).
     ///
     /// ```
     /// # use llm_do_testing::scripted::Reply;
@@ -256,7 +256,7 @@ impl Reply {
     }
 
     /// The response to `request`: tool calls without an `id` get one from `next_id`, and usage
-    /// not set is [estimated](crate::estimate) from `request` and the response.
+    /// not set is [estimated](llm_do_core::estimate) from `request` and the response.
     ///
     /// ```
     /// use llm_do_core::{Message, ModelRequest, Usage};
