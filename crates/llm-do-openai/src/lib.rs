@@ -221,10 +221,11 @@ impl OpenAiProvider {
                 let body = request::to_bytes(&body).map_err(fail_early)?;
                 retry::run(&config.retry, |_| attempt(client, &body, plan, config.timeout)).await
             }
+            // Boxed, so that a plain request's future holds no room for a stream's state.
             Some(sink) => {
-                retry::run(&config.retry, |_| {
+                Box::pin(retry::run(&config.retry, |_| {
                     attempt_streaming(client, &body, plan, sink, config.timeout)
-                })
+                }))
                 .await
             }
         };
