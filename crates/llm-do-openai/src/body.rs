@@ -4,7 +4,7 @@
 //! [`OpenAiConfig::max_answer_bytes`]: crate::OpenAiConfig::max_answer_bytes
 
 use super::error::{Failure, from_reqwest};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use llm_do_core::ModelErrorKind;
 
 /// How much of a non-success answer's body is read (for its error message; the rest is
@@ -25,38 +25,28 @@ pub(crate) async fn read_at_most(
     mut response: reqwest::Response,
     limit: u64,
 ) -> Result<Prefix, Failure> {
-    let mut first: Option<Bytes> = None;
-    let mut more = BytesMut::new();
-    let mut total = 0u64;
-    while let Some(chunk) = response.chunk().await.map_err(from_reqwest)? {
-        total = total.saturating_add(chunk.len() as u64);
-        let chunk = if total > limit {
-            // The bytes before this chunk were within the limit: cut off the excess.
-            let excess = usize::try_from(total - limit).unwrap_or(usize::MAX).min(chunk.len());
-            chunk.slice(..chunk.len() - excess)
-        } else {
-            chunk
-        };
-        match &first {
-            None => first = Some(chunk),
-            Some(_) => more.extend_from_slice(&chunk),
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut room = limit;
+    while let Some(mut chunk) = response.chunk().await.map_err(from_reqwest)? {
+        match room.checked_sub(chunk.len() as u64) {
+            Some(left) => room = left,
+            None => {
+                chunk.truncate(usize::try_from(room).unwrap_or(usize::MAX));
+                chunks.push(chunk);
+                return Ok(Prefix { bytes: concat(chunks), complete: false });
+            }
         }
-        if total > limit {
-            break;
-        }
+        chunks.push(chunk);
     }
-    let complete = total <= limit;
-    let bytes = match first {
-        None => Bytes::new(),
-        Some(first) if more.is_empty() => first,
-        Some(first) => {
-            let mut all = BytesMut::with_capacity(first.len() + more.len());
-            all.extend_from_slice(&first);
-            all.extend_from_slice(&more);
-            all.freeze()
-        }
-    };
-    Ok(Prefix { bytes, complete })
+    Ok(Prefix { bytes: concat(chunks), complete: true })
+}
+
+/// The pieces as one buffer (one piece as it is).
+fn concat(mut chunks: Vec<Bytes>) -> Bytes {
+    match chunks.len() {
+        1 => chunks.pop().unwrap_or_default(),
+        _ => chunks.concat().into(),
+    }
 }
 
 /// The failure of an answer larger than the limit: not retried (the server would send the
