@@ -210,15 +210,10 @@ impl Cassette {
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), CassetteError> {
         let path = path.as_ref();
         let write_err = |source| CassetteError::Write { path: path.to_owned(), source };
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(write_err)?;
-        }
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(write_err)?;
         // A temporary file of this save's own beside the cassette (two saves never share
         // one), renamed into place; deleted when the write or the rename fails.
-        let dir = match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        };
         let mut builder = tempfile::Builder::new();
         builder.prefix(".cassette-");
         // The mode a plain `fs::write` gives (0666 less the umask), not tempfile's 0600.
