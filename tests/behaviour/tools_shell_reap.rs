@@ -34,15 +34,27 @@ fn pids_of(argv: &[&str]) -> Vec<u32> {
         .collect()
 }
 
-/// Waits (briefly) until `pid` is gone: SIGKILL is asynchronous.
+/// Waits (up to 10 s, polling) until `pid` is gone: SIGKILL is asynchronous.
 async fn gone(pid: u32) -> bool {
-    for _ in 0..100 {
+    for _ in 0..500 {
         if !alive(pid) {
             return true;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     false
+}
+
+/// Waits (up to `within`, polling) until a live process runs exactly `argv`; their pids.
+async fn started(argv: &[&str], within: Duration) -> Vec<u32> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let seen = pids_of(argv);
+        if !seen.is_empty() || tokio::time::Instant::now() >= deadline {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 fn shell(root: &std::path::Path, timeout: Duration) -> Shell {
@@ -76,14 +88,7 @@ async fn setsid_sleeper(
     let call = tokio::spawn(async move {
         shell(root.path(), limit).run(&format!("setsid sleep {seconds}")).await
     });
-    let mut seen = Vec::new();
-    for _ in 0..100 {
-        seen = pids_of(&["sleep", seconds]);
-        if !seen.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let seen = started(&["sleep", seconds], Duration::from_secs(2)).await;
     assert_eq!(seen.len(), 1, "the setsid child is running");
     (call, seen[0])
 }
@@ -137,25 +142,11 @@ async fn a_command_dies_with_a_process_that_is_killed_outright() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let mut seen = Vec::new();
-    for _ in 0..1500 {
-        seen = pids_of(&["sleep", "305.5"]);
-        if !seen.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let seen = started(&["sleep", "305.5"], Duration::from_secs(30)).await;
     assert_eq!(seen.len(), 1, "the holder's command is running");
     holder.kill().unwrap(); // SIGKILL
     holder.wait().unwrap();
-    let mut dead = false;
-    for _ in 0..500 {
-        dead = !alive(seen[0]);
-        if dead {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let dead = gone(seen[0]).await;
     if !dead {
         // Leave nothing behind when the test fails.
         llm_do_process::kill_group(seen[0]); // it leads its own group
