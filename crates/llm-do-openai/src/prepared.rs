@@ -8,7 +8,7 @@
 //! entry holds both `Arc`s, so an address cannot be reused for other definitions while its
 //! entry lives. A request whose definitions are a new allocation (a `ModelRequest` built by
 //! hand) is prepared again, as it was before the cache existed; the cache keeps the
-//! [`CAPACITY`] most recently prepared workers.
+//! [`CAPACITY`] most recently used workers.
 
 use super::config::StructuredOutput;
 use super::error::Failure;
@@ -110,8 +110,19 @@ impl Cache {
         mode: StructuredOutput,
     ) -> Result<Arc<Prepared>, Failure> {
         let lock = || self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(entry) = lock().iter().find(|e| e.serves(request)) {
-            return Ok(entry.prepared.clone());
+        {
+            let mut entries = lock();
+            if let Some(at) = entries.iter().position(|e| e.serves(request)) {
+                // Most recently used first, so that a burst of one-off requests (definitions
+                // built anew for each, as for a worker with tools from an MCP server) pushes
+                // out the workers not used for longest, not the busiest.
+                if at > 0
+                    && let Some(entry) = entries.remove(at)
+                {
+                    entries.push_front(entry);
+                }
+                return Ok(entries[0].prepared.clone());
+            }
         }
         let prepared = Arc::new(Prepared::new(request, mode)?);
         let mut entries = lock();
@@ -170,6 +181,32 @@ mod tests {
             cache.get(&request(&tools, &OutputMode::Text), StructuredOutput::JsonSchema).unwrap();
         }
         assert_eq!(cache.entries.lock().unwrap().len(), CAPACITY);
+    }
+
+    #[test]
+    fn the_cache_drops_the_worker_used_least_recently() {
+        let cache = Cache::default();
+        let new_tools = || -> Arc<[ToolDefinition]> {
+            vec![ToolDefinition::new("t", "", json!({"type": "object"}))].into()
+        };
+        let get = |tools: &Arc<[ToolDefinition]>| {
+            cache.get(&request(tools, &OutputMode::Text), StructuredOutput::JsonSchema).unwrap()
+        };
+        let busy = new_tools();
+        let first = get(&busy);
+        // The busy worker is the oldest entry, used again just before the cache is full.
+        let others: Vec<_> = (1..CAPACITY).map(|_| new_tools()).collect();
+        for tools in &others {
+            get(tools);
+        }
+        assert!(Arc::ptr_eq(&first, &get(&busy)));
+        get(&new_tools());
+        let kept = |tools: &Arc<[ToolDefinition]>| {
+            cache.entries.lock().unwrap().iter().any(|e| Arc::ptr_eq(&e.tools, tools))
+        };
+        // The one dropped is the least recently used, the first of the others.
+        assert!(!kept(&others[0]) && kept(&others[1]));
+        assert!(Arc::ptr_eq(&first, &get(&busy)), "the busy worker was prepared again");
     }
 
     #[test]
