@@ -19,7 +19,7 @@ mod interrupt;
 mod scripted;
 mod view;
 
-use crate::app::flags::{ApprovalFlags, LogFlag, ModelFlag, VerboseFlag};
+use crate::app::flags::{ApprovalFlags, LogFlag, ModelFlag, ProviderFlags, VerboseFlag};
 use crate::app::{checked, host_builder, usage_error};
 use crate::approve::{AnswerReader, HeadlessApprover, TerminalApprover};
 use crate::display::{Display, Mode};
@@ -32,7 +32,6 @@ use interrupt::Interrupt;
 use llm_do::approval::{ApproveAll, DenyAll};
 use llm_do::cancel::Cancellation;
 use llm_do::history::{HistoryProcessor, KeepLastTurns, Summarise, TokenBudget};
-use llm_do::providers::openai::{OpenAiConfig, OpenAiProvider};
 use llm_do::setup::RuntimeBuilderExt as _;
 use llm_do::{CallableSpec, Conversation, Ctx, Registry};
 use llm_do_project::ApprovalMode;
@@ -53,6 +52,8 @@ pub(crate) struct ChatArgs {
     worker: Option<String>,
     #[command(flatten)]
     model: ModelFlag,
+    #[command(flatten)]
+    provider: ProviderFlags,
     /// Keep only the last N turns of history (the new one included).
     #[arg(long, value_name = "N")]
     keep_turns: Option<usize>,
@@ -130,14 +131,11 @@ fn start(
     };
     let mut specs: Vec<Arc<CallableSpec>> = host.iter().cloned().collect();
     specs.extend(project.specs().cloned());
-    let mut builder = project.register(host_builder(host).with_default_providers());
-    if input.is_some() && std::env::var_os("OPENAI_API_KEY").is_some() {
-        // On a terminal the answer is shown as it arrives: ask OpenAI-compatible servers for a
-        // stream (the default provider asks for whole answers).
-        if let Ok(config) = OpenAiConfig::from_env() {
-            builder = builder.provider("openai", OpenAiProvider::new(config.streaming(true)));
-        }
-    }
+    let builder = project.register(host_builder(host).with_default_providers());
+    // On a terminal the answer is shown as it arrives: ask OpenAI-compatible servers for a
+    // stream (the default provider asks for whole answers).
+    let settings = args.provider.over(&project.config().openai);
+    let mut builder = crate::models::with_openai_settings(builder, settings, input.is_some());
     builder = args.model.apply(builder, &project, host, &mut specs)?;
     let spec = specs.iter().rev().find(|s| s.name() == entry).cloned().ok_or_else(|| {
         let names: Vec<&str> = specs.iter().map(|s| s.name()).collect();

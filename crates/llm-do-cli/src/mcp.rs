@@ -3,7 +3,7 @@
 //! `llm-do mcp PROJECT`, which serves the project's workers and tools as MCP tools (stdio, or
 //! streamable HTTP with `--http ADDR`). See `docs/mcp.md`.
 
-use crate::app::flags::{LogFlag, ModelFlag};
+use crate::app::flags::{LogFlag, ModelFlag, ProviderFlags};
 use crate::app::usage_error;
 use crate::exit::Exit;
 use clap::Args;
@@ -33,6 +33,8 @@ pub(crate) struct McpArgs {
     approve_all: bool,
     #[command(flatten)]
     model: ModelFlag,
+    #[command(flatten)]
+    provider: ProviderFlags,
     #[command(flatten)]
     log: LogFlag,
 }
@@ -174,6 +176,8 @@ async fn serve_with(args: &McpArgs, host: &Registry) -> Exit {
     let mut specs: Vec<Arc<CallableSpec>> = host.iter().cloned().collect();
     specs.extend(project.specs().cloned());
     let builder = project.register(crate::app::host_builder(host)).with_default_providers();
+    let settings = args.provider.over(&project.config().openai);
+    let builder = crate::models::with_openai_settings(builder, settings, false);
     let mut builder = match args.model.apply(builder, &project, host, &mut specs) {
         Ok(builder) => builder,
         Err(message) => return usage_error(message),

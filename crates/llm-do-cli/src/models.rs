@@ -7,7 +7,7 @@
 //! | `openai` | the OpenAI-compatible provider, configured from `OPENAI_API_KEY` and `OPENAI_BASE_URL` |
 
 use llm_do::{Model, ModelRef, Runtime};
-use llm_do_project::config::ProviderTimeouts;
+use llm_do_project::ProviderSettings;
 use std::sync::Arc;
 
 /// A model ready to serve: the backend, the name sent to it, and its `provider:name` label.
@@ -96,28 +96,35 @@ pub async fn resolve(model: &str, local: LocalOptions) -> anyhow::Result<Served>
     })
 }
 
-/// Re-registers the `openai` provider with `timeouts` (unset ones keep the provider's
-/// defaults) when the environment configures it (`OPENAI_API_KEY` set) and some timeout is
-/// set. A configuration the provider refuses is left to the default registration, which
-/// reports it.
-pub fn with_openai_timeouts(
+/// Re-registers the `openai` provider with `settings` (unset ones keep the provider's
+/// defaults), asking for streamed answers when `streaming`, if the environment configures it
+/// (`OPENAI_API_KEY` set) and there is something to change. A configuration the provider
+/// refuses is left to the default registration, which reports it.
+pub fn with_openai_settings(
     builder: llm_do::RuntimeBuilder,
-    timeouts: ProviderTimeouts,
+    settings: ProviderSettings,
+    streaming: bool,
 ) -> llm_do::RuntimeBuilder {
     use llm_do::providers::openai::{OpenAiConfig, OpenAiProvider};
     let key_set = std::env::var("OPENAI_API_KEY").is_ok_and(|k| !k.trim().is_empty());
-    if timeouts == ProviderTimeouts::default() || !key_set {
+    if (settings == ProviderSettings::default() && !streaming) || !key_set {
         return builder;
     }
     let Ok(mut config) = OpenAiConfig::from_env() else { return builder };
-    if let Some(d) = timeouts.connect {
+    if let Some(d) = settings.connect {
         config = config.connect_timeout(d);
     }
-    if let Some(d) = timeouts.first_byte {
+    if let Some(d) = settings.first_byte {
         config = config.first_byte_timeout(d);
     }
-    if let Some(d) = timeouts.request {
+    if let Some(d) = settings.request {
         config = config.timeout(d);
+    }
+    if let Some(bytes) = settings.max_answer_bytes {
+        config = config.max_answer_bytes(bytes);
+    }
+    if streaming {
+        config = config.streaming(true);
     }
     match OpenAiProvider::try_new(config) {
         Ok(provider) => builder.provider("openai", provider),

@@ -10,7 +10,7 @@
 //! A served project's runs keep their events as run-log records (the `llm-do run --log`
 //! schema, [`crate::run_log`]), so `events` prints what `run --log` writes.
 
-use crate::app::flags::ModelFlag;
+use crate::app::flags::{ModelFlag, ProviderFlags};
 use crate::exit::Exit;
 use crate::mcp::Servers;
 use crate::run_log;
@@ -86,6 +86,8 @@ pub(crate) struct ServeArgs {
     register: Option<String>,
     #[command(flatten)]
     model: ModelFlag,
+    #[command(flatten)]
+    provider: ProviderFlags,
     /// Keep each finished run (its output and its record, `events`) in Restate for this many
     /// days after it ends (Restate's workflow retention; default: Restate's, one day).
     #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
@@ -202,6 +204,8 @@ async fn serve(args: ServeArgs, host: Registry) -> Exit {
         }
     };
     let builder = project.register(crate::app::host_builder(&host)).with_default_providers();
+    let settings = args.provider.over(&project.config().openai);
+    let builder = crate::models::with_openai_settings(builder, settings, false);
     // --model as `llm-do run` has it: every file worker's model, and Rust workers' that name
     // none (the list of what is registered is not needed here).
     let builder = match args.model.apply(builder, &project, &host, &mut Vec::new()) {

@@ -132,6 +132,36 @@ async fn json_lines_commands_and_a_bad_load_that_changes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_projects_provider_settings_and_the_flags_apply() {
+    // `[providers.openai]` used to reach `llm-do run` only.
+    let long = "x".repeat(4096);
+    let server = TestServer::builder()
+        .script([Reply::text(&long), Reply::text(&long), Reply::text("short")])
+        .start()
+        .await
+        .expect("server");
+    let dir = support::project(&[
+        ("llm-do.toml", "model = \"openai:m\"\n[providers.openai]\nmax_answer_bytes = 1000\n"),
+        ("main.worker", "---\n---\n{input}\n"),
+    ]);
+    let d = dir.path();
+    let turns = |args: &[&str], input: &str| -> Vec<Value> {
+        let out = tokio::task::block_in_place(|| chat(&server, d, args, input));
+        support::stdout(&out).lines().map(|l| serde_json::from_str(l).expect("JSON")).collect()
+    };
+    let lines = turns(&["--json"], "first\n");
+    assert_eq!(lines[0]["ok"], false, "{lines:?}");
+    let error = lines[0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("larger than the limit of 1000 bytes"), "{error}");
+    let lines = turns(&["--json", "--max-answer-bytes", "2000"], "second\n");
+    let error = lines[0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("larger than the limit of 2000 bytes"), "{error}");
+    let lines = turns(&["--json", "--max-answer-bytes", "1000000"], "third\n");
+    assert_eq!(lines[0]["output"], "short", "{lines:?}");
+    assert_eq!(server.request_count(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_on_a_terminal_streams_asks_and_cancels() {
     if !tmux::available() {
         println!(

@@ -269,6 +269,49 @@ fn a_provider_that_never_answers_ends_with_a_timeout_error() {
     assert_eq!(code(&out), 2);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_over_the_size_limit_is_an_error_and_not_retried() {
+    let long = "x".repeat(4096);
+    let server = scripted(vec![Reply::text(&long), Reply::text(&long), Reply::text("short")]).await;
+    let main = "---\n---\nAnswer {input}.\n";
+    let run = |config: &str, flags: &[&str]| {
+        let dir = project(&[("llm-do.toml", config), ("main.worker", main)]);
+        let out = bounded_output(
+            command(BIN, Some(&server.base_url()))
+                .args(["run", "--json"])
+                .args(flags)
+                .arg(dir.path())
+                .arg("x"),
+        );
+        (code(&out), json_result(&out)["error"].as_str().unwrap_or_default().to_owned())
+    };
+    // From llm-do.toml ...
+    let config = format!("{CONFIG}[providers.openai]\nmax_answer_bytes = 1000\n");
+    let (exit, error) = tokio::task::block_in_place(|| run(&config, &[]));
+    assert_eq!(exit, 1);
+    assert!(error.contains("larger than the limit of 1000 bytes"), "{error}");
+    assert_eq!(server.request_count(), 1, "an answer over the limit is not asked for again");
+    // ... and from the command line, over the file.
+    let config = format!("{CONFIG}[providers.openai]\nmax_answer_bytes = 1000000\n");
+    let (exit, error) =
+        tokio::task::block_in_place(|| run(&config, &["--max-answer-bytes", "2000"]));
+    assert_eq!(exit, 1);
+    assert!(error.contains("larger than the limit of 2000 bytes"), "{error}");
+    // Within the limit the run goes through.
+    let (exit, error) = tokio::task::block_in_place(|| run(&config, &[]));
+    assert_eq!((exit, error.as_str()), (0, ""));
+    // A limit of 0 is a usage error on the command line and a located error in the file.
+    let (exit, _) = tokio::task::block_in_place(|| run(CONFIG, &["--max-answer-bytes", "0"]));
+    assert_eq!(exit, 2);
+    let config = format!("{CONFIG}[providers.openai]\nmax_answer_bytes = 0\n");
+    let dir = project(&[("llm-do.toml", &config), ("main.worker", main)]);
+    let out = tokio::task::block_in_place(|| {
+        bounded_output(command(BIN, Some(&server.base_url())).arg("run").arg(dir.path()).arg("x"))
+    });
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("llm-do.toml:4:"), "{}", stderr(&out));
+}
+
 /// A worker that lists itself, whose model asks for itself `n` times on every turn.
 fn self_calls(n: usize, replies: usize) -> Vec<Reply> {
     let calls: Vec<(&str, Value)> = (0..n).map(|_| ("main", json!({"input": "again"}))).collect();

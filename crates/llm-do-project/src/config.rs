@@ -14,6 +14,7 @@
 //! connect_timeout = 10                 # connecting to the server
 //! first_byte_timeout = 60              # from the request to the response headers
 //! request_timeout = 300                # one attempt in all (the provider retries at most 4)
+//! max_answer_bytes = 67108864          # the most an answer may have (default 64 MiB)
 //!
 //! [approval]
 //! mode = "prompt"                      # prompt | approve_all | deny_all
@@ -118,18 +119,25 @@ impl Budget {
     }
 }
 
-/// Timeouts of a model provider (`[providers.openai]`); unset ones keep the provider's
-/// defaults.
+/// Settings of a model provider (`[providers.openai]`): its timeouts and how large an answer
+/// may be. Unset ones keep the provider's defaults.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct ProviderTimeouts {
+pub struct ProviderSettings {
     /// `connect_timeout`: connecting to the server.
     pub connect: Option<Duration>,
     /// `first_byte_timeout`: from sending a request to the response headers.
     pub first_byte: Option<Duration>,
     /// `request_timeout`: one attempt in all.
     pub request: Option<Duration>,
+    /// `max_answer_bytes`: the most bytes one answer may have (a body, or a stream's events
+    /// together); a larger one is an error and the rest is not read.
+    pub max_answer_bytes: Option<u64>,
 }
+
+/// The former name of [`ProviderSettings`], from when it held timeouts only.
+#[deprecated(note = "renamed to `ProviderSettings`")]
+pub type ProviderTimeouts = ProviderSettings;
 
 /// The name of a project's configuration file.
 pub const CONFIG_FILE: &str = "llm-do.toml";
@@ -177,8 +185,8 @@ pub struct ProjectConfig {
     pub rules: Vec<Rule>,
     /// `[budget]`.
     pub budget: Budget,
-    /// `[providers.openai]` timeouts.
-    pub openai: ProviderTimeouts,
+    /// `[providers.openai]`: timeouts and the answer size limit.
+    pub openai: ProviderSettings,
     /// `entry.args` of `project.json`: the entry's arguments when the command line gives none.
     pub entry_args: Option<serde_json::Value>,
     /// `allow_cli_input` of `project.json` (default `true`): `false` refuses input given on the
@@ -205,7 +213,7 @@ impl Default for ProjectConfig {
             approval_mode: ApprovalMode::default(),
             rules: Vec::new(),
             budget: Budget::default(),
-            openai: ProviderTimeouts::default(),
+            openai: ProviderSettings::default(),
             entry_args: None,
             allow_cli_input: true,
             return_permission_errors: false,
@@ -303,6 +311,8 @@ struct RawTimeouts {
     first_byte_timeout: Option<Spanned<f64>>,
     #[serde(default)]
     request_timeout: Option<Spanned<f64>>,
+    #[serde(default)]
+    max_answer_bytes: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -325,7 +335,7 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
             let pos = e.span().map_or(Pos::START, |s| at(s.start));
             let message = e.message().trim().replace('\n', " ");
             let d = Diagnostic::at(file, pos, format!("invalid {CONFIG_FILE}: {message}")).expected(
-                "the keys `entry`, `model`, `max_depth`, and the tables `[budget]` (`requests`, `tokens`, `tool_calls`), `[providers.openai]` (`connect_timeout`, `first_byte_timeout`, `request_timeout`), `[approval]` (`mode`, `rules`) and `[mcp.NAME]` (`command`, `args`, `env`, `cwd` or `url`, `headers`)",
+                "the keys `entry`, `model`, `max_depth`, and the tables `[budget]` (`requests`, `tokens`, `tool_calls`), `[providers.openai]` (`connect_timeout`, `first_byte_timeout`, `request_timeout`, `max_answer_bytes`), `[approval]` (`mode`, `rules`) and `[mcp.NAME]` (`command`, `args`, `env`, `cwd` or `url`, `headers`)",
             );
             return (
                 ProjectConfig { source: Some(file.to_owned()), ..ProjectConfig::default() },
@@ -382,11 +392,25 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
             );
             None
         };
-        config.openai = ProviderTimeouts {
-            connect: seconds("connect_timeout", openai.connect_timeout),
-            first_byte: seconds("first_byte_timeout", openai.first_byte_timeout),
-            request: seconds("request_timeout", openai.request_timeout),
-        };
+        let connect = seconds("connect_timeout", openai.connect_timeout);
+        let first_byte = seconds("first_byte_timeout", openai.first_byte_timeout);
+        let request = seconds("request_timeout", openai.request_timeout);
+        let max_answer_bytes =
+            openai.max_answer_bytes.and_then(|value| match u64::try_from(*value.get_ref()) {
+                Ok(bytes) if bytes > 0 => Some(bytes),
+                _ => {
+                    diagnostics.push(
+                        Diagnostic::at(
+                            file,
+                            at(value.span().start),
+                            format!("`[providers.openai] max_answer_bytes` is {}", value.get_ref()),
+                        )
+                        .expected("a whole number of bytes, at least 1"),
+                    );
+                    None
+                }
+            });
+        config.openai = ProviderSettings { connect, first_byte, request, max_answer_bytes };
     }
     if let Some(approval) = raw.approval {
         config.approval_mode = approval.mode;
@@ -523,5 +547,20 @@ mod tests {
             parse_str("[budget]\nrequest = 3\n").unwrap_err()[0].message.contains("unknown field")
         );
         assert!(parse_str("[providers.local]\nconnect_timeout = 3\n").is_err());
+    }
+
+    #[test]
+    fn the_answer_size_limit() {
+        let c = parse_str("[providers.openai]\nmax_answer_bytes = 1048576\n").unwrap();
+        assert_eq!(c.openai.max_answer_bytes, Some(1 << 20));
+        assert_eq!(c.openai.connect, None);
+        for bad in ["0", "-5"] {
+            let e =
+                parse_str(&format!("[providers.openai]\nmax_answer_bytes = {bad}\n")).unwrap_err();
+            assert_eq!((e[0].line, e[0].column), (2, 20), "{}", e[0]);
+            assert_eq!(e[0].message, format!("`[providers.openai] max_answer_bytes` is {bad}"));
+        }
+        let e = parse_str("[providers.openai]\nmax_answer_bytes = \"1 MiB\"\n").unwrap_err();
+        assert_eq!(e[0].line, 2, "{}", e[0]);
     }
 }

@@ -90,7 +90,9 @@ pub mod worker_file;
 mod yaml;
 
 pub use agent_file::AGENT_EXTENSION;
-pub use config::{ApprovalMode, Budget, CONFIG_FILE, McpServerConfig, ProjectConfig};
+pub use config::{
+    ApprovalMode, Budget, CONFIG_FILE, McpServerConfig, ProjectConfig, ProviderSettings,
+};
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use manifest::MANIFEST_FILE;
 pub use project::Project;

@@ -1,13 +1,15 @@
-//! The flags several commands share, with what each does to a runtime: `--model` (run, chat,
-//! mcp, restate serve), `--log` (run, chat, mcp), `--approve-all`/`--deny-all` (run, chat)
-//! and `--verbose` (run, chat). A command takes a group with `#[command(flatten)]`.
+//! The flags several commands share, with what each does to a runtime: `--model` and the
+//! OpenAI-compatible provider's settings (run, chat, mcp, restate serve), `--log` (run, chat,
+//! mcp), `--approve-all`/`--deny-all` (run, chat) and `--verbose` (run, chat). A command takes
+//! a group with `#[command(flatten)]`.
 
 use crate::run_log::RunLogWriter;
 use clap::{ArgAction, Args};
 use llm_do::{CallableSpec, ModelRef, Registry, RuntimeBuilder};
-use llm_do_project::Project;
+use llm_do_project::{Project, ProviderSettings};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// `--model`.
 #[derive(Debug, Args)]
@@ -51,6 +53,51 @@ impl ModelFlag {
             builder = builder.register(spec);
         }
         Ok(builder)
+    }
+}
+
+/// The OpenAI-compatible provider's settings: `--connect-timeout`, `--first-byte-timeout`,
+/// `--request-timeout`, `--max-answer-bytes`. Each one given replaces the project's
+/// (`[providers.openai]` in llm-do.toml).
+#[derive(Debug, Args)]
+pub(crate) struct ProviderFlags {
+    /// Seconds connecting to an OpenAI-compatible server may take (default: llm-do.toml
+    /// `[providers.openai] connect_timeout`, else 10).
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    connect_timeout: Option<Duration>,
+    /// Seconds from sending a request to the server's first response bytes (its headers)
+    /// (default: llm-do.toml `[providers.openai] first_byte_timeout`, else 60).
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    first_byte_timeout: Option<Duration>,
+    /// Seconds one request attempt may take in all (default: llm-do.toml
+    /// `[providers.openai] request_timeout`, else 300; failed attempts are retried at most 4
+    /// times in all).
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    request_timeout: Option<Duration>,
+    /// The most bytes one answer of an OpenAI-compatible server may have; a larger one is an
+    /// error and the rest is not read (default: llm-do.toml `[providers.openai]
+    /// max_answer_bytes`, else 67108864, 64 MiB).
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    max_answer_bytes: Option<u64>,
+}
+
+impl ProviderFlags {
+    /// The project's settings with the flags given in their place.
+    pub(crate) fn over(&self, project: &ProviderSettings) -> ProviderSettings {
+        let mut settings = *project;
+        settings.connect = self.connect_timeout.or(settings.connect);
+        settings.first_byte = self.first_byte_timeout.or(settings.first_byte);
+        settings.request = self.request_timeout.or(settings.request);
+        settings.max_answer_bytes = self.max_answer_bytes.or(settings.max_answer_bytes);
+        settings
+    }
+}
+
+/// A timeout flag's value: seconds above 0, at most a day.
+fn seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!("`{text}` is not a number of seconds above 0 (at most 86400)")),
     }
 }
 

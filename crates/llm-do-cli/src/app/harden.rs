@@ -44,7 +44,11 @@ pub(super) async fn harden_report(args: HardenArgs, host: Registry) -> Exit {
     }
     let builder = match &args.project {
         Some(dir) => match load(dir, &host) {
-            Ok(project) => project.register(host_builder(&host).with_default_providers()),
+            Ok(project) => crate::models::with_openai_settings(
+                project.register(host_builder(&host).with_default_providers()),
+                project.config().openai,
+                false,
+            ),
             Err(code) => return code,
         },
         None => host_builder(&host),

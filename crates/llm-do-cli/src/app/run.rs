@@ -4,7 +4,7 @@
 
 mod entry;
 
-use super::flags::{ApprovalFlags, LogFlag, ModelFlag, VerboseFlag};
+use super::flags::{ApprovalFlags, LogFlag, ModelFlag, ProviderFlags, VerboseFlag};
 use super::{host_builder, report, usage_error};
 use crate::approve::{HeadlessApprover, TerminalApprover};
 use crate::attach;
@@ -22,7 +22,6 @@ use serde_json::{Value, json};
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub(super) struct RunArgs {
@@ -58,19 +57,8 @@ pub(super) struct RunArgs {
     /// else llm-do.toml `[budget] tool_calls`, else 2000).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     max_tool_calls: Option<u64>,
-    /// Seconds connecting to an OpenAI-compatible server may take (default: llm-do.toml
-    /// `[providers.openai] connect_timeout`, else 10).
-    #[arg(long, value_name = "SECS", value_parser = seconds)]
-    connect_timeout: Option<Duration>,
-    /// Seconds from sending a request to the server's first response bytes (its headers)
-    /// (default: llm-do.toml `[providers.openai] first_byte_timeout`, else 60).
-    #[arg(long, value_name = "SECS", value_parser = seconds)]
-    first_byte_timeout: Option<Duration>,
-    /// Seconds one request attempt may take in all (default: llm-do.toml
-    /// `[providers.openai] request_timeout`, else 300; failed attempts are retried at most 4
-    /// times in all).
-    #[arg(long, value_name = "SECS", value_parser = seconds)]
-    request_timeout: Option<Duration>,
+    #[command(flatten)]
+    provider: ProviderFlags,
     /// Print the result and usage as one JSON object on stdout.
     #[arg(long)]
     json: bool,
@@ -85,13 +73,6 @@ pub(super) struct RunArgs {
 }
 
 /// A timeout on the command line: seconds, above 0, at most a day.
-fn seconds(text: &str) -> Result<Duration, String> {
-    match text.parse::<f64>() {
-        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
-        _ => Err(format!("`{text}` is not a number of seconds above 0 (at most 86400)")),
-    }
-}
-
 /// The `--json` result of a run that did not start: no output, no usage.
 pub(super) fn not_started_json(worker: Option<&str>, message: &str) -> Value {
     json!({
@@ -186,11 +167,8 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
         budget = budget.or(w.budget);
     }
     builder = budget.apply(builder);
-    let mut timeouts = project.config().openai;
-    timeouts.connect = args.connect_timeout.or(timeouts.connect);
-    timeouts.first_byte = args.first_byte_timeout.or(timeouts.first_byte);
-    timeouts.request = args.request_timeout.or(timeouts.request);
-    builder = models::with_openai_timeouts(builder, timeouts);
+    builder =
+        models::with_openai_settings(builder, args.provider.over(&project.config().openai), false);
     let stderr_tty = std::io::stderr().is_terminal();
     let display =
         Display::new(if stderr_tty { Mode::Live } else { Mode::Plain }, args.verbose.verbose);
