@@ -1,7 +1,7 @@
 //! `llm-do-bench suite`: every bench in a process of its own, the test server as a separate
 //! process (the same binary the Python peer talks to), a table and a JSON file.
 
-use crate::stats::cpu_seconds;
+use crate::stats::{cpu_seconds, median, percentile};
 use crate::table;
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value, json};
@@ -87,6 +87,8 @@ const LOCAL_CONTEXT: &str = "4096";
 struct Sizes {
     inprocess: [usize; 3],
     loopback: [usize; 3],
+    /// Bench 2's ratio: processes, runs in each.
+    loopback_ratio: [usize; 2],
     concurrency: [usize; 3],
     scale: [usize; 2],
     local: [usize; 2],
@@ -96,6 +98,7 @@ struct Sizes {
 const FULL: Sizes = Sizes {
     inprocess: [2000, 5, 200],    // runs, repeats, warm-up
     loopback: [500, 3, 20],       // runs, repeats, warm-up
+    loopback_ratio: [100, 300],   // processes, runs in each
     concurrency: [200, 1000, 50], // C, runs, latency ms
     scale: [10_000, 1000],        // C, delay ms
     local: [128, 3],              // max tokens, repeats
@@ -105,6 +108,7 @@ const FULL: Sizes = Sizes {
 const QUICK: Sizes = Sizes {
     inprocess: [300, 3, 50],
     loopback: [100, 1, 10],
+    loopback_ratio: [5, 100],
     concurrency: [200, 400, 50],
     scale: [2000, 200],
     local: [24, 1],
@@ -150,6 +154,13 @@ pub fn run(args: &Args) -> Result<()> {
             let a = ["loopback", "--base-url", &server.url, "--runs", &runs.to_string()];
             let b = ["--repeats", &repeats.to_string(), "--warmup", &warmup.to_string()];
             into.insert("loopback".into(), child(cmd, &a, &b)?);
+            if *name == "llm-do" {
+                let [processes, runs] = sizes.loopback_ratio;
+                into.insert(
+                    "loopback_ratio".into(),
+                    loopback_ratio(cmd, &server, processes, runs)?,
+                );
+            }
         }
 
         if wants(Bench::Concurrency) {
@@ -300,6 +311,46 @@ fn served(cmd: &[String], args: &[&str], more: &[&str], server: &Listening) -> R
     result["peak_rss_kib"] = json!(kib("VmHWM:"));
     result["rss_kib"] = json!(kib("VmRSS:"));
     Ok(result)
+}
+
+/// Bench 2's figure that varies most from one process to the next, the harness's rate as a
+/// share of the bare client's, measured in `processes` separate processes of `runs` runs each
+/// (one repeat, its blocks alternating as always) against the same server: per variant, the
+/// median and the quartiles of the per-process ratios, and the ratios themselves.
+fn loopback_ratio(
+    cmd: &[String],
+    server: &Listening,
+    processes: usize,
+    runs: usize,
+) -> Result<Value> {
+    let runs_arg = runs.to_string();
+    let args = ["loopback", "--base-url", &server.url, "--runs", &runs_arg, "--repeats", "1"];
+    let mut ratios: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    for _ in 0..processes {
+        let result = child(cmd, &args, &[])?;
+        for variant in result["results"].as_array().into_iter().flatten() {
+            let rate = |who: &str| variant[who]["runs_per_s"].as_f64().filter(|r| *r > 0.0);
+            let (Some(name), Some(ours), Some(floor)) =
+                (variant["variant"].as_str(), rate("llm_do"), rate("raw_http"))
+            else {
+                bail!("bench 2 printed no rates: {variant}");
+            };
+            ratios.entry(name.to_owned()).or_default().push(ours / floor);
+        }
+    }
+    let mut out = Map::new();
+    out.insert("processes".into(), json!(processes));
+    out.insert("runs".into(), json!(runs));
+    for (variant, values) in ratios {
+        let summary = json!({
+            "median": median(&values),
+            "q1": percentile(&values, 25.0),
+            "q3": percentile(&values, 75.0),
+            "ratios": values,
+        });
+        out.insert(variant, summary);
+    }
+    Ok(Value::Object(out))
 }
 
 /// Runs one bench in a child process; returns the JSON it printed.

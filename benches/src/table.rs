@@ -100,8 +100,15 @@ fn rows() -> Vec<Row> {
         rows.push(row(
             &format!("2. harness share of a loopback run ({v})"),
             &format!("loopback.results.[variant={v}].harness_share"),
-            "%",
+            "share",
             Lower,
+            1,
+        ));
+        rows.push(row(
+            &format!("2. loopback rate as a share of the bare client's ({v}; median of processes)"),
+            &format!("loopback_ratio.{v}.median"),
+            "share",
+            Higher,
             1,
         ));
     }
@@ -224,6 +231,7 @@ fn format(value: f64, unit: &str, digits: usize) -> String {
         "MiB" => format!("{:.*} MiB", digits, value / 1024.0),
         "KiB" => format!("{:.*} KiB", digits, value / 1024.0),
         "%" => format!("{:.*} %", digits, value),
+        "share" => format!("{:.*} %", digits, value * 100.0),
         "" => format!("{value:.0}"),
         _ => format!("{:.*} {unit}", digits, value),
     }
@@ -251,11 +259,7 @@ pub fn markdown(results: &Value) -> String {
                 .iter()
                 .map(|p| if p == "contender" { who.to_owned() } else { p.clone() })
                 .collect();
-            let mut v = lookup(&results[who], &path)?.as_f64()?;
-            if r.unit == "%" && r.path.last().is_some_and(|p| p == "harness_share") {
-                v *= 100.0;
-            }
-            Some(v)
+            lookup(&results[who], &path)?.as_f64()
         };
         let Some(ours) = find("llm_do", &r.path) else { continue };
         let cell = format(ours, r.unit, r.digits);
@@ -266,7 +270,7 @@ pub fn markdown(results: &Value) -> String {
         let theirs = find(r.peer.0, &r.peer.1);
         let peer_cell = theirs.map_or_else(|| "—".to_owned(), |t| format(t, r.unit, r.digits));
         let ratio = match (theirs, r.better, r.unit) {
-            (_, _, "%" | "") => None,
+            (_, _, "%" | "share" | "") => None,
             (Some(t), Better::Lower, _) if ours > 0.0 => Some(t / ours),
             (Some(t), Better::Higher, _) if t > 0.0 => Some(ours / t),
             _ => None,
@@ -296,6 +300,7 @@ mod tests {
                 "loopback": {"results": [
                     {"variant": "text", "llm_do": {"runs_per_s": 3000.0}, "raw_http": {"runs_per_s": 3500.0}, "harness_share": 0.125},
                 ]},
+                "loopback_ratio": {"processes": 15, "text": {"median": 0.9314, "q1": 0.9, "q3": 0.95}},
                 "concurrency": {"peak_rss_kib": 20480.0, "over_ideal_pct": 12.0},
             },
             "pydantic_ai": {
@@ -322,6 +327,11 @@ mod tests {
             line("| 2. harness share of a loopback run (text)"),
             "| 2. harness share of a loopback run (text) | 12.5 % | — |  |"
         );
+        assert_eq!(
+            line("| 2. loopback rate as a share of the bare client's (text;"),
+            "| 2. loopback rate as a share of the bare client's (text; median of processes) | 93.1 % | — |  |"
+        );
+        assert!(!table.contains("(structured; median of processes)"), "not measured");
         assert_eq!(
             line("| 3. C=200 client peak RSS"),
             "| 3. C=200 client peak RSS | 20.0 MiB | 100.0 MiB | 5.0× |"
