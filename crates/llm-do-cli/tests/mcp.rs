@@ -168,14 +168,14 @@ async fn run_calls_the_servers_tool_through_the_approval_rules() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn llm_do_mcp_serves_the_project_over_stdio() {
     let server = TestServer::builder()
-        .script(vec![Reply::text("Order B-2 is pending.")])
+        .script(vec![Reply::text("Order B-2 is pending."), Reply::text("x".repeat(4096))])
         .start()
         .await
         .unwrap();
     let dir = orders_project(&[]);
     let log = dir.path().join("served.jsonl");
     let mut cmd = tokio::process::Command::new(BIN);
-    cmd.arg("mcp").arg(dir.path()).arg("--log").arg(&log);
+    cmd.arg("mcp").arg(dir.path()).arg("--log").arg(&log).args(["--max-answer-bytes", "1000"]);
     cmd.env_remove("LLM_DO_MODEL")
         .env("OPENAI_API_KEY", "sk-test-0123456789abcdefghij")
         .env("OPENAI_BASE_URL", server.base_url())
@@ -206,6 +206,13 @@ async fn llm_do_mcp_serves_the_project_over_stdio() {
     call.arguments = json!({"id": "A-1"}).as_object().cloned();
     let r = client.peer().call_tool(call).await.unwrap();
     assert_eq!(r.structured_content.unwrap()["status"], "shipped");
+    // The provider flags reach the served workers: an answer over the limit is an error.
+    let mut call = CallToolRequestParams::new("main");
+    call.arguments = json!({"input": "And A-1?"}).as_object().cloned();
+    let r = client.peer().call_tool(call).await.unwrap();
+    assert_eq!(r.is_error, Some(true));
+    let text = &r.content[0].as_text().unwrap().text;
+    assert!(text.contains("larger than the limit of 1000 bytes"), "{text}");
     client.cancel().await.unwrap();
     let status =
         tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();
