@@ -1,21 +1,20 @@
 //! [`McpToolset`]: one MCP server's tools in llm-do's name space, and the connection that
-//! serves them (started once, restarted once when it dies, closed on drop).
+//! serves them (started once, restarted once when it dies, closed on drop; the connection's
+//! life is in `toolset/shared.rs`).
 
 use crate::connection::Connection;
 use crate::error::McpError;
 use crate::names;
-use crate::result;
 use crate::server::McpServer;
 use futures::future::BoxFuture;
-use llm_do_core::schema::Validator;
 use llm_do_core::{CallableSpec, Error, ToolSpecBuilder};
-use rmcp::model::{CallToolRequestParams, Tool};
-use rmcp::service::ServiceError;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+mod shared;
 
 /// How long a dead server's stderr is waited for, so that its last words reach the error.
 const STDERR_SETTLE: Duration = Duration::from_secs(2);
@@ -292,23 +291,6 @@ impl McpToolset {
     }
 }
 
-impl Drop for Shared {
-    fn drop(&mut self) {
-        // rmcp kills a child process from a spawned task: give it a runtime when the last
-        // handle is dropped outside one (kill_on_drop is the backstop).
-        let conn = self.state.get_mut().conn.take();
-        if let Some(conn) = conn {
-            if tokio::runtime::Handle::try_current().is_ok() {
-                drop(conn);
-            } else if let Ok(rt) =
-                tokio::runtime::Builder::new_current_thread().enable_all().build()
-            {
-                rt.block_on(async move { conn.close().await });
-            }
-        }
-    }
-}
-
 impl llm_do_core::CallableSource for McpToolset {
     fn prefix(&self) -> &str {
         &self.shared.prefix
@@ -321,240 +303,5 @@ impl llm_do_core::CallableSource for McpToolset {
             self.shared.ensure_listed().await.map_err(Error::other)?;
             Ok(self.specs())
         })
-    }
-}
-
-enum Failure {
-    /// The connection is gone (the transport closed).
-    Died(String),
-    Other(McpError),
-}
-
-impl Shared {
-    /// Starts the server and lists its tools, when that has not happened yet. `true` when it
-    /// started it now.
-    async fn ensure_started(&self) -> Result<bool, McpError> {
-        let mut state = self.state.lock().await;
-        if state.started || state.conn.is_some() {
-            return Ok(false);
-        }
-        if state.closed {
-            return Err(McpError::Closed { server: self.name.clone() });
-        }
-        self.start(&mut state).await?;
-        Ok(true)
-    }
-
-    /// The first start: opens the connection and lists the tools, within the start timeout
-    /// (a listing failure closes the connection).
-    async fn start(&self, state: &mut State) -> Result<(), McpError> {
-        let conn = Connection::open(&self.name, &self.server, self.stale.clone()).await?;
-        let listed = match conn.list_tools(&self.name, self.server.start_timeout).await {
-            Ok(tools) => tools,
-            Err(e) => {
-                conn.close().await;
-                return Err(e);
-            }
-        };
-        self.stale.store(false, Ordering::SeqCst);
-        self.store_tools(listed);
-        state.conn = Some(conn);
-        state.generation += 1;
-        state.started = true;
-        Ok(())
-    }
-
-    /// Starts the server on first use, and lists its tools again when it said they changed.
-    async fn ensure_listed(&self) -> Result<(), McpError> {
-        if !self.ensure_started().await? && self.stale.load(Ordering::SeqCst) {
-            self.refresh().await?;
-        }
-        Ok(())
-    }
-
-    fn store_tools(&self, listed: Vec<Tool>) {
-        let mut out = Listed::default();
-        for tool in listed {
-            let remote_name = tool.name.to_string();
-            let skip = |reason: String| SkippedTool { remote_name: remote_name.clone(), reason };
-            let name = match names::qualified(&self.name, &remote_name) {
-                Ok(n) => n,
-                Err(reason) => {
-                    out.skipped.push(skip(reason));
-                    continue;
-                }
-            };
-            let input_schema = Value::Object((*tool.input_schema).clone());
-            if let Err(e) = Validator::new(&input_schema) {
-                out.skipped.push(skip(format!("its input schema is not a valid JSON Schema: {e}")));
-                continue;
-            }
-            let output_schema = tool.output_schema.as_ref().map(|s| Value::Object((**s).clone()));
-            if out.tools.contains_key(&name) {
-                out.skipped.push(skip(format!("`{name}` is listed twice")));
-                continue;
-            }
-            out.tools.insert(
-                name.clone(),
-                McpTool {
-                    name,
-                    remote_name,
-                    description: tool.description.as_deref().unwrap_or_default().to_owned(),
-                    input_schema,
-                    output_schema,
-                },
-            );
-        }
-        *lock(&self.tools) = out;
-    }
-
-    async fn refresh(&self) -> Result<(), McpError> {
-        let peer = self.peer().await.map_err(|f| match f {
-            Failure::Died(message) => {
-                McpError::ListTools { server: self.name.clone(), message, stderr: String::new() }
-            }
-            Failure::Other(e) => e,
-        })?;
-        self.stale.store(false, Ordering::SeqCst);
-        let listed =
-            match tokio::time::timeout(self.server.start_timeout, peer.1.list_all_tools()).await {
-                Ok(Ok(tools)) => tools,
-                Ok(Err(e)) => {
-                    return Err(McpError::ListTools {
-                        server: self.name.clone(),
-                        message: e.to_string(),
-                        stderr: String::new(),
-                    });
-                }
-                Err(_) => {
-                    return Err(McpError::ListTools {
-                        server: self.name.clone(),
-                        message: "no answer".into(),
-                        stderr: String::new(),
-                    });
-                }
-            };
-        self.store_tools(listed);
-        Ok(())
-    }
-
-    /// The current connection's peer and generation, restarting a dead server when allowed.
-    async fn peer(&self) -> Result<(u64, rmcp::Peer<rmcp::RoleClient>), Failure> {
-        let mut state = self.state.lock().await;
-        if state.closed {
-            return Err(Failure::Other(McpError::Closed { server: self.name.clone() }));
-        }
-        if !state.started {
-            self.start(&mut state).await.map_err(Failure::Other)?;
-        }
-        if let Some(conn) = &state.conn {
-            return Ok((state.generation, conn.peer()));
-        }
-        // The connection died: restart it once.
-        if state.restarts >= 1 {
-            return Err(Failure::Died("it had already been restarted once".into()));
-        }
-        state.restarts += 1;
-        let conn = Connection::open(&self.name, &self.server, self.stale.clone())
-            .await
-            .map_err(Failure::Other)?;
-        state.generation += 1;
-        let peer = conn.peer();
-        state.conn = Some(conn);
-        Ok((state.generation, peer))
-    }
-
-    /// Marks connection `generation` dead (when it still is the current one) and returns the
-    /// tail of its stderr.
-    async fn bury(&self, generation: u64) -> String {
-        let mut state = self.state.lock().await;
-        if state.generation == generation
-            && let Some(conn) = state.conn.take()
-        {
-            conn.tail.settle(STDERR_SETTLE).await;
-            state.last_stderr = conn.tail.text();
-            drop(conn);
-        }
-        state.last_stderr.clone()
-    }
-
-    async fn call(&self, tool: &str, args: Value) -> Result<Result<Value, String>, McpError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.call_once(tool, args.clone()).await {
-                Ok(result) => return Ok(result),
-                Err(Failure::Other(e)) => return Err(e),
-                Err(Failure::Died(message)) => {
-                    let restarts = self.state.lock().await.restarts;
-                    if attempt >= 2 || restarts >= 1 {
-                        let stderr = self.state.lock().await.last_stderr.clone();
-                        return Err(McpError::ServerDied {
-                            server: self.name.clone(),
-                            tool: tool.to_owned(),
-                            message,
-                            stderr,
-                        });
-                    }
-                }
-            }
-        }
-    }
-
-    async fn call_once(&self, tool: &str, args: Value) -> Result<Result<Value, String>, Failure> {
-        // First use starts the server and lists its tools.
-        let (mut generation, mut peer) = self.peer().await?;
-        if self.stale.load(Ordering::SeqCst) {
-            self.refresh().await.map_err(Failure::Other)?;
-            (generation, peer) = self.peer().await?;
-        }
-        let known = lock(&self.tools).tools.values().any(|t| t.remote_name == tool);
-        if !known {
-            return Err(Failure::Other(McpError::UnknownTool {
-                server: self.name.clone(),
-                tool: tool.to_owned(),
-            }));
-        }
-        let mut params = CallToolRequestParams::new(tool.to_owned());
-        params.arguments = match args {
-            Value::Object(map) => Some(map),
-            Value::Null => None,
-            other => {
-                return Err(Failure::Other(McpError::Call {
-                    server: self.name.clone(),
-                    tool: tool.to_owned(),
-                    message: format!("the arguments must be a JSON object, not {other}"),
-                }));
-            }
-        };
-        let timeout = self.server.call_timeout;
-        match tokio::time::timeout(timeout, peer.call_tool(params)).await {
-            Err(_) => Err(Failure::Other(McpError::Timeout {
-                server: self.name.clone(),
-                tool: tool.to_owned(),
-                after: timeout,
-            })),
-            Ok(Ok(result)) => Ok(result::convert(result)),
-            Ok(Err(ServiceError::McpError(e))) => Err(Failure::Other(McpError::Call {
-                server: self.name.clone(),
-                tool: tool.to_owned(),
-                message: e.message.to_string(),
-            })),
-            Ok(Err(e @ (ServiceError::TransportClosed | ServiceError::TransportSend(_)))) => {
-                self.bury(generation).await;
-                Err(Failure::Died(e.to_string()))
-            }
-            Ok(Err(e)) => {
-                if peer.is_transport_closed() {
-                    self.bury(generation).await;
-                    return Err(Failure::Died(e.to_string()));
-                }
-                Err(Failure::Other(McpError::Call {
-                    server: self.name.clone(),
-                    tool: tool.to_owned(),
-                    message: e.to_string(),
-                }))
-            }
-        }
     }
 }
