@@ -114,6 +114,41 @@ pub struct CallableSpec {
     schema_traits: OnceLock<SchemaTraits>,
 }
 
+/// What a builder declares of a spec; the caches a spec fills as it is used start empty
+/// ([`CallableSpec::declared`]), so that a new cache is added in one place.
+struct Declared {
+    name: Arc<str>,
+    description: String,
+    input_schema: Value,
+    output_schema: Value,
+    output_check: Option<OutputCheck>,
+    approval: Option<Verdict>,
+    canonical_args: Option<CanonicalArgs>,
+    body: Body,
+}
+
+impl CallableSpec {
+    /// The spec of what a builder declared, with empty caches.
+    fn declared(d: Declared) -> Self {
+        Self {
+            name: d.name,
+            description: d.description,
+            input_schema: d.input_schema,
+            output_schema: d.output_schema,
+            output_check: d.output_check,
+            approval: d.approval,
+            canonical_args: d.canonical_args,
+            body: d.body,
+            input_validator: OnceLock::new(),
+            output_validator: OnceLock::new(),
+            output_mode: OnceLock::new(),
+            tools: RuntimeCache::default(),
+            model: RuntimeCache::default(),
+            schema_traits: OnceLock::new(),
+        }
+    }
+}
+
 /// What the runtime looks up in a spec's schemas on every call, worked out once.
 #[derive(Debug, Clone, Copy)]
 struct SchemaTraits {

@@ -1,15 +1,14 @@
 //! [`ToolSpecBuilder`]: the spec of a deterministic tool.
 
-use super::{Body, CallableSpec, CanonicalArgs, Handler, any_object_schema};
+use super::{Body, CallableSpec, CanonicalArgs, Declared, Handler, any_object_schema};
 use crate::approval::Verdict;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::runtime_cache::RuntimeCache;
 use crate::schema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// Builds the spec of a deterministic tool.
 ///
@@ -245,7 +244,7 @@ impl ToolSpecBuilder {
                 })
             })
         });
-        Arc::new(CallableSpec {
+        Arc::new(CallableSpec::declared(Declared {
             name: self.name,
             description: self.description,
             input_schema: self.input_schema.unwrap_or_else(any_object_schema),
@@ -254,12 +253,6 @@ impl ToolSpecBuilder {
             approval: self.approval,
             canonical_args: self.canonical_args,
             body: Body::Tool(handler),
-            input_validator: OnceLock::new(),
-            output_validator: OnceLock::new(),
-            output_mode: OnceLock::new(),
-            tools: RuntimeCache::default(),
-            model: RuntimeCache::default(),
-            schema_traits: OnceLock::new(),
-        })
+        }))
     }
 }

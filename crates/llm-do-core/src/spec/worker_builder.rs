@@ -1,7 +1,7 @@
 //! [`WorkerSpecBuilder`]: the spec of an LLM-backed worker.
 
 use super::{
-    Body, CallableSpec, DEFAULT_MAX_TURNS, DEFAULT_OUTPUT_RETRIES, OutputCheck, SpecRef,
+    Body, CallableSpec, DEFAULT_MAX_TURNS, DEFAULT_OUTPUT_RETRIES, Declared, OutputCheck, SpecRef,
     ToolSource, WorkerConfig, any_object_schema,
 };
 use crate::approval::Verdict;
@@ -9,12 +9,11 @@ use crate::error::{Error, Result};
 use crate::model::ModelSettings;
 use crate::model_ref::ModelRef;
 use crate::prompt::Template;
-use crate::runtime_cache::RuntimeCache;
 use crate::schema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// Builds the spec of an LLM-backed worker.
 ///
@@ -321,7 +320,7 @@ impl WorkerSpecBuilder {
         if let Some(model) = &self.model {
             self.config.model = Some(ModelRef::parse(model)?);
         }
-        Ok(Arc::new(CallableSpec {
+        Ok(Arc::new(CallableSpec::declared(Declared {
             name: self.name,
             description: self.description,
             input_schema: self.input_schema,
@@ -330,12 +329,6 @@ impl WorkerSpecBuilder {
             approval: self.approval,
             canonical_args: None,
             body: Body::Worker(self.config),
-            input_validator: OnceLock::new(),
-            output_validator: OnceLock::new(),
-            output_mode: OnceLock::new(),
-            tools: RuntimeCache::default(),
-            model: RuntimeCache::default(),
-            schema_traits: OnceLock::new(),
-        }))
+        })))
     }
 }
