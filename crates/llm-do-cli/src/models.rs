@@ -98,16 +98,16 @@ pub async fn resolve(model: &str, local: LocalOptions) -> anyhow::Result<Served>
 
 /// Re-registers the `openai` provider with `settings` (unset ones keep the provider's
 /// defaults), asking for streamed answers when `streaming`, if the environment configures it
-/// (`OPENAI_API_KEY` set) and there is something to change. A configuration the provider
-/// refuses is left to the default registration, which reports it.
+/// (`OPENAI_API_KEY`, or an `OPENAI_BASE_URL` of a server that needs no key, such as Ollama)
+/// and there is something to change. A configuration the provider refuses is left to the
+/// default registration, which reports it.
 pub fn with_openai_settings(
     builder: llm_do::RuntimeBuilder,
     settings: ProviderSettings,
     streaming: bool,
 ) -> llm_do::RuntimeBuilder {
     use llm_do::providers::openai::{OpenAiConfig, OpenAiProvider};
-    let key_set = std::env::var("OPENAI_API_KEY").is_ok_and(|k| !k.trim().is_empty());
-    if (settings == ProviderSettings::default() && !streaming) || !key_set {
+    if settings == ProviderSettings::default() && !streaming {
         return builder;
     }
     let Ok(mut config) = OpenAiConfig::from_env() else { return builder };

@@ -272,7 +272,13 @@ fn a_provider_that_never_answers_ends_with_a_timeout_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_over_the_size_limit_is_an_error_and_not_retried() {
     let long = "x".repeat(4096);
-    let server = scripted(vec![Reply::text(&long), Reply::text(&long), Reply::text("short")]).await;
+    let server = scripted(vec![
+        Reply::text(&long),
+        Reply::text(&long),
+        Reply::text(&long),
+        Reply::text("short"),
+    ])
+    .await;
     let main = "---\n---\nAnswer {input}.\n";
     let run = |config: &str, flags: &[&str]| {
         let dir = project(&[("llm-do.toml", config), ("main.worker", main)]);
@@ -297,7 +303,23 @@ async fn an_answer_over_the_size_limit_is_an_error_and_not_retried() {
         tokio::task::block_in_place(|| run(&config, &["--max-answer-bytes", "2000"]));
     assert_eq!(exit, 1);
     assert!(error.contains("larger than the limit of 2000 bytes"), "{error}");
+    // A server that needs no key (OPENAI_BASE_URL alone, as for Ollama) gets the settings too.
+    let config = format!("{CONFIG}[providers.openai]\nmax_answer_bytes = 3000\n");
+    let dir = project(&[("llm-do.toml", &config), ("main.worker", main)]);
+    let out = tokio::task::block_in_place(|| {
+        bounded_output(
+            command(BIN, Some(&server.base_url()))
+                .env_remove("OPENAI_API_KEY")
+                .args(["run", "--json"])
+                .arg(dir.path())
+                .arg("x"),
+        )
+    });
+    assert_eq!(code(&out), 1);
+    let error = json_result(&out)["error"].as_str().unwrap_or_default().to_owned();
+    assert!(error.contains("larger than the limit of 3000 bytes"), "{error}");
     // Within the limit the run goes through.
+    let config = format!("{CONFIG}[providers.openai]\nmax_answer_bytes = 1000000\n");
     let (exit, error) = tokio::task::block_in_place(|| run(&config, &[]));
     assert_eq!((exit, error.as_str()), (0, ""));
     // A limit of 0 is a usage error on the command line and a located error in the file.
