@@ -67,24 +67,31 @@ pub struct LocalOptions {
 
 /// Resolves `model` (`provider:name`) to a backend through [`Runtime::resolve_model`], the
 /// resolution workers use: a runtime with the `openai` provider (from `OPENAI_API_KEY` and
-/// `OPENAI_BASE_URL`, or the reason it is unusable) and, when `model` asks for it, the local
-/// provider, loaded first (fetching the embedded model if needed) so that a bad model fails
-/// here, not on the first request.
+/// `OPENAI_BASE_URL` with `openai`'s timeouts and answer limit, streaming its answers so that
+/// a streamed request is passed on as it comes; or the reason it is unusable) and, when
+/// `model` asks for it, the local provider, loaded first (fetching the embedded model if
+/// needed) so that a bad model fails here, not on the first request.
 ///
 /// ```no_run
 /// # async fn demo() -> anyhow::Result<()> {
 /// use llm_do_cli::models::{resolve, LocalOptions};
-/// let served = resolve("local:smollm2", LocalOptions::default()).await?;
+/// use llm_do_project::ProviderSettings;
+/// let served = resolve("local:smollm2", LocalOptions::default(), ProviderSettings::default()).await?;
 /// # Ok(())
 /// # }
 /// ```
-pub async fn resolve(model: &str, local: LocalOptions) -> anyhow::Result<Served> {
+pub async fn resolve(
+    model: &str,
+    local: LocalOptions,
+    openai: ProviderSettings,
+) -> anyhow::Result<Served> {
     let parsed = ModelRef::parse(model)?;
     let mut builder = Runtime::builder().ignore_env();
     builder = match llm_do::providers::openai::OpenAiProvider::from_env() {
         Ok(provider) => builder.provider("openai", provider),
         Err(e) => builder.unavailable_provider("openai", llm_do::setup::openai_config_problem(&e)),
     };
+    builder = with_openai_settings(builder, openai, true);
     if parsed.provider() == "local" {
         builder = builder.provider("local", local_model(parsed.name(), local).await?);
     }

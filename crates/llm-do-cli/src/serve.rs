@@ -13,7 +13,8 @@
 //! Every error is an OpenAI-style JSON body `{"error": {"message", "type", "param", "code"}}`:
 //! 400 for a request that cannot be served (malformed JSON, an unknown role, an invalid
 //! `response_format` schema), 404 for an unknown path, 405 for a wrong method, 413 for a body
-//! over [`MAX_BODY_BYTES`]; 5xx only for failures of the model itself.
+//! over [`MAX_BODY_BYTES`]; 5xx only for failures of the model itself (an upstream server's:
+//! its own status, 504 for a timeout, 502 for a failed connection or an unreadable answer).
 //!
 //! Other tools and frameworks — or llm-do itself through its OpenAI-compatible provider — can
 //! then use the embedded local model over HTTP.
@@ -289,6 +290,10 @@ fn status_of(e: &ModelError) -> (StatusCode, &'static str) {
             (StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY), "upstream_error")
         }
         ModelErrorKind::Timeout => (StatusCode::GATEWAY_TIMEOUT, "timeout"),
+        // Only an upstream server's failures have these kinds (the embedded model has none).
+        ModelErrorKind::Transport | ModelErrorKind::Decode => {
+            (StatusCode::BAD_GATEWAY, "upstream_error")
+        }
         _ => (StatusCode::INTERNAL_SERVER_ERROR, "server_error"),
     }
 }

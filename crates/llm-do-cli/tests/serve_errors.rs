@@ -21,10 +21,16 @@ async fn bounded<T>(f: impl std::future::Future<Output = T>) -> T {
 
 /// A running `llm-do serve` (killed on drop) and its base URL `http://127.0.0.1:PORT/v1`.
 async fn serve(upstream: &TestServer) -> (Child, String) {
+    serve_with(upstream, &[]).await
+}
+
+/// [`serve`] with more flags.
+async fn serve_with(upstream: &TestServer, flags: &[&str]) -> (Child, String) {
     let mut cmd: tokio::process::Command =
         support::command(env!("CARGO_BIN_EXE_llm-do"), Some(&upstream.base_url())).into();
     let mut child = cmd
         .args(["serve", "--model", "openai:test-model", "--port", "0"])
+        .args(flags)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
@@ -117,6 +123,44 @@ async fn every_error_is_openai_style_json_with_the_right_status() {
         send(http.post(format!("{base}/chat/completions")).json(&chat(schema))).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["choices"][0]["message"]["content"], "{\"a\": 1}");
+}
+
+/// The provider flags reach an upstream `openai:…` model: an answer over `--max-answer-bytes`
+/// is a 502 (its answer could not be read) and is not asked for again. A streamed request is
+/// streamed from the upstream too, so its pieces are passed on as they come.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_provider_flags_reach_an_upstream_model_and_streams_are_streamed() {
+    let long = "x".repeat(3000);
+    let upstream = TestServer::builder()
+        .script([Reply::text(long.as_str()), Reply::text("short answer")])
+        .start()
+        .await
+        .unwrap();
+    let (_child, base) = serve_with(&upstream, &["--max-answer-bytes", "2000"]).await;
+    let http = llm_do_openai::http::client();
+    let mut request = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]});
+
+    let (status, body) = send(http.post(format!("{base}/chat/completions")).json(&request)).await;
+    assert_eq!((status, body["error"]["type"].as_str()), (502, Some("upstream_error")), "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("larger than the limit of 2000 bytes"), "{message}");
+    assert_eq!(upstream.request_count(), 1, "an answer over the limit is not asked for again");
+    assert_ne!(upstream.last_request().unwrap().body["stream"], true);
+
+    request["stream"] = json!(true);
+    let response =
+        bounded(http.post(format!("{base}/chat/completions")).json(&request).send()).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let events = bounded(response.text()).await.unwrap();
+    assert_eq!(upstream.last_request().unwrap().body["stream"], true, "streamed from upstream");
+    let text: String = events
+        .lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .filter(|data| *data != "[DONE]")
+        .map(|data| serde_json::from_str::<Value>(data).expect("a JSON event"))
+        .filter_map(|event| event["choices"][0]["delta"]["content"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(text, "short answer", "{events}");
 }
 
 /// A client's image and file parts reach the served model as attachments: over the loopback

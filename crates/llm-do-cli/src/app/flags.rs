@@ -1,5 +1,5 @@
 //! The flags several commands share, with what each does to a runtime: `--model` and the
-//! OpenAI-compatible provider's settings (run, chat, mcp, restate serve), `--log` (run, chat,
+//! OpenAI-compatible provider's settings (run, chat, mcp, restate serve, serve), `--log` (run, chat,
 //! mcp), `--approve-all`/`--deny-all` (run, chat) and `--verbose` (run, chat). A command takes
 //! a group with `#[command(flatten)]`.
 

@@ -2,10 +2,12 @@
 //! ([`crate::serve`]); and `llm-do fetch-model`, which caches the embedded model it serves by
 //! default.
 
+use super::flags::ProviderFlags;
 use super::report;
 use crate::exit::Exit;
 use crate::models::{self, LocalOptions};
 use clap::Args;
+use llm_do_project::ProviderSettings;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
@@ -26,12 +28,16 @@ pub(super) struct ServeArgs {
     /// Context window of a local model, in tokens.
     #[arg(long)]
     context_size: Option<u32>,
+    #[command(flatten)]
+    provider: ProviderFlags,
 }
 
 /// `llm-do serve`: resolves the model, then serves it until the process ends.
 pub(super) async fn serve(args: ServeArgs) -> Exit {
-    let ServeArgs { model, port, host, threads, context_size } = args;
-    let served = match models::resolve(&model, LocalOptions { threads, context_size }).await {
+    let ServeArgs { model, port, host, threads, context_size, provider } = args;
+    let openai = provider.over(&ProviderSettings::default());
+    let local = LocalOptions { threads, context_size };
+    let served = match models::resolve(&model, local, openai).await {
         Ok(s) => s,
         Err(e) => {
             report(&format!("{e:#}"));
