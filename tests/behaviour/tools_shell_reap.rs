@@ -1,7 +1,7 @@
 //! Hostile input: nothing a shell command starts outlives its call. A program that leaves
 //! its process group (a daemon, `setsid`) is killed at the time limit, at the end of the call,
-//! and when the call is dropped; and the command dies with the process that called the tool
-//! even when that process is killed outright. Checked by pid in `/proc`.
+//! and when the call is dropped; and the command, with what it started in its group, dies with
+//! the process that called the tool even when that process is killed outright. Checked by pid in `/proc`.
 
 #![cfg(target_os = "linux")]
 
@@ -121,16 +121,24 @@ async fn a_dropped_call_kills_its_command_and_what_it_started() {
 }
 
 /// Run by [`a_command_dies_with_a_process_that_is_killed_outright`] in a child process: runs
-/// `sleep 305.5` through the shell tool until it is killed.
+/// `xargs`, which starts `sleep 305.5` as its own child (in the command's process group),
+/// through the shell tool until it is killed.
 #[tokio::test]
 #[ignore = "run by a_command_dies_with_a_process_that_is_killed_outright in a child process"]
 async fn holder_of_a_running_command() {
     let root = std::env::var_os("LLM_DO_TEST_SHELL_HOLDER").expect("run by its parent test");
-    let _ = shell(std::path::Path::new(&root), Duration::from_secs(600)).run("sleep 305.5").await;
+    let shell = shell(std::path::Path::new(&root), Duration::from_secs(600))
+        .rule(ShellRule::allow("xargs"));
+    let result = shell.run(&HOLDER_COMMAND.join(" ")).await;
+    eprintln!("the holder's command ended: {result:?}");
 }
 
-/// No destructor runs when the process that called the tool is killed with SIGKILL: the kernel
-/// kills the command (the parent-death signal of `llm-do-process`).
+/// The holder's command: `xargs` with no input runs its command once, as a child.
+const HOLDER_COMMAND: [&str; 5] = ["xargs", "-a", "/dev/null", "sleep", "305.5"];
+
+/// No destructor runs when the process that called the tool is killed with SIGKILL: the
+/// command and what it started in its process group die anyway (the supervisor of
+/// `llm_do_process::guard_group` kills the group when its parent dies).
 #[tokio::test]
 async fn a_command_dies_with_a_process_that_is_killed_outright() {
     let root = tempfile::tempdir().unwrap();
@@ -142,14 +150,19 @@ async fn a_command_dies_with_a_process_that_is_killed_outright() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let seen = started(&["sleep", "305.5"], Duration::from_secs(30)).await;
-    assert_eq!(seen.len(), 1, "the holder's command is running");
+    let command = started(&HOLDER_COMMAND, Duration::from_secs(30)).await;
+    let background = started(&["sleep", "305.5"], Duration::from_secs(30)).await;
+    assert_eq!((command.len(), background.len()), (1, 1), "the holder's command is running");
     holder.kill().unwrap(); // SIGKILL
     holder.wait().unwrap();
-    let dead = gone(seen[0]).await;
-    if !dead {
-        // Leave nothing behind when the test fails.
-        llm_do_process::kill_group(seen[0]); // it leads its own group
+    let mut outlived = Vec::new();
+    for pid in [command[0], background[0]] {
+        if !gone(pid).await {
+            outlived.push(pid);
+            // Leave nothing behind when the test fails.
+            llm_do_process::kill_group(pid);
+            let _ = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
     }
-    assert!(dead, "the command {} outlived the process killed with SIGKILL", seen[0]);
+    assert!(outlived.is_empty(), "{outlived:?} outlived the process killed with SIGKILL");
 }

@@ -4,7 +4,7 @@
 //! - `llm-do-core` depends on no other workspace crate but `llm-do-syntax`, the
 //!   dependency-free rules (templates, model strings, names) the macros, core and worker files
 //!   share; `llm-do-syntax` itself depends on no workspace crate, nor does `llm-do-process`
-//!   (child processes tied to llm-do's life, the workspace's one `unsafe` block);
+//!   (child processes tied to llm-do's life, the workspace's `unsafe` code);
 //! - the test crates (`llm-do-testing`, `llm-do-testkit`) on no HTTP client provider and no
 //!   inference engine;
 //! - `llm-do-openai-wire` (the server side of the OpenAI wire format, shared by testkit and

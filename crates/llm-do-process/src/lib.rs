@@ -10,8 +10,16 @@
 //!   signal fires when the *thread* that started the child ends; started on a thread of a
 //!   tokio runtime, a child also ends with that runtime.
 //!
-//! This crate holds the workspace's one `unsafe` block (in [`guard`]): `pre_exec` runs code in
-//! the forked child before `exec`, where only async-signal-safe calls are allowed.
+//! - [`guard_group`]: as [`guard`], and on Linux the command's whole process group dies with
+//!   llm-do, not only the command: a supervisor process stands between them (see
+//!   `supervisor.rs`). For commands that start processes of their own and end soon (the shell
+//!   tool's); a long-lived child (an MCP server) keeps [`guard`], since the supervisor, a
+//!   fork of llm-do that never `exec`s, holds on to llm-do's memory pages as they were when
+//!   it started for as long as it lives.
+//!
+//! This crate holds the workspace's `unsafe` code (in [`guard`], [`guard_group`] and the
+//! supervisor): `pre_exec` runs code in the forked child before `exec`, where only
+//! async-signal-safe calls are allowed.
 //!
 //! ```
 //! # #[cfg(unix)] {
@@ -38,6 +46,50 @@ pub fn guard(cmd: &mut std::process::Command) {
     die_with_parent(cmd);
     #[cfg(not(unix))]
     let _ = cmd;
+}
+
+#[cfg(target_os = "linux")]
+mod supervisor;
+
+/// Like [`guard`], and on Linux the kernel's kill when this process dies reaches the whole
+/// process group: a supervisor process between this process and the command (the child that
+/// [`std::process::Child::id`] names, the group's leader) kills the group when this process
+/// dies, even by `SIGKILL`, and otherwise ends as the command ends (its exit code, or its
+/// signal). What the command started and moved out of the group (`setsid`) is not reached.
+///
+/// ```
+/// # #[cfg(unix)] {
+/// use std::os::unix::process::ExitStatusExt as _;
+/// let mut cmd = std::process::Command::new("sh");
+/// cmd.args(["-c", "exit 3"]);
+/// llm_do_process::guard_group(&mut cmd);
+/// assert_eq!(cmd.status().unwrap().code(), Some(3)); // the command's own status
+/// let mut cmd = std::process::Command::new("sh");
+/// cmd.args(["-c", "kill -TERM $$"]);
+/// llm_do_process::guard_group(&mut cmd);
+/// assert_eq!(cmd.status().unwrap().signal(), Some(15));
+/// # }
+/// ```
+pub fn guard_group(cmd: &mut std::process::Command) {
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(cmd, 0);
+    #[cfg(target_os = "linux")]
+    supervise(cmd);
+    #[cfg(not(unix))]
+    let _ = cmd;
+}
+
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn supervise(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt as _;
+    let parent = rustix::process::getpid();
+    // SAFETY: the closure runs in the forked child before `exec` (the process group is set
+    // by then), and `supervisor::split` makes only async-signal-safe system calls and
+    // allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || supervisor::split(parent));
+    }
 }
 
 #[cfg(target_os = "linux")]
@@ -128,6 +180,77 @@ mod tests {
         assert!(running(child.id()));
         kill_group(child.id());
         assert_eq!(child.wait().unwrap().signal(), Some(rustix::process::Signal::KILL.as_raw()));
+    }
+
+    /// Waits up to 10 s for `pid` to be gone.
+    fn gone(pid: u32) -> bool {
+        for _ in 0..200 {
+            if !running(pid) {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        false
+    }
+
+    #[test]
+    fn a_group_guarded_child_passes_on_output_status_and_spawn_errors() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo out; echo err >&2; exit 7"]);
+        guard_group(&mut cmd);
+        let out = cmd.output().unwrap();
+        assert_eq!((out.stdout.as_slice(), out.stderr.as_slice()), (&b"out\n"[..], &b"err\n"[..]));
+        assert_eq!(out.status.code(), Some(7));
+
+        let mut cmd = Command::new("/nonexistent/llm-do-test-program");
+        guard_group(&mut cmd);
+        let error = cmd.spawn().expect_err("no such program");
+        assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
+
+        // The group's leader is the child whose id the caller holds: kill_group ends it all.
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "sleep 30 & echo $!; wait"]).stdout(std::process::Stdio::piped());
+        guard_group(&mut cmd);
+        let (mut child, sleep) = started(cmd);
+        let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+        assert_eq!(rustix::process::getpgid(Some(pid)).unwrap(), pid);
+        kill_group(child.id());
+        assert_eq!(child.wait().unwrap().signal(), Some(rustix::process::Signal::KILL.as_raw()));
+        assert!(gone(sleep), "the command's own child {sleep} outlived kill_group");
+    }
+
+    /// Spawns `cmd` (a shell that prints the pid of a `sleep` it started) and reads that pid.
+    fn started(mut cmd: Command) -> (Child, u32) {
+        use std::io::BufRead as _;
+        let mut child = cmd.spawn().expect("sh");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        (child, line.trim().parse().expect("a pid"))
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_group_guarded_childs_whole_group_dies_with_the_thread_that_started_it() {
+        // As below, and the `sleep` that the command started dies too (with `guard` alone it
+        // is orphaned and sleeps on).
+        let (mut child, sleep) = std::thread::spawn(|| {
+            let mut cmd = Command::new("sh");
+            cmd.args(["-c", "sleep 30 & echo $!; wait"]).stdout(std::process::Stdio::piped());
+            guard_group(&mut cmd);
+            started(cmd)
+        })
+        .join()
+        .unwrap();
+        let status = child.wait().unwrap();
+        let dead = gone(sleep);
+        if !dead {
+            let _ = rustix::process::kill_process(
+                rustix::process::Pid::from_raw(sleep as i32).unwrap(),
+                rustix::process::Signal::KILL,
+            );
+        }
+        assert!(dead, "the command's own child {sleep} outlived the thread that started it");
+        assert_eq!(status.signal(), Some(rustix::process::Signal::KILL.as_raw()));
     }
 
     #[cfg(target_os = "linux")]

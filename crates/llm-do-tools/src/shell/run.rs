@@ -63,8 +63,8 @@ pub(crate) async fn run(inv: Invocation<'_>) -> Result<ShellOutput, ToolError> {
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     // Its own process group (so that a timeout ends its children too) and, on Linux, the
-    // kernel's kill when this process dies, even by SIGKILL (no destructor runs then).
-    llm_do_process::guard(cmd.as_std_mut());
+    // group's end when this process dies, even by SIGKILL (no destructor runs then).
+    llm_do_process::guard_group(cmd.as_std_mut());
     let mut child =
         cmd.spawn().map_err(|source| ToolError::Spawn { program: program.clone(), source })?;
     // Declared after `child`, so dropped before it: when the call is dropped (cancelled), the
