@@ -39,9 +39,10 @@
 //!    dropped (an error, an abort, the CLI's Ctrl-C) — everything the program started is
 //!    killed: its process group and, on Linux, every process carrying the call's marker
 //!    variable or descending from it, including programs that called `setsid`. On Linux the
-//!    program is also started with the parent-death signal (`llm-do-process`): killed
-//!    outright, even by SIGKILL, the process that called the tool takes the program with it
-//!    (see `docs/hostile-input.md` for what this does not cover).
+//!    program also runs under a supervisor that gets the parent-death signal
+//!    (`llm_do_process::guard_group`): killed outright, even by SIGKILL, the process that
+//!    called the tool takes the program's whole process group with it (see
+//!    `docs/hostile-input.md` for what this does not cover).
 //!
 //! `Ask` cannot be decided by the tool itself: the runtime's approval gate does that before
 //! the tool runs. Put [`Shell::approval_rules`] into the runtime's
