@@ -219,6 +219,44 @@ mod tests {
         assert!(gone(sleep), "the command's own child {sleep} outlived kill_group");
     }
 
+    #[test]
+    fn group_guarded_children_start_and_end_while_other_threads_allocate() {
+        // Children started at once from several threads while others allocate (the state in
+        // which a fork copies locks held by other threads): 8 threads start 25 children each,
+        // and each child reports its own command's exit code.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let churn: Vec<_> = (0..4)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let v: Vec<Vec<u8>> = (1..64).map(|n| vec![0u8; n * 97]).collect();
+                        std::hint::black_box(v);
+                    }
+                })
+            })
+            .collect();
+        let spawners: Vec<_> = (0..8)
+            .map(|i| {
+                std::thread::spawn(move || {
+                    for j in 0..25 {
+                        let mut cmd = Command::new("sh");
+                        cmd.args(["-c", &format!("exit {}", (i + j) % 5)]);
+                        guard_group(&mut cmd);
+                        assert_eq!(cmd.status().unwrap().code(), Some((i + j) % 5));
+                    }
+                })
+            })
+            .collect();
+        for s in spawners {
+            s.join().unwrap();
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for c in churn {
+            c.join().unwrap();
+        }
+    }
+
     /// Spawns `cmd` (a shell that prints the pid of a `sleep` it started) and reads that pid.
     fn started(mut cmd: Command) -> (Child, u32) {
         use std::io::BufRead as _;
