@@ -137,7 +137,7 @@ where
                 let message = e.render().to_string();
                 let first =
                     message.lines().next().unwrap_or_default().trim_start_matches("error: ");
-                println!("{}", run::not_started_json(None, first));
+                crate::stdout::outln!("{}", run::not_started_json(None, first));
             }
             return ExitCode::from(if e.use_stderr() { Exit::Usage.code() } else { 0 });
         }
@@ -173,7 +173,7 @@ async fn command(command: Command, host: Registry) -> Exit {
         Command::Check { project } => {
             let code = check::check(&project, &with_mcp);
             if code == Exit::Ok {
-                servers.summary().iter().for_each(|line| println!("{line}"));
+                servers.summary().iter().for_each(|line| crate::stdout::outln!("{line}"));
             }
             code
         }

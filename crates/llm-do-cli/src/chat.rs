@@ -301,7 +301,7 @@ async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineIn
                         let streamed = view.take_streamed();
                         let text = answer_text(&value);
                         if streamed.trim() != text.trim() {
-                            println!("{}", terminal_safe(&text));
+                            crate::stdout::outln!("{}", terminal_safe(&text));
                         }
                     }
                     Some(Err(e)) => {

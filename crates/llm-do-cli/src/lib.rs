@@ -33,6 +33,7 @@ mod restate;
 pub mod run_log;
 pub mod serve;
 mod signals;
+mod stdout;
 pub mod terminal;
 
 pub use app::{main_with, run_with};

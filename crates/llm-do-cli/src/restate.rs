@@ -122,7 +122,10 @@ pub(crate) async fn command(command: RestateCommand, host: Registry) -> Exit {
         RestateCommand::Pending { run_id, ingress } => {
             match Client::new(ingress).pending(&run_id).await {
                 Ok(pending) => {
-                    println!("{}", serde_json::to_string_pretty(&pending).unwrap_or_default());
+                    crate::stdout::outln!(
+                        "{}",
+                        serde_json::to_string_pretty(&pending).unwrap_or_default()
+                    );
                     Exit::Ok
                 }
                 Err(e) => {
@@ -148,9 +151,9 @@ async fn events(run_id: &str, json: bool, ingress: String) -> Exit {
     let print = |text: &str| {
         let text = crate::terminal::redactor().redact(text);
         if tty {
-            println!("{}", crate::terminal::escape_controls(&text));
+            crate::stdout::outln!("{}", crate::terminal::escape_controls(&text));
         } else {
-            println!("{text}");
+            crate::stdout::outln!("{text}");
         }
     };
     if json {

@@ -6,7 +6,8 @@
 //! - secrets from the shared corpus (`tests/fixtures/secrets.json`), in tool arguments and
 //!   echoed back by the server, reach neither stdout, nor stderr at `-vv`, nor the run log;
 //! - escape sequences in model text, tool names and server error bodies never reach stderr;
-//! - a bad `OPENAI_BASE_URL` or API key is reported as what it is, without the key.
+//! - a bad `OPENAI_BASE_URL` or API key is reported as what it is, without the key;
+//! - a closed stdout pipe ends the output quietly.
 
 #![cfg(unix)]
 
@@ -106,6 +107,33 @@ async fn sigterm_kills_the_running_shell_command() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_kills_the_running_shell_command() {
     signal_stops_the_shell_command(rustix::process::Signal::INT, "307.75", 130).await;
+}
+
+// ---------------------------------------------------------------------------------------
+// A reader that has gone: `llm-do run … | head -c 0`.
+
+/// stdout is a pipe whose reader has gone: the output ends quietly (before, `println!`
+/// panicked with "failed printing to stdout") and the run keeps its exit code; `list` too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_stdout_pipe_ends_the_output_quietly() {
+    let srv = server(vec![Reply::text("the answer"), Reply::text("the answer")]).await;
+    let main = "---\ndescription: Answers.\n---\nAnswer {input}.\n";
+    let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", main)]);
+    let runs: [&[&str]; 3] = [&["run"], &["run", "--json"], &["list"]];
+    for args in runs {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut cmd = command(BIN, Some(&srv.base_url()));
+        cmd.args(args).arg(dir.path());
+        if args[0] == "run" {
+            cmd.arg("now");
+        }
+        let out = cmd.stdout(writer).stderr(Stdio::piped()).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked") && !err.contains("failed printing"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    }
+    assert_eq!(srv.request_count(), 2, "both runs ran");
 }
 
 // ---------------------------------------------------------------------------------------

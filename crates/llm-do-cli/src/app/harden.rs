@@ -86,7 +86,7 @@ pub(super) async fn harden_report(args: HardenArgs, host: Registry) -> Exit {
     }
     let report = AgreementReport::of_tool(&rt.ctx(), &args.candidate, &args.worker, &seen).await;
     // The report quotes models' outputs: made safe like everything shown to a person.
-    println!("{}", crate::terminal::safe(&report.to_string()));
+    crate::stdout::outln!("{}", crate::terminal::safe(&report.to_string()));
     match args.min_rate {
         Some(rate) if report.agreement_rate() < rate => {
             eprintln!(

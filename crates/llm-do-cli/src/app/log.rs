@@ -22,7 +22,7 @@ pub(super) fn log(command: LogCommand) -> Exit {
     match run_log::read_log(&file) {
         Ok(log) => {
             // The tree quotes models and tools: made safe for a terminal.
-            print!("{}", crate::terminal::safe(&run_log::render_tree(&log.records)));
+            crate::stdout::out!("{}", crate::terminal::safe(&run_log::render_tree(&log.records)));
             if let Some(line) = log.torn_line {
                 eprintln!(
                     "llm-do: warning: {}:{line}: the last record was cut off (the run was \

@@ -105,7 +105,7 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
     // A run that cannot start: a usage error, on stderr and (--json) as the JSON result.
     let not_started = |worker: Option<&str>, message: String| {
         if args.json {
-            println!("{}", not_started_json(worker, &message));
+            crate::stdout::outln!("{}", not_started_json(worker, &message));
         }
         usage_error(message)
     };
@@ -242,7 +242,7 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
         if let Some(e) = &error {
             out["error"] = json!(redactor.redact(e));
         }
-        println!("{out}");
+        crate::stdout::outln!("{out}");
     } else if let Some(v) = &output {
         let text = match v {
             Value::String(s) => redactor.redact(s),
@@ -250,9 +250,9 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
                 .unwrap_or_default(),
         };
         if std::io::stdout().is_terminal() {
-            println!("{}", crate::terminal::escape_controls(&text));
+            crate::stdout::outln!("{}", crate::terminal::escape_controls(&text));
         } else {
-            println!("{text}");
+            crate::stdout::outln!("{text}");
         }
     }
     if let Some(e) = &error {

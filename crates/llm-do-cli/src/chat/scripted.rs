@@ -35,13 +35,19 @@ pub(crate) async fn run(session: &mut Session) -> Exit {
         match session.command(&line) {
             Outcome::Exit => break,
             Outcome::Said(text) if session.json => {
-                println!("{}", json!({"command": line.trim(), "ok": true, "message": text}))
+                crate::stdout::outln!(
+                    "{}",
+                    json!({"command": line.trim(), "ok": true, "message": text})
+                )
             }
             Outcome::Said(text) => eprintln!("{text}"),
             Outcome::Failed(text) => {
                 failed = true;
                 if session.json {
-                    println!("{}", json!({"command": line.trim(), "ok": false, "error": text}));
+                    crate::stdout::outln!(
+                        "{}",
+                        json!({"command": line.trim(), "ok": false, "error": text})
+                    );
                 }
                 eprintln!("llm-do: {text}");
             }
@@ -62,16 +68,16 @@ pub(crate) async fn run(session: &mut Session) -> Exit {
                 let usage = usage_json(since(before, session.conversation.usage()));
                 match result {
                     Ok(value) if session.json => {
-                        println!(
+                        crate::stdout::outln!(
                             "{}",
                             json!({"turn": turn, "ok": true, "output": value, "usage": usage})
                         );
                     }
-                    Ok(value) => println!("{}", answer_text(&value)),
+                    Ok(value) => crate::stdout::outln!("{}", answer_text(&value)),
                     Err(message) => {
                         failed = true;
                         if session.json {
-                            println!(
+                            crate::stdout::outln!(
                                 "{}",
                                 json!({"turn": turn, "ok": false, "error": message, "usage": usage})
                             );
