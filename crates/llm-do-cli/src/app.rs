@@ -137,7 +137,7 @@ where
                 let message = e.render().to_string();
                 let first =
                     message.lines().next().unwrap_or_default().trim_start_matches("error: ");
-                crate::stdout::outln!("{}", run::not_started_json(None, first));
+                crate::output::outln!("{}", run::not_started_json(None, first));
             }
             return ExitCode::from(if e.use_stderr() { Exit::Usage.code() } else { 0 });
         }
@@ -145,7 +145,7 @@ where
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("llm-do: cannot start the async runtime: {e}");
+            crate::output::errln!("llm-do: cannot start the async runtime: {e}");
             return Exit::RunFailed.into();
         }
     };
@@ -173,7 +173,7 @@ async fn command(command: Command, host: Registry) -> Exit {
         Command::Check { project } => {
             let code = check::check(&project, &with_mcp);
             if code == Exit::Ok {
-                servers.summary().iter().for_each(|line| crate::stdout::outln!("{line}"));
+                servers.summary().iter().for_each(|line| crate::output::outln!("{line}"));
             }
             code
         }
@@ -208,7 +208,7 @@ fn load(dir: &Path, host: &Registry) -> Result<Project, Exit> {
 /// (`N problems found in DIR`).
 pub(crate) fn checked(dir: &Path, host: &Registry) -> Result<Project, String> {
     Project::check(dir, host).map_err(|diagnostics| {
-        eprintln!("{}", crate::terminal::safe(&diagnostics.to_string()));
+        crate::output::errln!("{}", crate::terminal::safe(&diagnostics.to_string()));
         let n = diagnostics.len();
         format!("{n} problem{} found in {}", if n == 1 { "" } else { "s" }, dir.display())
     })
@@ -228,5 +228,5 @@ pub(crate) fn usage_error(message: impl std::fmt::Display) -> Exit {
 
 /// Writes `llm-do: <message>` on stderr, made safe for a terminal ([`crate::terminal::safe`]).
 fn report(message: &str) {
-    eprintln!("llm-do: {}", crate::terminal::safe(message));
+    crate::output::errln!("llm-do: {}", crate::terminal::safe(message));
 }

@@ -132,7 +132,7 @@ fn question(request: &ApprovalRequest) -> String {
 /// Reads one answer; `None` at end of input.
 fn ask(display: &Display, request: &ApprovalRequest) -> Option<String> {
     display.suspend(|| {
-        eprint!("{}", question(request));
+        crate::output::err!("{}", question(request));
         let mut line = String::new();
         match std::io::stdin().lock().read_line(&mut line) {
             Ok(0) | Err(_) => None,
@@ -169,7 +169,7 @@ impl Approver for TerminalApprover {
                             request.tool
                         ));
                     }
-                    Some(_) => eprintln!("please answer y, s, n or q"),
+                    Some(_) => crate::output::errln!("please answer y, s, n or q"),
                 }
             }
         })

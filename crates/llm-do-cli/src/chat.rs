@@ -229,7 +229,7 @@ impl Session {
         if let Some(log) = &self.log
             && let Err(e) = log.finish()
         {
-            eprintln!("llm-do: the run log could not be written completely: {e}");
+            crate::output::errln!("llm-do: the run log could not be written completely: {e}");
         }
     }
 
@@ -259,7 +259,7 @@ pub(crate) fn answer_text(value: &Value) -> String {
 /// On a terminal: the line editor, streamed answers, Ctrl-C to cancel a turn.
 async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineInput) -> Exit {
     let mut interrupt = Interrupt::new();
-    eprintln!(
+    crate::output::errln!(
         "chat with `{}` — /help for commands, Ctrl-C cancels an answer, Ctrl-D leaves",
         session.spec.name()
     );
@@ -267,7 +267,7 @@ async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineIn
         let line = match input.read(String::new(), "you> ", true).await {
             Read::Line(line) => line,
             Read::Interrupted => {
-                eprintln!("(Ctrl-D or /exit leaves)");
+                crate::output::errln!("(Ctrl-D or /exit leaves)");
                 continue;
             }
             Read::Eof => break,
@@ -277,13 +277,13 @@ async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineIn
         }
         match session.command(&line) {
             Outcome::Exit => break,
-            Outcome::Said(text) => eprintln!("{text}"),
-            Outcome::Failed(text) => eprintln!("llm-do: {text}"),
+            Outcome::Said(text) => crate::output::errln!("{text}"),
+            Outcome::Failed(text) => crate::output::errln!("llm-do: {text}"),
             Outcome::NotACommand => {
                 let args = match turn_input(&session.spec, &line) {
                     Ok(args) => args,
                     Err(message) => {
-                        eprintln!("llm-do: {message}");
+                        crate::output::errln!("llm-do: {message}");
                         continue;
                     }
                 };
@@ -301,14 +301,16 @@ async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineIn
                         let streamed = view.take_streamed();
                         let text = answer_text(&value);
                         if streamed.trim() != text.trim() {
-                            crate::stdout::outln!("{}", terminal_safe(&text));
+                            crate::output::outln!("{}", terminal_safe(&text));
                         }
                     }
                     Some(Err(e)) => {
                         let message = session.failure(&e);
-                        eprintln!("llm-do: {}", terminal_safe(&message));
+                        crate::output::errln!("llm-do: {}", terminal_safe(&message));
                     }
-                    None => eprintln!("(cancelled: the conversation keeps nothing of this turn)"),
+                    None => crate::output::errln!(
+                        "(cancelled: the conversation keeps nothing of this turn)"
+                    ),
                 }
                 session.flush_log();
             }

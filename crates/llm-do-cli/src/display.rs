@@ -95,7 +95,7 @@ impl Display {
             Mode::Live => {
                 let _ = self.inner.multi.println(text);
             }
-            Mode::Plain => eprintln!("{text}"),
+            Mode::Plain => crate::output::errln!("{text}"),
         }
     }
 

@@ -29,11 +29,11 @@ pub mod display;
 pub mod exit;
 mod mcp;
 pub mod models;
+mod output;
 mod restate;
 pub mod run_log;
 pub mod serve;
 mod signals;
-mod stdout;
 pub mod terminal;
 
 pub use app::{main_with, run_with};

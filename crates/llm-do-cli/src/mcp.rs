@@ -69,7 +69,10 @@ impl Servers {
             match McpToolset::connect(name, to_server(server)).await {
                 Ok(t) => servers.toolsets.push(t),
                 Err(e) => {
-                    eprintln!("{}: error: {e}", dir.join(llm_do_project::CONFIG_FILE).display());
+                    crate::output::errln!(
+                        "{}: error: {e}",
+                        dir.join(llm_do_project::CONFIG_FILE).display()
+                    );
                     failed = true;
                 }
             }
@@ -169,7 +172,7 @@ async fn serve_with(args: &McpArgs, host: &Registry) -> Exit {
     let project = match Project::check(&args.project, host) {
         Ok(p) => p,
         Err(diagnostics) => {
-            eprintln!("{diagnostics}");
+            crate::output::errln!("{diagnostics}");
             return Exit::Usage;
         }
     };
@@ -208,7 +211,7 @@ async fn serve_with(args: &McpArgs, host: &Registry) -> Exit {
         Some(addr) => match tokio::net::TcpListener::bind(addr).await {
             Ok(listener) => {
                 let bound = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
-                eprintln!("llm-do: serving MCP at http://{bound}/mcp");
+                crate::output::errln!("llm-do: serving MCP at http://{bound}/mcp");
                 service
                     .serve_http(listener, async {
                         let _ = tokio::signal::ctrl_c().await;
@@ -221,12 +224,12 @@ async fn serve_with(args: &McpArgs, host: &Registry) -> Exit {
     if let Some(log) = &log
         && let Err(e) = log.finish()
     {
-        eprintln!("llm-do: the run log could not be written completely: {e}");
+        crate::output::errln!("llm-do: the run log could not be written completely: {e}");
     }
     match result {
         Ok(()) => Exit::Ok,
         Err(e) => {
-            eprintln!("llm-do: {e}");
+            crate::output::errln!("llm-do: {e}");
             Exit::RunFailed
         }
     }

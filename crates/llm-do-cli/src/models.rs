@@ -149,7 +149,7 @@ async fn local_model(name: &str, options: LocalOptions) -> anyhow::Result<Arc<dy
         m = m.with_context_size(c);
     }
     let info = m.load(name).await?;
-    eprintln!(
+    crate::output::errln!(
         "llm-do: loaded {} ({} parameters, context {} tokens)",
         info.path.display(),
         info.parameters,

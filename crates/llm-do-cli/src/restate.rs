@@ -106,7 +106,7 @@ pub(crate) async fn command(command: RestateCommand, host: Registry) -> Exit {
             let answer = ApprovalAnswer { approve: !deny, reason };
             match Client::new(ingress).approve(&id, &answer).await {
                 Ok(()) => {
-                    eprintln!(
+                    crate::output::errln!(
                         "llm-do: {} {}",
                         if deny { "denied" } else { "approved" },
                         id.escape_debug()
@@ -114,7 +114,7 @@ pub(crate) async fn command(command: RestateCommand, host: Registry) -> Exit {
                     Exit::Ok
                 }
                 Err(e) => {
-                    eprintln!("llm-do: {}", crate::terminal::safe(&e.to_string()));
+                    crate::output::errln!("llm-do: {}", crate::terminal::safe(&e.to_string()));
                     Exit::RunFailed
                 }
             }
@@ -122,14 +122,14 @@ pub(crate) async fn command(command: RestateCommand, host: Registry) -> Exit {
         RestateCommand::Pending { run_id, ingress } => {
             match Client::new(ingress).pending(&run_id).await {
                 Ok(pending) => {
-                    crate::stdout::outln!(
+                    crate::output::outln!(
                         "{}",
                         serde_json::to_string_pretty(&pending).unwrap_or_default()
                     );
                     Exit::Ok
                 }
                 Err(e) => {
-                    eprintln!("llm-do: {}", crate::terminal::safe(&e.to_string()));
+                    crate::output::errln!("llm-do: {}", crate::terminal::safe(&e.to_string()));
                     Exit::RunFailed
                 }
             }
@@ -142,7 +142,7 @@ async fn events(run_id: &str, json: bool, ingress: String) -> Exit {
     let record = match Client::new(ingress).record(run_id).await {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("llm-do: {}", crate::terminal::safe(&e.to_string()));
+            crate::output::errln!("llm-do: {}", crate::terminal::safe(&e.to_string()));
             return Exit::RunFailed;
         }
     };
@@ -151,9 +151,9 @@ async fn events(run_id: &str, json: bool, ingress: String) -> Exit {
     let print = |text: &str| {
         let text = crate::terminal::redactor().redact(text);
         if tty {
-            crate::stdout::outln!("{}", crate::terminal::escape_controls(&text));
+            crate::output::outln!("{}", crate::terminal::escape_controls(&text));
         } else {
-            crate::stdout::outln!("{text}");
+            crate::output::outln!("{text}");
         }
     };
     if json {
@@ -169,7 +169,7 @@ async fn events(run_id: &str, json: bool, ingress: String) -> Exit {
         .as_ref()
         .map(|f| format!(" ({}: {})", f.kind, f.message))
         .unwrap_or_default();
-    eprintln!(
+    crate::output::errln!(
         "llm-do: run {} {}{}: {} events, {} requests, {} input + {} output tokens",
         run_id.escape_debug(),
         record.status,
@@ -201,7 +201,7 @@ async fn serve(args: ServeArgs, host: Registry) -> Exit {
     let project = match Project::check(&args.project, &host) {
         Ok(p) => p,
         Err(diagnostics) => {
-            eprintln!("{diagnostics}");
+            crate::output::errln!("{diagnostics}");
             servers.close().await;
             return Exit::Usage;
         }
@@ -214,7 +214,7 @@ async fn serve(args: ServeArgs, host: Registry) -> Exit {
     let builder = match args.model.apply(builder, &project, &host, &mut Vec::new()) {
         Ok(builder) => builder,
         Err(message) => {
-            eprintln!("llm-do: {message}");
+            crate::output::errln!("llm-do: {message}");
             servers.close().await;
             return Exit::Usage;
         }
@@ -222,20 +222,20 @@ async fn serve(args: ServeArgs, host: Registry) -> Exit {
     if let Some(dir) = &args.log
         && let Err(e) = std::fs::create_dir_all(dir)
     {
-        eprintln!("llm-do: cannot create the log directory {}: {e}", dir.display());
+        crate::output::errln!("llm-do: cannot create the log directory {}: {e}", dir.display());
         servers.close().await;
         return Exit::Usage;
     }
     let listener = match tokio::net::TcpListener::bind((args.host, args.port)).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("llm-do: cannot listen on {}:{}: {e}", args.host, args.port);
+            crate::output::errln!("llm-do: cannot listen on {}:{}: {e}", args.host, args.port);
             servers.close().await;
             return Exit::Usage;
         }
     };
     let bound = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
-    eprintln!("llm-do: serving the Restate service LlmDo at http://{bound}");
+    crate::output::errln!("llm-do: serving the Restate service LlmDo at http://{bound}");
     let rt = builder.build();
     let mut service = DurableService::new(rt.clone()).recorder(run_log_recorder(&rt));
     if let Some(days) = args.retention_days {
@@ -243,7 +243,7 @@ async fn serve(args: ServeArgs, host: Registry) -> Exit {
     }
     if let Some(dir) = &args.log {
         service = service.log_dir(dir.clone());
-        eprintln!("llm-do: logging runs to {}/RUN_ID.jsonl", dir.display());
+        crate::output::errln!("llm-do: logging runs to {}/RUN_ID.jsonl", dir.display());
     }
     let served = tokio::spawn(service.serve(listener, async {
         let _ = tokio::signal::ctrl_c().await;
@@ -251,9 +251,9 @@ async fn serve(args: ServeArgs, host: Registry) -> Exit {
     if let Some(admin) = &args.register {
         let client = Client::new("http://127.0.0.1:8080").admin(admin.clone());
         match client.register(&format!("http://{bound}")).await {
-            Ok(()) => eprintln!("llm-do: registered with {}", admin.escape_debug()),
+            Ok(()) => crate::output::errln!("llm-do: registered with {}", admin.escape_debug()),
             Err(e) => {
-                eprintln!("llm-do: {}", crate::terminal::safe(&e.to_string()));
+                crate::output::errln!("llm-do: {}", crate::terminal::safe(&e.to_string()));
                 served.abort();
                 servers.close().await;
                 return Exit::RunFailed;

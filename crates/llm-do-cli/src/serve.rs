@@ -106,7 +106,7 @@ pub async fn run(listener: TcpListener, served: Arc<Served>) -> std::io::Result<
 pub async fn bind_and_run(addr: SocketAddr, served: Arc<Served>) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    crate::stdout::outln!("llm-do: serving {} at http://{local}/v1", served.label());
+    crate::output::outln!("llm-do: serving {} at http://{local}/v1", served.label());
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
     run(listener, served).await

@@ -112,28 +112,37 @@ async fn sigint_kills_the_running_shell_command() {
 // ---------------------------------------------------------------------------------------
 // A reader that has gone: `llm-do run … | head -c 0`.
 
-/// stdout is a pipe whose reader has gone: the output ends quietly (before, `println!`
-/// panicked with "failed printing to stdout") and the run keeps its exit code; `list` too.
+/// stdout (and then stderr too, as with `2>&1 | head`) is a pipe whose reader has gone: the
+/// output ends quietly (before, `println!`/`eprintln!` panicked with "failed printing to
+/// stdout", in the middle of a run for stderr's live display) and the command keeps its exit
+/// code; `list` too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_stdout_pipe_ends_the_output_quietly() {
-    let srv = server(vec![Reply::text("the answer"), Reply::text("the answer")]).await;
+    let srv = server(vec![Reply::text("the answer"); 4]).await;
     let main = "---\ndescription: Answers.\n---\nAnswer {input}.\n";
     let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", main)]);
-    let runs: [&[&str]; 3] = [&["run"], &["run", "--json"], &["list"]];
-    for args in runs {
-        let (reader, writer) = std::io::pipe().unwrap();
-        drop(reader);
-        let mut cmd = command(BIN, Some(&srv.base_url()));
-        cmd.args(args).arg(dir.path());
-        if args[0] == "run" {
-            cmd.arg("now");
+    let runs: [&[&str]; 3] = [&["run", "-vv"], &["run", "--json"], &["list"]];
+    for closed_stderr in [false, true] {
+        for args in runs {
+            let (reader, writer) = std::io::pipe().unwrap();
+            drop(reader);
+            let mut cmd = command(BIN, Some(&srv.base_url()));
+            cmd.args(args).arg(dir.path());
+            if args[0] == "run" {
+                cmd.arg("now");
+            }
+            let stderr = match closed_stderr {
+                true => Stdio::from(writer.try_clone().unwrap()),
+                false => Stdio::piped(),
+            };
+            let out = cmd.stdout(writer).stderr(stderr).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            let case = format!("{args:?}, stderr closed: {closed_stderr}: {err}");
+            assert!(!err.contains("panicked") && !err.contains("failed printing"), "{case}");
+            assert_eq!(out.status.code(), Some(0), "{case}");
         }
-        let out = cmd.stdout(writer).stderr(Stdio::piped()).output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(!err.contains("panicked") && !err.contains("failed printing"), "{args:?}: {err}");
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
     }
-    assert_eq!(srv.request_count(), 2, "both runs ran");
+    assert_eq!(srv.request_count(), 4, "every run ran");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ pub(super) fn check(dir: &Path, host: &Registry) -> Exit {
     match load(dir, host) {
         Ok(project) => {
             let tools = project.specs().count() - project.workers().len();
-            crate::stdout::outln!(
+            crate::output::outln!(
                 "ok: {} worker{} and {} built-in tool{} in {}{}",
                 project.workers().len(),
                 if project.workers().len() == 1 { "" } else { "s" },

@@ -86,10 +86,10 @@ pub(super) async fn harden_report(args: HardenArgs, host: Registry) -> Exit {
     }
     let report = AgreementReport::of_tool(&rt.ctx(), &args.candidate, &args.worker, &seen).await;
     // The report quotes models' outputs: made safe like everything shown to a person.
-    crate::stdout::outln!("{}", crate::terminal::safe(&report.to_string()));
+    crate::output::outln!("{}", crate::terminal::safe(&report.to_string()));
     match args.min_rate {
         Some(rate) if report.agreement_rate() < rate => {
-            eprintln!(
+            crate::output::errln!(
                 "llm-do: agreement {:.1}% is below --min-rate {:.1}%",
                 report.agreement_rate() * 100.0,
                 rate * 100.0

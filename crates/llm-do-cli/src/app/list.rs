@@ -55,7 +55,7 @@ pub(super) fn list(dir: &Path, host: &Registry, as_json: bool, mcp: &BTreeSet<St
         .collect();
     if as_json {
         let out = json!({"project": dir, "entry": project.entry(), "callables": entries});
-        crate::stdout::outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        crate::output::outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         return Exit::Ok;
     }
     // Names and descriptions come from project files: shown safe for a terminal.
@@ -83,6 +83,6 @@ pub(super) fn list(dir: &Path, host: &Registry, as_json: bool, mcp: &BTreeSet<St
         }
         shown.push_str(&format!("    input:  {}\n    output: {}\n", e["input"], e["output"]));
     }
-    crate::stdout::out!("{}", crate::terminal::safe(&shown));
+    crate::output::out!("{}", crate::terminal::safe(&shown));
     Exit::Ok
 }

@@ -22,9 +22,9 @@ pub(super) fn log(command: LogCommand) -> Exit {
     match run_log::read_log(&file) {
         Ok(log) => {
             // The tree quotes models and tools: made safe for a terminal.
-            crate::stdout::out!("{}", crate::terminal::safe(&run_log::render_tree(&log.records)));
+            crate::output::out!("{}", crate::terminal::safe(&run_log::render_tree(&log.records)));
             if let Some(line) = log.torn_line {
-                eprintln!(
+                crate::output::errln!(
                     "llm-do: warning: {}:{line}: the last record was cut off (the run was \
                      killed while writing it); every complete record is shown",
                     file.display()

@@ -105,7 +105,7 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
     // A run that cannot start: a usage error, on stderr and (--json) as the JSON result.
     let not_started = |worker: Option<&str>, message: String| {
         if args.json {
-            crate::stdout::outln!("{}", not_started_json(worker, &message));
+            crate::output::outln!("{}", not_started_json(worker, &message));
         }
         usage_error(message)
     };
@@ -140,7 +140,7 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
     if let Some(model) = &chosen
         && let Err(diagnostics) = project.check_model(model)
     {
-        eprintln!("{}", crate::terminal::safe(&diagnostics.to_string()));
+        crate::output::errln!("{}", crate::terminal::safe(&diagnostics.to_string()));
         return not_started(
             Some(&entry),
             format!("the model `{model}` is not compatible with the project"),
@@ -242,7 +242,7 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
         if let Some(e) = &error {
             out["error"] = json!(redactor.redact(e));
         }
-        crate::stdout::outln!("{out}");
+        crate::output::outln!("{out}");
     } else if let Some(v) = &output {
         let text = match v {
             Value::String(s) => redactor.redact(s),
@@ -250,9 +250,9 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
                 .unwrap_or_default(),
         };
         if std::io::stdout().is_terminal() {
-            crate::stdout::outln!("{}", crate::terminal::escape_controls(&text));
+            crate::output::outln!("{}", crate::terminal::escape_controls(&text));
         } else {
-            crate::stdout::outln!("{text}");
+            crate::output::outln!("{text}");
         }
     }
     if let Some(e) = &error {

@@ -68,7 +68,7 @@ pub(super) fn fetch_model() -> Exit {
 fn fetch() -> anyhow::Result<()> {
     use llm_do::providers::local::cache::{ModelCache, SMOLLM2};
     let path = ModelCache::default_location()?.ensure(&SMOLLM2)?;
-    crate::stdout::outln!("{}", path.display());
+    crate::output::outln!("{}", path.display());
     Ok(())
 }
 

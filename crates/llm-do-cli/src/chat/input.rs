@@ -93,7 +93,7 @@ impl LineInput {
         std::thread::Builder::new().name("llm-do-chat-input".into()).spawn(move || {
             while let Ok(ask) = rx.recv() {
                 if !ask.preface.is_empty() {
-                    eprint!("{}", ask.preface);
+                    crate::output::err!("{}", ask.preface);
                 }
                 let read = match editor.readline(&ask.prompt) {
                     Ok(line) => {

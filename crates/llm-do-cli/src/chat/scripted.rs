@@ -24,7 +24,7 @@ pub(crate) async fn run(session: &mut Session) -> Exit {
         let line = match line {
             Ok(line) => line,
             Err(e) => {
-                eprintln!("llm-do: cannot read stdin: {e}");
+                crate::output::errln!("llm-do: cannot read stdin: {e}");
                 failed = true;
                 break;
             }
@@ -35,21 +35,21 @@ pub(crate) async fn run(session: &mut Session) -> Exit {
         match session.command(&line) {
             Outcome::Exit => break,
             Outcome::Said(text) if session.json => {
-                crate::stdout::outln!(
+                crate::output::outln!(
                     "{}",
                     json!({"command": line.trim(), "ok": true, "message": text})
                 )
             }
-            Outcome::Said(text) => eprintln!("{text}"),
+            Outcome::Said(text) => crate::output::errln!("{text}"),
             Outcome::Failed(text) => {
                 failed = true;
                 if session.json {
-                    crate::stdout::outln!(
+                    crate::output::outln!(
                         "{}",
                         json!({"command": line.trim(), "ok": false, "error": text})
                     );
                 }
-                eprintln!("llm-do: {text}");
+                crate::output::errln!("llm-do: {text}");
             }
             Outcome::NotACommand => {
                 turn += 1;
@@ -68,21 +68,21 @@ pub(crate) async fn run(session: &mut Session) -> Exit {
                 let usage = usage_json(since(before, session.conversation.usage()));
                 match result {
                     Ok(value) if session.json => {
-                        crate::stdout::outln!(
+                        crate::output::outln!(
                             "{}",
                             json!({"turn": turn, "ok": true, "output": value, "usage": usage})
                         );
                     }
-                    Ok(value) => crate::stdout::outln!("{}", answer_text(&value)),
+                    Ok(value) => crate::output::outln!("{}", answer_text(&value)),
                     Err(message) => {
                         failed = true;
                         if session.json {
-                            crate::stdout::outln!(
+                            crate::output::outln!(
                                 "{}",
                                 json!({"turn": turn, "ok": false, "error": message, "usage": usage})
                             );
                         }
-                        eprintln!("llm-do: {message}");
+                        crate::output::errln!("llm-do: {message}");
                     }
                 }
             }
