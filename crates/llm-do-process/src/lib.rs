@@ -97,19 +97,24 @@ fn supervise(cmd: &mut std::process::Command) {
 fn die_with_parent(cmd: &mut std::process::Command) {
     use std::os::unix::process::CommandExt as _;
     let parent = rustix::process::getpid();
-    // SAFETY: the closure runs in the forked child before `exec`. It calls only `prctl(2)`
-    // and `getppid(2)` (both async-signal-safe system calls) and allocates nothing: an
-    // `io::Error` from a raw OS error holds no heap data.
+    // SAFETY: the closure runs in the forked child before `exec`; `die_with` makes only
+    // async-signal-safe system calls and allocates nothing.
     unsafe {
-        cmd.pre_exec(move || {
-            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
-            // The parent may have died before the request took effect: then it never fires.
-            if rustix::process::getppid() != Some(parent) {
-                return Err(rustix::io::Errno::SRCH.into());
-            }
-            Ok(())
-        });
+        cmd.pre_exec(move || die_with(parent, rustix::process::Signal::KILL));
     }
+}
+
+/// Asks the kernel to send `signal` to this process when `parent` dies; an error if `parent`
+/// is not (or no longer) this process's parent, since the request would then never fire.
+/// Makes only the system calls `prctl(2)` and `getppid(2)` (async-signal-safe) and allocates
+/// nothing (an `io::Error` from a raw OS error holds no heap data): usable before `exec`.
+#[cfg(target_os = "linux")]
+fn die_with(parent: rustix::process::Pid, signal: rustix::process::Signal) -> std::io::Result<()> {
+    rustix::process::set_parent_process_death_signal(Some(signal))?;
+    if rustix::process::getppid() != Some(parent) {
+        return Err(rustix::io::Errno::SRCH.into());
+    }
+    Ok(())
 }
 
 /// Kills (`SIGKILL`) the process group led by `pid`: a [`guard`]ed child and whatever it

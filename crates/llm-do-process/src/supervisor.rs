@@ -37,27 +37,20 @@ pub(crate) unsafe fn split(parent: rustix::process::Pid) -> io::Result<()> {
         let mut before: libc::sigset_t = std::mem::zeroed();
         // Blocked before anything can send them: they wait for `sigwaitinfo`.
         check(libc::sigprocmask(libc::SIG_BLOCK, &waited, &mut before))?;
-        check(libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM as libc::c_ulong))?;
-        // llm-do may have died before the request took effect: then it never fires.
-        if rustix::process::getppid() != Some(parent) {
-            return Err(io::Error::from_raw_os_error(libc::ESRCH));
-        }
+        crate::die_with(parent, rustix::process::Signal::TERM)?;
         // The default action for SIGCHLD: one inherited as ignored (or with `SA_NOCLDWAIT`)
         // would reap the command before `waitpid` could learn how it ended.
         let mut default: libc::sigaction = std::mem::zeroed();
         default.sa_sigaction = libc::SIG_DFL;
         check(libc::sigaction(libc::SIGCHLD, &default, std::ptr::null_mut()))?;
-        let supervisor = libc::getpid();
+        let supervisor = rustix::process::getpid();
         let flags = libc::SIGCHLD as libc::c_ulong;
         let command = libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize);
         if command < 0 {
             return Err(io::Error::last_os_error());
         }
         if command == 0 {
-            check(libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong))?;
-            if libc::getppid() != supervisor {
-                return Err(io::Error::from_raw_os_error(libc::ESRCH));
-            }
+            crate::die_with(supervisor, rustix::process::Signal::KILL)?;
             check(libc::sigprocmask(libc::SIG_SETMASK, &before, std::ptr::null_mut()))?;
             return Ok(());
         }
