@@ -25,6 +25,7 @@ use crate::approve::{AnswerReader, HeadlessApprover, TerminalApprover};
 use crate::display::{Display, Mode};
 use crate::exit::Exit;
 use crate::run_log::RunLogWriter;
+use crate::signals::{Signals, Stop};
 use clap::Args;
 use commands::Outcome;
 use input::{LineInput, Read};
@@ -256,15 +257,36 @@ pub(crate) fn answer_text(value: &Value) -> String {
     }
 }
 
-/// On a terminal: the line editor, streamed answers, Ctrl-C to cancel a turn.
+/// What a session stopped by a signal says of the turn it was in.
+pub(crate) fn stopped_by(stop: Stop) -> String {
+    format!(
+        "interrupted by {}: the turn was stopped, with every command it was running; the \
+         session ends",
+        stop.name()
+    )
+}
+
+/// On a terminal: the line editor, streamed answers, Ctrl-C to cancel a turn; SIGTERM and
+/// SIGHUP end the session (see `signals`).
 async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineInput) -> Exit {
     let mut interrupt = Interrupt::new();
+    let mut signals = Signals::of(&[Stop::Terminate, Stop::Hangup]);
+    let mut stopped = None;
     crate::output::errln!(
         "chat with `{}` — /help for commands, Ctrl-C cancels an answer, Ctrl-D leaves",
         session.spec.name()
     );
     loop {
-        let line = match input.read(String::new(), "you> ", true).await {
+        let read = tokio::select! {
+            biased;
+            stop = signals.received() => {
+                crate::output::errln!("llm-do: {}: the session ends", stop.name());
+                stopped = Some(stop);
+                break;
+            }
+            read = input.read(String::new(), "you> ", true) => read,
+        };
+        let line = match read {
             Read::Line(line) => line,
             Read::Interrupted => {
                 crate::output::errln!("(Ctrl-D or /exit leaves)");
@@ -294,6 +316,10 @@ async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineIn
                 let outcome = tokio::select! {
                     result = ctx.chat_spec(&spec, &mut session.conversation, args) => Some(result),
                     () = interrupt.pressed() => None,
+                    stop = signals.received() => {
+                        stopped = Some(stop);
+                        None
+                    }
                 };
                 view.end_line();
                 match outcome {
@@ -308,14 +334,20 @@ async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineIn
                         let message = session.failure(&e);
                         crate::output::errln!("llm-do: {}", terminal_safe(&message));
                     }
-                    None => crate::output::errln!(
-                        "(cancelled: the conversation keeps nothing of this turn)"
-                    ),
+                    None => match stopped {
+                        Some(stop) => crate::output::errln!("llm-do: {}", stopped_by(stop)),
+                        None => crate::output::errln!(
+                            "(cancelled: the conversation keeps nothing of this turn)"
+                        ),
+                    },
                 }
                 session.flush_log();
+                if stopped.is_some() {
+                    break;
+                }
             }
         }
     }
     session.flush_log();
-    Exit::Ok
+    stopped.map_or(Exit::Ok, Stop::exit)
 }

@@ -10,7 +10,8 @@ use std::process::ExitCode;
 /// | 1 | the run failed (a model or tool error, invalid output, a limit or budget exceeded) |
 /// | 2 | usage or configuration error: bad arguments, project diagnostics, bad input, no model |
 /// | 3 | a call was denied and the run aborted: `q` at the approval prompt, or a call that needs approval in a run without a terminal (and without `--approve-all`) |
-/// | 130 | `run` was interrupted by SIGINT (Ctrl-C); the commands it was running were killed |
+/// | 129 | `run` was stopped by SIGHUP (its terminal was closed); the commands it was running were killed |
+/// | 130 | `run` was interrupted by SIGINT (Ctrl-C); likewise |
 /// | 143 | `run` was terminated by SIGTERM; likewise |
 ///
 /// ```
@@ -27,6 +28,8 @@ pub enum Exit {
     Usage,
     /// 3.
     Denied,
+    /// 129 (128 + SIGHUP).
+    HungUp,
     /// 130 (128 + SIGINT).
     Interrupted,
     /// 143 (128 + SIGTERM).
@@ -45,6 +48,7 @@ impl Exit {
             Exit::RunFailed => 1,
             Exit::Usage => 2,
             Exit::Denied => 3,
+            Exit::HungUp => 129,
             Exit::Interrupted => 130,
             Exit::Terminated => 143,
         }
@@ -65,4 +69,5 @@ Exit codes:
   2  usage or configuration error (bad arguments, project diagnostics, bad input, no model)
   3  a call was denied and the run aborted (`q` at the approval prompt, or a call that needs
      approval in a run without a terminal and without --approve-all)
-  130/143  `run` was interrupted by SIGINT / SIGTERM (the commands it ran were killed)";
+  129/130/143  `run` was stopped by SIGHUP / SIGINT / SIGTERM (the commands it ran were
+     killed; a signal llm-do was started ignoring, as under nohup, stays ignored)";

@@ -207,16 +207,23 @@ async fn serve_with(args: &McpArgs, host: &Registry) -> Exit {
         .policy(project.approval_policy(ApprovalPolicy::new()))
         .approve_all(approve_all);
     let result = match args.http {
-        None => service.serve_stdio().await,
+        // On stdio a request in flight has nowhere to be answered once the client stops
+        // reading: a signal ends the service at once (the run log is still finished).
+        None => {
+            let mut signals = crate::signals::Signals::install();
+            tokio::select! {
+                result = service.serve_stdio() => result,
+                stop = signals.received() => {
+                    crate::output::errln!("llm-do: {}: stopped", stop.name());
+                    Ok(())
+                }
+            }
+        }
         Some(addr) => match tokio::net::TcpListener::bind(addr).await {
             Ok(listener) => {
                 let bound = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
                 crate::output::errln!("llm-do: serving MCP at http://{bound}/mcp");
-                service
-                    .serve_http(listener, async {
-                        let _ = tokio::signal::ctrl_c().await;
-                    })
-                    .await
+                service.serve_http(listener, crate::signals::shutdown()).await
             }
             Err(e) => Err(e),
         },

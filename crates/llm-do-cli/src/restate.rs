@@ -245,9 +245,7 @@ async fn serve(args: ServeArgs, host: Registry) -> Exit {
         service = service.log_dir(dir.clone());
         crate::output::errln!("llm-do: logging runs to {}/RUN_ID.jsonl", dir.display());
     }
-    let served = tokio::spawn(service.serve(listener, async {
-        let _ = tokio::signal::ctrl_c().await;
-    }));
+    let served = tokio::spawn(service.serve(listener, crate::signals::shutdown()));
     if let Some(admin) = &args.register {
         let client = Client::new("http://127.0.0.1:8080").admin(admin.clone());
         match client.register(&format!("http://{bound}")).await {

@@ -78,7 +78,8 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
     error_response(StatusCode::METHOD_NOT_ALLOWED, &message, None, Some("method_not_allowed"))
 }
 
-/// Serves `served` on `listener` until the future is dropped or Ctrl-C.
+/// Serves `served` on `listener` until the future is dropped or SIGINT, SIGTERM or SIGHUP
+/// arrives; after the signal, the requests in flight are answered before it returns.
 ///
 /// ```no_run
 /// # use std::sync::Arc;
@@ -88,11 +89,7 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
 /// # }
 /// ```
 pub async fn run(listener: TcpListener, served: Arc<Served>) -> std::io::Result<()> {
-    axum::serve(listener, router(served))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    axum::serve(listener, router(served)).with_graceful_shutdown(crate::signals::shutdown()).await
 }
 
 /// Binds `addr`, prints the address served on stdout, and serves.

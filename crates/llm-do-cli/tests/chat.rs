@@ -265,3 +265,65 @@ async fn chat_on_a_terminal_streams_asks_and_cancels() {
     let records = run_log::read(d.join("chat.jsonl")).expect("the run log");
     assert_eq!(run_log::worker_calls(&records, "helper").len(), 1);
 }
+
+/// SIGTERM in the middle of a scripted session's turn: the turn is stopped with the command
+/// its shell tool runs, the run log is left whole, and the exit code is 143 (before, the
+/// process died on the spot).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_a_scripted_session_in_order() {
+    let server = TestServer::builder()
+        .script([
+            Reply::tool_call("shell", json!({"command": "sleep 309.125"})),
+            Reply::text("never shown"),
+        ])
+        .start()
+        .await
+        .expect("server");
+    let dir = support::project(&[
+        ("llm-do.toml", "model = \"openai:m\"\nentry = \"main\"\n"),
+        (
+            "main.worker",
+            "---\ndescription: Waits.\ntools:\n  - shell: { rules: [ { allow: \"sleep\" } ] }\n---\n{input}\n",
+        ),
+    ]);
+    let d = dir.path();
+    let (launcher, env_args) = support::DEFAULT_SIGNALS.split_first().unwrap();
+    let mut child = support::command(launcher, Some(&server.base_url()))
+        .args(env_args)
+        .arg(BIN)
+        .args(["chat", "--approve-all", "--log"])
+        .arg(d.join("chat.jsonl"))
+        .arg(d)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("llm-do starts");
+    // stdin stays open: the session would go on after the turn.
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"wait a while\n").expect("write stdin");
+    let started = Instant::now();
+    let sleeper = loop {
+        if let Some(pid) = support::pids_of(&["sleep", "309.125"]).first() {
+            break *pid;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the shell tool never ran sleep");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
+    let err = support::stderr(&out);
+    assert_eq!(out.status.code(), Some(143), "{err}");
+    assert!(err.contains("interrupted by SIGTERM"), "{err}");
+    assert!(!support::stdout(&out).contains("never shown"));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while support::alive(sleeper) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!support::alive(sleeper), "`sleep` outlived the session");
+    let records = run_log::read(d.join("chat.jsonl")).expect("a whole run log");
+    assert!(!records.is_empty());
+    drop(stdin);
+}

@@ -2,7 +2,8 @@
 //! `hostile.rs`, covers crashes, hangs, budgets and torn logs), against the loopback test
 //! server:
 //!
-//! - SIGTERM / SIGINT while a shell tool runs: the command is killed with the run;
+//! - SIGTERM / SIGINT / SIGHUP while a shell tool runs: the command is killed with the run; a
+//!   SIGHUP ignored from the start (`nohup`) stays ignored;
 //! - secrets from the shared corpus (`tests/fixtures/secrets.json`), in tool arguments and
 //!   echoed back by the server, reach neither stdout, nor stderr at `-vv`, nor the run log;
 //! - escape sequences in model text, tool names and server error bodies never reach stderr;
@@ -31,29 +32,13 @@ async fn server(replies: Vec<Reply>) -> TestServer {
 // ---------------------------------------------------------------------------------------
 // Signals: the shell tool's command dies with the run.
 
-/// Whether `pid` is a live process (not a zombie).
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        let state = stat.rfind(')').and_then(|i| stat[i + 1..].split_whitespace().next());
-        !matches!(state, Some("Z" | "X"))
-    })
-}
-
-/// Live processes whose command line is exactly `argv`.
-fn pids_of(argv: &[&str]) -> Vec<u32> {
-    let want: Vec<u8> = argv.iter().flat_map(|a| a.bytes().chain([0])).collect();
-    std::fs::read_dir("/proc")
-        .map(|d| {
-            d.flatten()
-                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-                .filter(|p| std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c == want))
-                .filter(|p| alive(*p))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-async fn signal_stops_the_shell_command(signal: rustix::process::Signal, seconds: &str, code: i32) {
+/// `llm-do run --approve-all` on a project whose model runs `sleep SECONDS` with the shell
+/// tool, started through `launcher` (a program and its arguments, before llm-do's path): the
+/// child, and the pid of `sleep` once it runs. The server and the project must outlive it.
+async fn run_sleeping(
+    launcher: &[&str],
+    seconds: &str,
+) -> (std::process::Child, u32, TestServer, tempfile::TempDir) {
     let argv = ["sleep", seconds];
     let srv = server(vec![
         Reply::tool_call("shell", json!({"command": format!("sleep {seconds}")})),
@@ -62,7 +47,9 @@ async fn signal_stops_the_shell_command(signal: rustix::process::Signal, seconds
     .await;
     let main = "---\ndescription: Waits.\ntools:\n  - shell: { rules: [ { allow: \"sleep\" } ] }\n---\nWait for {input}.\n";
     let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", main)]);
-    let mut child = command(BIN, Some(&srv.base_url()))
+    let mut child = command(launcher[0], Some(&srv.base_url()))
+        .args(&launcher[1..])
+        .arg(BIN)
         .args(["run", "--approve-all"])
         .arg(dir.path())
         .arg("a while")
@@ -85,6 +72,11 @@ async fn signal_stops_the_shell_command(signal: rustix::process::Signal, seconds
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
+    (child, sleeper, srv, dir)
+}
+
+async fn signal_stops_the_shell_command(signal: rustix::process::Signal, seconds: &str, code: i32) {
+    let (child, sleeper, _srv, _dir) = run_sleeping(DEFAULT_SIGNALS, seconds).await;
     let cli = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
     rustix::process::kill_process(cli, signal).unwrap();
     let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
@@ -107,6 +99,26 @@ async fn sigterm_kills_the_running_shell_command() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_kills_the_running_shell_command() {
     signal_stops_the_shell_command(rustix::process::Signal::INT, "307.75", 130).await;
+}
+
+/// The terminal was closed: before, SIGHUP ended llm-do on the spot, its run log unfinished.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_kills_the_running_shell_command() {
+    signal_stops_the_shell_command(rustix::process::Signal::HUP, "308.625", 129).await;
+}
+
+/// `nohup llm-do run …`: the SIGHUP of a closed terminal is ignored, and the run goes on to
+/// its answer (llm-do does not catch a signal it was started ignoring).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sighup_ignored_from_the_start_stays_ignored() {
+    let (child, sleeper, _srv, _dir) = run_sleeping(&["nohup"], "1.875").await;
+    let cli = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(cli, rustix::process::Signal::HUP).unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "done", "{err}");
+    assert!(!alive(sleeper), "`sleep` ran to its end");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -223,3 +223,39 @@ async fn llm_do_mcp_serves_the_project_over_stdio() {
         assert!(gone(pid), "server {pid} outlived `llm-do mcp`");
     }
 }
+
+/// SIGTERM (what an MCP client sends a stdio server it is done with) ends `llm-do mcp` in
+/// order: exit 0, the run log finished, the project's MCP servers closed (before, the process
+/// died on the spot).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_do_mcp_over_stdio_stops_in_order_on_sigterm() {
+    let server = TestServer::builder().script(vec![Reply::text("ok")]).start().await.unwrap();
+    let dir = orders_project(&[]);
+    let log = dir.path().join("served.jsonl");
+    let (launcher, env_args) = DEFAULT_SIGNALS.split_first().unwrap();
+    let mut cmd: tokio::process::Command = command(launcher, Some(&server.base_url())).into();
+    cmd.args(env_args).arg(BIN).arg("mcp").arg(dir.path()).arg("--log").arg(&log);
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+    let mut child = cmd.spawn().unwrap();
+    let transport = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
+    let client =
+        tokio::time::timeout(Duration::from_secs(60), ().serve(transport)).await.unwrap().unwrap();
+    let tools = client.peer().list_all_tools().await.unwrap();
+    assert!(tools.iter().any(|t| t.name == "main"));
+    let pid = rustix::process::Pid::from_raw(child.id().unwrap() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let status =
+        tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();
+    let mut err = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut child.stderr.take().unwrap(), &mut err)
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert!(err.contains("SIGTERM: stopped"), "{err}");
+    assert!(log.exists(), "the run log was created");
+    for pid in pids(dir.path()) {
+        assert!(gone(pid), "server {pid} outlived `llm-do mcp`");
+    }
+    drop(client);
+}

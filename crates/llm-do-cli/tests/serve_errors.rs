@@ -26,13 +26,32 @@ async fn serve(upstream: &TestServer) -> (Child, String) {
 
 /// [`serve`] with more flags.
 async fn serve_with(upstream: &TestServer, flags: &[&str]) -> (Child, String) {
-    let mut cmd: tokio::process::Command =
-        support::command(env!("CARGO_BIN_EXE_llm-do"), Some(&upstream.base_url())).into();
+    start(&[], upstream, flags, Stdio::inherit()).await
+}
+
+/// Starts `llm-do serve` for `upstream` with more `flags`, through `launcher` (a program and
+/// its arguments before llm-do's path; none to start llm-do itself).
+async fn start(
+    launcher: &[&str],
+    upstream: &TestServer,
+    flags: &[&str],
+    stderr: Stdio,
+) -> (Child, String) {
+    let bin = env!("CARGO_BIN_EXE_llm-do");
+    let cmd = match launcher.split_first() {
+        Some((program, args)) => {
+            let mut cmd = support::command(program, Some(&upstream.base_url()));
+            cmd.args(args).arg(bin);
+            cmd
+        }
+        None => support::command(bin, Some(&upstream.base_url())),
+    };
+    let mut cmd: tokio::process::Command = cmd.into();
     let mut child = cmd
         .args(["serve", "--model", "openai:test-model", "--port", "0"])
         .args(flags)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .kill_on_drop(true)
         .spawn()
         .expect("start llm-do serve");
@@ -243,4 +262,81 @@ async fn image_and_file_parts_reach_the_model_as_attachments_and_bad_parts_are_t
         assert_eq!(body["error"]["param"], "messages[0].content[0]", "{body}");
     }
     assert_eq!(upstream.request_count(), 1, "no bad request reached the model");
+}
+
+// ---------------------------------------------------------------------------------------
+// Stopping: SIGTERM, what a service manager (systemd, Docker, Kubernetes) sends.
+
+#[cfg(unix)]
+fn signal(child: &Child, signal: rustix::process::Signal) {
+    let pid = rustix::process::Pid::from_raw(child.id().expect("running") as i32).unwrap();
+    rustix::process::kill_process(pid, signal).unwrap();
+}
+
+/// A chat request to `base` that is in flight once `upstream` has seen it.
+#[cfg(unix)]
+async fn in_flight(
+    base: &str,
+    upstream: &TestServer,
+) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
+    let body = json!({"model": "test-model", "messages": [{"role": "user", "content": "hi"}]});
+    let request = tokio::spawn(
+        llm_do_openai::http::client().post(format!("{base}/chat/completions")).json(&body).send(),
+    );
+    bounded(async {
+        while upstream.request_count() == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    request
+}
+
+/// SIGTERM stops `llm-do serve` in order: the request in flight is answered, then the process
+/// exits with 0 (before, it died on the spot and the client's connection was cut).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_answers_the_request_in_flight_then_stops() {
+    let upstream = TestServer::builder()
+        .script([Reply::text("answered after the signal")])
+        .latency(Duration::from_millis(1500))
+        .start()
+        .await
+        .expect("test server");
+    let (mut child, base) = start(support::DEFAULT_SIGNALS, &upstream, &[], Stdio::piped()).await;
+    let request = in_flight(&base, &upstream).await;
+    signal(&child, rustix::process::Signal::TERM);
+    let response = bounded(request).await.unwrap().expect("the request in flight is answered");
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = bounded(response.json()).await.expect("JSON");
+    assert_eq!(body["choices"][0]["message"]["content"], "answered after the signal", "{body}");
+    let status = bounded(child.wait()).await.expect("wait");
+    assert_eq!(status.code(), Some(0));
+    let mut stderr = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr)
+        .await
+        .unwrap();
+    assert!(stderr.contains("SIGTERM: no new requests"), "{stderr}");
+}
+
+/// A second signal does not wait for the requests in flight: the process ends at once with
+/// 128 + the signal's number.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_stops_serve_at_once() {
+    let upstream = TestServer::builder()
+        .script([Reply::text("too late")])
+        .latency(Duration::from_secs(30))
+        .start()
+        .await
+        .expect("test server");
+    let (mut child, base) = start(support::DEFAULT_SIGNALS, &upstream, &[], Stdio::inherit()).await;
+    let request = in_flight(&base, &upstream).await;
+    signal(&child, rustix::process::Signal::TERM);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(child.try_wait().unwrap().is_none(), "the first signal waits for the request");
+    signal(&child, rustix::process::Signal::INT);
+    let status = bounded(child.wait()).await.expect("wait");
+    assert_eq!(status.code(), Some(130));
+    assert!(bounded(request).await.unwrap().is_err(), "the request in flight was cut");
 }

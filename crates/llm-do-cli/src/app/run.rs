@@ -194,9 +194,9 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
     };
     let rt = builder.build();
     let ctx = rt.ctx();
-    // SIGINT/SIGTERM end the run like an abort: the run's future is dropped, which kills
-    // every command a shell tool is running (and everything they started), then the CLI
-    // reports, finishes its log and exits with 130/143.
+    // SIGINT/SIGTERM/SIGHUP end the run like an abort: the run's future is dropped, which
+    // kills every command a shell tool is running (and everything they started), then the CLI
+    // reports, finishes its log and exits with 130/143/129 (see `signals`).
     let mut signals = crate::signals::Signals::install();
     let mut interrupted = None;
     let outcome = tokio::select! {

@@ -18,9 +18,22 @@ pub(crate) async fn run(session: &mut Session) -> Exit {
             }
         }
     });
+    // SIGINT/SIGTERM/SIGHUP end the session as `llm-do run` ends a run (see `signals`).
+    let mut signals = crate::signals::Signals::install();
+    let mut stopped = None;
     let mut failed = false;
     let mut turn = 0u32;
-    while let Some(line) = rx.recv().await {
+    loop {
+        let line = tokio::select! {
+            biased;
+            stop = signals.received() => {
+                crate::output::errln!("llm-do: {}: the session ends", stop.name());
+                stopped = Some(stop);
+                break;
+            }
+            line = rx.recv() => line,
+        };
+        let Some(line) = line else { break };
         let line = match line {
             Ok(line) => line,
             Err(e) => {
@@ -58,9 +71,18 @@ pub(crate) async fn run(session: &mut Session) -> Exit {
                     Ok(args) => {
                         let ctx = session.turn_ctx();
                         let spec = session.spec.clone();
-                        ctx.chat_spec(&spec, &mut session.conversation, args)
-                            .await
-                            .map_err(|e| session.failure(&e))
+                        let outcome = tokio::select! {
+                            biased;
+                            stop = signals.received() => Err(stop),
+                            result = ctx.chat_spec(&spec, &mut session.conversation, args) => Ok(result),
+                        };
+                        match outcome {
+                            Ok(result) => result.map_err(|e| session.failure(&e)),
+                            Err(stop) => {
+                                stopped = Some(stop);
+                                Err(super::stopped_by(stop))
+                            }
+                        }
                     }
                     Err(message) => Err(message),
                 };
@@ -85,11 +107,18 @@ pub(crate) async fn run(session: &mut Session) -> Exit {
                         crate::output::errln!("llm-do: {message}");
                     }
                 }
+                if stopped.is_some() {
+                    break;
+                }
             }
         }
     }
     session.flush_log();
-    if failed { Exit::RunFailed } else { Exit::Ok }
+    match stopped {
+        Some(stop) => stop.exit(),
+        None if failed => Exit::RunFailed,
+        None => Exit::Ok,
+    }
 }
 
 fn usage_json(u: Usage) -> Value {

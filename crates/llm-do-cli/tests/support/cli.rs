@@ -55,3 +55,31 @@ pub fn stderr(out: &Output) -> String {
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
+
+/// Whether `pid` is a live process (not a zombie).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        let state = stat.rfind(')').and_then(|i| stat[i + 1..].split_whitespace().next());
+        !matches!(state, Some("Z" | "X"))
+    })
+}
+
+/// Live processes whose command line is exactly `argv`.
+pub fn pids_of(argv: &[&str]) -> Vec<u32> {
+    let want: Vec<u8> = argv.iter().flat_map(|a| a.bytes().chain([0])).collect();
+    std::fs::read_dir("/proc")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .filter(|p| std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c == want))
+                .filter(|p| alive(*p))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The launcher of tests that signal llm-do: `env` with SIGINT, SIGTERM and SIGHUP set back to
+/// their default, since llm-do leaves a signal it was started ignoring ignored, and the test
+/// itself may have been started so (a background job of a script ignores SIGINT, `nohup`
+/// SIGHUP).
+pub const DEFAULT_SIGNALS: &[&str] = &["env", "--default-signal=INT,TERM,HUP"];
