@@ -18,6 +18,10 @@
 //! 5. A final answer is parsed and validated against the output schema and the output type;
 //!    when it fails, the validation error goes back to the model, up to `output_retries` times.
 //! 6. The loop ends with a value, or [`Error::MaxTurns`] after `max_turns` requests.
+//!
+//! (Over 400 lines: the loop is one state machine whose steps — the request, the tool calls, the
+//! output checks and retries — share its state; split into files, one control flow would be
+//! scattered.)
 
 use crate::approval::GateOutcome;
 use crate::attachment;

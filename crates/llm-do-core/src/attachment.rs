@@ -33,6 +33,10 @@
 //! assert!(wire.as_str().unwrap().starts_with("data:text/markdown;name=notes.md;base64,"));
 //! assert_eq!(serde_json::from_value::<Attachment>(wire).unwrap(), note);
 //! ```
+//!
+//! (Over 400 lines: most of it is documentation — this overview and the doc examples of
+//! `Attachment`'s constructors and accessors; loading from disk and the limits are one concept
+//! with the type.)
 
 mod error;
 mod inputs;

@@ -1,6 +1,9 @@
 //! [`Ctx`]: the handle every call receives. It knows where in the call tree it is (depth,
 //! parent, call path), which run it belongs to (budgets, usage), and how to call any worker or
 //! tool by name (the calls themselves are in `ctx/call.rs`).
+//!
+//! (Over 400 lines: most of it is the doc examples of `Ctx`'s public methods; the calls
+//! themselves are already apart.)
 
 use crate::approval::GateOutcome;
 use crate::attachment::{AttachmentLimits, AttachmentLoader};

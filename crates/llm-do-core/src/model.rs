@@ -10,8 +10,12 @@ use crate::usage::Usage;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::fmt;
 use std::sync::Arc;
+
+mod error;
+mod stream;
+pub use error::{ModelError, ModelErrorKind};
+pub use stream::{DeltaSink, StreamDelta};
 
 /// A language model backend.
 ///
@@ -56,61 +60,6 @@ pub trait Model: Send + Sync + 'static {
     /// [`InputCapabilities::TEXT_ONLY`]: PDFs as their extracted text, no images.
     fn input_capabilities(&self) -> InputCapabilities {
         InputCapabilities::TEXT_ONLY
-    }
-}
-
-/// A piece of a streamed answer.
-///
-/// ```
-/// use llm_do_core::StreamDelta;
-/// let d = StreamDelta::Text { text: "Hel".into() };
-/// assert_eq!(serde_json::to_value(&d).unwrap()["type"], "text");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum StreamDelta {
-    /// More answer text.
-    Text {
-        /// The new text.
-        text: String,
-    },
-    /// A piece of a tool call: the first piece of a call usually carries its id and name, the
-    /// following ones more argument text.
-    ToolCall {
-        /// Position of the call in the answer's tool calls.
-        index: u32,
-        /// The call's id, when this piece carries it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        id: Option<String>,
-        /// The tool's name, when this piece carries it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        name: Option<String>,
-        /// More argument text.
-        arguments: String,
-    },
-    /// The pieces delivered so far for this request are void: the provider lost the stream
-    /// and is sending the request again from the start.
-    Restart {
-        /// Why the stream was restarted.
-        reason: String,
-    },
-}
-
-/// Receives [`StreamDelta`]s. Implemented for closures `Fn(StreamDelta)`.
-///
-/// ```
-/// use llm_do_core::{DeltaSink, StreamDelta};
-/// let print = |d: StreamDelta| println!("{d:?}");
-/// print.delta(StreamDelta::Text { text: "hi".into() });
-/// ```
-pub trait DeltaSink: Send + Sync {
-    /// Handles one piece.
-    fn delta(&self, delta: StreamDelta);
-}
-
-impl<F: Fn(StreamDelta) + Send + Sync> DeltaSink for F {
-    fn delta(&self, delta: StreamDelta) {
-        self(delta)
     }
 }
 
@@ -388,133 +337,6 @@ impl ModelResponse {
     pub fn with_usage(mut self, usage: Usage) -> Self {
         self.usage = usage;
         self
-    }
-}
-
-/// What went wrong talking to a model.
-///
-/// ```
-/// use llm_do_core::{ModelError, ModelErrorKind};
-/// let e = ModelError::new(ModelErrorKind::Status(503), "upstream overloaded").retryable(true);
-/// assert!(e.is_retryable());
-/// assert_eq!(e.to_string(), "HTTP status 503: upstream overloaded");
-/// ```
-#[derive(Debug)]
-pub struct ModelError {
-    kind: ModelErrorKind,
-    message: String,
-    retryable: bool,
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
-}
-
-/// Category of a [`ModelError`].
-///
-/// ```
-/// # use llm_do_core::ModelErrorKind;
-/// assert_ne!(ModelErrorKind::Transport, ModelErrorKind::Decode);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ModelErrorKind {
-    /// The connection failed or was reset.
-    Transport,
-    /// The server did not answer in time: no connection, no response headers, or no complete
-    /// answer within the provider's timeouts.
-    Timeout,
-    /// The server answered with a non-success HTTP status.
-    Status(u16),
-    /// The answer could not be decoded.
-    Decode,
-    /// The request was invalid for this model (e.g. an unsupported schema).
-    InvalidRequest,
-    /// Anything else.
-    Other,
-}
-
-impl ModelError {
-    /// Builds an error (not retryable).
-    ///
-    /// ```
-    /// # use llm_do_core::{ModelError, ModelErrorKind};
-    /// assert!(!ModelError::new(ModelErrorKind::Decode, "bad json").is_retryable());
-    /// ```
-    pub fn new(kind: ModelErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), retryable: false, source: None }
-    }
-
-    /// Marks whether retrying the same request may succeed.
-    ///
-    /// ```
-    /// # use llm_do_core::{ModelError, ModelErrorKind};
-    /// assert!(ModelError::new(ModelErrorKind::Transport, "reset").retryable(true).is_retryable());
-    /// ```
-    pub fn retryable(mut self, retryable: bool) -> Self {
-        self.retryable = retryable;
-        self
-    }
-
-    /// Attaches the underlying error.
-    ///
-    /// ```
-    /// # use llm_do_core::{ModelError, ModelErrorKind};
-    /// let io = std::io::Error::other("reset");
-    /// let e = ModelError::new(ModelErrorKind::Transport, "connection lost").with_source(io);
-    /// assert!(std::error::Error::source(&e).is_some());
-    /// ```
-    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
-        self
-    }
-
-    /// The error's category.
-    ///
-    /// ```
-    /// # use llm_do_core::{ModelError, ModelErrorKind};
-    /// assert_eq!(ModelError::new(ModelErrorKind::Other, "x").kind(), ModelErrorKind::Other);
-    /// ```
-    pub fn kind(&self) -> ModelErrorKind {
-        self.kind
-    }
-
-    /// The message, without the category prefix.
-    ///
-    /// ```
-    /// # use llm_do_core::{ModelError, ModelErrorKind};
-    /// assert_eq!(ModelError::new(ModelErrorKind::Other, "x").message(), "x");
-    /// ```
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
-    /// Whether retrying may succeed.
-    ///
-    /// ```
-    /// # use llm_do_core::{ModelError, ModelErrorKind};
-    /// assert!(!ModelError::new(ModelErrorKind::Status(400), "bad").is_retryable());
-    /// ```
-    pub fn is_retryable(&self) -> bool {
-        self.retryable
-    }
-}
-
-impl fmt::Display for ModelError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.kind {
-            ModelErrorKind::Transport => write!(f, "transport error: {}", self.message),
-            ModelErrorKind::Timeout => write!(f, "timed out: {}", self.message),
-            ModelErrorKind::Status(code) => write!(f, "HTTP status {code}: {}", self.message),
-            ModelErrorKind::Decode => {
-                write!(f, "could not decode the model's answer: {}", self.message)
-            }
-            ModelErrorKind::InvalidRequest => write!(f, "invalid request: {}", self.message),
-            ModelErrorKind::Other => f.write_str(&self.message),
-        }
-    }
-}
-
-impl std::error::Error for ModelError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 

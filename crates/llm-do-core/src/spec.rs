@@ -2,6 +2,9 @@
 //! one. The `#[worker]` and `#[tool]` macros generate calls to these builders; a program can also
 //! use them directly to define workers and tools at run time (e.g. from files).
 //! The builders are in `spec/tool_builder.rs` and `spec/worker_builder.rs`.
+//!
+//! (Over 400 lines: most of it is the doc examples of `CallableSpec`'s public methods; the
+//! builders are already apart.)
 
 use crate::agent::WorkerTools;
 use crate::approval::Verdict;

@@ -1,4 +1,7 @@
 //! [`LocalModel`]: the [`Model`] implementation behind `local:…` model strings.
+//!
+//! (Over 400 lines: the provider's request path — prompt, sampling, constraint, streaming and
+//! its typed errors — is one flow; about a quarter is documentation.)
 
 use crate::cache::{EMBEDDED, ModelCache};
 use crate::engine::{Done, Engine, EngineConfig, Event, Job, Location, ModelInfo};

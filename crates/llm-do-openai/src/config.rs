@@ -1,5 +1,8 @@
 //! [`OpenAiConfig`]: where the server is, how to authenticate, and how the provider behaves
 //! (timeout, retries, structured output, streaming).
+//!
+//! (Over 400 lines: one type — a setter per setting, each with its doc example, and the
+//! environment's reading — so that the provider's configuration reads in one place.)
 
 use super::retry::RetryPolicy;
 use llm_do_core::attachment::InputCapabilities;

@@ -35,6 +35,9 @@
 //! them as `orders.TOOL` or all of them as `orders.*` (see `docs/mcp.md`).
 //!
 //! Unknown keys are errors.
+//!
+//! (Over 400 lines: the file's whole schema — one struct per table with its checks — so that
+//! what `llm-do.toml` accepts reads in one place.)
 
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::rules::{RULE_KEYS, RuleSpec};

@@ -1,4 +1,7 @@
 //! [`TestServer`] and its [`TestServerBuilder`].
+//!
+//! (Over 400 lines: most of it is the doc examples of the server's and the builder's public
+//! methods; the routes, the state and the faults are apart.)
 
 use crate::error::TestkitError;
 use crate::fault::{Fault, FaultKind};

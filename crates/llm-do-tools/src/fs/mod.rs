@@ -24,6 +24,9 @@
 //!
 //! Confinement is described in [`Filesystem`]; the tools' descriptions and JSON Schemas are
 //! written for the calling model.
+//!
+//! (Over 400 lines: about half is documentation — this overview, the confinement rules and the
+//! tools' descriptions for the model; the operations themselves are in the submodules.)
 
 mod attach;
 mod list;

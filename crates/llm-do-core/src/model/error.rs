@@ -1,0 +1,131 @@
+//! [`ModelError`]: how a provider's request failed, by [`ModelErrorKind`] (what a caller can
+//! do about it: retry, shorten, fix its configuration).
+
+use std::fmt;
+
+/// What went wrong talking to a model.
+///
+/// ```
+/// use llm_do_core::{ModelError, ModelErrorKind};
+/// let e = ModelError::new(ModelErrorKind::Status(503), "upstream overloaded").retryable(true);
+/// assert!(e.is_retryable());
+/// assert_eq!(e.to_string(), "HTTP status 503: upstream overloaded");
+/// ```
+#[derive(Debug)]
+pub struct ModelError {
+    kind: ModelErrorKind,
+    message: String,
+    retryable: bool,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// Category of a [`ModelError`].
+///
+/// ```
+/// # use llm_do_core::ModelErrorKind;
+/// assert_ne!(ModelErrorKind::Transport, ModelErrorKind::Decode);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ModelErrorKind {
+    /// The connection failed or was reset.
+    Transport,
+    /// The server did not answer in time: no connection, no response headers, or no complete
+    /// answer within the provider's timeouts.
+    Timeout,
+    /// The server answered with a non-success HTTP status.
+    Status(u16),
+    /// The answer could not be decoded.
+    Decode,
+    /// The request was invalid for this model (e.g. an unsupported schema).
+    InvalidRequest,
+    /// Anything else.
+    Other,
+}
+
+impl ModelError {
+    /// Builds an error (not retryable).
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelError, ModelErrorKind};
+    /// assert!(!ModelError::new(ModelErrorKind::Decode, "bad json").is_retryable());
+    /// ```
+    pub fn new(kind: ModelErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into(), retryable: false, source: None }
+    }
+
+    /// Marks whether retrying the same request may succeed.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelError, ModelErrorKind};
+    /// assert!(ModelError::new(ModelErrorKind::Transport, "reset").retryable(true).is_retryable());
+    /// ```
+    pub fn retryable(mut self, retryable: bool) -> Self {
+        self.retryable = retryable;
+        self
+    }
+
+    /// Attaches the underlying error.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelError, ModelErrorKind};
+    /// let io = std::io::Error::other("reset");
+    /// let e = ModelError::new(ModelErrorKind::Transport, "connection lost").with_source(io);
+    /// assert!(std::error::Error::source(&e).is_some());
+    /// ```
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// The error's category.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelError, ModelErrorKind};
+    /// assert_eq!(ModelError::new(ModelErrorKind::Other, "x").kind(), ModelErrorKind::Other);
+    /// ```
+    pub fn kind(&self) -> ModelErrorKind {
+        self.kind
+    }
+
+    /// The message, without the category prefix.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelError, ModelErrorKind};
+    /// assert_eq!(ModelError::new(ModelErrorKind::Other, "x").message(), "x");
+    /// ```
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Whether retrying may succeed.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelError, ModelErrorKind};
+    /// assert!(!ModelError::new(ModelErrorKind::Status(400), "bad").is_retryable());
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        self.retryable
+    }
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            ModelErrorKind::Transport => write!(f, "transport error: {}", self.message),
+            ModelErrorKind::Timeout => write!(f, "timed out: {}", self.message),
+            ModelErrorKind::Status(code) => write!(f, "HTTP status {code}: {}", self.message),
+            ModelErrorKind::Decode => {
+                write!(f, "could not decode the model's answer: {}", self.message)
+            }
+            ModelErrorKind::InvalidRequest => write!(f, "invalid request: {}", self.message),
+            ModelErrorKind::Other => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for ModelError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
