@@ -280,7 +280,9 @@ async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineIn
         let read = tokio::select! {
             biased;
             stop = signals.received() => {
-                crate::output::errln!("llm-do: {}: the session ends", stop.name());
+                // The editor still has the terminal (raw mode): give it back first.
+                input.restore_terminal();
+                crate::output::errln!("\nllm-do: {}: the session ends", stop.name());
                 stopped = Some(stop);
                 break;
             }
@@ -335,7 +337,11 @@ async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineIn
                         crate::output::errln!("llm-do: {}", terminal_safe(&message));
                     }
                     None => match stopped {
-                        Some(stop) => crate::output::errln!("llm-do: {}", stopped_by(stop)),
+                        Some(stop) => {
+                            // An approval question may have been reading in raw mode.
+                            input.restore_terminal();
+                            crate::output::errln!("\nllm-do: {}", stopped_by(stop));
+                        }
                         None => crate::output::errln!(
                             "(cancelled: the conversation keeps nothing of this turn)"
                         ),

@@ -327,3 +327,48 @@ async fn sigterm_ends_a_scripted_session_in_order() {
     assert!(!records.is_empty());
     drop(stdin);
 }
+
+/// SIGTERM while the line editor waits at the prompt: the session ends with 143 and the
+/// terminal is given back as it was (before, the process died with the terminal left in the
+/// editor's raw mode: no echo, no line editing for the shell that follows).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_at_the_prompt_ends_the_chat_and_gives_the_terminal_back() {
+    if !tmux::available() {
+        println!(
+            "SKIPPED sigterm_at_the_prompt_ends_the_chat_and_gives_the_terminal_back: tmux is not installed (apt-get install tmux)"
+        );
+        return;
+    }
+    let server = TestServer::builder().start().await.expect("test server");
+    let dir = project();
+    let d = dir.path();
+    let script = d.join("chat.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nunset LLM_DO_MODEL\nexport OPENAI_API_KEY=sk-test-0123456789abcdefghij OPENAI_BASE_URL='{url}' LLM_DO_CHAT_HISTORY='{d}/history'\n'{bin}' chat '{d}'\necho $? > '{d}/code.tmp'\nstty -a > '{d}/stty.txt'\nmv '{d}/code.tmp' '{d}/code.txt'\nsleep 30\n",
+            url = server.base_url(),
+            bin = BIN,
+            d = d.display()
+        ),
+    )
+    .expect("script");
+    let tmux = Tmux::new("chat-sigterm");
+    tmux.start(&script);
+    tokio::task::block_in_place(|| tmux.wait("the prompt", |p| p.contains("you>")));
+    let dir_arg = d.display().to_string();
+    let pid = *support::pids_of(&[BIN, "chat", &dir_arg]).first().expect("the chat's pid");
+    let pid = rustix::process::Pid::from_raw(pid as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let code_file = d.join("code.txt");
+    let pane =
+        tokio::task::block_in_place(|| tmux.wait("the end of the chat", |_| code_file.exists()));
+    assert_eq!(std::fs::read_to_string(&code_file).expect("code").trim(), "143", "{pane}");
+    assert!(pane.contains("SIGTERM: the session ends"), "{pane}");
+    let stty = std::fs::read_to_string(d.join("stty.txt")).expect("stty -a");
+    let flags: Vec<&str> = stty.split(|c: char| c.is_whitespace() || c == ';').collect();
+    for flag in ["icanon", "echo", "icrnl", "opost"] {
+        assert!(flags.contains(&flag), "`{flag}` is back on:\n{stty}");
+    }
+}

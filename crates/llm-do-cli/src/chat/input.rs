@@ -38,6 +38,9 @@ struct Ask {
 #[derive(Clone)]
 pub(crate) struct LineInput {
     tx: mpsc::Sender<Ask>,
+    /// The terminal's settings before the editor first changed them.
+    #[cfg(unix)]
+    saved: Option<rustix::termios::Termios>,
 }
 
 /// The history file: `$LLM_DO_CHAT_HISTORY`, else `$XDG_DATA_HOME/llm-do/chat_history`, else
@@ -82,6 +85,8 @@ fn join_continuations(text: &str) -> String {
 impl LineInput {
     /// Starts the editor thread.
     pub(crate) fn start() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        let saved = rustix::termios::tcgetattr(std::io::stdin()).ok();
         let mut editor: Editor<ChatHelper, DefaultHistory> = Editor::new()?;
         editor.set_helper(Some(ChatHelper));
         let history = history_file();
@@ -114,7 +119,21 @@ impl LineInput {
                 let _ = ask.reply.send(read);
             }
         })?;
-        Ok(Self { tx })
+        Ok(Self {
+            tx,
+            #[cfg(unix)]
+            saved,
+        })
+    }
+
+    /// Puts the terminal's settings back as they were before the editor started: for a session
+    /// that ends while the editor thread is still reading (in raw mode), on a signal.
+    pub(crate) fn restore_terminal(&self) {
+        #[cfg(unix)]
+        if let Some(saved) = &self.saved {
+            use rustix::termios::{OptionalActions, tcsetattr};
+            let _ = tcsetattr(std::io::stdin(), OptionalActions::Now, saved);
+        }
     }
 
     /// Prints `preface` (on stderr), then reads a line after `prompt`; `remember` adds it to
