@@ -69,12 +69,17 @@ pub(crate) fn add_attachments(
         Value::Object(map) => map,
         Value::Null => Map::new(),
         Value::String(text) => {
-            // The input text goes to the one other parameter.
-            let others: Vec<&String> =
-                properties.map(|p| p.keys().filter(|k| *k != name).collect()).unwrap_or_default();
-            match others.as_slice() {
-                [other] => Map::from_iter([((*other).clone(), Value::String(text))]),
-                _ => {
+            // The input text goes to the one other parameter, else to the bare parameter.
+            let others: Vec<&str> = properties
+                .map(|p| p.keys().map(String::as_str).filter(|k| *k != name).collect())
+                .unwrap_or_default();
+            let target = match others.as_slice() {
+                [other] => Some(*other),
+                _ => spec.bare_parameter().filter(|p| p != name),
+            };
+            match target {
+                Some(target) => Map::from_iter([(target.to_owned(), Value::String(text))]),
+                None => {
                     return Err(format!(
                         "`{}` takes {} parameters besides `{name}`: pass them as --input-json",
                         spec.name(),

@@ -207,13 +207,13 @@ fn start(
     })
 }
 
-/// The arguments of a turn from an input line: the text for a worker with one parameter, else
-/// a JSON object of its parameters.
+/// The arguments of a turn from an input line: the text for a worker with a
+/// [bare parameter](CallableSpec::bare_parameter), else a JSON object of its parameters.
 pub(crate) fn turn_input(spec: &CallableSpec, line: &str) -> Result<Value, String> {
-    let params = spec.input_schema()["properties"].as_object().map_or(0, |p| p.len());
-    if params == 1 {
+    if spec.bare_parameter().is_some() {
         return Ok(Value::String(line.to_owned()));
     }
+    let params = spec.input_schema()["properties"].as_object().map_or(0, |p| p.len());
     match serde_json::from_str::<Value>(line) {
         Ok(v @ Value::Object(_)) => Ok(v),
         _ => Err(format!(

@@ -229,3 +229,51 @@ fn check_refuses_what_cannot_run_with_locations() {
         stderr(&out)
     );
 }
+
+/// An agent's default input is upstream's: the `input` text and optional `attachments`. Files
+/// given by `--attach` or in the arguments reach the model with the text; the text alone still
+/// runs (and is one chat turn per line).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_takes_attachments_as_the_python_llm_do_does() {
+    let dir = copy("greeter");
+    std::fs::write(dir.path().join("visitor.txt"), "The visitor is Cy, from Lyon.").unwrap();
+    let server =
+        server(vec![Reply::text("Welcome, Cy!"), Reply::text("Bonjour!"), Reply::text("Hi!")])
+            .await;
+    let contains =
+        |request: usize, text: &str| messages(&server, request)[1].to_string().contains(text);
+
+    let out = output(llm_do(&server).arg("run").arg(dir.path()).args([
+        "--attach",
+        "visitor.txt",
+        "Hello there",
+    ]));
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "Welcome, Cy!\n"), "{}", stderr(&out));
+    assert!(contains(0, "Hello there") && contains(0, "from Lyon"), "{:?}", messages(&server, 0));
+
+    let args = json!({"input": "Say hello", "attachments": ["visitor.txt"]}).to_string();
+    let out = output(llm_do(&server).arg("run").arg(dir.path()).args(["--input-json", &args]));
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "Bonjour!\n"), "{}", stderr(&out));
+    assert!(contains(1, "Say hello") && contains(1, "from Lyon"), "{:?}", messages(&server, 1));
+
+    // A file outside the project is refused before any request (bad input: exit 2).
+    let args = json!({"input": "x", "attachments": ["../outside.txt"]}).to_string();
+    let out = output(llm_do(&server).arg("run").arg(dir.path()).args(["--input-json", &args]));
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("attachment path refused: `../outside.txt`"), "{}", stderr(&out));
+    assert_eq!(server.request_count(), 2);
+
+    // `llm-do chat`: a line is the `input` text.
+    let mut child = llm_do(&server)
+        .arg("chat")
+        .arg(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"Good evening\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "Hi!\n"), "{}", stderr(&out));
+    assert!(contains(2, "Good evening"), "{:?}", messages(&server, 2));
+}

@@ -70,6 +70,23 @@ use std::sync::Arc;
 /// The JSON Schema `format` that marks an attachment parameter.
 pub const ATTACHMENT_FORMAT: &str = "attachment";
 
+/// The JSON Schema of one attachment argument (what [`Attachment`]'s `JsonSchema` gives): a
+/// string with `"format": "attachment"`, described for the model.
+///
+/// ```
+/// use llm_do_core::attachment::{attachment_schema, is_attachment_schema};
+/// assert_eq!(attachment_schema()["format"], "attachment");
+/// assert!(is_attachment_schema(&attachment_schema()));
+/// ```
+pub fn attachment_schema() -> serde_json::Value {
+    serde_json::json!({
+        "type": "string",
+        "format": ATTACHMENT_FORMAT,
+        "description": "A file for the model: a path relative to the project root (PDF, \
+                        image, text, Markdown, CSV or JSON), or an http(s) URL of an image."
+    })
+}
+
 /// Default [`AttachmentLimits::max_bytes`]: 20 MiB.
 pub const DEFAULT_MAX_BYTES: u64 = 20 * 1024 * 1024;
 

@@ -232,6 +232,36 @@ impl CallableSpec {
         &self.input_schema
     }
 
+    /// The parameter a bare (non-object) argument fills: the only parameter, or the only
+    /// required one when every other is optional. `None` when a call must name its arguments.
+    ///
+    /// ```
+    /// # use llm_do_core::{CallableSpec, ToolSpecBuilder};
+    /// use serde_json::json;
+    /// let with = |schema| ToolSpecBuilder::new("t").input_schema(schema)
+    ///     .handler(|_, _| async { Ok(serde_json::Value::Null) }).build();
+    /// let one = with(json!({"type": "object", "properties": {"text": {"type": "string"}}}));
+    /// assert_eq!(one.bare_parameter(), Some("text"));
+    /// // `input` is the one required parameter; `attachments` may be left out.
+    /// let agent = with(json!({"type": "object", "required": ["input"], "properties": {
+    ///     "input": {"type": "string"}, "attachments": {"type": "array"}}}));
+    /// assert_eq!(agent.bare_parameter(), Some("input"));
+    /// let two = with(json!({"type": "object", "required": ["a", "b"], "properties": {
+    ///     "a": {"type": "string"}, "b": {"type": "string"}}}));
+    /// assert_eq!(two.bare_parameter(), None);
+    /// ```
+    pub fn bare_parameter(&self) -> Option<&str> {
+        let properties = self.input_schema.get("properties")?.as_object()?;
+        if properties.len() == 1 {
+            return properties.keys().next().map(String::as_str);
+        }
+        let required = self.input_schema.get("required")?.as_array()?;
+        match required.as_slice() {
+            [one] => one.as_str().filter(|name| properties.contains_key(*name)),
+            _ => None,
+        }
+    }
+
     /// JSON Schema of the result (`{"type": "string"}` for text).
     ///
     /// ```

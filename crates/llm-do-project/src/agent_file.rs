@@ -11,7 +11,8 @@
 //! ```
 //!
 //! The difference from a `.worker` file: the body is the *system prompt* (the agent's
-//! instructions), and the user message is the call's `input` argument as it is. Built-in
+//! instructions), and the user message is the call's `input` argument as it is, with the
+//! files of its optional `attachments` (see [`default_agent_input_schema`]). Built-in
 //! toolsets map onto [`llm_do_tools`] (see [`builtin`]); other toolset names are agents of the
 //! project or toolsets of the host program.
 
@@ -19,7 +20,9 @@ use crate::diagnostic::{Diagnostic, Pos};
 use crate::toolset::{FilesystemOptions, ShellOptions, ToolEntry};
 use crate::worker_file::{NAME_EXPECTED, Parser, WorkerFile, is_valid_name, list};
 use crate::yaml::{Kind, Node};
+use llm_do_core::attachment::attachment_schema;
 use llm_do_tools::shell::ShellRule;
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 /// The extension of agent files.
@@ -135,6 +138,7 @@ pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>,
     };
     let mut worker = p.worker();
     worker.agent_file = true;
+    worker.input = default_agent_input_schema();
     let instructions = split.body.trim().to_owned();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut model_pos = None;
@@ -217,6 +221,27 @@ pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>,
     // JSON (a template without placeholders renders them).
     worker.prompt = if input_schema { String::new() } else { "{input}".to_owned() };
     (Some(worker), p.diagnostics)
+}
+
+/// The input of an agent without `input_model_ref`, as the Python llm-do's: the `input` text,
+/// and optional `attachments` (paths relative to the project root, or `data:` URLs) that
+/// reach the model as parts of the user message.
+///
+/// ```
+/// let schema = llm_do_project::agent_file::default_agent_input_schema();
+/// assert_eq!(schema["required"], serde_json::json!(["input"]));
+/// assert_eq!(schema["properties"]["attachments"]["items"]["format"], "attachment");
+/// ```
+pub fn default_agent_input_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "input": {"type": "string"},
+            "attachments": {"type": "array", "items": attachment_schema()}
+        },
+        "required": ["input"],
+        "additionalProperties": false
+    })
 }
 
 fn strings(p: &mut Parser<'_>, key: &str, node: &Node) -> Option<Vec<String>> {

@@ -2,7 +2,7 @@
 //! (`attachment:MEDIA;name=…;size=…;sha256=…`, what records keep), and parsing a reference
 //! given by a caller (`data:` URL, image URL, digest, else a path).
 
-use super::{ATTACHMENT_FORMAT, Attachment, AttachmentError, AttachmentErrorKind, Content};
+use super::{Attachment, AttachmentError, AttachmentErrorKind, Content};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -207,12 +207,8 @@ impl schemars::JsonSchema for Attachment {
     }
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "type": "string",
-            "format": ATTACHMENT_FORMAT,
-            "description": "A file for the model: a path relative to the project root (PDF, \
-                            image, text, Markdown, CSV or JSON), or an http(s) URL of an image."
-        })
+        // An object, so the conversion cannot fail; `true` (any value) would be the fallback.
+        schemars::Schema::try_from(super::attachment_schema()).unwrap_or_default()
     }
 }
 

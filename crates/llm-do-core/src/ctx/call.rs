@@ -24,8 +24,9 @@ impl Ctx {
     /// Calls a worker or tool by name and converts its result to `T`.
     ///
     /// The name is resolved in the runtime's registry when the call is made (late binding).
-    /// `args` is normally an object of named arguments; for a callee with exactly one parameter
-    /// a bare value is accepted too.
+    /// `args` is normally an object of named arguments; a bare value is accepted too for a
+    /// callee with one parameter, or with one required parameter and the others optional
+    /// ([`CallableSpec::bare_parameter`]).
     ///
     /// ```
     /// # use llm_do_core::{Ctx, Error, Runtime, ToolSpecBuilder};
@@ -230,17 +231,15 @@ impl Drop for CancelGuard<'_> {
     }
 }
 
-/// For a callee with exactly one parameter, `"x"` means `{"param": "x"}`.
+/// A bare `"x"` means `{"param": "x"}` for the callee's
+/// [`bare_parameter`](CallableSpec::bare_parameter).
 pub(crate) fn wrap_bare_argument(spec: &CallableSpec, args: Value) -> Value {
     if args.is_object() {
         return args;
     }
-    match spec.input_schema().get("properties").and_then(Value::as_object) {
-        Some(props) if props.len() == 1 => {
-            let key = props.keys().next().cloned().unwrap_or_default();
-            Value::Object([(key, args)].into_iter().collect())
-        }
-        _ => args,
+    match spec.bare_parameter() {
+        Some(key) => Value::Object([(key.to_owned(), args)].into_iter().collect()),
+        None => args,
     }
 }
 

@@ -110,11 +110,12 @@ pub(super) fn input(
             return Ok(json!({}));
         }
     };
-    // With --attach, the attachment parameter is filled from the files, not from the text.
+    // The text fills the worker's bare parameter (its one parameter, or its one required
+    // one); with --attach, the attachment parameter is filled from the files, not the text.
     let props = spec.input_schema()["properties"].as_object().map_or(0, |p| {
         p.values().filter(|s| args.attach.is_empty() || !is_attachment_schema(s)).count()
     });
-    if props != 1 {
+    if props != 1 && spec.bare_parameter().is_none() {
         return Err(format!(
             "`{}` takes {props} parameters, not one text: pass them as --input-json matching {}",
             spec.name(),
