@@ -50,13 +50,13 @@ enum Command {
     /// a model. Problems are printed as `file:line:col: error: ...` on stderr (exit code 2).
     #[command(after_help = exit::HELP)]
     Check {
-        /// The project directory.
+        /// The project directory (or a `.worker`/`.agent` file or project.json in it).
         project: PathBuf,
     },
     /// List a project's workers and tools with their kinds and schemas.
     #[command(after_help = exit::HELP)]
     List {
-        /// The project directory.
+        /// The project directory (or a `.worker`/`.agent` file or project.json in it).
         project: PathBuf,
         /// Print one JSON object instead of text.
         #[arg(long)]
@@ -157,12 +157,19 @@ where
 
 async fn command(command: Command, host: Registry) -> Exit {
     // The MCP servers of the project's llm-do.toml: their tools join the host's name space.
-    let dir = match &command {
-        Command::Run(args) => Some(crate::mcp::project_dir(&args.target)),
-        Command::Check { project } | Command::List { project, .. } => Some(project.clone()),
+    // (`mcp` and `restate serve` start them themselves.)
+    let target = match &command {
+        Command::Run(args) => Some(args.target.as_path()),
+        Command::Chat(args) => Some(args.project()),
+        Command::Check { project } | Command::List { project, .. } => Some(project.as_path()),
+        Command::HardenReport(args) => args.project(),
         _ => None,
     };
-    let Some(dir) = dir else { return other_command(command, host).await };
+    let Some(target) = target else { return other_command(command, host).await };
+    let dir = match project_dir(target) {
+        Ok(dir) => dir,
+        Err(message) => return usage_error(message),
+    };
     let servers = match crate::mcp::Servers::start(&dir).await {
         Ok(s) => s,
         Err(code) => return code,
@@ -170,18 +177,52 @@ async fn command(command: Command, host: Registry) -> Exit {
     let with_mcp = servers.registry(&host);
     let code = match command {
         Command::Run(args) => run::run(args, with_mcp).await,
-        Command::Check { project } => {
-            let code = check::check(&project, &with_mcp);
+        Command::Chat(args) => crate::chat::chat(args, with_mcp).await,
+        Command::HardenReport(args) => harden::harden_report(args, with_mcp).await,
+        Command::Check { .. } => {
+            let code = check::check(&dir, &with_mcp);
             if code == Exit::Ok {
                 servers.summary().iter().for_each(|line| crate::output::outln!("{line}"));
             }
             code
         }
-        Command::List { project, json } => list::list(&project, &with_mcp, json, &servers.names()),
+        Command::List { json, .. } => list::list(&dir, &with_mcp, json, &servers.names()),
         other => other_command(other, host).await,
     };
     servers.close().await;
     code
+}
+
+/// The project directory `target` names: a directory, or the directory of the `.worker` or
+/// `.agent` file or the `project.json` given (every command that takes a project takes it so;
+/// `run` and `chat` then start with that file's worker).
+pub(crate) fn project_dir(target: &Path) -> Result<PathBuf, String> {
+    if !target.is_file() {
+        return Ok(target.to_owned());
+    }
+    let ext = target.extension().and_then(|e| e.to_str()).unwrap_or_default();
+    let manifest = target.file_name().is_some_and(|f| f == llm_do_project::MANIFEST_FILE);
+    if ![llm_do_project::project::WORKER_EXTENSION, llm_do_project::AGENT_EXTENSION].contains(&ext)
+        && !manifest
+    {
+        return Err(format!(
+            "{} is neither a project directory, a `.worker` or `.agent` file nor a project.json",
+            target.display()
+        ));
+    }
+    Ok(match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    })
+}
+
+/// The worker defined by `target` when it is a worker file of `project`.
+pub(crate) fn file_worker(project: &Project, target: &Path) -> Option<String> {
+    if !target.is_file() {
+        return None;
+    }
+    let workers = project.workers();
+    workers.iter().find(|w| w.path.file_name() == target.file_name()).map(|w| w.name.clone())
 }
 
 async fn other_command(command: Command, host: Registry) -> Exit {

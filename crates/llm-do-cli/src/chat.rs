@@ -45,10 +45,11 @@ use view::{ChatView, terminal_safe};
 /// The arguments of `llm-do chat`.
 #[derive(Debug, Args)]
 pub(crate) struct ChatArgs {
-    /// The project directory.
+    /// The project directory, or a `.worker`/`.agent` file in it (its worker is the one to
+    /// chat with) or its project.json.
     project: PathBuf,
-    /// The worker to chat with (default: `entry` of llm-do.toml, else `main`, else the only
-    /// worker). Each input is its prompt's one parameter, or a JSON object of its parameters.
+    /// The worker to chat with (default: the worker file given, else `entry` of llm-do.toml,
+    /// else `main`, else the only worker). Each input is its prompt's one parameter, or a JSON object of its parameters.
     #[arg(long)]
     worker: Option<String>,
     #[command(flatten)]
@@ -88,6 +89,13 @@ pub(crate) struct Session {
     json: bool,
 }
 
+impl ChatArgs {
+    /// The project, as given.
+    pub(crate) fn project(&self) -> &std::path::Path {
+        &self.project
+    }
+}
+
 /// `llm-do chat`.
 pub(crate) async fn chat(args: ChatArgs, host: Registry) -> Exit {
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
@@ -119,11 +127,14 @@ fn start(
     view: &ChatView,
     input: Option<&LineInput>,
 ) -> Result<Session, String> {
-    let project = checked(&args.project, host)?;
-    let entry = match (&args.worker, project.entry()) {
-        (Some(w), _) => w.clone(),
-        (None, Some(e)) => e.to_owned(),
-        (None, None) => {
+    let dir = crate::app::project_dir(&args.project)?;
+    let project = checked(&dir, host)?;
+    let file_worker = crate::app::file_worker(&project, &args.project);
+    let entry = match (&args.worker, file_worker, project.entry()) {
+        (Some(w), _, _) => w.clone(),
+        (None, Some(w), _) => w,
+        (None, None, Some(e)) => e.to_owned(),
+        (None, None, None) => {
             return Err(format!(
                 "{} has several workers and no entry: pass --worker NAME",
                 args.project.display()

@@ -21,7 +21,8 @@ use std::sync::Arc;
 /// `llm-do mcp` arguments.
 #[derive(Debug, Args)]
 pub(crate) struct McpArgs {
-    /// The project directory whose workers and tools are served.
+    /// The project directory whose workers and tools are served (or a `.worker`/`.agent`
+    /// file or project.json in it).
     project: PathBuf,
     /// Serve streamable HTTP at http://ADDR/mcp instead of stdio (e.g. 127.0.0.1:8765; port 0
     /// picks a free one; the address is printed on stderr).
@@ -43,18 +44,6 @@ pub(crate) struct McpArgs {
 #[derive(Default)]
 pub(crate) struct Servers {
     toolsets: Vec<McpToolset>,
-}
-
-/// The project directory of a `run` target (a directory, or a `.worker` file's directory).
-pub(crate) fn project_dir(target: &Path) -> PathBuf {
-    if target.is_file() {
-        match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-            _ => PathBuf::from("."),
-        }
-    } else {
-        target.to_owned()
-    }
 }
 
 impl Servers {
@@ -159,17 +148,21 @@ fn to_server(config: &McpServerConfig) -> McpServer {
 
 /// `llm-do mcp PROJECT`.
 pub(crate) async fn serve(args: McpArgs, host: Registry) -> Exit {
-    let servers = match Servers::start(&args.project).await {
+    let dir = match crate::app::project_dir(&args.project) {
+        Ok(dir) => dir,
+        Err(message) => return usage_error(message),
+    };
+    let servers = match Servers::start(&dir).await {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let code = serve_with(&args, &servers.registry(&host)).await;
+    let code = serve_with(&args, &dir, &servers.registry(&host)).await;
     servers.close().await;
     code
 }
 
-async fn serve_with(args: &McpArgs, host: &Registry) -> Exit {
-    let project = match Project::check(&args.project, host) {
+async fn serve_with(args: &McpArgs, dir: &Path, host: &Registry) -> Exit {
+    let project = match Project::check(dir, host) {
         Ok(p) => p,
         Err(diagnostics) => {
             crate::output::errln!("{diagnostics}");

@@ -72,7 +72,7 @@ pub(crate) enum RestateCommand {
 /// `llm-do restate serve` arguments.
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    /// The project directory.
+    /// The project directory (or a `.worker`/`.agent` file or project.json in it).
     project: PathBuf,
     /// Port to listen on for the Restate server.
     #[arg(long, default_value_t = 9080)]
@@ -193,12 +193,16 @@ fn run_log_recorder(rt: &Runtime) -> Recorder {
 }
 
 async fn serve(args: ServeArgs, host: Registry) -> Exit {
-    let servers = match Servers::start(&args.project).await {
+    let dir = match crate::app::project_dir(&args.project) {
+        Ok(dir) => dir,
+        Err(message) => return crate::app::usage_error(message),
+    };
+    let servers = match Servers::start(&dir).await {
         Ok(s) => s,
         Err(code) => return code,
     };
     let host = servers.registry(&host);
-    let project = match Project::check(&args.project, &host) {
+    let project = match Project::check(&dir, &host) {
         Ok(p) => p,
         Err(diagnostics) => {
             crate::output::errln!("{diagnostics}");

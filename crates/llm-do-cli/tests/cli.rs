@@ -325,3 +325,47 @@ fn json_runs_that_cannot_start_still_print_one_json_object() {
     let out = output(command(BIN, None).args(["run", "/no/such/project", "x"]));
     assert_eq!((code(&out), stdout(&out).as_str()), (2, ""));
 }
+
+/// Every command that takes a project takes one of its files too (`main.worker`, an `.agent`,
+/// project.json), as `run` does: `check` and `list` work on its directory, `chat` with that
+/// file's worker; another file is a usage error that says what is expected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_project_can_be_named_by_one_of_its_files() {
+    let dir = files(CONFIG);
+    let helper = dir.path().join("helper.worker");
+    let out = output(command(BIN, None).arg("check").arg(&helper));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("ok: 2 workers and 0 built-in tools in "), "{}", stdout(&out));
+    let out = output(command(BIN, None).args(["list", "--json"]).arg(&helper));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let listed: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(listed["entry"], "main");
+
+    // `chat helper.worker` chats with `helper`, not with the project's entry.
+    let server = server(vec![Reply::text("helped")]).await;
+    let mut child = command(BIN, Some(&server.base_url()))
+        .arg("chat")
+        .arg(&helper)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"the plan\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "helped\n"), "{}", stderr(&out));
+    let sent = server.requests()[0].body["messages"].clone();
+    assert_eq!(sent[0]["content"], "Helps with one question.", "{sent}");
+    assert_eq!(sent[1]["content"], "Help with the plan.", "{sent}");
+
+    std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
+    for command_name in ["check", "list", "chat", "mcp"] {
+        let out = output(command(BIN, None).arg(command_name).arg(dir.path().join("notes.txt")));
+        assert_eq!(code(&out), 2, "{command_name}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("notes.txt is neither a project directory, a `.worker` or `.agent` file nor a project.json"),
+            "{command_name}: {}",
+            stderr(&out)
+        );
+    }
+}

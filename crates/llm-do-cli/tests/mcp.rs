@@ -259,3 +259,41 @@ async fn llm_do_mcp_over_stdio_stops_in_order_on_sigterm() {
     }
     drop(client);
 }
+
+/// `llm-do chat` starts the project's MCP servers as `run` does (before, the project check
+/// failed: "the MCP server `orders` has no tool `lookup_order`"), and a project named by one
+/// of its files (`check DIR/main.worker`) is that directory's project, servers included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_and_a_file_target_use_the_servers_tools() {
+    let server = TestServer::builder()
+        .script(vec![
+            Reply::tool_call("orders__lookup_order", json!({"id": "A-1"})),
+            Reply::text("Order A-1 has shipped."),
+        ])
+        .start()
+        .await
+        .unwrap();
+    let dir = orders_project(&[]);
+    let mut child = command(BIN, Some(&server.base_url()))
+        .arg("chat")
+        .arg(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"Where is my order A-1?\n")
+        .unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "Order A-1 has shipped.\n");
+    let calls = std::fs::read_to_string(dir.path().join("calls.jsonl")).unwrap();
+    assert_eq!(calls.trim(), r#"{"tool":"lookup_order","arguments":{"id":"A-1"}}"#);
+
+    let out = output(command(BIN, None).arg("check").arg(dir.path().join("main.worker")));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("mcp server `orders`: 6 tools"), "{}", stdout(&out));
+    for pid in pids(dir.path()) {
+        assert!(gone(pid), "server {pid} outlived its command");
+    }
+}

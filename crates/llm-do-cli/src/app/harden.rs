@@ -26,13 +26,21 @@ pub(super) struct HardenArgs {
     /// taking the worker's arguments.
     #[arg(long)]
     candidate: String,
-    /// A project directory whose callables (file workers, built-in tools) the candidate may
-    /// call, or which holds the candidate.
+    /// A project directory (or a `.worker`/`.agent` file or project.json in it) whose
+    /// callables (file workers, built-in tools) the candidate may call, or which holds the
+    /// candidate.
     #[arg(long, value_name = "DIR")]
     project: Option<PathBuf>,
     /// Exit with code 1 when the agreement rate (0 to 1) is below this.
     #[arg(long, value_name = "RATE")]
     min_rate: Option<f64>,
+}
+
+impl HardenArgs {
+    /// `--project`, as given.
+    pub(crate) fn project(&self) -> Option<&Path> {
+        self.project.as_deref()
+    }
 }
 
 /// `llm-do harden-report`: the worker's recorded calls replayed against the candidate.
@@ -42,7 +50,11 @@ pub(super) async fn harden_report(args: HardenArgs, host: Registry) -> Exit {
     {
         return usage_error(format!("--min-rate must be between 0 and 1, not {rate}"));
     }
-    let builder = match &args.project {
+    let dir = match args.project.as_deref().map(super::project_dir).transpose() {
+        Ok(dir) => dir,
+        Err(message) => return usage_error(message),
+    };
+    let builder = match &dir {
         Some(dir) => match load(dir, &host) {
             Ok(project) => crate::models::with_openai_settings(
                 project.register(host_builder(&host).with_default_providers()),

@@ -1,45 +1,19 @@
 //! What a run starts with: the project, the entry worker, and the arguments of its call.
 
 use super::RunArgs;
-use crate::app::checked;
+use crate::app::{checked, file_worker, project_dir};
 use llm_do::attachment::is_attachment_schema;
 use llm_do::{CallableSpec, Error, Registry};
 use llm_do_project::Project;
 use serde_json::{Value, json};
 use std::io::Read as _;
-use std::path::PathBuf;
 
 /// The project directory and the worker a `run` starts with.
 pub(super) fn target(args: &RunArgs, host: &Registry) -> Result<(Project, String), String> {
-    let is_file = args.target.is_file();
-    let dir = if is_file {
-        let ext = args.target.extension().and_then(|e| e.to_str()).unwrap_or_default();
-        let manifest = args.target.file_name().is_some_and(|f| f == llm_do_project::MANIFEST_FILE);
-        if ![llm_do_project::project::WORKER_EXTENSION, llm_do_project::AGENT_EXTENSION]
-            .contains(&ext)
-            && !manifest
-        {
-            return Err(format!(
-                "{} is neither a project directory, a `.worker` or `.agent` file nor a project.json",
-                args.target.display()
-            ));
-        }
-        match args.target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-            _ => PathBuf::from("."),
-        }
-    } else {
-        args.target.clone()
-    };
+    let dir = project_dir(&args.target)?;
     let project = checked(&dir, host)?;
-    let file_worker = is_file.then(|| {
-        project
-            .workers()
-            .iter()
-            .find(|w| w.path.file_name() == args.target.file_name())
-            .map(|w| w.name.clone())
-    });
-    let entry = match (&args.worker, file_worker.flatten(), project.entry()) {
+    let file_worker = file_worker(&project, &args.target);
+    let entry = match (&args.worker, file_worker, project.entry()) {
         (Some(w), _, _) => w.clone(),
         (None, Some(w), _) => w,
         (None, None, Some(e)) => e.to_owned(),
