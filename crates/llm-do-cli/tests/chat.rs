@@ -40,17 +40,30 @@ fn chat(
     lines: &str,
 ) -> std::process::Output {
     let mut cmd = support::command(BIN, Some(&server.base_url()));
-    cmd.arg("chat")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("llm-do starts");
-    child.stdin.take().expect("stdin").write_all(lines.as_bytes()).expect("write stdin");
-    let out = child.wait_with_output().expect("llm-do ends");
-    eprintln!("--- stderr:\n{}", support::stderr(&out));
-    out
+    support::output_with_stdin(cmd.arg("chat").arg(dir).args(args), lines)
+}
+
+/// Writes `d/chat.sh`, the script a tmux pane runs: `llm-do chat ARGS d` against `server`;
+/// once the chat has ended, `after` (shell lines) runs, then its exit code is in
+/// `d/code.txt`, and the pane stays open a while.
+fn chat_script(
+    server: &TestServer,
+    d: &std::path::Path,
+    args: &str,
+    after: &str,
+) -> std::path::PathBuf {
+    let script = d.join("chat.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ntrap : INT\nunset LLM_DO_MODEL\nexport OPENAI_API_KEY=sk-test-0123456789abcdefghij OPENAI_BASE_URL='{url}' LLM_DO_CHAT_HISTORY='{d}/history'\n'{bin}' chat {args} '{d}'\necho $? > '{d}/code.tmp'\n{after}\nmv '{d}/code.tmp' '{d}/code.txt'\nsleep 30\n",
+            url = server.base_url(),
+            bin = BIN,
+            d = d.display()
+        ),
+    )
+    .expect("script");
+    script
 }
 
 fn chat_messages(server: &TestServer) -> Vec<Value> {
@@ -187,17 +200,7 @@ async fn chat_on_a_terminal_streams_asks_and_cancels() {
         .expect("test server");
     let dir = project();
     let d = dir.path();
-    let script = d.join("chat.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\ntrap : INT\nunset LLM_DO_MODEL\nexport OPENAI_API_KEY=sk-test-0123456789abcdefghij OPENAI_BASE_URL='{url}' LLM_DO_CHAT_HISTORY='{d}/history'\n'{bin}' chat --log '{d}/chat.jsonl' '{d}'\necho $? > '{d}/code.tmp' && mv '{d}/code.tmp' '{d}/code.txt'\nsleep 30\n",
-            url = server.base_url(),
-            bin = BIN,
-            d = d.display()
-        ),
-    )
-    .expect("script");
+    let script = chat_script(&server, d, &format!("--log '{}/chat.jsonl'", d.display()), "");
     let tmux = Tmux::new("chat");
     tmux.start(&script);
     let prompts = |pane: &str| pane.matches("you>").count();
@@ -343,17 +346,7 @@ async fn sigterm_at_the_prompt_ends_the_chat_and_gives_the_terminal_back() {
     let server = TestServer::builder().start().await.expect("test server");
     let dir = project();
     let d = dir.path();
-    let script = d.join("chat.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\nunset LLM_DO_MODEL\nexport OPENAI_API_KEY=sk-test-0123456789abcdefghij OPENAI_BASE_URL='{url}' LLM_DO_CHAT_HISTORY='{d}/history'\n'{bin}' chat '{d}'\necho $? > '{d}/code.tmp'\nstty -a > '{d}/stty.txt'\nmv '{d}/code.tmp' '{d}/code.txt'\nsleep 30\n",
-            url = server.base_url(),
-            bin = BIN,
-            d = d.display()
-        ),
-    )
-    .expect("script");
+    let script = chat_script(&server, d, "", &format!("stty -a > '{}/stty.txt'", d.display()));
     let tmux = Tmux::new("chat-sigterm");
     tmux.start(&script);
     tokio::task::block_in_place(|| tmux.wait("the prompt", |p| p.contains("you>")));

@@ -343,16 +343,10 @@ async fn a_project_can_be_named_by_one_of_its_files() {
 
     // `chat helper.worker` chats with `helper`, not with the project's entry.
     let server = server(vec![Reply::text("helped")]).await;
-    let mut child = command(BIN, Some(&server.base_url()))
-        .arg("chat")
-        .arg(&helper)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"the plan\n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = output_with_stdin(
+        command(BIN, Some(&server.base_url())).arg("chat").arg(&helper),
+        "the plan\n",
+    );
     assert_eq!((code(&out), stdout(&out).as_str()), (0, "helped\n"), "{}", stderr(&out));
     let sent = server.requests()[0].body["messages"].clone();
     assert_eq!(sent[0]["content"], "Helps with one question.", "{sent}");

@@ -274,17 +274,13 @@ async fn chat_and_a_file_target_use_the_servers_tools() {
         .await
         .unwrap();
     let dir = orders_project(&[]);
-    let mut child = command(BIN, Some(&server.base_url()))
-        .arg("chat")
-        .arg(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"Where is my order A-1?\n")
-        .unwrap();
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
+    let mut chat = command(BIN, Some(&server.base_url()));
+    chat.arg("chat").arg(dir.path());
+    let out = tokio::task::spawn_blocking(move || {
+        output_with_stdin(&mut chat, "Where is my order A-1?\n")
+    })
+    .await
+    .unwrap();
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(stdout(&out), "Order A-1 has shipped.\n");
     let calls = std::fs::read_to_string(dir.path().join("calls.jsonl")).unwrap();

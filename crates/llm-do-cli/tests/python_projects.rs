@@ -264,16 +264,7 @@ async fn an_agent_takes_attachments_as_the_python_llm_do_does() {
     assert_eq!(server.request_count(), 2);
 
     // `llm-do chat`: a line is the `input` text.
-    let mut child = llm_do(&server)
-        .arg("chat")
-        .arg(dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"Good evening\n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = output_with_stdin(llm_do(&server).arg("chat").arg(dir.path()), "Good evening\n");
     assert_eq!((code(&out), stdout(&out).as_str()), (0, "Hi!\n"), "{}", stderr(&out));
     assert!(contains(2, "Good evening"), "{:?}", messages(&server, 2));
 }

@@ -36,6 +36,21 @@ pub fn output(cmd: &mut Command) -> Output {
     out
 }
 
+/// Runs `cmd` with `input` on its stdin (closed after it) and returns the output.
+pub fn output_with_stdin(cmd: &mut Command, input: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the binary");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), input.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait for the binary");
+    eprintln!("--- stderr of {cmd:?}:\n{}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
 /// The exit code (panics on death by signal).
 pub fn code(out: &Output) -> i32 {
     out.status.code().expect("exited with a code")
