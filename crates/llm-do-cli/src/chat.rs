@@ -19,7 +19,9 @@ mod interrupt;
 mod scripted;
 mod view;
 
-use crate::app::flags::{ApprovalFlags, LogFlag, ModelFlag, ProviderFlags, VerboseFlag};
+use crate::app::flags::{
+    ApprovalFlags, BudgetFlags, LogFlag, ModelFlag, ProviderFlags, VerboseFlag,
+};
 use crate::app::{checked, host_builder, usage_error};
 use crate::approve::{AnswerReader, HeadlessApprover, TerminalApprover};
 use crate::display::{Display, Mode};
@@ -69,6 +71,9 @@ pub(crate) struct ChatArgs {
     summarise_with: Option<String>,
     #[command(flatten)]
     approvals: ApprovalFlags,
+    // The budgets count the whole session (it is one run); `/usage` shows what is used.
+    #[command(flatten)]
+    budget: BudgetFlags,
     /// Without a terminal: print one JSON object per input line.
     #[arg(long)]
     json: bool,
@@ -156,6 +161,7 @@ fn start(
     if spec.worker().is_none() {
         return Err(format!("`{entry}` is a tool: only a worker can chat"));
     }
+    builder = args.budget.apply(builder, &project, &entry);
     if let Some(summariser) = &args.summarise_with
         && !specs.iter().any(|s| s.name() == summariser && s.worker().is_some())
     {

@@ -365,3 +365,35 @@ async fn sigterm_at_the_prompt_ends_the_chat_and_gives_the_terminal_back() {
         assert!(flags.contains(&flag), "`{flag}` is back on:\n{stty}");
     }
 }
+
+/// A chat session is one run: its budgets — the worker's `budget:` or `--max-requests` — count
+/// every turn, and a turn past them fails without ending the session's input loop (before,
+/// `chat` took no budget flag and ignored the worker's `budget:`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn budgets_count_the_whole_session() {
+    let server = TestServer::builder()
+        .script([Reply::text("one"), Reply::text("two"), Reply::text("three")])
+        .start()
+        .await
+        .expect("server");
+    let dir = support::project(&[
+        ("llm-do.toml", "model = \"openai:m\"\nentry = \"main\"\n"),
+        ("main.worker", "---\ndescription: Chats.\nbudget: { requests: 1 }\n---\n{input}\n"),
+    ]);
+    let d = dir.path();
+    let out = tokio::task::block_in_place(|| chat(&server, d, &[], "a\nb\n"));
+    assert_eq!(support::code(&out), 1);
+    assert_eq!(support::stdout(&out), "one\n");
+    assert!(
+        support::stderr(&out).contains("run budget exceeded: model requests used 1, limit 1"),
+        "{}",
+        support::stderr(&out)
+    );
+    // The flag wins over the worker's `budget:`.
+    let out =
+        tokio::task::block_in_place(|| chat(&server, d, &["--max-requests", "2"], "c\nd\ne\n"));
+    assert_eq!(support::code(&out), 1);
+    assert_eq!(support::stdout(&out), "two\nthree\n");
+    assert!(support::stderr(&out).contains("limit 2"), "{}", support::stderr(&out));
+    assert_eq!(server.request_count(), 3, "no request past the budget");
+}

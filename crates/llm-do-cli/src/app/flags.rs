@@ -1,6 +1,6 @@
 //! The flags several commands share, with what each does to a runtime: `--model` and the
 //! OpenAI-compatible provider's settings (run, chat, mcp, restate serve, serve), `--log` (run, chat,
-//! mcp), `--approve-all`/`--deny-all` (run, chat) and `--verbose` (run, chat). A command takes
+//! mcp), `--approve-all`/`--deny-all`, the budgets and `--verbose` (run, chat). A command takes
 //! a group with `#[command(flatten)]`.
 
 use crate::run_log::RunLogWriter;
@@ -10,6 +10,45 @@ use llm_do_project::{Project, ProviderSettings};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// `--max-requests`, `--max-tokens`, `--max-tool-calls`: the budgets of a run (of a whole
+/// session for `chat`).
+#[derive(Debug, Args)]
+pub(crate) struct BudgetFlags {
+    /// Most model requests the run may make (default: the worker's `budget:`, else
+    /// llm-do.toml `[budget] requests`, else 200).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_requests: Option<u64>,
+    /// Most input + output tokens the run may use (default: the worker's `budget:`, else
+    /// llm-do.toml `[budget] tokens`, else no limit).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_tokens: Option<u64>,
+    /// Most tool calls the run's models may ask for (default: the worker's `budget:`, else
+    /// llm-do.toml `[budget] tool_calls`, else 2000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_tool_calls: Option<u64>,
+}
+
+impl BudgetFlags {
+    /// `builder` with the budgets of the flags, else those of `worker`'s `budget:` (the
+    /// project's and the defaults are set by `Project::register` already).
+    pub(crate) fn apply(
+        &self,
+        builder: RuntimeBuilder,
+        project: &Project,
+        worker: &str,
+    ) -> RuntimeBuilder {
+        let mut budget = llm_do_project::Budget {
+            requests: self.max_requests,
+            tokens: self.max_tokens,
+            tool_calls: self.max_tool_calls,
+        };
+        if let Some(w) = project.workers().iter().find(|w| w.name == worker) {
+            budget = budget.or(w.budget);
+        }
+        budget.apply(builder)
+    }
+}
 
 /// `--model`.
 #[derive(Debug, Args)]

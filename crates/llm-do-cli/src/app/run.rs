@@ -4,7 +4,7 @@
 
 mod entry;
 
-use super::flags::{ApprovalFlags, LogFlag, ModelFlag, ProviderFlags, VerboseFlag};
+use super::flags::{ApprovalFlags, BudgetFlags, LogFlag, ModelFlag, ProviderFlags, VerboseFlag};
 use super::{host_builder, report, usage_error};
 use crate::approve::{HeadlessApprover, TerminalApprover};
 use crate::attach;
@@ -45,18 +45,8 @@ pub(super) struct RunArgs {
     /// The deepest nested call allowed (default: llm-do.toml `max_depth`, else 5).
     #[arg(long)]
     max_depth: Option<u32>,
-    /// Most model requests the run may make (default: the entry worker's `budget:`, else
-    /// llm-do.toml `[budget] requests`, else 200).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    max_requests: Option<u64>,
-    /// Most input + output tokens the run may use (default: the entry worker's `budget:`,
-    /// else llm-do.toml `[budget] tokens`, else no limit).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    max_tokens: Option<u64>,
-    /// Most tool calls the run's models may ask for (default: the entry worker's `budget:`,
-    /// else llm-do.toml `[budget] tool_calls`, else 2000).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    max_tool_calls: Option<u64>,
+    #[command(flatten)]
+    budget: BudgetFlags,
     #[command(flatten)]
     provider: ProviderFlags,
     /// Print the result and usage as one JSON object on stdout.
@@ -156,17 +146,7 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
     if let Some(depth) = args.max_depth {
         builder = builder.max_depth(depth);
     }
-    // Budgets: the command line, else the entry worker's `budget:` (the project's and the
-    // defaults are already set by `register`).
-    let mut budget = llm_do_project::Budget {
-        requests: args.max_requests,
-        tokens: args.max_tokens,
-        tool_calls: args.max_tool_calls,
-    };
-    if let Some(w) = project.workers().iter().find(|w| w.name == entry) {
-        budget = budget.or(w.budget);
-    }
-    builder = budget.apply(builder);
+    builder = args.budget.apply(builder, &project, &entry);
     builder =
         models::with_openai_settings(builder, args.provider.over(&project.config().openai), false);
     let stderr_tty = std::io::stderr().is_terminal();
