@@ -86,15 +86,16 @@ pub async fn resolve(
     openai: ProviderSettings,
 ) -> anyhow::Result<Served> {
     let parsed = ModelRef::parse(model)?;
-    let mut builder = Runtime::builder().ignore_env();
-    builder = match llm_do::providers::openai::OpenAiProvider::from_env() {
-        Ok(provider) => builder.provider("openai", provider),
-        Err(e) => builder.unavailable_provider("openai", llm_do::setup::openai_config_problem(&e)),
+    let mut builder = match openai_provider(openai, true) {
+        Ok(provider) => Runtime::builder().ignore_env().provider("openai", provider),
+        Err(reason) => Runtime::builder().ignore_env().unavailable_provider("openai", reason),
     };
-    builder = with_openai_settings(builder, openai, true);
-    if parsed.provider() == "local" {
-        builder = builder.provider("local", local_model(parsed.name(), local).await?);
-    }
+    builder = if parsed.provider() == "local" {
+        builder.provider("local", local_model(parsed.name(), local).await?)
+    } else {
+        // Not loaded (not asked for), but a known name: `nope:x` is told `local` exists.
+        unloaded_local(builder)
+    };
     let resolved = builder.build().resolve_model(&parsed)?;
     Ok(Served {
         model: resolved.model().clone(),
@@ -113,11 +114,25 @@ pub fn with_openai_settings(
     settings: ProviderSettings,
     streaming: bool,
 ) -> llm_do::RuntimeBuilder {
-    use llm_do::providers::openai::{OpenAiConfig, OpenAiProvider};
     if settings == ProviderSettings::default() && !streaming {
         return builder;
     }
-    let Ok(mut config) = OpenAiConfig::from_env() else { return builder };
+    match openai_provider(settings, streaming) {
+        Ok(provider) => builder.provider("openai", provider),
+        Err(_) => builder,
+    }
+}
+
+/// The `openai` provider from the environment with `settings` (unset ones keep the provider's
+/// defaults), streaming its answers when `streaming`; `Err` says what is wrong with the
+/// environment's configuration (never showing the key).
+fn openai_provider(
+    settings: ProviderSettings,
+    streaming: bool,
+) -> Result<llm_do::providers::openai::OpenAiProvider, String> {
+    use llm_do::providers::openai::{OpenAiConfig, OpenAiProvider};
+    let problem = |e| llm_do::setup::openai_config_problem(&e);
+    let mut config = OpenAiConfig::from_env().map_err(problem)?;
     if let Some(d) = settings.connect {
         config = config.connect_timeout(d);
     }
@@ -133,10 +148,7 @@ pub fn with_openai_settings(
     if streaming {
         config = config.streaming(true);
     }
-    match OpenAiProvider::try_new(config) {
-        Ok(provider) => builder.provider("openai", provider),
-        Err(_) => builder,
-    }
+    OpenAiProvider::try_new(config).map_err(problem)
 }
 
 #[cfg(feature = "local")]
@@ -156,6 +168,16 @@ async fn local_model(name: &str, options: LocalOptions) -> anyhow::Result<Arc<dy
         info.context_size
     );
     Ok(Arc::new(m))
+}
+
+#[cfg(feature = "local")]
+fn unloaded_local(builder: llm_do::RuntimeBuilder) -> llm_do::RuntimeBuilder {
+    builder.provider("local", llm_do::providers::local::LocalModel::new())
+}
+
+#[cfg(not(feature = "local"))]
+fn unloaded_local(builder: llm_do::RuntimeBuilder) -> llm_do::RuntimeBuilder {
+    builder.unavailable_provider("local", "this build of llm-do has no `local` feature")
 }
 
 #[cfg(not(feature = "local"))]

@@ -340,3 +340,25 @@ async fn a_second_signal_stops_serve_at_once() {
     assert_eq!(status.code(), Some(130));
     assert!(bounded(request).await.unwrap().is_err(), "the request in flight was cut");
 }
+
+/// A model `serve` cannot serve is refused before it binds: an unknown provider is told every
+/// provider name (`local` too, though it was not loaded; before, only `openai`), and `openai`
+/// without its key says which variable to set (before: advice about Rust code).
+#[test]
+fn an_unknown_or_unusable_provider_is_refused_with_what_to_do() {
+    let bin = env!("CARGO_BIN_EXE_llm-do");
+    let out = support::output(support::command(bin, None).args(["serve", "--model", "nope:x"]));
+    assert_eq!(support::code(&out), 2);
+    let err = support::stderr(&out);
+    assert!(
+        err.contains("unknown model provider `nope` in `nope:x` (known: local, openai)"),
+        "{err}"
+    );
+    let out = support::output(support::command(bin, None).args(["serve", "--model", "openai:x"]));
+    assert_eq!(support::code(&out), 2);
+    let err = support::stderr(&out);
+    assert!(
+        err.contains("is not usable: OPENAI_API_KEY is not set (set it, and OPENAI_BASE_URL for a server other than OpenAI's)"),
+        "{err}"
+    );
+}

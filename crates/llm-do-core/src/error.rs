@@ -158,7 +158,8 @@ pub enum Error {
         provider: String,
         /// The full model string.
         model: String,
-        /// The providers that are registered, sorted.
+        /// The providers the runtime knows, sorted: those registered and those that could
+        /// not be set up.
         known: Vec<String>,
     },
 

@@ -107,11 +107,17 @@ impl Runtime {
     /// #         Box::pin(async { Ok(ModelResponse::text("hi")) })
     /// #     }
     /// # }
-    /// let rt = Runtime::builder().provider("echo", Echo).build();
+    /// let rt = Runtime::builder()
+    ///     .provider("echo", Echo)
+    ///     .unavailable_provider("cloud", "CLOUD_KEY is not set")
+    ///     .build();
     /// let m = rt.resolve_model(&ModelRef::parse("echo:big").unwrap()).unwrap();
     /// assert_eq!((m.label(), m.name(), m.provider()), ("echo:big", "big", "echo"));
+    /// // A provider that could not be set up is named among the known ones.
     /// let err = rt.resolve_model(&ModelRef::parse("other:x").unwrap()).unwrap_err();
-    /// assert!(matches!(err, Error::UnknownProvider { ref known, .. } if known == &["echo"]));
+    /// assert!(matches!(err, Error::UnknownProvider { ref known, .. } if known == &["cloud", "echo"]));
+    /// let err = rt.resolve_model(&ModelRef::parse("cloud:x").unwrap()).unwrap_err();
+    /// assert!(err.to_string().contains("CLOUD_KEY is not set"));
     /// ```
     pub fn resolve_model(&self, model: &ModelRef) -> Result<ResolvedModel> {
         self.inner.resolve_model("", Some(model))
@@ -178,7 +184,16 @@ impl RuntimeInner {
             return Err(Error::UnknownProvider {
                 provider: chosen.provider().to_owned(),
                 model: chosen.to_string(),
-                known: self.providers.keys().cloned().collect(),
+                // Those that could not be set up are known names too (`openai` without its
+                // API key): a typo is told the right spelling either way.
+                known: self
+                    .providers
+                    .keys()
+                    .chain(self.unavailable.keys())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .cloned()
+                    .collect(),
             });
         };
         Ok(ResolvedModel {

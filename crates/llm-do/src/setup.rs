@@ -116,11 +116,7 @@ static LOCAL_NOTICE: Once = Once::new();
 #[cfg(feature = "openai")]
 fn openai(builder: RuntimeBuilder, configured: bool) -> RuntimeBuilder {
     if !configured {
-        return builder.unavailable_provider(
-            "openai",
-            "OPENAI_API_KEY is not set (set it, and OPENAI_BASE_URL for a server other than \
-             OpenAI's)",
-        );
+        return builder.unavailable_provider("openai", NO_OPENAI_KEY);
     }
     match llm_do_openai::OpenAiProvider::from_env() {
         Ok(provider) => builder.provider("openai", provider),
@@ -139,6 +135,11 @@ fn openai(builder: RuntimeBuilder, _configured: bool) -> RuntimeBuilder {
     )
 }
 
+/// Why the `openai` provider is not usable when the environment does not configure it.
+#[cfg(feature = "openai")]
+const NO_OPENAI_KEY: &str =
+    "OPENAI_API_KEY is not set (set it, and OPENAI_BASE_URL for a server other than OpenAI's)";
+
 /// What is wrong with the `openai` provider's environment, naming the variable to fix and
 /// never showing the key.
 ///
@@ -149,6 +150,8 @@ fn openai(builder: RuntimeBuilder, _configured: bool) -> RuntimeBuilder {
 /// let e = OpenAiProvider::try_new(OpenAiConfig::new().api_key("sk-a\nSECRET")).unwrap_err();
 /// let m = llm_do::setup::openai_config_problem(&e);
 /// assert!(m.starts_with("OPENAI_API_KEY") && !m.contains("SECRET"));
+/// let m = llm_do::setup::openai_config_problem(&ConfigError::MissingApiKey);
+/// assert!(m.starts_with("OPENAI_API_KEY is not set (set it, and OPENAI_BASE_URL"));
 /// ```
 #[cfg(feature = "openai")]
 pub fn openai_config_problem(e: &llm_do_openai::ConfigError) -> String {
@@ -157,6 +160,7 @@ pub fn openai_config_problem(e: &llm_do_openai::ConfigError) -> String {
         ConfigError::InvalidBaseUrl { url, reason } => {
             format!("OPENAI_BASE_URL `{url}` is not a usable base URL: {reason}")
         }
+        ConfigError::MissingApiKey => NO_OPENAI_KEY.to_owned(),
         ConfigError::InvalidApiKey => "OPENAI_API_KEY cannot be sent in an HTTP header: it \
              contains a line break, a control character or a non-ASCII character (the key is \
              not shown)"
