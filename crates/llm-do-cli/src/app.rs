@@ -168,6 +168,8 @@ async fn command(command: Command, host: Registry) -> Exit {
     let Some(target) = target else { return other_command(command, host).await };
     let dir = match project_dir(target) {
         Ok(dir) => dir,
+        // `run` reports a bad target itself (with --json, as one JSON object).
+        Err(_) if matches!(command, Command::Run(_)) => return other_command(command, host).await,
         Err(message) => return usage_error(message),
     };
     let servers = match crate::mcp::Servers::start(&dir).await {

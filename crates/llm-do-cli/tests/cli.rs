@@ -300,9 +300,13 @@ async fn exit_codes() {
 fn json_runs_that_cannot_start_still_print_one_json_object() {
     let dir = files(CONFIG);
     let d = dir.path().to_str().unwrap();
-    let cases: [(&[&str], Option<&str>, &str); 5] = [
+    std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
+    let notes = dir.path().join("notes.txt");
+    let notes = notes.to_str().unwrap();
+    let cases: [(&[&str], Option<&str>, &str); 6] = [
         (&["run", "--json", "--no-such-flag", d, "x"], None, "--no-such-flag"),
         (&["run", "--json", "/no/such/project", "x"], None, "/no/such/project"),
+        (&["run", "--json", notes, "x"], None, "is neither a project directory"),
         (&["run", "--json", d], Some("main"), "needs an input"),
         (&["run", "--json", "--input-json", "{oops", d], Some("main"), "not valid JSON"),
         (&["run", "--json", "--worker", "nobody", d, "x"], Some("nobody"), "no worker or tool"),
