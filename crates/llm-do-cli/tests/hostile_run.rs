@@ -111,7 +111,7 @@ async fn sighup_kills_the_running_shell_command() {
 /// its answer (llm-do does not catch a signal it was started ignoring).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sighup_ignored_from_the_start_stays_ignored() {
-    let (child, sleeper, _srv, _dir) = run_sleeping(&["nohup"], "1.875").await;
+    let (child, sleeper, _srv, _dir) = run_sleeping(&["nohup"], "3.875").await;
     let cli = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
     rustix::process::kill_process(cli, rustix::process::Signal::HUP).unwrap();
     let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
