@@ -116,3 +116,27 @@ async fn the_tool_call_budget_counts_every_call_a_model_asks_for() {
     let rt = Runtime::builder().model_override(script()).max_tool_calls(2).build();
     assert_eq!(bounded(outer(&rt.ctx())).await.unwrap(), "both done");
 }
+
+#[tokio::test]
+async fn a_run_started_with_its_own_limits_keeps_them_and_leaves_other_runs_alone() {
+    use llm_do::RunOptions;
+    let model =
+        ScriptedModel::new(|_req: &llm_do::ModelRequest| Ok(Reply::text("ok").with_tokens(5, 5)));
+    let rt = Runtime::builder().model_override(model).max_requests(10).build();
+    let mut one = rt.limits();
+    one.max_requests = Some(1);
+    let tight = rt.ctx_with(RunOptions::new().limits(one));
+    assert_eq!(tight.limits().max_requests, Some(1));
+    bounded(inner(&tight, 1)).await.unwrap();
+    let err = bounded(inner(&tight, 2)).await.unwrap_err();
+    assert!(
+        matches!(err, Error::BudgetExceeded { kind: BudgetKind::Requests, limit: 1, used: 1 }),
+        "{err:?}"
+    );
+    // Runs of the same runtime without options keep the runtime's limits.
+    let plain = rt.ctx();
+    for x in 0..3 {
+        bounded(inner(&plain, x)).await.unwrap();
+    }
+    assert_eq!((plain.usage().requests, plain.limits().max_requests), (3, Some(10)));
+}

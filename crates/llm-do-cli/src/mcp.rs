@@ -196,9 +196,14 @@ async fn serve_with(args: &McpArgs, dir: &Path, host: &Registry) -> Exit {
         Ok(opened) => opened,
         Err(message) => return usage_error(message),
     };
-    let service = McpService::new(builder.build())
+    let rt = builder.build();
+    let mut service = McpService::new(rt.clone())
         .policy(project.approval_policy(ApprovalPolicy::new()))
         .approve_all(approve_all);
+    // A worker file's `budget:` holds for every call of it, as for `llm-do run`.
+    for (worker, limits) in project.entry_limits(rt.limits()) {
+        service = service.run_limits(worker, limits);
+    }
     let result = match args.http {
         // On stdio a request in flight has nowhere to be answered once the client stops
         // reading: a signal ends the service at once (the run log is still finished).

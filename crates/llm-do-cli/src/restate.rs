@@ -242,6 +242,10 @@ async fn serve(args: ServeArgs, host: Registry) -> Exit {
     crate::output::errln!("llm-do: serving the Restate service LlmDo at http://{bound}");
     let rt = builder.build();
     let mut service = DurableService::new(rt.clone()).recorder(run_log_recorder(&rt));
+    // A worker file's `budget:` holds for every run of it, as for `llm-do run`.
+    for (worker, limits) in project.entry_limits(rt.limits()) {
+        service = service.run_limits(worker, limits);
+    }
     if let Some(days) = args.retention_days {
         service = service.retention(std::time::Duration::from_secs(u64::from(days) * 86_400));
     }

@@ -293,3 +293,60 @@ async fn chat_and_a_file_target_use_the_servers_tools() {
         assert!(gone(pid), "server {pid} outlived its command");
     }
 }
+
+/// A worker file's `budget:` holds for each call of it that `llm-do mcp` serves, as for a
+/// `llm-do run` that starts with it (before, served calls had only `llm-do.toml`'s budgets);
+/// a worker without one keeps the project's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_do_mcp_gives_each_served_worker_its_own_budget() {
+    let server = TestServer::builder()
+        .script(vec![
+            // `capped`: its one request asks for `helper`, whose request would be the second.
+            Reply::tool_call("helper", json!({"input": "x"})),
+            // `open`: the same shape, within the project's budget.
+            Reply::tool_call("helper", json!({"input": "y"})),
+            Reply::text("helped"),
+            Reply::text("open is done"),
+        ])
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path();
+    std::fs::write(
+        project.join("llm-do.toml"),
+        "model = \"openai:test-model\"\n[budget]\nrequests = 5\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("capped.worker"),
+        "---\ntools: [helper]\nbudget: {requests: 1}\n---\nDelegate.\n",
+    )
+    .unwrap();
+    std::fs::write(project.join("open.worker"), "---\ntools: [helper]\n---\nDelegate.\n").unwrap();
+    std::fs::write(project.join("helper.worker"), "---\ndescription: Helps.\n---\nHelp.\n")
+        .unwrap();
+    let mut cmd: tokio::process::Command = command(BIN, Some(&server.base_url())).into();
+    cmd.arg("mcp").arg(project);
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).kill_on_drop(true);
+    let mut child = cmd.spawn().unwrap();
+    let transport = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
+    let client =
+        tokio::time::timeout(Duration::from_secs(60), ().serve(transport)).await.unwrap().unwrap();
+    let mut call = CallToolRequestParams::new("capped");
+    call.arguments = json!({"input": "go"}).as_object().cloned();
+    let r = client.peer().call_tool(call).await.unwrap();
+    assert_eq!(r.is_error, Some(true));
+    let text = &r.content[0].as_text().unwrap().text;
+    assert_eq!(text, "run budget exceeded: model requests used 1, limit 1");
+    let mut call = CallToolRequestParams::new("open");
+    call.arguments = json!({"input": "go"}).as_object().cloned();
+    let r = client.peer().call_tool(call).await.unwrap();
+    assert_eq!(r.is_error, Some(false), "{r:?}");
+    assert_eq!(r.content[0].as_text().unwrap().text, "open is done");
+    assert_eq!(server.request_count(), 4, "the capped run stopped before its second request");
+    client.cancel().await.unwrap();
+    let status =
+        tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "{status}");
+}

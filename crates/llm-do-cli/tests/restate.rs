@@ -20,6 +20,9 @@ const CONFIG: &str = "entry = \"main\"\nmodel = \"openai:test-model\"\n[approval
 /// The file's `model:` is overridden by `serve --model` (as `run --model` does).
 const MAIN: &str = "---\ndescription: Answers, asking the helper first.\nmodel: openai:file-model\ntools: [helper]\n---\nAnswer {input}.\n";
 const HELPER: &str = "---\ndescription: Helps with one question.\n---\nHelp with {input}.\n";
+/// A worker whose `budget:` holds for each of its durable runs.
+const CAPPED: &str =
+    "---\ndescription: Answers briefly.\nbudget: {tokens: 50}\n---\nAnswer {input}.\n";
 
 fn serve(dir: &std::path::Path, port: u16, model_url: &str, admin: &str) -> tokio::process::Child {
     let mut cmd = command(BIN, Some(model_url));
@@ -104,7 +107,12 @@ async fn approvals_of_a_served_project_wait_across_restarts_and_are_answered_by_
         eprintln!("note: skipped: no Restate server ({} unset)", llm_do_restate::SERVER_ENV);
         return;
     };
-    let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", MAIN), ("helper.worker", HELPER)]);
+    let dir = project(&[
+        ("llm-do.toml", CONFIG),
+        ("main.worker", MAIN),
+        ("helper.worker", HELPER),
+        ("capped.worker", CAPPED),
+    ]);
     let data = tempfile::tempdir().unwrap();
     let restate = LocalServer::start(&binary, data.path()).await.unwrap();
     let models = TestServer::builder()
@@ -113,6 +121,7 @@ async fn approvals_of_a_served_project_wait_across_restarts_and_are_answered_by_
             Reply::text("it is blue"),
             Reply::text("The sky is blue."),
             Reply::tool_call("helper", json!({"input": "the sea"})),
+            Reply::text("A long answer.").with_tokens(100, 20),
         ])
         .start()
         .await
@@ -200,6 +209,16 @@ async fn approvals_of_a_served_project_wait_across_restarts_and_are_answered_by_
         (&json!("failed"), &json!("denied"))
     );
     assert_eq!(record["usage"]["requests"], 1);
+    // A worker file's `budget:` holds for its durable runs (before, only llm-do.toml's did).
+    client.submit("cli-capped", "capped", json!({"input": "the sun"})).await.unwrap();
+    match client.output("cli-capped", WAIT).await.unwrap_err() {
+        DurableError::Run { kind, message } => {
+            assert_eq!(kind, llm_do::error::ErrorKind::BudgetExceeded, "{message}");
+            assert_eq!(message, "run budget exceeded: total tokens used 120, limit 50");
+        }
+        other => panic!("unexpected {other}"),
+    }
+    assert_eq!(models.request_count(), 5);
     // A run never submitted: a clear error, exit 1.
     let out = output(command(BIN, None).args([
         "restate",

@@ -62,6 +62,9 @@ struct RunState {
     requests_started: AtomicU64,
     tool_calls_started: AtomicU64,
     usage: Mutex<Usage>,
+    /// The run's depth limit and budgets (the runtime's unless the run was started with its
+    /// own, see [`RunOptions`](crate::runtime::RunOptions)).
+    limits: Limits,
     effects: Arc<dyn Effects>,
     /// `effects.records_events()`, asked once.
     records_events: bool,
@@ -88,8 +91,9 @@ impl std::fmt::Debug for Ctx {
 }
 
 impl Ctx {
-    pub(crate) fn root(rt: Arc<RuntimeInner>, effects: Arc<dyn Effects>) -> Self {
+    pub(crate) fn root(rt: Arc<RuntimeInner>, effects: Arc<dyn Effects>, limits: Limits) -> Self {
         let run = Arc::new(RunState {
+            limits,
             next_call: AtomicU64::new(0),
             next_seq: AtomicU64::new(0),
             requests_started: AtomicU64::new(0),
@@ -279,13 +283,19 @@ impl Ctx {
         *lock(&self.run.usage)
     }
 
-    /// The limits in force.
+    /// The limits of this context's run: the runtime's, unless the run was started with its
+    /// own ([`Runtime::ctx_with`]).
     ///
     /// ```
-    /// assert_eq!(llm_do_core::Runtime::builder().build().ctx().limits().max_depth, 5);
+    /// use llm_do_core::{Runtime, runtime::RunOptions};
+    /// let rt = Runtime::builder().max_requests(10).build();
+    /// assert_eq!(rt.ctx().limits().max_requests, Some(10));
+    /// let mut tight = rt.limits();
+    /// tight.max_requests = Some(2);
+    /// assert_eq!(rt.ctx_with(RunOptions::new().limits(tight)).limits().max_requests, Some(2));
     /// ```
     pub fn limits(&self) -> Limits {
-        self.rt.limits
+        self.run.limits
     }
 
     /// The runtime this context belongs to.
@@ -353,7 +363,7 @@ impl Ctx {
 
     /// Reserves one model request in the run's budget.
     pub(crate) fn begin_request(&self) -> Result<()> {
-        let limits = self.rt.limits;
+        let limits = self.run.limits;
         if let Some(limit) = limits.max_total_tokens {
             let used = self.run_usage().total_tokens();
             if used >= limit {
@@ -373,7 +383,7 @@ impl Ctx {
     /// Reserves one model-requested tool call in the run's budget.
     pub(crate) fn begin_tool_call(&self) -> Result<()> {
         let started = self.run.tool_calls_started.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Some(limit) = self.rt.limits.max_tool_calls
+        if let Some(limit) = self.run.limits.max_tool_calls
             && started > limit
         {
             self.run.tool_calls_started.fetch_sub(1, Ordering::Relaxed);
@@ -395,7 +405,7 @@ impl Ctx {
             *run += usage;
             run.total_tokens()
         };
-        match self.rt.limits.max_total_tokens {
+        match self.run.limits.max_total_tokens {
             Some(limit) if total > limit => {
                 Err(Error::BudgetExceeded { kind: BudgetKind::TotalTokens, limit, used: total })
             }

@@ -70,7 +70,7 @@ pub use model::{
 pub use model_ref::ModelRef;
 pub use registry::{CallableSource, Registry};
 pub use resolve::ResolvedModel;
-pub use runtime::{Runtime, RuntimeBuilder};
+pub use runtime::{RunOptions, Runtime, RuntimeBuilder};
 pub use spec::{
     CallableSpec, CanonicalArgs, IntoSpec, SpecRef, ToolSpecBuilder, WorkerConfig,
     WorkerSpecBuilder,

@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 mod builder;
+mod run_options;
 pub use builder::RuntimeBuilder;
+pub use run_options::RunOptions;
 
 /// The llm-do runtime.
 ///
@@ -78,7 +80,36 @@ impl Runtime {
     /// assert_eq!(ctx.depth(), 0);
     /// ```
     pub fn ctx(&self) -> Ctx {
-        Ctx::root(self.inner.clone(), self.inner.effects.clone())
+        Ctx::root(self.inner.clone(), self.inner.effects.clone(), self.inner.limits)
+    }
+
+    /// A fresh root context whose run differs from the runtime's defaults as `options` say:
+    /// its own limits (a server that gives each entry worker its own budget), its own effects
+    /// (a durable executor's journal).
+    ///
+    /// ```
+    /// use llm_do_core::{Error, Runtime, ToolSpecBuilder, runtime::RunOptions, usage::BudgetKind};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let nest = ToolSpecBuilder::new("nest")
+    ///     .handler(|ctx, _| async move { ctx.call_value("nest", serde_json::json!({})).await })
+    ///     .build();
+    /// let rt = Runtime::builder().register(nest).max_depth(8).build();
+    /// let mut shallow = rt.limits();
+    /// shallow.max_depth = 2;
+    /// let err = rt.ctx_with(RunOptions::new().limits(shallow))
+    ///     .call_value("nest", serde_json::json!({})).await.unwrap_err();
+    /// assert!(matches!(err, Error::DepthExceeded { depth: 3, max_depth: 2, .. }));
+    /// let err = rt.ctx().call_value("nest", serde_json::json!({})).await.unwrap_err();
+    /// assert!(matches!(err, Error::DepthExceeded { depth: 9, max_depth: 8, .. }));
+    /// # }
+    /// ```
+    pub fn ctx_with(&self, options: RunOptions) -> Ctx {
+        Ctx::root(
+            self.inner.clone(),
+            options.effects.unwrap_or_else(|| self.inner.effects.clone()),
+            options.limits.unwrap_or(self.inner.limits),
+        )
     }
 
     /// A fresh root context whose run performs its effects through `effects` (a durable
@@ -91,7 +122,7 @@ impl Runtime {
     /// assert_eq!(ctx.depth(), 0);
     /// ```
     pub fn ctx_with_effects(&self, effects: Arc<dyn Effects>) -> Ctx {
-        Ctx::root(self.inner.clone(), effects)
+        self.ctx_with(RunOptions::new().effects(effects))
     }
 
     /// The registered workers and tools.
@@ -103,7 +134,7 @@ impl Runtime {
         &self.inner.registry
     }
 
-    /// The limits in force.
+    /// The limits of its runs, unless a run is started with its own ([`Runtime::ctx_with`]).
     ///
     /// ```
     /// assert_eq!(llm_do_core::Runtime::builder().build().limits().max_depth, 5);

@@ -6,7 +6,8 @@
 //! comes back as `structuredContent` (and as JSON text for older clients). A text result is a
 //! text block; other JSON results are their JSON text.
 //!
-//! Each call is one run of the runtime ([`Runtime::ctx`]), so its limits, event subscribers
+//! Each call is one run of the runtime ([`Runtime::ctx`]; with the limits given for its tool
+//! by [`run_limits`](McpService::run_limits), if any), so its limits, event subscribers
 //! (a run log) and approval settings for nested calls apply. The MCP client stands where a
 //! model stands, so a call passes the same policy a model's call would: the policy's verdict
 //! for the name and arguments, else the callee's own default. `Allow` runs; `Deny` and `Ask`
@@ -16,7 +17,7 @@
 //! stops the call (the run's future is dropped: nested calls are cancelled too).
 
 use llm_do_core::approval::{ApprovalPolicy, Verdict};
-use llm_do_core::{CallableSpec, Runtime};
+use llm_do_core::{CallableSpec, Limits, RunOptions, Runtime};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
@@ -24,6 +25,7 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt as _};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -47,6 +49,7 @@ pub struct McpService {
     policy: Arc<ApprovalPolicy>,
     approve_all: bool,
     name: String,
+    run_limits: Arc<BTreeMap<String, Limits>>,
 }
 
 impl McpService {
@@ -63,6 +66,7 @@ impl McpService {
             policy: Arc::new(ApprovalPolicy::new()),
             approve_all: false,
             name: "llm-do".into(),
+            run_limits: Arc::default(),
         }
     }
 
@@ -100,6 +104,28 @@ impl McpService {
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
         self
+    }
+
+    /// The depth limit and budgets of a run that a call of `tool` starts, in place of the
+    /// runtime's (a worker file's `budget:`; see [`Runtime::ctx_with`]).
+    ///
+    /// ```
+    /// let rt = llm_do_core::Runtime::builder().max_requests(50).build();
+    /// let mut limits = rt.limits();
+    /// limits.max_requests = Some(3);
+    /// let s = llm_do_mcp::serve::McpService::new(rt).run_limits("triage", limits);
+    /// assert_eq!(s.limits_of("triage").max_requests, Some(3));
+    /// assert_eq!(s.limits_of("other").max_requests, Some(50));
+    /// ```
+    pub fn run_limits(mut self, tool: impl Into<String>, limits: Limits) -> Self {
+        Arc::make_mut(&mut self.run_limits).insert(tool.into(), limits);
+        self
+    }
+
+    /// The limits of a run that a call of `tool` starts: those given by
+    /// [`run_limits`](Self::run_limits), else the runtime's.
+    pub fn limits_of(&self, tool: &str) -> Limits {
+        self.run_limits.get(tool).copied().unwrap_or_else(|| self.rt.limits())
     }
 
     /// The MCP tools served, sorted by name.
@@ -197,7 +223,7 @@ impl McpService {
                 )));
             }
         }
-        let ctx = self.rt.ctx();
+        let ctx = self.rt.ctx_with(RunOptions::new().limits(self.limits_of(name)));
         tokio::select! {
             result = ctx.call_spec(&spec, args) => Ok(match result {
                 Ok(value) => success(&spec, value),

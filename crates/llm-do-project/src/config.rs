@@ -42,7 +42,7 @@
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::rules::{RULE_KEYS, RuleSpec};
 use llm_do_core::approval::Rule;
-use llm_do_core::{ModelRef, RuntimeBuilder};
+use llm_do_core::{Limits, ModelRef, RuntimeBuilder};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -111,6 +111,22 @@ impl Budget {
             builder = builder.max_tool_calls(n);
         }
         builder
+    }
+
+    /// `limits` with the budgets that are set replaced (a run's limits from a worker's
+    /// `budget:` over the runtime's, for [`Runtime::ctx_with`](llm_do_core::Runtime::ctx_with)).
+    ///
+    /// ```
+    /// use llm_do_project::config::Budget;
+    /// let base = llm_do_core::Runtime::builder().max_requests(9).max_tool_calls(4).build().limits();
+    /// let l = Budget { tool_calls: Some(1), ..Budget::default() }.over(base);
+    /// assert_eq!((l.max_requests, l.max_tool_calls, l.max_depth), (Some(9), Some(1), 5));
+    /// ```
+    pub fn over(self, mut limits: Limits) -> Limits {
+        limits.max_requests = self.requests.or(limits.max_requests);
+        limits.max_total_tokens = self.tokens.or(limits.max_total_tokens);
+        limits.max_tool_calls = self.tool_calls.or(limits.max_tool_calls);
+        limits
     }
 
     /// The first value that is zero, by key name (a budget of zero would stop every run).

@@ -2,7 +2,7 @@
 //! llm-do project: `project.json` and `.agent` files), loaded and checked as a whole, and
 //! registered into a runtime.
 //!
-//! (A little over 400 lines: most of it is the doc examples of `Project`'s public methods.)
+//! (Over 400 lines: most of it is the doc examples of `Project`'s public methods.)
 
 use crate::agent_file::{self, AGENT_EXTENSION};
 use crate::check;
@@ -389,6 +389,36 @@ impl Project {
     /// ```
     pub fn workers(&self) -> &[WorkerFile] {
         &self.workers
+    }
+
+    /// The limits of a run that starts with each file worker whose `budget:` sets one, over
+    /// `base` (the runtime's: `Runtime::limits`), sorted by name. What a server that gives
+    /// each call a run of its own (`llm-do mcp`, `llm-do restate serve`) passes to
+    /// [`Runtime::ctx_with`](llm_do_core::Runtime::ctx_with).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("a.worker"), "---\nbudget: {requests: 3}\n---\nA\n")?;
+    /// std::fs::write(dir.path().join("b.worker"), "---\nmodel: openai:x\n---\nB\n")?;
+    /// let project = llm_do_project::Project::load(dir.path())?;
+    /// let base = project.register(llm_do_core::Runtime::builder()).build().limits();
+    /// let limits = project.entry_limits(base);
+    /// assert_eq!(limits.len(), 1);
+    /// assert_eq!((limits[0].0.as_str(), limits[0].1.max_requests), ("a", Some(3)));
+    /// assert_eq!(limits[0].1.max_tool_calls, base.max_tool_calls);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn entry_limits(&self, base: llm_do_core::Limits) -> Vec<(String, llm_do_core::Limits)> {
+        let mut limits: Vec<(String, llm_do_core::Limits)> = self
+            .workers
+            .iter()
+            .filter(|w| w.budget != Budget::default())
+            .map(|w| (w.name.clone(), w.budget.over(base)))
+            .collect();
+        limits.sort_by(|a, b| a.0.cmp(&b.0));
+        limits
     }
 
     /// The specs [`register`](Self::register) registers: file workers, then built-in tools.

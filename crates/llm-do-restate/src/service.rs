@@ -26,8 +26,8 @@ use crate::record::{
 use crate::wire::{PendingApproval, RunFailure, RunOutput, RunRequest};
 use hyper::server::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use llm_do_core::Runtime;
 use llm_do_core::error::ErrorKind;
+use llm_do_core::{Limits, RunOptions, Runtime};
 use restate_sdk::discovery::{self, HandlerName, HandlerType, ServiceName, ServiceType};
 use restate_sdk::endpoint::{self, ContextInternal, Endpoint};
 use restate_sdk::errors::{HandlerError, HandlerResult, TerminalError};
@@ -35,6 +35,7 @@ use restate_sdk::hyper::HyperEndpoint;
 use restate_sdk::serde::Json;
 use restate_sdk::service::Service;
 use restate_sdk::service::macro_support::{ServiceBoxFuture, service_definition};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -59,6 +60,7 @@ pub struct DurableService {
     recorder: Recorder,
     log_dir: Option<PathBuf>,
     retention: Option<Duration>,
+    run_limits: Arc<BTreeMap<String, Limits>>,
 }
 
 impl DurableService {
@@ -66,7 +68,13 @@ impl DurableService {
     /// JSON ([`event_json`](crate::event_json)) until [`recorder`](Self::recorder) says
     /// otherwise.
     pub fn new(runtime: Runtime) -> Self {
-        Self { runtime, recorder: crate::record::event_json(), log_dir: None, retention: None }
+        Self {
+            runtime,
+            recorder: crate::record::event_json(),
+            log_dir: None,
+            retention: None,
+            run_limits: Arc::default(),
+        }
     }
 
     /// Records each event of a run as `recorder` makes it (what
@@ -110,6 +118,28 @@ impl DurableService {
     pub fn retention(mut self, retention: Duration) -> Self {
         self.retention = Some(retention);
         self
+    }
+
+    /// The depth limit and budgets of a run of `worker`, in place of the runtime's (a worker
+    /// file's `budget:`; see [`Runtime::ctx_with`]).
+    ///
+    /// ```
+    /// let rt = llm_do_core::Runtime::builder().max_tool_calls(50).build();
+    /// let mut limits = rt.limits();
+    /// limits.max_tool_calls = Some(4);
+    /// let service = llm_do_restate::DurableService::new(rt).run_limits("triage", limits);
+    /// assert_eq!(service.limits_of("triage").max_tool_calls, Some(4));
+    /// assert_eq!(service.limits_of("other").max_tool_calls, Some(50));
+    /// ```
+    pub fn run_limits(mut self, worker: impl Into<String>, limits: Limits) -> Self {
+        Arc::make_mut(&mut self.run_limits).insert(worker.into(), limits);
+        self
+    }
+
+    /// The limits of a run of `worker`: those given by [`run_limits`](Self::run_limits), else
+    /// the runtime's.
+    pub fn limits_of(&self, worker: &str) -> Limits {
+        self.run_limits.get(worker).copied().unwrap_or_else(|| self.runtime.limits())
     }
 
     /// The Restate endpoint holding the service (for host programs that serve it themselves:
@@ -215,7 +245,9 @@ async fn run(
     let record = RunRecorder::new(service.recorder.clone(), log);
     let journal = Arc::new(Journal::new(cx.clone(), run_id, record));
     journal.start();
-    let ctx = service.runtime.ctx_with_effects(journal.clone());
+    let options =
+        RunOptions::new().effects(journal.clone()).limits(service.limits_of(&request.worker));
+    let ctx = service.runtime.ctx_with(options);
     let result = ctx.call_value(&request.worker, request.input).await;
     let (usage, failure) = journal.finish(&ctx, result.as_ref().err()).await?;
     let failure = match (result, failure) {

@@ -55,8 +55,9 @@ pub use llm_do_core::{
     Attachment, CallId, CallInfo, CallKind, CallableSpec, Conversation, ConversationError, Ctx,
     DeltaSink, Error, Event, EventKind, EventLog, EventSubscriber, IntoSpec, Limits, Message,
     Model, ModelError, ModelErrorKind, ModelRef, ModelRequest, ModelResponse, ModelSettings,
-    OutputMode, Registry, ResolvedModel, Result, Runtime, RuntimeBuilder, SpecRef, StreamDelta,
-    ToolCall, ToolDefinition, ToolResult, ToolSpecBuilder, Usage, WorkerConfig, WorkerSpecBuilder,
+    OutputMode, Registry, ResolvedModel, Result, RunOptions, Runtime, RuntimeBuilder, SpecRef,
+    StreamDelta, ToolCall, ToolDefinition, ToolResult, ToolSpecBuilder, Usage, WorkerConfig,
+    WorkerSpecBuilder,
 };
 pub use llm_do_core::{
     agent, approval, attachment, call, cancel, conversation, ctx, error, estimate, event, history,

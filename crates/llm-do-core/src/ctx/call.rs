@@ -156,7 +156,7 @@ impl Ctx {
     /// Creates the child context for a call of `spec`, enforcing the depth limit.
     fn enter(&self, spec: &Arc<CallableSpec>) -> Result<(Ctx, Arc<Frame>)> {
         let depth = self.depth() + 1;
-        let max_depth = self.rt.limits.max_depth;
+        let max_depth = self.limits().max_depth;
         if depth > max_depth {
             let mut path = self.call_path();
             path.push(spec.name_arc());
