@@ -156,13 +156,15 @@ where
 }
 
 async fn command(command: Command, host: Registry) -> Exit {
-    // The MCP servers of the project's llm-do.toml: their tools join the host's name space.
-    // (`mcp` and `restate serve` start them themselves.)
+    // The MCP servers of the project's llm-do.toml: their tools join the host's name space,
+    // for every command that takes a project.
     let target = match &command {
         Command::Run(args) => Some(args.target.as_path()),
         Command::Chat(args) => Some(args.project()),
         Command::Check { project } | Command::List { project, .. } => Some(project.as_path()),
         Command::HardenReport(args) => args.project(),
+        Command::Mcp(args) => Some(args.project()),
+        Command::Restate(crate::restate::RestateCommand::Serve(args)) => Some(args.project()),
         _ => None,
     };
     let Some(target) = target else { return other_command(command, host).await };
@@ -189,6 +191,10 @@ async fn command(command: Command, host: Registry) -> Exit {
             code
         }
         Command::List { json, .. } => list::list(&dir, &with_mcp, json, &servers.names()),
+        Command::Mcp(args) => crate::mcp::serve(args, &dir, &with_mcp).await,
+        Command::Restate(crate::restate::RestateCommand::Serve(args)) => {
+            crate::restate::serve(args, &dir, &with_mcp).await
+        }
         other => other_command(other, host).await,
     };
     servers.close().await;
@@ -227,13 +233,18 @@ pub(crate) fn file_worker(project: &Project, target: &Path) -> Option<String> {
     workers.iter().find(|w| w.path.file_name() == target.file_name()).map(|w| w.name.clone())
 }
 
+/// A command without the project's MCP servers (those that take no project, and `run` with a
+/// target it reports itself).
 async fn other_command(command: Command, host: Registry) -> Exit {
     match command {
         Command::Run(args) => run::run(args, host).await,
         Command::Chat(args) => crate::chat::chat(args, host).await,
         Command::Check { project } => check::check(&project, &host),
         Command::List { project, json } => list::list(&project, &host, json, &Default::default()),
-        Command::Mcp(args) => crate::mcp::serve(args, host).await,
+        Command::Mcp(args) => {
+            let dir = args.project().to_owned();
+            crate::mcp::serve(args, &dir, &host).await
+        }
         Command::Restate(command) => crate::restate::command(command, host).await,
         Command::Log(command) => log::log(command),
         Command::HardenReport(args) => harden::harden_report(args, host).await,

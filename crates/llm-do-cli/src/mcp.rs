@@ -1,7 +1,7 @@
 //! MCP in the command line: the servers a project declares in `llm-do.toml` (`[mcp.NAME]`),
-//! started for `run`, `check`, `list` and `mcp` so that their tools join the name space; and
-//! `llm-do mcp PROJECT`, which serves the project's workers and tools as MCP tools (stdio, or
-//! streamable HTTP with `--http ADDR`). See `docs/mcp.md`.
+//! started by every command that takes a project (`crate::app`) so that their tools join the
+//! name space; and `llm-do mcp PROJECT`, which serves the project's workers and tools as MCP
+//! tools (stdio, or streamable HTTP with `--http ADDR`). See `docs/mcp.md`.
 
 use crate::app::flags::{LogFlag, ModelFlag, ProviderFlags};
 use crate::app::usage_error;
@@ -146,28 +146,19 @@ fn to_server(config: &McpServerConfig) -> McpServer {
     }
 }
 
-/// `llm-do mcp PROJECT`.
-pub(crate) async fn serve(args: McpArgs, host: Registry) -> Exit {
-    let dir = match crate::app::project_dir(&args.project) {
-        Ok(dir) => dir,
-        Err(message) => return usage_error(message),
-    };
-    let servers = match Servers::start(&dir).await {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let code = serve_with(&args, &dir, &servers.registry(&host)).await;
-    servers.close().await;
-    code
+impl McpArgs {
+    /// The project the command serves, as given.
+    pub(crate) fn project(&self) -> &Path {
+        &self.project
+    }
 }
 
-async fn serve_with(args: &McpArgs, dir: &Path, host: &Registry) -> Exit {
-    let project = match Project::check(dir, host) {
+/// `llm-do mcp PROJECT`: the project in `dir`, whose name space is `host` (the host's
+/// callables and the tools of the project's MCP servers, started by the caller).
+pub(crate) async fn serve(args: McpArgs, dir: &Path, host: &Registry) -> Exit {
+    let project = match crate::app::checked(dir, host) {
         Ok(p) => p,
-        Err(diagnostics) => {
-            crate::output::errln!("{diagnostics}");
-            return Exit::Usage;
-        }
+        Err(summary) => return usage_error(summary),
     };
     let mut specs: Vec<Arc<CallableSpec>> = host.iter().cloned().collect();
     specs.extend(project.specs().cloned());

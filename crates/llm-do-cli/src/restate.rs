@@ -12,17 +12,15 @@
 
 use crate::app::flags::{ModelFlag, ProviderFlags};
 use crate::exit::Exit;
-use crate::mcp::Servers;
 use crate::run_log;
 use clap::{Args, Subcommand};
 use llm_do::setup::RuntimeBuilderExt as _;
 use llm_do::{Registry, Runtime};
-use llm_do_project::Project;
 use llm_do_restate::{ApprovalAnswer, Client, DurableService, Recorder};
 use std::collections::HashMap;
 use std::io::IsTerminal as _;
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// `llm-do restate` subcommands.
@@ -98,10 +96,20 @@ pub(crate) struct ServeArgs {
     log: Option<PathBuf>,
 }
 
+impl ServeArgs {
+    /// The project the command serves, as given.
+    pub(crate) fn project(&self) -> &Path {
+        &self.project
+    }
+}
+
 /// Runs a `llm-do restate` command.
 pub(crate) async fn command(command: RestateCommand, host: Registry) -> Exit {
     match command {
-        RestateCommand::Serve(args) => serve(args, host).await,
+        RestateCommand::Serve(args) => {
+            let dir = args.project.clone();
+            serve(args, &dir, &host).await
+        }
         RestateCommand::Approve { id, deny, reason, ingress } => {
             let answer = ApprovalAnswer { approve: !deny, reason };
             match Client::new(ingress).approve(&id, &answer).await {
@@ -192,49 +200,32 @@ fn run_log_recorder(rt: &Runtime) -> Recorder {
     })
 }
 
-async fn serve(args: ServeArgs, host: Registry) -> Exit {
-    let dir = match crate::app::project_dir(&args.project) {
-        Ok(dir) => dir,
-        Err(message) => return crate::app::usage_error(message),
-    };
-    let servers = match Servers::start(&dir).await {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let host = servers.registry(&host);
-    let project = match Project::check(&dir, &host) {
+/// `llm-do restate serve PROJECT`: the project in `dir`, whose name space is `host` (the
+/// host's callables and the tools of the project's MCP servers, started by the caller).
+pub(crate) async fn serve(args: ServeArgs, dir: &Path, host: &Registry) -> Exit {
+    let project = match crate::app::checked(dir, host) {
         Ok(p) => p,
-        Err(diagnostics) => {
-            crate::output::errln!("{diagnostics}");
-            servers.close().await;
-            return Exit::Usage;
-        }
+        Err(summary) => return crate::app::usage_error(summary),
     };
-    let builder = project.register(crate::app::host_builder(&host)).with_default_providers();
+    let builder = project.register(crate::app::host_builder(host)).with_default_providers();
     let settings = args.provider.over(&project.config().openai);
     let builder = crate::models::with_openai_settings(builder, settings, false);
     // --model as `llm-do run` has it: every file worker's model, and Rust workers' that name
     // none (the list of what is registered is not needed here).
-    let builder = match args.model.apply(builder, &project, &host, &mut Vec::new()) {
+    let builder = match args.model.apply(builder, &project, host, &mut Vec::new()) {
         Ok(builder) => builder,
-        Err(message) => {
-            crate::output::errln!("llm-do: {message}");
-            servers.close().await;
-            return Exit::Usage;
-        }
+        Err(message) => return crate::app::usage_error(message),
     };
     if let Some(dir) = &args.log
         && let Err(e) = std::fs::create_dir_all(dir)
     {
         crate::output::errln!("llm-do: cannot create the log directory {}: {e}", dir.display());
-        servers.close().await;
         return Exit::Usage;
     }
     let listener = match tokio::net::TcpListener::bind((args.host, args.port)).await {
         Ok(l) => l,
         Err(e) => {
             crate::output::errln!("llm-do: cannot listen on {}:{}: {e}", args.host, args.port);
-            servers.close().await;
             return Exit::Usage;
         }
     };
@@ -261,12 +252,10 @@ async fn serve(args: ServeArgs, host: Registry) -> Exit {
             Err(e) => {
                 crate::output::errln!("llm-do: {}", crate::terminal::safe(&e.to_string()));
                 served.abort();
-                servers.close().await;
                 return Exit::RunFailed;
             }
         }
     }
     let _ = served.await;
-    servers.close().await;
     Exit::Ok
 }

@@ -350,3 +350,19 @@ async fn llm_do_mcp_gives_each_served_worker_its_own_budget() {
         tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();
     assert!(status.success(), "{status}");
 }
+
+/// `llm-do mcp` and `llm-do restate serve` open a project as every other command does: a bad
+/// project is reported file by file with a summary, exit 2, and nothing is served.
+#[test]
+fn serving_commands_report_a_bad_project_as_check_does() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.worker"), "---\ntools: [nope]\n---\nGo.\n").unwrap();
+    for args in [&["mcp"][..], &["restate", "serve", "--port", "0"][..]] {
+        let out = output(command(BIN, None).args(args).arg(dir.path()));
+        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("main.worker:2:9: error: unknown tool `nope`"), "{args:?}: {err}");
+        assert!(err.contains("1 problem found in"), "{args:?}: {err}");
+        assert!(stdout(&out).is_empty(), "{args:?}");
+    }
+}
