@@ -126,13 +126,7 @@ impl Servers {
 fn to_server(config: &McpServerConfig) -> McpServer {
     match config {
         McpServerConfig::Stdio { command, args, env, cwd } => {
-            // A relative path with a slash is the project's file, not the current directory's.
-            let command = if command.contains('/') && Path::new(command).is_relative() {
-                cwd.join(command).display().to_string()
-            } else {
-                command.clone()
-            };
-            let mut s = McpServer::stdio(command, args.clone()).cwd(cwd.clone());
+            let mut s = McpServer::stdio(command.clone(), args.clone()).cwd(cwd.clone());
             for (k, v) in env {
                 s = s.env(k.clone(), v.clone());
             }

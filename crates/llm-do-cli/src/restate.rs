@@ -212,10 +212,20 @@ pub(crate) async fn serve(args: ServeArgs, dir: &Path, host: &Registry) -> Exit 
     let builder = crate::models::with_openai_settings(builder, settings, false);
     // --model as `llm-do run` has it: every file worker's model, and Rust workers' that name
     // none (the list of what is registered is not needed here).
-    let builder = match args.model.apply(builder, &project, host, &mut Vec::new()) {
+    let mut builder = match args.model.apply(builder, &project, host, &mut Vec::new()) {
         Ok(builder) => builder,
         Err(message) => return crate::app::usage_error(message),
     };
+    if project.config().approval_mode == llm_do_project::ApprovalMode::Prompt {
+        // Asked only for a call inside a step (a worker that a Rust tool calls), where a
+        // durable run cannot wait for a person; every other approval is a durable wait.
+        builder = builder.approver(|r: &llm_do::approval::ApprovalRequest| {
+            llm_do::approval::Decision::deny(format!(
+                "`{}` needs approval, and it was asked for inside the step of a Rust tool, where                  a durable run cannot wait for a person; allow it with an approval rule in                  llm-do.toml",
+                r.tool
+            ))
+        });
+    }
     if let Some(dir) = &args.log
         && let Err(e) = std::fs::create_dir_all(dir)
     {

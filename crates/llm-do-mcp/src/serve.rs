@@ -29,6 +29,8 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
+mod parse_errors;
+
 /// A runtime's workers and tools as an MCP server.
 ///
 /// ```
@@ -146,8 +148,31 @@ impl McpService {
     /// # }
     /// ```
     pub async fn serve_stdio(self) -> std::io::Result<()> {
-        let running = self.serve(rmcp::transport::stdio()).await.map_err(std::io::Error::other)?;
+        self.serve_lines(tokio::io::stdin(), tokio::io::stdout()).await
+    }
+
+    /// Serves newline-delimited JSON-RPC read from `input`, with the answers written to
+    /// `output` (what [`serve_stdio`](Self::serve_stdio) does with stdin and stdout), until
+    /// `input` ends and every answer is written. A line that is not JSON, or is longer than
+    /// 16 MiB, is answered with the JSON-RPC parse error (`-32700`, id `null`) and the session
+    /// goes on.
+    ///
+    /// ```no_run
+    /// # async fn f(s: llm_do_mcp::serve::McpService, socket: tokio::net::UnixStream) -> std::io::Result<()> {
+    /// let (read, write) = socket.into_split();
+    /// s.serve_lines(read, write).await
+    /// # }
+    /// ```
+    pub async fn serve_lines<R, W>(self, input: R, output: W) -> std::io::Result<()>
+    where
+        R: tokio::io::AsyncRead + Unpin + Send + 'static,
+        W: tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let (reader, writer, flushed) = parse_errors::line_filter(input, output);
+        let running = self.serve((reader, writer)).await.map_err(std::io::Error::other)?;
         running.waiting().await.map_err(std::io::Error::other)?;
+        // Everything rmcp wrote reaches `output` before the server is done.
+        let _ = flushed.await;
         Ok(())
     }
 
@@ -176,7 +201,9 @@ impl McpService {
             Arc::new(LocalSessionManager::default()),
             config,
         );
-        let router = axum::Router::new().nest_service("/mcp", service);
+        let router = axum::Router::new()
+            .nest_service("/mcp", service)
+            .layer(axum::middleware::from_fn(parse_errors::http_filter));
         axum::serve(listener, router)
             .with_graceful_shutdown(async move {
                 shutdown.await;

@@ -52,8 +52,9 @@ pub struct SkippedTool {
 ///
 /// The connection is shared by the toolset and its specs and closed when the last of them is
 /// dropped (a child process is killed) or by [`close`](Self::close). A server that dies is
-/// restarted once, at the next call (which is then retried once); after that, calls fail
-/// with [`McpError::ServerDied`] and the tail of its stderr. `tools/list_changed` makes the
+/// restarted once, at the next call (which is then retried once); if it dies again before it
+/// answers a call, that call and later ones fail with [`McpError::ServerDied`] and the tail of
+/// its stderr. Once it has answered, a later death is restarted again. `tools/list_changed` makes the
 /// next use re-list the tools: a call of a tool that is gone fails clearly, a tool that
 /// appeared can be called, and runtimes it is registered on see it (see
 /// [`crate::McpBuilderExt`]).

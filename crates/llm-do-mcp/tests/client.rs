@@ -389,7 +389,7 @@ async fn a_server_dies_with_llm_do_even_on_sigkill() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_crashing_server_is_restarted_once_then_a_typed_error_with_its_stderr() {
+async fn a_crashing_server_is_restarted_once_per_answer_then_a_typed_error_with_its_stderr() {
     let dir = tempfile::tempdir().unwrap();
     let record = dir.path().join("calls");
     // Crashes once: the restarted server answers the retried call.
@@ -401,8 +401,16 @@ async fn a_crashing_server_is_restarted_once_then_a_typed_error_with_its_stderr(
     let second = orders.pid().await.unwrap();
     assert_ne!(first, second);
     assert!(wait_gone(first).await);
-    // The one restart is used: the next death is final.
+    // The restarted server answered: a later death is restarted again (a long-lived server
+    // process is not left with a dead server after one crash).
     std::fs::remove_file(dir.path().join("marker")).unwrap();
+    assert_eq!(orders.call("crash", json!({})).await.unwrap().unwrap(), json!("survived"));
+    let third = orders.pid().await.unwrap();
+    assert_ne!(third, second);
+    assert!(wait_gone(second).await);
+
+    // Without the marker the server dies on the call and again on the retry: final.
+    let orders = McpToolset::connect("orders", demo(&record)).await.unwrap();
     let err = orders.call("crash", json!({})).await.unwrap_err();
     let McpError::ServerDied { server, tool, stderr, .. } = &err else { panic!("{err}") };
     assert_eq!((server.as_str(), tool.as_str()), ("orders", "crash"));
@@ -410,12 +418,6 @@ async fn a_crashing_server_is_restarted_once_then_a_typed_error_with_its_stderr(
     assert!(err.to_string().contains("its stderr ends with"), "{err}");
     let again = orders.call("echo", json!({"text": "x"})).await.unwrap_err();
     assert!(matches!(again, McpError::ServerDied { .. }), "{again}");
-    assert!(wait_gone(second).await);
-
-    // Without the marker the server dies on the call and again on the retry.
-    let orders = McpToolset::connect("orders", demo(&record)).await.unwrap();
-    let err = orders.call("crash", json!({})).await.unwrap_err();
-    assert!(matches!(err, McpError::ServerDied { .. }), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

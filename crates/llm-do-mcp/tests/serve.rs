@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 
 /// A runtime served over streamable HTTP on a free loopback port, until [`HttpServer::stop`].
 struct HttpServer {
@@ -266,11 +266,8 @@ async fn malformed_json_rpc_gets_an_error_and_the_server_goes_on() {
     let f = fixture();
     let (client_io, server_io) = tokio::io::duplex(64 * 1024);
     let service = McpService::new(f.rt.clone());
-    tokio::spawn(async move {
-        if let Ok(running) = service.serve(server_io).await {
-            let _ = running.waiting().await;
-        }
-    });
+    let (server_read, server_write) = tokio::io::split(server_io);
+    tokio::spawn(service.serve_lines(server_read, server_write));
     let (read, mut write) = tokio::io::split(client_io);
     let mut lines = BufReader::new(read).lines();
     let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
@@ -293,7 +290,7 @@ async fn malformed_json_rpc_gets_an_error_and_the_server_goes_on() {
     write.write_all(format!("{ping}\n").as_bytes()).await.unwrap();
     let mut by_id = std::collections::BTreeMap::new();
     let mut others = Vec::new();
-    while by_id.len() < 2 {
+    while by_id.len() < 2 || others.is_empty() {
         let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
             .await
             .expect("the server answers")
@@ -309,8 +306,37 @@ async fn malformed_json_rpc_gets_an_error_and_the_server_goes_on() {
     }
     assert_eq!(by_id[&2]["error"]["code"], -32601, "{:?}", by_id[&2]);
     assert_eq!(by_id[&3]["result"]["tools"].as_array().map(Vec::len), Some(4));
-    // A parse error, when reported, is a JSON-RPC error, never a result.
-    assert!(others.iter().all(|v| v.get("result").is_none()), "{others:?}");
+    // The line that is not JSON gets JSON-RPC's parse error (before, rmcp dropped it
+    // without an answer).
+    assert_eq!(others.len(), 1, "{others:?}");
+    assert_eq!((&others[0]["id"], &others[0]["error"]["code"]), (&Value::Null, &json!(-32700)));
+}
+
+/// Over streamable HTTP, a JSON body that does not parse is answered `400` with JSON-RPC's
+/// parse error (before: `415` and a plain-text body).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streamable_http_answers_malformed_json_with_a_json_rpc_parse_error() {
+    let f = fixture();
+    let server = HttpServer::start(&f.rt).await;
+    let body = "{this is not json";
+    let request = format!(
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Accept: application/json, text/event-stream\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_string(&mut response))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+    let (_, answer) = response.split_once("\r\n\r\n").unwrap();
+    let answer: Value = serde_json::from_str(answer).unwrap();
+    assert_eq!((&answer["id"], &answer["error"]["code"]), (&Value::Null, &json!(-32700)));
+    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

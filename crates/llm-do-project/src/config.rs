@@ -251,13 +251,15 @@ impl Default for ProjectConfig {
 pub enum McpServerConfig {
     /// `command`, `args`, `env`, `cwd`.
     Stdio {
-        /// The program.
+        /// The program: a name looked up on `PATH`, or a path (a relative path with a `/` is
+        /// resolved against the project directory, made absolute).
         command: String,
         /// Its arguments.
         args: Vec<String>,
         /// Extra environment variables.
         env: BTreeMap<String, String>,
-        /// The working directory, resolved against the project directory (default: it).
+        /// The working directory, resolved against the project directory (default: it), made
+        /// absolute.
         cwd: PathBuf,
     },
     /// `url`, `headers`.
@@ -462,12 +464,18 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
             continue;
         }
         let server = match (raw.command, raw.url) {
-            (Some(command), None) if raw.headers.is_empty() => McpServerConfig::Stdio {
-                command,
-                args: raw.args,
-                env: raw.env,
-                cwd: raw.cwd.map_or_else(|| dir.to_owned(), |c| dir.join(c)),
-            },
+            (Some(command), None) if raw.headers.is_empty() => {
+                // Absolute, so that neither depends on the directory llm-do runs in nor on the
+                // child's working directory.
+                let root = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+                let command = if command.contains('/') && Path::new(&command).is_relative() {
+                    root.join(&command).display().to_string()
+                } else {
+                    command
+                };
+                let cwd = raw.cwd.map_or_else(|| root.clone(), |c| root.join(c));
+                McpServerConfig::Stdio { command, args: raw.args, env: raw.env, cwd }
+            }
             (None, Some(url)) if raw.args.is_empty() && raw.env.is_empty() && raw.cwd.is_none() => {
                 McpServerConfig::Http { url, headers: raw.headers }
             }
@@ -531,6 +539,24 @@ mod tests {
         assert!(e[0].message.contains("invalid MCP server name `a__b`"), "{}", e[0]);
         assert!(e[1].message.contains("needs either `command` or `url`"), "{}", e[1]);
         assert_eq!(e[1].line, 3);
+    }
+
+    /// A relative command path is the project's and both it and `cwd` are absolute, so that
+    /// `llm-do check proj` from another directory, or with `cwd` set, starts the right file
+    /// (before, `./srv` was joined to `cwd` and run from `cwd`: `proj/./srv` from `proj`).
+    #[test]
+    fn a_relative_server_command_is_the_project_s_file() {
+        let text = "[mcp.a]\ncommand = \"./bin/srv\"\ncwd = \"sub\"\n[mcp.b]\ncommand = \"srv\"\n";
+        let (c, d) = parse(Path::new("proj/llm-do.toml"), text);
+        assert!(d.is_empty(), "{d:?}");
+        let root = std::env::current_dir().unwrap().join("proj");
+        let McpServerConfig::Stdio { command, cwd, .. } = &c.mcp["a"] else { panic!() };
+        assert_eq!(
+            (Path::new(command), cwd),
+            (root.join("./bin/srv").as_path(), &root.join("sub"))
+        );
+        let McpServerConfig::Stdio { command, cwd, .. } = &c.mcp["b"] else { panic!() };
+        assert_eq!((command.as_str(), cwd), ("srv", &root));
     }
 
     #[test]

@@ -12,6 +12,8 @@
 //! - Each step also carries the run's record up to its end (the events held since the previous
 //!   step and those of the step, see [`crate::record`]), and writes it to the workflow's state;
 //!   a last step, `run end`, keeps the last events, the final usage and the failure.
+//! - An approval is a durable wait only outside steps: asked inside one (by a worker that a
+//!   Rust tool calls), the runtime's approver decides, since Restate allows no wait there.
 //! - Approvals answered "for the session" hold for that call only: a session of a long-lived
 //!   service is shared by every run it serves.
 
@@ -233,9 +235,16 @@ impl Effects for Journal {
         &'a self,
         _ctx: &'a Ctx,
         request: &'a ApprovalRequest,
-        _exec: BoxFuture<'a, Decision>,
+        exec: BoxFuture<'a, Decision>,
     ) -> BoxFuture<'a, Decision> {
-        // The runtime's approver is not asked: a person answers, through Restate, whenever.
+        // Inside a step (a Rust tool that calls workers is one step) Restate allows no durable
+        // wait: the runtime's approver decides there, as everything inside a step is performed
+        // directly.
+        if self.open_steps.load(Ordering::SeqCst) > 0 {
+            return exec;
+        }
+        // Otherwise the runtime's approver is not asked: a person answers, through Restate,
+        // whenever.
         Box::pin(async move {
             let (id, answer) = self.cx.awakeable::<Json<ApprovalAnswer>>();
             let pending = PendingApproval {

@@ -62,8 +62,8 @@ fn service_process() {
     });
 }
 
-/// `three_steps` (model → record → model → record → model) and `guarded` (asks before
-/// `delete`). `record` appends its `n` to DIR/tool-runs; with DIR/hold present, step 2 marks
+/// `three_steps` (model → record → model → record → model), `guarded` (asks before
+/// `delete`), `delegate` (a Rust tool that calls `guarded`) and `outer` (calls `delegate`). `record` appends its `n` to DIR/tool-runs; with DIR/hold present, step 2 marks
 /// DIR/reached and waits until DIR/hold is gone (at most 60 s).
 fn test_runtime(model_url: &str, dir: &Path) -> Runtime {
     let runs = dir.join("tool-runs");
@@ -102,6 +102,18 @@ fn test_runtime(model_url: &str, dir: &Path) -> Runtime {
             }
         })
         .build();
+    // A Rust tool that calls a worker: all of it is one step.
+    let delegate = ToolSpecBuilder::new("delegate")
+        .description("Has `guarded` do it.")
+        .input_schema(json!({"type": "object", "properties": {}}))
+        .handler(|ctx, _| async move { ctx.call_value("guarded", json!({})).await })
+        .build();
+    let outer = WorkerSpecBuilder::new("outer")
+        .prompt("Delegate.")
+        .model("openai:test")
+        .tool_name("delegate")
+        .build()
+        .unwrap();
     let three = WorkerSpecBuilder::new("three_steps")
         .prompt("Record two steps.")
         .model("openai:test")
@@ -122,6 +134,8 @@ fn test_runtime(model_url: &str, dir: &Path) -> Runtime {
         )
         .register(record)
         .register(delete)
+        .register(delegate)
+        .register(outer)
         .register(three)
         .register(guarded)
         .build()
@@ -291,6 +305,10 @@ async fn approvals_wait_across_restarts_and_errors_are_clear() {
             Reply::tool_call("delete", json!({"path": "a.txt"})),
             Reply::text("a.txt is gone"),
             Reply::tool_call("delete", json!({"path": "b.txt"})),
+            Reply::tool_call("delegate", json!({})),
+            Reply::tool_call("delete", json!({"path": "c.txt"})),
+            Reply::text("c.txt was not deleted"),
+            Reply::text("delegated: c.txt stays"),
         ])
         .start()
         .await
@@ -366,6 +384,15 @@ async fn approvals_wait_across_restarts_and_errors_are_clear() {
         approved.events.iter().map(|e| e["kind"]["type"].as_str().unwrap()).collect();
     assert_eq!(labels.iter().filter(|l| **l == "approval_requested").count(), 1, "{labels:?}");
     assert_eq!((approved.status.as_str(), approved.usage), ("succeeded", out.usage));
+    // An approval asked inside a step (`outer`'s model calls the Rust tool `delegate`, one
+    // step, which calls `guarded`, whose model asks for `delete`) cannot be a durable wait:
+    // the runtime's approver (here the default, which denies) decides and the run goes on.
+    client.submit("nested-run", "outer", json!({})).await.unwrap();
+    let out = client.output("nested-run", WAIT).await.unwrap();
+    assert_eq!(out.output, json!("delegated: c.txt stays"));
+    assert_eq!(tool_runs(dir.path()), ["delete a.txt"]);
+    assert!(client.pending("nested-run").await.unwrap().is_empty());
+    assert_eq!(models.request_count(), 7);
     kill_9(service).await;
     restate.stop().await;
 }

@@ -154,9 +154,11 @@ impl Shared {
         if let Some(conn) = &state.conn {
             return Ok((state.generation, conn.peer()));
         }
-        // The connection died: restart it once.
+        // The connection died: restart it once (since it last answered a call).
         if state.restarts >= 1 {
-            return Err(Failure::Died("it had already been restarted once".into()));
+            return Err(Failure::Died(
+                "it had already been restarted once and did not answer since".into(),
+            ));
         }
         state.restarts += 1;
         let conn = Connection::open(&self.name, &self.server, self.stale.clone())
@@ -191,7 +193,13 @@ impl Shared {
         loop {
             attempt += 1;
             match self.call_once(tool, args.clone()).await {
-                Ok(result) => return Ok(result),
+                Ok(result) => {
+                    // It answered: a later death may be restarted again (a long-lived
+                    // `llm-do mcp` or Restate service is not left with a dead server after
+                    // one crash; a server that dies again before answering is not restarted).
+                    self.state.lock().await.restarts = 0;
+                    return Ok(result);
+                }
                 Err(Failure::Other(e)) => return Err(e),
                 Err(Failure::Died(message)) => {
                     let restarts = self.state.lock().await.restarts;
