@@ -40,6 +40,9 @@ pub(crate) struct McpArgs {
     log: LogFlag,
 }
 
+/// How many of a project's MCP servers start at the same time.
+const MAX_STARTING: usize = 8;
+
 /// The MCP servers of a project, connected.
 #[derive(Default)]
 pub(crate) struct Servers {
@@ -47,15 +50,23 @@ pub(crate) struct Servers {
 }
 
 impl Servers {
-    /// Starts every server of `dir`'s `llm-do.toml` and lists its tools. A configuration that
-    /// does not parse starts nothing (the project check reports it). Failures are printed on
-    /// stderr, with each server's stderr tail, and end the command with a usage error.
+    /// Starts every server of `dir`'s `llm-do.toml` ([`MAX_STARTING`] at a time) and lists
+    /// its tools. A configuration that does not parse starts nothing (the project check
+    /// reports it). Failures are printed on stderr, with each server's stderr tail, and end
+    /// the command with a usage error.
     pub(crate) async fn start(dir: &Path) -> Result<Servers, Exit> {
         let Ok(config) = Project::read_config(dir) else { return Ok(Servers::default()) };
         let mut servers = Servers::default();
         let mut failed = false;
-        for (name, server) in &config.mcp {
-            match McpToolset::connect(name, to_server(server)).await {
+        // Several at a time (each may take up to its start timeout), in the file's order.
+        use futures::StreamExt as _;
+        let started: Vec<_> = futures::stream::iter(&config.mcp)
+            .map(|(name, server)| McpToolset::connect(name, to_server(server)))
+            .buffered(MAX_STARTING)
+            .collect()
+            .await;
+        for result in started {
+            match result {
                 Ok(t) => servers.toolsets.push(t),
                 Err(e) => {
                     crate::output::errln!(

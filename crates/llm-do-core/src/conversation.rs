@@ -385,17 +385,20 @@ impl Conversation {
     /// assert!(matches!(err, ConversationError::Io { .. }));
     /// ```
     pub fn load(&mut self, path: impl AsRef<Path>) -> Result<(), ConversationError> {
-        use std::io::Read as _;
+        use crate::file::ReadError;
         let path = path.as_ref();
-        let io = |source| ConversationError::Io { path: path.to_owned(), source };
-        let file = std::fs::File::open(path).map_err(io)?;
-        let mut bytes = Vec::new();
-        file.take(MAX_CONVERSATION_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
-        if bytes.len() as u64 > MAX_CONVERSATION_BYTES {
-            return Err(ConversationError::TooLarge { max: MAX_CONVERSATION_BYTES });
-        }
-        let text = String::from_utf8(bytes)
-            .map_err(|e| ConversationError::NotJson { message: e.to_string() })?;
+        // A regular file only: a FIFO or a device would block or never end.
+        let text = crate::file::read_text(path, MAX_CONVERSATION_BYTES).map_err(|e| match e {
+            ReadError::TooLarge { .. } => {
+                ConversationError::TooLarge { max: MAX_CONVERSATION_BYTES }
+            }
+            ReadError::NotUtf8 { .. } => ConversationError::NotJson { message: e.to_string() },
+            ReadError::Io(source) => ConversationError::Io { path: path.to_owned(), source },
+            other => ConversationError::Io {
+                path: path.to_owned(),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, other.to_string()),
+            },
+        })?;
         self.load_json(&text)
     }
 }

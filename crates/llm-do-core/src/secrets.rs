@@ -31,6 +31,7 @@
 //! assert_eq!(r.redact("nothing to hide"), "nothing to hide");
 //! ```
 
+mod unescape;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -166,7 +167,9 @@ impl Redactor {
     /// assert_eq!(r.redact("task-manager"), "task-manager");
     /// ```
     pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_owned();
+        // `\u0070` is `p` in JSON text: an escape must not hide a secret.
+        let text = unescape::unescape_token_chars(text);
+        let mut out = text.into_owned();
         for value in self.values.iter() {
             if out.contains(value.as_str()) {
                 out = out.replace(value.as_str(), REDACTED);

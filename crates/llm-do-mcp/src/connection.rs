@@ -66,7 +66,16 @@ impl Connection {
                 }
                 let served =
                     tokio::time::timeout(server.start_timeout, listener.serve(transport)).await;
-                (finish(name, server, served, &tail).await?, pid)
+                match finish(name, server, served, &tail).await {
+                    Ok(service) => (service, pid),
+                    Err(e) => {
+                        // The leader died with its transport; what it started dies too.
+                        if let Some(pid) = pid {
+                            llm_do_process::kill_group(pid);
+                        }
+                        return Err(e);
+                    }
+                }
             }
             Transport::Http { url, headers } => {
                 let mut custom = std::collections::HashMap::new();

@@ -491,6 +491,18 @@ async fn misbehaving_servers_are_clear_errors_not_hangs() {
     assert!(matches!(err, McpError::StartTimeout { .. }), "{err}");
     assert!(err.to_string().contains("never answering (--silent)"), "{err}");
 
+    // A server that never answers is stopped with whatever it started (before, a process
+    // it had started outlived the failed start).
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("child");
+    let script = format!("sleep 300 & echo $! > {}; wait", pidfile.display());
+    let silent =
+        McpServer::stdio("sh", ["-c", script.as_str()]).start_timeout(Duration::from_secs(1));
+    let err = McpToolset::connect("s", silent).await.unwrap_err();
+    assert!(matches!(err, McpError::StartTimeout { .. }), "{err}");
+    let child: u32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    assert!(wait_gone(child).await, "the server's child {child} outlived the failed start");
+
     let err = McpToolset::connect("s", quick("--garbage")).await.unwrap_err();
     assert!(matches!(err, McpError::Start { .. } | McpError::StartTimeout { .. }), "{err}");
 

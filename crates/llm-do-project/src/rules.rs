@@ -51,6 +51,11 @@ impl RuleSpec {
                     "`{pointer}` is not a JSON pointer into the arguments (for example `/path`)"
                 ));
             }
+            if pointer == "/path"
+                && let Some(problem) = self.path_spelling(pattern)
+            {
+                return Err(problem);
+            }
             let pattern = match pattern {
                 PatternSpec::Glob(g) => Pattern::glob(g).map_err(|e| e.to_string())?,
                 PatternSpec::Regex(r) => Pattern::regex(r).map_err(|e| e.to_string())?,
@@ -64,6 +69,51 @@ impl RuleSpec {
         }
         Ok(rule)
     }
+}
+
+impl RuleSpec {
+    /// Why a `/path` pattern of a rule for the filesystem tools could never match: they are
+    /// matched against the resolved path relative to the root (`secret/b.txt`), so a rule
+    /// spelled `./secret/**`, `secret//**` or with an absolute path would silently let every
+    /// call through (a deny rule) or never allow one.
+    fn path_spelling(&self, pattern: &PatternSpec) -> Option<String> {
+        let text = match pattern {
+            PatternSpec::Glob(s) | PatternSpec::Prefix(s) => s.as_str(),
+            PatternSpec::Equals(Value::String(s)) => s.as_str(),
+            _ => return None,
+        };
+        let tool_only = Rule::new(&self.tool, self.verdict).ok()?;
+        let tool = llm_do_tools::fs::PATH_TOOLS
+            .into_iter()
+            .find(|name| tool_only.matches(name, &Value::Null))?;
+        let how = "the filesystem tools' paths are matched resolved and relative to their root \
+                   (for example `secret/b.txt`)";
+        if text.starts_with('/') {
+            return Some(format!(
+                "`{text}` is an absolute path, which `{tool}`'s `/path` never is: {how}; write \
+                 the path relative to the project root"
+            ));
+        }
+        let normal = lexically_normal(text);
+        (normal != text).then(|| {
+            format!(
+                "`{text}` is spelled differently from `{tool}`'s `/path`: {how}; write `{normal}`"
+            )
+        })
+    }
+}
+
+/// `text` without leading `./`, repeated `/` and `/./` (what the filesystem tools' resolution
+/// does to a spelling).
+fn lexically_normal(text: &str) -> String {
+    let mut parts: Vec<&str> = text.split('/').collect();
+    let trailing = text.ends_with('/') && text.len() > 1;
+    parts.retain(|p| !p.is_empty() && *p != ".");
+    let mut normal = parts.join("/");
+    if trailing {
+        normal.push('/');
+    }
+    normal
 }
 
 #[cfg(test)]
@@ -86,6 +136,30 @@ mod tests {
         assert!(rule.matches("write_file", &json!({"path": "secret/a"})));
         assert!(!rule.matches("write_file", &json!({"path": "notes/a"})));
         assert_eq!(rule.verdict(), Verdict::Deny);
+    }
+
+    /// A `/path` rule for the filesystem tools spelled as no resolved path is would never match
+    /// (a deny rule would let every call through): refused, with the spelling that works.
+    #[test]
+    fn refuses_path_rules_spelled_as_no_resolved_path_is() {
+        let rule = |tool: &str, glob: &str| {
+            spec(json!({"tool": tool, "verdict": "deny", "args": {"/path": {"glob": glob}}}))
+                .unwrap()
+                .compile()
+        };
+        let err = rule("write_file", "./secret/**").unwrap_err();
+        assert!(err.contains("write `secret/**`"), "{err}");
+        let err = rule("*_file", "secret//a/./b").unwrap_err();
+        assert!(err.contains("write `secret/a/b`"), "{err}");
+        let err = rule("read_file", "/tmp/p/secret/**").unwrap_err();
+        assert!(err.contains("is an absolute path"), "{err}");
+        assert!(rule("write_file", "secret/**").is_ok());
+        // Other tools' arguments are matched as given.
+        assert!(rule("my_tool", "./x/**").is_ok());
+        let prefix = spec(
+            json!({"tool": "read_file", "verdict": "allow", "args": {"/path": {"prefix": "./docs"}}}),
+        );
+        assert!(prefix.unwrap().compile().unwrap_err().contains("write `docs`"));
     }
 
     #[test]

@@ -51,6 +51,16 @@ use std::sync::Arc;
 /// Default (and upper limit of the) characters `read_file` returns per call.
 pub const DEFAULT_MAX_READ_CHARS: usize = 20_000;
 
+/// The name of the tool that reads a file.
+pub const READ_FILE: &str = "read_file";
+
+/// The name of the tool that writes a file.
+pub const WRITE_FILE: &str = "write_file";
+
+/// The tools whose `path` argument approval rules are matched against in its resolved form,
+/// relative to the root (`secret/b.txt`, whatever the spelling the model used).
+pub const PATH_TOOLS: [&str; 2] = [READ_FILE, WRITE_FILE];
+
 /// Default (and upper limit of the) entries `list_files` returns per call.
 pub const DEFAULT_MAX_LIST_ENTRIES: usize = 1_000;
 
@@ -332,7 +342,7 @@ impl Filesystem {
         );
         let fs = self.clone();
         let sandbox = self.sandbox.clone();
-        ToolSpecBuilder::new("read_file")
+        ToolSpecBuilder::new(READ_FILE)
             .description(description)
             .input_schema(self.bounded::<ReadFileArgs>(&[("path", self.max_path_chars)]))
             .canonical_args(move |args| resolve_path_arg(&sandbox, args))
@@ -355,7 +365,7 @@ impl Filesystem {
     pub fn write_file_spec(&self) -> Arc<CallableSpec> {
         let fs = self.clone();
         let sandbox = self.sandbox.clone();
-        ToolSpecBuilder::new("write_file")
+        ToolSpecBuilder::new(WRITE_FILE)
             .description(
                 "Create or replace a text file inside the sandbox directory with the given \
                  content (the whole file: previous content is replaced, atomically). Paths are \

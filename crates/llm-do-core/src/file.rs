@@ -1,7 +1,8 @@
 //! Reading a file named by a project or a user: opened once, checked to be a regular file
 //! (after following symbolic links), read up to a size cap, decoded as UTF-8. The one helper
-//! for every file llm-do reads from a project directory (`llm-do.toml`, `*.worker`) and for the
-//! files the CLI is pointed at (run logs, cassettes).
+//! for every file llm-do reads from a project directory (`llm-do.toml`, `*.worker`; re-exported
+//! as `llm_do_project::file`), for the files the CLI is pointed at (run logs, cassettes) and
+//! for saved conversations ([`Conversation::load`](crate::Conversation::load)).
 //!
 //! A FIFO would block `open` or `read` forever, a device such as `/dev/zero` would be read
 //! until memory runs out, and a dangling or looping symbolic link is easily mistaken for "no
@@ -11,7 +12,7 @@
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use llm_do_project::file::{ReadError, read_text};
+//! use llm_do_core::file::{ReadError, read_text};
 //! let dir = tempfile::tempdir()?;
 //! std::fs::write(dir.path().join("a.txt"), "hello")?;
 //! assert_eq!(read_text(&dir.path().join("a.txt"), 1024)?, "hello");
@@ -28,7 +29,7 @@ use std::path::Path;
 /// Why a file could not be read as text.
 ///
 /// ```
-/// use llm_do_project::file::ReadError;
+/// use llm_do_core::file::ReadError;
 /// let e = ReadError::NotRegular { kind: "a FIFO" };
 /// assert_eq!(e.to_string(), "the path is a FIFO, not a regular file");
 /// ```
@@ -75,7 +76,7 @@ pub enum ReadError {
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # #[cfg(unix)] {
-/// use llm_do_project::file::{ReadError, read_text};
+/// use llm_do_core::file::{ReadError, read_text};
 /// let dir = tempfile::tempdir()?;
 /// let link = dir.path().join("llm-do.toml");
 /// std::os::unix::fs::symlink("/dev/zero", &link)?;
@@ -112,10 +113,10 @@ pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, ReadError> {
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let dir = tempfile::tempdir()?;
-/// assert!(!llm_do_project::file::is_present(&dir.path().join("none")));
+/// assert!(!llm_do_core::file::is_present(&dir.path().join("none")));
 /// # #[cfg(unix)] {
 /// std::os::unix::fs::symlink("none", dir.path().join("link"))?;
-/// assert!(llm_do_project::file::is_present(&dir.path().join("link")));
+/// assert!(llm_do_core::file::is_present(&dir.path().join("link")));
 /// # }
 /// # Ok(())
 /// # }
@@ -195,5 +196,17 @@ mod tests {
         std::fs::write(dir.path().join("bin"), b"ok\xff").unwrap();
         let e = read_text(&dir.path().join("bin"), 9).unwrap_err();
         assert!(matches!(e, ReadError::NotUtf8 { offset: 2 }), "{e}");
+    }
+
+    /// `/load FIFO` in `llm-do chat` blocked until someone wrote to the FIFO (signals
+    /// included); a saved conversation is read through this module now.
+    #[test]
+    fn a_conversation_is_not_loaded_from_a_fifo() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("saved.json");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let err = crate::Conversation::new().load(&fifo).unwrap_err();
+        assert!(matches!(err, crate::ConversationError::Io { .. }), "{err}");
+        assert!(err.to_string().contains("a FIFO, not a regular file"), "{err}");
     }
 }
