@@ -145,6 +145,9 @@ fn openai_provider(
     if let Some(bytes) = settings.max_answer_bytes {
         config = config.max_answer_bytes(bytes);
     }
+    if let Some(capabilities) = settings.attachments() {
+        config = config.attachments(capabilities);
+    }
     if streaming {
         config = config.streaming(true);
     }

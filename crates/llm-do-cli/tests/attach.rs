@@ -123,3 +123,33 @@ async fn a_worker_without_an_attachment_input_refuses_attach() {
     assert!(stderr(&out).contains("takes no attachments"), "{}", stderr(&out));
     assert_eq!(server.request_count(), 0);
 }
+
+/// `[providers.openai] pdf = "extract_text"` (and `images = false`) in llm-do.toml: a server
+/// whose model reads text gets the PDF's text, and an image is refused before any request
+/// (before, only Rust code could say so: worker files always sent a `file` part).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_do_toml_says_which_attachments_the_server_s_model_takes() {
+    let server = TestServer::builder().script([Reply::text("2M EUR.")]).start().await.unwrap();
+    let dir = files();
+    let text_only = format!("{CONFIG}[providers.openai]\nimages = false\npdf = \"extract_text\"\n");
+    std::fs::write(dir.path().join("llm-do.toml"), text_only).unwrap();
+    let run = |file: &str| {
+        output(
+            command(BIN, Some(&server.base_url()))
+                .args(["run", "--attach", file])
+                .arg(dir.path())
+                .arg("How much do they ask?"),
+        )
+    };
+    let out = run("decks/aquaroute.pdf");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let body = server.last_request().unwrap().body;
+    let content = body["messages"][1]["content"].to_string();
+    assert!(!content.contains("\"type\":\"file\""), "{content:.300}");
+    assert!(content.contains("aquaroute.pdf"), "{content:.300}");
+    std::fs::write(dir.path().join("decks/chart.png"), b"\x89PNG\r\n\x1a\n0000").unwrap();
+    let out = run("decks/chart.png");
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("`chart.png` is image/png"), "{}", stderr(&out));
+    assert_eq!(server.request_count(), 1, "the image was refused before any request");
+}

@@ -15,6 +15,8 @@
 //! first_byte_timeout = 60              # from the request to the response headers
 //! request_timeout = 300                # one attempt in all (the provider retries at most 4)
 //! max_answer_bytes = 67108864          # the most an answer may have (default 64 MiB)
+//! images = true                        # the model takes image parts (default true)
+//! pdf = "native"                       # PDFs as: native | extract_text | reject (default native)
 //!
 //! [approval]
 //! mode = "prompt"                      # prompt | approve_all | deny_all
@@ -42,6 +44,7 @@
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::rules::{RULE_KEYS, RuleSpec};
 use llm_do_core::approval::Rule;
+use llm_do_core::attachment::{InputCapabilities, PdfSupport};
 use llm_do_core::{Limits, ModelRef, RuntimeBuilder};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -152,6 +155,34 @@ pub struct ProviderSettings {
     /// `max_answer_bytes`: the most bytes one answer may have (a body, or a stream's events
     /// together); a larger one is an error and the rest is not read.
     pub max_answer_bytes: Option<u64>,
+    /// `images`: whether the server's model takes images (when `false`, an image attachment
+    /// is an error before any request).
+    pub images: Option<bool>,
+    /// `pdf`: how PDFs reach the server's model (`native`, `extract_text`, `reject`).
+    pub pdf: Option<PdfSupport>,
+}
+
+impl ProviderSettings {
+    /// The attachments the model takes, when `images` or `pdf` is set (the unset one as the
+    /// provider's default, [`InputCapabilities::ALL`]).
+    ///
+    /// ```
+    /// use llm_do_core::attachment::{InputCapabilities, PdfSupport};
+    /// let mut s = llm_do_project::ProviderSettings::default();
+    /// assert_eq!(s.attachments(), None);
+    /// s.pdf = Some(PdfSupport::ExtractText);
+    /// assert_eq!(s.attachments(), Some(InputCapabilities { images: true, pdf: PdfSupport::ExtractText }));
+    /// ```
+    pub fn attachments(&self) -> Option<InputCapabilities> {
+        if self.images.is_none() && self.pdf.is_none() {
+            return None;
+        }
+        let all = InputCapabilities::ALL;
+        Some(InputCapabilities {
+            images: self.images.unwrap_or(all.images),
+            pdf: self.pdf.unwrap_or(all.pdf),
+        })
+    }
 }
 
 /// The former name of [`ProviderSettings`], from when it held timeouts only.
@@ -334,6 +365,10 @@ struct RawTimeouts {
     request_timeout: Option<Spanned<f64>>,
     #[serde(default)]
     max_answer_bytes: Option<Spanned<i64>>,
+    #[serde(default)]
+    images: Option<bool>,
+    #[serde(default)]
+    pdf: Option<PdfSupport>,
 }
 
 #[derive(Deserialize)]
@@ -356,7 +391,7 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
             let pos = e.span().map_or(Pos::START, |s| at(s.start));
             let message = e.message().trim().replace('\n', " ");
             let d = Diagnostic::at(file, pos, format!("invalid {CONFIG_FILE}: {message}")).expected(
-                "the keys `entry`, `model`, `max_depth`, and the tables `[budget]` (`requests`, `tokens`, `tool_calls`), `[providers.openai]` (`connect_timeout`, `first_byte_timeout`, `request_timeout`, `max_answer_bytes`), `[approval]` (`mode`, `rules`) and `[mcp.NAME]` (`command`, `args`, `env`, `cwd` or `url`, `headers`)",
+                "the keys `entry`, `model`, `max_depth`, and the tables `[budget]` (`requests`, `tokens`, `tool_calls`), `[providers.openai]` (`connect_timeout`, `first_byte_timeout`, `request_timeout`, `max_answer_bytes`, `images`, `pdf`), `[approval]` (`mode`, `rules`) and `[mcp.NAME]` (`command`, `args`, `env`, `cwd` or `url`, `headers`)",
             );
             return (
                 ProjectConfig { source: Some(file.to_owned()), ..ProjectConfig::default() },
@@ -431,7 +466,14 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
                     None
                 }
             });
-        config.openai = ProviderSettings { connect, first_byte, request, max_answer_bytes };
+        config.openai = ProviderSettings {
+            connect,
+            first_byte,
+            request,
+            max_answer_bytes,
+            images: openai.images,
+            pdf: openai.pdf,
+        };
     }
     if let Some(approval) = raw.approval {
         config.approval_mode = approval.mode;
@@ -598,6 +640,10 @@ mod tests {
     fn the_answer_size_limit() {
         let c = parse_str("[providers.openai]\nmax_answer_bytes = 1048576\n").unwrap();
         assert_eq!(c.openai.max_answer_bytes, Some(1 << 20));
+        assert_eq!(c.openai.attachments(), None);
+        let c = parse_str("[providers.openai]\nimages = false\npdf = \"extract_text\"\n").unwrap();
+        assert_eq!(c.openai.attachments(), Some(InputCapabilities::TEXT_ONLY));
+        assert!(parse_str("[providers.openai]\npdf = \"ocr\"\n").is_err());
         assert_eq!(c.openai.connect, None);
         for bad in ["0", "-5"] {
             let e =
