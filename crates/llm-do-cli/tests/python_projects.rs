@@ -216,6 +216,36 @@ async fn an_agent_delegates_to_another() {
     assert_eq!(listed["callables"][0]["source"], "editor.agent");
 }
 
+/// `filesystem_project` and `filesystem_cwd` are one toolset when the current directory is the
+/// project, however the command line names it (`.`, `../NAME`, an absolute path); elsewhere
+/// they differ and `check` says so.
+#[test]
+fn the_project_directory_is_the_same_root_however_it_is_named() {
+    let dir = project(&[
+        (
+            "project.json",
+            r#"{"version": 1, "runtime": {}, "entry": {"agent": "main"}, "agent_files": ["main.agent", "reader.agent"]}"#,
+        ),
+        ("main.agent", "---\nname: main\ntoolsets: [filesystem_cwd, reader]\n---\nGo.\n"),
+        ("reader.agent", "---\nname: reader\ntoolsets: [filesystem_project]\n---\nRead.\n"),
+    ]);
+    let name = dir.path().file_name().unwrap().to_str().unwrap().to_owned();
+    for target in [".".to_owned(), format!("../{name}"), dir.path().display().to_string()] {
+        let out = output(command(BIN, None).current_dir(dir.path()).args(["check", &target]));
+        assert_eq!(code(&out), 0, "check {target}: {}", stderr(&out));
+    }
+    let out =
+        output(command(BIN, None).current_dir(dir.path().parent().unwrap()).args(["check", &name]));
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains(
+            "error: the `filesystem` toolset is configured differently by another worker"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn check_refuses_what_cannot_run_with_locations() {
     let out = output(command(BIN, None).current_dir(fixtures()).args(["check", "refused"]));

@@ -9,7 +9,7 @@ use crate::check;
 use crate::config::{self, ApprovalMode, Budget, ProjectConfig};
 use crate::diagnostic::{Diagnostic, Diagnostics, Pos};
 use crate::python;
-use crate::source::{files_with, read, read_config};
+use crate::source::{absolute_dir, files_with, read, read_config};
 use crate::toolset::{FilesystemOptions, ShellOptions, ToolEntry};
 use crate::worker_file::{self, WorkerFile};
 use llm_do_core::approval::{ApprovalPolicy, ApproveAll, DenyAll};
@@ -116,6 +116,9 @@ impl Project {
         }
         let mut diagnostics = Vec::new();
         let (config, manifest) = read_config(dir, &mut diagnostics);
+        // Toolset roots are resolved against the absolute project directory (diagnostics keep
+        // the paths as they were given).
+        let base = absolute_dir(dir);
         let mut workers = Vec::new();
         let agent_paths = match &manifest {
             Some(m) => Ok(m.agent_files.iter().map(|(p, _)| p.clone()).collect()),
@@ -138,9 +141,9 @@ impl Project {
                     match read(&path) {
                         Ok(text) => {
                             let (worker, d) = if is_agent {
-                                agent_file::parse(&path, dir, &text)
+                                agent_file::parse(&path, &base, &text)
                             } else {
-                                worker_file::parse(&path, dir, &text)
+                                worker_file::parse(&path, &base, &text)
                             };
                             diagnostics.extend(d);
                             workers.extend(worker);
