@@ -2,8 +2,9 @@
 //!
 //! - [`TerminalApprover`] asks the person at the terminal: tool, depth, caller, reason and
 //!   pretty-printed arguments, then `y` (approve once), `s` (approve identical calls for the rest
-//!   of the session), `n` (deny: the model is told and the run goes on) or `q` (deny and abort
-//!   the run: exit code 3).
+//!   of the session), `n` (deny: the model is told and the run goes on — in a `project.json`
+//!   project without `return_permission_errors`, the run ends, as upstream) or `q` (deny and
+//!   abort the run: exit code 3).
 //! - [`HeadlessApprover`], used when stdin is not a terminal: the first `Ask` aborts the run
 //!   (exit code 3) with a message saying how to proceed (`--approve-all`, or an approval rule
 //!   in `llm-do.toml`).

@@ -123,7 +123,9 @@ async fn a_write_under_prompt_mode_without_a_terminal_exits_3_and_writes_nothing
     assert!(std::fs::read_to_string(&reminders).unwrap().contains("water the ferns"));
 }
 
-/// `reject_all`, `return_permission_errors` and `allow_cli_input: false` of project.json.
+/// `reject_all`, `return_permission_errors` and `allow_cli_input: false` of project.json. As
+/// upstream, a denied call ends the run (exit 3) unless `return_permission_errors` is true:
+/// then the model is told and the run goes on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runtime_settings_of_the_manifest_are_honoured() {
     let script = || {
@@ -132,9 +134,10 @@ async fn runtime_settings_of_the_manifest_are_honoured() {
             Reply::text("Could not store it."),
         ]
     };
-    for runtime in [
-        r#"{"approval_mode": "reject_all"}"#,
-        r#"{"approval_mode": "prompt", "return_permission_errors": true}"#,
+    for (runtime, told) in [
+        (r#"{"approval_mode": "reject_all"}"#, false),
+        (r#"{"approval_mode": "reject_all", "return_permission_errors": true}"#, true),
+        (r#"{"approval_mode": "prompt", "return_permission_errors": true}"#, true),
     ] {
         let dir = copy("notes");
         let manifest = format!(
@@ -143,9 +146,24 @@ async fn runtime_settings_of_the_manifest_are_honoured() {
         std::fs::write(dir.path().join("project.json"), manifest).unwrap();
         let server = server(script()).await;
         let out = output(llm_do(&server).arg("run").arg(dir.path()));
-        assert_eq!((code(&out), stdout(&out).as_str()), (0, "Could not store it.\n"), "{runtime}");
-        let told = messages(&server, 1).last().unwrap().to_string();
-        assert!(told.contains("permission denied"), "{runtime}: {told}");
+        if told {
+            assert_eq!(
+                (code(&out), stdout(&out).as_str()),
+                (0, "Could not store it.\n"),
+                "{runtime}"
+            );
+            let told = messages(&server, 1).last().unwrap().to_string();
+            assert!(told.contains("permission denied"), "{runtime}: {told}");
+        } else {
+            assert_eq!((code(&out), stdout(&out).as_str()), (3, ""), "{runtime}");
+            assert!(
+                stderr(&out).contains("call to `write_file` was denied"),
+                "{runtime}: {}",
+                stderr(&out)
+            );
+            assert!(stderr(&out).contains("the run was aborted"), "{}", stderr(&out));
+            assert_eq!(server.request_count(), 1, "{runtime}: the model was not asked again");
+        }
         let reminders = dir.path().join("notes/reminders.txt");
         assert_eq!(std::fs::read_to_string(reminders).unwrap(), "- buy stamps\n");
 
@@ -161,20 +179,27 @@ async fn the_readonly_shell_analyser_runs_commands_in_the_current_directory() {
         Reply::tool_call("shell", json!({"command": "grep -c apples inventory.txt"})),
         Reply::tool_call("shell", json!({"command": "cat inventory.txt | wc -l"})),
         Reply::tool_call("shell", json!({"command": "rm inventory.txt"})),
-        Reply::text("Two lines mention apples."),
+        Reply::text("never asked for"),
     ])
     .await;
     let analyser = fixtures().join("analyser");
     let out = output(llm_do(&server).current_dir(&analyser).args(["run", "."]));
-    assert_eq!((code(&out), stdout(&out).as_str()), (0, "Two lines mention apples.\n"));
+    // An unlisted command is denied, and a denial ends the run (as upstream, without
+    // `return_permission_errors`).
+    assert_eq!((code(&out), stdout(&out).as_str()), (3, ""));
+    assert!(
+        stderr(&out).contains("call to `shell` was denied by rule shell → deny (no shell rule allows this command (default deny)); the run was aborted"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(server.request_count(), 3, "the model was not asked after the denial");
     let result = |request: usize| messages(&server, request).last().unwrap().to_string();
     assert!(result(1).contains(r#"\"stdout\":\"2\\n\""#), "{}", result(1));
     assert!(
         result(2).contains("`|` (a pipe or `||`)"),
-        "metacharacters are refused: {}",
+        "metacharacters are refused, and the model is told: {}",
         result(2)
     );
-    assert!(result(3).contains("denied"), "unlisted commands are refused: {}", result(3));
     assert!(analyser.join("inventory.txt").exists());
 }
 

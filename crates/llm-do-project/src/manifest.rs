@@ -18,7 +18,7 @@ use crate::config::{ApprovalMode, ProjectConfig};
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::json;
 use crate::yaml::{Kind, Node};
-use llm_do_core::approval::Verdict;
+use llm_do_core::approval::{OnDenied, Verdict};
 use std::path::{Path, PathBuf};
 
 /// The name of the Python llm-do's manifest.
@@ -150,7 +150,13 @@ pub(crate) fn parse(
     dir: &Path,
     text: &str,
 ) -> (ProjectConfig, Manifest, Vec<Diagnostic>) {
-    let mut config = ProjectConfig { source: Some(file.to_owned()), ..ProjectConfig::default() };
+    // Upstream, a denied call raises a permission error that ends the run, unless
+    // `return_permission_errors` turns it into the tool's result.
+    let mut config = ProjectConfig {
+        source: Some(file.to_owned()),
+        on_denied: Some(OnDenied::Abort),
+        ..ProjectConfig::default()
+    };
     let mut manifest = Manifest::default();
     let mut r = Reader { file, diagnostics: Vec::new() };
     let root = match json::parse(text) {
@@ -253,6 +259,8 @@ fn runtime(r: &mut Reader<'_>, node: &Node, config: &mut ProjectConfig, manifest
             "return_permission_errors" => {
                 if let Some(b) = r.bool(key, value) {
                     config.return_permission_errors = b;
+                    config.on_denied =
+                        Some(if b { OnDenied::ToolResult } else { OnDenied::Abort });
                 }
             }
             "agent_calls_require_approval" => {

@@ -261,8 +261,10 @@ impl Project {
     /// [`DEFAULT_MAX_TOOL_CALLS`](config::DEFAULT_MAX_TOOL_CALLS) tool calls), the approval policy
     /// ([`approval_policy`](Self::approval_policy) of an empty policy: this *replaces* a policy
     /// set on `builder` before) and the approval mode (`approve_all` / `deny_all` set the
-    /// approver; `prompt` leaves it to the host), and an attachment loader confined to the
-    /// project root (for inputs with `format: attachment`).
+    /// approver; `prompt` leaves it to the host), what a denied call does
+    /// ([`ProjectConfig::on_denied`]: a `project.json` project's run ends unless
+    /// `return_permission_errors`), and an attachment loader confined to the project root (for
+    /// inputs with `format: attachment`).
     ///
     /// The environment's model (`LLM_DO_MODEL`, which `llm_do::setup` passes to
     /// [`RuntimeBuilder::env_model`]) still takes precedence over the project's default model;
@@ -293,6 +295,9 @@ impl Project {
         }
         b = self.config.budget.or(default_budget()).apply(b);
         b = b.approval_policy(self.approval_policy(ApprovalPolicy::new()));
+        if let Some(on_denied) = self.config.on_denied {
+            b = b.on_denied(on_denied);
+        }
         // Attachment paths given to workers (`format: attachment` inputs) are read beneath the
         // project root, with the filesystem toolset's confinement.
         if let Ok(files) = AttachmentFiles::new(&self.root) {
