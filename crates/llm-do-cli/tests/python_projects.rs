@@ -88,6 +88,43 @@ async fn the_greeter_runs_on_its_entry_args() {
     assert_eq!(server.request_count(), 2, "nothing more was asked of the server");
 }
 
+/// `compatible_models` is checked wherever the project's agents run on a chosen model: `chat`
+/// (and `mcp`, `restate serve`) as `run`, before anything is asked of the model.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_command_checks_compatible_models() {
+    let server = server(vec![Reply::text("Welcome!")]).await;
+    let mut chat = llm_do(&server);
+    chat.env("LLM_DO_MODEL", "local:smollm2").arg("chat").arg(fixtures().join("greeter"));
+    let out = output_with_stdin(&mut chat, "Hello, I am Di\n");
+    assert_eq!((code(&out), stdout(&out).as_str()), (2, ""));
+    let err = stderr(&out);
+    assert!(
+        err.contains("greeter/main.agent:5:3: error: the model `local:smollm2` does not match `compatible_models` of `main` (expected a model matching `openai:*`"),
+        "{err}"
+    );
+    let mut mcp = llm_do(&server);
+    mcp.args(["mcp", "--model", "local:smollm2"]).arg(fixtures().join("greeter"));
+    let out = output_with_stdin(&mut mcp, "");
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("does not match `compatible_models` of `main`"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(server.request_count(), 0, "nothing was asked of the server");
+    // Nothing configured: the embedded default model is the chosen one, and is checked too.
+    let mut run = command(BIN, None);
+    run.arg("run").arg(fixtures().join("greeter"));
+    let out = output(&mut run);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("the model `local:smollm2` does not match"), "{}", stderr(&out));
+
+    // A compatible model chats.
+    let out =
+        output_with_stdin(llm_do(&server).arg("chat").arg(fixtures().join("greeter")), "Hi\n");
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "Welcome!\n"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_under_prompt_mode_without_a_terminal_exits_3_and_writes_nothing() {
     let dir = copy("notes");

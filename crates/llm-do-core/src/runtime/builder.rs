@@ -213,6 +213,22 @@ impl RuntimeBuilder {
         self
     }
 
+    /// The model workers that name none will run on, as configured so far: the
+    /// [`env_model`](Self::env_model), else the [`default_model`](Self::default_model) — what
+    /// [`Runtime::default_model`](crate::Runtime::default_model) says once built. For checks
+    /// that must see the model before the runtime exists (a project's `compatible_models`).
+    ///
+    /// ```
+    /// let b = llm_do_core::Runtime::builder().default_model("b:y");
+    /// assert_eq!(b.chosen_model(), Some("b:y"));
+    /// let b = b.env_model(Some("a:x".into()));
+    /// assert_eq!(b.chosen_model(), Some("a:x"));
+    /// assert_eq!(b.build().default_model(), Some("a:x"));
+    /// ```
+    pub fn chosen_model(&self) -> Option<&str> {
+        self.env_model.as_deref().or(self.default_model.as_deref())
+    }
+
     /// Forgets the [`env_model`](Self::env_model), so that only the program decides (tests
     /// that must not depend on the user's `LLM_DO_MODEL`).
     ///
@@ -440,6 +456,7 @@ impl RuntimeBuilder {
     }
 
     fn assemble(self) -> (Runtime, Vec<String>) {
+        let fallback_model = self.chosen_model().map(Fallback::parse);
         let mut registry = Registry::default();
         let mut duplicates = Vec::new();
         for spec in &self.explicit {
@@ -473,7 +490,7 @@ impl RuntimeBuilder {
             providers: self.providers,
             unavailable: self.unavailable,
             model_override: self.model_override,
-            fallback_model: self.env_model.or(self.default_model).map(|m| Fallback::parse(&m)),
+            fallback_model,
             limits: self.limits,
             subscribers: self.subscribers,
             gate: Gate::new(
