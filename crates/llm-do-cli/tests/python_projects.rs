@@ -278,6 +278,40 @@ async fn an_agent_delegates_to_another() {
     assert_eq!(listed["callables"][0]["source"], "editor.agent");
 }
 
+/// `agent_attachments_require_approval`: a call of an agent that carries attachments needs
+/// approval (here: none can be asked, so the run ends with exit 3); one without runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_with_attachments_asks_when_the_manifest_says_so() {
+    let dir = copy("delegation");
+    std::fs::write(dir.path().join("claim.txt"), "The moon is made of cheese.").unwrap();
+    std::fs::write(
+        dir.path().join("project.json"),
+        r#"{"version": 1, "runtime": {"approval_mode": "prompt", "agent_attachments_require_approval": true}, "entry": {"agent": "editor"}, "agent_files": ["editor.agent", "fact_checker.agent"]}"#,
+    )
+    .unwrap();
+    let server = server(vec![
+        Reply::tool_call(
+            "fact_checker",
+            json!({"input": "Check it.", "attachments": ["claim.txt"]}),
+        ),
+        Reply::tool_call("fact_checker", json!({"input": "The moon is made of cheese."})),
+        Reply::text("False: the moon is rock."),
+        Reply::text("The moon is made of rock."),
+    ])
+    .await;
+    let out = output(llm_do(&server).arg("run").arg(dir.path()).arg("Check the claim."));
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("the call to `fact_checker` (asked by `editor` at depth 2) needs approval"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(server.request_count(), 1, "the fact checker did not run");
+    let out = output(llm_do(&server).arg("run").arg(dir.path()).arg("The moon is made of cheese."));
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "The moon is made of rock.\n"));
+}
+
 /// `filesystem_project` and `filesystem_cwd` are one toolset when the current directory is the
 /// project, however the command line names it (`.`, `../NAME`, an absolute path); elsewhere
 /// they differ and `check` says so.

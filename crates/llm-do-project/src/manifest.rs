@@ -55,6 +55,10 @@ pub(crate) struct Manifest {
     /// `runtime.agent_calls_require_approval` (`Ask`) and `agent_approval_overrides`.
     pub(crate) agent_calls: Option<Verdict>,
     pub(crate) agent_overrides: Vec<(String, Verdict, Pos)>,
+    /// `runtime.agent_attachments_require_approval`, and the overrides'
+    /// `attachments_require_approval`.
+    pub(crate) agent_attachments: bool,
+    pub(crate) attachment_overrides: Vec<(String, bool, Pos)>,
 }
 
 fn one_of(keys: &[&str]) -> String {
@@ -268,10 +272,10 @@ fn runtime(r: &mut Reader<'_>, node: &Node, config: &mut ProjectConfig, manifest
                     manifest.agent_calls = Some(Verdict::Ask);
                 }
             }
-            // No call carries attachments here (they are not supported), so the setting never
-            // applies; it is accepted either way.
             "agent_attachments_require_approval" => {
-                r.bool(key, value);
+                if let Some(b) = r.bool(key, value) {
+                    manifest.agent_attachments = b;
+                }
             }
             "agent_approval_overrides" => {
                 for (agent, settings) in r.object("`agent_approval_overrides`", value, &[]) {
@@ -280,6 +284,8 @@ fn runtime(r: &mut Reader<'_>, node: &Node, config: &mut ProjectConfig, manifest
                         if k == "calls_require_approval" {
                             let verdict = if b { Verdict::Ask } else { Verdict::Allow };
                             manifest.agent_overrides.push((agent.to_owned(), verdict, v.pos));
+                        } else {
+                            manifest.attachment_overrides.push((agent.to_owned(), b, v.pos));
                         }
                     }
                 }

@@ -193,3 +193,43 @@ fn broken_json_is_located() {
     let errors = Project::load(dir.path()).unwrap_err().to_string();
     assert!(errors.contains("project.json:4:1: error: invalid JSON: trailing comma"), "{errors}");
 }
+
+/// `agent_attachments_require_approval` and the per-agent `attachments_require_approval`: a
+/// call of an agent that carries attachments asks; one without attachments does not.
+#[test]
+fn calls_with_attachments_ask_when_the_manifest_says_so() {
+    use llm_do_core::approval::ApprovalPolicy;
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write(
+        "project.json",
+        r#"{"version": 1, "runtime": {"agent_attachments_require_approval": true, "agent_approval_overrides": {"quiet": {"attachments_require_approval": false}, "strict": {"calls_require_approval": false, "attachments_require_approval": true}}}, "entry": {"agent": "main"}, "agent_files": ["main.agent", "reader.agent", "quiet.agent", "strict.agent"]}"#,
+    );
+    write("main.agent", "---\nname: main\ntoolsets: [reader, quiet, strict]\n---\nDelegate.\n");
+    for name in ["reader", "quiet", "strict"] {
+        write(&format!("{name}.agent"), &format!("---\nname: {name}\n---\nRead.\n"));
+    }
+    let project = Project::check(dir.path(), &Registry::default()).expect("valid");
+    let policy = project.approval_policy(ApprovalPolicy::new());
+    let verdict = |agent: &str, args: serde_json::Value| {
+        let declared = project.specs().find(|s| s.name() == agent).unwrap().approval();
+        policy.evaluate(agent, &args, declared).0
+    };
+    let with = json!({"input": "x", "attachments": ["report.pdf"]});
+    assert_eq!(verdict("reader", with.clone()), Verdict::Ask);
+    assert_eq!(verdict("reader", json!({"input": "x"})), Verdict::Allow);
+    assert_eq!(verdict("reader", json!({"input": "x", "attachments": []})), Verdict::Allow);
+    assert_eq!(verdict("quiet", with.clone()), Verdict::Allow, "its override says no");
+    assert_eq!(verdict("strict", with), Verdict::Ask);
+    assert_eq!(verdict("strict", json!({"input": "x"})), Verdict::Allow);
+
+    write(
+        "project.json",
+        r#"{"version": 1, "runtime": {"agent_approval_overrides": {"nobody": {"attachments_require_approval": true}}}, "entry": {"agent": "main"}, "agent_files": ["main.agent", "reader.agent", "quiet.agent", "strict.agent"]}"#,
+    );
+    let errors = Project::load(dir.path()).unwrap_err().to_string();
+    assert!(
+        errors.contains("project.json:1:100: error: `nobody` is not an agent of this project"),
+        "{errors}"
+    );
+}
