@@ -312,6 +312,57 @@ async fn a_call_with_attachments_asks_when_the_manifest_says_so() {
     assert_eq!((code(&out), stdout(&out).as_str()), (0, "The moon is made of rock.\n"));
 }
 
+/// `runtime.max_depth` counts agent calls only, as upstream: with 1 the entry agent uses its
+/// tools, but cannot call another agent; with 2 it can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_depth_counts_agents_not_tools() {
+    let notes = copy("notes");
+    std::fs::write(
+        notes.path().join("project.json"),
+        r#"{"version": 1, "runtime": {"approval_mode": "approve_all", "max_depth": 1}, "entry": {"agent": "main", "args": {"input": "Remember the milk"}}, "agent_files": ["main.agent"]}"#,
+    )
+    .unwrap();
+    let server = self::server(vec![
+        Reply::tool_call("read_file", json!({"path": "notes/reminders.txt"})),
+        Reply::text("Read them."),
+    ])
+    .await;
+    let out = output(llm_do(&server).arg("run").arg(notes.path()));
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "Read them.\n"), "{}", stderr(&out));
+    assert!(messages(&server, 1).last().unwrap().to_string().contains("buy stamps"));
+
+    let delegation = copy("delegation");
+    let manifest = |depth: u32| {
+        format!(
+            r#"{{"version": 1, "runtime": {{"approval_mode": "approve_all", "max_depth": {depth}}}, "entry": {{"agent": "editor"}}, "agent_files": ["editor.agent", "fact_checker.agent"]}}"#
+        )
+    };
+    std::fs::write(delegation.path().join("project.json"), manifest(1)).unwrap();
+    let server = self::server(vec![
+        Reply::tool_call("fact_checker", json!({"input": "Water is wet."})),
+        Reply::text("Could not check."),
+    ])
+    .await;
+    let out = output(llm_do(&server).arg("run").arg(delegation.path()).arg("Water is wet."));
+    // The calling model is told (upstream: the run fails; see docs/migrating-from-python.md).
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "Could not check.\n"));
+    let told = messages(&server, 1).last().unwrap().to_string();
+    assert!(
+        told.contains("call to `fact_checker` would run at depth 2, deeper than max_depth = 1"),
+        "{told}"
+    );
+    assert_eq!(server.request_count(), 2, "the fact checker did not run");
+    std::fs::write(delegation.path().join("project.json"), manifest(2)).unwrap();
+    let server = self::server(vec![
+        Reply::tool_call("fact_checker", json!({"input": "Water is wet."})),
+        Reply::text("True."),
+        Reply::text("Water is wet."),
+    ])
+    .await;
+    let out = output(llm_do(&server).arg("run").arg(delegation.path()).arg("Water is wet."));
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "Water is wet.\n"), "{}", stderr(&out));
+}
+
 /// `filesystem_project` and `filesystem_cwd` are one toolset when the current directory is the
 /// project, however the command line names it (`.`, `../NAME`, an absolute path); elsewhere
 /// they differ and `check` says so.

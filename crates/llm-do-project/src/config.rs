@@ -221,6 +221,10 @@ pub struct ProjectConfig {
     /// ([`OnDenied::ToolResult`]), as the Python llm-do does; `llm-do.toml` says nothing
     /// (`None`: the runtime builder's setting stays, by default the model is told).
     pub on_denied: Option<OnDenied>,
+    /// Whether `max_depth` counts worker calls only, a tool running one level past it
+    /// ([`Limits::tools_past_max_depth`]): `true` for a `project.json` (upstream's `max_depth`
+    /// counts agent calls), `false` for `llm-do.toml` (every call counts).
+    pub tools_past_max_depth: bool,
     /// The configuration file read (`llm-do.toml` or `project.json`), if any.
     pub(crate) source: Option<std::path::PathBuf>,
     /// `[mcp.NAME]`: the MCP servers whose tools join the name space, by name.
@@ -243,6 +247,7 @@ impl Default for ProjectConfig {
             allow_cli_input: true,
             return_permission_errors: false,
             on_denied: None,
+            tools_past_max_depth: false,
             source: None,
             mcp: BTreeMap::new(),
             entry_pos: Pos::START,

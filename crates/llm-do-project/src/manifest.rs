@@ -159,6 +159,8 @@ pub(crate) fn parse(
     let mut config = ProjectConfig {
         source: Some(file.to_owned()),
         on_denied: Some(OnDenied::Abort),
+        // Upstream's `max_depth` (default 5) counts nested agent calls, not tool calls.
+        tools_past_max_depth: true,
         ..ProjectConfig::default()
     };
     let mut manifest = Manifest::default();

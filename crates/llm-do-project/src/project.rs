@@ -256,7 +256,8 @@ impl Project {
     /// Registers the project into a runtime: every file worker (a `CallableSpec` whose tools are
     /// referenced by name, resolved when called, so file workers call the host's Rust tools and
     /// Rust code calls file workers by name), the built-in toolsets with their options, and
-    /// from `llm-do.toml` the default model, the depth limit, the run budgets (`[budget]`, else
+    /// from `llm-do.toml` the default model, the depth limit (a `project.json`'s counting
+    /// worker calls only: [`ProjectConfig::tools_past_max_depth`]), the run budgets (`[budget]`, else
     /// [`DEFAULT_MAX_REQUESTS`](config::DEFAULT_MAX_REQUESTS) requests and
     /// [`DEFAULT_MAX_TOOL_CALLS`](config::DEFAULT_MAX_TOOL_CALLS) tool calls), the approval policy
     /// ([`approval_policy`](Self::approval_policy) of an empty policy: this *replaces* a policy
@@ -292,6 +293,9 @@ impl Project {
         }
         if let Some(depth) = self.config.max_depth {
             b = b.max_depth(depth);
+        }
+        if self.config.tools_past_max_depth {
+            b = b.tools_past_max_depth(true);
         }
         b = self.config.budget.or(default_budget()).apply(b);
         b = b.approval_policy(self.approval_policy(ApprovalPolicy::new()));

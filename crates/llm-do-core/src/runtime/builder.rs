@@ -272,6 +272,27 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Lets a tool run one level past [`max_depth`](Self::max_depth), so that the limit counts
+    /// nested worker calls only ([`Limits::tools_past_max_depth`]): how the Python llm-do
+    /// counts its `max_depth`.
+    ///
+    /// ```
+    /// use llm_do_core::{Error, Runtime, ToolSpecBuilder, WorkerSpecBuilder};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let now = ToolSpecBuilder::new("now").handler(|_, _| async { Ok(serde_json::json!(12)) }).build();
+    /// let w = WorkerSpecBuilder::new("w").prompt("Hi").build().unwrap();
+    /// let rt = Runtime::builder().register(now).register(w).max_depth(0).tools_past_max_depth(true).build();
+    /// assert_eq!(rt.ctx().call_value("now", serde_json::json!({})).await.unwrap(), 12);
+    /// let err = rt.ctx().call_value("w", serde_json::json!({})).await.unwrap_err();
+    /// assert!(matches!(err, Error::DepthExceeded { depth: 1, max_depth: 0, .. }));
+    /// # }
+    /// ```
+    pub fn tools_past_max_depth(mut self, allowed: bool) -> Self {
+        self.limits.tools_past_max_depth = allowed;
+        self
+    }
+
     /// Sets the run's tool-call budget: the most tool calls the models of one run may request.
     ///
     /// ```
