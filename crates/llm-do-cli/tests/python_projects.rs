@@ -147,6 +147,12 @@ async fn a_write_under_prompt_mode_without_a_terminal_exits_3_and_writes_nothing
         err.contains("the call to `write_file` (asked by `main` at depth 2) needs approval"),
         "{err}"
     );
+    // The remedy is one a project.json project can use: it has no llm-do.toml.
+    assert!(
+        err.contains(r#"set "approval_mode": "approve_all" in the "runtime" of project.json"#),
+        "{err}"
+    );
+    assert!(!err.contains("llm-do.toml"), "{err}");
     let result: Value = serde_json::from_str(stdout(&out).trim()).expect("one JSON object");
     assert_eq!(result["ok"], false);
     assert_eq!(std::fs::read_to_string(&reminders).unwrap(), "- buy stamps\n", "not written");

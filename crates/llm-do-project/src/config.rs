@@ -233,6 +233,23 @@ pub struct ProjectConfig {
     pub(crate) entry_args_pos: Pos,
 }
 
+impl ProjectConfig {
+    /// The configuration file read (`llm-do.toml` or `project.json`), if any.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("llm-do.toml"), "max_depth = 2\n")?;
+    /// let config = llm_do_project::Project::read_config(dir.path())?;
+    /// assert_eq!(config.source(), Some(dir.path().join("llm-do.toml").as_path()));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn source(&self) -> Option<&Path> {
+        self.source.as_deref()
+    }
+}
+
 impl Default for ProjectConfig {
     fn default() -> Self {
         Self {

@@ -6,7 +6,7 @@ mod entry;
 
 use super::flags::{ApprovalFlags, BudgetFlags, LogFlag, ModelFlag, ProviderFlags, VerboseFlag};
 use super::{host_builder, report, usage_error};
-use crate::approve::{HeadlessApprover, TerminalApprover};
+use crate::approve::{ConfigFile, HeadlessApprover, TerminalApprover};
 use crate::attach;
 use crate::display::{Display, Mode};
 use crate::exit::Exit;
@@ -148,7 +148,7 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
             // project.json's `return_permission_errors`: the model is told, the run goes on.
             builder.approver(DenyAll)
         } else {
-            builder.approver(HeadlessApprover)
+            builder.approver(HeadlessApprover::new(ConfigFile::of(&project)))
         };
     }
     let (builder, log) = match args.log.open(builder, &specs) {
