@@ -233,3 +233,43 @@ fn calls_with_attachments_ask_when_the_manifest_says_so() {
         "{errors}"
     );
 }
+
+/// Refusals the fixtures do not reach: a `tools:` name only Python defines, `schema_in_ref`
+/// and `entry` in an agent file, `auth_mode: oauth_required`; each at its file:line:col.
+#[test]
+fn more_refusals_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write(
+        "project.json",
+        "{\n  \"version\": 1,\n  \"runtime\": {\"auth_mode\": \"oauth_required\"},\n  \"entry\": {\"agent\": \"main\"},\n  \"agent_files\": [\"main.agent\"],\n  \"python_files\": [\"tools.py\"]\n}\n",
+    );
+    write("tools.py", "def lookup_price(item: str) -> float:\n    return 1.0\n");
+    write(
+        "main.agent",
+        "---\nname: main\ntools:\n  - lookup_price\nschema_in_ref: schemas.py:Order\nentry: true\n---\nPrice the order.\n",
+    );
+    let errors = Project::check(dir.path(), &Registry::default()).unwrap_err();
+    let text = errors.to_string().replace(&format!("{}/", dir.path().display()), "");
+    for (at, what) in [
+        (
+            "project.json:3:28",
+            "`auth_mode: oauth_required` uses OAuth model credentials, which are not supported (expected `oauth_off`",
+        ),
+        (
+            "main.agent:4:5",
+            "the tool `lookup_price` is defined in Python (tools.py), which cannot run here (expected Rust tools of a host program: write them with #[tool], register them in a `Registry` (register it as `lookup_price`)",
+        ),
+        (
+            "main.agent:5:1",
+            "`schema_in_ref` is the old name of `input_model_ref` (expected `input_model_ref` with an inline JSON Schema)",
+        ),
+        (
+            "main.agent:6:1",
+            "an agent file cannot declare `entry` (expected the entry in project.json's `entry.agent`)",
+        ),
+    ] {
+        assert!(text.contains(&format!("{at}: error: {what}")), "{at}: {what}\n{text}");
+    }
+    assert_eq!(errors.to_string().lines().count(), 4, "{text}");
+}
