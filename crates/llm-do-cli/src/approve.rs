@@ -126,7 +126,9 @@ pub fn headless_message(
     )
 }
 
-/// Fails fast: the first `Ask` aborts the run with [`headless_message`].
+/// Decides where no one can be asked: the first `Ask` aborts the run with
+/// [`headless_message`] — or, for a `project.json` with `return_permission_errors: true`, is
+/// denied so that the model is told and the run goes on (as upstream).
 ///
 /// ```
 /// use llm_do_cli::approve::{ConfigFile, HeadlessApprover};
@@ -136,22 +138,48 @@ pub fn headless_message(
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HeadlessApprover {
     config: ConfigFile,
+    tell_model: bool,
 }
 
 impl HeadlessApprover {
-    /// An approver whose message gives the remedy of a project configured by `config`.
+    /// An approver that aborts, with the remedy of a project configured by `config`.
     ///
     /// ```
     /// let approver = llm_do_cli::approve::HeadlessApprover::new(llm_do_cli::approve::ConfigFile::ProjectJson);
     /// # let _ = approver;
     /// ```
     pub fn new(config: ConfigFile) -> Self {
-        Self { config }
+        Self { config, tell_model: false }
+    }
+
+    /// The approver for `project`: its configuration file's remedy, and its
+    /// `return_permission_errors` (the model is told instead of the run ending).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("a.worker"), "---\n---\nA\n")?;
+    /// let project = llm_do_project::Project::load(dir.path())?;
+    /// let approver = llm_do_cli::approve::HeadlessApprover::for_project(&project);
+    /// # let _ = approver;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn for_project(project: &Project) -> Self {
+        Self {
+            config: ConfigFile::of(project),
+            tell_model: project.config().return_permission_errors,
+        }
     }
 }
 
 impl Approver for HeadlessApprover {
     fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, Decision> {
+        if self.tell_model {
+            return Box::pin(async {
+                Decision::deny("denied: it needs approval and there is no terminal to ask on")
+            });
+        }
         let message = headless_message(
             &request.tool,
             &request.caller,

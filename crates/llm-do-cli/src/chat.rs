@@ -23,7 +23,7 @@ use crate::app::flags::{
     ApprovalFlags, BudgetFlags, LogFlag, ModelFlag, ProviderFlags, VerboseFlag,
 };
 use crate::app::{checked, host_builder, usage_error};
-use crate::approve::{AnswerReader, ConfigFile, HeadlessApprover, TerminalApprover};
+use crate::approve::{AnswerReader, HeadlessApprover, TerminalApprover};
 use crate::display::{Display, Mode};
 use crate::exit::Exit;
 use crate::run_log::RunLogWriter;
@@ -193,7 +193,7 @@ fn start(
         });
         builder.approver(TerminalApprover::with_reader(display.clone(), reader))
     } else {
-        builder.approver(HeadlessApprover::new(ConfigFile::of(&project)))
+        builder.approver(HeadlessApprover::for_project(&project))
     };
     // On a terminal the view streams text and shows nested calls; otherwise the display's
     // plain lines go to stderr, as for `llm-do run`.

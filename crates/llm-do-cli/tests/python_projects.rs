@@ -213,6 +213,17 @@ async fn runtime_settings_of_the_manifest_are_honoured() {
         let out = output(llm_do(&server).arg("run").arg(dir.path()).arg("other input"));
         assert_eq!(code(&out), 2);
         assert!(stderr(&out).contains("allow_cli_input: false"), "{}", stderr(&out));
+
+        // `llm-do chat` without a terminal decides the same way.
+        let server = self::server(script()).await;
+        let out = output_with_stdin(llm_do(&server).arg("chat").arg(dir.path()), "Milk\n");
+        if told {
+            assert_eq!((code(&out), stdout(&out).as_str()), (0, "Could not store it.\n"));
+            let told = messages(&server, 1).last().unwrap().to_string();
+            assert!(told.contains("permission denied"), "chat, {runtime}: {told}");
+        } else {
+            assert_eq!(server.request_count(), 1, "chat, {runtime}: {}", stderr(&out));
+        }
     }
 }
 

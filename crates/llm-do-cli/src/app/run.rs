@@ -6,7 +6,7 @@ mod entry;
 
 use super::flags::{ApprovalFlags, BudgetFlags, LogFlag, ModelFlag, ProviderFlags, VerboseFlag};
 use super::{host_builder, report, usage_error};
-use crate::approve::{ConfigFile, HeadlessApprover, TerminalApprover};
+use crate::approve::{HeadlessApprover, TerminalApprover};
 use crate::attach;
 use crate::display::{Display, Mode};
 use crate::exit::Exit;
@@ -144,11 +144,8 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
         let stdin_tty = std::io::stdin().is_terminal() && args.input.as_deref() != Some("-");
         builder = if stdin_tty {
             builder.approver(TerminalApprover::new(display.clone()))
-        } else if project.config().return_permission_errors {
-            // project.json's `return_permission_errors`: the model is told, the run goes on.
-            builder.approver(DenyAll)
         } else {
-            builder.approver(HeadlessApprover::new(ConfigFile::of(&project)))
+            builder.approver(HeadlessApprover::for_project(&project))
         };
     }
     let (builder, log) = match args.log.open(builder, &specs) {
