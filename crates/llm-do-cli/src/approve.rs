@@ -2,11 +2,12 @@
 //!
 //! - [`TerminalApprover`] asks the person at the terminal: tool, depth, caller, reason and
 //!   pretty-printed arguments, then `y` (approve once), `s` (approve identical calls for the rest
-//!   of the session), `n` (deny: the model is told and the run goes on) or `q` (deny and abort
-//!   the run: exit code 3).
+//!   of the session), `n` (deny: the model is told and the run goes on — in a `project.json`
+//!   project without `return_permission_errors`, the run ends, as upstream) or `q` (deny and
+//!   abort the run: exit code 3).
 //! - [`HeadlessApprover`], used when stdin is not a terminal: the first `Ask` aborts the run
 //!   (exit code 3) with a message saying how to proceed (`--approve-all`, or an approval rule
-//!   in `llm-do.toml`).
+//!   in `llm-do.toml`; for a `project.json`, its approval mode or agent overrides).
 //!
 //! Both end the run with [`Decision::DenyAndAbort`], whose reason is the message to print:
 //! the run's cancellation token carries it ([`llm_do::Ctx::cancellation`]), and every call of
@@ -15,6 +16,7 @@
 use crate::display::Display;
 use futures::future::BoxFuture;
 use llm_do::approval::{ApprovalRequest, Approver, Decision};
+use llm_do_project::{MANIFEST_FILE, Project};
 use std::io::BufRead as _;
 use std::sync::Arc;
 
@@ -42,33 +44,149 @@ pub fn describe(request: &ApprovalRequest) -> String {
     ))
 }
 
-/// What to tell a user whose headless run needed an approval.
+/// Where a project's settings live, which decides how a user can change them: the remedies
+/// messages give depend on it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ConfigFile {
+    /// `llm-do.toml` (or none): approval rules per tool.
+    #[default]
+    LlmDoToml,
+    /// The Python llm-do's `project.json`: an approval mode, and per-agent overrides; no rules.
+    ProjectJson,
+}
+
+impl ConfigFile {
+    /// The kind of configuration file `project` was read from.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use llm_do_cli::approve::ConfigFile;
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("a.worker"), "---\n---\nA\n")?;
+    /// let project = llm_do_project::Project::load(dir.path())?;
+    /// assert_eq!(ConfigFile::of(&project), ConfigFile::LlmDoToml);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn of(project: &Project) -> Self {
+        let source = project.config().source().and_then(|p| p.file_name());
+        if source.is_some_and(|name| name == MANIFEST_FILE) {
+            ConfigFile::ProjectJson
+        } else {
+            ConfigFile::LlmDoToml
+        }
+    }
+}
+
+/// How to let calls of `tool` (a worker or agent when `worker`) run without asking in every run
+/// of a project configured by `config`: an approval rule in `llm-do.toml`; in a `project.json`,
+/// which has no rules, the approval mode (and for an agent, its override).
 ///
 /// ```
-/// let m = llm_do_cli::approve::headless_message("write_file", "main", 2);
-/// assert!(m.contains("--approve-all") && m.contains("llm-do.toml"));
+/// use llm_do_cli::approve::{ConfigFile, allow_remedy};
+/// assert!(allow_remedy("write_file", false, ConfigFile::LlmDoToml).contains("[approval]"));
+/// let m = allow_remedy("checker", true, ConfigFile::ProjectJson);
+/// assert!(m.contains("\"approval_mode\": \"approve_all\"") && m.contains("agent_approval_overrides"));
 /// ```
-pub fn headless_message(tool: &str, caller: &str, depth: u32) -> String {
+pub fn allow_remedy(tool: &str, worker: bool, config: ConfigFile) -> String {
+    match config {
+        ConfigFile::LlmDoToml => format!(
+            "allow this tool in the project's llm-do.toml:\n\n  [approval]\n  rules = [{{ tool = \"{tool}\", verdict = \"allow\" }}]\n"
+        ),
+        ConfigFile::ProjectJson if worker => format!(
+            "stop asking for calls of this agent in project.json:\n\n  \"runtime\": {{\"agent_approval_overrides\": {{\"{tool}\": {{\"calls_require_approval\": false, \"attachments_require_approval\": false}}}}}}\n\nor approve every call of every run: set \"approval_mode\": \"approve_all\" in the \"runtime\" of project.json\n"
+        ),
+        ConfigFile::ProjectJson => "approve every call of every run: set \"approval_mode\": \"approve_all\" in the \"runtime\" of project.json (a project.json has no per-tool rules)\n".to_owned(),
+    }
+}
+
+/// What to tell a user whose headless run needed an approval (the remedy fits the project's
+/// configuration file: [`allow_remedy`]).
+///
+/// ```
+/// use llm_do_cli::approve::{ConfigFile, headless_message};
+/// let m = headless_message("write_file", "main", 2, false, ConfigFile::LlmDoToml);
+/// assert!(m.contains("--approve-all") && m.contains("llm-do.toml"));
+/// let m = headless_message("write_file", "main", 2, false, ConfigFile::ProjectJson);
+/// assert!(m.contains("--approve-all") && !m.contains("llm-do.toml"));
+/// ```
+pub fn headless_message(
+    tool: &str,
+    caller: &str,
+    depth: u32,
+    worker: bool,
+    config: ConfigFile,
+) -> String {
     format!(
         "the call to `{tool}` (asked by `{caller}` at depth {depth}) needs approval, but stdin is \
          not a terminal to ask on, so the run was aborted. To proceed: run it in a terminal to \
          approve calls one by one, or pass --approve-all to approve every call that asks, or \
-         allow this tool in the project's llm-do.toml:\n\n  [approval]\n  rules = [{{ tool = \"{tool}\", verdict = \"allow\" }}]\n"
+         {}",
+        allow_remedy(tool, worker, config)
     )
 }
 
-/// Fails fast: the first `Ask` aborts the run with [`headless_message`].
+/// Decides where no one can be asked: the first `Ask` aborts the run with
+/// [`headless_message`] — or, for a `project.json` with `return_permission_errors: true`, is
+/// denied so that the model is told and the run goes on (as upstream).
 ///
 /// ```
-/// let rt = llm_do::Runtime::builder().approver(llm_do_cli::approve::HeadlessApprover).build();
+/// use llm_do_cli::approve::{ConfigFile, HeadlessApprover};
+/// let rt = llm_do::Runtime::builder().approver(HeadlessApprover::new(ConfigFile::LlmDoToml)).build();
 /// # let _ = rt;
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
-pub struct HeadlessApprover;
+pub struct HeadlessApprover {
+    config: ConfigFile,
+    tell_model: bool,
+}
+
+impl HeadlessApprover {
+    /// An approver that aborts, with the remedy of a project configured by `config`.
+    ///
+    /// ```
+    /// let approver = llm_do_cli::approve::HeadlessApprover::new(llm_do_cli::approve::ConfigFile::ProjectJson);
+    /// # let _ = approver;
+    /// ```
+    pub fn new(config: ConfigFile) -> Self {
+        Self { config, tell_model: false }
+    }
+
+    /// The approver for `project`: its configuration file's remedy, and its
+    /// `return_permission_errors` (the model is told instead of the run ending).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("a.worker"), "---\n---\nA\n")?;
+    /// let project = llm_do_project::Project::load(dir.path())?;
+    /// let approver = llm_do_cli::approve::HeadlessApprover::for_project(&project);
+    /// # let _ = approver;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn for_project(project: &Project) -> Self {
+        Self {
+            config: ConfigFile::of(project),
+            tell_model: project.config().return_permission_errors,
+        }
+    }
+}
 
 impl Approver for HeadlessApprover {
     fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, Decision> {
-        let message = headless_message(&request.tool, &request.caller, request.depth);
+        if self.tell_model {
+            return Box::pin(async {
+                Decision::deny("denied: it needs approval and there is no terminal to ask on")
+            });
+        }
+        let message = headless_message(
+            &request.tool,
+            &request.caller,
+            request.depth,
+            request.kind.is_stochastic(),
+            self.config,
+        );
         Box::pin(async move { Decision::abort(message) })
     }
 }

@@ -193,7 +193,7 @@ fn start(
         });
         builder.approver(TerminalApprover::with_reader(display.clone(), reader))
     } else {
-        builder.approver(HeadlessApprover)
+        builder.approver(HeadlessApprover::for_project(&project))
     };
     // On a terminal the view streams text and shows nested calls; otherwise the display's
     // plain lines go to stderr, as for `llm-do run`.

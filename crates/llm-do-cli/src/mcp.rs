@@ -180,11 +180,13 @@ pub(crate) async fn serve(args: McpArgs, dir: &Path, host: &Registry) -> Exit {
         builder = builder.approver(ApproveAll);
     } else if project.config().approval_mode == ApprovalMode::Prompt {
         // Calls made by the served workers' models: no terminal to ask on.
-        builder = builder.approver(|r: &ApprovalRequest| {
+        let config = crate::approve::ConfigFile::of(&project);
+        builder = builder.approver(move |r: &ApprovalRequest| {
             Decision::deny(format!(
-                "`{}` needs approval and `llm-do mcp` has no terminal to ask; allow it with an \
-                 approval rule in llm-do.toml or start the server with --approve-all",
-                r.tool
+                "`{}` needs approval and `llm-do mcp` has no terminal to ask; start the server \
+                 with --approve-all, or {}",
+                r.tool,
+                crate::approve::allow_remedy(&r.tool, r.kind.is_stochastic(), config).trim_end()
             ))
         });
     }

@@ -88,6 +88,43 @@ async fn the_greeter_runs_on_its_entry_args() {
     assert_eq!(server.request_count(), 2, "nothing more was asked of the server");
 }
 
+/// `compatible_models` is checked wherever the project's agents run on a chosen model: `chat`
+/// (and `mcp`, `restate serve`) as `run`, before anything is asked of the model.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_command_checks_compatible_models() {
+    let server = server(vec![Reply::text("Welcome!")]).await;
+    let mut chat = llm_do(&server);
+    chat.env("LLM_DO_MODEL", "local:smollm2").arg("chat").arg(fixtures().join("greeter"));
+    let out = output_with_stdin(&mut chat, "Hello, I am Di\n");
+    assert_eq!((code(&out), stdout(&out).as_str()), (2, ""));
+    let err = stderr(&out);
+    assert!(
+        err.contains("greeter/main.agent:5:3: error: the model `local:smollm2` does not match `compatible_models` of `main` (expected a model matching `openai:*`"),
+        "{err}"
+    );
+    let mut mcp = llm_do(&server);
+    mcp.args(["mcp", "--model", "local:smollm2"]).arg(fixtures().join("greeter"));
+    let out = output_with_stdin(&mut mcp, "");
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("does not match `compatible_models` of `main`"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(server.request_count(), 0, "nothing was asked of the server");
+    // Nothing configured: the embedded default model is the chosen one, and is checked too.
+    let mut run = command(BIN, None);
+    run.arg("run").arg(fixtures().join("greeter"));
+    let out = output(&mut run);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("the model `local:smollm2` does not match"), "{}", stderr(&out));
+
+    // A compatible model chats.
+    let out =
+        output_with_stdin(llm_do(&server).arg("chat").arg(fixtures().join("greeter")), "Hi\n");
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "Welcome!\n"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_under_prompt_mode_without_a_terminal_exits_3_and_writes_nothing() {
     let dir = copy("notes");
@@ -110,6 +147,12 @@ async fn a_write_under_prompt_mode_without_a_terminal_exits_3_and_writes_nothing
         err.contains("the call to `write_file` (asked by `main` at depth 2) needs approval"),
         "{err}"
     );
+    // The remedy is one a project.json project can use: it has no llm-do.toml.
+    assert!(
+        err.contains(r#"set "approval_mode": "approve_all" in the "runtime" of project.json"#),
+        "{err}"
+    );
+    assert!(!err.contains("llm-do.toml"), "{err}");
     let result: Value = serde_json::from_str(stdout(&out).trim()).expect("one JSON object");
     assert_eq!(result["ok"], false);
     assert_eq!(std::fs::read_to_string(&reminders).unwrap(), "- buy stamps\n", "not written");
@@ -123,7 +166,9 @@ async fn a_write_under_prompt_mode_without_a_terminal_exits_3_and_writes_nothing
     assert!(std::fs::read_to_string(&reminders).unwrap().contains("water the ferns"));
 }
 
-/// `reject_all`, `return_permission_errors` and `allow_cli_input: false` of project.json.
+/// `reject_all`, `return_permission_errors` and `allow_cli_input: false` of project.json. As
+/// upstream, a denied call ends the run (exit 3) unless `return_permission_errors` is true:
+/// then the model is told and the run goes on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runtime_settings_of_the_manifest_are_honoured() {
     let script = || {
@@ -132,9 +177,10 @@ async fn runtime_settings_of_the_manifest_are_honoured() {
             Reply::text("Could not store it."),
         ]
     };
-    for runtime in [
-        r#"{"approval_mode": "reject_all"}"#,
-        r#"{"approval_mode": "prompt", "return_permission_errors": true}"#,
+    for (runtime, told) in [
+        (r#"{"approval_mode": "reject_all"}"#, false),
+        (r#"{"approval_mode": "reject_all", "return_permission_errors": true}"#, true),
+        (r#"{"approval_mode": "prompt", "return_permission_errors": true}"#, true),
     ] {
         let dir = copy("notes");
         let manifest = format!(
@@ -143,15 +189,41 @@ async fn runtime_settings_of_the_manifest_are_honoured() {
         std::fs::write(dir.path().join("project.json"), manifest).unwrap();
         let server = server(script()).await;
         let out = output(llm_do(&server).arg("run").arg(dir.path()));
-        assert_eq!((code(&out), stdout(&out).as_str()), (0, "Could not store it.\n"), "{runtime}");
-        let told = messages(&server, 1).last().unwrap().to_string();
-        assert!(told.contains("permission denied"), "{runtime}: {told}");
+        if told {
+            assert_eq!(
+                (code(&out), stdout(&out).as_str()),
+                (0, "Could not store it.\n"),
+                "{runtime}"
+            );
+            let told = messages(&server, 1).last().unwrap().to_string();
+            assert!(told.contains("permission denied"), "{runtime}: {told}");
+        } else {
+            assert_eq!((code(&out), stdout(&out).as_str()), (3, ""), "{runtime}");
+            assert!(
+                stderr(&out).contains("call to `write_file` was denied"),
+                "{runtime}: {}",
+                stderr(&out)
+            );
+            assert!(stderr(&out).contains("the run was aborted"), "{}", stderr(&out));
+            assert_eq!(server.request_count(), 1, "{runtime}: the model was not asked again");
+        }
         let reminders = dir.path().join("notes/reminders.txt");
         assert_eq!(std::fs::read_to_string(reminders).unwrap(), "- buy stamps\n");
 
         let out = output(llm_do(&server).arg("run").arg(dir.path()).arg("other input"));
         assert_eq!(code(&out), 2);
         assert!(stderr(&out).contains("allow_cli_input: false"), "{}", stderr(&out));
+
+        // `llm-do chat` without a terminal decides the same way.
+        let server = self::server(script()).await;
+        let out = output_with_stdin(llm_do(&server).arg("chat").arg(dir.path()), "Milk\n");
+        if told {
+            assert_eq!((code(&out), stdout(&out).as_str()), (0, "Could not store it.\n"));
+            let told = messages(&server, 1).last().unwrap().to_string();
+            assert!(told.contains("permission denied"), "chat, {runtime}: {told}");
+        } else {
+            assert_eq!(server.request_count(), 1, "chat, {runtime}: {}", stderr(&out));
+        }
     }
 }
 
@@ -161,20 +233,27 @@ async fn the_readonly_shell_analyser_runs_commands_in_the_current_directory() {
         Reply::tool_call("shell", json!({"command": "grep -c apples inventory.txt"})),
         Reply::tool_call("shell", json!({"command": "cat inventory.txt | wc -l"})),
         Reply::tool_call("shell", json!({"command": "rm inventory.txt"})),
-        Reply::text("Two lines mention apples."),
+        Reply::text("never asked for"),
     ])
     .await;
     let analyser = fixtures().join("analyser");
     let out = output(llm_do(&server).current_dir(&analyser).args(["run", "."]));
-    assert_eq!((code(&out), stdout(&out).as_str()), (0, "Two lines mention apples.\n"));
+    // An unlisted command is denied, and a denial ends the run (as upstream, without
+    // `return_permission_errors`).
+    assert_eq!((code(&out), stdout(&out).as_str()), (3, ""));
+    assert!(
+        stderr(&out).contains("call to `shell` was denied by rule shell → deny (no shell rule allows this command (default deny)); the run was aborted"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(server.request_count(), 3, "the model was not asked after the denial");
     let result = |request: usize| messages(&server, request).last().unwrap().to_string();
     assert!(result(1).contains(r#"\"stdout\":\"2\\n\""#), "{}", result(1));
     assert!(
         result(2).contains("`|` (a pipe or `||`)"),
-        "metacharacters are refused: {}",
+        "metacharacters are refused, and the model is told: {}",
         result(2)
     );
-    assert!(result(3).contains("denied"), "unlisted commands are refused: {}", result(3));
     assert!(analyser.join("inventory.txt").exists());
 }
 
@@ -214,6 +293,121 @@ async fn an_agent_delegates_to_another() {
     let listed: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(listed["entry"], "editor");
     assert_eq!(listed["callables"][0]["source"], "editor.agent");
+}
+
+/// `agent_attachments_require_approval`: a call of an agent that carries attachments needs
+/// approval (here: none can be asked, so the run ends with exit 3); one without runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_with_attachments_asks_when_the_manifest_says_so() {
+    let dir = copy("delegation");
+    std::fs::write(dir.path().join("claim.txt"), "The moon is made of cheese.").unwrap();
+    std::fs::write(
+        dir.path().join("project.json"),
+        r#"{"version": 1, "runtime": {"approval_mode": "prompt", "agent_attachments_require_approval": true}, "entry": {"agent": "editor"}, "agent_files": ["editor.agent", "fact_checker.agent"]}"#,
+    )
+    .unwrap();
+    let server = server(vec![
+        Reply::tool_call(
+            "fact_checker",
+            json!({"input": "Check it.", "attachments": ["claim.txt"]}),
+        ),
+        Reply::tool_call("fact_checker", json!({"input": "The moon is made of cheese."})),
+        Reply::text("False: the moon is rock."),
+        Reply::text("The moon is made of rock."),
+    ])
+    .await;
+    let out = output(llm_do(&server).arg("run").arg(dir.path()).arg("Check the claim."));
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("the call to `fact_checker` (asked by `editor` at depth 2) needs approval"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(server.request_count(), 1, "the fact checker did not run");
+    let out = output(llm_do(&server).arg("run").arg(dir.path()).arg("The moon is made of cheese."));
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "The moon is made of rock.\n"));
+}
+
+/// `runtime.max_depth` counts agent calls only, as upstream: with 1 the entry agent uses its
+/// tools, but cannot call another agent; with 2 it can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_depth_counts_agents_not_tools() {
+    let notes = copy("notes");
+    std::fs::write(
+        notes.path().join("project.json"),
+        r#"{"version": 1, "runtime": {"approval_mode": "approve_all", "max_depth": 1}, "entry": {"agent": "main", "args": {"input": "Remember the milk"}}, "agent_files": ["main.agent"]}"#,
+    )
+    .unwrap();
+    let server = self::server(vec![
+        Reply::tool_call("read_file", json!({"path": "notes/reminders.txt"})),
+        Reply::text("Read them."),
+    ])
+    .await;
+    let out = output(llm_do(&server).arg("run").arg(notes.path()));
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "Read them.\n"), "{}", stderr(&out));
+    assert!(messages(&server, 1).last().unwrap().to_string().contains("buy stamps"));
+
+    let delegation = copy("delegation");
+    let manifest = |depth: u32| {
+        format!(
+            r#"{{"version": 1, "runtime": {{"approval_mode": "approve_all", "max_depth": {depth}}}, "entry": {{"agent": "editor"}}, "agent_files": ["editor.agent", "fact_checker.agent"]}}"#
+        )
+    };
+    std::fs::write(delegation.path().join("project.json"), manifest(1)).unwrap();
+    let server = self::server(vec![
+        Reply::tool_call("fact_checker", json!({"input": "Water is wet."})),
+        Reply::text("Could not check."),
+    ])
+    .await;
+    let out = output(llm_do(&server).arg("run").arg(delegation.path()).arg("Water is wet."));
+    // The calling model is told (upstream: the run fails; see docs/migrating-from-python.md).
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "Could not check.\n"));
+    let told = messages(&server, 1).last().unwrap().to_string();
+    assert!(
+        told.contains("call to `fact_checker` would run at depth 2, deeper than max_depth = 1"),
+        "{told}"
+    );
+    assert_eq!(server.request_count(), 2, "the fact checker did not run");
+    std::fs::write(delegation.path().join("project.json"), manifest(2)).unwrap();
+    let server = self::server(vec![
+        Reply::tool_call("fact_checker", json!({"input": "Water is wet."})),
+        Reply::text("True."),
+        Reply::text("Water is wet."),
+    ])
+    .await;
+    let out = output(llm_do(&server).arg("run").arg(delegation.path()).arg("Water is wet."));
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "Water is wet.\n"), "{}", stderr(&out));
+}
+
+/// `filesystem_project` and `filesystem_cwd` are one toolset when the current directory is the
+/// project, however the command line names it (`.`, `../NAME`, an absolute path); elsewhere
+/// they differ and `check` says so.
+#[test]
+fn the_project_directory_is_the_same_root_however_it_is_named() {
+    let dir = project(&[
+        (
+            "project.json",
+            r#"{"version": 1, "runtime": {}, "entry": {"agent": "main"}, "agent_files": ["main.agent", "reader.agent"]}"#,
+        ),
+        ("main.agent", "---\nname: main\ntoolsets: [filesystem_cwd, reader]\n---\nGo.\n"),
+        ("reader.agent", "---\nname: reader\ntoolsets: [filesystem_project]\n---\nRead.\n"),
+    ]);
+    let name = dir.path().file_name().unwrap().to_str().unwrap().to_owned();
+    for target in [".".to_owned(), format!("../{name}"), dir.path().display().to_string()] {
+        let out = output(command(BIN, None).current_dir(dir.path()).args(["check", &target]));
+        assert_eq!(code(&out), 0, "check {target}: {}", stderr(&out));
+    }
+    let out =
+        output(command(BIN, None).current_dir(dir.path().parent().unwrap()).args(["check", &name]));
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains(
+            "error: the `filesystem` toolset is configured differently by another worker"
+        ),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -96,11 +96,23 @@ pub struct Limits {
     /// whether it is allowed, denied or fails). Default: unlimited.
     #[serde(default)]
     pub max_tool_calls: Option<u64>,
+    /// Whether a tool (a call that is not a worker) may run one level past `max_depth`, so that
+    /// the limit counts nested *worker* calls and a worker at `max_depth` can still use its
+    /// tools — the Python llm-do's `max_depth`, which counts agent calls only. Default `false`:
+    /// every call counts.
+    #[serde(default)]
+    pub tools_past_max_depth: bool,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_depth: 5, max_requests: None, max_total_tokens: None, max_tool_calls: None }
+        Self {
+            max_depth: 5,
+            max_requests: None,
+            max_total_tokens: None,
+            max_tool_calls: None,
+            tools_past_max_depth: false,
+        }
     }
 }
 

@@ -23,7 +23,7 @@ use crate::yaml::{Kind, Node};
 use llm_do_core::attachment::attachment_schema;
 use llm_do_tools::shell::ShellRule;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The extension of agent files.
 pub const AGENT_EXTENSION: &str = "agent";
@@ -140,7 +140,7 @@ pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>,
     worker.agent_file = true;
     worker.input = default_agent_input_schema();
     let instructions = split.body.trim().to_owned();
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let cwd = crate::source::absolute_dir(Path::new("."));
     let mut model_pos = None;
     let mut input_schema = false;
     for (key_node, value) in &entries {

@@ -43,7 +43,7 @@
 
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::rules::{RULE_KEYS, RuleSpec};
-use llm_do_core::approval::Rule;
+use llm_do_core::approval::{OnDenied, Rule};
 use llm_do_core::attachment::{InputCapabilities, PdfSupport};
 use llm_do_core::{Limits, ModelRef, RuntimeBuilder};
 use serde::Deserialize;
@@ -242,16 +242,43 @@ pub struct ProjectConfig {
     /// `allow_cli_input` of `project.json` (default `true`): `false` refuses input given on the
     /// command line, so a run always uses `entry_args`.
     pub allow_cli_input: bool,
-    /// `runtime.return_permission_errors` of `project.json` (default `false`): with
-    /// `approval_mode: prompt` and no terminal to ask on, a call that needs approval is denied
-    /// and the model told, instead of ending the run.
+    /// `runtime.return_permission_errors` of `project.json` (default `false`): `true` tells the
+    /// model of a denied call instead of ending the run (see [`on_denied`](Self::on_denied)),
+    /// also with `approval_mode: prompt` and no terminal to ask on.
     pub return_permission_errors: bool,
+    /// What a denied call does, when the configuration says
+    /// ([`Project::register`](crate::Project::register) sets it): a `project.json` ends the run
+    /// ([`OnDenied::Abort`]) unless `return_permission_errors` is true
+    /// ([`OnDenied::ToolResult`]), as the Python llm-do does; `llm-do.toml` says nothing
+    /// (`None`: the runtime builder's setting stays, by default the model is told).
+    pub on_denied: Option<OnDenied>,
+    /// Whether `max_depth` counts worker calls only, a tool running one level past it
+    /// ([`Limits::tools_past_max_depth`]): `true` for a `project.json` (upstream's `max_depth`
+    /// counts agent calls), `false` for `llm-do.toml` (every call counts).
+    pub tools_past_max_depth: bool,
     /// The configuration file read (`llm-do.toml` or `project.json`), if any.
     pub(crate) source: Option<std::path::PathBuf>,
     /// `[mcp.NAME]`: the MCP servers whose tools join the name space, by name.
     pub mcp: BTreeMap<String, McpServerConfig>,
     pub(crate) entry_pos: Pos,
     pub(crate) entry_args_pos: Pos,
+}
+
+impl ProjectConfig {
+    /// The configuration file read (`llm-do.toml` or `project.json`), if any.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("llm-do.toml"), "max_depth = 2\n")?;
+    /// let config = llm_do_project::Project::read_config(dir.path())?;
+    /// assert_eq!(config.source(), Some(dir.path().join("llm-do.toml").as_path()));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn source(&self) -> Option<&Path> {
+        self.source.as_deref()
+    }
 }
 
 impl Default for ProjectConfig {
@@ -267,6 +294,8 @@ impl Default for ProjectConfig {
             entry_args: None,
             allow_cli_input: true,
             return_permission_errors: false,
+            on_denied: None,
+            tools_past_max_depth: false,
             source: None,
             mcp: BTreeMap::new(),
             entry_pos: Pos::START,

@@ -18,7 +18,7 @@ use crate::config::{ApprovalMode, ProjectConfig};
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::json;
 use crate::yaml::{Kind, Node};
-use llm_do_core::approval::Verdict;
+use llm_do_core::approval::{OnDenied, Verdict};
 use std::path::{Path, PathBuf};
 
 /// The name of the Python llm-do's manifest.
@@ -55,6 +55,10 @@ pub(crate) struct Manifest {
     /// `runtime.agent_calls_require_approval` (`Ask`) and `agent_approval_overrides`.
     pub(crate) agent_calls: Option<Verdict>,
     pub(crate) agent_overrides: Vec<(String, Verdict, Pos)>,
+    /// `runtime.agent_attachments_require_approval`, and the overrides'
+    /// `attachments_require_approval`.
+    pub(crate) agent_attachments: bool,
+    pub(crate) attachment_overrides: Vec<(String, bool, Pos)>,
 }
 
 fn one_of(keys: &[&str]) -> String {
@@ -150,7 +154,15 @@ pub(crate) fn parse(
     dir: &Path,
     text: &str,
 ) -> (ProjectConfig, Manifest, Vec<Diagnostic>) {
-    let mut config = ProjectConfig { source: Some(file.to_owned()), ..ProjectConfig::default() };
+    // Upstream, a denied call raises a permission error that ends the run, unless
+    // `return_permission_errors` turns it into the tool's result.
+    let mut config = ProjectConfig {
+        source: Some(file.to_owned()),
+        on_denied: Some(OnDenied::Abort),
+        // Upstream's `max_depth` (default 5) counts nested agent calls, not tool calls.
+        tools_past_max_depth: true,
+        ..ProjectConfig::default()
+    };
     let mut manifest = Manifest::default();
     let mut r = Reader { file, diagnostics: Vec::new() };
     let root = match json::parse(text) {
@@ -253,6 +265,8 @@ fn runtime(r: &mut Reader<'_>, node: &Node, config: &mut ProjectConfig, manifest
             "return_permission_errors" => {
                 if let Some(b) = r.bool(key, value) {
                     config.return_permission_errors = b;
+                    config.on_denied =
+                        Some(if b { OnDenied::ToolResult } else { OnDenied::Abort });
                 }
             }
             "agent_calls_require_approval" => {
@@ -260,10 +274,10 @@ fn runtime(r: &mut Reader<'_>, node: &Node, config: &mut ProjectConfig, manifest
                     manifest.agent_calls = Some(Verdict::Ask);
                 }
             }
-            // No call carries attachments here (they are not supported), so the setting never
-            // applies; it is accepted either way.
             "agent_attachments_require_approval" => {
-                r.bool(key, value);
+                if let Some(b) = r.bool(key, value) {
+                    manifest.agent_attachments = b;
+                }
             }
             "agent_approval_overrides" => {
                 for (agent, settings) in r.object("`agent_approval_overrides`", value, &[]) {
@@ -272,6 +286,8 @@ fn runtime(r: &mut Reader<'_>, node: &Node, config: &mut ProjectConfig, manifest
                         if k == "calls_require_approval" {
                             let verdict = if b { Verdict::Ask } else { Verdict::Allow };
                             manifest.agent_overrides.push((agent.to_owned(), verdict, v.pos));
+                        } else {
+                            manifest.attachment_overrides.push((agent.to_owned(), b, v.pos));
                         }
                     }
                 }

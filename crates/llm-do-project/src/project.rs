@@ -9,7 +9,7 @@ use crate::check;
 use crate::config::{self, ApprovalMode, Budget, ProjectConfig};
 use crate::diagnostic::{Diagnostic, Diagnostics, Pos};
 use crate::python;
-use crate::source::{files_with, read, read_config};
+use crate::source::{absolute_dir, files_with, read, read_config};
 use crate::toolset::{FilesystemOptions, ShellOptions, ToolEntry};
 use crate::worker_file::{self, WorkerFile};
 use llm_do_core::approval::{ApprovalPolicy, ApproveAll, DenyAll};
@@ -116,6 +116,9 @@ impl Project {
         }
         let mut diagnostics = Vec::new();
         let (config, manifest) = read_config(dir, &mut diagnostics);
+        // Toolset roots are resolved against the absolute project directory (diagnostics keep
+        // the paths as they were given).
+        let base = absolute_dir(dir);
         let mut workers = Vec::new();
         let agent_paths = match &manifest {
             Some(m) => Ok(m.agent_files.iter().map(|(p, _)| p.clone()).collect()),
@@ -138,9 +141,9 @@ impl Project {
                     match read(&path) {
                         Ok(text) => {
                             let (worker, d) = if is_agent {
-                                agent_file::parse(&path, dir, &text)
+                                agent_file::parse(&path, &base, &text)
                             } else {
-                                worker_file::parse(&path, dir, &text)
+                                worker_file::parse(&path, &base, &text)
                             };
                             diagnostics.extend(d);
                             workers.extend(worker);
@@ -253,13 +256,16 @@ impl Project {
     /// Registers the project into a runtime: every file worker (a `CallableSpec` whose tools are
     /// referenced by name, resolved when called, so file workers call the host's Rust tools and
     /// Rust code calls file workers by name), the built-in toolsets with their options, and
-    /// from `llm-do.toml` the default model, the depth limit, the run budgets (`[budget]`, else
+    /// from `llm-do.toml` the default model, the depth limit (a `project.json`'s counting
+    /// worker calls only: [`ProjectConfig::tools_past_max_depth`]), the run budgets (`[budget]`, else
     /// [`DEFAULT_MAX_REQUESTS`](config::DEFAULT_MAX_REQUESTS) requests and
     /// [`DEFAULT_MAX_TOOL_CALLS`](config::DEFAULT_MAX_TOOL_CALLS) tool calls), the approval policy
     /// ([`approval_policy`](Self::approval_policy) of an empty policy: this *replaces* a policy
     /// set on `builder` before) and the approval mode (`approve_all` / `deny_all` set the
-    /// approver; `prompt` leaves it to the host), and an attachment loader confined to the
-    /// project root (for inputs with `format: attachment`).
+    /// approver; `prompt` leaves it to the host), what a denied call does
+    /// ([`ProjectConfig::on_denied`]: a `project.json` project's run ends unless
+    /// `return_permission_errors`), and an attachment loader confined to the project root (for
+    /// inputs with `format: attachment`).
     ///
     /// The environment's model (`LLM_DO_MODEL`, which `llm_do::setup` passes to
     /// [`RuntimeBuilder::env_model`]) still takes precedence over the project's default model;
@@ -288,8 +294,14 @@ impl Project {
         if let Some(depth) = self.config.max_depth {
             b = b.max_depth(depth);
         }
+        if self.config.tools_past_max_depth {
+            b = b.tools_past_max_depth(true);
+        }
         b = self.config.budget.or(default_budget()).apply(b);
         b = b.approval_policy(self.approval_policy(ApprovalPolicy::new()));
+        if let Some(on_denied) = self.config.on_denied {
+            b = b.on_denied(on_denied);
+        }
         // Attachment paths given to workers (`format: attachment` inputs) are read beneath the
         // project root, with the filesystem toolset's confinement.
         if let Ok(files) = AttachmentFiles::new(&self.root) {

@@ -9,38 +9,74 @@ use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::toolset::ToolEntry;
 use crate::worker_file::WorkerFile;
 use llm_do_core::Registry;
+use llm_do_core::approval::{Pattern, Rule, Verdict};
 use std::collections::BTreeSet;
 use std::path::Path;
 
-/// Applies `agent_calls_require_approval` and `agent_approval_overrides` to the agents.
+/// Applies `agent_calls_require_approval`, `agent_attachments_require_approval` and
+/// `agent_approval_overrides` to the agents (the global settings to `.agent` files, an
+/// override to the agent or worker it names).
 pub(crate) fn agent_approvals(
     manifest: &Manifest,
     config: &ProjectConfig,
     workers: &mut [WorkerFile],
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for w in workers.iter_mut().filter(|w| w.agent_file) {
-        if manifest.agent_calls.is_some() {
-            w.approval = manifest.agent_calls;
+    let file = config.source.clone().unwrap_or_else(|| MANIFEST_FILE.into());
+    let named = manifest.agent_overrides.iter().map(|(name, _, pos)| (name, pos));
+    let named = named.chain(manifest.attachment_overrides.iter().map(|(name, _, pos)| (name, pos)));
+    for (name, pos) in named {
+        if !workers.iter().any(|w| &w.name == name) {
+            out.push(
+                Diagnostic::at(&file, *pos, format!("`{name}` is not an agent of this project"))
+                    .expected("the name of an agent or worker of the project"),
+            );
         }
     }
-    for (name, verdict, pos) in &manifest.agent_overrides {
-        match workers.iter_mut().find(|w| &w.name == name) {
-            Some(w) => w.approval = Some(*verdict),
-            None => {
-                let file = config.source.clone().unwrap_or_else(|| MANIFEST_FILE.into());
-                out.push(
-                    Diagnostic::at(
-                        &file,
-                        *pos,
-                        format!("`{name}` is not an agent of this project"),
-                    )
-                    .expected("the name of an agent or worker of the project"),
-                );
-            }
+    for w in workers.iter_mut() {
+        let calls = override_for(&manifest.agent_overrides, &w.name)
+            .or(manifest.agent_calls.filter(|_| w.agent_file));
+        if calls.is_some() {
+            w.approval = calls;
+        }
+        let attachments = override_for(&manifest.attachment_overrides, &w.name)
+            .unwrap_or(manifest.agent_attachments && w.agent_file);
+        if attachments {
+            let rules = attachment_rules(&w.name, &w.input);
+            w.rules.extend(rules);
         }
     }
     out
+}
+
+/// The setting an `agent_approval_overrides` entry gives `name`, if any.
+fn override_for<T: Copy>(overrides: &[(String, T, Pos)], name: &str) -> Option<T> {
+    overrides.iter().rev().find(|(n, _, _)| n == name).map(|(_, value, _)| *value)
+}
+
+/// The rules that make a call of `agent` ask when it carries attachments: one per attachment
+/// parameter of its input schema, matching a parameter holding an attachment (`/NAME`) or a
+/// list with at least one (`/NAME/0`). They come before the agent's declared approval
+/// (`calls_require_approval`), as upstream checks attachments whatever that says.
+fn attachment_rules(agent: &str, input: &serde_json::Value) -> Vec<Rule> {
+    let Some(properties) = input.get("properties").and_then(serde_json::Value::as_object) else {
+        return Vec::new();
+    };
+    let reason = "the call carries attachments (attachments_require_approval in project.json)";
+    let mut rules = Vec::new();
+    for (name, schema) in properties {
+        if !llm_do_core::attachment::is_attachment_schema(schema) {
+            continue;
+        }
+        let escaped = name.replace('~', "~0").replace('/', "~1");
+        for pointer in [format!("/{escaped}"), format!("/{escaped}/0")] {
+            // Agent names are valid tool-name globs (letters, digits, `_`, `-`).
+            if let Ok(rule) = Rule::new(agent, Verdict::Ask) {
+                rules.push(rule.arg(pointer, Pattern::prefix("")).reason(reason));
+            }
+        }
+    }
+    rules
 }
 
 /// Resolves the `tools` and `toolsets` names of agents: project workers, built-in tools, and

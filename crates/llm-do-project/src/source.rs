@@ -25,6 +25,16 @@ pub(crate) fn files_with(dir: &Path, ext: &str) -> Result<Vec<PathBuf>, Diagnost
     Ok(paths)
 }
 
+/// `dir` as an absolute path with symbolic links and `.`/`..` resolved (as the current directory
+/// is), for toolset roots: so that a project named `.`, `../NAME` or by its full path gives the
+/// same roots, and `filesystem_project` equals `filesystem_cwd` when the current directory is
+/// the project. `dir` as given if it cannot be resolved (it is then reported where it is used).
+pub(crate) fn absolute_dir(dir: &Path) -> PathBuf {
+    std::fs::canonicalize(dir)
+        .or_else(|_| std::path::absolute(dir))
+        .unwrap_or_else(|_| dir.to_owned())
+}
+
 /// Reads `llm-do.toml` or `project.json` (not both), if there is one.
 pub(crate) fn read_config(
     dir: &Path,

@@ -193,3 +193,83 @@ fn broken_json_is_located() {
     let errors = Project::load(dir.path()).unwrap_err().to_string();
     assert!(errors.contains("project.json:4:1: error: invalid JSON: trailing comma"), "{errors}");
 }
+
+/// `agent_attachments_require_approval` and the per-agent `attachments_require_approval`: a
+/// call of an agent that carries attachments asks; one without attachments does not.
+#[test]
+fn calls_with_attachments_ask_when_the_manifest_says_so() {
+    use llm_do_core::approval::ApprovalPolicy;
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write(
+        "project.json",
+        r#"{"version": 1, "runtime": {"agent_attachments_require_approval": true, "agent_approval_overrides": {"quiet": {"attachments_require_approval": false}, "strict": {"calls_require_approval": false, "attachments_require_approval": true}}}, "entry": {"agent": "main"}, "agent_files": ["main.agent", "reader.agent", "quiet.agent", "strict.agent"]}"#,
+    );
+    write("main.agent", "---\nname: main\ntoolsets: [reader, quiet, strict]\n---\nDelegate.\n");
+    for name in ["reader", "quiet", "strict"] {
+        write(&format!("{name}.agent"), &format!("---\nname: {name}\n---\nRead.\n"));
+    }
+    let project = Project::check(dir.path(), &Registry::default()).expect("valid");
+    let policy = project.approval_policy(ApprovalPolicy::new());
+    let verdict = |agent: &str, args: serde_json::Value| {
+        let declared = project.specs().find(|s| s.name() == agent).unwrap().approval();
+        policy.evaluate(agent, &args, declared).0
+    };
+    let with = json!({"input": "x", "attachments": ["report.pdf"]});
+    assert_eq!(verdict("reader", with.clone()), Verdict::Ask);
+    assert_eq!(verdict("reader", json!({"input": "x"})), Verdict::Allow);
+    assert_eq!(verdict("reader", json!({"input": "x", "attachments": []})), Verdict::Allow);
+    assert_eq!(verdict("quiet", with.clone()), Verdict::Allow, "its override says no");
+    assert_eq!(verdict("strict", with), Verdict::Ask);
+    assert_eq!(verdict("strict", json!({"input": "x"})), Verdict::Allow);
+
+    write(
+        "project.json",
+        r#"{"version": 1, "runtime": {"agent_approval_overrides": {"nobody": {"attachments_require_approval": true}}}, "entry": {"agent": "main"}, "agent_files": ["main.agent", "reader.agent", "quiet.agent", "strict.agent"]}"#,
+    );
+    let errors = Project::load(dir.path()).unwrap_err().to_string();
+    assert!(
+        errors.contains("project.json:1:100: error: `nobody` is not an agent of this project"),
+        "{errors}"
+    );
+}
+
+/// Refusals the fixtures do not reach: a `tools:` name only Python defines, `schema_in_ref`
+/// and `entry` in an agent file, `auth_mode: oauth_required`; each at its file:line:col.
+#[test]
+fn more_refusals_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write(
+        "project.json",
+        "{\n  \"version\": 1,\n  \"runtime\": {\"auth_mode\": \"oauth_required\"},\n  \"entry\": {\"agent\": \"main\"},\n  \"agent_files\": [\"main.agent\"],\n  \"python_files\": [\"tools.py\"]\n}\n",
+    );
+    write("tools.py", "def lookup_price(item: str) -> float:\n    return 1.0\n");
+    write(
+        "main.agent",
+        "---\nname: main\ntools:\n  - lookup_price\nschema_in_ref: schemas.py:Order\nentry: true\n---\nPrice the order.\n",
+    );
+    let errors = Project::check(dir.path(), &Registry::default()).unwrap_err();
+    let text = errors.to_string().replace(&format!("{}/", dir.path().display()), "");
+    for (at, what) in [
+        (
+            "project.json:3:28",
+            "`auth_mode: oauth_required` uses OAuth model credentials, which are not supported (expected `oauth_off`",
+        ),
+        (
+            "main.agent:4:5",
+            "the tool `lookup_price` is defined in Python (tools.py), which cannot run here (expected Rust tools of a host program: write them with #[tool], register them in a `Registry` (register it as `lookup_price`)",
+        ),
+        (
+            "main.agent:5:1",
+            "`schema_in_ref` is the old name of `input_model_ref` (expected `input_model_ref` with an inline JSON Schema)",
+        ),
+        (
+            "main.agent:6:1",
+            "an agent file cannot declare `entry` (expected the entry in project.json's `entry.agent`)",
+        ),
+    ] {
+        assert!(text.contains(&format!("{at}: error: {what}")), "{at}: {what}\n{text}");
+    }
+    assert_eq!(errors.to_string().lines().count(), 4, "{text}");
+}

@@ -74,6 +74,13 @@ impl ModelFlag {
     /// `builder` with the model as the default and every file worker of `project` re-made
     /// with it (`specs`, the list of what is registered, gets the new ones); `host` holds the
     /// MCP tools a worker's `server.*` entries stand for.
+    ///
+    /// Every command that runs a project's workers on a chosen model comes here (`run`,
+    /// `chat`, `mcp`, `restate serve`), after the project and the default providers are on
+    /// `builder`, so this is where agents that accept only some models (`compatible_models`)
+    /// are checked against the chosen one: `--model`, else the model `builder` gives workers
+    /// that name none (`LLM_DO_MODEL`, the project's `model`, the embedded default). `Err`
+    /// names each agent that refuses it, at its file:line:col.
     pub(crate) fn apply(
         &self,
         mut builder: RuntimeBuilder,
@@ -81,7 +88,15 @@ impl ModelFlag {
         host: &Registry,
         specs: &mut Vec<Arc<CallableSpec>>,
     ) -> Result<RuntimeBuilder, String> {
-        let Some(model) = self.checked()? else { return Ok(builder) };
+        let flag = self.checked()?;
+        if let Some(model) = flag.or(builder.chosen_model())
+            && let Err(diagnostics) = project.check_model(model)
+        {
+            return Err(format!(
+                "the model `{model}` is not compatible with the project:\n{diagnostics}"
+            ));
+        }
+        let Some(model) = flag else { return Ok(builder) };
         builder = builder.default_model(model.to_owned());
         for w in project.workers() {
             let mut w = w.clone();

@@ -119,23 +119,6 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
             format!("no worker or tool named `{entry}` (known: {})", names.join(", ")),
         );
     };
-    // Agents that accept only some models (`compatible_models`) are checked against the model
-    // this run gives workers that name none.
-    let chosen = args
-        .model
-        .model
-        .clone()
-        .or_else(|| std::env::var(llm_do::setup::MODEL_ENV).ok().filter(|m| !m.trim().is_empty()))
-        .or_else(|| project.config().model.clone());
-    if let Some(model) = &chosen
-        && let Err(diagnostics) = project.check_model(model)
-    {
-        crate::output::errln!("{}", crate::terminal::safe(&diagnostics.to_string()));
-        return not_started(
-            Some(&entry),
-            format!("the model `{model}` is not compatible with the project"),
-        );
-    }
     let input = match entry::input(&args, &spec, &project).and_then(|input| {
         let files = AttachmentFiles::new(project.root()).map_err(|e| e.to_string())?;
         attach::add_attachments(&spec, input, &args.attach, &files, &AttachmentLimits::default())
@@ -161,11 +144,8 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
         let stdin_tty = std::io::stdin().is_terminal() && args.input.as_deref() != Some("-");
         builder = if stdin_tty {
             builder.approver(TerminalApprover::new(display.clone()))
-        } else if project.config().return_permission_errors {
-            // project.json's `return_permission_errors`: the model is told, the run goes on.
-            builder.approver(DenyAll)
         } else {
-            builder.approver(HeadlessApprover)
+            builder.approver(HeadlessApprover::for_project(&project))
         };
     }
     let (builder, log) = match args.log.open(builder, &specs) {

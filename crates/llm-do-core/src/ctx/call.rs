@@ -156,8 +156,11 @@ impl Ctx {
     /// Creates the child context for a call of `spec`, enforcing the depth limit.
     fn enter(&self, spec: &Arc<CallableSpec>) -> Result<(Ctx, Arc<Frame>)> {
         let depth = self.depth() + 1;
-        let max_depth = self.limits().max_depth;
-        if depth > max_depth {
+        let limits = self.limits();
+        let max_depth = limits.max_depth;
+        // With `tools_past_max_depth`, only worker calls count against the limit.
+        let tool_allowance = u32::from(limits.tools_past_max_depth && !spec.kind().is_stochastic());
+        if depth > max_depth.saturating_add(tool_allowance) {
             let mut path = self.call_path();
             path.push(spec.name_arc());
             return Err(Error::DepthExceeded {

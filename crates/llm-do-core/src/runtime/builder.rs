@@ -213,6 +213,22 @@ impl RuntimeBuilder {
         self
     }
 
+    /// The model workers that name none will run on, as configured so far: the
+    /// [`env_model`](Self::env_model), else the [`default_model`](Self::default_model) — what
+    /// [`Runtime::default_model`](crate::Runtime::default_model) says once built. For checks
+    /// that must see the model before the runtime exists (a project's `compatible_models`).
+    ///
+    /// ```
+    /// let b = llm_do_core::Runtime::builder().default_model("b:y");
+    /// assert_eq!(b.chosen_model(), Some("b:y"));
+    /// let b = b.env_model(Some("a:x".into()));
+    /// assert_eq!(b.chosen_model(), Some("a:x"));
+    /// assert_eq!(b.build().default_model(), Some("a:x"));
+    /// ```
+    pub fn chosen_model(&self) -> Option<&str> {
+        self.env_model.as_deref().or(self.default_model.as_deref())
+    }
+
     /// Forgets the [`env_model`](Self::env_model), so that only the program decides (tests
     /// that must not depend on the user's `LLM_DO_MODEL`).
     ///
@@ -253,6 +269,27 @@ impl RuntimeBuilder {
     /// ```
     pub fn max_total_tokens(mut self, tokens: u64) -> Self {
         self.limits.max_total_tokens = Some(tokens);
+        self
+    }
+
+    /// Lets a tool run one level past [`max_depth`](Self::max_depth), so that the limit counts
+    /// nested worker calls only ([`Limits::tools_past_max_depth`]): how the Python llm-do
+    /// counts its `max_depth`.
+    ///
+    /// ```
+    /// use llm_do_core::{Error, Runtime, ToolSpecBuilder, WorkerSpecBuilder};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let now = ToolSpecBuilder::new("now").handler(|_, _| async { Ok(serde_json::json!(12)) }).build();
+    /// let w = WorkerSpecBuilder::new("w").prompt("Hi").build().unwrap();
+    /// let rt = Runtime::builder().register(now).register(w).max_depth(0).tools_past_max_depth(true).build();
+    /// assert_eq!(rt.ctx().call_value("now", serde_json::json!({})).await.unwrap(), 12);
+    /// let err = rt.ctx().call_value("w", serde_json::json!({})).await.unwrap_err();
+    /// assert!(matches!(err, Error::DepthExceeded { depth: 1, max_depth: 0, .. }));
+    /// # }
+    /// ```
+    pub fn tools_past_max_depth(mut self, allowed: bool) -> Self {
+        self.limits.tools_past_max_depth = allowed;
         self
     }
 
@@ -440,6 +477,7 @@ impl RuntimeBuilder {
     }
 
     fn assemble(self) -> (Runtime, Vec<String>) {
+        let fallback_model = self.chosen_model().map(Fallback::parse);
         let mut registry = Registry::default();
         let mut duplicates = Vec::new();
         for spec in &self.explicit {
@@ -473,7 +511,7 @@ impl RuntimeBuilder {
             providers: self.providers,
             unavailable: self.unavailable,
             model_override: self.model_override,
-            fallback_model: self.env_model.or(self.default_model).map(|m| Fallback::parse(&m)),
+            fallback_model,
             limits: self.limits,
             subscribers: self.subscribers,
             gate: Gate::new(

@@ -19,7 +19,9 @@ pub(crate) fn list(items: &[&str]) -> String {
 
 /// Collects the diagnostics of one file.
 pub(crate) struct Parser<'a> {
+    /// The file, as the project directory was named (diagnostics show it).
     pub(crate) file: &'a Path,
+    /// The project directory, absolute: toolset roots are resolved against it.
     pub(crate) dir: &'a Path,
     pub(crate) diagnostics: Vec<Diagnostic>,
 }

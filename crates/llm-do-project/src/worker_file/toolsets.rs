@@ -21,14 +21,16 @@ impl Parser<'_> {
             .components()
             .filter(|c| !matches!(c, std::path::Component::CurDir))
             .collect();
-        let path = self.dir.join(relative);
+        let path = self.dir.join(&relative);
         if path.is_dir() {
             return Some(path);
         }
         let pos = node.map_or(Pos::START, |n| n.pos);
+        // Shown beside the file, as the project directory was named.
+        let shown = self.file.with_file_name(&relative);
         self.error(
             pos,
-            format!("`{}` is not a directory", path.display()),
+            format!("`{}` is not a directory", shown.display()),
             "an existing directory, relative to the project directory",
         );
         None
