@@ -91,6 +91,8 @@ async fn refused_attachments_are_usage_errors_and_send_nothing() {
     let cases = [
         ("../outside.pdf", "attachment path refused"),
         ("/etc/hostname", "attachment path refused"),
+        // Shown whole: a path ending in `passwd` is not a key/value secret.
+        ("/etc/passwd", "--attach /etc/passwd: attachment path refused"),
         ("big.pdf", "attachment too large"),
         ("data.bin", "unsupported attachment type"),
         ("nowhere.pdf", "attachment cannot be read"),
