@@ -58,18 +58,15 @@ pub(crate) fn earlier_turns(
     messages
         .into_iter()
         .map(|message| match message {
-            Message::UserParts { parts } => {
-                let parts = parts
+            Message::UserParts { parts } => attachment::user_message_of(
+                parts
                     .into_iter()
                     .map(|part| match part {
                         ContentPart::Attachment(a) => earlier_part(a, capabilities, model, limits),
                         text => text,
                     })
-                    .collect();
-                // Only text and parts the model takes are left: lowering cannot fail.
-                attachment::lower(parts, capabilities, model, limits)
-                    .unwrap_or_else(|e| Message::user(e.to_string()))
-            }
+                    .collect(),
+            ),
             other => other,
         })
         .collect()
@@ -85,10 +82,8 @@ fn earlier_part(
     if a.bytes().is_none() && a.source_url().is_none() {
         return ContentPart::text(format!("{} not available]", placeholder(&a)));
     }
-    match attachment::lower(vec![ContentPart::Attachment(a.clone())], capabilities, model, limits) {
-        Ok(Message::UserParts { .. }) => ContentPart::Attachment(a),
-        Ok(Message::User { content }) => ContentPart::text(content),
-        Ok(_) => ContentPart::Attachment(a),
+    match attachment::lower_one(a.clone(), capabilities, model, limits) {
+        Ok(part) => part,
         Err(e) => ContentPart::text(format!("{} not shown: {e}]", placeholder(&a))),
     }
 }
