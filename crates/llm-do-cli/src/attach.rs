@@ -5,7 +5,8 @@
 //! like the filesystem toolset) before the run starts, so a refused path, an over-size file,
 //! an unsupported type is a usage error and no request is sent. The files fill the worker's
 //! one attachment parameter (`format: attachment` in its input schema): a list takes them
-//! all, a single one takes exactly one.
+//! all, a single one takes exactly one. A worker whose only required parameter is that one
+//! needs no input text (`llm-do run PROJECT --worker evaluate_deck --attach deck.pdf`).
 
 use llm_do::CallableSpec;
 use llm_do::attachment::{AttachmentLimits, AttachmentLoader, is_attachment_schema};
@@ -79,6 +80,13 @@ pub(crate) fn add_attachments(
             };
             match target {
                 Some(target) => Map::from_iter([(target.to_owned(), Value::String(text))]),
+                None if others.is_empty() => {
+                    return Err(format!(
+                        "`{}` takes no input besides its attachment `{name}`, which --attach \
+                         fills: leave out the input text",
+                        spec.name()
+                    ));
+                }
                 None => {
                     return Err(format!(
                         "`{}` takes {} parameters besides `{name}`: pass them as --input-json",

@@ -1,13 +1,14 @@
 //! `llm-do run … --attach PATH` against the loopback test server: the file reaches the
 //! worker's `format: attachment` input as a part of the request, the run log keeps its digest
-//! (never its bytes), and refused files are usage errors with no request sent.
+//! (never its bytes), and refused files are usage errors with no request sent; a worker whose
+//! only input is the file runs with --attach alone, and a chat line naming a file sends it.
 
 #[path = "support/cli.rs"]
 mod support;
 
 use llm_do_testing::scripted::Reply;
 use llm_do_testkit::TestServer;
-use serde_json::json;
+use serde_json::{Value, json};
 use support::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_llm-do");
@@ -90,6 +91,8 @@ async fn refused_attachments_are_usage_errors_and_send_nothing() {
     let cases = [
         ("../outside.pdf", "attachment path refused"),
         ("/etc/hostname", "attachment path refused"),
+        // Shown whole: a path ending in `passwd` is not a key/value secret.
+        ("/etc/passwd", "--attach /etc/passwd: attachment path refused"),
         ("big.pdf", "attachment too large"),
         ("data.bin", "unsupported attachment type"),
         ("nowhere.pdf", "attachment cannot be read"),
@@ -152,4 +155,89 @@ async fn llm_do_toml_says_which_attachments_the_server_s_model_takes() {
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     assert!(stderr(&out).contains("`chart.png` is image/png"), "{}", stderr(&out));
     assert_eq!(server.request_count(), 1, "the image was refused before any request");
+
+/// A project with the repository's `evaluate_deck.worker` (whose only input is the deck) and
+/// its deck.
+fn evaluate_deck_project() -> tempfile::TempDir {
+    let worker = std::fs::read_to_string(
+        repo_root().join("examples/pitchdeck_eval/project/evaluate_deck.worker"),
+    )
+    .expect("the example worker");
+    let dir = project(&[("llm-do.toml", CONFIG), ("evaluate_deck.worker", &worker)]);
+    std::fs::create_dir(dir.path().join("decks")).unwrap();
+    std::fs::write(dir.path().join("decks/aquaroute.pdf"), deck()).unwrap();
+    dir
+}
+
+const VERDICT: &str = r#"{"company": "AquaRoute", "score": 7, "strength": "2M EUR ARR", "risk": "unproven", "recommendation": "Consider"}"#;
+
+/// The first user message the server received: its text part and its file name.
+fn sent_deck(server: &TestServer) -> (Value, Value) {
+    let body = server.last_request().unwrap().body;
+    let content = &body["messages"][1]["content"];
+    (content[0]["text"].clone(), content[1]["file"]["filename"].clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attach_alone_fills_a_worker_whose_only_input_is_the_file() {
+    let server = TestServer::builder().script([Reply::text(VERDICT)]).start().await.unwrap();
+    let dir = evaluate_deck_project();
+    let out = output(
+        command(BIN, Some(&server.base_url()))
+            .args(["run", "--worker", "evaluate_deck", "--attach", "decks/aquaroute.pdf"])
+            .arg(dir.path()),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("\"company\": \"AquaRoute\""), "{}", stdout(&out));
+    let (text, file) = sent_deck(&server);
+    assert_eq!(text, "Evaluate this pitch deck: [attached: aquaroute.pdf]");
+    assert_eq!(file, "aquaroute.pdf");
+
+    // An input text has nowhere to go: a usage error that says so, nothing sent.
+    let out = output(
+        command(BIN, Some(&server.base_url()))
+            .args(["run", "--worker", "evaluate_deck", "--attach", "decks/aquaroute.pdf"])
+            .arg(dir.path())
+            .arg("x"),
+    );
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains(
+            "`evaluate_deck` takes no input besides its attachment `deck`, which --attach fills"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(server.request_count(), 1);
+
+    // Without --attach, the deck is still needed.
+    let out = output(
+        command(BIN, Some(&server.base_url()))
+            .args(["run", "--worker", "evaluate_deck"])
+            .arg(dir.path()),
+    );
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("`evaluate_deck` needs an input"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_line_naming_a_file_sends_the_file() {
+    let server = TestServer::builder().script([Reply::text(VERDICT)]).start().await.unwrap();
+    let dir = evaluate_deck_project();
+    let log = dir.path().join("chat.jsonl");
+    let out = output_with_stdin(
+        command(BIN, Some(&server.base_url()))
+            .args(["chat", "--worker", "evaluate_deck", "--log"])
+            .arg(&log)
+            .arg(dir.path()),
+        "decks/aquaroute.pdf\n",
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let (text, file) = sent_deck(&server);
+    assert_eq!(text, "Evaluate this pitch deck: [attached: aquaroute.pdf]");
+    assert_eq!(file, "aquaroute.pdf");
+    // The log keeps the prompt and the file's digest, as for a run.
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("Evaluate this pitch deck: [attached: aquaroute.pdf]"), "{logged}");
+    assert!(logged.contains(r#""media_type":"application/pdf","name":"aquaroute.pdf""#));
 }

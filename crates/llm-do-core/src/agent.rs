@@ -8,7 +8,9 @@
 //!    ([`Ctx::chat`]), the conversation's (processed) history ending with that prompt.
 //!    Attachment arguments (parameters whose schema has `"format": "attachment"`) become
 //!    parts of that message, as the model can take them ([`crate::attachment`]); a file it
-//!    cannot take is an error before any request.
+//!    cannot take is an error before any request. A chat turn's prompt is made the same way;
+//!    a file of an earlier turn whose bytes are gone (a saved conversation keeps digests) or
+//!    that the model cannot take is sent as a placeholder naming it.
 //!    Requests carry the worker's sampling settings, overlaid by those of the calling context
 //!    ([`Ctx::with_settings`]).
 //! 4. Each turn is one model request. Tool calls in the answer pass the approval gate
@@ -24,17 +26,17 @@
 //! scattered.)
 
 use crate::approval::GateOutcome;
-use crate::attachment;
 use crate::chat::ChatTurn;
 use crate::ctx::Ctx;
 use crate::effects::{ModelStep, ToolStep};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
-use crate::message::{ContentPart, Message, ToolCall, ToolResult};
+use crate::message::{Message, ToolCall, ToolResult};
 use crate::model::{ModelRequest, OutputMode, StreamDelta, ToolDefinition};
 use crate::resolve::ResolvedModel;
 use crate::spec::{CallableSpec, ToolSource, WorkerConfig};
 use crate::telemetry;
+use crate::user_message::{earlier_turns, user_message};
 use serde_json::Value;
 use std::sync::Arc;
 use tracing::Instrument as _;
@@ -55,14 +57,20 @@ pub(crate) async fn run(
     if !system.trim().is_empty() {
         messages.push(Message::system(system));
     }
-    // In a chat turn, the history ends with this turn's prompt, rendered by the caller.
+    // In a chat turn, the history ends with this turn's prompt, made by the caller with
+    // `user_message` too; the earlier turns' files are given as the model can take them.
     let history_start = messages.len();
     match chat.as_deref_mut() {
         Some(chat) => {
-            messages.append(&mut chat.history);
+            let prompt = chat.history.pop();
+            let (_, limits) = ctx.attachments();
+            let capabilities = resolved.model.input_capabilities();
+            let earlier = std::mem::take(&mut chat.history);
+            messages.extend(earlier_turns(earlier, &capabilities, &resolved.label, limits));
+            messages.extend(prompt);
             chat.tool_kinds = tools.specs.iter().map(|t| (t.name().to_owned(), t.kind())).collect();
         }
-        None => messages.push(user_message(ctx, spec, config, &resolved, &args)?),
+        None => messages.push(user_message(ctx, spec, config, &args)?),
     }
 
     let mut request = ModelRequest::new(resolved.name.clone(), messages)
@@ -178,35 +186,9 @@ pub(crate) async fn run(
     Err(Error::MaxTurns { name: spec.name().to_owned(), max_turns: config.max_turns })
 }
 
-/// The first user message: the rendered prompt, with the attachment arguments (by input
-/// schema) as parts the model can take — or as text, or an error before any request.
-fn user_message(
-    ctx: &Ctx,
-    spec: &CallableSpec,
-    config: &WorkerConfig,
-    resolved: &ResolvedModel,
-    args: &Value,
-) -> Result<Message> {
-    if !spec.has_attachment_params() {
-        return Ok(Message::user(config.prompt.render(args)));
-    }
-    let (loader, limits) = ctx.attachments();
-    let attachment_error = |source| Error::Attachment { name: spec.name().to_owned(), source };
-    let (shown, files) = attachment::split_arguments(spec.input_schema(), args, loader, limits)
-        .map_err(attachment_error)?;
-    let prompt = config.prompt.render(&shown);
-    if files.is_empty() {
-        return Ok(Message::user(prompt));
-    }
-    let mut parts = vec![ContentPart::text(prompt)];
-    parts.extend(files.into_iter().map(ContentPart::Attachment));
-    attachment::lower(parts, &resolved.model.input_capabilities(), &resolved.label, limits)
-        .map_err(attachment_error)
-}
-
 /// The worker's model. The runtime's providers, override and default model are fixed when it is
 /// built, so the model is resolved once per runtime and kept in the spec.
-fn resolve_model(
+pub(crate) fn resolve_model(
     ctx: &Ctx,
     spec: &CallableSpec,
     config: &WorkerConfig,

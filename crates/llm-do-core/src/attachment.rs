@@ -50,6 +50,7 @@ pub use error::{AttachmentError, AttachmentErrorKind};
 pub(crate) use inputs::has_attachment_params;
 pub use inputs::{digest_data_urls, is_attachment_schema, split_arguments};
 pub use lower::{InputCapabilities, PdfSupport, lower};
+pub(crate) use lower::{lower_one, user_message_of};
 pub use media::{MediaKind, supported_media_types};
 pub use pdf::extract_pdf_text;
 pub use reference::AttachmentSource;

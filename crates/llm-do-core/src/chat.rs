@@ -1,7 +1,8 @@
 //! One turn of a [`Conversation`]: [`Ctx::chat`], [`Ctx::chat_value`] and [`Ctx::chat_spec`].
 //!
-//! A turn renders the worker's prompt from the arguments, runs the conversation's history
-//! processor on the history followed by that prompt, and calls the worker with the result as
+//! A turn renders the worker's prompt from the arguments (attachment arguments read and
+//! lowered as for a run's first message), runs the conversation's history processor on the
+//! history followed by that prompt, and calls the worker with the result as
 //! its conversation (after its system prompt). When the call succeeds, the conversation
 //! becomes the processed history, the prompt and every message of the turn (tool calls, tool
 //! results, the answer). When it fails — a provider fault, a budget, an over-long input, the
@@ -101,9 +102,10 @@ impl Ctx {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownCallable`], [`Error::NotAWorker`], [`Error::ContextOverflow`] (from a
-    /// token budget), [`Error::History`] (a processor broke its contract), and every error of a
-    /// call ([`Error::Model`], budgets, ...).
+    /// [`Error::UnknownCallable`], [`Error::NotAWorker`], [`Error::Attachment`] (an attachment
+    /// argument that cannot be read or given to the model, before any request),
+    /// [`Error::ContextOverflow`] (from a token budget), [`Error::History`] (a processor broke
+    /// its contract), and every error of a call ([`Error::Model`], budgets, ...).
     pub async fn chat_value(
         &self,
         name: &str,
@@ -136,11 +138,9 @@ impl Ctx {
         };
         let args = wrap_bare_argument(spec, args);
         spec.validate_input(&args)?;
-        let mut pending = Entry::new(
-            conversation.turns().saturating_add(1),
-            spec.name(),
-            Message::user(config.prompt.render(&args)),
-        );
+        // The prompt with its attachments read and lowered, like a run's first message.
+        let prompt = crate::user_message::user_message(self, spec, config, &args)?;
+        let mut pending = Entry::new(conversation.turns().saturating_add(1), spec.name(), prompt);
         pending.kind = Some(CallKind::Worker);
         let mut history = conversation.entries().to_vec();
         history.push(pending.clone());

@@ -54,6 +54,7 @@ mod state;
 mod telemetry;
 mod tool_files;
 pub mod usage;
+mod user_message;
 
 #[doc(hidden)]
 pub mod __private;

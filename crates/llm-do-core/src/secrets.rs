@@ -11,7 +11,8 @@
 //!   starts a word — also right after an escape such as `\n` inside JSON text;
 //! - `Bearer <token>`;
 //! - the value after a secret-looking name followed by `:` or `=` (`api_key=…`,
-//!   `Authorization: …`), and in JSON text the string value of any key [`is_secret_name`] says
+//!   `Authorization: …`) — not when the name ends a path (`/etc/passwd: not found` is a file
+//!   name and prose) — and in JSON text the string value of any key [`is_secret_name`] says
 //!   is secret (`"api_key": "…"`, `"token":"…"`, whatever its length);
 //! - in JSON values, the scalar value of every such key;
 //! - every value the redactor was given ([`Redactor::with_values`]) or that an environment
@@ -19,6 +20,9 @@
 //!   [`MIN_SECRET_LEN`] characters, wherever it appears.
 //!
 //! Each is replaced by [`REDACTED`].
+//!
+//! (Over 400 lines: the one home of the rule — its patterns, the scanner and their unit tests
+//! of edge cases — kept together so that every exception is seen next to what it excepts.)
 //!
 //! ```
 //! use llm_do_core::secrets::Redactor;
@@ -263,8 +267,9 @@ fn redact_patterns(text: &str) -> String {
             i += skip;
             continue;
         }
-        if at_boundary(&text[..i])
-            && let Some(skip) = secret_at(rest, &mut out)
+        let before = &text[..i];
+        if at_boundary(before)
+            && let Some(skip) = secret_at(rest, ends_a_path_component(before), &mut out)
         {
             i += skip;
             continue;
@@ -328,9 +333,16 @@ fn json_secret_at(rest: &str, out: &mut String) -> Option<usize> {
     Some(j + end)
 }
 
+/// Whether what follows `before` starts a path component (`before` ends with `/`): there a
+/// secret-looking name is a file name (`/etc/passwd: permission denied`), not a key.
+fn ends_a_path_component(before: &str) -> bool {
+    before.ends_with('/')
+}
+
 /// When a secret starts at the beginning of `rest`, writes its replacement to `out` and
-/// returns how many bytes it consumed.
-fn secret_at(rest: &str, out: &mut String) -> Option<usize> {
+/// returns how many bytes it consumed. `in_path`: `rest` starts a path component, where the
+/// key/value rule does not apply (the token rules do).
+fn secret_at(rest: &str, in_path: bool, out: &mut String) -> Option<usize> {
     for prefix in PREFIXES {
         if let Some(after) = rest.strip_prefix(prefix) {
             let n = token_len(after);
@@ -346,6 +358,9 @@ fn secret_at(rest: &str, out: &mut String) -> Option<usize> {
             out.push_str(REDACTED);
             return Some(7 + n);
         }
+    }
+    if in_path {
+        return None;
     }
     for name in KEY_NAMES {
         let Some(head) = rest.get(..name.len()) else { continue };
@@ -423,6 +438,23 @@ mod tests {
         assert_eq!(r("token: short"), "token: short");
         assert_eq!(r("the token is fine"), "the token is fine");
         assert_eq!(r("authorization: bearer eyJhbGciOi.payload.sig"), "authorization: [redacted]");
+    }
+
+    #[test]
+    fn a_path_ending_in_a_key_name_is_not_a_key() {
+        let refused = "--attach /etc/passwd: attachment path refused: outside the project";
+        assert_eq!(r(refused), refused);
+        assert_eq!(
+            r("cannot open ./secret: permission denied"),
+            "cannot open ./secret: permission denied"
+        );
+        // The names themselves still introduce secrets, also after other punctuation.
+        assert_eq!(r("passwd=s3cr3t-pass99"), "passwd=[redacted]");
+        assert_eq!(r("etc passwd: s3cr3t-pass99"), "etc passwd: [redacted]");
+        assert_eq!(r("(password: hunter2hunter2)"), "(password: [redacted])");
+        assert_eq!(r("url?token=abcdef0123456789"), "url?token=[redacted]");
+        // A token with a credential prefix is one wherever it is.
+        assert_eq!(r("/srv/ghp_abcdefghijklmnopqrstuvwx"), "/srv/[redacted]");
     }
 
     #[test]

@@ -55,13 +55,20 @@ fn the_corpus_environment_names_are_secret_names() {
 
 #[test]
 fn text_without_secrets_is_left_alone() {
-    let r = redactor(&corpus());
+    let corpus = corpus();
+    let r = redactor(&corpus);
+    let look_alikes = corpus["not_secrets"].as_array().unwrap().iter().filter_map(Value::as_str);
     for text in [
         "The sky is blue.",
         "{\"max_tokens\": 100, \"path\": \"notes/a.md\", \"key\": \"k\"}",
         "task-manager ask-for-help desk-0123456789abcdefghij",
         "line one\nline two",
-    ] {
+    ]
+    .into_iter()
+    .chain(look_alikes)
+    {
         assert_eq!(r.redact(text), text);
+        let json = Value::String(text.to_owned()).to_string();
+        assert_eq!(r.redact(&json), json);
     }
 }

@@ -243,3 +243,41 @@ async fn a_path_under_the_root_is_read_and_sent() {
     );
     assert_eq!(body["messages"][1]["content"][1]["file"]["filename"], "aquaroute.pdf");
 }
+
+/// A conversation whose tool returned an image, saved (`/save`) and loaded again, keeps only
+/// the image's digest: the next turn sends a placeholder naming it instead of failing.
+#[tokio::test]
+async fn a_resumed_conversation_sends_a_placeholder_for_a_file_it_no_longer_has() {
+    let server = TestServer::builder()
+        .script([
+            Reply::tool_call("revenue_chart", json!({})),
+            Reply::text("Up and to the right."),
+            Reply::text("It rose."),
+        ])
+        .start()
+        .await
+        .unwrap();
+    let ctx = runtime(&server, InputCapabilities::ALL).ctx();
+    let mut chat = Conversation::new();
+    bounded(explain_chart::chat(&ctx, &mut chat)).await.unwrap();
+    // In the same process the image is at hand, and is sent again as a part.
+    assert_eq!(chat.turns(), 1);
+
+    let mut resumed = Conversation::from_json(&chat.to_json()).unwrap();
+    let answer = bounded(explain_chart::chat(&ctx, &mut resumed)).await.unwrap();
+    assert_eq!(answer, "It rose.");
+    let body = server.last_request().unwrap().body;
+    let files = &body["messages"][4];
+    assert_eq!(files["role"], "user");
+    let sha = Attachment::from_bytes(PNG.to_vec(), None).unwrap().sha256().unwrap();
+    assert_eq!(
+        files["content"],
+        format!(
+            "Files returned by `revenue_chart`:\n\n[attachment revenue.png (image/png, {} bytes, \
+             sha256 {}…) from an earlier turn, not available]",
+            PNG.len(),
+            &sha[..12]
+        )
+    );
+    assert_eq!(resumed.turns(), 2);
+}

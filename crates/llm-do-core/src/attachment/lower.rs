@@ -83,12 +83,21 @@ pub fn lower(
     model: &str,
     limits: &AttachmentLimits,
 ) -> Result<Message, AttachmentError> {
+    let parts = parts
+        .into_iter()
+        .map(|part| match part {
+            ContentPart::Attachment(a) => lower_one(a, capabilities, model, limits),
+            text => Ok(text),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(user_message_of(parts))
+}
+
+/// The user message of parts already lowered: adjacent text parts joined by a blank line, and
+/// a plain [`Message::User`] when only text is left.
+pub(crate) fn user_message_of(parts: Vec<ContentPart>) -> Message {
     let mut out: Vec<ContentPart> = Vec::with_capacity(parts.len());
     for part in parts {
-        let part = match part {
-            ContentPart::Attachment(a) => lower_one(a, capabilities, model, limits)?,
-            text => text,
-        };
         match (out.last_mut(), part) {
             (Some(ContentPart::Text { text: prev }), ContentPart::Text { text }) => {
                 prev.push_str("\n\n");
@@ -97,14 +106,16 @@ pub fn lower(
             (_, part) => out.push(part),
         }
     }
-    Ok(match out.as_slice() {
+    match out.as_slice() {
         [] => Message::user(""),
         [ContentPart::Text { text }] => Message::user(text.clone()),
         _ => Message::UserParts { parts: out },
-    })
+    }
 }
 
-fn lower_one(
+/// One attachment as `model` can take it: the attachment itself, or a text part (see
+/// [`lower`]).
+pub(crate) fn lower_one(
     a: Attachment,
     capabilities: &InputCapabilities,
     model: &str,

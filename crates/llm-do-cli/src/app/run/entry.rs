@@ -72,8 +72,14 @@ pub(super) fn input(
         }
         Some(text) => text.to_owned(),
         None => {
-            let required =
-                spec.input_schema()["required"].as_array().is_some_and(|r| !r.is_empty());
+            // With --attach, the attachment parameter is filled from the files: only the
+            // other required parameters need an input.
+            let schema = spec.input_schema();
+            let required = schema["required"].as_array().is_some_and(|r| {
+                r.iter().filter_map(Value::as_str).any(|name| {
+                    args.attach.is_empty() || !is_attachment_schema(&schema["properties"][name])
+                })
+            });
             if required {
                 return Err(format!(
                     "`{}` needs an input: give it as an argument (`-` reads stdin) or as --input-json, matching {}",
