@@ -122,6 +122,31 @@ async fn models_and_completions_over_http() {
     .await;
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("keyword `uniqueItems` is not supported"), "{body}");
+    // A valid schema no finite answer matches (its required property refers to itself): the
+    // client's mistake too, in one line, not the decoder's state.
+    let recursive = serde_json::json!({
+        "type": "object",
+        "properties": {"n": {"$ref": "#/properties/n"}},
+        "required": ["n"]
+    });
+    let (status, body) = post(
+        &server,
+        serde_json::json!({
+            "messages": [{"role": "user", "content": "hi"}],
+            "response_format": {"type": "json_schema", "json_schema": {"schema": recursive}},
+            "max_tokens": 16
+        }),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let error: Value = serde_json::from_str(&body).expect("JSON error body");
+    assert_eq!(error["error"]["type"], "invalid_request_error", "{body}");
+    assert_eq!(
+        error["error"]["message"],
+        "invalid request: the output schema cannot be compiled to a grammar: no text can \
+         complete an answer that matches it (a schema that no finite JSON value satisfies, such as a required property \
+         that refers to itself)"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,7 +24,6 @@ use crate::weights::{SUPPORTED_ARCHITECTURES, Weights};
 use candle_core::quantized::gguf_file;
 use futures::channel::{mpsc, oneshot};
 use llguidance::ParserFactory;
-use std::fs::File;
 use std::io::BufReader;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
@@ -204,8 +203,7 @@ fn load(location: &Location, config: EngineConfig) -> Result<Session, LocalError
         return Err(LocalError::UnsupportedArchitecture { path, architecture });
     }
     let load_failed = |reason: String| LocalError::LoadFailed { path: path.clone(), reason };
-    let file = File::open(&path)
-        .map_err(|e| LocalError::ModelNotFound { path: path.clone(), reason: e.to_string() })?;
+    let (file, _) = gguf::open(&path)?;
     let mut reader = BufReader::new(file);
     let content = gguf_file::Content::read(&mut reader)
         .map_err(|e| LocalError::InvalidGguf { path: path.clone(), reason: e.to_string() })?;
@@ -251,7 +249,10 @@ struct Session {
 
 impl Session {
     fn generate(&mut self, job: Job) -> Result<(), LocalError> {
-        let prompt = self.template.render(&job.turns);
+        let prompt = self.template.render(&job.turns).map_err(|e| LocalError::ChatTemplate {
+            path: self.info.path.clone(),
+            reason: e.to_string(),
+        })?;
         let tokens = self.vocab.encode(&prompt).map_err(inference)?;
         let n_ctx = self.info.context_size as usize;
         if tokens.is_empty() {
@@ -294,7 +295,10 @@ impl Session {
                 if m.is_stopped() {
                     break; // the grammar is complete
                 }
-                let mask = m.compute_mask().map_err(|e| inference(format!("grammar: {e}")))?;
+                let mask = match m.compute_mask() {
+                    Ok(mask) => mask,
+                    Err(e) => return Err(grammar::decoding_error(job_grammar(&job), e)),
+                };
                 for (i, l) in logits.iter_mut().enumerate() {
                     if i >= self.vocab.len() || !mask.is_allowed(i as u32) {
                         *l = f32::NEG_INFINITY;
@@ -310,7 +314,9 @@ impl Session {
             }
             if let Some(m) = matcher.as_mut() {
                 let consuming = Instant::now();
-                m.consume_token(token).map_err(|e| inference(format!("grammar: {e}")))?;
+                if let Err(e) = m.consume_token(token) {
+                    return Err(grammar::decoding_error(job_grammar(&job), e));
+                }
                 mask_time += consuming.elapsed();
             }
             output_tokens += 1;
@@ -354,6 +360,11 @@ impl Session {
         }));
         Ok(())
     }
+}
+
+/// The grammar of a job that has a matcher.
+fn job_grammar(job: &Job) -> &str {
+    job.grammar.as_deref().unwrap_or_default()
 }
 
 fn inference(e: impl std::fmt::Display) -> LocalError {

@@ -91,6 +91,25 @@ pub enum LocalError {
         /// What is unsupported, and where.
         error: SchemaError,
     },
+    /// The model file's chat template (`tokenizer.chat_template`) could not render the
+    /// conversation within its budget (a runaway loop, or a value too large to build). A
+    /// template that merely fails is replaced by ChatML instead; see `docs/local-model.md`.
+    ChatTemplate {
+        /// The model file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The grammar built from a JSON Schema (the output schema, or a tool's parameters) cannot
+    /// be compiled or followed by the constrained decoder: e.g. a schema no finite JSON value
+    /// satisfies (a required property that refers to itself), or one too complex for it. The
+    /// request's fault, like [`LocalError::UnsupportedSchema`].
+    SchemaNotCompilable {
+        /// Which schema: `output schema`, or `output schema or a tool's parameter schema`.
+        context: String,
+        /// Why, in one line.
+        reason: String,
+    },
     /// The conversation does not fit in the model's context window.
     PromptTooLong {
         /// Tokens in the rendered prompt.
@@ -179,6 +198,15 @@ impl fmt::Display for LocalError {
             LocalError::UnsupportedSchema { context, error } => {
                 write!(f, "the {context} cannot be enforced by the local model's decoder: {error}")
             }
+            LocalError::SchemaNotCompilable { context, reason } => {
+                write!(f, "the {context} cannot be compiled to a grammar: {reason}")
+            }
+            LocalError::ChatTemplate { path, reason } => write!(
+                f,
+                "the chat template of the model {} (`tokenizer.chat_template`) cannot be \
+                 rendered: {reason}",
+                path.display()
+            ),
             LocalError::PromptTooLong { tokens, context } => write!(
                 f,
                 "the conversation is {tokens} tokens long, more than the local model's context \
@@ -214,6 +242,7 @@ impl From<LocalError> for ModelError {
         let kind = match &e {
             LocalError::UnknownModel { .. }
             | LocalError::UnsupportedSchema { .. }
+            | LocalError::SchemaNotCompilable { .. }
             | LocalError::PromptTooLong { .. } => ModelErrorKind::InvalidRequest,
             _ => ModelErrorKind::Other,
         };

@@ -6,13 +6,24 @@
 //! checked against the file size, and checks that the tensor data the header describes is all
 //! in the file. A truncated download, a file that is not GGUF, or a header whose lengths or
 //! offsets are corrupt is reported as a [`LocalError::InvalidGguf`] naming the problem, and is
-//! never handed to the loader. It also checks that the vocabulary has no duplicate tokens.
+//! never handed to the loader. It also checks that the vocabulary has no duplicate tokens and
+//! that the metadata values loaders and the tokenizer trust are in range (layer and expert
+//! counts; the beginning- and end-of-sequence token ids, which must name tokens of the
+//! vocabulary): see `gguf/metadata.rs`. Model files are opened by `open`
+//! (`gguf/file.rs`): only regular files, never waiting on a FIFO.
+//!
+//! (Over 400 lines: about 150 of them are the tests of the header reader.)
 //!
 //! Corruption *inside* tensor data cannot be detected this way (GGUF has no checksums): such a
 //! file loads and produces garbage. The embedded default model is protected by its pinned
 //! SHA-256 instead.
 
+mod file;
+mod metadata;
+
 use crate::error::LocalError;
+pub(crate) use file::open;
+use metadata::{check_hyperparameters, check_token_ids};
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -56,18 +67,8 @@ pub struct GgufInfo {
 /// ```
 pub fn inspect(path: &Path) -> Result<GgufInfo, LocalError> {
     let invalid = |reason: String| LocalError::InvalidGguf { path: path.to_owned(), reason };
-    let file = File::open(path)
-        .map_err(|e| LocalError::ModelNotFound { path: path.to_owned(), reason: e.to_string() })?;
-    let meta = file
-        .metadata()
-        .map_err(|e| LocalError::ModelNotFound { path: path.to_owned(), reason: e.to_string() })?;
-    if !meta.is_file() {
-        return Err(LocalError::ModelNotFound {
-            path: path.to_owned(),
-            reason: "not a regular file".into(),
-        });
-    }
-    let mut r = Reader { inner: BufReader::new(file), pos: 0, len: meta.len() };
+    let (file, len) = open(path)?;
+    let mut r = Reader { inner: BufReader::new(file), pos: 0, len };
     read_header(&mut r).map_err(invalid)
 }
 
@@ -210,6 +211,7 @@ fn read_header(r: &mut Reader) -> Result<GgufInfo, String> {
     let mut alignment: u64 = 32;
     let mut keys = HashSet::new();
     let mut integers: Vec<(String, u64)> = Vec::new();
+    let mut vocab: Option<u64> = None;
     for i in 0..metadata {
         let key = r.string(&format!("the key of metadata entry {i}"))?;
         let key = String::from_utf8_lossy(&key).into_owned();
@@ -236,6 +238,9 @@ fn read_header(r: &mut Reader) -> Result<GgufInfo, String> {
                         return Err(truncated(r.len, &what));
                     }
                     let check_unique = key == "tokenizer.ggml.tokens";
+                    if check_unique {
+                        vocab = Some(n);
+                    }
                     let mut seen = HashSet::new();
                     for _ in 0..n {
                         let s = r.string(&what)?;
@@ -277,6 +282,7 @@ fn read_header(r: &mut Reader) -> Result<GgufInfo, String> {
     }
 
     check_hyperparameters(architecture.as_deref(), &integers)?;
+    check_token_ids(&integers, vocab)?;
 
     let mut data_end: u64 = 0;
     let mut names = HashSet::new();
@@ -337,41 +343,6 @@ fn read_header(r: &mut Reader) -> Result<GgufInfo, String> {
     Ok(GgufInfo { version, tensors, metadata, architecture, name, file_size: r.len })
 }
 
-/// Checks the hyperparameters a loader trusts (an out-of-range layer or expert count would
-/// make it allocate or index wildly instead of failing the load).
-fn check_hyperparameters(arch: Option<&str>, integers: &[(String, u64)]) -> Result<(), String> {
-    let Some(arch) = arch else { return Ok(()) };
-    let get = |suffix: &str| {
-        let key = format!("{arch}.{suffix}");
-        integers.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
-    };
-    let layers = get("block_count");
-    if let Some(n) = layers
-        && (n == 0 || n > 512)
-    {
-        return Err(format!("`{arch}.block_count` is {n} (1 to 512 layers allowed)"));
-    }
-    if let (Some(next), Some(n)) = (get("nextn_predict_layers"), layers)
-        && next > n
-    {
-        return Err(format!(
-            "`{arch}.nextn_predict_layers` ({next}) exceeds the layer count ({n})"
-        ));
-    }
-    let experts = get("expert_count").unwrap_or(0);
-    if experts > 1024 {
-        return Err(format!("`{arch}.expert_count` is {experts} (at most 1024 allowed)"));
-    }
-    if let Some(used) = get("expert_used_count")
-        && (used > experts || (experts > 0 && used == 0))
-    {
-        return Err(format!(
-            "`{arch}.expert_used_count` ({used}) does not fit the expert count ({experts})"
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,11 +350,16 @@ mod tests {
 
     /// A minimal, well-formed GGUF file: one string entry, a token list and one f32 tensor.
     fn tiny(tokens: &[&str], data_len: usize) -> Vec<u8> {
+        tiny_with(tokens, data_len, &[])
+    }
+
+    /// [`tiny`] with `u32` metadata entries added after the token list.
+    fn tiny_with(tokens: &[&str], data_len: usize, extra: &[(&str, u32)]) -> Vec<u8> {
         let mut b = Vec::new();
         b.extend_from_slice(b"GGUF");
         b.extend_from_slice(&3u32.to_le_bytes());
         b.extend_from_slice(&1u64.to_le_bytes()); // tensors
-        b.extend_from_slice(&2u64.to_le_bytes()); // metadata
+        b.extend_from_slice(&(2 + extra.len() as u64).to_le_bytes()); // metadata
         let s = |b: &mut Vec<u8>, s: &str| {
             b.extend_from_slice(&(s.len() as u64).to_le_bytes());
             b.extend_from_slice(s.as_bytes());
@@ -397,6 +373,11 @@ mod tests {
         b.extend_from_slice(&(tokens.len() as u64).to_le_bytes());
         for t in tokens {
             s(&mut b, t);
+        }
+        for (key, value) in extra {
+            s(&mut b, key);
+            b.extend_from_slice(&4u32.to_le_bytes()); // u32
+            b.extend_from_slice(&value.to_le_bytes());
         }
         s(&mut b, "w");
         b.extend_from_slice(&1u32.to_le_bytes());
@@ -452,6 +433,17 @@ mod tests {
         v[4] = 9;
         assert!(reason(&v).contains("version 9"));
         assert!(reason(&tiny(&["a", "a"], 16)).contains("duplicate tokens"));
+    }
+
+    #[test]
+    fn an_end_of_sequence_token_outside_the_vocabulary_is_named() {
+        let eos = |id| tiny_with(&["a", "b"], 16, &[("tokenizer.ggml.eos_token_id", id)]);
+        assert!(check(&eos(1)).is_ok());
+        assert_eq!(
+            reason(&eos(4_000_000_000)),
+            "`tokenizer.ggml.eos_token_id` is 4000000000, but the vocabulary \
+             (`tokenizer.ggml.tokens`) has 2 tokens (ids 0 to 1)"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@
 
 use crate::error::LocalError;
 use crate::prompt::FINAL_ANSWER;
-use llguidance::api::TopLevelGrammar;
+use llguidance::api::{StopReason, TopLevelGrammar};
 use llguidance::toktrie::{ApproximateTokEnv, TokEnv};
 use llguidance::{Matcher, ParserFactory};
 use llm_do_core::attachment::ATTACHMENT_FORMAT;
@@ -229,12 +229,58 @@ pub(crate) fn factory(env: &TokEnv) -> Result<ParserFactory, String> {
     Ok(factory)
 }
 
-/// A matcher of `grammar` (already checked) for one generation.
+/// A matcher of `grammar` (already checked) for one generation. A grammar that compiled
+/// against the one-byte vocabulary but not against the model's is the schema's problem
+/// ([`LocalError::SchemaNotCompilable`]).
 pub(crate) fn matcher(factory: &ParserFactory, grammar: &str) -> Result<Matcher, LocalError> {
     factory
         .create_parser(TopLevelGrammar::from_lark(grammar.to_owned()))
         .map(|p| Matcher::new(Ok(p)))
-        .map_err(|e| LocalError::Inference { reason: format!("grammar: {e}") })
+        .map_err(|e| LocalError::SchemaNotCompilable {
+            context: context_of(grammar).into(),
+            reason: first_line(&e.to_string()),
+        })
+}
+
+/// The error for a failure of a matcher of `grammar` while decoding. A matcher that reaches
+/// a point where no token can continue the answer (llguidance's `NoExtension`) fails because
+/// of the schema the grammar was built from (e.g. a required property that refers to itself:
+/// no finite JSON value matches), which is [`LocalError::SchemaNotCompilable`]; any other
+/// failure is [`LocalError::Inference`]. Either way the message is one short line, never
+/// llguidance's dump of its state. (After a failure the matcher reports no stop reason but
+/// an "internal error": its message, whose first line is the reason, is what tells.)
+pub(crate) fn decoding_error(grammar: &str, e: impl fmt::Display) -> LocalError {
+    let line = first_line(&e.to_string());
+    let dead_end = [StopReason::NoExtension, StopReason::NoExtensionBias]
+        .iter()
+        .any(|r| r.to_string() == line);
+    if !dead_end {
+        return LocalError::Inference { reason: format!("grammar: {line}") };
+    }
+    LocalError::SchemaNotCompilable {
+        context: context_of(grammar).into(),
+        reason: "no text can complete an answer that matches it (a schema that no finite JSON \
+                 value satisfies, such as a required property that refers to itself)"
+            .into(),
+    }
+}
+
+/// Which schemas `grammar` (one of this module's) was built from.
+fn context_of(grammar: &str) -> &'static str {
+    if grammar.starts_with("start: %json") {
+        "output schema"
+    } else {
+        "output schema or a tool's parameter schema"
+    }
+}
+
+/// The first line of an llguidance message, at most 200 characters.
+fn first_line(message: &str) -> String {
+    let line = message.lines().next().unwrap_or_default();
+    match line.char_indices().nth(200) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None => line.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -302,6 +348,39 @@ mod tests {
         // Other formats are still the decoder's to accept or refuse.
         let e = output_grammar(&json!({"type": "string", "format": "no-such-format"}));
         assert!(e.is_err());
+    }
+
+    #[test]
+    fn a_schema_without_a_finite_answer_is_a_short_typed_error() {
+        let schema = json!({
+            "type": "object",
+            "properties": {"n": {"$ref": "#/properties/n"}},
+            "required": ["n"]
+        });
+        let grammar = output_grammar(&schema).unwrap();
+        let env = ApproximateTokEnv::single_byte_env();
+        let mut m = matcher(&factory(&env).unwrap(), &grammar).unwrap();
+        // `{"n": ` is forced, one byte at a time; then nothing can follow.
+        let error = loop {
+            match m.compute_mask() {
+                Ok(mask) => {
+                    let next = (0..256u32).find(|&t| mask.is_allowed(t)).unwrap();
+                    m.consume_token(next).unwrap();
+                }
+                Err(e) => break decoding_error(&grammar, e),
+            }
+        };
+        assert_eq!(
+            error.to_string(),
+            "the output schema cannot be compiled to a grammar: no text can complete an answer \
+             that matches it (a schema that no finite JSON value satisfies, such as a required \
+             property that refers to itself)"
+        );
+        let e = llm_do_core::ModelError::from(error);
+        assert_eq!(e.kind(), llm_do_core::ModelErrorKind::InvalidRequest);
+        // Other failures stay inference errors, cut to their first line.
+        let other = decoding_error(&grammar, "token 7 not allowed\n<state>…</state>");
+        assert_eq!(other, LocalError::Inference { reason: "grammar: token 7 not allowed".into() });
     }
 
     #[test]

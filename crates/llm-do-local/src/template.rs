@@ -1,9 +1,48 @@
 //! The chat template: the GGUF's own `tokenizer.chat_template` (Jinja, rendered with
 //! minijinja and Python's string methods), or ChatML when the file has none or its template
-//! cannot be rendered.
+//! does not parse or fails (an error it raises, an undefined value).
+//!
+//! The template comes from the model file, which may be a stranger's: its rendering is
+//! bounded. Each rendering gets a budget of minijinja *fuel* ([`fuel_for`]): one unit per
+//! instruction, and one per 64 bytes of data created, copied or written, checked before a
+//! large value is made. A template that uses it all up (a loop of 10^10 iterations, a string
+//! of a gigabyte) stops there with a [`TemplateError`], which names the template as the cause;
+//! it does not fall back to ChatML, so a damaged or hostile file is not hidden behind answers
+//! in a format the model was not trained on. Recursion is bounded by minijinja's own limit
+//! (500 levels, reached as an ordinary failure: ChatML).
 
 use crate::prompt::Turn;
 use minijinja::{Environment, Error, ErrorKind, context};
+use std::fmt;
+
+/// The fuel every rendering may use, whatever the conversation: about a million minijinja
+/// instructions, or 64 MB of data.
+const BASE_FUEL: u64 = 1_000_000;
+
+/// The fuel a rendering of `turns` may use: [`BASE_FUEL`], plus one unit per byte of the
+/// conversation, so that a template may copy or inspect each message's text 64 times.
+fn fuel_for(turns: &[Turn]) -> u64 {
+    let bytes: usize = turns.iter().map(|t| t.role.len() + t.content.len()).sum();
+    BASE_FUEL.saturating_add(bytes as u64)
+}
+
+/// The model's chat template used up its rendering budget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TemplateError {
+    /// The budget, in minijinja fuel.
+    pub(crate) fuel: u64,
+}
+
+impl fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "rendering it did more work than the budget of {} minijinja fuel allows (a runaway \
+             loop, or a value too large to build)",
+            self.fuel
+        )
+    }
+}
 
 /// A model's chat template.
 pub(crate) struct ChatTemplate {
@@ -35,9 +74,12 @@ impl ChatTemplate {
         Self { env, bos: bos.unwrap_or_default(), eos: eos.unwrap_or_default() }
     }
 
-    /// The prompt for `turns`, ending where the assistant's answer begins.
-    pub(crate) fn render(&self, turns: &[Turn]) -> String {
-        if let Some(env) = &self.env {
+    /// The prompt for `turns`, ending where the assistant's answer begins; an error when the
+    /// file's template uses up its budget (see the module documentation).
+    pub(crate) fn render(&mut self, turns: &[Turn]) -> Result<String, TemplateError> {
+        if let Some(env) = &mut self.env {
+            let fuel = fuel_for(turns);
+            env.set_fuel(Some(fuel));
             let messages: Vec<_> = turns
                 .iter()
                 .map(|t| context! { role => t.role, content => t.content.replace('\0', "") })
@@ -51,13 +93,14 @@ impl ChatTemplate {
                 })
             });
             match rendered {
-                Ok(prompt) => return prompt,
+                Ok(prompt) => return Ok(prompt),
+                Err(e) if e.kind() == ErrorKind::OutOfFuel => return Err(TemplateError { fuel }),
                 Err(e) => {
                     tracing::warn!(error = %e, "the model's chat template failed; using ChatML");
                 }
             }
         }
-        chatml(turns)
+        Ok(chatml(turns))
     }
 }
 
@@ -89,24 +132,61 @@ mod tests {
 
     #[test]
     fn the_files_template_is_rendered() {
-        let t = ChatTemplate::new(Some(SMOLLM2), None, None);
+        let mut t = ChatTemplate::new(Some(SMOLLM2), None, None);
         assert_eq!(
-            t.render(&turns()),
+            t.render(&turns()).unwrap(),
             "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
         );
     }
 
     #[test]
     fn python_string_methods_work_and_broken_templates_fall_back_to_chatml() {
-        let t = ChatTemplate::new(
+        let mut t = ChatTemplate::new(
             Some("{% for m in messages %}{{ m.content.strip().upper() }}|{% endfor %}"),
             None,
             None,
         );
-        assert_eq!(t.render(&turns()), "BE BRIEF.|HI|");
-        let broken = ChatTemplate::new(Some("{{ raise_exception('no') }}"), None, None);
-        assert_eq!(broken.render(&turns()), chatml(&turns()));
-        let unparsable = ChatTemplate::new(Some("{% for %}"), None, None);
-        assert_eq!(unparsable.render(&turns()), chatml(&turns()));
+        assert_eq!(t.render(&turns()).unwrap(), "BE BRIEF.|HI|");
+        let mut broken = ChatTemplate::new(Some("{{ raise_exception('no') }}"), None, None);
+        assert_eq!(broken.render(&turns()).unwrap(), chatml(&turns()));
+        let mut unparsable = ChatTemplate::new(Some("{% for %}"), None, None);
+        assert_eq!(unparsable.render(&turns()).unwrap(), chatml(&turns()));
+    }
+
+    /// Renders `source` on a thread of the engine's default stack size, failing the test if it
+    /// takes more than 20 s (an unbounded template would run for hours).
+    fn render_bounded(source: &'static str, turns: Vec<Turn>) -> Result<String, TemplateError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut t = ChatTemplate::new(Some(source), None, None);
+            let _ = tx.send(t.render(&turns));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(20)).expect("the rendering did not end")
+    }
+
+    #[test]
+    fn a_runaway_template_ends_in_an_error_naming_its_budget() {
+        let nested =
+            "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}";
+        let e = render_bounded(nested, turns()).unwrap_err();
+        assert_eq!(e.fuel, fuel_for(&turns()));
+        // 1,000,000 + the 21 bytes of the conversation's roles and texts.
+        assert!(e.to_string().contains("budget of 1000021 minijinja fuel"), "{e}");
+        // A huge value is refused before it is built.
+        let huge = render_bounded("{{ 'x' * 99000000 }}", turns()).unwrap_err();
+        assert_eq!(huge, e);
+        // Deep recursion is minijinja's recursion limit: an ordinary failure, so ChatML.
+        let recursive = "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}";
+        assert_eq!(render_bounded(recursive, turns()).unwrap(), chatml(&turns()));
+    }
+
+    #[test]
+    fn the_budget_grows_with_the_conversation() {
+        // Writing a 2 MiB message 40 times: more than the base budget, within the budget of
+        // that conversation.
+        let copies = "{% for m in messages %}{% for i in range(40) %}{{ m.content }}{% endfor %}{% endfor %}";
+        let long = vec![Turn { role: "user", content: "y".repeat(2 << 20) }];
+        let prompt = render_bounded(copies, long).unwrap();
+        assert_eq!(prompt.len(), 40 * (2 << 20));
     }
 }
