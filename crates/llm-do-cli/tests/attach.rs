@@ -155,6 +155,7 @@ async fn llm_do_toml_says_which_attachments_the_server_s_model_takes() {
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     assert!(stderr(&out).contains("`chart.png` is image/png"), "{}", stderr(&out));
     assert_eq!(server.request_count(), 1, "the image was refused before any request");
+}
 
 /// A project with the repository's `evaluate_deck.worker` (whose only input is the deck) and
 /// its deck.
