@@ -14,7 +14,7 @@
 //! - [`conversation`]: [`Conversation`], the message history a chat with workers continues
 //!   ([`Ctx::chat`]), and [`history`], the processors that trim it before each turn.
 //! - [`estimate`]: the token estimate used where a provider reports no usage.
-//! - [`file`]: reading a file named by a project or a user: a regular file, bounded, UTF-8.
+//! - [`file`](mod@file): reading a file named by a project or a user: a regular file, bounded, UTF-8.
 //! - [`attachment`]: files, images and PDFs in that conversation, and their text fallback.
 //! - [`effects`]: the seam every effect of a run passes through (direct by default,
 //!   journaled by a durable executor).
