@@ -219,7 +219,10 @@ impl Attachment {
     ) -> Result<Self, AttachmentError> {
         let path = path.as_ref();
         let shown = path.display().to_string();
-        let file = std::fs::File::open(path).map_err(|e| io_error(&shown, &e))?;
+        // A regular file only: a FIFO or device is an error, not a wait or an endless read.
+        let (file, _) = crate::file::open_regular(path).map_err(|e| {
+            AttachmentError::new(AttachmentErrorKind::Io, format!("`{shown}`: {e}"))
+        })?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
         Self::from_reader(file, name.as_deref().unwrap_or(&shown), limits)
     }

@@ -22,7 +22,7 @@
 //! # }
 //! ```
 
-use std::fs::{File, FileType, OpenOptions};
+use std::fs::{File, FileType, Metadata, OpenOptions};
 use std::io::{self, Read as _};
 use std::path::Path;
 
@@ -89,12 +89,7 @@ pub enum ReadError {
 /// # }
 /// ```
 pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, ReadError> {
-    let meta = std::fs::metadata(path).map_err(|e| not_found_or_broken(path, e))?;
-    regular(meta.file_type())?;
-    let mut file = open(path).map_err(|e| not_found_or_broken(path, e))?;
-    // The file actually opened (the path may have changed since it was looked at).
-    let meta = file.metadata()?;
-    regular(meta.file_type())?;
+    let (mut file, meta) = open_regular(path)?;
     if meta.len() > max_bytes {
         return Err(ReadError::TooLarge { size: Some(meta.len()), max: max_bytes });
     }
@@ -105,6 +100,37 @@ pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, ReadError> {
     }
     String::from_utf8(bytes)
         .map_err(|e| ReadError::NotUtf8 { offset: e.utf8_error().valid_up_to() })
+}
+
+/// Opens the regular file at `path` (a symbolic link to one is followed) for reading, with the
+/// metadata of the file actually opened: the one way llm-do opens a file it is pointed at
+/// (project files, saved conversations, attachments, model weights). What [`read_text`] uses
+/// before it reads; for files that are not text or are read in pieces.
+///
+/// The type is checked before opening (opening a FIFO waits for a writer); on Unix the file
+/// is opened with `O_NONBLOCK` (the path may have been swapped for a FIFO meanwhile), and the
+/// open file is checked again.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use llm_do_core::file::{ReadError, open_regular};
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(dir.path().join("w.bin"), [0u8, 1, 2])?;
+/// let (_file, meta) = open_regular(&dir.path().join("w.bin"))?;
+/// assert_eq!(meta.len(), 3);
+/// assert!(matches!(open_regular(dir.path()), Err(ReadError::NotRegular { kind: "a directory" })));
+/// assert!(matches!(open_regular(&dir.path().join("none")), Err(ReadError::NotFound)));
+/// # Ok(())
+/// # }
+/// ```
+pub fn open_regular(path: &Path) -> Result<(File, Metadata), ReadError> {
+    let meta = std::fs::metadata(path).map_err(|e| not_found_or_broken(path, e))?;
+    regular(meta.file_type())?;
+    let file = open(path).map_err(|e| not_found_or_broken(path, e))?;
+    // The file actually opened (the path may have changed since it was looked at).
+    let meta = file.metadata()?;
+    regular(meta.file_type())?;
+    Ok((file, meta))
 }
 
 /// Whether anything at all is at `path`, a broken symbolic link included (where
@@ -152,7 +178,7 @@ fn special_kind(file_type: FileType) -> &'static str {
     } else if file_type.is_block_device() || file_type.is_char_device() {
         "a device"
     } else {
-        "not a regular file"
+        "a special file"
     }
 }
 
@@ -188,6 +214,11 @@ mod tests {
         // Also when opened directly (the race the second check is for): no hang.
         let file = open(&fifo).unwrap();
         assert!(!file.metadata().unwrap().is_file());
+        // An attachment named by path goes through the same open.
+        let limits = crate::attachment::AttachmentLimits::default();
+        let e = crate::attachment::Attachment::from_path(&fifo, &limits).unwrap_err();
+        assert_eq!(e.kind(), crate::attachment::AttachmentErrorKind::Io);
+        assert!(e.to_string().contains("a FIFO, not a regular file"), "{e}");
         let looped = dir.path().join("a.worker");
         std::os::unix::fs::symlink("a.worker", &looped).unwrap();
         let e = read_text(&looped, 100).unwrap_err();
