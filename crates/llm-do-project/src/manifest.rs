@@ -204,8 +204,8 @@ pub(crate) fn parse(
             "agent_files" => {
                 for (path, pos) in r.files(key, value) {
                     let resolved = dir.join(&path);
-                    if !resolved.is_file() {
-                        r.error(pos, format!("the agent file `{path}` does not exist"), "a path relative to the project directory");
+                    if let Some(why) = not_a_file(&resolved) {
+                        r.error(pos, format!("the agent file `{path}` {why}"), "a path relative to the project directory");
                     } else if resolved.extension().is_none_or(|e| e != "agent") {
                         r.error(pos, format!("`{path}` is not a `.agent` file"), "a `NAME.agent` file (`.worker` files are found without being listed)");
                     } else {
@@ -215,8 +215,8 @@ pub(crate) fn parse(
             }
             "python_files" => {
                 for (path, pos) in r.files(key, value) {
-                    if !dir.join(&path).is_file() {
-                        r.error(pos, format!("the Python file `{path}` does not exist"), "a path relative to the project directory");
+                    if let Some(why) = not_a_file(&dir.join(&path)) {
+                        r.error(pos, format!("the Python file `{path}` {why}"), "a path relative to the project directory");
                     } else {
                         manifest.python_files.push((path, pos));
                     }
@@ -345,5 +345,18 @@ fn describe(node: &Node) -> String {
         Kind::Str(s) if s.chars().count() <= 40 => format!("the string `{s}`"),
         Kind::Int(i) => format!("`{i}`"),
         _ => node.describe().to_owned(),
+    }
+}
+
+/// Why a listed file cannot be one (`does not exist`, `is a FIFO, not a regular file`, ...),
+/// or `None` for a regular file. Opened as project files are read: nothing waits on a FIFO.
+fn not_a_file(path: &Path) -> Option<String> {
+    match crate::file::open_regular(path) {
+        Ok(_) => None,
+        Err(crate::file::ReadError::NotFound) => Some("does not exist".into()),
+        Err(crate::file::ReadError::NotRegular { kind }) => {
+            Some(format!("is {kind}, not a regular file"))
+        }
+        Err(e) => Some(format!("cannot be opened: {e}")),
     }
 }

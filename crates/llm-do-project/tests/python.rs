@@ -273,3 +273,34 @@ fn more_refusals_are_located() {
     }
     assert_eq!(errors.to_string().lines().count(), 4, "{text}");
 }
+
+/// A listed file that is a FIFO or a directory is said to be one (it exists, so "does not
+/// exist" would mislead), and checking the project does not wait on the FIFO.
+#[cfg(unix)]
+#[test]
+fn listed_files_that_are_not_regular_files_say_what_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("project.json"),
+        r#"{"version": 1, "entry": {"agent": "main"}, "agent_files": ["main.agent", "pipe.agent"], "python_files": ["tools.py"]}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("main.agent"), "---\nname: main\n---\nHi\n").unwrap();
+    let fifo = dir.path().join("pipe.agent");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    std::fs::create_dir(dir.path().join("tools.py")).unwrap();
+    let path = dir.path().to_owned();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(Project::load(&path).unwrap_err().to_string());
+    });
+    let errors = rx.recv_timeout(std::time::Duration::from_secs(20)).expect("no hang");
+    assert!(
+        errors.contains("error: the agent file `pipe.agent` is a FIFO, not a regular file"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("error: the Python file `tools.py` is a directory, not a regular file"),
+        "{errors}"
+    );
+}
