@@ -136,12 +136,10 @@ impl Servers {
 
 fn to_server(config: &McpServerConfig) -> McpServer {
     match config {
-        McpServerConfig::Stdio { command, args, env, cwd } => {
-            let mut s = McpServer::stdio(command.clone(), args.clone()).cwd(cwd.clone());
-            for (k, v) in env {
-                s = s.env(k.clone(), v.clone());
-            }
-            s
+        McpServerConfig::Stdio { command, args, env, pass_env, cwd } => {
+            let s = McpServer::stdio(command.clone(), args.clone()).cwd(cwd.clone());
+            let s = env.iter().fold(s, |s, (k, v)| s.env(k.clone(), v.clone()));
+            pass_env.iter().fold(s, |s, name| s.pass_env(name.clone()))
         }
         McpServerConfig::Http { url, headers } => headers
             .iter()

@@ -366,3 +366,40 @@ fn serving_commands_report_a_bad_project_as_check_does() {
         assert!(stdout(&out).is_empty(), "{args:?}");
     }
 }
+
+/// A stdio server inherits llm-do's environment without the providers' keys or any other
+/// secret-looking variable, unless `pass_env` names it; its `env` table is set as given.
+#[cfg(unix)]
+#[test]
+fn a_server_gets_no_secret_variables_it_was_not_given() {
+    let dir = orders_project(&[]);
+    let config = std::fs::read_to_string(dir.path().join("llm-do.toml")).unwrap();
+    let (head, rest) = config.split_once("[mcp.orders]").unwrap();
+    let (_, tail) = rest.split_once("\n\n").unwrap();
+    let script = format!("env > env.txt; exec '{}'", demo_server().display());
+    let config = format!(
+        "{head}[mcp.orders]\ncommand = \"sh\"\nargs = [\"-c\", {script:?}]\nenv = {{ LOG = \"info\", GIVEN_TOKEN = \"tok-given\" }}\npass_env = [\"PASSED_TOKEN\"]\n\n{tail}"
+    );
+    std::fs::write(dir.path().join("llm-do.toml"), config).unwrap();
+    let out = output(
+        command(BIN, None)
+            .arg("check")
+            .arg(dir.path())
+            .env("OPENAI_API_KEY", "sk-not-for-servers-0123456789")
+            .env("OTHER_TOKEN", "tok-other")
+            .env("PASSED_TOKEN", "tok-passed")
+            .env("PLAIN_SETTING", "plain"),
+    );
+    assert_eq!(code(&out), 0);
+    let env = std::fs::read_to_string(dir.path().join("env.txt")).unwrap();
+    let lines: Vec<&str> = env.lines().collect();
+    for present in
+        ["PASSED_TOKEN=tok-passed", "PLAIN_SETTING=plain", "LOG=info", "GIVEN_TOKEN=tok-given"]
+    {
+        assert!(lines.contains(&present), "{present} missing from:\n{env}");
+    }
+    assert!(lines.iter().any(|l| l.starts_with("PATH=")), "{env}");
+    for absent in ["OPENAI_API_KEY", "OTHER_TOKEN"] {
+        assert!(!lines.iter().any(|l| l.starts_with(&format!("{absent}="))), "{absent} in:\n{env}");
+    }
+}

@@ -1,6 +1,7 @@
 //! One live connection to an MCP server: the rmcp client service, the child process (for
 //! stdio servers) and the tail of its stderr.
 
+use crate::child_env;
 use crate::error::McpError;
 use crate::server::{McpServer, Transport};
 use crate::stderr_tail::StderrTail;
@@ -49,9 +50,10 @@ impl Connection {
             stderr: tail.text(),
         };
         let (service, pid) = match &server.transport {
-            Transport::Stdio { command, args, env, cwd } => {
+            Transport::Stdio { command, args, env, pass_env, cwd } => {
                 let mut cmd = tokio::process::Command::new(command);
-                cmd.args(args).envs(env).kill_on_drop(true);
+                cmd.args(args).env_clear().envs(child_env::inherited(pass_env)).envs(env);
+                cmd.kill_on_drop(true);
                 llm_do_process::guard(cmd.as_std_mut());
                 if let Some(dir) = cwd {
                     cmd.current_dir(dir);

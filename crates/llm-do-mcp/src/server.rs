@@ -21,8 +21,11 @@ pub enum Transport {
         command: String,
         /// Its arguments.
         args: Vec<String>,
-        /// Extra environment variables.
+        /// Extra environment variables, set as given.
         env: BTreeMap<String, String>,
+        /// Variables of llm-do's environment passed on although their names look like secrets
+        /// (see [`McpServer::pass_env`]).
+        pass_env: Vec<String>,
         /// Its working directory (default: the current one).
         cwd: Option<PathBuf>,
     },
@@ -69,6 +72,7 @@ impl McpServer {
             command: command.into(),
             args: args.into_iter().map(Into::into).collect(),
             env: BTreeMap::new(),
+            pass_env: Vec::new(),
             cwd: None,
         })
     }
@@ -108,6 +112,27 @@ impl McpServer {
     pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         if let Transport::Stdio { env, .. } = &mut self.transport {
             env.insert(key.into(), value.into());
+        }
+        self
+    }
+
+    /// Passes the variable `name` of llm-do's environment on to the child process although its
+    /// name looks like a secret (stdio servers only).
+    ///
+    /// A child process inherits llm-do's environment except the variables whose names look
+    /// like secrets ([`is_secret_name`](llm_do_core::secrets::is_secret_name): `*_API_KEY`,
+    /// `*_TOKEN`, `*PASSWORD*`, ...), so that a server does not receive the model providers'
+    /// keys or any other credential it was not given. A server that needs one names it here.
+    ///
+    /// ```
+    /// let s = llm_do_mcp::McpServer::stdio("github-mcp-server", ["stdio"])
+    ///     .pass_env("GITHUB_PERSONAL_ACCESS_TOKEN");
+    /// assert!(matches!(s.transport(),
+    ///     llm_do_mcp::Transport::Stdio { pass_env, .. } if pass_env == &["GITHUB_PERSONAL_ACCESS_TOKEN"]));
+    /// ```
+    pub fn pass_env(mut self, name: impl Into<String>) -> Self {
+        if let Transport::Stdio { pass_env, .. } = &mut self.transport {
+            pass_env.push(name.into());
         }
         self
     }

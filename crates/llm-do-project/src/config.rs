@@ -25,7 +25,8 @@
 //! [mcp.orders]                         # an MCP server run as a child process (stdio)
 //! command = "orders-server"
 //! args = ["--db", "orders.db"]
-//! env = { LOG = "info" }
+//! env = { LOG = "info" }               # set as given; llm-do's variables are passed on,
+//! pass_env = ["ORDERS_DB_TOKEN"]       # except secret-looking ones not named here
 //! cwd = "servers"                      # relative to the project directory
 //!
 //! [mcp.search]                         # an MCP server over streamable HTTP
@@ -309,7 +310,7 @@ impl Default for ProjectConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum McpServerConfig {
-    /// `command`, `args`, `env`, `cwd`.
+    /// `command`, `args`, `env`, `pass_env`, `cwd`.
     Stdio {
         /// The program: a name looked up on `PATH`, or a path (a relative path with a `/` is
         /// resolved against the project directory, made absolute).
@@ -318,6 +319,9 @@ pub enum McpServerConfig {
         args: Vec<String>,
         /// Extra environment variables.
         env: BTreeMap<String, String>,
+        /// Variables of llm-do's environment passed on although their names look like
+        /// secrets (the others are passed on; those are not unless named here).
+        pass_env: Vec<String>,
         /// The working directory, resolved against the project directory (default: it), made
         /// absolute.
         cwd: PathBuf,
@@ -340,6 +344,8 @@ struct RawMcp {
     args: Vec<String>,
     #[serde(default)]
     env: BTreeMap<String, String>,
+    #[serde(default)]
+    pass_env: Vec<String>,
     #[serde(default)]
     cwd: Option<PathBuf>,
     #[serde(default)]
@@ -420,7 +426,7 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
             let pos = e.span().map_or(Pos::START, |s| at(s.start));
             let message = e.message().trim().replace('\n', " ");
             let d = Diagnostic::at(file, pos, format!("invalid {CONFIG_FILE}: {message}")).expected(
-                "the keys `entry`, `model`, `max_depth`, and the tables `[budget]` (`requests`, `tokens`, `tool_calls`), `[providers.openai]` (`connect_timeout`, `first_byte_timeout`, `request_timeout`, `max_answer_bytes`, `images`, `pdf`), `[approval]` (`mode`, `rules`) and `[mcp.NAME]` (`command`, `args`, `env`, `cwd` or `url`, `headers`)",
+                "the keys `entry`, `model`, `max_depth`, and the tables `[budget]` (`requests`, `tokens`, `tool_calls`), `[providers.openai]` (`connect_timeout`, `first_byte_timeout`, `request_timeout`, `max_answer_bytes`, `images`, `pdf`), `[approval]` (`mode`, `rules`) and `[mcp.NAME]` (`command`, `args`, `env`, `pass_env`, `cwd` or `url`, `headers`)",
             );
             return (
                 ProjectConfig { source: Some(file.to_owned()), ..ProjectConfig::default() },
@@ -545,15 +551,21 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
                     command
                 };
                 let cwd = raw.cwd.map_or_else(|| root.clone(), |c| root.join(c));
-                McpServerConfig::Stdio { command, args: raw.args, env: raw.env, cwd }
+                let (args, env, pass_env) = (raw.args, raw.env, raw.pass_env);
+                McpServerConfig::Stdio { command, args, env, pass_env, cwd }
             }
-            (None, Some(url)) if raw.args.is_empty() && raw.env.is_empty() && raw.cwd.is_none() => {
+            (None, Some(url))
+                if raw.args.is_empty()
+                    && raw.env.is_empty()
+                    && raw.pass_env.is_empty()
+                    && raw.cwd.is_none() =>
+            {
                 McpServerConfig::Http { url, headers: raw.headers }
             }
             _ => {
                 problem(
                     format!("the MCP server `{name}` needs either `command` or `url`"),
-                    "`command` (with `args`, `env`, `cwd`) for a child process, or `url` (with `headers`) for streamable HTTP",
+                    "`command` (with `args`, `env`, `pass_env`, `cwd`) for a child process, or `url` (with `headers`) for streamable HTTP",
                 );
                 continue;
             }
@@ -589,7 +601,7 @@ mod tests {
     #[test]
     fn reads_mcp_servers() {
         let c = parse_str(
-            "[mcp.orders]\ncommand = \"srv\"\nargs = [\"-v\"]\ncwd = \"sub\"\n[mcp.web]\nurl = \"http://127.0.0.1:1/mcp\"\nheaders = { X = \"y\" }\n",
+            "[mcp.orders]\ncommand = \"srv\"\nargs = [\"-v\"]\npass_env = [\"DB_TOKEN\"]\ncwd = \"sub\"\n[mcp.web]\nurl = \"http://127.0.0.1:1/mcp\"\nheaders = { X = \"y\" }\n",
         )
         .unwrap();
         assert_eq!(
@@ -598,15 +610,17 @@ mod tests {
                 command: "srv".into(),
                 args: vec!["-v".into()],
                 env: BTreeMap::new(),
+                pass_env: vec!["DB_TOKEN".into()],
                 cwd: PathBuf::from("sub"),
             }
         );
         assert!(
             matches!(&c.mcp["web"], McpServerConfig::Http { headers, .. } if headers["X"] == "y")
         );
-        let e = parse_str("[mcp.a__b]\ncommand = \"x\"\n[mcp.c]\nargs = []\n[mcp.d]\ncommand = \"x\"\nurl = \"y\"\n")
+        let e = parse_str("[mcp.a__b]\ncommand = \"x\"\n[mcp.c]\nargs = []\n[mcp.d]\ncommand = \"x\"\nurl = \"y\"\n[mcp.e]\nurl = \"y\"\npass_env = [\"T\"]\n")
             .unwrap_err();
-        assert_eq!(e.len(), 3, "{e:?}");
+        assert_eq!(e.len(), 4, "{e:?}");
+        assert!(e[3].message.contains("the MCP server `e` needs either"), "{}", e[3]);
         assert!(e[0].message.contains("invalid MCP server name `a__b`"), "{}", e[0]);
         assert!(e[1].message.contains("needs either `command` or `url`"), "{}", e[1]);
         assert_eq!(e[1].line, 3);
