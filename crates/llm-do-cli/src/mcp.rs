@@ -165,7 +165,9 @@ pub(crate) async fn serve(args: McpArgs, dir: &Path, host: &Registry) -> Exit {
     };
     let mut specs: Vec<Arc<CallableSpec>> = host.iter().cloned().collect();
     specs.extend(project.specs().cloned());
-    let builder = project.register(crate::app::host_builder(host)).with_default_providers();
+    // The providers first: the project's `model =` then wins over the environment's default
+    // (the embedded model when no key is set), as in `run` and `chat`.
+    let builder = project.register(crate::app::host_builder(host).with_default_providers());
     let settings = args.provider.over(&project.config().openai);
     let builder = crate::models::with_openai_settings(builder, settings, false);
     let mut builder = match args.model.apply(builder, &project, host, &mut specs) {

@@ -207,7 +207,9 @@ pub(crate) async fn serve(args: ServeArgs, dir: &Path, host: &Registry) -> Exit 
         Ok(p) => p,
         Err(summary) => return crate::app::usage_error(summary),
     };
-    let builder = project.register(crate::app::host_builder(host)).with_default_providers();
+    // The providers first: the project's `model =` then wins over the environment's default
+    // (the embedded model when no key is set), as in `run` and `chat`.
+    let builder = project.register(crate::app::host_builder(host).with_default_providers());
     let settings = args.provider.over(&project.config().openai);
     let builder = crate::models::with_openai_settings(builder, settings, false);
     // --model as `llm-do run` has it: every file worker's model, and Rust workers' that name

@@ -403,3 +403,30 @@ fn a_server_gets_no_secret_variables_it_was_not_given() {
         assert!(!lines.iter().any(|l| l.starts_with(&format!("{absent}="))), "{absent} in:\n{env}");
     }
 }
+
+/// llm-do.toml's `model =` is the served workers' model also when no API key is set: before,
+/// `llm-do mcp` let the environment's default (the embedded model) replace it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_do_mcp_keeps_the_projects_model_without_a_key() {
+    let dir = orders_project(&[]);
+    let mut cmd = tokio::process::Command::new(BIN);
+    cmd.arg("mcp").arg(dir.path());
+    for var in ["LLM_DO_MODEL", "LLM_DO_LOCAL_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL"] {
+        cmd.env_remove(var);
+    }
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).kill_on_drop(true);
+    let mut child = cmd.spawn().unwrap();
+    let transport = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
+    let client =
+        tokio::time::timeout(Duration::from_secs(60), ().serve(transport)).await.unwrap().unwrap();
+    let mut call = CallToolRequestParams::new("main");
+    call.arguments = json!({"input": "Where is B-2?"}).as_object().cloned();
+    let r = tokio::time::timeout(Duration::from_secs(120), client.peer().call_tool(call))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.is_error, Some(true), "{r:?}");
+    let text = &r.content[0].as_text().unwrap().text;
+    assert!(text.contains("OPENAI_API_KEY is not set"), "{text}");
+    client.cancel().await.unwrap();
+}
