@@ -42,6 +42,23 @@ pub enum McpError {
         /// The end of the server's stderr.
         stderr: String,
     },
+    /// A stdio server wrote something that is not a JSON-RPC message on its stdout before it
+    /// answered `initialize` (MCP's stdio transport allows only MCP messages there; logs
+    /// belong on stderr). The server is stopped at once rather than waited for until the start
+    /// timeout. What a server writes there after a successful start is logged and ignored.
+    #[error(
+        "MCP server `{server}` wrote something that is not JSON-RPC on its stdout: {line} (a stdio MCP server may write only MCP messages there; logs belong on stderr){}",
+        tail(stderr)
+    )]
+    NotJsonRpc {
+        /// The server.
+        server: String,
+        /// The start of the first such line, quoted and escaped (or a note that the line was
+        /// too long).
+        line: String,
+        /// The end of the server's stderr.
+        stderr: String,
+    },
     /// `tools/list` failed or returned something unusable.
     #[error("MCP server `{server}` could not list its tools: {message}{}", tail(stderr))]
     ListTools {

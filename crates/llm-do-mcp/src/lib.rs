@@ -30,6 +30,7 @@
 #![warn(missing_docs)]
 
 mod builder;
+mod child;
 mod connection;
 mod error;
 pub mod names;

@@ -16,10 +16,11 @@
 //! When `LLM_DO_MCP_DEMO_PIDFILE` names a file, the server appends its process id to it at
 //! start, so that tests can check that no server process outlives its client.
 //!
-//! Misbehaviour for tests, chosen by the first argument: `--garbage` (writes non-JSON lines to
-//! stdout and never answers), `--silent` (never answers `initialize`), `--exit` (exits at once
-//! with a message on stderr), `--bad-schema` (lists one tool whose input schema is not a valid
-//! JSON Schema).
+//! Misbehaviour for tests, chosen by the first argument: `--garbage` (writes a line on stderr,
+//! then lines that are not JSON-RPC on stdout, and never answers), `--silent` (never answers
+//! `initialize`), `--exit` (exits at once with a message on stderr), `--bad-schema` (lists one
+//! tool whose input schema is not a valid JSON Schema). `LLM_DO_MCP_DEMO_NOISE` makes `echo`
+//! write a line that is not JSON-RPC on stdout before it answers (noise after the start).
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::{Json, Parameters};
@@ -96,6 +97,10 @@ impl Orders {
     #[tool]
     async fn echo(&self, Parameters(Text { text }): Parameters<Text>) -> String {
         record("echo", json!({"text": text}));
+        if std::env::var_os("LLM_DO_MCP_DEMO_NOISE").is_some() {
+            // Written whole before the answer (std's stdout flushes at the end of a line).
+            println!("echo: about to answer \x1b[2J(noise)");
+        }
         text
     }
 
@@ -178,11 +183,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             std::process::exit(2);
         }
         "--garbage" | "--silent" => {
+            // On stderr first: the client stops this server as soon as it sees the garbage.
+            eprintln!("demo server: never answering ({mode})");
             if mode == "--garbage" {
-                println!("this is not JSON-RPC");
+                println!("this is not JSON-RPC \x1b[31m");
                 println!("{{\"neither\": \"is this\"}}");
             }
-            eprintln!("demo server: never answering ({mode})");
             // Keep stdin open and never answer; the client's start timeout must end this.
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
             return Ok(());
