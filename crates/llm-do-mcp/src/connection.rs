@@ -141,7 +141,7 @@ impl Connection {
         };
         match tokio::time::timeout(timeout, self.service().peer().list_all_tools()).await {
             Ok(Ok(tools)) => Ok(tools),
-            Ok(Err(e)) => Err(fail(e.to_string())),
+            Ok(Err(e)) => Err(fail(crate::error::list_failure(&e))),
             Err(_) => Err(fail(format!("no answer within {timeout:?}"))),
         }
     }
@@ -177,7 +177,7 @@ async fn finish<E: std::fmt::Display>(
             tail.settle(std::time::Duration::from_secs(2)).await;
             Err(McpError::Start {
                 server: name.to_owned(),
-                message: format!("initialize failed: {e}"),
+                message: format!("initialize failed: {}", crate::error::escaped(&e.to_string())),
                 stderr: tail.text(),
             })
         }

@@ -127,3 +127,31 @@ fn tail(stderr: &str) -> String {
         format!("; its stderr ends with:\n{}", stderr.trim_end())
     }
 }
+
+/// `text` from a server with its control characters escaped (newlines included): safe to show
+/// on a terminal as part of one line.
+pub(crate) fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Why a `tools/list` request failed, in words (the server's text escaped).
+pub(crate) fn list_failure(e: &rmcp::service::ServiceError) -> String {
+    use rmcp::service::ServiceError;
+    match e {
+        ServiceError::McpError(e) => {
+            format!("it answered `tools/list` with the error {}: {}", e.code.0, escaped(&e.message))
+        }
+        ServiceError::UnexpectedResponse => {
+            "its answer to `tools/list` is not a list of tools".to_owned()
+        }
+        other => escaped(&other.to_string()),
+    }
+}

@@ -21,6 +21,11 @@
 //! `initialize`), `--exit` (exits at once with a message on stderr), `--bad-schema` (lists one
 //! tool whose input schema is not a valid JSON Schema). `LLM_DO_MCP_DEMO_NOISE` makes `echo`
 //! write a line that is not JSON-RPC on stdout before it answers (noise after the start).
+//!
+//! `--list-error` and `--list-invalid` run a hand-written JSON-RPC loop instead of rmcp's
+//! server (rmcp cannot send a malformed result): `initialize` is answered, and `tools/list`
+//! with a JSON-RPC error (whose message holds an escape sequence) or with a result that is not
+//! a `tools/list` result.
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::{Json, Parameters};
@@ -193,6 +198,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
             return Ok(());
         }
+        "--list-error" | "--list-invalid" => return raw(mode == "--list-error").await,
         _ => {}
     }
     if let Ok(path) = std::env::var("LLM_DO_MCP_DEMO_PIDFILE")
@@ -207,6 +213,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // A badly behaved server: it outlives the end of its stdin (and writes nothing, since
         // `eprintln!` on a closed pipe would end it).
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
+    Ok(())
+}
+
+/// A hand-written JSON-RPC loop over stdio: answers `initialize`, and `tools/list` with a
+/// JSON-RPC error (`error`) or with a result that is not a `tools/list` result.
+async fn raw(error: bool) -> Result<(), Box<dyn std::error::Error>> {
+    use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut stdout = tokio::io::stdout();
+    while let Some(line) = lines.next_line().await? {
+        let Ok(request) = serde_json::from_str::<Value>(&line) else { continue };
+        let Some(id) = request.get("id").cloned() else { continue }; // a notification
+        let answer = match request["method"].as_str().unwrap_or_default() {
+            "initialize" => json!({"jsonrpc": "2.0", "id": id, "result": {
+                "protocolVersion": request["params"]["protocolVersion"],
+                "capabilities": {"tools": {}},
+                "serverInfo": {"name": "raw-demo", "version": "0.0.0"},
+            }}),
+            "tools/list" if error => json!({"jsonrpc": "2.0", "id": id, "error": {
+                "code": -32603, "message": "the tool registry is down \u{1b}[2J",
+            }}),
+            "tools/list" => json!({"jsonrpc": "2.0", "id": id, "result": {"tools": "none"}}),
+            _ => json!({"jsonrpc": "2.0", "id": id, "error": {
+                "code": -32601, "message": "method not found",
+            }}),
+        };
+        stdout.write_all(format!("{answer}\n").as_bytes()).await?;
+        stdout.flush().await?;
     }
     Ok(())
 }
