@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run -p llm-do-cli --example host -- list examples/projects/hello
 //! cargo run -p llm-do-cli --example host -- run my-project "some text"
+//! cargo run -p llm-do-cli --example host -- mcp my-project   # word_count served over MCP
 //! ```
 //!
 //! Every project run this way can list `word_count` in a worker's `tools:`, and `word_count`

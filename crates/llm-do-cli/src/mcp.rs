@@ -69,9 +69,12 @@ impl Servers {
             match result {
                 Ok(t) => servers.toolsets.push(t),
                 Err(e) => {
+                    // The error quotes the server (its stderr, its error messages): shown
+                    // safe for a terminal.
                     crate::output::errln!(
-                        "{}: error: {e}",
-                        dir.join(llm_do_project::CONFIG_FILE).display()
+                        "{}: error: {}",
+                        dir.join(llm_do_project::CONFIG_FILE).display(),
+                        crate::terminal::safe(&e.to_string())
                     );
                     failed = true;
                 }

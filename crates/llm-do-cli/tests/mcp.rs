@@ -2,95 +2,24 @@
 //! declared in llm-do.toml) with `check`, `list` and `run`, a server that cannot start, and
 //! `llm-do mcp PROJECT` driven by rmcp's client over stdio.
 //!
-//! The MCP server is llm-do-mcp's demo server, built here with cargo (it is a binary of
-//! another package, so `CARGO_BIN_EXE_…` does not name it).
+//! The MCP server is llm-do-mcp's demo server (tests/support/mcp_demo.rs).
 
+#[path = "support/mcp_demo.rs"]
+mod mcp_demo;
 #[path = "support/cli.rs"]
 mod support;
 
 use llm_do_testing::scripted::Reply;
 use llm_do_testkit::TestServer;
+use mcp_demo::*;
 use rmcp::ServiceExt as _;
 use rmcp::model::CallToolRequestParams;
-use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use serde_json::json;
 use std::process::Stdio;
-use std::sync::OnceLock;
 use std::time::Duration;
 use support::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_llm-do");
-
-/// Builds the demo server once and returns its path.
-fn demo_server() -> &'static Path {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let out = std::process::Command::new(cargo)
-            .current_dir(repo_root())
-            .args([
-                "build",
-                "--quiet",
-                "--package",
-                "llm-do-mcp",
-                "--bin",
-                "llm-do-mcp-demo-server",
-                "--message-format=json",
-            ])
-            .output()
-            .expect("run cargo build");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter_map(|v| v["executable"].as_str().map(PathBuf::from))
-            .find(|p| p.file_stem().is_some_and(|s| s == "llm-do-mcp-demo-server"))
-            .expect("cargo names the demo server's executable")
-    })
-}
-
-/// A copy of the example project whose server command is the built demo server, recording
-/// calls and process ids in the project directory.
-fn orders_project(server_args: &[&str]) -> tempfile::TempDir {
-    let example = repo_root().join("examples/projects/mcp_orders");
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(example.join("main.worker"), dir.path().join("main.worker")).unwrap();
-    let config = std::fs::read_to_string(example.join("llm-do.toml")).unwrap();
-    let (head, rest) = config.split_once("[mcp.orders]").unwrap();
-    let (_, tail) = rest.split_once("\n\n").unwrap();
-    let args: Vec<String> = server_args.iter().map(|a| format!("{a:?}")).collect();
-    let config = format!(
-        "{}[mcp.orders]\ncommand = {:?}\nargs = [{}]\nenv = {{ LLM_DO_MCP_DEMO_RECORD = \"calls.jsonl\", LLM_DO_MCP_DEMO_PIDFILE = \"pids\" }}\n\n{tail}",
-        head.replace("local:smollm2", "openai:test-model"),
-        demo_server().display().to_string(),
-        args.join(", ")
-    );
-    std::fs::write(dir.path().join("llm-do.toml"), config).unwrap();
-    dir
-}
-
-fn pids(dir: &Path) -> Vec<u32> {
-    std::fs::read_to_string(dir.join("pids"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| l.trim().parse().unwrap())
-        .collect()
-}
-
-fn gone(pid: u32) -> bool {
-    for _ in 0..100 {
-        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-            Err(_) => return true,
-            Ok(stat)
-                if stat.rsplit(')').next().is_some_and(|s| s.trim_start().starts_with('Z')) =>
-            {
-                return true;
-            }
-            Ok(_) => std::thread::sleep(Duration::from_millis(50)),
-        }
-    }
-    false
-}
 
 #[test]
 fn check_and_list_show_the_servers_tools() {
@@ -134,6 +63,36 @@ fn check_reports_a_server_that_cannot_start_with_its_stderr() {
         "{err}"
     );
     assert!(err.contains("`lookup_order`"), "{err}");
+}
+
+/// A server whose `tools/list` fails (a JSON-RPC error, or an answer that is not a list of
+/// tools) fails `check` and `list` with a usage error that names the server and says what went
+/// wrong, the server's own text escaped (before, an escape sequence in its error message
+/// reached the terminal, and a malformed answer was "Unexpected response type").
+#[test]
+fn check_and_list_report_a_server_whose_tools_list_fails() {
+    let cases = [
+        (
+            "--list-error",
+            r"it answered `tools/list` with the error -32603: the tool registry is down \u{1b}[2J",
+        ),
+        ("--list-invalid", "its answer to `tools/list` is not a list of tools"),
+    ];
+    for (server_arg, said) in cases {
+        let dir = orders_project(&[server_arg]);
+        for cmd in ["check", "list"] {
+            let out = output(command(BIN, None).arg(cmd).arg(dir.path()));
+            assert_eq!(code(&out), 2, "{cmd} with {server_arg}");
+            let err = stderr(&out);
+            assert!(
+                err.contains("llm-do.toml: error: MCP server `orders` could not list its tools: "),
+                "{cmd} with {server_arg}: {err}"
+            );
+            assert!(err.contains(said), "{cmd} with {server_arg}: {err}");
+            assert!(!err.contains('\x1b'), "{cmd} with {server_arg}: {err:?}");
+            assert!(stdout(&out).is_empty(), "{cmd} with {server_arg}: {}", stdout(&out));
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,10 +7,8 @@ use crate::server::{McpServer, Transport};
 use crate::stderr_tail::StderrTail;
 use rmcp::model::Tool;
 use rmcp::service::{NotificationContext, RunningService};
-use rmcp::transport::TokioChildProcess;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{ClientHandler, Peer, RoleClient, ServiceExt as _};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -27,7 +25,7 @@ impl ClientHandler for Listener {
 }
 
 /// A started, initialized server. Dropping it ends the server's process group (see
-/// [`crate::child`]).
+/// [`llm_do_process`]); a stdio server's transport is [`crate::child`]'s.
 pub(crate) struct Connection {
     /// `None` once closed.
     service: Option<RunningService<RoleClient, Listener>>,
@@ -58,17 +56,33 @@ impl Connection {
                 if let Some(dir) = cwd {
                     cmd.current_dir(dir);
                 }
-                let (transport, stderr) = TokioChildProcess::builder(cmd)
-                    .stderr(Stdio::piped())
-                    .spawn()
+                let spawned = crate::child::spawn(cmd, name)
                     .map_err(|e| start(format!("`{command}` could not be run: {e}"), &tail))?;
-                let pid = transport.id();
-                if let Some(stderr) = stderr {
+                let (pid, mut noise) = (spawned.pid, spawned.noise);
+                if let Some(stderr) = spawned.stderr {
                     tail.follow(stderr);
                 }
-                let served =
-                    tokio::time::timeout(server.start_timeout, listener.serve(transport)).await;
-                match finish(name, server, served, &tail).await {
+                let serving =
+                    tokio::time::timeout(server.start_timeout, listener.serve(spawned.transport));
+                // Noise on stdout before `initialize` is answered ends the start at once.
+                let result = tokio::select! {
+                    biased;
+                    served = serving => finish(name, server, served, &tail).await,
+                    Ok(line) = &mut noise => {
+                        // The transport (and the child with it) is dropped; what the child
+                        // started goes below, then its last words are waited for.
+                        if let Some(pid) = pid {
+                            llm_do_process::kill_group(pid);
+                        }
+                        tail.settle(std::time::Duration::from_secs(2)).await;
+                        Err(McpError::NotJsonRpc {
+                            server: name.to_owned(),
+                            line,
+                            stderr: tail.text(),
+                        })
+                    }
+                };
+                match result {
                     Ok(service) => (service, pid),
                     Err(e) => {
                         // The leader died with its transport; what it started dies too.
@@ -129,7 +143,7 @@ impl Connection {
         };
         match tokio::time::timeout(timeout, self.service().peer().list_all_tools()).await {
             Ok(Ok(tools)) => Ok(tools),
-            Ok(Err(e)) => Err(fail(e.to_string())),
+            Ok(Err(e)) => Err(fail(crate::error::list_failure(&e))),
             Err(_) => Err(fail(format!("no answer within {timeout:?}"))),
         }
     }
@@ -165,7 +179,7 @@ async fn finish<E: std::fmt::Display>(
             tail.settle(std::time::Duration::from_secs(2)).await;
             Err(McpError::Start {
                 server: name.to_owned(),
-                message: format!("initialize failed: {e}"),
+                message: format!("initialize failed: {}", crate::error::escaped(&e.to_string())),
                 stderr: tail.text(),
             })
         }

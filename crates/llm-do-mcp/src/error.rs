@@ -42,6 +42,23 @@ pub enum McpError {
         /// The end of the server's stderr.
         stderr: String,
     },
+    /// A stdio server wrote something that is not a JSON-RPC message on its stdout before it
+    /// answered `initialize` (MCP's stdio transport allows only MCP messages there; logs
+    /// belong on stderr). The server is stopped at once rather than waited for until the start
+    /// timeout. What a server writes there after a successful start is logged and ignored.
+    #[error(
+        "MCP server `{server}` wrote something that is not JSON-RPC on its stdout: {line} (a stdio MCP server may write only MCP messages there; logs belong on stderr){}",
+        tail(stderr)
+    )]
+    NotJsonRpc {
+        /// The server.
+        server: String,
+        /// The start of the first such line, quoted and escaped (or a note that the line was
+        /// too long).
+        line: String,
+        /// The end of the server's stderr.
+        stderr: String,
+    },
     /// `tools/list` failed or returned something unusable.
     #[error("MCP server `{server}` could not list its tools: {message}{}", tail(stderr))]
     ListTools {
@@ -108,5 +125,33 @@ fn tail(stderr: &str) -> String {
         String::new()
     } else {
         format!("; its stderr ends with:\n{}", stderr.trim_end())
+    }
+}
+
+/// `text` from a server with its control characters escaped (newlines included): safe to show
+/// on a terminal as part of one line.
+pub(crate) fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Why a `tools/list` request failed, in words (the server's text escaped).
+pub(crate) fn list_failure(e: &rmcp::service::ServiceError) -> String {
+    use rmcp::service::ServiceError;
+    match e {
+        ServiceError::McpError(e) => {
+            format!("it answered `tools/list` with the error {}: {}", e.code.0, escaped(&e.message))
+        }
+        ServiceError::UnexpectedResponse => {
+            "its answer to `tools/list` is not a list of tools".to_owned()
+        }
+        other => escaped(&other.to_string()),
     }
 }

@@ -30,6 +30,7 @@
 #![warn(missing_docs)]
 
 mod builder;
+mod child;
 mod child_env;
 mod connection;
 mod error;

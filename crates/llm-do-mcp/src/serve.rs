@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
-mod parse_errors;
+pub(crate) mod parse_errors;
 
 /// A runtime's workers and tools as an MCP server.
 ///

@@ -16,10 +16,16 @@
 //! When `LLM_DO_MCP_DEMO_PIDFILE` names a file, the server appends its process id to it at
 //! start, so that tests can check that no server process outlives its client.
 //!
-//! Misbehaviour for tests, chosen by the first argument: `--garbage` (writes non-JSON lines to
-//! stdout and never answers), `--silent` (never answers `initialize`), `--exit` (exits at once
-//! with a message on stderr), `--bad-schema` (lists one tool whose input schema is not a valid
-//! JSON Schema).
+//! Misbehaviour for tests, chosen by the first argument: `--garbage` (writes a line on stderr,
+//! then lines that are not JSON-RPC on stdout, and never answers), `--silent` (never answers
+//! `initialize`), `--exit` (exits at once with a message on stderr), `--bad-schema` (lists one
+//! tool whose input schema is not a valid JSON Schema). `LLM_DO_MCP_DEMO_NOISE` makes `echo`
+//! write a line that is not JSON-RPC on stdout before it answers (noise after the start).
+//!
+//! `--list-error` and `--list-invalid` run a hand-written JSON-RPC loop instead of rmcp's
+//! server (rmcp cannot send a malformed result): `initialize` is answered, and `tools/list`
+//! with a JSON-RPC error (whose message holds an escape sequence) or with a result that is not
+//! a `tools/list` result.
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::{Json, Parameters};
@@ -96,6 +102,10 @@ impl Orders {
     #[tool]
     async fn echo(&self, Parameters(Text { text }): Parameters<Text>) -> String {
         record("echo", json!({"text": text}));
+        if std::env::var_os("LLM_DO_MCP_DEMO_NOISE").is_some() {
+            // Written whole before the answer (std's stdout flushes at the end of a line).
+            println!("echo: about to answer \x1b[2J(noise)");
+        }
         text
     }
 
@@ -178,15 +188,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             std::process::exit(2);
         }
         "--garbage" | "--silent" => {
+            // On stderr first: the client stops this server as soon as it sees the garbage.
+            eprintln!("demo server: never answering ({mode})");
             if mode == "--garbage" {
-                println!("this is not JSON-RPC");
+                println!("this is not JSON-RPC \x1b[31m");
                 println!("{{\"neither\": \"is this\"}}");
             }
-            eprintln!("demo server: never answering ({mode})");
             // Keep stdin open and never answer; the client's start timeout must end this.
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
             return Ok(());
         }
+        "--list-error" | "--list-invalid" => return raw(mode == "--list-error").await,
         _ => {}
     }
     if let Ok(path) = std::env::var("LLM_DO_MCP_DEMO_PIDFILE")
@@ -201,6 +213,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // A badly behaved server: it outlives the end of its stdin (and writes nothing, since
         // `eprintln!` on a closed pipe would end it).
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
+    Ok(())
+}
+
+/// A hand-written JSON-RPC loop over stdio: answers `initialize`, and `tools/list` with a
+/// JSON-RPC error (`error`) or with a result that is not a `tools/list` result.
+async fn raw(error: bool) -> Result<(), Box<dyn std::error::Error>> {
+    use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut stdout = tokio::io::stdout();
+    while let Some(line) = lines.next_line().await? {
+        let Ok(request) = serde_json::from_str::<Value>(&line) else { continue };
+        let Some(id) = request.get("id").cloned() else { continue }; // a notification
+        let answer = match request["method"].as_str().unwrap_or_default() {
+            "initialize" => json!({"jsonrpc": "2.0", "id": id, "result": {
+                "protocolVersion": request["params"]["protocolVersion"],
+                "capabilities": {"tools": {}},
+                "serverInfo": {"name": "raw-demo", "version": "0.0.0"},
+            }}),
+            "tools/list" if error => json!({"jsonrpc": "2.0", "id": id, "error": {
+                "code": -32603, "message": "the tool registry is down \u{1b}[2J",
+            }}),
+            "tools/list" => json!({"jsonrpc": "2.0", "id": id, "result": {"tools": "none"}}),
+            _ => json!({"jsonrpc": "2.0", "id": id, "error": {
+                "code": -32601, "message": "method not found",
+            }}),
+        };
+        stdout.write_all(format!("{answer}\n").as_bytes()).await?;
+        stdout.flush().await?;
     }
     Ok(())
 }

@@ -101,7 +101,7 @@ where
 }
 
 /// Reads up to the end of the current line; `false` at the end of the input.
-async fn skip_line<R: AsyncBufReadExt + Unpin>(input: &mut R) -> bool {
+pub(crate) async fn skip_line<R: AsyncBufReadExt + Unpin>(input: &mut R) -> bool {
     loop {
         let chunk = match input.fill_buf().await {
             Ok([]) | Err(_) => return false,

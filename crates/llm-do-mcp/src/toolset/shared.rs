@@ -126,7 +126,7 @@ impl Shared {
                 Ok(Err(e)) => {
                     return Err(McpError::ListTools {
                         server: self.name.clone(),
-                        message: e.to_string(),
+                        message: crate::error::list_failure(&e),
                         stderr: String::new(),
                     });
                 }

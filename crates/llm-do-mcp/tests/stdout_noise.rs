@@ -1,0 +1,98 @@
+//! What a stdio server writes on its stdout that is not JSON-RPC (src/child.rs): before
+//! `initialize` is answered it ends the start at once with a typed error quoting the line;
+//! after a successful start it is ignored and the session goes on.
+
+use llm_do_mcp::{McpError, McpServer, McpToolset};
+use llm_do_process::running;
+use serde_json::json;
+use std::time::Duration;
+
+const DEMO: &str = env!("CARGO_BIN_EXE_llm-do-mcp-demo-server");
+
+/// Longer than any test may take: an error of these tests is not the start timeout's.
+const PATIENT: Duration = Duration::from_secs(600);
+
+/// Bounds a test that would otherwise wait for [`PATIENT`] (proves "no hang", not a speed).
+const NO_HANG: Duration = Duration::from_secs(120);
+
+async fn wait_gone(pid: u32) -> bool {
+    for _ in 0..100 {
+        if !running(pid) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_before_initialize_is_a_typed_error_quoting_the_line_and_the_stderr() {
+    let server = McpServer::stdio(DEMO, ["--garbage"]).start_timeout(PATIENT);
+    let err = tokio::time::timeout(NO_HANG, McpToolset::connect("orders", server))
+        .await
+        .expect("the start ends without waiting for its timeout")
+        .unwrap_err();
+    let McpError::NotJsonRpc { server, line, stderr } = &err else {
+        panic!("not a NotJsonRpc error: {err}")
+    };
+    assert_eq!(server, "orders");
+    // The first offending line, quoted, its escape sequence escaped.
+    assert_eq!(line, r#""this is not JSON-RPC \u{1b}[31m""#);
+    assert!(stderr.contains("demo server: never answering (--garbage)"), "{stderr}");
+    let shown = err.to_string();
+    assert!(shown.contains("wrote something that is not JSON-RPC on its stdout"), "{shown}");
+    assert!(shown.contains("logs belong on stderr"), "{shown}");
+    assert!(!shown.contains('\x1b'), "{shown}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_speaking_something_else_is_stopped_with_what_it_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    // A banner, then (JSON, but not JSON-RPC) a log line; a grandchild in its process group.
+    let script = format!(
+        "sleep 300 & echo $! > {}; echo 'Listening on stdio'; echo '{{\"level\":\"info\"}}'; wait",
+        pids.display()
+    );
+    let server = McpServer::stdio("sh", ["-c", script.as_str()]).start_timeout(PATIENT);
+    let err = tokio::time::timeout(NO_HANG, McpToolset::connect("s", server))
+        .await
+        .expect("the start ends without waiting for its timeout")
+        .unwrap_err();
+    assert!(
+        matches!(&err, McpError::NotJsonRpc { line, .. } if line == "\"Listening on stdio\""),
+        "{err}"
+    );
+    let grandchild: u32 = std::fs::read_to_string(&pids).unwrap().trim().parse().unwrap();
+    assert!(wait_gone(grandchild).await, "the server's child {grandchild} outlived the start");
+
+    // A line over the length limit is reported as such (not quoted whole).
+    let script = "head -c 17000000 /dev/zero | tr '\\0' x; echo; sleep 300";
+    let server = McpServer::stdio("sh", ["-c", script]).start_timeout(PATIENT);
+    let err = tokio::time::timeout(NO_HANG, McpToolset::connect("s", server))
+        .await
+        .expect("the start ends without waiting for its timeout")
+        .unwrap_err();
+    assert!(
+        matches!(&err, McpError::NotJsonRpc { line, .. } if line == "a line longer than 16 MiB"),
+        "{err}"
+    );
+}
+
+/// After a successful start, noise is ignored (logged): the answer that follows it arrives
+/// and the session goes on. (A guard of that choice: rmcp alone ignored such lines too.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn noise_after_the_start_is_ignored_and_the_session_goes_on() {
+    let server = McpServer::stdio(DEMO, Vec::<String>::new())
+        .env("LLM_DO_MCP_DEMO_NOISE", "1")
+        .start_timeout(PATIENT)
+        .call_timeout(PATIENT);
+    let orders = McpToolset::connect("orders", server).await.unwrap();
+    for text in ["one", "two"] {
+        let answer = tokio::time::timeout(NO_HANG, orders.call("echo", json!({"text": text})))
+            .await
+            .expect("the answer after the noise arrives");
+        assert_eq!(answer.unwrap().unwrap(), json!(text));
+    }
+    orders.close().await;
+}
