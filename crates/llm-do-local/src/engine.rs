@@ -206,7 +206,7 @@ fn load(location: &Location, config: EngineConfig) -> Result<Session, LocalError
     let (file, _) = gguf::open(&path)?;
     let mut reader = BufReader::new(file);
     let content = gguf_file::Content::read(&mut reader)
-        .map_err(|e| LocalError::InvalidGguf { path: path.clone(), reason: e.to_string() })?;
+        .map_err(|e| LocalError::InvalidGguf { path: path.clone(), reason: candle_reason(&e) })?;
     let parameters = content.tensor_infos.values().map(|t| t.shape.elem_count() as u64).sum();
     let trained = content
         .metadata
@@ -223,7 +223,7 @@ fn load(location: &Location, config: EngineConfig) -> Result<Session, LocalError
     );
     let factory = grammar::factory(vocab.env()).map_err(load_failed)?;
     let weights = Weights::load(&architecture, content, &mut reader)
-        .map_err(|e| load_failed(e.to_string()))?;
+        .map_err(|e| load_failed(candle_reason(&e)))?;
     let mut context_size = config.context_size.min(trained.max(1));
     if let Some(max) = weights.max_positions() {
         context_size = context_size.min(max as u32);
@@ -274,7 +274,10 @@ impl Session {
             if job.events.is_closed() {
                 return Ok(()); // cancelled
             }
-            logits = self.weights.forward(chunk, i * PROMPT_CHUNK).map_err(inference)?;
+            logits = self
+                .weights
+                .forward(chunk, i * PROMPT_CHUNK)
+                .map_err(|e| inference(candle_reason(&e)))?;
         }
         let prompt_time = started.elapsed() - compile_time;
         let decoding = Instant::now();
@@ -336,7 +339,8 @@ impl Session {
                 truncated = true;
                 break;
             }
-            logits = self.weights.forward(&[token], pos).map_err(inference)?;
+            logits =
+                self.weights.forward(&[token], pos).map_err(|e| inference(candle_reason(&e)))?;
         }
         if !pending.is_empty() {
             let piece = String::from_utf8_lossy(&pending).into_owned();
@@ -369,4 +373,47 @@ fn job_grammar(job: &Job) -> &str {
 
 fn inference(e: impl std::fmt::Display) -> LocalError {
     LocalError::Inference { reason: e.to_string() }
+}
+
+/// What a candle error says, without the backtrace candle appends to it when `RUST_BACKTRACE`
+/// is set (a user is shown the reason, not the engine's stack).
+fn candle_reason(e: &candle_core::Error) -> String {
+    // candle nests at most a few layers; the bound only keeps a recursion a recursion with an end.
+    fn reason(e: &candle_core::Error, depth: usize) -> String {
+        match e {
+            _ if depth > 16 => e.to_string(),
+            candle_core::Error::WithBacktrace { inner, .. } => reason(inner, depth + 1),
+            candle_core::Error::Context { inner, context } => {
+                format!("{}\n{context}", reason(inner, depth + 1))
+            }
+            candle_core::Error::WithPath { inner, path } => {
+                format!("path: {path:?} {}", reason(inner, depth + 1))
+            }
+            other => other.to_string(),
+        }
+    }
+    reason(e, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With `RUST_BACKTRACE=1`, candle errors carry the engine's stack; the reason a user sees
+    /// does not.
+    #[test]
+    fn a_candle_error_is_told_without_its_backtrace() {
+        let traced = |inner: candle_core::Error| candle_core::Error::WithBacktrace {
+            inner: Box::new(inner),
+            backtrace: Box::new(std::backtrace::Backtrace::force_capture()),
+        };
+        let e = traced(candle_core::Error::Msg("the file has no tensor `x`".into()));
+        assert!(e.to_string().len() > "the file has no tensor `x`".len(), "a backtrace to strip");
+        assert_eq!(candle_reason(&e), "the file has no tensor `x`");
+        let e = candle_core::Error::WithPath {
+            inner: Box::new(traced(candle_core::Error::Msg("bad".into()))),
+            path: "/m.gguf".into(),
+        };
+        assert_eq!(candle_reason(&e), "path: \"/m.gguf\" bad");
+    }
 }
