@@ -330,7 +330,7 @@ async fn a_call_with_attachments_asks_when_the_manifest_says_so() {
 }
 
 /// `runtime.max_depth` counts agent calls only, as upstream: with 1 the entry agent uses its
-/// tools, but cannot call another agent; with 2 it can.
+/// tools, but cannot call another agent (its call ends the run, as upstream); with 2 it can.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_depth_counts_agents_not_tools() {
     let notes = copy("notes");
@@ -361,14 +361,14 @@ async fn max_depth_counts_agents_not_tools() {
     ])
     .await;
     let out = output(llm_do(&server).arg("run").arg(delegation.path()).arg("Water is wet."));
-    // The calling model is told (upstream: the run fails; see docs/migrating-from-python.md).
-    assert_eq!((code(&out), stdout(&out).as_str()), (0, "Could not check.\n"));
-    let told = messages(&server, 1).last().unwrap().to_string();
+    // As upstream, the run ends with the error (an `llm-do.toml` project tells the model).
+    assert_eq!((code(&out), stdout(&out).as_str()), (1, ""));
+    let err = stderr(&out);
     assert!(
-        told.contains("call to `fact_checker` would run at depth 2, deeper than max_depth = 1"),
-        "{told}"
+        err.contains("call to `fact_checker` would run at depth 2, deeper than max_depth = 1"),
+        "{err}"
     );
-    assert_eq!(server.request_count(), 2, "the fact checker did not run");
+    assert_eq!(server.request_count(), 1, "neither the fact checker nor the editor ran again");
     std::fs::write(delegation.path().join("project.json"), manifest(2)).unwrap();
     let server = self::server(vec![
         Reply::tool_call("fact_checker", json!({"input": "Water is wet."})),

@@ -315,7 +315,7 @@ async fn dispatch(
                     let exec = Box::pin(async move {
                         match ctx.call_spec(spec, args).await {
                             Ok(value) => Ok(Ok(value)),
-                            Err(e) if e.is_fatal() => Err(e),
+                            Err(e) if e.is_fatal() || ends_run_past_max_depth(ctx, &e) => Err(e),
                             Err(e) => Ok(Err(e.to_string())),
                         }
                     });
@@ -402,6 +402,14 @@ fn retry_prompt(output: &OutputMode, problem: &str) -> String {
         ),
         OutputMode::Text => format!("Your answer was rejected: {problem}. Answer again."),
     }
+}
+
+/// A call too deep ends the run when the limits say so ([`Limits::max_depth_ends_run`]); it is
+/// otherwise the tool's error, told to the model.
+///
+/// [`Limits::max_depth_ends_run`]: crate::Limits::max_depth_ends_run
+fn ends_run_past_max_depth(ctx: &Ctx, e: &Error) -> bool {
+    matches!(e, Error::DepthExceeded { .. }) && ctx.limits().max_depth_ends_run
 }
 
 #[cfg(test)]

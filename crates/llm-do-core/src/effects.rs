@@ -52,8 +52,9 @@ use serde_json::Value;
 use std::time::SystemTime;
 
 /// What a tool step produced: its value, or the error message its caller (a model) reads.
-/// Fatal errors ([`Error::is_fatal`](crate::Error::is_fatal)) are not outcomes: they end the
-/// run and are never journaled.
+/// Errors that end the run are not outcomes and are never journaled: fatal errors
+/// ([`Error::is_fatal`](crate::Error::is_fatal)), and a call past `max_depth` when
+/// [`Limits::max_depth_ends_run`](crate::Limits::max_depth_ends_run) is set.
 pub type ToolOutcome = std::result::Result<Value, String>;
 
 /// One model request of a run, as the seam sees it.

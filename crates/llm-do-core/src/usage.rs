@@ -102,6 +102,11 @@ pub struct Limits {
     /// every call counts.
     #[serde(default)]
     pub tools_past_max_depth: bool,
+    /// Whether a call past `max_depth` that a model requested ends the run with
+    /// [`Error::DepthExceeded`](crate::Error::DepthExceeded), as the Python llm-do's does.
+    /// Default `false`: the calling model is told, as the tool's error, and can answer without it.
+    #[serde(default)]
+    pub max_depth_ends_run: bool,
 }
 
 impl Default for Limits {
@@ -112,6 +117,7 @@ impl Default for Limits {
             max_total_tokens: None,
             max_tool_calls: None,
             tools_past_max_depth: false,
+            max_depth_ends_run: false,
         }
     }
 }

@@ -257,6 +257,10 @@ pub struct ProjectConfig {
     /// ([`Limits::tools_past_max_depth`]): `true` for a `project.json` (upstream's `max_depth`
     /// counts agent calls), `false` for `llm-do.toml` (every call counts).
     pub tools_past_max_depth: bool,
+    /// Whether a model's call past `max_depth` ends the run ([`Limits::max_depth_ends_run`]):
+    /// `true` for a `project.json` (upstream raises an error), `false` for `llm-do.toml` (the
+    /// model is told).
+    pub max_depth_ends_run: bool,
     /// The configuration file read (`llm-do.toml` or `project.json`), if any.
     pub(crate) source: Option<std::path::PathBuf>,
     /// `[mcp.NAME]`: the MCP servers whose tools join the name space, by name.
@@ -297,6 +301,7 @@ impl Default for ProjectConfig {
             return_permission_errors: false,
             on_denied: None,
             tools_past_max_depth: false,
+            max_depth_ends_run: false,
             source: None,
             mcp: BTreeMap::new(),
             entry_pos: Pos::START,

@@ -161,6 +161,8 @@ pub(crate) fn parse(
         on_denied: Some(OnDenied::Abort),
         // Upstream's `max_depth` (default 5) counts nested agent calls, not tool calls.
         tools_past_max_depth: true,
+        // And a call past it is an error that ends the run there.
+        max_depth_ends_run: true,
         ..ProjectConfig::default()
     };
     let mut manifest = Manifest::default();

@@ -297,6 +297,9 @@ impl Project {
         if self.config.tools_past_max_depth {
             b = b.tools_past_max_depth(true);
         }
+        if self.config.max_depth_ends_run {
+            b = b.max_depth_ends_run(true);
+        }
         b = self.config.budget.or(default_budget()).apply(b);
         b = b.approval_policy(self.approval_policy(ApprovalPolicy::new()));
         if let Some(on_denied) = self.config.on_denied {

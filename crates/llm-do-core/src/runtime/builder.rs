@@ -293,6 +293,45 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Makes a model's call past [`max_depth`](Self::max_depth) end the run
+    /// ([`Limits::max_depth_ends_run`]), as the Python llm-do does, instead of telling the
+    /// calling model that the call is too deep.
+    ///
+    /// ```
+    /// use llm_do_core::approval::Verdict;
+    /// use llm_do_core::{Error, Model, ModelError, ModelRequest, ModelResponse, Runtime, ToolCall, WorkerSpecBuilder};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// /// Asks for `helper` once, then answers.
+    /// struct Delegating;
+    /// impl Model for Delegating {
+    ///     fn request<'a>(&'a self, req: &'a ModelRequest) -> futures::future::BoxFuture<'a, Result<ModelResponse, ModelError>> {
+    ///         Box::pin(async move {
+    ///             Ok(if req.has_tool_results() {
+    ///                 ModelResponse::text("Done without it.")
+    ///             } else {
+    ///                 ModelResponse::tool_calls(vec![ToolCall::raw("1", "helper", r#"{"input": "x"}"#)])
+    ///             })
+    ///         })
+    ///     }
+    /// }
+    /// let helper = WorkerSpecBuilder::new("helper").prompt("Help with {input}").approval(Verdict::Allow).build().unwrap();
+    /// let main = WorkerSpecBuilder::new("main").prompt("Go").tool_name("helper").build().unwrap();
+    /// let builder = || Runtime::builder().provider("m", Delegating).default_model("m:any")
+    ///     .register(helper.clone()).register(main.clone()).max_depth(1);
+    /// // By default the model is told that `helper` is too deep, and answers.
+    /// let told = builder().build().ctx().call_value("main", serde_json::json!({})).await.unwrap();
+    /// assert_eq!(told, "Done without it.");
+    /// let ended = builder().max_depth_ends_run(true).build()
+    ///     .ctx().call_value("main", serde_json::json!({})).await.unwrap_err();
+    /// assert!(matches!(ended, Error::DepthExceeded { depth: 2, max_depth: 1, .. }));
+    /// # }
+    /// ```
+    pub fn max_depth_ends_run(mut self, ends: bool) -> Self {
+        self.limits.max_depth_ends_run = ends;
+        self
+    }
+
     /// Sets the run's tool-call budget: the most tool calls the models of one run may request.
     ///
     /// ```
