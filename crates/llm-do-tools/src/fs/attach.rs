@@ -2,7 +2,7 @@
 //! paths (from models, worker files and `--attach`) get the same confinement as the
 //! filesystem toolset.
 
-use super::sandbox::{Sandbox, io_error};
+use super::sandbox::Sandbox;
 use crate::error::ToolError;
 use llm_do_core::attachment::{
     Attachment, AttachmentError, AttachmentErrorKind, AttachmentLimits, AttachmentLoader,
@@ -63,11 +63,10 @@ impl AttachmentFiles {
 impl AttachmentLoader for AttachmentFiles {
     fn load(&self, path: &str, limits: &AttachmentLimits) -> Result<Attachment, AttachmentError> {
         let rel = self.sandbox.relative(path).map_err(convert)?;
-        let dir = self.sandbox.dir();
-        let meta = dir.metadata(&rel).map_err(|e| convert(io_error("reading", path, e)))?;
-        if !meta.is_file() {
-            return Err(convert(ToolError::NotAFile { path: path.to_owned() }));
-        }
+        let (file, meta) = self.sandbox.open_file(&rel, path).map_err(|e| match e {
+            ToolError::IsDirectory { path } => convert(ToolError::NotAFile { path }),
+            other => convert(other),
+        })?;
         if meta.len() > limits.max_bytes {
             return Err(AttachmentError::new(
                 AttachmentErrorKind::TooLarge,
@@ -78,7 +77,6 @@ impl AttachmentLoader for AttachmentFiles {
                 ),
             ));
         }
-        let file = dir.open(&rel).map_err(|e| convert(io_error("reading", path, e)))?;
         let name = rel.file_name().map(|n| n.to_string_lossy().into_owned());
         Attachment::from_reader(file, name.as_deref().unwrap_or(path), limits)
     }

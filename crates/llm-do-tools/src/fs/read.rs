@@ -67,15 +67,8 @@ pub(crate) fn read_file(
 ) -> Result<ReadFileOutput, ToolError> {
     let shown = args.path.as_str();
     let rel = sandbox.relative(shown)?;
-    let meta = sandbox.dir().metadata(&rel).map_err(|e| io_error("reading", shown, e))?;
-    if meta.is_dir() {
-        return Err(ToolError::IsDirectory { path: shown.to_owned() });
-    }
-    if !meta.is_file() {
-        return Err(ToolError::NotAFile { path: shown.to_owned() });
-    }
-    let file = sandbox.dir().open(&rel).map_err(|e| io_error("reading", shown, e))?;
-    let size_bytes = file.metadata().map(|m| m.len()).unwrap_or(meta.len());
+    let (file, meta) = sandbox.open_file(&rel, shown)?;
+    let size_bytes = meta.len();
     let offset = args.offset.unwrap_or(0);
     let max = args.max_chars.map_or(limit, |m| usize::try_from(m).unwrap_or(usize::MAX).min(limit));
     let window = read_window(file, offset, max)

@@ -44,6 +44,34 @@ impl Sandbox {
         &self.dir
     }
 
+    /// Opens the regular file at `rel` (root-relative, from [`relative`](Self::relative)) for
+    /// reading, with the metadata of what was opened. Opened without blocking on Unix, then
+    /// checked: a FIFO (which a blocking open would wait on forever), a device or a directory
+    /// is refused ([`ToolError::NotAFile`], [`ToolError::IsDirectory`]), also when it was
+    /// swapped in after an earlier look at the path. `shown` is the path as the model gave it.
+    pub(crate) fn open_file(
+        &self,
+        rel: &Path,
+        shown: &str,
+    ) -> Result<(cap_std::fs::File, cap_std::fs::Metadata), ToolError> {
+        let mut options = cap_std::fs::OpenOptions::new();
+        options.read(true);
+        #[cfg(unix)]
+        {
+            use cap_std::fs::OpenOptionsExt as _;
+            options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+        }
+        let file = self.dir.open_with(rel, &options).map_err(|e| io_error("reading", shown, e))?;
+        let meta = file.metadata().map_err(|e| io_error("reading", shown, e))?;
+        if meta.is_dir() {
+            return Err(ToolError::IsDirectory { path: shown.to_owned() });
+        }
+        if !meta.is_file() {
+            return Err(ToolError::NotAFile { path: shown.to_owned() });
+        }
+        Ok((file, meta))
+    }
+
     /// Checks a path given by a model and returns it relative to the root (`.` for the root
     /// itself). Absolute paths are accepted only when they lie under the canonical root.
     pub(crate) fn relative(&self, path: &str) -> Result<PathBuf, ToolError> {
@@ -228,5 +256,30 @@ mod tests {
         }
         assert!(rel("/srv/root/../x").unwrap_err().contains("`..`"));
         assert!(rel("/etc").unwrap_err().contains("absolute path"));
+    }
+
+    /// A FIFO is refused when it is opened, not waited on (no check of the path before).
+    #[cfg(unix)]
+    #[test]
+    fn opening_a_fifo_does_not_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(dir.path().join("pipe"))
+                .status()
+                .unwrap()
+                .success()
+        );
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let sandbox = Sandbox::open(dir.path()).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let fifo = sandbox.open_file(Path::new("pipe"), "pipe").map(|_| ());
+            let sub = sandbox.open_file(Path::new("sub"), "sub").map(|_| ());
+            let _ = tx.send((fifo, sub));
+        });
+        let (fifo, sub) = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("no wait");
+        assert!(matches!(fifo, Err(ToolError::NotAFile { .. })), "{fifo:?}");
+        assert!(matches!(sub, Err(ToolError::IsDirectory { .. })), "{sub:?}");
     }
 }
