@@ -231,7 +231,6 @@ async fn runtime_settings_of_the_manifest_are_honoured() {
 async fn the_readonly_shell_analyser_runs_commands_in_the_current_directory() {
     let server = server(vec![
         Reply::tool_call("shell", json!({"command": "grep -c apples inventory.txt"})),
-        Reply::tool_call("shell", json!({"command": "cat inventory.txt | wc -l"})),
         Reply::tool_call("shell", json!({"command": "rm inventory.txt"})),
         Reply::text("never asked for"),
     ])
@@ -246,15 +245,42 @@ async fn the_readonly_shell_analyser_runs_commands_in_the_current_directory() {
         "{}",
         stderr(&out)
     );
-    assert_eq!(server.request_count(), 3, "the model was not asked after the denial");
-    let result = |request: usize| messages(&server, request).last().unwrap().to_string();
-    assert!(result(1).contains(r#"\"stdout\":\"2\\n\""#), "{}", result(1));
-    assert!(
-        result(2).contains("`|` (a pipe or `||`)"),
-        "metacharacters are refused, and the model is told: {}",
-        result(2)
-    );
+    assert_eq!(server.request_count(), 2, "the model was not asked after the denial");
+    let result = messages(&server, 1).last().unwrap().to_string();
+    assert!(result.contains(r#"\"stdout\":\"2\\n\""#), "{result}");
     assert!(analyser.join("inventory.txt").exists());
+}
+
+/// Shell metacharacters are a permission error, as upstream: the run ends, unless
+/// `return_permission_errors`, with which the model is told and the run goes on. Nothing runs
+/// either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shell_metacharacters_are_denied_as_upstream() {
+    let pipe = || Reply::tool_call("shell", json!({"command": "cat inventory.txt | wc -l"}));
+    let analyser = copy("analyser");
+    let server = server(vec![pipe(), Reply::text("never asked for")]).await;
+    let out = output(llm_do(&server).current_dir(analyser.path()).args(["run", "."]));
+    assert_eq!((code(&out), stdout(&out).as_str()), (3, ""));
+    let err = stderr(&out);
+    assert!(
+        err.contains("llm-do: call to `shell` was refused: the command contains `|`")
+            && err.contains("; the run was aborted"),
+        "{err}"
+    );
+    assert_eq!(server.request_count(), 1);
+
+    let manifest = analyser.path().join("project.json");
+    let json = std::fs::read_to_string(&manifest).unwrap().replace(
+        r#""approval_mode": "approve_all""#,
+        r#""approval_mode": "approve_all", "return_permission_errors": true"#,
+    );
+    std::fs::write(&manifest, json).unwrap();
+    let server = self::server(vec![pipe(), Reply::text("Counted another way.")]).await;
+    let out = output(llm_do(&server).current_dir(analyser.path()).args(["run", "."]));
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "Counted another way.\n"));
+    let told = messages(&server, 1).last().unwrap().to_string();
+    assert!(told.contains("permission denied: the call to `shell` was refused"), "{told}");
+    assert!(told.contains("`|` (a pipe or `||`)"), "{told}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

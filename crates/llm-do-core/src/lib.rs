@@ -75,7 +75,7 @@ pub use registry::{CallableSource, Registry};
 pub use resolve::ResolvedModel;
 pub use runtime::{RunOptions, Runtime, RuntimeBuilder};
 pub use spec::{
-    CallableSpec, CanonicalArgs, IntoSpec, SpecRef, ToolSpecBuilder, WorkerConfig,
+    CallableSpec, CanonicalArgs, ForbiddenArgs, IntoSpec, SpecRef, ToolSpecBuilder, WorkerConfig,
     WorkerSpecBuilder,
 };
 pub use usage::{Limits, Usage};

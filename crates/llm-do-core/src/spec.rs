@@ -73,6 +73,11 @@ pub type OutputCheck = fn(&Value) -> std::result::Result<(), String>;
 /// with it. See [`ToolSpecBuilder::canonical_args`].
 pub type CanonicalArgs = Arc<dyn Fn(&Value) -> std::result::Result<Value, String> + Send + Sync>;
 
+/// A tool's check of the arguments a model gives for what no approval can allow: `Some(reason)`
+/// denies the call before rules or approvers are consulted. See
+/// [`ToolSpecBuilder::forbidden_args`].
+pub type ForbiddenArgs = Arc<dyn Fn(&Value) -> Option<String> + Send + Sync>;
+
 /// Default [`WorkerConfig::max_turns`].
 pub const DEFAULT_MAX_TURNS: u32 = 20;
 /// Default [`WorkerConfig::output_retries`].
@@ -103,6 +108,7 @@ pub struct CallableSpec {
     output_check: Option<OutputCheck>,
     approval: Option<Verdict>,
     canonical_args: Option<CanonicalArgs>,
+    forbidden_args: Option<ForbiddenArgs>,
     body: Body,
     input_validator: OnceLock<std::result::Result<schema::Validator, String>>,
     output_validator: OnceLock<std::result::Result<schema::Validator, String>>,
@@ -127,6 +133,7 @@ struct Declared {
     output_check: Option<OutputCheck>,
     approval: Option<Verdict>,
     canonical_args: Option<CanonicalArgs>,
+    forbidden_args: Option<ForbiddenArgs>,
     body: Body,
 }
 
@@ -141,6 +148,7 @@ impl CallableSpec {
             output_check: d.output_check,
             approval: d.approval,
             canonical_args: d.canonical_args,
+            forbidden_args: d.forbidden_args,
             body: d.body,
             input_validator: OnceLock::new(),
             output_validator: OnceLock::new(),
@@ -304,6 +312,21 @@ impl CallableSpec {
             Some(hook) => hook(args),
             None => Ok(args.clone()),
         }
+    }
+
+    /// Why no approval can allow a model's call with `args` (its
+    /// [`ToolSpecBuilder::forbidden_args`] check), or `None`.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolSpecBuilder;
+    /// let spec = ToolSpecBuilder::new("t")
+    ///     .forbidden_args(|args| args["command"].as_str()?.contains('|').then(|| "a pipe".to_owned()))
+    ///     .handler(|_, a| async move { Ok(a) }).build();
+    /// assert_eq!(spec.forbidden_args(&serde_json::json!({"command": "ls | wc"})).as_deref(), Some("a pipe"));
+    /// assert_eq!(spec.forbidden_args(&serde_json::json!({"command": "ls"})), None);
+    /// ```
+    pub fn forbidden_args(&self, args: &Value) -> Option<String> {
+        self.forbidden_args.as_ref().and_then(|check| check(args))
     }
 
     /// [`canonical_args`](Self::canonical_args) of arguments the caller owns: without a hook,

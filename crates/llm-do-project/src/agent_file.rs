@@ -83,6 +83,8 @@ pub fn builtin(name: &str, dir: &Path, cwd: &Path) -> Option<ToolEntry> {
             rules,
             timeout_secs: None,
             max_output: None,
+            // Upstream blocks metacharacters with a permission error.
+            deny_shell_syntax: true,
         })
     };
     Some(match name {

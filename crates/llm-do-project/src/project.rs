@@ -510,7 +510,9 @@ fn filesystem(
 }
 
 fn shell(options: &ShellOptions) -> Result<Shell, llm_do_tools::ToolError> {
-    let mut shell = Shell::new(&options.root)?.rules(options.rules.iter().cloned());
+    let mut shell = Shell::new(&options.root)?
+        .rules(options.rules.iter().cloned())
+        .deny_shell_syntax(options.deny_shell_syntax);
     if let Some(secs) = options.timeout_secs {
         shell = shell.timeout(Duration::from_secs(secs));
     }

@@ -123,6 +123,10 @@ pub struct ShellOptions {
     pub timeout_secs: Option<u64>,
     /// Most bytes of output kept per stream (`max_output:`).
     pub max_output: Option<usize>,
+    /// Whether a command with shell syntax is a denial rather than an error the model is told
+    /// ([`Shell::deny_shell_syntax`](llm_do_tools::shell::Shell::deny_shell_syntax)): `true`
+    /// for the shell toolsets of `.agent` files, as upstream.
+    pub deny_shell_syntax: bool,
 }
 
 /// The keys of a `filesystem` entry.

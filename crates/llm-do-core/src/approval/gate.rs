@@ -69,6 +69,16 @@ impl Gate {
     /// of the arguments (for file tools: resolved paths inside the sandbox), never their
     /// spelling, and a call that runs runs with that form.
     pub(crate) async fn check(&self, ctx: &Ctx, spec: &CallableSpec, args: Value) -> GateOutcome {
+        if let Some(why) = spec.forbidden_args(&args) {
+            let message = format!("refused: {why}");
+            ctx.emit(|| EventKind::ApprovalDecided {
+                tool: spec.name().to_owned(),
+                verdict: Verdict::Deny,
+                approved: false,
+                decision: message.clone(),
+            });
+            return self.denied(spec, message);
+        }
         let args = match spec.canonical_args_owned(args) {
             Ok(canonical) => canonical,
             Err(message) => return GateOutcome::Refused(message),

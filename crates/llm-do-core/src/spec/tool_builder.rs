@@ -1,6 +1,8 @@
 //! [`ToolSpecBuilder`]: the spec of a deterministic tool.
 
-use super::{Body, CallableSpec, CanonicalArgs, Declared, Handler, any_object_schema};
+use super::{
+    Body, CallableSpec, CanonicalArgs, Declared, ForbiddenArgs, Handler, any_object_schema,
+};
 use crate::approval::Verdict;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
@@ -39,6 +41,7 @@ pub struct ToolSpecBuilder {
     output_schema: Option<Value>,
     approval: Option<Verdict>,
     canonical_args: Option<CanonicalArgs>,
+    forbidden_args: Option<ForbiddenArgs>,
     handler: Option<Handler>,
 }
 
@@ -58,6 +61,7 @@ impl ToolSpecBuilder {
             output_schema: None,
             approval: None,
             canonical_args: None,
+            forbidden_args: None,
             handler: None,
         }
     }
@@ -160,6 +164,28 @@ impl ToolSpecBuilder {
         self
     }
 
+    /// Sets the check of what no approval can allow, for calls a model requests: when it
+    /// returns `Some(reason)` the call is denied before rules or approvers are consulted, and
+    /// [`OnDenied`](crate::approval::OnDenied) applies as to any denial — the model is told
+    /// (`permission denied: …`), or the run ends. (An `Err` of
+    /// [`canonical_args`](Self::canonical_args) is, by contrast, always told to the model.)
+    /// How the Python llm-do treats shell metacharacters: a permission error.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolSpecBuilder;
+    /// let spec = ToolSpecBuilder::new("run")
+    ///     .forbidden_args(|args| args["command"].as_str()?.contains(';').then(|| "a command list".into()))
+    ///     .handler(|_, a| async move { Ok(a) }).build();
+    /// assert!(spec.forbidden_args(&serde_json::json!({"command": "ls; rm -r ."})).is_some());
+    /// ```
+    pub fn forbidden_args<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Value) -> Option<String> + Send + Sync + 'static,
+    {
+        self.forbidden_args = Some(Arc::new(f));
+        self
+    }
+
     /// Sets the body.
     ///
     /// ```
@@ -252,6 +278,7 @@ impl ToolSpecBuilder {
             output_check: None,
             approval: self.approval,
             canonical_args: self.canonical_args,
+            forbidden_args: self.forbidden_args,
             body: Body::Tool(handler),
         }))
     }

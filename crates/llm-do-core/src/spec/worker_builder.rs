@@ -328,6 +328,7 @@ impl WorkerSpecBuilder {
             output_check: self.output_check,
             approval: self.approval,
             canonical_args: None,
+            forbidden_args: None,
             body: Body::Worker(self.config),
         })))
     }

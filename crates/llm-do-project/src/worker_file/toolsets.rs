@@ -188,6 +188,7 @@ impl Parser<'_> {
             rules,
             timeout_secs: raw.timeout_secs,
             max_output: raw.max_output,
+            deny_shell_syntax: false,
         }))
     }
 

@@ -125,6 +125,7 @@ pub struct Shell {
     timeout: Duration,
     max_output: usize,
     env: Vec<String>,
+    syntax_denied: bool,
 }
 
 impl Shell {
@@ -142,7 +143,27 @@ impl Shell {
             timeout: DEFAULT_TIMEOUT,
             max_output: DEFAULT_MAX_OUTPUT,
             env: DEFAULT_PASSED_ENV.iter().map(|s| (*s).to_owned()).collect(),
+            syntax_denied: false,
         })
+    }
+
+    /// Makes a model's command with shell syntax (a pipe, `;`, a redirection, ...) a denial, to
+    /// which [`OnDenied`](llm_do_core::approval::OnDenied) applies — the run ends under
+    /// `OnDenied::Abort` — instead of an error the model is told and can correct. How the
+    /// Python llm-do treats shell metacharacters (a permission error); its shell toolsets use
+    /// it. Either way, no such command runs.
+    ///
+    /// ```
+    /// # use llm_do_tools::shell::{Shell, ShellRule};
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let spec = Shell::new(dir.path()).unwrap().rule(ShellRule::allow("ls")).deny_shell_syntax(true).spec();
+    /// let why = spec.forbidden_args(&serde_json::json!({"command": "ls | sh"})).unwrap();
+    /// assert!(why.starts_with("the command contains `|`"), "{why}");
+    /// assert_eq!(spec.forbidden_args(&serde_json::json!({"command": "ls -la"})), None);
+    /// ```
+    pub fn deny_shell_syntax(mut self, denied: bool) -> Self {
+        self.syntax_denied = denied;
+        self
     }
 
     /// Appends a rule (earlier rules win).
@@ -339,7 +360,14 @@ impl Shell {
     pub fn spec(&self) -> Arc<CallableSpec> {
         let shell = self.clone();
         let root = self.root.clone();
-        ToolSpecBuilder::new(TOOL_NAME)
+        let mut builder = ToolSpecBuilder::new(TOOL_NAME);
+        if self.syntax_denied {
+            builder = builder.forbidden_args(|args| {
+                let command = args.get("command")?.as_str()?;
+                parse::shell_syntax(command).map(|e| e.to_string())
+            });
+        }
+        builder
             .description(self.description())
             .approval(Verdict::Ask)
             // Rules see (and the call runs) one spelling of each command and path argument.

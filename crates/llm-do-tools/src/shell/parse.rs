@@ -44,6 +44,11 @@ pub fn parse_command(command: &str) -> Result<Vec<String>, ToolError> {
     Ok(argv)
 }
 
+/// The [`ToolError::ShellSyntax`] `command` would be refused with, if any.
+pub(crate) fn shell_syntax(command: &str) -> Option<ToolError> {
+    find_shell_syntax(command).map(|found| ToolError::ShellSyntax { found })
+}
+
 /// The first piece of shell syntax in `command`, described for the model.
 fn find_shell_syntax(command: &str) -> Option<String> {
     let mut chars = command.chars().peekable();
