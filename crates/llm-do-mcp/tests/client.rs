@@ -1,11 +1,15 @@
 //! The client side against a real MCP server (the demo server, built with rmcp's server side)
 //! run as a child process: the stdio transport is exercised for real.
 
+#[path = "support/process.rs"]
+mod process;
+
 use llm_do_core::approval::{ApprovalPolicy, ApproveAll, Rule, Verdict};
 use llm_do_core::{EventKind, EventLog, Message, Runtime};
 use llm_do_mcp::{McpBuilderExt as _, McpError, McpServer, McpToolset};
 use llm_do_process::running;
 use llm_do_testing::scripted::{Reply, ScriptedModel};
+use process::wait_gone;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
@@ -24,16 +28,6 @@ fn recorded(path: &Path) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
-}
-
-async fn wait_gone(pid: u32) -> bool {
-    for _ in 0..100 {
-        if !running(pid) {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
 }
 
 /// The tool results the model was sent, in order.

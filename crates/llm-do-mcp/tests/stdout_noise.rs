@@ -2,8 +2,11 @@
 //! `initialize` is answered it ends the start at once with a typed error quoting the line;
 //! after a successful start it is ignored and the session goes on.
 
+#[path = "support/process.rs"]
+mod process;
+
 use llm_do_mcp::{McpError, McpServer, McpToolset};
-use llm_do_process::running;
+use process::wait_gone;
 use serde_json::json;
 use std::time::Duration;
 
@@ -14,16 +17,6 @@ const PATIENT: Duration = Duration::from_secs(600);
 
 /// Bounds a test that would otherwise wait for [`PATIENT`] (proves "no hang", not a speed).
 const NO_HANG: Duration = Duration::from_secs(120);
-
-async fn wait_gone(pid: u32) -> bool {
-    for _ in 0..100 {
-        if !running(pid) {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_before_initialize_is_a_typed_error_quoting_the_line_and_the_stderr() {
