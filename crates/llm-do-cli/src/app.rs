@@ -52,6 +52,10 @@ enum Command {
     Check {
         /// The project directory (or a `.worker`/`.agent` file or project.json in it).
         project: PathBuf,
+        /// Do not start the `[mcp]` servers of llm-do.toml (programs of the project): their
+        /// declarations are checked, not the tools they list. For a project you do not trust.
+        #[arg(long)]
+        no_servers: bool,
     },
     /// List a project's workers and tools with their kinds and schemas.
     #[command(after_help = exit::HELP)]
@@ -161,7 +165,7 @@ async fn command(command: Command, host: Registry) -> Exit {
     let target = match &command {
         Command::Run(args) => Some(args.target.as_path()),
         Command::Chat(args) => Some(args.project()),
-        Command::Check { project } | Command::List { project, .. } => Some(project.as_path()),
+        Command::Check { project, .. } | Command::List { project, .. } => Some(project.as_path()),
         Command::HardenReport(args) => args.project(),
         Command::Mcp(args) => Some(args.project()),
         Command::Restate(crate::restate::RestateCommand::Serve(args)) => Some(args.project()),
@@ -174,6 +178,9 @@ async fn command(command: Command, host: Registry) -> Exit {
         Err(_) if matches!(command, Command::Run(_)) => return other_command(command, host).await,
         Err(message) => return usage_error(message),
     };
+    if let Command::Check { no_servers: true, .. } = command {
+        return check::check_without_servers(&dir, &host);
+    }
     let servers = match crate::mcp::Servers::start(&dir).await {
         Ok(s) => s,
         Err(code) => return code,
@@ -239,7 +246,7 @@ async fn other_command(command: Command, host: Registry) -> Exit {
     match command {
         Command::Run(args) => run::run(args, host).await,
         Command::Chat(args) => crate::chat::chat(args, host).await,
-        Command::Check { project } => check::check(&project, &host),
+        Command::Check { project, .. } => check::check(&project, &host),
         Command::List { project, json } => list::list(&project, &host, json, &Default::default()),
         Command::Mcp(args) => {
             let dir = args.project().to_owned();
@@ -261,7 +268,15 @@ fn load(dir: &Path, host: &Registry) -> Result<Project, Exit> {
 /// Loads and checks a project; on failure prints its diagnostics and returns the summary
 /// (`N problems found in DIR`).
 pub(crate) fn checked(dir: &Path, host: &Registry) -> Result<Project, String> {
-    Project::check(dir, host).map_err(|diagnostics| {
+    reported(Project::check(dir, host), dir)
+}
+
+/// A project as loaded from `dir`; on failure its diagnostics printed and the summary returned.
+fn reported(
+    loaded: Result<Project, llm_do_project::Diagnostics>,
+    dir: &Path,
+) -> Result<Project, String> {
+    loaded.map_err(|diagnostics| {
         crate::output::errln!("{}", crate::terminal::safe(&diagnostics.to_string()));
         let n = diagnostics.len();
         format!("{n} problem{} found in {}", if n == 1 { "" } else { "s" }, dir.display())

@@ -389,3 +389,30 @@ async fn llm_do_mcp_keeps_the_projects_model_without_a_key() {
     assert!(text.contains("OPENAI_API_KEY is not set"), "{text}");
     client.cancel().await.unwrap();
 }
+
+/// `check --no-servers` checks a project without running the programs its llm-do.toml names:
+/// no server process starts (the demo server writes its pid when it does), the declarations
+/// are still checked, and each server is said not to have been started.
+#[test]
+fn check_no_servers_starts_no_server() {
+    let dir = orders_project(&[]);
+    let out = output(command(BIN, None).arg("check").arg("--no-servers").arg(dir.path()));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("mcp server `orders`: not started (--no-servers)"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(pids(dir.path()).is_empty(), "a server was started");
+
+    // A worker naming a server llm-do.toml does not declare is still an error.
+    std::fs::write(dir.path().join("main.worker"), "---\ntools: [nope.x]\n---\nGo {input}.\n")
+        .unwrap();
+    let out = output(command(BIN, None).arg("check").arg("--no-servers").arg(dir.path()));
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("main.worker:2:9: error: unknown MCP server `nope`"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -30,12 +30,14 @@ pub(crate) fn builtin_names(workers: &[WorkerFile]) -> BTreeSet<String> {
 }
 
 /// Every cross-file problem. With `host`, names must also resolve (against the project, its
-/// toolsets and the host's registry) and must not clash with the host's names.
+/// toolsets and the host's registry) and must not clash with the host's names; with
+/// `servers_started`, `server.tool` entries must be tools the server listed (in `host`).
 pub(crate) fn references(
     dir: &Path,
     config: &ProjectConfig,
     workers: &[WorkerFile],
     host: Option<&Registry>,
+    servers_started: bool,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let builtins = builtin_names(workers);
@@ -70,7 +72,7 @@ pub(crate) fn references(
         }
     }
     out.extend(toolset_conflicts(workers));
-    out.extend(mcp_references(dir, config, workers, host));
+    out.extend(mcp_references(dir, config, workers, host.filter(|_| servers_started)));
     if let Some(host) = host {
         let mut known: BTreeSet<&str> = defined.keys().copied().collect();
         known.extend(builtins.iter().map(String::as_str));

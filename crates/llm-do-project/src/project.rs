@@ -75,7 +75,7 @@ impl Project {
     /// assert!(errors.to_string().contains("not a directory"));
     /// ```
     pub fn load(dir: impl AsRef<Path>) -> Result<Project, Diagnostics> {
-        Self::load_with(dir.as_ref(), None)
+        Self::load_with(dir.as_ref(), None, false)
     }
 
     /// Loads the project and checks its references against the host program's registry (its
@@ -103,10 +103,41 @@ impl Project {
     /// # }
     /// ```
     pub fn check(dir: impl AsRef<Path>, host: &Registry) -> Result<Project, Diagnostics> {
-        Self::load_with(dir.as_ref(), Some(host))
+        Self::load_with(dir.as_ref(), Some(host), true)
     }
 
-    fn load_with(dir: &Path, host: Option<&Registry>) -> Result<Project, Diagnostics> {
+    /// [`check`](Self::check) for a project whose MCP servers were not started (`llm-do
+    /// check --no-servers`): a `server.tool` entry must name a server `llm-do.toml` declares,
+    /// but whether the server has the tool is not known, so it is not checked. Everything else
+    /// is checked as `check` does.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use llm_do_core::Registry;
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("llm-do.toml"), "[mcp.orders]\ncommand = \"orders-server\"\n")?;
+    /// std::fs::write(dir.path().join("w.worker"), "---\ntools: [orders.lookup]\n---\nLook {input} up.\n")?;
+    /// let unlisted = llm_do_project::Project::check(dir.path(), &Registry::default()).unwrap_err();
+    /// assert!(unlisted.to_string().contains("the MCP server `orders` has no tool `lookup`"));
+    /// assert!(llm_do_project::Project::check_without_servers(dir.path(), &Registry::default()).is_ok());
+    /// std::fs::write(dir.path().join("w.worker"), "---\ntools: [nope.lookup]\n---\nLook {input} up.\n")?;
+    /// let undeclared = llm_do_project::Project::check_without_servers(dir.path(), &Registry::default()).unwrap_err();
+    /// assert!(undeclared.to_string().contains("unknown MCP server `nope`"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn check_without_servers(
+        dir: impl AsRef<Path>,
+        host: &Registry,
+    ) -> Result<Project, Diagnostics> {
+        Self::load_with(dir.as_ref(), Some(host), false)
+    }
+
+    fn load_with(
+        dir: &Path,
+        host: Option<&Registry>,
+        servers_started: bool,
+    ) -> Result<Project, Diagnostics> {
         if !dir.is_dir() {
             return Err(vec![
                 Diagnostic::at(dir, Pos::START, "not a directory")
@@ -157,7 +188,7 @@ impl Project {
         if let Some(m) = &manifest {
             diagnostics.extend(python::agent_approvals(m, &config, &mut workers));
         }
-        diagnostics.extend(check::references(dir, &config, &workers, host));
+        diagnostics.extend(check::references(dir, &config, &workers, host, servers_started));
         if let Some(host) = host {
             let python_files = manifest.as_ref().map_or(&[][..], |m| &m.python_files[..]);
             diagnostics.extend(python::resolve_toolsets(dir, python_files, &mut workers, host));
