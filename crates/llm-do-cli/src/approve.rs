@@ -191,8 +191,8 @@ impl Approver for HeadlessApprover {
     }
 }
 
-/// Asks at the terminal (prompt on stderr, answer on stdin), one request at a time, with the
-/// live display suspended meanwhile.
+/// Asks at the terminal (prompt on stderr, answer on stdin, or through an [`AnswerReader`]), one
+/// request at a time, with the live display suspended (or [paused](Display::pause)) meanwhile.
 #[derive(Clone)]
 pub struct TerminalApprover {
     display: Display,
@@ -266,6 +266,9 @@ impl Approver for TerminalApprover {
             loop {
                 let answer = match &self.reader {
                     Some(reader) => {
+                        // The reader waits on another thread: the tree is hidden meanwhile
+                        // (and drawn again however the wait ends, the turn dropped included).
+                        let _paused = self.display.pause();
                         reader(question(request)).await.map(|a| a.trim().to_lowercase())
                     }
                     None => {

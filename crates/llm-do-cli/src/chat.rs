@@ -5,7 +5,8 @@
 //! `--summarise-with`) and its prompt rendered from the input.
 //!
 //! - On a terminal (stdin and stdout): a line editor ([`input`]), the worker's text streamed as
-//!   it arrives and its nested calls as lines ([`view`]), approvals asked inline, the commands
+//!   it arrives and its nested calls in the live call tree of `llm-do run` when stderr is a
+//!   terminal too, as lines otherwise ([`view`]), approvals asked inline, the commands
 //!   of [`commands`]; Ctrl-C cancels the turn in flight (its future, and so its HTTP request, is
 //!   dropped; the history keeps nothing of it), Ctrl-D or `/exit` leaves.
 //! - Otherwise: one turn per input line, one answer per turn on stdout (`--json`: one JSON
@@ -104,7 +105,11 @@ impl ChatArgs {
 /// `llm-do chat`.
 pub(crate) async fn chat(args: ChatArgs, host: Registry) -> Exit {
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-    let display = Display::new(Mode::Plain, args.verbose.verbose);
+    // The live call tree where `llm-do run` draws it (stderr is a terminal), for the sessions
+    // on a terminal; the others keep their plain lines.
+    let mode =
+        if interactive && std::io::stderr().is_terminal() { Mode::Live } else { Mode::Plain };
+    let display = Display::new(mode, args.verbose.verbose);
     let view = ChatView::new(display.clone());
     let input = if interactive {
         match LineInput::start() {
@@ -195,8 +200,8 @@ fn start(
     } else {
         builder.approver(HeadlessApprover::for_project(&project))
     };
-    // On a terminal the view streams text and shows nested calls; otherwise the display's
-    // plain lines go to stderr, as for `llm-do run`.
+    // On a terminal the view streams text and shows nested calls (through the display);
+    // otherwise the display's plain lines go to stderr, as for `llm-do run`.
     builder =
         if input.is_some() { builder.subscribe(view.clone()) } else { builder.subscribe(display) };
     let (builder, log) = args.log.open(builder, &specs)?;
@@ -329,6 +334,7 @@ async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineIn
                     }
                 };
                 interrupt.drain();
+                let quiet = input.quiet();
                 view.take_streamed();
                 let spec = session.spec.clone();
                 let ctx = session.turn_ctx();
@@ -340,7 +346,8 @@ async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineIn
                         None
                     }
                 };
-                view.end_line();
+                view.end_turn();
+                drop(quiet);
                 match outcome {
                     Some(Ok(value)) => {
                         let streamed = view.take_streamed();

@@ -4,18 +4,27 @@
 //!   time while it runs, then its outcome, time and tokens (indicatif).
 //! - Otherwise: plain lines, one when a call starts and one when it ends.
 //!
+//! `llm-do chat` keeps one tree per turn: [`Display::settle`] writes a tree whose calls have all
+//! ended as plain lines for good (so that the chat worker's text can follow it on the
+//! terminal), [`Display::close`] ends the tree of a turn (a call still running shows as
+//! cancelled), and [`Display::pause`] hides the tree while the line editor asks an approval.
+//!
 //! `-v` adds the tool calls models ask for (with arguments) and approval decisions; `-vv` adds
 //! the models' text (streamed into the spinner line on a terminal). Nothing is ever written to stdout.
 //! Everything it writes passes [`terminal::safe`](crate::terminal::safe): secrets redacted,
 //! control characters from models, tools and servers escaped.
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use llm_do::{CallId, Event, EventKind, EventSubscriber, StreamDelta, Usage};
-use std::collections::HashMap;
+use llm_do::{Event, EventKind, EventSubscriber, StreamDelta, Usage};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::terminal::safe;
+
+mod tree;
+
+pub use tree::Paused;
+use tree::{Line, Tree};
 
 /// How the display draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,8 +44,7 @@ pub struct Display {
 struct Inner {
     mode: Mode,
     verbosity: u8,
-    multi: MultiProgress,
-    bars: Mutex<HashMap<CallId, ProgressBar>>,
+    tree: Mutex<Tree>,
 }
 
 impl std::fmt::Debug for Display {
@@ -58,18 +66,75 @@ impl Display {
     /// # let _ = rt;
     /// ```
     pub fn new(mode: Mode, verbosity: u8) -> Self {
-        let target = match mode {
-            Mode::Live => ProgressDrawTarget::stderr(),
-            Mode::Plain => ProgressDrawTarget::hidden(),
-        };
-        Self {
-            inner: Arc::new(Inner {
-                mode,
-                verbosity,
-                multi: MultiProgress::with_draw_target(target),
-                bars: Mutex::new(HashMap::new()),
-            }),
+        let tree = Mutex::new(Tree::new(mode == Mode::Live, 0));
+        Self { inner: Arc::new(Inner { mode, verbosity, tree }) }
+    }
+
+    fn tree(&self) -> std::sync::MutexGuard<'_, Tree> {
+        self.inner.tree.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn multi(&self) -> MultiProgress {
+        self.tree().multi.clone()
+    }
+
+    /// Once every call of the live tree has ended: writes its lines for good, as plain lines
+    /// on stderr, and starts an empty tree, so that what is written next (the chat worker's
+    /// text on stdout) follows the tree and no redraw overwrites it. Returns whether the tree
+    /// is empty now (`false`: a call still runs, nothing changed). Always `true` in
+    /// [`Mode::Plain`].
+    ///
+    /// ```
+    /// # use llm_do_cli::display::{Display, Mode};
+    /// assert!(Display::new(Mode::Plain, 0).settle());
+    /// ```
+    pub fn settle(&self) -> bool {
+        if self.inner.mode == Mode::Plain {
+            return true;
         }
+        let mut tree = self.tree();
+        if !tree.bars.is_empty() {
+            return false;
+        }
+        tree.flush();
+        true
+    }
+
+    /// Ends the live tree (at the end of a chat turn, or when it was cancelled): a call still
+    /// running is shown cancelled, then the tree is [settled](Self::settle). Nothing in
+    /// [`Mode::Plain`].
+    ///
+    /// ```
+    /// # use llm_do_cli::display::{Display, Mode};
+    /// Display::new(Mode::Plain, 0).close();
+    /// ```
+    pub fn close(&self) {
+        if self.inner.mode == Mode::Live {
+            self.tree().flush();
+        }
+    }
+
+    /// Clears the live tree from the terminal and draws nothing until the guard is dropped:
+    /// for a question another thread reads (the chat's line editor), where
+    /// [`suspend`](Self::suspend) would hold the display for the whole wait.
+    ///
+    /// ```
+    /// # use llm_do_cli::display::{Display, Mode};
+    /// let display = Display::new(Mode::Plain, 0);
+    /// let paused = display.pause();
+    /// display.line("written at once, under the question");
+    /// drop(paused);
+    /// ```
+    pub fn pause(&self) -> Paused {
+        if self.inner.mode == Mode::Live {
+            let mut tree = self.tree();
+            if tree.paused == 0 {
+                let _ = tree.multi.clear();
+                tree.multi.set_draw_target(ProgressDrawTarget::hidden());
+            }
+            tree.paused += 1;
+        }
+        Paused { display: self.clone() }
     }
 
     /// Runs `f` with the live tree cleared from the terminal (for prompts), then redraws it.
@@ -80,10 +145,11 @@ impl Display {
     /// assert_eq!(answer, 42);
     /// ```
     pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
-        self.inner.multi.suspend(f)
+        self.multi().suspend(f)
     }
 
-    /// Prints a line on stderr without disturbing the live tree.
+    /// Prints a line on stderr without disturbing the live tree (while it is
+    /// [paused](Self::pause), straight away).
     ///
     /// ```
     /// # use llm_do_cli::display::{Display, Mode};
@@ -91,11 +157,18 @@ impl Display {
     /// ```
     pub fn line(&self, text: &str) {
         let text = safe(text);
-        match self.inner.mode {
+        let multi = match self.inner.mode {
             Mode::Live => {
-                let _ = self.inner.multi.println(text);
+                let tree = self.tree();
+                (tree.paused == 0).then(|| tree.multi.clone())
             }
-            Mode::Plain => crate::output::errln!("{text}"),
+            Mode::Plain => None,
+        };
+        match multi {
+            Some(multi) => {
+                let _ = multi.println(text);
+            }
+            None => crate::output::errln!("{text}"),
         }
     }
 
@@ -106,7 +179,7 @@ impl Display {
     /// Display::new(Mode::Plain, 0).finish(&llm_do::Usage::tokens(10, 2));
     /// ```
     pub fn finish(&self, usage: &Usage) {
-        for (_, bar) in self.bars().drain() {
+        for (_, bar) in self.tree().bars.drain() {
             bar.abandon();
         }
         self.line(&format!(
@@ -117,10 +190,6 @@ impl Display {
             usage.requests,
             if usage.requests == 1 { "" } else { "s" }
         ));
-    }
-
-    fn bars(&self) -> std::sync::MutexGuard<'_, HashMap<CallId, ProgressBar>> {
-        self.inner.bars.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn indent(depth: u32) -> String {
@@ -179,15 +248,17 @@ impl EventSubscriber for Display {
         let verbosity = self.inner.verbosity;
         match (&event.kind, self.inner.mode) {
             (EventKind::CallStarted { .. }, Mode::Live) => {
-                let bar = self.inner.multi.add(ProgressBar::new_spinner());
+                let mut tree = self.tree();
+                let bar = tree.multi.add(ProgressBar::new_spinner());
                 bar.set_style(
                     ProgressStyle::with_template("{prefix}{spinner:.cyan} {msg} {elapsed:.dim}")
                         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
-                bar.set_prefix(indent);
-                bar.set_message(head);
+                bar.set_prefix(indent.clone());
+                bar.set_message(head.clone());
                 bar.enable_steady_tick(Duration::from_millis(100));
-                self.bars().insert(event.call.id, bar);
+                tree.bars.insert(event.call.id, bar);
+                tree.lines.push(Line { id: event.call.id, indent, head, done: None });
             }
             (EventKind::CallStarted { .. }, Mode::Plain) => self.line(&format!("{indent}▸ {head}")),
             (EventKind::CallFinished { error, usage, elapsed, .. }, mode) => {
@@ -197,21 +268,26 @@ impl EventSubscriber for Display {
                     None => ("✓", "ok".to_owned()),
                 };
                 let text = format!("{head} {status} ({}{})", format_elapsed_ms(ms), tokens(usage));
-                match (mode, self.bars().remove(&event.call.id)) {
+                let bar = self.tree().bars.remove(&event.call.id);
+                match (mode, bar) {
                     (Mode::Live, Some(bar)) => {
                         bar.set_style(
                             ProgressStyle::with_template("{prefix}{msg}")
                                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                         );
-                        bar.finish_with_message(safe(&format!("{mark} {text}")));
+                        let done = safe(&format!("{mark} {text}"));
+                        self.tree().end(event.call.id, format!("{indent}{done}"));
+                        bar.finish_with_message(done);
                     }
                     _ => self.line(&format!("{indent}{mark} {text}")),
                 }
             }
             (EventKind::CallCancelled { .. }, mode) => {
-                match (mode, self.bars().remove(&event.call.id)) {
+                let bar = self.tree().bars.remove(&event.call.id);
+                match (mode, bar) {
                     (Mode::Live, Some(bar)) => {
-                        bar.abandon_with_message(format!("{head} cancelled"))
+                        self.tree().end(event.call.id, format!("{indent}∅ {head} cancelled"));
+                        bar.abandon_with_message(format!("{head} cancelled"));
                     }
                     _ => self.line(&format!("{indent}∅ {head} cancelled")),
                 }
@@ -235,7 +311,7 @@ impl EventSubscriber for Display {
             (EventKind::ModelDelta { delta: StreamDelta::Text { text }, .. }, Mode::Live)
                 if verbosity >= 2 =>
             {
-                if let Some(bar) = self.bars().get(&event.call.id) {
+                if let Some(bar) = self.tree().bars.get(&event.call.id) {
                     let shown = format!("{} {}", bar.message(), text);
                     bar.set_message(safe(&one_line(&shown, 100)));
                 }

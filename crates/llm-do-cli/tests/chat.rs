@@ -397,3 +397,102 @@ async fn budgets_count_the_whole_session() {
     assert!(support::stderr(&out).contains("limit 2"), "{}", support::stderr(&out));
     assert_eq!(server.request_count(), 3, "no request past the budget");
 }
+
+/// On a terminal the nested calls of a turn are drawn as `llm-do run` draws them: a spinner
+/// while a call runs, then its outcome line; the tree stays above the streamed answer, which
+/// arrives whole, and the next prompt starts clean. A call still running when Ctrl-C cancels
+/// the turn is left as a cancelled line, no spinner (before, chat printed plain `▸` start
+/// lines and no spinner).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_on_a_terminal_draws_the_live_call_tree() {
+    if !tmux::available() {
+        println!(
+            "SKIPPED chat_on_a_terminal_draws_the_live_call_tree: tmux is not installed (apt-get install tmux)"
+        );
+        return;
+    }
+    let answer = "The gate opened and the tool said so; this answer streams in small pieces.";
+    let server = TestServer::builder()
+        .script([
+            Reply::tool_call("shell", json!({"command": "sh gate.sh go"})),
+            Reply::text(answer),
+            Reply::tool_call("shell", json!({"command": "sh gate.sh never"})),
+            Reply::text("never shown"),
+        ])
+        .stream_pause(Duration::from_millis(20))
+        .start()
+        .await
+        .expect("test server");
+    let dir = support::project(&[
+        ("llm-do.toml", "model = \"openai:m\"\nentry = \"main\"\n"),
+        (
+            "main.worker",
+            "---\ndescription: Chats.\ntools:\n  - shell: { rules: [ { allow: \"sh\" } ] }\n---\n{input}\n",
+        ),
+        // Runs until the file named by its argument exists: the test decides when it ends.
+        ("gate.sh", "while [ ! -f \"$1\" ]; do sleep 0.05; done\necho gated\n"),
+    ]);
+    let d = dir.path();
+    let script = chat_script(&server, d, "--approve-all", "");
+    let tmux = Tmux::new("chat-tree");
+    tmux.start(&script);
+    let prompts = |pane: &str| pane.matches("you>").count();
+    tokio::task::block_in_place(|| tmux.wait("the prompt", |p| prompts(p) >= 1));
+
+    // 1. While the tool runs: its line in the tree, with a spinner, not a plain start line.
+    tmux.line("Open the gate.");
+    let running = tokio::task::block_in_place(|| {
+        tmux.wait("the running call", |p| p.contains("shell [tool]"))
+    });
+    let line = running.lines().find(|l| l.contains("shell [tool]")).expect("the call's line");
+    assert!(
+        !line.contains('▸') && !line.contains("ok"),
+        "a spinner line, not a plain one:\n{running}"
+    );
+    std::fs::write(d.join("go"), "").expect("open the gate");
+
+    // 2. The call's outcome line, then the answer whole, then a clean prompt.
+    let done = tokio::task::block_in_place(|| {
+        tmux.wait("the answer", |p| p.contains("so; this answer streams") && prompts(p) >= 2)
+    });
+    let lines: Vec<&str> = done.lines().map(str::trim_end).filter(|l| !l.is_empty()).collect();
+    let tree: Vec<usize> =
+        (0..lines.len()).filter(|&i| lines[i].contains("shell [tool]")).collect();
+    assert_eq!(tree.len(), 1, "one line for the call, nothing left of its spinner:\n{done}");
+    let tree_line = lines[tree[0]];
+    assert!(
+        tree_line.starts_with("  ✓ ") && tree_line.contains(" shell [tool] ok ("),
+        "the run tree's line of a finished call:\n{done}"
+    );
+    let at = lines
+        .iter()
+        .position(|l| *l == answer)
+        .unwrap_or_else(|| panic!("the answer whole, on a line of its own:\n{done}"));
+    assert!(tree[0] < at, "the tree stays above the answer:\n{done}");
+    assert_eq!(lines[at + 1..], ["you>"], "a clean prompt after the answer:\n{done}");
+
+    // 3. Ctrl-C while a tool runs: a cancelled line, no spinner left, a clean prompt.
+    tmux.line("Wait for nothing.");
+    tokio::task::block_in_place(|| {
+        tmux.wait("the second call", |p| p.matches("shell [tool]").count() >= 2)
+    });
+    tmux.keys(&["C-c"]);
+    let cancelled = tokio::task::block_in_place(|| {
+        tmux.wait("the cancel", |p| p.contains("(cancelled") && prompts(p) >= 3)
+    });
+    let lines: Vec<&str> = cancelled.lines().map(str::trim_end).filter(|l| !l.is_empty()).collect();
+    let second: Vec<&&str> =
+        lines.iter().skip(tree[0] + 1).filter(|l| l.contains("shell [tool]")).collect();
+    assert_eq!(second.len(), 1, "{cancelled}");
+    assert!(
+        second[0].starts_with("  ∅ ") && second[0].ends_with("shell [tool] cancelled"),
+        "{cancelled}"
+    );
+    assert_eq!(lines.last(), Some(&"you>"), "a clean prompt:\n{cancelled}");
+
+    tmux.keys(&["C-d"]);
+    let code_file = d.join("code.txt");
+    tokio::task::block_in_place(|| tmux.wait("the end of the chat", |_| code_file.exists()));
+    assert_eq!(std::fs::read_to_string(&code_file).expect("code").trim(), "0");
+}

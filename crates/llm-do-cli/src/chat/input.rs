@@ -34,6 +34,22 @@ struct Ask {
     reply: oneshot::Sender<Read>,
 }
 
+/// The terminal's echo turned off, until dropped: see [`LineInput::quiet`].
+pub(crate) struct Quiet {
+    #[cfg(unix)]
+    before: Option<rustix::termios::Termios>,
+}
+
+impl Drop for Quiet {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(before) = &self.before {
+            use rustix::termios::{OptionalActions, tcsetattr};
+            let _ = tcsetattr(std::io::stdin(), OptionalActions::Now, before);
+        }
+    }
+}
+
 /// The handle of the editor thread. Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct LineInput {
@@ -134,6 +150,26 @@ impl LineInput {
             use rustix::termios::{OptionalActions, tcsetattr};
             let _ = tcsetattr(std::io::stdin(), OptionalActions::Now, saved);
         }
+    }
+
+    /// Stops the terminal echoing keys until the guard is dropped: for the time of a turn, so
+    /// that neither typed-ahead keys nor the `^C` of a Ctrl-C land in the streamed answer or
+    /// move the cursor under the live call tree (whose redraw would then erase the wrong
+    /// lines). Keys typed meanwhile wait for the next prompt, which shows them.
+    pub(crate) fn quiet(&self) -> Quiet {
+        #[cfg(unix)]
+        {
+            use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+            let before = tcgetattr(std::io::stdin()).ok();
+            if let Some(before) = &before {
+                let mut quiet = before.clone();
+                quiet.local_modes.remove(LocalModes::ECHO);
+                let _ = tcsetattr(std::io::stdin(), OptionalActions::Now, &quiet);
+            }
+            Quiet { before }
+        }
+        #[cfg(not(unix))]
+        Quiet {}
     }
 
     /// Prints `preface` (on stderr), then reads a line after `prompt`; `remember` adds it to

@@ -1,6 +1,14 @@
 //! What `llm-do chat` shows on a terminal while a turn runs: the chat worker's text streamed
-//! to stdout as it arrives, and its nested calls, tool calls and approval decisions as lines
-//! of the run command's [`Display`] on stderr (one line when a call starts, one when it ends).
+//! to stdout as it arrives, and its nested calls, tool calls and approval decisions shown by
+//! the run command's [`Display`] on stderr: the live call tree when stderr is a terminal
+//! ([`Mode::Live`](crate::display::Mode::Live)), else one line when a call starts and one
+//! when it ends.
+//!
+//! Text and tree share the terminal: the text is written with the tree
+//! [suspended](Display::suspend), and the tree is [settled](Display::settle) (written for good
+//! once its calls have ended) before the chat worker's next request, so that no redraw of
+//! the tree overwrites the text. While a nested call still runs, only whole lines of text
+//! are written (above the tree); the rest waits for the tree to settle or the line to end.
 
 use crate::display::Display;
 use llm_do::{Event, EventKind, EventSubscriber, StreamDelta};
@@ -20,6 +28,8 @@ struct State {
     mid_line: bool,
     /// The text streamed for the chat worker's latest request.
     streamed: String,
+    /// Text (made terminal-safe) not yet written: the end of a line, while the tree runs.
+    pending: String,
 }
 
 /// Text from models and servers made safe for a terminal: the CLI's one rule ([`crate::terminal::safe`]).
@@ -37,12 +47,18 @@ impl ChatView {
     /// Ends a line of streamed text, if one is open.
     pub(crate) fn end_line(&self) {
         let mut state = self.state();
-        if state.mid_line {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out);
-            let _ = out.flush();
+        if state.mid_line || !state.pending.is_empty() {
+            let text = std::mem::take(&mut state.pending) + "\n";
+            self.display.suspend(|| print(&text));
             state.mid_line = false;
         }
+    }
+
+    /// Ends a turn: its open line of text, then its call tree (a call still running, as when
+    /// the turn was cancelled, shows as cancelled), leaving the terminal to the next prompt.
+    pub(crate) fn end_turn(&self) {
+        self.end_line();
+        self.display.close();
     }
 
     /// The text streamed for the chat worker's latest request (and forgets it).
@@ -55,12 +71,29 @@ impl ChatView {
             return;
         }
         let mut state = self.state();
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(terminal_safe(text).as_bytes());
-        let _ = out.flush();
-        state.mid_line = !text.ends_with('\n');
         state.streamed.push_str(text);
+        state.pending.push_str(&terminal_safe(text));
+        // Below a running tree a line's start would be erased by the next redraw: only whole
+        // lines go out until the tree settles.
+        let upto = if self.display.settle() {
+            state.pending.len()
+        } else {
+            state.pending.rfind('\n').map_or(0, |i| i + 1)
+        };
+        if upto == 0 {
+            return;
+        }
+        let chunk: String = state.pending.drain(..upto).collect();
+        self.display.suspend(|| print(&chunk));
+        state.mid_line = !chunk.ends_with('\n');
     }
+}
+
+/// Writes `text` to stdout at once.
+fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
 }
 
 impl EventSubscriber for ChatView {
@@ -69,6 +102,8 @@ impl EventSubscriber for ChatView {
         match &event.kind {
             EventKind::ModelRequest { .. } if chat_worker => {
                 self.end_line();
+                // The calls it asked for have ended: their tree stays above its next text.
+                self.display.settle();
                 self.state().streamed.clear();
             }
             EventKind::ModelDelta { delta: StreamDelta::Text { text }, .. } if chat_worker => {
