@@ -215,6 +215,11 @@ pub fn format_elapsed_ms(ms: u64) -> String {
     }
 }
 
+/// The line of a call that was cancelled (or still ran when its tree was closed).
+fn cancelled_line(indent: &str, head: &str) -> String {
+    format!("{indent}∅ {head} cancelled")
+}
+
 fn kind_label(event: &Event) -> &'static str {
     if event.call.kind.is_stochastic() { "worker" } else { "tool" }
 }
@@ -286,10 +291,10 @@ impl EventSubscriber for Display {
                 let bar = self.tree().bars.remove(&event.call.id);
                 match (mode, bar) {
                     (Mode::Live, Some(bar)) => {
-                        self.tree().end(event.call.id, format!("{indent}∅ {head} cancelled"));
+                        self.tree().end(event.call.id, cancelled_line(&indent, &head));
                         bar.abandon_with_message(format!("{head} cancelled"));
                     }
-                    _ => self.line(&format!("{indent}∅ {head} cancelled")),
+                    _ => self.line(&cancelled_line(&indent, &head)),
                 }
             }
             (EventKind::ToolCall { call }, _) if verbosity >= 1 => {

@@ -70,6 +70,25 @@ pub enum ReadError {
     Io(#[from] io::Error),
 }
 
+/// As an I/O error, for callers that report I/O errors: its kind kept where it has one
+/// (`NotFound`, or the underlying error itself), `Other` with the message otherwise.
+///
+/// ```
+/// use llm_do_core::file::ReadError;
+/// let e = std::io::Error::from(ReadError::NotRegular { kind: "a FIFO" });
+/// assert_eq!(e.to_string(), "the path is a FIFO, not a regular file");
+/// assert_eq!(std::io::Error::from(ReadError::NotFound).kind(), std::io::ErrorKind::NotFound);
+/// ```
+impl From<ReadError> for io::Error {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Io(e) => e,
+            ReadError::NotFound => io::Error::new(io::ErrorKind::NotFound, e),
+            other => io::Error::other(other),
+        }
+    }
+}
+
 /// Reads the regular file at `path` (a symbolic link to one is followed) as UTF-8 text of at
 /// most `max_bytes` bytes.
 ///

@@ -138,20 +138,10 @@ fn is_json_rpc(line: &[u8]) -> bool {
 pub(crate) fn excerpt(line: &[u8]) -> String {
     let text = String::from_utf8_lossy(line);
     let text = text.trim_end_matches(['\n', '\r']);
-    let mut out = String::from("\"");
-    for (i, c) in text.chars().enumerate() {
-        if i == EXCERPT {
-            out.push_str("\"…");
-            return out;
-        }
-        if c.is_control() || c == '"' || c == '\\' {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
+    match text.char_indices().nth(EXCERPT) {
+        Some((cut, _)) => format!("\"{}\"…", text[..cut].escape_debug()),
+        None => format!("\"{}\"", text.escape_debug()),
     }
-    out.push('"');
-    out
 }
 
 /// Reads the child's stdout line by line (each bounded by [`MAX_LINE`]): JSON-RPC messages go

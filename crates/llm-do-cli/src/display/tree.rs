@@ -66,7 +66,7 @@ impl Tree {
             .drain(..)
             .map(|l| match l.done {
                 Some(done) => format!("{done}\n"),
-                None => format!("{}∅ {} cancelled\n", l.indent, l.head),
+                None => format!("{}\n", super::cancelled_line(&l.indent, &l.head)),
             })
             .collect();
         *self = Tree::new(true, self.paused);

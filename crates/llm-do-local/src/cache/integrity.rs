@@ -1,7 +1,7 @@
 //! Checking a model file against its pin, and remembering which files this process checked.
 
 use super::{FetchError, ModelSource, wheel};
-use llm_do_core::file::{ReadError, open_regular};
+use llm_do_core::file::open_regular;
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::io::{self, Read};
@@ -51,14 +51,7 @@ pub fn verify(path: &Path, source: &ModelSource) -> Result<(), FetchError> {
 /// assert_eq!(sha, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 /// ```
 pub fn sha256_file(path: &Path) -> Result<String, FetchError> {
-    let (mut file, _) = open_regular(path).map_err(|e| {
-        let e = match e {
-            ReadError::Io(e) => e,
-            ReadError::NotFound => io::ErrorKind::NotFound.into(),
-            other => io::Error::other(other),
-        };
-        FetchError::io(path, "read", e)
-    })?;
+    let (mut file, _) = open_regular(path).map_err(|e| FetchError::io(path, "read", e.into()))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {

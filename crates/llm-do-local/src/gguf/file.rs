@@ -14,8 +14,7 @@ pub(crate) fn open(path: &Path) -> Result<(File, u64), LocalError> {
         path: path.to_owned(),
         reason: match e {
             ReadError::NotRegular { kind } => format!("it is {kind}, not a regular file"),
-            ReadError::Io(e) => e.to_string(),
-            other => other.to_string(),
+            other => std::io::Error::from(other).to_string(),
         },
     })?;
     Ok((file, meta.len()))
