@@ -5,7 +5,11 @@
 //! answers was reported only when the start timeout ran out, as "did not answer
 //! `initialize`". Here every line of the child's stdout is looked at before rmcp sees it: a
 //! JSON object with a `jsonrpc` member goes on; anything else (not JSON, not an object, no
-//! `jsonrpc` member, a line over [`MAX_LINE`]) is *noise*. The first noise is reported on
+//! `jsonrpc` member, a line over [`MAX_LINE`]) is *noise*. Until the first noise, a JSON-RPC
+//! line must also be an MCP message a server may send (rmcp's own parse, which skips
+//! notifications it does not know): rmcp answers any other with "Invalid Request" and waits
+//! on, so a server whose first words are malformed messages would again be reported only at
+//! the start timeout. The first noise is reported on
 //! [`Spawned::noise`], which [`crate::connection`] awaits during the start: a server that
 //! writes noise before it has answered `initialize` fails to start at once
 //! ([`crate::McpError::NotJsonRpc`]). MCP's stdio transport allows nothing but MCP messages on
@@ -133,6 +137,16 @@ fn is_json_rpc(line: &[u8]) -> bool {
         .is_ok_and(|members| members.contains_key("jsonrpc"))
 }
 
+/// Why `line`, a JSON-RPC line, is not a message a server may send to a client, as rmcp
+/// judges it (rmcp skips notifications with methods it does not know; so does this).
+fn not_mcp(line: &[u8]) -> Option<String> {
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    let err = serde_json::from_slice::<RxJsonRpcMessage<RoleClient>>(line).err()?;
+    let notification = serde_json::from_slice::<serde_json::Value>(line)
+        .is_ok_and(|v| v.get("id").is_none() && v.get("method").is_some_and(|m| m.is_string()));
+    (!notification).then(|| format!("JSON-RPC, but not an MCP message: {err}"))
+}
+
 /// The start of `line`, at most [`EXCERPT`] characters, quoted, with control characters
 /// escaped: safe to print on a terminal.
 pub(crate) fn excerpt(line: &[u8]) -> String {
@@ -168,13 +182,19 @@ where
         } else if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         } else if is_json_rpc(&line) {
-            if line.last() != Some(&b'\n') {
-                line.push(b'\n');
+            // Still starting: the start is waiting on `first`.
+            let starting = first.as_ref().is_some_and(|tx| !tx.is_closed());
+            if let Some(why) = starting.then(|| not_mcp(&line)).flatten() {
+                format!("{} ({})", excerpt(&line), why.escape_debug())
+            } else {
+                if line.last() != Some(&b'\n') {
+                    line.push(b'\n');
+                }
+                if to_rmcp.write_all(&line).await.is_err() {
+                    break;
+                }
+                continue;
             }
-            if to_rmcp.write_all(&line).await.is_err() {
-                break;
-            }
-            continue;
         } else {
             excerpt(&line)
         };
@@ -236,7 +256,7 @@ mod tests {
         let task = tokio::spawn(filter(stdout, to_rmcp, tx, "s".into()));
         child_out
             .write_all(
-                b"{\"jsonrpc\":\"2.0\",\"id\":0}\nhello\n\n{\"jsonrpc\":\"2.0\",\"id\":1}\nbye",
+                b"{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":{}}\nhello\n\n{\"jsonrpc\":\"2.0\",\"id\":1}\nbye",
             )
             .await
             .unwrap();
@@ -244,7 +264,44 @@ mod tests {
         assert_eq!(rx.await.unwrap(), "\"hello\"");
         let mut passed = String::new();
         rmcp_in.read_to_string(&mut passed).await.unwrap();
-        assert_eq!(passed, "{\"jsonrpc\":\"2.0\",\"id\":0}\n{\"jsonrpc\":\"2.0\",\"id\":1}\n");
+        assert_eq!(
+            passed,
+            "{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":{}}\n{\"jsonrpc\":\"2.0\",\"id\":1}\n"
+        );
+        task.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_malformed_message_is_noise_while_starting_and_passed_on_afterwards() {
+        let malformed = br#"{"jsonrpc":"2.0","id":1,"error":"no"}"#;
+        let (mut child_out, stdout) = tokio::io::duplex(1 << 10);
+        let (to_rmcp, mut rmcp_in) = tokio::io::duplex(1 << 10);
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(filter(stdout, to_rmcp, tx, "s".into()));
+        // A notification rmcp does not know goes on (rmcp skips it), then the malformed line.
+        child_out.write_all(b"{\"jsonrpc\":\"2.0\",\"method\":\"x/y\"}\n").await.unwrap();
+        child_out.write_all(malformed).await.unwrap();
+        child_out.write_all(b"\n").await.unwrap();
+        child_out.shutdown().await.unwrap();
+        let noise = rx.await.expect("the malformed line is reported");
+        assert!(noise.starts_with(r#""{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":\"no\"}" (JSON-RPC, but not an MCP message: "#), "{noise}");
+        let mut passed = String::new();
+        rmcp_in.read_to_string(&mut passed).await.unwrap();
+        assert_eq!(passed, "{\"jsonrpc\":\"2.0\",\"method\":\"x/y\"}\n");
+        task.await.unwrap();
+
+        // Once the start is over (nobody waits on the noise), the line goes on to rmcp, which
+        // answers it with "Invalid Request".
+        let (mut child_out, stdout) = tokio::io::duplex(1 << 10);
+        let (to_rmcp, mut rmcp_in) = tokio::io::duplex(1 << 10);
+        let (tx, rx) = oneshot::channel();
+        drop(rx);
+        let task = tokio::spawn(filter(stdout, to_rmcp, tx, "s".into()));
+        child_out.write_all(malformed).await.unwrap();
+        child_out.shutdown().await.unwrap();
+        let mut passed = Vec::new();
+        rmcp_in.read_to_end(&mut passed).await.unwrap();
+        assert_eq!(passed, [&malformed[..], b"\n"].concat());
         task.await.unwrap();
     }
 

@@ -47,7 +47,7 @@ pub enum McpError {
     /// belong on stderr). The server is stopped at once rather than waited for until the start
     /// timeout. What a server writes there after a successful start is logged and ignored.
     #[error(
-        "MCP server `{server}` wrote something that is not JSON-RPC on its stdout: {line} (a stdio MCP server may write only MCP messages there; logs belong on stderr){}",
+        "MCP server `{server}` wrote something that is not an MCP message on its stdout: {line} (a stdio MCP server may write only MCP messages there; logs belong on stderr){}",
         tail(stderr)
     )]
     NotJsonRpc {

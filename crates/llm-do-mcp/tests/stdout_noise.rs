@@ -33,7 +33,7 @@ async fn garbage_before_initialize_is_a_typed_error_quoting_the_line_and_the_std
     assert_eq!(line, r#""this is not JSON-RPC \u{1b}[31m""#);
     assert!(stderr.contains("demo server: never answering (--garbage)"), "{stderr}");
     let shown = err.to_string();
-    assert!(shown.contains("wrote something that is not JSON-RPC on its stdout"), "{shown}");
+    assert!(shown.contains("wrote something that is not an MCP message on its stdout"), "{shown}");
     assert!(shown.contains("logs belong on stderr"), "{shown}");
     assert!(!shown.contains('\x1b'), "{shown}");
 }
@@ -58,6 +58,20 @@ async fn a_server_speaking_something_else_is_stopped_with_what_it_started() {
     );
     let grandchild: u32 = std::fs::read_to_string(&pids).unwrap().trim().parse().unwrap();
     assert!(wait_gone(grandchild).await, "the server's child {grandchild} outlived the start");
+
+    // JSON-RPC that is no MCP message (an error that is a string) is reported with the reason,
+    // not answered by rmcp with "Invalid Request" while the start waits out its timeout.
+    let script = r#"echo '{"jsonrpc":"2.0","id":0,"error":"not ready"}'; sleep 300"#;
+    let server = McpServer::stdio("sh", ["-c", script]).start_timeout(PATIENT);
+    let err = tokio::time::timeout(NO_HANG, McpToolset::connect("s", server))
+        .await
+        .expect("the start ends without waiting for its timeout")
+        .unwrap_err();
+    assert!(
+        matches!(&err, McpError::NotJsonRpc { line, .. }
+            if line.starts_with(r#""{\"jsonrpc\":\"2.0\",\"id\":0,\"error\":\"not ready\"}" (JSON-RPC, but not an MCP message: "#)),
+        "{err}"
+    );
 
     // A line over the length limit is reported as such (not quoted whole).
     let script = "head -c 17000000 /dev/zero | tr '\\0' x; echo; sleep 300";
