@@ -496,3 +496,47 @@ async fn chat_on_a_terminal_draws_the_live_call_tree() {
     tokio::task::block_in_place(|| tmux.wait("the end of the chat", |_| code_file.exists()));
     assert_eq!(std::fs::read_to_string(&code_file).expect("code").trim(), "0");
 }
+
+/// With `-vv`, a nested worker's answer is shown in chat as in `llm-do run` (a `✎` line in
+/// the tree), and the chat worker's own answer only once, streamed (before, chat showed no
+/// nested text at any verbosity).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_on_a_terminal_shows_nested_text_with_vv() {
+    if !tmux::available() {
+        println!(
+            "SKIPPED chat_on_a_terminal_shows_nested_text_with_vv: tmux is not installed (apt-get install tmux)"
+        );
+        return;
+    }
+    let server = TestServer::builder()
+        .script([
+            Reply::tool_call("helper", json!({"input": "the plan"})),
+            Reply::text("Nested words from the helper."),
+            Reply::text("The chat worker's own answer."),
+        ])
+        .start()
+        .await
+        .expect("test server");
+    let dir = project();
+    let d = dir.path();
+    let script = chat_script(&server, d, "-vv --approve-all", "");
+    let tmux = Tmux::new("chat-vv");
+    tmux.start(&script);
+    let prompts = |pane: &str| pane.matches("you>").count();
+    tokio::task::block_in_place(|| tmux.wait("the prompt", |p| prompts(p) >= 1));
+    tmux.line("Use the helper.");
+    let done = tokio::task::block_in_place(|| {
+        tmux.wait("the answer", |p| p.contains("own answer.") && prompts(p) >= 2)
+    });
+    let nested: Vec<&str> =
+        done.lines().filter(|l| l.contains("Nested words from the helper.")).collect();
+    assert_eq!(nested.len(), 1, "the nested answer once:\n{done}");
+    assert!(nested[0].contains("✎ turn 1: "), "as a -vv line of the tree:\n{done}");
+    assert_eq!(done.matches("The chat worker's own answer.").count(), 1, "{done}");
+    assert!(done.contains("helper [worker] ok"), "{done}");
+
+    tmux.keys(&["C-d"]);
+    let code_file = d.join("code.txt");
+    tokio::task::block_in_place(|| tmux.wait("the end of the chat", |_| code_file.exists()));
+    assert_eq!(std::fs::read_to_string(&code_file).expect("code").trim(), "0");
+}

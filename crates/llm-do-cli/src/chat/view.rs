@@ -119,7 +119,9 @@ impl EventSubscriber for ChatView {
             | EventKind::CallFinished { .. }
             | EventKind::CallCancelled { .. }
                 if chat_worker => {}
-            EventKind::ModelDelta { .. } | EventKind::ModelResponse { .. } => {}
+            // The chat worker's answer is the streamed text; a nested worker's text goes to
+            // the display, which shows it with -vv as `llm-do run` does.
+            EventKind::ModelDelta { .. } | EventKind::ModelResponse { .. } if chat_worker => {}
             _ => {
                 self.end_line();
                 self.display.on_event(event);
