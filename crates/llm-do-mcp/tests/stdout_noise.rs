@@ -18,13 +18,17 @@ const PATIENT: Duration = Duration::from_secs(600);
 /// Bounds a test that would otherwise wait for [`PATIENT`] (proves "no hang", not a speed).
 const NO_HANG: Duration = Duration::from_secs(120);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn garbage_before_initialize_is_a_typed_error_quoting_the_line_and_the_stderr() {
-    let server = McpServer::stdio(DEMO, ["--garbage"]).start_timeout(PATIENT);
-    let err = tokio::time::timeout(NO_HANG, McpToolset::connect("orders", server))
+/// The error that ends the start of `server` under `name`, which must come before [`NO_HANG`].
+async fn start_error(name: &str, server: McpServer) -> McpError {
+    tokio::time::timeout(NO_HANG, McpToolset::connect(name, server.start_timeout(PATIENT)))
         .await
         .expect("the start ends without waiting for its timeout")
-        .unwrap_err();
+        .expect_err("the start fails")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_before_initialize_is_a_typed_error_quoting_the_line_and_the_stderr() {
+    let err = start_error("orders", McpServer::stdio(DEMO, ["--garbage"])).await;
     let McpError::NotJsonRpc { server, line, stderr } = &err else {
         panic!("not a NotJsonRpc error: {err}")
     };
@@ -47,11 +51,7 @@ async fn a_server_speaking_something_else_is_stopped_with_what_it_started() {
         "sleep 300 & echo $! > {}; echo 'Listening on stdio'; echo '{{\"level\":\"info\"}}'; wait",
         pids.display()
     );
-    let server = McpServer::stdio("sh", ["-c", script.as_str()]).start_timeout(PATIENT);
-    let err = tokio::time::timeout(NO_HANG, McpToolset::connect("s", server))
-        .await
-        .expect("the start ends without waiting for its timeout")
-        .unwrap_err();
+    let err = start_error("s", McpServer::stdio("sh", ["-c", script.as_str()])).await;
     assert!(
         matches!(&err, McpError::NotJsonRpc { line, .. } if line == "\"Listening on stdio\""),
         "{err}"
@@ -62,11 +62,7 @@ async fn a_server_speaking_something_else_is_stopped_with_what_it_started() {
     // JSON-RPC that is no MCP message (an error that is a string) is reported with the reason,
     // not answered by rmcp with "Invalid Request" while the start waits out its timeout.
     let script = r#"echo '{"jsonrpc":"2.0","id":0,"error":"not ready"}'; sleep 300"#;
-    let server = McpServer::stdio("sh", ["-c", script]).start_timeout(PATIENT);
-    let err = tokio::time::timeout(NO_HANG, McpToolset::connect("s", server))
-        .await
-        .expect("the start ends without waiting for its timeout")
-        .unwrap_err();
+    let err = start_error("s", McpServer::stdio("sh", ["-c", script])).await;
     assert!(
         matches!(&err, McpError::NotJsonRpc { line, .. }
             if line.starts_with(r#""{\"jsonrpc\":\"2.0\",\"id\":0,\"error\":\"not ready\"}" (JSON-RPC, but not an MCP message: "#)),
@@ -75,11 +71,7 @@ async fn a_server_speaking_something_else_is_stopped_with_what_it_started() {
 
     // A line over the length limit is reported as such (not quoted whole).
     let script = "head -c 17000000 /dev/zero | tr '\\0' x; echo; sleep 300";
-    let server = McpServer::stdio("sh", ["-c", script]).start_timeout(PATIENT);
-    let err = tokio::time::timeout(NO_HANG, McpToolset::connect("s", server))
-        .await
-        .expect("the start ends without waiting for its timeout")
-        .unwrap_err();
+    let err = start_error("s", McpServer::stdio("sh", ["-c", script])).await;
     assert!(
         matches!(&err, McpError::NotJsonRpc { line, .. } if line == "a line longer than 16 MiB"),
         "{err}"
