@@ -172,16 +172,16 @@ impl Display {
         }
     }
 
-    /// Ends the display: stops spinners and prints the run's usage.
+    /// Ends the display: the live tree is written for good as plain lines, every call's line
+    /// (those that left a screen too short for the tree included; a call still running shows as
+    /// cancelled), then the run's usage.
     ///
     /// ```
     /// # use llm_do_cli::display::{Display, Mode};
     /// Display::new(Mode::Plain, 0).finish(&llm_do::Usage::tokens(10, 2));
     /// ```
     pub fn finish(&self, usage: &Usage) {
-        for (_, bar) in self.tree().bars.drain() {
-            bar.abandon();
-        }
+        self.close();
         self.line(&format!(
             "tokens: {} in + {} out = {} ({} model request{})",
             usage.input_tokens,
@@ -264,6 +264,7 @@ impl EventSubscriber for Display {
                 bar.enable_steady_tick(Duration::from_millis(100));
                 tree.bars.insert(event.call.id, bar);
                 tree.lines.push(Line { id: event.call.id, indent, head, done: None });
+                tree.fit();
             }
             (EventKind::CallStarted { .. }, Mode::Plain) => self.line(&format!("{indent}▸ {head}")),
             (EventKind::CallFinished { error, usage, elapsed, .. }, mode) => {
@@ -281,8 +282,10 @@ impl EventSubscriber for Display {
                                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                         );
                         let done = safe(&format!("{mark} {text}"));
-                        self.tree().end(event.call.id, format!("{indent}{done}"));
+                        let mut tree = self.tree();
+                        tree.end(event.call.id, format!("{indent}{done}"));
                         bar.finish_with_message(done);
+                        tree.finished.push_back(bar);
                     }
                     _ => self.line(&format!("{indent}{mark} {text}")),
                 }
@@ -291,8 +294,10 @@ impl EventSubscriber for Display {
                 let bar = self.tree().bars.remove(&event.call.id);
                 match (mode, bar) {
                     (Mode::Live, Some(bar)) => {
-                        self.tree().end(event.call.id, cancelled_line(&indent, &head));
+                        let mut tree = self.tree();
+                        tree.end(event.call.id, cancelled_line(&indent, &head));
                         bar.abandon_with_message(format!("{head} cancelled"));
+                        tree.finished.push_back(bar);
                     }
                     _ => self.line(&cancelled_line(&indent, &head)),
                 }

@@ -1,6 +1,6 @@
-//! The approval prompt on a real terminal: `llm-do run` inside a tmux pane, against the
-//! loopback test server; the test reads the pane and types the answers — approve the first
-//! call, deny the second.
+//! `llm-do run` on a real terminal, inside a tmux pane, against the loopback test server: the
+//! approval prompt (the test reads the pane and types the answers — approve the first call,
+//! deny the second), and a live call tree taller than the pane.
 //!
 //! Skipped, with the reason printed, only when tmux is not installed.
 
@@ -92,4 +92,86 @@ async fn approve_one_call_and_deny_another_at_the_terminal() {
     let helper_calls = run_log::worker_calls(&records, "helper");
     assert_eq!(helper_calls.len(), 1, "only the approved call ran");
     assert!(server.requests()[3].body["messages"].to_string().contains("permission denied"));
+}
+
+/// A run whose call tree is taller than the terminal: while it runs, the calls running now are
+/// on the screen (not pushed below its bottom edge by the finished ones), and when it ends every
+/// call's line is in the terminal's scrollback, none lost past the screen's height.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_tree_taller_than_the_terminal_shows_the_running_call_and_keeps_every_line() {
+    if !tmux::available() {
+        println!(
+            "SKIPPED a_call_tree_taller_than_the_terminal_shows_the_running_call_and_keeps_every_line: tmux is not installed (apt-get install tmux)"
+        );
+        return;
+    }
+    const CALLS: usize = 30;
+    let mut script = Vec::new();
+    for i in 1..=CALLS {
+        script.push(Reply::tool_call("helper", json!({ "input": format!("part {i}") })));
+        script.push(Reply::text(format!("helped with part {i}")));
+    }
+    script.push(Reply::text("all parts done"));
+    let server = TestServer::builder()
+        .script(script)
+        .latency(std::time::Duration::from_millis(150))
+        .start()
+        .await
+        .expect("test server");
+    let dir = support::project(&[
+        ("llm-do.toml", "model = \"openai:m\"\nentry = \"main\"\n"),
+        (
+            "main.worker",
+            "---\ndescription: Uses the helper.\ntools: [helper]\nmax_turns: 40\n---\nDo {input}.\n",
+        ),
+        ("helper.worker", "---\ndescription: Helps.\n---\nHelp with {input}.\n"),
+    ]);
+    let d = dir.path();
+    let run = d.join("run.sh");
+    std::fs::write(
+        &run,
+        format!(
+            "#!/bin/sh\nunset LLM_DO_MODEL\nexport OPENAI_API_KEY=sk-test-0123456789abcdefghij OPENAI_BASE_URL='{url}'\n'{bin}' run '{d}' 'the job' > '{d}/out.txt'\necho $? > '{d}/code.tmp' && mv '{d}/code.tmp' '{d}/code.txt'\nsleep 30\n",
+            url = server.base_url(),
+            bin = BIN,
+            d = d.display()
+        ),
+    )
+    .expect("script");
+    let tmux = Tmux::new("tall");
+    tmux.start_sized(&run, 120, 12);
+
+    // From the 20th call on (the screen holds 12 lines), the screen shows the root and the
+    // helper call running now, each with its spinner (a running call's line has no outcome).
+    let running = |line: &str, name: &str| line.contains(name) && !line.contains(" ok (");
+    let seen = tokio::task::block_in_place(|| {
+        let start = std::time::Instant::now();
+        loop {
+            let requests = server.requests().len();
+            let screen = tmux.screen();
+            assert!(
+                requests < 2 * CALLS,
+                "the run ended before a running call was seen:\n{screen}"
+            );
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(120),
+                "timed out after {requests} requests; screen:\n{screen}"
+            );
+            if requests >= 40
+                && screen.lines().any(|l| running(l, "main [worker]"))
+                && screen.lines().any(|l| running(l, "helper [worker]"))
+            {
+                return screen;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    });
+    assert!(seen.lines().next().is_some_and(|l| l.contains("finished calls not shown")), "{seen}");
+    let code_file = d.join("code.txt");
+    tokio::task::block_in_place(|| tmux.wait("the end of the run", |_| code_file.exists()));
+    assert_eq!(std::fs::read_to_string(&code_file).expect("code").trim(), "0");
+    assert_eq!(std::fs::read_to_string(d.join("out.txt")).expect("out"), "all parts done\n");
+    let pane = tmux.pane();
+    let done = pane.lines().filter(|l| l.contains("helper [worker] ok")).count();
+    assert_eq!(done, CALLS, "every call's line is kept:\n{pane}");
 }

@@ -1,11 +1,11 @@
 //! The live tree of [`Display`](super::Display) in [`Mode::Live`]: its spinners, the lines of
-//! its calls kept for [`Display::settle`](super::Display::settle), and the pause of
-//! [`Display::pause`](super::Display::pause).
+//! its calls kept for [`Display::settle`](super::Display::settle), its fit to the terminal's
+//! height, and the pause of [`Display::pause`](super::Display::pause).
 
 use super::{Display, Mode};
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use llm_do::CallId;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 /// The live tree (drawn in [`Mode::Live`] only).
 pub(super) struct Tree {
@@ -17,6 +17,12 @@ pub(super) struct Tree {
     pub(super) lines: Vec<Line>,
     /// How many [`Paused`] guards are alive: the tree is not drawn while there is one.
     pub(super) paused: usize,
+    /// The finished calls' lines still drawn, oldest first: the first to leave the screen when
+    /// the tree outgrows it (see [`Tree::fit`]).
+    pub(super) finished: VecDeque<ProgressBar>,
+    /// How many finished lines have left the screen, and the line at the top that says so.
+    hidden: usize,
+    note: Option<ProgressBar>,
 }
 
 /// A call's line of the tree.
@@ -41,7 +47,50 @@ impl Tree {
             bars: HashMap::new(),
             lines: Vec::new(),
             paused,
+            finished: VecDeque::new(),
+            hidden: 0,
+            note: None,
         }
+    }
+
+    /// Keeps the tree within the terminal's height. indicatif draws only the lines that fit,
+    /// from the top: without this, once the finished calls filled the screen, the calls running
+    /// now would be drawn below its bottom edge, and the tree's last frame would lose every line
+    /// past it. So while the tree is taller than the screen, its oldest finished lines leave it
+    /// (they stay in [`lines`](Self::lines), which [`flush`](Self::flush) writes in full), and a
+    /// line at the top counts them. Running calls are never hidden.
+    pub(super) fn fit(&mut self) {
+        let Some((rows, _)) = console::Term::stderr().size_checked() else { return };
+        // One row is left free for the cursor's line below the tree.
+        let room = usize::from(rows).saturating_sub(1).max(2);
+        let drawn = |tree: &Self, note: bool| {
+            tree.bars.len() + tree.finished.len() + usize::from(note || tree.hidden > 0)
+        };
+        if drawn(self, false) <= room {
+            return;
+        }
+        while drawn(self, true) > room {
+            let Some(bar) = self.finished.pop_front() else { break };
+            self.multi.remove(&bar);
+            self.hidden += 1;
+        }
+        if self.hidden == 0 {
+            return;
+        }
+        let multi = &self.multi;
+        let note = self.note.get_or_insert_with(|| {
+            let note = multi.insert(0, ProgressBar::new_spinner());
+            note.set_style(
+                ProgressStyle::with_template("{msg:.dim}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            note
+        });
+        let s = if self.hidden == 1 { "" } else { "s" };
+        note.set_message(format!(
+            "⋮ {} finished call{s} not shown (listed in full at the end)",
+            self.hidden
+        ));
     }
 
     pub(super) fn end(&mut self, id: CallId, text: String) {
@@ -56,8 +105,13 @@ impl Tree {
         if self.lines.is_empty() {
             return;
         }
+        // Every bar leaves the tree before it is cleared: one dropped while still in it would
+        // draw the tree again, under what is written next.
         for (_, bar) in self.bars.drain() {
             bar.disable_steady_tick();
+            self.multi.remove(&bar);
+        }
+        for bar in self.finished.drain(..).chain(self.note.take()) {
             self.multi.remove(&bar);
         }
         let _ = self.multi.clear();

@@ -27,9 +27,15 @@ impl Tmux {
 
     /// Starts the session (160x50) running `sh SCRIPT`.
     pub fn start(&self, script: &std::path::Path) {
+        self.start_sized(script, 160, 50);
+    }
+
+    /// Starts the session (`columns` x `rows`) running `sh SCRIPT`.
+    pub fn start_sized(&self, script: &std::path::Path, columns: u16, rows: u16) {
+        let (x, y) = (columns.to_string(), rows.to_string());
         let started = self
             .cmd()
-            .args(["new-session", "-d", "-x", "160", "-y", "50", "-s", self.session, "sh"])
+            .args(["new-session", "-d", "-x", &x, "-y", &y, "-s", self.session, "sh"])
             .arg(script)
             .status()
             .expect("tmux new-session");
@@ -40,6 +46,12 @@ impl Tmux {
     pub fn pane(&self) -> String {
         let out =
             self.cmd().args(["capture-pane", "-p", "-S", "-200", "-t", self.session]).output();
+        out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
+    }
+
+    /// What the pane shows now, without its scrollback.
+    pub fn screen(&self) -> String {
+        let out = self.cmd().args(["capture-pane", "-p", "-t", self.session]).output();
         out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
     }
 
