@@ -5,7 +5,7 @@
 //! (Over 400 lines: most of it is the doc examples of `Ctx`'s public methods; the calls
 //! themselves are already apart.)
 
-use crate::approval::GateOutcome;
+use crate::approval::{Approver, GateOutcome};
 use crate::attachment::{AttachmentLimits, AttachmentLoader};
 use crate::call::{CallId, CallInfo};
 use crate::cancel::Cancellation;
@@ -68,6 +68,9 @@ struct RunState {
     effects: Arc<dyn Effects>,
     /// `effects.records_events()`, asked once.
     records_events: bool,
+    /// The run's own approver, in place of the runtime's (see
+    /// [`RunOptions::approver`](crate::runtime::RunOptions::approver)).
+    approver: Option<Arc<dyn Approver>>,
 }
 
 struct Frame {
@@ -91,7 +94,12 @@ impl std::fmt::Debug for Ctx {
 }
 
 impl Ctx {
-    pub(crate) fn root(rt: Arc<RuntimeInner>, effects: Arc<dyn Effects>, limits: Limits) -> Self {
+    pub(crate) fn root(
+        rt: Arc<RuntimeInner>,
+        effects: Arc<dyn Effects>,
+        limits: Limits,
+        approver: Option<Arc<dyn Approver>>,
+    ) -> Self {
         let run = Arc::new(RunState {
             limits,
             next_call: AtomicU64::new(0),
@@ -101,6 +109,7 @@ impl Ctx {
             usage: Mutex::new(Usage::default()),
             records_events: effects.records_events(),
             effects,
+            approver,
         });
         Self { rt, run, frame: None, settings: None, cancel: Cancellation::new() }
     }
@@ -359,6 +368,11 @@ impl Ctx {
     /// How this context's run performs its effects (see [`crate::effects`]).
     pub(crate) fn effects(&self) -> &dyn Effects {
         &*self.run.effects
+    }
+
+    /// The run's own approver, if it was started with one.
+    pub(crate) fn run_approver(&self) -> Option<&dyn Approver> {
+        self.run.approver.as_deref()
     }
 
     /// Reserves one model request in the run's budget.

@@ -80,12 +80,12 @@ impl Runtime {
     /// assert_eq!(ctx.depth(), 0);
     /// ```
     pub fn ctx(&self) -> Ctx {
-        Ctx::root(self.inner.clone(), self.inner.effects.clone(), self.inner.limits)
+        Ctx::root(self.inner.clone(), self.inner.effects.clone(), self.inner.limits, None)
     }
 
     /// A fresh root context whose run differs from the runtime's defaults as `options` say:
     /// its own limits (a server that gives each entry worker its own budget), its own effects
-    /// (a durable executor's journal).
+    /// (a durable executor's journal), its own approver (a server that asks its client).
     ///
     /// ```
     /// use llm_do_core::{Error, Runtime, ToolSpecBuilder, runtime::RunOptions, usage::BudgetKind};
@@ -109,6 +109,7 @@ impl Runtime {
             self.inner.clone(),
             options.effects.unwrap_or_else(|| self.inner.effects.clone()),
             options.limits.unwrap_or(self.inner.limits),
+            options.approver,
         )
     }
 

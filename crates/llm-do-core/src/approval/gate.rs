@@ -129,8 +129,10 @@ impl Gate {
                     reason,
                 };
                 ctx.emit(|| EventKind::ApprovalRequested { request: request.clone() });
+                // The run's own approver (a server asking its client), else the runtime's.
+                let approver = ctx.run_approver().unwrap_or(&*self.approver);
                 let decide = async {
-                    Ok(ctx.effects().approval(ctx, &request, self.approver.decide(&request)).await)
+                    Ok(ctx.effects().approval(ctx, &request, approver.decide(&request)).await)
                 };
                 let decision = match ctx.unless_cancelled(decide).await {
                     Ok(decision) => decision,
