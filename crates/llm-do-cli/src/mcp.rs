@@ -28,8 +28,9 @@ pub(crate) struct McpArgs {
     /// picks a free one; the address is printed on stderr).
     #[arg(long, value_name = "ADDR")]
     http: Option<SocketAddr>,
-    /// Run every call that needs approval (there is no terminal to ask; without this, such
-    /// calls are refused with a tool error unless the project's rules allow them).
+    /// Run every call that needs approval without asking (without this, such calls are asked
+    /// of the client's user by MCP elicitation when the client supports it, else refused with a
+    /// tool error unless the project's rules allow them).
     #[arg(long)]
     approve_all: bool,
     #[command(flatten)]
@@ -186,8 +187,8 @@ pub(crate) async fn serve(args: McpArgs, dir: &Path, host: &Registry) -> Exit {
         let config = crate::approve::ConfigFile::of(&project);
         builder = builder.approver(move |r: &ApprovalRequest| {
             Decision::deny(format!(
-                "`{}` needs approval and `llm-do mcp` has no terminal to ask; start the server \
-                 with --approve-all, or {}",
+                "`{}` needs approval and `llm-do mcp` has no terminal to ask (nor an MCP client \
+                 that supports elicitation); start the server with --approve-all, or {}",
                 r.tool,
                 crate::approve::allow_remedy(&r.tool, r.kind.is_stochastic(), config).trim_end()
             ))
@@ -198,9 +199,12 @@ pub(crate) async fn serve(args: McpArgs, dir: &Path, host: &Registry) -> Exit {
         Err(message) => return usage_error(message),
     };
     let rt = builder.build();
+    // A client that supports elicitation is asked instead of the approver above.
+    let elicit = !approve_all && project.config().approval_mode == ApprovalMode::Prompt;
     let mut service = McpService::new(rt.clone())
         .policy(project.approval_policy(ApprovalPolicy::new()))
-        .approve_all(approve_all);
+        .approve_all(approve_all)
+        .elicit_approvals(elicit);
     // A worker file's `budget:` holds for every call of it, as for `llm-do run`.
     for (worker, limits) in project.entry_limits(rt.limits()) {
         service = service.run_limits(worker, limits);

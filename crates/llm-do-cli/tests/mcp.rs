@@ -416,3 +416,106 @@ fn check_no_servers_starts_no_server() {
         stderr(&out)
     );
 }
+
+/// An MCP client's user answering approval questions: approves what mentions "yes".
+#[derive(Clone, Default)]
+struct Approving {
+    asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl rmcp::ClientHandler for Approving {
+    fn get_info(&self) -> rmcp::model::ClientConfig {
+        use rmcp::model::{ClientCapabilities, ElicitationCapability, FormElicitationCapability};
+        let mut capabilities = ClientCapabilities::default();
+        capabilities.elicitation =
+            Some(ElicitationCapability::new().with_form(FormElicitationCapability::default()));
+        rmcp::model::ClientConfig::new(
+            capabilities,
+            rmcp::model::Implementation::new("approving", "0"),
+        )
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: rmcp::model::ElicitRequestParams,
+        _context: rmcp::service::RequestContext<rmcp::RoleClient>,
+    ) -> Result<rmcp::model::ElicitResult, rmcp::ErrorData> {
+        use rmcp::model::{ElicitRequestParams, ElicitResult, ElicitationAction};
+        let ElicitRequestParams::FormElicitationParams { message, .. } = request else {
+            return Ok(ElicitResult::new(ElicitationAction::Decline));
+        };
+        let yes = message.contains("yes");
+        self.asked.lock().unwrap().push(message);
+        Ok(if yes {
+            ElicitResult::new(ElicitationAction::Accept).with_content(json!({"approve": true}))
+        } else {
+            ElicitResult::new(ElicitationAction::Decline)
+        })
+    }
+}
+
+/// `llm-do mcp` asks a client that supports elicitation about the calls that need approval,
+/// the served tool's own and those a served worker's model asks for, instead of refusing them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_do_mcp_asks_a_client_that_supports_elicitation() {
+    let server = TestServer::builder()
+        .script(vec![
+            Reply::tool_call("orders__echo", json!({"text": "nested yes"})),
+            Reply::text("echoed"),
+        ])
+        .start()
+        .await
+        .unwrap();
+    let dir = orders_project(&[]);
+    std::fs::write(
+        dir.path().join("shouter.worker"),
+        "---\ndescription: Echoes.\ntools: [orders.echo]\n---\nEcho {input}.\n",
+    )
+    .unwrap();
+    let mut cmd = tokio::process::Command::new(BIN);
+    cmd.arg("mcp").arg(dir.path());
+    cmd.env_remove("LLM_DO_MODEL")
+        .env("OPENAI_API_KEY", "sk-test-0123456789abcdefghij")
+        .env("OPENAI_BASE_URL", server.base_url())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().unwrap();
+    let transport = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
+    let user = Approving::default();
+    let client = tokio::time::timeout(Duration::from_secs(60), user.clone().serve(transport))
+        .await
+        .unwrap()
+        .unwrap();
+    let echo = |text: &str| {
+        let mut call = CallToolRequestParams::new("orders__echo");
+        call.arguments = json!({ "text": text }).as_object().cloned();
+        call
+    };
+    let r = client.peer().call_tool(echo("yes please")).await.unwrap();
+    assert_eq!(r.is_error, Some(false), "{r:?}");
+    let r = client.peer().call_tool(echo("no thanks")).await.unwrap();
+    assert_eq!(r.is_error, Some(true));
+    let text = &r.content[0].as_text().unwrap().text;
+    assert!(text.contains("declined by the MCP client's user"), "{text}");
+    // A served worker's model asks for the tool: the client is asked, as the worker's call.
+    let mut call = CallToolRequestParams::new("shouter");
+    call.arguments = json!({"input": "this"}).as_object().cloned();
+    let r = client.peer().call_tool(call).await.unwrap();
+    assert_eq!(r.content[0].as_text().unwrap().text, "echoed");
+    let asked = user.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 3, "{asked:?}");
+    assert!(asked[2].contains("The worker `shouter` (depth 1) asks"), "{}", asked[2]);
+    client.cancel().await.unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
+    let calls = std::fs::read_to_string(dir.path().join("calls.jsonl")).unwrap();
+    let texts: Vec<&str> = calls.lines().collect();
+    assert_eq!(
+        texts,
+        [
+            r#"{"tool":"echo","arguments":{"text":"yes please"}}"#,
+            r#"{"tool":"echo","arguments":{"text":"nested yes"}}"#
+        ],
+        "only the approved calls reached the server"
+    );
+}

@@ -10,13 +10,15 @@
 //! by [`run_limits`](McpService::run_limits), if any), so its limits, event subscribers
 //! (a run log) and approval settings for nested calls apply. The MCP client stands where a
 //! model stands, so a call passes the same policy a model's call would: the policy's verdict
-//! for the name and arguments, else the callee's own default. `Allow` runs; `Deny` and `Ask`
-//! (there is no one to ask) are refused with a tool error saying why — unless
-//! [`approve_all`](McpService::approve_all) is set. Unknown tools and arguments that violate
+//! for the name and arguments, else the callee's own default. `Allow` runs; `Deny` is refused
+//! with a tool error saying why; `Ask` runs with [`approve_all`](McpService::approve_all), is
+//! asked of the client's user with [`elicit_approvals`](McpService::elicit_approvals) when the
+//! client can be asked (and so are the nested calls of the run that need approval), and is
+//! refused otherwise (there is no one to ask). Unknown tools and arguments that violate
 //! the input schema are JSON-RPC errors (`-32602`). A client's `notifications/cancelled`
 //! stops the call (the run's future is dropped: nested calls are cancelled too).
 
-use llm_do_core::approval::{ApprovalPolicy, Verdict};
+use llm_do_core::approval::{ApprovalPolicy, Decision, Verdict};
 use llm_do_core::{CallableSpec, Limits, RunOptions, Runtime};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
@@ -29,7 +31,10 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
+mod elicit;
 pub(crate) mod parse_errors;
+
+pub use elicit::ANSWER_TIMEOUT;
 
 /// A runtime's workers and tools as an MCP server.
 ///
@@ -50,6 +55,7 @@ pub struct McpService {
     rt: Runtime,
     policy: Arc<ApprovalPolicy>,
     approve_all: bool,
+    elicit_approvals: bool,
     name: String,
     run_limits: Arc<BTreeMap<String, Limits>>,
 }
@@ -67,6 +73,7 @@ impl McpService {
             rt,
             policy: Arc::new(ApprovalPolicy::new()),
             approve_all: false,
+            elicit_approvals: false,
             name: "llm-do".into(),
             run_limits: Arc::default(),
         }
@@ -94,6 +101,25 @@ impl McpService {
     /// ```
     pub fn approve_all(mut self, yes: bool) -> Self {
         self.approve_all = yes;
+        self
+    }
+
+    /// Asks the client's user, by MCP elicitation, about every call that needs approval: a call
+    /// of a served tool whose verdict is `Ask`, and each call that needs approval inside its run
+    /// (in place of the runtime's approver, for that run). Only clients that declared form
+    /// elicitation, on a protocol before 2026-07-28, can be asked; the others' calls go on as
+    /// without it. The question names the tool, who asked and why, and shows the arguments
+    /// (secrets redacted); only an accepted `approve: true` runs the call, once. A declined or
+    /// dismissed question, or none answered within [`ANSWER_TIMEOUT`], denies it. Off by
+    /// default; `llm-do mcp` turns it on unless the project approves or denies everything.
+    /// [`approve_all`](Self::approve_all) wins over it.
+    ///
+    /// ```
+    /// let s = llm_do_mcp::serve::McpService::new(llm_do_core::Runtime::builder().build()).elicit_approvals(true);
+    /// # let _ = s;
+    /// ```
+    pub fn elicit_approvals(mut self, yes: bool) -> Self {
+        self.elicit_approvals = yes;
         self
     }
 
@@ -234,14 +260,34 @@ impl McpService {
             return Err(ErrorData::invalid_params(e.to_string(), None));
         }
         let (verdict, reason) = self.policy.evaluate(spec.name(), &args, spec.approval());
+        let ask_client =
+            self.elicit_approvals && !self.approve_all && elicit::supported(&context.peer);
         match verdict {
             Verdict::Allow => {}
             Verdict::Ask if self.approve_all => {}
+            Verdict::Ask if ask_client => {
+                let question = elicit::Question {
+                    tool: name,
+                    args: &args,
+                    asked_by: "The MCP client",
+                    reason: reason.to_string(),
+                };
+                if let Decision::Deny { reason } | Decision::DenyAndAbort { reason } =
+                    elicit::ask(&context.peer, question).await
+                {
+                    let why = reason.unwrap_or_else(|| "denied".to_owned());
+                    return Ok(refused(format!(
+                        "permission denied: the call to `{name}` was not approved ({why}); it did \
+                         not run"
+                    )));
+                }
+            }
             Verdict::Ask => {
                 return Ok(refused(format!(
                     "permission denied: `{name}` needs approval ({reason}) and this MCP server has \
-                     no one to ask; it did not run. The server's operator can allow it with an \
-                     approval rule or start the server with --approve-all"
+                     no one to ask (the client does not support elicitation); it did not run. The \
+                     server's operator can allow it with an approval rule or start the server \
+                     with --approve-all"
                 )));
             }
             Verdict::Deny => {
@@ -250,7 +296,11 @@ impl McpService {
                 )));
             }
         }
-        let ctx = self.rt.ctx_with(RunOptions::new().limits(self.limits_of(name)));
+        let mut options = RunOptions::new().limits(self.limits_of(name));
+        if ask_client {
+            options = options.approver(elicit::AskTheClient { peer: context.peer.clone() });
+        }
+        let ctx = self.rt.ctx_with(options);
         tokio::select! {
             result = ctx.call_spec(&spec, args) => Ok(match result {
                 Ok(value) => success(&spec, value),
