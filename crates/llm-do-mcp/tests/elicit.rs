@@ -2,18 +2,20 @@
 //! a served call that needs approval, and a call inside a served worker's run that does, are
 //! asked of an rmcp client that declared form elicitation; only `approve: true` runs them.
 
-use llm_do_core::approval::Verdict;
-use llm_do_core::{Message, ModelError, ModelRequest, Runtime, ToolSpecBuilder, WorkerSpecBuilder};
+#[path = "support/served.rs"]
+mod served;
+
+use llm_do_core::{Message, ModelError, ModelRequest, Runtime, WorkerSpecBuilder};
 use llm_do_mcp::serve::McpService;
 use llm_do_testing::scripted::{Reply, ScriptedModel};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
-    ElicitResult, ElicitationAction, ElicitationCapability, FormElicitationCapability,
-    Implementation,
+    ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult, ElicitationAction,
+    ElicitationCapability, FormElicitationCapability, Implementation,
 };
-use rmcp::service::{RequestContext, RunningService};
-use rmcp::{ClientHandler, ErrorData, RoleClient, ServiceExt as _};
+use rmcp::service::RequestContext;
+use rmcp::{ClientHandler, ErrorData, RoleClient};
 use serde_json::{Value, json};
+use served::{call, connect, remove_tool, text_of};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -67,19 +69,7 @@ fn approve(yes: bool) -> ElicitResult {
 /// `remove` (needs approval, counts its runs) and `cleaner`, a worker whose model asks for
 /// `remove` once and then answers with what the call gave.
 fn runtime(removed: &Arc<AtomicUsize>) -> Runtime {
-    let counter = removed.clone();
-    let remove = ToolSpecBuilder::new("remove")
-        .description("Deletes a file.")
-        .input_schema(json!({"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}))
-        .approval(Verdict::Ask)
-        .handler(move |_, _| {
-            let counter = counter.clone();
-            async move {
-                counter.fetch_add(1, Ordering::SeqCst);
-                Ok(json!("removed"))
-            }
-        })
-        .build();
+    let remove = remove_tool(removed);
     let cleaner = WorkerSpecBuilder::new("cleaner")
         .description("Cleans up.")
         .prompt("Clean {input}")
@@ -98,30 +88,6 @@ fn runtime(removed: &Arc<AtomicUsize>) -> Runtime {
         })
     });
     Runtime::builder().model_override(model).register(remove).register(cleaner).build()
-}
-
-/// The service on one end of an in-memory pipe, rmcp's client with `handler` on the other.
-async fn connect<H: ClientHandler>(
-    service: McpService,
-    handler: H,
-) -> RunningService<RoleClient, H> {
-    let (client_io, server_io) = tokio::io::duplex(64 * 1024);
-    tokio::spawn(async move {
-        if let Ok(running) = service.serve(server_io).await {
-            let _ = running.waiting().await;
-        }
-    });
-    handler.serve(client_io).await.unwrap()
-}
-
-fn call(name: &str, args: Value) -> CallToolRequestParams {
-    let mut p = CallToolRequestParams::new(name.to_owned());
-    p.arguments = args.as_object().cloned();
-    p
-}
-
-fn text_of(result: &CallToolResult) -> String {
-    result.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,6 +2,9 @@
 //! an in-memory stdio-like pipe and over streamable HTTP on loopback) and by the official
 //! Python `mcp` package.
 
+#[path = "support/served.rs"]
+mod served;
+
 use llm_do_core::approval::{ApprovalPolicy, Rule, Verdict};
 use llm_do_core::{
     CallableSpec, EventKind, EventLog, ModelError, ModelRequest, Runtime, ToolSpecBuilder,
@@ -9,10 +12,10 @@ use llm_do_core::{
 };
 use llm_do_mcp::serve::McpService;
 use llm_do_testing::scripted::{Reply, ScriptedModel};
-use rmcp::model::CallToolRequestParams;
 use rmcp::service::ServiceError;
-use rmcp::{RoleClient, ServiceExt as _};
+use rmcp::ServiceExt as _;
 use serde_json::{Value, json};
+use served::{call, connect, remove_tool, text_of};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -68,19 +71,7 @@ fn classify() -> Arc<CallableSpec> {
 
 fn fixture() -> Fixture {
     let removed = Arc::new(AtomicUsize::new(0));
-    let counter = removed.clone();
-    let remove = ToolSpecBuilder::new("remove")
-        .description("Deletes a file.")
-        .input_schema(json!({"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}))
-        .approval(Verdict::Ask)
-        .handler(move |_, _| {
-            let counter = counter.clone();
-            async move {
-                counter.fetch_add(1, Ordering::SeqCst);
-                Ok(json!("removed"))
-            }
-        })
-        .build();
+    let remove = remove_tool(&removed);
     let shout = ToolSpecBuilder::new("shout")
         .description("Upper-cases text.")
         .input_schema(json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}))
@@ -114,38 +105,10 @@ fn fixture() -> Fixture {
     Fixture { rt, log, removed }
 }
 
-type Client = rmcp::service::RunningService<RoleClient, ()>;
-
-/// The service on one end of an in-memory pipe, rmcp's client on the other.
-async fn connect(service: McpService) -> Client {
-    let (client_io, server_io) = tokio::io::duplex(64 * 1024);
-    tokio::spawn(async move {
-        if let Ok(running) = service.serve(server_io).await {
-            let _ = running.waiting().await;
-        }
-    });
-    ().serve(client_io).await.unwrap()
-}
-
-fn call(name: &str, args: Value) -> CallToolRequestParams {
-    let mut p = CallToolRequestParams::new(name.to_owned());
-    p.arguments = args.as_object().cloned();
-    p
-}
-
-fn text_of(result: &rmcp::model::CallToolResult) -> String {
-    result
-        .content
-        .iter()
-        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_workers_and_tools_with_schemas() {
     let f = fixture();
-    let client = connect(McpService::new(f.rt.clone())).await;
+    let client = connect(McpService::new(f.rt.clone()), ()).await;
     let tools = client.peer().list_all_tools().await.unwrap();
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     assert_eq!(names, ["classify", "remove", "shout", "wait"]);
@@ -164,7 +127,7 @@ async fn lists_workers_and_tools_with_schemas() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_run_through_the_runtime_structured_and_text() {
     let f = fixture();
-    let client = connect(McpService::new(f.rt.clone())).await;
+    let client = connect(McpService::new(f.rt.clone()), ()).await;
     let r = client
         .peer()
         .call_tool(call("classify", json!({"input": "the app crashes"})))
@@ -190,7 +153,7 @@ async fn calls_run_through_the_runtime_structured_and_text() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_needing_approval_are_refused_unless_allowed() {
     let f = fixture();
-    let client = connect(McpService::new(f.rt.clone())).await;
+    let client = connect(McpService::new(f.rt.clone()), ()).await;
     let r = client.peer().call_tool(call("remove", json!({"path": "x"}))).await.unwrap();
     assert_eq!(r.is_error, Some(true));
     assert!(text_of(&r).contains("needs approval"), "{}", text_of(&r));
@@ -200,16 +163,16 @@ async fn calls_needing_approval_are_refused_unless_allowed() {
 
     // A rule allowing it, then --approve-all; a deny rule wins over --approve-all.
     let allow = ApprovalPolicy::new().rule(Rule::new("remove", Verdict::Allow).unwrap());
-    let client = connect(McpService::new(f.rt.clone()).policy(allow)).await;
+    let client = connect(McpService::new(f.rt.clone()).policy(allow), ()).await;
     let r = client.peer().call_tool(call("remove", json!({"path": "x"}))).await.unwrap();
     assert_eq!((r.is_error, text_of(&r).as_str()), (Some(false), "removed"));
     client.cancel().await.unwrap();
-    let client = connect(McpService::new(f.rt.clone()).approve_all(true)).await;
+    let client = connect(McpService::new(f.rt.clone()).approve_all(true), ()).await;
     let r = client.peer().call_tool(call("remove", json!({"path": "y"}))).await.unwrap();
     assert_eq!(r.is_error, Some(false));
     client.cancel().await.unwrap();
     let deny = ApprovalPolicy::new().rule(Rule::new("rem*", Verdict::Deny).unwrap());
-    let client = connect(McpService::new(f.rt.clone()).policy(deny).approve_all(true)).await;
+    let client = connect(McpService::new(f.rt.clone()).policy(deny).approve_all(true), ()).await;
     let r = client.peer().call_tool(call("remove", json!({"path": "z"}))).await.unwrap();
     assert_eq!(r.is_error, Some(true));
     assert!(text_of(&r).starts_with("permission denied"), "{}", text_of(&r));
@@ -220,7 +183,7 @@ async fn calls_needing_approval_are_refused_unless_allowed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_tools_and_bad_arguments_are_json_rpc_errors() {
     let f = fixture();
-    let client = connect(McpService::new(f.rt.clone())).await;
+    let client = connect(McpService::new(f.rt.clone()), ()).await;
     let err = client.peer().call_tool(call("nope", json!({}))).await.unwrap_err();
     let ServiceError::McpError(e) = &err else { panic!("{err}") };
     assert_eq!(e.code.0, -32602);
@@ -238,7 +201,7 @@ async fn unknown_tools_and_bad_arguments_are_json_rpc_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_cancellation_stops_the_call() {
     let f = fixture();
-    let client = connect(McpService::new(f.rt.clone())).await;
+    let client = connect(McpService::new(f.rt.clone()), ()).await;
     // Dropping the request future sends notifications/cancelled.
     let late = tokio::time::timeout(
         Duration::from_millis(300),
