@@ -15,7 +15,7 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ClientHandler, ErrorData, RoleClient};
 use serde_json::{Value, json};
-use served::{call, connect, remove_tool, text_of};
+use served::{HttpServer, call, connect, python_client, remove_tool, text_of};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -204,44 +204,14 @@ async fn without_elicitation_on_both_sides_nobody_is_asked_and_the_call_is_refus
 
 /// A third-party client: the official Python `mcp` package over streamable HTTP, its
 /// elicitation callback approving one call and declining the other (tests/python/elicit.py).
-/// The python is given by `LLM_DO_TEST_PY_MCP` (CI installs one: .ci/run); skipped with a
-/// notice when that is unset outside CI, a failure in CI.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_mcp_client_answers_approval_questions() {
-    let Some(python) = std::env::var_os("LLM_DO_TEST_PY_MCP") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but LLM_DO_TEST_PY_MCP (a python with the `mcp` package) is not"
-        );
-        eprintln!(
-            "SKIPPED the_python_mcp_client_answers_approval_questions: set LLM_DO_TEST_PY_MCP to \
-             a python with the `mcp` package (python3 -m venv V && V/bin/pip install mcp)"
-        );
+    let removed = Arc::new(AtomicUsize::new(0));
+    let server = HttpServer::start(McpService::new(runtime(&removed)).elicit_approvals(true)).await;
+    let test = "the_python_mcp_client_answers_approval_questions";
+    let Some(v) = python_client(test, "elicit.py", server.addr).await else {
         return;
     };
-    let removed = Arc::new(AtomicUsize::new(0));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let service = McpService::new(runtime(&removed)).elicit_approvals(true);
-    let server = tokio::spawn(service.serve_http(listener, async {
-        let _ = stopped.await;
-    }));
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/elicit.py");
-    let out = tokio::time::timeout(
-        std::time::Duration::from_secs(120),
-        tokio::process::Command::new(python)
-            .arg(script)
-            .arg(format!("http://{addr}/mcp"))
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("the python client finishes")
-    .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "python client failed: {stderr}");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["approved"]["content"][0]["text"], "removed", "{v}");
     assert_ne!(v["approved"]["isError"], json!(true), "{v}");
     assert_eq!(v["declined"]["isError"], json!(true), "{v}");
@@ -252,10 +222,5 @@ async fn the_python_mcp_client_answers_approval_questions() {
     assert!(asked[0]["message"].as_str().unwrap().contains("`remove` needs approval"), "{v}");
     assert_eq!(asked[0]["schema"]["properties"]["approve"]["type"], "boolean", "{v}");
     assert_eq!(removed.load(Ordering::SeqCst), 1, "only the approved call ran");
-    stop.send(()).unwrap();
-    tokio::time::timeout(std::time::Duration::from_secs(10), server)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    server.stop().await;
 }

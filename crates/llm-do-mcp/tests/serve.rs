@@ -12,39 +12,14 @@ use llm_do_core::{
 };
 use llm_do_mcp::serve::McpService;
 use llm_do_testing::scripted::{Reply, ScriptedModel};
-use rmcp::service::ServiceError;
 use rmcp::ServiceExt as _;
+use rmcp::service::ServiceError;
 use serde_json::{Value, json};
-use served::{call, connect, remove_tool, text_of};
+use served::{HttpServer, call, connect, python_client, remove_tool, text_of};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
-
-/// A runtime served over streamable HTTP on a free loopback port, until [`HttpServer::stop`].
-struct HttpServer {
-    addr: std::net::SocketAddr,
-    stop: tokio::sync::oneshot::Sender<()>,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl HttpServer {
-    async fn start(rt: &Runtime) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(McpService::new(rt.clone()).serve_http(listener, async {
-            let _ = stopped.await;
-        }));
-        Self { addr, stop, server }
-    }
-
-    /// Stops the server; it must end cleanly and soon.
-    async fn stop(self) {
-        self.stop.send(()).unwrap();
-        tokio::time::timeout(Duration::from_secs(10), self.server).await.unwrap().unwrap().unwrap();
-    }
-}
 
 struct Fixture {
     rt: Runtime,
@@ -280,7 +255,7 @@ async fn malformed_json_rpc_gets_an_error_and_the_server_goes_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streamable_http_answers_malformed_json_with_a_json_rpc_parse_error() {
     let f = fixture();
-    let server = HttpServer::start(&f.rt).await;
+    let server = HttpServer::start(McpService::new(f.rt.clone())).await;
     let body = "{this is not json";
     let request = format!(
         "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
@@ -305,7 +280,7 @@ async fn streamable_http_answers_malformed_json_with_a_json_rpc_parse_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streamable_http_with_rmcp_client() {
     let f = fixture();
-    let server = HttpServer::start(&f.rt).await;
+    let server = HttpServer::start(McpService::new(f.rt.clone())).await;
     let addr = server.addr;
     let transport =
         rmcp::transport::StreamableHttpClientTransport::from_uri(format!("http://{addr}/mcp"));
@@ -319,40 +294,16 @@ async fn streamable_http_with_rmcp_client() {
     server.stop().await;
 }
 
-/// The official Python SDK as a third-party client. Needs a Python with `mcp` installed,
-/// given by `LLM_DO_TEST_PY_MCP` (CI installs one: .ci/run); skipped with a notice when that
-/// is unset outside CI, a failure in CI.
+/// The official Python SDK as a third-party client (see [`python_client`]).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_mcp_client_lists_and_calls() {
-    let Some(python) = std::env::var_os("LLM_DO_TEST_PY_MCP") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but LLM_DO_TEST_PY_MCP (a python with the `mcp` package) is not"
-        );
-        eprintln!(
-            "SKIPPED python_mcp_client_lists_and_calls: set LLM_DO_TEST_PY_MCP to a python with \
-             the `mcp` package (python3 -m venv V && V/bin/pip install mcp)"
-        );
+    let f = fixture();
+    let server = HttpServer::start(McpService::new(f.rt.clone())).await;
+    let Some(v) =
+        python_client("python_mcp_client_lists_and_calls", "client.py", server.addr).await
+    else {
         return;
     };
-    let f = fixture();
-    let server = HttpServer::start(&f.rt).await;
-    let addr = server.addr;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/client.py");
-    let out = tokio::time::timeout(
-        Duration::from_secs(120),
-        tokio::process::Command::new(python)
-            .arg(script)
-            .arg(format!("http://{addr}/mcp"))
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("the python client finishes")
-    .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "python client failed: {stderr}");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let names: Vec<&str> =
         v["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["classify", "remove", "shout", "wait"]);
@@ -378,7 +329,7 @@ async fn a_served_runtime_is_an_http_toolset_of_another() {
     use llm_do_core::approval::ApproveAll;
     use llm_do_mcp::{McpBuilderExt as _, McpServer, McpToolset};
     let f = fixture();
-    let server = HttpServer::start(&f.rt).await;
+    let server = HttpServer::start(McpService::new(f.rt.clone())).await;
     let addr = server.addr;
     let url = format!("http://{addr}/mcp");
     let desk =
