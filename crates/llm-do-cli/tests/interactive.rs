@@ -94,9 +94,10 @@ async fn approve_one_call_and_deny_another_at_the_terminal() {
     assert!(server.requests()[3].body["messages"].to_string().contains("permission denied"));
 }
 
-/// A run whose call tree is taller than the terminal: while it runs, the calls running now are
-/// on the screen (not pushed below its bottom edge by the finished ones), and when it ends every
-/// call's line is in the terminal's scrollback, none lost past the screen's height.
+/// A run whose call tree is taller than the terminal (and wider: its finished lines wrap): while
+/// it runs, the calls running now are on the screen (not pushed below its bottom edge by the
+/// finished ones), and when it ends every call's line is in the terminal's scrollback, none lost
+/// past the screen's height.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_tree_taller_than_the_terminal_shows_the_running_call_and_keeps_every_line() {
     if !tmux::available() {
@@ -139,7 +140,8 @@ async fn a_call_tree_taller_than_the_terminal_shows_the_running_call_and_keeps_e
     )
     .expect("script");
     let tmux = Tmux::new("tall");
-    tmux.start_sized(&run, 120, 12);
+    // 40 columns: a finished call's line wraps onto two rows.
+    tmux.start_sized(&run, 40, 12);
 
     // From the 20th call on (the screen holds 12 lines), the screen shows the root and the
     // helper call running now, each with its spinner (a running call's line has no outcome).

@@ -7,6 +7,10 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use llm_do::CallId;
 use std::collections::{HashMap, VecDeque};
 
+/// The most columns the note at the top of a tree too tall for the screen takes
+/// (`⋮ N finished calls not shown (listed in full at the end)`).
+const NOTE_WIDTH: usize = 64;
+
 /// The live tree (drawn in [`Mode::Live`] only).
 pub(super) struct Tree {
     pub(super) multi: MultiProgress,
@@ -60,17 +64,30 @@ impl Tree {
     /// (they stay in [`lines`](Self::lines), which [`flush`](Self::flush) writes in full), and a
     /// line at the top counts them. Running calls are never hidden.
     pub(super) fn fit(&mut self) {
-        let Some((rows, _)) = console::Term::stderr().size_checked() else { return };
+        let Some((rows, columns)) = console::Term::stderr().size_checked() else { return };
         // One row is left free for the cursor's line below the tree.
         let room = usize::from(rows).saturating_sub(1).max(2);
-        let drawn = |tree: &Self, note: bool| {
-            tree.bars.len() + tree.finished.len() + usize::from(note || tree.hidden > 0)
+        // The rows a bar takes: a line longer than the terminal is wide wraps (a failure's
+        // message, a model's text with -vv). A running bar's spinner and elapsed time are
+        // counted as 8 columns.
+        let columns = usize::from(columns).max(1);
+        let height = |bar: &ProgressBar, extra: usize| {
+            let width = console::measure_text_width(&bar.prefix())
+                + console::measure_text_width(&bar.message())
+                + extra;
+            width.div_ceil(columns).max(1)
         };
-        if drawn(self, false) <= room {
+        let running: usize = self.bars.values().map(|bar| height(bar, 8)).sum();
+        let mut finished: usize = self.finished.iter().map(|bar| height(bar, 0)).sum();
+        // The note's rows (its message is at most this wide).
+        let note = NOTE_WIDTH.div_ceil(columns);
+        if running + finished + if self.hidden > 0 { note } else { 0 } <= room {
             return;
         }
-        while drawn(self, true) > room {
+        // The note takes its rows from now on.
+        while running + finished + note > room {
             let Some(bar) = self.finished.pop_front() else { break };
+            finished = finished.saturating_sub(height(&bar, 0));
             self.multi.remove(&bar);
             self.hidden += 1;
         }
