@@ -215,6 +215,12 @@ pub fn format_elapsed_ms(ms: u64) -> String {
     }
 }
 
+/// The bar style of `template` (the display's templates are fixed and valid; a spinner if one
+/// were not).
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
 /// The line of a call that was cancelled (or still ran when its tree was closed).
 fn cancelled_line(indent: &str, head: &str) -> String {
     format!("{indent}∅ {head} cancelled")
@@ -255,10 +261,7 @@ impl EventSubscriber for Display {
             (EventKind::CallStarted { .. }, Mode::Live) => {
                 let mut tree = self.tree();
                 let bar = tree.multi.add(ProgressBar::new_spinner());
-                bar.set_style(
-                    ProgressStyle::with_template("{prefix}{spinner:.cyan} {msg} {elapsed:.dim}")
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                );
+                bar.set_style(style("{prefix}{spinner:.cyan} {msg} {elapsed:.dim}"));
                 bar.set_prefix(indent.clone());
                 bar.set_message(head.clone());
                 bar.enable_steady_tick(Duration::from_millis(100));
@@ -277,10 +280,7 @@ impl EventSubscriber for Display {
                 let bar = self.tree().bars.remove(&event.call.id);
                 match (mode, bar) {
                     (Mode::Live, Some(bar)) => {
-                        bar.set_style(
-                            ProgressStyle::with_template("{prefix}{msg}")
-                                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                        );
+                        bar.set_style(style("{prefix}{msg}"));
                         let done = safe(&format!("{mark} {text}"));
                         let mut tree = self.tree();
                         tree.end(event.call.id, format!("{indent}{done}"));

@@ -3,7 +3,7 @@
 //! height, and the pause of [`Display::pause`](super::Display::pause).
 
 use super::{Display, Mode};
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
 use llm_do::CallId;
 use std::collections::{HashMap, VecDeque};
 
@@ -97,10 +97,7 @@ impl Tree {
         let multi = &self.multi;
         let note = self.note.get_or_insert_with(|| {
             let note = multi.insert(0, ProgressBar::new_spinner());
-            note.set_style(
-                ProgressStyle::with_template("{msg:.dim}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
+            note.set_style(super::style("{msg:.dim}"));
             note
         });
         let s = if self.hidden == 1 { "" } else { "s" };
