@@ -133,14 +133,8 @@ async fn llm_do_mcp_serves_the_project_over_stdio() {
         .unwrap();
     let dir = orders_project(&[]);
     let log = dir.path().join("served.jsonl");
-    let mut cmd = tokio::process::Command::new(BIN);
-    cmd.arg("mcp").arg(dir.path()).arg("--log").arg(&log).args(["--max-answer-bytes", "1000"]);
-    cmd.env_remove("LLM_DO_MODEL")
-        .env("OPENAI_API_KEY", "sk-test-0123456789abcdefghij")
-        .env("OPENAI_BASE_URL", server.base_url())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true);
+    let mut cmd = llm_do_mcp(dir.path(), &server.base_url());
+    cmd.arg("--log").arg(&log).args(["--max-answer-bytes", "1000"]);
     // Spawned here rather than by rmcp's TokioChildProcess, whose close kills the process:
     // this test closes stdin and waits for `llm-do mcp` to finish on its own.
     let mut child = cmd.spawn().unwrap();
@@ -150,24 +144,20 @@ async fn llm_do_mcp_serves_the_project_over_stdio() {
     let tools = client.peer().list_all_tools().await.unwrap();
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     assert!(names.contains(&"main") && names.contains(&"orders__lookup_order"), "{names:?}");
-    let mut call = CallToolRequestParams::new("main");
-    call.arguments = json!({"input": "Where is B-2?"}).as_object().cloned();
+    let call = tool_call("main", json!({"input": "Where is B-2?"}));
     let r = client.peer().call_tool(call).await.unwrap();
     assert_eq!(r.is_error, Some(false));
     assert_eq!(r.content[0].as_text().unwrap().text, "Order B-2 is pending.");
     // The server's tool asks for approval by default: refused, with no terminal to ask.
-    let mut call = CallToolRequestParams::new("orders__echo");
-    call.arguments = json!({"text": "x"}).as_object().cloned();
+    let call = tool_call("orders__echo", json!({"text": "x"}));
     let r = client.peer().call_tool(call).await.unwrap();
     assert_eq!(r.is_error, Some(true));
     // The project's rule allows lookup_order.
-    let mut call = CallToolRequestParams::new("orders__lookup_order");
-    call.arguments = json!({"id": "A-1"}).as_object().cloned();
+    let call = tool_call("orders__lookup_order", json!({"id": "A-1"}));
     let r = client.peer().call_tool(call).await.unwrap();
     assert_eq!(r.structured_content.unwrap()["status"], "shipped");
     // The provider flags reach the served workers: an answer over the limit is an error.
-    let mut call = CallToolRequestParams::new("main");
-    call.arguments = json!({"input": "And A-1?"}).as_object().cloned();
+    let call = tool_call("main", json!({"input": "And A-1?"}));
     let r = client.peer().call_tool(call).await.unwrap();
     assert_eq!(r.is_error, Some(true));
     let text = &r.content[0].as_text().unwrap().text;
@@ -292,14 +282,12 @@ async fn llm_do_mcp_gives_each_served_worker_its_own_budget() {
     let transport = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
     let client =
         tokio::time::timeout(Duration::from_secs(60), ().serve(transport)).await.unwrap().unwrap();
-    let mut call = CallToolRequestParams::new("capped");
-    call.arguments = json!({"input": "go"}).as_object().cloned();
+    let call = tool_call("capped", json!({"input": "go"}));
     let r = client.peer().call_tool(call).await.unwrap();
     assert_eq!(r.is_error, Some(true));
     let text = &r.content[0].as_text().unwrap().text;
     assert_eq!(text, "run budget exceeded: model requests used 1, limit 1");
-    let mut call = CallToolRequestParams::new("open");
-    call.arguments = json!({"input": "go"}).as_object().cloned();
+    let call = tool_call("open", json!({"input": "go"}));
     let r = client.peer().call_tool(call).await.unwrap();
     assert_eq!(r.is_error, Some(false), "{r:?}");
     assert_eq!(r.content[0].as_text().unwrap().text, "open is done");
@@ -378,8 +366,7 @@ async fn llm_do_mcp_keeps_the_projects_model_without_a_key() {
     let transport = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
     let client =
         tokio::time::timeout(Duration::from_secs(60), ().serve(transport)).await.unwrap().unwrap();
-    let mut call = CallToolRequestParams::new("main");
-    call.arguments = json!({"input": "Where is B-2?"}).as_object().cloned();
+    let call = tool_call("main", json!({"input": "Where is B-2?"}));
     let r = tokio::time::timeout(Duration::from_secs(120), client.peer().call_tool(call))
         .await
         .unwrap()
@@ -472,26 +459,14 @@ async fn llm_do_mcp_asks_a_client_that_supports_elicitation() {
         "---\ndescription: Echoes.\ntools: [orders.echo]\n---\nEcho {input}.\n",
     )
     .unwrap();
-    let mut cmd = tokio::process::Command::new(BIN);
-    cmd.arg("mcp").arg(dir.path());
-    cmd.env_remove("LLM_DO_MODEL")
-        .env("OPENAI_API_KEY", "sk-test-0123456789abcdefghij")
-        .env("OPENAI_BASE_URL", server.base_url())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true);
-    let mut child = cmd.spawn().unwrap();
+    let mut child = llm_do_mcp(dir.path(), &server.base_url()).spawn().unwrap();
     let transport = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
     let user = Approving::default();
     let client = tokio::time::timeout(Duration::from_secs(60), user.clone().serve(transport))
         .await
         .unwrap()
         .unwrap();
-    let echo = |text: &str| {
-        let mut call = CallToolRequestParams::new("orders__echo");
-        call.arguments = json!({ "text": text }).as_object().cloned();
-        call
-    };
+    let echo = |text: &str| tool_call("orders__echo", json!({ "text": text }));
     let r = client.peer().call_tool(echo("yes please")).await.unwrap();
     assert_eq!(r.is_error, Some(false), "{r:?}");
     let r = client.peer().call_tool(echo("no thanks")).await.unwrap();
@@ -499,8 +474,7 @@ async fn llm_do_mcp_asks_a_client_that_supports_elicitation() {
     let text = &r.content[0].as_text().unwrap().text;
     assert!(text.contains("declined by the MCP client's user"), "{text}");
     // A served worker's model asks for the tool: the client is asked, as the worker's call.
-    let mut call = CallToolRequestParams::new("shouter");
-    call.arguments = json!({"input": "this"}).as_object().cloned();
+    let call = tool_call("shouter", json!({"input": "this"}));
     let r = client.peer().call_tool(call).await.unwrap();
     assert_eq!(r.content[0].as_text().unwrap().text, "echoed");
     let asked = user.asked.lock().unwrap().clone();
@@ -518,4 +492,25 @@ async fn llm_do_mcp_asks_a_client_that_supports_elicitation() {
         ],
         "only the approved calls reached the server"
     );
+}
+
+/// `llm-do mcp DIR` over stdio (piped, killed when dropped), its workers' models reached at the
+/// test server `base_url`.
+fn llm_do_mcp(dir: &std::path::Path, base_url: &str) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(BIN);
+    cmd.arg("mcp").arg(dir);
+    cmd.env_remove("LLM_DO_MODEL")
+        .env("OPENAI_API_KEY", "sk-test-0123456789abcdefghij")
+        .env("OPENAI_BASE_URL", base_url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// A `tools/call` of `name` with `args` (an object).
+fn tool_call(name: &str, args: serde_json::Value) -> CallToolRequestParams {
+    let mut call = CallToolRequestParams::new(name.to_owned());
+    call.arguments = args.as_object().cloned();
+    call
 }
