@@ -445,6 +445,23 @@ impl rmcp::ClientHandler for Approving {
 /// the served tool's own and those a served worker's model asks for, instead of refusing them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn llm_do_mcp_asks_a_client_that_supports_elicitation() {
+    asks_the_client(rmcp::ClientLifecycleMode::Initialize).await;
+}
+
+/// The same with a client on protocol 2026-07-28, which forbids requests from the server: the
+/// questions come in the calls' answers (`InputRequiredResult`), which rmcp's `call_tool`
+/// answers and repeats.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_do_mcp_asks_a_2026_07_28_client_in_rounds() {
+    let version = rmcp::model::ProtocolVersion::V_2026_07_28;
+    asks_the_client(rmcp::ClientLifecycleMode::Discover { preferred_versions: vec![version] })
+        .await;
+}
+
+/// A client connected with `lifecycle`, approving what mentions "yes", calls `orders__echo`
+/// twice and a worker that calls it; only the approved calls reach the demo server.
+async fn asks_the_client(lifecycle: rmcp::ClientLifecycleMode) {
+    use rmcp::ClientServiceExt as _;
     let server = TestServer::builder()
         .script(vec![
             Reply::tool_call("orders__echo", json!({"text": "nested yes"})),
@@ -462,20 +479,18 @@ async fn llm_do_mcp_asks_a_client_that_supports_elicitation() {
     let mut child = llm_do_mcp(dir.path(), &server.base_url()).spawn().unwrap();
     let transport = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
     let user = Approving::default();
-    let client = tokio::time::timeout(Duration::from_secs(60), user.clone().serve(transport))
-        .await
-        .unwrap()
-        .unwrap();
+    let connecting = user.clone().serve_with_lifecycle(transport, lifecycle);
+    let client = tokio::time::timeout(Duration::from_secs(60), connecting).await.unwrap().unwrap();
     let echo = |text: &str| tool_call("orders__echo", json!({ "text": text }));
-    let r = client.peer().call_tool(echo("yes please")).await.unwrap();
+    let r = client.call_tool(echo("yes please")).await.unwrap();
     assert_eq!(r.is_error, Some(false), "{r:?}");
-    let r = client.peer().call_tool(echo("no thanks")).await.unwrap();
+    let r = client.call_tool(echo("no thanks")).await.unwrap();
     assert_eq!(r.is_error, Some(true));
     let text = &r.content[0].as_text().unwrap().text;
     assert!(text.contains("declined by the MCP client's user"), "{text}");
     // A served worker's model asks for the tool: the client is asked, as the worker's call.
     let call = tool_call("shouter", json!({"input": "this"}));
-    let r = client.peer().call_tool(call).await.unwrap();
+    let r = client.call_tool(call).await.unwrap();
     assert_eq!(r.content[0].as_text().unwrap().text, "echoed");
     let asked = user.asked.lock().unwrap().clone();
     assert_eq!(asked.len(), 3, "{asked:?}");

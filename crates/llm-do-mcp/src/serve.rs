@@ -18,11 +18,11 @@
 //! the input schema are JSON-RPC errors (`-32602`). A client's `notifications/cancelled`
 //! stops the call (the run's future is dropped: nested calls are cancelled too).
 
-use llm_do_core::approval::{ApprovalPolicy, Decision, Verdict};
-use llm_do_core::{CallableSpec, Limits, RunOptions, Runtime};
+use llm_do_core::approval::ApprovalPolicy;
+use llm_do_core::{CallableSpec, Limits, Runtime};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt as _};
@@ -30,11 +30,15 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
+mod call;
 mod elicit;
 pub(crate) mod parse_errors;
+mod rounds;
 
 pub use elicit::ANSWER_TIMEOUT;
+pub use rounds::MAX_PARKED;
 
 /// A runtime's workers and tools as an MCP server.
 ///
@@ -56,6 +60,8 @@ pub struct McpService {
     policy: Arc<ApprovalPolicy>,
     approve_all: bool,
     elicit_approvals: bool,
+    answer_timeout: Duration,
+    rounds: rounds::Rounds,
     name: String,
     run_limits: Arc<BTreeMap<String, Limits>>,
 }
@@ -74,6 +80,8 @@ impl McpService {
             policy: Arc::new(ApprovalPolicy::new()),
             approve_all: false,
             elicit_approvals: false,
+            answer_timeout: ANSWER_TIMEOUT,
+            rounds: rounds::Rounds::default(),
             name: "llm-do".into(),
             run_limits: Arc::default(),
         }
@@ -107,11 +115,15 @@ impl McpService {
     /// Asks the client's user, by MCP elicitation, about every call that needs approval: a call
     /// of a served tool whose verdict is `Ask`, and each call that needs approval inside its run
     /// (in place of the runtime's approver, for that run). Only clients that declared form
-    /// elicitation, on a protocol before 2026-07-28, can be asked; the others' calls go on as
-    /// without it. The question names the tool, who asked and why, and shows the arguments
-    /// (secrets redacted); only an accepted `approve: true` runs the call, once. A declined or
-    /// dismissed question, or none answered within [`ANSWER_TIMEOUT`], denies it. Off by
-    /// default; `llm-do mcp` turns it on unless the project approves or denies everything.
+    /// elicitation can be asked; the others' calls go on as without it. A client on a protocol
+    /// before 2026-07-28 gets an `elicitation/create` request while the call waits; from
+    /// 2026-07-28 on, the call is answered with an `InputRequiredResult` carrying the question,
+    /// its run parked until the client repeats the call with the answer (at most [`MAX_PARKED`]
+    /// calls wait at once). The question names the tool, who asked and why, and shows the
+    /// arguments (secrets redacted); only an accepted `approve: true` runs the call, once. A
+    /// declined or dismissed question denies it, and so does one not answered within the
+    /// [`answer_timeout`](Self::answer_timeout) (a parked call is then cancelled). Off by default;
+    /// `llm-do mcp` turns it on unless the project approves or denies everything.
     /// [`approve_all`](Self::approve_all) wins over it.
     ///
     /// ```
@@ -120,6 +132,20 @@ impl McpService {
     /// ```
     pub fn elicit_approvals(mut self, yes: bool) -> Self {
         self.elicit_approvals = yes;
+        self
+    }
+
+    /// How long an approval question waits for its answer ([`ANSWER_TIMEOUT`], 10 minutes, by
+    /// default) before the call is denied, or, when it was asked across rounds, cancelled.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let s = llm_do_mcp::serve::McpService::new(llm_do_core::Runtime::builder().build())
+    ///     .answer_timeout(Duration::from_secs(120));
+    /// # let _ = s;
+    /// ```
+    pub fn answer_timeout(mut self, timeout: Duration) -> Self {
+        self.answer_timeout = timeout;
         self
     }
 
@@ -237,97 +263,6 @@ impl McpService {
             })
             .await
     }
-
-    async fn run(
-        &self,
-        request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResult, ErrorData> {
-        let name = request.name.as_ref();
-        let Some(spec) = self.rt.registry().get(name).cloned() else {
-            let known: Vec<&str> = self.rt.registry().names().collect();
-            return Err(ErrorData::invalid_params(
-                format!(
-                    "unknown tool `{}`; the tools are: {}",
-                    name.escape_debug(),
-                    known.join(", ")
-                ),
-                None,
-            ));
-        };
-        let args = Value::Object(request.arguments.unwrap_or_default());
-        if let Err(e) = spec.validate_input(&args) {
-            return Err(ErrorData::invalid_params(e.to_string(), None));
-        }
-        let (verdict, reason) = self.policy.evaluate(spec.name(), &args, spec.approval());
-        let ask_client =
-            self.elicit_approvals && !self.approve_all && elicit::supported(&context.peer);
-        match verdict {
-            Verdict::Allow => {}
-            Verdict::Ask if self.approve_all => {}
-            Verdict::Ask if ask_client => {
-                let question = elicit::Question {
-                    tool: name,
-                    args: &args,
-                    asked_by: "The MCP client",
-                    reason: reason.to_string(),
-                };
-                if let Decision::Deny { reason } | Decision::DenyAndAbort { reason } =
-                    elicit::ask(&context.peer, question).await
-                {
-                    let why = reason.unwrap_or_else(|| "denied".to_owned());
-                    return Ok(refused(format!(
-                        "permission denied: the call to `{name}` was not approved ({why}); it did \
-                         not run"
-                    )));
-                }
-            }
-            Verdict::Ask => {
-                return Ok(refused(format!(
-                    "permission denied: `{name}` needs approval ({reason}) and this MCP server has \
-                     no one to ask (the client does not support elicitation); it did not run. The \
-                     server's operator can allow it with an approval rule or start the server \
-                     with --approve-all"
-                )));
-            }
-            Verdict::Deny => {
-                return Ok(refused(format!(
-                    "permission denied: the call to `{name}` was denied ({reason}); it did not run"
-                )));
-            }
-        }
-        let mut options = RunOptions::new().limits(self.limits_of(name));
-        if ask_client {
-            options = options.approver(elicit::AskTheClient { peer: context.peer.clone() });
-        }
-        let ctx = self.rt.ctx_with(options);
-        tokio::select! {
-            result = ctx.call_spec(&spec, args) => Ok(match result {
-                Ok(value) => success(&spec, value),
-                Err(e) => refused(e.to_string()),
-            }),
-            () = context.ct.cancelled() => Err(ErrorData::internal_error(
-                format!("the call of `{name}` was cancelled by the client"),
-                None,
-            )),
-        }
-    }
-}
-
-fn refused(message: String) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(message)])
-}
-
-fn success(spec: &CallableSpec, value: Value) -> CallToolResult {
-    let text = match &value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
-    if object_schema(spec.output_schema()).is_some() {
-        result.structured_content = Some(value);
-    }
-    result
 }
 
 /// The output schema when MCP can carry it: an object schema.
@@ -378,7 +313,7 @@ impl ServerHandler for McpService {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        self.run(request, context).await.map(CallToolResponse::from)
+        self.run(request, context).await
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {

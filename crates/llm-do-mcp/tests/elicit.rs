@@ -5,90 +5,12 @@
 #[path = "support/served.rs"]
 mod served;
 
-use llm_do_core::{Message, ModelError, ModelRequest, Runtime, WorkerSpecBuilder};
 use llm_do_mcp::serve::McpService;
-use llm_do_testing::scripted::{Reply, ScriptedModel};
-use rmcp::model::{
-    ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult, ElicitationAction,
-    ElicitationCapability, FormElicitationCapability, Implementation,
-};
-use rmcp::service::RequestContext;
-use rmcp::{ClientHandler, ErrorData, RoleClient};
-use serde_json::{Value, json};
-use served::{HttpServer, call, connect, python_client, remove_tool, text_of};
-use std::collections::VecDeque;
+use rmcp::model::{ElicitResult, ElicitationAction};
+use serde_json::json;
+use served::{User, approve, call, connect, python_user_approves_one_call, runtime, text_of};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-
-/// A client whose user answers approval questions from a script, and keeps what was asked.
-#[derive(Clone, Default)]
-struct User {
-    answers: Arc<Mutex<VecDeque<ElicitResult>>>,
-    asked: Arc<Mutex<Vec<(String, Value)>>>,
-}
-
-impl User {
-    fn answering(answers: impl IntoIterator<Item = ElicitResult>) -> Self {
-        Self { answers: Arc::new(Mutex::new(answers.into_iter().collect())), ..Self::default() }
-    }
-
-    /// The questions asked so far: their messages and forms.
-    fn asked(&self) -> Vec<(String, Value)> {
-        self.asked.lock().unwrap().clone()
-    }
-}
-
-impl ClientHandler for User {
-    fn get_info(&self) -> ClientConfig {
-        let mut capabilities = ClientCapabilities::default();
-        capabilities.elicitation =
-            Some(ElicitationCapability::new().with_form(FormElicitationCapability::default()));
-        ClientConfig::new(capabilities, Implementation::new("elicit-test", "0"))
-    }
-
-    async fn create_elicitation(
-        &self,
-        request: ElicitRequestParams,
-        _context: RequestContext<RoleClient>,
-    ) -> Result<ElicitResult, ErrorData> {
-        let ElicitRequestParams::FormElicitationParams { message, requested_schema, .. } = request
-        else {
-            return Err(ErrorData::invalid_params("only forms are expected", None));
-        };
-        let form = serde_json::to_value(&requested_schema).unwrap();
-        self.asked.lock().unwrap().push((message, form));
-        let answer = self.answers.lock().unwrap().pop_front();
-        Ok(answer.unwrap_or_else(|| ElicitResult::new(ElicitationAction::Cancel)))
-    }
-}
-
-fn approve(yes: bool) -> ElicitResult {
-    ElicitResult::new(ElicitationAction::Accept).with_content(json!({ "approve": yes }))
-}
-
-/// `remove` (needs approval, counts its runs) and `cleaner`, a worker whose model asks for
-/// `remove` once and then answers with what the call gave.
-fn runtime(removed: &Arc<AtomicUsize>) -> Runtime {
-    let remove = remove_tool(removed);
-    let cleaner = WorkerSpecBuilder::new("cleaner")
-        .description("Cleans up.")
-        .prompt("Clean {input}")
-        .tool_name("remove")
-        .model("scripted:any")
-        .build()
-        .unwrap();
-    let model = ScriptedModel::new(|req: &ModelRequest| {
-        let result = req.messages.iter().find_map(|m| match m {
-            Message::Tool(r) => Some(r.content.clone()),
-            _ => None,
-        });
-        Ok::<_, ModelError>(match result {
-            Some(result) => Reply::text(format!("the tool said: {result}")),
-            None => Reply::tool_call("remove", json!({"path": "/tmp/old"})),
-        })
-    });
-    Runtime::builder().model_override(model).register(remove).register(cleaner).build()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_served_call_needing_approval_runs_only_when_the_user_approves_it() {
@@ -206,21 +128,5 @@ async fn without_elicitation_on_both_sides_nobody_is_asked_and_the_call_is_refus
 /// elicitation callback approving one call and declining the other (tests/python/elicit.py).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_mcp_client_answers_approval_questions() {
-    let removed = Arc::new(AtomicUsize::new(0));
-    let server = HttpServer::start(McpService::new(runtime(&removed)).elicit_approvals(true)).await;
-    let test = "the_python_mcp_client_answers_approval_questions";
-    let Some(v) = python_client(test, "elicit.py", server.addr).await else {
-        return;
-    };
-    assert_eq!(v["approved"]["content"][0]["text"], "removed", "{v}");
-    assert_ne!(v["approved"]["isError"], json!(true), "{v}");
-    assert_eq!(v["declined"]["isError"], json!(true), "{v}");
-    let refusal = v["declined"]["content"][0]["text"].as_str().unwrap();
-    assert!(refusal.contains("declined by the MCP client's user"), "{refusal}");
-    let asked = v["asked"].as_array().unwrap();
-    assert_eq!(asked.len(), 2, "{v}");
-    assert!(asked[0]["message"].as_str().unwrap().contains("`remove` needs approval"), "{v}");
-    assert_eq!(asked[0]["schema"]["properties"]["approve"]["type"], "boolean", "{v}");
-    assert_eq!(removed.load(Ordering::SeqCst), 1, "only the approved call ran");
-    server.stop().await;
+    python_user_approves_one_call("the_python_mcp_client_answers_approval_questions", &[]).await;
 }

@@ -300,7 +300,7 @@ async fn python_mcp_client_lists_and_calls() {
     let f = fixture();
     let server = HttpServer::start(McpService::new(f.rt.clone())).await;
     let Some(v) =
-        python_client("python_mcp_client_lists_and_calls", "client.py", server.addr).await
+        python_client("python_mcp_client_lists_and_calls", &["client.py"], server.addr).await
     else {
         return;
     };

@@ -1,9 +1,12 @@
 """Answers an llm-do MCP server's approval questions with the official Python `mcp` package.
 
-Usage: elicit.py URL  (a streamable HTTP endpoint). The client declares form elicitation; its
-"user" approves a question about `a.txt` and declines any other. It calls `remove` on `a.txt`
-and on `b.txt`, and prints one JSON object: the questions asked (message and requested schema)
-and both results, in MCP wire format, for the Rust test to check.
+Usage: elicit.py [VERSION] URL  (a streamable HTTP endpoint). Without VERSION the client
+connects with the initialize handshake and is asked by `elicitation/create` requests; with a
+version of 2026-07-28 or later it adopts that version (no handshake) and the questions come in
+`InputRequiredResult`s, which `mcp.Client.call_tool` answers and retries. The client declares
+form elicitation; its "user" approves a question about `a.txt` and declines any other. It calls
+`remove` on `a.txt` and on `b.txt`, and prints one JSON object: the questions asked (message and
+requested schema) and both results, in MCP wire format, for the Rust test to check.
 """
 
 import asyncio
@@ -23,7 +26,7 @@ def wire(model):
     return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-async def main(url):
+async def main(url, version=None):
     asked = []
 
     async def answer(context, params):
@@ -33,6 +36,15 @@ async def main(url):
         return types.ElicitResult(action="decline")
 
     out = {}
+    if version is not None:
+        from mcp import Client
+
+        async with Client(url, mode=version, elicitation_callback=answer) as client:
+            out["approved"] = wire(await client.call_tool("remove", {"path": "a.txt"}))
+            out["declined"] = wire(await client.call_tool("remove", {"path": "b.txt"}))
+        out["asked"] = asked
+        print(json.dumps(out, default=str))
+        return
     async with connect(url) as streams:
         read, write = streams[0], streams[1]
         async with ClientSession(read, write, elicitation_callback=answer) as session:
@@ -43,4 +55,4 @@ async def main(url):
     print(json.dumps(out, default=str))
 
 
-asyncio.run(main(sys.argv[1]))
+asyncio.run(main(sys.argv[-1], *sys.argv[1:-1]))

@@ -1,18 +1,27 @@
-//! For the tests of the served side: a tool that needs approval, an rmcp client connected to a
-//! service over an in-memory pipe, the pieces of a call and its result, a service on loopback
-//! HTTP, and the official Python client run against it.
+//! For the tests of the served side: a tool that needs approval and a worker that calls it, a
+//! client whose user answers approval questions, an rmcp client connected to a service over an
+//! in-memory pipe, the pieces of a call and its result, a service on loopback HTTP, and the
+//! official Python client run against it.
 
 #![allow(dead_code)]
 
 use llm_do_core::approval::Verdict;
-use llm_do_core::{CallableSpec, ToolSpecBuilder};
+use llm_do_core::{
+    CallableSpec, Message, ModelError, ModelRequest, Runtime, ToolSpecBuilder, WorkerSpecBuilder,
+};
 use llm_do_mcp::serve::McpService;
-use rmcp::model::{CallToolRequestParams, CallToolResult};
-use rmcp::service::RunningService;
-use rmcp::{RoleClient, ServiceExt as _};
+use llm_do_testing::scripted::{Reply, ScriptedModel};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
+    ElicitResult, ElicitationAction, ElicitationCapability, FormElicitationCapability,
+    Implementation,
+};
+use rmcp::service::{RequestContext, RunningService};
+use rmcp::{ClientHandler, ErrorData, RoleClient, ServiceExt as _};
 use serde_json::{Value, json};
-use std::sync::Arc;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// `remove(path)`: needs approval (`Ask`), answers "removed" and counts its runs in `removed`.
@@ -32,19 +41,114 @@ pub fn remove_tool(removed: &Arc<AtomicUsize>) -> Arc<CallableSpec> {
         .build()
 }
 
+/// A client whose user answers approval questions from a script, and keeps what was asked.
+#[derive(Clone, Default)]
+pub struct User {
+    answers: Arc<Mutex<VecDeque<ElicitResult>>>,
+    asked: Arc<Mutex<Vec<(String, Value)>>>,
+}
+
+impl User {
+    pub fn answering(answers: impl IntoIterator<Item = ElicitResult>) -> Self {
+        Self { answers: Arc::new(Mutex::new(answers.into_iter().collect())), ..Self::default() }
+    }
+
+    /// The questions asked so far: their messages and forms.
+    pub fn asked(&self) -> Vec<(String, Value)> {
+        self.asked.lock().unwrap().clone()
+    }
+}
+
+impl ClientHandler for User {
+    fn get_info(&self) -> ClientConfig {
+        let mut capabilities = ClientCapabilities::default();
+        capabilities.elicitation =
+            Some(ElicitationCapability::new().with_form(FormElicitationCapability::default()));
+        ClientConfig::new(capabilities, Implementation::new("elicit-test", "0"))
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, ErrorData> {
+        let ElicitRequestParams::FormElicitationParams { message, requested_schema, .. } = request
+        else {
+            return Err(ErrorData::invalid_params("only forms are expected", None));
+        };
+        let form = serde_json::to_value(&requested_schema).unwrap();
+        self.asked.lock().unwrap().push((message, form));
+        let answer = self.answers.lock().unwrap().pop_front();
+        Ok(answer.unwrap_or_else(|| ElicitResult::new(ElicitationAction::Cancel)))
+    }
+}
+
+pub fn approve(yes: bool) -> ElicitResult {
+    ElicitResult::new(ElicitationAction::Accept).with_content(json!({ "approve": yes }))
+}
+
+/// `remove` (needs approval, counts its runs) and `cleaner`, a worker whose model asks for
+/// `remove` once and then answers with what the call gave.
+pub fn runtime(removed: &Arc<AtomicUsize>) -> Runtime {
+    runtime_and_model(removed).0
+}
+
+/// [`runtime`], and its model (which keeps the requests made to it).
+pub fn runtime_and_model(removed: &Arc<AtomicUsize>) -> (Runtime, ScriptedModel) {
+    let remove = remove_tool(removed);
+    let cleaner = WorkerSpecBuilder::new("cleaner")
+        .description("Cleans up.")
+        .prompt("Clean {input}")
+        .tool_name("remove")
+        .model("scripted:any")
+        .build()
+        .unwrap();
+    let model = ScriptedModel::new(|req: &ModelRequest| {
+        let result = req.messages.iter().find_map(|m| match m {
+            Message::Tool(r) => Some(r.content.clone()),
+            _ => None,
+        });
+        Ok::<_, ModelError>(match result {
+            Some(result) => Reply::text(format!("the tool said: {result}")),
+            None => Reply::tool_call("remove", json!({"path": "/tmp/old"})),
+        })
+    });
+    let rt =
+        Runtime::builder().model_override(model.clone()).register(remove).register(cleaner).build();
+    (rt, model)
+}
+
 /// The service on one end of an in-memory pipe, rmcp's client with `handler` (`()`: one
 /// that declares no capability) on the other.
 pub async fn connect<H: rmcp::ClientHandler>(
     service: McpService,
     handler: H,
 ) -> RunningService<RoleClient, H> {
+    handler.serve(serving(service)).await.unwrap()
+}
+
+/// As [`connect`], with a client on protocol 2026-07-28: no handshake (`server/discover`, then
+/// every request carries its own metadata), and no requests from the server.
+pub async fn connect_2026<H: rmcp::ClientHandler>(
+    service: McpService,
+    handler: H,
+) -> RunningService<RoleClient, H> {
+    use rmcp::ClientServiceExt as _;
+    let lifecycle = rmcp::ClientLifecycleMode::Discover {
+        preferred_versions: vec![rmcp::model::ProtocolVersion::V_2026_07_28],
+    };
+    handler.serve_with_lifecycle(serving(service), lifecycle).await.unwrap()
+}
+
+/// The client's end of an in-memory pipe whose other end `service` serves.
+fn serving(service: McpService) -> tokio::io::DuplexStream {
     let (client_io, server_io) = tokio::io::duplex(64 * 1024);
     tokio::spawn(async move {
         if let Ok(running) = service.serve(server_io).await {
             let _ = running.waiting().await;
         }
     });
-    handler.serve(client_io).await.unwrap()
+    client_io
 }
 
 /// A `tools/call` of `name` with `args` (an object).
@@ -89,10 +193,14 @@ impl HttpServer {
     }
 }
 
-/// Runs `tests/python/SCRIPT` with the Python given by `LLM_DO_TEST_PY_MCP` against the
-/// server at `addr` and returns the JSON it prints; `None` (the test `test` is skipped, saying
+/// Runs `tests/python/SCRIPT ARGS... URL` (`script_and_args`) with the Python given by
+/// `LLM_DO_TEST_PY_MCP` against the server at `addr` and returns the JSON it prints; `None` (the test `test` is skipped, saying
 /// so) when that variable is unset outside CI, a failure in CI (.ci/run installs one).
-pub async fn python_client(test: &str, script: &str, addr: std::net::SocketAddr) -> Option<Value> {
+pub async fn python_client(
+    test: &str,
+    script_and_args: &[&str],
+    addr: std::net::SocketAddr,
+) -> Option<Value> {
     let Some(python) = std::env::var_os("LLM_DO_TEST_PY_MCP") else {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -104,11 +212,13 @@ pub async fn python_client(test: &str, script: &str, addr: std::net::SocketAddr)
         );
         return None;
     };
+    let (script, args) = script_and_args.split_first().expect("a script");
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python").join(script);
     let out = tokio::time::timeout(
         Duration::from_secs(120),
         tokio::process::Command::new(python)
             .arg(script)
+            .args(args)
             .arg(format!("http://{addr}/mcp"))
             .kill_on_drop(true)
             .output(),
@@ -119,4 +229,28 @@ pub async fn python_client(test: &str, script: &str, addr: std::net::SocketAddr)
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "python client failed: {stderr}");
     Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// The test `test`: `tests/python/elicit.py ARGS` against a service on loopback HTTP that asks
+/// for approvals; its user approves the call on `a.txt` and declines the one on `b.txt`, and
+/// only the approved call runs.
+pub async fn python_user_approves_one_call(test: &str, args: &[&str]) {
+    let removed = Arc::new(AtomicUsize::new(0));
+    let server = HttpServer::start(McpService::new(runtime(&removed)).elicit_approvals(true)).await;
+    let script_and_args: Vec<&str> =
+        std::iter::once("elicit.py").chain(args.iter().copied()).collect();
+    let Some(v) = python_client(test, &script_and_args, server.addr).await else {
+        return;
+    };
+    assert_eq!(v["approved"]["content"][0]["text"], "removed", "{v}");
+    assert_ne!(v["approved"]["isError"], json!(true), "{v}");
+    assert_eq!(v["declined"]["isError"], json!(true), "{v}");
+    let refusal = v["declined"]["content"][0]["text"].as_str().unwrap();
+    assert!(refusal.contains("declined by the MCP client's user"), "{refusal}");
+    let asked = v["asked"].as_array().unwrap();
+    assert_eq!(asked.len(), 2, "{v}");
+    assert!(asked[0]["message"].as_str().unwrap().contains("`remove` needs approval"), "{v}");
+    assert_eq!(asked[0]["schema"]["properties"]["approve"]["type"], "boolean", "{v}");
+    assert_eq!(removed.load(Ordering::SeqCst), 1, "only the approved call ran");
+    server.stop().await;
 }

@@ -1,0 +1,181 @@
+//! One `tools/call` of a served tool: the tool and its arguments checked, the approval policy's
+//! verdict, the question to the client when it needs one (by request or across rounds), and the
+//! run, as a tool result.
+
+use super::elicit::{self, Question};
+use super::{McpService, object_schema, rounds};
+use llm_do_core::approval::{Decision, Verdict};
+use llm_do_core::{CallableSpec, Ctx, RunOptions};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ProtocolVersion,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer};
+use serde_json::Value;
+use std::sync::Arc;
+
+impl McpService {
+    /// How the approvals of a call from the client of `context` are asked.
+    fn asking(&self, context: &RequestContext<RoleServer>) -> Asking {
+        if !self.elicit_approvals || self.approve_all {
+            return Asking::Nobody;
+        }
+        if !elicit::declares_forms(context.client_capabilities().as_ref()) {
+            return Asking::Nobody;
+        }
+        match context.protocol_version() {
+            Some(v) if v >= ProtocolVersion::V_2026_07_28 => Asking::InRounds,
+            Some(_) => Asking::ByRequest,
+            None => Asking::Nobody,
+        }
+    }
+
+    pub(super) async fn run(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let asking = self.asking(&context);
+        if let Some(handle) = request.request_state.clone() {
+            if asking != Asking::InRounds {
+                return Err(ErrorData::invalid_params(
+                    "`requestState` was given, but this server asks this client nothing across \
+                     rounds; call the tool without it",
+                    None,
+                ));
+            }
+            return self.rounds.resume(&handle, request, &context.ct, self.answer_timeout).await;
+        }
+        let name = request.name.as_ref();
+        let Some(spec) = self.rt.registry().get(name).cloned() else {
+            let known: Vec<&str> = self.rt.registry().names().collect();
+            return Err(ErrorData::invalid_params(
+                format!(
+                    "unknown tool `{}`; the tools are: {}",
+                    name.escape_debug(),
+                    known.join(", ")
+                ),
+                None,
+            ));
+        };
+        let arguments = request.arguments.unwrap_or_default();
+        let args = Value::Object(arguments.clone());
+        if let Err(e) = spec.validate_input(&args) {
+            return Err(ErrorData::invalid_params(e.to_string(), None));
+        }
+        let (verdict, reason) = self.policy.evaluate(spec.name(), &args, spec.approval());
+        // The question about the served call itself, when it needs one.
+        let ask_first = match verdict {
+            Verdict::Allow => None,
+            Verdict::Ask if self.approve_all => None,
+            Verdict::Ask if asking != Asking::Nobody => Some(reason.to_string()),
+            Verdict::Ask => {
+                return Ok(refused(format!(
+                    "permission denied: `{name}` needs approval ({reason}) and this MCP server has \
+                     no one to ask (the client does not support elicitation); it did not run. The \
+                     server's operator can allow it with an approval rule or start the server \
+                     with --approve-all"
+                ))
+                .into());
+            }
+            Verdict::Deny => {
+                return Ok(refused(format!(
+                    "permission denied: the call to `{name}` was denied ({reason}); it did not run"
+                ))
+                .into());
+            }
+        };
+        let options = RunOptions::new().limits(self.limits_of(name));
+        let timeout = self.answer_timeout;
+        match asking {
+            Asking::InRounds => {
+                let rt = self.rt.clone();
+                let running = rounds::Running::start(move |asker| async move {
+                    if let Some(reason) = ask_first {
+                        let decision =
+                            asker.ask(Question::served(spec.name(), &args, reason)).await;
+                        if let Some(refusal) = not_approved(spec.name(), decision) {
+                            return refusal;
+                        }
+                    }
+                    execute(&rt.ctx_with(options.approver(asker)), &spec, args).await
+                });
+                self.rounds.drive(name.to_owned(), arguments, running, &context.ct, timeout).await
+            }
+            Asking::ByRequest | Asking::Nobody => {
+                let mut options = options;
+                if asking == Asking::ByRequest {
+                    if let Some(reason) = ask_first {
+                        let question = Question::served(name, &args, reason);
+                        let decision = elicit::ask(&context.peer, question, timeout).await;
+                        if let Some(refusal) = not_approved(name, decision) {
+                            return Ok(refusal.into());
+                        }
+                    }
+                    let peer = context.peer.clone();
+                    options = options.approver(elicit::AskTheClient { peer, timeout });
+                }
+                let ctx = self.rt.ctx_with(options);
+                tokio::select! {
+                    result = execute(&ctx, &spec, args) => Ok(result.into()),
+                    () = context.ct.cancelled() => Err(cancelled(name)),
+                }
+            }
+        }
+    }
+}
+
+/// How the approvals of a served call are asked of its client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asking {
+    /// They cannot be: a call that needs approval is refused.
+    Nobody,
+    /// By `elicitation/create` requests while the call waits (before protocol 2026-07-28).
+    ByRequest,
+    /// In the call's answers, the call parked between rounds (protocol 2026-07-28 on).
+    InRounds,
+}
+
+/// The served call's run on `ctx`, as a tool result.
+async fn execute(ctx: &Ctx, spec: &Arc<CallableSpec>, args: Value) -> CallToolResult {
+    match ctx.call_spec(spec, args).await {
+        Ok(value) => success(spec, value),
+        Err(e) => refused(e.to_string()),
+    }
+}
+
+/// The refusal of a call of `tool` whose approval was not given, if it was not.
+fn not_approved(tool: &str, decision: Decision) -> Option<CallToolResult> {
+    match decision {
+        Decision::ApproveOnce | Decision::ApproveForSession => None,
+        Decision::Deny { reason } | Decision::DenyAndAbort { reason } => {
+            let why = reason.unwrap_or_else(|| "denied".to_owned());
+            Some(refused(format!(
+                "permission denied: the call to `{tool}` was not approved ({why}); it did not run"
+            )))
+        }
+    }
+}
+
+/// The error of a call its client cancelled.
+pub(super) fn cancelled(tool: &str) -> ErrorData {
+    ErrorData::internal_error(format!("the call of `{tool}` was cancelled by the client"), None)
+}
+
+/// A tool error saying why the call did not run or failed.
+pub(super) fn refused(message: String) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message)])
+}
+
+/// A tool's value as a result: its text, and for an object schema its structured content.
+fn success(spec: &CallableSpec, value: Value) -> CallToolResult {
+    let text = match &value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+    if object_schema(spec.output_schema()).is_some() {
+        result.structured_content = Some(value);
+    }
+    result
+}
