@@ -105,13 +105,14 @@ async fn without_elicitation_on_both_sides_nobody_is_asked_and_the_call_is_refus
     let client = connect(service, ()).await;
     let r = client.peer().call_tool(call("remove", json!({"path": "a"}))).await.unwrap();
     assert_eq!(r.is_error, Some(true));
-    assert!(text_of(&r).contains("does not support elicitation"), "{}", text_of(&r));
+    assert!(text_of(&r).contains("does not support form elicitation"), "{}", text_of(&r));
     client.cancel().await.unwrap();
     // A client that could be asked, of a service that does not ask.
     let user = User::answering([approve(true)]);
     let client = connect(McpService::new(runtime(&removed)), user.clone()).await;
     let r = client.peer().call_tool(call("remove", json!({"path": "a"}))).await.unwrap();
     assert_eq!(r.is_error, Some(true));
+    assert!(text_of(&r).contains("does not ask its clients"), "{}", text_of(&r));
     assert!(user.asked().is_empty());
     // --approve-all wins: nobody is asked, the call runs.
     let service = McpService::new(runtime(&removed)).elicit_approvals(true).approve_all(true);

@@ -70,11 +70,15 @@ impl McpService {
             Verdict::Ask if self.approve_all => None,
             Verdict::Ask if asking != Asking::Nobody => Some(reason.to_string()),
             Verdict::Ask => {
+                let why = if self.elicit_approvals {
+                    "has no one to ask (the client does not support form elicitation)"
+                } else {
+                    "does not ask its clients (approvals by elicitation are off)"
+                };
                 return Ok(refused(format!(
-                    "permission denied: `{name}` needs approval ({reason}) and this MCP server has \
-                     no one to ask (the client does not support elicitation); it did not run. The \
-                     server's operator can allow it with an approval rule or start the server \
-                     with --approve-all"
+                    "permission denied: `{name}` needs approval ({reason}) and this MCP server \
+                     {why}; it did not run. The server's operator can allow it with an approval \
+                     rule or start the server with --approve-all"
                 ))
                 .into());
             }
