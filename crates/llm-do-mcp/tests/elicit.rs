@@ -83,6 +83,42 @@ async fn a_call_inside_a_served_worker_is_asked_of_the_user_too() {
     client.cancel().await.unwrap();
 }
 
+/// A user who never answers.
+#[derive(Clone)]
+struct Away;
+
+impl rmcp::ClientHandler for Away {
+    fn get_info(&self) -> rmcp::model::ClientConfig {
+        rmcp::ClientHandler::get_info(&User::default())
+    }
+
+    async fn create_elicitation(
+        &self,
+        _request: rmcp::model::ElicitRequestParams,
+        _context: rmcp::service::RequestContext<rmcp::RoleClient>,
+    ) -> Result<ElicitResult, rmcp::ErrorData> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_not_answered_within_the_answer_timeout_denies_the_call() {
+    let removed = Arc::new(AtomicUsize::new(0));
+    let service = McpService::new(runtime(&removed))
+        .elicit_approvals(true)
+        .answer_timeout(std::time::Duration::from_millis(200));
+    let client = connect(service, Away).await;
+    let r = client.peer().call_tool(call("remove", json!({"path": "a"}))).await.unwrap();
+    assert_eq!(r.is_error, Some(true));
+    let text = text_of(&r);
+    assert!(
+        text.starts_with("permission denied: the call to `remove` was not approved (the MCP client could not be asked for approval:"),
+        "{text}"
+    );
+    assert_eq!(removed.load(Ordering::SeqCst), 0);
+    client.cancel().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_in_arguments_are_redacted_from_the_question() {
     let removed = Arc::new(AtomicUsize::new(0));

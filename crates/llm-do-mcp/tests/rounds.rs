@@ -6,13 +6,15 @@
 mod served;
 
 use llm_do_core::approval::{ApprovalPolicy, Rule, Verdict};
+use llm_do_core::{Runtime, WorkerSpecBuilder};
 use llm_do_mcp::serve::{MAX_PARKED, McpService};
+use llm_do_testing::scripted::{Reply, ScriptedModel};
 use rmcp::ServiceError;
 use rmcp::model::{CallToolResponse, CallToolResult, ElicitResult, ElicitationAction, ErrorCode};
 use serde_json::{Value, json};
 use served::{
-    User, approve, call, connect, connect_2026, python_user_approves_one_call, runtime,
-    runtime_and_model, text_of,
+    User, approve, call, connect, connect_2026, python_user_approves_one_call, remove_tool,
+    runtime, runtime_and_model, text_of,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -63,6 +65,44 @@ async fn a_served_worker_and_the_call_inside_it_are_asked_in_two_rounds() {
     assert!(asked[1].starts_with("`remove` needs approval"), "{asked:?}");
     assert!(asked[1].contains("The worker `cleaner` (depth 1) asks"), "{asked:?}");
     assert_eq!(removed.load(Ordering::SeqCst), 1);
+    client.cancel().await.unwrap();
+}
+
+/// A model that asks for two calls at once: both wait for approval together, and each runs
+/// only once its own question is answered (in one round or two, as the questions arrive).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_calls_asked_at_once_are_each_answered() {
+    let removed = Arc::new(AtomicUsize::new(0));
+    let sweeper = WorkerSpecBuilder::new("sweeper")
+        .prompt("Sweep {input}")
+        .tool_name("remove")
+        .model("scripted:any")
+        .build()
+        .unwrap();
+    let model = ScriptedModel::queue([
+        Reply::tool_calls([
+            ("remove", json!({"path": "/tmp/a"})),
+            ("remove", json!({"path": "/tmp/b"})),
+        ]),
+        Reply::text("swept"),
+    ]);
+    let rt = Runtime::builder()
+        .model_override(model)
+        .register(remove_tool(&removed))
+        .register(sweeper)
+        .build();
+    // The user approves the call on /tmp/a and declines the other, whichever is asked first.
+    let user = User::deciding(|message| message.contains("/tmp/a"));
+    let client = connect_2026(McpService::new(rt).elicit_approvals(true), user.clone()).await;
+    let r = client.call_tool(call("sweeper", json!({"input": "tmp"}))).await.unwrap();
+    assert_eq!(text_of(&r), "swept");
+    let asked = user.asked();
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    assert!(
+        asked.iter().any(|(m, _)| m.contains("/tmp/a"))
+            && asked.iter().any(|(m, _)| m.contains("/tmp/b"))
+    );
+    assert_eq!(removed.load(Ordering::SeqCst), 1, "only the approved one of the two ran");
     client.cancel().await.unwrap();
 }
 

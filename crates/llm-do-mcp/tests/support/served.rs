@@ -41,16 +41,27 @@ pub fn remove_tool(removed: &Arc<AtomicUsize>) -> Arc<CallableSpec> {
         .build()
 }
 
-/// A client whose user answers approval questions from a script, and keeps what was asked.
+/// Which questions a [`User::deciding`] approves, by their message.
+type Approves = dyn Fn(&str) -> bool + Send + Sync;
+
+/// A client whose user answers approval questions from a script (or by a rule on the
+/// question), and keeps what was asked.
 #[derive(Clone, Default)]
 pub struct User {
     answers: Arc<Mutex<VecDeque<ElicitResult>>>,
+    rule: Option<Arc<Approves>>,
     asked: Arc<Mutex<Vec<(String, Value)>>>,
 }
 
 impl User {
+    /// Answers the questions with `answers`, in order, and dismisses any more.
     pub fn answering(answers: impl IntoIterator<Item = ElicitResult>) -> Self {
         Self { answers: Arc::new(Mutex::new(answers.into_iter().collect())), ..Self::default() }
+    }
+
+    /// Approves the questions whose message `approves`, and declines the others.
+    pub fn deciding(approves: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
+        Self { rule: Some(Arc::new(approves)), ..Self::default() }
     }
 
     /// The questions asked so far: their messages and forms.
@@ -77,8 +88,12 @@ impl ClientHandler for User {
             return Err(ErrorData::invalid_params("only forms are expected", None));
         };
         let form = serde_json::to_value(&requested_schema).unwrap();
+        let answer = match &self.rule {
+            Some(approves) if approves(&message) => Some(approve(true)),
+            Some(_) => Some(ElicitResult::new(ElicitationAction::Decline)),
+            None => self.answers.lock().unwrap().pop_front(),
+        };
         self.asked.lock().unwrap().push((message, form));
-        let answer = self.answers.lock().unwrap().pop_front();
         Ok(answer.unwrap_or_else(|| ElicitResult::new(ElicitationAction::Cancel)))
     }
 }
