@@ -12,7 +12,7 @@ use llm_do::setup::RuntimeBuilderExt as _;
 use llm_do::{CallableSpec, Registry};
 use llm_do_mcp::serve::McpService;
 use llm_do_mcp::{McpServer, McpToolset};
-use llm_do_project::{ApprovalMode, McpServerConfig, Project};
+use llm_do_project::{ApprovalMode, McpServerConfig, McpServerSettings, Project};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -138,8 +138,8 @@ impl Servers {
     }
 }
 
-fn to_server(config: &McpServerConfig) -> McpServer {
-    match config {
+fn to_server(settings: &McpServerSettings) -> McpServer {
+    let server = match &settings.reach {
         McpServerConfig::Stdio { command, args, env, pass_env, cwd } => {
             let s = McpServer::stdio(command.clone(), args.clone()).cwd(cwd.clone());
             let s = env.iter().fold(s, |s, (k, v)| s.env(k.clone(), v.clone()));
@@ -150,6 +150,14 @@ fn to_server(config: &McpServerConfig) -> McpServer {
             .fold(McpServer::http(url.clone()), |s, (k, v)| s.header(k.clone(), v.clone())),
         #[allow(unreachable_patterns)]
         _ => McpServer::http(String::new()),
+    };
+    let server = match settings.start_timeout {
+        Some(timeout) => server.start_timeout(timeout),
+        None => server,
+    };
+    match settings.call_timeout {
+        Some(timeout) => server.call_timeout(timeout),
+        None => server,
     }
 }
 

@@ -65,6 +65,58 @@ fn check_reports_a_server_that_cannot_start_with_its_stderr() {
     assert!(err.contains("`lookup_order`"), "{err}");
 }
 
+/// `start_timeout` of `[mcp.NAME]` in `llm-do.toml`: a server that never answers fails `check`
+/// after the project's start timeout rather than the default 20 s.
+#[test]
+fn check_waits_the_projects_start_timeout() {
+    let dir = orders_project(&["--silent"]);
+    set_server_keys(dir.path(), "start_timeout = 1.5");
+    let out = output(command(BIN, None).arg("check").arg(dir.path()));
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(err.contains("MCP server `orders` did not answer `initialize` within 1.5s"), "{err}");
+}
+
+/// `call_timeout` of `[mcp.NAME]`: a call that takes longer is a tool error the model is told,
+/// and the run goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_past_the_projects_call_timeout_is_a_tool_error() {
+    let server = TestServer::builder()
+        .script(vec![
+            Reply::tool_call("orders__slow", json!({"seconds": 30})),
+            Reply::text("gave up waiting"),
+        ])
+        .start()
+        .await
+        .unwrap();
+    let dir = orders_project(&[]);
+    set_server_keys(dir.path(), "call_timeout = 1");
+    std::fs::write(
+        dir.path().join("main.worker"),
+        "---\ntools: [orders.slow]\n---\nWait {input}.\n",
+    )
+    .unwrap();
+    let out = output(
+        command(BIN, Some(&server.base_url()))
+            .arg("run")
+            .arg(dir.path())
+            .arg("--approve-all")
+            .arg("a while"),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "gave up waiting\n");
+    let told = server.requests()[1].body["messages"].to_string();
+    assert!(told.contains("did not answer the call of `slow` within 1s"), "{told}");
+}
+
+/// Adds `keys` (TOML lines) to the `[mcp.orders]` table of the project in `dir`.
+fn set_server_keys(dir: &std::path::Path, keys: &str) {
+    let file = dir.join("llm-do.toml");
+    let config = std::fs::read_to_string(&file).unwrap();
+    let config = config.replacen("[mcp.orders]\n", &format!("[mcp.orders]\n{keys}\n"), 1);
+    std::fs::write(file, config).unwrap();
+}
+
 /// A server whose `tools/list` fails (a JSON-RPC error, or an answer that is not a list of
 /// tools) fails `check` and `list` with a usage error that names the server and says what went
 /// wrong, the server's own text escaped (before, an escape sequence in its error message

@@ -28,6 +28,8 @@
 //! env = { LOG = "info" }               # set as given; llm-do's variables are passed on,
 //! pass_env = ["ORDERS_DB_TOKEN"]       # except secret-looking ones not named here
 //! cwd = "servers"                      # relative to the project directory
+//! start_timeout = 60                   # seconds to answer `initialize` (default 20)
+//! call_timeout = 120                   # seconds one tool call may take (default 60)
 //!
 //! [mcp.search]                         # an MCP server over streamable HTTP
 //! url = "http://127.0.0.1:8000/mcp"
@@ -264,7 +266,7 @@ pub struct ProjectConfig {
     /// The configuration file read (`llm-do.toml` or `project.json`), if any.
     pub(crate) source: Option<std::path::PathBuf>,
     /// `[mcp.NAME]`: the MCP servers whose tools join the name space, by name.
-    pub mcp: BTreeMap<String, McpServerConfig>,
+    pub mcp: BTreeMap<String, McpServerSettings>,
     pub(crate) entry_pos: Pos,
     pub(crate) entry_args_pos: Pos,
 }
@@ -340,6 +342,19 @@ pub enum McpServerConfig {
     },
 }
 
+/// One `[mcp.NAME]` table of `llm-do.toml`: how to reach the server, and its timeouts (llm-do-mcp's
+/// defaults where not given: 20 s to start, 60 s per call).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct McpServerSettings {
+    /// How to reach it: a child process or a streamable HTTP endpoint.
+    pub reach: McpServerConfig,
+    /// `start_timeout`: how long it has to start and answer `initialize`.
+    pub start_timeout: Option<Duration>,
+    /// `call_timeout`: how long one tool call may take.
+    pub call_timeout: Option<Duration>,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawMcp {
@@ -357,6 +372,10 @@ struct RawMcp {
     url: Option<String>,
     #[serde(default)]
     headers: BTreeMap<String, String>,
+    #[serde(default)]
+    start_timeout: Option<Spanned<f64>>,
+    #[serde(default)]
+    call_timeout: Option<Spanned<f64>>,
 }
 
 /// `true` for a valid MCP server name: a tool-name part without `__` (which separates the server
@@ -425,13 +444,13 @@ struct RawApproval {
 pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>) {
     let dir = file.parent().unwrap_or(Path::new("."));
     let at = |offset: usize| Pos::of_offset(text, offset, Pos::START);
-    let raw: Raw = match toml::from_str(text) {
+    let mut raw: Raw = match toml::from_str(text) {
         Ok(raw) => raw,
         Err(e) => {
             let pos = e.span().map_or(Pos::START, |s| at(s.start));
             let message = e.message().trim().replace('\n', " ");
             let d = Diagnostic::at(file, pos, format!("invalid {CONFIG_FILE}: {message}")).expected(
-                "the keys `entry`, `model`, `max_depth`, and the tables `[budget]` (`requests`, `tokens`, `tool_calls`), `[providers.openai]` (`connect_timeout`, `first_byte_timeout`, `request_timeout`, `max_answer_bytes`, `images`, `pdf`), `[approval]` (`mode`, `rules`) and `[mcp.NAME]` (`command`, `args`, `env`, `pass_env`, `cwd` or `url`, `headers`)",
+                "the keys `entry`, `model`, `max_depth`, and the tables `[budget]` (`requests`, `tokens`, `tool_calls`), `[providers.openai]` (`connect_timeout`, `first_byte_timeout`, `request_timeout`, `max_answer_bytes`, `images`, `pdf`), `[approval]` (`mode`, `rules`) and `[mcp.NAME]` (`command`, `args`, `env`, `pass_env`, `cwd` or `url`, `headers`; `start_timeout`, `call_timeout`)",
             );
             return (
                 ProjectConfig { source: Some(file.to_owned()), ..ProjectConfig::default() },
@@ -471,26 +490,32 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
             None => config.budget = budget,
         }
     }
-    if let Some(openai) = raw.providers.and_then(|p| p.openai) {
-        let mut seconds = |key: &str, value: Option<Spanned<f64>>| {
-            let value = value?;
-            let secs = *value.get_ref();
-            if secs > 0.0 && secs <= MAX_TIMEOUT_SECS {
-                return Some(Duration::from_secs_f64(secs));
-            }
-            diagnostics.push(
-                Diagnostic::at(
-                    file,
-                    at(value.span().start),
-                    format!("`[providers.openai] {key}` is {secs}"),
-                )
+    // A timeout in seconds: above 0, at most a day.
+    let mut seconds = |table: &str, key: &str, value: Option<Spanned<f64>>| {
+        let value = value?;
+        let secs = *value.get_ref();
+        if secs > 0.0 && secs <= MAX_TIMEOUT_SECS {
+            return Some(Duration::from_secs_f64(secs));
+        }
+        diagnostics.push(
+            Diagnostic::at(file, at(value.span().start), format!("`[{table}] {key}` is {secs}"))
                 .expected("a number of seconds above 0, at most 86400"),
-            );
-            None
-        };
-        let connect = seconds("connect_timeout", openai.connect_timeout);
-        let first_byte = seconds("first_byte_timeout", openai.first_byte_timeout);
-        let request = seconds("request_timeout", openai.request_timeout);
+        );
+        None
+    };
+    let mut mcp_timeouts = BTreeMap::new();
+    for (name, raw) in &mut raw.mcp {
+        let table = format!("mcp.{name}");
+        let raw = raw.get_mut();
+        let start = seconds(&table, "start_timeout", raw.start_timeout.take());
+        let call = seconds(&table, "call_timeout", raw.call_timeout.take());
+        mcp_timeouts.insert(name.clone(), (start, call));
+    }
+    if let Some(openai) = raw.providers.and_then(|p| p.openai) {
+        let table = "providers.openai";
+        let connect = seconds(table, "connect_timeout", openai.connect_timeout);
+        let first_byte = seconds(table, "first_byte_timeout", openai.first_byte_timeout);
+        let request = seconds(table, "request_timeout", openai.request_timeout);
         let max_answer_bytes =
             openai.max_answer_bytes.and_then(|value| match u64::try_from(*value.get_ref()) {
                 Ok(bytes) if bytes > 0 => Some(bytes),
@@ -575,7 +600,8 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
                 continue;
             }
         };
-        config.mcp.insert(name, server);
+        let (start_timeout, call_timeout) = mcp_timeouts.remove(&name).unwrap_or_default();
+        config.mcp.insert(name, McpServerSettings { reach: server, start_timeout, call_timeout });
     }
     (config, diagnostics)
 }
@@ -610,7 +636,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            c.mcp["orders"],
+            c.mcp["orders"].reach,
             McpServerConfig::Stdio {
                 command: "srv".into(),
                 args: vec!["-v".into()],
@@ -620,7 +646,7 @@ mod tests {
             }
         );
         assert!(
-            matches!(&c.mcp["web"], McpServerConfig::Http { headers, .. } if headers["X"] == "y")
+            matches!(&c.mcp["web"].reach, McpServerConfig::Http { headers, .. } if headers["X"] == "y")
         );
         let e = parse_str("[mcp.a__b]\ncommand = \"x\"\n[mcp.c]\nargs = []\n[mcp.d]\ncommand = \"x\"\nurl = \"y\"\n[mcp.e]\nurl = \"y\"\npass_env = [\"T\"]\n")
             .unwrap_err();
@@ -629,6 +655,27 @@ mod tests {
         assert!(e[0].message.contains("invalid MCP server name `a__b`"), "{}", e[0]);
         assert!(e[1].message.contains("needs either `command` or `url`"), "{}", e[1]);
         assert_eq!(e[1].line, 3);
+    }
+
+    #[test]
+    fn reads_mcp_timeouts_and_locates_bad_ones() {
+        let c = parse_str(
+            "[mcp.orders]\ncommand = \"srv\"\nstart_timeout = 90\ncall_timeout = 0.5\n[mcp.web]\nurl = \"http://127.0.0.1:1/mcp\"\n",
+        )
+        .unwrap();
+        let orders = &c.mcp["orders"];
+        assert_eq!(orders.start_timeout, Some(Duration::from_secs(90)));
+        assert_eq!(orders.call_timeout, Some(Duration::from_millis(500)));
+        assert_eq!((c.mcp["web"].start_timeout, c.mcp["web"].call_timeout), (None, None));
+        let e = parse_str(
+            "[mcp.a]\ncommand = \"x\"\nstart_timeout = 0\n[mcp.b]\nurl = \"y\"\ncall_timeout = 100000\n",
+        )
+        .unwrap_err();
+        let found: Vec<(usize, &str)> = e.iter().map(|d| (d.line, d.message.as_str())).collect();
+        assert_eq!(
+            found,
+            [(3, "`[mcp.a] start_timeout` is 0"), (6, "`[mcp.b] call_timeout` is 100000")]
+        );
     }
 
     /// A relative command path is the project's and both it and `cwd` are absolute, so that
@@ -640,12 +687,12 @@ mod tests {
         let (c, d) = parse(Path::new("proj/llm-do.toml"), text);
         assert!(d.is_empty(), "{d:?}");
         let root = std::env::current_dir().unwrap().join("proj");
-        let McpServerConfig::Stdio { command, cwd, .. } = &c.mcp["a"] else { panic!() };
+        let McpServerConfig::Stdio { command, cwd, .. } = &c.mcp["a"].reach else { panic!() };
         assert_eq!(
             (Path::new(command), cwd),
             (root.join("./bin/srv").as_path(), &root.join("sub"))
         );
-        let McpServerConfig::Stdio { command, cwd, .. } = &c.mcp["b"] else { panic!() };
+        let McpServerConfig::Stdio { command, cwd, .. } = &c.mcp["b"].reach else { panic!() };
         assert_eq!((command.as_str(), cwd), ("srv", &root));
     }
 

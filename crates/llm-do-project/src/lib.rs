@@ -93,7 +93,8 @@ mod yaml;
 
 pub use agent_file::AGENT_EXTENSION;
 pub use config::{
-    ApprovalMode, Budget, CONFIG_FILE, McpServerConfig, ProjectConfig, ProviderSettings,
+    ApprovalMode, Budget, CONFIG_FILE, McpServerConfig, McpServerSettings, ProjectConfig,
+    ProviderSettings,
 };
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use manifest::MANIFEST_FILE;
