@@ -58,11 +58,28 @@ impl Servers {
     pub(crate) async fn start(dir: &Path) -> Result<Servers, Exit> {
         let Ok(config) = Project::read_config(dir) else { return Ok(Servers::default()) };
         let mut servers = Servers::default();
+        let file = dir.join(llm_do_project::CONFIG_FILE);
+        // `${VAR}` references first: a variable that is not set starts nothing.
+        let lookup = |name: &str| std::env::var(name).ok();
+        let mut resolved = Vec::with_capacity(config.mcp.len());
+        for (name, settings) in &config.mcp {
+            match settings.resolved(&lookup) {
+                Ok(settings) => resolved.push((name, to_server(&settings))),
+                Err(e) => crate::output::errln!(
+                    "{}: error: MCP server `{name}`: {}",
+                    file.display(),
+                    crate::terminal::safe(&e)
+                ),
+            }
+        }
+        if resolved.len() < config.mcp.len() {
+            return Err(Exit::Usage);
+        }
         let mut failed = false;
         // Several at a time (each may take up to its start timeout), in the file's order.
         use futures::StreamExt as _;
-        let started: Vec<_> = futures::stream::iter(&config.mcp)
-            .map(|(name, server)| McpToolset::connect(name, to_server(server)))
+        let started: Vec<_> = futures::stream::iter(resolved)
+            .map(|(name, server)| McpToolset::connect(name, server))
             .buffered(MAX_STARTING)
             .collect()
             .await;
@@ -74,7 +91,7 @@ impl Servers {
                     // safe for a terminal.
                     crate::output::errln!(
                         "{}: error: {}",
-                        dir.join(llm_do_project::CONFIG_FILE).display(),
+                        file.display(),
                         crate::terminal::safe(&e.to_string())
                     );
                     failed = true;

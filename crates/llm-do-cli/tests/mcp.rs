@@ -109,6 +109,56 @@ async fn a_call_past_the_projects_call_timeout_is_a_tool_error() {
     assert!(told.contains("did not answer the call of `slow` within 1s"), "{told}");
 }
 
+/// `${VAR}` in `[mcp.NAME]` values comes from llm-do's environment when the server starts; a
+/// variable that is not set stops the command with a usage error that names the server, the
+/// key and the variable, and starts no server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_settings_take_environment_variables() {
+    let server = TestServer::builder()
+        .script(vec![
+            Reply::tool_call("orders__lookup_order", json!({"id": "A-1"})),
+            Reply::text("shipped"),
+        ])
+        .start()
+        .await
+        .unwrap();
+    let dir = orders_project(&[]);
+    let file = dir.path().join("llm-do.toml");
+    let config = std::fs::read_to_string(&file).unwrap();
+    let config = config.replace(
+        "LLM_DO_MCP_DEMO_RECORD = \"calls.jsonl\"",
+        "LLM_DO_MCP_DEMO_RECORD = \"${RECORD_TO:-calls.jsonl}\", LLM_DO_MCP_DEMO_NAME = \"${DEMO_NAME}\"",
+    );
+    std::fs::write(&file, config).unwrap();
+
+    let out = output(command(BIN, None).arg("check").arg(dir.path()).env_remove("DEMO_NAME"));
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "llm-do.toml: error: MCP server `orders`: `env.LLM_DO_MCP_DEMO_NAME`: the environment \
+             variable `DEMO_NAME` is not set"
+        ),
+        "{err}"
+    );
+    assert!(pids(dir.path()).is_empty(), "no server started");
+
+    let elsewhere = dir.path().join("elsewhere.jsonl");
+    let out = output(
+        command(BIN, Some(&server.base_url()))
+            .arg("run")
+            .arg(dir.path())
+            .arg("Where is A-1?")
+            .env("DEMO_NAME", "desk")
+            .env("RECORD_TO", &elsewhere),
+    );
+    assert_eq!(code(&out), 0);
+    assert_eq!(stdout(&out), "shipped\n");
+    let calls = std::fs::read_to_string(&elsewhere).unwrap();
+    assert_eq!(calls.trim(), r#"{"tool":"lookup_order","arguments":{"id":"A-1"}}"#);
+    assert!(!dir.path().join("calls.jsonl").exists(), "the default was not used");
+}
+
 /// Adds `keys` (TOML lines) to the `[mcp.orders]` table of the project in `dir`.
 fn set_server_keys(dir: &std::path::Path, keys: &str) {
     let file = dir.join("llm-do.toml");

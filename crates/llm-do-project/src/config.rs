@@ -29,11 +29,12 @@
 //! pass_env = ["ORDERS_DB_TOKEN"]       # except secret-looking ones not named here
 //! cwd = "servers"                      # relative to the project directory
 //! start_timeout = 60                   # seconds to answer `initialize` (default 20)
+//! # `${VAR}` / `${VAR:-default}` in `args`, `env`, `url`, `headers`: see `env_refs`
 //! call_timeout = 120                   # seconds one tool call may take (default 60)
 //!
 //! [mcp.search]                         # an MCP server over streamable HTTP
 //! url = "http://127.0.0.1:8000/mcp"
-//! headers = { Authorization = "Bearer ..." }
+//! headers = { Authorization = "Bearer ${SEARCH_TOKEN}" }
 //! ```
 //!
 //! The tools of server `orders` are named `orders__TOOL` in the name space; worker files list
@@ -355,6 +356,62 @@ pub struct McpServerSettings {
     pub call_timeout: Option<Duration>,
 }
 
+impl McpServerSettings {
+    /// These settings with the `${VAR}` references in `args`, `env` values, `url` and
+    /// `headers` values resolved by `lookup` (see [`crate::env_refs`]); `Err` names the key and
+    /// the variable that is not set (never a value).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use llm_do_project::McpServerConfig;
+    /// let dir = tempfile::tempdir()?;
+    /// let toml = "[mcp.gh]\nurl = \"https://example.com/mcp\"\nheaders = { Authorization = \"Bearer ${GH_TOKEN}\" }\n";
+    /// std::fs::write(dir.path().join("llm-do.toml"), toml)?;
+    /// let config = llm_do_project::Project::read_config(dir.path())?;
+    /// let env = |name: &str| (name == "GH_TOKEN").then(|| "t0k".to_owned());
+    /// let McpServerConfig::Http { headers, .. } = config.mcp["gh"].resolved(&env)?.reach else { panic!() };
+    /// assert_eq!(headers["Authorization"], "Bearer t0k");
+    /// let unset = config.mcp["gh"].resolved(&|_| None).unwrap_err();
+    /// assert_eq!(unset, "`headers.Authorization`: the environment variable `GH_TOKEN` is not set");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn resolved(
+        &self,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<McpServerSettings, String> {
+        let expand = |key: String, value: &str| {
+            crate::env_refs::expand(value, lookup).map_err(|e| format!("`{key}`: {e}"))
+        };
+        let map = |table: &str, values: &BTreeMap<String, String>| {
+            values
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), expand(format!("{table}.{k}"), v)?)))
+                .collect::<Result<BTreeMap<_, _>, String>>()
+        };
+        let reach = match &self.reach {
+            McpServerConfig::Stdio { command, args, env, pass_env, cwd } => {
+                McpServerConfig::Stdio {
+                    command: command.clone(),
+                    args: args
+                        .iter()
+                        .enumerate()
+                        .map(|(i, arg)| expand(format!("args[{i}]"), arg))
+                        .collect::<Result<_, _>>()?,
+                    env: map("env", env)?,
+                    pass_env: pass_env.clone(),
+                    cwd: cwd.clone(),
+                }
+            }
+            McpServerConfig::Http { url, headers } => McpServerConfig::Http {
+                url: expand("url".to_owned(), url)?,
+                headers: map("headers", headers)?,
+            },
+        };
+        Ok(McpServerSettings { reach, ..self.clone() })
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawMcp {
@@ -601,7 +658,25 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
             }
         };
         let (start_timeout, call_timeout) = mcp_timeouts.remove(&name).unwrap_or_default();
-        config.mcp.insert(name, McpServerSettings { reach: server, start_timeout, call_timeout });
+        let settings = McpServerSettings { reach: server, start_timeout, call_timeout };
+        // The references' syntax now (every variable taken as set); their values at start.
+        if let Err(e) = settings.resolved(&|_| Some("set".to_owned())) {
+            problem(
+                format!("`[mcp.{name}]` {e}"),
+                "`${VAR}` or `${VAR:-default}` (VAR: ASCII letters, digits and `_`); `$${` for a literal `${`",
+            );
+            continue;
+        }
+        if let McpServerConfig::Stdio { command, cwd, .. } = &settings.reach
+            && (command.contains("${") || cwd.to_string_lossy().contains("${"))
+        {
+            problem(
+                format!("`[mcp.{name}]`: `${{…}}` is not expanded in `command` or `cwd`"),
+                "a command and directory as they are; references in `args`, `env`, `url` or `headers`",
+            );
+            continue;
+        }
+        config.mcp.insert(name, settings);
     }
     (config, diagnostics)
 }
@@ -675,6 +750,35 @@ mod tests {
         assert_eq!(
             found,
             [(3, "`[mcp.a] start_timeout` is 0"), (6, "`[mcp.b] call_timeout` is 100000")]
+        );
+    }
+
+    #[test]
+    fn environment_references_are_checked_when_read_and_resolved_at_start() {
+        let c = parse_str(
+            "[mcp.a]\ncommand = \"srv\"\nargs = [\"--db\", \"${DB:-x.db}\"]\nenv = { T = \"${TOKEN}\" }\n",
+        )
+        .unwrap();
+        let env = |name: &str| (name == "TOKEN").then(|| "t".to_owned());
+        let McpServerConfig::Stdio { args, env, .. } = c.mcp["a"].resolved(&env).unwrap().reach
+        else {
+            panic!()
+        };
+        assert_eq!((args[1].as_str(), env["T"].as_str()), ("x.db", "t"));
+        assert_eq!(
+            c.mcp["a"].resolved(&|_| None).unwrap_err(),
+            "`env.T`: the environment variable `TOKEN` is not set"
+        );
+        let e =
+            parse_str("[mcp.a]\nurl = \"http://h/${PATH\"\n[mcp.b]\ncommand = \"${HOME}/srv\"\n")
+                .unwrap_err();
+        let found: Vec<(usize, &str)> = e.iter().map(|d| (d.line, d.message.as_str())).collect();
+        assert_eq!(
+            found,
+            [
+                (1, "`[mcp.a]` `url`: `${` without its `}` in `http://h/${PATH`"),
+                (3, "`[mcp.b]`: `${…}` is not expanded in `command` or `cwd`"),
+            ]
         );
     }
 

@@ -77,6 +77,7 @@ pub mod agent_file;
 mod check;
 pub mod config;
 pub mod diagnostic;
+pub mod env_refs;
 /// Reading a file named by a project or a user (moved to `llm_do_core::file`, where saved
 /// conversations use it too).
 pub use llm_do_core::file;
