@@ -7,7 +7,7 @@ use crate::app::flags::{LogFlag, ModelFlag, ProviderFlags};
 use crate::app::usage_error;
 use crate::exit::Exit;
 use clap::Args;
-use llm_do::approval::{ApprovalPolicy, ApprovalRequest, ApproveAll, Decision};
+use llm_do::approval::{ApprovalPolicy, ApprovalRequest, ApproveAll, Decision, Pattern};
 use llm_do::setup::RuntimeBuilderExt as _;
 use llm_do::{CallableSpec, Registry};
 use llm_do_mcp::serve::McpService;
@@ -33,6 +33,11 @@ pub(crate) struct McpArgs {
     /// tool error unless the project's rules allow them).
     #[arg(long)]
     approve_all: bool,
+    /// Serve only the workers and tools whose names match GLOB (repeatable, e.g. `--expose
+    /// main --expose 'report_*'`); the served workers still call the whole name space. Without
+    /// it, every worker and tool is served.
+    #[arg(long, value_name = "GLOB")]
+    expose: Vec<String>,
     #[command(flatten)]
     model: ModelFlag,
     #[command(flatten)]
@@ -194,6 +199,21 @@ pub(crate) async fn serve(args: McpArgs, dir: &Path, host: &Registry) -> Exit {
     };
     let mut specs: Vec<Arc<CallableSpec>> = host.iter().cloned().collect();
     specs.extend(project.specs().cloned());
+    let mut exposed = Vec::with_capacity(args.expose.len());
+    for glob in &args.expose {
+        let pattern = match Pattern::glob(glob) {
+            Ok(p) => p,
+            Err(e) => return usage_error(format!("--expose: {e}")),
+        };
+        if !specs.iter().any(|s| pattern.matches(&serde_json::Value::from(s.name()))) {
+            let names: Vec<&str> = specs.iter().map(|s| s.name()).collect();
+            return usage_error(format!(
+                "--expose `{glob}` matches no worker or tool of the project; they are: {}",
+                names.join(", ")
+            ));
+        }
+        exposed.push(pattern);
+    }
     // The providers first: the project's `model =` then wins over the environment's default
     // (the embedded model when no key is set), as in `run` and `chat`.
     let builder = project.register(crate::app::host_builder(host).with_default_providers());
@@ -229,7 +249,8 @@ pub(crate) async fn serve(args: McpArgs, dir: &Path, host: &Registry) -> Exit {
     let mut service = McpService::new(rt.clone())
         .policy(project.approval_policy(ApprovalPolicy::new()))
         .approve_all(approve_all)
-        .elicit_approvals(elicit);
+        .elicit_approvals(elicit)
+        .expose(exposed);
     // A worker file's `budget:` holds for every call of it, as for `llm-do run`.
     for (worker, limits) in project.entry_limits(rt.limits()) {
         service = service.run_limits(worker, limits);

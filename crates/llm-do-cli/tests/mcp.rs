@@ -611,6 +611,40 @@ async fn asks_the_client(lifecycle: rmcp::ClientLifecycleMode) {
     );
 }
 
+/// `llm-do mcp --expose GLOB` serves only the matching names; a glob that matches nothing is a
+/// usage error that lists the names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_do_mcp_serves_only_what_it_exposes() {
+    let server = TestServer::builder().script(vec![Reply::text("ok")]).start().await.unwrap();
+    let dir = orders_project(&[]);
+    let mut child =
+        llm_do_mcp(dir.path(), &server.base_url()).args(["--expose", "main"]).spawn().unwrap();
+    let transport = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
+    let client =
+        tokio::time::timeout(Duration::from_secs(60), ().serve(transport)).await.unwrap().unwrap();
+    let tools = client.peer().list_all_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert_eq!(names, ["main"]);
+    let e = client.peer().call_tool(tool_call("orders__lookup_order", json!({"id": "A-1"}))).await;
+    assert!(e.unwrap_err().to_string().contains("unknown tool `orders__lookup_order`"));
+    client.cancel().await.unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
+
+    let out = output(
+        command(BIN, Some(&server.base_url()))
+            .arg("mcp")
+            .arg(dir.path())
+            .args(["--expose", "nope*"]),
+    );
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("--expose `nope*` matches no worker or tool of the project; they are:")
+            && err.contains("main"),
+        "{err}"
+    );
+}
+
 /// `llm-do mcp DIR` over stdio (piped, killed when dropped), its workers' models reached at the
 /// test server `base_url`.
 fn llm_do_mcp(dir: &std::path::Path, base_url: &str) -> tokio::process::Command {

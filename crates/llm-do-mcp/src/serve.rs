@@ -18,7 +18,7 @@
 //! the input schema are JSON-RPC errors (`-32602`). A client's `notifications/cancelled`
 //! stops the call (the run's future is dropped: nested calls are cancelled too).
 
-use llm_do_core::approval::ApprovalPolicy;
+use llm_do_core::approval::{ApprovalPolicy, Pattern};
 use llm_do_core::{CallableSpec, Limits, Runtime};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
@@ -64,6 +64,8 @@ pub struct McpService {
     rounds: rounds::Rounds,
     name: String,
     run_limits: Arc<BTreeMap<String, Limits>>,
+    /// Globs of the names served; empty: every name.
+    exposed: Arc<Vec<Pattern>>,
 }
 
 impl McpService {
@@ -84,6 +86,7 @@ impl McpService {
             rounds: rounds::Rounds::default(),
             name: "llm-do".into(),
             run_limits: Arc::default(),
+            exposed: Arc::default(),
         }
     }
 
@@ -149,6 +152,36 @@ impl McpService {
         self
     }
 
+    /// Serves only the workers and tools whose names match one of `globs` (`llm-do mcp
+    /// --expose`); by default, and with no globs, every one. The others cannot be listed or
+    /// called by clients (a call is an unknown tool), while the served workers' own calls still
+    /// reach the whole name space.
+    ///
+    /// ```
+    /// use llm_do_core::approval::Pattern;
+    /// use llm_do_core::{Runtime, ToolSpecBuilder};
+    /// let tool = |name: &str| ToolSpecBuilder::new(name).handler(|_, _| async { Ok(serde_json::json!(1)) }).build();
+    /// let rt = Runtime::builder().register(tool("triage")).register(tool("delete_all")).build();
+    /// let s = llm_do_mcp::serve::McpService::new(rt).expose([Pattern::glob("tri*").unwrap()]);
+    /// let names: Vec<_> = s.tools().into_iter().map(|t| t.name).collect();
+    /// assert_eq!(names, ["triage"]);
+    /// ```
+    pub fn expose(mut self, globs: impl IntoIterator<Item = Pattern>) -> Self {
+        self.exposed = Arc::new(globs.into_iter().collect());
+        self
+    }
+
+    /// Whether clients may see and call `name` (see [`expose`](Self::expose)).
+    pub fn exposes(&self, name: &str) -> bool {
+        let name = Value::String(name.to_owned());
+        self.exposed.is_empty() || self.exposed.iter().any(|glob| glob.matches(&name))
+    }
+
+    /// The spec of the served worker or tool `name`, if it is served.
+    fn served(&self, name: &str) -> Option<&Arc<CallableSpec>> {
+        self.rt.registry().get(name).filter(|_| self.exposes(name))
+    }
+
     /// The server name told to clients (default `llm-do`).
     ///
     /// ```
@@ -189,7 +222,12 @@ impl McpService {
     /// assert_eq!(s.tools().len(), 0);
     /// ```
     pub fn tools(&self) -> Vec<Tool> {
-        self.rt.registry().iter().map(|spec| tool_of(spec)).collect()
+        self.rt
+            .registry()
+            .iter()
+            .filter(|spec| self.exposes(spec.name()))
+            .map(|s| tool_of(s))
+            .collect()
     }
 
     /// Serves over this process's stdin and stdout until the client disconnects.
@@ -317,6 +355,6 @@ impl ServerHandler for McpService {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.rt.registry().get(name).map(|s| tool_of(s))
+        self.served(name).map(|s| tool_of(s))
     }
 }

@@ -5,7 +5,7 @@
 #[path = "support/served.rs"]
 mod served;
 
-use llm_do_core::approval::{ApprovalPolicy, Rule, Verdict};
+use llm_do_core::approval::{ApprovalPolicy, ApproveAll, Pattern, Rule, Verdict};
 use llm_do_core::{
     CallableSpec, EventKind, EventLog, ModelError, ModelRequest, Runtime, ToolSpecBuilder,
     WorkerSpecBuilder,
@@ -152,6 +152,28 @@ async fn calls_needing_approval_are_refused_unless_allowed() {
     assert_eq!(r.is_error, Some(true));
     assert!(text_of(&r).starts_with("permission denied"), "{}", text_of(&r));
     assert_eq!(f.removed.load(Ordering::SeqCst), 2);
+    client.cancel().await.unwrap();
+}
+
+/// `expose`: clients see and call only the matching names, while a served worker's own calls
+/// still reach the whole name space.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_exposed_workers_and_tools_are_served() {
+    let removed = Arc::new(AtomicUsize::new(0));
+    let rt = served::builder_and_model(&removed).0.approver(ApproveAll).build();
+    let service = McpService::new(rt).expose([Pattern::glob("clean*").unwrap()]);
+    let client = connect(service, ()).await;
+    let tools = client.peer().list_all_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert_eq!(names, ["cleaner"]);
+    let err = client.peer().call_tool(call("remove", json!({"path": "a"}))).await.unwrap_err();
+    let ServiceError::McpError(e) = &err else { panic!("{err}") };
+    assert_eq!(e.code.0, -32602);
+    assert_eq!(e.message, "unknown tool `remove`; the tools are: cleaner");
+    assert_eq!(removed.load(Ordering::SeqCst), 0);
+    let r = client.peer().call_tool(call("cleaner", json!({"input": "tmp"}))).await.unwrap();
+    assert_eq!(text_of(&r), "the tool said: removed");
+    assert_eq!(removed.load(Ordering::SeqCst), 1, "the worker's own call reached `remove`");
     client.cancel().await.unwrap();
 }
 

@@ -47,8 +47,8 @@ impl McpService {
             return self.rounds.resume(&handle, request, &context.ct, self.answer_timeout).await;
         }
         let name = request.name.as_ref();
-        let Some(spec) = self.rt.registry().get(name).cloned() else {
-            let known: Vec<&str> = self.rt.registry().names().collect();
+        let Some(spec) = self.served(name).cloned() else {
+            let known: Vec<&str> = self.rt.registry().names().filter(|n| self.exposes(n)).collect();
             return Err(ErrorData::invalid_params(
                 format!(
                     "unknown tool `{}`; the tools are: {}",

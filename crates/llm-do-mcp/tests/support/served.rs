@@ -7,7 +7,8 @@
 
 use llm_do_core::approval::Verdict;
 use llm_do_core::{
-    CallableSpec, Message, ModelError, ModelRequest, Runtime, ToolSpecBuilder, WorkerSpecBuilder,
+    CallableSpec, Message, ModelError, ModelRequest, Runtime, RuntimeBuilder, ToolSpecBuilder,
+    WorkerSpecBuilder,
 };
 use llm_do_mcp::serve::McpService;
 use llm_do_testing::scripted::{Reply, ScriptedModel};
@@ -110,6 +111,12 @@ pub fn runtime(removed: &Arc<AtomicUsize>) -> Runtime {
 
 /// [`runtime`], and its model (which keeps the requests made to it).
 pub fn runtime_and_model(removed: &Arc<AtomicUsize>) -> (Runtime, ScriptedModel) {
+    let (builder, model) = builder_and_model(removed);
+    (builder.build(), model)
+}
+
+/// The builder of [`runtime`] (to add to it), and its model.
+pub fn builder_and_model(removed: &Arc<AtomicUsize>) -> (RuntimeBuilder, ScriptedModel) {
     let remove = remove_tool(removed);
     let cleaner = WorkerSpecBuilder::new("cleaner")
         .description("Cleans up.")
@@ -128,9 +135,9 @@ pub fn runtime_and_model(removed: &Arc<AtomicUsize>) -> (Runtime, ScriptedModel)
             None => Reply::tool_call("remove", json!({"path": "/tmp/old"})),
         })
     });
-    let rt =
-        Runtime::builder().model_override(model.clone()).register(remove).register(cleaner).build();
-    (rt, model)
+    let builder =
+        Runtime::builder().model_override(model.clone()).register(remove).register(cleaner);
+    (builder, model)
 }
 
 /// The service on one end of an in-memory pipe, rmcp's client with `handler` (`()`: one
