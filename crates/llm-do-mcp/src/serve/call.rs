@@ -58,8 +58,7 @@ impl McpService {
                 None,
             ));
         };
-        let arguments = request.arguments.unwrap_or_default();
-        let args = Value::Object(arguments.clone());
+        let args = Value::Object(request.arguments.unwrap_or_default());
         if let Err(e) = spec.validate_input(&args) {
             return Err(ErrorData::invalid_params(e.to_string(), None));
         }
@@ -93,6 +92,8 @@ impl McpService {
         let timeout = self.answer_timeout;
         match asking {
             Asking::InRounds => {
+                // What a retry must repeat (a copy kept only for calls asked across rounds).
+                let arguments = args.as_object().cloned().unwrap_or_default();
                 let rt = self.rt.clone();
                 let running = rounds::Running::start(move |asker| async move {
                     if let Some(reason) = ask_first {

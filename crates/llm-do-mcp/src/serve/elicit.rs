@@ -64,8 +64,9 @@ impl<'a> Question<'a> {
     }
 
     /// The form that asks it: a message naming the tool, why it needs approval, who asks, and
-    /// the arguments (secrets redacted), and one required boolean, `approve`.
-    pub(crate) fn form(&self) -> Option<ElicitRequestParams> {
+    /// the arguments (secrets redacted), and one required boolean, `approve`. `Err`: the denial
+    /// when the form cannot be built.
+    pub(crate) fn form(&self) -> Result<ElicitRequestParams, Decision> {
         let redactor = Redactor::new().with_env(std::env::vars());
         let args = serde_json::to_string_pretty(&redactor.redact_json(self.args.clone()))
             .unwrap_or_default();
@@ -87,8 +88,11 @@ impl<'a> Question<'a> {
             },
             "required": ["approve"],
         });
-        let schema = ElicitationSchema::from_json_schema(form.as_object()?.clone()).ok()?;
-        Some(ElicitRequestParams::FormElicitationParams {
+        let schema = form
+            .as_object()
+            .and_then(|form| ElicitationSchema::from_json_schema(form.clone()).ok())
+            .ok_or_else(|| Decision::deny("the approval form could not be built"))?;
+        Ok(ElicitRequestParams::FormElicitationParams {
             meta: None,
             message,
             requested_schema: schema,
@@ -120,8 +124,9 @@ pub(crate) async fn ask(
     question: Question<'_>,
     timeout: Duration,
 ) -> Decision {
-    let Some(params) = question.form() else {
-        return Decision::deny("the approval form could not be built");
+    let params = match question.form() {
+        Ok(params) => params,
+        Err(denied) => return denied,
     };
     match peer.create_elicitation_with_timeout(params, Some(timeout)).await {
         Ok(answer) => decision_of(&answer),

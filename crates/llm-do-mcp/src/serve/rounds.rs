@@ -25,6 +25,7 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ElicitRequest, ElicitRequestParams,
     ElicitResult, InputRequest, InputRequests, InputRequiredResult, JsonObject,
 };
+use serde::Deserialize as _;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -51,8 +52,9 @@ pub(crate) struct Asker {
 impl Asker {
     /// Asks `question` in the call's next answer; the decision its retry brings.
     pub(crate) async fn ask(&self, question: Question<'_>) -> Decision {
-        let Some(form) = question.form() else {
-            return Decision::deny("the approval form could not be built");
+        let form = match question.form() {
+            Ok(form) => form,
+            Err(denied) => return denied,
         };
         let (answer, answered) = oneshot::channel();
         if self.questions.send(Asked { form, answer }).is_err() {
@@ -226,7 +228,7 @@ impl Rounds {
         let answers = retry.input_responses.unwrap_or_default();
         for (key, answer) in parked.questions {
             let decision = match answers.get(&key) {
-                Some(given) => match serde_json::from_value::<ElicitResult>(given.clone()) {
+                Some(given) => match ElicitResult::deserialize(given) {
                     Ok(result) => decision_of(&result),
                     Err(_) => {
                         Decision::deny("the MCP client's answer was not an elicitation result")
