@@ -5,7 +5,9 @@
 //!   of the session), `n` (deny: the model is told and the run goes on — in a `project.json`
 //!   project without `return_permission_errors`, the run ends, as upstream) or `q` (deny and
 //!   abort the run: exit code 3).
-//! - [`HeadlessApprover`], used when stdin is not a terminal: the first `Ask` aborts the run
+//!   It also answers the questions tools ask ([`llm_do::Ctx::ask`]; an MCP server's
+//!   elicitation): the question, then the form's fields one by one.
+//! - [`HeadlessApprover`], used when stdin is not a terminal (it declines questions): the first `Ask` aborts the run
 //!   (exit code 3) with a message saying how to proceed (`--approve-all`, or an approval rule
 //!   in `llm-do.toml`; for a `project.json`, its approval mode or agent overrides).
 //!
@@ -15,10 +17,12 @@
 
 use crate::display::Display;
 use futures::future::BoxFuture;
-use llm_do::approval::{ApprovalRequest, Approver, Decision};
+use llm_do::approval::{Answer, ApprovalRequest, Approver, Decision, Question};
 use llm_do_project::{MANIFEST_FILE, Project};
 use std::io::BufRead as _;
 use std::sync::Arc;
+
+mod form;
 
 /// The approval request as shown to a person: tool, depth, caller, reason and the arguments
 /// pretty-printed; secrets redacted and control characters escaped
@@ -239,6 +243,29 @@ impl TerminalApprover {
     }
 }
 
+impl TerminalApprover {
+    /// Shows `prompt` and reads one line: through the reader, or from stdin on a blocking
+    /// thread. `None` at the end of input.
+    fn read(&self, prompt: String) -> BoxFuture<'static, Option<String>> {
+        match &self.reader {
+            Some(reader) => reader(prompt),
+            None => Box::pin(async move {
+                tokio::task::spawn_blocking(move || {
+                    crate::output::err!("{prompt}");
+                    let mut line = String::new();
+                    match std::io::stdin().lock().read_line(&mut line) {
+                        Ok(0) | Err(_) => None,
+                        Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_owned()),
+                    }
+                })
+                .await
+                .ok()
+                .flatten()
+            }),
+        }
+    }
+}
+
 /// The question asked for `request`, ending with the prompt `> `.
 fn question(request: &ApprovalRequest) -> String {
     format!(
@@ -293,6 +320,17 @@ impl Approver for TerminalApprover {
                     Some(_) => crate::output::errln!("please answer y, s, n or q"),
                 }
             }
+        })
+    }
+
+    /// Asks the person at the terminal: the question (who asks, where, the message), then
+    /// `a` (answer), `d` (decline) or `c` (dismiss), then each field of the form, typed and
+    /// checked, with the live display hidden meanwhile. The end of input dismisses it.
+    fn answer<'a>(&'a self, question: &'a Question) -> BoxFuture<'a, Answer> {
+        Box::pin(async move {
+            let _turn = self.turn.lock().await;
+            let _paused = self.display.pause();
+            form::fill(question, |prompt| self.read(prompt)).await
         })
     }
 }

@@ -318,6 +318,15 @@ impl EventSubscriber for Display {
             (EventKind::ApprovalDecided { tool, decision, .. }, _) if verbosity >= 1 => {
                 self.line(&format!("{indent}  ⚖ {tool}: {decision}"));
             }
+            // A question's answer names the fields filled in, never their values.
+            (EventKind::QuestionAnswered { action, fields }, _) if verbosity >= 1 => {
+                let filled = if fields.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", fields.join(", "))
+                };
+                self.line(&format!("{indent}  ? {}: {action}{filled}", event.call.name));
+            }
             (EventKind::ModelDelta { delta: StreamDelta::Text { text }, .. }, Mode::Live)
                 if verbosity >= 2 =>
             {

@@ -1,9 +1,12 @@
 //! `llm-do run` on a real terminal, inside a tmux pane, against the loopback test server: the
 //! approval prompt (the test reads the pane and types the answers — approve the first call,
-//! deny the second), and a live call tree taller than the pane.
+//! deny the second), an MCP server's question answered field by field, and a live call tree
+//! taller than the pane.
 //!
 //! Skipped, with the reason printed, only when tmux is not installed.
 
+#[path = "support/mcp_demo.rs"]
+mod mcp_demo;
 #[path = "support/cli.rs"]
 mod support;
 #[path = "support/tmux.rs"]
@@ -92,6 +95,76 @@ async fn approve_one_call_and_deny_another_at_the_terminal() {
     let helper_calls = run_log::worker_calls(&records, "helper");
     assert_eq!(helper_calls.len(), 1, "only the approved call ran");
     assert!(server.requests()[3].body["messages"].to_string().contains("permission denied"));
+}
+
+/// The demo MCP server's `refund` asks to confirm (elicitation) while the run waits: the
+/// person at the terminal approves the call, then answers the question's form field by field —
+/// a value that does not fit is asked again — and the server acts on the answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mcp_servers_question_is_answered_at_the_terminal() {
+    if !tmux::available() {
+        println!(
+            "SKIPPED an_mcp_servers_question_is_answered_at_the_terminal: tmux is not installed (apt-get install tmux)"
+        );
+        return;
+    }
+    let server = TestServer::builder()
+        .script([
+            Reply::tool_call("orders__refund", json!({"id": "A-1"})),
+            Reply::text("refund handled"),
+        ])
+        .start()
+        .await
+        .expect("test server");
+    let dir = mcp_demo::orders_project(&[]);
+    let d = dir.path();
+    std::fs::write(
+        d.join("main.worker"),
+        "---\ndescription: Refunds orders.\ntools: [orders.refund]\n---\nHandle {input}.\n",
+    )
+    .expect("worker");
+    let script = d.join("run.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nunset LLM_DO_MODEL\nexport OPENAI_API_KEY=sk-test-0123456789abcdefghij OPENAI_BASE_URL='{url}'\ncd '{d}'\n'{bin}' run -v --log '{d}/run.jsonl' '{d}' 'a refund' > '{d}/out.txt'\necho $? > '{d}/code.tmp' && mv '{d}/code.tmp' '{d}/code.txt'\nsleep 30\n",
+            url = server.base_url(),
+            bin = BIN,
+            d = d.display()
+        ),
+    )
+    .expect("script");
+    let tmux = Tmux::new("question");
+    tmux.start(&script);
+
+    let wait = |what: &str, text: &'static str| {
+        tokio::task::block_in_place(|| tmux.wait(what, |p| p.contains(text)))
+    };
+    wait("the approval prompt", "approval needed: `orders__refund`");
+    tmux.keys(&["y", "Enter"]);
+    let asked = wait("the question", "[a] answer  [d] decline  [c] dismiss");
+    assert!(asked.contains("question from `orders__refund` at depth 2"), "{asked}");
+    assert!(asked.contains("Refund order A-1?"), "{asked}");
+    tmux.keys(&["a", "Enter"]);
+    // The form's fields come in its order (`confirm`, then `reason`).
+    wait("the first field", "Confirm — Refund it (y or n):");
+    tmux.keys(&["maybe", "Enter"]);
+    wait("the field asked again", "answer y or n");
+    tmux.keys(&["y", "Enter"]);
+    let reason = wait("the second field", "1) damaged  2) late  3) other");
+    assert!(reason.contains("may be left empty"), "{reason}");
+    tmux.keys(&["2", "Enter"]);
+    let code_file = d.join("code.txt");
+    tokio::task::block_in_place(|| tmux.wait("the end of the run", |_| code_file.exists()));
+
+    assert_eq!(std::fs::read_to_string(&code_file).expect("code").trim(), "0");
+    assert_eq!(std::fs::read_to_string(d.join("out.txt")).expect("out"), "refund handled\n");
+    let sent = server.requests()[1].body["messages"].to_string();
+    assert!(sent.contains("refunded A-1 (late)"), "{sent}");
+    let records = run_log::read(d.join("run.jsonl")).expect("log");
+    let answered: Vec<_> = records.iter().filter(|r| r.event == "question_answered").collect();
+    assert_eq!(answered.len(), 1);
+    assert_eq!(answered[0].data["action"], "accept");
 }
 
 /// A run whose call tree is taller than the terminal (and wider: its finished lines wrap): while

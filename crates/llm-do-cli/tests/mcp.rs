@@ -28,7 +28,7 @@ fn check_and_list_show_the_servers_tools() {
     assert_eq!(code(&out), 0);
     let text = stdout(&out);
     assert!(
-        text.contains("mcp server `orders`: 6 tools (orders__add_tool, orders__crash, orders__echo, orders__lookup_order, orders__photo, orders__slow)"),
+        text.contains("mcp server `orders`: 7 tools (orders__add_tool, orders__crash, orders__echo, orders__lookup_order, orders__photo, orders__refund, orders__slow)"),
         "{text}"
     );
     let out = output(command(BIN, None).arg("list").arg(dir.path()));
@@ -339,7 +339,7 @@ async fn chat_and_a_file_target_use_the_servers_tools() {
 
     let out = output(command(BIN, None).arg("check").arg(dir.path().join("main.worker")));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(stdout(&out).contains("mcp server `orders`: 6 tools"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("mcp server `orders`: 7 tools"), "{}", stdout(&out));
     for pid in pids(dir.path()) {
         assert!(gone(pid), "server {pid} outlived its command");
     }

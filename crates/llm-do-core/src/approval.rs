@@ -13,6 +13,9 @@
 //! - [`Approver`]: decides the `Ask`s — [`ApproveAll`], [`DenyAll`], [`ChannelApprover`] for UIs
 //!   and servers, or any closure. A decision holds once or for the session (the runtime's
 //!   lifetime), keyed by tool name + the canonical form of the arguments.
+//! - Tools may also ask the person behind the run a [`Question`] with a form to fill in
+//!   ([`Ctx::ask`](crate::Ctx::ask); an MCP server's elicitation): the approver answers it
+//!   ([`Approver::answer`]; by default it declines).
 //! - A denied call never runs. The model receives a permission error as the tool result, or
 //!   the run aborts with [`Error::Denied`](crate::Error::Denied)
 //!   ([`OnDenied`]).
@@ -24,6 +27,7 @@
 mod approver;
 mod gate;
 mod policy;
+mod question;
 mod reason;
 
 pub use approver::{
@@ -33,4 +37,5 @@ pub use approver::{
 pub use gate::OnDenied;
 pub(crate) use gate::{Gate, GateOutcome};
 pub use policy::{ApprovalPolicy, ArgMatcher, Pattern, Rule, Verdict};
+pub use question::{Answer, MAX_FIELDS, Question, check_form};
 pub use reason::ApprovalReason;

@@ -25,6 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
+mod ask;
 mod call;
 
 pub(crate) use call::{convert_result, wrap_bare_argument};

@@ -11,7 +11,7 @@ mod printer;
 
 pub use printer::EventPrinter;
 
-use crate::approval::{ApprovalRequest, Verdict};
+use crate::approval::{ApprovalRequest, Question, Verdict};
 use crate::call::CallInfo;
 use crate::error::ErrorInfo;
 use crate::message::{Message, ToolCall, ToolResult};
@@ -153,6 +153,21 @@ pub enum EventKind {
         /// How it was decided.
         decision: String,
     },
+    /// A tool asked the person behind the run a question ([`Ctx::ask`](crate::Ctx::ask)); the
+    /// approver is being asked.
+    QuestionAsked {
+        /// The question (asker, message, form, call path, depth).
+        question: Question,
+    },
+    /// The question was answered. Carries what was done and which fields were filled in, never
+    /// their values (a person may type a secret into a form).
+    QuestionAnswered {
+        /// `accept`, `decline` or `cancel`.
+        action: String,
+        /// The fields of an accepted answer.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        fields: Vec<String>,
+    },
     /// The final answer was rejected and the model is asked again.
     OutputRetry {
         /// 1 for the first retry.
@@ -181,6 +196,8 @@ impl EventKind {
             EventKind::ToolResult { .. } => "tool_result",
             EventKind::ApprovalRequested { .. } => "approval_requested",
             EventKind::ApprovalDecided { .. } => "approval_decided",
+            EventKind::QuestionAsked { .. } => "question_asked",
+            EventKind::QuestionAnswered { .. } => "question_answered",
             EventKind::OutputRetry { .. } => "output_retry",
         }
     }
@@ -353,6 +370,18 @@ impl EventLog {
                 EventKind::ApprovalDecided { tool, approved, decision, .. } => {
                     let status = if *approved { "approved" } else { "denied" };
                     let _ = write!(out, " approval_decided {tool} {status}: {decision}");
+                }
+                EventKind::QuestionAsked { question } => {
+                    let _ = write!(
+                        out,
+                        " question_asked {:?} fields=[{}]",
+                        question.message,
+                        question.fields().join(", ")
+                    );
+                }
+                EventKind::QuestionAnswered { action, fields } => {
+                    let _ =
+                        write!(out, " question_answered {action} fields=[{}]", fields.join(", "));
                 }
                 EventKind::OutputRetry { attempt, reason } => {
                     let _ = write!(out, " output_retry attempt={attempt}: {reason}");

@@ -3,26 +3,13 @@
 
 use crate::child_env;
 use crate::error::McpError;
+use crate::listener::Listener;
 use crate::server::{McpServer, Transport};
 use crate::stderr_tail::StderrTail;
 use rmcp::model::Tool;
-use rmcp::service::{NotificationContext, RunningService};
+use rmcp::service::RunningService;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::{ClientHandler, Peer, RoleClient, ServiceExt as _};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-/// The client side's handler: notes `tools/list_changed`.
-#[derive(Clone)]
-pub(crate) struct Listener {
-    pub(crate) stale: Arc<AtomicBool>,
-}
-
-impl ClientHandler for Listener {
-    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
-        self.stale.store(true, Ordering::SeqCst);
-    }
-}
+use rmcp::{Peer, RoleClient, ServiceExt as _};
 
 /// A started, initialized server. Dropping it ends the server's process group (see
 /// [`llm_do_process`]); a stdio server's transport is [`crate::child`]'s.
@@ -38,9 +25,8 @@ impl Connection {
     pub(crate) async fn open(
         name: &str,
         server: &McpServer,
-        stale: Arc<AtomicBool>,
+        listener: Listener,
     ) -> Result<Connection, McpError> {
-        let listener = Listener { stale };
         let tail = StderrTail::default();
         let start = |message: String, tail: &StderrTail| McpError::Start {
             server: name.to_owned(),

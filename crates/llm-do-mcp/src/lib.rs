@@ -21,6 +21,10 @@
 //!   JSON, else the text of the content blocks (images as a short note); `isError` becomes an
 //!   error result the model can act on. Every call a model makes passes the approval gate
 //!   (default verdict `Ask`): a denied call never reaches the server.
+//! - A server's questions during a call (elicitation, forms) go to the person behind the run:
+//!   the run's approver answers them ([`llm_do_core::Ctx::ask`],
+//!   [`Approver::answer`](llm_do_core::approval::Approver::answer)); by default they are
+//!   declined.
 //! - [`names`]: the prefix scheme, `server__tool`.
 //!
 //! **Server side** — [`serve`]: a runtime's workers and tools as MCP tools, over stdio or
@@ -34,6 +38,7 @@ mod child;
 mod child_env;
 mod connection;
 mod error;
+mod listener;
 pub mod names;
 mod result;
 pub mod serve;

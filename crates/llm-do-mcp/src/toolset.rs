@@ -4,6 +4,7 @@
 
 use crate::connection::Connection;
 use crate::error::McpError;
+use crate::listener::Askers;
 use crate::names;
 use crate::server::McpServer;
 use futures::future::BoxFuture;
@@ -80,6 +81,8 @@ struct Shared {
     state: tokio::sync::Mutex<State>,
     tools: Mutex<Listed>,
     stale: Arc<AtomicBool>,
+    /// The calls in flight, through whose contexts the server's questions are asked.
+    askers: Arc<Askers>,
 }
 
 #[derive(Default)]
@@ -152,6 +155,7 @@ impl McpToolset {
                 }),
                 tools: Mutex::new(Listed::default()),
                 stale: Arc::new(AtomicBool::new(false)),
+                askers: Arc::default(),
             }),
         })
     }
@@ -209,10 +213,12 @@ impl McpToolset {
                 "anyOf": [{}, llm_do_core::attachment::text_with_attachments_schema()]
             }),
         });
-        b.handler(move |_ctx, args| {
+        b.handler(move |ctx, args| {
             let shared = shared.clone();
             let remote = remote.clone();
             async move {
+                // A question the server asks meanwhile goes to the person behind this call.
+                let _asking = shared.askers.enter(ctx);
                 match shared.call(&remote, args).await {
                     Ok(Ok(value)) => Ok(value),
                     Ok(Err(message)) => {

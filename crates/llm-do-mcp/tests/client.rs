@@ -63,6 +63,7 @@ async fn lists_tools_with_prefixed_names_and_unchanged_schemas() {
             "orders__echo",
             "orders__lookup_order",
             "orders__photo",
+            "orders__refund",
             "orders__slow"
         ]
     );

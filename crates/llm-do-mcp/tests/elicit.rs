@@ -167,3 +167,47 @@ async fn without_elicitation_on_both_sides_nobody_is_asked_and_the_call_is_refus
 async fn the_python_mcp_client_answers_approval_questions() {
     python_user_approves_one_call("the_python_mcp_client_answers_approval_questions", &[]).await;
 }
+
+/// `greet`: asks the person behind the run for their name (`Ctx::ask`) and greets them.
+fn greeter() -> llm_do_core::Runtime {
+    let greet = llm_do_core::ToolSpecBuilder::new("greet")
+        .handler(|ctx, _| async move {
+            let form = json!({"type": "object", "required": ["name"],
+                "properties": {"name": {"type": "string", "title": "Your name"}}});
+            Ok(match ctx.ask("Who are you? (token sk-abcdefghijklmnopqrstuvwxyz)", form).await? {
+                llm_do_core::approval::Answer::Accept { content } => {
+                    json!(format!("Hello, {}!", content["name"].as_str().unwrap_or("?")))
+                }
+                _ => json!("Hello, stranger!"),
+            })
+        })
+        .build();
+    llm_do_core::Runtime::builder().register(greet).build()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tools_question_in_a_served_run_is_passed_on_to_the_clients_user() {
+    let user = User::answering([
+        ElicitResult::new(ElicitationAction::Accept).with_content(json!({"name": "Ada"})),
+        ElicitResult::new(ElicitationAction::Decline),
+    ]);
+    let client = connect(McpService::new(greeter()).elicit_approvals(true), user.clone()).await;
+    let r = client.peer().call_tool(call("greet", json!({}))).await.unwrap();
+    assert_eq!((r.is_error, text_of(&r).as_str()), (Some(false), "Hello, Ada!"));
+    let (message, form) = &user.asked()[0];
+    assert!(message.starts_with("`greet` asks: Who are you?"), "{message}");
+    assert!(!message.contains("sk-abcdefghijklmnopqrstuvwxyz"), "secrets are redacted: {message}");
+    assert_eq!(form["properties"]["name"]["type"], "string");
+    assert_eq!(form["required"], json!(["name"]));
+    let r = client.peer().call_tool(call("greet", json!({}))).await.unwrap();
+    assert_eq!(text_of(&r), "Hello, stranger!");
+    client.cancel().await.unwrap();
+
+    // A service that does not ask its client: the question is declined, no one is asked.
+    let user = User::answering([]);
+    let client = connect(McpService::new(greeter()), user.clone()).await;
+    let r = client.peer().call_tool(call("greet", json!({}))).await.unwrap();
+    assert_eq!(text_of(&r), "Hello, stranger!");
+    assert!(user.asked().is_empty());
+    client.cancel().await.unwrap();
+}

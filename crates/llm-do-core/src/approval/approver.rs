@@ -1,6 +1,7 @@
 //! Approvers: who decides the calls a policy marks `Ask`.
 
 use super::ApprovalReason;
+use super::question::{Answer, Question};
 use crate::call::CallKind;
 use futures::channel::{mpsc, oneshot};
 use futures::future::BoxFuture;
@@ -114,6 +115,39 @@ impl Decision {
 pub trait Approver: Send + Sync + 'static {
     /// Decides one request. May wait (for a person, a UI, a remote service).
     fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, Decision>;
+
+    /// Answers a question a tool asks the person behind the run ([`Ctx::ask`]; an MCP
+    /// server's elicitation). The approver speaks for that person: a terminal asks them, a UI
+    /// shows the form. The default — for approvers that decide by rule, [`ApproveAll`] and
+    /// [`DenyAll`] among them — is [`Answer::Decline`]: no one invents a person's answer.
+    ///
+    /// An accepted answer must fit the question's form; [`Ctx::ask`] checks it.
+    ///
+    /// [`Ctx::ask`]: crate::Ctx::ask
+    ///
+    /// ```
+    /// use futures::future::BoxFuture;
+    /// use llm_do_core::approval::{Answer, ApprovalRequest, Approver, Decision, Question};
+    ///
+    /// /// Approves nothing, and answers every question about a `name` with "Ada".
+    /// struct Ada;
+    /// impl Approver for Ada {
+    ///     fn decide<'a>(&'a self, _: &'a ApprovalRequest) -> BoxFuture<'a, Decision> {
+    ///         Box::pin(async { Decision::deny("no") })
+    ///     }
+    ///     fn answer<'a>(&'a self, question: &'a Question) -> BoxFuture<'a, Answer> {
+    ///         let fits = question.fields() == ["name"];
+    ///         Box::pin(async move {
+    ///             if fits { Answer::accept(serde_json::json!({"name": "Ada"})) } else { Answer::Decline }
+    ///         })
+    ///     }
+    /// }
+    /// # let _ = llm_do_core::Runtime::builder().approver(Ada).build();
+    /// ```
+    fn answer<'a>(&'a self, question: &'a Question) -> BoxFuture<'a, Answer> {
+        let _ = question;
+        Box::pin(async { Answer::Decline })
+    }
 }
 
 impl<F: Fn(&ApprovalRequest) -> Decision + Send + Sync + 'static> Approver for F {

@@ -191,6 +191,9 @@ impl EventPrinter {
                 let outcome = if *approved { "runs" } else { "denied" };
                 format!("  approval: {} → {outcome} ({})", self.clean(tool), self.clean(decision))
             }
+            EventKind::QuestionAnswered { action, fields } if self.show.approvals => {
+                format!("  question of {name}: {action} {}", self.clean(&fields.join(", ")))
+            }
             _ => return None,
         };
         Some(format!("{indent}{text}"))

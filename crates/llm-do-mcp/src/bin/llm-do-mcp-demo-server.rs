@@ -2,7 +2,7 @@
 //! llm-do-mcp's tests and by `examples/projects/mcp_orders`.
 //!
 //! Tools: `lookup_order` (structured result, `isError` for unknown orders), `echo` (text),
-//! `photo` (an image), `slow` (answers after a while), `crash` (the process exits mid-call), `add_tool` (adds `extra` and sends
+//! `photo` (an image), `refund` (asks the client's user to confirm, by elicitation), `slow` (answers after a while), `crash` (the process exits mid-call), `add_tool` (adds `extra` and sends
 //! `notifications/tools/list_changed`).
 //!
 //! When `LLM_DO_MCP_DEMO_RECORD` names a file, every call is appended to it as one JSON line
@@ -29,7 +29,10 @@
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::{Json, Parameters};
-use rmcp::model::{CallToolResult, ContentBlock, ListToolsResult, PaginatedRequestParams, Tool};
+use rmcp::model::{
+    CallToolResult, ContentBlock, ElicitRequestParams, ElicitationAction, ElicitationSchema,
+    ListToolsResult, PaginatedRequestParams, Tool,
+};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use serde::{Deserialize, Serialize};
@@ -139,6 +142,48 @@ impl Orders {
         }
         eprintln!("demo server: crashing on purpose (tool `crash`)");
         std::process::exit(3)
+    }
+
+    /// Refunds an order once the client's user confirms it (asked by elicitation).
+    #[tool]
+    async fn refund(
+        &self,
+        Parameters(OrderId { id }): Parameters<OrderId>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<String, String> {
+        record("refund", json!({"id": id}));
+        let form = json!({
+            "type": "object",
+            "required": ["confirm"],
+            "properties": {
+                "confirm": {"type": "boolean", "title": "Confirm", "description": "Refund it"},
+                "reason": {"type": "string", "enum": ["damaged", "late", "other"]},
+            },
+        });
+        let schema = form
+            .as_object()
+            .and_then(|f| ElicitationSchema::from_json_schema(f.clone()).ok())
+            .ok_or("the form could not be built")?;
+        let params = ElicitRequestParams::FormElicitationParams {
+            meta: None,
+            message: format!("Refund order {id}?"),
+            requested_schema: schema,
+        };
+        let answer = context
+            .peer
+            .create_elicitation(params)
+            .await
+            .map_err(|e| format!("could not ask: {e}"))?;
+        let content = answer.content.unwrap_or_default();
+        Ok(match answer.action {
+            ElicitationAction::Accept if content["confirm"] == json!(true) => {
+                let reason = content["reason"].as_str().unwrap_or("no reason given");
+                format!("refunded {id} ({reason})")
+            }
+            ElicitationAction::Accept => format!("{id} not refunded"),
+            ElicitationAction::Decline => "the user declined".to_owned(),
+            _ => "the user dismissed the question".to_owned(),
+        })
     }
 
     /// Adds the tool `extra` and tells the client its tool list changed.

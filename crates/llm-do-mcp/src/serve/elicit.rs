@@ -10,8 +10,14 @@
 //! saying which. Before protocol 2026-07-28 the form is an `elicitation/create` request sent
 //! while the call waits (here); from 2026-07-28 on, servers may not send requests, and the form
 //! travels in the call's answer instead ([`super::rounds`]).
+//!
+//! Questions a tool of a served run asks the person behind it ([`llm_do_core::Ctx::ask`]; an
+//! MCP server of the project asking by elicitation) are passed on the same way, before protocol
+//! 2026-07-28: the tool's form, unchanged, with its message prefixed by who asks.
 
-use llm_do_core::approval::{ApprovalRequest, Approver, Decision};
+use llm_do_core::approval::{
+    Answer, ApprovalRequest, Approver, Decision, Question as ToolQuestion,
+};
 use llm_do_core::secrets::Redactor;
 use rmcp::RoleServer;
 use rmcp::model::{
@@ -151,5 +157,39 @@ impl Approver for AskTheClient {
         request: &'a ApprovalRequest,
     ) -> futures::future::BoxFuture<'a, Decision> {
         Box::pin(ask(&self.peer, Question::nested(request), self.timeout))
+    }
+
+    /// A question a tool of the run asks (an MCP server llm-do uses, say) is passed on to
+    /// the client's person as a form of its own.
+    fn answer<'a>(&'a self, question: &'a ToolQuestion) -> futures::future::BoxFuture<'a, Answer> {
+        Box::pin(pass_on(&self.peer, question, self.timeout))
+    }
+}
+
+/// Asks `peer` a tool's question by an `elicitation/create` request: the tool's message,
+/// prefixed with who asks (secrets redacted), and its form. A form rmcp cannot carry, no answer
+/// within `timeout` or a failed request is a dismissal ([`Answer::Cancel`]).
+async fn pass_on(peer: &Peer<RoleServer>, question: &ToolQuestion, timeout: Duration) -> Answer {
+    let redactor = Redactor::new().with_env(std::env::vars());
+    let Some(schema) = question
+        .schema
+        .as_object()
+        .and_then(|form| ElicitationSchema::from_json_schema(form.clone()).ok())
+    else {
+        return Answer::Cancel;
+    };
+    let message = format!("`{}` asks: {}", question.asker, redactor.redact(&question.message));
+    let params = ElicitRequestParams::FormElicitationParams {
+        meta: None,
+        message,
+        requested_schema: schema,
+    };
+    match peer.create_elicitation_with_timeout(params, Some(timeout)).await {
+        Ok(answer) => match answer.action {
+            ElicitationAction::Accept => Answer::accept(answer.content.unwrap_or_default()),
+            ElicitationAction::Decline => Answer::Decline,
+            _ => Answer::Cancel,
+        },
+        Err(_) => Answer::Cancel,
     }
 }

@@ -4,6 +4,7 @@
 use super::{Listed, McpTool, STDERR_SETTLE, Shared, SkippedTool, State, lock};
 use crate::connection::Connection;
 use crate::error::McpError;
+use crate::listener::Listener;
 use crate::{names, result};
 use llm_do_core::schema::Validator;
 use rmcp::model::{CallToolRequestParams, Tool};
@@ -35,6 +36,15 @@ enum Failure {
 }
 
 impl Shared {
+    /// The handler of what the server sends unasked, for a new connection.
+    fn listener(&self) -> Listener {
+        Listener {
+            stale: self.stale.clone(),
+            askers: self.askers.clone(),
+            server: self.name.as_str().into(),
+        }
+    }
+
     /// Starts the server and lists its tools, when that has not happened yet. `true` when it
     /// started it now.
     pub(super) async fn ensure_started(&self) -> Result<bool, McpError> {
@@ -52,7 +62,7 @@ impl Shared {
     /// The first start: opens the connection and lists the tools, within the start timeout
     /// (a listing failure closes the connection).
     async fn start(&self, state: &mut State) -> Result<(), McpError> {
-        let conn = Connection::open(&self.name, &self.server, self.stale.clone()).await?;
+        let conn = Connection::open(&self.name, &self.server, self.listener()).await?;
         let listed = match conn.list_tools(&self.name, self.server.start_timeout).await {
             Ok(tools) => tools,
             Err(e) => {
@@ -161,7 +171,7 @@ impl Shared {
             ));
         }
         state.restarts += 1;
-        let conn = Connection::open(&self.name, &self.server, self.stale.clone())
+        let conn = Connection::open(&self.name, &self.server, self.listener())
             .await
             .map_err(Failure::Other)?;
         state.generation += 1;

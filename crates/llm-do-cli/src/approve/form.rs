@@ -1,0 +1,348 @@
+//! A tool's question ([`Question`]) asked at the terminal: the message, then accept, decline or
+//! dismiss, then the form's fields one by one — each typed, checked against its part of the
+//! form, and asked again when it does not fit.
+
+use futures::future::BoxFuture;
+use llm_do::approval::{Answer, Question};
+use serde_json::{Map, Value, json};
+
+/// How many times a field is asked before the question is dismissed.
+const TRIES: usize = 5;
+
+/// What a field takes.
+#[derive(Debug, Clone, PartialEq)]
+enum Kind {
+    Text,
+    Number,
+    Integer,
+    Boolean,
+    /// One of these values (value, label).
+    OneOf(Vec<(Value, String)>),
+    /// Any of these values.
+    AnyOf(Vec<(Value, String)>),
+}
+
+/// One field of a form, as asked.
+#[derive(Debug, Clone)]
+struct Field {
+    name: String,
+    kind: Kind,
+    label: String,
+    required: bool,
+    default: Option<Value>,
+}
+
+/// The choices of an `enum` (with `enumNames` as labels) or of a `oneOf`/`anyOf` of `const`s
+/// (with their `title`s).
+fn choices(schema: &Value) -> Option<Vec<(Value, String)>> {
+    let label = |value: &Value, title: Option<&Value>| {
+        title.and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| {
+            value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string())
+        })
+    };
+    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+        let names = schema.get("enumNames").and_then(Value::as_array);
+        let named = |i: usize| names.and_then(|n| n.get(i));
+        return Some(
+            values.iter().enumerate().map(|(i, v)| (v.clone(), label(v, named(i)))).collect(),
+        );
+    }
+    let options = schema.get("oneOf").or_else(|| schema.get("anyOf"))?.as_array()?;
+    let options: Vec<_> = options
+        .iter()
+        .filter_map(|o| Some((o.get("const")?.clone(), label(o.get("const")?, o.get("title")))))
+        .collect();
+    (!options.is_empty()).then_some(options)
+}
+
+impl Field {
+    fn of(name: &str, schema: &Value, required: bool) -> Field {
+        let ty = schema.get("type").and_then(Value::as_str);
+        let kind = match (ty, choices(schema)) {
+            (Some("array"), _) => {
+                Kind::AnyOf(schema.get("items").and_then(choices).unwrap_or_default())
+            }
+            (_, Some(options)) => Kind::OneOf(options),
+            (Some("number"), None) => Kind::Number,
+            (Some("integer"), None) => Kind::Integer,
+            (Some("boolean"), None) => Kind::Boolean,
+            _ => Kind::Text,
+        };
+        let title = schema.get("title").and_then(Value::as_str).unwrap_or(name);
+        let mut label = title.to_owned();
+        if let Some(description) = schema.get("description").and_then(Value::as_str) {
+            label.push_str(&format!(" — {description}"));
+        }
+        Field {
+            name: name.to_owned(),
+            kind,
+            label,
+            required,
+            default: schema.get("default").cloned(),
+        }
+    }
+
+    /// The prompt: label, what it takes, whether it may be left empty, its default.
+    fn prompt(&self) -> String {
+        let hint = match &self.kind {
+            Kind::Text => "text".to_owned(),
+            Kind::Number => "a number".to_owned(),
+            Kind::Integer => "a whole number".to_owned(),
+            Kind::Boolean => "y or n".to_owned(),
+            Kind::OneOf(options) | Kind::AnyOf(options) => {
+                let listed: Vec<String> = options
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, l))| format!("{}) {l}", i + 1))
+                    .collect();
+                let how = if matches!(self.kind, Kind::AnyOf(_)) {
+                    "numbers or values, separated by commas"
+                } else {
+                    "a number or a value"
+                };
+                format!("{how}: {}", listed.join("  "))
+            }
+        };
+        let optional = if self.required { "" } else { ", may be left empty" };
+        let default = match &self.default {
+            Some(Value::String(s)) => format!(" [{s}]"),
+            Some(v) => format!(" [{v}]"),
+            None => String::new(),
+        };
+        crate::terminal::safe(&format!("  {} ({hint}{optional}){default}: ", self.label))
+    }
+
+    /// The value a typed line stands for.
+    fn parse(&self, text: &str) -> Result<Value, String> {
+        let pick = |options: &[(Value, String)], text: &str| -> Result<Value, String> {
+            if let Ok(n) = text.parse::<usize>()
+                && let Some((value, _)) = n.checked_sub(1).and_then(|i| options.get(i))
+            {
+                return Ok(value.clone());
+            }
+            options
+                .iter()
+                .find(|(value, label)| value.as_str() == Some(text) || label == text)
+                .map(|(value, _)| value.clone())
+                .ok_or_else(|| "not one of the choices".to_owned())
+        };
+        match &self.kind {
+            Kind::Text => Ok(json!(text)),
+            Kind::Number => text
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .map(|n| json!(n))
+                .ok_or_else(|| "not a number".to_owned()),
+            Kind::Integer => {
+                text.parse::<i64>().map(|n| json!(n)).map_err(|_| "not a whole number".to_owned())
+            }
+            Kind::Boolean => match text.to_lowercase().as_str() {
+                "y" | "yes" | "true" => Ok(json!(true)),
+                "n" | "no" | "false" => Ok(json!(false)),
+                _ => Err("answer y or n".to_owned()),
+            },
+            Kind::OneOf(options) => pick(options, text),
+            Kind::AnyOf(options) => text
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| pick(options, t))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array),
+        }
+    }
+}
+
+/// The form's fields, in its order.
+fn fields(question: &Question) -> Vec<Field> {
+    let required: Vec<&str> = question
+        .schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let Some(properties) = question.schema.get("properties").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    properties
+        .iter()
+        .map(|(name, schema)| Field::of(name, schema, required.contains(&name.as_str())))
+        .collect()
+}
+
+/// The question as shown before it is answered: who asks, where, and what.
+fn heading(question: &Question) -> String {
+    crate::terminal::safe(&format!(
+        "question from `{}` at depth {}\n  call path: {}\n  {}\n",
+        question.asker,
+        question.depth,
+        question.call_path.join(" > "),
+        question.message.replace('\n', "\n  "),
+    ))
+}
+
+/// Asks `question` through `read` (which shows a prompt and returns the line typed, `None` at
+/// the end of input): first whether to answer it, then each field. The end of input, or a field
+/// asked [`TRIES`] times without a value that fits, dismisses it.
+pub(crate) async fn fill(
+    question: &Question,
+    read: impl Fn(String) -> BoxFuture<'static, Option<String>>,
+) -> Answer {
+    let fields = fields(question);
+    let mut prompt = format!("{}  [a] answer  [d] decline  [c] dismiss\n> ", heading(question));
+    loop {
+        match read(prompt.clone()).await.map(|a| a.trim().to_lowercase()).as_deref() {
+            Some("a" | "answer" | "y" | "yes") => break,
+            Some("d" | "decline" | "n" | "no") => return Answer::Decline,
+            Some("c" | "dismiss" | "cancel" | "q") | None => return Answer::Cancel,
+            Some(_) => prompt = "please answer a, d or c\n> ".to_owned(),
+        }
+    }
+    let mut content = Map::new();
+    for field in &fields {
+        let mut note = String::new();
+        let mut tries = 0;
+        let value = loop {
+            tries += 1;
+            if tries > TRIES {
+                return Answer::Cancel;
+            }
+            let Some(line) = read(format!("{note}{}", field.prompt())).await else {
+                return Answer::Cancel;
+            };
+            let text = line.trim();
+            if text.is_empty() {
+                match (&field.default, field.required) {
+                    (Some(default), _) => break Some(default.clone()),
+                    (None, false) => break None,
+                    (None, true) => {
+                        note = "  a value is needed\n".to_owned();
+                        continue;
+                    }
+                }
+            }
+            let checked = field
+                .parse(text)
+                .and_then(|value| question.check_field(&field.name, &value).map(|()| value));
+            match checked {
+                Ok(value) => break Some(value),
+                Err(why) => note = crate::terminal::safe(&format!("  {why}\n")),
+            }
+        };
+        if let Some(value) = value {
+            content.insert(field.name.clone(), value);
+        }
+    }
+    Answer::Accept { content }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// The prompts a `read` was given.
+    type Prompts = Arc<Mutex<Vec<String>>>;
+
+    /// A `read` that answers from `lines` and keeps the prompts.
+    fn script(lines: &[&str]) -> (impl Fn(String) -> BoxFuture<'static, Option<String>>, Prompts) {
+        let lines = Arc::new(Mutex::new(lines.iter().map(|l| l.to_string()).collect::<Vec<_>>()));
+        let prompts = Arc::new(Mutex::new(Vec::new()));
+        let seen = prompts.clone();
+        let read = move |prompt: String| -> BoxFuture<'static, Option<String>> {
+            seen.lock().unwrap().push(prompt);
+            let mut lines = lines.lock().unwrap();
+            let next = (!lines.is_empty()).then(|| lines.remove(0));
+            Box::pin(async move { next })
+        };
+        (read, prompts)
+    }
+
+    fn question(schema: Value) -> Question {
+        Question::new("orders__refund", "Refund which way?\nThink \x1b[31mfirst", schema)
+    }
+
+    fn form() -> Value {
+        json!({"type": "object", "required": ["name", "count"], "properties": {
+            "name": {"type": "string", "title": "Name", "minLength": 2},
+            "count": {"type": "integer", "minimum": 1},
+            "ratio": {"type": "number"},
+            "ok": {"type": "boolean", "default": true},
+            "size": {"type": "string", "enum": ["s", "m"], "enumNames": ["Small", "Medium"]},
+            "colour": {"oneOf": [{"const": "r", "title": "Red"}, {"const": "g", "title": "Green"}]},
+            "tags": {"type": "array", "items": {"anyOf": [{"const": "a"}, {"const": "b"}]}},
+            "note": {"type": "string"},
+        }})
+    }
+
+    #[tokio::test]
+    async fn each_field_is_asked_typed_and_checked() {
+        // Fields come in the schema's order (serde_json's map: sorted by name, unless
+        // `preserve_order`); answer by name so the order does not matter.
+        let q = question(form());
+        let answers = |prompt: &str| -> &'static str {
+            let p = prompt.to_lowercase();
+            if p.contains("[a] answer") {
+                "a"
+            } else if p.contains("count") {
+                "3"
+            } else if p.contains("name") {
+                "Ada"
+            } else if p.contains("ratio") {
+                "0.5"
+            } else if p.contains("y or n") {
+                ""
+            } else if p.contains("small") {
+                "2"
+            } else if p.contains("red") {
+                "Green"
+            } else if p.contains("separated by commas") {
+                "1, b"
+            } else {
+                ""
+            }
+        };
+        let prompts = Arc::new(Mutex::new(Vec::new()));
+        let seen = prompts.clone();
+        let read = move |prompt: String| -> BoxFuture<'static, Option<String>> {
+            let answer = answers(&prompt).to_owned();
+            seen.lock().unwrap().push(prompt);
+            Box::pin(async move { Some(answer) })
+        };
+        let answer = fill(&q, read).await;
+        let expected = json!({"name": "Ada", "count": 3, "ratio": 0.5, "ok": true, "size": "m",
+            "colour": "g", "tags": ["a", "b"]});
+        assert_eq!(answer, Answer::accept(expected));
+        let prompts = prompts.lock().unwrap();
+        // The message is shown escaped, with who asks.
+        assert!(prompts[0].contains("question from `orders__refund`"), "{}", prompts[0]);
+        assert!(!prompts[0].contains('\x1b'), "{}", prompts[0]);
+        assert_eq!(prompts.len(), 1 + 8);
+    }
+
+    #[tokio::test]
+    async fn a_value_that_does_not_fit_is_asked_again_and_too_many_tries_dismiss() {
+        let q = question(json!({"type": "object", "required": ["count"],
+            "properties": {"count": {"type": "integer", "minimum": 1}}}));
+        let (read, prompts) = script(&["a", "x", "0", "", "2"]);
+        assert_eq!(fill(&q, read).await, Answer::accept(json!({"count": 2})));
+        let prompts = prompts.lock().unwrap().clone();
+        assert!(prompts[2].contains("not a whole number"), "{}", prompts[2]);
+        assert!(prompts[3].contains("minimum"), "{}", prompts[3]);
+        assert!(prompts[4].contains("a value is needed"), "{}", prompts[4]);
+        let (read, _) = script(&["a", "x", "x", "x", "x", "x", "2"]);
+        assert_eq!(fill(&q, read).await, Answer::Cancel);
+    }
+
+    #[tokio::test]
+    async fn decline_dismiss_and_the_end_of_input() {
+        let q = question(form());
+        assert_eq!(fill(&q, script(&["d"]).0).await, Answer::Decline);
+        assert_eq!(fill(&q, script(&["what", "c"]).0).await, Answer::Cancel);
+        assert_eq!(fill(&q, script(&[]).0).await, Answer::Cancel);
+        assert_eq!(fill(&q, script(&["a", "Ada"]).0).await, Answer::Cancel);
+    }
+}

@@ -1,0 +1,104 @@
+//! [`Ctx::ask`]: a tool's question to the person behind the run, answered by the run's
+//! approver, with its events.
+
+use super::Ctx;
+use crate::approval::{Answer, Question, check_form};
+use crate::error::{Error, Result};
+use crate::event::EventKind;
+use serde_json::Value;
+
+impl Ctx {
+    /// Asks the person behind the run a question with a form to fill in (a flat JSON Schema
+    /// object, see [`Question`]), and returns their [`Answer`]: an accepted form, a decline, or
+    /// a dismissal. This is how a tool gets input only a person can give — a confirmation, a
+    /// choice, a missing detail; an MCP server's elicitation arrives here.
+    ///
+    /// The run's approver answers ([`Approver::answer`](crate::approval::Approver::answer)):
+    /// `llm-do run` asks at the terminal, `llm-do mcp` asks its own client, and an approver
+    /// that decides by rule declines. The question and the answer are events
+    /// ([`EventKind::QuestionAsked`], [`EventKind::QuestionAnswered`], which names the fields
+    /// filled in, never their values). A cancelled run stops waiting
+    /// ([`Error::Cancelled`]).
+    ///
+    /// Errors: a form that is not a flat object schema ([`Error::InvalidArguments`], naming the
+    /// asker); an accepted answer that does not fit the form ([`Error::InvalidConfig`]: the
+    /// approver's fault; the error names the fields, not their values).
+    ///
+    /// ```
+    /// use futures::future::BoxFuture;
+    /// use llm_do_core::approval::{Answer, ApprovalRequest, Approver, Decision, Question};
+    /// use llm_do_core::{Runtime, ToolSpecBuilder};
+    /// use serde_json::json;
+    ///
+    /// /// Stands for a person who gives their name when asked.
+    /// struct Ada;
+    /// impl Approver for Ada {
+    ///     fn decide<'a>(&'a self, _: &'a ApprovalRequest) -> BoxFuture<'a, Decision> {
+    ///         Box::pin(async { Decision::ApproveOnce })
+    ///     }
+    ///     fn answer<'a>(&'a self, _: &'a Question) -> BoxFuture<'a, Answer> {
+    ///         Box::pin(async { Answer::accept(json!({"name": "Ada"})) })
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let greet = ToolSpecBuilder::new("greet")
+    ///     .handler(|ctx, _args| async move {
+    ///         let form = json!({"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]});
+    ///         Ok(match ctx.ask("Who are you?", form).await? {
+    ///             Answer::Accept { content } => json!(format!("Hello, {}!", content["name"].as_str().unwrap_or("?"))),
+    ///             Answer::Decline | Answer::Cancel => json!("Hello, stranger!"),
+    ///         })
+    ///     })
+    ///     .build();
+    /// let rt = Runtime::builder().register(greet.clone()).approver(Ada).build();
+    /// let hello: String = rt.ctx().call("greet", json!({})).await?;
+    /// assert_eq!(hello, "Hello, Ada!");
+    /// // Without an approver that answers, the question is declined.
+    /// let rt = Runtime::builder().register(greet).build();
+    /// let hello: String = rt.ctx().call("greet", json!({})).await?;
+    /// assert_eq!(hello, "Hello, stranger!");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn ask(&self, message: impl Into<String>, form: Value) -> Result<Answer> {
+        let call_path: Vec<String> = self.call_path().iter().map(|s| s.to_string()).collect();
+        let asker = call_path.last().cloned().unwrap_or_else(|| "the program".to_owned());
+        if let Err(message) = check_form(&form) {
+            return Err(Error::InvalidArguments { name: asker, message });
+        }
+        if let Err(e) = crate::schema::Validator::new(&form) {
+            let message = format!("a question's form is not a valid JSON Schema: {e}");
+            return Err(Error::InvalidArguments { name: asker, message });
+        }
+        let question = Question {
+            asker,
+            message: message.into(),
+            schema: form,
+            call_path,
+            depth: self.depth(),
+        };
+        self.emit(|| EventKind::QuestionAsked { question: question.clone() });
+        // The run's own approver (a server asking its client), else the runtime's.
+        let approver = self.run_approver().unwrap_or(&*self.rt.gate.approver);
+        let answer = self.unless_cancelled(async { Ok(approver.answer(&question).await) }).await?;
+        let fields = match &answer {
+            Answer::Accept { content } => {
+                if let Err(why) = question.check(content) {
+                    return Err(Error::InvalidConfig {
+                        message: format!(
+                            "the approver's answer to the question of `{}` does not fit its \
+                             form: {why}",
+                            question.asker
+                        ),
+                    });
+                }
+                content.keys().cloned().collect()
+            }
+            Answer::Decline | Answer::Cancel => Vec::new(),
+        };
+        self.emit(|| EventKind::QuestionAnswered { action: answer.action().to_owned(), fields });
+        Ok(answer)
+    }
+}
