@@ -25,14 +25,15 @@
 //! (possibly steered by injected text) chooses what to run.
 
 mod approver;
+mod channel;
 mod gate;
 mod policy;
 mod question;
 mod reason;
 
-pub use approver::{
-    ApprovalReceiver, ApprovalRequest, ApproveAll, Approver, ChannelApprover, Decision, DenyAll,
-    PendingApproval,
+pub use approver::{ApprovalRequest, ApproveAll, Approver, Decision, DenyAll};
+pub use channel::{
+    ApprovalReceiver, ChannelApprover, PendingApproval, PendingQuestion, QuestionReceiver,
 };
 pub use gate::OnDenied;
 pub(crate) use gate::{Gate, GateOutcome};

@@ -195,3 +195,34 @@ async fn a_cancelled_run_stops_waiting_for_an_answer() {
     assert_eq!(err.kind(), ErrorKind::Cancelled, "{err}");
     assert!(err.to_string().contains("the user left"), "{err}");
 }
+
+#[tokio::test]
+async fn a_channel_approver_hands_questions_to_a_ui() {
+    use llm_do_core::approval::ChannelApprover;
+    let (approver, _requests, mut questions) = ChannelApprover::with_questions(4);
+    let ui = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        // The first is answered, the second dropped unanswered (dismissed).
+        if let Some(pending) = questions.next().await {
+            seen.push(pending.question().asker.clone());
+            pending.answer(Answer::accept(json!({"token": "abcd"})));
+        }
+        if let Some(pending) = questions.next().await {
+            seen.push(pending.question().message.clone());
+            drop(pending);
+        }
+        seen
+    });
+    let (rt, _) = runtime(form(), approver);
+    let first: Value = rt.ctx().call("outer", json!({})).await.unwrap();
+    assert_eq!(first, json!({"action": "accept", "content": {"token": "abcd"}}));
+    let second: Value = rt.ctx().call("outer", json!({})).await.unwrap();
+    assert_eq!(second, json!({"action": "cancel"}));
+    assert_eq!(ui.await.unwrap(), ["ask", "Your token?"]);
+
+    // Made with `new`, it has no one to ask: declined.
+    let (approver, _requests) = ChannelApprover::new(4);
+    let (rt, _) = runtime(form(), approver);
+    let answer: Value = rt.ctx().call("outer", json!({})).await.unwrap();
+    assert_eq!(answer, json!({"action": "decline"}));
+}

@@ -8,7 +8,9 @@ mod served;
 use llm_do_mcp::serve::McpService;
 use rmcp::model::{ElicitResult, ElicitationAction};
 use serde_json::json;
-use served::{User, approve, call, connect, python_user_approves_one_call, runtime, text_of};
+use served::{
+    User, approve, call, connect, greeter, python_user_approves_one_call, runtime, text_of,
+};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -166,23 +168,6 @@ async fn without_elicitation_on_both_sides_nobody_is_asked_and_the_call_is_refus
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_mcp_client_answers_approval_questions() {
     python_user_approves_one_call("the_python_mcp_client_answers_approval_questions", &[]).await;
-}
-
-/// `greet`: asks the person behind the run for their name (`Ctx::ask`) and greets them.
-fn greeter() -> llm_do_core::Runtime {
-    let greet = llm_do_core::ToolSpecBuilder::new("greet")
-        .handler(|ctx, _| async move {
-            let form = json!({"type": "object", "required": ["name"],
-                "properties": {"name": {"type": "string", "title": "Your name"}}});
-            Ok(match ctx.ask("Who are you? (token sk-abcdefghijklmnopqrstuvwxyz)", form).await? {
-                llm_do_core::approval::Answer::Accept { content } => {
-                    json!(format!("Hello, {}!", content["name"].as_str().unwrap_or("?")))
-                }
-                _ => json!("Hello, stranger!"),
-            })
-        })
-        .build();
-    llm_do_core::Runtime::builder().register(greet).build()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,8 +13,8 @@ use rmcp::ServiceError;
 use rmcp::model::{CallToolResponse, CallToolResult, ElicitResult, ElicitationAction, ErrorCode};
 use serde_json::{Value, json};
 use served::{
-    User, approve, call, connect, connect_2026, python_user_approves_one_call, remove_tool,
-    runtime, runtime_and_model, text_of,
+    User, approve, call, connect, connect_2026, greeter, python_user_approves_one_call,
+    remove_tool, runtime, runtime_and_model, text_of,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -65,6 +65,39 @@ async fn a_served_worker_and_the_call_inside_it_are_asked_in_two_rounds() {
     assert!(asked[1].starts_with("`remove` needs approval"), "{asked:?}");
     assert!(asked[1].contains("The worker `cleaner` (depth 1) asks"), "{asked:?}");
     assert_eq!(removed.load(Ordering::SeqCst), 1);
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tools_question_in_a_served_run_is_asked_in_a_round() {
+    let user = User::answering([
+        ElicitResult::new(ElicitationAction::Accept).with_content(json!({"name": "Ada"})),
+        ElicitResult::new(ElicitationAction::Cancel),
+    ]);
+    let client =
+        connect_2026(McpService::new(greeter()).elicit_approvals(true), user.clone()).await;
+    let r = client.call_tool(call("greet", json!({}))).await.unwrap();
+    assert_eq!((r.is_error, text_of(&r).as_str()), (Some(false), "Hello, Ada!"));
+    let (message, form) = &user.asked()[0];
+    assert!(message.starts_with("`greet` asks: Who are you?"), "{message}");
+    assert_eq!(form["required"], json!(["name"]));
+    let r = client.call_tool(call("greet", json!({}))).await.unwrap();
+    assert_eq!(text_of(&r), "Hello, stranger!");
+    assert_eq!(user.asked().len(), 2);
+
+    // On the wire: the question's key; a retry without its answer, or with one that is not an
+    // elicitation result, dismisses it.
+    let (keys, _) = input_required(client.call_tool_once(call("greet", json!({}))).await.unwrap());
+    assert_eq!(keys, ["question-1"]);
+    for answers in [json!({}), json!({"question-1": "Ada"})] {
+        let (_, handle) =
+            input_required(client.call_tool_once(call("greet", json!({}))).await.unwrap());
+        let mut retry = call("greet", json!({}));
+        retry.input_responses = serde_json::from_value(answers).unwrap();
+        retry.request_state = Some(handle);
+        let r = complete(client.call_tool_once(retry).await.unwrap());
+        assert_eq!(text_of(&r), "Hello, stranger!");
+    }
     client.cancel().await.unwrap();
 }
 

@@ -3,9 +3,7 @@
 use super::ApprovalReason;
 use super::question::{Answer, Question};
 use crate::call::CallKind;
-use futures::channel::{mpsc, oneshot};
 use futures::future::BoxFuture;
-use futures::{SinkExt as _, StreamExt as _};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -184,107 +182,5 @@ pub struct DenyAll;
 impl Approver for DenyAll {
     fn decide<'a>(&'a self, _request: &'a ApprovalRequest) -> BoxFuture<'a, Decision> {
         Box::pin(async { Decision::deny("calls that need approval are denied (DenyAll)") })
-    }
-}
-
-/// Forwards approval requests over a channel, for UIs and servers: the other side receives
-/// [`PendingApproval`]s and answers each one.
-///
-/// If the receiving side is gone, or drops a request unanswered, the call is denied.
-///
-/// ```
-/// use llm_do_core::approval::{ChannelApprover, Decision};
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// let (approver, mut requests) = ChannelApprover::new(16);
-/// tokio::spawn(async move {
-///     while let Some(pending) = requests.next().await {
-///         let ok = pending.request().tool == "read_file";
-///         pending.answer(if ok { Decision::ApproveOnce } else { Decision::deny("read-only session") });
-///     }
-/// });
-/// let rt = llm_do_core::Runtime::builder().approver(approver).build();
-/// # let _ = rt;
-/// # }
-/// ```
-#[derive(Debug, Clone)]
-pub struct ChannelApprover {
-    tx: mpsc::Sender<PendingApproval>,
-}
-
-/// The receiving side of a [`ChannelApprover`].
-#[derive(Debug)]
-pub struct ApprovalReceiver {
-    rx: mpsc::Receiver<PendingApproval>,
-}
-
-/// One request received from a [`ChannelApprover`]; answer it with [`PendingApproval::answer`].
-#[derive(Debug)]
-pub struct PendingApproval {
-    request: ApprovalRequest,
-    reply: oneshot::Sender<Decision>,
-}
-
-impl ChannelApprover {
-    /// A channel approver with room for `capacity` unanswered requests.
-    ///
-    /// ```
-    /// let (_approver, _requests) = llm_do_core::approval::ChannelApprover::new(8);
-    /// ```
-    pub fn new(capacity: usize) -> (Self, ApprovalReceiver) {
-        let (tx, rx) = mpsc::channel(capacity);
-        (Self { tx }, ApprovalReceiver { rx })
-    }
-}
-
-impl Approver for ChannelApprover {
-    fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, Decision> {
-        Box::pin(async move {
-            let (reply, answer) = oneshot::channel();
-            let mut tx = self.tx.clone();
-            let pending = PendingApproval { request: request.clone(), reply };
-            if tx.send(pending).await.is_err() {
-                return Decision::deny("the approval channel is closed");
-            }
-            answer
-                .await
-                .unwrap_or_else(|_| Decision::deny("the approval request was dropped unanswered"))
-        })
-    }
-}
-
-impl ApprovalReceiver {
-    /// The next request, or `None` when every approver clone is gone.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// let (approver, mut requests) = llm_do_core::approval::ChannelApprover::new(1);
-    /// drop(approver);
-    /// assert!(requests.next().await.is_none());
-    /// # }
-    /// ```
-    pub async fn next(&mut self) -> Option<PendingApproval> {
-        self.rx.next().await
-    }
-}
-
-impl PendingApproval {
-    /// What is asked.
-    ///
-    /// ```
-    /// # fn f(p: &llm_do_core::approval::PendingApproval) { let _ = &p.request().tool; }
-    /// ```
-    pub fn request(&self) -> &ApprovalRequest {
-        &self.request
-    }
-
-    /// Answers; if the call was cancelled meanwhile, the answer is dropped.
-    ///
-    /// ```
-    /// # fn f(p: llm_do_core::approval::PendingApproval) { p.answer(llm_do_core::approval::Decision::ApproveOnce) }
-    /// ```
-    pub fn answer(self, decision: Decision) {
-        let _ = self.reply.send(decision);
     }
 }

@@ -166,30 +166,42 @@ impl Approver for AskTheClient {
     }
 }
 
-/// Asks `peer` a tool's question by an `elicitation/create` request: the tool's message,
-/// prefixed with who asks (secrets redacted), and its form. A form rmcp cannot carry, no answer
-/// within `timeout` or a failed request is a dismissal ([`Answer::Cancel`]).
-async fn pass_on(peer: &Peer<RoleServer>, question: &ToolQuestion, timeout: Duration) -> Answer {
-    let redactor = Redactor::new().with_env(std::env::vars());
-    let Some(schema) = question
+/// The form that asks a tool's question of the client's user: the tool's message, prefixed
+/// with who asks (secrets redacted), and its form unchanged; `None` when rmcp cannot carry
+/// the form.
+pub(crate) fn question_form(question: &ToolQuestion) -> Option<ElicitRequestParams> {
+    let schema = question
         .schema
         .as_object()
-        .and_then(|form| ElicitationSchema::from_json_schema(form.clone()).ok())
-    else {
-        return Answer::Cancel;
-    };
+        .and_then(|form| ElicitationSchema::from_json_schema(form.clone()).ok())?;
+    let redactor = Redactor::new().with_env(std::env::vars());
     let message = format!("`{}` asks: {}", question.asker, redactor.redact(&question.message));
-    let params = ElicitRequestParams::FormElicitationParams {
+    Some(ElicitRequestParams::FormElicitationParams {
         meta: None,
         message,
         requested_schema: schema,
+    })
+}
+
+/// What the client's answer to a tool's question says, as an [`Answer`].
+pub(crate) fn answer_of(result: ElicitResult) -> Answer {
+    match result.action {
+        ElicitationAction::Accept => Answer::accept(result.content.unwrap_or_default()),
+        ElicitationAction::Decline => Answer::Decline,
+        // Cancel, or an action of a later protocol.
+        _ => Answer::Cancel,
+    }
+}
+
+/// Asks `peer` a tool's question by an `elicitation/create` request ([`question_form`]). A
+/// form rmcp cannot carry, no answer within `timeout` or a failed request is a dismissal
+/// ([`Answer::Cancel`]).
+async fn pass_on(peer: &Peer<RoleServer>, question: &ToolQuestion, timeout: Duration) -> Answer {
+    let Some(params) = question_form(question) else {
+        return Answer::Cancel;
     };
     match peer.create_elicitation_with_timeout(params, Some(timeout)).await {
-        Ok(answer) => match answer.action {
-            ElicitationAction::Accept => Answer::accept(answer.content.unwrap_or_default()),
-            ElicitationAction::Decline => Answer::Decline,
-            _ => Answer::Cancel,
-        },
+        Ok(result) => answer_of(result),
         Err(_) => Answer::Cancel,
     }
 }

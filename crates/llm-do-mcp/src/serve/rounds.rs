@@ -10,6 +10,11 @@
 //! the waiting questions and the run goes on, until it finishes (the call's result) or waits
 //! for more answers (another round).
 //!
+//! Questions a tool of the run asks the person behind it ([`llm_do_core::Ctx::ask`]) travel the
+//! same way, keyed `question-N`: the tool's form with its message prefixed by who asks. A
+//! question left unanswered, or answered with something that is not an elicitation result, is
+//! a dismissal.
+//!
 //! Bounds: a parked call waits at most the service's answer timeout, then its run is cancelled
 //! and its handle forgotten. At most [`MAX_PARKED`] calls wait at once; a call past that is
 //! refused. A handle serves one retry. A retry with an unknown or expired handle, or with a name
@@ -18,8 +23,10 @@
 //! is not an elicitation result, is denied.
 
 use super::call::{cancelled, refused};
-use super::elicit::{Question, decision_of};
-use llm_do_core::approval::{ApprovalRequest, Approver, Decision};
+use super::elicit::{Question, answer_of, decision_of, question_form};
+use llm_do_core::approval::{
+    Answer, ApprovalRequest, Approver, Decision, Question as ToolQuestion,
+};
 use rmcp::ErrorData;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ElicitRequest, ElicitRequestParams,
@@ -39,7 +46,46 @@ pub const MAX_PARKED: usize = 64;
 /// One question a run waits on: its form and where its answer goes.
 struct Asked {
     form: ElicitRequestParams,
-    answer: oneshot::Sender<Decision>,
+    answer: Reply,
+}
+
+/// Where the answer to a question goes: an approval's decision, or a tool's question's answer.
+enum Reply {
+    Approval(oneshot::Sender<Decision>),
+    Question(oneshot::Sender<Answer>),
+}
+
+impl Reply {
+    /// The key of the `n`th question (from 1) of a round.
+    fn key(&self, n: usize) -> String {
+        match self {
+            Reply::Approval(_) => format!("approval-{n}"),
+            Reply::Question(_) => format!("question-{n}"),
+        }
+    }
+
+    /// Sends what `given` (the client's answer, if any) says. The run may have been cancelled
+    /// meanwhile; then nobody waits for it.
+    fn send(self, given: Option<&serde_json::Value>) {
+        let result = given.map(ElicitResult::deserialize);
+        match self {
+            Reply::Approval(answer) => {
+                let _ = answer.send(match result {
+                    Some(Ok(result)) => decision_of(&result),
+                    Some(Err(_)) => {
+                        Decision::deny("the MCP client's answer was not an elicitation result")
+                    }
+                    None => Decision::deny("not answered by the MCP client"),
+                });
+            }
+            Reply::Question(answer) => {
+                let _ = answer.send(match result {
+                    Some(Ok(result)) => answer_of(result),
+                    Some(Err(_)) | None => Answer::Cancel,
+                });
+            }
+        }
+    }
 }
 
 /// The approver of a run driven in rounds: hands each question to the call's handler and waits
@@ -57,10 +103,23 @@ impl Asker {
             Err(denied) => return denied,
         };
         let (answer, answered) = oneshot::channel();
-        if self.questions.send(Asked { form, answer }).is_err() {
+        if self.questions.send(Asked { form, answer: Reply::Approval(answer) }).is_err() {
             return Decision::deny("the MCP client can no longer be asked");
         }
         answered.await.unwrap_or_else(|_| Decision::deny("not answered by the MCP client"))
+    }
+
+    /// Asks a tool's question in the call's next answer; what its retry brings (a dismissal
+    /// when the form cannot be carried or the call is gone).
+    async fn pass_on(&self, question: &ToolQuestion) -> Answer {
+        let Some(form) = question_form(question) else {
+            return Answer::Cancel;
+        };
+        let (answer, answered) = oneshot::channel();
+        if self.questions.send(Asked { form, answer: Reply::Question(answer) }).is_err() {
+            return Answer::Cancel;
+        }
+        answered.await.unwrap_or(Answer::Cancel)
     }
 }
 
@@ -70,6 +129,10 @@ impl Approver for Asker {
         request: &'a ApprovalRequest,
     ) -> futures::future::BoxFuture<'a, Decision> {
         Box::pin(self.ask(Question::nested(request)))
+    }
+
+    fn answer<'a>(&'a self, question: &'a ToolQuestion) -> futures::future::BoxFuture<'a, Answer> {
+        Box::pin(self.pass_on(question))
     }
 }
 
@@ -98,7 +161,7 @@ struct Parked {
     tool: String,
     args: JsonObject,
     running: Running,
-    questions: Vec<(String, oneshot::Sender<Decision>)>,
+    questions: Vec<(String, Reply)>,
     expires: Instant,
 }
 
@@ -152,7 +215,7 @@ impl Rounds {
         let mut forms = InputRequests::new();
         let mut questions = Vec::with_capacity(asked.len());
         for (n, Asked { form, answer }) in asked.into_iter().enumerate() {
-            let key = format!("approval-{}", n + 1);
+            let key = answer.key(n + 1);
             forms.insert(key.clone(), InputRequest::Elicitation(ElicitRequest::new(form)));
             questions.push((key, answer));
         }
@@ -227,17 +290,7 @@ impl Rounds {
         };
         let answers = retry.input_responses.unwrap_or_default();
         for (key, answer) in parked.questions {
-            let decision = match answers.get(&key) {
-                Some(given) => match ElicitResult::deserialize(given) {
-                    Ok(result) => decision_of(&result),
-                    Err(_) => {
-                        Decision::deny("the MCP client's answer was not an elicitation result")
-                    }
-                },
-                None => Decision::deny("not answered by the MCP client"),
-            };
-            // The run may have been cancelled meanwhile; then nobody waits for the answer.
-            let _ = answer.send(decision);
+            answer.send(answers.get(&key));
         }
         self.drive(parked.tool, parked.args, parked.running, ct, timeout).await
     }

@@ -25,6 +25,23 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// `greet`: asks the person behind the run for their name (`Ctx::ask`) and greets them.
+pub fn greeter() -> llm_do_core::Runtime {
+    let greet = llm_do_core::ToolSpecBuilder::new("greet")
+        .handler(|ctx, _| async move {
+            let form = json!({"type": "object", "required": ["name"],
+                "properties": {"name": {"type": "string", "title": "Your name"}}});
+            Ok(match ctx.ask("Who are you? (token sk-abcdefghijklmnopqrstuvwxyz)", form).await? {
+                llm_do_core::approval::Answer::Accept { content } => {
+                    json!(format!("Hello, {}!", content["name"].as_str().unwrap_or("?")))
+                }
+                _ => json!("Hello, stranger!"),
+            })
+        })
+        .build();
+    llm_do_core::Runtime::builder().register(greet).build()
+}
+
 /// `remove(path)`: needs approval (`Ask`), answers "removed" and counts its runs in `removed`.
 pub fn remove_tool(removed: &Arc<AtomicUsize>) -> Arc<CallableSpec> {
     let counter = removed.clone();
