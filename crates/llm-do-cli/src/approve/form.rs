@@ -9,6 +9,19 @@ use serde_json::{Map, Value, json};
 /// How many times a field is asked before the question is dismissed.
 const TRIES: usize = 5;
 
+/// The most choices a prompt lists (the others can still be typed by value), and the most
+/// characters of a field's label: a server's form must not flood the terminal.
+const SHOWN_CHOICES: usize = 40;
+const LABEL_CHARS: usize = 300;
+
+/// `text`, cut to `max` characters with an ellipsis.
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
 /// What a field takes.
 #[derive(Debug, Clone, PartialEq)]
 enum Kind {
@@ -90,11 +103,15 @@ impl Field {
             Kind::Integer => "a whole number".to_owned(),
             Kind::Boolean => "y or n".to_owned(),
             Kind::OneOf(options) | Kind::AnyOf(options) => {
-                let listed: Vec<String> = options
+                let mut listed: Vec<String> = options
                     .iter()
+                    .take(SHOWN_CHOICES)
                     .enumerate()
-                    .map(|(i, (_, l))| format!("{}) {l}", i + 1))
+                    .map(|(i, (_, l))| format!("{}) {}", i + 1, cut(l, 60)))
                     .collect();
+                if options.len() > SHOWN_CHOICES {
+                    listed.push(format!("… {} more", options.len() - SHOWN_CHOICES));
+                }
                 let how = if matches!(self.kind, Kind::AnyOf(_)) {
                     "numbers or values, separated by commas"
                 } else {
@@ -109,7 +126,8 @@ impl Field {
             Some(v) => format!(" [{v}]"),
             None => String::new(),
         };
-        crate::terminal::safe(&format!("  {} ({hint}{optional}){default}: ", self.label))
+        let label = cut(&self.label, LABEL_CHARS);
+        crate::terminal::safe(&format!("  {label} ({hint}{optional}){default}: "))
     }
 
     /// The value a typed line stands for.
@@ -335,6 +353,19 @@ mod tests {
         assert!(prompts[4].contains("a value is needed"), "{}", prompts[4]);
         let (read, _) = script(&["a", "x", "x", "x", "x", "x", "2"]);
         assert_eq!(fill(&q, read).await, Answer::Cancel);
+    }
+
+    #[test]
+    fn a_flood_of_choices_or_a_long_label_is_cut() {
+        let many: Vec<String> = (0..1000).map(|i| format!("option-{i}")).collect();
+        let q = question(json!({"type": "object", "properties": {
+            "pick": {"type": "string", "enum": many, "description": "x".repeat(10_000)}}}));
+        let field = &fields(&q)[0];
+        let prompt = field.prompt();
+        assert!(prompt.len() < 3000, "{}", prompt.len());
+        assert!(prompt.contains("40) option-39  … 960 more"), "{prompt}");
+        // A choice past those shown can still be typed by value.
+        assert_eq!(field.parse("option-999"), Ok(json!("option-999")));
     }
 
     #[tokio::test]
