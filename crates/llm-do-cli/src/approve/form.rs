@@ -13,6 +13,8 @@ const TRIES: usize = 5;
 /// characters of a field's label: a server's form must not flood the terminal.
 const SHOWN_CHOICES: usize = 40;
 const LABEL_CHARS: usize = 300;
+/// The most characters of a question's message shown.
+const MESSAGE_CHARS: usize = 4000;
 
 /// `text`, cut to `max` characters with an ellipsis.
 fn cut(text: &str, max: usize) -> String {
@@ -198,7 +200,7 @@ fn heading(question: &Question) -> String {
         question.asker,
         question.depth,
         question.call_path.join(" > "),
-        question.message.replace('\n', "\n  "),
+        cut(&question.message, MESSAGE_CHARS).replace('\n', "\n  "),
     ))
 }
 
@@ -364,6 +366,8 @@ mod tests {
         let prompt = field.prompt();
         assert!(prompt.len() < 3000, "{}", prompt.len());
         assert!(prompt.contains("40) option-39  … 960 more"), "{prompt}");
+        let long = Question::new("t", "m".repeat(100_000), json!({"type": "object"}));
+        assert!(heading(&long).len() < 4100, "{}", heading(&long).len());
         // A choice past those shown can still be typed by value.
         assert_eq!(field.parse("option-999"), Ok(json!("option-999")));
     }
