@@ -196,7 +196,7 @@ impl Approver for HeadlessApprover {
 }
 
 /// Asks at the terminal (prompt on stderr, answer on stdin, or through an [`AnswerReader`]), one
-/// request at a time, with the live display suspended (or [paused](Display::pause)) meanwhile.
+/// request at a time, with the live display [paused](Display::pause) meanwhile.
 #[derive(Clone)]
 pub struct TerminalApprover {
     display: Display,
@@ -274,39 +274,15 @@ fn question(request: &ApprovalRequest) -> String {
     )
 }
 
-/// Reads one answer; `None` at end of input.
-fn ask(display: &Display, request: &ApprovalRequest) -> Option<String> {
-    display.suspend(|| {
-        crate::output::err!("{}", question(request));
-        let mut line = String::new();
-        match std::io::stdin().lock().read_line(&mut line) {
-            Ok(0) | Err(_) => None,
-            Ok(_) => Some(line.trim().to_lowercase()),
-        }
-    })
-}
-
 impl Approver for TerminalApprover {
     fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, Decision> {
         Box::pin(async move {
             let _turn = self.turn.lock().await;
+            // The tree is hidden while the person answers (and drawn again however the wait
+            // ends, the turn dropped included).
+            let _paused = self.display.pause();
             loop {
-                let answer = match &self.reader {
-                    Some(reader) => {
-                        // The reader waits on another thread: the tree is hidden meanwhile
-                        // (and drawn again however the wait ends, the turn dropped included).
-                        let _paused = self.display.pause();
-                        reader(question(request)).await.map(|a| a.trim().to_lowercase())
-                    }
-                    None => {
-                        let display = self.display.clone();
-                        let req = request.clone();
-                        tokio::task::spawn_blocking(move || ask(&display, &req))
-                            .await
-                            .ok()
-                            .flatten()
-                    }
-                };
+                let answer = self.read(question(request)).await.map(|a| a.trim().to_lowercase());
                 match answer.as_deref() {
                     Some("y" | "yes") => return Decision::ApproveOnce,
                     Some("s" | "session" | "a" | "always") => return Decision::ApproveForSession,
