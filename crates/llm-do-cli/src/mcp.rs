@@ -177,8 +177,12 @@ fn to_server(settings: &McpServerSettings) -> McpServer {
         Some(timeout) => server.start_timeout(timeout),
         None => server,
     };
-    match settings.call_timeout {
+    let server = match settings.call_timeout {
         Some(timeout) => server.call_timeout(timeout),
+        None => server,
+    };
+    match &settings.protocol {
+        Some(version) => server.protocol(version.clone()),
         None => server,
     }
 }

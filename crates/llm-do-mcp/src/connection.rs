@@ -6,10 +6,10 @@ use crate::error::McpError;
 use crate::listener::Listener;
 use crate::server::{McpServer, Transport};
 use crate::stderr_tail::StderrTail;
-use rmcp::model::Tool;
+use rmcp::model::{ProtocolVersion, Tool};
 use rmcp::service::RunningService;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::{Peer, RoleClient, ServiceExt as _};
+use rmcp::{ClientLifecycleMode, ClientServiceExt as _, Peer, RoleClient};
 
 /// A started, initialized server. Dropping it ends the server's process group (see
 /// [`llm_do_process`]); a stdio server's transport is [`crate::child`]'s.
@@ -21,12 +21,15 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    /// Starts the server and completes `initialize`, within the start timeout.
+    /// Starts the server and completes the protocol's start (`server/discover` or
+    /// `initialize`), within the start timeout.
     pub(crate) async fn open(
         name: &str,
         server: &McpServer,
-        listener: Listener,
+        mut listener: Listener,
     ) -> Result<Connection, McpError> {
+        let (lifecycle, handshake) = lifecycle(name, server)?;
+        listener.handshake = handshake;
         let tail = StderrTail::default();
         let start = |message: String, tail: &StderrTail| McpError::Start {
             server: name.to_owned(),
@@ -48,8 +51,10 @@ impl Connection {
                 if let Some(stderr) = spawned.stderr {
                     tail.follow(stderr);
                 }
-                let serving =
-                    tokio::time::timeout(server.start_timeout, listener.serve(spawned.transport));
+                let serving = tokio::time::timeout(
+                    server.start_timeout,
+                    listener.serve_with_lifecycle(spawned.transport, lifecycle),
+                );
                 // Noise on stdout before `initialize` is answered ends the start at once.
                 let result = tokio::select! {
                     biased;
@@ -97,9 +102,25 @@ impl Connection {
                 let _ = rustls::crypto::ring::default_provider().install_default();
                 let mut config = StreamableHttpClientTransportConfig::with_uri(url.as_str());
                 config.custom_headers = custom;
-                let transport = rmcp::transport::StreamableHttpClientTransport::from_config(config);
-                let served =
-                    tokio::time::timeout(server.start_timeout, listener.serve(transport)).await;
+                let transport =
+                    || rmcp::transport::StreamableHttpClientTransport::from_config(config.clone());
+                let deadline = tokio::time::Instant::now() + server.start_timeout;
+                let mut served = tokio::time::timeout_at(
+                    deadline,
+                    listener.clone().serve_with_lifecycle(transport(), lifecycle.clone()),
+                )
+                .await;
+                // A server before 2026-07-28 may answer `server/discover` with an HTTP error
+                // rather than a JSON-RPC one (no session yet): start it again with `initialize`.
+                if matches!(lifecycle, ClientLifecycleMode::Auto { .. })
+                    && matches!(served, Ok(Err(_)))
+                {
+                    served = tokio::time::timeout_at(
+                        deadline,
+                        listener.serve_with_lifecycle(transport(), ClientLifecycleMode::Initialize),
+                    )
+                    .await;
+                }
                 (finish(name, server, served, &tail).await?, None)
             }
         };
@@ -150,6 +171,41 @@ impl Drop for Connection {
             llm_do_process::kill_group(pid);
         }
     }
+}
+
+/// How a connection to `server` starts, and the revision `initialize` asks for when it does:
+/// by default `server/discover` for the newest revisions, falling back to `initialize` when the
+/// server does not know it; a pinned revision by `server/discover` or `initialize`, as it has.
+fn lifecycle(
+    name: &str,
+    server: &McpServer,
+) -> Result<(ClientLifecycleMode, ProtocolVersion), McpError> {
+    let known = ProtocolVersion::KNOWN_VERSIONS;
+    let Some(pinned) = &server.protocol else {
+        let newest_first = known.iter().rev().filter(|v| !v.has_initialize()).cloned().collect();
+        let legacy = ProtocolVersion::LATEST_WITH_INITIALIZE;
+        let auto = ClientLifecycleMode::Auto {
+            preferred_versions: newest_first,
+            legacy_version: Some(legacy.clone()),
+        };
+        return Ok((auto, legacy));
+    };
+    let Some(version) = known.iter().find(|v| v.as_str() == pinned) else {
+        return Err(McpError::Config {
+            server: name.to_owned(),
+            message: format!(
+                "unknown MCP protocol revision `{}` (known: {})",
+                crate::error::escaped(pinned),
+                crate::protocol_versions().collect::<Vec<_>>().join(", ")
+            ),
+        });
+    };
+    Ok(if version.has_initialize() {
+        (ClientLifecycleMode::Initialize, version.clone())
+    } else {
+        let discover = ClientLifecycleMode::Discover { preferred_versions: vec![version.clone()] };
+        (discover, ProtocolVersion::LATEST_WITH_INITIALIZE)
+    })
 }
 
 async fn finish<E: std::fmt::Display>(

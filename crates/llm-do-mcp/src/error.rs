@@ -104,6 +104,19 @@ pub enum McpError {
         /// The server's error message.
         message: String,
     },
+    /// A question the server asked during the call (in a round of the call, protocol
+    /// 2026-07-28) could not be answered: a form llm-do cannot ask, an answer that does not fit
+    /// it, a cancelled run; or the server asked for what llm-do does not offer (sampling,
+    /// roots), or for too much (too many questions, too many rounds).
+    #[error("MCP server `{server}`, call of `{tool}`: {source}")]
+    Question {
+        /// The server.
+        server: String,
+        /// The tool.
+        tool: String,
+        /// Why, with the kind of the failure ([`llm_do_core::Error::kind`]).
+        source: Box<llm_do_core::Error>,
+    },
     /// The tool is not (or no longer) offered by the server.
     #[error("MCP server `{server}` offers no tool `{tool}`")]
     UnknownTool {

@@ -24,7 +24,8 @@
 //! - A server's questions during a call (elicitation, forms) go to the person behind the run:
 //!   the run's approver answers them ([`llm_do_core::Ctx::ask`],
 //!   [`Approver::answer`](llm_do_core::approval::Approver::answer)); by default they are
-//!   declined.
+//!   declined. On protocol 2026-07-28 (spoken when the server does; [`McpServer::protocol`]
+//!   pins a revision) a question comes back in a round of the very call that asks.
 //! - [`names`]: the prefix scheme, `server__tool`.
 //!
 //! **Server side** — [`serve`]: a runtime's workers and tools as MCP tools, over stdio or
@@ -49,5 +50,7 @@ mod toolset;
 pub use builder::McpBuilderExt;
 pub use error::McpError;
 pub use result::MAX_RESULT_CHARS;
-pub use server::{DEFAULT_CALL_TIMEOUT, DEFAULT_START_TIMEOUT, McpServer, Transport};
+pub use server::{
+    DEFAULT_CALL_TIMEOUT, DEFAULT_START_TIMEOUT, McpServer, Transport, protocol_versions,
+};
 pub use toolset::{McpTool, McpToolset, SkippedTool};

@@ -2,17 +2,19 @@
 //! elicitation — a server's question for the person behind the run, passed to the approver of
 //! the call it arrives during ([`llm_do_core::Ctx::ask`]).
 //!
-//! MCP links a server's request to the call it serves only on some transports, so a question
-//! is put to the call that has been in flight longest on this server; with no call in flight
-//! (a question outside any call, or a direct [`McpToolset::call`](crate::McpToolset::call)),
-//! it is declined. Questions by URL (`mode: "url"`) are declined: llm-do does not send a
+//! From protocol 2026-07-28 on, a question comes back as a round of the call it belongs to and
+//! is put to that call ([`put`], from the toolset's call). Before, it is a request of its own,
+//! and MCP links it to the call it serves only on some transports, so it is put to the call
+//! that has been in flight longest on this server. With no call to put it to (a question
+//! outside any call, or during a direct [`McpToolset::call`](crate::McpToolset::call)), it is
+//! declined. Questions by URL (`mode: "url"`) are declined: llm-do does not send a
 //! person to a server's web page.
 
 use llm_do_core::Ctx;
 use llm_do_core::approval::Answer;
 use rmcp::model::{
     ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult, ElicitationAction,
-    Implementation,
+    Implementation, ProtocolVersion,
 };
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ClientHandler, ErrorData, RoleClient};
@@ -27,6 +29,8 @@ pub(crate) struct Listener {
     pub(crate) askers: Arc<Askers>,
     /// The server's name, for logs.
     pub(crate) server: Arc<str>,
+    /// The revision asked for by `initialize` (when the connection starts with it).
+    pub(crate) handshake: ProtocolVersion,
 }
 
 /// The calls in flight on one server, each with the context its questions are asked through.
@@ -74,40 +78,53 @@ fn answer(action: ElicitationAction, content: Option<Value>) -> ElicitResult {
     }
 }
 
+/// Puts a server's question to the person behind the run of `asker`, the call it belongs to: a
+/// form is asked through [`Ctx::ask`]; a question by URL, or one with no call to ask through,
+/// is declined. The error: a form llm-do cannot ask, an answer that does not fit it, a
+/// cancelled run.
+pub(crate) async fn put(
+    server: &str,
+    asker: Option<Ctx>,
+    request: ElicitRequestParams,
+) -> llm_do_core::Result<ElicitResult> {
+    let ElicitRequestParams::FormElicitationParams { message, requested_schema, .. } = request
+    else {
+        tracing::info!(target: "llm_do_mcp", server, "declined a question by URL");
+        return Ok(answer(ElicitationAction::Decline, None));
+    };
+    let Some(ctx) = asker else {
+        tracing::info!(target: "llm_do_mcp", server, "declined a question asked outside any call");
+        return Ok(answer(ElicitationAction::Decline, None));
+    };
+    let form = serde_json::to_value(&requested_schema).map_err(|e| {
+        let message = format!("the form could not be read: {e}");
+        llm_do_core::Error::InvalidArguments { name: server.to_owned(), message }
+    })?;
+    Ok(match ctx.ask(message, form).await? {
+        Answer::Accept { content } => {
+            answer(ElicitationAction::Accept, Some(Value::Object(content)))
+        }
+        Answer::Decline => answer(ElicitationAction::Decline, None),
+        Answer::Cancel => answer(ElicitationAction::Cancel, None),
+    })
+}
+
 impl ClientHandler for Listener {
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
         self.stale.store(true, Ordering::SeqCst);
     }
 
+    /// A question sent as a request while a call runs (before protocol 2026-07-28): put to
+    /// the call in flight longest on this server.
     async fn create_elicitation(
         &self,
         request: ElicitRequestParams,
         _context: RequestContext<RoleClient>,
     ) -> Result<ElicitResult, ErrorData> {
-        let ElicitRequestParams::FormElicitationParams { message, requested_schema, .. } = request
-        else {
-            tracing::info!(target: "llm_do_mcp", server = %self.server, "declined a question by URL");
-            return Ok(answer(ElicitationAction::Decline, None));
-        };
-        let Some(ctx) = self.askers.current() else {
-            tracing::info!(target: "llm_do_mcp", server = %self.server, "declined a question asked outside any call");
-            return Ok(answer(ElicitationAction::Decline, None));
-        };
-        let form = serde_json::to_value(&requested_schema).map_err(|e| {
-            ErrorData::internal_error(format!("the form could not be read: {e}"), None)
-        })?;
-        match ctx.ask(message, form).await {
-            Ok(Answer::Accept { content }) => {
-                Ok(answer(ElicitationAction::Accept, Some(Value::Object(content))))
-            }
-            Ok(Answer::Decline) => Ok(answer(ElicitationAction::Decline, None)),
-            Ok(Answer::Cancel) => Ok(answer(ElicitationAction::Cancel, None)),
+        put(&self.server, self.askers.current(), request).await.map_err(|e| {
             // A form llm-do cannot ask, an answer that does not fit it, a cancelled run.
-            Err(e) => Err(ErrorData::invalid_params(
-                format!("the question could not be answered: {e}"),
-                None,
-            )),
-        }
+            ErrorData::invalid_params(format!("the question could not be answered: {e}"), None)
+        })
     }
 
     fn get_info(&self) -> ClientConfig {
@@ -116,6 +133,7 @@ impl ClientHandler for Listener {
             .enable_elicitation()
             .enable_elicitation_schema_validation()
             .build();
-        ClientConfig::new(capabilities, Implementation::new("llm-do", env!("CARGO_PKG_VERSION")))
+        let me = Implementation::new("llm-do", env!("CARGO_PKG_VERSION"));
+        ClientConfig::new(capabilities, me).with_protocol_version(self.handshake.clone())
     }
 }

@@ -11,6 +11,16 @@ pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(20);
 /// Default per-call timeout.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The MCP protocol revisions llm-do speaks, oldest first (those of [`rmcp`]);
+/// [`McpServer::protocol`] takes one.
+///
+/// ```
+/// assert!(llm_do_mcp::protocol_versions().any(|v| v == "2026-07-28"));
+/// ```
+pub fn protocol_versions() -> impl Iterator<Item = &'static str> {
+    rmcp::model::ProtocolVersion::KNOWN_VERSIONS.iter().map(|v| v.as_str())
+}
+
 /// Where an MCP server is and how to talk to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -54,6 +64,8 @@ pub struct McpServer {
     pub(crate) start_timeout: Duration,
     pub(crate) call_timeout: Duration,
     pub(crate) approval: Verdict,
+    /// `None`: the newest both sides speak.
+    pub(crate) protocol: Option<String>,
 }
 
 impl McpServer {
@@ -100,6 +112,7 @@ impl McpServer {
             start_timeout: DEFAULT_START_TIMEOUT,
             call_timeout: DEFAULT_CALL_TIMEOUT,
             approval: Verdict::Ask,
+            protocol: None,
         }
     }
 
@@ -196,6 +209,33 @@ impl McpServer {
     pub fn approval(mut self, verdict: Verdict) -> Self {
         self.approval = verdict;
         self
+    }
+
+    /// Pins the MCP protocol revision spoken with this server, e.g. `"2025-11-25"` (see
+    /// [`protocol_versions`]); a revision the server does not speak fails the start.
+    ///
+    /// By default llm-do speaks the newest revision both sides know: it asks the server with
+    /// `server/discover` (revision 2026-07-28, where a server's questions come back as rounds
+    /// of the call they belong to), and starts with `initialize` when the server answers that
+    /// it does not know `server/discover`. Pin a revision before 2026-07-28 for a server that
+    /// does not answer unknown requests at all (the probe would wait 10 s before falling back).
+    ///
+    /// ```
+    /// let s = llm_do_mcp::McpServer::stdio("srv", Vec::<String>::new()).protocol("2025-11-25");
+    /// assert_eq!(s.protocol_version(), Some("2025-11-25"));
+    /// ```
+    pub fn protocol(mut self, version: impl Into<String>) -> Self {
+        self.protocol = Some(version.into());
+        self
+    }
+
+    /// The pinned protocol revision, `None` for the newest both sides speak.
+    ///
+    /// ```
+    /// assert_eq!(llm_do_mcp::McpServer::http("http://127.0.0.1:1/mcp").protocol_version(), None);
+    /// ```
+    pub fn protocol_version(&self) -> Option<&str> {
+        self.protocol.as_deref()
     }
 
     /// How the server is reached.

@@ -15,6 +15,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod rounds;
 mod shared;
 
 /// How long a dead server's stderr is waited for, so that its last words reach the error.
@@ -217,13 +218,16 @@ impl McpToolset {
             let shared = shared.clone();
             let remote = remote.clone();
             async move {
-                // A question the server asks meanwhile goes to the person behind this call.
-                let _asking = shared.askers.enter(ctx);
-                match shared.call(&remote, args).await {
+                // A question the server asks meanwhile goes to the person behind this call: in
+                // a round of the call, or (before protocol 2026-07-28) as a request of its own.
+                let _asking = shared.askers.enter(ctx.clone());
+                match shared.call(&remote, args, Some(&ctx)).await {
                     Ok(Ok(value)) => Ok(value),
                     Ok(Err(message)) => {
                         Err(Error::msg(format!("the tool reported an error: {message}")))
                     }
+                    // Its kind kept: a cancelled run, an answer that does not fit the form.
+                    Err(McpError::Question { source, .. }) => Err(*source),
                     Err(e) => Err(Error::other(e)),
                 }
             }
@@ -240,7 +244,7 @@ impl McpToolset {
     /// # Ok(()) }
     /// ```
     pub async fn call(&self, tool: &str, args: Value) -> Result<Result<Value, String>, McpError> {
-        self.shared.call(tool, args).await
+        self.shared.call(tool, args, None).await
     }
 
     /// Lists the tools again and returns them.

@@ -517,3 +517,30 @@ async fn misbehaving_servers_are_clear_errors_not_hangs() {
     assert!(s.tools().iter().any(|t| t.remote_name == "echo"));
     s.close().await;
 }
+
+/// Every protocol revision llm-do knows can be pinned, and a call works on each: by
+/// `initialize` before 2026-07-28, by `server/discover` from then on. An unknown revision is a
+/// configuration error, before anything is started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_known_protocol_revision_can_be_pinned_and_an_unknown_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("calls.jsonl");
+    let versions: Vec<&str> = llm_do_mcp::protocol_versions().collect();
+    assert!(versions.contains(&"2025-11-25") && versions.contains(&"2026-07-28"), "{versions:?}");
+    for version in versions {
+        let orders = McpToolset::connect("orders", demo(&record).protocol(version)).await.unwrap();
+        let echoed = orders.call("echo", json!({"text": version})).await.unwrap().unwrap();
+        assert_eq!(echoed, json!(version));
+        orders.close().await;
+    }
+    let pidfile = dir.path().join("pids");
+    let unknown = demo(&record)
+        .env("LLM_DO_MCP_DEMO_PIDFILE", pidfile.display().to_string())
+        .protocol("2099-01-01\x1b[2J");
+    let Err(e) = McpToolset::connect("orders", unknown).await else { panic!("connected") };
+    assert!(matches!(&e, McpError::Config { server, .. } if server == "orders"), "{e:?}");
+    let text = e.to_string();
+    assert!(text.contains("unknown MCP protocol revision `2099-01-01\\u{1b}[2J`"), "{text}");
+    assert!(text.contains("2026-07-28"), "{text}");
+    assert!(!pidfile.exists(), "the server was started");
+}

@@ -2,6 +2,8 @@
 //! an in-memory stdio-like pipe and over streamable HTTP on loopback) and by the official
 //! Python `mcp` package.
 
+#[path = "support/person.rs"]
+mod person;
 #[path = "support/served.rs"]
 mod served;
 
@@ -15,7 +17,7 @@ use llm_do_testing::scripted::{Reply, ScriptedModel};
 use rmcp::ServiceExt as _;
 use rmcp::service::ServiceError;
 use serde_json::{Value, json};
-use served::{HttpServer, call, connect, python_client, remove_tool, text_of};
+use served::{HttpServer, call, connect, greeter, python_client, remove_tool, text_of};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -387,4 +389,35 @@ async fn a_served_runtime_is_an_http_toolset_of_another() {
     assert_eq!(serde_json::from_str::<Value>(&result.content).unwrap(), json!({"label": "bug"}));
     desk.close().await;
     server.stop().await;
+}
+
+/// A question crosses two llm-do hops: a tool of a served run asks (`Ctx::ask`), the service
+/// passes it on to its client — an llm-do `McpToolset` — which puts it to the person behind
+/// the run that made the call. In rounds on both hops by default (2026-07-28); by
+/// `elicitation/create` on a pinned 2025-11-25.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_served_tools_question_reaches_the_person_behind_the_calling_run() {
+    use llm_do_core::approval::Answer;
+    use llm_do_mcp::{McpBuilderExt as _, McpServer, McpToolset};
+    for protocol in [None, Some("2025-11-25")] {
+        let server = HttpServer::start(McpService::new(greeter()).elicit_approvals(true)).await;
+        let reach = McpServer::http(format!("http://{}/mcp", server.addr));
+        let reach = match protocol {
+            Some(version) => reach.protocol(version),
+            None => reach,
+        };
+        let desk = McpToolset::connect("desk", reach).await.unwrap();
+        let person = person::Person::answering(Answer::accept(json!({"name": "Ada"})));
+        let rt = Runtime::builder().approver(person.clone()).mcp(&desk).build();
+        let hello: String = rt.ctx().call("desk__greet", json!({})).await.unwrap();
+        assert_eq!(hello, "Hello, Ada!", "{protocol:?}");
+        let asked = person.asked();
+        assert_eq!(asked.len(), 1, "{protocol:?}");
+        assert_eq!(asked[0].asker, "desk__greet");
+        assert!(asked[0].message.starts_with("`greet` asks: Who are you?"), "{}", asked[0].message);
+        assert!(!asked[0].message.contains("sk-abcdefghijklmnopqrstuvwxyz"), "redacted on the way");
+        assert_eq!(asked[0].schema["required"], json!(["name"]));
+        desk.close().await;
+        server.stop().await;
+    }
 }

@@ -31,6 +31,7 @@
 //! start_timeout = 60                   # seconds to answer `initialize` (default 20)
 //! # `${VAR}` / `${VAR:-default}` in `args`, `env`, `url`, `headers`: see `env_refs`
 //! call_timeout = 120                   # seconds one tool call may take (default 60)
+//! protocol = "2025-11-25"              # pin an MCP revision (default: the newest both speak)
 //!
 //! [mcp.search]                         # an MCP server over streamable HTTP
 //! url = "http://127.0.0.1:8000/mcp"
@@ -354,6 +355,9 @@ pub struct McpServerSettings {
     pub start_timeout: Option<Duration>,
     /// `call_timeout`: how long one tool call may take.
     pub call_timeout: Option<Duration>,
+    /// `protocol`: the MCP protocol revision pinned (`YYYY-MM-DD`; whether llm-do knows it is
+    /// checked when the server starts); none for the newest both sides speak.
+    pub protocol: Option<String>,
 }
 
 impl McpServerSettings {
@@ -433,6 +437,17 @@ struct RawMcp {
     start_timeout: Option<Spanned<f64>>,
     #[serde(default)]
     call_timeout: Option<Spanned<f64>>,
+    #[serde(default)]
+    protocol: Option<Spanned<String>>,
+}
+
+/// `true` for the shape of an MCP protocol revision, a date `YYYY-MM-DD`.
+fn is_revision(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 10
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
 }
 
 /// `true` for a valid MCP server name: a tool-name part without `__` (which separates the server
@@ -507,7 +522,7 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
             let pos = e.span().map_or(Pos::START, |s| at(s.start));
             let message = e.message().trim().replace('\n', " ");
             let d = Diagnostic::at(file, pos, format!("invalid {CONFIG_FILE}: {message}")).expected(
-                "the keys `entry`, `model`, `max_depth`, and the tables `[budget]` (`requests`, `tokens`, `tool_calls`), `[providers.openai]` (`connect_timeout`, `first_byte_timeout`, `request_timeout`, `max_answer_bytes`, `images`, `pdf`), `[approval]` (`mode`, `rules`) and `[mcp.NAME]` (`command`, `args`, `env`, `pass_env`, `cwd` or `url`, `headers`; `start_timeout`, `call_timeout`)",
+                "the keys `entry`, `model`, `max_depth`, and the tables `[budget]` (`requests`, `tokens`, `tool_calls`), `[providers.openai]` (`connect_timeout`, `first_byte_timeout`, `request_timeout`, `max_answer_bytes`, `images`, `pdf`), `[approval]` (`mode`, `rules`) and `[mcp.NAME]` (`command`, `args`, `env`, `pass_env`, `cwd` or `url`, `headers`; `start_timeout`, `call_timeout`, `protocol`)",
             );
             return (
                 ProjectConfig { source: Some(file.to_owned()), ..ProjectConfig::default() },
@@ -546,6 +561,24 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
             ),
             None => config.budget = budget,
         }
+    }
+    // A pinned MCP protocol revision: its shape here, whether llm-do knows it at start.
+    let mut mcp_protocols = BTreeMap::new();
+    for (name, raw) in &mut raw.mcp {
+        let table = format!("mcp.{name}");
+        let protocol = raw.get_mut().protocol.take().and_then(|version| {
+            let pos = at(version.span().start);
+            let version = version.into_inner();
+            if is_revision(&version) {
+                return Some(version);
+            }
+            diagnostics.push(
+                Diagnostic::at(file, pos, format!("`[{table}] protocol` is `{version}`"))
+                    .expected("an MCP protocol revision, e.g. \"2025-11-25\" or \"2026-07-28\""),
+            );
+            None
+        });
+        mcp_protocols.insert(name.clone(), protocol);
     }
     // A timeout in seconds: above 0, at most a day.
     let mut seconds = |table: &str, key: &str, value: Option<Spanned<f64>>| {
@@ -658,7 +691,8 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
             }
         };
         let (start_timeout, call_timeout) = mcp_timeouts.remove(&name).unwrap_or_default();
-        let settings = McpServerSettings { reach: server, start_timeout, call_timeout };
+        let protocol = mcp_protocols.remove(&name).flatten();
+        let settings = McpServerSettings { reach: server, start_timeout, call_timeout, protocol };
         // The references' syntax now (every variable taken as set); their values at start.
         if let Err(e) = settings.resolved(&|_| Some("set".to_owned())) {
             problem(

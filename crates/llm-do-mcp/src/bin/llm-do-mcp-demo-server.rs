@@ -2,12 +2,14 @@
 //! llm-do-mcp's tests and by `examples/projects/mcp_orders`.
 //!
 //! Tools: `lookup_order` (structured result, `isError` for unknown orders), `echo` (text),
-//! `photo` (an image), `refund` (asks the client's user to confirm, by elicitation), `slow` (answers after a while), `crash` (the process exits mid-call), `add_tool` (adds `extra` and sends
+//! `photo` (an image), `refund` (asks the client's user to confirm, by elicitation: a request
+//! before protocol 2026-07-28, a round of the call from then on), `slow` (answers after a while), `crash` (the process exits mid-call), `add_tool` (adds `extra` and sends
 //! `notifications/tools/list_changed`).
 //!
 //! When `LLM_DO_MCP_DEMO_RECORD` names a file, every call is appended to it as one JSON line
 //! `{"tool": ..., "arguments": ...}` before it runs, so that tests can see what reached the
-//! server. `LLM_DO_MCP_DEMO_CRASH_ONCE` names a marker file: `crash` exits only when the marker
+//! server (for `refund`, each round, with whether it brought an answer and the protocol
+//! revision). `LLM_DO_MCP_DEMO_CRASH_ONCE` names a marker file: `crash` exits only when the marker
 //! does not exist yet (and creates it), so a restarted server survives the retried call.
 //! `LLM_DO_MCP_DEMO_PIDFILE` names a file the process id is appended to;
 //! `LLM_DO_MCP_DEMO_LINGER` makes the server stay alive after its stdin closes (as a badly
@@ -28,10 +30,12 @@
 //! a `tools/list` result.
 
 use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::InputResponses;
 use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::model::{
-    CallToolResult, ContentBlock, ElicitRequestParams, ElicitationAction, ElicitationSchema,
-    ListToolsResult, PaginatedRequestParams, Tool,
+    CallToolResponse, CallToolResult, ContentBlock, ElicitRequest, ElicitRequestParams,
+    ElicitResult, ElicitationAction, ElicitationSchema, InputRequest, InputRequiredResult,
+    ListToolsResult, PaginatedRequestParams, ProtocolVersion, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
@@ -149,9 +153,11 @@ impl Orders {
     async fn refund(
         &self,
         Parameters(OrderId { id }): Parameters<OrderId>,
+        InputResponses(answers): InputResponses,
         context: RequestContext<RoleServer>,
-    ) -> Result<String, String> {
-        record("refund", json!({"id": id}));
+    ) -> Result<CallToolResponse, String> {
+        let version = context.protocol_version().map(|v| v.to_string());
+        record("refund", json!({"id": id, "answered": answers.is_some(), "protocol": version}));
         let form = json!({
             "type": "object",
             "required": ["confirm"],
@@ -169,13 +175,29 @@ impl Orders {
             message: format!("Refund order {id}?"),
             requested_schema: schema,
         };
-        let answer = context
-            .peer
-            .create_elicitation(params)
-            .await
-            .map_err(|e| format!("could not ask: {e}"))?;
+        let in_rounds =
+            context.protocol_version().is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+        let answer: ElicitResult = if in_rounds {
+            // From 2026-07-28 on a server sends no requests: the question goes back in the
+            // call's answer, and the answer comes with the call sent again.
+            match answers.and_then(|mut a| a.remove("confirm")) {
+                None => {
+                    let ask = InputRequest::Elicitation(ElicitRequest::new(params));
+                    let requests = [("confirm".to_owned(), ask)].into_iter().collect();
+                    return Ok(InputRequiredResult::from_input_requests(requests).into());
+                }
+                Some(answer) => serde_json::from_value(answer)
+                    .map_err(|e| format!("the answer could not be read: {e}"))?,
+            }
+        } else {
+            context
+                .peer
+                .create_elicitation(params)
+                .await
+                .map_err(|e| format!("could not ask: {e}"))?
+        };
         let content = answer.content.unwrap_or_default();
-        Ok(match answer.action {
+        let text = match answer.action {
             ElicitationAction::Accept if content["confirm"] == json!(true) => {
                 let reason = content["reason"].as_str().unwrap_or("no reason given");
                 format!("refunded {id} ({reason})")
@@ -183,7 +205,8 @@ impl Orders {
             ElicitationAction::Accept => format!("{id} not refunded"),
             ElicitationAction::Decline => "the user declined".to_owned(),
             _ => "the user dismissed the question".to_owned(),
-        })
+        };
+        Ok(CallToolResult::success(vec![ContentBlock::text(text)]).into())
     }
 
     /// Adds the tool `extra` and tells the client its tool list changed.

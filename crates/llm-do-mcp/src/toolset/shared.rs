@@ -1,14 +1,16 @@
 //! The connection behind a toolset: started on first use, its tools listed (and listed again
 //! when the server says they changed), restarted once when it dies, and closed on drop.
 
-use super::{Listed, McpTool, STDERR_SETTLE, Shared, SkippedTool, State, lock};
+use super::{Listed, McpTool, STDERR_SETTLE, Shared, SkippedTool, State, lock, rounds};
 use crate::connection::Connection;
 use crate::error::McpError;
 use crate::listener::Listener;
 use crate::{names, result};
+use llm_do_core::Ctx;
 use llm_do_core::schema::Validator;
-use rmcp::model::{CallToolRequestParams, Tool};
+use rmcp::model::{CallToolRequestParams, CallToolResponse, Tool};
 use rmcp::service::ServiceError;
+use rmcp::{Peer, RoleClient};
 use serde_json::Value;
 use std::sync::atomic::Ordering;
 
@@ -42,6 +44,7 @@ impl Shared {
             stale: self.stale.clone(),
             askers: self.askers.clone(),
             server: self.name.as_str().into(),
+            handshake: rmcp::model::ProtocolVersion::LATEST_WITH_INITIALIZE,
         }
     }
 
@@ -194,15 +197,19 @@ impl Shared {
         state.last_stderr.clone()
     }
 
+    /// Calls `tool` (the server's name) with `args`, for a run's call `asker` (`None`: a call
+    /// made outside any run, whose questions are declined); a server that died is started again
+    /// once and the call made again.
     pub(super) async fn call(
         &self,
         tool: &str,
         args: Value,
+        asker: Option<&Ctx>,
     ) -> Result<Result<Value, String>, McpError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.call_once(tool, args.clone()).await {
+            match self.call_once(tool, args.clone(), asker).await {
                 Ok(result) => {
                     // It answered: a later death may be restarted again (a long-lived
                     // `llm-do mcp` or Restate service is not left with a dead server after
@@ -227,7 +234,12 @@ impl Shared {
         }
     }
 
-    async fn call_once(&self, tool: &str, args: Value) -> Result<Result<Value, String>, Failure> {
+    async fn call_once(
+        &self,
+        tool: &str,
+        args: Value,
+        asker: Option<&Ctx>,
+    ) -> Result<Result<Value, String>, Failure> {
         // First use starts the server and lists its tools.
         let (mut generation, mut peer) = self.peer().await?;
         if self.stale.load(Ordering::SeqCst) {
@@ -253,33 +265,84 @@ impl Shared {
                 }));
             }
         };
-        let timeout = self.server.call_timeout;
-        match tokio::time::timeout(timeout, peer.call_tool(params)).await {
-            Err(_) => Err(Failure::Other(McpError::Timeout {
+        let question = |source| {
+            Failure::Other(McpError::Question {
                 server: self.name.clone(),
                 tool: tool.to_owned(),
-                after: timeout,
-            })),
-            Ok(Ok(result)) => Ok(result::convert(result)),
-            Ok(Err(ServiceError::McpError(e))) => Err(Failure::Other(McpError::Call {
+                source: Box::new(source),
+            })
+        };
+        // The timeout is the server's, per round: a person answering its questions is not timed.
+        let timeout = self.server.call_timeout;
+        let mut rounds_without_requests = 0;
+        for _ in 0..rounds::MAX_ROUNDS {
+            let response =
+                match tokio::time::timeout(timeout, peer.call_tool_once(params.clone())).await {
+                    Err(_) => {
+                        return Err(Failure::Other(McpError::Timeout {
+                            server: self.name.clone(),
+                            tool: tool.to_owned(),
+                            after: timeout,
+                        }));
+                    }
+                    Ok(Ok(response)) => response,
+                    Ok(Err(e)) => return Err(self.failed(tool, generation, &peer, e).await),
+                };
+            let more = match response {
+                CallToolResponse::Complete(result) => return Ok(result::convert(result)),
+                CallToolResponse::InputRequired(more) => more,
+                _ => {
+                    return Err(Failure::Other(McpError::Call {
+                        server: self.name.clone(),
+                        tool: tool.to_owned(),
+                        message: "it answered with a task, which llm-do does not ask for".into(),
+                    }));
+                }
+            };
+            let requests = more.input_requests.unwrap_or_default();
+            if requests.is_empty() {
+                tokio::time::sleep(rounds::pause(rounds_without_requests)).await;
+                rounds_without_requests += 1;
+            } else {
+                rounds_without_requests = 0;
+            }
+            let answers = rounds::answer(&self.name, asker, requests).await.map_err(question)?;
+            params.input_responses = (!answers.is_empty()).then_some(answers);
+            params.request_state = more.request_state;
+        }
+        let message = format!("it still asked for more after {} rounds", rounds::MAX_ROUNDS);
+        Err(question(rounds::refused(&self.name, message)))
+    }
+
+    /// What a failed request of connection `generation` means: a dead server (buried), or the
+    /// server's error.
+    async fn failed(
+        &self,
+        tool: &str,
+        generation: u64,
+        peer: &Peer<RoleClient>,
+        e: ServiceError,
+    ) -> Failure {
+        match e {
+            ServiceError::McpError(e) => Failure::Other(McpError::Call {
                 server: self.name.clone(),
                 tool: tool.to_owned(),
                 message: e.message.to_string(),
-            })),
-            Ok(Err(e @ (ServiceError::TransportClosed | ServiceError::TransportSend(_)))) => {
+            }),
+            e @ (ServiceError::TransportClosed | ServiceError::TransportSend(_)) => {
                 self.bury(generation).await;
-                Err(Failure::Died(e.to_string()))
+                Failure::Died(e.to_string())
             }
-            Ok(Err(e)) => {
+            e => {
                 if peer.is_transport_closed() {
                     self.bury(generation).await;
-                    return Err(Failure::Died(e.to_string()));
+                    return Failure::Died(e.to_string());
                 }
-                Err(Failure::Other(McpError::Call {
+                Failure::Other(McpError::Call {
                     server: self.name.clone(),
                     tool: tool.to_owned(),
                     message: e.to_string(),
-                }))
+                })
             }
         }
     }
