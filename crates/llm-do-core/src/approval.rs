@@ -15,7 +15,8 @@
 //!   lifetime), keyed by tool name + the canonical form of the arguments.
 //! - Tools may also ask the person behind the run a [`Question`] with a form to fill in
 //!   ([`Ctx::ask`](crate::Ctx::ask); an MCP server's elicitation): the approver answers it
-//!   ([`Approver::answer`]; by default it declines).
+//!   ([`Approver::answer`]; by default it declines). [`Form`] is the form parsed field by
+//!   field, for asking it.
 //! - A denied call never runs. The model receives a permission error as the tool result, or
 //!   the run aborts with [`Error::Denied`](crate::Error::Denied)
 //!   ([`OnDenied`]).
@@ -26,6 +27,7 @@
 
 mod approver;
 mod channel;
+mod form;
 mod gate;
 mod policy;
 mod question;
@@ -35,8 +37,9 @@ pub use approver::{ApprovalRequest, ApproveAll, Approver, Decision, DenyAll};
 pub use channel::{
     ApprovalReceiver, ChannelApprover, PendingApproval, PendingQuestion, QuestionReceiver,
 };
+pub use form::{Choice, Field, FieldKind, Form, MAX_FIELDS, check_form};
 pub use gate::OnDenied;
 pub(crate) use gate::{Gate, GateOutcome};
 pub use policy::{ApprovalPolicy, ArgMatcher, Pattern, Rule, Verdict};
-pub use question::{Answer, MAX_FIELDS, Question, check_form};
+pub use question::{Answer, Question};
 pub use reason::ApprovalReason;

@@ -3,7 +3,7 @@
 //! form, and asked again when it does not fit.
 
 use futures::future::BoxFuture;
-use llm_do::approval::{Answer, Question};
+use llm_do::approval::{Answer, Choice, Field, FieldKind, Question};
 use serde_json::{Map, Value, json};
 
 /// How many times a field is asked before the question is dismissed.
@@ -24,173 +24,89 @@ fn cut(text: &str, max: usize) -> String {
     }
 }
 
-/// What a field takes.
-#[derive(Debug, Clone, PartialEq)]
-enum Kind {
-    Text,
-    Number,
-    Integer,
-    Boolean,
-    /// One of these values (value, label).
-    OneOf(Vec<(Value, String)>),
-    /// Any of these values.
-    AnyOf(Vec<(Value, String)>),
+/// A field's label: its title, and its description after a dash.
+fn label(field: &Field) -> String {
+    match &field.description {
+        Some(description) => format!("{} — {description}", field.title()),
+        None => field.title().to_owned(),
+    }
 }
 
-/// One field of a form, as asked.
-#[derive(Debug, Clone)]
-struct Field {
-    name: String,
-    kind: Kind,
-    label: String,
-    required: bool,
-    default: Option<Value>,
-}
-
-/// The choices of an `enum` (with `enumNames` as labels) or of a `oneOf`/`anyOf` of `const`s
-/// (with their `title`s).
-fn choices(schema: &Value) -> Option<Vec<(Value, String)>> {
-    let label = |value: &Value, title: Option<&Value>| {
-        title.and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| {
-            value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string())
-        })
-    };
-    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-        let names = schema.get("enumNames").and_then(Value::as_array);
-        let named = |i: usize| names.and_then(|n| n.get(i));
-        return Some(
-            values.iter().enumerate().map(|(i, v)| (v.clone(), label(v, named(i)))).collect(),
-        );
-    }
-    let options = schema.get("oneOf").or_else(|| schema.get("anyOf"))?.as_array()?;
-    let options: Vec<_> = options
-        .iter()
-        .filter_map(|o| Some((o.get("const")?.clone(), label(o.get("const")?, o.get("title")))))
-        .collect();
-    (!options.is_empty()).then_some(options)
-}
-
-impl Field {
-    fn of(name: &str, schema: &Value, required: bool) -> Field {
-        let ty = schema.get("type").and_then(Value::as_str);
-        let kind = match (ty, choices(schema)) {
-            (Some("array"), _) => {
-                Kind::AnyOf(schema.get("items").and_then(choices).unwrap_or_default())
-            }
-            (_, Some(options)) => Kind::OneOf(options),
-            (Some("number"), None) => Kind::Number,
-            (Some("integer"), None) => Kind::Integer,
-            (Some("boolean"), None) => Kind::Boolean,
-            _ => Kind::Text,
-        };
-        let title = schema.get("title").and_then(Value::as_str).unwrap_or(name);
-        let mut label = title.to_owned();
-        if let Some(description) = schema.get("description").and_then(Value::as_str) {
-            label.push_str(&format!(" — {description}"));
-        }
-        Field {
-            name: name.to_owned(),
-            kind,
-            label,
-            required,
-            default: schema.get("default").cloned(),
-        }
-    }
-
-    /// The prompt: label, what it takes, whether it may be left empty, its default.
-    fn prompt(&self) -> String {
-        let hint = match &self.kind {
-            Kind::Text => "text".to_owned(),
-            Kind::Number => "a number".to_owned(),
-            Kind::Integer => "a whole number".to_owned(),
-            Kind::Boolean => "y or n".to_owned(),
-            Kind::OneOf(options) | Kind::AnyOf(options) => {
-                let mut listed: Vec<String> = options
-                    .iter()
-                    .take(SHOWN_CHOICES)
-                    .enumerate()
-                    .map(|(i, (_, l))| format!("{}) {}", i + 1, cut(l, 60)))
-                    .collect();
-                if options.len() > SHOWN_CHOICES {
-                    listed.push(format!("… {} more", options.len() - SHOWN_CHOICES));
-                }
-                let how = if matches!(self.kind, Kind::AnyOf(_)) {
-                    "numbers or values, separated by commas"
-                } else {
-                    "a number or a value"
-                };
-                format!("{how}: {}", listed.join("  "))
-            }
-        };
-        let optional = if self.required { "" } else { ", may be left empty" };
-        let default = match &self.default {
-            Some(Value::String(s)) => format!(" [{s}]"),
-            Some(v) => format!(" [{v}]"),
-            None => String::new(),
-        };
-        let label = cut(&self.label, LABEL_CHARS);
-        crate::terminal::safe(&format!("  {label} ({hint}{optional}){default}: "))
-    }
-
-    /// The value a typed line stands for.
-    fn parse(&self, text: &str) -> Result<Value, String> {
-        let pick = |options: &[(Value, String)], text: &str| -> Result<Value, String> {
-            if let Ok(n) = text.parse::<usize>()
-                && let Some((value, _)) = n.checked_sub(1).and_then(|i| options.get(i))
-            {
-                return Ok(value.clone());
-            }
-            options
+/// The prompt of `field`: label, what it takes, whether it may be left empty, its default.
+fn prompt_of(field: &Field) -> String {
+    let hint = match &field.kind {
+        FieldKind::Number => "a number".to_owned(),
+        FieldKind::Integer => "a whole number".to_owned(),
+        FieldKind::Boolean => "y or n".to_owned(),
+        FieldKind::OneOf(options) | FieldKind::AnyOf(options) => {
+            let mut listed: Vec<String> = options
                 .iter()
-                .find(|(value, label)| value.as_str() == Some(text) || label == text)
-                .map(|(value, _)| value.clone())
-                .ok_or_else(|| "not one of the choices".to_owned())
-        };
-        match &self.kind {
-            Kind::Text => Ok(json!(text)),
-            Kind::Number => text
-                .parse::<f64>()
-                .ok()
-                .filter(|n| n.is_finite())
-                .map(|n| json!(n))
-                .ok_or_else(|| "not a number".to_owned()),
-            Kind::Integer => {
-                text.parse::<i64>().map(|n| json!(n)).map_err(|_| "not a whole number".to_owned())
+                .take(SHOWN_CHOICES)
+                .enumerate()
+                .map(|(i, choice)| format!("{}) {}", i + 1, cut(&choice.label, 60)))
+                .collect();
+            if options.len() > SHOWN_CHOICES {
+                listed.push(format!("… {} more", options.len() - SHOWN_CHOICES));
             }
-            Kind::Boolean => match text.to_lowercase().as_str() {
-                "y" | "yes" | "true" => Ok(json!(true)),
-                "n" | "no" | "false" => Ok(json!(false)),
-                _ => Err("answer y or n".to_owned()),
-            },
-            Kind::OneOf(options) => pick(options, text),
-            Kind::AnyOf(options) => text
-                .split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(|t| pick(options, t))
-                .collect::<Result<Vec<_>, _>>()
-                .map(Value::Array),
+            let how = if matches!(field.kind, FieldKind::AnyOf(_)) {
+                "numbers or values, separated by commas"
+            } else {
+                "a number or a value"
+            };
+            format!("{how}: {}", listed.join("  "))
         }
-    }
+        // Text, and any kind a later version adds: typed as is, checked against the form.
+        _ => "text".to_owned(),
+    };
+    let optional = if field.required { "" } else { ", may be left empty" };
+    let default = match &field.default {
+        Some(Value::String(s)) => format!(" [{s}]"),
+        Some(v) => format!(" [{v}]"),
+        None => String::new(),
+    };
+    let label = cut(&label(field), LABEL_CHARS);
+    crate::terminal::safe(&format!("  {label} ({hint}{optional}){default}: "))
 }
 
-/// The form's fields, in its order.
-fn fields(question: &Question) -> Vec<Field> {
-    let required: Vec<&str> = question
-        .schema
-        .get("required")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    let Some(properties) = question.schema.get("properties").and_then(Value::as_object) else {
-        return Vec::new();
+/// The value a line typed for `field` stands for.
+fn value_of(field: &Field, text: &str) -> Result<Value, String> {
+    let pick = |options: &[Choice], text: &str| -> Result<Value, String> {
+        if let Ok(n) = text.parse::<usize>()
+            && let Some(choice) = n.checked_sub(1).and_then(|i| options.get(i))
+        {
+            return Ok(choice.value.clone());
+        }
+        options
+            .iter()
+            .find(|c| c.value.as_str() == Some(text) || c.label == text)
+            .map(|c| c.value.clone())
+            .ok_or_else(|| "not one of the choices".to_owned())
     };
-    properties
-        .iter()
-        .map(|(name, schema)| Field::of(name, schema, required.contains(&name.as_str())))
-        .collect()
+    match &field.kind {
+        FieldKind::Number => text
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map(|n| json!(n))
+            .ok_or_else(|| "not a number".to_owned()),
+        FieldKind::Integer => {
+            text.parse::<i64>().map(|n| json!(n)).map_err(|_| "not a whole number".to_owned())
+        }
+        FieldKind::Boolean => match text.to_lowercase().as_str() {
+            "y" | "yes" | "true" => Ok(json!(true)),
+            "n" | "no" | "false" => Ok(json!(false)),
+            _ => Err("answer y or n".to_owned()),
+        },
+        FieldKind::OneOf(options) => pick(options, text),
+        FieldKind::AnyOf(options) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| pick(options, t))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+        _ => Ok(json!(text)),
+    }
 }
 
 /// The question as shown before it is answered: who asks, where, and what.
@@ -211,7 +127,8 @@ pub(crate) async fn fill(
     question: &Question,
     read: impl Fn(String) -> BoxFuture<'static, Option<String>>,
 ) -> Answer {
-    let fields = fields(question);
+    // A question `Ctx::ask` asks always has a form that parses; any other is declined.
+    let Ok(form) = question.form() else { return Answer::Decline };
     let mut prompt = format!("{}  [a] answer  [d] decline  [c] dismiss\n> ", heading(question));
     loop {
         match read(prompt.clone()).await.map(|a| a.trim().to_lowercase()).as_deref() {
@@ -222,7 +139,7 @@ pub(crate) async fn fill(
         }
     }
     let mut content = Map::new();
-    for field in &fields {
+    for field in form.fields() {
         let mut note = String::new();
         let mut tries = 0;
         let value = loop {
@@ -230,7 +147,7 @@ pub(crate) async fn fill(
             if tries > TRIES {
                 return Answer::Cancel;
             }
-            let Some(line) = read(format!("{note}{}", field.prompt())).await else {
+            let Some(line) = read(format!("{note}{}", prompt_of(field))).await else {
                 return Answer::Cancel;
             };
             let text = line.trim();
@@ -244,8 +161,7 @@ pub(crate) async fn fill(
                     }
                 }
             }
-            let checked = field
-                .parse(text)
+            let checked = value_of(field, text)
                 .and_then(|value| question.check_field(&field.name, &value).map(|()| value));
             match checked {
                 Ok(value) => break Some(value),
@@ -362,14 +278,15 @@ mod tests {
         let many: Vec<String> = (0..1000).map(|i| format!("option-{i}")).collect();
         let q = question(json!({"type": "object", "properties": {
             "pick": {"type": "string", "enum": many, "description": "x".repeat(10_000)}}}));
-        let field = &fields(&q)[0];
-        let prompt = field.prompt();
+        let form = q.form().unwrap();
+        let field = &form.fields()[0];
+        let prompt = prompt_of(field);
         assert!(prompt.len() < 3000, "{}", prompt.len());
         assert!(prompt.contains("40) option-39  … 960 more"), "{prompt}");
         let long = Question::new("t", "m".repeat(100_000), json!({"type": "object"}));
         assert!(heading(&long).len() < 4100, "{}", heading(&long).len());
         // A choice past those shown can still be typed by value.
-        assert_eq!(field.parse("option-999"), Ok(json!("option-999")));
+        assert_eq!(value_of(field, "option-999"), Ok(json!("option-999")));
     }
 
     #[tokio::test]

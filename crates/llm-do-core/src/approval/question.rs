@@ -1,7 +1,7 @@
 //! Questions a tool puts to the person behind the run (an MCP server's elicitation, say): the
-//! [`Question`], the [`Answer`], and the check that a question's form is one a person can fill
-//! in field by field.
+//! [`Question`] and the [`Answer`]; the form's fields are [`super::Form`]'s.
 
+use super::form::{Form, properties};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -62,6 +62,19 @@ impl Question {
     /// ```
     pub fn fields(&self) -> Vec<&str> {
         properties(&self.schema).map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default()
+    }
+
+    /// The form, field by field, to ask it from (the error says why it is not a form a person
+    /// can fill in; a question [`Ctx::ask`](crate::Ctx::ask) asked never has one).
+    ///
+    /// ```
+    /// use llm_do_core::approval::{FieldKind, Question};
+    /// let form = serde_json::json!({"type": "object", "properties": {"ok": {"type": "boolean"}}});
+    /// let q = Question::new("t", "Sure?", form);
+    /// assert_eq!(q.form().unwrap().fields()[0].kind, FieldKind::Boolean);
+    /// ```
+    pub fn form(&self) -> Result<Form, String> {
+        Form::parse(&self.schema)
     }
 }
 
@@ -169,83 +182,10 @@ impl Answer {
     }
 }
 
-/// The properties of an object schema.
-fn properties(schema: &Value) -> Option<&Map<String, Value>> {
-    schema.get("properties")?.as_object()
-}
-
-/// At most this many fields in a form (a person fills each in).
-pub const MAX_FIELDS: usize = 64;
-
-/// Checks that `schema` is a form a person can fill in field by field: an object schema whose
-/// properties are each a string, number, integer or boolean (a string may be enumerated), or an
-/// array of enumerated strings; at most [`MAX_FIELDS`]. The error says what is not.
-///
-/// ```
-/// use llm_do_core::approval::check_form;
-/// use serde_json::json;
-/// assert!(check_form(&json!({"type": "object", "properties": {"name": {"type": "string"}}})).is_ok());
-/// let nested = json!({"type": "object", "properties": {"a": {"type": "object"}}});
-/// assert!(check_form(&nested).unwrap_err().contains("`a`"));
-/// ```
-pub fn check_form(schema: &Value) -> Result<(), String> {
-    if schema.get("type").and_then(Value::as_str) != Some("object") {
-        return Err("a question's form must be a JSON Schema of `type: object`".to_owned());
-    }
-    let props = match schema.get("properties") {
-        None => return Ok(()),
-        Some(Value::Object(props)) => props,
-        Some(_) => return Err("a question's form has `properties` that are not an object".into()),
-    };
-    if props.len() > MAX_FIELDS {
-        return Err(format!("a question's form has {} fields (at most {MAX_FIELDS})", props.len()));
-    }
-    for (name, field) in props {
-        let ty = field.get("type").and_then(Value::as_str);
-        let simple = matches!(ty, Some("string" | "number" | "integer" | "boolean"));
-        let single_choice =
-            ty.is_none() && (field.get("enum").is_some() || field.get("oneOf").is_some());
-        let multiple_choice = ty == Some("array")
-            && field
-                .get("items")
-                .is_some_and(|i| i.get("enum").is_some() || i.get("anyOf").is_some());
-        if !(simple || single_choice || multiple_choice) {
-            return Err(format!(
-                "the field `{name}` of a question's form is not a string, number, integer, \
-                 boolean or choice"
-            ));
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn forms_take_flat_fields_only() {
-        let form = json!({"type": "object", "properties": {
-            "name": {"type": "string", "minLength": 1},
-            "age": {"type": "integer"},
-            "ok": {"type": "boolean"},
-            "size": {"type": "string", "enum": ["s", "m"]},
-            "colour": {"oneOf": [{"const": "r", "title": "Red"}]},
-            "tags": {"type": "array", "items": {"enum": ["a", "b"]}},
-        }});
-        assert_eq!(check_form(&form), Ok(()));
-        assert!(check_form(&json!({"type": "object"})).is_ok());
-        assert!(check_form(&json!({"type": "string"})).unwrap_err().contains("type: object"));
-        let list = json!({"type": "object", "properties": {"xs": {"type": "array"}}});
-        assert!(check_form(&list).unwrap_err().contains("`xs`"));
-        let bad = json!({"type": "object", "properties": [1]});
-        assert!(check_form(&bad).unwrap_err().contains("not an object"));
-        let many: Map<String, Value> =
-            (0..=MAX_FIELDS).map(|i| (format!("f{i}"), json!({"type": "string"}))).collect();
-        let many = json!({"type": "object", "properties": many});
-        assert!(check_form(&many).unwrap_err().contains("at most"));
-    }
 
     #[test]
     fn answers_are_checked_field_by_field_without_quoting_values() {
