@@ -16,7 +16,8 @@
 //! - Tools may also ask the person behind the run a [`Question`] with a form to fill in
 //!   ([`Ctx::ask`](crate::Ctx::ask); an MCP server's elicitation): the approver answers it
 //!   ([`Approver::answer`]; by default it declines). [`Form`] is the form parsed field by
-//!   field, for asking it.
+//!   field, for asking it. A question may instead ask the person to open a page
+//!   ([`Ctx::ask_to_open`](crate::Ctx::ask_to_open), [`check_page`]).
 //! - A denied call never runs. The model receives a permission error as the tool result, or
 //!   the run aborts with [`Error::Denied`](crate::Error::Denied)
 //!   ([`OnDenied`]).
@@ -29,6 +30,7 @@ mod approver;
 mod channel;
 mod form;
 mod gate;
+mod page;
 mod policy;
 mod question;
 mod reason;
@@ -40,6 +42,7 @@ pub use channel::{
 pub use form::{Choice, Field, FieldKind, Form, MAX_FIELDS, check_form};
 pub use gate::OnDenied;
 pub(crate) use gate::{Gate, GateOutcome};
+pub use page::{MAX_PAGE_CHARS, check_page};
 pub use policy::{ApprovalPolicy, ArgMatcher, Pattern, Rule, Verdict};
-pub use question::{Answer, Question};
+pub use question::{Answer, Page, Question};
 pub use reason::ApprovalReason;

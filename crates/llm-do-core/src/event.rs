@@ -371,14 +371,23 @@ impl EventLog {
                     let status = if *approved { "approved" } else { "denied" };
                     let _ = write!(out, " approval_decided {tool} {status}: {decision}");
                 }
-                EventKind::QuestionAsked { question } => {
-                    let _ = write!(
-                        out,
-                        " question_asked {:?} fields=[{}]",
-                        question.message,
-                        question.fields().join(", ")
-                    );
-                }
+                EventKind::QuestionAsked { question } => match &question.page {
+                    Some(page) => {
+                        let _ = write!(
+                            out,
+                            " question_asked {:?} page={:?}",
+                            question.message, page.url
+                        );
+                    }
+                    None => {
+                        let _ = write!(
+                            out,
+                            " question_asked {:?} fields=[{}]",
+                            question.message,
+                            question.fields().join(", ")
+                        );
+                    }
+                },
                 EventKind::QuestionAnswered { action, fields } => {
                     let _ =
                         write!(out, " question_answered {action} fields=[{}]", fields.join(", "));

@@ -1,6 +1,7 @@
 //! `Ctx::ask`: a tool's question reaches the run's approver (the run's own before the
 //! runtime's), its events name the fields but never the values, a form that is not flat and an
-//! answer that does not fit are typed errors, and a cancelled run stops waiting.
+//! answer that does not fit are typed errors, and a cancelled run stops waiting; a page to open
+//! (`Ctx::ask_to_open`) is put the same way, checked before anyone is asked.
 
 use futures::future::BoxFuture;
 use llm_do_core::approval::{Answer, ApprovalRequest, Approver, Decision, Question};
@@ -225,4 +226,58 @@ async fn a_channel_approver_hands_questions_to_a_ui() {
     let (rt, _) = runtime(form(), approver);
     let answer: Value = rt.ctx().call("outer", json!({})).await.unwrap();
     assert_eq!(answer, json!({"action": "decline"}));
+}
+
+/// A tool that asks to open the page at `url` and returns the answer's action.
+fn page_runtime(url: &'static str, approver: impl Approver) -> (Runtime, EventLog) {
+    let pay = ToolSpecBuilder::new("pay")
+        .handler(move |ctx, _| async move {
+            Ok(json!(ctx.ask_to_open("Pay invoice 7", url).await?.action()))
+        })
+        .build();
+    let log = EventLog::new();
+    let rt = Runtime::builder().register(pay).approver(approver).subscribe(log.clone()).build();
+    (rt, log)
+}
+
+#[tokio::test]
+async fn a_page_to_open_is_put_to_the_person_with_its_site_and_events() {
+    let person = Person::answering(Answer::accept(json!({})));
+    let (rt, log) = page_runtime("https://pay.example.com/i/7", person.clone());
+    assert_eq!(rt.ctx().call::<String>("pay", json!({})).await.unwrap(), "accept");
+    let asked = person.asked.lock().unwrap().clone();
+    let page = asked[0].page.clone().expect("a page");
+    assert_eq!(
+        (page.url.as_str(), page.site.as_str()),
+        ("https://pay.example.com/i/7", "pay.example.com")
+    );
+    assert!(asked[0].fields().is_empty());
+    let transcript = log.transcript();
+    assert!(
+        transcript
+            .contains("pay question_asked \"Pay invoice 7\" page=\"https://pay.example.com/i/7\""),
+        "{transcript}"
+    );
+    assert!(transcript.contains("question_answered accept fields=[]"), "{transcript}");
+    // An approver that does not answer questions declines: no one is sent anywhere.
+    let (rt, _) = page_runtime("https://pay.example.com/i/7", llm_do_core::approval::ApproveAll);
+    assert_eq!(rt.ctx().call::<String>("pay", json!({})).await.unwrap(), "decline");
+}
+
+#[tokio::test]
+async fn a_page_not_fit_to_show_is_refused_before_anyone_is_asked_and_content_is_no_answer() {
+    for url in ["https://bank.example@evil.example/", "javascript:alert(1)", "http://pay.example/"]
+    {
+        let person = Person::answering(Answer::accept(json!({})));
+        let (rt, _) = page_runtime(url, person.clone());
+        let e = rt.ctx().call::<String>("pay", json!({})).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArguments, "{url}: {e}");
+        assert!(person.asked.lock().unwrap().is_empty(), "{url}: asked");
+    }
+    // Accepting a page says "I go there"; content would be an answer to a form it has not.
+    let person = Person::answering(Answer::accept(json!({"card": "4242"})));
+    let (rt, _) = page_runtime("https://pay.example.com/i/7", person);
+    let e = rt.ctx().call::<String>("pay", json!({})).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{e}");
+    assert!(e.to_string().contains("`card`") && !e.to_string().contains("4242"), "{e}");
 }

@@ -21,8 +21,8 @@
 //!   JSON, else the text of the content blocks (images as a short note); `isError` becomes an
 //!   error result the model can act on. Every call a model makes passes the approval gate
 //!   (default verdict `Ask`): a denied call never reaches the server.
-//! - A server's questions during a call (elicitation, forms) go to the person behind the run:
-//!   the run's approver answers them ([`llm_do_core::Ctx::ask`],
+//! - A server's questions during a call (elicitation: forms, and pages to open by URL) go to
+//!   the person behind the run: the run's approver answers them ([`llm_do_core::Ctx::ask`],
 //!   [`Approver::answer`](llm_do_core::approval::Approver::answer)); by default they are
 //!   declined. On protocol 2026-07-28 (spoken when the server does; [`McpServer::protocol`]
 //!   pins a revision) a question comes back in a round of the very call that asks.

@@ -7,14 +7,15 @@
 //! and MCP links it to the call it serves only on some transports, so it is put to the call
 //! that has been in flight longest on this server. With no call to put it to (a question
 //! outside any call, or during a direct [`McpToolset::call`](crate::McpToolset::call)), it is
-//! declined. Questions by URL (`mode: "url"`) are declined: llm-do does not send a
-//! person to a server's web page.
+//! declined. A question by URL (`mode: "url"`: a payment, a sign-in) is put to the person as a
+//! page to open ([`llm_do_core::Ctx::ask_to_open`]): its address and site are shown, and
+//! llm-do never opens it.
 
 use llm_do_core::Ctx;
 use llm_do_core::approval::Answer;
 use rmcp::model::{
     ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult, ElicitationAction,
-    Implementation, ProtocolVersion,
+    Implementation, ProtocolVersion, UrlElicitationCapability,
 };
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ClientHandler, ErrorData, RoleClient};
@@ -87,20 +88,28 @@ pub(crate) async fn put(
     asker: Option<Ctx>,
     request: ElicitRequestParams,
 ) -> llm_do_core::Result<ElicitResult> {
-    let ElicitRequestParams::FormElicitationParams { message, requested_schema, .. } = request
-    else {
-        tracing::info!(target: "llm_do_mcp", server, "declined a question by URL");
-        return Ok(answer(ElicitationAction::Decline, None));
-    };
     let Some(ctx) = asker else {
         tracing::info!(target: "llm_do_mcp", server, "declined a question asked outside any call");
         return Ok(answer(ElicitationAction::Decline, None));
     };
-    let form = serde_json::to_value(&requested_schema).map_err(|e| {
-        let message = format!("the form could not be read: {e}");
-        llm_do_core::Error::InvalidArguments { name: server.to_owned(), message }
-    })?;
-    Ok(match ctx.ask(message, form).await? {
+    let answered = match request {
+        ElicitRequestParams::FormElicitationParams { message, requested_schema, .. } => {
+            let form = serde_json::to_value(&requested_schema).map_err(|e| {
+                let message = format!("the form could not be read: {e}");
+                llm_do_core::Error::InvalidArguments { name: server.to_owned(), message }
+            })?;
+            ctx.ask(message, form).await?
+        }
+        // A page to open (a payment, a sign-in): shown to the person, never opened by llm-do.
+        ElicitRequestParams::UrlElicitationParams { message, url, .. } => {
+            ctx.ask_to_open(message, url).await?
+        }
+        _ => {
+            tracing::info!(target: "llm_do_mcp", server, "declined a question of an unknown mode");
+            return Ok(answer(ElicitationAction::Decline, None));
+        }
+    };
+    Ok(match answered {
         Answer::Accept { content } => {
             answer(ElicitationAction::Accept, Some(Value::Object(content)))
         }
@@ -128,11 +137,15 @@ impl ClientHandler for Listener {
     }
 
     fn get_info(&self) -> ClientConfig {
-        // Forms only, and llm-do checks every answer against its form before sending it.
-        let capabilities = ClientCapabilities::builder()
+        // Forms, whose answers llm-do checks against the form before sending them, and pages
+        // to open.
+        let mut capabilities = ClientCapabilities::builder()
             .enable_elicitation()
             .enable_elicitation_schema_validation()
             .build();
+        if let Some(elicitation) = capabilities.elicitation.as_mut() {
+            elicitation.url = Some(UrlElicitationCapability::new());
+        }
         let me = Implementation::new("llm-do", env!("CARGO_PKG_VERSION"));
         ClientConfig::new(capabilities, me).with_protocol_version(self.handshake.clone())
     }

@@ -225,3 +225,31 @@ async fn in_rounds_each_question_reaches_the_person_behind_its_own_call() {
     assert_eq!(b.unwrap(), "the user declined");
     assert_eq!(rounds(&record).len(), 4, "two rounds per call");
 }
+
+/// A question by URL (a card's details must not pass through the run): the person behind the
+/// call is shown the page and its site, and the server hears that they went on there; on both
+/// revisions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_to_open_reaches_the_person_with_its_site() {
+    for protocol in PROTOCOLS {
+        let dir = tempfile::tempdir().unwrap();
+        let orders = McpToolset::connect("orders", demo(protocol, &dir.path().join("calls.jsonl")))
+            .await
+            .unwrap();
+        let person = Person::answering(Answer::accept(json!({})));
+        let rt = Runtime::builder().approver(person.clone()).mcp(&orders).build();
+        let said: String = rt.ctx().call("orders__refund", json!({"id": "card-7"})).await.unwrap();
+        assert_eq!(said, "the refund of card-7 goes on at the payment page", "{protocol:?}");
+        let asked = person.asked();
+        assert_eq!(asked.len(), 1);
+        assert_eq!(asked[0].message, "Enter the card for the refund of card-7");
+        let page = asked[0].page.clone().expect("a page");
+        assert_eq!(page.url, "https://pay.example.com/refund/card-7");
+        assert_eq!(page.site, "pay.example.com");
+        // Declined, the server hears it; no one is sent anywhere.
+        let rt =
+            Runtime::builder().approver(Person::answering(Answer::Decline)).mcp(&orders).build();
+        let said: String = rt.ctx().call("orders__refund", json!({"id": "card-7"})).await.unwrap();
+        assert_eq!(said, "the user declined");
+    }
+}

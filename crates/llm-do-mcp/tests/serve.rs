@@ -417,7 +417,30 @@ async fn a_served_tools_question_reaches_the_person_behind_the_calling_run() {
         assert!(asked[0].message.starts_with("`greet` asks: Who are you?"), "{}", asked[0].message);
         assert!(!asked[0].message.contains("sk-abcdefghijklmnopqrstuvwxyz"), "redacted on the way");
         assert_eq!(asked[0].schema["required"], json!(["name"]));
+        // A page to open crosses both hops as a page (URL mode), its site shown at the end.
+        let person = person::Person::answering(Answer::accept(json!({})));
+        let rt = Runtime::builder().approver(person.clone()).mcp(&desk).build();
+        let paid: String = rt.ctx().call("desk__pay", json!({})).await.unwrap();
+        assert_eq!(paid, "accept", "{protocol:?}");
+        let page = person.asked()[0].page.clone().expect("a page");
+        assert_eq!(
+            (page.url.as_str(), page.site.as_str()),
+            ("https://pay.example.com/i/7", "pay.example.com")
+        );
+        assert_eq!(person.asked()[0].message, "`pay` asks: Pay invoice 7");
         desk.close().await;
         server.stop().await;
     }
+}
+
+/// A client that cannot open pages (form elicitation only) is not sent one: the question of a
+/// page is dismissed, and its user never asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_is_not_passed_on_to_a_client_that_cannot_open_pages() {
+    let user = served::User::answering([]);
+    let client = connect(McpService::new(greeter()).elicit_approvals(true), user.clone()).await;
+    let r = client.peer().call_tool(call("pay", json!({}))).await.unwrap();
+    assert_eq!(text_of(&r), "cancel");
+    assert!(user.asked().is_empty());
+    client.cancel().await.unwrap();
 }

@@ -1,9 +1,10 @@
 //! A tool's question ([`Question`]) asked at the terminal: the message, then accept, decline or
 //! dismiss, then the form's fields one by one — each typed, checked against its part of the
-//! form, and asked again when it does not fit.
+//! form, and asked again when it does not fit. A question that asks to open a page shows the
+//! page and its site, and asks whether the person will open it.
 
 use futures::future::BoxFuture;
-use llm_do::approval::{Answer, Choice, Field, FieldKind, Question};
+use llm_do::approval::{Answer, Choice, Field, FieldKind, Page, Question};
 use serde_json::{Map, Value, json};
 
 /// How many times a field is asked before the question is dismissed.
@@ -120,13 +121,42 @@ fn heading(question: &Question) -> String {
     ))
 }
 
+/// Asks a question that asks to open a page: the page's address in full and its site, then
+/// whether the person will open it (llm-do does not open it for them).
+async fn open(
+    question: &Question,
+    page: &Page,
+    read: impl Fn(String) -> BoxFuture<'static, Option<String>>,
+) -> Answer {
+    let mut prompt = format!(
+        "{}{}  [o] I will open it  [d] decline  [c] dismiss\n> ",
+        heading(question),
+        crate::terminal::safe(&format!(
+            "  page: {}\n  site: {}\n  (llm-do does not open it: open it yourself if you choose to)\n",
+            page.url, page.site
+        )),
+    );
+    loop {
+        match read(prompt.clone()).await.map(|a| a.trim().to_lowercase()).as_deref() {
+            Some("o" | "open" | "y" | "yes") => return Answer::Accept { content: Map::new() },
+            Some("d" | "decline" | "n" | "no") => return Answer::Decline,
+            Some("c" | "dismiss" | "cancel" | "q") | None => return Answer::Cancel,
+            Some(_) => prompt = "please answer o, d or c\n> ".to_owned(),
+        }
+    }
+}
+
 /// Asks `question` through `read` (which shows a prompt and returns the line typed, `None` at
-/// the end of input): first whether to answer it, then each field. The end of input, or a field
-/// asked [`TRIES`] times without a value that fits, dismisses it.
+/// the end of input): first whether to answer it, then each field (or, for a page to open,
+/// whether the person will open it). The end of input, or a field asked [`TRIES`] times
+/// without a value that fits, dismisses it.
 pub(crate) async fn fill(
     question: &Question,
     read: impl Fn(String) -> BoxFuture<'static, Option<String>>,
 ) -> Answer {
+    if let Some(page) = &question.page {
+        return open(question, page, read).await;
+    }
     // A question `Ctx::ask` asks always has a form that parses; any other is declined.
     let Ok(form) = question.form() else { return Answer::Decline };
     let mut prompt = format!("{}  [a] answer  [d] decline  [c] dismiss\n> ", heading(question));
@@ -287,6 +317,28 @@ mod tests {
         assert!(heading(&long).len() < 4100, "{}", heading(&long).len());
         // A choice past those shown can still be typed by value.
         assert_eq!(value_of(field, "option-999"), Ok(json!("option-999")));
+    }
+
+    #[tokio::test]
+    async fn a_page_to_open_is_shown_in_full_with_its_site_and_never_opened() {
+        let url = "https://pay.example.com/refund/card-7?step=1";
+        let q = Question::to_open("orders__refund", "Enter the card \x1b[31mhere", url).unwrap();
+        let (read, prompts) = script(&["what", "o"]);
+        assert_eq!(fill(&q, read).await, Answer::Accept { content: Map::new() });
+        let prompts = prompts.lock().unwrap().clone();
+        assert!(
+            prompts[0].contains(&format!("page: {url}\n  site: pay.example.com")),
+            "{}",
+            prompts[0]
+        );
+        assert!(prompts[0].contains("llm-do does not open it"), "{}", prompts[0]);
+        assert!(!prompts[0].contains('\x1b'), "{}", prompts[0]);
+        assert_eq!(prompts[1], "please answer o, d or c\n> ");
+        assert_eq!(fill(&q, script(&["d"]).0).await, Answer::Decline);
+        assert_eq!(fill(&q, script(&["c"]).0).await, Answer::Cancel);
+        assert_eq!(fill(&q, script(&[]).0).await, Answer::Cancel);
+        // `a` answers a form; a page is not a form.
+        assert_eq!(fill(&q, script(&["a"]).0).await, Answer::Cancel);
     }
 
     #[tokio::test]

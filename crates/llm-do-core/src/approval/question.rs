@@ -26,8 +26,13 @@ pub struct Question {
     pub asker: String,
     /// What it asks, in its words.
     pub message: String,
-    /// The form: a flat JSON Schema object.
+    /// The form: a flat JSON Schema object (empty for a page to open).
     pub schema: Value,
+    /// A page the person is asked to open instead of filling in a form
+    /// ([`Ctx::ask_to_open`](crate::Ctx::ask_to_open)): show its address and site, and let
+    /// them open it; an accepted answer then has no content.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<Page>,
     /// Names from the outermost call to the asker.
     pub call_path: Vec<String>,
     /// The asker's depth.
@@ -50,8 +55,30 @@ impl Question {
             asker,
             message: message.into(),
             schema,
+            page: None,
             depth: 0,
         }
+    }
+
+    /// A question of `asker` at the top of a run asking to open the page at `url`, as
+    /// [`Ctx::ask_to_open`](crate::Ctx::ask_to_open) makes it: for testing an approver's
+    /// answers. The error: an address not fit to show a person ([`super::check_page`]).
+    ///
+    /// ```
+    /// use llm_do_core::approval::Question;
+    /// let q = Question::to_open("pay", "Pay invoice 7", "https://pay.example.com/i/7").unwrap();
+    /// assert_eq!(q.page.unwrap().site, "pay.example.com");
+    /// ```
+    pub fn to_open(
+        asker: impl Into<String>,
+        message: impl Into<String>,
+        url: impl Into<String>,
+    ) -> Result<Question, String> {
+        let url = url.into();
+        let site = super::check_page(&url)?;
+        let mut question = Question::new(asker, message, serde_json::json!({"type": "object"}));
+        question.page = Some(Page { url, site });
+        Ok(question)
     }
 
     /// The names of the form's fields, in the schema's order.
@@ -131,6 +158,16 @@ fn quoted(names: &[&str]) -> String {
     names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
 }
 
+/// A page a [`Question`] asks the person to open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Page {
+    /// Its address, checked by [`super::check_page`].
+    pub url: String,
+    /// Its site (host, and port when given), to show beside it.
+    pub site: String,
+}
+
 /// A person's answer to a [`Question`].
 ///
 /// ```
@@ -196,6 +233,7 @@ mod tests {
                 "name": {"type": "string", "minLength": 2},
                 "age": {"type": "integer", "minimum": 0},
             }}),
+            page: None,
             call_path: vec!["t".into()],
             depth: 1,
         };

@@ -1,11 +1,11 @@
-//! [`Ctx::ask`]: a tool's question to the person behind the run, answered by the run's
-//! approver, with its events.
+//! [`Ctx::ask`] and [`Ctx::ask_to_open`]: a tool's question to the person behind the run — a
+//! form to fill in, or a page to open — answered by the run's approver, with its events.
 
 use super::Ctx;
-use crate::approval::{Answer, Question, check_form};
+use crate::approval::{Answer, Page, Question, check_form, check_page};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 impl Ctx {
     /// Asks the person behind the run a question with a form to fill in (a flat JSON Schema
@@ -63,8 +63,7 @@ impl Ctx {
     /// # }
     /// ```
     pub async fn ask(&self, message: impl Into<String>, form: Value) -> Result<Answer> {
-        let call_path: Vec<String> = self.call_path().iter().map(|s| s.to_string()).collect();
-        let asker = call_path.last().cloned().unwrap_or_else(|| "the program".to_owned());
+        let (asker, call_path) = self.asker();
         if let Err(message) = check_form(&form) {
             return Err(Error::InvalidArguments { name: asker, message });
         }
@@ -76,9 +75,73 @@ impl Ctx {
             asker,
             message: message.into(),
             schema: form,
+            page: None,
             call_path,
             depth: self.depth(),
         };
+        self.put(question).await
+    }
+
+    /// Asks the person behind the run to open a page — to pay, to sign in, to give what must
+    /// not pass through the run (an MCP server's URL-mode elicitation arrives here) — and
+    /// returns their [`Answer`]: `Accept` (with no content) when they agree to open it and go
+    /// on there, `Decline`, or `Cancel`. Nothing is opened for them: the page is shown with its
+    /// site, for the person to open themselves.
+    ///
+    /// Answered like [`Ctx::ask`], with the same events ([`Question::page`] set, an empty
+    /// form). Errors: an address not fit to show a person ([`check_page`]: not `https`, user
+    /// information before the site, control characters, ...) is [`Error::InvalidArguments`]
+    /// before anyone is asked; an accepted answer with content is [`Error::InvalidConfig`].
+    ///
+    /// ```
+    /// use llm_do_core::approval::{Answer, Question};
+    /// use llm_do_core::{Runtime, ToolSpecBuilder};
+    /// use serde_json::json;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let pay = ToolSpecBuilder::new("pay")
+    ///     .handler(|ctx, _| async move {
+    ///         let answer = ctx.ask_to_open("Pay invoice 7", "https://pay.example.com/i/7").await?;
+    ///         Ok(json!(answer.action()))
+    ///     })
+    ///     .build();
+    /// // An approver that does not answer questions declines: no one is sent anywhere.
+    /// let rt = Runtime::builder().register(pay).build();
+    /// assert_eq!(rt.ctx().call::<String>("pay", json!({})).await?, "decline");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn ask_to_open(
+        &self,
+        message: impl Into<String>,
+        url: impl Into<String>,
+    ) -> Result<Answer> {
+        let (asker, call_path) = self.asker();
+        let url = url.into();
+        let site = match check_page(&url) {
+            Ok(site) => site,
+            Err(message) => return Err(Error::InvalidArguments { name: asker, message }),
+        };
+        let question = Question {
+            asker,
+            message: message.into(),
+            schema: json!({"type": "object"}),
+            page: Some(Page { url, site }),
+            call_path,
+            depth: self.depth(),
+        };
+        self.put(question).await
+    }
+
+    /// Who asks (the callee of this context, or "the program" at the top), and the call path.
+    fn asker(&self) -> (String, Vec<String>) {
+        let call_path: Vec<String> = self.call_path().iter().map(|s| s.to_string()).collect();
+        let asker = call_path.last().cloned().unwrap_or_else(|| "the program".to_owned());
+        (asker, call_path)
+    }
+
+    /// Puts `question` to the run's approver, with its events; checks an accepted answer.
+    async fn put(&self, question: Question) -> Result<Answer> {
         self.emit(|| EventKind::QuestionAsked { question: question.clone() });
         // The run's own approver (a server asking its client), else the runtime's.
         let approver = self.run_approver().unwrap_or(&*self.rt.gate.approver);

@@ -3,7 +3,8 @@
 //!
 //! Tools: `lookup_order` (structured result, `isError` for unknown orders), `echo` (text),
 //! `photo` (an image), `refund` (asks the client's user to confirm, by elicitation: a request
-//! before protocol 2026-07-28, a round of the call from then on), `slow` (answers after a while), `crash` (the process exits mid-call), `add_tool` (adds `extra` and sends
+//! before protocol 2026-07-28, a round of the call from then on; for an order `card-...`, asks
+//! them to open a payment page instead, by URL-mode elicitation), `slow` (answers after a while), `crash` (the process exits mid-call), `add_tool` (adds `extra` and sends
 //! `notifications/tools/list_changed`).
 //!
 //! When `LLM_DO_MCP_DEMO_RECORD` names a file, every call is appended to it as one JSON line
@@ -170,10 +171,21 @@ impl Orders {
             .as_object()
             .and_then(|f| ElicitationSchema::from_json_schema(f.clone()).ok())
             .ok_or("the form could not be built")?;
-        let params = ElicitRequestParams::FormElicitationParams {
-            meta: None,
-            message: format!("Refund order {id}?"),
-            requested_schema: schema,
+        // A card's details must not pass through the client: those go to a page (URL mode).
+        let by_card = id.starts_with("card-");
+        let params = if by_card {
+            ElicitRequestParams::UrlElicitationParams {
+                meta: None,
+                message: format!("Enter the card for the refund of {id}"),
+                url: format!("https://pay.example.com/refund/{id}"),
+                elicitation_id: format!("refund-{id}"),
+            }
+        } else {
+            ElicitRequestParams::FormElicitationParams {
+                meta: None,
+                message: format!("Refund order {id}?"),
+                requested_schema: schema,
+            }
         };
         let in_rounds =
             context.protocol_version().is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
@@ -198,6 +210,9 @@ impl Orders {
         };
         let content = answer.content.unwrap_or_default();
         let text = match answer.action {
+            ElicitationAction::Accept if by_card => {
+                format!("the refund of {id} goes on at the payment page")
+            }
             ElicitationAction::Accept if content["confirm"] == json!(true) => {
                 let reason = content["reason"].as_str().unwrap_or("no reason given");
                 format!("refunded {id} ({reason})")

@@ -90,12 +90,13 @@ impl McpService {
         };
         let options = RunOptions::new().limits(self.limits_of(name));
         let timeout = self.answer_timeout;
+        let pages = elicit::declares_pages(context.client_capabilities().as_ref());
         match asking {
             Asking::InRounds => {
                 // What a retry must repeat (a copy kept only for calls asked across rounds).
                 let arguments = args.as_object().cloned().unwrap_or_default();
                 let rt = self.rt.clone();
-                let running = rounds::Running::start(move |asker| async move {
+                let running = rounds::Running::start(pages, move |asker| async move {
                     if let Some(reason) = ask_first {
                         let decision =
                             asker.ask(Question::served(spec.name(), &args, reason)).await;
@@ -118,7 +119,7 @@ impl McpService {
                         }
                     }
                     let peer = context.peer.clone();
-                    options = options.approver(elicit::AskTheClient { peer, timeout });
+                    options = options.approver(elicit::AskTheClient { peer, timeout, pages });
                 }
                 let ctx = self.rt.ctx_with(options);
                 tokio::select! {

@@ -39,6 +39,12 @@ pub(crate) fn declares_forms(capabilities: Option<&ClientCapabilities>) -> bool 
         .is_some_and(|e| e.form.is_some() || e.url.is_none())
 }
 
+/// Whether a client with these capabilities can be asked to open a page (URL-mode
+/// elicitation).
+pub(crate) fn declares_pages(capabilities: Option<&ClientCapabilities>) -> bool {
+    capabilities.and_then(|c| c.elicitation.as_ref()).is_some_and(|e| e.url.is_some())
+}
+
 /// What one approval question is about.
 pub(crate) struct Question<'a> {
     pub(crate) tool: &'a str,
@@ -149,6 +155,8 @@ pub(crate) struct AskTheClient {
     pub(crate) peer: Peer<RoleServer>,
     /// How long each question waits for its answer.
     pub(crate) timeout: Duration,
+    /// Whether the client can be asked to open a page.
+    pub(crate) pages: bool,
 }
 
 impl Approver for AskTheClient {
@@ -162,20 +170,28 @@ impl Approver for AskTheClient {
     /// A question a tool of the run asks (an MCP server llm-do uses, say) is passed on to
     /// the client's person as a form of its own.
     fn answer<'a>(&'a self, question: &'a ToolQuestion) -> futures::future::BoxFuture<'a, Answer> {
-        Box::pin(pass_on(&self.peer, question, self.timeout))
+        Box::pin(pass_on(&self.peer, question, self.timeout, self.pages))
     }
 }
 
 /// The form that asks a tool's question of the client's user: the tool's message, prefixed
-/// with who asks (secrets redacted), and its form unchanged; `None` when rmcp cannot carry
-/// the form.
-pub(crate) fn question_form(question: &ToolQuestion) -> Option<ElicitRequestParams> {
+/// with who asks (secrets redacted), and its form unchanged — or its page to open, when the
+/// client can be asked to open pages (`pages`); `None` when it cannot be carried.
+pub(crate) fn question_form(question: &ToolQuestion, pages: bool) -> Option<ElicitRequestParams> {
+    let redactor = Redactor::new().with_env(std::env::vars());
+    let message = format!("`{}` asks: {}", question.asker, redactor.redact(&question.message));
+    if let Some(page) = &question.page {
+        return pages.then(|| ElicitRequestParams::UrlElicitationParams {
+            meta: None,
+            message,
+            url: page.url.clone(),
+            elicitation_id: uuid::Uuid::new_v4().simple().to_string(),
+        });
+    }
     let schema = question
         .schema
         .as_object()
         .and_then(|form| ElicitationSchema::from_json_schema(form.clone()).ok())?;
-    let redactor = Redactor::new().with_env(std::env::vars());
-    let message = format!("`{}` asks: {}", question.asker, redactor.redact(&question.message));
     Some(ElicitRequestParams::FormElicitationParams {
         meta: None,
         message,
@@ -196,8 +212,13 @@ pub(crate) fn answer_of(result: ElicitResult) -> Answer {
 /// Asks `peer` a tool's question by an `elicitation/create` request ([`question_form`]). A
 /// form rmcp cannot carry, no answer within `timeout` or a failed request is a dismissal
 /// ([`Answer::Cancel`]).
-async fn pass_on(peer: &Peer<RoleServer>, question: &ToolQuestion, timeout: Duration) -> Answer {
-    let Some(params) = question_form(question) else {
+async fn pass_on(
+    peer: &Peer<RoleServer>,
+    question: &ToolQuestion,
+    timeout: Duration,
+    pages: bool,
+) -> Answer {
+    let Some(params) = question_form(question, pages) else {
         return Answer::Cancel;
     };
     match peer.create_elicitation_with_timeout(params, Some(timeout)).await {

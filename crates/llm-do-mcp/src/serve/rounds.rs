@@ -93,6 +93,8 @@ impl Reply {
 #[derive(Clone)]
 pub(crate) struct Asker {
     questions: mpsc::UnboundedSender<Asked>,
+    /// Whether the client can be asked to open a page.
+    pages: bool,
 }
 
 impl Asker {
@@ -112,7 +114,7 @@ impl Asker {
     /// Asks a tool's question in the call's next answer; what its retry brings (a dismissal
     /// when the form cannot be carried or the call is gone).
     async fn pass_on(&self, question: &ToolQuestion) -> Answer {
-        let Some(form) = question_form(question) else {
+        let Some(form) = question_form(question, self.pages) else {
             return Answer::Cancel;
         };
         let (answer, answered) = oneshot::channel();
@@ -144,14 +146,15 @@ pub(crate) struct Running {
 }
 
 impl Running {
-    /// Spawns the call's `body`, which asks its questions through the [`Asker`] it is given.
-    pub(crate) fn start<F, Fut>(body: F) -> Self
+    /// Spawns the call's `body`, which asks its questions through the [`Asker`] it is given
+    /// (`pages`: whether the client can be asked to open a page).
+    pub(crate) fn start<F, Fut>(pages: bool, body: F) -> Self
     where
         F: FnOnce(Asker) -> Fut,
         Fut: Future<Output = CallToolResult> + Send + 'static,
     {
         let (questions, asked) = mpsc::unbounded_channel();
-        let run = AbortOnDropHandle::new(tokio::spawn(body(Asker { questions })));
+        let run = AbortOnDropHandle::new(tokio::spawn(body(Asker { questions, pages })));
         Self { run, questions: asked }
     }
 }

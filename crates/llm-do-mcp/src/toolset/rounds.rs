@@ -81,7 +81,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn questions_outside_a_run_and_by_url_are_declined_under_their_keys() {
+    async fn questions_outside_a_run_are_declined_under_their_keys_forms_and_pages_alike() {
         let url = request(json!({"method": "elicitation/create", "params": {
             "mode": "url", "message": "Sign in", "url": "https://example.com/login",
             "elicitationId": "e1",

@@ -25,7 +25,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// `greet`: asks the person behind the run for their name (`Ctx::ask`) and greets them.
+/// `greet`: asks the person behind the run for their name (`Ctx::ask`) and greets them;
+/// `pay`: asks them to open a payment page (`Ctx::ask_to_open`) and says what they answered.
 pub fn greeter() -> llm_do_core::Runtime {
     let greet = llm_do_core::ToolSpecBuilder::new("greet")
         .handler(|ctx, _| async move {
@@ -39,7 +40,13 @@ pub fn greeter() -> llm_do_core::Runtime {
             })
         })
         .build();
-    llm_do_core::Runtime::builder().register(greet).build()
+    let pay = llm_do_core::ToolSpecBuilder::new("pay")
+        .handler(|ctx, _| async move {
+            let answer = ctx.ask_to_open("Pay invoice 7", "https://pay.example.com/i/7").await?;
+            Ok(json!(answer.action()))
+        })
+        .build();
+    llm_do_core::Runtime::builder().register(greet).register(pay).build()
 }
 
 /// `remove(path)`: needs approval (`Ask`), answers "removed" and counts its runs in `removed`.
