@@ -30,6 +30,28 @@ impl Connection {
     ) -> Result<Connection, McpError> {
         let (lifecycle, handshake) = lifecycle(name, server)?;
         listener.handshake = handshake;
+        let deadline = tokio::time::Instant::now() + server.start_timeout;
+        let auto = matches!(lifecycle, ClientLifecycleMode::Auto { .. });
+        match Self::start(name, server, listener.clone(), lifecycle, deadline).await {
+            // rmcp falls back to `initialize` itself when the server answers `server/discover`
+            // with a JSON-RPC error. A server that answers it without a revision both speak
+            // (one that stops before 2026-07-28), or over HTTP with an HTTP error, fails the
+            // start instead: start it again (a child process anew) with `initialize`.
+            Err(McpError::Start { .. }) if auto => {
+                Self::start(name, server, listener, ClientLifecycleMode::Initialize, deadline).await
+            }
+            other => other,
+        }
+    }
+
+    /// Starts the server and completes the start `lifecycle` says, by `deadline`.
+    async fn start(
+        name: &str,
+        server: &McpServer,
+        listener: Listener,
+        lifecycle: ClientLifecycleMode,
+        deadline: tokio::time::Instant,
+    ) -> Result<Connection, McpError> {
         let tail = StderrTail::default();
         let start = |message: String, tail: &StderrTail| McpError::Start {
             server: name.to_owned(),
@@ -51,8 +73,8 @@ impl Connection {
                 if let Some(stderr) = spawned.stderr {
                     tail.follow(stderr);
                 }
-                let serving = tokio::time::timeout(
-                    server.start_timeout,
+                let serving = tokio::time::timeout_at(
+                    deadline,
                     listener.serve_with_lifecycle(spawned.transport, lifecycle),
                 );
                 // Noise on stdout before `initialize` is answered ends the start at once.
@@ -102,25 +124,12 @@ impl Connection {
                 let _ = rustls::crypto::ring::default_provider().install_default();
                 let mut config = StreamableHttpClientTransportConfig::with_uri(url.as_str());
                 config.custom_headers = custom;
-                let transport =
-                    || rmcp::transport::StreamableHttpClientTransport::from_config(config.clone());
-                let deadline = tokio::time::Instant::now() + server.start_timeout;
-                let mut served = tokio::time::timeout_at(
+                let transport = rmcp::transport::StreamableHttpClientTransport::from_config(config);
+                let served = tokio::time::timeout_at(
                     deadline,
-                    listener.clone().serve_with_lifecycle(transport(), lifecycle.clone()),
+                    listener.serve_with_lifecycle(transport, lifecycle),
                 )
                 .await;
-                // A server before 2026-07-28 may answer `server/discover` with an HTTP error
-                // rather than a JSON-RPC one (no session yet): start it again with `initialize`.
-                if matches!(lifecycle, ClientLifecycleMode::Auto { .. })
-                    && matches!(served, Ok(Err(_)))
-                {
-                    served = tokio::time::timeout_at(
-                        deadline,
-                        listener.serve_with_lifecycle(transport(), ClientLifecycleMode::Initialize),
-                    )
-                    .await;
-                }
                 (finish(name, server, served, &tail).await?, None)
             }
         };
@@ -221,7 +230,10 @@ async fn finish<E: std::fmt::Display>(
             tail.settle(std::time::Duration::from_secs(2)).await;
             Err(McpError::Start {
                 server: name.to_owned(),
-                message: format!("initialize failed: {}", crate::error::escaped(&e.to_string())),
+                message: format!(
+                    "the session did not start: {}",
+                    crate::error::escaped(&e.to_string())
+                ),
                 stderr: tail.text(),
             })
         }

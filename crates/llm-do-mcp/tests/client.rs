@@ -544,3 +544,33 @@ async fn each_known_protocol_revision_can_be_pinned_and_an_unknown_one_is_refuse
     assert!(text.contains("2026-07-28"), "{text}");
     assert!(!pidfile.exists(), "the server was started");
 }
+
+/// A server that stops before 2026-07-28 answers `server/discover` with revisions llm-do does
+/// not ask for there: by default llm-do starts it again with `initialize`, and it works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_stops_before_2026_07_28_is_initialized() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("calls.jsonl");
+    let pidfile = dir.path().join("pids");
+    let old = demo(&record)
+        .env("LLM_DO_MCP_DEMO_MAX_PROTOCOL", "2025-11-25")
+        .env("LLM_DO_MCP_DEMO_PIDFILE", pidfile.display().to_string());
+    let orders = McpToolset::connect("orders", old.clone()).await.unwrap();
+    let said = orders.call("refund", json!({"id": "A-1"})).await.unwrap().unwrap();
+    assert_eq!(said, json!("the user declined"));
+    assert_eq!(recorded(&record)[0]["arguments"]["protocol"], "2025-11-25");
+    orders.close().await;
+    // The process asked first was stopped: no server outlives the start.
+    let pids: Vec<u32> =
+        std::fs::read_to_string(&pidfile).unwrap().lines().map(|l| l.parse().unwrap()).collect();
+    assert_eq!(pids.len(), 2, "asked once, then initialized: {pids:?}");
+    for pid in pids {
+        assert!(wait_gone(pid).await, "process {pid} still running");
+    }
+    // Pinned to 2026-07-28, it is refused with the revisions it speaks.
+    let Err(e) = McpToolset::connect("orders", old.protocol("2026-07-28")).await else {
+        panic!("connected")
+    };
+    assert!(matches!(&e, McpError::Start { .. }), "{e:?}");
+    assert!(e.to_string().contains("2025-11-25"), "{e}");
+}

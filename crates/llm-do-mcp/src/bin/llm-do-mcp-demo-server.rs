@@ -15,6 +15,7 @@
 //! `LLM_DO_MCP_DEMO_PIDFILE` names a file the process id is appended to;
 //! `LLM_DO_MCP_DEMO_LINGER` makes the server stay alive after its stdin closes (as a badly
 //! behaved server would), for the test that it dies with llm-do anyway.
+//! `LLM_DO_MCP_DEMO_MAX_PROTOCOL` (e.g. `2025-11-25`) limits the protocol revisions it speaks.
 //!
 //! When `LLM_DO_MCP_DEMO_PIDFILE` names a file, the server appends its process id to it at
 //! start, so that tests can check that no server process outlives its client.
@@ -247,6 +248,19 @@ impl Orders {
 
 #[tool_handler]
 impl ServerHandler for Orders {
+    /// Every revision rmcp knows, or those up to `LLM_DO_MCP_DEMO_MAX_PROTOCOL` (a server that
+    /// stops before 2026-07-28: it answers `server/discover`, but with no revision a newer
+    /// client asks for).
+    fn supported_protocol_versions(&self) -> std::borrow::Cow<'static, [ProtocolVersion]> {
+        let known = ProtocolVersion::KNOWN_VERSIONS;
+        match std::env::var("LLM_DO_MCP_DEMO_MAX_PROTOCOL") {
+            Ok(max) => std::borrow::Cow::Owned(
+                known.iter().filter(|v| v.as_str() <= max.as_str()).cloned().collect(),
+            ),
+            Err(_) => std::borrow::Cow::Borrowed(known),
+        }
+    }
+
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
