@@ -318,6 +318,18 @@ impl EventSubscriber for Display {
             (EventKind::ApprovalDecided { tool, decision, .. }, _) if verbosity >= 1 => {
                 self.line(&format!("{indent}  ⚖ {tool}: {decision}"));
             }
+            // A call's progress: beside its spinner, or a line of its own with -v.
+            (EventKind::Progress { progress, total, message }, mode) => {
+                let of = total.map(|t| format!("/{t}")).unwrap_or_default();
+                let what = message.as_deref().map(|m| format!(" {m}")).unwrap_or_default();
+                let text = safe(&one_line(&format!("{progress}{of}{what}"), 100));
+                let bar = self.tree().bars.get(&event.call.id).cloned();
+                match (mode, bar) {
+                    (Mode::Live, Some(bar)) => bar.set_message(format!("{head} {text}")),
+                    _ if verbosity >= 1 => self.line(&format!("{indent}  … {head} {text}")),
+                    _ => {}
+                }
+            }
             // A question's answer names the fields filled in, never their values.
             (EventKind::QuestionAnswered { action, fields }, _) if verbosity >= 1 => {
                 let filled = if fields.is_empty() {

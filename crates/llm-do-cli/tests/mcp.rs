@@ -78,7 +78,8 @@ fn check_waits_the_projects_start_timeout() {
 }
 
 /// `call_timeout` of `[mcp.NAME]`: a call that takes longer is a tool error the model is told,
-/// and the run goes on.
+/// and the run goes on. Meanwhile the server's progress on the call is shown under it with `-v`
+/// (its text escaped); `protocol` pins the revision spoken.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_past_the_projects_call_timeout_is_a_tool_error() {
     let server = TestServer::builder()
@@ -99,12 +100,16 @@ async fn a_call_past_the_projects_call_timeout_is_a_tool_error() {
     let out = output(
         command(BIN, Some(&server.base_url()))
             .arg("run")
+            .arg("-v")
             .arg(dir.path())
             .arg("--approve-all")
             .arg("a while"),
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(stdout(&out), "gave up waiting\n");
+    let err = stderr(&out);
+    assert!(err.contains("orders__slow [tool] 1/2 waiting \\x1b[2J"), "{err}");
+    assert!(!err.contains('\x1b'), "{err}");
     let told = server.requests()[1].body["messages"].to_string();
     assert!(told.contains("did not answer the call of `slow` within 1s"), "{told}");
 }

@@ -27,6 +27,7 @@ use std::task::Poll;
 
 mod ask;
 mod call;
+mod progress;
 
 pub(crate) use call::{convert_result, wrap_bare_argument};
 

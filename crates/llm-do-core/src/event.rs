@@ -168,6 +168,18 @@ pub enum EventKind {
         #[serde(skip_serializing_if = "Vec::is_empty")]
         fields: Vec<String>,
     },
+    /// The call reported how far it has come ([`Ctx::report_progress`](crate::Ctx::report_progress);
+    /// an MCP server's progress notifications for a call arrive here).
+    Progress {
+        /// How far, in the call's own units (it grows with each report).
+        progress: f64,
+        /// Where it ends, when known.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        total: Option<f64>,
+        /// What it is doing (at most 1000 characters).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
     /// The final answer was rejected and the model is asked again.
     OutputRetry {
         /// 1 for the first retry.
@@ -198,6 +210,7 @@ impl EventKind {
             EventKind::ApprovalDecided { .. } => "approval_decided",
             EventKind::QuestionAsked { .. } => "question_asked",
             EventKind::QuestionAnswered { .. } => "question_answered",
+            EventKind::Progress { .. } => "progress",
             EventKind::OutputRetry { .. } => "output_retry",
         }
     }
@@ -388,6 +401,15 @@ impl EventLog {
                         );
                     }
                 },
+                EventKind::Progress { progress, total, message } => {
+                    let _ = write!(out, " progress {progress}");
+                    if let Some(total) = total {
+                        let _ = write!(out, "/{total}");
+                    }
+                    if let Some(message) = message {
+                        let _ = write!(out, " {message:?}");
+                    }
+                }
                 EventKind::QuestionAnswered { action, fields } => {
                     let _ =
                         write!(out, " question_answered {action} fields=[{}]", fields.join(", "));

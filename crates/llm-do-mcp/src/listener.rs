@@ -1,4 +1,6 @@
-//! The client side's handler of what a server sends unasked: `tools/list_changed`, and
+//! The client side's handler of what a server sends unasked: `tools/list_changed`; progress on
+//! a call, reported by the call whose progress token it carries
+//! ([`llm_do_core::Ctx::report_progress`]); and
 //! elicitation — a server's question for the person behind the run, passed to the approver of
 //! the call it arrives during ([`llm_do_core::Ctx::ask`]).
 //!
@@ -15,13 +17,16 @@ use llm_do_core::Ctx;
 use llm_do_core::approval::Answer;
 use rmcp::model::{
     ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult, ElicitationAction,
-    Implementation, ProtocolVersion, UrlElicitationCapability,
+    Implementation, ProgressNotificationParam, ProgressToken, ProtocolVersion,
+    UrlElicitationCapability,
 };
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ClientHandler, ErrorData, RoleClient};
 use serde_json::Value;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// The client side's handler: notes `tools/list_changed` and answers elicitations.
 #[derive(Clone)]
@@ -39,7 +44,16 @@ pub(crate) struct Listener {
 pub(crate) struct Askers {
     next: AtomicU64,
     calls: Mutex<Vec<(u64, Ctx)>>,
+    /// The progress tokens of the requests in flight, each with its call's context.
+    tokens: Mutex<Vec<(ProgressToken, Ctx)>>,
+    /// Progress that came before its request's token was followed (a server may report at
+    /// once, before the request is handed back): kept briefly, at most [`EARLY`].
+    early: Mutex<VecDeque<(Instant, ProgressNotificationParam)>>,
 }
+
+/// At most this many early progress notifications are kept, each at most [`EARLY_FOR`].
+const EARLY: usize = 64;
+const EARLY_FOR: Duration = Duration::from_secs(2);
 
 /// A call's place among the [`Askers`], given up when dropped.
 pub(crate) struct Asking {
@@ -60,8 +74,74 @@ impl Askers {
         self.lock().first().map(|(_, ctx)| ctx.clone())
     }
 
+    /// Reports `params` by the call whose request in flight has its progress token, or keeps it
+    /// for a request not yet followed.
+    fn progress(&self, params: ProgressNotificationParam) {
+        let ctx = {
+            let tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+            tokens.iter().find(|(t, _)| *t == params.progress_token).map(|(_, ctx)| ctx.clone())
+        };
+        match ctx {
+            Some(ctx) => report(&ctx, &params),
+            None => {
+                let mut early = self.early.lock().unwrap_or_else(|p| p.into_inner());
+                early.retain(|(at, _)| at.elapsed() < EARLY_FOR);
+                if early.len() == EARLY {
+                    early.pop_front();
+                }
+                early.push_back((Instant::now(), params));
+            }
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(u64, Ctx)>> {
         self.calls.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Asking {
+    /// The context of the call.
+    pub(crate) fn ctx(&self) -> Option<Ctx> {
+        self.askers.lock().iter().find(|(id, _)| *id == self.id).map(|(_, ctx)| ctx.clone())
+    }
+
+    /// Reports the server's progress notifications that carry `token` (a request of this
+    /// call) by the call ([`Ctx::report_progress`]), until the returned guard is dropped.
+    pub(crate) fn follow(&self, token: ProgressToken) -> Following {
+        if let Some(ctx) = self.ctx() {
+            let mut tokens = self.askers.tokens.lock().unwrap_or_else(|p| p.into_inner());
+            tokens.push((token.clone(), ctx.clone()));
+            drop(tokens);
+            // What came before: reported now, in order.
+            let mut early = self.askers.early.lock().unwrap_or_else(|p| p.into_inner());
+            let (mine, others) = early
+                .drain(..)
+                .partition(|(at, p)| p.progress_token == token && at.elapsed() < EARLY_FOR);
+            *early = others;
+            drop(early);
+            for (_, params) in mine {
+                report(&ctx, &params);
+            }
+        }
+        Following { askers: self.askers.clone(), token }
+    }
+}
+
+/// Reports a server's progress notification by `ctx`'s call.
+fn report(ctx: &Ctx, params: &ProgressNotificationParam) {
+    ctx.report_progress(params.progress, params.total, params.message.as_deref());
+}
+
+/// A request's progress token followed, until dropped.
+pub(crate) struct Following {
+    askers: Arc<Askers>,
+    token: ProgressToken,
+}
+
+impl Drop for Following {
+    fn drop(&mut self) {
+        let mut tokens = self.askers.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        tokens.retain(|(t, _)| *t != self.token);
     }
 }
 
@@ -123,6 +203,15 @@ impl ClientHandler for Listener {
         self.stale.store(true, Ordering::SeqCst);
     }
 
+    /// A server's progress on a call: reported by the call whose token it carries.
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.askers.progress(params);
+    }
+
     /// A question sent as a request while a call runs (before protocol 2026-07-28): put to
     /// the call in flight longest on this server.
     async fn create_elicitation(
@@ -148,5 +237,57 @@ impl ClientHandler for Listener {
         }
         let me = Implementation::new("llm-do", env!("CARGO_PKG_VERSION"));
         ClientConfig::new(capabilities, me).with_protocol_version(self.handshake.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use llm_do_core::{EventKind, EventLog, Runtime};
+    use rmcp::model::NumberOrString;
+
+    fn params(token: i64, progress: f64) -> ProgressNotificationParam {
+        ProgressNotificationParam::new(ProgressToken(NumberOrString::Number(token)), progress)
+    }
+
+    fn reported(log: &EventLog) -> Vec<f64> {
+        log.events()
+            .iter()
+            .filter_map(|e| match e.kind {
+                EventKind::Progress { progress, .. } => Some(progress),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn progress_before_its_token_is_followed_is_reported_when_it_is_and_only_for_it() {
+        let log = EventLog::new();
+        let askers = Arc::new(Askers::default());
+        let inside = askers.clone();
+        // A call's context, as a tool's handler has it (a run's root reports nothing).
+        let tool = llm_do_core::ToolSpecBuilder::new("t")
+            .handler(move |ctx, _| {
+                let askers = inside.clone();
+                async move {
+                    let asking = askers.enter(ctx);
+                    askers.progress(params(7, 1.0)); // before the request is handed back
+                    askers.progress(params(8, 9.0)); // another request's
+                    let following = asking.follow(ProgressToken(NumberOrString::Number(7)));
+                    askers.progress(params(7, 2.0));
+                    drop(following);
+                    askers.progress(params(7, 3.0)); // after the request: never reported
+                    Ok(serde_json::json!(null))
+                }
+            })
+            .build();
+        let rt = Runtime::builder().register(tool).subscribe(log.clone()).build();
+        rt.ctx().call::<Value>("t", serde_json::json!({})).await.unwrap();
+        assert_eq!(reported(&log), [1.0, 2.0]);
+        // The early ones are bounded.
+        for n in 0..1000 {
+            askers.progress(params(100 + n, 1.0));
+        }
+        assert_eq!(askers.early.lock().unwrap().len(), EARLY);
     }
 }

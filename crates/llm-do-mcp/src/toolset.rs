@@ -15,6 +15,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod request;
 mod rounds;
 mod shared;
 
@@ -220,8 +221,9 @@ impl McpToolset {
             async move {
                 // A question the server asks meanwhile goes to the person behind this call: in
                 // a round of the call, or (before protocol 2026-07-28) as a request of its own.
-                let _asking = shared.askers.enter(ctx.clone());
-                match shared.call(&remote, args, Some(&ctx)).await {
+                // Its progress notifications are this call's.
+                let asking = shared.askers.enter(ctx);
+                match shared.call(&remote, args, Some(&asking)).await {
                     Ok(Ok(value)) => Ok(value),
                     Ok(Err(message)) => {
                         Err(Error::msg(format!("the tool reported an error: {message}")))

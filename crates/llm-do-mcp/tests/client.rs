@@ -458,12 +458,27 @@ async fn tools_list_changed_refreshes_the_list() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_call_timeout_and_unknown_tools_are_typed_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let server = demo(&dir.path().join("c")).call_timeout(Duration::from_millis(500));
+    let record = dir.path().join("c");
+    let server = demo(&record).call_timeout(Duration::from_millis(500));
     let orders = McpToolset::connect("orders", server).await.unwrap();
     let err = orders.call("slow", json!({"seconds": 30})).await.unwrap_err();
     let McpError::Timeout { tool, after, .. } = &err else { panic!("{err}") };
     assert_eq!((tool.as_str(), *after), ("slow", Duration::from_millis(500)));
-    // The late call was cancelled; the server goes on answering.
+    // The late call was cancelled (`notifications/cancelled` reached the server)...
+    let cancelled = || recorded(&record).into_iter().any(|r| r["tool"] == "cancelled");
+    for _ in 0..100 {
+        if cancelled() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let reasons: Vec<Value> = recorded(&record)
+        .into_iter()
+        .filter(|r| r["tool"] == "cancelled")
+        .map(|r| r["arguments"]["reason"].clone())
+        .collect();
+    assert_eq!(reasons, [json!("the call was abandoned by llm-do")]);
+    // ...and the server goes on answering.
     assert_eq!(
         orders.call("slow", json!({"seconds": 0})).await.unwrap().unwrap(),
         json!("waited 0s")
@@ -573,4 +588,41 @@ async fn a_server_that_stops_before_2026_07_28_is_initialized() {
     };
     assert!(matches!(&e, McpError::Start { .. }), "{e:?}");
     assert!(e.to_string().contains("2025-11-25"), "{e}");
+}
+
+/// A server's progress on a call is that call's: the demo's `slow` reports at its start, and the
+/// run's events show it as a `progress` of `orders__slow` (on both revisions). Its text stays as
+/// sent in the event; printers escape it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_servers_progress_is_reported_by_the_call_it_belongs_to() {
+    for protocol in ["2025-11-25", "2026-07-28"] {
+        let dir = tempfile::tempdir().unwrap();
+        let orders =
+            McpToolset::connect("orders", demo(&dir.path().join("calls.jsonl")).protocol(protocol))
+                .await
+                .unwrap();
+        let log = EventLog::new();
+        let rt = Runtime::builder().mcp(&orders).subscribe(log.clone()).build();
+        let said: String = rt.ctx().call("orders__slow", json!({"seconds": 1})).await.unwrap();
+        assert_eq!(said, "waited 1s");
+        let progress: Vec<_> = log
+            .events()
+            .into_iter()
+            .filter_map(|e| match e.kind {
+                EventKind::Progress { progress, total, message } => {
+                    Some((e.call.name.to_string(), progress, total, message))
+                }
+                _ => None,
+            })
+            .collect();
+        // The report at the end may race the call's own end; the first one may not.
+        let first = ("orders__slow".to_owned(), 1.0, Some(2.0), Some("waiting \x1b[2J".to_owned()));
+        assert_eq!(progress.first(), Some(&first), "{protocol}: {progress:?}");
+        let printed = llm_do_core::EventPrinter::to_buffer();
+        let line = log.events().iter().find_map(|e| {
+            matches!(e.kind, EventKind::Progress { .. }).then(|| printed.line(e)).flatten()
+        });
+        assert_eq!(line.as_deref(), Some("  … orders__slow 1/2 waiting \\u{1b}[2J"));
+        orders.close().await;
+    }
 }

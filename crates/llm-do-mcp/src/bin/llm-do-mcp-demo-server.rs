@@ -35,11 +35,12 @@ use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::InputResponses;
 use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::model::{
-    CallToolResponse, CallToolResult, ContentBlock, ElicitRequest, ElicitRequestParams,
-    ElicitResult, ElicitationAction, ElicitationSchema, InputRequest, InputRequiredResult,
-    ListToolsResult, PaginatedRequestParams, ProtocolVersion, Tool,
+    CallToolResponse, CallToolResult, CancelledNotificationParam, ContentBlock, ElicitRequest,
+    ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationSchema, InputRequest,
+    InputRequiredResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam,
+    ProtocolVersion, Tool,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -128,11 +129,36 @@ impl Orders {
         ])
     }
 
-    /// Answers after `seconds` seconds.
+    /// Answers after `seconds` seconds; reports its progress at the start and the end when the
+    /// call asks for it (a progress token), the message of the first with an escape sequence.
     #[tool]
-    async fn slow(&self, Parameters(Wait { seconds }): Parameters<Wait>) -> String {
+    async fn slow(
+        &self,
+        Parameters(Wait { seconds }): Parameters<Wait>,
+        context: RequestContext<RoleServer>,
+    ) -> String {
         record("slow", json!({"seconds": seconds}));
-        tokio::time::sleep(std::time::Duration::from_secs(seconds)).await;
+        let token = context.meta.get_progress_token();
+        let report = |progress: f64, message: &str| {
+            let token = token.clone();
+            let peer = context.peer.clone();
+            let message = message.to_owned();
+            async move {
+                if let Some(token) = token {
+                    let mut params = ProgressNotificationParam::new(token, progress);
+                    params.total = Some(2.0);
+                    params.message = Some(message);
+                    let _ = peer.notify_progress(params).await;
+                }
+            }
+        };
+        report(1.0, "waiting \x1b[2J").await;
+        // A cancelled call stops waiting (and lets go of the session).
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_secs(seconds)) => {}
+            () = context.ct.cancelled() => return "cancelled".to_owned(),
+        }
+        report(2.0, "done").await;
         format!("waited {seconds}s")
     }
 
@@ -248,6 +274,15 @@ impl Orders {
 
 #[tool_handler]
 impl ServerHandler for Orders {
+    /// Records the cancellation (its reason), for the tests that a late call is cancelled.
+    async fn on_cancelled(
+        &self,
+        params: CancelledNotificationParam,
+        _context: NotificationContext<RoleServer>,
+    ) {
+        record("cancelled", json!({"reason": params.reason}));
+    }
+
     /// Every revision rmcp knows, or those up to `LLM_DO_MCP_DEMO_MAX_PROTOCOL` (a server that
     /// stops before 2026-07-28: it answers `server/discover`, but with no revision a newer
     /// client asks for).

@@ -1,12 +1,12 @@
 //! The connection behind a toolset: started on first use, its tools listed (and listed again
 //! when the server says they changed), restarted once when it dies, and closed on drop.
 
-use super::{Listed, McpTool, STDERR_SETTLE, Shared, SkippedTool, State, lock, rounds};
+use super::{Listed, McpTool, STDERR_SETTLE, Shared, SkippedTool, State, lock, request, rounds};
 use crate::connection::Connection;
 use crate::error::McpError;
+use crate::listener::Asking;
 use crate::listener::Listener;
 use crate::{names, result};
-use llm_do_core::Ctx;
 use llm_do_core::schema::Validator;
 use rmcp::model::{CallToolRequestParams, CallToolResponse, Tool};
 use rmcp::service::ServiceError;
@@ -198,13 +198,13 @@ impl Shared {
     }
 
     /// Calls `tool` (the server's name) with `args`, for a run's call `asker` (`None`: a call
-    /// made outside any run, whose questions are declined); a server that died is started again
-    /// once and the call made again.
+    /// made outside any run, whose questions are declined and whose progress is not asked
+    /// for); a server that died is started again once and the call made again.
     pub(super) async fn call(
         &self,
         tool: &str,
         args: Value,
-        asker: Option<&Ctx>,
+        asker: Option<&Asking>,
     ) -> Result<Result<Value, String>, McpError> {
         let mut attempt = 0;
         loop {
@@ -238,7 +238,7 @@ impl Shared {
         &self,
         tool: &str,
         args: Value,
-        asker: Option<&Ctx>,
+        asking: Option<&Asking>,
     ) -> Result<Result<Value, String>, Failure> {
         // First use starts the server and lists its tools.
         let (mut generation, mut peer) = self.peer().await?;
@@ -265,6 +265,7 @@ impl Shared {
                 }));
             }
         };
+        let asker = asking.and_then(Asking::ctx);
         let question = |source| {
             Failure::Other(McpError::Question {
                 server: self.name.clone(),
@@ -276,18 +277,22 @@ impl Shared {
         let timeout = self.server.call_timeout;
         let mut rounds_without_requests = 0;
         for _ in 0..rounds::MAX_ROUNDS {
-            let response =
-                match tokio::time::timeout(timeout, peer.call_tool_once(params.clone())).await {
-                    Err(_) => {
-                        return Err(Failure::Other(McpError::Timeout {
-                            server: self.name.clone(),
-                            tool: tool.to_owned(),
-                            after: timeout,
-                        }));
-                    }
-                    Ok(Ok(response)) => response,
-                    Ok(Err(e)) => return Err(self.failed(tool, generation, &peer, e).await),
-                };
+            let response = match tokio::time::timeout(
+                timeout,
+                request::call_tool(&peer, params.clone(), asking),
+            )
+            .await
+            {
+                Err(_) => {
+                    return Err(Failure::Other(McpError::Timeout {
+                        server: self.name.clone(),
+                        tool: tool.to_owned(),
+                        after: timeout,
+                    }));
+                }
+                Ok(Ok(response)) => response,
+                Ok(Err(e)) => return Err(self.failed(tool, generation, &peer, e).await),
+            };
             let more = match response {
                 CallToolResponse::Complete(result) => return Ok(result::convert(result)),
                 CallToolResponse::InputRequired(more) => more,
@@ -306,7 +311,8 @@ impl Shared {
             } else {
                 rounds_without_requests = 0;
             }
-            let answers = rounds::answer(&self.name, asker, requests).await.map_err(question)?;
+            let answers =
+                rounds::answer(&self.name, asker.as_ref(), requests).await.map_err(question)?;
             params.input_responses = (!answers.is_empty()).then_some(answers);
             params.request_state = more.request_state;
         }
