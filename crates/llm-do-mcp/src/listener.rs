@@ -59,14 +59,15 @@ const EARLY_FOR: Duration = Duration::from_secs(2);
 pub(crate) struct Asking {
     askers: Arc<Askers>,
     id: u64,
+    ctx: Ctx,
 }
 
 impl Askers {
     /// Notes a call in flight, until the returned guard is dropped.
     pub(crate) fn enter(self: &Arc<Self>, ctx: Ctx) -> Asking {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        self.lock().push((id, ctx));
-        Asking { askers: self.clone(), id }
+        self.lock().push((id, ctx.clone()));
+        Asking { askers: self.clone(), id, ctx }
     }
 
     /// The context of the call in flight longest, if any.
@@ -101,27 +102,26 @@ impl Askers {
 
 impl Asking {
     /// The context of the call.
-    pub(crate) fn ctx(&self) -> Option<Ctx> {
-        self.askers.lock().iter().find(|(id, _)| *id == self.id).map(|(_, ctx)| ctx.clone())
+    pub(crate) fn ctx(&self) -> &Ctx {
+        &self.ctx
     }
 
     /// Reports the server's progress notifications that carry `token` (a request of this
     /// call) by the call ([`Ctx::report_progress`]), until the returned guard is dropped.
     pub(crate) fn follow(&self, token: ProgressToken) -> Following {
-        if let Some(ctx) = self.ctx() {
-            let mut tokens = self.askers.tokens.lock().unwrap_or_else(|p| p.into_inner());
-            tokens.push((token.clone(), ctx.clone()));
-            drop(tokens);
-            // What came before: reported now, in order.
-            let mut early = self.askers.early.lock().unwrap_or_else(|p| p.into_inner());
-            let (mine, others) = early
-                .drain(..)
-                .partition(|(at, p)| p.progress_token == token && at.elapsed() < EARLY_FOR);
-            *early = others;
-            drop(early);
-            for (_, params) in mine {
-                report(&ctx, &params);
-            }
+        let ctx = &self.ctx;
+        let mut tokens = self.askers.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        tokens.push((token.clone(), ctx.clone()));
+        drop(tokens);
+        // What came before: reported now, in order.
+        let mut early = self.askers.early.lock().unwrap_or_else(|p| p.into_inner());
+        let (mine, others) = early
+            .drain(..)
+            .partition(|(at, p)| p.progress_token == token && at.elapsed() < EARLY_FOR);
+        *early = others;
+        drop(early);
+        for (_, params) in mine {
+            report(ctx, &params);
         }
         Following { askers: self.askers.clone(), token }
     }

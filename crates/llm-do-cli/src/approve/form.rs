@@ -128,7 +128,7 @@ async fn open(
     page: &Page,
     read: impl Fn(String) -> BoxFuture<'static, Option<String>>,
 ) -> Answer {
-    let mut prompt = format!(
+    let prompt = format!(
         "{}{}  [o] I will open it  [d] decline  [c] dismiss\n> ",
         heading(question),
         crate::terminal::safe(&format!(
@@ -136,12 +136,26 @@ async fn open(
             page.url, page.site
         )),
     );
+    match go_on(&read, prompt, &["o", "open"]).await {
+        Ok(()) => Answer::Accept { content: Map::new() },
+        Err(answer) => answer,
+    }
+}
+
+/// Shows `prompt` until the person goes on (`go` — its first word names the key — or `y`,
+/// `yes`), declines (`d`, `n`) or dismisses (`c`, `q`, the end of input); `Err` carries the
+/// answer of the last two.
+async fn go_on(
+    read: &impl Fn(String) -> BoxFuture<'static, Option<String>>,
+    mut prompt: String,
+    go: &[&str],
+) -> Result<(), Answer> {
     loop {
-        match read(prompt.clone()).await.map(|a| a.trim().to_lowercase()).as_deref() {
-            Some("o" | "open" | "y" | "yes") => return Answer::Accept { content: Map::new() },
-            Some("d" | "decline" | "n" | "no") => return Answer::Decline,
-            Some("c" | "dismiss" | "cancel" | "q") | None => return Answer::Cancel,
-            Some(_) => prompt = "please answer o, d or c\n> ".to_owned(),
+        match read(prompt).await.map(|a| a.trim().to_lowercase()).as_deref() {
+            Some(word) if go.contains(&word) || matches!(word, "y" | "yes") => return Ok(()),
+            Some("d" | "decline" | "n" | "no") => return Err(Answer::Decline),
+            Some("c" | "dismiss" | "cancel" | "q") | None => return Err(Answer::Cancel),
+            Some(_) => prompt = format!("please answer {}, d or c\n> ", go[0]),
         }
     }
 }
@@ -159,14 +173,9 @@ pub(crate) async fn fill(
     }
     // A question `Ctx::ask` asks always has a form that parses; any other is declined.
     let Ok(form) = question.form() else { return Answer::Decline };
-    let mut prompt = format!("{}  [a] answer  [d] decline  [c] dismiss\n> ", heading(question));
-    loop {
-        match read(prompt.clone()).await.map(|a| a.trim().to_lowercase()).as_deref() {
-            Some("a" | "answer" | "y" | "yes") => break,
-            Some("d" | "decline" | "n" | "no") => return Answer::Decline,
-            Some("c" | "dismiss" | "cancel" | "q") | None => return Answer::Cancel,
-            Some(_) => prompt = "please answer a, d or c\n> ".to_owned(),
-        }
+    let prompt = format!("{}  [a] answer  [d] decline  [c] dismiss\n> ", heading(question));
+    if let Err(answer) = go_on(&read, prompt, &["a", "answer"]).await {
+        return answer;
     }
     let mut content = Map::new();
     for field in form.fields() {

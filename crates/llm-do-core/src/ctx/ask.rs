@@ -2,10 +2,10 @@
 //! form to fill in, or a page to open — answered by the run's approver, with its events.
 
 use super::Ctx;
-use crate::approval::{Answer, Page, Question, check_form, check_page};
+use crate::approval::{Answer, Question, check_form};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 impl Ctx {
     /// Asks the person behind the run a question with a form to fill in (a flat JSON Schema
@@ -89,7 +89,7 @@ impl Ctx {
     /// site, for the person to open themselves.
     ///
     /// Answered like [`Ctx::ask`], with the same events ([`Question::page`] set, an empty
-    /// form). Errors: an address not fit to show a person ([`check_page`]: not `https`, user
+    /// form). Errors: an address not fit to show a person ([`check_page`](crate::approval::check_page): not `https`, user
     /// information before the site, control characters, ...) is [`Error::InvalidArguments`]
     /// before anyone is asked; an accepted answer with content is [`Error::InvalidConfig`].
     ///
@@ -117,19 +117,13 @@ impl Ctx {
         url: impl Into<String>,
     ) -> Result<Answer> {
         let (asker, call_path) = self.asker();
-        let url = url.into();
-        let site = match check_page(&url) {
-            Ok(site) => site,
+        // The page is checked, and its site found, where a question to open one is made.
+        let mut question = match Question::to_open(asker.clone(), message, url) {
+            Ok(question) => question,
             Err(message) => return Err(Error::InvalidArguments { name: asker, message }),
         };
-        let question = Question {
-            asker,
-            message: message.into(),
-            schema: json!({"type": "object"}),
-            page: Some(Page { url, site }),
-            call_path,
-            depth: self.depth(),
-        };
+        question.call_path = call_path;
+        question.depth = self.depth();
         self.put(question).await
     }
 

@@ -265,7 +265,7 @@ impl Shared {
                 }));
             }
         };
-        let asker = asking.and_then(Asking::ctx);
+        let asker = asking.map(Asking::ctx);
         let question = |source| {
             Failure::Other(McpError::Question {
                 server: self.name.clone(),
@@ -311,8 +311,7 @@ impl Shared {
             } else {
                 rounds_without_requests = 0;
             }
-            let answers =
-                rounds::answer(&self.name, asker.as_ref(), requests).await.map_err(question)?;
+            let answers = rounds::answer(&self.name, asker, requests).await.map_err(question)?;
             params.input_responses = (!answers.is_empty()).then_some(answers);
             params.request_state = more.request_state;
         }
