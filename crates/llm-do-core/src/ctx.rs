@@ -11,7 +11,7 @@ use crate::call::{CallId, CallInfo};
 use crate::cancel::Cancellation;
 use crate::effects::Effects;
 use crate::error::{Error, Result};
-use crate::event::{Event, EventKind};
+use crate::event::{Event, EventKind, EventSubscriber};
 use crate::model::ModelSettings;
 use crate::model_ref::ModelRef;
 use crate::registry::Registry;
@@ -73,12 +73,21 @@ struct RunState {
     /// The run's own approver, in place of the runtime's (see
     /// [`RunOptions::approver`](crate::runtime::RunOptions::approver)).
     approver: Option<Arc<dyn Approver>>,
+    /// The run's own subscribers, beside the runtime's (see
+    /// [`RunOptions::subscribe`](crate::runtime::RunOptions::subscribe)).
+    subscribers: Vec<Arc<dyn EventSubscriber>>,
+    /// Whether anyone hears the run's events (a subscriber of the runtime or of the run, or
+    /// effects that record them), decided once.
+    listening: bool,
 }
 
 struct Frame {
     info: CallInfo,
     parent: Option<Arc<Frame>>,
     usage: Mutex<Usage>,
+    /// How many progress reports the call may still make at once (packed, see
+    /// `progress.rs`).
+    progress: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -101,7 +110,10 @@ impl Ctx {
         effects: Arc<dyn Effects>,
         limits: Limits,
         approver: Option<Arc<dyn Approver>>,
+        subscribers: Vec<Arc<dyn EventSubscriber>>,
     ) -> Self {
+        let records_events = effects.records_events();
+        let listening = records_events || rt.has_subscribers() || !subscribers.is_empty();
         let run = Arc::new(RunState {
             limits,
             next_call: AtomicU64::new(0),
@@ -109,9 +121,11 @@ impl Ctx {
             requests_started: AtomicU64::new(0),
             tool_calls_started: AtomicU64::new(0),
             usage: Mutex::new(Usage::default()),
-            records_events: effects.records_events(),
+            records_events,
             effects,
             approver,
+            subscribers,
+            listening,
         });
         Self { rt, run, frame: None, settings: None, cancel: Cancellation::new() }
     }
@@ -432,7 +446,7 @@ impl Ctx {
     /// Whether the events of this context's run reach anyone (subscribers, or the run's
     /// effects).
     fn listening(&self) -> bool {
-        self.rt.has_subscribers() || self.run.records_events
+        self.run.listening
     }
 
     /// Emits an event for this context's call (built only when someone listens).
@@ -447,7 +461,7 @@ impl Ctx {
             call: frame.info.clone(),
             kind: kind(),
         };
-        for s in &self.rt.subscribers {
+        for s in self.rt.subscribers.iter().chain(&self.run.subscribers) {
             s.on_event(&event);
         }
         if self.run.records_events {

@@ -80,7 +80,13 @@ impl Runtime {
     /// assert_eq!(ctx.depth(), 0);
     /// ```
     pub fn ctx(&self) -> Ctx {
-        Ctx::root(self.inner.clone(), self.inner.effects.clone(), self.inner.limits, None)
+        Ctx::root(
+            self.inner.clone(),
+            self.inner.effects.clone(),
+            self.inner.limits,
+            None,
+            Vec::new(),
+        )
     }
 
     /// A fresh root context whose run differs from the runtime's defaults as `options` say:
@@ -110,6 +116,7 @@ impl Runtime {
             options.effects.unwrap_or_else(|| self.inner.effects.clone()),
             options.limits.unwrap_or(self.inner.limits),
             options.approver,
+            options.subscribers,
         )
     }
 

@@ -44,11 +44,38 @@ pub(crate) struct Listener {
 pub(crate) struct Askers {
     next: AtomicU64,
     calls: Mutex<Vec<(u64, Ctx)>>,
-    /// The progress tokens of the requests in flight, each with its call's context.
-    tokens: Mutex<Vec<(ProgressToken, Ctx)>>,
+    progress: Mutex<Progress>,
+}
+
+/// Where a server's progress notifications go. One lock for both parts, so that a report
+/// kept early and one that comes while its token starts to be followed keep their order.
+#[derive(Default)]
+struct Progress {
+    /// The progress tokens of the requests in flight: each with its call's context and the
+    /// last progress reported for it.
+    tokens: Vec<(ProgressToken, Ctx, Option<f64>)>,
     /// Progress that came before its request's token was followed (a server may report at
     /// once, before the request is handed back): kept briefly, at most [`EARLY`].
-    early: Mutex<VecDeque<(Instant, ProgressNotificationParam)>>,
+    early: VecDeque<(Instant, ProgressNotificationParam)>,
+}
+
+impl Progress {
+    /// Reports `params` by the call following its token, unless it does not grow past the
+    /// last report of that token: the protocol has progress grow, and rmcp hands each
+    /// notification to its own task, so one may overtake another; the later one has it.
+    /// False when no call follows the token.
+    fn report(&mut self, params: &ProgressNotificationParam) -> bool {
+        let Some((_, ctx, last)) =
+            self.tokens.iter_mut().find(|(t, ..)| *t == params.progress_token)
+        else {
+            return false;
+        };
+        if last.is_none_or(|last| params.progress > last) {
+            *last = Some(params.progress);
+            ctx.report_progress(params.progress, params.total, params.message.as_deref());
+        }
+        true
+    }
 }
 
 /// At most this many early progress notifications are kept, each at most [`EARLY_FOR`].
@@ -78,25 +105,23 @@ impl Askers {
     /// Reports `params` by the call whose request in flight has its progress token, or keeps it
     /// for a request not yet followed.
     fn progress(&self, params: ProgressNotificationParam) {
-        let ctx = {
-            let tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
-            tokens.iter().find(|(t, _)| *t == params.progress_token).map(|(_, ctx)| ctx.clone())
-        };
-        match ctx {
-            Some(ctx) => report(&ctx, &params),
-            None => {
-                let mut early = self.early.lock().unwrap_or_else(|p| p.into_inner());
-                early.retain(|(at, _)| at.elapsed() < EARLY_FOR);
-                if early.len() == EARLY {
-                    early.pop_front();
-                }
-                early.push_back((Instant::now(), params));
+        let mut progress = self.progress_lock();
+        if !progress.report(&params) {
+            let early = &mut progress.early;
+            early.retain(|(at, _)| at.elapsed() < EARLY_FOR);
+            if early.len() == EARLY {
+                early.pop_front();
             }
+            early.push_back((Instant::now(), params));
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(u64, Ctx)>> {
         self.calls.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn progress_lock(&self) -> std::sync::MutexGuard<'_, Progress> {
+        self.progress.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -109,27 +134,18 @@ impl Asking {
     /// Reports the server's progress notifications that carry `token` (a request of this
     /// call) by the call ([`Ctx::report_progress`]), until the returned guard is dropped.
     pub(crate) fn follow(&self, token: ProgressToken) -> Following {
-        let ctx = &self.ctx;
-        let mut tokens = self.askers.tokens.lock().unwrap_or_else(|p| p.into_inner());
-        tokens.push((token.clone(), ctx.clone()));
-        drop(tokens);
+        let mut progress = self.askers.progress_lock();
+        progress.tokens.push((token.clone(), self.ctx.clone(), None));
         // What came before: reported now, in order.
-        let mut early = self.askers.early.lock().unwrap_or_else(|p| p.into_inner());
-        let (mine, others) = early
-            .drain(..)
+        let (mine, others): (VecDeque<_>, _) = std::mem::take(&mut progress.early)
+            .into_iter()
             .partition(|(at, p)| p.progress_token == token && at.elapsed() < EARLY_FOR);
-        *early = others;
-        drop(early);
+        progress.early = others;
         for (_, params) in mine {
-            report(ctx, &params);
+            progress.report(&params);
         }
         Following { askers: self.askers.clone(), token }
     }
-}
-
-/// Reports a server's progress notification by `ctx`'s call.
-fn report(ctx: &Ctx, params: &ProgressNotificationParam) {
-    ctx.report_progress(params.progress, params.total, params.message.as_deref());
 }
 
 /// A request's progress token followed, until dropped.
@@ -140,8 +156,7 @@ pub(crate) struct Following {
 
 impl Drop for Following {
     fn drop(&mut self) {
-        let mut tokens = self.askers.tokens.lock().unwrap_or_else(|p| p.into_inner());
-        tokens.retain(|(t, _)| *t != self.token);
+        self.askers.progress_lock().tokens.retain(|(t, ..)| *t != self.token);
     }
 }
 
@@ -261,7 +276,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn progress_before_its_token_is_followed_is_reported_when_it_is_and_only_for_it() {
+    async fn progress_is_reported_by_the_call_following_its_token_in_order_and_growing() {
         let log = EventLog::new();
         let askers = Arc::new(Askers::default());
         let inside = askers.clone();
@@ -275,6 +290,8 @@ mod tests {
                     askers.progress(params(8, 9.0)); // another request's
                     let following = asking.follow(ProgressToken(NumberOrString::Number(7)));
                     askers.progress(params(7, 2.0));
+                    askers.progress(params(7, 1.5)); // overtaken by 2.0: never reported
+                    askers.progress(params(7, 2.5));
                     drop(following);
                     askers.progress(params(7, 3.0)); // after the request: never reported
                     Ok(serde_json::json!(null))
@@ -283,11 +300,11 @@ mod tests {
             .build();
         let rt = Runtime::builder().register(tool).subscribe(log.clone()).build();
         rt.ctx().call::<Value>("t", serde_json::json!({})).await.unwrap();
-        assert_eq!(reported(&log), [1.0, 2.0]);
+        assert_eq!(reported(&log), [1.0, 2.0, 2.5]);
         // The early ones are bounded.
         for n in 0..1000 {
             askers.progress(params(100 + n, 1.0));
         }
-        assert_eq!(askers.early.lock().unwrap().len(), EARLY);
+        assert_eq!(askers.progress_lock().early.len(), EARLY);
     }
 }

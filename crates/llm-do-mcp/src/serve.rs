@@ -35,6 +35,7 @@ use std::time::Duration;
 mod call;
 mod elicit;
 pub(crate) mod parse_errors;
+mod progress;
 mod rounds;
 
 pub use elicit::ANSWER_TIMEOUT;

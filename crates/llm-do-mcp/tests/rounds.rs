@@ -13,7 +13,7 @@ use rmcp::ServiceError;
 use rmcp::model::{CallToolResponse, CallToolResult, ElicitResult, ElicitationAction, ErrorCode};
 use serde_json::{Value, json};
 use served::{
-    User, approve, call, connect, connect_2026, greeter, python_user_approves_one_call,
+    User, approve, call, connect, connect_2026, greeter, indexer, python_user_approves_one_call,
     remove_tool, runtime, runtime_and_model, text_of,
 };
 use std::sync::Arc;
@@ -275,4 +275,22 @@ fn invalid_params(response: Result<CallToolResponse, ServiceError>) -> String {
         }
         other => panic!("expected -32602, got {other:?}"),
     }
+}
+
+/// Each round is a request of its own: the reports made before a question go to the round that
+/// asks it, those after the answer to the round that brings it, each under its own token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_in_rounds_goes_to_the_request_of_each_round() {
+    let answer = ElicitResult::new(ElicitationAction::Accept).with_content(json!({"name": "Ada"}));
+    let user = User::answering([answer]);
+    let client =
+        connect_2026(McpService::new(indexer()).elicit_approvals(true), user.clone()).await;
+    let r = client.call_tool(call("survey", json!({}))).await.unwrap();
+    assert_eq!(text_of(&r), "accept");
+    assert_eq!(user.asked().len(), 1, "one round asked");
+    let got = user.progress(2).await;
+    let seen: Vec<_> = got.iter().map(|p| (p.progress, p.message.as_deref())).collect();
+    assert_eq!(seen, [(1.0, Some("asking")), (2.0, Some("answered"))]);
+    assert_ne!(got[0].progress_token, got[1].progress_token, "one token per round");
+    client.cancel().await.unwrap();
 }

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tracing::Instrument as _;
@@ -176,6 +176,7 @@ impl Ctx {
             info,
             parent: self.frame.clone(),
             usage: Mutex::new(Usage::default()),
+            progress: AtomicU64::new(super::progress::Allowance::FULL),
         });
         let child = Ctx {
             rt: self.rt.clone(),

@@ -2,6 +2,7 @@
 
 use crate::approval::Approver;
 use crate::effects::Effects;
+use crate::event::EventSubscriber;
 use crate::usage::Limits;
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ pub struct RunOptions {
     pub(super) effects: Option<Arc<dyn Effects>>,
     pub(super) limits: Option<Limits>,
     pub(super) approver: Option<Arc<dyn Approver>>,
+    pub(super) subscribers: Vec<Arc<dyn EventSubscriber>>,
 }
 
 impl RunOptions {
@@ -86,6 +88,40 @@ impl RunOptions {
         self.approver = Some(Arc::new(approver));
         self
     }
+
+    /// Adds a subscriber that hears this run's events only, beside the runtime's
+    /// [subscribers](crate::RuntimeBuilder::subscribe): a server that passes a run's progress
+    /// on to the client that started it (`llm-do mcp` does), a log per request. Dropped when
+    /// the run's last context is.
+    ///
+    /// ```
+    /// use llm_do_core::{EventKind, EventLog, Runtime, ToolSpecBuilder, runtime::RunOptions};
+    /// use serde_json::json;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let index = ToolSpecBuilder::new("index")
+    ///     .handler(|ctx, args| async move {
+    ///         ctx.report_progress(1.0, Some(1.0), args["dir"].as_str());
+    ///         Ok(json!("indexed"))
+    ///     })
+    ///     .build();
+    /// let rt = Runtime::builder().register(index).build();
+    /// let (docs, src) = (EventLog::new(), EventLog::new());
+    /// rt.ctx_with(RunOptions::new().subscribe(docs.clone())).call_value("index", json!({"dir": "docs"})).await?;
+    /// rt.ctx_with(RunOptions::new().subscribe(src.clone())).call_value("index", json!({"dir": "src"})).await?;
+    /// // Each log heard its own run, and no other.
+    /// let heard = |log: &EventLog| log.events().iter().find_map(|e| match &e.kind {
+    ///     EventKind::Progress { message, .. } => message.clone(),
+    ///     _ => None,
+    /// });
+    /// assert_eq!((heard(&docs).as_deref(), heard(&src).as_deref()), (Some("docs"), Some("src")));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn subscribe(mut self, subscriber: impl EventSubscriber) -> Self {
+        self.subscribers.push(Arc::new(subscriber));
+        self
+    }
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -94,6 +130,7 @@ impl std::fmt::Debug for RunOptions {
             .field("effects", &self.effects.as_ref().map(|_| "..."))
             .field("limits", &self.limits)
             .field("approver", &self.approver.as_ref().map(|_| "..."))
+            .field("subscribers", &self.subscribers.len())
             .finish()
     }
 }

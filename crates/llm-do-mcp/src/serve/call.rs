@@ -1,8 +1,9 @@
 //! One `tools/call` of a served tool: the tool and its arguments checked, the approval policy's
-//! verdict, the question to the client when it needs one (by request or across rounds), and the
-//! run, as a tool result.
+//! verdict, the question to the client when it needs one (by request or across rounds), the
+//! run's progress passed on when the client asked for it, and the run, as a tool result.
 
 use super::elicit::{self, Question};
+use super::progress::{Relay, Target};
 use super::{McpService, object_schema, rounds};
 use llm_do_core::approval::{Decision, Verdict};
 use llm_do_core::{CallableSpec, Ctx, RunOptions};
@@ -44,7 +45,11 @@ impl McpService {
                     None,
                 ));
             }
-            return self.rounds.resume(&handle, request, &context.ct, self.answer_timeout).await;
+            let progress = Target::of(&context);
+            return self
+                .rounds
+                .resume(&handle, request, progress, &context.ct, self.answer_timeout)
+                .await;
         }
         let name = request.name.as_ref();
         let Some(spec) = self.served(name).cloned() else {
@@ -88,15 +93,19 @@ impl McpService {
                 .into());
             }
         };
-        let options = RunOptions::new().limits(self.limits_of(name));
+        let mut options = RunOptions::new().limits(self.limits_of(name));
         let timeout = self.answer_timeout;
         let pages = elicit::declares_pages(context.client_capabilities().as_ref());
+        let progress = Target::of(&context);
         match asking {
             Asking::InRounds => {
                 // What a retry must repeat (a copy kept only for calls asked across rounds).
                 let arguments = args.as_object().cloned().unwrap_or_default();
                 let rt = self.rt.clone();
-                let running = rounds::Running::start(pages, move |asker| async move {
+                // A later round may ask for progress when the first did not.
+                let relay = Relay::new(progress);
+                let options = options.subscribe(relay.clone());
+                let running = rounds::Running::start(pages, relay, move |asker| async move {
                     if let Some(reason) = ask_first {
                         let decision =
                             asker.ask(Question::served(spec.name(), &args, reason)).await;
@@ -109,7 +118,10 @@ impl McpService {
                 self.rounds.drive(name.to_owned(), arguments, running, &context.ct, timeout).await
             }
             Asking::ByRequest | Asking::Nobody => {
-                let mut options = options;
+                let relay = progress.map(|target| Relay::new(Some(target)));
+                if let Some(relay) = &relay {
+                    options = options.subscribe(relay.clone());
+                }
                 if asking == Asking::ByRequest {
                     if let Some(reason) = ask_first {
                         let question = Question::served(name, &args, reason);
@@ -122,10 +134,14 @@ impl McpService {
                     options = options.approver(elicit::AskTheClient { peer, timeout, pages });
                 }
                 let ctx = self.rt.ctx_with(options);
-                tokio::select! {
+                let result = tokio::select! {
                     result = execute(&ctx, &spec, args) => Ok(result.into()),
                     () = context.ct.cancelled() => Err(cancelled(name)),
+                };
+                if let Some(relay) = relay {
+                    relay.finish_request().await;
                 }
+                result
             }
         }
     }

@@ -24,6 +24,7 @@
 
 use super::call::{cancelled, refused};
 use super::elicit::{Question, answer_of, decision_of, question_form};
+use super::progress::{Relay, Target};
 use llm_do_core::approval::{
     Answer, ApprovalRequest, Approver, Decision, Question as ToolQuestion,
 };
@@ -138,24 +139,26 @@ impl Approver for Asker {
     }
 }
 
-/// A served call running in a task of its own (cancelled when this is dropped), and the
-/// questions it asks.
+/// A served call running in a task of its own (cancelled when this is dropped), the questions
+/// it asks, and where its progress goes.
 pub(crate) struct Running {
     run: AbortOnDropHandle<CallToolResult>,
     questions: mpsc::UnboundedReceiver<Asked>,
+    progress: Relay,
 }
 
 impl Running {
     /// Spawns the call's `body`, which asks its questions through the [`Asker`] it is given
-    /// (`pages`: whether the client can be asked to open a page).
-    pub(crate) fn start<F, Fut>(pages: bool, body: F) -> Self
+    /// (`pages`: whether the client can be asked to open a page) and reports its progress to
+    /// `progress`, already aimed at the first round's request.
+    pub(crate) fn start<F, Fut>(pages: bool, progress: Relay, body: F) -> Self
     where
         F: FnOnce(Asker) -> Fut,
         Fut: Future<Output = CallToolResult> + Send + 'static,
     {
         let (questions, asked) = mpsc::unbounded_channel();
         let run = AbortOnDropHandle::new(tokio::spawn(body(Asker { questions, pages })));
-        Self { run, questions: asked }
+        Self { run, questions: asked, progress }
     }
 }
 
@@ -186,19 +189,23 @@ impl Rounds {
         timeout: Duration,
     ) -> Result<CallToolResponse, ErrorData> {
         let mut asking = true;
-        loop {
+        let progress = running.progress.clone();
+        let reply = loop {
             tokio::select! {
-                () = ct.cancelled() => return Err(cancelled(&tool)),
+                () = ct.cancelled() => break Err(cancelled(&tool)),
                 asked = running.questions.recv(), if asking => match asked {
-                    Some(first) => return Ok(self.park(tool, args, running, first, timeout)),
+                    Some(first) => break Ok(self.park(tool, args, running, first, timeout)),
                     None => asking = false,
                 },
-                result = &mut running.run => return Ok(match result {
+                result = &mut running.run => break Ok(match result {
                     Ok(result) => result,
                     Err(e) => refused(format!("the call of `{tool}` did not finish: {e}")),
                 }.into()),
             }
-        }
+        };
+        // This round's reports go out before its reply; the next round's to its own request.
+        progress.finish_request().await;
+        reply
     }
 
     /// Parks the call with `first` and every other question already asked; the
@@ -255,6 +262,7 @@ impl Rounds {
         &self,
         handle: &str,
         retry: CallToolRequestParams,
+        progress: Option<Target>,
         ct: &CancellationToken,
         timeout: Duration,
     ) -> Result<CallToolResponse, ErrorData> {
@@ -291,6 +299,7 @@ impl Rounds {
                 }
             }
         };
+        parked.running.progress.aim(progress);
         let answers = retry.input_responses.unwrap_or_default();
         for (key, answer) in parked.questions {
             answer.send(answers.get(&key));

@@ -15,7 +15,7 @@ use llm_do_testing::scripted::{Reply, ScriptedModel};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
     ElicitResult, ElicitationAction, ElicitationCapability, FormElicitationCapability,
-    Implementation,
+    Implementation, ProgressNotificationParam,
 };
 use rmcp::service::{RequestContext, RunningService};
 use rmcp::{ClientHandler, ErrorData, RoleClient, ServiceExt as _};
@@ -49,6 +49,48 @@ pub fn greeter() -> llm_do_core::Runtime {
     llm_do_core::Runtime::builder().register(greet).register(pay).build()
 }
 
+/// `index`: reports three steps of its own; `research`: a worker whose model calls `index`;
+/// `survey`: reports, asks the person behind the run for their name, reports again.
+pub fn indexer() -> Runtime {
+    let index = ToolSpecBuilder::new("index")
+        .handler(|ctx, _| async move {
+            for n in 1..=3 {
+                ctx.report_progress(f64::from(n), Some(3.0), Some(&format!("file {n}")));
+            }
+            Ok(json!("indexed"))
+        })
+        .build();
+    let survey = ToolSpecBuilder::new("survey")
+        .handler(|ctx, _| async move {
+            ctx.report_progress(1.0, Some(2.0), Some("asking"));
+            let form = json!({"type": "object", "properties": {"name": {"type": "string"}}});
+            let answer = ctx.ask("Who are you?", form).await?;
+            ctx.report_progress(2.0, Some(2.0), Some("answered"));
+            Ok(json!(answer.action()))
+        })
+        .build();
+    let research = WorkerSpecBuilder::new("research")
+        .prompt("Research.")
+        .tool_name("index")
+        .model("scripted:any")
+        .build()
+        .unwrap();
+    let model = ScriptedModel::new(|req: &ModelRequest| {
+        let answered = req.messages.iter().any(|m| matches!(m, Message::Tool(_)));
+        Ok::<_, ModelError>(if answered {
+            Reply::text("found it")
+        } else {
+            Reply::tool_call("index", json!({}))
+        })
+    });
+    Runtime::builder()
+        .model_override(model)
+        .register(index)
+        .register(survey)
+        .register(research)
+        .build()
+}
+
 /// `remove(path)`: needs approval (`Ask`), answers "removed" and counts its runs in `removed`.
 pub fn remove_tool(removed: &Arc<AtomicUsize>) -> Arc<CallableSpec> {
     let counter = removed.clone();
@@ -76,6 +118,7 @@ pub struct User {
     answers: Arc<Mutex<VecDeque<ElicitResult>>>,
     rule: Option<Arc<Approves>>,
     asked: Arc<Mutex<Vec<(String, Value)>>>,
+    progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
 }
 
 impl User {
@@ -92,6 +135,19 @@ impl User {
     /// The questions asked so far: their messages and forms.
     pub fn asked(&self) -> Vec<(String, Value)> {
         self.asked.lock().unwrap().clone()
+    }
+
+    /// The progress notifications received, once there are `n` (waiting at most 10 s: rmcp
+    /// hands each to a task of its own, which may run after the call's answer is in), in the
+    /// order of their progress; and forgets them.
+    pub async fn progress(&self, n: usize) -> Vec<ProgressNotificationParam> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.progress.lock().unwrap().len() < n && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let mut got = std::mem::take(&mut *self.progress.lock().unwrap());
+        got.sort_by(|a, b| a.progress.total_cmp(&b.progress));
+        got
     }
 }
 
@@ -120,6 +176,14 @@ impl ClientHandler for User {
         };
         self.asked.lock().unwrap().push((message, form));
         Ok(answer.unwrap_or_else(|| ElicitResult::new(ElicitationAction::Cancel)))
+    }
+
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: rmcp::service::NotificationContext<RoleClient>,
+    ) {
+        self.progress.lock().unwrap().push(params);
     }
 }
 
