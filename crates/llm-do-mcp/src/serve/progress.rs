@@ -8,11 +8,13 @@
 //!   the calls beneath it, as messages naming the call (`` `search`: page 2 (2/5) ``), counted
 //!   1, 2, 3, … with no total: their scales are theirs, and one notification stream has one.
 //!
-//! The protocol wants the progress of one request to grow with each notification; a report
-//! that would not is not passed on. A call driven in rounds (protocol 2026-07-28) is one
+//! Messages have their secrets redacted, as the questions passed on do. The protocol wants the
+//! progress of one request to grow with each notification; a report that would not is not
+//! passed on. A call driven in rounds (protocol 2026-07-28) is one
 //! request per round: each round's reports go to that round's token, and the latest report
 //! made while the call waited for answers goes to the next round's first.
 
+use llm_do_core::secrets::Redactor;
 use llm_do_core::{Event, EventKind, EventSubscriber};
 use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::{Peer, RoleServer};
@@ -67,15 +69,17 @@ struct State {
     last: Option<f64>,
     /// Whether the served call has reported progress of its own.
     own: bool,
+    redactor: Redactor,
 }
 
 impl State {
     /// The notification `event` makes, if any.
     fn notice(&mut self, event: &Event) -> Option<Notice> {
         let EventKind::Progress { progress, total, message } = &event.kind else { return None };
+        let message = message.as_deref().map(|m| self.redactor.redact(m));
         let notice = if event.call.depth <= 1 {
             self.own = true;
-            Notice { progress: *progress, total: *total, message: message.clone() }
+            Notice { progress: *progress, total: *total, message }
         } else if self.own {
             return None;
         } else {
@@ -126,7 +130,8 @@ impl Relay {
                 }
             }
         });
-        let state = State { target, ..State::default() };
+        let redactor = Redactor::new().with_env(std::env::vars());
+        let state = State { target, redactor, ..State::default() };
         Self { state: Arc::new(Mutex::new(state)), jobs }
     }
 
@@ -157,6 +162,9 @@ impl Relay {
 
 impl EventSubscriber for Relay {
     fn on_event(&self, event: &Event) {
+        if !matches!(event.kind, EventKind::Progress { .. }) {
+            return;
+        }
         let mut state = self.lock();
         let Some(notice) = state.notice(event) else { return };
         match state.target.clone() {
