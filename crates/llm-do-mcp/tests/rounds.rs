@@ -19,6 +19,7 @@ use served::{
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use tokio::sync::Notify;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_2026_client_is_asked_in_the_answer_and_only_approve_true_runs_the_call() {
@@ -243,6 +244,54 @@ async fn at_most_max_parked_calls_wait_for_answers() {
 async fn the_python_mcp_client_on_2026_07_28_answers_in_rounds() {
     let test = "the_python_mcp_client_on_2026_07_28_answers_in_rounds";
     python_user_approves_one_call(test, &["2026-07-28"]).await;
+}
+
+/// A report made while the call is parked (its round answered, the next not yet asked) has no
+/// request to go to; it goes to the next round's request first, before what that round
+/// reports itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_made_while_parked_goes_to_the_next_round() {
+    let (parked, reported) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let (on_park, on_report) = (parked.clone(), reported.clone());
+    let waiting = llm_do_core::ToolSpecBuilder::new("waiting")
+        .handler(move |ctx, _| {
+            let (parked, reported) = (on_park.clone(), on_report.clone());
+            async move {
+                ctx.report_progress(1.0, Some(3.0), Some("asking"));
+                let form = json!({"type": "object", "properties": {"name": {"type": "string"}}});
+                let (answer, ()) = tokio::join!(ctx.ask("Who are you?", form), async {
+                    parked.notified().await;
+                    ctx.report_progress(2.0, Some(3.0), Some("still waiting"));
+                    reported.notify_one();
+                });
+                ctx.report_progress(3.0, Some(3.0), Some("answered"));
+                Ok(json!(answer?.action()))
+            }
+        })
+        .build();
+    let service = McpService::new(Runtime::builder().register(waiting).build());
+    let user = User::default();
+    let client = connect_2026(service.elicit_approvals(true), user.clone()).await;
+    let (_, handle) =
+        input_required(client.call_tool_once(call("waiting", json!({}))).await.unwrap());
+    // Parked: the run reports with no request in flight.
+    parked.notify_one();
+    reported.notified().await;
+    let accept = ElicitResult::new(ElicitationAction::Accept).with_content(json!({"name": "Ada"}));
+    let mut retry = call("waiting", json!({}))
+        .with_input_responses([("question-1".to_owned(), answer(accept))].into());
+    retry.request_state = Some(handle);
+    let r = complete(client.call_tool_once(retry).await.unwrap());
+    assert_eq!(text_of(&r), "accept");
+    let got = user.progress(3).await;
+    let seen: Vec<_> = got.iter().map(|p| (p.progress, p.message.as_deref())).collect();
+    assert_eq!(
+        seen,
+        [(1.0, Some("asking")), (2.0, Some("still waiting")), (3.0, Some("answered"))]
+    );
+    assert_ne!(got[0].progress_token, got[1].progress_token, "the first round's, then the next's");
+    assert_eq!(got[1].progress_token, got[2].progress_token);
+    client.cancel().await.unwrap();
 }
 
 fn answer(result: ElicitResult) -> Value {
