@@ -515,6 +515,7 @@ fn check_no_servers_starts_no_server() {
 #[derive(Clone, Default)]
 struct Approving {
     asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    progress: std::sync::Arc<std::sync::Mutex<Vec<rmcp::model::ProgressNotificationParam>>>,
 }
 
 impl rmcp::ClientHandler for Approving {
@@ -546,6 +547,50 @@ impl rmcp::ClientHandler for Approving {
             ElicitResult::new(ElicitationAction::Decline)
         })
     }
+
+    async fn on_progress(
+        &self,
+        params: rmcp::model::ProgressNotificationParam,
+        _context: rmcp::service::NotificationContext<rmcp::RoleClient>,
+    ) {
+        self.progress.lock().unwrap().push(params);
+    }
+}
+
+/// `llm-do mcp` passes a served call's progress on to the client that asks for it: here an MCP
+/// tool of the project (the demo server's `slow`, which reports at its start), whose reports
+/// cross both hops as they are (escaping is the displaying client's business).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_do_mcp_passes_a_served_calls_progress_on() {
+    let server = TestServer::start().await.unwrap();
+    let dir = orders_project(&[]);
+    let mut serving = llm_do_mcp(dir.path(), &server.base_url());
+    let mut child = serving.arg("--approve-all").spawn().unwrap();
+    let transport = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
+    let user = Approving::default();
+    let client = tokio::time::timeout(Duration::from_secs(60), user.clone().serve(transport))
+        .await
+        .unwrap()
+        .unwrap();
+    let r = client.call_tool(tool_call("orders__slow", json!({"seconds": 1}))).await.unwrap();
+    assert_eq!(r.content[0].as_text().unwrap().text, "waited 1s");
+    // rmcp's client hands each notification to a task of its own: wait for the first.
+    for _ in 0..500 {
+        if !user.progress.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let got = user.progress.lock().unwrap().clone();
+    let first = got.first().expect("a progress notification");
+    assert_eq!(
+        (first.progress, first.total, first.message.as_deref()),
+        (1.0, Some(2.0), Some("waiting \x1b[2J"))
+    );
+    // The end's report may race the call's own end in llm-do's client; if it came, it grew.
+    assert!(got.windows(2).all(|w| w[0].progress < w[1].progress), "{got:?}");
+    client.cancel().await.unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
 }
 
 /// `llm-do mcp` asks a client that supports elicitation about the calls that need approval,
