@@ -10,16 +10,15 @@ use llm_do_core::{Runtime, WorkerSpecBuilder};
 use llm_do_mcp::serve::{MAX_PARKED, McpService};
 use llm_do_testing::scripted::{Reply, ScriptedModel};
 use rmcp::ServiceError;
-use rmcp::model::{CallToolResponse, CallToolResult, ElicitResult, ElicitationAction, ErrorCode};
-use serde_json::{Value, json};
+use rmcp::model::{CallToolResponse, ElicitResult, ElicitationAction, ErrorCode};
+use serde_json::json;
 use served::{
-    User, approve, call, connect, connect_2026, greeter, indexer, python_user_approves_one_call,
-    remove_tool, runtime, runtime_and_model, text_of,
+    User, answer, approve, call, complete, connect, connect_2026, greeter, input_required,
+    python_user_approves_one_call, remove_tool, runtime, runtime_and_model, text_of,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::sync::Notify;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_2026_client_is_asked_in_the_answer_and_only_approve_true_runs_the_call() {
@@ -246,76 +245,6 @@ async fn the_python_mcp_client_on_2026_07_28_answers_in_rounds() {
     python_user_approves_one_call(test, &["2026-07-28"]).await;
 }
 
-/// A report made while the call is parked (its round answered, the next not yet asked) has no
-/// request to go to; it goes to the next round's request first, before what that round
-/// reports itself.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_report_made_while_parked_goes_to_the_next_round() {
-    let (parked, reported) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-    let (on_park, on_report) = (parked.clone(), reported.clone());
-    let waiting = llm_do_core::ToolSpecBuilder::new("waiting")
-        .handler(move |ctx, _| {
-            let (parked, reported) = (on_park.clone(), on_report.clone());
-            async move {
-                ctx.report_progress(1.0, Some(3.0), Some("asking"));
-                let form = json!({"type": "object", "properties": {"name": {"type": "string"}}});
-                let (answer, ()) = tokio::join!(ctx.ask("Who are you?", form), async {
-                    parked.notified().await;
-                    ctx.report_progress(2.0, Some(3.0), Some("still waiting"));
-                    reported.notify_one();
-                });
-                ctx.report_progress(3.0, Some(3.0), Some("answered"));
-                Ok(json!(answer?.action()))
-            }
-        })
-        .build();
-    let service = McpService::new(Runtime::builder().register(waiting).build());
-    let user = User::default();
-    let client = connect_2026(service.elicit_approvals(true), user.clone()).await;
-    let (_, handle) =
-        input_required(client.call_tool_once(call("waiting", json!({}))).await.unwrap());
-    // Parked: the run reports with no request in flight.
-    parked.notify_one();
-    reported.notified().await;
-    let accept = ElicitResult::new(ElicitationAction::Accept).with_content(json!({"name": "Ada"}));
-    let mut retry = call("waiting", json!({}))
-        .with_input_responses([("question-1".to_owned(), answer(accept))].into());
-    retry.request_state = Some(handle);
-    let r = complete(client.call_tool_once(retry).await.unwrap());
-    assert_eq!(text_of(&r), "accept");
-    let got = user.progress(3).await;
-    let seen: Vec<_> = got.iter().map(|p| (p.progress, p.message.as_deref())).collect();
-    assert_eq!(
-        seen,
-        [(1.0, Some("asking")), (2.0, Some("still waiting")), (3.0, Some("answered"))]
-    );
-    assert_ne!(got[0].progress_token, got[1].progress_token, "the first round's, then the next's");
-    assert_eq!(got[1].progress_token, got[2].progress_token);
-    client.cancel().await.unwrap();
-}
-
-fn answer(result: ElicitResult) -> Value {
-    serde_json::to_value(result).unwrap()
-}
-
-/// The keys of an `InputRequiredResult`'s questions and its handle.
-fn input_required(response: CallToolResponse) -> (Vec<String>, String) {
-    match response {
-        CallToolResponse::InputRequired(r) => {
-            let keys = r.input_requests.unwrap_or_default().into_keys().collect();
-            (keys, r.request_state.expect("a handle"))
-        }
-        other => panic!("expected an InputRequiredResult, got {other:?}"),
-    }
-}
-
-fn complete(response: CallToolResponse) -> CallToolResult {
-    match response {
-        CallToolResponse::Complete(r) => r,
-        other => panic!("expected a result, got {other:?}"),
-    }
-}
-
 /// The message of a JSON-RPC "invalid params" error.
 fn invalid_params(response: Result<CallToolResponse, ServiceError>) -> String {
     match response {
@@ -324,22 +253,4 @@ fn invalid_params(response: Result<CallToolResponse, ServiceError>) -> String {
         }
         other => panic!("expected -32602, got {other:?}"),
     }
-}
-
-/// Each round is a request of its own: the reports made before a question go to the round that
-/// asks it, those after the answer to the round that brings it, each under its own token.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn progress_in_rounds_goes_to_the_request_of_each_round() {
-    let answer = ElicitResult::new(ElicitationAction::Accept).with_content(json!({"name": "Ada"}));
-    let user = User::answering([answer]);
-    let client =
-        connect_2026(McpService::new(indexer()).elicit_approvals(true), user.clone()).await;
-    let r = client.call_tool(call("survey", json!({}))).await.unwrap();
-    assert_eq!(text_of(&r), "accept");
-    assert_eq!(user.asked().len(), 1, "one round asked");
-    let got = user.progress(2).await;
-    let seen: Vec<_> = got.iter().map(|p| (p.progress, p.message.as_deref())).collect();
-    assert_eq!(seen, [(1.0, Some("asking")), (2.0, Some("answered"))]);
-    assert_ne!(got[0].progress_token, got[1].progress_token, "one token per round");
-    client.cancel().await.unwrap();
 }

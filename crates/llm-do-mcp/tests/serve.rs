@@ -17,7 +17,7 @@ use llm_do_testing::scripted::{Reply, ScriptedModel};
 use rmcp::ServiceExt as _;
 use rmcp::service::ServiceError;
 use serde_json::{Value, json};
-use served::{HttpServer, call, connect, greeter, indexer, python_client, remove_tool, text_of};
+use served::{HttpServer, call, connect, greeter, python_client, remove_tool, text_of};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -443,90 +443,4 @@ async fn a_page_is_not_passed_on_to_a_client_that_cannot_open_pages() {
     assert_eq!(text_of(&r), "cancel");
     assert!(user.asked().is_empty());
     client.cancel().await.unwrap();
-}
-
-/// A served call's progress goes to the client that asked for it (rmcp's client asks with
-/// every request), whether the service asks that client nothing or asks it by request
-/// (2025-11-25): a tool's own reports as they are; a worker's, which reports nothing itself,
-/// are its tool's, named and counted.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_served_calls_progress_goes_to_the_client_that_asked_for_it() {
-    for elicit in [false, true] {
-        let user = served::User::default();
-        let client =
-            connect(McpService::new(indexer()).elicit_approvals(elicit), user.clone()).await;
-        let r = client.peer().call_tool(call("index", json!({}))).await.unwrap();
-        assert_eq!(text_of(&r), "indexed");
-        let got = user.progress(3).await;
-        let seen: Vec<_> = got.iter().map(|p| (p.progress, p.total, p.message.clone())).collect();
-        let expected: Vec<_> =
-            (1..=3).map(|n| (f64::from(n), Some(3.0), Some(format!("file {n}")))).collect();
-        assert_eq!(seen, expected, "elicitation {elicit}");
-        assert!(got.iter().all(|p| p.progress_token == got[0].progress_token));
-
-        let r = client.peer().call_tool(call("research", json!({}))).await.unwrap();
-        assert_eq!(text_of(&r), "found it");
-        let seen: Vec<_> =
-            user.progress(3).await.into_iter().map(|p| (p.progress, p.total, p.message)).collect();
-        let expected: Vec<_> = (1..=3)
-            .map(|n| (f64::from(n), None, Some(format!("`index`: file {n} ({n}/3)"))))
-            .collect();
-        assert_eq!(seen, expected, "elicitation {elicit}");
-        client.cancel().await.unwrap();
-    }
-}
-
-/// Across two llm-do hops: an `McpToolset` asks for progress with each call and reports what
-/// comes by the call that made it, in the order of its progress (rmcp hands each notification
-/// to a task of its own, so one may overtake another, or come after the call's answer, and is
-/// then not reported), in rounds (2026-07-28) and by request (2025-11-25).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_served_calls_progress_reaches_the_run_that_made_the_call() {
-    use llm_do_mcp::{McpBuilderExt as _, McpServer, McpToolset};
-    for protocol in [None, Some("2025-11-25")] {
-        let server = HttpServer::start(McpService::new(indexer()).elicit_approvals(true)).await;
-        let reach = McpServer::http(format!("http://{}/mcp", server.addr));
-        let reach = match protocol {
-            Some(version) => reach.protocol(version),
-            None => reach,
-        };
-        let desk = McpToolset::connect("desk", reach).await.unwrap();
-        let log = EventLog::new();
-        let rt = Runtime::builder().approver(ApproveAll).subscribe(log.clone()).mcp(&desk).build();
-        let reports = |call: &str| -> Vec<(f64, Option<f64>, String)> {
-            log.events()
-                .into_iter()
-                .filter(|e| &*e.call.name == call)
-                .filter_map(|e| match e.kind {
-                    EventKind::Progress { progress, total, message } => {
-                        Some((progress, total, message.unwrap_or_default()))
-                    }
-                    _ => None,
-                })
-                .collect()
-        };
-        let indexed: String = rt.ctx().call("desk__index", json!({})).await.unwrap();
-        assert_eq!(indexed, "indexed");
-        let found: String = rt.ctx().call("desk__research", json!({})).await.unwrap();
-        assert_eq!(found, "found it");
-        for (call, expected) in [
-            (
-                "desk__index",
-                (1..=3).map(|n| (f64::from(n), Some(3.0), format!("file {n}"))).collect::<Vec<_>>(),
-            ),
-            (
-                "desk__research",
-                (1..=3)
-                    .map(|n| (f64::from(n), None, format!("`index`: file {n} ({n}/3)")))
-                    .collect(),
-            ),
-        ] {
-            let got = reports(call);
-            assert!(!got.is_empty(), "{protocol:?}: {call} reported nothing");
-            assert!(got.iter().all(|r| expected.contains(r)), "{protocol:?}: {got:?}");
-            assert!(got.windows(2).all(|w| w[0].0 < w[1].0), "{protocol:?}: in order: {got:?}");
-        }
-        desk.close().await;
-        server.stop().await;
-    }
 }

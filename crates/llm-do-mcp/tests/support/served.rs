@@ -13,9 +13,9 @@ use llm_do_core::{
 use llm_do_mcp::serve::McpService;
 use llm_do_testing::scripted::{Reply, ScriptedModel};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
-    ElicitResult, ElicitationAction, ElicitationCapability, FormElicitationCapability,
-    Implementation, ProgressNotificationParam,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ClientCapabilities, ClientConfig,
+    ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationCapability,
+    FormElicitationCapability, Implementation, ProgressNotificationParam,
 };
 use rmcp::service::{RequestContext, RunningService};
 use rmcp::{ClientHandler, ErrorData, RoleClient, ServiceExt as _};
@@ -363,4 +363,28 @@ pub async fn python_user_approves_one_call(test: &str, args: &[&str]) {
     assert_eq!(asked[0]["schema"]["properties"]["approve"]["type"], "boolean", "{v}");
     assert_eq!(removed.load(Ordering::SeqCst), 1, "only the approved call ran");
     server.stop().await;
+}
+
+/// An elicitation result as the value of a round's answer.
+pub fn answer(result: ElicitResult) -> Value {
+    serde_json::to_value(result).unwrap()
+}
+
+/// The keys of an `InputRequiredResult`'s questions and its handle.
+pub fn input_required(response: CallToolResponse) -> (Vec<String>, String) {
+    match response {
+        CallToolResponse::InputRequired(r) => {
+            let keys = r.input_requests.unwrap_or_default().into_keys().collect();
+            (keys, r.request_state.expect("a handle"))
+        }
+        other => panic!("expected an InputRequiredResult, got {other:?}"),
+    }
+}
+
+/// The result of a call that finished (not one that asks for more).
+pub fn complete(response: CallToolResponse) -> CallToolResult {
+    match response {
+        CallToolResponse::Complete(r) => r,
+        other => panic!("expected a result, got {other:?}"),
+    }
 }
