@@ -11,10 +11,11 @@ use llm_do_mcp::serve::McpService;
 use rmcp::model::{ElicitResult, ElicitationAction};
 use serde_json::json;
 use served::{
-    HttpServer, User, answer, call, complete, connect, connect_2026, indexer, input_required,
-    text_of,
+    HttpServer, User, answer, call, complete, connect, connect_2026, indexer, indexer_seen_by,
+    input_required, text_of,
 };
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Notify;
 
 /// A served call's progress goes to the client that asked for it (rmcp's client asks with
@@ -49,14 +50,18 @@ async fn a_served_calls_progress_goes_to_the_client_that_asked_for_it() {
 }
 
 /// Across two llm-do hops: an `McpToolset` asks for progress with each call and reports what
-/// comes by the call that made it, in the order of its progress (rmcp hands each notification
-/// to a task of its own, so one may overtake another, or come after the call's answer, and is
-/// then not reported), in rounds (2026-07-28) and by request (2025-11-25).
+/// comes by the call that made it, in the order of its progress, in rounds (2026-07-28) and by
+/// request (2025-11-25). rmcp hands each notification to a task of its own, so one may
+/// overtake another (the later progress wins), or be handled after the call's answer (it is
+/// then not reported): the served tool waits until its first report is seen, and the others
+/// may or may not come.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_served_calls_progress_reaches_the_run_that_made_the_call() {
     use llm_do_mcp::{McpBuilderExt as _, McpServer, McpToolset};
     for protocol in [None, Some("2025-11-25")] {
-        let server = HttpServer::start(McpService::new(indexer()).elicit_approvals(true)).await;
+        let seen = Arc::new(AtomicUsize::new(0));
+        let service = McpService::new(indexer_seen_by(seen.clone())).elicit_approvals(true);
+        let server = HttpServer::start(service).await;
         let reach = McpServer::http(format!("http://{}/mcp", server.addr));
         let reach = match protocol {
             Some(version) => reach.protocol(version),
@@ -64,7 +69,17 @@ async fn a_served_calls_progress_reaches_the_run_that_made_the_call() {
         };
         let desk = McpToolset::connect("desk", reach).await.unwrap();
         let log = EventLog::new();
-        let rt = Runtime::builder().approver(ApproveAll).subscribe(log.clone()).mcp(&desk).build();
+        let counting = move |e: &llm_do_core::Event| {
+            if matches!(e.kind, EventKind::Progress { .. }) {
+                seen.fetch_add(1, Ordering::SeqCst);
+            }
+        };
+        let rt = Runtime::builder()
+            .approver(ApproveAll)
+            .subscribe(log.clone())
+            .subscribe(counting)
+            .mcp(&desk)
+            .build();
         let reports = |call: &str| -> Vec<(f64, Option<f64>, String)> {
             log.events()
                 .into_iter()
@@ -94,7 +109,7 @@ async fn a_served_calls_progress_reaches_the_run_that_made_the_call() {
             ),
         ] {
             let got = reports(call);
-            assert!(!got.is_empty(), "{protocol:?}: {call} reported nothing");
+            assert_eq!(got.first(), expected.first(), "{protocol:?}: {call}: {got:?}");
             assert!(got.iter().all(|r| expected.contains(r)), "{protocol:?}: {got:?}");
             assert!(got.windows(2).all(|w| w[0].0 < w[1].0), "{protocol:?}: in order: {got:?}");
         }

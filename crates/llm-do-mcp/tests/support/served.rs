@@ -52,12 +52,35 @@ pub fn greeter() -> llm_do_core::Runtime {
 /// `index`: reports three steps of its own; `research`: a worker whose model calls `index`;
 /// `survey`: reports, asks the person behind the run for their name, reports again.
 pub fn indexer() -> Runtime {
+    indexer_with(None)
+}
+
+/// [`indexer`], whose `index` waits after its first report until `seen` (the reports its
+/// caller has seen) grows, at most 10 s: that report reaches the caller before the answer does
+/// (a client that hands each notification to a task of its own may otherwise see it after).
+pub fn indexer_seen_by(seen: Arc<AtomicUsize>) -> Runtime {
+    indexer_with(Some(seen))
+}
+
+fn indexer_with(seen: Option<Arc<AtomicUsize>>) -> Runtime {
     let index = ToolSpecBuilder::new("index")
-        .handler(|ctx, _| async move {
-            for n in 1..=3 {
-                ctx.report_progress(f64::from(n), Some(3.0), Some(&format!("file {n}")));
+        .handler(move |ctx, _| {
+            let seen = seen.clone();
+            async move {
+                let before = seen.as_ref().map(|s| s.load(Ordering::SeqCst));
+                for n in 1..=3 {
+                    ctx.report_progress(f64::from(n), Some(3.0), Some(&format!("file {n}")));
+                    if let (1, Some(seen), Some(before)) = (n, &seen, before) {
+                        for _ in 0..1000 {
+                            if seen.load(Ordering::SeqCst) > before {
+                                break;
+                            }
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                    }
+                }
+                Ok(json!("indexed"))
             }
-            Ok(json!("indexed"))
         })
         .build();
     let survey = ToolSpecBuilder::new("survey")
