@@ -161,13 +161,22 @@ pub fn check_json_depth(value: &Value, max: usize) -> Result<(), BoundError> {
 /// assert_eq!(llm_do_core::bounds::excerpt(&"x".repeat(100)).chars().count(), 41);
 /// ```
 pub fn excerpt(text: &str) -> String {
-    const SHOWN: usize = 40;
-    if text.chars().count() <= SHOWN {
-        return text.to_owned();
+    cut(text, 40)
+}
+
+/// `text` cut to at most `max_chars` characters, with `…` marking a cut: the one rule for
+/// shortening text shown to a person (an error, a question, a progress message).
+///
+/// ```
+/// use llm_do_core::bounds::cut;
+/// assert_eq!(cut("héllo", 10), "héllo");
+/// assert_eq!(cut("héllo", 2), "hé…");
+/// ```
+pub fn cut(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
     }
-    let mut cut: String = text.chars().take(SHOWN).collect();
-    cut.push('…');
-    cut
 }
 
 fn check_len(what: &'static str, text: &str, max: usize) -> Result<(), BoundError> {
@@ -181,6 +190,13 @@ fn check_len(what: &'static str, text: &str, max: usize) -> Result<(), BoundErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cuts_on_char_boundaries() {
+        assert_eq!(cut("héllo", 10), "héllo");
+        assert_eq!(cut("héllo", 2), "hé…");
+        assert_eq!(cut("", 0), "");
+    }
 
     #[test]
     fn globs_at_the_bounds() {

@@ -150,10 +150,7 @@ pub(crate) fn excerpt(text: &str) -> String {
     if text.is_empty() {
         return "(empty)".to_owned();
     }
-    match text.char_indices().nth(EXCERPT_CHARS) {
-        None => text.to_owned(),
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-    }
+    llm_do_core::bounds::cut(text, EXCERPT_CHARS)
 }
 
 /// No response headers within the first-byte timeout, as the transport service reports it.

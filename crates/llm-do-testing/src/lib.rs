@@ -41,7 +41,6 @@ mod recorder;
 mod sample_report;
 mod sampler;
 mod script_error;
-mod truncate;
 
 pub use example::{ExampleError, example_value};
 pub use observed::{ObservedModel, Observer};

@@ -7,8 +7,8 @@ mod repr;
 pub use reply::Reply;
 
 use crate::recorder::Recorder;
-use crate::truncate::truncate;
 use futures::future::BoxFuture;
+use llm_do_core::bounds::cut;
 use llm_do_core::{Message, Model, ModelError, ModelRequest, ModelResponse};
 use std::collections::VecDeque;
 use std::fmt;
@@ -253,7 +253,7 @@ fn describe(message: &Message) -> String {
         Message::UserParts { parts } => ("user", llm_do_core::message::parts_text(parts)),
         _ => ("other", String::new()),
     };
-    format!("{role}: {:?}", truncate(&text, QUOTE))
+    format!("{role}: {:?}", cut(&text, QUOTE))
 }
 
 impl Model for ScriptedModel {

@@ -5,6 +5,7 @@
 
 use futures::future::BoxFuture;
 use llm_do::approval::{Answer, Choice, Field, FieldKind, Page, Question};
+use llm_do::bounds::cut;
 use serde_json::{Map, Value, json};
 
 /// How many times a field is asked before the question is dismissed.
@@ -16,14 +17,6 @@ const SHOWN_CHOICES: usize = 40;
 const LABEL_CHARS: usize = 300;
 /// The most characters of a question's message shown.
 const MESSAGE_CHARS: usize = 4000;
-
-/// `text`, cut to `max` characters with an ellipsis.
-fn cut(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
-}
 
 /// A field's label: its title, and its description after a dash.
 fn label(field: &Field) -> String {

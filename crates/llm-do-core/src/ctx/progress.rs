@@ -3,6 +3,7 @@
 //! events.
 
 use super::Ctx;
+use crate::bounds::cut;
 use crate::event::EventKind;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -131,10 +132,7 @@ impl Ctx {
         if !self.listening() || !allowed(&frame.progress, last) {
             return;
         }
-        let message = message.map(|m| match m.char_indices().nth(MAX_PROGRESS_MESSAGE_CHARS) {
-            Some((end, _)) => format!("{}…", &m[..end]),
-            None => m.to_owned(),
-        });
+        let message = message.map(|m| cut(m, MAX_PROGRESS_MESSAGE_CHARS));
         self.emit(|| EventKind::Progress { progress, total, message });
     }
 }

@@ -16,8 +16,8 @@ use super::error::{ExampleError, ExampleErrorKind as Kind};
 use super::pattern::Pattern;
 use super::rng::Rng;
 use super::{merge, pointer, scalar};
-use crate::truncate::truncate;
 use jsonschema::ValidatorMap;
+use llm_do_core::bounds::cut;
 
 mod containers;
 mod leaves;
@@ -182,7 +182,7 @@ fn compile(root: &Value) -> Result<ValidatorMap, ExampleError> {
         ExampleError::new(
             Kind::InvalidSchema,
             e.instance_path().to_string(),
-            truncate(&format!("not a valid JSON Schema: {e}"), EXCERPT),
+            cut(&format!("not a valid JSON Schema: {e}"), EXCERPT),
         )
     };
     let map = options.build_map(root).map_err(invalid)?;
@@ -217,10 +217,7 @@ impl Generator<'_> {
                 ExampleError::new(
                     Kind::Unsatisfiable,
                     format!("{at}{}", e.schema_path()),
-                    truncate(
-                        &format!("found no valid value; the best candidate fails: {e}"),
-                        EXCERPT,
-                    ),
+                    cut(&format!("found no valid value; the best candidate fails: {e}"), EXCERPT),
                 )
             })?;
         }
