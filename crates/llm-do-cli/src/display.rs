@@ -320,9 +320,9 @@ impl EventSubscriber for Display {
             }
             // A call's progress: beside its spinner, or a line of its own with -v.
             (EventKind::Progress { progress, total, message }, mode) => {
-                let of = total.map(|t| format!("/{t}")).unwrap_or_default();
+                let done = llm_do::event::progress_fraction(*progress, *total);
                 let what = message.as_deref().map(|m| format!(" {m}")).unwrap_or_default();
-                let text = safe(&one_line(&format!("{progress}{of}{what}"), 100));
+                let text = safe(&one_line(&format!("{done}{what}"), 100));
                 let bar = self.tree().bars.get(&event.call.id).cloned();
                 match (mode, bar) {
                     (Mode::Live, Some(bar)) => bar.set_message(format!("{head} {text}")),

@@ -189,6 +189,21 @@ pub enum EventKind {
     },
 }
 
+/// How far a [`EventKind::Progress`] report has come, as every place that shows one writes it:
+/// `3/10`, or `3` without a total.
+///
+/// ```
+/// use llm_do_core::event::progress_fraction;
+/// assert_eq!(progress_fraction(3.0, Some(10.0)), "3/10");
+/// assert_eq!(progress_fraction(0.5, None), "0.5");
+/// ```
+pub fn progress_fraction(progress: f64, total: Option<f64>) -> String {
+    match total {
+        Some(total) => format!("{progress}/{total}"),
+        None => progress.to_string(),
+    }
+}
+
 impl EventKind {
     /// A short snake_case label.
     ///
@@ -402,10 +417,7 @@ impl EventLog {
                     }
                 },
                 EventKind::Progress { progress, total, message } => {
-                    let _ = write!(out, " progress {progress}");
-                    if let Some(total) = total {
-                        let _ = write!(out, "/{total}");
-                    }
+                    let _ = write!(out, " progress {}", progress_fraction(*progress, *total));
                     if let Some(message) = message {
                         let _ = write!(out, " {message:?}");
                     }

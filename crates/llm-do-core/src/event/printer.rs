@@ -192,9 +192,9 @@ impl EventPrinter {
                 format!("  approval: {} → {outcome} ({})", self.clean(tool), self.clean(decision))
             }
             EventKind::Progress { progress, total, message } if self.show.calls => {
-                let of = total.map(|t| format!("/{t}")).unwrap_or_default();
                 let what = message.as_deref().map(|m| format!(" {}", self.clean(m)));
-                format!("  … {name} {progress}{of}{}", what.unwrap_or_default())
+                let done = super::progress_fraction(*progress, *total);
+                format!("  … {name} {done}{}", what.unwrap_or_default())
             }
             EventKind::QuestionAnswered { action, fields } if self.show.approvals => {
                 format!("  question of {name}: {action} {}", self.clean(&fields.join(", ")))

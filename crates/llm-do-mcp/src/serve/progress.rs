@@ -14,6 +14,7 @@
 //! request per round: each round's reports go to that round's token, and the latest report
 //! made while the call waited for answers goes to the next round's first.
 
+use llm_do_core::event::progress_fraction;
 use llm_do_core::secrets::Redactor;
 use llm_do_core::{Event, EventKind, EventSubscriber};
 use rmcp::model::{ProgressNotificationParam, ProgressToken};
@@ -83,10 +84,7 @@ impl State {
         } else if self.own {
             return None;
         } else {
-            let numbers = match total {
-                Some(total) => format!("{progress}/{total}"),
-                None => progress.to_string(),
-            };
+            let numbers = progress_fraction(*progress, *total);
             let name = &event.call.name;
             let message = match message {
                 Some(m) => format!("`{name}`: {m} ({numbers})"),
