@@ -13,9 +13,17 @@ use llm_do_core::attachment::MediaKind;
 use llm_do_core::{ContentPart, Message, ModelErrorKind, ModelRequest};
 use std::borrow::Cow;
 
+/// The room a body's buffer starts with. A short conversation with a tool or two fits (bench
+/// 2's two bodies are about 400 and 630 bytes), so it is written once, where serde_json's
+/// 128 bytes grow three or four times, copying what is written so far each time (callgrind:
+/// 2 200 fewer instructions per bench 2 run, 184 600 in all); 1 KiB is also the largest size
+/// glibc's per-thread cache serves without a lock.
+const BODY_CAPACITY: usize = 1024;
+
 /// The body as JSON, serialised once for all the attempts of a non-streaming request.
 pub(crate) fn to_bytes(body: &ChatRequest<'_>) -> Result<bytes::Bytes, Failure> {
-    serde_json::to_vec(body).map(bytes::Bytes::from).map_err(|e| {
+    let mut buffer = Vec::with_capacity(BODY_CAPACITY);
+    serde_json::to_writer(&mut buffer, body).map(|()| bytes::Bytes::from(buffer)).map_err(|e| {
         Failure::new(
             ModelErrorKind::InvalidRequest,
             format!("could not serialise the request: {e}"),
