@@ -4,7 +4,9 @@ use crate::attachment::AttachmentError;
 use crate::model::ModelError;
 use crate::usage::BudgetKind;
 
+mod chain;
 mod kind;
+pub use chain::chain;
 pub use kind::{ErrorFamily, ErrorInfo, ErrorKind};
 
 /// `Result` with llm-do's [`Error`] as the default error type. Workers and tools return it.

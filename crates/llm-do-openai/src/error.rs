@@ -117,7 +117,7 @@ struct RedactedSource {
 
 impl RedactedSource {
     fn new(source: &(dyn std::error::Error + 'static), redactor: &Redactor) -> Self {
-        Self { chain: redactor.redact(&error_chain(source)) }
+        Self { chain: redactor.redact(&llm_do_core::error::chain(source)) }
     }
 }
 
@@ -128,21 +128,6 @@ impl fmt::Display for RedactedSource {
 }
 
 impl std::error::Error for RedactedSource {}
-
-/// An error's message followed by its causes, `a: b: c`, without repeats.
-pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = error.to_string();
-    let mut next = error.source();
-    while let Some(cause) = next {
-        let text = cause.to_string();
-        if !text.is_empty() && !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        next = cause.source();
-    }
-    out
-}
 
 /// The first [`EXCERPT_CHARS`] characters of `text`, trimmed, with `…` when cut.
 pub(crate) fn excerpt(text: &str) -> String {
@@ -228,7 +213,10 @@ pub(crate) fn from_openai(error: OpenAIError) -> Failure {
                 Ok(late) => Failure::timeout(late.to_string()),
                 Err(other) => match other.downcast::<reqwest::Error>() {
                     Ok(e) => from_reqwest(*e),
-                    Err(other) => Failure::new(ModelErrorKind::Other, error_chain(other.as_ref())),
+                    Err(other) => Failure::new(
+                        ModelErrorKind::Other,
+                        llm_do_core::error::chain(other.as_ref()),
+                    ),
                 },
             },
         },
@@ -260,7 +248,7 @@ pub(crate) fn from_openai(error: OpenAIError) -> Failure {
 
 /// Classifies a transport error.
 pub(crate) fn from_reqwest(error: reqwest::Error) -> Failure {
-    let chain = error_chain(&error);
+    let chain = llm_do_core::error::chain(&error);
     let mut failure = if error.is_builder() {
         Failure::new(
             ModelErrorKind::InvalidRequest,

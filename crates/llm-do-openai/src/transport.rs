@@ -26,7 +26,7 @@
 
 use super::body;
 use super::config::{ConfigError, OpenAiConfig};
-use super::error::{Failure, HttpStatus, NoFirstByte, error_chain, from_reqwest};
+use super::error::{Failure, HttpStatus, NoFirstByte, from_reqwest};
 use super::wire::{STREAM_BROKE_OFF, STREAM_TOO_LARGE};
 use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
@@ -333,7 +333,7 @@ impl Stream for StreamGuard {
             }
             Poll::Ready(Some(Err(e))) => {
                 this.ended = true;
-                let why = format!("the connection failed: {}", error_chain(&e));
+                let why = format!("the connection failed: {}", llm_do_core::error::chain(&e));
                 Poll::Ready(Some(Ok(Self::broke_off(&why))))
             }
             Poll::Ready(None) => {

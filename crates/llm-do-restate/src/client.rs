@@ -210,13 +210,7 @@ fn check_id(what: &'static str, id: &str) -> Result<(), DurableError> {
 }
 
 fn unreachable(url: &str, e: &reqwest::Error) -> DurableError {
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        message = format!("{message}: {s}");
-        source = s.source();
-    }
-    DurableError::Unreachable { url: url.to_owned(), message }
+    DurableError::Unreachable { url: url.to_owned(), message: llm_do_core::error::chain(e) }
 }
 
 async fn read_body(response: reqwest::Response, url: &str) -> Result<String, DurableError> {
