@@ -34,9 +34,10 @@ impl Connection {
         let auto = matches!(lifecycle, ClientLifecycleMode::Auto { .. });
         match Self::start(name, server, listener.clone(), lifecycle, deadline).await {
             // rmcp falls back to `initialize` itself when the server answers `server/discover`
-            // with a JSON-RPC error. A server that answers it without a revision both speak
-            // (one that stops before 2026-07-28), or over HTTP with an HTTP error, fails the
-            // start instead: start it again (a child process anew) with `initialize`.
+            // with a JSON-RPC error, or over HTTP with a 4xx other than 401 and 403. A server
+            // that answers it without a revision both speak (one that stops before
+            // 2026-07-28), or over HTTP with a 5xx, fails the start instead: start it again (a
+            // child process anew) with `initialize` (tests/http_start.rs).
             Err(McpError::Start { .. }) if auto => {
                 Self::start(name, server, listener, ClientLifecycleMode::Initialize, deadline).await
             }
@@ -141,6 +142,11 @@ impl Connection {
         self.service().peer().clone()
     }
 
+    /// The protocol revision agreed with the server at its start.
+    pub(crate) fn protocol_version(&self) -> Option<String> {
+        self.service().peer().peer_info().map(|info| info.protocol_version.as_str().to_owned())
+    }
+
     fn service(&self) -> &RunningService<RoleClient, Listener> {
         // Only `close` (which consumes the connection) takes the service.
         self.service.as_ref().expect("a connection's service is present until it is closed")
@@ -217,10 +223,13 @@ fn lifecycle(
     })
 }
 
-async fn finish<E: std::fmt::Display>(
+async fn finish(
     name: &str,
     server: &McpServer,
-    served: Result<Result<RunningService<RoleClient, Listener>, E>, tokio::time::error::Elapsed>,
+    served: Result<
+        Result<RunningService<RoleClient, Listener>, rmcp::service::ClientInitializeError>,
+        tokio::time::error::Elapsed,
+    >,
     tail: &StderrTail,
 ) -> Result<RunningService<RoleClient, Listener>, McpError> {
     match served {
@@ -230,10 +239,7 @@ async fn finish<E: std::fmt::Display>(
             tail.settle(std::time::Duration::from_secs(2)).await;
             Err(McpError::Start {
                 server: name.to_owned(),
-                message: format!(
-                    "the session did not start: {}",
-                    crate::error::escaped(&e.to_string())
-                ),
+                message: format!("the session did not start: {}", crate::error::start_failure(&e)),
                 stderr: tail.text(),
             })
         }

@@ -155,6 +155,33 @@ pub(crate) fn escaped(text: &str) -> String {
     out
 }
 
+/// Why a server's start (`server/discover` or `initialize`) failed, in words: the transport's
+/// own failure and what it was doing, without rmcp's transport type names (the server's text
+/// escaped).
+pub(crate) fn start_failure(e: &rmcp::service::ClientInitializeError) -> String {
+    use rmcp::service::ClientInitializeError as E;
+    match e {
+        E::TransportError { error, context } => {
+            // rmcp's HTTP client keeps the HTTP library's error without naming it its source.
+            use rmcp::transport::streamable_http_client::StreamableHttpError;
+            let why = match error.error.downcast_ref::<StreamableHttpError<reqwest::Error>>() {
+                Some(StreamableHttpError::Client(e)) => llm_do_core::error::chain(e),
+                _ => llm_do_core::error::chain(error.error.as_ref()),
+            };
+            format!("{} ({context})", escaped(&why))
+        }
+        E::JsonRpcError(e) => {
+            format!("it answered with the error {}: {}", e.code.0, escaped(&e.message))
+        }
+        E::LegacyFallbackFailed { discover, fallback } => format!(
+            "`server/discover` failed: {}; then `initialize` failed: {}",
+            start_failure(discover),
+            start_failure(fallback)
+        ),
+        other => escaped(&other.to_string()),
+    }
+}
+
 /// Why a `tools/list` request failed, in words (the server's text escaped).
 pub(crate) fn list_failure(e: &rmcp::service::ServiceError) -> String {
     use rmcp::service::ServiceError;

@@ -273,6 +273,23 @@ impl McpToolset {
         self.shared.state.lock().await.conn.as_ref().and_then(|c| c.pid)
     }
 
+    /// The MCP protocol revision agreed with the running server (e.g. `2026-07-28`, or
+    /// `2025-11-25` for a server that stops there), `None` while no server is running (before
+    /// the first use of a toolset made by [`McpToolset::new`], or after [`McpToolset::close`]).
+    /// By default llm-do asks for the newest revision it knows and takes the newest the server
+    /// speaks; [`McpServer::protocol`] pins one.
+    ///
+    /// ```no_run
+    /// # async fn f(t: llm_do_mcp::McpToolset) {
+    /// if let Some(revision) = t.protocol_version().await {
+    ///     eprintln!("`{}` speaks MCP {revision}", t.name());
+    /// }
+    /// # }
+    /// ```
+    pub async fn protocol_version(&self) -> Option<String> {
+        self.shared.state.lock().await.conn.as_ref().and_then(|c| c.protocol_version())
+    }
+
     /// The tail of the server's stderr so far (escaped).
     ///
     /// ```no_run

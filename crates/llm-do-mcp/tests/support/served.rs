@@ -5,6 +5,9 @@
 
 #![allow(dead_code)]
 
+#[path = "python.rs"]
+mod python;
+
 use llm_do_core::approval::Verdict;
 use llm_do_core::{
     CallableSpec, Message, ModelError, ModelRequest, Runtime, RuntimeBuilder, ToolSpecBuilder,
@@ -334,17 +337,7 @@ pub async fn python_client(
     script_and_args: &[&str],
     addr: std::net::SocketAddr,
 ) -> Option<Value> {
-    let Some(python) = std::env::var_os("LLM_DO_TEST_PY_MCP") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but LLM_DO_TEST_PY_MCP (a python with the `mcp` package) is not"
-        );
-        eprintln!(
-            "SKIPPED {test}: set LLM_DO_TEST_PY_MCP to a python with the `mcp` package \
-             (python3 -m venv V && V/bin/pip install mcp)"
-        );
-        return None;
-    };
+    let python = python::python("LLM_DO_TEST_PY_MCP", "mcp", test)?;
     let (script, args) = script_and_args.split_first().expect("a script");
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python").join(script);
     let out = tokio::time::timeout(

@@ -1,0 +1,184 @@
+//! Streamable HTTP servers that refuse `server/discover`, the start of protocol 2026-07-28: by
+//! default llm-do initializes them instead, and their tools work.
+//!
+//! - A server of the generation before 2026-07-28, the official Python `mcp` package 1.x
+//!   unchanged (`tests/python/legacy_server.py`), answers it with HTTP 400 and a JSON-RPC error
+//!   (rmcp falls back to `initialize` on it).
+//! - A gateway in front of a server, which passes on only the methods it knows, answers it with
+//!   a plain HTTP error (no JSON-RPC). On a 404 (any 4xx but 401 and 403) rmcp falls back by
+//!   itself; on a 500 the start fails, and llm-do starts again with `initialize`
+//!   (`Connection::open`).
+
+#[path = "support/python.rs"]
+mod python;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::response::IntoResponse as _;
+use llm_do_core::{Runtime, ToolSpecBuilder};
+use llm_do_mcp::serve::McpService;
+use llm_do_mcp::{McpError, McpServer, McpToolset};
+use serde_json::{Value, json};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, BufReader};
+
+/// The legacy server, killed when dropped.
+struct Legacy {
+    _child: tokio::process::Child,
+    url: String,
+}
+
+/// Starts the legacy server with the Python of `LLM_DO_TEST_PY_MCP_LEGACY`; `None` when `test`
+/// is skipped (see [`python::python`]).
+async fn legacy(test: &str) -> Option<Legacy> {
+    let python = python::python("LLM_DO_TEST_PY_MCP_LEGACY", "mcp==1.30.0", test)?;
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/legacy_server.py");
+    let mut child = tokio::process::Command::new(python)
+        .arg(script)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("python runs");
+    let mut line = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let _ = tokio::time::timeout(Duration::from_secs(60), stdout.read_line(&mut line)).await;
+    let Ok(port) = line.trim().parse::<u16>() else {
+        let _ = child.start_kill();
+        let mut stderr = String::new();
+        let _ = child.stderr.take().unwrap().read_to_string(&mut stderr).await;
+        panic!("the legacy server printed {line:?}, not its port; stderr: {stderr}");
+    };
+    Some(Legacy { _child: child, url: format!("http://127.0.0.1:{port}/mcp") })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_answers_discover_with_http_400_is_initialized() {
+    let Some(server) = legacy("a_server_that_answers_discover_with_http_400_is_initialized").await
+    else {
+        return;
+    };
+    let reach = || McpServer::http(&server.url).start_timeout(Duration::from_secs(30));
+
+    // By default: `server/discover` is refused with HTTP 400, then `initialize` works.
+    let old = McpToolset::connect("old", reach()).await.unwrap();
+    assert_eq!(old.protocol_version().await.as_deref(), Some("2025-11-25"));
+    let names: Vec<String> = old.tools().into_iter().map(|t| t.name).collect();
+    assert_eq!(names, ["old__echo"]);
+    let echoed = old.call("echo", json!({"text": "hello"})).await.unwrap().unwrap();
+    assert_eq!(echoed, json!({"result": "hello"}));
+    old.close().await;
+    assert_eq!(old.protocol_version().await, None, "closed");
+
+    // Pinned to a revision it speaks, it is initialized at once.
+    let pinned = McpToolset::connect("old", reach().protocol("2025-06-18")).await.unwrap();
+    assert_eq!(pinned.protocol_version().await.as_deref(), Some("2025-06-18"));
+    let echoed = pinned.call("echo", json!({"text": "again"})).await.unwrap().unwrap();
+    assert_eq!(echoed, json!({"result": "again"}));
+    pinned.close().await;
+
+    // Pinned to 2026-07-28, which starts with `server/discover` only, the start fails and says
+    // what the server answered.
+    let Err(e) = McpToolset::connect("old", reach().protocol("2026-07-28")).await else {
+        panic!("connected")
+    };
+    assert!(matches!(&e, McpError::Start { server, .. } if server == "old"), "{e:?}");
+    assert!(e.to_string().contains("Bad Request: Missing session ID"), "{e}");
+}
+
+/// What the gateway saw: the `server/discover` requests it refused, and every other request.
+#[derive(Default)]
+struct Seen {
+    refused: AtomicUsize,
+    passed: AtomicUsize,
+}
+
+/// llm-do's own MCP service (one tool, `echo`) behind a gateway that answers `server/discover`
+/// with a plain-text `status` and passes everything else on, on a free loopback port.
+async fn gateway(status: StatusCode, seen: Arc<Seen>) -> std::net::SocketAddr {
+    use rmcp::transport::streamable_http_server::{
+        StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
+    };
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    struct Echo {
+        text: String,
+    }
+    let echo = ToolSpecBuilder::new("echo")
+        .typed_handler(|_, Echo { text }| async move { Ok::<_, llm_do_core::Error>(text) })
+        .build();
+    let served = McpService::new(Runtime::builder().register(echo).build());
+    let service = StreamableHttpService::new(
+        move || Ok(served.clone()),
+        Arc::new(LocalSessionManager::default()),
+        StreamableHttpServerConfig::default(),
+    );
+    let route = move |request: Request<Body>, next: axum::middleware::Next| {
+        let seen = seen.clone();
+        async move {
+            let (parts, body) = request.into_parts();
+            let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+            let method = serde_json::from_slice::<Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get("method").and_then(Value::as_str).map(str::to_owned));
+            if method.as_deref() == Some("server/discover") {
+                seen.refused.fetch_add(1, Ordering::SeqCst);
+                return (status, "no route for this method").into_response();
+            }
+            seen.passed.fetch_add(1, Ordering::SeqCst);
+            next.run(Request::from_parts(parts, Body::from(bytes))).await
+        }
+    };
+    let router =
+        axum::Router::new().nest_service("/mcp", service).layer(axum::middleware::from_fn(route));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_that_answers_discover_with_a_plain_http_error_is_initialized() {
+    for status in [StatusCode::NOT_FOUND, StatusCode::INTERNAL_SERVER_ERROR] {
+        let seen = Arc::new(Seen::default());
+        let url = format!("http://{}/mcp", gateway(status, seen.clone()).await);
+        let reach = || McpServer::http(&url).start_timeout(Duration::from_secs(30));
+
+        let desk = McpToolset::connect("desk", reach()).await.unwrap();
+        assert_eq!(seen.refused.load(Ordering::SeqCst), 1, "{status}: asked once by discover");
+        assert!(seen.passed.load(Ordering::SeqCst) > 0, "{status}: then initialized");
+        assert_eq!(desk.protocol_version().await.as_deref(), Some("2025-11-25"), "{status}");
+        let echoed = desk.call("echo", json!({"text": "through"})).await.unwrap().unwrap();
+        assert_eq!(echoed, json!("through"), "{status}");
+        desk.close().await;
+
+        // Pinned to 2026-07-28 there is nothing to fall back on: the start fails, saying what
+        // the gateway answered.
+        let Err(e) = McpToolset::connect("desk", reach().protocol("2026-07-28")).await else {
+            panic!("{status}: connected")
+        };
+        assert!(matches!(&e, McpError::Start { server, .. } if server == "desk"), "{e:?}");
+        assert!(e.to_string().contains(status.as_str()), "{status}: {e}");
+        assert_eq!(seen.refused.load(Ordering::SeqCst), 2, "{status}");
+    }
+}
+
+/// Nothing listens: the start fails at once (no wait for a stderr an HTTP server does not
+/// have), saying why in words, without rmcp's transport type names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_server_is_a_start_error_that_says_why() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    drop(listener);
+    let Err(e) = McpToolset::connect("gone", McpServer::http(&url)).await else {
+        panic!("connected")
+    };
+    assert!(matches!(&e, McpError::Start { server, .. } if server == "gone"), "{e:?}");
+    let text = e.to_string();
+    assert!(text.contains(&format!("error sending request for url ({url})")), "{text}");
+    assert!(text.contains("Connection refused"), "the cause: {text}");
+    assert!(!text.contains("rmcp::"), "{text}");
+}
