@@ -32,7 +32,8 @@ struct Legacy {
 }
 
 /// Starts the legacy server with the Python of `LLM_DO_TEST_PY_MCP_LEGACY`; `None` when `test`
-/// is skipped (see [`python::python`]).
+/// is skipped (see [`python::python`]). Its stderr (its log) is read all along, so that the
+/// server never blocks on a full pipe, and shown if it does not start.
 async fn legacy(test: &str) -> Option<Legacy> {
     let python = python::python("LLM_DO_TEST_PY_MCP_LEGACY", "mcp==1.30.0", test)?;
     let script =
@@ -44,15 +45,20 @@ async fn legacy(test: &str) -> Option<Legacy> {
         .kill_on_drop(true)
         .spawn()
         .expect("python runs");
-    let mut line = String::new();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let _ = tokio::time::timeout(Duration::from_secs(60), stdout.read_line(&mut line)).await;
-    let Ok(port) = line.trim().parse::<u16>() else {
-        let _ = child.start_kill();
-        let mut stderr = String::new();
-        let _ = child.stderr.take().unwrap().read_to_string(&mut stderr).await;
-        panic!("the legacy server printed {line:?}, not its port; stderr: {stderr}");
+    let mut stderr = child.stderr.take().unwrap();
+    let log = tokio::spawn(async move {
+        let mut all = Vec::new();
+        let _ = stderr.read_to_end(&mut all).await;
+        String::from_utf8_lossy(&all).into_owned()
+    });
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(60), stdout.next_line()).await;
+    let first = first.ok().and_then(Result::ok).flatten().unwrap_or_default();
+    let Ok(port) = first.trim().parse::<u16>() else {
+        let _ = child.kill().await;
+        panic!("the legacy server printed {first:?}, not its port; stderr: {}", log.await.unwrap());
     };
+    tokio::spawn(async move { while let Ok(Some(_)) = stdout.next_line().await {} });
     Some(Legacy { _child: child, url: format!("http://127.0.0.1:{port}/mcp") })
 }
 
