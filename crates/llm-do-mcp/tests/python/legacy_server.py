@@ -1,13 +1,16 @@
-"""A streamable HTTP MCP server of the generation before protocol 2026-07-28: the official
-Python `mcp` package 1.x (FastMCP), unchanged. It knows nothing of `server/discover` and, as
-deployed servers of that generation do, answers it (a request without a session) with HTTP 400
-"Missing session ID".
+"""An MCP server of the generation before protocol 2026-07-28: the official Python `mcp`
+package 1.x (FastMCP), unchanged. It knows nothing of `server/discover`, and answers it as
+deployed servers of that generation do: over streamable HTTP (a request without a session)
+with HTTP 400 "Missing session ID", over stdio with the JSON-RPC error -32602.
 
-Usage: legacy_server.py  Prints the port it listens on (127.0.0.1), then serves at /mcp until
-killed. One tool, `echo`.
+Usage: legacy_server.py          prints the port it listens on (127.0.0.1), then serves
+                                 streamable HTTP at /mcp until killed
+       legacy_server.py stdio    serves stdio
+One tool, `echo`.
 """
 
 import socket
+import sys
 
 import anyio
 import uvicorn
@@ -21,6 +24,10 @@ def echo(text: str) -> str:
     """Says the text back."""
     return text
 
+
+if sys.argv[1:] == ["stdio"]:
+    mcp.run()
+    sys.exit()
 
 sock = socket.socket()
 sock.bind(("127.0.0.1", 0))

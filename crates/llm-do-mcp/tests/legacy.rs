@@ -1,14 +1,18 @@
-//! Streamable HTTP servers that refuse `server/discover`, the start of protocol 2026-07-28: by
-//! default llm-do initializes them instead, and their tools work.
+//! Servers that do not know `server/discover`, the start of protocol 2026-07-28: by default
+//! llm-do initializes them instead, and their tools work.
 //!
 //! - A server of the generation before 2026-07-28, the official Python `mcp` package 1.x
-//!   unchanged (`tests/python/legacy_server.py`), answers it with HTTP 400 and a JSON-RPC error
-//!   (rmcp falls back to `initialize` on it).
+//!   unchanged (`tests/python/legacy_server.py`; most MCP servers in use are built on it). Over
+//!   streamable HTTP it answers `server/discover` with HTTP 400 and a JSON-RPC error, over stdio
+//!   with a JSON-RPC error: rmcp falls back to `initialize` on either.
 //! - A gateway in front of a server, which passes on only the methods it knows, answers it with
 //!   a plain HTTP error (no JSON-RPC). On a 404 (any 4xx but 401 and 403) rmcp falls back by
 //!   itself; on a 500 the start fails, and llm-do starts again with `initialize`
 //!   (`Connection::open`).
+//! - A server that is not there: a start error that says why.
 
+#[path = "support/process.rs"]
+mod process;
 #[path = "support/python.rs"]
 mod python;
 
@@ -94,6 +98,28 @@ async fn a_server_that_answers_discover_with_http_400_is_initialized() {
     };
     assert!(matches!(&e, McpError::Start { server, .. } if server == "old"), "{e:?}");
     assert!(e.to_string().contains("Bad Request: Missing session ID"), "{e}");
+}
+
+/// The same server over stdio, as `uvx mcp-server-…` runs one: it answers `server/discover` with
+/// the JSON-RPC error -32602 (and a page of validation errors on its stderr), then `initialize`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stdio_server_of_the_previous_generation_is_initialized() {
+    let test = "a_stdio_server_of_the_previous_generation_is_initialized";
+    let Some(python) = python::python("LLM_DO_TEST_PY_MCP_LEGACY", "mcp==1.30.0", test) else {
+        return;
+    };
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/legacy_server.py");
+    let server =
+        McpServer::stdio(python.to_string_lossy(), [script.display().to_string(), "stdio".into()])
+            .start_timeout(Duration::from_secs(60));
+    let old = McpToolset::connect("old", server).await.unwrap();
+    assert_eq!(old.protocol_version().await.as_deref(), Some("2025-11-25"));
+    let echoed = old.call("echo", json!({"text": "piped"})).await.unwrap().unwrap();
+    assert_eq!(echoed, json!({"result": "piped"}));
+    let pid = old.pid().await.expect("a stdio server has a process");
+    old.close().await;
+    assert!(process::wait_gone(pid).await, "the server outlived close");
 }
 
 /// What the gateway saw: the `server/discover` requests it refused, and every other request.
