@@ -37,6 +37,7 @@ mod elicit;
 pub(crate) mod parse_errors;
 mod progress;
 mod rounds;
+mod session_end;
 
 pub use elicit::ANSWER_TIMEOUT;
 pub use rounds::MAX_PARKED;
@@ -294,7 +295,8 @@ impl McpService {
         );
         let router = axum::Router::new()
             .nest_service("/mcp", service)
-            .layer(axum::middleware::from_fn(parse_errors::http_filter));
+            .layer(axum::middleware::from_fn(parse_errors::http_filter))
+            .layer(axum::middleware::from_fn(session_end::no_content));
         axum::serve(listener, router)
             .with_graceful_shutdown(async move {
                 shutdown.await;

@@ -9,7 +9,7 @@ use llm_do_mcp::serve::McpService;
 use rmcp::model::{ElicitResult, ElicitationAction};
 use serde_json::json;
 use served::{
-    User, approve, call, connect, greeter, python_user_approves_one_call, runtime, text_of,
+    Sdk, User, approve, call, connect, greeter, python_user_approves_one_call, runtime, text_of,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -167,7 +167,15 @@ async fn without_elicitation_on_both_sides_nobody_is_asked_and_the_call_is_refus
 /// elicitation callback approving one call and declining the other (tests/python/elicit.py).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_mcp_client_answers_approval_questions() {
-    python_user_approves_one_call("the_python_mcp_client_answers_approval_questions", &[]).await;
+    let test = "the_python_mcp_client_answers_approval_questions";
+    python_user_approves_one_call(test, Sdk::Current, &[]).await;
+}
+
+/// The same with the SDK's last 1.x release, a client of the generation before 2026-07-28.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_python_mcp_1x_client_answers_approval_questions() {
+    let test = "a_python_mcp_1x_client_answers_approval_questions";
+    python_user_approves_one_call(test, Sdk::V1, &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -39,7 +39,7 @@ struct Legacy {
 /// is skipped (see [`python::python`]). Its stderr (its log) is read all along, so that the
 /// server never blocks on a full pipe, and shown if it does not start.
 async fn legacy(test: &str) -> Option<Legacy> {
-    let python = python::python("LLM_DO_TEST_PY_MCP_LEGACY", "mcp==1.30.0", test)?;
+    let python = python::python(python::Sdk::V1, test)?;
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/legacy_server.py");
     let mut child = tokio::process::Command::new(python)
@@ -105,7 +105,7 @@ async fn a_server_that_answers_discover_with_http_400_is_initialized() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stdio_server_of_the_previous_generation_is_initialized() {
     let test = "a_stdio_server_of_the_previous_generation_is_initialized";
-    let Some(python) = python::python("LLM_DO_TEST_PY_MCP_LEGACY", "mcp==1.30.0", test) else {
+    let Some(python) = python::python(python::Sdk::V1, test) else {
         return;
     };
     let script =

@@ -13,7 +13,7 @@ use rmcp::ServiceError;
 use rmcp::model::{CallToolResponse, ElicitResult, ElicitationAction, ErrorCode};
 use serde_json::json;
 use served::{
-    User, answer, approve, call, complete, connect, connect_2026, greeter, input_required,
+    Sdk, User, answer, approve, call, complete, connect, connect_2026, greeter, input_required,
     python_user_approves_one_call, remove_tool, runtime, runtime_and_model, text_of,
 };
 use std::sync::Arc;
@@ -242,7 +242,7 @@ async fn at_most_max_parked_calls_wait_for_answers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_mcp_client_on_2026_07_28_answers_in_rounds() {
     let test = "the_python_mcp_client_on_2026_07_28_answers_in_rounds";
-    python_user_approves_one_call(test, &["2026-07-28"]).await;
+    python_user_approves_one_call(test, Sdk::Current, &["2026-07-28"]).await;
 }
 
 /// The message of a JSON-RPC "invalid params" error.

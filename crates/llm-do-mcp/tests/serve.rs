@@ -17,7 +17,7 @@ use llm_do_testing::scripted::{Reply, ScriptedModel};
 use rmcp::ServiceExt as _;
 use rmcp::service::ServiceError;
 use serde_json::{Value, json};
-use served::{HttpServer, call, connect, greeter, python_client, remove_tool, text_of};
+use served::{HttpServer, Sdk, call, connect, greeter, python_client, remove_tool, text_of};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -301,6 +301,46 @@ async fn streamable_http_answers_malformed_json_with_a_json_rpc_parse_error() {
     server.stop().await;
 }
 
+/// A session ends with the client's `DELETE` (answered `204`, which the Python SDK expects),
+/// also when the client sends its JSON content type on it, as the Python SDK does (the
+/// parse-error filter above once answered that `400`, and the session lived on).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_with_a_json_content_type_ends_the_session() {
+    use reqwest::header::{ACCEPT, CONTENT_TYPE};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let f = fixture();
+    let server = HttpServer::start(McpService::new(f.rt.clone())).await;
+    let url = format!("http://{}/mcp", server.addr);
+    let http = reqwest::Client::new();
+    let post = |body: Value| {
+        http.post(&url)
+            .header(ACCEPT, "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-06-18")
+            .json(&body)
+    };
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "python-like", "version": "1"}}});
+    let started = post(initialize).send().await.unwrap();
+    assert!(started.status().is_success(), "{}", started.status());
+    let session = started.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    drop(started);
+
+    let ended = http
+        .delete(&url)
+        .header("mcp-session-id", &session)
+        .header(CONTENT_TYPE, "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), reqwest::StatusCode::NO_CONTENT, "{:?}", ended.text().await);
+
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}});
+    let after = post(list).header("mcp-session-id", &session).send().await.unwrap();
+    assert_eq!(after.status(), reqwest::StatusCode::NOT_FOUND, "the session lived on");
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streamable_http_with_rmcp_client() {
     let f = fixture();
@@ -321,11 +361,22 @@ async fn streamable_http_with_rmcp_client() {
 /// The official Python SDK as a third-party client (see [`python_client`]).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_mcp_client_lists_and_calls() {
+    python_lists_and_calls("python_mcp_client_lists_and_calls", Sdk::Current).await;
+}
+
+/// The same with the SDK's last 1.x release, a client of the generation before 2026-07-28 (as
+/// most MCP clients in use are): it starts by `initialize`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_mcp_1x_client_lists_and_calls() {
+    python_lists_and_calls("python_mcp_1x_client_lists_and_calls", Sdk::V1).await;
+}
+
+/// `tests/python/client.py`, run by a Python with `sdk`, lists the served tools, calls two and
+/// an unknown one.
+async fn python_lists_and_calls(test: &str, sdk: Sdk) {
     let f = fixture();
     let server = HttpServer::start(McpService::new(f.rt.clone())).await;
-    let Some(v) =
-        python_client("python_mcp_client_lists_and_calls", &["client.py"], server.addr).await
-    else {
+    let Some(v) = python_client(test, sdk, &["client.py"], server.addr).await else {
         return;
     };
     let names: Vec<&str> =

@@ -8,7 +8,7 @@
 //! answered with an error and skipped.
 
 use axum::body::{Body, Bytes};
-use axum::http::{Request, StatusCode, header};
+use axum::http::{Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::IgnoredAny;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
@@ -171,16 +171,18 @@ async fn write_line<W: AsyncWrite + Unpin>(output: &mut W, mut line: Vec<u8>) ->
     output.write_all(&line).await.is_ok() && output.flush().await.is_ok()
 }
 
-/// Axum middleware for the streamable HTTP transport: a JSON body (by its content type) that
-/// does not parse is answered `400` with the JSON-RPC parse error, a body over
-/// [`MAX_MESSAGE`] `413`; other requests go on to rmcp unchanged.
+/// Axum middleware for the streamable HTTP transport: a POST whose JSON body (by its content
+/// type) does not parse is answered `400` with the JSON-RPC parse error, a body over
+/// [`MAX_MESSAGE`] `413`; other requests go on to rmcp unchanged. Only a POST carries a
+/// message: clients such as the Python SDK send their `content-type: application/json` on the
+/// `DELETE` that ends a session and the `GET` that opens a stream too, with no body.
 pub(crate) async fn http_filter(request: Request<Body>, next: axum::middleware::Next) -> Response {
     let json = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
-    if !json {
+    if request.method() != Method::POST || !json {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();

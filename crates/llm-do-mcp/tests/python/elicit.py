@@ -13,8 +13,12 @@ import asyncio
 import json
 import sys
 
-import mcp_types as types
 from mcp.client.session import ClientSession
+
+try:  # mcp >= 2
+    import mcp_types as types
+except ImportError:  # mcp 1.x
+    from mcp import types
 
 try:  # mcp >= 2
     from mcp.client.streamable_http import streamable_http_client as connect
@@ -30,7 +34,9 @@ async def main(url, version=None):
     asked = []
 
     async def answer(context, params):
-        asked.append({"message": params.message, "schema": params.requested_schema})
+        # mcp >= 2 names it in snake case, mcp 1.x as on the wire.
+        schema = getattr(params, "requested_schema", None) or getattr(params, "requestedSchema")
+        asked.append({"message": params.message, "schema": schema})
         if "a.txt" in params.message:
             return types.ElicitResult(action="accept", content={"approve": True})
         return types.ElicitResult(action="decline")

@@ -7,6 +7,7 @@
 
 #[path = "python.rs"]
 mod python;
+pub use python::Sdk;
 
 use llm_do_core::approval::Verdict;
 use llm_do_core::{
@@ -329,15 +330,16 @@ impl HttpServer {
     }
 }
 
-/// Runs `tests/python/SCRIPT ARGS... URL` (`script_and_args`) with the Python given by
-/// `LLM_DO_TEST_PY_MCP` against the server at `addr` and returns the JSON it prints; `None` (the test `test` is skipped, saying
-/// so) when that variable is unset outside CI, a failure in CI (.ci/run installs one).
+/// Runs `tests/python/SCRIPT ARGS... URL` (`script_and_args`) with a Python that has `sdk`
+/// against the server at `addr` and returns the JSON it prints; `None` (the test `test` is
+/// skipped, saying so) when there is none outside CI, a failure in CI (.ci/run installs both).
 pub async fn python_client(
     test: &str,
+    sdk: Sdk,
     script_and_args: &[&str],
     addr: std::net::SocketAddr,
 ) -> Option<Value> {
-    let python = python::python("LLM_DO_TEST_PY_MCP", "mcp", test)?;
+    let python = python::python(sdk, test)?;
     let (script, args) = script_and_args.split_first().expect("a script");
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python").join(script);
     let out = tokio::time::timeout(
@@ -354,18 +356,21 @@ pub async fn python_client(
     .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "python client failed: {stderr}");
+    // The client ends its session with a `DELETE`, which must succeed.
+    assert!(!stderr.contains("Session termination failed"), "{stderr}");
     Some(serde_json::from_slice(&out.stdout).unwrap())
 }
 
-/// The test `test`: `tests/python/elicit.py ARGS` against a service on loopback HTTP that asks
+/// The test `test`: `tests/python/elicit.py ARGS`, run by a Python with `sdk`, against a
+/// service on loopback HTTP that asks
 /// for approvals; its user approves the call on `a.txt` and declines the one on `b.txt`, and
 /// only the approved call runs.
-pub async fn python_user_approves_one_call(test: &str, args: &[&str]) {
+pub async fn python_user_approves_one_call(test: &str, sdk: Sdk, args: &[&str]) {
     let removed = Arc::new(AtomicUsize::new(0));
     let server = HttpServer::start(McpService::new(runtime(&removed)).elicit_approvals(true)).await;
     let script_and_args: Vec<&str> =
         std::iter::once("elicit.py").chain(args.iter().copied()).collect();
-    let Some(v) = python_client(test, &script_and_args, server.addr).await else {
+    let Some(v) = python_client(test, sdk, &script_and_args, server.addr).await else {
         return;
     };
     assert_eq!(v["approved"]["content"][0]["text"], "removed", "{v}");
