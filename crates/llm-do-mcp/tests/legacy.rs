@@ -11,6 +11,8 @@
 //!   (`Connection::open`).
 //! - A server that is not there: a start error that says why.
 
+#[path = "support/person.rs"]
+mod person;
 #[path = "support/process.rs"]
 mod process;
 #[path = "support/python.rs"]
@@ -19,9 +21,12 @@ mod python;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::response::IntoResponse as _;
+use llm_do_core::approval::Answer;
 use llm_do_core::{Runtime, ToolSpecBuilder};
+use llm_do_mcp::McpBuilderExt as _;
 use llm_do_mcp::serve::McpService;
 use llm_do_mcp::{McpError, McpServer, McpToolset};
+use person::Person;
 use serde_json::{Value, json};
 use std::process::Stdio;
 use std::sync::Arc;
@@ -78,7 +83,7 @@ async fn a_server_that_answers_discover_with_http_400_is_initialized() {
     let old = McpToolset::connect("old", reach()).await.unwrap();
     assert_eq!(old.protocol_version().await.as_deref(), Some("2025-11-25"));
     let names: Vec<String> = old.tools().into_iter().map(|t| t.name).collect();
-    assert_eq!(names, ["old__echo"]);
+    assert_eq!(names, ["old__echo", "old__refund"]);
     let echoed = old.call("echo", json!({"text": "hello"})).await.unwrap().unwrap();
     assert_eq!(echoed, json!({"result": "hello"}));
     old.close().await;
@@ -98,6 +103,32 @@ async fn a_server_that_answers_discover_with_http_400_is_initialized() {
     };
     assert!(matches!(&e, McpError::Start { server, .. } if server == "old"), "{e:?}");
     assert!(e.to_string().contains("Bad Request: Missing session ID"), "{e}");
+}
+
+/// Its question during a call (`elicitation/create`, on the call's stream) reaches the run's
+/// approver, and the server acts on the answer: accepted, then declined.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_of_a_server_of_the_previous_generation_is_answered_by_the_run() {
+    let test = "a_question_of_a_server_of_the_previous_generation_is_answered_by_the_run";
+    let Some(server) = legacy(test).await else {
+        return;
+    };
+    let old = McpToolset::connect("old", McpServer::http(&server.url)).await.unwrap();
+    for (answer, said) in [
+        (Answer::accept(json!({"confirm": true})), "refunded A-1"),
+        (Answer::Decline, "not refunded: decline"),
+    ] {
+        let person = Person::answering(answer);
+        let rt = Runtime::builder().approver(person.clone()).mcp(&old).build();
+        let result: Value = rt.ctx().call("old__refund", json!({"id": "A-1"})).await.unwrap();
+        assert_eq!(result, json!({"result": said}));
+        let asked = person.asked();
+        assert_eq!(asked.len(), 1, "{asked:?}");
+        assert_eq!(asked[0].asker, "old__refund");
+        assert_eq!(asked[0].message, "Refund order A-1?");
+        assert_eq!(asked[0].schema["properties"]["confirm"]["type"], "boolean");
+    }
+    old.close().await;
 }
 
 /// The same server over stdio, as `uvx mcp-server-…` runs one: it answers `server/discover` with

@@ -6,7 +6,7 @@ with HTTP 400 "Missing session ID", over stdio with the JSON-RPC error -32602.
 Usage: legacy_server.py          prints the port it listens on (127.0.0.1), then serves
                                  streamable HTTP at /mcp until killed
        legacy_server.py stdio    serves stdio
-One tool, `echo`.
+Two tools: `echo`, and `refund`, which asks the user to confirm (elicitation).
 """
 
 import socket
@@ -14,7 +14,8 @@ import sys
 
 import anyio
 import uvicorn
-from mcp.server.fastmcp import FastMCP
+from mcp.server.fastmcp import Context, FastMCP
+from pydantic import BaseModel
 
 mcp = FastMCP("legacy")
 
@@ -23,6 +24,19 @@ mcp = FastMCP("legacy")
 def echo(text: str) -> str:
     """Says the text back."""
     return text
+
+
+class Confirm(BaseModel):
+    confirm: bool
+
+
+@mcp.tool()
+async def refund(id: str, ctx: Context) -> str:
+    """Refunds an order, after asking the user (elicitation)."""
+    answer = await ctx.elicit(message=f"Refund order {id}?", schema=Confirm)
+    if answer.action == "accept" and answer.data.confirm:
+        return f"refunded {id}"
+    return f"not refunded: {answer.action}"
 
 
 if sys.argv[1:] == ["stdio"]:
