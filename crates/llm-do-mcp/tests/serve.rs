@@ -301,11 +301,12 @@ async fn streamable_http_answers_malformed_json_with_a_json_rpc_parse_error() {
     server.stop().await;
 }
 
-/// A session ends with the client's `DELETE` (answered `204`, which the Python SDK expects),
-/// also when the client sends its JSON content type on it, as the Python SDK does (the
-/// parse-error filter above once answered that `400`, and the session lived on).
+/// The client's `GET` opens the session's stream and its `DELETE` ends the session (answered
+/// `204`, which the Python SDK expects), also when the client sends its JSON content type on
+/// them, as the Python SDK does: the parse-error filter above once answered both `400` (no
+/// stream for the server's own messages, and the session lived on).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_delete_with_a_json_content_type_ends_the_session() {
+async fn a_get_and_a_delete_with_a_json_content_type_open_a_stream_and_end_the_session() {
     use reqwest::header::{ACCEPT, CONTENT_TYPE};
     let _ = rustls::crypto::ring::default_provider().install_default();
     let f = fixture();
@@ -325,6 +326,22 @@ async fn a_delete_with_a_json_content_type_ends_the_session() {
     assert!(started.status().is_success(), "{}", started.status());
     let session = started.headers()["mcp-session-id"].to_str().unwrap().to_owned();
     drop(started);
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let sent = post(initialized).header("mcp-session-id", &session).send().await.unwrap();
+    assert!(sent.status().is_success(), "{}", sent.status());
+
+    let stream = http
+        .get(&url)
+        .header(ACCEPT, "text/event-stream")
+        .header(CONTENT_TYPE, "application/json")
+        .header("mcp-protocol-version", "2025-06-18")
+        .header("mcp-session-id", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), reqwest::StatusCode::OK);
+    assert_eq!(stream.headers()[CONTENT_TYPE], "text/event-stream");
+    drop(stream);
 
     let ended = http
         .delete(&url)
