@@ -193,7 +193,7 @@ async fn command(command: Command, host: Registry) -> Exit {
         Command::Check { .. } => {
             let code = check::check(&dir, &with_mcp);
             if code == Exit::Ok {
-                servers.summary().iter().for_each(|line| crate::output::outln!("{line}"));
+                servers.summary().await.iter().for_each(|line| crate::output::outln!("{line}"));
             }
             code
         }

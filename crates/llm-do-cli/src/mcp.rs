@@ -128,14 +128,15 @@ impl Servers {
         self.toolsets.iter().flat_map(|t| t.tools()).map(|t| t.name).collect()
     }
 
-    /// One line per server for `llm-do check`: its tools and the ones it lists but that cannot
-    /// be offered.
-    pub(crate) fn summary(&self) -> Vec<String> {
+    /// One line per server for `llm-do check`: its tools, the MCP revision agreed with it, and
+    /// the tools it lists but that cannot be offered.
+    pub(crate) async fn summary(&self) -> Vec<String> {
         let mut lines = Vec::new();
         for t in &self.toolsets {
             let names: Vec<String> = t.tools().into_iter().map(|x| x.name).collect();
+            let revision = t.protocol_version().await.unwrap_or_else(|| "?".to_owned());
             lines.push(format!(
-                "mcp server `{}`: {} tool{} ({})",
+                "mcp server `{}`: {} tool{} ({}); MCP {revision}",
                 t.name(),
                 names.len(),
                 if names.len() == 1 { "" } else { "s" },

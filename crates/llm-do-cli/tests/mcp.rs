@@ -28,7 +28,7 @@ fn check_and_list_show_the_servers_tools() {
     assert_eq!(code(&out), 0);
     let text = stdout(&out);
     assert!(
-        text.contains("mcp server `orders`: 7 tools (orders__add_tool, orders__crash, orders__echo, orders__lookup_order, orders__photo, orders__refund, orders__slow)"),
+        text.contains("mcp server `orders`: 7 tools (orders__add_tool, orders__crash, orders__echo, orders__lookup_order, orders__photo, orders__refund, orders__slow); MCP 2026-07-28"),
         "{text}"
     );
     let out = output(command(BIN, None).arg("list").arg(dir.path()));

@@ -142,9 +142,11 @@ impl Connection {
         self.service().peer().clone()
     }
 
-    /// The protocol revision agreed with the server at its start.
+    /// The protocol revision agreed with the server at its start (as the server wrote it,
+    /// control characters escaped).
     pub(crate) fn protocol_version(&self) -> Option<String> {
-        self.service().peer().peer_info().map(|info| info.protocol_version.as_str().to_owned())
+        let info = self.service().peer().peer_info()?;
+        Some(crate::error::escaped(info.protocol_version.as_str()))
     }
 
     fn service(&self) -> &RunningService<RoleClient, Listener> {
