@@ -37,7 +37,7 @@ impl Connection {
             // with a JSON-RPC error, or over HTTP with a 4xx other than 401 and 403. A server
             // that answers it without a revision both speak (one that stops before
             // 2026-07-28), or over HTTP with a 5xx, fails the start instead: start it again (a
-            // child process anew) with `initialize` (tests/legacy.rs).
+            // child process anew) with `initialize` (tests/sdk_servers.rs).
             Err(McpError::Start { .. }) if auto => {
                 Self::start(name, server, listener, ClientLifecycleMode::Initialize, deadline).await
             }
