@@ -1,7 +1,8 @@
 //! [`Client`]: submit runs to a Restate server, wait for their output, list and answer their
-//! approvals, register a service deployment. Plain HTTP against Restate's ingress and admin
+//! approvals, cancel them, register a service deployment. Plain HTTP against Restate's ingress and admin
 //! APIs.
 
+use crate::cancel::CancelRequest;
 use crate::error::DurableError;
 use crate::record::RunRecord;
 use crate::service::SERVICE_NAME;
@@ -146,6 +147,19 @@ impl Client {
             .ok_or_else(|| DurableError::UnknownRun { run_id: run_id.to_owned() })
     }
 
+    /// Cancels the run `run_id`, if it is under way, giving `reason` (its error and record
+    /// carry it). It ends at its next step with the error kind `cancelled`; a step already
+    /// under way (a model request, a tool) runs to its end first. Returns whether the run
+    /// was under way (`false`: it had already ended, and stays as it ended).
+    pub async fn cancel(&self, run_id: &str, reason: Option<&str>) -> Result<bool, DurableError> {
+        let request = CancelRequest { reason: reason.map(str::to_owned) };
+        let (url, text) = self.call_handler(run_id, "cancel", Some(&request)).await?;
+        match parse::<Option<String>>(&url, &text)? {
+            None => Err(DurableError::UnknownRun { run_id: run_id.to_owned() }),
+            Some(status) => Ok(status == "running"),
+        }
+    }
+
     /// Calls the shared handler `handler` of the run `run_id` (a read: no input) and returns
     /// its URL and successful body.
     async fn read_handler(
@@ -153,15 +167,24 @@ impl Client {
         run_id: &str,
         handler: &str,
     ) -> Result<(String, String), DurableError> {
+        self.call_handler(run_id, handler, None::<&()>).await
+    }
+
+    /// Calls the shared handler `handler` of the run `run_id` with `input` (JSON, if any) and
+    /// returns its URL and successful body.
+    async fn call_handler(
+        &self,
+        run_id: &str,
+        handler: &str,
+        input: Option<&impl serde::Serialize>,
+    ) -> Result<(String, String), DurableError> {
         check_id("run id", run_id)?;
         let url = format!("{}/{SERVICE_NAME}/{run_id}/{handler}", self.ingress);
-        let response = self
-            .http
-            .post(&url)
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .map_err(|e| unreachable(&url, &e))?;
+        let mut request = self.http.post(&url).timeout(Duration::from_secs(30));
+        if let Some(input) = input {
+            request = request.json(input);
+        }
+        let response = request.send().await.map_err(|e| unreachable(&url, &e))?;
         let text = expect_success(response, &url).await?;
         Ok((url, text))
     }

@@ -16,7 +16,11 @@
 //!   Rust tool calls), the runtime's approver decides, since Restate allows no wait there.
 //! - Approvals answered "for the session" hold for that call only: a session of a long-lived
 //!   service is shared by every run it serves.
+//! - A cancellation of the invocation (see [`crate::cancel`]) surfaces at the next journaled
+//!   operation: the journal cancels the run ([`Ctx::cancel`]), so that every call of it ends
+//!   with [`Error::Cancelled`], and the run's end records that.
 
+use crate::cancel::{INVOCATION_KEY, NO_REASON, is_cancellation};
 use crate::record::{Chunk, EVENTS_PREFIX, FAILURE_KEY, RunRecorder, STATUS_KEY, StepRecord};
 use crate::wire::{self, ApprovalAnswer, PendingApproval, RunFailure};
 use futures::future::BoxFuture;
@@ -44,6 +48,8 @@ pub(crate) struct Journal {
     /// A fatal error raised inside a tool step, kept as it is for this execution (the journal
     /// keeps its kind and message, which a replay gets back as [`Error::Recorded`]).
     fatal: Mutex<Option<Error>>,
+    /// Whether Restate delivered a cancellation of the invocation.
+    cancelled: AtomicBool,
     record: Mutex<RunRecorder>,
 }
 
@@ -68,6 +74,7 @@ impl Journal {
             open_steps: AtomicU32::new(0),
             pending: Mutex::new(Vec::new()),
             fatal: Mutex::new(None),
+            cancelled: AtomicBool::new(false),
             record: Mutex::new(record),
         }
     }
@@ -91,9 +98,27 @@ impl Journal {
         }
     }
 
-    /// Marks the run as running (its record starts).
-    pub(crate) fn start(&self) {
+    /// Marks the run as running (its record starts), under the invocation `invocation_id`
+    /// (which the `cancel` handler cancels).
+    pub(crate) fn start(&self, invocation_id: &str) {
         self.cx.set(STATUS_KEY, Json("running"));
+        self.cx.set(INVOCATION_KEY, Json(invocation_id));
+    }
+
+    /// Whether `e` is Restate's cancellation of the invocation; if so, cancels the run (every
+    /// call of it still in flight ends with [`Error::Cancelled`]).
+    fn cancels(&self, ctx: &Ctx, e: &TerminalError) -> bool {
+        if !is_cancellation(e) {
+            return false;
+        }
+        self.cancelled.store(true, Ordering::SeqCst);
+        ctx.cancel(NO_REASON);
+        true
+    }
+
+    /// Whether Restate cancelled the invocation.
+    pub(crate) fn was_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
     }
 
     /// The held events and the step's own as its record (inside a step executed here).
@@ -125,19 +150,32 @@ impl Journal {
         error: Option<&Error>,
     ) -> Result<(Usage, Option<RunFailure>), TerminalError> {
         let live_usage = ctx.run_usage();
-        let failure = error.map(RunFailure::from_error);
+        let mut failure = error.map(RunFailure::from_error);
         let executed = AtomicBool::new(false);
-        let executed_ref = &executed;
-        let Json(end) = self
-            .cx
-            .run(|| async move {
-                executed_ref.store(true, Ordering::SeqCst);
-                let start = lock(&self.record).held();
-                let record = self.take_record(start, live_usage);
-                Ok(Json(wire::Step { result: failure, record }))
-            })
-            .name("run end")
-            .await?;
+        let end = loop {
+            let executed_ref = &executed;
+            let result = failure.clone();
+            let end = self
+                .cx
+                .run(|| async move {
+                    executed_ref.store(true, Ordering::SeqCst);
+                    let start = lock(&self.record).held();
+                    let record = self.take_record(start, live_usage);
+                    Ok(Json(wire::Step { result, record }))
+                })
+                .name("run end")
+                .await;
+            match end {
+                Ok(Json(end)) => break end,
+                // Cancelled as it ended: it ends cancelled (Restate delivers a cancellation
+                // once, so the step is taken the second time).
+                Err(e) if !self.was_cancelled() && self.cancels(ctx, &e) => {
+                    let reason = crate::cancel::reason(&self.cx).await;
+                    failure = Some(RunFailure::from_error(&Error::Cancelled { reason }));
+                }
+                Err(e) => return Err(e),
+            }
+        };
         self.keep(&end.record, executed.load(Ordering::SeqCst), live_usage);
         match &end.result {
             Some(failure) => {
@@ -158,7 +196,7 @@ impl Effects for Journal {
     ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
         let Some(open) = self.open() else { return exec };
         let name = format!("model {} turn {}", step.worker, step.turn);
-        let live_usage = step.ctx.run_usage();
+        let (ctx, live_usage) = (step.ctx, step.ctx.run_usage());
         Box::pin(async move {
             let executed = AtomicBool::new(false);
             let executed_ref = &executed;
@@ -178,6 +216,10 @@ impl Effects for Journal {
                     self.keep(&step.record, executed.load(Ordering::SeqCst), live_usage);
                     step.result.into()
                 }
+                // The run ends cancelled: this error is not what it reports.
+                Err(e) if self.cancels(ctx, &e) => {
+                    Err(ModelError::new(ModelErrorKind::Other, NO_REASON))
+                }
                 Err(e) => Err(ModelError::new(ModelErrorKind::Other, journal_failure(&e))),
             }
         })
@@ -194,7 +236,7 @@ impl Effects for Journal {
         }
         let Some(open) = self.open() else { return exec };
         let name = format!("tool {} ({})", step.call.name, step.call.id);
-        let live_usage = step.ctx.run_usage();
+        let (ctx, live_usage) = (step.ctx, step.ctx.run_usage());
         Box::pin(async move {
             let executed = AtomicBool::new(false);
             let executed_ref = &executed;
@@ -218,6 +260,9 @@ impl Effects for Journal {
             drop(open);
             let step = match journaled {
                 Ok(Json(step)) => step,
+                Err(e) if self.cancels(ctx, &e) => {
+                    return Err(Error::Cancelled { reason: NO_REASON.to_owned() });
+                }
                 Err(e) => return Err(Error::msg(journal_failure(&e))),
             };
             self.keep(&step.record, executed.load(Ordering::SeqCst), live_usage);
@@ -233,7 +278,7 @@ impl Effects for Journal {
 
     fn approval<'a>(
         &'a self,
-        _ctx: &'a Ctx,
+        ctx: &'a Ctx,
         request: &'a ApprovalRequest,
         exec: BoxFuture<'a, Decision>,
     ) -> BoxFuture<'a, Decision> {
@@ -271,6 +316,8 @@ impl Effects for Journal {
                 Ok(Json(answer)) if answer.approve => Decision::ApproveOnce,
                 // A person's denial ends the run with `Error::Denied`.
                 Ok(Json(answer)) => Decision::DenyAndAbort { reason: answer.reason },
+                // Cancelled while it waited: the run ends, the call is not made.
+                Err(e) if self.cancels(ctx, &e) => Decision::abort(NO_REASON),
                 Err(e) => Decision::deny(format!("the approval failed: {}", e.message())),
             }
         })

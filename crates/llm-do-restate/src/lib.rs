@@ -15,13 +15,15 @@
 //!   a run log file with [`DurableService::log_dir`]): [`Client::record`] reads them, after
 //!   crashes and restarts of the service too.
 //! - [`Client`] submits runs (idempotent per run id), waits for their output, reads their
-//!   record, lists and answers approvals, and registers deployments; [`LocalServer`] starts a Restate server on
+//!   record, lists and answers approvals, cancels runs ([`Client::cancel`]), and registers
+//!   deployments; [`LocalServer`] starts a Restate server on
 //!   loopback for development and tests.
 //!
 //! The workers and their call sites are the same as in-process: only where the run executes
 //! changes. See `docs/durable.md`.
 #![warn(missing_docs)]
 
+pub mod cancel;
 mod client;
 mod error;
 mod journal;
@@ -30,6 +32,7 @@ mod record;
 pub mod service;
 mod wire;
 
+pub use cancel::CancelRequest;
 pub use client::Client;
 pub use error::DurableError;
 pub use local::{LocalServer, SERVER_ENV};

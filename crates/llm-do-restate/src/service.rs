@@ -10,7 +10,7 @@
 //! Handlers of the service [`SERVICE_NAME`]:
 //! - `run` (workflow): input [`RunRequest`], output [`RunOutput`]; a failed run ends with a
 //!   terminal error whose message is a [`RunFailure`] as JSON (its code: 400 for bad input,
-//!   403 for a denial, 404 for an unknown worker, 500 otherwise).
+//!   403 for a denial, 404 for an unknown worker, 409 for a cancelled run, 500 otherwise).
 //! - `pending` (shared): the approvals the run waits for, as a list of
 //!   [`PendingApproval`].
 //! - `record` (shared): the run's status, usage, failure and events, a
@@ -18,7 +18,11 @@
 //!   in the workflow's state, which Restate keeps for a while after the run finishes (its
 //!   workflow retention, one day unless configured); a run log
 //!   ([`DurableService::log_dir`]) keeps it for good.
+//! - `cancel` (shared): input [`CancelRequest`]; cancels the run if it is under way (see
+//!   [`crate::cancel`]); its output is the run's status when it was sent (`null` for a run id
+//!   never submitted).
 
+use crate::cancel::CancelRequest;
 use crate::journal::{Journal, PENDING_KEY};
 use crate::record::{
     Chunk, EVENTS_PREFIX, FAILURE_KEY, Recorder, RunRecord, RunRecorder, STATUS_KEY,
@@ -200,7 +204,7 @@ impl Service for Dispatcher {
             match cx.handler_name() {
                 "run" => {
                     let (Json(request), meta) = cx.input::<Json<RunRequest>>().await;
-                    let result = run(&service, &cx, meta.key, request).await;
+                    let result = run(&service, &cx, meta.key, &meta.invocation_id, request).await;
                     cx.handle_handler_result(result);
                     cx.end();
                     Ok(())
@@ -223,6 +227,13 @@ impl Service for Dispatcher {
                     cx.end();
                     Ok(())
                 }
+                "cancel" => {
+                    let (Json(request), _) = cx.input::<Json<CancelRequest>>().await;
+                    let result = crate::cancel::handler(&cx, request).await;
+                    cx.handle_handler_result(result);
+                    cx.end();
+                    Ok(())
+                }
                 other => Err(endpoint::Error::unknown_handler(cx.service_name(), other)),
             }
         })
@@ -234,6 +245,7 @@ async fn run(
     service: &DurableService,
     cx: &ContextInternal,
     run_id: String,
+    invocation_id: &str,
     request: RunRequest,
 ) -> HandlerResult<Json<RunOutput>> {
     let log = match &service.log_dir {
@@ -244,11 +256,15 @@ async fn run(
     };
     let record = RunRecorder::new(service.recorder.clone(), log);
     let journal = Arc::new(Journal::new(cx.clone(), run_id, record));
-    journal.start();
+    journal.start(invocation_id);
     let options =
         RunOptions::new().effects(journal.clone()).limits(service.limits_of(&request.worker));
     let ctx = service.runtime.ctx_with(options);
-    let result = ctx.call_value(&request.worker, request.input).await;
+    let mut result = ctx.call_value(&request.worker, request.input).await;
+    if journal.was_cancelled() && result.is_err() {
+        // However its calls reported it, the run ended because it was cancelled.
+        result = Err(llm_do_core::Error::Cancelled { reason: crate::cancel::reason(cx).await });
+    }
     let (usage, failure) = journal.finish(&ctx, result.as_ref().err()).await?;
     let failure = match (result, failure) {
         (Ok(output), None) => return Ok(Json(RunOutput { output, usage })),
@@ -265,6 +281,7 @@ fn status_of(kind: ErrorKind) -> u16 {
         ErrorKind::UnknownCallable => 404,
         ErrorKind::InvalidArguments => 400,
         ErrorKind::Denied => 403,
+        ErrorKind::Cancelled => 409,
         _ => 500,
     }
 }
@@ -328,6 +345,11 @@ fn discover(retention: Option<Duration>) -> discovery::Service {
             run,
             handler("pending", HandlerType::Shared, discovery::InputPayload::empty()),
             handler("record", HandlerType::Shared, discovery::InputPayload::empty()),
+            handler(
+                "cancel",
+                HandlerType::Shared,
+                discovery::InputPayload::from_metadata::<Json<CancelRequest>>(),
+            ),
         ],
         documentation: Some("llm-do workers, run durably: one run per key".to_owned()),
         metadata: Default::default(),

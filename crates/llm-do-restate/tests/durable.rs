@@ -411,3 +411,78 @@ async fn wait_pending(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_run_ends_at_its_next_step_with_its_reason() {
+    let Some(binary) = server_binary() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let restate = LocalServer::start(&binary, dir.path()).await.unwrap();
+    let models = TestServer::builder()
+        .script([
+            Reply::tool_call("delete", json!({"path": "a.txt"})),
+            Reply::tool_call("record", json!({"n": 1})),
+            Reply::tool_call("record", json!({"n": 2})),
+            Reply::text("never sent: the run was cancelled"),
+        ])
+        .start()
+        .await
+        .unwrap();
+    let port = free_port();
+    let service = start_service(port, &models.base_url(), dir.path()).await;
+    let client = restate.client();
+    client.register(&format!("http://127.0.0.1:{port}")).await.unwrap();
+    let cancelled = |err: DurableError, reason: &str| match err {
+        DurableError::Run { kind, message } => {
+            assert_eq!(kind, ErrorKind::Cancelled, "{message}");
+            assert!(message.contains(reason), "{message}");
+        }
+        other => panic!("unexpected {other}"),
+    };
+
+    // Cancelled while it waits for an approval: the wait ends, the call is not made, and the
+    // run fails with the reason given.
+    client.submit("cancel-wait", "guarded", json!({})).await.unwrap();
+    wait_pending(&client, "cancel-wait").await;
+    assert!(client.cancel("cancel-wait", Some("wrong customer")).await.unwrap());
+    cancelled(client.output("cancel-wait", WAIT).await.unwrap_err(), "wrong customer");
+    assert!(tool_runs(dir.path()).is_empty());
+    assert!(client.pending("cancel-wait").await.unwrap().is_empty());
+    let record = client.record("cancel-wait").await.unwrap();
+    assert_eq!(record.status, "failed");
+    let failure = record.failure.unwrap();
+    assert_eq!(failure.kind, ErrorKind::Cancelled);
+    assert!(failure.message.contains("wrong customer"), "{}", failure.message);
+    assert_eq!(record.usage.requests, 1);
+    // An ended run stays as it ended.
+    assert!(!client.cancel("cancel-wait", Some("again")).await.unwrap());
+    cancelled(client.output("cancel-wait", WAIT).await.unwrap_err(), "wrong customer");
+
+    // Cancelled while a tool step runs: the step runs to its end, the next model request is
+    // never sent. Without a reason, the error says through what it was cancelled.
+    std::fs::write(dir.path().join("hold"), "").unwrap();
+    client.submit("cancel-step", "three_steps", json!({})).await.unwrap();
+    wait_for("the second tool step", || dir.path().join("reached").exists()).await;
+    assert!(client.cancel("cancel-step", None).await.unwrap());
+    std::fs::remove_file(dir.path().join("hold")).unwrap();
+    cancelled(client.output("cancel-step", WAIT).await.unwrap_err(), "cancelled through Restate");
+    assert_eq!(tool_runs(dir.path()), ["record 1", "record 2"]);
+    assert_eq!(models.request_count(), 3);
+    let record = client.record("cancel-step").await.unwrap();
+    assert_eq!(record.failure.map(|f| f.kind), Some(ErrorKind::Cancelled));
+    assert_eq!(record.usage.requests, 2);
+    // The run log ends as the record does.
+    let log = std::fs::read_to_string(dir.path().join("logs/cancel-step.jsonl")).unwrap();
+    assert_eq!(log.lines().count(), record.events.len());
+
+    // A run that ended before: not cancelled. A run never submitted, and a bad id.
+    client.submit("ended", "no_such_worker", json!({})).await.unwrap();
+    let err = client.output("ended", WAIT).await.unwrap_err();
+    assert!(matches!(err, DurableError::Run { kind: ErrorKind::UnknownCallable, .. }), "{err}");
+    assert!(!client.cancel("ended", None).await.unwrap());
+    let err = client.cancel("no-such-run", None).await.unwrap_err();
+    assert!(matches!(err, DurableError::UnknownRun { .. }), "{err}");
+    let err = client.cancel("../x", None).await.unwrap_err();
+    assert!(matches!(err, DurableError::InvalidId { .. }), "{err}");
+    kill_9(service).await;
+    restate.stop().await;
+}
