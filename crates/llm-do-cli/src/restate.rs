@@ -223,7 +223,9 @@ pub(crate) async fn serve(args: ServeArgs, dir: &Path, host: &Registry) -> Exit 
         // durable run cannot wait for a person; every other approval is a durable wait.
         builder = builder.approver(|r: &llm_do::approval::ApprovalRequest| {
             llm_do::approval::Decision::deny(format!(
-                "`{}` needs approval, and it was asked for inside the step of a Rust tool, where                  a durable run cannot wait for a person; allow it with an approval rule in                  llm-do.toml",
+                "`{}` needs approval, and it was asked for inside the step of a Rust tool, where \
+                 a durable run cannot wait for a person; allow it with an approval rule in \
+                 llm-do.toml",
                 r.tool
             ))
         });
