@@ -6,6 +6,7 @@
 //! - `llm-do restate approve ID [--deny [--reason TEXT]] [--ingress URL]`
 //! - `llm-do restate pending RUN_ID [--ingress URL]`
 //! - `llm-do restate events RUN_ID [--json] [--ingress URL]`
+//! - `llm-do restate cancel RUN_ID [--reason TEXT] [--ingress URL]`
 //!
 //! A served project's runs keep their events as run-log records (the `llm-do run --log`
 //! schema, [`crate::run_log`]), so `events` prints what `run --log` writes.
@@ -61,6 +62,19 @@ pub(crate) enum RestateCommand {
         /// Print one JSON object instead: `status`, `usage`, `failure` and `events`.
         #[arg(long)]
         json: bool,
+        /// The Restate ingress URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        ingress: String,
+    },
+    /// Cancel a durable run under way: it ends at its next step (a step already under way, a
+    /// model request or a tool, runs to its end first) with the error kind `cancelled`, its
+    /// record kept. A run that has ended stays as it ended.
+    Cancel {
+        /// The run id.
+        run_id: String,
+        /// Why (the run's error and record carry it).
+        #[arg(long)]
+        reason: Option<String>,
         /// The Restate ingress URL.
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         ingress: String,
@@ -143,6 +157,28 @@ pub(crate) async fn command(command: RestateCommand, host: Registry) -> Exit {
             }
         }
         RestateCommand::Events { run_id, json, ingress } => events(&run_id, json, ingress).await,
+        RestateCommand::Cancel { run_id, reason, ingress } => {
+            match Client::new(ingress).cancel(&run_id, reason.as_deref()).await {
+                Ok(true) => {
+                    crate::output::errln!(
+                        "llm-do: cancelled run {}: it ends at its next step",
+                        run_id.escape_debug()
+                    );
+                    Exit::Ok
+                }
+                Ok(false) => {
+                    crate::output::errln!(
+                        "llm-do: run {} had already ended; nothing to cancel",
+                        run_id.escape_debug()
+                    );
+                    Exit::Ok
+                }
+                Err(e) => {
+                    crate::output::errln!("llm-do: {}", crate::terminal::safe(&e.to_string()));
+                    Exit::RunFailed
+                }
+            }
+        }
     }
 }
 

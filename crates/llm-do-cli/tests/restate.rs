@@ -1,7 +1,7 @@
 //! `llm-do restate serve PROJECT` against a real Restate server (`LLM_DO_TEST_RESTATE_SERVER`,
 //! installed by `.ci/run`) and the loopback test server: an approval wait survives a restart
 //! of the service and resumes through `llm-do restate approve ID`; `--deny` ends the run with
-//! the denial error; errors of the command are clear; `--log DIR` and `llm-do restate events`
+//! the denial error; `llm-do restate cancel` ends a waiting run; errors of the command are clear; `--log DIR` and `llm-do restate events`
 //! give each run's records in the `llm-do run --log` schema. Every wait is bounded.
 
 #[path = "support/cli.rs"]
@@ -121,6 +121,7 @@ async fn approvals_of_a_served_project_wait_across_restarts_and_are_answered_by_
             Reply::text("it is blue"),
             Reply::text("The sky is blue."),
             Reply::tool_call("helper", json!({"input": "the sea"})),
+            Reply::tool_call("helper", json!({"input": "the sky"})),
             Reply::text("A long answer.").with_tokens(100, 20),
         ])
         .start()
@@ -209,6 +210,34 @@ async fn approvals_of_a_served_project_wait_across_restarts_and_are_answered_by_
         (&json!("failed"), &json!("denied"))
     );
     assert_eq!(record["usage"]["requests"], 1);
+    // `cancel`: the run waiting for an approval ends, cancelled, with the reason given.
+    submit(&client, "cli-cancel").await;
+    wait_pending(&client, "cli-cancel").await;
+    let cancel = |args: &[&str]| {
+        output(
+            command(BIN, None)
+                .args(["restate", "cancel"])
+                .args(args)
+                .args(["--ingress", restate.ingress_url()]),
+        )
+    };
+    let out = cancel(&["cli-cancel", "--reason", "changed my mind"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("cancelled run cli-cancel"), "{}", stderr(&out));
+    match client.output("cli-cancel", WAIT).await.unwrap_err() {
+        DurableError::Run { kind, message } => {
+            assert_eq!(kind, llm_do::error::ErrorKind::Cancelled);
+            assert!(message.contains("changed my mind"), "{message}");
+        }
+        other => panic!("unexpected {other}"),
+    }
+    assert_eq!(models.request_count(), 5, "the helper never ran");
+    let out = cancel(&["cli-cancel"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("had already ended"), "{}", stderr(&out));
+    let out = cancel(&["nope"]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("no run `nope`"), "{}", stderr(&out));
     // A worker file's `budget:` holds for its durable runs (before, only llm-do.toml's did).
     client.submit("cli-capped", "capped", json!({"input": "the sun"})).await.unwrap();
     match client.output("cli-capped", WAIT).await.unwrap_err() {
@@ -218,7 +247,7 @@ async fn approvals_of_a_served_project_wait_across_restarts_and_are_answered_by_
         }
         other => panic!("unexpected {other}"),
     }
-    assert_eq!(models.request_count(), 5);
+    assert_eq!(models.request_count(), 6);
     // A run never submitted: a clear error, exit 1.
     let out = output(command(BIN, None).args([
         "restate",
