@@ -332,13 +332,8 @@ async fn approvals_wait_across_restarts_and_errors_are_clear() {
 
     // A worker the service does not have: the run fails with the kind of the error.
     client.submit("unknown-run", "no_such_worker", json!({})).await.unwrap();
-    match client.output("unknown-run", WAIT).await.unwrap_err() {
-        DurableError::Run { kind, message } => {
-            assert_eq!(kind, ErrorKind::UnknownCallable);
-            assert!(message.contains("no_such_worker"), "{message}");
-        }
-        other => panic!("unexpected {other}"),
-    }
+    let err = client.output("unknown-run", WAIT).await.unwrap_err();
+    assert_run_failed(err, ErrorKind::UnknownCallable, "no_such_worker");
 
     // An approval wait survives a restart of the service and resumes when approved.
     client.submit("approve-run", "guarded", json!({})).await.unwrap();
@@ -366,13 +361,11 @@ async fn approvals_wait_across_restarts_and_errors_are_clear() {
     let pending = wait_pending(&client, "deny-run").await;
     let no = ApprovalAnswer { approve: false, reason: Some("not b.txt".into()) };
     client.approve(&pending[0].id, &no).await.unwrap();
-    match client.output("deny-run", WAIT).await.unwrap_err() {
-        DurableError::Run { kind, message } => {
-            assert_eq!(kind, ErrorKind::Denied);
-            assert!(message.contains("not b.txt"), "{message}");
-        }
-        other => panic!("unexpected {other}"),
-    }
+    assert_run_failed(
+        client.output("deny-run", WAIT).await.unwrap_err(),
+        ErrorKind::Denied,
+        "not b.txt",
+    );
     assert_eq!(tool_runs(dir.path()), ["delete a.txt"]);
     // The records keep the failure's kind, and the approval asked across the restart.
     let denied = client.record("deny-run").await.unwrap();
@@ -431,13 +424,7 @@ async fn a_cancelled_run_ends_at_its_next_step_with_its_reason() {
     let service = start_service(port, &models.base_url(), dir.path()).await;
     let client = restate.client();
     client.register(&format!("http://127.0.0.1:{port}")).await.unwrap();
-    let cancelled = |err: DurableError, reason: &str| match err {
-        DurableError::Run { kind, message } => {
-            assert_eq!(kind, ErrorKind::Cancelled, "{message}");
-            assert!(message.contains(reason), "{message}");
-        }
-        other => panic!("unexpected {other}"),
-    };
+    let cancelled = |err, reason| assert_run_failed(err, ErrorKind::Cancelled, reason);
 
     // Cancelled while it waits for an approval: the wait ends, the call is not made, and the
     // run fails with the reason given.
@@ -485,4 +472,15 @@ async fn a_cancelled_run_ends_at_its_next_step_with_its_reason() {
     assert!(matches!(err, DurableError::InvalidId { .. }), "{err}");
     kill_9(service).await;
     restate.stop().await;
+}
+
+/// Asserts that `err` is a run's failure of `kind` whose message holds `text`.
+fn assert_run_failed(err: DurableError, kind: ErrorKind, text: &str) {
+    match err {
+        DurableError::Run { kind: got, message } => {
+            assert_eq!(got, kind, "{message}");
+            assert!(message.contains(text), "{message}");
+        }
+        other => panic!("unexpected {other}"),
+    }
 }
