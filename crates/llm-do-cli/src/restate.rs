@@ -7,6 +7,8 @@
 //! - `llm-do restate pending RUN_ID [--ingress URL]`
 //! - `llm-do restate events RUN_ID [--json] [--ingress URL]`
 //! - `llm-do restate cancel RUN_ID [--reason TEXT] [--ingress URL]`
+//! - `llm-do restate submit RUN_ID WORKER [INPUT | --input-json JSON] [--wait SECS] [--ingress URL]`
+//! - `llm-do restate output RUN_ID [--timeout SECS] [--ingress URL]`
 //!
 //! A served project's runs keep their events as run-log records (the `llm-do run --log`
 //! schema, [`crate::run_log`]), so `events` prints what `run --log` writes.
@@ -23,6 +25,9 @@ use std::io::IsTerminal as _;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
+
+mod submit;
 
 /// `llm-do restate` subcommands.
 #[derive(Debug, Subcommand)]
@@ -62,6 +67,42 @@ pub(crate) enum RestateCommand {
         /// Print one JSON object instead: `status`, `usage`, `failure` and `events`.
         #[arg(long)]
         json: bool,
+        /// The Restate ingress URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        ingress: String,
+    },
+    /// Start a durable run of WORKER under RUN_ID (Restate runs it once per id: submitting
+    /// the same id again is the same run); with --wait, wait for its output and print it as
+    /// `llm-do run` prints a result (exit 1 if the run failed, 2 for bad input or an unknown
+    /// worker, 3 if a call was denied).
+    Submit {
+        /// The run id (letters, digits, `_`, `-` and `.`).
+        run_id: String,
+        /// The worker (or tool) to run, by name.
+        worker: String,
+        /// The input, as text, for a worker of one parameter (`{input}`).
+        #[arg(conflicts_with = "input_json")]
+        input: Option<String>,
+        /// The input as JSON (an object of named arguments).
+        #[arg(long, value_name = "JSON")]
+        input_json: Option<String>,
+        /// Wait at most SECS for the run's output and print it (the run goes on if it takes
+        /// longer: `llm-do restate output RUN_ID` waits again).
+        #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+        wait: Option<u64>,
+        /// The Restate ingress URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        ingress: String,
+    },
+    /// Wait for a durable run's output and print it as `llm-do run` prints a result (its
+    /// usage on stderr; exit 1 if the run failed, 2 for bad input or an unknown worker, 3 if a
+    /// call was denied).
+    Output {
+        /// The run id.
+        run_id: String,
+        /// Wait at most this many seconds (the run goes on if it takes longer).
+        #[arg(long, value_name = "SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+        timeout: u64,
         /// The Restate ingress URL.
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         ingress: String,
@@ -157,6 +198,14 @@ pub(crate) async fn command(command: RestateCommand, host: Registry) -> Exit {
             }
         }
         RestateCommand::Events { run_id, json, ingress } => events(&run_id, json, ingress).await,
+        RestateCommand::Submit { run_id, worker, input, input_json, wait, ingress } => {
+            let wait = wait.map(Duration::from_secs);
+            let submission = submit::Submission { run_id, worker, input, input_json, wait };
+            submit::submit(submission, ingress).await
+        }
+        RestateCommand::Output { run_id, timeout, ingress } => {
+            submit::output(&Client::new(ingress), &run_id, Duration::from_secs(timeout)).await
+        }
         RestateCommand::Cancel { run_id, reason, ingress } => {
             match Client::new(ingress).cancel(&run_id, reason.as_deref()).await {
                 Ok(true) => {

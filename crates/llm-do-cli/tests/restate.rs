@@ -1,7 +1,8 @@
 //! `llm-do restate serve PROJECT` against a real Restate server (`LLM_DO_TEST_RESTATE_SERVER`,
 //! installed by `.ci/run`) and the loopback test server: an approval wait survives a restart
 //! of the service and resumes through `llm-do restate approve ID`; `--deny` ends the run with
-//! the denial error; `llm-do restate cancel` ends a waiting run; errors of the command are clear; `--log DIR` and `llm-do restate events`
+//! the denial error; `llm-do restate cancel` ends a waiting run; `submit` and `output` start
+//! runs and print their results; errors of the command are clear; `--log DIR` and `llm-do restate events`
 //! give each run's records in the `llm-do run --log` schema. Every wait is bounded.
 
 #[path = "support/cli.rs"]
@@ -146,8 +147,19 @@ async fn approvals_of_a_served_project_wait_across_restarts_and_are_answered_by_
     let mut service = serve(dir.path(), port, &models.base_url(), restate.admin_url());
     let out = approve(restate.ingress_url(), &[&pending[0].id]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let done = client.output("cli-run", WAIT).await.unwrap();
-    assert_eq!(done.output, json!("The sky is blue."));
+    // `output` waits for it and prints the result as `llm-do run` does.
+    let out = output(command(BIN, None).args([
+        "restate",
+        "output",
+        "cli-run",
+        "--timeout",
+        "60",
+        "--ingress",
+        restate.ingress_url(),
+    ]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "The sky is blue.\n");
+    assert!(stderr(&out).contains("3 requests"), "{}", stderr(&out));
     assert_eq!(models.request_count(), 3);
     // --model is the model of every file worker, the one that names its own included.
     let asked: Vec<_> = models.requests().into_iter().map(|r| r.body["model"].clone()).collect();
@@ -239,15 +251,48 @@ async fn approvals_of_a_served_project_wait_across_restarts_and_are_answered_by_
     assert_eq!(code(&out), 1);
     assert!(stderr(&out).contains("no run `nope`"), "{}", stderr(&out));
     // A worker file's `budget:` holds for its durable runs (before, only llm-do.toml's did).
-    client.submit("cli-capped", "capped", json!({"input": "the sun"})).await.unwrap();
+    // Submitted and waited for by `submit --wait`: the run's failure, exit 1.
+    let submit_cmd = |args: &[&str]| {
+        output(
+            command(BIN, None)
+                .args(["restate", "submit"])
+                .args(args)
+                .args(["--ingress", restate.ingress_url()]),
+        )
+    };
+    let out = submit_cmd(&["cli-capped", "capped", "the sun", "--wait", "60"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("run budget exceeded: total tokens used 120, limit 50"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(models.request_count(), 6);
     match client.output("cli-capped", WAIT).await.unwrap_err() {
-        DurableError::Run { kind, message } => {
-            assert_eq!(kind, llm_do::error::ErrorKind::BudgetExceeded, "{message}");
-            assert_eq!(message, "run budget exceeded: total tokens used 120, limit 50");
+        DurableError::Run { kind, .. } => {
+            assert_eq!(kind, llm_do::error::ErrorKind::BudgetExceeded)
         }
         other => panic!("unexpected {other}"),
     }
-    assert_eq!(models.request_count(), 6);
+    // Input that is not JSON, and an id that cannot be one: usage errors, nothing submitted.
+    let out = submit_cmd(&["cli-bad", "capped", "--input-json", "{nope"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("--input-json is not valid JSON"), "{}", stderr(&out));
+    let out = submit_cmd(&["../x", "capped", "hi"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    // A worker the service does not have: submitted, then a usage error when waited for.
+    let out = submit_cmd(&["cli-unknown", "nobody", "--input-json", "{}"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("submitted run cli-unknown"), "{}", stderr(&out));
+    let out = output(command(BIN, None).args([
+        "restate",
+        "output",
+        "cli-unknown",
+        "--ingress",
+        restate.ingress_url(),
+    ]));
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("nobody"), "{}", stderr(&out));
     // A run never submitted: a clear error, exit 1.
     let out = output(command(BIN, None).args([
         "restate",

@@ -204,16 +204,7 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
         }
         crate::output::outln!("{out}");
     } else if let Some(v) = &output {
-        let text = match v {
-            Value::String(s) => redactor.redact(s),
-            other => serde_json::to_string_pretty(&redactor.redact_json(other.clone()))
-                .unwrap_or_default(),
-        };
-        if std::io::stdout().is_terminal() {
-            crate::output::outln!("{}", crate::terminal::escape_controls(&text));
-        } else {
-            crate::output::outln!("{text}");
-        }
+        crate::output::result(v);
     }
     if let Some(e) = &error {
         report(&e.to_string());
