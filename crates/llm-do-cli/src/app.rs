@@ -114,7 +114,27 @@ enum Command {
 /// }
 /// ```
 pub fn main_with(host: Registry) -> ExitCode {
+    hide_secrets_from_children();
     run_with(std::env::args_os(), host)
+}
+
+/// On Linux, the values of the secret-looking variables (the providers' API keys) out of
+/// `/proc/PID/environ`, where a command the shell tool runs or an MCP server could read them
+/// (they are never passed to those; see `llm_do_process::hide_secrets_from_proc`). It needs the
+/// process to have one thread: a host program that starts threads before `main_with` is told
+/// how to do it itself. Without `/proc` there is nothing to hide.
+fn hide_secrets_from_children() {
+    #[cfg(target_os = "linux")]
+    if let Err(llm_do_process::HideError::Threads(n)) =
+        llm_do_process::hide_secrets_from_proc(llm_do::secrets::is_secret_name)
+    {
+        crate::output::errln!(
+            "llm-do: warning: the process has {n} threads when main_with starts, so the API \
+             keys in its environment stay readable to the commands it starts in \
+             /proc/PID/environ; call llm_do_process::hide_secrets_from_proc at the start of \
+             main"
+        );
+    }
 }
 
 /// [`main_with`] with explicit arguments (the first is the program name).

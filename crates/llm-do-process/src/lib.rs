@@ -17,8 +17,12 @@
 //!   fork of llm-do that never `exec`s, holds on to llm-do's memory pages as they were when
 //!   it started for as long as it lives.
 //!
-//! This crate holds the workspace's `unsafe` code (in [`guard`], [`guard_group`] and the
-//! supervisor): `pre_exec` runs code in the forked child before `exec`, where only
+//! - [`hide_secrets_from_proc`] (Linux): the values of this process's secret variables out
+//!   of `/proc/PID/environ`, where the processes it starts could read them; to call at the
+//!   start of `main`.
+//!
+//! This crate holds the workspace's `unsafe` code (in [`guard`], [`guard_group`], the
+//! supervisor, and the one `set_var` of [`hide_secrets_from_proc`]): `pre_exec` runs code in the forked child before `exec`, where only
 //! async-signal-safe calls are allowed.
 //!
 //! ```
@@ -50,6 +54,11 @@ pub fn guard(cmd: &mut std::process::Command) {
 
 #[cfg(target_os = "linux")]
 mod supervisor;
+
+#[cfg(target_os = "linux")]
+mod environ;
+#[cfg(target_os = "linux")]
+pub use environ::{HideError, hide_secrets_from_proc};
 
 /// Like [`guard`], and on Linux the kernel's kill when this process dies reaches the whole
 /// process group: a supervisor process between this process and the command (the child that
