@@ -35,17 +35,38 @@ mod form;
 /// # }
 /// ```
 pub fn describe(request: &ApprovalRequest) -> String {
-    let args = serde_json::to_string_pretty(&request.args).unwrap_or_else(|_| "?".into());
-    let args: String = args.lines().map(|l| format!("    {l}\n")).collect();
-    crate::terminal::safe(&format!(
-        "approval needed: `{}` ({}) at depth {}, asked by `{}`\n  call path: {}\n  reason: {}\n  arguments:\n{args}",
+    let head = crate::terminal::safe(&format!(
+        "approval needed: `{}` ({}) at depth {}, asked by `{}`\n  call path: {}\n  reason: {}\n  arguments:\n",
         request.tool,
         if request.kind.is_stochastic() { "worker" } else { "tool" },
         request.depth,
         request.caller,
         request.call_path.join(" > "),
         request.reason,
-    ))
+    ));
+    head + &describe_arguments(&request.args)
+}
+
+/// A call's arguments as the approval prompt shows them: pretty-printed and indented, secrets
+/// redacted, control characters escaped — and, when redaction hid anything, a warning that
+/// the call runs with what is hidden ([`HIDDEN_IN_ARGUMENTS`](llm_do::secrets::HIDDEN_IN_ARGUMENTS)).
+///
+/// ```
+/// use llm_do_cli::approve::describe_arguments;
+/// let shown = describe_arguments(&serde_json::json!({"command": "rm -rf Bearer important_dir"}));
+/// assert!(shown.contains("\"rm -rf [redacted]\""), "{shown}");
+/// assert!(shown.contains("the call runs with it"), "{shown}");
+/// let plain = describe_arguments(&serde_json::json!({"command": "ls docs"}));
+/// assert_eq!(plain, "    {\n      \"command\": \"ls docs\"\n    }\n");
+/// ```
+pub fn describe_arguments(args: &serde_json::Value) -> String {
+    let text = serde_json::to_string_pretty(args).unwrap_or_else(|_| "?".into());
+    let text: String = text.lines().map(|l| format!("    {l}\n")).collect();
+    let shown = crate::terminal::safe(&text);
+    if crate::terminal::redactor().redact(&text) == text {
+        return shown;
+    }
+    format!("{shown}  {}\n", llm_do::secrets::HIDDEN_IN_ARGUMENTS)
 }
 
 /// Where a project's settings live, which decides how a user can change them: the remedies

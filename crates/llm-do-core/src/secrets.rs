@@ -42,6 +42,14 @@ use std::sync::Arc;
 /// What a redacted secret is replaced by.
 pub const REDACTED: &str = "[redacted]";
 
+/// The line shown after a call's arguments when redaction hid part of them (the CLI's approval
+/// prompt, the approval question `llm-do mcp` sends its client): whoever approves the call
+/// must know that it runs with text they were not shown — a model can make a target look like
+/// a secret (`rm -rf Bearer important_dir`) to have it approved unseen.
+pub const HIDDEN_IN_ARGUMENTS: &str = "warning: part of these arguments is shown as [redacted] \
+     because it looks like a secret, but the call runs with it: deny the call unless you \
+     expect a secret there";
+
 /// Known secret values shorter than this are not replaced: replacing every occurrence of a
 /// short "key" would garble ordinary text without protecting anything.
 pub const MIN_SECRET_LEN: usize = 8;

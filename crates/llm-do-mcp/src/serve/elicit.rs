@@ -80,10 +80,16 @@ impl<'a> Question<'a> {
     /// when the form cannot be built.
     pub(crate) fn form(&self) -> Result<ElicitRequestParams, Decision> {
         let redactor = Redactor::new().with_env(std::env::vars());
-        let args = serde_json::to_string_pretty(&redactor.redact_json(self.args.clone()))
-            .unwrap_or_default();
+        let redacted = redactor.redact_json(self.args.clone());
+        let args = serde_json::to_string_pretty(&redacted).unwrap_or_default();
+        // What redaction hid, the call runs with: whoever approves must know.
+        let hidden = if &redacted == self.args {
+            String::new()
+        } else {
+            format!("\n{}", llm_do_core::secrets::HIDDEN_IN_ARGUMENTS)
+        };
         let message = format!(
-            "`{}` needs approval ({}). {} asks to call it with these arguments:\n{args}\n\
+            "`{}` needs approval ({}). {} asks to call it with these arguments:\n{args}{hidden}\n\
              Approve this call (once)?",
             self.tool,
             redactor.redact(&self.reason),
@@ -224,5 +230,27 @@ async fn pass_on(
     match peer.create_elicitation_with_timeout(params, Some(timeout)).await {
         Ok(result) => answer_of(result),
         Err(_) => Answer::Cancel,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(args: Value) -> String {
+        match Question::served("shell", &args, "a rule".to_owned()).form() {
+            Ok(ElicitRequestParams::FormElicitationParams { message, .. }) => message,
+            _ => panic!("no form"),
+        }
+    }
+
+    #[test]
+    fn a_question_whose_arguments_redaction_hid_says_so() {
+        let hidden = message(json!({"command": "rm -rf Bearer important_dir"}));
+        assert!(hidden.contains("\"rm -rf [redacted]\""), "{hidden}");
+        assert!(hidden.contains(llm_do_core::secrets::HIDDEN_IN_ARGUMENTS), "{hidden}");
+        let plain = message(json!({"command": "ls docs"}));
+        assert!(plain.contains("\"ls docs\""), "{plain}");
+        assert!(!plain.contains("warning"), "{plain}");
     }
 }
