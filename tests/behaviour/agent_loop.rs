@@ -98,6 +98,46 @@ async fn several_tool_calls_in_one_turn_run_concurrently() {
 }
 
 #[tokio::test]
+async fn at_most_max_parallel_tool_calls_of_one_answer_run_at_once_in_order() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // 40 calls in one answer, each holding its slot for a while: never more than the limit
+    // at once (16 by default), and the results in the answer's order.
+    for (limit, expected) in [(None, 16), (Some(3), 3), (Some(0), 1)] {
+        let (in_flight, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (now, peak) = (in_flight.clone(), most.clone());
+        let slow = llm_do::ToolSpecBuilder::new("slow")
+            .description("Waits.")
+            .input_schema(json!({"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}))
+            .handler(move |_, args| {
+                let (now, peak) = (now.clone(), peak.clone());
+                async move {
+                    peak.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    now.fetch_sub(1, Ordering::SeqCst);
+                    Ok(args["n"].clone())
+                }
+            })
+            .build();
+        let worker =
+            llm_do::WorkerSpecBuilder::new("w").prompt("go").tool_name("slow").build().unwrap();
+        let calls: Vec<(&str, serde_json::Value)> =
+            (0..40).map(|n| ("slow", json!({ "n": n }))).collect();
+        let model = ScriptedModel::queue([Reply::tool_calls(calls), Reply::text("done")]);
+        let mut builder =
+            Runtime::builder().model_override(model.clone()).register(slow).register(worker);
+        if let Some(limit) = limit {
+            builder = builder.max_parallel_tool_calls(limit);
+        }
+        let out = bounded(builder.build().ctx().call_value("w", json!({}))).await.unwrap();
+        assert_eq!(out, json!("done"));
+        assert_eq!(most.load(Ordering::SeqCst), expected, "limit {limit:?}");
+        let order: Vec<String> =
+            tool_results(&model.requests()[1]).into_iter().map(|(_, n, _)| n).collect();
+        assert_eq!(order, (0..40).map(|n| n.to_string()).collect::<Vec<_>>());
+    }
+}
+
+#[tokio::test]
 async fn bad_tool_calls_become_error_results_and_the_run_continues() {
     let model = ScriptedModel::queue([
         Reply::tool_call("divide", json!({"a": 1})),

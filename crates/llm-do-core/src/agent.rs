@@ -109,10 +109,16 @@ pub(crate) async fn run(
 
         if !tool_calls.is_empty() {
             let results = if tool_calls.len() > 1 && ctx.effects().concurrent_tools() {
-                futures::future::join_all(
-                    tool_calls.iter().map(|call| dispatch(ctx, &tools.specs, &resolved, call)),
-                )
-                .await
+                // At most `max_parallel_tool_calls` at once, the results in the answer's order.
+                let parallel = ctx.limits().max_parallel_tool_calls.max(1) as usize;
+                // Collected first: a stream over the `map` closure is not `Send` for every
+                // lifetime, as the call's boxed future must be.
+                let calls: Vec<_> = tool_calls
+                    .iter()
+                    .map(|call| dispatch(ctx, &tools.specs, &resolved, call))
+                    .collect();
+                let calls = futures::StreamExt::buffered(futures::stream::iter(calls), parallel);
+                futures::StreamExt::collect(calls).await
             } else {
                 // One after the other: a journal replays steps by position.
                 let mut results = Vec::with_capacity(tool_calls.len());

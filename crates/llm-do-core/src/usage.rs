@@ -107,6 +107,15 @@ pub struct Limits {
     /// Default `false`: the calling model is told, as the tool's error, and can answer without it.
     #[serde(default)]
     pub max_depth_ends_run: bool,
+    /// Most tool calls of one model answer that run at the same time; the others wait their
+    /// turn (their results keep the answer's order). A model can ask for thousands in one
+    /// answer, and each may start a process. Default 16; 0 counts as 1.
+    #[serde(default = "default_parallel_tool_calls")]
+    pub max_parallel_tool_calls: u32,
+}
+
+fn default_parallel_tool_calls() -> u32 {
+    16
 }
 
 impl Default for Limits {
@@ -118,6 +127,7 @@ impl Default for Limits {
             max_tool_calls: None,
             tools_past_max_depth: false,
             max_depth_ends_run: false,
+            max_parallel_tool_calls: default_parallel_tool_calls(),
         }
     }
 }

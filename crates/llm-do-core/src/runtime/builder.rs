@@ -343,6 +343,18 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Sets how many tool calls of one model answer run at the same time (default 16; the
+    /// others wait their turn).
+    ///
+    /// ```
+    /// let rt = llm_do_core::Runtime::builder().max_parallel_tool_calls(4).build();
+    /// assert_eq!(rt.limits().max_parallel_tool_calls, 4);
+    /// ```
+    pub fn max_parallel_tool_calls(mut self, calls: u32) -> Self {
+        self.limits.max_parallel_tool_calls = calls;
+        self
+    }
+
     /// Sets all limits at once.
     ///
     /// ```
