@@ -243,13 +243,65 @@ impl Content {
     }
 }
 
-/// Token usage. Missing counts are 0.
+/// Token usage. Missing counts are 0, and so are counts that are no count (negative, a
+/// fraction, text, …): a server's odd usage must not cost the answer it came with.
 #[derive(Debug, Default, Clone, Copy, Deserialize)]
 pub(crate) struct WireUsage {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "count")]
     pub(crate) prompt_tokens: Option<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "count")]
     pub(crate) completion_tokens: Option<u64>,
+}
+
+/// A token count: a non-negative integer (also written `12.0`), else `None`.
+fn count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    struct Count;
+    impl<'de> serde::de::Visitor<'de> for Count {
+        type Value = Option<u64>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a token count")
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(u64::try_from(v).ok())
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+            let whole = v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < u64::MAX as f64;
+            Ok(whole.then_some(v as u64))
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: serde::Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    }
+    d.deserialize_any(Count)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -381,6 +433,32 @@ mod tests {
         )
         .unwrap();
         assert_eq!(m.content.and_then(Content::into_text).as_deref(), Some("ab"));
+    }
+
+    #[test]
+    fn odd_token_counts_are_no_count_and_cost_nothing_else() {
+        let usage = |u: &str| -> WireUsage { serde_json::from_str(u).unwrap() };
+        let both = |u: WireUsage| (u.prompt_tokens, u.completion_tokens);
+        assert_eq!(
+            both(usage(r#"{"prompt_tokens":12,"completion_tokens":3}"#)),
+            (Some(12), Some(3))
+        );
+        assert_eq!(both(usage(r#"{"prompt_tokens":-1,"completion_tokens":2.5}"#)), (None, None));
+        assert_eq!(
+            both(usage(r#"{"prompt_tokens":7.0,"completion_tokens":"9"}"#)),
+            (Some(7), None)
+        );
+        assert_eq!(
+            both(usage(r#"{"prompt_tokens":null,"completion_tokens":[1,{"a":2}]}"#)),
+            (None, None)
+        );
+        assert_eq!(both(usage(r#"{"prompt_tokens":{"n":1},"completion_tokens":1e300}"#)).0, None);
+        // The answer around them still decodes.
+        let r: ChatResponse = serde_json::from_str(
+            r#"{"choices":[{"message":{"content":"hi"}}],"usage":{"prompt_tokens":-5,"completion_tokens":1.5}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.usage.map(both), Some((None, None)));
     }
 
     #[test]
