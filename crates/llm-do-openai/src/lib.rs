@@ -66,6 +66,7 @@
 //! and by the tests and benchmarks that speak HTTP themselves.
 #![warn(missing_docs)]
 
+use async_openai::error::OpenAIError;
 use bytes::Bytes;
 use futures::StreamExt;
 use futures::future::BoxFuture;
@@ -80,6 +81,7 @@ mod body;
 mod config;
 mod decode;
 mod error;
+mod guard;
 pub mod http;
 mod output;
 mod prepared;
@@ -282,17 +284,25 @@ async fn receive(
     body: &ChatRequest<'_>,
     assembler: &mut Assembler<'_>,
 ) -> Result<(), Failure> {
-    let mut chunks = transport
-        .openai()
+    let (client, cut) = transport.stream_client();
+    let mut chunks = client
         .chat()
         .create_stream_byot::<&ChatRequest<'_>, Box<RawValue>>(body)
         .await
         .map_err(error::from_openai)?;
     while let Some(chunk) = chunks.next().await {
-        let chunk = chunk.map_err(error::from_openai)?;
-        assembler.push(chunk.get())?;
+        match chunk {
+            Ok(chunk) => assembler.push(chunk.get())?,
+            // The event stream failed: when the body's guard ended it, the guard's reason.
+            Err(e @ OpenAIError::StreamError(_)) => {
+                return Err(cut.failure().unwrap_or_else(|| error::from_openai(e)));
+            }
+            Err(e) => return Err(error::from_openai(e)),
+        }
     }
-    Ok(())
+    // The events ended: completely, or because the guard ended the body (an event it cut in
+    // half is dropped by the event stream, never passed on).
+    cut.failure().map_or(Ok(()), Err)
 }
 
 impl Model for OpenAiProvider {

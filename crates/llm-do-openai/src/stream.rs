@@ -62,12 +62,6 @@ impl<'a> Assembler<'a> {
             self.raw.push('\n');
         }
         let chunk: ChatChunk = serde_json::from_str(raw).map_err(|e| Failure::json(&e, raw))?;
-        if let Some(limit) = chunk.too_large {
-            return Err(crate::body::too_large(limit));
-        }
-        if let Some(why) = chunk.broke_off {
-            return Err(Failure::transport(format!("the event stream broke off: {why}")));
-        }
         if let Some(error) = &chunk.error {
             return Err(Failure::new(
                 ModelErrorKind::Other,

@@ -20,23 +20,24 @@
 //! - async-openai ends a stream quietly when the connection closes cleanly before
 //!   `data: [DONE]`, which would make a truncated answer look complete, and reduces a
 //!   connection failure mid-stream to "error decoding response body". The service wraps
-//!   streamed bodies so that both end with one last event saying what happened, which the
-//!   stream assembler reports as a transport error; the same wrapper lets no more than
-//!   [`max_answer_bytes`](super::OpenAiConfig::max_answer_bytes) through.
+//!   streamed bodies in a guard ([`super::guard`]) that ends them early on either, and when
+//!   more than [`max_answer_bytes`](super::OpenAiConfig::max_answer_bytes) come, and says why
+//!   in the request's [`StreamCut`], which the stream reader turns into the attempt's error.
+//!
+//! So that each request has its own [`StreamCut`], a streamed request gets its own (cheap)
+//! async-openai client over the shared reqwest client ([`Transport::stream_client`]).
 
 use super::body;
 use super::config::{ConfigError, OpenAiConfig};
 use super::error::{Failure, HttpStatus, NoFirstByte, from_reqwest};
-use super::wire::{STREAM_BROKE_OFF, STREAM_TOO_LARGE};
+use super::guard::{StreamCut, guard_stream};
 use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
 use bytes::Bytes;
-use futures::Stream;
 use futures::future::BoxFuture;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use llm_do_core::secrets::is_secret_name;
 use secrecy::{ExposeSecret, SecretString};
-use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -52,7 +53,8 @@ pub(crate) struct Transport {
     first_byte: Duration,
     /// The most bytes an answer may have.
     max_answer: u64,
-    openai: async_openai::Client<WireConfig>,
+    /// async-openai's configuration, for the client of each streamed request.
+    wire: WireConfig,
 }
 
 /// The chat-completions endpoint's path under the base URL (as async-openai appends it).
@@ -125,15 +127,23 @@ pub(crate) fn client(config: &OpenAiConfig) -> Result<Transport, ConfigError> {
     let api_key = config.api_key.clone().unwrap_or_else(|| SecretString::from(String::new()));
     let wire = WireConfig { base_url: config.base_url.clone(), api_key };
     let (first_byte, max_answer) = (config.first_byte_timeout, config.max_answer_bytes);
-    let service = HttpService { http: http.clone(), first_byte, max_answer };
-    let openai = async_openai::Client::build(http.clone(), wire).with_http_service(service);
-    Ok(Transport { http, chat_url, first_byte, max_answer, openai })
+    Ok(Transport { http, chat_url, first_byte, max_answer, wire })
 }
 
 impl Transport {
-    /// async-openai's client, for streamed requests.
-    pub(crate) fn openai(&self) -> &async_openai::Client<WireConfig> {
-        &self.openai
+    /// async-openai's client for one streamed request (over the shared reqwest client), and
+    /// where that request's body guard says why it ended the body early, if it does.
+    pub(crate) fn stream_client(&self) -> (async_openai::Client<WireConfig>, StreamCut) {
+        let cut = StreamCut::default();
+        let service = HttpService {
+            http: self.http.clone(),
+            first_byte: self.first_byte,
+            max_answer: self.max_answer,
+            cut: cut.clone(),
+        };
+        let client = async_openai::Client::build(self.http.clone(), self.wire.clone())
+            .with_http_service(service);
+        (client, cut)
     }
 
     /// One non-streaming exchange: POSTs `body` (JSON) to the chat-completions endpoint and
@@ -200,6 +210,8 @@ pub(crate) struct HttpService {
     first_byte: Duration,
     /// The most bytes a streamed answer may have.
     max_answer: u64,
+    /// Where the body's guard reports an early end.
+    cut: StreamCut,
 }
 
 impl tower::Service<HttpRequestFactory> for HttpService {
@@ -213,6 +225,7 @@ impl tower::Service<HttpRequestFactory> for HttpService {
 
     fn call(&mut self, factory: HttpRequestFactory) -> Self::Future {
         let (http, first_byte, max_answer) = (self.http.clone(), self.first_byte, self.max_answer);
+        let cut = self.cut.clone();
         Box::pin(async move {
             let request = factory.build().await?;
             let response = tokio::time::timeout(first_byte, http.execute(request))
@@ -222,7 +235,7 @@ impl tower::Service<HttpRequestFactory> for HttpService {
             if !response.status().is_success() {
                 return Err(OpenAIError::Boxed(Box::new(status_error(response).await)));
             }
-            Ok(guard_stream(response, max_answer))
+            Ok(guard_stream(response, max_answer, cut))
         })
     }
 }
@@ -257,150 +270,9 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs_f64(seconds.min(86_400.0)))
 }
 
-/// Wraps a streamed answer's body: at most `limit` bytes pass, and an event stream's ending
-/// without `data: [DONE]` is an error (see [`StreamGuard`]).
-fn guard_stream(response: reqwest::Response, limit: u64) -> reqwest::Response {
-    let is_event_stream = response
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/event-stream"));
-    let status = response.status();
-    let version = response.version();
-    let headers = response.headers().clone();
-    let guard = StreamGuard {
-        inner: Box::pin(response.bytes_stream()),
-        scanner: is_event_stream.then(DoneScanner::default),
-        remaining: limit,
-        limit,
-        ended: false,
-    };
-    let mut wrapped = http::Response::new(reqwest::Body::wrap_stream(guard));
-    *wrapped.status_mut() = status;
-    *wrapped.version_mut() = version;
-    *wrapped.headers_mut() = headers;
-    reqwest::Response::from(wrapped)
-}
-
-/// A body stream that reports how it broke off, if it did, as one last event for the stream
-/// assembler: `{"llm_do_stream_broke_off": why}` for a transport error in the middle or an
-/// event stream's end without `data: [DONE]` (async-openai would reduce the first to a vague
-/// message and ignore the second), `{"llm_do_stream_too_large": limit}` when more than
-/// `limit` bytes come (nothing more is read).
-struct StreamGuard {
-    inner: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
-    /// Watches for `data: [DONE]` (event streams only).
-    scanner: Option<DoneScanner>,
-    /// Bytes that may still pass.
-    remaining: u64,
-    limit: u64,
-    ended: bool,
-}
-
-impl StreamGuard {
-    /// The event reporting why the stream broke off. The blank line first ends any event the
-    /// stream was in the middle of.
-    fn broke_off(why: &str) -> Bytes {
-        Self::last_event(serde_json::json!({ STREAM_BROKE_OFF: why }))
-    }
-
-    fn last_event(data: serde_json::Value) -> Bytes {
-        Bytes::from(format!("\n\ndata: {data}\n\n"))
-    }
-}
-
-impl Stream for StreamGuard {
-    type Item = Result<Bytes, std::convert::Infallible>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        if this.ended {
-            return Poll::Ready(None);
-        }
-        match this.inner.as_mut().poll_next(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(Ok(bytes))) => {
-                let Some(left) = this.remaining.checked_sub(bytes.len() as u64) else {
-                    this.ended = true;
-                    let data = serde_json::json!({ STREAM_TOO_LARGE: this.limit });
-                    return Poll::Ready(Some(Ok(Self::last_event(data))));
-                };
-                this.remaining = left;
-                if let Some(scanner) = &mut this.scanner {
-                    scanner.observe(&bytes);
-                }
-                Poll::Ready(Some(Ok(bytes)))
-            }
-            Poll::Ready(Some(Err(e))) => {
-                this.ended = true;
-                let why = format!("the connection failed: {}", llm_do_core::error::chain(&e));
-                Poll::Ready(Some(Ok(Self::broke_off(&why))))
-            }
-            Poll::Ready(None) => {
-                this.ended = true;
-                if this.scanner.as_ref().is_none_or(|s| s.done) {
-                    Poll::Ready(None)
-                } else {
-                    let why = "the stream ended before `data: [DONE]`";
-                    Poll::Ready(Some(Ok(Self::broke_off(why))))
-                }
-            }
-        }
-    }
-}
-
-/// Looks for a `data: [DONE]` line in a byte stream that arrives in arbitrary pieces.
-#[derive(Debug)]
-struct DoneScanner {
-    /// The last bytes seen (a line start is assumed before the first piece).
-    tail: Vec<u8>,
-    done: bool,
-}
-
-impl Default for DoneScanner {
-    fn default() -> Self {
-        Self { tail: b"\n".to_vec(), done: false }
-    }
-}
-
-impl DoneScanner {
-    const KEEP: usize = 16;
-
-    fn observe(&mut self, bytes: &[u8]) {
-        if self.done {
-            return;
-        }
-        let mut window = std::mem::take(&mut self.tail);
-        window.extend_from_slice(bytes);
-        self.done = [&b"\ndata: [DONE]"[..], b"\ndata:[DONE]", b"\rdata: [DONE]", b"\rdata:[DONE]"]
-            .iter()
-            .any(|needle| window.windows(needle.len()).any(|w| w == *needle));
-        let keep_from = window.len().saturating_sub(Self::KEEP);
-        self.tail = window.split_off(keep_from);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use futures::StreamExt;
-
-    fn scan(pieces: &[&str]) -> bool {
-        let mut s = DoneScanner::default();
-        for p in pieces {
-            s.observe(p.as_bytes());
-        }
-        s.done
-    }
-
-    #[test]
-    fn finds_done_across_piece_boundaries_only_at_line_starts() {
-        assert!(scan(&["data: [DONE]\n\n"]));
-        assert!(scan(&["data: {\"a\":1}\n\ndata: [DO", "NE]\n\n"]));
-        assert!(scan(&["data: {}\r\n\r\n", "d", "ata:", "[DONE]"]));
-        assert!(!scan(&["data: {\"content\":\"say data: [DONE]\"}\n\n"]));
-        assert!(!scan(&["data: {}\n\n"]));
-    }
 
     #[test]
     fn retry_after_reads_milliseconds_then_seconds() {
@@ -417,58 +289,6 @@ mod tests {
         assert_eq!(retry_after(&h), None);
         h.insert("retry-after", HeaderValue::from_static("1e300"));
         assert_eq!(retry_after(&h), Some(Duration::from_secs(86_400)));
-    }
-
-    async fn guarded(pieces: Vec<reqwest::Result<Bytes>>) -> Vec<String> {
-        guarded_to(pieces, u64::MAX).await
-    }
-
-    async fn guarded_to(pieces: Vec<reqwest::Result<Bytes>>, limit: u64) -> Vec<String> {
-        let guard = StreamGuard {
-            inner: Box::pin(futures::stream::iter(pieces)),
-            scanner: Some(DoneScanner::default()),
-            remaining: limit,
-            limit,
-            ended: false,
-        };
-        guard
-            .map(|item| match item {
-                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-                Err(never) => match never {},
-            })
-            .collect()
-            .await
-    }
-
-    #[tokio::test]
-    async fn a_stream_without_done_ends_with_a_broke_off_event() {
-        let out = guarded(vec![Ok(Bytes::from_static(b"data: {}\n\n"))]).await;
-        assert_eq!(
-            out,
-            [
-                "data: {}\n\n",
-                "\n\ndata: {\"llm_do_stream_broke_off\":\"the stream ended before `data: [DONE]`\"}\n\n"
-            ]
-        );
-    }
-
-    #[tokio::test]
-    async fn a_stream_over_the_limit_is_cut_with_a_too_large_event() {
-        let piece = || Ok(Bytes::from_static(b"data: {\"x\":1}\n\n"));
-        let out = guarded_to(vec![piece(), piece(), piece()], 29).await; // pieces of 15 bytes
-        assert_eq!(out, ["data: {\"x\":1}\n\n", "\n\ndata: {\"llm_do_stream_too_large\":29}\n\n"]);
-        // Exactly at the limit passes whole.
-        let out = guarded_to(vec![piece(), piece()], 30).await;
-        assert_eq!(out.len(), 3, "two pieces and the missing-[DONE] event: {out:?}");
-    }
-
-    #[tokio::test]
-    async fn a_complete_stream_ends_quietly() {
-        let pieces = vec![
-            Ok(Bytes::from_static(b"data: {}\n\n")),
-            Ok(Bytes::from_static(b"data: [DONE]\n\n")),
-        ];
-        assert_eq!(guarded(pieces).await.len(), 2);
     }
 
     #[test]

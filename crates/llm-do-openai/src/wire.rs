@@ -319,22 +319,7 @@ pub(crate) struct ChatChunk {
     /// A server reporting an error in the middle of a stream.
     #[serde(default)]
     pub(crate) error: Option<Value>,
-    /// The transport's report that the stream broke off (see [`STREAM_BROKE_OFF`]).
-    #[serde(default, rename = "llm_do_stream_broke_off")]
-    pub(crate) broke_off: Option<String>,
-    /// The transport's report that the stream exceeded the size limit (see
-    /// [`STREAM_TOO_LARGE`]).
-    #[serde(default, rename = "llm_do_stream_too_large")]
-    pub(crate) too_large: Option<u64>,
 }
-
-/// Member of the event the transport adds when an event stream breaks off (connection lost,
-/// or ended before `data: [DONE]`); its value says why.
-pub(crate) const STREAM_BROKE_OFF: &str = "llm_do_stream_broke_off";
-
-/// Member of the event the transport adds, instead of the rest of the stream, when a streamed
-/// answer exceeds the size limit; its value is the limit in bytes.
-pub(crate) const STREAM_TOO_LARGE: &str = "llm_do_stream_too_large";
 
 /// One choice of a chunk.
 #[derive(Debug, Default, Deserialize)]

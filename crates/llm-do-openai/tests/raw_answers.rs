@@ -1,8 +1,10 @@
 //! Answers the test server does not give, from a socket that writes exact bytes: a body that
 //! stalls after the response headers (the attempt timeout must still fire once the first-byte
 //! deadline has been passed on), a body that is not UTF-8 (a typed decode error, not a
-//! panic or a retry), and answers larger than the size limit (cut off at the limit, not read
-//! to their end: each of those servers then stalls, so reading on would end in the timeout).
+//! panic or a retry), answers larger than the size limit (cut off at the limit, not read
+//! to their end: each of those servers then stalls, so reading on would end in the timeout;
+//! also when the limit falls inside an event), and a stream closed or reset inside an event
+//! (a transport error, not an undecodable half event).
 
 #[allow(dead_code)]
 mod common;
@@ -11,6 +13,8 @@ use common::{KEY, bounded, model_error, request_complete};
 use llm_do::ModelErrorKind;
 use llm_do::prelude::*;
 use llm_do_openai::{OpenAiConfig, OpenAiProvider, RetryPolicy};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -22,12 +26,31 @@ async fn answer(ctx: &Ctx, question: String) -> Result<String>;
 /// A server that answers every request on every connection with `bytes`, then keeps the
 /// connection open without writing more.
 async fn serve_bytes(bytes: impl Into<Vec<u8>>) -> String {
-    let bytes: std::sync::Arc<[u8]> = bytes.into().into();
+    serve(bytes, Then::Hold).await.0
+}
+
+/// What the server does with a connection once it has written its bytes.
+#[derive(Clone, Copy)]
+enum Then {
+    /// Keeps it open until the client goes away.
+    Hold,
+    /// Closes it (a clean end of a body that has no length).
+    Close,
+    /// Resets it (`SO_LINGER` 0, then closed: the client gets a TCP reset).
+    Reset,
+}
+
+/// A server that answers every request on every connection with `bytes`, then does `then`;
+/// also returns the number of requests it has answered.
+async fn serve(bytes: impl Into<Vec<u8>>, then: Then) -> (String, Arc<AtomicUsize>) {
+    let bytes: Arc<[u8]> = bytes.into().into();
+    let requests = Arc::new(AtomicUsize::new(0));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let counter = requests.clone();
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
-            let bytes = bytes.clone();
+            let (bytes, counter) = (bytes.clone(), counter.clone());
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 64 * 1024];
                 let mut received = Vec::new();
@@ -37,15 +60,22 @@ async fn serve_bytes(bytes: impl Into<Vec<u8>>) -> String {
                         Ok(n) => received.extend_from_slice(&buf[..n]),
                     }
                 }
+                counter.fetch_add(1, Ordering::SeqCst);
                 if socket.write_all(&bytes).await.is_err() {
                     return;
                 }
-                // Hold the connection until the client goes away.
-                while matches!(socket.read(&mut buf).await, Ok(n) if n > 0) {}
+                match then {
+                    Then::Hold => while matches!(socket.read(&mut buf).await, Ok(n) if n > 0) {},
+                    Then::Close => {}
+                    Then::Reset => {
+                        let _ = socket.flush().await;
+                        let _ = socket.set_zero_linger();
+                    }
+                }
             });
         }
     });
-    base_url
+    (base_url, requests)
 }
 
 async fn ask(base_url: String, tweak: impl FnOnce(OpenAiConfig) -> OpenAiConfig) -> Error {
@@ -144,6 +174,49 @@ async fn a_streamed_answer_is_cut_off_once_it_passes_the_limit() {
     }
     let error = ask(serve_bytes(bytes).await, |c| limited(c).streaming(true)).await;
     assert_too_large(&error);
+}
+
+/// The head of an event stream and the start of an event whose text never ends.
+fn endless_event(text_bytes: usize) -> Vec<u8> {
+    let mut bytes = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n".to_vec();
+    bytes.extend_from_slice(EVENT_START);
+    bytes.extend(std::iter::repeat_n(b'A', text_bytes));
+    bytes
+}
+
+const EVENT_START: &[u8] = br#"data: {"choices":[{"index":0,"delta":{"content":""#;
+
+/// The same in HTTP chunks: the start of the event (under the limit of [`limited`], so it
+/// passes whole), then a chunk of text that takes the answer past the limit.
+fn endless_event_chunked() -> Vec<u8> {
+    let mut bytes =
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+            .to_vec();
+    for chunk in [EVENT_START.to_vec(), vec![b'A'; 1000]] {
+        bytes.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        bytes.extend_from_slice(&chunk);
+        bytes.extend_from_slice(b"\r\n");
+    }
+    bytes
+}
+
+#[tokio::test]
+async fn a_streamed_answer_that_passes_the_limit_inside_an_event_is_too_large_and_not_retried() {
+    let (url, requests) = serve(endless_event_chunked(), Then::Hold).await;
+    let error = ask(url, |c| limited(c).streaming(true).retry(common::fast_retry())).await;
+    assert_too_large(&error);
+    assert_eq!(requests.load(Ordering::SeqCst), 1, "the answer was asked for again");
+}
+
+#[tokio::test]
+async fn a_stream_closed_or_reset_inside_an_event_is_a_transport_error() {
+    for then in [Then::Close, Then::Reset] {
+        let (url, _) = serve(endless_event(10), then).await;
+        let error = ask(url, |c| c.streaming(true)).await;
+        let e = model_error(&error);
+        assert_eq!(e.kind(), ModelErrorKind::Transport, "{e}");
+        assert!(e.is_retryable());
+    }
 }
 
 #[tokio::test]
