@@ -36,7 +36,7 @@ mod write;
 
 pub use attach::AttachmentFiles;
 pub use list::{DEFAULT_PATTERN, ListFilesArgs, ListFilesOutput};
-pub use read::{ReadFileArgs, ReadFileOutput};
+pub use read::{READ_COUNT_AHEAD, ReadFileArgs, ReadFileOutput};
 pub use write::{WriteFileArgs, WriteFileOutput};
 
 use crate::blocking::run_blocking;
@@ -244,7 +244,7 @@ impl Filesystem {
     /// let fs = Filesystem::new(dir.path()).unwrap();
     /// let args = ReadFileArgs { path: "a.txt".into(), offset: Some(6), max_chars: Some(3) };
     /// let out = fs.read_file(args).await.unwrap();
-    /// assert_eq!((out.content.as_str(), out.total_chars, out.truncated), ("wor", 11, true));
+    /// assert_eq!((out.content.as_str(), out.total_chars, out.truncated), ("wor", Some(11), true));
     /// assert_eq!(out.next_offset, Some(9));
     /// # }
     /// ```
@@ -336,9 +336,11 @@ impl Filesystem {
              sandbox root (for example `docs/README.md`); `..` and paths outside the sandbox are \
              refused. Returns at most {} characters per call, starting at `offset`: when \
              `truncated` is true, call again with `offset` set to `next_offset` to read on. \
-             `total_chars` and `size_bytes` give the size of the whole file. Use list_files to \
-             find files.",
-            self.max_read_chars
+             `size_bytes` gives the size of the whole file in bytes; `total_chars`, its size in \
+             characters, is given only when the file ends within {} KiB after the characters \
+             returned (a longer file is not read to its end). Use list_files to find files.",
+            self.max_read_chars,
+            READ_COUNT_AHEAD / 1024
         );
         let fs = self.clone();
         let sandbox = self.sandbox.clone();

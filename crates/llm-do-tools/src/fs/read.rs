@@ -45,8 +45,11 @@ pub struct ReadFileOutput {
     pub content: String,
     /// The offset (in characters) of the first character of `content`.
     pub offset: u64,
-    /// How many characters the whole file has.
-    pub total_chars: u64,
+    /// How many characters the whole file has, when this read reached the end of the file (it
+    /// reads on at most 1 MiB after `content` to count them). Absent when the file goes on
+    /// further: `truncated` is then true, and `size_bytes` bounds the count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_chars: Option<u64>,
     /// The size of the file in bytes.
     pub size_bytes: u64,
     /// Whether the file goes on after `content`.
@@ -54,12 +57,19 @@ pub struct ReadFileOutput {
     /// Where to continue reading, when `truncated`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_offset: Option<u64>,
-    /// A note for the reader, when `truncated`.
+    /// A note for the reader, when `truncated` (or `offset` is past the end).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
-/// Reads a window of `args.path`; `limit` is the configured most characters per call.
+/// How many bytes `read_file` reads on after the requested window to count the file's
+/// characters (`total_chars`, 1 MiB); a file that goes on further is not read to its end.
+pub const READ_COUNT_AHEAD: u64 = 1 << 20;
+
+/// Reads a window of `args.path`; `limit` is the configured most characters per call. The work
+/// is bounded by the window: the file is read up to its end, or up to [`READ_COUNT_AHEAD`] bytes
+/// past the window's last character, whichever comes first (characters are counted from the
+/// start, so reaching `offset` reads the file up to it).
 pub(crate) fn read_file(
     sandbox: &Sandbox,
     args: &ReadFileArgs,
@@ -70,14 +80,36 @@ pub(crate) fn read_file(
     let (file, meta) = sandbox.open_file(&rel, shown)?;
     let size_bytes = meta.len();
     let offset = args.offset.unwrap_or(0);
+    let rel_shown = rel.to_string_lossy().replace('\\', "/");
+    // A character takes at least one byte: nothing of the file is at or past `size_bytes`.
+    // (A size of 0 is not trusted: files of /proc and the like report it.)
+    if size_bytes > 0 && offset >= size_bytes {
+        return Ok(ReadFileOutput {
+            path: rel_shown,
+            content: String::new(),
+            offset,
+            total_chars: None,
+            size_bytes,
+            truncated: false,
+            next_offset: None,
+            note: Some(format!("offset {offset} is past the end of the file ({size_bytes} bytes)")),
+        });
+    }
     let max = args.max_chars.map_or(limit, |m| usize::try_from(m).unwrap_or(usize::MAX).min(limit));
     let window = read_window(file, offset, max)
         .map_err(|e| io_error("reading", shown, e))?
         .ok_or_else(|| ToolError::NotText { path: shown.to_owned() })?;
     let returned = window.content.chars().count() as u64;
     let end = offset.saturating_add(returned);
-    let truncated = end < window.total_chars;
-    let rel_shown = rel.to_string_lossy().replace('\\', "/");
+    // Not counted to its end: the file goes on past the window.
+    let truncated = window.total_chars.is_none_or(|total| end < total);
+    let note = truncated.then(|| {
+        let of = match window.total_chars {
+            Some(total) => format!("of {total}"),
+            None => format!("of a file of {size_bytes} bytes, not counted to its end"),
+        };
+        format!("showing characters {offset}..{end} {of}; call read_file again with offset {end} to read on")
+    });
     Ok(ReadFileOutput {
         path: rel_shown,
         offset,
@@ -85,32 +117,33 @@ pub(crate) fn read_file(
         size_bytes,
         truncated,
         next_offset: truncated.then_some(end),
-        note: truncated.then(|| {
-            format!(
-                "showing characters {offset}..{end} of {}; call read_file again with offset {end} \
-                 to read on",
-                window.total_chars
-            )
-        }),
+        note,
         content: window.content,
     })
 }
 
-/// The characters `[offset, offset + max)` of a stream, and how many it has in all.
+/// The characters `[offset, offset + max)` of a stream, and how many it has in all when it
+/// was read to its end.
 #[derive(Debug, PartialEq)]
 struct Window {
     content: String,
-    total_chars: u64,
+    /// `None` when the stream goes on more than [`READ_COUNT_AHEAD`] bytes after the window.
+    total_chars: Option<u64>,
 }
 
-/// Decodes `reader` as UTF-8 in chunks (memory stays bounded by the window, whatever the file's
-/// size). `Ok(None)` when the bytes are not UTF-8.
+/// Decodes `reader` as UTF-8 in chunks, up to its end or [`READ_COUNT_AHEAD`] bytes after the
+/// window's end (memory stays bounded by the window, and reading by the window's end plus
+/// that, whatever the stream's size). `Ok(None)` when the bytes read are not UTF-8.
 fn read_window(mut reader: impl Read, offset: u64, max: usize) -> std::io::Result<Option<Window>> {
+    let window_end = offset.saturating_add(max as u64);
     let mut buf = vec![0u8; 64 * 1024];
     let mut pending: Vec<u8> = Vec::new();
     let mut content = String::new();
     let mut taken = 0usize;
     let mut total: u64 = 0;
+    let mut read: u64 = 0;
+    // Bytes read when a character after the window was first seen.
+    let mut past_window_at: Option<u64> = None;
     loop {
         let n = match reader.read(&mut buf) {
             Ok(n) => n,
@@ -118,8 +151,9 @@ fn read_window(mut reader: impl Read, offset: u64, max: usize) -> std::io::Resul
             Err(e) => return Err(e),
         };
         if n == 0 {
-            return Ok(pending.is_empty().then_some(Window { content, total_chars: total }));
+            return Ok(pending.is_empty().then_some(Window { content, total_chars: Some(total) }));
         }
+        read = read.saturating_add(n as u64);
         pending.extend_from_slice(&buf[..n]);
         let valid = match std::str::from_utf8(&pending) {
             Ok(s) => s.len(),
@@ -140,6 +174,12 @@ fn read_window(mut reader: impl Read, offset: u64, max: usize) -> std::io::Resul
             }
         }
         pending.drain(..valid);
+        if total > window_end {
+            let since = read - *past_window_at.get_or_insert(read);
+            if since >= READ_COUNT_AHEAD {
+                return Ok(Some(Window { content, total_chars: None }));
+            }
+        }
     }
 }
 
@@ -148,7 +188,8 @@ mod tests {
     use super::*;
 
     fn window(bytes: &[u8], offset: u64, max: usize) -> Option<(String, u64)> {
-        read_window(bytes, offset, max).ok().flatten().map(|w| (w.content, w.total_chars))
+        let w = read_window(bytes, offset, max).ok().flatten()?;
+        Some((w.content, w.total_chars.expect("a short stream is counted to its end")))
     }
 
     #[test]
@@ -171,5 +212,52 @@ mod tests {
     fn invalid_utf8_is_not_text() {
         assert_eq!(window(b"ok\xff\xfe", 0, 10), None);
         assert_eq!(window(b"truncated \xc3", 0, 10), None);
+    }
+
+    /// A reader that counts the bytes taken from it.
+    struct Counted<R>(R, u64);
+
+    impl<R: Read> Read for Counted<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.read(buf)?;
+            self.1 += n as u64;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_long_stream_is_read_to_the_window_and_a_little_more_not_to_its_end() {
+        let size = 64 * READ_COUNT_AHEAD;
+        let mut reader = Counted(std::io::repeat(b'a').take(size), 0);
+        let w = read_window(&mut reader, 1000, 10).unwrap().unwrap();
+        assert_eq!((w.content.as_str(), w.total_chars), ("aaaaaaaaaa", None));
+        let chunk = 64 * 1024;
+        assert!(reader.1 <= 1010 + READ_COUNT_AHEAD + chunk, "read {} of {size} bytes", reader.1);
+        // A stream that ends within the count-ahead is counted.
+        let short = READ_COUNT_AHEAD / 2;
+        let w = read_window(std::io::repeat(b'a').take(short), 0, 3).unwrap().unwrap();
+        assert_eq!((w.content.as_str(), w.total_chars), ("aaa", Some(short)));
+    }
+
+    fn read(path: &str, offset: u64, max: u64) -> ReadFileOutput {
+        let dir = tempfile::tempdir().unwrap();
+        // Sparse: the size costs no disk, and NUL bytes are UTF-8 text.
+        std::fs::File::create(dir.path().join("big"))
+            .unwrap()
+            .set_len(64 * READ_COUNT_AHEAD)
+            .unwrap();
+        let sandbox = Sandbox::open(dir.path()).unwrap();
+        let args = ReadFileArgs { path: path.into(), offset: Some(offset), max_chars: Some(max) };
+        read_file(&sandbox, &args, 100).unwrap()
+    }
+
+    #[test]
+    fn a_file_longer_than_the_count_ahead_is_paged_without_a_total() {
+        let out = read("big", 10, 5);
+        assert_eq!((out.content.as_str(), out.total_chars), ("\0\0\0\0\0", None));
+        assert_eq!((out.size_bytes, out.truncated, out.next_offset), (64 << 20, true, Some(15)));
+        assert!(out.note.is_some_and(|n| n.contains("offset 15") && n.contains("bytes")));
+        let past = read("big", 64 << 20, 5);
+        assert_eq!((past.content.as_str(), past.truncated, past.next_offset), ("", false, None));
     }
 }
