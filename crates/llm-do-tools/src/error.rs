@@ -91,8 +91,12 @@ pub enum ToolError {
         path: String,
     },
 
-    /// Something that is neither a regular file nor a directory (a device, a FIFO, ...).
-    #[error("`{path}` is not a regular file")]
+    /// Something that is neither a regular file nor a directory (a device, a FIFO, a socket,
+    /// ...): the filesystem tools neither read it nor replace it.
+    #[error(
+        "`{path}` is not a regular file (a FIFO, socket or device); only regular files can be \
+         read or written"
+    )]
     NotAFile {
         /// The path as given.
         path: String,

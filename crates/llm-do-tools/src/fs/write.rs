@@ -5,12 +5,19 @@
 //! step runs relative to an open handle on the target's parent directory, itself opened
 //! beneath the root, so a symbolic link swapped in meanwhile cannot redirect the write; the
 //! rename replaces a directory entry and never writes through a link.
+//!
+//! Only a regular file is replaced: a directory, FIFO, socket, device (or a link swapped in
+//! after the path was resolved) under the target's name is refused, looked for before the
+//! temporary file is written and again just before the rename. Something created under that
+//! name between that last look and the rename is still replaced (a rename cannot be made
+//! conditional on what it replaces).
 
 use super::sandbox::{Sandbox, io_error};
 use crate::error::ToolError;
-use cap_std::fs::{Dir, OpenOptions};
+use cap_std::fs::{Dir, Metadata, OpenOptions};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::ffi::OsStr;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -89,32 +96,45 @@ pub(crate) fn write_file(
         opened => opened,
     }
     .map_err(|e| io_error("writing", shown, e))?;
-    let existing = match parent_dir.symlink_metadata(&name) {
-        Ok(m) if m.is_dir() => return Err(ToolError::IsDirectory { path: shown.to_owned() }),
-        Ok(m) => Some(m),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => return Err(io_error("writing", shown, e)),
-    };
+    let existing = existing_file(&parent_dir, &name, shown)?;
     let (mut file, temp) = create_temp(&parent_dir).map_err(|e| io_error("writing", shown, e))?;
     let written = (|| {
-        file.write_all(args.content.as_bytes())?;
-        file.sync_all()?;
+        let failed = |e| io_error("writing", shown, e);
+        file.write_all(args.content.as_bytes()).map_err(failed)?;
+        file.sync_all().map_err(failed)?;
         drop(file);
-        if let Some(m) = existing.as_ref().filter(|m| m.is_file()) {
+        if let Some(m) = &existing {
             // Keep the replaced file's permissions (an executable stays executable).
-            parent_dir.set_permissions(&temp, m.permissions())?;
+            parent_dir.set_permissions(&temp, m.permissions()).map_err(failed)?;
         }
-        parent_dir.rename(&temp, &parent_dir, &name)
+        // Looked at again just before the rename: something else may have taken the name.
+        existing_file(&parent_dir, &name, shown)?;
+        parent_dir.rename(&temp, &parent_dir, &name).map_err(failed)
     })();
     if let Err(e) = written {
         let _ = parent_dir.remove_file(&temp);
-        return Err(io_error("writing", shown, e));
+        return Err(e);
     }
     Ok(WriteFileOutput {
         path: target.to_string_lossy().replace('\\', "/"),
         bytes_written: args.content.len() as u64,
         created: existing.is_none(),
     })
+}
+
+/// The metadata of the regular file `name` in `dir` that a write would replace, `None` when
+/// there is none. Anything else under that name is refused, not replaced: a directory
+/// ([`ToolError::IsDirectory`]), a FIFO, a socket, a device or a symbolic link (which
+/// [`write_file`] has already followed, so one here was swapped in meanwhile;
+/// [`ToolError::NotAFile`]).
+fn existing_file(dir: &Dir, name: &OsStr, shown: &str) -> Result<Option<Metadata>, ToolError> {
+    match dir.symlink_metadata(name) {
+        Ok(m) if m.is_dir() => Err(ToolError::IsDirectory { path: shown.to_owned() }),
+        Ok(m) if !m.is_file() => Err(ToolError::NotAFile { path: shown.to_owned() }),
+        Ok(m) => Ok(Some(m)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error("writing", shown, e)),
+    }
 }
 
 /// Creates a fresh temporary file in `dir`.
@@ -132,4 +152,34 @@ fn create_temp(dir: &Dir) -> io::Result<(cap_std::fs::File, PathBuf)> {
         }
     }
     Err(last.unwrap_or_else(|| io::Error::other("no free temporary file name")))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn write(sandbox: &Sandbox, path: &str) -> Result<WriteFileOutput, ToolError> {
+        write_file(sandbox, &WriteFileArgs { path: path.into(), content: "new".into() })
+    }
+
+    #[test]
+    fn a_fifo_or_a_socket_is_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let mode = rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR;
+        rustix::fs::mknodat(rustix::fs::CWD, &fifo, rustix::fs::FileType::Fifo, mode, 0).unwrap();
+        let _socket = std::os::unix::net::UnixListener::bind(dir.path().join("socket")).unwrap();
+        let sandbox = Sandbox::open(dir.path()).unwrap();
+        for name in ["fifo", "socket"] {
+            let error = write(&sandbox, name).unwrap_err();
+            assert!(matches!(&error, ToolError::NotAFile { path } if path == name), "{error}");
+            assert!(error.to_string().contains("not a regular file"), "{error}");
+            let kind = std::fs::symlink_metadata(dir.path().join(name)).unwrap().file_type();
+            assert!(!kind.is_file(), "{name} was replaced by a regular file");
+        }
+        assert!(write(&sandbox, "regular").is_ok_and(|out| out.created));
+        assert!(write(&sandbox, "regular").is_ok_and(|out| !out.created));
+        let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(leftovers, 3, "no temporary file is left behind");
+    }
 }
