@@ -230,7 +230,8 @@ async fn command(command: Command, host: Registry) -> Exit {
 
 /// The project directory `target` names: a directory, or the directory of the `.worker` or
 /// `.agent` file or the `project.json` given (every command that takes a project takes it so;
-/// `run` and `chat` then start with that file's worker).
+/// `run` and `chat` then start with that file's worker). An agent file in a subdirectory of
+/// its project ([`llm_do_project::listing_project`]) names the project that lists it.
 pub(crate) fn project_dir(target: &Path) -> Result<PathBuf, String> {
     if !target.is_file() {
         return Ok(target.to_owned());
@@ -251,13 +252,52 @@ pub(crate) fn project_dir(target: &Path) -> Result<PathBuf, String> {
     })
 }
 
-/// The worker defined by `target` when it is a worker file of `project`.
-pub(crate) fn file_worker(project: &Project, target: &Path) -> Option<String> {
-    if !target.is_file() {
-        return None;
+/// The worker `run` and `chat` start with: `--worker`, else the worker of the `.worker` or
+/// `.agent` file `target` names (that very file: an error when the project does not load it),
+/// else the project's entry.
+pub(crate) fn start_worker(
+    project: &Project,
+    target: &Path,
+    worker: Option<&str>,
+) -> Result<String, String> {
+    if let Some(w) = worker {
+        return Ok(w.to_owned());
     }
-    let workers = project.workers();
-    workers.iter().find(|w| w.path.file_name() == target.file_name()).map(|w| w.name.clone())
+    let is_manifest = target.file_name().is_some_and(|f| f == llm_do_project::MANIFEST_FILE);
+    if target.is_file() && !is_manifest {
+        let wanted =
+            std::fs::canonicalize(target).map_err(|e| format!("{}: {e}", target.display()))?;
+        let same = |w: &&llm_do_project::WorkerFile| {
+            std::fs::canonicalize(&w.path).is_ok_and(|p| p == wanted)
+        };
+        return match project.workers().iter().find(same) {
+            Some(w) => Ok(w.name.clone()),
+            None => {
+                let listed = project.root().join(llm_do_project::MANIFEST_FILE);
+                let why = if llm_do_project::file::is_present(&listed) {
+                    format!("it is not listed in {}'s agent_files", listed.display())
+                } else {
+                    "the project does not load it".to_owned()
+                };
+                Err(format!(
+                    "{} is not a worker of the project in {}: {why}",
+                    target.display(),
+                    project.root().display()
+                ))
+            }
+        };
+    }
+    match project.entry() {
+        Some(e) => Ok(e.to_owned()),
+        None => {
+            let names: Vec<&str> = project.workers().iter().map(|w| w.name.as_str()).collect();
+            Err(format!(
+                "{} has several workers ({}) and no entry: pass --worker NAME, or set `entry = \"NAME\"` in llm-do.toml",
+                project.root().display(),
+                names.join(", ")
+            ))
+        }
+    }
 }
 
 /// A command without the project's MCP servers (those that take no project, and `run` with a

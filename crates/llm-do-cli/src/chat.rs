@@ -139,18 +139,7 @@ fn start(
 ) -> Result<Session, String> {
     let dir = crate::app::project_dir(&args.project)?;
     let project = checked(&dir, host)?;
-    let file_worker = crate::app::file_worker(&project, &args.project);
-    let entry = match (&args.worker, file_worker, project.entry()) {
-        (Some(w), _, _) => w.clone(),
-        (None, Some(w), _) => w,
-        (None, None, Some(e)) => e.to_owned(),
-        (None, None, None) => {
-            return Err(format!(
-                "{} has several workers and no entry: pass --worker NAME",
-                args.project.display()
-            ));
-        }
-    };
+    let entry = crate::app::start_worker(&project, &args.project, args.worker.as_deref())?;
     let mut specs: Vec<Arc<CallableSpec>> = host.iter().cloned().collect();
     specs.extend(project.specs().cloned());
     let builder = project.register(host_builder(host).with_default_providers());

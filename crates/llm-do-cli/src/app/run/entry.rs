@@ -1,7 +1,7 @@
 //! What a run starts with: the project, the entry worker, and the arguments of its call.
 
 use super::RunArgs;
-use crate::app::{checked, file_worker, project_dir};
+use crate::app::{checked, project_dir, start_worker};
 use llm_do::attachment::is_attachment_schema;
 use llm_do::{CallableSpec, Error, Registry};
 use llm_do_project::Project;
@@ -12,20 +12,7 @@ use std::io::Read as _;
 pub(super) fn target(args: &RunArgs, host: &Registry) -> Result<(Project, String), String> {
     let dir = project_dir(&args.target)?;
     let project = checked(&dir, host)?;
-    let file_worker = file_worker(&project, &args.target);
-    let entry = match (&args.worker, file_worker, project.entry()) {
-        (Some(w), _, _) => w.clone(),
-        (None, Some(w), _) => w,
-        (None, None, Some(e)) => e.to_owned(),
-        (None, None, None) => {
-            let names: Vec<&str> = project.workers().iter().map(|w| w.name.as_str()).collect();
-            return Err(format!(
-                "{} has several workers ({}) and no entry: pass --worker NAME, or set `entry = \"NAME\"` in llm-do.toml",
-                dir.display(),
-                names.join(", ")
-            ));
-        }
-    };
+    let entry = start_worker(&project, &args.target, args.worker.as_deref())?;
     Ok((project, entry))
 }
 

@@ -1,0 +1,94 @@
+//! Python llm-do projects (`project.json` + `NAME.agent`) named by one of their files: `run`
+//! and `chat` start with exactly that file's agent, in the project that lists it, and refuse a
+//! file the project does not load; and the command line's other input rules for such projects.
+
+#[path = "support/cli.rs"]
+mod support;
+
+use llm_do_testing::scripted::Reply;
+use llm_do_testkit::TestServer;
+use serde_json::Value;
+use std::path::Path;
+use support::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_llm-do");
+
+/// Writes `files` (relative path, text) under `root`, making their directories.
+fn write(root: &Path, files: &[(&str, &str)]) {
+    for (name, text) in files {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).expect("mkdir");
+        std::fs::write(path, text).expect("write project file");
+    }
+}
+
+fn agent(name: &str) -> String {
+    format!("---\nname: {name}\n---\nYou are {name}.\n")
+}
+
+/// `llm-do` run in `dir` against `server`, on its model.
+fn llm_do(server: &TestServer, dir: &Path) -> std::process::Command {
+    let mut cmd = command(BIN, Some(&server.base_url()));
+    cmd.env("LLM_DO_MODEL", "openai:test-model").current_dir(dir);
+    cmd
+}
+
+fn json_out(out: &std::process::Output) -> Value {
+    serde_json::from_str(&stdout(out)).expect("one JSON object on stdout")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_target_runs_exactly_that_agent_or_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        &[
+            (
+                "n1/project.json",
+                r#"{"version": 1, "runtime": {}, "entry": {"agent": "main"}, "agent_files": ["main.agent", "helper.agent"]}"#,
+            ),
+            ("n1/main.agent", &agent("main")),
+            ("n1/helper.agent", &agent("helper")),
+            ("n1/stray.agent", &agent("stray")),
+            (
+                "p9/project.json",
+                r#"{"version": 1, "runtime": {}, "entry": {"agent": "alpha"}, "agent_files": ["main.agent", "agents/a.agent"]}"#,
+            ),
+            ("p9/main.agent", &agent("main")),
+            ("p9/agents/a.agent", &agent("alpha")),
+            ("p9/a.agent", &agent("beta")),
+        ],
+    );
+    let server = TestServer::builder()
+        .script(vec![Reply::text("from helper")])
+        .start()
+        .await
+        .expect("test server");
+
+    // A listed file runs its own agent, not the entry.
+    let out = output(llm_do(&server, dir.path()).args(["run", "--json", "n1/helper.agent", "hi"]));
+    assert_eq!(code(&out), 0);
+    let result = json_out(&out);
+    assert_eq!(
+        (result["worker"].as_str(), result["output"].as_str()),
+        (Some("helper"), Some("from helper"))
+    );
+
+    // Unlisted files are refused, naming the file, whether or not a listed one shares the name.
+    for (target, project) in [("n1/stray.agent", "n1"), ("p9/a.agent", "p9")] {
+        for command in ["run", "chat"] {
+            let mut cmd = llm_do(&server, dir.path());
+            cmd.args([command, target]);
+            if command == "run" {
+                cmd.arg("hi");
+            }
+            let out = output_with_stdin(&mut cmd, "hi\n");
+            assert_eq!(code(&out), 2, "{command} {target}");
+            let expected = format!(
+                "llm-do: {target} is not a worker of the project in {project}: it is not listed in {project}/project.json's agent_files"
+            );
+            assert!(stderr(&out).contains(&expected), "{command} {target}: {}", stderr(&out));
+        }
+    }
+    assert_eq!(server.request_count(), 1, "no refused target reached the model");
+}
