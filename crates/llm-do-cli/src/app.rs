@@ -246,6 +246,9 @@ pub(crate) fn project_dir(target: &Path) -> Result<PathBuf, String> {
             target.display()
         ));
     }
+    if !manifest && let Some(dir) = llm_do_project::listing_project(target) {
+        return Ok(dir);
+    }
     Ok(match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),

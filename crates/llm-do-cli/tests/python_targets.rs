@@ -92,3 +92,49 @@ async fn a_file_target_runs_exactly_that_agent_or_is_refused() {
     }
     assert_eq!(server.request_count(), 1, "no refused target reached the model");
 }
+
+/// An agent file in a subdirectory of the project that lists it names that project (its
+/// project.json's settings and root), not the subdirectory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_file_in_a_subdirectory_belongs_to_the_project_listing_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        &[
+            (
+                "p8/project.json",
+                r#"{"version": 1, "runtime": {}, "allow_cli_input": false, "entry": {"agent": "main", "args": {"input": "from entry.args"}}, "agent_files": ["agents/main.agent"]}"#,
+            ),
+            ("p8/agents/main.agent", &agent("main")),
+            ("p8/agents/other.agent", &agent("other")),
+        ],
+    );
+    let out =
+        output(command(BIN, None).current_dir(dir.path()).args(["check", "p8/agents/main.agent"]));
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (0, "ok: 1 worker and 0 built-in tools in p8 (entry: main)\n")
+    );
+    // A file the project does not list keeps its own directory as its project.
+    let out =
+        output(command(BIN, None).current_dir(dir.path()).args(["check", "p8/agents/other.agent"]));
+    assert_eq!(
+        (code(&out), stdout(&out).as_str()),
+        (0, "ok: 2 workers and 0 built-in tools in p8/agents (entry: main)\n")
+    );
+
+    let server =
+        TestServer::builder().script(vec![Reply::text("done")]).start().await.expect("test server");
+    let out = output(llm_do(&server, dir.path()).args(["run", "p8/agents/main.agent"]));
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "done\n"));
+    let sent = &server.requests()[0].body["messages"];
+    assert_eq!(sent[1]["content"], "from entry.args");
+    // And the project's `allow_cli_input: false` holds.
+    let out = output(llm_do(&server, dir.path()).args(["run", "p8/agents/main.agent", "go"]));
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("p8 does not accept input on the command line"),
+        "{}",
+        stderr(&out)
+    );
+}

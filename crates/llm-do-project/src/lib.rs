@@ -100,5 +100,6 @@ pub use config::{
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use manifest::MANIFEST_FILE;
 pub use project::Project;
+pub use source::listing_project;
 pub use toolset::{FilesystemOptions, ShellOptions, ToolEntry};
 pub use worker_file::WorkerFile;

@@ -35,6 +35,77 @@ pub(crate) fn absolute_dir(dir: &Path) -> PathBuf {
         .unwrap_or_else(|_| dir.to_owned())
 }
 
+/// Whether `dir` holds a project configuration (`llm-do.toml` or `project.json`).
+fn has_config(dir: &Path) -> bool {
+    crate::file::is_present(&dir.join(CONFIG_FILE))
+        || crate::file::is_present(&dir.join(MANIFEST_FILE))
+}
+
+/// The project directory of an agent file kept in a subdirectory of its project: when the
+/// file's own directory has no configuration (`llm-do.toml` or `project.json`), the nearest
+/// ancestor that has one, if that is a `project.json` whose `agent_files` lists `file`
+/// (compared as resolved paths). `None` otherwise: the file's directory is then its project.
+///
+/// The directory is given as `file`'s path names it (`p8` for `p8/agents/main.agent`) when
+/// that path leads to it, else as an absolute path.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// std::fs::create_dir(dir.path().join("agents"))?;
+/// std::fs::write(dir.path().join("agents/main.agent"), "---\n---\nHelp.\n")?;
+/// std::fs::write(dir.path().join("agents/other.agent"), "---\n---\nHelp.\n")?;
+/// std::fs::write(
+///     dir.path().join("project.json"),
+///     r#"{"version": 1, "runtime": {}, "entry": {"agent": "main"}, "agent_files": ["agents/main.agent"]}"#,
+/// )?;
+/// let listed = llm_do_project::listing_project(&dir.path().join("agents/main.agent"));
+/// assert_eq!(listed, Some(dir.path().to_owned()));
+/// assert_eq!(llm_do_project::listing_project(&dir.path().join("agents/other.agent")), None);
+/// # Ok(())
+/// # }
+/// ```
+pub fn listing_project(file: &Path) -> Option<PathBuf> {
+    let dir = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if has_config(dir) {
+        return None;
+    }
+    let wanted = std::fs::canonicalize(file).ok()?;
+    let start = std::fs::canonicalize(dir).ok()?;
+    let (levels, found) = start.ancestors().enumerate().skip(1).find(|(_, a)| has_config(a))?;
+    let mut ignored = Vec::new();
+    let (_, manifest) = read_config(found, &mut ignored);
+    let listed = manifest?
+        .agent_files
+        .iter()
+        .any(|(path, _)| std::fs::canonicalize(path).is_ok_and(|p| p == wanted));
+    if !listed {
+        return None;
+    }
+    // `dir/..` `levels` times names the same directory unless links lead elsewhere.
+    let relative = (0..levels).fold(dir.to_owned(), |p, _| p.join(".."));
+    let named = lexical_parent(dir, levels).unwrap_or(relative);
+    let same = std::fs::canonicalize(&named).is_ok_and(|p| p == found);
+    Some(if same { named } else { found.to_owned() })
+}
+
+/// `dir` without its last `levels` components, when it has that many plain ones (`p8` for
+/// `p8/agents` and one level; `.` for `agents`).
+fn lexical_parent(dir: &Path, levels: usize) -> Option<PathBuf> {
+    let mut out = dir.to_owned();
+    for _ in 0..levels {
+        let last = out.components().next_back()?;
+        if !matches!(last, std::path::Component::Normal(_)) {
+            return None;
+        }
+        out.pop();
+    }
+    Some(if out.as_os_str().is_empty() { PathBuf::from(".") } else { out })
+}
+
 /// Reads `llm-do.toml` or `project.json` (not both), if there is one.
 pub(crate) fn read_config(
     dir: &Path,
