@@ -81,8 +81,8 @@ fn attachment_rules(agent: &str, input: &serde_json::Value) -> Vec<Rule> {
 
 /// Resolves the `tools` and `toolsets` names of agents: project workers, built-in tools, and
 /// the host program's callables and toolsets ([`Registry::toolset`], expanded into its
-/// members). A name nothing defines is reported — as Python code to port when the project
-/// has `python_files`.
+/// members). A name nothing defines is reported — as Python code to port when one of the
+/// project's `python_files` mentions it.
 pub(crate) fn resolve_toolsets(
     dir: &Path,
     python_files: &[(String, Pos)],
@@ -139,7 +139,13 @@ fn unresolved(
     kind: &str,
     known: &BTreeSet<String>,
 ) -> Diagnostic {
-    if python_files.is_empty() {
+    // The Python files that mention the name: a name none mentions is no Python's.
+    let mentioning: Vec<&str> = python_files
+        .iter()
+        .filter(|(p, _)| crate::source::read(&dir.join(p)).is_ok_and(|text| mentions(&text, name)))
+        .map(|(p, _)| p.as_str())
+        .collect();
+    if mentioning.is_empty() {
         let mut names: Vec<String> = crate::agent_file::BUILTIN_TOOLSETS
             .iter()
             .map(|s| (*s).to_owned())
@@ -150,17 +156,6 @@ fn unresolved(
         return Diagnostic::at(file, pos, format!("unknown {kind} `{name}`"))
             .expected(format!("a built-in toolset, an agent of the project or a Rust tool of the host program: one of {}", names.join(", ")));
     }
-    // The Python files that mention the name (all of them when none does).
-    let mentioning: Vec<&str> = python_files
-        .iter()
-        .filter(|(p, _)| crate::source::read(&dir.join(p)).is_ok_and(|text| mentions(&text, name)))
-        .map(|(p, _)| p.as_str())
-        .collect();
-    let files = if mentioning.is_empty() {
-        python_files.iter().map(|(p, _)| p.as_str()).collect()
-    } else {
-        mentioning
-    };
     let insert = if kind == "toolset" {
         format!("name the group with `registry.insert_toolset(\"{name}\", [..their names..])`")
     } else {
@@ -169,7 +164,7 @@ fn unresolved(
     Diagnostic::at(
         file,
         pos,
-        format!("the {kind} `{name}` is defined in Python ({}), which cannot run here", files.join(", ")),
+        format!("the {kind} `{name}` is defined in Python ({}), which cannot run here", mentioning.join(", ")),
     )
     .expected(format!(
         "Rust tools of a host program: write them with #[tool], register them in a `Registry` ({insert}), and run the project with `llm_do_cli::main_with(registry)`: the same project then runs unchanged (docs/migrating-from-python.md)"

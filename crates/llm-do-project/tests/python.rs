@@ -304,3 +304,32 @@ fn listed_files_that_are_not_regular_files_say_what_they_are() {
         "{errors}"
     );
 }
+
+/// A toolset name no Python file mentions (a typo) is an unknown toolset, with the known
+/// names, even when the project has `python_files`: only a file that mentions it is blamed.
+#[test]
+fn a_misspelt_toolset_is_unknown_not_python() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write(
+        "project.json",
+        r#"{"version": 1, "runtime": {}, "entry": {"agent": "main"}, "agent_files": ["main.agent"], "python_files": ["tools.py", "more.py"]}"#,
+    );
+    write("tools.py", "TOOLSETS = {\"calc_tools\": build()}\n");
+    write("more.py", "def other(): pass\n");
+    write(
+        "main.agent",
+        "---\nname: main\ntoolsets:\n  - filesystem_projct\n  - calc_tools\n---\nGo.\n",
+    );
+    let errors = Project::check(dir.path(), &Registry::default()).unwrap_err();
+    let text = errors.to_string().replace(&format!("{}/", dir.path().display()), "");
+    assert!(
+        text.contains("main.agent:4:5: error: unknown toolset `filesystem_projct` (expected a built-in toolset, an agent of the project or a Rust tool of the host program: one of `filesystem_project`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("main.agent:5:5: error: the toolset `calc_tools` is defined in Python (tools.py), which cannot run here"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 2, "{text}");
+}
