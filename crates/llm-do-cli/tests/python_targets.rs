@@ -138,3 +138,33 @@ async fn an_agent_file_in_a_subdirectory_belongs_to_the_project_listing_it() {
         stderr(&out)
     );
 }
+
+/// `allow_cli_input: false` refuses every input from the command line: `--attach` too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allow_cli_input_false_refuses_attachments_too() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        &[
+            (
+                "p4/project.json",
+                r#"{"version": 1, "runtime": {}, "allow_cli_input": false, "entry": {"agent": "main", "args": {"input": "Summarize."}}, "agent_files": ["main.agent"]}"#,
+            ),
+            ("p4/main.agent", &agent("main")),
+            ("p4/a.txt", "a secret plan\n"),
+        ],
+    );
+    let server =
+        TestServer::builder().script(vec![Reply::text("done")]).start().await.expect("test server");
+    let out = output(llm_do(&server, dir.path()).args(["run", "p4", "--attach", "a.txt"]));
+    assert_eq!((code(&out), stdout(&out).as_str()), (2, ""));
+    assert!(
+        stderr(&out).contains("llm-do: p4 does not accept input on the command line (`allow_cli_input: false` in project.json)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(server.request_count(), 0);
+    // Without it, the entry.args run.
+    let out = output(llm_do(&server, dir.path()).args(["run", "p4"]));
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "done\n"));
+}

@@ -25,7 +25,8 @@ pub(super) fn input(
 ) -> Result<Value, String> {
     let config = project.config();
     let given = args.input.is_some() || args.input_json.is_some();
-    if given && !config.allow_cli_input {
+    // Attached files are input from the command line too.
+    if (given || !args.attach.is_empty()) && !config.allow_cli_input {
         return Err(format!(
             "{} does not accept input on the command line (`allow_cli_input: false` in project.json): its `entry.args` are the input",
             project.root().display()
