@@ -131,11 +131,16 @@ fn shell_readonly_rules() -> Vec<ShellRule> {
     rules
 }
 
+/// The keys whose `null` (or empty) value means "not given", as upstream's `X | None` fields.
+const NULLABLE_KEYS: &[&str] = &["description", "model", "compatible_models", "input_model_ref"];
+
 /// Parses one agent file of the project in `dir`: the worker (whenever its frontmatter could
 /// be read) and every problem found.
 pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>, Vec<Diagnostic>) {
     let mut p = Parser { file, dir, diagnostics: Vec::new() };
-    let Some((split, entries)) = p.frontmatter(text, "keys such as `name:` and `model:`") else {
+    let Some((split, entries)) =
+        p.frontmatter(text, "keys such as `name:` and `model:`", crate::frontmatter::Fences::Agent)
+    else {
         return (None, p.diagnostics);
     };
     let mut worker = p.worker();
@@ -147,6 +152,9 @@ pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>,
     let mut input_schema = false;
     for (key_node, value) in &entries {
         let key = key_node.as_str().unwrap_or_default();
+        if value.kind == Kind::Null && NULLABLE_KEYS.contains(&key) {
+            continue;
+        }
         match key {
             "name" => p.name(value, "agent", &mut worker),
             "description" => worker.description = p.string(key, value),

@@ -61,6 +61,23 @@ pub(crate) struct Manifest {
     pub(crate) attachment_overrides: Vec<(String, bool, Pos)>,
 }
 
+/// `entries` without the keys of `optional` set to `null`: upstream's `X | None` fields, where
+/// `null` means "not given".
+fn given<'n>(entries: Vec<(&'n str, &'n Node)>, optional: &[&str]) -> Vec<(&'n str, &'n Node)> {
+    entries.into_iter().filter(|(k, v)| !(v.kind == Kind::Null && optional.contains(k))).collect()
+}
+
+/// A whole number: an integer, or a float without a fractional part (`5.0`, which upstream's
+/// pydantic accepts for an integer field).
+fn whole(node: &Node) -> Option<i64> {
+    match node.kind {
+        Kind::Int(i) => Some(i),
+        // `as` saturates; the bound keeps the value exact.
+        Kind::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(f as i64),
+        _ => None,
+    }
+}
+
 fn one_of(keys: &[&str]) -> String {
     let quoted: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
     format!("one of {}", quoted.join(", "))
@@ -175,7 +192,7 @@ pub(crate) fn parse(
             return (config, manifest, vec![d]);
         }
     };
-    let top = r.object("project.json", &root, TOP_KEYS);
+    let top = given(r.object("project.json", &root, TOP_KEYS), &["generated_agents_dir"]);
     for required in ["version", "runtime", "entry"] {
         if !top.iter().any(|(k, _)| *k == required) {
             r.error(
@@ -187,7 +204,7 @@ pub(crate) fn parse(
     }
     for (key, value) in top {
         match key {
-            "version" if value.kind != Kind::Int(1) => {
+            "version" if whole(value) != Some(1) => {
                 let found = value.to_json().map(|v| v.to_string()).unwrap_or_default();
                 r.error(value.pos, format!("unsupported manifest version {found}"), "`\"version\": 1`");
             }
@@ -256,8 +273,8 @@ fn runtime(r: &mut Reader<'_>, node: &Node, config: &mut ProjectConfig, manifest
                     "`oauth_off`",
                 ),
             },
-            "max_depth" => match value.kind {
-                Kind::Int(i) if i >= 1 => config.max_depth = Some(u32::try_from(i).unwrap_or(u32::MAX)),
+            "max_depth" => match whole(value) {
+                Some(i) if i >= 1 => config.max_depth = Some(u32::try_from(i).unwrap_or(u32::MAX)),
                 _ => r.error(
                     value.pos,
                     format!("`max_depth` is {}", describe(value)),
@@ -283,7 +300,8 @@ fn runtime(r: &mut Reader<'_>, node: &Node, config: &mut ProjectConfig, manifest
             }
             "agent_approval_overrides" => {
                 for (agent, settings) in r.object("`agent_approval_overrides`", value, &[]) {
-                    for (k, v) in r.object(&format!("the override of `{agent}`"), settings, OVERRIDE_KEYS) {
+                    let settings = r.object(&format!("the override of `{agent}`"), settings, OVERRIDE_KEYS);
+                    for (k, v) in given(settings, OVERRIDE_KEYS) {
                         let Some(b) = r.bool(k, v) else { continue };
                         if k == "calls_require_approval" {
                             let verdict = if b { Verdict::Ask } else { Verdict::Allow };
@@ -300,7 +318,7 @@ fn runtime(r: &mut Reader<'_>, node: &Node, config: &mut ProjectConfig, manifest
 }
 
 fn entry(r: &mut Reader<'_>, node: &Node, config: &mut ProjectConfig) {
-    let entries = r.object("`entry`", node, ENTRY_KEYS);
+    let entries = given(r.object("`entry`", node, ENTRY_KEYS), &["function", "args"]);
     let targets = entries.iter().filter(|(k, _)| *k != "args").count();
     if targets != 1 && matches!(node.kind, Kind::Map(_)) {
         r.error(

@@ -333,3 +333,45 @@ fn a_misspelt_toolset_is_unknown_not_python() {
     );
     assert_eq!(text.lines().count(), 2, "{text}");
 }
+
+/// Files the Python llm-do accepts: `null` for its optional (`X | None`) fields means not
+/// given, integral floats are whole numbers (pydantic's lax mode), and the frontmatter may
+/// follow blank lines and be fenced by more than three dashes (python-frontmatter).
+#[test]
+fn upstream_nulls_whole_floats_and_fences_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write(
+        "project.json",
+        r#"{"version": 1.0, "runtime": {"max_depth": 4.0, "agent_approval_overrides": {"main": {"calls_require_approval": null, "attachments_require_approval": null}}}, "entry": {"agent": "main", "function": null, "args": null}, "generated_agents_dir": null, "agent_files": ["main.agent"]}"#,
+    );
+    write(
+        "main.agent",
+        "\n\n----\nname: main\nmodel:\ndescription: null\ncompatible_models:\ninput_model_ref: null\n-----\nHelp the user.\n",
+    );
+    let project = Project::check(dir.path(), &Registry::default()).expect("valid");
+    assert_eq!(project.entry(), Some("main"));
+    let config = project.config();
+    assert_eq!((config.max_depth, config.entry_args.clone()), (Some(4), None));
+    let main = &project.workers()[0];
+    assert_eq!((main.model.as_deref(), main.compatible_models.as_ref()), (None, None));
+    assert_eq!(main.description.as_deref(), Some("Help the user."));
+    assert_eq!(main.system.as_deref(), Some("Help the user."));
+    assert_eq!(main.input, llm_do_project::agent_file::default_agent_input_schema());
+    assert_eq!(main.approval, None);
+
+    // Not whole, or null where a value is required: still refused, located.
+    write(
+        "project.json",
+        r#"{"version": 1.5, "runtime": {"max_depth": 2.5}, "entry": {"agent": null}, "agent_files": ["main.agent"]}"#,
+    );
+    let text = Project::load(dir.path()).unwrap_err().to_string();
+    let text = text.replace(&format!("{}/", dir.path().display()), "");
+    for expected in [
+        "project.json:1:13: error: unsupported manifest version 1.5",
+        "project.json:1:43: error: `max_depth` is a number (expected a whole number of at least 1)",
+        "project.json:1:68: error: `agent` is nothing (null) (expected a non-empty string)",
+    ] {
+        assert!(text.contains(expected), "{expected}\n{text}");
+    }
+}

@@ -5,6 +5,7 @@ use super::parser::{NAME_EXPECTED, Parser, is_valid_name, list};
 use super::{KEYS, WorkerFile};
 use crate::config::Budget;
 use crate::diagnostic::{Diagnostic, Pos};
+use crate::frontmatter::Fences;
 use crate::yaml::Kind;
 use llm_do_core::prompt::Template;
 use serde_json::Value;
@@ -14,7 +15,8 @@ use std::path::Path;
 /// with defaults where a value was wrong), and every problem found.
 pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>, Vec<Diagnostic>) {
     let mut p = Parser { file, dir, diagnostics: Vec::new() };
-    let Some((split, entries)) = p.frontmatter(text, "keys such as `description:` and `model:`")
+    let Some((split, entries)) =
+        p.frontmatter(text, "keys such as `description:` and `model:`", Fences::Worker)
     else {
         return (None, p.diagnostics);
     };

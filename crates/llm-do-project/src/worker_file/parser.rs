@@ -84,8 +84,9 @@ impl Parser<'_> {
         &mut self,
         text: &'t str,
         keys: &str,
+        fences: frontmatter::Fences,
     ) -> Option<(Split<'t>, Vec<(Node, Node)>)> {
-        let split = match frontmatter::split(text) {
+        let split = match frontmatter::split(text, fences) {
             Ok(s) => s,
             Err(e) => {
                 self.error(Pos { line: e.line, column: 1 }, e.message, e.expected);
