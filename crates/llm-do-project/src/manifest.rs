@@ -59,6 +59,8 @@ pub(crate) struct Manifest {
     /// `attachments_require_approval`.
     pub(crate) agent_attachments: bool,
     pub(crate) attachment_overrides: Vec<(String, bool, Pos)>,
+    /// The file could not be read, or is not JSON (reported): its lists are unknown, not empty.
+    pub(crate) unread: bool,
 }
 
 /// `entries` without the keys of `optional` set to `null`: upstream's `X | None` fields, where
@@ -189,6 +191,7 @@ pub(crate) fn parse(
         Err(e) => {
             let mut d = Diagnostic::at(file, e.pos, e.message);
             d.expected = e.expected;
+            manifest.unread = true;
             return (config, manifest, vec![d]);
         }
     };

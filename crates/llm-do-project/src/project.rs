@@ -155,7 +155,10 @@ impl Project {
             Some(m) => Ok(m.agent_files.iter().map(|(p, _)| p.clone()).collect()),
             None => files_with(dir, AGENT_EXTENSION),
         };
+        // A project.json that could not be read lists nothing known: its error is the one.
+        let unread = manifest.as_ref().is_some_and(|m| m.unread);
         match (files_with(dir, WORKER_EXTENSION), agent_paths) {
+            (Ok(paths), Ok(agents)) if paths.is_empty() && agents.is_empty() && unread => {}
             (Ok(paths), Ok(agents)) if paths.is_empty() && agents.is_empty() => {
                 diagnostics.push(
                     Diagnostic::at(dir, Pos::START, "the project has no worker files").expected(

@@ -147,7 +147,7 @@ pub(crate) fn read_config(
             }
             Err(d) => {
                 diagnostics.extend(d);
-                (ProjectConfig::default(), Some(Manifest::default()))
+                (ProjectConfig::default(), Some(Manifest { unread: true, ..Manifest::default() }))
             }
         },
         (false, false) => (ProjectConfig::default(), None),

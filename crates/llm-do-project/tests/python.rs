@@ -192,6 +192,8 @@ fn broken_json_is_located() {
     std::fs::write(dir.path().join("a.agent"), "---\nname: a\n---\nHi\n").unwrap();
     let errors = Project::load(dir.path()).unwrap_err().to_string();
     assert!(errors.contains("project.json:4:1: error: invalid JSON: trailing comma"), "{errors}");
+    // Only that: the files it lists are unknown, not missing.
+    assert_eq!(errors.lines().count(), 1, "{errors}");
 }
 
 /// `agent_attachments_require_approval` and the per-agent `attachments_require_approval`: a
