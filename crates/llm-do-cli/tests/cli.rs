@@ -295,7 +295,8 @@ async fn exit_codes() {
 }
 
 /// `run --json` prints exactly one JSON object on stdout also when the run cannot start: a
-/// command line that does not parse, a missing project, a missing or malformed input.
+/// command line that does not parse (`--max-depth 0` too), a missing project, a missing or
+/// malformed input.
 #[test]
 fn json_runs_that_cannot_start_still_print_one_json_object() {
     let dir = files(CONFIG);
@@ -303,8 +304,14 @@ fn json_runs_that_cannot_start_still_print_one_json_object() {
     std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
     let notes = dir.path().join("notes.txt");
     let notes = notes.to_str().unwrap();
-    let cases: [(&[&str], Option<&str>, &str); 6] = [
+    let cases: [(&[&str], Option<&str>, &str); 7] = [
         (&["run", "--json", "--no-such-flag", d, "x"], None, "--no-such-flag"),
+        // The entry call is depth 1: a depth limit of 0 could run nothing.
+        (
+            &["run", "--json", "--max-depth", "0", d, "x"],
+            None,
+            "invalid value '0' for '--max-depth <N>'",
+        ),
         (&["run", "--json", "/no/such/project", "x"], None, "/no/such/project"),
         (&["run", "--json", notes, "x"], None, "is neither a project directory"),
         (&["run", "--json", d], Some("main"), "needs an input"),

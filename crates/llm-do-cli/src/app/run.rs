@@ -42,8 +42,9 @@ pub(super) struct RunArgs {
     model: ModelFlag,
     #[command(flatten)]
     approvals: ApprovalFlags,
-    /// The deepest nested call allowed (default: llm-do.toml `max_depth`, else 5).
-    #[arg(long)]
+    /// The deepest nested call allowed, at least 1: the entry call is depth 1 (default:
+    /// llm-do.toml `max_depth`, else 5).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_depth: Option<u32>,
     #[command(flatten)]
     budget: BudgetFlags,
