@@ -334,11 +334,9 @@ pub(crate) fn checked(dir: &Path, host: &Registry) -> Result<Project, String> {
     reported(Project::check(dir, host), dir)
 }
 
-/// A project as loaded from `dir`; on failure its diagnostics printed and the summary returned.
-fn reported(
-    loaded: Result<Project, llm_do_project::Diagnostics>,
-    dir: &Path,
-) -> Result<Project, String> {
+/// A project as loaded (or checked) from `dir`; on failure its diagnostics printed and the
+/// summary returned.
+fn reported<T>(loaded: Result<T, llm_do_project::Diagnostics>, dir: &Path) -> Result<T, String> {
     loaded.map_err(|diagnostics| {
         crate::output::errln!("{}", crate::terminal::safe(&diagnostics.to_string()));
         let n = diagnostics.len();

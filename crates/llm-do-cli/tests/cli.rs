@@ -219,6 +219,29 @@ fn check_reports_every_mistake_with_its_location() {
 }
 
 #[test]
+fn check_finds_a_model_provider_the_runtime_does_not_have() {
+    // `anthropic:` is no provider of llm-do; `openai:` is one, usable or not (no key here).
+    let dir = project(&[
+        ("a.worker", "---\nmodel: anthropic:claude-haiku-4-5\n---\nHi {input}\n"),
+        ("b.worker", "---\nmodel: openai:gpt-4o-mini\n---\nHi {input}\n"),
+    ]);
+    let out = output(command(BIN, None).args(["check"]).arg(dir.path()));
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.lines().any(|l| l.ends_with(
+            "a.worker:2:8: error: unknown model provider `anthropic` in \
+             `anthropic:claude-haiku-4-5` (known: local, openai)"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("b.worker"), "{err}");
+    std::fs::remove_file(dir.path().join("a.worker")).unwrap();
+    let out = output(command(BIN, None).args(["check"]).arg(dir.path()));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+#[test]
 fn check_list_and_run_a_good_project() {
     let dir = files(CONFIG);
     let out = output(command(BIN, None).args(["check"]).arg(dir.path()));

@@ -410,6 +410,37 @@ impl Project {
         if mismatches.is_empty() { Ok(()) } else { Err(mismatches.into()) }
     }
 
+    /// Checks each file worker's `model:` with `check` (which says what is wrong with a model
+    /// string, or `None`): a located diagnostic for each model it refuses. What `llm-do check`
+    /// asks of the runtime it would run with: a provider it does not have (`anthropic:…`, or
+    /// one the Python llm-do defines in Python) is found before any run.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("a.worker"), "---\nmodel: anthropic:claude\n---\nA\n")?;
+    /// let project = llm_do_project::Project::load(dir.path())?;
+    /// let known = |model: &str| (!model.starts_with("openai:")).then(|| "no such provider".to_owned());
+    /// let errors = project.check_worker_models(known).unwrap_err().to_string();
+    /// assert!(errors.contains("a.worker:2:8: error: no such provider"), "{errors}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn check_worker_models(
+        &self,
+        check: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), Diagnostics> {
+        let refused: Vec<Diagnostic> = self
+            .workers
+            .iter()
+            .filter_map(|w| {
+                let model = w.model.as_deref()?;
+                Some(Diagnostic::at(&w.path, w.model_pos, check(model)?))
+            })
+            .collect();
+        if refused.is_empty() { Ok(()) } else { Err(refused.into()) }
+    }
+
     /// The settings from `llm-do.toml` or `project.json` (defaults when there is none).
     ///
     /// ```

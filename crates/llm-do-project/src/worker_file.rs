@@ -95,6 +95,8 @@ pub struct WorkerFile {
     /// [`Project::check_model`](crate::Project::check_model)).
     pub compatible_models: Option<Vec<String>>,
     pub(crate) compatible_pos: Pos,
+    /// Where `model:` is written.
+    pub(crate) model_pos: Pos,
     /// Defined by a `.agent` file (Python llm-do format) rather than a `.worker` file.
     pub(crate) agent_file: bool,
     pub(crate) name_pos: Pos,
@@ -121,6 +123,7 @@ impl WorkerFile {
             prompt: String::new(),
             compatible_models: None,
             compatible_pos: Pos::START,
+            model_pos: Pos::START,
             agent_file: false,
             name_pos: Pos::START,
             tool_pos: Vec::new(),

@@ -1,17 +1,30 @@
 //! `llm-do check PROJECT`: a project validated without calling a model.
 
-use super::{load, reported, usage_error};
+use super::{host_builder, load, reported, usage_error};
 use crate::exit::Exit;
-use llm_do::Registry;
+use llm_do::setup::RuntimeBuilderExt as _;
+use llm_do::{Error, ModelRef, Registry};
 use llm_do_project::Project;
 use std::path::Path;
 
 /// Checks the project in `dir` and prints a one-line summary (problems go to stderr).
 pub(super) fn check(dir: &Path, host: &Registry) -> Exit {
     match load(dir, host) {
-        Ok(project) => summary(dir, &project),
+        Ok(project) => summary(dir, &project, host),
         Err(code) => code,
     }
+}
+
+/// The workers' `model:` strings against the providers a run would have: one the runtime
+/// does not know (`anthropic:…`) is a located problem now rather than the first call's error.
+/// A provider it knows but cannot set up here (no API key) is fine: `check` needs no keys.
+fn check_models(dir: &Path, project: &Project, host: &Registry) -> Result<(), String> {
+    let rt = project.register(host_builder(host).with_default_providers()).build();
+    let unknown = |model: &str| match rt.resolve_model(&ModelRef::parse(model).ok()?) {
+        Err(e @ Error::UnknownProvider { .. }) => Some(e.to_string()),
+        _ => None,
+    };
+    reported(project.check_worker_models(unknown), dir)
 }
 
 /// `check --no-servers`: the project checked without starting its MCP servers (programs of
@@ -21,7 +34,7 @@ pub(super) fn check_without_servers(dir: &Path, host: &Registry) -> Exit {
         Ok(project) => project,
         Err(summary) => return usage_error(summary),
     };
-    let code = summary(dir, &project);
+    let code = summary(dir, &project, host);
     for name in project.config().mcp.keys() {
         crate::output::outln!(
             "mcp server `{name}`: not started (--no-servers), the tools it lists not checked"
@@ -30,7 +43,10 @@ pub(super) fn check_without_servers(dir: &Path, host: &Registry) -> Exit {
     code
 }
 
-fn summary(dir: &Path, project: &Project) -> Exit {
+fn summary(dir: &Path, project: &Project, host: &Registry) -> Exit {
+    if let Err(summary) = check_models(dir, project, host) {
+        return usage_error(summary);
+    }
     let tools = project.specs().count() - project.workers().len();
     crate::output::outln!(
         "ok: {} worker{} and {} built-in tool{} in {}{}",

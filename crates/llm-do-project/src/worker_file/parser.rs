@@ -133,7 +133,10 @@ impl Parser<'_> {
     pub(crate) fn model(&mut self, value: &Node, worker: &mut WorkerFile) {
         if let Some(model) = self.string("model", value) {
             match ModelRef::parse(&model) {
-                Ok(_) => worker.model = Some(model),
+                Ok(_) => {
+                    worker.model = Some(model);
+                    worker.model_pos = value.pos;
+                }
                 Err(e) => self.error(
                     value.pos,
                     model_message(&model, &e),
