@@ -59,21 +59,3 @@ fn write_all(to: &mut impl Write, text: Arguments<'_>) -> std::io::Result<()> {
     to.write_fmt(text)?;
     to.flush()
 }
-
-/// Prints a run's result on stdout, as every command that prints one does: a string as it
-/// is, any other value as pretty JSON; secrets redacted; control characters escaped when
-/// stdout is a terminal (otherwise it is data for the next program, written as it is).
-pub(crate) fn result(value: &serde_json::Value) {
-    let redactor = crate::terminal::redactor();
-    let text = match value {
-        serde_json::Value::String(s) => redactor.redact(s),
-        other => {
-            serde_json::to_string_pretty(&redactor.redact_json(other.clone())).unwrap_or_default()
-        }
-    };
-    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-        outln!("{}", crate::terminal::escape_controls(&text));
-    } else {
-        outln!("{text}");
-    }
-}

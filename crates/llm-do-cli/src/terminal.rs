@@ -17,7 +17,9 @@
 //! ```
 
 use llm_do::secrets::Redactor;
+use serde_json::Value;
 use std::borrow::Cow;
+use std::io::IsTerminal as _;
 use std::sync::OnceLock;
 
 /// The redactor of everything the CLI writes: patterns plus the values of the environment's
@@ -70,4 +72,17 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
 /// ```
 pub fn safe(text: &str) -> String {
     escape_controls(&redactor().redact(text)).into_owned()
+}
+
+/// A result (of a run, of a chat turn) as stdout shows it: a text as it is, any other JSON
+/// value pretty-printed; secrets redacted always, control characters escaped when stdout is a
+/// terminal (when it is piped, the result is data for the next program).
+pub(crate) fn stdout_result(value: &Value) -> String {
+    let text = match value {
+        Value::String(s) => redactor().redact(s),
+        other => {
+            serde_json::to_string_pretty(&redactor().redact_json(other.clone())).unwrap_or_default()
+        }
+    };
+    if std::io::stdout().is_terminal() { escape_controls(&text).into_owned() } else { text }
 }

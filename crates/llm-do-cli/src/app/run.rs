@@ -205,7 +205,7 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
         }
         crate::output::outln!("{out}");
     } else if let Some(v) = &output {
-        crate::output::result(v);
+        crate::output::outln!("{}", crate::terminal::stdout_result(v));
     }
     if let Some(e) = &error {
         report(&e.to_string());

@@ -44,7 +44,7 @@ impl Session {
             }
             ("/usage", _) => Outcome::Said(self.usage_text()),
             ("/save" | "/load", "") => Outcome::Failed(format!("{name} needs a file: {name} FILE")),
-            ("/save", file) => match self.conversation.save(file) {
+            ("/save", file) => match self.save(file) {
                 Ok(()) => Outcome::Said(format!(
                     "saved {} turns ({} messages) to {file}",
                     self.conversation.turns(),
@@ -64,6 +64,17 @@ impl Session {
             },
             _ => Outcome::Failed(format!("unknown command {name}; /help lists them")),
         }
+    }
+
+    /// Writes the conversation to `file` with its secrets redacted, as everything the CLI
+    /// writes: a later `/load` sends `[redacted]` to the model where a secret was.
+    fn save(&self, file: &str) -> Result<(), llm_do::ConversationError> {
+        let saved = serde_json::from_str(&self.conversation.to_json())
+            .map(|v| crate::terminal::redactor().redact_json(v))
+            .and_then(|v| serde_json::to_string_pretty(&v))
+            .unwrap_or_default();
+        std::fs::write(file, saved + "\n")
+            .map_err(|source| llm_do::ConversationError::Io { path: file.into(), source })
     }
 
     fn usage_text(&self) -> String {

@@ -2,7 +2,7 @@
 //! (`--json`: one JSON object per input line, commands included).
 
 use super::commands::Outcome;
-use super::{Session, answer_text, turn_input};
+use super::{Session, turn_input};
 use crate::exit::Exit;
 use llm_do::Usage;
 use serde_json::{Value, json};
@@ -48,19 +48,13 @@ pub(crate) async fn run(session: &mut Session) -> Exit {
         match session.command(&line) {
             Outcome::Exit => break,
             Outcome::Said(text) if session.json => {
-                crate::output::outln!(
-                    "{}",
-                    json!({"command": line.trim(), "ok": true, "message": text})
-                )
+                json_line(json!({"command": line.trim(), "ok": true, "message": text}))
             }
             Outcome::Said(text) => crate::output::errln!("{text}"),
             Outcome::Failed(text) => {
                 failed = true;
                 if session.json {
-                    crate::output::outln!(
-                        "{}",
-                        json!({"command": line.trim(), "ok": false, "error": text})
-                    );
+                    json_line(json!({"command": line.trim(), "ok": false, "error": text}));
                 }
                 crate::output::errln!("llm-do: {text}");
             }
@@ -90,18 +84,18 @@ pub(crate) async fn run(session: &mut Session) -> Exit {
                 let usage = usage_json(since(before, session.conversation.usage()));
                 match result {
                     Ok(value) if session.json => {
-                        crate::output::outln!(
-                            "{}",
-                            json!({"turn": turn, "ok": true, "output": value, "usage": usage})
+                        json_line(
+                            json!({"turn": turn, "ok": true, "output": value, "usage": usage}),
                         );
                     }
-                    Ok(value) => crate::output::outln!("{}", answer_text(&value)),
+                    Ok(value) => {
+                        crate::output::outln!("{}", crate::terminal::stdout_result(&value))
+                    }
                     Err(message) => {
                         failed = true;
                         if session.json {
-                            crate::output::outln!(
-                                "{}",
-                                json!({"turn": turn, "ok": false, "error": message, "usage": usage})
+                            json_line(
+                                json!({"turn": turn, "ok": false, "error": message, "usage": usage}),
                             );
                         }
                         crate::output::errln!("llm-do: {message}");
@@ -119,6 +113,11 @@ pub(crate) async fn run(session: &mut Session) -> Exit {
         None if failed => Exit::RunFailed,
         None => Exit::Ok,
     }
+}
+
+/// One `--json` line on stdout, secrets redacted (its strings escape control characters).
+fn json_line(line: Value) {
+    crate::output::outln!("{}", crate::terminal::redactor().redact_json(line));
 }
 
 fn usage_json(u: Usage) -> Value {

@@ -62,7 +62,7 @@ pub(super) async fn output(client: &Client, run_id: &str, timeout: Duration) -> 
 /// The output on stdout as `llm-do run` prints it (a string as it is, other values as pretty
 /// JSON; secrets redacted, controls escaped on a terminal), its usage on stderr.
 fn print(out: &RunOutput) {
-    crate::output::result(&out.output);
+    crate::output::outln!("{}", crate::terminal::stdout_result(&out.output));
     let u = out.usage;
     crate::output::errln!(
         "llm-do: {} requests, {} input + {} output tokens",

@@ -1,0 +1,86 @@
+//! `llm-do chat` against hostile answers and input: secrets in answers (piped, on a terminal,
+//! in the run log and in a saved conversation), escape sequences in what reaches stderr,
+//! usage of failed turns, input that is not UTF-8 and structured answers on a terminal.
+//!
+//! The terminal tests are skipped, with the reason printed, only when tmux is not installed.
+
+#[path = "support/cli.rs"]
+mod support;
+#[path = "support/tmux.rs"]
+mod tmux;
+
+use llm_do_testing::scripted::Reply;
+use llm_do_testkit::TestServer;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_llm-do");
+
+/// The provider key of these tests, a secret by its `sk-` prefix and by its variable's name.
+const KEY: &str = "sk-proj-abcdef1234567890abcdefXYZ";
+/// A secret known only by its variable's name (`MYAPP_TOKEN`).
+const TOKEN: &str = "hunter2hunter2";
+
+/// The answer of a model that leaks both.
+fn leaking_answer() -> String {
+    format!("your key is {KEY} and token {TOKEN}")
+}
+
+/// A project whose entry worker `main` chats.
+fn project(worker: &str) -> tempfile::TempDir {
+    support::project(&[
+        ("llm-do.toml", "model = \"openai:m\"\nentry = \"main\"\n"),
+        ("main.worker", worker),
+    ])
+}
+
+const CHATS: &str = "---\ndescription: Chats.\n---\n{input}\n";
+
+/// `llm-do chat ARGS DIR` with `input` on stdin, the secrets in its environment.
+fn chat(
+    server: &TestServer,
+    dir: &std::path::Path,
+    args: &[&str],
+    input: &str,
+) -> std::process::Output {
+    let mut cmd = support::command(BIN, Some(&server.base_url()));
+    cmd.env("OPENAI_API_KEY", KEY).env("MYAPP_TOKEN", TOKEN);
+    support::output_with_stdin(cmd.arg("chat").args(args).arg(dir), input)
+}
+
+fn assert_no_secret(what: &str, text: &str) {
+    for secret in [KEY, TOKEN, "abcdef1234567890", "hunter2"] {
+        assert!(!text.contains(secret), "{what} shows `{secret}`:\n{text}");
+    }
+}
+
+/// Piped chat redacts secrets on stdout, with and without `--json`, as `llm-do run` does, and
+/// `/save` writes the conversation redacted (before, both held the key and the token).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn piped_chat_redacts_secrets_on_stdout_and_in_a_saved_conversation() {
+    let server = TestServer::builder()
+        .script([Reply::text(leaking_answer()), Reply::text(leaking_answer())])
+        .start()
+        .await
+        .expect("server");
+    let dir = project(CHATS);
+    let d = dir.path();
+    let out = tokio::task::block_in_place(|| chat(&server, d, &[], "k1\n"));
+    assert_eq!(support::code(&out), 0);
+    assert_eq!(support::stdout(&out), "your key is [redacted] and token [redacted]\n");
+    let saved = d.join("saved.json");
+    let input = format!("k2\n/save {}\n", saved.display());
+    let out = tokio::task::block_in_place(|| chat(&server, d, &["--json"], &input));
+    assert_eq!(support::code(&out), 0);
+    let stdout = support::stdout(&out);
+    assert_no_secret("stdout with --json", &stdout);
+    let first: Value =
+        serde_json::from_str(stdout.lines().next().unwrap_or_default()).expect("JSON");
+    assert_eq!(first["output"], "your key is [redacted] and token [redacted]");
+    let saved = std::fs::read_to_string(&saved).expect("the saved conversation");
+    assert_no_secret("the saved conversation", &saved);
+    assert!(saved.contains("your key is [redacted] and token [redacted]"), "{saved}");
+    // The redacted conversation is still one that loads.
+    let mut conversation = llm_do::Conversation::new();
+    conversation.load_json(&saved).expect("it loads");
+    assert_eq!(conversation.turns(), 1);
+}
