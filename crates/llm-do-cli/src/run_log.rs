@@ -29,7 +29,7 @@
 //! | `call_finished` | `output` (on success) or `error` (`kind`, `family`, `message`; a plain message in older logs), `usage`, `elapsed_ms` |
 //! | `call_cancelled` | `usage` |
 //! | `model_request` | `model` (`provider:name`), `turn`, `messages` (count), `new_messages` (the messages added since the call's previous request — on turn 1 the system prompt and the rendered user prompt — so the log holds every request in full), `tools` (names), `structured` |
-//! | `model_delta` | `turn`, `delta` (streamed piece) |
+//! | `model_delta` | `turn`, `delta`: a streamed piece's `type` (`text`, `tool_call` with `index` and the `id` and `name` it carries, `restart` with `reason`) and the length of its text or arguments in characters (`chars`), not the text itself |
 //! | `model_response` | `model`, `turn`, `text`, `tool_calls` (`id`, `name`, `arguments`), `usage` |
 //! | `tool_call` | `call`: the requested call (`id`, `name`, `arguments` as JSON text) |
 //! | `tool_result` | `result`: `tool_call_id`, `name`, `content`, `is_error` |

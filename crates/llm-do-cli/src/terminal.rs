@@ -86,3 +86,100 @@ pub(crate) fn stdout_result(value: &Value) -> String {
     };
     if std::io::stdout().is_terminal() { escape_controls(&text).into_owned() } else { text }
 }
+
+/// Text held back by a [`StreamRedactor`] without whitespace before it is let out anyway.
+const MAX_HELD: usize = 4096;
+
+/// Redacts text that arrives in pieces (a streamed answer), in which a secret may be cut
+/// between two pieces: the redactor of [`redactor`], applied to whole words. A secret holds no
+/// whitespace, so [`push`](Self::push) lets out the text up to the last whitespace and holds
+/// back the run of non-whitespace after it — and the word before, when it introduces a secret
+/// (`Bearer`, `password:`) — until whitespace or [`finish`](Self::finish) says the word is
+/// whole. The one home of that rule; a run of more than 4 KiB without whitespace is let out.
+///
+/// ```
+/// let mut stream = llm_do_cli::terminal::StreamRedactor::default();
+/// let mut shown = String::new();
+/// for piece in ["key sk-ab", "cdefghijklmno", "pqrstu, Bearer", " abcdefgh", "ijk done"] {
+///     shown += &stream.push(piece);
+/// }
+/// shown += &stream.finish();
+/// assert_eq!(shown, "key [redacted], [redacted] done");
+/// ```
+#[derive(Debug, Default)]
+pub struct StreamRedactor {
+    held: String,
+}
+
+impl StreamRedactor {
+    /// Takes the next piece; returns the text that may be shown now, redacted.
+    pub fn push(&mut self, piece: &str) -> String {
+        self.held.push_str(piece);
+        let mut cut = after_last_whitespace(&self.held);
+        while cut > 0 && introduces_a_secret(&self.held[..cut]) {
+            cut = after_last_whitespace(self.held[..cut].trim_end());
+        }
+        if cut == 0 && self.held.len() > MAX_HELD {
+            cut = self.held.len();
+        }
+        let out: String = self.held.drain(..cut).collect();
+        redactor().redact(&out)
+    }
+
+    /// The end of the stream: the text held back, redacted.
+    pub fn finish(&mut self) -> String {
+        redactor().redact(&std::mem::take(&mut self.held))
+    }
+
+    /// Forgets the text held back (a stream that was cut off: its last word may be half a
+    /// secret).
+    pub fn discard(&mut self) {
+        self.held.clear();
+    }
+}
+
+/// The byte offset just after the last whitespace of `text` (0 when it has none).
+fn after_last_whitespace(text: &str) -> usize {
+    text.char_indices().rev().find(|(_, c)| c.is_whitespace()).map_or(0, |(i, c)| i + c.len_utf8())
+}
+
+/// Whether a token written right after `text` would be redacted with it (`text` ends with
+/// `Bearer `, `password: `…).
+fn introduces_a_secret(text: &str) -> bool {
+    const PROBE: &str = "Qx7Qx7Qx7Qx7Qx7Qx7Qx7Qx7";
+    !redactor().redact(&format!("{text}{PROBE}")).ends_with(PROBE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every way of cutting a text in pieces shows what redacting it whole shows.
+    #[test]
+    fn a_stream_cut_anywhere_is_redacted_as_the_whole_text() {
+        let text = "ok: sk-proj-abcdef1234567890abcdefXYZ, then Bearer abcdefghijk and \
+                    password: hunter2hunter2\nghp_abcdefghijklmnopqrstuvwxyz end";
+        let whole = redactor().redact(text);
+        assert!(!whole.contains("hunter2") && !whole.contains("abcdef12"), "{whole}");
+        let chars: Vec<char> = text.chars().collect();
+        for size in 1..=12 {
+            let mut stream = StreamRedactor::default();
+            let mut shown = String::new();
+            for piece in chars.chunks(size) {
+                let piece: String = piece.iter().collect();
+                let out = stream.push(&piece);
+                shown += &out;
+            }
+            shown += &stream.finish();
+            assert_eq!(shown, whole, "pieces of {size}");
+        }
+    }
+
+    #[test]
+    fn a_discarded_stream_shows_nothing_of_its_last_word() {
+        let mut stream = StreamRedactor::default();
+        assert_eq!(stream.push("the key sk-proj-abc"), "the key ");
+        stream.discard();
+        assert_eq!(stream.finish(), "");
+    }
+}

@@ -84,3 +84,74 @@ async fn piped_chat_redacts_secrets_on_stdout_and_in_a_saved_conversation() {
     conversation.load_json(&saved).expect("it loads");
     assert_eq!(conversation.turns(), 1);
 }
+
+/// Writes `d/chat.sh`, the script a tmux pane runs: `llm-do chat ARGS d` against `server`
+/// with the secrets in its environment; its exit code then goes to `d/code.txt`.
+fn chat_script(server: &TestServer, d: &std::path::Path, args: &str) -> std::path::PathBuf {
+    let script = d.join("chat.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ntrap : INT\nunset LLM_DO_MODEL\nexport OPENAI_API_KEY='{KEY}' MYAPP_TOKEN='{TOKEN}' OPENAI_BASE_URL='{url}' LLM_DO_CHAT_HISTORY='{d}/history'\n'{BIN}' chat {args} '{d}'\necho $? > '{d}/code.tmp'\nmv '{d}/code.tmp' '{d}/code.txt'\nsleep 30\n",
+            url = server.base_url(),
+            d = d.display()
+        ),
+    )
+    .expect("script");
+    script
+}
+
+/// Ends the session in `tmux` with Ctrl-D and checks its exit code.
+fn leave(tmux: &tmux::Tmux, d: &std::path::Path) {
+    tmux.keys(&["C-d"]);
+    let code_file = d.join("code.txt");
+    tokio::task::block_in_place(|| tmux.wait("the end of the chat", |_| code_file.exists()));
+    assert_eq!(std::fs::read_to_string(&code_file).expect("code").trim(), "0");
+}
+
+/// On a terminal, an answer streamed in pieces of a few characters shows its secrets
+/// redacted, and the run log holds no piece of them (before, each piece passed redaction on
+/// its own: the screen showed the key, and the `model_delta` records held it in pieces).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_answer_is_redacted_on_the_terminal_and_in_the_run_log() {
+    if !tmux::available() {
+        println!(
+            "SKIPPED a_streamed_answer_is_redacted_on_the_terminal_and_in_the_run_log: tmux is not installed (apt-get install tmux)"
+        );
+        return;
+    }
+    let server = TestServer::builder()
+        .script([Reply::text(leaking_answer())])
+        .stream_pause(std::time::Duration::from_millis(5))
+        .start()
+        .await
+        .expect("server");
+    let dir = project(CHATS);
+    let d = dir.path();
+    let log = d.join("chat.jsonl");
+    let script = chat_script(&server, d, &format!("--log '{}'", log.display()));
+    let tmux = tmux::Tmux::new("chat-stream-secret");
+    tmux.start(&script);
+    let prompts = |pane: &str| pane.matches("you>").count();
+    tokio::task::block_in_place(|| tmux.wait("the prompt", |p| prompts(p) >= 1));
+    tmux.line("k1");
+    let pane = tokio::task::block_in_place(|| {
+        tmux.wait("the answer", |p| p.contains("and token") && prompts(p) >= 2)
+    });
+    assert!(pane.contains("your key is [redacted] and token [redacted]"), "{pane}");
+    assert_no_secret("the terminal", &pane);
+    leave(&tmux, d);
+    let text = std::fs::read_to_string(&log).expect("the run log");
+    assert_no_secret("the run log", &text);
+    let records = llm_do_cli::run_log::read(&log).expect("the run log");
+    let pieces: String = records
+        .iter()
+        .filter(|r| r.event == "model_delta")
+        .filter_map(|r| r.data["delta"]["text"].as_str())
+        .collect();
+    assert_no_secret("the run log's pieces", &pieces);
+    let deltas = records.iter().filter(|r| r.event == "model_delta").count();
+    assert!(deltas > 5, "the answer was streamed in pieces: {deltas} model_delta records");
+    let response = records.iter().find(|r| r.event == "model_response").expect("model_response");
+    assert_eq!(response.data["text"], "your key is [redacted] and token [redacted]");
+}

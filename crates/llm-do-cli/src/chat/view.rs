@@ -11,6 +11,7 @@
 //! are written (above the tree); the rest waits for the tree to settle or the line to end.
 
 use crate::display::Display;
+use crate::terminal::{StreamRedactor, escape_controls};
 use llm_do::{Event, EventKind, EventSubscriber, StreamDelta};
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
@@ -30,6 +31,8 @@ struct State {
     streamed: String,
     /// Text (made terminal-safe) not yet written: the end of a line, while the tree runs.
     pending: String,
+    /// The streamed text's redaction: a secret cut between two pieces is redacted whole.
+    stream: StreamRedactor,
 }
 
 /// Text from models and servers made safe for a terminal: the CLI's one rule ([`crate::terminal::safe`]).
@@ -57,6 +60,8 @@ impl ChatView {
     /// Ends a turn: its open line of text, then its call tree (a call still running, as when
     /// the turn was cancelled, shows as cancelled), leaving the terminal to the next prompt.
     pub(crate) fn end_turn(&self) {
+        // A stream cut off (Ctrl-C, an error) may end in half a secret: not shown.
+        self.state().stream.discard();
         self.end_line();
         self.display.close();
     }
@@ -66,13 +71,27 @@ impl ChatView {
         std::mem::take(&mut self.state().streamed)
     }
 
+    /// Writes a streamed piece: what of it [`StreamRedactor`] lets out.
     fn write(&self, text: &str) {
         if text.is_empty() {
             return;
         }
         let mut state = self.state();
         state.streamed.push_str(text);
-        state.pending.push_str(&terminal_safe(text));
+        let shown = state.stream.push(text);
+        self.show(state, &shown);
+    }
+
+    /// The stream has ended: writes the text held back.
+    fn finish_stream(&self) {
+        let mut state = self.state();
+        let rest = state.stream.finish();
+        self.show(state, &rest);
+    }
+
+    /// Writes redacted text, its control characters escaped.
+    fn show(&self, mut state: std::sync::MutexGuard<'_, State>, text: &str) {
+        state.pending.push_str(&escape_controls(text));
         // Below a running tree a line's start would be erased by the next redraw: only whole
         // lines go out until the tree settles.
         let upto = if self.display.settle() {
@@ -109,7 +128,10 @@ impl EventSubscriber for ChatView {
             EventKind::ModelDelta { delta: StreamDelta::Text { text }, .. } if chat_worker => {
                 self.write(text);
             }
+            EventKind::ModelResponse { .. } if chat_worker => self.finish_stream(),
             EventKind::ModelDelta { delta: StreamDelta::Restart { reason }, .. } if chat_worker => {
+                // The pieces so far are void; the last word may be half a secret.
+                self.state().stream.discard();
                 self.end_line();
                 self.state().streamed.clear();
                 self.display.line(&format!("(the answer restarts: {})", terminal_safe(reason)));
@@ -121,7 +143,7 @@ impl EventSubscriber for ChatView {
                 if chat_worker => {}
             // The chat worker's answer is the streamed text; a nested worker's text goes to
             // the display, which shows it with -vv as `llm-do run` does.
-            EventKind::ModelDelta { .. } | EventKind::ModelResponse { .. } if chat_worker => {}
+            EventKind::ModelDelta { .. } if chat_worker => {}
             _ => {
                 self.end_line();
                 self.display.on_event(event);

@@ -144,6 +144,18 @@ pub fn record(event: &Event, specs: &HashMap<String, SpecInfo>, redactor: &Redac
                 + elapsed["nanos"].as_u64().unwrap_or(0) / 1_000_000;
             map.insert("elapsed_ms".to_owned(), json!(ms));
         }
+        // A streamed piece's text is not logged, only its length: a secret cut between two
+        // pieces would pass redaction piece by piece. The `model_response` holds the whole
+        // answer, redacted whole.
+        if let (EventKind::ModelDelta { .. }, Some(Value::Object(delta))) =
+            (&event.kind, map.get_mut("delta"))
+        {
+            for key in ["text", "arguments"] {
+                if let Some(Value::String(piece)) = delta.remove(key) {
+                    delta.insert("chars".to_owned(), json!(piece.chars().count()));
+                }
+            }
+        }
     }
     let with_spec = match &event.kind {
         EventKind::CallStarted { .. } => true,
