@@ -312,13 +312,15 @@ async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineIn
         }
         match session.command(&line) {
             Outcome::Exit => break,
-            Outcome::Said(text) => crate::output::errln!("{text}"),
-            Outcome::Failed(text) => crate::output::errln!("llm-do: {text}"),
+            Outcome::Said(text) => crate::output::errln!("{}", terminal_safe(&text)),
+            Outcome::Failed(text) => {
+                crate::output::errln!("llm-do: {}", terminal_safe(&text))
+            }
             Outcome::NotACommand => {
                 let args = match turn_input(&session.spec, &line) {
                     Ok(args) => args,
                     Err(message) => {
-                        crate::output::errln!("llm-do: {message}");
+                        crate::output::errln!("llm-do: {}", terminal_safe(&message));
                         continue;
                     }
                 };

@@ -155,3 +155,47 @@ async fn a_streamed_answer_is_redacted_on_the_terminal_and_in_the_run_log() {
     let response = records.iter().find(|r| r.event == "model_response").expect("model_response");
     assert_eq!(response.data["text"], "your key is [redacted] and token [redacted]");
 }
+
+fn has_controls(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
+}
+
+/// Piped chat escapes what servers and files put in its errors on stderr: an HTTP 400's
+/// message and the role of a message in a conversation file given to `/load` (before, their
+/// escape sequences reached the terminal as they were).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn piped_chat_escapes_server_and_file_text_on_stderr() {
+    let saving =
+        TestServer::builder().script([Reply::text("hello")]).start().await.expect("server");
+    let dir = project(CHATS);
+    let d = dir.path();
+    let file = d.join("bogus.json");
+    let out = tokio::task::block_in_place(|| {
+        chat(&saving, d, &[], &format!("hi\n/save {}\n", file.display()))
+    });
+    assert_eq!(support::code(&out), 0);
+    let saved = std::fs::read_to_string(&file).expect("saved");
+    assert!(saved.contains("\"role\": \"user\""), "{saved}");
+    std::fs::write(
+        &file,
+        saved.replace("\"role\": \"user\"", "\"role\": \"bogus\\u001b]0;t\\u0007\""),
+    )
+    .expect("write");
+    let failing = TestServer::builder()
+        .faults([llm_do_testkit::Fault::Status {
+            code: 400,
+            retry_after: None,
+            message: Some("\x1b[31mred\x1b]0;title\x07".into()),
+        }])
+        .start()
+        .await
+        .expect("server");
+    let out = tokio::task::block_in_place(|| {
+        chat(&failing, d, &[], &format!("x\n/load {}\n", file.display()))
+    });
+    assert_eq!(support::code(&out), 1);
+    let err = support::stderr(&out);
+    assert!(!has_controls(&err), "raw control characters on stderr: {err:?}");
+    assert!(err.contains("\\x1b[31mred\\x1b]0;title\\x07"), "the server's message, escaped: {err}");
+    assert!(err.contains("bogus\\x1b]0;t\\x07"), "the file's role, escaped: {err}");
+}

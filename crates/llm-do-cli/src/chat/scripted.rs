@@ -4,6 +4,7 @@
 use super::commands::Outcome;
 use super::{Session, turn_input};
 use crate::exit::Exit;
+use crate::terminal::safe;
 use llm_do::Usage;
 use serde_json::{Value, json};
 use std::io::BufRead as _;
@@ -37,7 +38,7 @@ pub(crate) async fn run(session: &mut Session) -> Exit {
         let line = match line {
             Ok(line) => line,
             Err(e) => {
-                crate::output::errln!("llm-do: cannot read stdin: {e}");
+                crate::output::errln!("llm-do: cannot read stdin: {}", safe(&e.to_string()));
                 failed = true;
                 break;
             }
@@ -50,13 +51,13 @@ pub(crate) async fn run(session: &mut Session) -> Exit {
             Outcome::Said(text) if session.json => {
                 json_line(json!({"command": line.trim(), "ok": true, "message": text}))
             }
-            Outcome::Said(text) => crate::output::errln!("{text}"),
+            Outcome::Said(text) => crate::output::errln!("{}", safe(&text)),
             Outcome::Failed(text) => {
                 failed = true;
                 if session.json {
                     json_line(json!({"command": line.trim(), "ok": false, "error": text}));
                 }
-                crate::output::errln!("llm-do: {text}");
+                crate::output::errln!("llm-do: {}", safe(&text));
             }
             Outcome::NotACommand => {
                 turn += 1;
@@ -98,7 +99,7 @@ pub(crate) async fn run(session: &mut Session) -> Exit {
                                 json!({"turn": turn, "ok": false, "error": message, "usage": usage}),
                             );
                         }
-                        crate::output::errln!("llm-do: {message}");
+                        crate::output::errln!("llm-do: {}", safe(&message));
                     }
                 }
                 if stopped.is_some() {
