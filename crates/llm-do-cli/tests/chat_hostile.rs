@@ -199,3 +199,36 @@ async fn piped_chat_escapes_server_and_file_text_on_stderr() {
     assert!(err.contains("\\x1b[31mred\\x1b]0;title\\x07"), "the server's message, escaped: {err}");
     assert!(err.contains("bogus\\x1b]0;t\\x07"), "the file's role, escaped: {err}");
 }
+
+/// A turn that fails reports the requests it made, and `/usage` shows what the session's
+/// budget counted, also after `/reset` (before: zero for the failed turn, and `/usage` counted
+/// only the successful turns of the history it had).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_turns_count_and_usage_shows_the_sessions_budget() {
+    let server = TestServer::builder()
+        .script([
+            Reply::tool_call("nowhere", serde_json::json!({})),
+            Reply::tool_call("nowhere", serde_json::json!({})),
+            Reply::text("one"),
+        ])
+        .start()
+        .await
+        .expect("server");
+    let dir = project("---\ndescription: Chats.\nmax_turns: 2\n---\n{input}\n");
+    let d = dir.path();
+    let out = tokio::task::block_in_place(|| {
+        chat(&server, d, &["--json"], "loop\n/usage\n/reset\nagain\n/usage\n")
+    });
+    let lines: Vec<Value> = support::stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert_eq!(lines.len(), 5, "{lines:#?}");
+    assert_eq!(lines[0]["ok"], false, "{lines:#?}");
+    assert_eq!(lines[0]["usage"]["requests"], 2, "the failed turn's requests: {lines:#?}");
+    let usage = |i: usize| lines[i]["message"].as_str().unwrap_or_default().to_owned();
+    assert!(usage(1).ends_with("in 2 model requests"), "{}", usage(1));
+    assert_eq!(lines[3]["usage"]["requests"], 1, "{lines:#?}");
+    assert!(usage(4).starts_with("1 turns;"), "{}", usage(4));
+    assert!(usage(4).ends_with("in 3 model requests"), "after /reset: {}", usage(4));
+}

@@ -8,7 +8,7 @@ pub(crate) const HELP: &str = "\
 /save FILE   save the conversation (JSON) to FILE
 /load FILE   replace the conversation with the one saved in FILE
 /reset       forget the conversation
-/usage       turns, history size and tokens used
+/usage       turns, history size, and what this session has used
 /help        this text
 /exit        leave (Ctrl-D too); Ctrl-C cancels the answer in progress
 A line ending with \\ continues on the next line.";
@@ -77,10 +77,12 @@ impl Session {
             .map_err(|source| llm_do::ConversationError::Io { path: file.into(), source })
     }
 
+    /// The history, and what the session's budget has counted: every request of the session
+    /// (failed turns and summaries included), whatever `/reset` and `/load` did to the history.
     fn usage_text(&self) -> String {
-        let u = self.conversation.usage();
+        let u = self.ctx.run_usage();
         format!(
-            "{} turns; history: {} messages, about {} tokens; used: {} in + {} out = {} tokens in {} model request{}",
+            "{} turns; history: {} messages, about {} tokens; used this session: {} in + {} out = {} tokens in {} model request{}",
             self.conversation.turns(),
             self.conversation.len(),
             self.conversation.tokens(),

@@ -61,7 +61,8 @@ pub(crate) async fn run(session: &mut Session) -> Exit {
             }
             Outcome::NotACommand => {
                 turn += 1;
-                let before = session.conversation.usage();
+                // The run's counters (the session's budget): a failed turn's requests count too.
+                let before = session.ctx.run_usage();
                 let result = match turn_input(&session.spec, &line) {
                     Ok(args) => {
                         let ctx = session.turn_ctx();
@@ -82,7 +83,7 @@ pub(crate) async fn run(session: &mut Session) -> Exit {
                     Err(message) => Err(message),
                 };
                 session.flush_log();
-                let usage = usage_json(since(before, session.conversation.usage()));
+                let usage = usage_json(since(before, session.ctx.run_usage()));
                 match result {
                     Ok(value) if session.json => {
                         json_line(
