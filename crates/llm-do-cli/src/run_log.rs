@@ -69,7 +69,9 @@ mod write;
 
 pub use calls::{CallRecord, RunLog, worker_calls};
 pub use llm_do::secrets::{REDACTED, Redactor};
-pub use read::{MAX_LOG_BYTES, ParsedLog, RunLogError, parse, parse_log, read, read_log};
+pub use read::{
+    MAX_LOG_BYTES, ParsedLog, RunLogError, parse, parse_log, read, read_log, read_text,
+};
 pub use record::{LogRecord, SpecInfo, record, spec_hash};
 pub use tree::render_tree;
 pub use write::RunLogWriter;

@@ -108,6 +108,25 @@ impl From<ReadError> for io::Error {
 /// # }
 /// ```
 pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, ReadError> {
+    String::from_utf8(read_bytes(path, max_bytes)?)
+        .map_err(|e| ReadError::NotUtf8 { offset: e.utf8_error().valid_up_to() })
+}
+
+/// Reads the regular file at `path` as [`read_text`] does, without requiring UTF-8: for a
+/// reader that decides itself what to do with bytes that are not (a run log cut off in the
+/// middle of a character).
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("cut.txt");
+/// std::fs::write(&path, b"ok \xe2\x9c")?;
+/// assert_eq!(llm_do_core::file::read_bytes(&path, 1 << 20)?, b"ok \xe2\x9c");
+/// assert!(llm_do_core::file::read_bytes(&path, 3).is_err());
+/// # Ok(())
+/// # }
+/// ```
+pub fn read_bytes(path: &Path, max_bytes: u64) -> Result<Vec<u8>, ReadError> {
     let (mut file, meta) = open_regular(path)?;
     if meta.len() > max_bytes {
         return Err(ReadError::TooLarge { size: Some(meta.len()), max: max_bytes });
@@ -117,8 +136,7 @@ pub fn read_text(path: &Path, max_bytes: u64) -> Result<String, ReadError> {
     if bytes.len() as u64 > max_bytes {
         return Err(ReadError::TooLarge { size: None, max: max_bytes });
     }
-    String::from_utf8(bytes)
-        .map_err(|e| ReadError::NotUtf8 { offset: e.utf8_error().valid_up_to() })
+    Ok(bytes)
 }
 
 /// Opens the regular file at `path` (a symbolic link to one is followed) for reading, with the

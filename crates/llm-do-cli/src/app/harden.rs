@@ -121,8 +121,8 @@ fn evidence(
     registry: &Registry,
 ) -> Result<Vec<llm_do::testing::hardening::Observation>, String> {
     use llm_do::testing::cassette::{CASSETTE_FORMAT, Cassette};
-    let text = llm_do_project::file::read_text(path, run_log::MAX_LOG_BYTES)
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    // A run log cut off in the middle of a character is read as `log show` reads it.
+    let text = run_log::read_text(path).map_err(|e| e.to_string())?;
     let is_cassette = serde_json::from_str::<Value>(&text)
         .is_ok_and(|v| v.get("format").and_then(Value::as_str) == Some(CASSETTE_FORMAT));
     if !is_cassette {

@@ -49,9 +49,38 @@ pub fn read(path: impl AsRef<Path>) -> Result<Vec<LogRecord>, RunLogError> {
 /// ```
 pub fn read_log(path: impl AsRef<Path>) -> Result<ParsedLog, RunLogError> {
     let path = path.as_ref();
-    let text = llm_do_project::file::read_text(path, MAX_LOG_BYTES)
-        .map_err(|source| RunLogError::Io { path: path.to_owned(), source })?;
-    parse_log(path, &text)
+    parse_log(path, &read_text(path)?)
+}
+
+/// The text of the file at `path` (a regular file of at most [`MAX_LOG_BYTES`]), for
+/// [`parse_log`]. It must be UTF-8, except in a last line without its newline: a run killed
+/// while writing it may have cut a character in two, and that line is torn anyway (its bytes
+/// that are not UTF-8 are read as U+FFFD, and [`parse_log`] leaves the line out).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("run.jsonl");
+/// std::fs::write(&path, b"{}\n{\"text\":\"\xe2\x9c").unwrap();
+/// assert!(llm_do_cli::run_log::read_text(&path).unwrap().starts_with("{}\n"));
+/// std::fs::write(&path, b"{\"text\":\"\xe2\x9c\n{}\n").unwrap();
+/// assert!(llm_do_cli::run_log::read_text(&path).unwrap_err().to_string().contains("not UTF-8"));
+/// ```
+pub fn read_text(path: &Path) -> Result<String, RunLogError> {
+    let io = |source| RunLogError::Io { path: path.to_owned(), source };
+    let bytes = llm_do_project::file::read_bytes(path, MAX_LOG_BYTES).map_err(io)?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let offset = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let last_line = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            if offset < last_line {
+                return Err(io(llm_do_project::file::ReadError::NotUtf8 { offset }));
+            }
+            // Every line before the last one is valid: the first invalid byte is after them.
+            Ok(String::from_utf8_lossy(&bytes).into_owned())
+        }
+    }
 }
 
 /// Parses the text of a run log read from `path` (see [`parse_log`]) and returns its records.

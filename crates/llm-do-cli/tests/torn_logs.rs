@@ -1,0 +1,78 @@
+//! Run logs cut off by a kill in the middle of a multi-byte character: `log show` and
+//! `harden-report` read every complete record and warn about the cut line; bytes that are not
+//! UTF-8 anywhere else are still an error.
+
+#[path = "support/cli.rs"]
+mod support;
+
+use llm_do_testing::scripted::Reply;
+use llm_do_testkit::TestServer;
+
+const BIN: &str = env!("CARGO_BIN_EXE_llm-do");
+
+/// A run log whose last line was cut in the middle of a `✓` (and `bad.jsonl`, where that cut
+/// line is followed by a complete one). Returns the directory, the torn log and its number of
+/// lines.
+async fn torn_log() -> (tempfile::TempDir, std::path::PathBuf, usize) {
+    let server =
+        TestServer::builder().script([Reply::text("done ✓✓✓")]).start().await.expect("server");
+    let dir = support::project(&[
+        ("llm-do.toml", "model = \"openai:m\"\n"),
+        ("main.worker", "---\n---\nDo {input}.\n"),
+    ]);
+    let log = dir.path().join("run.jsonl");
+    let out = tokio::task::block_in_place(|| {
+        support::output(
+            support::command(BIN, Some(&server.base_url()))
+                .args(["run", "--log"])
+                .arg(&log)
+                .arg(dir.path())
+                .arg("it"),
+        )
+    });
+    assert_eq!(support::code(&out), 0);
+    let bytes = std::fs::read(&log).expect("log");
+    // The whole run, then a copy of its last record cut in the middle of its last `✓`.
+    let lines = bytes.iter().filter(|b| **b == b'\n').count() + 1;
+    let last = bytes[..bytes.len() - 1].iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let at = bytes.windows(3).rposition(|w| w == "✓".as_bytes()).expect("a ✓");
+    assert!(at > last, "the ✓ is in the last record");
+    let mut torn = bytes.clone();
+    torn.extend_from_slice(&bytes[last..at + 1]);
+    std::fs::write(&log, &torn).expect("write");
+    // The same cut line, followed by a complete one.
+    torn.extend_from_slice(b"\n");
+    torn.extend_from_slice(&bytes[last..]);
+    std::fs::write(dir.path().join("bad.jsonl"), torn).expect("write");
+    (dir, log, lines)
+}
+
+/// `log show` of a log cut in the middle of a character shows the complete records and warns
+/// (before: "not UTF-8 text", exit 2); such bytes elsewhere are still an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_show_reads_a_log_cut_in_the_middle_of_a_character() {
+    let (dir, log, lines) = torn_log().await;
+    let out = support::output(support::command(BIN, None).args(["log", "show"]).arg(&log));
+    assert_eq!(support::code(&out), 0, "{}", support::stderr(&out));
+    assert!(support::stdout(&out).contains("#1 main"), "{}", support::stdout(&out));
+    let err = support::stderr(&out);
+    assert!(err.contains(&format!("run.jsonl:{lines}: the last record was cut off")), "{err}");
+    let bad = dir.path().join("bad.jsonl");
+    let out = support::output(support::command(BIN, None).args(["log", "show"]).arg(&bad));
+    assert_eq!(support::code(&out), 2);
+    assert!(support::stderr(&out).contains("not UTF-8"), "{}", support::stderr(&out));
+}
+
+/// `harden-report` reads such a log too (before: "not UTF-8 text").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn harden_report_reads_a_log_cut_in_the_middle_of_a_character() {
+    let (_dir, log, _) = torn_log().await;
+    let out = support::output(
+        support::command(BIN, None)
+            .args(["harden-report", "--worker", "main", "--candidate", "rules"])
+            .arg(&log),
+    );
+    let err = support::stderr(&out);
+    assert!(!err.contains("not UTF-8"), "{err}");
+    assert!(err.contains("no candidate named `rules`"), "the log was read: {err}");
+}
