@@ -76,3 +76,17 @@ async fn harden_report_reads_a_log_cut_in_the_middle_of_a_character() {
     assert!(!err.contains("not UTF-8"), "{err}");
     assert!(err.contains("no candidate named `rules`"), "the log was read: {err}");
 }
+
+/// `harden-report` says that a log's last record was cut off, as `log show` does (before, the
+/// record was dropped silently).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn harden_report_warns_about_a_torn_last_record() {
+    let (_dir, log, lines) = torn_log().await;
+    let out = support::output(
+        support::command(BIN, None)
+            .args(["harden-report", "--worker", "main", "--candidate", "rules"])
+            .arg(&log),
+    );
+    let err = support::stderr(&out);
+    assert!(err.contains(&format!("run.jsonl:{lines}: the last record was cut off")), "{err}");
+}

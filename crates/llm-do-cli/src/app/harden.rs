@@ -127,9 +127,11 @@ fn evidence(
         .is_ok_and(|v| v.get("format").and_then(Value::as_str) == Some(CASSETTE_FORMAT));
     if !is_cassette {
         // Read once: the text already in hand is the run log's.
-        return run_log::parse(path, &text)
-            .map(|records| run_log::RunLog(records).observations_of(worker))
-            .map_err(|e| e.to_string());
+        let log = run_log::parse_log(path, &text).map_err(|e| e.to_string())?;
+        if let Some(line) = log.torn_line {
+            super::log::warn_torn(path, line, "replayed");
+        }
+        return Ok(run_log::RunLog(log.records).observations_of(worker));
     }
     let cassette = Cassette::from_json(&text)
         .map_err(|e| format!("`{}` is not a valid cassette: {e}", path.display()))?;

@@ -24,11 +24,7 @@ pub(super) fn log(command: LogCommand) -> Exit {
             // The tree quotes models and tools: made safe for a terminal.
             crate::output::out!("{}", crate::terminal::safe(&run_log::render_tree(&log.records)));
             if let Some(line) = log.torn_line {
-                crate::output::errln!(
-                    "llm-do: warning: {}:{line}: the last record was cut off (the run was \
-                     killed while writing it); every complete record is shown",
-                    file.display()
-                );
+                warn_torn(&file, line, "shown");
             }
             Exit::Ok
         }
@@ -37,4 +33,14 @@ pub(super) fn log(command: LogCommand) -> Exit {
             Exit::Usage
         }
     }
+}
+
+/// The warning about a run log whose last line `line` was cut off; every complete record is
+/// `used` (`shown`, `replayed`).
+pub(super) fn warn_torn(file: &std::path::Path, line: usize, used: &str) {
+    crate::output::errln!(
+        "llm-do: warning: {}:{line}: the last record was cut off (the run was killed while \
+         writing it); every complete record is {used}",
+        file.display()
+    );
 }
