@@ -232,3 +232,32 @@ async fn failed_turns_count_and_usage_shows_the_sessions_budget() {
     assert!(usage(4).starts_with("1 turns;"), "{}", usage(4));
     assert!(usage(4).ends_with("in 3 model requests"), "after /reset: {}", usage(4));
 }
+
+/// A piped input line that is not UTF-8 fails its turn, and the session goes on (before, it
+/// ended the session: "cannot read stdin").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_that_is_not_utf8_fails_its_turn_only() {
+    let server = TestServer::builder().script([Reply::text("fine")]).start().await.expect("server");
+    let dir = project(CHATS);
+    let mut cmd = support::command(BIN, Some(&server.base_url()));
+    cmd.arg("chat").arg("--json").arg(dir.path());
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), b"bad \xff\xfe\nhello\n")
+        .expect("write stdin");
+    let out = tokio::task::block_in_place(|| child.wait_with_output()).expect("wait");
+    let lines: Vec<Value> = support::stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert_eq!(lines.len(), 2, "one object per line: {lines:#?}\n{}", support::stderr(&out));
+    assert_eq!((lines[0]["turn"].clone(), lines[0]["ok"].clone()), (1.into(), false.into()));
+    assert!(lines[0]["error"].as_str().is_some_and(|e| e.contains("not UTF-8")), "{lines:#?}");
+    assert_eq!((lines[1]["turn"].clone(), lines[1]["output"].clone()), (2.into(), "fine".into()));
+    assert_eq!(support::code(&out), 1, "a turn failed");
+    assert_eq!(server.request_count(), 1);
+}
