@@ -268,6 +268,15 @@ pub(crate) fn answer_text(value: &Value) -> String {
     }
 }
 
+/// Whether the streamed text already showed the answer: the same text, or for a structured
+/// answer the same JSON value (streamed compact, it would print pretty-printed).
+fn is_streamed(streamed: &str, answer: &Value) -> bool {
+    match answer {
+        Value::String(text) => streamed.trim() == text.trim(),
+        value => serde_json::from_str::<Value>(streamed).is_ok_and(|v| v == *value),
+    }
+}
+
 /// What a session stopped by a signal says of the turn it was in.
 pub(crate) fn stopped_by(stop: Stop) -> String {
     format!(
@@ -341,10 +350,8 @@ async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineIn
                 drop(quiet);
                 match outcome {
                     Some(Ok(value)) => {
-                        let streamed = view.take_streamed();
-                        let text = answer_text(&value);
-                        if streamed.trim() != text.trim() {
-                            crate::output::outln!("{}", terminal_safe(&text));
+                        if !is_streamed(&view.take_streamed(), &value) {
+                            crate::output::outln!("{}", terminal_safe(&answer_text(&value)));
                         }
                     }
                     Some(Err(e)) => {

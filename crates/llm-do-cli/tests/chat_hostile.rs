@@ -261,3 +261,35 @@ async fn a_line_that_is_not_utf8_fails_its_turn_only() {
     assert_eq!(support::code(&out), 1, "a turn failed");
     assert_eq!(server.request_count(), 1);
 }
+
+/// On a terminal, a structured answer streamed as compact JSON is shown once (before, it was
+/// printed again, pretty-printed, below the streamed text).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_structured_answer_is_shown_once_on_a_terminal() {
+    if !tmux::available() {
+        println!(
+            "SKIPPED a_structured_answer_is_shown_once_on_a_terminal: tmux is not installed (apt-get install tmux)"
+        );
+        return;
+    }
+    let server = TestServer::builder()
+        .script([Reply::text(r#"{"city":"Paris","people":2102650}"#)])
+        .start()
+        .await
+        .expect("server");
+    let dir = project(
+        "---\ndescription: Answers.\noutput:\n  type: object\n  properties:\n    city: { type: string }\n    people: { type: integer }\n  required: [city, people]\n---\n{input}\n",
+    );
+    let d = dir.path();
+    let script = chat_script(&server, d, "");
+    let tmux = tmux::Tmux::new("chat-structured");
+    tmux.start(&script);
+    let prompts = |pane: &str| pane.matches("you>").count();
+    tokio::task::block_in_place(|| tmux.wait("the prompt", |p| prompts(p) >= 1));
+    tmux.line("France?");
+    let pane = tokio::task::block_in_place(|| {
+        tmux.wait("the answer", |p| p.contains("2102650") && prompts(p) >= 2)
+    });
+    assert_eq!(pane.matches("2102650").count(), 1, "the answer once:\n{pane}");
+    leave(&tmux, d);
+}
