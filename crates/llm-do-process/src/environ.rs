@@ -40,8 +40,18 @@ pub enum HideError {
 const MAX_BLOCK: u64 = 32 << 20;
 
 /// Overwrites, in this process's initial environment block, the values of the variables
-/// whose names `is_secret` accepts (see the [module documentation](self)); returns how many
-/// were hidden. The values stay readable to the process itself.
+/// whose names `is_secret` accepts; returns how many were hidden. The values stay readable to
+/// the process itself.
+///
+/// On Linux a process may read the initial environment of another of its user from
+/// `/proc/PID/environ`: a command llm-do runs could read llm-do's, and its API keys with it.
+/// Each secret variable is set again first (the C library copies it to memory of its own,
+/// where `getenv` and [`std::env::var`] find it from then on), then its value in the initial
+/// block is overwritten with NUL bytes; processes forked later (the supervisor of
+/// [`guard_group`](crate::guard_group)) inherit the overwritten block. It acts only while the
+/// process has one thread, at the start of `main` ([`HideError::Threads`] otherwise). Not
+/// covered: the memory of the process itself (`/proc/PID/mem`), which only a process allowed
+/// to trace it may read (`ptrace(2)`).
 ///
 /// ```
 /// // A test process runs tests on several threads: nothing is rewritten there.

@@ -9,7 +9,7 @@
 //! reach into it, so it runs to its end and is journaled first.
 //!
 //! The reason given to the `cancel` handler travels in the workflow's durable promise
-//! [`REASON_PROMISE`] (a shared handler cannot write state); the run reads it when it ends.
+//! `cancel_reason` (a shared handler cannot write state); the run reads it when it ends.
 
 use restate_sdk::endpoint::ContextInternal;
 use restate_sdk::errors::{HandlerResult, TerminalError};
