@@ -136,8 +136,9 @@ pub enum Error {
 
     /// No model is configured for a worker.
     #[error(
-        "no model configured for worker `{name}`: set `model = \"provider:name\"` on the worker, \
-         set LLM_DO_MODEL, or call Runtime::builder().default_model(..)"
+        "no model configured for worker `{name}`: give it one (`model: provider:name` in its \
+         worker file, `model = \"provider:name\"` in #[worker], or `--model` on the command \
+         line), or a default (LLM_DO_MODEL, or Runtime::builder().default_model(..))"
     )]
     NoModel {
         /// The worker.
