@@ -19,6 +19,7 @@
 //! stops the call (the run's future is dropped: nested calls are cancelled too).
 
 use llm_do_core::approval::{ApprovalPolicy, Pattern};
+use llm_do_core::secrets::Redactor;
 use llm_do_core::{CallableSpec, Limits, Runtime};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
@@ -29,10 +30,18 @@ use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt as _};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 mod call;
+
+/// The redactor of everything the server sends its clients (results, errors, questions,
+/// progress): the secret patterns plus the values of the server's secret-looking
+/// environment variables, read once.
+pub(crate) fn redactor() -> &'static Redactor {
+    static REDACTOR: OnceLock<Redactor> = OnceLock::new();
+    REDACTOR.get_or_init(|| Redactor::new().with_env(std::env::vars()))
+}
 mod elicit;
 pub(crate) mod parse_errors;
 mod progress;

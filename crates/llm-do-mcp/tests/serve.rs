@@ -127,6 +127,34 @@ async fn calls_run_through_the_runtime_structured_and_text() {
     client.cancel().await.unwrap();
 }
 
+/// A served tool's value and error reach the client with secrets redacted, as everything else
+/// llm-do writes does: a tool that reads a token file, or an error quoting a provider's
+/// answer, does not hand the key to whoever called.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_in_results_and_errors_are_redacted_on_the_way_to_the_client() {
+    const KEY: &str = "sk-abcdefghijklmnopqrstuvwxyz012345";
+    let leak = ToolSpecBuilder::new("leak")
+        .output_schema(json!({"type": "object"}))
+        .handler(|_, _| async { Ok(json!({"config": format!("token={KEY}"), "n": 1})) })
+        .build();
+    let fail = ToolSpecBuilder::new("fail")
+        .handler(|_, _| async {
+            Err(llm_do_core::Error::msg(format!("upstream said: bad key {KEY}")))
+        })
+        .build();
+    let rt = Runtime::builder().register(leak).register(fail).build();
+    let client = connect(McpService::new(rt), ()).await;
+    let r = client.peer().call_tool(call("leak", json!({}))).await.unwrap();
+    assert_eq!(r.is_error, Some(false));
+    assert_eq!(r.structured_content, Some(json!({"config": "token=[redacted]", "n": 1})));
+    assert!(!text_of(&r).contains(KEY) && text_of(&r).contains("[redacted]"), "{}", text_of(&r));
+    let r = client.peer().call_tool(call("fail", json!({}))).await.unwrap();
+    assert_eq!(r.is_error, Some(true));
+    let text = text_of(&r);
+    assert!(text.contains("upstream said: bad key [redacted]") && !text.contains(KEY), "{text}");
+    client.cancel().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_needing_approval_are_refused_unless_allowed() {
     let f = fixture();

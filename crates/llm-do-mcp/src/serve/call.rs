@@ -184,13 +184,16 @@ pub(super) fn cancelled(tool: &str) -> ErrorData {
     ErrorData::internal_error(format!("the call of `{tool}` was cancelled by the client"), None)
 }
 
-/// A tool error saying why the call did not run or failed.
+/// A tool error saying why the call did not run or failed, secrets redacted (an error may
+/// quote a provider's answer or a server's stderr).
 pub(super) fn refused(message: String) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(message)])
+    CallToolResult::error(vec![ContentBlock::text(super::redactor().redact(&message))])
 }
 
-/// A tool's value as a result: its text, and for an object schema its structured content.
+/// A tool's value as a result: its text, and for an object schema its structured content,
+/// secrets redacted from both (strings stay strings, so the value keeps its shape).
 fn success(spec: &CallableSpec, value: Value) -> CallToolResult {
+    let value = super::redactor().redact_json(value);
     let text = match &value {
         Value::String(s) => s.clone(),
         other => other.to_string(),

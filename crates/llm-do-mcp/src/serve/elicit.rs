@@ -18,7 +18,6 @@
 use llm_do_core::approval::{
     Answer, ApprovalRequest, Approver, Decision, Question as ToolQuestion,
 };
-use llm_do_core::secrets::Redactor;
 use rmcp::RoleServer;
 use rmcp::model::{
     ClientCapabilities, ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationSchema,
@@ -79,8 +78,7 @@ impl<'a> Question<'a> {
     /// the arguments (secrets redacted), and one required boolean, `approve`. `Err`: the denial
     /// when the form cannot be built.
     pub(crate) fn form(&self) -> Result<ElicitRequestParams, Decision> {
-        let redactor = Redactor::new().with_env(std::env::vars());
-        let redacted = redactor.redact_json(self.args.clone());
+        let redacted = super::redactor().redact_json(self.args.clone());
         let args = serde_json::to_string_pretty(&redacted).unwrap_or_default();
         // What redaction hid, the call runs with: whoever approves must know.
         let hidden = if &redacted == self.args {
@@ -92,7 +90,7 @@ impl<'a> Question<'a> {
             "`{}` needs approval ({}). {} asks to call it with these arguments:\n{args}{hidden}\n\
              Approve this call (once)?",
             self.tool,
-            redactor.redact(&self.reason),
+            super::redactor().redact(&self.reason),
             self.asked_by,
         );
         let form = json!({
@@ -150,7 +148,7 @@ pub(crate) async fn ask(
         Ok(answer) => decision_of(&answer),
         Err(e) => Decision::deny(format!(
             "the MCP client could not be asked for approval: {}",
-            Redactor::new().with_env(std::env::vars()).redact(&e.to_string())
+            super::redactor().redact(&e.to_string())
         )),
     }
 }
@@ -184,8 +182,8 @@ impl Approver for AskTheClient {
 /// with who asks (secrets redacted), and its form unchanged — or its page to open, when the
 /// client can be asked to open pages (`pages`); `None` when it cannot be carried.
 pub(crate) fn question_form(question: &ToolQuestion, pages: bool) -> Option<ElicitRequestParams> {
-    let redactor = Redactor::new().with_env(std::env::vars());
-    let message = format!("`{}` asks: {}", question.asker, redactor.redact(&question.message));
+    let message =
+        format!("`{}` asks: {}", question.asker, super::redactor().redact(&question.message));
     if let Some(page) = &question.page {
         return pages.then(|| ElicitRequestParams::UrlElicitationParams {
             meta: None,

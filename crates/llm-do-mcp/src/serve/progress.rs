@@ -15,7 +15,6 @@
 //! made while the call waited for answers goes to the next round's first.
 
 use llm_do_core::event::progress_fraction;
-use llm_do_core::secrets::Redactor;
 use llm_do_core::{Event, EventKind, EventSubscriber};
 use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::{Peer, RoleServer};
@@ -70,14 +69,13 @@ struct State {
     last: Option<f64>,
     /// Whether the served call has reported progress of its own.
     own: bool,
-    redactor: Redactor,
 }
 
 impl State {
     /// The notification `event` makes, if any.
     fn notice(&mut self, event: &Event) -> Option<Notice> {
         let EventKind::Progress { progress, total, message } = &event.kind else { return None };
-        let message = message.as_deref().map(|m| self.redactor.redact(m));
+        let message = message.as_deref().map(|m| super::redactor().redact(m));
         let notice = if event.call.depth <= 1 {
             self.own = true;
             Notice { progress: *progress, total: *total, message }
@@ -128,8 +126,7 @@ impl Relay {
                 }
             }
         });
-        let redactor = Redactor::new().with_env(std::env::vars());
-        let state = State { target, redactor, ..State::default() };
+        let state = State { target, ..State::default() };
         Self { state: Arc::new(Mutex::new(state)), jobs }
     }
 
