@@ -12,6 +12,7 @@ mod depth;
 mod events;
 mod hardening;
 mod model_resolution;
+mod name_space;
 mod test_models;
 mod tools_approval_paths;
 mod tools_approvals;

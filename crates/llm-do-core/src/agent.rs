@@ -262,10 +262,7 @@ async fn resolve_tools(
     let mut specs: Vec<Arc<CallableSpec>> = Vec::with_capacity(config.tools.len());
     for source in &config.tools {
         let found = match source {
-            ToolSource::Spec(f) => {
-                let own = f();
-                vec![registry.get(own.name()).cloned().unwrap_or(own)]
-            }
+            ToolSource::Spec(f) => vec![registry.for_listed(f())],
             ToolSource::Name(name) => match name.strip_suffix('*') {
                 Some(prefix) => {
                     dynamic |= registry.has_sources_for_prefix(prefix);

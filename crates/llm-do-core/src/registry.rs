@@ -5,7 +5,7 @@
 use crate::error::Result;
 use crate::spec::CallableSpec;
 use futures::future::BoxFuture;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Callables whose names all start with one prefix and are known only at run time.
@@ -62,6 +62,9 @@ pub struct Registry {
     specs: BTreeMap<Arc<str>, Arc<CallableSpec>>,
     toolsets: BTreeMap<String, Vec<String>>,
     sources: Vec<Arc<dyn CallableSource>>,
+    /// The names that are known only because a registered worker lists their spec
+    /// (`tools = [..]`): they do not replace another worker's own listed spec of that name.
+    listed: BTreeSet<Arc<str>>,
 }
 
 impl Registry {
@@ -75,7 +78,31 @@ impl Registry {
     /// assert!(reg.insert(t()).is_some());
     /// ```
     pub fn insert(&mut self, spec: Arc<CallableSpec>) -> Option<Arc<CallableSpec>> {
+        self.listed.remove(spec.name());
         self.specs.insert(spec.name_arc(), spec)
+    }
+
+    /// Adds a spec that a registered worker lists, unless its name is taken.
+    pub(crate) fn insert_listed(&mut self, spec: Arc<CallableSpec>) {
+        if !self.specs.contains_key(spec.name()) {
+            self.listed.insert(spec.name_arc());
+            self.specs.insert(spec.name_arc(), spec);
+        }
+    }
+
+    /// The spec a worker that lists `own` calls: the one registered explicitly under its name
+    /// (a replacement, e.g. a hardened tool), else `own` itself — another worker's listed
+    /// spec of the same name does not take its place.
+    pub(crate) fn for_listed(&self, own: Arc<CallableSpec>) -> Arc<CallableSpec> {
+        match self.specs.get(own.name()) {
+            Some(registered) if !self.listed.contains(own.name()) => registered.clone(),
+            _ => own,
+        }
+    }
+
+    /// Whether `name` is known only because a worker lists it.
+    pub(crate) fn is_listed(&self, name: &str) -> bool {
+        self.listed.contains(name)
     }
 
     /// Looks a name up.

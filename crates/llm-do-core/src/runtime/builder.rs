@@ -12,10 +12,10 @@ use crate::event::EventSubscriber;
 use crate::model::Model;
 use crate::registry::Registry;
 use crate::resolve::Fallback;
-use crate::spec::{CallableSpec, IntoSpec, ToolSource};
+use crate::spec::{CallableSpec, IntoSpec, SpecRef, ToolSource};
 use crate::state::StateMap;
 use crate::usage::Limits;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -520,7 +520,10 @@ impl RuntimeBuilder {
         if let Some(name) = duplicates.first() {
             return Err(Error::InvalidSpec {
                 name: name.clone(),
-                message: "registered twice with different definitions".into(),
+                message: "two different definitions have this name (registered twice, or listed \
+                          by workers as two different tools); rename one (`#[tool(name = \"…\")]`) \
+                          or register the one every caller should get"
+                    .into(),
             });
         }
         rt.check_models()?;
@@ -542,6 +545,9 @@ impl RuntimeBuilder {
             registry.insert_source(source);
         }
         // Tools listed by registered workers fill in the names nobody registered explicitly.
+        // Two workers that list two different specs of one name (`a::search`, `b::search`)
+        // each call their own, but the name space has one `search`: a duplicate.
+        let mut listed: HashMap<Arc<str>, (SpecRef, Arc<CallableSpec>)> = HashMap::new();
         let mut pending: Vec<Arc<CallableSpec>> = self.explicit.clone();
         while let Some(spec) = pending.pop() {
             let Some(worker) = spec.worker() else { continue };
@@ -549,8 +555,16 @@ impl RuntimeBuilder {
                 if let ToolSource::Spec(f) = source {
                     let tool = f();
                     if !registry.contains(tool.name()) {
-                        registry.insert(tool.clone());
+                        registry.insert_listed(tool.clone());
+                        listed.insert(tool.name_arc(), (*f, tool.clone()));
                         pending.push(tool);
+                    } else if registry.is_listed(tool.name())
+                        && let Some((first, first_spec)) = listed.get(tool.name())
+                        && !std::ptr::fn_addr_eq(*first, *f)
+                        && !Arc::ptr_eq(first_spec, &tool)
+                        && !duplicates.iter().any(|d| d == tool.name())
+                    {
+                        duplicates.push(tool.name().to_owned());
                     }
                 }
             }
