@@ -299,3 +299,21 @@ async fn model_errors_are_typed_and_name_the_worker() {
         other => panic!("expected a model error, got {other:?}"),
     }
 }
+
+/// Adds, and says nothing back: its work is the tool calls.
+#[worker(prompt = "Add {a} and {b} with the tool, then say you are done.", tools = [add], model = "test:calc")]
+async fn add_quietly(ctx: &Ctx, a: i64, b: i64) -> Result<()>;
+
+#[tokio::test]
+async fn a_worker_returning_unit_is_asked_for_text_and_accepts_any_closing_words() {
+    let model = ScriptedModel::queue([
+        Reply::tool_call("add", json!({"a": 1, "b": 2})),
+        Reply::text("All done: the sum was 3."),
+    ]);
+    let ctx = Runtime::builder().model_override(model.clone()).build().ctx();
+    bounded(add_quietly(&ctx, 1, 2)).await.expect("closing words are no schema violation");
+    let requests = model.requests();
+    assert_eq!(requests.len(), 2, "no retry: the text was accepted");
+    assert_eq!(requests[0].output, llm_do::OutputMode::Text);
+    assert_eq!(tool_results(&requests[1]), [("add".into(), "3".into(), false)]);
+}

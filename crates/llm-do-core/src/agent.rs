@@ -364,6 +364,9 @@ fn accept_final_answer(
     raw: &str,
 ) -> std::result::Result<Value, String> {
     let value = match output {
+        // A worker returning `()` did its work through its tools; its closing words are in
+        // the run's events, its value is `null`.
+        OutputMode::Text if crate::schema::is_unit_schema(spec.output_schema()) => Value::Null,
         OutputMode::Text => Value::String(raw.to_owned()),
         OutputMode::Json { .. } => parse_json_answer(raw)?,
     };

@@ -108,8 +108,26 @@ pub fn input_schema_for<T: JsonSchema>() -> Value {
 /// assert!(!is_text_schema(&serde_json::json!({"type": "string", "enum": ["a"]})));
 /// ```
 pub fn is_text_schema(schema: &Value) -> bool {
+    is_bare_type(schema, "string")
+}
+
+/// Whether `schema` is the schema of `()` (`{"type": "null"}`, maybe titled): a worker that
+/// returns nothing, whose model is asked for text and whose final answer is accepted as `null`
+/// (the text stays in the run's events).
+///
+/// ```
+/// use llm_do_core::schema::is_unit_schema;
+/// assert!(is_unit_schema(&serde_json::json!({"type": "null", "title": "null"})));
+/// assert!(!is_unit_schema(&serde_json::json!({"type": ["null", "string"]})));
+/// ```
+pub fn is_unit_schema(schema: &Value) -> bool {
+    is_bare_type(schema, "null")
+}
+
+/// `schema` is `{"type": ty}` with nothing but annotations beside it.
+fn is_bare_type(schema: &Value, ty: &str) -> bool {
     let Some(map) = schema.as_object() else { return false };
-    map.get("type") == Some(&Value::String("string".into()))
+    map.get("type").and_then(Value::as_str) == Some(ty)
         && map.keys().all(|k| matches!(k.as_str(), "type" | "title" | "description" | "$schema"))
 }
 

@@ -369,7 +369,7 @@ impl CallableSpec {
     }
 
     /// The output mode a worker asks its model for: text when the output schema is a plain
-    /// string, JSON otherwise.
+    /// string or `()`'s (the text is then accepted as `null`), JSON otherwise.
     ///
     /// ```
     /// # use llm_do_core::{OutputMode, WorkerSpecBuilder};
@@ -379,7 +379,9 @@ impl CallableSpec {
     pub fn output_mode(&self) -> OutputMode {
         self.output_mode
             .get_or_init(|| {
-                if schema::is_text_schema(&self.output_schema) {
+                if schema::is_text_schema(&self.output_schema)
+                    || schema::is_unit_schema(&self.output_schema)
+                {
                     OutputMode::Text
                 } else {
                     OutputMode::json(
