@@ -213,6 +213,22 @@ pub enum SamplingError {
     Config(String),
 }
 
+/// So that `?` works in a function returning `llm_do::Result`, as for every other error of a
+/// run (kept whole: `Error::Other` holds it).
+///
+/// ```
+/// # use llm_do_testing::SamplingError;
+/// fn gate() -> llm_do_core::Result<()> {
+///     Err(SamplingError::Config("no runs".into()))?
+/// }
+/// assert_eq!(gate().unwrap_err().to_string(), "invalid sampler configuration: no runs");
+/// ```
+impl From<SamplingError> for llm_do_core::Error {
+    fn from(error: SamplingError) -> Self {
+        llm_do_core::Error::other(error)
+    }
+}
+
 impl fmt::Debug for SamplingError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)

@@ -284,7 +284,22 @@ impl<T: DeserializeOwned + Send + 'static> Sampler<T> {
             )));
         }
         let inputs = if self.inputs.is_empty() {
-            vec![Value::Object(Default::default())]
+            let none = Value::Object(Default::default());
+            // A worker that takes arguments would fail every sample the same way: say so once.
+            let spec = match &self.target {
+                SampleTarget::Spec(spec) => Some(spec.clone()),
+                SampleTarget::Name(name) => self.ctx.runtime().registry().get(name).cloned(),
+            };
+            if let Some(spec) = spec
+                && let Err(e) = spec.validate_input(&none)
+            {
+                return Err(SamplingError::Config(format!(
+                    "{e}: no input was given; give `{}`'s arguments with .input(..) (once per \
+                     input to sample)",
+                    spec.name()
+                )));
+            }
+            vec![none]
         } else {
             self.inputs.clone()
         };

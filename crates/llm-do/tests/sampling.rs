@@ -3,7 +3,7 @@
 
 use llm_do::ModelRequest;
 use llm_do::prelude::*;
-use llm_do::testing::{Reply, Sampler, SamplingError, ScriptedModel};
+use llm_do::testing::{Reply, SampleTarget, Sampler, SamplingError, ScriptedModel};
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 enum Category {
@@ -140,4 +140,27 @@ async fn misconfiguration_is_a_typed_error() {
         err.to_string(),
         "invalid sampler configuration: `min_pass_rate` must be between 0.0 and 1.0, not 1.5"
     );
+}
+
+/// A worker that takes arguments, sampled without `.input(..)`: one configuration error that
+/// says what is missing, not every sample failing on its arguments.
+#[tokio::test]
+async fn a_worker_sampled_without_its_arguments_is_a_configuration_error() {
+    for target in [SampleTarget::from("classify"), SampleTarget::from(classify::spec())] {
+        let err = Sampler::<Category>::new(&ctx(), target).runs(3).run().await.unwrap_err();
+        let SamplingError::Config(message) = &err else { panic!("not a Config error: {err}") };
+        assert!(
+            message.contains("\"ticket\" is a required property") && message.contains(".input(..)"),
+            "{message}"
+        );
+    }
+    // With its input, the same sampler runs.
+    let report = Sampler::<Category>::new(&ctx(), "classify")
+        .input(json!({"ticket": "I was charged twice"}))
+        .runs(3)
+        .temperature(0.8)
+        .sample()
+        .await
+        .unwrap();
+    assert_eq!(report.samples.len(), 3);
 }

@@ -62,8 +62,16 @@ impl AgreementReport {
     ///
     /// ```
     /// use llm_do::testing::hardening::AgreementReport;
-    /// let report = AgreementReport::of_fn("len", "count", &[], |s: String| s.len());
-    /// assert_eq!(report.agreement_rate(), 1.0);   // nothing observed, nothing to disagree with
+    /// use llm_do::testing::hardening::Observation;
+    /// use serde_json::json;
+    /// let seen = [
+    ///     Observation::new(json!({"text": "abc"}), json!(3), "events #1"),
+    ///     Observation::new(json!({"text": "héllo"}), json!(5), "events #2"),
+    /// ];
+    /// // A one-field arguments object converts to that field's type.
+    /// let report = AgreementReport::of_fn("len", "count", &seen, |text: String| text.len());
+    /// assert_eq!(report.agreed(), 1);   // `len` counts bytes: "héllo" is 6
+    /// assert_eq!(report.disagreements().next().unwrap().origin, "events #2");
     /// ```
     pub fn of_fn<I, O>(
         candidate: &str,
@@ -120,9 +128,17 @@ impl AgreementReport {
         self.cases.iter().filter(|c| c.agrees()).count()
     }
 
-    /// Share of agreeing cases (1.0 when there are none).
+    /// Share of agreeing cases; 0.0 when there are none (no evidence is no agreement, so a
+    /// gate such as `agreement_rate() >= 0.95` does not pass on an empty log).
+    ///
+    /// ```
+    /// # use llm_do_testing::hardening::AgreementReport;
+    /// let empty = AgreementReport::of_fn("rules", "classify", &[], |s: String| s.len());
+    /// assert_eq!(empty.agreement_rate(), 0.0);
+    /// assert!(empty.to_string().contains("no observed calls"));
+    /// ```
     pub fn agreement_rate(&self) -> f64 {
-        if self.cases.is_empty() { 1.0 } else { self.agreed() as f64 / self.cases.len() as f64 }
+        if self.cases.is_empty() { 0.0 } else { self.agreed() as f64 / self.cases.len() as f64 }
     }
 
     /// The cases where the candidate differs from the worker.
@@ -157,6 +173,13 @@ fn show_input(input: &Value) -> String {
 
 impl fmt::Display for AgreementReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.cases.is_empty() {
+            return write!(
+                f,
+                "`{}` was compared with worker `{}` on no observed calls: no evidence of agreement",
+                self.candidate, self.worker
+            );
+        }
         write!(
             f,
             "`{}` agrees with worker `{}` on {} of {} observed calls ({:.1}%)",

@@ -46,6 +46,21 @@ pub enum HardeningError {
     Source(String),
 }
 
+/// So that `?` works in a function returning `llm_do::Result` (kept whole in `Error::Other`).
+///
+/// ```
+/// # use llm_do_testing::hardening::HardeningError;
+/// fn read() -> llm_do_core::Result<()> {
+///     Err(HardeningError::Source("truncated".into()))?
+/// }
+/// assert_eq!(read().unwrap_err().to_string(), "cannot read observations: truncated");
+/// ```
+impl From<HardeningError> for llm_do_core::Error {
+    fn from(error: HardeningError) -> Self {
+        llm_do_core::Error::other(error)
+    }
+}
+
 /// Something observed calls of a worker can be extracted from. Implemented for run events
 /// ([`EventLog`], `[Event]`, `Vec<Event>`) and [`Cassette`]s; other sources (such as a run log
 /// file) implement it the same way.
