@@ -22,7 +22,7 @@ pub(super) struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     host: IpAddr,
-    /// Inference threads of a local model (default: cores, at most 4).
+    /// Inference threads of a local model (default: cores, at most 8).
     #[arg(long)]
     threads: Option<u32>,
     /// Context window of a local model, in tokens.

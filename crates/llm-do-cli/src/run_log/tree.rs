@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 /// Renders a run log as a call tree: one line per call (name, kind, model, elapsed time,
-/// tokens, outcome), its input and output, the tool calls its model asked for and the
-/// approvals, indented by depth.
+/// tokens, outcome), its input and output, the approvals, the output retries, and the tool
+/// calls its model asked for that were refused before they became calls (an unknown tool,
+/// arguments that do not fit), indented by depth.
 ///
 /// ```
 /// # use llm_do_cli::run_log::render_tree;
@@ -106,8 +107,33 @@ fn render_call(
     if let Some(input) = first.data.get("input") {
         let _ = writeln!(out, "{detail}input: {}", short(input));
     }
+    // Failed tool calls that started no call of their own (an unknown tool, arguments that are
+    // not JSON or do not match the schema, a denial) are seen only in their results: matched
+    // by name against the failed child calls, the rest are shown here.
+    let mut failed_children: Vec<&str> = children
+        .get(&Some(call))
+        .into_iter()
+        .flatten()
+        .filter(|c| {
+            by_call[c].iter().any(|r| r.event == "call_finished" && r.data.get("error").is_some())
+        })
+        .map(|c| by_call[c][0].name.as_str())
+        .collect();
     for r in records {
         match r.event.as_str() {
+            "tool_result" if r.data["result"]["is_error"] == Value::Bool(true) => {
+                let result = &r.data["result"];
+                let name = result["name"].as_str().unwrap_or("?");
+                if let Some(i) = failed_children.iter().position(|c| *c == name) {
+                    failed_children.swap_remove(i);
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "{detail}tool call refused: {name} — {}",
+                        short_text(result["content"].as_str().unwrap_or(""))
+                    );
+                }
+            }
             "approval_requested" => {
                 let req = &r.data["request"];
                 let _ = writeln!(
@@ -152,10 +178,15 @@ fn render_call(
 
 /// A value on one line, cut to 200 characters.
 fn short(value: &Value) -> String {
-    let text = match value {
-        Value::String(s) => format!("{s:?}"),
-        other => other.to_string(),
-    };
+    match value {
+        Value::String(s) => short_text(&format!("{s:?}")),
+        other => short_text(&other.to_string()),
+    }
+}
+
+/// Text on one line (newlines shown as spaces), cut to 200 characters.
+fn short_text(text: &str) -> String {
+    let text = text.replace(['\n', '\r'], " ");
     if text.chars().count() > 200 {
         let cut: String = text.chars().take(199).collect();
         format!("{cut}…")
@@ -170,5 +201,65 @@ fn approval_reason(reason: &Value) -> String {
     match serde_json::from_value::<llm_do::approval::ApprovalReason>(reason.clone()) {
         Ok(reason) => reason.to_string(),
         Err(_) => reason.as_str().unwrap_or("").to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn record(
+        seq: u64,
+        call: u64,
+        parent: Option<u64>,
+        name: &str,
+        event: &str,
+        data: Value,
+    ) -> LogRecord {
+        LogRecord {
+            v: 1,
+            seq,
+            ts: String::new(),
+            call,
+            parent,
+            depth: if parent.is_some() { 2 } else { 1 },
+            name: name.into(),
+            callable: if call == 1 { "worker" } else { "tool" }.into(),
+            event: event.into(),
+            spec: None,
+            data,
+        }
+    }
+
+    fn tool_error(seq: u64, name: &str, content: &str) -> LogRecord {
+        let result =
+            json!({"tool_call_id": "c", "name": name, "content": content, "is_error": true});
+        record(seq, 1, None, "main", "tool_result", json!({ "result": result }))
+    }
+
+    /// A tool call that started no call (an unknown tool) is shown under its worker; one that
+    /// failed as a call of its own is shown once, as that call.
+    #[test]
+    fn failed_tool_calls_without_a_call_of_their_own_are_shown_under_their_worker() {
+        let failed = json!({"elapsed_ms": 1, "error": {"kind": "tool", "message": "disk full"}});
+        let records = [
+            record(1, 1, None, "main", "call_started", json!({"input": {}})),
+            tool_error(2, "nosuch", "there is no tool named `nosuch`;\navailable tools: save"),
+            record(3, 2, Some(1), "save", "call_started", json!({"input": {}})),
+            record(4, 2, Some(1), "save", "call_finished", failed),
+            tool_error(5, "save", "disk full"),
+            record(6, 1, None, "main", "call_finished", json!({"elapsed_ms": 2, "output": "done"})),
+        ];
+        let tree = render_tree(&records);
+        let refused: Vec<&str> = tree.lines().filter(|l| l.contains("tool call refused")).collect();
+        assert_eq!(
+            refused,
+            [
+                "   tool call refused: nosuch — there is no tool named `nosuch`; available tools: save"
+            ],
+            "{tree}"
+        );
+        assert!(tree.contains("  #2 save [tool] failed"), "{tree}");
     }
 }
