@@ -69,9 +69,10 @@ pub enum McpError {
         /// The end of the server's stderr.
         stderr: String,
     },
-    /// The server is gone and was already restarted once.
+    /// The server stopped during the call, and again on the server the call started anew
+    /// (the next call starts it again).
     #[error(
-        "MCP server `{server}` stopped while calling `{tool}` and was already restarted once: {message}{}",
+        "MCP server `{server}` stopped while calling `{tool}`, again after a restart: {message}{}",
         tail(stderr)
     )]
     ServerDied {

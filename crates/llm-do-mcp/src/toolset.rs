@@ -1,6 +1,6 @@
 //! [`McpToolset`]: one MCP server's tools in llm-do's name space, and the connection that
-//! serves them (started once, restarted once when it dies, closed on drop; the connection's
-//! life is in `toolset/shared.rs`).
+//! serves them (started once, restarted when it dies, at most once per call, and closed on
+//! drop; the connection's life is in `toolset/shared.rs`).
 
 use crate::connection::Connection;
 use crate::error::McpError;
@@ -55,9 +55,10 @@ pub struct SkippedTool {
 ///
 /// The connection is shared by the toolset and its specs and closed when the last of them is
 /// dropped (a child process is killed) or by [`close`](Self::close). A server that dies is
-/// restarted once, at the next call (which is then retried once); if it dies again before it
-/// answers a call, that call and later ones fail with [`McpError::ServerDied`] and the tail of
-/// its stderr. Once it has answered, a later death is restarted again. `tools/list_changed` makes the
+/// started again by the next call, and a call it died on is made once more on the new server;
+/// a call that kills it twice fails with [`McpError::ServerDied`] and the tail of its stderr,
+/// and the call after it starts the server anew (at most one restart per call: one poisonous
+/// input does not disable the server, nor does a crashing server restart in a loop). `tools/list_changed` makes the
 /// next use re-list the tools: a call of a tool that is gone fails clearly, a tool that
 /// appeared can be called, and runtimes it is registered on see it (see
 /// [`crate::McpBuilderExt`]).
@@ -99,7 +100,6 @@ struct State {
     generation: u64,
     /// The server has been started once (later starts are restarts).
     started: bool,
-    restarts: u32,
     closed: bool,
     /// The stderr of the last connection, kept after it is gone.
     last_stderr: String,
@@ -151,7 +151,6 @@ impl McpToolset {
                     conn: None,
                     generation: 0,
                     started: false,
-                    restarts: 0,
                     closed: false,
                     last_stderr: String::new(),
                 }),
@@ -260,7 +259,7 @@ impl McpToolset {
         if self.shared.ensure_started().await? {
             return Ok(self.tools());
         }
-        self.shared.refresh().await?;
+        self.shared.refresh(&mut 0).await?;
         Ok(self.tools())
     }
 

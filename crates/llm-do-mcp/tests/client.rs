@@ -384,7 +384,7 @@ async fn a_server_dies_with_llm_do_even_on_sigkill() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_crashing_server_is_restarted_once_per_answer_then_a_typed_error_with_its_stderr() {
+async fn a_crashing_server_is_restarted_at_most_once_per_call_then_a_typed_error_with_its_stderr() {
     let dir = tempfile::tempdir().unwrap();
     let record = dir.path().join("calls");
     // Crashes once: the restarted server answers the retried call.
@@ -411,8 +411,15 @@ async fn a_crashing_server_is_restarted_once_per_answer_then_a_typed_error_with_
     assert_eq!((server.as_str(), tool.as_str()), ("orders", "crash"));
     assert!(stderr.contains("crashing on purpose"), "{stderr}");
     assert!(err.to_string().contains("its stderr ends with"), "{err}");
-    let again = orders.call("echo", json!({"text": "x"})).await.unwrap_err();
-    assert!(matches!(again, McpError::ServerDied { .. }), "{again}");
+    assert_eq!(orders.pid().await, None, "the dead server is buried");
+    // The poisonous call does not disable the server: the next call starts it anew.
+    let again = orders.call("echo", json!({"text": "x"})).await.unwrap().unwrap();
+    assert_eq!(again, json!("x"));
+    assert!(orders.pid().await.is_some());
+    // And each call restarts it at most once: the crash is final again, not a loop.
+    let err = orders.call("crash", json!({})).await.unwrap_err();
+    assert!(matches!(err, McpError::ServerDied { .. }), "{err}");
+    assert!(err.to_string().contains("again after a restart"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

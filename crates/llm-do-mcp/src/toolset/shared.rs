@@ -1,5 +1,6 @@
 //! The connection behind a toolset: started on first use, its tools listed (and listed again
-//! when the server says they changed), restarted once when it dies, and closed on drop.
+//! when the server says they changed), restarted when it dies (at most once per call), and
+//! closed on drop.
 
 use super::{Listed, McpTool, STDERR_SETTLE, Shared, SkippedTool, State, lock, request, rounds};
 use crate::connection::Connection;
@@ -30,6 +31,12 @@ impl Drop for Shared {
         }
     }
 }
+
+/// Starts of a dead server one call (or one listing) may make. A call that crashes the server
+/// is retried once on a new one; when that dies too, the call fails, and the next call starts
+/// the server again: one poisonous input does not disable a long-lived server, and no call
+/// restarts it in a loop.
+const RESTARTS_PER_CALL: u32 = 1;
 
 enum Failure {
     /// The connection is gone (the transport closed).
@@ -84,7 +91,7 @@ impl Shared {
     /// Starts the server on first use, and lists its tools again when it said they changed.
     pub(super) async fn ensure_listed(&self) -> Result<(), McpError> {
         if !self.ensure_started().await? && self.stale.load(Ordering::SeqCst) {
-            self.refresh().await?;
+            self.refresh(&mut 0).await?;
         }
         Ok(())
     }
@@ -125,8 +132,10 @@ impl Shared {
         *lock(&self.tools) = out;
     }
 
-    pub(super) async fn refresh(&self) -> Result<(), McpError> {
-        let peer = self.peer().await.map_err(|f| match f {
+    /// Lists the tools again, restarting a dead server (counted in `restarts`, the starts the
+    /// caller has made).
+    pub(super) async fn refresh(&self, restarts: &mut u32) -> Result<(), McpError> {
+        let peer = self.peer(restarts).await.map_err(|f| match f {
             Failure::Died(message) => {
                 McpError::ListTools { server: self.name.clone(), message, stderr: String::new() }
             }
@@ -155,8 +164,12 @@ impl Shared {
         Ok(())
     }
 
-    /// The current connection's peer and generation, restarting a dead server when allowed.
-    async fn peer(&self) -> Result<(u64, rmcp::Peer<rmcp::RoleClient>), Failure> {
+    /// The current connection's peer and generation, restarting a dead server when the caller
+    /// has made fewer than [`RESTARTS_PER_CALL`] starts (`restarts`, counted here).
+    async fn peer(
+        &self,
+        restarts: &mut u32,
+    ) -> Result<(u64, rmcp::Peer<rmcp::RoleClient>), Failure> {
         let mut state = self.state.lock().await;
         if state.closed {
             return Err(Failure::Other(McpError::Closed { server: self.name.clone() }));
@@ -167,13 +180,11 @@ impl Shared {
         if let Some(conn) = &state.conn {
             return Ok((state.generation, conn.peer()));
         }
-        // The connection died: restart it once (since it last answered a call).
-        if state.restarts >= 1 {
-            return Err(Failure::Died(
-                "it had already been restarted once and did not answer since".into(),
-            ));
+        // The connection died: start it again, once per call.
+        if *restarts >= RESTARTS_PER_CALL {
+            return Err(Failure::Died("it stopped again after this call had restarted it".into()));
         }
-        state.restarts += 1;
+        *restarts += 1;
         let conn = Connection::open(&self.name, &self.server, self.listener())
             .await
             .map_err(Failure::Other)?;
@@ -199,7 +210,8 @@ impl Shared {
 
     /// Calls `tool` (the server's name) with `args`, for a run's call `asker` (`None`: a call
     /// made outside any run, whose questions are declined and whose progress is not asked
-    /// for); a server that died is started again once and the call made again.
+    /// for); a server that died (before or during the call) is started again and the call
+    /// made again, once.
     pub(super) async fn call(
         &self,
         tool: &str,
@@ -207,20 +219,14 @@ impl Shared {
         asker: Option<&Asking>,
     ) -> Result<Result<Value, String>, McpError> {
         let mut attempt = 0;
+        let mut restarts = 0;
         loop {
             attempt += 1;
-            match self.call_once(tool, args.clone(), asker).await {
-                Ok(result) => {
-                    // It answered: a later death may be restarted again (a long-lived
-                    // `llm-do mcp` or Restate service is not left with a dead server after
-                    // one crash; a server that dies again before answering is not restarted).
-                    self.state.lock().await.restarts = 0;
-                    return Ok(result);
-                }
+            match self.call_once(tool, args.clone(), asker, &mut restarts).await {
+                Ok(result) => return Ok(result),
                 Err(Failure::Other(e)) => return Err(e),
                 Err(Failure::Died(message)) => {
-                    let restarts = self.state.lock().await.restarts;
-                    if attempt >= 2 || restarts >= 1 {
+                    if attempt >= 2 || restarts >= RESTARTS_PER_CALL {
                         let stderr = self.state.lock().await.last_stderr.clone();
                         return Err(McpError::ServerDied {
                             server: self.name.clone(),
@@ -239,12 +245,13 @@ impl Shared {
         tool: &str,
         args: Value,
         asking: Option<&Asking>,
+        restarts: &mut u32,
     ) -> Result<Result<Value, String>, Failure> {
         // First use starts the server and lists its tools.
-        let (mut generation, mut peer) = self.peer().await?;
+        let (mut generation, mut peer) = self.peer(restarts).await?;
         if self.stale.load(Ordering::SeqCst) {
-            self.refresh().await.map_err(Failure::Other)?;
-            (generation, peer) = self.peer().await?;
+            self.refresh(restarts).await.map_err(Failure::Other)?;
+            (generation, peer) = self.peer(restarts).await?;
         }
         let known = lock(&self.tools).tools.values().any(|t| t.remote_name == tool);
         if !known {
