@@ -23,7 +23,7 @@
 //! `SIGTERM` after [`GRACE`], then `SIGKILL` after another [`GRACE`]. Dropping the transport
 //! kills the child (`kill_on_drop`); its process group is killed by the connection.
 
-use crate::serve::parse_errors::skip_line;
+use crate::serve::malformed::skip_line;
 use rmcp::RoleClient;
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
@@ -39,7 +39,7 @@ use tokio::process::{Child, ChildStderr, ChildStdin};
 use tokio::sync::oneshot;
 
 /// The longest stdout line passed on (rmcp's own limit): 16 MiB.
-pub(crate) const MAX_LINE: usize = crate::serve::parse_errors::MAX_MESSAGE;
+pub(crate) const MAX_LINE: usize = crate::serve::malformed::MAX_MESSAGE;
 
 /// How many noise lines after the start are logged (the others are dropped silently).
 const LOGGED: usize = 10;

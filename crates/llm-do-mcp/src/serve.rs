@@ -42,8 +42,9 @@ pub(crate) fn redactor() -> &'static Redactor {
     static REDACTOR: OnceLock<Redactor> = OnceLock::new();
     REDACTOR.get_or_init(|| Redactor::new().with_env(std::env::vars()))
 }
+
 mod elicit;
-pub(crate) mod parse_errors;
+pub(crate) mod malformed;
 mod progress;
 mod rounds;
 mod session_end;
@@ -255,8 +256,9 @@ impl McpService {
     /// Serves newline-delimited JSON-RPC read from `input`, with the answers written to
     /// `output` (what [`serve_stdio`](Self::serve_stdio) does with stdin and stdout), until
     /// `input` ends and every answer is written. A line that is not JSON, or is longer than
-    /// 16 MiB, is answered with the JSON-RPC parse error (`-32700`, id `null`) and the session
-    /// goes on.
+    /// 16 MiB, is answered with the JSON-RPC parse error (`-32700`, id `null`), one that is not
+    /// a JSON-RPC message with `-32600`, and a request of an MCP method whose params do not
+    /// have that method's shape with `-32602` and its id; the session goes on.
     ///
     /// ```no_run
     /// # async fn f(s: llm_do_mcp::serve::McpService, socket: tokio::net::UnixStream) -> std::io::Result<()> {
@@ -269,7 +271,7 @@ impl McpService {
         R: tokio::io::AsyncRead + Unpin + Send + 'static,
         W: tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
-        let (reader, writer, flushed) = parse_errors::line_filter(input, output);
+        let (reader, writer, flushed) = malformed::line_filter(input, output);
         let running = self.serve((reader, writer)).await.map_err(std::io::Error::other)?;
         running.waiting().await.map_err(std::io::Error::other)?;
         // Everything rmcp wrote reaches `output` before the server is done.
@@ -304,7 +306,7 @@ impl McpService {
         );
         let router = axum::Router::new()
             .nest_service("/mcp", service)
-            .layer(axum::middleware::from_fn(parse_errors::http_filter))
+            .layer(axum::middleware::from_fn(malformed::http_filter))
             .layer(axum::middleware::from_fn(session_end::no_content));
         axum::serve(listener, router)
             .with_graceful_shutdown(async move {

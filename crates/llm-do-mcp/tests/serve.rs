@@ -278,9 +278,11 @@ async fn malformed_json_rpc_gets_an_error_and_the_server_goes_on() {
         .unwrap();
     let ping = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list"});
     write.write_all(format!("{ping}\n").as_bytes()).await.unwrap();
+    let bad = json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": "shout"});
+    write.write_all(format!("{bad}\n").as_bytes()).await.unwrap();
     let mut by_id = std::collections::BTreeMap::new();
     let mut others = Vec::new();
-    while by_id.len() < 2 || others.is_empty() {
+    while by_id.len() < 3 || others.is_empty() {
         let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
             .await
             .expect("the server answers")
@@ -288,7 +290,7 @@ async fn malformed_json_rpc_gets_an_error_and_the_server_goes_on() {
             .expect("the server is still there");
         let v: Value = serde_json::from_str(&line).unwrap();
         match v["id"].as_i64() {
-            Some(id @ (2 | 3)) => {
+            Some(id @ (2..=4)) => {
                 by_id.insert(id, v);
             }
             _ => others.push(v),
@@ -296,6 +298,9 @@ async fn malformed_json_rpc_gets_an_error_and_the_server_goes_on() {
     }
     assert_eq!(by_id[&2]["error"]["code"], -32601, "{:?}", by_id[&2]);
     assert_eq!(by_id[&3]["result"]["tools"].as_array().map(Vec::len), Some(4));
+    // A tools/call whose params are not an object is invalid params, with its id (before,
+    // rmcp took it for a custom method and answered -32601, method not found).
+    assert_eq!(by_id[&4]["error"]["code"], -32602, "{:?}", by_id[&4]);
     // The line that is not JSON gets JSON-RPC's parse error (before, rmcp dropped it
     // without an answer).
     assert_eq!(others.len(), 1, "{others:?}");
@@ -303,19 +308,34 @@ async fn malformed_json_rpc_gets_an_error_and_the_server_goes_on() {
 }
 
 /// Over streamable HTTP, a JSON body that does not parse is answered `400` with JSON-RPC's
-/// parse error (before: `415` and a plain-text body).
+/// parse error, one that is no JSON-RPC message with `-32600`, wrong params of an MCP method
+/// with `-32602` and the request's id (before: `415` and a plain-text body).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn streamable_http_answers_malformed_json_with_a_json_rpc_parse_error() {
+async fn streamable_http_answers_malformed_json_with_a_json_rpc_error() {
     let f = fixture();
     let server = HttpServer::start(McpService::new(f.rt.clone())).await;
-    let body = "{this is not json";
+    let bodies = [
+        ("{this is not json", json!(null), -32700),
+        (r#"{"jsonrpc":"2.0","id":5,"result":"#, json!(null), -32700),
+        (r#"{"id":6,"method":"tools/list"}"#, json!(6), -32600),
+        (r#"{"jsonrpc":"2.0","id":"7","method":"tools/call","params":[1]}"#, json!("7"), -32602),
+    ];
+    for (body, id, code) in bodies {
+        let answer = post_raw(server.addr, body).await;
+        assert_eq!((&answer["id"], &answer["error"]["code"]), (&id, &json!(code)), "{body}");
+    }
+    server.stop().await;
+}
+
+/// `body` POSTed to `/mcp` with a JSON content type and no session: the `400` answer's JSON.
+async fn post_raw(addr: std::net::SocketAddr, body: &str) -> Value {
     let request = format!(
         "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
          Accept: application/json, text/event-stream\r\nContent-Length: {}\r\n\
          Connection: close\r\n\r\n{body}",
         body.len()
     );
-    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     tokio::time::timeout(Duration::from_secs(10), stream.read_to_string(&mut response))
@@ -324,9 +344,7 @@ async fn streamable_http_answers_malformed_json_with_a_json_rpc_parse_error() {
         .unwrap();
     assert!(response.starts_with("HTTP/1.1 400"), "{response}");
     let (_, answer) = response.split_once("\r\n\r\n").unwrap();
-    let answer: Value = serde_json::from_str(answer).unwrap();
-    assert_eq!((&answer["id"], &answer["error"]["code"]), (&Value::Null, &json!(-32700)));
-    server.stop().await;
+    serde_json::from_str(answer).unwrap()
 }
 
 /// The client's `GET` opens the session's stream and its `DELETE` ends the session (answered
