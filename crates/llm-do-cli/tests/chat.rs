@@ -193,6 +193,7 @@ async fn chat_on_a_terminal_streams_asks_and_cancels() {
             Reply::text("Done, with help."),
             Reply::text(endless),
             Reply::text("Back again."),
+            Reply::text("Last words, one piece at a time. ".repeat(5) + "END2."),
         ])
         .stream_pause(Duration::from_millis(100))
         .start()
@@ -258,13 +259,19 @@ async fn chat_on_a_terminal_streams_asks_and_cancels() {
         .collect();
     assert_eq!(users, ["Tell me something long.", "Use the helper.", "Are you back?"]);
 
+    // 5. Ctrl-D while an answer streams: the answer ends, then the chat does (before, the
+    // kernel turned the key into a NUL byte for the line editor and the chat stayed).
+    tmux.line("Say goodbye.");
+    tokio::task::block_in_place(|| tmux.wait("the last answer", |p| p.contains("Last words")));
     tmux.keys(&["C-d"]);
     let code_file = d.join("code.txt");
     tokio::task::block_in_place(|| tmux.wait("the end of the chat", |_| code_file.exists()));
     assert_eq!(std::fs::read_to_string(&code_file).expect("code").trim(), "0");
+    let end = tmux.pane();
+    assert!(end.contains("END2."), "the answer was not cut short:\n{end}");
     let history =
         std::fs::read_to_string(d.join("history")).expect("the line editor's history file");
-    assert!(history.contains("Are you back?"), "{history}");
+    assert!(history.contains("Say goodbye."), "{history}");
     let records = run_log::read(d.join("chat.jsonl")).expect("the run log");
     assert_eq!(run_log::worker_calls(&records, "helper").len(), 1);
 }

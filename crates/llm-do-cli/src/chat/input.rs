@@ -156,6 +156,12 @@ impl LineInput {
     /// that neither typed-ahead keys nor the `^C` of a Ctrl-C land in the streamed answer or
     /// move the cursor under the live call tree (whose redraw would then erase the wrong
     /// lines). Keys typed meanwhile wait for the next prompt, which shows them.
+    ///
+    /// Line editing (`ICANON`) is off too: in canonical mode the kernel keeps a Ctrl-D typed
+    /// while nobody reads as an end-of-file mark that becomes a NUL byte once the editor puts
+    /// the terminal in raw mode, so "Ctrl-D leaves" was lost when pressed during an answer;
+    /// without it the key waits as itself and leaves at the next prompt. Signals (`ISIG`)
+    /// stay on: Ctrl-C still cancels the answer.
     pub(crate) fn quiet(&self) -> Quiet {
         #[cfg(unix)]
         {
@@ -163,7 +169,7 @@ impl LineInput {
             let before = tcgetattr(std::io::stdin()).ok();
             if let Some(before) = &before {
                 let mut quiet = before.clone();
-                quiet.local_modes.remove(LocalModes::ECHO);
+                quiet.local_modes.remove(LocalModes::ECHO | LocalModes::ICANON);
                 let _ = tcsetattr(std::io::stdin(), OptionalActions::Now, &quiet);
             }
             Quiet { before }
