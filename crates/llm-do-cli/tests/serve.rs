@@ -147,6 +147,21 @@ async fn models_and_completions_over_http() {
          complete an answer that matches it (a schema that no finite JSON value satisfies, such as a required property \
          that refers to itself)"
     );
+    // A forced tool call that max_tokens cannot hold: the client's setting, so 400 with the
+    // remedy (before: 500, a server error).
+    let (status, body) = post(
+        &server,
+        serde_json::json!({
+            "messages": [{"role": "user", "content": "Weather in Paris?"}],
+            "tools": [{"type": "function", "function": {"name": "weather", "parameters": {
+                "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}],
+            "tool_choice": {"type": "function", "function": {"name": "weather"}},
+            "max_tokens": 3
+        }),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("max_tokens = 3") && body.contains("raise max_tokens"), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -117,6 +117,15 @@ pub enum LocalError {
         /// The context window, in tokens.
         context: u32,
     },
+    /// The request's token budget (`max_tokens`) ran out before a tool call or a structured
+    /// answer was complete: the request's fault (a cut-off text answer is kept instead, as far
+    /// as it got).
+    BudgetExhausted {
+        /// The budget, in tokens.
+        max_tokens: u32,
+        /// What was wrong with the cut-off answer.
+        reason: String,
+    },
     /// Inference itself failed (a tensor operation or the grammar matcher returned an error
     /// while decoding).
     Inference {
@@ -212,6 +221,11 @@ impl fmt::Display for LocalError {
                 "the conversation is {tokens} tokens long, more than the local model's context \
                  window of {context} tokens"
             ),
+            LocalError::BudgetExhausted { max_tokens, reason } => write!(
+                f,
+                "the token budget (max_tokens = {max_tokens}) ran out before the answer was \
+                 complete; raise max_tokens ({reason})"
+            ),
             LocalError::Inference { reason } => write!(f, "local inference failed: {reason}"),
             LocalError::Engine { reason } => write!(f, "local model engine: {reason}"),
         }
@@ -243,7 +257,8 @@ impl From<LocalError> for ModelError {
             LocalError::UnknownModel { .. }
             | LocalError::UnsupportedSchema { .. }
             | LocalError::SchemaNotCompilable { .. }
-            | LocalError::PromptTooLong { .. } => ModelErrorKind::InvalidRequest,
+            | LocalError::PromptTooLong { .. }
+            | LocalError::BudgetExhausted { .. } => ModelErrorKind::InvalidRequest,
             _ => ModelErrorKind::Other,
         };
         ModelError::new(kind, e.to_string()).with_source(e)

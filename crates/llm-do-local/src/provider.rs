@@ -336,12 +336,9 @@ impl LocalModel {
                 {
                     return Ok(Answer::Text(partial));
                 }
-                Err(LocalError::Inference {
-                    reason: format!(
-                        "the token budget (max_tokens = {}) ran out before the answer was \
-                         complete; raise max_tokens ({e})",
-                        sampling.max_tokens
-                    ),
+                Err(LocalError::BudgetExhausted {
+                    max_tokens: sampling.max_tokens,
+                    reason: e.to_string(),
                 })
             }
             Err(e) => Err(e),

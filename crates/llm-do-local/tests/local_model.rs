@@ -145,6 +145,24 @@ async fn max_tokens_bounds_the_answer() {
     assert_eq!(r.finish_reason.as_deref(), Some("length"));
 }
 
+/// A tool call the budget cannot hold is the request's fault (`InvalidRequest`: `llm-do serve`
+/// answers 400, not 500), with the remedy. (A text or JSON answer is kept as far as it got,
+/// with finish reason `length`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_call_cut_off_by_max_tokens_is_an_invalid_request_naming_the_budget() {
+    let req = ask("What is the weather in Paris? Use the tool.")
+        .with_tools(vec![weather_tool()])
+        .with_settings(settings(0.0, None, 3));
+    let err = bounded(model().request(&req)).await.expect_err("3 tokens hold no tool call");
+    assert_eq!(err.kind(), ModelErrorKind::InvalidRequest, "{err}");
+    assert!(
+        err.to_string().contains("max_tokens = 3") && err.to_string().contains("raise"),
+        "{err}"
+    );
+    let source = std::error::Error::source(&err).and_then(|s| s.downcast_ref::<LocalError>());
+    assert!(matches!(source, Some(LocalError::BudgetExhausted { max_tokens: 3, .. })), "{err}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn structured_answers_always_match_the_schema() {
     let schema = json!({
