@@ -6,8 +6,9 @@
 //! - `POST /v1/chat/completions` — chat completions, as one JSON body or (with
 //!   `"stream": true`) as server-sent events ending with `data: [DONE]`. Messages, tools,
 //!   `tool_choice` (`none` or a named function), `response_format` (`json_schema`,
-//!   `json_object`), `temperature`, `top_p`, `max_tokens`/`max_completion_tokens`, `seed` and
-//!   `stream_options.include_usage` are honoured. The `model` field is echoed back: the server
+//!   `json_object`), `temperature`, `top_p`, `max_tokens`/`max_completion_tokens`, `seed`,
+//!   `stop` and `stream_options.include_usage` are honoured; `n` other than 1, `logprobs` and
+//!   `top_logprobs` are refused (400), not dropped. The `model` field is echoed back: the server
 //!   serves its one model whatever the client names.
 //!
 //! Every error is an OpenAI-style JSON body `{"error": {"message", "type", "param", "code"}}`:

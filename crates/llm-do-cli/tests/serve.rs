@@ -162,6 +162,37 @@ async fn models_and_completions_over_http() {
     .await;
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("max_tokens = 3") && body.contains("raise max_tokens"), "{body}");
+
+    // `stop` is honoured: a greedy answer, then the same request stopped at its fourth word.
+    let story = |stop: Value| {
+        serde_json::json!({
+            "messages": [{"role": "user", "content": "Write a long story about a dragon."}],
+            "temperature": 0, "max_tokens": 40, "stop": stop
+        })
+    };
+    let content = |body: &str| {
+        let body: Value = serde_json::from_str(body).expect("JSON body");
+        let choice = &body["choices"][0];
+        (
+            choice["message"]["content"].as_str().unwrap_or_default().to_owned(),
+            choice["finish_reason"].clone(),
+        )
+    };
+    let (status, body) = post(&server, story(Value::Null)).await;
+    assert_eq!(status, 200, "{body}");
+    let (full, _) = content(&body);
+    let word = full.split_whitespace().nth(3).expect("a few words").to_owned();
+    let (status, body) = post(&server, story(serde_json::json!([word]))).await;
+    assert_eq!(status, 200, "{body}");
+    let (stopped, reason) = content(&body);
+    assert_eq!(stopped.trim_end(), full[..full.find(&word).unwrap()].trim_end(), "{word:?}");
+    assert_eq!(reason, "stop");
+    // What one answer cannot give is refused, not dropped.
+    let (status, body) =
+        post(&server, serde_json::json!({"messages": [{"role": "user", "content": "hi"}], "n": 3}))
+            .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("\"param\":\"n\""), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -257,10 +257,16 @@ pub struct ModelSettings {
     /// Seed for reproducible sampling, where the provider supports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// Stop sequences: a text answer ends before the first of them it would contain (finish
+    /// reason `stop`), the sequence itself left out. Empty: none. The embedded model and
+    /// OpenAI-compatible servers honour them; scripted test models do not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stop: Vec<String>,
 }
 
 impl ModelSettings {
-    /// These settings with every field that `over` sets replaced by its value.
+    /// These settings with every field that `over` sets replaced by its value (`stop` when
+    /// `over` has any).
     ///
     /// ```
     /// # use llm_do_core::ModelSettings;
@@ -275,6 +281,7 @@ impl ModelSettings {
             top_p: over.top_p.or(self.top_p),
             max_tokens: over.max_tokens.or(self.max_tokens),
             seed: over.seed.or(self.seed),
+            stop: if over.stop.is_empty() { self.stop.clone() } else { over.stop.clone() },
         }
     }
 }

@@ -30,7 +30,7 @@ async fn main() {
         temperature: Some(0.0),
         seed: Some(7),
         max_tokens: Some(max_tokens),
-        top_p: None,
+        ..Default::default()
     };
     let plain = ModelRequest::new(
         &name,

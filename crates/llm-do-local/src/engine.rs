@@ -18,6 +18,7 @@ use crate::gguf;
 use crate::grammar;
 use crate::prompt::Turn;
 use crate::sampler::{Rng, Sampling, sample};
+use crate::stop::{Scanned, StopScan};
 use crate::template::ChatTemplate;
 use crate::vocab::Vocab;
 use crate::weights::{SUPPORTED_ARCHITECTURES, Weights};
@@ -62,6 +63,8 @@ pub(crate) struct Job {
     /// An llguidance (Lark) grammar the answer must match.
     pub(crate) grammar: Option<String>,
     pub(crate) sampling: Sampling,
+    /// Stop sequences of a text answer (see [`crate::stop`]).
+    pub(crate) stop: Vec<String>,
     pub(crate) events: mpsc::UnboundedSender<Event>,
 }
 
@@ -283,6 +286,8 @@ impl Session {
         let decoding = Instant::now();
 
         let mut pending: Vec<u8> = Vec::new();
+        let mut stops = StopScan::new(&job.stop);
+        let mut stopped = false;
         let mut output_tokens = 0usize;
         let mut truncated = false;
         loop {
@@ -332,7 +337,14 @@ impl Session {
             if valid > 0 {
                 let piece = String::from_utf8_lossy(&pending[..valid]).into_owned();
                 pending.drain(..valid);
-                let _ = job.events.unbounded_send(Event::Piece(piece));
+                match stops.push(&piece) {
+                    Scanned::Go(text) => send_piece(&job, text),
+                    Scanned::Stop(text) => {
+                        send_piece(&job, text);
+                        stopped = true;
+                        break;
+                    }
+                }
             }
             let pos = tokens.len() + output_tokens - 1;
             if pos + 1 >= n_ctx {
@@ -342,9 +354,13 @@ impl Session {
             logits =
                 self.weights.forward(&[token], pos).map_err(|e| inference(candle_reason(&e)))?;
         }
-        if !pending.is_empty() {
-            let piece = String::from_utf8_lossy(&pending).into_owned();
-            let _ = job.events.unbounded_send(Event::Piece(piece));
+        if !stopped {
+            let mut rest = String::from_utf8_lossy(&pending).into_owned();
+            match stops.push(&rest) {
+                Scanned::Go(text) => rest = text + &stops.finish(),
+                Scanned::Stop(text) => rest = text,
+            }
+            send_piece(&job, rest);
         }
         // For benchmarks (`llm-do-bench local` reads these fields): where the time went.
         tracing::debug!(
@@ -363,6 +379,13 @@ impl Session {
             truncated,
         }));
         Ok(())
+    }
+}
+
+/// Sends a piece of the answer, unless it is empty.
+fn send_piece(job: &Job, piece: String) {
+    if !piece.is_empty() {
+        let _ = job.events.unbounded_send(Event::Piece(piece));
     }
 }
 

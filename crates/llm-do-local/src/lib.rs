@@ -43,6 +43,7 @@ pub mod prompt;
 mod provider;
 mod requantize;
 mod sampler;
+mod stop;
 mod template;
 mod vocab;
 mod weights;

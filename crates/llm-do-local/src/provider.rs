@@ -39,8 +39,9 @@ pub const DEFAULT_CONTEXT_SIZE: u32 = 4096;
 /// size and thread count; concurrent requests are served one after the other, in order.
 /// Structured output and tool calls are decoded under grammars derived from their JSON
 /// Schemas (see [`prompt`](crate::prompt)), so even a 135M-parameter model answers in the
-/// required shape. `temperature`, `top_p`, `max_tokens` and `seed` are honoured; the same
-/// `seed` (or temperature 0) and conversation give the same answer, byte for byte.
+/// required shape. `temperature`, `top_p`, `max_tokens`, `seed` and, for text answers
+/// without tools, `stop` are honoured; the same `seed` (or temperature 0) and conversation
+/// give the same answer, byte for byte.
 ///
 /// ```no_run
 /// use llm_do_core::{Message, Model, ModelRequest, ModelSettings};
@@ -356,10 +357,17 @@ impl LocalModel {
     ) -> Result<(String, Done), LocalError> {
         let (mut key, mut engine) = self.engine(&request.model)?;
         let (events, mut received) = futures::channel::mpsc::unbounded();
+        // Stop sequences end a text answer; a JSON answer or a tool call is whole or nothing.
+        let stop = if !prepared.tools && matches!(request.output, OutputMode::Text) {
+            request.settings.stop.clone()
+        } else {
+            Vec::new()
+        };
         let job = |events| Job {
             turns: prepared.turns.clone(),
             grammar: grammar.clone(),
             sampling,
+            stop: stop.clone(),
             events,
         };
         if !engine.submit(job(events.clone())) {

@@ -36,6 +36,7 @@ fn settings(temperature: f32, seed: Option<u64>, max_tokens: u32) -> ModelSettin
         seed,
         max_tokens: Some(max_tokens),
         top_p: None,
+        stop: Vec::new(),
     }
 }
 
@@ -273,6 +274,35 @@ async fn streamed_pieces_add_up_to_the_answer() {
     let req = ask("Say hello.").with_settings(settings(0.0, None, 16));
     let r = bounded(model().request_streaming(&req, &sink)).await.expect("answer");
     assert_eq!(pieces.lock().unwrap().as_str(), r.text.as_deref().unwrap_or_default());
+}
+
+/// A stop sequence taken from the middle of a greedy answer: the same request with it ends
+/// right before its first occurrence, streamed and whole alike, with finish reason `stop`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_sequence_ends_a_text_answer_before_it() {
+    let req = ask("Write a long story about a dragon.").with_settings(settings(0.0, None, 48));
+    let full = request(&req).await.text.expect("text");
+    let word = full
+        .split_whitespace()
+        .nth(3)
+        .unwrap_or_else(|| panic!("a few words: {full:?}"))
+        .to_owned();
+    let expected = &full[..full.find(&word).unwrap()];
+    let mut with_stop = req.settings.clone();
+    with_stop.stop = vec!["never appears \u{1}".into(), word.clone()];
+    let stopped = req.clone().with_settings(with_stop);
+    let pieces = Mutex::new(String::new());
+    let sink = |d: StreamDelta| {
+        if let StreamDelta::Text { text } = d {
+            pieces.lock().unwrap().push_str(&text);
+        }
+    };
+    let r = bounded(model().request_streaming(&stopped, &sink)).await.expect("answer");
+    let text = r.text.clone().unwrap_or_default();
+    assert_eq!(text.trim_end(), expected.trim_end(), "stop {word:?} in {full:?}");
+    assert!(!text.contains(&word), "{text:?}");
+    assert_eq!(pieces.lock().unwrap().as_str(), text);
+    assert_eq!(r.finish_reason.as_deref(), Some("stop"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -151,8 +151,22 @@ fn flag(object: &Map<String, Value>, name: &str) -> Result<bool, BadRequest> {
 }
 
 /// Sampling settings: `temperature`, `top_p`, `max_completion_tokens` (else `max_tokens`),
-/// `seed`; absent or `null` is unset.
+/// `seed`, `stop`; absent or `null` is unset. What one answer per request cannot give is
+/// refused rather than dropped: `n` other than 1, `logprobs`, `top_logprobs`.
 fn settings(body: &Map<String, Value>) -> Result<ModelSettings, BadRequest> {
+    match body.get("n") {
+        None | Some(Value::Null) => {}
+        Some(n) if n.as_u64() == Some(1) => {}
+        Some(_) => {
+            return Err(BadRequest::new("n", "`n` must be 1: this server gives one choice"));
+        }
+    }
+    if flag(body, "logprobs")? {
+        return Err(BadRequest::new("logprobs", "log probabilities are not available here"));
+    }
+    if body.get("top_logprobs").is_some_and(|v| !v.is_null()) {
+        return Err(BadRequest::new("top_logprobs", "log probabilities are not available here"));
+    }
     let float = |name: &str| match body.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => v
@@ -180,5 +194,32 @@ fn settings(body: &Map<String, Value>) -> Result<ModelSettings, BadRequest> {
         top_p: float("top_p")?,
         max_tokens: tokens("max_completion_tokens")?.or(tokens("max_tokens")?),
         seed: integer("seed")?,
+        stop: stop(body.get("stop"))?,
     })
+}
+
+/// The most stop sequences a request may give (OpenAI's limit).
+const MAX_STOP: usize = 4;
+
+/// `stop`: a string or up to four non-empty strings.
+fn stop(value: Option<&Value>) -> Result<Vec<String>, BadRequest> {
+    let invalid = || {
+        BadRequest::new(
+            "stop",
+            format!("`stop` must be a string or up to {MAX_STOP} non-empty strings"),
+        )
+    };
+    let stops: Vec<String> = match value {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) if items.len() <= MAX_STOP => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned).ok_or_else(invalid))
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(invalid()),
+    };
+    if stops.iter().any(String::is_empty) {
+        return Err(invalid());
+    }
+    Ok(stops)
 }

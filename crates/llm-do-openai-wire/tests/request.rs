@@ -37,6 +37,9 @@ fn parses_a_full_conversation() {
         "max_completion_tokens": 100,
         "max_tokens": 5,
         "seed": 7,
+        "stop": ["\n\n", "END"],
+        "n": 1,
+        "logprobs": false,
         "unknown": {"ignored": true}
     }));
     assert!(r.stream && r.include_usage);
@@ -60,9 +63,12 @@ fn parses_a_full_conversation() {
             temperature: Some(0.5),
             max_tokens: Some(100),
             seed: Some(7),
+            stop: vec!["\n\n".into(), "END".into()],
             ..Default::default()
         }
     );
+    let one = ok(json!({"messages": [{"role": "user", "content": "hi"}], "stop": "Observation:"}));
+    assert_eq!(one.model_request.settings.stop, ["Observation:"]);
 }
 
 #[test]
@@ -168,6 +174,25 @@ fn rejects_bad_bodies_with_the_parameter() {
             r#"{"messages": [{"role": "user"}], "max_tokens": 5000000000}"#,
             Some("max_tokens"),
             "larger than",
+        ),
+        (r#"{"messages": [{"role": "user"}], "stop": 5}"#, Some("stop"), "must be a string"),
+        (r#"{"messages": [{"role": "user"}], "stop": [""]}"#, Some("stop"), "non-empty"),
+        (
+            r#"{"messages": [{"role": "user"}], "stop": ["a","b","c","d","e"]}"#,
+            Some("stop"),
+            "up to 4",
+        ),
+        // What one answer cannot give is refused, not silently dropped.
+        (r#"{"messages": [{"role": "user"}], "n": 2}"#, Some("n"), "must be 1"),
+        (
+            r#"{"messages": [{"role": "user"}], "logprobs": true}"#,
+            Some("logprobs"),
+            "not available",
+        ),
+        (
+            r#"{"messages": [{"role": "user"}], "top_logprobs": 3}"#,
+            Some("top_logprobs"),
+            "not available",
         ),
     ];
     for (body, param, message) in cases {

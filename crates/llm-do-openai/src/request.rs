@@ -67,6 +67,7 @@ pub(crate) fn build<'a>(
         max_completion_tokens,
         max_tokens,
         seed: settings.seed,
+        stop: &settings.stop,
         stream,
         stream_options: stream.then_some(StreamOptions { include_usage: true }),
     })
@@ -172,6 +173,7 @@ mod tests {
             top_p: Some(0.25),
             max_tokens: Some(100),
             seed: Some(7),
+            stop: vec!["END".into()],
         })
     }
 
@@ -201,7 +203,8 @@ mod tests {
                 "temperature": 0.5,
                 "top_p": 0.25,
                 "max_tokens": 100,
-                "seed": 7
+                "seed": 7,
+                "stop": ["END"]
             })
         );
     }

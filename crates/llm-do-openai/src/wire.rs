@@ -36,6 +36,8 @@ pub(crate) struct ChatRequest<'a> {
     pub(crate) max_tokens: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) seed: Option<u64>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub(crate) stop: &'a [String],
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub(crate) stream: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -393,6 +395,7 @@ mod tests {
             max_completion_tokens: None,
             max_tokens: None,
             seed: None,
+            stop: &[],
             stream: false,
             stream_options: None,
         };
