@@ -17,10 +17,15 @@
 //! over [`MAX_BODY_BYTES`]; 5xx only for failures of the model itself (an upstream server's:
 //! its own status, 504 for a timeout, 502 for a failed connection or an unreadable answer).
 //!
+//! Answers (text and tool-call arguments, streamed or whole) and error messages are redacted
+//! like everything the CLI writes: a secret a model or an upstream server sends is replaced by
+//! `[redacted]` before it reaches a client (`serve/redact.rs`).
+//!
 //! Other tools and frameworks — or llm-do itself through its OpenAI-compatible provider — can
 //! then use the embedded local model over HTTP.
 
 pub mod parts;
+mod redact;
 
 use crate::models::Served;
 use axum::Router;
@@ -159,7 +164,7 @@ async fn chat(State(served): State<Arc<Served>>, body: Body) -> Response {
     match served.model().request(&model_request).await {
         Ok(response) => {
             let head = Head { id: &id, created, model: &model_name, fingerprint: None };
-            json_response(StatusCode::OK, &wire::completion(&head, &response))
+            json_response(StatusCode::OK, &wire::completion(&head, &redact::response(response)))
         }
         Err(e) => model_error(&e),
     }
@@ -231,13 +236,23 @@ fn stream(
         // A `Restart` (an upstream provider lost its stream and sends the request again)
         // cannot be taken back over SSE: it is not forwarded, and the client may see the
         // restarted text twice.
-        let sink = |delta: StreamDelta| {
-            if let Some(delta) = wire::delta(&delta) {
+        let redacted = std::sync::Mutex::new(redact::Deltas::default());
+        let send = |delta: &StreamDelta| {
+            if let Some(delta) = wire::delta(delta) {
                 let _ = tx.unbounded_send(chunker.chunk(delta, None));
             }
         };
-        match served.model().request_streaming(&request, &sink).await {
+        let sink = |delta: StreamDelta| {
+            let passed = redacted.lock().unwrap_or_else(|p| p.into_inner()).push(delta);
+            if let Some(delta) = passed {
+                send(&delta);
+            }
+        };
+        let result = served.model().request_streaming(&request, &sink).await;
+        let held = redacted.lock().unwrap_or_else(|p| p.into_inner()).finish();
+        match result {
             Ok(response) => {
+                held.iter().for_each(send);
                 let _ = tx
                     .unbounded_send(chunker.chunk(json!({}), Some(wire::finish_reason(&response))));
                 if include_usage {
@@ -247,7 +262,8 @@ fn stream(
             }
             Err(e) => {
                 let (_, kind) = status_of(&e);
-                let _ = tx.unbounded_send(event(&error::body(&e.to_string(), kind, None, None)));
+                let message = redact::message(&e.to_string());
+                let _ = tx.unbounded_send(event(&error::body(&message, kind, None, None)));
             }
         }
         let _ = tx.unbounded_send(Bytes::from_static(wire::DONE.as_bytes()));
@@ -298,7 +314,7 @@ fn status_of(e: &ModelError) -> (StatusCode, &'static str) {
 
 fn model_error(e: &ModelError) -> Response {
     let (status, kind) = status_of(e);
-    json_response(status, &error::body(&e.to_string(), kind, None, None))
+    json_response(status, &error::body(&redact::message(&e.to_string()), kind, None, None))
 }
 
 fn bad_request(message: &str, param: Option<&str>) -> Response {

@@ -362,3 +362,48 @@ fn an_unknown_or_unusable_provider_is_refused_with_what_to_do() {
         "{err}"
     );
 }
+
+/// An upstream that echoes the server's own API key (or any token) does not hand it to the
+/// server's clients: answers are redacted like all CLI output, whole and streamed (where the
+/// stream cuts the key in pieces), tool-call arguments included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_in_answers_are_redacted_whole_and_streamed() {
+    let key = "sk-test-0123456789abcdefghij"; // support::command's OPENAI_API_KEY
+    let echo = format!("the key is {key}, keep it safe");
+    let upstream = TestServer::builder()
+        .script([
+            Reply::text(echo.as_str()),
+            Reply::tool_call("save", json!({"note": key})),
+            Reply::text(echo.as_str()),
+        ])
+        .start()
+        .await
+        .unwrap();
+    let (_child, base) = serve(&upstream).await;
+    let http = llm_do_openai::http::client();
+    let mut request = json!({"messages": [{"role": "user", "content": "hi"}]});
+    let url = format!("{base}/chat/completions");
+
+    let (status, body) = send(http.post(&url).json(&request)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["choices"][0]["message"]["content"], "the key is [redacted], keep it safe");
+    let (status, body) = send(http.post(&url).json(&request)).await;
+    assert_eq!(status, 200, "{body}");
+    let arguments = body["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"]
+        .as_str()
+        .expect("arguments");
+    assert_eq!(serde_json::from_str::<Value>(arguments).unwrap(), json!({"note": "[redacted]"}));
+
+    request["stream"] = json!(true);
+    let response = bounded(http.post(&url).json(&request).send()).await.unwrap();
+    let events = bounded(response.text()).await.unwrap();
+    assert!(!events.contains(key) && !events.contains("0123456789"), "{events}");
+    let text: String = events
+        .lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .filter(|data| *data != "[DONE]")
+        .map(|data| serde_json::from_str::<Value>(data).expect("a JSON event"))
+        .filter_map(|event| event["choices"][0]["delta"]["content"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(text, "the key is [redacted], keep it safe", "{events}");
+}
