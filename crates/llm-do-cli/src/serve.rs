@@ -5,8 +5,8 @@
 //! - `GET /v1/models` — the served model;
 //! - `POST /v1/chat/completions` — chat completions, as one JSON body or (with
 //!   `"stream": true`) as server-sent events ending with `data: [DONE]`. Messages, tools,
-//!   `tool_choice` (`none` or a named function), `response_format` (`json_schema`,
-//!   `json_object`), `temperature`, `top_p`, `max_tokens`/`max_completion_tokens`, `seed`,
+//!   `tool_choice` (`none`, `auto`, `required` or a named function, which must be called),
+//!   `response_format` (`json_schema`, `json_object`), `temperature`, `top_p`, `max_tokens`/`max_completion_tokens`, `seed`,
 //!   `stop` and `stream_options.include_usage` are honoured; `n` other than 1, `logprobs` and
 //!   `top_logprobs` are refused (400), not dropped. The `model` field is echoed back: the server
 //!   serves its one model whatever the client names.

@@ -162,6 +162,22 @@ async fn models_and_completions_over_http() {
     .await;
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("max_tokens = 3") && body.contains("raise max_tokens"), "{body}");
+    // A named tool_choice is a call of that tool, even for a question that needs none.
+    let (status, body) = post(
+        &server,
+        serde_json::json!({
+            "messages": [{"role": "user", "content": "Say hello."}],
+            "tools": [{"type": "function", "function": {"name": "weather", "parameters": {
+                "type": "object", "properties": {"city": {"type": "string", "maxLength": 20}}, "required": ["city"]}}}],
+            "tool_choice": {"type": "function", "function": {"name": "weather"}},
+            "max_tokens": 48
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let body: Value = serde_json::from_str(&body).expect("JSON body");
+    assert_eq!(body["choices"][0]["finish_reason"], "tool_calls", "{body}");
+    assert_eq!(body["choices"][0]["message"]["tool_calls"][0]["function"]["name"], "weather");
 
     // `stop` is honoured: a greedy answer, then the same request stopped at its fourth word.
     let story = |stop: Value| {

@@ -87,6 +87,11 @@ pub struct ModelRequest {
     /// Sampling settings.
     #[serde(default)]
     pub settings: ModelSettings,
+    /// The answer must be a call of one of [`tools`](Self::tools), not text (OpenAI's
+    /// `tool_choice: "required"`; with one tool offered, a call of that tool). The embedded
+    /// model and OpenAI-compatible servers honour it; scripted test models do not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tool_required: bool,
 }
 
 impl ModelRequest {
@@ -103,6 +108,7 @@ impl ModelRequest {
             tools: Arc::new([]),
             output: OutputMode::Text,
             settings: ModelSettings::default(),
+            tool_required: false,
         }
     }
 
@@ -116,6 +122,19 @@ impl ModelRequest {
     /// ```
     pub fn with_tools(mut self, tools: impl Into<Arc<[ToolDefinition]>>) -> Self {
         self.tools = tools.into();
+        self
+    }
+
+    /// Requires the answer to be a tool call ([`tool_required`](Self::tool_required)).
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelRequest, ToolDefinition};
+    /// let extract = ToolDefinition::new("extract", "Record the fields.", serde_json::json!({"type": "object"}));
+    /// let req = ModelRequest::new("m", vec![]).with_tools(vec![extract]).with_tool_required(true);
+    /// assert!(req.tool_required);
+    /// ```
+    pub fn with_tool_required(mut self, required: bool) -> Self {
+        self.tool_required = required;
         self
     }
 

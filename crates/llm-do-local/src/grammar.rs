@@ -160,12 +160,13 @@ pub(crate) fn output_grammar(schema: &Value) -> Result<String, SchemaError> {
 }
 
 /// The grammar of one turn with tools: a call of one offered tool (not in `excluded`) with
-/// schema-valid arguments, or the final answer. Each schema is checked on its own first, so
-/// that an error names the tool.
+/// schema-valid arguments, or the final answer, unless a call is `required` (and one is
+/// offered). Each schema is checked on its own first, so that an error names the tool.
 pub(crate) fn tools_grammar(
     tools: &[ToolDefinition],
     output: &OutputMode,
     excluded: &[String],
+    required: bool,
 ) -> Result<String, LocalError> {
     let mut rules = Vec::new();
     let mut alternatives = Vec::new();
@@ -193,8 +194,10 @@ pub(crate) fn tools_grammar(
     })?;
     let head =
         literal(&format!("\"{FINAL_ANSWER}\"{COMMA}\"arguments\"{COLON}{{\"answer\"{COLON}"));
-    rules.push(format!("final_answer: {head} answer \"}}\"\nanswer: {}", embed(&answer)));
-    alternatives.push("final_answer".into());
+    if !required || alternatives.is_empty() {
+        rules.push(format!("final_answer: {head} answer \"}}\"\nanswer: {}", embed(&answer)));
+        alternatives.push("final_answer".into());
+    }
     let open = literal(&format!("{{\"name\"{COLON}"));
     let mut grammar = format!("start: {open} ({}) \"}}\"\n", alternatives.join(" | "));
     for rule in rules {
@@ -325,8 +328,20 @@ mod tests {
                 "$defs": {"Day": {"enum": ["mon", "tue"]}}
             }),
         );
-        let g = tools_grammar(&[tool], &OutputMode::Text, &[]).unwrap();
+        let g = tools_grammar(&[tool], &OutputMode::Text, &[], false).unwrap();
         assert!(g.starts_with("start: \"{\\\"name\\\": \" (call_0 | final_answer) \"}\""), "{g}");
+    }
+
+    #[test]
+    fn a_required_call_leaves_out_the_final_answer_unless_every_tool_is_excluded() {
+        let tool = || ToolDefinition::new("now", "", json!({"type": "object"}));
+        let g = tools_grammar(&[tool()], &OutputMode::Text, &[], true).unwrap();
+        assert!(g.starts_with("start: \"{\\\"name\\\": \" (call_0) \"}\""), "{g}");
+        assert!(!g.contains("final_answer"), "{g}");
+        // Every offered tool excluded (its call would repeat one answered): the answer is all
+        // that is left, so the turn can end.
+        let g = tools_grammar(&[tool()], &OutputMode::Text, &["now".into()], true).unwrap();
+        assert!(g.starts_with("start: \"{\\\"name\\\": \" (final_answer) \"}\""), "{g}");
     }
 
     #[test]
@@ -343,7 +358,7 @@ mod tests {
                 "required": ["deck"]
             }),
         );
-        let g = tools_grammar(&[evaluate], &OutputMode::Text, &[]).unwrap();
+        let g = tools_grammar(&[evaluate], &OutputMode::Text, &[], false).unwrap();
         assert!(!g.contains("attachment"), "{g}");
         // Other formats are still the decoder's to accept or refuse.
         let e = output_grammar(&json!({"type": "string", "format": "no-such-format"}));
@@ -390,7 +405,7 @@ mod tests {
             "",
             json!({"type": "object", "properties": {"t": {"type": "array", "uniqueItems": true}}}),
         );
-        let e = tools_grammar(&[bad], &OutputMode::Text, &[]).unwrap_err();
+        let e = tools_grammar(&[bad], &OutputMode::Text, &[], false).unwrap_err();
         let LocalError::UnsupportedSchema { context, error } = &e else { panic!("{e:?}") };
         assert_eq!(context, "parameters of tool `tag`");
         assert_eq!(error.keyword.as_deref(), Some("uniqueItems"));

@@ -83,7 +83,7 @@ pub(crate) fn prepare(request: &ModelRequest) -> Result<Prepared, LocalError> {
             },
         });
     }
-    let grammar = grammar_for(&request.tools, &request.output, &[])?;
+    let grammar = grammar_for(&request.tools, &request.output, &[], request.tool_required)?;
     let tools = !request.tools.is_empty();
     let mut instructions = Vec::new();
     if tools {
@@ -251,11 +251,12 @@ fn compact_schema(schema: &Value) -> Value {
 }
 
 /// The grammar constraining the answer, `None` for free text. Tools named in `excluded` are
-/// not offered (the prompt still lists them).
+/// not offered (the prompt still lists them); `required`: the answer must call one.
 pub(crate) fn grammar_for(
     tools: &[ToolDefinition],
     output: &OutputMode,
     excluded: &[String],
+    required: bool,
 ) -> Result<Option<String>, LocalError> {
     if tools.is_empty() {
         return match output {
@@ -267,7 +268,7 @@ pub(crate) fn grammar_for(
             }
         };
     }
-    crate::grammar::tools_grammar(tools, output, excluded).map(Some)
+    crate::grammar::tools_grammar(tools, output, excluded, required).map(Some)
 }
 
 /// Reads the model's answer back (`tools`: the answer is a JSON envelope).
@@ -414,10 +415,11 @@ mod tests {
 
     #[test]
     fn the_tool_grammar_offers_each_tool_or_the_final_answer() {
-        let g = grammar_for(&[add_tool()], &OutputMode::Text, &[]).unwrap().unwrap();
+        let g = grammar_for(&[add_tool()], &OutputMode::Text, &[], false).unwrap().unwrap();
         assert!(g.starts_with(r#"start: "{\"name\": " (call_0 | final_answer) "}""#), "{g}");
         assert!(g.contains(r#"call_0: "\"add\", \"arguments\": " args_0"#), "{g}");
-        let g = grammar_for(&[add_tool()], &OutputMode::Text, &["add".into()]).unwrap().unwrap();
+        let g =
+            grammar_for(&[add_tool()], &OutputMode::Text, &["add".into()], false).unwrap().unwrap();
         assert!(g.starts_with(r#"start: "{\"name\": " (final_answer) "}""#), "{g}");
     }
 
@@ -428,7 +430,7 @@ mod tests {
             "",
             json!({"type": "object", "properties": {"t": {"type": "array", "uniqueItems": true}}}),
         );
-        let e = grammar_for(&[bad], &OutputMode::Text, &[]).unwrap_err();
+        let e = grammar_for(&[bad], &OutputMode::Text, &[], false).unwrap_err();
         assert!(e.to_string().contains("parameters of tool `tags`"), "{e}");
         assert!(e.to_string().contains("`uniqueItems`"), "{e}");
         let clash = ToolDefinition::new(FINAL_ANSWER, "", json!({"type": "object"}));

@@ -280,7 +280,12 @@ impl LocalModel {
                 break;
             }
             excluded.push(name.clone());
-            let grammar = prompt::grammar_for(&request.tools, &request.output, &excluded)?;
+            let grammar = prompt::grammar_for(
+                &request.tools,
+                &request.output,
+                &excluded,
+                request.tool_required,
+            )?;
             (text, done) = self.generate(request, &prepared, grammar, sampling, None).await?;
             usage.input_tokens += done.prompt_tokens as u64;
             usage.output_tokens += done.output_tokens as u64;

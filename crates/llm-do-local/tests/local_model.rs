@@ -276,6 +276,22 @@ async fn streamed_pieces_add_up_to_the_answer() {
     assert_eq!(pieces.lock().unwrap().as_str(), r.text.as_deref().unwrap_or_default());
 }
 
+/// A required tool call is a call, even for a question that needs no tool (seeds vary the
+/// draws; the grammar leaves no other answer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_required_tool_call_is_always_a_call() {
+    for seed in 0..3 {
+        let req = ask("Say hello.")
+            .with_tools(vec![weather_tool()])
+            .with_tool_required(true)
+            .with_settings(settings(0.8, Some(seed), 64));
+        let r = request(&req).await;
+        assert_eq!(r.tool_calls.len(), 1, "seed {seed}: {r:?}");
+        assert_eq!(r.tool_calls[0].name, "get_weather");
+        assert_eq!(r.finish_reason.as_deref(), Some("tool_calls"));
+    }
+}
+
 /// A stop sequence taken from the middle of a greedy answer: the same request with it ends
 /// right before its first occurrence, streamed and whole alike, with finish reason `stop`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -123,7 +123,8 @@ pub fn parse_with(body: &[u8], user: &UserContent<'_>) -> Result<ChatRequest, Ba
         Some(_) => return Err(BadRequest::new("messages", "`messages` must be an array")),
     };
     let messages = messages::parse(messages, user)?;
-    let tools = tools::choose(tools::parse(body.get("tools"))?, body.get("tool_choice"))?;
+    let (tools, tool_required) =
+        tools::choose(tools::parse(body.get("tools"))?, body.get("tool_choice"))?;
     let output = tools::output(body.get("response_format"))?;
     let stream = flag(&body, "stream")?;
     let include_usage = match body.get("stream_options") {
@@ -136,6 +137,7 @@ pub fn parse_with(body: &[u8], user: &UserContent<'_>) -> Result<ChatRequest, Ba
     };
     let model_request = ModelRequest::new(model.clone().unwrap_or_default(), messages)
         .with_tools(tools)
+        .with_tool_required(tool_required)
         .with_output(output)
         .with_settings(settings(&body)?);
     Ok(ChatRequest { model, model_request, stream, include_usage })

@@ -98,6 +98,14 @@ fn tool_choice_narrows_the_tools() {
     assert_eq!(names(ok(body(json!({"type": "function", "function": {"name": "b"}})))), ["b"]);
     assert_eq!(names(ok(body(json!("auto")))), ["a", "b"]);
     assert!(names(ok(body(json!("none")))).is_empty());
+    // A named function or "required" must be called; "auto" and "none" need no call.
+    let required = |choice: Value| ok(body(choice)).model_request.tool_required;
+    assert!(required(json!({"type": "function", "function": {"name": "b"}})));
+    assert!(required(json!("required")));
+    assert!(!required(json!("auto")) && !required(json!("none")) && !required(Value::Null));
+    let e = bad(&body(json!("any")).to_string());
+    assert_eq!(e.param.as_deref(), Some("tool_choice"));
+    assert!(e.message.contains("unknown tool_choice `any`"), "{}", e.message);
     let e = bad(&body(json!({"type": "function", "function": {"name": "c"}})).to_string());
     assert_eq!(e.param.as_deref(), Some("tool_choice"));
     assert!(e.message.contains("unknown tool `c`"), "{}", e.message);

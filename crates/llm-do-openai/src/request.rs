@@ -68,6 +68,7 @@ pub(crate) fn build<'a>(
         max_tokens,
         seed: settings.seed,
         stop: &settings.stop,
+        tool_choice: (request.tool_required && !request.tools.is_empty()).then_some("required"),
         stream,
         stream_options: stream.then_some(StreamOptions { include_usage: true }),
     })
@@ -207,6 +208,12 @@ mod tests {
                 "stop": ["END"]
             })
         );
+        // A required tool call is OpenAI's tool_choice "required".
+        let required = conversation().with_tool_required(true);
+        let prepared = Prepared::new(&required, StructuredOutput::JsonSchema).unwrap();
+        let body =
+            serde_json::to_value(build(&required, &config, &prepared, false).unwrap()).unwrap();
+        assert_eq!(body["tool_choice"], "required");
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub(crate) struct ChatRequest<'a> {
     pub(crate) seed: Option<u64>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pub(crate) stop: &'a [String],
+    /// `"required"` when the answer must be a tool call (absent: the server's `auto`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) tool_choice: Option<&'static str>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub(crate) stream: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -396,6 +399,7 @@ mod tests {
             max_tokens: None,
             seed: None,
             stop: &[],
+            tool_choice: None,
             stream: false,
             stream_options: None,
         };

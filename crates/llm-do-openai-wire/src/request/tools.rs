@@ -39,15 +39,28 @@ pub(super) fn parse(tools: Option<&Value>) -> Result<Vec<ToolDefinition>, BadReq
     Ok(parsed)
 }
 
-/// The tools the model may call after `tool_choice`: none for `"none"`, the one named by
-/// `{"type": "function", "function": {"name": ...}}`, all of them otherwise (`"auto"`,
-/// `"required"`).
+/// The tools the model may call after `tool_choice`, and whether it must call one: none for
+/// `"none"`; the one named by `{"type": "function", "function": {"name": ...}}`, which must be
+/// called; all of them for `"required"` (one must be called) and `"auto"`.
 pub(super) fn choose(
     mut tools: Vec<ToolDefinition>,
     choice: Option<&Value>,
-) -> Result<Vec<ToolDefinition>, BadRequest> {
+) -> Result<(Vec<ToolDefinition>, bool), BadRequest> {
+    let mut required = false;
     match choice {
+        None | Some(Value::Null) => {}
         Some(Value::String(s)) if s == "none" => tools.clear(),
+        Some(Value::String(s)) if s == "auto" => {}
+        Some(Value::String(s)) if s == "required" => required = !tools.is_empty(),
+        Some(Value::String(s)) => {
+            return Err(BadRequest::new(
+                "tool_choice",
+                format!(
+                    "unknown tool_choice `{}`; expected none, auto, required or a function",
+                    s.escape_debug()
+                ),
+            ));
+        }
         Some(Value::Object(choice)) => {
             if let Some(name) =
                 choice.get("function").and_then(|f| f.get("name")).and_then(Value::as_str)
@@ -59,11 +72,17 @@ pub(super) fn choose(
                         format!("tool_choice names an unknown tool `{}`", name.escape_debug()),
                     ));
                 }
+                required = true;
             }
         }
-        _ => {}
+        Some(_) => {
+            return Err(BadRequest::new(
+                "tool_choice",
+                "`tool_choice` must be a string or an object",
+            ));
+        }
     }
-    Ok(tools)
+    Ok((tools, required))
 }
 
 /// The output mode `response_format` asks for. A `json_schema` format's schema must be a
