@@ -139,6 +139,13 @@ fn start(
 ) -> Result<Session, String> {
     let dir = crate::app::project_dir(&args.project)?;
     let project = checked(&dir, host)?;
+    // Every line of a chat is input from the command line, which such a project refuses.
+    if !project.config().allow_cli_input {
+        return Err(format!(
+            "{} does not accept input on the command line (`allow_cli_input: false` in project.json), so it cannot chat: `llm-do run` runs its `entry.args`",
+            project.root().display()
+        ));
+    }
     let entry = crate::app::start_worker(&project, &args.project, args.worker.as_deref())?;
     let mut specs: Vec<Arc<CallableSpec>> = host.iter().cloned().collect();
     specs.extend(project.specs().cloned());

@@ -186,7 +186,7 @@ async fn runtime_settings_of_the_manifest_are_honoured() {
         let manifest = format!(
             r#"{{"version": 1, "runtime": {runtime}, "allow_cli_input": false, "entry": {{"agent": "main", "args": {{"input": "Remember the milk"}}}}, "agent_files": ["main.agent"]}}"#
         );
-        std::fs::write(dir.path().join("project.json"), manifest).unwrap();
+        std::fs::write(dir.path().join("project.json"), &manifest).unwrap();
         let server = server(script()).await;
         let out = output(llm_do(&server).arg("run").arg(dir.path()));
         if told {
@@ -214,7 +214,10 @@ async fn runtime_settings_of_the_manifest_are_honoured() {
         assert_eq!(code(&out), 2);
         assert!(stderr(&out).contains("allow_cli_input: false"), "{}", stderr(&out));
 
-        // `llm-do chat` without a terminal decides the same way.
+        // `llm-do chat` without a terminal decides the same way (on the project that accepts
+        // input from the command line: a chat is nothing else).
+        let manifest = manifest.replace(r#""allow_cli_input": false, "#, "");
+        std::fs::write(dir.path().join("project.json"), manifest).unwrap();
         let server = self::server(script()).await;
         let out = output_with_stdin(llm_do(&server).arg("chat").arg(dir.path()), "Milk\n");
         if told {

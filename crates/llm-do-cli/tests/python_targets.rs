@@ -139,7 +139,8 @@ async fn an_agent_file_in_a_subdirectory_belongs_to_the_project_listing_it() {
     );
 }
 
-/// `allow_cli_input: false` refuses every input from the command line: `--attach` too.
+/// `allow_cli_input: false` refuses every input from the command line: `--attach` too, and
+/// `llm-do chat`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn allow_cli_input_false_refuses_attachments_too() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -163,6 +164,11 @@ async fn allow_cli_input_false_refuses_attachments_too() {
         "{}",
         stderr(&out)
     );
+    assert_eq!(server.request_count(), 0);
+    // A chat is input from the command line, line by line: refused too.
+    let out = output_with_stdin(llm_do(&server, dir.path()).args(["chat", "p4"]), "hi\n");
+    assert_eq!((code(&out), stdout(&out).as_str()), (2, ""));
+    assert!(stderr(&out).contains("allow_cli_input: false` in project.json), so it cannot chat"));
     assert_eq!(server.request_count(), 0);
     // Without it, the entry.args run.
     let out = output(llm_do(&server, dir.path()).args(["run", "p4"]));

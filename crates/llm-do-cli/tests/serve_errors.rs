@@ -172,14 +172,19 @@ async fn the_provider_flags_reach_an_upstream_model_and_streams_are_streamed() {
     assert_eq!(response.status(), 200);
     let events = bounded(response.text()).await.unwrap();
     assert_eq!(upstream.last_request().unwrap().body["stream"], true, "streamed from upstream");
-    let text: String = events
+    let text = streamed_text(&events);
+    assert_eq!(text, "short answer", "{events}");
+}
+
+/// The text of a streamed completion's server-sent events, its content deltas joined.
+fn streamed_text(events: &str) -> String {
+    events
         .lines()
         .filter_map(|line| line.strip_prefix("data: "))
         .filter(|data| *data != "[DONE]")
         .map(|data| serde_json::from_str::<Value>(data).expect("a JSON event"))
         .filter_map(|event| event["choices"][0]["delta"]["content"].as_str().map(str::to_owned))
-        .collect();
-    assert_eq!(text, "short answer", "{events}");
+        .collect()
 }
 
 /// A client's image and file parts reach the served model as attachments: over the loopback
@@ -398,12 +403,6 @@ async fn secrets_in_answers_are_redacted_whole_and_streamed() {
     let response = bounded(http.post(&url).json(&request).send()).await.unwrap();
     let events = bounded(response.text()).await.unwrap();
     assert!(!events.contains(key) && !events.contains("0123456789"), "{events}");
-    let text: String = events
-        .lines()
-        .filter_map(|line| line.strip_prefix("data: "))
-        .filter(|data| *data != "[DONE]")
-        .map(|data| serde_json::from_str::<Value>(data).expect("a JSON event"))
-        .filter_map(|event| event["choices"][0]["delta"]["content"].as_str().map(str::to_owned))
-        .collect();
+    let text = streamed_text(&events);
     assert_eq!(text, "the key is [redacted], keep it safe", "{events}");
 }
