@@ -31,6 +31,9 @@ pub const KEYS: &[&str] = &[
     "system",
     "model",
     "temperature",
+    "max_tokens",
+    "seed",
+    "stop",
     "max_turns",
     "budget",
     "tools",
@@ -71,6 +74,12 @@ pub struct WorkerFile {
     pub model: Option<String>,
     /// `temperature:`, between 0 and 2.
     pub temperature: Option<f32>,
+    /// `max_tokens:`: most tokens of one model answer (at least 1).
+    pub max_tokens: Option<u32>,
+    /// `seed:`: the sampling seed, where the provider supports one.
+    pub seed: Option<u64>,
+    /// `stop:`: stop sequences of text answers (a string or up to 4 non-empty strings).
+    pub stop: Vec<String>,
     /// `max_turns:`: most model requests per call (at least 1).
     pub max_turns: Option<u32>,
     /// `budget:` (`requests`, `tokens`, `tool_calls`): the budgets of a run that starts with
@@ -113,6 +122,9 @@ impl WorkerFile {
             system: None,
             model: None,
             temperature: None,
+            max_tokens: None,
+            seed: None,
+            stop: Vec::new(),
             max_turns: None,
             budget: Budget::default(),
             tools: Vec::new(),
@@ -252,6 +264,15 @@ impl WorkerFile {
         }
         if let Some(t) = self.temperature {
             b = b.temperature(t);
+        }
+        if let Some(n) = self.max_tokens {
+            b = b.max_tokens(n);
+        }
+        if let Some(seed) = self.seed {
+            b = b.seed(seed);
+        }
+        if !self.stop.is_empty() {
+            b = b.stop(self.stop.clone());
         }
         if let Some(n) = self.max_turns {
             b = b.max_turns(n);

@@ -94,3 +94,45 @@ async fn project_rules_and_approval_mode_reach_the_runtime() {
     let last = model.requests()[1].messages.last().cloned();
     assert!(matches!(&last, Some(Message::Tool(r)) if r.is_error), "{last:?}");
 }
+
+/// `max_tokens:`, `seed:` and `stop:` of a worker file reach its model requests; wrong values
+/// are reported with their location and what is expected.
+#[tokio::test]
+async fn a_worker_files_sampling_keys_reach_its_requests_and_bad_ones_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("story.worker"),
+        "---\ndescription: Tells.\nmax_tokens: 64\nseed: 7\nstop: [\"THE END\", \"\\n\\n\"]\n---\nTell {input}.\n",
+    )
+    .unwrap();
+    let project = Project::check(dir.path(), &Registry::default()).unwrap();
+    let model = ScriptedModel::queue([Reply::text("Once.")]);
+    let rt = project
+        .register(Runtime::builder().model_override(model.clone()))
+        .ignore_env()
+        .try_build()
+        .unwrap();
+    let _: String = rt.ctx().call("story", json!({"input": "a story"})).await.unwrap();
+    let settings = &model.requests()[0].settings;
+    assert_eq!((settings.max_tokens, settings.seed), (Some(64), Some(7)));
+    assert_eq!(settings.stop, ["THE END", "\n\n"]);
+    // A single string is one stop sequence.
+    std::fs::write(dir.path().join("story.worker"), "---\nstop: END\n---\nTell {input}.\n")
+        .unwrap();
+    let project = Project::check(dir.path(), &Registry::default()).unwrap();
+    assert_eq!(project.workers()[0].stop, ["END"]);
+
+    std::fs::write(
+        dir.path().join("story.worker"),
+        "---\nmax_tokens: 0\nseed: -1\nstop: [\"a\", \"\"]\n---\nTell {input}.\n",
+    )
+    .unwrap();
+    let errors = Project::check(dir.path(), &Registry::default()).unwrap_err().to_string();
+    for expected in [
+        "story.worker:2:13: error: `max_tokens` is `0` (expected a whole number of at least 1)",
+        "story.worker:3:7: error: `seed` is `-1` (expected a whole number of at least 0)",
+        "story.worker:4:7: error: `stop` is",
+    ] {
+        assert!(errors.contains(expected), "{expected}\n{errors}");
+    }
+}

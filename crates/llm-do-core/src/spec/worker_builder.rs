@@ -213,6 +213,18 @@ impl WorkerSpecBuilder {
         self
     }
 
+    /// Sets the stop sequences of text answers ([`ModelSettings::stop`]).
+    ///
+    /// ```
+    /// # use llm_do_core::WorkerSpecBuilder;
+    /// let s = WorkerSpecBuilder::new("w").prompt("go").stop(["\n\n"]).build().unwrap();
+    /// assert_eq!(s.worker().unwrap().settings.stop, ["\n\n"]);
+    /// ```
+    pub fn stop<S: Into<String>>(mut self, stops: impl IntoIterator<Item = S>) -> Self {
+        self.config.settings.stop = stops.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Sets all sampling settings.
     ///
     /// ```

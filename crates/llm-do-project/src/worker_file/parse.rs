@@ -11,6 +11,9 @@ use llm_do_core::prompt::Template;
 use serde_json::Value;
 use std::path::Path;
 
+/// The most stop sequences a worker may give (what OpenAI-compatible servers accept).
+const MAX_STOP: usize = 4;
+
 /// Parses one worker file. Returns the worker whenever its frontmatter could be read (possibly
 /// with defaults where a value was wrong), and every problem found.
 pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>, Vec<Diagnostic>) {
@@ -45,6 +48,41 @@ pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>,
                     "a number from 0 to 2",
                 ),
             },
+            "max_tokens" => match value.kind {
+                Kind::Int(i) if (1..=i64::from(u32::MAX)).contains(&i) => {
+                    worker.max_tokens = Some(i as u32)
+                }
+                _ => p.error(
+                    value.pos,
+                    format!("`max_tokens` is {}", value.describe_value()),
+                    "a whole number of at least 1",
+                ),
+            },
+            "seed" => match value.kind {
+                Kind::Int(i) if i >= 0 => worker.seed = Some(i as u64),
+                _ => p.error(
+                    value.pos,
+                    format!("`seed` is {}", value.describe_value()),
+                    "a whole number of at least 0",
+                ),
+            },
+            "stop" => {
+                let stops: Option<Vec<String>> = match &value.kind {
+                    Kind::Str(s) => Some(vec![s.clone()]),
+                    Kind::Seq(items) if items.len() <= MAX_STOP => {
+                        items.iter().map(|i| i.as_str().map(str::to_owned)).collect()
+                    }
+                    _ => None,
+                };
+                match stops {
+                    Some(stops) if stops.iter().all(|s| !s.is_empty()) => worker.stop = stops,
+                    _ => p.error(
+                        value.pos,
+                        format!("`stop` is {}", value.describe_value()),
+                        "a string, or a list of at most 4 non-empty strings",
+                    ),
+                }
+            }
             "max_turns" => match value.kind {
                 Kind::Int(i) if i >= 1 => {
                     worker.max_turns = Some(u32::try_from(i).unwrap_or(u32::MAX))
