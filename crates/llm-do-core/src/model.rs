@@ -284,6 +284,10 @@ pub struct ModelSettings {
 }
 
 impl ModelSettings {
+    /// The most stop sequences a request may give (what OpenAI-compatible servers accept):
+    /// `llm-do serve` and worker files refuse more.
+    pub const MAX_STOP: usize = 4;
+
     /// These settings with every field that `over` sets replaced by its value (`stop` when
     /// `over` has any).
     ///

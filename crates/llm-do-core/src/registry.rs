@@ -100,11 +100,6 @@ impl Registry {
         }
     }
 
-    /// Whether `name` is known only because a worker lists it.
-    pub(crate) fn is_listed(&self, name: &str) -> bool {
-        self.listed.contains(name)
-    }
-
     /// Looks a name up.
     ///
     /// ```

@@ -337,7 +337,7 @@ impl Session {
             if valid > 0 {
                 let piece = String::from_utf8_lossy(&pending[..valid]).into_owned();
                 pending.drain(..valid);
-                match stops.push(&piece) {
+                match stops.push(piece) {
                     Scanned::Go(text) => send_piece(&job, text),
                     Scanned::Stop(text) => {
                         send_piece(&job, text);
@@ -355,11 +355,10 @@ impl Session {
                 self.weights.forward(&[token], pos).map_err(|e| inference(candle_reason(&e)))?;
         }
         if !stopped {
-            let mut rest = String::from_utf8_lossy(&pending).into_owned();
-            match stops.push(&rest) {
-                Scanned::Go(text) => rest = text + &stops.finish(),
-                Scanned::Stop(text) => rest = text,
-            }
+            let rest = match stops.push(String::from_utf8_lossy(&pending).into_owned()) {
+                Scanned::Go(text) => text + &stops.finish(),
+                Scanned::Stop(text) => text,
+            };
             send_piece(&job, rest);
         }
         // For benchmarks (`llm-do-bench local` reads these fields): where the time went.

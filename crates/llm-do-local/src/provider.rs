@@ -363,16 +363,16 @@ impl LocalModel {
         let (mut key, mut engine) = self.engine(&request.model)?;
         let (events, mut received) = futures::channel::mpsc::unbounded();
         // Stop sequences end a text answer; a JSON answer or a tool call is whole or nothing.
-        let stop = if !prepared.tools && matches!(request.output, OutputMode::Text) {
-            request.settings.stop.clone()
+        let stop: &[String] = if !prepared.tools && matches!(request.output, OutputMode::Text) {
+            &request.settings.stop
         } else {
-            Vec::new()
+            &[]
         };
         let job = |events| Job {
             turns: prepared.turns.clone(),
             grammar: grammar.clone(),
             sampling,
-            stop: stop.clone(),
+            stop: stop.to_vec(),
             events,
         };
         if !engine.submit(job(events.clone())) {

@@ -29,12 +29,12 @@ impl StopScan {
         }
     }
 
-    /// Takes the next piece of the answer.
-    pub(crate) fn push(&mut self, piece: &str) -> Scanned {
+    /// Takes the next piece of the answer (without stop sequences, it goes out as it is).
+    pub(crate) fn push(&mut self, piece: String) -> Scanned {
         if self.stops.is_empty() {
-            return Scanned::Go(piece.to_owned());
+            return Scanned::Go(piece);
         }
-        self.held.push_str(piece);
+        self.held.push_str(&piece);
         let first = self.stops.iter().filter_map(|s| self.held.find(s.as_str())).min();
         if let Some(at) = first {
             self.held.truncate(at);
@@ -67,7 +67,7 @@ mod tests {
         let mut scan = StopScan::new(&stops);
         let mut out = String::new();
         for piece in pieces {
-            match scan.push(piece) {
+            match scan.push(piece.to_string()) {
                 Scanned::Go(text) => out.push_str(&text),
                 Scanned::Stop(text) => return (out + &text, true),
             }
@@ -95,8 +95,8 @@ mod tests {
     fn nothing_that_may_begin_a_stop_sequence_is_let_out_early() {
         let stops = vec!["\n\nUser:".to_owned()];
         let mut scan = StopScan::new(&stops);
-        assert_eq!(scan.push("Hi.\n"), Scanned::Go("Hi.".into()));
-        assert_eq!(scan.push("\nUs"), Scanned::Go(String::new()));
-        assert_eq!(scan.push("er:"), Scanned::Stop(String::new()));
+        assert_eq!(scan.push("Hi.\n".into()), Scanned::Go("Hi.".into()));
+        assert_eq!(scan.push("\nUs".into()), Scanned::Go(String::new()));
+        assert_eq!(scan.push("er:".into()), Scanned::Stop(String::new()));
     }
 }

@@ -200,21 +200,21 @@ fn settings(body: &Map<String, Value>) -> Result<ModelSettings, BadRequest> {
     })
 }
 
-/// The most stop sequences a request may give (OpenAI's limit).
-const MAX_STOP: usize = 4;
-
 /// `stop`: a string or up to four non-empty strings.
 fn stop(value: Option<&Value>) -> Result<Vec<String>, BadRequest> {
     let invalid = || {
         BadRequest::new(
             "stop",
-            format!("`stop` must be a string or up to {MAX_STOP} non-empty strings"),
+            format!(
+                "`stop` must be a string or up to {} non-empty strings",
+                ModelSettings::MAX_STOP
+            ),
         )
     };
     let stops: Vec<String> = match value {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) if items.len() <= MAX_STOP => items
+        Some(Value::Array(items)) if items.len() <= ModelSettings::MAX_STOP => items
             .iter()
             .map(|v| v.as_str().map(str::to_owned).ok_or_else(invalid))
             .collect::<Result<_, _>>()?,

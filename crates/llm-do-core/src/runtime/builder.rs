@@ -558,8 +558,7 @@ impl RuntimeBuilder {
                         registry.insert_listed(tool.clone());
                         listed.insert(tool.name_arc(), (*f, tool.clone()));
                         pending.push(tool);
-                    } else if registry.is_listed(tool.name())
-                        && let Some((first, first_spec)) = listed.get(tool.name())
+                    } else if let Some((first, first_spec)) = listed.get(tool.name())
                         && !std::ptr::fn_addr_eq(*first, *f)
                         && !Arc::ptr_eq(first_spec, &tool)
                         && !duplicates.iter().any(|d| d == tool.name())

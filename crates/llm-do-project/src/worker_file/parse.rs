@@ -11,9 +11,6 @@ use llm_do_core::prompt::Template;
 use serde_json::Value;
 use std::path::Path;
 
-/// The most stop sequences a worker may give (what OpenAI-compatible servers accept).
-const MAX_STOP: usize = 4;
-
 /// Parses one worker file. Returns the worker whenever its frontmatter could be read (possibly
 /// with defaults where a value was wrong), and every problem found.
 pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>, Vec<Diagnostic>) {
@@ -69,7 +66,7 @@ pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>,
             "stop" => {
                 let stops: Option<Vec<String>> = match &value.kind {
                     Kind::Str(s) => Some(vec![s.clone()]),
-                    Kind::Seq(items) if items.len() <= MAX_STOP => {
+                    Kind::Seq(items) if items.len() <= llm_do_core::ModelSettings::MAX_STOP => {
                         items.iter().map(|i| i.as_str().map(str::to_owned)).collect()
                     }
                     _ => None,
