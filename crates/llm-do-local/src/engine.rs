@@ -11,6 +11,11 @@
 //! the request: greedy decoding (temperature 0) and a fixed seed are reproducible byte for
 //! byte, whatever ran before. Each token is chosen under the job's grammar
 //! ([`grammar`](crate::grammar)): tokens the grammar forbids are masked out before sampling.
+//!
+//! (Just over 400 lines: the thread's whole life — loading, the queue, and one job's prompt,
+//! decoding loop, stop sequences and timings — in one place, so that what happens between two
+//! tokens reads top to bottom; the kernels, weights, grammar and sampling are modules of their
+//! own.)
 
 use crate::cache::{ModelCache, ModelSource};
 use crate::error::LocalError;

@@ -43,8 +43,14 @@
 //!
 //! Unknown keys are errors.
 //!
-//! (Over 400 lines: the file's whole schema — one struct per table with its checks — so that
-//! what `llm-do.toml` accepts reads in one place.)
+//! (Over 400 lines: the file's schema — one struct per table with its checks — so that what
+//! `llm-do.toml` accepts reads in one place; only the `[mcp.NAME]` tables, a product of their
+//! own, are in `config/mcp.rs`.)
+
+mod mcp;
+
+pub(crate) use mcp::is_valid_server_name;
+pub use mcp::{McpServerConfig, McpServerSettings};
 
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::rules::{RULE_KEYS, RuleSpec};
@@ -53,7 +59,7 @@ use llm_do_core::attachment::{InputCapabilities, PdfSupport};
 use llm_do_core::{Limits, ModelRef, RuntimeBuilder};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 use toml::Spanned;
 
@@ -314,151 +320,6 @@ impl Default for ProjectConfig {
     }
 }
 
-/// How to reach an MCP server declared in `llm-do.toml` (`[mcp.NAME]`): a `command` run as a
-/// child process, or a streamable HTTP `url`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum McpServerConfig {
-    /// `command`, `args`, `env`, `pass_env`, `cwd`.
-    Stdio {
-        /// The program: a name looked up on `PATH`, or a path (a relative path with a `/` is
-        /// resolved against the project directory, made absolute).
-        command: String,
-        /// Its arguments.
-        args: Vec<String>,
-        /// Extra environment variables.
-        env: BTreeMap<String, String>,
-        /// Variables of llm-do's environment passed on although their names look like
-        /// secrets (the others are passed on; those are not unless named here).
-        pass_env: Vec<String>,
-        /// The working directory, resolved against the project directory (default: it), made
-        /// absolute.
-        cwd: PathBuf,
-    },
-    /// `url`, `headers`.
-    Http {
-        /// The endpoint.
-        url: String,
-        /// Extra request headers.
-        headers: BTreeMap<String, String>,
-    },
-}
-
-/// One `[mcp.NAME]` table of `llm-do.toml`: how to reach the server, and its timeouts (llm-do-mcp's
-/// defaults where not given: 20 s to start, 60 s per call).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct McpServerSettings {
-    /// How to reach it: a child process or a streamable HTTP endpoint.
-    pub reach: McpServerConfig,
-    /// `start_timeout`: how long it has to start and answer `initialize`.
-    pub start_timeout: Option<Duration>,
-    /// `call_timeout`: how long one tool call may take.
-    pub call_timeout: Option<Duration>,
-    /// `protocol`: the MCP protocol revision pinned (`YYYY-MM-DD`; whether llm-do knows it is
-    /// checked when the server starts); none for the newest both sides speak.
-    pub protocol: Option<String>,
-}
-
-impl McpServerSettings {
-    /// These settings with the `${VAR}` references in `args`, `env` values, `url` and
-    /// `headers` values resolved by `lookup` (see [`crate::env_refs`]); `Err` names the key and
-    /// the variable that is not set (never a value).
-    ///
-    /// ```
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use llm_do_project::McpServerConfig;
-    /// let dir = tempfile::tempdir()?;
-    /// let toml = "[mcp.gh]\nurl = \"https://example.com/mcp\"\nheaders = { Authorization = \"Bearer ${GH_TOKEN}\" }\n";
-    /// std::fs::write(dir.path().join("llm-do.toml"), toml)?;
-    /// let config = llm_do_project::Project::read_config(dir.path())?;
-    /// let env = |name: &str| (name == "GH_TOKEN").then(|| "t0k".to_owned());
-    /// let McpServerConfig::Http { headers, .. } = config.mcp["gh"].resolved(&env)?.reach else { panic!() };
-    /// assert_eq!(headers["Authorization"], "Bearer t0k");
-    /// let unset = config.mcp["gh"].resolved(&|_| None).unwrap_err();
-    /// assert_eq!(unset, "`headers.Authorization`: the environment variable `GH_TOKEN` is not set");
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn resolved(
-        &self,
-        lookup: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<McpServerSettings, String> {
-        let expand = |key: String, value: &str| {
-            crate::env_refs::expand(value, lookup).map_err(|e| format!("`{key}`: {e}"))
-        };
-        let map = |table: &str, values: &BTreeMap<String, String>| {
-            values
-                .iter()
-                .map(|(k, v)| Ok((k.clone(), expand(format!("{table}.{k}"), v)?)))
-                .collect::<Result<BTreeMap<_, _>, String>>()
-        };
-        let reach = match &self.reach {
-            McpServerConfig::Stdio { command, args, env, pass_env, cwd } => {
-                McpServerConfig::Stdio {
-                    command: command.clone(),
-                    args: args
-                        .iter()
-                        .enumerate()
-                        .map(|(i, arg)| expand(format!("args[{i}]"), arg))
-                        .collect::<Result<_, _>>()?,
-                    env: map("env", env)?,
-                    pass_env: pass_env.clone(),
-                    cwd: cwd.clone(),
-                }
-            }
-            McpServerConfig::Http { url, headers } => McpServerConfig::Http {
-                url: expand("url".to_owned(), url)?,
-                headers: map("headers", headers)?,
-            },
-        };
-        Ok(McpServerSettings { reach, ..self.clone() })
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawMcp {
-    #[serde(default)]
-    command: Option<String>,
-    #[serde(default)]
-    args: Vec<String>,
-    #[serde(default)]
-    env: BTreeMap<String, String>,
-    #[serde(default)]
-    pass_env: Vec<String>,
-    #[serde(default)]
-    cwd: Option<PathBuf>,
-    #[serde(default)]
-    url: Option<String>,
-    #[serde(default)]
-    headers: BTreeMap<String, String>,
-    #[serde(default)]
-    start_timeout: Option<Spanned<f64>>,
-    #[serde(default)]
-    call_timeout: Option<Spanned<f64>>,
-    #[serde(default)]
-    protocol: Option<Spanned<String>>,
-}
-
-/// `true` for the shape of an MCP protocol revision, a date `YYYY-MM-DD`.
-fn is_revision(text: &str) -> bool {
-    let b = text.as_bytes();
-    b.len() == 10
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
-}
-
-/// `true` for a valid MCP server name: a tool-name part without `__` (which separates the server
-/// from the tool in `server__tool`) and not ending with `_`.
-pub(crate) fn is_valid_server_name(name: &str) -> bool {
-    crate::worker_file::is_valid_name(name)
-        && name.len() <= 32
-        && !name.contains("__")
-        && !name.ends_with('_')
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
@@ -475,7 +336,7 @@ struct Raw {
     #[serde(default)]
     providers: Option<RawProviders>,
     #[serde(default)]
-    mcp: BTreeMap<String, Spanned<RawMcp>>,
+    mcp: BTreeMap<String, Spanned<mcp::RawMcp>>,
 }
 
 #[derive(Deserialize)]
@@ -514,9 +375,8 @@ struct RawApproval {
 /// Parses the text of `llm-do.toml` (`file` names it in diagnostics): the configuration (with
 /// defaults where a value was wrong, so later checks still run) and every problem.
 pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>) {
-    let dir = file.parent().unwrap_or(Path::new("."));
     let at = |offset: usize| Pos::of_offset(text, offset, Pos::START);
-    let mut raw: Raw = match toml::from_str(text) {
+    let raw: Raw = match toml::from_str(text) {
         Ok(raw) => raw,
         Err(e) => {
             let pos = e.span().map_or(Pos::START, |s| at(s.start));
@@ -562,50 +422,12 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
             None => config.budget = budget,
         }
     }
-    // A pinned MCP protocol revision: its shape here, whether llm-do knows it at start.
-    let mut mcp_protocols = BTreeMap::new();
-    for (name, raw) in &mut raw.mcp {
-        let table = format!("mcp.{name}");
-        let protocol = raw.get_mut().protocol.take().and_then(|version| {
-            let pos = at(version.span().start);
-            let version = version.into_inner();
-            if is_revision(&version) {
-                return Some(version);
-            }
-            diagnostics.push(
-                Diagnostic::at(file, pos, format!("`[{table}] protocol` is `{version}`"))
-                    .expected("an MCP protocol revision, e.g. \"2025-11-25\" or \"2026-07-28\""),
-            );
-            None
-        });
-        mcp_protocols.insert(name.clone(), protocol);
-    }
-    // A timeout in seconds: above 0, at most a day.
-    let mut seconds = |table: &str, key: &str, value: Option<Spanned<f64>>| {
-        let value = value?;
-        let secs = *value.get_ref();
-        if secs > 0.0 && secs <= MAX_TIMEOUT_SECS {
-            return Some(Duration::from_secs_f64(secs));
-        }
-        diagnostics.push(
-            Diagnostic::at(file, at(value.span().start), format!("`[{table}] {key}` is {secs}"))
-                .expected("a number of seconds above 0, at most 86400"),
-        );
-        None
-    };
-    let mut mcp_timeouts = BTreeMap::new();
-    for (name, raw) in &mut raw.mcp {
-        let table = format!("mcp.{name}");
-        let raw = raw.get_mut();
-        let start = seconds(&table, "start_timeout", raw.start_timeout.take());
-        let call = seconds(&table, "call_timeout", raw.call_timeout.take());
-        mcp_timeouts.insert(name.clone(), (start, call));
-    }
     if let Some(openai) = raw.providers.and_then(|p| p.openai) {
         let table = "providers.openai";
-        let connect = seconds(table, "connect_timeout", openai.connect_timeout);
-        let first_byte = seconds(table, "first_byte_timeout", openai.first_byte_timeout);
-        let request = seconds(table, "request_timeout", openai.request_timeout);
+        let mut seconds = |key, value| seconds(file, text, &mut diagnostics, table, key, value);
+        let connect = seconds("connect_timeout", openai.connect_timeout);
+        let first_byte = seconds("first_byte_timeout", openai.first_byte_timeout);
+        let request = seconds("request_timeout", openai.request_timeout);
         let max_answer_bytes =
             openai.max_answer_bytes.and_then(|value| match u64::try_from(*value.get_ref()) {
                 Ok(bytes) if bytes > 0 => Some(bytes),
@@ -647,77 +469,37 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
             }
         }
     }
-    for (name, raw) in raw.mcp {
-        let pos = at(raw.span().start);
-        let raw = raw.into_inner();
-        let mut problem = |message: String, expected: &str| {
-            diagnostics.push(Diagnostic::at(file, pos, message).expected(expected));
-        };
-        if !is_valid_server_name(&name) {
-            problem(
-                format!("invalid MCP server name `{}`", name.escape_debug()),
-                "1 to 32 ASCII letters, digits, `_` or `-`, without `__` and not ending with `_`",
-            );
-            continue;
-        }
-        let server = match (raw.command, raw.url) {
-            (Some(command), None) if raw.headers.is_empty() => {
-                // Absolute, so that neither depends on the directory llm-do runs in nor on the
-                // child's working directory.
-                let root = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
-                let command = if command.contains('/') && Path::new(&command).is_relative() {
-                    root.join(&command).display().to_string()
-                } else {
-                    command
-                };
-                let cwd = raw.cwd.map_or_else(|| root.clone(), |c| root.join(c));
-                let (args, env, pass_env) = (raw.args, raw.env, raw.pass_env);
-                McpServerConfig::Stdio { command, args, env, pass_env, cwd }
-            }
-            (None, Some(url))
-                if raw.args.is_empty()
-                    && raw.env.is_empty()
-                    && raw.pass_env.is_empty()
-                    && raw.cwd.is_none() =>
-            {
-                McpServerConfig::Http { url, headers: raw.headers }
-            }
-            _ => {
-                problem(
-                    format!("the MCP server `{name}` needs either `command` or `url`"),
-                    "`command` (with `args`, `env`, `pass_env`, `cwd`) for a child process, or `url` (with `headers`) for streamable HTTP",
-                );
-                continue;
-            }
-        };
-        let (start_timeout, call_timeout) = mcp_timeouts.remove(&name).unwrap_or_default();
-        let protocol = mcp_protocols.remove(&name).flatten();
-        let settings = McpServerSettings { reach: server, start_timeout, call_timeout, protocol };
-        // The references' syntax now (every variable taken as set); their values at start.
-        if let Err(e) = settings.resolved(&|_| Some("set".to_owned())) {
-            problem(
-                format!("`[mcp.{name}]` {e}"),
-                "`${VAR}` or `${VAR:-default}` (VAR: ASCII letters, digits and `_`); `$${` for a literal `${`",
-            );
-            continue;
-        }
-        if let McpServerConfig::Stdio { command, cwd, .. } = &settings.reach
-            && (command.contains("${") || cwd.to_string_lossy().contains("${"))
-        {
-            problem(
-                format!("`[mcp.{name}]`: `${{…}}` is not expanded in `command` or `cwd`"),
-                "a command and directory as they are; references in `args`, `env`, `url` or `headers`",
-            );
-            continue;
-        }
-        config.mcp.insert(name, settings);
-    }
+    config.mcp = mcp::parse(raw.mcp, file, text, &mut diagnostics);
     (config, diagnostics)
+}
+
+/// A timeout in seconds at `[table] key`: above 0, at most a day; `None` (and a diagnostic)
+/// for any other number.
+fn seconds(
+    file: &Path,
+    text: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+    table: &str,
+    key: &str,
+    value: Option<Spanned<f64>>,
+) -> Option<Duration> {
+    let value = value?;
+    let secs = *value.get_ref();
+    if secs > 0.0 && secs <= MAX_TIMEOUT_SECS {
+        return Some(Duration::from_secs_f64(secs));
+    }
+    let pos = Pos::of_offset(text, value.span().start, Pos::START);
+    diagnostics.push(
+        Diagnostic::at(file, pos, format!("`[{table}] {key}` is {secs}"))
+            .expected("a number of seconds above 0, at most 86400"),
+    );
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn parse_str(text: &str) -> Result<ProjectConfig, Vec<Diagnostic>> {
         match parse(Path::new("llm-do.toml"), text) {
