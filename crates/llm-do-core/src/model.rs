@@ -89,7 +89,8 @@ pub struct ModelRequest {
     pub settings: ModelSettings,
     /// The answer must be a call of one of [`tools`](Self::tools), not text (OpenAI's
     /// `tool_choice: "required"`; with one tool offered, a call of that tool). The embedded
-    /// model and OpenAI-compatible servers honour it; scripted test models do not.
+    /// model, OpenAI-compatible servers and the testing crate's `TestModel` honour it; a
+    /// `ScriptedModel` answers what its script says.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tool_required: bool,
 }
@@ -285,8 +286,9 @@ pub struct ModelSettings {
 
 impl ModelSettings {
     /// The most stop sequences a request may give (what OpenAI-compatible servers accept):
-    /// `llm-do serve` and worker files refuse more.
-    pub const MAX_STOP: usize = 4;
+    /// `#[worker]`, worker builders, worker files and `llm-do serve` refuse more (the rule's
+    /// home is [`llm_do_syntax::stop`]).
+    pub const MAX_STOP: usize = llm_do_syntax::stop::MAX;
 
     /// These settings with every field that `over` sets replaced by its value (`stop` when
     /// `over` has any).

@@ -40,6 +40,8 @@ pub(crate) struct Args {
     pub(crate) max_tokens: Option<Literal>,
     /// `seed`, as a `u64` literal.
     pub(crate) seed: Option<Literal>,
+    /// `stop`, checked (at most four, none empty); empty when not given.
+    pub(crate) stop: Vec<LitStr>,
     /// `max_turns`, as a `u32` literal.
     pub(crate) max_turns: Option<Literal>,
     /// `output_retries`, as a `u32` literal.
@@ -58,6 +60,8 @@ enum Value {
     Path(Path),
     /// A list of paths.
     Paths(Vec<Path>),
+    /// A list of string literals (one given alone counts as a list of one).
+    Strs(Vec<LitStr>),
     /// A number, converted to the literal to emit.
     Number(Literal),
 }
@@ -88,6 +92,7 @@ impl Args {
             (Key::TopP, Value::Number(n)) => self.top_p = Some(n),
             (Key::MaxTokens, Value::Number(n)) => self.max_tokens = Some(n),
             (Key::Seed, Value::Number(n)) => self.seed = Some(n),
+            (Key::Stop, Value::Strs(s)) => self.stop = s,
             (Key::MaxTurns, Value::Number(n)) => self.max_turns = Some(n),
             (Key::OutputRetries, Value::Number(n)) => self.output_retries = Some(n),
             (Key::Approval, Value::Str(s)) => self.approval = Some(s),
@@ -179,6 +184,7 @@ fn parse_value(key: Key, key_span: Span, input: ParseStream, errors: &mut Errors
         ValueKind::Str => parse_str(key, tokens).map(Value::Str),
         ValueKind::PathStr => parse_path_str(key, tokens).map(Value::Path),
         ValueKind::Paths => parse_paths(tokens).map(Value::Paths),
+        ValueKind::Strs => parse_strs(key, tokens).map(Value::Strs),
         ValueKind::Float => parse_float(key, tokens).map(Value::Number),
         ValueKind::U32 | ValueKind::U64 => parse_int(key, tokens).map(Value::Number),
     };
@@ -241,6 +247,29 @@ fn parse_paths(tokens: TokenStream) -> syn::Result<Vec<Path>> {
         }
     }
     errors.finish().map(|()| unique)
+}
+
+/// Parses a string literal, or `["...", ...]`.
+fn parse_strs(key: Key, tokens: TokenStream) -> syn::Result<Vec<LitStr>> {
+    if let Ok(one) = syn::parse2::<LitStr>(tokens.clone()) {
+        return Ok(vec![one]);
+    }
+    let parser = |input: ParseStream| {
+        let content;
+        bracketed!(content in input);
+        let list = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
+        Ok(list.into_iter().collect::<Vec<_>>())
+    };
+    parser.parse2(tokens.clone()).map_err(|_| {
+        syn::Error::new_spanned(
+            tokens,
+            format!(
+                "`{}` expects a string or a list of strings in brackets, e.g. `{}`",
+                key.as_str(),
+                key.example()
+            ),
+        )
+    })
 }
 
 /// The error for a negative number.
@@ -312,6 +341,19 @@ fn validate(key: Key, value: &Value) -> syn::Result<()> {
                 format!("`approval` is `\"allow\"`, `\"ask\"` or `\"deny\"`, not `\"{other}\"`"),
             ),
         },
+        (Key::Stop, Value::Strs(stops)) => {
+            let values: Vec<String> = stops.iter().map(LitStr::value).collect();
+            match llm_do_syntax::stop::check(&values) {
+                Ok(()) => Ok(()),
+                Err(e @ llm_do_syntax::stop::StopError::TooMany { .. }) => {
+                    fail(stops[llm_do_syntax::stop::MAX].span(), format!("`stop`: {e}"))
+                }
+                Err(e @ llm_do_syntax::stop::StopError::Empty { index }) => {
+                    fail(stops[index].span(), format!("`stop`: {e}"))
+                }
+                Err(e) => fail(Span::call_site(), format!("`stop`: {e}")),
+            }
+        }
         (Key::TopP, Value::Number(n)) if number(n) > 1.0 => {
             fail(n.span(), "`top_p` must be between 0 and 1".to_owned())
         }
@@ -351,7 +393,7 @@ mod tests {
                 prompt = "Hi {x}", model = "openai:gpt-4o", tools = [a, b::c,],
                 system = "Be brief.", name = "greet", description = "Greets.",
                 temperature = 1, top_p = 0.5, max_tokens = 64, seed = 18446744073709551615,
-                max_turns = 3, output_retries = 0,
+                stop = ["\n\n", "END"], max_turns = 3, output_retries = 0,
             },
             &mut errors,
         );
@@ -368,6 +410,36 @@ mod tests {
         assert_eq!(args.seed.unwrap().to_string(), "18446744073709551615");
         assert_eq!(args.max_turns.unwrap().to_string(), "3");
         assert_eq!(args.output_retries.unwrap().to_string(), "0");
+        assert_eq!(args.stop.iter().map(LitStr::value).collect::<Vec<_>>(), ["\n\n", "END"]);
+    }
+
+    #[test]
+    fn stop_sequences() {
+        let mut found = Errors::default();
+        let args = Args::parse(MacroKind::Worker, quote!(stop = "END"), &mut found);
+        assert!(found.finish().is_ok());
+        assert_eq!(args.stop.iter().map(LitStr::value).collect::<Vec<_>>(), ["END"]);
+        assert_eq!(
+            errors(MacroKind::Worker, quote!(stop = ["a", "b", "c", "d", "e"])),
+            ["`stop`: 5 stop sequences are given; at most 4 are allowed"]
+        );
+        assert_eq!(
+            errors(MacroKind::Worker, quote!(stop = ["a", ""])),
+            ["`stop`: stop sequence 1 is empty"]
+        );
+        assert_eq!(
+            errors(MacroKind::Worker, quote!(stop = 3)),
+            [
+                r#"`stop` expects a string or a list of strings in brackets, e.g. `stop = ["\n\n", "END"]`"#
+            ]
+        );
+        assert_eq!(
+            errors(MacroKind::Tool, quote!(stop = "END")),
+            [
+                "unknown #[tool] argument `stop`; expected one of `name`, `description`, `approval`, \
+              `crate` (`stop` is an argument of `#[worker]`)"
+            ]
+        );
     }
 
     #[test]
@@ -376,7 +448,7 @@ mod tests {
             errors(MacroKind::Worker, quote!(prompt = "x", modle = "openai:x")),
             ["unknown #[worker] argument `modle`; expected one of `prompt`, `model`, `tools`, \
               `system`, `name`, `description`, `temperature`, `top_p`, `max_tokens`, `seed`, \
-              `max_turns`, `output_retries`, `approval`, `crate`"]
+              `stop`, `max_turns`, `output_retries`, `approval`, `crate`"]
         );
         assert_eq!(
             errors(MacroKind::Tool, quote!(prompt = "x")),

@@ -63,6 +63,8 @@ fn generate(args: &Args, callable: &Callable) -> TokenStream {
     let model = args.model.as_ref().map(|m| quote!(.model(#m)));
     let approval = approval_call(callable, args.approval.as_ref());
     let tools = args.tools.iter().map(|path| quote_spanned!(path.span()=> .tool(#path::spec)));
+    let stops = &args.stop;
+    let stop = (!stops.is_empty()).then(|| quote!(.stop([#(#stops),*])));
     let settings = [
         ("temperature", &args.temperature),
         ("top_p", &args.top_p),
@@ -85,6 +87,7 @@ fn generate(args: &Args, callable: &Callable) -> TokenStream {
             #approval
             #(#tools)*
             #(#settings)*
+            #stop
     };
     let builder = schemas_call(callable, &builder);
 
@@ -142,6 +145,7 @@ mod tests {
                 top_p = 1,
                 max_tokens = 512,
                 seed = 42,
+                stop = ["\n\n", "END"],
                 max_turns = 5,
                 output_retries = 0,
             ),
@@ -188,7 +192,7 @@ mod tests {
             [
                 "unknown #[worker] argument `colour`; expected one of `prompt`, `model`, `tools`, \
                  `system`, `name`, `description`, `temperature`, `top_p`, `max_tokens`, `seed`, \
-                 `max_turns`, `output_retries`, `approval`, `crate`",
+                 `stop`, `max_turns`, `output_retries`, `approval`, `crate`",
                 "a #[worker] function must be `async`: write `async fn greet`",
                 "a #[worker] function cannot take `self`: declare a free function",
                 "a #[worker] has no body: the model does the work. End the declaration with `;` \

@@ -27,6 +27,8 @@ pub(crate) enum Key {
     MaxTokens,
     /// `seed = 7`.
     Seed,
+    /// `stop = ["\n\n", "END"]` or `stop = "END"`: stop sequences of text answers.
+    Stop,
     /// `max_turns = 10`.
     MaxTurns,
     /// `output_retries = 2`.
@@ -52,6 +54,8 @@ pub(crate) enum ValueKind {
     U32,
     /// A non-negative integer that fits in `u64`.
     U64,
+    /// A string literal or a bracketed list of them.
+    Strs,
 }
 
 /// Everything about one key.
@@ -100,6 +104,7 @@ pub(crate) static KEYS: &[KeyDef] = {
         def(K::TopP, "top_p", false, V::Float, "top_p = 0.9"),
         def(K::MaxTokens, "max_tokens", false, V::U32, "max_tokens = 1024"),
         def(K::Seed, "seed", false, V::U64, "seed = 42"),
+        def(K::Stop, "stop", false, V::Strs, r#"stop = ["\n\n", "END"]"#),
         def(K::MaxTurns, "max_turns", false, V::U32, "max_turns = 10"),
         def(K::OutputRetries, "output_retries", false, V::U32, "output_retries = 2"),
         def(K::Approval, "approval", true, V::Str, r#"approval = "ask""#),

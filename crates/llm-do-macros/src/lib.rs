@@ -35,7 +35,8 @@ use proc_macro::TokenStream;
 ///
 /// Arguments: `prompt = "..."` (required; `{param}` placeholders), `model = "provider:name"`,
 /// `tools = [path, ...]`, `system = "..."`, `name = "..."`, `description = "..."`,
-/// `temperature`, `top_p`, `max_tokens`, `seed`, `max_turns`, `output_retries`,
+/// `temperature`, `top_p`, `max_tokens`, `seed`, `stop = ["..."]` (stop sequences of text
+/// answers, at most four), `max_turns`, `output_retries`,
 /// `approval = "allow" | "ask" | "deny"`, `crate = "path"` (where llm-do is, if not `::llm_do`).
 ///
 /// See the `llm-do` crate for documentation and examples.

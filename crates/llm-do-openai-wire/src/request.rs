@@ -200,28 +200,20 @@ fn settings(body: &Map<String, Value>) -> Result<ModelSettings, BadRequest> {
     })
 }
 
-/// `stop`: a string or up to four non-empty strings.
+/// `stop`: a string or up to four non-empty strings ([`llm_do_syntax::stop`]).
 fn stop(value: Option<&Value>) -> Result<Vec<String>, BadRequest> {
-    let invalid = || {
-        BadRequest::new(
-            "stop",
-            format!(
-                "`stop` must be a string or up to {} non-empty strings",
-                ModelSettings::MAX_STOP
-            ),
-        )
+    let invalid = |detail: String| {
+        BadRequest::new("stop", format!("`stop` must be {}{detail}", llm_do_syntax::stop::EXPECTED))
     };
     let stops: Vec<String> = match value {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) if items.len() <= ModelSettings::MAX_STOP => items
+        Some(Value::Array(items)) => items
             .iter()
-            .map(|v| v.as_str().map(str::to_owned).ok_or_else(invalid))
+            .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| invalid(String::new())))
             .collect::<Result<_, _>>()?,
-        Some(_) => return Err(invalid()),
+        Some(_) => return Err(invalid(String::new())),
     };
-    if stops.iter().any(String::is_empty) {
-        return Err(invalid());
-    }
+    llm_do_syntax::stop::check(&stops).map_err(|e| invalid(format!(" ({e})")))?;
     Ok(stops)
 }

@@ -188,7 +188,7 @@ fn rejects_bad_bodies_with_the_parameter() {
         (
             r#"{"messages": [{"role": "user"}], "stop": ["a","b","c","d","e"]}"#,
             Some("stop"),
-            "up to 4",
+            "at most 4 are allowed",
         ),
         // What one answer cannot give is refused, not silently dropped.
         (r#"{"messages": [{"role": "user"}], "n": 2}"#, Some("n"), "must be 1"),

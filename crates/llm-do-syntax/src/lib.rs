@@ -3,7 +3,8 @@
 //!
 //! - [`template`]: prompt templates, `{param}` placeholders and `{{`/`}}` literal braces;
 //! - [`model`]: model strings, `provider:name`;
-//! - [`name`]: the names workers and tools are called by.
+//! - [`name`]: the names workers and tools are called by;
+//! - [`stop`]: stop sequences, how many and which.
 //!
 //! The crate has no dependencies, so the proc-macro crate can use it at expansion time
 //! without pulling in the runtime.
@@ -18,4 +19,5 @@
 
 pub mod model;
 pub mod name;
+pub mod stop;
 pub mod template;

@@ -213,12 +213,15 @@ impl WorkerSpecBuilder {
         self
     }
 
-    /// Sets the stop sequences of text answers ([`ModelSettings::stop`]).
+    /// Sets the stop sequences of text answers ([`ModelSettings::stop`]): at most
+    /// [`ModelSettings::MAX_STOP`], none empty, or [`build`](Self::build) fails.
     ///
     /// ```
-    /// # use llm_do_core::WorkerSpecBuilder;
+    /// # use llm_do_core::{Error, WorkerSpecBuilder};
     /// let s = WorkerSpecBuilder::new("w").prompt("go").stop(["\n\n"]).build().unwrap();
     /// assert_eq!(s.worker().unwrap().settings.stop, ["\n\n"]);
+    /// let empty = WorkerSpecBuilder::new("w").prompt("go").stop([""]).build().unwrap_err();
+    /// assert!(matches!(empty, Error::InvalidSpec { .. }), "{empty}");
     /// ```
     pub fn stop<S: Into<String>>(mut self, stops: impl IntoIterator<Item = S>) -> Self {
         self.config.settings.stop = stops.into_iter().map(Into::into).collect();
@@ -318,7 +321,9 @@ impl WorkerSpecBuilder {
         self
     }
 
-    /// Finishes the spec; fails when the prompt is missing or its template is malformed.
+    /// Finishes the spec; fails ([`Error::InvalidSpec`], or [`Error::InvalidModel`] for the
+    /// model string) when the prompt is missing or its template is malformed, or the stop
+    /// sequences break [`stop`](Self::stop)'s rule.
     ///
     /// ```
     /// # use llm_do_core::WorkerSpecBuilder;
@@ -332,6 +337,8 @@ impl WorkerSpecBuilder {
         if let Some(model) = &self.model {
             self.config.model = Some(ModelRef::parse(model)?);
         }
+        llm_do_syntax::stop::check(&self.config.settings.stop)
+            .map_err(|e| invalid(e.to_string()))?;
         Ok(Arc::new(CallableSpec::declared(Declared {
             name: self.name,
             description: self.description,

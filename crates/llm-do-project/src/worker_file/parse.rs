@@ -66,17 +66,19 @@ pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>,
             "stop" => {
                 let stops: Option<Vec<String>> = match &value.kind {
                     Kind::Str(s) => Some(vec![s.clone()]),
-                    Kind::Seq(items) if items.len() <= llm_do_core::ModelSettings::MAX_STOP => {
+                    Kind::Seq(items) => {
                         items.iter().map(|i| i.as_str().map(str::to_owned)).collect()
                     }
                     _ => None,
                 };
                 match stops {
-                    Some(stops) if stops.iter().all(|s| !s.is_empty()) => worker.stop = stops,
+                    Some(stops) if llm_do_syntax::stop::check(&stops).is_ok() => {
+                        worker.stop = stops
+                    }
                     _ => p.error(
                         value.pos,
                         format!("`stop` is {}", value.describe_value()),
-                        "a string, or a list of at most 4 non-empty strings",
+                        llm_do_syntax::stop::EXPECTED,
                     ),
                 }
             }

@@ -19,6 +19,7 @@ async fn count_words(text: String) -> Result<usize> {
     top_p = 1,
     max_tokens = 512,
     seed = 42,
+    stop = ["\n\n", "END"],
     max_turns = 5,
     output_retries = 0,
 )]
@@ -41,7 +42,8 @@ fn ctx_depth(_: &Ctx) -> usize {
 }
 
 fn main() {
-    let _ = summarize::spec;
+    let spec = summarize::spec();
+    assert_eq!(spec.worker().unwrap().settings.stop, ["\n\n", "END"]);
     let _ = summarize;
     let _ = count_words::spec;
 }
