@@ -26,6 +26,9 @@ const NO_TOOL_CALLS: &str = "success (no tool calls)";
 ///    object mapping each tool called to its result (parsed as JSON when it is JSON; when a
 ///    tool was called several times, the last result wins), or `success (no tool calls)`.
 ///
+/// A request that [requires a tool call](ModelRequest::tool_required) and offers tools is
+/// always answered with calls: of the tools step 1 would call, or else of the first offered.
+///
 /// Usage is [estimated](llm_do_core::estimate). Requests are recorded, shared between clones.
 ///
 /// ```
@@ -188,10 +191,15 @@ impl TestModel {
 
     fn respond(&self, request: &ModelRequest) -> Result<ModelResponse, ModelError> {
         self.recorder.record(request);
-        let tools: Vec<_> = if request.has_tool_results() {
+        let allowed = || request.tools.iter().filter(|t| self.config.tools.allows(&t.name));
+        let tools: Vec<_> = if request.tool_required {
+            // The answer must be a tool call: the allowed tools, or else the first offered.
+            let tools: Vec<_> = allowed().collect();
+            if tools.is_empty() { request.tools.iter().take(1).collect() } else { tools }
+        } else if request.has_tool_results() {
             Vec::new()
         } else {
-            request.tools.iter().filter(|t| self.config.tools.allows(&t.name)).collect()
+            allowed().collect()
         };
         let mut response = if tools.is_empty() {
             ModelResponse::text(self.answer(request)?)
@@ -399,6 +407,30 @@ mod tests {
             model.request(&done).await.expect("ok").text.as_deref(),
             Some(r#"{"now":"noon"}"#)
         );
+    }
+
+    #[tokio::test]
+    async fn a_required_tool_call_is_always_made() {
+        let request = first_request();
+        let names = |response: ModelResponse| -> Vec<String> {
+            assert_eq!(response.text, None);
+            response.tool_calls.into_iter().map(|c| c.name).collect()
+        };
+        // After tool results, the allowed tools are called again instead of an answer.
+        let done =
+            with_results(&request, vec![ToolCall::new("x", "now", &json!({}))], &[("now", "noon")])
+                .with_tool_required(true);
+        let page_only = TestModel::new().call_tools(["page"]);
+        assert_eq!(names(page_only.request(&done).await.expect("ok")), ["page"]);
+        // A model told to call no tools still calls one: the first offered.
+        let first = request.tools[0].name.clone();
+        let none = TestModel::new().call_no_tools();
+        let required = request.clone().with_tool_required(true);
+        assert_eq!(names(none.request(&required).await.expect("ok")), [first]);
+        // Without tools there is nothing to call: it answers.
+        let bare = ModelRequest::new("m", vec![Message::user("hi")]).with_tool_required(true);
+        let answer = none.request(&bare).await.expect("ok");
+        assert_eq!(answer.text.as_deref(), Some("success (no tool calls)"));
     }
 
     #[tokio::test]
