@@ -52,6 +52,29 @@ async fn usage_aggregates_across_nested_calls() {
 }
 
 #[tokio::test]
+async fn a_failed_model_request_counts_as_a_request() {
+    use llm_do::{ModelError, ModelErrorKind};
+    let log = EventLog::new();
+    let model = ScriptedModel::queue([
+        Reply::tool_calls([("inner", json!({"x": 1}))]).with_tokens(100, 10),
+        Reply::text("one").with_tokens(20, 1),
+        Reply::error(ModelError::new(ModelErrorKind::Status(503), "upstream unavailable")),
+    ]);
+    let rt = Runtime::builder().model_override(model).subscribe(log.clone()).build();
+    let ctx = rt.ctx();
+    let err = bounded(outer(&ctx)).await.unwrap_err();
+    assert_eq!(err.kind(), llm_do::error::ErrorKind::Model, "{err}");
+    // Three requests were made; the failed one brought no tokens.
+    let total = Usage { requests: 3, input_tokens: 120, output_tokens: 11 };
+    assert_eq!(ctx.usage(), total);
+    let failed = log.events().into_iter().find_map(|e| match e.kind {
+        EventKind::CallFinished { usage, error: Some(_), .. } => Some((e.call.name, usage)),
+        _ => None,
+    });
+    assert_eq!(failed, Some(("outer".into(), total)), "the failed call's usage includes it");
+}
+
+#[tokio::test]
 async fn each_root_context_is_its_own_run() {
     let rt = Runtime::builder()
         .model_override(ScriptedModel::new(|_req: &llm_do::ModelRequest| {

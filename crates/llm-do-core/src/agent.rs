@@ -36,6 +36,7 @@ use crate::model::{ModelRequest, OutputMode, StreamDelta, ToolDefinition};
 use crate::resolve::ResolvedModel;
 use crate::spec::{CallableSpec, ToolSource, WorkerConfig};
 use crate::telemetry;
+use crate::usage::Usage;
 use crate::user_message::{earlier_turns, user_message};
 use serde_json::Value;
 use std::sync::Arc;
@@ -224,7 +225,15 @@ async fn send(
             Error::Model { name: spec.name().to_owned(), model: resolved.label.clone(), source }
         })
     };
-    let mut response = ctx.unless_cancelled(request).await?;
+    let mut response = match ctx.unless_cancelled(request).await {
+        Ok(response) => response,
+        Err(e) => {
+            // Made (and perhaps paid for) without an answer, it still counts as a request, as
+            // it does in the run's request budget; its tokens are unknown.
+            let _ = ctx.record_usage(Usage { requests: 1, ..Usage::default() });
+            return Err(e);
+        }
+    };
     response.usage.requests = 1;
     telemetry::record_response(
         &span,

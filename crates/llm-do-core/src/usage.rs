@@ -13,7 +13,7 @@ use std::ops::{Add, AddAssign};
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Usage {
-    /// Model requests made.
+    /// Model requests made, failed ones included (as the run's request budget counts them).
     #[serde(default)]
     pub requests: u64,
     /// Prompt tokens.
