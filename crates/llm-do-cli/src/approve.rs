@@ -156,9 +156,24 @@ pub fn headless_message(
 /// denied so that the model is told and the run goes on (as upstream).
 ///
 /// ```
+/// use llm_do::testing::{Reply, ScriptedModel};
+/// use llm_do::{Runtime, ToolSpecBuilder, WorkerSpecBuilder, approval::Verdict};
 /// use llm_do_cli::approve::{ConfigFile, HeadlessApprover};
-/// let rt = llm_do::Runtime::builder().approver(HeadlessApprover::new(ConfigFile::LlmDoToml)).build();
-/// # let _ = rt;
+/// use serde_json::json;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let rm = ToolSpecBuilder::new("rm").approval(Verdict::Ask)
+///     .handler(|_, _| async { Ok(json!("gone")) })
+///     .build();
+/// let cleaner = WorkerSpecBuilder::new("cleaner").prompt("Clean up.").tool_name("rm").build()?;
+/// let model = ScriptedModel::queue([Reply::tool_call("rm", json!({})), Reply::text("done")]);
+/// let approver = HeadlessApprover::new(ConfigFile::LlmDoToml);
+/// let rt = Runtime::builder().model_override(model).register(rm).register(cleaner).approver(approver).build();
+/// // The model's call of `rm` needs approval: the run ends, saying how to allow it.
+/// let err = rt.ctx().call_value("cleaner", json!({})).await.unwrap_err();
+/// assert!(err.to_string().contains("--approve-all"));
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HeadlessApprover {
@@ -168,11 +183,6 @@ pub struct HeadlessApprover {
 
 impl HeadlessApprover {
     /// An approver that aborts, with the remedy of a project configured by `config`.
-    ///
-    /// ```
-    /// let approver = llm_do_cli::approve::HeadlessApprover::new(llm_do_cli::approve::ConfigFile::ProjectJson);
-    /// # let _ = approver;
-    /// ```
     pub fn new(config: ConfigFile) -> Self {
         Self { config, tell_model: false }
     }
@@ -238,13 +248,6 @@ impl std::fmt::Debug for TerminalApprover {
 
 impl TerminalApprover {
     /// An approver that prompts around `display` and ends the run on `q` (or end of input).
-    ///
-    /// ```
-    /// use llm_do_cli::{approve::TerminalApprover, display::{Display, Mode}};
-    /// let approver = TerminalApprover::new(Display::new(Mode::Plain, 0));
-    /// let rt = llm_do::Runtime::builder().approver(approver).build();
-    /// # let _ = rt;
-    /// ```
     pub fn new(display: Display) -> Self {
         Self { display, turn: Arc::new(tokio::sync::Mutex::new(())), reader: None }
     }

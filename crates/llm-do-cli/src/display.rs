@@ -58,13 +58,6 @@ impl std::fmt::Debug for Display {
 
 impl Display {
     /// A display in `mode` with `verbosity` (0, 1 = tool calls, 2 = streamed text).
-    ///
-    /// ```
-    /// use llm_do_cli::display::{Display, Mode};
-    /// let display = Display::new(Mode::Plain, 1);
-    /// let rt = llm_do::Runtime::builder().subscribe(display.clone()).build();
-    /// # let _ = rt;
-    /// ```
     pub fn new(mode: Mode, verbosity: u8) -> Self {
         let tree = Mutex::new(Tree::new(mode == Mode::Live, 0));
         Self { inner: Arc::new(Inner { mode, verbosity, tree }) }
@@ -103,11 +96,6 @@ impl Display {
     /// Ends the live tree (at the end of a chat turn, or when it was cancelled): a call still
     /// running is shown cancelled, then the tree is [settled](Self::settle). Nothing in
     /// [`Mode::Plain`].
-    ///
-    /// ```
-    /// # use llm_do_cli::display::{Display, Mode};
-    /// Display::new(Mode::Plain, 0).close();
-    /// ```
     pub fn close(&self) {
         if self.inner.mode == Mode::Live {
             self.tree().flush();
@@ -150,11 +138,6 @@ impl Display {
 
     /// Prints a line on stderr without disturbing the live tree (while it is
     /// [paused](Self::pause), straight away).
-    ///
-    /// ```
-    /// # use llm_do_cli::display::{Display, Mode};
-    /// Display::new(Mode::Plain, 0).line("hello");
-    /// ```
     pub fn line(&self, text: &str) {
         let text = safe(text);
         let multi = match self.inner.mode {
@@ -174,12 +157,7 @@ impl Display {
 
     /// Ends the display: the live tree is written for good as plain lines, every call's line
     /// (those that left a screen too short for the tree included; a call still running shows as
-    /// cancelled), then the run's usage.
-    ///
-    /// ```
-    /// # use llm_do_cli::display::{Display, Mode};
-    /// Display::new(Mode::Plain, 0).finish(&llm_do::Usage::tokens(10, 2));
-    /// ```
+    /// cancelled), then the run's usage, e.g. `tokens: 10 in + 2 out = 12 (1 model request)`.
     pub fn finish(&self, usage: &Usage) {
         self.close();
         self.line(&format!(

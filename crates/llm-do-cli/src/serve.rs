@@ -55,9 +55,19 @@ use tokio::net::TcpListener;
 /// ```
 /// # use std::sync::Arc;
 /// # use llm_do::testing::{Reply, ScriptedModel};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let served = llm_do_cli::models::Served::new(Arc::new(ScriptedModel::queue([Reply::text("hi")])), "test:echo");
 /// let app: axum::Router = llm_do_cli::serve::router(Arc::new(served));
-/// # let _ = app;
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let url = format!("http://{}/v1/chat/completions", listener.local_addr()?);
+/// tokio::spawn(async move { axum::serve(listener, app).await });
+/// let body = serde_json::json!({"model": "any", "messages": [{"role": "user", "content": "Hello"}]});
+/// let response = llm_do_openai::http::client().post(url).json(&body).send().await?;
+/// let answer: serde_json::Value = response.json().await?;
+/// assert_eq!(answer["choices"][0]["message"]["content"], "hi");
+/// # Ok(())
+/// # }
 /// ```
 pub fn router(served: Arc<Served>) -> Router {
     Router::new()

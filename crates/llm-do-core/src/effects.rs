@@ -179,8 +179,10 @@ pub trait Effects: Send + Sync + 'static {
 /// The default effects: every effect is performed directly, nothing is recorded.
 ///
 /// ```
-/// let rt = llm_do_core::Runtime::builder().effects(llm_do_core::effects::Direct).build();
-/// # let _ = rt;
+/// use llm_do_core::effects::{Direct, Effects};
+/// // The trait's defaults: tool calls may run concurrently, and no event is recorded.
+/// assert!(Direct.concurrent_tools());
+/// assert!(!Direct.records_events());
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Direct;

@@ -60,9 +60,18 @@ pub trait HistoryProcessorExt: HistoryProcessor + Sized {
     /// Runs `self`, then `next` on its result.
     ///
     /// ```
-    /// use llm_do_core::history::{HistoryProcessorExt, KeepLastTurns, TokenBudget};
-    /// let p = KeepLastTurns(20).then(TokenBudget::new(4000));
-    /// # let _ = p;
+    /// use llm_do_core::history::{HistoryProcessor, HistoryProcessorExt, KeepLastTurns, TokenBudget};
+    /// use llm_do_core::{Message, Runtime, conversation::Entry};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let mut history: Vec<Entry> = (1..=5).map(|turn| Entry::new(turn, "w", Message::user("…"))).collect();
+    /// history[3].reported_tokens = Some(1000); // turn 4 is long
+    /// let ctx = Runtime::builder().build().ctx();
+    /// // The last three turns (3, 4, 5), then the newest of them that fit 500 tokens (5).
+    /// let kept = KeepLastTurns(3).then(TokenBudget::new(500)).process(&ctx, history).await?;
+    /// assert_eq!(kept.iter().map(|e| e.turn).collect::<Vec<_>>(), [5]);
+    /// # Ok(())
+    /// # }
     /// ```
     fn then<B: HistoryProcessor>(self, next: B) -> Then<Self, B> {
         Then(self, next)
@@ -126,9 +135,16 @@ pub fn turns(entries: &[Entry]) -> Vec<Range<usize>> {
 /// as 1).
 ///
 /// ```
-/// # use llm_do_core::history::KeepLastTurns;
-/// let keep = KeepLastTurns(3); // the pending turn and the two before it
-/// # let _ = keep;
+/// use llm_do_core::history::{HistoryProcessor, KeepLastTurns};
+/// use llm_do_core::{Message, Runtime, conversation::Entry};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> llm_do_core::Result<()> {
+/// let history: Vec<Entry> = (1..=5).map(|turn| Entry::new(turn, "w", Message::user("…"))).collect();
+/// let ctx = Runtime::builder().build().ctx();
+/// let kept = KeepLastTurns(3).process(&ctx, history).await?; // the pending turn and the two before it
+/// assert_eq!(kept.iter().map(|e| e.turn).collect::<Vec<_>>(), [3, 4, 5]);
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct KeepLastTurns(pub usize);
@@ -163,9 +179,22 @@ impl TokenBudget {
     /// A budget of `max_tokens`.
     ///
     /// ```
-    /// # use llm_do_core::history::TokenBudget;
-    /// let b = TokenBudget::new(512);
-    /// # let _ = b;
+    /// use llm_do_core::history::{HistoryProcessor, TokenBudget};
+    /// use llm_do_core::{Error, Message, Runtime, conversation::Entry};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let turn = |turn, tokens| {
+    ///     let mut entry = Entry::new(turn, "w", Message::user("…"));
+    ///     entry.reported_tokens = Some(tokens);
+    ///     entry
+    /// };
+    /// let ctx = Runtime::builder().build().ctx();
+    /// let kept = TokenBudget::new(512).process(&ctx, vec![turn(1, 200), turn(2, 200), turn(3, 200)]).await?;
+    /// assert_eq!(kept, [turn(2, 200), turn(3, 200)]); // 400 tokens fit, 600 would not
+    /// let err = TokenBudget::new(512).process(&ctx, vec![turn(1, 600)]).await.unwrap_err();
+    /// assert!(matches!(err, Error::ContextOverflow { tokens: 600, budget: 512 }));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn new(max_tokens: u64) -> Self {
         Self { max_tokens }

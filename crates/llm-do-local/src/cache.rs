@@ -148,8 +148,11 @@ impl ModelCache {
     /// The cache in [`default_cache_dir`].
     ///
     /// ```
-    /// let cache = llm_do_local::cache::ModelCache::default_location();
-    /// # let _ = cache;
+    /// use llm_do_local::cache::{FetchError, ModelCache};
+    /// match ModelCache::default_location() {
+    ///     Ok(cache) => assert!(cache.dir().ends_with("llm-do/models")),
+    ///     Err(e) => assert!(matches!(e, FetchError::NoCacheDir)), // no XDG_CACHE_HOME, no HOME
+    /// }
     /// ```
     pub fn default_location() -> Result<Self, FetchError> {
         Ok(Self::new(default_cache_dir()?))

@@ -25,11 +25,14 @@
 //! with `-C target-cpu=native` (e.g. in `.cargo/config.toml`) for about 3x faster decoding
 //! (see `docs/local-model.md`).
 //!
-//! ```no_run
-//! use llm_do_core::Runtime;
-//! use llm_do_local::LocalModel;
-//! let rt = Runtime::builder().provider("local", LocalModel::new()).default_model("local:smollm2").build();
-//! # let _ = rt;
+//! ```
+//! use llm_do_core::{ModelRef, Runtime};
+//! use llm_do_local::{DEFAULT_MODEL, LocalModel};
+//! let rt = Runtime::builder().provider("local", LocalModel::new()).default_model(DEFAULT_MODEL).build();
+//! // Nothing is loaded (or fetched) before the first request.
+//! let model = rt.resolve_model(&ModelRef::parse(DEFAULT_MODEL)?)?;
+//! assert_eq!((model.provider(), model.name()), ("local", "smollm2"));
+//! # Ok::<(), llm_do_core::Error>(())
 //! ```
 
 pub mod cache;

@@ -74,11 +74,6 @@ impl Default for LocalModel {
 impl LocalModel {
     /// A provider with the default cache, context size ([`DEFAULT_CONTEXT_SIZE`]) and as many
     /// inference threads as the machine has cores (at most 8).
-    ///
-    /// ```
-    /// let model = llm_do_local::LocalModel::new();
-    /// # let _ = model;
-    /// ```
     pub fn new() -> Self {
         Self {
             cache_dir: None,
@@ -91,22 +86,12 @@ impl LocalModel {
     }
 
     /// Caches (and looks for) embedded models in `dir` instead of the default cache directory.
-    ///
-    /// ```
-    /// let model = llm_do_local::LocalModel::new().with_cache_dir("/tmp/models");
-    /// # let _ = model;
-    /// ```
     pub fn with_cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cache_dir = Some(dir.into());
         self
     }
 
     /// Sets the context window in tokens (capped at the model's training context).
-    ///
-    /// ```
-    /// let model = llm_do_local::LocalModel::new().with_context_size(2048);
-    /// # let _ = model;
-    /// ```
     pub fn with_context_size(mut self, tokens: u32) -> Self {
         self.context_size = tokens.max(64);
         self
@@ -118,33 +103,18 @@ impl LocalModel {
     /// process-wide pool instead, sized by the `CANDLE_NUM_THREADS` environment variable
     /// (default: physical cores); on a machine busy with other work, `CANDLE_NUM_THREADS=1`
     /// is much faster (its threads spin).
-    ///
-    /// ```
-    /// let model = llm_do_local::LocalModel::new().with_threads(2);
-    /// # let _ = model;
-    /// ```
     pub fn with_threads(mut self, threads: u32) -> Self {
         self.threads = Some(threads.max(1));
         self
     }
 
     /// Sets the token budget of answers whose request sets no `max_tokens`.
-    ///
-    /// ```
-    /// let model = llm_do_local::LocalModel::new().with_default_max_tokens(128);
-    /// # let _ = model;
-    /// ```
     pub fn with_default_max_tokens(mut self, tokens: u32) -> Self {
         self.max_tokens = tokens.max(1);
         self
     }
 
     /// Sets the temperature of requests that set none (default [`DEFAULT_TEMPERATURE`]).
-    ///
-    /// ```
-    /// let model = llm_do_local::LocalModel::new().with_default_temperature(0.0);
-    /// # let _ = model;
-    /// ```
     pub fn with_default_temperature(mut self, temperature: f32) -> Self {
         self.temperature = temperature;
         self
@@ -155,11 +125,6 @@ impl LocalModel {
     /// with that tool excluded from the grammar, and so on while the new call repeats one too
     /// (each round excludes one more tool, so it ends). Off by default: it changes what the
     /// model says, so a program opts in (the default local provider of `llm-do`'s setup does).
-    ///
-    /// ```
-    /// let model = llm_do_local::LocalModel::new().avoid_repeated_calls(true);
-    /// # let _ = model;
-    /// ```
     pub fn avoid_repeated_calls(mut self, on: bool) -> Self {
         self.avoid_repeated_calls = on;
         self

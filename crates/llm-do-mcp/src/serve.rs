@@ -17,6 +17,9 @@
 //! refused otherwise (there is no one to ask). Unknown tools and arguments that violate
 //! the input schema are JSON-RPC errors (`-32602`). A client's `notifications/cancelled`
 //! stops the call (the run's future is dropped: nested calls are cancelled too).
+//!
+//! (Just over 400 lines: about half is this overview and the doc examples of `McpService`'s
+//! setters, each run against a loopback client; a call's path is in `serve/call.rs`.)
 
 use llm_do_core::approval::{ApprovalPolicy, Pattern};
 use llm_do_core::secrets::Redactor;
@@ -106,9 +109,27 @@ impl McpService {
     ///
     /// ```
     /// use llm_do_core::approval::{ApprovalPolicy, Rule, Verdict};
-    /// let policy = ApprovalPolicy::new().rule(Rule::new("shout", Verdict::Allow).unwrap());
-    /// let s = llm_do_mcp::serve::McpService::new(llm_do_core::Runtime::builder().build()).policy(policy);
-    /// # let _ = s;
+    /// use llm_do_core::{Runtime, ToolSpecBuilder};
+    /// use llm_do_mcp::{McpServer, McpToolset, serve::McpService};
+    /// use serde_json::json;
+    /// # async fn connect(service: McpService) -> Result<McpToolset, Box<dyn std::error::Error>> {
+    /// #     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// #     let url = format!("http://{}/mcp", listener.local_addr()?);
+    /// #     tokio::spawn(service.serve_http(listener, std::future::pending()));
+    /// #     Ok(McpToolset::connect("served", McpServer::http(url)).await?)
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let rm = ToolSpecBuilder::new("rm").approval(Verdict::Ask)
+    ///     .handler(|_, _| async { Ok(json!("removed")) })
+    ///     .build();
+    /// let policy = ApprovalPolicy::new().rule(Rule::new("rm", Verdict::Allow)?);
+    /// // `connect`: serves on loopback and connects an `McpToolset` as the client.
+    /// let client = connect(McpService::new(Runtime::builder().register(rm).build()).policy(policy)).await?;
+    /// // The rule allows what the tool's own verdict (`Ask`) would have refused: no one to ask.
+    /// assert_eq!(client.call("rm", json!({})).await?, Ok(json!("removed")));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn policy(mut self, policy: ApprovalPolicy) -> Self {
         self.policy = Arc::new(policy);
@@ -119,8 +140,28 @@ impl McpService {
     /// denies stay denied.
     ///
     /// ```
-    /// let s = llm_do_mcp::serve::McpService::new(llm_do_core::Runtime::builder().build()).approve_all(true);
-    /// # let _ = s;
+    /// use llm_do_core::{Runtime, ToolSpecBuilder, approval::Verdict};
+    /// use llm_do_mcp::{McpServer, McpToolset, serve::McpService};
+    /// use serde_json::json;
+    /// # async fn connect(service: McpService) -> Result<McpToolset, Box<dyn std::error::Error>> {
+    /// #     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// #     let url = format!("http://{}/mcp", listener.local_addr()?);
+    /// #     tokio::spawn(service.serve_http(listener, std::future::pending()));
+    /// #     Ok(McpToolset::connect("served", McpServer::http(url)).await?)
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let rm = ToolSpecBuilder::new("rm").approval(Verdict::Ask)
+    ///     .handler(|_, _| async { Ok(json!("removed")) })
+    ///     .build();
+    /// let rt = Runtime::builder().register(rm).build();
+    /// // `connect`: serves on loopback and connects an `McpToolset` as the client.
+    /// let refused = connect(McpService::new(rt.clone())).await?.call("rm", json!({})).await?;
+    /// assert!(refused.unwrap_err().contains("needs approval")); // no one to ask
+    /// let approved = connect(McpService::new(rt).approve_all(true)).await?.call("rm", json!({})).await?;
+    /// assert_eq!(approved, Ok(json!("removed")));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn approve_all(mut self, yes: bool) -> Self {
         self.approve_all = yes;
@@ -140,11 +181,6 @@ impl McpService {
     /// [`answer_timeout`](Self::answer_timeout) (a parked call is then cancelled). Off by default;
     /// `llm-do mcp` turns it on unless the project approves or denies everything.
     /// [`approve_all`](Self::approve_all) wins over it.
-    ///
-    /// ```
-    /// let s = llm_do_mcp::serve::McpService::new(llm_do_core::Runtime::builder().build()).elicit_approvals(true);
-    /// # let _ = s;
-    /// ```
     pub fn elicit_approvals(mut self, yes: bool) -> Self {
         self.elicit_approvals = yes;
         self
@@ -152,13 +188,6 @@ impl McpService {
 
     /// How long an approval question waits for its answer ([`ANSWER_TIMEOUT`], 10 minutes, by
     /// default) before the call is denied, or, when it was asked across rounds, cancelled.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let s = llm_do_mcp::serve::McpService::new(llm_do_core::Runtime::builder().build())
-    ///     .answer_timeout(Duration::from_secs(120));
-    /// # let _ = s;
-    /// ```
     pub fn answer_timeout(mut self, timeout: Duration) -> Self {
         self.answer_timeout = timeout;
         self
@@ -197,8 +226,18 @@ impl McpService {
     /// The server name told to clients (default `llm-do`).
     ///
     /// ```
+    /// use rmcp::ServiceExt as _;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let s = llm_do_mcp::serve::McpService::new(llm_do_core::Runtime::builder().build()).name("orders-desk");
-    /// # let _ = s;
+    /// let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+    /// let (read, write) = tokio::io::split(server_io);
+    /// tokio::spawn(s.serve_lines(read, write));
+    /// let client = ().serve(client_io).await?; // rmcp's client
+    /// let info = client.peer_info().unwrap();
+    /// assert_eq!(info.server_info.as_ref().unwrap().name, "orders-desk");
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();

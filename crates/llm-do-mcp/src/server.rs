@@ -102,9 +102,11 @@ impl McpServer {
     /// A server reached through `transport`.
     ///
     /// ```
-    /// let t = llm_do_mcp::Transport::Http { url: "http://127.0.0.1:1/mcp".into(), headers: Default::default() };
-    /// let s = llm_do_mcp::McpServer::new(t);
-    /// # let _ = s;
+    /// use llm_do_mcp::{DEFAULT_CALL_TIMEOUT, DEFAULT_START_TIMEOUT, McpServer, Transport};
+    /// let t = Transport::Http { url: "http://127.0.0.1:1/mcp".into(), headers: Default::default() };
+    /// let s = McpServer::new(t.clone());
+    /// assert_eq!(s.transport(), &t);
+    /// assert_eq!(s.timeouts(), (DEFAULT_START_TIMEOUT, DEFAULT_CALL_TIMEOUT));
     /// ```
     pub fn new(transport: Transport) -> Self {
         Self {
@@ -119,8 +121,9 @@ impl McpServer {
     /// Sets an environment variable of the child process (stdio servers only).
     ///
     /// ```
-    /// let s = llm_do_mcp::McpServer::stdio("srv", Vec::<String>::new()).env("K", "v");
-    /// # let _ = s;
+    /// use llm_do_mcp::{McpServer, Transport};
+    /// let s = McpServer::stdio("srv", Vec::<String>::new()).env("LOG", "debug");
+    /// assert!(matches!(s.transport(), Transport::Stdio { env, .. } if env["LOG"] == "debug"));
     /// ```
     pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         if let Transport::Stdio { env, .. } = &mut self.transport {
@@ -153,8 +156,10 @@ impl McpServer {
     /// Sets the working directory of the child process (stdio servers only).
     ///
     /// ```
-    /// let s = llm_do_mcp::McpServer::stdio("srv", Vec::<String>::new()).cwd("/tmp");
-    /// # let _ = s;
+    /// use llm_do_mcp::{McpServer, Transport};
+    /// let s = McpServer::stdio("srv", Vec::<String>::new()).cwd("/srv/orders");
+    /// assert!(matches!(s.transport(),
+    ///     Transport::Stdio { cwd: Some(dir), .. } if dir == std::path::Path::new("/srv/orders")));
     /// ```
     pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
         if let Transport::Stdio { cwd, .. } = &mut self.transport {
@@ -166,8 +171,9 @@ impl McpServer {
     /// Adds a request header (HTTP servers only).
     ///
     /// ```
-    /// let s = llm_do_mcp::McpServer::http("http://127.0.0.1:1/mcp").header("X-Team", "ops");
-    /// # let _ = s;
+    /// use llm_do_mcp::{McpServer, Transport};
+    /// let s = McpServer::http("http://127.0.0.1:1/mcp").header("X-Team", "ops");
+    /// assert!(matches!(s.transport(), Transport::Http { headers, .. } if headers["X-Team"] == "ops"));
     /// ```
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         if let Transport::Http { headers, .. } = &mut self.transport {
@@ -200,12 +206,6 @@ impl McpServer {
 
     /// Sets the approval verdict of this server's tools when a model calls them and no rule
     /// matches (default [`Verdict::Ask`]: a server's tools can do anything).
-    ///
-    /// ```
-    /// use llm_do_core::approval::Verdict;
-    /// let s = llm_do_mcp::McpServer::stdio("srv", Vec::<String>::new()).approval(Verdict::Allow);
-    /// # let _ = s;
-    /// ```
     pub fn approval(mut self, verdict: Verdict) -> Self {
         self.approval = verdict;
         self

@@ -191,9 +191,26 @@ impl McpToolset {
 
     /// One spec per tool, for [`RuntimeBuilder::register`](llm_do_core::RuntimeBuilder::register).
     ///
-    /// ```no_run
-    /// # async fn f(t: llm_do_mcp::McpToolset) {
-    /// let rt = t.specs().into_iter().fold(llm_do_core::Runtime::builder(), |b, s| b.register(s)).build();
+    /// ```
+    /// use llm_do_core::{Runtime, ToolSpecBuilder, approval::Verdict};
+    /// use llm_do_mcp::{McpServer, McpToolset, serve::McpService};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let shout = ToolSpecBuilder::new("shout")
+    /// #     .handler(|_, a| async move { Ok(serde_json::json!(a["text"].as_str().unwrap_or("").to_uppercase())) })
+    /// #     .build();
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let url = format!("http://{}/mcp", listener.local_addr()?);
+    /// # let served = McpService::new(Runtime::builder().register(shout).build());
+    /// # tokio::spawn(served.serve_http(listener, std::future::pending()));
+    /// // `url`: an MCP server (on loopback) with one tool, `shout`.
+    /// let t = McpToolset::connect("words", McpServer::http(url).approval(Verdict::Allow)).await?;
+    /// let rt = t.specs().into_iter().fold(Runtime::builder(), |b, s| b.register(s)).build();
+    /// let spec = rt.registry().get("words__shout").unwrap();
+    /// assert_eq!(spec.approval(), Some(Verdict::Allow)); // the server's verdict
+    /// let loud: serde_json::Value = rt.ctx().call("words__shout", serde_json::json!({"text": "hi"})).await?;
+    /// assert_eq!(loud, "HI");
+    /// # Ok(())
     /// # }
     /// ```
     pub fn specs(&self) -> Vec<Arc<CallableSpec>> {

@@ -96,12 +96,6 @@ pub enum StructuredOutput {
 /// reject `max_tokens`), while many OpenAI-compatible servers only know `max_tokens`. Unless
 /// set, the provider uses `max_completion_tokens` when the base URL is OpenAI's
 /// (`api.openai.com`) and `max_tokens` otherwise.
-///
-/// ```
-/// use llm_do_openai::{MaxTokensField, OpenAiConfig};
-/// let config = OpenAiConfig::new().max_tokens_field(MaxTokensField::MaxTokens);
-/// # let _ = config;
-/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MaxTokensField {
     /// `max_completion_tokens`, OpenAI's current field.
@@ -153,13 +147,6 @@ impl OpenAiConfig {
     /// OpenAI's (a server elsewhere may need no key), [`ConfigError::InvalidBaseUrl`] when
     /// `OPENAI_BASE_URL` is not an `http(s)` URL, [`ConfigError::InvalidApiKey`] when the key
     /// cannot be sent in a header.
-    ///
-    /// ```no_run
-    /// use llm_do_openai::OpenAiConfig;
-    /// let config = OpenAiConfig::from_env()?.streaming(true);
-    /// # let _ = config;
-    /// # Ok::<(), llm_do_openai::ConfigError>(())
-    /// ```
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_vars(|name| std::env::var(name).ok())
     }
@@ -231,12 +218,6 @@ impl OpenAiConfig {
     /// retryable [`Timeout`](llm_do_core::ModelErrorKind::Timeout) error. The
     /// [retry policy](Self::retry) bounds how many attempts are made (by default at most 4, and
     /// none starts later than 60 s after the first).
-    ///
-    /// ```
-    /// # use llm_do_openai::OpenAiConfig;
-    /// let config = OpenAiConfig::new().timeout(std::time::Duration::from_secs(30));
-    /// # let _ = config;
-    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -245,12 +226,6 @@ impl OpenAiConfig {
     /// The time connecting to the server (TCP and TLS) may take; default 10 s. A connection
     /// that takes longer fails as a retryable
     /// [`Timeout`](llm_do_core::ModelErrorKind::Timeout) error.
-    ///
-    /// ```
-    /// # use llm_do_openai::OpenAiConfig;
-    /// let config = OpenAiConfig::new().connect_timeout(std::time::Duration::from_secs(3));
-    /// # let _ = config;
-    /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -260,12 +235,6 @@ impl OpenAiConfig {
     /// answer, the headers come before the first chunk); default 60 s. A server that accepts
     /// the connection and sends nothing fails the attempt after this long with a retryable
     /// [`Timeout`](llm_do_core::ModelErrorKind::Timeout) error.
-    ///
-    /// ```
-    /// # use llm_do_openai::OpenAiConfig;
-    /// let config = OpenAiConfig::new().first_byte_timeout(std::time::Duration::from_secs(20));
-    /// # let _ = config;
-    /// ```
     pub fn first_byte_timeout(mut self, timeout: Duration) -> Self {
         self.first_byte_timeout = timeout;
         self
@@ -290,24 +259,12 @@ impl OpenAiConfig {
 
     /// The retry policy (default [`RetryPolicy::default`]; [`RetryPolicy::none`] disables
     /// retries).
-    ///
-    /// ```
-    /// # use llm_do_openai::{OpenAiConfig, RetryPolicy};
-    /// let config = OpenAiConfig::new().retry(RetryPolicy::none());
-    /// # let _ = config;
-    /// ```
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
     }
 
     /// How structured output is requested (default [`StructuredOutput::JsonSchema`]).
-    ///
-    /// ```
-    /// # use llm_do_openai::{OpenAiConfig, StructuredOutput};
-    /// let config = OpenAiConfig::new().structured_output(StructuredOutput::FinalAnswerTool);
-    /// # let _ = config;
-    /// ```
     pub fn structured_output(mut self, mode: StructuredOutput) -> Self {
         self.structured_output = mode;
         self
@@ -316,24 +273,12 @@ impl OpenAiConfig {
     /// Whether answers are streamed (server-sent events). When `true`, text and tool-call
     /// pieces reach the runtime as they arrive (as `ModelDelta` events); the assembled answer
     /// is the same as without streaming. Default `false`.
-    ///
-    /// ```
-    /// # use llm_do_openai::OpenAiConfig;
-    /// let config = OpenAiConfig::new().streaming(true);
-    /// # let _ = config;
-    /// ```
     pub fn streaming(mut self, streaming: bool) -> Self {
         self.streaming = streaming;
         self
     }
 
     /// Which field carries `max_tokens` (see [`MaxTokensField`] for the default).
-    ///
-    /// ```
-    /// # use llm_do_openai::{MaxTokensField, OpenAiConfig};
-    /// let config = OpenAiConfig::new().max_tokens_field(MaxTokensField::MaxCompletionTokens);
-    /// # let _ = config;
-    /// ```
     pub fn max_tokens_field(mut self, field: MaxTokensField) -> Self {
         self.max_tokens_field = Some(field);
         self

@@ -9,6 +9,7 @@ use std::sync::Once;
 ///
 /// ```
 /// llm_do_openai::http::install_crypto_provider();
+/// assert!(rustls::crypto::CryptoProvider::get_default().is_some());
 /// ```
 pub fn install_crypto_provider() {
     static ONCE: Once = Once::new();
@@ -21,8 +22,14 @@ pub fn install_crypto_provider() {
 /// without one panics).
 ///
 /// ```
-/// let client = llm_do_openai::http::client_builder().build().expect("client");
-/// # let _ = client;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = llm_do_testkit::TestServer::start().await?;
+/// let client = llm_do_openai::http::client_builder().user_agent("my-app/1.0").build()?;
+/// client.get(format!("{}/models", server.base_url())).send().await?;
+/// assert_eq!(server.last_request().unwrap().header("user-agent"), Some("my-app/1.0"));
+/// # Ok(())
+/// # }
 /// ```
 pub fn client_builder() -> reqwest::ClientBuilder {
     install_crypto_provider();
@@ -32,8 +39,14 @@ pub fn client_builder() -> reqwest::ClientBuilder {
 /// A reqwest client with default settings.
 ///
 /// ```
-/// let client = llm_do_openai::http::client();
-/// # let _ = client;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = llm_do_testkit::TestServer::start().await?;
+/// let url = format!("{}/models", server.base_url());
+/// let models: serde_json::Value = llm_do_openai::http::client().get(url).send().await?.json().await?;
+/// assert_eq!(models["object"], "list");
+/// # Ok(())
+/// # }
 /// ```
 pub fn client() -> reqwest::Client {
     install_crypto_provider();

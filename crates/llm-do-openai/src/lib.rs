@@ -140,9 +140,15 @@ impl OpenAiProvider {
     /// [`try_new`](OpenAiProvider::try_new) to find out at once.
     ///
     /// ```
+    /// use llm_do_core::{Message, Model, ModelErrorKind, ModelRequest};
     /// use llm_do_openai::{OpenAiConfig, OpenAiProvider};
-    /// let ollama = OpenAiProvider::new(OpenAiConfig::new().base_url("http://127.0.0.1:11434/v1"));
-    /// # let _ = ollama;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let broken = OpenAiProvider::new(OpenAiConfig::new().base_url("ftp://example.com"));
+    /// let request = ModelRequest::new("any", vec![Message::user("Hi")]);
+    /// let err = broken.request(&request).await.unwrap_err(); // nothing was sent
+    /// assert_eq!(err.kind(), ModelErrorKind::InvalidRequest);
+    /// # }
     /// ```
     pub fn new(mut config: OpenAiConfig) -> Self {
         // Decided once here, not per request (it parses the base URL).
@@ -179,14 +185,6 @@ impl OpenAiProvider {
     /// # Errors
     ///
     /// As [`OpenAiConfig::from_env`] and [`try_new`](OpenAiProvider::try_new).
-    ///
-    /// ```no_run
-    /// use llm_do_core::Runtime;
-    /// use llm_do_openai::OpenAiProvider;
-    /// let rt = Runtime::builder().provider("openai", OpenAiProvider::from_env()?).build();
-    /// # let _ = rt;
-    /// # Ok::<(), llm_do_openai::ConfigError>(())
-    /// ```
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::try_new(OpenAiConfig::from_env()?)
     }

@@ -28,10 +28,6 @@ pub struct LocalServer {
 impl LocalServer {
     /// The binary named by [`SERVER_ENV`], else the one `npm install --prefix
     /// ~/.cache/llm-do/restate @restatedev/restate-server` puts there, if either exists.
-    ///
-    /// ```
-    /// let _maybe = llm_do_restate::LocalServer::find_binary();
-    /// ```
     pub fn find_binary() -> Option<PathBuf> {
         if let Some(path) = std::env::var_os(SERVER_ENV).filter(|p| !p.is_empty()) {
             return Some(PathBuf::from(path));

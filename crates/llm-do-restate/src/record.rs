@@ -32,8 +32,17 @@ pub type Recorder = Arc<dyn Fn(&Event) -> Value + Send + Sync>;
 /// [`llm_do_core::secrets`], with the secret-looking environment variables of this process).
 ///
 /// ```
-/// let record = llm_do_restate::event_json();
-/// # let _ = record;
+/// use llm_do_core::{CallId, CallInfo, CallKind, Event, EventKind};
+/// let event = Event {
+///     seq: 1,
+///     time: std::time::SystemTime::now(),
+///     call: CallInfo::new(CallId(1), None, 1, "deploy", CallKind::Tool),
+///     kind: EventKind::CallStarted { input: serde_json::json!({"env": "prod", "token": "t0p"}) },
+/// };
+/// let record = llm_do_restate::event_json()(&event);
+/// assert_eq!(record["kind"]["type"], "call_started");
+/// assert_eq!(record["kind"]["input"]["env"], "prod");
+/// assert_eq!(record["kind"]["input"]["token"], "[redacted]");
 /// ```
 pub fn event_json() -> Recorder {
     let redactor = Redactor::new().with_env(std::env::vars());

@@ -83,13 +83,6 @@ impl DurableService {
 
     /// Records each event of a run as `recorder` makes it (what
     /// [`Client::record`](crate::Client::record) returns, and the lines of run logs).
-    ///
-    /// ```
-    /// # let rt = llm_do_core::Runtime::builder().build();
-    /// let service = llm_do_restate::DurableService::new(rt)
-    ///     .recorder(std::sync::Arc::new(|e: &llm_do_core::Event| serde_json::json!({"seq": e.seq})));
-    /// # let _ = service;
-    /// ```
     pub fn recorder(mut self, recorder: Recorder) -> Self {
         self.recorder = recorder;
         self
@@ -98,12 +91,6 @@ impl DurableService {
     /// Also writes each run's record to `DIR/RUN_ID.jsonl`, one record per line, as the run
     /// goes (rewritten from the start when a run is resumed after a crash). Run ids that are
     /// not plain names (letters, digits, `_-.`) are not logged.
-    ///
-    /// ```
-    /// # let rt = llm_do_core::Runtime::builder().build();
-    /// let service = llm_do_restate::DurableService::new(rt).log_dir("runs");
-    /// # let _ = service;
-    /// ```
     pub fn log_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.log_dir = Some(dir.into());
         self
@@ -112,13 +99,6 @@ impl DurableService {
     /// How long Restate keeps a finished run — its output, and its record in the workflow's
     /// state — after it ends (Restate's workflow retention; its default is one day). Declared
     /// to Restate when the deployment is registered.
-    ///
-    /// ```
-    /// # let rt = llm_do_core::Runtime::builder().build();
-    /// let week = std::time::Duration::from_secs(7 * 86_400);
-    /// let service = llm_do_restate::DurableService::new(rt).retention(week);
-    /// # let _ = service;
-    /// ```
     pub fn retention(mut self, retention: Duration) -> Self {
         self.retention = Some(retention);
         self

@@ -116,9 +116,17 @@ impl<T: DeserializeOwned + Send + 'static> Sampler<T> {
     /// ```
     /// # use llm_do::prelude::*;
     /// # use llm_do::testing::Sampler;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     /// let ctx = Runtime::builder().build().ctx();
-    /// let sampler: Sampler<String> = Sampler::new(&ctx, "summarize");
-    /// # let _ = sampler;
+    /// let report = Sampler::<String>::new(&ctx, "summarize").sample().await?;
+    /// assert_eq!(report.samples.len(), 10);
+    /// assert_eq!(report.samples[9].seed, Some(9));
+    /// assert_eq!((report.temperature, report.min_pass_rate), (None, 1.0));
+    /// // No worker `summarize` is registered here: every sample failed.
+    /// assert_eq!(report.passed(), 0);
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn new(ctx: &Ctx, worker: impl Into<SampleTarget>) -> Self {
         Self {
@@ -136,56 +144,24 @@ impl<T: DeserializeOwned + Send + 'static> Sampler<T> {
 
     /// Adds an input (the worker's arguments object). Each input is run [`runs`](Self::runs)
     /// times; without any input the worker is called with `{}`.
-    ///
-    /// ```
-    /// # use llm_do::prelude::*;
-    /// # use llm_do::testing::Sampler;
-    /// # let ctx = Runtime::builder().build().ctx();
-    /// let s: Sampler<String> = Sampler::new(&ctx, "w").input(json!({"text": "a"})).input(json!({"text": "b"}));
-    /// # let _ = s;
-    /// ```
     pub fn input(mut self, args: impl Serialize) -> Self {
         self.inputs.push(serde_json::to_value(args).unwrap_or(Value::Null));
         self
     }
 
     /// Samples per input (default 10).
-    ///
-    /// ```
-    /// # use llm_do::prelude::*;
-    /// # use llm_do::testing::Sampler;
-    /// # let ctx = Runtime::builder().build().ctx();
-    /// let s: Sampler<String> = Sampler::new(&ctx, "w").runs(20);
-    /// # let _ = s;
-    /// ```
     pub fn runs(mut self, runs: usize) -> Self {
         self.runs = runs;
         self
     }
 
     /// Sampling temperature for every sample (default: the worker's own).
-    ///
-    /// ```
-    /// # use llm_do::prelude::*;
-    /// # use llm_do::testing::Sampler;
-    /// # let ctx = Runtime::builder().build().ctx();
-    /// let s: Sampler<String> = Sampler::new(&ctx, "w").temperature(0.8);
-    /// # let _ = s;
-    /// ```
     pub fn temperature(mut self, temperature: f32) -> Self {
         self.temperature = Some(temperature);
         self
     }
 
     /// Seeds samples `first, first + 1, ...` (default from 0).
-    ///
-    /// ```
-    /// # use llm_do::prelude::*;
-    /// # use llm_do::testing::Sampler;
-    /// # let ctx = Runtime::builder().build().ctx();
-    /// let s: Sampler<String> = Sampler::new(&ctx, "w").seeds(1000);
-    /// # let _ = s;
-    /// ```
     pub fn seeds(mut self, first: u64) -> Self {
         self.first_seed = Some(first);
         self
@@ -193,28 +169,12 @@ impl<T: DeserializeOwned + Send + 'static> Sampler<T> {
 
     /// Leaves the seed to the worker's settings (or the provider): samples are then not
     /// reproducible.
-    ///
-    /// ```
-    /// # use llm_do::prelude::*;
-    /// # use llm_do::testing::Sampler;
-    /// # let ctx = Runtime::builder().build().ctx();
-    /// let s: Sampler<String> = Sampler::new(&ctx, "w").unseeded();
-    /// # let _ = s;
-    /// ```
     pub fn unseeded(mut self) -> Self {
         self.first_seed = None;
         self
     }
 
     /// How many samples run at the same time (default 4, at least 1).
-    ///
-    /// ```
-    /// # use llm_do::prelude::*;
-    /// # use llm_do::testing::Sampler;
-    /// # let ctx = Runtime::builder().build().ctx();
-    /// let s: Sampler<String> = Sampler::new(&ctx, "w").concurrency(1);
-    /// # let _ = s;
-    /// ```
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
         self
@@ -222,16 +182,6 @@ impl<T: DeserializeOwned + Send + 'static> Sampler<T> {
 
     /// Adds a named invariant every sample's output must satisfy. A sample whose call fails
     /// (or whose output does not convert to `T`) fails every invariant.
-    ///
-    /// ```
-    /// # use llm_do::prelude::*;
-    /// # use llm_do::testing::Sampler;
-    /// # let ctx = Runtime::builder().build().ctx();
-    /// let s = Sampler::new(&ctx, "summarize")
-    ///     .invariant("is short", |s: &String| s.len() < 200)
-    ///     .invariant("is one line", |s: &String| !s.contains('\n'));
-    /// # let _ = s;
-    /// ```
     pub fn invariant(
         mut self,
         name: impl Into<String>,
@@ -243,14 +193,6 @@ impl<T: DeserializeOwned + Send + 'static> Sampler<T> {
 
     /// The share of samples (0.0 to 1.0) that must pass for [`run`](Self::run) to succeed
     /// (default 1.0).
-    ///
-    /// ```
-    /// # use llm_do::prelude::*;
-    /// # use llm_do::testing::Sampler;
-    /// # let ctx = Runtime::builder().build().ctx();
-    /// let s: Sampler<String> = Sampler::new(&ctx, "w").min_pass_rate(0.9);
-    /// # let _ = s;
-    /// ```
     pub fn min_pass_rate(mut self, rate: f64) -> Self {
         self.min_pass_rate = rate;
         self
@@ -273,6 +215,46 @@ impl<T: DeserializeOwned + Send + 'static> Sampler<T> {
     }
 
     /// Runs every sample and returns the report without asserting anything.
+    ///
+    /// ```
+    /// use llm_do::prelude::*;
+    /// use llm_do::ModelRequest;
+    /// use llm_do::testing::{Reply, Sampler, SamplingError, ScriptedModel};
+    ///
+    /// /// Pick a number.
+    /// #[worker(model = "openai:gpt-4o-mini", prompt = "Pick a number up to {max}.")]
+    /// async fn pick(ctx: &Ctx, max: u32) -> Result<u64>;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    /// // The model answers with the seed it was asked for.
+    /// let model =
+    ///     ScriptedModel::new(|req: &ModelRequest| Ok(Reply::json(json!(req.settings.seed))));
+    /// let rt = Runtime::builder().model_override(model.clone()).build();
+    /// let sampler = || {
+    ///     Sampler::new(&rt.ctx(), pick::spec())
+    ///         .input(json!({"max": 10}))
+    ///         .input(json!({"max": 20}))
+    ///         .runs(2)
+    ///         .seeds(100)
+    ///         .temperature(0.8)
+    ///         .invariant("is even", |n: &u64| n % 2 == 0)
+    ///         .min_pass_rate(0.9)
+    /// };
+    /// let report = sampler().sample().await?;
+    /// // 2 inputs × 2 runs, seeded from 100, every request at temperature 0.8:
+    /// let seeds: Vec<Option<u64>> = report.samples.iter().map(|s| s.seed).collect();
+    /// assert_eq!(seeds, [Some(100), Some(101), Some(102), Some(103)]);
+    /// assert_eq!(report.samples[2].input, json!({"max": 20}));
+    /// assert!(model.requests().iter().all(|r| r.settings.temperature == Some(0.8)));
+    /// assert_eq!(report.samples[1].failed, ["is even"]);
+    /// // 2 of 4 passed, below the required 90%: `run` fails where `sample` does not.
+    /// assert_eq!(report.passed(), 2);
+    /// let err = sampler().run().await.unwrap_err();
+    /// assert!(matches!(err, SamplingError::BelowPassRate { passed: 2, total: 4, .. }));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn sample(self) -> Result<SampleReport<T>, SamplingError> {
         if self.runs == 0 {
             return Err(SamplingError::Config("`runs` must be at least 1".into()));

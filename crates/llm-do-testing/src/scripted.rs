@@ -146,9 +146,18 @@ impl ScriptedModel {
     /// reply is lost. Needs a Tokio runtime with the time driver unless `latency` is zero.
     ///
     /// ```
-    /// # use std::time::Duration;
+    /// # use std::time::{Duration, Instant};
+    /// # use llm_do_core::{Model, ModelRequest};
     /// # use llm_do_testing::scripted::{Reply, ScriptedModel};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_core::ModelError> {
     /// let model = ScriptedModel::queue([Reply::text("slow")]).with_latency(Duration::from_millis(50));
+    /// let started = Instant::now();
+    /// let response = model.request(&ModelRequest::new("m", vec![])).await?;
+    /// assert!(started.elapsed() >= Duration::from_millis(50));
+    /// assert_eq!(response.text.as_deref(), Some("slow"));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn with_latency(mut self, latency: Duration) -> Self {
         self.latency = latency;

@@ -94,8 +94,16 @@ impl TestModel {
     /// A model that calls every offered tool, then answers with generated data.
     ///
     /// ```
+    /// # use llm_do_core::{Message, Model, ModelRequest};
     /// # use llm_do_testing::test_model::TestModel;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_core::ModelError> {
     /// let model = TestModel::new();
+    /// let request = ModelRequest::new("m", vec![Message::user("hi")]);
+    /// let answer = model.request(&request).await?;
+    /// assert_eq!(answer.text.as_deref(), Some("success (no tool calls)"));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn new() -> Self {
         Self::default()
@@ -105,8 +113,22 @@ impl TestModel {
     /// called; names not offered are ignored).
     ///
     /// ```
+    /// # use llm_do_core::{Message, Model, ModelRequest, ToolDefinition};
     /// # use llm_do_testing::test_model::TestModel;
+    /// # use serde_json::json;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_core::ModelError> {
+    /// let tools = vec![
+    ///     ToolDefinition::new("lookup_customer", "Find a customer.", json!({"type": "object"})),
+    ///     ToolDefinition::new("delete_customer", "Delete a customer.", json!({"type": "object"})),
+    /// ];
+    /// let request = ModelRequest::new("m", vec![Message::user("hi")]).with_tools(tools);
     /// let model = TestModel::new().call_tools(["lookup_customer"]);
+    /// let turn = model.request(&request).await?;
+    /// let called: Vec<&str> = turn.tool_calls.iter().map(|c| c.name.as_str()).collect();
+    /// assert_eq!(called, ["lookup_customer"]);
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn call_tools<N: Into<String>>(mut self, names: impl IntoIterator<Item = N>) -> Self {
         self.config.tools = ToolChoice::Only(names.into_iter().map(Into::into).collect());
@@ -116,8 +138,18 @@ impl TestModel {
     /// Never calls tools: answers the first request directly.
     ///
     /// ```
+    /// # use llm_do_core::{Message, Model, ModelRequest, ToolDefinition};
     /// # use llm_do_testing::test_model::TestModel;
-    /// let model = TestModel::new().call_no_tools();
+    /// # use serde_json::json;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_core::ModelError> {
+    /// let now = ToolDefinition::new("now", "The time.", json!({"type": "object"}));
+    /// let request = ModelRequest::new("m", vec![Message::user("hi")]).with_tools(vec![now]);
+    /// let answer = TestModel::new().call_no_tools().request(&request).await?;
+    /// assert!(answer.tool_calls.is_empty());
+    /// assert_eq!(answer.text.as_deref(), Some("success (no tool calls)"));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn call_no_tools(self) -> Self {
         self.call_tools(Vec::<String>::new())
@@ -126,8 +158,15 @@ impl TestModel {
     /// Answers text requests with `text` instead of the tool-result summary.
     ///
     /// ```
+    /// # use llm_do_core::{Message, Model, ModelRequest};
     /// # use llm_do_testing::test_model::TestModel;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_core::ModelError> {
     /// let model = TestModel::new().text("All done.");
+    /// let request = ModelRequest::new("m", vec![Message::user("hi")]);
+    /// assert_eq!(model.request(&request).await?.text.as_deref(), Some("All done."));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn text(mut self, text: impl Into<String>) -> Self {
         self.config.text = Some(text.into());
@@ -138,8 +177,18 @@ impl TestModel {
     /// checked against the schema, so invalid output can be tested too).
     ///
     /// ```
+    /// # use llm_do_core::{Message, Model, ModelRequest, OutputMode};
     /// # use llm_do_testing::test_model::TestModel;
-    /// let model = TestModel::new().output(serde_json::json!({"category": "Billing"}));
+    /// # use serde_json::json;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_core::ModelError> {
+    /// let model = TestModel::new().output(json!({"category": "Billing"}));
+    /// let request = ModelRequest::new("m", vec![Message::user("classify")])
+    ///     .with_output(OutputMode::json("Ticket", json!({"type": "object"})));
+    /// let answer = model.request(&request).await?;
+    /// assert_eq!(answer.text.as_deref(), Some(r#"{"category":"Billing"}"#));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn output(mut self, value: Value) -> Self {
         self.config.output = Some(value);
@@ -151,8 +200,21 @@ impl TestModel {
     /// gives the canonical examples.
     ///
     /// ```
+    /// # use llm_do_core::{Message, Model, ModelRequest, OutputMode};
     /// # use llm_do_testing::test_model::TestModel;
-    /// let model = TestModel::new().seed(42);
+    /// # use serde_json::json;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_core::ModelError> {
+    /// let schema = json!({"type": "integer", "minimum": 1, "maximum": 1000});
+    /// let request = ModelRequest::new("m", vec![Message::user("pick")])
+    ///     .with_output(OutputMode::json("N", schema));
+    /// let canonical = TestModel::new().request(&request).await?.text;
+    /// let seeded = TestModel::new().seed(42).request(&request).await?.text;
+    /// assert_eq!(canonical.as_deref(), Some("1"));
+    /// assert_ne!(seeded, canonical);
+    /// assert_eq!(TestModel::new().seed(42).request(&request).await?.text, seeded);
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn seed(mut self, seed: u64) -> Self {
         self.config.seed = seed;

@@ -86,8 +86,14 @@ impl TestServer {
     /// A builder for a scripted, slowed-down or faulty server.
     ///
     /// ```
+    /// # use llm_do_testing::scripted::Reply;
     /// # use llm_do_testkit::TestServer;
-    /// let builder = TestServer::builder().latency(std::time::Duration::from_millis(5));
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_testkit::TestkitError> {
+    /// let server = TestServer::builder().script([Reply::text("hi")]).start().await?;
+    /// assert_eq!(server.remaining_replies(), 1);
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn builder() -> TestServerBuilder {
         TestServerBuilder::default()
@@ -312,7 +318,21 @@ impl TestServerBuilder {
     ///
     /// ```
     /// # use llm_do_testing::scripted::Reply;
-    /// let builder = llm_do_testkit::TestServer::builder().script([Reply::text("hi")]);
+    /// # use llm_do_testkit::TestServer;
+    /// # use serde_json::{json, Value};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = TestServer::builder().script([Reply::text("hi")]).start().await?;
+    /// let http = llm_do_openai::http::client();
+    /// let url = format!("{}/chat/completions", server.base_url());
+    /// let chat = json!({"model": "m", "messages": [{"role": "user", "content": "hello"}]});
+    /// let first: Value = http.post(&url).json(&chat).send().await?.json().await?;
+    /// assert_eq!(first["choices"][0]["message"]["content"], "hi");
+    /// // The script has run out: the default behaviour answers.
+    /// let second: Value = http.post(&url).json(&chat).send().await?.json().await?;
+    /// assert_eq!(second["choices"][0]["message"]["content"], "success (no tool calls)");
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn script(mut self, replies: impl IntoIterator<Item = Reply>) -> Self {
         self.script.extend(replies);
@@ -322,7 +342,21 @@ impl TestServerBuilder {
     /// Waits this long before every chat answer (a streamed answer then comes at once).
     ///
     /// ```
-    /// let builder = llm_do_testkit::TestServer::builder().latency(std::time::Duration::from_millis(50));
+    /// # use llm_do_testkit::TestServer;
+    /// # use serde_json::json;
+    /// # use std::time::{Duration, Instant};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = TestServer::builder().latency(Duration::from_millis(50)).start().await?;
+    /// let http = llm_do_openai::http::client();
+    /// let url = format!("{}/chat/completions", server.base_url());
+    /// let chat = json!({"model": "m", "messages": [{"role": "user", "content": "hello"}]});
+    /// let started = Instant::now();
+    /// let response = http.post(&url).json(&chat).send().await?;
+    /// assert!(response.status().is_success());
+    /// assert!(started.elapsed() >= Duration::from_millis(50));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn latency(mut self, latency: Duration) -> Self {
         self.latency = latency;
@@ -334,7 +368,26 @@ impl TestServerBuilder {
     /// observed. Answers are streamed in pieces of at most 6 characters.
     ///
     /// ```
-    /// let builder = llm_do_testkit::TestServer::builder().stream_pause(std::time::Duration::from_millis(100));
+    /// # use llm_do_testkit::TestServer;
+    /// # use serde_json::json;
+    /// # use std::time::{Duration, Instant};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = TestServer::builder().stream_pause(Duration::from_millis(10)).start().await?;
+    /// let http = llm_do_openai::http::client();
+    /// let url = format!("{}/chat/completions", server.base_url());
+    /// let chat = json!({
+    ///     "model": "m",
+    ///     "messages": [{"role": "user", "content": "hello"}],
+    ///     "stream": true,
+    /// });
+    /// let started = Instant::now();
+    /// let body = http.post(&url).json(&chat).send().await?.text().await?;
+    /// // The role, "succes", "s (no ", "tool c", "alls)", the finish reason, [DONE]: 6 pauses.
+    /// assert_eq!(body.matches("data: ").count(), 7);
+    /// assert!(started.elapsed() >= Duration::from_millis(60));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn stream_pause(mut self, pause: Duration) -> Self {
         self.stream_pause = pause;
@@ -346,9 +399,19 @@ impl TestServerBuilder {
     /// `seed`: the same seed and the same sequence of requests give the same faults.
     ///
     /// ```
-    /// # use llm_do_testkit::FaultKind;
-    /// let builder = llm_do_testkit::TestServer::builder()
-    ///     .fault_rate(0.25, 7, [FaultKind::Status503, FaultKind::TruncatedStream]);
+    /// # use llm_do_testkit::{FaultKind, TestServer};
+    /// # use serde_json::json;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // Rate 1: every chat request gets a fault, here always a 503.
+    /// let server =
+    ///     TestServer::builder().fault_rate(1.0, 7, [FaultKind::Status503]).start().await?;
+    /// let http = llm_do_openai::http::client();
+    /// let url = format!("{}/chat/completions", server.base_url());
+    /// let chat = json!({"model": "m", "messages": [{"role": "user", "content": "hello"}]});
+    /// assert_eq!(http.post(&url).json(&chat).send().await?.status(), 503);
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn fault_rate(
         mut self,
@@ -364,8 +427,20 @@ impl TestServerBuilder {
     /// [`TestServer::push_fault`] would.
     ///
     /// ```
-    /// # use llm_do_testkit::Fault;
-    /// let builder = llm_do_testkit::TestServer::builder().faults([Fault::InvalidJson]);
+    /// # use llm_do_testkit::{Fault, TestServer};
+    /// # use serde_json::{json, Value};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = TestServer::builder().faults([Fault::InvalidJson]).start().await?;
+    /// let http = llm_do_openai::http::client();
+    /// let url = format!("{}/chat/completions", server.base_url());
+    /// let chat = json!({"model": "m", "messages": [{"role": "user", "content": "hello"}]});
+    /// let first = http.post(&url).json(&chat).send().await?.text().await?;
+    /// assert!(serde_json::from_str::<Value>(&first).is_err());
+    /// let second: Value = http.post(&url).json(&chat).send().await?.json().await?;
+    /// assert_eq!(second["object"], "chat.completion");
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn faults(mut self, faults: impl IntoIterator<Item = Fault>) -> Self {
         self.faults.extend(faults);
@@ -375,7 +450,13 @@ impl TestServerBuilder {
     /// Listens on this port of `127.0.0.1` (default 0: an ephemeral port).
     ///
     /// ```
-    /// let builder = llm_do_testkit::TestServer::builder().port(0);
+    /// # use llm_do_testkit::TestServer;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), llm_do_testkit::TestkitError> {
+    /// let server = TestServer::builder().port(0).start().await?;
+    /// assert_ne!(server.addr().port(), 0);
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
@@ -386,7 +467,17 @@ impl TestServerBuilder {
     /// are added as they come. Any model name is accepted.
     ///
     /// ```
-    /// let builder = llm_do_testkit::TestServer::builder().models(["gpt-4o-mini", "gpt-4o"]);
+    /// # use llm_do_testkit::TestServer;
+    /// # use serde_json::Value;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = TestServer::builder().models(["gpt-4o-mini", "gpt-4o"]).start().await?;
+    /// let url = format!("{}/models", server.base_url());
+    /// let list: Value = llm_do_openai::http::client().get(&url).send().await?.json().await?;
+    /// assert_eq!(list["data"][0]["id"], "gpt-4o-mini");
+    /// assert_eq!(list["data"][1]["id"], "gpt-4o");
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn models<N: Into<String>>(mut self, names: impl IntoIterator<Item = N>) -> Self {
         self.models = names.into_iter().map(Into::into).collect();

@@ -2,8 +2,19 @@
 //!
 //! ```
 //! use llm_do::prelude::*;
-//! let rt: Runtime = Runtime::builder().with_default_providers().build();
-//! let _ctx: Ctx = rt.ctx();
+//!
+//! /// Shouts the text back.
+//! #[tool]
+//! async fn shout(text: String) -> Result<String> {
+//!     Ok(text.to_uppercase())
+//! }
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<()> {
+//! let rt: Runtime = Runtime::builder().with_default_providers().register(shout::spec()).build();
+//! let ctx: Ctx = rt.ctx();
+//! assert_eq!(ctx.call::<String>("shout", json!({"text": "hi"})).await?, "HI");
+//! # Ok(())
+//! # }
 //! ```
 
 pub use crate::setup::RuntimeBuilderExt;

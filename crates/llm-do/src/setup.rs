@@ -27,8 +27,18 @@
 //!
 //! ```
 //! use llm_do::prelude::*;
-//! let rt = Runtime::builder().with_default_providers().build();
-//! # let _ = rt;
+//! use llm_do::WorkerSpecBuilder;
+//! # fn main() -> llm_do::Result<()> {
+//! let w = WorkerSpecBuilder::new("w").prompt("Hi").model("openai:gpt-4o-mini").build()?;
+//! // `Runtime::builder()` alone knows no provider...
+//! let bare = Runtime::builder().register(w.clone()).try_build();
+//! assert!(matches!(bare, Err(Error::UnknownProvider { .. })));
+//! // ...with the default providers, `openai` is set up from the environment, or unavailable
+//! // with a reason (`OPENAI_API_KEY is not set ...`): never unknown.
+//! let set_up = Runtime::builder().with_default_providers().register(w).try_build();
+//! assert!(!matches!(set_up, Err(Error::UnknownProvider { .. })));
+//! # Ok(())
+//! # }
 //! ```
 
 use crate::{Runtime, RuntimeBuilder};
@@ -53,7 +63,8 @@ pub trait RuntimeBuilderExt {
     /// ```
     /// use llm_do::prelude::*;
     /// let rt = Runtime::builder().max_depth(3).with_default_providers().build();
-    /// # let _ = rt;
+    /// assert_eq!(rt.limits().max_depth, 3); // the rest of the configuration stays
+    /// assert!(rt.registry().is_empty()); // providers only: no workers or tools
     /// ```
     fn with_default_providers(self) -> RuntimeBuilder;
 }
@@ -82,8 +93,10 @@ pub fn builder() -> RuntimeBuilder {
 /// The function form of [`RuntimeBuilderExt::with_default_providers`].
 ///
 /// ```
-/// let rt = llm_do::setup::default_providers(llm_do::Runtime::builder()).build();
-/// # let _ = rt;
+/// use llm_do::prelude::*;
+/// let by_function = llm_do::setup::default_providers(Runtime::builder());
+/// let by_method = Runtime::builder().with_default_providers();
+/// assert_eq!(by_function.chosen_model(), by_method.chosen_model()); // the same default model
 /// ```
 pub fn default_providers(builder: RuntimeBuilder) -> RuntimeBuilder {
     let plan = plan(&|name| std::env::var(name).ok(), cfg!(feature = "local"));

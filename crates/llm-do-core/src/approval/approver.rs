@@ -158,8 +158,32 @@ impl<F: Fn(&ApprovalRequest) -> Decision + Send + Sync + 'static> Approver for F
 /// Approves everything (each call once). For trusted prompts and tests.
 ///
 /// ```
-/// let rt = llm_do_core::Runtime::builder().approver(llm_do_core::approval::ApproveAll).build();
-/// # let _ = rt;
+/// use llm_do_core::approval::{ApproveAll, Verdict};
+/// use llm_do_core::{Runtime, ToolSpecBuilder, WorkerSpecBuilder};
+/// # /// Calls the first tool it is offered, then answers with what the call gave.
+/// # struct UsesTool;
+/// # impl llm_do_core::Model for UsesTool {
+/// #     fn request<'a>(&'a self, req: &'a llm_do_core::ModelRequest) -> futures::future::BoxFuture<'a, Result<llm_do_core::ModelResponse, llm_do_core::ModelError>> {
+/// #         use llm_do_core::{Message, ModelResponse, ToolCall};
+/// #         let result = req.messages.iter().find_map(|m| match m { Message::Tool(r) => Some(r.content.clone()), _ => None });
+/// #         let answer = match result {
+/// #             Some(result) => ModelResponse::text(result),
+/// #             None => ModelResponse::tool_calls(vec![ToolCall::raw("1", &req.tools[0].name, "{}")]),
+/// #         };
+/// #         Box::pin(async move { Ok(answer) })
+/// #     }
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> llm_do_core::Result<()> {
+/// let wipe = ToolSpecBuilder::new("wipe").approval(Verdict::Ask)
+///     .handler(|_, _| async { Ok("wiped".into()) }).build();
+/// let main = WorkerSpecBuilder::new("main").prompt("Go").tool_name("wipe").build()?;
+/// let rt = Runtime::builder().model_override(UsesTool).register(wipe).register(main)
+///     .approver(ApproveAll).build();
+/// // `main`'s model calls `wipe`, which asks for approval: it runs.
+/// assert_eq!(rt.ctx().call_value("main", serde_json::json!({})).await?, "wiped");
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApproveAll;
@@ -173,8 +197,33 @@ impl Approver for ApproveAll {
 /// Denies everything it is asked about (the default when no approver is configured).
 ///
 /// ```
-/// let rt = llm_do_core::Runtime::builder().approver(llm_do_core::approval::DenyAll).build();
-/// # let _ = rt;
+/// use llm_do_core::approval::{DenyAll, Verdict};
+/// use llm_do_core::{Runtime, ToolSpecBuilder, WorkerSpecBuilder};
+/// # /// Calls the first tool it is offered, then answers with what the call gave.
+/// # struct UsesTool;
+/// # impl llm_do_core::Model for UsesTool {
+/// #     fn request<'a>(&'a self, req: &'a llm_do_core::ModelRequest) -> futures::future::BoxFuture<'a, Result<llm_do_core::ModelResponse, llm_do_core::ModelError>> {
+/// #         use llm_do_core::{Message, ModelResponse, ToolCall};
+/// #         let result = req.messages.iter().find_map(|m| match m { Message::Tool(r) => Some(r.content.clone()), _ => None });
+/// #         let answer = match result {
+/// #             Some(result) => ModelResponse::text(result),
+/// #             None => ModelResponse::tool_calls(vec![ToolCall::raw("1", &req.tools[0].name, "{}")]),
+/// #         };
+/// #         Box::pin(async move { Ok(answer) })
+/// #     }
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> llm_do_core::Result<()> {
+/// let wipe = ToolSpecBuilder::new("wipe").approval(Verdict::Ask)
+///     .handler(|_, _| async { Ok("wiped".into()) }).build();
+/// let main = WorkerSpecBuilder::new("main").prompt("Go").tool_name("wipe").build()?;
+/// let rt = Runtime::builder().model_override(UsesTool).register(wipe).register(main)
+///     .approver(DenyAll).build();
+/// // `main`'s model calls `wipe`, which asks for approval: it is denied, and the model told.
+/// let answer = rt.ctx().call_value("main", serde_json::json!({})).await?;
+/// assert!(answer.as_str().unwrap().contains("denied by the approver"));
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DenyAll;

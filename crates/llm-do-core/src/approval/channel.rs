@@ -51,7 +51,14 @@ impl ChannelApprover {
     /// A channel approver with room for `capacity` unanswered requests.
     ///
     /// ```
-    /// let (_approver, _requests) = llm_do_core::approval::ChannelApprover::new(8);
+    /// use llm_do_core::approval::{Answer, Approver, ChannelApprover, Question};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (approver, _requests) = ChannelApprover::new(8);
+    /// // It forwards approval requests only: the questions tools ask are declined.
+    /// let question = Question::new("greet", "Who are you?", serde_json::json!({"type": "object"}));
+    /// assert_eq!(approver.answer(&question).await, Answer::Decline);
+    /// # }
     /// ```
     pub fn new(capacity: usize) -> (Self, ApprovalReceiver) {
         let (tx, rx) = mpsc::channel(capacity);
@@ -136,7 +143,40 @@ impl PendingApproval {
     /// What is asked.
     ///
     /// ```
-    /// # fn f(p: &llm_do_core::approval::PendingApproval) { let _ = &p.request().tool; }
+    /// use llm_do_core::approval::{ChannelApprover, Decision, Verdict};
+    /// use llm_do_core::{Runtime, ToolSpecBuilder, WorkerSpecBuilder};
+    /// # /// Calls the first tool it is offered, then answers with what the call gave.
+    /// # struct UsesTool;
+    /// # impl llm_do_core::Model for UsesTool {
+    /// #     fn request<'a>(&'a self, req: &'a llm_do_core::ModelRequest) -> futures::future::BoxFuture<'a, Result<llm_do_core::ModelResponse, llm_do_core::ModelError>> {
+    /// #         use llm_do_core::{Message, ModelResponse, ToolCall};
+    /// #         let result = req.messages.iter().find_map(|m| match m { Message::Tool(r) => Some(r.content.clone()), _ => None });
+    /// #         let answer = match result {
+    /// #             Some(result) => ModelResponse::text(result),
+    /// #             None => ModelResponse::tool_calls(vec![ToolCall::raw("1", &req.tools[0].name, "{}")]),
+    /// #         };
+    /// #         Box::pin(async move { Ok(answer) })
+    /// #     }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let wipe = ToolSpecBuilder::new("wipe").approval(Verdict::Ask)
+    ///     .handler(|_, _| async { Ok("wiped".into()) }).build();
+    /// let main = WorkerSpecBuilder::new("main").prompt("Go").tool_name("wipe").build()?;
+    /// let (approver, mut requests) = ChannelApprover::new(1);
+    /// let rt = Runtime::builder().model_override(UsesTool).register(wipe).register(main)
+    ///     .approver(approver).build();
+    /// let decide = async {
+    ///     let pending = requests.next().await.unwrap();
+    ///     assert_eq!(pending.request().call_path, ["main", "wipe"]);
+    ///     pending.answer(Decision::ApproveOnce);
+    /// };
+    /// // `main`'s model calls `wipe`, which asks.
+    /// let ctx = rt.ctx();
+    /// let (answer, ()) = futures::join!(ctx.call_value("main", serde_json::json!({})), decide);
+    /// assert_eq!(answer?, "wiped");
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn request(&self) -> &ApprovalRequest {
         &self.request
@@ -145,7 +185,36 @@ impl PendingApproval {
     /// Answers; if the call was cancelled meanwhile, the answer is dropped.
     ///
     /// ```
-    /// # fn f(p: llm_do_core::approval::PendingApproval) { p.answer(llm_do_core::approval::Decision::ApproveOnce) }
+    /// use llm_do_core::approval::{ChannelApprover, Decision, Verdict};
+    /// use llm_do_core::{Runtime, ToolSpecBuilder, WorkerSpecBuilder};
+    /// # /// Calls the first tool it is offered, then answers with what the call gave.
+    /// # struct UsesTool;
+    /// # impl llm_do_core::Model for UsesTool {
+    /// #     fn request<'a>(&'a self, req: &'a llm_do_core::ModelRequest) -> futures::future::BoxFuture<'a, Result<llm_do_core::ModelResponse, llm_do_core::ModelError>> {
+    /// #         use llm_do_core::{Message, ModelResponse, ToolCall};
+    /// #         let result = req.messages.iter().find_map(|m| match m { Message::Tool(r) => Some(r.content.clone()), _ => None });
+    /// #         let answer = match result {
+    /// #             Some(result) => ModelResponse::text(result),
+    /// #             None => ModelResponse::tool_calls(vec![ToolCall::raw("1", &req.tools[0].name, "{}")]),
+    /// #         };
+    /// #         Box::pin(async move { Ok(answer) })
+    /// #     }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let wipe = ToolSpecBuilder::new("wipe").approval(Verdict::Ask)
+    ///     .handler(|_, _| async { Ok("wiped".into()) }).build();
+    /// let main = WorkerSpecBuilder::new("main").prompt("Go").tool_name("wipe").build()?;
+    /// let (approver, mut requests) = ChannelApprover::new(1);
+    /// let rt = Runtime::builder().model_override(UsesTool).register(wipe).register(main)
+    ///     .approver(approver).build();
+    /// let decide = async { requests.next().await.unwrap().answer(Decision::deny("read-only session")) };
+    /// // `main`'s model calls `wipe`, which asks; the model is told the denial and why.
+    /// let ctx = rt.ctx();
+    /// let (answer, ()) = futures::join!(ctx.call_value("main", serde_json::json!({})), decide);
+    /// assert!(answer?.as_str().unwrap().contains("denied by the approver: read-only session"));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn answer(self, decision: Decision) {
         let _ = self.reply.send(decision);
@@ -185,7 +254,20 @@ impl PendingQuestion {
     /// What is asked: who asks, the message, the form.
     ///
     /// ```
-    /// # fn f(p: &llm_do_core::approval::PendingQuestion) { let _ = &p.question().message; }
+    /// use llm_do_core::approval::{Answer, Approver, ChannelApprover, Question};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (approver, _requests, mut questions) = ChannelApprover::with_questions(1);
+    /// let question = Question::new("greet", "Who are you?", serde_json::json!({"type": "object"}));
+    /// let person = async {
+    ///     let pending = questions.next().await.unwrap();
+    ///     let asked = pending.question();
+    ///     assert_eq!((asked.asker.as_str(), asked.message.as_str()), ("greet", "Who are you?"));
+    ///     pending.answer(Answer::Decline);
+    /// };
+    /// let (answer, ()) = futures::join!(approver.answer(&question), person);
+    /// assert_eq!(answer, Answer::Decline);
+    /// # }
     /// ```
     pub fn question(&self) -> &Question {
         &self.question
@@ -195,7 +277,17 @@ impl PendingQuestion {
     /// must fit the form ([`Question::check`]).
     ///
     /// ```
-    /// # fn f(p: llm_do_core::approval::PendingQuestion) { p.answer(llm_do_core::approval::Answer::Decline) }
+    /// use llm_do_core::approval::{Answer, Approver, ChannelApprover, Question};
+    /// use serde_json::json;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (approver, _requests, mut questions) = ChannelApprover::with_questions(1);
+    /// let form = json!({"type": "object", "properties": {"name": {"type": "string"}}});
+    /// let question = Question::new("greet", "Who are you?", form);
+    /// let person = async { questions.next().await.unwrap().answer(Answer::accept(json!({"name": "Ada"}))) };
+    /// let (answer, ()) = futures::join!(approver.answer(&question), person);
+    /// assert_eq!(answer, Answer::accept(json!({"name": "Ada"})));
+    /// # }
     /// ```
     pub fn answer(self, answer: Answer) {
         let _ = self.reply.send(answer);

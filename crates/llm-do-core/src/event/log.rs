@@ -44,8 +44,18 @@ impl EventLog {
     /// Forgets all events.
     ///
     /// ```
-    /// # use llm_do_core::EventLog;
-    /// EventLog::new().clear();
+    /// use llm_do_core::{EventLog, Runtime, ToolSpecBuilder};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let log = EventLog::new();
+    /// let echo = ToolSpecBuilder::new("echo").handler(|_, args| async move { Ok(args) }).build();
+    /// let rt = Runtime::builder().register(echo).subscribe(log.clone()).build();
+    /// rt.ctx().call_value("echo", serde_json::json!({})).await?;
+    /// assert_eq!(log.events().len(), 2); // started, finished
+    /// log.clear();
+    /// assert!(log.events().is_empty());
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn clear(&self) {
         self.lock().clear();

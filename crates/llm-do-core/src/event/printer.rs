@@ -66,8 +66,13 @@ impl EventPrinter {
     /// characters.
     ///
     /// ```
-    /// let rt = llm_do_core::Runtime::builder().subscribe(llm_do_core::EventPrinter::stderr()).build();
-    /// # let _ = rt;
+    /// use llm_do_core::{CallId, CallInfo, CallKind, Event, EventKind, EventPrinter};
+    /// let call = CallInfo::new(CallId(1), None, 1, "w", CallKind::Worker);
+    /// let event = Event { seq: 1, time: std::time::SystemTime::now(), call,
+    ///     kind: EventKind::CallStarted { input: serde_json::json!("x".repeat(500)) } };
+    /// // What it writes for the event (then a newline): the input cut to 160 characters.
+    /// let line = EventPrinter::stderr().line(&event).unwrap();
+    /// assert_eq!(line, format!("→ w [stochastic] {}…", "x".repeat(159)));
     /// ```
     pub fn stderr() -> Self {
         Self::with_sink(Sink::Stderr)
@@ -94,8 +99,12 @@ impl EventPrinter {
     /// Whether calls are printed as they start (`→ name [kind] input`; default on).
     ///
     /// ```
-    /// let p = llm_do_core::EventPrinter::to_buffer().calls(false).tool_results(true);
-    /// # let _ = p;
+    /// use llm_do_core::{CallId, CallInfo, CallKind, Event, EventKind, EventPrinter};
+    /// let call = CallInfo::new(CallId(1), None, 1, "w", CallKind::Worker);
+    /// let started = Event { seq: 1, time: std::time::SystemTime::now(), call,
+    ///     kind: EventKind::CallStarted { input: serde_json::json!("hi") } };
+    /// assert_eq!(EventPrinter::to_buffer().line(&started).as_deref(), Some("→ w [stochastic] hi"));
+    /// assert_eq!(EventPrinter::to_buffer().calls(false).line(&started), None);
     /// ```
     pub fn calls(mut self, on: bool) -> Self {
         self.show.calls = on;
@@ -106,8 +115,13 @@ impl EventPrinter {
     /// Errors are always printed.
     ///
     /// ```
-    /// let p = llm_do_core::EventPrinter::to_buffer().outputs(false);
-    /// # let _ = p;
+    /// use llm_do_core::{CallId, CallInfo, CallKind, Event, EventKind, EventPrinter};
+    /// let call = CallInfo::new(CallId(1), None, 1, "w", CallKind::Worker);
+    /// let finished = Event { seq: 2, time: std::time::SystemTime::now(), call,
+    ///     kind: EventKind::CallFinished { output: Some(serde_json::json!("done")), error: None,
+    ///         usage: Default::default(), elapsed: Default::default() } };
+    /// assert_eq!(EventPrinter::to_buffer().line(&finished).as_deref(), Some("← w = done"));
+    /// assert_eq!(EventPrinter::to_buffer().outputs(false).line(&finished), None);
     /// ```
     pub fn outputs(mut self, on: bool) -> Self {
         self.show.outputs = on;
@@ -117,8 +131,12 @@ impl EventPrinter {
     /// Whether the results the model receives from its tool calls are printed (default off).
     ///
     /// ```
-    /// let p = llm_do_core::EventPrinter::to_buffer().tool_results(true);
-    /// # let _ = p;
+    /// use llm_do_core::{CallId, CallInfo, CallKind, Event, EventKind, EventPrinter, ToolResult};
+    /// let call = CallInfo::new(CallId(1), None, 1, "w", CallKind::Worker);
+    /// let result = Event { seq: 4, time: std::time::SystemTime::now(), call,
+    ///     kind: EventKind::ToolResult { result: ToolResult::ok("call-1", "add", "5") } };
+    /// assert_eq!(EventPrinter::to_buffer().line(&result), None);
+    /// assert_eq!(EventPrinter::to_buffer().tool_results(true).line(&result).as_deref(), Some("  ← add: 5"));
     /// ```
     pub fn tool_results(mut self, on: bool) -> Self {
         self.show.tool_results = on;
@@ -128,8 +146,14 @@ impl EventPrinter {
     /// Whether approval decisions are printed (default off).
     ///
     /// ```
-    /// let p = llm_do_core::EventPrinter::to_buffer().approvals(true);
-    /// # let _ = p;
+    /// use llm_do_core::{CallId, CallInfo, CallKind, Event, EventKind, EventPrinter, approval::Verdict};
+    /// let call = CallInfo::new(CallId(1), None, 1, "w", CallKind::Worker);
+    /// let decided = Event { seq: 4, time: std::time::SystemTime::now(), call,
+    ///     kind: EventKind::ApprovalDecided { tool: "rm".into(), verdict: Verdict::Ask, approved: false,
+    ///         decision: "denied by the approver".into() } };
+    /// assert_eq!(EventPrinter::to_buffer().line(&decided), None);
+    /// assert_eq!(EventPrinter::to_buffer().approvals(true).line(&decided).as_deref(),
+    ///     Some("  approval: rm → denied (denied by the approver)"));
     /// ```
     pub fn approvals(mut self, on: bool) -> Self {
         self.show.approvals = on;

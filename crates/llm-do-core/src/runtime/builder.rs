@@ -117,15 +117,25 @@ impl RuntimeBuilder {
     /// `"{name}:…"` use it. Several providers (e.g. `openai` and a local `ollama`) can coexist.
     ///
     /// ```
-    /// # use llm_do_core::{Model, ModelError, ModelRequest, ModelResponse, Runtime};
-    /// # struct Echo;
-    /// # impl Model for Echo {
+    /// # use llm_do_core::{Model, ModelError, ModelRequest, ModelResponse, Runtime, WorkerSpecBuilder};
+    /// # /// Answers every request with its text.
+    /// # struct Fixed(&'static str);
+    /// # impl Model for Fixed {
     /// #     fn request<'a>(&'a self, _: &'a ModelRequest) -> futures::future::BoxFuture<'a, Result<ModelResponse, ModelError>> {
-    /// #         Box::pin(async { Ok(ModelResponse::text("hi")) })
+    /// #         Box::pin(async { Ok(ModelResponse::text(self.0)) })
     /// #     }
     /// # }
-    /// let rt = Runtime::builder().provider("echo", Echo).default_model("echo:any").build();
-    /// # let _ = rt;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let w = WorkerSpecBuilder::new("w").prompt("Hi").model("b:any").build()?;
+    /// let rt = Runtime::builder()
+    ///     .provider("a", Fixed("from a"))
+    ///     .provider("b", Fixed("from b"))
+    ///     .register(w)
+    ///     .build();
+    /// assert_eq!(rt.ctx().call_value("w", serde_json::json!({})).await?, "from b");
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn provider(mut self, name: impl Into<String>, model: impl Model) -> Self {
         let name = name.into();
@@ -168,15 +178,22 @@ impl RuntimeBuilder {
     /// demos). The model name sent is still the part of the worker's model string after `:`.
     ///
     /// ```
-    /// # use llm_do_core::{Model, ModelError, ModelRequest, ModelResponse, Runtime};
-    /// # struct Echo;
-    /// # impl Model for Echo {
-    /// #     fn request<'a>(&'a self, _: &'a ModelRequest) -> futures::future::BoxFuture<'a, Result<ModelResponse, ModelError>> {
-    /// #         Box::pin(async { Ok(ModelResponse::text("hi")) })
+    /// # use llm_do_core::{Model, ModelError, ModelRequest, ModelResponse, Runtime, WorkerSpecBuilder};
+    /// # /// Answers with the model name it was sent.
+    /// # struct WhichModel;
+    /// # impl Model for WhichModel {
+    /// #     fn request<'a>(&'a self, req: &'a ModelRequest) -> futures::future::BoxFuture<'a, Result<ModelResponse, ModelError>> {
+    /// #         Box::pin(async move { Ok(ModelResponse::text(req.model.clone())) })
     /// #     }
     /// # }
-    /// let rt = Runtime::builder().model_override(Echo).build();
-    /// # let _ = rt;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let w = WorkerSpecBuilder::new("w").prompt("Hi").model("openai:gpt-4o").build()?;
+    /// // No `openai` provider is registered: the override answers, asked for `gpt-4o`.
+    /// let rt = Runtime::builder().model_override(WhichModel).register(w).build();
+    /// assert_eq!(rt.ctx().call_value("w", serde_json::json!({})).await?, "gpt-4o");
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn model_override(mut self, model: impl Model) -> Self {
         self.model_override = Some(Arc::new(model));
@@ -187,7 +204,7 @@ impl RuntimeBuilder {
     ///
     /// ```
     /// let rt = llm_do_core::Runtime::builder().default_model("openai:gpt-4o-mini").build();
-    /// # let _ = rt;
+    /// assert_eq!(rt.default_model(), Some("openai:gpt-4o-mini"));
     /// ```
     pub fn default_model(mut self, model: impl Into<String>) -> Self {
         self.default_model = Some(model.into());
@@ -359,8 +376,12 @@ impl RuntimeBuilder {
     ///
     /// ```
     /// use llm_do_core::{Limits, Runtime};
-    /// let rt = Runtime::builder().limits(Limits::default()).build();
-    /// # let _ = rt;
+    /// let mut limits = Limits::default();
+    /// limits.max_depth = 2;
+    /// let rt = Runtime::builder().max_requests(10).limits(limits).build();
+    /// assert_eq!(rt.limits(), limits);
+    /// // All of them: the `max_requests` set before is back to its default (unlimited).
+    /// assert_eq!(rt.limits().max_requests, None);
     /// ```
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -370,8 +391,21 @@ impl RuntimeBuilder {
     /// Adds an event subscriber (an [`EventLog`](crate::EventLog), a closure, ...).
     ///
     /// ```
-    /// let rt = llm_do_core::Runtime::builder().subscribe(|e: &llm_do_core::Event| drop(e)).build();
-    /// # let _ = rt;
+    /// use llm_do_core::{Event, Runtime, ToolSpecBuilder};
+    /// use std::sync::{Arc, Mutex};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let labels = Arc::new(Mutex::new(Vec::new()));
+    /// let heard = labels.clone();
+    /// let echo = ToolSpecBuilder::new("echo").handler(|_, args| async move { Ok(args) }).build();
+    /// let rt = Runtime::builder()
+    ///     .register(echo)
+    ///     .subscribe(move |e: &Event| heard.lock().unwrap().push(e.kind.label()))
+    ///     .build();
+    /// rt.ctx().call_value("echo", serde_json::json!({})).await?;
+    /// assert_eq!(*labels.lock().unwrap(), ["call_started", "call_finished"]);
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn subscribe(mut self, subscriber: impl EventSubscriber) -> Self {
         self.subscribers.push(Arc::new(subscriber));
@@ -382,9 +416,32 @@ impl RuntimeBuilder {
     ///
     /// ```
     /// use llm_do_core::approval::{ApprovalPolicy, Rule, Verdict};
-    /// let policy = ApprovalPolicy::new().rule(Rule::new("delete_*", Verdict::Deny).unwrap());
-    /// let rt = llm_do_core::Runtime::builder().approval_policy(policy).build();
-    /// # let _ = rt;
+    /// use llm_do_core::{Runtime, ToolSpecBuilder, WorkerSpecBuilder};
+    /// # /// Calls the first tool it is offered, then answers with what the call gave.
+    /// # struct UsesTool;
+    /// # impl llm_do_core::Model for UsesTool {
+    /// #     fn request<'a>(&'a self, req: &'a llm_do_core::ModelRequest) -> futures::future::BoxFuture<'a, Result<llm_do_core::ModelResponse, llm_do_core::ModelError>> {
+    /// #         use llm_do_core::{Message, ModelResponse, ToolCall};
+    /// #         let result = req.messages.iter().find_map(|m| match m { Message::Tool(r) => Some(r.content.clone()), _ => None });
+    /// #         let answer = match result {
+    /// #             Some(result) => ModelResponse::text(result),
+    /// #             None => ModelResponse::tool_calls(vec![ToolCall::raw("1", &req.tools[0].name, "{}")]),
+    /// #         };
+    /// #         Box::pin(async move { Ok(answer) })
+    /// #     }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let delete = ToolSpecBuilder::new("delete_all").handler(|_, _| async { Ok("deleted".into()) }).build();
+    /// let main = WorkerSpecBuilder::new("main").prompt("Go").tool_name("delete_all").build()?;
+    /// let policy = ApprovalPolicy::new().rule(Rule::new("delete_*", Verdict::Deny)?);
+    /// let rt = Runtime::builder().model_override(UsesTool).register(delete).register(main)
+    ///     .approval_policy(policy).build();
+    /// // `main`'s model calls `delete_all`: the rule denies it, and the model is told.
+    /// let answer = rt.ctx().call_value("main", serde_json::json!({})).await?;
+    /// assert!(answer.as_str().unwrap().starts_with("permission denied"));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn approval_policy(mut self, policy: ApprovalPolicy) -> Self {
         self.policy = policy;
@@ -395,8 +452,35 @@ impl RuntimeBuilder {
     /// message saying no approver is configured: nothing that needs approval runs unattended.
     ///
     /// ```
-    /// let rt = llm_do_core::Runtime::builder().approver(llm_do_core::approval::ApproveAll).build();
-    /// # let _ = rt;
+    /// use llm_do_core::approval::{ApproveAll, Verdict};
+    /// use llm_do_core::{Runtime, ToolSpecBuilder, WorkerSpecBuilder};
+    /// # /// Calls the first tool it is offered, then answers with what the call gave.
+    /// # struct UsesTool;
+    /// # impl llm_do_core::Model for UsesTool {
+    /// #     fn request<'a>(&'a self, req: &'a llm_do_core::ModelRequest) -> futures::future::BoxFuture<'a, Result<llm_do_core::ModelResponse, llm_do_core::ModelError>> {
+    /// #         use llm_do_core::{Message, ModelResponse, ToolCall};
+    /// #         let result = req.messages.iter().find_map(|m| match m { Message::Tool(r) => Some(r.content.clone()), _ => None });
+    /// #         let answer = match result {
+    /// #             Some(result) => ModelResponse::text(result),
+    /// #             None => ModelResponse::tool_calls(vec![ToolCall::raw("1", &req.tools[0].name, "{}")]),
+    /// #         };
+    /// #         Box::pin(async move { Ok(answer) })
+    /// #     }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let wipe = ToolSpecBuilder::new("wipe").approval(Verdict::Ask)
+    ///     .handler(|_, _| async { Ok("wiped".into()) }).build();
+    /// let main = WorkerSpecBuilder::new("main").prompt("Go").tool_name("wipe").build()?;
+    /// let builder = || Runtime::builder().model_override(UsesTool).register(wipe.clone()).register(main.clone());
+    /// // `main`'s model calls `wipe`, which asks: without an approver, the call is denied...
+    /// let denied = builder().build().ctx().call_value("main", serde_json::json!({})).await?;
+    /// assert!(denied.as_str().unwrap().contains("no approver is configured"));
+    /// // ...with one, the approver decides.
+    /// let rt = builder().approver(ApproveAll).build();
+    /// assert_eq!(rt.ctx().call_value("main", serde_json::json!({})).await?, "wiped");
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn approver(mut self, approver: impl Approver) -> Self {
         self.approver = Some(Arc::new(approver));
@@ -406,9 +490,33 @@ impl RuntimeBuilder {
     /// Sets what a denial does: an error tool result for the model (default) or abort the run.
     ///
     /// ```
-    /// use llm_do_core::approval::OnDenied;
-    /// let rt = llm_do_core::Runtime::builder().on_denied(OnDenied::Abort).build();
-    /// # let _ = rt;
+    /// use llm_do_core::approval::{OnDenied, Verdict};
+    /// use llm_do_core::{Error, Runtime, ToolSpecBuilder, WorkerSpecBuilder};
+    /// # /// Calls the first tool it is offered, then answers with what the call gave.
+    /// # struct UsesTool;
+    /// # impl llm_do_core::Model for UsesTool {
+    /// #     fn request<'a>(&'a self, req: &'a llm_do_core::ModelRequest) -> futures::future::BoxFuture<'a, Result<llm_do_core::ModelResponse, llm_do_core::ModelError>> {
+    /// #         use llm_do_core::{Message, ModelResponse, ToolCall};
+    /// #         let result = req.messages.iter().find_map(|m| match m { Message::Tool(r) => Some(r.content.clone()), _ => None });
+    /// #         let answer = match result {
+    /// #             Some(result) => ModelResponse::text(result),
+    /// #             None => ModelResponse::tool_calls(vec![ToolCall::raw("1", &req.tools[0].name, "{}")]),
+    /// #         };
+    /// #         Box::pin(async move { Ok(answer) })
+    /// #     }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let wipe = ToolSpecBuilder::new("wipe").approval(Verdict::Deny)
+    ///     .handler(|_, _| async { Ok("wiped".into()) }).build();
+    /// let main = WorkerSpecBuilder::new("main").prompt("Go").tool_name("wipe").build()?;
+    /// let rt = Runtime::builder().model_override(UsesTool).register(wipe).register(main)
+    ///     .on_denied(OnDenied::Abort).build();
+    /// // `main`'s model calls `wipe`: the denial ends the run.
+    /// let err = rt.ctx().call_value("main", serde_json::json!({})).await.unwrap_err();
+    /// assert!(matches!(err, Error::Denied { ref name, .. } if name == "wipe"));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn on_denied(mut self, on_denied: OnDenied) -> Self {
         self.on_denied = on_denied;
@@ -481,8 +589,25 @@ impl RuntimeBuilder {
     /// decisions, time); [`Direct`] by default. See [`crate::effects`].
     ///
     /// ```
-    /// let rt = llm_do_core::Runtime::builder().effects(llm_do_core::effects::Direct).build();
-    /// # let _ = rt;
+    /// use llm_do_core::{EventLog, Runtime, ToolSpecBuilder, effects::Effects};
+    /// use std::time::{SystemTime, UNIX_EPOCH};
+    ///
+    /// /// Stamps every event with the same time (as a replay would, from its journal).
+    /// struct Frozen;
+    /// impl Effects for Frozen {
+    ///     fn now(&self) -> SystemTime {
+    ///         UNIX_EPOCH
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let log = EventLog::new();
+    /// let echo = ToolSpecBuilder::new("echo").handler(|_, args| async move { Ok(args) }).build();
+    /// let rt = Runtime::builder().register(echo).subscribe(log.clone()).effects(Frozen).build();
+    /// rt.ctx().call_value("echo", serde_json::json!({})).await?;
+    /// assert!(log.events().iter().all(|e| e.time == UNIX_EPOCH));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn effects(mut self, effects: impl Effects) -> Self {
         self.effects = Some(Arc::new(effects));
@@ -493,8 +618,10 @@ impl RuntimeBuilder {
     /// [`try_build`](Self::try_build) to make that an error).
     ///
     /// ```
-    /// let rt = llm_do_core::Runtime::builder().build();
-    /// # let _ = rt;
+    /// # use llm_do_core::{Runtime, ToolSpecBuilder};
+    /// let t = |description: &str| ToolSpecBuilder::new("t").description(description).build();
+    /// let rt = Runtime::builder().register(t("first")).register(t("second")).build();
+    /// assert_eq!(rt.registry().get("t").unwrap().description(), "second");
     /// ```
     pub fn build(self) -> Runtime {
         self.assemble().0

@@ -50,8 +50,10 @@ impl ToolSpecBuilder {
     ///
     /// ```
     /// # use llm_do_core::ToolSpecBuilder;
-    /// let b = ToolSpecBuilder::new("t");
-    /// # let _ = b;
+    /// let spec = ToolSpecBuilder::new("t").build();
+    /// assert_eq!(spec.name(), "t");
+    /// assert_eq!(spec.input_schema(), &serde_json::json!({"type": "object"})); // any object
+    /// assert_eq!(spec.output_schema(), &serde_json::json!({})); // any value
     /// ```
     pub fn new(name: impl Into<Arc<str>>) -> Self {
         Self {
@@ -70,8 +72,8 @@ impl ToolSpecBuilder {
     ///
     /// ```
     /// # use llm_do_core::ToolSpecBuilder;
-    /// let b = ToolSpecBuilder::new("t").description("Does t.");
-    /// # let _ = b;
+    /// let spec = ToolSpecBuilder::new("t").description("Does t.").build();
+    /// assert_eq!(spec.tool_definition().description, "Does t.");
     /// ```
     pub fn description(mut self, description: impl Into<String>) -> Self {
         self.description = description.into();
@@ -98,9 +100,17 @@ impl ToolSpecBuilder {
     /// whichever is called first.
     ///
     /// ```
-    /// # use llm_do_core::ToolSpecBuilder;
-    /// let b = ToolSpecBuilder::new("t").input_schema(serde_json::json!({"type": "object"}));
-    /// # let _ = b;
+    /// use llm_do_core::{Ctx, Error, ToolSpecBuilder};
+    /// use serde_json::json;
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Args { n: u8 }
+    /// let small = json!({"type": "object", "properties": {"n": {"type": "integer", "maximum": 9}}, "required": ["n"]});
+    /// let spec = ToolSpecBuilder::new("t")
+    ///     .input_schema(small.clone())
+    ///     .typed_handler(|_: Ctx, args: Args| async move { Ok::<_, Error>(args.n) })
+    ///     .build();
+    /// assert_eq!(spec.input_schema(), &small); // not the one derived from `Args`
+    /// assert!(spec.validate_input(&json!({"n": 12})).is_err());
     /// ```
     pub fn input_schema(mut self, schema: Value) -> Self {
         self.input_schema = Some(schema);
@@ -124,8 +134,9 @@ impl ToolSpecBuilder {
     ///
     /// ```
     /// # use llm_do_core::ToolSpecBuilder;
-    /// let b = ToolSpecBuilder::new("t").output_schema(serde_json::json!({"type": "string"}));
-    /// # let _ = b;
+    /// let schema = serde_json::json!({"type": "string", "format": "date"});
+    /// let spec = ToolSpecBuilder::new("today").output_schema(schema.clone()).build();
+    /// assert_eq!(spec.output_schema(), &schema);
     /// ```
     pub fn output_schema(mut self, schema: Value) -> Self {
         self.output_schema = Some(schema);
@@ -137,8 +148,8 @@ impl ToolSpecBuilder {
     ///
     /// ```
     /// # use llm_do_core::{ToolSpecBuilder, approval::Verdict};
-    /// let b = ToolSpecBuilder::new("t").approval(Verdict::Deny);
-    /// # let _ = b;
+    /// assert_eq!(ToolSpecBuilder::new("t").approval(Verdict::Deny).build().approval(), Some(Verdict::Deny));
+    /// assert_eq!(ToolSpecBuilder::new("t").build().approval(), None); // allowed
     /// ```
     pub fn approval(mut self, verdict: Verdict) -> Self {
         self.approval = Some(verdict);
@@ -153,8 +164,15 @@ impl ToolSpecBuilder {
     ///
     /// ```
     /// # use llm_do_core::ToolSpecBuilder;
-    /// let b = ToolSpecBuilder::new("t").canonical_args(|args| Ok(args.clone()));
-    /// # let _ = b;
+    /// use serde_json::json;
+    /// let spec = ToolSpecBuilder::new("read")
+    ///     .canonical_args(|args| {
+    ///         let path = args["path"].as_str().ok_or("`path` is missing")?;
+    ///         Ok(json!({"path": path.trim_start_matches("./")}))
+    ///     })
+    ///     .build();
+    /// assert_eq!(spec.canonical_args(&json!({"path": "./notes.txt"})), Ok(json!({"path": "notes.txt"})));
+    /// assert!(spec.canonical_args(&json!({})).is_err());
     /// ```
     pub fn canonical_args<F>(mut self, f: F) -> Self
     where
@@ -189,9 +207,14 @@ impl ToolSpecBuilder {
     /// Sets the body.
     ///
     /// ```
-    /// # use llm_do_core::ToolSpecBuilder;
-    /// let b = ToolSpecBuilder::new("t").handler(|_ctx, args| async move { Ok(args) });
-    /// # let _ = b;
+    /// # use llm_do_core::{Runtime, ToolSpecBuilder};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> llm_do_core::Result<()> {
+    /// let echo = ToolSpecBuilder::new("echo").handler(|_ctx, args| async move { Ok(args) }).build();
+    /// let ctx = Runtime::builder().register(echo).build().ctx();
+    /// assert_eq!(ctx.call_value("echo", serde_json::json!({"a": 1})).await?, serde_json::json!({"a": 1}));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn handler<F, Fut>(mut self, f: F) -> Self
     where

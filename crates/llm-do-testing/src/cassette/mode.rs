@@ -33,8 +33,9 @@ impl CassetteMode {
     /// The mode `LLM_DO_RECORD` asks for.
     ///
     /// ```
-    /// # use llm_do_testing::cassette::CassetteMode;
-    /// let _mode = CassetteMode::from_env();
+    /// # use llm_do_testing::cassette::{CassetteMode, RECORD_ENV};
+    /// let value = std::env::var(RECORD_ENV).ok();
+    /// assert_eq!(CassetteMode::from_env(), CassetteMode::parse(value.as_deref()));
     /// ```
     pub fn from_env() -> Self {
         Self::parse(std::env::var(RECORD_ENV).ok().as_deref())

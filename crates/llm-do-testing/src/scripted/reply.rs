@@ -1,4 +1,7 @@
 //! [`Reply`]: one scripted model answer, and its conversion into a [`ModelResponse`].
+//!
+//! (Just over 400 lines: most of it is the doc examples of `Reply`'s constructors, each
+//! showing the response it becomes.)
 
 use llm_do_core::estimate::estimate_usage;
 use llm_do_core::{ModelError, ModelErrorKind, ModelRequest, ModelResponse, ToolCall, Usage};
@@ -122,8 +125,13 @@ impl Reply {
     /// A final structured answer; the response text is `value` serialized as JSON.
     ///
     /// ```
+    /// # use llm_do_core::{Message, ModelRequest};
     /// # use llm_do_testing::scripted::Reply;
+    /// # let request = ModelRequest::new("m", vec![Message::user("hi")]);
     /// let reply = Reply::json(serde_json::json!({"category": "Billing"}));
+    /// let response = reply.into_response(&request, || "call_1".into())?;
+    /// assert_eq!(response.text.as_deref(), Some(r#"{"category":"Billing"}"#));
+    /// # Ok::<(), llm_do_core::ModelError>(())
     /// ```
     pub fn json(value: Value) -> Self {
         Self::turn(Some(Answer::Json(value)), Vec::new())
@@ -132,8 +140,15 @@ impl Reply {
     /// A turn that calls one tool with these arguments.
     ///
     /// ```
+    /// # use llm_do_core::{Message, ModelRequest};
     /// # use llm_do_testing::scripted::Reply;
+    /// # let request = ModelRequest::new("m", vec![Message::user("hi")]);
     /// let reply = Reply::tool_call("add", serde_json::json!({"a": 2, "b": 3}));
+    /// let response = reply.into_response(&request, || "call_1".into())?;
+    /// assert_eq!(response.tool_calls[0].name, "add");
+    /// assert_eq!(response.tool_calls[0].arguments, r#"{"a":2,"b":3}"#);
+    /// assert_eq!(response.text, None);
+    /// # Ok::<(), llm_do_core::ModelError>(())
     /// ```
     pub fn tool_call(name: impl Into<String>, args: Value) -> Self {
         Self::tool_calls([(name, args)])
@@ -142,9 +157,17 @@ impl Reply {
     /// A turn that calls several tools at once.
     ///
     /// ```
+    /// # use llm_do_core::{Message, ModelRequest};
     /// # use llm_do_testing::scripted::Reply;
+    /// # let request = ModelRequest::new("m", vec![Message::user("hi")]);
     /// use serde_json::json;
     /// let reply = Reply::tool_calls([("factorial", json!({"n": 5})), ("fib", json!({"n": 10}))]);
+    /// let mut n = 0;
+    /// let response = reply.into_response(&request, || { n += 1; format!("call_{n}") })?;
+    /// let calls: Vec<(&str, &str)> =
+    ///     response.tool_calls.iter().map(|c| (c.id.as_str(), c.name.as_str())).collect();
+    /// assert_eq!(calls, [("call_1", "factorial"), ("call_2", "fib")]);
+    /// # Ok::<(), llm_do_core::ModelError>(())
     /// ```
     pub fn tool_calls<N: Into<String>>(calls: impl IntoIterator<Item = (N, Value)>) -> Self {
         let calls = calls
@@ -158,8 +181,14 @@ impl Reply {
     /// runtime reports it back to the model.
     ///
     /// ```
+    /// # use llm_do_core::{Message, ModelRequest};
     /// # use llm_do_testing::scripted::Reply;
+    /// # let request = ModelRequest::new("m", vec![Message::user("hi")]);
     /// let reply = Reply::raw_tool_call("add", r#"{"a": 1, "b": "#);
+    /// let response = reply.into_response(&request, || "call_1".into())?;
+    /// assert_eq!(response.tool_calls[0].arguments, r#"{"a": 1, "b": "#);
+    /// assert!(response.tool_calls[0].parse_arguments().is_err());
+    /// # Ok::<(), llm_do_core::ModelError>(())
     /// ```
     pub fn raw_tool_call(name: impl Into<String>, raw_args: impl Into<String>) -> Self {
         Self::turn(
@@ -172,9 +201,14 @@ impl Reply {
     /// an attached source is dropped).
     ///
     /// ```
+    /// # use llm_do_core::{Message, ModelRequest};
     /// # use llm_do_testing::scripted::Reply;
+    /// # let request = ModelRequest::new("m", vec![Message::user("hi")]);
     /// use llm_do_core::{ModelError, ModelErrorKind};
     /// let reply = Reply::error(ModelError::new(ModelErrorKind::Status(503), "overloaded").retryable(true));
+    /// let err = reply.into_response(&request, || "call_1".into()).unwrap_err();
+    /// assert_eq!((err.kind(), err.message()), (ModelErrorKind::Status(503), "overloaded"));
+    /// assert!(err.is_retryable());
     /// ```
     pub fn error(error: ModelError) -> Self {
         Self::from_body(Body::Error(Failure {
@@ -188,8 +222,14 @@ impl Reply {
     /// Has no effect on an error reply.
     ///
     /// ```
+    /// # use llm_do_core::{Message, ModelRequest};
     /// # use llm_do_testing::scripted::Reply;
+    /// # let request = ModelRequest::new("m", vec![Message::user("hi")]);
     /// let reply = Reply::tool_call("now", serde_json::json!({})).with_text("Let me check the time.");
+    /// let response = reply.into_response(&request, || "call_1".into())?;
+    /// assert_eq!(response.text.as_deref(), Some("Let me check the time."));
+    /// assert_eq!(response.tool_calls[0].name, "now");
+    /// # Ok::<(), llm_do_core::ModelError>(())
     /// ```
     pub fn with_text(mut self, text: impl Into<String>) -> Self {
         if let Body::Turn { answer, .. } = &mut self.body {
@@ -214,8 +254,16 @@ impl Reply {
     /// Reports these token counts instead of the [estimate](llm_do_core::estimate).
     ///
     /// ```
+    /// # use llm_do_core::{Message, ModelRequest};
     /// # use llm_do_testing::scripted::Reply;
+    /// # let request = ModelRequest::new("m", vec![Message::user("hi")]);
+    /// use llm_do_core::Usage;
     /// let reply = Reply::text("ok").with_tokens(100, 3);
+    /// assert_eq!(reply.into_response(&request, || "call_1".into())?.usage, Usage::tokens(100, 3));
+    /// // Without it, usage is estimated from the request and the answer.
+    /// let estimated = Reply::text("ok").into_response(&request, || "call_1".into())?;
+    /// assert_eq!(estimated.usage, Usage::tokens(1, 1));
+    /// # Ok::<(), llm_do_core::ModelError>(())
     /// ```
     pub fn with_tokens(self, input_tokens: u64, output_tokens: u64) -> Self {
         self.with_usage(Usage::tokens(input_tokens, output_tokens))
@@ -224,8 +272,13 @@ impl Reply {
     /// Reports this finish reason (e.g. `"length"`).
     ///
     /// ```
+    /// # use llm_do_core::{Message, ModelRequest};
     /// # use llm_do_testing::scripted::Reply;
+    /// # let request = ModelRequest::new("m", vec![Message::user("hi")]);
     /// let reply = Reply::text("The answer is").with_finish_reason("length");
+    /// let response = reply.into_response(&request, || "call_1".into())?;
+    /// assert_eq!(response.finish_reason.as_deref(), Some("length"));
+    /// # Ok::<(), llm_do_core::ModelError>(())
     /// ```
     pub fn with_finish_reason(mut self, reason: impl Into<String>) -> Self {
         self.finish_reason = Some(reason.into());
@@ -235,8 +288,13 @@ impl Reply {
     /// Reports this model name as the one that answered.
     ///
     /// ```
+    /// # use llm_do_core::{Message, ModelRequest};
     /// # use llm_do_testing::scripted::Reply;
+    /// # let request = ModelRequest::new("m", vec![Message::user("hi")]);
     /// let reply = Reply::text("ok").with_model("gpt-4o-mini-2024-07-18");
+    /// let response = reply.into_response(&request, || "call_1".into())?;
+    /// assert_eq!(response.model.as_deref(), Some("gpt-4o-mini-2024-07-18"));
+    /// # Ok::<(), llm_do_core::ModelError>(())
     /// ```
     pub fn with_model(mut self, model: impl Into<String>) -> Self {
         self.model = Some(model.into());

@@ -143,10 +143,20 @@ impl Filesystem {
     /// [`DEFAULT_MAX_READ_CHARS`]); also the default when the model gives no `max_chars`.
     ///
     /// ```
-    /// # use llm_do_tools::fs::Filesystem;
-    /// # let dir = tempfile::tempdir().unwrap();
-    /// let fs = Filesystem::new(dir.path()).unwrap().max_read_chars(4_000);
-    /// # let _ = fs;
+    /// # use llm_do_tools::fs::{Filesystem, ReadFileArgs};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("log.txt"), "0123456789")?;
+    /// let fs = Filesystem::new(dir.path())?.max_read_chars(4);
+    /// let args = ReadFileArgs { path: "log.txt".into(), offset: None, max_chars: None };
+    /// let out = fs.read_file(args).await?;
+    /// assert_eq!((out.content.as_str(), out.truncated, out.next_offset), ("0123", true, Some(4)));
+    /// // Asking for more gets no more.
+    /// let more = ReadFileArgs { path: "log.txt".into(), offset: None, max_chars: Some(100) };
+    /// assert_eq!(fs.read_file(more).await?.content, "0123");
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn max_read_chars(mut self, max: usize) -> Self {
         self.max_read_chars = max;
@@ -157,10 +167,19 @@ impl Filesystem {
     /// [`DEFAULT_MAX_LIST_ENTRIES`]).
     ///
     /// ```
-    /// # use llm_do_tools::fs::Filesystem;
-    /// # let dir = tempfile::tempdir().unwrap();
-    /// let fs = Filesystem::new(dir.path()).unwrap().max_list_entries(100);
-    /// # let _ = fs;
+    /// # use llm_do_tools::fs::{Filesystem, ListFilesArgs};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// for name in ["a.md", "b.md", "c.md"] {
+    ///     std::fs::write(dir.path().join(name), "")?;
+    /// }
+    /// let fs = Filesystem::new(dir.path())?.max_list_entries(2);
+    /// let out = fs.list_files(ListFilesArgs::default()).await?;
+    /// assert_eq!(out.entries, ["a.md", "b.md"]);
+    /// assert_eq!((out.total_matches, out.truncated), (3, true));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn max_list_entries(mut self, max: usize) -> Self {
         self.max_list_entries = max;

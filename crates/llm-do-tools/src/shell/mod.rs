@@ -195,10 +195,18 @@ impl Shell {
     /// Sets the time limit of one command (default [`DEFAULT_TIMEOUT`]).
     ///
     /// ```
-    /// # use llm_do_tools::shell::Shell;
-    /// # let dir = tempfile::tempdir().unwrap();
-    /// let shell = Shell::new(dir.path()).unwrap().timeout(std::time::Duration::from_secs(5));
-    /// # let _ = shell;
+    /// # use llm_do_tools::{ToolError, shell::{Shell, ShellRule}};
+    /// # use std::time::Duration;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let shell = Shell::new(dir.path())?
+    ///     .rule(ShellRule::allow("sleep"))
+    ///     .timeout(Duration::from_millis(200));
+    /// let err = shell.run("sleep 60").await.unwrap_err(); // killed after 0.2 s
+    /// assert!(matches!(err, ToolError::Timeout { .. }));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -208,10 +216,15 @@ impl Shell {
     /// Sets the cap of stdout and of stderr, in bytes (default [`DEFAULT_MAX_OUTPUT`]).
     ///
     /// ```
-    /// # use llm_do_tools::shell::Shell;
-    /// # let dir = tempfile::tempdir().unwrap();
-    /// let shell = Shell::new(dir.path()).unwrap().max_output(4096);
-    /// # let _ = shell;
+    /// # use llm_do_tools::shell::{Shell, ShellRule};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let shell = Shell::new(dir.path())?.rule(ShellRule::allow("echo")).max_output(5);
+    /// let out = shell.run("echo hello world").await?;
+    /// assert_eq!(out.stdout, "hello\n[… truncated 7 bytes]");
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn max_output(mut self, bytes: usize) -> Self {
         self.max_output = bytes;
@@ -220,13 +233,6 @@ impl Shell {
 
     /// Also passes this variable from the parent environment, when set (unless its name looks
     /// like a secret: [`is_secret_name`]).
-    ///
-    /// ```
-    /// # use llm_do_tools::shell::Shell;
-    /// # let dir = tempfile::tempdir().unwrap();
-    /// let shell = Shell::new(dir.path()).unwrap().pass_env("CARGO_HOME");
-    /// # let _ = shell;
-    /// ```
     pub fn pass_env(mut self, name: impl Into<String>) -> Self {
         self.env.push(name.into());
         self
