@@ -132,11 +132,19 @@ impl TestServer {
     ///
     /// ```
     /// # use llm_do_testkit::{Fault, TestServer};
+    /// # use serde_json::json;
     /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), llm_do_testkit::TestkitError> {
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = TestServer::start().await?;
-    /// server.push_fault(Fault::CloseMidBody);
-    /// server.push_fault(Fault::Delay(std::time::Duration::from_millis(200)));
+    /// let overloaded = Fault::Status { code: 429, retry_after: Some(2), message: None };
+    /// server.push_fault(overloaded);
+    /// let http = llm_do_openai::http::client();
+    /// let url = format!("{}/chat/completions", server.base_url());
+    /// let chat = json!({"model": "m", "messages": [{"role": "user", "content": "hello"}]});
+    /// let first = http.post(&url).json(&chat).send().await?;
+    /// assert_eq!((first.status().as_u16(), &first.headers()["retry-after"]), (429, &"2".parse()?));
+    /// // The fault is used up: the next request is answered.
+    /// assert!(http.post(&url).json(&chat).send().await?.status().is_success());
     /// # Ok(())
     /// # }
     /// ```
@@ -236,7 +244,9 @@ impl TestServer {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), llm_do_testkit::TestkitError> {
     /// let server = llm_do_testkit::TestServer::start().await?;
+    /// let addr = server.addr();
     /// server.shutdown().await?;
+    /// assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "nothing listens any more");
     /// # Ok(())
     /// # }
     /// ```
@@ -513,6 +523,8 @@ impl TestServerBuilder {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), llm_do_testkit::TestkitError> {
     /// let server = llm_do_testkit::TestServer::builder().start().await?;
+    /// assert!(server.base_url().starts_with("http://127.0.0.1:"));
+    /// assert!(server.base_url().ends_with("/v1"));
     /// # Ok(())
     /// # }
     /// ```
