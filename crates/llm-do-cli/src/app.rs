@@ -255,6 +255,15 @@ pub(crate) fn project_dir(target: &Path) -> Result<PathBuf, String> {
     })
 }
 
+/// Why `project` (`allow_cli_input: false`) refuses input from the command line, followed by
+/// `then` (what that means for the command refused): one wording for `run` and `chat`.
+pub(crate) fn cli_input_refused(project: &Project, then: &str) -> String {
+    format!(
+        "{} does not accept input on the command line (`allow_cli_input: false` in project.json){then}",
+        project.root().display()
+    )
+}
+
 /// The worker `run` and `chat` start with: `--worker`, else the worker of the `.worker` or
 /// `.agent` file `target` names (that very file: an error when the project does not load it),
 /// else the project's entry.

@@ -141,9 +141,9 @@ fn start(
     let project = checked(&dir, host)?;
     // Every line of a chat is input from the command line, which such a project refuses.
     if !project.config().allow_cli_input {
-        return Err(format!(
-            "{} does not accept input on the command line (`allow_cli_input: false` in project.json), so it cannot chat: `llm-do run` runs its `entry.args`",
-            project.root().display()
+        return Err(crate::app::cli_input_refused(
+            &project,
+            ", so it cannot chat: `llm-do run` runs its `entry.args`",
         ));
     }
     let entry = crate::app::start_worker(&project, &args.project, args.worker.as_deref())?;

@@ -342,17 +342,17 @@ fn validate(key: Key, value: &Value) -> syn::Result<()> {
             ),
         },
         (Key::Stop, Value::Strs(stops)) => {
+            use llm_do_syntax::stop::{self, StopError};
             let values: Vec<String> = stops.iter().map(LitStr::value).collect();
-            match llm_do_syntax::stop::check(&values) {
-                Ok(()) => Ok(()),
-                Err(e @ llm_do_syntax::stop::StopError::TooMany { .. }) => {
-                    fail(stops[llm_do_syntax::stop::MAX].span(), format!("`stop`: {e}"))
-                }
-                Err(e @ llm_do_syntax::stop::StopError::Empty { index }) => {
-                    fail(stops[index].span(), format!("`stop`: {e}"))
-                }
-                Err(e) => fail(Span::call_site(), format!("`stop`: {e}")),
-            }
+            stop::check(&values).or_else(|e| {
+                // Spanned on the empty literal, or on the first one too many.
+                let at = match e {
+                    StopError::Empty { index } => index,
+                    _ => stop::MAX,
+                };
+                let span = stops.get(at).map_or_else(Span::call_site, LitStr::span);
+                fail(span, format!("`stop`: {e}"))
+            })
         }
         (Key::TopP, Value::Number(n)) if number(n) > 1.0 => {
             fail(n.span(), "`top_p` must be between 0 and 1".to_owned())

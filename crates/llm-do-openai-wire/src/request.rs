@@ -202,7 +202,7 @@ fn settings(body: &Map<String, Value>) -> Result<ModelSettings, BadRequest> {
 
 /// `stop`: a string or up to four non-empty strings ([`llm_do_syntax::stop`]).
 fn stop(value: Option<&Value>) -> Result<Vec<String>, BadRequest> {
-    let invalid = |detail: String| {
+    let invalid = |detail: &str| {
         BadRequest::new("stop", format!("`stop` must be {}{detail}", llm_do_syntax::stop::EXPECTED))
     };
     let stops: Vec<String> = match value {
@@ -210,10 +210,10 @@ fn stop(value: Option<&Value>) -> Result<Vec<String>, BadRequest> {
         Some(Value::String(s)) => vec![s.clone()],
         Some(Value::Array(items)) => items
             .iter()
-            .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| invalid(String::new())))
+            .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| invalid("")))
             .collect::<Result<_, _>>()?,
-        Some(_) => return Err(invalid(String::new())),
+        Some(_) => return Err(invalid("")),
     };
-    llm_do_syntax::stop::check(&stops).map_err(|e| invalid(format!(" ({e})")))?;
+    llm_do_syntax::stop::check(&stops).map_err(|e| invalid(&format!(" ({e})")))?;
     Ok(stops)
 }

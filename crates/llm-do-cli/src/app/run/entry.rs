@@ -1,7 +1,7 @@
 //! What a run starts with: the project, the entry worker, and the arguments of its call.
 
 use super::RunArgs;
-use crate::app::{checked, project_dir, start_worker};
+use crate::app::{checked, cli_input_refused, project_dir, start_worker};
 use llm_do::attachment::is_attachment_schema;
 use llm_do::{CallableSpec, Error, Registry};
 use llm_do_project::Project;
@@ -27,10 +27,7 @@ pub(super) fn input(
     let given = args.input.is_some() || args.input_json.is_some();
     // Attached files are input from the command line too.
     if (given || !args.attach.is_empty()) && !config.allow_cli_input {
-        return Err(format!(
-            "{} does not accept input on the command line (`allow_cli_input: false` in project.json): its `entry.args` are the input",
-            project.root().display()
-        ));
+        return Err(cli_input_refused(project, ": its `entry.args` are the input"));
     }
     if let (false, Some(entry_args)) = (given, &config.entry_args)
         && project.entry() == Some(spec.name())
