@@ -82,7 +82,10 @@ fn message(message: &Message) -> Result<ChatMessage<'_>, Failure> {
             content: UserContent::Parts(parts.iter().map(part).collect::<Result<_, _>>()?),
         },
         Message::Assistant { content, tool_calls } => ChatMessage::Assistant {
-            content: content.as_deref(),
+            content: match content.as_deref() {
+                None if tool_calls.is_empty() => Some(""),
+                content => content,
+            },
             tool_calls: tool_calls
                 .iter()
                 .map(|c| ToolCallOut {
@@ -191,7 +194,7 @@ mod tests {
                 "messages": [
                     {"role": "system", "content": "Be terse."},
                     {"role": "user", "content": "2+3?"},
-                    {"role": "assistant", "tool_calls": [
+                    {"role": "assistant", "content": null, "tool_calls": [
                         {"id": "c1", "type": "function",
                          "function": {"name": "add", "arguments": "{\"a\":2,\"b\":3}"}}
                     ]},
@@ -214,6 +217,21 @@ mod tests {
         let body =
             serde_json::to_value(build(&required, &config, &prepared, false).unwrap()).unwrap();
         assert_eq!(body["tool_choice"], "required");
+    }
+
+    #[test]
+    fn an_assistant_message_always_has_content() {
+        // OpenAI refuses an assistant message without `content`: null beside tool calls (as
+        // above), "" for an answer that had neither text nor tool calls (e.g. cut off by a
+        // content filter, then followed by a retry prompt).
+        let config = OpenAiConfig::new().base_url("http://127.0.0.1:1/v1");
+        let request = ModelRequest::new(
+            "m",
+            vec![Message::user("n?"), Message::assistant(None, vec![]), Message::user("again")],
+        );
+        let prepared = Prepared::new(&request, StructuredOutput::JsonSchema).unwrap();
+        let body = serde_json::to_value(build(&request, &config, &prepared, false).unwrap());
+        assert_eq!(body.unwrap()["messages"][1], json!({"role": "assistant", "content": ""}));
     }
 
     #[test]

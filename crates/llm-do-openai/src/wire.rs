@@ -65,7 +65,8 @@ pub(crate) enum ChatMessage<'a> {
         content: UserContent<'a>,
     },
     Assistant {
-        #[serde(skip_serializing_if = "Option::is_none")]
+        /// Always present: `null` beside tool calls, `""` for an empty answer (OpenAI and
+        /// several compatible servers refuse an assistant message without `content`).
         content: Option<&'a str>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         tool_calls: Vec<ToolCallOut<'a>>,
@@ -405,7 +406,10 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_value(&req).unwrap(),
-            json!({"model": "m", "messages": [{"role": "system", "content": "s"}, {"role": "assistant"}]})
+            json!({"model": "m", "messages": [
+                {"role": "system", "content": "s"},
+                {"role": "assistant", "content": null}
+            ]})
         );
     }
 
