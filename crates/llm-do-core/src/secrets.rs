@@ -10,6 +10,9 @@
 //!   `AKIA`, `AIza`, `hf_`, `glpat-`, …) followed by at least 16 token characters, wherever it
 //!   starts a word — also right after an escape such as `\n` inside JSON text;
 //! - `Bearer <token>`;
+//! - the password in a URL's user information (`https://user:[redacted]@host/`), and the
+//!   whole user information when it is one long token (`https://[redacted]@host/`, at least
+//!   16 characters);
 //! - the value after a secret-looking name followed by `:` or `=` (`api_key=…`,
 //!   `Authorization: …`) — not when the name ends a path (`/etc/passwd: not found` is a file
 //!   name and prose) — and in JSON text the string value of any key [`is_secret_name`] says
@@ -275,6 +278,10 @@ fn redact_patterns(text: &str) -> String {
             i += skip;
             continue;
         }
+        if let Some(skip) = url_credentials_at(rest, &mut out) {
+            i += skip;
+            continue;
+        }
         let before = &text[..i];
         if at_boundary(before)
             && let Some(skip) = secret_at(rest, ends_a_path_component(before), &mut out)
@@ -339,6 +346,32 @@ fn json_secret_at(rest: &str, out: &mut String) -> Option<usize> {
     out.push_str(&rest[..j]);
     out.push_str(REDACTED);
     Some(j + end)
+}
+
+/// At `://user:password@` (or `://long-token@`): writes it with the password (or the token)
+/// redacted and returns the bytes consumed. The user information ends at the first `@` of the
+/// authority; the search stops where the authority does, and after 512 bytes.
+fn url_credentials_at(rest: &str, out: &mut String) -> Option<usize> {
+    let authority = rest.strip_prefix("://")?;
+    let end = authority
+        .char_indices()
+        .take_while(|(i, _)| *i < 512)
+        .find(|(_, c)| {
+            matches!(c, '@' | '/' | '?' | '#' | '"' | '\'' | '<' | '>' | '\\') || c.is_whitespace()
+        })
+        .filter(|(_, c)| *c == '@')?
+        .0;
+    let userinfo = &authority[..end];
+    let kept = match userinfo.split_once(':') {
+        Some((_, "")) => return None,
+        Some((user, _)) => format!("{user}:"),
+        None if userinfo.chars().count() >= 16 => String::new(),
+        None => return None,
+    };
+    out.push_str("://");
+    out.push_str(&kept);
+    out.push_str(REDACTED);
+    Some(3 + end)
 }
 
 /// Whether what follows `before` starts a path component (`before` ends with `/`): there a
@@ -411,6 +444,20 @@ mod tests {
 
     fn r(text: &str) -> String {
         Redactor::new().redact(text)
+    }
+
+    #[test]
+    fn url_credentials_are_redacted() {
+        assert_eq!(
+            r("GET https://alice:hunter2pass@proxy.example/v1 failed"),
+            "GET https://alice:[redacted]@proxy.example/v1 failed"
+        );
+        assert_eq!(r("http://0123456789abcdef@h/x"), "http://[redacted]@h/x");
+        assert_eq!(r(r#"{"url":"https://u:p%40ss@h"}"#), r#"{"url":"https://u:[redacted]@h"}"#);
+        // A user name alone, a port, an `@` past the authority: nothing to hide.
+        for kept in ["ssh://git@github.com/x", "http://h:8080/a@b", "http://a:@h", "x://"] {
+            assert_eq!(r(kept), kept);
+        }
     }
 
     #[test]

@@ -319,12 +319,18 @@ impl OpenAiConfig {
         })
     }
 
-    /// The secrets to scrub from messages: the key and the values of credential headers.
+    /// The secrets to scrub from messages: the key, the values of credential headers and a
+    /// password in the base URL.
     pub(crate) fn secrets(&self) -> Vec<String> {
         let mut secrets: Vec<String> =
             self.api_key.iter().map(|k| k.expose_secret().to_owned()).collect();
         secrets
             .extend(self.headers.iter().filter(|(n, _)| is_secret_name(n)).map(|(_, v)| v.clone()));
+        if let Ok(url) = reqwest::Url::parse(&self.base_url)
+            && let Some(password) = url.password()
+        {
+            secrets.push(password.to_owned());
+        }
         secrets
     }
 
@@ -523,6 +529,10 @@ mod tests {
         assert!(!shown.contains("SECRET123") && !shown.contains("SECRET456"));
         assert!(!shown.contains("visible-name") && shown.contains("x-title"));
         assert_eq!(c.secrets(), ["sk-test-SECRET123", "azure-SECRET456"]);
+        let proxied = OpenAiConfig::new().base_url("https://alice:hunter2pass@proxy.example/v1");
+        let shown = format!("{proxied:?}");
+        assert!(shown.contains("https://alice:[redacted]@proxy.example/v1"), "{shown}");
+        assert_eq!(proxied.secrets(), ["hunter2pass"]);
     }
 
     #[test]
