@@ -12,6 +12,7 @@ use llm_do_core::ModelErrorKind;
 pub(crate) const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 
 /// A body read up to a limit.
+#[derive(Debug)]
 pub(crate) struct Prefix {
     /// The body, or its first `limit` bytes.
     pub(crate) bytes: Bytes,

@@ -57,11 +57,7 @@ pub(crate) fn guard_stream(
     limit: u64,
     cut: StreamCut,
 ) -> reqwest::Response {
-    let is_event_stream = response
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/event-stream"));
+    let is_event_stream = super::transport::is_event_stream(response.headers());
     let status = response.status();
     let version = response.version();
     let headers = response.headers().clone();

@@ -102,6 +102,7 @@ use error::Failure;
 use llm_do_core::secrets::Redactor;
 use output::OutputPlan;
 use stream::Assembler;
+use transport::WholeAnswer;
 use wire::ChatRequest;
 
 /// A [`Model`] that talks to an OpenAI-compatible chat-completions endpoint over HTTP (reqwest;
@@ -241,11 +242,13 @@ async fn attempt(
     timeout: Duration,
 ) -> Result<ModelResponse, Failure> {
     let raw = transport.post(body.clone(), timeout).await?;
-    let Ok(text) = std::str::from_utf8(&raw) else {
-        return Err(Failure::decode(
-            "the answer is not UTF-8 text",
-            &String::from_utf8_lossy(&raw),
-        ));
+    decode_whole(&raw, plan)
+}
+
+/// Decodes a whole (non-streamed) answer's body.
+fn decode_whole(raw: &[u8], plan: OutputPlan) -> Result<ModelResponse, Failure> {
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return Err(Failure::decode("the answer is not UTF-8 text", &String::from_utf8_lossy(raw)));
     };
     decode::response(text).map(|answer| plan.finish(answer))
 }
@@ -265,7 +268,8 @@ async fn attempt_streaming(
             Err(_) => Err(transport::attempt_timed_out(timeout)),
         };
     match received {
-        Ok(()) => assembler.finish(),
+        Ok(Received::Events) => assembler.finish(),
+        Ok(Received::Whole(whole)) => whole_answer(whole, plan, sink),
         // Pieces already reached the sink: tell it to discard them before the retry loop
         // sends the request again, so that the pieces it sees add up to the final answer.
         Err(failure) if assembler.delivered() && failure.retryable => {
@@ -276,18 +280,30 @@ async fn attempt_streaming(
     }
 }
 
+/// How the answer to a streamed request came.
+enum Received {
+    /// As events, fed to the assembler.
+    Events,
+    /// As one whole body: the server ignored `"stream": true`.
+    Whole(WholeAnswer),
+}
+
 /// Feeds the chunks of a stream to the assembler.
 async fn receive(
     transport: &transport::Transport,
     body: &ChatRequest<'_>,
     assembler: &mut Assembler<'_>,
-) -> Result<(), Failure> {
+) -> Result<Received, Failure> {
+    let whole_or_failure = |e: OpenAIError| match WholeAnswer::from_error(e) {
+        Ok(whole) => Ok(Received::Whole(whole)),
+        Err(e) => Err(error::from_openai(e)),
+    };
     let (client, cut) = transport.stream_client();
-    let mut chunks = client
-        .chat()
-        .create_stream_byot::<&ChatRequest<'_>, Box<RawValue>>(body)
-        .await
-        .map_err(error::from_openai)?;
+    let mut chunks =
+        match client.chat().create_stream_byot::<&ChatRequest<'_>, Box<RawValue>>(body).await {
+            Ok(chunks) => chunks,
+            Err(e) => return whole_or_failure(e),
+        };
     while let Some(chunk) = chunks.next().await {
         match chunk {
             Ok(chunk) => assembler.push(chunk.get())?,
@@ -295,12 +311,34 @@ async fn receive(
             Err(e @ OpenAIError::StreamError(_)) => {
                 return Err(cut.failure().unwrap_or_else(|| error::from_openai(e)));
             }
-            Err(e) => return Err(error::from_openai(e)),
+            Err(e) => return whole_or_failure(e),
         }
     }
     // The events ended: completely, or because the guard ended the body (an event it cut in
     // half is dropped by the event stream, never passed on).
-    cut.failure().map_or(Ok(()), Err)
+    cut.failure().map_or(Ok(Received::Events), Err)
+}
+
+/// A whole answer to a streamed request, decoded as a non-streamed one (an error object in it
+/// is the server's error); its text and tool calls reach the sink as one piece each.
+fn whole_answer(
+    whole: WholeAnswer,
+    plan: OutputPlan,
+    sink: &dyn DeltaSink,
+) -> Result<ModelResponse, Failure> {
+    let response = decode_whole(&whole.0?, plan)?;
+    if let Some(text) = &response.text {
+        sink.delta(StreamDelta::Text { text: text.clone() });
+    }
+    for (index, call) in (0u32..).zip(&response.tool_calls) {
+        sink.delta(StreamDelta::ToolCall {
+            index,
+            id: Some(call.id.clone()),
+            name: Some(call.name.clone()),
+            arguments: call.arguments.clone(),
+        });
+    }
+    Ok(response)
 }
 
 impl Model for OpenAiProvider {

@@ -24,6 +24,11 @@
 //!   more than [`max_answer_bytes`](super::OpenAiConfig::max_answer_bytes) come, and says why
 //!   in the request's [`StreamCut`], which the stream reader turns into the attempt's error.
 //!
+//! - A server that answers a streamed request with one whole JSON body (a completion, or an
+//!   error object with status 200) is not an event stream: async-openai would find no events
+//!   in it. The service reads such a body (up to the answer limit) and hands it over as a
+//!   [`WholeAnswer`], which the stream reader decodes as a non-streamed answer.
+//!
 //! So that each request has its own [`StreamCut`], a streamed request gets its own (cheap)
 //! async-openai client over the shared reqwest client ([`Transport::stream_client`]).
 
@@ -235,8 +240,50 @@ impl tower::Service<HttpRequestFactory> for HttpService {
             if !response.status().is_success() {
                 return Err(OpenAIError::Boxed(Box::new(status_error(response).await)));
             }
+            if !is_event_stream(response.headers()) {
+                let read = match body::read_at_most(response, max_answer).await {
+                    Ok(read) if read.complete => Ok(read.bytes),
+                    Ok(_) => Err(body::too_large(max_answer)),
+                    Err(failure) => Err(failure),
+                };
+                return Err(OpenAIError::Boxed(Box::new(WholeAnswer(read))));
+            }
             Ok(guard_stream(response, max_answer, cut))
         })
+    }
+}
+
+/// Whether the headers announce an event stream (`text/event-stream`).
+pub(crate) fn is_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/event-stream"))
+}
+
+/// The body of an answer to a streamed request that is not an event stream, as far as it was
+/// read: carried out of async-openai as an error, and decoded by the stream reader.
+#[derive(Debug)]
+pub(crate) struct WholeAnswer(pub(crate) Result<Bytes, Failure>);
+
+impl std::fmt::Display for WholeAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the server answered a streamed request with a whole body")
+    }
+}
+
+impl std::error::Error for WholeAnswer {}
+
+impl WholeAnswer {
+    /// The whole answer, if `error` carries one (else `error` back).
+    pub(crate) fn from_error(error: OpenAIError) -> Result<Self, OpenAIError> {
+        match error {
+            OpenAIError::Boxed(boxed) => match boxed.downcast::<WholeAnswer>() {
+                Ok(whole) => Ok(*whole),
+                Err(other) => Err(OpenAIError::Boxed(other)),
+            },
+            other => Err(other),
+        }
     }
 }
 

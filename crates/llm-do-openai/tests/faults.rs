@@ -231,7 +231,9 @@ async fn undecodable_answers_are_typed_decode_errors_with_the_body() {
 
 #[tokio::test]
 async fn quirks_of_other_servers_decode_the_same_streamed_or_not() {
-    for fault in [Fault::MinimalBody, Fault::ExtraFields, Fault::EmptyFinishReason] {
+    let quirks =
+        [Fault::MinimalBody, Fault::ExtraFields, Fault::EmptyFinishReason, Fault::WholeBody];
+    for fault in quirks {
         let plain = run_with(vec![fault.clone()], false, unchanged).await;
         let streamed = run_with(vec![fault.clone()], true, unchanged).await;
         assert_eq!(plain.result.as_deref().ok(), Some(ANSWER), "{fault:?}");

@@ -95,7 +95,7 @@ fn render(
     request: &ChatRequest,
     fault: Option<&Fault>,
 ) -> Response {
-    if request.stream {
+    if request.stream && fault != Some(&Fault::WholeBody) {
         render_stream(shared, completion, request.include_usage, fault)
     } else {
         render_json(completion, fault)

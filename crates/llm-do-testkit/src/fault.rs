@@ -82,6 +82,10 @@ pub enum Fault {
     ExtraFields,
     /// Lenient decoding: a normal answer whose `finish_reason` is `""`.
     EmptyFinishReason,
+    /// Lenient decoding: a streamed request answered with the whole JSON body, as a server
+    /// that ignores `"stream": true` answers (a request that is not streamed is answered as
+    /// usual).
+    WholeBody,
 }
 
 impl Fault {
@@ -118,7 +122,7 @@ impl Fault {
 ///
 /// The names (for [`FromStr`] and [`Display`](fmt::Display)) are `429`, `500`, `503`, `400`,
 /// `delay`, `close-mid-body`, `truncated-stream`, `invalid-json`, `empty-choices`,
-/// `minimal-body`, `extra-fields` and `empty-finish-reason`.
+/// `minimal-body`, `extra-fields`, `empty-finish-reason` and `whole-body`.
 ///
 /// ```
 /// use llm_do_testkit::{Fault, FaultKind};
@@ -159,6 +163,8 @@ pub enum FaultKind {
     ExtraFields,
     /// [`Fault::EmptyFinishReason`].
     EmptyFinishReason,
+    /// [`Fault::WholeBody`].
+    WholeBody,
 }
 
 impl FaultKind {
@@ -166,9 +172,9 @@ impl FaultKind {
     ///
     /// ```
     /// # use llm_do_testkit::FaultKind;
-    /// assert_eq!(FaultKind::ALL.len(), 12);
+    /// assert_eq!(FaultKind::ALL.len(), 13);
     /// ```
-    pub const ALL: [FaultKind; 12] = [
+    pub const ALL: [FaultKind; 13] = [
         FaultKind::Status429,
         FaultKind::Status500,
         FaultKind::Status503,
@@ -181,6 +187,7 @@ impl FaultKind {
         FaultKind::MinimalBody,
         FaultKind::ExtraFields,
         FaultKind::EmptyFinishReason,
+        FaultKind::WholeBody,
     ];
 
     /// The fault this kind stands for.
@@ -204,6 +211,7 @@ impl FaultKind {
             FaultKind::MinimalBody => Fault::MinimalBody,
             FaultKind::ExtraFields => Fault::ExtraFields,
             FaultKind::EmptyFinishReason => Fault::EmptyFinishReason,
+            FaultKind::WholeBody => Fault::WholeBody,
         }
     }
 
@@ -227,6 +235,7 @@ impl FaultKind {
             FaultKind::MinimalBody => "minimal-body",
             FaultKind::ExtraFields => "extra-fields",
             FaultKind::EmptyFinishReason => "empty-finish-reason",
+            FaultKind::WholeBody => "whole-body",
         }
     }
 }

@@ -92,8 +92,8 @@
 //! A [`Fault`] breaks one chat response: queue it with [`TestServer::push_fault`] (the next
 //! chat request gets it) or draw faults at a seeded rate with
 //! [`TestServerBuilder::fault_rate`]. Faults that fail the request leave the scripted reply
-//! for the retry. [`Fault::MinimalBody`], [`Fault::ExtraFields`] and
-//! [`Fault::EmptyFinishReason`] are not failures but quirks of other OpenAI-compatible
+//! for the retry. [`Fault::MinimalBody`], [`Fault::ExtraFields`],
+//! [`Fault::EmptyFinishReason`] and [`Fault::WholeBody`] are not failures but quirks of other OpenAI-compatible
 //! servers, for testing lenient decoding. Malformed requests (400) and other paths get no
 //! fault and do not use one up. The server's latency, if any, comes before every chat answer
 //! and before the fault.

@@ -207,6 +207,21 @@ async fn lenient_decoding_quirks() {
     .await;
 }
 
+#[tokio::test]
+async fn whole_body_answers_a_streamed_request_with_json() {
+    within(async {
+        let server = scripted("whole").await;
+        server.push_fault(Fault::WholeBody);
+        let response = post(&server, &streamed(ask("x"))).await;
+        let kind = response.headers()["content-type"].to_str().expect("ascii").to_owned();
+        assert!(kind.starts_with("application/json"), "{kind}");
+        let body: Value = response.json().await.expect("JSON");
+        assert_eq!(body["object"], "chat.completion");
+        assert_eq!(body["choices"][0]["message"]["content"], "whole");
+    })
+    .await;
+}
+
 /// The chunks of a streamed answer.
 async fn stream_chunks(server: &TestServer) -> Vec<Value> {
     let response = post(server, &streamed(ask("x"))).await;
