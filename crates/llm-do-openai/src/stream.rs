@@ -1,6 +1,10 @@
 //! Assembling a streamed answer: each `chat.completion.chunk` adds text and tool-call pieces,
 //! which are passed on to the [`DeltaSink`] as they arrive, and the final [`ModelResponse`]
 //! is built exactly as the non-streaming path builds it.
+//!
+//! The pieces add up to the final answer. So when the output schema was wrapped
+//! (`{"response": …}`, for a root that is not an object), the answer's text is held back and
+//! passed on once, unwrapped, when the stream ends: its pieces would spell the wrapper.
 
 use super::decode::{call_id, usage_of};
 use super::error::{EXCERPT_CHARS, Failure, excerpt};
@@ -90,7 +94,9 @@ impl<'a> Assembler<'a> {
             if let Some(text) = delta.content.and_then(|c| c.into_text()).filter(|t| !t.is_empty())
             {
                 self.text.push_str(&text);
-                self.emit(StreamDelta::Text { text });
+                if !self.plan.wrapped {
+                    self.emit(StreamDelta::Text { text });
+                }
             }
             if let Some(refusal) = delta.refusal {
                 self.refusal.push_str(&refusal);
@@ -121,7 +127,7 @@ impl<'a> Assembler<'a> {
         let is_answer = self.plan.final_tool && call.name == FINAL_TOOL;
         if is_answer {
             // The answer tool's arguments are the answer: stream them as text.
-            if !arguments.is_empty() {
+            if !arguments.is_empty() && !self.plan.wrapped {
                 self.emit(StreamDelta::Text { text: arguments });
             }
         } else if id.is_some() || name.is_some() || !arguments.is_empty() {
@@ -171,13 +177,19 @@ impl<'a> Assembler<'a> {
                 )
             })
             .collect();
-        Ok(self.plan.finish(Answer {
+        let response = self.plan.finish(Answer {
             text,
             tool_calls,
             usage: self.usage.unwrap_or_default(),
             model: self.model,
             finish_reason: self.finish_reason,
-        }))
+        });
+        if self.plan.wrapped
+            && let Some(text) = &response.text
+        {
+            self.sink.delta(StreamDelta::Text { text: text.clone() });
+        }
+        Ok(response)
     }
 }
 
@@ -275,7 +287,34 @@ mod tests {
         let out = out.unwrap();
         assert_eq!(out.text.as_deref(), Some("7"));
         assert!(out.tool_calls.is_empty());
-        assert!(deltas.iter().all(|d| matches!(d, StreamDelta::Text { .. })));
+        // Wrapped, the answer comes unwrapped, in one piece at the end.
+        assert_eq!(deltas, [StreamDelta::Text { text: "7".into() }]);
+        let plan = OutputPlan { wrapped: false, final_tool: true };
+        let chunks = [
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"f","function":{"name":"final_result","arguments":"{\"a\":"}}]}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"7}"}}]},"finish_reason":"tool_calls"}]}"#,
+        ];
+        let (out, deltas) = run(plan, &chunks);
+        assert_eq!(out.unwrap().text.as_deref(), Some(r#"{"a":7}"#));
+        assert_eq!(
+            deltas,
+            [
+                StreamDelta::Text { text: r#"{"a":"#.into() },
+                StreamDelta::Text { text: "7}".into() }
+            ]
+        );
+    }
+
+    #[test]
+    fn a_wrapped_text_answer_streams_as_the_final_text() {
+        let plan = OutputPlan { wrapped: true, final_tool: false };
+        let chunks = [
+            r#"{"choices":[{"delta":{"content":"{\"response\": "}}]}"#,
+            r#"{"choices":[{"delta":{"content":"42}"},"finish_reason":"stop"}]}"#,
+        ];
+        let (out, deltas) = run(plan, &chunks);
+        assert_eq!(out.unwrap().text.as_deref(), Some("42"));
+        assert_eq!(deltas, [StreamDelta::Text { text: "42".into() }]);
     }
 
     #[test]
