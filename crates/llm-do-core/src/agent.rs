@@ -19,7 +19,10 @@
 //!    appended. An answer without tool calls is final.
 //! 5. A final answer is parsed and validated against the output schema and the output type;
 //!    when it fails, the validation error goes back to the model, up to `output_retries` times.
-//! 6. The loop ends with a value, or [`Error::MaxTurns`] after `max_turns` requests.
+//! 6. The loop ends with a value, or [`Error::MaxTurns`] after `max_turns` requests — or
+//!    early with [`Error::Model`] when an answer leaves nothing to use: a refusal, a content
+//!    filter, a token budget that cut off a tool call or a structured answer
+//!    (`agent/answer_end.rs`).
 //!
 //! (Over 400 lines: the loop is one state machine whose steps — the request, the tool calls, the
 //! output checks and retries — share its state; split into files, one control flow would be
@@ -41,6 +44,8 @@ use crate::user_message::{earlier_turns, user_message};
 use serde_json::Value;
 use std::sync::Arc;
 use tracing::Instrument as _;
+
+mod answer_end;
 
 /// Runs one call of a worker; `ctx` is the call's own context.
 pub(crate) async fn run(
@@ -106,6 +111,10 @@ pub(crate) async fn run(
             tool_calls: response.tool_calls.clone(),
             usage: response.usage,
         });
+        if let Some(source) = answer_end::unusable(&request, &response) {
+            let (name, model) = (spec.name().to_owned(), resolved.label.clone());
+            return Err(Error::Model { name, model, source });
+        }
         let crate::model::ModelResponse { text, tool_calls, .. } = response;
 
         if !tool_calls.is_empty() {

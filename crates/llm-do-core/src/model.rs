@@ -333,9 +333,16 @@ pub struct ModelResponse {
     /// The model that actually answered, if the provider reports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// The provider's finish reason, if any.
+    /// The provider's finish reason, if any, in OpenAI's words where the provider has them
+    /// (`stop`, `length`, `tool_calls`, `content_filter`). A worker call ends with an error on
+    /// `content_filter`, and on `length` when what the budget cut off is a tool call or a
+    /// structured answer (a cut-off text answer is kept as far as it got).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<String>,
+    /// The model's refusal, when it declined to answer (OpenAI's `refusal`): a worker call
+    /// ends with a [`ModelErrorKind::Refused`] error instead of taking it for an answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
 }
 
 impl ModelResponse {
@@ -347,6 +354,17 @@ impl ModelResponse {
     /// ```
     pub fn text(text: impl Into<String>) -> Self {
         Self { text: Some(text.into()), ..Default::default() }
+    }
+
+    /// A refusal to answer.
+    ///
+    /// ```
+    /// # use llm_do_core::ModelResponse;
+    /// let r = ModelResponse::refused("I can't help with that.");
+    /// assert_eq!((r.text, r.refusal.as_deref()), (None, Some("I can't help with that.")));
+    /// ```
+    pub fn refused(refusal: impl Into<String>) -> Self {
+        Self { refusal: Some(refusal.into()), ..Default::default() }
     }
 
     /// A turn that calls tools.

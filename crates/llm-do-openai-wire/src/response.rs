@@ -64,12 +64,20 @@ pub fn completion(head: &Head<'_>, response: &ModelResponse) -> Value {
     Value::Object(body)
 }
 
-/// The assistant `message` of a completion: its `role`, `content` (text or `null`) and
-/// `tool_calls` (when there are).
+/// The assistant `message` of a completion: its `role`, `content` (text or `null`),
+/// `refusal` and `tool_calls` (when there are).
+///
+/// ```
+/// let m = llm_do_openai_wire::response::message(&llm_do_core::ModelResponse::refused("No."));
+/// assert_eq!(serde_json::Value::Object(m), serde_json::json!({"role": "assistant", "content": null, "refusal": "No."}));
+/// ```
 pub fn message(response: &ModelResponse) -> Map<String, Value> {
     let mut message = Map::new();
     message.insert("role".into(), json!("assistant"));
     message.insert("content".into(), json!(response.text));
+    if let Some(refusal) = &response.refusal {
+        message.insert("refusal".into(), json!(refusal));
+    }
     if !response.tool_calls.is_empty() {
         let calls = response.tool_calls.iter().map(tool_call).collect();
         message.insert("tool_calls".into(), Value::Array(calls));

@@ -23,11 +23,7 @@ pub(crate) fn response(raw: &str) -> Result<Answer, Failure> {
         });
     };
     let message = choice.message.unwrap_or_default();
-    let text = message
-        .content
-        .and_then(|c| c.into_text())
-        .filter(|t| !t.is_empty())
-        .or(message.refusal.filter(|r| !r.is_empty()));
+    let text = message.content.and_then(|c| c.into_text()).filter(|t| !t.is_empty());
     let tool_calls = message
         .tool_calls
         .into_iter()
@@ -47,6 +43,7 @@ pub(crate) fn response(raw: &str) -> Result<Answer, Failure> {
         usage: usage.map(usage_of).unwrap_or_default(),
         model,
         finish_reason: choice.finish_reason,
+        refusal: message.refusal.filter(|r| !r.is_empty()),
     })
 }
 
@@ -99,7 +96,7 @@ mod tests {
         assert_eq!(a.text.as_deref(), Some("hi"));
         assert_eq!(a.usage, Usage::default());
         let a = response(r#"{"choices":[{"message":{"refusal":"I can't"}}]}"#).unwrap();
-        assert_eq!(a.text.as_deref(), Some("I can't"));
+        assert_eq!((a.text, a.refusal.as_deref()), (None, Some("I can't")));
     }
 
     #[test]

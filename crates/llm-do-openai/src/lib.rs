@@ -33,7 +33,9 @@
 //!   runtime's `ModelDelta` events as they arrive; the assembled response is the one the
 //!   non-streaming path would return for the same answer.
 //! - **Lenient decoding**: missing optional fields, unknown fields, `finish_reason: ""`,
-//!   content as a list of parts; missing usage counts as zero.
+//!   content as a list of parts, a whole JSON body answering a streamed request; missing
+//!   usage counts as zero. A refusal is kept apart (`ModelResponse::refusal`): the runtime
+//!   ends the call with a `Refused` error, as it does on `finish_reason: "content_filter"`.
 //! - **Retries** per [`RetryPolicy`] on 429 (honouring `Retry-After`), 5xx, connection
 //!   failures, timeouts and cut-off bodies; other failures become typed
 //!   [`ModelError`]s at once (see the [error table](#errors)).

@@ -138,13 +138,14 @@ pub(crate) struct Answer {
     pub(crate) usage: Usage,
     pub(crate) model: Option<String>,
     pub(crate) finish_reason: Option<String>,
+    pub(crate) refusal: Option<String>,
 }
 
 impl OutputPlan {
     /// The final response. Both the streaming and the non-streaming path end here, which is
     /// what keeps their results identical.
     pub(crate) fn finish(self, answer: Answer) -> ModelResponse {
-        let Answer { mut text, mut tool_calls, usage, model, finish_reason } = answer;
+        let Answer { mut text, mut tool_calls, usage, model, finish_reason, refusal } = answer;
         if self.final_tool
             && let Some(pos) = tool_calls.iter().position(|c| c.name == FINAL_TOOL)
         {
@@ -160,6 +161,7 @@ impl OutputPlan {
         response.text = text;
         response.model = model.filter(|m| !m.is_empty());
         response.finish_reason = finish_reason.filter(|r| !r.is_empty());
+        response.refusal = refusal;
         response
     }
 }

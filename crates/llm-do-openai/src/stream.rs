@@ -159,13 +159,7 @@ impl<'a> Assembler<'a> {
         if !self.saw_choice {
             return Err(Failure::decode("the streamed answer has no choices", &self.raw));
         }
-        let text = if !self.text.is_empty() {
-            Some(self.text)
-        } else if !self.refusal.is_empty() {
-            Some(self.refusal)
-        } else {
-            None
-        };
+        let text = Some(self.text).filter(|t| !t.is_empty());
         let tool_calls = self
             .calls
             .into_iter()
@@ -183,6 +177,7 @@ impl<'a> Assembler<'a> {
             usage: self.usage.unwrap_or_default(),
             model: self.model,
             finish_reason: self.finish_reason,
+            refusal: Some(self.refusal).filter(|r| !r.is_empty()),
         });
         if self.plan.wrapped
             && let Some(text) = &response.text

@@ -149,7 +149,8 @@ async fn streamed_pieces_become_model_delta_events() {
         })
         .collect();
     assert_eq!(serde_json::from_str::<Value>(&add_arguments).unwrap(), json!({"a": 2, "b": 3}));
-    // Turn 2 streams the answer's text; the pieces add up to the answer.
+    // Turn 2's pieces add up to the answer: `-> i64` is a wrapped schema (`{"response": …}`),
+    // so the text is held back and comes unwrapped, in one piece, when the stream ends.
     let text: String = run
         .deltas
         .iter()
@@ -158,8 +159,8 @@ async fn streamed_pieces_become_model_delta_events() {
             _ => None,
         })
         .collect();
-    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), json!({"response": 25}));
-    assert!(run.deltas.iter().filter(|d| matches!(d, StreamDelta::Text { .. })).count() > 1);
+    assert_eq!(text, "25");
+    assert_eq!(run.deltas.iter().filter(|d| matches!(d, StreamDelta::Text { .. })).count(), 1);
 }
 
 #[derive(Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -279,4 +280,37 @@ async fn a_second_provider_name_reaches_the_second_server() {
     assert_eq!(remote.body["model"], json!("gpt-4o-mini"));
     assert!(remote.header("authorization").is_some());
     assert!(!format!("{remote:?}").contains(KEY));
+}
+
+/// An answer that leaves nothing to use ends the call with a typed error after one request,
+/// streamed or not, rather than being sent back as a wrong answer until the turns run out: a
+/// refusal or a content filter (`Refused`), a token budget that cut off the structured answer
+/// (`InvalidRequest`, "raise max_tokens").
+#[tokio::test]
+async fn refusals_filters_and_cut_off_answers_end_the_call_typed() {
+    use llm_do::{Error, ModelErrorKind};
+    let cases = [
+        (Reply::refusal("I can't help with that."), ModelErrorKind::Refused, "can't help"),
+        (
+            Reply::text("2").with_finish_reason("content_filter"),
+            ModelErrorKind::Refused,
+            "content filter",
+        ),
+        (
+            Reply::text("{\"response\": 2").with_finish_reason("length"),
+            ModelErrorKind::InvalidRequest,
+            "raise max_tokens",
+        ),
+    ];
+    for streaming in [false, true] {
+        for (reply, kind, says) in cases.clone() {
+            let server = TestServer::builder().script([reply]).start().await.unwrap();
+            let rt = Runtime::builder().provider("openai", provider(&server, streaming)).build();
+            let err = bounded(calculator(&rt.ctx(), "2".into())).await.unwrap_err();
+            let Error::Model { source, .. } = &err else { panic!("not a model error: {err}") };
+            assert_eq!(source.kind(), kind, "streaming={streaming}: {err}");
+            assert!(source.message().contains(says), "streaming={streaming}: {err}");
+            assert_eq!(server.request_count(), 1, "streaming={streaming}: {err}");
+        }
+    }
 }

@@ -112,6 +112,7 @@ impl From<Result<ModelResponse, ModelError>> for ModelResult {
                     ModelErrorKind::Status(code) => ("status", Some(code)),
                     ModelErrorKind::Decode => ("decode", None),
                     ModelErrorKind::InvalidRequest => ("invalid_request", None),
+                    ModelErrorKind::Refused => ("refused", None),
                     _ => ("other", None),
                 };
                 ModelResult::Err {
@@ -136,6 +137,7 @@ impl From<ModelResult> for Result<ModelResponse, ModelError> {
                     ("status", Some(code)) => ModelErrorKind::Status(code),
                     ("decode", _) => ModelErrorKind::Decode,
                     ("invalid_request", _) => ModelErrorKind::InvalidRequest,
+                    ("refused", _) => ModelErrorKind::Refused,
                     _ => ModelErrorKind::Other,
                 };
                 Err(ModelError::new(kind, message).retryable(retryable))

@@ -72,6 +72,11 @@ impl Completion {
                 deltas.push(chunk(delta(StreamDelta::Text { text }), None));
             }
         }
+        if let Some(refusal) = &self.response.refusal {
+            for refusal in pieces(refusal) {
+                deltas.push(chunk(json!({ "refusal": refusal }), None));
+            }
+        }
         for (index, call) in self.response.tool_calls.iter().enumerate() {
             let index = u32::try_from(index).unwrap_or(u32::MAX);
             let head = StreamDelta::ToolCall {

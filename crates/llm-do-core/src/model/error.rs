@@ -37,8 +37,12 @@ pub enum ModelErrorKind {
     Status(u16),
     /// The answer could not be decoded.
     Decode,
-    /// The request was invalid for this model (e.g. an unsupported schema).
+    /// The request was invalid for this model (e.g. an unsupported schema, or a token budget
+    /// too small for the tool call or structured answer it cut off).
     InvalidRequest,
+    /// The model declined to answer (a refusal), or the provider's content filter stopped the
+    /// answer. Not retryable: the same request would be declined again.
+    Refused,
     /// Anything else.
     Other,
 }
@@ -119,7 +123,7 @@ impl fmt::Display for ModelError {
                 write!(f, "could not decode the model's answer: {}", self.message)
             }
             ModelErrorKind::InvalidRequest => write!(f, "invalid request: {}", self.message),
-            ModelErrorKind::Other => f.write_str(&self.message),
+            ModelErrorKind::Refused | ModelErrorKind::Other => f.write_str(&self.message),
         }
     }
 }

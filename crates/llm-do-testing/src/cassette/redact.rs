@@ -37,7 +37,7 @@ pub fn redactor() -> Redactor {
 /// ```
 pub fn redact_response(mut response: ModelResponse) -> ModelResponse {
     let redactor = redactor();
-    if let Some(text) = &mut response.text {
+    for text in [&mut response.text, &mut response.refusal].into_iter().flatten() {
         *text = redactor.redact(text);
     }
     for call in &mut response.tool_calls {

@@ -20,6 +20,7 @@ use serde_json::Value;
 /// | `{"tool_call": {"name": "add", "args": {"a": 1}}}` | one tool call |
 /// | `{"tool_calls": [{"name": "a", "args": {}}, {"name": "b"}]}` | several calls in one turn (`args` defaults to `{}`) |
 /// | `{"tool_call": {"name": "add", "raw_args": "{\"a\": 1,"}}` | a call with malformed arguments |
+/// | `{"refusal": "I can't help with that."}` | the model declines to answer |
 /// | `{"error": {"kind": "status", "status": 503, "message": "overloaded"}}` | a failed request |
 ///
 /// A turn may have `text` together with `tool_call(s)`. Calls may set an `id`; otherwise the
@@ -28,7 +29,7 @@ use serde_json::Value;
 /// [estimated](llm_do_core::estimate)), `"finish_reason"` and `"model"`.
 ///
 /// Error kinds are `transport`, `status` (needs `status`; `kind` may be omitted when `status`
-/// is given), `decode`, `script`, `invalid_request` and `other`. `retryable` defaults to `true`
+/// is given), `decode`, `script`, `invalid_request`, `refused` and `other`. `retryable` defaults to `true`
 /// for `transport` and for statuses 408, 429 and 5xx, `false` otherwise.
 ///
 /// In YAML, a script is a list of replies:
@@ -61,6 +62,7 @@ pub struct Reply {
     pub(super) usage: Option<Usage>,
     pub(super) model: Option<String>,
     pub(super) finish_reason: Option<String>,
+    pub(super) refusal: Option<String>,
 }
 
 /// What a reply says.
@@ -104,7 +106,7 @@ pub(super) struct Failure {
 
 impl Reply {
     fn from_body(body: Body) -> Self {
-        Self { body, usage: None, model: None, finish_reason: None }
+        Self { body, usage: None, model: None, finish_reason: None, refusal: None }
     }
 
     fn turn(answer: Option<Answer>, calls: Vec<Call>) -> Self {
@@ -269,6 +271,21 @@ impl Reply {
         self.with_usage(Usage::tokens(input_tokens, output_tokens))
     }
 
+    /// A refusal to answer (OpenAI's `refusal`): the worker's call ends with a
+    /// [`ModelErrorKind::Refused`] error.
+    ///
+    /// ```
+    /// # use llm_do_core::{Message, ModelRequest};
+    /// # use llm_do_testing::scripted::Reply;
+    /// # let request = ModelRequest::new("m", vec![Message::user("hi")]);
+    /// let response = Reply::refusal("I can't help with that.").into_response(&request, || "c".into())?;
+    /// assert_eq!((response.text, response.refusal.as_deref()), (None, Some("I can't help with that.")));
+    /// # Ok::<(), llm_do_core::ModelError>(())
+    /// ```
+    pub fn refusal(refusal: impl Into<String>) -> Self {
+        Self { refusal: Some(refusal.into()), ..Self::turn(None, Vec::new()) }
+    }
+
     /// Reports this finish reason (e.g. `"length"`).
     ///
     /// ```
@@ -364,6 +381,7 @@ impl Reply {
         };
         response.model = self.model;
         response.finish_reason = self.finish_reason;
+        response.refusal = self.refusal;
         Ok(response)
     }
 }
@@ -387,7 +405,7 @@ impl From<ModelError> for Reply {
 }
 
 /// A response as a reply, losslessly: its text, tool calls (ids kept, arguments as raw text),
-/// usage, model and finish reason.
+/// usage, model, finish reason and refusal.
 impl From<ModelResponse> for Reply {
     fn from(response: ModelResponse) -> Self {
         let calls = response
@@ -400,6 +418,7 @@ impl From<ModelResponse> for Reply {
             usage: Some(response.usage),
             model: response.model,
             finish_reason: response.finish_reason,
+            refusal: response.refusal,
         }
     }
 }

@@ -25,6 +25,8 @@ struct ReplyRepr {
     finish_reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refusal: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -59,6 +61,7 @@ enum KindRepr {
     Status,
     Decode,
     InvalidRequest,
+    Refused,
     Other,
 }
 
@@ -70,6 +73,7 @@ impl KindRepr {
             KindRepr::Status => "status",
             KindRepr::Decode => "decode",
             KindRepr::InvalidRequest => "invalid_request",
+            KindRepr::Refused => "refused",
             KindRepr::Other => "other",
         }
     }
@@ -119,6 +123,7 @@ impl TryFrom<ErrorRepr> for Failure {
             (Some(KindRepr::Timeout), None) => ModelErrorKind::Timeout,
             (Some(KindRepr::Decode), None) => ModelErrorKind::Decode,
             (Some(KindRepr::InvalidRequest), None) => ModelErrorKind::InvalidRequest,
+            (Some(KindRepr::Refused), None) => ModelErrorKind::Refused,
             (Some(KindRepr::Other) | None, None) => ModelErrorKind::Other,
         };
         let retryable = e.retryable.unwrap_or_else(|| default_retryable(kind));
@@ -134,6 +139,7 @@ impl From<&Failure> for ErrorRepr {
             ModelErrorKind::Timeout => (KindRepr::Timeout, None),
             ModelErrorKind::Decode => (KindRepr::Decode, None),
             ModelErrorKind::InvalidRequest => (KindRepr::InvalidRequest, None),
+            ModelErrorKind::Refused => (KindRepr::Refused, None),
             _ => (KindRepr::Other, None),
         };
         let retryable = (f.retryable != default_retryable(f.kind)).then_some(f.retryable);
@@ -175,12 +181,16 @@ impl TryFrom<ReplyRepr> for Reply {
 
     fn try_from(r: ReplyRepr) -> Result<Self, String> {
         let has_turn = r.text.is_some()
+            || r.refusal.is_some()
             || r.json.is_some()
             || r.tool_call.is_some()
             || !r.tool_calls.is_empty();
         let body = match r.error {
             Some(_) if has_turn => {
-                return Err("an `error` reply cannot also have `text`, `json` or tool calls".into());
+                return Err(
+                    "an `error` reply cannot also have `text`, `json`, `refusal` or tool calls"
+                        .into(),
+                );
             }
             Some(e) => Body::Error(Failure::try_from(e)?),
             None => {
@@ -201,11 +211,10 @@ impl TryFrom<ReplyRepr> for Reply {
                         r.tool_calls.into_iter().map(Call::try_from).collect::<Result<_, _>>()?
                     }
                 };
-                if answer.is_none() && calls.is_empty() {
-                    return Err(
-                        "a reply needs one of `text`, `json`, `tool_call`, `tool_calls` or `error`"
-                            .into(),
-                    );
+                if answer.is_none() && calls.is_empty() && r.refusal.is_none() {
+                    return Err("a reply needs one of `text`, `json`, `tool_call`, `tool_calls`, \
+                                `refusal` or `error`"
+                        .into());
                 }
                 Body::Turn { answer, calls }
             }
@@ -215,6 +224,7 @@ impl TryFrom<ReplyRepr> for Reply {
             usage: r.usage.map(|u| Usage::tokens(u.input_tokens, u.output_tokens)),
             model: r.model,
             finish_reason: r.finish_reason,
+            refusal: r.refusal,
         })
     }
 }
@@ -228,6 +238,7 @@ impl From<&Reply> for ReplyRepr {
             }),
             model: reply.model.clone(),
             finish_reason: reply.finish_reason.clone(),
+            refusal: reply.refusal.clone(),
             ..ReplyRepr::default()
         };
         match &reply.body {
