@@ -2,20 +2,31 @@
 //!
 //! Routes, on `127.0.0.1` by default:
 //!
-//! - `GET /v1/models` — the served model;
+//! - `GET /v1/models` — the served model; `GET /v1/models/{id}` — its model object, for its
+//!   own id (`provider:name`), a 404 `model_not_found` for any other;
 //! - `POST /v1/chat/completions` — chat completions, as one JSON body or (with
 //!   `"stream": true`) as server-sent events ending with `data: [DONE]`. Messages, tools,
 //!   `tool_choice` (`none`, `auto`, `required` or a named function, which must be called),
 //!   `response_format` (`json_schema`, `json_object`), `temperature`, `top_p`, `max_tokens`/`max_completion_tokens`, `seed`,
 //!   `stop` and `stream_options.include_usage` are honoured; `n` other than 1, `logprobs` and
-//!   `top_logprobs` are refused (400), not dropped. The `model` field is echoed back: the server
-//!   serves its one model whatever the client names.
+//!   `top_logprobs` are refused (400), not dropped, and so is a `tool_choice` that cannot be
+//!   honoured (`required` without tools, a function that is not among them). The `model`
+//!   field is echoed back: the server serves its one model whatever the client names.
 //!
-//! Every error is an OpenAI-style JSON body `{"error": {"message", "type", "param", "code"}}`:
+//! A stream starts (status 200, its first event) once the model has produced its first piece
+//! or finished; a request that fails before that gets the same error response as a
+//! non-streamed one, and only a failure after the output started is told in the stream, as an
+//! error event before `[DONE]` (`serve/stream.rs`).
+//!
+//! Every error is an OpenAI-style JSON body `{"error": {"message", "type", "param", "code"}}`
+//! with OpenAI's `type` values (`invalid_request_error`, `rate_limit_error`, `server_error`):
 //! 400 for a request that cannot be served (malformed JSON, an unknown role, an invalid
-//! `response_format` schema), 404 for an unknown path, 405 for a wrong method, 413 for a body
-//! over [`MAX_BODY_BYTES`]; 5xx only for failures of the model itself (an upstream server's:
-//! its own status, 504 for a timeout, 502 for a failed connection or an unreadable answer).
+//! `response_format` schema), 404 for an unknown path or model, 405 for a wrong method, 413 for
+//! a body over [`MAX_BODY_BYTES`]; 5xx only for failures of the model itself
+//! (`serve/failure.rs`). An upstream server's error keeps its status (with its `Retry-After`
+//! on a 429 or 503), except a 401 or 403, which refused the credentials of this server, not
+//! the client's: that is a 502 `upstream_credentials_refused`. An upstream timeout is a 504, a
+//! failed connection or an unreadable answer a 502.
 //!
 //! Answers (text and tool-call arguments, streamed or whole) and error messages are redacted
 //! like everything the CLI writes: a secret a model or an upstream server sends is replaced by
@@ -24,29 +35,26 @@
 //! Other tools and frameworks — or llm-do itself through its OpenAI-compatible provider — can
 //! then use the embedded local model over HTTP.
 
+mod failure;
+mod models;
 pub mod parts;
 mod redact;
+mod stream;
 
 use crate::models::Served;
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
-use futures::Stream;
-use futures::channel::mpsc;
-use llm_do::{ModelError, ModelErrorKind, StreamDelta};
 use llm_do_openai_wire::response::{self as wire, Head};
 use llm_do_openai_wire::{error, request};
-use serde_json::{Value, json};
-use std::convert::Infallible;
+use serde_json::Value;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
 
@@ -71,7 +79,8 @@ use tokio::net::TcpListener;
 /// ```
 pub fn router(served: Arc<Served>) -> Router {
     Router::new()
-        .route("/v1/models", get(models))
+        .route("/v1/models", get(models::list))
+        .route("/v1/models/{*id}", get(models::retrieve))
         .route("/v1/chat/completions", post(chat))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -83,7 +92,8 @@ pub const MAX_BODY_BYTES: usize = 2 << 20;
 
 async fn not_found(method: Method, uri: Uri) -> Response {
     let message = format!(
-        "no route for {method} {}: this server has GET /v1/models and POST /v1/chat/completions",
+        "no route for {method} {}: this server has GET /v1/models, GET /v1/models/{{id}} and POST \
+         /v1/chat/completions",
         uri.path()
     );
     error_response(StatusCode::NOT_FOUND, &message, None, Some("not_found"))
@@ -125,16 +135,6 @@ pub async fn bind_and_run(addr: SocketAddr, served: Arc<Served>) -> std::io::Res
     run(listener, served).await
 }
 
-async fn models(State(served): State<Arc<Served>>) -> Response {
-    json_response(
-        StatusCode::OK,
-        &json!({
-            "object": "list",
-            "data": [{"id": served.label(), "object": "model", "created": 0, "owned_by": "llm-do"}],
-        }),
-    )
-}
-
 async fn chat(State(served): State<Arc<Served>>, body: Body) -> Response {
     let body = match read_body(body).await {
         Ok(body) => body,
@@ -164,19 +164,15 @@ async fn chat(State(served): State<Arc<Served>>, body: Body) -> Response {
         _ => served.label().to_owned(),
     };
     if request.stream {
-        return stream(
-            served,
-            model_request,
-            Chunker { id, created, model: model_name },
-            request.include_usage,
-        );
+        let chunker = stream::Chunker { id, created, model: model_name };
+        return stream::respond(served, model_request, chunker, request.include_usage).await;
     }
     match served.model().request(&model_request).await {
         Ok(response) => {
             let head = Head { id: &id, created, model: &model_name, fingerprint: None };
             json_response(StatusCode::OK, &wire::completion(&head, &redact::response(response)))
         }
-        Err(e) => model_error(&e),
+        Err(e) => failure::Failure::of(&e).response(),
     }
 }
 
@@ -210,121 +206,6 @@ async fn read_body(body: Body) -> Result<Vec<u8>, Response> {
         ));
     }
     Ok(kept)
-}
-
-/// Builds the chunks of one streamed completion.
-struct Chunker {
-    id: String,
-    created: u64,
-    model: String,
-}
-
-impl Chunker {
-    fn head(&self) -> Head<'_> {
-        Head { id: &self.id, created: self.created, model: &self.model, fingerprint: None }
-    }
-
-    fn chunk(&self, delta: Value, finish_reason: Option<&str>) -> Bytes {
-        event(&wire::chunk(&self.head(), delta, finish_reason))
-    }
-}
-
-/// One server-sent event.
-fn event(value: &Value) -> Bytes {
-    Bytes::from(wire::event(value))
-}
-
-fn stream(
-    served: Arc<Served>,
-    request: llm_do::ModelRequest,
-    chunker: Chunker,
-    include_usage: bool,
-) -> Response {
-    let (tx, rx) = mpsc::unbounded::<Bytes>();
-    let task = tokio::spawn(async move {
-        let _ = tx.unbounded_send(chunker.chunk(wire::role_delta(true), None));
-        // A `Restart` (an upstream provider lost its stream and sends the request again)
-        // cannot be taken back over SSE: it is not forwarded, and the client may see the
-        // restarted text twice.
-        let redacted = std::sync::Mutex::new(redact::Deltas::default());
-        let send = |delta: &StreamDelta| {
-            if let Some(delta) = wire::delta(delta) {
-                let _ = tx.unbounded_send(chunker.chunk(delta, None));
-            }
-        };
-        let sink = |delta: StreamDelta| {
-            let passed = redacted.lock().unwrap_or_else(|p| p.into_inner()).push(delta);
-            if let Some(delta) = passed {
-                send(&delta);
-            }
-        };
-        let result = served.model().request_streaming(&request, &sink).await;
-        let held = redacted.lock().unwrap_or_else(|p| p.into_inner()).finish();
-        match result {
-            Ok(response) => {
-                held.iter().for_each(send);
-                let _ = tx
-                    .unbounded_send(chunker.chunk(json!({}), Some(wire::finish_reason(&response))));
-                if include_usage {
-                    let chunk = wire::usage_chunk(&chunker.head(), &response.usage);
-                    let _ = tx.unbounded_send(event(&chunk));
-                }
-            }
-            Err(e) => {
-                let (_, kind) = status_of(&e);
-                let message = redact::message(&e.to_string());
-                let _ = tx.unbounded_send(event(&error::body(&message, kind, None, None)));
-            }
-        }
-        let _ = tx.unbounded_send(Bytes::from_static(wire::DONE.as_bytes()));
-    });
-    let body = Body::from_stream(Guarded { rx, task });
-    let mut response = Response::new(body);
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
-}
-
-/// The event stream of one response; dropping it (the client went away) cancels the model
-/// request.
-struct Guarded {
-    rx: mpsc::UnboundedReceiver<Bytes>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Stream for Guarded {
-    type Item = Result<Bytes, Infallible>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Pin::new(&mut self.rx).poll_next(cx).map(|o| o.map(Ok))
-    }
-}
-
-impl Drop for Guarded {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-fn status_of(e: &ModelError) -> (StatusCode, &'static str) {
-    match e.kind() {
-        ModelErrorKind::InvalidRequest => (StatusCode::BAD_REQUEST, "invalid_request_error"),
-        ModelErrorKind::Status(code) => {
-            (StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY), "upstream_error")
-        }
-        ModelErrorKind::Timeout => (StatusCode::GATEWAY_TIMEOUT, "timeout"),
-        // Only an upstream server's failures have these kinds (the embedded model has none).
-        ModelErrorKind::Transport | ModelErrorKind::Decode => {
-            (StatusCode::BAD_GATEWAY, "upstream_error")
-        }
-        _ => (StatusCode::INTERNAL_SERVER_ERROR, "server_error"),
-    }
-}
-
-fn model_error(e: &ModelError) -> Response {
-    let (status, kind) = status_of(e);
-    json_response(status, &error::body(&redact::message(&e.to_string()), kind, None, None))
 }
 
 fn bad_request(message: &str, param: Option<&str>) -> Response {

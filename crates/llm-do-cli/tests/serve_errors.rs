@@ -160,7 +160,7 @@ async fn the_provider_flags_reach_an_upstream_model_and_streams_are_streamed() {
     let mut request = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]});
 
     let (status, body) = send(http.post(format!("{base}/chat/completions")).json(&request)).await;
-    assert_eq!((status, body["error"]["type"].as_str()), (502, Some("upstream_error")), "{body}");
+    assert_eq!((status, body["error"]["type"].as_str()), (502, Some("server_error")), "{body}");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("larger than the limit of 2000 bytes"), "{message}");
     assert_eq!(upstream.request_count(), 1, "an answer over the limit is not asked for again");

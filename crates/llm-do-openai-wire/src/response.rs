@@ -152,10 +152,41 @@ pub fn usage_chunk(head: &Head<'_>, usage: &Usage) -> Value {
     Value::Object(chunk)
 }
 
-/// The first delta of a stream: the role, and empty content (`null` when the answer has no
-/// text).
+/// The first delta of a stream sent ahead of the answer's pieces: the role, and empty
+/// content (`null` when the answer has no text).
+///
+/// ```
+/// let d = llm_do_openai_wire::response::role_delta(false);
+/// assert_eq!(d, serde_json::json!({"role": "assistant", "content": null}));
+/// ```
 pub fn role_delta(has_text: bool) -> Value {
     json!({"role": "assistant", "content": if has_text { json!("") } else { Value::Null }})
+}
+
+/// The first delta of a stream that carries the answer's first piece: that piece's `delta`
+/// with the role, and `content: null` when the piece is no text. A client that adds the
+/// deltas up (OpenAI's SDKs) then ends with `content: null` for an answer of tool calls only,
+/// as from OpenAI, rather than `""`.
+///
+/// ```
+/// use llm_do_core::StreamDelta;
+/// use llm_do_openai_wire::response::{delta, with_role};
+/// let call = StreamDelta::ToolCall { index: 0, id: Some("c1".into()), name: Some("add".into()), arguments: String::new() };
+/// let first = with_role(delta(&call).unwrap());
+/// assert_eq!((first["role"].as_str(), first["content"].is_null()), (Some("assistant"), true));
+/// assert_eq!(first["tool_calls"][0]["id"], "c1");
+/// let first = with_role(delta(&StreamDelta::Text { text: "Hel".into() }).unwrap());
+/// assert_eq!(first, serde_json::json!({"role": "assistant", "content": "Hel"}));
+/// ```
+pub fn with_role(delta: Value) -> Value {
+    match delta {
+        Value::Object(mut fields) => {
+            fields.insert("role".into(), json!("assistant"));
+            fields.entry("content").or_insert(Value::Null);
+            Value::Object(fields)
+        }
+        _ => role_delta(false),
+    }
 }
 
 /// The delta of a piece of a streamed answer. A [`StreamDelta::Restart`] (an upstream

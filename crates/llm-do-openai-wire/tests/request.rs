@@ -111,6 +111,41 @@ fn tool_choice_narrows_the_tools() {
     assert!(e.message.contains("unknown tool `c`"), "{}", e.message);
 }
 
+/// What `tool_choice` asks for but cannot be honoured is refused, as OpenAI refuses it, not
+/// dropped: `"required"` with no function tool (none given, or only built-in ones), an object
+/// without `function.name`, or one naming a tool `tools` does not have.
+#[test]
+fn a_tool_choice_that_cannot_be_honoured_is_refused() {
+    let body = |tools: Value, choice: Value| json!({"messages": [{"role": "user", "content": "hi"}], "tools": tools, "tool_choice": choice});
+    let a = json!([{"type": "function", "function": {"name": "a"}}]);
+    let cases = [
+        (body(Value::Null, json!("required")), "needs at least one function tool"),
+        (body(json!([]), json!("required")), "needs at least one function tool"),
+        (body(json!([{"type": "web_search"}]), json!("required")), "needs at least one"),
+        (body(a.clone(), json!({"type": "function"})), "must name a function"),
+        (body(a.clone(), json!({"type": "function", "function": {}})), "must name a function"),
+        (body(a.clone(), json!({"type": "function", "function": {"name": 7}})), "must name"),
+        (body(a.clone(), json!({})), "must name a function"),
+        (
+            body(Value::Null, json!({"type": "function", "function": {"name": "a"}})),
+            "unknown tool `a`",
+        ),
+        (
+            body(a.clone(), json!({"type": "function", "function": {"name": "b"}})),
+            "unknown tool `b`",
+        ),
+    ];
+    for (body, expected) in cases {
+        let e = bad(&body.to_string());
+        assert_eq!(e.param.as_deref(), Some("tool_choice"), "{body}");
+        assert!(e.message.contains(expected), "{body}: {}", e.message);
+    }
+    // Without tools, "auto" and "none" ask for nothing that cannot be given.
+    for choice in [json!("auto"), json!("none")] {
+        assert!(ok(body(Value::Null, choice)).model_request.tools.is_empty());
+    }
+}
+
 #[test]
 fn rejects_bad_bodies_with_the_parameter() {
     let cases = [

@@ -11,6 +11,10 @@
 //! | body or chunk that is not the expected JSON, no choices | `Decode` | no |
 //! | invalid configuration or request | `InvalidRequest` | no |
 //!
+//! The final error keeps the last answer's `Retry-After`, when it had one
+//! ([`ModelError::retry_after`]), so that a server passing the failure on (`llm-do serve`) can
+//! pass it on too.
+//!
 //! A streamed attempt that fails after part of the answer reached the sink is retried like any
 //! other transient failure, after a `StreamDelta::Restart` tells the sink to discard the pieces.
 
@@ -100,7 +104,10 @@ impl Failure {
         } else if attempts > 1 {
             message.push_str(&format!(" (gave up after {attempts} attempts)"));
         }
-        let error = ModelError::new(self.kind, message).retryable(self.retryable);
+        let mut error = ModelError::new(self.kind, message).retryable(self.retryable);
+        if let Some(delay) = self.retry_after {
+            error = error.with_retry_after(delay);
+        }
         match self.source {
             Some(source) => error.with_source(RedactedSource::new(source.as_ref(), redactor)),
             None => error,
@@ -345,5 +352,19 @@ mod tests {
         let e = f.into_model_error(&redactor, 1, true);
         assert!(!format!("{e:?}").contains("SECRET123"));
         assert!(e.to_string().contains("retry time limit"));
+    }
+
+    #[test]
+    fn final_errors_keep_the_servers_retry_after() {
+        let redactor = Redactor::new();
+        let f = HttpStatus {
+            status: 429,
+            retry_after: Some(Duration::from_secs(3)),
+            body: String::new(),
+        };
+        let e = f.into_failure().into_model_error(&redactor, 1, false);
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
+        let f = HttpStatus { status: 500, retry_after: None, body: String::new() };
+        assert_eq!(f.into_failure().into_model_error(&redactor, 1, false).retry_after(), None);
     }
 }

@@ -2,6 +2,7 @@
 //! do about it: retry, shorten, fix its configuration).
 
 use std::fmt;
+use std::time::Duration;
 
 /// What went wrong talking to a model.
 ///
@@ -16,6 +17,7 @@ pub struct ModelError {
     kind: ModelErrorKind,
     message: String,
     retryable: bool,
+    retry_after: Option<Duration>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -55,7 +57,7 @@ impl ModelError {
     /// assert!(!ModelError::new(ModelErrorKind::Decode, "bad json").is_retryable());
     /// ```
     pub fn new(kind: ModelErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), retryable: false, source: None }
+        Self { kind, message: message.into(), retryable: false, retry_after: None, source: None }
     }
 
     /// Marks whether retrying the same request may succeed.
@@ -67,6 +69,30 @@ impl ModelError {
     pub fn retryable(mut self, retryable: bool) -> Self {
         self.retryable = retryable;
         self
+    }
+
+    /// Records how long the server asked its clients to wait before trying again (an HTTP
+    /// `Retry-After`), for whoever passes the failure on.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelError, ModelErrorKind};
+    /// use std::time::Duration;
+    /// let e = ModelError::new(ModelErrorKind::Status(429), "slow down").with_retry_after(Duration::from_secs(2));
+    /// assert_eq!(e.retry_after(), Some(Duration::from_secs(2)));
+    /// ```
+    pub fn with_retry_after(mut self, delay: Duration) -> Self {
+        self.retry_after = Some(delay);
+        self
+    }
+
+    /// The delay the server asked for before another attempt, when it named one.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelError, ModelErrorKind};
+    /// assert_eq!(ModelError::new(ModelErrorKind::Status(503), "busy").retry_after(), None);
+    /// ```
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
     }
 
     /// Attaches the underlying error.

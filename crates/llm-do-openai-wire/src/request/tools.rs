@@ -42,46 +42,55 @@ pub(super) fn parse(tools: Option<&Value>) -> Result<Vec<ToolDefinition>, BadReq
 /// The tools the model may call after `tool_choice`, and whether it must call one: none for
 /// `"none"`; the one named by `{"type": "function", "function": {"name": ...}}`, which must be
 /// called; all of them for `"required"` (one must be called) and `"auto"`.
+///
+/// What cannot be honoured is refused, as OpenAI refuses it: `"required"` without a function
+/// tool, an object that names no function, or one naming a function `tools` does not have.
 pub(super) fn choose(
     mut tools: Vec<ToolDefinition>,
     choice: Option<&Value>,
 ) -> Result<(Vec<ToolDefinition>, bool), BadRequest> {
-    let mut required = false;
-    match choice {
-        None | Some(Value::Null) => {}
-        Some(Value::String(s)) if s == "none" => tools.clear(),
-        Some(Value::String(s)) if s == "auto" => {}
-        Some(Value::String(s)) if s == "required" => required = !tools.is_empty(),
+    let refuse = |message: String| Err(BadRequest::new("tool_choice", message));
+    let required = match choice {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) if s == "none" => {
+            tools.clear();
+            false
+        }
+        Some(Value::String(s)) if s == "auto" => false,
+        Some(Value::String(s)) if s == "required" => {
+            if tools.is_empty() {
+                return refuse(
+                    "tool_choice `required` needs at least one function tool in `tools`".into(),
+                );
+            }
+            true
+        }
         Some(Value::String(s)) => {
-            return Err(BadRequest::new(
-                "tool_choice",
-                format!(
-                    "unknown tool_choice `{}`; expected none, auto, required or a function",
-                    s.escape_debug()
-                ),
+            return refuse(format!(
+                "unknown tool_choice `{}`; expected none, auto, required or a function",
+                s.escape_debug()
             ));
         }
         Some(Value::Object(choice)) => {
-            if let Some(name) =
-                choice.get("function").and_then(|f| f.get("name")).and_then(Value::as_str)
-            {
-                tools.retain(|t| t.name == name);
-                if tools.is_empty() {
-                    return Err(BadRequest::new(
-                        "tool_choice",
-                        format!("tool_choice names an unknown tool `{}`", name.escape_debug()),
-                    ));
-                }
-                required = true;
+            let name = choice.get("function").and_then(|f| f.get("name")).and_then(Value::as_str);
+            let Some(name) = name else {
+                return refuse(
+                    "a `tool_choice` object must name a function: \
+                     {\"type\": \"function\", \"function\": {\"name\": ...}}"
+                        .into(),
+                );
+            };
+            tools.retain(|t| t.name == name);
+            if tools.is_empty() {
+                return refuse(format!(
+                    "tool_choice names an unknown tool `{}`: `tools` has no function of that name",
+                    name.escape_debug()
+                ));
             }
+            true
         }
-        Some(_) => {
-            return Err(BadRequest::new(
-                "tool_choice",
-                "`tool_choice` must be a string or an object",
-            ));
-        }
-    }
+        Some(_) => return refuse("`tool_choice` must be a string or an object".into()),
+    };
     Ok((tools, required))
 }
 
