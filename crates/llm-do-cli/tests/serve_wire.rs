@@ -205,6 +205,26 @@ async fn streamed_deltas_add_up_to_the_message_openai_sends() {
     }
 }
 
+/// A refusal reaches the client as OpenAI sends one, `message.refusal` (streamed: `refusal`
+/// deltas), from a scripted model and through an upstream, streamed or not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_is_passed_on_as_a_refusal() {
+    let refusal = || Reply::refusal("I can't help with that.");
+    let upstream = TestServer::builder().script([refusal(), refusal()]).start().await.unwrap();
+    for (base, upstream_streams) in [
+        (serve(Arc::new(ScriptedModel::queue([refusal(), refusal()])), "test:echo").await, false),
+        (serve(upstream_model(&upstream, true), "openai:test-model").await, true),
+    ] {
+        let whole = post(&base, &chat(false)).await.json();
+        let message = &whole["choices"][0]["message"];
+        assert_eq!(message["refusal"], "I can't help with that.", "{whole}");
+        assert!(message["content"].is_null(), "{whole}");
+        let message = accumulated(&post(&base, &chat(true)).await.events());
+        assert_eq!(message["refusal"], "I can't help with that.", "{upstream_streams}: {message}");
+        assert!(message["content"].is_null(), "{message}");
+    }
+}
+
 /// Upstream errors as OpenAI sends its own: OpenAI's `type`, a `code`, a 429's `Retry-After`
 /// passed on, and a 401 or 403 (the upstream refused *this server's* key) as a 502, so that
 /// the client does not take it for its own key's; streamed or not.

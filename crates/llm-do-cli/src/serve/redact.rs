@@ -9,9 +9,9 @@ use crate::terminal::{StreamRedactor, redactor};
 use llm_do::{ModelResponse, StreamDelta};
 use std::collections::BTreeMap;
 
-/// `response` with its text and tool-call arguments redacted.
+/// `response` with its text, refusal and tool-call arguments redacted.
 pub(super) fn response(mut response: ModelResponse) -> ModelResponse {
-    if let Some(text) = &mut response.text {
+    for text in [&mut response.text, &mut response.refusal].into_iter().flatten() {
         *text = redactor().redact(text);
     }
     for call in &mut response.tool_calls {

@@ -137,6 +137,13 @@ async fn produce(
             if !streamed.load(Ordering::Relaxed) {
                 pieces(&redact::response(response.clone())).iter().for_each(send);
             }
+            if let Some(refusal) = &response.refusal {
+                let mut delta = json!({ "refusal": redact::message(refusal) });
+                if !started.swap(true, Ordering::Relaxed) {
+                    delta = wire::with_role(delta);
+                }
+                emit(chunker.chunk(delta, None));
+            }
             if !started.load(Ordering::Relaxed) {
                 emit(chunker.chunk(wire::role_delta(response.text.is_some()), None));
             }
