@@ -9,7 +9,9 @@
 //!   ([`CallableSpec::canonical_args`](crate::CallableSpec::canonical_args)): a file tool
 //!   resolves its paths inside its sandbox first, so a rule on `secret/**` also holds for
 //!   `./secret/x`, `secret//x`, the absolute path, or a path through a symbolic link to
-//!   `secret/`. The call then runs with that canonical form.
+//!   `secret/`. The call then runs with that canonical form. [`gated_args`] is that first
+//!   step (a callee's forbidden arguments refused, then the canonical form), for any gate:
+//!   `llm-do mcp` checks its clients' calls with it too.
 //! - [`Approver`]: decides the `Ask`s — [`ApproveAll`], [`DenyAll`], [`ChannelApprover`] for UIs
 //!   and servers, or any closure. A decision holds once or for the session (the runtime's
 //!   lifetime), keyed by tool name + the canonical form of the arguments.
@@ -40,7 +42,7 @@ pub use channel::{
     ApprovalReceiver, ChannelApprover, PendingApproval, PendingQuestion, QuestionReceiver,
 };
 pub use form::{Choice, Field, FieldKind, Form, MAX_FIELDS, check_form};
-pub use gate::OnDenied;
+pub use gate::{ArgsRefused, OnDenied, gated_args};
 pub(crate) use gate::{Gate, GateOutcome};
 pub use page::{MAX_PAGE_CHARS, check_page};
 pub use policy::{ApprovalPolicy, ArgMatcher, Pattern, Rule, Verdict};

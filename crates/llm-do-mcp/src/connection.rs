@@ -71,6 +71,9 @@ impl Connection {
                 let spawned = crate::child::spawn(cmd, name)
                     .map_err(|e| start(format!("`{command}` could not be run: {e}"), &tail))?;
                 let (pid, mut noise) = (spawned.pid, spawned.noise);
+                // From here until the connection owns the pid, whatever ends the start (an
+                // error, or the start future dropped) kills the server's process group.
+                let mut group = Group(pid);
                 if let Some(stderr) = spawned.stderr {
                     tail.follow(stderr);
                 }
@@ -84,10 +87,8 @@ impl Connection {
                     served = serving => finish(name, server, served, &tail).await,
                     Ok(line) = &mut noise => {
                         // The transport (and the child with it) is dropped; what the child
-                        // started goes below, then its last words are waited for.
-                        if let Some(pid) = pid {
-                            llm_do_process::kill_group(pid);
-                        }
+                        // started goes too, then its last words are waited for.
+                        group.kill();
                         tail.settle(std::time::Duration::from_secs(2)).await;
                         Err(McpError::NotJsonRpc {
                             server: name.to_owned(),
@@ -96,16 +97,9 @@ impl Connection {
                         })
                     }
                 };
-                match result {
-                    Ok(service) => (service, pid),
-                    Err(e) => {
-                        // The leader died with its transport; what it started dies too.
-                        if let Some(pid) = pid {
-                            llm_do_process::kill_group(pid);
-                        }
-                        return Err(e);
-                    }
-                }
+                // On an error the leader dies with its transport, and what it started with
+                // `group`.
+                (result?, group.disarm())
             }
             Transport::Http { url, headers } => {
                 let mut custom = std::collections::HashMap::new();
@@ -187,6 +181,33 @@ impl Drop for Connection {
         if let Some(pid) = self.pid {
             llm_do_process::kill_group(pid);
         }
+    }
+}
+
+/// A stdio server's process group (its leader's pid), killed when this is dropped: from the
+/// spawn until [`disarm`](Self::disarm), when the [`Connection`] owns the pid. A start that
+/// fails, times out or is dropped (a cancelled run, a caller's own timeout) so leaves nothing
+/// running: `kill_on_drop` reaches only the leader, and a launcher's server (`npx`, `uv run`)
+/// is its child.
+struct Group(Option<u32>);
+
+impl Group {
+    /// Kills the group now (and not again on drop).
+    fn kill(&mut self) {
+        if let Some(pid) = self.0.take() {
+            llm_do_process::kill_group(pid);
+        }
+    }
+
+    /// The pid, for the connection that now owns it (and kills the group on its own drop).
+    fn disarm(mut self) -> Option<u32> {
+        self.0.take()
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 

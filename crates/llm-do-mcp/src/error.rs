@@ -102,7 +102,8 @@ pub enum McpError {
         server: String,
         /// The tool.
         tool: String,
-        /// The server's error message.
+        /// The server's error message (control characters escaped, at most
+        /// [`MAX_RESULT_CHARS`](crate::MAX_RESULT_CHARS) characters), or what else went wrong.
         message: String,
     },
     /// A question the server asked during the call (in a round of the call, protocol
@@ -156,6 +157,15 @@ pub(crate) fn escaped(text: &str) -> String {
     out
 }
 
+/// The message of a JSON-RPC error a server answered with, as llm-do passes it on: control
+/// characters escaped ([`escaped`]) and cut to [`MAX_RESULT_CHARS`](crate::MAX_RESULT_CHARS)
+/// characters ([`llm_do_core::bounds::cut`]), as a result's text is.
+pub(crate) fn server_message(message: &str) -> String {
+    use llm_do_core::bounds::cut;
+    // Cut before escaping too: escaped whole, 16 MiB of control characters would grow sixfold.
+    cut(&escaped(&cut(message, crate::MAX_RESULT_CHARS)), crate::MAX_RESULT_CHARS)
+}
+
 /// Why a server's start (`server/discover` or `initialize`) failed, in words: the transport's
 /// own failure and what it was doing, without rmcp's transport type names (the server's text
 /// escaped).
@@ -172,7 +182,7 @@ pub(crate) fn start_failure(e: &rmcp::service::ClientInitializeError) -> String 
             format!("{} ({context})", escaped(&why))
         }
         E::JsonRpcError(e) => {
-            format!("it answered with the error {}: {}", e.code.0, escaped(&e.message))
+            format!("it answered with the error {}: {}", e.code.0, server_message(&e.message))
         }
         E::LegacyFallbackFailed { discover, fallback } => format!(
             "`server/discover` failed: {}; then `initialize` failed: {}",
@@ -188,7 +198,8 @@ pub(crate) fn list_failure(e: &rmcp::service::ServiceError) -> String {
     use rmcp::service::ServiceError;
     match e {
         ServiceError::McpError(e) => {
-            format!("it answered `tools/list` with the error {}: {}", e.code.0, escaped(&e.message))
+            let message = server_message(&e.message);
+            format!("it answered `tools/list` with the error {}: {message}", e.code.0)
         }
         ServiceError::UnexpectedResponse => {
             "its answer to `tools/list` is not a list of tools".to_owned()

@@ -6,21 +6,27 @@ use llm_do_core::attachment::{self, Attachment, AttachmentSource, MediaKind};
 use rmcp::model::{CallToolResult, ContentBlock, ResourceContents};
 use serde_json::Value;
 
-/// Most characters of a result's text kept (longer text is cut, with a note).
+/// Most characters of a result kept: of its text, and of its structured content as JSON text
+/// (longer is cut, with a note).
+///
+/// ```
+/// assert_eq!(llm_do_mcp::MAX_RESULT_CHARS, 100_000);
+/// ```
 pub const MAX_RESULT_CHARS: usize = 100_000;
 
 /// Converts a result: `Ok(json)` for a success, `Err(message)` for `isError`.
 ///
-/// Structured content wins over content blocks; blocks are joined by newlines: text as is, an
-/// embedded text resource as its text, an image of a supported type (PNG, JPEG, GIF, WebP)
-/// as an attachment — the result is then [`attachment::text_with_attachments`], and the
-/// runtime gives the images to a model that takes them — other images, audio and binary
-/// resources as a short note (`[audio/wav audio, 12 bytes of base64 not shown]`), a resource
-/// link as its URI.
+/// Structured content wins over content blocks, as it is while its JSON text is at most
+/// [`MAX_RESULT_CHARS`] long, else as that text cut, with a note. Blocks are joined by
+/// newlines: text as is, an embedded text resource as its text, an image of a supported type
+/// (PNG, JPEG, GIF, WebP) as an attachment — the result is then
+/// [`attachment::text_with_attachments`], and the runtime gives the images to a model that
+/// takes them — other images, audio and binary resources as a short note (`[audio/wav audio,
+/// 12 bytes of base64 not shown]`), a resource link as its URI.
 pub(crate) fn convert(result: CallToolResult) -> Result<Value, String> {
     let is_error = result.is_error.unwrap_or(false);
     if !is_error && let Some(v) = result.structured_content {
-        return Ok(v);
+        return Ok(structured(v));
     }
     let mut parts = Vec::new();
     let mut images: Vec<Attachment> = Vec::new();
@@ -57,10 +63,7 @@ pub(crate) fn convert(result: CallToolResult) -> Result<Value, String> {
     {
         text = v.to_string();
     }
-    if text.chars().count() > MAX_RESULT_CHARS {
-        text = text.chars().take(MAX_RESULT_CHARS).collect::<String>()
-            + "\n[result cut: longer than 100000 characters]";
-    }
+    let text = capped(text, "result cut: longer than");
     if is_error {
         Err(text)
     } else if images.is_empty() {
@@ -68,6 +71,34 @@ pub(crate) fn convert(result: CallToolResult) -> Result<Value, String> {
     } else {
         Ok(attachment::text_with_attachments(&text, &images))
     }
+}
+
+/// Structured content as the tool's JSON value, unless its JSON text is longer than
+/// [`MAX_RESULT_CHARS`]: then that text, cut, with a note (a server's 5 MB object does not
+/// reach the model whole, as 5 MB of text does not).
+fn structured(value: Value) -> Value {
+    let text = value.to_string();
+    if !too_long(&text) {
+        return value;
+    }
+    Value::String(capped(text, "structured result cut: its JSON is longer than"))
+}
+
+/// Whether `text` is longer than [`MAX_RESULT_CHARS`] characters.
+fn too_long(text: &str) -> bool {
+    // No more bytes than the limit: no more characters either (the common case, uncounted).
+    text.len() > MAX_RESULT_CHARS && text.chars().count() > MAX_RESULT_CHARS
+}
+
+/// `text` cut to [`MAX_RESULT_CHARS`] characters when longer, with a note saying so (`what`,
+/// then the limit).
+fn capped(text: String, what: &str) -> String {
+    if !too_long(&text) {
+        return text;
+    }
+    let mut cut: String = text.chars().take(MAX_RESULT_CHARS).collect();
+    cut.push_str(&format!("\n[{what} {MAX_RESULT_CHARS} characters]"));
+    cut
 }
 
 /// An image block as an attachment named `image-N.EXT`, when its type is one llm-do takes and

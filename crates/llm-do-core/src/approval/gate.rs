@@ -48,6 +48,68 @@ pub(crate) enum GateOutcome {
     Abort(Error),
 }
 
+/// Why a call's arguments were refused before any rule was consulted ([`gated_args`]).
+///
+/// ```
+/// use llm_do_core::approval::ArgsRefused;
+/// let forbidden = ArgsRefused::Forbidden("a pipe".into());
+/// assert_eq!(forbidden.to_string(), "refused: a pipe");
+/// let unresolved = ArgsRefused::NotCanonical("`../x` is outside the sandbox".into());
+/// assert_eq!(unresolved.to_string(), "`../x` is outside the sandbox");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ArgsRefused {
+    /// The callee's [`forbidden_args`](CallableSpec::forbidden_args) check refused them: no
+    /// rule or approval can allow the call (the check's reason).
+    #[error("refused: {0}")]
+    Forbidden(String),
+    /// They cannot be put in the callee's [canonical form](CallableSpec::canonical_args) (the
+    /// hook's reason, e.g. a path outside a file tool's sandbox): the call cannot run.
+    #[error("{0}")]
+    NotCanonical(String),
+}
+
+/// The arguments of a call as the approval gate sees them: refused when the callee forbids
+/// them ([`CallableSpec::forbidden_args`]), else in the callee's canonical form
+/// ([`CallableSpec::canonical_args`]; unchanged, and not copied, when it has no hook). Policy
+/// rules are matched against this form, questions show it, and the call runs with it. The
+/// gate of model-requested calls starts here, and so must any other gate (`llm-do mcp` checks
+/// its clients' calls with it): a rule on `secret/**` then also holds for `./secret/x`.
+///
+/// ```
+/// use llm_do_core::ToolSpecBuilder;
+/// use llm_do_core::approval::{ApprovalPolicy, ArgsRefused, Pattern, Rule, Verdict, gated_args};
+/// use serde_json::json;
+/// let read = ToolSpecBuilder::new("read")
+///     .forbidden_args(|a| a["path"].as_str()?.contains('*').then(|| "a wildcard".into()))
+///     .canonical_args(|a| match a["path"].as_str() {
+///         Some(p) if !p.starts_with("..") => Ok(json!({"path": p.trim_start_matches("./")})),
+///         _ => Err("the path is outside the sandbox".into()),
+///     })
+///     .handler(|_, a| async move { Ok(a) })
+///     .build();
+/// let args = gated_args(&read, json!({"path": "./secret/key"})).unwrap();
+/// assert_eq!(args, json!({"path": "secret/key"}));
+/// let policy = ApprovalPolicy::new()
+///     .rule(Rule::new("read", Verdict::Deny).unwrap().arg("/path", Pattern::glob("secret/**").unwrap()));
+/// assert_eq!(policy.evaluate("read", &args, read.approval()).0, Verdict::Deny);
+/// assert_eq!(
+///     gated_args(&read, json!({"path": "*"})),
+///     Err(ArgsRefused::Forbidden("a wildcard".into()))
+/// );
+/// assert_eq!(
+///     gated_args(&read, json!({"path": "../x"})),
+///     Err(ArgsRefused::NotCanonical("the path is outside the sandbox".into()))
+/// );
+/// ```
+pub fn gated_args(spec: &CallableSpec, args: Value) -> Result<Value, ArgsRefused> {
+    if let Some(why) = spec.forbidden_args(&args) {
+        return Err(ArgsRefused::Forbidden(why));
+    }
+    spec.canonical_args_owned(args).map_err(ArgsRefused::NotCanonical)
+}
+
 impl Default for Gate {
     fn default() -> Self {
         Self::new(ApprovalPolicy::new(), Arc::new(DenyAll), OnDenied::ToolResult)
@@ -69,19 +131,19 @@ impl Gate {
     /// of the arguments (for file tools: resolved paths inside the sandbox), never their
     /// spelling, and a call that runs runs with that form.
     pub(crate) async fn check(&self, ctx: &Ctx, spec: &CallableSpec, args: Value) -> GateOutcome {
-        if let Some(why) = spec.forbidden_args(&args) {
-            let message = format!("refused: {why}");
-            ctx.emit(|| EventKind::ApprovalDecided {
-                tool: spec.name().to_owned(),
-                verdict: Verdict::Deny,
-                approved: false,
-                decision: message.clone(),
-            });
-            return self.denied(spec, message);
-        }
-        let args = match spec.canonical_args_owned(args) {
+        let args = match gated_args(spec, args) {
             Ok(canonical) => canonical,
-            Err(message) => return GateOutcome::Refused(message),
+            Err(refused @ ArgsRefused::Forbidden(_)) => {
+                let message = refused.to_string();
+                ctx.emit(|| EventKind::ApprovalDecided {
+                    tool: spec.name().to_owned(),
+                    verdict: Verdict::Deny,
+                    approved: false,
+                    decision: message.clone(),
+                });
+                return self.denied(spec, message);
+            }
+            Err(ArgsRefused::NotCanonical(message)) => return GateOutcome::Refused(message),
         };
         let (verdict, reason) = self.policy.evaluate(spec.name(), &args, spec.approval());
         let explicit = reason.is_explicit();

@@ -26,10 +26,12 @@
 //! tool whose input schema is not a valid JSON Schema). `LLM_DO_MCP_DEMO_NOISE` makes `echo`
 //! write a line that is not JSON-RPC on stdout before it answers (noise after the start).
 //!
-//! `--list-error` and `--list-invalid` run a hand-written JSON-RPC loop instead of rmcp's
-//! server (rmcp cannot send a malformed result): `initialize` is answered, and `tools/list`
-//! with a JSON-RPC error (whose message holds an escape sequence) or with a result that is not
-//! a `tools/list` result.
+//! `--list-error`, `--list-invalid` and `--huge` run a hand-written JSON-RPC loop instead of
+//! rmcp's server (rmcp cannot send a malformed result): `initialize` is answered, and
+//! `tools/list` with a JSON-RPC error (whose message holds an escape sequence) or with a result
+//! that is not a `tools/list` result; with `--huge`, it lists `structured` and `rpc_error`,
+//! which answer a million characters: as structured content, and as a JSON-RPC error's message
+//! (after an escape sequence).
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::InputResponses;
@@ -330,7 +332,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
             return Ok(());
         }
-        "--list-error" | "--list-invalid" => return raw(mode == "--list-error").await,
+        "--list-error" | "--list-invalid" | "--huge" => return raw(&mode).await,
         _ => {}
     }
     if let Ok(path) = std::env::var("LLM_DO_MCP_DEMO_PIDFILE")
@@ -349,9 +351,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// A hand-written JSON-RPC loop over stdio: answers `initialize`, and `tools/list` with a
-/// JSON-RPC error (`error`) or with a result that is not a `tools/list` result.
-async fn raw(error: bool) -> Result<(), Box<dyn std::error::Error>> {
+/// A hand-written JSON-RPC loop over stdio: answers `initialize`, and `tools/list` and
+/// `tools/call` as `mode` says (see the module's documentation).
+async fn raw(mode: &str) -> Result<(), Box<dyn std::error::Error>> {
     use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut stdout = tokio::io::stdout();
@@ -364,10 +366,22 @@ async fn raw(error: bool) -> Result<(), Box<dyn std::error::Error>> {
                 "capabilities": {"tools": {}},
                 "serverInfo": {"name": "raw-demo", "version": "0.0.0"},
             }}),
-            "tools/list" if error => json!({"jsonrpc": "2.0", "id": id, "error": {
+            "tools/list" if mode == "--list-error" => json!({"jsonrpc": "2.0", "id": id, "error": {
                 "code": -32603, "message": "the tool registry is down \u{1b}[2J",
             }}),
+            "tools/list" if mode == "--huge" => {
+                let tool = |name| json!({"name": name, "inputSchema": {"type": "object"}});
+                let tools = [tool("structured"), tool("rpc_error")];
+                json!({"jsonrpc": "2.0", "id": id, "result": {"tools": tools}})
+            }
             "tools/list" => json!({"jsonrpc": "2.0", "id": id, "result": {"tools": "none"}}),
+            "tools/call" if request["params"]["name"] == "structured" => {
+                let huge = json!({"blob": "A".repeat(1_000_000)});
+                json!({"jsonrpc": "2.0", "id": id, "result": {"content": [], "structuredContent": huge}})
+            }
+            "tools/call" => json!({"jsonrpc": "2.0", "id": id, "error": {
+                "code": -32000, "message": format!("\u{1b}[2J{}", "A".repeat(1_000_000)),
+            }}),
             _ => json!({"jsonrpc": "2.0", "id": id, "error": {
                 "code": -32601, "message": "method not found",
             }}),

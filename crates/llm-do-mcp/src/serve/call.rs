@@ -1,11 +1,13 @@
-//! One `tools/call` of a served tool: the tool and its arguments checked, the approval policy's
-//! verdict, the question to the client when it needs one (by request or across rounds), the
-//! run's progress passed on when the client asked for it, and the run, as a tool result.
+//! One `tools/call` of a served tool: the tool and its arguments checked and put in the form
+//! the gate of a model's call gives them ([`approval::gated_args`]), the approval policy's
+//! verdict on that form, the question to the client when it needs one (by request or across
+//! rounds), the run's progress passed on when the client asked for it, and the run (with that
+//! form), as a tool result.
 
 use super::elicit::{self, Question};
 use super::progress::{Relay, Target};
 use super::{McpService, object_schema, rounds};
-use llm_do_core::approval::{Decision, Verdict};
+use llm_do_core::approval::{self, ArgsRefused, Decision, Verdict};
 use llm_do_core::{CallableSpec, Ctx, RunOptions};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ProtocolVersion,
@@ -67,6 +69,29 @@ impl McpService {
         if let Err(e) = spec.validate_input(&args) {
             return Err(ErrorData::invalid_params(e.to_string(), None));
         }
+        // What a retry must repeat: the arguments as the client gave them (a copy kept only
+        // for calls asked across rounds).
+        let given =
+            (asking == Asking::InRounds).then(|| args.as_object().cloned().unwrap_or_default());
+        // From here on, the arguments as the gate of a model's call sees them: the policy,
+        // the question and the run all get the canonical form (for file tools, paths resolved
+        // in the sandbox), never the client's spelling.
+        let args = match approval::gated_args(&spec, args) {
+            Ok(canonical) => canonical,
+            Err(ArgsRefused::Forbidden(why)) => {
+                return Ok(refused(format!(
+                    "permission denied: the call to `{name}` was refused ({why}); no approval \
+                     can allow it, and it did not run"
+                ))
+                .into());
+            }
+            Err(refusal) => {
+                return Ok(refused(format!(
+                    "the call to `{name}` was refused: {refusal}; it did not run"
+                ))
+                .into());
+            }
+        };
         let (verdict, reason) = self.policy.evaluate(spec.name(), &args, spec.approval());
         // The question about the served call itself, when it needs one.
         let ask_first = match verdict {
@@ -99,8 +124,7 @@ impl McpService {
         let progress = Target::of(&context);
         match asking {
             Asking::InRounds => {
-                // What a retry must repeat (a copy kept only for calls asked across rounds).
-                let arguments = args.as_object().cloned().unwrap_or_default();
+                let arguments = given.unwrap_or_default();
                 let rt = self.rt.clone();
                 // A later round may ask for progress when the first did not.
                 let relay = Relay::new(progress);

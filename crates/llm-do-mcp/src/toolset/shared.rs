@@ -339,7 +339,7 @@ impl Shared {
             ServiceError::McpError(e) => Failure::Other(McpError::Call {
                 server: self.name.clone(),
                 tool: tool.to_owned(),
-                message: e.message.to_string(),
+                message: crate::error::server_message(&e.message),
             }),
             e @ (ServiceError::TransportClosed | ServiceError::TransportSend(_)) => {
                 self.bury(generation).await;
