@@ -22,7 +22,9 @@ pub enum OnDenied {
     /// The model receives a permission error as the tool result and the run goes on.
     #[default]
     ToolResult,
-    /// The run ends with [`Error::Denied`](crate::Error::Denied).
+    /// The run ends with [`Error::Denied`](crate::Error::Denied), as after
+    /// [`Decision::DenyAndAbort`]: it is cancelled, so its calls in flight stop and no call
+    /// is started after the denied one.
     Abort,
 }
 
@@ -37,14 +39,17 @@ pub(crate) struct Gate {
 /// The gate's final answer for one call, [`OnDenied`] applied.
 pub(crate) enum GateOutcome {
     /// Run the call with these arguments: the callee's canonical form of what the model gave
-    /// ([`CallableSpec::canonical_args`]), the form the rules were matched against.
+    /// ([`CallableSpec::canonical_args`]), the form the rules were matched against — or, for a
+    /// callee whose canonical form is for matching only
+    /// ([`CallableSpec::runs_canonical_args`] is `false`: the shell), the arguments as given.
     Run(Value),
     /// The call does not run; the model receives this message as the tool's error result
     /// (arguments that cannot be put in canonical form, or a denial under
     /// [`OnDenied::ToolResult`]).
     Refused(String),
     /// The call does not run and the run ends with this error ([`Error::Denied`]: a denial
-    /// under [`OnDenied::Abort`], or [`Decision::DenyAndAbort`]).
+    /// under [`OnDenied::Abort`], or [`Decision::DenyAndAbort`]; either cancels the run, so
+    /// that its other calls stop too).
     Abort(Error),
 }
 
@@ -65,9 +70,12 @@ impl Gate {
 
     /// Decides whether a call requested by the model of `ctx`'s worker may run.
     ///
-    /// Rules and standing session approvals are matched against the callee's canonical form
-    /// of the arguments (for file tools: resolved paths inside the sandbox), never their
-    /// spelling, and a call that runs runs with that form.
+    /// Rules are matched against the callee's canonical form of the arguments (for file tools
+    /// and workers' attachment paths: resolved paths inside the sandbox; for the shell: its
+    /// path arguments' spelling normalised), never their spelling. A call that runs runs with
+    /// that form, unless the callee runs the arguments as given
+    /// ([`CallableSpec::runs_canonical_args`]); the approver is asked about, and standing
+    /// session approvals are keyed by, the arguments the call runs with.
     pub(crate) async fn check(&self, ctx: &Ctx, spec: &CallableSpec, args: Value) -> GateOutcome {
         if let Some(why) = spec.forbidden_args(&args) {
             let message = format!("refused: {why}");
@@ -77,13 +85,14 @@ impl Gate {
                 approved: false,
                 decision: message.clone(),
             });
-            return self.denied(spec, message);
+            return self.denied(ctx, spec, message);
         }
-        let args = match spec.canonical_args_owned(args) {
-            Ok(canonical) => canonical,
+        let (canonical, given) = match canonical_form(ctx, spec, args) {
+            Ok(forms) => forms,
             Err(message) => return GateOutcome::Refused(message),
         };
-        let (verdict, reason) = self.policy.evaluate(spec.name(), &args, spec.approval());
+        let (verdict, reason) = self.policy.evaluate(spec.name(), &canonical, spec.approval());
+        let args = given.unwrap_or(canonical);
         let explicit = reason.is_explicit();
         let decided = |approved: bool, decision: String| {
             if explicit {
@@ -107,7 +116,7 @@ impl Gate {
             Verdict::Deny => {
                 let message = format!("denied by {reason}");
                 decided(false, message.clone());
-                self.denied(spec, message)
+                self.denied(ctx, spec, message)
             }
             Verdict::Ask => {
                 let key = (spec.name().to_owned(), crate::canonical::string(&args));
@@ -155,7 +164,7 @@ impl Gate {
                             None => "denied by the approver".to_owned(),
                         };
                         decided(false, message.clone());
-                        self.denied(spec, message)
+                        self.denied(ctx, spec, message)
                     }
                     Decision::DenyAndAbort { reason: why } => {
                         // The run ends: every call of it still in flight stops too.
@@ -182,10 +191,14 @@ impl Gate {
 
 impl Gate {
     /// A denial, with [`OnDenied`] applied: an error result for the model, or the end of the run.
-    fn denied(&self, spec: &CallableSpec, reason: String) -> GateOutcome {
+    fn denied(&self, ctx: &Ctx, spec: &CallableSpec, reason: String) -> GateOutcome {
         match self.on_denied {
             OnDenied::Abort => {
-                GateOutcome::Abort(Error::Denied { name: spec.name().to_owned(), reason })
+                let error = Error::Denied { name: spec.name().to_owned(), reason };
+                // The run ends, as after `DenyAndAbort`: its calls in flight stop, and the calls
+                // still queued behind this one are not started.
+                ctx.cancel(error.to_string());
+                GateOutcome::Abort(error)
             }
             OnDenied::ToolResult => GateOutcome::Refused(format!(
                 "permission denied: the call to `{}` was {reason}. It did not run; do not retry \
@@ -194,4 +207,27 @@ impl Gate {
             )),
         }
     }
+}
+
+/// The arguments in the callee's canonical form — its hook ([`CallableSpec::canonical_args`]),
+/// then, for a worker, each attachment path as the runtime's loader will read it
+/// ([`AttachmentLoader::resolve`](crate::attachment::AttachmentLoader::resolve)) — and, when the
+/// callee runs the arguments as given, those; or why the call cannot run.
+fn canonical_form(
+    ctx: &Ctx,
+    spec: &CallableSpec,
+    args: Value,
+) -> Result<(Value, Option<Value>), String> {
+    let (canonical, given) = if spec.runs_canonical_args() {
+        (spec.canonical_args_owned(args)?, None)
+    } else {
+        (spec.canonical_args(&args)?, Some(args))
+    };
+    if spec.worker().is_none() || !spec.has_attachment_params() {
+        return Ok((canonical, given));
+    }
+    let (loader, _) = ctx.attachments();
+    let canonical = crate::attachment::resolve_paths(spec.input_schema(), canonical, loader)
+        .map_err(|e| e.to_string())?;
+    Ok((canonical, given))
 }
