@@ -1,5 +1,6 @@
 //! Tool calls are syscalls: every call a model requests passes the approval gate, at any depth;
-//! a denied call never runs; code calling code is trusted.
+//! a denied call never runs (and, under `OnDenied::Abort`, neither do the other calls of the
+//! run); code calling code is trusted.
 
 use llm_do::approval::{
     ApprovalPolicy, ApprovalRequest, ApproveAll, ChannelApprover, Decision, OnDenied, Pattern,
@@ -352,6 +353,47 @@ async fn an_approver_ending_the_run_stops_the_sibling_calls_in_flight() {
     // The run is over: a later call from it fails at once, with the reason.
     let err = bounded(both_at_once(&ctx)).await.unwrap_err();
     assert!(matches!(&err, Error::Cancelled { reason } if reason == "the user quit"), "{err:?}");
+}
+
+static SIDE_EFFECTS: AtomicUsize = AtomicUsize::new(0);
+
+/// Has an effect, after a moment.
+#[tool]
+async fn side_effect() -> Result<String> {
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    SIDE_EFFECTS.fetch_add(1, Ordering::SeqCst);
+    Ok("done".into())
+}
+
+/// Calls `delete_all` (denied) and many side effects in one answer.
+#[worker(prompt = "Go", tools = [delete_all, side_effect])]
+async fn delete_then_many(ctx: &Ctx) -> Result<String>;
+
+#[tokio::test]
+async fn an_aborting_denial_stops_the_calls_of_the_same_answer() {
+    let mut calls = vec![("delete_all", json!({}))];
+    calls.extend(std::iter::repeat_n(("side_effect", json!({})), 40));
+    let log = EventLog::new();
+    let rt = Runtime::builder()
+        .model_override(ScriptedModel::queue([Reply::tool_calls(calls), Reply::text("done")]))
+        .on_denied(OnDenied::Abort)
+        .approver(ApproveAll)
+        .subscribe(log.clone())
+        .build();
+    let ctx = rt.ctx();
+    let err = bounded(delete_then_many(&ctx)).await.unwrap_err();
+    assert_eq!(err.kind(), llm_do::error::ErrorKind::Denied, "{err:?}");
+    assert!(matches!(&err, Error::Denied { name, .. } if name == "delete_all"), "{err:?}");
+    // The run was cancelled with the denial, as an approver's abort would: nothing else ran,
+    // and the calls queued behind the denied one were not even started.
+    assert_eq!(SIDE_EFFECTS.load(Ordering::SeqCst), 0, "no side effect ran");
+    assert_eq!(ctx.cancellation().reason(), Some(err.to_string()));
+    let started = log
+        .events()
+        .iter()
+        .filter(|e| matches!(&e.kind, EventKind::ToolCall { call } if call.name == "side_effect"))
+        .count();
+    assert_eq!(started, 0, "no queued call was started after the abort");
 }
 
 #[tokio::test]

@@ -4,13 +4,14 @@
 //! an in-root symbolic link to `secret/`; an allow rule must hold for the same spellings;
 //! a standing approval "for the session" covers every spelling of the same file; and `..` or
 //! an absolute path outside the root is still refused (by the sandbox, before anyone is asked).
+//! The same holds for a worker's attachment arguments, read through the runtime's loader.
 
 #![cfg(unix)]
 
 use llm_do::approval::Pattern;
 use llm_do::approval::{ApprovalPolicy, ApprovalRequest, ApproveAll, Decision, Rule, Verdict};
 use llm_do::testing::{Reply, ScriptedModel};
-use llm_do::tools::fs::Filesystem;
+use llm_do::tools::fs::{AttachmentFiles, Filesystem};
 use llm_do::{EventKind, EventLog, Runtime, WorkerSpecBuilder};
 use llm_do_tests::bounded;
 use serde_json::{Value, json};
@@ -242,4 +243,76 @@ async fn direct_calls_from_code_are_unchanged() {
         .unwrap();
     assert_eq!(out["created"], true);
     assert_eq!(std::fs::read_to_string(root.join("notes/z.md")).unwrap(), "z");
+}
+
+#[tokio::test]
+async fn a_rule_on_a_workers_attachment_argument_holds_for_every_spelling_of_the_file() {
+    let (tmp, root) = project();
+    std::fs::write(root.join("notes/n.txt"), "hello").unwrap();
+    let schema = json!({"type": "object", "properties": {
+        "doc": {"type": "string", "format": "attachment"}
+    }, "required": ["doc"]});
+    let summarize = WorkerSpecBuilder::new("summarize")
+        .prompt("Summarize the attached file.")
+        .input_schema(schema)
+        .build()
+        .unwrap();
+    let main = WorkerSpecBuilder::new("main").prompt("Go.").tool_name("summarize").build().unwrap();
+    let policy = ApprovalPolicy::new().rule(
+        Rule::new("summarize", Verdict::Deny)
+            .unwrap()
+            .arg("/doc", Pattern::glob("secret/**").unwrap()),
+    );
+    let spellings = secret_spellings(&root, "a.txt");
+    let mut calls: Vec<(&str, Value)> =
+        spellings.iter().map(|p| ("summarize", json!({ "doc": p }))).collect();
+    calls.push(("summarize", json!({"doc": "./notes//n.txt"})));
+    let outside = tmp.path().parent().unwrap().join("x.txt").display().to_string();
+    calls.push(("summarize", json!({ "doc": outside })));
+    calls.push(("summarize", json!({"doc": "../x.txt"})));
+    let n = calls.len();
+    let model = ScriptedModel::queue([
+        Reply::tool_calls(calls),
+        Reply::text("summary"),
+        Reply::text("done"),
+    ]);
+    let log = EventLog::new();
+    let rt = Runtime::builder()
+        .register(summarize)
+        .register(main)
+        .approval_policy(policy)
+        .approver(ApproveAll)
+        .attachment_loader(AttachmentFiles::new(&root).unwrap())
+        .model_override(model)
+        .subscribe(log.clone())
+        .build();
+    let answer: String = bounded(rt.ctx().call("main", json!({}))).await.unwrap();
+    assert_eq!(answer, "done");
+    let events = log.events();
+    let results: Vec<(bool, String)> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::ToolResult { result } => Some((result.is_error, result.content.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(results.len(), n);
+    let secret = &results[..spellings.len()];
+    for ((is_error, content), spelling) in secret.iter().zip(&spellings) {
+        assert!(*is_error && content.starts_with("permission denied"), "{spelling}: {content}");
+        assert!(content.contains("secret/**"), "{spelling}: {content}");
+    }
+    // The allowed call ran once, with the path resolved; escapes were refused by the sandbox.
+    let started: Vec<&Value> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::CallStarted { input } if &*e.call.name == "summarize" => Some(input),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(started, [&json!({"doc": "notes/n.txt"})]);
+    assert!(results.iter().any(|(is_error, content)| !is_error && content == "summary"));
+    for (is_error, content) in &results[spellings.len() + 1..] {
+        assert!(*is_error && content.starts_with("attachment path refused"), "{content}");
+    }
 }

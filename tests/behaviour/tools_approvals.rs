@@ -1,14 +1,15 @@
 //! The built-in tools behind the approval gate, driven by a model: the design's acceptance
 //! scenario for a read-only shell (allow `grep -ri`, block `ls | wc`, ask before
-//! `find -delete`), writes that need approval, and the tool refusing what its rules deny even
-//! when the policy lets the call through.
+//! `find -delete`), writes that need approval, the tool refusing what its rules deny even
+//! when the policy lets the call through, and a model's command running exactly as written
+//! while the rules match its path arguments' normalised spelling.
 
 #![cfg(unix)]
 
 use llm_do::approval::{ApprovalPolicy, ApprovalRequest, ApproveAll, Decision, Rule, Verdict};
 use llm_do::testing::{Reply, ScriptedModel};
 use llm_do::tools::fs::Filesystem;
-use llm_do::tools::shell::{Shell, read_only_rules};
+use llm_do::tools::shell::{Shell, ShellRule, read_only_rules};
 use llm_do::{EventKind, EventLog, Runtime, WorkerSpecBuilder};
 use llm_do_tests::bounded;
 use serde_json::json;
@@ -165,4 +166,90 @@ async fn without_policy_rules_every_shell_call_and_every_write_is_asked_about() 
         matches!(e.kind, EventKind::ToolResult { result } if result.name == "list_files" && !result.is_error)
     });
     assert!(listed, "list_files ran without asking");
+}
+
+/// A root with `f.txt` ("abc") and `secret/key.txt`, and a worker whose model runs `commands`
+/// through `shell` (one per turn) under the shell's own policy and an approver answering
+/// `decision`: the `stdout` of each result (`Err` with the message of an error result) and the
+/// commands the approver was asked about.
+async fn run_commands(
+    shell: impl FnOnce(&std::path::Path) -> Shell,
+    commands: &[&str],
+    decision: Decision,
+) -> (Vec<Result<String, String>>, Vec<String>) {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("f.txt"), "abc\n").unwrap();
+    std::fs::create_dir(root.path().join("secret")).unwrap();
+    std::fs::write(root.path().join("secret/key.txt"), "TOP-SECRET\n").unwrap();
+    let shell = shell(root.path());
+    let mut replies: Vec<Reply> =
+        commands.iter().map(|c| Reply::tool_call("shell", json!({ "command": c }))).collect();
+    replies.push(Reply::text("done"));
+    let (approver, asked) = recording(decision);
+    let log = EventLog::new();
+    let rt = Runtime::builder()
+        .register(shell.spec())
+        .register(explorer(&["shell"]))
+        .approval_policy(shell.approval_policy(ApprovalPolicy::new()).unwrap())
+        .approver(approver)
+        .model_override(ScriptedModel::queue(replies))
+        .subscribe(log.clone())
+        .build();
+    let _: String = bounded(rt.ctx().call("explorer", json!({}))).await.unwrap();
+    let outputs = results(&log)
+        .into_iter()
+        .map(|(is_error, content)| match is_error {
+            true => Err(content),
+            false => {
+                let out: serde_json::Value = serde_json::from_str(&content).unwrap();
+                Ok(out["stdout"].as_str().unwrap().to_owned())
+            }
+        })
+        .collect();
+    let asked = asked.lock().unwrap().clone();
+    (outputs, asked)
+}
+
+#[tokio::test]
+async fn a_models_command_runs_as_written_while_rules_match_its_normalised_paths() {
+    let shell = |root: &std::path::Path| {
+        Shell::new(root)
+            .unwrap()
+            .rule(ShellRule::deny("cat secret/key.txt"))
+            .rule(ShellRule::allow("cat"))
+            .rule(ShellRule::allow("sed"))
+            .rule(ShellRule::allow("echo"))
+    };
+    let commands = [
+        "sed s/./X/ f.txt",
+        "echo https://example.com/a//b x//y ./z s/./X/",
+        "cat ./f.txt",
+        "cat ./secret//key.txt",
+        "cat secret/./key.txt",
+    ];
+    let (outputs, asked) = run_commands(shell, &commands, Decision::deny("not asked")).await;
+    assert_eq!(outputs.len(), commands.len());
+    // What ran is what the model wrote: no word that looks like a path was rewritten.
+    assert_eq!(outputs[0], Ok("Xbc\n".to_owned()), "sed got its expression unchanged");
+    assert_eq!(outputs[1], Ok("https://example.com/a//b x//y ./z s/./X/\n".to_owned()));
+    assert_eq!(outputs[2], Ok("abc\n".to_owned()));
+    // The deny rule on the path holds for its other spellings.
+    for denied in &outputs[3..] {
+        let message = denied.as_ref().unwrap_err();
+        assert!(message.starts_with("permission denied"), "{message}");
+        assert!(message.contains("cat secret/key.txt"), "{message}");
+    }
+    assert!(asked.is_empty(), "{asked:?}");
+}
+
+#[tokio::test]
+async fn the_approver_sees_the_command_that_runs_and_a_session_approval_holds_for_it_alone() {
+    let shell = |root: &std::path::Path| Shell::new(root).unwrap().rule(ShellRule::ask("sed"));
+    let commands = ["sed s/./X/ f.txt", "sed s/./X/ f.txt", "sed s/X/ f.txt"];
+    let (outputs, asked) = run_commands(shell, &commands, Decision::ApproveForSession).await;
+    // `sed s/X/` is another command (it normalises to the same text, but is not the same
+    // program input): approving the first for the session does not approve it.
+    assert_eq!(asked, ["sed s/./X/ f.txt", "sed s/X/ f.txt"]);
+    assert_eq!(outputs[0], Ok("Xbc\n".to_owned()));
+    assert_eq!(outputs[1], Ok("Xbc\n".to_owned()));
 }

@@ -167,6 +167,34 @@ async fn rules_are_ordered_and_matched_on_whole_words() {
 }
 
 #[tokio::test]
+async fn rules_hold_for_every_spelling_of_a_path_and_the_command_runs_as_written() {
+    let w = world();
+    std::fs::create_dir(w.root.join("secret")).unwrap();
+    std::fs::write(w.root.join("secret/key.txt"), "TOP-SECRET\n").unwrap();
+    let shell = Shell::new(&w.root)
+        .unwrap()
+        .rule(ShellRule::deny("cat secret/key.txt"))
+        .rule(ShellRule::allow("cat"))
+        .rule(ShellRule::allow("echo"));
+    let absolute = format!("cat {}/secret/key.txt", w.root.display());
+    for command in ["cat ./secret//key.txt", "cat secret/./key.txt", absolute.as_str()] {
+        assert_eq!(shell.verdict(command).unwrap(), Verdict::Deny, "{command}");
+        let err = bounded(shell.run(command)).await.unwrap_err();
+        assert!(matches!(err, ToolError::Denied { .. }), "{command}: {err:?}");
+    }
+    // Trusted code calling the tool through the runtime (not gated) meets the same rules.
+    let ctx = Runtime::builder().register(shell.spec()).build().ctx();
+    let err = bounded(ctx.call_value("shell", json!({"command": "cat ./secret//key.txt"})))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), llm_do::error::ErrorKind::Tool, "{err:?}");
+    assert!(err.to_string().contains("denied by the rule `cat secret/key.txt`"), "{err}");
+    // What runs is the argument vector as written, not its normalised form.
+    let out = bounded(shell.run("echo ./a//b https://x.org//y")).await.unwrap();
+    assert_eq!(out.stdout, "./a//b https://x.org//y\n");
+}
+
+#[tokio::test]
 async fn commands_run_in_the_root_directory() {
     let w = world();
     let shell = Shell::new(&w.root).unwrap().rule(ShellRule::allow("pwd"));

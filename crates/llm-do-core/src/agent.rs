@@ -130,10 +130,14 @@ pub(crate) async fn run(
                 let calls = futures::StreamExt::buffered(futures::stream::iter(calls), parallel);
                 futures::StreamExt::collect(calls).await
             } else {
-                // One after the other: a journal replays steps by position.
+                // One after the other: a journal replays steps by position. A fatal error (an
+                // aborting denial, a budget) ends the call: the calls after it do not start.
                 let mut results = Vec::with_capacity(tool_calls.len());
                 for call in &tool_calls {
                     results.push(dispatch(ctx, &tools.specs, &resolved, call).await);
+                    if results.last().is_some_and(Result::is_err) {
+                        break;
+                    }
                 }
                 results
             };

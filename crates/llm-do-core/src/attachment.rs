@@ -47,8 +47,8 @@ mod reference;
 mod tool_result;
 
 pub use error::{AttachmentError, AttachmentErrorKind};
-pub(crate) use inputs::has_attachment_params;
 pub use inputs::{digest_data_urls, is_attachment_schema, split_arguments};
+pub(crate) use inputs::{has_attachment_params, resolve_paths};
 pub use lower::{InputCapabilities, PdfSupport, lower};
 pub(crate) use lower::{lower_one, user_message_of};
 pub use media::{MediaKind, supported_media_types};
@@ -160,6 +160,30 @@ impl Default for AttachmentLimits {
 pub trait AttachmentLoader: Send + Sync + 'static {
     /// Reads the file at `path` (relative to the loader's root) within `limits`.
     fn load(&self, path: &str, limits: &AttachmentLimits) -> Result<Attachment, AttachmentError>;
+
+    /// The file `path` names, spelled as [`load`](Self::load) will read it (for a loader
+    /// confined to a root: relative to it, normalised, links resolved), or why it cannot be
+    /// read. When a model calls a worker, approval rules on its attachment arguments are
+    /// matched against this form, and the call then reads it. By default the path as given:
+    /// rules then match its spelling. `llm-do-tools`' `AttachmentFiles` resolves paths as its
+    /// `read_file` tool does.
+    ///
+    /// ```
+    /// # use llm_do_core::attachment::{Attachment, AttachmentError, AttachmentLimits, AttachmentLoader};
+    /// struct Trimmed;
+    /// impl AttachmentLoader for Trimmed {
+    ///     fn load(&self, path: &str, _: &AttachmentLimits) -> Result<Attachment, AttachmentError> {
+    ///         Attachment::from_bytes(b"x".to_vec(), Some(path))
+    ///     }
+    ///     fn resolve(&self, path: &str) -> Result<String, AttachmentError> {
+    ///         Ok(path.trim_start_matches("./").to_owned())
+    ///     }
+    /// }
+    /// assert_eq!(Trimmed.resolve("./notes.md").unwrap(), "notes.md");
+    /// ```
+    fn resolve(&self, path: &str) -> Result<String, AttachmentError> {
+        Ok(path.to_owned())
+    }
 }
 
 impl Attachment {

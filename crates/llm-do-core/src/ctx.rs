@@ -410,8 +410,12 @@ impl Ctx {
         Ok(())
     }
 
-    /// Reserves one model-requested tool call in the run's budget.
+    /// Reserves one model-requested tool call in the run's budget; a call of a cancelled run
+    /// (queued behind one that ended it: an aborting denial) does not start.
     pub(crate) fn begin_tool_call(&self) -> Result<()> {
+        if let Some(reason) = self.cancel.reason() {
+            return Err(Error::Cancelled { reason });
+        }
         let started = self.run.tool_calls_started.fetch_add(1, Ordering::Relaxed) + 1;
         if let Some(limit) = self.run.limits.max_tool_calls
             && started > limit

@@ -69,8 +69,9 @@ pub type OutputCheck = fn(&Value) -> std::result::Result<(), String>;
 /// A tool's "canonicalise arguments for approval" hook: turns the arguments a model gave into
 /// the form that names what the call will actually touch (for file tools: every path
 /// normalised and resolved inside the sandbox), or explains why the call cannot run. The
-/// approval gate matches rules and session approvals against the result, and the tool then runs
-/// with it. See [`ToolSpecBuilder::canonical_args`].
+/// approval gate matches rules against the result, and the tool then runs with it — or, set
+/// with [`ToolSpecBuilder::canonical_args_for_rules`], with the arguments as given. See
+/// [`ToolSpecBuilder::canonical_args`].
 pub type CanonicalArgs = Arc<dyn Fn(&Value) -> std::result::Result<Value, String> + Send + Sync>;
 
 /// A tool's check of the arguments a model gives for what no approval can allow: `Some(reason)`
@@ -108,6 +109,8 @@ pub struct CallableSpec {
     output_check: Option<OutputCheck>,
     approval: Option<Verdict>,
     canonical_args: Option<CanonicalArgs>,
+    /// Whether a call the gate lets through runs with the canonical form (else as given).
+    runs_canonical_args: bool,
     forbidden_args: Option<ForbiddenArgs>,
     body: Body,
     input_validator: OnceLock<std::result::Result<schema::Validator, String>>,
@@ -133,6 +136,7 @@ struct Declared {
     output_check: Option<OutputCheck>,
     approval: Option<Verdict>,
     canonical_args: Option<CanonicalArgs>,
+    runs_canonical_args: bool,
     forbidden_args: Option<ForbiddenArgs>,
     body: Body,
 }
@@ -148,6 +152,7 @@ impl CallableSpec {
             output_check: d.output_check,
             approval: d.approval,
             canonical_args: d.canonical_args,
+            runs_canonical_args: d.runs_canonical_args,
             forbidden_args: d.forbidden_args,
             body: d.body,
             input_validator: OnceLock::new(),
@@ -294,9 +299,10 @@ impl CallableSpec {
         self.approval
     }
 
-    /// The arguments in the form approval rules are matched against and the tool runs with
-    /// (its [`ToolSpecBuilder::canonical_args`] hook; the arguments unchanged when it has
-    /// none), or why the call cannot run.
+    /// The arguments in the form approval rules are matched against and, unless
+    /// [`runs_canonical_args`](Self::runs_canonical_args) is `false`, the tool runs with (its
+    /// [`ToolSpecBuilder::canonical_args`] hook; the arguments unchanged when it has none), or
+    /// why the call cannot run.
     ///
     /// ```
     /// # use llm_do_core::ToolSpecBuilder;
@@ -312,6 +318,21 @@ impl CallableSpec {
             Some(hook) => hook(args),
             None => Ok(args.clone()),
         }
+    }
+
+    /// Whether a model's call that the approval gate lets through runs with the
+    /// [`canonical_args`](Self::canonical_args) form the rules matched (`true`, also without a
+    /// hook) or with the arguments as the model gave them (`false`: the hook was set with
+    /// [`ToolSpecBuilder::canonical_args_for_rules`]).
+    ///
+    /// ```
+    /// # use llm_do_core::ToolSpecBuilder;
+    /// let trim = |a: &serde_json::Value| Ok(serde_json::json!({"p": a["p"].as_str().unwrap_or("").trim_start_matches("./")}));
+    /// assert!(ToolSpecBuilder::new("read").canonical_args(trim).build().runs_canonical_args());
+    /// assert!(!ToolSpecBuilder::new("shell").canonical_args_for_rules(trim).build().runs_canonical_args());
+    /// ```
+    pub fn runs_canonical_args(&self) -> bool {
+        self.runs_canonical_args
     }
 
     /// Why no approval can allow a model's call with `args` (its

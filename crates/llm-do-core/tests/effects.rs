@@ -2,8 +2,9 @@
 //! the run's `Effects`, and a recorded result returned by the seam replaces the effect.
 
 use futures::future::BoxFuture;
-use llm_do_core::approval::{ApprovalRequest, Decision, Verdict};
+use llm_do_core::approval::{ApprovalRequest, Decision, OnDenied, Verdict};
 use llm_do_core::effects::{Effects, ModelStep, ToolOutcome, ToolStep};
+use llm_do_core::error::ErrorKind;
 use llm_do_core::{
     Ctx, EventLog, Message, Model, ModelError, ModelRequest, ModelResponse, Runtime, ToolCall,
     ToolSpecBuilder, WorkerSpecBuilder,
@@ -144,4 +145,57 @@ async fn a_recorded_answer_replaces_the_model_request() {
     assert_eq!(models.load(Ordering::SeqCst), 2);
     assert_eq!(tools.load(Ordering::SeqCst), 2);
     assert_eq!(out, json!("done after 5 messages"));
+}
+
+/// Answers with a denied call followed by two others, in one answer.
+struct DeniedFirst;
+
+impl Model for DeniedFirst {
+    fn request<'a>(
+        &'a self,
+        _req: &'a ModelRequest,
+    ) -> BoxFuture<'a, Result<ModelResponse, ModelError>> {
+        Box::pin(async move {
+            Ok(ModelResponse::tool_calls(vec![
+                ToolCall::new("c1", "rm_rf", &json!({})),
+                ToolCall::new("c2", "step", &json!({"n": 1})),
+                ToolCall::new("c3", "step", &json!({"n": 2})),
+            ]))
+        })
+    }
+}
+
+#[tokio::test]
+async fn under_on_denied_abort_a_sequential_run_starts_no_call_after_the_denied_one() {
+    let runs = Arc::new(AtomicU32::new(0));
+    let counted = runs.clone();
+    let step = ToolSpecBuilder::new("step")
+        .handler(move |_, _| {
+            let runs = counted.clone();
+            async move {
+                runs.fetch_add(1, Ordering::SeqCst);
+                Ok(json!("ran"))
+            }
+        })
+        .build();
+    let rm_rf = ToolSpecBuilder::new("rm_rf")
+        .approval(Verdict::Deny)
+        .handler(|_, _| async { Ok(json!("never")) })
+        .build();
+    let worker = WorkerSpecBuilder::new("w").prompt("go").tool_name("rm_rf").tool_name("step");
+    let rt = Runtime::builder()
+        .model_override(DeniedFirst)
+        .on_denied(OnDenied::Abort)
+        .register(step)
+        .register(rm_rf)
+        .register(worker.build().unwrap())
+        .build();
+    let journal = Arc::new(Journal { sequential: true, ..Journal::default() });
+    let ctx = rt.ctx_with_effects(journal.clone());
+    let err = ctx.call_value("w", json!({})).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Denied, "{err:?}");
+    assert_eq!(runs.load(Ordering::SeqCst), 0, "no call after the denied one ran");
+    // Nor was one started: the journal holds no tool step.
+    assert_eq!(*journal.steps.lock().unwrap(), ["model w turn 1"]);
+    assert!(ctx.cancellation().is_cancelled(), "the denial ended the run");
 }

@@ -20,8 +20,10 @@ use serde_json::Value;
 pub struct ApprovalRequest {
     /// The tool (or worker) the model wants to call.
     pub tool: String,
-    /// Its arguments, in the callee's canonical form: what the call will actually touch (for
-    /// file tools, paths resolved inside the sandbox), which is also what it runs with.
+    /// Its arguments as the call will run with them: the callee's canonical form, what the
+    /// call will actually touch (for file tools and workers' attachments, paths resolved
+    /// inside the sandbox) — or, for a callee whose canonical form is for matching only (the
+    /// shell), the arguments exactly as the model gave them.
     pub args: Value,
     /// Whether the callee is a tool or a worker.
     pub kind: CallKind,

@@ -22,7 +22,9 @@ pub enum OnDenied {
     /// The model receives a permission error as the tool result and the run goes on.
     #[default]
     ToolResult,
-    /// The run ends with [`Error::Denied`](crate::Error::Denied).
+    /// The run ends with [`Error::Denied`](crate::Error::Denied), as after
+    /// [`Decision::DenyAndAbort`]: it is cancelled, so its calls in flight stop and no call
+    /// is started after the denied one.
     Abort,
 }
 
@@ -37,14 +39,17 @@ pub(crate) struct Gate {
 /// The gate's final answer for one call, [`OnDenied`] applied.
 pub(crate) enum GateOutcome {
     /// Run the call with these arguments: the callee's canonical form of what the model gave
-    /// ([`CallableSpec::canonical_args`]), the form the rules were matched against.
+    /// ([`CallableSpec::canonical_args`]), the form the rules were matched against — or, for a
+    /// callee whose canonical form is for matching only
+    /// ([`CallableSpec::runs_canonical_args`] is `false`: the shell), the arguments as given.
     Run(Value),
     /// The call does not run; the model receives this message as the tool's error result
     /// (arguments that cannot be put in canonical form, or a denial under
     /// [`OnDenied::ToolResult`]).
     Refused(String),
     /// The call does not run and the run ends with this error ([`Error::Denied`]: a denial
-    /// under [`OnDenied::Abort`], or [`Decision::DenyAndAbort`]).
+    /// under [`OnDenied::Abort`], or [`Decision::DenyAndAbort`]; either cancels the run, so
+    /// that its other calls stop too).
     Abort(Error),
 }
 
@@ -73,8 +78,9 @@ pub enum ArgsRefused {
 /// The arguments of a call as the approval gate sees them: refused when the callee forbids
 /// them ([`CallableSpec::forbidden_args`]), else in the callee's canonical form
 /// ([`CallableSpec::canonical_args`]; unchanged, and not copied, when it has no hook). Policy
-/// rules are matched against this form, questions show it, and the call runs with it. The
-/// gate of model-requested calls starts here, and so must any other gate (`llm-do mcp` checks
+/// rules are matched against this form ([`GatedArgs::for_rules`]); questions show, and the
+/// call runs with, [`GatedArgs::into_run`] — the same form, except for a callee that runs its
+/// arguments as given (the shell). The gate of model-requested calls starts here, and so must any other gate (`llm-do mcp` checks
 /// its clients' calls with it): a rule on `secret/**` then also holds for `./secret/x`.
 ///
 /// ```
@@ -89,11 +95,12 @@ pub enum ArgsRefused {
 ///     })
 ///     .handler(|_, a| async move { Ok(a) })
 ///     .build();
-/// let args = gated_args(&read, json!({"path": "./secret/key"})).unwrap();
-/// assert_eq!(args, json!({"path": "secret/key"}));
+/// let gated = gated_args(&read, json!({"path": "./secret/key"})).unwrap();
+/// assert_eq!(gated.for_rules(), &json!({"path": "secret/key"}));
 /// let policy = ApprovalPolicy::new()
 ///     .rule(Rule::new("read", Verdict::Deny).unwrap().arg("/path", Pattern::glob("secret/**").unwrap()));
-/// assert_eq!(policy.evaluate("read", &args, read.approval()).0, Verdict::Deny);
+/// assert_eq!(policy.evaluate("read", gated.for_rules(), read.approval()).0, Verdict::Deny);
+/// assert_eq!(gated.into_run(), json!({"path": "secret/key"}));
 /// assert_eq!(
 ///     gated_args(&read, json!({"path": "*"})),
 ///     Err(ArgsRefused::Forbidden("a wildcard".into()))
@@ -103,11 +110,59 @@ pub enum ArgsRefused {
 ///     Err(ArgsRefused::NotCanonical("the path is outside the sandbox".into()))
 /// );
 /// ```
-pub fn gated_args(spec: &CallableSpec, args: Value) -> Result<Value, ArgsRefused> {
+pub fn gated_args(spec: &CallableSpec, args: Value) -> Result<GatedArgs, ArgsRefused> {
     if let Some(why) = spec.forbidden_args(&args) {
         return Err(ArgsRefused::Forbidden(why));
     }
-    spec.canonical_args_owned(args).map_err(ArgsRefused::NotCanonical)
+    if spec.runs_canonical_args() {
+        let canonical = spec.canonical_args_owned(args).map_err(ArgsRefused::NotCanonical)?;
+        Ok(GatedArgs { canonical, given: None })
+    } else {
+        let canonical = spec.canonical_args(&args).map_err(ArgsRefused::NotCanonical)?;
+        Ok(GatedArgs { canonical, given: Some(args) })
+    }
+}
+
+/// A call's arguments past [`gated_args`]: the form rules are matched against, and the form
+/// the call runs with — the same, unless the callee runs the arguments as given
+/// ([`CallableSpec::runs_canonical_args`] is `false`: the shell, whose normalised words may not
+/// be paths).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GatedArgs {
+    canonical: Value,
+    given: Option<Value>,
+}
+
+impl GatedArgs {
+    /// The canonical form: what policy rules are matched against.
+    ///
+    /// ```
+    /// # use llm_do_core::{ToolSpecBuilder, approval::gated_args};
+    /// # use serde_json::json;
+    /// let t = ToolSpecBuilder::new("t").handler(|_, a| async move { Ok(a) }).build();
+    /// let gated = gated_args(&t, json!({"x": 1})).unwrap();
+    /// assert_eq!(gated.for_rules(), &json!({"x": 1}));
+    /// ```
+    pub fn for_rules(&self) -> &Value {
+        &self.canonical
+    }
+
+    /// The arguments the call runs with (and an approver is shown).
+    ///
+    /// ```
+    /// # use llm_do_core::{ToolSpecBuilder, approval::gated_args};
+    /// # use serde_json::json;
+    /// let shell = ToolSpecBuilder::new("shell")
+    ///     .canonical_args_for_rules(|a| Ok(json!({"command": a["command"].as_str().unwrap_or("").replace("//", "/")})))
+    ///     .handler(|_, a| async move { Ok(a) })
+    ///     .build();
+    /// let gated = gated_args(&shell, json!({"command": "sed s//X/ f"})).unwrap();
+    /// assert_eq!(gated.for_rules(), &json!({"command": "sed s/X/ f"}));
+    /// assert_eq!(gated.into_run(), json!({"command": "sed s//X/ f"}));
+    /// ```
+    pub fn into_run(self) -> Value {
+        self.given.unwrap_or(self.canonical)
+    }
 }
 
 impl Default for Gate {
@@ -127,12 +182,15 @@ impl Gate {
 
     /// Decides whether a call requested by the model of `ctx`'s worker may run.
     ///
-    /// Rules and standing session approvals are matched against the callee's canonical form
-    /// of the arguments (for file tools: resolved paths inside the sandbox), never their
-    /// spelling, and a call that runs runs with that form.
+    /// Rules are matched against the callee's canonical form of the arguments (for file tools
+    /// and workers' attachment paths: resolved paths inside the sandbox; for the shell: its
+    /// path arguments' spelling normalised), never their spelling. A call that runs runs with
+    /// that form, unless the callee runs the arguments as given
+    /// ([`CallableSpec::runs_canonical_args`]); the approver is asked about, and standing
+    /// session approvals are keyed by, the arguments the call runs with.
     pub(crate) async fn check(&self, ctx: &Ctx, spec: &CallableSpec, args: Value) -> GateOutcome {
-        let args = match gated_args(spec, args) {
-            Ok(canonical) => canonical,
+        let gated = match gated_args(spec, args) {
+            Ok(gated) => gated,
             Err(refused @ ArgsRefused::Forbidden(_)) => {
                 let message = refused.to_string();
                 ctx.emit(|| EventKind::ApprovalDecided {
@@ -141,11 +199,16 @@ impl Gate {
                     approved: false,
                     decision: message.clone(),
                 });
-                return self.denied(spec, message);
+                return self.denied(ctx, spec, message);
             }
             Err(ArgsRefused::NotCanonical(message)) => return GateOutcome::Refused(message),
         };
-        let (verdict, reason) = self.policy.evaluate(spec.name(), &args, spec.approval());
+        let (canonical, given) = match with_attachments_resolved(ctx, spec, gated) {
+            Ok(forms) => forms,
+            Err(message) => return GateOutcome::Refused(message),
+        };
+        let (verdict, reason) = self.policy.evaluate(spec.name(), &canonical, spec.approval());
+        let args = given.unwrap_or(canonical);
         let explicit = reason.is_explicit();
         let decided = |approved: bool, decision: String| {
             if explicit {
@@ -169,7 +232,7 @@ impl Gate {
             Verdict::Deny => {
                 let message = format!("denied by {reason}");
                 decided(false, message.clone());
-                self.denied(spec, message)
+                self.denied(ctx, spec, message)
             }
             Verdict::Ask => {
                 let key = (spec.name().to_owned(), crate::canonical::string(&args));
@@ -217,7 +280,7 @@ impl Gate {
                             None => "denied by the approver".to_owned(),
                         };
                         decided(false, message.clone());
-                        self.denied(spec, message)
+                        self.denied(ctx, spec, message)
                     }
                     Decision::DenyAndAbort { reason: why } => {
                         // The run ends: every call of it still in flight stops too.
@@ -244,10 +307,14 @@ impl Gate {
 
 impl Gate {
     /// A denial, with [`OnDenied`] applied: an error result for the model, or the end of the run.
-    fn denied(&self, spec: &CallableSpec, reason: String) -> GateOutcome {
+    fn denied(&self, ctx: &Ctx, spec: &CallableSpec, reason: String) -> GateOutcome {
         match self.on_denied {
             OnDenied::Abort => {
-                GateOutcome::Abort(Error::Denied { name: spec.name().to_owned(), reason })
+                let error = Error::Denied { name: spec.name().to_owned(), reason };
+                // The run ends, as after `DenyAndAbort`: its calls in flight stop, and the calls
+                // still queued behind this one are not started.
+                ctx.cancel(error.to_string());
+                GateOutcome::Abort(error)
             }
             OnDenied::ToolResult => GateOutcome::Refused(format!(
                 "permission denied: the call to `{}` was {reason}. It did not run; do not retry \
@@ -256,4 +323,23 @@ impl Gate {
             )),
         }
     }
+}
+
+/// The arguments in the callee's canonical form — its hook ([`CallableSpec::canonical_args`]),
+/// then, for a worker, each attachment path as the runtime's loader will read it
+/// ([`AttachmentLoader::resolve`](crate::attachment::AttachmentLoader::resolve)) — and, when the
+/// callee runs the arguments as given, those; or why the call cannot run.
+fn with_attachments_resolved(
+    ctx: &Ctx,
+    spec: &CallableSpec,
+    gated: GatedArgs,
+) -> Result<(Value, Option<Value>), String> {
+    let GatedArgs { canonical, given } = gated;
+    if spec.worker().is_none() || !spec.has_attachment_params() {
+        return Ok((canonical, given));
+    }
+    let (loader, _) = ctx.attachments();
+    let canonical = crate::attachment::resolve_paths(spec.input_schema(), canonical, loader)
+        .map_err(|e| e.to_string())?;
+    Ok((canonical, given))
 }

@@ -112,6 +112,41 @@ pub fn split_arguments(
     Ok((shown, found))
 }
 
+/// `args` with every attachment path among them replaced by the path `loader` will read
+/// ([`AttachmentLoader::resolve`]): the form approval rules on a worker's attachment arguments
+/// are matched against, and the call then runs with. Without a loader (a path is then refused
+/// when the call runs), and for what is not a path (URLs, malformed values), `args` is
+/// unchanged.
+pub(crate) fn resolve_paths(
+    schema: &Value,
+    mut args: Value,
+    loader: Option<&dyn AttachmentLoader>,
+) -> Result<Value, AttachmentError> {
+    let (Some(loader), Some(properties)) =
+        (loader, schema.get("properties").and_then(Value::as_object))
+    else {
+        return Ok(args);
+    };
+    for (key, property) in properties {
+        if !is_attachment_schema(property) {
+            continue;
+        }
+        let references: Vec<&mut Value> = match args.get_mut(key) {
+            Some(Value::Array(items)) => items.iter_mut().collect(),
+            Some(value) => vec![value],
+            None => continue,
+        };
+        for reference in references {
+            if let Value::String(path) = reference
+                && super::reference::is_path(path)
+            {
+                *path = loader.resolve(path)?;
+            }
+        }
+    }
+    Ok(args)
+}
+
 /// Resolves one reference string.
 pub(crate) fn resolve(
     reference: &str,

@@ -99,6 +99,16 @@ impl AttachmentSource {
     }
 }
 
+/// Whether [`AttachmentSource::parse`] takes `reference` for a path (without parsing what it
+/// would take for an inline attachment: a `data:` URL can be large).
+pub(crate) fn is_path(reference: &str) -> bool {
+    !(reference.starts_with("data:")
+        || reference.starts_with("http://")
+        || reference.starts_with("https://")
+        || reference.starts_with(DIGEST_SCHEME)
+        || reference.trim().is_empty())
+}
+
 /// `MEDIA[;name=N][;k=v…];base64,DATA` (after `data:`).
 fn parse_data_url(rest: &str) -> Result<Attachment, AttachmentError> {
     let invalid = |why: &str| {

@@ -41,6 +41,7 @@ pub struct ToolSpecBuilder {
     output_schema: Option<Value>,
     approval: Option<Verdict>,
     canonical_args: Option<CanonicalArgs>,
+    runs_canonical_args: bool,
     forbidden_args: Option<ForbiddenArgs>,
     handler: Option<Handler>,
 }
@@ -63,6 +64,7 @@ impl ToolSpecBuilder {
             output_schema: None,
             approval: None,
             canonical_args: None,
+            runs_canonical_args: true,
             forbidden_args: None,
             handler: None,
         }
@@ -179,6 +181,33 @@ impl ToolSpecBuilder {
         F: Fn(&Value) -> std::result::Result<Value, String> + Send + Sync + 'static,
     {
         self.canonical_args = Some(Arc::new(f));
+        self.runs_canonical_args = true;
+        self
+    }
+
+    /// Sets a "canonicalise arguments for approval" hook whose form is for matching only:
+    /// approval rules are matched against what it returns, as with
+    /// [`canonical_args`](Self::canonical_args), but the tool runs with the arguments exactly
+    /// as the model gave them, and the approver is asked about (and a session approval holds
+    /// for) those. For tools whose canonical form cannot be run without changing what they do:
+    /// the shell's normalises every word that may be a path, `s/./X/` included.
+    ///
+    /// ```
+    /// # use llm_do_core::ToolSpecBuilder;
+    /// use serde_json::json;
+    /// let spec = ToolSpecBuilder::new("echo")
+    ///     .canonical_args_for_rules(|args| Ok(json!({"text": args["text"].as_str().unwrap_or("").replace("//", "/")})))
+    ///     .handler(|_, args| async move { Ok(args) })
+    ///     .build();
+    /// assert_eq!(spec.canonical_args(&json!({"text": "a//b"})), Ok(json!({"text": "a/b"})));
+    /// assert!(!spec.runs_canonical_args()); // a model's call runs with {"text": "a//b"}
+    /// ```
+    pub fn canonical_args_for_rules<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Value) -> std::result::Result<Value, String> + Send + Sync + 'static,
+    {
+        self.canonical_args = Some(Arc::new(f));
+        self.runs_canonical_args = false;
         self
     }
 
@@ -301,6 +330,7 @@ impl ToolSpecBuilder {
             output_check: None,
             approval: self.approval,
             canonical_args: self.canonical_args,
+            runs_canonical_args: self.runs_canonical_args,
             forbidden_args: self.forbidden_args,
             body: Body::Tool(handler),
         }))

@@ -346,7 +346,9 @@ impl WorkerSpecBuilder {
             output_schema: self.output_schema,
             output_check: self.output_check,
             approval: self.approval,
+            // Attachment paths are resolved by the gate, through the runtime's loader.
             canonical_args: None,
+            runs_canonical_args: true,
             forbidden_args: None,
             body: Body::Worker(self.config),
         })))

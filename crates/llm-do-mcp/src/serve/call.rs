@@ -73,11 +73,12 @@ impl McpService {
         // for calls asked across rounds).
         let given =
             (asking == Asking::InRounds).then(|| args.as_object().cloned().unwrap_or_default());
-        // From here on, the arguments as the gate of a model's call sees them: the policy,
-        // the question and the run all get the canonical form (for file tools, paths resolved
-        // in the sandbox), never the client's spelling.
-        let args = match approval::gated_args(&spec, args) {
-            Ok(canonical) => canonical,
+        // From here on, the arguments as the gate of a model's call sees them: the policy
+        // gets the canonical form (for file tools, paths resolved in the sandbox), never the
+        // client's spelling; the question and the run get the form the call runs with (the
+        // same, except for the shell, which runs its command as written).
+        let gated = match approval::gated_args(&spec, args) {
+            Ok(gated) => gated,
             Err(ArgsRefused::Forbidden(why)) => {
                 return Ok(refused(format!(
                     "permission denied: the call to `{name}` was refused ({why}); no approval \
@@ -92,7 +93,9 @@ impl McpService {
                 .into());
             }
         };
-        let (verdict, reason) = self.policy.evaluate(spec.name(), &args, spec.approval());
+        let (verdict, reason) =
+            self.policy.evaluate(spec.name(), gated.for_rules(), spec.approval());
+        let args = gated.into_run();
         // The question about the served call itself, when it needs one.
         let ask_first = match verdict {
             Verdict::Allow => None,

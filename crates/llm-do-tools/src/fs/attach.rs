@@ -80,6 +80,27 @@ impl AttachmentLoader for AttachmentFiles {
         let name = rel.file_name().map(|n| n.to_string_lossy().into_owned());
         Attachment::from_reader(file, name.as_deref().unwrap_or(path), limits)
     }
+
+    /// The path as the sandbox resolves it for `read_file`'s approval: relative to the root,
+    /// normalised, symbolic links inside the root followed; `..`, absolute paths elsewhere and
+    /// links out are refused (`PathEscape`).
+    ///
+    /// ```
+    /// # use llm_do_core::attachment::{AttachmentErrorKind, AttachmentLoader};
+    /// # use llm_do_tools::fs::AttachmentFiles;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir(dir.path().join("secret")).unwrap();
+    /// # #[cfg(unix)]
+    /// std::os::unix::fs::symlink("secret", dir.path().join("s")).unwrap();
+    /// let files = AttachmentFiles::new(dir.path()).unwrap();
+    /// assert_eq!(files.resolve("./secret//key.md").unwrap(), "secret/key.md");
+    /// # #[cfg(unix)]
+    /// assert_eq!(files.resolve("s/key.md").unwrap(), "secret/key.md");
+    /// assert_eq!(files.resolve("../key.md").unwrap_err().kind(), AttachmentErrorKind::PathEscape);
+    /// ```
+    fn resolve(&self, path: &str) -> Result<String, AttachmentError> {
+        self.sandbox.resolve(path).map_err(convert)
+    }
 }
 
 /// A refused or failed path as an attachment error (escapes are `PathEscape`).

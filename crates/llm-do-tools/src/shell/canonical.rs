@@ -2,19 +2,25 @@
 //! gives the same text, and a path argument is written one way.
 //!
 //! When a model calls the `shell` tool, the approval gate matches its rules against
-//! [`canonical_command`] (and the tool then runs that text, which parses to the same program
-//! and arguments): the argument vector re-joined with single spaces, quoting only the words
-//! that need it (so `'rm'  x` and `rm x` are one command), and each path argument after the program normalised *lexically* —
-//! `./secret/a.txt`, `secret//a.txt`, `secret/./a.txt` and the absolute path under the root
-//! are all `secret/a.txt`.
+//! [`canonical_command`]: the argument vector re-joined with single spaces, quoting only the
+//! words that need it (so `'rm'  x` and `rm x` are one command), and each argument after the
+//! program that may be a path normalised *lexically* — `./secret/a.txt`, `secret//a.txt`,
+//! `secret/./a.txt` and the absolute path under the root are all `secret/a.txt`. The tool's own
+//! rules are checked against the same form ([`canonical_argv`]).
 //!
-//! Deliberately not done, because it would change what the program does: symbolic links are
-//! not resolved (`rm link` removes the link, `rm target` the file), `..` is not collapsed (it
-//! means something else after a link), a trailing `/` is kept, the program itself is not
-//! touched (`./run.sh` must not become a `PATH` lookup), nothing that starts with `-` is
-//! rewritten, and a path is never rewritten into one that starts with `-`. The shell is not a
-//! filesystem sandbox: rules on its path arguments narrow what a model tries, the filesystem
-//! tools confine.
+//! The canonical form is for matching only: the program runs with the argument vector exactly
+//! as the model wrote it. Whether a word is a path cannot be told from the word (`sed s/./X/`
+//! is an expression, `echo a//b` text), and rewriting one that is not would run another
+//! command; for a word that is a path, both spellings name the same file. The consequence for
+//! rules: a rule's word that contains `/` matches every spelling that normalises to it (a
+//! `deny` on `cat secret/a.txt` holds for `cat ./secret//a.txt`, an `allow` on `sed s/X/`
+//! would also allow `sed s/./X/`), so write rules' slash words as paths.
+//!
+//! Never rewritten: the program (`./run.sh` must not become a `PATH` lookup), anything that
+//! starts with `-`, a word containing `://` (a URL), and a word whose normal form would start
+//! with `-`. Symbolic links are not resolved and `..` is not collapsed (after a link it means
+//! something else); a trailing `/` is kept. The shell is not a filesystem sandbox: rules on
+//! its path arguments narrow what a model tries, the filesystem tools confine.
 
 use super::parse_command;
 use crate::error::ToolError;
@@ -23,12 +29,18 @@ use std::path::{Component, Path};
 /// `command` in canonical form (see the [module documentation](self)); an error when it does
 /// not parse or uses shell syntax (the tool would refuse it too).
 pub(crate) fn canonical_command(root: &Path, command: &str) -> Result<String, ToolError> {
-    let argv = parse_command(command)?;
+    let argv = canonical_argv(root, &parse_command(command)?);
+    let quoted: Vec<std::borrow::Cow<'_, str>> = argv.iter().map(|w| quote(w)).collect();
+    Ok(quoted.join(" "))
+}
+
+/// The argument vector `argv` with the spelling of its path arguments normalised (see the
+/// [module documentation](self)).
+pub(crate) fn canonical_argv(root: &Path, argv: &[String]) -> Vec<String> {
     let mut words = argv.iter();
     let mut out: Vec<String> = words.next().cloned().into_iter().collect();
     out.extend(words.map(|w| normalise_word(root, w)));
-    let quoted: Vec<std::borrow::Cow<'_, str>> = out.iter().map(|w| quote(w)).collect();
-    Ok(quoted.join(" "))
+    out
 }
 
 /// A word as written in the canonical text: as it is when it needs no quoting (so that
@@ -42,7 +54,7 @@ fn quote(word: &str) -> std::borrow::Cow<'_, str> {
 
 /// One argument, with its path spelling normalised when it is a path.
 fn normalise_word(root: &Path, word: &str) -> String {
-    if word.starts_with('-') || !word.contains('/') {
+    if word.starts_with('-') || !word.contains('/') || word.contains("://") {
         return word.to_owned();
     }
     let path = Path::new(word);
@@ -109,6 +121,15 @@ mod tests {
         assert_eq!(canon("echo 'two words' x/./y"), "echo 'two words' x/y");
         assert_eq!(canon("git log --format=%h -3"), "git log --format=%h -3");
         assert_eq!(canon("echo '#x' \"it's\""), "echo '#x' 'it'\\''s'");
+    }
+
+    #[test]
+    fn urls_are_left_alone() {
+        assert_eq!(
+            canon("curl https://example.com/a//b/./c file:///srv/root/x"),
+            "curl https://example.com/a//b/./c file:///srv/root/x"
+        );
+        assert_eq!(canon("echo a//b https://x"), "echo a/b https://x");
     }
 
     #[test]

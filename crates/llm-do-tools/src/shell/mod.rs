@@ -29,9 +29,11 @@
 //! 1. **Parse** ([`parse_command`]): shell syntax (`|`, `;`, `&`, `>`, `<`, backticks, `$(`,
 //!    `${`, line breaks) is refused anywhere in the text, quotes included; the rest is split
 //!    into words by `shell-words` (POSIX quoting, no expansion of any kind).
-//! 2. **Rules** ([`ShellRule`], [`evaluate`]): ordered, first match wins, no match → deny.
+//! 2. **Rules** ([`ShellRule`], [`evaluate`]): ordered, first match wins, no match → deny,
+//!    matched with the spelling of path arguments normalised (`cat ./a//b` is `cat a/b`).
 //!    `Deny` refuses with an error result; nothing runs.
-//! 3. **Run**: the program is executed directly (`execvp`, never `sh -c`), in the root
+//! 3. **Run**: the argument vector as written (never its normalised form) is executed
+//!    directly (`execvp`, never `sh -c`), in the root
 //!    directory, with stdin closed, an environment reduced to [`DEFAULT_PASSED_ENV`] (plus
 //!    [`Shell::pass_env`]) minus anything [`is_secret_name`], a time limit, and stdout and
 //!    stderr each capped at [`Shell::max_output`] bytes.
@@ -260,8 +262,8 @@ impl Shell {
         &self.rules
     }
 
-    /// What the rules say about a command; an error when it cannot be parsed or uses shell
-    /// syntax.
+    /// What the rules say about a command (its path arguments' spelling normalised); an
+    /// error when it cannot be parsed or uses shell syntax.
     ///
     /// ```
     /// # use llm_do_tools::shell::{Shell, ShellRule};
@@ -272,11 +274,11 @@ impl Shell {
     /// ```
     pub fn verdict(&self, command: &str) -> Result<Verdict, ToolError> {
         let argv = parse_command(command)?;
-        Ok(evaluate(&self.rules, &argv).0)
+        Ok(evaluate(&self.rules, &canonical::canonical_argv(&self.root, &argv)).0)
     }
 
-    /// Parses and checks a command, then runs it unless the rules deny it (the body of the
-    /// `shell` tool). Commands whose verdict is `Ask` run: asking is the approval gate's job,
+    /// Parses and checks a command, then runs it, as written, unless the rules deny it (the
+    /// body of the `shell` tool). Commands whose verdict is `Ask` run: asking is the approval gate's job,
     /// before the tool is called. A non-zero exit is a result, not an error.
     ///
     /// Needs a Tokio runtime with its IO and time drivers enabled (`#[tokio::main]`,
@@ -295,7 +297,9 @@ impl Shell {
     /// ```
     pub async fn run(&self, command: &str) -> Result<ShellOutput, ToolError> {
         let argv = parse_command(command)?;
-        if let (Verdict::Deny, rule) = evaluate(&self.rules, &argv) {
+        // The rules see the path arguments' canonical spelling; the program gets `argv`.
+        let canonical = canonical::canonical_argv(&self.root, &argv);
+        if let (Verdict::Deny, rule) = evaluate(&self.rules, &canonical) {
             return Err(ToolError::Denied {
                 command: command.to_owned(),
                 reason: self.denial(rule),
@@ -376,8 +380,10 @@ impl Shell {
         builder
             .description(self.description())
             .approval(Verdict::Ask)
-            // Rules see (and the call runs) one spelling of each command and path argument.
-            .canonical_args(move |args| {
+            // Rules see one spelling of each command and path argument; the call runs the
+            // command as the model wrote it (a word that only looks like a path, `s/./X/`,
+            // must reach the program unchanged).
+            .canonical_args_for_rules(move |args| {
                 let mut args = args.clone();
                 if let Some(command) = args.get_mut("command")
                     && let Some(text) = command.as_str()
