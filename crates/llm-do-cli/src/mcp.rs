@@ -168,7 +168,7 @@ fn to_server(settings: &McpServerSettings) -> McpServer {
             let s = env.iter().fold(s, |s, (k, v)| s.env(k.clone(), v.clone()));
             pass_env.iter().fold(s, |s, name| s.pass_env(name.clone()))
         }
-        McpServerConfig::Http { url, headers } => headers
+        McpServerConfig::Http { url, headers, .. } => headers
             .iter()
             .fold(McpServer::http(url.clone()), |s, (k, v)| s.header(k.clone(), v.clone())),
         #[allow(unreachable_patterns)]
