@@ -36,7 +36,6 @@ use interrupt::Interrupt;
 use llm_do::approval::{ApproveAll, DenyAll};
 use llm_do::cancel::Cancellation;
 use llm_do::history::{HistoryProcessor, KeepLastTurns, Summarise, TokenBudget};
-use llm_do::setup::RuntimeBuilderExt as _;
 use llm_do::{CallableSpec, Conversation, Ctx, Registry};
 use llm_do_project::ApprovalMode;
 use serde_json::Value;
@@ -149,7 +148,7 @@ fn start(
     let entry = crate::app::start_worker(&project, &args.project, args.worker.as_deref())?;
     let mut specs: Vec<Arc<CallableSpec>> = host.iter().cloned().collect();
     specs.extend(project.specs().cloned());
-    let builder = project.register(host_builder(host).with_default_providers());
+    let builder = project.register(crate::models::default_providers(host_builder(host)));
     // On a terminal the answer is shown as it arrives: ask OpenAI-compatible servers for a
     // stream (the default provider asks for whole answers).
     let settings = args.provider.over(&project.config().openai);

@@ -8,7 +8,6 @@ use crate::app::usage_error;
 use crate::exit::Exit;
 use clap::Args;
 use llm_do::approval::{ApprovalPolicy, ApprovalRequest, ApproveAll, Decision, Pattern};
-use llm_do::setup::RuntimeBuilderExt as _;
 use llm_do::{CallableSpec, Registry};
 use llm_do_mcp::serve::McpService;
 use llm_do_mcp::{McpServer, McpToolset};
@@ -221,7 +220,8 @@ pub(crate) async fn serve(args: McpArgs, dir: &Path, host: &Registry) -> Exit {
     }
     // The providers first: the project's `model =` then wins over the environment's default
     // (the embedded model when no key is set), as in `run` and `chat`.
-    let builder = project.register(crate::app::host_builder(host).with_default_providers());
+    let builder =
+        project.register(crate::models::default_providers(crate::app::host_builder(host)));
     let settings = args.provider.over(&project.config().openai);
     let builder = crate::models::with_openai_settings(builder, settings, false);
     let mut builder = match args.model.apply(builder, &project, host, &mut specs) {

@@ -14,7 +14,6 @@ use crate::models;
 use clap::Args;
 use llm_do::approval::{ApproveAll, DenyAll};
 use llm_do::attachment::AttachmentLimits;
-use llm_do::setup::RuntimeBuilderExt as _;
 use llm_do::tools::fs::AttachmentFiles;
 use llm_do::{CallableSpec, Error, Registry};
 use llm_do_project::ApprovalMode;
@@ -108,7 +107,7 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
     // workers re-made with --model when given).
     let mut specs: Vec<Arc<CallableSpec>> = host.iter().cloned().collect();
     specs.extend(project.specs().cloned());
-    let builder = project.register(host_builder(&host).with_default_providers());
+    let builder = project.register(models::default_providers(host_builder(&host)));
     let mut builder = match args.model.apply(builder, &project, &host, &mut specs) {
         Ok(builder) => builder,
         Err(message) => return not_started(Some(&entry), message),
