@@ -13,6 +13,7 @@ mod harden;
 mod list;
 mod log;
 mod run;
+pub(crate) use run::error_text;
 mod serve;
 
 use crate::exit::{self, Exit};

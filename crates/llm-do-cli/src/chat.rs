@@ -92,6 +92,8 @@ pub(crate) struct Session {
     /// The cancellation token of the current turn: an approver that ends the run ends the turn.
     turn: Cancellation,
     json: bool,
+    /// The project, for what an error tells a command-line user to change.
+    project: llm_do_project::Project,
 }
 
 impl ChatArgs {
@@ -221,6 +223,7 @@ fn start(
         log,
         turn: Cancellation::new(),
         json: args.json,
+        project,
     })
 }
 
@@ -262,7 +265,7 @@ impl Session {
     fn failure(&self, error: &llm_do::Error) -> String {
         match self.turn.reason() {
             Some(reason) => reason,
-            None => error.to_string(),
+            None => crate::app::error_text(error, &self.project, false),
         }
     }
 }

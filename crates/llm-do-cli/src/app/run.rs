@@ -73,6 +73,21 @@ pub(super) fn not_started_json(worker: Option<&str>, message: &str) -> Value {
     })
 }
 
+/// The text of the error a run (or a chat turn) of `project` ended with: core's message, and
+/// for a call past `max_depth` where a command-line user raises it (core's message names
+/// `Runtime::builder().max_depth(..)`, the Rust way); `flag` when the command has
+/// `--max-depth`.
+pub(crate) fn error_text(error: &Error, project: &llm_do_project::Project, flag: bool) -> String {
+    let Error::DepthExceeded { .. } = error else { return error.to_string() };
+    let file = project.config().source().and_then(|f| f.file_name()).map(|f| f.to_string_lossy());
+    let setting = match file.as_deref() {
+        Some("project.json") => "`runtime.max_depth` in project.json",
+        _ => "`max_depth` in llm-do.toml",
+    };
+    let flag = if flag { ", or --max-depth N" } else { "" };
+    format!("{error} (here: {setting}{flag})")
+}
+
 /// The exit code for the error a run of `entry` ended with.
 fn exit_for(error: &Error, entry: &str) -> Exit {
     match error {
@@ -188,7 +203,7 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
     });
     let (code, output, error) = match outcome {
         Ok(Ok(value)) => (Exit::Ok, Some(value), None),
-        Ok(Err(e)) => (exit_for(&e, &entry), None, Some(e.to_string())),
+        Ok(Err(e)) => (exit_for(&e, &entry), None, Some(error_text(&e, &project, true))),
         Err(reason) => (interrupted.map_or(Exit::Denied, |s| s.exit()), None, Some(reason)),
     };
     // stdout: secrets redacted always; control characters escaped when it is a terminal

@@ -278,6 +278,8 @@ pub struct ProjectConfig {
     pub mcp: BTreeMap<String, McpServerSettings>,
     pub(crate) entry_pos: Pos,
     pub(crate) entry_args_pos: Pos,
+    /// Where `model` is written.
+    pub(crate) model_pos: Pos,
 }
 
 impl ProjectConfig {
@@ -317,6 +319,7 @@ impl Default for ProjectConfig {
             mcp: BTreeMap::new(),
             entry_pos: Pos::START,
             entry_args_pos: Pos::START,
+            model_pos: Pos::START,
         }
     }
 }
@@ -329,7 +332,7 @@ struct Raw {
     #[serde(default)]
     model: Option<Spanned<String>>,
     #[serde(default)]
-    max_depth: Option<u32>,
+    max_depth: Option<Spanned<u32>>,
     #[serde(default)]
     approval: Option<RawApproval>,
     #[serde(default)]
@@ -392,11 +395,18 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
         }
     };
     let mut diagnostics = Vec::new();
-    let mut config = ProjectConfig {
-        max_depth: raw.max_depth,
-        source: Some(file.to_owned()),
-        ..ProjectConfig::default()
-    };
+    let mut config = ProjectConfig { source: Some(file.to_owned()), ..ProjectConfig::default() };
+    if let Some(depth) = raw.max_depth {
+        let pos = at(depth.span().start);
+        match depth.into_inner() {
+            // Every run would fail: the entry call is depth 1.
+            0 => diagnostics.push(
+                Diagnostic::at(file, pos, "`max_depth` is 0")
+                    .expected("a whole number of at least 1 (the entry call is depth 1)"),
+            ),
+            depth => config.max_depth = Some(depth),
+        }
+    }
     if let Some(entry) = raw.entry {
         config.entry_pos = at(entry.span().start);
         config.entry = Some(entry.into_inner());
@@ -405,7 +415,10 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
         let pos = at(model.span().start);
         let model = model.into_inner();
         match ModelRef::parse(&model) {
-            Ok(_) => config.model = Some(model),
+            Ok(_) => {
+                config.model = Some(model);
+                config.model_pos = pos;
+            }
             Err(_) => diagnostics.push(
                 Diagnostic::at(file, pos, format!("invalid model string `{model}`"))
                     .expected("`provider:name`, for example `openai:gpt-4o-mini`"),
