@@ -14,7 +14,7 @@ pub(super) fn check(dir: &Path, host: &Registry) -> Exit {
     }
 }
 
-/// The workers' `model:` strings against the providers a run would have: one the runtime
+/// The workers' `model:` strings, and llm-do.toml's `model`, against the providers a run would have: one the runtime
 /// does not know (`anthropic:…`) is a located problem now rather than the first call's error.
 /// A provider it knows but cannot set up here (no API key) is fine: `check` needs no keys.
 fn check_models(dir: &Path, project: &Project, host: &Registry) -> Result<(), String> {
