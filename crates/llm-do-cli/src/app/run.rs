@@ -51,7 +51,7 @@ pub(super) struct RunArgs {
     provider: ProviderFlags,
     /// Print the result and usage as one JSON object on stdout.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     #[command(flatten)]
     verbose: VerboseFlag,
     #[command(flatten)]
@@ -63,12 +63,13 @@ pub(super) struct RunArgs {
 }
 
 /// A timeout on the command line: seconds, above 0, at most a day.
-/// The `--json` result of a run that did not start: no output, no usage.
+/// The `--json` result of a run that did not start: no output, no usage, and the message with
+/// its secrets redacted (as every output of the CLI).
 pub(super) fn not_started_json(worker: Option<&str>, message: &str) -> Value {
     json!({
         "worker": worker,
         "ok": false,
-        "error": message,
+        "error": crate::terminal::redactor().redact(message),
         "usage": {"requests": 0, "input_tokens": 0, "output_tokens": 0, "total_tokens": 0},
     })
 }
