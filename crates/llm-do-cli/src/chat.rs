@@ -328,7 +328,19 @@ async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineIn
         if line.trim().is_empty() {
             continue;
         }
-        match session.command(&line) {
+        // `/save` and `/load` touch a file (on a blocking thread): a signal still ends the
+        // session meanwhile.
+        let outcome = tokio::select! {
+            biased;
+            stop = signals.received() => {
+                input.restore_terminal();
+                crate::output::errln!("\nllm-do: {}: the session ends", stop.name());
+                stopped = Some(stop);
+                break;
+            }
+            outcome = session.command(&line) => outcome,
+        };
+        match outcome {
             Outcome::Exit => break,
             Outcome::Said(text) => crate::output::errln!("{}", terminal_safe(&text)),
             Outcome::Failed(text) => {

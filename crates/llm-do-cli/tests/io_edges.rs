@@ -1,6 +1,6 @@
-//! The CLI's output at its edges: a project path that is not UTF-8 in `list --json`, a stderr
-//! closed before anything is written to it, and the embedded model's notice said only when the
-//! embedded model is the one in effect.
+//! The CLI's input and output at their edges: a project path that is not UTF-8 in `list
+//! --json`, a stderr closed before anything is written to it, the embedded model's notice said
+//! only when the embedded model is the one in effect, and an endless input on stdin.
 
 #[path = "support/cli.rs"]
 mod support;
@@ -83,4 +83,23 @@ async fn the_embedded_model_notice_is_said_only_when_true() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(stdout(&out), "hi\n");
     assert!(!stderr(&out).contains(NOTICE), "{}", stderr(&out));
+}
+
+/// `run PROJECT -` reads at most 8 MiB from stdin: an endless input (`/dev/zero`) is a usage
+/// error once past it, not a process reading until memory runs out.
+#[cfg(unix)]
+#[test]
+fn an_endless_stdin_input_is_refused_past_its_limit() {
+    let dir = project(&[("main.worker", "---\n---\nHello {input}.\n")]);
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    let started = std::time::Instant::now();
+    let out = output(command(BIN, None).arg("run").arg(dir.path()).arg("-").stdin(zero));
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out)
+            .contains("llm-do: the input on stdin is longer than 8 MiB, the most `-` reads"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "{:?}", started.elapsed());
 }
