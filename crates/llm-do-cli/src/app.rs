@@ -13,6 +13,7 @@ mod harden;
 mod list;
 mod log;
 mod run;
+pub(crate) use run::error_text;
 mod serve;
 
 use crate::exit::{self, Exit};
@@ -203,7 +204,15 @@ async fn command(command: Command, host: Registry) -> Exit {
     }
     let servers = match crate::mcp::Servers::start(&dir).await {
         Ok(s) => s,
-        Err(code) => return code,
+        Err(message) => {
+            // `run --json` prints its one JSON object also when the servers did not start.
+            if let Command::Run(args) = &command
+                && args.json
+            {
+                crate::output::outln!("{}", run::not_started_json(None, &message));
+            }
+            return Exit::Usage;
+        }
     };
     let with_mcp = servers.registry(&host);
     let code = match command {
@@ -213,7 +222,11 @@ async fn command(command: Command, host: Registry) -> Exit {
         Command::Check { .. } => {
             let code = check::check(&dir, &with_mcp);
             if code == Exit::Ok {
-                servers.summary().await.iter().for_each(|line| crate::output::outln!("{line}"));
+                // The lines quote the servers (a tool left out, with the schema error that
+                // quotes the server's schema): shown safe for a terminal, secrets redacted.
+                for line in servers.summary().await {
+                    crate::output::outln!("{}", crate::terminal::safe(&line));
+                }
             }
             code
         }

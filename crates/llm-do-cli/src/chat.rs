@@ -36,7 +36,6 @@ use interrupt::Interrupt;
 use llm_do::approval::{ApproveAll, DenyAll};
 use llm_do::cancel::Cancellation;
 use llm_do::history::{HistoryProcessor, KeepLastTurns, Summarise, TokenBudget};
-use llm_do::setup::RuntimeBuilderExt as _;
 use llm_do::{CallableSpec, Conversation, Ctx, Registry};
 use llm_do_project::ApprovalMode;
 use serde_json::Value;
@@ -93,6 +92,8 @@ pub(crate) struct Session {
     /// The cancellation token of the current turn: an approver that ends the run ends the turn.
     turn: Cancellation,
     json: bool,
+    /// The project, for what an error tells a command-line user to change.
+    project: llm_do_project::Project,
 }
 
 impl ChatArgs {
@@ -149,7 +150,7 @@ fn start(
     let entry = crate::app::start_worker(&project, &args.project, args.worker.as_deref())?;
     let mut specs: Vec<Arc<CallableSpec>> = host.iter().cloned().collect();
     specs.extend(project.specs().cloned());
-    let builder = project.register(host_builder(host).with_default_providers());
+    let builder = project.register(crate::models::default_providers(host_builder(host)));
     // On a terminal the answer is shown as it arrives: ask OpenAI-compatible servers for a
     // stream (the default provider asks for whole answers).
     let settings = args.provider.over(&project.config().openai);
@@ -222,6 +223,7 @@ fn start(
         log,
         turn: Cancellation::new(),
         json: args.json,
+        project,
     })
 }
 
@@ -263,7 +265,7 @@ impl Session {
     fn failure(&self, error: &llm_do::Error) -> String {
         match self.turn.reason() {
             Some(reason) => reason,
-            None => error.to_string(),
+            None => crate::app::error_text(error, &self.project, false),
         }
     }
 }
@@ -326,7 +328,19 @@ async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineIn
         if line.trim().is_empty() {
             continue;
         }
-        match session.command(&line) {
+        // `/save` and `/load` touch a file (on a blocking thread): a signal still ends the
+        // session meanwhile.
+        let outcome = tokio::select! {
+            biased;
+            stop = signals.received() => {
+                input.restore_terminal();
+                crate::output::errln!("\nllm-do: {}: the session ends", stop.name());
+                stopped = Some(stop);
+                break;
+            }
+            outcome = session.command(&line) => outcome,
+        };
+        match outcome {
             Outcome::Exit => break,
             Outcome::Said(text) => crate::output::errln!("{}", terminal_safe(&text)),
             Outcome::Failed(text) => {

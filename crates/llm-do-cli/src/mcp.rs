@@ -8,7 +8,6 @@ use crate::app::usage_error;
 use crate::exit::Exit;
 use clap::Args;
 use llm_do::approval::{ApprovalPolicy, ApprovalRequest, ApproveAll, Decision, Pattern};
-use llm_do::setup::RuntimeBuilderExt as _;
 use llm_do::{CallableSpec, Registry};
 use llm_do_mcp::serve::McpService;
 use llm_do_mcp::{McpServer, McpToolset};
@@ -59,28 +58,29 @@ impl Servers {
     /// Starts every server of `dir`'s `llm-do.toml` ([`MAX_STARTING`] at a time) and lists
     /// its tools. A configuration that does not parse starts nothing (the project check
     /// reports it). Failures are printed on stderr, with each server's stderr tail, and end
-    /// the command with a usage error.
-    pub(crate) async fn start(dir: &Path) -> Result<Servers, Exit> {
+    /// the command with a usage error: `Err` holds what was printed (one line per failure,
+    /// for `run --json`'s object).
+    pub(crate) async fn start(dir: &Path) -> Result<Servers, String> {
         let Ok(config) = Project::read_config(dir) else { return Ok(Servers::default()) };
         let mut servers = Servers::default();
         let file = dir.join(llm_do_project::CONFIG_FILE);
         // `${VAR}` references first: a variable that is not set starts nothing.
         let lookup = |name: &str| std::env::var(name).ok();
         let mut resolved = Vec::with_capacity(config.mcp.len());
+        let mut failures = Vec::new();
+        let mut fail = |message: String| {
+            crate::output::errln!("{}", crate::terminal::safe(&message));
+            failures.push(message);
+        };
         for (name, settings) in &config.mcp {
             match settings.resolved(&lookup) {
                 Ok(settings) => resolved.push((name, to_server(&settings))),
-                Err(e) => crate::output::errln!(
-                    "{}: error: MCP server `{name}`: {}",
-                    file.display(),
-                    crate::terminal::safe(&e)
-                ),
+                Err(e) => fail(format!("{}: error: MCP server `{name}`: {e}", file.display())),
             }
         }
         if resolved.len() < config.mcp.len() {
-            return Err(Exit::Usage);
+            return Err(failures.join("\n"));
         }
-        let mut failed = false;
         // Several at a time (each may take up to its start timeout), in the file's order.
         use futures::StreamExt as _;
         let started: Vec<_> = futures::stream::iter(resolved)
@@ -91,21 +91,14 @@ impl Servers {
         for result in started {
             match result {
                 Ok(t) => servers.toolsets.push(t),
-                Err(e) => {
-                    // The error quotes the server (its stderr, its error messages): shown
-                    // safe for a terminal.
-                    crate::output::errln!(
-                        "{}: error: {}",
-                        file.display(),
-                        crate::terminal::safe(&e.to_string())
-                    );
-                    failed = true;
-                }
+                // The error quotes the server (its stderr, its error messages): shown safe
+                // for a terminal.
+                Err(e) => fail(format!("{}: error: {e}", file.display())),
             }
         }
-        if failed {
+        if !failures.is_empty() {
             servers.close().await;
-            return Err(Exit::Usage);
+            return Err(failures.join("\n"));
         }
         Ok(servers)
     }
@@ -168,7 +161,7 @@ fn to_server(settings: &McpServerSettings) -> McpServer {
             let s = env.iter().fold(s, |s, (k, v)| s.env(k.clone(), v.clone()));
             pass_env.iter().fold(s, |s, name| s.pass_env(name.clone()))
         }
-        McpServerConfig::Http { url, headers } => headers
+        McpServerConfig::Http { url, headers, .. } => headers
             .iter()
             .fold(McpServer::http(url.clone()), |s, (k, v)| s.header(k.clone(), v.clone())),
         #[allow(unreachable_patterns)]
@@ -221,7 +214,8 @@ pub(crate) async fn serve(args: McpArgs, dir: &Path, host: &Registry) -> Exit {
     }
     // The providers first: the project's `model =` then wins over the environment's default
     // (the embedded model when no key is set), as in `run` and `chat`.
-    let builder = project.register(crate::app::host_builder(host).with_default_providers());
+    let builder =
+        project.register(crate::models::default_providers(crate::app::host_builder(host)));
     let settings = args.provider.over(&project.config().openai);
     let builder = crate::models::with_openai_settings(builder, settings, false);
     let mut builder = match args.model.apply(builder, &project, host, &mut specs) {

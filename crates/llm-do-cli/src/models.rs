@@ -56,6 +56,29 @@ impl Served {
     }
 }
 
+/// `builder` with llm-do's default providers and the environment's default model, without
+/// the notice of the embedded model: a command says it with [`announce_embedded_model`] once
+/// `--model` and the project's `model` are applied, so that it is said only when true.
+pub(crate) fn default_providers(builder: llm_do::RuntimeBuilder) -> llm_do::RuntimeBuilder {
+    llm_do::setup::quiet_providers(builder)
+}
+
+/// Says on stderr (never a panic, also on a closed pipe) that workers without a model run on
+/// the embedded model, when that is so: the model `builder` gives them is still the embedded
+/// default the environment picked (no `--model`, `LLM_DO_MODEL`, API key or project `model`
+/// chose another), and a worker of `project` or `host` names none.
+pub(crate) fn announce_embedded_model(
+    builder: &llm_do::RuntimeBuilder,
+    project: &llm_do_project::Project,
+    host: &llm_do::Registry,
+) {
+    let unnamed = project.workers().iter().any(|w| w.model.is_none())
+        || host.iter().any(|s| s.worker().is_some_and(|w| w.model.is_none()));
+    if unnamed && let Some(notice) = llm_do::setup::embedded_model_notice(builder) {
+        crate::output::errln!("{notice}");
+    }
+}
+
 /// Options of the local provider.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LocalOptions {

@@ -17,7 +17,6 @@ use crate::app::flags::{ModelFlag, ProviderFlags};
 use crate::exit::Exit;
 use crate::run_log;
 use clap::{Args, Subcommand};
-use llm_do::setup::RuntimeBuilderExt as _;
 use llm_do::{Registry, Runtime};
 use llm_do_restate::{ApprovalAnswer, Client, DurableService, Recorder};
 use std::collections::HashMap;
@@ -294,7 +293,8 @@ pub(crate) async fn serve(args: ServeArgs, dir: &Path, host: &Registry) -> Exit 
     };
     // The providers first: the project's `model =` then wins over the environment's default
     // (the embedded model when no key is set), as in `run` and `chat`.
-    let builder = project.register(crate::app::host_builder(host).with_default_providers());
+    let builder =
+        project.register(crate::models::default_providers(crate::app::host_builder(host)));
     let settings = args.provider.over(&project.config().openai);
     let builder = crate::models::with_openai_settings(builder, settings, false);
     // --model as `llm-do run` has it: every file worker's model, and Rust workers' that name

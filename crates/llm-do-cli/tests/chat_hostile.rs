@@ -293,3 +293,52 @@ async fn a_structured_answer_is_shown_once_on_a_terminal() {
     assert_eq!(pane.matches("2102650").count(), 1, "the answer once:\n{pane}");
     leave(&tmux, d);
 }
+
+/// `/save` to something other than a regular file (a FIFO, which no one reads: the write
+/// blocked the session, SIGTERM included, for good) is refused at once as `/load` refuses it,
+/// and the session goes on.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn save_refuses_a_fifo_without_blocking() {
+    use std::io::Write as _;
+    let server = TestServer::builder().script([Reply::text("hello")]).start().await.unwrap();
+    let dir = project(CHATS);
+    let fifo = dir.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let mut cmd = support::command(BIN, Some(&server.base_url()));
+    cmd.arg("chat").arg("--json").arg(dir.path());
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = format!("/save {}\n/save {}\nhi\n", fifo.display(), dir.path().display());
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    // A deadline: before, the session never ended.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("chat still blocked on /save to a FIFO after 60 s");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(support::code(&out), 1, "a command failed");
+    let lines: Vec<Value> = support::stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let refused = |line: &Value, path: &std::path::Path, kind: &str| {
+        assert_eq!(line["ok"], false, "{line}");
+        assert_eq!(
+            line["error"],
+            format!("cannot save to {}: the path is {kind}, not a regular file", path.display())
+        );
+    };
+    refused(&lines[0], &fifo, "a FIFO");
+    refused(&lines[1], dir.path(), "a directory");
+    assert_eq!(lines[2]["output"], "hello", "the session went on");
+}

@@ -239,6 +239,25 @@ fn check_finds_a_model_provider_the_runtime_does_not_have() {
     std::fs::remove_file(dir.path().join("a.worker")).unwrap();
     let out = output(command(BIN, None).args(["check"]).arg(dir.path()));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
+
+    // llm-do.toml's `model` too, at its place in the file (it was not checked: every run of
+    // a worker that names no model failed instead).
+    let toml = dir.path().join("llm-do.toml");
+    std::fs::write(&toml, "max_depth = 3\nmodel = \"anthropic:claude-haiku-4-5\"\n").unwrap();
+    std::fs::write(dir.path().join("c.worker"), "---\n---\nHi {input}\n").unwrap();
+    let out = output(command(BIN, None).args(["check"]).arg(dir.path()));
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.lines().any(|l| l.ends_with(
+            "llm-do.toml:2:9: error: unknown model provider `anthropic` in \
+             `anthropic:claude-haiku-4-5` (known: local, openai)"
+        )),
+        "{err}"
+    );
+    std::fs::write(&toml, "model = \"openai:gpt-4o-mini\"\n").unwrap();
+    let out = output(command(BIN, None).args(["check"]).arg(dir.path()));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
 }
 
 #[test]

@@ -397,6 +397,11 @@ async fn max_depth_counts_agents_not_tools() {
         err.contains("call to `fact_checker` would run at depth 2, deeper than max_depth = 1"),
         "{err}"
     );
+    // Core's message names the Rust way to raise it; the CLI adds the command line's.
+    assert!(
+        err.contains("if the recursion is intended (here: `runtime.max_depth` in project.json, or --max-depth N)"),
+        "{err}"
+    );
     assert_eq!(server.request_count(), 1, "neither the fact checker nor the editor ran again");
     std::fs::write(delegation.path().join("project.json"), manifest(2)).unwrap();
     let server = self::server(vec![

@@ -4,10 +4,15 @@
 //! `${VAR}` is the variable's value; `${VAR:-default}` is `default` when the variable is unset
 //! or empty; `$${` is a literal `${`. A `$` not followed by `{` is itself. `VAR` is ASCII
 //! letters, digits and `_`, not starting with a digit; the default may not contain `}`.
-//! References are expanded in `args`, `env` values, `url` and `headers` values, not in
-//! `command` or `cwd`. Their syntax is checked when the file is read (a located error); they
-//! are resolved when a server is started ([`McpServerSettings::resolved`](crate::McpServerSettings::resolved)),
-//! and an unset variable without a default is an error that names it.
+//! References are expanded in `args`, `env` values and `headers` values, not in `command`,
+//! `cwd` or `url` (a URL would send the value wherever it points; a credential goes in a
+//! header). A variable whose name looks like a secret
+//! ([`is_secret_name`](llm_do_core::secrets::is_secret_name)) is filled in only for a server
+//! whose `pass_env` names it, so that a project cannot hand the providers' keys to a server of
+//! its choosing. Their syntax and these rules are checked when the file is read (a located
+//! error); they are resolved when a server is started
+//! ([`McpServerSettings::resolved`](crate::McpServerSettings::resolved)), and an unset variable
+//! without a default is an error that names it.
 
 /// One piece of a value: literal text, or a reference.
 enum Piece<'a> {
@@ -55,6 +60,24 @@ fn is_var_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The names of the variables `value` refers to, in order (a name once per reference), or
+/// what is malformed.
+///
+/// ```
+/// use llm_do_project::env_refs::references;
+/// assert_eq!(references("${A}:${B:-x} $${C}").unwrap(), ["A", "B"]);
+/// assert!(references("${A").is_err());
+/// ```
+pub fn references(value: &str) -> Result<Vec<&str>, String> {
+    Ok(pieces(value)?
+        .into_iter()
+        .filter_map(|piece| match piece {
+            Piece::Var { name, .. } => Some(name),
+            Piece::Text(_) => None,
+        })
+        .collect())
 }
 
 /// `value` with its references replaced by the variables `lookup` gives, as the shell would: an

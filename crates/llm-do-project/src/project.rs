@@ -410,10 +410,11 @@ impl Project {
         if mismatches.is_empty() { Ok(()) } else { Err(mismatches.into()) }
     }
 
-    /// Checks each file worker's `model:` with `check` (which says what is wrong with a model
-    /// string, or `None`): a located diagnostic for each model it refuses. What `llm-do check`
-    /// asks of the runtime it would run with: a provider it does not have (`anthropic:…`, or
-    /// one the Python llm-do defines in Python) is found before any run.
+    /// Checks each file worker's `model:`, and the project's `model` (of `llm-do.toml`), with
+    /// `check` (which says what is wrong with a model string, or `None`): a located diagnostic
+    /// for each model it refuses. What `llm-do check` asks of the runtime it would run with: a
+    /// provider it does not have (`anthropic:…`, or one the Python llm-do defines in Python) is
+    /// found before any run.
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -423,6 +424,10 @@ impl Project {
     /// let known = |model: &str| (!model.starts_with("openai:")).then(|| "no such provider".to_owned());
     /// let errors = project.check_worker_models(known).unwrap_err().to_string();
     /// assert!(errors.contains("a.worker:2:8: error: no such provider"), "{errors}");
+    /// std::fs::write(dir.path().join("llm-do.toml"), "max_depth = 3\nmodel = \"anthropic:claude\"\n")?;
+    /// let project = llm_do_project::Project::load(dir.path())?;
+    /// let errors = project.check_worker_models(known).unwrap_err().to_string();
+    /// assert!(errors.contains("llm-do.toml:2:9: error: no such provider"), "{errors}");
     /// # Ok(())
     /// # }
     /// ```
@@ -430,7 +435,7 @@ impl Project {
         &self,
         check: impl Fn(&str) -> Option<String>,
     ) -> Result<(), Diagnostics> {
-        let refused: Vec<Diagnostic> = self
+        let mut refused: Vec<Diagnostic> = self
             .workers
             .iter()
             .filter_map(|w| {
@@ -438,6 +443,11 @@ impl Project {
                 Some(Diagnostic::at(&w.path, w.model_pos, check(model)?))
             })
             .collect();
+        if let (Some(model), Some(file)) = (&self.config.model, &self.config.source)
+            && let Some(problem) = check(model)
+        {
+            refused.push(Diagnostic::at(file, self.config.model_pos, problem));
+        }
         if refused.is_empty() { Ok(()) } else { Err(refused.into()) }
     }
 

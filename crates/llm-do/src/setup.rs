@@ -23,7 +23,10 @@
 //! | neither, no local model | none |
 //!
 //! When it picks the embedded model it says so once per process on stderr, so that nobody
-//! mistakes a 135M-parameter demo model for the model they meant to use.
+//! mistakes a 135M-parameter demo model for the model they meant to use (a failure to write
+//! stderr is ignored). A program that may still set another default model (a flag, a
+//! project's setting) uses [`quiet_providers`] instead, and [`announce_embedded_model`] once
+//! the model is settled, so that the notice is said only when it is true.
 //!
 //! ```
 //! use llm_do::prelude::*;
@@ -99,6 +102,22 @@ pub fn builder() -> RuntimeBuilder {
 /// assert_eq!(by_function.chosen_model(), by_method.chosen_model()); // the same default model
 /// ```
 pub fn default_providers(builder: RuntimeBuilder) -> RuntimeBuilder {
+    let builder = quiet_providers(builder);
+    announce_embedded_model(&builder);
+    builder
+}
+
+/// [`default_providers`] without its notice on stderr: for a program that may still change
+/// the default model (a command-line flag, a project's setting) and says which model is in
+/// effect once it is settled, with [`announce_embedded_model`].
+///
+/// ```
+/// use llm_do::prelude::*;
+/// let quiet = llm_do::setup::quiet_providers(Runtime::builder());
+/// let loud = Runtime::builder().with_default_providers();
+/// assert_eq!(quiet.chosen_model(), loud.chosen_model());
+/// ```
+pub fn quiet_providers(builder: RuntimeBuilder) -> RuntimeBuilder {
     let plan = plan(&|name| std::env::var(name).ok(), cfg!(feature = "local"));
     let mut builder = builder.env_model(plan.env_model.clone());
     #[cfg(feature = "local")]
@@ -110,17 +129,42 @@ pub fn default_providers(builder: RuntimeBuilder) -> RuntimeBuilder {
     }
     builder = openai(builder, plan.openai);
     if let Some(model) = plan.default_model {
-        once_on_stderr(
-            &LOCAL_NOTICE,
-            &format!(
-                "llm-do: no model configured (LLM_DO_MODEL is unset and there is no API key); \
-                 workers without a model run on the embedded local model {model} — a tiny model \
-                 for demos and tests, not for quality"
-            ),
-        );
         builder = builder.default_model(model);
     }
     builder
+}
+
+/// The notice that workers without a model run on the embedded model, when that is still the
+/// model `builder` gives them: the environment configures no model ([`default_providers`]
+/// picked the embedded one) and nothing set another default since. `None` otherwise.
+///
+/// ```
+/// use llm_do::prelude::*;
+/// let chosen = llm_do::setup::quiet_providers(Runtime::builder()).default_model("openai:gpt-4o-mini");
+/// assert_eq!(llm_do::setup::embedded_model_notice(&chosen), None);
+/// ```
+pub fn embedded_model_notice(builder: &RuntimeBuilder) -> Option<String> {
+    let plan = plan(&|name| std::env::var(name).ok(), cfg!(feature = "local"));
+    let model = plan.default_model.filter(|m| builder.chosen_model() == Some(m.as_str()))?;
+    Some(format!(
+        "llm-do: no model configured (LLM_DO_MODEL is unset and there is no API key); workers \
+         without a model run on the embedded local model {model} — a tiny model for demos and \
+         tests, not for quality"
+    ))
+}
+
+/// Says [`embedded_model_notice`] on stderr, once per process (a failure to write, such as a
+/// closed pipe, is ignored: never a panic); `true` when it applies to `builder`.
+///
+/// ```
+/// use llm_do::prelude::*;
+/// let chosen = llm_do::setup::quiet_providers(Runtime::builder()).default_model("openai:gpt-4o-mini");
+/// assert!(!llm_do::setup::announce_embedded_model(&chosen)); // nothing said
+/// ```
+pub fn announce_embedded_model(builder: &RuntimeBuilder) -> bool {
+    let Some(notice) = embedded_model_notice(builder) else { return false };
+    once_on_stderr(&LOCAL_NOTICE, &notice);
+    true
 }
 
 static LOCAL_NOTICE: Once = Once::new();
@@ -182,8 +226,13 @@ pub fn openai_config_problem(e: &llm_do_openai::ConfigError) -> String {
     }
 }
 
+/// Writes `message` on stderr once per `once`, ignoring a failure to write (`eprintln!` would
+/// panic on a closed pipe: `llm-do check DIR 2>&1 | true`).
 fn once_on_stderr(once: &Once, message: &str) {
-    once.call_once(|| eprintln!("{message}"));
+    once.call_once(|| {
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), "{message}");
+    });
 }
 
 /// What [`default_providers`] does, decided from the environment.

@@ -2,7 +2,6 @@
 
 use super::{host_builder, load, reported, usage_error};
 use crate::exit::Exit;
-use llm_do::setup::RuntimeBuilderExt as _;
 use llm_do::{Error, ModelRef, Registry};
 use llm_do_project::Project;
 use std::path::Path;
@@ -15,11 +14,13 @@ pub(super) fn check(dir: &Path, host: &Registry) -> Exit {
     }
 }
 
-/// The workers' `model:` strings against the providers a run would have: one the runtime
+/// The workers' `model:` strings, and llm-do.toml's `model`, against the providers a run would have: one the runtime
 /// does not know (`anthropic:…`) is a located problem now rather than the first call's error.
 /// A provider it knows but cannot set up here (no API key) is fine: `check` needs no keys.
 fn check_models(dir: &Path, project: &Project, host: &Registry) -> Result<(), String> {
-    let rt = project.register(host_builder(host).with_default_providers()).build();
+    let builder = project.register(crate::models::default_providers(host_builder(host)));
+    crate::models::announce_embedded_model(&builder, project, host);
+    let rt = builder.build();
     let unknown = |model: &str| match rt.resolve_model(&ModelRef::parse(model).ok()?) {
         Err(e @ Error::UnknownProvider { .. }) => Some(e.to_string()),
         _ => None,

@@ -96,7 +96,10 @@ impl ModelFlag {
                 "the model `{model}` is not compatible with the project:\n{diagnostics}"
             ));
         }
-        let Some(model) = flag else { return Ok(builder) };
+        let Some(model) = flag else {
+            crate::models::announce_embedded_model(&builder, project, host);
+            return Ok(builder);
+        };
         builder = builder.default_model(model.to_owned());
         for w in project.workers() {
             let mut w = w.clone();

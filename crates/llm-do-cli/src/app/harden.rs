@@ -8,7 +8,6 @@ use crate::run_log;
 use clap::Args;
 use llm_do::Registry;
 use llm_do::approval::DenyAll;
-use llm_do::setup::RuntimeBuilderExt as _;
 use llm_do::testing::hardening::AgreementReport;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -56,11 +55,12 @@ pub(super) async fn harden_report(args: HardenArgs, host: Registry) -> Exit {
     };
     let builder = match &dir {
         Some(dir) => match load(dir, &host) {
-            Ok(project) => crate::models::with_openai_settings(
-                project.register(host_builder(&host).with_default_providers()),
-                project.config().openai,
-                false,
-            ),
+            Ok(project) => {
+                let builder =
+                    project.register(crate::models::default_providers(host_builder(&host)));
+                crate::models::announce_embedded_model(&builder, &project, &host);
+                crate::models::with_openai_settings(builder, project.config().openai, false)
+            }
             Err(code) => return code,
         },
         None => host_builder(&host),

@@ -54,7 +54,9 @@ pub(super) fn list(dir: &Path, host: &Registry, as_json: bool, mcp: &BTreeSet<St
         })
         .collect();
     if as_json {
-        let out = json!({"project": dir, "entry": project.entry(), "callables": entries});
+        // A path need not be UTF-8 (serde refuses such a one, and the JSON must be printed).
+        let project_dir = dir.to_string_lossy();
+        let out = json!({"project": project_dir, "entry": project.entry(), "callables": entries});
         crate::output::outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         return Exit::Ok;
     }

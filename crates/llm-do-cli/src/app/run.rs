@@ -14,7 +14,6 @@ use crate::models;
 use clap::Args;
 use llm_do::approval::{ApproveAll, DenyAll};
 use llm_do::attachment::AttachmentLimits;
-use llm_do::setup::RuntimeBuilderExt as _;
 use llm_do::tools::fs::AttachmentFiles;
 use llm_do::{CallableSpec, Error, Registry};
 use llm_do_project::ApprovalMode;
@@ -52,7 +51,7 @@ pub(super) struct RunArgs {
     provider: ProviderFlags,
     /// Print the result and usage as one JSON object on stdout.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     #[command(flatten)]
     verbose: VerboseFlag,
     #[command(flatten)]
@@ -64,14 +63,30 @@ pub(super) struct RunArgs {
 }
 
 /// A timeout on the command line: seconds, above 0, at most a day.
-/// The `--json` result of a run that did not start: no output, no usage.
+/// The `--json` result of a run that did not start: no output, no usage, and the message with
+/// its secrets redacted (as every output of the CLI).
 pub(super) fn not_started_json(worker: Option<&str>, message: &str) -> Value {
     json!({
         "worker": worker,
         "ok": false,
-        "error": message,
+        "error": crate::terminal::redactor().redact(message),
         "usage": {"requests": 0, "input_tokens": 0, "output_tokens": 0, "total_tokens": 0},
     })
+}
+
+/// The text of the error a run (or a chat turn) of `project` ended with: core's message, and
+/// for a call past `max_depth` where a command-line user raises it (core's message names
+/// `Runtime::builder().max_depth(..)`, the Rust way); `flag` when the command has
+/// `--max-depth`.
+pub(crate) fn error_text(error: &Error, project: &llm_do_project::Project, flag: bool) -> String {
+    let Error::DepthExceeded { .. } = error else { return error.to_string() };
+    let file = project.config().source().and_then(|f| f.file_name()).map(|f| f.to_string_lossy());
+    let setting = match file.as_deref() {
+        Some("project.json") => "`runtime.max_depth` in project.json",
+        _ => "`max_depth` in llm-do.toml",
+    };
+    let flag = if flag { ", or --max-depth N" } else { "" };
+    format!("{error} (here: {setting}{flag})")
 }
 
 /// The exit code for the error a run of `entry` ended with.
@@ -108,7 +123,7 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
     // workers re-made with --model when given).
     let mut specs: Vec<Arc<CallableSpec>> = host.iter().cloned().collect();
     specs.extend(project.specs().cloned());
-    let builder = project.register(host_builder(&host).with_default_providers());
+    let builder = project.register(models::default_providers(host_builder(&host)));
     let mut builder = match args.model.apply(builder, &project, &host, &mut specs) {
         Ok(builder) => builder,
         Err(message) => return not_started(Some(&entry), message),
@@ -189,7 +204,7 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
     });
     let (code, output, error) = match outcome {
         Ok(Ok(value)) => (Exit::Ok, Some(value), None),
-        Ok(Err(e)) => (exit_for(&e, &entry), None, Some(e.to_string())),
+        Ok(Err(e)) => (exit_for(&e, &entry), None, Some(error_text(&e, &project, true))),
         Err(reason) => (interrupted.map_or(Exit::Denied, |s| s.exit()), None, Some(reason)),
     };
     // stdout: secrets redacted always; control characters escaped when it is a terminal

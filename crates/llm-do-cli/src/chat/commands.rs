@@ -2,6 +2,9 @@
 //! `/exit`.
 
 use super::Session;
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
 /// The commands, as `/help` prints them.
 pub(crate) const HELP: &str = "\
@@ -26,7 +29,9 @@ pub(crate) enum Outcome {
 }
 
 impl Session {
-    pub(crate) fn command(&mut self, line: &str) -> Outcome {
+    /// Does the command `line` is, if it is one. `/save` and `/load` read and write their
+    /// file on a blocking thread, off the async task (a signal is still seen meanwhile).
+    pub(crate) async fn command(&mut self, line: &str) -> Outcome {
         let line = line.trim();
         if !line.starts_with('/') {
             return Outcome::NotACommand;
@@ -44,15 +49,15 @@ impl Session {
             }
             ("/usage", _) => Outcome::Said(self.usage_text()),
             ("/save" | "/load", "") => Outcome::Failed(format!("{name} needs a file: {name} FILE")),
-            ("/save", file) => match self.save(file) {
+            ("/save", file) => match self.save(file).await {
                 Ok(()) => Outcome::Said(format!(
                     "saved {} turns ({} messages) to {file}",
                     self.conversation.turns(),
                     self.conversation.len()
                 )),
-                Err(e) => Outcome::Failed(e.to_string()),
+                Err(e) => Outcome::Failed(format!("cannot save to {file}: {e}")),
             },
-            ("/load", file) => match self.conversation.load(file) {
+            ("/load", file) => match self.load(file).await {
                 Ok(()) => Outcome::Said(format!(
                     "loaded {} turns ({} messages) from {file}",
                     self.conversation.turns(),
@@ -67,14 +72,29 @@ impl Session {
     }
 
     /// Writes the conversation to `file` with its secrets redacted, as everything the CLI
-    /// writes: a later `/load` sends `[redacted]` to the model where a secret was.
-    fn save(&self, file: &str) -> Result<(), llm_do::ConversationError> {
+    /// writes: a later `/load` sends `[redacted]` to the model where a secret was. Only a
+    /// regular file (new, or one to replace) is written: a FIFO or a device would block or
+    /// never end, as `/load` refuses them.
+    async fn save(&self, file: &str) -> Result<(), String> {
         let saved = serde_json::from_str(&self.conversation.to_json())
             .map(|v| crate::terminal::redactor().redact_json(v))
             .and_then(|v| serde_json::to_string_pretty(&v))
             .unwrap_or_default();
-        std::fs::write(file, saved + "\n")
-            .map_err(|source| llm_do::ConversationError::Io { path: file.into(), source })
+        let path = PathBuf::from(file);
+        blocking(move || write_regular(&path, &(saved + "\n")).map_err(|e| e.to_string())).await
+    }
+
+    /// Replaces the conversation with the one saved in `file` (a regular file, at most
+    /// the size `Conversation::load` takes); on error nothing changes.
+    async fn load(&mut self, file: &str) -> Result<(), String> {
+        let mut conversation = self.conversation.clone();
+        let path = PathBuf::from(file);
+        let loaded = blocking(move || {
+            conversation.load(&path).map(|()| conversation).map_err(|e| e.to_string())
+        })
+        .await?;
+        self.conversation = loaded;
+        Ok(())
     }
 
     /// The history, and what the session's budget has counted: every request of the session
@@ -92,5 +112,61 @@ impl Session {
             u.requests,
             if u.requests == 1 { "" } else { "s" }
         )
+    }
+}
+
+/// Runs `work` (blocking file I/O) on a blocking thread; a thread that ends without a result
+/// (it cannot, short of a panic) is an error.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| Err(format!("the file could not be handled: {e}")))
+}
+
+/// Writes `text` to `path`, which must be a regular file or nothing (a new file is made).
+/// Anything else at the path (a FIFO, a device, a directory, a link that leads nowhere) is
+/// refused as `/load` refuses it; on Unix the file is opened with `O_NONBLOCK` and checked
+/// again once open, so a path swapped for a FIFO meanwhile cannot hang either.
+fn write_regular(path: &Path, text: &str) -> std::io::Result<()> {
+    if llm_do_project::file::is_present(path) {
+        llm_do_project::file::open_regular(path).map_err(std::io::Error::from)?;
+    }
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    let mut file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("the path is not a regular file"));
+    }
+    file.set_len(0)?;
+    file.write_all(text.as_bytes())?;
+    file.flush()
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_are_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("chat.json");
+        write_regular(&file, "first, longer\n").unwrap();
+        write_regular(&file, "second\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "second\n");
+        let fifo = dir.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let e = write_regular(&fifo, "x").unwrap_err();
+        assert_eq!(e.to_string(), "the path is a FIFO, not a regular file");
+        let e = write_regular(Path::new("/dev/null"), "x").unwrap_err();
+        assert_eq!(e.to_string(), "the path is a device, not a regular file");
+        let e = write_regular(dir.path(), "x").unwrap_err();
+        assert_eq!(e.to_string(), "the path is a directory, not a regular file");
     }
 }

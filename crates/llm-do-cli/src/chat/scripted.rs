@@ -58,7 +58,18 @@ pub(crate) async fn run(session: &mut Session) -> Exit {
         if line.trim().is_empty() {
             continue;
         }
-        match session.command(&line) {
+        // `/save` and `/load` touch a file (on a blocking thread): a signal still ends the
+        // session meanwhile.
+        let outcome = tokio::select! {
+            biased;
+            stop = signals.received() => {
+                crate::output::errln!("llm-do: {}: the session ends", stop.name());
+                stopped = Some(stop);
+                break;
+            }
+            outcome = session.command(&line) => outcome,
+        };
+        match outcome {
             Outcome::Exit => break,
             Outcome::Said(text) if session.json => {
                 json_line(json!({"command": line.trim(), "ok": true, "message": text}))

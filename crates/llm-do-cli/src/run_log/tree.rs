@@ -176,17 +176,20 @@ fn render_call(
     }
 }
 
-/// A value on one line, cut to 200 characters.
+/// A value on one line, its secrets redacted, cut to 200 characters.
 fn short(value: &Value) -> String {
+    let redactor = crate::terminal::redactor();
     match value {
-        Value::String(s) => short_text(&format!("{s:?}")),
-        other => short_text(&other.to_string()),
+        Value::String(s) => short_text(&format!("{:?}", redactor.redact(s))),
+        other => short_text(&redactor.redact_json(other.clone()).to_string()),
     }
 }
 
-/// Text on one line (newlines shown as spaces), cut to 200 characters.
+/// Text on one line (newlines shown as spaces), its secrets redacted, cut to 200 characters:
+/// redacted first, since a secret cut in two is no longer recognised (`log show` would have
+/// shown the start of a key cut at the limit).
 fn short_text(text: &str) -> String {
-    let text = text.replace(['\n', '\r'], " ");
+    let text = crate::terminal::redactor().redact(text).replace(['\n', '\r'], " ");
     if text.chars().count() > 200 {
         let cut: String = text.chars().take(199).collect();
         format!("{cut}…")
@@ -261,5 +264,26 @@ mod tests {
             "{tree}"
         );
         assert!(tree.contains("  #2 save [tool] failed"), "{tree}");
+    }
+
+    /// A secret that the 200-character cut falls in is redacted whole: before, the cut came
+    /// first, and what was left of the key (`sk-abcdefghijklm…`) was no longer recognised.
+    #[test]
+    fn values_are_redacted_before_they_are_cut() {
+        let key = "sk-abcdefghijklmnopqrstuvwxyz0123456789";
+        // The input's line (`{"input":"xxx…`) was cut 18 characters into the key.
+        let long = format!("{} {key} and more", "x".repeat(170));
+        let records = [
+            record(1, 1, None, "main", "call_started", json!({"input": {"input": long}})),
+            tool_error(2, "nosuch", &long),
+            record(3, 1, None, "main", "call_finished", json!({"elapsed_ms": 2, "output": long})),
+        ];
+        let shown = crate::terminal::safe(&render_tree(&records));
+        assert!(!shown.contains("sk-abc"), "{shown}");
+        let cut: Vec<&str> = shown.lines().filter(|l| l.contains("xxxxx")).collect();
+        assert_eq!(cut.len(), 3, "{shown}");
+        for line in cut {
+            assert!(line.contains("x [redacted] and mo"), "{line}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The `[mcp.NAME]` tables of `llm-do.toml`: [`McpServerSettings`] and their checks.
 
 use crate::diagnostic::{Diagnostic, Pos};
+use llm_do_core::secrets::is_secret_name;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,18 +23,22 @@ pub enum McpServerConfig {
         /// Extra environment variables.
         env: BTreeMap<String, String>,
         /// Variables of llm-do's environment passed on although their names look like
-        /// secrets (the others are passed on; those are not unless named here).
+        /// secrets (the others are passed on; those are not unless named here), and that
+        /// `${VAR}` may fill in to `args` and `env`.
         pass_env: Vec<String>,
         /// The working directory, resolved against the project directory (default: it), made
         /// absolute.
         cwd: PathBuf,
     },
-    /// `url`, `headers`.
+    /// `url`, `headers`, `pass_env`.
     Http {
-        /// The endpoint.
+        /// The endpoint, taken as written (no `${VAR}`).
         url: String,
         /// Extra request headers.
         headers: BTreeMap<String, String>,
+        /// The variables of llm-do's environment whose names look like secrets that `${VAR}`
+        /// may fill in to `headers` (the others may be filled in without it).
+        pass_env: Vec<String>,
     },
 }
 
@@ -54,15 +59,18 @@ pub struct McpServerSettings {
 }
 
 impl McpServerSettings {
-    /// These settings with the `${VAR}` references in `args`, `env` values, `url` and
-    /// `headers` values resolved by `lookup` (see [`crate::env_refs`]); `Err` names the key and
-    /// the variable that is not set (never a value).
+    /// These settings with the `${VAR}` references in `args`, `env` values and `headers` values
+    /// resolved by `lookup` (see [`crate::env_refs`]); `Err` names the key and the variable
+    /// that is not set (never a value). A variable whose name looks like a secret
+    /// ([`is_secret_name`]) is refused unless the server's `pass_env` names it, and so is any
+    /// `${` in `url` (taken as written, like `command` and `cwd`): `lookup` is then never
+    /// asked.
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use llm_do_project::McpServerConfig;
     /// let dir = tempfile::tempdir()?;
-    /// let toml = "[mcp.gh]\nurl = \"https://example.com/mcp\"\nheaders = { Authorization = \"Bearer ${GH_TOKEN}\" }\n";
+    /// let toml = "[mcp.gh]\nurl = \"https://example.com/mcp\"\npass_env = [\"GH_TOKEN\"]\nheaders = { Authorization = \"Bearer ${GH_TOKEN}\" }\n";
     /// std::fs::write(dir.path().join("llm-do.toml"), toml)?;
     /// let config = llm_do_project::Project::read_config(dir.path())?;
     /// let env = |name: &str| (name == "GH_TOKEN").then(|| "t0k".to_owned());
@@ -77,6 +85,9 @@ impl McpServerSettings {
         &self,
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<McpServerSettings, String> {
+        if let Some(refused) = self.refused_reference()? {
+            return Err(format!("{} (expected {})", refused.message, refused.remedy));
+        }
         let expand = |key: String, value: &str| {
             crate::env_refs::expand(value, lookup).map_err(|e| format!("`{key}`: {e}"))
         };
@@ -100,13 +111,77 @@ impl McpServerSettings {
                     cwd: cwd.clone(),
                 }
             }
-            McpServerConfig::Http { url, headers } => McpServerConfig::Http {
-                url: expand("url".to_owned(), url)?,
+            McpServerConfig::Http { url, headers, pass_env } => McpServerConfig::Http {
+                url: url.clone(),
                 headers: map("headers", headers)?,
+                pass_env: pass_env.clone(),
             },
         };
         Ok(McpServerSettings { reach, ..self.clone() })
     }
+
+    /// The values that may hold references, each with its key (`args[0]`, `env.X`,
+    /// `headers.X`), and the server's `pass_env`.
+    fn referring_values(&self) -> (Vec<(String, &str)>, &[String]) {
+        fn map<'a>(table: &str, values: &'a BTreeMap<String, String>) -> Vec<(String, &'a str)> {
+            values.iter().map(|(k, v)| (format!("{table}.{k}"), v.as_str())).collect()
+        }
+        match &self.reach {
+            McpServerConfig::Stdio { args, env, pass_env, .. } => {
+                let mut values: Vec<(String, &str)> = args
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| (format!("args[{i}]"), a.as_str()))
+                    .collect();
+                values.extend(map("env", env));
+                (values, pass_env)
+            }
+            McpServerConfig::Http { headers, pass_env, .. } => (map("headers", headers), pass_env),
+        }
+    }
+
+    /// The first reference these settings may not have: `${` in `url`, or a secret-looking
+    /// variable that `pass_env` does not name. `Err` says what is malformed.
+    fn refused_reference(&self) -> Result<Option<Refused>, String> {
+        if let McpServerConfig::Http { url, .. } = &self.reach
+            && url.contains("${")
+        {
+            return Ok(Some(Refused {
+                message: "`url`: `${…}` is not expanded in `url`, which is taken as written \
+                          (a value in it would be sent to wherever it points)"
+                    .to_owned(),
+                remedy: "a URL as it is; a credential goes in a header (e.g. `Authorization = \
+                         \"Bearer ${TOKEN}\"`, with `pass_env = [\"TOKEN\"]`)"
+                    .to_owned(),
+            }));
+        }
+        let (values, pass_env) = self.referring_values();
+        for (key, value) in values {
+            let names = crate::env_refs::references(value).map_err(|e| format!("`{key}`: {e}"))?;
+            if let Some(name) =
+                names.into_iter().find(|n| is_secret_name(n) && !pass_env.iter().any(|p| p == n))
+            {
+                return Ok(Some(Refused {
+                    message: format!(
+                        "`{key}`: `${{{name}}}` looks like a secret, and this server's \
+                         `pass_env` does not name it"
+                    ),
+                    remedy: format!(
+                        "`pass_env = [\"{name}\"]` in the server's table, to let it receive the \
+                         variable (a secret-looking variable is filled in only for the servers \
+                         that name it)"
+                    ),
+                }));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// A reference the settings may not have: what is wrong, and what is expected instead.
+struct Refused {
+    message: String,
+    remedy: String,
 }
 
 #[derive(Deserialize)]
@@ -207,41 +282,87 @@ pub(super) fn parse(
                 let (args, env, pass_env) = (raw.args, raw.env, raw.pass_env);
                 McpServerConfig::Stdio { command, args, env, pass_env, cwd }
             }
-            (None, Some(url))
-                if raw.args.is_empty()
-                    && raw.env.is_empty()
-                    && raw.pass_env.is_empty()
-                    && raw.cwd.is_none() =>
-            {
-                McpServerConfig::Http { url, headers: raw.headers }
+            (None, Some(url)) if raw.args.is_empty() && raw.env.is_empty() && raw.cwd.is_none() => {
+                McpServerConfig::Http { url, headers: raw.headers, pass_env: raw.pass_env }
             }
             _ => {
                 problem(
                     format!("the MCP server `{name}` needs either `command` or `url`"),
-                    "`command` (with `args`, `env`, `pass_env`, `cwd`) for a child process, or `url` (with `headers`) for streamable HTTP",
+                    "`command` (with `args`, `env`, `pass_env`, `cwd`) for a child process, or `url` (with `headers`, `pass_env`) for streamable HTTP",
                 );
                 continue;
             }
         };
         let settings = McpServerSettings { reach: server, start_timeout, call_timeout, protocol };
-        // The references' syntax now (every variable taken as set); their values at start.
-        if let Err(e) = settings.resolved(&|_| Some("set".to_owned())) {
+        let as_written = match &settings.reach {
+            McpServerConfig::Stdio { command, cwd, .. } => {
+                command.contains("${") || cwd.to_string_lossy().contains("${")
+            }
+            McpServerConfig::Http { url, .. } => url.contains("${"),
+        };
+        if as_written {
             problem(
-                format!("`[mcp.{name}]` {e}"),
-                "`${VAR}` or `${VAR:-default}` (VAR: ASCII letters, digits and `_`); `$${` for a literal `${`",
+                format!("`[mcp.{name}]`: `${{…}}` is not expanded in `command`, `cwd` or `url`"),
+                "a command, directory and URL as they are; references in `args`, `env` or `headers` (a credential goes in a header)",
             );
             continue;
         }
-        if let McpServerConfig::Stdio { command, cwd, .. } = &settings.reach
-            && (command.contains("${") || cwd.to_string_lossy().contains("${"))
-        {
-            problem(
-                format!("`[mcp.{name}]`: `${{…}}` is not expanded in `command` or `cwd`"),
-                "a command and directory as they are; references in `args`, `env`, `url` or `headers`",
-            );
-            continue;
+        // The references' syntax and the secret-looking variables now; their values at start.
+        match settings.refused_reference() {
+            Ok(None) => {}
+            Ok(Some(refused)) => {
+                problem(format!("`[mcp.{name}]` {}", refused.message), &refused.remedy);
+                continue;
+            }
+            Err(e) => {
+                problem(
+                    format!("`[mcp.{name}]` {e}"),
+                    "`${VAR}` or `${VAR:-default}` (VAR: ASCII letters, digits and `_`); `$${` for a literal `${`",
+                );
+                continue;
+            }
         }
         servers.insert(name, settings);
     }
     servers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `resolved` refuses what the file check refuses, for settings made without it, and never
+    /// asks for the refused variable.
+    #[test]
+    fn resolved_never_looks_up_a_refused_variable() {
+        let settings = |reach| McpServerSettings {
+            reach,
+            start_timeout: None,
+            call_timeout: None,
+            protocol: None,
+        };
+        let asked = std::cell::RefCell::new(Vec::new());
+        let lookup = |name: &str| {
+            asked.borrow_mut().push(name.to_owned());
+            Some("v".to_owned())
+        };
+        let url = settings(McpServerConfig::Http {
+            url: "http://h/?k=${HOME}".into(),
+            headers: BTreeMap::new(),
+            pass_env: vec!["HOME".into()],
+        });
+        let e = url.resolved(&lookup).unwrap_err();
+        assert!(e.starts_with("`url`: `${…}` is not expanded in `url`"), "{e}");
+        let header = settings(McpServerConfig::Http {
+            url: "http://h/".into(),
+            headers: BTreeMap::from([("A".into(), "${HOME} ${API_KEY}".into())]),
+            pass_env: vec!["OTHER_KEY".into()],
+        });
+        let e = header.resolved(&lookup).unwrap_err();
+        assert!(
+            e.starts_with("`headers.A`: `${API_KEY}` looks like a secret, and this server's `pass_env` does not name it (expected `pass_env = [\"API_KEY\"]`"),
+            "{e}"
+        );
+        assert!(asked.borrow().is_empty(), "{:?}", asked.borrow());
+    }
 }

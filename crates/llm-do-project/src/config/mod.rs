@@ -29,13 +29,14 @@
 //! pass_env = ["ORDERS_DB_TOKEN"]       # except secret-looking ones not named here
 //! cwd = "servers"                      # relative to the project directory
 //! start_timeout = 60                   # seconds to answer `initialize` (default 20)
-//! # `${VAR}` / `${VAR:-default}` in `args`, `env`, `url`, `headers`: see `env_refs`
+//! # `${VAR}` / `${VAR:-default}` in `args`, `env`, `headers`: see `env_refs`
 //! call_timeout = 120                   # seconds one tool call may take (default 60)
 //! protocol = "2025-11-25"              # pin an MCP revision (default: the newest both speak)
 //!
 //! [mcp.search]                         # an MCP server over streamable HTTP
 //! url = "http://127.0.0.1:8000/mcp"
 //! headers = { Authorization = "Bearer ${SEARCH_TOKEN}" }
+//! pass_env = ["SEARCH_TOKEN"]          # a secret-looking variable is filled in only if named
 //! ```
 //!
 //! The tools of server `orders` are named `orders__TOOL` in the name space; worker files list
@@ -277,6 +278,8 @@ pub struct ProjectConfig {
     pub mcp: BTreeMap<String, McpServerSettings>,
     pub(crate) entry_pos: Pos,
     pub(crate) entry_args_pos: Pos,
+    /// Where `model` is written.
+    pub(crate) model_pos: Pos,
 }
 
 impl ProjectConfig {
@@ -316,6 +319,7 @@ impl Default for ProjectConfig {
             mcp: BTreeMap::new(),
             entry_pos: Pos::START,
             entry_args_pos: Pos::START,
+            model_pos: Pos::START,
         }
     }
 }
@@ -328,7 +332,7 @@ struct Raw {
     #[serde(default)]
     model: Option<Spanned<String>>,
     #[serde(default)]
-    max_depth: Option<u32>,
+    max_depth: Option<Spanned<u32>>,
     #[serde(default)]
     approval: Option<RawApproval>,
     #[serde(default)]
@@ -382,7 +386,7 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
             let pos = e.span().map_or(Pos::START, |s| at(s.start));
             let message = e.message().trim().replace('\n', " ");
             let d = Diagnostic::at(file, pos, format!("invalid {CONFIG_FILE}: {message}")).expected(
-                "the keys `entry`, `model`, `max_depth`, and the tables `[budget]` (`requests`, `tokens`, `tool_calls`), `[providers.openai]` (`connect_timeout`, `first_byte_timeout`, `request_timeout`, `max_answer_bytes`, `images`, `pdf`), `[approval]` (`mode`, `rules`) and `[mcp.NAME]` (`command`, `args`, `env`, `pass_env`, `cwd` or `url`, `headers`; `start_timeout`, `call_timeout`, `protocol`)",
+                "the keys `entry`, `model`, `max_depth`, and the tables `[budget]` (`requests`, `tokens`, `tool_calls`), `[providers.openai]` (`connect_timeout`, `first_byte_timeout`, `request_timeout`, `max_answer_bytes`, `images`, `pdf`), `[approval]` (`mode`, `rules`) and `[mcp.NAME]` (`command`, `args`, `env`, `pass_env`, `cwd` or `url`, `headers`, `pass_env`; `start_timeout`, `call_timeout`, `protocol`)",
             );
             return (
                 ProjectConfig { source: Some(file.to_owned()), ..ProjectConfig::default() },
@@ -391,11 +395,18 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
         }
     };
     let mut diagnostics = Vec::new();
-    let mut config = ProjectConfig {
-        max_depth: raw.max_depth,
-        source: Some(file.to_owned()),
-        ..ProjectConfig::default()
-    };
+    let mut config = ProjectConfig { source: Some(file.to_owned()), ..ProjectConfig::default() };
+    if let Some(depth) = raw.max_depth {
+        let pos = at(depth.span().start);
+        match depth.into_inner() {
+            // Every run would fail: the entry call is depth 1.
+            0 => diagnostics.push(
+                Diagnostic::at(file, pos, "`max_depth` is 0")
+                    .expected("a whole number of at least 1 (the entry call is depth 1)"),
+            ),
+            depth => config.max_depth = Some(depth),
+        }
+    }
     if let Some(entry) = raw.entry {
         config.entry_pos = at(entry.span().start);
         config.entry = Some(entry.into_inner());
@@ -404,7 +415,10 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
         let pos = at(model.span().start);
         let model = model.into_inner();
         match ModelRef::parse(&model) {
-            Ok(_) => config.model = Some(model),
+            Ok(_) => {
+                config.model = Some(model);
+                config.model_pos = pos;
+            }
             Err(_) => diagnostics.push(
                 Diagnostic::at(file, pos, format!("invalid model string `{model}`"))
                     .expected("`provider:name`, for example `openai:gpt-4o-mini`"),
@@ -539,7 +553,7 @@ mod tests {
         assert!(
             matches!(&c.mcp["web"].reach, McpServerConfig::Http { headers, .. } if headers["X"] == "y")
         );
-        let e = parse_str("[mcp.a__b]\ncommand = \"x\"\n[mcp.c]\nargs = []\n[mcp.d]\ncommand = \"x\"\nurl = \"y\"\n[mcp.e]\nurl = \"y\"\npass_env = [\"T\"]\n")
+        let e = parse_str("[mcp.a__b]\ncommand = \"x\"\n[mcp.c]\nargs = []\n[mcp.d]\ncommand = \"x\"\nurl = \"y\"\n[mcp.e]\nurl = \"y\"\nenv = { T = \"t\" }\n")
             .unwrap_err();
         assert_eq!(e.len(), 4, "{e:?}");
         assert!(e[3].message.contains("the MCP server `e` needs either"), "{}", e[3]);
@@ -572,7 +586,7 @@ mod tests {
     #[test]
     fn environment_references_are_checked_when_read_and_resolved_at_start() {
         let c = parse_str(
-            "[mcp.a]\ncommand = \"srv\"\nargs = [\"--db\", \"${DB:-x.db}\"]\nenv = { T = \"${TOKEN}\" }\n",
+            "[mcp.a]\ncommand = \"srv\"\nargs = [\"--db\", \"${DB:-x.db}\"]\nenv = { T = \"${TOKEN}\" }\npass_env = [\"TOKEN\"]\n",
         )
         .unwrap();
         let env = |name: &str| (name == "TOKEN").then(|| "t".to_owned());
@@ -586,14 +600,15 @@ mod tests {
             "`env.T`: the environment variable `TOKEN` is not set"
         );
         let e =
-            parse_str("[mcp.a]\nurl = \"http://h/${PATH\"\n[mcp.b]\ncommand = \"${HOME}/srv\"\n")
+            parse_str("[mcp.a]\nurl = \"http://h/${PATH\"\n[mcp.b]\ncommand = \"${HOME}/srv\"\n[mcp.c]\ncommand = \"x\"\nargs = [\"${A\"]\n")
                 .unwrap_err();
         let found: Vec<(usize, &str)> = e.iter().map(|d| (d.line, d.message.as_str())).collect();
         assert_eq!(
             found,
             [
-                (1, "`[mcp.a]` `url`: `${` without its `}` in `http://h/${PATH`"),
-                (3, "`[mcp.b]`: `${…}` is not expanded in `command` or `cwd`"),
+                (1, "`[mcp.a]`: `${…}` is not expanded in `command`, `cwd` or `url`"),
+                (3, "`[mcp.b]`: `${…}` is not expanded in `command`, `cwd` or `url`"),
+                (5, "`[mcp.c]` `args[0]`: `${` without its `}` in `${A`"),
             ]
         );
     }

@@ -98,9 +98,41 @@ impl Parser<'_> {
             .ok()
     }
 
+    /// Reports each option of `toolset` in `zero` (its key, and whether its value is 0) whose
+    /// value is 0, at the option in `options`: every call of the toolset would fail (a time
+    /// limit of nothing, no character allowed). `None` if any is.
+    fn nonzero(
+        &mut self,
+        toolset: &str,
+        options: &[(&str, &Node)],
+        zero: &[(&str, bool)],
+    ) -> Option<()> {
+        let mut ok = true;
+        for (key, _) in zero.iter().filter(|(_, zero)| *zero) {
+            let pos = options.iter().find(|(k, _)| k == key).map_or(Pos::START, |(_, v)| v.pos);
+            self.error(
+                pos,
+                format!("`{toolset}` option `{key}` is 0"),
+                "a whole number of at least 1 (or no value, for the default)",
+            );
+            ok = false;
+        }
+        ok.then_some(())
+    }
+
     fn filesystem(&mut self, node: &Node) -> Option<ToolEntry> {
         let options = self.options("filesystem", node, FILESYSTEM_KEYS);
         let raw: FilesystemRaw = self.raw_options("filesystem", node, &options)?;
+        self.nonzero(
+            "filesystem",
+            &options,
+            &[
+                ("max_read_chars", raw.max_read_chars == Some(0)),
+                ("max_list_entries", raw.max_list_entries == Some(0)),
+                ("max_write_chars", raw.max_write_chars == Some(0)),
+                ("max_path_chars", raw.max_path_chars == Some(0)),
+            ],
+        )?;
         let root_node = options.iter().find(|(k, _)| *k == "root").map(|(_, v)| *v);
         let root = self.directory(root_node.or(Some(node)), raw.root.as_deref())?;
         let only_node = options.iter().find(|(k, _)| *k == "only").map(|(_, v)| *v);
@@ -153,6 +185,14 @@ impl Parser<'_> {
     fn shell(&mut self, node: &Node) -> Option<ToolEntry> {
         let options = self.options("shell", node, SHELL_KEYS);
         let raw: ShellRaw = self.raw_options("shell", node, &options)?;
+        self.nonzero(
+            "shell",
+            &options,
+            &[
+                ("timeout_secs", raw.timeout_secs == Some(0)),
+                ("max_output", raw.max_output == Some(0)),
+            ],
+        )?;
         let mut rules = Vec::new();
         let mut ok = true;
         if let Some((_, rules_node)) = options.iter().find(|(k, _)| *k == "rules") {

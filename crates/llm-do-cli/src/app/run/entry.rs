@@ -6,7 +6,11 @@ use llm_do::attachment::is_attachment_schema;
 use llm_do::{CallableSpec, Error, Registry};
 use llm_do_project::Project;
 use serde_json::{Value, json};
-use std::io::Read as _;
+use std::io::Read;
+
+/// The most bytes `llm-do run PROJECT -` reads from stdin (8 MiB, more text than a model's
+/// context holds): a longer input is a usage error, and no more of it is read into memory.
+pub(crate) const MAX_STDIN_INPUT: usize = 8 << 20;
 
 /// The project directory and the worker a `run` starts with.
 pub(super) fn target(args: &RunArgs, host: &Registry) -> Result<(Project, String), String> {
@@ -48,13 +52,7 @@ pub(super) fn input(
         };
     }
     let text = match args.input.as_deref() {
-        Some("-") => {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|e| format!("cannot read the input from stdin: {e}"))?;
-            s
-        }
+        Some("-") => read_input(std::io::stdin().lock())?,
         Some(text) => text.to_owned(),
         None => {
             // With --attach, the attachment parameter is filled from the files: only the
@@ -88,4 +86,43 @@ pub(super) fn input(
         ));
     }
     Ok(Value::String(text))
+}
+
+/// The text input `run PROJECT -` reads from `from`: at most [`MAX_STDIN_INPUT`] bytes of
+/// UTF-8; `Err` says what is wrong, reading no further than one byte past the limit.
+fn read_input(from: impl Read) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    from.take(MAX_STDIN_INPUT as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the input from stdin: {e}"))?;
+    if bytes.len() > MAX_STDIN_INPUT {
+        return Err(format!(
+            "the input on stdin is longer than {} MiB, the most `-` reads",
+            MAX_STDIN_INPUT >> 20
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "the input on stdin is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stdin_input_is_bounded() {
+        let at_limit = vec![b'a'; MAX_STDIN_INPUT];
+        assert_eq!(read_input(at_limit.as_slice()).map(|s| s.len()), Ok(MAX_STDIN_INPUT));
+        // An endless input is read one byte past the limit, then refused.
+        let endless = std::io::repeat(b'a');
+        assert_eq!(
+            read_input(endless),
+            Err("the input on stdin is longer than 8 MiB, the most `-` reads".to_owned())
+        );
+        assert!(read_input(&b"ok \xff"[..]).unwrap_err().contains("not UTF-8 text"));
+    }
 }
