@@ -159,9 +159,10 @@ impl Connection {
             message,
             stderr: self.tail.text(),
         };
-        match tokio::time::timeout(timeout, self.service().peer().list_all_tools()).await {
+        match tokio::time::timeout(timeout, crate::listing::all_tools(self.service().peer())).await
+        {
             Ok(Ok(tools)) => Ok(tools),
-            Ok(Err(e)) => Err(fail(crate::error::list_failure(&e))),
+            Ok(Err(message)) => Err(fail(message)),
             Err(_) => Err(fail(format!("no answer within {timeout:?}"))),
         }
     }

@@ -40,6 +40,7 @@ mod child_env;
 mod connection;
 mod error;
 mod listener;
+mod listing;
 pub mod names;
 mod result;
 pub mod serve;

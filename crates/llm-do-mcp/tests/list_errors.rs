@@ -25,6 +25,13 @@ async fn a_json_rpc_error_is_quoted_escaped() {
     );
 }
 
+/// A `tools/list` that goes on and on is cut at 100 pages: an error, not a list that grows
+/// until memory or the start timeout runs out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_list_without_end_is_an_error() {
+    assert_eq!(list_error("--list-endless").await, "its `tools/list` goes on past 100 pages");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_that_is_not_a_list_of_tools_is_said_so() {
     assert_eq!(

@@ -26,10 +26,11 @@
 //! tool whose input schema is not a valid JSON Schema). `LLM_DO_MCP_DEMO_NOISE` makes `echo`
 //! write a line that is not JSON-RPC on stdout before it answers (noise after the start).
 //!
-//! `--list-error`, `--list-invalid` and `--huge` run a hand-written JSON-RPC loop instead of
+//! `--list-error`, `--list-invalid`, `--list-endless` and `--huge` run a hand-written JSON-RPC loop instead of
 //! rmcp's server (rmcp cannot send a malformed result): `initialize` is answered, and
 //! `tools/list` with a JSON-RPC error (whose message holds an escape sequence) or with a result
-//! that is not a `tools/list` result; with `--huge`, it lists `structured` and `rpc_error`,
+//! that is not a `tools/list` result, or (`--list-endless`) with page after page of one tool
+//! each, every page pointing to a next; with `--huge`, it lists `structured` and `rpc_error`,
 //! which answer a million characters: as structured content, and as a JSON-RPC error's message
 //! (after an escape sequence).
 
@@ -332,7 +333,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
             return Ok(());
         }
-        "--list-error" | "--list-invalid" | "--huge" => return raw(&mode).await,
+        "--list-error" | "--list-invalid" | "--list-endless" | "--huge" => return raw(&mode).await,
         _ => {}
     }
     if let Ok(path) = std::env::var("LLM_DO_MCP_DEMO_PIDFILE")
@@ -369,6 +370,12 @@ async fn raw(mode: &str) -> Result<(), Box<dyn std::error::Error>> {
             "tools/list" if mode == "--list-error" => json!({"jsonrpc": "2.0", "id": id, "error": {
                 "code": -32603, "message": "the tool registry is down \u{1b}[2J",
             }}),
+            "tools/list" if mode == "--list-endless" => {
+                let page = request["params"]["cursor"].as_str().unwrap_or("0").to_owned();
+                let tool = json!({"name": format!("t{page}"), "inputSchema": {"type": "object"}});
+                let next = page.parse::<u64>().unwrap_or(0) + 1;
+                json!({"jsonrpc": "2.0", "id": id, "result": {"tools": [tool], "nextCursor": next.to_string()}})
+            }
             "tools/list" if mode == "--huge" => {
                 let tool = |name| json!({"name": name, "inputSchema": {"type": "object"}});
                 let tools = [tool("structured"), tool("rpc_error")];

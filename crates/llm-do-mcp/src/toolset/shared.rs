@@ -142,24 +142,28 @@ impl Shared {
             Failure::Other(e) => e,
         })?;
         self.stale.store(false, Ordering::SeqCst);
-        let listed =
-            match tokio::time::timeout(self.server.start_timeout, peer.1.list_all_tools()).await {
-                Ok(Ok(tools)) => tools,
-                Ok(Err(e)) => {
-                    return Err(McpError::ListTools {
-                        server: self.name.clone(),
-                        message: crate::error::list_failure(&e),
-                        stderr: String::new(),
-                    });
-                }
-                Err(_) => {
-                    return Err(McpError::ListTools {
-                        server: self.name.clone(),
-                        message: "no answer".into(),
-                        stderr: String::new(),
-                    });
-                }
-            };
+        let listed = match tokio::time::timeout(
+            self.server.start_timeout,
+            crate::listing::all_tools(&peer.1),
+        )
+        .await
+        {
+            Ok(Ok(tools)) => tools,
+            Ok(Err(message)) => {
+                return Err(McpError::ListTools {
+                    server: self.name.clone(),
+                    message,
+                    stderr: String::new(),
+                });
+            }
+            Err(_) => {
+                return Err(McpError::ListTools {
+                    server: self.name.clone(),
+                    message: "no answer".into(),
+                    stderr: String::new(),
+                });
+            }
+        };
         self.store_tools(listed);
         Ok(())
     }
