@@ -388,6 +388,31 @@ impl ModelResponse {
         self.usage = usage;
         self
     }
+
+    /// The answer as the pieces a streaming model would have delivered, one per part: its
+    /// text (when not empty), then each tool call whole. For a provider or server that got
+    /// the answer in one piece but owes a sink its pieces.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelResponse, StreamDelta, ToolCall};
+    /// let mut r = ModelResponse::tool_calls(vec![ToolCall::raw("c1", "add", "{}")]);
+    /// r.text = Some("Adding.".into());
+    /// assert_eq!(r.deltas(), [
+    ///     StreamDelta::Text { text: "Adding.".into() },
+    ///     StreamDelta::ToolCall { index: 0, id: Some("c1".into()), name: Some("add".into()), arguments: "{}".into() },
+    /// ]);
+    /// ```
+    pub fn deltas(&self) -> Vec<StreamDelta> {
+        let text = self.text.iter().filter(|t| !t.is_empty());
+        let text = text.map(|text| StreamDelta::Text { text: text.clone() });
+        let calls = (0u32..).zip(&self.tool_calls).map(|(index, call)| StreamDelta::ToolCall {
+            index,
+            id: Some(call.id.clone()),
+            name: Some(call.name.clone()),
+            arguments: call.arguments.clone(),
+        });
+        text.chain(calls).collect()
+    }
 }
 
 impl<M: Model + ?Sized> Model for std::sync::Arc<M> {

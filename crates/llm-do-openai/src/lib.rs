@@ -329,17 +329,7 @@ fn whole_answer(
     sink: &dyn DeltaSink,
 ) -> Result<ModelResponse, Failure> {
     let response = decode_whole(&whole.0?, plan)?;
-    if let Some(text) = &response.text {
-        sink.delta(StreamDelta::Text { text: text.clone() });
-    }
-    for (index, call) in (0u32..).zip(&response.tool_calls) {
-        sink.delta(StreamDelta::ToolCall {
-            index,
-            id: Some(call.id.clone()),
-            name: Some(call.name.clone()),
-            arguments: call.arguments.clone(),
-        });
-    }
+    response.deltas().into_iter().for_each(|delta| sink.delta(delta));
     Ok(response)
 }
 

@@ -23,7 +23,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use futures::channel::mpsc;
 use futures::{Stream, StreamExt as _};
-use llm_do::{ModelRequest, ModelResponse, StreamDelta};
+use llm_do::{ModelRequest, StreamDelta};
 use llm_do_openai_wire::response::{self as wire, Head};
 use serde_json::{Value, json};
 use std::convert::Infallible;
@@ -135,7 +135,7 @@ async fn produce(
         Ok(response) => {
             held.iter().for_each(send);
             if !streamed.load(Ordering::Relaxed) {
-                pieces(&redact::response(response.clone())).iter().for_each(send);
+                redact::response(response.clone()).deltas().iter().for_each(send);
             }
             if let Some(refusal) = &response.refusal {
                 let mut delta = json!({ "refusal": redact::message(refusal) });
@@ -159,19 +159,6 @@ async fn produce(
         Err(e) => emit(event(Failure::of(&e).body())),
     }
     emit(Bytes::from_static(wire::DONE.as_bytes()));
-}
-
-/// A whole answer as the pieces a streaming model would have reported.
-fn pieces(response: &ModelResponse) -> Vec<StreamDelta> {
-    let text = response.text.iter().filter(|t| !t.is_empty());
-    let text = text.map(|text| StreamDelta::Text { text: text.clone() });
-    let calls = response.tool_calls.iter().enumerate().map(|(index, call)| StreamDelta::ToolCall {
-        index: u32::try_from(index).unwrap_or(u32::MAX),
-        id: Some(call.id.clone()),
-        name: Some(call.name.clone()),
-        arguments: call.arguments.clone(),
-    });
-    text.chain(calls).collect()
 }
 
 /// The event stream of one response; dropping it (the client went away) cancels the model
