@@ -297,6 +297,13 @@ pub(crate) fn stopped_by(stop: Stop) -> String {
 
 /// On a terminal: the line editor, streamed answers, Ctrl-C to cancel a turn; SIGTERM and
 /// SIGHUP end the session (see `signals`).
+/// A signal ends the session: the terminal is given back (from raw mode) first.
+fn session_ends(input: &LineInput, stop: Stop) -> Stop {
+    input.restore_terminal();
+    crate::output::errln!("\nllm-do: {}: the session ends", stop.name());
+    stop
+}
+
 async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineInput) -> Exit {
     let mut interrupt = Interrupt::new();
     let mut signals = Signals::of(&[Stop::Terminate, Stop::Hangup]);
@@ -309,10 +316,7 @@ async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineIn
         let read = tokio::select! {
             biased;
             stop = signals.received() => {
-                // The editor still has the terminal (raw mode): give it back first.
-                input.restore_terminal();
-                crate::output::errln!("\nllm-do: {}: the session ends", stop.name());
-                stopped = Some(stop);
+                stopped = Some(session_ends(input, stop));
                 break;
             }
             read = input.read(String::new(), "you> ", true) => read,
@@ -333,9 +337,7 @@ async fn interactive_loop(session: &mut Session, view: &ChatView, input: &LineIn
         let outcome = tokio::select! {
             biased;
             stop = signals.received() => {
-                input.restore_terminal();
-                crate::output::errln!("\nllm-do: {}: the session ends", stop.name());
-                stopped = Some(stop);
+                stopped = Some(session_ends(input, stop));
                 break;
             }
             outcome = session.command(&line) => outcome,
