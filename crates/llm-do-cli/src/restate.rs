@@ -184,10 +184,9 @@ pub(crate) async fn command(command: RestateCommand, host: Registry) -> Exit {
         RestateCommand::Pending { run_id, ingress } => {
             match Client::new(ingress).pending(&run_id).await {
                 Ok(pending) => {
-                    crate::output::outln!(
-                        "{}",
-                        serde_json::to_string_pretty(&pending).unwrap_or_default()
-                    );
+                    // The arguments of the calls waiting: a model's words, shown as JSON data.
+                    let pending = serde_json::to_value(&pending).unwrap_or_default();
+                    crate::output::outln!("{}", crate::terminal::json_pretty(&pending));
                     Exit::Ok
                 }
                 Err(e) => {
@@ -249,7 +248,8 @@ async fn events(run_id: &str, json: bool, ingress: String) -> Exit {
         }
     };
     if json {
-        print(&serde_json::to_string_pretty(&record).unwrap_or_default());
+        let record = serde_json::to_value(&record).unwrap_or_default();
+        crate::output::outln!("{}", crate::terminal::json_pretty(&record));
         return Exit::Ok;
     }
     for event in &record.events {

@@ -75,16 +75,66 @@ pub fn safe(text: &str) -> String {
 }
 
 /// A result (of a run, of a chat turn) as stdout shows it: a text as it is, any other JSON
-/// value pretty-printed; secrets redacted always, control characters escaped when stdout is a
-/// terminal (when it is piped, the result is data for the next program).
+/// value pretty-printed ([`json_pretty`]); secrets redacted always, a text's control
+/// characters escaped when stdout is a terminal (when it is piped, the result is data for the
+/// next program).
 pub(crate) fn stdout_result(value: &Value) -> String {
-    let text = match value {
-        Value::String(s) => redactor().redact(s),
-        other => {
-            serde_json::to_string_pretty(&redactor().redact_json(other.clone())).unwrap_or_default()
+    match value {
+        Value::String(s) => {
+            let text = redactor().redact(s);
+            if std::io::stdout().is_terminal() { escape_controls(&text).into_owned() } else { text }
         }
-    };
-    if std::io::stdout().is_terminal() { escape_controls(&text).into_owned() } else { text }
+        other => json_pretty(other),
+    }
+}
+
+/// A JSON value on one line as the CLI prints it (`--json` results, chat's JSON lines): the
+/// one home of that rule. Secrets are redacted, and the characters a terminal would act on are
+/// written as JSON escapes — serde_json escapes C0 controls but writes DEL, the C1 controls
+/// (`U+009B` is a CSI to many terminals) and the bidirectional overrides as they are. The
+/// result is the same JSON value, whether it goes to a terminal or to the next program.
+///
+/// ```
+/// use llm_do_cli::terminal::json_line;
+/// let value = serde_json::json!({"text": "a\u{9b}2Jb\u{202e}c\u{7f}", "key": "sk-abcdefghijklmnopqrstu"});
+/// let line = json_line(&value);
+/// assert_eq!(line, r#"{"text":"a\u009b2Jb\u202ec\u007f","key":"[redacted]"}"#);
+/// let back: serde_json::Value = serde_json::from_str(&line).unwrap();
+/// assert_eq!(back["text"], "a\u{9b}2Jb\u{202e}c\u{7f}");
+/// ```
+pub fn json_line(value: &Value) -> String {
+    json_escaped(serde_json::to_string(&redactor().redact_json(value.clone())).unwrap_or_default())
+}
+
+/// A JSON value pretty-printed as the CLI prints it (`list --json`, a structured result,
+/// `restate pending`): as [`json_line`], on several lines.
+///
+/// ```
+/// let shown = llm_do_cli::terminal::json_pretty(&serde_json::json!(["\u{9b}31m"]));
+/// assert_eq!(shown, "[\n  \"\\u009b31m\"\n]");
+/// ```
+pub fn json_pretty(value: &Value) -> String {
+    json_escaped(
+        serde_json::to_string_pretty(&redactor().redact_json(value.clone())).unwrap_or_default(),
+    )
+}
+
+/// `json` (serde_json's writing) with every character of [`is_unsafe`] that serde_json leaves
+/// as it is written as a `\uXXXX` escape. Such characters can only be inside JSON strings, so
+/// the escape is valid there and means the same character.
+fn json_escaped(json: String) -> String {
+    if !json.chars().any(is_unsafe) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if is_unsafe(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Text held back by a [`StreamRedactor`] without whitespace before it is let out anyway.

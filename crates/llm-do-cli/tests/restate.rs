@@ -42,6 +42,9 @@ fn serve(dir: &std::path::Path, port: u16, model_url: &str, admin: &str) -> toki
     tokio::process::Command::from(cmd).kill_on_drop(true).spawn().expect("llm-do restate serve")
 }
 
+/// A secret a model wrote into a call's arguments.
+const KEY: &str = "sk-abcdefghijklmnopqrstuvwxyz0123";
+
 async fn wait_pending(client: &Client, run_id: &str) -> Vec<PendingApproval> {
     let started = Instant::now();
     loop {
@@ -121,7 +124,8 @@ async fn approvals_of_a_served_project_wait_across_restarts_and_are_answered_by_
             Reply::tool_call("helper", json!({"input": "the sky"})),
             Reply::text("it is blue"),
             Reply::text("The sky is blue."),
-            Reply::tool_call("helper", json!({"input": "the sea"})),
+            // A model's hostile words in the arguments `restate pending` shows.
+            Reply::tool_call("helper", json!({"input": format!("the sea\u{9b}2J {KEY}")})),
             Reply::tool_call("helper", json!({"input": "the sky"})),
             Reply::text("A long answer.").with_tokens(100, 20),
         ])
@@ -197,6 +201,20 @@ async fn approvals_of_a_served_project_wait_across_restarts_and_are_answered_by_
     // --deny: the run ends with the denial error.
     submit(&client, "cli-deny").await;
     let pending = wait_pending(&client, "cli-deny").await;
+    // `pending` shows them as JSON data: the secret redacted, the CSI a JSON escape.
+    let out = output(command(BIN, None).args([
+        "restate",
+        "pending",
+        "cli-deny",
+        "--ingress",
+        restate.ingress_url(),
+    ]));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert!(!shown.contains(KEY) && !shown.contains('\u{9b}'), "{shown}");
+    let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(shown[0]["id"], pending[0].id.as_str());
+    assert_eq!(shown[0]["args"]["input"], "the sea\u{9b}2J [redacted]", "{shown}");
     let out = approve(restate.ingress_url(), &[&pending[0].id, "--deny", "--reason", "not now"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     match client.output("cli-deny", WAIT).await.unwrap_err() {

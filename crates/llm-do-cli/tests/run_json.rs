@@ -1,12 +1,16 @@
 //! `run --json` prints exactly one JSON object on stdout, whatever happens: also when the
 //! project's MCP servers do not start (a server that cannot be started, a `${VAR}` that is not
 //! set), and the message of a run that could not start has its secrets redacted there as on
-//! stderr.
+//! stderr. The JSON the CLI prints (`run --json`, `list --json`, a structured result) carries
+//! no character a terminal acts on: DEL, C1 controls and bidirectional overrides, which
+//! serde_json writes as they are, are JSON escapes there.
 
 #[path = "support/cli.rs"]
 mod support;
 
-use serde_json::Value;
+use llm_do_testing::scripted::Reply;
+use llm_do_testkit::TestServer;
+use serde_json::{Value, json};
 use support::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_llm-do");
@@ -64,4 +68,57 @@ fn the_message_of_a_run_that_did_not_start_is_redacted() {
     assert!(error.starts_with("--input-json does not fit the input schema of `main`"), "{error}");
     assert!(error.contains("[redacted]") && !error.contains(key), "{error}");
     assert!(!err.contains(key), "{err}");
+}
+
+/// The characters a terminal acts on that serde_json leaves as they are: DEL, CSI (C1), a
+/// right-to-left override.
+const HOSTILE: &str = "red\u{7f}\u{9b}31m \u{202e}txt.exe";
+
+/// No raw terminal-active character in `text`, and every one of [`HOSTILE`]'s as a JSON escape.
+fn assert_escaped(text: &str) {
+    assert!(!text.contains(['\u{7f}', '\u{9b}', '\u{202e}']), "{text:?}");
+    for escape in ["\\u007f", "\\u009b", "\\u202e"] {
+        assert!(text.contains(escape), "{escape} in {text:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_printed_escapes_what_a_terminal_would_act_on() {
+    let server = TestServer::builder()
+        .script(vec![Reply::text(HOSTILE), Reply::text(json!({"name": HOSTILE}).to_string())])
+        .start()
+        .await
+        .expect("test server");
+    let config = ("llm-do.toml", "model = \"openai:test-model\"\n");
+    let dir = project(&[config, WORKER]);
+    let out = output(
+        command(BIN, Some(&server.base_url())).args(["run", "--json"]).arg(dir.path()).arg("x"),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_escaped(&text);
+    // The same value: the escapes are JSON's own.
+    let value: Value = serde_json::from_str(text.trim()).expect("one JSON object");
+    assert_eq!(value["output"], HOSTILE);
+
+    // A structured result, pretty-printed on stdout.
+    let shaped = "---\noutput:\n  type: object\n  properties: {name: {type: string}}\n  required: [name]\n---\nName {input}.\n";
+    let dir = project(&[config, ("main.worker", shaped)]);
+    let out = output(command(BIN, Some(&server.base_url())).arg("run").arg(dir.path()).arg("x"));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_escaped(&text);
+    let value: Value = serde_json::from_str(text.trim()).expect("a JSON object");
+    assert_eq!(value["name"], HOSTILE);
+
+    // A worker file's description, as `list --json` shows it.
+    // YAML's own escapes, so the file holds no raw control character.
+    let described = "---\ndescription: \"red\\x7f\\u009b31m \\u202etxt.exe\"\n---\nHi {input}.\n";
+    let dir = project(&[config, ("main.worker", described)]);
+    let out = output(command(BIN, None).args(["list", "--json"]).arg(dir.path()));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_escaped(&text);
+    let value: Value = serde_json::from_str(&text).expect("a JSON object");
+    assert_eq!(value["callables"][0]["description"], HOSTILE);
 }

@@ -57,7 +57,7 @@ pub(super) fn list(dir: &Path, host: &Registry, as_json: bool, mcp: &BTreeSet<St
         // A path need not be UTF-8 (serde refuses such a one, and the JSON must be printed).
         let project_dir = dir.to_string_lossy();
         let out = json!({"project": project_dir, "entry": project.entry(), "callables": entries});
-        crate::output::outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        crate::output::outln!("{}", crate::terminal::json_pretty(&out));
         return Exit::Ok;
     }
     // Names and descriptions come from project files: shown safe for a terminal.

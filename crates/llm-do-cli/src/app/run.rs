@@ -17,7 +17,7 @@ use llm_do::attachment::AttachmentLimits;
 use llm_do::tools::fs::AttachmentFiles;
 use llm_do::{CallableSpec, Error, Registry};
 use llm_do_project::ApprovalMode;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -63,15 +63,15 @@ pub(super) struct RunArgs {
 }
 
 /// A timeout on the command line: seconds, above 0, at most a day.
-/// The `--json` result of a run that did not start: no output, no usage, and the message with
-/// its secrets redacted (as every output of the CLI).
-pub(super) fn not_started_json(worker: Option<&str>, message: &str) -> Value {
-    json!({
+/// The `--json` line of a run that did not start: no output, no usage, and the message (its
+/// secrets redacted, as every output of the CLI: [`crate::terminal::json_line`]).
+pub(super) fn not_started_json(worker: Option<&str>, message: &str) -> String {
+    crate::terminal::json_line(&json!({
         "worker": worker,
         "ok": false,
-        "error": crate::terminal::redactor().redact(message),
+        "error": message,
         "usage": {"requests": 0, "input_tokens": 0, "output_tokens": 0, "total_tokens": 0},
-    })
+    }))
 }
 
 /// The text of the error a run (or a chat turn) of `project` ended with: core's message, and
@@ -207,18 +207,17 @@ pub(super) async fn run(args: RunArgs, host: Registry) -> Exit {
         Ok(Err(e)) => (exit_for(&e, &entry), None, Some(error_text(&e, &project, true))),
         Err(reason) => (interrupted.map_or(Exit::Denied, |s| s.exit()), None, Some(reason)),
     };
-    // stdout: secrets redacted always; control characters escaped when it is a terminal
-    // (see `terminal`), the raw value otherwise (it is data for the next program).
-    let redactor = crate::terminal::redactor();
+    // stdout: secrets redacted always; control characters escaped (see `terminal`): as JSON
+    // escapes in JSON, in a text result when stdout is a terminal.
     if args.json {
         let mut out = json!({"worker": entry, "ok": code == Exit::Ok, "usage": usage_json});
         if let Some(v) = &output {
-            out["output"] = redactor.redact_json(v.clone());
+            out["output"] = v.clone();
         }
         if let Some(e) = &error {
-            out["error"] = json!(redactor.redact(e));
+            out["error"] = json!(e);
         }
-        crate::output::outln!("{out}");
+        crate::output::outln!("{}", crate::terminal::json_line(&out));
     } else if let Some(v) = &output {
         crate::output::outln!("{}", crate::terminal::stdout_result(v));
     }

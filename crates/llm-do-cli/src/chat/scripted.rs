@@ -187,7 +187,7 @@ fn read_line(from: &mut impl BufRead) -> std::io::Result<Option<Input>> {
 
 /// One `--json` line on stdout, secrets redacted (its strings escape control characters).
 fn json_line(line: Value) {
-    crate::output::outln!("{}", crate::terminal::redactor().redact_json(line));
+    crate::output::outln!("{}", crate::terminal::json_line(&line));
 }
 
 fn usage_json(u: Usage) -> Value {
