@@ -81,7 +81,7 @@ fn scripted_error(error: ModelError) -> Result<Fault, ApiError> {
         ModelErrorKind::InvalidRequest => 400,
         _ => 500,
     };
-    Err(ApiError::status(status).message(error.message()))
+    Err(ApiError::status(status).message(error.message()).retry_after(error.retry_after_secs()))
 }
 
 fn now() -> u64 {

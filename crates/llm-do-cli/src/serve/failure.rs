@@ -28,7 +28,8 @@ use std::time::Duration;
 pub(super) struct Failure {
     status: StatusCode,
     body: Value,
-    retry_after: Option<Duration>,
+    /// The upstream server's `Retry-After`: as the header says it (whole seconds) and exact.
+    retry_after: Option<(u64, Duration)>,
 }
 
 impl Failure {
@@ -72,7 +73,7 @@ impl Failure {
         Self {
             status,
             body: error::body(&message, kind, None, Some(code)),
-            retry_after: e.retry_after().filter(|_| waits),
+            retry_after: e.retry_after_secs().zip(e.retry_after()).filter(|_| waits),
         }
     }
 
@@ -86,8 +87,7 @@ impl Failure {
     /// `retry-after-ms` when the upstream server asked its clients to wait.
     pub(super) fn response(&self) -> Response {
         let mut response = super::json_response(self.status, &self.body);
-        if let Some(delay) = self.retry_after {
-            let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
+        if let Some((seconds, delay)) = self.retry_after {
             let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
             let headers = response.headers_mut();
             headers.insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -103,7 +103,7 @@ mod tests {
 
     fn failure(e: ModelError) -> (u16, Value, Option<Duration>) {
         let f = Failure::of(&e);
-        (f.status.as_u16(), f.body["error"].clone(), f.retry_after)
+        (f.status.as_u16(), f.body["error"].clone(), f.retry_after.map(|(_, delay)| delay))
     }
 
     #[test]

@@ -95,6 +95,22 @@ impl ModelError {
         self.retry_after
     }
 
+    /// [`retry_after`](Self::retry_after) as an HTTP `Retry-After` header says it: whole
+    /// seconds, rounded up (a client told to wait never tries sooner than asked). The one home
+    /// of that rounding, for whoever writes the header.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelError, ModelErrorKind};
+    /// use std::time::Duration;
+    /// let e = ModelError::new(ModelErrorKind::Status(429), "slow down");
+    /// assert_eq!(e.retry_after_secs(), None);
+    /// let e = e.with_retry_after(Duration::from_millis(1500));
+    /// assert_eq!(e.retry_after_secs(), Some(2));
+    /// ```
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after.map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
+    }
+
     /// Attaches the underlying error.
     ///
     /// ```

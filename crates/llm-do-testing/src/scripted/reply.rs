@@ -6,6 +6,7 @@
 use llm_do_core::estimate::estimate_usage;
 use llm_do_core::{ModelError, ModelErrorKind, ModelRequest, ModelResponse, ToolCall, Usage};
 use serde_json::Value;
+use std::time::Duration;
 
 /// One scripted answer of a model: a final text or JSON answer, tool calls (possibly with
 /// text), or an error.
@@ -102,6 +103,8 @@ pub(super) struct Failure {
     pub(super) kind: ModelErrorKind,
     pub(super) message: String,
     pub(super) retryable: bool,
+    /// When the failure says to try again, in whole seconds (`Retry-After`).
+    pub(super) retry_after: Option<u64>,
 }
 
 impl Reply {
@@ -199,24 +202,30 @@ impl Reply {
         )
     }
 
-    /// A failed request: the model returns this error (its kind, message and retryable flag;
-    /// an attached source is dropped).
+    /// A failed request: the model returns this error (its kind, message, retryable flag and
+    /// `Retry-After` in whole seconds — the loopback test server sends that header; an
+    /// attached source is dropped).
     ///
     /// ```
     /// # use llm_do_core::{Message, ModelRequest};
     /// # use llm_do_testing::scripted::Reply;
     /// # let request = ModelRequest::new("m", vec![Message::user("hi")]);
     /// use llm_do_core::{ModelError, ModelErrorKind};
-    /// let reply = Reply::error(ModelError::new(ModelErrorKind::Status(503), "overloaded").retryable(true));
-    /// let err = reply.into_response(&request, || "call_1".into()).unwrap_err();
+    /// use std::time::Duration;
+    /// let overloaded = ModelError::new(ModelErrorKind::Status(503), "overloaded")
+    ///     .retryable(true)
+    ///     .with_retry_after(Duration::from_secs(2));
+    /// let err = Reply::error(overloaded).into_response(&request, || "call_1".into()).unwrap_err();
     /// assert_eq!((err.kind(), err.message()), (ModelErrorKind::Status(503), "overloaded"));
     /// assert!(err.is_retryable());
+    /// assert_eq!(err.retry_after(), Some(Duration::from_secs(2)));
     /// ```
     pub fn error(error: ModelError) -> Self {
         Self::from_body(Body::Error(Failure {
             kind: error.kind(),
             message: error.message().to_owned(),
             retryable: error.is_retryable(),
+            retry_after: error.retry_after_secs(),
         }))
     }
 
@@ -357,7 +366,13 @@ impl Reply {
         mut next_id: impl FnMut() -> String,
     ) -> Result<ModelResponse, ModelError> {
         let (answer, calls) = match self.body {
-            Body::Error(f) => return Err(ModelError::new(f.kind, f.message).retryable(f.retryable)),
+            Body::Error(f) => {
+                let error = ModelError::new(f.kind, f.message).retryable(f.retryable);
+                return Err(match f.retry_after {
+                    Some(seconds) => error.with_retry_after(Duration::from_secs(seconds)),
+                    None => error,
+                });
+            }
             Body::Turn { answer, calls } => (answer, calls),
         };
         let mut response = ModelResponse::default();

@@ -51,6 +51,9 @@ struct ErrorRepr {
     message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     retryable: Option<bool>,
+    /// `Retry-After`, in whole seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -127,7 +130,7 @@ impl TryFrom<ErrorRepr> for Failure {
             (Some(KindRepr::Other) | None, None) => ModelErrorKind::Other,
         };
         let retryable = e.retryable.unwrap_or_else(|| default_retryable(kind));
-        Ok(Failure { kind, message: e.message, retryable })
+        Ok(Failure { kind, message: e.message, retryable, retry_after: e.retry_after })
     }
 }
 
@@ -143,7 +146,8 @@ impl From<&Failure> for ErrorRepr {
             _ => (KindRepr::Other, None),
         };
         let retryable = (f.retryable != default_retryable(f.kind)).then_some(f.retryable);
-        ErrorRepr { kind: Some(kind), status, message: f.message.clone(), retryable }
+        let retry_after = f.retry_after;
+        ErrorRepr { kind: Some(kind), status, message: f.message.clone(), retryable, retry_after }
     }
 }
 
@@ -374,6 +378,10 @@ mod tests {
             ),
             Reply::error(ModelError::new(ModelErrorKind::Status(503), "overloaded")),
             Reply::error(ModelError::new(ModelErrorKind::InvalidRequest, "no")),
+            Reply::error(
+                ModelError::new(ModelErrorKind::Status(429), "slow down")
+                    .with_retry_after(std::time::Duration::from_secs(3)),
+            ),
         ];
         let text = serde_json::to_value(&replies).expect("serializes");
         assert_eq!(
@@ -387,6 +395,7 @@ mod tests {
                 {"error": {"kind": "status", "status": 503, "message": "overloaded"}},
                 {"error": {"kind": "status", "status": 503, "message": "overloaded", "retryable": false}},
                 {"error": {"kind": "invalid_request", "message": "no"}},
+                {"error": {"kind": "status", "status": 429, "message": "slow down", "retryable": false, "retry_after": 3}},
             ])
         );
         let back: Vec<Reply> = serde_json::from_value(text).expect("parses");

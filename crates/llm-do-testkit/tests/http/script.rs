@@ -50,7 +50,10 @@ async fn error_replies_become_http_errors() {
     within(async {
         let server = TestServer::builder()
             .script([
-                Reply::error(ModelError::new(ModelErrorKind::Status(503), "overloaded")),
+                Reply::error(
+                    ModelError::new(ModelErrorKind::Status(503), "overloaded")
+                        .with_retry_after(std::time::Duration::from_millis(1500)),
+                ),
                 Reply::error(ModelError::new(ModelErrorKind::InvalidRequest, "bad tool schema")),
                 Reply::error(ModelError::new(ModelErrorKind::Other, "boom")),
                 Reply::error(ModelError::new(ModelErrorKind::Decode, "garbage")),
@@ -59,13 +62,16 @@ async fn error_replies_become_http_errors() {
             .start()
             .await
             .expect("starts");
-        for (status, kind, message) in [
-            (503, "server_error", "overloaded"),
-            (400, "invalid_request_error", "bad tool schema"),
-            (500, "server_error", "boom"),
+        // A scripted `Retry-After` is sent in whole seconds, rounded up.
+        for (status, kind, message, retry_after) in [
+            (503, "server_error", "overloaded", Some("2")),
+            (400, "invalid_request_error", "bad tool schema", None),
+            (500, "server_error", "boom", None),
         ] {
             let response = post(&server, &ask("x")).await;
             assert_eq!(response.status(), status);
+            let header = response.headers().get("retry-after").and_then(|v| v.to_str().ok());
+            assert_eq!(header, retry_after);
             let body: Value = response.json().await.expect("JSON");
             assert_eq!(body["error"]["message"], message);
             assert_eq!(body["error"]["type"], kind);
