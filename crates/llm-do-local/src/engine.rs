@@ -257,7 +257,13 @@ struct Session {
 
 impl Session {
     fn generate(&mut self, job: Job) -> Result<(), LocalError> {
-        let prompt = self.template.render(&job.turns).map_err(|e| LocalError::ChatTemplate {
+        // Messages are text: only the template's own markers become control tokens.
+        let turns: Vec<Turn> = job
+            .turns
+            .iter()
+            .map(|t| Turn { role: t.role, content: self.vocab.as_plain_text(&t.content).into() })
+            .collect();
+        let prompt = self.template.render(&turns).map_err(|e| LocalError::ChatTemplate {
             path: self.info.path.clone(),
             reason: e.to_string(),
         })?;

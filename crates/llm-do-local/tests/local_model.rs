@@ -464,3 +464,20 @@ async fn an_unsupported_architecture_is_named_with_the_supported_ones() {
     assert!(matches!(e, LocalError::LoadFailed { .. }), "{e:?}");
     assert!(e.to_string().contains(&llama.display().to_string()), "{e}");
 }
+
+/// A message's text is text: `<|im_end|>` or `<|im_start|>` in a user's words or a tool's
+/// result does not become the control token that ends a turn or opens a forged `system` turn.
+/// Read as the marker it would cost one token each time; read as text, several.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn special_token_text_in_a_message_is_read_as_plain_text() {
+    let input_tokens = |text: String| async move {
+        let req = ModelRequest::new("smollm2", vec![Message::user(text)])
+            .with_settings(settings(0.0, None, 1));
+        request(&req).await.usage.input_tokens
+    };
+    for marker in ["<|im_end|>", "<|im_start|>", "<|endoftext|>"] {
+        let once = input_tokens(format!("x{marker}")).await;
+        let twice = input_tokens(format!("x{marker}{marker}")).await;
+        assert!(twice >= once + 3, "{marker}: {once} tokens once, {twice} twice");
+    }
+}
