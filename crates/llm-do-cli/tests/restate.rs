@@ -39,8 +39,14 @@ fn serve(dir: &std::path::Path, port: u16, model_url: &str, admin: &str) -> toki
         "--log",
     ]);
     cmd.arg(dir.join("runs"));
+    // Its stderr, kept across restarts (SERVE_ERR in the project directory).
+    let err = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(SERVE_ERR));
+    cmd.stderr(err.expect("the service's stderr file"));
     tokio::process::Command::from(cmd).kill_on_drop(true).spawn().expect("llm-do restate serve")
 }
+
+/// The file in the project directory that holds the stderr of `serve`'s services.
+const SERVE_ERR: &str = "serve.err";
 
 /// A secret a model wrote into a call's arguments.
 const KEY: &str = "sk-abcdefghijklmnopqrstuvwxyz0123";
@@ -215,6 +221,13 @@ async fn approvals_of_a_served_project_wait_across_restarts_and_are_answered_by_
     let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
     assert_eq!(shown[0]["id"], pending[0].id.as_str());
     assert_eq!(shown[0]["args"]["input"], "the sea\u{9b}2J [redacted]", "{shown}");
+    // The service's own line about the wait names the call, without the secret.
+    let logged = std::fs::read_to_string(dir.path().join(SERVE_ERR)).unwrap();
+    let waits =
+        logged.lines().filter(|l| l.contains("cli-deny") && l.contains("waits for approval"));
+    let waits: Vec<&str> = waits.collect();
+    assert!(waits.len() == 1 && waits[0].contains("[redacted]"), "{logged}");
+    assert!(!logged.contains(KEY), "{logged}");
     let out = approve(restate.ingress_url(), &[&pending[0].id, "--deny", "--reason", "not now"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     match client.output("cli-deny", WAIT).await.unwrap_err() {

@@ -305,7 +305,7 @@ impl Effects for Journal {
                 "llm-do restate: run {} waits for approval {id}: `{}` {}",
                 self.run_id.escape_debug(),
                 request.tool.escape_debug(),
-                request.args.to_string().escape_debug()
+                crate::record::redacted(&request.args).to_string().escape_debug()
             );
             lock(&self.pending).push(pending);
             self.publish_pending();

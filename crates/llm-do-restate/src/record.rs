@@ -21,7 +21,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Turns an event of a durable run into the JSON record that is kept (and logged). The
 /// default is the event's own JSON, secrets redacted; `llm-do restate serve` keeps run-log
@@ -45,10 +45,16 @@ pub type Recorder = Arc<dyn Fn(&Event) -> Value + Send + Sync>;
 /// assert_eq!(record["kind"]["input"]["token"], "[redacted]");
 /// ```
 pub fn event_json() -> Recorder {
-    let redactor = Redactor::new().with_env(std::env::vars());
-    Arc::new(move |event: &Event| {
-        redactor.redact_json(serde_json::to_value(event).unwrap_or(Value::Null))
-    })
+    Arc::new(|event: &Event| redacted(&serde_json::to_value(event).unwrap_or(Value::Null)))
+}
+
+/// `value` with its secrets redacted: the project's one rule ([`llm_do_core::secrets`]) with
+/// the secret-looking environment variables of this process (read once). Everything the
+/// service keeps or writes of a model's words goes through it.
+pub(crate) fn redacted(value: &Value) -> Value {
+    static REDACTOR: OnceLock<Redactor> = OnceLock::new();
+    let redactor = REDACTOR.get_or_init(|| Redactor::new().with_env(std::env::vars()));
+    redactor.redact_json(value.clone())
 }
 
 /// State key of the run's status (`running`, `succeeded`, `failed`).
