@@ -316,3 +316,26 @@ async fn a_rule_on_a_workers_attachment_argument_holds_for_every_spelling_of_the
         assert!(*is_error && content.starts_with("attachment path refused"), "{content}");
     }
 }
+
+#[tokio::test]
+async fn a_path_too_long_or_leading_to_a_name_that_is_not_utf8_is_refused_before_anyone_is_asked() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let (_tmp, root) = project();
+    // `docs -> d\xff`, and a decoy `d\u{fffd}` that the lossy spelling of `d\xff` would name.
+    let real = root.join(std::ffi::OsStr::from_bytes(b"d\xff"));
+    std::fs::create_dir(&real).unwrap();
+    std::fs::write(real.join("a.txt"), "REAL").unwrap();
+    std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(b"d\xff"), root.join("docs")).unwrap();
+    std::fs::create_dir(root.join("d\u{fffd}")).unwrap();
+    std::fs::write(root.join("d\u{fffd}/a.txt"), "DECOY").unwrap();
+    let long = "a/".repeat(20_000) + "x.txt";
+    let calls = vec![json!({"path": "docs/a.txt"}), json!({"path": long})];
+    let out = drive(&root, "read_file", calls, ApprovalPolicy::new(), Decision::ApproveOnce).await;
+    assert_eq!(out.results.len(), 2);
+    let (is_error, content) = &out.results[0];
+    assert!(*is_error && content.contains("whose name is not UTF-8"), "{content}");
+    let (is_error, content) = &out.results[1];
+    assert!(*is_error && content.contains("40005 bytes long, more than 4096"), "{content}");
+    assert!(content.len() < 400, "the error does not repeat the path: {} bytes", content.len());
+    assert!(out.asked.is_empty(), "nobody is asked about an impossible call: {:?}", out.asked);
+}

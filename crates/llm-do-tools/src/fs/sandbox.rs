@@ -86,11 +86,23 @@ impl Sandbox {
     pub(crate) fn resolve(&self, path: &str) -> Result<String, ToolError> {
         let relative = self.relative(path)?;
         let resolved = resolve_links(&self.root, &relative, path)?;
-        let parts: Vec<String> =
-            resolved.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+        // The resolved path is what the call runs with: a name that is not UTF-8 (reached
+        // through a link) cannot be written in it without becoming another name.
+        let parts: Vec<&str> =
+            resolved.iter().map(|p| p.to_str()).collect::<Option<_>>().ok_or_else(|| {
+                ToolError::InvalidPath {
+                    path: path.to_owned(),
+                    reason: "it leads to a file whose name is not UTF-8".into(),
+                }
+            })?;
         Ok(if parts.is_empty() { ".".to_owned() } else { parts.join("/") })
     }
 }
+
+/// The longest path a model may give, in bytes: Linux's `PATH_MAX`, longer than any path a
+/// file can have. Resolving a path looks at each of its components, so a longer one (a
+/// model's `a/a/a/…` of 256 KB) would hold the run for minutes before any error.
+pub(crate) const MAX_PATH_BYTES: usize = 4096;
 
 /// The most symbolic links one path may go through (as Linux's `ELOOP` limit).
 const MAX_LINKS: usize = 40;
@@ -180,6 +192,14 @@ pub(crate) fn canonical_root(root: &Path) -> Result<PathBuf, ToolError> {
 pub(crate) fn relative_to(root: &Path, path: &str) -> Result<PathBuf, ToolError> {
     let invalid =
         |reason: &str| ToolError::InvalidPath { path: path.to_owned(), reason: reason.into() };
+    if path.len() > MAX_PATH_BYTES {
+        // Refused before any component is looked at; the error shows its start only.
+        let start: String = path.chars().take(60).collect();
+        return Err(ToolError::InvalidPath {
+            path: format!("{start}…"),
+            reason: format!("it is {} bytes long, more than {MAX_PATH_BYTES}", path.len()),
+        });
+    }
     if path.is_empty() {
         return Err(invalid("the path is empty"));
     }
