@@ -211,10 +211,11 @@ pub(super) fn cancelled(tool: &str) -> ErrorData {
     ErrorData::internal_error(format!("the call of `{tool}` was cancelled by the client"), None)
 }
 
-/// A tool error saying why the call did not run or failed, secrets redacted (an error may
-/// quote a provider's answer or a server's stderr).
+/// A tool error saying why the call did not run or failed, secrets redacted and cut to the
+/// cap (an error may quote a model's whole answer, a provider's or a server's stderr): see
+/// [`outgoing_error`](super::outgoing_error).
 pub(super) fn refused(message: String) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(super::redactor().redact(&message))])
+    CallToolResult::error(vec![ContentBlock::text(super::outgoing_error(&message))])
 }
 
 /// A tool's value as a result: its text, and for an object schema its structured content,
