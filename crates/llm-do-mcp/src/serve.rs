@@ -11,7 +11,8 @@
 //! (a run log) and approval settings for nested calls apply. The MCP client stands where a
 //! model stands, so a call passes the gate a model's call would: its forbidden arguments
 //! refused, then the policy's verdict for the name and the canonical form of the arguments
-//! ([`gated_args`](llm_do_core::approval::gated_args)), else the callee's own default. `Allow`
+//! ([`Runtime::gated_args`]: for file tools, paths resolved in the sandbox; for a worker, its
+//! attachment paths resolved by the runtime's loader), else the callee's own default. `Allow`
 //! runs; `Deny` is refused with a tool error saying why; `Ask` runs with
 //! [`approve_all`](McpService::approve_all), is asked of the client's user with
 //! [`elicit_approvals`](McpService::elicit_approvals) when the client can be asked (and so are
