@@ -15,7 +15,9 @@
 //!   ([`CallableSpec::runs_canonical_args`](crate::CallableSpec::runs_canonical_args): the
 //!   shell, whose normalised words may not be paths), which runs the arguments as given.
 //!   [`gated_args`] is that first step (a callee's forbidden arguments refused, then the
-//!   canonical form), for any gate: `llm-do mcp` checks its clients' calls with it too.
+//!   canonical form), and [`Runtime::gated_args`](crate::Runtime::gated_args) that step with
+//!   a worker's attachment paths resolved, for any gate: `llm-do mcp` checks its clients'
+//!   calls with it too.
 //! - [`Approver`]: decides the `Ask`s — [`ApproveAll`], [`DenyAll`], [`ChannelApprover`] for UIs
 //!   and servers, or any closure. It is shown the arguments the call will run with; a decision
 //!   holds once or for the session (the runtime's lifetime), keyed by tool name + those
@@ -47,6 +49,7 @@ pub use channel::{
     ApprovalReceiver, ChannelApprover, PendingApproval, PendingQuestion, QuestionReceiver,
 };
 pub use form::{Choice, Field, FieldKind, Form, MAX_FIELDS, check_form};
+pub(crate) use gate::with_attachments_resolved;
 pub use gate::{ArgsRefused, GatedArgs, OnDenied, gated_args};
 pub(crate) use gate::{Gate, GateOutcome};
 pub use page::{MAX_PAGE_CHARS, check_page};

@@ -1,7 +1,7 @@
 //! [`Runtime`]: the registry of workers and tools, the model providers, the limits and the event
 //! subscribers. Cheap to clone; every run starts from [`Runtime::ctx`].
 
-use crate::approval::Gate;
+use crate::approval::{ArgsRefused, Gate, GatedArgs};
 use crate::attachment::{AttachmentLimits, AttachmentLoader};
 use crate::ctx::Ctx;
 use crate::effects::Effects;
@@ -9,8 +9,10 @@ use crate::event::EventSubscriber;
 use crate::model::Model;
 use crate::registry::Registry;
 use crate::resolve::Fallback;
+use crate::spec::CallableSpec;
 use crate::state::StateMap;
 use crate::usage::Limits;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -131,6 +133,45 @@ impl Runtime {
     /// ```
     pub fn ctx_with_effects(&self, effects: Arc<dyn Effects>) -> Ctx {
         self.ctx_with(RunOptions::new().effects(effects))
+    }
+
+    /// A call's arguments as the approval gate of a model's call sees them, for a gate of
+    /// calls from elsewhere (`llm-do mcp`'s, for its clients' calls): [`gated_args`] (the
+    /// callee's forbidden arguments refused, then its canonical form), and, for a worker, each
+    /// attachment path resolved by this runtime's
+    /// [`AttachmentLoader`](crate::attachment::AttachmentLoader) as the call will read it. Rules
+    /// are matched against [`GatedArgs::for_rules`], and the call runs with
+    /// [`GatedArgs::into_run`]; a path the loader refuses is
+    /// [`ArgsRefused::NotCanonical`].
+    ///
+    /// [`gated_args`]: crate::approval::gated_args
+    ///
+    /// ```
+    /// use llm_do_core::attachment::{Attachment, AttachmentError, AttachmentLimits, AttachmentLoader};
+    /// use llm_do_core::{Runtime, WorkerSpecBuilder};
+    /// use serde_json::json;
+    /// struct Trimmed;
+    /// impl AttachmentLoader for Trimmed {
+    ///     fn load(&self, path: &str, _: &AttachmentLimits) -> Result<Attachment, AttachmentError> {
+    ///         Attachment::from_bytes(b"x".to_vec(), Some(path))
+    ///     }
+    ///     fn resolve(&self, path: &str) -> Result<String, AttachmentError> {
+    ///         Ok(path.trim_start_matches("./").to_owned())
+    ///     }
+    /// }
+    /// let schema = json!({"type": "object", "properties": {
+    ///     "doc": {"type": "string", "format": "attachment"}
+    /// }});
+    /// let summarize =
+    ///     WorkerSpecBuilder::new("summarize").prompt("Summarize.").input_schema(schema).build().unwrap();
+    /// let rt = Runtime::builder().attachment_loader(Trimmed).register(summarize.clone()).build();
+    /// let gated = rt.gated_args(&summarize, json!({"doc": "./secret/x.png"})).unwrap();
+    /// assert_eq!(gated.for_rules(), &json!({"doc": "secret/x.png"}));
+    /// ```
+    pub fn gated_args(&self, spec: &CallableSpec, args: Value) -> Result<GatedArgs, ArgsRefused> {
+        let gated = crate::approval::gated_args(spec, args)?;
+        let loader = self.inner.attachment_loader.as_deref();
+        crate::approval::with_attachments_resolved(loader, spec, gated)
     }
 
     /// The registered workers and tools.

@@ -91,8 +91,10 @@ fn too_long(text: &str) -> bool {
 }
 
 /// `text` cut to [`MAX_RESULT_CHARS`] characters when longer, with a note saying so (`what`,
-/// then the limit).
-fn capped(text: String, what: &str) -> String {
+/// then the limit): the one bound on what crosses MCP as text, both ways — what llm-do takes
+/// from a server's results, and what `llm-do mcp` sends its clients of a failure
+/// ([`outgoing_error`](crate::serve::outgoing_error)).
+pub(crate) fn capped(text: String, what: &str) -> String {
     if !too_long(&text) {
         return text;
     }

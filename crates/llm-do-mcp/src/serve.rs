@@ -11,13 +11,17 @@
 //! (a run log) and approval settings for nested calls apply. The MCP client stands where a
 //! model stands, so a call passes the gate a model's call would: its forbidden arguments
 //! refused, then the policy's verdict for the name and the canonical form of the arguments
-//! ([`gated_args`](llm_do_core::approval::gated_args)), else the callee's own default. `Allow` runs; `Deny` is refused
-//! with a tool error saying why; `Ask` runs with [`approve_all`](McpService::approve_all), is
-//! asked of the client's user with [`elicit_approvals`](McpService::elicit_approvals) when the
-//! client can be asked (and so are the nested calls of the run that need approval), and is
-//! refused otherwise (there is no one to ask). Unknown tools and arguments that violate
-//! the input schema are JSON-RPC errors (`-32602`). A client's `notifications/cancelled`
-//! stops the call (the run's future is dropped: nested calls are cancelled too).
+//! ([`Runtime::gated_args`]: for file tools, paths resolved in the sandbox; for a worker, its
+//! attachment paths resolved by the runtime's loader), else the callee's own default. `Allow`
+//! runs; `Deny` is refused with a tool error saying why; `Ask` runs with
+//! [`approve_all`](McpService::approve_all), is asked of the client's user with
+//! [`elicit_approvals`](McpService::elicit_approvals) when the client can be asked (and so are
+//! the nested calls of the run that need approval), and is refused otherwise (there is no one
+//! to ask). Unknown tools and arguments that violate the input schema are JSON-RPC errors
+//! (`-32602`). Every error sent, JSON-RPC error or tool error, has its secrets redacted and is
+//! cut to [`MAX_RESULT_CHARS`](crate::MAX_RESULT_CHARS) characters, with a note. A client's
+//! `notifications/cancelled` stops the call (the run's future is dropped: nested calls are
+//! cancelled too).
 //!
 //! (Just over 400 lines: about half is this overview and the doc examples of `McpService`'s
 //! setters, each run against a loopback client; a call's path is in `serve/call.rs`.)
@@ -45,6 +49,14 @@ mod call;
 pub(crate) fn redactor() -> &'static Redactor {
     static REDACTOR: OnceLock<Redactor> = OnceLock::new();
     REDACTOR.get_or_init(|| Redactor::new().with_env(std::env::vars()))
+}
+
+/// What the server sends its clients of a failure (a tool error's text, a JSON-RPC error's
+/// message): secrets redacted, then cut to [`MAX_RESULT_CHARS`](crate::MAX_RESULT_CHARS)
+/// characters with a note, by the rule the client side applies to what servers send it. An
+/// error may quote a model's whole answer, a provider's or a server's output.
+pub(crate) fn outgoing_error(message: &str) -> String {
+    crate::result::capped(redactor().redact(message), "error cut: longer than")
 }
 
 mod elicit;
@@ -405,7 +417,11 @@ impl ServerHandler for McpService {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        self.run(request, context).await
+        // A JSON-RPC error may quote the client's arguments or a name it sent, whole.
+        self.run(request, context).await.map_err(|mut e| {
+            e.message = outgoing_error(&e.message).into();
+            e
+        })
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {

@@ -143,3 +143,74 @@ async fn forbidden_and_unresolvable_arguments_are_refused_before_the_run() {
     assert_eq!((r.is_error, text_of(&r).as_str()), (Some(false), "ran"));
     client.cancel().await.unwrap();
 }
+
+/// A rule on a served worker's attachment argument matches the path the runtime's loader will
+/// read, as the gate of a model's call does: a deny rule on `secret/**` holds for
+/// `./secret/x.png`, `secret//x.png` and a path through a link to `secret/`; a path the loader
+/// refuses (`sub/../secret/x.png`: no `..` in the sandbox) is refused before any rule; none of
+/// those calls runs. A path the rule does not name runs, with the resolved path. Before, the
+/// rule was matched against the client's spelling: each of those calls ran the worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deny_rule_on_a_workers_attachment_holds_for_every_spelling_of_it() {
+    use llm_do_core::WorkerSpecBuilder;
+    use llm_do_testing::scripted::{Reply, ScriptedModel};
+    use llm_do_tools::fs::AttachmentFiles;
+    let (dir, _fs) = sandbox();
+    std::fs::create_dir_all(dir.path().join("sub")).unwrap();
+    std::fs::write(dir.path().join("secret/x.png"), b"\x89PNG\r\n\x1a\n").unwrap();
+    let schema = json!({"type": "object", "properties": {
+        "image": {"type": "string", "format": "attachment"}
+    }, "required": ["image"]});
+    let describe = WorkerSpecBuilder::new("describe")
+        .prompt("Describe the attached file.")
+        .input_schema(schema)
+        .model("scripted:any")
+        .build()
+        .unwrap();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let saw = seen.clone();
+    let model = ScriptedModel::new(move |req: &llm_do_core::ModelRequest| {
+        saw.lock().unwrap().push(serde_json::to_string(&req.messages).unwrap_or_default());
+        Ok::<_, llm_do_core::ModelError>(Reply::text("described"))
+    });
+    let rt = Runtime::builder()
+        .register(describe)
+        .attachment_loader(AttachmentFiles::new(dir.path()).unwrap())
+        .model_override(model)
+        .build();
+    let deny = Rule::new("describe", Verdict::Deny)
+        .unwrap()
+        .arg("/image", Pattern::glob("secret/**").unwrap());
+    let client = connect(McpService::new(rt).policy(ApprovalPolicy::new().rule(deny)), ()).await;
+    let mut spellings = vec!["secret/x.png", "./secret/x.png", "secret//x.png"];
+    #[cfg(unix)]
+    spellings.push("alias/x.png");
+    for path in spellings {
+        let r = client.peer().call_tool(call("describe", json!({ "image": path }))).await.unwrap();
+        let text = text_of(&r);
+        assert_eq!(r.is_error, Some(true), "{path}: {text}");
+        assert_eq!(
+            text,
+            "permission denied: the call to `describe` was denied (rule describe [/image glob \
+             \"secret/**\"] → deny); it did not run",
+            "{path}"
+        );
+    }
+    // A path the loader refuses is refused before the rules.
+    for path in ["sub/../secret/x.png", "../x.png"] {
+        let r = client.peer().call_tool(call("describe", json!({ "image": path }))).await.unwrap();
+        let text = text_of(&r);
+        assert_eq!(r.is_error, Some(true), "{path}: {text}");
+        assert!(text.starts_with("the call to `describe` was refused: "), "{path}: {text}");
+        assert!(text.ends_with("; it did not run"), "{path}: {text}");
+    }
+    assert!(seen.lock().unwrap().is_empty(), "a refused call never reaches the model");
+    // One the rule does not name runs, reading the file it names.
+    let args = json!({"image": "./public//readme.txt"});
+    let r = client.peer().call_tool(call("describe", args)).await.unwrap();
+    assert_eq!((r.is_error, text_of(&r).as_str()), (Some(false), "described"));
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(requests.len(), 1);
+    assert!(requests[0].contains("hello"), "the model was given the file: {}", requests[0]);
+    client.cancel().await.unwrap();
+}

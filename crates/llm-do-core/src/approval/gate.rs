@@ -1,6 +1,7 @@
 //! The gate the agent loop passes every model-requested call through.
 
 use super::{ApprovalPolicy, ApprovalRequest, Approver, Decision, DenyAll, Verdict};
+use crate::attachment::AttachmentLoader;
 use crate::ctx::Ctx;
 use crate::error::Error;
 use crate::event::EventKind;
@@ -80,8 +81,10 @@ pub enum ArgsRefused {
 /// ([`CallableSpec::canonical_args`]; unchanged, and not copied, when it has no hook). Policy
 /// rules are matched against this form ([`GatedArgs::for_rules`]); questions show, and the
 /// call runs with, [`GatedArgs::into_run`] — the same form, except for a callee that runs its
-/// arguments as given (the shell). The gate of model-requested calls starts here, and so must any other gate (`llm-do mcp` checks
-/// its clients' calls with it): a rule on `secret/**` then also holds for `./secret/x`.
+/// arguments as given (the shell). The gate of model-requested calls starts here, and so must
+/// any other gate: a rule on `secret/**` then also holds for `./secret/x`. A gate of a
+/// runtime's calls takes [`Runtime::gated_args`](crate::Runtime::gated_args), which adds a
+/// worker's attachment paths resolved (`llm-do mcp` checks its clients' calls with it).
 ///
 /// ```
 /// use llm_do_core::ToolSpecBuilder;
@@ -203,9 +206,10 @@ impl Gate {
             }
             Err(ArgsRefused::NotCanonical(message)) => return GateOutcome::Refused(message),
         };
-        let (canonical, given) = match with_attachments_resolved(ctx, spec, gated) {
-            Ok(forms) => forms,
-            Err(message) => return GateOutcome::Refused(message),
+        let (loader, _) = ctx.attachments();
+        let GatedArgs { canonical, given } = match with_attachments_resolved(loader, spec, gated) {
+            Ok(gated) => gated,
+            Err(refused) => return GateOutcome::Refused(refused.to_string()),
         };
         let (verdict, reason) = self.policy.evaluate(spec.name(), &canonical, spec.approval());
         let args = given.unwrap_or(canonical);
@@ -325,21 +329,21 @@ impl Gate {
     }
 }
 
-/// The arguments in the callee's canonical form — its hook ([`CallableSpec::canonical_args`]),
-/// then, for a worker, each attachment path as the runtime's loader will read it
-/// ([`AttachmentLoader::resolve`](crate::attachment::AttachmentLoader::resolve)) — and, when the
-/// callee runs the arguments as given, those; or why the call cannot run.
-fn with_attachments_resolved(
-    ctx: &Ctx,
+/// `gated` ([`gated_args`]) with, for a worker, each attachment path as `loader` (the
+/// runtime's) will read it ([`AttachmentLoader::resolve`]) — the form rules are matched
+/// against and the worker runs with; or why the call cannot run (a path the loader refuses).
+/// The one place this is done: the gate of model-requested calls and
+/// [`Runtime::gated_args`](crate::Runtime::gated_args) (`llm-do mcp`'s gate) both come here.
+pub(crate) fn with_attachments_resolved(
+    loader: Option<&dyn AttachmentLoader>,
     spec: &CallableSpec,
     gated: GatedArgs,
-) -> Result<(Value, Option<Value>), String> {
+) -> Result<GatedArgs, ArgsRefused> {
     let GatedArgs { canonical, given } = gated;
     if spec.worker().is_none() || !spec.has_attachment_params() {
-        return Ok((canonical, given));
+        return Ok(GatedArgs { canonical, given });
     }
-    let (loader, _) = ctx.attachments();
     let canonical = crate::attachment::resolve_paths(spec.input_schema(), canonical, loader)
-        .map_err(|e| e.to_string())?;
-    Ok((canonical, given))
+        .map_err(|e| ArgsRefused::NotCanonical(e.to_string()))?;
+    Ok(GatedArgs { canonical, given })
 }

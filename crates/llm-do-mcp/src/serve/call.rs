@@ -1,13 +1,14 @@
 //! One `tools/call` of a served tool: the tool and its arguments checked and put in the form
-//! the gate of a model's call gives them ([`approval::gated_args`]), the approval policy's
-//! verdict on that form, the question to the client when it needs one (by request or across
-//! rounds), the run's progress passed on when the client asked for it, and the run (with that
-//! form), as a tool result.
+//! the gate of a model's call gives them
+//! ([`Runtime::gated_args`](llm_do_core::Runtime::gated_args): a worker's attachment paths
+//! resolved too), the approval policy's verdict on that form, the question to the client when
+//! it needs one (by request or across rounds), the run's progress passed on when the client
+//! asked for it, and the run (with that form), as a tool result.
 
 use super::elicit::{self, Question};
 use super::progress::{Relay, Target};
 use super::{McpService, object_schema, rounds};
-use llm_do_core::approval::{self, ArgsRefused, Decision, Verdict};
+use llm_do_core::approval::{ArgsRefused, Decision, Verdict};
 use llm_do_core::{CallableSpec, Ctx, RunOptions};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ProtocolVersion,
@@ -74,10 +75,11 @@ impl McpService {
         let given =
             (asking == Asking::InRounds).then(|| args.as_object().cloned().unwrap_or_default());
         // From here on, the arguments as the gate of a model's call sees them: the policy
-        // gets the canonical form (for file tools, paths resolved in the sandbox), never the
-        // client's spelling; the question and the run get the form the call runs with (the
-        // same, except for the shell, which runs its command as written).
-        let gated = match approval::gated_args(&spec, args) {
+        // gets the canonical form (for file tools, paths resolved in the sandbox; for a
+        // worker, its attachment paths resolved by the runtime's loader), never the client's
+        // spelling; the question and the run get the form the call runs with (the same,
+        // except for the shell, which runs its command as written).
+        let gated = match self.rt.gated_args(&spec, args) {
             Ok(gated) => gated,
             Err(ArgsRefused::Forbidden(why)) => {
                 return Ok(refused(format!(
@@ -211,10 +213,11 @@ pub(super) fn cancelled(tool: &str) -> ErrorData {
     ErrorData::internal_error(format!("the call of `{tool}` was cancelled by the client"), None)
 }
 
-/// A tool error saying why the call did not run or failed, secrets redacted (an error may
-/// quote a provider's answer or a server's stderr).
+/// A tool error saying why the call did not run or failed, secrets redacted and cut to the
+/// cap (an error may quote a model's whole answer, a provider's or a server's stderr): see
+/// [`outgoing_error`](super::outgoing_error).
 pub(super) fn refused(message: String) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(super::redactor().redact(&message))])
+    CallToolResult::error(vec![ContentBlock::text(super::outgoing_error(&message))])
 }
 
 /// A tool's value as a result: its text, and for an object schema its structured content,

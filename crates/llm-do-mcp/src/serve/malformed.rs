@@ -9,9 +9,13 @@
 //! Both transports pass through here on their way to rmcp, which sees only messages it parses.
 //!
 //! Every read of the client's data is bounded ([`MAX_MESSAGE`]): a longer line or body is
-//! answered with an error and skipped.
+//! answered with an error and skipped. Over stdio the answers wait in a queue of at most
+//! [`QUEUED_ANSWERS`] for the output, each at most [`MAX_ANSWER_CHARS`] characters of message:
+//! a client that writes malformed lines and never reads its answers stops being read (as rmcp
+//! stops reading a client that does not read its answers), instead of growing the queue.
 //!
-//! (About 400 lines: a third are the unit tests of each malformed shape.)
+//! (About 470 lines: over a third are the unit tests of each malformed shape and of the
+//! answer queue's bound.)
 
 use axum::body::{Body, Bytes};
 use axum::http::{Method, Request, StatusCode, header};
@@ -26,6 +30,14 @@ pub(crate) const MAX_MESSAGE: usize = 16 << 20;
 
 /// Buffer of the in-process pipes between the filter and rmcp.
 const PIPE: usize = 64 << 10;
+
+/// Most answers to malformed lines waiting for the output at once: the filter reads no more of
+/// the client's input until one is written.
+const QUEUED_ANSWERS: usize = 16;
+
+/// Most characters of an answer's message (it may quote what the client sent: a method name,
+/// a parser's complaint), so that a queued answer is small whatever the line was.
+const MAX_ANSWER_CHARS: usize = 1_000;
 
 /// JSON-RPC 2.0's error codes for messages that cannot be served.
 const PARSE_ERROR: i64 = -32700;
@@ -63,6 +75,7 @@ const MCP_METHODS: [&str; 21] = {
 
 /// A JSON-RPC error answer.
 fn error_answer(id: &Value, code: i64, message: &str) -> String {
+    let message = llm_do_core::bounds::cut(message, MAX_ANSWER_CHARS);
     serde_json::json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
         .to_string()
 }
@@ -151,15 +164,15 @@ where
 {
     let (rmcp_reader, to_rmcp) = tokio::io::duplex(PIPE);
     let (from_rmcp, rmcp_writer) = tokio::io::duplex(PIPE);
-    let (errors, error_lines) = mpsc::unbounded_channel();
+    let (errors, error_lines) = mpsc::channel(QUEUED_ANSWERS);
     tokio::spawn(filter_input(input, to_rmcp, errors));
     let out = tokio::spawn(merge_output(from_rmcp, error_lines, output));
     (rmcp_reader, rmcp_writer, out)
 }
 
 /// Reads the client's lines: messages rmcp can serve go on to it, the others are answered on
-/// `errors` ([`rejection`]).
-async fn filter_input<R, W>(input: R, mut to_rmcp: W, errors: mpsc::UnboundedSender<String>)
+/// `errors` ([`rejection`]), waiting while [`QUEUED_ANSWERS`] answers are queued there.
+async fn filter_input<R, W>(input: R, mut to_rmcp: W, errors: mpsc::Sender<String>)
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -174,10 +187,8 @@ where
             Ok(_) => {}
         }
         if line.len() > MAX_MESSAGE && line.last() != Some(&b'\n') {
-            let _ = errors.send(parse_error(&format!(
-                "the message is longer than {} MiB",
-                MAX_MESSAGE >> 20
-            )));
+            let why = format!("the message is longer than {} MiB", MAX_MESSAGE >> 20);
+            let _ = errors.send(parse_error(&why)).await;
             if !skip_line(&mut input).await {
                 break;
             }
@@ -189,7 +200,7 @@ where
         match rejection(&line) {
             Some(Rejection { notification: true, .. }) => {}
             Some(Rejection { answer, .. }) => {
-                let _ = errors.send(answer);
+                let _ = errors.send(answer).await;
             }
             None => {
                 if line.last() != Some(&b'\n') {
@@ -226,11 +237,8 @@ pub(crate) async fn skip_line<R: AsyncBufReadExt + Unpin>(input: &mut R) -> bool
 }
 
 /// Writes rmcp's messages and the parse errors to `output`, each line whole.
-async fn merge_output<R, W>(
-    from_rmcp: R,
-    mut errors: mpsc::UnboundedReceiver<String>,
-    mut output: W,
-) where
+async fn merge_output<R, W>(from_rmcp: R, mut errors: mpsc::Receiver<String>, mut output: W)
+where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
@@ -405,5 +413,59 @@ mod tests {
         let mut written = String::new();
         client_out.read_to_string(&mut written).await.unwrap();
         assert!(written.contains("-32700") && written.contains("longer than 16 MiB"), "{written}");
+    }
+
+    /// A client that writes malformed lines and never reads its answers is read no further
+    /// once [`QUEUED_ANSWERS`] answers wait and the pipes are full: before, every answer was
+    /// queued, without bound, and the whole input read. Once it reads, it gets every answer.
+    #[tokio::test]
+    async fn a_client_that_reads_no_answers_is_read_no_further() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::time::Duration;
+        const LINES: usize = 2_000;
+        const IN: usize = 64;
+        const OUT: usize = 1 << 10;
+        let line = format!("{}\n", "x".repeat(999));
+        let (mut client, input) = tokio::io::duplex(IN);
+        let (output, client_out) = tokio::io::duplex(OUT);
+        let (_rmcp_in, rmcp_out, done) = line_filter(input, output);
+        let written = Arc::new(AtomicUsize::new(0));
+        let count = written.clone();
+        let writer = tokio::spawn(async move {
+            for _ in 0..LINES {
+                client.write_all(line.as_bytes()).await.unwrap();
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+            client.shutdown().await.unwrap();
+        });
+        // Until the writer stops getting anywhere.
+        let mut seen = usize::MAX;
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let now = written.load(Ordering::SeqCst);
+            if now == seen {
+                break;
+            }
+            seen = now;
+        }
+        // Lines read: the queued answers, one waiting to be queued and one being written, the
+        // answers in the output pipe (each longer than 50 bytes), and what the reader's 8 KiB
+        // buffer and the input pipe hold.
+        let most = QUEUED_ANSWERS + 2 + OUT / 50 + (8 << 10) / 1_000 + IN / 1_000 + 2;
+        assert!(seen <= most, "{seen} lines read while none of the answers was: at most {most}");
+        assert!(!writer.is_finished());
+        // The client reads: every line is answered, and the writer gets through.
+        let mut answers = BufReader::new(client_out).lines();
+        for n in 0..LINES {
+            let answer = tokio::time::timeout(Duration::from_secs(10), answers.next_line()).await;
+            let answer = answer.unwrap_or_else(|_| panic!("answer {n} not written"));
+            let answer: Value = serde_json::from_str(&answer.unwrap().unwrap()).unwrap();
+            assert_eq!(answer["error"]["code"], PARSE_ERROR, "{answer}");
+        }
+        writer.await.unwrap();
+        drop(rmcp_out);
+        done.await.unwrap();
+        assert_eq!(answers.next_line().await.unwrap(), None);
     }
 }
