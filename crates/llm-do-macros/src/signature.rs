@@ -156,7 +156,8 @@ pub(crate) fn analyze(kind: MacroKind, item: &FnItem, errors: &mut Errors) -> Ca
             );
             continue;
         };
-        UnsupportedTypes { errors: &mut *errors }.visit_type(&pat_type.ty);
+        UnsupportedTypes { errors: &mut *errors, of: ("a parameter", "arguments") }
+            .visit_type(&pat_type.ty);
         params.push(Param { ident, ty: (*pat_type.ty).clone(), docs, attrs });
     }
     if kind == MacroKind::Worker && index == 0 {
@@ -298,11 +299,14 @@ fn plain_ident(pat: &Pat) -> Option<Ident> {
     }
 }
 
-/// Reports parameter types that cannot be decoded from JSON arguments: borrowed (`&str`) and
+/// Reports parameter and result types that cannot be decoded from JSON: borrowed (`&str`) and
 /// `impl Trait` types, wherever they occur in the type.
 struct UnsupportedTypes<'a> {
     /// Where problems go.
     errors: &'a mut Errors,
+    /// What the type is of ("a parameter", "a result") and what is decoded ("arguments",
+    /// "results").
+    of: (&'static str, &'static str),
 }
 
 impl<'ast> Visit<'ast> for UnsupportedTypes<'_> {
@@ -315,20 +319,24 @@ impl<'ast> Visit<'ast> for UnsupportedTypes<'_> {
             }
             _ => "e.g. `String`, `Vec<T>`".to_owned(),
         };
+        let (of, decoded) = self.of;
         self.errors.spanned(
             reference,
             format_args!(
-                "a parameter cannot borrow: arguments are decoded from JSON into owned values \
-                 (use an owned type: {owned})"
+                "{of} cannot borrow: {decoded} are decoded from JSON into owned values (use an \
+                 owned type: {owned})"
             ),
         );
     }
 
     fn visit_type_impl_trait(&mut self, impl_trait: &'ast TypeImplTrait) {
+        let (of, decoded) = self.of;
         self.errors.spanned(
             impl_trait,
-            "`impl Trait` cannot be a parameter type: arguments are decoded from JSON into one \
-             concrete type",
+            format_args!(
+                "`impl Trait` cannot be {of} type: {decoded} are decoded from JSON into one \
+                 concrete type"
+            ),
         );
         visit::visit_type_impl_trait(self, impl_trait);
     }
@@ -350,7 +358,10 @@ fn result_type(kind: MacroKind, sig: &Signature, errors: &mut Errors) -> Option<
         }
         ReturnType::Type(_, ty) => ty,
     };
-    let found = result_ok_type(ty);
+    let found = result_ok_type(ty, errors);
+    if let Some(ok) = &found {
+        UnsupportedTypes { errors: &mut *errors, of: ("a result", "results") }.visit_type(ok);
+    }
     if found.is_none() {
         errors.spanned(
             ty,
@@ -362,17 +373,29 @@ fn result_type(kind: MacroKind, sig: &Signature, errors: &mut Errors) -> Option<
     found
 }
 
-/// `T` when `ty` is a path ending in `Result<T, ..>`.
-fn result_ok_type(ty: &Type) -> Option<Type> {
+/// `T` when `ty` is a path ending in `Result<T>` or `Result<T, E>`. An `E` must be llm-do's
+/// `Error` (a path ending in `Error`): the generated code turns failures into it and back, and
+/// any other type would fail there, in code the user never wrote.
+fn result_ok_type(ty: &Type, errors: &mut Errors) -> Option<Type> {
     match ty {
-        Type::Group(group) => result_ok_type(&group.elem),
-        Type::Paren(paren) => result_ok_type(&paren.elem),
+        Type::Group(group) => result_ok_type(&group.elem, errors),
+        Type::Paren(paren) => result_ok_type(&paren.elem, errors),
         Type::Path(path) if path.qself.is_none() => {
             let last = path.path.segments.last()?;
             if last.ident != "Result" {
                 return None;
             }
             let PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+            if let Some(error) = args.args.iter().nth(1)
+                && !is_error_path(error)
+            {
+                errors.spanned(
+                    error,
+                    "the error type of a worker or tool is `llm_do::Error`: write \
+                     `llm_do::Result<T>` (a failure of your own converts with `?` or \
+                     `llm_do::Error::msg`)",
+                );
+            }
             match args.args.first()? {
                 GenericArgument::Type(t) => Some(t.clone()),
                 _ => None,
@@ -380,6 +403,18 @@ fn result_ok_type(ty: &Type) -> Option<Type> {
         }
         _ => None,
     }
+}
+
+/// Whether a generic argument names llm-do's `Error`: `Error` (as the prelude imports it), or
+/// a path from `llm_do` (or `llm_do_core`) ending in `Error`.
+fn is_error_path(arg: &GenericArgument) -> bool {
+    let GenericArgument::Type(Type::Path(path)) = arg else { return false };
+    let segments = &path.path.segments;
+    let ends_in_error =
+        segments.last().is_some_and(|s| s.ident == "Error" && s.arguments.is_none());
+    let from_llm_do = segments.len() == 1
+        || segments.first().is_some_and(|s| s.ident == "llm_do" || s.ident == "llm_do_core");
+    path.qself.is_none() && ends_in_error && from_llm_do
 }
 
 /// The path generated code reaches llm-do through unless `crate = "..."` says otherwise.
@@ -541,15 +576,27 @@ mod tests {
 
     #[test]
     fn result_types() {
-        for ty in
-            [quote!(Result<u8>), quote!(::llm_do::Result<u8>), quote!(std::result::Result<u8, E>)]
-        {
+        for ty in [
+            quote!(Result<u8>),
+            quote!(::llm_do::Result<u8>),
+            quote!(std::result::Result<u8, llm_do::Error>),
+            quote!(Result<Vec<String>, Error>),
+        ] {
             let (callable, errors) =
                 analyze_tokens(MacroKind::Tool, quote!(async fn t() -> #ty { todo!() }));
             assert!(errors.is_empty(), "{ty}");
             assert!(callable.output.is_some());
         }
-        for ty in [quote!(u8), quote!(Result), quote!(Option<u8>), quote!(impl Future)] {
+        for ty in [
+            quote!(u8),
+            quote!(Result),
+            quote!(Option<u8>),
+            quote!(impl Future),
+            quote!(Result<&'static str>),
+            quote!(Result<Vec<&'static str>>),
+            quote!(Result<u8, String>),
+            quote!(std::result::Result<u8, std::io::Error>),
+        ] {
             let (_, errors) =
                 analyze_tokens(MacroKind::Tool, quote!(async fn t() -> #ty { todo!() }));
             assert_eq!(errors.len(), 1, "{ty}");

@@ -31,6 +31,14 @@
 //! the same signature; every call site, the registration line, and the schema other models see
 //! stay the same. See `docs/architecture.md` in the repository for the design.
 //!
+//! What a `#[worker]` or `#[tool]` function may be: `async`, not generic, parameters of owned
+//! types (decoded from JSON), a result `Result<T>` (llm-do's `Error`) with an owned `T`. Besides
+//! the function, the macros define a hidden struct of the same name (`classify::spec()`): it
+//! lives in the type namespace, so it does not clash with the function, but a module, type or
+//! `use` import of that name in the same scope does (`the name `classify` is defined multiple
+//! times`) — rename one, or give the worker its model-facing name with `name = "…"` on a
+//! differently named function.
+//!
 //! # Features
 //!
 //! This crate is the facade: core, the macros and `prelude` always; the rest behind cargo
