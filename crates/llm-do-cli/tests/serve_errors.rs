@@ -144,6 +144,24 @@ async fn every_error_is_openai_style_json_with_the_right_status() {
     assert_eq!(body["choices"][0]["message"]["content"], "{\"a\": 1}");
 }
 
+/// An upstream server's own error code (`context_length_exceeded`) reaches serve's clients,
+/// whose SDKs act on it, rather than the generic code of the status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_error_code_is_passed_on() {
+    use llm_do::{ModelError, ModelErrorKind};
+    let too_long = ModelError::new(ModelErrorKind::Status(400), "the prompt is too long")
+        .with_code("context_length_exceeded");
+    let upstream = TestServer::builder().script([Reply::error(too_long)]).start().await.unwrap();
+    let (_child, base) = serve(&upstream).await;
+    let request = json!({"model": "test-model", "messages": [{"role": "user", "content": "hi"}]});
+    let http = llm_do_openai::http::client();
+    let (status, body) = send(http.post(format!("{base}/chat/completions")).json(&request)).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["type"], "invalid_request_error");
+    assert_eq!(body["error"]["code"], "context_length_exceeded");
+    assert!(body["error"]["message"].as_str().unwrap().contains("the prompt is too long"));
+}
+
 /// The provider flags reach an upstream `openai:…` model: an answer over `--max-answer-bytes`
 /// is a 502 (its answer could not be read) and is not asked for again. A streamed request is
 /// streamed from the upstream too, so its pieces are passed on as they come.

@@ -37,12 +37,21 @@ pub(crate) struct Failure {
     pub(crate) retryable: bool,
     /// The server's `Retry-After`, if it sent one.
     pub(crate) retry_after: Option<Duration>,
+    /// The server's code for the failure (`error.code` of its body), if it gave one.
+    pub(crate) code: Option<String>,
     pub(crate) source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl Failure {
     pub(crate) fn new(kind: ModelErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), retryable: false, retry_after: None, source: None }
+        Self {
+            kind,
+            message: message.into(),
+            retryable: false,
+            retry_after: None,
+            code: None,
+            source: None,
+        }
     }
 
     pub(crate) fn retryable(mut self, retryable: bool) -> Self {
@@ -107,6 +116,9 @@ impl Failure {
         let mut error = ModelError::new(self.kind, message).retryable(self.retryable);
         if let Some(delay) = self.retry_after {
             error = error.with_retry_after(delay);
+        }
+        if let Some(code) = self.code {
+            error = error.with_code(code);
         }
         match self.source {
             Some(source) => error.with_source(RedactedSource::new(source.as_ref(), redactor)),
@@ -190,8 +202,17 @@ impl HttpStatus {
         )
         .retryable(retryable);
         failure.retry_after = self.retry_after;
+        failure.code = provider_code(&self.body);
         failure
     }
+}
+
+/// The server's code for the failure in an error body: OpenAI's `{"error": {"code"}}` when it
+/// is a string (`context_length_exceeded`); [`ModelError::with_code`] keeps it only when it
+/// looks like one.
+fn provider_code(body: &str) -> Option<String> {
+    let value: Value = serde_json::from_str(body).ok()?;
+    value.pointer("/error/code")?.as_str().map(str::to_owned)
 }
 
 /// The error message in an error body: OpenAI's `{"error": {"message"}}`, or the shapes other
@@ -319,6 +340,14 @@ mod tests {
         assert!(f.retryable);
         assert_eq!(f.retry_after, Some(Duration::from_secs(2)));
         assert!(f.message.starts_with("slow down; body: {"));
+        assert_eq!(f.code, None);
+
+        // The server's own code is kept (`llm-do serve` passes it on).
+        let body = r#"{"error":{"message":"too long","type":"invalid_request_error","code":"context_length_exceeded"}}"#;
+        let f = HttpStatus { status: 400, retry_after: None, body: body.into() }.into_failure();
+        assert_eq!(f.code.as_deref(), Some("context_length_exceeded"));
+        let e = f.into_model_error(&Redactor::new(), 1, false);
+        assert_eq!(e.code(), Some("context_length_exceeded"));
 
         let f = HttpStatus { status: 404, retry_after: None, body: "<h1>nope</h1>".into() }
             .into_failure();

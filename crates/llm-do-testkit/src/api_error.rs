@@ -13,12 +13,14 @@ pub(crate) struct ApiError {
     pub(crate) message: Option<String>,
     pub(crate) param: Option<String>,
     pub(crate) retry_after: Option<u64>,
+    /// The body's `error.code`; the one of the status when `None`.
+    pub(crate) code: Option<String>,
 }
 
 impl ApiError {
     /// An error with this status and the default message for it.
     pub(crate) fn status(status: u16) -> Self {
-        Self { status, message: None, param: None, retry_after: None }
+        Self { status, message: None, param: None, retry_after: None, code: None }
     }
 
     /// Replaces the message.
@@ -30,6 +32,12 @@ impl ApiError {
     /// Names the offending parameter.
     pub(crate) fn param(mut self, param: Option<String>) -> Self {
         self.param = param;
+        self
+    }
+
+    /// Replaces the code of the status (`context_length_exceeded`).
+    pub(crate) fn code(mut self, code: Option<&str>) -> Self {
+        self.code = code.map(str::to_owned);
         self
     }
 
@@ -47,6 +55,7 @@ impl ApiError {
             let reason = status.canonical_reason().unwrap_or("Error");
             format!("{reason} (injected by llm-do-testkit)")
         });
+        let code = self.code.as_deref().unwrap_or(code);
         let body = error::body(&message, kind, self.param.as_deref(), Some(code));
         let mut response = json(status, &body);
         if let Some(seconds) = self.retry_after {

@@ -81,7 +81,10 @@ fn scripted_error(error: ModelError) -> Result<Fault, ApiError> {
         ModelErrorKind::InvalidRequest => 400,
         _ => 500,
     };
-    Err(ApiError::status(status).message(error.message()).retry_after(error.retry_after_secs()))
+    Err(ApiError::status(status)
+        .message(error.message())
+        .retry_after(error.retry_after_secs())
+        .code(error.code()))
 }
 
 fn now() -> u64 {

@@ -53,7 +53,9 @@ impl Failure {
             ModelErrorKind::Status(code @ 400..=599) => {
                 let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY);
                 let (kind, code) = error::kind_of(status.as_u16());
-                (status, kind, code, message)
+                // The upstream server's own code (`context_length_exceeded`) says more than
+                // the one of its status, and clients' SDKs act on it.
+                (status, kind, e.code().unwrap_or(code), message)
             }
             ModelErrorKind::Timeout => {
                 (StatusCode::GATEWAY_TIMEOUT, "server_error", "timeout", message)
@@ -130,6 +132,12 @@ mod tests {
                 "{kind:?}"
             );
         }
+        // The upstream server's own code goes through.
+        let too_long = ModelError::new(ModelErrorKind::Status(400), "too long")
+            .with_code("context_length_exceeded");
+        let (got, error, _) = failure(too_long);
+        assert_eq!((got, error["type"].as_str()), (400, Some("invalid_request_error")));
+        assert_eq!(error["code"], "context_length_exceeded");
         let (_, error, _) = failure(ModelError::new(
             ModelErrorKind::Status(401),
             "bad key sk-test-abcdefghijklmnop",

@@ -17,8 +17,19 @@ pub struct ModelError {
     kind: ModelErrorKind,
     message: String,
     retryable: bool,
-    retry_after: Option<Duration>,
+    /// What the server said beyond its message; boxed: rare, and `Error` (which holds a
+    /// `ModelError`) stays small.
+    advice: Option<Box<Advice>>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// What a server said about a failure besides its message.
+#[derive(Debug, Default)]
+struct Advice {
+    /// Its `Retry-After`.
+    retry_after: Option<Duration>,
+    /// Its own code for the failure.
+    code: Option<String>,
 }
 
 /// Category of a [`ModelError`].
@@ -57,7 +68,13 @@ impl ModelError {
     /// assert!(!ModelError::new(ModelErrorKind::Decode, "bad json").is_retryable());
     /// ```
     pub fn new(kind: ModelErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), retryable: false, retry_after: None, source: None }
+        Self {
+            kind,
+            message: message.into(),
+            retryable: false,
+            advice: None,
+            source: None,
+        }
     }
 
     /// Marks whether retrying the same request may succeed.
@@ -81,7 +98,7 @@ impl ModelError {
     /// assert_eq!(e.retry_after(), Some(Duration::from_secs(2)));
     /// ```
     pub fn with_retry_after(mut self, delay: Duration) -> Self {
-        self.retry_after = Some(delay);
+        self.advice.get_or_insert_default().retry_after = Some(delay);
         self
     }
 
@@ -92,7 +109,39 @@ impl ModelError {
     /// assert_eq!(ModelError::new(ModelErrorKind::Status(503), "busy").retry_after(), None);
     /// ```
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.advice.as_ref().and_then(|a| a.retry_after)
+    }
+
+    /// Records the server's own code for the failure (OpenAI's `error.code`, such as
+    /// `context_length_exceeded`), for whoever passes the failure on (`llm-do serve` sends it
+    /// to its clients, whose SDKs act on it). A code is a short identifier: one longer than 64
+    /// characters or holding anything but ASCII letters, digits, `_`, `-` and `.` is not kept.
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelError, ModelErrorKind};
+    /// let e = ModelError::new(ModelErrorKind::Status(400), "too long")
+    ///     .with_code("context_length_exceeded");
+    /// assert_eq!(e.code(), Some("context_length_exceeded"));
+    /// let odd = ModelError::new(ModelErrorKind::Status(400), "x").with_code("\u{1b}[2J");
+    /// assert_eq!(odd.code(), None);
+    /// ```
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        let code = code.into();
+        let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+        if !code.is_empty() && code.len() <= 64 && code.chars().all(valid) {
+            self.advice.get_or_insert_default().code = Some(code);
+        }
+        self
+    }
+
+    /// The server's own code for the failure, when it gave one ([`with_code`](Self::with_code)).
+    ///
+    /// ```
+    /// # use llm_do_core::{ModelError, ModelErrorKind};
+    /// assert_eq!(ModelError::new(ModelErrorKind::Status(500), "boom").code(), None);
+    /// ```
+    pub fn code(&self) -> Option<&str> {
+        self.advice.as_ref().and_then(|a| a.code.as_deref())
     }
 
     /// [`retry_after`](Self::retry_after) as an HTTP `Retry-After` header says it: whole
@@ -108,7 +157,7 @@ impl ModelError {
     /// assert_eq!(e.retry_after_secs(), Some(2));
     /// ```
     pub fn retry_after_secs(&self) -> Option<u64> {
-        self.retry_after.map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
+        self.retry_after().map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
     }
 
     /// Attaches the underlying error.

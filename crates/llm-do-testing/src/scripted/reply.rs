@@ -105,6 +105,8 @@ pub(super) struct Failure {
     pub(super) retryable: bool,
     /// When the failure says to try again, in whole seconds (`Retry-After`).
     pub(super) retry_after: Option<u64>,
+    /// The server's own code for the failure (`context_length_exceeded`).
+    pub(super) code: Option<String>,
 }
 
 impl Reply {
@@ -202,9 +204,9 @@ impl Reply {
         )
     }
 
-    /// A failed request: the model returns this error (its kind, message, retryable flag and
-    /// `Retry-After` in whole seconds — the loopback test server sends that header; an
-    /// attached source is dropped).
+    /// A failed request: the model returns this error (its kind, message, retryable flag,
+    /// `Retry-After` in whole seconds and code — the loopback test server sends them as the
+    /// header and the body's `error.code`; an attached source is dropped).
     ///
     /// ```
     /// # use llm_do_core::{Message, ModelRequest};
@@ -226,6 +228,7 @@ impl Reply {
             message: error.message().to_owned(),
             retryable: error.is_retryable(),
             retry_after: error.retry_after_secs(),
+            code: error.code().map(str::to_owned),
         }))
     }
 
@@ -367,11 +370,14 @@ impl Reply {
     ) -> Result<ModelResponse, ModelError> {
         let (answer, calls) = match self.body {
             Body::Error(f) => {
-                let error = ModelError::new(f.kind, f.message).retryable(f.retryable);
-                return Err(match f.retry_after {
-                    Some(seconds) => error.with_retry_after(Duration::from_secs(seconds)),
-                    None => error,
-                });
+                let mut error = ModelError::new(f.kind, f.message).retryable(f.retryable);
+                if let Some(seconds) = f.retry_after {
+                    error = error.with_retry_after(Duration::from_secs(seconds));
+                }
+                if let Some(code) = f.code {
+                    error = error.with_code(code);
+                }
+                return Err(error);
             }
             Body::Turn { answer, calls } => (answer, calls),
         };

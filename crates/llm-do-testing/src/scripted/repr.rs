@@ -54,6 +54,9 @@ struct ErrorRepr {
     /// `Retry-After`, in whole seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     retry_after: Option<u64>,
+    /// The server's own code for the failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -130,7 +133,13 @@ impl TryFrom<ErrorRepr> for Failure {
             (Some(KindRepr::Other) | None, None) => ModelErrorKind::Other,
         };
         let retryable = e.retryable.unwrap_or_else(|| default_retryable(kind));
-        Ok(Failure { kind, message: e.message, retryable, retry_after: e.retry_after })
+        Ok(Failure {
+            kind,
+            message: e.message,
+            retryable,
+            retry_after: e.retry_after,
+            code: e.code,
+        })
     }
 }
 
@@ -146,8 +155,14 @@ impl From<&Failure> for ErrorRepr {
             _ => (KindRepr::Other, None),
         };
         let retryable = (f.retryable != default_retryable(f.kind)).then_some(f.retryable);
-        let retry_after = f.retry_after;
-        ErrorRepr { kind: Some(kind), status, message: f.message.clone(), retryable, retry_after }
+        ErrorRepr {
+            kind: Some(kind),
+            status,
+            message: f.message.clone(),
+            retryable,
+            retry_after: f.retry_after,
+            code: f.code.clone(),
+        }
     }
 }
 

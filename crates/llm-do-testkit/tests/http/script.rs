@@ -54,7 +54,10 @@ async fn error_replies_become_http_errors() {
                     ModelError::new(ModelErrorKind::Status(503), "overloaded")
                         .with_retry_after(std::time::Duration::from_millis(1500)),
                 ),
-                Reply::error(ModelError::new(ModelErrorKind::InvalidRequest, "bad tool schema")),
+                Reply::error(
+                    ModelError::new(ModelErrorKind::InvalidRequest, "bad tool schema")
+                        .with_code("invalid_tool_schema"),
+                ),
                 Reply::error(ModelError::new(ModelErrorKind::Other, "boom")),
                 Reply::error(ModelError::new(ModelErrorKind::Decode, "garbage")),
                 Reply::error(ModelError::new(ModelErrorKind::Transport, "reset")),
@@ -62,11 +65,12 @@ async fn error_replies_become_http_errors() {
             .start()
             .await
             .expect("starts");
-        // A scripted `Retry-After` is sent in whole seconds, rounded up.
-        for (status, kind, message, retry_after) in [
-            (503, "server_error", "overloaded", Some("2")),
-            (400, "invalid_request_error", "bad tool schema", None),
-            (500, "server_error", "boom", None),
+        // A scripted `Retry-After` is sent in whole seconds, rounded up; a scripted code
+        // replaces the one of the status.
+        for (status, kind, message, retry_after, code) in [
+            (503, "server_error", "overloaded", Some("2"), "server_error"),
+            (400, "invalid_request_error", "bad tool schema", None, "invalid_tool_schema"),
+            (500, "server_error", "boom", None, "server_error"),
         ] {
             let response = post(&server, &ask("x")).await;
             assert_eq!(response.status(), status);
@@ -75,7 +79,7 @@ async fn error_replies_become_http_errors() {
             let body: Value = response.json().await.expect("JSON");
             assert_eq!(body["error"]["message"], message);
             assert_eq!(body["error"]["type"], kind);
-            assert!(body["error"]["code"].is_string(), "{body}");
+            assert_eq!(body["error"]["code"], code, "{body}");
         }
         let decode = post(&server, &ask("x")).await;
         assert_eq!(decode.status(), 200);
