@@ -56,17 +56,17 @@ fn parts(source: &str) -> Vec<Part> {
 pub fn match_template(template: &Template, input_schema: &Value, rendered: &str) -> Option<Value> {
     let parts = parts(template.source());
     let args = if parts.iter().any(|p| matches!(p, Part::Placeholder(_))) {
-        let mut raw: Vec<(String, String)> = Vec::new();
-        capture(&parts, rendered, &mut raw)?;
+        let table = Splits::new(&parts, rendered);
+        let raw = table.first()?;
         let mut map = Map::new();
-        for (name, text) in raw {
-            let value = typed(input_schema, &name, text);
-            if let Some(previous) = map.get(&name)
+        for (name, range) in raw {
+            let value = typed(input_schema, name, rendered[range].to_owned());
+            if let Some(previous) = map.get(name)
                 && previous != &value
             {
                 return None;
             }
-            map.insert(name, value);
+            map.insert(name.to_owned(), value);
         }
         Value::Object(map)
     } else {
@@ -82,32 +82,75 @@ pub fn match_template(template: &Template, input_schema: &Value, rendered: &str)
     (template.render(&args) == rendered).then_some(args)
 }
 
-/// Matches `parts` against `text`, pushing (placeholder, captured text) pairs.
-fn capture(parts: &[Part], text: &str, out: &mut Vec<(String, String)>) -> Option<()> {
-    match parts.split_first() {
-        None => text.is_empty().then_some(()),
-        Some((Part::Text(t), rest)) => capture(rest, text.strip_prefix(t.as_str())?, out),
-        Some((Part::Placeholder(name), rest)) => match rest.first() {
-            None => {
-                out.push((name.clone(), text.to_owned()));
-                Some(())
-            }
-            Some(Part::Placeholder(_)) => None, // adjacent placeholders are ambiguous
-            Some(Part::Text(next)) => {
-                let mut from = 0;
-                while let Some(pos) = text[from..].find(next.as_str()) {
-                    let at = from + pos;
-                    let len = out.len();
-                    out.push((name.clone(), text[..at].to_owned()));
-                    if capture(rest, &text[at..], out).is_some() {
-                        return Some(());
+/// Which suffixes of a text the template's parts can match, computed once, so that finding a
+/// split is linear in (parts × text length) instead of backtracking over every combination of
+/// candidate positions (exponential in the number of placeholders).
+struct Splits<'a> {
+    parts: &'a [Part],
+    text: &'a str,
+    /// `ok[i][at]`: `parts[i..]` can match `text[at..]` (`at` a byte offset).
+    ok: Vec<Vec<bool>>,
+}
+
+impl<'a> Splits<'a> {
+    fn new(parts: &'a [Part], text: &'a str) -> Self {
+        let len = text.len();
+        let bytes = text.as_bytes();
+        let mut ok = vec![vec![false; len + 1]; parts.len() + 1];
+        ok[parts.len()][len] = true;
+        for i in (0..parts.len()).rev() {
+            let (row, next_rows) = ok.split_at_mut(i + 1);
+            let (row, next) = (&mut row[i], &next_rows[0]);
+            match (&parts[i], parts.get(i + 1)) {
+                (Part::Text(t), _) => {
+                    let t = t.as_bytes();
+                    // Every offset where `t` fits (none when the text is shorter).
+                    for at in 0..(len + 1).saturating_sub(t.len()) {
+                        // A match of valid UTF-8 text starts on a character boundary.
+                        row[at] = next[at + t.len()] && bytes[at..].starts_with(t);
                     }
-                    out.truncate(len);
-                    from = at + text[at..].chars().next().map_or(1, char::len_utf8);
                 }
-                None
+                // The last placeholder takes the rest of the text.
+                (Part::Placeholder(_), None) => row.fill(true),
+                // Adjacent placeholders are ambiguous: never matched.
+                (Part::Placeholder(_), Some(Part::Placeholder(_))) => {}
+                // A placeholder followed by text matches from `at` when the text (and the
+                // rest) matches at some offset from `at` on.
+                (Part::Placeholder(_), Some(Part::Text(_))) => {
+                    let mut reachable = false;
+                    for at in (0..=len).rev() {
+                        reachable |= next[at];
+                        row[at] = reachable;
+                    }
+                }
             }
-        },
+        }
+        Splits { parts, text, ok }
+    }
+
+    /// The split giving each placeholder the shortest text that lets the rest match: each
+    /// placeholder with the byte range it captures.
+    fn first(&self) -> Option<Vec<(&'a str, std::ops::Range<usize>)>> {
+        if !self.ok[0][0] {
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut at = 0;
+        for (i, part) in self.parts.iter().enumerate() {
+            match part {
+                Part::Text(t) => at += t.len(),
+                Part::Placeholder(name) => {
+                    let end = if i + 1 == self.parts.len() {
+                        self.text.len()
+                    } else {
+                        (at..=self.text.len()).find(|&end| self.ok[i + 1][end])?
+                    };
+                    out.push((name.as_str(), at..end));
+                    at = end;
+                }
+            }
+        }
+        Some(out)
     }
 }
 
@@ -142,6 +185,30 @@ mod tests {
         let t = Template::parse("A={a}; B={b}.").unwrap();
         let args = match_template(&t, &schema(), "A=x; y; B=z.").unwrap();
         assert_eq!(args, json!({"a": "x; y", "b": "z"}));
+    }
+
+    #[test]
+    fn a_long_prompt_with_many_candidate_splits_is_read_in_bounded_time() {
+        // Five placeholders and 2000 candidate positions for each: backtracking over every
+        // combination took hours; the table is linear. Run on a thread so that a regression
+        // fails the test instead of hanging it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let t = Template::parse("{a}, {b}, {c}, {d}, {e}.").unwrap();
+            let schema = json!({"properties": {"a": {"type": "string"}}});
+            let unmatched = "x, ".repeat(2000) + "x";
+            let matched = "x, ".repeat(3) + "y, z, w.";
+            let _ = tx.send((
+                match_template(&t, &schema, &unmatched),
+                match_template(&t, &schema, &matched),
+            ));
+        });
+        let (unmatched, matched) =
+            rx.recv_timeout(std::time::Duration::from_secs(20)).expect("finishes");
+        assert_eq!(unmatched, None);
+        assert_eq!(matched, Some(json!({"a": "x", "b": "x", "c": "x", "d": "y", "e": "z, w"})));
+        // A prompt shorter than the template's text.
+        assert_eq!(match_template(&Template::parse("{a}, {b}.").unwrap(), &schema(), ","), None);
     }
 
     #[test]
