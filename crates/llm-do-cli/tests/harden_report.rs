@@ -282,4 +282,35 @@ async fn harden_report_replays_logged_calls_against_a_rust_candidate() {
         "{}",
         err(&without)
     );
+
+    // An interaction whose prompt reads as two sets of arguments is not replayed on a guess:
+    // it is skipped and the report says so.
+    std::fs::write(
+        project.join("compare.worker"),
+        "---\ndescription: Compares two things.\ninput:\n  type: object\n  properties: { a: { type: string }, b: { type: string } }\n---\nCompare {a} with {b}.\n",
+    )
+    .expect("write");
+    let mut cassette = Cassette::default();
+    for prompt in ["Compare cats with dogs.", "Compare cats with hats with dogs."] {
+        let messages = vec![Message::system("Compares two things."), Message::user(prompt)];
+        cassette
+            .push(Interaction::new(&ModelRequest::new("m", messages), ModelResponse::text("x")));
+    }
+    let compared = project.join("compared.json");
+    cassette.save(&compared).expect("save the cassette");
+    let ambiguous = tokio::task::spawn_blocking(move || {
+        let args = [os("harden-report"), p(&compared), os("--worker"), os("compare")];
+        let more = [os("--candidate"), os("classify_rules"), os("--project"), p(&project)];
+        host(&[&args[..], &more[..]].concat(), "http://127.0.0.1:9")
+    })
+    .await
+    .expect("join");
+    assert_eq!(ambiguous.status.code(), Some(0), "{}", err(&ambiguous));
+    let report = String::from_utf8_lossy(&ambiguous.stdout);
+    assert!(report.contains("on 0 of 1 observed calls"), "{report}");
+    assert!(
+        err(&ambiguous).contains("skipped 1 ambiguous interaction(s) of `compare` (cassette #2)"),
+        "{}",
+        err(&ambiguous)
+    );
 }

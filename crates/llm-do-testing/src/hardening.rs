@@ -40,5 +40,8 @@ mod source;
 mod template_match;
 
 pub use agreement::{AgreementReport, Case};
-pub use source::{HardeningError, Observation, ObservationSource, observations};
-pub use template_match::match_template;
+pub use source::{
+    CassetteObservations, HardeningError, Observation, ObservationSource, observations,
+    read_cassette,
+};
+pub use template_match::{TemplateMatch, match_template};

@@ -29,6 +29,13 @@ pub enum TestkitError {
     /// The server stopped with an I/O error, or its task failed.
     #[error("the test server failed: {0}")]
     Serve(#[source] io::Error),
+    /// [`TestServerBuilder::fault_rate`](crate::TestServerBuilder::fault_rate) was given a
+    /// rate that is not a share from 0 to 1 (`NaN`, or `30` meant as 30 %).
+    #[error("the fault rate must be a share from 0 to 1 (0.3 for 30%), not {rate}")]
+    FaultRate {
+        /// The rate given.
+        rate: f64,
+    },
     /// A script file could not be read.
     #[error("could not read the script {}: {source}", path.display())]
     ReadScript {

@@ -12,10 +12,14 @@ pub(crate) struct FaultRate {
 }
 
 impl FaultRate {
-    /// `rate` is clamped to `[0, 1]` (`NaN` counts as 0).
-    pub(crate) fn new(rate: f64, seed: u64, kinds: Vec<FaultKind>) -> Self {
-        let rate = if rate.is_nan() { 0.0 } else { rate.clamp(0.0, 1.0) };
-        Self { rate, rng: fastrand::Rng::with_seed(seed), kinds }
+    /// `None` unless `rate` is a share from 0 to 1 (`NaN`, `30` meaning 30 % and negative
+    /// rates are refused, not clamped).
+    pub(crate) fn new(rate: f64, seed: u64, kinds: Vec<FaultKind>) -> Option<Self> {
+        (0.0..=1.0).contains(&rate).then(|| Self {
+            rate,
+            rng: fastrand::Rng::with_seed(seed),
+            kinds,
+        })
     }
 
     /// The fault for the next request, if it gets one. Each call draws one number, and a
@@ -37,7 +41,8 @@ mod tests {
     use super::*;
 
     fn draws(rate: f64, seed: u64, n: usize) -> Vec<Option<Fault>> {
-        let mut r = FaultRate::new(rate, seed, vec![FaultKind::Status500, FaultKind::InvalidJson]);
+        let kinds = vec![FaultKind::Status500, FaultKind::InvalidJson];
+        let mut r = FaultRate::new(rate, seed, kinds).expect("a rate from 0 to 1");
         (0..n).map(|_| r.draw()).collect()
     }
 
@@ -48,9 +53,15 @@ mod tests {
         let hits = draws(0.3, 9, 1000).iter().filter(|f| f.is_some()).count();
         assert!((200..400).contains(&hits), "{hits}");
         assert!(draws(0.0, 1, 100).iter().all(Option::is_none));
-        assert!(draws(f64::NAN, 1, 100).iter().all(Option::is_none));
-        assert!(draws(7.0, 1, 100).iter().all(Option::is_some));
-        let mut none = FaultRate::new(1.0, 1, vec![]);
+        assert!(draws(1.0, 1, 100).iter().all(Option::is_some));
+        let mut none = FaultRate::new(1.0, 1, vec![]).expect("a rate");
         assert_eq!(none.draw(), None);
+    }
+
+    #[test]
+    fn a_rate_outside_0_to_1_is_refused() {
+        for rate in [f64::NAN, 30.0, 1.01, -0.1, f64::INFINITY] {
+            assert!(FaultRate::new(rate, 1, vec![FaultKind::Status500]).is_none(), "{rate}");
+        }
     }
 }

@@ -33,9 +33,9 @@ struct Serve {
     /// A JSON array of replies, served in order before the default behaviour.
     #[arg(long)]
     script: Option<PathBuf>,
-    /// Share of chat requests (0 to 1) that get one of `--faults`.
-    #[arg(long, default_value_t = 0.0)]
-    fault_rate: f64,
+    /// Share of chat requests (0 to 1, e.g. 0.3 for 30%) that get one of `--faults`.
+    #[arg(long, requires = "faults", allow_negative_numbers = true)]
+    fault_rate: Option<f64>,
     /// Seed for drawing faults.
     #[arg(long, default_value_t = 0)]
     fault_seed: u64,
@@ -49,6 +49,11 @@ async fn main() -> ExitCode {
     let Command::Serve(args) = Cli::parse().command;
     match serve(args).await {
         Ok(()) => ExitCode::SUCCESS,
+        // A bad argument is a usage error, as clap's own are.
+        Err(e @ TestkitError::FaultRate { .. }) => {
+            eprintln!("llm-do-testkit: error: {e}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("llm-do-testkit: {e}");
             ExitCode::FAILURE
@@ -68,8 +73,8 @@ async fn serve(args: Serve) -> Result<(), TestkitError> {
         .port(args.port)
         .latency(Duration::from_millis(args.latency_ms))
         .script(script);
-    if !args.faults.is_empty() {
-        builder = builder.fault_rate(args.fault_rate, args.fault_seed, args.faults);
+    if let Some(rate) = args.fault_rate {
+        builder = builder.fault_rate(rate, args.fault_seed, args.faults);
     }
     let server = builder.start().await?;
     let mut stdout = std::io::stdout();

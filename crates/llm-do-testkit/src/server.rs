@@ -313,7 +313,8 @@ impl fmt::Debug for TestServer {
 pub struct TestServerBuilder {
     script: Vec<Reply>,
     faults: Vec<Fault>,
-    rate: Option<FaultRate>,
+    /// The fault rate, or the rate given when it is not from 0 to 1.
+    rate: Option<Result<FaultRate, f64>>,
     latency: Duration,
     stream_pause: Duration,
     port: u16,
@@ -406,7 +407,9 @@ impl TestServerBuilder {
 
     /// Injects one of `kinds` (picked at random) into a share `rate` (0 to 1) of the chat
     /// requests that get no queued fault. The draws come from a [`fastrand`] generator seeded with
-    /// `seed`: the same seed and the same sequence of requests give the same faults.
+    /// `seed`: the same seed and the same sequence of requests give the same faults. A rate
+    /// outside 0 to 1 (or `NaN`) makes [`start`](Self::start) fail with
+    /// [`TestkitError::FaultRate`].
     ///
     /// ```
     /// # use llm_do_testkit::{FaultKind, TestServer};
@@ -429,7 +432,7 @@ impl TestServerBuilder {
         seed: u64,
         kinds: impl IntoIterator<Item = FaultKind>,
     ) -> Self {
-        self.rate = Some(FaultRate::new(rate, seed, kinds.into_iter().collect()));
+        self.rate = Some(FaultRate::new(rate, seed, kinds.into_iter().collect()).ok_or(rate));
         self
     }
 
@@ -537,6 +540,7 @@ impl TestServerBuilder {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(TestkitError::NoRuntime);
         }
+        let rate = self.rate.transpose().map_err(|rate| TestkitError::FaultRate { rate })?;
         let requested = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
         let bind_error = |source| TestkitError::Bind { addr: requested, source };
         let listener = TcpListener::bind(requested).await.map_err(bind_error)?;
@@ -546,7 +550,7 @@ impl TestServerBuilder {
         let shared = Arc::new(Shared::new(
             self.script,
             self.faults,
-            self.rate,
+            rate,
             models,
             self.latency,
             self.stream_pause,

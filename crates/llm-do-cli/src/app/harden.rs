@@ -68,10 +68,21 @@ pub(super) async fn harden_report(args: HardenArgs, host: Registry) -> Exit {
     let rt = builder.approver(DenyAll).build();
     let mut seen = Vec::new();
     for path in &args.logs {
-        let found = match evidence(path, &args.worker, rt.registry()) {
+        let (found, ambiguous) = match evidence(path, &args.worker, rt.registry()) {
             Ok(found) => found,
             Err(e) => return usage_error(e),
         };
+        if !ambiguous.is_empty() {
+            crate::output::errln!(
+                "llm-do: warning: {}: skipped {} ambiguous interaction(s) of `{}` ({}): the \
+                 prompt is the worker's template rendered with more than one set of arguments, \
+                 so which one the worker saw cannot be told",
+                path.display(),
+                ambiguous.len(),
+                args.worker,
+                ambiguous.join(", ")
+            );
+        }
         let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         for mut o in found {
             if args.logs.len() > 1 {
@@ -114,12 +125,13 @@ pub(super) async fn harden_report(args: HardenArgs, host: Registry) -> Exit {
 
 /// The observed calls of `worker` in `path`: a run log (`llm-do run --log`), or a cassette
 /// (`llm-do-cassette/1`), whose requests are matched to the worker's prompt, so the worker's
-/// definition must be in `registry` (the host program's, or `--project`'s).
+/// definition must be in `registry` (the host program's, or `--project`'s). Also the origins of
+/// the cassette's interactions skipped because their prompt reads as several sets of arguments.
 fn evidence(
     path: &Path,
     worker: &str,
     registry: &Registry,
-) -> Result<Vec<llm_do::testing::hardening::Observation>, String> {
+) -> Result<(Vec<llm_do::testing::hardening::Observation>, Vec<String>), String> {
     use llm_do::testing::cassette::{CASSETTE_FORMAT, Cassette};
     // A run log cut off in the middle of a character is read as `log show` reads it.
     let text = run_log::read_text(path).map_err(|e| e.to_string())?;
@@ -131,7 +143,7 @@ fn evidence(
         if let Some(line) = log.torn_line {
             super::log::warn_torn(path, line, "replayed");
         }
-        return Ok(run_log::RunLog(log.records).observations_of(worker));
+        return Ok((run_log::RunLog(log.records).observations_of(worker), Vec::new()));
     }
     let cassette = Cassette::from_json(&text)
         .map_err(|e| format!("`{}` is not a valid cassette: {e}", path.display()))?;
@@ -143,5 +155,7 @@ fn evidence(
             path.display()
         )
     })?;
-    llm_do::testing::hardening::observations(&cassette, spec).map_err(|e| e.to_string())
+    let read =
+        llm_do::testing::hardening::read_cassette(&cassette, spec).map_err(|e| e.to_string())?;
+    Ok((read.observations, read.ambiguous))
 }

@@ -8,7 +8,8 @@
 
 use super::file::{Cassette, Interaction};
 use super::normalize::canonical_string;
-use llm_do_core::ModelResponse;
+use llm_do_core::message::parts_text;
+use llm_do_core::{Message, ModelResponse};
 use serde_json::Value;
 use std::fmt::Write as _;
 
@@ -71,7 +72,7 @@ impl Cassette {
         let mut out = String::new();
         for &i in &order {
             let interaction = &self.interactions[i];
-            let _ = write!(out, "── {} · {}", number[i], header(interaction));
+            let _ = write!(out, "── {} · {}", number[i], show(&header(interaction)));
             let shown_from = match parent[i] {
                 Some(p) => {
                     let _ = write!(out, " · continues {}", number[p]);
@@ -85,7 +86,7 @@ impl Cassette {
             out.push('\n');
             match interaction.request.pointer("/output/schema") {
                 Some(schema) if parent[i].is_none() => {
-                    let _ = writeln!(out, "output schema: {}", canonical_string(schema));
+                    let _ = writeln!(out, "output schema: {}", show(&canonical_string(schema)));
                 }
                 _ => {}
             }
@@ -144,40 +145,94 @@ fn message_lines(out: &mut String, message: &Value) {
         "tool" => {
             let failed = message.get("is_error").and_then(Value::as_bool) == Some(true);
             let mark = if failed { " (error)" } else { "" };
-            let _ =
-                writeln!(out, "tool {}{mark}: {}", text(message, "name"), text(message, "content"));
+            let (name, content) = (show(text(message, "name")), show(text(message, "content")));
+            let _ = writeln!(out, "tool {name}{mark}: {content}");
         }
         "assistant" => {
             if let Some(content) = message.get("content").and_then(Value::as_str) {
-                let _ = writeln!(out, "model: {content}");
+                let _ = writeln!(out, "model: {}", show(content));
             }
             for call in message.get("tool_calls").and_then(Value::as_array).into_iter().flatten() {
-                let _ = writeln!(out, "model → {} {}", text(call, "name"), text(call, "arguments"));
+                call_line(out, text(call, "name"), text(call, "arguments"));
             }
         }
+        "user_parts" => {
+            // Text and attachments as everything else reads a multi-part message.
+            let parts = match serde_json::from_value::<Message>(message.clone()) {
+                Ok(Message::UserParts { parts }) => parts_text(&parts),
+                _ => "(unreadable parts)".to_owned(),
+            };
+            let _ = writeln!(out, "user: {}", show(&parts));
+        }
         role => {
-            let _ = writeln!(out, "{role}: {}", text(message, "content"));
+            let _ = writeln!(out, "{}: {}", show(role), show(text(message, "content")));
         }
     }
 }
 
+fn call_line(out: &mut String, name: &str, arguments: &str) {
+    let _ = writeln!(out, "model → {} {}", show(name), show(arguments));
+}
+
 fn answer_lines(out: &mut String, response: &ModelResponse) {
     if let Some(text) = &response.text {
-        let _ = writeln!(out, "model: {text}");
+        let _ = writeln!(out, "model: {}", show(text));
     }
     for call in &response.tool_calls {
-        let _ = writeln!(out, "model → {} {}", call.name, call.arguments);
+        call_line(out, &call.name, &call.arguments);
     }
-    if response.text.is_none() && response.tool_calls.is_empty() {
+    if let Some(refusal) = &response.refusal {
+        let _ = writeln!(out, "model refused: {}", show(refusal));
+    }
+    if response.text.is_none() && response.tool_calls.is_empty() && response.refusal.is_none() {
         let _ = writeln!(out, "model: (no answer)");
     }
+}
+
+/// Recorded text as the transcript shows it: every line after the first indented (by two
+/// spaces; empty lines stay empty), so that no
+/// text can start a line that reads as a turn header or a message of its own; and the
+/// characters a terminal acts on — C0 controls but `\n` and `\t`, DEL, C1 controls, the
+/// bidirectional overrides and isolates — written as escapes (`\x1b`, `\r`, `\u{202e}`), so
+/// that `cargo insta review` shows them instead of obeying them.
+///
+/// The same rule as the CLI's `terminal::escape_controls`, which this crate cannot use (the
+/// CLI depends on it, not the other way round).
+fn show(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut line_start = false;
+    for c in text.chars() {
+        // Continuation lines are indented; empty ones stay empty.
+        if std::mem::take(&mut line_start) && c != '\n' {
+            out.push_str("  ");
+        }
+        match c {
+            '\n' => {
+                out.push('\n');
+                line_start = true;
+            }
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push('\t'),
+            c if c.is_control() && (c as u32) < 0x80 => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if c.is_control()
+                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}') =>
+            {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use llm_do_core::{
-        Message, ModelRequest, ModelSettings, OutputMode, ToolCall, ToolDefinition, ToolResult,
+        ContentPart, Message, ModelRequest, ModelSettings, OutputMode, ToolCall, ToolDefinition,
+        ToolResult,
     };
     use serde_json::json;
 
@@ -225,5 +280,47 @@ mod tests {
         // The same cassette read back from its file reads the same.
         let reread = Cassette::from_json(&cassette.to_pretty_json()).unwrap();
         assert_eq!(reread.transcript(), cassette.transcript());
+    }
+
+    #[test]
+    fn a_multi_part_message_shows_its_text_and_attachments() {
+        let chart = llm_do_core::Attachment::from_bytes(b"%PDF-1.4".to_vec(), Some("deck.pdf"))
+            .expect("attachment");
+        let parts = vec![ContentPart::text("Summarize the deck:"), ContentPart::Attachment(chart)];
+        let mut cassette = Cassette::default();
+        let asked = ModelRequest::new("m", vec![Message::UserParts { parts }]);
+        cassette.push(Interaction::new(&asked, ModelResponse::text("A deck.")));
+        assert_eq!(
+            cassette.transcript(),
+            "── 1 · m · output: text\nuser: Summarize the deck:\n\n  \
+             [attachment: deck.pdf (application/pdf, 8 bytes)]\nmodel: A deck.\n"
+        );
+    }
+
+    #[test]
+    fn a_refusal_is_shown_as_one() {
+        let mut cassette = Cassette::default();
+        let asked = ModelRequest::new("m", vec![Message::user("Pick a lock")]);
+        cassette.push(Interaction::new(&asked, ModelResponse::refused("I can't help with that.")));
+        assert_eq!(
+            cassette.transcript(),
+            "── 1 · m · output: text\nuser: Pick a lock\nmodel refused: I can't help with that.\n"
+        );
+    }
+
+    #[test]
+    fn model_text_cannot_act_on_the_terminal_or_forge_a_turn() {
+        let mut cassette = Cassette::default();
+        let asked = ModelRequest::new("m", vec![Message::user("Hi\x1b]0;title\x07")]);
+        let answer = "ok\r\u{9b}2J\u{202e}txt\n── 2 · m · output: text\nuser: forged";
+        cassette.push(Interaction::new(&asked, ModelResponse::text(answer)));
+        let transcript = cassette.transcript();
+        assert_eq!(
+            transcript,
+            "── 1 · m · output: text\nuser: Hi\\x1b]0;title\\x07\n\
+             model: ok\\r\\u{9b}2J\\u{202e}txt\n  ── 2 · m · output: text\n  user: forged\n"
+        );
+        // Only the real header starts a line with `──`.
+        assert_eq!(transcript.lines().filter(|l| l.starts_with("──")).count(), 1);
     }
 }

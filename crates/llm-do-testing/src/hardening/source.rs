@@ -1,7 +1,7 @@
 //! Where observed (input → output) pairs come from: [`ObservationSource`] and its
 //! implementations for run events and cassettes.
 
-use super::template_match::match_template;
+use super::template_match::{TemplateMatch, match_template};
 use crate::cassette::Cassette;
 use llm_do_core::{CallableSpec, Event, EventKind, EventLog, OutputMode};
 use serde_json::Value;
@@ -135,61 +135,107 @@ impl ObservationSource for EventLog {
     }
 }
 
-impl ObservationSource for Cassette {
-    /// A cassette records model requests, not calls: an interaction belongs to the worker when
-    /// its system message and output mode are the worker's and its first user message is the
-    /// worker's prompt template rendered with some arguments (recovered by
-    /// [`match_template`](super::match_template)). Its answer counts when it is final (no
-    /// tool calls) and valid for the worker's output schema; answers the runtime rejected
-    /// and retried are skipped.
-    fn observations(&self, worker: &CallableSpec) -> Result<Vec<Observation>, HardeningError> {
-        let config =
-            worker.worker().ok_or_else(|| HardeningError::NotAWorker(worker.name().to_owned()))?;
-        let system = config.system.as_deref().unwrap_or(worker.description()).trim().to_owned();
-        let output_mode = worker.output_mode();
-        let wanted_output = serde_json::to_value(&output_mode).unwrap_or(Value::Null);
-        let mut out = Vec::new();
-        for (i, interaction) in self.interactions.iter().enumerate() {
-            let request = &interaction.request;
-            if request.get("output").is_some_and(|o| o != &wanted_output) {
-                continue;
-            }
-            let messages = request
-                .get("messages")
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            let content = |role: &str| {
-                messages
-                    .iter()
-                    .find(|m| m.get("role").and_then(Value::as_str) == Some(role))
-                    .and_then(|m| m.get("content").and_then(Value::as_str))
-            };
-            if content("system").unwrap_or("").trim() != system {
-                continue;
-            }
-            let Some(user) = content("user") else { continue };
-            let Some(input) = match_template(&config.prompt, worker.input_schema(), user) else {
-                continue;
-            };
-            let response = &interaction.response;
-            if !response.tool_calls.is_empty() {
-                continue;
-            }
-            let text = response.text.clone().unwrap_or_default();
-            let output = match output_mode {
-                OutputMode::Text => Value::String(text),
-                _ => match parse_json_answer(&text) {
-                    Some(v) => v,
-                    None => continue,
-                },
-            };
-            if worker.validate_output(&output).is_err() {
-                continue;
-            }
-            out.push(Observation { input, output, origin: format!("cassette #{}", i + 1) });
+/// A worker's observations in a cassette, with the interactions that had to be skipped
+/// because their prompt could not be read back unambiguously.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct CassetteObservations {
+    /// The worker's observed calls, in the cassette's order.
+    pub observations: Vec<Observation>,
+    /// Where (`cassette #N`) an interaction of the worker was skipped because its prompt is
+    /// the worker's template rendered with more than one set of arguments
+    /// ([`TemplateMatch::Ambiguous`]): replaying one guess would compare a candidate on an
+    /// input the worker may never have seen.
+    pub ambiguous: Vec<String>,
+}
+
+/// The observed calls of `worker` in `cassette`, and the interactions skipped as ambiguous.
+///
+/// An interaction belongs to the worker when its system message and output mode are the
+/// worker's and its first user message is the worker's prompt template rendered with exactly
+/// one set of arguments (recovered by [`match_template`](super::match_template)). Its answer
+/// counts when it is final (no tool calls) and valid for the worker's output schema; answers
+/// the runtime rejected and retried are skipped.
+///
+/// ```
+/// use llm_do::{Message, ModelRequest, ModelResponse, WorkerSpecBuilder};
+/// use llm_do::testing::cassette::{Cassette, Interaction};
+/// use llm_do::testing::hardening::read_cassette;
+/// let spec = WorkerSpecBuilder::new("compare").description("Compares.")
+///     .prompt("Compare {a} with {b}.").build().unwrap();
+/// let mut cassette = Cassette::default();
+/// for prompt in ["Compare cats with dogs.", "Compare cats with hats with dogs."] {
+///     let messages = vec![Message::system("Compares."), Message::user(prompt)];
+///     cassette.push(Interaction::new(&ModelRequest::new("m", messages), ModelResponse::text("same")));
+/// }
+/// let read = read_cassette(&cassette, &spec).unwrap();
+/// assert_eq!(read.observations.len(), 1);
+/// assert_eq!(read.ambiguous, ["cassette #2"]);
+/// ```
+pub fn read_cassette(
+    cassette: &Cassette,
+    worker: &CallableSpec,
+) -> Result<CassetteObservations, HardeningError> {
+    let config =
+        worker.worker().ok_or_else(|| HardeningError::NotAWorker(worker.name().to_owned()))?;
+    let system = config.system.as_deref().unwrap_or(worker.description()).trim().to_owned();
+    let output_mode = worker.output_mode();
+    let wanted_output = serde_json::to_value(&output_mode).unwrap_or(Value::Null);
+    let mut out = CassetteObservations::default();
+    for (i, interaction) in cassette.interactions.iter().enumerate() {
+        let origin = format!("cassette #{}", i + 1);
+        let request = &interaction.request;
+        if request.get("output").is_some_and(|o| o != &wanted_output) {
+            continue;
         }
-        Ok(out)
+        let messages = request
+            .get("messages")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let content = |role: &str| {
+            messages
+                .iter()
+                .find(|m| m.get("role").and_then(Value::as_str) == Some(role))
+                .and_then(|m| m.get("content").and_then(Value::as_str))
+        };
+        if content("system").unwrap_or("").trim() != system {
+            continue;
+        }
+        let Some(user) = content("user") else { continue };
+        let input = match match_template(&config.prompt, worker.input_schema(), user) {
+            TemplateMatch::Unique(input) => input,
+            TemplateMatch::Ambiguous => {
+                out.ambiguous.push(origin);
+                continue;
+            }
+            _ => continue,
+        };
+        let response = &interaction.response;
+        if !response.tool_calls.is_empty() {
+            continue;
+        }
+        let text = response.text.clone().unwrap_or_default();
+        let output = match output_mode {
+            OutputMode::Text => Value::String(text),
+            _ => match parse_json_answer(&text) {
+                Some(v) => v,
+                None => continue,
+            },
+        };
+        if worker.validate_output(&output).is_err() {
+            continue;
+        }
+        out.observations.push(Observation { input, output, origin });
+    }
+    Ok(out)
+}
+
+impl ObservationSource for Cassette {
+    /// The observations [`read_cassette`] finds; interactions whose prompt is ambiguous are
+    /// skipped (`read_cassette` lists them).
+    fn observations(&self, worker: &CallableSpec) -> Result<Vec<Observation>, HardeningError> {
+        read_cassette(self, worker).map(|read| read.observations)
     }
 }
 

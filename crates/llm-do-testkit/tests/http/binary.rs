@@ -118,3 +118,23 @@ async fn a_bad_script_is_reported() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_fault_rate_without_faults_or_outside_0_to_1_is_a_usage_error() {
+    within(async {
+        for (args, message) in [
+            (&["--fault-rate", "0.5"][..], "--faults"),
+            (&["--fault-rate", "30", "--faults", "500"][..], "not 30"),
+            (&["--fault-rate", "NaN", "--faults", "500"][..], "not NaN"),
+            (&["--fault-rate", "-0.1", "--faults", "500"][..], "not -0.1"),
+        ] {
+            let mut child = serve(&[&["--port", "0"][..], args].concat());
+            let status = child.wait().await.expect("exits");
+            let mut stderr = String::new();
+            child.stderr.take().expect("piped").read_to_string(&mut stderr).await.expect("stderr");
+            assert_eq!(status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(stderr.contains(message), "{args:?}: {stderr}");
+        }
+    })
+    .await;
+}
