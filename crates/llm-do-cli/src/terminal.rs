@@ -7,7 +7,7 @@
 //! - **Control characters** are escaped on stderr always, and on stdout when it is a terminal
 //!   ([`escape_controls`]): an escape sequence in a model's text or a server's error body can
 //!   clear the screen, set the window title, move the cursor or hide a line; a `\r` can
-//!   overwrite a line with a fake "ok". When stdout is not a terminal, the run's result is
+//!   overwrite a line with a fake "ok" (the rule is core's, [`llm_do::controls`]). When stdout is not a terminal, the run's result is
 //!   written as it is (it is data for the next program), secrets redacted.
 //!
 //! ```
@@ -18,7 +18,6 @@
 
 use llm_do::secrets::Redactor;
 use serde_json::Value;
-use std::borrow::Cow;
 use std::io::IsTerminal as _;
 use std::sync::OnceLock;
 
@@ -33,36 +32,9 @@ pub fn redactor() -> &'static Redactor {
     REDACTOR.get_or_init(|| Redactor::new().with_env(std::env::vars()))
 }
 
-/// Whether a character must not reach a terminal as it is: C0 controls but `\n` and `\t`,
-/// DEL, C1 controls, and the bidirectional overrides and isolates that reorder what is shown.
-fn is_unsafe(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t')
-        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
-}
-
-/// `text` with every control character (but `\n` and `\t`) shown as an escape: `\x1b`, `\r`,
-/// `\u{202e}`. Borrowed when there is nothing to escape.
-///
-/// ```
-/// use llm_do_cli::terminal::escape_controls;
-/// assert_eq!(escape_controls("plain"), "plain");
-/// assert_eq!(escape_controls("a\u{202e}b\u{9b}"), "a\\u{202e}b\\u{9b}");
-/// ```
-pub fn escape_controls(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\r' => out.push_str("\\r"),
-            c if is_unsafe(c) && (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if is_unsafe(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
-}
+/// The one rule of what a terminal must not be given as it is, and how it is shown instead.
+pub use llm_do::controls::escape_controls;
+use llm_do::controls::is_unsafe;
 
 /// Untrusted text as it may be shown on a terminal or stderr: secrets redacted, control
 /// characters escaped.
@@ -123,12 +95,15 @@ pub fn json_pretty(value: &Value) -> String {
 /// as it is written as a `\uXXXX` escape. Such characters can only be inside JSON strings, so
 /// the escape is valid there and means the same character.
 fn json_escaped(json: String) -> String {
-    if !json.chars().any(is_unsafe) {
+    // serde_json writes `\n` and `\t` only between values (pretty-printing), never raw in
+    // a string: they stay.
+    let escaped = |c: char| is_unsafe(c) && !matches!(c, '\n' | '\t');
+    if !json.chars().any(escaped) {
         return json;
     }
     let mut out = String::with_capacity(json.len() + 16);
     for c in json.chars() {
-        if is_unsafe(c) {
+        if escaped(c) {
             out.push_str(&format!("\\u{:04x}", c as u32));
         } else {
             out.push(c);

@@ -31,6 +31,7 @@ pub mod call;
 pub mod cancel;
 pub mod canonical;
 mod chat;
+pub mod controls;
 pub mod conversation;
 pub mod ctx;
 pub mod effects;

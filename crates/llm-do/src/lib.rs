@@ -68,8 +68,9 @@ pub use llm_do_core::{
     WorkerSpecBuilder,
 };
 pub use llm_do_core::{
-    agent, approval, attachment, bounds, call, cancel, conversation, ctx, error, estimate, event,
-    history, message, model, model_ref, prompt, registry, runtime, schema, secrets, spec, usage,
+    agent, approval, attachment, bounds, call, cancel, controls, conversation, ctx, error,
+    estimate, event, history, message, model, model_ref, prompt, registry, runtime, schema,
+    secrets, spec, usage,
 };
 
 /// Marks an `async fn` without a body as an LLM-backed worker.

@@ -192,7 +192,7 @@ impl EventPrinter {
     /// let event = Event { seq: 3, time: std::time::SystemTime::now(), call, kind: EventKind::CallFinished {
     ///     output: None, error: Some((&error).into()),
     ///     usage: Default::default(), elapsed: Default::default() } };
-    /// assert_eq!(EventPrinter::to_buffer().line(&event).unwrap(), "  ✗ t: no\\u{1b}[31m [redacted]");
+    /// assert_eq!(EventPrinter::to_buffer().line(&event).unwrap(), "  ✗ t: no\\x1b[31m [redacted]");
     /// ```
     pub fn line(&self, event: &Event) -> Option<String> {
         let indent = "  ".repeat(event.call.depth.saturating_sub(1).min(32) as usize);
@@ -235,20 +235,19 @@ impl EventPrinter {
         }
     }
 
-    /// Redacted, control characters escaped, cut to `max_width` characters.
+    /// Redacted, the characters a terminal acts on escaped (on one line:
+    /// [`escape_controls_one_line`](crate::controls::escape_controls_one_line)), cut to
+    /// `max_width` characters.
     fn clean(&self, text: &str) -> String {
         let redacted = self.redactor.redact(text);
+        let escaped = crate::controls::escape_controls_one_line(&redacted);
         let mut out = String::new();
-        for (n, c) in redacted.chars().enumerate() {
+        for (n, c) in escaped.chars().enumerate() {
             if n + 1 >= self.max_width {
                 out.push('…');
                 break;
             }
-            if c.is_control() {
-                out.extend(c.escape_unicode());
-            } else {
-                out.push(c);
-            }
+            out.push(c);
         }
         out
     }

@@ -68,13 +68,7 @@ impl ModelError {
     /// assert!(!ModelError::new(ModelErrorKind::Decode, "bad json").is_retryable());
     /// ```
     pub fn new(kind: ModelErrorKind, message: impl Into<String>) -> Self {
-        Self {
-            kind,
-            message: message.into(),
-            retryable: false,
-            advice: None,
-            source: None,
-        }
+        Self { kind, message: message.into(), retryable: false, advice: None, source: None }
     }
 
     /// Marks whether retrying the same request may succeed.

@@ -8,6 +8,7 @@
 
 use super::file::{Cassette, Interaction};
 use super::normalize::canonical_string;
+use llm_do_core::controls::escape_controls;
 use llm_do_core::message::parts_text;
 use llm_do_core::{Message, ModelResponse};
 use serde_json::Value;
@@ -189,40 +190,22 @@ fn answer_lines(out: &mut String, response: &ModelResponse) {
     }
 }
 
-/// Recorded text as the transcript shows it: every line after the first indented (by two
-/// spaces; empty lines stay empty), so that no
-/// text can start a line that reads as a turn header or a message of its own; and the
-/// characters a terminal acts on — C0 controls but `\n` and `\t`, DEL, C1 controls, the
-/// bidirectional overrides and isolates — written as escapes (`\x1b`, `\r`, `\u{202e}`), so
-/// that `cargo insta review` shows them instead of obeying them.
-///
-/// The same rule as the CLI's `terminal::escape_controls`, which this crate cannot use (the
-/// CLI depends on it, not the other way round).
+/// Recorded text as the transcript shows it: the characters a terminal acts on written as
+/// escapes (`\x1b`, `\r`, `\u{202e}`: core's one rule, [`escape_controls`]), so that `cargo
+/// insta review` shows them instead of obeying them; and every line after the first indented
+/// by two spaces (empty lines stay empty), so that no text can start a line that reads as a
+/// turn header or a message of its own.
 fn show(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut line_start = false;
-    for c in text.chars() {
-        // Continuation lines are indented; empty ones stay empty.
-        if std::mem::take(&mut line_start) && c != '\n' {
-            out.push_str("  ");
+    let escaped = escape_controls(text);
+    let mut out = String::with_capacity(escaped.len() + 8);
+    for (n, line) in escaped.split('\n').enumerate() {
+        if n > 0 {
+            out.push('\n');
+            if !line.is_empty() {
+                out.push_str("  ");
+            }
         }
-        match c {
-            '\n' => {
-                out.push('\n');
-                line_start = true;
-            }
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push('\t'),
-            c if c.is_control() && (c as u32) < 0x80 => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if c.is_control()
-                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}') =>
-            {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
+        out.push_str(line);
     }
     out
 }
