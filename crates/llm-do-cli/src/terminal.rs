@@ -29,7 +29,7 @@ use std::sync::OnceLock;
 /// ```
 pub fn redactor() -> &'static Redactor {
     static REDACTOR: OnceLock<Redactor> = OnceLock::new();
-    REDACTOR.get_or_init(|| Redactor::new().with_env(std::env::vars()))
+    REDACTOR.get_or_init(|| Redactor::new().with_env(std::env::vars_os()))
 }
 
 /// The one rule of what a terminal must not be given as it is, and how it is shown instead.

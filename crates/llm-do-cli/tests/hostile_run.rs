@@ -331,6 +331,35 @@ fn a_key_that_cannot_be_sent_is_reported_without_showing_it() {
     }
 }
 
+/// A variable that is not UTF-8: an unrelated one (an `OLDPWD` left by a directory of such a
+/// name) changes nothing — every output's redaction reads the environment, and
+/// `std::env::vars()` would panic on it; an `OPENAI_BASE_URL` that is not is reported, not
+/// read as unset (which would send the key to OpenAI's server).
+#[cfg(unix)]
+#[test]
+fn a_variable_that_is_not_utf8_is_no_panic_and_a_base_url_that_is_not_is_reported() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let not_utf8 = std::ffi::OsStr::from_bytes(b"/tmp/caf\xe9");
+    let main = "---\ndescription: Answers.\n---\nAnswer {input}.\n";
+    let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", main)]);
+    let out = output(command(BIN, None).env("OLDPWD", not_utf8).args(["check"]).arg(dir.path()));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+
+    let out = output(
+        command(BIN, None)
+            .env("OPENAI_API_KEY", "sk-test-0123456789abcdefghij")
+            .env("OPENAI_BASE_URL", not_utf8)
+            .args(["run"])
+            .arg(dir.path())
+            .arg("x"),
+    );
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert!(err.contains("OPENAI_BASE_URL is not UTF-8"), "{err}");
+    assert!(!err.contains("0123456789abcdefghij") && !err.contains("panicked"), "{err}");
+}
+
 #[test]
 fn no_key_at_all_says_which_variable_to_set() {
     let (code, err) = run_with_env(&[]);

@@ -163,15 +163,26 @@ impl Redactor {
     }
 
     /// Also replaces the values of the variables whose name [`is_secret_name`] (pass
-    /// `std::env::vars()`).
+    /// `std::env::vars_os()`: `std::env::vars()` panics on a variable that is not UTF-8, such
+    /// as an `OLDPWD` left by a directory of such a name). A value that is not UTF-8 cannot
+    /// appear in text, and is left out.
     ///
     /// ```
-    /// let vars = [("GH_TOKEN".to_owned(), "abcdefgh12345678".to_owned()), ("HOME".to_owned(), "/home/someone".to_owned())];
+    /// let vars = [("GH_TOKEN", "abcdefgh12345678"), ("HOME", "/home/someone")];
     /// let r = llm_do_core::secrets::Redactor::new().with_env(vars);
     /// assert_eq!(r.redact("abcdefgh12345678 in /home/someone"), "[redacted] in /home/someone");
     /// ```
-    pub fn with_env(self, vars: impl IntoIterator<Item = (String, String)>) -> Self {
-        self.with_values(vars.into_iter().filter(|(k, _)| is_secret_name(k)).map(|(_, v)| v))
+    pub fn with_env<K, V>(self, vars: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: AsRef<std::ffi::OsStr>,
+        V: AsRef<std::ffi::OsStr>,
+    {
+        let secret = |(k, v): (K, V)| {
+            let name = k.as_ref().to_str()?;
+            let value = v.as_ref().to_str()?;
+            is_secret_name(name).then(|| value.to_owned())
+        };
+        self.with_values(vars.into_iter().filter_map(secret))
     }
 
     /// `text` with every secret replaced by [`REDACTED`].

@@ -48,7 +48,7 @@ mod call;
 /// environment variables, read once.
 pub(crate) fn redactor() -> &'static Redactor {
     static REDACTOR: OnceLock<Redactor> = OnceLock::new();
-    REDACTOR.get_or_init(|| Redactor::new().with_env(std::env::vars()))
+    REDACTOR.get_or_init(|| Redactor::new().with_env(std::env::vars_os()))
 }
 
 /// What the server sends its clients of a failure (a tool error's text, a JSON-RPC error's

@@ -146,8 +146,14 @@ impl OpenAiConfig {
     /// [`ConfigError::MissingApiKey`] when `OPENAI_API_KEY` is unset while the base URL is
     /// OpenAI's (a server elsewhere may need no key), [`ConfigError::InvalidBaseUrl`] when
     /// `OPENAI_BASE_URL` is not an `http(s)` URL, [`ConfigError::InvalidApiKey`] when the key
-    /// cannot be sent in a header.
+    /// cannot be sent in a header, [`ConfigError::NotUtf8`] when either variable is not UTF-8
+    /// (read as unset, a base URL that is not would send the key to OpenAI's server).
     pub fn from_env() -> Result<Self, ConfigError> {
+        for variable in ["OPENAI_BASE_URL", "OPENAI_API_KEY"] {
+            if let Err(std::env::VarError::NotUnicode(_)) = std::env::var(variable) {
+                return Err(ConfigError::NotUtf8 { variable });
+            }
+        }
         Self::from_vars(|name| std::env::var(name).ok())
     }
 
@@ -435,6 +441,11 @@ pub enum ConfigError {
     },
     /// The HTTP client could not be created (e.g. no TLS backend).
     Client(String),
+    /// An environment variable of the configuration is not UTF-8.
+    NotUtf8 {
+        /// Its name.
+        variable: &'static str,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -455,6 +466,9 @@ impl fmt::Display for ConfigError {
                 write!(f, "invalid header `{name}`: {reason}")
             }
             ConfigError::Client(reason) => write!(f, "could not create the HTTP client: {reason}"),
+            ConfigError::NotUtf8 { variable } => {
+                write!(f, "{variable} is not UTF-8: set it to a URL or key of plain text")
+            }
         }
     }
 }

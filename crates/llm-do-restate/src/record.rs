@@ -53,7 +53,7 @@ pub fn event_json() -> Recorder {
 /// service keeps or writes of a model's words goes through it.
 pub(crate) fn redacted(value: &Value) -> Value {
     static REDACTOR: OnceLock<Redactor> = OnceLock::new();
-    let redactor = REDACTOR.get_or_init(|| Redactor::new().with_env(std::env::vars()));
+    let redactor = REDACTOR.get_or_init(|| Redactor::new().with_env(std::env::vars_os()));
     redactor.redact_json(value.clone())
 }
 

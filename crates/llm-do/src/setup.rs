@@ -118,7 +118,7 @@ pub fn default_providers(builder: RuntimeBuilder) -> RuntimeBuilder {
 /// assert_eq!(quiet.chosen_model(), loud.chosen_model());
 /// ```
 pub fn quiet_providers(builder: RuntimeBuilder) -> RuntimeBuilder {
-    let plan = plan(&|name| std::env::var(name).ok(), cfg!(feature = "local"));
+    let plan = plan(&env_text, cfg!(feature = "local"));
     let mut builder = builder.env_model(plan.env_model.clone());
     #[cfg(feature = "local")]
     {
@@ -144,7 +144,7 @@ pub fn quiet_providers(builder: RuntimeBuilder) -> RuntimeBuilder {
 /// assert_eq!(llm_do::setup::embedded_model_notice(&chosen), None);
 /// ```
 pub fn embedded_model_notice(builder: &RuntimeBuilder) -> Option<String> {
-    let plan = plan(&|name| std::env::var(name).ok(), cfg!(feature = "local"));
+    let plan = plan(&env_text, cfg!(feature = "local"));
     let model = plan.default_model.filter(|m| builder.chosen_model() == Some(m.as_str()))?;
     Some(format!(
         "llm-do: no model configured (LLM_DO_MODEL is unset and there is no API key); workers \
@@ -241,6 +241,14 @@ struct Plan {
     openai: bool,
     env_model: Option<String>,
     default_model: Option<String>,
+}
+
+/// A variable of the environment as text: a value that is not UTF-8 counts as set (its
+/// characters that are not replaced by `U+FFFD`), so that it is reported where it is used
+/// rather than read as unset — an unreadable `OPENAI_BASE_URL` must not mean OpenAI's server,
+/// nor an unreadable `LLM_DO_MODEL` the embedded model.
+fn env_text(name: &str) -> Option<String> {
+    std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
 }
 
 fn plan(env: &dyn Fn(&str) -> Option<String>, local: bool) -> Plan {

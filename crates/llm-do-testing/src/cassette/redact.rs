@@ -25,7 +25,7 @@ pub use llm_do_core::secrets::REDACTED;
 /// assert_eq!(r.redact("key AKIAABCDEFGHIJKLMNOP, done"), "key [redacted], done");
 /// ```
 pub fn redactor() -> Redactor {
-    Redactor::new().with_env(std::env::vars())
+    Redactor::new().with_env(std::env::vars_os())
 }
 
 /// Redacts every string of an answer — text, refusal, tool calls' ids, names and arguments,
