@@ -50,6 +50,26 @@ async fn max_depth_is_configurable() {
     assert_eq!(model.request_count(), 4, "2 workers, 2 requests each");
 }
 
+/// A `max_depth` of any size holds at `MAX_CALL_DEPTH`: nested calls are polled inside their
+/// callers, and thousands of them would overflow this test thread's 2 MiB stack (an abort).
+#[tokio::test]
+async fn a_huge_max_depth_stops_at_the_depth_the_stack_allows() {
+    let model = recursing_model();
+    let ctx = Runtime::builder().model_override(model.clone()).max_depth(u32::MAX).build().ctx();
+    bounded(summarize(&ctx, "text".into())).await.unwrap();
+    let deepest = llm_do::bounds::MAX_CALL_DEPTH as usize;
+    assert_eq!(model.request_count(), 2 * deepest, "{deepest} workers, 2 requests each");
+    let refused = model
+        .requests()
+        .iter()
+        .find_map(|r| match r.messages.last() {
+            Some(Message::Tool(t)) if t.is_error => Some(t.content.clone()),
+            _ => None,
+        })
+        .expect("the refused call is reported to the model");
+    assert!(refused.contains(&format!("max_depth = {deepest}")), "{refused}");
+}
+
 /// Counts down by calling itself by name.
 #[tool]
 async fn countdown(ctx: &Ctx, n: u32) -> Result<u32> {

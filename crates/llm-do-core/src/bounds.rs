@@ -34,6 +34,13 @@ pub const MAX_REGEX_CHARS: usize = 4096;
 /// regex library's own nest limit, set to this).
 pub const MAX_REGEX_NESTING: u32 = 64;
 
+/// The deepest call any runtime allows, whatever its `max_depth` says: each nested call is
+/// polled inside its caller, so the depth of calls is the depth of the stack, and a
+/// `max_depth` of thousands (a project file's, a flag's) would overflow it — an abort, not an
+/// error. 32 nested calls fit a 2 MiB thread stack (a test thread's, a Tokio worker's) in an
+/// unoptimised build with room to spare.
+pub const MAX_CALL_DEPTH: u32 = 32;
+
 /// Deepest JSON value accepted by [`check_json_depth`] callers that do not say otherwise: the
 /// same as `serde_json`'s parser limit.
 pub const MAX_JSON_DEPTH: usize = 128;

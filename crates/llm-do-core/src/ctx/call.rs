@@ -157,7 +157,8 @@ impl Ctx {
     fn enter(&self, spec: &Arc<CallableSpec>) -> Result<(Ctx, Arc<Frame>)> {
         let depth = self.depth() + 1;
         let limits = self.limits();
-        let max_depth = limits.max_depth;
+        // No runtime goes deeper than the stack allows, whatever its setting.
+        let max_depth = limits.max_depth.min(crate::bounds::MAX_CALL_DEPTH);
         // With `tools_past_max_depth`, only worker calls count against the limit.
         let tool_allowance = u32::from(limits.tools_past_max_depth && !spec.kind().is_stochastic());
         if depth > max_depth.saturating_add(tool_allowance) {

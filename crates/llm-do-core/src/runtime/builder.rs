@@ -259,6 +259,8 @@ impl RuntimeBuilder {
     }
 
     /// Sets the deepest allowed call (default 5; calls from the root context run at depth 1).
+    /// At most [`MAX_CALL_DEPTH`](crate::bounds::MAX_CALL_DEPTH) (32) holds: a larger value
+    /// acts as that one, and a call past it is refused as past `max_depth`.
     ///
     /// ```
     /// assert_eq!(llm_do_core::Runtime::builder().max_depth(2).build().limits().max_depth, 2);
