@@ -79,7 +79,10 @@ pub(super) fn not_started_json(worker: Option<&str>, message: &str) -> String {
 /// `Runtime::builder().max_depth(..)`, the Rust way); `flag` when the command has
 /// `--max-depth`.
 pub(crate) fn error_text(error: &Error, project: &llm_do_project::Project, flag: bool) -> String {
-    let Error::DepthExceeded { .. } = error else { return error.to_string() };
+    let Error::DepthExceeded { max_depth, .. } = error else { return error.to_string() };
+    if *max_depth >= llm_do::bounds::MAX_CALL_DEPTH {
+        return format!("{error} (no setting goes deeper: {max_depth} is the most any run allows)");
+    }
     let file = project.config().source().and_then(|f| f.file_name()).map(|f| f.to_string_lossy());
     let setting = match file.as_deref() {
         Some("project.json") => "`runtime.max_depth` in project.json",
