@@ -119,19 +119,22 @@ pub fn main_with(host: Registry) -> ExitCode {
     run_with(std::env::args_os(), host)
 }
 
-/// On Linux, the values of the secret-looking variables (the providers' API keys) out of
-/// `/proc/PID/environ`, where a command the shell tool runs or an MCP server could read them
-/// (they are never passed to those; see `llm_do_process::hide_secrets_from_proc`). It needs the
-/// process to have one thread: a host program that starts threads before `main_with` is told
-/// how to do it itself. Without `/proc` there is nothing to hide.
+/// On Linux, the values of every variable of llm-do's environment out of `/proc/PID/environ`,
+/// where a command the shell tool runs or an MCP server could read them (`cat
+/// /proc/$PPID/environ`; they are never passed to those; see
+/// `llm_do_process::hide_secrets_from_proc`). Every value, not only the secret-looking
+/// variables': a `DATABASE_URL=postgres://app:PASSWORD@…` or a webhook URL is not named like a
+/// secret. llm-do itself still reads them all. It needs the process to have one thread: a host
+/// program that starts threads before `main_with` is told how to do it itself. Without `/proc`
+/// there is nothing to hide.
 fn hide_secrets_from_children() {
     #[cfg(target_os = "linux")]
     if let Err(llm_do_process::HideError::Threads(n)) =
-        llm_do_process::hide_secrets_from_proc(llm_do::secrets::is_secret_name)
+        llm_do_process::hide_secrets_from_proc(|_| true)
     {
         crate::output::errln!(
-            "llm-do: warning: the process has {n} threads when main_with starts, so the API \
-             keys in its environment stay readable to the commands it starts in \
+            "llm-do: warning: the process has {n} threads when main_with starts, so its \
+             environment (API keys included) stays readable to the commands it starts in \
              /proc/PID/environ; call llm_do_process::hide_secrets_from_proc at the start of \
              main"
         );

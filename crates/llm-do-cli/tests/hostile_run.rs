@@ -424,3 +424,34 @@ async fn a_deny_rule_in_llm_do_toml_holds_for_every_spelling_of_the_path() {
     let denials = stderr(&out).matches("denied by rule").count();
     assert_eq!(denials, spellings.len(), "{}", stderr(&out));
 }
+
+/// A command the shell tool runs (or an MCP server) can read its parent's initial environment
+/// in `/proc/PID/environ`: llm-do blanks every value there, not only those of variables named
+/// like secrets — a database URL with its password is not — and still reads them itself.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_environment_in_proc_holds_no_value_of_llm_dos() {
+    use std::io::BufRead as _;
+    let password = "Pw0rdXYZ-proc-environ";
+    let mut child = command(BIN, None)
+        .env("DATABASE_URL", format!("postgres://app:{password}@db/prod"))
+        .env("OPENAI_API_KEY", "sk-test-0123456789abcdefghij")
+        .env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+        .args(["serve", "--model", "openai:test-model", "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("llm-do serve");
+    // Serving: the environment was rewritten at the start of main.
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let environ = std::fs::read(format!("/proc/{}/environ", child.id()));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.contains("http://"), "{line}");
+    let environ = environ.expect("readable by its parent's user");
+    let environ = String::from_utf8_lossy(&environ);
+    assert!(environ.contains("DATABASE_URL=") && environ.contains("OPENAI_API_KEY="), "{environ}");
+    assert!(!environ.contains(password), "{environ}");
+    assert!(!environ.contains("0123456789abcdefghij") && !environ.contains("127.0.0.1:9"));
+}
