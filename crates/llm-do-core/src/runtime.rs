@@ -139,7 +139,7 @@ impl Runtime {
     /// calls from elsewhere (`llm-do mcp`'s, for its clients' calls): [`gated_args`] (the
     /// callee's forbidden arguments refused, then its canonical form), and, for a worker, each
     /// attachment path resolved by this runtime's
-    /// [`AttachmentLoader`](crate::attachment::AttachmentLoader) as the call will read it. Rules
+    /// [`AttachmentLoader`] as the call will read it. Rules
     /// are matched against [`GatedArgs::for_rules`], and the call runs with
     /// [`GatedArgs::into_run`]; a path the loader refuses is
     /// [`ArgsRefused::NotCanonical`].
