@@ -163,3 +163,44 @@ async fn a_run_started_with_its_own_limits_keeps_them_and_leaves_other_runs_alon
     }
     assert_eq!((plain.usage().requests, plain.limits().max_requests), (3, Some(10)));
 }
+
+/// Stops the run it is called in, and returns normally.
+#[tool]
+async fn stopper(ctx: &Ctx) -> Result<String> {
+    ctx.cancel("user pressed stop");
+    Ok("stopped".into())
+}
+
+/// Calls `stopper`.
+#[worker(prompt = "Stop", tools = [stopper])]
+async fn stops(ctx: &Ctx) -> Result<String>;
+
+#[tokio::test]
+async fn a_cancelled_run_sends_and_counts_no_further_request() {
+    for budget in [None, Some(1)] {
+        let log = EventLog::new();
+        let model = ScriptedModel::queue([
+            Reply::tool_call("stopper", json!({})),
+            Reply::text("not reached"),
+        ]);
+        let mut builder = Runtime::builder().model_override(model.clone()).subscribe(log.clone());
+        if let Some(limit) = budget {
+            builder = builder.max_requests(limit);
+        }
+        let ctx = builder.build().ctx();
+        let err = bounded(stops(&ctx)).await.unwrap_err();
+        // The run ended as cancelled, not by the budget the next request would have exceeded.
+        assert!(
+            matches!(&err, Error::Cancelled { reason } if reason == "user pressed stop"),
+            "budget {budget:?}: {err:?}"
+        );
+        assert_eq!(model.request_count(), 1, "budget {budget:?}");
+        assert_eq!(ctx.usage().requests, 1, "budget {budget:?}: only the request made counts");
+        let requests = log
+            .events()
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::ModelRequest { .. }))
+            .count();
+        assert_eq!(requests, 1, "budget {budget:?}: no event for a request never sent");
+    }
+}
