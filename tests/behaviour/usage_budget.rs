@@ -204,3 +204,49 @@ async fn a_cancelled_run_sends_and_counts_no_further_request() {
         assert_eq!(requests, 1, "budget {budget:?}: no event for a request never sent");
     }
 }
+
+static DELETED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Deletes things.
+#[tool]
+async fn delete_things(n: u32) -> Result<String> {
+    DELETED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    Ok(format!("deleted {n}"))
+}
+
+/// Asks `inner`, then deletes things.
+#[worker(prompt = "Go", tools = [inner, delete_things])]
+async fn asks_then_deletes(ctx: &Ctx) -> Result<String>;
+
+#[tokio::test]
+async fn no_call_of_a_parallel_batch_starts_after_one_ended_the_run() {
+    let log = EventLog::new();
+    let model = ScriptedModel::queue([
+        Reply::tool_calls([
+            ("inner", json!({"x": 1})),
+            ("delete_things", json!({"n": 1})),
+            ("delete_things", json!({"n": 2})),
+        ]),
+        Reply::text("done"),
+    ]);
+    let rt = Runtime::builder()
+        .model_override(model)
+        .max_requests(1)
+        .max_parallel_tool_calls(1)
+        .subscribe(log.clone())
+        .build();
+    let err = bounded(asks_then_deletes(&rt.ctx())).await.unwrap_err();
+    // `inner` needs a second request: the budget ends the run, and the calls queued behind it
+    // in the same answer do not start, as they would not one after the other.
+    assert!(
+        matches!(err, Error::BudgetExceeded { kind: BudgetKind::Requests, limit: 1, .. }),
+        "{err:?}"
+    );
+    assert_eq!(DELETED.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing was deleted");
+    let started = log
+        .events()
+        .iter()
+        .filter(|e| matches!(&e.kind, EventKind::ToolCall { call } if call.name == "delete_things"))
+        .count();
+    assert_eq!(started, 0, "no call was started after the fatal error");
+}
