@@ -308,7 +308,8 @@ impl Conversation {
     ///
     /// [`ConversationError::NotJson`], [`ConversationError::Foreign`] (another format or
     /// none), [`ConversationError::Invalid`] (a saved conversation that does not hold
-    /// together: a tool result without its call, turns out of order).
+    /// together: a tool result without its call, turns out of order, fewer `turns` than its
+    /// entries name).
     ///
     /// ```
     /// use llm_do_core::conversation::{Conversation, ConversationError};
@@ -325,6 +326,17 @@ impl Conversation {
         let saved: Saved = serde_json::from_value(value)
             .map_err(|e| ConversationError::Invalid { message: e.to_string() })?;
         validate(&saved.entries)?;
+        // The next turn is numbered `turns + 1`: it must come after every saved entry.
+        if let Some(last) = saved.entries.iter().map(|e| e.turn).max()
+            && last > saved.turns
+        {
+            return Err(ConversationError::Invalid {
+                message: format!(
+                    "it counts {} turns but holds entries of turn {last}",
+                    saved.turns
+                ),
+            });
+        }
         Ok(Self { entries: saved.entries, turns: saved.turns, usage: saved.usage, processor: None })
     }
 
@@ -529,6 +541,11 @@ mod tests {
         let bad_role = json!({"format": CONVERSATION_FORMAT, "turns": 1, "entries": [
             {"turn": 1, "worker": "w", "message": {"role": "wizard", "content": "a"}}
         ]});
+        // Fewer turns than its entries name: the next turn would be numbered before them.
+        let too_few_turns = json!({"format": CONVERSATION_FORMAT, "turns": 0, "entries": [
+            {"turn": 2, "worker": "w", "message": {"role": "user", "content": "a"}},
+            {"turn": 2, "worker": "w", "message": {"role": "assistant", "content": "b"}}
+        ]});
         for (text, kind) in [
             ("{not json".to_owned(), "not_json"),
             (json!({"format": "llm-do-cassette/1"}).to_string(), "foreign"),
@@ -536,6 +553,7 @@ mod tests {
             (orphan.to_string(), "invalid"),
             (backwards.to_string(), "invalid"),
             (bad_role.to_string(), "invalid"),
+            (too_few_turns.to_string(), "invalid"),
         ] {
             let err = c.load_json(&text).unwrap_err();
             let got = match err {
