@@ -317,3 +317,34 @@ async fn a_worker_returning_unit_is_asked_for_text_and_accepts_any_closing_words
     assert_eq!(requests[0].output, llm_do::OutputMode::Text);
     assert_eq!(tool_results(&requests[1]), [("add".into(), "3".into(), false)]);
 }
+
+#[tokio::test]
+async fn a_tool_handler_panicking_before_its_future_is_a_typed_error_and_the_call_finishes() {
+    use llm_do::{EventKind, EventLog, ToolSpecBuilder};
+    // The panic happens in the handler's synchronous part, before it returns its future; the
+    // same check inside the future panics there.
+    let early = ToolSpecBuilder::new("early")
+        .handler(|_, a| {
+            let n = a["n"].as_u64().expect("n must be a number");
+            async move { Ok(json!(n)) }
+        })
+        .build();
+    let late = ToolSpecBuilder::new("late")
+        .handler(|_, a| async move { Ok(json!(a["n"].as_u64().expect("n must be a number"))) })
+        .build();
+    let log = EventLog::new();
+    let rt = Runtime::builder().register(early).register(late).subscribe(log.clone()).build();
+    let ctx = rt.ctx();
+    for name in ["early", "late"] {
+        let err = bounded(ctx.call_value(name, json!({"n": "x"}))).await.unwrap_err();
+        assert_eq!(err.kind(), llm_do::error::ErrorKind::Panicked, "{name}: {err:?}");
+        assert_eq!(err.to_string(), format!("tool `{name}` panicked: n must be a number"));
+        let finished = log.events().into_iter().any(|e| {
+            &*e.call.name == name
+                && matches!(e.kind, EventKind::CallFinished { error: Some(_), .. })
+        });
+        assert!(finished, "{name}: the call reported its end");
+    }
+    // The runtime keeps working.
+    assert_eq!(bounded(ctx.call_value("early", json!({"n": 2}))).await.unwrap(), json!(2));
+}

@@ -402,3 +402,56 @@ async fn the_typed_worker_chats_like_the_one_by_name() {
     })
     .await;
 }
+
+/// Drops every tool message (calls and results) from the history: it splits tool calls from
+/// their results, which processors must not do.
+struct DropToolMessages;
+
+impl llm_do::history::HistoryProcessor for DropToolMessages {
+    fn process<'a>(
+        &'a self,
+        _: &'a Ctx,
+        history: Vec<llm_do::conversation::Entry>,
+    ) -> futures::future::BoxFuture<'a, llm_do::Result<Vec<llm_do::conversation::Entry>>> {
+        let kept = history.into_iter().filter(|e| !matches!(e.message, Message::Tool(_))).collect();
+        Box::pin(async move { Ok(kept) })
+    }
+}
+
+#[tokio::test]
+async fn a_processor_that_drops_tool_results_is_refused_and_changes_nothing() {
+    let model = llm_do::testing::ScriptedModel::queue([
+        Reply::tool_call("lookup", json!({"city": "Lyon"})),
+        Reply::text("Lyon is big."),
+        Reply::text("not reached"),
+    ]);
+    let lookup = ToolSpecBuilder::new("lookup")
+        .description("Looks a city up.")
+        .handler(|_, _| async move { Ok(json!("a city")) })
+        .build();
+    let geo = WorkerSpecBuilder::new("geo")
+        .prompt("{question}")
+        .tool_name("lookup")
+        .build()
+        .expect("geo");
+    let ctx = Runtime::builder()
+        .ignore_env()
+        .model_override(model.clone())
+        .register(geo)
+        .register(lookup)
+        .build()
+        .ctx();
+    let mut chat = Conversation::new();
+    let first: String =
+        bounded(ctx.chat("geo", &mut chat, json!({"question": "Lyon?"}))).await.expect("turn 1");
+    assert_eq!(first, "Lyon is big.");
+    let before = chat.to_json();
+    chat.set_processor(Some(std::sync::Arc::new(DropToolMessages)));
+    let err = bounded(ctx.chat::<String>("geo", &mut chat, json!({"question": "Old?"})))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), llm_do::error::ErrorKind::History, "{err}");
+    assert!(err.to_string().contains("has no result"), "{err}");
+    assert_eq!(chat.to_json(), before, "the conversation is unchanged");
+    assert_eq!(model.request_count(), 2, "nothing was sent for the refused turn");
+}

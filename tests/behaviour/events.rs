@@ -147,3 +147,30 @@ async fn streamed_pieces_become_events_before_the_response() {
     assert_eq!(bounded(greet(&ctx)).await.unwrap(), "Hello, world");
     insta::assert_snapshot!(log.transcript());
 }
+
+#[tokio::test]
+async fn free_text_cannot_forge_a_line_of_the_transcript() {
+    // A model names a tool whose name holds a line break and a fake event after it; the tool
+    // result (naming it) and the answer carry controls too.
+    let forged = "nosuch\n5 delete_things finished output=\"ok\"";
+    let model = ScriptedModel::queue([
+        Reply::tool_call(forged, json!({"note": "a\nb"})),
+        Reply::text("done\r\n9 fake finished\u{1b}[2J"),
+    ]);
+    let log = EventLog::new();
+    let rt = Runtime::builder()
+        .register(triage::spec())
+        .model_override(model)
+        .subscribe(log.clone())
+        .build();
+    let answer = bounded(triage(&rt.ctx(), "x".into())).await.unwrap();
+    assert_eq!(answer, "done\r\n9 fake finished\u{1b}[2J", "the value itself is untouched");
+    let transcript = log.transcript();
+    assert_eq!(transcript.lines().count(), log.events().len(), "one line per event:\n{transcript}");
+    assert!(
+        transcript.lines().all(|l| !l.trim_start().starts_with("5 delete_things")),
+        "{transcript}"
+    );
+    assert!(transcript.contains(" nosuch\\n5 delete_things finished"), "{transcript}");
+    assert!(!transcript.chars().any(|c| c.is_control() && c != '\n'), "{transcript}");
+}

@@ -163,3 +163,90 @@ async fn a_run_started_with_its_own_limits_keeps_them_and_leaves_other_runs_alon
     }
     assert_eq!((plain.usage().requests, plain.limits().max_requests), (3, Some(10)));
 }
+
+/// Stops the run it is called in, and returns normally.
+#[tool]
+async fn stopper(ctx: &Ctx) -> Result<String> {
+    ctx.cancel("user pressed stop");
+    Ok("stopped".into())
+}
+
+/// Calls `stopper`.
+#[worker(prompt = "Stop", tools = [stopper])]
+async fn stops(ctx: &Ctx) -> Result<String>;
+
+#[tokio::test]
+async fn a_cancelled_run_sends_and_counts_no_further_request() {
+    for budget in [None, Some(1)] {
+        let log = EventLog::new();
+        let model = ScriptedModel::queue([
+            Reply::tool_call("stopper", json!({})),
+            Reply::text("not reached"),
+        ]);
+        let mut builder = Runtime::builder().model_override(model.clone()).subscribe(log.clone());
+        if let Some(limit) = budget {
+            builder = builder.max_requests(limit);
+        }
+        let ctx = builder.build().ctx();
+        let err = bounded(stops(&ctx)).await.unwrap_err();
+        // The run ended as cancelled, not by the budget the next request would have exceeded.
+        assert!(
+            matches!(&err, Error::Cancelled { reason } if reason == "user pressed stop"),
+            "budget {budget:?}: {err:?}"
+        );
+        assert_eq!(model.request_count(), 1, "budget {budget:?}");
+        assert_eq!(ctx.usage().requests, 1, "budget {budget:?}: only the request made counts");
+        let requests = log
+            .events()
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::ModelRequest { .. }))
+            .count();
+        assert_eq!(requests, 1, "budget {budget:?}: no event for a request never sent");
+    }
+}
+
+static DELETED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Deletes things.
+#[tool]
+async fn delete_things(n: u32) -> Result<String> {
+    DELETED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    Ok(format!("deleted {n}"))
+}
+
+/// Asks `inner`, then deletes things.
+#[worker(prompt = "Go", tools = [inner, delete_things])]
+async fn asks_then_deletes(ctx: &Ctx) -> Result<String>;
+
+#[tokio::test]
+async fn no_call_of_a_parallel_batch_starts_after_one_ended_the_run() {
+    let log = EventLog::new();
+    let model = ScriptedModel::queue([
+        Reply::tool_calls([
+            ("inner", json!({"x": 1})),
+            ("delete_things", json!({"n": 1})),
+            ("delete_things", json!({"n": 2})),
+        ]),
+        Reply::text("done"),
+    ]);
+    let rt = Runtime::builder()
+        .model_override(model)
+        .max_requests(1)
+        .max_parallel_tool_calls(1)
+        .subscribe(log.clone())
+        .build();
+    let err = bounded(asks_then_deletes(&rt.ctx())).await.unwrap_err();
+    // `inner` needs a second request: the budget ends the run, and the calls queued behind it
+    // in the same answer do not start, as they would not one after the other.
+    assert!(
+        matches!(err, Error::BudgetExceeded { kind: BudgetKind::Requests, limit: 1, .. }),
+        "{err:?}"
+    );
+    assert_eq!(DELETED.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing was deleted");
+    let started = log
+        .events()
+        .iter()
+        .filter(|e| matches!(&e.kind, EventKind::ToolCall { call } if call.name == "delete_things"))
+        .count();
+    assert_eq!(started, 0, "no call was started after the fatal error");
+}

@@ -43,6 +43,7 @@ use crate::usage::Usage;
 use crate::user_message::{earlier_turns, user_message};
 use serde_json::Value;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tracing::Instrument as _;
 
 mod answer_end;
@@ -118,35 +119,41 @@ pub(crate) async fn run(
         let crate::model::ModelResponse { text, tool_calls, .. } = response;
 
         if !tool_calls.is_empty() {
-            let results = if tool_calls.len() > 1 && ctx.effects().concurrent_tools() {
-                // At most `max_parallel_tool_calls` at once, the results in the answer's order.
-                let parallel = ctx.limits().max_parallel_tool_calls.max(1) as usize;
-                // Collected first: a stream over the `map` closure is not `Send` for every
-                // lifetime, as the call's boxed future must be.
-                let calls: Vec<_> = tool_calls
-                    .iter()
-                    .map(|call| dispatch(ctx, &tools.specs, &resolved, call))
-                    .collect();
-                let calls = futures::StreamExt::buffered(futures::stream::iter(calls), parallel);
-                futures::StreamExt::collect(calls).await
-            } else {
-                // One after the other: a journal replays steps by position. A fatal error (an
-                // aborting denial, a budget) ends the call: the calls after it do not start.
-                let mut results = Vec::with_capacity(tool_calls.len());
-                for call in &tool_calls {
-                    results.push(dispatch(ctx, &tools.specs, &resolved, call).await);
-                    if results.last().is_some_and(Result::is_err) {
-                        break;
-                    }
-                }
-                results
+            // At most `max_parallel_tool_calls` at once, the results in the answer's order — or
+            // one after the other when a journal replays steps by position. Either way, a fatal
+            // error (`dispatch` fails only with one: an aborting denial, a budget, a
+            // cancellation) ends the call: the calls of the answer not yet started do not start.
+            let parallel = match ctx.effects().concurrent_tools() {
+                true => ctx.limits().max_parallel_tool_calls.max(1) as usize,
+                false => 1,
             };
+            let ended = AtomicBool::new(false);
+            // Collected first: a stream over the `map` closure is not `Send` for every
+            // lifetime, as the call's boxed future must be.
+            let calls: Vec<_> = tool_calls
+                .iter()
+                .map(|call| {
+                    let (ended, specs, resolved) = (&ended, &tools.specs, &*resolved);
+                    async move {
+                        if ended.load(Ordering::SeqCst) {
+                            return None;
+                        }
+                        let result = dispatch(ctx, specs, resolved, call).await;
+                        if result.is_err() {
+                            ended.store(true, Ordering::SeqCst);
+                        }
+                        Some(result)
+                    }
+                })
+                .collect();
+            let calls = futures::StreamExt::buffered(futures::stream::iter(calls), parallel);
+            let results: Vec<_> = futures::StreamExt::collect(calls).await;
             request.messages.push(Message::assistant(text, tool_calls));
             // A fatal error ends the call: the one that stopped the run, rather than the
             // cancellation it caused in the siblings.
             let mut fatal: Option<Error> = None;
             let mut files = Vec::new();
-            for result in results {
+            for result in results.into_iter().flatten() {
                 match result {
                     Ok((result, message)) => {
                         request.messages.push(Message::Tool(result));

@@ -1,5 +1,6 @@
 //! Text from models, servers, tools and files made safe to show on a terminal: the one home of
-//! that rule, used by the CLI, [`EventPrinter`](crate::EventPrinter) and cassette transcripts.
+//! that rule, used by the CLI, [`EventPrinter`](crate::EventPrinter), [`EventLog::transcript`](crate::EventLog::transcript)
+//! and cassette transcripts.
 //!
 //! A terminal acts on more than C0 controls: `ESC` sequences clear the screen, set the window
 //! title or hide a line, a `\r` overwrites a line with a fake "ok", the C1 control `U+009B` is

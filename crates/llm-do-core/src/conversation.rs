@@ -308,7 +308,8 @@ impl Conversation {
     ///
     /// [`ConversationError::NotJson`], [`ConversationError::Foreign`] (another format or
     /// none), [`ConversationError::Invalid`] (a saved conversation that does not hold
-    /// together: a tool result without its call, turns out of order).
+    /// together: a tool result without its call, a tool call without its result, turns out of
+    /// order, fewer `turns` than its entries name).
     ///
     /// ```
     /// use llm_do_core::conversation::{Conversation, ConversationError};
@@ -325,6 +326,17 @@ impl Conversation {
         let saved: Saved = serde_json::from_value(value)
             .map_err(|e| ConversationError::Invalid { message: e.to_string() })?;
         validate(&saved.entries)?;
+        // The next turn is numbered `turns + 1`: it must come after every saved entry.
+        if let Some(last) = saved.entries.iter().map(|e| e.turn).max()
+            && last > saved.turns
+        {
+            return Err(ConversationError::Invalid {
+                message: format!(
+                    "it counts {} turns but holds entries of turn {last}",
+                    saved.turns
+                ),
+            });
+        }
         Ok(Self { entries: saved.entries, turns: saved.turns, usage: saved.usage, processor: None })
     }
 
@@ -403,11 +415,23 @@ impl Conversation {
     }
 }
 
-/// Checks that saved entries hold together: turns never go back, and every tool result
-/// answers a tool call made before it in the same turn.
+/// Checks that saved entries hold together: turns never go back, every tool result answers a
+/// tool call made before it in the same turn, and every tool call has its result before the
+/// turn's next message that is not a tool result, and before the turn ends.
+///
+/// No turn is exempt: a conversation holds only turns that succeeded (a failed turn leaves it
+/// unchanged), and the pending turn a history processor sees is its prompt alone.
 pub(crate) fn validate(entries: &[Entry]) -> Result<(), ConversationError> {
     let mut turn = 0;
     let mut calls: HashSet<&str> = HashSet::new();
+    // The calls of the turn's last assistant message still waiting for their results.
+    let mut open: Vec<&str> = Vec::new();
+    let unanswered = |open: &[&str], turn: u32, before: String| ConversationError::Invalid {
+        message: format!(
+            "tool call `{}` of turn {turn} has no result {before}",
+            open.first().copied().unwrap_or_default()
+        ),
+    };
     for (i, entry) in entries.iter().enumerate() {
         if entry.turn < turn {
             return Err(ConversationError::Invalid {
@@ -415,13 +439,13 @@ pub(crate) fn validate(entries: &[Entry]) -> Result<(), ConversationError> {
             });
         }
         if entry.turn != turn {
+            if !open.is_empty() {
+                return Err(unanswered(&open, turn, "before the turn ends".into()));
+            }
             calls.clear();
             turn = entry.turn;
         }
         match &entry.message {
-            Message::Assistant { tool_calls, .. } => {
-                calls.extend(tool_calls.iter().map(|c| c.id.as_str()));
-            }
             Message::Tool(result) if !calls.contains(result.tool_call_id.as_str()) => {
                 return Err(ConversationError::Invalid {
                     message: format!(
@@ -430,8 +454,19 @@ pub(crate) fn validate(entries: &[Entry]) -> Result<(), ConversationError> {
                     ),
                 });
             }
+            Message::Tool(result) => open.retain(|id| *id != result.tool_call_id),
+            _ if !open.is_empty() => {
+                return Err(unanswered(&open, turn, format!("before entry {i}")));
+            }
+            Message::Assistant { tool_calls, .. } => {
+                calls.extend(tool_calls.iter().map(|c| c.id.as_str()));
+                open.extend(tool_calls.iter().map(|c| c.id.as_str()));
+            }
             _ => {}
         }
+    }
+    if !open.is_empty() {
+        return Err(unanswered(&open, turn, "before the turn ends".into()));
     }
     Ok(())
 }
@@ -529,6 +564,28 @@ mod tests {
         let bad_role = json!({"format": CONVERSATION_FORMAT, "turns": 1, "entries": [
             {"turn": 1, "worker": "w", "message": {"role": "wizard", "content": "a"}}
         ]});
+        // A tool call without its result, before the turn's answer or at the turn's end.
+        let call = serde_json::to_value(Message::assistant(
+            None,
+            vec![ToolCall::new("c1", "t", &json!({}))],
+        ))
+        .unwrap();
+        let dangling = json!({"format": CONVERSATION_FORMAT, "turns": 1, "entries": [
+            {"turn": 1, "worker": "w", "message": {"role": "user", "content": "a"}},
+            {"turn": 1, "worker": "w", "message": call},
+            {"turn": 1, "worker": "w", "message": {"role": "assistant", "content": "done"}}
+        ]});
+        let dangling_at_end = json!({"format": CONVERSATION_FORMAT, "turns": 2, "entries": [
+            {"turn": 1, "worker": "w", "message": {"role": "user", "content": "a"}},
+            {"turn": 1, "worker": "w", "message": call},
+            {"turn": 2, "worker": "w", "message": {"role": "user", "content": "b"}},
+            {"turn": 2, "worker": "w", "message": {"role": "assistant", "content": "c"}}
+        ]});
+        // Fewer turns than its entries name: the next turn would be numbered before them.
+        let too_few_turns = json!({"format": CONVERSATION_FORMAT, "turns": 0, "entries": [
+            {"turn": 2, "worker": "w", "message": {"role": "user", "content": "a"}},
+            {"turn": 2, "worker": "w", "message": {"role": "assistant", "content": "b"}}
+        ]});
         for (text, kind) in [
             ("{not json".to_owned(), "not_json"),
             (json!({"format": "llm-do-cassette/1"}).to_string(), "foreign"),
@@ -536,6 +593,9 @@ mod tests {
             (orphan.to_string(), "invalid"),
             (backwards.to_string(), "invalid"),
             (bad_role.to_string(), "invalid"),
+            (too_few_turns.to_string(), "invalid"),
+            (dangling.to_string(), "invalid"),
+            (dangling_at_end.to_string(), "invalid"),
         ] {
             let err = c.load_json(&text).unwrap_err();
             let got = match err {

@@ -391,8 +391,13 @@ impl Ctx {
         self.run.approver.as_deref()
     }
 
-    /// Reserves one model request in the run's budget.
+    /// Reserves one model request in the run's budget; a request of a cancelled run is not
+    /// made (nor counted, nor announced): the run ends as [`Error::Cancelled`], not with the
+    /// budget the request would have exceeded.
     pub(crate) fn begin_request(&self) -> Result<()> {
+        if let Some(reason) = self.cancel.reason() {
+            return Err(Error::Cancelled { reason });
+        }
         let limits = self.run.limits;
         if let Some(limit) = limits.max_total_tokens {
             let used = self.run_usage().total_tokens();

@@ -201,7 +201,10 @@ impl Ctx {
             // A tool's body stops when the run is cancelled; a worker's loop stops at its
             // model requests, approvals and tool calls, so that it reports why the run stopped.
             Body::Tool(handler) => {
-                let fut = AssertUnwindSafe(handler(self.clone(), args)).catch_unwind();
+                // The handler is called inside the caught future: a panic in its synchronous
+                // part (before it returns its future) is caught as one in its future is.
+                let fut = AssertUnwindSafe(async move { handler(self.clone(), args).await })
+                    .catch_unwind();
                 let fut = self.unless_cancelled(async move {
                     match fut.instrument(telemetry::tool_span(info)).await {
                         Ok(result) => result,

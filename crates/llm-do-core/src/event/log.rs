@@ -1,6 +1,7 @@
 //! [`EventLog`]: a subscriber that keeps every event, and its transcript for snapshot tests.
 
 use super::{Event, EventKind, EventSubscriber, progress_fraction};
+use crate::controls::escape_controls_one_line;
 use crate::model::StreamDelta;
 use crate::usage::Usage;
 use std::fmt::Write as _;
@@ -68,13 +69,18 @@ impl EventLog {
     /// The events as a stable, human-readable transcript (no times or durations), one line per
     /// event, indented by depth. Made for snapshot tests.
     ///
+    /// Names, arguments and contents are free text (a model names the tools it calls): on
+    /// each event's line, line breaks and other controls are shown as escapes
+    /// ([`escape_controls_one_line`]), so that no text can forge a line of its own.
+    ///
     /// ```
     /// # use llm_do_core::EventLog;
     /// assert_eq!(EventLog::new().transcript(), "");
     /// ```
     pub fn transcript(&self) -> String {
-        let mut out = String::new();
+        let mut transcript = String::new();
         for e in self.lock().iter() {
+            let mut out = String::new();
             let indent = "  ".repeat(e.call.depth.saturating_sub(1) as usize);
             let c = &e.call;
             let _ = write!(out, "{indent}{} {}", c.id, c.name);
@@ -194,9 +200,12 @@ impl EventLog {
                     let _ = write!(out, " output_retry attempt={attempt}: {reason}");
                 }
             }
-            out.push('\n');
+            // The line's own text has no controls; whatever it shows of the event's text is
+            // escaped here, for every kind of event at once.
+            transcript.push_str(&escape_controls_one_line(&out));
+            transcript.push('\n');
         }
-        out
+        transcript
     }
 }
 
