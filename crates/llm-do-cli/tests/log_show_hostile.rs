@@ -1,6 +1,7 @@
 //! `llm-do log show` of a run log written by hand: a log is a file anyone (or a model, through
 //! the names it chooses) can put text into. Every string shown stays on its own line, a log
-//! of many failed tool calls is shown in linear time.
+//! of many failed tool calls is shown in linear time, and a huge bad value is not copied into
+//! the error.
 
 #[path = "support/cli.rs"]
 mod support;
@@ -116,4 +117,26 @@ fn many_failed_tool_calls_are_matched_to_their_calls() {
     let failed_calls =
         tree.lines().filter(|l| l.starts_with("  #") && l.contains("save [tool] failed"));
     assert_eq!(failed_calls.count(), CALLS as usize);
+}
+
+/// A line whose bad value is a 20 MB string: the error names the file and line, and stays
+/// short. Before, serde's message ("invalid type: string \"xxx…\"") quoted the whole string
+/// onto stderr, for `log show` and `harden-report` alike.
+#[test]
+fn a_huge_bad_value_is_not_copied_into_the_error() {
+    let good = line(1, 1, None, "main", "call_started", json!({"input": {}}));
+    let bad = format!("{{\"v\":1,\"seq\":\"{}\"}}\n", "x".repeat(20 << 20));
+    let (dir, out) = log_show(&format!("{good}{bad}{good}"));
+    assert_eq!(support::code(&out), 2);
+    let err = support::stderr(&out);
+    assert!(err.contains("run.jsonl:2: not a run-log record: invalid type: string"), "{err}");
+    assert!(err.len() < 2_000, "{} bytes of stderr", err.len());
+    let out = support::output(
+        support::command(BIN, None)
+            .args(["harden-report", "--worker", "main", "--candidate", "rules"])
+            .arg(dir.path().join("run.jsonl")),
+    );
+    let err = support::stderr(&out);
+    assert!(err.contains("run.jsonl:2: not a run-log record"), "{err}");
+    assert!(err.len() < 2_000, "{} bytes of stderr", err.len());
 }
