@@ -454,4 +454,40 @@ fn the_environment_in_proc_holds_no_value_of_llm_dos() {
     assert!(environ.contains("DATABASE_URL=") && environ.contains("OPENAI_API_KEY="), "{environ}");
     assert!(!environ.contains(password), "{environ}");
     assert!(!environ.contains("0123456789abcdefghij") && !environ.contains("127.0.0.1:9"));
+
+/// A model string with control characters (a double-quoted YAML string turns `\e`, `\a` and
+/// `\n` into them) is refused by `check` at its line, in a `.worker` file, an `.agent` file
+/// and `llm-do.toml` alike, and shown on one line, escaped. Before, it was accepted, and `list`
+/// printed its newline and escape sequence.
+#[test]
+fn a_model_string_with_control_characters_is_refused_by_check() {
+    let model = "model: \"openai:\\e]0;pwned\\agpt\\n\"\n";
+    let worker = format!("---\n{model}---\nAnswer {{input}}.\n");
+    let workers = project(&[("llm-do.toml", CONFIG), ("main.worker", &worker)]);
+    let agent = format!("---\nname: main\n{model}---\nAnswer.\n");
+    let manifest = r#"{"version": 1, "runtime": {}, "entry": {"agent": "main"}, "agent_files": ["main.agent"]}"#;
+    let agents = project(&[("project.json", manifest), ("main.agent", &agent)]);
+    let toml = "entry = \"main\"\nmodel = \"openai:\\u001b]0;pwned\\u0007gpt\\n\"\n";
+    let config = project(&[("llm-do.toml", toml), ("main.worker", "---\n---\nAnswer {input}.\n")]);
+    let why = ": a model string must not contain a control character";
+    for (dir, at, why) in [
+        (&workers, "main.worker:2:", why),
+        (&agents, "main.agent:3:", why),
+        (&config, "llm-do.toml:2:", ""),
+    ] {
+        let out = output(command(BIN, None).args(["check"]).arg(dir.path()));
+        assert_eq!(code(&out), 2, "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(at), "{err}");
+        assert!(
+            err.contains(&format!("invalid model string `openai:\\x1b]0;pwned\\x07gpt\\n`{why}")),
+            "{err}"
+        );
+        assert_eq!(
+            err.lines().nth(1),
+            Some(&*format!("llm-do: 1 problem found in {}", dir.path().display()))
+        );
+        assert_eq!(err.lines().count(), 2, "{err}");
+        assert!(!has_controls(&err), "{err:?}");
+    }
 }

@@ -180,10 +180,8 @@ pub fn excerpt(text: &str) -> String {
 /// assert_eq!(cut("héllo", 2), "hé…");
 /// ```
 pub fn cut(text: &str, max_chars: usize) -> String {
-    match text.char_indices().nth(max_chars) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
+    // Its home is the syntax crate, which the proc-macro crate uses too.
+    llm_do_syntax::text::cut(text, max_chars)
 }
 
 fn check_len(what: &'static str, text: &str, max: usize) -> Result<(), BoundError> {

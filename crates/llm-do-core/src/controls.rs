@@ -21,8 +21,8 @@ use std::fmt::Write as _;
 /// assert!(!is_unsafe('a') && !is_unsafe('é') && !is_unsafe('—'));
 /// ```
 pub fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+    // Its home is the syntax crate, whose model strings must not hold such characters.
+    llm_do_syntax::text::is_unsafe(c)
 }
 
 /// `text` with every [unsafe](is_unsafe) character but `\n` and `\t` shown as an escape: `\r`,

@@ -226,7 +226,9 @@ pub(crate) fn parse(
             "agent_files" => {
                 for (path, pos) in r.files(key, value) {
                     let resolved = dir.join(&path);
-                    if let Some(why) = not_a_file(&resolved) {
+                    if crate::source::leaves_dir(dir, &path) {
+                        r.error(pos, format!("the agent file `{path}` is outside the project directory"), "a path relative to the project directory, inside it");
+                    } else if let Some(why) = not_a_file(&resolved) {
                         r.error(pos, format!("the agent file `{path}` {why}"), "a path relative to the project directory");
                     } else if resolved.extension().is_none_or(|e| e != "agent") {
                         r.error(pos, format!("`{path}` is not a `.agent` file"), "a `NAME.agent` file (`.worker` files are found without being listed)");
@@ -237,7 +239,9 @@ pub(crate) fn parse(
             }
             "python_files" => {
                 for (path, pos) in r.files(key, value) {
-                    if let Some(why) = not_a_file(&dir.join(&path)) {
+                    if crate::source::leaves_dir(dir, &path) {
+                        r.error(pos, format!("the Python file `{path}` is outside the project directory"), "a path relative to the project directory, inside it");
+                    } else if let Some(why) = not_a_file(&dir.join(&path)) {
                         r.error(pos, format!("the Python file `{path}` {why}"), "a path relative to the project directory");
                     } else {
                         manifest.python_files.push((path, pos));

@@ -10,7 +10,7 @@ use crate::toolset::ToolEntry;
 use crate::worker_file::WorkerFile;
 use llm_do_core::Registry;
 use llm_do_core::approval::{Pattern, Rule, Verdict};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
 /// Applies `agent_calls_require_approval`, `agent_attachments_require_approval` and
@@ -93,6 +93,7 @@ pub(crate) fn resolve_toolsets(
     known.extend(crate::check::builtin_names(workers));
     known.extend(host.names().map(str::to_owned));
     let mut out = Vec::new();
+    let mut python = PythonFiles::new(dir, python_files);
     for w in workers.iter_mut().filter(|w| w.agent_file) {
         let mut tools = Vec::new();
         let mut positions = Vec::new();
@@ -119,7 +120,7 @@ pub(crate) fn resolve_toolsets(
                 continue;
             }
             if !known.contains(&name) {
-                out.push(unresolved(dir, python_files, &w.path, pos, &name, kind, &known));
+                out.push(unresolved(&mut python, &w.path, pos, &name, kind, &known));
             }
             tools.push(ToolEntry::Name(name));
             positions.push(pos);
@@ -130,9 +131,65 @@ pub(crate) fn resolve_toolsets(
     out
 }
 
+/// The project's `python_files`, each read and scanned once (when a name is first looked for):
+/// a check looks for every unresolved name in every file.
+struct PythonFiles<'a> {
+    dir: &'a Path,
+    paths: &'a [(String, Pos)],
+    /// Each readable file (by its index in `paths`): its text and its identifiers.
+    scanned: Option<Vec<(usize, String, HashSet<String>)>>,
+}
+
+impl<'a> PythonFiles<'a> {
+    fn new(dir: &'a Path, paths: &'a [(String, Pos)]) -> Self {
+        Self { dir, paths, scanned: None }
+    }
+
+    /// The files that mention `name` as a whole identifier (see [`mentions`]).
+    fn mentioning(&mut self, name: &str) -> Vec<&'a str> {
+        let (dir, paths) = (self.dir, self.paths);
+        let scanned = self.scanned.get_or_insert_with(|| {
+            paths
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (p, _))| crate::source::read(&dir.join(p)).ok().map(|t| (i, t)))
+                .map(|(i, text)| {
+                    let mut idents = HashSet::new();
+                    for ident in identifiers(&text) {
+                        if !idents.contains(ident) {
+                            idents.insert(ident.to_owned());
+                        }
+                    }
+                    (i, text, idents)
+                })
+                .collect()
+        });
+        // Each identifier of `name` is a whole identifier of a text that mentions it: a name
+        // that is one identifier (the usual one) is looked up, any other is also searched for.
+        let single = identifiers(name).eq([name]);
+        scanned
+            .iter()
+            .filter(|(_, text, idents)| {
+                identifiers(name).all(|part| idents.contains(part))
+                    && (single || mentions(text, name))
+            })
+            .map(|(i, _, _)| paths[*i].0.as_str())
+            .collect()
+    }
+}
+
+/// Whether `c` is part of an identifier (for [`mentions`]).
+fn is_ident(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// The identifiers of `text`: its longest runs of [identifier](is_ident) characters.
+fn identifiers(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !is_ident(c)).filter(|s| !s.is_empty())
+}
+
 fn unresolved(
-    dir: &Path,
-    python_files: &[(String, Pos)],
+    python: &mut PythonFiles<'_>,
     file: &Path,
     pos: Pos,
     name: &str,
@@ -140,11 +197,7 @@ fn unresolved(
     known: &BTreeSet<String>,
 ) -> Diagnostic {
     // The Python files that mention the name: a name none mentions is no Python's.
-    let mentioning: Vec<&str> = python_files
-        .iter()
-        .filter(|(p, _)| crate::source::read(&dir.join(p)).is_ok_and(|text| mentions(&text, name)))
-        .map(|(p, _)| p.as_str())
-        .collect();
+    let mentioning = python.mentioning(name);
     if mentioning.is_empty() {
         let mut names: Vec<String> = crate::agent_file::BUILTIN_TOOLSETS
             .iter()
@@ -176,7 +229,7 @@ fn mentions(text: &str, name: &str) -> bool {
     text.match_indices(name).any(|(i, _)| {
         let before = text[..i].chars().next_back();
         let after = text[i + name.len()..].chars().next();
-        let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        let ident = |c: Option<char>| c.is_some_and(is_ident);
         !ident(before) && !ident(after)
     })
 }

@@ -92,6 +92,39 @@ pub fn listing_project(file: &Path) -> Option<PathBuf> {
     Some(if same { named } else { found.to_owned() })
 }
 
+/// Whether `path` (as a project file lists it) names something outside `dir` once its `..`
+/// are resolved: a relative path that climbs above `dir` (`../x`, `a/../../x`), or an absolute
+/// path not under `dir`. Links are not followed (a project's own links are its own).
+pub(crate) fn leaves_dir(dir: &Path, path: &str) -> bool {
+    use std::path::Component;
+    let path = Path::new(path);
+    if path.is_absolute() {
+        let mut normal = PathBuf::new();
+        for c in path.components() {
+            match c {
+                Component::ParentDir => {
+                    normal.pop();
+                }
+                Component::CurDir => {}
+                c => normal.push(c),
+            }
+        }
+        let Ok(base) = std::fs::canonicalize(dir) else { return true };
+        return !(normal.starts_with(&base)
+            || std::fs::canonicalize(&normal).is_ok_and(|p| p.starts_with(&base)));
+    }
+    let mut depth = 0usize;
+    for c in path.components() {
+        match c {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir if depth > 0 => depth -= 1,
+            Component::ParentDir | Component::RootDir | Component::Prefix(_) => return true,
+        }
+    }
+    false
+}
+
 /// `dir` without its last `levels` components, when it has that many plain ones (`p8` for
 /// `p8/agents` and one level; `.` for `agents`).
 fn lexical_parent(dir: &Path, levels: usize) -> Option<PathBuf> {

@@ -294,3 +294,29 @@ fn mcp_tool_entries_resolve_against_the_servers_tools() {
     );
     assert!(errors.contains("`orders.a.b` is not a valid MCP tool reference"), "{errors}");
 }
+
+/// A prompt with `{` + 750 KB + `}` (not a placeholder), or a 750 KB identifier between braces
+/// (not an input property), gives a diagnostic of a line, what stood between the braces cut
+/// to 60 characters. Before, the whole 750 KB was echoed.
+#[test]
+fn a_huge_text_between_braces_is_echoed_cut() {
+    for (between, problem) in [
+        ("a b ".repeat(190_000), format!("`{{{}…}}` is not a placeholder", "a b ".repeat(15))),
+        (
+            "a".repeat(750_000),
+            format!("placeholder `{{{}…}}` is not an input property", "a".repeat(60)),
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("llm-do.toml"), "model = \"openai:m\"\n").unwrap();
+        let worker = format!("---\n---\nDo {{{between}}}.\n");
+        std::fs::write(dir.path().join("main.worker"), worker).unwrap();
+        let errors = Project::check(dir.path(), &Registry::default()).unwrap_err().to_string();
+        assert!(
+            errors.contains(&format!("main.worker:3:4: error: {problem}")),
+            "{}",
+            &errors[..errors.len().min(500)]
+        );
+        assert!(errors.len() < 600, "{} bytes", errors.len());
+    }
+}

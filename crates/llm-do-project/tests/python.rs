@@ -377,3 +377,112 @@ fn upstream_nulls_whole_floats_and_fences_are_accepted() {
         assert!(text.contains(expected), "{expected}\n{text}");
     }
 }
+
+/// A name with a character that is not part of an identifier (`-`) is looked for as it is
+/// written: `calc-tools` is mentioned by `"calc-tools"`, `calc-tool` is not (it is followed by
+/// `s`), nor is `tools-calc` (both its words are, elsewhere).
+#[test]
+fn names_that_are_not_identifiers_are_looked_for_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write(
+        "project.json",
+        r#"{"version": 1, "runtime": {}, "entry": {"agent": "main"}, "agent_files": ["main.agent"], "python_files": ["tools.py"]}"#,
+    );
+    write("tools.py", "TOOLSETS = {\"calc-tools\": build()}\n");
+    write(
+        "main.agent",
+        "---\nname: main\ntoolsets:\n  - calc-tools\n  - calc-tool\n  - tools-calc\n---\nGo.\n",
+    );
+    let errors = Project::check(dir.path(), &Registry::default()).unwrap_err();
+    let text = errors.to_string().replace(&format!("{}/", dir.path().display()), "");
+    assert!(
+        text.contains(
+            "main.agent:4:5: error: the toolset `calc-tools` is defined in Python (tools.py)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("main.agent:5:5: error: unknown toolset `calc-tool`"), "{text}");
+    assert!(text.contains("main.agent:6:5: error: unknown toolset `tools-calc`"), "{text}");
+    assert_eq!(text.lines().count(), 3, "{text}");
+}
+
+/// 1000 toolset names that only Python defines, and 40 Python files of 1 MB: each file is read
+/// and scanned once, not once per name (before, 1000 names × 40 files of 1 MB took 5¾
+/// minutes), and each name is blamed on the files that mention it.
+#[test]
+fn many_python_names_in_many_large_files_are_checked() {
+    const NAMES: usize = 1000;
+    const FILES: usize = 40;
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    let files: Vec<String> = (0..FILES).map(|i| format!("\"t{i}.py\"")).collect();
+    write(
+        "project.json",
+        &format!(
+            r#"{{"version": 1, "runtime": {{}}, "entry": {{"agent": "main"}}, "agent_files": ["main.agent"], "python_files": [{}]}}"#,
+            files.join(", ")
+        ),
+    );
+    // Every file mentions every even name, among many lines that mention none.
+    let mut text = String::new();
+    for i in (0..NAMES).step_by(2) {
+        text.push_str(&format!("TOOLSETS[\"set_{i}\"] = build_set_{i}()\n"));
+    }
+    // and near misses of every name.
+    while text.len() < 1_000_000 {
+        for i in 0..NAMES {
+            text.push_str(&format!("_set_{i}x "));
+        }
+        text.push('\n');
+    }
+    for i in 0..FILES {
+        write(&format!("t{i}.py"), &text);
+    }
+    let names: String = (0..NAMES).map(|i| format!("  - set_{i}\n")).collect();
+    write("main.agent", &format!("---\nname: main\ntoolsets:\n{names}---\nGo.\n"));
+    let errors = Project::check(dir.path(), &Registry::default()).unwrap_err();
+    let text = errors.to_string();
+    let python = text.lines().filter(|l| l.contains("is defined in Python (t0.py, t1.py,")).count();
+    let unknown = text.lines().filter(|l| l.contains("error: unknown toolset `set_")).count();
+    assert_eq!((python, unknown), (NAMES / 2, NAMES / 2), "{}", &text[..2000.min(text.len())]);
+    assert!(text.contains("the toolset `set_998` is defined in Python (t0.py"), "the last one");
+}
+
+/// `agent_files` and `python_files` are relative to the project: a path that leaves its
+/// directory (`../x` once `..` are resolved, an absolute path elsewhere) is refused where it
+/// is written; `sub/../main.agent` and an absolute path inside the project are not. Before,
+/// all of them were read.
+#[test]
+fn listed_files_outside_the_project_are_refused() {
+    let outer = tempfile::tempdir().unwrap();
+    let dir = outer.path().join("project");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let write = |name: &Path, text: &str| std::fs::write(name, text).unwrap();
+    write(&outer.path().join("outside.agent"), "---\nname: outside\n---\nGo.\n");
+    write(&outer.path().join("outside.py"), "def lookup(): pass\n");
+    write(&dir.join("main.agent"), "---\nname: main\n---\nGo.\n");
+    write(&dir.join("tools.py"), "def lookup(): pass\n");
+    let manifest = format!(
+        "{{\n  \"version\": 1,\n  \"runtime\": {{}},\n  \"entry\": {{\"agent\": \"main\"}},\n  \"agent_files\": [\n    \"sub/../main.agent\",\n    \"../outside.agent\",\n    \"{}\"\n  ],\n  \"python_files\": [\n    \"{}\",\n    \"sub/../../outside.py\"\n  ]\n}}\n",
+        outer.path().join("outside.agent").display(),
+        dir.join("tools.py").display(),
+    );
+    write(&dir.join("project.json"), &manifest);
+    let errors = Project::check(&dir, &Registry::default()).unwrap_err();
+    let text = errors.to_string().replace(&format!("{}/", outer.path().display()), "");
+    for (at, what) in [
+        ("project.json:7:5", "the agent file `../outside.agent` is outside the project directory"),
+        ("project.json:8:5", "the agent file `outside.agent` is outside the project directory"),
+        (
+            "project.json:12:5",
+            "the Python file `sub/../../outside.py` is outside the project directory",
+        ),
+    ] {
+        assert!(
+            text.contains(&format!("project/{at}: error: {what} (expected a path relative to the project directory, inside it)")),
+            "{at}: {what}\n{text}"
+        );
+    }
+    assert_eq!(text.lines().count(), 3, "{text}");
+}

@@ -4,7 +4,8 @@
 //! - [`template`]: prompt templates, `{param}` placeholders and `{{`/`}}` literal braces;
 //! - [`model`]: model strings, `provider:name`;
 //! - [`name`]: the names workers and tools are called by;
-//! - [`stop`]: stop sequences, how many and which.
+//! - [`stop`]: stop sequences, how many and which;
+//! - [`text`]: which characters a terminal acts on, and how untrusted text is cut for a message.
 //!
 //! The crate has no dependencies, so the proc-macro crate can use it at expansion time
 //! without pulling in the runtime.
@@ -21,3 +22,4 @@ pub mod model;
 pub mod name;
 pub mod stop;
 pub mod template;
+pub mod text;

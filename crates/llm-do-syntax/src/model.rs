@@ -1,7 +1,9 @@
 //! Model strings: `provider:name`, e.g. `openai:gpt-4o-mini` or `local:/models/x.gguf`.
 //!
 //! The provider is everything before the first `:` (lower-case letters, digits, `-`, `_`); the
-//! rest is the model name within that provider and may itself contain colons or slashes.
+//! rest is the model name within that provider and may itself contain colons or slashes, but
+//! no control character, line break or bidirectional override ([`crate::text::is_unsafe`]):
+//! a model string is shown by `llm-do list`, in logs and in errors.
 
 use std::fmt;
 
@@ -22,6 +24,9 @@ pub enum ModelError {
     BadProvider,
     /// Nothing (or only white space) after the `:`.
     EmptyName,
+    /// A control character (a line break, a tab, an escape), or a bidirectional override,
+    /// isolate or mark ([`crate::text::is_unsafe`]).
+    UnsafeCharacter,
 }
 
 impl fmt::Display for ModelError {
@@ -32,6 +37,10 @@ impl fmt::Display for ModelError {
                 "the provider (before `:`) must be lower-case letters, digits, `-` or `_`"
             }
             Self::EmptyName => "the model name (after `:`) is empty",
+            Self::UnsafeCharacter => {
+                "a model string must not contain a control character (a line break, a tab, an \
+                 escape) or a bidirectional override"
+            }
         })
     }
 }
@@ -47,6 +56,9 @@ impl std::error::Error for ModelError {}
 /// assert!(split("Open AI:x").is_err());
 /// ```
 pub fn split(model: &str) -> Result<(&str, &str), ModelError> {
+    if model.chars().any(crate::text::is_unsafe) {
+        return Err(ModelError::UnsafeCharacter);
+    }
     let Some((provider, name)) = model.split_once(':') else {
         return Err(ModelError::NoProvider);
     };
@@ -79,5 +91,27 @@ mod tests {
         assert_eq!(split("OpenAI:gpt-4o"), Err(ModelError::BadProvider));
         assert_eq!(split(":gpt-4o"), Err(ModelError::BadProvider));
         assert_eq!(split("openai: "), Err(ModelError::EmptyName));
+    }
+
+    /// A model string that would put a line or an escape sequence on a terminal (`llm-do
+    /// list` shows it): before, `openai:\x1b]0;pwned\x07gpt\n` was accepted.
+    #[test]
+    fn rejects_control_characters_and_bidi_overrides() {
+        for model in [
+            "openai:\x1b]0;pwned\x07gpt\n",
+            "openai:gpt\n",
+            "openai:gpt\r",
+            "openai:g\tpt",
+            "openai:gpt\u{9b}",
+            "openai:gpt\u{202e}",
+            "openai:gpt\u{2066}",
+            "openai:gpt\u{200f}",
+            "open\nai:gpt",
+            "\u{202e}openai:gpt",
+        ] {
+            assert_eq!(split(model), Err(ModelError::UnsafeCharacter), "{model:?}");
+        }
+        assert!(split("openai:gpt\n").unwrap_err().to_string().contains("control character"));
+        assert_eq!(split("local:/m/é — x.gguf").unwrap(), ("local", "/m/é — x.gguf"));
     }
 }

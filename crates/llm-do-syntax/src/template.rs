@@ -5,6 +5,10 @@
 
 use std::fmt;
 
+/// Most characters of what stood between the braces that a [`TemplateError::NotAPlaceholder`]
+/// keeps and shows.
+pub const MAX_SHOWN_CHARS: usize = 60;
+
 /// One piece of a parsed template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piece {
@@ -43,7 +47,8 @@ pub enum TemplateError {
     NotAPlaceholder {
         /// Byte offset of the `{`.
         offset: usize,
-        /// What stood between the braces, trimmed.
+        /// What stood between the braces, trimmed, and cut to [`MAX_SHOWN_CHARS`] characters
+        /// (a `{` may be followed by a whole file before its `}`).
         name: String,
     },
     /// A `}` that closes nothing.
@@ -152,6 +157,7 @@ pub fn parse(source: &str) -> Result<Vec<Piece>, TemplateError> {
                 }
                 let name = name.trim().to_owned();
                 if !is_identifier(&name) {
+                    let name = crate::text::cut(&name, MAX_SHOWN_CHARS);
                     return Err(TemplateError::NotAPlaceholder { offset: i, name });
                 }
                 if !text.is_empty() {
@@ -238,5 +244,17 @@ mod tests {
         assert_eq!(parse("é {x").unwrap_err().offset(), 3);
         assert_eq!(parse("{\"label\": {ticket}").unwrap_err().offset(), 0);
         assert_eq!(parse("{{ {ok} }} }").unwrap_err(), TemplateError::Unmatched { offset: 11 });
+    }
+
+    /// What stands between the braces is echoed cut: before, `{` + 750 KB + `}` in a worker
+    /// file gave a 750 KB message.
+    #[test]
+    fn a_long_non_placeholder_is_echoed_cut() {
+        let source = format!("Go {{{}}} now", "a b ".repeat(200_000));
+        let err = parse(&source).unwrap_err();
+        let shown = format!("{}{}", "a b ".repeat(15), "…");
+        assert_eq!(err, TemplateError::NotAPlaceholder { offset: 3, name: shown.clone() });
+        assert_eq!(err.problem(), format!("`{{{shown}}}` is not a placeholder"));
+        assert!(err.to_string().len() < 300, "{err}");
     }
 }

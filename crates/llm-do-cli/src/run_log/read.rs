@@ -27,6 +27,9 @@ pub enum RunLogError {
     },
 }
 
+/// Longest parser message a [`RunLogError::Record`] keeps (in characters).
+const MAX_MESSAGE_CHARS: usize = 200;
+
 /// Largest run log read (256 MiB).
 pub const MAX_LOG_BYTES: u64 = 256 << 20;
 
@@ -137,7 +140,9 @@ pub fn parse_log(path: &Path, text: &str) -> Result<ParsedLog, RunLogError> {
                 return Err(RunLogError::Record {
                     path: path.to_owned(),
                     line: i + 1,
-                    message: e.to_string(),
+                    // serde quotes a bad value whole ("invalid type: string \"…\""): a
+                    // 20 MB string in the log is not copied into the message.
+                    message: llm_do::bounds::cut(&e.to_string(), MAX_MESSAGE_CHARS),
                 });
             }
         };

@@ -80,7 +80,7 @@ fn render_call(
         .find(|r| r.event == "model_request")
         .and_then(|r| r.data.get("model"))
         .and_then(Value::as_str)
-        .map(|m| format!(" {m}"))
+        .map(|m| format!(" {}", short_text(m)))
         .unwrap_or_default();
     let end = records.iter().find(|r| r.event == "call_finished" || r.event == "call_cancelled");
     let outcome = match end {
@@ -102,15 +102,22 @@ fn render_call(
             format!("{status}, {}{tokens}", crate::display::format_elapsed_ms(ms))
         }
     };
-    let _ = writeln!(out, "{indent}#{call} {} [{}{model}] {outcome}", first.name, first.callable);
+    let _ = writeln!(
+        out,
+        "{indent}#{call} {} [{}{model}] {outcome}",
+        short_text(&first.name),
+        short_text(&first.callable)
+    );
     let detail = format!("{indent}   ");
     if let Some(input) = first.data.get("input") {
         let _ = writeln!(out, "{detail}input: {}", short(input));
     }
     // Failed tool calls that started no call of their own (an unknown tool, arguments that are
     // not JSON or do not match the schema, a denial) are seen only in their results: matched
-    // by name against the failed child calls, the rest are shown here.
-    let mut failed_children: Vec<&str> = children
+    // by name against the failed child calls (counted by name: a log may hold any number of
+    // them), the rest are shown here.
+    let mut failed_children: HashMap<&str, usize> = HashMap::new();
+    for name in children
         .get(&Some(call))
         .into_iter()
         .flatten()
@@ -118,20 +125,24 @@ fn render_call(
             by_call[c].iter().any(|r| r.event == "call_finished" && r.data.get("error").is_some())
         })
         .map(|c| by_call[c][0].name.as_str())
-        .collect();
+    {
+        *failed_children.entry(name).or_default() += 1;
+    }
     for r in records {
         match r.event.as_str() {
             "tool_result" if r.data["result"]["is_error"] == Value::Bool(true) => {
                 let result = &r.data["result"];
                 let name = result["name"].as_str().unwrap_or("?");
-                if let Some(i) = failed_children.iter().position(|c| *c == name) {
-                    failed_children.swap_remove(i);
-                } else {
-                    let _ = writeln!(
-                        out,
-                        "{detail}tool call refused: {name} — {}",
-                        short_text(result["content"].as_str().unwrap_or(""))
-                    );
+                match failed_children.get_mut(name) {
+                    Some(n) if *n > 0 => *n -= 1,
+                    _ => {
+                        let _ = writeln!(
+                            out,
+                            "{detail}tool call refused: {} — {}",
+                            short_text(name),
+                            short_text(result["content"].as_str().unwrap_or(""))
+                        );
+                    }
                 }
             }
             "approval_requested" => {
@@ -139,25 +150,25 @@ fn render_call(
                 let _ = writeln!(
                     out,
                     "{detail}approval asked: {}({}) — {}",
-                    req["tool"].as_str().unwrap_or("?"),
+                    short_text(req["tool"].as_str().unwrap_or("?")),
                     short(&req["args"]),
-                    approval_reason(&req["reason"])
+                    short_text(&approval_reason(&req["reason"]))
                 );
             }
             "approval_decided" => {
                 let _ = writeln!(
                     out,
                     "{detail}approval: {} {}",
-                    r.data["tool"].as_str().unwrap_or("?"),
-                    r.data["decision"].as_str().unwrap_or("")
+                    short_text(r.data["tool"].as_str().unwrap_or("?")),
+                    short_text(r.data["decision"].as_str().unwrap_or(""))
                 );
             }
             "output_retry" => {
                 let _ = writeln!(
                     out,
                     "{detail}output retry {}: {}",
-                    r.data["attempt"],
-                    r.data["reason"].as_str().unwrap_or("")
+                    short(&r.data["attempt"]),
+                    short_text(r.data["reason"].as_str().unwrap_or(""))
                 );
             }
             _ => {}
@@ -171,7 +182,7 @@ fn render_call(
             let _ = writeln!(out, "{detail}output: {}", short(output));
         }
         if let Some(error) = end.data.get("error").and_then(error_message) {
-            let _ = writeln!(out, "{detail}error: {error}");
+            let _ = writeln!(out, "{detail}error: {}", short_text(error));
         }
     }
 }
@@ -185,17 +196,15 @@ fn short(value: &Value) -> String {
     }
 }
 
-/// Text on one line (newlines shown as spaces), its secrets redacted, cut to 200 characters:
-/// redacted first, since a secret cut in two is no longer recognised (`log show` would have
-/// shown the start of a key cut at the limit).
+/// A field of the log as the tree shows it: the one rule for every string of a log the tree
+/// shows (names, model, reasons, errors, decisions), since a model chooses some of them (a
+/// tool name) and a newline in one would forge lines of the tree. On one line (newlines shown
+/// as spaces, any other control character escaped), its secrets redacted, cut to 200
+/// characters: redacted first, since a secret cut in two is no longer recognised (`log show`
+/// would have shown the start of a key cut at the limit).
 fn short_text(text: &str) -> String {
     let text = crate::terminal::redactor().redact(text).replace(['\n', '\r'], " ");
-    if text.chars().count() > 200 {
-        let cut: String = text.chars().take(199).collect();
-        format!("{cut}…")
-    } else {
-        text
-    }
+    llm_do::bounds::cut(&llm_do::controls::escape_controls_one_line(&text), 199)
 }
 
 /// The sentence for an approval request's `reason`: the typed reason

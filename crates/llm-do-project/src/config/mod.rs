@@ -420,8 +420,15 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
                 config.model_pos = pos;
             }
             Err(_) => diagnostics.push(
-                Diagnostic::at(file, pos, format!("invalid model string `{model}`"))
-                    .expected("`provider:name`, for example `openai:gpt-4o-mini`"),
+                Diagnostic::at(
+                    file,
+                    pos,
+                    format!(
+                        "invalid model string `{}`",
+                        llm_do_core::controls::escape_controls_one_line(&model)
+                    ),
+                )
+                .expected("`provider:name`, for example `openai:gpt-4o-mini`"),
             ),
         }
     }

@@ -160,7 +160,11 @@ pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>,
                 };
                 p.error(
                     Pos::of_offset(split.body, offset, body_base),
-                    format!("placeholder `{{{name}}}` is not an input property"),
+                    format!(
+                        "placeholder `{{{}}}` is not an input property",
+                        // An identifier may be a whole file long.
+                        llm_do_syntax::text::cut(name, llm_do_syntax::template::MAX_SHOWN_CHARS)
+                    ),
                     expected,
                 );
             }
