@@ -454,6 +454,7 @@ fn the_environment_in_proc_holds_no_value_of_llm_dos() {
     assert!(environ.contains("DATABASE_URL=") && environ.contains("OPENAI_API_KEY="), "{environ}");
     assert!(!environ.contains(password), "{environ}");
     assert!(!environ.contains("0123456789abcdefghij") && !environ.contains("127.0.0.1:9"));
+}
 
 /// A model string with control characters (a double-quoted YAML string turns `\e`, `\a` and
 /// `\n` into them) is refused by `check` at its line, in a `.worker` file, an `.agent` file
