@@ -629,7 +629,7 @@ async fn a_servers_progress_is_reported_by_the_call_it_belongs_to() {
         let line = log.events().iter().find_map(|e| {
             matches!(e.kind, EventKind::Progress { .. }).then(|| printed.line(e)).flatten()
         });
-        assert_eq!(line.as_deref(), Some("  … orders__slow 1/2 waiting \\u{1b}[2J"));
+        assert_eq!(line.as_deref(), Some("  … orders__slow 1/2 waiting \\x1b[2J"));
         orders.close().await;
     }
 }
