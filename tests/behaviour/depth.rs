@@ -22,6 +22,18 @@ fn recursing_model() -> ScriptedModel {
     })
 }
 
+/// The error tool result that told a model its call past the depth limit was refused.
+fn refused_call_result(model: &ScriptedModel) -> String {
+    model
+        .requests()
+        .iter()
+        .find_map(|r| match r.messages.last() {
+            Some(Message::Tool(t)) if t.is_error => Some(t.content.clone()),
+            _ => None,
+        })
+        .expect("the refused call is reported to the model")
+}
+
 #[tokio::test]
 async fn runaway_recursion_is_stopped_at_the_default_depth() {
     let model = recursing_model();
@@ -30,14 +42,7 @@ async fn runaway_recursion_is_stopped_at_the_default_depth() {
     // Depths 1..=5 ran; the call that would have run at depth 6 was refused, and the refusal
     // went to the depth-5 worker's model as an error tool result.
     assert_eq!(model.request_count(), 10, "5 workers, 2 requests each");
-    let innermost_result = model
-        .requests()
-        .iter()
-        .find_map(|r| match r.messages.last() {
-            Some(Message::Tool(t)) if t.is_error => Some(t.content.clone()),
-            _ => None,
-        })
-        .expect("the refused call is reported to the model");
+    let innermost_result = refused_call_result(&model);
     insta::assert_snapshot!(innermost_result);
     assert!(answer.starts_with("summary after: summary after:"), "{answer}");
 }
@@ -59,14 +64,7 @@ async fn a_huge_max_depth_stops_at_the_depth_the_stack_allows() {
     bounded(summarize(&ctx, "text".into())).await.unwrap();
     let deepest = llm_do::bounds::MAX_CALL_DEPTH as usize;
     assert_eq!(model.request_count(), 2 * deepest, "{deepest} workers, 2 requests each");
-    let refused = model
-        .requests()
-        .iter()
-        .find_map(|r| match r.messages.last() {
-            Some(Message::Tool(t)) if t.is_error => Some(t.content.clone()),
-            _ => None,
-        })
-        .expect("the refused call is reported to the model");
+    let refused = refused_call_result(&model);
     assert!(refused.contains(&format!("max_depth = {deepest}")), "{refused}");
 }
 
