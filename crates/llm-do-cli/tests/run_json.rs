@@ -82,6 +82,15 @@ fn assert_escaped(text: &str) {
     }
 }
 
+/// The JSON a command that succeeded printed: no terminal-active character raw, and, read back,
+/// the same value (the escapes are JSON's own).
+fn escaped_json(out: &std::process::Output) -> Value {
+    assert_eq!(code(out), 0, "{}", stderr(out));
+    let text = stdout(out);
+    assert_escaped(&text);
+    serde_json::from_str(text.trim()).expect("one JSON value")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_json_printed_escapes_what_a_terminal_would_act_on() {
     let server = TestServer::builder()
@@ -94,21 +103,14 @@ async fn the_json_printed_escapes_what_a_terminal_would_act_on() {
     let out = output(
         command(BIN, Some(&server.base_url())).args(["run", "--json"]).arg(dir.path()).arg("x"),
     );
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let text = stdout(&out);
-    assert_escaped(&text);
-    // The same value: the escapes are JSON's own.
-    let value: Value = serde_json::from_str(text.trim()).expect("one JSON object");
+    let value = escaped_json(&out);
     assert_eq!(value["output"], HOSTILE);
 
     // A structured result, pretty-printed on stdout.
     let shaped = "---\noutput:\n  type: object\n  properties: {name: {type: string}}\n  required: [name]\n---\nName {input}.\n";
     let dir = project(&[config, ("main.worker", shaped)]);
     let out = output(command(BIN, Some(&server.base_url())).arg("run").arg(dir.path()).arg("x"));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let text = stdout(&out);
-    assert_escaped(&text);
-    let value: Value = serde_json::from_str(text.trim()).expect("a JSON object");
+    let value = escaped_json(&out);
     assert_eq!(value["name"], HOSTILE);
 
     // A worker file's description, as `list --json` shows it.
@@ -116,9 +118,6 @@ async fn the_json_printed_escapes_what_a_terminal_would_act_on() {
     let described = "---\ndescription: \"red\\x7f\\u009b31m \\u202etxt.exe\"\n---\nHi {input}.\n";
     let dir = project(&[config, ("main.worker", described)]);
     let out = output(command(BIN, None).args(["list", "--json"]).arg(dir.path()));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let text = stdout(&out);
-    assert_escaped(&text);
-    let value: Value = serde_json::from_str(&text).expect("a JSON object");
+    let value = escaped_json(&out);
     assert_eq!(value["callables"][0]["description"], HOSTILE);
 }
