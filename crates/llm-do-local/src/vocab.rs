@@ -230,18 +230,25 @@ const JOINER: char = '\u{2060}';
 /// to lie between two joiners, inside a broken occurrence's tail, and start at a position
 /// that was checked: there is none.
 fn plain_text<'a>(text: &'a str, specials: &[String]) -> Cow<'a, str> {
+    // One pass over the text (every message of every request goes through here), and nothing
+    // copied until the first special text.
     let starts_one = |i: usize| specials.iter().any(|s| text[i..].starts_with(s.as_str()));
-    if !text.char_indices().any(|(i, _)| starts_one(i)) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 16);
+    let mut out: Option<String> = None;
     for (i, c) in text.char_indices() {
-        out.push(c);
-        if starts_one(i) {
+        let breaks = starts_one(i);
+        if let Some(out) = out.as_mut() {
+            out.push(c);
+        } else if breaks {
+            let mut copy = String::with_capacity(text.len() + 16);
+            copy.push_str(&text[..i]);
+            copy.push(c);
+            out = Some(copy);
+        }
+        if breaks && let Some(out) = out.as_mut() {
             out.push(JOINER);
         }
     }
-    Cow::Owned(out)
+    out.map_or(Cow::Borrowed(text), Cow::Owned)
 }
 
 #[cfg(test)]
