@@ -119,41 +119,35 @@ pub(crate) async fn run(
         let crate::model::ModelResponse { text, tool_calls, .. } = response;
 
         if !tool_calls.is_empty() {
-            // At most `max_parallel_tool_calls` at once, the results in the answer's order — or
-            // one after the other when a journal replays steps by position. Either way, a fatal
-            // error (`dispatch` fails only with one: an aborting denial, a budget, a
+            // A fatal error (`dispatch` fails only with one: an aborting denial, a budget, a
             // cancellation) ends the call: the calls of the answer not yet started do not start.
             let parallel = match ctx.effects().concurrent_tools() {
                 true => ctx.limits().max_parallel_tool_calls.max(1) as usize,
                 false => 1,
             };
-            let ended = AtomicBool::new(false);
-            // Collected first: a stream over the `map` closure is not `Send` for every
-            // lifetime, as the call's boxed future must be.
-            let calls: Vec<_> = tool_calls
-                .iter()
-                .map(|call| {
-                    let (ended, specs, resolved) = (&ended, &tools.specs, &*resolved);
-                    async move {
-                        if ended.load(Ordering::SeqCst) {
-                            return None;
+            let results = match tool_calls.as_slice() {
+                // One call (the common case), or one after the other because a journal replays
+                // steps by position.
+                calls if calls.len() == 1 || parallel == 1 => {
+                    let mut results = Vec::with_capacity(calls.len());
+                    for call in calls {
+                        let result = dispatch(ctx, &tools.specs, &resolved, call).await;
+                        let fatal = result.is_err();
+                        results.push(result);
+                        if fatal {
+                            break;
                         }
-                        let result = dispatch(ctx, specs, resolved, call).await;
-                        if result.is_err() {
-                            ended.store(true, Ordering::SeqCst);
-                        }
-                        Some(result)
                     }
-                })
-                .collect();
-            let calls = futures::StreamExt::buffered(futures::stream::iter(calls), parallel);
-            let results: Vec<_> = futures::StreamExt::collect(calls).await;
+                    results
+                }
+                calls => parallel_dispatch(ctx, &tools.specs, &resolved, calls, parallel).await,
+            };
             request.messages.push(Message::assistant(text, tool_calls));
             // A fatal error ends the call: the one that stopped the run, rather than the
             // cancellation it caused in the siblings.
             let mut fatal: Option<Error> = None;
             let mut files = Vec::new();
-            for result in results.into_iter().flatten() {
+            for result in results {
                 match result {
                     Ok((result, message)) => {
                         request.messages.push(Message::Tool(result));
@@ -318,6 +312,39 @@ async fn resolve_tools(
         worker.runtime_tools().set(ctx.runtime_id(), tools.clone());
     }
     Ok(tools)
+}
+
+/// Runs an answer's tool calls at most `parallel` at once, the results in the answer's order;
+/// once one fails (fatally: see [`dispatch`]), the calls not yet started do not start.
+async fn parallel_dispatch(
+    ctx: &Ctx,
+    tools: &[Arc<CallableSpec>],
+    resolved: &ResolvedModel,
+    calls: &[ToolCall],
+    parallel: usize,
+) -> Vec<Result<(ToolResult, Option<Message>)>> {
+    let ended = AtomicBool::new(false);
+    // Collected first: a stream over the `map` closure is not `Send` for every lifetime, as
+    // the call's boxed future must be.
+    let calls: Vec<_> = calls
+        .iter()
+        .map(|call| {
+            let ended = &ended;
+            async move {
+                if ended.load(Ordering::SeqCst) {
+                    return None;
+                }
+                let result = dispatch(ctx, tools, resolved, call).await;
+                if result.is_err() {
+                    ended.store(true, Ordering::SeqCst);
+                }
+                Some(result)
+            }
+        })
+        .collect();
+    let calls = futures::StreamExt::buffered(futures::stream::iter(calls), parallel);
+    let results: Vec<_> = futures::StreamExt::collect(calls).await;
+    results.into_iter().flatten().collect()
 }
 
 /// Runs one tool call requested by the model. Errors the model can act on become error tool
