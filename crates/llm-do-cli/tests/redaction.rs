@@ -55,3 +55,38 @@ async fn a_github_token_is_redacted_from_the_run_log_as_from_the_cassette() {
     let tool = run_log::worker_calls(&records, "echo");
     assert_eq!(tool[0].input, json!({"text": format!("pushing with {REDACTED}")}));
 }
+
+/// Webhook URLs are credentials without a key's prefix: a Slack or Discord webhook passing
+/// through a run reaches the run log with its host and fixed path visible and the rest
+/// redacted (before, whole), as does a database URL's password.
+#[tokio::test]
+async fn webhook_urls_and_url_passwords_are_redacted_from_the_run_log() {
+    const SLACK: &str =
+        "https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/XyZ0123456789abcdefghij";
+    const DISCORD: &str =
+        "https://discord.com/api/webhooks/112233445566778899/Tok-0123456789_abcdefXYZ";
+    const DATABASE: &str = "postgres://app:pg-Pa55word-99@db.example:5432/prod";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log_path = dir.path().join("run.jsonl");
+    let worker = WorkerSpecBuilder::new("notifier").prompt("{input}").build().expect("worker");
+    let model = ScriptedModel::queue([Reply::text(format!("posted to {DISCORD}"))]);
+    let writer = RunLogWriter::create(&log_path, [&worker]).expect("run log");
+    let rt =
+        Runtime::builder().register(worker).model_override(model).subscribe(writer.clone()).build();
+    let input = format!("notify {SLACK} with {DATABASE}");
+    let _: String = rt.ctx().call("notifier", json!({ "input": input })).await.expect("run");
+    writer.finish().expect("log written");
+
+    let log = std::fs::read_to_string(&log_path).expect("log");
+    for secret in ["XyZ0123456789abcdefghij", "Tok-0123456789_abcdefXYZ", "pg-Pa55word-99"] {
+        assert!(!log.contains(secret), "the run log leaks {secret}:\n{log}");
+    }
+    let records = run_log::read(&log_path).expect("log parses");
+    let calls = run_log::worker_calls(&records, "notifier");
+    let input = format!(
+        "notify https://hooks.slack.com/services/{REDACTED} with postgres://app:{REDACTED}@db.example:5432/prod"
+    );
+    assert_eq!(calls[0].input, json!({ "input": input }));
+    let output = format!("posted to https://discord.com/api/webhooks/{REDACTED}");
+    assert_eq!(calls[0].output, Some(json!(output)));
+}

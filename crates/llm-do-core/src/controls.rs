@@ -7,9 +7,11 @@
 //! a CSI to many terminals, and the bidirectional overrides and isolates reorder what is shown
 //! (`invoice\u{202e}fdp.exe` reads as `invoiceexe.pdf`). [`escape_controls`] shows each of
 //! them as an escape instead.
+//!
+//! The rule's code lives in `llm_do_syntax::text` (a crate without dependencies), so that the
+//! proc-macro crate shows what it refuses the same way; these functions are it.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 /// Whether a terminal would act on `c` rather than show it: C0 controls (`\n` and `\t`
 /// included: see [`escape_controls`] for text that keeps its lines), DEL, C1 controls, and the
@@ -35,7 +37,7 @@ pub fn is_unsafe(c: char) -> bool {
 /// assert_eq!(escape_controls("two\nlines\tand tabs"), "two\nlines\tand tabs");
 /// ```
 pub fn escape_controls(text: &str) -> Cow<'_, str> {
-    escape(text, |c| matches!(c, '\n' | '\t'))
+    llm_do_syntax::text::escape_controls(text)
 }
 
 /// [`escape_controls`] for text shown on one line: `\n` and `\t` are escaped too.
@@ -45,29 +47,5 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
 /// assert_eq!(escape_controls_one_line("a\nb\tc\u{1b}"), "a\\nb\\tc\\x1b");
 /// ```
 pub fn escape_controls_one_line(text: &str) -> Cow<'_, str> {
-    escape(text, |_| false)
-}
-
-/// `text` with the unsafe characters that `keep` does not keep escaped.
-fn escape(text: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
-    let shown = |c: char| !is_unsafe(c) || keep(c);
-    if text.chars().all(shown) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            c if shown(c) => out.push(c),
-            '\r' => out.push_str("\\r"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x80 => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-        }
-    }
-    Cow::Owned(out)
+    llm_do_syntax::text::escape_controls_one_line(text)
 }

@@ -145,10 +145,12 @@ pub enum Error {
         name: String,
     },
 
-    /// A model string is not of the form `provider:name`.
-    #[error("invalid model string `{model}`: {reason}")]
+    /// A model string is not of the form `provider:name`. The message shows the string on one
+    /// line, escaped and cut ([`llm_do_syntax::model::shown`]): it may hold the line break or
+    /// escape sequence it is refused for.
+    #[error("invalid model string `{}`: {reason}", llm_do_syntax::model::shown(model))]
     InvalidModel {
-        /// The offending string.
+        /// The offending string, as given.
         model: String,
         /// What is wrong with it.
         reason: String,

@@ -89,3 +89,33 @@ impl<'de> serde::Deserialize<'de> for ModelRef {
         ModelRef::parse(&s).map_err(serde::de::Error::custom)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A refused model string is shown on one line, its controls and bidi overrides escaped
+    /// (core's one rule, `controls`), and cut: before, `Display` gave it raw, so an error
+    /// printed on a terminal or written to a log line carried the escape sequences and line
+    /// breaks it was refused for, and a 1 MB string whole.
+    #[test]
+    fn invalid_model_errors_show_the_string_escaped_on_one_line_and_cut() {
+        let e = ModelRef::parse("openai:\x1b]0;pwned\x07gpt\n\u{202e}x").unwrap_err();
+        let Error::InvalidModel { model, .. } = &e else { panic!("{e:?}") };
+        assert_eq!(model, "openai:\x1b]0;pwned\x07gpt\n\u{202e}x", "the field keeps the string");
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with("invalid model string `openai:\\x1b]0;pwned\\x07gpt\\n\\u{202e}x`: "),
+            "{shown}"
+        );
+        assert!(!shown.chars().any(crate::controls::is_unsafe), "{shown:?}");
+
+        let long = format!("gpt-{}", "x".repeat(1_000_000));
+        let e = ModelRef::parse(&long).unwrap_err();
+        assert!(matches!(e, Error::InvalidModel { .. }), "{e:?}");
+        let shown = e.to_string();
+        assert!(shown.len() < 400, "{} bytes", shown.len());
+        assert!(shown.starts_with("invalid model string `gpt-xxx"), "{shown}");
+        assert!(shown.contains("…`: expected `provider:name`"), "{shown}");
+    }
+}

@@ -12,7 +12,10 @@
 //! - `Bearer <token>`;
 //! - the password in a URL's user information (`https://user:[redacted]@host/`), and the
 //!   whole user information when it is one long token (`https://[redacted]@host/`, at least
-//!   16 characters);
+//!   16 characters), whatever the scheme (`postgres://app:[redacted]@db/prod`);
+//! - a Slack or Discord webhook URL past its fixed path
+//!   (`https://hooks.slack.com/services/[redacted]`, `https://discord.com/api/webhooks/[redacted]`):
+//!   the URL is the credential;
 //! - the value after a secret-looking name followed by `:` or `=` (`api_key=…`,
 //!   `Authorization: …`) — not when the name ends a path (`/etc/passwd: not found` is a file
 //!   name and prose) — and in JSON text the string value of any key [`is_secret_name`] says
@@ -39,6 +42,7 @@
 //! ```
 
 mod unescape;
+mod webhooks;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -289,6 +293,10 @@ fn redact_patterns(text: &str) -> String {
             i += skip;
             continue;
         }
+        if let Some(skip) = webhooks::webhook_at(rest, &mut out) {
+            i += skip;
+            continue;
+        }
         if let Some(skip) = url_credentials_at(rest, &mut out) {
             i += skip;
             continue;
@@ -467,6 +475,71 @@ mod tests {
         assert_eq!(r(r#"{"url":"https://u:p%40ss@h"}"#), r#"{"url":"https://u:[redacted]@h"}"#);
         // A user name alone, a port, an `@` past the authority: nothing to hide.
         for kept in ["ssh://git@github.com/x", "http://h:8080/a@b", "http://a:@h", "x://"] {
+            assert_eq!(r(kept), kept);
+        }
+    }
+
+    /// Any scheme's user information: a database URL's password as much as a proxy's.
+    #[test]
+    fn url_credentials_of_any_scheme_are_redacted() {
+        for (text, shown) in [
+            ("postgres://user:pass@host/db", "postgres://user:[redacted]@host/db"),
+            (
+                "DATABASE_URL=mysql://app:s3cr3t-Pw@db.internal:3306/prod",
+                "DATABASE_URL=mysql://app:[redacted]@db.internal:3306/prod",
+            ),
+            ("redis://:hunter2hunter2@cache:6379/0", "redis://:[redacted]@cache:6379/0"),
+            ("amqp://guest:guest@rabbit/", "amqp://guest:[redacted]@rabbit/"),
+        ] {
+            assert_eq!(r(text), shown);
+        }
+    }
+
+    /// Webhook URLs are their own credential: whoever has one can post. The scheme, host and
+    /// the path up to the secret stay visible.
+    #[test]
+    fn webhook_urls_are_redacted_after_their_fixed_path() {
+        for (text, shown) in [
+            (
+                "https://hooks.slack.com/services/T000/B000/XXXX",
+                "https://hooks.slack.com/services/[redacted]",
+            ),
+            (
+                "post to https://hooks.slack.com/services/T0123ABCD/B0456EFGH/abcdefghijklmnopqrstuvwx now",
+                "post to https://hooks.slack.com/services/[redacted] now",
+            ),
+            (
+                "https://hooks.slack.com/workflows/T0123/A0456/789/abcDEF123",
+                "https://hooks.slack.com/workflows/[redacted]",
+            ),
+            (
+                "https://discord.com/api/webhooks/123456789012345678/abcDEF-ghi_JKL",
+                "https://discord.com/api/webhooks/[redacted]",
+            ),
+            (
+                r#"{"url":"https://discordapp.com/api/v10/webhooks/1234/tok-EN"}"#,
+                r#"{"url":"https://discordapp.com/api/v10/webhooks/[redacted]"}"#,
+            ),
+            (
+                "(HTTPS://PTB.Discord.com/api/webhooks/1/x?wait=true)",
+                "(HTTPS://PTB.Discord.com/api/webhooks/[redacted]?wait=true)",
+            ),
+            (
+                "http://hooks.slack.com:443/triggers/T0/1/abc",
+                "http://hooks.slack.com:443/triggers/[redacted]",
+            ),
+        ] {
+            assert_eq!(r(text), shown, "{text}");
+        }
+        // The service's other pages, its bare endpoint, a look-alike host: nothing to hide.
+        for kept in [
+            "https://hooks.slack.com/services/",
+            "https://api.slack.com/messaging/webhooks",
+            "https://discord.com/api/webhooks",
+            "https://discord.com/channels/123/456",
+            "https://hooks.slack.com.evil.example/services/T0/B0/x",
+            "https://nothooks.slack.com/services/T0/B0/x",
+        ] {
             assert_eq!(r(kept), kept);
         }
     }

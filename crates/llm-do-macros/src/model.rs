@@ -7,7 +7,9 @@ use llm_do_syntax::model::{ModelError, split};
 pub(crate) fn check(model: &str) -> Result<(), String> {
     split(model).map(drop).map_err(|e| {
         let example = if e == ModelError::BadProvider { ", e.g. `openai:gpt-4o-mini`" } else { "" };
-        format!("invalid model `{model}`: {e}{example}")
+        // Escaped and cut as the runtime shows it: the string may hold the line break or
+        // escape sequence it is refused for.
+        format!("invalid model `{}`: {e}{example}", llm_do_syntax::model::shown(model))
     })
 }
 
@@ -25,5 +27,22 @@ mod tests {
              digits, `-` or `_`, e.g. `openai:gpt-4o-mini`"
         );
         assert!(check("openai: ").unwrap_err().contains("is empty"));
+    }
+
+    /// A refused string is shown as the runtime shows it (`llm_do_syntax::model::shown`): on
+    /// one line, escaped, cut. Before, the compile error carried it raw.
+    #[test]
+    fn refused_strings_are_shown_escaped_and_cut() {
+        assert_eq!(
+            check("openai:gpt\x1b]0;pwned\x07\n\u{202e}x").unwrap_err(),
+            "invalid model `openai:gpt\\x1b]0;pwned\\x07\\n\\u{202e}x`: a model string must not \
+             contain a control character (a line break, a tab, an escape) or a bidirectional \
+             override"
+        );
+        let long = check(&format!("gpt-{}", "x".repeat(10_000))).unwrap_err();
+        assert!(
+            long.starts_with(&format!("invalid model `gpt-{}…`: expected", "x".repeat(76))),
+            "{long}"
+        );
     }
 }

@@ -85,22 +85,25 @@ fn structured(value: Value) -> Value {
 }
 
 /// Whether `text` is longer than [`MAX_RESULT_CHARS`] characters.
-fn too_long(text: &str) -> bool {
+pub(crate) fn too_long(text: &str) -> bool {
     // No more bytes than the limit: no more characters either (the common case, uncounted).
     text.len() > MAX_RESULT_CHARS && text.chars().count() > MAX_RESULT_CHARS
 }
 
-/// `text` cut to [`MAX_RESULT_CHARS`] characters when longer, with a note saying so (`what`,
-/// then the limit): the one bound on what crosses MCP as text, both ways — what llm-do takes
-/// from a server's results, and what `llm-do mcp` sends its clients of a failure
-/// ([`outgoing_error`](crate::serve::outgoing_error)).
-pub(crate) fn capped(text: String, what: &str) -> String {
+/// `text` cut to [`MAX_RESULT_CHARS`] characters when longer, with a note saying so and how
+/// much was cut (`what`, then the limit: `[result cut: longer than 100000 characters; 52 bytes
+/// cut]`): the one bound on what crosses MCP as text, both ways — what llm-do takes from a
+/// server's results, and what `llm-do mcp` sends its clients, of a failure
+/// ([`outgoing_error`](crate::serve::outgoing_error)) and of a success.
+pub(crate) fn capped(mut text: String, what: &str) -> String {
     if !too_long(&text) {
         return text;
     }
-    let mut cut: String = text.chars().take(MAX_RESULT_CHARS).collect();
-    cut.push_str(&format!("\n[{what} {MAX_RESULT_CHARS} characters]"));
-    cut
+    let end = text.char_indices().nth(MAX_RESULT_CHARS).map_or(text.len(), |(i, _)| i);
+    let cut_bytes = text.len() - end;
+    text.truncate(end);
+    text.push_str(&format!("\n[{what} {MAX_RESULT_CHARS} characters; {cut_bytes} bytes cut]"));
+    text
 }
 
 /// An image block as an attachment named `image-N.EXT`, when its type is one llm-do takes and

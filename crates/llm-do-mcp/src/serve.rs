@@ -18,8 +18,9 @@
 //! [`elicit_approvals`](McpService::elicit_approvals) when the client can be asked (and so are
 //! the nested calls of the run that need approval), and is refused otherwise (there is no one
 //! to ask). Unknown tools and arguments that violate the input schema are JSON-RPC errors
-//! (`-32602`). Every error sent, JSON-RPC error or tool error, has its secrets redacted and is
-//! cut to [`MAX_RESULT_CHARS`](crate::MAX_RESULT_CHARS) characters, with a note. A client's
+//! (`-32602`). Every error sent, JSON-RPC error or tool error, and every result has its secrets
+//! redacted and is cut to [`MAX_RESULT_CHARS`](crate::MAX_RESULT_CHARS) characters, with a
+//! note saying how much was cut (structured content too long is sent as a tool error). A client's
 //! `notifications/cancelled` stops the call (the run's future is dropped: nested calls are
 //! cancelled too).
 //!

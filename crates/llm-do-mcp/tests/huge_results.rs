@@ -21,10 +21,12 @@ async fn structured_content_past_the_limit_is_cut_text_with_a_note() {
     let Ok(Value::String(text)) = result else {
         panic!("not text: {}", llm_do_core::bounds::excerpt(&format!("{result:?}")))
     };
-    let note = "\n[structured result cut: its JSON is longer than 100000 characters]";
-    let (kept, end) = text.split_at(text.len() - note.len());
-    assert_eq!(end, note);
+    let note = "\n[structured result cut: its JSON is longer than 100000 characters; ";
+    let (kept, end) = text.rsplit_once(note).expect("a note");
     assert_eq!(kept.chars().count(), MAX_RESULT_CHARS);
+    let cut: usize = end.strip_suffix(" bytes cut]").and_then(|n| n.parse().ok()).unwrap();
+    let json = json!({"blob": "A".repeat(1_000_000)}).to_string();
+    assert_eq!(cut, json.len() - MAX_RESULT_CHARS, "the note says how much was cut");
     assert!(kept.starts_with(r#"{"blob":"AAAA"#), "{:?}", llm_do_core::bounds::excerpt(kept));
     server.close().await;
 }

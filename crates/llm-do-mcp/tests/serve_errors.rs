@@ -17,14 +17,17 @@ use serde_json::json;
 use served::{call, connect, text_of};
 
 const KEY: &str = "sk-abcdefghijklmnopqrstuvwxyz012345";
-const NOTE: &str = "\n[error cut: longer than 100000 characters]";
+const NOTE: &str = "\n[error cut: longer than 100000 characters; ";
 
-/// `text` is the first `MAX_RESULT_CHARS` characters of an error, then the note saying so.
-fn assert_cut(text: &str) {
-    let kept = text.strip_suffix(NOTE).unwrap_or_else(|| {
+/// `text` is the first `MAX_RESULT_CHARS` characters of an error, then the note saying so and
+/// how many bytes were cut (at least `min_cut`).
+fn assert_cut(text: &str, min_cut: usize) {
+    let (kept, note) = text.rsplit_once(NOTE).unwrap_or_else(|| {
         panic!("no note: …{}", &text[text.len().saturating_sub(80)..]);
     });
     assert_eq!(kept.chars().count(), MAX_RESULT_CHARS);
+    let cut: usize = note.strip_suffix(" bytes cut]").and_then(|n| n.parse().ok()).unwrap();
+    assert!(cut >= min_cut, "{cut} bytes cut");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -48,7 +51,7 @@ async fn a_megabyte_tool_error_or_worker_error_reaches_the_client_cut_with_a_not
         let r = client.peer().call_tool(call(tool, json!({}))).await.unwrap();
         assert_eq!(r.is_error, Some(true), "{tool}");
         let text = text_of(&r);
-        assert_cut(&text);
+        assert_cut(&text, (1 << 20) - MAX_RESULT_CHARS);
         assert!(!text.contains(KEY) && text.contains("[redacted]"), "{tool}: the key went out");
     }
     client.cancel().await.unwrap();
@@ -70,7 +73,7 @@ async fn a_json_rpc_error_is_cut_with_a_note_and_its_secrets_redacted() {
     let e = error(client.peer().call_tool(call(&name, json!({}))).await);
     assert_eq!(e.code, ErrorCode::INVALID_PARAMS);
     assert!(e.message.starts_with("unknown tool `xxx"), "{}", &e.message[..80]);
-    assert_cut(&e.message);
+    assert_cut(&e.message, (1 << 20) - MAX_RESULT_CHARS);
     // Arguments that violate the schema are quoted by the validator's message.
     let e = error(client.peer().call_tool(call("count", json!({"n": KEY}))).await);
     assert_eq!(e.code, ErrorCode::INVALID_PARAMS);

@@ -43,6 +43,10 @@ const RUNTIME_KEYS: &[&str] = &[
     "agent_approval_overrides",
 ];
 const ENTRY_KEYS: &[&str] = &["agent", "function", "args"];
+/// Why a listed file that stays inside as written is outside all the same, and what it must be.
+const LINKED_OUT: &str = "(a symbolic link leads out of it)";
+const INSIDE_RESOLVED: &str =
+    "a path relative to the project directory, inside it once links are resolved";
 const OVERRIDE_KEYS: &[&str] = &["calls_require_approval", "attachments_require_approval"];
 
 /// What `project.json` adds to a [`ProjectConfig`] beyond `llm-do.toml`'s keys.
@@ -228,6 +232,8 @@ pub(crate) fn parse(
                     let resolved = dir.join(&path);
                     if crate::source::leaves_dir(dir, &path) {
                         r.error(pos, format!("the agent file `{path}` is outside the project directory"), "a path relative to the project directory, inside it");
+                    } else if crate::source::links_out_of(dir, &path) {
+                        r.error(pos, format!("the agent file `{path}` is outside the project directory {LINKED_OUT}"), INSIDE_RESOLVED);
                     } else if let Some(why) = not_a_file(&resolved) {
                         r.error(pos, format!("the agent file `{path}` {why}"), "a path relative to the project directory");
                     } else if resolved.extension().is_none_or(|e| e != "agent") {
@@ -241,6 +247,8 @@ pub(crate) fn parse(
                 for (path, pos) in r.files(key, value) {
                     if crate::source::leaves_dir(dir, &path) {
                         r.error(pos, format!("the Python file `{path}` is outside the project directory"), "a path relative to the project directory, inside it");
+                    } else if crate::source::links_out_of(dir, &path) {
+                        r.error(pos, format!("the Python file `{path}` is outside the project directory {LINKED_OUT}"), INSIDE_RESOLVED);
                     } else if let Some(why) = not_a_file(&dir.join(&path)) {
                         r.error(pos, format!("the Python file `{path}` {why}"), "a path relative to the project directory");
                     } else {

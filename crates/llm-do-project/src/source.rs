@@ -94,7 +94,8 @@ pub fn listing_project(file: &Path) -> Option<PathBuf> {
 
 /// Whether `path` (as a project file lists it) names something outside `dir` once its `..`
 /// are resolved: a relative path that climbs above `dir` (`../x`, `a/../../x`), or an absolute
-/// path not under `dir`. Links are not followed (a project's own links are its own).
+/// path not under `dir`. Links are not followed here: [`links_out_of`] checks the resolved
+/// path.
 pub(crate) fn leaves_dir(dir: &Path, path: &str) -> bool {
     use std::path::Component;
     let path = Path::new(path);
@@ -123,6 +124,19 @@ pub(crate) fn leaves_dir(dir: &Path, path: &str) -> bool {
         }
     }
     false
+}
+
+/// Whether `path` (as a project file lists it, already known not to [leave](leaves_dir) `dir`
+/// as written) resolves to something outside `dir` once symbolic links are followed: a link
+/// inside the project to a file elsewhere, or a path through a linked directory that leads
+/// out. `false` when either cannot be resolved (a missing file is reported where it is read).
+pub(crate) fn links_out_of(dir: &Path, path: &str) -> bool {
+    let (Ok(base), Ok(resolved)) =
+        (std::fs::canonicalize(dir), std::fs::canonicalize(dir.join(path)))
+    else {
+        return false;
+    };
+    !resolved.starts_with(base)
 }
 
 /// `dir` without its last `levels` components, when it has that many plain ones (`p8` for

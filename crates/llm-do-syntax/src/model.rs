@@ -47,6 +47,26 @@ impl fmt::Display for ModelError {
 
 impl std::error::Error for ModelError {}
 
+/// Most characters of a refused model string that [`shown`] keeps.
+pub const MAX_SHOWN_CHARS: usize = 80;
+
+/// A model string as an error message shows it (the runtime's `InvalidModel`, the macros'
+/// compile errors): on one line, with the characters a terminal acts on escaped
+/// ([`crate::text::escape_controls_one_line`]), cut to [`MAX_SHOWN_CHARS`] characters with `…`
+/// ([`crate::text::cut`]). A refused string may hold the line break or escape sequence it is
+/// refused for, or be a whole file.
+///
+/// ```
+/// use llm_do_syntax::model::shown;
+/// assert_eq!(shown("openai:gpt\x1b[2J\n"), "openai:gpt\\x1b[2J\\n");
+/// assert_eq!(shown(&"x".repeat(1_000)), format!("{}…", "x".repeat(80)));
+/// ```
+pub fn shown(model: &str) -> String {
+    // Only the characters that can be shown are escaped (a long string is not copied whole).
+    let head: String = model.chars().take(MAX_SHOWN_CHARS + 1).collect();
+    crate::text::cut(&crate::text::escape_controls_one_line(&head), MAX_SHOWN_CHARS)
+}
+
 /// Splits `provider:name` into its provider and name.
 ///
 /// ```

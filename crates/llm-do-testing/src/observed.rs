@@ -57,6 +57,10 @@ where
 /// # Ok(())
 /// # }
 /// ```
+///
+/// `Clone` when the model and the observer are (an observer that keeps what it sees shares it
+/// between clones when it keeps it behind an `Arc`, as a cassette's writer does).
+#[derive(Clone)]
 pub struct ObservedModel<M, O> {
     inner: M,
     observer: O,

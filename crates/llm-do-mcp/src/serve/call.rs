@@ -221,15 +221,32 @@ pub(super) fn refused(message: String) -> CallToolResult {
 }
 
 /// A tool's value as a result: its text, and for an object schema its structured content,
-/// secrets redacted from both (strings stay strings, so the value keeps its shape).
+/// secrets redacted from both (strings stay strings, so the value keeps its shape), and bounded
+/// as errors are: text longer than [`MAX_RESULT_CHARS`](crate::MAX_RESULT_CHARS) characters is
+/// cut, with a note saying how much ([`capped`](crate::result::capped)). Structured content
+/// cut would not match the tool's output schema, and without it a client refuses a success of
+/// a tool that has one: a value whose JSON is too long is sent as a tool error instead, saying
+/// so, with that JSON cut.
 fn success(spec: &CallableSpec, value: Value) -> CallToolResult {
     let value = super::redactor().redact_json(value);
     let text = match &value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
+    let structured = object_schema(spec.output_schema()).is_some();
+    if structured && crate::result::too_long(&text) {
+        let intro = format!(
+            "the result of `{}` is not sent: its JSON is longer than the {} characters an MCP \
+             result may have (its output schema does not allow it cut); it starts:\n",
+            spec.name(),
+            crate::MAX_RESULT_CHARS
+        );
+        let cut = crate::result::capped(text, "result cut: longer than");
+        return CallToolResult::error(vec![ContentBlock::text(intro + &cut)]);
+    }
+    let text = crate::result::capped(text, "result cut: longer than");
     let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
-    if object_schema(spec.output_schema()).is_some() {
+    if structured {
         result.structured_content = Some(value);
     }
     result

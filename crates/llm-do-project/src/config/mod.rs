@@ -423,10 +423,7 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
                 Diagnostic::at(
                     file,
                     pos,
-                    format!(
-                        "invalid model string `{}`",
-                        llm_do_core::controls::escape_controls_one_line(&model)
-                    ),
+                    format!("invalid model string `{}`", llm_do_syntax::model::shown(&model)),
                 )
                 .expected("`provider:name`, for example `openai:gpt-4o-mini`"),
             ),

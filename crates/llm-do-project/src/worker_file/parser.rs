@@ -149,8 +149,8 @@ impl Parser<'_> {
 
 /// The part of a model-string error that the diagnostic's "expected" does not already say.
 fn model_message(model: &str, e: &llm_do_core::Error) -> String {
-    // On one line: the string may hold the line break it is refused for.
-    let model = llm_do_core::controls::escape_controls_one_line(model);
+    // As core shows it: on one line (it may hold the line break it is refused for), cut.
+    let model = llm_do_syntax::model::shown(model);
     match e {
         llm_do_core::Error::InvalidModel { reason, .. } if !reason.starts_with("expected") => {
             format!("invalid model string `{model}`: {reason}")

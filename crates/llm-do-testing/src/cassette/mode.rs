@@ -56,7 +56,11 @@ impl CassetteMode {
 }
 
 /// What [`cassette`] returns: the recording or the replaying model.
-#[derive(Debug)]
+///
+/// Clones share one cassette, as clones of the other test models share their state: replaying,
+/// each recording is served once whichever clone is asked, and [`unused`](Self::unused) is the
+/// same for all; recording, every clone adds to the one cassette file.
+#[derive(Debug, Clone)]
 pub enum CassetteModel {
     /// Recording the live model.
     Recording(RecordingModel<Arc<dyn Model>>),

@@ -7,14 +7,15 @@ use crate::observed::{ObservedModel, Observer};
 use llm_do_core::attachment::InputCapabilities;
 use llm_do_core::{Model, ModelError, ModelErrorKind, ModelRequest, ModelResponse};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Wraps a model and records every successful request/answer pair.
 ///
 /// The cassette file is (re)written empty by [`create`](Self::create) and rewritten after
 /// each answer, in the stable order of [`Cassette::sort`], so an interrupted test still
 /// leaves a valid cassette. Failed requests are not recorded. Streaming requests are
-/// forwarded piece by piece and recorded as their complete answer.
+/// forwarded piece by piece and recorded as their complete answer. Clones (when the wrapped
+/// model is `Clone`) record into the same cassette.
 ///
 /// ```
 /// use llm_do_core::{Message, Model, ModelRequest};
@@ -33,10 +34,11 @@ use std::sync::{Mutex, PoisonError};
 pub type RecordingModel<M> = ObservedModel<M, CassetteWriter>;
 
 /// The observer of a [`RecordingModel`]: adds each successful request/answer pair to the
-/// cassette and rewrites its file.
+/// cassette and rewrites its file. Clones share the cassette (and so write one file).
+#[derive(Clone)]
 pub struct CassetteWriter {
     path: PathBuf,
-    cassette: Mutex<Cassette>,
+    cassette: Arc<Mutex<Cassette>>,
 }
 
 impl std::fmt::Debug for CassetteWriter {
@@ -80,7 +82,7 @@ impl<M: Model> ObservedModel<M, CassetteWriter> {
             ..Cassette::default()
         };
         cassette.save(&path)?;
-        Ok(Self::new(inner, CassetteWriter { path, cassette: Mutex::new(cassette) }))
+        Ok(Self::new(inner, CassetteWriter { path, cassette: Arc::new(Mutex::new(cassette)) }))
     }
 
     /// The cassette recorded so far.

@@ -10,7 +10,7 @@ use llm_do_core::{
     DeltaSink, Model, ModelError, ModelErrorKind, ModelRequest, ModelResponse, StreamDelta,
 };
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// A model that answers from a [`Cassette`].
 ///
@@ -19,6 +19,9 @@ use std::sync::{Mutex, PoisonError};
 /// order. A request recorded several times is answered in recorded order, once per
 /// recording. A request that matches nothing fails with [`CassetteError::Mismatch`] (the
 /// source of a [`ModelError`] of kind [`ModelErrorKind::Other`]) listing what changed.
+///
+/// Clones share the cassette and what has been served: each recording is served once,
+/// whichever clone is asked, and [`unused`](Self::unused) is the same for all of them.
 ///
 /// ```
 /// use llm_do_core::{Message, Model, ModelRequest, ModelResponse};
@@ -34,12 +37,13 @@ use std::sync::{Mutex, PoisonError};
 /// assert!(replay.request(&req).await.is_err());   // recorded once, served once
 /// # }
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ReplayModel {
     path: Option<PathBuf>,
-    interactions: Vec<Interaction>,
+    interactions: Arc<[Interaction]>,
     input_capabilities: Option<InputCapabilities>,
-    used: Mutex<Vec<bool>>,
+    /// Which interactions have been served, shared by the clones.
+    used: Arc<Mutex<Vec<bool>>>,
 }
 
 impl ReplayModel {
@@ -50,10 +54,10 @@ impl ReplayModel {
     /// assert_eq!(ReplayModel::new(Cassette::default()).len(), 0);
     /// ```
     pub fn new(cassette: Cassette) -> Self {
-        let used = Mutex::new(vec![false; cassette.interactions.len()]);
+        let used = Arc::new(Mutex::new(vec![false; cassette.interactions.len()]));
         Self {
             path: None,
-            interactions: cassette.interactions,
+            interactions: cassette.interactions.into(),
             input_capabilities: cassette.input_capabilities,
             used,
         }
@@ -101,7 +105,7 @@ impl ReplayModel {
     /// ```
     pub fn cassette(&self) -> Cassette {
         Cassette {
-            interactions: self.interactions.clone(),
+            interactions: self.interactions.to_vec(),
             input_capabilities: self.input_capabilities,
             ..Cassette::default()
         }

@@ -1,0 +1,97 @@
+//! `project.json`'s `agent_files` and `python_files` are confined to the project directory on
+//! their resolved paths: a symbolic link inside the project that leads out of it is refused at
+//! the entry that lists it, and never read. A link that stays inside is read as before.
+#![cfg(unix)]
+
+use llm_do_core::Registry;
+use llm_do_project::Project;
+use std::os::unix::fs::symlink;
+
+/// A project whose `project.json` lists `agents` and `python`, in `outer/project`, with
+/// `outer/secret.agent` and `outer/secret.py` outside it.
+fn project(agents: &[&str], python: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let outer = tempfile::tempdir().unwrap();
+    let dir = outer.path().join("project");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(outer.path().join("secret.agent"), "---\nname: secret\n---\nTOP SECRET\n")
+        .unwrap();
+    std::fs::write(outer.path().join("secret.py"), "def lookup(): pass\n").unwrap();
+    std::fs::write(dir.join("main.agent"), "---\nname: main\n---\nGo.\n").unwrap();
+    let list =
+        |items: &[&str]| items.iter().map(|i| format!("\"{i}\"")).collect::<Vec<_>>().join(", ");
+    let manifest = format!(
+        "{{\n  \"version\": 1,\n  \"runtime\": {{}},\n  \"entry\": {{\"agent\": \"main\"}},\n  \"agent_files\": [{}],\n  \"python_files\": [{}]\n}}\n",
+        list(agents),
+        list(python),
+    );
+    std::fs::write(dir.join("project.json"), manifest).unwrap();
+    (outer, dir)
+}
+
+/// The one diagnostic of `errors`.
+fn only(errors: &llm_do_project::Diagnostics) -> &llm_do_project::Diagnostic {
+    assert_eq!(errors.len(), 1, "{errors}");
+    errors.iter().next().unwrap()
+}
+
+#[test]
+fn a_listed_agent_file_linking_out_of_the_project_is_refused() {
+    let (outer, dir) = project(&["main.agent", "sub/leak.agent"], &[]);
+    symlink(outer.path().join("secret.agent"), dir.join("sub/leak.agent")).unwrap();
+    let errors = Project::check(&dir, &Registry::default()).unwrap_err();
+    let text = errors.to_string();
+    assert_eq!(errors.len(), 1, "{text}");
+    let d = errors.iter().next().unwrap();
+    assert!(d.file.ends_with("project.json"), "{text}");
+    assert_eq!((d.line, d.column), (5, 33), "{text}");
+    assert_eq!(
+        d.message,
+        "the agent file `sub/leak.agent` is outside the project directory (a symbolic link leads out of it)",
+    );
+    assert_eq!(
+        d.expected.as_deref(),
+        Some("a path relative to the project directory, inside it once links are resolved"),
+    );
+    assert!(!text.contains("secret"), "nothing of the target is read or named: {text}");
+}
+
+#[test]
+fn a_listed_python_file_linking_out_of_the_project_is_refused() {
+    let (outer, dir) = project(&["main.agent"], &["tools.py"]);
+    symlink(outer.path().join("secret.py"), dir.join("tools.py")).unwrap();
+    let errors = Project::check(&dir, &Registry::default()).unwrap_err();
+    let text = errors.to_string();
+    assert_eq!(errors.len(), 1, "{text}");
+    assert_eq!(
+        only(&errors).message,
+        "the Python file `tools.py` is outside the project directory (a symbolic link leads out of it)",
+    );
+    assert_eq!((only(&errors).line, only(&errors).column), (6, 20), "{text}");
+}
+
+/// A linked directory on the way out counts as well: `sub/out` links to the outer directory.
+#[test]
+fn a_linked_directory_leading_out_is_refused() {
+    let (outer, dir) = project(&["main.agent", "sub/out/secret.agent"], &[]);
+    symlink(outer.path(), dir.join("sub/out")).unwrap();
+    let errors = Project::check(&dir, &Registry::default()).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors}");
+    assert_eq!(
+        only(&errors).message,
+        "the agent file `sub/out/secret.agent` is outside the project directory (a symbolic link leads out of it)",
+    );
+}
+
+/// Links that stay inside the project, and a project named through a link, are read.
+#[test]
+fn links_inside_the_project_are_read() {
+    let (outer, dir) = project(&["sub/alias.agent"], &["sub/tools.py"]);
+    std::fs::write(dir.join("tools.py"), "def lookup(): pass\n").unwrap();
+    symlink(dir.join("main.agent"), dir.join("sub/alias.agent")).unwrap();
+    symlink("../tools.py", dir.join("sub/tools.py")).unwrap();
+    let project = Project::check(&dir, &Registry::default()).expect("valid");
+    assert_eq!(project.entry(), Some("main"));
+    let named = outer.path().join("named");
+    symlink(&dir, &named).unwrap();
+    Project::check(&named, &Registry::default()).expect("a project named through a link");
+}
