@@ -9,7 +9,7 @@ use crate::check;
 use crate::config::{self, ApprovalMode, Budget, ProjectConfig};
 use crate::diagnostic::{Diagnostic, Diagnostics, Pos};
 use crate::python;
-use crate::source::{absolute_dir, files_with, read, read_config};
+use crate::source::{absolute_dir, files_with, links_out_of, read, read_config};
 use crate::toolset::{FilesystemOptions, ShellOptions, ToolEntry};
 use crate::worker_file::{self, WorkerFile};
 use llm_do_core::approval::{ApprovalPolicy, ApproveAll, DenyAll};
@@ -172,6 +172,18 @@ impl Project {
                     .map(|p| (p, false))
                     .chain(agents.into_iter().map(|p| (p, true)));
                 for (path, is_agent) in all {
+                    // Files found in the directory (listed ones were checked where listed) are
+                    // confined on their resolved paths too: a link to a file elsewhere is not
+                    // read, so none of its text reaches a prompt.
+                    let found = !(is_agent && manifest.is_some());
+                    if found && path.file_name().is_some_and(|name| links_out_of(dir, name)) {
+                        let name = path.file_name().unwrap_or_default().to_string_lossy();
+                        diagnostics.push(
+                            Diagnostic::at(&path, Pos::START, format!("`{name}` is outside the project directory (a symbolic link leads out of it)"))
+                                .expected("a worker file inside the project directory once links are resolved"),
+                        );
+                        continue;
+                    }
                     match read(&path) {
                         Ok(text) => {
                             let (worker, d) = if is_agent {

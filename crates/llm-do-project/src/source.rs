@@ -130,7 +130,7 @@ pub(crate) fn leaves_dir(dir: &Path, path: &str) -> bool {
 /// as written) resolves to something outside `dir` once symbolic links are followed: a link
 /// inside the project to a file elsewhere, or a path through a linked directory that leads
 /// out. `false` when either cannot be resolved (a missing file is reported where it is read).
-pub(crate) fn links_out_of(dir: &Path, path: &str) -> bool {
+pub(crate) fn links_out_of(dir: &Path, path: impl AsRef<Path>) -> bool {
     let (Ok(base), Ok(resolved)) =
         (std::fs::canonicalize(dir), std::fs::canonicalize(dir.join(path)))
     else {

@@ -95,3 +95,43 @@ fn links_inside_the_project_are_read() {
     symlink(&dir, &named).unwrap();
     Project::check(&named, &Registry::default()).expect("a project named through a link");
 }
+
+/// A project without `project.json`: its `.worker` and `.agent` files are found in the
+/// directory, in `outer/project`, with `outer/secret.worker` outside it.
+fn found_project() -> (tempfile::TempDir, std::path::PathBuf) {
+    let outer = tempfile::tempdir().unwrap();
+    let dir = outer.path().join("project");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(outer.path().join("secret.worker"), "---\nname: secret\n---\nTOP SECRET\n")
+        .unwrap();
+    std::fs::write(dir.join("main.worker"), "---\nname: main\n---\nGo.\n").unwrap();
+    (outer, dir)
+}
+
+#[test]
+fn a_found_worker_or_agent_file_linking_out_of_the_project_is_refused() {
+    for link in ["leak.worker", "leak.agent"] {
+        let (outer, dir) = found_project();
+        symlink(outer.path().join("secret.worker"), dir.join(link)).unwrap();
+        let errors = Project::check(&dir, &Registry::default()).unwrap_err();
+        let text = errors.to_string();
+        let d = only(&errors);
+        assert!(d.file.ends_with(link), "{text}");
+        assert_eq!(
+            d.message,
+            format!("`{link}` is outside the project directory (a symbolic link leads out of it)"),
+        );
+        assert!(!text.contains("TOP SECRET"), "the target is never read: {text}");
+    }
+}
+
+#[test]
+fn a_found_worker_file_linking_inside_the_project_is_read() {
+    let (_outer, dir) = found_project();
+    std::fs::create_dir(dir.join("kept")).unwrap();
+    std::fs::write(dir.join("kept/helper.txt"), "---\nname: helper\n---\nHelp.\n").unwrap();
+    symlink(dir.join("kept/helper.txt"), dir.join("helper.worker")).unwrap();
+    let project = Project::check(&dir, &Registry::default()).unwrap();
+    let names: Vec<_> = project.specs().map(|s| s.name().to_owned()).collect();
+    assert!(names.contains(&"helper".to_owned()), "{names:?}");
+}
