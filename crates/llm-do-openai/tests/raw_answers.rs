@@ -229,3 +229,26 @@ async fn an_error_status_with_an_endless_body_is_reported_from_its_first_64_kib(
     assert_eq!(e.kind(), ModelErrorKind::Status(500), "{e}");
     assert!(e.message().contains("broken: xxx"), "{e}");
 }
+
+#[tokio::test]
+async fn timeouts_of_duration_max_mean_no_limit_not_a_panic() {
+    let body = r#"{"choices":[{"message":{"content":"42"},"finish_reason":"stop"}]}"#;
+    let url = serve_bytes(format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    ))
+    .await;
+    let first_bytes = [Duration::MAX, Duration::from_secs(20)];
+    for (first_byte, streaming) in first_bytes.into_iter().flat_map(|f| [(f, false), (f, true)]) {
+        let config = OpenAiConfig::new()
+            .base_url(url.clone())
+            .api_key(KEY)
+            .retry(RetryPolicy::none())
+            .timeout(Duration::MAX)
+            .first_byte_timeout(first_byte)
+            .streaming(streaming);
+        let rt = Runtime::builder().provider("openai", OpenAiProvider::new(config)).build();
+        let answered = bounded(answer(&rt.ctx(), "six times seven?".into())).await;
+        assert_eq!(answered.unwrap(), "42", "first byte {first_byte:?}, streaming {streaming}");
+    }
+}
