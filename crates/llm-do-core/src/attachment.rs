@@ -204,7 +204,9 @@ impl Attachment {
         Ok(Self::raw(bytes, media_type, name))
     }
 
-    /// An attachment of `bytes` with a declared media type (which must be a supported one).
+    /// An attachment of `bytes` with a declared media type (a `data:` URL's), which must be a
+    /// supported one and fit the content: text must be UTF-8 (not a binary file), an image an
+    /// image (of the type its magic bytes say), a PDF a PDF.
     ///
     /// ```
     /// # use llm_do_core::attachment::{Attachment, AttachmentErrorKind};
@@ -212,14 +214,18 @@ impl Attachment {
     /// assert_eq!(csv.media_type(), "text/csv");
     /// let err = Attachment::with_media_type(b"x".to_vec(), "application/zip", None).unwrap_err();
     /// assert_eq!(err.kind(), AttachmentErrorKind::UnknownMediaType);
+    /// let lie = Attachment::with_media_type(b"not a png".to_vec(), "image/png", None).unwrap_err();
+    /// assert_eq!(lie.kind(), AttachmentErrorKind::UnknownMediaType);
     /// ```
     pub fn with_media_type(
         bytes: impl Into<Arc<[u8]>>,
         media_type: &str,
         name: Option<&str>,
     ) -> Result<Self, AttachmentError> {
-        let media_type = media::check_declared(media_type, name)?;
-        Ok(Self::raw(bytes.into(), media_type, name))
+        let bytes = bytes.into();
+        let declared = media::check_declared(media_type, name)?;
+        let media_type = media::check_content(declared, &bytes, name)?;
+        Ok(Self::raw(bytes, media_type, name))
     }
 
     /// Reads a file, within `limits` (the size is checked before reading it all). The path is

@@ -220,10 +220,10 @@ impl OpenAiConfig {
     }
 
     /// The time one attempt may take in all, from sending the request to the end of the
-    /// answer (streamed or not); default 300 s. An attempt that takes longer fails as a
-    /// retryable [`Timeout`](llm_do_core::ModelErrorKind::Timeout) error. The
-    /// [retry policy](Self::retry) bounds how many attempts are made (by default at most 4, and
-    /// none starts later than 60 s after the first).
+    /// answer (streamed or not); default 300 s (`Duration::MAX`: no limit). An attempt that
+    /// takes longer fails as a retryable [`Timeout`](llm_do_core::ModelErrorKind::Timeout)
+    /// error. The [retry policy](Self::retry) bounds how many attempts are made (by default at
+    /// most 4, and none starts later than 60 s after the first).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self

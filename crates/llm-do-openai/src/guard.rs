@@ -2,7 +2,10 @@
 //! [`max_answer_bytes`](super::OpenAiConfig::max_answer_bytes) pass, and an event stream that
 //! ends without `data: [DONE]` or breaks off on a connection failure is noticed (async-openai
 //! would end quietly on the first, making a truncated answer look complete, and reduce the
-//! second to "error decoding response body").
+//! second to "error decoding response body"). An event stream with bytes that are not UTF-8
+//! is ended at the first of them: its event reader would hold everything after it unread and
+//! report a stream error (a transport failure, retried) only at the end; the server's answer
+//! is broken, as a non-streamed answer that is not UTF-8 is (a decode error, not retried).
 //!
 //! The guard reports why it ended the body out of band, in a [`StreamCut`] the stream reader
 //! checks once the event stream has ended, not as an event in the stream: the bytes it passed
@@ -14,6 +17,7 @@ use super::body;
 use super::error::Failure;
 use bytes::Bytes;
 use futures::Stream;
+use llm_do_core::ModelErrorKind;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
@@ -30,6 +34,8 @@ enum Cut {
     TooLarge(u64),
     /// The connection failed, or an event stream ended before `data: [DONE]`.
     BrokeOff(String),
+    /// An event stream had a byte that is not UTF-8 text after this many bytes.
+    NotUtf8(u64),
 }
 
 impl StreamCut {
@@ -47,6 +53,13 @@ impl StreamCut {
         self.get().map(|cut| match cut {
             Cut::TooLarge(limit) => body::too_large(limit),
             Cut::BrokeOff(why) => Failure::transport(format!("the event stream broke off: {why}")),
+            Cut::NotUtf8(offset) => Failure::new(
+                ModelErrorKind::Decode,
+                format!(
+                    "the streamed answer is not UTF-8 text (an invalid byte sequence after \
+                     {offset} bytes); the rest was not read"
+                ),
+            ),
         })
     }
 }
@@ -77,8 +90,8 @@ type Inner = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 struct StreamGuard {
     /// The body; dropped (which closes the connection) once the guard has ended.
     inner: Option<Inner>,
-    /// Watches for `data: [DONE]` (event streams only).
-    scanner: Option<DoneScanner>,
+    /// Watches for `data: [DONE]` and for bytes that are not UTF-8 (event streams only).
+    scanner: Option<(DoneScanner, Utf8Check)>,
     /// Bytes that may still pass.
     remaining: u64,
     limit: u64,
@@ -87,7 +100,7 @@ struct StreamGuard {
 
 impl StreamGuard {
     fn new(inner: Inner, is_event_stream: bool, limit: u64, cut: StreamCut) -> Self {
-        let scanner = is_event_stream.then(DoneScanner::default);
+        let scanner = is_event_stream.then(Default::default);
         Self { inner: Some(inner), scanner, remaining: limit, limit, cut }
     }
 
@@ -116,10 +129,13 @@ impl Stream for StreamGuard {
                     let limit = this.limit;
                     return this.end(Some(Cut::TooLarge(limit)));
                 };
-                this.remaining = left;
-                if let Some(scanner) = &mut this.scanner {
-                    scanner.observe(&bytes);
+                if let Some((done, utf8)) = &mut this.scanner {
+                    if let Err(offset) = utf8.observe(&bytes) {
+                        return this.end(Some(Cut::NotUtf8(offset)));
+                    }
+                    done.observe(&bytes);
                 }
+                this.remaining = left;
                 Poll::Ready(Some(Ok(bytes)))
             }
             Poll::Ready(Some(Err(e))) => {
@@ -127,10 +143,67 @@ impl Stream for StreamGuard {
                 this.end(Some(Cut::BrokeOff(why)))
             }
             Poll::Ready(None) => {
-                let complete = this.scanner.as_ref().is_none_or(|s| s.done);
-                let why = "the stream ended before `data: [DONE]`";
-                this.end((!complete).then(|| Cut::BrokeOff(why.to_owned())))
+                let cut = match &this.scanner {
+                    Some((done, _)) if !done.done => {
+                        Some(Cut::BrokeOff("the stream ended before `data: [DONE]`".to_owned()))
+                    }
+                    Some((_, utf8)) => utf8.finish().err().map(Cut::NotUtf8),
+                    None => None,
+                };
+                this.end(cut)
             }
+        }
+    }
+}
+
+/// Checks that a byte stream arriving in arbitrary pieces is UTF-8 text (a character may be
+/// split between pieces).
+#[derive(Debug, Default)]
+struct Utf8Check {
+    /// The start of a character the last piece ended in the middle of (at most 3 bytes).
+    pending: Vec<u8>,
+    /// Bytes seen before the current piece.
+    seen: u64,
+}
+
+impl Utf8Check {
+    /// Checks the next piece; `Err` with the offset of the first invalid sequence.
+    fn observe(&mut self, bytes: &[u8]) -> Result<(), u64> {
+        let start = self.seen;
+        self.seen = self.seen.saturating_add(bytes.len() as u64);
+        let mut rest = bytes;
+        if !self.pending.is_empty() {
+            let had = self.pending.len();
+            let take = rest.len().min(4 - had);
+            self.pending.extend_from_slice(&rest[..take]);
+            let completed = match std::str::from_utf8(&self.pending) {
+                Ok(_) => self.pending.len(),
+                Err(e) if e.valid_up_to() > 0 => e.valid_up_to(),
+                // Still the start of a character: all of `rest` is in `pending`.
+                Err(e) if e.error_len().is_none() => return Ok(()),
+                Err(_) => return Err(start.saturating_sub(had as u64)),
+            };
+            rest = &rest[completed - had..];
+            self.pending.clear();
+        }
+        match std::str::from_utf8(rest) {
+            Ok(_) => Ok(()),
+            Err(e) if e.error_len().is_none() => {
+                self.pending = rest[e.valid_up_to()..].to_vec();
+                Ok(())
+            }
+            Err(e) => {
+                let consumed = (bytes.len() - rest.len() + e.valid_up_to()) as u64;
+                Err(start.saturating_add(consumed))
+            }
+        }
+    }
+
+    /// At the end of the stream: `Err` (with its offset) when it ended inside a character.
+    fn finish(&self) -> Result<(), u64> {
+        match self.pending.len() {
+            0 => Ok(()),
+            n => Err(self.seen.saturating_sub(n as u64)),
         }
     }
 }
@@ -170,7 +243,6 @@ impl DoneScanner {
 mod tests {
     use super::*;
     use futures::StreamExt;
-    use llm_do_core::ModelErrorKind;
 
     fn scan(pieces: &[&str]) -> bool {
         let mut s = DoneScanner::default();
@@ -187,6 +259,42 @@ mod tests {
         assert!(scan(&["data: {}\r\n\r\n", "d", "ata:", "[DONE]"]));
         assert!(!scan(&["data: {\"content\":\"say data: [DONE]\"}\n\n"]));
         assert!(!scan(&["data: {}\n\n"]));
+    }
+
+    fn check(pieces: &[&[u8]]) -> Result<(), u64> {
+        let mut c = Utf8Check::default();
+        pieces.iter().try_for_each(|p| c.observe(p))?;
+        c.finish()
+    }
+
+    #[test]
+    fn utf8_is_checked_across_piece_boundaries() {
+        let snow = "☃".as_bytes(); // three bytes
+        assert_eq!(check(&[b"a", &snow[..1], &snow[1..2], &snow[2..], b"b"]), Ok(()));
+        assert_eq!(check(&[&snow[..2], &[snow[2], b'x']]), Ok(()));
+        assert_eq!(check(&[b"ab\xffc"]), Err(2));
+        assert_eq!(check(&[b"abc", &snow[..2], b"x"]), Err(3));
+        assert_eq!(check(&[b"abc", &snow[..1], &[snow[1], snow[2], 0xff]]), Err(6));
+        assert_eq!(check(&[b"ab", &snow[..2]]), Err(2));
+    }
+
+    #[tokio::test]
+    async fn a_stream_with_a_byte_that_is_not_utf8_ends_there_undecodable() {
+        let pieces = vec![
+            Ok(Bytes::from_static(b"data: {}\n\n")),
+            Ok(Bytes::from_static(b"data: {\"a\":\"\xff\"}\n\n")),
+            Ok(Bytes::from_static(b"data: [DONE]\n\n")),
+        ];
+        let (passed, cut) = guarded(pieces, u64::MAX).await;
+        assert_eq!(passed, ["data: {}\n\n"]);
+        assert_eq!(cut, Some(Cut::NotUtf8(22)));
+        let failure = StreamCut(Arc::new(Mutex::new(cut))).failure().unwrap();
+        assert_eq!(failure.kind, ModelErrorKind::Decode);
+        assert!(!failure.retryable);
+        // A complete stream that ends inside a character.
+        let pieces =
+            vec![Ok(Bytes::from_static(b"data: [DONE]\n\n")), Ok(Bytes::from_static(b"\xe2"))];
+        assert_eq!(guarded(pieces, u64::MAX).await.1, Some(Cut::NotUtf8(14)));
     }
 
     /// What passes the guard, and why it ended early (if it did).

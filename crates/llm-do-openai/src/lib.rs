@@ -53,7 +53,7 @@
 //! | connection refused or reset, body cut off, stream ended before `[DONE]` | `Transport` | yes |
 //! | no connection within `connect_timeout`, no response headers within `first_byte_timeout`, no complete answer within `timeout` | `Timeout` | yes |
 //! | JSON body that ends too early | `Decode` | yes |
-//! | body that is not JSON or not a completion, no choices | `Decode` | no |
+//! | body (or event stream) that is not UTF-8, not JSON or not a completion, no choices | `Decode` | no |
 //! | a server's `error` object in a 200 answer or in a stream | `Other` | no |
 //! | invalid configuration, tool named `final_result` with `FinalAnswerTool` | `InvalidRequest` | no |
 //!

@@ -110,9 +110,10 @@ impl<'a> Assembler<'a> {
 
     fn tool_call_piece(&mut self, piece: ToolCallDelta) {
         let id = piece.id.filter(|id| !id.is_empty());
-        let index = piece.index.unwrap_or_else(|| self.index_without_one(id.as_deref()));
         let function = piece.function.unwrap_or_default();
         let name = function.name.filter(|n| !n.is_empty());
+        let index =
+            piece.index.unwrap_or_else(|| self.index_without_one(id.as_deref(), name.as_deref()));
         let arguments = function.arguments.map(|a| a.into_text()).unwrap_or_default();
         let call = self.calls.entry(index).or_default();
         if call.id.is_none() {
@@ -135,18 +136,21 @@ impl<'a> Assembler<'a> {
         }
     }
 
-    /// The index of a piece that has none: a new call when it brings a new id, else the
-    /// current call.
-    fn index_without_one(&self, id: Option<&str>) -> u32 {
-        match self.calls.last_key_value() {
-            None => 0,
-            Some((last, call)) => match id {
-                Some(id) if call.id.as_deref().is_some_and(|current| current != id) => {
-                    last.saturating_add(1)
-                }
-                _ => *last,
-            },
-        }
+    /// The index of a piece that has none: a new call when it brings a new id, or (without
+    /// an id) a name while the current call has its name already and the piece cannot belong
+    /// to it (another name, or the current call's arguments are complete JSON: servers that
+    /// send whole calls without index or id); else the current call.
+    fn index_without_one(&self, id: Option<&str>, name: Option<&str>) -> u32 {
+        let Some((last, call)) = self.calls.last_key_value() else { return 0 };
+        let new = match (id, name) {
+            (Some(id), _) => call.id.as_deref().is_some_and(|current| current != id),
+            (None, Some(name)) if !call.name.is_empty() => {
+                name != call.name
+                    || serde_json::from_str::<serde::de::IgnoredAny>(&call.arguments).is_ok()
+            }
+            (None, _) => false,
+        };
+        if new { last.saturating_add(1) } else { *last }
     }
 
     fn emit(&mut self, delta: StreamDelta) {
@@ -269,6 +273,31 @@ mod tests {
         ];
         let out = run(OutputPlan::default(), &chunks).0.unwrap();
         assert_eq!(out.tool_calls, [ToolCall::raw("a", "x", "{}"), ToolCall::raw("b", "y", "{}")]);
+    }
+
+    #[test]
+    fn whole_calls_without_index_or_id_stay_apart() {
+        let chunks = [
+            r#"{"choices":[{"delta":{"tool_calls":[{"function":{"name":"a","arguments":"{}"}}]}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":[{"function":{"name":"b","arguments":"{\"x\":1}"}}]}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":[{"function":{"name":"b","arguments":"{\"x\":2}"}}]}}]}"#,
+        ];
+        let out = run(OutputPlan::default(), &chunks).0.unwrap();
+        assert_eq!(
+            out.tool_calls,
+            [
+                ToolCall::raw("call_0", "a", "{}"),
+                ToolCall::raw("call_1", "b", r#"{"x":1}"#),
+                ToolCall::raw("call_2", "b", r#"{"x":2}"#)
+            ]
+        );
+        // A name repeated in every piece of one call does not split it.
+        let chunks = [
+            r#"{"choices":[{"delta":{"tool_calls":[{"function":{"name":"a","arguments":"{\"x\""}}]}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":[{"function":{"name":"a","arguments":":1}"}}]}}]}"#,
+        ];
+        let out = run(OutputPlan::default(), &chunks).0.unwrap();
+        assert_eq!(out.tool_calls, [ToolCall::raw("call_0", "a", r#"{"x":1}"#)]);
     }
 
     #[test]

@@ -159,7 +159,7 @@ impl Transport {
     pub(crate) async fn post(&self, body: Bytes, timeout: Duration) -> Result<Bytes, Failure> {
         let started = tokio::time::Instant::now();
         let headers_late = self.first_byte < timeout;
-        let deadline = tokio::time::sleep_until(started + self.first_byte.min(timeout));
+        let deadline = tokio::time::sleep_until(after(started, self.first_byte.min(timeout)));
         let mut deadline = std::pin::pin!(deadline);
         let request = self
             .http
@@ -179,7 +179,7 @@ impl Transport {
             }
         };
         if headers_late {
-            deadline.as_mut().reset(started + timeout);
+            deadline.as_mut().reset(after(started, timeout));
         }
         let read = async {
             if !response.status().is_success() {
@@ -200,6 +200,13 @@ impl Transport {
             () = &mut deadline => Err(attempt_timed_out(timeout)),
         }
     }
+}
+
+/// The instant `duration` after `start`; a duration too long for the clock (`Duration::MAX`,
+/// meaning "no limit") gives an instant about thirty years on, as `tokio::time::timeout` does.
+fn after(start: tokio::time::Instant, duration: Duration) -> tokio::time::Instant {
+    const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
+    start.checked_add(duration).unwrap_or_else(|| start + FAR)
 }
 
 /// The failure of an attempt that took longer than its timeout.

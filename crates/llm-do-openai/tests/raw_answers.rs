@@ -1,7 +1,7 @@
 //! Answers the test server does not give, from a socket that writes exact bytes: a body that
 //! stalls after the response headers (the attempt timeout must still fire once the first-byte
-//! deadline has been passed on), a body that is not UTF-8 (a typed decode error, not a
-//! panic or a retry), answers larger than the size limit (cut off at the limit, not read
+//! deadline has been passed on), a body or event stream that is not UTF-8 (a typed decode
+//! error, not a panic or a retry), answers larger than the size limit (cut off at the limit, not read
 //! to their end: each of those servers then stalls, so reading on would end in the timeout;
 //! also when the limit falls inside an event), and a stream closed or reset inside an event
 //! (a transport error, not an undecodable half event).
@@ -228,4 +228,46 @@ async fn an_error_status_with_an_endless_body_is_reported_from_its_first_64_kib(
     let e = model_error(&error);
     assert_eq!(e.kind(), ModelErrorKind::Status(500), "{e}");
     assert!(e.message().contains("broken: xxx"), "{e}");
+}
+
+#[tokio::test]
+async fn timeouts_of_duration_max_mean_no_limit_not_a_panic() {
+    let body = r#"{"choices":[{"message":{"content":"42"},"finish_reason":"stop"}]}"#;
+    let url = serve_bytes(format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    ))
+    .await;
+    let first_bytes = [Duration::MAX, Duration::from_secs(20)];
+    for (first_byte, streaming) in first_bytes.into_iter().flat_map(|f| [(f, false), (f, true)]) {
+        let config = OpenAiConfig::new()
+            .base_url(url.clone())
+            .api_key(KEY)
+            .retry(RetryPolicy::none())
+            .timeout(Duration::MAX)
+            .first_byte_timeout(first_byte)
+            .streaming(streaming);
+        let rt = Runtime::builder().provider("openai", OpenAiProvider::new(config)).build();
+        let answered = bounded(answer(&rt.ctx(), "six times seven?".into())).await;
+        assert_eq!(answered.unwrap(), "42", "first byte {first_byte:?}, streaming {streaming}");
+    }
+}
+
+#[tokio::test]
+async fn a_streamed_answer_that_is_not_utf8_is_a_decode_error_and_not_retried() {
+    let mut bytes = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n".to_vec();
+    bytes.extend_from_slice(
+        b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\xffb\"}}]}\n\n",
+    );
+    bytes.extend_from_slice(
+        b"data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
+    );
+    bytes.extend_from_slice(b"data: [DONE]\n\n");
+    let (url, requests) = serve(bytes, Then::Close).await;
+    let error = ask(url, |c| c.streaming(true).retry(common::fast_retry())).await;
+    let e = model_error(&error);
+    assert_eq!(e.kind(), ModelErrorKind::Decode, "{e}");
+    assert!(e.message().contains("not UTF-8"), "{e}");
+    assert!(!e.is_retryable());
+    assert_eq!(requests.load(Ordering::SeqCst), 1, "the answer was asked for again");
 }

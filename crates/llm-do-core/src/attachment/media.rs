@@ -111,6 +111,41 @@ pub(crate) fn check_declared(
         .ok_or_else(|| unknown(name, Some(media_type)))
 }
 
+/// The media type of `bytes` declared as `declared` (a supported type, see
+/// [`check_declared`]), checked against the content: text must be UTF-8 without the magic bytes
+/// of a binary type, an image must be an image (the type its magic bytes say, when the
+/// declared one names another image type), a PDF must be a PDF.
+pub(crate) fn check_content(
+    declared: &'static str,
+    bytes: &[u8],
+    name: Option<&str>,
+) -> Result<&'static str, AttachmentError> {
+    let found = sniff(bytes, None).ok();
+    let kind = MediaKind::of(declared);
+    match found {
+        Some(t)
+            if MediaKind::of(t) == kind && (kind != Some(MediaKind::Text) || t == "text/plain") =>
+        {
+            Ok(if kind == Some(MediaKind::Text) { declared } else { t })
+        }
+        _ => {
+            let what = name.map(|n| format!("`{n}`")).unwrap_or_else(|| "the attachment".into());
+            let content = match found {
+                Some(t) => t.to_owned(),
+                None if bytes.is_empty() => "empty".to_owned(),
+                None => "neither text nor a supported type".to_owned(),
+            };
+            Err(AttachmentError::new(
+                AttachmentErrorKind::UnknownMediaType,
+                format!(
+                    "{what} is declared as {declared}, but its content is {content}; declare \
+                     the real type or attach the real file"
+                ),
+            ))
+        }
+    }
+}
+
 fn unknown(name: Option<&str>, found: Option<&str>) -> AttachmentError {
     let what = name.map(|n| format!("`{n}`")).unwrap_or_else(|| "the attachment".into());
     let found = found.map(|f| format!(" ({f})")).unwrap_or_default();
@@ -134,6 +169,41 @@ mod tests {
         assert_eq!(sniff(b"a,b\n1,2\n", Some("t.csv")).unwrap(), "text/csv");
         assert_eq!(sniff(b"# Notes", Some("README.md")).unwrap(), "text/markdown");
         assert_eq!(sniff(b"plain", Some("LICENSE")).unwrap(), "text/plain");
+    }
+
+    #[test]
+    fn declared_types_must_match_the_content() {
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+        let jpeg = b"\xff\xd8\xff\xe0\0\x10JFIF\0";
+        assert_eq!(check_content("text/csv", b"a,b\n", None).unwrap(), "text/csv");
+        assert_eq!(check_content("text/plain", b"", None).unwrap(), "text/plain");
+        assert_eq!(check_content("image/png", png, None).unwrap(), "image/png");
+        assert_eq!(check_content("image/png", b"\x89PNG\r\n\x1a\n", None).unwrap(), "image/png");
+        // Magic bytes win within a kind: a JPEG declared as PNG is a JPEG.
+        assert_eq!(check_content("image/png", jpeg, None).unwrap(), "image/jpeg");
+        assert_eq!(
+            check_content("application/pdf", b"%PDF-1.4\n", None).unwrap(),
+            "application/pdf"
+        );
+        let kind =
+            |declared, bytes: &[u8]| check_content(declared, bytes, Some("x")).unwrap_err().kind();
+        for (declared, bytes) in [
+            ("image/png", &b"hello"[..]),
+            ("image/png", b""),
+            ("application/pdf", b"hello"),
+            ("application/pdf", png),
+            ("text/plain", png),
+            ("text/plain", b"%PDF-1.4\n"),
+            ("application/json", b"\xff\xfe{}"),
+            ("image/gif", b"%PDF-1.4\n"),
+        ] {
+            assert_eq!(kind(declared, bytes), AttachmentErrorKind::UnknownMediaType, "{declared}");
+        }
+        let e = check_content("image/png", b"hello", Some("a.png")).unwrap_err();
+        assert!(
+            e.message().contains("`a.png` is declared as image/png, but its content is text/plain"),
+            "{e}"
+        );
     }
 
     #[test]

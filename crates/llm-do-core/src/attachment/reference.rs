@@ -241,6 +241,11 @@ mod tests {
         assert_eq!(kind(""), AttachmentErrorKind::InvalidReference);
         assert_eq!(kind("data:text/plain,hi"), AttachmentErrorKind::InvalidReference);
         assert_eq!(kind("data:application/zip;base64,aGk="), AttachmentErrorKind::UnknownMediaType);
+        // A data: URL whose content is not what its type says.
+        assert_eq!(kind("data:image/png;base64,aGk="), AttachmentErrorKind::UnknownMediaType);
+        assert_eq!(kind("data:application/pdf;base64,aGk="), AttachmentErrorKind::UnknownMediaType);
+        let png_as_text = "data:text/plain;base64,iVBORw0KGgoAAAANSUhEUg==";
+        assert_eq!(kind(png_as_text), AttachmentErrorKind::UnknownMediaType);
         let AttachmentSource::Inline(d) =
             AttachmentSource::parse("attachment:application/pdf;name=a.pdf;size=3;sha256=ab")
                 .unwrap()
