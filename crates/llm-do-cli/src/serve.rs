@@ -22,7 +22,9 @@
 //! with OpenAI's `type` values (`invalid_request_error`, `rate_limit_error`, `server_error`):
 //! 400 for a request that cannot be served (malformed JSON, an unknown role, an invalid
 //! `response_format` schema), 404 for an unknown path or model, 405 for a wrong method, 413 for
-//! a body over [`MAX_BODY_BYTES`]; 5xx only for failures of the model itself
+//! a body over [`MAX_BODY_BYTES`], 415 for a body not sent as `application/json`, 403 for a
+//! `Host` that is not a loopback name or an IP address on a loopback address (`serve/guard.rs`:
+//! web pages cannot use a server on the loopback interface); 5xx only for failures of the model itself
 //! (`serve/failure.rs`). An upstream server's error keeps its status (with its `Retry-After`
 //! on a 429 or 503), except a 401 or 403, which refused the credentials of this server, not
 //! the client's: that is a 502 `upstream_credentials_refused`. An upstream timeout is a 504, a
@@ -36,6 +38,7 @@
 //! then use the embedded local model over HTTP.
 
 mod failure;
+mod guard;
 mod models;
 pub mod parts;
 mod redact;
@@ -46,7 +49,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
 use llm_do_openai_wire::response::{self as wire, Head};
@@ -115,7 +118,35 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
 /// # }
 /// ```
 pub async fn run(listener: TcpListener, served: Arc<Served>) -> std::io::Result<()> {
-    axum::serve(listener, router(served)).with_graceful_shutdown(crate::signals::shutdown()).await
+    let mut app = router(served);
+    if listener.local_addr()?.ip().is_loopback() {
+        app = loopback_only(app);
+    }
+    axum::serve(listener, app).with_graceful_shutdown(crate::signals::shutdown()).await
+}
+
+/// `app` answering only requests whose `Host` is a loopback name (`localhost`) or an IP
+/// address, the others with a 403 `host_not_allowed`: what [`run`] serves on a loopback
+/// address, so that a web page whose domain resolves to `127.0.0.1` (DNS rebinding) cannot
+/// use the server.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use llm_do::testing::{Reply, ScriptedModel};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let served = llm_do_cli::models::Served::new(Arc::new(ScriptedModel::queue([])), "test:echo");
+/// let app = llm_do_cli::serve::loopback_only(llm_do_cli::serve::router(Arc::new(served)));
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let url = format!("http://{}/v1/models", listener.local_addr()?);
+/// tokio::spawn(async move { axum::serve(listener, app).await });
+/// let response = llm_do_openai::http::client().get(url).header("host", "attacker.example").send().await?;
+/// assert_eq!(response.status(), 403);
+/// # Ok(())
+/// # }
+/// ```
+pub fn loopback_only(app: Router) -> Router {
+    app.layer(axum::middleware::from_fn(guard::loopback_host))
 }
 
 /// Binds `addr`, prints the address served on stdout, and serves.
@@ -135,11 +166,14 @@ pub async fn bind_and_run(addr: SocketAddr, served: Arc<Served>) -> std::io::Res
     run(listener, served).await
 }
 
-async fn chat(State(served): State<Arc<Served>>, body: Body) -> Response {
+async fn chat(State(served): State<Arc<Served>>, headers: HeaderMap, body: Body) -> Response {
     let body = match read_body(body).await {
         Ok(body) => body,
         Err(response) => return response,
     };
+    if let Err(response) = guard::json_body(&headers) {
+        return response;
+    }
     let target =
         parts::Target { capabilities: served.model().input_capabilities(), label: served.label() };
     let user = |i: usize, content: Option<&Value>| parts::user_message(i, content, &target);
