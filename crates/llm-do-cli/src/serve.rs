@@ -10,7 +10,8 @@
 //!   `response_format` (`json_schema`, `json_object`), `temperature`, `top_p`, `max_tokens`/`max_completion_tokens`, `seed`,
 //!   `stop` and `stream_options.include_usage` are honoured; `n` other than 1, `logprobs` and
 //!   `top_logprobs` are refused (400), not dropped, and so is a `tool_choice` that cannot be
-//!   honoured (`required` without tools, a function that is not among them). The `model`
+//!   honoured (`required` without tools, a function that is not among them), and so is a tool
+//!   whose name is not `[A-Za-z0-9_-]{1,64}` or repeats another's. The `model`
 //!   field is echoed back: the server serves its one model whatever the client names.
 //!
 //! A stream starts (status 200, its first event) once the model has produced its first piece
