@@ -211,8 +211,8 @@ async fn chat(State(served): State<Arc<Served>>, headers: HeaderMap, body: Body)
         Ok(body) => body,
         Err(response) => return response,
     };
-    if let Err(response) = guard::json_body(&headers) {
-        return response;
+    if let Some(refusal) = guard::refuse_unless_json(&headers) {
+        return refusal;
     }
     let target =
         parts::Target { capabilities: served.model().input_capabilities(), label: served.label() };
@@ -261,11 +261,13 @@ pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Reads a request body of at most [`MAX_BODY_BYTES`] (axum's `Bytes` extractor would answer
 /// a larger one with a plain-text 413) within [`BODY_READ_TIMEOUT`].
 async fn read_body(body: Body) -> Result<Vec<u8>, Response> {
-    tokio::time::timeout(BODY_READ_TIMEOUT, read_bounded(body)).await.unwrap_or_else(|_| {
+    let Ok(read) = tokio::time::timeout(BODY_READ_TIMEOUT, read_bounded(body)).await else {
         let message =
             format!("the request body was not received within {} s", BODY_READ_TIMEOUT.as_secs());
-        Err(error_response(StatusCode::REQUEST_TIMEOUT, &message, None, Some("request_timeout")))
-    })
+        let code = Some("request_timeout");
+        return Err(error_response(StatusCode::REQUEST_TIMEOUT, &message, None, code));
+    };
+    read
 }
 
 async fn read_bounded(body: Body) -> Result<Vec<u8>, Response> {

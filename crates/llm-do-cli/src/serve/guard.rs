@@ -18,17 +18,17 @@ use axum::middleware::Next;
 use axum::response::Response;
 use std::net::IpAddr;
 
-/// `Ok` when `headers` say the body is JSON, else the 415 to answer.
-pub(super) fn json_body(headers: &HeaderMap) -> Result<(), Response> {
+/// `None` when `headers` say the body is JSON, else the 415 to answer.
+pub(super) fn refuse_unless_json(headers: &HeaderMap) -> Option<Response> {
     let media_type = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
     if media_type.as_deref() == Some("application/json") {
-        return Ok(());
+        return None;
     }
     let said = media_type.map_or_else(|| "none".to_owned(), |t| format!("`{}`", t.escape_debug()));
-    Err(super::error_response(
+    Some(super::error_response(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         &format!(
             "the request body must be JSON, sent with `Content-Type: application/json` (got {said})"
@@ -96,12 +96,12 @@ mod tests {
             if let Some(v) = value {
                 headers.insert(CONTENT_TYPE, v.parse().unwrap());
             }
-            json_body(&headers).map_err(|r| r.status())
+            refuse_unless_json(&headers).map(|r| r.status())
         };
-        assert_eq!(with(Some("application/json")), Ok(()));
-        assert_eq!(with(Some("Application/JSON; charset=utf-8")), Ok(()));
+        assert_eq!(with(Some("application/json")), None);
+        assert_eq!(with(Some("Application/JSON; charset=utf-8")), None);
         for refused in [None, Some("text/plain"), Some("application/x-www-form-urlencoded")] {
-            assert_eq!(with(refused), Err(StatusCode::UNSUPPORTED_MEDIA_TYPE), "{refused:?}");
+            assert_eq!(with(refused), Some(StatusCode::UNSUPPORTED_MEDIA_TYPE), "{refused:?}");
         }
     }
 }
