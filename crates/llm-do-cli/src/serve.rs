@@ -10,7 +10,8 @@
 //!   `response_format` (`json_schema`, `json_object`), `temperature`, `top_p`, `max_tokens`/`max_completion_tokens`, `seed`,
 //!   `stop` and `stream_options.include_usage` are honoured; `n` other than 1, `logprobs` and
 //!   `top_logprobs` are refused (400), not dropped, and so is a `tool_choice` that cannot be
-//!   honoured (`required` without tools, a function that is not among them). The `model`
+//!   honoured (`required` without tools, a function that is not among them), and so is a tool
+//!   whose name is not `[A-Za-z0-9_-]{1,64}` or repeats another's. The `model`
 //!   field is echoed back: the server serves its one model whatever the client names.
 //!
 //! A stream starts (status 200, its first event) once the model has produced its first piece
@@ -22,7 +23,11 @@
 //! with OpenAI's `type` values (`invalid_request_error`, `rate_limit_error`, `server_error`):
 //! 400 for a request that cannot be served (malformed JSON, an unknown role, an invalid
 //! `response_format` schema), 404 for an unknown path or model, 405 for a wrong method, 413 for
-//! a body over [`MAX_BODY_BYTES`]; 5xx only for failures of the model itself
+//! a body over [`MAX_BODY_BYTES`], 415 for a body not sent as `application/json`, 403 for a
+//! `Host` that is not a loopback name or an IP address on a loopback address (`serve/guard.rs`:
+//! web pages cannot use a server on the loopback interface), 408 for a body not received within
+//! [`BODY_READ_TIMEOUT`] (a request head not received within [`HEADER_READ_TIMEOUT`] closes
+//! the connection: `serve/listen.rs`); 5xx only for failures of the model itself
 //! (`serve/failure.rs`). An upstream server's error keeps its status (with its `Retry-After`
 //! on a 429 or 503), except a 401 or 403, which refused the credentials of this server, not
 //! the client's: that is a 502 `upstream_credentials_refused`. An upstream timeout is a 504, a
@@ -36,6 +41,8 @@
 //! then use the embedded local model over HTTP.
 
 mod failure;
+mod guard;
+mod listen;
 mod models;
 pub mod parts;
 mod redact;
@@ -46,7 +53,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
 use llm_do_openai_wire::response::{self as wire, Head};
@@ -55,8 +62,11 @@ use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
+
+pub use listen::HEADER_READ_TIMEOUT;
 
 /// The routes of the server, over `served`.
 ///
@@ -115,7 +125,68 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
 /// # }
 /// ```
 pub async fn run(listener: TcpListener, served: Arc<Served>) -> std::io::Result<()> {
-    axum::serve(listener, router(served)).with_graceful_shutdown(crate::signals::shutdown()).await
+    serve_until(listener, served, crate::signals::shutdown()).await
+}
+
+/// Serves `served` on `listener` until `shutdown` completes, then answers the requests in
+/// flight and returns: [`run`] without its signals. On a loopback address the router is
+/// [`loopback_only`]. A connection that takes longer than [`HEADER_READ_TIMEOUT`] to send a
+/// request head is closed, one that takes longer than [`BODY_READ_TIMEOUT`] to send its body
+/// answered 408.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use llm_do::testing::{Reply, ScriptedModel};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let served = llm_do_cli::models::Served::new(Arc::new(ScriptedModel::queue([])), "test:echo");
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let url = format!("http://{}/v1/models", listener.local_addr()?);
+/// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+/// let server = tokio::spawn(llm_do_cli::serve::serve_until(listener, Arc::new(served), async {
+///     let _ = stopped.await;
+/// }));
+/// let models: serde_json::Value = llm_do_openai::http::client().get(url).send().await?.json().await?;
+/// assert_eq!(models["data"][0]["id"], "test:echo");
+/// let _ = stop.send(());
+/// server.await??;
+/// # Ok(())
+/// # }
+/// ```
+pub async fn serve_until(
+    listener: TcpListener,
+    served: Arc<Served>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut app = router(served);
+    if listener.local_addr()?.ip().is_loopback() {
+        app = loopback_only(app);
+    }
+    listen::serve(listener, app, shutdown).await
+}
+
+/// `app` answering only requests whose `Host` is a loopback name (`localhost`) or an IP
+/// address, the others with a 403 `host_not_allowed`: what [`run`] serves on a loopback
+/// address, so that a web page whose domain resolves to `127.0.0.1` (DNS rebinding) cannot
+/// use the server.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use llm_do::testing::{Reply, ScriptedModel};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let served = llm_do_cli::models::Served::new(Arc::new(ScriptedModel::queue([])), "test:echo");
+/// let app = llm_do_cli::serve::loopback_only(llm_do_cli::serve::router(Arc::new(served)));
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let url = format!("http://{}/v1/models", listener.local_addr()?);
+/// tokio::spawn(async move { axum::serve(listener, app).await });
+/// let response = llm_do_openai::http::client().get(url).header("host", "attacker.example").send().await?;
+/// assert_eq!(response.status(), 403);
+/// # Ok(())
+/// # }
+/// ```
+pub fn loopback_only(app: Router) -> Router {
+    app.layer(axum::middleware::from_fn(guard::loopback_host))
 }
 
 /// Binds `addr`, prints the address served on stdout, and serves.
@@ -135,11 +206,14 @@ pub async fn bind_and_run(addr: SocketAddr, served: Arc<Served>) -> std::io::Res
     run(listener, served).await
 }
 
-async fn chat(State(served): State<Arc<Served>>, body: Body) -> Response {
+async fn chat(State(served): State<Arc<Served>>, headers: HeaderMap, body: Body) -> Response {
     let body = match read_body(body).await {
         Ok(body) => body,
         Err(response) => return response,
     };
+    if let Some(refusal) = guard::refuse_unless_json(&headers) {
+        return refusal;
+    }
     let target =
         parts::Target { capabilities: served.model().input_capabilities(), label: served.label() };
     let user = |i: usize, content: Option<&Value>| parts::user_message(i, content, &target);
@@ -180,9 +254,23 @@ async fn chat(State(served): State<Arc<Served>>, body: Body) -> Response {
 /// its answer once it has sent its body, instead of a connection closed mid-request.
 const MAX_DRAINED_BYTES: usize = 32 << 20;
 
+/// Longest wait for a request's whole body: a client that sends it slower is answered 408
+/// (`request_timeout`), and the request dropped.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Reads a request body of at most [`MAX_BODY_BYTES`] (axum's `Bytes` extractor would answer
-/// a larger one with a plain-text 413).
+/// a larger one with a plain-text 413) within [`BODY_READ_TIMEOUT`].
 async fn read_body(body: Body) -> Result<Vec<u8>, Response> {
+    let Ok(read) = tokio::time::timeout(BODY_READ_TIMEOUT, read_bounded(body)).await else {
+        let message =
+            format!("the request body was not received within {} s", BODY_READ_TIMEOUT.as_secs());
+        let code = Some("request_timeout");
+        return Err(error_response(StatusCode::REQUEST_TIMEOUT, &message, None, code));
+    };
+    read
+}
+
+async fn read_bounded(body: Body) -> Result<Vec<u8>, Response> {
     use futures::StreamExt as _;
     let mut stream = body.into_data_stream();
     let (mut kept, mut seen) = (Vec::new(), 0usize);

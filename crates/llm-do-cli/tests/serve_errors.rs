@@ -114,8 +114,12 @@ async fn every_error_is_openai_style_json_with_the_right_status() {
     let (status, body) = send(http.post(format!("{base}/chat/completions")).body(big)).await;
     assert_eq!((status, body["error"]["code"].as_str()), (413, Some("request_too_large")));
 
-    let (status, _) =
-        send(http.post(format!("{base}/chat/completions")).body("{\"messages\": [")).await;
+    let (status, _) = send(
+        http.post(format!("{base}/chat/completions"))
+            .header("content-type", "application/json")
+            .body("{\"messages\": ["),
+    )
+    .await;
     assert_eq!(status, 400);
     let (status, body) = send(
         http.post(format!("{base}/chat/completions"))

@@ -1,7 +1,8 @@
 //! A `POST /v1/chat/completions` body parsed into a core [`ModelRequest`].
 //!
 //! Unknown fields are ignored, as OpenAI-compatible servers do; a known field of the wrong
-//! type, an unknown role or `response_format`, or an invalid schema is a [`BadRequest`] that
+//! type, an unknown role or `response_format`, an invalid schema, or a tool name that is not
+//! `[A-Za-z0-9_-]{1,64}` or not unique is a [`BadRequest`] that
 //! names the parameter (`messages[2].role`), as OpenAI reports it. User messages' content is
 //! their text (the `text` of their parts joined) unless the server says otherwise with
 //! [`parse_with`] (`llm-do serve` turns image and file parts into attachments).

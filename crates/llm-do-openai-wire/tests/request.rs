@@ -245,3 +245,32 @@ fn rejects_bad_bodies_with_the_parameter() {
         assert_eq!(e.code, None, "{body}");
     }
 }
+
+/// A tool name no model can call or no client can route is refused with its parameter and
+/// `invalid_tool_name` (before: accepted, and a model called the tool `""`).
+#[test]
+fn tool_names_must_be_valid_and_unique() {
+    let body = |names: &[&str]| {
+        let tools: Vec<Value> =
+            names.iter().map(|n| json!({"type": "function", "function": {"name": n}})).collect();
+        json!({"messages": [{"role": "user", "content": "hi"}], "tools": tools}).to_string()
+    };
+    let long = "a".repeat(65);
+    let cases = [
+        (vec!["ok", ""], "tools[1].function.name", "it is empty"),
+        (vec!["a b"], "tools[0].function.name", "contains ` `"),
+        (vec!["x\u{1b}[2J"], "tools[0].function.name", "contains `\\u{1b}`"),
+        (vec![long.as_str()], "tools[0].function.name", "65 characters long"),
+        (vec!["same", "other", "same"], "tools[2].function.name", "must be unique"),
+    ];
+    for (names, param, expected) in cases {
+        let e = bad(&body(&names));
+        assert_eq!(e.param.as_deref(), Some(param), "{names:?}");
+        assert_eq!(e.code.as_deref(), Some("invalid_tool_name"), "{names:?}");
+        assert!(e.message.contains(expected), "{names:?}: {}", e.message);
+        assert!(!e.message.contains('\u{1b}'), "{}", e.message);
+    }
+    let names = ["a", "B-2", "c_3", &"d".repeat(64)];
+    let r = ok(serde_json::from_str(&body(&names)).unwrap());
+    assert_eq!(r.model_request.tools.len(), 4);
+}

@@ -29,6 +29,7 @@ pub(super) fn parse(tools: Option<&Value>) -> Result<Vec<ToolDefinition>, BadReq
                 "a function tool needs a `name`",
             ));
         };
+        check_name(i, name, &parsed)?;
         let description = function.get("description").and_then(Value::as_str).unwrap_or_default();
         let parameters = match function.get("parameters") {
             None | Some(Value::Null) => json!({"type": "object", "properties": {}}),
@@ -37,6 +38,29 @@ pub(super) fn parse(tools: Option<&Value>) -> Result<Vec<ToolDefinition>, BadReq
         parsed.push(ToolDefinition::new(name, description, parameters));
     }
     Ok(parsed)
+}
+
+/// A function's name must be one a model can call and a client tell apart, as OpenAI has it:
+/// [`llm_do_syntax::name`]'s `[A-Za-z0-9_-]{1,64}`, and not the name of an earlier tool
+/// (an empty name, or two tools of one name, would get calls no client can route).
+fn check_name(i: usize, name: &str, earlier: &[ToolDefinition]) -> Result<(), BadRequest> {
+    use llm_do_syntax::name::{EXPECTED, NameError, check};
+    let why = match check(name) {
+        Ok(()) if earlier.iter().any(|t| t.name == name) => {
+            format!("`{name}` is the name of an earlier tool; tool names must be unique")
+        }
+        Ok(()) => return Ok(()),
+        // The name itself is left out: it may be long, or hold control characters.
+        Err(NameError::Empty) => "it is empty".to_owned(),
+        Err(NameError::TooLong { len, .. }) => format!("it is {len} characters long"),
+        Err(NameError::BadChar { found, .. }) => format!("it contains `{}`", found.escape_debug()),
+        Err(e) => e.to_string(),
+    };
+    Err(BadRequest::new(
+        format!("tools[{i}].function.name"),
+        format!("a function tool's `name` must be {EXPECTED}, unique among `tools`: {why}"),
+    )
+    .with_code("invalid_tool_name"))
 }
 
 /// The tools the model may call after `tool_choice`, and whether it must call one: none for
