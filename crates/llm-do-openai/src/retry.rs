@@ -78,7 +78,10 @@ impl RetryPolicy {
         let base = self.initial_backoff.saturating_mul(1u32 << exponent).min(self.max_backoff);
         let jitter = if self.jitter.is_finite() { self.jitter.clamp(0.0, 1.0) } else { 0.0 };
         let random = if random.is_finite() { random.clamp(0.0, 1.0) } else { 0.0 };
-        base.mul_f64(1.0 - jitter * random)
+        // `mul_f64` panics past `Duration::MAX`, which a huge `initial_backoff` or
+        // `max_backoff` (a user's way of saying "wait as long as it takes") reaches at a factor
+        // of 1: the delay is then the capped base itself.
+        Duration::try_from_secs_f64(base.as_secs_f64() * (1.0 - jitter * random)).unwrap_or(base)
     }
 }
 
@@ -147,6 +150,22 @@ mod tests {
         assert_eq!(p.delay(1, None, f64::NAN), Duration::from_millis(100));
         let odd = RetryPolicy { jitter: 7.0, ..p.clone() };
         assert_eq!(odd.delay(1, None, 1.0), Duration::ZERO);
+    }
+
+    #[test]
+    fn the_largest_backoffs_are_delays_not_panics() {
+        let huge = RetryPolicy {
+            initial_backoff: Duration::MAX,
+            max_backoff: Duration::MAX,
+            jitter: 0.0,
+            ..policy()
+        };
+        for retry in [1, 2, 40] {
+            assert_eq!(huge.delay(retry, None, 0.0), Duration::MAX);
+        }
+        let jittered = RetryPolicy { jitter: 0.5, ..huge };
+        assert!(jittered.delay(1, None, 0.5) < Duration::MAX);
+        assert!(jittered.delay(1, None, 0.5) > Duration::MAX / 2);
     }
 
     #[test]
