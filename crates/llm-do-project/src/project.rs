@@ -174,9 +174,14 @@ impl Project {
                 for (path, is_agent) in all {
                     // Files found in the directory (listed ones were checked where listed) are
                     // confined on their resolved paths too: a link to a file elsewhere is not
-                    // read, so none of its text reaches a prompt.
+                    // read, so none of its text reaches a prompt. (A link to anything but a
+                    // file, a device say, is reported by `read` as what it is, unread.)
                     let found = !(is_agent && manifest.is_some());
-                    if found && path.file_name().is_some_and(|name| links_out_of(dir, name)) {
+                    let links_out = || {
+                        std::fs::metadata(&path).is_ok_and(|m| m.is_file())
+                            && path.file_name().is_some_and(|name| links_out_of(dir, name))
+                    };
+                    if found && links_out() {
                         let name = path.file_name().unwrap_or_default().to_string_lossy();
                         diagnostics.push(
                             Diagnostic::at(&path, Pos::START, format!("`{name}` is outside the project directory (a symbolic link leads out of it)"))
