@@ -257,15 +257,22 @@ pub(crate) fn decoding_error(grammar: &str, e: impl fmt::Display) -> LocalError 
     let dead_end = [StopReason::NoExtension, StopReason::NoExtensionBias]
         .iter()
         .any(|r| r.to_string() == line);
-    if !dead_end {
-        return LocalError::Inference { reason: format!("grammar: {line}") };
-    }
-    LocalError::SchemaNotCompilable {
-        context: context_of(grammar).into(),
-        reason: "no text can complete an answer that matches it (a schema that no finite JSON \
-                 value satisfies, such as a required property that refers to itself)"
-            .into(),
-    }
+    // llguidance's bound on the parser's work per token ("Too many items (limit …)"): the
+    // grammar, so the schema, is too large or too ambiguous to follow (e.g. `{"$ref": "#"}`
+    // as a tool's parameters, with the model's vocabulary).
+    let too_large = line.contains("Too many items");
+    let reason = match (dead_end, too_large) {
+        (true, _) => {
+            "no text can complete an answer that matches it (a schema that no finite JSON \
+             value satisfies, such as a required property that refers to itself)"
+        }
+        (false, true) => {
+            "following it takes the parser past its work limit for one token (a schema too \
+             large or ambiguous, such as one that refers to itself as a whole)"
+        }
+        (false, false) => return LocalError::Inference { reason: format!("grammar: {line}") },
+    };
+    LocalError::SchemaNotCompilable { context: context_of(grammar).into(), reason: reason.into() }
 }
 
 /// Which schemas `grammar` (one of this module's) was built from.
@@ -393,6 +400,19 @@ mod tests {
         );
         let e = llm_do_core::ModelError::from(error);
         assert_eq!(e.kind(), llm_do_core::ModelErrorKind::InvalidRequest);
+        // The parser's work limit, reached while following a schema, is the schema's problem
+        // too (llguidance's message, as its parser words it).
+        let limit = decoding_error(
+            &grammar,
+            "parser error: Too many items (limit 50000; mask); try avoiding \
+             single-byte/short lexemes\n<state>…</state>",
+        );
+        let LocalError::SchemaNotCompilable { reason, .. } = &limit else { panic!("{limit:?}") };
+        assert!(reason.contains("work limit"), "{reason}");
+        assert_eq!(
+            llm_do_core::ModelError::from(limit).kind(),
+            llm_do_core::ModelErrorKind::InvalidRequest
+        );
         // Other failures stay inference errors, cut to their first line.
         let other = decoding_error(&grammar, "token 7 not allowed\n<state>…</state>");
         assert_eq!(other, LocalError::Inference { reason: "grammar: token 7 not allowed".into() });
