@@ -129,7 +129,7 @@ pub(crate) fn check_content(
             Ok(if kind == Some(MediaKind::Text) { declared } else { t })
         }
         _ => {
-            let what = name.map(|n| format!("`{n}`")).unwrap_or_else(|| "the attachment".into());
+            let what = shown_name(name);
             let content = match found {
                 Some(t) => t.to_owned(),
                 None if bytes.is_empty() => "empty".to_owned(),
@@ -146,8 +146,13 @@ pub(crate) fn check_content(
     }
 }
 
+/// How an error names the attachment: its name in backticks, or "the attachment".
+fn shown_name(name: Option<&str>) -> String {
+    name.map(|n| format!("`{n}`")).unwrap_or_else(|| "the attachment".into())
+}
+
 fn unknown(name: Option<&str>, found: Option<&str>) -> AttachmentError {
-    let what = name.map(|n| format!("`{n}`")).unwrap_or_else(|| "the attachment".into());
+    let what = shown_name(name);
     let found = found.map(|f| format!(" ({f})")).unwrap_or_default();
     AttachmentError::new(
         AttachmentErrorKind::UnknownMediaType,
