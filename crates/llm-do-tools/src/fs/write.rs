@@ -11,6 +11,11 @@
 //! temporary file is written and again just before the rename. Something created under that
 //! name between that last look and the rename is still replaced (a rename cannot be made
 //! conditional on what it replaces).
+//!
+//! The temporary file is created with the replaced file's permissions (under the umask), not
+//! the default ones: a private file (`.env` at 0600) replaced by new content is never readable
+//! by others through its temporary file between the write and the rename. A new file's
+//! temporary file gets the default mode, which is also the new file's.
 
 use super::sandbox::{Sandbox, io_error};
 use crate::error::ToolError;
@@ -97,7 +102,8 @@ pub(crate) fn write_file(
     }
     .map_err(|e| io_error("writing", shown, e))?;
     let existing = existing_file(&parent_dir, &name, shown)?;
-    let (mut file, temp) = create_temp(&parent_dir).map_err(|e| io_error("writing", shown, e))?;
+    let (mut file, temp) =
+        create_temp(&parent_dir, existing.as_ref()).map_err(|e| io_error("writing", shown, e))?;
     let written = (|| {
         let failed = |e| io_error("writing", shown, e);
         file.write_all(args.content.as_bytes()).map_err(failed)?;
@@ -137,10 +143,19 @@ fn existing_file(dir: &Dir, name: &OsStr, shown: &str) -> Result<Option<Metadata
     }
 }
 
-/// Creates a fresh temporary file in `dir`.
-fn create_temp(dir: &Dir) -> io::Result<(cap_std::fs::File, PathBuf)> {
+/// Creates a fresh temporary file in `dir`, on Unix with the permission bits of `replaced`
+/// (the file the write will replace), so that the new content is never more widely readable
+/// than the old was.
+fn create_temp(dir: &Dir, replaced: Option<&Metadata>) -> io::Result<(cap_std::fs::File, PathBuf)> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
+    #[cfg(unix)]
+    if let Some(replaced) = replaced {
+        use cap_std::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(replaced.permissions().mode() & 0o777);
+    }
+    #[cfg(not(unix))]
+    let _ = replaced;
     let mut last = None;
     for _ in 0..16 {
         let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -181,5 +196,32 @@ mod tests {
         assert!(write(&sandbox, "regular").is_ok_and(|out| !out.created));
         let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 3, "no temporary file is left behind");
+    }
+
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn the_temporary_file_of_a_private_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let env = dir.path().join(".env");
+        std::fs::write(&env, "API_KEY=old").unwrap();
+        std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let root = Dir::open_ambient_dir(dir.path(), cap_std::ambient_authority()).unwrap();
+        let existing = existing_file(&root, OsStr::new(".env"), ".env").unwrap();
+        // The state between the write and the rename: the new content sits in the temporary file.
+        let (_file, temp) = create_temp(&root, existing.as_ref()).unwrap();
+        assert_eq!(mode(&dir.path().join(&temp)), 0o600, "readable by others before the rename");
+        root.remove_file(&temp).unwrap();
+
+        let sandbox = Sandbox::open(dir.path()).unwrap();
+        assert!(write(&sandbox, ".env").is_ok_and(|out| !out.created));
+        assert_eq!(mode(&env), 0o600, "the replaced file's permissions are kept");
+        std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(write(&sandbox, ".env").is_ok_and(|out| !out.created));
+        assert_eq!(mode(&env), 0o755, "an executable stays executable");
     }
 }
