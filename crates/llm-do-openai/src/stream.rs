@@ -6,7 +6,7 @@
 //! (`{"response": …}`, for a root that is not an object), the answer's text is held back and
 //! passed on once, unwrapped, when the stream ends: its pieces would spell the wrapper.
 
-use super::decode::{call_id, usage_of};
+use super::decode::{call_id, followed_choice, usage_of};
 use super::error::{EXCERPT_CHARS, Failure, excerpt};
 use super::output::{Answer, FINAL_TOOL, OutputPlan};
 use super::wire::{ChatChunk, ToolCallDelta, error_message};
@@ -27,7 +27,9 @@ pub(crate) struct Assembler<'a> {
     usage: Option<Usage>,
     model: Option<String>,
     finish_reason: Option<String>,
-    saw_choice: bool,
+    /// The index of the choice followed, fixed by the first chunk with choices (pieces are
+    /// passed on as they come): the decoder's rule applied to that chunk's choices.
+    choice: Option<u32>,
     delivered: bool,
     /// The first chunks as received, for error messages.
     raw: String,
@@ -53,7 +55,7 @@ impl<'a> Assembler<'a> {
             usage: None,
             model: None,
             finish_reason: None,
-            saw_choice: false,
+            choice: None,
             delivered: false,
             raw: String::new(),
         }
@@ -87,11 +89,15 @@ impl<'a> Assembler<'a> {
         if let Some(usage) = chunk.usage {
             self.usage = Some(usage_of(usage));
         }
+        if self.choice.is_none() {
+            self.choice = followed_choice(chunk.choices.iter().map(|c| c.index))
+                .and_then(|position| chunk.choices.get(position))
+                .map(|choice| choice.index.unwrap_or(0));
+        }
         for choice in chunk.choices {
-            if choice.index.unwrap_or(0) != 0 {
+            if Some(choice.index.unwrap_or(0)) != self.choice {
                 continue;
             }
-            self.saw_choice = true;
             if let Some(reason) = choice.finish_reason.filter(|r| !r.is_empty()) {
                 self.finish_reason = Some(reason);
             }
@@ -187,7 +193,7 @@ impl<'a> Assembler<'a> {
 
     /// The assembled response, once the stream has ended.
     pub(crate) fn finish(self) -> Result<ModelResponse, Failure> {
-        if !self.saw_choice {
+        if self.choice.is_none() {
             return Err(Failure::decode("the streamed answer has no choices", &self.raw));
         }
         let text = Some(self.text).filter(|t| !t.is_empty());

@@ -68,6 +68,49 @@ fn the_assembled_answer_equals_the_decoded_one() {
 }
 
 #[test]
+fn the_choice_followed_is_the_one_the_decoder_takes() {
+    // Index 0 when a choice has it, else the first choice, in both paths.
+    let cases: [(&str, &[&str]); 3] = [
+        (
+            r#"{"choices":[{"index":1,"message":{"content":"one"}}]}"#,
+            &[
+                r#"{"choices":[{"index":1,"delta":{"content":"o"}}]}"#,
+                r#"{"choices":[{"index":1,"delta":{"content":"ne"},"finish_reason":"stop"}]}"#,
+            ],
+        ),
+        (
+            r#"{"choices":[{"index":1,"message":{"content":"one"}},{"index":0,"message":{"content":"zero"}}]}"#,
+            &[
+                r#"{"choices":[{"index":1,"delta":{"content":"one"}},{"index":0,"delta":{"content":"ze"}}]}"#,
+                r#"{"choices":[{"index":0,"delta":{"content":"ro"}},{"index":1,"delta":{"content":"!"}}]}"#,
+            ],
+        ),
+        (
+            r#"{"choices":[{"index":2,"message":{"content":"two"}},{"index":1,"message":{"content":"one"}}]}"#,
+            &[
+                r#"{"choices":[],"usage":{"prompt_tokens":1}}"#,
+                r#"{"choices":[{"index":2,"delta":{"content":"two"}},{"index":1,"delta":{"content":"one"}}]}"#,
+                r#"{"choices":[{"index":1,"delta":{"content":"!"}},{"index":2,"delta":{}}]}"#,
+            ],
+        ),
+    ];
+    for (body, chunks) in cases {
+        let decoded = OutputPlan::default().finish(decode::response(body).unwrap());
+        let (streamed, deltas) = run(OutputPlan::default(), chunks);
+        let streamed = streamed.unwrap();
+        assert_eq!(streamed.text, decoded.text, "{body}");
+        let text: String = deltas
+            .iter()
+            .map(|d| match d {
+                StreamDelta::Text { text } => text.as_str(),
+                _ => "",
+            })
+            .collect();
+        assert_eq!(Some(text), decoded.text, "{body}");
+    }
+}
+
+#[test]
 fn pieces_without_index_follow_their_ids() {
     let chunks = [
         r#"{"choices":[{"delta":{"tool_calls":[{"id":"a","function":{"name":"x","arguments":"{"}}]}}]}"#,
