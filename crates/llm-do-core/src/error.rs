@@ -156,8 +156,15 @@ pub enum Error {
         reason: String,
     },
 
-    /// A model string names a provider the runtime does not have.
-    #[error("unknown model provider `{provider}` in `{model}`{}", known_list(known))]
+    /// A model string names a provider the runtime does not have. The message shows the
+    /// provider and the model string cut ([`llm_do_syntax::model::shown`]): a valid model
+    /// string has no length limit.
+    #[error(
+        "unknown model provider `{}` in `{}`{}",
+        llm_do_syntax::model::shown(provider),
+        llm_do_syntax::model::shown(model),
+        known_list(known)
+    )]
     UnknownProvider {
         /// The provider name.
         provider: String,
@@ -169,8 +176,13 @@ pub enum Error {
     },
 
     /// A model string names a provider that exists but could not be set up (its configuration
-    /// is wrong); `reason` says what to fix.
-    #[error("the model provider `{provider}` (for `{model}`) is not usable: {reason}")]
+    /// is wrong); `reason` says what to fix. The model string is shown cut, as in
+    /// [`Error::UnknownProvider`].
+    #[error(
+        "the model provider `{}` (for `{}`) is not usable: {reason}",
+        llm_do_syntax::model::shown(provider),
+        llm_do_syntax::model::shown(model)
+    )]
     ProviderUnavailable {
         /// The provider name.
         provider: String,

@@ -204,3 +204,38 @@ impl RuntimeInner {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Error, ModelRef, Runtime};
+
+    /// A valid model string has no length limit (a worker file's `model:` can be a whole
+    /// file's worth): the errors naming it show it cut, as `InvalidModel` does, and keep it
+    /// whole in their fields.
+    #[test]
+    fn provider_errors_show_a_long_model_string_cut() {
+        let rt = Runtime::builder().unavailable_provider("cloud", "CLOUD_KEY is not set").build();
+        let name = "x".repeat(1_000_000);
+        let shown = |model: &str| {
+            let e = rt.resolve_model(&ModelRef::parse(model).unwrap()).unwrap_err();
+            let (Error::UnknownProvider { model: kept, .. }
+            | Error::ProviderUnavailable { model: kept, .. }) = &e
+            else {
+                panic!("{e:?}")
+            };
+            assert_eq!(kept, model, "the field keeps the string");
+            let shown = e.to_string();
+            assert!(shown.len() < 600, "{} bytes: {}", shown.len(), &shown[..200]);
+            shown
+        };
+        let unknown = shown(&format!("other:{name}"));
+        assert!(unknown.starts_with("unknown model provider `other` in `other:xxx"), "{unknown}");
+        assert!(unknown.contains("x…` (known: cloud)"), "{unknown}");
+        let unavailable = shown(&format!("cloud:{name}"));
+        assert!(unavailable.starts_with("the model provider `cloud` (for `cloud:xxx"));
+        assert!(unavailable.ends_with("x…`) is not usable: CLOUD_KEY is not set"), "{unavailable}");
+        // A long provider name is cut too.
+        let unknown = shown(&format!("{}:m", "p".repeat(1_000_000)));
+        assert!(unknown.starts_with("unknown model provider `ppp"), "{unknown}");
+    }
+}

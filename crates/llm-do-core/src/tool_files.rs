@@ -56,7 +56,7 @@ pub(crate) fn tool_files(
     };
     let mut files = Vec::with_capacity(refs.len());
     for r in refs {
-        match attachment::AttachmentSource::parse(r) {
+        match attachment::AttachmentSource::parse_fresh(r) {
             Ok(attachment::AttachmentSource::Inline(a)) => files.push(a),
             Ok(attachment::AttachmentSource::Path(_)) => return Ok(None),
             Err(e) => return Err(e.to_string()),

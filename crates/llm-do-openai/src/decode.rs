@@ -47,10 +47,25 @@ pub(crate) fn response(raw: &str) -> Result<Answer, Failure> {
     })
 }
 
-/// The choice with index 0 (or the first one).
+/// The choice the answer is taken from.
 fn first_choice(choices: Vec<Choice>) -> Option<Choice> {
-    let position = choices.iter().position(|c| c.index.unwrap_or(0) == 0).unwrap_or(0);
+    let position = followed_choice(choices.iter().map(|c| c.index))?;
     choices.into_iter().nth(position)
+}
+
+/// Of choices with these indexes, the position of the one an answer is taken from, streamed
+/// or not: the choice with index 0 (a missing index counts as 0), else the first one (servers
+/// that number their one choice from 1). Other choices (`n` > 1, which llm-do never asks
+/// for) are ignored. `None` when there are no choices.
+pub(crate) fn followed_choice(indexes: impl IntoIterator<Item = Option<u32>>) -> Option<usize> {
+    let mut any = false;
+    for (position, index) in indexes.into_iter().enumerate() {
+        if index.unwrap_or(0) == 0 {
+            return Some(position);
+        }
+        any = true;
+    }
+    any.then_some(0)
 }
 
 /// The call's id, or `call_{index}` when the server sent none.
@@ -97,6 +112,21 @@ mod tests {
         assert_eq!(a.usage, Usage::default());
         let a = response(r#"{"choices":[{"message":{"refusal":"I can't"}}]}"#).unwrap();
         assert_eq!((a.text, a.refusal.as_deref()), (None, Some("I can't")));
+    }
+
+    #[test]
+    fn the_answer_is_the_choice_with_index_0_else_the_first() {
+        let text = |raw: &str| response(raw).unwrap().text;
+        let zero_second = r#"{"choices":[{"index":1,"message":{"content":"one"}},
+            {"index":0,"message":{"content":"zero"}}]}"#;
+        assert_eq!(text(zero_second).as_deref(), Some("zero"));
+        let no_zero = r#"{"choices":[{"index":2,"message":{"content":"two"}},
+            {"index":1,"message":{"content":"one"}}]}"#;
+        assert_eq!(text(no_zero).as_deref(), Some("two"));
+        let unnumbered = r#"{"choices":[{"index":3,"message":{"content":"three"}},
+            {"message":{"content":"none"}}]}"#;
+        assert_eq!(text(unnumbered).as_deref(), Some("none"));
+        assert_eq!(followed_choice([]), None);
     }
 
     #[test]

@@ -34,7 +34,8 @@
 //!   non-streaming path would return for the same answer.
 //! - **Lenient decoding**: missing optional fields, unknown fields, `finish_reason: ""`,
 //!   content as a list of parts, a whole JSON body answering a streamed request; missing
-//!   usage counts as zero. A refusal is kept apart (`ModelResponse::refusal`): the runtime
+//!   usage counts as zero. The answer is the choice with index 0, else the first choice,
+//!   streamed or not. A refusal is kept apart (`ModelResponse::refusal`): the runtime
 //!   ends the call with a `Refused` error, as it does on `finish_reason: "content_filter"`.
 //! - **Retries** per [`RetryPolicy`] on 429 (honouring `Retry-After`), 5xx, connection
 //!   failures, timeouts and cut-off bodies; other failures become typed

@@ -209,6 +209,25 @@ async fn bad_attachments_are_typed_errors_and_send_nothing() {
             AttachmentErrorKind::Unsupported,
         ),
         ("missing", &[], "nowhere.pdf", all, limits, AttachmentErrorKind::Io),
+        // What a run log keeps of a file, given as a fresh input: no content to send.
+        (
+            "digest reference",
+            &[],
+            "attachment:image/png;name=chart.png;size=67;\
+             sha256=557a10800f88d3a9fbc2e2e4d3d9e0ef2b0c8a1f0d5e6c7b8a9f0e1d2c3b4a59",
+            all,
+            limits,
+            AttachmentErrorKind::ContentMissing,
+        ),
+        (
+            "digest reference of an unsupported type",
+            &[],
+            "attachment:application/zip;name=deck.zip;size=9;\
+             sha256=557a10800f88d3a9fbc2e2e4d3d9e0ef2b0c8a1f0d5e6c7b8a9f0e1d2c3b4a59",
+            all,
+            limits,
+            AttachmentErrorKind::UnknownMediaType,
+        ),
     ];
     for (case, files, deck, capabilities, limits, expected) in cases {
         let (kind, message, requests) = refused(files, deck, capabilities, limits).await;

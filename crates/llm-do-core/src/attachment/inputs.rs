@@ -147,13 +147,14 @@ pub(crate) fn resolve_paths(
     Ok(args)
 }
 
-/// Resolves one reference string.
+/// Resolves one reference string (a digest reference is refused: see
+/// [`AttachmentSource::parse_fresh`]).
 pub(crate) fn resolve(
     reference: &str,
     loader: Option<&dyn AttachmentLoader>,
     limits: &AttachmentLimits,
 ) -> Result<Attachment, AttachmentError> {
-    let a = match AttachmentSource::parse(reference)? {
+    let a = match AttachmentSource::parse_fresh(reference)? {
         AttachmentSource::Inline(a) => a,
         AttachmentSource::Path(path) => match loader {
             Some(loader) => loader.load(&path, limits)?,
@@ -258,6 +259,22 @@ mod tests {
             kind(json!({"logo": "data:text/plain;base64,YWJj"})),
             AttachmentErrorKind::TooLarge
         );
+    }
+
+    #[test]
+    fn a_digest_reference_is_refused_as_an_input() {
+        // What a record keeps of a file is not the file: it cannot be sent, so a worker's
+        // input refuses it before anything else happens (whatever size it claims).
+        let limits = AttachmentLimits { max_bytes: 1, ..Default::default() };
+        let sha = "a".repeat(64);
+        let digest = format!("attachment:image/png;name=c.png;size=67;sha256={sha}");
+        let err = split_arguments(&schema(), &json!({"logo": digest}), None, &limits).unwrap_err();
+        assert_eq!(err.kind(), AttachmentErrorKind::ContentMissing);
+        assert!(err.message().contains("`c.png`"), "{err}");
+        // Its media type is checked as a data: URL's is.
+        let zip = format!("attachment:application/zip;name=x.zip;size=3;sha256={sha}");
+        let err = split_arguments(&schema(), &json!({"notes": [zip]}), None, &limits).unwrap_err();
+        assert_eq!(err.kind(), AttachmentErrorKind::UnknownMediaType);
     }
 
     #[test]

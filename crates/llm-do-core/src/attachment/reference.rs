@@ -2,6 +2,7 @@
 //! (`attachment:MEDIA;name=…;size=…;sha256=…`, what records keep), and parsing a reference
 //! given by a caller (`data:` URL, image URL, digest, else a path).
 
+use super::media::check_declared;
 use super::{Attachment, AttachmentError, AttachmentErrorKind, Content};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -97,6 +98,29 @@ impl AttachmentSource {
         }
         Ok(AttachmentSource::Path(reference.to_owned()))
     }
+
+    /// Parses a reference to a file given to be sent now (a worker's input, a tool's
+    /// result): as [`parse`](Self::parse), but a digest reference is a
+    /// [`ContentMissing`](AttachmentErrorKind::ContentMissing) error. A digest is what a
+    /// record keeps of a file (its type, name, size and hash), never the file itself, so it
+    /// can only be read back from a record, never sent to a model.
+    pub(crate) fn parse_fresh(reference: &str) -> Result<Self, AttachmentError> {
+        let source = Self::parse(reference)?;
+        if let AttachmentSource::Inline(a) = &source
+            && matches!(a.content, Content::Recorded { .. })
+        {
+            return Err(AttachmentError::new(
+                AttachmentErrorKind::ContentMissing,
+                format!(
+                    "`{}` is given by its digest (`{DIGEST_SCHEME}…`, what run logs keep of a \
+                     file), which has no content to send; give the file itself: a path, an \
+                     http(s) URL of an image, or a data: URL",
+                    a.display_name()
+                ),
+            ));
+        }
+        Ok(source)
+    }
 }
 
 /// Whether [`AttachmentSource::parse`] takes `reference` for a path (without parsing what it
@@ -140,12 +164,18 @@ fn parse_data_url(rest: &str) -> Result<Attachment, AttachmentError> {
     }
 }
 
-/// `MEDIA[;name=N];size=S;sha256=H` (after `attachment:`).
+/// `MEDIA[;name=N];size=S;sha256=H` (after `attachment:`). The media type must be a
+/// supported one, as records only ever hold those.
 fn parse_digest(rest: &str) -> Result<Attachment, AttachmentError> {
     let mut parts = rest.split(';');
-    let media_type = parts.next().unwrap_or_default().to_owned();
-    let mut digest =
-        AttachmentDigest { media_type, name: None, size: None, sha256: None, url: None };
+    let declared = parts.next().unwrap_or_default();
+    let mut digest = AttachmentDigest {
+        media_type: String::new(),
+        name: None,
+        size: None,
+        sha256: None,
+        url: None,
+    };
     for p in parts {
         match p.split_once('=') {
             Some(("name", v)) => digest.name = Some(decode_param(v)),
@@ -154,6 +184,7 @@ fn parse_digest(rest: &str) -> Result<Attachment, AttachmentError> {
             _ => {}
         }
     }
+    digest.media_type = check_declared(declared, digest.name.as_deref())?.to_owned();
     Ok(Attachment::from_digest(digest))
 }
 

@@ -78,7 +78,7 @@ pub fn split_text_with_attachments(
     let refs = obj.get("attachments")?.as_array()?;
     let mut files = Vec::with_capacity(refs.len());
     for r in refs {
-        let parsed = match r.as_str().map(AttachmentSource::parse) {
+        let parsed = match r.as_str().map(AttachmentSource::parse_fresh) {
             Some(Ok(AttachmentSource::Inline(a))) => Ok(a),
             Some(Ok(AttachmentSource::Path(p))) => Err(AttachmentError::new(
                 super::AttachmentErrorKind::InvalidReference,
@@ -96,4 +96,19 @@ pub fn split_text_with_attachments(
         }
     }
     Some(Ok((text.to_owned(), files)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attachment::AttachmentErrorKind;
+
+    #[test]
+    fn a_digest_reference_is_refused_as_a_result() {
+        let sha = "b".repeat(64);
+        let digest = format!("attachment:image/png;name=c.png;size=67;sha256={sha}");
+        let value = json!({"text": "see", "attachments": [digest]});
+        let err = split_text_with_attachments(&value).unwrap().unwrap_err();
+        assert_eq!(err.kind(), AttachmentErrorKind::ContentMissing);
+    }
 }
