@@ -1,4 +1,6 @@
-//! `list_files`: the paths under the root that match a glob, sorted.
+//! `list_files`: the paths under the root that match a glob, sorted. As in a shell, a pattern
+//! ending with `/` matches directories only (`*/`, `src/**/`). (The parameter's description,
+//! which models read, is left as it was: recorded cassettes hold it.)
 //!
 //! The walk goes through cap-std directory handles and never follows symbolic links to
 //! directories (a link is listed, not entered), so it cannot leave the root or loop.
@@ -76,7 +78,9 @@ pub(crate) fn list_files(
     let (base, glob) = compile(sandbox.root(), pattern)?;
     let max =
         args.max_results.map_or(limit, |m| usize::try_from(m).unwrap_or(usize::MAX).min(limit));
-    let mut walk = Walk { glob, found: Vec::new(), visited: 0, cut: false };
+    // As in a shell, a trailing `/` asks for directories (`*/`); the glob itself drops it.
+    let dirs_only = pattern.ends_with('/');
+    let mut walk = Walk { glob, dirs_only, found: Vec::new(), visited: 0, cut: false };
     let start = if base.is_empty() { Path::new(".") } else { Path::new(&base) };
     match sandbox.dir().open_dir(start) {
         Ok(dir) => walk.dir(&dir, &base, 0),
@@ -145,6 +149,8 @@ fn compile(root: &Path, pattern: &str) -> Result<(String, GlobMatcher), ToolErro
 /// The state of one walk.
 struct Walk {
     glob: GlobMatcher,
+    /// Whether only directories are listed (the pattern ends with `/`).
+    dirs_only: bool,
     found: Vec<String>,
     visited: usize,
     cut: bool,
@@ -174,7 +180,7 @@ impl Walk {
                 } else if let Ok(sub) = entry.open_dir() {
                     self.dir(&sub, &path, depth + 1);
                 }
-            } else if self.glob.is_match(&path) {
+            } else if !self.dirs_only && self.glob.is_match(&path) {
                 self.found.push(path);
             }
         }
@@ -183,8 +189,26 @@ impl Walk {
 
 #[cfg(test)]
 mod tests {
-    use super::compile;
+    use super::{ListFilesArgs, Sandbox, compile, list_files};
     use std::path::Path;
+
+    #[test]
+    fn a_pattern_ending_with_a_slash_lists_directories_only() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("docs/api")).unwrap();
+        for file in ["a.md", "docs/b.md", "docs/api/c.md"] {
+            std::fs::write(dir.path().join(file), "x").unwrap();
+        }
+        let sandbox = Sandbox::open(dir.path()).unwrap();
+        let list = |pattern: &str| {
+            let args = ListFilesArgs { pattern: Some(pattern.into()), max_results: None };
+            list_files(&sandbox, &args, 100).unwrap().entries
+        };
+        assert_eq!(list("*/"), ["docs/"]);
+        assert_eq!(list("**/"), ["docs/", "docs/api/"]);
+        assert_eq!(list("docs/*/"), ["docs/api/"]);
+        assert_eq!(list("*"), ["a.md", "docs/"], "without the slash, files and directories");
+    }
 
     fn base(pattern: &str) -> Result<String, String> {
         compile(Path::new("/srv/root"), pattern).map(|(b, _)| b).map_err(|e| e.to_string())

@@ -75,6 +75,16 @@ pub(crate) fn write_file(
     let shown = args.path.as_str();
     let dir = sandbox.dir();
     let mut target = sandbox.relative(shown)?;
+    // `x/` and `x/.` name a directory (as they do to the operating system), never a file `x`:
+    // an existing directory is refused below as any directory is, anything else here.
+    if (shown.ends_with('/') || shown.ends_with("/."))
+        && !dir.metadata(&target).is_ok_and(|m| m.is_dir())
+    {
+        return Err(ToolError::InvalidPath {
+            path: shown.to_owned(),
+            reason: "it ends with `/` or `/.`, so it names a directory, not a file".into(),
+        });
+    }
     // A final component that is a symbolic link: write where it points, if that is inside.
     if dir.symlink_metadata(&target).is_ok_and(|m| m.file_type().is_symlink()) {
         target = dir.canonicalize(&target).map_err(|e| match e.kind() {
@@ -196,6 +206,28 @@ mod tests {
         assert!(write(&sandbox, "regular").is_ok_and(|out| !out.created));
         let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 3, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn a_path_naming_a_directory_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f"), "old").unwrap();
+        let sandbox = Sandbox::open(dir.path()).unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        for path in ["nodir/x/", "f/.", "f/"] {
+            let error = write(&sandbox, path).unwrap_err();
+            assert!(
+                matches!(&error, ToolError::InvalidPath { path: p, reason }
+                    if p == path && reason.contains("names a directory")),
+                "{path}: {error}"
+            );
+        }
+        assert!(!dir.path().join("nodir").exists(), "no directory was created");
+        for path in ["sub/", "sub/.", "."] {
+            let error = write(&sandbox, path).unwrap_err();
+            assert!(matches!(&error, ToolError::IsDirectory { .. }), "{path}: {error}");
+        }
+        assert_eq!(std::fs::read_to_string(dir.path().join("f")).unwrap(), "old");
     }
 
     fn mode(path: &Path) -> u32 {
