@@ -27,8 +27,9 @@
 //! `Host` that is not a loopback name or an IP address on a loopback address (`serve/guard.rs`:
 //! web pages cannot use a server on the loopback interface), 408 for a body not received within
 //! [`BODY_READ_TIMEOUT`] (a request head not received within [`HEADER_READ_TIMEOUT`] closes
-//! the connection: `serve/listen.rs`); 5xx only for failures of the model itself
-//! (`serve/failure.rs`). An upstream server's error keeps its status (with its `Retry-After`
+//! the connection: `serve/listen.rs`), 503 `server_overloaded` with `Retry-After` for a
+//! request beyond the limit of requests in flight (`serve/limit.rs`); other 5xx only for
+//! failures of the model itself (`serve/failure.rs`). An upstream server's error keeps its status (with its `Retry-After`
 //! on a 429 or 503), except a 401 or 403, which refused the credentials of this server, not
 //! the client's: that is a 502 `upstream_credentials_refused`. An upstream timeout is a 504, a
 //! failed connection or an unreadable answer a 502.
@@ -42,6 +43,7 @@
 
 mod failure;
 mod guard;
+mod limit;
 mod listen;
 mod models;
 pub mod parts;
@@ -66,6 +68,7 @@ use std::time::Duration;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
 
+pub use limit::Limits;
 pub use listen::HEADER_READ_TIMEOUT;
 
 /// The routes of the server, over `served`.
@@ -114,25 +117,33 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
     error_response(StatusCode::METHOD_NOT_ALLOWED, &message, None, Some("method_not_allowed"))
 }
 
-/// Serves `served` on `listener` until the future is dropped or SIGINT, SIGTERM or SIGHUP
-/// arrives; after the signal, the requests in flight are answered before it returns.
+/// Serves `served` on `listener` within `limits` until the future is dropped or SIGINT,
+/// SIGTERM or SIGHUP arrives; after the signal, the requests in flight are answered before it
+/// returns.
 ///
 /// ```no_run
 /// # use std::sync::Arc;
+/// # use llm_do_cli::serve::Limits;
 /// # async fn demo(served: llm_do_cli::models::Served) -> std::io::Result<()> {
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-/// llm_do_cli::serve::run(listener, Arc::new(served)).await
+/// llm_do_cli::serve::run(listener, Arc::new(served), Limits::default()).await
 /// # }
 /// ```
-pub async fn run(listener: TcpListener, served: Arc<Served>) -> std::io::Result<()> {
-    serve_until(listener, served, crate::signals::shutdown()).await
+pub async fn run(
+    listener: TcpListener,
+    served: Arc<Served>,
+    limits: Limits,
+) -> std::io::Result<()> {
+    serve_until(listener, served, limits, crate::signals::shutdown()).await
 }
 
 /// Serves `served` on `listener` until `shutdown` completes, then answers the requests in
 /// flight and returns: [`run`] without its signals. On a loopback address the router is
 /// [`loopback_only`]. A connection that takes longer than [`HEADER_READ_TIMEOUT`] to send a
 /// request head is closed, one that takes longer than [`BODY_READ_TIMEOUT`] to send its body
-/// answered 408.
+/// answered 408. Beyond [`Limits::max_requests`] requests in flight, one more is answered 503
+/// (`server_overloaded`, with `Retry-After`); beyond [`Limits::max_connections`] open
+/// connections, no other is accepted until one closes (`serve/limit.rs`).
 ///
 /// ```
 /// # use std::sync::Arc;
@@ -143,7 +154,8 @@ pub async fn run(listener: TcpListener, served: Arc<Served>) -> std::io::Result<
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 /// let url = format!("http://{}/v1/models", listener.local_addr()?);
 /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-/// let server = tokio::spawn(llm_do_cli::serve::serve_until(listener, Arc::new(served), async {
+/// let limits = llm_do_cli::serve::Limits::default();
+/// let server = tokio::spawn(llm_do_cli::serve::serve_until(listener, Arc::new(served), limits, async {
 ///     let _ = stopped.await;
 /// }));
 /// let models: serde_json::Value = llm_do_openai::http::client().get(url).send().await?.json().await?;
@@ -156,13 +168,16 @@ pub async fn run(listener: TcpListener, served: Arc<Served>) -> std::io::Result<
 pub async fn serve_until(
     listener: TcpListener,
     served: Arc<Served>,
+    limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut app = router(served);
     if listener.local_addr()?.ip().is_loopback() {
         app = loopback_only(app);
     }
-    listen::serve(listener, app, shutdown).await
+    let in_flight = limit::InFlight::new(limits.max_requests);
+    let app = app.layer(axum::middleware::from_fn_with_state(in_flight, limit::in_flight));
+    listen::serve(listener, app, limits.max_connections, shutdown).await
 }
 
 /// `app` answering only requests whose `Host` is a loopback name (`localhost`) or an IP
@@ -189,21 +204,27 @@ pub fn loopback_only(app: Router) -> Router {
     app.layer(axum::middleware::from_fn(guard::loopback_host))
 }
 
-/// Binds `addr`, prints the address served on stdout, and serves.
+/// Binds `addr`, prints the address served on stdout, and serves within `limits`.
 ///
 /// ```no_run
 /// # use std::sync::Arc;
+/// # use llm_do_cli::serve::Limits;
 /// # async fn demo(served: llm_do_cli::models::Served) -> std::io::Result<()> {
-/// llm_do_cli::serve::bind_and_run("127.0.0.1:8080".parse().unwrap(), Arc::new(served)).await
+/// let addr = "127.0.0.1:8080".parse().unwrap();
+/// llm_do_cli::serve::bind_and_run(addr, Arc::new(served), Limits::default()).await
 /// # }
 /// ```
-pub async fn bind_and_run(addr: SocketAddr, served: Arc<Served>) -> std::io::Result<()> {
+pub async fn bind_and_run(
+    addr: SocketAddr,
+    served: Arc<Served>,
+    limits: Limits,
+) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     crate::output::outln!("llm-do: serving {} at http://{local}/v1", served.label());
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
-    run(listener, served).await
+    run(listener, served, limits).await
 }
 
 async fn chat(State(served): State<Arc<Served>>, headers: HeaderMap, body: Body) -> Response {

@@ -10,7 +10,7 @@
 
 use llm_do::testing::{Reply, ScriptedModel};
 use llm_do_cli::models::Served;
-use llm_do_cli::serve::{BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, serve_until};
+use llm_do_cli::serve::{BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, Limits, serve_until};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -22,7 +22,7 @@ async fn serve(model: Arc<ScriptedModel>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let served = Arc::new(Served::new(model, "test:m"));
-    tokio::spawn(serve_until(listener, served, std::future::pending()));
+    tokio::spawn(serve_until(listener, served, Limits::default(), std::future::pending()));
     addr
 }
 

@@ -6,7 +6,9 @@ use super::flags::ProviderFlags;
 use super::report;
 use crate::exit::Exit;
 use crate::models::{self, LocalOptions};
+use crate::serve::Limits;
 use clap::Args;
+use clap::builder::RangedU64ValueParser;
 use llm_do_project::ProviderSettings;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -28,13 +30,35 @@ pub(super) struct ServeArgs {
     /// Context window of a local model, in tokens.
     #[arg(long)]
     context_size: Option<u32>,
+    /// Most requests in flight at once; one more is answered at once with a 503
+    /// (`server_overloaded`, `Retry-After: 1`) and is not queued (default: four per core).
+    #[arg(long, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
+    max_requests: Option<usize>,
+    /// Most open connections; while that many are open, no other is accepted (it waits in
+    /// the system's listen backlog).
+    #[arg(long, default_value_t = Limits::DEFAULT_MAX_CONNECTIONS,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
+    max_connections: usize,
     #[command(flatten)]
     provider: ProviderFlags,
 }
 
 /// `llm-do serve`: resolves the model, then serves it until the process ends.
 pub(super) async fn serve(args: ServeArgs) -> Exit {
-    let ServeArgs { model, port, host, threads, context_size, provider } = args;
+    let ServeArgs {
+        model,
+        port,
+        host,
+        threads,
+        context_size,
+        max_requests,
+        max_connections,
+        provider,
+    } = args;
+    let limits = Limits {
+        max_requests: max_requests.unwrap_or_else(Limits::default_max_requests),
+        max_connections,
+    };
     let openai = provider.over(&ProviderSettings::default());
     let local = LocalOptions { threads, context_size };
     let served = match models::resolve(&model, local, openai).await {
@@ -44,7 +68,7 @@ pub(super) async fn serve(args: ServeArgs) -> Exit {
             return Exit::Usage;
         }
     };
-    match crate::serve::bind_and_run(SocketAddr::new(host, port), Arc::new(served)).await {
+    match crate::serve::bind_and_run(SocketAddr::new(host, port), Arc::new(served), limits).await {
         Ok(()) => Exit::Ok,
         Err(e) => {
             report(&e.to_string());

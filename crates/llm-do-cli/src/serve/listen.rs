@@ -7,29 +7,40 @@
 //! enough of them exhaust the descriptors of the process. Here a connection that has not sent
 //! a whole request head within [`HEADER_READ_TIMEOUT`] (also while it idles between two
 //! requests) is closed; a body is bounded the same way by [`super::BODY_READ_TIMEOUT`].
+//! At most [`super::Limits::max_connections`] connections are open at once
+//! (`serve/limit.rs`).
 
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 /// Longest wait for a connection's request head (the request line and headers), from the
 /// moment the server is ready to read it: a slower connection is closed.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Serves `app` on `listener` until `shutdown` completes, then answers the requests in flight
+/// Serves `app` on `listener`, with at most `max_connections` connections open (no other is
+/// accepted until one closes), until `shutdown` completes, then answers the requests in flight
 /// and returns.
 pub(super) async fn serve(
     listener: TcpListener,
     app: Router,
+    max_connections: usize,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
+    let open = Arc::new(Semaphore::new(max_connections.clamp(1, Semaphore::MAX_PERMITS)));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        let permit = tokio::select! {
+            () = &mut shutdown => break,
+            permit = open.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+        };
         let stream = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
@@ -52,6 +63,7 @@ pub(super) async fn serve(
         tokio::spawn(async move {
             // A failed connection (a timeout, a client that went away) ends only itself.
             let _ = connection.await;
+            drop(permit);
         });
     }
     drop(listener);
