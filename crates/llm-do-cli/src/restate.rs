@@ -71,7 +71,8 @@ pub(crate) enum RestateCommand {
         ingress: String,
     },
     /// Start a durable run of WORKER under RUN_ID (Restate runs it once per id: submitting
-    /// the same id again is the same run); with --wait, wait for its output and print it as
+    /// the same id again with the same worker and input is the same run; with another worker
+    /// or input it is refused, exit 2); with --wait, wait for its output and print it as
     /// `llm-do run` prints a result (exit 1 if the run failed, 2 for bad input or an unknown
     /// worker, 3 if a call was denied).
     Submit {

@@ -305,6 +305,26 @@ async fn approvals_of_a_served_project_wait_across_restarts_and_are_answered_by_
         }
         other => panic!("unexpected {other}"),
     }
+    // The same id with the same worker and input is the same run (its failure again, no new
+    // model request); with another input or worker it is refused (exit 2), not answered with
+    // that run's outcome.
+    let out = submit_cmd(&["cli-capped", "capped", "the sun", "--wait", "60"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("run budget exceeded"), "{}", stderr(&out));
+    assert_eq!(models.request_count(), 6);
+    let out = submit_cmd(&["cli-capped", "capped", "the moon", "--wait", "60"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("`cli-capped` is taken by an earlier run of `capped` with another input"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("the moon"), "{}", stderr(&out));
+    let out = submit_cmd(&["cli-capped", "main", "the sun"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("of another worker (`capped`, not `main`)"), "{}", stderr(&out));
+    assert_eq!(models.request_count(), 6);
     // Input that is not JSON, and an id that cannot be one: usage errors, nothing submitted.
     let out = submit_cmd(&["cli-bad", "capped", "--input-json", "{nope"]);
     assert_eq!(code(&out), 2, "{}", stderr(&out));

@@ -1,6 +1,7 @@
 //! Canonical JSON: object keys sorted at every level, so that equal values have equal text
 //! whatever order their keys were written in. The one helper behind approval memory (equal
-//! arguments, equal keys), cassette matching and run-log definition hashes.
+//! arguments, equal keys), cassette matching, run-log definition hashes and durable runs'
+//! request digests ([`digest`]).
 //!
 //! ```
 //! use serde_json::json;
@@ -43,6 +44,28 @@ pub fn value(value: &Value) -> Value {
 /// ```
 pub fn string(v: &Value) -> String {
     value(v).to_string()
+}
+
+/// `sha256:` and the hex SHA-256 of [`string`]: equal for equal values whatever their key
+/// order, and it does not show the value (run-log definition hashes, the request a durable
+/// run was started with).
+///
+/// ```
+/// use serde_json::json;
+/// let d = llm_do_core::canonical::digest(&json!({"b": 1, "a": 2}));
+/// assert_eq!(d, llm_do_core::canonical::digest(&json!({"a": 2, "b": 1})));
+/// assert!(d.starts_with("sha256:") && d.len() == 71);
+/// assert_ne!(d, llm_do_core::canonical::digest(&json!({"a": 2, "b": 2})));
+/// ```
+pub fn digest(v: &Value) -> String {
+    use sha2::{Digest as _, Sha256};
+    use std::fmt::Write as _;
+    let mut hex = String::with_capacity(71);
+    hex.push_str("sha256:");
+    for b in Sha256::digest(string(v).as_bytes()) {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
 }
 
 #[cfg(test)]

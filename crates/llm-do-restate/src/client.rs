@@ -5,6 +5,7 @@
 use crate::cancel::CancelRequest;
 use crate::error::DurableError;
 use crate::record::RunRecord;
+use crate::reuse::Submitted;
 use crate::service::SERVICE_NAME;
 use crate::wire::{ApprovalAnswer, PendingApproval, RunFailure, RunOutput, RunRequest};
 use serde::de::DeserializeOwned;
@@ -23,6 +24,7 @@ pub struct Client {
     ingress: String,
     admin: String,
     http: reqwest::Client,
+    pub(crate) start_wait: Duration,
 }
 
 /// The largest response body read from Restate (a run's output included).
@@ -43,12 +45,21 @@ impl Client {
             .connect_timeout(Duration::from_secs(5))
             .build()
             .unwrap_or_default();
-        Self { ingress, admin, http }
+        Self { ingress, admin, http, start_wait: crate::reuse::START_WAIT }
     }
 
     /// Sets the admin API's URL (e.g. `http://127.0.0.1:9070`).
     pub fn admin(mut self, admin: impl Into<String>) -> Self {
         self.admin = admin.into().trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// How long [`submit`](Self::submit) waits, when the run id was submitted before, for
+    /// that run to start so as to compare it with this submission (10 s unless set): a
+    /// service that runs starts it at once; with the service stopped, `submit` answers
+    /// [`DurableError::RunUnverified`] after this long.
+    pub fn start_wait(mut self, wait: Duration) -> Self {
+        self.start_wait = wait;
         self
     }
 
@@ -73,8 +84,12 @@ impl Client {
         expect_success(response, &url).await.map(drop)
     }
 
-    /// Submits a run of `worker` on `input` under `run_id`. Submitting the same run id again
-    /// does not start a second run: it is the same run.
+    /// Submits a run of `worker` on `input` under `run_id`. A run id names one run, as an
+    /// idempotency key: submitting it again with the same worker and input (key order does
+    /// not matter) does not start a second run, it is the same run; with another worker or
+    /// another input it is [`DurableError::RunIdReused`]. If the earlier run has not started
+    /// (its service is down) this waits a little for it, then answers
+    /// [`DurableError::RunUnverified`].
     pub async fn submit(
         &self,
         run_id: &str,
@@ -83,6 +98,7 @@ impl Client {
     ) -> Result<(), DurableError> {
         check_id("run id", run_id)?;
         let url = format!("{}/{SERVICE_NAME}/{run_id}/run/send", self.ingress);
+        let submitted = Submitted::new(worker, &input);
         let body = RunRequest { worker: worker.to_owned(), input };
         let response = self
             .http
@@ -92,7 +108,13 @@ impl Client {
             .send()
             .await
             .map_err(|e| unreachable(&url, &e))?;
-        expect_success(response, &url).await.map(drop)
+        let text = expect_success(response, &url).await?;
+        // Restate keeps the first run of a key and drops this request, saying so.
+        let answer: SendAnswer = parse(&url, &text)?;
+        if answer.status.as_deref() == Some("PreviouslyAccepted") {
+            crate::reuse::verify(self, run_id, &submitted).await?;
+        }
+        Ok(())
     }
 
     /// Waits for the output of the run `run_id` (at most `timeout`): its value and usage, or
@@ -153,7 +175,8 @@ impl Client {
     /// was under way (`false`: it had already ended, and stays as it ended).
     pub async fn cancel(&self, run_id: &str, reason: Option<&str>) -> Result<bool, DurableError> {
         let request = CancelRequest { reason: reason.map(str::to_owned) };
-        let (url, text) = self.call_handler(run_id, "cancel", Some(&request)).await?;
+        let (url, text) =
+            self.call_handler(run_id, "cancel", Some(&request), Duration::from_secs(30)).await?;
         match parse::<Option<String>>(&url, &text)? {
             None => Err(DurableError::UnknownRun { run_id: run_id.to_owned() }),
             Some(status) => Ok(status == "running"),
@@ -167,24 +190,32 @@ impl Client {
         run_id: &str,
         handler: &str,
     ) -> Result<(String, String), DurableError> {
-        self.call_handler(run_id, handler, None::<&()>).await
+        self.call_handler(run_id, handler, None::<&()>, Duration::from_secs(30)).await
     }
 
-    /// Calls the shared handler `handler` of the run `run_id` with `input` (JSON, if any) and
+    /// Calls the shared handler `handler` of the run `run_id` with `input` (JSON, if any),
+    /// waiting at most `timeout` ([`DurableError::Timeout`]: the service may be down), and
     /// returns its URL and successful body.
-    async fn call_handler(
+    pub(crate) async fn call_handler(
         &self,
         run_id: &str,
         handler: &str,
         input: Option<&impl serde::Serialize>,
+        timeout: Duration,
     ) -> Result<(String, String), DurableError> {
         check_id("run id", run_id)?;
         let url = format!("{}/{SERVICE_NAME}/{run_id}/{handler}", self.ingress);
-        let mut request = self.http.post(&url).timeout(Duration::from_secs(30));
+        let mut request = self.http.post(&url).timeout(timeout);
         if let Some(input) = input {
             request = request.json(input);
         }
-        let response = request.send().await.map_err(|e| unreachable(&url, &e))?;
+        let response = request.send().await.map_err(|e| {
+            if e.is_timeout() {
+                DurableError::Timeout { url: url.clone() }
+            } else {
+                unreachable(&url, &e)
+            }
+        })?;
         let text = expect_success(response, &url).await?;
         Ok((url, text))
     }
@@ -279,7 +310,14 @@ fn classify(status: u16, message: String, url: &str) -> DurableError {
     }
 }
 
-fn parse<T: DeserializeOwned>(url: &str, text: &str) -> Result<T, DurableError> {
+/// Restate's answer to a `send`: `Accepted`, or `PreviouslyAccepted` when the key (the run
+/// id) was submitted before.
+#[derive(serde::Deserialize)]
+struct SendAnswer {
+    status: Option<String>,
+}
+
+pub(crate) fn parse<T: DeserializeOwned>(url: &str, text: &str) -> Result<T, DurableError> {
     serde_json::from_str(text).map_err(|e| DurableError::Restate {
         status: 200,
         message: format!("unexpected answer ({e}): {}", text.chars().take(200).collect::<String>()),

@@ -46,6 +46,36 @@ pub enum DurableError {
         /// The run id.
         run_id: String,
     },
+    /// The run id names an earlier run of another worker or input: Restate runs one run per
+    /// id, so this submission would have been dropped and the earlier run's output returned.
+    /// (The same worker and input under the same id is the same run, and not an error.)
+    #[error(
+        "the run id `{run_id}` is taken by an earlier run {}: a run id names one run (use a \
+         new id, or the same worker and input to reach that run)",
+        .difference.describe(.existing_worker, .worker)
+    )]
+    RunIdReused {
+        /// The run id.
+        run_id: String,
+        /// What differs from the earlier run.
+        difference: Difference,
+        /// The earlier run's worker, escaped.
+        existing_worker: String,
+        /// The worker submitted now, escaped.
+        worker: String,
+    },
+    /// The run id was submitted before, but that run has not started (its service does not
+    /// run, or Restate is retrying it), or was started by a service that did not keep what it
+    /// was started with: whether this submission is the same run cannot be told yet.
+    #[error(
+        "the run id `{run_id}` was submitted before and that run has not started, so whether it \
+         has this worker and input cannot be told (is the service running and registered?): \
+         submit again once it runs, or use a new id"
+    )]
+    RunUnverified {
+        /// The run id.
+        run_id: String,
+    },
     /// A run id or approval id that cannot be used (letters, digits and `_-.` only).
     #[error("invalid {what} `{id}`: use letters, digits, `_`, `-` and `.` (at most 256)")]
     InvalidId {
@@ -73,4 +103,29 @@ pub enum DurableError {
     /// The local Restate server could not be started.
     #[error("cannot start the Restate server: {0}")]
     Start(String),
+}
+
+/// What differs between a submission and the earlier run of its run id
+/// ([`DurableError::RunIdReused`]). The input itself is never shown: it may hold secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Difference {
+    /// Another worker, the same input.
+    Worker,
+    /// The same worker, another input.
+    Input,
+    /// Another worker and another input.
+    WorkerAndInput,
+}
+
+impl Difference {
+    fn describe(self, existing: &str, submitted: &str) -> String {
+        match self {
+            Difference::Worker => format!("of another worker (`{existing}`, not `{submitted}`)"),
+            Difference::Input => format!("of `{existing}` with another input"),
+            Difference::WorkerAndInput => {
+                format!("of another worker (`{existing}`, not `{submitted}`) and another input")
+            }
+        }
+    }
 }

@@ -14,7 +14,8 @@
 //! - Each run's events and usage are kept with its journal, in the workflow's state (and in
 //!   a run log file with [`DurableService::log_dir`]): [`Client::record`] reads them, after
 //!   crashes and restarts of the service too.
-//! - [`Client`] submits runs (idempotent per run id), waits for their output, reads their
+//! - [`Client`] submits runs (one run per run id: the same worker and input again is the same
+//!   run, another worker or input is [`DurableError::RunIdReused`]), waits for their output, reads their
 //!   record, lists and answers approvals, cancels runs ([`Client::cancel`]), and registers
 //!   deployments; [`LocalServer`] starts a Restate server on
 //!   loopback for development and tests.
@@ -29,12 +30,13 @@ mod error;
 mod journal;
 mod local;
 mod record;
+mod reuse;
 pub mod service;
 mod wire;
 
 pub use cancel::CancelRequest;
 pub use client::Client;
-pub use error::DurableError;
+pub use error::{Difference, DurableError};
 pub use local::{LocalServer, SERVER_ENV};
 pub use record::{Recorder, RunRecord, event_json};
 pub use service::{DurableService, SERVICE_NAME};

@@ -5,7 +5,8 @@
 //! replaced by a hardened tool of the same name), so the service's Restate interface stays the
 //! same when workers are added, renamed or hardened, and never needs re-registering for it.
 //! The workflow's key is the run id: Restate runs a workflow once per key, which makes a
-//! submitted run idempotent.
+//! submitted run idempotent (and the client makes a run id submitted again with another worker
+//! or input an error).
 //!
 //! Handlers of the service [`SERVICE_NAME`]:
 //! - `run` (workflow): input [`RunRequest`], output [`RunOutput`]; a failed run ends with a
@@ -18,6 +19,9 @@
 //!   in the workflow's state, which Restate keeps for a while after the run finishes (its
 //!   workflow retention, one day unless configured); a run log
 //!   ([`DurableService::log_dir`]) keeps it for good.
+//! - `request` (shared): what the run was started with, its worker and the digest of its
+//!   input (`null` before it starts); [`Client::submit`](crate::Client::submit) compares a
+//!   run id submitted again with it.
 //! - `cancel` (shared): input [`CancelRequest`]; cancels the run if it is under way (see
 //!   [`crate::cancel`]); its output is the run's status when it was sent (`null` for a run id
 //!   never submitted).
@@ -27,6 +31,7 @@ use crate::journal::{Journal, PENDING_KEY};
 use crate::record::{
     Chunk, EVENTS_PREFIX, FAILURE_KEY, Recorder, RunRecord, RunRecorder, STATUS_KEY,
 };
+use crate::reuse::{REQUEST_KEY, Submitted};
 use crate::wire::{PendingApproval, RunFailure, RunOutput, RunRequest};
 use hyper::server::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -207,6 +212,13 @@ impl Service for Dispatcher {
                     cx.end();
                     Ok(())
                 }
+                "request" => {
+                    let _ = cx.input::<()>().await;
+                    let result = crate::reuse::handler(&cx).await;
+                    cx.handle_handler_result(result);
+                    cx.end();
+                    Ok(())
+                }
                 "cancel" => {
                     let (Json(request), _) = cx.input::<Json<CancelRequest>>().await;
                     let result = crate::cancel::handler(&cx, request).await;
@@ -234,6 +246,8 @@ async fn run(
         }
         _ => None,
     };
+    // What it was started with, for a submission of the same run id to compare with.
+    cx.set(REQUEST_KEY, Json(Submitted::new(&request.worker, &request.input)));
     let record = RunRecorder::new(service.recorder.clone(), log);
     let journal = Arc::new(Journal::new(cx.clone(), run_id, record));
     journal.start(invocation_id);
@@ -325,6 +339,7 @@ fn discover(retention: Option<Duration>) -> discovery::Service {
             run,
             handler("pending", HandlerType::Shared, discovery::InputPayload::empty()),
             handler("record", HandlerType::Shared, discovery::InputPayload::empty()),
+            handler("request", HandlerType::Shared, discovery::InputPayload::empty()),
             handler(
                 "cancel",
                 HandlerType::Shared,

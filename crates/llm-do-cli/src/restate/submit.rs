@@ -19,7 +19,8 @@ pub(super) struct Submission {
     pub(super) wait: Option<Duration>,
 }
 
-/// `llm-do restate submit`: starts the run (the same run if the id was submitted before) and,
+/// `llm-do restate submit`: starts the run (the same run if the id was submitted before with
+/// the same worker and input; another worker or input under that id is a usage error) and,
 /// with `--wait`, prints its output.
 pub(super) async fn submit(s: Submission, ingress: String) -> Exit {
     let input = match (&s.input, &s.input_json) {
@@ -77,7 +78,8 @@ fn failed(e: &DurableError) -> Exit {
     crate::output::errln!("llm-do: {}", crate::terminal::safe(&e.to_string()));
     match e {
         DurableError::Run { kind, .. } => exit_of(*kind),
-        DurableError::InvalidId { .. } => Exit::Usage,
+        // A run id taken by a run of another worker or input: the caller's mistake.
+        DurableError::InvalidId { .. } | DurableError::RunIdReused { .. } => Exit::Usage,
         _ => Exit::RunFailed,
     }
 }

@@ -7,9 +7,7 @@ use llm_do::secrets::Redactor;
 use llm_do::{CallKind, CallableSpec, Event, EventKind, ModelSettings};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::time::SystemTime;
 
 /// One line of a run log. See the documentation of the `run_log::record` module for the schema.
@@ -110,13 +108,7 @@ pub fn spec_hash(spec: &CallableSpec) -> String {
             "output_retries": w.output_retries,
         });
     }
-    let digest = Sha256::digest(llm_do::canonical::string(&doc).as_bytes());
-    let mut hex = String::with_capacity(71);
-    hex.push_str("sha256:");
-    for b in digest {
-        let _ = write!(hex, "{b:02x}");
-    }
-    hex
+    llm_do::canonical::digest(&doc)
 }
 
 /// Builds the [`LogRecord`] of an event. `specs` describes the callables by name.
