@@ -188,7 +188,8 @@ pub(crate) struct ApprovalFlags {
     /// Approve every tool call that needs approval (no prompts).
     #[arg(long, conflicts_with = "deny_all")]
     pub(crate) approve_all: bool,
-    /// Deny every tool call that needs approval (the model is told, and goes on).
+    /// Deny every tool call that needs approval (the model is told, and goes on; in a
+    /// project.json project the run ends instead, exit code 3, unless `return_permission_errors`).
     #[arg(long)]
     pub(crate) deny_all: bool,
 }
