@@ -11,6 +11,9 @@
 //! - `cargo xtask pdfs`: the tiny PDF decks the examples and tests attach ([`pdfs`]).
 
 mod bench;
+// A test only: the documentation's relative links resolve (run by `cargo test --workspace`).
+#[cfg(test)]
+mod doc_links;
 mod layering;
 mod pdfs;
 

@@ -219,8 +219,7 @@ fn tokens(usage: &Usage) -> String {
 /// `text` on one line of at most `max` characters (its end kept), secrets redacted first (so
 /// that a cut never leaves half a secret the redactor would not recognise).
 fn one_line(text: &str, max: usize) -> String {
-    let text = crate::terminal::redactor().redact(text);
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = flat_redacted(text);
     if flat.chars().count() > max {
         let tail: String =
             flat.chars().rev().take(max - 1).collect::<Vec<_>>().into_iter().rev().collect();
@@ -228,6 +227,29 @@ fn one_line(text: &str, max: usize) -> String {
     } else {
         flat
     }
+}
+
+/// [`one_line`] keeping the start instead: for a denial, whose start says who denied the call
+/// (`denied by the approver: …`, `denied by rule …`) and whose remedy follows in full on stderr.
+fn one_line_head(text: &str, max: usize) -> String {
+    let flat = flat_redacted(text);
+    if flat.chars().count() > max {
+        let head: String = flat.chars().take(max - 1).collect();
+        format!("{head}…")
+    } else {
+        flat
+    }
+}
+
+/// `text` redacted, its whitespace runs (newlines included) made single spaces.
+fn flat_redacted(text: &str) -> String {
+    let text = crate::terminal::redactor().redact(text);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The line of a denied call under its caller: `⊘ TOOL denied by …`.
+fn denial_line(indent: &str, tool: &str, decision: &str) -> String {
+    format!("{indent}  ⊘ {tool} {}", one_line_head(decision, 160))
 }
 
 impl EventSubscriber for Display {
@@ -291,7 +313,7 @@ impl EventSubscriber for Display {
             // denial is shown at every verbosity. Approvals only with -v.
             (EventKind::ApprovalDecided { tool, approved: false, decision, .. }, _) => {
                 // `decision` says how: "denied by the approver: …", "denied by rule …".
-                self.line(&format!("{indent}  ⊘ {tool} {}", one_line(decision, 160)));
+                self.line(&denial_line(&indent, tool, decision));
             }
             (EventKind::ApprovalDecided { tool, decision, .. }, _) if verbosity >= 1 => {
                 self.line(&format!("{indent}  ⚖ {tool}: {decision}"));
@@ -330,5 +352,25 @@ impl EventSubscriber for Display {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_denial_keeps_who_denied_it() {
+        let decision = format!(
+            "denied by the approver: the call to `write_file` needs approval, but stdin is not \
+             a terminal to ask on, so the run was aborted. To proceed: {}",
+            "pass --approve-all or allow the tool in llm-do.toml; ".repeat(5)
+        );
+        let line = denial_line("", "write_file", &decision);
+        assert!(line.starts_with("  ⊘ write_file denied by the approver: the call"), "{line}");
+        assert!(line.ends_with('…'), "{line}");
+        assert_eq!(line.chars().count(), "  ⊘ write_file ".chars().count() + 160, "{line}");
+        let short = denial_line("  ", "helper", "denied by rule helper → deny");
+        assert_eq!(short, "    ⊘ helper denied by rule helper → deny");
     }
 }

@@ -118,22 +118,22 @@ impl ModelFlag {
 /// (`[providers.openai]` in llm-do.toml).
 #[derive(Debug, Args)]
 pub(crate) struct ProviderFlags {
-    /// Seconds connecting to an OpenAI-compatible server may take (default: llm-do.toml
-    /// `[providers.openai] connect_timeout`, else 10).
+    /// Seconds connecting to an OpenAI-compatible server may take (default: the project's
+    /// llm-do.toml `[providers.openai] connect_timeout`, else 10).
     #[arg(long, value_name = "SECS", value_parser = seconds)]
     connect_timeout: Option<Duration>,
     /// Seconds from sending a request to the server's first response bytes (its headers)
-    /// (default: llm-do.toml `[providers.openai] first_byte_timeout`, else 60).
+    /// (default: the project's llm-do.toml `[providers.openai] first_byte_timeout`, else 60).
     #[arg(long, value_name = "SECS", value_parser = seconds)]
     first_byte_timeout: Option<Duration>,
-    /// Seconds one request attempt may take in all (default: llm-do.toml
+    /// Seconds one request attempt may take in all (default: the project's llm-do.toml
     /// `[providers.openai] request_timeout`, else 300; failed attempts are retried at most 4
     /// times in all).
     #[arg(long, value_name = "SECS", value_parser = seconds)]
     request_timeout: Option<Duration>,
     /// The most bytes one answer of an OpenAI-compatible server may have; a larger one is an
-    /// error and the rest is not read (default: llm-do.toml `[providers.openai]
-    /// max_answer_bytes`, else 67108864, 64 MiB).
+    /// error and the rest is not read (default: the project's llm-do.toml
+    /// `[providers.openai] max_answer_bytes`, else 67108864, 64 MiB).
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
     max_answer_bytes: Option<u64>,
 }
@@ -188,7 +188,8 @@ pub(crate) struct ApprovalFlags {
     /// Approve every tool call that needs approval (no prompts).
     #[arg(long, conflicts_with = "deny_all")]
     pub(crate) approve_all: bool,
-    /// Deny every tool call that needs approval (the model is told, and goes on).
+    /// Deny every tool call that needs approval (the model is told, and goes on; in a
+    /// project.json project the run ends instead, exit code 3, unless `return_permission_errors`).
     #[arg(long)]
     pub(crate) deny_all: bool,
 }
