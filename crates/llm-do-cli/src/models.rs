@@ -66,7 +66,9 @@ pub(crate) fn default_providers(builder: llm_do::RuntimeBuilder) -> llm_do::Runt
 /// Says on stderr (never a panic, also on a closed pipe) that workers without a model run on
 /// the embedded model, when that is so: the model `builder` gives them is still the embedded
 /// default the environment picked (no `--model`, `LLM_DO_MODEL`, API key or project `model`
-/// chose another), and a worker of `project` or `host` names none.
+/// chose another), and a worker of `project` or `host` names none. A project whose
+/// llm-do.toml names the embedded model itself gets no notice: its model is configured (the
+/// notice says "no model configured").
 pub(crate) fn announce_embedded_model(
     builder: &llm_do::RuntimeBuilder,
     project: &llm_do_project::Project,
@@ -74,7 +76,11 @@ pub(crate) fn announce_embedded_model(
 ) {
     let unnamed = project.workers().iter().any(|w| w.model.is_none())
         || host.iter().any(|s| s.worker().is_some_and(|w| w.model.is_none()));
-    if unnamed && let Some(notice) = llm_do::setup::embedded_model_notice(builder) {
+    let configured = project.config().model.is_some();
+    if unnamed
+        && !configured
+        && let Some(notice) = llm_do::setup::embedded_model_notice(builder)
+    {
         crate::output::errln!("{notice}");
     }
 }

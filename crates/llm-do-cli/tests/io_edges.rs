@@ -49,7 +49,8 @@ fn a_closed_stderr_is_no_panic() {
     assert_eq!(status.code(), Some(0), "{status}");
 }
 
-/// The notice that workers run on the embedded model is said when they do, and not when
+/// The notice that workers run on the embedded model is said when they do, and not when the
+/// project names a model itself (even the embedded one), nor when
 /// `--model` or llm-do.toml's `model` chose another model (it claimed the embedded model would
 /// be used), nor when every worker names its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,6 +64,12 @@ async fn the_embedded_model_notice_is_said_only_when_true() {
     let configured = project(&[worker, ("llm-do.toml", "model = \"openai:gpt-4o-mini\"\n")]);
     let out = output(command(BIN, None).arg("check").arg(configured.path()));
     assert_eq!(code(&out), 0);
+    assert!(!stderr(&out).contains(NOTICE), "{}", stderr(&out));
+
+    // The project names the embedded model itself: configured, so no "no model configured".
+    let embedded = project(&[worker, ("llm-do.toml", "model = \"local:smollm2\"\n")]);
+    let out = output(command(BIN, None).arg("check").arg(embedded.path()));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(!stderr(&out).contains(NOTICE), "{}", stderr(&out));
 
     let named =
