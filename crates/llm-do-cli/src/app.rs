@@ -364,8 +364,8 @@ pub(crate) fn checked(dir: &Path, host: &Registry) -> Result<Project, String> {
 fn reported<T>(loaded: Result<T, llm_do_project::Diagnostics>, dir: &Path) -> Result<T, String> {
     loaded.map_err(|diagnostics| {
         crate::output::errln!("{}", crate::terminal::safe(&diagnostics.to_string()));
-        let n = diagnostics.len();
-        format!("{n} problem{} found in {}", if n == 1 { "" } else { "s" }, dir.display())
+        let problems = crate::plural::counted(diagnostics.len(), "problem");
+        format!("{problems} found in {}", dir.display())
     })
 }
 

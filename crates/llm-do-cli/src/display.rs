@@ -161,12 +161,11 @@ impl Display {
     pub fn finish(&self, usage: &Usage) {
         self.close();
         self.line(&format!(
-            "tokens: {} in + {} out = {} ({} model request{})",
+            "tokens: {} in + {} out = {} ({})",
             usage.input_tokens,
             usage.output_tokens,
             usage.total_tokens(),
-            usage.requests,
-            if usage.requests == 1 { "" } else { "s" }
+            crate::plural::counted(usage.requests, "model request")
         ));
     }
 

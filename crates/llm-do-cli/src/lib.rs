@@ -30,6 +30,7 @@ pub mod exit;
 mod mcp;
 pub mod models;
 mod output;
+mod plural;
 mod restate;
 pub mod run_log;
 pub mod serve;

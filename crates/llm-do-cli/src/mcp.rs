@@ -129,10 +129,9 @@ impl Servers {
             let names: Vec<String> = t.tools().into_iter().map(|x| x.name).collect();
             let revision = t.protocol_version().await.unwrap_or_else(|| "?".to_owned());
             lines.push(format!(
-                "mcp server `{}`: {} tool{} ({}); MCP {revision}",
+                "mcp server `{}`: {} ({}); MCP {revision}",
                 t.name(),
-                names.len(),
-                if names.len() == 1 { "" } else { "s" },
+                crate::plural::counted(names.len(), "tool"),
                 names.join(", ")
             ));
             for s in t.skipped() {

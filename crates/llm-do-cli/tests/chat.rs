@@ -135,7 +135,7 @@ async fn json_lines_commands_and_a_bad_load_that_changes_nothing() {
             .is_some_and(|e| e.contains("something-else") && e.contains("unchanged"))
     );
     assert!(
-        lines[3]["message"].as_str().is_some_and(|m| m.starts_with("1 turns; history: 2 messages"))
+        lines[3]["message"].as_str().is_some_and(|m| m.starts_with("1 turn; history: 2 messages"))
     );
     assert_eq!(lines[6]["output"], "two");
     assert_eq!(lines[7]["ok"], false, "an unknown command");

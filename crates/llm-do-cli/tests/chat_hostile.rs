@@ -229,7 +229,7 @@ async fn failed_turns_count_and_usage_shows_the_sessions_budget() {
     let usage = |i: usize| lines[i]["message"].as_str().unwrap_or_default().to_owned();
     assert!(usage(1).ends_with("in 2 model requests"), "{}", usage(1));
     assert_eq!(lines[3]["usage"]["requests"], 1, "{lines:#?}");
-    assert!(usage(4).starts_with("1 turns;"), "{}", usage(4));
+    assert!(usage(4).starts_with("1 turn;"), "{}", usage(4));
     assert!(usage(4).ends_with("in 3 model requests"), "after /reset: {}", usage(4));
 }
 

@@ -50,11 +50,9 @@ fn summary(dir: &Path, project: &Project, host: &Registry) -> Exit {
     }
     let tools = project.specs().count() - project.workers().len();
     crate::output::outln!(
-        "ok: {} worker{} and {} built-in tool{} in {}{}",
-        project.workers().len(),
-        if project.workers().len() == 1 { "" } else { "s" },
-        tools,
-        if tools == 1 { "" } else { "s" },
+        "ok: {} and {} in {}{}",
+        crate::plural::counted(project.workers().len(), "worker"),
+        crate::plural::counted(tools, "built-in tool"),
         dir.display(),
         project.entry().map(|e| format!(" (entry: {e})")).unwrap_or_default()
     );

@@ -2,6 +2,7 @@
 //! `/exit`.
 
 use super::Session;
+use crate::plural::counted;
 use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -51,17 +52,17 @@ impl Session {
             ("/save" | "/load", "") => Outcome::Failed(format!("{name} needs a file: {name} FILE")),
             ("/save", file) => match self.save(file).await {
                 Ok(()) => Outcome::Said(format!(
-                    "saved {} turns ({} messages) to {file}",
-                    self.conversation.turns(),
-                    self.conversation.len()
+                    "saved {} ({}) to {file}",
+                    counted(self.conversation.turns(), "turn"),
+                    counted(self.conversation.len(), "message")
                 )),
                 Err(e) => Outcome::Failed(format!("cannot save to {file}: {e}")),
             },
             ("/load", file) => match self.load(file).await {
                 Ok(()) => Outcome::Said(format!(
-                    "loaded {} turns ({} messages) from {file}",
-                    self.conversation.turns(),
-                    self.conversation.len()
+                    "loaded {} ({}) from {file}",
+                    counted(self.conversation.turns(), "turn"),
+                    counted(self.conversation.len(), "message")
                 )),
                 Err(e) => Outcome::Failed(format!(
                     "cannot load {file}: {e}; the conversation is unchanged"
@@ -102,15 +103,14 @@ impl Session {
     fn usage_text(&self) -> String {
         let u = self.ctx.run_usage();
         format!(
-            "{} turns; history: {} messages, about {} tokens; used this session: {} in + {} out = {} tokens in {} model request{}",
-            self.conversation.turns(),
-            self.conversation.len(),
-            self.conversation.tokens(),
+            "{}; history: {}, about {}; used this session: {} in + {} out = {} tokens in {}",
+            counted(self.conversation.turns(), "turn"),
+            counted(self.conversation.len(), "message"),
+            counted(self.conversation.tokens(), "token"),
             u.input_tokens,
             u.output_tokens,
             u.total_tokens(),
-            u.requests,
-            if u.requests == 1 { "" } else { "s" }
+            counted(u.requests, "model request")
         )
     }
 }

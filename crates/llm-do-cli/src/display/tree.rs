@@ -100,10 +100,9 @@ impl Tree {
             note.set_style(super::style("{msg:.dim}"));
             note
         });
-        let s = if self.hidden == 1 { "" } else { "s" };
         note.set_message(format!(
-            "⋮ {} finished call{s} not shown (listed in full at the end)",
-            self.hidden
+            "⋮ {} not shown (listed in full at the end)",
+            crate::plural::counted(self.hidden, "finished call")
         ));
     }
 
