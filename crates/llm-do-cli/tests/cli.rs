@@ -55,7 +55,8 @@ async fn run_prints_only_the_result_on_stdout() {
 async fn json_output_log_and_log_show() {
     let server = server(script()).await;
     let dir = files(CONFIG);
-    let log = dir.path().join("run.jsonl");
+    // Its directories do not exist yet: `--log` creates them.
+    let log = dir.path().join("runs/mon/run.jsonl");
     let out = output(
         command(BIN, Some(&server.base_url()))
             .args(["run", "--json", "-v", "--log"])

@@ -162,7 +162,7 @@ fn seconds(text: &str) -> Result<Duration, String> {
 #[derive(Debug, Args)]
 pub(crate) struct LogFlag {
     /// Write a run log: one JSON object per event of every call (see docs/cli.md for the
-    /// schema).
+    /// schema); missing directories of FILE are created.
     #[arg(long, value_name = "FILE")]
     pub(crate) log: Option<PathBuf>,
 }
@@ -176,6 +176,12 @@ impl LogFlag {
         specs: &[Arc<CallableSpec>],
     ) -> Result<(RuntimeBuilder, Option<RunLogWriter>), String> {
         let Some(path) = &self.log else { return Ok((builder, None)) };
+        // As `restate serve --log DIR` does: `--log runs/mon.jsonl` needs no `mkdir runs`.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                format!("cannot create the directory of the run log {}: {e}", path.display())
+            })?;
+        }
         let writer = RunLogWriter::create(path, specs)
             .map_err(|e| format!("cannot create the run log {}: {e}", path.display()))?;
         Ok((builder.subscribe(writer.clone()), Some(writer)))
