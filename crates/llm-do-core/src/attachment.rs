@@ -52,7 +52,11 @@ pub(crate) use inputs::{has_attachment_params, resolve_paths};
 pub use lower::{InputCapabilities, PdfSupport, lower};
 pub(crate) use lower::{lower_one, user_message_of};
 pub use media::{MediaKind, supported_media_types};
-pub use pdf::extract_pdf_text;
+pub use pdf::{
+    MAX_PDF_CMAP_BYTES, MAX_PDF_CMAP_CODES, MAX_PDF_CONTENT_BYTES, MAX_PDF_PAGE_CONTENT_BYTES,
+    MAX_PDF_PAGE_TREE_DEPTH, MAX_PDF_PAGES, MAX_PDF_STRUCTURE_BYTES, MAX_PDF_TEXT_BYTES,
+    MAX_PDF_XREF_SECTIONS, extract_pdf_text,
+};
 pub use reference::AttachmentSource;
 pub(crate) use reference::{AttachmentDigest, DIGEST_SCHEME};
 pub use tool_result::{

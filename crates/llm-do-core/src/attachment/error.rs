@@ -18,7 +18,8 @@ pub enum AttachmentErrorKind {
     PathEscape,
     /// The file does not exist or cannot be read.
     Io,
-    /// The file is larger than the configured limit.
+    /// The file is larger than the configured limit, or a PDF read as text is over one of
+    /// the extraction limits (`MAX_PDF_*`, named in the message).
     TooLarge,
     /// The media type is not one attachments support, or cannot be told from the content or
     /// the file name.
