@@ -161,6 +161,47 @@ pub use llm_do_project as project;
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
 
+/// The Rust code blocks of the guides under `docs/`, compiled (and run, unless marked `no_run`)
+/// as doc tests like the README's: one item per guide. Blocks that are fragments complete
+/// themselves with hidden `# ` lines; the ones that need `llm_do_cli` or `llm_do_mcp` see
+/// them through this crate's dev-dependencies.
+#[cfg(doctest)]
+pub mod docs_doctests {
+    /// docs/approvals.md
+    #[doc = include_str!("../../../docs/approvals.md")]
+    pub struct Approvals;
+    /// docs/architecture.md
+    #[doc = include_str!("../../../docs/architecture.md")]
+    pub struct Architecture;
+    /// docs/attachments.md
+    #[doc = include_str!("../../../docs/attachments.md")]
+    pub struct Attachments;
+    /// docs/chat.md
+    #[doc = include_str!("../../../docs/chat.md")]
+    pub struct Chat;
+    /// docs/cli.md
+    #[doc = include_str!("../../../docs/cli.md")]
+    pub struct Cli;
+    /// docs/hardening.md
+    #[doc = include_str!("../../../docs/hardening.md")]
+    pub struct Hardening;
+    /// docs/local-model.md
+    #[doc = include_str!("../../../docs/local-model.md")]
+    pub struct LocalModel;
+    /// docs/mcp.md
+    #[doc = include_str!("../../../docs/mcp.md")]
+    pub struct Mcp;
+    /// docs/migrating-from-python.md
+    #[doc = include_str!("../../../docs/migrating-from-python.md")]
+    pub struct MigratingFromPython;
+    /// docs/providers.md
+    #[doc = include_str!("../../../docs/providers.md")]
+    pub struct Providers;
+    /// docs/testing.md
+    #[doc = include_str!("../../../docs/testing.md")]
+    pub struct Testing;
+}
+
 #[doc(hidden)]
 pub mod __private {
     pub use llm_do_core::__private::*;
