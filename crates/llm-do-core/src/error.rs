@@ -376,3 +376,23 @@ impl From<std::io::Error> for Error {
         Error::other(e)
     }
 }
+
+/// A conversation that could not be saved or loaded, in code returning [`Result`]
+/// (`chat.save(path)?`): [`Error::Other`], the error itself kept (`downcast_ref` finds it).
+///
+/// ```
+/// use llm_do_core::conversation::{Conversation, ConversationError};
+/// fn resume(path: &str) -> llm_do_core::Result<Conversation> {
+///     let mut chat = Conversation::new();
+///     chat.load(path)?;
+///     Ok(chat)
+/// }
+/// let err = resume("/no/such/chat.json").unwrap_err();
+/// let llm_do_core::Error::Other(source) = &err else { panic!("{err:?}") };
+/// assert!(matches!(source.downcast_ref(), Some(ConversationError::Io { .. })), "{err}");
+/// ```
+impl From<crate::conversation::ConversationError> for Error {
+    fn from(e: crate::conversation::ConversationError) -> Self {
+        Error::other(e)
+    }
+}
