@@ -375,7 +375,9 @@ fn result_type(kind: MacroKind, sig: &Signature, errors: &mut Errors) -> Option<
 
 /// `T` when `ty` is a path ending in `Result<T>` or `Result<T, E>`. An `E` must be llm-do's
 /// `Error` (a path ending in `Error`): the generated code turns failures into it and back, and
-/// any other type would fail there, in code the user never wrote.
+/// any other type would fail there, in code the user never wrote. For the same reason a
+/// one-argument `Result<T>` reached through another crate's path (`std::io::Result<T>`, an
+/// alias with its own error type) is refused; `Result<T>` alone is the prelude's.
 fn result_ok_type(ty: &Type, errors: &mut Errors) -> Option<Type> {
     match ty {
         Type::Group(group) => result_ok_type(&group.elem, errors),
@@ -386,6 +388,21 @@ fn result_ok_type(ty: &Type, errors: &mut Errors) -> Option<Type> {
                 return None;
             }
             let PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+            if args.args.len() == 1 && !is_llm_do_path(&path.path) && !is_std_result(&path.path) {
+                let mut alias = path.path.clone();
+                if let Some(last) = alias.segments.last_mut() {
+                    last.arguments = PathArguments::None;
+                }
+                let alias = quote::quote!(#alias).to_string().replace(' ', "");
+                errors.spanned(
+                    path,
+                    format_args!(
+                        "`{alias}<T>` is not llm-do's `Result`: the error type of a worker or \
+                         tool is `llm_do::Error`; write `Result<T>` (`llm_do::Result<T>`) and \
+                         convert failures of your own with `?` or `llm_do::Error::msg`"
+                    ),
+                );
+            }
             if let Some(error) = args.args.iter().nth(1)
                 && !is_error_path(error)
             {
@@ -412,9 +429,25 @@ fn is_error_path(arg: &GenericArgument) -> bool {
     let segments = &path.path.segments;
     let ends_in_error =
         segments.last().is_some_and(|s| s.ident == "Error" && s.arguments.is_none());
-    let from_llm_do = segments.len() == 1
-        || segments.first().is_some_and(|s| s.ident == "llm_do" || s.ident == "llm_do_core");
-    path.qself.is_none() && ends_in_error && from_llm_do
+    path.qself.is_none() && ends_in_error && is_llm_do_path(&path.path)
+}
+
+/// Whether `path` names an item of llm-do: a single name (as the prelude imports it), or a
+/// path from `llm_do` (or `llm_do_core`).
+fn is_llm_do_path(path: &Path) -> bool {
+    let segments = &path.segments;
+    segments.len() == 1
+        || segments.first().is_some_and(|s| s.ident == "llm_do" || s.ident == "llm_do_core")
+}
+
+/// Whether `path` is `std::result::Result` or `core::result::Result` (with a leading `::` or
+/// not): the standard type, whose error type is checked separately.
+fn is_std_result(path: &Path) -> bool {
+    let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    matches!(
+        names.iter().map(String::as_str).collect::<Vec<_>>()[..],
+        ["std" | "core", "result", "Result"]
+    )
 }
 
 /// The path generated code reaches llm-do through unless `crate = "..."` says otherwise.
@@ -581,6 +614,8 @@ mod tests {
             quote!(::llm_do::Result<u8>),
             quote!(std::result::Result<u8, llm_do::Error>),
             quote!(Result<Vec<String>, Error>),
+            quote!(llm_do_core::Result<u8>),
+            quote!(anyhow::Result<u8, llm_do::Error>),
         ] {
             let (callable, errors) =
                 analyze_tokens(MacroKind::Tool, quote!(async fn t() -> #ty { todo!() }));
@@ -596,6 +631,9 @@ mod tests {
             quote!(Result<Vec<&'static str>>),
             quote!(Result<u8, String>),
             quote!(std::result::Result<u8, std::io::Error>),
+            quote!(std::io::Result<u8>),
+            quote!(io::Result<u8>),
+            quote!(anyhow::Result<u8>),
         ] {
             let (_, errors) =
                 analyze_tokens(MacroKind::Tool, quote!(async fn t() -> #ty { todo!() }));
