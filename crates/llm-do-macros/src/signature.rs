@@ -85,7 +85,13 @@ impl CtxParam {
 }
 
 /// Analyzes `item` as the function of `kind`'s attribute, recording every problem in `errors`.
-pub(crate) fn analyze(kind: MacroKind, item: &FnItem, errors: &mut Errors) -> Callable {
+/// `krate` is the `crate = "..."` override, if any.
+pub(crate) fn analyze(
+    kind: MacroKind,
+    item: &FnItem,
+    krate: Option<&Path>,
+    errors: &mut Errors,
+) -> Callable {
     let attr = kind.attr();
     let sig = &item.sig;
     check_header(kind, sig, errors);
@@ -167,7 +173,7 @@ pub(crate) fn analyze(kind: MacroKind, item: &FnItem, errors: &mut Errors) -> Ca
         );
     }
 
-    let output = result_type(kind, sig, errors);
+    let output = result_type(kind, sig, krate, errors);
     check_body(kind, &item.body, errors);
 
     let mut sig = sig.clone();
@@ -179,7 +185,7 @@ pub(crate) fn analyze(kind: MacroKind, item: &FnItem, errors: &mut Errors) -> Ca
         ctx,
         params,
         output,
-        krate: default_crate(),
+        krate: krate.cloned().unwrap_or_else(default_crate),
     }
 }
 
@@ -343,7 +349,12 @@ impl<'ast> Visit<'ast> for UnsupportedTypes<'_> {
 }
 
 /// The `T` of the `Result<T>` that `sig` returns.
-fn result_type(kind: MacroKind, sig: &Signature, errors: &mut Errors) -> Option<Type> {
+fn result_type(
+    kind: MacroKind,
+    sig: &Signature,
+    krate: Option<&Path>,
+    errors: &mut Errors,
+) -> Option<Type> {
     let attr = kind.attr();
     let ty = match &sig.output {
         ReturnType::Default => {
@@ -358,7 +369,7 @@ fn result_type(kind: MacroKind, sig: &Signature, errors: &mut Errors) -> Option<
         }
         ReturnType::Type(_, ty) => ty,
     };
-    let found = result_ok_type(ty, errors);
+    let found = result_ok_type(ty, krate, errors);
     if let Some(ok) = &found {
         UnsupportedTypes { errors: &mut *errors, of: ("a result", "results") }.visit_type(ok);
     }
@@ -378,17 +389,20 @@ fn result_type(kind: MacroKind, sig: &Signature, errors: &mut Errors) -> Option<
 /// any other type would fail there, in code the user never wrote. For the same reason a
 /// one-argument `Result<T>` reached through another crate's path (`std::io::Result<T>`, an
 /// alias with its own error type) is refused; `Result<T>` alone is the prelude's.
-fn result_ok_type(ty: &Type, errors: &mut Errors) -> Option<Type> {
+fn result_ok_type(ty: &Type, krate: Option<&Path>, errors: &mut Errors) -> Option<Type> {
     match ty {
-        Type::Group(group) => result_ok_type(&group.elem, errors),
-        Type::Paren(paren) => result_ok_type(&paren.elem, errors),
+        Type::Group(group) => result_ok_type(&group.elem, krate, errors),
+        Type::Paren(paren) => result_ok_type(&paren.elem, krate, errors),
         Type::Path(path) if path.qself.is_none() => {
             let last = path.path.segments.last()?;
             if last.ident != "Result" {
                 return None;
             }
             let PathArguments::AngleBracketed(args) = &last.arguments else { return None };
-            if args.args.len() == 1 && !is_llm_do_path(&path.path) && !is_std_result(&path.path) {
+            if args.args.len() == 1
+                && !is_llm_do_path(&path.path, krate)
+                && !is_std_result(&path.path)
+            {
                 let mut alias = path.path.clone();
                 if let Some(last) = alias.segments.last_mut() {
                     last.arguments = PathArguments::None;
@@ -404,7 +418,7 @@ fn result_ok_type(ty: &Type, errors: &mut Errors) -> Option<Type> {
                 );
             }
             if let Some(error) = args.args.iter().nth(1)
-                && !is_error_path(error)
+                && !is_error_path(error, krate)
             {
                 errors.spanned(
                     error,
@@ -423,20 +437,25 @@ fn result_ok_type(ty: &Type, errors: &mut Errors) -> Option<Type> {
 }
 
 /// Whether a generic argument names llm-do's `Error`: `Error` (as the prelude imports it), or
-/// a path from `llm_do` (or `llm_do_core`) ending in `Error`.
-fn is_error_path(arg: &GenericArgument) -> bool {
+/// a path from llm-do (see [`is_llm_do_path`]) ending in `Error`.
+fn is_error_path(arg: &GenericArgument, krate: Option<&Path>) -> bool {
     let GenericArgument::Type(Type::Path(path)) = arg else { return false };
     let segments = &path.path.segments;
     let ends_in_error =
         segments.last().is_some_and(|s| s.ident == "Error" && s.arguments.is_none());
-    path.qself.is_none() && ends_in_error && is_llm_do_path(&path.path)
+    path.qself.is_none() && ends_in_error && is_llm_do_path(&path.path, krate)
 }
 
-/// Whether `path` names an item of llm-do: a single name (as the prelude imports it), or a
-/// path from `llm_do` (or `llm_do_core`).
-fn is_llm_do_path(path: &Path) -> bool {
+/// Whether `path` names an item of llm-do: a single name (as the prelude imports it), a path
+/// from `llm_do` (or `llm_do_core`), or, with `crate = "a::ours"`, a path through the name
+/// llm-do goes by there (`ours::Error`, `a::ours::Error`).
+fn is_llm_do_path(path: &Path, krate: Option<&Path>) -> bool {
     let segments = &path.segments;
+    let renamed = krate.and_then(|k| k.segments.last()).is_some_and(|name| {
+        segments.len() >= 2 && segments[segments.len() - 2].ident == name.ident
+    });
     segments.len() == 1
+        || renamed
         || segments.first().is_some_and(|s| s.ident == "llm_do" || s.ident == "llm_do_core")
 }
 
@@ -481,7 +500,7 @@ mod tests {
     fn analyze_tokens(kind: MacroKind, item: TokenStream) -> (Callable, Vec<String>) {
         let item = FnItem::parse(kind, item).unwrap();
         let mut errors = Errors::default();
-        let callable = analyze(kind, &item, &mut errors);
+        let callable = analyze(kind, &item, None, &mut errors);
         let messages = match errors.finish() {
             Ok(()) => vec![],
             Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
@@ -605,6 +624,28 @@ mod tests {
                 "parameters of a #[tool] function accept only doc comments and lint attributes",
             ]
         );
+    }
+
+    #[test]
+    fn error_paths_through_the_crate_override() {
+        let krate: Path = syn::parse_quote!(crate::renamed::ours);
+        for ty in [quote!(Result<u8, ours::Error>), quote!(renamed::ours::Result<u8>)] {
+            let item =
+                FnItem::parse(MacroKind::Tool, quote!(async fn t() -> #ty { todo!() })).unwrap();
+            let mut errors = Errors::default();
+            let callable = analyze(MacroKind::Tool, &item, Some(&krate), &mut errors);
+            assert!(errors.finish().is_ok(), "{ty}");
+            assert_eq!(callable.krate, krate);
+        }
+        let (_, errors) = analyze_tokens(
+            MacroKind::Tool,
+            quote!(
+                async fn t() -> Result<u8, ours::Error> {
+                    todo!()
+                }
+            ),
+        );
+        assert_eq!(errors.len(), 1);
     }
 
     #[test]
