@@ -103,7 +103,9 @@ pub(crate) fn args_struct(callable: &Callable) -> TokenStream {
         #[derive(#p::serde::Serialize, #p::serde::Deserialize, #p::schemars::JsonSchema)]
         #[serde(crate = #serde, deny_unknown_fields)]
         #[schemars(crate = #schemars)]
-        #[allow(dead_code, non_camel_case_types)]
+        // The fields are the user's parameter names: a lint on them is reported (or allowed)
+        // once, where the user declared them.
+        #[allow(dead_code, non_camel_case_types, non_snake_case)]
         struct #args #generics {
             #(#fields,)*
         }
@@ -306,7 +308,7 @@ pub(crate) fn chat_impl(callable: &Callable, name: &LitStr) -> TokenStream {
     quote! {
         impl #ident {
             #[doc = #doc]
-            #[allow(dead_code, clippy::too_many_arguments)]
+            #[allow(dead_code, non_snake_case, clippy::too_many_arguments)]
             pub async fn chat(
                 #ctx: &#p::Ctx,
                 #conversation: &mut #p::Conversation,

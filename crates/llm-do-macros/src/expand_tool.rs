@@ -28,10 +28,7 @@ pub fn expand_tool(attr: TokenStream, item: TokenStream) -> TokenStream {
         Ok(item) => item,
         Err(e) => return fallback::not_a_function(&e, &item),
     };
-    let mut callable = signature::analyze(MacroKind::Tool, &item, &mut errors);
-    if let Some(krate) = &args.krate {
-        callable.krate = krate.clone();
-    }
+    let callable = signature::analyze(MacroKind::Tool, &item, args.krate.as_ref(), &mut errors);
     if args.name.is_none() {
         signature::check_default_name(&callable, &mut errors);
     }
@@ -105,6 +102,8 @@ fn generate(args: &Args, callable: &Callable, item: &FnItem) -> TokenStream {
         #builder
             .handler(|#ctx_var: #p::Ctx, #json: #p::Value| async move {
                 #decode
+                // A `#[deprecated]` tool steers direct callers away; its own handler is not one.
+                #[allow(deprecated)]
                 let #out = #call.await?;
                 #encode
             })

@@ -24,10 +24,7 @@ pub fn expand_worker(attr: TokenStream, item: TokenStream) -> TokenStream {
         Ok(item) => item,
         Err(e) => return fallback::not_a_function(&e, &item),
     };
-    let mut callable = signature::analyze(MacroKind::Worker, &item, &mut errors);
-    if let Some(krate) = &args.krate {
-        callable.krate = krate.clone();
-    }
+    let callable = signature::analyze(MacroKind::Worker, &item, args.krate.as_ref(), &mut errors);
     check_prompt(&args, &callable, &mut errors);
     if args.name.is_none() {
         signature::check_default_name(&callable, &mut errors);

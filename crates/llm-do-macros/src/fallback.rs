@@ -3,7 +3,6 @@
 //! `name::spec()`, `tools = [name]`) and one mistake does not cascade into many.
 
 use crate::companion::{cfg_attrs, companion_struct, private};
-use crate::doc;
 use crate::item::FnItem;
 use crate::signature::Callable;
 use proc_macro2::TokenStream;
@@ -15,7 +14,8 @@ use syn::{FnArg, Token};
 ///
 /// The stand-in signature keeps what callers rely on and drops what rustc would reject again:
 /// it is always `async` (so `.await` at call sites still type-checks), and loses `const`,
-/// `unsafe`, `extern`, `self`, variadics and parameter doc comments.
+/// `unsafe`, `extern`, `self`, variadics, and the attributes of parameters other than lint
+/// levels and `cfg` (doc comments, and those the macro refused, e.g. `#[serde(...)]`).
 pub(crate) fn expand(item: &FnItem, krate: &syn::Path, errors: &syn::Error) -> TokenStream {
     let errors = errors.to_compile_error();
     let attrs = &item.attrs;
@@ -32,7 +32,13 @@ pub(crate) fn expand(item: &FnItem, krate: &syn::Path, errors: &syn::Error) -> T
         .filter_map(|arg| match arg {
             FnArg::Receiver(_) => None,
             FnArg::Typed(mut pat_type) => {
-                pat_type.attrs.retain(|a| !doc::is_doc(a));
+                // Only what rustc accepts on a parameter: another attribute was already
+                // reported by the macro, and rustc would report it again.
+                pat_type.attrs.retain(|a| {
+                    ["allow", "warn", "deny", "forbid", "expect", "cfg", "cfg_attr"]
+                        .iter()
+                        .any(|name| a.path().is_ident(name))
+                });
                 Some(FnArg::Typed(pat_type))
             }
         })

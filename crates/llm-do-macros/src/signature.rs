@@ -85,7 +85,13 @@ impl CtxParam {
 }
 
 /// Analyzes `item` as the function of `kind`'s attribute, recording every problem in `errors`.
-pub(crate) fn analyze(kind: MacroKind, item: &FnItem, errors: &mut Errors) -> Callable {
+/// `krate` is the `crate = "..."` override, if any.
+pub(crate) fn analyze(
+    kind: MacroKind,
+    item: &FnItem,
+    krate: Option<&Path>,
+    errors: &mut Errors,
+) -> Callable {
     let attr = kind.attr();
     let sig = &item.sig;
     check_header(kind, sig, errors);
@@ -167,7 +173,7 @@ pub(crate) fn analyze(kind: MacroKind, item: &FnItem, errors: &mut Errors) -> Ca
         );
     }
 
-    let output = result_type(kind, sig, errors);
+    let output = result_type(kind, sig, krate, errors);
     check_body(kind, &item.body, errors);
 
     let mut sig = sig.clone();
@@ -179,7 +185,7 @@ pub(crate) fn analyze(kind: MacroKind, item: &FnItem, errors: &mut Errors) -> Ca
         ctx,
         params,
         output,
-        krate: default_crate(),
+        krate: krate.cloned().unwrap_or_else(default_crate),
     }
 }
 
@@ -343,7 +349,12 @@ impl<'ast> Visit<'ast> for UnsupportedTypes<'_> {
 }
 
 /// The `T` of the `Result<T>` that `sig` returns.
-fn result_type(kind: MacroKind, sig: &Signature, errors: &mut Errors) -> Option<Type> {
+fn result_type(
+    kind: MacroKind,
+    sig: &Signature,
+    krate: Option<&Path>,
+    errors: &mut Errors,
+) -> Option<Type> {
     let attr = kind.attr();
     let ty = match &sig.output {
         ReturnType::Default => {
@@ -358,7 +369,7 @@ fn result_type(kind: MacroKind, sig: &Signature, errors: &mut Errors) -> Option<
         }
         ReturnType::Type(_, ty) => ty,
     };
-    let found = result_ok_type(ty, errors);
+    let found = result_ok_type(ty, krate, errors);
     if let Some(ok) = &found {
         UnsupportedTypes { errors: &mut *errors, of: ("a result", "results") }.visit_type(ok);
     }
@@ -375,19 +386,39 @@ fn result_type(kind: MacroKind, sig: &Signature, errors: &mut Errors) -> Option<
 
 /// `T` when `ty` is a path ending in `Result<T>` or `Result<T, E>`. An `E` must be llm-do's
 /// `Error` (a path ending in `Error`): the generated code turns failures into it and back, and
-/// any other type would fail there, in code the user never wrote.
-fn result_ok_type(ty: &Type, errors: &mut Errors) -> Option<Type> {
+/// any other type would fail there, in code the user never wrote. For the same reason a
+/// one-argument `Result<T>` reached through another crate's path (`std::io::Result<T>`, an
+/// alias with its own error type) is refused; `Result<T>` alone is the prelude's.
+fn result_ok_type(ty: &Type, krate: Option<&Path>, errors: &mut Errors) -> Option<Type> {
     match ty {
-        Type::Group(group) => result_ok_type(&group.elem, errors),
-        Type::Paren(paren) => result_ok_type(&paren.elem, errors),
+        Type::Group(group) => result_ok_type(&group.elem, krate, errors),
+        Type::Paren(paren) => result_ok_type(&paren.elem, krate, errors),
         Type::Path(path) if path.qself.is_none() => {
             let last = path.path.segments.last()?;
             if last.ident != "Result" {
                 return None;
             }
             let PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+            if args.args.len() == 1
+                && !is_llm_do_path(&path.path, krate)
+                && !is_std_result(&path.path)
+            {
+                let mut alias = path.path.clone();
+                if let Some(last) = alias.segments.last_mut() {
+                    last.arguments = PathArguments::None;
+                }
+                let alias = quote::quote!(#alias).to_string().replace(' ', "");
+                errors.spanned(
+                    path,
+                    format_args!(
+                        "`{alias}<T>` is not llm-do's `Result`: the error type of a worker or \
+                         tool is `llm_do::Error`; write `Result<T>` (`llm_do::Result<T>`) and \
+                         convert failures of your own with `?` or `llm_do::Error::msg`"
+                    ),
+                );
+            }
             if let Some(error) = args.args.iter().nth(1)
-                && !is_error_path(error)
+                && !is_error_path(error, krate)
             {
                 errors.spanned(
                     error,
@@ -406,15 +437,36 @@ fn result_ok_type(ty: &Type, errors: &mut Errors) -> Option<Type> {
 }
 
 /// Whether a generic argument names llm-do's `Error`: `Error` (as the prelude imports it), or
-/// a path from `llm_do` (or `llm_do_core`) ending in `Error`.
-fn is_error_path(arg: &GenericArgument) -> bool {
+/// a path from llm-do (see [`is_llm_do_path`]) ending in `Error`.
+fn is_error_path(arg: &GenericArgument, krate: Option<&Path>) -> bool {
     let GenericArgument::Type(Type::Path(path)) = arg else { return false };
     let segments = &path.path.segments;
     let ends_in_error =
         segments.last().is_some_and(|s| s.ident == "Error" && s.arguments.is_none());
-    let from_llm_do = segments.len() == 1
-        || segments.first().is_some_and(|s| s.ident == "llm_do" || s.ident == "llm_do_core");
-    path.qself.is_none() && ends_in_error && from_llm_do
+    path.qself.is_none() && ends_in_error && is_llm_do_path(&path.path, krate)
+}
+
+/// Whether `path` names an item of llm-do: a single name (as the prelude imports it), a path
+/// from `llm_do` (or `llm_do_core`), or, with `crate = "a::ours"`, a path through the name
+/// llm-do goes by there (`ours::Error`, `a::ours::Error`).
+fn is_llm_do_path(path: &Path, krate: Option<&Path>) -> bool {
+    let segments = &path.segments;
+    let renamed = krate.and_then(|k| k.segments.last()).is_some_and(|name| {
+        segments.len() >= 2 && segments[segments.len() - 2].ident == name.ident
+    });
+    segments.len() == 1
+        || renamed
+        || segments.first().is_some_and(|s| s.ident == "llm_do" || s.ident == "llm_do_core")
+}
+
+/// Whether `path` is `std::result::Result` or `core::result::Result` (with a leading `::` or
+/// not): the standard type, whose error type is checked separately.
+fn is_std_result(path: &Path) -> bool {
+    let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    matches!(
+        names.iter().map(String::as_str).collect::<Vec<_>>()[..],
+        ["std" | "core", "result", "Result"]
+    )
 }
 
 /// The path generated code reaches llm-do through unless `crate = "..."` says otherwise.
@@ -448,7 +500,7 @@ mod tests {
     fn analyze_tokens(kind: MacroKind, item: TokenStream) -> (Callable, Vec<String>) {
         let item = FnItem::parse(kind, item).unwrap();
         let mut errors = Errors::default();
-        let callable = analyze(kind, &item, &mut errors);
+        let callable = analyze(kind, &item, None, &mut errors);
         let messages = match errors.finish() {
             Ok(()) => vec![],
             Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
@@ -575,12 +627,36 @@ mod tests {
     }
 
     #[test]
+    fn error_paths_through_the_crate_override() {
+        let krate: Path = syn::parse_quote!(crate::renamed::ours);
+        for ty in [quote!(Result<u8, ours::Error>), quote!(renamed::ours::Result<u8>)] {
+            let item =
+                FnItem::parse(MacroKind::Tool, quote!(async fn t() -> #ty { todo!() })).unwrap();
+            let mut errors = Errors::default();
+            let callable = analyze(MacroKind::Tool, &item, Some(&krate), &mut errors);
+            assert!(errors.finish().is_ok(), "{ty}");
+            assert_eq!(callable.krate, krate);
+        }
+        let (_, errors) = analyze_tokens(
+            MacroKind::Tool,
+            quote!(
+                async fn t() -> Result<u8, ours::Error> {
+                    todo!()
+                }
+            ),
+        );
+        assert_eq!(errors.len(), 1);
+    }
+
+    #[test]
     fn result_types() {
         for ty in [
             quote!(Result<u8>),
             quote!(::llm_do::Result<u8>),
             quote!(std::result::Result<u8, llm_do::Error>),
             quote!(Result<Vec<String>, Error>),
+            quote!(llm_do_core::Result<u8>),
+            quote!(anyhow::Result<u8, llm_do::Error>),
         ] {
             let (callable, errors) =
                 analyze_tokens(MacroKind::Tool, quote!(async fn t() -> #ty { todo!() }));
@@ -596,6 +672,9 @@ mod tests {
             quote!(Result<Vec<&'static str>>),
             quote!(Result<u8, String>),
             quote!(std::result::Result<u8, std::io::Error>),
+            quote!(std::io::Result<u8>),
+            quote!(io::Result<u8>),
+            quote!(anyhow::Result<u8>),
         ] {
             let (_, errors) =
                 analyze_tokens(MacroKind::Tool, quote!(async fn t() -> #ty { todo!() }));

@@ -21,4 +21,13 @@ async fn read(ctx: &Ctx, path: String) -> std::result::Result<String, std::io::E
     std::fs::read_to_string(path)
 }
 
+// So is that of a `Result<T>` alias: `std::io::Result<T>` is `Result<T, std::io::Error>`.
+#[worker(prompt = "Read {path}.")]
+async fn read_file(ctx: &Ctx, path: String) -> std::io::Result<String>;
+
+#[tool]
+async fn size(path: String) -> std::io::Result<u64> {
+    Ok(std::fs::metadata(path)?.len())
+}
+
 fn main() {}

@@ -24,6 +24,16 @@ async fn shout(ctx: &Ctx, text: String) -> Result<String> {
     Ok(text.to_uppercase())
 }
 
+/// Halves; the error type is spelled through the renamed path.
+#[tool(crate = "crate::renamed::ours")]
+async fn halve(n: i64) -> std::result::Result<i64, renamed::ours::Error> {
+    Ok(n / 2)
+}
+
+/// Names; so is the `Result` alias.
+#[worker(prompt = "Name {thing}.", crate = "crate::renamed::ours")]
+async fn name_it(ctx: &Ctx, thing: String) -> renamed::ours::Result<String>;
+
 fn main() {
-    let _ = (add::spec(), classify::spec(), shout::spec());
+    let _ = (add::spec(), classify::spec(), shout::spec(), halve::spec(), name_it::spec());
 }
