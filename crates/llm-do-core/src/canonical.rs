@@ -59,13 +59,7 @@ pub fn string(v: &Value) -> String {
 /// ```
 pub fn digest(v: &Value) -> String {
     use sha2::{Digest as _, Sha256};
-    use std::fmt::Write as _;
-    let mut hex = String::with_capacity(71);
-    hex.push_str("sha256:");
-    for b in Sha256::digest(string(v).as_bytes()) {
-        let _ = write!(hex, "{b:02x}");
-    }
-    hex
+    format!("sha256:{}", crate::attachment::hex(&Sha256::digest(string(v).as_bytes())))
 }
 
 #[cfg(test)]
