@@ -39,21 +39,15 @@ fn readmes(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// The lines of `text` outside fenced code blocks, numbered from 1, code spans removed.
 fn prose_lines(text: &str) -> Vec<(usize, String)> {
-    let mut fenced = false;
-    let mut lines = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim_start().starts_with("```") {
-            fenced = !fenced;
-            continue;
-        }
-        if !fenced {
+    prose_lines_with_code(text)
+        .into_iter()
+        .map(|(number, line)| {
             // Every other backtick-delimited piece is code.
-            let prose: String =
+            let prose =
                 line.split('`').enumerate().filter(|(n, _)| n % 2 == 0).map(|(_, p)| p).collect();
-            lines.push((i + 1, prose));
-        }
-    }
-    lines
+            (number, prose)
+        })
+        .collect()
 }
 
 /// The link targets of `text`: `(line, target)` for each `](target)`.
