@@ -296,7 +296,9 @@ impl Effects for Journal {
                 id: id.clone(),
                 run_id: self.run_id.clone(),
                 tool: request.tool.clone(),
-                args: request.args.clone(),
+                // Shown to whoever answers and kept in Restate's state: secrets redacted, as
+                // in every record the service keeps (the call itself gets the real arguments).
+                args: crate::record::redacted(&request.args),
                 caller: request.caller.clone(),
                 reason: request.reason.clone(),
             };
@@ -305,7 +307,7 @@ impl Effects for Journal {
                 "llm-do restate: run {} waits for approval {id}: `{}` {}",
                 self.run_id.escape_debug(),
                 request.tool.escape_debug(),
-                crate::record::redacted(&request.args).to_string().escape_debug()
+                pending.args.to_string().escape_debug()
             );
             lock(&self.pending).push(pending);
             self.publish_pending();

@@ -76,7 +76,8 @@ pub struct PendingApproval {
     pub run_id: String,
     /// The tool the model wants to call.
     pub tool: String,
-    /// Its arguments, in canonical form.
+    /// Its arguments, in canonical form, secrets redacted ([`llm_do_core::secrets`]): the call
+    /// itself runs with the real ones.
     pub args: Value,
     /// The worker whose model asked.
     pub caller: String,

@@ -302,7 +302,7 @@ async fn approvals_wait_across_restarts_and_errors_are_clear() {
     let restate = LocalServer::start(&binary, dir.path()).await.unwrap();
     let models = TestServer::builder()
         .script([
-            Reply::tool_call("delete", json!({"path": "a.txt"})),
+            Reply::tool_call("delete", json!({"path": "a.txt", "token": "hunter2-never-shown"})),
             Reply::text("a.txt is gone"),
             Reply::tool_call("delete", json!({"path": "b.txt"})),
             Reply::tool_call("delegate", json!({})),
@@ -339,7 +339,9 @@ async fn approvals_wait_across_restarts_and_errors_are_clear() {
     client.submit("approve-run", "guarded", json!({})).await.unwrap();
     let pending = wait_pending(&client, "approve-run").await;
     assert_eq!(pending.len(), 1);
-    assert_eq!((pending[0].tool.as_str(), &pending[0].args), ("delete", &json!({"path": "a.txt"})));
+    // A secret among the arguments is not kept in Restate's state nor shown to whoever answers.
+    let shown = json!({"path": "a.txt", "token": "[redacted]"});
+    assert_eq!((pending[0].tool.as_str(), &pending[0].args), ("delete", &shown));
     // Why it waits, typed: the tool's declared verdict.
     assert_eq!(pending[0].reason, ApprovalReason::Declared { verdict: Verdict::Ask });
     kill_9(service).await;
