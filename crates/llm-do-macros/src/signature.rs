@@ -250,16 +250,35 @@ fn split_param_attrs(
         } else if LINTS.iter().any(|lint| attr.path().is_ident(lint)) {
             others.push(attr.clone());
         } else {
-            errors.spanned(
-                attr,
-                format_args!(
-                    "parameters of a {} function accept only doc comments and lint attributes",
-                    kind.attr()
-                ),
-            );
+            errors.spanned(attr, refused_param_attr(kind, attr));
         }
     }
     (docs, others)
+}
+
+/// The error for an attribute a parameter does not take: what it takes, and the way to get
+/// what the refused attribute was for.
+fn refused_param_attr(kind: MacroKind, attr: &Attribute) -> String {
+    let rule = format!(
+        "parameters of a {} function accept only doc comments (the parameter's description \
+         for the model) and lint attributes such as `#[allow(...)]`",
+        kind.attr()
+    );
+    let path = attr.path();
+    if path.is_ident("serde") || path.is_ident("schemars") {
+        format!(
+            "{rule}; a parameter's JSON name is its Rust name (`r#type` is `type`): for other \
+             serde or schemars options, take a struct that derives `Deserialize` and \
+             `JsonSchema` with the options on its fields"
+        )
+    } else if path.is_ident("cfg") || path.is_ident("cfg_attr") {
+        format!(
+            "{rule}; a parameter cannot be compiled out, as the schema the model sees would \
+             differ between builds: keep it, or make it an `Option<T>`"
+        )
+    } else {
+        rule
+    }
 }
 
 /// How a parameter whose type names `Ctx` takes it.
@@ -621,7 +640,10 @@ mod tests {
                 "the `ctx: &Ctx` parameter must come first",
                 "take the context as `&Ctx`: it is shared, never `&mut`",
                 "the `ctx: &Ctx` parameter must come first",
-                "parameters of a #[tool] function accept only doc comments and lint attributes",
+                "parameters of a #[tool] function accept only doc comments (the parameter's \
+                 description for the model) and lint attributes such as `#[allow(...)]`; a \
+                 parameter cannot be compiled out, as the schema the model sees would differ \
+                 between builds: keep it, or make it an `Option<T>`",
             ]
         );
     }
