@@ -336,6 +336,36 @@ fn a_misspelt_toolset_is_unknown_not_python() {
     assert_eq!(text.lines().count(), 2, "{text}");
 }
 
+/// A built-in toolset listed under `tools:` (upstream: an unknown tool) says to move it to
+/// `toolsets:` (before: "unknown tool `filesystem_project`", expecting "one of
+/// `filesystem_project`, ..."), and the names a `tools:` entry may take leave the built-in
+/// toolsets out.
+#[test]
+fn a_builtin_toolset_under_tools_says_where_it_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.agent"),
+        "---\nname: main\ntools: [filesystem_project, helpr]\n---\nGo.\n",
+    )
+    .unwrap();
+    let errors = Project::check(dir.path(), &Registry::default()).unwrap_err();
+    let found: Vec<_> = errors.iter().map(|d| (d.line, d.column, d.message.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            (3, 9, "`filesystem_project` is a built-in toolset, not a tool"),
+            (3, 29, "unknown tool `helpr`"),
+        ],
+        "{errors}"
+    );
+    let expected: Vec<_> = errors.iter().map(|d| d.expected.clone().unwrap_or_default()).collect();
+    assert_eq!(expected[0], "`filesystem_project` under `toolsets:` (`tools:` names single tools)");
+    assert_eq!(
+        expected[1],
+        "an agent of the project or a Rust tool of the host program: one of `main`"
+    );
+}
+
 /// Files the Python llm-do accepts: `null` for its optional (`X | None`) fields means not
 /// given, integral floats are whole numbers (pydantic's lax mode), and the frontmatter may
 /// follow blank lines and be fenced by more than three dashes (python-frontmatter).
