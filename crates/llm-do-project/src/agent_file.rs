@@ -15,6 +15,9 @@
 //! files of its optional `attachments` (see [`default_agent_input_schema`]). Built-in
 //! toolsets map onto [`llm_do_tools`] (see [`builtin`]); other toolset names are agents of the
 //! project or toolsets of the host program.
+//!
+//! (Over 400 lines: the built-in toolsets' shell rules and `compatible_models`' glob belong to
+//! this format and are kept with it.)
 
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::toolset::{FilesystemOptions, ShellOptions, ToolEntry};
@@ -158,7 +161,10 @@ pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>,
     let mut model_pos = None;
     let mut input_schema = false;
     for (key_node, value) in &entries {
-        let key = key_node.as_str().unwrap_or_default();
+        let Some(key) = key_node.as_str() else {
+            p.error(key_node.pos, format!("a key is {}", key_node.describe()), list(AGENT_KEYS));
+            continue;
+        };
         if value.kind == Kind::Null && NULLABLE_KEYS.contains(&key) {
             continue;
         }

@@ -561,3 +561,19 @@ fn python_files_are_listed_up_to_a_total_size() {
         "{entry}"
     );
 }
+
+/// A frontmatter key that is not a string is said to be one, as in a `.worker` file (before:
+/// "unknown key `` in an agent file", with an empty name).
+#[test]
+fn an_agent_key_that_is_not_a_string_says_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.agent"), "---\n1: x\n~: y\nname: main\n---\nGo.\n")
+        .unwrap();
+    let errors = Project::check(dir.path(), &Registry::default()).unwrap_err();
+    let found: Vec<_> = errors.iter().map(|d| (d.line, d.column, d.message.as_str())).collect();
+    assert_eq!(
+        found,
+        [(2, 1, "a key is an integer"), (3, 1, "a key is nothing (null)")],
+        "{errors}"
+    );
+}
