@@ -342,3 +342,62 @@ async fn save_refuses_a_fifo_without_blocking() {
     refused(&lines[1], dir.path(), "a directory");
     assert_eq!(lines[2]["output"], "hello", "the session went on");
 }
+
+/// A chat history that is not a regular file (here a FIFO no one writes; `/dev/zero` the same
+/// way read for ever) is not used, with a warning, and the session starts (before, the chat
+/// waited on it before its first prompt, for good).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_history_that_is_not_a_regular_file_is_not_used() {
+    if !tmux::available() {
+        println!(
+            "SKIPPED a_chat_history_that_is_not_a_regular_file_is_not_used: tmux is not installed (apt-get install tmux)"
+        );
+        return;
+    }
+    let server = TestServer::builder().script([Reply::text("fine")]).start().await.expect("server");
+    let dir = project(CHATS);
+    let d = dir.path();
+    let fifo = d.join("history");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+    let script = chat_script(&server, d, "");
+    let tmux = tmux::Tmux::new("chat-history-fifo");
+    tmux.start(&script);
+    let prompts = |pane: &str| pane.matches("you>").count();
+    let pane = tokio::task::block_in_place(|| tmux.wait("the prompt", |p| prompts(p) >= 1));
+    assert!(pane.contains("is not used: the path is a FIFO, not a regular file"), "{pane}");
+    tmux.line("hi");
+    tokio::task::block_in_place(|| {
+        tmux.wait("the answer", |p| p.contains("fine") && prompts(p) >= 2)
+    });
+    leave(&tmux, d);
+}
+
+/// What is typed goes to the chat history redacted, as everything the CLI writes (before, a
+/// key pasted into a question was kept in the history file as typed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chat_history_holds_no_secret_typed_in_a_line() {
+    if !tmux::available() {
+        println!(
+            "SKIPPED the_chat_history_holds_no_secret_typed_in_a_line: tmux is not installed (apt-get install tmux)"
+        );
+        return;
+    }
+    let server =
+        TestServer::builder().script([Reply::text("noted")]).start().await.expect("server");
+    let dir = project(CHATS);
+    let d = dir.path();
+    let script = chat_script(&server, d, "");
+    let tmux = tmux::Tmux::new("chat-history-secret");
+    tmux.start(&script);
+    let prompts = |pane: &str| pane.matches("you>").count();
+    tokio::task::block_in_place(|| tmux.wait("the prompt", |p| prompts(p) >= 1));
+    tmux.line(&format!("my key is {KEY} and token {TOKEN}"));
+    tokio::task::block_in_place(|| {
+        tmux.wait("the answer", |p| p.contains("noted") && prompts(p) >= 2)
+    });
+    leave(&tmux, d);
+    let history = std::fs::read_to_string(d.join("history")).expect("the history file");
+    assert_no_secret("the chat history", &history);
+    assert!(history.contains("my key is [redacted] and token [redacted]"), "{history}");
+}

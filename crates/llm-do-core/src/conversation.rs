@@ -307,7 +307,8 @@ impl Conversation {
     /// # Errors
     ///
     /// [`ConversationError::NotJson`], [`ConversationError::Foreign`] (another format or
-    /// none), [`ConversationError::Invalid`] (a saved conversation that does not hold
+    /// none), [`ConversationError::UnsupportedVersion`] (another version of this format),
+    /// [`ConversationError::Invalid`] (a saved conversation that does not hold
     /// together: a tool result without its call, a tool call without its result, turns out of
     /// order, fewer `turns` than its entries name).
     ///
@@ -321,7 +322,14 @@ impl Conversation {
             .map_err(|e| ConversationError::NotJson { message: e.to_string() })?;
         let format = value.get("format").and_then(Value::as_str);
         if format != Some(CONVERSATION_FORMAT) {
-            return Err(ConversationError::Foreign { found: format.map(str::to_owned) });
+            // `llm-do-conversation/` is the format's name; the number after it its version.
+            let family = CONVERSATION_FORMAT.trim_end_matches(|c: char| c.is_ascii_digit());
+            return Err(match format {
+                Some(f) if f.starts_with(family) => {
+                    ConversationError::UnsupportedVersion { found: f.to_owned() }
+                }
+                _ => ConversationError::Foreign { found: format.map(str::to_owned) },
+            });
         }
         let saved: Saved = serde_json::from_value(value)
             .map_err(|e| ConversationError::Invalid { message: e.to_string() })?;
@@ -511,6 +519,23 @@ pub enum ConversationError {
         /// The format it names, if any.
         found: Option<String>,
     },
+    /// A saved conversation of another version of the format (`llm-do-conversation/2`, as a
+    /// later llm-do may write), which this one cannot read.
+    ///
+    /// ```
+    /// use llm_do_core::conversation::{Conversation, ConversationError};
+    /// let e = Conversation::from_json(r#"{"format": "llm-do-conversation/2"}"#).unwrap_err();
+    /// assert!(matches!(e, ConversationError::UnsupportedVersion { .. }));
+    /// assert!(e.to_string().contains("saved by another version of llm-do"), "{e}");
+    /// ```
+    #[error(
+        "a saved conversation of format `{found}`, saved by another version of llm-do: this one \
+         reads `{CONVERSATION_FORMAT}` only (load it with the llm-do that saved it)"
+    )]
+    UnsupportedVersion {
+        /// The format it names.
+        found: String,
+    },
     /// A saved conversation that does not hold together.
     #[error("invalid saved conversation: {message}")]
     Invalid {
@@ -589,6 +614,8 @@ mod tests {
         for (text, kind) in [
             ("{not json".to_owned(), "not_json"),
             (json!({"format": "llm-do-cassette/1"}).to_string(), "foreign"),
+            // A later version of this format: not "not a saved conversation".
+            (json!({"format": "llm-do-conversation/2", "v2": []}).to_string(), "unsupported"),
             (json!({"entries": []}).to_string(), "foreign"),
             (orphan.to_string(), "invalid"),
             (backwards.to_string(), "invalid"),
@@ -601,6 +628,7 @@ mod tests {
             let got = match err {
                 ConversationError::NotJson { .. } => "not_json",
                 ConversationError::Foreign { .. } => "foreign",
+                ConversationError::UnsupportedVersion { .. } => "unsupported",
                 ConversationError::Invalid { .. } => "invalid",
                 _ => "other",
             };

@@ -15,6 +15,9 @@
 //! files of its optional `attachments` (see [`default_agent_input_schema`]). Built-in
 //! toolsets map onto [`llm_do_tools`] (see [`builtin`]); other toolset names are agents of the
 //! project or toolsets of the host program.
+//!
+//! (Over 400 lines: the built-in toolsets' shell rules and `compatible_models`' glob belong to
+//! this format and are kept with it.)
 
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::toolset::{FilesystemOptions, ShellOptions, ToolEntry};
@@ -59,9 +62,11 @@ const DESCRIPTION_CHARS: usize = 200;
 /// - `filesystem_project[_ro]`: `read_file`, `list_files` and (not `_ro`) `write_file`, confined
 ///   to the project directory; writes ask for approval.
 /// - `filesystem_cwd[_ro]`: the same, confined to the current directory.
-/// - `shell_readonly`: `wc`, `grep`, `head`, `tail`, `sort`, `uniq`, `cat`, `ls`, `find`,
+/// - `shell_readonly`: `wc`, `grep`, `head`, `tail`, `sort`, `cat`, `ls`, `find`,
 ///   `git log|diff|show|status` run without asking; `find` with an action that deletes, writes or
-///   runs something, `sort -o` and git's `--output` ask; anything else is refused.
+///   runs something, `sort -o` (also glued, bundled or abbreviated: `-oFILE`, `-ro`, `--o=`),
+///   `sort --compress-program`, git's `--output` and `uniq` (which writes its second operand)
+///   ask; anything else is refused.
 /// - `shell_file_ops`: `ls` runs, `mv` asks, anything else is refused.
 ///
 /// Both shells work in the current directory, as in the Python llm-do.
@@ -106,8 +111,14 @@ fn shell_readonly_rules() -> Vec<ShellRule> {
     .into_iter()
     .map(|action| ShellRule::ask("find").with_arg(action).reason(writes))
     .collect();
-    rules.push(ShellRule::ask("sort").with_arg("-o").reason(writes));
-    rules.push(ShellRule::ask("sort").with_arg_prefix("--output").reason(writes));
+    // GNU sort writes its `-o` file however the option is spelled: glued (`-oFILE`), bundled
+    // (`-ro FILE`), or long and abbreviated (`--o=FILE`); `--compress-program` (from `--co`)
+    // runs a program.
+    rules.push(ShellRule::ask("sort").with_short_option('o').reason(writes));
+    rules.push(ShellRule::ask("sort").with_arg_prefix("--o").reason(writes));
+    rules.push(ShellRule::ask("sort").with_arg_prefix("--co").reason(writes));
+    // `uniq INPUT OUTPUT` writes OUTPUT: which operand is which, rules cannot tell.
+    rules.push(ShellRule::ask("uniq").reason("uniq writes its second file operand, if it has one"));
     for git in ["git log", "git diff", "git show", "git status"] {
         rules.push(ShellRule::ask(git).with_arg_prefix("--output").reason(writes));
     }
@@ -118,7 +129,6 @@ fn shell_readonly_rules() -> Vec<ShellRule> {
         "head",
         "tail",
         "sort",
-        "uniq",
         "cat",
         "ls",
         "git log",
@@ -151,7 +161,10 @@ pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>,
     let mut model_pos = None;
     let mut input_schema = false;
     for (key_node, value) in &entries {
-        let key = key_node.as_str().unwrap_or_default();
+        let Some(key) = key_node.as_str() else {
+            p.error(key_node.pos, format!("a key is {}", key_node.describe()), list(AGENT_KEYS));
+            continue;
+        };
         if value.kind == Kind::Null && NULLABLE_KEYS.contains(&key) {
             continue;
         }
@@ -387,6 +400,19 @@ mod tests {
             ("git log --oneline", Verdict::Allow),
             ("sort names.txt", Verdict::Allow),
             ("sort -o out.txt names.txt", Verdict::Ask),
+            // GNU sort takes `-o` bundled or glued, and long options abbreviated: all write.
+            ("sort -oout.txt names.txt", Verdict::Ask),
+            ("sort -ro out.txt names.txt", Verdict::Ask),
+            ("sort --o=out.txt names.txt", Verdict::Ask),
+            ("sort --outp out.txt names.txt", Verdict::Ask),
+            // `--compress-program` runs a program, abbreviated from `--co`.
+            ("sort -S 1 --compress-program=sh names.txt", Verdict::Ask),
+            ("sort --comp=sh names.txt", Verdict::Ask),
+            ("sort -rn names.txt", Verdict::Allow),
+            ("sort --reverse names.txt", Verdict::Allow),
+            // uniq writes its second operand.
+            ("uniq names.txt out.txt", Verdict::Ask),
+            ("uniq -- -c out.txt", Verdict::Ask),
             ("find . -delete", Verdict::Ask),
             ("git diff --output=x", Verdict::Ask),
             ("git push", Verdict::Deny),

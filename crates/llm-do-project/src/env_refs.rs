@@ -3,7 +3,8 @@
 //!
 //! `${VAR}` is the variable's value; `${VAR:-default}` is `default` when the variable is unset
 //! or empty; `$${` is a literal `${`. A `$` not followed by `{` is itself. `VAR` is ASCII
-//! letters, digits and `_`, not starting with a digit; the default may not contain `}`.
+//! letters, digits and `_`, not starting with a digit; the default is plain text, which may
+//! contain neither `}` nor `${` (references do not nest).
 //! References are expanded in `args`, `env` values and `headers` values, not in `command`,
 //! `cwd` or `url` (a URL would send the value wherever it points; a credential goes in a
 //! header). A variable whose name looks like a secret
@@ -42,6 +43,14 @@ fn pieces(value: &str) -> Result<Vec<Piece<'_>>, String> {
             Some((name, default)) => (name, Some(default)),
             None => (body, None),
         };
+        if default.is_some_and(|d| d.contains("${")) {
+            // The default ends at the first `}`: `${A:-${B}}` would be the text `${B}`.
+            return Err(format!(
+                "`${{{}}}}}`: a default cannot hold another reference (`${{` in a default is not \
+                 expanded); write the default as plain text",
+                body.escape_debug()
+            ));
+        }
         if !is_var_name(name) {
             return Err(format!(
                 "`${{{}}}` does not name an environment variable (ASCII letters, digits and `_`, \
@@ -142,5 +151,20 @@ mod tests {
         for bad in ["${", "${}", "${A", "${-x}", "${A B}", "${A:-x"] {
             assert!(expand(bad, &all_set).is_err(), "{bad}");
         }
+    }
+
+    /// A reference in a default (`${A:-${B}}`) is not expanded: the default ended at its first
+    /// `}`, so the value silently became the text `${B}` (with `A` unset). Refused now, with
+    /// what to write instead.
+    #[test]
+    fn a_reference_in_a_default_is_refused() {
+        let unset = |_: &str| None;
+        for nested in ["${A:-${B}}", "x ${A:-a${B:-c}} y", "${A:-$${B}"] {
+            let e = expand(nested, &unset).unwrap_err();
+            assert!(e.contains("cannot hold another reference"), "{nested}: {e}");
+            assert!(references(nested).is_err(), "{nested}");
+        }
+        // A literal `$` or `{` in a default is still text.
+        assert_eq!(expand("${A:-$HOME{x}", &unset).as_deref(), Ok("$HOME{x"));
     }
 }

@@ -13,10 +13,13 @@
 //!
 //! Every key version 1 defines is either honoured or refused by name, at its position; see
 //! `docs/migrating-from-python.md` for the table.
+//!
+//! (Just over 400 lines: one reader for every key of version 1, kept together.)
 
 use crate::config::{ApprovalMode, ProjectConfig};
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::json;
+use crate::project::MAX_PROJECT_BYTES;
 use crate::yaml::{Kind, Node};
 use llm_do_core::approval::{OnDenied, Verdict};
 use std::path::{Path, PathBuf};
@@ -244,7 +247,12 @@ pub(crate) fn parse(
                 }
             }
             "python_files" => {
-                for (path, pos) in r.files(key, value) {
+                // Each is read whole when a name is looked for: bounded together, as the
+                // worker and agent files are.
+                let mut bytes = 0u64;
+                let listed = r.files(key, value);
+                let count = listed.len();
+                for (i, (path, pos)) in listed.into_iter().enumerate() {
                     if crate::source::leaves_dir(dir, &path) {
                         r.error(pos, format!("the Python file `{path}` is outside the project directory"), "a path relative to the project directory, inside it");
                     } else if crate::source::links_out_of(dir, &path) {
@@ -252,6 +260,16 @@ pub(crate) fn parse(
                     } else if let Some(why) = not_a_file(&dir.join(&path)) {
                         r.error(pos, format!("the Python file `{path}` {why}"), "a path relative to the project directory");
                     } else {
+                        let size = std::fs::metadata(dir.join(&path)).map_or(0, |m| m.len());
+                        bytes = bytes.saturating_add(size);
+                        if bytes > MAX_PROJECT_BYTES {
+                            let unread = match count - i - 1 {
+                                0 => format!("`{path}` is not searched"),
+                                rest => format!("`{path}` and the {rest} after it are not searched"),
+                            };
+                            r.error(pos, format!("the Python files listed are larger than {MAX_PROJECT_BYTES} bytes together: {unread}"), "at most 32 MiB of `python_files` (each at most 1 MiB)");
+                            break;
+                        }
                         manifest.python_files.push((path, pos));
                     }
                 }

@@ -26,6 +26,12 @@ pub const WORKER_EXTENSION: &str = "worker";
 /// Largest worker or configuration file read (1 MiB); larger files are reported, not read.
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
+/// Most bytes of worker and agent files read for one project, all files together (32 MiB):
+/// each file is at most [`MAX_FILE_BYTES`], but a directory of many (hard links to one file
+/// cost no disk) would otherwise be read and kept whole. The file that goes over is reported,
+/// and neither it nor the ones after it (in load order) are read.
+pub const MAX_PROJECT_BYTES: u64 = 32 << 20;
+
 /// A loaded, valid project: its workers, configuration, built-in toolsets and approval rules.
 ///
 /// ```
@@ -167,11 +173,14 @@ impl Project {
                 )
             }
             (Ok(paths), Ok(agents)) => {
-                let all = paths
+                let all: Vec<_> = paths
                     .into_iter()
                     .map(|p| (p, false))
-                    .chain(agents.into_iter().map(|p| (p, true)));
-                for (path, is_agent) in all {
+                    .chain(agents.into_iter().map(|p| (p, true)))
+                    .collect();
+                let count = all.len();
+                let mut total = 0u64;
+                for (i, (path, is_agent)) in all.into_iter().enumerate() {
                     // Files found in the directory (listed ones were checked where listed) are
                     // confined on their resolved paths too: a link to a file elsewhere is not
                     // read, so none of its text reaches a prompt. (A link to anything but a
@@ -191,6 +200,11 @@ impl Project {
                     }
                     match read(&path) {
                         Ok(text) => {
+                            total = total.saturating_add(text.len() as u64);
+                            if total > MAX_PROJECT_BYTES {
+                                diagnostics.push(over_project_size(&path, count - i - 1));
+                                break;
+                            }
                             let (worker, d) = if is_agent {
                                 agent_file::parse(&path, &base, &text)
                             } else {
@@ -621,4 +635,21 @@ fn default_budget() -> Budget {
         tool_calls: Some(config::DEFAULT_MAX_TOOL_CALLS),
         tokens: None,
     }
+}
+
+/// The file that takes a project's files over [`MAX_PROJECT_BYTES`], with `rest` files after it.
+fn over_project_size(path: &Path, rest: usize) -> Diagnostic {
+    let unread = match rest {
+        0 => "this file is not read".to_owned(),
+        n => format!("this file and the {n} after it are not read"),
+    };
+    Diagnostic::at(
+        path,
+        Pos::START,
+        format!(
+            "the project's worker and agent files are larger than {MAX_PROJECT_BYTES} bytes \
+             together: {unread}"
+        ),
+    )
+    .expected("at most 32 MiB of worker and agent files in a project (each at most 1 MiB)")
 }

@@ -196,18 +196,28 @@ fn unresolved(
     kind: &str,
     known: &BTreeSet<String>,
 ) -> Diagnostic {
+    let builtin_toolsets = crate::agent_file::BUILTIN_TOOLSETS;
+    if kind == "tool" && builtin_toolsets.contains(&name) {
+        return Diagnostic::at(file, pos, format!("`{name}` is a built-in toolset, not a tool"))
+            .expected(format!("`{name}` under `toolsets:` (`tools:` names single tools)"));
+    }
     // The Python files that mention the name: a name none mentions is no Python's.
     let mentioning = python.mentioning(name);
     if mentioning.is_empty() {
-        let mut names: Vec<String> = crate::agent_file::BUILTIN_TOOLSETS
+        // A built-in toolset is a `toolsets:` entry only.
+        let toolsets = if kind == "toolset" { builtin_toolsets } else { &[] };
+        let mut names: Vec<String> = toolsets
             .iter()
             .map(|s| (*s).to_owned())
             .chain(known.iter().cloned())
             .map(|n| format!("`{n}`"))
             .collect();
         names.dedup();
-        return Diagnostic::at(file, pos, format!("unknown {kind} `{name}`"))
-            .expected(format!("a built-in toolset, an agent of the project or a Rust tool of the host program: one of {}", names.join(", ")));
+        let what = if kind == "toolset" { "a built-in toolset, " } else { "" };
+        return Diagnostic::at(file, pos, format!("unknown {kind} `{name}`")).expected(format!(
+            "{what}an agent of the project or a Rust tool of the host program: one of {}",
+            names.join(", ")
+        ));
     }
     let insert = if kind == "toolset" {
         format!("name the group with `registry.insert_toolset(\"{name}\", [..their names..])`")

@@ -320,3 +320,36 @@ fn a_huge_text_between_braces_is_echoed_cut() {
         assert!(errors.len() < 600, "{} bytes", errors.len());
     }
 }
+
+/// Worker files of 1 MiB each are each within the file limit, but a project of many is not
+/// read whole: the files are read up to `MAX_PROJECT_BYTES` together, and the file that goes
+/// over is reported (before, hard links to one 1 MiB worker file made a project of 1 MiB on
+/// disk that `check` read in full, each copy kept: 300 links took 900 MB of memory, 3000 ran
+/// out of it).
+#[test]
+fn a_project_is_read_up_to_a_total_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let prompt = "word ".repeat(200_000);
+    let text = format!("---\ndescription: Big.\n---\n{prompt}{{input}}\n");
+    let first = dir.path().join("w000.worker");
+    std::fs::write(&first, &text).unwrap();
+    let files = llm_do_project::project::MAX_PROJECT_BYTES / text.len() as u64 + 3;
+    for i in 1..files {
+        std::fs::hard_link(&first, dir.path().join(format!("w{i:03}.worker"))).unwrap();
+    }
+    let errors = Project::load(dir.path()).unwrap_err();
+    let found: Vec<_> = errors.iter().collect();
+    assert_eq!(found.len(), 1, "{errors}");
+    let over = llm_do_project::project::MAX_PROJECT_BYTES / text.len() as u64;
+    assert!(found[0].file.ends_with(format!("w{over:03}.worker")), "{errors}");
+    assert_eq!((found[0].line, found[0].column), (1, 1));
+    assert_eq!(
+        found[0].message,
+        format!(
+            "the project's worker and agent files are larger than {} bytes together: this file \
+             and the {} after it are not read",
+            llm_do_project::project::MAX_PROJECT_BYTES,
+            files - over - 1
+        )
+    );
+}

@@ -336,6 +336,36 @@ fn a_misspelt_toolset_is_unknown_not_python() {
     assert_eq!(text.lines().count(), 2, "{text}");
 }
 
+/// A built-in toolset listed under `tools:` (upstream: an unknown tool) says to move it to
+/// `toolsets:` (before: "unknown tool `filesystem_project`", expecting "one of
+/// `filesystem_project`, ..."), and the names a `tools:` entry may take leave the built-in
+/// toolsets out.
+#[test]
+fn a_builtin_toolset_under_tools_says_where_it_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.agent"),
+        "---\nname: main\ntools: [filesystem_project, helpr]\n---\nGo.\n",
+    )
+    .unwrap();
+    let errors = Project::check(dir.path(), &Registry::default()).unwrap_err();
+    let found: Vec<_> = errors.iter().map(|d| (d.line, d.column, d.message.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            (3, 9, "`filesystem_project` is a built-in toolset, not a tool"),
+            (3, 29, "unknown tool `helpr`"),
+        ],
+        "{errors}"
+    );
+    let expected: Vec<_> = errors.iter().map(|d| d.expected.clone().unwrap_or_default()).collect();
+    assert_eq!(expected[0], "`filesystem_project` under `toolsets:` (`tools:` names single tools)");
+    assert_eq!(
+        expected[1],
+        "an agent of the project or a Rust tool of the host program: one of `main`"
+    );
+}
+
 /// Files the Python llm-do accepts: `null` for its optional (`X | None`) fields means not
 /// given, integral floats are whole numbers (pydantic's lax mode), and the frontmatter may
 /// follow blank lines and be fenced by more than three dashes (python-frontmatter).
@@ -485,4 +515,65 @@ fn listed_files_outside_the_project_are_refused() {
         );
     }
     assert_eq!(text.lines().count(), 3, "{text}");
+}
+
+/// `python_files` are searched for the names only Python defines, each read whole: listed up
+/// to `MAX_PROJECT_BYTES` together (before, a `project.json` listing hard links to one 1 MiB
+/// file had every copy read and kept by `check`). The entry that goes over is located.
+#[test]
+fn python_files_are_listed_up_to_a_total_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{}\nTOOLSETS = {{}}\n", "# padding\n".repeat(100_000));
+    let first = dir.path().join("t00.py");
+    std::fs::write(&first, &text).unwrap();
+    let files = llm_do_project::project::MAX_PROJECT_BYTES / text.len() as u64 + 3;
+    let mut listed = vec!["\"t00.py\"".to_owned()];
+    for i in 1..files {
+        let name = format!("t{i:02}.py");
+        std::fs::hard_link(&first, dir.path().join(&name)).unwrap();
+        listed.push(format!("\"{name}\""));
+    }
+    std::fs::write(
+        dir.path().join("project.json"),
+        format!(
+            "{{\"version\": 1, \"runtime\": {{}}, \"entry\": {{\"agent\": \"main\"}},\n\"agent_files\": [\"main.agent\"],\n\"python_files\": [{}]}}",
+            listed.join(", ")
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("main.agent"), "---\nname: main\n---\nGo.\n").unwrap();
+    let errors = Project::check(dir.path(), &Registry::default()).unwrap_err();
+    let found: Vec<_> = errors.iter().collect();
+    assert_eq!(found.len(), 1, "{errors}");
+    let over = llm_do_project::project::MAX_PROJECT_BYTES / text.len() as u64;
+    let entry = format!("\"t{over:02}.py\"");
+    let column = listed.iter().take(over as usize).map(|l| l.len() + 2).sum::<usize>() + 18;
+    assert_eq!((found[0].line, found[0].column), (3, column), "{errors}");
+    assert!(found[0].file.ends_with("project.json"));
+    assert_eq!(
+        found[0].message,
+        format!(
+            "the Python files listed are larger than {} bytes together: `t{over:02}.py` and the \
+             {} after it are not searched",
+            llm_do_project::project::MAX_PROJECT_BYTES,
+            files - over - 1
+        ),
+        "{entry}"
+    );
+}
+
+/// A frontmatter key that is not a string is said to be one, as in a `.worker` file (before:
+/// "unknown key `` in an agent file", with an empty name).
+#[test]
+fn an_agent_key_that_is_not_a_string_says_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.agent"), "---\n1: x\n~: y\nname: main\n---\nGo.\n")
+        .unwrap();
+    let errors = Project::check(dir.path(), &Registry::default()).unwrap_err();
+    let found: Vec<_> = errors.iter().map(|d| (d.line, d.column, d.message.as_str())).collect();
+    assert_eq!(
+        found,
+        [(2, 1, "a key is an integer"), (3, 1, "a key is nothing (null)")],
+        "{errors}"
+    );
 }

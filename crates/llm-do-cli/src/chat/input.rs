@@ -2,7 +2,8 @@
 //!
 //! One thread owns the editor and the terminal while it reads; the chat loop and the approver
 //! both ask it for lines, so that only one reader ever touches stdin. The history is kept in a
-//! file (see [`history_file`]). A line ending with `\` continues on the next line (multi-line
+//! file (see [`history_file`]), redacted; a file that is not a regular one, or is too large, is
+//! not used. A line ending with `\` continues on the next line (multi-line
 //! input).
 
 use rustyline::completion::Completer;
@@ -72,6 +73,33 @@ pub(crate) fn history_file() -> Option<PathBuf> {
     Some(data.join("llm-do").join("chat_history"))
 }
 
+/// Largest history file read: rustyline keeps 100 entries, so a larger file is not one it
+/// wrote (it reads a file whole, a line at a time, however long).
+const MAX_HISTORY_BYTES: u64 = 8 << 20;
+
+/// Why the history file `file` cannot be used, if it cannot: anything at the path must be a
+/// regular file (rustyline would wait for ever on a FIFO and read `/dev/zero` until memory runs
+/// out) of at most [`MAX_HISTORY_BYTES`]. Nothing at the path is fine: the file is created.
+fn unusable_history(file: &std::path::Path) -> Option<String> {
+    if !llm_do_project::file::is_present(file) {
+        return None;
+    }
+    match llm_do_project::file::open_regular(file) {
+        Ok((_, meta)) if meta.len() > MAX_HISTORY_BYTES => Some(format!(
+            "the file is larger than {MAX_HISTORY_BYTES} bytes ({} bytes)",
+            meta.len()
+        )),
+        Ok(_) => None,
+        Err(e) => Some(e.to_string()),
+    }
+}
+
+/// What of a typed line the history keeps: the line with its secrets redacted, as everything
+/// the CLI writes.
+fn history_entry(line: &str) -> String {
+    crate::terminal::redactor().redact(line)
+}
+
 /// Continues a line that ends with `\`.
 struct ChatHelper;
 
@@ -105,7 +133,14 @@ impl LineInput {
         let saved = rustix::termios::tcgetattr(std::io::stdin()).ok();
         let mut editor: Editor<ChatHelper, DefaultHistory> = Editor::new()?;
         editor.set_helper(Some(ChatHelper));
-        let history = history_file();
+        let history = history_file().filter(|file| match unusable_history(file) {
+            None => true,
+            Some(why) => {
+                let file = crate::terminal::safe(&file.display().to_string());
+                crate::output::errln!("llm-do: the chat history {file} is not used: {why}");
+                false
+            }
+        });
         if let Some(file) = &history {
             // A missing or unreadable history is not an error: the chat starts without it.
             let _ = editor.load_history(file);
@@ -119,7 +154,7 @@ impl LineInput {
                 let read = match editor.readline(&ask.prompt) {
                     Ok(line) => {
                         if ask.remember && !line.trim().is_empty() {
-                            let _ = editor.add_history_entry(line.as_str());
+                            let _ = editor.add_history_entry(history_entry(&line));
                             if let Some(file) = &history {
                                 if let Some(dir) = file.parent() {
                                     let _ = std::fs::create_dir_all(dir);
@@ -193,6 +228,27 @@ impl LineInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_regular_history_file_of_a_bounded_size_is_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("history");
+        assert_eq!(unusable_history(&file), None, "a file still to be created");
+        std::fs::write(&file, "#V2\nhello\n").unwrap();
+        assert_eq!(unusable_history(&file), None);
+        std::fs::File::options().write(true).open(&file).unwrap().set_len(9 << 20).unwrap();
+        let why = unusable_history(&file).unwrap();
+        assert!(why.starts_with("the file is larger than 8388608 bytes"), "{why}");
+        assert_eq!(
+            unusable_history(dir.path()).unwrap(),
+            "the path is a directory, not a regular file"
+        );
+        #[cfg(unix)]
+        assert_eq!(
+            unusable_history(std::path::Path::new("/dev/zero")).unwrap(),
+            "the path is a device, not a regular file"
+        );
+    }
 
     #[test]
     fn continuation_lines_are_joined() {

@@ -51,6 +51,12 @@ pub(crate) fn approval_rules(tool: &str, rules: &[ShellRule]) -> Result<Vec<Rule
                 ArgMatch::Exact(a) => regex::escape(a),
                 ArgMatch::Prefix(p) if p.is_empty() => "[^ \\t]+".to_owned(),
                 ArgMatch::Prefix(p) => format!("{}[^ \\t]*", regex::escape(p)),
+                // `-` then a character other than `-`, the letter somewhere after the `-`.
+                ArgMatch::ShortOption('-') => "-[^- \\t][^ \\t]*-[^ \\t]*".to_owned(),
+                ArgMatch::ShortOption(c) => {
+                    let c = regex::escape(&c.to_string());
+                    format!("-(?:{c}|[^- \\t][^ \\t]*{c})[^ \\t]*")
+                }
             };
             let re = format!("^[ \\t]*{head}(?:[^ \\t]+[ \\t]+)*{word}(?:[ \\t].*)?$");
             policy_rule = policy_rule.arg("/command", Pattern::regex(&re).map_err(invalid)?);
@@ -92,6 +98,7 @@ fn can_match_plain(rule: &ShellRule) -> bool {
         && rule.args().iter().all(|a| match a {
             ArgMatch::Exact(a) => !a.is_empty() && plain(a),
             ArgMatch::Prefix(p) => plain(p),
+            ArgMatch::ShortOption(c) => plain(&c.to_string()),
         })
 }
 
@@ -121,6 +128,8 @@ mod tests {
             ShellRule::allow("rm"),
             ShellRule::deny("").with_arg("--evil"),
             ShellRule::allow("echo a.b"),
+            ShellRule::deny("sort").with_short_option('o'),
+            ShellRule::allow("sort"),
         ];
         rules.extend(read_only_rules());
         rules
@@ -158,6 +167,13 @@ mod tests {
             "x#y",
             "$HOME",
             "*",
+            "sort",
+            "-o",
+            "-ro",
+            "-oout",
+            "-",
+            "--o",
+            "--so",
         ];
         let seps = [" ", "  ", "\t", " \t "];
         let mut rng = fastrand::Rng::with_seed(0x2545_f491_4f6c_dd1d);

@@ -16,6 +16,10 @@ pub(crate) enum ArgMatch {
     Exact(String),
     /// An argument that starts with this.
     Prefix(String),
+    /// A group of short options (`-` then not `-`) that contains this letter: `-o`, `-oFILE`,
+    /// `-ro`. Counted even where the letter is another option's value (`-to`), so that a rule
+    /// that asks errs on the side of asking.
+    ShortOption(char),
 }
 
 impl ArgMatch {
@@ -23,6 +27,9 @@ impl ArgMatch {
         match self {
             ArgMatch::Exact(a) => arg == a,
             ArgMatch::Prefix(p) => arg.starts_with(p.as_str()),
+            ArgMatch::ShortOption(c) => {
+                arg.strip_prefix('-').is_some_and(|o| !o.starts_with('-') && o.contains(*c))
+            }
         }
     }
 }
@@ -125,6 +132,26 @@ impl ShellRule {
         self
     }
 
+    /// Also requires an argument that is a group of short options containing the letter
+    /// `option` (for an option a program also takes bundled, as getopt does: `sort -ro out`
+    /// writes `out` as `sort -r -o out` does). A letter that is another option's value
+    /// (`sort -to`) counts too: an asking rule asks once too often rather than never.
+    ///
+    /// ```
+    /// # use llm_do_tools::shell::ShellRule;
+    /// let rule = ShellRule::ask("sort").with_short_option('o');
+    /// let argv = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+    /// assert!(rule.matches(&argv("sort -o out in")));
+    /// assert!(rule.matches(&argv("sort -nro out in")));
+    /// assert!(rule.matches(&argv("sort -oout in")));
+    /// assert!(!rule.matches(&argv("sort --reverse in")));
+    /// assert_eq!(rule.to_string(), "`sort … -*o*` → ask");
+    /// ```
+    pub fn with_short_option(mut self, option: char) -> Self {
+        self.args.push(ArgMatch::ShortOption(option));
+        self
+    }
+
     /// Sets a reason, shown in refusals and approval requests.
     ///
     /// ```
@@ -181,6 +208,11 @@ impl fmt::Display for ShellRule {
                 ArgMatch::Exact(a) => words.push_str(a),
                 ArgMatch::Prefix(p) => {
                     words.push_str(p);
+                    words.push('*');
+                }
+                ArgMatch::ShortOption(c) => {
+                    words.push_str("-*");
+                    words.push(*c);
                     words.push('*');
                 }
             }
