@@ -91,18 +91,21 @@ const KEY_NAMES: &[&str] =
 
 /// Whether a name — of an environment variable, an HTTP header, a JSON object key — says that
 /// its value is a secret: `authorization`, `cookie`, names ending in `token`, `secret`,
-/// `password`, `apikey`, `credential(s)`, `_key` or `_key_id`, and names containing `secret`,
-/// `password`, `passwd` or `credential` (case and `_`/`-` separators ignored).
+/// `password`, `apikey`, `credential(s)`, `_key`, `_key_id` or `_pat` (a personal access
+/// token), and names containing `secret`, `password`, `passwd`, `passphrase` or `credential`
+/// (case and `_`/`-` separators ignored).
 ///
 /// The shell tool never passes such variables to commands; redaction replaces their values.
 ///
 /// ```
 /// use llm_do_core::secrets::is_secret_name;
 /// for name in ["OPENAI_API_KEY", "github_token", "X-Api-Key", "Authorization", "DB_PASSWORD_FILE",
-///              "AWS_ACCESS_KEY_ID", "client_secret", "gcp_credentials", "x-auth-token"] {
+///              "AWS_ACCESS_KEY_ID", "client_secret", "gcp_credentials", "x-auth-token", "GITHUB_PAT",
+///              "GPG_PASSPHRASE"] {
 ///     assert!(is_secret_name(name), "{name}");
 /// }
-/// for name in ["PATH", "HOME", "max_tokens", "output_tokens", "key", "TOKENIZERS_PARALLELISM", "PWD"] {
+/// for name in ["PATH", "HOME", "max_tokens", "output_tokens", "key", "TOKENIZERS_PARALLELISM", "PWD",
+///              "CARGO_HOME_PATH", "pat"] {
 ///     assert!(!is_secret_name(name), "{name}");
 /// }
 /// ```
@@ -113,8 +116,10 @@ pub fn is_secret_name(name: &str) -> bool {
         || ["token", "secret", "password", "passwd", "apikey", "credential", "credentials"]
             .iter()
             .any(|s| n.ends_with(s))
-        || ["secret", "password", "passwd", "credential"].iter().any(|s| n.contains(s))
-        || ["_key", "-key", "_key_id", "-key-id"].iter().any(|s| lower.ends_with(s))
+        || ["secret", "password", "passwd", "passphrase", "credential"]
+            .iter()
+            .any(|s| n.contains(s))
+        || ["_key", "-key", "_key_id", "-key-id", "_pat", "-pat"].iter().any(|s| lower.ends_with(s))
 }
 
 /// Replaces secrets in text and JSON values (see the [module documentation](self)). Cheap to
