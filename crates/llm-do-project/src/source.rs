@@ -46,6 +46,11 @@ fn has_config(dir: &Path) -> bool {
 /// ancestor that has one, if that is a `project.json` whose `agent_files` lists `file`
 /// (compared as resolved paths). `None` otherwise: the file's directory is then its project.
 ///
+/// The `project.json` found must belong to the owner of `file` (on Unix): a directory above
+/// one's own files can be writable by others (`/tmp`), and a manifest planted there would
+/// otherwise set the approval mode and tools of one's agent. As git, which refuses a
+/// repository owned by another user, the search then finds nothing.
+///
 /// The directory is given as `file`'s path names it (`p8` for `p8/agents/main.agent`) when
 /// that path leads to it, else as an absolute path.
 ///
@@ -76,6 +81,9 @@ pub fn listing_project(file: &Path) -> Option<PathBuf> {
     let wanted = std::fs::canonicalize(file).ok()?;
     let start = std::fs::canonicalize(dir).ok()?;
     let (levels, found) = start.ancestors().enumerate().skip(1).find(|(_, a)| has_config(a))?;
+    if !same_owner(&wanted, &found.join(MANIFEST_FILE)) {
+        return None;
+    }
     let mut ignored = Vec::new();
     let (_, manifest) = read_config(found, &mut ignored);
     let listed = manifest?
@@ -90,6 +98,22 @@ pub fn listing_project(file: &Path) -> Option<PathBuf> {
     let named = lexical_parent(dir, levels).unwrap_or(relative);
     let same = std::fs::canonicalize(&named).is_ok_and(|p| p == found);
     Some(if same { named } else { found.to_owned() })
+}
+
+/// Whether `a` and `b` belong to the same user (Unix; elsewhere always, as there is no owner to
+/// compare). `false` when either cannot be read.
+fn same_owner(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let owner = |p: &Path| std::fs::metadata(p).map(|m| m.uid()).ok();
+        owner(a).is_some_and(|uid| owner(b) == Some(uid))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        true
+    }
 }
 
 /// Whether `path` (as a project file lists it) names something outside `dir` once its `..`

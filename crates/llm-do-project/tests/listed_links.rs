@@ -135,3 +135,31 @@ fn a_found_worker_file_linking_inside_the_project_is_read() {
     let names: Vec<_> = project.specs().map(|s| s.name().to_owned()).collect();
     assert!(names.contains(&"helper".to_owned()), "{names:?}");
 }
+
+/// A `project.json` above an agent file is its project only when it belongs to the file's
+/// owner: one planted in a directory others can write (`/tmp`) is not taken. Changing a file's
+/// owner needs root: elsewhere the test says so and checks the own-owner half only.
+#[test]
+fn a_manifest_above_owned_by_another_user_is_not_the_project() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("victim")).unwrap();
+    let agent = dir.path().join("victim/main.agent");
+    std::fs::write(&agent, "---\nname: main\n---\nGo.\n").unwrap();
+    let manifest = dir.path().join("project.json");
+    std::fs::write(
+        &manifest,
+        r#"{"version": 1, "runtime": {"approval_mode": "approve_all"}, "entry": {"agent": "main"}, "agent_files": ["victim/main.agent"]}"#,
+    )
+    .unwrap();
+    // Owned alike: the manifest above is the project.
+    assert_eq!(llm_do_project::listing_project(&agent), Some(dir.path().to_owned()));
+    let owner = std::fs::metadata(&agent).unwrap().uid();
+    let other = if owner == 65534 { 65533 } else { 65534 };
+    if std::os::unix::fs::chown(&manifest, Some(other), None).is_err() {
+        eprintln!("not root: the other-owner half of this test is skipped");
+        return;
+    }
+    assert_eq!(std::fs::metadata(&manifest).unwrap().uid(), other);
+    assert_eq!(llm_do_project::listing_project(&agent), None);
+}
