@@ -429,24 +429,4 @@ fn candle_reason(e: &candle_core::Error) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// With `RUST_BACKTRACE=1`, candle errors carry the engine's stack; the reason a user sees
-    /// does not.
-    #[test]
-    fn a_candle_error_is_told_without_its_backtrace() {
-        let traced = |inner: candle_core::Error| candle_core::Error::WithBacktrace {
-            inner: Box::new(inner),
-            backtrace: Box::new(std::backtrace::Backtrace::force_capture()),
-        };
-        let e = traced(candle_core::Error::Msg("the file has no tensor `x`".into()));
-        assert!(e.to_string().len() > "the file has no tensor `x`".len(), "a backtrace to strip");
-        assert_eq!(candle_reason(&e), "the file has no tensor `x`");
-        let e = candle_core::Error::WithPath {
-            inner: Box::new(traced(candle_core::Error::Msg("bad".into()))),
-            path: "/m.gguf".into(),
-        };
-        assert_eq!(candle_reason(&e), "path: \"/m.gguf\" bad");
-    }
-}
+mod tests;

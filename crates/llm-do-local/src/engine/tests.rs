@@ -1,0 +1,48 @@
+//! Tests of the engine: loading crafted model files, and the reasons of its errors.
+
+use super::*;
+use crate::gguf::craft;
+use candle_core::quantized::gguf_file::Value;
+
+/// Loads the model at `path` as a request would, with a small context.
+fn load_file(path: &std::path::Path) -> Result<ModelInfo, LocalError> {
+    let config = EngineConfig { context_size: 256, threads: 1 };
+    load(&Location::File(path.to_owned()), config).map(|s| s.info)
+}
+
+/// A file whose metadata would make candle's loader allocate 64 GiB (aborting the
+/// process) or divide by zero is refused by the checks, with their reason, before it loads.
+#[test]
+fn hostile_hyperparameters_fail_the_load_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = craft::qwen2_metadata(8);
+    let info = load_file(&craft::write(dir.path(), 8, &md, &[])).unwrap();
+    assert_eq!(info.architecture.as_deref(), Some("qwen2"));
+    for (key, value) in [("qwen2.embedding_length", 1 << 30), ("qwen2.attention.head_count", 0)] {
+        let md = craft::with(md.clone(), key, Value::U32(value));
+        match load_file(&craft::write(dir.path(), 8, &md, &[])) {
+            Err(LocalError::InvalidGguf { reason, .. }) => {
+                assert!(reason.contains(key), "{reason}")
+            }
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+}
+
+/// With `RUST_BACKTRACE=1`, candle errors carry the engine's stack; the reason a user sees
+/// does not.
+#[test]
+fn a_candle_error_is_told_without_its_backtrace() {
+    let traced = |inner: candle_core::Error| candle_core::Error::WithBacktrace {
+        inner: Box::new(inner),
+        backtrace: Box::new(std::backtrace::Backtrace::force_capture()),
+    };
+    let e = traced(candle_core::Error::Msg("the file has no tensor `x`".into()));
+    assert!(e.to_string().len() > "the file has no tensor `x`".len(), "a backtrace to strip");
+    assert_eq!(candle_reason(&e), "the file has no tensor `x`");
+    let e = candle_core::Error::WithPath {
+        inner: Box::new(traced(candle_core::Error::Msg("bad".into()))),
+        path: "/m.gguf".into(),
+    };
+    assert_eq!(candle_reason(&e), "path: \"/m.gguf\" bad");
+}
