@@ -46,3 +46,16 @@ fn a_candle_error_is_told_without_its_backtrace() {
     };
     assert_eq!(candle_reason(&e), "path: \"/m.gguf\" bad");
 }
+
+/// candle's qwen loaders build RoPE tables for the file's `context_length`: 4e9 positions
+/// aborted the process (a 16 GiB allocation). They are built for the engine's window.
+#[test]
+fn a_huge_trained_context_builds_tables_for_the_window_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = craft::with(craft::qwen2_metadata(8), "qwen2.context_length", Value::U32(u32::MAX));
+    let info = load_file(&craft::write(dir.path(), 8, &md, &[])).unwrap();
+    assert_eq!(info.context_size, 256);
+    // A shorter trained context still caps the window.
+    let md = craft::with(md, "qwen2.context_length", Value::U32(100));
+    assert_eq!(load_file(&craft::write(dir.path(), 8, &md, &[])).unwrap().context_size, 100);
+}
