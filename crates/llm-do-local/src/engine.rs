@@ -414,7 +414,7 @@ fn inference(e: impl std::fmt::Display) -> LocalError {
 
 /// What a candle error says, without the backtrace candle appends to it when `RUST_BACKTRACE`
 /// is set (a user is shown the reason, not the engine's stack).
-fn candle_reason(e: &candle_core::Error) -> String {
+pub(crate) fn candle_reason(e: &candle_core::Error) -> String {
     // candle nests at most a few layers; the bound only keeps a recursion a recursion with an end.
     fn reason(e: &candle_core::Error, depth: usize) -> String {
         match e {

@@ -59,3 +59,34 @@ fn a_huge_trained_context_builds_tables_for_the_window_only() {
     let md = craft::with(md, "qwen2.context_length", Value::U32(100));
     assert_eq!(load_file(&craft::write(dir.path(), 8, &md, &[])).unwrap().context_size, 100);
 }
+
+/// The reason a model fails to load in, from a child process of this test binary run with
+/// `RUST_BACKTRACE=1` (candle then appends the engine's stack to its errors).
+#[test]
+fn a_tokenizer_error_is_told_without_candles_backtrace() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "engine::tests::child_load_reason", "--nocapture"])
+        .args(["--test-threads=1"])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let reason = stdout.lines().find_map(|l| Some(l.split_once("REASON=")?.1));
+    let reason =
+        reason.unwrap_or_else(|| panic!("{stdout}{}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(reason, r#""tokenizer: Token `c` out of vocabulary""#);
+}
+
+/// Helper of [`a_tokenizer_error_is_told_without_candles_backtrace`]: loads a model whose
+/// merge `a c` names no token, and prints the reason it fails with.
+#[test]
+#[ignore = "run by a_tokenizer_error_is_told_without_candles_backtrace in a child process"]
+fn child_load_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let merges = Value::Array(vec![Value::String("a c".into())]);
+    let md = craft::with(craft::qwen2_metadata(8), "tokenizer.ggml.merges", merges);
+    match load_file(&craft::write(dir.path(), 8, &md, &[])) {
+        Err(LocalError::LoadFailed { reason, .. }) => println!("REASON={reason:?}"),
+        other => panic!("{other:?}"),
+    }
+}
