@@ -28,12 +28,12 @@ pub(crate) fn qwen2_metadata(dim: u32) -> Vec<(String, Value)> {
     ]
 }
 
-/// The tensors of a [`qwen2_metadata`] model `dim` wide (candle's shapes: rows first), all f32
-/// and small; `skip` names tensors left out.
-fn qwen2_tensors(dim: usize, skip: &[&str]) -> Vec<(String, QTensor)> {
+/// The tensors of a [`qwen2_metadata`] model `dim` wide with `vocab` tokens (candle's shapes:
+/// rows first), all f32 and small; `skip` names tensors left out.
+fn qwen2_tensors(dim: usize, vocab: usize, skip: &[&str]) -> Vec<(String, QTensor)> {
     let kv = dim / 2;
     let shapes: [(&str, &[usize]); 13] = [
-        ("token_embd.weight", &[4, dim]),
+        ("token_embd.weight", &[vocab, dim]),
         ("output_norm.weight", &[dim]),
         ("blk.0.attn_q.weight", &[dim, dim]),
         ("blk.0.attn_k.weight", &[kv, dim]),
@@ -63,15 +63,29 @@ fn qwen2_tensors(dim: usize, skip: &[&str]) -> Vec<(String, QTensor)> {
     tensors
 }
 
-/// Writes a qwen2 model `dim` wide with `metadata` into `dir`, without the tensors of `skip`.
+/// Writes a qwen2 model `dim` wide with `metadata` (the embeddings have a row for each of its
+/// tokens) into `dir`, without the tensors of `skip`.
 pub(crate) fn write(
     dir: &Path,
     dim: usize,
     metadata: &[(String, Value)],
     skip: &[&str],
 ) -> PathBuf {
+    let vocab = metadata.iter().find(|(k, _)| k == "tokenizer.ggml.tokens");
+    let vocab = vocab.and_then(|(_, v)| v.to_vec().ok()).map_or(0, Vec::len);
+    write_with_rows(dir, dim, vocab, metadata, skip)
+}
+
+/// [`write`] with `rows` rows of embeddings, whatever the vocabulary.
+pub(crate) fn write_with_rows(
+    dir: &Path,
+    dim: usize,
+    rows: usize,
+    metadata: &[(String, Value)],
+    skip: &[&str],
+) -> PathBuf {
     let path = dir.join("crafted.gguf");
-    let tensors = qwen2_tensors(dim, skip);
+    let tensors = qwen2_tensors(dim, rows, skip);
     let md: Vec<(&str, &Value)> = metadata.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let ts: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let mut file = std::fs::File::create(&path).unwrap();

@@ -198,12 +198,15 @@ mod tests {
             bent("qwen2.rope.dimension_count", 1 << 31),
             "`qwen2.rope.dimension_count` (2147483648) exceeds the head width (4)"
         );
-        let tokens = ["a", "b", "ab", "<|im_end|>", "c"].map(|t| Value::String(t.into()));
-        let five = craft::with(md.clone(), "tokenizer.ggml.tokens", Value::Array(tokens.into()));
+        let dir = tempfile::tempdir().unwrap();
+        let five_rows = craft::write_with_rows(dir.path(), 8, 5, &md, &[]);
         assert_eq!(
-            inspected(&five, &[]).unwrap_err(),
-            "the vocabulary (`tokenizer.ggml.tokens`) has 5 tokens, but `token_embd.weight` \
-             has 4 rows"
+            match inspect(&five_rows) {
+                Err(LocalError::InvalidGguf { reason, .. }) => reason,
+                other => panic!("{other:?}"),
+            },
+            "the vocabulary (`tokenizer.ggml.tokens`) has 4 tokens, but `token_embd.weight` \
+             has 5 rows"
         );
         assert_eq!(
             inspected(&md, &["blk.0.attn_k.weight"]).unwrap_err(),
