@@ -84,8 +84,31 @@ pub(crate) fn write_with_rows(
     metadata: &[(String, Value)],
     skip: &[&str],
 ) -> PathBuf {
+    write_tensors(dir, metadata, qwen2_tensors(dim, rows, skip))
+}
+
+/// [`write`] with an output head of its own, `shape` (candle's order: rows first), instead of
+/// one tied to the embeddings.
+pub(crate) fn write_with_output(
+    dir: &Path,
+    dim: usize,
+    metadata: &[(String, Value)],
+    shape: &[usize],
+) -> PathBuf {
+    let vocab = metadata.iter().find(|(k, _)| k == "tokenizer.ggml.tokens");
+    let vocab = vocab.and_then(|(_, v)| v.to_vec().ok()).map_or(0, Vec::len);
+    let mut tensors = qwen2_tensors(dim, vocab, &[]);
+    let t = Tensor::ones(shape, candle_core::DType::F32, &Device::Cpu).unwrap();
+    tensors.push(("output.weight".into(), QTensor::quantize(&t, GgmlDType::F32).unwrap()));
+    write_tensors(dir, metadata, tensors)
+}
+
+fn write_tensors(
+    dir: &Path,
+    metadata: &[(String, Value)],
+    tensors: Vec<(String, QTensor)>,
+) -> PathBuf {
     let path = dir.join("crafted.gguf");
-    let tensors = qwen2_tensors(dim, rows, skip);
     let md: Vec<(&str, &Value)> = metadata.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let ts: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let mut file = std::fs::File::create(&path).unwrap();

@@ -50,7 +50,7 @@ pub(super) fn check_hyperparameters(
 
 /// Checks, for the architectures the engine runs, that the hyperparameters the loaders size
 /// their buffers by agree with the tensors: the embedding width and the vocabulary with
-/// `token_embd.weight`, the head counts with each other, the head width with the first
+/// `token_embd.weight` (and an output head of its own, `output.weight`), the head counts with each other, the head width with the first
 /// layer's query and key projections, and the rotated dimensions with the head width. A
 /// loader trusts these values and allocates by them before it reads the layers (candle's
 /// tables of RoPE angles, its key/value caches): an embedding width of 2^30 in a 1 MB file
@@ -69,7 +69,7 @@ pub(super) fn check_shapes(
     };
     let Some(width) = get("embedding_length") else { return Ok(()) };
     let embeddings = "token_embd.weight";
-    match shapes.get(embeddings).map(Vec::as_slice) {
+    let rows = match shapes.get(embeddings).map(Vec::as_slice) {
         Some(&[w, _]) if w != width => {
             return Err(format!(
                 "`{arch}.embedding_length` is {width}, but `{embeddings}` is {w} wide"
@@ -84,11 +84,21 @@ pub(super) fn check_shapes(
                      `{embeddings}` has {rows} rows"
                 ));
             }
+            rows
         }
         Some(dims) => {
             return Err(format!("`{embeddings}` has shape {dims:?} (2 dimensions expected)"));
         }
         None => return Err(format!("the file has no tensor `{embeddings}`")),
+    };
+    // An output head of its own (else tied to the embeddings) gives a logit per token.
+    if let Some(dims) = shapes.get("output.weight")
+        && *dims != [width, rows]
+    {
+        return Err(format!(
+            "`output.weight` has shape {dims:?}, but the embeddings make it {:?}",
+            [width, rows]
+        ));
     }
     let Some(heads) = get("attention.head_count") else { return Ok(()) };
     let kv_heads = get("attention.head_count_kv").unwrap_or(heads);
@@ -208,6 +218,19 @@ mod tests {
             "the vocabulary (`tokenizer.ggml.tokens`) has 4 tokens, but `token_embd.weight` \
              has 5 rows"
         );
+        // An output head of its own must have the embeddings' shape.
+        let head =
+            |shape: &[usize]| match inspect(&craft::write_with_output(dir.path(), 8, &md, shape)) {
+                Ok(_) => Ok(()),
+                Err(LocalError::InvalidGguf { reason, .. }) => Err(reason),
+                Err(other) => panic!("{other:?}"),
+            };
+        assert_eq!(head(&[4, 8]), Ok(()));
+        assert_eq!(
+            head(&[4, 16]).unwrap_err(),
+            "`output.weight` has shape [16, 4], but the embeddings make it [8, 4]"
+        );
+        assert!(head(&[5, 8]).unwrap_err().contains("[8, 5]"));
         assert_eq!(
             inspected(&md, &["blk.0.attn_k.weight"]).unwrap_err(),
             "the file has no tensor `blk.0.attn_k.weight`"
