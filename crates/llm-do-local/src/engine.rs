@@ -213,14 +213,19 @@ fn load(location: &Location, config: EngineConfig) -> Result<Session, LocalError
     let load_failed = |reason: String| LocalError::LoadFailed { path: path.clone(), reason };
     let (file, _) = gguf::open(&path)?;
     let mut reader = BufReader::new(file);
-    let content = gguf_file::Content::read(&mut reader)
+    let mut content = gguf_file::Content::read(&mut reader)
         .map_err(|e| LocalError::InvalidGguf { path: path.clone(), reason: candle_reason(&e) })?;
     let parameters = content.tensor_infos.values().map(|t| t.shape.elem_count() as u64).sum();
-    let trained = content
-        .metadata
-        .get(&format!("{architecture}.context_length"))
-        .and_then(|v| v.to_u32().ok())
-        .unwrap_or(config.context_size);
+    let context_key = format!("{architecture}.context_length");
+    let trained =
+        content.metadata.get(&context_key).and_then(|v| v.to_u32().ok()).unwrap_or(u32::MAX);
+    let mut context_size = config.context_size.min(trained.max(1));
+    // candle's loaders size their tables of RoPE angles by the file's context length (4e9
+    // positions in a hostile file: tens of GiB, and the process aborts): they are told the
+    // window the engine uses, no position beyond which is ever run.
+    if let Some(length) = content.metadata.get_mut(&context_key) {
+        *length = gguf_file::Value::U32(context_size);
+    }
     let vocab = Vocab::from_gguf(&content).map_err(load_failed)?;
     let template_source =
         content.metadata.get("tokenizer.chat_template").and_then(|v| v.to_string().ok()).cloned();
@@ -232,7 +237,6 @@ fn load(location: &Location, config: EngineConfig) -> Result<Session, LocalError
     let factory = grammar::factory(vocab.env()).map_err(load_failed)?;
     let weights = Weights::load(&architecture, content, &mut reader)
         .map_err(|e| load_failed(candle_reason(&e)))?;
-    let mut context_size = config.context_size.min(trained.max(1));
     if let Some(max) = weights.max_positions() {
         context_size = context_size.min(max as u32);
     }
@@ -410,7 +414,7 @@ fn inference(e: impl std::fmt::Display) -> LocalError {
 
 /// What a candle error says, without the backtrace candle appends to it when `RUST_BACKTRACE`
 /// is set (a user is shown the reason, not the engine's stack).
-fn candle_reason(e: &candle_core::Error) -> String {
+pub(crate) fn candle_reason(e: &candle_core::Error) -> String {
     // candle nests at most a few layers; the bound only keeps a recursion a recursion with an end.
     fn reason(e: &candle_core::Error, depth: usize) -> String {
         match e {
@@ -429,24 +433,4 @@ fn candle_reason(e: &candle_core::Error) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// With `RUST_BACKTRACE=1`, candle errors carry the engine's stack; the reason a user sees
-    /// does not.
-    #[test]
-    fn a_candle_error_is_told_without_its_backtrace() {
-        let traced = |inner: candle_core::Error| candle_core::Error::WithBacktrace {
-            inner: Box::new(inner),
-            backtrace: Box::new(std::backtrace::Backtrace::force_capture()),
-        };
-        let e = traced(candle_core::Error::Msg("the file has no tensor `x`".into()));
-        assert!(e.to_string().len() > "the file has no tensor `x`".len(), "a backtrace to strip");
-        assert_eq!(candle_reason(&e), "the file has no tensor `x`");
-        let e = candle_core::Error::WithPath {
-            inner: Box::new(traced(candle_core::Error::Msg("bad".into()))),
-            path: "/m.gguf".into(),
-        };
-        assert_eq!(candle_reason(&e), "path: \"/m.gguf\" bad");
-    }
-}
+mod tests;

@@ -126,6 +126,14 @@ pub enum LocalError {
         /// What was wrong with the cut-off answer.
         reason: String,
     },
+    /// A setting of the request is out of range: a temperature that is not a finite number
+    /// of at least 0, a `top_p` outside `0..=1`, or a `max_tokens` of 0.
+    InvalidSetting {
+        /// The setting: `temperature`, `top_p` or `max_tokens`.
+        setting: String,
+        /// Its value and the range it must be in.
+        reason: String,
+    },
     /// Inference itself failed (a tensor operation or the grammar matcher returned an error
     /// while decoding).
     Inference {
@@ -226,6 +234,9 @@ impl fmt::Display for LocalError {
                 "the token budget (max_tokens = {max_tokens}) ran out before the answer was \
                  complete; raise max_tokens ({reason})"
             ),
+            LocalError::InvalidSetting { setting, reason } => {
+                write!(f, "the request's `{setting}` cannot be used by the local model: {reason}")
+            }
             LocalError::Inference { reason } => write!(f, "local inference failed: {reason}"),
             LocalError::Engine { reason } => write!(f, "local model engine: {reason}"),
         }
@@ -258,6 +269,7 @@ impl From<LocalError> for ModelError {
             | LocalError::UnsupportedSchema { .. }
             | LocalError::SchemaNotCompilable { .. }
             | LocalError::PromptTooLong { .. }
+            | LocalError::InvalidSetting { .. }
             | LocalError::BudgetExhausted { .. } => ModelErrorKind::InvalidRequest,
             _ => ModelErrorKind::Other,
         };

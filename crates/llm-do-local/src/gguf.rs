@@ -9,7 +9,9 @@
 //! never handed to the loader. It also checks that the vocabulary has no duplicate tokens and
 //! that the metadata values loaders and the tokenizer trust are in range (layer and expert
 //! counts; the beginning- and end-of-sequence token ids, which must name tokens of the
-//! vocabulary): see `gguf/metadata.rs`. Model files are opened by `open`
+//! vocabulary), and, for the architectures the engine runs, that the hyperparameters the
+//! loaders size their buffers by (embedding width, vocabulary, heads, head width) agree with
+//! the tensors: see `gguf/metadata.rs`. Model files are opened by `open`
 //! (`gguf/file.rs`): only regular files, never waiting on a FIFO.
 //!
 //! (Over 400 lines: about 150 of them are the tests of the header reader.)
@@ -18,13 +20,15 @@
 //! file loads and produces garbage. The embedded default model is protected by its pinned
 //! SHA-256 instead.
 
+#[cfg(test)]
+pub(crate) mod craft;
 mod file;
 mod metadata;
 
 use crate::error::LocalError;
 pub(crate) use file::open;
-use metadata::{check_hyperparameters, check_token_ids};
-use std::collections::HashSet;
+use metadata::{check_hyperparameters, check_shapes, check_token_ids};
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
@@ -285,12 +289,12 @@ fn read_header(r: &mut Reader) -> Result<GgufInfo, String> {
     check_token_ids(&integers, vocab)?;
 
     let mut data_end: u64 = 0;
-    let mut names = HashSet::new();
+    let mut shapes = HashMap::new();
     for i in 0..tensors {
         let tname = r.string(&format!("the name of tensor {i}"))?;
         let tname = String::from_utf8_lossy(&tname).into_owned();
         let what = format!("tensor `{tname}`");
-        if !names.insert(tname.clone()) {
+        if shapes.contains_key(&tname) {
             return Err(format!("{what} appears twice"));
         }
         let n_dims = r.u32(&what)?;
@@ -328,7 +332,9 @@ fn read_header(r: &mut Reader) -> Result<GgufInfo, String> {
         let end =
             offset.checked_add(size).ok_or_else(|| format!("{what} has an impossible offset"))?;
         data_end = data_end.max(end);
+        shapes.insert(tname, dims);
     }
+    check_shapes(architecture.as_deref(), &integers, vocab, &shapes)?;
     let data_start = r.pos.div_ceil(alignment) * alignment;
     let needed = data_start.saturating_add(data_end);
     if needed > r.len {

@@ -302,9 +302,11 @@ pub(crate) fn salvage_text_answer(text: &str) -> Option<String> {
         "{{\"name\"{COLON}\"{FINAL_ANSWER}\"{COMMA}\"arguments\"{COLON}{{\"answer\"{COLON}\""
     );
     let rest = text.strip_prefix(&head)?;
-    // Drop a trailing partial escape, then close the string.
+    // Drop a trailing partial escape, then close the string. The longest is 11 characters: a
+    // surrogate pair's first half, whose second half was cut (`\ud83d\ude0`); serde_json
+    // refuses a lone half.
     let mut candidate = rest.to_owned();
-    for _ in 0..6 {
+    for _ in 0..12 {
         if let Ok(Value::String(s)) = serde_json::from_str::<Value>(&format!("\"{candidate}\"")) {
             return Some(s);
         }
@@ -468,5 +470,13 @@ mod tests {
             Some("It ships Mon".into())
         );
         assert_eq!(salvage_text_answer(r#"{"name":"add","arguments":{"#), None);
+        // Cut inside the second half of an escaped surrogate pair (an emoji): the text before
+        // it, decoded, not the raw JSON escapes.
+        assert_eq!(
+            salvage_text_answer(
+                r#"{"name": "final_answer", "arguments": {"answer": "a\nb\ud83d\ude0"#
+            ),
+            Some("a\nb".into())
+        );
     }
 }

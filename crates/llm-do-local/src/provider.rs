@@ -40,7 +40,8 @@ pub const DEFAULT_CONTEXT_SIZE: u32 = 4096;
 /// Structured output and tool calls are decoded under grammars derived from their JSON
 /// Schemas (see [`prompt`](crate::prompt)), so even a 135M-parameter model answers in the
 /// required shape. `temperature`, `top_p`, `max_tokens`, `seed` and, for text answers
-/// without tools, `stop` are honoured; the same `seed` (or temperature 0) and conversation
+/// without tools, `stop` are honoured (an out-of-range value is a
+/// [`LocalError::InvalidSetting`]); the same `seed` (or temperature 0) and conversation
 /// give the same answer, byte for byte.
 ///
 /// ```no_run
@@ -114,7 +115,9 @@ impl LocalModel {
         self
     }
 
-    /// Sets the temperature of requests that set none (default [`DEFAULT_TEMPERATURE`]).
+    /// Sets the temperature of requests that set none (default [`DEFAULT_TEMPERATURE`]). Like
+    /// a request's own, it must be a finite number of at least 0: otherwise such requests fail
+    /// with [`LocalError::InvalidSetting`].
     pub fn with_default_temperature(mut self, temperature: f32) -> Self {
         self.temperature = temperature;
         self
@@ -205,14 +208,14 @@ impl LocalModel {
         Ok((key, engine))
     }
 
-    fn sampling(&self, request: &ModelRequest) -> Sampling {
+    fn sampling(&self, request: &ModelRequest) -> Result<Sampling, LocalError> {
         let s = &request.settings;
-        Sampling {
-            temperature: s.temperature.unwrap_or(self.temperature),
-            top_p: s.top_p.unwrap_or(DEFAULT_TOP_P),
-            seed: s.seed,
-            max_tokens: s.max_tokens.unwrap_or(self.max_tokens).max(1),
-        }
+        Sampling::checked(
+            s.temperature.unwrap_or(self.temperature),
+            s.top_p.unwrap_or(DEFAULT_TOP_P),
+            s.seed,
+            s.max_tokens.unwrap_or(self.max_tokens),
+        )
     }
 
     async fn run(
@@ -221,7 +224,7 @@ impl LocalModel {
         sink: Option<&dyn DeltaSink>,
     ) -> Result<ModelResponse, LocalError> {
         let prepared = prompt::prepare(request)?;
-        let sampling = self.sampling(request);
+        let sampling = self.sampling(request)?;
         // Without tools, text streams as it comes; with tools, the answer is a JSON envelope
         // and is reported once complete.
         let text_sink = if prepared.tools { None } else { sink };

@@ -2,6 +2,8 @@
 //! top-k (40), nucleus (`top_p`) and temperature, drawn with a seeded generator
 //! ([`fastrand`]), so that a request's `seed` fixes its answer.
 
+use crate::error::LocalError;
+
 /// Candidates kept before nucleus sampling.
 const TOP_K: usize = 40;
 
@@ -12,6 +14,40 @@ pub(crate) struct Sampling {
     pub(crate) top_p: f32,
     pub(crate) seed: Option<u64>,
     pub(crate) max_tokens: u32,
+}
+
+impl Sampling {
+    /// The sampling of a request, checked: a temperature that is not a finite number of at
+    /// least 0, a `top_p` outside `0..=1` or a `max_tokens` of 0 is a
+    /// [`LocalError::InvalidSetting`] naming it (before, NaN and infinite temperatures were
+    /// read as greedy decoding, a `top_p` of 7 or NaN as 1, and `max_tokens = 0` as 1).
+    pub(crate) fn checked(
+        temperature: f32,
+        top_p: f32,
+        seed: Option<u64>,
+        max_tokens: u32,
+    ) -> Result<Self, LocalError> {
+        let invalid = |setting: &str, reason: String| LocalError::InvalidSetting {
+            setting: setting.to_owned(),
+            reason,
+        };
+        if !(temperature.is_finite() && temperature >= 0.0) {
+            return Err(invalid(
+                "temperature",
+                format!("{temperature} is not a finite number of at least 0 (0 is greedy)"),
+            ));
+        }
+        if !(0.0..=1.0).contains(&top_p) {
+            return Err(invalid("top_p", format!("{top_p} is not between 0 and 1")));
+        }
+        if max_tokens == 0 {
+            return Err(invalid(
+                "max_tokens",
+                "0 leaves no room for an answer (at least 1)".into(),
+            ));
+        }
+        Ok(Sampling { temperature, top_p, seed, max_tokens })
+    }
 }
 
 /// The draws of one job: [`fastrand`]'s generator, the workspace's one source of randomness.
@@ -85,6 +121,31 @@ mod tests {
 
     fn sampling(temperature: f32, top_p: f32) -> Sampling {
         Sampling { temperature, top_p, seed: None, max_tokens: 1 }
+    }
+
+    #[test]
+    fn out_of_range_settings_are_named() {
+        let setting = |t, p, n| match Sampling::checked(t, p, None, n) {
+            Err(LocalError::InvalidSetting { setting, reason }) => format!("{setting}: {reason}"),
+            other => panic!("{other:?}"),
+        };
+        for t in [f32::NAN, f32::INFINITY, -0.5] {
+            assert!(setting(t, 0.9, 8).starts_with("temperature: "), "{t}");
+        }
+        assert_eq!(
+            setting(f32::NAN, 0.9, 8),
+            "temperature: NaN is not a finite number of at least 0 (0 is greedy)"
+        );
+        for p in [f32::NAN, 1.5, -0.1] {
+            assert_eq!(setting(0.5, p, 8), format!("top_p: {p} is not between 0 and 1"));
+        }
+        assert_eq!(setting(0.5, 0.9, 0), "max_tokens: 0 leaves no room for an answer (at least 1)");
+        let e = Sampling::checked(0.5, 2.0, None, 8).unwrap_err();
+        let kind = llm_do_core::ModelError::from(e).kind();
+        assert_eq!(kind, llm_do_core::ModelErrorKind::InvalidRequest);
+        let ok = Sampling::checked(0.0, 1.0, Some(3), 1).unwrap();
+        assert_eq!(ok, Sampling { temperature: 0.0, top_p: 1.0, seed: Some(3), max_tokens: 1 });
+        assert!(Sampling::checked(2.0, 0.0, None, u32::MAX).is_ok());
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! of a gigabyte) stops there with a [`TemplateError`], which names the template as the cause;
 //! it does not fall back to ChatML, so a damaged or hostile file is not hidden behind answers
 //! in a format the model was not trained on. Recursion is bounded by minijinja's own limit
-//! (500 levels, reached as an ordinary failure: ChatML).
+//! (500 levels, reached as an ordinary failure: ChatML), and the nesting of expressions by
+//! the length of a tag ([`MAX_BLOCK_TOKENS`]: a longer tag is not parsed, ChatML).
 
 use crate::prompt::Turn;
 use minijinja::{Environment, Error, ErrorKind, context};
@@ -24,6 +25,63 @@ const BASE_FUEL: u64 = 1_000_000;
 fn fuel_for(turns: &[Turn]) -> u64 {
     let bytes: usize = turns.iter().map(|t| t.role.len() + t.content.len()).sum();
     BASE_FUEL.saturating_add(bytes as u64)
+}
+
+/// The most tokens one tag (`{{ … }}` or `{% … %}`) of a chat template may hold.
+///
+/// minijinja's parser bounds the nesting of parentheses and statements (150 levels) but not
+/// chains: `not not not …`, `- - - …`, `x()()()…`, `x.a.a…`, `1 + 1 + …`, `x|abs|abs…` each
+/// build an expression as deep as the chain is long, which its parser, compiler and destructor
+/// walk recursively. About 2,000 links (4 KB of template) overflowed the stack of the
+/// engine's thread in a debug build: an abort of the whole process, from a model file. Each
+/// link is at least one token, so a tag of at most this many tokens nests at most this deep;
+/// real templates' longest tags have a few dozen.
+const MAX_BLOCK_TOKENS: usize = 256;
+
+/// The number of tokens of the longest tag of `source` (`None`: it has no tag), counted
+/// leniently: a string literal, a run of letters, digits and `_`, or any other character that
+/// is not white space, is one token. Comments (`{# … #}`) are skipped.
+fn longest_block(source: &str) -> Option<usize> {
+    let b = source.as_bytes();
+    let mut longest = None;
+    let mut i = 0;
+    while i + 1 < b.len() {
+        let close: &[u8] = match (b[i], b[i + 1]) {
+            (b'{', b'{') => b"}}",
+            (b'{', b'%') => b"%}",
+            (b'{', b'#') => b"#}",
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let comment = close == b"#}";
+        i += 2;
+        let mut tokens = 0usize;
+        while i < b.len() && !b[i..].starts_with(close) {
+            let c = b[i];
+            i += 1;
+            if comment || c.is_ascii_whitespace() {
+                continue;
+            }
+            tokens += 1;
+            if c == b'"' || c == b'\'' {
+                while i < b.len() && b[i] != c {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            } else if c.is_ascii_alphanumeric() || c == b'_' {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+            }
+        }
+        i += close.len();
+        if !comment {
+            longest = longest.max(Some(tokens));
+        }
+    }
+    longest
 }
 
 /// The model's chat template used up its rendering budget.
@@ -55,6 +113,13 @@ impl ChatTemplate {
     /// The template `source` (`None`: ChatML), with the model's BOS and EOS token texts.
     pub(crate) fn new(source: Option<&str>, bos: Option<String>, eos: Option<String>) -> Self {
         let env = source.and_then(|source| {
+            if let Some(tokens) = longest_block(source).filter(|&n| n > MAX_BLOCK_TOKENS) {
+                tracing::warn!(
+                    tokens,
+                    "a tag of the model's chat template is too long to parse safely; using ChatML"
+                );
+                return None;
+            }
             let mut env = Environment::new();
             env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
             env.add_function("raise_exception", |message: String| -> Result<String, Error> {
@@ -178,6 +243,46 @@ mod tests {
         // Deep recursion is minijinja's recursion limit: an ordinary failure, so ChatML.
         let recursive = "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}";
         assert_eq!(render_bounded(recursive, turns()).unwrap(), chatml(&turns()));
+    }
+
+    /// Chains of every kind minijinja parses recursively: a long one falls back to ChatML
+    /// (it aborted the process with a stack overflow), one of the longest allowed length
+    /// renders on a thread of the default stack size.
+    #[test]
+    fn a_tag_too_long_to_parse_safely_falls_back_to_chatml() {
+        let chains: [(&str, &str, &str); 10] = [
+            ("", "not ", "1"),
+            ("", "-", "1"),
+            ("1", "|abs", ""),
+            ("x", ".a", ""),
+            ("1", "+1", ""),
+            ("1", "~1", ""),
+            ("1", " and 1", ""),
+            ("x", "()", ""),
+            ("x", "[0]", ""),
+            ("1", " is number", ""),
+        ];
+        for (head, link, tail) in chains {
+            let chain = |n: usize| -> &'static str {
+                format!("{{{{ {head}{}{tail} }}}}", link.repeat(n)).leak()
+            };
+            let long = render_bounded(chain(100_000), turns()).unwrap();
+            assert_eq!(long, chatml(&turns()), "{link}");
+            // The longest allowed chain of this link (parsed: an error of the expression's
+            // meaning, not its size, would fall back too, so only that it returns matters).
+            let per_link = longest_block(&format!("{{{{{link}}}}}")).unwrap();
+            let links = (MAX_BLOCK_TOKENS - 2) / per_link;
+            assert!(longest_block(chain(links)).unwrap() <= MAX_BLOCK_TOKENS, "{link}");
+            render_bounded(chain(links), turns()).unwrap();
+        }
+        // Strings, comments and names count as one token each.
+        assert_eq!(longest_block("{# not not not #}{{ 'a + b' ~ name_1 }}x{% if a %}"), Some(3));
+        assert_eq!(longest_block(SMOLLM2), Some(17));
+        assert_eq!(longest_block("no tags"), None);
+        // Unterminated tags and strings end the count without reading past the end.
+        for cut in ["{", "{{", "{% x", "{{ 'ab", "{{ \"a\\", "{# x", "{{ a }"] {
+            assert!(longest_block(cut).is_none_or(|n| n <= 2), "{cut}");
+        }
     }
 
     #[test]

@@ -39,7 +39,8 @@ pub(crate) struct Vocab {
 impl Vocab {
     /// Builds the vocabulary from the file's metadata.
     pub(crate) fn from_gguf(content: &gguf_file::Content) -> Result<Self, String> {
-        let mut tokenizer = Tokenizer::from_gguf(content).map_err(|e| format!("tokenizer: {e}"))?;
+        let mut tokenizer = Tokenizer::from_gguf(content)
+            .map_err(|e| format!("tokenizer: {}", crate::engine::candle_reason(&e)))?;
         let md = &content.metadata;
         let pre = md.get("tokenizer.ggml.pre").and_then(|v| v.to_string().ok());
         if let Some(pre_tokenizer) = gpt2_pre_tokenizer(pre.map(String::as_str)) {

@@ -2,6 +2,9 @@
 //! makes them allocate or index wildly (or panic inside a dependency) instead of failing the
 //! load with a message.
 
+use crate::weights::SUPPORTED_ARCHITECTURES;
+use std::collections::HashMap;
+
 /// The token-id keys the engine itself uses (`crate::vocab`), checked against the vocabulary.
 /// Other ids (`unk`, `pad`, `sep`) are read only by candle's tokenizer, which ignores one out
 /// of range (as llama.cpp does): they are left alone, so that such files still load.
@@ -45,6 +48,99 @@ pub(super) fn check_hyperparameters(
     Ok(())
 }
 
+/// Checks, for the architectures the engine runs, that the hyperparameters the loaders size
+/// their buffers by agree with the tensors: the embedding width and the vocabulary with
+/// `token_embd.weight` (and an output head of its own, `output.weight`), the head counts with each other, the head width with the first
+/// layer's query and key projections, and the rotated dimensions with the head width. A
+/// loader trusts these values and allocates by them before it reads the layers (candle's
+/// tables of RoPE angles, its key/value caches): an embedding width of 2^30 in a 1 MB file
+/// asked for a 64 GiB allocation, which aborts the process, and a head count of 0 divided by
+/// zero. Tensors are bounded by the file, so values that match them are too.
+pub(super) fn check_shapes(
+    arch: Option<&str>,
+    integers: &[(String, u64)],
+    vocab: Option<u64>,
+    shapes: &HashMap<String, Vec<u64>>,
+) -> Result<(), String> {
+    let Some(arch) = arch.filter(|a| SUPPORTED_ARCHITECTURES.contains(a)) else { return Ok(()) };
+    let get = |suffix: &str| {
+        let key = format!("{arch}.{suffix}");
+        integers.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    };
+    let Some(width) = get("embedding_length") else { return Ok(()) };
+    let embeddings = "token_embd.weight";
+    let rows = match shapes.get(embeddings).map(Vec::as_slice) {
+        Some(&[w, _]) if w != width => {
+            return Err(format!(
+                "`{arch}.embedding_length` is {width}, but `{embeddings}` is {w} wide"
+            ));
+        }
+        Some(&[_, rows]) => {
+            if let Some(tokens) = vocab
+                && tokens != rows
+            {
+                return Err(format!(
+                    "the vocabulary (`tokenizer.ggml.tokens`) has {tokens} tokens, but \
+                     `{embeddings}` has {rows} rows"
+                ));
+            }
+            rows
+        }
+        Some(dims) => {
+            return Err(format!("`{embeddings}` has shape {dims:?} (2 dimensions expected)"));
+        }
+        None => return Err(format!("the file has no tensor `{embeddings}`")),
+    };
+    // An output head of its own (else tied to the embeddings) gives a logit per token.
+    if let Some(dims) = shapes.get("output.weight")
+        && *dims != [width, rows]
+    {
+        return Err(format!(
+            "`output.weight` has shape {dims:?}, but the embeddings make it {:?}",
+            [width, rows]
+        ));
+    }
+    let Some(heads) = get("attention.head_count") else { return Ok(()) };
+    let kv_heads = get("attention.head_count_kv").unwrap_or(heads);
+    if heads == 0 || kv_heads == 0 || heads % kv_heads != 0 {
+        return Err(format!(
+            "`{arch}.attention.head_count` ({heads}) is not a positive multiple of \
+             `{arch}.attention.head_count_kv` ({kv_heads})"
+        ));
+    }
+    let head_width = match get("attention.key_length") {
+        Some(w) => w,
+        None if width % heads == 0 => width / heads,
+        None => {
+            return Err(format!(
+                "`{arch}.embedding_length` ({width}) is not a multiple of \
+                 `{arch}.attention.head_count` ({heads})"
+            ));
+        }
+    };
+    if let Some(rope) = get("rope.dimension_count")
+        && rope > head_width
+    {
+        return Err(format!(
+            "`{arch}.rope.dimension_count` ({rope}) exceeds the head width ({head_width})"
+        ));
+    }
+    for (name, heads) in [("blk.0.attn_q.weight", heads), ("blk.0.attn_k.weight", kv_heads)] {
+        let expected = [width, heads.saturating_mul(head_width)];
+        match shapes.get(name) {
+            Some(dims) if *dims == expected => {}
+            Some(dims) => {
+                return Err(format!(
+                    "`{name}` has shape {dims:?}, but the metadata describes {expected:?} \
+                     ({heads} heads {head_width} wide)"
+                ));
+            }
+            None => return Err(format!("the file has no tensor `{name}`")),
+        }
+    }
+    Ok(())
+}
+
 /// Checks that the token ids of [`TOKEN_ID_KEYS`] name tokens of the vocabulary of `vocab`
 /// tokens (when the file has one: its absence is the tokenizer's error).
 pub(super) fn check_token_ids(
@@ -67,6 +163,83 @@ pub(super) fn check_token_ids(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::LocalError;
+    use crate::gguf::{craft, inspect};
+    use candle_core::quantized::gguf_file::Value;
+
+    /// What [`inspect`] says of a crafted qwen2 file with `metadata`, without the tensors of
+    /// `skip`.
+    fn inspected(metadata: &[(String, Value)], skip: &[&str]) -> Result<(), String> {
+        let dir = tempfile::tempdir().unwrap();
+        match inspect(&craft::write(dir.path(), 8, metadata, skip)) {
+            Ok(_) => Ok(()),
+            Err(LocalError::InvalidGguf { reason, .. }) => Err(reason),
+            Err(other) => panic!("expected InvalidGguf, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn hyperparameters_that_size_the_loaders_buffers_must_match_the_tensors() {
+        let md = craft::qwen2_metadata(8);
+        assert_eq!(inspected(&md, &[]), Ok(()));
+        let bent = |key: &str, value: u32| {
+            inspected(&craft::with(md.clone(), key, Value::U32(value)), &[]).unwrap_err()
+        };
+        assert_eq!(
+            bent("qwen2.embedding_length", 1 << 30),
+            "`qwen2.embedding_length` is 1073741824, but `token_embd.weight` is 8 wide"
+        );
+        assert_eq!(
+            bent("qwen2.attention.head_count", 0),
+            "`qwen2.attention.head_count` (0) is not a positive multiple of \
+             `qwen2.attention.head_count_kv` (1)"
+        );
+        assert!(bent("qwen2.attention.head_count_kv", 0).contains("(0)"));
+        assert_eq!(
+            bent("qwen2.attention.head_count", 3),
+            "`qwen2.embedding_length` (8) is not a multiple of `qwen2.attention.head_count` (3)"
+        );
+        assert_eq!(
+            bent("qwen2.attention.key_length", 1 << 31),
+            "`blk.0.attn_q.weight` has shape [8, 8], but the metadata describes \
+             [8, 4294967296] (2 heads 2147483648 wide)"
+        );
+        assert_eq!(
+            bent("qwen2.rope.dimension_count", 1 << 31),
+            "`qwen2.rope.dimension_count` (2147483648) exceeds the head width (4)"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let five_rows = craft::write_with_rows(dir.path(), 8, 5, &md, &[]);
+        assert_eq!(
+            match inspect(&five_rows) {
+                Err(LocalError::InvalidGguf { reason, .. }) => reason,
+                other => panic!("{other:?}"),
+            },
+            "the vocabulary (`tokenizer.ggml.tokens`) has 4 tokens, but `token_embd.weight` \
+             has 5 rows"
+        );
+        // An output head of its own must have the embeddings' shape.
+        let head =
+            |shape: &[usize]| match inspect(&craft::write_with_output(dir.path(), 8, &md, shape)) {
+                Ok(_) => Ok(()),
+                Err(LocalError::InvalidGguf { reason, .. }) => Err(reason),
+                Err(other) => panic!("{other:?}"),
+            };
+        assert_eq!(head(&[4, 8]), Ok(()));
+        assert_eq!(
+            head(&[4, 16]).unwrap_err(),
+            "`output.weight` has shape [16, 4], but the embeddings make it [8, 4]"
+        );
+        assert!(head(&[5, 8]).unwrap_err().contains("[8, 5]"));
+        assert_eq!(
+            inspected(&md, &["blk.0.attn_k.weight"]).unwrap_err(),
+            "the file has no tensor `blk.0.attn_k.weight`"
+        );
+        // Architectures the engine does not run are not held to these rules.
+        let other = craft::with(md.clone(), "general.architecture", Value::String("x".into()));
+        let other = craft::with(other, "x.embedding_length", Value::U32(1 << 30));
+        assert_eq!(inspected(&other, &[]), Ok(()));
+    }
 
     #[test]
     fn token_ids_outside_the_vocabulary_are_named() {
