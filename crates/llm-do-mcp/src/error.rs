@@ -143,18 +143,11 @@ fn tail(stderr: &str) -> String {
     }
 }
 
-/// `text` from a server with its control characters escaped (newlines included): safe to show
-/// on a terminal as part of one line.
+/// `text` from a server with every character a terminal acts on escaped (newlines and the
+/// bidirectional overrides included): safe to show on a terminal as part of one line
+/// ([`llm_do_core::controls::escape_controls_one_line`], the one home of that rule).
 pub(crate) fn escaped(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    llm_do_core::controls::escape_controls_one_line(text).into_owned()
 }
 
 /// The message of a JSON-RPC error a server answered with, as llm-do passes it on: control
@@ -205,5 +198,21 @@ pub(crate) fn list_failure(e: &rmcp::service::ServiceError) -> String {
             "its answer to `tools/list` is not a list of tools".to_owned()
         }
         other => escaped(&other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server's text reaches a terminal with nothing a terminal acts on: before, only `char`'s
+    /// control characters were escaped, so a bidirectional override (`U+202E`, which shows
+    /// `invoice\u{202e}fdp.exe` as `invoiceexe.pdf`) or isolate passed through.
+    #[test]
+    fn a_servers_text_has_its_bidirectional_overrides_escaped_too() {
+        let from_server = "ok\u{202e}fdp.exe\u{2066}\x1b[2J\nnext";
+        let shown = server_message(from_server);
+        assert_eq!(shown, "ok\\u{202e}fdp.exe\\u{2066}\\x1b[2J\\nnext");
+        assert!(!shown.chars().any(llm_do_core::controls::is_unsafe), "{shown:?}");
     }
 }
