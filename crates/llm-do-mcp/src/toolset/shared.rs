@@ -38,6 +38,15 @@ impl Drop for Shared {
 /// restarts it in a loop.
 const RESTARTS_PER_CALL: u32 = 1;
 
+/// Whether a schema's `type` lets the value be an object (`"object"`, or a list with it).
+fn object_type(kind: &Value) -> bool {
+    match kind {
+        Value::String(t) => t == "object",
+        Value::Array(types) => types.iter().any(|t| t == "object"),
+        _ => false,
+    }
+}
+
 enum Failure {
     /// The connection is gone (the transport closed).
     Died(String),
@@ -96,7 +105,7 @@ impl Shared {
         Ok(())
     }
 
-    fn store_tools(&self, listed: Vec<Tool>) {
+    pub(super) fn store_tools(&self, listed: Vec<Tool>) {
         let mut out = Listed::default();
         for tool in listed {
             let remote_name = tool.name.to_string();
@@ -111,6 +120,16 @@ impl Shared {
             let input_schema = Value::Object((*tool.input_schema).clone());
             if let Err(e) = Validator::new(&input_schema) {
                 out.skipped.push(skip(format!("its input schema is not a valid JSON Schema: {e}")));
+                continue;
+            }
+            // MCP's arguments are a JSON object, and model APIs refuse a whole request that
+            // offers a function whose parameters are not an object schema.
+            if let Some(kind) = input_schema.get("type").filter(|k| !object_type(k)) {
+                let kind = crate::error::escaped(&llm_do_core::bounds::cut(&kind.to_string(), 40));
+                out.skipped.push(skip(format!(
+                    "its input schema is not an object schema (`type` is {kind}): a tool's \
+                     arguments are a JSON object"
+                )));
                 continue;
             }
             let output_schema = tool.output_schema.as_ref().map(|s| Value::Object((**s).clone()));
