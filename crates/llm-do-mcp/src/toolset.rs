@@ -19,6 +19,12 @@ mod request;
 mod rounds;
 mod shared;
 
+/// At most this many requests (questions) in one round of a call, and at most
+/// [`MAX_ROUNDS`] rounds (see `toolset/rounds.rs`).
+pub(crate) const MAX_REQUESTS_PER_ROUND: usize = rounds::MAX_REQUESTS;
+/// At most this many rounds of one call.
+pub(crate) const MAX_ROUNDS: usize = rounds::MAX_ROUNDS;
+
 /// How long a dead server's stderr is waited for, so that its last words reach the error.
 const STDERR_SETTLE: Duration = Duration::from_secs(2);
 
