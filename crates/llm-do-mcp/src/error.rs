@@ -165,15 +165,7 @@ pub(crate) fn server_message(message: &str) -> String {
 pub(crate) fn start_failure(e: &rmcp::service::ClientInitializeError) -> String {
     use rmcp::service::ClientInitializeError as E;
     match e {
-        E::TransportError { error, context } => {
-            // rmcp's HTTP client keeps the HTTP library's error without naming it its source.
-            use rmcp::transport::streamable_http_client::StreamableHttpError;
-            let why = match error.error.downcast_ref::<StreamableHttpError<reqwest::Error>>() {
-                Some(StreamableHttpError::Client(e)) => llm_do_core::error::chain(e),
-                _ => llm_do_core::error::chain(error.error.as_ref()),
-            };
-            format!("{} ({context})", escaped(&why))
-        }
+        E::TransportError { error, context } => format!("{} ({context})", transport_failure(error)),
         E::JsonRpcError(e) => {
             format!("it answered with the error {}: {}", e.code.0, server_message(&e.message))
         }
@@ -184,6 +176,18 @@ pub(crate) fn start_failure(e: &rmcp::service::ClientInitializeError) -> String 
         ),
         other => escaped(&other.to_string()),
     }
+}
+
+/// What a transport (a child's pipes, an HTTP connection) reported, in words: the failure and
+/// its causes, without rmcp's transport type names (the server's text escaped).
+pub(crate) fn transport_failure(error: &rmcp::transport::DynamicTransportError) -> String {
+    // rmcp's HTTP client keeps the HTTP library's error without naming it its source.
+    use rmcp::transport::streamable_http_client::StreamableHttpError;
+    let why = match error.error.downcast_ref::<StreamableHttpError<reqwest::Error>>() {
+        Some(StreamableHttpError::Client(e)) => llm_do_core::error::chain(e),
+        _ => llm_do_core::error::chain(error.error.as_ref()),
+    };
+    escaped(&why)
 }
 
 /// Why a `tools/list` request failed, in words (the server's text escaped).

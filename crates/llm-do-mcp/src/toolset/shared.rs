@@ -4,7 +4,7 @@
 
 use super::{Listed, McpTool, STDERR_SETTLE, Shared, SkippedTool, State, lock, request, rounds};
 use crate::connection::Connection;
-use crate::error::McpError;
+use crate::error::{McpError, transport_failure};
 use crate::listener::Asking;
 use crate::listener::Listener;
 use crate::{names, result};
@@ -364,9 +364,13 @@ impl Shared {
                 tool: tool.to_owned(),
                 message: crate::error::server_message(&e.message),
             }),
-            e @ (ServiceError::TransportClosed | ServiceError::TransportSend(_)) => {
+            ServiceError::TransportClosed => {
                 self.bury(generation).await;
-                Failure::Died(e.to_string())
+                Failure::Died(ServiceError::TransportClosed.to_string())
+            }
+            ServiceError::TransportSend(e) => {
+                self.bury(generation).await;
+                Failure::Died(format!("its transport failed: {}", transport_failure(&e)))
             }
             e => {
                 if peer.is_transport_closed() {
