@@ -46,7 +46,7 @@ pub struct McpTool {
 /// A tool the server lists that cannot be offered, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SkippedTool {
-    /// The name the server gave.
+    /// The name the server gave (cut to its first 100 characters, with `…`, when longer).
     pub remote_name: String,
     /// Why it is left out.
     pub reason: String,
@@ -360,35 +360,4 @@ impl llm_do_core::CallableSource for McpToolset {
 }
 
 #[cfg(test)]
-mod tests {
-    use crate::{McpServer, McpToolset};
-    use rmcp::model::Tool;
-    use std::sync::Arc;
-
-    /// A tool whose input schema is a valid JSON Schema but not of an object (`{"type":
-    /// "string"}`) is left out with the reason: before, it was offered, and a model API refuses
-    /// every request that offers it (a function's parameters must be an object schema), so one
-    /// such tool broke every run the server's tools were registered on.
-    #[test]
-    fn a_tool_whose_input_schema_is_not_an_object_schema_is_left_out() {
-        let toolset = McpToolset::new("s", McpServer::stdio("unused", ["x"])).unwrap();
-        let schema = |v: serde_json::Value| Arc::new(v.as_object().cloned().unwrap());
-        toolset.shared.store_tools(vec![
-            Tool::new("plain", "", schema(serde_json::json!({"type": "object"}))),
-            Tool::new("untyped", "", schema(serde_json::json!({"properties": {}}))),
-            Tool::new("nullable", "", schema(serde_json::json!({"type": ["object", "null"]}))),
-            Tool::new("text", "", schema(serde_json::json!({"type": "string"}))),
-            Tool::new("list", "", schema(serde_json::json!({"type": ["array", "string"]}))),
-        ]);
-        let offered: Vec<String> = toolset.tools().into_iter().map(|t| t.remote_name).collect();
-        assert_eq!(offered, ["nullable", "plain", "untyped"]);
-        let skipped = toolset.skipped();
-        let names: Vec<&str> = skipped.iter().map(|s| s.remote_name.as_str()).collect();
-        assert_eq!(names, ["text", "list"]);
-        assert!(
-            skipped[0].reason.contains("not an object schema (`type` is \"string\")"),
-            "{skipped:?}"
-        );
-        assert!(skipped[1].reason.contains("(`type` is [\"array\",\"string\"])"), "{skipped:?}");
-    }
-}
+mod tests;

@@ -109,7 +109,10 @@ impl Shared {
         let mut out = Listed::default();
         for tool in listed {
             let remote_name = tool.name.to_string();
-            let skip = |reason: String| SkippedTool { remote_name: remote_name.clone(), reason };
+            let skip = |reason: String| SkippedTool {
+                remote_name: llm_do_core::bounds::cut(&remote_name, names::MAX_QUOTED),
+                reason,
+            };
             let name = match names::qualified(&self.name, &remote_name) {
                 Ok(n) => n,
                 Err(reason) => {
