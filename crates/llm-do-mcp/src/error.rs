@@ -154,9 +154,15 @@ pub(crate) fn escaped(text: &str) -> String {
 /// characters escaped ([`escaped`]) and cut to [`MAX_RESULT_CHARS`](crate::MAX_RESULT_CHARS)
 /// characters ([`llm_do_core::bounds::cut`]), as a result's text is.
 pub(crate) fn server_message(message: &str) -> String {
+    escaped_cut(message, crate::MAX_RESULT_CHARS)
+}
+
+/// `text` from a server [`escaped`] and cut to `max_chars` characters
+/// ([`llm_do_core::bounds::cut`]).
+pub(crate) fn escaped_cut(text: &str, max_chars: usize) -> String {
     use llm_do_core::bounds::cut;
     // Cut before escaping too: escaped whole, 16 MiB of control characters would grow sixfold.
-    cut(&escaped(&cut(message, crate::MAX_RESULT_CHARS)), crate::MAX_RESULT_CHARS)
+    cut(&escaped(&cut(text, max_chars)), max_chars)
 }
 
 /// Why a server's start (`server/discover` or `initialize`) failed, in words: the transport's

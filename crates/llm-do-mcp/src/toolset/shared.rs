@@ -4,7 +4,7 @@
 
 use super::{Listed, McpTool, STDERR_SETTLE, Shared, SkippedTool, State, lock, request, rounds};
 use crate::connection::Connection;
-use crate::error::{McpError, transport_failure};
+use crate::error::{McpError, escaped_cut, transport_failure};
 use crate::listener::Asking;
 use crate::listener::Listener;
 use crate::{names, result};
@@ -37,6 +37,9 @@ impl Drop for Shared {
 /// the server again: one poisonous input does not disable a long-lived server, and no call
 /// restarts it in a loop.
 const RESTARTS_PER_CALL: u32 = 1;
+
+/// Most characters of a schema compiler's message a skipped tool's reason quotes.
+const MAX_QUOTED_ERROR: usize = 300;
 
 /// Whether a schema's `type` lets the value be an object (`"object"`, or a list with it).
 fn object_type(kind: &Value) -> bool {
@@ -122,13 +125,15 @@ impl Shared {
             };
             let input_schema = Value::Object((*tool.input_schema).clone());
             if let Err(e) = Validator::new(&input_schema) {
+                // The compiler's message quotes the schema's values, whole.
+                let e = escaped_cut(&e, MAX_QUOTED_ERROR);
                 out.skipped.push(skip(format!("its input schema is not a valid JSON Schema: {e}")));
                 continue;
             }
             // MCP's arguments are a JSON object, and model APIs refuse a whole request that
             // offers a function whose parameters are not an object schema.
             if let Some(kind) = input_schema.get("type").filter(|k| !object_type(k)) {
-                let kind = crate::error::escaped(&llm_do_core::bounds::cut(&kind.to_string(), 40));
+                let kind = escaped_cut(&kind.to_string(), 40);
                 out.skipped.push(skip(format!(
                     "its input schema is not an object schema (`type` is {kind}): a tool's \
                      arguments are a JSON object"

@@ -54,3 +54,28 @@ fn a_huge_tool_name_is_quoted_cut() {
     }
     assert!(long.starts_with(skipped[0].remote_name.trim_end_matches('…')));
 }
+
+/// A schema that does not compile because of a megabyte-long value is left out with a reason
+/// a few hundred characters long: before, the reason quoted the schema compiler's message
+/// whole, and that quotes the value.
+#[test]
+fn a_huge_invalid_schema_is_quoted_cut() {
+    let toolset = McpToolset::new("s", McpServer::stdio("unused", ["x"])).unwrap();
+    let huge = "\u{1b}x".repeat(1 << 19);
+    let schema = serde_json::json!({"type": "object", "properties": {"a": {"type": huge}}});
+    toolset.shared.store_tools(vec![Tool::new(
+        "broken",
+        "",
+        Arc::new(schema.as_object().cloned().unwrap()),
+    )]);
+    let skipped = toolset.skipped();
+    assert_eq!(skipped.len(), 1);
+    let reason = &skipped[0].reason;
+    assert!(
+        reason.starts_with("its input schema is not a valid JSON Schema: "),
+        "{}",
+        reason.len()
+    );
+    assert!(reason.chars().count() < 1_000, "{}", reason.len());
+    assert!(!reason.contains('\u{1b}'));
+}
