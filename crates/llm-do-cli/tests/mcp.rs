@@ -181,7 +181,7 @@ fn check_and_list_report_a_server_whose_tools_list_fails() {
     let cases = [
         (
             "--list-error",
-            r"it answered `tools/list` with the error -32603: the tool registry is down \u{1b}[2J",
+            r"it answered `tools/list` with the error -32603: the tool registry is down \x1b[2J",
         ),
         ("--list-invalid", "its answer to `tools/list` is not a list of tools"),
     ];

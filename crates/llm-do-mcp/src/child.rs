@@ -20,7 +20,8 @@
 //! ends with its per-call timeout.
 //!
 //! Closing follows MCP's stdio shutdown sequence, as rmcp's transport does: stdin closed, then
-//! `SIGTERM` after [`GRACE`], then `SIGKILL` after another [`GRACE`]. Dropping the transport
+//! `SIGTERM` after [`GRACE`], then `SIGKILL` after another [`GRACE`]; when stdin cannot be
+//! closed within [`GRACE`] (a write the child does not read holds it), `SIGTERM` at once. Dropping the transport
 //! kills the child (`kill_on_drop`); its process group is killed by the connection.
 
 use crate::serve::malformed::skip_line;
@@ -105,9 +106,12 @@ impl Transport<RoleClient> for ChildTransport {
     }
 
     async fn close(&mut self) -> Result<(), Self::Error> {
-        self.inner.close().await?;
+        // Closing stdin waits for the writer, which a write the child does not read (a full
+        // pipe) holds without end: after GRACE the child is stopped without it (its death ends
+        // that write).
+        let stdin_closed = tokio::time::timeout(GRACE, self.inner.close()).await;
         let Some(child) = self.child.as_mut() else { return Ok(()) };
-        if tokio::time::timeout(GRACE, child.wait()).await.is_ok() {
+        if stdin_closed.is_ok() && tokio::time::timeout(GRACE, child.wait()).await.is_ok() {
             self.child = None;
             return Ok(());
         }

@@ -30,7 +30,8 @@ impl Connection {
     ) -> Result<Connection, McpError> {
         let (lifecycle, handshake) = lifecycle(name, server)?;
         listener.handshake = handshake;
-        let deadline = tokio::time::Instant::now() + server.start_timeout;
+        let deadline =
+            tokio::time::Instant::from_std(crate::server::deadline(server.start_timeout));
         let auto = matches!(lifecycle, ClientLifecycleMode::Auto { .. });
         match Self::start(name, server, listener.clone(), lifecycle, deadline).await {
             // rmcp falls back to `initialize` itself when the server answers `server/discover`

@@ -143,27 +143,26 @@ fn tail(stderr: &str) -> String {
     }
 }
 
-/// `text` from a server with its control characters escaped (newlines included): safe to show
-/// on a terminal as part of one line.
+/// `text` from a server with every character a terminal acts on escaped (newlines and the
+/// bidirectional overrides included): safe to show on a terminal as part of one line
+/// ([`llm_do_core::controls::escape_controls_one_line`], the one home of that rule).
 pub(crate) fn escaped(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    llm_do_core::controls::escape_controls_one_line(text).into_owned()
 }
 
 /// The message of a JSON-RPC error a server answered with, as llm-do passes it on: control
 /// characters escaped ([`escaped`]) and cut to [`MAX_RESULT_CHARS`](crate::MAX_RESULT_CHARS)
 /// characters ([`llm_do_core::bounds::cut`]), as a result's text is.
 pub(crate) fn server_message(message: &str) -> String {
+    escaped_cut(message, crate::MAX_RESULT_CHARS)
+}
+
+/// `text` from a server [`escaped`] and cut to `max_chars` characters
+/// ([`llm_do_core::bounds::cut`]).
+pub(crate) fn escaped_cut(text: &str, max_chars: usize) -> String {
     use llm_do_core::bounds::cut;
     // Cut before escaping too: escaped whole, 16 MiB of control characters would grow sixfold.
-    cut(&escaped(&cut(message, crate::MAX_RESULT_CHARS)), crate::MAX_RESULT_CHARS)
+    cut(&escaped(&cut(text, max_chars)), max_chars)
 }
 
 /// Why a server's start (`server/discover` or `initialize`) failed, in words: the transport's
@@ -172,15 +171,7 @@ pub(crate) fn server_message(message: &str) -> String {
 pub(crate) fn start_failure(e: &rmcp::service::ClientInitializeError) -> String {
     use rmcp::service::ClientInitializeError as E;
     match e {
-        E::TransportError { error, context } => {
-            // rmcp's HTTP client keeps the HTTP library's error without naming it its source.
-            use rmcp::transport::streamable_http_client::StreamableHttpError;
-            let why = match error.error.downcast_ref::<StreamableHttpError<reqwest::Error>>() {
-                Some(StreamableHttpError::Client(e)) => llm_do_core::error::chain(e),
-                _ => llm_do_core::error::chain(error.error.as_ref()),
-            };
-            format!("{} ({context})", escaped(&why))
-        }
+        E::TransportError { error, context } => format!("{} ({context})", transport_failure(error)),
         E::JsonRpcError(e) => {
             format!("it answered with the error {}: {}", e.code.0, server_message(&e.message))
         }
@@ -191,6 +182,18 @@ pub(crate) fn start_failure(e: &rmcp::service::ClientInitializeError) -> String 
         ),
         other => escaped(&other.to_string()),
     }
+}
+
+/// What a transport (a child's pipes, an HTTP connection) reported, in words: the failure and
+/// its causes, without rmcp's transport type names (the server's text escaped).
+pub(crate) fn transport_failure(error: &rmcp::transport::DynamicTransportError) -> String {
+    // rmcp's HTTP client keeps the HTTP library's error without naming it its source.
+    use rmcp::transport::streamable_http_client::StreamableHttpError;
+    let why = match error.error.downcast_ref::<StreamableHttpError<reqwest::Error>>() {
+        Some(StreamableHttpError::Client(e)) => llm_do_core::error::chain(e),
+        _ => llm_do_core::error::chain(error.error.as_ref()),
+    };
+    escaped(&why)
 }
 
 /// Why a `tools/list` request failed, in words (the server's text escaped).
@@ -205,5 +208,21 @@ pub(crate) fn list_failure(e: &rmcp::service::ServiceError) -> String {
             "its answer to `tools/list` is not a list of tools".to_owned()
         }
         other => escaped(&other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server's text reaches a terminal with nothing a terminal acts on: before, only `char`'s
+    /// control characters were escaped, so a bidirectional override (`U+202E`, which shows
+    /// `invoice\u{202e}fdp.exe` as `invoiceexe.pdf`) or isolate passed through.
+    #[test]
+    fn a_servers_text_has_its_bidirectional_overrides_escaped_too() {
+        let from_server = "ok\u{202e}fdp.exe\u{2066}\x1b[2J\nnext";
+        let shown = server_message(from_server);
+        assert_eq!(shown, "ok\\u{202e}fdp.exe\\u{2066}\\x1b[2J\\nnext");
+        assert!(!shown.chars().any(llm_do_core::controls::is_unsafe), "{shown:?}");
     }
 }

@@ -7,7 +7,8 @@
 //! From protocol 2026-07-28 on, a question comes back as a round of the call it belongs to and
 //! is put to that call ([`put`], from the toolset's call). Before, it is a request of its own,
 //! and MCP links it to the call it serves only on some transports, so it is put to the call
-//! that has been in flight longest on this server. With no call to put it to (a question
+//! that has been in flight longest on this server, at most [`MAX_QUESTIONS_PER_CALL`] times
+//! (later ones are declined). With no call to put it to (a question
 //! outside any call, or during a direct [`McpToolset::call`](crate::McpToolset::call)), it is
 //! declined. A question by URL (`mode: "url"`: a payment, a sign-in) is put to the person as a
 //! page to open ([`llm_do_core::Ctx::ask_to_open`]): its address and site are shown, and
@@ -39,11 +40,19 @@ pub(crate) struct Listener {
     pub(crate) handshake: ProtocolVersion,
 }
 
-/// The calls in flight on one server, each with the context its questions are asked through.
+/// At most this many questions sent as requests (before protocol 2026-07-28) are put to the
+/// person behind one call: as many as a call in rounds may ask (its most requests in each of
+/// its most rounds). Later ones are declined without asking, so that a server cannot keep a
+/// person answering without end.
+pub(crate) const MAX_QUESTIONS_PER_CALL: usize =
+    crate::toolset::MAX_REQUESTS_PER_ROUND * crate::toolset::MAX_ROUNDS;
+
+/// The calls in flight on one server, each with the context its questions are asked through
+/// and how many questions were put to it.
 #[derive(Default)]
 pub(crate) struct Askers {
     next: AtomicU64,
-    calls: Mutex<Vec<(u64, Ctx)>>,
+    calls: Mutex<Vec<(u64, Ctx, usize)>>,
     progress: Mutex<Progress>,
 }
 
@@ -82,6 +91,16 @@ impl Progress {
 const EARLY: usize = 64;
 const EARLY_FOR: Duration = Duration::from_secs(2);
 
+/// Who a question sent as a request goes to.
+enum NextAsker {
+    /// The person behind this call.
+    Call(Ctx),
+    /// No call is in flight: nobody (it is declined).
+    NoCall,
+    /// Nobody: the call in flight longest was asked [`MAX_QUESTIONS_PER_CALL`] already.
+    TooMany,
+}
+
 /// A call's place among the [`Askers`], given up when dropped.
 pub(crate) struct Asking {
     askers: Arc<Askers>,
@@ -93,13 +112,22 @@ impl Askers {
     /// Notes a call in flight, until the returned guard is dropped.
     pub(crate) fn enter(self: &Arc<Self>, ctx: Ctx) -> Asking {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        self.lock().push((id, ctx.clone()));
+        self.lock().push((id, ctx.clone(), 0));
         Asking { askers: self.clone(), id, ctx }
     }
 
-    /// The context of the call in flight longest, if any.
-    fn current(&self) -> Option<Ctx> {
-        self.lock().first().map(|(_, ctx)| ctx.clone())
+    /// Who a question sent as a request is put to: the call in flight longest, unless
+    /// [`MAX_QUESTIONS_PER_CALL`] were put to it already.
+    fn next_asker(&self) -> NextAsker {
+        let mut calls = self.lock();
+        match calls.first_mut() {
+            None => NextAsker::NoCall,
+            Some((.., asked)) if *asked >= MAX_QUESTIONS_PER_CALL => NextAsker::TooMany,
+            Some((_, ctx, asked)) => {
+                *asked += 1;
+                NextAsker::Call(ctx.clone())
+            }
+        }
     }
 
     /// Reports `params` by the call whose request in flight has its progress token, or keeps it
@@ -116,7 +144,7 @@ impl Askers {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(u64, Ctx)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(u64, Ctx, usize)>> {
         self.calls.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -162,7 +190,7 @@ impl Drop for Following {
 
 impl Drop for Asking {
     fn drop(&mut self) {
-        self.askers.lock().retain(|(id, _)| *id != self.id);
+        self.askers.lock().retain(|(id, ..)| *id != self.id);
     }
 }
 
@@ -234,7 +262,19 @@ impl ClientHandler for Listener {
         request: ElicitRequestParams,
         _context: RequestContext<RoleClient>,
     ) -> Result<ElicitResult, ErrorData> {
-        put(&self.server, self.askers.current(), request).await.map_err(|e| {
+        let asker = match self.askers.next_asker() {
+            NextAsker::Call(ctx) => Some(ctx),
+            NextAsker::NoCall => None,
+            NextAsker::TooMany => {
+                tracing::warn!(
+                    target: "llm_do_mcp",
+                    server = &*self.server,
+                    "declined a question: {MAX_QUESTIONS_PER_CALL} were asked during this call"
+                );
+                return Ok(answer(ElicitationAction::Decline, None));
+            }
+        };
+        put(&self.server, asker, request).await.map_err(|e| {
             // A form llm-do cannot ask, an answer that does not fit it, a cancelled run.
             ErrorData::invalid_params(format!("the question could not be answered: {e}"), None)
         })

@@ -21,6 +21,9 @@ pub const SEPARATOR: &str = "__";
 /// Longest tool name providers accept.
 pub const MAX_NAME_LEN: usize = 64;
 
+/// Most characters of a name a message quotes (a server's name for a tool can be megabytes).
+pub(crate) const MAX_QUOTED: usize = 100;
+
 fn valid_chars(name: &str) -> bool {
     name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
@@ -59,15 +62,23 @@ pub fn qualified(server: &str, tool: &str) -> Result<String, String> {
         return Err(format!(
             "tool name `{}` has characters a model API does not accept in tool names \
              (letters, digits, `_` and `-` only)",
-            tool.escape_debug()
+            quoted(tool)
         ));
     }
     if name.len() > MAX_NAME_LEN {
         return Err(format!(
-            "`{name}` is longer than the {MAX_NAME_LEN} characters model APIs accept as a tool name"
+            "`{}` is longer than the {MAX_NAME_LEN} characters model APIs accept as a tool name",
+            quoted(&name)
         ));
     }
     Ok(name)
+}
+
+/// `name` as a message quotes it: escaped, and cut to [`MAX_QUOTED`] characters.
+pub(crate) fn quoted(name: &str) -> String {
+    use llm_do_core::bounds::cut;
+    // Cut before escaping too: escaped whole, megabytes of control characters grow tenfold.
+    cut(&cut(name, MAX_QUOTED).escape_debug().to_string(), MAX_QUOTED)
 }
 
 /// Splits a worker-file entry `server.tool` or `server.*` into the server and the tool

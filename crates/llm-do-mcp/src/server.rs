@@ -2,6 +2,7 @@
 //! MCP over its stdio, or a streamable HTTP endpoint — and the limits that apply to it.
 
 use llm_do_core::approval::Verdict;
+use llm_do_core::secrets::Redactor;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,6 +11,16 @@ use std::time::Duration;
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(20);
 /// Default per-call timeout.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// When `timeout` from now is up: as far as the clock goes when it goes no further (a timeout of
+/// [`Duration::MAX`], "never", made an `Instant` overflow, a panic).
+pub(crate) fn deadline(timeout: Duration) -> std::time::Instant {
+    let now = std::time::Instant::now();
+    // About thirty years, as tokio's own "never" is.
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(Duration::from_secs(86_400 * 365 * 30)))
+        .unwrap_or(now)
+}
 
 /// The MCP protocol revisions llm-do speaks, oldest first (those of [`rmcp`]);
 /// [`McpServer::protocol`] takes one.
@@ -22,7 +33,17 @@ pub fn protocol_versions() -> impl Iterator<Item = &'static str> {
 }
 
 /// Where an MCP server is and how to talk to it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Debug` form shows the names of the environment variables and headers, never their
+/// values (an `Authorization` header, an API key given to a server), and the URL with the
+/// secrets [`Redactor`] knows redacted.
+///
+/// ```
+/// let s = llm_do_mcp::McpServer::http("http://127.0.0.1:1/mcp").header("Authorization", "Bearer t0p-s3cret");
+/// let shown = format!("{:?}", s.transport());
+/// assert!(shown.contains("Authorization") && !shown.contains("t0p-s3cret"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Transport {
     /// A command run as a child process; MCP over its stdin and stdout, stderr kept.
@@ -46,6 +67,28 @@ pub enum Transport {
         /// Extra request headers (e.g. `Authorization`).
         headers: BTreeMap<String, String>,
     },
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Transport::Stdio { command, args, env, pass_env, cwd } => f
+                .debug_struct("Stdio")
+                .field("command", command)
+                .field("args", args)
+                .field("env", &env.keys().collect::<Vec<_>>())
+                .field("pass_env", pass_env)
+                .field("cwd", cwd)
+                .finish(),
+            Transport::Http { url, headers } => {
+                let redactor = Redactor::new().with_values(headers.values().cloned());
+                f.debug_struct("Http")
+                    .field("url", &redactor.redact(url))
+                    .field("headers", &headers.keys().collect::<Vec<_>>())
+                    .finish()
+            }
+        }
+    }
 }
 
 /// One MCP server's configuration.
@@ -256,5 +299,36 @@ impl McpServer {
     /// ```
     pub fn timeouts(&self) -> (Duration, Duration) {
         (self.start_timeout, self.call_timeout)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server's configuration printed with `{:?}` (a log line, a panic message) shows its
+    /// headers' and environment variables' names only: before, the derived form printed an
+    /// `Authorization` header's token and every value given to a child in `env`.
+    #[test]
+    fn the_debug_form_shows_no_header_or_environment_value() {
+        let http = McpServer::http("http://127.0.0.1:1/mcp?key=sk-abcdefghijklmnopqrstuvwxyz0123")
+            .header("Authorization", "Bearer hdr-value-4f8e2a")
+            .header("X-Team", "team-value-91c3");
+        let stdio = McpServer::stdio("server", ["--stdio"])
+            .env("ORDERS_DB_PASSWORD", "env-value-77d1b0")
+            .env("LOG", "log-value-3a9f");
+        let shown = format!("{http:?} {stdio:?}");
+        for value in [
+            "hdr-value-4f8e2a",
+            "team-value-91c3",
+            "env-value-77d1b0",
+            "log-value-3a9f",
+            "sk-abcdefghijklmnopqrstuvwxyz0123",
+        ] {
+            assert!(!shown.contains(value), "{value} in {shown}");
+        }
+        for name in ["Authorization", "X-Team", "ORDERS_DB_PASSWORD", "LOG", "--stdio"] {
+            assert!(shown.contains(name), "{name} not in {shown}");
+        }
     }
 }

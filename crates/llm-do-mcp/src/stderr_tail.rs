@@ -52,18 +52,11 @@ impl StderrTail {
         let _ = tokio::time::timeout(max, rx.wait_for(|ended| *ended)).await;
     }
 
-    /// The text kept so far, with control characters escaped (safe to print on a terminal).
+    /// The text kept so far, with every character a terminal acts on but `\n` and `\t`
+    /// escaped ([`llm_do_core::controls::escape_controls`]): safe to print on a terminal.
     pub(crate) fn text(&self) -> String {
         let b = self.buf.lock().unwrap_or_else(|p| p.into_inner());
-        let mut out = String::with_capacity(b.len());
-        for c in String::from_utf8_lossy(&b).chars() {
-            if c == '\n' || c == '\t' || !c.is_control() {
-                out.push(c);
-            } else {
-                out.extend(c.escape_default());
-            }
-        }
-        out
+        llm_do_core::controls::escape_controls(&String::from_utf8_lossy(&b)).into_owned()
     }
 }
 
@@ -92,12 +85,16 @@ mod tests {
         assert!(early.is_err(), "settled before the stream ended");
         let noise = "x".repeat(KEEP);
         child.write_all(noise.as_bytes()).await.unwrap();
-        child.write_all(b"panicked: \x1b[2J gone\n").await.unwrap();
+        child.write_all("panicked: \x1b[2J \u{202e} gone\n".as_bytes()).await.unwrap();
         drop(child);
         let settled = tokio::time::timeout(Duration::from_secs(60), tail.settle(FOREVER)).await;
         assert!(settled.is_ok(), "the stream ended but settle waited on");
         let text = tail.text();
-        assert!(text.ends_with("panicked: \\u{1b}[2J gone\n"), "{text:?}");
-        assert_eq!(text.len(), KEEP - 1 + "\\u{1b}".len(), "the last {KEEP} bytes, escaped");
+        assert!(text.ends_with("panicked: \\x1b[2J \\u{202e} gone\n"), "{text:?}");
+        assert_eq!(
+            text.len(),
+            KEEP - 1 - 3 + "\\x1b".len() + "\\u{202e}".len(),
+            "the last {KEEP} bytes, escaped"
+        );
     }
 }

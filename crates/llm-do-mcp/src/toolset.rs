@@ -19,6 +19,12 @@ mod request;
 mod rounds;
 mod shared;
 
+/// At most this many requests (questions) in one round of a call, and at most
+/// [`MAX_ROUNDS`] rounds (see `toolset/rounds.rs`).
+pub(crate) const MAX_REQUESTS_PER_ROUND: usize = rounds::MAX_REQUESTS;
+/// At most this many rounds of one call.
+pub(crate) const MAX_ROUNDS: usize = rounds::MAX_ROUNDS;
+
 /// How long a dead server's stderr is waited for, so that its last words reach the error.
 const STDERR_SETTLE: Duration = Duration::from_secs(2);
 
@@ -40,7 +46,7 @@ pub struct McpTool {
 /// A tool the server lists that cannot be offered, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SkippedTool {
-    /// The name the server gave.
+    /// The name the server gave (cut to its first 100 characters, with `…`, when longer).
     pub remote_name: String,
     /// Why it is left out.
     pub reason: String,
@@ -180,7 +186,8 @@ impl McpToolset {
     }
 
     /// The tools the server lists that cannot be offered (a name a model API would refuse, an
-    /// input schema that is not a valid JSON Schema), with the reasons.
+    /// input schema that is not a valid JSON Schema, or not the schema of an object), with the
+    /// reasons.
     ///
     /// ```no_run
     /// # async fn f(t: llm_do_mcp::McpToolset) { for s in t.skipped() { eprintln!("{}: {}", s.remote_name, s.reason); } }
@@ -351,3 +358,6 @@ impl llm_do_core::CallableSource for McpToolset {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -562,7 +562,7 @@ async fn each_known_protocol_revision_can_be_pinned_and_an_unknown_one_is_refuse
     let Err(e) = McpToolset::connect("orders", unknown).await else { panic!("connected") };
     assert!(matches!(&e, McpError::Config { server, .. } if server == "orders"), "{e:?}");
     let text = e.to_string();
-    assert!(text.contains("unknown MCP protocol revision `2099-01-01\\u{1b}[2J`"), "{text}");
+    assert!(text.contains("unknown MCP protocol revision `2099-01-01\\x1b[2J`"), "{text}");
     assert!(text.contains("2026-07-28"), "{text}");
     assert!(!pidfile.exists(), "the server was started");
 }

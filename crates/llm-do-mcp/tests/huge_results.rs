@@ -39,7 +39,7 @@ async fn a_json_rpc_error_message_is_escaped_and_cut() {
         panic!("not a Call error: {err}")
     };
     assert_eq!((name.as_str(), tool.as_str()), ("huge", "rpc_error"));
-    assert!(message.starts_with(r"\u{1b}[2JAAAA"), "{:?}", llm_do_core::bounds::excerpt(message));
+    assert!(message.starts_with(r"\x1b[2JAAAA"), "{:?}", llm_do_core::bounds::excerpt(message));
     assert!(message.ends_with("A…"), "cut, and marked so");
     assert_eq!(message.chars().count(), MAX_RESULT_CHARS + 1);
     assert!(!err.to_string().contains('\x1b'));

@@ -21,7 +21,7 @@ async fn list_error(mode: &str) -> String {
 async fn a_json_rpc_error_is_quoted_escaped() {
     assert_eq!(
         list_error("--list-error").await,
-        r"it answered `tools/list` with the error -32603: the tool registry is down \u{1b}[2J"
+        r"it answered `tools/list` with the error -32603: the tool registry is down \x1b[2J"
     );
 }
 

@@ -254,3 +254,25 @@ fn invalid_params(response: Result<CallToolResponse, ServiceError>) -> String {
         other => panic!("expected -32602, got {other:?}"),
     }
 }
+
+/// An answer timeout of `Duration::MAX` ("wait as long as the user takes") parks the call like
+/// any other: before, the parked call's expiry overflowed the clock, the handler panicked and
+/// the client was never answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_timeout_of_duration_max_parks_the_call_without_a_panic() {
+    let removed = Arc::new(AtomicUsize::new(0));
+    let user = User::answering([approve(true)]);
+    let service =
+        McpService::new(runtime(&removed)).elicit_approvals(true).answer_timeout(Duration::MAX);
+    let client = connect_2026(service, user.clone()).await;
+    // A guard against the hang the panic caused, not a timing assertion.
+    let called = tokio::time::timeout(
+        Duration::from_secs(120),
+        client.call_tool(call("remove", json!({"path": "a.txt"}))),
+    )
+    .await;
+    let r = called.expect("the call was never answered").unwrap();
+    assert_eq!((r.is_error, text_of(&r).as_str()), (Some(false), "removed"));
+    assert_eq!(removed.load(Ordering::SeqCst), 1);
+    client.cancel().await.unwrap();
+}

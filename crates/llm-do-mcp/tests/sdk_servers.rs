@@ -268,3 +268,16 @@ async fn an_unreachable_server_is_a_start_error_that_says_why() {
     assert!(text.contains("Connection refused"), "the cause: {text}");
     assert!(!text.contains("rmcp::"), "{text}");
 }
+
+/// A start timeout of `Duration::MAX` ("wait as long as it takes") is a start like any other:
+/// before, its deadline overflowed the clock and the start panicked.
+#[tokio::test]
+async fn a_start_timeout_of_duration_max_does_not_panic() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    drop(listener);
+    let server = McpServer::http(&url).start_timeout(std::time::Duration::MAX);
+    let started = tokio::spawn(McpToolset::connect("forever", server)).await;
+    let Ok(Err(e)) = started else { panic!("the start panicked or connected: {started:?}") };
+    assert!(matches!(&e, McpError::Start { server, .. } if server == "forever"), "{e:?}");
+}

@@ -32,7 +32,8 @@
 //! that is not a `tools/list` result, or (`--list-endless`) with page after page of one tool
 //! each, every page pointing to a next; with `--huge`, it lists `structured` and `rpc_error`,
 //! which answer a million characters: as structured content, and as a JSON-RPC error's message
-//! (after an escape sequence).
+//! (after an escape sequence). With `--deaf`, it lists `echo` and then never reads its stdin
+//! again (a server wedged with its input unread), staying alive.
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::InputResponses;
@@ -333,7 +334,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
             return Ok(());
         }
-        "--list-error" | "--list-invalid" | "--list-endless" | "--huge" => return raw(&mode).await,
+        "--list-error" | "--list-invalid" | "--list-endless" | "--huge" | "--deaf" => {
+            return raw(&mode).await;
+        }
         _ => {}
     }
     if let Ok(path) = std::env::var("LLM_DO_MCP_DEMO_PIDFILE")
@@ -380,6 +383,15 @@ async fn raw(mode: &str) -> Result<(), Box<dyn std::error::Error>> {
                 let tool = |name| json!({"name": name, "inputSchema": {"type": "object"}});
                 let tools = [tool("structured"), tool("rpc_error")];
                 json!({"jsonrpc": "2.0", "id": id, "result": {"tools": tools}})
+            }
+            "tools/list" if mode == "--deaf" => {
+                let tool = json!({"name": "echo", "inputSchema": {"type": "object"}});
+                let answer = json!({"jsonrpc": "2.0", "id": id, "result": {"tools": [tool]}});
+                stdout.write_all(format!("{answer}\n").as_bytes()).await?;
+                stdout.flush().await?;
+                // Never reads again: what the client writes fills the pipe.
+                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                return Ok(());
             }
             "tools/list" => json!({"jsonrpc": "2.0", "id": id, "result": {"tools": "none"}}),
             "tools/call" if request["params"]["name"] == "structured" => {

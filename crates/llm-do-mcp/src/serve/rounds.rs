@@ -243,7 +243,7 @@ impl Rounds {
                 ))
                 .into();
             }
-            let expires = now + timeout;
+            let expires = crate::server::deadline(timeout);
             parked.insert(handle.clone(), Parked { tool, args, running, questions, expires });
         }
         // When the time is up, the call is forgotten and its run cancelled.

@@ -4,7 +4,7 @@
 
 use super::{Listed, McpTool, STDERR_SETTLE, Shared, SkippedTool, State, lock, request, rounds};
 use crate::connection::Connection;
-use crate::error::McpError;
+use crate::error::{McpError, escaped_cut, transport_failure};
 use crate::listener::Asking;
 use crate::listener::Listener;
 use crate::{names, result};
@@ -37,6 +37,18 @@ impl Drop for Shared {
 /// the server again: one poisonous input does not disable a long-lived server, and no call
 /// restarts it in a loop.
 const RESTARTS_PER_CALL: u32 = 1;
+
+/// Most characters of a schema compiler's message a skipped tool's reason quotes.
+const MAX_QUOTED_ERROR: usize = 300;
+
+/// Whether a schema's `type` lets the value be an object (`"object"`, or a list with it).
+fn object_type(kind: &Value) -> bool {
+    match kind {
+        Value::String(t) => t == "object",
+        Value::Array(types) => types.iter().any(|t| t == "object"),
+        _ => false,
+    }
+}
 
 enum Failure {
     /// The connection is gone (the transport closed).
@@ -96,11 +108,14 @@ impl Shared {
         Ok(())
     }
 
-    fn store_tools(&self, listed: Vec<Tool>) {
+    pub(super) fn store_tools(&self, listed: Vec<Tool>) {
         let mut out = Listed::default();
         for tool in listed {
             let remote_name = tool.name.to_string();
-            let skip = |reason: String| SkippedTool { remote_name: remote_name.clone(), reason };
+            let skip = |reason: String| SkippedTool {
+                remote_name: llm_do_core::bounds::cut(&remote_name, names::MAX_QUOTED),
+                reason,
+            };
             let name = match names::qualified(&self.name, &remote_name) {
                 Ok(n) => n,
                 Err(reason) => {
@@ -110,7 +125,19 @@ impl Shared {
             };
             let input_schema = Value::Object((*tool.input_schema).clone());
             if let Err(e) = Validator::new(&input_schema) {
+                // The compiler's message quotes the schema's values, whole.
+                let e = escaped_cut(&e, MAX_QUOTED_ERROR);
                 out.skipped.push(skip(format!("its input schema is not a valid JSON Schema: {e}")));
+                continue;
+            }
+            // MCP's arguments are a JSON object, and model APIs refuse a whole request that
+            // offers a function whose parameters are not an object schema.
+            if let Some(kind) = input_schema.get("type").filter(|k| !object_type(k)) {
+                let kind = escaped_cut(&kind.to_string(), 40);
+                out.skipped.push(skip(format!(
+                    "its input schema is not an object schema (`type` is {kind}): a tool's \
+                     arguments are a JSON object"
+                )));
                 continue;
             }
             let output_schema = tool.output_schema.as_ref().map(|s| Value::Object((**s).clone()));
@@ -345,9 +372,13 @@ impl Shared {
                 tool: tool.to_owned(),
                 message: crate::error::server_message(&e.message),
             }),
-            e @ (ServiceError::TransportClosed | ServiceError::TransportSend(_)) => {
+            ServiceError::TransportClosed => {
                 self.bury(generation).await;
-                Failure::Died(e.to_string())
+                Failure::Died(ServiceError::TransportClosed.to_string())
+            }
+            ServiceError::TransportSend(e) => {
+                self.bury(generation).await;
+                Failure::Died(format!("its transport failed: {}", transport_failure(&e)))
             }
             e => {
                 if peer.is_transport_closed() {
