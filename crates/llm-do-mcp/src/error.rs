@@ -70,12 +70,33 @@ pub enum McpError {
         stderr: String,
     },
     /// The server stopped during the call, and again on the server the call started anew
-    /// (the next call starts it again).
+    /// (the next call starts it again). A call is made anew only when its request had not
+    /// gone out or the server marks the tool read-only or idempotent; otherwise the first
+    /// death is [`DiedDuringCall`](Self::DiedDuringCall).
     #[error(
         "MCP server `{server}` stopped while calling `{tool}`, again after a restart: {message}{}",
         tail(stderr)
     )]
     ServerDied {
+        /// The server.
+        server: String,
+        /// The tool being called.
+        tool: String,
+        /// What the transport reported.
+        message: String,
+        /// The end of the server's stderr.
+        stderr: String,
+    },
+    /// The server stopped while a call of a tool it does not mark read-only or idempotent was
+    /// out: the call is not made again, since the server may have acted on it before it died
+    /// (a payment made twice). The next call starts the server anew.
+    #[error(
+        "MCP server `{server}` stopped while calling `{tool}`: {message}; the call is not made \
+         again, as the server does not mark `{tool}` read-only or idempotent and it may have \
+         had effects (the next call starts the server anew){}",
+        tail(stderr)
+    )]
+    DiedDuringCall {
         /// The server.
         server: String,
         /// The tool being called.

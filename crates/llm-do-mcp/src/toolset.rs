@@ -41,6 +41,10 @@ pub struct McpTool {
     pub input_schema: Value,
     /// The output schema, when the server gives one.
     pub output_schema: Option<Value>,
+    /// Whether the server marks the tool read-only or idempotent (`readOnlyHint`,
+    /// `idempotentHint`): a call the server dies during is then made again on the restarted
+    /// server; otherwise it fails with [`McpError::DiedDuringCall`], as it may have had effects.
+    pub replayable: bool,
 }
 
 /// A tool the server lists that cannot be offered, with the reason.
@@ -61,7 +65,10 @@ pub struct SkippedTool {
 ///
 /// The connection is shared by the toolset and its specs and closed when the last of them is
 /// dropped (a child process is killed) or by [`close`](Self::close). A server that dies is
-/// started again by the next call, and a call it died on is made once more on the new server;
+/// started again by the next call. A call it died on is made once more on the new server when
+/// that cannot do harm — its request had not gone out, or the server marks the tool read-only
+/// or idempotent ([`McpTool::replayable`]) — and otherwise fails with
+/// [`McpError::DiedDuringCall`] (the server may have acted on it: a payment is not made twice);
 /// a call that kills it twice fails with [`McpError::ServerDied`] and the tail of its stderr,
 /// and the call after it starts the server anew (at most one restart per call: one poisonous
 /// input does not disable the server, nor does a crashing server restart in a loop). `tools/list_changed` makes the

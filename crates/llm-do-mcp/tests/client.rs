@@ -387,8 +387,10 @@ async fn a_server_dies_with_llm_do_even_on_sigkill() {
 async fn a_crashing_server_is_restarted_at_most_once_per_call_then_a_typed_error_with_its_stderr() {
     let dir = tempfile::tempdir().unwrap();
     let record = dir.path().join("calls");
-    // Crashes once: the restarted server answers the retried call.
+    // Crashes once: the restarted server answers the retried call (`crash` is marked
+    // idempotent here: see the next test for a tool that is not).
     let once = demo(&record)
+        .env("LLM_DO_MCP_DEMO_IDEMPOTENT_CRASH", "1")
         .env("LLM_DO_MCP_DEMO_CRASH_ONCE", dir.path().join("marker").display().to_string());
     let orders = McpToolset::connect("orders", once).await.unwrap();
     let first = orders.pid().await.unwrap();
@@ -405,7 +407,8 @@ async fn a_crashing_server_is_restarted_at_most_once_per_call_then_a_typed_error
     assert!(wait_gone(second).await);
 
     // Without the marker the server dies on the call and again on the retry: final.
-    let orders = McpToolset::connect("orders", demo(&record)).await.unwrap();
+    let always = demo(&record).env("LLM_DO_MCP_DEMO_IDEMPOTENT_CRASH", "1");
+    let orders = McpToolset::connect("orders", always).await.unwrap();
     let err = orders.call("crash", json!({})).await.unwrap_err();
     let McpError::ServerDied { server, tool, stderr, .. } = &err else { panic!("{err}") };
     assert_eq!((server.as_str(), tool.as_str()), ("orders", "crash"));
@@ -420,6 +423,34 @@ async fn a_crashing_server_is_restarted_at_most_once_per_call_then_a_typed_error
     let err = orders.call("crash", json!({})).await.unwrap_err();
     assert!(matches!(err, McpError::ServerDied { .. }), "{err}");
     assert!(err.to_string().contains("again after a restart"), "{err}");
+}
+
+/// A call the server died during is not made again when the server does not say that
+/// repeating it changes nothing: it may have acted before it died (a refund made twice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_of_an_unmarked_tool_the_server_died_during_is_made_once_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("calls");
+    let marker = dir.path().join("marker");
+    let once = demo(&record).env("LLM_DO_MCP_DEMO_CRASH_ONCE", marker.display().to_string());
+    let orders = McpToolset::connect("orders", once).await.unwrap();
+    let crash = orders.tools().into_iter().find(|t| t.remote_name == "crash").unwrap();
+    assert!(!crash.replayable);
+    let first = orders.pid().await.unwrap();
+    let err = orders.call("crash", json!({})).await.unwrap_err();
+    let McpError::DiedDuringCall { server, tool, stderr, .. } = &err else { panic!("{err}") };
+    assert_eq!((server.as_str(), tool.as_str()), ("orders", "crash"));
+    assert!(stderr.contains("crashing on purpose"), "{stderr}");
+    assert!(err.to_string().contains("not made again"), "{err}");
+    // It reached the server once; the server is buried, not restarted for a second try.
+    let calls: Vec<Value> =
+        recorded(&record).into_iter().filter(|c| c["tool"] == "crash").collect();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(orders.pid().await, None);
+    assert!(wait_gone(first).await);
+    // The next call starts the server anew (and, the marker there, the tool survives).
+    assert_eq!(orders.call("crash", json!({})).await.unwrap().unwrap(), json!("survived"));
+    assert!(orders.pid().await.is_some());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,6 +12,8 @@
 //! server (for `refund`, each round, with whether it brought an answer and the protocol
 //! revision). `LLM_DO_MCP_DEMO_CRASH_ONCE` names a marker file: `crash` exits only when the marker
 //! does not exist yet (and creates it), so a restarted server survives the retried call.
+//! `LLM_DO_MCP_DEMO_IDEMPOTENT_CRASH` lists `crash` marked idempotent (`idempotentHint`), so
+//! that a call it dies during is made again (unmarked, it is not).
 //! `LLM_DO_MCP_DEMO_PIDFILE` names a file the process id is appended to;
 //! `LLM_DO_MCP_DEMO_LINGER` makes the server stay alive after its stdin closes (as a badly
 //! behaved server would), for the test that it dies with llm-do anyway.
@@ -307,6 +309,11 @@ impl ServerHandler for Orders {
     ) -> Result<ListToolsResult, ErrorData> {
         let mut tools = self.tool_router.list_all();
         tools.retain(|t| t.name != "extra" || self.extra.load(Ordering::SeqCst));
+        if std::env::var_os("LLM_DO_MCP_DEMO_IDEMPOTENT_CRASH").is_some() {
+            for tool in tools.iter_mut().filter(|t| t.name == "crash") {
+                tool.annotations = Some(rmcp::model::ToolAnnotations::new().idempotent(true));
+            }
+        }
         if self.bad_schema {
             let schema = json!({"type": 12}).as_object().cloned().unwrap_or_default();
             tools.push(Tool::new("broken", "Has an invalid input schema.", schema));

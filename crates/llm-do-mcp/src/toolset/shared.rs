@@ -51,8 +51,10 @@ fn object_type(kind: &Value) -> bool {
 }
 
 enum Failure {
-    /// The connection is gone (the transport closed).
+    /// The connection is gone (the transport closed) before the call's request was sent.
     Died(String),
+    /// The connection went while the call's request was out: the server may have acted on it.
+    DiedDuring(String),
     Other(McpError),
 }
 
@@ -141,6 +143,10 @@ impl Shared {
                 continue;
             }
             let output_schema = tool.output_schema.as_ref().map(|s| Value::Object((**s).clone()));
+            let replayable = tool
+                .annotations
+                .as_ref()
+                .is_some_and(|a| a.read_only_hint == Some(true) || a.idempotent_hint == Some(true));
             if out.tools.contains_key(&name) {
                 out.skipped.push(skip(format!("`{name}` is listed twice")));
                 continue;
@@ -153,6 +159,7 @@ impl Shared {
                     description: tool.description.as_deref().unwrap_or_default().to_owned(),
                     input_schema,
                     output_schema,
+                    replayable,
                 },
             );
         }
@@ -163,7 +170,7 @@ impl Shared {
     /// caller has made).
     pub(super) async fn refresh(&self, restarts: &mut u32) -> Result<(), McpError> {
         let peer = self.peer(restarts).await.map_err(|f| match f {
-            Failure::Died(message) => {
+            Failure::Died(message) | Failure::DiedDuring(message) => {
                 McpError::ListTools { server: self.name.clone(), message, stderr: String::new() }
             }
             Failure::Other(e) => e,
@@ -256,7 +263,18 @@ impl Shared {
             match self.call_once(tool, args.clone(), asker, &mut restarts).await {
                 Ok(result) => return Ok(result),
                 Err(Failure::Other(e)) => return Err(e),
-                Err(Failure::Died(message)) => {
+                // The server may have acted on the request before it died: made again only when
+                // it says that repeating the call changes nothing.
+                Err(Failure::DiedDuring(message)) if !self.replayable(tool) => {
+                    let stderr = self.state.lock().await.last_stderr.clone();
+                    return Err(McpError::DiedDuringCall {
+                        server: self.name.clone(),
+                        tool: tool.to_owned(),
+                        message,
+                        stderr,
+                    });
+                }
+                Err(Failure::Died(message) | Failure::DiedDuring(message)) => {
                     if attempt >= 2 || restarts >= RESTARTS_PER_CALL {
                         let stderr = self.state.lock().await.last_stderr.clone();
                         return Err(McpError::ServerDied {
@@ -357,6 +375,12 @@ impl Shared {
         Err(question(rounds::refused(&self.name, message)))
     }
 
+    /// Whether a call of `tool` (the server's name) the server died during may be made again:
+    /// the server marks it read-only or idempotent (`readOnlyHint`, `idempotentHint`).
+    fn replayable(&self, tool: &str) -> bool {
+        lock(&self.tools).tools.values().any(|t| t.remote_name == tool && t.replayable)
+    }
+
     /// What a failed request of connection `generation` means: a dead server (buried), or the
     /// server's error.
     async fn failed(
@@ -374,16 +398,16 @@ impl Shared {
             }),
             ServiceError::TransportClosed => {
                 self.bury(generation).await;
-                Failure::Died(ServiceError::TransportClosed.to_string())
+                Failure::DiedDuring(ServiceError::TransportClosed.to_string())
             }
             ServiceError::TransportSend(e) => {
                 self.bury(generation).await;
-                Failure::Died(format!("its transport failed: {}", transport_failure(&e)))
+                Failure::DiedDuring(format!("its transport failed: {}", transport_failure(&e)))
             }
             e => {
                 if peer.is_transport_closed() {
                     self.bury(generation).await;
-                    return Failure::Died(e.to_string());
+                    return Failure::DiedDuring(e.to_string());
                 }
                 Failure::Other(McpError::Call {
                     server: self.name.clone(),
