@@ -32,6 +32,15 @@ async fn a_tool_list_without_end_is_an_error() {
     assert_eq!(list_error("--list-endless").await, "its `tools/list` goes on past 100 pages");
 }
 
+/// Pages of tools with 1 MiB descriptions are cut at 32 MiB together, long before 100 pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_list_too_large_in_bytes_is_an_error() {
+    assert_eq!(
+        list_error("--list-fat").await,
+        "its tools take more than 32 MiB (names, descriptions and schemas)"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_that_is_not_a_list_of_tools_is_said_so() {
     assert_eq!(

@@ -28,11 +28,12 @@
 //! tool whose input schema is not a valid JSON Schema). `LLM_DO_MCP_DEMO_NOISE` makes `echo`
 //! write a line that is not JSON-RPC on stdout before it answers (noise after the start).
 //!
-//! `--list-error`, `--list-invalid`, `--list-endless` and `--huge` run a hand-written JSON-RPC loop instead of
+//! `--list-error`, `--list-invalid`, `--list-endless`, `--list-fat` and `--huge` run a hand-written JSON-RPC loop instead of
 //! rmcp's server (rmcp cannot send a malformed result): `initialize` is answered, and
 //! `tools/list` with a JSON-RPC error (whose message holds an escape sequence) or with a result
 //! that is not a `tools/list` result, or (`--list-endless`) with page after page of one tool
-//! each, every page pointing to a next; with `--huge`, it lists `structured` and `rpc_error`,
+//! each, every page pointing to a next (`--list-fat`: two tools with a 1 MiB description
+//! each); with `--huge`, it lists `structured` and `rpc_error`,
 //! which answer a million characters: as structured content, and as a JSON-RPC error's message
 //! (after an escape sequence). With `--deaf`, it lists `echo` and then never reads its stdin
 //! again (a server wedged with its input unread), staying alive.
@@ -341,7 +342,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
             return Ok(());
         }
-        "--list-error" | "--list-invalid" | "--list-endless" | "--huge" | "--deaf" => {
+        "--list-error" | "--list-invalid" | "--list-endless" | "--list-fat" | "--huge"
+        | "--deaf" => {
             return raw(&mode).await;
         }
         _ => {}
@@ -385,6 +387,12 @@ async fn raw(mode: &str) -> Result<(), Box<dyn std::error::Error>> {
                 let tool = json!({"name": format!("t{page}"), "inputSchema": {"type": "object"}});
                 let next = page.parse::<u64>().unwrap_or(0) + 1;
                 json!({"jsonrpc": "2.0", "id": id, "result": {"tools": [tool], "nextCursor": next.to_string()}})
+            }
+            "tools/list" if mode == "--list-fat" => {
+                let page = request["params"]["cursor"].as_str().unwrap_or("0").to_owned();
+                let fat = |i| json!({"name": format!("t{page}_{i}"), "description": "d".repeat(1 << 20), "inputSchema": {"type": "object"}});
+                let next = page.parse::<u64>().unwrap_or(0) + 1;
+                json!({"jsonrpc": "2.0", "id": id, "result": {"tools": [fat(0), fat(1)], "nextCursor": next.to_string()}})
             }
             "tools/list" if mode == "--huge" => {
                 let tool = |name| json!({"name": name, "inputSchema": {"type": "object"}});
