@@ -158,6 +158,29 @@ async fn bad_tool_calls_become_error_results_and_the_run_continues() {
     assert_eq!(results.last().unwrap(), &("add".to_owned(), "3".to_owned(), false));
 }
 
+/// A hostile model's huge tool name or argument is not echoed back whole in the error result
+/// it gets (which would double every following request's size).
+#[tokio::test]
+async fn error_results_quote_a_huge_name_or_argument_cut() {
+    let huge = "x".repeat(100_000);
+    let model = ScriptedModel::queue([
+        Reply::tool_call(huge.as_str(), json!({})),
+        Reply::tool_call("add", json!({"a": huge, "b": 2})),
+        Reply::json(json!(3)),
+    ]);
+    let ctx = Runtime::builder().model_override(model.clone()).build().ctx();
+    assert_eq!(bounded(calculator(&ctx, "1+2".into())).await.unwrap(), 3);
+    let results = tool_results(&model.requests().pop().unwrap());
+    let [(_, unknown, true), (_, invalid, true)] = results.as_slice() else {
+        panic!("{results:?}")
+    };
+    assert!(unknown.len() < 1_000, "{} bytes", unknown.len());
+    assert!(unknown.starts_with("there is no tool named `xxx"), "{unknown}");
+    assert!(unknown.ends_with("available tools: add, mul"), "{unknown}");
+    assert!(invalid.len() < 1_000, "{} bytes", invalid.len());
+    assert!(invalid.contains("is not of type \"integer\""), "{invalid}");
+}
+
 #[tokio::test]
 async fn invalid_structured_output_is_sent_back_and_retried() {
     let model = ScriptedModel::queue([

@@ -404,7 +404,10 @@ async fn dispatch(
     Ok((result, files))
 }
 
+/// The error result of a call to a tool the worker does not offer; the name, the model's, is
+/// quoted cut (it may be megabytes long).
 fn unknown_tool_message(name: &str, tools: &[Arc<CallableSpec>]) -> String {
+    let name = crate::bounds::excerpt(name);
     if tools.is_empty() {
         format!("there is no tool named `{name}`: no tools are available, answer directly")
     } else {
