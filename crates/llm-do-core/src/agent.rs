@@ -222,7 +222,8 @@ pub(crate) fn resolve_model(
     Ok(model)
 }
 
-/// Sends one request inside a `chat` span and accounts for its usage.
+/// Sends one request inside a `chat` span and accounts for its usage (counted against the token
+/// budget as [estimated](crate::estimate) when the provider reports no token counts).
 async fn send(
     ctx: &Ctx,
     spec: &CallableSpec,
@@ -234,28 +235,35 @@ async fn send(
     let sink = |delta: StreamDelta| ctx.emit(|| EventKind::ModelDelta { turn, delta });
     let step = ModelStep { ctx, worker: spec.name(), model: &resolved.label, turn };
     let exec = resolved.model.request_streaming(request, &sink);
-    let request = async {
+    let sent = async {
         ctx.effects().model_request(step, exec).instrument(span.clone()).await.map_err(|source| {
             Error::Model { name: spec.name().to_owned(), model: resolved.label.clone(), source }
         })
     };
-    let mut response = match ctx.unless_cancelled(request).await {
+    let mut response = match ctx.unless_cancelled(sent).await {
         Ok(response) => response,
         Err(e) => {
             // Made (and perhaps paid for) without an answer, it still counts as a request, as
             // it does in the run's request budget; its tokens are unknown.
-            let _ = ctx.record_usage(Usage { requests: 1, ..Usage::default() });
+            let _ = ctx.record_usage(Usage { requests: 1, ..Usage::default() }, 0);
             return Err(e);
         }
     };
     response.usage.requests = 1;
+    // A provider that reports no token counts (a server that sends no `usage`, a stream cut
+    // before its usage chunk) does not make the token budget unlimited: the estimate is
+    // counted against it (the usage reported stays what the provider said).
+    let budget_tokens = match response.usage.total_tokens() {
+        0 => crate::estimate::estimate_usage(request, &response).total_tokens(),
+        reported => reported,
+    };
     telemetry::record_response(
         &span,
         &response.usage,
         response.model.as_deref(),
         response.finish_reason.as_deref(),
     );
-    ctx.record_usage(response.usage)?;
+    ctx.record_usage(response.usage, budget_tokens)?;
     Ok(response)
 }
 

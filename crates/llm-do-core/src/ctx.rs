@@ -64,6 +64,10 @@ struct RunState {
     requests_started: AtomicU64,
     tool_calls_started: AtomicU64,
     usage: Mutex<Usage>,
+    /// The tokens counted against the run's token budget: each response's reported tokens, or
+    /// its [estimate](crate::estimate) when the provider reported none (so that a provider
+    /// without token counts does not make the budget unlimited).
+    budget_tokens: AtomicU64,
     /// The run's depth limit and budgets (the runtime's unless the run was started with its
     /// own, see [`RunOptions`](crate::runtime::RunOptions)).
     limits: Limits,
@@ -121,6 +125,7 @@ impl Ctx {
             requests_started: AtomicU64::new(0),
             tool_calls_started: AtomicU64::new(0),
             usage: Mutex::new(Usage::default()),
+            budget_tokens: AtomicU64::new(0),
             records_events,
             effects,
             approver,
@@ -400,7 +405,7 @@ impl Ctx {
         }
         let limits = self.run.limits;
         if let Some(limit) = limits.max_total_tokens {
-            let used = self.run_usage().total_tokens();
+            let used = self.run.budget_tokens.load(Ordering::Relaxed);
             if used >= limit {
                 return Err(Error::BudgetExceeded { kind: BudgetKind::TotalTokens, limit, used });
             }
@@ -432,17 +437,22 @@ impl Ctx {
     }
 
     /// Adds one response's usage to this call, its ancestors and the run; enforces the token
-    /// budget.
-    pub(crate) fn record_usage(&self, usage: Usage) -> Result<()> {
+    /// budget, counting `budget_tokens` against it (the usage's, or an estimate when the
+    /// provider reported none).
+    pub(crate) fn record_usage(&self, usage: Usage, budget_tokens: u64) -> Result<()> {
         let mut frame = self.frame.as_ref();
         while let Some(f) = frame {
             *lock(&f.usage) += usage;
             frame = f.parent.as_ref();
         }
-        let total = {
-            let mut run = lock(&self.run.usage);
-            *run += usage;
-            run.total_tokens()
+        *lock(&self.run.usage) += usage;
+        let counted = |used: u64| Some(used.saturating_add(budget_tokens));
+        let total = match self.run.budget_tokens.fetch_update(
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+            counted,
+        ) {
+            Ok(before) | Err(before) => before.saturating_add(budget_tokens),
         };
         match self.run.limits.max_total_tokens {
             Some(limit) if total > limit => {
