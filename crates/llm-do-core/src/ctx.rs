@@ -77,6 +77,9 @@ struct RunState {
     /// The run's own approver, in place of the runtime's (see
     /// [`RunOptions::approver`](crate::runtime::RunOptions::approver)).
     approver: Option<Arc<dyn Approver>>,
+    /// What the run's own approver approved for the session (tool, canonical arguments): it
+    /// holds for this run only, as the runtime's session approvals do not hold for it.
+    session: crate::approval::SessionApprovals,
     /// The run's own subscribers, beside the runtime's (see
     /// [`RunOptions::subscribe`](crate::runtime::RunOptions::subscribe)).
     subscribers: Vec<Arc<dyn EventSubscriber>>,
@@ -129,6 +132,7 @@ impl Ctx {
             records_events,
             effects,
             approver,
+            session: Default::default(),
             subscribers,
             listening,
         });
@@ -394,6 +398,11 @@ impl Ctx {
     /// The run's own approver, if it was started with one.
     pub(crate) fn run_approver(&self) -> Option<&dyn Approver> {
         self.run.approver.as_deref()
+    }
+
+    /// The session approvals of the run's own approver, if it was started with one.
+    pub(crate) fn run_session(&self) -> Option<&crate::approval::SessionApprovals> {
+        self.run.approver.as_ref().map(|_| &self.run.session)
     }
 
     /// Reserves one model request in the run's budget; a request of a cancelled run is not
