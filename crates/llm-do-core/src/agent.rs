@@ -13,7 +13,8 @@
 //!    that the model cannot take is sent as a placeholder naming it.
 //!    Requests carry the worker's sampling settings, overlaid by those of the calling context
 //!    ([`Ctx::with_settings`]).
-//! 4. Each turn is one model request. Tool calls in the answer pass the approval gate
+//! 4. Each turn is one model request. Tool calls in the answer (each given an id of its own
+//!    when the answer repeats one, so that results pair with calls) pass the approval gate
 //!    ([`crate::approval`]) and are dispatched through the call's [`Ctx`] — concurrently when
 //!    there are several — and their results (or error messages the model can act on) are
 //!    appended. An answer without tool calls is final.
@@ -116,7 +117,8 @@ pub(crate) async fn run(
             let (name, model) = (spec.name().to_owned(), resolved.label.clone());
             return Err(Error::Model { name, model, source });
         }
-        let crate::model::ModelResponse { text, tool_calls, .. } = response;
+        let crate::model::ModelResponse { text, mut tool_calls, .. } = response;
+        crate::message::make_call_ids_unique(&mut tool_calls);
 
         if !tool_calls.is_empty() {
             // A fatal error (`dispatch` fails only with one: an aborting denial, a budget, a
