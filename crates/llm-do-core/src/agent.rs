@@ -276,7 +276,8 @@ pub(crate) struct WorkerTools {
 }
 
 /// The callables a worker offers its model, resolved by name (registry first, then its
-/// sources); a name ending in `*` offers every callable with the prefix before it.
+/// sources); a name ending in `*` offers every callable with the prefix before it. A source
+/// still listing when the run is cancelled is not waited for.
 ///
 /// When none of them comes from a [`CallableSource`](crate::CallableSource) (whose list can
 /// change while the runtime lives, e.g. an MCP server's), the result depends only on the
@@ -299,11 +300,12 @@ async fn resolve_tools(
             ToolSource::Name(name) => match name.strip_suffix('*') {
                 Some(prefix) => {
                     dynamic |= registry.has_sources_for_prefix(prefix);
-                    registry.with_prefix(prefix).await?
+                    ctx.unless_cancelled(registry.with_prefix(prefix)).await?
                 }
                 None => {
                     dynamic |= !registry.contains(name);
-                    vec![registry.resolve(name).await?.ok_or_else(|| Error::UnknownCallable {
+                    let found = ctx.unless_cancelled(registry.resolve(name)).await?;
+                    vec![found.ok_or_else(|| Error::UnknownCallable {
                         name: name.clone(),
                         known: registry.names().map(str::to_owned).collect(),
                     })?]
