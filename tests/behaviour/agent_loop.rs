@@ -158,6 +158,69 @@ async fn bad_tool_calls_become_error_results_and_the_run_continues() {
     assert_eq!(results.last().unwrap(), &("add".to_owned(), "3".to_owned(), false));
 }
 
+/// A hostile model's huge tool name or argument is not echoed back whole in the error result
+/// it gets (which would double every following request's size).
+#[tokio::test]
+async fn error_results_quote_a_huge_name_or_argument_cut() {
+    let huge = "x".repeat(100_000);
+    let model = ScriptedModel::queue([
+        Reply::tool_call(huge.as_str(), json!({})),
+        Reply::tool_call("add", json!({"a": huge, "b": 2})),
+        Reply::json(json!(3)),
+    ]);
+    let ctx = Runtime::builder().model_override(model.clone()).build().ctx();
+    assert_eq!(bounded(calculator(&ctx, "1+2".into())).await.unwrap(), 3);
+    let results = tool_results(&model.requests().pop().unwrap());
+    let [(_, unknown, true), (_, invalid, true)] = results.as_slice() else {
+        panic!("{results:?}")
+    };
+    assert!(unknown.len() < 1_000, "{} bytes", unknown.len());
+    assert!(unknown.starts_with("there is no tool named `xxx"), "{unknown}");
+    assert!(unknown.ends_with("available tools: add, mul"), "{unknown}");
+    assert!(invalid.len() < 1_000, "{} bytes", invalid.len());
+    assert!(invalid.contains("is not of type \"integer\""), "{invalid}");
+}
+
+/// Two calls of one answer with the same id (a buggy server) each get an id of their own, so
+/// that each result pairs with its call (providers refuse two results with one id).
+#[tokio::test]
+async fn calls_of_one_answer_sharing_an_id_get_ids_of_their_own() {
+    let calls = vec![
+        llm_do::ToolCall::new("same", "add", &json!({"a": 1, "b": 1})),
+        llm_do::ToolCall::new("same", "mul", &json!({"a": 2, "b": 3})),
+        llm_do::ToolCall::new("same_2", "add", &json!({"a": 0, "b": 0})),
+    ];
+    let model = ScriptedModel::queue([
+        Reply::from(llm_do::ModelResponse::tool_calls(calls)),
+        Reply::json(json!(6)),
+    ]);
+    let ctx = Runtime::builder().model_override(model.clone()).build().ctx();
+    assert_eq!(bounded(calculator(&ctx, "1+1, 2*3".into())).await.unwrap(), 6);
+    let last = model.requests().pop().unwrap();
+    let asked: Vec<(String, String)> = last
+        .messages
+        .iter()
+        .flat_map(|m| match m {
+            Message::Assistant { tool_calls, .. } => tool_calls.clone(),
+            _ => Vec::new(),
+        })
+        .map(|c| (c.id, c.name))
+        .collect();
+    let answered: Vec<(String, String)> = last
+        .messages
+        .iter()
+        .filter_map(|m| match m {
+            Message::Tool(r) => Some((r.tool_call_id.clone(), r.name.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked, answered);
+    let ids: std::collections::HashSet<&str> = asked.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids.len(), 3, "{asked:?}");
+    assert_eq!(asked[0].0, "same", "the first keeps its id");
+    assert_eq!(asked[2].0, "same_2", "an id that is unique is kept");
+}
+
 #[tokio::test]
 async fn invalid_structured_output_is_sent_back_and_retried() {
     let model = ScriptedModel::queue([

@@ -159,6 +159,39 @@ async fn session_approvals_are_remembered_per_tool_and_arguments() {
     );
 }
 
+/// A run with its own approver (a server asking the client behind the request) keeps its own
+/// session: what that approver approved for the session is not approved for another run, whose
+/// approver was never asked, nor are the runtime approver's approvals its own.
+#[tokio::test]
+async fn a_run_approvers_session_approvals_hold_for_its_run_only() {
+    use llm_do::RunOptions;
+    let model = ScriptedModel::new(|req: &ModelRequest| {
+        Ok(match req.messages.last() {
+            Some(Message::Tool(r)) => Reply::text(r.content.clone()),
+            _ => Reply::tool_call("write_note", json!({"path": "notes/a.md", "text": "hi"})),
+        })
+    });
+    let owner = |_: &ApprovalRequest| Decision::ApproveForSession;
+    let rt = Runtime::builder().model_override(model).approver(owner).build();
+    let alice = |_: &ApprovalRequest| Decision::ApproveForSession;
+    let asked_bob = Arc::new(AtomicUsize::new(0));
+    let counter = asked_bob.clone();
+    let bob = move |_: &ApprovalRequest| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Decision::deny("bob says no")
+    };
+    let wrote = |out: &str| out.starts_with("wrote");
+    // The runtime's person approves for the session: later runs of theirs are not asked.
+    assert!(wrote(&bounded(note_taker(&rt.ctx())).await.unwrap()));
+    // Alice, asked in her run, approves for the session too.
+    let out = bounded(note_taker(&rt.ctx_with(RunOptions::new().approver(alice)))).await;
+    assert!(wrote(&out.unwrap()));
+    // Bob's run makes the same call: Bob is asked, and his denial holds.
+    let out = bounded(note_taker(&rt.ctx_with(RunOptions::new().approver(bob)))).await.unwrap();
+    assert_eq!(asked_bob.load(Ordering::SeqCst), 1, "{out}");
+    assert!(out.contains("bob says no"), "{out}");
+}
+
 #[tokio::test]
 async fn approve_once_asks_every_time_and_no_approver_means_denied() {
     let asked = Arc::new(AtomicUsize::new(0));

@@ -121,6 +121,41 @@ async fn the_token_budget_is_enforced() {
     assert!(ctx.usage().total_tokens() > 120);
 }
 
+/// Does nothing.
+#[tool]
+async fn tick() -> Result<String> {
+    Ok("tick".into())
+}
+
+/// Ticks until told to stop.
+#[worker(prompt = "Tick", tools = [tick])]
+async fn ticker(ctx: &Ctx) -> Result<String>;
+
+/// A provider that reports no token counts (an OpenAI-compatible server without `usage`, a
+/// stream cut before its usage chunk) does not make the token budget unlimited: its requests
+/// are counted against it with the estimate, while the usage stays what the provider said.
+#[tokio::test]
+async fn the_token_budget_holds_when_the_provider_reports_no_usage() {
+    let model = ScriptedModel::new(|_: &llm_do::ModelRequest| {
+        Ok(Reply::tool_call("tick", json!({})).with_usage(Usage::default()))
+    });
+    let rt = Runtime::builder().model_override(model.clone()).max_total_tokens(40).build();
+    let ctx = rt.ctx();
+    let err = bounded(ticker(&ctx)).await.unwrap_err();
+    assert!(
+        matches!(err, Error::BudgetExceeded { kind: BudgetKind::TotalTokens, limit: 40, .. }),
+        "{err:?}"
+    );
+    let usage = ctx.usage();
+    assert_eq!(usage.total_tokens(), 0, "{usage:?}");
+    assert!(usage.requests < 20, "stopped by the budget, not by max_turns: {usage:?}");
+    // Reported counts are taken as they are.
+    let reported = ScriptedModel::queue([Reply::text("done").with_tokens(7, 3)]);
+    let ctx = Runtime::builder().model_override(reported).build().ctx();
+    bounded(inner(&ctx, 1)).await.unwrap();
+    assert_eq!(ctx.usage(), Usage { requests: 1, input_tokens: 7, output_tokens: 3 });
+}
+
 #[tokio::test]
 async fn the_tool_call_budget_counts_every_call_a_model_asks_for() {
     let model = script();

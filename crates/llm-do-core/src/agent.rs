@@ -13,7 +13,8 @@
 //!    that the model cannot take is sent as a placeholder naming it.
 //!    Requests carry the worker's sampling settings, overlaid by those of the calling context
 //!    ([`Ctx::with_settings`]).
-//! 4. Each turn is one model request. Tool calls in the answer pass the approval gate
+//! 4. Each turn is one model request. Tool calls in the answer (each given an id of its own
+//!    when the answer repeats one, so that results pair with calls) pass the approval gate
 //!    ([`crate::approval`]) and are dispatched through the call's [`Ctx`] — concurrently when
 //!    there are several — and their results (or error messages the model can act on) are
 //!    appended. An answer without tool calls is final.
@@ -116,7 +117,8 @@ pub(crate) async fn run(
             let (name, model) = (spec.name().to_owned(), resolved.label.clone());
             return Err(Error::Model { name, model, source });
         }
-        let crate::model::ModelResponse { text, tool_calls, .. } = response;
+        let crate::model::ModelResponse { text, mut tool_calls, .. } = response;
+        crate::message::make_call_ids_unique(&mut tool_calls);
 
         if !tool_calls.is_empty() {
             // A fatal error (`dispatch` fails only with one: an aborting denial, a budget, a
@@ -222,7 +224,8 @@ pub(crate) fn resolve_model(
     Ok(model)
 }
 
-/// Sends one request inside a `chat` span and accounts for its usage.
+/// Sends one request inside a `chat` span and accounts for its usage (counted against the token
+/// budget as [estimated](crate::estimate) when the provider reports no token counts).
 async fn send(
     ctx: &Ctx,
     spec: &CallableSpec,
@@ -234,28 +237,35 @@ async fn send(
     let sink = |delta: StreamDelta| ctx.emit(|| EventKind::ModelDelta { turn, delta });
     let step = ModelStep { ctx, worker: spec.name(), model: &resolved.label, turn };
     let exec = resolved.model.request_streaming(request, &sink);
-    let request = async {
+    let sent = async {
         ctx.effects().model_request(step, exec).instrument(span.clone()).await.map_err(|source| {
             Error::Model { name: spec.name().to_owned(), model: resolved.label.clone(), source }
         })
     };
-    let mut response = match ctx.unless_cancelled(request).await {
+    let mut response = match ctx.unless_cancelled(sent).await {
         Ok(response) => response,
         Err(e) => {
             // Made (and perhaps paid for) without an answer, it still counts as a request, as
             // it does in the run's request budget; its tokens are unknown.
-            let _ = ctx.record_usage(Usage { requests: 1, ..Usage::default() });
+            let _ = ctx.record_usage(Usage { requests: 1, ..Usage::default() }, 0);
             return Err(e);
         }
     };
     response.usage.requests = 1;
+    // A provider that reports no token counts (a server that sends no `usage`, a stream cut
+    // before its usage chunk) does not make the token budget unlimited: the estimate is
+    // counted against it (the usage reported stays what the provider said).
+    let budget_tokens = match response.usage.total_tokens() {
+        0 => crate::estimate::estimate_usage(request, &response).total_tokens(),
+        reported => reported,
+    };
     telemetry::record_response(
         &span,
         &response.usage,
         response.model.as_deref(),
         response.finish_reason.as_deref(),
     );
-    ctx.record_usage(response.usage)?;
+    ctx.record_usage(response.usage, budget_tokens)?;
     Ok(response)
 }
 
@@ -266,7 +276,8 @@ pub(crate) struct WorkerTools {
 }
 
 /// The callables a worker offers its model, resolved by name (registry first, then its
-/// sources); a name ending in `*` offers every callable with the prefix before it.
+/// sources); a name ending in `*` offers every callable with the prefix before it. A source
+/// still listing when the run is cancelled is not waited for.
 ///
 /// When none of them comes from a [`CallableSource`](crate::CallableSource) (whose list can
 /// change while the runtime lives, e.g. an MCP server's), the result depends only on the
@@ -289,11 +300,12 @@ async fn resolve_tools(
             ToolSource::Name(name) => match name.strip_suffix('*') {
                 Some(prefix) => {
                     dynamic |= registry.has_sources_for_prefix(prefix);
-                    registry.with_prefix(prefix).await?
+                    ctx.unless_cancelled(registry.with_prefix(prefix)).await?
                 }
                 None => {
                     dynamic |= !registry.contains(name);
-                    vec![registry.resolve(name).await?.ok_or_else(|| Error::UnknownCallable {
+                    let found = ctx.unless_cancelled(registry.resolve(name)).await?;
+                    vec![found.ok_or_else(|| Error::UnknownCallable {
                         name: name.clone(),
                         known: registry.names().map(str::to_owned).collect(),
                     })?]
@@ -404,7 +416,10 @@ async fn dispatch(
     Ok((result, files))
 }
 
+/// The error result of a call to a tool the worker does not offer; the name, the model's, is
+/// quoted cut (it may be megabytes long).
 fn unknown_tool_message(name: &str, tools: &[Arc<CallableSpec>]) -> String {
+    let name = crate::bounds::excerpt(name);
     if tools.is_empty() {
         format!("there is no tool named `{name}`: no tools are available, answer directly")
     } else {

@@ -51,7 +51,7 @@ pub use channel::{
 pub use form::{Choice, Field, FieldKind, Form, MAX_FIELDS, check_form};
 pub(crate) use gate::with_attachments_resolved;
 pub use gate::{ArgsRefused, GatedArgs, OnDenied, gated_args};
-pub(crate) use gate::{Gate, GateOutcome};
+pub(crate) use gate::{Gate, GateOutcome, SessionApprovals};
 pub use page::{MAX_PAGE_CHARS, check_page};
 pub use policy::{ApprovalPolicy, ArgMatcher, Pattern, Rule, Verdict};
 pub use question::{Answer, Page, Question};

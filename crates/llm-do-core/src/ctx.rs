@@ -64,6 +64,10 @@ struct RunState {
     requests_started: AtomicU64,
     tool_calls_started: AtomicU64,
     usage: Mutex<Usage>,
+    /// The tokens counted against the run's token budget: each response's reported tokens, or
+    /// its [estimate](crate::estimate) when the provider reported none (so that a provider
+    /// without token counts does not make the budget unlimited).
+    budget_tokens: AtomicU64,
     /// The run's depth limit and budgets (the runtime's unless the run was started with its
     /// own, see [`RunOptions`](crate::runtime::RunOptions)).
     limits: Limits,
@@ -73,6 +77,9 @@ struct RunState {
     /// The run's own approver, in place of the runtime's (see
     /// [`RunOptions::approver`](crate::runtime::RunOptions::approver)).
     approver: Option<Arc<dyn Approver>>,
+    /// What the run's own approver approved for the session (tool, canonical arguments): it
+    /// holds for this run only, as the runtime's session approvals do not hold for it.
+    session: crate::approval::SessionApprovals,
     /// The run's own subscribers, beside the runtime's (see
     /// [`RunOptions::subscribe`](crate::runtime::RunOptions::subscribe)).
     subscribers: Vec<Arc<dyn EventSubscriber>>,
@@ -121,9 +128,11 @@ impl Ctx {
             requests_started: AtomicU64::new(0),
             tool_calls_started: AtomicU64::new(0),
             usage: Mutex::new(Usage::default()),
+            budget_tokens: AtomicU64::new(0),
             records_events,
             effects,
             approver,
+            session: Default::default(),
             subscribers,
             listening,
         });
@@ -391,6 +400,11 @@ impl Ctx {
         self.run.approver.as_deref()
     }
 
+    /// The session approvals of the run's own approver, if it was started with one.
+    pub(crate) fn run_session(&self) -> Option<&crate::approval::SessionApprovals> {
+        self.run.approver.as_ref().map(|_| &self.run.session)
+    }
+
     /// Reserves one model request in the run's budget; a request of a cancelled run is not
     /// made (nor counted, nor announced): the run ends as [`Error::Cancelled`], not with the
     /// budget the request would have exceeded.
@@ -400,7 +414,7 @@ impl Ctx {
         }
         let limits = self.run.limits;
         if let Some(limit) = limits.max_total_tokens {
-            let used = self.run_usage().total_tokens();
+            let used = self.run.budget_tokens.load(Ordering::Relaxed);
             if used >= limit {
                 return Err(Error::BudgetExceeded { kind: BudgetKind::TotalTokens, limit, used });
             }
@@ -432,17 +446,22 @@ impl Ctx {
     }
 
     /// Adds one response's usage to this call, its ancestors and the run; enforces the token
-    /// budget.
-    pub(crate) fn record_usage(&self, usage: Usage) -> Result<()> {
+    /// budget, counting `budget_tokens` against it (the usage's, or an estimate when the
+    /// provider reported none).
+    pub(crate) fn record_usage(&self, usage: Usage, budget_tokens: u64) -> Result<()> {
         let mut frame = self.frame.as_ref();
         while let Some(f) = frame {
             *lock(&f.usage) += usage;
             frame = f.parent.as_ref();
         }
-        let total = {
-            let mut run = lock(&self.run.usage);
-            *run += usage;
-            run.total_tokens()
+        *lock(&self.run.usage) += usage;
+        let counted = |used: u64| Some(used.saturating_add(budget_tokens));
+        let total = match self.run.budget_tokens.fetch_update(
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+            counted,
+        ) {
+            Ok(before) | Err(before) => before.saturating_add(budget_tokens),
         };
         match self.run.limits.max_total_tokens {
             Some(limit) if total > limit => {

@@ -1,6 +1,7 @@
 //! The deterministic token estimate, used wherever a provider reports no token counts: by the
-//! in-process test models (so that usage accounting can be tested without scripting numbers)
-//! and by the conversation's history processors (to trim to a token budget).
+//! agent loop, which counts it against a run's token budget for a response without them (so
+//! that the budget holds whatever the provider), by the in-process test models (so that usage accounting can be tested without
+//! scripting numbers) and by the conversation's history processors (to trim to a token budget).
 //!
 //! - the tokens of a message: the characters of its text, tool call names and arguments, or
 //!   tool result, divided by 4, rounded up, at least 1;

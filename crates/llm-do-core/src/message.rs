@@ -185,6 +185,34 @@ pub struct ToolCall {
     pub arguments: String,
 }
 
+/// Gives each call of one answer an id no other call of it has: a call whose id an earlier
+/// call already has gets `{id}_{n}`, the first `n` (from 2) no call of the answer has. Results
+/// are paired with their calls by id, and providers refuse two results with one id.
+pub(crate) fn make_call_ids_unique(calls: &mut [ToolCall]) {
+    let mut taken: std::collections::HashSet<String> = calls.iter().map(|c| c.id.clone()).collect();
+    if taken.len() == calls.len() {
+        return;
+    }
+    let mut seen = std::collections::HashSet::new();
+    // The next suffix to try for each repeated id (a linear walk, whatever the answer's size).
+    let mut next: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    for call in calls.iter_mut() {
+        if !seen.insert(call.id.clone()) {
+            let n = next.entry(call.id.clone()).or_insert(2);
+            let id = loop {
+                let id = format!("{}_{n}", call.id);
+                *n += 1;
+                if !taken.contains(&id) {
+                    break id;
+                }
+            };
+            taken.insert(id.clone());
+            seen.insert(id.clone());
+            call.id = id;
+        }
+    }
+}
+
 impl ToolCall {
     /// A tool call whose arguments are the given JSON value.
     ///

@@ -214,6 +214,14 @@ pub fn visit_mut(schema: &mut Value, f: &mut dyn FnMut(&mut Value)) {
     walk(schema, 0, f)
 }
 
+/// The longest value, in characters of its JSON, a validation error quotes whole; a longer one
+/// is quoted cut, ending in `…`.
+pub const MAX_QUOTED_CHARS: usize = 80;
+
+/// The longest line, in characters, a validation error gives one violation (its path and
+/// message; a longer one is cut, ending in `…`).
+pub const MAX_VIOLATION_CHARS: usize = 400;
+
 /// A compiled JSON Schema.
 ///
 /// ```
@@ -236,7 +244,10 @@ impl Validator {
         jsonschema::validator_for(schema).map(|inner| Self { inner }).map_err(|e| e.to_string())
     }
 
-    /// Checks a value; the error lists every violation with its JSON pointer (at most 5).
+    /// Checks a value; the error lists every violation with its JSON pointer (at most 5). The
+    /// message is bounded whatever the value: a violating value longer than
+    /// [`MAX_QUOTED_CHARS`] is quoted cut, and each violation's line is at most
+    /// [`MAX_VIOLATION_CHARS`] long (a model's 10 MB argument is not echoed back to it).
     ///
     /// ```
     /// # use llm_do_core::schema::Validator;
@@ -259,7 +270,13 @@ impl Validator {
                 } else {
                     format!("at {path}")
                 };
-                messages.push(format!("{at}: {error}"));
+                let instance = error.instance().to_string();
+                let message = if instance.chars().count() > MAX_QUOTED_CHARS {
+                    error.masked_with(crate::bounds::cut(&instance, MAX_QUOTED_CHARS)).to_string()
+                } else {
+                    error.to_string()
+                };
+                messages.push(crate::bounds::cut(&format!("{at}: {message}"), MAX_VIOLATION_CHARS));
             }
         }
         if count == 0 {
@@ -269,5 +286,36 @@ impl Validator {
             messages.push(format!("({} more)", count - messages.len()));
         }
         Err(messages.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_huge_violating_value_is_not_echoed_in_the_error() {
+        let v = Validator::new(&json!({
+            "type": "object",
+            "properties": {"a": {"type": "integer"}, "b": {"enum": ["x", "y"]}},
+            "additionalProperties": false
+        }))
+        .unwrap();
+        let huge = "x".repeat(100_000);
+        let mut extra = serde_json::Map::new();
+        extra.insert("k".repeat(100_000), json!(1));
+        for value in [json!({"a": huge}), json!({"b": huge}), Value::Object(extra)] {
+            let error = v.validate(&value).unwrap_err();
+            assert!(error.chars().count() <= 5 * (MAX_VIOLATION_CHARS + 2), "{}", error.len());
+        }
+        let error = v.validate(&json!({"a": huge})).unwrap_err();
+        assert!(error.starts_with("at /a: \"xxx"), "{error}");
+        assert!(error.ends_with("x… is not of type \"integer\""), "{error}");
+        // A short value is quoted whole, as before.
+        assert_eq!(
+            v.validate(&json!({"a": "one"})).unwrap_err(),
+            "at /a: \"one\" is not of type \"integer\""
+        );
     }
 }

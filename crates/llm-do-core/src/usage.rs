@@ -90,7 +90,8 @@ pub struct Limits {
     pub max_depth: u32,
     /// Most model requests one run may make. Default: unlimited.
     pub max_requests: Option<u64>,
-    /// Most input + output tokens one run may use. Default: unlimited.
+    /// Most input + output tokens one run may use; a response whose provider reports no token
+    /// counts is counted with its [estimate](crate::estimate). Default: unlimited.
     pub max_total_tokens: Option<u64>,
     /// Most tool calls the models of one run may request (each call a model asks for counts,
     /// whether it is allowed, denied or fails). Default: unlimited.

@@ -96,3 +96,44 @@ async fn tools_from_a_changing_source_are_resolved_for_every_call() {
         ]
     );
 }
+
+/// A source that never finishes listing (a server that does not answer); it cancels the run
+/// it is asked for first, as a person pressing Ctrl-C while it hangs would.
+#[derive(Debug)]
+struct Stuck(llm_do_core::cancel::Cancellation);
+
+impl CallableSource for Stuck {
+    fn prefix(&self) -> &str {
+        "stuck__"
+    }
+
+    fn callables(&self) -> BoxFuture<'_, llm_do_core::Result<Vec<Arc<CallableSpec>>>> {
+        self.0.cancel("stop");
+        Box::pin(std::future::pending())
+    }
+}
+
+/// A liveness bound: a hang becomes a failure instead of a stuck test run.
+async fn bounded<T>(fut: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(std::time::Duration::from_secs(30), fut).await.expect("no hang")
+}
+
+#[tokio::test]
+async fn a_cancelled_run_does_not_wait_for_a_source_that_does_not_answer() {
+    let worker = WorkerSpecBuilder::new("w").prompt("go").tool_name("stuck__*").build().unwrap();
+    // A worker whose tools come from the source, and a call by name into it.
+    for call in ["w", "stuck__x"] {
+        let token = llm_do_core::cancel::Cancellation::new();
+        let rt = Runtime::builder()
+            .model_override(Offered::default())
+            .source(Arc::new(Stuck(token.clone())))
+            .register(worker.clone())
+            .build();
+        let ctx = rt.ctx().with_cancellation(token);
+        let err = bounded(ctx.call_value(call, json!({}))).await.unwrap_err();
+        assert!(
+            matches!(err, llm_do_core::Error::Cancelled { ref reason } if reason == "stop"),
+            "{call}: {err}"
+        );
+    }
+}

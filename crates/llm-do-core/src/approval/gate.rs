@@ -34,8 +34,14 @@ pub(crate) struct Gate {
     pub(crate) policy: ApprovalPolicy,
     pub(crate) approver: Arc<dyn Approver>,
     on_denied: OnDenied,
-    session: Mutex<HashSet<(String, String)>>,
+    /// What the runtime's approver approved for the session (a run with its own approver
+    /// keeps its own: [`Ctx::run_session`]).
+    session: SessionApprovals,
 }
+
+/// Standing approvals: the calls (tool, canonical arguments) an approver approved for the
+/// session.
+pub(crate) type SessionApprovals = Mutex<HashSet<(String, String)>>;
 
 /// The gate's final answer for one call, [`OnDenied`] applied.
 pub(crate) enum GateOutcome {
@@ -180,7 +186,7 @@ impl Gate {
         approver: Arc<dyn Approver>,
         on_denied: OnDenied,
     ) -> Self {
-        Self { policy, approver, on_denied, session: Mutex::new(HashSet::new()) }
+        Self { policy, approver, on_denied, session: Mutex::default() }
     }
 
     /// Decides whether a call requested by the model of `ctx`'s worker may run.
@@ -240,7 +246,10 @@ impl Gate {
             }
             Verdict::Ask => {
                 let key = (spec.name().to_owned(), crate::canonical::string(&args));
-                if self.session.lock().unwrap_or_else(|p| p.into_inner()).contains(&key) {
+                // The session of the approver who would be asked: the run's own, else the
+                // runtime's.
+                let session = ctx.run_session().unwrap_or(&self.session);
+                if session.lock().unwrap_or_else(|p| p.into_inner()).contains(&key) {
                     decided(true, "approved earlier for the session".to_owned());
                     return GateOutcome::Run(args);
                 }
@@ -274,7 +283,7 @@ impl Gate {
                         GateOutcome::Run(args)
                     }
                     Decision::ApproveForSession => {
-                        self.session.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
+                        session.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
                         decided(true, "approved for the session".to_owned());
                         GateOutcome::Run(args)
                     }

@@ -68,7 +68,9 @@ impl Ctx {
     /// # }
     /// ```
     pub async fn call_value(&self, name: &str, args: Value) -> Result<Value> {
-        let Some(spec) = self.rt.registry.resolve(name).await? else {
+        // A source still listing (a server that does not answer) is not waited for once the
+        // run is cancelled.
+        let Some(spec) = self.unless_cancelled(self.rt.registry.resolve(name)).await? else {
             return Err(Error::UnknownCallable {
                 name: name.to_owned(),
                 known: self.rt.registry.names().map(str::to_owned).collect(),

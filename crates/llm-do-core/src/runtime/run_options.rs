@@ -48,7 +48,9 @@ impl RunOptions {
     /// Who decides the run's calls that need approval, in place of the runtime's
     /// [approver](crate::RuntimeBuilder::approver): a server that asks the person behind the
     /// request that started the run (`llm-do mcp` asks its MCP client). The policy, its rules
-    /// and `on_denied` stay the runtime's.
+    /// and `on_denied` stay the runtime's. Its approvals for the session hold for this run
+    /// only, and the runtime approver's do not hold for it (each person is asked for
+    /// themselves).
     ///
     /// ```
     /// use llm_do_core::approval::{Decision, DenyAll, Verdict};
