@@ -241,12 +241,15 @@ impl WorkerSpecBuilder {
         self
     }
 
-    /// Sets the most model requests per call (default 20).
+    /// Sets the most model requests per call (default 20; at least 1, [`build`](Self::build)
+    /// refuses 0 with [`Error::InvalidSpec`]).
     ///
     /// ```
-    /// # use llm_do_core::WorkerSpecBuilder;
+    /// # use llm_do_core::{Error, WorkerSpecBuilder};
     /// let s = WorkerSpecBuilder::new("w").prompt("go").max_turns(2).build().unwrap();
     /// assert_eq!(s.worker().unwrap().max_turns, 2);
+    /// let zero = WorkerSpecBuilder::new("w").prompt("go").max_turns(0).build();
+    /// assert!(matches!(zero, Err(Error::InvalidSpec { .. })));
     /// ```
     pub fn max_turns(mut self, max_turns: u32) -> Self {
         self.config.max_turns = max_turns;
@@ -322,8 +325,8 @@ impl WorkerSpecBuilder {
     }
 
     /// Finishes the spec; fails ([`Error::InvalidSpec`], or [`Error::InvalidModel`] for the
-    /// model string) when the prompt is missing or its template is malformed, or the stop
-    /// sequences break [`stop`](Self::stop)'s rule.
+    /// model string) when the prompt is missing or its template is malformed, the stop
+    /// sequences break [`stop`](Self::stop)'s rule, or `max_turns` or `max_tokens` is 0.
     ///
     /// ```
     /// # use llm_do_core::WorkerSpecBuilder;
@@ -339,6 +342,15 @@ impl WorkerSpecBuilder {
         }
         llm_do_syntax::stop::check(&self.config.settings.stop)
             .map_err(|e| invalid(e.to_string()))?;
+        // As worker files and the macro refuse them: a worker that could never answer.
+        if self.config.max_turns == 0 {
+            return Err(invalid(
+                "`max_turns` is 0: a worker needs at least 1 model request".into(),
+            ));
+        }
+        if self.config.settings.max_tokens == Some(0) {
+            return Err(invalid("`max_tokens` is 0: an answer needs at least 1 token".into()));
+        }
         Ok(Arc::new(CallableSpec::declared(Declared {
             name: self.name,
             description: self.description,
