@@ -427,6 +427,18 @@ async fn an_aborting_denial_stops_the_calls_of_the_same_answer() {
         .filter(|e| matches!(&e.kind, EventKind::ToolCall { call } if call.name == "side_effect"))
         .count();
     assert_eq!(started, 0, "no queued call was started after the abort");
+    // The aborted call's `ToolCall` event has its `ToolResult`: the error that ended the run
+    // (a run log never shows a call that never finished).
+    let ended: Vec<_> = log
+        .events()
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::ToolResult { result } if result.name == "delete_all" => Some(result.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ended.len(), 1, "{:#?}", log.events());
+    assert!(ended[0].is_error && ended[0].content == err.to_string(), "{:?}", ended[0]);
 }
 
 #[tokio::test]

@@ -379,7 +379,7 @@ async fn dispatch(
                 call.name
             )),
             Ok(args) => match ctx.approve(spec, args).await {
-                GateOutcome::Abort(error) => return Err(error),
+                GateOutcome::Abort(error) => return Err(ended(ctx, call, error)),
                 GateOutcome::Refused(message) => Err(message),
                 GateOutcome::Run(args) => {
                     let step = ToolStep { ctx, call, kind: spec.kind() };
@@ -390,7 +390,12 @@ async fn dispatch(
                             Err(e) => Ok(Err(e.to_string())),
                         }
                     });
-                    match ctx.effects().tool_call(step, exec).await? {
+                    match ctx
+                        .effects()
+                        .tool_call(step, exec)
+                        .await
+                        .map_err(|e| ended(ctx, call, e))?
+                    {
                         Ok(value) => {
                             match crate::tool_files::tool_files(ctx, spec, resolved, &value) {
                                 Ok(None) => Ok(value),
@@ -414,6 +419,14 @@ async fn dispatch(
     };
     ctx.emit(|| EventKind::ToolResult { result: result.clone() });
     Ok((result, files))
+}
+
+/// `error`, which ends the run at `call`, once the call's `ToolResult` event (that error) is
+/// emitted: every `ToolCall` event has its result, also when the call ends the run.
+fn ended(ctx: &Ctx, call: &ToolCall, error: Error) -> Error {
+    let result = ToolResult::error(&call.id, &call.name, error.to_string());
+    ctx.emit(|| EventKind::ToolResult { result });
+    error
 }
 
 /// The error result of a call to a tool the worker does not offer; the name, the model's, is
