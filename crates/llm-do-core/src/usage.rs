@@ -91,7 +91,9 @@ pub struct Limits {
     /// Most model requests one run may make. Default: unlimited.
     pub max_requests: Option<u64>,
     /// Most input + output tokens one run may use; a response whose provider reports no token
-    /// counts is counted with its [estimate](crate::estimate). Default: unlimited.
+    /// counts is counted with its [estimate](crate::estimate). Default: unlimited. Checked
+    /// before each request (none starts once it is spent) and after each response (the first
+    /// over it ends the run): a run goes over by at most the responses in flight at once.
     pub max_total_tokens: Option<u64>,
     /// Most tool calls the models of one run may request (each call a model asks for counts,
     /// whether it is allowed, denied or fails). Default: unlimited.
