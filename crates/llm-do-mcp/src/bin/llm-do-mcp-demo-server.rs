@@ -37,6 +37,9 @@
 //! which answer a million characters: as structured content, and as a JSON-RPC error's message
 //! (after an escape sequence). With `--deaf`, it lists `echo` and then never reads its stdin
 //! again (a server wedged with its input unread), staying alive.
+//!
+//! (Over 400 lines: one server with every behaviour and misbehaviour the tests need, so that
+//! each test starts the same binary with a mode rather than a server of its own.)
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::InputResponses;

@@ -1,4 +1,4 @@
-//! Unit tests of how a listed tool is taken or left out (`Shared::store_tools`).
+//! Unit tests of how a listed tool is taken or left out (`Shared::store_tools`, offered.rs).
 
 use crate::{McpServer, McpToolset};
 use rmcp::model::Tool;
