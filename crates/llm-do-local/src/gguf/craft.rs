@@ -103,6 +103,23 @@ pub(crate) fn write_with_output(
     write_tensors(dir, metadata, tensors)
 }
 
+/// [`write`] with the tensor `name` of shape `shape` (candle's order: rows first) instead of
+/// the consistent one.
+pub(crate) fn write_with_tensor(
+    dir: &Path,
+    dim: usize,
+    metadata: &[(String, Value)],
+    name: &str,
+    shape: &[usize],
+) -> PathBuf {
+    let vocab = metadata.iter().find(|(k, _)| k == "tokenizer.ggml.tokens");
+    let vocab = vocab.and_then(|(_, v)| v.to_vec().ok()).map_or(0, Vec::len);
+    let mut tensors = qwen2_tensors(dim, vocab, &[name]);
+    let t = Tensor::ones(shape, candle_core::DType::F32, &Device::Cpu).unwrap();
+    tensors.push((name.into(), QTensor::quantize(&t, GgmlDType::F32).unwrap()));
+    write_tensors(dir, metadata, tensors)
+}
+
 fn write_tensors(
     dir: &Path,
     metadata: &[(String, Value)],

@@ -50,8 +50,10 @@ pub(super) fn check_hyperparameters(
 
 /// Checks, for the architectures the engine runs, that the hyperparameters the loaders size
 /// their buffers by agree with the tensors: the embedding width and the vocabulary with
-/// `token_embd.weight` (and an output head of its own, `output.weight`), the head counts with each other, the head width with the first
-/// layer's query and key projections, and the rotated dimensions with the head width. A
+/// `token_embd.weight` (and an output head of its own, `output.weight`), the head counts with
+/// each other, the rotated dimensions with the head width, and every layer's attention and
+/// feed-forward projections with the widths (a layer of another shape loaded, and then every
+/// request failed in a matrix product). A
 /// loader trusts these values and allocates by them before it reads the layers (candle's
 /// tables of RoPE angles, its key/value caches): an embedding width of 2^30 in a 1 MB file
 /// asked for a 64 GiB allocation, which aborts the process, and a head count of 0 divided by
@@ -125,18 +127,44 @@ pub(super) fn check_shapes(
             "`{arch}.rope.dimension_count` ({rope}) exceeds the head width ({head_width})"
         ));
     }
-    for (name, heads) in [("blk.0.attn_q.weight", heads), ("blk.0.attn_k.weight", kv_heads)] {
-        let expected = [width, heads.saturating_mul(head_width)];
-        match shapes.get(name) {
-            Some(dims) if *dims == expected => {}
-            Some(dims) => {
+    let value_width = get("attention.value_length").unwrap_or(head_width);
+    let layers = get("block_count").unwrap_or(1);
+    for layer in 0..layers {
+        let tensor = |part: &str| format!("blk.{layer}.{part}.weight");
+        let shape = |name: &str| match shapes.get(name) {
+            Some(dims) => Ok(dims.clone()),
+            None => Err(format!("the file has no tensor `{name}`")),
+        };
+        let expect = |name: String, expected: [u64; 2], what: &str| -> Result<(), String> {
+            match shape(&name)? {
+                dims if dims == expected => Ok(()),
+                dims => Err(format!(
+                    "`{name}` has shape {dims:?}, but the metadata describes {expected:?} ({what})"
+                )),
+            }
+        };
+        let q = heads.saturating_mul(head_width);
+        let k = kv_heads.saturating_mul(head_width);
+        let v = kv_heads.saturating_mul(value_width);
+        let out = heads.saturating_mul(value_width);
+        expect(tensor("attn_q"), [width, q], &format!("{heads} heads {head_width} wide"))?;
+        expect(tensor("attn_k"), [width, k], &format!("{kv_heads} heads {head_width} wide"))?;
+        expect(tensor("attn_v"), [width, v], &format!("{kv_heads} heads {value_width} wide"))?;
+        expect(tensor("attn_output"), [out, width], &format!("{heads} heads {value_width} wide"))?;
+        // The feed-forward width is the tensors' own (candle reads it from them): the three
+        // must agree with it and with the embeddings.
+        let up = tensor("ffn_up");
+        let hidden = match shape(&up)?.as_slice() {
+            &[w, hidden] if w == width => hidden,
+            dims => {
                 return Err(format!(
-                    "`{name}` has shape {dims:?}, but the metadata describes {expected:?} \
-                     ({heads} heads {head_width} wide)"
+                    "`{up}` has shape {dims:?}, but the embeddings are {width} wide"
                 ));
             }
-            None => return Err(format!("the file has no tensor `{name}`")),
-        }
+        };
+        let ffn = format!("a feed-forward layer {hidden} wide, as `{up}`");
+        expect(tensor("ffn_gate"), [width, hidden], &ffn)?;
+        expect(tensor("ffn_down"), [hidden, width], &ffn)?;
     }
     Ok(())
 }
@@ -234,6 +262,43 @@ mod tests {
         assert_eq!(
             inspected(&md, &["blk.0.attn_k.weight"]).unwrap_err(),
             "the file has no tensor `blk.0.attn_k.weight`"
+        );
+        // Every layer's projections, not only the first's query and key.
+        let layer = |name: &str, shape: &[usize]| match inspect(&craft::write_with_tensor(
+            dir.path(),
+            8,
+            &md,
+            name,
+            shape,
+        )) {
+            Ok(_) => Ok(()),
+            Err(LocalError::InvalidGguf { reason, .. }) => Err(reason),
+            Err(other) => panic!("{other:?}"),
+        };
+        assert_eq!(layer("blk.0.attn_v.weight", &[4, 8]), Ok(()));
+        assert_eq!(
+            layer("blk.0.attn_v.weight", &[5, 8]).unwrap_err(),
+            "`blk.0.attn_v.weight` has shape [8, 5], but the metadata describes [8, 4] \
+             (1 heads 4 wide)"
+        );
+        assert!(layer("blk.0.attn_output.weight", &[8, 6]).unwrap_err().contains("[6, 8]"));
+        assert_eq!(
+            layer("blk.0.ffn_up.weight", &[16, 7]).unwrap_err(),
+            "`blk.0.ffn_up.weight` has shape [7, 16], but the embeddings are 8 wide"
+        );
+        // A wider feed-forward layer is fine when its three projections agree; one that does
+        // not is named with the width the others have.
+        assert_eq!(
+            layer("blk.0.ffn_up.weight", &[16, 8]).unwrap_err(),
+            "`blk.0.ffn_gate.weight` has shape [8, 8], but the metadata describes [8, 16] \
+             (a feed-forward layer 16 wide, as `blk.0.ffn_up.weight`)"
+        );
+        assert!(layer("blk.0.ffn_down.weight", &[8, 9]).unwrap_err().contains("ffn_down"));
+        // Layers the metadata counts must be in the file.
+        assert_eq!(
+            inspected(&craft::with(md.clone(), "qwen2.block_count", Value::U32(2)), &[])
+                .unwrap_err(),
+            "the file has no tensor `blk.1.attn_q.weight`"
         );
         // Architectures the engine does not run are not held to these rules.
         let other = craft::with(md.clone(), "general.architecture", Value::String("x".into()));
