@@ -424,8 +424,10 @@ async fn dispatch(
 /// `error`, which ends the run at `call`, once the call's `ToolResult` event (that error) is
 /// emitted: every `ToolCall` event has its result, also when the call ends the run.
 fn ended(ctx: &Ctx, call: &ToolCall, error: Error) -> Error {
-    let result = ToolResult::error(&call.id, &call.name, error.to_string());
-    ctx.emit(|| EventKind::ToolResult { result });
+    // Built only when someone listens, as every event is.
+    ctx.emit(|| EventKind::ToolResult {
+        result: ToolResult::error(&call.id, &call.name, error.to_string()),
+    });
     error
 }
 

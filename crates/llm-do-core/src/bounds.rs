@@ -47,6 +47,24 @@ pub const MAX_CALL_DEPTH: u32 = 32;
 /// same as `serde_json`'s parser limit.
 pub const MAX_JSON_DEPTH: usize = 128;
 
+/// The instant `duration` after `start`; a duration too long for the clock
+/// ([`Duration::MAX`](std::time::Duration::MAX), meaning "no limit") gives an instant about
+/// thirty years on, as `tokio::time::timeout` does, where `start + duration` would panic.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let now = Instant::now();
+/// assert_eq!(llm_do_core::bounds::instant_after(now, Duration::from_secs(1)), now + Duration::from_secs(1));
+/// assert!(llm_do_core::bounds::instant_after(now, Duration::MAX) > now + Duration::from_secs(86_400 * 365));
+/// ```
+pub fn instant_after(
+    start: std::time::Instant,
+    duration: std::time::Duration,
+) -> std::time::Instant {
+    const FAR: std::time::Duration = std::time::Duration::from_secs(86_400 * 365 * 30);
+    start.checked_add(duration).or_else(|| start.checked_add(FAR)).unwrap_or(start)
+}
+
 /// Why a piece of untrusted text or data was refused before it was parsed or walked.
 ///
 /// ```

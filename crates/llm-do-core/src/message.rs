@@ -189,10 +189,17 @@ pub struct ToolCall {
 /// call already has gets `{id}_{n}`, the first `n` (from 2) no call of the answer has. Results
 /// are paired with their calls by id, and providers refuse two results with one id.
 pub(crate) fn make_call_ids_unique(calls: &mut [ToolCall]) {
-    let mut taken: std::collections::HashSet<String> = calls.iter().map(|c| c.id.clone()).collect();
-    if taken.len() == calls.len() {
+    // The common case (every answer with tool calls passes here) allocates nothing for one
+    // call and copies no id for distinct ones.
+    if calls.len() < 2 {
         return;
     }
+    let distinct: std::collections::HashSet<&str> = calls.iter().map(|c| c.id.as_str()).collect();
+    if distinct.len() == calls.len() {
+        return;
+    }
+    let mut taken: std::collections::HashSet<String> =
+        distinct.into_iter().map(str::to_owned).collect();
     let mut seen = std::collections::HashSet::new();
     // The next suffix to try for each repeated id (a linear walk, whatever the answer's size).
     let mut next: std::collections::HashMap<String, u64> = std::collections::HashMap::new();

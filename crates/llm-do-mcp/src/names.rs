@@ -74,11 +74,10 @@ pub fn qualified(server: &str, tool: &str) -> Result<String, String> {
     Ok(name)
 }
 
-/// `name` as a message quotes it: escaped, and cut to [`MAX_QUOTED`] characters.
+/// `name` as a message quotes it: escaped, and cut to [`MAX_QUOTED`] characters (the crate's
+/// one rule for a server's text, [`crate::error::escaped_cut`]).
 pub(crate) fn quoted(name: &str) -> String {
-    use llm_do_core::bounds::cut;
-    // Cut before escaping too: escaped whole, megabytes of control characters grow tenfold.
-    cut(&cut(name, MAX_QUOTED).escape_debug().to_string(), MAX_QUOTED)
+    crate::error::escaped_cut(name, MAX_QUOTED)
 }
 
 /// Splits a worker-file entry `server.tool` or `server.*` into the server and the tool

@@ -12,14 +12,10 @@ pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(20);
 /// Default per-call timeout.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// When `timeout` from now is up: as far as the clock goes when it goes no further (a timeout of
+/// When `timeout` from now is up ([`llm_do_core::bounds::instant_after`]: a timeout of
 /// [`Duration::MAX`], "never", made an `Instant` overflow, a panic).
 pub(crate) fn deadline(timeout: Duration) -> std::time::Instant {
-    let now = std::time::Instant::now();
-    // About thirty years, as tokio's own "never" is.
-    now.checked_add(timeout)
-        .or_else(|| now.checked_add(Duration::from_secs(86_400 * 365 * 30)))
-        .unwrap_or(now)
+    llm_do_core::bounds::instant_after(std::time::Instant::now(), timeout)
 }
 
 /// The MCP protocol revisions llm-do speaks, oldest first (those of [`rmcp`]);

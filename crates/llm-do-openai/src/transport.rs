@@ -202,11 +202,10 @@ impl Transport {
     }
 }
 
-/// The instant `duration` after `start`; a duration too long for the clock (`Duration::MAX`,
-/// meaning "no limit") gives an instant about thirty years on, as `tokio::time::timeout` does.
+/// The instant `duration` after `start` ([`llm_do_core::bounds::instant_after`]: "no limit"
+/// is about thirty years on).
 fn after(start: tokio::time::Instant, duration: Duration) -> tokio::time::Instant {
-    const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
-    start.checked_add(duration).unwrap_or_else(|| start + FAR)
+    tokio::time::Instant::from_std(llm_do_core::bounds::instant_after(start.into_std(), duration))
 }
 
 /// The failure of an attempt that took longer than its timeout.
