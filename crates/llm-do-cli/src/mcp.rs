@@ -27,6 +27,17 @@ pub(crate) struct McpArgs {
     /// picks a free one; the address is printed on stderr).
     #[arg(long, value_name = "ADDR")]
     http: Option<SocketAddr>,
+    /// With --http: answer only clients that send `Authorization: Bearer <token>`, the token
+    /// being the value of the environment variable VAR (not given on the command line, where
+    /// `ps` would show it); then requests for any `Host` are taken, so that the server can be
+    /// reached by name. Without it, only `localhost`, `127.0.0.1` and `::1` are served.
+    #[arg(long, value_name = "VAR", requires = "http")]
+    token_env: Option<String>,
+    /// Most tool calls in flight at once, over every client; one more is refused at once with
+    /// a JSON-RPC error (-32001) and runs nothing.
+    #[arg(long, value_name = "N", default_value_t = llm_do_mcp::serve::DEFAULT_MAX_CALLS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    max_calls: usize,
     /// Run every call that needs approval without asking (without this, such calls are asked
     /// of the client's user by MCP elicitation when the client supports it, else refused with a
     /// tool error unless the project's rules allow them).
@@ -211,6 +222,15 @@ pub(crate) async fn serve(args: McpArgs, dir: &Path, host: &Registry) -> Exit {
         }
         exposed.push(pattern);
     }
+    let token = match args
+        .token_env
+        .as_deref()
+        .map(|var| crate::app::flags::bearer_token_from_env("--token-env", var))
+    {
+        None => None,
+        Some(Ok(token)) => Some(token),
+        Some(Err(message)) => return usage_error(message),
+    };
     // The providers first: the project's `model =` then wins over the environment's default
     // (the embedded model when no key is set), as in `run` and `chat`.
     let builder =
@@ -248,7 +268,11 @@ pub(crate) async fn serve(args: McpArgs, dir: &Path, host: &Registry) -> Exit {
         .policy(project.approval_policy(ApprovalPolicy::new()))
         .approve_all(approve_all)
         .elicit_approvals(elicit)
-        .expose(exposed);
+        .expose(exposed)
+        .max_calls(args.max_calls);
+    if let Some(token) = token {
+        service = service.bearer_token(token);
+    }
     // A worker file's `budget:` holds for every call of it, as for `llm-do run`.
     for (worker, limits) in project.entry_limits(rt.limits()) {
         service = service.run_limits(worker, limits);

@@ -41,6 +41,7 @@
 //! Other tools and frameworks — or llm-do itself through its OpenAI-compatible provider — can
 //! then use the embedded local model over HTTP.
 
+mod auth;
 mod failure;
 mod guard;
 mod limit;
@@ -70,6 +71,32 @@ use tokio::net::TcpListener;
 
 pub use limit::Limits;
 pub use listen::HEADER_READ_TIMEOUT;
+
+/// How [`run`] serves: the bounds on its work and the API key its clients must send.
+///
+/// ```
+/// use llm_do::secrets::BearerToken;
+/// let open: llm_do_cli::serve::Options = llm_do_cli::serve::Limits::default().into();
+/// assert!(open.api_key.is_none());
+/// let keyed = llm_do_cli::serve::Options { api_key: Some(BearerToken::new("k3y-for-clients")?), ..open };
+/// assert_eq!(format!("{:?}", keyed.api_key), "Some(BearerToken([redacted]))");
+/// # Ok::<(), String>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Bounds on the requests and connections taken on at once.
+    pub limits: Limits,
+    /// With a key, every request must carry `Authorization: Bearer <key>`, else it is a 401
+    /// (`invalid_api_key`) that reaches no model (`serve/auth.rs`); without one, anyone who
+    /// can reach the address is served.
+    pub api_key: Option<llm_do::secrets::BearerToken>,
+}
+
+impl From<Limits> for Options {
+    fn from(limits: Limits) -> Self {
+        Options { limits, api_key: None }
+    }
+}
 
 /// The routes of the server, over `served`.
 ///
@@ -132,9 +159,9 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
 pub async fn run(
     listener: TcpListener,
     served: Arc<Served>,
-    limits: Limits,
+    options: impl Into<Options>,
 ) -> std::io::Result<()> {
-    serve_until(listener, served, limits, crate::signals::shutdown()).await
+    serve_until(listener, served, options, crate::signals::shutdown()).await
 }
 
 /// Serves `served` on `listener` until `shutdown` completes, then answers the requests in
@@ -143,7 +170,8 @@ pub async fn run(
 /// request head is closed, one that takes longer than [`BODY_READ_TIMEOUT`] to send its body
 /// answered 408. Beyond [`Limits::max_requests`] requests in flight, one more is answered 503
 /// (`server_overloaded`, with `Retry-After`); beyond [`Limits::max_connections`] open
-/// connections, no other is accepted until one closes (`serve/limit.rs`).
+/// connections, no other is accepted until one closes (`serve/limit.rs`). With
+/// [`Options::api_key`], a request without that key is answered 401 before anything else.
 ///
 /// ```
 /// # use std::sync::Arc;
@@ -168,15 +196,20 @@ pub async fn run(
 pub async fn serve_until(
     listener: TcpListener,
     served: Arc<Served>,
-    limits: Limits,
+    options: impl Into<Options>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let Options { limits, api_key } = options.into();
     let mut app = router(served);
     if listener.local_addr()?.ip().is_loopback() {
         app = loopback_only(app);
     }
     let in_flight = limit::InFlight::new(limits.max_requests);
-    let app = app.layer(axum::middleware::from_fn_with_state(in_flight, limit::in_flight));
+    app = app.layer(axum::middleware::from_fn_with_state(in_flight, limit::in_flight));
+    // The outermost layer: a request without the key holds no place among those in flight.
+    if let Some(key) = api_key {
+        app = app.layer(axum::middleware::from_fn_with_state(key, auth::require));
+    }
     listen::serve(listener, app, limits.max_connections, shutdown).await
 }
 
@@ -204,7 +237,7 @@ pub fn loopback_only(app: Router) -> Router {
     app.layer(axum::middleware::from_fn(guard::loopback_host))
 }
 
-/// Binds `addr`, prints the address served on stdout, and serves within `limits`.
+/// Binds `addr`, prints the address served on stdout, and serves as `options` say.
 ///
 /// ```no_run
 /// # use std::sync::Arc;
@@ -217,14 +250,14 @@ pub fn loopback_only(app: Router) -> Router {
 pub async fn bind_and_run(
     addr: SocketAddr,
     served: Arc<Served>,
-    limits: Limits,
+    options: impl Into<Options>,
 ) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     crate::output::outln!("llm-do: serving {} at http://{local}/v1", served.label());
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
-    run(listener, served, limits).await
+    run(listener, served, options).await
 }
 
 async fn chat(State(served): State<Arc<Served>>, headers: HeaderMap, body: Body) -> Response {

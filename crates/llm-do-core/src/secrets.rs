@@ -4,6 +4,8 @@
 //! `-vv`, errors) and run logs, cassettes, provider error messages, and the shell tool's
 //! environment filter. Nothing here reads the environment: callers hand the variables they
 //! know to [`Redactor::with_env`] (core knows no environment variables).
+//! [`BearerToken`] is the other secret rule: the token llm-do's HTTP servers may require of
+//! their clients, compared in constant time and never shown.
 //!
 //! A secret is:
 //! - a token with a well-known credential prefix (`sk-`, `ghp_`, `github_pat_`, `xoxb-`,
@@ -41,8 +43,10 @@
 //! assert_eq!(r.redact("nothing to hide"), "nothing to hide");
 //! ```
 
+mod bearer;
 mod unescape;
 mod webhooks;
+pub use bearer::{BearerToken, MAX_BEARER_TOKEN_LEN};
 use serde_json::Value;
 use std::sync::Arc;
 

@@ -38,11 +38,12 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt as _};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+mod access;
 mod call;
+mod http;
 
 /// The redactor of everything the server sends its clients (results, errors, questions,
 /// progress): the secret patterns plus the values of the server's secret-looking
@@ -66,6 +67,7 @@ mod progress;
 mod rounds;
 mod session_end;
 
+pub use access::{BUSY, DEFAULT_MAX_CALLS};
 pub use elicit::ANSWER_TIMEOUT;
 pub use rounds::MAX_PARKED;
 
@@ -95,6 +97,10 @@ pub struct McpService {
     run_limits: Arc<BTreeMap<String, Limits>>,
     /// Globs of the names served; empty: every name.
     exposed: Arc<Vec<Pattern>>,
+    /// The places for calls in flight (`serve/access.rs`).
+    calls: access::CallSlots,
+    /// The token HTTP clients must send, if any.
+    bearer: Option<llm_do_core::secrets::BearerToken>,
 }
 
 impl McpService {
@@ -116,6 +122,8 @@ impl McpService {
             name: "llm-do".into(),
             run_limits: Arc::default(),
             exposed: Arc::default(),
+            calls: access::CallSlots::new(DEFAULT_MAX_CALLS),
+            bearer: None,
         }
     }
 
@@ -331,43 +339,6 @@ impl McpService {
         let _ = flushed.await;
         Ok(())
     }
-
-    /// Serves streamable HTTP at `/mcp` on `listener` until `shutdown` completes. Only
-    /// requests whose `Host` is `localhost`, `127.0.0.1` or `::1` are accepted (DNS rebinding
-    /// protection); put a reverse proxy in front to serve other hosts.
-    ///
-    /// ```no_run
-    /// # async fn f(s: llm_do_mcp::serve::McpService) -> std::io::Result<()> {
-    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8765").await?;
-    /// s.serve_http(listener, std::future::pending()).await
-    /// # }
-    /// ```
-    pub async fn serve_http(
-        self,
-        listener: tokio::net::TcpListener,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        use rmcp::transport::streamable_http_server::{
-            StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
-        };
-        let ct = tokio_util::sync::CancellationToken::new();
-        let config = StreamableHttpServerConfig::default().with_cancellation_token(ct.clone());
-        let service = StreamableHttpService::new(
-            move || Ok(self.clone()),
-            Arc::new(LocalSessionManager::default()),
-            config,
-        );
-        let router = axum::Router::new()
-            .nest_service("/mcp", service)
-            .layer(axum::middleware::from_fn(malformed::http_filter))
-            .layer(axum::middleware::from_fn(session_end::no_content));
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                ct.cancel();
-            })
-            .await
-    }
 }
 
 /// The output schema when MCP can carry it: an object schema.
@@ -418,6 +389,7 @@ impl ServerHandler for McpService {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        let _place = self.calls.take()?;
         // A JSON-RPC error may quote the client's arguments or a name it sent, whole.
         self.run(request, context).await.map_err(|mut e| {
             e.message = outgoing_error(&e.message).into();

@@ -207,3 +207,24 @@ pub(crate) struct VerboseFlag {
     #[arg(short, long, action = ArgAction::Count)]
     pub(crate) verbose: u8,
 }
+
+/// The bearer token a server requires, read from the environment variable named on the
+/// command line (`llm-do serve --api-key-env VAR`, `llm-do mcp --http … --token-env VAR`): a
+/// token given as an argument would show in `ps` and in shell histories. `Err` says what is
+/// wrong, naming the variable and never its value.
+pub(crate) fn bearer_token_from_env(
+    flag: &str,
+    var: &str,
+) -> Result<llm_do::secrets::BearerToken, String> {
+    let value = match std::env::var(var) {
+        Ok(value) if !value.is_empty() => value,
+        Ok(_) => return Err(format!("{flag} {var}: the environment variable `{var}` is empty")),
+        Err(std::env::VarError::NotPresent) => {
+            return Err(format!("{flag} {var}: the environment variable `{var}` is not set"));
+        }
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(format!("{flag} {var}: the environment variable `{var}` is not UTF-8"));
+        }
+    };
+    llm_do::secrets::BearerToken::new(value).map_err(|why| format!("{flag} {var}: {why}"))
+}

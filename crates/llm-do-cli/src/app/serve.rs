@@ -39,6 +39,12 @@ pub(super) struct ServeArgs {
     #[arg(long, default_value_t = Limits::DEFAULT_MAX_CONNECTIONS,
           value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
     max_connections: usize,
+    /// Require every request to carry `Authorization: Bearer <key>`, the key being the value
+    /// of the environment variable VAR (not given on the command line, where `ps` would show
+    /// it); a request without it is answered 401. Without it, anyone who can reach the
+    /// address is served: give one whenever `--host` is not a loopback address.
+    #[arg(long, value_name = "VAR")]
+    api_key_env: Option<String>,
     #[command(flatten)]
     provider: ProviderFlags,
 }
@@ -53,12 +59,29 @@ pub(super) async fn serve(args: ServeArgs) -> Exit {
         context_size,
         max_requests,
         max_connections,
+        api_key_env,
         provider,
     } = args;
     let limits = Limits {
         max_requests: max_requests.unwrap_or_else(Limits::default_max_requests),
         max_connections,
     };
+    let api_key =
+        match api_key_env.map(|var| super::flags::bearer_token_from_env("--api-key-env", &var)) {
+            None => None,
+            Some(Ok(key)) => Some(key),
+            Some(Err(message)) => {
+                report(&message);
+                return Exit::Usage;
+            }
+        };
+    if api_key.is_none() && !host.is_loopback() {
+        crate::output::errln!(
+            "llm-do: warning: serving on {host} without an API key: anyone who can reach this \
+             address can use the model (give one with --api-key-env VAR)"
+        );
+    }
+    let options = crate::serve::Options { limits, api_key };
     let openai = provider.over(&ProviderSettings::default());
     let local = LocalOptions { threads, context_size };
     let served = match models::resolve(&model, local, openai).await {
@@ -68,7 +91,7 @@ pub(super) async fn serve(args: ServeArgs) -> Exit {
             return Exit::Usage;
         }
     };
-    match crate::serve::bind_and_run(SocketAddr::new(host, port), Arc::new(served), limits).await {
+    match crate::serve::bind_and_run(SocketAddr::new(host, port), Arc::new(served), options).await {
         Ok(()) => Exit::Ok,
         Err(e) => {
             report(&e.to_string());
