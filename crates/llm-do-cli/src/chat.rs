@@ -216,12 +216,13 @@ fn start(
     if !processors.is_empty() {
         conversation.set_processor(Some(Arc::new(processors)));
     }
+    let ctx = builder.build().ctx();
     Ok(Session {
-        ctx: builder.build().ctx(),
+        turn: ctx.cancellation().child(),
+        ctx,
         spec,
         conversation,
         log,
-        turn: Cancellation::new(),
         json: args.json,
         project,
     })
@@ -254,11 +255,14 @@ impl Session {
         }
     }
 
-    /// The context of a new turn, with a token of its own: an approver that ends the turn
-    /// leaves the session usable.
+    /// The context of a new turn, with a token of its own linked to the session's
+    /// ([`Ctx::with_child_cancellation`]): an approver that ends the turn leaves the session
+    /// usable, and cancelling the session's token stops the turn too. The previous turn's
+    /// token, dropped here, leaves nothing behind in the session's.
     fn turn_ctx(&mut self) -> Ctx {
-        self.turn = Cancellation::new();
-        self.ctx.with_cancellation(self.turn.clone())
+        let turn = self.ctx.with_child_cancellation();
+        self.turn = turn.cancellation();
+        turn
     }
 
     /// The error of a failed turn, with the approver's reason when it aborted the turn.

@@ -56,7 +56,7 @@ fn a_reference_in_a_server_url_is_refused_before_anything_is_sent() {
     for err in refused_everywhere(&listener, dir.path()) {
         assert!(
             err.contains(
-                "llm-do.toml:1:1: error: `[mcp.evil]`: `${…}` is not expanded in `command`, \
+                "llm-do.toml:2:7: error: `[mcp.evil]`: `${…}` is not expanded in `command`, \
                  `cwd` or `url`"
             ),
             "{err}"
@@ -73,7 +73,7 @@ fn a_secret_looking_variable_is_filled_in_only_for_a_server_that_names_it() {
     for err in refused_everywhere(&listener, dir.path()) {
         assert!(
             err.contains(
-                "llm-do.toml:1:1: error: `[mcp.evil]` `headers.X-Steal`: `${OPENAI_API_KEY}` \
+                "llm-do.toml:3:23: error: `[mcp.evil]` `headers.X-Steal`: `${OPENAI_API_KEY}` \
                  looks like a secret, and this server's `pass_env` does not name it (expected \
                  `pass_env = [\"OPENAI_API_KEY\"]` in the server's table, to let it receive \
                  the variable"

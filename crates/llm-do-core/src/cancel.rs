@@ -1,13 +1,22 @@
 //! [`Cancellation`]: the token of a run. Cancelling it stops every call of the run still in
 //! flight, at any depth, siblings included: each ends with [`Error::Cancelled`].
 //!
+//! A token can have [children](Cancellation::child): cancelling a token cancels its children
+//! (and theirs), with its reason; cancelling a child leaves its parent alone. A chat session
+//! gives each turn a child of the session's token.
+//!
+//! The waiting future is in `waiter.rs`, the slot list of waiters and children in `slots.rs`.
+//!
 //! [`Error::Cancelled`]: crate::Error::Cancelled
 
+mod slots;
+mod waiter;
+
+use slots::Slots;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::Waker;
 
 /// The cancellation token of a run. Cheap to clone; every clone is the same token.
 ///
@@ -40,35 +49,66 @@ struct Inner {
     cancelled: AtomicBool,
     reason: Mutex<Option<String>>,
     /// The tasks waiting in [`Cancellation::cancelled`], woken by `cancel`.
-    waiters: Mutex<Waiters>,
+    waiters: Mutex<Slots<Waker>>,
+    /// The tokens made by [`Cancellation::child`], held weakly: a child removes itself when
+    /// its last handle goes, so a long-lived token does not collect dead children. `cancel`
+    /// takes the list (after setting the flag); `child` registers under this lock only while
+    /// the flag is unset, so no child made concurrently is missed.
+    children: Mutex<Slots<Weak<Inner>>>,
+    /// A child's parent, with the child's slot in the parent's `children`. The parent is held
+    /// strongly: a grandchild stays linked to the root even when no one keeps the child.
+    parent: Option<(Arc<Inner>, usize)>,
 }
 
-/// The wakers of the waiting futures, each in a slot of its own that it frees when dropped.
-#[derive(Default)]
-struct Waiters {
-    slots: Vec<Option<Waker>>,
-    free: Vec<usize>,
-}
-
-impl Waiters {
-    fn insert(&mut self, waker: Waker) -> usize {
-        match self.free.pop() {
-            Some(slot) => {
-                self.slots[slot] = Some(waker);
-                slot
-            }
-            None => {
-                self.slots.push(Some(waker));
-                self.slots.len() - 1
-            }
+impl Inner {
+    fn new(parent: Option<(Arc<Inner>, usize)>) -> Self {
+        Self {
+            cancelled: AtomicBool::new(false),
+            reason: Mutex::new(None),
+            waiters: Mutex::default(),
+            children: Mutex::default(),
+            parent,
         }
     }
 
-    fn remove(&mut self, slot: usize) {
-        if let Some(entry) = self.slots.get_mut(slot)
-            && entry.take().is_some()
+    /// Cancels this token alone (the first reason is kept) and wakes its waiters; returns its
+    /// children, unless an earlier cancellation took them, with the reason they are to get.
+    fn cancel_one(&self, reason: String) -> Option<(Slots<Weak<Inner>>, String)> {
         {
-            self.free.push(slot);
+            let mut r = lock(&self.reason);
+            if r.is_none() {
+                *r = Some(reason);
+            }
+            self.cancelled.store(true, Ordering::Release);
+        }
+        // A waiter checks the flag under this lock before it registers, so none is missed.
+        let waiters = std::mem::take(&mut *lock(&self.waiters));
+        for waker in waiters.into_entries() {
+            waker.wake();
+        }
+        // The same for a child made concurrently: it is in the list, or made cancelled.
+        let children = std::mem::take(&mut *lock(&self.children));
+        if children.is_empty() {
+            return None;
+        }
+        // The parent's recorded reason (a concurrent `cancel` may have given another).
+        Some((children, lock(&self.reason).clone().unwrap_or_default()))
+    }
+}
+
+impl Drop for Inner {
+    /// A child leaves its parent's list. Iterative, so that a long chain of children, each the
+    /// last holder of its parent, does not recurse once per link.
+    fn drop(&mut self) {
+        let mut link = self.parent.take();
+        while let Some((parent, slot)) = link {
+            if !parent.cancelled.load(Ordering::Acquire) {
+                lock(&parent.children).remove(slot);
+            }
+            link = match Arc::try_unwrap(parent) {
+                Ok(mut last) => last.parent.take(),
+                Err(_) => None,
+            };
         }
     }
 }
@@ -96,18 +136,44 @@ impl Cancellation {
     /// assert!(llm_do_core::cancel::Cancellation::new().reason().is_none());
     /// ```
     pub fn new() -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                cancelled: AtomicBool::new(false),
-                reason: Mutex::new(None),
-                waiters: Mutex::new(Waiters::default()),
-            }),
+        Self { inner: Arc::new(Inner::new(None)) }
+    }
+
+    /// A new token linked to this one: it is cancelled, with this token's reason, when this
+    /// token is (a child made after that starts cancelled); cancelling it leaves this token
+    /// alone. A child dropped by everyone leaves nothing behind in its parent, so a session
+    /// can make one per turn for as long as it lasts.
+    ///
+    /// ```
+    /// let session = llm_do_core::cancel::Cancellation::new();
+    /// let turn = session.child();
+    /// turn.cancel("this turn only");
+    /// assert!(!session.is_cancelled());
+    ///
+    /// let next = session.child();
+    /// session.cancel("the session ends");
+    /// assert_eq!(next.reason().as_deref(), Some("the session ends"));
+    /// assert_eq!(session.child().reason().as_deref(), Some("the session ends"));
+    /// ```
+    pub fn child(&self) -> Cancellation {
+        let mut children = lock(&self.inner.children);
+        if self.inner.cancelled.load(Ordering::Acquire) {
+            drop(children);
+            let child = Cancellation::new();
+            child.cancel(self.recorded_reason().unwrap_or_default());
+            return child;
         }
+        let inner = Arc::new_cyclic(|me| {
+            let slot = children.insert(me.clone());
+            Inner::new(Some((self.inner.clone(), slot)))
+        });
+        Cancellation { inner }
     }
 
     /// Cancels: every call of the run in flight ends with
     /// [`Error::Cancelled`](crate::Error::Cancelled), and calls started later fail at once.
-    /// The first reason is kept.
+    /// The first reason is kept. The token's [children](Self::child) are cancelled too, with
+    /// that reason.
     ///
     /// ```
     /// let token = llm_do_core::cancel::Cancellation::new();
@@ -115,17 +181,13 @@ impl Cancellation {
     /// assert!(token.is_cancelled());
     /// ```
     pub fn cancel(&self, reason: impl Into<String>) {
-        {
-            let mut r = lock(&self.inner.reason);
-            if r.is_none() {
-                *r = Some(reason.into());
+        let Some((children, reason)) = self.inner.cancel_one(reason.into()) else { return };
+        // Depth first without recursion: each entry is a list of siblings and their reason.
+        let mut pending = vec![(children, reason)];
+        while let Some((children, reason)) = pending.pop() {
+            for child in children.into_entries().filter_map(|c| c.upgrade()) {
+                pending.extend(child.cancel_one(reason.clone()));
             }
-            self.inner.cancelled.store(true, Ordering::Release);
-        }
-        // A waiter checks the flag under this lock before it registers, so none is missed.
-        let waiters = std::mem::take(&mut *lock(&self.inner.waiters));
-        for waker in waiters.slots.into_iter().flatten() {
-            waker.wake();
         }
     }
 
@@ -168,153 +230,92 @@ impl Cancellation {
     /// # }
     /// ```
     pub fn cancelled(&self) -> impl Future<Output = String> + Send + 'static {
-        Cancelled { inner: self.inner.clone(), slot: None }
-    }
-}
-
-/// The future of [`Cancellation::cancelled`]. It registers its waker at its first pending
-/// poll and polls again without the lock while the task's waker is the same one; dropping it
-/// frees its slot.
-struct Cancelled {
-    inner: Arc<Inner>,
-    /// Where its waker is registered, with that waker.
-    slot: Option<(usize, Waker)>,
-}
-
-impl Future for Cancelled {
-    type Output = String;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<String> {
-        let this = self.get_mut();
-        let ready = |inner: &Inner| lock(&inner.reason).clone().unwrap_or_default();
-        if this.inner.cancelled.load(Ordering::Acquire) {
-            this.slot = None;
-            return Poll::Ready(ready(&this.inner));
-        }
-        if let Some((_, waker)) = &this.slot
-            && waker.will_wake(cx.waker())
-        {
-            return Poll::Pending;
-        }
-        let mut waiters = lock(&this.inner.waiters);
-        if this.inner.cancelled.load(Ordering::Acquire) {
-            drop(waiters);
-            this.slot = None;
-            return Poll::Ready(ready(&this.inner));
-        }
-        if let Some((slot, _)) = this.slot.take() {
-            waiters.remove(slot);
-        }
-        let slot = waiters.insert(cx.waker().clone());
-        this.slot = Some((slot, cx.waker().clone()));
-        Poll::Pending
-    }
-}
-
-impl Drop for Cancelled {
-    fn drop(&mut self) {
-        if let Some((slot, _)) = self.slot.take()
-            && !self.inner.cancelled.load(Ordering::Acquire)
-        {
-            lock(&self.inner.waiters).remove(slot);
-        }
+        waiter::Cancelled { inner: self.inner.clone(), slot: None }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
-    use std::task::Wake;
 
-    /// A waker that counts its wake-ups.
-    #[derive(Default)]
-    struct Counter(AtomicUsize);
-
-    impl Wake for Counter {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-
-    fn poll(
-        fut: &mut Pin<Box<impl Future<Output = String>>>,
-        waker: &Arc<Counter>,
-    ) -> Poll<String> {
-        fut.as_mut().poll(&mut Context::from_waker(&Waker::from(waker.clone())))
-    }
-
-    fn registered(token: &Cancellation) -> usize {
-        lock(&token.inner.waiters).slots.iter().flatten().count()
+    fn children(token: &Cancellation) -> usize {
+        lock(&token.inner.children).len()
     }
 
     #[test]
-    fn cancel_wakes_every_waiter_once_with_the_first_reason() {
-        let token = Cancellation::new();
-        let wakers: Vec<Arc<Counter>> = (0..3).map(|_| Arc::default()).collect();
-        let mut waiting: Vec<_> = wakers.iter().map(|_| Box::pin(token.cancelled())).collect();
-        for (fut, waker) in waiting.iter_mut().zip(&wakers) {
-            assert_eq!(poll(fut, waker), Poll::Pending);
-            // Polled again by the same task: still one registration.
-            assert_eq!(poll(fut, waker), Poll::Pending);
+    fn cancelling_a_parent_cancels_its_descendants_with_its_reason_and_not_the_reverse() {
+        let root = Cancellation::new();
+        let (a, b) = (root.child(), root.child());
+        // The middle link is not kept: the grandchild still hears the root.
+        let grandchild = root.child().child();
+        a.cancel("a alone");
+        assert!(!root.is_cancelled() && !b.is_cancelled() && !grandchild.is_cancelled());
+        root.cancel("the run ends");
+        root.cancel("too late");
+        assert_eq!(a.reason().as_deref(), Some("a alone"), "a child keeps its first reason");
+        for token in [&b, &grandchild] {
+            assert_eq!(token.reason().as_deref(), Some("the run ends"));
         }
-        assert_eq!(registered(&token), 3);
-        token.cancel("first");
-        token.cancel("second");
-        assert!(wakers.iter().all(|w| w.0.load(Ordering::SeqCst) == 1));
-        for (fut, waker) in waiting.iter_mut().zip(&wakers) {
-            assert_eq!(poll(fut, waker), Poll::Ready("first".to_owned()));
-        }
-        // A waiter made after the cancellation is ready at once.
-        let late = Arc::default();
-        assert_eq!(poll(&mut Box::pin(token.cancelled()), &late), Poll::Ready("first".into()));
+        assert_eq!(children(&root), 0, "the cancellation took the list");
+        let late = root.child();
+        assert_eq!(late.reason().as_deref(), Some("the run ends"));
+        assert_eq!(children(&root), 0, "a late child is not registered");
     }
 
     #[test]
-    fn a_dropped_waiter_frees_its_slot_and_a_new_task_replaces_the_old_waker() {
-        let token = Cancellation::new();
-        let (a, b) = (Arc::<Counter>::default(), Arc::<Counter>::default());
-        for _ in 0..100 {
-            let mut fut = Box::pin(token.cancelled());
-            assert_eq!(poll(&mut fut, &a), Poll::Pending);
-        }
-        assert_eq!(registered(&token), 0);
-        assert_eq!(lock(&token.inner.waiters).slots.len(), 1, "the slot is reused");
-        let mut fut = Box::pin(token.cancelled());
-        assert_eq!(poll(&mut fut, &a), Poll::Pending);
-        assert_eq!(poll(&mut fut, &b), Poll::Pending);
-        assert_eq!(registered(&token), 1);
-        token.cancel("now");
-        assert_eq!((a.0.load(Ordering::SeqCst), b.0.load(Ordering::SeqCst)), (0, 1));
-    }
-
-    #[test]
-    fn a_waiter_on_another_thread_is_woken() {
-        let token = Cancellation::new();
-        let waiting = std::thread::spawn({
-            let token = token.clone();
-            move || {
-                struct Unpark(std::thread::Thread);
-                impl Wake for Unpark {
-                    fn wake(self: Arc<Self>) {
-                        self.0.unpark();
-                    }
-                }
-                let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-                let mut fut = Box::pin(token.cancelled());
-                loop {
-                    if let Poll::Ready(reason) = fut.as_mut().poll(&mut Context::from_waker(&waker))
-                    {
-                        break reason;
-                    }
-                    std::thread::park();
-                }
+    fn children_made_and_dropped_leave_nothing_in_a_long_lived_parent() {
+        let root = Cancellation::new();
+        let kept = root.child();
+        for turn in 0..10_000 {
+            let child = root.child();
+            let nested = child.child();
+            // A clone and a waiter keep the child alive until they go too.
+            let waiting = child.clone().cancelled();
+            if turn % 2 == 0 {
+                child.cancel("turn cancelled");
             }
-        });
-        while registered(&token) == 0 {
-            std::thread::yield_now();
+            drop((child, nested, waiting));
+            assert_eq!(children(&root), 1, "turn {turn}");
         }
-        token.cancel("from here");
-        assert_eq!(waiting.join().unwrap(), "from here");
+        assert!(lock(&root.inner.children).capacity() <= 3, "freed slots are reused");
+        assert_eq!(children(&kept), 0);
+        root.cancel("end");
+        assert_eq!(kept.reason().as_deref(), Some("end"));
+    }
+
+    #[test]
+    fn a_long_chain_of_children_cancels_and_drops_without_recursing() {
+        let root = Cancellation::new();
+        let mut leaf = root.child();
+        for _ in 0..100_000 {
+            leaf = leaf.child();
+        }
+        root.cancel("deep");
+        assert_eq!(leaf.reason().as_deref(), Some("deep"));
+        // Dropped uncancelled, each link leaves its parent's list.
+        let root = Cancellation::new();
+        let mut leaf = root.child();
+        for _ in 0..100_000 {
+            leaf = leaf.child();
+        }
+        assert_eq!(children(&root), 1);
+        drop(leaf);
+        assert_eq!(children(&root), 0);
+    }
+
+    #[test]
+    fn a_child_made_while_another_thread_cancels_is_cancelled_either_way() {
+        for _ in 0..200 {
+            let root = Cancellation::new();
+            let cancelling = std::thread::spawn({
+                let root = root.clone();
+                move || root.cancel("raced")
+            });
+            let made: Vec<Cancellation> = (0..50).map(|_| root.child()).collect();
+            cancelling.join().unwrap();
+            for child in made {
+                assert_eq!(child.reason().as_deref(), Some("raced"));
+            }
+        }
     }
 }

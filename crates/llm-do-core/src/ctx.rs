@@ -236,20 +236,43 @@ impl Ctx {
         .await
     }
 
-    /// This context with its own cancellation token: calls made from it (and everything they
+    /// This context with `token` in place of its own: calls made from it (and everything they
     /// call) stop when `token` is cancelled, and cancelling from inside them cancels `token`.
-    /// Budgets and usage stay the run's. For a session whose turns can be cancelled one by one
-    /// (`llm-do chat`).
+    /// Budgets and usage stay the run's. The token is *not* linked to this context's:
+    /// cancelling the run does not stop calls made under the new context unless `token` is
+    /// cancelled too; for that, use [`with_child_cancellation`](Self::with_child_cancellation)
+    /// (or pass [`self.cancellation().child()`](Cancellation::child)).
     ///
     /// ```
     /// use llm_do_core::cancel::Cancellation;
     /// let ctx = llm_do_core::Runtime::builder().build().ctx();
-    /// let turn = ctx.with_cancellation(Cancellation::new());
-    /// turn.cancel("this turn only");
-    /// assert!(turn.cancellation().is_cancelled() && !ctx.cancellation().is_cancelled());
+    /// let detached = ctx.with_cancellation(Cancellation::new());
+    /// ctx.cancel("the run ends");
+    /// assert!(!detached.cancellation().is_cancelled());
     /// ```
     pub fn with_cancellation(&self, token: Cancellation) -> Ctx {
         Ctx { cancel: token, ..self.clone() }
+    }
+
+    /// This context with a [child](Cancellation::child) of its cancellation token: cancelling
+    /// from inside calls made under it (an approver's
+    /// [`DenyAndAbort`](crate::approval::Decision::DenyAndAbort)) stops those calls only, while
+    /// cancelling this context's token (the run) stops them too, with its reason. Budgets and
+    /// usage stay the run's. For a session whose turns can be cancelled one by one
+    /// (`llm-do chat` makes each turn's context so); a dropped child leaves nothing behind.
+    ///
+    /// ```
+    /// let ctx = llm_do_core::Runtime::builder().build().ctx();
+    /// let turn = ctx.with_child_cancellation();
+    /// turn.cancel("this turn only");
+    /// assert!(turn.cancellation().is_cancelled() && !ctx.cancellation().is_cancelled());
+    ///
+    /// let next = ctx.with_child_cancellation();
+    /// ctx.cancel("the session ends");
+    /// assert_eq!(next.cancellation().reason().as_deref(), Some("the session ends"));
+    /// ```
+    pub fn with_child_cancellation(&self) -> Ctx {
+        self.with_cancellation(self.cancel.child())
     }
 
     /// Depth of this context: 0 for a root context, 1 inside a call made from it, ...

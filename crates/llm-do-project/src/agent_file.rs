@@ -226,7 +226,7 @@ pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>,
             },
             "entry" => p.error(key_node.pos, "an agent file cannot declare `entry`", "the entry in project.json's `entry.agent`"),
             "schema_in_ref" => p.error(key_node.pos, "`schema_in_ref` is the old name of `input_model_ref`", "`input_model_ref` with an inline JSON Schema"),
-            _ => p.error(key_node.pos, format!("unknown key `{key}` in an agent file"), list(AGENT_KEYS)),
+            _ => p.unknown_key(key_node.pos, format!("unknown key `{key}` in an agent file"), key, AGENT_KEYS),
         }
     }
     if let (Some(pos), Some(_)) = (model_pos, &worker.compatible_models) {

@@ -99,6 +99,46 @@ impl Diagnostic {
     pub(crate) fn at(file: &Path, pos: Pos, message: impl Into<String>) -> Self {
         Self::new(file, pos.line, pos.column, message)
     }
+
+    /// The diagnostic of the unknown key `key` (`message` says so): when one of the known
+    /// `keys` is [close](closest) to it, the message asks "did you mean `that`?" and that key
+    /// is what is expected (a typo needs no list of every key); otherwise `expected` lists
+    /// them.
+    pub(crate) fn unknown_key(
+        file: &Path,
+        pos: Pos,
+        message: impl Into<String>,
+        key: &str,
+        keys: &[&str],
+        expected: impl FnOnce() -> String,
+    ) -> Self {
+        let message = message.into();
+        match closest(key, keys) {
+            Some(close) => Self::at(file, pos, format!("{message}: did you mean `{close}`?"))
+                .expected(format!("`{close}`")),
+            None => Self::at(file, pos, message).expected(expected()),
+        }
+    }
+}
+
+/// The known key closest to the unknown `key`, if one is close enough to be what was meant:
+/// at most one edit (an insertion, a deletion, a substitution or two neighbours swapped) per
+/// three characters of `key`, at least one; the first of equally close ones. Letter case is
+/// ignored. Bounded: a key of more than 64 characters is no typo of a known key.
+pub(crate) fn closest<'k>(key: &str, keys: &[&'k str]) -> Option<&'k str> {
+    const LONGEST: usize = 64;
+    let len = key.chars().count();
+    if len == 0 || len > LONGEST {
+        return None;
+    }
+    let key = key.to_lowercase();
+    let allowed = (len / 3).max(1);
+    keys.iter()
+        .filter(|k| k.len() <= LONGEST)
+        .map(|k| (strsim::osa_distance(&key, &k.to_lowercase()), *k))
+        .filter(|(d, _)| *d <= allowed)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
 }
 
 impl fmt::Display for Diagnostic {
@@ -213,6 +253,38 @@ impl std::error::Error for Diagnostics {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_close_key_is_suggested_and_a_far_one_is_not() {
+        let keys = ["name", "model", "temperature", "tools", "toolsets"];
+        for (typo, meant) in [
+            ("temprature", Some("temperature")),
+            ("Model", Some("model")),
+            ("modle", Some("model")),
+            ("tool", Some("tools")),
+            ("toolset", Some("toolsets")),
+            ("nmae", Some("name")),
+            ("colour", None),
+            ("x", None),
+            ("", None),
+        ] {
+            assert_eq!(closest(typo, &keys), meant, "{typo}");
+        }
+        assert_eq!(closest(&"n".repeat(65), &keys), None);
+        let file = Path::new("a.worker");
+        let list = || "one of `name`, `model`".to_owned();
+        let d =
+            Diagnostic::unknown_key(file, Pos::START, "unknown key `modle`", "modle", &keys, list);
+        assert_eq!(
+            d.to_string(),
+            "a.worker:1:1: error: unknown key `modle`: did you mean `model`? (expected `model`)"
+        );
+        let d = Diagnostic::unknown_key(file, Pos::START, "unknown key `abc`", "abc", &keys, list);
+        assert_eq!(
+            d.to_string(),
+            "a.worker:1:1: error: unknown key `abc` (expected one of `name`, `model`)"
+        );
+    }
 
     #[test]
     fn offsets_become_lines_and_columns() {

@@ -10,8 +10,8 @@
 //! header). A variable whose name looks like a secret
 //! ([`is_secret_name`](llm_do_core::secrets::is_secret_name)) is filled in only for a server
 //! whose `pass_env` names it, so that a project cannot hand the providers' keys to a server of
-//! its choosing. Their syntax and these rules are checked when the file is read (a located
-//! error); they are resolved when a server is started
+//! its choosing. Their syntax and these rules are checked when the file is read (an error
+//! located at the value that holds the reference); they are resolved when a server is started
 //! ([`McpServerSettings::resolved`](crate::McpServerSettings::resolved)), and an unset variable
 //! without a default is an error that names it.
 

@@ -87,11 +87,6 @@ fn whole(node: &Node) -> Option<i64> {
     }
 }
 
-fn one_of(keys: &[&str]) -> String {
-    let quoted: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
-    format!("one of {}", quoted.join(", "))
-}
-
 struct Reader<'a> {
     file: &'a Path,
     diagnostics: Vec<Diagnostic>,
@@ -121,11 +116,14 @@ impl Reader<'_> {
             } else if keys.is_empty() || keys.contains(&key) {
                 out.push((key, v));
             } else {
-                self.error(
+                self.diagnostics.push(Diagnostic::unknown_key(
+                    self.file,
                     k.pos,
                     format!("unknown key `{key}` in {what}"),
-                    format!("{} (version 1 of project.json)", one_of(keys)),
-                );
+                    key,
+                    keys,
+                    || format!("{} (version 1 of project.json)", crate::worker_file::list(keys)),
+                ));
             }
         }
         out

@@ -27,8 +27,8 @@ fn a_reference_in_the_url_is_refused() {
     assert_eq!(
         found,
         [
-            (1, "`[mcp.evil]`: `${…}` is not expanded in `command`, `cwd` or `url`"),
-            (3, "`[mcp.port]`: `${…}` is not expanded in `command`, `cwd` or `url`"),
+            (2, "`[mcp.evil]`: `${…}` is not expanded in `command`, `cwd` or `url`"),
+            (4, "`[mcp.port]`: `${…}` is not expanded in `command`, `cwd` or `url`"),
         ]
     );
 }
@@ -44,7 +44,7 @@ fn a_secret_looking_variable_needs_the_server_s_pass_env() {
         found,
         [
             (
-                1,
+                3,
                 "`[mcp.web]` `headers.X`: `${OPENAI_API_KEY}` looks like a secret, and this \
                  server's `pass_env` does not name it"
                     .to_owned(),
@@ -54,7 +54,7 @@ fn a_secret_looking_variable_needs_the_server_s_pass_env() {
                     .to_owned()
             ),
             (
-                4,
+                6,
                 "`[mcp.child]` `args[2]`: `${GH_TOKEN}` looks like a secret, and this server's \
                  `pass_env` does not name it"
                     .to_owned(),
@@ -64,7 +64,7 @@ fn a_secret_looking_variable_needs_the_server_s_pass_env() {
                 .to_owned()
             ),
             (
-                7,
+                10,
                 "`[mcp.envs]` `env.K`: `${DB_PASSWORD}` looks like a secret, and this server's \
                  `pass_env` does not name it"
                     .to_owned(),
@@ -72,6 +72,47 @@ fn a_secret_looking_variable_needs_the_server_s_pass_env() {
                  variable (a secret-looking variable is filled in only for the servers that name \
                  it)"
                 .to_owned()
+            ),
+        ]
+    );
+}
+
+/// A bad reference is located at the value that holds it, not at the `[mcp.NAME]` header lines
+/// above (an array over several lines, a sub-table of `env`).
+#[test]
+fn a_bad_reference_is_located_at_its_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("llm-do.toml");
+    std::fs::write(
+        &file,
+        "[mcp.x]\ncommand = \"srv\"\nargs = [\n  \"--db\",\n  \"${DB\",\n]\n\
+         [mcp.y]\ncommand = \"srv\"\n[mcp.y.env]\nLOG = \"info\"\nTOKEN = \"Bearer ${GH_TOKEN}\"\n\
+         [mcp.z]\ncommand = \"srv\"\n\ncwd = \"${HOME}/srv\"\n",
+    )
+    .unwrap();
+    let errors = Project::read_config(dir.path()).unwrap_err();
+    let shown: Vec<String> = errors.iter().map(|d| d.to_string()).collect();
+    let at = |place: &str, rest: &str| format!("{}:{place}: error: {rest}", file.display());
+    assert_eq!(
+        shown,
+        [
+            at(
+                "5:3",
+                "`[mcp.x]` `args[1]`: `${` without its `}` in `${DB` (expected `${VAR}` or \
+                 `${VAR:-default}` (VAR: ASCII letters, digits and `_`); `$${` for a literal `${`)"
+            ),
+            at(
+                "11:9",
+                "`[mcp.y]` `env.TOKEN`: `${GH_TOKEN}` looks like a secret, and this server's \
+                 `pass_env` does not name it (expected `pass_env = [\"GH_TOKEN\"]` in the \
+                 server's table, to let it receive the variable (a secret-looking variable is \
+                 filled in only for the servers that name it))"
+            ),
+            at(
+                "15:7",
+                "`[mcp.z]`: `${…}` is not expanded in `command`, `cwd` or `url` (expected a \
+                 command, directory and URL as they are; references in `args`, `env` or \
+                 `headers` (a credential goes in a header))"
             ),
         ]
     );

@@ -85,7 +85,7 @@ impl McpServerSettings {
         &self,
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<McpServerSettings, String> {
-        if let Some(refused) = self.refused_reference()? {
+        if let Some(refused) = self.refused_reference() {
             return Err(format!("{} (expected {})", refused.message, refused.remedy));
         }
         let expand = |key: String, value: &str| {
@@ -140,28 +140,40 @@ impl McpServerSettings {
         }
     }
 
-    /// The first reference these settings may not have: `${` in `url`, or a secret-looking
-    /// variable that `pass_env` does not name. `Err` says what is malformed.
-    fn refused_reference(&self) -> Result<Option<Refused>, String> {
+    /// The first reference these settings may not have: `${` in `url`, a malformed reference,
+    /// or a secret-looking variable that `pass_env` does not name.
+    fn refused_reference(&self) -> Option<Refused> {
         if let McpServerConfig::Http { url, .. } = &self.reach
             && url.contains("${")
         {
-            return Ok(Some(Refused {
+            return Some(Refused {
+                key: "url".to_owned(),
                 message: "`url`: `${…}` is not expanded in `url`, which is taken as written \
                           (a value in it would be sent to wherever it points)"
                     .to_owned(),
                 remedy: "a URL as it is; a credential goes in a header (e.g. `Authorization = \
                          \"Bearer ${TOKEN}\"`, with `pass_env = [\"TOKEN\"]`)"
                     .to_owned(),
-            }));
+            });
         }
         let (values, pass_env) = self.referring_values();
         for (key, value) in values {
-            let names = crate::env_refs::references(value).map_err(|e| format!("`{key}`: {e}"))?;
+            let names = match crate::env_refs::references(value) {
+                Ok(names) => names,
+                Err(e) => {
+                    return Some(Refused {
+                        message: format!("`{key}`: {e}"),
+                        remedy: "`${VAR}` or `${VAR:-default}` (VAR: ASCII letters, digits and \
+                                 `_`); `$${` for a literal `${`"
+                            .to_owned(),
+                        key,
+                    });
+                }
+            };
             if let Some(name) =
                 names.into_iter().find(|n| is_secret_name(n) && !pass_env.iter().any(|p| p == n))
             {
-                return Ok(Some(Refused {
+                return Some(Refused {
                     message: format!(
                         "`{key}`: `${{{name}}}` looks like a secret, and this server's \
                          `pass_env` does not name it"
@@ -171,15 +183,18 @@ impl McpServerSettings {
                          variable (a secret-looking variable is filled in only for the servers \
                          that name it)"
                     ),
-                }));
+                    key,
+                });
             }
         }
-        Ok(None)
+        None
     }
 }
 
-/// A reference the settings may not have: what is wrong, and what is expected instead.
+/// A reference the settings may not have: the value's key (`url`, `args[0]`, `env.X`,
+/// `headers.X`), what is wrong, and what is expected instead.
 struct Refused {
+    key: String,
     message: String,
     remedy: String,
 }
@@ -188,19 +203,19 @@ struct Refused {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawMcp {
     #[serde(default)]
-    command: Option<String>,
+    command: Option<Spanned<String>>,
     #[serde(default)]
-    args: Vec<String>,
+    args: Vec<Spanned<String>>,
     #[serde(default)]
-    env: BTreeMap<String, String>,
+    env: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     pass_env: Vec<String>,
     #[serde(default)]
-    cwd: Option<PathBuf>,
+    cwd: Option<Spanned<PathBuf>>,
     #[serde(default)]
-    url: Option<String>,
+    url: Option<Spanned<String>>,
     #[serde(default)]
-    headers: BTreeMap<String, String>,
+    headers: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     start_timeout: Option<Spanned<f64>>,
     #[serde(default)]
@@ -258,18 +273,42 @@ pub(super) fn parse(
         let mut seconds = |key, value| super::seconds(file, text, diagnostics, &table, key, value);
         let start_timeout = seconds("start_timeout", raw.start_timeout);
         let call_timeout = seconds("call_timeout", raw.call_timeout);
-        let mut problem = |message: String, expected: &str| {
+        // Where each value is written, by the key a problem names: a problem in a value is
+        // located at the value, one of the whole table at its header.
+        let mut values = BTreeMap::new();
+        let mut value = |key: String, spanned: Spanned<String>| {
+            values.insert(key, at(spanned.span().start));
+            spanned.into_inner()
+        };
+        let command = raw.command.map(|c| value("command".to_owned(), c));
+        let url = raw.url.map(|u| value("url".to_owned(), u));
+        let args: Vec<String> =
+            raw.args.into_iter().enumerate().map(|(i, a)| value(format!("args[{i}]"), a)).collect();
+        let env: BTreeMap<String, String> =
+            raw.env.into_iter().map(|(k, v)| (k.clone(), value(format!("env.{k}"), v))).collect();
+        let headers: BTreeMap<String, String> = raw
+            .headers
+            .into_iter()
+            .map(|(k, v)| (k.clone(), value(format!("headers.{k}"), v)))
+            .collect();
+        let cwd = raw.cwd.map(|c| {
+            values.insert("cwd".to_owned(), at(c.span().start));
+            c.into_inner()
+        });
+        let mut problem = |key: Option<&str>, message: String, expected: &str| {
+            let pos = key.and_then(|k| values.get(k)).copied().unwrap_or(pos);
             diagnostics.push(Diagnostic::at(file, pos, message).expected(expected));
         };
         if !is_valid_server_name(&name) {
             problem(
+                None,
                 format!("invalid MCP server name `{}`", name.escape_debug()),
                 "1 to 32 ASCII letters, digits, `_` or `-`, without `__` and not ending with `_`",
             );
             continue;
         }
-        let server = match (raw.command, raw.url) {
-            (Some(command), None) if raw.headers.is_empty() => {
+        let server = match (command, url) {
+            (Some(command), None) if headers.is_empty() => {
                 // Absolute, so that neither depends on the directory llm-do runs in nor on the
                 // child's working directory.
                 let root = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
@@ -278,15 +317,15 @@ pub(super) fn parse(
                 } else {
                     command
                 };
-                let cwd = raw.cwd.map_or_else(|| root.clone(), |c| root.join(c));
-                let (args, env, pass_env) = (raw.args, raw.env, raw.pass_env);
-                McpServerConfig::Stdio { command, args, env, pass_env, cwd }
+                let cwd = cwd.map_or_else(|| root.clone(), |c| root.join(c));
+                McpServerConfig::Stdio { command, args, env, pass_env: raw.pass_env, cwd }
             }
-            (None, Some(url)) if raw.args.is_empty() && raw.env.is_empty() && raw.cwd.is_none() => {
-                McpServerConfig::Http { url, headers: raw.headers, pass_env: raw.pass_env }
+            (None, Some(url)) if args.is_empty() && env.is_empty() && cwd.is_none() => {
+                McpServerConfig::Http { url, headers, pass_env: raw.pass_env }
             }
             _ => {
                 problem(
+                    None,
                     format!("the MCP server `{name}` needs either `command` or `url`"),
                     "`command` (with `args`, `env`, `pass_env`, `cwd`) for a child process, or `url` (with `headers`, `pass_env`) for streamable HTTP",
                 );
@@ -296,31 +335,25 @@ pub(super) fn parse(
         let settings = McpServerSettings { reach: server, start_timeout, call_timeout, protocol };
         let as_written = match &settings.reach {
             McpServerConfig::Stdio { command, cwd, .. } => {
-                command.contains("${") || cwd.to_string_lossy().contains("${")
+                [("command", command.contains("${")), ("cwd", cwd.to_string_lossy().contains("${"))]
+                    .into_iter()
+                    .find_map(|(key, refers)| refers.then_some(key))
             }
-            McpServerConfig::Http { url, .. } => url.contains("${"),
+            McpServerConfig::Http { url, .. } => url.contains("${").then_some("url"),
         };
-        if as_written {
+        if let Some(key) = as_written {
             problem(
+                Some(key),
                 format!("`[mcp.{name}]`: `${{…}}` is not expanded in `command`, `cwd` or `url`"),
                 "a command, directory and URL as they are; references in `args`, `env` or `headers` (a credential goes in a header)",
             );
             continue;
         }
         // The references' syntax and the secret-looking variables now; their values at start.
-        match settings.refused_reference() {
-            Ok(None) => {}
-            Ok(Some(refused)) => {
-                problem(format!("`[mcp.{name}]` {}", refused.message), &refused.remedy);
-                continue;
-            }
-            Err(e) => {
-                problem(
-                    format!("`[mcp.{name}]` {e}"),
-                    "`${VAR}` or `${VAR:-default}` (VAR: ASCII letters, digits and `_`); `$${` for a literal `${`",
-                );
-                continue;
-            }
+        if let Some(refused) = settings.refused_reference() {
+            let message = format!("`[mcp.{name}]` {}", refused.message);
+            problem(Some(&refused.key), message, &refused.remedy);
+            continue;
         }
         servers.insert(name, settings);
     }

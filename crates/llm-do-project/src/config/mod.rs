@@ -385,6 +385,17 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
         Err(e) => {
             let pos = e.span().map_or(Pos::START, |s| at(s.start));
             let message = e.message().trim().replace('\n', " ");
+            // An unknown key: "did you mean" the close one of the table's keys, if there is one.
+            let close = unknown_field(&message)
+                .and_then(|(key, keys)| Some((key, crate::diagnostic::closest(key, &keys)?)));
+            if let Some((key, close)) = close {
+                let message =
+                    format!("invalid {CONFIG_FILE}: unknown key `{key}`: did you mean `{close}`?");
+                return (
+                    ProjectConfig { source: Some(file.to_owned()), ..ProjectConfig::default() },
+                    vec![Diagnostic::at(file, pos, message).expected(format!("`{close}`"))],
+                );
+            }
             let d = Diagnostic::at(file, pos, format!("invalid {CONFIG_FILE}: {message}")).expected(
                 "the keys `entry`, `model`, `max_depth`, and the tables `[budget]` (`requests`, `tokens`, `tool_calls`), `[providers.openai]` (`connect_timeout`, `first_byte_timeout`, `request_timeout`, `max_answer_bytes`, `images`, `pdf`), `[approval]` (`mode`, `rules`) and `[mcp.NAME]` (`command`, `args`, `env`, `pass_env`, `cwd` or `url`, `headers`, `pass_env`; `start_timeout`, `call_timeout`, `protocol`)",
             );
@@ -489,6 +500,14 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
     }
     config.mcp = mcp::parse(raw.mcp, file, text, &mut diagnostics);
     (config, diagnostics)
+}
+
+/// The unknown key and the keys its table has, from serde's message for an unknown field
+/// (``unknown field `x`, expected one of `a`, `b` ``, or ``expected `a` or `b` ``).
+fn unknown_field(message: &str) -> Option<(&str, Vec<&str>)> {
+    let (key, rest) = message.strip_prefix("unknown field `")?.split_once('`')?;
+    let expected = rest.strip_prefix(", expected ")?;
+    Some((key, expected.split('`').skip(1).step_by(2).collect()))
 }
 
 /// A timeout in seconds at `[table] key`: above 0, at most a day; `None` (and a diagnostic)
@@ -606,13 +625,15 @@ mod tests {
         let e =
             parse_str("[mcp.a]\nurl = \"http://h/${PATH\"\n[mcp.b]\ncommand = \"${HOME}/srv\"\n[mcp.c]\ncommand = \"x\"\nargs = [\"${A\"]\n")
                 .unwrap_err();
-        let found: Vec<(usize, &str)> = e.iter().map(|d| (d.line, d.message.as_str())).collect();
+        // Each at the value that holds the reference.
+        let found: Vec<(usize, usize, &str)> =
+            e.iter().map(|d| (d.line, d.column, d.message.as_str())).collect();
         assert_eq!(
             found,
             [
-                (1, "`[mcp.a]`: `${…}` is not expanded in `command`, `cwd` or `url`"),
-                (3, "`[mcp.b]`: `${…}` is not expanded in `command`, `cwd` or `url`"),
-                (5, "`[mcp.c]` `args[0]`: `${` without its `}` in `${A`"),
+                (2, 7, "`[mcp.a]`: `${…}` is not expanded in `command`, `cwd` or `url`"),
+                (4, 11, "`[mcp.b]`: `${…}` is not expanded in `command`, `cwd` or `url`"),
+                (7, 9, "`[mcp.c]` `args[0]`: `${` without its `}` in `${A`"),
             ]
         );
     }
@@ -636,10 +657,40 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_key_close_to_a_known_one_is_suggested() {
+        let e = parse_str("entry = \"main\"\nentyr = 1\n").unwrap_err();
+        assert_eq!(
+            e[0].to_string(),
+            "llm-do.toml:2:1: error: invalid llm-do.toml: unknown key `entyr`: did you mean `entry`? (expected `entry`)"
+        );
+        let e = parse_str("[mcp.a]\ncommand = \"x\"\ncall_timout = 3\n").unwrap_err();
+        assert_eq!((e[0].line, e[0].column), (3, 1));
+        assert_eq!(
+            e[0].message,
+            "invalid llm-do.toml: unknown key `call_timout`: did you mean `call_timeout`?"
+        );
+        assert_eq!(e[0].expected.as_deref(), Some("`call_timeout`"));
+        // Nothing close: the keys are listed, as before.
+        let e = parse_str("colour = 1\n").unwrap_err();
+        assert!(
+            e[0].message.starts_with(
+                "invalid llm-do.toml: unknown field `colour`, expected one of `entry`"
+            ),
+            "{}",
+            e[0]
+        );
+        assert!(
+            e[0].expected.as_deref().is_some_and(|x| x.starts_with("the keys `entry`")),
+            "{}",
+            e[0]
+        );
+    }
+
+    #[test]
     fn errors_are_located() {
         let e = parse_str("entry = \"main\"\nentyr = 1\n").unwrap_err();
         assert_eq!((e[0].line, e[0].column), (2, 1));
-        assert!(e[0].message.contains("unknown field `entyr`"), "{}", e[0]);
+        assert!(e[0].message.contains("unknown key `entyr`"), "{}", e[0]);
         let e = parse_str(
             "model = \"gpt4\"\n[approval]\nrules = [{ tool = \"x\", verdict = \"maybe\" }]\n",
         )
@@ -665,7 +716,9 @@ mod tests {
         assert_eq!((e[0].line, e[0].column), (2, 19), "{}", e[0]);
         assert!(parse_str("[providers.openai]\nrequest_timeout = nan\n").is_err());
         assert!(
-            parse_str("[budget]\nrequest = 3\n").unwrap_err()[0].message.contains("unknown field")
+            parse_str("[budget]\nrequest = 3\n").unwrap_err()[0]
+                .message
+                .ends_with("unknown key `request`: did you mean `requests`?")
         );
         assert!(parse_str("[providers.local]\nconnect_timeout = 3\n").is_err());
     }

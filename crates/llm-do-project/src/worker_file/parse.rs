@@ -130,7 +130,9 @@ pub(crate) fn parse(file: &Path, dir: &Path, text: &str) -> (Option<WorkerFile>,
                     Some(Err(e)) => p.error(value.pos, format!("invalid `budget`: {e}"), expected),
                 }
             }
-            unknown => p.error(key_node.pos, format!("unknown key `{unknown}`"), list(KEYS)),
+            unknown => {
+                p.unknown_key(key_node.pos, format!("unknown key `{unknown}`"), unknown, KEYS)
+            }
         }
     }
     if !name_given && !is_valid_name(&worker.name) {

@@ -36,6 +36,13 @@ impl Parser<'_> {
         self.diagnostics.push(Diagnostic::at(self.file, pos, message).expected(expected));
     }
 
+    /// Reports the unknown key `key` at `pos` ([`Diagnostic::unknown_key`]: "did you mean"
+    /// the close one of `keys`, else all of them).
+    pub(crate) fn unknown_key(&mut self, pos: Pos, message: String, key: &str, keys: &[&str]) {
+        let d = Diagnostic::unknown_key(self.file, pos, message, key, keys, || list(keys));
+        self.diagnostics.push(d);
+    }
+
     pub(crate) fn yaml_error(&mut self, e: yaml::YamlError) {
         let mut d = Diagnostic::at(self.file, e.pos, e.message);
         d.expected = e.expected;

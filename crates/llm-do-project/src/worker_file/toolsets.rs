@@ -50,10 +50,11 @@ impl Parser<'_> {
                 for (k, v) in entries {
                     match k.as_str() {
                         Some(key) if keys.contains(&key) => out.push((key, v)),
-                        Some(key) => self.error(
+                        Some(key) => self.unknown_key(
                             k.pos,
                             format!("unknown `{toolset}` option `{key}`"),
-                            list(keys),
+                            key,
+                            keys,
                         ),
                         None => self.error(
                             k.pos,
