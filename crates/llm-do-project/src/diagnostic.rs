@@ -101,9 +101,8 @@ impl Diagnostic {
     }
 
     /// The diagnostic of the unknown key `key` (`message` says so): when one of the known
-    /// `keys` is [close](closest) to it, the message asks "did you mean `that`?" and that key
-    /// is what is expected (a typo needs no list of every key); otherwise `expected` lists
-    /// them.
+    /// `keys` is [close](closest) to it, the message asks "did you mean `that`?"; `expected`
+    /// lists the keys either way.
     pub(crate) fn unknown_key(
         file: &Path,
         pos: Pos,
@@ -113,11 +112,11 @@ impl Diagnostic {
         expected: impl FnOnce() -> String,
     ) -> Self {
         let message = message.into();
-        match closest(key, keys) {
-            Some(close) => Self::at(file, pos, format!("{message}: did you mean `{close}`?"))
-                .expected(format!("`{close}`")),
-            None => Self::at(file, pos, message).expected(expected()),
-        }
+        let message = match closest(key, keys) {
+            Some(close) => format!("{message}: did you mean `{close}`?"),
+            None => message,
+        };
+        Self::at(file, pos, message).expected(expected())
     }
 }
 
@@ -277,7 +276,7 @@ mod tests {
             Diagnostic::unknown_key(file, Pos::START, "unknown key `modle`", "modle", &keys, list);
         assert_eq!(
             d.to_string(),
-            "a.worker:1:1: error: unknown key `modle`: did you mean `model`? (expected `model`)"
+            "a.worker:1:1: error: unknown key `modle`: did you mean `model`? (expected one of `name`, `model`)"
         );
         let d = Diagnostic::unknown_key(file, Pos::START, "unknown key `abc`", "abc", &keys, list);
         assert_eq!(

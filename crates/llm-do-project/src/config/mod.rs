@@ -386,14 +386,19 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
             let pos = e.span().map_or(Pos::START, |s| at(s.start));
             let message = e.message().trim().replace('\n', " ");
             // An unknown key: "did you mean" the close one of the table's keys, if there is one.
-            let close = unknown_field(&message)
-                .and_then(|(key, keys)| Some((key, crate::diagnostic::closest(key, &keys)?)));
-            if let Some((key, close)) = close {
+            let close = unknown_field(&message).and_then(|(key, keys)| {
+                Some((key, crate::diagnostic::closest(key, &keys)?, keys))
+            });
+            if let Some((key, close, keys)) = close {
                 let message =
                     format!("invalid {CONFIG_FILE}: unknown key `{key}`: did you mean `{close}`?");
+                let keys: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
                 return (
                     ProjectConfig { source: Some(file.to_owned()), ..ProjectConfig::default() },
-                    vec![Diagnostic::at(file, pos, message).expected(format!("`{close}`"))],
+                    vec![
+                        Diagnostic::at(file, pos, message)
+                            .expected(format!("one of {}", keys.join(", "))),
+                    ],
                 );
             }
             let d = Diagnostic::at(file, pos, format!("invalid {CONFIG_FILE}: {message}")).expected(
@@ -661,7 +666,7 @@ mod tests {
         let e = parse_str("entry = \"main\"\nentyr = 1\n").unwrap_err();
         assert_eq!(
             e[0].to_string(),
-            "llm-do.toml:2:1: error: invalid llm-do.toml: unknown key `entyr`: did you mean `entry`? (expected `entry`)"
+            "llm-do.toml:2:1: error: invalid llm-do.toml: unknown key `entyr`: did you mean `entry`? (expected one of `entry`, `model`, `max_depth`, `budget`, `providers`, `approval`, `mcp`)"
         );
         let e = parse_str("[mcp.a]\ncommand = \"x\"\ncall_timout = 3\n").unwrap_err();
         assert_eq!((e[0].line, e[0].column), (3, 1));
@@ -669,7 +674,8 @@ mod tests {
             e[0].message,
             "invalid llm-do.toml: unknown key `call_timout`: did you mean `call_timeout`?"
         );
-        assert_eq!(e[0].expected.as_deref(), Some("`call_timeout`"));
+        let expected = e[0].expected.as_deref().unwrap();
+        assert!(expected.starts_with("one of `command`") && expected.contains("`call_timeout`"));
         // Nothing close: the keys are listed, as before.
         let e = parse_str("colour = 1\n").unwrap_err();
         assert!(
