@@ -1,6 +1,7 @@
 //! One live connection to an MCP server: the rmcp client service, the child process (for
 //! stdio servers) and the tail of its stderr.
 
+use crate::child::Exit;
 use crate::child_env;
 use crate::error::McpError;
 use crate::listener::Listener;
@@ -18,6 +19,8 @@ pub(crate) struct Connection {
     service: Option<RunningService<RoleClient, Listener>>,
     pub(crate) pid: Option<u32>,
     pub(crate) tail: StderrTail,
+    /// A stdio server's exit status, once its process has ended (`None` for HTTP).
+    pub(crate) exit: Option<Exit>,
 }
 
 impl Connection {
@@ -60,7 +63,7 @@ impl Connection {
             message,
             stderr: tail.text(),
         };
-        let (service, pid) = match &server.transport {
+        let (service, pid, exit) = match &server.transport {
             Transport::Stdio { command, args, env, pass_env, cwd } => {
                 let mut cmd = tokio::process::Command::new(command);
                 cmd.args(args).env_clear().envs(child_env::inherited(pass_env)).envs(env);
@@ -71,7 +74,7 @@ impl Connection {
                 }
                 let spawned = crate::child::spawn(cmd, name)
                     .map_err(|e| start(format!("`{command}` could not be run: {e}"), &tail))?;
-                let (pid, mut noise) = (spawned.pid, spawned.noise);
+                let (pid, mut noise, exit) = (spawned.pid, spawned.noise, spawned.exit);
                 // From here until the connection owns the pid, whatever ends the start (an
                 // error, or the start future dropped) kills the server's process group.
                 let mut group = Group(pid);
@@ -100,7 +103,7 @@ impl Connection {
                 };
                 // On an error the leader dies with its transport, and what it started with
                 // `group`.
-                (result?, group.disarm())
+                (result?, group.disarm(), Some(exit))
             }
             Transport::Http { url, headers } => {
                 let mut custom = std::collections::HashMap::new();
@@ -126,10 +129,10 @@ impl Connection {
                     listener.serve_with_lifecycle(transport, lifecycle),
                 )
                 .await;
-                (finish(name, server, served, &tail).await?, None)
+                (finish(name, server, served, &tail).await?, None, None)
             }
         };
-        Ok(Connection { service: Some(service), pid, tail })
+        Ok(Connection { service: Some(service), pid, tail, exit })
     }
 
     /// A handle to send requests with.

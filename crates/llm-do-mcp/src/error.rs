@@ -8,8 +8,17 @@ use std::time::Duration;
 /// (escaped: control characters cannot reach a terminal).
 ///
 /// ```
-/// let e = llm_do_mcp::McpError::Timeout { server: "orders".into(), tool: "lookup_order".into(), after: std::time::Duration::from_secs(2) };
-/// assert!(e.to_string().ends_with("did not answer the call of `lookup_order` within 2s"));
+/// let e = llm_do_mcp::McpError::Timeout {
+///     server: "orders".into(),
+///     tool: "lookup_order".into(),
+///     after: std::time::Duration::from_secs(2),
+///     stderr: "orders: database locked, retrying\n".into(),
+/// };
+/// assert_eq!(
+///     e.to_string(),
+///     "MCP server `orders` did not answer the call of `lookup_order` within 2s; its stderr ends \
+///      with:\norders: database locked, retrying"
+/// );
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -107,7 +116,11 @@ pub enum McpError {
         stderr: String,
     },
     /// A call took longer than the per-call timeout (the request was cancelled).
-    #[error("MCP server `{server}` did not answer the call of `{tool}` within {}s", after.as_secs_f64())]
+    #[error(
+        "MCP server `{server}` did not answer the call of `{tool}` within {}s{}",
+        after.as_secs_f64(),
+        tail(stderr)
+    )]
     Timeout {
         /// The server.
         server: String,
@@ -115,6 +128,8 @@ pub enum McpError {
         tool: String,
         /// The per-call timeout.
         after: Duration,
+        /// The end of the server's stderr (a stdio server's; empty for an HTTP server).
+        stderr: String,
     },
     /// The server answered the call with a JSON-RPC error (unknown tool, invalid arguments...).
     #[error("MCP server `{server}` refused the call of `{tool}`: {message}")]

@@ -17,10 +17,12 @@
 //! - [`McpServer`]: a command run as a child process (MCP over stdio; `env`, `cwd`) or a
 //!   streamable HTTP endpoint (`headers`), with a start timeout and a per-call timeout.
 //! - [`McpToolset`]: the connection and the tools it lists, as [`CallableSpec`]s whose input
-//!   schemas are the server's, unchanged. Results become tool results: structured content as
-//!   JSON, else the text of the content blocks (images as a short note); `isError` becomes an
-//!   error result the model can act on. Every call a model makes passes the approval gate
-//!   (default verdict `Ask`): a denied call never reaches the server.
+//!   schemas are the server's, unchanged but for over-long descriptions (a tool's, and those
+//!   of its top-level properties, are cut to [`MAX_DESCRIPTION_CHARS`] characters). Results
+//!   become tool results: structured content as JSON, else the text of the content blocks
+//!   (images as a short note); `isError` becomes an error result the model can act on. Every
+//!   call a model makes passes the approval gate (default verdict `Ask`): a denied call never
+//!   reaches the server.
 //! - A server's questions during a call (elicitation: forms, and pages to open by URL) go to
 //!   the person behind the run: the run's approver answers them ([`llm_do_core::Ctx::ask`],
 //!   [`Approver::answer`](llm_do_core::approval::Approver::answer)); by default they are
@@ -54,4 +56,4 @@ pub use result::MAX_RESULT_CHARS;
 pub use server::{
     DEFAULT_CALL_TIMEOUT, DEFAULT_START_TIMEOUT, McpServer, Transport, protocol_versions,
 };
-pub use toolset::{McpTool, McpToolset, SkippedTool};
+pub use toolset::{MAX_DESCRIPTION_CHARS, McpTool, McpToolset, SkippedTool};

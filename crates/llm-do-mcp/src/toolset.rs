@@ -17,6 +17,8 @@ use std::time::Duration;
 
 mod offered;
 mod request;
+
+pub use offered::MAX_DESCRIPTION_CHARS;
 mod rounds;
 mod shared;
 
@@ -36,9 +38,10 @@ pub struct McpTool {
     pub name: String,
     /// The name the server knows it by.
     pub remote_name: String,
-    /// The server's description.
+    /// The server's description, cut to [`MAX_DESCRIPTION_CHARS`] (with a note) when longer.
     pub description: String,
-    /// The input schema, unchanged.
+    /// The input schema, unchanged but for the descriptions of its top-level properties, cut
+    /// as the tool's is ([`MAX_DESCRIPTION_CHARS`]).
     pub input_schema: Value,
     /// The output schema, when the server gives one.
     pub output_schema: Option<Value>,
@@ -117,6 +120,8 @@ struct State {
     closed: bool,
     /// The stderr of the last connection, kept after it is gone.
     last_stderr: String,
+    /// How the last connection's process ended, when known.
+    last_exit: Option<std::process::ExitStatus>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -167,6 +172,7 @@ impl McpToolset {
                     started: false,
                     closed: false,
                     last_stderr: String::new(),
+                    last_exit: None,
                 }),
                 tools: Mutex::new(Listed::default()),
                 stale: Arc::new(AtomicBool::new(false)),

@@ -36,7 +36,12 @@
 //! each); with `--huge`, it lists `structured` and `rpc_error`,
 //! which answer a million characters: as structured content, and as a JSON-RPC error's message
 //! (after an escape sequence). With `--deaf`, it lists `echo` and then never reads its stdin
-//! again (a server wedged with its input unread), staying alive.
+//! again (a server wedged with its input unread), staying alive. `--mute`, `--orphan` and
+//! `--long-description` list `echo` too: `--mute` writes a line on stderr at its start and
+//! never answers a `tools/call` (reading on); `--orphan`, at the first `tools/call`,
+//! starts `sleep 600` (which keeps the server's stdout and stderr open), appends its process
+//! id to `LLM_DO_MCP_DEMO_PIDFILE`, writes a line on stderr and exits with code 4;
+//! `--long-description` gives `echo` a description, and its property `text` one, of 1 MiB each.
 //!
 //! (Over 400 lines: one server with every behaviour and misbehaviour the tests need, so that
 //! each test starts the same binary with a mode rather than a server of its own.)
@@ -346,7 +351,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             return Ok(());
         }
         "--list-error" | "--list-invalid" | "--list-endless" | "--list-fat" | "--huge"
-        | "--deaf" => {
+        | "--deaf" | "--mute" | "--orphan" | "--long-description" => {
             return raw(&mode).await;
         }
         _ => {}
@@ -373,6 +378,9 @@ async fn raw(mode: &str) -> Result<(), Box<dyn std::error::Error>> {
     use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut stdout = tokio::io::stdout();
+    if mode == "--mute" {
+        eprintln!("demo server: up, and never answering a call (--mute)");
+    }
     while let Some(line) = lines.next_line().await? {
         let Ok(request) = serde_json::from_str::<Value>(&line) else { continue };
         let Some(id) = request.get("id").cloned() else { continue }; // a notification
@@ -411,7 +419,20 @@ async fn raw(mode: &str) -> Result<(), Box<dyn std::error::Error>> {
                 tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
                 return Ok(());
             }
+            "tools/list" if matches!(mode, "--mute" | "--orphan" | "--long-description") => {
+                let long = "d".repeat(1 << 20);
+                let (about, text) = match mode {
+                    "--long-description" => (long.as_str(), long.as_str()),
+                    _ => ("Sends the text back.", "The text."),
+                };
+                let schema = json!({"type": "object", "properties": {
+                    "text": {"type": "string", "description": text}}});
+                let tool = json!({"name": "echo", "description": about, "inputSchema": schema});
+                json!({"jsonrpc": "2.0", "id": id, "result": {"tools": [tool]}})
+            }
             "tools/list" => json!({"jsonrpc": "2.0", "id": id, "result": {"tools": "none"}}),
+            "tools/call" if mode == "--mute" => continue,
+            "tools/call" if mode == "--orphan" => orphan(),
             "tools/call" if request["params"]["name"] == "structured" => {
                 let huge = json!({"blob": "A".repeat(1_000_000)});
                 json!({"jsonrpc": "2.0", "id": id, "result": {"content": [], "structuredContent": huge}})
@@ -427,4 +448,19 @@ async fn raw(mode: &str) -> Result<(), Box<dyn std::error::Error>> {
         stdout.flush().await?;
     }
     Ok(())
+}
+
+/// Starts `sleep 600` with the server's stdout and stderr (as a launcher's server or a helper
+/// would), records its process id in `LLM_DO_MCP_DEMO_PIDFILE`, and exits: the client sees the
+/// server's process end while its stdout stays open.
+fn orphan() -> ! {
+    let child =
+        std::process::Command::new("sleep").arg("600").stdin(std::process::Stdio::null()).spawn();
+    if let (Ok(child), Ok(path)) = (&child, std::env::var("LLM_DO_MCP_DEMO_PIDFILE"))
+        && let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path)
+    {
+        let _ = writeln!(f, "{}", child.id());
+    }
+    eprintln!("demo server: leaving `sleep` behind and exiting (--orphan)");
+    std::process::exit(4)
 }

@@ -8,6 +8,7 @@ use crate::error::{McpError, transport_failure};
 use crate::listener::Asking;
 use crate::listener::Listener;
 use crate::result;
+use crate::stderr_tail::StderrTail;
 use rmcp::model::{CallToolRequestParams, CallToolResponse};
 use rmcp::service::ServiceError;
 use rmcp::{Peer, RoleClient};
@@ -133,12 +134,13 @@ impl Shared {
         Ok(())
     }
 
-    /// The current connection's peer and generation, restarting a dead server when the caller
-    /// has made fewer than [`RESTARTS_PER_CALL`] starts (`restarts`, counted here).
+    /// The current connection's generation, peer and stderr tail, restarting a dead server
+    /// when the caller has made fewer than [`RESTARTS_PER_CALL`] starts (`restarts`, counted
+    /// here).
     async fn peer(
         &self,
         restarts: &mut u32,
-    ) -> Result<(u64, rmcp::Peer<rmcp::RoleClient>), Failure> {
+    ) -> Result<(u64, rmcp::Peer<rmcp::RoleClient>, StderrTail), Failure> {
         let mut state = self.state.lock().await;
         if state.closed {
             return Err(Failure::Other(McpError::Closed { server: self.name.clone() }));
@@ -147,7 +149,7 @@ impl Shared {
             self.start(&mut state).await.map_err(Failure::Other)?;
         }
         if let Some(conn) = &state.conn {
-            return Ok((state.generation, conn.peer()));
+            return Ok((state.generation, conn.peer(), conn.tail.clone()));
         }
         // The connection died: start it again, once per call.
         if *restarts >= RESTARTS_PER_CALL {
@@ -158,23 +160,35 @@ impl Shared {
             .await
             .map_err(Failure::Other)?;
         state.generation += 1;
-        let peer = conn.peer();
+        let (peer, tail) = (conn.peer(), conn.tail.clone());
         state.conn = Some(conn);
-        Ok((state.generation, peer))
+        Ok((state.generation, peer, tail))
     }
 
-    /// Marks connection `generation` dead (when it still is the current one) and returns the
-    /// tail of its stderr.
+    /// Marks connection `generation` dead (when it still is the current one), keeping the tail
+    /// of its stderr and how its process ended, and returns the latter in words (` (its
+    /// process ended: exit status: 3)`; empty when not known, or for an HTTP server).
     async fn bury(&self, generation: u64) -> String {
         let mut state = self.state.lock().await;
         if state.generation == generation
             && let Some(conn) = state.conn.take()
         {
-            conn.tail.settle(STDERR_SETTLE).await;
+            let exit = async {
+                match &conn.exit {
+                    Some(exit) => exit.status(STDERR_SETTLE).await,
+                    None => None,
+                }
+            };
+            let ((), exit) = tokio::join!(conn.tail.settle(STDERR_SETTLE), exit);
             state.last_stderr = conn.tail.text();
+            state.last_exit = exit;
+            // Ends what the server left in its process group, too.
             drop(conn);
         }
-        state.last_stderr.clone()
+        match state.last_exit {
+            Some(status) => format!(" (its process ended: {status})"),
+            None => String::new(),
+        }
     }
 
     /// Calls `tool` (the server's name) with `args`, for a run's call `asker` (`None`: a call
@@ -228,10 +242,10 @@ impl Shared {
         restarts: &mut u32,
     ) -> Result<Result<Value, String>, Failure> {
         // First use starts the server and lists its tools.
-        let (mut generation, mut peer) = self.peer(restarts).await?;
+        let (mut generation, mut peer, mut tail) = self.peer(restarts).await?;
         if self.stale.load(Ordering::SeqCst) {
             self.refresh(restarts).await.map_err(Failure::Other)?;
-            (generation, peer) = self.peer(restarts).await?;
+            (generation, peer, tail) = self.peer(restarts).await?;
         }
         let known = lock(&self.tools).tools.values().any(|t| t.remote_name == tool);
         if !known {
@@ -275,6 +289,7 @@ impl Shared {
                         server: self.name.clone(),
                         tool: tool.to_owned(),
                         after: timeout,
+                        stderr: tail.text(),
                     }));
                 }
                 Ok(Ok(response)) => response,
@@ -328,17 +343,20 @@ impl Shared {
                 message: crate::error::server_message(&e.message),
             }),
             ServiceError::TransportClosed => {
-                self.bury(generation).await;
-                Failure::DiedDuring(ServiceError::TransportClosed.to_string())
+                let ended = self.bury(generation).await;
+                Failure::DiedDuring(format!("{}{ended}", ServiceError::TransportClosed))
             }
             ServiceError::TransportSend(e) => {
-                self.bury(generation).await;
-                Failure::DiedDuring(format!("its transport failed: {}", transport_failure(&e)))
+                let ended = self.bury(generation).await;
+                Failure::DiedDuring(format!(
+                    "its transport failed: {}{ended}",
+                    transport_failure(&e)
+                ))
             }
             e => {
                 if peer.is_transport_closed() {
-                    self.bury(generation).await;
-                    return Failure::DiedDuring(e.to_string());
+                    let ended = self.bury(generation).await;
+                    return Failure::DiedDuring(format!("{e}{ended}"));
                 }
                 Failure::Other(McpError::Call {
                     server: self.name.clone(),
