@@ -666,7 +666,7 @@ mod tests {
         let e = parse_str("entry = \"main\"\nentyr = 1\n").unwrap_err();
         assert_eq!(
             e[0].to_string(),
-            "llm-do.toml:2:1: error: invalid llm-do.toml: unknown key `entyr`: did you mean `entry`? (expected one of `entry`, `model`, `max_depth`, `budget`, `providers`, `approval`, `mcp`)"
+            "llm-do.toml:2:1: error: invalid llm-do.toml: unknown key `entyr`: did you mean `entry`? (expected one of `entry`, `model`, `max_depth`, `approval`, `budget`, `providers`, `mcp`)"
         );
         let e = parse_str("[mcp.a]\ncommand = \"x\"\ncall_timout = 3\n").unwrap_err();
         assert_eq!((e[0].line, e[0].column), (3, 1));
