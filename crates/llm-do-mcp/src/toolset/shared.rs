@@ -119,14 +119,14 @@ impl Shared {
                 return Err(McpError::ListTools {
                     server: self.name.clone(),
                     message,
-                    stderr: String::new(),
+                    stderr: peer.2.text(),
                 });
             }
             Err(_) => {
                 return Err(McpError::ListTools {
                     server: self.name.clone(),
-                    message: "no answer".into(),
-                    stderr: String::new(),
+                    message: format!("no answer within {:?}", self.server.start_timeout),
+                    stderr: peer.2.text(),
                 });
             }
         };
