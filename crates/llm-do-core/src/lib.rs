@@ -69,7 +69,7 @@ pub use event::{Event, EventKind, EventLog, EventPrinter, EventSubscriber};
 pub use message::{ContentPart, Message, ToolCall, ToolResult};
 pub use model::{
     DeltaSink, Model, ModelError, ModelErrorKind, ModelRequest, ModelResponse, ModelSettings,
-    OutputMode, StreamDelta, ToolDefinition,
+    OutputMode, StopError, StreamDelta, ToolDefinition,
 };
 pub use model_ref::ModelRef;
 pub use registry::{CallableSource, Registry};

@@ -15,7 +15,7 @@ mod stream;
 pub use error::{ModelError, ModelErrorKind};
 pub use request::{ModelRequest, OutputMode, ToolDefinition};
 pub use response::ModelResponse;
-pub use settings::ModelSettings;
+pub use settings::{ModelSettings, StopError};
 pub use stream::{DeltaSink, StreamDelta};
 
 /// A language model backend.

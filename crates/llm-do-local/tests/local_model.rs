@@ -305,7 +305,10 @@ async fn a_stop_sequence_ends_a_text_answer_before_it() {
         .to_owned();
     let expected = &full[..full.find(&word).unwrap()];
     let mut with_stop = req.settings.clone();
-    with_stop.stop = vec!["never appears \u{1}".into(), word.clone()];
+    // As many sequences as allowed, one as long as allowed: at the bounds, still honoured.
+    let longest = "\u{1}".repeat(ModelSettings::MAX_STOP_BYTES);
+    with_stop.stop = vec!["never appears \u{1}".into(), word.clone(), longest];
+    with_stop.stop.resize(ModelSettings::MAX_STOP, "\u{2}".into());
     let stopped = req.clone().with_settings(with_stop);
     let pieces = Mutex::new(String::new());
     let sink = |d: StreamDelta| {
@@ -319,6 +322,41 @@ async fn a_stop_sequence_ends_a_text_answer_before_it() {
     assert!(!text.contains(&word), "{text:?}");
     assert_eq!(pieces.lock().unwrap().as_str(), text);
     assert_eq!(r.finish_reason.as_deref(), Some("stop"));
+}
+
+/// Stop sequences beyond the bounds (each generated token is scanned for every one of them)
+/// are an invalid request naming `stop`, refused before the model is even looked for: the
+/// model file here does not exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_or_too_long_stop_sequences_are_an_invalid_request() {
+    let refused = |stop: Vec<String>| async move {
+        let req = ModelRequest::new("/nonexistent/dir/model.gguf", vec![Message::user("hi")])
+            .with_settings(ModelSettings { stop, ..Default::default() });
+        let e = bounded(model().request(&req)).await.expect_err("refused");
+        assert_eq!(e.kind(), ModelErrorKind::InvalidRequest, "{e}");
+        let local = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<LocalError>());
+        let Some(LocalError::InvalidSetting { setting, reason }) = local else { panic!("{e:?}") };
+        assert_eq!(setting, "stop");
+        let prefix = "the request's `stop` cannot be used by the local model: ";
+        assert_eq!(e.message(), format!("{prefix}{reason}"));
+        reason.clone()
+    };
+    let many = vec!["END".to_owned(); ModelSettings::MAX_STOP + 1];
+    assert_eq!(refused(many).await, "5 stop sequences are given; at most 4 are allowed");
+    let long = "x".repeat(ModelSettings::MAX_STOP_BYTES + 1);
+    assert_eq!(
+        refused(vec!["END".into(), long]).await,
+        "stop sequence 1 is 257 bytes long; at most 256 are allowed"
+    );
+    assert_eq!(refused(vec![String::new()]).await, "stop sequence 0 is empty");
+    // Within the bounds, the same request gets as far as looking for the file.
+    let req = ModelRequest::new("/nonexistent/dir/model.gguf", vec![Message::user("hi")])
+        .with_settings(ModelSettings {
+            stop: vec!["x".repeat(ModelSettings::MAX_STOP_BYTES); ModelSettings::MAX_STOP],
+            ..Default::default()
+        });
+    let e = bounded(model().request(&req)).await.expect_err("no such file");
+    assert!(e.to_string().contains("/nonexistent/dir/model.gguf"), "{e}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

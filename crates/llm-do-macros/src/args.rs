@@ -345,9 +345,9 @@ fn validate(key: Key, value: &Value) -> syn::Result<()> {
             use llm_do_syntax::stop::{self, StopError};
             let values: Vec<String> = stops.iter().map(LitStr::value).collect();
             stop::check(&values).or_else(|e| {
-                // Spanned on the empty literal, or on the first one too many.
+                // Spanned on the empty or too long literal, or on the first one too many.
                 let at = match e {
-                    StopError::Empty { index } => index,
+                    StopError::Empty { index } | StopError::TooLong { index, .. } => index,
                     _ => stop::MAX,
                 };
                 let span = stops.get(at).map_or_else(Span::call_site, LitStr::span);
@@ -426,6 +426,11 @@ mod tests {
         assert_eq!(
             errors(MacroKind::Worker, quote!(stop = ["a", ""])),
             ["`stop`: stop sequence 1 is empty"]
+        );
+        let long = "x".repeat(300);
+        assert_eq!(
+            errors(MacroKind::Worker, quote!(stop = ["a", #long])),
+            ["`stop`: stop sequence 1 is 300 bytes long; at most 256 are allowed"]
         );
         assert_eq!(
             errors(MacroKind::Worker, quote!(stop = 3)),

@@ -201,7 +201,8 @@ fn settings(body: &Map<String, Value>) -> Result<ModelSettings, BadRequest> {
     })
 }
 
-/// `stop`: a string or up to four non-empty strings ([`llm_do_syntax::stop`]).
+/// `stop`: a string or up to four non-empty strings of at most 256 bytes
+/// ([`llm_do_syntax::stop`]).
 fn stop(value: Option<&Value>) -> Result<Vec<String>, BadRequest> {
     let invalid = |detail: &str| {
         BadRequest::new("stop", format!("`stop` must be {}{detail}", llm_do_syntax::stop::EXPECTED))

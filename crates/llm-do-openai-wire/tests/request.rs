@@ -244,6 +244,15 @@ fn rejects_bad_bodies_with_the_parameter() {
         assert!(e.message.contains(message), "{body}: {}", e.message);
         assert_eq!(e.code, None, "{body}");
     }
+    // A stop sequence over the length bound: each generated token is scanned for it.
+    let long =
+        json!({"messages": [{"role": "user", "content": "hi"}], "stop": ["a", "b".repeat(257)]});
+    let e = bad(&long.to_string());
+    assert_eq!(e.param.as_deref(), Some("stop"));
+    assert!(e.message.contains("stop sequence 1 is 257 bytes long; at most 256"), "{}", e.message);
+    let at_bound =
+        json!({"messages": [{"role": "user", "content": "hi"}], "stop": ["b".repeat(256)]});
+    assert_eq!(ok(at_bound).model_request.settings.stop, ["b".repeat(256)]);
 }
 
 /// A tool name no model can call or no client can route is refused with its parameter and

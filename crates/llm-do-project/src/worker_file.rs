@@ -78,7 +78,8 @@ pub struct WorkerFile {
     pub max_tokens: Option<u32>,
     /// `seed:`: the sampling seed, where the provider supports one.
     pub seed: Option<u64>,
-    /// `stop:`: stop sequences of text answers (a string or up to 4 non-empty strings).
+    /// `stop:`: stop sequences of text answers (a string or up to 4 non-empty strings of at most
+    /// 256 bytes each).
     pub stop: Vec<String>,
     /// `max_turns:`: most model requests per call (at least 1).
     pub max_turns: Option<u32>,

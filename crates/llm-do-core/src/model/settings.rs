@@ -1,5 +1,6 @@
 //! [`ModelSettings`]: the sampling settings a request forwards to its model.
 
+pub use llm_do_syntax::stop::StopError;
 use serde::{Deserialize, Serialize};
 
 /// Sampling settings forwarded to the model. `None` means "the provider's default".
@@ -24,8 +25,10 @@ pub struct ModelSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
     /// Stop sequences: a text answer ends before the first of them it would contain (finish
-    /// reason `stop`), the sequence itself left out. Empty: none. The embedded model and
-    /// OpenAI-compatible servers honour them; scripted test models do not.
+    /// reason `stop`), the sequence itself left out. Empty: none. At most
+    /// [`MAX_STOP`](Self::MAX_STOP), each non-empty and at most
+    /// [`MAX_STOP_BYTES`](Self::MAX_STOP_BYTES) long ([`check_stop`](Self::check_stop)). The
+    /// embedded model and OpenAI-compatible servers honour them; scripted test models do not.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stop: Vec<String>,
 }
@@ -35,6 +38,26 @@ impl ModelSettings {
     /// `#[worker]`, worker builders, worker files and `llm-do serve` refuse more (the rule's
     /// home is [`llm_do_syntax::stop`]).
     pub const MAX_STOP: usize = llm_do_syntax::stop::MAX;
+
+    /// The longest stop sequence, in bytes of UTF-8 (the same entry points refuse longer
+    /// ones; the rule's home is [`llm_do_syntax::stop`], which says why there is a bound).
+    pub const MAX_STOP_BYTES: usize = llm_do_syntax::stop::MAX_BYTES;
+
+    /// Checks `stop` against the rule of every entry point: at most
+    /// [`MAX_STOP`](Self::MAX_STOP) sequences, none empty, none longer than
+    /// [`MAX_STOP_BYTES`](Self::MAX_STOP_BYTES). A provider that scans its answers for them
+    /// checks a request with this (settings built in code reach it unchecked).
+    ///
+    /// ```
+    /// use llm_do_core::{ModelSettings, StopError};
+    /// let mut s = ModelSettings { stop: vec!["\n\n".into()], ..Default::default() };
+    /// assert_eq!(s.check_stop(), Ok(()));
+    /// s.stop.push("x".repeat(ModelSettings::MAX_STOP_BYTES + 1));
+    /// assert_eq!(s.check_stop(), Err(StopError::TooLong { index: 1, bytes: 257 }));
+    /// ```
+    pub fn check_stop(&self) -> Result<(), StopError> {
+        llm_do_syntax::stop::check(&self.stop)
+    }
 
     /// These settings with every field that `over` sets replaced by its value (`stop` when
     /// `over` has any).

@@ -214,7 +214,8 @@ impl WorkerSpecBuilder {
     }
 
     /// Sets the stop sequences of text answers ([`ModelSettings::stop`]): at most
-    /// [`ModelSettings::MAX_STOP`], none empty, or [`build`](Self::build) fails.
+    /// [`ModelSettings::MAX_STOP`], none empty, none longer than
+    /// [`ModelSettings::MAX_STOP_BYTES`], or [`build`](Self::build) fails.
     ///
     /// ```
     /// # use llm_do_core::{Error, WorkerSpecBuilder};
@@ -340,8 +341,7 @@ impl WorkerSpecBuilder {
         if let Some(model) = &self.model {
             self.config.model = Some(ModelRef::parse(model)?);
         }
-        llm_do_syntax::stop::check(&self.config.settings.stop)
-            .map_err(|e| invalid(e.to_string()))?;
+        self.config.settings.check_stop().map_err(|e| invalid(e.to_string()))?;
         // As worker files and the macro refuse them: a worker that could never answer.
         if self.config.max_turns == 0 {
             return Err(invalid(

@@ -23,10 +23,11 @@ pub const REMEDY: &str = "use a model file you already have with \
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FetchError {
-    /// Neither `XDG_CACHE_HOME` nor `HOME` is set: there is no default cache directory.
+    /// Neither `XDG_CACHE_HOME` nor `HOME` is set to an absolute path: there is no default
+    /// cache directory.
     #[error(
-        "there is no cache directory for models: neither XDG_CACHE_HOME nor HOME is set; \
-         set one of them, or {REMEDY}"
+        "there is no cache directory for models: neither XDG_CACHE_HOME nor HOME is set to an \
+         absolute path; set one of them to one, or {REMEDY}"
     )]
     NoCacheDir,
 

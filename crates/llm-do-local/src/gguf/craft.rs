@@ -28,39 +28,52 @@ pub(crate) fn qwen2_metadata(dim: u32) -> Vec<(String, Value)> {
     ]
 }
 
-/// The tensors of a [`qwen2_metadata`] model `dim` wide with `vocab` tokens (candle's shapes:
-/// rows first), all f32 and small; `skip` names tensors left out.
-fn qwen2_tensors(dim: usize, vocab: usize, skip: &[&str]) -> Vec<(String, QTensor)> {
+/// The tensors of a [`qwen2_metadata`] model `dim` wide with `vocab` tokens and `layers`
+/// layers (candle's shapes: rows first), all f32 and small; `skip` names tensors left out.
+fn qwen2_tensors(dim: usize, vocab: usize, layers: usize, skip: &[&str]) -> Vec<(String, QTensor)> {
     let kv = dim / 2;
-    let shapes: [(&str, &[usize]); 13] = [
-        ("token_embd.weight", &[vocab, dim]),
-        ("output_norm.weight", &[dim]),
-        ("blk.0.attn_q.weight", &[dim, dim]),
-        ("blk.0.attn_k.weight", &[kv, dim]),
-        ("blk.0.attn_v.weight", &[kv, dim]),
-        ("blk.0.attn_q.bias", &[dim]),
-        ("blk.0.attn_k.bias", &[kv]),
-        ("blk.0.attn_v.bias", &[kv]),
-        ("blk.0.attn_output.weight", &[dim, dim]),
-        ("blk.0.attn_norm.weight", &[dim]),
-        ("blk.0.ffn_gate.weight", &[dim, dim]),
-        ("blk.0.ffn_up.weight", &[dim, dim]),
-        ("blk.0.ffn_down.weight", &[dim, dim]),
+    let mut shapes: Vec<(String, Vec<usize>)> = vec![
+        ("token_embd.weight".into(), vec![vocab, dim]),
+        ("output_norm.weight".into(), vec![dim]),
     ];
-    let mut tensors: Vec<(String, QTensor)> = shapes
-        .iter()
-        .filter(|(name, _)| !skip.contains(name))
-        .map(|(name, shape)| {
-            let t = Tensor::ones(*shape, candle_core::DType::F32, &Device::Cpu).unwrap();
-            (name.to_string(), QTensor::quantize(&t, GgmlDType::F32).unwrap())
-        })
-        .collect();
-    if !skip.contains(&"blk.0.ffn_norm.weight") {
-        let t = Tensor::ones(dim, candle_core::DType::F32, &Device::Cpu).unwrap();
-        tensors
-            .push(("blk.0.ffn_norm.weight".into(), QTensor::quantize(&t, GgmlDType::F32).unwrap()));
+    for layer in 0..layers {
+        let layer_shapes: [(&str, &[usize]); 12] = [
+            ("attn_q.weight", &[dim, dim]),
+            ("attn_k.weight", &[kv, dim]),
+            ("attn_v.weight", &[kv, dim]),
+            ("attn_q.bias", &[dim]),
+            ("attn_k.bias", &[kv]),
+            ("attn_v.bias", &[kv]),
+            ("attn_output.weight", &[dim, dim]),
+            ("attn_norm.weight", &[dim]),
+            ("ffn_gate.weight", &[dim, dim]),
+            ("ffn_up.weight", &[dim, dim]),
+            ("ffn_down.weight", &[dim, dim]),
+            ("ffn_norm.weight", &[dim]),
+        ];
+        shapes.extend(layer_shapes.iter().map(|(n, s)| (format!("blk.{layer}.{n}"), s.to_vec())));
     }
-    tensors
+    shapes
+        .iter()
+        .filter(|(name, _)| !skip.contains(&name.as_str()))
+        .map(|(name, shape)| (name.clone(), ones(shape)))
+        .collect()
+}
+
+/// An f32 tensor of ones of `shape` (candle's order: rows first).
+fn ones(shape: &[usize]) -> QTensor {
+    let t = Tensor::ones(shape, candle_core::DType::F32, &Device::Cpu).unwrap();
+    QTensor::quantize(&t, GgmlDType::F32).unwrap()
+}
+
+/// The tokens of `metadata`'s vocabulary, and its layers (`*.block_count`, at most 4: enough
+/// for a test, and a hostile count stays cheap to write).
+fn sizes(metadata: &[(String, Value)]) -> (usize, usize) {
+    let vocab = metadata.iter().find(|(k, _)| k == "tokenizer.ggml.tokens");
+    let vocab = vocab.and_then(|(_, v)| v.to_vec().ok()).map_or(0, Vec::len);
+    let layers = metadata.iter().find(|(k, _)| k.ends_with(".block_count"));
+    let layers = layers.and_then(|(_, v)| v.to_u32().ok()).map_or(1, |n| n.min(4) as usize);
+    (vocab, layers)
 }
 
 /// Writes a qwen2 model `dim` wide with `metadata` (the embeddings have a row for each of its
@@ -71,9 +84,7 @@ pub(crate) fn write(
     metadata: &[(String, Value)],
     skip: &[&str],
 ) -> PathBuf {
-    let vocab = metadata.iter().find(|(k, _)| k == "tokenizer.ggml.tokens");
-    let vocab = vocab.and_then(|(_, v)| v.to_vec().ok()).map_or(0, Vec::len);
-    write_with_rows(dir, dim, vocab, metadata, skip)
+    write_with_rows(dir, dim, sizes(metadata).0, metadata, skip)
 }
 
 /// [`write`] with `rows` rows of embeddings, whatever the vocabulary.
@@ -84,7 +95,7 @@ pub(crate) fn write_with_rows(
     metadata: &[(String, Value)],
     skip: &[&str],
 ) -> PathBuf {
-    write_tensors(dir, metadata, qwen2_tensors(dim, rows, skip))
+    write_tensors(dir, metadata, qwen2_tensors(dim, rows, sizes(metadata).1, skip))
 }
 
 /// [`write`] with an output head of its own, `shape` (candle's order: rows first), instead of
@@ -95,28 +106,21 @@ pub(crate) fn write_with_output(
     metadata: &[(String, Value)],
     shape: &[usize],
 ) -> PathBuf {
-    let vocab = metadata.iter().find(|(k, _)| k == "tokenizer.ggml.tokens");
-    let vocab = vocab.and_then(|(_, v)| v.to_vec().ok()).map_or(0, Vec::len);
-    let mut tensors = qwen2_tensors(dim, vocab, &[]);
-    let t = Tensor::ones(shape, candle_core::DType::F32, &Device::Cpu).unwrap();
-    tensors.push(("output.weight".into(), QTensor::quantize(&t, GgmlDType::F32).unwrap()));
-    write_tensors(dir, metadata, tensors)
+    write_with_tensors(dir, dim, metadata, &[("output.weight", shape)])
 }
 
-/// [`write`] with the tensor `name` of shape `shape` (candle's order: rows first) instead of
-/// the consistent one.
-pub(crate) fn write_with_tensor(
+/// [`write`] with the tensors of `changed`, of the given shapes (candle's order: rows
+/// first), instead of the consistent ones (or in addition to them).
+pub(crate) fn write_with_tensors(
     dir: &Path,
     dim: usize,
     metadata: &[(String, Value)],
-    name: &str,
-    shape: &[usize],
+    changed: &[(&str, &[usize])],
 ) -> PathBuf {
-    let vocab = metadata.iter().find(|(k, _)| k == "tokenizer.ggml.tokens");
-    let vocab = vocab.and_then(|(_, v)| v.to_vec().ok()).map_or(0, Vec::len);
-    let mut tensors = qwen2_tensors(dim, vocab, &[name]);
-    let t = Tensor::ones(shape, candle_core::DType::F32, &Device::Cpu).unwrap();
-    tensors.push((name.into(), QTensor::quantize(&t, GgmlDType::F32).unwrap()));
+    let (vocab, layers) = sizes(metadata);
+    let names: Vec<&str> = changed.iter().map(|(name, _)| *name).collect();
+    let mut tensors = qwen2_tensors(dim, vocab, layers, &names);
+    tensors.extend(changed.iter().map(|(name, shape)| (name.to_string(), ones(shape))));
     write_tensors(dir, metadata, tensors)
 }
 
