@@ -386,9 +386,8 @@ pub(crate) fn parse(file: &Path, text: &str) -> (ProjectConfig, Vec<Diagnostic>)
             let pos = e.span().map_or(Pos::START, |s| at(s.start));
             let message = e.message().trim().replace('\n', " ");
             // An unknown key: "did you mean" the close one of the table's keys, if there is one.
-            let close = unknown_field(&message).and_then(|(key, keys)| {
-                Some((key, crate::diagnostic::closest(key, &keys)?, keys))
-            });
+            let close = unknown_field(&message)
+                .and_then(|(key, keys)| Some((key, crate::diagnostic::closest(key, &keys)?, keys)));
             if let Some((key, close, keys)) = close {
                 let message =
                     format!("invalid {CONFIG_FILE}: unknown key `{key}`: did you mean `{close}`?");
