@@ -10,6 +10,7 @@ use super::decode::{call_id, followed_choice, usage_of};
 use super::error::{EXCERPT_CHARS, Failure, excerpt};
 use super::output::{Answer, FINAL_TOOL, OutputPlan};
 use super::wire::{ChatChunk, ToolCallDelta, error_message};
+use json_end::JsonEnd;
 use llm_do_core::{DeltaSink, ModelErrorKind, ModelResponse, StreamDelta, ToolCall, Usage};
 use std::collections::BTreeMap;
 
@@ -41,6 +42,8 @@ struct PartialCall {
     id: Option<String>,
     name: String,
     arguments: String,
+    /// Whether `arguments` are complete JSON yet.
+    end: JsonEnd,
 }
 
 impl<'a> Assembler<'a> {
@@ -59,6 +62,12 @@ impl<'a> Assembler<'a> {
             delivered: false,
             raw: String::new(),
         }
+    }
+
+    /// Bytes of tool-call arguments examined to tell calls apart (what the tests measure).
+    #[cfg(test)]
+    fn examined(&self) -> u64 {
+        self.calls.iter().map(|call| call.end.examined).sum()
     }
 
     /// `true` once a piece has been passed to the sink.
@@ -172,18 +181,19 @@ impl<'a> Assembler<'a> {
     /// brings a new id, or (without an id) a name while the current call has its name already
     /// and the piece cannot belong to it (another name, or the current call's arguments are
     /// complete JSON: servers that send whole calls without index or id); else the current
-    /// (latest) call.
-    fn position_without_index(&self, id: Option<&str>, name: Option<&str>) -> usize {
-        let Some(call) = self.calls.last() else { return 0 };
+    /// (latest) call. Telling whether the arguments are complete costs time linear in their
+    /// length over all pieces ([`JsonEnd`]).
+    fn position_without_index(&mut self, id: Option<&str>, name: Option<&str>) -> usize {
+        let count = self.calls.len();
+        let Some(call) = self.calls.last_mut() else { return 0 };
         let new = match (id, name) {
             (Some(id), _) => call.id.as_deref().is_some_and(|current| current != id),
             (None, Some(name)) if !call.name.is_empty() => {
-                name != call.name
-                    || serde_json::from_str::<serde::de::IgnoredAny>(&call.arguments).is_ok()
+                name != call.name || call.end.is_complete(&call.arguments)
             }
             (None, _) => false,
         };
-        if new { self.calls.len() } else { self.calls.len() - 1 }
+        if new { count } else { count - 1 }
     }
 
     fn emit(&mut self, delta: StreamDelta) {
@@ -222,5 +232,6 @@ impl<'a> Assembler<'a> {
     }
 }
 
+mod json_end;
 #[cfg(test)]
 mod tests;

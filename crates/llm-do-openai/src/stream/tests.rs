@@ -234,3 +234,29 @@ fn broken_streams_are_typed_errors() {
     let (out, _) = run(OutputPlan::default(), &[]);
     assert!(out.is_err());
 }
+
+#[test]
+fn pieces_naming_the_current_call_again_cost_time_linear_in_the_answer() {
+    // A hostile (or broken) server: a call whose arguments never end (an open string), then
+    // thousands of pieces without index or id naming the same tool. Re-reading all the
+    // arguments so far for each piece would be quadratic: 64 MiB of such pieces (the default
+    // answer limit) would hold the task (and its thread) for hours, out of the timeout's reach.
+    let open = "x".repeat(100_000);
+    let first = format!(
+        r#"{{"choices":[{{"delta":{{"tool_calls":[{{"function":{{"name":"a","arguments":"{{\"s\":\"{open}"}}}}]}}}}]}}"#
+    );
+    let piece = r#"{"function":{"name":"a","arguments":"y"}}"#;
+    let more = format!(
+        r#"{{"choices":[{{"delta":{{"tool_calls":[{}]}}}}]}}"#,
+        vec![piece; 2_000].join(",")
+    );
+    let sink = |_: StreamDelta| {};
+    let mut a = Assembler::new(OutputPlan::default(), &sink);
+    a.push(&first).unwrap();
+    a.push(&more).unwrap();
+    let arguments = open.len() + 6 + 2_000;
+    assert!(a.examined() <= 2 * arguments as u64, "{} bytes examined", a.examined());
+    let out = a.finish().unwrap();
+    assert_eq!(out.tool_calls.len(), 1, "the pieces belong to the one open call");
+    assert_eq!(out.tool_calls[0].arguments.len(), arguments);
+}
