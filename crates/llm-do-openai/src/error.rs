@@ -216,7 +216,8 @@ fn provider_code(body: &str) -> Option<String> {
 }
 
 /// The error message in an error body: OpenAI's `{"error": {"message"}}`, or the shapes other
-/// compatible servers use (`{"error": "..."}`, `{"message"}`, `{"detail"}`).
+/// compatible servers use (`{"error": "..."}`, `{"message"}`, `{"detail"}`), cut
+/// ([`server_text`]).
 pub(crate) fn provider_message(body: &str) -> Option<String> {
     let value: Value = serde_json::from_str(body).ok()?;
     let candidates = [
@@ -229,7 +230,13 @@ pub(crate) fn provider_message(body: &str) -> Option<String> {
     candidates
         .into_iter()
         .flatten()
-        .find_map(|v| v.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned))
+        .find_map(|v| v.as_str().map(str::trim).filter(|s| !s.is_empty()).map(server_text))
+}
+
+/// A message a server gave, as an error quotes it: cut to [`EXCERPT_CHARS`] characters, as
+/// the body excerpt next to it is (a server's message can be as long as its answer).
+pub(crate) fn server_text(message: &str) -> String {
+    llm_do_core::bounds::cut(message, EXCERPT_CHARS)
 }
 
 /// Classifies an error of the async-openai client.
@@ -326,6 +333,10 @@ mod tests {
         }
         assert_eq!(provider_message("<html>502</html>"), None);
         assert_eq!(provider_message(r#"{"error":{"message":""}}"#), None);
+        let long = serde_json::json!({ "error": { "message": "é".repeat(10_000) } }).to_string();
+        let message = provider_message(&long).unwrap();
+        assert_eq!(message.chars().count(), EXCERPT_CHARS + 1);
+        assert!(message.ends_with('…'));
     }
 
     #[test]

@@ -59,7 +59,8 @@
 //! | invalid configuration, tool named `final_result` with `FinalAnswerTool` | `InvalidRequest` | no |
 //!
 //! A `Status` error's message is the server's error message followed by an excerpt of the
-//! body (at most 500 characters); `Decode` errors quote the body the same way. Errors that
+//! body (at most 500 characters each; so is the message of a server's `error` object in a 200
+//! answer or a stream); `Decode` errors quote the body the same way. Errors that
 //! retries did not cure say how many attempts were made, and stay marked retryable when the
 //! failure was transient. A streamed attempt that fails after some of the answer has been
 //! passed on is retried too: the sink first receives `StreamDelta::Restart`, telling it to

@@ -369,14 +369,14 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
-/// The message of an `error` object (or string) a server put in a 200 answer.
+/// The message of an `error` object (or string) a server put in a 200 answer, cut to
+/// [`EXCERPT_CHARS`](super::error::EXCERPT_CHARS) characters
+/// ([`server_text`](super::error::server_text)).
 pub(crate) fn error_message(error: &Value) -> String {
-    error
-        .get("message")
-        .and_then(Value::as_str)
-        .or_else(|| error.as_str())
-        .map(str::to_owned)
-        .unwrap_or_else(|| error.to_string())
+    match error.get("message").and_then(Value::as_str).or_else(|| error.as_str()) {
+        Some(message) => super::error::server_text(message),
+        None => super::error::server_text(&error.to_string()),
+    }
 }
 
 #[cfg(test)]
@@ -470,5 +470,8 @@ mod tests {
         assert_eq!(error_message(&json!({"message": "boom"})), "boom");
         assert_eq!(error_message(&json!("boom")), "boom");
         assert_eq!(error_message(&json!({"code": 1})), r#"{"code":1}"#);
+        let long = error_message(&json!({ "message": "x".repeat(10_000) }));
+        assert_eq!(long.chars().count(), crate::error::EXCERPT_CHARS + 1);
+        assert!(long.ends_with('…'));
     }
 }

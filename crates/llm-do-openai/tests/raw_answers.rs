@@ -271,3 +271,43 @@ async fn a_streamed_answer_that_is_not_utf8_is_a_decode_error_and_not_retried() 
     assert!(!e.is_retryable());
     assert_eq!(requests.load(Ordering::SeqCst), 1, "the answer was asked for again");
 }
+
+/// An answer with status `head` and `body` (its length announced), then the connection held.
+async fn serve_body(head: &str, content_type: &str, body: &str) -> String {
+    serve_bytes(format!(
+        "HTTP/1.1 {head}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    ))
+    .await
+}
+
+/// The most characters an error message quoting a server may have: its message and an
+/// excerpt of the body, 500 characters each, and the words around them.
+const MESSAGE_BOUND: usize = 1_300;
+
+#[tokio::test]
+async fn a_servers_huge_error_message_is_cut_in_the_error() {
+    let huge = format!("quota {}", "x".repeat(1 << 20));
+    let error_body = serde_json::json!({ "error": { "message": huge } }).to_string();
+    let stream = format!("data: {error_body}\n\ndata: [DONE]\n\n");
+    let cases = [
+        ("200 OK", "application/json", error_body.as_str(), false, ModelErrorKind::Other),
+        ("200 OK", "text/event-stream", stream.as_str(), true, ModelErrorKind::Other),
+        (
+            "400 Bad Request",
+            "application/json",
+            error_body.as_str(),
+            false,
+            ModelErrorKind::Status(400),
+        ),
+    ];
+    for (head, content_type, body, streaming, kind) in cases {
+        let url = serve_body(head, content_type, body).await;
+        let error = ask(url, |c| c.streaming(streaming)).await;
+        let e = model_error(&error);
+        assert_eq!(e.kind(), kind, "{head} {content_type}");
+        assert!(e.message().contains("quota xxx"), "{head} {content_type}");
+        let chars = e.message().chars().count();
+        assert!(chars <= MESSAGE_BOUND, "{head} {content_type}: {chars} characters");
+    }
+}
