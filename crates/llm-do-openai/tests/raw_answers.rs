@@ -311,3 +311,41 @@ async fn a_servers_huge_error_message_is_cut_in_the_error() {
         assert!(chars <= MESSAGE_BOUND, "{head} {content_type}: {chars} characters");
     }
 }
+
+/// The head of an event stream and an event with `text` as content.
+fn stream_with(text: &str) -> String {
+    let event = serde_json::json!({ "choices": [{ "index": 0, "delta": { "content": text } }] });
+    format!("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\ndata: {event}\n\n")
+}
+
+#[tokio::test]
+async fn a_stream_that_stalls_after_its_first_event_ends_in_the_attempt_timeout() {
+    let url = serve_bytes(stream_with("4")).await;
+    let error = ask(url, |c| {
+        c.streaming(true)
+            .first_byte_timeout(Duration::from_secs(20))
+            .timeout(Duration::from_millis(400))
+    })
+    .await;
+    let e = model_error(&error);
+    assert_eq!(e.kind(), ModelErrorKind::Timeout, "{e}");
+    assert!(e.message().contains("attempt timeout of 400ms"), "{e}");
+}
+
+#[tokio::test]
+async fn whatever_follows_done_on_a_connection_held_open_is_not_read() {
+    // Garbage, a line without its newline, and no end: the answer is complete at `[DONE]`.
+    let mut bytes = stream_with("42");
+    bytes.push_str(
+        "data: [DONE]\n\ndata: {not json}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"x",
+    );
+    let config = OpenAiConfig::new()
+        .base_url(serve_bytes(bytes).await)
+        .api_key(KEY)
+        .retry(RetryPolicy::none())
+        .timeout(Duration::from_secs(20))
+        .streaming(true);
+    let rt = Runtime::builder().provider("openai", OpenAiProvider::new(config)).build();
+    let answered = bounded(answer(&rt.ctx(), "six times seven?".into())).await;
+    assert_eq!(answered.unwrap(), "42");
+}
