@@ -428,3 +428,19 @@ async fn no_secret_of_the_corpus_in_an_error_body_reaches_the_error() {
         assert!(!shown.contains(secret), "{}: {secret} in {shown}", e["name"]);
     }
 }
+
+#[tokio::test]
+async fn a_retry_after_of_decades_is_capped_by_max_backoff_not_waited_out() {
+    let decades = Fault::Status { code: 429, retry_after: Some(1_000_000_000), message: None };
+    for streaming in [false, true] {
+        // fast_retry's max_backoff is 20 ms: the retry comes at once.
+        let out = run_with(vec![decades.clone()], streaming, unchanged).await;
+        assert_eq!(out.result.as_deref().ok(), Some(ANSWER), "streaming={streaming}");
+        assert_eq!(out.requests, 2);
+    }
+    // Without retries, the error passes on a delay of at most a day.
+    let out = run_with(vec![decades], false, |c| c.retry(RetryPolicy::none())).await;
+    let e = out.error();
+    assert_eq!(e.kind(), ModelErrorKind::Status(429));
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(86_400)));
+}
