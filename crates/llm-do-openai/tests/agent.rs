@@ -9,6 +9,7 @@ use common::bounded;
 use common::{KEY, config, provider, recording};
 use llm_do::prelude::*;
 use llm_do::testing::Reply;
+use llm_do::usage::BudgetKind;
 use llm_do::{EventKind, EventLog, ModelResponse, StreamDelta, Usage};
 use llm_do_openai::{OpenAiConfig, OpenAiProvider, StructuredOutput};
 use llm_do_testkit::TestServer;
@@ -312,5 +313,39 @@ async fn refusals_filters_and_cut_off_answers_end_the_call_typed() {
             assert!(source.message().contains(says), "streaming={streaming}: {err}");
             assert_eq!(server.request_count(), 1, "streaming={streaming}: {err}");
         }
+    }
+}
+
+#[tokio::test]
+async fn absurd_usage_counts_saturate_and_end_the_run_on_its_token_budget() {
+    let absurd = || {
+        vec![
+            Reply::tool_calls([("add", json!({"a": 2, "b": 3}))]).with_tokens(u64::MAX, u64::MAX),
+            Reply::json(json!({"response": 5})).with_tokens(u64::MAX, u64::MAX),
+        ]
+    };
+    for streaming in [false, true] {
+        // No budget: the counts add up to the largest count, not around to a small one.
+        let server = TestServer::builder().script(absurd()).start().await.unwrap();
+        let rt = Runtime::builder().provider("openai", provider(&server, streaming)).build();
+        let ctx = rt.ctx();
+        assert_eq!(bounded(calculator(&ctx, "2+3".into())).await.unwrap(), 5);
+        let usage = ctx.usage();
+        assert_eq!((usage.input_tokens, usage.output_tokens), (u64::MAX, u64::MAX));
+        assert_eq!(usage.total_tokens(), u64::MAX);
+        // A budget: the first answer spends it.
+        let server = TestServer::builder().script(absurd()).start().await.unwrap();
+        let rt = Runtime::builder()
+            .provider("openai", provider(&server, streaming))
+            .max_total_tokens(1_000_000)
+            .build();
+        let error = bounded(calculator(&rt.ctx(), "2+3".into())).await.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::BudgetExceeded { kind: BudgetKind::TotalTokens, used: u64::MAX, .. }
+            ),
+            "streaming={streaming}: {error}"
+        );
     }
 }
