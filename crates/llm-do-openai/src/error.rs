@@ -148,13 +148,29 @@ impl fmt::Display for RedactedSource {
 
 impl std::error::Error for RedactedSource {}
 
-/// The first [`EXCERPT_CHARS`] characters of `text`, trimmed, with `…` when cut.
+/// The first [`EXCERPT_CHARS`] characters of `text`, trimmed, with `…` when cut
+/// ([`cut_between_words`]).
 pub(crate) fn excerpt(text: &str) -> String {
     let text = text.trim();
     if text.is_empty() {
         return "(empty)".to_owned();
     }
-    llm_do_core::bounds::cut(text, EXCERPT_CHARS)
+    cut_between_words(text)
+}
+
+/// `text` cut to [`EXCERPT_CHARS`] characters ([`llm_do_core::bounds::cut`]) and, when that
+/// cuts it, back to the end of its last whole word: a secret the cut ran through would leave
+/// its start behind (`sk-proj-ab…`), which the redactor, run on the error's message later, no
+/// longer recognises. Words end at whitespace and at the quotes and brackets around JSON and
+/// header values.
+fn cut_between_words(text: &str) -> String {
+    let cut = llm_do_core::bounds::cut(text, EXCERPT_CHARS);
+    if cut.len() == text.len() {
+        return cut;
+    }
+    let head = cut.strip_suffix('…').unwrap_or(&cut);
+    let ends_word = |c: char| c.is_whitespace() || "\"'`,;()[]{}<>".contains(c);
+    format!("{}…", head.trim_end_matches(|c: char| !ends_word(c)))
 }
 
 /// No response headers within the first-byte timeout, as the transport service reports it.
@@ -234,9 +250,10 @@ pub(crate) fn provider_message(body: &str) -> Option<String> {
 }
 
 /// A message a server gave, as an error quotes it: cut to [`EXCERPT_CHARS`] characters, as
-/// the body excerpt next to it is (a server's message can be as long as its answer).
+/// the body excerpt next to it is (a server's message can be as long as its answer), between
+/// words ([`cut_between_words`]).
 pub(crate) fn server_text(message: &str) -> String {
-    llm_do_core::bounds::cut(message, EXCERPT_CHARS)
+    cut_between_words(message)
 }
 
 /// Classifies an error of the async-openai client.
@@ -310,10 +327,15 @@ mod tests {
     fn excerpts_are_bounded_and_char_safe() {
         assert_eq!(excerpt("  short \n"), "short");
         assert_eq!(excerpt(""), "(empty)");
-        let long = "é".repeat(EXCERPT_CHARS + 10);
+        let long = "é ".repeat(EXCERPT_CHARS);
         let cut = excerpt(&long);
         assert_eq!(cut.chars().count(), EXCERPT_CHARS + 1);
-        assert!(cut.ends_with('…'));
+        assert!(cut.ends_with(" …"));
+        // Never inside a word: a secret the cut runs through would leave its start.
+        let key =
+            format!("{} {{\"key\":\"sk-{}\"}}", "a".repeat(EXCERPT_CHARS - 10), "k".repeat(40));
+        assert_eq!(excerpt(&key), format!("{} {{\"key\":\"…", "a".repeat(EXCERPT_CHARS - 10)));
+        assert_eq!(excerpt(&"x".repeat(EXCERPT_CHARS + 1)), "…");
     }
 
     #[test]
@@ -333,7 +355,7 @@ mod tests {
         }
         assert_eq!(provider_message("<html>502</html>"), None);
         assert_eq!(provider_message(r#"{"error":{"message":""}}"#), None);
-        let long = serde_json::json!({ "error": { "message": "é".repeat(10_000) } }).to_string();
+        let long = serde_json::json!({ "error": { "message": "é ".repeat(10_000) } }).to_string();
         let message = provider_message(&long).unwrap();
         assert_eq!(message.chars().count(), EXCERPT_CHARS + 1);
         assert!(message.ends_with('…'));

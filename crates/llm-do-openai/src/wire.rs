@@ -470,7 +470,7 @@ mod tests {
         assert_eq!(error_message(&json!({"message": "boom"})), "boom");
         assert_eq!(error_message(&json!("boom")), "boom");
         assert_eq!(error_message(&json!({"code": 1})), r#"{"code":1}"#);
-        let long = error_message(&json!({ "message": "x".repeat(10_000) }));
+        let long = error_message(&json!({ "message": "x ".repeat(10_000) }));
         assert_eq!(long.chars().count(), crate::error::EXCERPT_CHARS + 1);
         assert!(long.ends_with('…'));
     }

@@ -444,3 +444,21 @@ async fn a_retry_after_of_decades_is_capped_by_max_backoff_not_waited_out() {
     assert_eq!(e.kind(), ModelErrorKind::Status(429));
     assert_eq!(e.retry_after(), Some(Duration::from_secs(86_400)));
 }
+
+#[tokio::test]
+async fn a_key_the_excerpts_cut_through_leaves_no_prefix_in_the_error() {
+    // The server's message and the body excerpt are cut to 500 characters; a key the cut
+    // runs through must not leave its start behind, where the redactor no longer knows it.
+    for offset in (470..505).step_by(3) {
+        let echo = format!("{} {KEY} rest", "x".repeat(offset - 1));
+        let out = run_with(
+            vec![Fault::Status { code: 401, retry_after: None, message: Some(echo) }],
+            false,
+            unchanged,
+        )
+        .await;
+        let e = out.error();
+        assert_eq!(e.kind(), ModelErrorKind::Status(401));
+        assert!(!e.message().contains("sk-"), "key at {offset}: {e}");
+    }
+}
