@@ -165,7 +165,7 @@ pub(crate) fn excerpt(text: &str) -> String {
 /// header values.
 fn cut_between_words(text: &str) -> String {
     let cut = llm_do_core::bounds::cut(text, EXCERPT_CHARS);
-    if cut.len() == text.len() {
+    if cut == text {
         return cut;
     }
     let head = cut.strip_suffix('…').unwrap_or(&cut);
@@ -336,6 +336,8 @@ mod tests {
             format!("{} {{\"key\":\"sk-{}\"}}", "a".repeat(EXCERPT_CHARS - 10), "k".repeat(40));
         assert_eq!(excerpt(&key), format!("{} {{\"key\":\"…", "a".repeat(EXCERPT_CHARS - 10)));
         assert_eq!(excerpt(&"x".repeat(EXCERPT_CHARS + 1)), "…");
+        // A cut as long in bytes as what it cut off (`…` and `☃` are 3 bytes each).
+        assert_eq!(excerpt(&format!("{}☃", "x".repeat(EXCERPT_CHARS))), "…");
     }
 
     #[test]
