@@ -7,6 +7,12 @@
 //! report a stream error (a transport failure, retried) only at the end; the server's answer
 //! is broken, as a non-streamed answer that is not UTF-8 is (a decode error, not retried).
 //!
+//! The guard also passes an event stream on in pieces that end at a line end ([`Lines`]):
+//! the event reader (eventsource-stream) reads its whole buffer again for every piece that
+//! comes, and copies what follows each line it takes out of it, so a long line arriving in
+//! many pieces, or a piece of many lines, cost time quadratic in their length (an 8 MiB event
+//! took minutes).
+//!
 //! The guard reports why it ended the body out of band, in a [`StreamCut`] the stream reader
 //! checks once the event stream has ended, not as an event in the stream: the bytes it passed
 //! before may end in the middle of an event (half a chunk of JSON), and whatever that half
@@ -17,7 +23,9 @@ use super::body;
 use super::error::Failure;
 use bytes::Bytes;
 use futures::Stream;
+use lines::Lines;
 use llm_do_core::ModelErrorKind;
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
@@ -90,8 +98,11 @@ type Inner = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 struct StreamGuard {
     /// The body; dropped (which closes the connection) once the guard has ended.
     inner: Option<Inner>,
-    /// Watches for `data: [DONE]` and for bytes that are not UTF-8 (event streams only).
-    scanner: Option<(DoneScanner, Utf8Check)>,
+    /// Watches for `data: [DONE]` and for bytes that are not UTF-8, and cuts the stream at
+    /// line ends (event streams only).
+    scanner: Option<(DoneScanner, Utf8Check, Lines)>,
+    /// Pieces ready to be passed on.
+    ready: VecDeque<Bytes>,
     /// Bytes that may still pass.
     remaining: u64,
     limit: u64,
@@ -101,7 +112,8 @@ struct StreamGuard {
 impl StreamGuard {
     fn new(inner: Inner, is_event_stream: bool, limit: u64, cut: StreamCut) -> Self {
         let scanner = is_event_stream.then(Default::default);
-        Self { inner: Some(inner), scanner, remaining: limit, limit, cut }
+        let ready = VecDeque::new();
+        Self { inner: Some(inner), scanner, ready, remaining: limit, limit, cut }
     }
 
     /// Ends the body, recording why (if it ended early).
@@ -119,38 +131,49 @@ impl Stream for StreamGuard {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        let Some(inner) = this.inner.as_mut() else {
-            return Poll::Ready(None);
-        };
-        match inner.as_mut().poll_next(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(Ok(bytes))) => {
-                let Some(left) = this.remaining.checked_sub(bytes.len() as u64) else {
-                    let limit = this.limit;
-                    return this.end(Some(Cut::TooLarge(limit)));
-                };
-                if let Some((done, utf8)) = &mut this.scanner {
+        loop {
+            if let Some(piece) = this.ready.pop_front() {
+                return Poll::Ready(Some(Ok(piece)));
+            }
+            let Some(inner) = this.inner.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match inner.as_mut().poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(bytes))) => {
+                    let Some(left) = this.remaining.checked_sub(bytes.len() as u64) else {
+                        let limit = this.limit;
+                        return this.end(Some(Cut::TooLarge(limit)));
+                    };
+                    let Some((done, utf8, lines)) = &mut this.scanner else {
+                        this.remaining = left;
+                        return Poll::Ready(Some(Ok(bytes)));
+                    };
                     if let Err(offset) = utf8.observe(&bytes) {
                         return this.end(Some(Cut::NotUtf8(offset)));
                     }
                     done.observe(&bytes);
+                    lines.split(&bytes, &mut this.ready);
+                    this.remaining = left;
                 }
-                this.remaining = left;
-                Poll::Ready(Some(Ok(bytes)))
-            }
-            Poll::Ready(Some(Err(e))) => {
-                let why = format!("the connection failed: {}", llm_do_core::error::chain(&e));
-                this.end(Some(Cut::BrokeOff(why)))
-            }
-            Poll::Ready(None) => {
-                let cut = match &this.scanner {
-                    Some((done, _)) if !done.done => {
-                        Some(Cut::BrokeOff("the stream ended before `data: [DONE]`".to_owned()))
-                    }
-                    Some((_, utf8)) => utf8.finish().err().map(Cut::NotUtf8),
-                    None => None,
-                };
-                this.end(cut)
+                Poll::Ready(Some(Err(e))) => {
+                    let why = format!("the connection failed: {}", llm_do_core::error::chain(&e));
+                    return this.end(Some(Cut::BrokeOff(why)));
+                }
+                Poll::Ready(None) => {
+                    let cut = match &mut this.scanner {
+                        Some((done, _, _)) if !done.done => {
+                            Some(Cut::BrokeOff("the stream ended before `data: [DONE]`".to_owned()))
+                        }
+                        Some((_, utf8, lines)) => {
+                            this.ready.extend(lines.rest());
+                            utf8.finish().err().map(Cut::NotUtf8)
+                        }
+                        None => None,
+                    };
+                    // What is ready is passed on before the end.
+                    let _ = this.end(cut);
+                }
             }
         }
     }
@@ -238,6 +261,8 @@ impl DoneScanner {
         self.tail = window.split_off(keep_from);
     }
 }
+
+mod lines;
 
 #[cfg(test)]
 mod tests {

@@ -350,3 +350,19 @@ async fn whatever_follows_done_on_a_connection_held_open_is_not_read() {
     let answered = bounded(answer(&rt.ctx(), "six times seven?".into())).await;
     assert_eq!(answered.unwrap(), "42");
 }
+
+#[tokio::test]
+async fn a_long_event_line_arriving_in_many_pieces_is_read_in_time_linear_in_its_length() {
+    // One event of 8 MiB of text, as a streaming server sends a large answer: the event-stream
+    // reader must not read the line again for every piece of it that arrives (quadratic: 64
+    // MiB would keep a core busy until the attempt timeout, and the answer would never come).
+    let text = "y".repeat(8 << 20);
+    let mut bytes = stream_with(&text);
+    bytes.push_str("data: [DONE]\n\n");
+    let (url, _) = serve(bytes, Then::Close).await;
+    let config =
+        OpenAiConfig::new().base_url(url).api_key(KEY).retry(RetryPolicy::none()).streaming(true);
+    let rt = Runtime::builder().provider("openai", OpenAiProvider::new(config)).build();
+    let answered = bounded(answer(&rt.ctx(), "six times seven?".into())).await;
+    assert_eq!(answered.unwrap().len(), text.len());
+}
