@@ -9,7 +9,6 @@ mod support;
 use serde_json::json;
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt as _, BufReader};
 
 const BIN: &str = env!("CARGO_BIN_EXE_llm-do");
 const WORKER: &str =
@@ -39,16 +38,7 @@ async fn over_http_with_a_token_only_clients_that_send_it_are_served() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = bounded(async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(at) = line.find("http://") {
-                return line[at..].trim().to_owned();
-            }
-        }
-        panic!("llm-do mcp exited without serving");
-    })
-    .await;
+    let url = support::served_address(child.stderr.take().unwrap()).await;
     let http = llm_do_openai::http::client();
     let post = || {
         http.post(&url).header("accept", "application/json, text/event-stream").json(&initialize())

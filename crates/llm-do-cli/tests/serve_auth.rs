@@ -11,7 +11,7 @@ use llm_do_testkit::TestServer;
 use serde_json::{Value, json};
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt as _, BufReader};
+use tokio::io::AsyncReadExt as _;
 use tokio::process::Child;
 
 const KEY: &str = "k3y-for-the-clients-0123";
@@ -34,16 +34,7 @@ async fn serve(upstream: &TestServer, flags: &[&str]) -> (Child, String) {
         .kill_on_drop(true)
         .spawn()
         .expect("start llm-do serve");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let base = bounded(async {
-        while let Some(line) = lines.next_line().await.expect("read stdout") {
-            if let Some(at) = line.find("http://") {
-                return line[at..].trim().to_owned();
-            }
-        }
-        panic!("llm-do serve exited without serving");
-    })
-    .await;
+    let base = support::served_address(child.stdout.take().expect("stdout")).await;
     (child, base)
 }
 

@@ -12,7 +12,6 @@ use llm_do_testkit::TestServer;
 use serde_json::{Value, json};
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Child;
 
 async fn bounded<T>(f: impl std::future::Future<Output = T>) -> T {
@@ -55,16 +54,7 @@ async fn start(
         .kill_on_drop(true)
         .spawn()
         .expect("start llm-do serve");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let base = bounded(async {
-        while let Some(line) = lines.next_line().await.expect("read stdout") {
-            if let Some(at) = line.find("http://") {
-                return line[at..].trim().to_owned();
-            }
-        }
-        panic!("llm-do serve exited without serving");
-    })
-    .await;
+    let base = support::served_address(child.stdout.take().expect("stdout")).await;
     (child, base)
 }
 

@@ -98,3 +98,20 @@ pub fn pids_of(argv: &[&str]) -> Vec<u32> {
 /// itself may have been started so (a background job of a script ignores SIGINT, `nohup`
 /// SIGHUP).
 pub const DEFAULT_SIGNALS: &[&str] = &["env", "--default-signal=INT,TERM,HUP"];
+
+/// The first `http://…` address in the lines of `output` (what `llm-do serve` prints on its
+/// stdout, `llm-do mcp --http` on its stderr), waited for at most 120 s; a panic when the
+/// output ends without one (the server exited).
+pub async fn served_address(output: impl tokio::io::AsyncRead + Unpin) -> String {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut lines = tokio::io::BufReader::new(output).lines();
+    let found = async {
+        while let Some(line) = lines.next_line().await.expect("read the server's output") {
+            if let Some(at) = line.find("http://") {
+                return line[at..].trim().to_owned();
+            }
+        }
+        panic!("the server exited without serving");
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(120), found).await.expect("timed out")
+}
