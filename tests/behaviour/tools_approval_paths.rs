@@ -317,6 +317,88 @@ async fn a_rule_on_a_workers_attachment_argument_holds_for_every_spelling_of_the
     }
 }
 
+/// A rule written for `read_file` holds for a worker's attachments too (they are read from the
+/// same root): before, `read_file` denied on `secret/**` still let a model hand
+/// `secret/a.txt` to a worker as an attachment, and the file went to that worker's model.
+/// A rule on `read_file` that asks makes such a call ask; the stricter verdict holds.
+#[tokio::test]
+async fn a_rule_on_read_file_holds_for_a_workers_attachments_too() {
+    let (_tmp, root) = project();
+    std::fs::write(root.join("notes/n.txt"), "hello").unwrap();
+    std::fs::write(root.join("notes/ask.txt"), "maybe").unwrap();
+    let schema = json!({"type": "object", "properties": {
+        "doc": {"type": "string", "format": "attachment"}
+    }, "required": ["doc"]});
+    let summarize = WorkerSpecBuilder::new("summarize")
+        .prompt("Summarize the attached file.")
+        .input_schema(schema)
+        .build()
+        .unwrap();
+    let main = WorkerSpecBuilder::new("main").prompt("Go.").tool_name("summarize").build().unwrap();
+    // Only `read_file` rules, and an explicit allow of the worker itself: the deny still holds.
+    let read_rule = |verdict, glob| {
+        Rule::new("read_file", verdict).unwrap().arg("/path", Pattern::glob(glob).unwrap())
+    };
+    let policy = ApprovalPolicy::new()
+        .rule(Rule::new("summarize", Verdict::Allow).unwrap())
+        .rule(read_rule(Verdict::Deny, "secret/**"))
+        .rule(read_rule(Verdict::Ask, "notes/ask.txt"));
+    let spellings = secret_spellings(&root, "a.txt");
+    let mut calls: Vec<(&str, Value)> =
+        spellings.iter().map(|p| ("summarize", json!({ "doc": p }))).collect();
+    calls.push(("summarize", json!({"doc": "./notes//n.txt"})));
+    calls.push(("summarize", json!({"doc": "notes/ask.txt"})));
+    let n = calls.len();
+    let model = ScriptedModel::queue([
+        Reply::tool_calls(calls),
+        Reply::text("summary"),
+        Reply::text("done"),
+    ]);
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let seen = asked.clone();
+    let approver = move |req: &ApprovalRequest| {
+        seen.lock().unwrap().push((req.tool.clone(), req.args.clone()));
+        Decision::deny("no")
+    };
+    let log = EventLog::new();
+    let rt = Runtime::builder()
+        .register(summarize)
+        .register(main)
+        .approval_policy(policy)
+        .approver(approver)
+        .attachment_loader(AttachmentFiles::new(&root).unwrap())
+        .model_override(model)
+        .subscribe(log.clone())
+        .build();
+    let answer: String = bounded(rt.ctx().call("main", json!({}))).await.unwrap();
+    assert_eq!(answer, "done");
+    let events = log.events();
+    let results: Vec<(bool, String)> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::ToolResult { result } => Some((result.is_error, result.content.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(results.len(), n);
+    for ((is_error, content), spelling) in results[..spellings.len()].iter().zip(&spellings) {
+        assert!(*is_error && content.starts_with("permission denied"), "{spelling}: {content}");
+        assert!(content.contains("read_file") && content.contains("secret/**"), "{content}");
+    }
+    // The call whose file a `read_file` rule asks about was asked about (and refused), once.
+    let asked = asked.lock().unwrap().clone();
+    assert_eq!(asked, [("summarize".to_owned(), json!({"doc": "notes/ask.txt"}))]);
+    // Only the call with nothing against it ran, with its path resolved.
+    let started: Vec<&Value> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::CallStarted { input } if &*e.call.name == "summarize" => Some(input),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(started, [&json!({"doc": "notes/n.txt"})]);
+}
+
 #[tokio::test]
 async fn a_path_too_long_or_leading_to_a_name_that_is_not_utf8_is_refused_before_anyone_is_asked() {
     use std::os::unix::ffi::OsStrExt as _;

@@ -188,6 +188,31 @@ pub trait AttachmentLoader: Send + Sync + 'static {
     fn resolve(&self, path: &str) -> Result<String, AttachmentError> {
         Ok(path.to_owned())
     }
+
+    /// The tool whose approval rules also decide this loader's reads, and that tool's path
+    /// argument. When a model calls a worker, each attachment path it gives is also checked
+    /// against the policy's rules for that tool, the [resolved](Self::resolve) path as that
+    /// argument, and the stricter verdict holds: a rule that denies (or asks about) reading a
+    /// file then holds whichever way the model reaches the file. `None` by default (only rules
+    /// on the worker itself apply); `llm-do-tools`' `AttachmentFiles` answers `read_file`'s
+    /// `path`, the tool that reads the same root.
+    ///
+    /// ```
+    /// # use llm_do_core::attachment::{Attachment, AttachmentError, AttachmentLimits, AttachmentLoader};
+    /// struct Files;
+    /// impl AttachmentLoader for Files {
+    ///     fn load(&self, path: &str, _: &AttachmentLimits) -> Result<Attachment, AttachmentError> {
+    ///         Attachment::from_bytes(b"x".to_vec(), Some(path))
+    ///     }
+    ///     fn read_rules(&self) -> Option<(&str, &str)> {
+    ///         Some(("read_file", "path"))
+    ///     }
+    /// }
+    /// assert_eq!(Files.read_rules(), Some(("read_file", "path")));
+    /// ```
+    fn read_rules(&self) -> Option<(&str, &str)> {
+        None
+    }
 }
 
 impl Attachment {

@@ -125,10 +125,10 @@ pub fn gated_args(spec: &CallableSpec, args: Value) -> Result<GatedArgs, ArgsRef
     }
     if spec.runs_canonical_args() {
         let canonical = spec.canonical_args_owned(args).map_err(ArgsRefused::NotCanonical)?;
-        Ok(GatedArgs { canonical, given: None })
+        Ok(GatedArgs { canonical, given: None, reads: Vec::new() })
     } else {
         let canonical = spec.canonical_args(&args).map_err(ArgsRefused::NotCanonical)?;
-        Ok(GatedArgs { canonical, given: Some(args) })
+        Ok(GatedArgs { canonical, given: Some(args), reads: Vec::new() })
     }
 }
 
@@ -140,6 +140,10 @@ pub fn gated_args(spec: &CallableSpec, args: Value) -> Result<GatedArgs, ArgsRef
 pub struct GatedArgs {
     canonical: Value,
     given: Option<Value>,
+    /// The reads of files this call makes that rules of another tool also decide (a worker's
+    /// attachment paths, as [`AttachmentLoader::read_rules`] names them): that tool and its
+    /// arguments, one per path.
+    reads: Vec<(String, Value)>,
 }
 
 impl GatedArgs {
@@ -171,6 +175,13 @@ impl GatedArgs {
     /// ```
     pub fn into_run(self) -> Value {
         self.given.unwrap_or(self.canonical)
+    }
+
+    /// The reads of files the call makes that another tool's rules also decide (a worker's
+    /// attachment paths, as [`AttachmentLoader::read_rules`] names that tool): the tool and
+    /// its arguments, one per path ([`ApprovalPolicy::evaluate_gated`]).
+    pub fn reads(&self) -> &[(String, Value)] {
+        &self.reads
     }
 }
 
@@ -213,11 +224,12 @@ impl Gate {
             Err(ArgsRefused::NotCanonical(message)) => return GateOutcome::Refused(message),
         };
         let (loader, _) = ctx.attachments();
-        let GatedArgs { canonical, given } = match with_attachments_resolved(loader, spec, gated) {
+        let gated = match with_attachments_resolved(loader, spec, gated) {
             Ok(gated) => gated,
             Err(refused) => return GateOutcome::Refused(refused.to_string()),
         };
-        let (verdict, reason) = self.policy.evaluate(spec.name(), &canonical, spec.approval());
+        let (verdict, reason) = self.policy.evaluate_gated(spec, &gated);
+        let GatedArgs { canonical, given, .. } = gated;
         let args = given.unwrap_or(canonical);
         let explicit = reason.is_explicit();
         let decided = |approved: bool, decision: String| {
@@ -348,11 +360,20 @@ pub(crate) fn with_attachments_resolved(
     spec: &CallableSpec,
     gated: GatedArgs,
 ) -> Result<GatedArgs, ArgsRefused> {
-    let GatedArgs { canonical, given } = gated;
     if spec.worker().is_none() || !spec.has_attachment_params() {
-        return Ok(GatedArgs { canonical, given });
+        return Ok(gated);
     }
-    let canonical = crate::attachment::resolve_paths(spec.input_schema(), canonical, loader)
-        .map_err(|e| ArgsRefused::NotCanonical(e.to_string()))?;
-    Ok(GatedArgs { canonical, given })
+    let GatedArgs { canonical, given, mut reads } = gated;
+    let (canonical, paths) =
+        crate::attachment::resolve_paths(spec.input_schema(), canonical, loader)
+            .map_err(|e| ArgsRefused::NotCanonical(e.to_string()))?;
+    if let Some((tool, arg)) = loader.and_then(|l| l.read_rules()) {
+        let mut as_read = |path: String| {
+            let mut args = serde_json::Map::new();
+            args.insert(arg.to_owned(), Value::String(path));
+            (tool.to_owned(), Value::Object(args))
+        };
+        reads.extend(paths.into_iter().map(&mut as_read));
+    }
+    Ok(GatedArgs { canonical, given, reads })
 }

@@ -1,6 +1,7 @@
 //! Approval rules: which calls are allowed, asked about, or denied.
 
-use super::ApprovalReason;
+use super::{ApprovalReason, GatedArgs};
+use crate::CallableSpec;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -382,5 +383,66 @@ impl ApprovalPolicy {
             Some(v) => (v, ApprovalReason::Declared { verdict: v }),
             None => (Verdict::Allow, ApprovalReason::Default),
         }
+    }
+
+    /// The verdict for a call of `spec` with `gated` arguments, and why: [`evaluate`](Self::evaluate)
+    /// on the canonical form, made stricter (`Deny` over `Ask` over `Allow`) by the first rule
+    /// that matches each of its [reads](GatedArgs::reads) — so that a rule denying
+    /// `read_file` on `secret/**` also denies a worker call whose attachment is `secret/key`.
+    /// The read tool's own declared default does not apply: only rules written for it.
+    ///
+    /// ```
+    /// use llm_do_core::approval::{ApprovalPolicy, Pattern, Rule, Verdict};
+    /// use llm_do_core::attachment::{Attachment, AttachmentError, AttachmentLimits, AttachmentLoader};
+    /// use llm_do_core::{Runtime, WorkerSpecBuilder};
+    /// use serde_json::json;
+    /// struct Files;
+    /// impl AttachmentLoader for Files {
+    ///     fn load(&self, path: &str, _: &AttachmentLimits) -> Result<Attachment, AttachmentError> {
+    ///         Attachment::from_bytes(b"x".to_vec(), Some(path))
+    ///     }
+    ///     fn read_rules(&self) -> Option<(&str, &str)> {
+    ///         Some(("read_file", "path"))
+    ///     }
+    /// }
+    /// let summarise = WorkerSpecBuilder::new("summarise").prompt("Summarise.")
+    ///     .input_schema(json!({"type": "object", "properties": {
+    ///         "doc": {"type": "string", "format": "attachment"}}}))
+    ///     .build().unwrap();
+    /// let rt = Runtime::builder().attachment_loader(Files).register(summarise.clone()).build();
+    /// let policy = ApprovalPolicy::new().rule(
+    ///     Rule::new("read_file", Verdict::Deny).unwrap().arg("/path", Pattern::glob("secret/**").unwrap()));
+    /// let verdict = |doc: &str| {
+    ///     let gated = rt.gated_args(&summarise, json!({"doc": doc})).unwrap();
+    ///     policy.evaluate_gated(&summarise, &gated).0
+    /// };
+    /// assert_eq!(verdict("secret/key.md"), Verdict::Deny);
+    /// assert_eq!(verdict("notes/plan.md"), Verdict::Allow);
+    /// ```
+    pub fn evaluate_gated(
+        &self,
+        spec: &CallableSpec,
+        gated: &GatedArgs,
+    ) -> (Verdict, ApprovalReason) {
+        let strictness = |v: Verdict| match v {
+            Verdict::Allow => 0,
+            Verdict::Ask => 1,
+            Verdict::Deny => 2,
+        };
+        let (mut verdict, mut reason) =
+            self.evaluate(spec.name(), gated.for_rules(), spec.approval());
+        for (tool, args) in gated.reads() {
+            if verdict == Verdict::Deny {
+                break;
+            }
+            let found = self.rules.iter().enumerate().find(|(_, r)| r.matches(tool, args));
+            if let Some((index, rule)) = found
+                && strictness(rule.verdict) > strictness(verdict)
+            {
+                verdict = rule.verdict;
+                reason = ApprovalReason::Rule { index, rule: rule.describe() };
+            }
+        }
+        (verdict, reason)
     }
 }

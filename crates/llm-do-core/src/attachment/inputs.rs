@@ -116,16 +116,17 @@ pub fn split_arguments(
 /// ([`AttachmentLoader::resolve`]): the form approval rules on a worker's attachment arguments
 /// are matched against, and the call then runs with. Without a loader (a path is then refused
 /// when the call runs), and for what is not a path (URLs, malformed values), `args` is
-/// unchanged.
+/// unchanged. With the resolved paths, in order.
 pub(crate) fn resolve_paths(
     schema: &Value,
     mut args: Value,
     loader: Option<&dyn AttachmentLoader>,
-) -> Result<Value, AttachmentError> {
+) -> Result<(Value, Vec<String>), AttachmentError> {
+    let mut resolved = Vec::new();
     let (Some(loader), Some(properties)) =
         (loader, schema.get("properties").and_then(Value::as_object))
     else {
-        return Ok(args);
+        return Ok((args, resolved));
     };
     for (key, property) in properties {
         if !is_attachment_schema(property) {
@@ -141,10 +142,11 @@ pub(crate) fn resolve_paths(
                 && super::reference::is_path(path)
             {
                 *path = loader.resolve(path)?;
+                resolved.push(path.clone());
             }
         }
     }
-    Ok(args)
+    Ok((args, resolved))
 }
 
 /// Resolves one reference string (a digest reference is refused: see

@@ -95,8 +95,7 @@ impl McpService {
                 .into());
             }
         };
-        let (verdict, reason) =
-            self.policy.evaluate(spec.name(), gated.for_rules(), spec.approval());
+        let (verdict, reason) = self.policy.evaluate_gated(&spec, &gated);
         let args = gated.into_run();
         // The question about the served call itself, when it needs one.
         let ask_first = match verdict {

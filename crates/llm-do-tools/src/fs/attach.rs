@@ -101,6 +101,13 @@ impl AttachmentLoader for AttachmentFiles {
     fn resolve(&self, path: &str) -> Result<String, AttachmentError> {
         self.sandbox.resolve(path).map_err(convert)
     }
+
+    /// `read_file`'s rules (its `path`, resolved) also decide which files a worker's
+    /// attachments may read: a rule denying `read_file` on `secret/**` denies a worker call
+    /// given `secret/key.md` as an attachment too.
+    fn read_rules(&self) -> Option<(&str, &str)> {
+        Some((super::READ_FILE, "path"))
+    }
 }
 
 /// A refused or failed path as an attachment error (escapes are `PathEscape`).
