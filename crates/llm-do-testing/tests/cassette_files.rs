@@ -39,8 +39,8 @@ fn a_cassette_that_is_a_fifo_or_a_device_is_a_read_error() {
 
     let zero = dir.path().join("zero.json");
     std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
-    let err = cassette_with_mode(CassetteMode::Replay, &zero, || ScriptedModel::queue([]))
-        .unwrap_err();
+    let err =
+        cassette_with_mode(CassetteMode::Replay, &zero, || ScriptedModel::queue([])).unwrap_err();
     assert!(matches!(err, CassetteError::Read { .. }), "{err:?}");
     assert!(err.to_string().contains("a device, not a regular file"), "{err}");
 }
@@ -65,7 +65,8 @@ fn a_missing_cassette_and_a_dangling_link_are_told_apart() {
 fn a_cassette_that_is_not_utf8_is_a_read_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("latin1.json");
-    std::fs::write(&path, b"{\"format\": \"llm-do-cassette/1\", \"comment\": \"caf\xe9\"}").unwrap();
+    std::fs::write(&path, b"{\"format\": \"llm-do-cassette/1\", \"comment\": \"caf\xe9\"}")
+        .unwrap();
     let err = Cassette::load(&path).unwrap_err();
     assert!(matches!(err, CassetteError::Read { .. }), "{err:?}");
     assert!(err.to_string().contains("not UTF-8 text (invalid byte at offset 47)"), "{err}");
