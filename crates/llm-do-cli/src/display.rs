@@ -246,6 +246,14 @@ fn flat_redacted(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A name a model chose (the tool it asks for) on one line: redacted, its newlines and other
+/// control characters escaped (a newline shown as it is would start a forged line of the
+/// display), cut to 100 characters.
+fn name(text: &str) -> String {
+    let text = crate::terminal::redactor().redact(text);
+    llm_do::bounds::cut(&llm_do::controls::escape_controls_one_line(&text), 100)
+}
+
 /// The line of a denied call under its caller: `⊘ TOOL denied by …`.
 fn denial_line(indent: &str, tool: &str, decision: &str) -> String {
     format!("{indent}  ⊘ {tool} {}", one_line_head(decision, 160))
@@ -304,7 +312,7 @@ impl EventSubscriber for Display {
             (EventKind::ToolCall { call }, _) if verbosity >= 1 => {
                 self.line(&format!(
                     "{indent}  → {}({})",
-                    call.name,
+                    name(&call.name),
                     one_line(&call.arguments, 200)
                 ));
             }
@@ -312,10 +320,10 @@ impl EventSubscriber for Display {
             // denial is shown at every verbosity. Approvals only with -v.
             (EventKind::ApprovalDecided { tool, approved: false, decision, .. }, _) => {
                 // `decision` says how: "denied by the approver: …", "denied by rule …".
-                self.line(&denial_line(&indent, tool, decision));
+                self.line(&denial_line(&indent, &name(tool), decision));
             }
             (EventKind::ApprovalDecided { tool, decision, .. }, _) if verbosity >= 1 => {
-                self.line(&format!("{indent}  ⚖ {tool}: {decision}"));
+                self.line(&format!("{indent}  ⚖ {}: {decision}", name(tool)));
             }
             // A call's progress: beside its spinner, or a line of its own with -v.
             (EventKind::Progress { progress, total, message }, mode) => {

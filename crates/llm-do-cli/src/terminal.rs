@@ -115,12 +115,17 @@ fn json_escaped(json: String) -> String {
 /// Text held back by a [`StreamRedactor`] without whitespace before it is let out anyway.
 const MAX_HELD: usize = 4096;
 
+/// Words a [`StreamRedactor`] looks back over for one that introduces a secret.
+const MAX_STEPS_BACK: usize = 8;
+
 /// Redacts text that arrives in pieces (a streamed answer), in which a secret may be cut
 /// between two pieces: the redactor of [`redactor`], applied to whole words. A secret holds no
 /// whitespace, so [`push`](Self::push) lets out the text up to the last whitespace and holds
 /// back the run of non-whitespace after it — and the word before, when it introduces a secret
 /// (`Bearer`, `password:`) — until whitespace or [`finish`](Self::finish) says the word is
-/// whole. The one home of that rule; a run of more than 4 KiB without whitespace is let out.
+/// whole. The one home of that rule; a run of more than 4 KiB without whitespace is let out,
+/// and of a run of words that each introduce a secret (`Bearer Bearer …`) only the last few
+/// are held back, so that the work per piece stays bounded.
 ///
 /// ```
 /// let mut stream = llm_do_cli::terminal::StreamRedactor::default();
@@ -141,8 +146,12 @@ impl StreamRedactor {
     pub fn push(&mut self, piece: &str) -> String {
         self.held.push_str(piece);
         let mut cut = after_last_whitespace(&self.held);
-        while cut > 0 && introduces_a_secret(&self.held[..cut]) {
+        // At most a few words back: past them, the word let out last introduces only the word
+        // after it, itself an introducer held back with what follows (`Bearer Bearer …`).
+        let mut steps = 0;
+        while cut > 0 && steps < MAX_STEPS_BACK && introduces_a_secret(&self.held[..cut]) {
             cut = after_last_whitespace(self.held[..cut].trim_end());
+            steps += 1;
         }
         if cut == 0 && self.held.len() > MAX_HELD {
             cut = self.held.len();
@@ -198,6 +207,29 @@ mod tests {
             shown += &stream.finish();
             assert_eq!(shown, whole, "pieces of {size}");
         }
+    }
+
+    /// A stream of words that each introduce a secret (`Bearer Bearer Bearer …`, from a model
+    /// or a server) is let out as it comes, all but its last few words, and the secret after
+    /// them is still redacted. Before, each piece walked back over every such word held,
+    /// redacting the whole text again at each step: nothing was let out, and the work grew
+    /// with the square of the text (60 s for 16 KB, `serve` and `chat` held up meanwhile).
+    #[test]
+    fn a_run_of_secret_introducers_is_let_out_as_it_comes() {
+        let introducers = "Bearer ".repeat(150);
+        let text = format!("{introducers}ghp_abcdefghijklmnopqrstuvwxyz done");
+        let chars: Vec<char> = text.chars().collect();
+        let mut stream = StreamRedactor::default();
+        let mut shown = String::new();
+        for (i, piece) in chars.chunks(5).enumerate() {
+            shown += &stream.push(&piece.iter().collect::<String>());
+            if (i + 1) * 5 == introducers.len() {
+                let held = stream.held.len();
+                assert!(held <= MAX_STEPS_BACK * "Bearer ".len(), "{held} bytes held back");
+            }
+        }
+        shown += &stream.finish();
+        assert!(!shown.contains("ghp_") && shown.ends_with("[redacted] done"), "{shown}");
     }
 
     #[test]

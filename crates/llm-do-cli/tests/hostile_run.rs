@@ -265,6 +265,23 @@ async fn escape_sequences_in_model_text_and_tool_names_are_escaped_on_stderr() {
     assert!(!has_controls(&stdout(&shown)), "{:?}", stdout(&shown));
 }
 
+/// A tool name is the model's choice, and `-v` shows it: its newline is shown as `\n`, so it
+/// cannot forge a line of the display (a call that ended well, an approval). Before, only the
+/// other control characters were escaped, and the name's newline started a line of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_name_cannot_forge_a_line_of_the_verbose_display() {
+    let forged = "lookup\n\u{2713} 9 shell [tool] ok (1ms)";
+    let srv = server(vec![Reply::tool_call(forged, json!({"q": "x"})), Reply::text("done")]).await;
+    let main = "---\ndescription: Answers.\n---\nAnswer {input}.\n";
+    let dir = project(&[("llm-do.toml", CONFIG), ("main.worker", main)]);
+    let out =
+        output(command(BIN, Some(&srv.base_url())).args(["run", "-v"]).arg(dir.path()).arg("x"));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains("9 shell [tool]")).collect();
+    assert_eq!(lines, [r#"  → lookup\n✓ 9 shell [tool] ok (1ms)({"q":"x"})"#], "{err}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn escape_sequences_in_a_server_error_body_are_escaped_on_stderr() {
     let srv = TestServer::builder()

@@ -140,3 +140,43 @@ fn a_huge_bad_value_is_not_copied_into_the_error() {
     assert!(err.contains("run.jsonl:2: not a run-log record"), "{err}");
     assert!(err.len() < 2_000, "{} bytes of stderr", err.len());
 }
+
+/// Calls whose parent links form a loop (two calls each other's parent, a call its own
+/// parent) have no root to be reached from: they are shown, each once, after the tree. Before,
+/// a log edited so could hide any call from `log show` without a word.
+#[test]
+fn calls_whose_parents_form_a_loop_are_shown_once() {
+    let log = [
+        line(1, 1, None, "main", "call_started", json!({"input": {}})),
+        line(2, 2, Some(3), "hidden", "call_started", json!({"input": {"rm": "-rf /"}})),
+        line(3, 3, Some(2), "also_hidden", "call_started", json!({"input": {}})),
+        line(4, 4, Some(4), "self_parent", "call_started", json!({"input": {}})),
+        line(5, 1, None, "main", "call_finished", json!({"elapsed_ms": 1, "output": "done"})),
+    ]
+    .concat();
+    let (_dir, out) = log_show(&log);
+    assert_eq!(support::code(&out), 0);
+    let tree = support::stdout(&out);
+    for call in
+        ["#1 main [worker] ok", "#2 hidden [tool]", "#3 also_hidden [tool]", "#4 self_parent"]
+    {
+        assert_eq!(tree.lines().filter(|l| l.contains(call)).count(), 1, "{call}:\n{tree}");
+    }
+    assert!(tree.contains(r#"input: {"rm":"-rf /"}"#), "{tree}");
+}
+
+/// The warning about a torn last record names the file escaped, as every other message does:
+/// a file name holds any byte but `/` and NUL. Before, it was written as it is.
+#[test]
+fn the_torn_record_warning_escapes_the_file_name() {
+    let good = line(1, 1, None, "main", "call_started", json!({"input": {}}));
+    let name = "run\x1b]0;pwned\x07\r.jsonl";
+    let dir = support::project(&[(name, &format!("{good}{}", &good[..30]))]);
+    let out = support::output(
+        support::command(BIN, None).args(["log", "show"]).arg(dir.path().join(name)),
+    );
+    assert_eq!(support::code(&out), 0);
+    let err = support::stderr(&out);
+    assert!(!err.contains(['\x1b', '\x07', '\r']), "{err:?}");
+    assert!(err.contains("run\\x1b]0;pwned\\x07\\r.jsonl:2: the last record was cut off"), "{err}");
+}

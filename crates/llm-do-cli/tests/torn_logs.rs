@@ -90,3 +90,53 @@ async fn harden_report_warns_about_a_torn_last_record() {
     let err = support::stderr(&out);
     assert!(err.contains(&format!("run.jsonl:{lines}: the last record was cut off")), "{err}");
 }
+
+/// Two runs given one `--log` FILE: the second is refused at its start, and the first run's
+/// log is left as it was. Before, the second truncated the file and both wrote at their own
+/// offsets, over each other, leaving neither log readable. Once the first has closed its log,
+/// the file is written again.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_run_on_a_log_being_written_is_refused_and_the_log_left_whole() {
+    use llm_do::{Runtime, ToolSpecBuilder};
+    use llm_do_cli::run_log::{self, RunLogWriter};
+    let server =
+        TestServer::builder().script([Reply::text("second")]).start().await.expect("server");
+    let dir = support::project(&[
+        ("llm-do.toml", "model = \"openai:m\"\n"),
+        ("main.worker", "---\n---\nDo {input}.\n"),
+    ]);
+    let log = dir.path().join("run.jsonl");
+    // The first run, in this process: one call of a tool, its log still open.
+    let writer = RunLogWriter::create(&log, []).expect("writer");
+    let echo = ToolSpecBuilder::new("echo").handler(|_, args| async move { Ok(args) }).build();
+    let rt = Runtime::builder().register(echo).subscribe(writer.clone()).build();
+    let _: serde_json::Value = rt.ctx().call("echo", serde_json::json!({"a": 1})).await.unwrap();
+    writer.finish().expect("flushed");
+    let first = std::fs::read(&log).expect("log");
+    let second_run = || {
+        tokio::task::block_in_place(|| {
+            support::output(
+                support::command(BIN, Some(&server.base_url()))
+                    .args(["run", "--log"])
+                    .arg(&log)
+                    .arg(dir.path())
+                    .arg("it"),
+            )
+        })
+    };
+    let out = second_run();
+    let err = support::stderr(&out);
+    assert_eq!(support::code(&out), 2, "{err}");
+    assert!(err.contains("cannot create the run log"), "{err}");
+    assert!(err.contains("another run is writing its log to this file"), "{err}");
+    assert_eq!(std::fs::read(&log).expect("log"), first, "the first run's log was changed");
+    let names: Vec<String> = run_log::read(&log).unwrap().into_iter().map(|r| r.name).collect();
+    assert_eq!(names, ["echo", "echo"]);
+
+    drop((rt, writer));
+    let out = second_run();
+    assert_eq!(support::code(&out), 0, "{}", support::stderr(&out));
+    let records = run_log::read(&log).unwrap();
+    assert!(records.iter().all(|r| r.name == "main"), "{records:?}");
+}

@@ -51,7 +51,7 @@ mod transcript;
 
 pub use diff::{Difference, RequestMismatch};
 pub use error::CassetteError;
-pub use file::{CASSETTE_FORMAT, Cassette, Interaction};
+pub use file::{CASSETTE_FORMAT, Cassette, Interaction, MAX_CASSETTE_BYTES};
 pub use mode::{CassetteMode, CassetteModel, RECORD_ENV, cassette, cassette_with_mode};
 pub use normalize::normalize_request;
 pub use record::{CassetteWriter, RecordingModel};

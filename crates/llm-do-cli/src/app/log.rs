@@ -36,11 +36,12 @@ pub(super) fn log(command: LogCommand) -> Exit {
 }
 
 /// The warning about a run log whose last line `line` was cut off; every complete record is
-/// `used` (`shown`, `replayed`).
+/// `used` (`shown`, `replayed`). The file's name is shown safe, as in every other message (a
+/// name may hold escape sequences).
 pub(super) fn warn_torn(file: &std::path::Path, line: usize, used: &str) {
     crate::output::errln!(
         "llm-do: warning: {}:{line}: the last record was cut off (the run was killed while \
          writing it); every complete record is {used}",
-        file.display()
+        crate::terminal::safe(&file.display().to_string())
     );
 }

@@ -3,7 +3,7 @@
 use super::calls::error_message;
 use super::record::LogRecord;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 
 /// Renders a run log as a call tree: one line per call (name, kind, model, elapsed time,
@@ -31,14 +31,27 @@ pub fn render_tree(records: &[LogRecord]) -> String {
         entry.push(r);
     }
     let mut out = String::new();
-    let roots: Vec<u64> = order
+    let mut roots: Vec<u64> = order
         .iter()
         .copied()
         .filter(|c| by_call[c][0].parent.is_none_or(|p| !by_call.contains_key(&p)))
         .collect();
+    // A log is a file anyone can edit: calls whose parent links form a loop are reached from
+    // no root. They are shown after the tree, each once, rather than left out without a word.
+    let mut shown: HashSet<u64> = HashSet::new();
+    for root in &roots {
+        reachable(*root, &children, &mut shown);
+    }
+    for call in &order {
+        if !shown.contains(call) {
+            roots.push(*call);
+            reachable(*call, &children, &mut shown);
+        }
+    }
     let mut total = llm_do::Usage::default();
+    let mut rendered = HashSet::new();
     for root in roots {
-        render_call(root, 0, &by_call, &children, &mut out);
+        render_call(root, 0, &by_call, &children, &mut rendered, &mut out);
         if let Some(u) = by_call[&root]
             .iter()
             .find(|r| r.event == "call_finished" || r.event == "call_cancelled")
@@ -56,6 +69,17 @@ pub fn render_tree(records: &[LogRecord]) -> String {
     out
 }
 
+/// Adds `call` and every call below it to `seen`, without entering a call twice (the parent
+/// links of a hand-written log may loop).
+fn reachable(call: u64, children: &BTreeMap<Option<u64>, Vec<u64>>, seen: &mut HashSet<u64>) {
+    let mut stack = vec![call];
+    while let Some(call) = stack.pop() {
+        if seen.insert(call) {
+            stack.extend(children.get(&Some(call)).into_iter().flatten().copied());
+        }
+    }
+}
+
 /// Deepest call nesting [`render_tree`] shows (a log is a file anyone can write: its parent
 /// links may form a chain of any length).
 const MAX_SHOWN_DEPTH: usize = 64;
@@ -65,8 +89,12 @@ fn render_call(
     level: usize,
     by_call: &HashMap<u64, Vec<&LogRecord>>,
     children: &BTreeMap<Option<u64>, Vec<u64>>,
+    rendered: &mut HashSet<u64>,
     out: &mut String,
 ) {
+    if !rendered.insert(call) {
+        return; // the way back into a loop of parent links
+    }
     let records = &by_call[&call];
     let first = records[0];
     let indent = "  ".repeat((first.depth.saturating_sub(1) as usize).min(MAX_SHOWN_DEPTH));
@@ -175,7 +203,7 @@ fn render_call(
         }
     }
     for child in children.get(&Some(call)).into_iter().flatten() {
-        render_call(*child, level + 1, by_call, children, out);
+        render_call(*child, level + 1, by_call, children, rendered, out);
     }
     if let Some(end) = end {
         if let Some(output) = end.data.get("output") {

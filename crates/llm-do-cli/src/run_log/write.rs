@@ -10,6 +10,11 @@ use std::sync::{Arc, Mutex};
 
 /// Writes a run log: an [`EventSubscriber`] that appends one [`LogRecord`](super::record::LogRecord) per event to a file,
 /// flushed line by line (a crashed run leaves a readable log).
+///
+/// The file is the run's own while it is written: on Unix the writer holds an exclusive lock
+/// on it (`flock`), so a second run given the same `--log` FILE fails at its start instead of
+/// truncating the first run's log and writing over it (two writers at their own offsets left
+/// neither log readable).
 #[derive(Clone)]
 pub struct RunLogWriter {
     inner: Arc<Mutex<WriterState>>,
@@ -30,7 +35,8 @@ impl std::fmt::Debug for RunLogWriter {
 
 impl RunLogWriter {
     /// Creates (truncates) `path`; `specs` are the callables of the run, described in the
-    /// records of their calls.
+    /// records of their calls. A file another writer holds (another run writing its log
+    /// there) is left as it is: an error of kind [`WouldBlock`](std::io::ErrorKind::WouldBlock).
     ///
     /// ```
     /// # fn main() -> std::io::Result<()> {
@@ -39,6 +45,10 @@ impl RunLogWriter {
     /// let rt = llm_do::Runtime::builder().subscribe(writer.clone()).build();
     /// # let _ = rt;
     /// writer.finish()?;
+    /// # #[cfg(unix)] {
+    /// let busy = llm_do_cli::run_log::RunLogWriter::create(dir.path().join("run.jsonl"), []);
+    /// assert_eq!(busy.unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+    /// # }
     /// # Ok(())
     /// # }
     /// ```
@@ -46,7 +56,11 @@ impl RunLogWriter {
         path: impl AsRef<Path>,
         specs: impl IntoIterator<Item = &'a Arc<CallableSpec>>,
     ) -> std::io::Result<Self> {
-        let file = std::fs::File::create(path)?;
+        // Opened without truncating: the file is emptied once it is this writer's own.
+        let file =
+            std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
+        lock(&file)?;
+        file.set_len(0)?;
         let specs = specs.into_iter().map(|s| (s.name().to_owned(), SpecInfo::of(s))).collect();
         Ok(Self {
             inner: Arc::new(Mutex::new(WriterState {
@@ -74,6 +88,26 @@ impl RunLogWriter {
         }
         state.out.flush()
     }
+}
+
+/// Takes the exclusive lock of the log file, held until the file is closed (the last clone of
+/// the writer dropped).
+#[cfg(unix)]
+fn lock(file: &std::fs::File) -> std::io::Result<()> {
+    use rustix::fs::{FlockOperation, flock};
+    match flock(file, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(()),
+        Err(rustix::io::Errno::WOULDBLOCK) => Err(std::io::Error::new(
+            std::io::ErrorKind::WouldBlock,
+            "another run is writing its log to this file (give each run its own --log file)",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(unix))]
+fn lock(_: &std::fs::File) -> std::io::Result<()> {
+    Ok(())
 }
 
 impl EventSubscriber for RunLogWriter {

@@ -13,6 +13,10 @@ use std::path::Path;
 /// The `format` tag of cassettes written by this version.
 pub const CASSETTE_FORMAT: &str = "llm-do-cassette/1";
 
+/// Largest cassette file [`Cassette::load`] reads (64 MiB): attachments are recorded by
+/// digest, so a cassette holds text only.
+pub const MAX_CASSETTE_BYTES: u64 = 64 << 20;
+
 const COMMENT: &str = "Recorded model answers, replayed offline by tests. Review changes like \
                        code; re-record with LLM_DO_RECORD=1 cargo test.";
 
@@ -171,20 +175,28 @@ impl Cassette {
         text
     }
 
-    /// Reads a cassette file.
+    /// Reads a cassette file: a regular file (a symbolic link to one is followed) of UTF-8
+    /// text, at most [`MAX_CASSETTE_BYTES`], read as llm-do reads every file it is pointed at
+    /// ([`llm_do_core::file`]). A FIFO, a device, a dangling link, a larger file or one that is
+    /// not UTF-8 is a [`CassetteError::Read`] that says which; nothing at the path is
+    /// [`CassetteError::Missing`].
     ///
     /// ```
     /// # use llm_do_testing::cassette::{Cassette, CassetteError};
     /// assert!(matches!(Cassette::load("missing.json"), Err(CassetteError::Missing { .. })));
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let err = Cassette::load(dir.path()).unwrap_err();
+    /// assert!(matches!(err, CassetteError::Read { .. }));
+    /// assert!(err.to_string().ends_with("the path is a directory, not a regular file"), "{err}");
     /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Self, CassetteError> {
         let path = path.as_ref();
-        let text = match std::fs::read_to_string(path) {
+        let text = match llm_do_core::file::read_text(path, MAX_CASSETTE_BYTES) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(llm_do_core::file::ReadError::NotFound) => {
                 return Err(CassetteError::Missing { path: path.to_owned() });
             }
-            Err(source) => return Err(CassetteError::Read { path: path.to_owned(), source }),
+            Err(e) => return Err(CassetteError::Read { path: path.to_owned(), source: e.into() }),
         };
         Self::from_json(&text)
             .map_err(|message| CassetteError::Invalid { path: path.to_owned(), message })
